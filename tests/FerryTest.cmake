@@ -1,0 +1,20 @@
+# ferry_add_test(NAME name SOURCES ... [LIBS ...] [LABELS ...] [TIMEOUT s])
+# Builds a Qt Test executable and registers it with CTest. Tests that start servers
+# learn the binaries' paths from compile definitions, never from the PATH.
+function(ferry_add_test)
+    cmake_parse_arguments(T "" "NAME;TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
+    add_executable(${T_NAME} ${T_SOURCES})
+    target_link_libraries(${T_NAME} PRIVATE Qt6::Test ${T_LIBS})
+    target_include_directories(${T_NAME} PRIVATE ${PROJECT_SOURCE_DIR}/tests/common)
+    target_compile_definitions(${T_NAME} PRIVATE
+        FERRY_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+        $<$<TARGET_EXISTS:ferry-server>:SERVER_BIN="$<TARGET_FILE:ferry-server>">
+        $<$<TARGET_EXISTS:ferry-ctl>:CTL_BIN="$<TARGET_FILE:ferry-ctl>">
+        $<$<TARGET_EXISTS:ferry-get>:GET_BIN="$<TARGET_FILE:ferry-get>">)
+    add_test(NAME ${T_NAME} COMMAND ${T_NAME})
+    if(NOT T_TIMEOUT)
+        set(T_TIMEOUT 300)
+    endif()
+    set_tests_properties(${T_NAME} PROPERTIES TIMEOUT ${T_TIMEOUT} LABELS "${T_LABELS}"
+        ENVIRONMENT "QT_QPA_PLATFORM=offscreen")
+endfunction()
