@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <variant>
 #include <vector>
@@ -15,6 +16,13 @@ namespace ferry::proto {
 // A Body frame is only the announcement: the caller sends the raw bytes and then a BodyEnd.
 void encode(const Message &message, std::vector<uint8_t> &out);
 std::vector<uint8_t> encode(const Message &message);
+// Strings longer than 65535 bytes are cut there (at a UTF-8 character boundary). A
+// ListPage must fit the peer's frame limit: fill it while
+//   ListPageFixedSize + sum of encodedSize(entry) <= maxFramePayload.
+constexpr size_t ListPageFixedSize = 1 + 4; // u8 last, u32 count
+size_t encodedSize(const Entry &entry);
+// The whole frame, header included.
+size_t encodedSize(const Message &message);
 
 // Why a byte stream is not a valid Ferry stream. Each value is distinct so that
 // callers and tests can tell the cases apart; none of them is "need more bytes".
@@ -56,7 +64,10 @@ public:
 
     void feed(std::span<const uint8_t> bytes);
     DecodeResult next();
-    // Call at end of stream: Truncated if a frame or body is incomplete.
+    // Call at end of stream. Returns what next() would, except that where next()
+    // would say NeedMore it fails with Truncated if a frame or body was cut off
+    // (BadMarker if the stream was only the start of an HTTP method), and returns
+    // NeedMore for a stream that ended cleanly between frames.
     DecodeResult finish();
 
     // Raw body bytes still expected (0 outside a body).
@@ -70,11 +81,16 @@ public:
     std::vector<uint8_t> takeBuffered();
 
 private:
+    DecodeResult fail(DecodeError error);
+    DecodeResult nextBodyChunk();
+    std::optional<DecodeError> checkHeader(std::span<const uint8_t> header) const;
+
     std::vector<uint8_t> m_buffer;
     size_t m_pos = 0;
     uint64_t m_bodyRemaining = 0;
     uint32_t m_maxPayload;
     bool m_failed = false;
+    bool m_started = false; // a complete frame header was seen: no HTTP sniffing any more
     DecodeError m_error = DecodeError::Truncated;
 };
 

@@ -149,6 +149,11 @@ using Message = std::variant<Hello, ListRequest, StatRequest, GetRequest, Digest
                              StatReply, Body, BodyEnd, Busy, DigestReply, Error>;
 
 MessageType typeOf(const Message &message);
+// Upper-case names as PROTOCOL.md spells them ("LIST_PAGE", "NOT_FOUND"); "UNKNOWN"
+// for values outside the enumeration (e.g. an error code from a newer server).
+const char *messageTypeName(MessageType type);
 const char *errorCodeName(ErrorCode code);
+// Whether a frame header's type byte names a message of this version.
+bool isKnownMessageType(uint8_t value);
 
 } // namespace ferry::proto

@@ -1,0 +1,169 @@
+// Bytes of one frame payload in, one message out. The rules for what is a
+// BadValue and what is tolerated for forward compatibility are in PROTOCOL.md.
+#include "payload.h"
+#include "wire.h"
+
+namespace ferry::proto {
+
+namespace {
+
+using wire::Reader;
+
+// kind + size + mtime + name length: the least bytes an entry can take.
+constexpr size_t MinEntrySize = 1 + 8 + 8 + 2;
+
+std::string readPath(Reader &r)
+{
+    return r.string(MaxPathLength, DecodeError::PathTooLong);
+}
+
+bool isKnownKind(uint8_t value)
+{
+    return value >= static_cast<uint8_t>(EntryKind::File) && value <= static_cast<uint8_t>(EntryKind::Other);
+}
+
+Entry readEntry(Reader &r)
+{
+    Entry entry;
+    const uint8_t kind = r.u8();
+    r.require(isKnownKind(kind), DecodeError::BadValue);
+    entry.kind = static_cast<EntryKind>(kind);
+    entry.size = r.u64();
+    entry.mtimeNs = r.i64();
+    entry.name = r.string();
+    return entry;
+}
+
+Message readHello(Reader &r)
+{
+    Hello m;
+    r.require(r.u32() == HelloMagic, DecodeError::BadMagic);
+    m.version = r.u16();
+    r.require(m.version == ProtocolVersion, DecodeError::UnsupportedVersion);
+    m.agent = r.string();
+    return m;
+}
+
+Message readGet(Reader &r)
+{
+    GetRequest m;
+    m.path = readPath(r);
+    m.offset = r.u64();
+    m.length = r.u64();
+    return m;
+}
+
+Message readDigest(Reader &r)
+{
+    DigestRequest m;
+    m.path = readPath(r);
+    // Any algorithm number is accepted: a server answers ERROR UNSUPPORTED for one it
+    // does not implement, so a newer client can probe without being disconnected.
+    m.algo = static_cast<DigestAlgo>(r.u8());
+    m.offset = r.u64();
+    m.length = r.u64();
+    return m;
+}
+
+Message readWelcome(Reader &r)
+{
+    Welcome m;
+    m.version = r.u16();
+    m.maxFramePayload = r.u32();
+    m.agent = r.string();
+    return m;
+}
+
+Message readListPage(Reader &r)
+{
+    ListPage m;
+    const uint8_t last = r.u8();
+    r.require(last <= 1, DecodeError::BadValue);
+    m.last = last == 1;
+    const uint32_t count = r.u32();
+    // Checked against the bytes present before reserving, so a forged count
+    // cannot make the decoder allocate more than the payload could describe.
+    r.require(count <= r.remaining() / MinEntrySize, DecodeError::ShortPayload);
+    if (r.ok()) {
+        m.entries.reserve(count);
+        for (uint32_t i = 0; i < count && r.ok(); ++i) {
+            m.entries.push_back(readEntry(r));
+        }
+    }
+    return m;
+}
+
+Message readBody(Reader &r)
+{
+    Body m;
+    m.offset = r.u64();
+    m.length = r.u64();
+    m.fileSize = r.u64();
+    m.mtimeNs = r.i64();
+    return m;
+}
+
+Message readDigestReply(Reader &r)
+{
+    DigestReply m;
+    const uint8_t algo = r.u8();
+    r.require(algo <= static_cast<uint8_t>(DigestAlgo::Sha256), DecodeError::BadValue);
+    m.algo = static_cast<DigestAlgo>(algo);
+    m.digest = r.string();
+    return m;
+}
+
+// ERROR and BODY_END carry any code: one from a newer server is passed through
+// (errorCodeName() calls it UNKNOWN) and, not being Ok, still means failure.
+template<typename T>
+Message readCodeAndMessage(Reader &r)
+{
+    T m;
+    m.code = static_cast<ErrorCode>(r.u16());
+    m.message = r.string();
+    return m;
+}
+
+Message readBusy(Reader &r)
+{
+    Busy m;
+    m.retryAfterMs = r.u32();
+    m.message = r.string();
+    return m;
+}
+
+Message readMessage(MessageType type, Reader &r)
+{
+    switch (type) {
+    case MessageType::Hello: return readHello(r);
+    case MessageType::List: return ListRequest{readPath(r)};
+    case MessageType::Stat: return StatRequest{readPath(r)};
+    case MessageType::Get: return readGet(r);
+    case MessageType::Digest: return readDigest(r);
+    case MessageType::Welcome: return readWelcome(r);
+    case MessageType::ListPage: return readListPage(r);
+    case MessageType::StatReply: return StatReply{readEntry(r)};
+    case MessageType::Body: return readBody(r);
+    case MessageType::BodyEnd: return readCodeAndMessage<BodyEnd>(r);
+    case MessageType::Busy: return readBusy(r);
+    case MessageType::DigestReply: return readDigestReply(r);
+    case MessageType::Error: return readCodeAndMessage<Error>(r);
+    }
+    r.require(false, DecodeError::UnknownType);
+    return Error{};
+}
+
+} // namespace
+
+PayloadResult decodePayload(MessageType type, std::span<const uint8_t> payload)
+{
+    Reader r(payload);
+    Message message = readMessage(type, r);
+    r.expectEnd();
+    if (!r.ok()) {
+        return r.error();
+    }
+    return message;
+}
+
+} // namespace ferry::proto
