@@ -1,0 +1,80 @@
+// One TCP connection speaking Ferry v1: handshake, framed messages, raw body bytes.
+// Internal to the engine: Session and DownloadJob each own one.
+#pragma once
+
+#include "clienttypes.h"
+
+#include "protocol/codec.h"
+
+#include <QObject>
+#include <QString>
+#include <QTimer>
+
+#include <functional>
+#include <vector>
+
+class QTcpSocket;
+
+namespace ferry::client {
+
+class Connection : public QObject
+{
+    Q_OBJECT
+public:
+    enum class State { Closed, Connecting, Handshaking, Ready };
+
+    // Raw body bytes, straight from the socket in blocks of up to ReadBlockSize.
+    // Return false to stop reading (e.g. the disk failed); the owner then aborts.
+    using BodySink = std::function<bool(const char *data, qint64 size)>;
+
+    // Big enough that syscalls are few, small enough to be a rounding error in RSS.
+    static constexpr qint64 ReadBlockSize = 1 << 20;
+    // No byte for this long while a reply is due: the connection is considered dead.
+    static constexpr int DefaultStallTimeoutMs = 30000;
+
+    explicit Connection(QObject *parent = nullptr);
+    ~Connection() override;
+
+    void open(const QString &host, quint16 port);
+    void send(const proto::Message &message);
+    // Drops the connection at once; no signal follows.
+    void abort();
+    State state() const { return m_state; }
+    QString serverAgent() const { return m_serverAgent; }
+    void setBodySink(BodySink sink) { m_bodySink = std::move(sink); }
+    void setStallTimeout(int ms) { m_stallTimeoutMs = ms; }
+    // Whether a reply is awaited (arms the stall timer); an idle connection may sit quietly.
+    void setExpectingReply(bool expecting);
+
+signals:
+    void ready();
+    void messageReceived(const ferry::proto::Message &message);
+    // The connection is gone or unusable; `retryAfterMs` is set for ServerBusy.
+    void failed(ferry::client::ErrorKind kind, const QString &reason, int retryAfterMs);
+
+private:
+    void onConnected();
+    void onReadyRead();
+    void onSocketError();
+    bool readBody();
+    bool readFrames();
+    bool dispatch(proto::DecodeResult &result);
+    bool handleHandshake(const proto::Message &message);
+    void fail(ErrorKind kind, const QString &reason, int retryAfterMs = 0);
+    void touch();
+
+    QTcpSocket *m_socket = nullptr;
+    proto::Decoder m_decoder;
+    std::vector<char> m_block;
+    BodySink m_bodySink;
+    State m_state = State::Closed;
+    QString m_host;
+    quint16 m_port = 0;
+    QString m_serverAgent;
+    QTimer m_stallTimer;
+    int m_stallTimeoutMs = DefaultStallTimeoutMs;
+    bool m_expectingReply = false;
+    quint64 m_generation = 0; // bumped by abort(): stale callbacks see a new value
+};
+
+} // namespace ferry::client

@@ -1,0 +1,158 @@
+// One file download: remote file -> "name.part" in the destination -> "name".
+#pragma once
+
+#include "clienttypes.h"
+#include "ferryurl.h"
+#include "partfile.h"
+#include "retrypolicy.h"
+#include "speedmeter.h"
+
+#include "protocol/messages.h"
+
+#include <QElapsedTimer>
+#include <QJsonObject>
+#include <QObject>
+#include <QString>
+#include <QTimer>
+
+namespace ferry::client {
+
+class Connection;
+
+// Writes the remote file to `localPath() + ".part"`, recording the remote size and
+// mtime beside it in `name.part.ferry` (a small JSON file, see partfile.h). A later
+// attempt — after a pause, a network error, or a restart of the program — resumes
+// from the part's size when the remote file is unchanged and starts over when it
+// changed. Only after BODY_END Ok with every byte on disk is the part fsync'ed and
+// renamed into place with rename(2), so `localPath()` never holds a partial file.
+//
+// Life cycle: Queued -> Connecting -> Transferring -> Finishing -> Done, with Paused
+// reachable from the active states and Failed / Canceled as the other endings.
+// Network errors and BUSY are retried inside Connecting as retryPolicy() allows;
+// statusText() says what the job is waiting for. Failed keeps the .part for retry();
+// Canceled deletes it.
+//
+// The job's progress signal is coalesced: at most ~10 progressChanged per second.
+class DownloadJob : public QObject
+{
+    Q_OBJECT
+public:
+    enum class State { Queued, Connecting, Transferring, Paused, Finishing, Done, Failed, Canceled };
+    Q_ENUM(State)
+
+    // `localPath` is the final file (its folder is created when missing).
+    DownloadJob(const FerryUrl &url, const QString &localPath, ExistingFilePolicy policy,
+                QObject *parent = nullptr);
+    ~DownloadJob() override;
+
+    // Unique within the process, never reused.
+    quint64 id() const { return m_id; }
+    FerryUrl url() const { return m_url; }
+    // Points the job at another server (e.g. one restarted on a new port). Takes
+    // effect at the next attempt; the .part is still resumed if the file is unchanged.
+    void setUrl(const FerryUrl &url);
+    // The final path; with the Rename policy it changes once, when the job starts.
+    QString localPath() const { return m_localPath; }
+    QString partPath() const { return PartFile::partPathFor(m_localPath); }
+    QString fileName() const;
+    ExistingFilePolicy existingFilePolicy() const { return m_policy; }
+
+    State state() const { return m_state; }
+    bool isActive() const; // Connecting, Transferring or Finishing
+    bool isFinished() const; // Done, Failed or Canceled
+    ErrorKind error() const { return m_error; }
+    QString errorString() const { return m_errorString; }
+    // A line for a status column: "Waiting for server (busy), retry in 2 s", ...
+    QString statusText() const { return m_statusText; }
+
+    qint64 totalBytes() const { return m_totalBytes; } // -1 until the server has said
+    qint64 receivedBytes() const { return m_receivedBytes; } // including a resumed part
+    qint64 bytesPerSecond() const; // over the last few seconds
+    qint64 etaSeconds() const; // -1: unknown (stalled, or size not yet known)
+    // Where the current (or last) attempt started in the file: > 0 means it resumed.
+    qint64 resumedFrom() const { return m_resumedFrom; }
+    bool wasSkipped() const { return m_skipped; }
+    int attempts() const { return m_attempts; }
+
+    RetryPolicy retryPolicy() const { return m_retryPolicy; }
+    void setRetryPolicy(const RetryPolicy &policy) { m_retryPolicy = policy; }
+
+    // Starts a Queued job (a DownloadQueue calls this when a slot is free).
+    void start();
+    // Stops the transfer and keeps the .part; resume() puts the job back to Queued.
+    void pause();
+    void resume();
+    // Stops the job and deletes its .part.
+    void cancel();
+    // A Failed or Canceled job back to Queued, with fresh retry counters.
+    void retry();
+
+    // Persistence: everything needed to recreate the job after a restart.
+    QJsonObject toJson() const;
+    static DownloadJob *fromJson(const QJsonObject &json, QObject *parent = nullptr);
+
+signals:
+    void stateChanged(ferry::client::DownloadJob::State state);
+    void statusTextChanged(const QString &text);
+    void progressChanged(qint64 receivedBytes, qint64 totalBytes);
+    void errorOccurred(ferry::client::ErrorKind error, const QString &errorString);
+    // Reached Done, Failed or Canceled.
+    void finished();
+
+private:
+    void setState(State state);
+    void setStatusText(const QString &text);
+    void beginAttempt();
+    bool resolveDestination();
+    void onConnected();
+    void onMessage(const ferry::proto::Message &message);
+    void onBody(const ferry::proto::Body &body);
+    void onBodyEnd(const ferry::proto::BodyEnd &end);
+    bool onBodyBytes(const char *data, qint64 size);
+    void onConnectionFailed(ferry::client::ErrorKind kind, const QString &reason, int retryAfterMs);
+    void completeDownload();
+    void restartFromZero();
+    void failAttempt(ErrorKind kind, const QString &reason, int retryAfterMs = 0);
+    void fail(ErrorKind kind, const QString &reason);
+    void finishAs(State state);
+    void dropConnection();
+    void markProgress();
+    void flushProgress();
+
+    static quint64 nextId();
+
+    quint64 m_id;
+    FerryUrl m_url;
+    QString m_localPath;
+    ExistingFilePolicy m_policy;
+    bool m_destinationResolved = false;
+    State m_state = State::Queued;
+    ErrorKind m_error = ErrorKind::NoError;
+    QString m_errorString;
+    QString m_statusText;
+    RetryPolicy m_retryPolicy;
+
+    Connection *m_connection = nullptr;
+    PartFile m_part;
+    qint64 m_totalBytes = -1;
+    qint64 m_receivedBytes = 0;
+    qint64 m_resumedFrom = 0;
+    qint64 m_requestOffset = 0;
+    bool m_trustPartWithoutMeta = false; // Resume policy adopting an existing final file
+    qint64 m_bodyExpected = 0;
+    bool m_bodyActive = false;
+    bool m_skipped = false;
+    int m_attempts = 0;
+    int m_connectionFailures = 0;
+    int m_busyFailures = 0;
+    bool m_progressedThisAttempt = false;
+
+    QTimer m_retryTimer;
+    QTimer m_progressTimer;
+    QTimer m_heartbeat;
+    bool m_progressDirty = false;
+    QElapsedTimer m_clock;
+    SpeedMeter m_speed;
+};
+
+} // namespace ferry::client

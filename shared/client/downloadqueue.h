@@ -1,0 +1,105 @@
+// The download queue: a concurrency limit, ordering, per-job control, folders, persistence.
+#pragma once
+
+#include "clienttypes.h"
+#include "ferryurl.h"
+#include "retrypolicy.h"
+
+#include <QJsonArray>
+#include <QList>
+#include <QObject>
+#include <QString>
+
+namespace ferry::client {
+
+class DownloadJob;
+class TreeWalker;
+
+// Owns its jobs (QObject children). Jobs start in queue order as slots free up, at
+// most maxConcurrent() at a time; a Paused, Failed, Done or Canceled job takes no slot.
+// Rows are positions in jobs(); every change is announced with the row it touched, so
+// a model can mirror the queue one signal at a time.
+class DownloadQueue : public QObject
+{
+    Q_OBJECT
+public:
+    static constexpr int DefaultMaxConcurrent = 3;
+
+    explicit DownloadQueue(QObject *parent = nullptr);
+    ~DownloadQueue() override;
+
+    int maxConcurrent() const { return m_maxConcurrent; }
+    void setMaxConcurrent(int count);
+    // Policy for jobs added from now on.
+    ExistingFilePolicy existingFilePolicy() const { return m_policy; }
+    void setExistingFilePolicy(ExistingFilePolicy policy) { m_policy = policy; }
+    // Retry policy for jobs added from now on.
+    RetryPolicy retryPolicy() const { return m_retryPolicy; }
+    void setRetryPolicy(const RetryPolicy &policy) { m_retryPolicy = policy; }
+
+    // Adds one remote file, saved as destinationDir/<its name>. Returns the new job.
+    DownloadJob *addFile(const FerryUrl &url, const QString &destinationDir);
+    // Same, with the local file path given (e.g. a file inside a mirrored tree).
+    DownloadJob *addFileAs(const FerryUrl &url, const QString &localPath);
+    // Adds a file or a whole folder (asks the server which it is). A folder is listed
+    // recursively and mirrored as destinationDir/<folder name>/..., empty folders
+    // included; its files arrive through jobAdded. Failure: addFailed.
+    void add(const FerryUrl &url, const QString &destinationDir);
+
+    int count() const { return int(m_jobs.size()); }
+    QList<DownloadJob *> jobs() const { return m_jobs; }
+    DownloadJob *jobAt(int row) const;
+    DownloadJob *job(quint64 id) const;
+    int indexOf(quint64 id) const;
+
+    // Moves a job to `row` (clamped); order decides which queued job starts next.
+    void move(quint64 id, int row);
+    void pause(quint64 id);
+    void resume(quint64 id);
+    void cancel(quint64 id);
+    void retry(quint64 id);
+    // Takes the job out of the queue (canceling it if active); the .part stays unless
+    // `deletePartial`.
+    void remove(quint64 id, bool deletePartial = false);
+    void pauseAll();
+    void resumeAll();
+    // Removes every Done, Failed and Canceled job.
+    void clearFinished();
+
+    int activeCount() const;
+    // True when no job is queued or active and no folder is still being listed.
+    bool isIdle() const;
+    qint64 bytesPerSecond() const;
+
+    // Persistence: one object per job, in queue order. restoreState() appends the jobs;
+    // active ones come back Queued and resume from their .part files.
+    QJsonArray saveState() const;
+    void restoreState(const QJsonArray &state);
+
+signals:
+    void jobAdded(ferry::client::DownloadJob *job, int row);
+    // After the job has left jobs(); the object itself is deleted later.
+    void jobRemoved(quint64 id, int row);
+    void jobMoved(quint64 id, int from, int to);
+    void addFailed(const QString &url, ferry::client::ErrorKind error, const QString &errorString);
+    // The queue became idle (see isIdle()).
+    void idle();
+
+private:
+    DownloadJob *append(DownloadJob *job);
+    QString claimFreePath(const QString &localPath) const;
+    void schedule();
+    void scheduleSoon();
+    void checkIdle();
+    void onWalkerFinished(TreeWalker *walker);
+
+    QList<DownloadJob *> m_jobs;
+    QList<TreeWalker *> m_walkers;
+    int m_maxConcurrent = DefaultMaxConcurrent;
+    ExistingFilePolicy m_policy = ExistingFilePolicy::Rename;
+    RetryPolicy m_retryPolicy;
+    bool m_scheduled = false;
+    bool m_wasIdle = true;
+};
+
+} // namespace ferry::client

@@ -1,0 +1,46 @@
+// ferry://host[:port]/path URLs.
+#pragma once
+
+#include <QString>
+
+#include <optional>
+
+namespace ferry::client {
+
+// A parsed ferry:// URL. The port defaults to 4646 (proto::DefaultPort). The path is
+// relative to the server's root, without leading slash, percent-decoded, "" for the root;
+// a trailing slash is remembered as a hint that the URL names a folder.
+class FerryUrl
+{
+public:
+    FerryUrl() = default;
+    FerryUrl(QString host, quint16 port, QString path);
+
+    // Parses `text`; on failure returns nullopt and, if `error` is given, says why.
+    // Accepts IPv6 literals in brackets: ferry://[::1]:4646/x.
+    static std::optional<FerryUrl> parse(const QString &text, QString *error = nullptr);
+
+    QString host() const { return m_host; }
+    quint16 port() const { return m_port; }
+    QString path() const { return m_path; }
+    bool hasTrailingSlash() const { return m_trailingSlash; }
+    bool isValid() const { return !m_host.isEmpty(); }
+
+    // Last path component ("" for the root).
+    QString fileName() const;
+    // The URL of `relative` below this one (for entries of a listed folder).
+    FerryUrl child(const QString &relative) const;
+    FerryUrl withServer(const QString &host, quint16 port) const;
+    // Canonical text form, percent-encoding what needs it; the port is always written.
+    QString toString() const;
+
+    bool operator==(const FerryUrl &other) const;
+
+private:
+    QString m_host;
+    quint16 m_port = 0;
+    QString m_path;
+    bool m_trailingSlash = false;
+};
+
+} // namespace ferry::client

@@ -1,0 +1,96 @@
+// A session with one Ferry server: connect, handshake, list folders, stat paths.
+#pragma once
+
+#include "clienttypes.h"
+
+#include <QList>
+#include <QObject>
+#include <QString>
+
+#include "protocol/messages.h"
+
+#include <deque>
+
+namespace ferry::client {
+
+class Connection;
+
+// Requests run one after another on a single connection that is reused for the
+// session's lifetime. The first request connects on demand; a connection the
+// server closed while idle (its park timeout) is reopened transparently and the
+// request sent again. A request that fails is answered with requestFailed and the
+// next one proceeds; a lost connection fails the request in flight and sets
+// state() to Failed until the next request reconnects.
+class Session : public QObject
+{
+    Q_OBJECT
+public:
+    enum class State { Disconnected, Connecting, Ready, Failed };
+    Q_ENUM(State)
+
+    explicit Session(QObject *parent = nullptr);
+    ~Session() override;
+
+    // Chooses the server; a change drops the current connection and pending requests.
+    void setServer(const QString &host, quint16 port);
+    QString host() const { return m_host; }
+    quint16 port() const { return m_port; }
+    QString serverAgent() const { return m_serverAgent; }
+
+    // Connects and handshakes now (requests do it on demand anyway).
+    void connectToServer();
+    // Closes the connection and fails every pending request with ConnectionError.
+    void disconnectFromServer();
+
+    State state() const { return m_state; }
+    ErrorKind error() const { return m_error; }
+    QString errorString() const { return m_errorString; }
+
+    // Queue a request; the returned id appears in the answering signal.
+    quint64 list(const QString &path);
+    quint64 stat(const QString &path);
+    int pendingRequests() const { return int(m_requests.size()); }
+
+signals:
+    void stateChanged(ferry::client::Session::State state);
+    void errorOccurred(ferry::client::ErrorKind error, const QString &errorString);
+    // One page of a LIST answer; `last` is true on the final page (possibly empty).
+    void listPageReceived(quint64 requestId, const QList<ferry::client::RemoteEntry> &entries, bool last);
+    void statReceived(quint64 requestId, const ferry::client::RemoteEntry &entry);
+    void requestFailed(quint64 requestId, ferry::client::ErrorKind error, const QString &errorString);
+
+private:
+    enum class RequestKind { List, Stat };
+    struct Request {
+        quint64 id = 0;
+        RequestKind kind = RequestKind::List;
+        QString path;
+        bool sent = false;
+        bool answered = false; // some reply arrived: a drop now is not an idle close
+        int resends = 0;
+    };
+
+    void setState(State state);
+    void ensureConnection();
+    void sendNext();
+    void onReady();
+    void onMessage(const ferry::proto::Message &message);
+    void onListPage(const proto::ListPage &page);
+    void onStatReply(const proto::StatReply &reply);
+    void onConnectionFailed(ferry::client::ErrorKind kind, const QString &reason, int retryAfterMs);
+    void finishFront();
+    void failAll(ErrorKind kind, const QString &reason);
+    quint64 enqueue(RequestKind kind, const QString &path);
+
+    QString m_host;
+    quint16 m_port = 0;
+    QString m_serverAgent;
+    State m_state = State::Disconnected;
+    ErrorKind m_error = ErrorKind::NoError;
+    QString m_errorString;
+    Connection *m_connection = nullptr;
+    std::deque<Request> m_requests;
+    quint64 m_nextId = 1;
+};
+
+} // namespace ferry::client

@@ -1,0 +1,61 @@
+// Lists a remote folder recursively and creates the matching local folders.
+#pragma once
+
+#include "clienttypes.h"
+#include "ferryurl.h"
+
+#include <QList>
+#include <QObject>
+#include <QString>
+
+namespace ferry::client {
+
+class Session;
+
+// Walks `url` on its own Session, one LIST at a time, depth first. Each folder is
+// created under `localRoot` as it is found (so empty folders are mirrored too);
+// each file is reported with fileFound. finished() comes once, after the last
+// listing or the first error (error() then says which).
+class TreeWalker : public QObject
+{
+    Q_OBJECT
+public:
+    TreeWalker(const FerryUrl &url, const QString &localRoot, QObject *parent = nullptr);
+
+    void start();
+    FerryUrl url() const { return m_root; }
+    ErrorKind error() const { return m_error; }
+    QString errorString() const { return m_errorString; }
+    int fileCount() const { return m_fileCount; }
+
+signals:
+    // `url` names a file; `localPath` is where it belongs.
+    void fileFound(const ferry::client::FerryUrl &url, const QString &localPath, qint64 size);
+    void finished();
+
+private:
+    void onStat(quint64 requestId, const ferry::client::RemoteEntry &entry);
+    void onPage(quint64 requestId, const QList<ferry::client::RemoteEntry> &entries, bool last);
+    void onFailed(quint64 requestId, ferry::client::ErrorKind error, const QString &errorString);
+    void listNext();
+    bool makeDir(const QString &path);
+    void finish(ErrorKind error, const QString &errorString);
+
+    struct Pending {
+        QString remotePath;
+        QString localPath;
+    };
+
+    FerryUrl m_root;
+    QString m_localRoot;
+    Session *m_session;
+    QList<Pending> m_todo;
+    Pending m_current;
+    quint64 m_request = 0;
+    ErrorKind m_error = ErrorKind::NoError;
+    QString m_errorString;
+    int m_fileCount = 0;
+    bool m_done = false;
+};
+
+} // namespace ferry::client
