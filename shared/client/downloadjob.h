@@ -107,6 +107,7 @@ private:
     void onConnected();
     void onMessage(const ferry::proto::Message &message);
     void onBody(const ferry::proto::Body &body);
+    bool partMatches(const ferry::proto::Body &body) const;
     void onBodyEnd(const ferry::proto::BodyEnd &end);
     bool onBodyBytes(const char *data, qint64 size);
     void onConnectionFailed(ferry::client::ErrorKind kind, const QString &reason, int retryAfterMs);
@@ -139,6 +140,9 @@ private:
     qint64 m_resumedFrom = 0;
     qint64 m_requestOffset = 0;
     bool m_trustPartWithoutMeta = false; // Resume policy adopting an existing final file
+    std::optional<PartMeta> m_partMeta;
+    int m_restarts = 0;
+    qint64 m_lastProgressMs = 0;
     qint64 m_bodyExpected = 0;
     bool m_bodyActive = false;
     bool m_skipped = false;

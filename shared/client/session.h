@@ -79,6 +79,7 @@ private:
     void onStatReply(const proto::StatReply &reply);
     void onConnectionFailed(ferry::client::ErrorKind kind, const QString &reason, int retryAfterMs);
     void finishFront();
+    bool retryable(ErrorKind kind, bool wasReady);
     void failAll(ErrorKind kind, const QString &reason);
     quint64 enqueue(RequestKind kind, const QString &path);
 
@@ -91,6 +92,7 @@ private:
     Connection *m_connection = nullptr;
     std::deque<Request> m_requests;
     quint64 m_nextId = 1;
+    int m_busyRetries = 0;
 };
 
 } // namespace ferry::client

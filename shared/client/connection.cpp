@@ -1,0 +1,209 @@
+#include "connection.h"
+
+#include <QTcpSocket>
+
+namespace ferry::client {
+
+namespace {
+
+constexpr int ConnectTimeoutMs = 15000;
+const char *const Agent = "ferry-client/0.1";
+
+QString remoteText(const proto::Error &error)
+{
+    return QStringLiteral("%1: %2").arg(QLatin1String(proto::errorCodeName(error.code)),
+                                        QString::fromStdString(error.message));
+}
+
+} // namespace
+
+Connection::Connection(QObject *parent) : QObject(parent)
+{
+    m_stallTimer.setSingleShot(true);
+    connect(&m_stallTimer, &QTimer::timeout, this, [this] {
+        fail(ErrorKind::ConnectionError,
+             QStringLiteral("no data from %1:%2 for %3 s").arg(m_host).arg(m_port).arg(m_stallTimeoutMs / 1000));
+    });
+}
+
+Connection::~Connection()
+{
+    abort();
+}
+
+void Connection::open(const QString &host, quint16 port)
+{
+    abort();
+    m_host = host;
+    m_port = port;
+    m_decoder = proto::Decoder();
+    m_block.resize(ReadBlockSize);
+    m_socket = new QTcpSocket(this);
+    connect(m_socket, &QTcpSocket::connected, this, &Connection::onConnected);
+    connect(m_socket, &QTcpSocket::readyRead, this, &Connection::onReadyRead);
+    connect(m_socket, &QTcpSocket::errorOccurred, this, &Connection::onSocketError);
+    connect(m_socket, &QTcpSocket::disconnected, this, [this] {
+        fail(ErrorKind::ConnectionError, QStringLiteral("connection closed by %1:%2").arg(m_host).arg(m_port));
+    });
+    m_state = State::Connecting;
+    m_stallTimer.start(ConnectTimeoutMs);
+    // Unbuffered: read() goes straight to the kernel socket, so body bytes are copied
+    // once (kernel -> our block) instead of twice, and Qt holds no read buffer at all:
+    // when the disk is slow we stop reading and TCP flow control slows the sender.
+    m_socket->connectToHost(host, port, QIODevice::ReadWrite | QIODevice::Unbuffered);
+}
+
+void Connection::send(const proto::Message &message)
+{
+    if (!m_socket)
+        return;
+    const std::vector<uint8_t> bytes = proto::encode(message);
+    m_socket->write(reinterpret_cast<const char *>(bytes.data()), qint64(bytes.size()));
+}
+
+void Connection::abort()
+{
+    ++m_generation;
+    m_stallTimer.stop();
+    m_state = State::Closed;
+    m_expectingReply = false;
+    if (QTcpSocket *socket = std::exchange(m_socket, nullptr)) {
+        socket->disconnect(this);
+        socket->abort();
+        socket->deleteLater();
+    }
+}
+
+void Connection::setExpectingReply(bool expecting)
+{
+    m_expectingReply = expecting;
+    if (expecting)
+        touch();
+    else if (m_state == State::Ready)
+        m_stallTimer.stop();
+}
+
+void Connection::touch()
+{
+    if (m_expectingReply || m_state == State::Connecting || m_state == State::Handshaking)
+        m_stallTimer.start(m_stallTimeoutMs);
+}
+
+void Connection::onConnected()
+{
+    m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    m_state = State::Handshaking;
+    send(proto::Hello{proto::ProtocolVersion, Agent});
+    touch();
+}
+
+void Connection::onSocketError()
+{
+    if (!m_socket)
+        return;
+    fail(ErrorKind::ConnectionError,
+         QStringLiteral("%1:%2: %3").arg(m_host).arg(m_port).arg(m_socket->errorString()));
+}
+
+void Connection::onReadyRead()
+{
+    const quint64 generation = m_generation;
+    while (m_socket && generation == m_generation) {
+        const bool progressed = (m_decoder.bodyRemaining() > 0 && m_decoder.buffered() == 0) ? readBody()
+                                                                                           : readFrames();
+        if (!progressed)
+            return;
+    }
+}
+
+// Reads body bytes straight into m_block and hands them to the sink; false when
+// there is nothing more to read now, or reading must stop.
+bool Connection::readBody()
+{
+    const qint64 want = qint64(std::min<uint64_t>(m_decoder.bodyRemaining(), uint64_t(m_block.size())));
+    const qint64 got = m_socket->read(m_block.data(), want);
+    if (got < 0) {
+        fail(ErrorKind::ConnectionError,
+             QStringLiteral("connection to %1:%2 lost during a transfer").arg(m_host).arg(m_port));
+        return false;
+    }
+    if (got == 0)
+        return false;
+    touch();
+    m_decoder.consumeBodyDirect(uint64_t(got));
+    return m_bodySink && m_bodySink(m_block.data(), got);
+}
+
+// Decodes what the decoder holds; reads more from the socket when it needs more.
+bool Connection::readFrames()
+{
+    proto::DecodeResult result = m_decoder.next();
+    if (std::holds_alternative<proto::NeedMore>(result)) {
+        const qint64 got = m_socket->read(m_block.data(), qint64(m_block.size()));
+        if (got < 0) {
+            fail(ErrorKind::ConnectionError, QStringLiteral("connection closed by %1:%2").arg(m_host).arg(m_port));
+            return false;
+        }
+        if (got == 0)
+            return false;
+        touch();
+        m_decoder.feed({reinterpret_cast<const uint8_t *>(m_block.data()), size_t(got)});
+        return true;
+    }
+    return dispatch(result);
+}
+
+bool Connection::dispatch(proto::DecodeResult &result)
+{
+    const quint64 generation = m_generation;
+    if (auto *chunk = std::get_if<proto::BodyChunk>(&result)) {
+        return m_bodySink
+               && m_bodySink(reinterpret_cast<const char *>(chunk->bytes.data()), qint64(chunk->bytes.size()));
+    }
+    if (auto *error = std::get_if<proto::DecodeError>(&result)) {
+        fail(ErrorKind::ProtocolError, QStringLiteral("bad data from %1:%2: %3")
+                                           .arg(m_host)
+                                           .arg(m_port)
+                                           .arg(QLatin1String(proto::decodeErrorName(*error))));
+        return false;
+    }
+    const auto &message = std::get<proto::Message>(result);
+    if (const auto *busy = std::get_if<proto::Busy>(&message)) {
+        fail(ErrorKind::ServerBusy, QStringLiteral("server busy: %1").arg(QString::fromStdString(busy->message)),
+             int(busy->retryAfterMs));
+        return false;
+    }
+    if (m_state == State::Handshaking)
+        return handleHandshake(message);
+    emit messageReceived(message);
+    return generation == m_generation;
+}
+
+bool Connection::handleHandshake(const proto::Message &message)
+{
+    const quint64 generation = m_generation;
+    if (const auto *welcome = std::get_if<proto::Welcome>(&message)) {
+        m_serverAgent = QString::fromStdString(welcome->agent);
+        m_state = State::Ready;
+        if (!m_expectingReply)
+            m_stallTimer.stop();
+        emit ready();
+        return generation == m_generation;
+    }
+    if (const auto *error = std::get_if<proto::Error>(&message)) {
+        fail(ErrorKind::ProtocolError, QStringLiteral("handshake refused: %1").arg(remoteText(*error)));
+        return false;
+    }
+    fail(ErrorKind::ProtocolError, QStringLiteral("unexpected answer to HELLO from %1:%2").arg(m_host).arg(m_port));
+    return false;
+}
+
+void Connection::fail(ErrorKind kind, const QString &reason, int retryAfterMs)
+{
+    if (m_state == State::Closed)
+        return;
+    abort();
+    emit failed(kind, reason, retryAfterMs);
+}
+
+} // namespace ferry::client

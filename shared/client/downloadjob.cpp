@@ -1,0 +1,416 @@
+#include "downloadjob.h"
+
+#include "collision.h"
+#include "connection.h"
+#include "remoteentry_p.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QLocale>
+#include <QRandomGenerator>
+
+#include <atomic>
+
+namespace ferry::client {
+
+namespace {
+
+// Coalescing: a progress signal at most this often (the ~10 updates a second a view
+// can show), plus a heartbeat so that a stalled transfer's speed visibly drops to 0.
+constexpr int ProgressIntervalMs = 100;
+constexpr int HeartbeatMs = 1000;
+// A file that changes under every attempt is not going to settle: give up after this many.
+constexpr int MaxRestarts = 5;
+
+} // namespace
+
+DownloadJob::DownloadJob(const FerryUrl &url, const QString &localPath, ExistingFilePolicy policy, QObject *parent)
+    : QObject(parent), m_id(nextId()), m_url(url), m_localPath(localPath), m_policy(policy)
+{
+    m_retryTimer.setSingleShot(true);
+    connect(&m_retryTimer, &QTimer::timeout, this, &DownloadJob::beginAttempt);
+    m_progressTimer.setSingleShot(true);
+    m_progressTimer.setInterval(ProgressIntervalMs);
+    connect(&m_progressTimer, &QTimer::timeout, this, &DownloadJob::flushProgress);
+    m_heartbeat.setInterval(HeartbeatMs);
+    connect(&m_heartbeat, &QTimer::timeout, this, [this] {
+        if (m_clock.elapsed() - m_lastProgressMs >= HeartbeatMs) {
+            m_progressDirty = true;
+            flushProgress();
+        }
+    });
+    m_clock.start();
+}
+
+DownloadJob::~DownloadJob() = default;
+
+quint64 DownloadJob::nextId()
+{
+    static std::atomic<quint64> counter{0};
+    return ++counter;
+}
+
+void DownloadJob::setUrl(const FerryUrl &url)
+{
+    m_url = url;
+}
+
+QString DownloadJob::fileName() const
+{
+    return QFileInfo(m_localPath).fileName();
+}
+
+bool DownloadJob::isActive() const
+{
+    return m_state == State::Connecting || m_state == State::Transferring || m_state == State::Finishing;
+}
+
+bool DownloadJob::isFinished() const
+{
+    return m_state == State::Done || m_state == State::Failed || m_state == State::Canceled;
+}
+
+qint64 DownloadJob::bytesPerSecond() const
+{
+    return m_state == State::Transferring ? m_speed.bytesPerSecond(m_clock.elapsed()) : 0;
+}
+
+qint64 DownloadJob::etaSeconds() const
+{
+    if (m_totalBytes < 0 || m_state != State::Transferring)
+        return -1;
+    return m_speed.etaSeconds(m_clock.elapsed(), m_totalBytes - m_receivedBytes);
+}
+
+void DownloadJob::setState(State state)
+{
+    if (m_state == state)
+        return;
+    m_state = state;
+    if (state == State::Transferring)
+        m_heartbeat.start();
+    else
+        m_heartbeat.stop();
+    emit stateChanged(state);
+}
+
+void DownloadJob::setStatusText(const QString &text)
+{
+    if (m_statusText == text)
+        return;
+    m_statusText = text;
+    emit statusTextChanged(text);
+}
+
+void DownloadJob::start()
+{
+    if (m_state != State::Queued)
+        return;
+    beginAttempt();
+}
+
+void DownloadJob::pause()
+{
+    if (isFinished() || m_state == State::Paused)
+        return;
+    dropConnection();
+    m_retryTimer.stop();
+    flushProgress();
+    setStatusText(tr("Paused"));
+    setState(State::Paused);
+}
+
+void DownloadJob::resume()
+{
+    if (m_state != State::Paused)
+        return;
+    setStatusText(tr("Queued"));
+    setState(State::Queued);
+}
+
+void DownloadJob::cancel()
+{
+    if (isFinished())
+        return;
+    dropConnection();
+    m_retryTimer.stop();
+    PartFile::discard(m_localPath);
+    m_receivedBytes = 0;
+    setStatusText(tr("Canceled"));
+    finishAs(State::Canceled);
+}
+
+void DownloadJob::retry()
+{
+    if (m_state != State::Failed && m_state != State::Canceled)
+        return;
+    m_error = ErrorKind::NoError;
+    m_errorString.clear();
+    m_connectionFailures = 0;
+    m_busyFailures = 0;
+    m_restarts = 0;
+    setStatusText(tr("Queued"));
+    setState(State::Queued);
+}
+
+void DownloadJob::beginAttempt()
+{
+    ++m_attempts;
+    m_bodyActive = false;
+    m_progressedThisAttempt = false;
+    setState(State::Connecting);
+    if (!m_destinationResolved && !resolveDestination())
+        return;
+    if (!m_connection) {
+        m_connection = new Connection(this);
+        connect(m_connection, &Connection::ready, this, &DownloadJob::onConnected);
+        connect(m_connection, &Connection::messageReceived, this, &DownloadJob::onMessage);
+        connect(m_connection, &Connection::failed, this, &DownloadJob::onConnectionFailed);
+        m_connection->setBodySink([this](const char *data, qint64 size) { return onBodyBytes(data, size); });
+    }
+    setStatusText(tr("Connecting to %1:%2").arg(m_url.host()).arg(m_url.port()));
+    m_connection->open(m_url.host(), m_url.port());
+}
+
+// Applies the existing-file policy once, before the first byte is fetched.
+bool DownloadJob::resolveDestination()
+{
+    m_destinationResolved = true;
+    const QFileInfo target(m_localPath);
+    if (!target.exists())
+        return true;
+    switch (m_policy) {
+    case ExistingFilePolicy::Rename: {
+        const QDir dir = target.dir();
+        m_localPath = dir.filePath(freeFileName(target.fileName(), [&dir](const QString &name) {
+            return QFileInfo::exists(dir.filePath(name));
+        }));
+        return true;
+    }
+    case ExistingFilePolicy::Overwrite:
+        return true;
+    case ExistingFilePolicy::Skip:
+        m_skipped = true;
+        m_receivedBytes = m_totalBytes = target.size();
+        setStatusText(tr("Skipped: the file exists"));
+        finishAs(State::Done);
+        return false;
+    case ExistingFilePolicy::Resume:
+        // The existing file is the partial download; it is verified only by size.
+        PartFile::discard(m_localPath);
+        if (!QFile::rename(m_localPath, partPath())) {
+            fail(ErrorKind::LocalError, tr("rename() %1 to %2 failed").arg(m_localPath, partPath()));
+            return false;
+        }
+        m_trustPartWithoutMeta = true;
+        return true;
+    }
+    return true;
+}
+
+void DownloadJob::onConnected()
+{
+    const qint64 partSize = PartFile::partSize(m_localPath);
+    m_partMeta = PartFile::readMeta(m_localPath);
+    const bool resumable = partSize > 0 && (m_partMeta || m_trustPartWithoutMeta);
+    m_requestOffset = resumable ? partSize : 0;
+    m_connection->send(proto::GetRequest{m_url.path().toStdString(), uint64_t(m_requestOffset), proto::ToEnd});
+    m_connection->setExpectingReply(true);
+    setStatusText(m_requestOffset > 0 ? tr("Resuming at %1").arg(QLocale().formattedDataSize(m_requestOffset))
+                                      : tr("Requesting"));
+}
+
+void DownloadJob::onMessage(const proto::Message &message)
+{
+    if (const auto *body = std::get_if<proto::Body>(&message)) {
+        onBody(*body);
+    } else if (const auto *end = std::get_if<proto::BodyEnd>(&message)) {
+        onBodyEnd(*end);
+    } else if (const auto *error = std::get_if<proto::Error>(&message)) {
+        if (error->code == proto::ErrorCode::RangeNotSatisfiable && m_requestOffset > 0) {
+            restartFromZero(); // the part is longer than the file: it cannot be a prefix of it
+            return;
+        }
+        failAttempt(kindOf(*error), remoteErrorText(*error, m_url.path()));
+    } else {
+        failAttempt(ErrorKind::ProtocolError, tr("unexpected answer to GET from the server"));
+    }
+}
+
+bool DownloadJob::partMatches(const proto::Body &body) const
+{
+    if (m_requestOffset == 0)
+        return true;
+    if (m_partMeta)
+        return qint64(body.fileSize) == m_partMeta->size && body.mtimeNs == m_partMeta->mtimeNs;
+    return m_trustPartWithoutMeta && qint64(body.fileSize) >= m_requestOffset;
+}
+
+void DownloadJob::onBody(const proto::Body &body)
+{
+    if (!partMatches(body)) {
+        restartFromZero(); // the remote file changed since the part was written
+        return;
+    }
+    if (qint64(body.offset) != m_requestOffset || body.offset + body.length != body.fileSize) {
+        failAttempt(ErrorKind::ProtocolError, tr("the server sent a different range than asked for"));
+        return;
+    }
+    QString error;
+    const PartMeta meta{m_url.toString(), qint64(body.fileSize), body.mtimeNs};
+    if (!PartFile::writeMeta(m_localPath, meta, &error) || !m_part.open(m_localPath, m_requestOffset, &error)) {
+        fail(ErrorKind::LocalError, error);
+        return;
+    }
+    m_trustPartWithoutMeta = false;
+    m_totalBytes = qint64(body.fileSize);
+    m_receivedBytes = m_resumedFrom = m_requestOffset;
+    m_bodyExpected = qint64(body.length);
+    m_bodyActive = true;
+    m_speed.reset();
+    m_speed.addSample(m_clock.elapsed(), m_receivedBytes);
+    setStatusText(QString());
+    setState(State::Transferring);
+    m_progressDirty = true;
+    flushProgress();
+}
+
+bool DownloadJob::onBodyBytes(const char *data, qint64 size)
+{
+    if (!m_bodyActive || size > m_bodyExpected) {
+        failAttempt(ErrorKind::ProtocolError, tr("body bytes outside an announced body"));
+        return false;
+    }
+    QString error;
+    if (!m_part.write(data, size, &error)) {
+        fail(ErrorKind::LocalError, error);
+        return false;
+    }
+    m_receivedBytes += size;
+    m_bodyExpected -= size;
+    m_progressedThisAttempt = true;
+    markProgress();
+    return true;
+}
+
+void DownloadJob::onBodyEnd(const proto::BodyEnd &end)
+{
+    m_bodyActive = false;
+    if (end.code == proto::ErrorCode::FileChanged) {
+        restartFromZero();
+        return;
+    }
+    if (end.code != proto::ErrorCode::Ok) {
+        failAttempt(kindOf(proto::Error{end.code, end.message}),
+                    remoteErrorText(proto::Error{end.code, end.message}, m_url.path()));
+        return;
+    }
+    if (m_bodyExpected != 0 || m_receivedBytes != m_totalBytes) {
+        failAttempt(ErrorKind::ProtocolError, tr("the body ended early"));
+        return;
+    }
+    completeDownload();
+}
+
+void DownloadJob::completeDownload()
+{
+    setState(State::Finishing);
+    setStatusText(tr("Finishing"));
+    dropConnection();
+    QString error;
+    if (!m_part.commit(&error)) {
+        fail(ErrorKind::LocalError, error);
+        return;
+    }
+    setStatusText(tr("Done"));
+    finishAs(State::Done);
+}
+
+void DownloadJob::restartFromZero()
+{
+    dropConnection();
+    PartFile::discard(m_localPath);
+    m_trustPartWithoutMeta = false;
+    m_receivedBytes = 0;
+    m_progressDirty = true;
+    flushProgress();
+    if (++m_restarts > MaxRestarts) {
+        fail(ErrorKind::RemoteError, tr("%1: the file keeps changing on the server").arg(m_url.path()));
+        return;
+    }
+    beginAttempt();
+}
+
+void DownloadJob::onConnectionFailed(ErrorKind kind, const QString &reason, int retryAfterMs)
+{
+    failAttempt(kind, reason, retryAfterMs);
+}
+
+void DownloadJob::failAttempt(ErrorKind kind, const QString &reason, int retryAfterMs)
+{
+    dropConnection();
+    int failures = 1;
+    if (kind == ErrorKind::ServerBusy) {
+        failures = ++m_busyFailures;
+    } else if (kind == ErrorKind::ConnectionError) {
+        if (m_progressedThisAttempt)
+            m_connectionFailures = 0; // bytes moved: the link works, so start counting afresh
+        failures = ++m_connectionFailures;
+    }
+    const int delay = m_retryPolicy.delayFor(kind, failures, retryAfterMs, QRandomGenerator::global()->generateDouble());
+    if (delay < 0) {
+        fail(kind, reason);
+        return;
+    }
+    flushProgress();
+    setState(State::Connecting);
+    setStatusText(tr("%1; retrying in %2 s").arg(reason).arg((delay + 999) / 1000));
+    m_retryTimer.start(delay);
+}
+
+void DownloadJob::fail(ErrorKind kind, const QString &reason)
+{
+    dropConnection();
+    m_retryTimer.stop();
+    m_error = kind;
+    m_errorString = reason;
+    setStatusText(reason);
+    emit errorOccurred(kind, reason);
+    finishAs(State::Failed);
+}
+
+void DownloadJob::finishAs(State state)
+{
+    m_retryTimer.stop();
+    flushProgress();
+    setState(state);
+    emit finished();
+}
+
+void DownloadJob::dropConnection()
+{
+    if (m_connection)
+        m_connection->abort();
+    m_part.close();
+    m_bodyActive = false;
+}
+
+void DownloadJob::markProgress()
+{
+    m_progressDirty = true;
+    if (!m_progressTimer.isActive())
+        m_progressTimer.start();
+}
+
+void DownloadJob::flushProgress()
+{
+    if (!m_progressDirty)
+        return;
+    m_progressDirty = false;
+    m_lastProgressMs = m_clock.elapsed();
+    m_speed.addSample(m_lastProgressMs, m_receivedBytes);
+    emit progressChanged(m_receivedBytes, m_totalBytes);
+}
+
+} // namespace ferry::client

@@ -1,0 +1,250 @@
+#include "downloadqueue.h"
+
+#include "collision.h"
+#include "downloadjob.h"
+#include "treewalker.h"
+
+#include <QDir>
+#include <QFileInfo>
+#include <QJsonObject>
+#include <QTimer>
+
+namespace ferry::client {
+
+DownloadQueue::DownloadQueue(QObject *parent) : QObject(parent) {}
+
+DownloadQueue::~DownloadQueue() = default;
+
+void DownloadQueue::setMaxConcurrent(int count)
+{
+    m_maxConcurrent = std::max(1, count);
+    scheduleSoon();
+}
+
+DownloadJob *DownloadQueue::addFile(const FerryUrl &url, const QString &destinationDir)
+{
+    return addFileAs(url, QDir(destinationDir).filePath(url.fileName()));
+}
+
+DownloadJob *DownloadQueue::addFileAs(const FerryUrl &url, const QString &localPath)
+{
+    const QString path = m_policy == ExistingFilePolicy::Rename ? claimFreePath(localPath) : localPath;
+    auto *job = new DownloadJob(url, path, m_policy, this);
+    job->setRetryPolicy(m_retryPolicy);
+    return append(job);
+}
+
+// Two jobs of this queue must never share a .part: with the Rename policy the second
+// one gets a numbered name straight away (files on disk are checked when it starts).
+QString DownloadQueue::claimFreePath(const QString &localPath) const
+{
+    const QFileInfo info(localPath);
+    const QDir dir = info.dir();
+    const QString name = freeFileName(info.fileName(), [&](const QString &candidate) {
+        const QString path = dir.filePath(candidate);
+        return std::any_of(m_jobs.begin(), m_jobs.end(), [&path](const DownloadJob *job) {
+            return !job->isFinished() && job->localPath() == path;
+        });
+    });
+    return dir.filePath(name);
+}
+
+void DownloadQueue::add(const FerryUrl &url, const QString &destinationDir)
+{
+    auto *walker = new TreeWalker(url, destinationDir, this);
+    m_walkers.append(walker);
+    connect(walker, &TreeWalker::fileFound, this,
+            [this](const FerryUrl &fileUrl, const QString &localPath, qint64) { addFileAs(fileUrl, localPath); });
+    connect(walker, &TreeWalker::finished, this, [this, walker] { onWalkerFinished(walker); });
+    m_wasIdle = false;
+    walker->start();
+}
+
+void DownloadQueue::onWalkerFinished(TreeWalker *walker)
+{
+    m_walkers.removeOne(walker);
+    if (walker->error() != ErrorKind::NoError)
+        emit addFailed(walker->url().toString(), walker->error(), walker->errorString());
+    walker->deleteLater();
+    scheduleSoon();
+}
+
+DownloadJob *DownloadQueue::append(DownloadJob *job)
+{
+    m_jobs.append(job);
+    connect(job, &DownloadJob::stateChanged, this, &DownloadQueue::scheduleSoon);
+    m_wasIdle = false;
+    emit jobAdded(job, int(m_jobs.size()) - 1);
+    scheduleSoon();
+    return job;
+}
+
+DownloadJob *DownloadQueue::jobAt(int row) const
+{
+    return row >= 0 && row < m_jobs.size() ? m_jobs.at(row) : nullptr;
+}
+
+DownloadJob *DownloadQueue::job(quint64 id) const
+{
+    return jobAt(indexOf(id));
+}
+
+int DownloadQueue::indexOf(quint64 id) const
+{
+    for (int row = 0; row < m_jobs.size(); ++row) {
+        if (m_jobs.at(row)->id() == id)
+            return row;
+    }
+    return -1;
+}
+
+void DownloadQueue::move(quint64 id, int row)
+{
+    const int from = indexOf(id);
+    if (from < 0)
+        return;
+    const int to = std::clamp(row, 0, int(m_jobs.size()) - 1);
+    if (from == to)
+        return;
+    m_jobs.move(from, to);
+    emit jobMoved(id, from, to);
+    scheduleSoon();
+}
+
+void DownloadQueue::pause(quint64 id)
+{
+    if (DownloadJob *found = job(id))
+        found->pause();
+}
+
+void DownloadQueue::resume(quint64 id)
+{
+    if (DownloadJob *found = job(id))
+        found->resume();
+}
+
+void DownloadQueue::cancel(quint64 id)
+{
+    if (DownloadJob *found = job(id))
+        found->cancel();
+}
+
+void DownloadQueue::retry(quint64 id)
+{
+    if (DownloadJob *found = job(id))
+        found->retry();
+}
+
+void DownloadQueue::remove(quint64 id, bool deletePartial)
+{
+    const int row = indexOf(id);
+    if (row < 0)
+        return;
+    DownloadJob *found = m_jobs.takeAt(row);
+    found->disconnect(this);
+    if (!found->isFinished())
+        found->pause(); // stops the transfer and keeps the .part
+    if (deletePartial)
+        PartFile::discard(found->localPath());
+    emit jobRemoved(id, row);
+    found->deleteLater();
+    scheduleSoon();
+}
+
+void DownloadQueue::pauseAll()
+{
+    for (DownloadJob *job : m_jobs)
+        job->pause();
+}
+
+void DownloadQueue::resumeAll()
+{
+    for (DownloadJob *job : m_jobs)
+        job->resume();
+}
+
+void DownloadQueue::clearFinished()
+{
+    for (int row = int(m_jobs.size()) - 1; row >= 0; --row) {
+        if (m_jobs.at(row)->isFinished())
+            remove(m_jobs.at(row)->id());
+    }
+}
+
+int DownloadQueue::activeCount() const
+{
+    return int(std::count_if(m_jobs.begin(), m_jobs.end(), [](const DownloadJob *job) { return job->isActive(); }));
+}
+
+bool DownloadQueue::isIdle() const
+{
+    if (!m_walkers.isEmpty())
+        return false;
+    return std::none_of(m_jobs.begin(), m_jobs.end(), [](const DownloadJob *job) {
+        return job->isActive() || job->state() == DownloadJob::State::Queued;
+    });
+}
+
+qint64 DownloadQueue::bytesPerSecond() const
+{
+    qint64 total = 0;
+    for (const DownloadJob *job : m_jobs)
+        total += job->bytesPerSecond();
+    return total;
+}
+
+// Job state changes arrive from deep inside their own event handling; starting the
+// next job from a fresh event-loop turn keeps those call stacks flat.
+void DownloadQueue::scheduleSoon()
+{
+    if (m_scheduled)
+        return;
+    m_scheduled = true;
+    QTimer::singleShot(0, this, &DownloadQueue::schedule);
+}
+
+void DownloadQueue::schedule()
+{
+    m_scheduled = false;
+    int active = activeCount();
+    for (DownloadJob *job : m_jobs) {
+        if (active >= m_maxConcurrent)
+            break;
+        if (job->state() == DownloadJob::State::Queued) {
+            job->start();
+            ++active;
+        }
+    }
+    checkIdle();
+}
+
+void DownloadQueue::checkIdle()
+{
+    const bool idleNow = isIdle();
+    if (idleNow && !m_wasIdle) {
+        m_wasIdle = true;
+        emit idle();
+    } else if (!idleNow) {
+        m_wasIdle = false;
+    }
+}
+
+QJsonArray DownloadQueue::saveState() const
+{
+    QJsonArray state;
+    for (const DownloadJob *job : m_jobs)
+        state.append(job->toJson());
+    return state;
+}
+
+void DownloadQueue::restoreState(const QJsonArray &state)
+{
+    for (const QJsonValue &value : state) {
+        if (DownloadJob *job = DownloadJob::fromJson(value.toObject(), this)) {
+            job->setRetryPolicy(m_retryPolicy);
+            append(job);
+        }
+    }
+}
+
+} // namespace ferry::client

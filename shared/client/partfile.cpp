@@ -1,0 +1,157 @@
+#include "partfile.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace ferry::client {
+
+namespace {
+
+constexpr int MetaFormat = 1;
+
+QString sysError(const char *call, const QString &path, int err)
+{
+    return QStringLiteral("%1 %2: %3").arg(QLatin1String(call), path, QString::fromLocal8Bit(strerror(err)));
+}
+
+bool setError(QString *error, const QString &text)
+{
+    if (error)
+        *error = text;
+    return false;
+}
+
+} // namespace
+
+PartFile::~PartFile()
+{
+    close();
+}
+
+PartFile::PartFile(PartFile &&other) noexcept : m_fd(other.m_fd), m_finalPath(std::move(other.m_finalPath))
+{
+    other.m_fd = -1;
+}
+
+PartFile &PartFile::operator=(PartFile &&other) noexcept
+{
+    if (this != &other) {
+        close();
+        m_fd = std::exchange(other.m_fd, -1);
+        m_finalPath = std::move(other.m_finalPath);
+    }
+    return *this;
+}
+
+std::optional<PartMeta> PartFile::readMeta(const QString &finalPath)
+{
+    QFile file(metaPathFor(finalPath));
+    if (!file.open(QIODevice::ReadOnly))
+        return std::nullopt;
+    const QJsonObject json = QJsonDocument::fromJson(file.read(64 * 1024)).object();
+    if (json.value(QLatin1String("format")).toInt() != MetaFormat)
+        return std::nullopt;
+    PartMeta meta;
+    meta.url = json.value(QLatin1String("url")).toString();
+    // JSON numbers are doubles; sizes and nanosecond times are kept as decimal strings.
+    meta.size = json.value(QLatin1String("size")).toString().toLongLong();
+    meta.mtimeNs = json.value(QLatin1String("mtimeNs")).toString().toLongLong();
+    return meta;
+}
+
+bool PartFile::writeMeta(const QString &finalPath, const PartMeta &meta, QString *error)
+{
+    const QJsonObject json{{QLatin1String("format"), MetaFormat},
+                           {QLatin1String("url"), meta.url},
+                           {QLatin1String("size"), QString::number(meta.size)},
+                           {QLatin1String("mtimeNs"), QString::number(meta.mtimeNs)}};
+    const QByteArray bytes = QJsonDocument(json).toJson(QJsonDocument::Compact);
+    const QString path = metaPathFor(finalPath);
+    QFile file(path);
+    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate))
+        return setError(error, QStringLiteral("open() %1: %2").arg(path, file.errorString()));
+    if (file.write(bytes) != bytes.size() || !file.flush())
+        return setError(error, QStringLiteral("write() to %1: %2").arg(path, file.errorString()));
+    return true;
+}
+
+qint64 PartFile::partSize(const QString &finalPath)
+{
+    const QFileInfo info(partPathFor(finalPath));
+    return info.exists() ? info.size() : 0;
+}
+
+void PartFile::discard(const QString &finalPath)
+{
+    QFile::remove(partPathFor(finalPath));
+    QFile::remove(metaPathFor(finalPath));
+}
+
+bool PartFile::open(const QString &finalPath, qint64 offset, QString *error)
+{
+    close();
+    const QString dir = QFileInfo(finalPath).absolutePath();
+    if (!QDir().mkpath(dir))
+        return setError(error, QStringLiteral("mkdir %1: cannot create the folder").arg(dir));
+    const QString path = partPathFor(finalPath);
+    const QByteArray native = QFile::encodeName(path);
+    const int fd = ::open(native.constData(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return setError(error, sysError("open()", path, errno));
+    if (::ftruncate(fd, offset) != 0 || ::lseek(fd, offset, SEEK_SET) != offset) {
+        const int err = errno;
+        ::close(fd);
+        return setError(error, sysError("ftruncate()", path, err));
+    }
+    m_fd = fd;
+    m_finalPath = finalPath;
+    return true;
+}
+
+bool PartFile::write(const char *data, qint64 size, QString *error)
+{
+    while (size > 0) {
+        const ssize_t written = ::write(m_fd, data, size_t(size));
+        if (written < 0) {
+            if (errno == EINTR)
+                continue;
+            return setError(error, sysError("write() to", partPathFor(m_finalPath), errno));
+        }
+        data += written;
+        size -= written;
+    }
+    return true;
+}
+
+bool PartFile::commit(QString *error)
+{
+    const QString part = partPathFor(m_finalPath);
+    if (::fsync(m_fd) != 0)
+        return setError(error, sysError("fsync()", part, errno));
+    // close() reports delayed write errors on some filesystems (NFS): check it too.
+    const int fd = std::exchange(m_fd, -1);
+    if (::close(fd) != 0)
+        return setError(error, sysError("close()", part, errno));
+    // rename(2), not QFile::rename: it replaces an existing target atomically.
+    if (::rename(QFile::encodeName(part).constData(), QFile::encodeName(m_finalPath).constData()) != 0)
+        return setError(error, sysError("rename()", part, errno));
+    QFile::remove(metaPathFor(m_finalPath));
+    return true;
+}
+
+void PartFile::close()
+{
+    if (m_fd >= 0)
+        ::close(std::exchange(m_fd, -1));
+}
+
+} // namespace ferry::client

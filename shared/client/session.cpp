@@ -1,0 +1,213 @@
+#include "session.h"
+
+#include "connection.h"
+#include "remoteentry_p.h"
+
+#include <QTimer>
+
+namespace ferry::client {
+
+namespace {
+
+// A browsing session rides out a short overload; a long one is reported.
+constexpr int MaxBusyRetries = 10;
+
+} // namespace
+
+Session::Session(QObject *parent) : QObject(parent) {}
+
+Session::~Session() = default;
+
+void Session::setServer(const QString &host, quint16 port)
+{
+    if (host == m_host && port == m_port)
+        return;
+    disconnectFromServer();
+    m_host = host;
+    m_port = port;
+}
+
+void Session::connectToServer()
+{
+    ensureConnection();
+}
+
+void Session::disconnectFromServer()
+{
+    if (m_connection) {
+        m_connection->abort();
+        m_connection->deleteLater();
+        m_connection = nullptr;
+    }
+    failAll(ErrorKind::ConnectionError, QStringLiteral("disconnected"));
+    setState(State::Disconnected);
+}
+
+quint64 Session::list(const QString &path)
+{
+    return enqueue(RequestKind::List, path);
+}
+
+quint64 Session::stat(const QString &path)
+{
+    return enqueue(RequestKind::Stat, path);
+}
+
+quint64 Session::enqueue(RequestKind kind, const QString &path)
+{
+    Request request;
+    request.id = m_nextId++;
+    request.kind = kind;
+    request.path = path;
+    m_requests.push_back(request);
+    ensureConnection();
+    sendNext();
+    return request.id;
+}
+
+void Session::setState(State state)
+{
+    if (m_state == state)
+        return;
+    m_state = state;
+    emit stateChanged(state);
+}
+
+void Session::ensureConnection()
+{
+    if (m_connection && m_connection->state() != Connection::State::Closed)
+        return;
+    if (!m_connection) {
+        m_connection = new Connection(this);
+        connect(m_connection, &Connection::ready, this, &Session::onReady);
+        connect(m_connection, &Connection::messageReceived, this, &Session::onMessage);
+        connect(m_connection, &Connection::failed, this, &Session::onConnectionFailed);
+    }
+    setState(State::Connecting);
+    m_connection->open(m_host, m_port);
+}
+
+void Session::onReady()
+{
+    m_serverAgent = m_connection->serverAgent();
+    m_error = ErrorKind::NoError;
+    m_errorString.clear();
+    m_busyRetries = 0;
+    setState(State::Ready);
+    sendNext();
+}
+
+void Session::sendNext()
+{
+    if (m_requests.empty() || m_requests.front().sent || !m_connection
+        || m_connection->state() != Connection::State::Ready)
+        return;
+    Request &request = m_requests.front();
+    request.sent = true;
+    const std::string path = request.path.toStdString();
+    if (request.kind == RequestKind::List)
+        m_connection->send(proto::ListRequest{path});
+    else
+        m_connection->send(proto::StatRequest{path});
+    m_connection->setExpectingReply(true);
+}
+
+void Session::onMessage(const proto::Message &message)
+{
+    if (m_requests.empty() || !m_requests.front().sent) {
+        onConnectionFailed(ErrorKind::ProtocolError, QStringLiteral("unsolicited message from the server"), 0);
+        return;
+    }
+    Request &request = m_requests.front();
+    request.answered = true;
+    if (const auto *page = std::get_if<proto::ListPage>(&message); page && request.kind == RequestKind::List) {
+        onListPage(*page);
+    } else if (const auto *stat = std::get_if<proto::StatReply>(&message); stat && request.kind == RequestKind::Stat) {
+        onStatReply(*stat);
+    } else if (const auto *error = std::get_if<proto::Error>(&message)) {
+        const Request done = request;
+        finishFront();
+        emit requestFailed(done.id, kindOf(*error), remoteErrorText(*error, done.path));
+    } else {
+        if (m_connection)
+            m_connection->abort();
+        onConnectionFailed(ErrorKind::ProtocolError, QStringLiteral("unexpected answer from the server"), 0);
+    }
+}
+
+void Session::onListPage(const proto::ListPage &page)
+{
+    QList<RemoteEntry> entries;
+    entries.reserve(qsizetype(page.entries.size()));
+    for (const proto::Entry &entry : page.entries)
+        entries.append(toRemoteEntry(entry));
+    const quint64 id = m_requests.front().id;
+    if (page.last)
+        finishFront();
+    emit listPageReceived(id, entries, page.last);
+}
+
+void Session::onStatReply(const proto::StatReply &reply)
+{
+    const quint64 id = m_requests.front().id;
+    finishFront();
+    emit statReceived(id, toRemoteEntry(reply.entry));
+}
+
+// Retires the front request and sends the next one; callers emit the answer after.
+void Session::finishFront()
+{
+    m_requests.pop_front();
+    if (m_connection)
+        m_connection->setExpectingReply(false);
+    QTimer::singleShot(0, this, &Session::sendNext);
+}
+
+void Session::onConnectionFailed(ErrorKind kind, const QString &reason, int retryAfterMs)
+{
+    const bool wasReady = m_state == State::Ready;
+    if (!m_requests.empty() && retryable(kind, wasReady)) {
+        Request &front = m_requests.front();
+        front.sent = false;
+        front.answered = false;
+        const int delay = kind == ErrorKind::ServerBusy ? std::max(retryAfterMs, 100) : 0;
+        setState(State::Connecting);
+        QTimer::singleShot(delay, this, [this] {
+            ensureConnection();
+        });
+        return;
+    }
+    if (m_requests.empty() && wasReady && kind == ErrorKind::ConnectionError) {
+        setState(State::Disconnected); // the server closed an idle connection: reopen on demand
+        return;
+    }
+    m_error = kind;
+    m_errorString = reason;
+    setState(State::Failed);
+    emit errorOccurred(kind, reason);
+    failAll(kind, reason);
+}
+
+// A connection that dies before the front request got any answer is tried once more
+// (the server may have closed it as idle just as we sent); BUSY is waited out a few times.
+bool Session::retryable(ErrorKind kind, bool wasReady)
+{
+    Request &front = m_requests.front();
+    if (kind == ErrorKind::ServerBusy)
+        return ++m_busyRetries <= MaxBusyRetries;
+    if (kind == ErrorKind::ConnectionError && wasReady && !front.answered && front.resends < 1) {
+        ++front.resends;
+        return true;
+    }
+    return false;
+}
+
+void Session::failAll(ErrorKind kind, const QString &reason)
+{
+    std::deque<Request> failed;
+    failed.swap(m_requests);
+    for (const Request &request : failed)
+        emit requestFailed(request.id, kind, reason);
+}
+
+} // namespace ferry::client

@@ -1,0 +1,102 @@
+#include "treewalker.h"
+
+#include "session.h"
+
+#include <QDir>
+
+namespace ferry::client {
+
+TreeWalker::TreeWalker(const FerryUrl &url, const QString &localRoot, QObject *parent)
+    : QObject(parent), m_root(url), m_localRoot(localRoot), m_session(new Session(this))
+{
+    m_session->setServer(url.host(), url.port());
+    connect(m_session, &Session::statReceived, this, &TreeWalker::onStat);
+    connect(m_session, &Session::listPageReceived, this, &TreeWalker::onPage);
+    connect(m_session, &Session::requestFailed, this, &TreeWalker::onFailed);
+}
+
+void TreeWalker::start()
+{
+    m_request = m_session->stat(m_root.path());
+}
+
+void TreeWalker::onStat(quint64 requestId, const RemoteEntry &entry)
+{
+    if (requestId != m_request)
+        return;
+    if (entry.isFile()) {
+        ++m_fileCount;
+        emit fileFound(m_root, QDir(m_localRoot).filePath(m_root.fileName()), entry.size);
+        finish(ErrorKind::NoError, QString());
+        return;
+    }
+    if (!entry.isDirectory()) {
+        finish(ErrorKind::RemoteError, tr("%1: neither a file nor a folder").arg(m_root.path()));
+        return;
+    }
+    // The served root itself mirrors into the destination; any other folder into
+    // a folder of its name there.
+    const QString local = m_root.path().isEmpty() ? m_localRoot : QDir(m_localRoot).filePath(m_root.fileName());
+    m_todo.append({m_root.path(), local});
+    listNext();
+}
+
+void TreeWalker::listNext()
+{
+    if (m_todo.isEmpty()) {
+        finish(ErrorKind::NoError, QString());
+        return;
+    }
+    m_current = m_todo.takeLast();
+    if (!makeDir(m_current.localPath))
+        return;
+    m_request = m_session->list(m_current.remotePath);
+}
+
+void TreeWalker::onPage(quint64 requestId, const QList<RemoteEntry> &entries, bool last)
+{
+    if (requestId != m_request)
+        return;
+    const QDir local(m_current.localPath);
+    for (const RemoteEntry &entry : entries) {
+        if (entry.name.isEmpty() || entry.name == QLatin1String(".") || entry.name == QLatin1String("..")
+            || entry.name.contains(u'/'))
+            continue; // never let a listing steer a path outside the destination
+        const QString remote = m_current.remotePath.isEmpty() ? entry.name : m_current.remotePath + u'/' + entry.name;
+        if (entry.isDirectory()) {
+            m_todo.append({remote, local.filePath(entry.name)});
+        } else if (entry.isFile()) {
+            ++m_fileCount;
+            emit fileFound(FerryUrl(m_root.host(), m_root.port(), remote), local.filePath(entry.name), entry.size);
+        }
+    }
+    if (last)
+        listNext();
+}
+
+void TreeWalker::onFailed(quint64 requestId, ErrorKind error, const QString &errorString)
+{
+    if (requestId == m_request)
+        finish(error, errorString);
+}
+
+bool TreeWalker::makeDir(const QString &path)
+{
+    if (QDir().mkpath(path))
+        return true;
+    finish(ErrorKind::LocalError, tr("mkdir %1: cannot create the folder").arg(path));
+    return false;
+}
+
+void TreeWalker::finish(ErrorKind error, const QString &errorString)
+{
+    if (m_done)
+        return;
+    m_done = true;
+    m_error = error;
+    m_errorString = errorString;
+    m_session->disconnectFromServer();
+    emit finished();
+}
+
+} // namespace ferry::client
