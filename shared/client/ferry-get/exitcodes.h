@@ -1,0 +1,42 @@
+// ferry-get's exit codes: a contract with scripts, printed by --help.
+#pragma once
+
+#include "client/clienttypes.h"
+
+namespace ferry::get {
+
+enum ExitCode : int {
+    ExitSuccess = 0,    // every file arrived complete (or was skipped by --on-exists skip)
+    ExitOther = 1,      // the server broke the protocol, or an unexpected failure
+    ExitUsage = 2,      // bad command line
+    ExitConnection = 3, // server unreachable, connection lost for good, or busy for too long
+    ExitRemote = 4,     // the server refused: not found, forbidden, not a file...
+    ExitLocal = 5,      // the destination: not writable, no space, folder missing
+};
+
+inline int exitCodeFor(client::ErrorKind kind)
+{
+    switch (kind) {
+    case client::ErrorKind::NoError: return ExitSuccess;
+    case client::ErrorKind::ConnectionError:
+    case client::ErrorKind::ServerBusy: return ExitConnection;
+    case client::ErrorKind::RemoteError: return ExitRemote;
+    case client::ErrorKind::LocalError: return ExitLocal;
+    case client::ErrorKind::ProtocolError: return ExitOther;
+    }
+    return ExitOther;
+}
+
+inline const char *exitCodeHelp()
+{
+    return "Exit codes:\n"
+           "  0  every file arrived complete (or was skipped with --on-exists skip)\n"
+           "  1  protocol error or other unexpected failure\n"
+           "  2  usage error (bad arguments)\n"
+           "  3  connection error: server unreachable, connection lost, or busy for too long\n"
+           "  4  remote error: the server refused (not found, forbidden, not a file...)\n"
+           "  5  local error: the destination is not writable, the disk is full...\n"
+           "When several downloads fail, the code of the first failure is returned.\n";
+}
+
+} // namespace ferry::get

@@ -1,0 +1,135 @@
+// ferry-get: the client engine on the command line.
+#include "exitcodes.h"
+#include "getcommand.h"
+#include "lscommand.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QTimer>
+
+#include <cstdio>
+#include <unistd.h>
+
+using namespace ferry;
+
+namespace {
+
+int usageError(const QString &message)
+{
+    std::fprintf(stderr, "ferry-get: %s\nTry 'ferry-get --help'.\n", qPrintable(message));
+    return get::ExitUsage;
+}
+
+void setUpParser(QCommandLineParser &parser)
+{
+    parser.setApplicationDescription(
+        QStringLiteral("Downloads files and folders from a Ferry server.\n\n"
+                       "  ferry-get [options] URL...     download files or whole folders\n"
+                       "  ferry-get ls [--json] URL      list a remote folder like ls -l\n\n"
+                       "URLs look like ferry://host[:port]/path; the default port is 4646.\n"
+                       "Files are written as NAME.part and renamed when complete; an interrupted\n"
+                       "download resumes from its .part when the remote file is unchanged.\n\n")
+        + QString::fromLatin1(get::exitCodeHelp()));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.addOption({{QStringLiteral("o"), QStringLiteral("output")},
+                      QStringLiteral("Save into DIR (default: the current folder)."), QStringLiteral("DIR"),
+                      QStringLiteral(".")});
+    parser.addOption({{QStringLiteral("j"), QStringLiteral("jobs")},
+                      QStringLiteral("Download N files at a time (default 3)."), QStringLiteral("N"),
+                      QStringLiteral("3")});
+    parser.addOption({QStringLiteral("on-exists"),
+                      QStringLiteral("When a file exists: rename (save as 'name (1).ext', the default), "
+                                     "overwrite, skip, or resume."),
+                      QStringLiteral("POLICY"), QStringLiteral("rename")});
+    parser.addOption({QStringLiteral("json"), QStringLiteral("ls: print JSON instead of a table.")});
+    parser.addOption({QStringLiteral("no-progress"), QStringLiteral("Plain lines even on a terminal.")});
+    parser.addPositionalArgument(QStringLiteral("URL"), QStringLiteral("ferry:// URLs of files or folders."),
+                                 QStringLiteral("URL..."));
+}
+
+std::optional<client::FerryUrl> parseUrl(const QString &text, QString *error)
+{
+    return client::FerryUrl::parse(text, error);
+}
+
+// Builds the download options; returns an error message for a usage error.
+QString readGetOptions(const QCommandLineParser &parser, const QStringList &args, get::GetOptions &options)
+{
+    for (const QString &arg : args) {
+        QString error;
+        const auto url = parseUrl(arg, &error);
+        if (!url)
+            return error;
+        options.urls.append(*url);
+    }
+    bool ok = false;
+    options.jobs = parser.value(QStringLiteral("jobs")).toInt(&ok);
+    if (!ok || options.jobs < 1 || options.jobs > 64)
+        return QStringLiteral("--jobs takes a number from 1 to 64");
+    const auto policy = client::policyFromName(parser.value(QStringLiteral("on-exists")));
+    if (!policy)
+        return QStringLiteral("--on-exists takes rename, overwrite, skip or resume");
+    options.onExists = *policy;
+    options.outputDir = parser.value(QStringLiteral("output"));
+    options.live = ::isatty(STDERR_FILENO) && !parser.isSet(QStringLiteral("no-progress"));
+    return {};
+}
+
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("ferry-get"));
+    QCoreApplication::setApplicationVersion(QStringLiteral("0.1.0"));
+
+    QCommandLineParser parser;
+    setUpParser(parser);
+    if (!parser.parse(QCoreApplication::arguments()))
+        return usageError(parser.errorText());
+    if (parser.isSet(QStringLiteral("help"))) {
+        std::fputs(qPrintable(parser.helpText()), stdout);
+        return get::ExitSuccess;
+    }
+    if (parser.isSet(QStringLiteral("version"))) {
+        std::printf("ferry-get %s\n", qPrintable(QCoreApplication::applicationVersion()));
+        return get::ExitSuccess;
+    }
+
+    QStringList args = parser.positionalArguments();
+    int exitCode = get::ExitSuccess;
+    QObject *command = nullptr;
+    if (!args.isEmpty() && args.first() == QLatin1String("ls")) {
+        args.removeFirst();
+        if (args.size() != 1)
+            return usageError(QStringLiteral("ls takes exactly one URL"));
+        QString error;
+        const auto url = parseUrl(args.first(), &error);
+        if (!url)
+            return usageError(error);
+        auto *ls = new get::LsCommand(*url, parser.isSet(QStringLiteral("json")), &app);
+        QObject::connect(ls, &get::LsCommand::finished, &app, [&exitCode](int code) {
+            exitCode = code;
+            QCoreApplication::quit();
+        });
+        QTimer::singleShot(0, ls, &get::LsCommand::start);
+        command = ls;
+    } else {
+        if (args.isEmpty())
+            return usageError(QStringLiteral("no URL given"));
+        get::GetOptions options;
+        if (const QString error = readGetOptions(parser, args, options); !error.isEmpty())
+            return usageError(error);
+        auto *getter = new get::GetCommand(options, &app);
+        QObject::connect(getter, &get::GetCommand::finished, &app, [&exitCode](int code) {
+            exitCode = code;
+            QCoreApplication::quit();
+        });
+        QTimer::singleShot(0, getter, &get::GetCommand::start);
+        command = getter;
+    }
+    Q_UNUSED(command)
+    app.exec();
+    return exitCode;
+}
