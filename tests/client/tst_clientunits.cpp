@@ -1,0 +1,273 @@
+// Unit tests of the client engine's pure parts: URLs, collision names, speed/ETA,
+// retry decisions, part-file metadata.
+#include "client/collision.h"
+#include "client/ferryurl.h"
+#include "client/partfile.h"
+#include "client/retrypolicy.h"
+#include "client/speedmeter.h"
+
+#include <QFile>
+#include <QSet>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace ferry::client;
+
+class TestClientUnits : public QObject
+{
+    Q_OBJECT
+private slots:
+    void parseUrl_data();
+    void parseUrl();
+    void rejectUrl_data();
+    void rejectUrl();
+    void urlRoundTrip();
+    void numberedName_data();
+    void numberedName();
+    void freeFileNameSkipsTaken();
+    void speedWindow();
+    void speedStallsToZero();
+    void etaUnknownWhileStalled();
+    void speedResetsOnRestart();
+    void retryDelays_data();
+    void retryDelays();
+    void partMetaRoundTrip();
+    void partFileWriteAndCommit();
+    void partFileReplacesExistingTarget();
+};
+
+void TestClientUnits::parseUrl_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<QString>("host");
+    QTest::addColumn<int>("port");
+    QTest::addColumn<QString>("path");
+    QTest::addColumn<QString>("fileName");
+
+    QTest::newRow("default port") << "ferry://example.org/a/b.txt" << "example.org" << 4646 << "a/b.txt" << "b.txt";
+    QTest::newRow("explicit port") << "ferry://127.0.0.1:5000/x" << "127.0.0.1" << 5000 << "x" << "x";
+    QTest::newRow("root with slash") << "ferry://h/" << "h" << 4646 << "" << "";
+    QTest::newRow("root without slash") << "ferry://h" << "h" << 4646 << "" << "";
+    QTest::newRow("folder slash") << "ferry://h:1/dir/sub/" << "h" << 1 << "dir/sub" << "sub";
+    QTest::newRow("percent-encoded") << "ferry://h/my%20file%231.txt" << "h" << 4646 << "my file#1.txt"
+                                     << "my file#1.txt";
+    QTest::newRow("double slashes") << "ferry://h//a//b" << "h" << 4646 << "a/b" << "b";
+    QTest::newRow("dot segments") << "ferry://h/./a/./b" << "h" << 4646 << "a/b" << "b";
+    QTest::newRow("ipv6") << "ferry://[::1]:4700/f" << "::1" << 4700 << "f" << "f";
+    QTest::newRow("uppercase scheme") << "FERRY://h/f" << "h" << 4646 << "f" << "f";
+    QTest::newRow("utf-8") << QString::fromUtf8("ferry://h/caf\u00e9.txt") << "h" << 4646
+                           << QString::fromUtf8("caf\u00e9.txt") << QString::fromUtf8("caf\u00e9.txt");
+}
+
+void TestClientUnits::parseUrl()
+{
+    QFETCH(QString, text);
+    QString error;
+    const auto url = FerryUrl::parse(text, &error);
+    QVERIFY2(url.has_value(), qPrintable(error));
+    QTEST(url->host(), "host");
+    QTEST(int(url->port()), "port");
+    QTEST(url->path(), "path");
+    QTEST(url->fileName(), "fileName");
+}
+
+void TestClientUnits::rejectUrl_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::newRow("http") << "http://h/x";
+    QTest::newRow("no scheme") << "h/x";
+    QTest::newRow("no host") << "ferry:///x";
+    QTest::newRow("bad port") << "ferry://h:99999/x";
+    QTest::newRow("port text") << "ferry://h:abc/x";
+    QTest::newRow("query") << "ferry://h/x?y=1";
+    QTest::newRow("fragment") << "ferry://h/x#frag";
+    QTest::newRow("user") << "ferry://user@h/x";
+    QTest::newRow("empty") << "";
+}
+
+void TestClientUnits::rejectUrl()
+{
+    QFETCH(QString, text);
+    QString error;
+    QVERIFY(!FerryUrl::parse(text, &error).has_value());
+    QVERIFY(!error.isEmpty());
+}
+
+void TestClientUnits::urlRoundTrip()
+{
+    const FerryUrl url(QStringLiteral("127.0.0.1"), 4700, QStringLiteral("dir/a b#c.txt"));
+    const auto again = FerryUrl::parse(url.toString());
+    QVERIFY(again.has_value());
+    QCOMPARE(*again, url);
+    QCOMPARE(url.child(QStringLiteral("x")).path(), QStringLiteral("dir/a b#c.txt/x"));
+    QCOMPARE(FerryUrl(QStringLiteral("h"), 1, QString()).child(QStringLiteral("x")).path(), QStringLiteral("x"));
+    QCOMPARE(url.withServer(QStringLiteral("h2"), 9).toString(), QStringLiteral("ferry://h2:9/dir/a%20b%23c.txt"));
+}
+
+void TestClientUnits::numberedName_data()
+{
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<int>("number");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("extension") << "report.pdf" << 1 << "report (1).pdf";
+    QTest::newRow("double extension") << "a.tar.gz" << 2 << "a (2).tar.gz";
+    QTest::newRow("no extension") << "README" << 1 << "README (1)";
+    QTest::newRow("dot file") << ".profile" << 1 << ".profile (1)";
+    QTest::newRow("dot file with extension") << ".config.json" << 3 << ".config (3).json";
+    QTest::newRow("spaces") << "my file.txt" << 10 << "my file (10).txt";
+}
+
+void TestClientUnits::numberedName()
+{
+    QFETCH(QString, name);
+    QFETCH(int, number);
+    QTEST(ferry::client::numberedName(name, number), "expected");
+}
+
+void TestClientUnits::freeFileNameSkipsTaken()
+{
+    const QSet<QString> taken{QStringLiteral("a.txt"), QStringLiteral("a (1).txt"), QStringLiteral("a (2).txt")};
+    const auto isTaken = [&taken](const QString &name) { return taken.contains(name); };
+    QCOMPARE(freeFileName(QStringLiteral("a.txt"), isTaken), QStringLiteral("a (3).txt"));
+    QCOMPARE(freeFileName(QStringLiteral("b.txt"), isTaken), QStringLiteral("b.txt"));
+}
+
+void TestClientUnits::speedWindow()
+{
+    SpeedMeter meter(4000);
+    // 1 MB every 100 ms for 10 s: 10 MB/s.
+    for (int step = 0; step <= 100; ++step)
+        meter.addSample(step * 100, qint64(step) * 1000000);
+    QCOMPARE(meter.bytesPerSecond(10000), qint64(10000000));
+    QCOMPARE(meter.etaSeconds(10000, 50000000), qint64(5));
+    // The speed halves: after a full window only the new rate counts.
+    for (int step = 1; step <= 40; ++step)
+        meter.addSample(10000 + step * 100, 100000000 + qint64(step) * 500000);
+    QCOMPARE(meter.bytesPerSecond(14000), qint64(5000000));
+}
+
+void TestClientUnits::speedStallsToZero()
+{
+    SpeedMeter meter(3000);
+    meter.addSample(0, 0);
+    meter.addSample(1000, 1000);
+    QVERIFY(meter.bytesPerSecond(1000) > 0);
+    // Nothing new for longer than the window: stalled.
+    QCOMPARE(meter.bytesPerSecond(5000), qint64(0));
+    // Partly into the stall the speed has dropped but not vanished.
+    const qint64 partly = meter.bytesPerSecond(2500);
+    QVERIFY(partly > 0 && partly < 1000);
+}
+
+void TestClientUnits::etaUnknownWhileStalled()
+{
+    SpeedMeter meter;
+    QCOMPARE(meter.etaSeconds(0, 100), qint64(-1)); // nothing measured yet
+    meter.addSample(0, 0);
+    meter.addSample(1000, 0);
+    QCOMPARE(meter.etaSeconds(1000, 100), qint64(-1));
+    QCOMPARE(meter.etaSeconds(1000, 0), qint64(0)); // nothing left: done, not unknown
+}
+
+void TestClientUnits::speedResetsOnRestart()
+{
+    SpeedMeter meter;
+    meter.addSample(0, 0);
+    meter.addSample(1000, 5000000);
+    meter.addSample(1100, 0); // the download started over
+    meter.addSample(2100, 1000);
+    QCOMPARE(meter.bytesPerSecond(2100), qint64(1000));
+}
+
+void TestClientUnits::retryDelays_data()
+{
+    QTest::addColumn<int>("kind");
+    QTest::addColumn<int>("failures");
+    QTest::addColumn<int>("retryAfterMs");
+    QTest::addColumn<double>("random");
+    QTest::addColumn<int>("expected");
+
+    const int busy = int(ErrorKind::ServerBusy);
+    const int net = int(ErrorKind::ConnectionError);
+    QTest::newRow("busy honours hint") << busy << 1 << 2000 << 0.5 << 2000;
+    QTest::newRow("busy jitter low") << busy << 1 << 2000 << 0.0 << 1500;
+    QTest::newRow("busy jitter high") << busy << 3 << 2000 << 0.999999 << 2500;
+    QTest::newRow("busy without hint") << busy << 1 << 0 << 0.5 << 500;
+    QTest::newRow("busy gives up") << busy << 201 << 100 << 0.5 << -1;
+    QTest::newRow("network first") << net << 1 << 0 << 0.5 << 500;
+    QTest::newRow("network backoff doubles") << net << 3 << 0 << 0.5 << 2000;
+    QTest::newRow("network capped") << net << 5 << 0 << 0.5 << 8000;
+    QTest::newRow("network gives up") << net << 6 << 0 << 0.5 << -1;
+    QTest::newRow("remote never retried") << int(ErrorKind::RemoteError) << 1 << 0 << 0.5 << -1;
+    QTest::newRow("local never retried") << int(ErrorKind::LocalError) << 1 << 0 << 0.5 << -1;
+    QTest::newRow("protocol never retried") << int(ErrorKind::ProtocolError) << 1 << 0 << 0.5 << -1;
+}
+
+void TestClientUnits::retryDelays()
+{
+    QFETCH(int, kind);
+    QFETCH(int, failures);
+    QFETCH(int, retryAfterMs);
+    QFETCH(double, random);
+    RetryPolicy policy;
+    QTEST(policy.delayFor(ErrorKind(kind), failures, retryAfterMs, random), "expected");
+}
+
+void TestClientUnits::partMetaRoundTrip()
+{
+    QTemporaryDir dir;
+    const QString target = dir.filePath(QStringLiteral("f.bin"));
+    QVERIFY(!PartFile::readMeta(target).has_value());
+    // Values beyond 2^53 must survive: JSON doubles would round them.
+    const PartMeta meta{QStringLiteral("ferry://h:1/f.bin"), (qint64(1) << 53) + 1, 1732630000123456789};
+    QString error;
+    QVERIFY2(PartFile::writeMeta(target, meta, &error), qPrintable(error));
+    const auto read = PartFile::readMeta(target);
+    QVERIFY(read.has_value());
+    QCOMPARE(*read, meta);
+    PartFile::discard(target);
+    QVERIFY(!QFile::exists(PartFile::metaPathFor(target)));
+}
+
+void TestClientUnits::partFileWriteAndCommit()
+{
+    QTemporaryDir dir;
+    const QString target = dir.filePath(QStringLiteral("sub/dir/f.bin"));
+    PartFile part;
+    QString error;
+    QVERIFY2(part.open(target, 0, &error), qPrintable(error));
+    QVERIFY(part.write("hello ", 6, &error));
+    part.close();
+    QCOMPARE(PartFile::partSize(target), qint64(6));
+    // Reopen at an offset shorter than the file: the tail is cut.
+    QVERIFY(part.open(target, 5, &error));
+    QVERIFY(part.write("!world", 6, &error));
+    QVERIFY(PartFile::writeMeta(target, PartMeta{QStringLiteral("u"), 11, 1}, &error));
+    QVERIFY2(part.commit(&error), qPrintable(error));
+    QFile file(target);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QCOMPARE(file.readAll(), QByteArray("hello!world"));
+    QVERIFY(!QFile::exists(PartFile::partPathFor(target)));
+    QVERIFY(!QFile::exists(PartFile::metaPathFor(target)));
+}
+
+void TestClientUnits::partFileReplacesExistingTarget()
+{
+    QTemporaryDir dir;
+    const QString target = dir.filePath(QStringLiteral("f.txt"));
+    QFile old(target);
+    QVERIFY(old.open(QIODevice::WriteOnly));
+    old.write("old content");
+    old.close();
+    PartFile part;
+    QString error;
+    QVERIFY(part.open(target, 0, &error));
+    QVERIFY(part.write("new", 3, &error));
+    QVERIFY2(part.commit(&error), qPrintable(error));
+    QFile file(target);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QCOMPARE(file.readAll(), QByteArray("new"));
+}
+
+QTEST_GUILESS_MAIN(TestClientUnits)
+#include "tst_clientunits.moc"
