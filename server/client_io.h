@@ -1,0 +1,51 @@
+// Writing to a client socket from a worker. The socket is non-blocking: every wait is a poll() with the
+// send timeout, in slices short enough to notice an abort request from the parent between them.
+#pragma once
+
+#include "options.h"
+#include "protocol/messages.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace ferry::server {
+
+enum class IoOutcome {
+    Ok,
+    Timeout, // the client accepted no byte for the send timeout
+    Closed,  // the client went away (EPIPE, ECONNRESET)
+    Aborted, // the parent asked to abort this connection
+    Error,   // anything else; see ClientIo::lastError()
+};
+const char *ioOutcomeName(IoOutcome outcome);
+
+class ClientIo {
+public:
+    // `fd` is borrowed. `shouldAbort` is polled while waiting and between chunks.
+    ClientIo(int fd, Millis sendTimeout, std::function<bool()> shouldAbort);
+
+    int fd() const { return m_fd; }
+    // Sends every byte. `more`: MSG_MORE, i.e. more data follows at once (a BODY header before sendfile).
+    IoOutcome send(const uint8_t *data, size_t size, bool more = false);
+    IoOutcome sendMessage(const proto::Message &message, bool more = false);
+    // Waits until the socket takes data, up to the send timeout counted from the last progress.
+    IoOutcome waitWritable();
+    // Records progress: the send timeout counts from the last byte that moved.
+    void noteProgress();
+    bool shouldAbort() const { return m_shouldAbort && m_shouldAbort(); }
+    const std::string &lastError() const { return m_lastError; }
+    IoOutcome fail(const char *call, int error);
+
+private:
+    int m_fd;
+    Millis m_sendTimeout;
+    std::function<bool()> m_shouldAbort;
+    int64_t m_lastProgressNs = 0;
+    std::string m_lastError;
+    std::vector<uint8_t> m_scratch;
+};
+
+} // namespace ferry::server

@@ -1,0 +1,16 @@
+// Durations on the command line and in the config file: a number with an optional unit.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string_view>
+
+namespace ferry::server {
+
+// "10" and "10s" are seconds, "300ms" milliseconds, "2m" minutes; fractions allowed ("0.5", "1.5m").
+// Negative, empty, unit-only or trailing-garbage text gives nullopt.
+std::optional<std::chrono::milliseconds> parseDuration(std::string_view text);
+// Plain unsigned integers ("64"); nullopt on anything else or overflow.
+std::optional<uint64_t> parseUnsigned(std::string_view text);
+
+} // namespace ferry::server

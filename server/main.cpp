@@ -1,0 +1,41 @@
+// ferry-server: the entry point. Parses options, builds the parent, runs it; maps failures to exit codes
+// (0 clean stop, 1 internal failure, 2 cannot start).
+#include "log.h"
+#include "options.h"
+#include "parent.h"
+
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <vector>
+
+int main(int argc, char **argv)
+{
+    using namespace ferry::server;
+    Options options;
+    try {
+        options = loadOptions(argc, argv);
+    } catch (const ConfigError &error) {
+        std::fprintf(stderr, "ferry-server: %s\n", error.what());
+        return 2;
+    }
+    if (options.help) {
+        std::fputs(usageText().c_str(), stdout);
+        return 0;
+    }
+    if (options.version) {
+        std::printf("ferry-server %s\n", FERRY_VERSION);
+        return 0;
+    }
+    log::setLevel(options.logLevel);
+    try {
+        Parent parent(options, std::vector<std::string>(argv, argv + argc));
+        return parent.run();
+    } catch (const ConfigError &error) {
+        std::fprintf(stderr, "ferry-server: cannot start: %s\n", error.what());
+        return 2;
+    } catch (const std::exception &error) {
+        std::fprintf(stderr, "ferry-server: cannot start: %s\n", error.what());
+        return 1;
+    }
+}

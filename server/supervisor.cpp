@@ -1,0 +1,404 @@
+#include "supervisor.h"
+
+#include "log.h"
+#include "policy.h"
+#include "worker.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace ferry::server {
+
+namespace {
+
+// A forked child starts with copies of every fd the parent holds (listener, clients, other workers'
+// channels). It keeps only its own: everything else is closed before it does anything.
+void closeAllExcept(std::vector<int> keep)
+{
+    std::sort(keep.begin(), keep.end());
+    unsigned first = 3;
+    for (int fd : keep) {
+        if (fd < int(first))
+            continue;
+        if (unsigned(fd) > first)
+            syscall(SYS_close_range, first, unsigned(fd) - 1, 0);
+        first = unsigned(fd) + 1;
+    }
+    syscall(SYS_close_range, first, ~0u, 0);
+}
+
+void resetSignalsForWorker()
+{
+    // Ctrl-C reaches the whole process group; a worker must finish its transfer, so it ignores SIGINT and
+    // leaves shutdown to the parent. SIGTERM stays fatal: the parent uses it for immediate stops.
+    signal(SIGINT, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGCHLD, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr); // the parent blocks signals for its signalfd
+}
+
+} // namespace
+
+Supervisor::Supervisor(EventLoop &loop, Scoreboard &scoreboard, const Jail &jail, Millis sendTimeout, Hooks hooks)
+    : m_loop(loop), m_scoreboard(scoreboard), m_jail(jail), m_sendTimeout(sendTimeout), m_hooks(std::move(hooks)),
+      m_slotUsed(scoreboard.slotCount(), false), m_health(scoreboard.slotCount())
+{
+    m_generation = scoreboard.control().generation.load();
+}
+
+Supervisor::~Supervisor()
+{
+    if (m_maintainTimer)
+        m_loop.cancelTimer(m_maintainTimer);
+    for (auto &[pid, worker] : m_workers)
+        closeChannel(worker);
+}
+
+void Supervisor::start(uint32_t target)
+{
+    m_target = std::min(target, m_scoreboard.slotCount());
+    maintain();
+}
+
+int Supervisor::freeSlot(int64_t now) const
+{
+    for (uint32_t i = 0; i < m_slotUsed.size(); ++i)
+        if (!m_slotUsed[i] && m_health[i].notBeforeNs <= now)
+            return int(i);
+    return -1;
+}
+
+void Supervisor::maintain()
+{
+    if (m_stopping || m_fatal)
+        return;
+    uint32_t current = 0;
+    for (const auto &[pid, worker] : m_workers)
+        if (worker.generation == m_generation && worker.phase != WorkerPhase::Stopping)
+            ++current;
+    int64_t now = monotonicNs();
+    while (current < m_target) {
+        int slot = freeSlot(now);
+        if (slot < 0)
+            break;
+        if (!spawn(uint32_t(slot)))
+            break;
+        ++current;
+    }
+    if (current >= m_target || m_maintainTimer)
+        return;
+    // Short of workers and every free slot is backing off: come back when the earliest may restart.
+    int64_t earliest = INT64_MAX;
+    for (uint32_t i = 0; i < m_slotUsed.size(); ++i)
+        if (!m_slotUsed[i])
+            earliest = std::min(earliest, m_health[i].notBeforeNs);
+    if (earliest == INT64_MAX)
+        return; // every slot is occupied (old generation still finishing): reap() calls maintain() again
+    auto delay = Millis(std::max<int64_t>(1, (earliest - now) / 1000000 + 1));
+    m_maintainTimer = m_loop.addTimer(delay, [this] {
+        m_maintainTimer = 0;
+        maintain();
+    });
+}
+
+bool Supervisor::spawn(uint32_t slotIndex)
+{
+    UniqueFd parentEnd, workerEnd;
+    if (int error = makeChannel(parentEnd, workerEnd); error != 0) {
+        LOG_ERROR("socketpair() for worker slot %u: %s", slotIndex, std::strerror(error));
+        return false;
+    }
+    WorkerSlot &slot = m_scoreboard.slot(slotIndex);
+    clearWorkerFields(slot);
+    slot.generation.store(m_generation);
+    slot.state.store(WorkerState::Starting);
+    slot.startedNs.store(monotonicNs());
+    slot.restarts.fetch_add(1);
+    pid_t pid = fork();
+    if (pid < 0) {
+        LOG_ERROR("fork() for worker slot %u: %s", slotIndex, std::strerror(errno));
+        clearWorkerFields(slot);
+        m_health[slotIndex].notBeforeNs = monotonicNs() + 1'000'000'000; // Apache: sleep after a failed fork
+        return false;
+    }
+    if (pid == 0) {
+        resetSignalsForWorker();
+        closeAllExcept({workerEnd.get(), m_jail.rootFd()});
+        prctl(PR_SET_NAME, "ferry-worker");
+        slot.pid.store(getpid());
+        WorkerContext context{slotIndex, m_generation, std::move(workerEnd), &m_jail, &m_scoreboard, m_sendTimeout};
+        _exit(runWorker(context)); // never return into the parent's code
+    }
+    slot.pid.store(pid);
+    Worker &worker = m_workers[pid];
+    worker.pid = pid;
+    worker.slot = slotIndex;
+    worker.generation = m_generation;
+    worker.startedNs = monotonicNs();
+    worker.channel = std::move(parentEnd);
+    m_slotUsed[slotIndex] = true;
+    ++m_spawned;
+    m_loop.add(worker.channel.get(), EPOLLIN, [this, pid](uint32_t events) { onChannel(pid, events); });
+    m_idle.push_back(pid);
+    LOG_DEBUG("worker slot %u started: pid %d, generation %u", slotIndex, int(pid), m_generation);
+    return true;
+}
+
+int Supervisor::dispatch(const HandoffMessage &message)
+{
+    while (!m_idle.empty()) {
+        pid_t pid = m_idle.back();
+        m_idle.pop_back();
+        Worker &worker = m_workers.at(pid);
+        int error = sendHandoff(worker.channel.get(), message, MSG_DONTWAIT);
+        if (error == 0) {
+            worker.phase = WorkerPhase::Busy;
+            worker.connectionId = message.connectionId;
+            return int(worker.slot);
+        }
+        // An idle worker whose channel fails is broken: replace it rather than trust it again.
+        LOG_ERROR("sendmsg() passing connection %llu to worker %u (pid %d): %s",
+                  (unsigned long long)message.connectionId, worker.slot, int(pid), std::strerror(error));
+        worker.killedByParent = true;
+        kill(pid, SIGKILL);
+        worker.phase = WorkerPhase::Stopping;
+    }
+    return -1;
+}
+
+void Supervisor::onChannel(pid_t pid, uint32_t)
+{
+    for (;;) {
+        auto it = m_workers.find(pid);
+        if (it == m_workers.end() || !it->second.channel)
+            return;
+        ReceiveResult received = receiveHandoff(it->second.channel.get(), MSG_DONTWAIT);
+        if (received.status == ReceiveStatus::WouldBlock)
+            return;
+        if (received.status != ReceiveStatus::Ok) {
+            // The worker is gone or talking nonsense; reap() settles its connection when SIGCHLD arrives.
+            if (received.status == ReceiveStatus::Error)
+                LOG_ERROR("recvmsg() from worker %u (pid %d): %s", it->second.slot, int(pid),
+                          std::strerror(received.error));
+            closeChannel(it->second);
+            return;
+        }
+        onMessage(it->second, std::move(received.message));
+    }
+}
+
+void Supervisor::onMessage(Worker &worker, HandoffMessage &&message)
+{
+    if (message.kind == HandoffKind::Dispatch || worker.phase == WorkerPhase::Idle) {
+        LOG_ERROR("worker %u (pid %d) sent an unexpected message; stopping it", worker.slot, int(worker.pid));
+        worker.killedByParent = true;
+        kill(worker.pid, SIGKILL);
+        closeChannel(worker);
+        return;
+    }
+    bool keep = worker.phase == WorkerPhase::Busy && worker.generation == m_generation && !m_stopping
+                && !m_scoreboard.slot(worker.slot).stopRequested.load();
+    worker.connectionId = 0;
+    if (keep) {
+        worker.phase = WorkerPhase::Idle;
+        m_idle.push_back(worker.pid);
+    } else {
+        stopWorker(worker);
+    }
+    m_hooks.connectionReturned(std::move(message));
+    if (keep)
+        m_hooks.workerAvailable();
+}
+
+void Supervisor::stopWorker(Worker &worker)
+{
+    // Closing the channel is the stop signal: the worker sees EOF when it next waits for work.
+    worker.phase = WorkerPhase::Stopping;
+    m_scoreboard.slot(worker.slot).stopRequested.store(1);
+    removeIdle(worker.pid);
+    if (worker.connectionId == 0)
+        closeChannel(worker);
+}
+
+void Supervisor::closeChannel(Worker &worker)
+{
+    if (!worker.channel)
+        return;
+    m_loop.remove(worker.channel.get());
+    worker.channel.reset();
+}
+
+void Supervisor::removeIdle(pid_t pid) { std::erase(m_idle, pid); }
+
+void Supervisor::reap()
+{
+    for (;;) {
+        int status = 0;
+        pid_t pid = waitpid(-1, &status, WNOHANG);
+        if (pid < 0 && errno == EINTR)
+            continue;
+        if (pid <= 0)
+            break;
+        onExit(pid, status);
+    }
+    if (m_stopping && m_workers.empty() && m_hooks.allStopped)
+        m_hooks.allStopped();
+}
+
+void Supervisor::onExit(pid_t pid, int status)
+{
+    auto it = m_workers.find(pid);
+    if (it == m_workers.end())
+        return; // not ours (e.g. a helper another module forked)
+    Worker worker = std::move(it->second);
+    m_workers.erase(it);
+    removeIdle(pid);
+    closeChannel(worker);
+    ExitReason reason = policy::classifyExit(status, worker.killedByParent);
+    int64_t lifetime = monotonicNs() - worker.startedNs;
+    WorkerSlot &slot = m_scoreboard.slot(worker.slot);
+    clearWorkerFields(slot);
+    slot.lastExitReason.store(reason);
+    slot.lastExitStatus.store(WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+    slot.lastExitPid.store(pid);
+    m_slotUsed[worker.slot] = false;
+    SlotHealth &health = m_health[worker.slot];
+    health.failures = policy::countsAsFailure(reason, lifetime) ? health.failures + 1 : 0;
+    health.notBeforeNs = monotonicNs() + int64_t(policy::respawnDelay(health.failures).count()) * 1000000;
+    auto level = reason == ExitReason::Normal ? log::Level::Debug : log::Level::Warn;
+    FERRY_LOG(level, "worker %u (pid %d) ended: %s (status %d)", worker.slot, int(pid), exitReasonName(reason),
+              slot.lastExitStatus.load());
+    if (reason == ExitReason::Crashed || reason == ExitReason::Failed)
+        ++m_crashed;
+    if (reason == ExitReason::FatalConfig) {
+        LOG_ERROR("worker %u reported a fatal configuration error: not restarting workers", worker.slot);
+        m_fatal = true;
+    }
+    if (worker.connectionId != 0)
+        m_hooks.connectionLost(worker.connectionId);
+    maintain();
+    if (!m_stopping && !m_idle.empty())
+        m_hooks.workerAvailable();
+}
+
+Supervisor::Worker *Supervisor::findBySlot(uint32_t slot)
+{
+    for (auto &[pid, worker] : m_workers)
+        if (worker.slot == slot)
+            return &worker;
+    return nullptr;
+}
+
+PoolStatus Supervisor::status() const
+{
+    PoolStatus s;
+    s.target = m_target;
+    s.maxWorkers = m_scoreboard.slotCount();
+    s.generation = m_generation;
+    s.spawned = m_spawned;
+    s.crashed = m_crashed;
+    s.fatal = m_fatal;
+    for (const auto &[pid, worker] : m_workers) {
+        ++s.alive;
+        s.idle += worker.phase == WorkerPhase::Idle;
+        s.busy += worker.phase == WorkerPhase::Busy;
+        s.stopping += worker.phase == WorkerPhase::Stopping;
+    }
+    int64_t now = monotonicNs();
+    for (uint32_t i = 0; i < m_slotUsed.size(); ++i)
+        s.backoffSlots += !m_slotUsed[i] && m_health[i].notBeforeNs > now;
+    return s;
+}
+
+void Supervisor::setTargetWorkers(uint32_t target)
+{
+    m_target = std::min(target, m_scoreboard.slotCount());
+    uint32_t current = 0;
+    for (auto &[pid, worker] : m_workers)
+        if (worker.generation == m_generation && worker.phase != WorkerPhase::Stopping)
+            ++current;
+    // Retire surplus, idle ones first (they go at once); busy ones finish their connection.
+    for (int pass = 0; pass < 2 && current > m_target; ++pass)
+        for (auto &[pid, worker] : m_workers) {
+            if (current <= m_target)
+                break;
+            bool pick = pass == 0 ? worker.phase == WorkerPhase::Idle : worker.phase == WorkerPhase::Busy;
+            if (pick && worker.generation == m_generation) {
+                stopWorker(worker);
+                --current;
+            }
+        }
+    maintain();
+}
+
+void Supervisor::reload(uint32_t target, Millis sendTimeout)
+{
+    m_sendTimeout = sendTimeout;
+    m_generation = m_scoreboard.control().generation.fetch_add(1) + 1;
+    LOG_INFO("reload: starting generation %u", m_generation);
+    m_target = std::min(target, m_scoreboard.slotCount());
+    maintain(); // new workers first, so no connection waits for the old ones to leave
+    for (auto &[pid, worker] : m_workers)
+        if (worker.generation != m_generation && worker.phase != WorkerPhase::Stopping)
+            stopWorker(worker);
+    maintain(); // slots freed by idle old workers are reaped later; reap() calls maintain() again
+}
+
+bool Supervisor::killWorker(uint32_t slot, bool graceful)
+{
+    Worker *worker = findBySlot(slot);
+    if (!worker)
+        return false;
+    if (graceful) {
+        stopWorker(*worker);
+    } else {
+        worker->killedByParent = true;
+        kill(worker->pid, SIGKILL);
+    }
+    return true;
+}
+
+bool Supervisor::abortConnection(uint64_t connectionId)
+{
+    for (auto &[pid, worker] : m_workers)
+        if (worker.connectionId == connectionId) {
+            m_scoreboard.slot(worker.slot).abortConnection.store(connectionId);
+            return true;
+        }
+    return false;
+}
+
+void Supervisor::stopAll()
+{
+    m_stopping = true;
+    if (m_maintainTimer) {
+        m_loop.cancelTimer(m_maintainTimer);
+        m_maintainTimer = 0;
+    }
+    for (auto &[pid, worker] : m_workers)
+        stopWorker(worker);
+    if (m_workers.empty() && m_hooks.allStopped)
+        m_hooks.allStopped();
+}
+
+void Supervisor::killAll()
+{
+    for (auto &[pid, worker] : m_workers) {
+        worker.killedByParent = true;
+        kill(pid, SIGKILL);
+    }
+}
+
+} // namespace ferry::server
