@@ -1,7 +1,9 @@
 // libFuzzer target: the protocol decoder on arbitrary bytes.
 //
 // Input: one control byte, then the stream. The control byte picks the chunk sizes
-// for a second, split decoding and (top bit) a small frame limit. Checked on every
+// for a second, split decoding, whether that decoding reads body bytes "directly"
+// past the decoder (bit 6, as a client reading into a file would) and a small frame
+// limit (bit 7). Checked on every
 // input besides the sanitizers' own checks:
 //   - split decoding yields exactly what whole decoding yields;
 //   - the decoded results, re-encoded, are byte for byte the start of the stream
@@ -71,6 +73,16 @@ Run decodeInPieces(std::span<const uint8_t> stream, uint32_t limit, uint8_t cont
             state ^= state >> 17;
             state ^= state << 5;
             piece = std::min<size_t>(piece, 1 + state % (control & 0x3F ? (control & 0x3F) : 1));
+        }
+        if ((control & 0x40) && decoder.bodyRemaining() > 0 && decoder.buffered() == 0) {
+            const auto count = size_t(std::min<uint64_t>(piece, decoder.bodyRemaining()));
+            run.rebuilt.insert(run.rebuilt.end(), stream.begin() + pos, stream.begin() + pos + count);
+            decoder.consumeBodyDirect(count);
+            if (decoder.bodyRemaining() == 0) {
+                run.itemEnds.push_back(run.rebuilt.size());
+            }
+            pos += count;
+            continue;
         }
         decoder.feed(stream.subspan(pos, piece));
         pos += piece;

@@ -1,5 +1,6 @@
 // Writes each test vector of shared/protocol/vectors.txt as a fuzz seed: the control
-// byte (see fuzz_decoder.cpp) then the vector's bytes, once whole and once split.
+// byte (see fuzz_decoder.cpp) then the vector's bytes: whole, split, and split with
+// bodies read directly.
 #include "vectorfile.h"
 
 #include <cstdio>
@@ -26,7 +27,7 @@ int main(int argc, char **argv)
         return 1;
     }
     for (const auto &vector : vectors) {
-        for (const uint8_t control : {uint8_t(0), uint8_t(0x07)}) {
+        for (const uint8_t control : {uint8_t(0), uint8_t(0x07), uint8_t(0x47)}) {
             const std::string path = std::string(argv[2]) + "/" + vector.name + "-" + std::to_string(control);
             std::ofstream out(path, std::ios::binary);
             out.put(char(control));
