@@ -1,0 +1,268 @@
+// ferry-server's life cycle: a killed worker is replaced without harming other
+// transfers, SIGTERM drains running transfers and exits 0 leaving no process,
+// and start-up refuses bad settings with exit code 2 and a clear reason.
+#include "serverprocess.h"
+#include "testclient.h"
+#include "testtree.h"
+
+#include <QFile>
+#include <QTcpServer>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <atomic>
+#include <signal.h>
+#include <thread>
+
+using namespace ferrytest;
+
+namespace {
+
+constexpr uint64_t FileSize = 4 * 1024 * 1024;
+constexpr char RateLimit[] = "2097152"; // 2 MiB/s per connection: each file takes about 2 s
+
+// One rate-limited download on its own thread, observable from the test thread.
+class Transfer
+{
+public:
+    Transfer(const ServerProcess &server, int index) : m_index(index)
+    {
+        m_thread = std::thread([this, &server] { run(server); });
+    }
+    ~Transfer() { join(); }
+    void join()
+    {
+        if (m_thread.joinable()) {
+            m_thread.join();
+        }
+    }
+    bool hasStarted() const { return m_started.load(); }
+    quint16 clientPort() const { return m_port.load(); }
+    // Valid after join().
+    const Status &status() const { return m_status; }
+    uint64_t received() const { return m_received; }
+    bool intact() const { return m_status.ok() && m_intact; }
+    QString describe() const
+    {
+        return QStringLiteral("transfer %1: %2, %3 of %4 bytes, content %5")
+            .arg(m_index).arg(m_status.toString()).arg(m_received).arg(FileSize).arg(m_intact ? "ok" : "WRONG");
+    }
+
+private:
+    void run(const ServerProcess &server)
+    {
+        TestClient client(30000);
+        m_status = client.open(server.host(), server.port());
+        if (!m_status.ok()) {
+            m_started = true; // nothing to wait for
+            return;
+        }
+        m_port = client.localPort();
+        PatternVerifier verifier(quint32(100 + m_index));
+        const GetResult r = client.get(QStringLiteral("t%1.bin").arg(m_index).toStdString(), 0, proto::ToEnd,
+                                       [&](const char *data, size_t size) {
+                                           m_started = true;
+                                           return verifier.update(data, size);
+                                       });
+        m_started = true;
+        m_status = r.status;
+        m_received = r.received;
+        m_intact = verifier.matches() && verifier.position() == FileSize;
+    }
+
+    int m_index;
+    std::thread m_thread;
+    std::atomic<bool> m_started{false};
+    std::atomic<quint16> m_port{0};
+    Status m_status;
+    uint64_t m_received = 0;
+    bool m_intact = false;
+};
+
+std::unique_ptr<TestTree> transferTree(int count)
+{
+    auto tree = std::make_unique<TestTree>();
+    for (int i = 0; i < count; ++i) {
+        if (tree->addFile(QStringLiteral("t%1.bin").arg(i), FileSize, quint32(100 + i)).isEmpty()) {
+            return nullptr;
+        }
+    }
+    return tree;
+}
+
+} // namespace
+
+class TestServerLifecycle : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void killedBusyWorkerIsReplaced();
+    void sigtermDrainsRunningTransfers();
+    void startupRefusals_data();
+    void startupRefusals();
+    void helpAndVersion();
+};
+
+void TestServerLifecycle::initTestCase()
+{
+    if (ServerProcess::defaultProgram().isEmpty()) {
+        QSKIP("ferry-server is not built in this tree");
+    }
+}
+
+// kill -9 of the worker serving one of three rate-limited transfers: that client
+// sees a clean EOF (no hang, no reset), the worker is reaped (no zombie) and
+// replaced, and the other two transfers finish intact.
+void TestServerLifecycle::killedBusyWorkerIsReplaced()
+{
+    const auto tree = transferTree(3);
+    QVERIFY(tree);
+    ServerProcess server(tree->root(), {"--workers", "4", "--rate-limit", RateLimit});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    QVERIFY(server.waitForWorkerCount(4));
+
+    std::vector<std::unique_ptr<Transfer>> transfers;
+    for (int i = 0; i < 3; ++i) {
+        transfers.push_back(std::make_unique<Transfer>(server, i));
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(std::all_of(transfers.begin(), transfers.end(),
+                                         [](const auto &t) { return t->hasStarted(); }),
+                             20000);
+    const qint64 victim = server.pidServingClientPort(transfers[0]->clientPort());
+    QVERIFY2(victim > 0, "no process holds the first transfer's connection");
+    QVERIFY2(victim != server.pid(), "the parent, not a worker, holds a transfer's connection");
+    QVERIFY(server.workerPids().contains(victim));
+    QCOMPARE(::kill(pid_t(victim), SIGKILL), 0);
+
+    for (auto &t : transfers) {
+        t->join();
+    }
+    QVERIFY2(transfers[0]->status().outcome == Outcome::Closed, qPrintable(transfers[0]->describe()));
+    QVERIFY(transfers[0]->received() < FileSize);
+    QVERIFY2(transfers[1]->intact(), qPrintable(transfers[1]->describe()));
+    QVERIFY2(transfers[2]->intact(), qPrintable(transfers[2]->describe()));
+
+    QTRY_VERIFY_WITH_TIMEOUT(!ServerProcess::processExists(victim), 10000); // reaped, not a zombie
+    QVERIFY(server.waitForWorkerCount(4));
+    QVERIFY(!server.workerPids().contains(victim));
+    QCOMPARE(ServerProcess::childPids(server.pid(), true).size(), 4); // no zombie children
+
+    TestClient client;
+    QVERIFY(client.open(server.host(), server.port()).ok());
+    const GetResult r = client.get("t1.bin", 0, 1000);
+    QVERIFY2(r.status.ok(), qPrintable(r.status.toString()));
+    QVERIFY(r.data == patternBytes(101, 0, 1000));
+    QCOMPARE(server.stop(), 0);
+}
+
+// SIGTERM while 8 rate-limited transfers run: all 8 complete intact, the server
+// exits 0, and neither a worker nor any other member of its process group is left.
+void TestServerLifecycle::sigtermDrainsRunningTransfers()
+{
+    constexpr int Count = 8;
+    const auto tree = transferTree(Count);
+    QVERIFY(tree);
+    ServerProcess server(tree->root(), {"--workers", "8", "--rate-limit", RateLimit, "--grace", "60s"});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+
+    std::vector<std::unique_ptr<Transfer>> transfers;
+    for (int i = 0; i < Count; ++i) {
+        transfers.push_back(std::make_unique<Transfer>(server, i));
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(std::all_of(transfers.begin(), transfers.end(),
+                                         [](const auto &t) { return t->hasStarted(); }),
+                             20000);
+    const QList<qint64> workers = server.workerPids();
+    QCOMPARE(workers.size(), Count);
+    QCOMPARE(ServerProcess::childPids(server.pid(), true), workers); // no zombies while running
+
+    const qint64 serverPid = server.pid();
+    const int exitCode = server.stop(60000);
+    for (auto &t : transfers) {
+        t->join();
+    }
+    for (const auto &t : transfers) {
+        QVERIFY2(t->intact(), qPrintable(t->describe()));
+    }
+    QVERIFY2(exitCode == 0, qPrintable(QStringLiteral("exit code %1\n%2").arg(exitCode).arg(server.diagnostics())));
+    for (qint64 pid : workers) {
+        QVERIFY2(!ServerProcess::processExists(pid), qPrintable(QStringLiteral("worker %1 is still there").arg(pid)));
+    }
+    QVERIFY(ServerProcess::processGroupMembers(serverPid).isEmpty());
+}
+
+void TestServerLifecycle::startupRefusals_data()
+{
+    QTest::addColumn<QStringList>("args");  // %ROOT%, %FILE%, %PORT%, %CONFIG% are substituted
+    QTest::addColumn<QString>("config");    // content written to %CONFIG%
+    QTest::addColumn<QString>("mentions");  // the reason must name this
+
+    QTest::newRow("missing root") << QStringList{"--root", "%ROOT%/does-not-exist"} << QString()
+                                  << QStringLiteral("does-not-exist");
+    QTest::newRow("root is a file") << QStringList{"--root", "%FILE%"} << QString() << QStringLiteral("plain-file");
+    QTest::newRow("no root given") << QStringList{"--listen", "127.0.0.1:0"} << QString() << QStringLiteral("root");
+    QTest::newRow("port taken") << QStringList{"--root", "%ROOT%", "--listen", "127.0.0.1:%PORT%"} << QString()
+                                << QStringLiteral("%PORT%");
+    QTest::newRow("unparsable listen address") << QStringList{"--root", "%ROOT%", "--listen", "nowhere:-1"}
+                                               << QString() << QStringLiteral("nowhere");
+    QTest::newRow("unknown option") << QStringList{"--root", "%ROOT%", "--frobnicate"} << QString()
+                                    << QStringLiteral("frobnicate");
+    QTest::newRow("bad duration") << QStringList{"--root", "%ROOT%", "--request-timeout", "5parsecs"} << QString()
+                                  << QStringLiteral("request-timeout");
+    QTest::newRow("missing config file") << QStringList{"--root", "%ROOT%", "--config", "%ROOT%/none.conf"}
+                                         << QString() << QStringLiteral("none.conf");
+    QTest::newRow("invalid config value") << QStringList{"--root", "%ROOT%", "--config", "%CONFIG%"}
+                                          << QStringLiteral("workers = banana\n") << QStringLiteral("workers");
+    QTest::newRow("unknown config key") << QStringList{"--root", "%ROOT%", "--config", "%CONFIG%"}
+                                        << QStringLiteral("# comment\nfrobnicate = 1\n") << QStringLiteral("frobnicate");
+}
+
+// Refusals exit with 2, print no listening line, and give the reason on stderr.
+void TestServerLifecycle::startupRefusals()
+{
+    QFETCH(QStringList, args);
+    QFETCH(QString, config);
+    QFETCH(QString, mentions);
+
+    TestTree tree;
+    QVERIFY(tree.isValid());
+    const QString file = tree.addTextFile(QStringLiteral("plain-file"), "x");
+    const QString configPath = tree.base() + QStringLiteral("/ferry.conf");
+    if (!config.isEmpty()) {
+        QFile f(configPath);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(config.toUtf8());
+    }
+    QTcpServer occupant;
+    QVERIFY(occupant.listen(QHostAddress::LocalHost, 0));
+    const QString port = QString::number(occupant.serverPort());
+    for (QString &arg : args) {
+        arg.replace(QStringLiteral("%ROOT%"), tree.root())
+            .replace(QStringLiteral("%FILE%"), file)
+            .replace(QStringLiteral("%PORT%"), port)
+            .replace(QStringLiteral("%CONFIG%"), configPath);
+    }
+    mentions.replace(QStringLiteral("%PORT%"), port);
+
+    const ServerProcess::RunResult result = ServerProcess::run(args, 20000);
+    const QString err = QString::fromUtf8(result.err);
+    QVERIFY2(result.exitCode == 2, qPrintable(QStringLiteral("exit code %1, stderr: %2").arg(result.exitCode).arg(err)));
+    QVERIFY2(!result.out.contains("listening on"), result.out.constData());
+    QVERIFY2(err.contains(mentions), qPrintable(QStringLiteral("stderr does not name '%1': %2").arg(mentions, err)));
+    QVERIFY2(err.trimmed().count(u'\n') == 0, qPrintable(QStringLiteral("reason not on one line: ") + err));
+}
+
+void TestServerLifecycle::helpAndVersion()
+{
+    const ServerProcess::RunResult help = ServerProcess::run({"--help"});
+    QCOMPARE(help.exitCode, 0);
+    QVERIFY2(help.out.contains("--root"), help.out.constData());
+    const ServerProcess::RunResult version = ServerProcess::run({"--version"});
+    QCOMPARE(version.exitCode, 0);
+    QVERIFY2(version.out.contains("ferry-server"), version.out.constData());
+}
+
+QTEST_GUILESS_MAIN(TestServerLifecycle)
+#include "tst_server_lifecycle.moc"

@@ -1,0 +1,245 @@
+// ferry-server transfers: concurrent downloads byte for byte, ranges, STAT and
+// LIST (including a directory of 100,000 entries streamed in pages).
+#include "parallel.h"
+#include "serverprocess.h"
+#include "testclient.h"
+#include "testtree.h"
+
+#include <QSet>
+#include <QTest>
+
+#include <atomic>
+
+using namespace ferrytest;
+using proto::ErrorCode;
+
+namespace {
+
+constexpr quint64 MiB = 1024 * 1024;
+constexpr quint64 GiB = 1024 * MiB;
+constexpr quint32 RangeSeed = 77;
+constexpr quint64 RangeFileSize = 3 * MiB + 777;
+
+} // namespace
+
+class TestServerTransfer : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void concurrentDownloadsAreByteIdentical();
+    void getRange_data();
+    void getRange();
+    void statAndListDescribeTheTree();
+    void hugeDirectoryStreamsInPages();
+
+private:
+    std::unique_ptr<TestTree> m_rangeTree;
+    std::unique_ptr<ServerProcess> m_rangeServer;
+};
+
+void TestServerTransfer::initTestCase()
+{
+    if (ServerProcess::defaultProgram().isEmpty()) {
+        QSKIP("ferry-server is not built in this tree");
+    }
+    raiseFdLimit();
+    m_rangeTree = std::make_unique<TestTree>();
+    QVERIFY(m_rangeTree->isValid());
+    QVERIFY(!m_rangeTree->addFile(QStringLiteral("range.bin"), RangeFileSize, RangeSeed).isEmpty());
+    m_rangeServer = std::make_unique<ServerProcess>(m_rangeTree->root(), QStringList{"--workers", "2"});
+    QVERIFY2(m_rangeServer->start(), qPrintable(m_rangeServer->diagnostics()));
+}
+
+// 4 workers, 16 clients at once, sizes from 0 bytes to 1 GiB. Each download is
+// checked against the expected pattern as it streams (nothing held in memory).
+void TestServerTransfer::concurrentDownloadsAreByteIdentical()
+{
+    const QList<uint64_t> sizes{0,       1,       4095,       4096,   65537,        MiB - 1,  MiB,      MiB + 1,
+                                3 * MiB + 5, 5 * MiB, 8 * MiB + 13, 16 * MiB, 24 * MiB + 1, 32 * MiB, 48 * MiB + 7, GiB};
+    TestTree tree;
+    QVERIFY(tree.isValid());
+    for (int i = 0; i < sizes.size(); ++i) {
+        QVERIFY(!tree.addFile(QStringLiteral("files/f%1.bin").arg(i), sizes[i], quint32(i + 1)).isEmpty());
+    }
+    ServerProcess server(tree.root(), {"--workers", "4"});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    QCOMPARE(server.workerPids().size(), 4);
+
+    struct Outcome {
+        Status status;
+        uint64_t received = 0;
+        uint64_t announced = 0;
+        uint64_t fileSize = 0;
+        bool matches = false;
+    };
+    std::vector<Outcome> outcomes(size_t(sizes.size()));
+    runInThreads(int(sizes.size()), int(sizes.size()), [&](int i) {
+        TestClient client(60000);
+        Outcome &out = outcomes[size_t(i)];
+        out.status = client.open(server.host(), server.port());
+        if (!out.status.ok()) {
+            return;
+        }
+        PatternVerifier verifier(quint32(i + 1));
+        GetResult r = client.get(QStringLiteral("files/f%1.bin").arg(i).toStdString(), 0, proto::ToEnd,
+                                 [&verifier](const char *data, size_t size) { return verifier.update(data, size); });
+        out.status = r.status;
+        out.received = r.received;
+        out.announced = r.body ? r.body->length : UINT64_MAX;
+        out.fileSize = r.body ? r.body->fileSize : UINT64_MAX;
+        out.matches = verifier.matches() && verifier.position() == sizes[i];
+    });
+
+    for (int i = 0; i < sizes.size(); ++i) {
+        const Outcome &out = outcomes[size_t(i)];
+        const QByteArray what = QByteArray("file ") + QByteArray::number(i) + " (" + QByteArray::number(sizes[i])
+            + " bytes): " + out.status.toString().toUtf8();
+        QVERIFY2(out.status.ok(), what.constData());
+        QCOMPARE(out.announced, sizes[i]);
+        QCOMPARE(out.fileSize, sizes[i]);
+        QCOMPARE(out.received, sizes[i]);
+        QVERIFY2(out.matches, what.constData());
+    }
+    QCOMPARE(server.workerPids().size(), 4);
+    QCOMPARE(server.stop(), 0);
+}
+
+void TestServerTransfer::getRange_data()
+{
+    QTest::addColumn<quint64>("offset");
+    QTest::addColumn<quint64>("length");
+    QTest::addColumn<quint64>("expectedLength"); // bytes the BODY must announce and carry
+    QTest::addColumn<int>("expectedCode");       // ErrorCode of the reply
+
+    const quint64 size = RangeFileSize;
+    const int ok = int(ErrorCode::Ok);
+    const int unsatisfiable = int(ErrorCode::RangeNotSatisfiable);
+    QTest::newRow("whole file") << 0ull << quint64(proto::ToEnd) << size << ok;
+    QTest::newRow("from offset 1 to end") << 1ull << quint64(proto::ToEnd) << size - 1 << ok;
+    QTest::newRow("across a MiB boundary") << MiB - 5 << 10ull << 10ull << ok;
+    QTest::newRow("offset and length") << 12345ull << MiB << MiB << ok;
+    QTest::newRow("zero length") << 100ull << 0ull << 0ull << ok;
+    QTest::newRow("last byte") << size - 1 << quint64(proto::ToEnd) << 1ull << ok;
+    QTest::newRow("tail from 2 MiB") << 2 * MiB << quint64(proto::ToEnd) << size - 2 * MiB << ok;
+    QTest::newRow("length past the end is cut at the end") << size - 10 << 100ull << 10ull << ok;
+    QTest::newRow("offset == size: empty body") << size << quint64(proto::ToEnd) << 0ull << ok;
+    QTest::newRow("offset == size with a length") << size << 5ull << 0ull << ok;
+    QTest::newRow("offset == size + 1") << size + 1 << quint64(proto::ToEnd) << 0ull << unsatisfiable;
+    QTest::newRow("offset near 2^64") << quint64(UINT64_MAX - 1) << 1ull << 0ull << unsatisfiable;
+}
+
+// GET at an offset / with a length returns exactly that range; the connection
+// stays usable afterwards (the next request on it is served).
+void TestServerTransfer::getRange()
+{
+    QFETCH(quint64, offset);
+    QFETCH(quint64, length);
+    QFETCH(quint64, expectedLength);
+    QFETCH(int, expectedCode);
+
+    TestClient client;
+    Status opened = client.open(m_rangeServer->host(), m_rangeServer->port());
+    QVERIFY2(opened.ok(), qPrintable(opened.toString()));
+    const GetResult r = client.get("range.bin", offset, length);
+
+    if (expectedCode != int(ErrorCode::Ok)) {
+        QVERIFY2(r.status.is(ErrorCode(expectedCode)), qPrintable(r.status.toString()));
+        QVERIFY(!r.body.has_value());
+    } else {
+        QVERIFY2(r.status.ok(), qPrintable(r.status.toString()));
+        QVERIFY(r.body.has_value());
+        QCOMPARE(r.body->offset, offset);
+        QCOMPARE(r.body->length, expectedLength);
+        QCOMPARE(r.body->fileSize, RangeFileSize);
+        QCOMPARE(r.body->mtimeNs, fileMtimeNs(m_rangeTree->path(QStringLiteral("range.bin"))));
+        QCOMPARE(quint64(r.data.size()), expectedLength);
+        QVERIFY(r.data == patternBytes(RangeSeed, offset, expectedLength));
+    }
+
+    const GetResult again = client.get("range.bin", 5, 7);
+    QVERIFY2(again.status.ok(), qPrintable(again.status.toString()));
+    QVERIFY(again.data == patternBytes(RangeSeed, 5, 7));
+}
+
+void TestServerTransfer::statAndListDescribeTheTree()
+{
+    TestTree tree;
+    QVERIFY(!tree.addFile(QStringLiteral("a.bin"), 1000, 1).isEmpty());
+    QVERIFY(!tree.addFile(QStringLiteral("sub/b.bin"), 70000, 2).isEmpty());
+    QVERIFY(!tree.addDir(QStringLiteral("empty")).isEmpty());
+    ServerProcess server(tree.root(), {"--workers", "1"});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    TestClient client;
+    QVERIFY(client.open(server.host(), server.port()).ok());
+    QCOMPARE(client.welcome().version, proto::ProtocolVersion);
+
+    proto::Entry entry;
+    QVERIFY(client.stat("sub/b.bin", &entry).ok());
+    QCOMPARE(entry.kind, proto::EntryKind::File);
+    QCOMPARE(entry.size, 70000ull);
+    QCOMPARE(entry.mtimeNs, fileMtimeNs(tree.path(QStringLiteral("sub/b.bin"))));
+    QVERIFY(client.stat("sub", &entry).ok());
+    QCOMPARE(entry.kind, proto::EntryKind::Directory);
+    QVERIFY(client.stat("missing", &entry).is(ErrorCode::NotFound));
+
+    const ListResult root = client.list("");
+    QVERIFY2(root.status.ok(), qPrintable(root.status.toString()));
+    QMap<QString, proto::Entry> byName;
+    for (const proto::Entry &e : root.entries) {
+        byName.insert(QString::fromStdString(e.name), e);
+    }
+    QCOMPARE(byName.keys(), (QStringList{"a.bin", "empty", "sub"}));
+    QCOMPARE(byName["a.bin"].kind, proto::EntryKind::File);
+    QCOMPARE(byName["a.bin"].size, 1000ull);
+    QCOMPARE(byName["sub"].kind, proto::EntryKind::Directory);
+
+    const ListResult empty = client.list("empty");
+    QVERIFY2(empty.status.ok(), qPrintable(empty.status.toString()));
+    QCOMPARE(empty.entries.size(), size_t(0));
+    QVERIFY(client.list("a.bin").status.is(ErrorCode::NotADirectory));
+    QVERIFY(client.list("nowhere").status.is(ErrorCode::NotFound));
+    QVERIFY(client.get("missing.bin").status.is(ErrorCode::NotFound));
+    QVERIFY(client.get("sub").status.is(ErrorCode::NotAFile));
+    const GetResult whole = client.get("sub/b.bin");
+    QVERIFY2(whole.status.ok(), qPrintable(whole.status.toString()));
+    QVERIFY(whole.data == patternBytes(2, 0, 70000));
+    QCOMPARE(server.stop(), 0);
+}
+
+// LIST of 100,000 entries arrives in many pages, each within the frame limit
+// (the decoder refuses larger ones), and every name arrives exactly once.
+void TestServerTransfer::hugeDirectoryStreamsInPages()
+{
+    constexpr int Count = 100000;
+    const QString prefix = QStringLiteral("entry-with-a-fairly-long-name-to-fill-pages-");
+    TestTree tree;
+    QVERIFY(tree.addManyFiles(QStringLiteral("big"), Count, prefix));
+    ServerProcess server(tree.root(), {"--workers", "1"});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+
+    TestClient client(60000);
+    QVERIFY(client.open(server.host(), server.port()).ok());
+    const ListResult listing = client.list("big");
+    QVERIFY2(listing.status.ok(), qPrintable(listing.status.toString()));
+    QCOMPARE(int(listing.entries.size()), Count);
+    QVERIFY2(listing.pages > 1, qPrintable(QStringLiteral("%1 page(s)").arg(listing.pages)));
+
+    QSet<QString> names;
+    for (const proto::Entry &e : listing.entries) {
+        QCOMPARE(e.kind, proto::EntryKind::File);
+        names.insert(QString::fromStdString(e.name));
+    }
+    QCOMPARE(int(names.size()), Count);
+    for (int i = 0; i < Count; ++i) {
+        const QString name = prefix + QStringLiteral("%1").arg(i, 6, 10, QLatin1Char('0'));
+        QVERIFY2(names.contains(name), qPrintable(name));
+    }
+    // The connection is still in step after the stream: another request works.
+    QVERIFY(client.stat("big").ok());
+    QCOMPARE(server.stop(), 0);
+}
+
+QTEST_GUILESS_MAIN(TestServerTransfer)
+#include "tst_server_transfer.moc"
