@@ -1,0 +1,188 @@
+// The admin requests of docs/ADMIN.md §4 and §5: argument checks, the backend call, the reply, the audit line.
+#include "admin/admin_server.h"
+
+#include "log.h"
+
+#include <algorithm>
+#include <limits>
+
+namespace ferry::admin {
+
+namespace {
+
+constexpr int64_t MaxCount = 1'000'000;
+constexpr int64_t MaxBytes = std::numeric_limits<int64_t>::max();
+
+bool isObservation(const std::string &cmd)
+{
+    return cmd == "status" || cmd == "subscribe" || cmd == "unsubscribe" || cmd == "history";
+}
+
+// Reads an optional integer argument into `out`; on a bad value fills `error` and returns false.
+bool optionalInt(const Json &body, std::string_view key, int64_t min, int64_t max, std::optional<int64_t> &out,
+                 std::string &error)
+{
+    int64_t value = 0;
+    switch (intArg(body, key, min, max, value, error)) {
+    case ArgStatus::Absent:
+        return true;
+    case ArgStatus::Ok:
+        out = value;
+        return true;
+    case ArgStatus::Invalid:
+        return false;
+    }
+    return false;
+}
+
+CommandResult badArgument(std::string message)
+{
+    return CommandResult::failure(ErrorCode::BadArgument, std::move(message));
+}
+
+CommandResult poolCommand(AdminBackend &backend, const Json &body)
+{
+    PoolLimitsChange change;
+    std::string error;
+    if (!optionalInt(body, "min_spare", 0, MaxCount, change.minSpare, error)
+        || !optionalInt(body, "max_spare", 0, MaxCount, change.maxSpare, error)
+        || !optionalInt(body, "max_workers", 1, MaxCount, change.maxWorkers, error)
+        || !optionalInt(body, "max_requests", 0, MaxBytes, change.maxRequests, error))
+        return badArgument(error);
+    return backend.setPoolLimits(change);
+}
+
+CommandResult killWorkerCommand(AdminBackend &backend, const Json &body)
+{
+    std::optional<int64_t> slot;
+    std::string error;
+    bool graceful = true;
+    if (!optionalInt(body, "slot", 0, MaxCount, slot, error))
+        return badArgument(error);
+    if (!slot)
+        return badArgument("\"slot\" is required");
+    if (boolArg(body, "graceful", graceful, error) == ArgStatus::Invalid)
+        return badArgument(error);
+    return backend.killWorker(uint32_t(*slot), graceful);
+}
+
+CommandResult rateLimitCommand(AdminBackend &backend, const Json &body)
+{
+    std::optional<int64_t> perConnection, global;
+    std::string error;
+    if (!optionalInt(body, "per_connection", 0, MaxBytes, perConnection, error)
+        || !optionalInt(body, "global", 0, MaxBytes, global, error))
+        return badArgument(error);
+    if (!perConnection && !global)
+        return badArgument("give \"per_connection\" and/or \"global\" (bytes/s, 0 = unlimited)");
+    auto toUnsigned = [](std::optional<int64_t> v) {
+        return v ? std::optional<uint64_t>(uint64_t(*v)) : std::nullopt;
+    };
+    return backend.setRateLimit(toUnsigned(perConnection), toUnsigned(global));
+}
+
+CommandResult disconnectCommand(AdminBackend &backend, const Json &body)
+{
+    std::optional<int64_t> connection, slot;
+    std::string error;
+    if (!optionalInt(body, "connection", 1, MaxBytes, connection, error)
+        || !optionalInt(body, "slot", 0, MaxCount, slot, error))
+        return badArgument(error);
+    if (connection.has_value() == slot.has_value())
+        return badArgument("give exactly one of \"connection\" and \"slot\"");
+    return backend.disconnect(connection ? std::optional<uint64_t>(uint64_t(*connection)) : std::nullopt,
+                              slot ? std::optional<uint32_t>(uint32_t(*slot)) : std::nullopt);
+}
+
+} // namespace
+
+Json AdminServer::runCommand(const Request &request, CommandResult &result)
+{
+    const std::string &cmd = request.cmd;
+    if (cmd == "pool")
+        result = poolCommand(m_backend, request.body);
+    else if (cmd == "drain")
+        result = m_backend.drain();
+    else if (cmd == "resume")
+        result = m_backend.resume();
+    else if (cmd == "reload")
+        result = m_backend.reload();
+    else if (cmd == "kill_worker")
+        result = killWorkerCommand(m_backend, request.body);
+    else if (cmd == "rate_limit")
+        result = rateLimitCommand(m_backend, request.body);
+    else if (cmd == "disconnect")
+        result = disconnectCommand(m_backend, request.body);
+    else
+        result = CommandResult::failure(ErrorCode::UnknownCommand, "unknown command '" + cmd + "'");
+    if (!result.ok)
+        return errorReply(request, result.code, result.message);
+    Json reply = okReply(request);
+    for (size_t i = 0; i < result.fields.keys().size(); ++i)
+        reply.set(result.fields.keys()[i], result.fields.at(i));
+    return reply;
+}
+
+Json AdminServer::dispatch(Client &client, const Request &request)
+{
+    const std::string &cmd = request.cmd;
+    if (cmd == "status") {
+        Json reply = okReply(request);
+        reply.set("status", toJson(snapshot(true)));
+        return reply;
+    }
+    if (cmd == "history") {
+        Json reply = okReply(request);
+        reply.set("interval_ms", 1000).set("samples", m_history.toJson());
+        return reply;
+    }
+    if (cmd == "subscribe" || cmd == "unsubscribe") {
+        int64_t interval = 1000;
+        std::string error;
+        if (cmd == "subscribe"
+            && intArg(request.body, "interval_ms", 1, std::numeric_limits<int32_t>::max(), interval, error)
+                == ArgStatus::Invalid)
+            return errorReply(request, ErrorCode::BadArgument, error);
+        m_loop.cancelTimer(client.pushTimer);
+        client.pushTimer = 0;
+        Json reply = okReply(request);
+        if (cmd == "subscribe") {
+            client.intervalMs = int(std::clamp<int64_t>(interval, MinSubscribeIntervalMs, MaxSubscribeIntervalMs));
+            client.seq = 0;
+            client.pushNow = true; // the first push follows the reply at once
+            reply.set("interval_ms", client.intervalMs);
+        } else {
+            client.intervalMs = 0;
+        }
+        return reply;
+    }
+    CommandResult result;
+    Json reply = runCommand(request, result);
+    audit(client, request, reply);
+    return reply;
+}
+
+void AdminServer::audit(const Client &client, const Request &request, const Json &reply)
+{
+    Json args = Json::object();
+    for (size_t i = 0; i < request.body.keys().size(); ++i) {
+        const std::string &key = request.body.keys()[i];
+        if (key != "v" && key != "id" && key != "cmd")
+            args.set(key, request.body.at(i));
+    }
+    const Json *ok = reply.find("ok");
+    std::string result = "ok";
+    if (!ok || !ok->toBool()) {
+        const Json *error = reply.find("error");
+        result = "error:" + (error && error->find("code") ? error->find("code")->toString() : std::string("?"));
+    }
+    const std::string argText = args.size() ? " args=" + args.dump() : std::string();
+    if (isObservation(request.cmd))
+        LOG_DEBUG("admin: uid=%u pid=%d cmd=%s%s result=%s", unsigned(client.uid), int(client.pid),
+                  request.cmd.c_str(), argText.c_str(), result.c_str());
+    else
+        LOG_INFO("admin: uid=%u pid=%d cmd=%s%s result=%s", unsigned(client.uid), int(client.pid),
+                 request.cmd.c_str(), argText.c_str(), result.c_str());
+}
+
+} // namespace ferry::admin

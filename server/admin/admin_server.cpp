@@ -1,0 +1,322 @@
+#include "admin/admin_server.h"
+
+#include "log.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace ferry::admin {
+
+using server::UniqueFd;
+
+namespace {
+constexpr size_t ReadChunk = 64 * 1024;
+constexpr int ReadsPerEvent = 4;          // then yield to the loop; level-triggered epoll calls us again
+constexpr int LingerMs = 1000;            // after an error line, how long to wait for the peer to hang up
+constexpr int SampleIntervalMs = 1000;
+const char *const ServerVersion = "0.1.0";
+
+// Supplementary groups of a peer, from /proc/PID/status ("Groups: 4 24 27").
+bool peerHasGroup(pid_t pid, gid_t group)
+{
+    const std::string path = "/proc/" + std::to_string(pid) + "/status";
+    FILE *f = std::fopen(path.c_str(), "re");
+    if (!f)
+        return false;
+    char line[4096];
+    bool found = false;
+    while (!found && std::fgets(line, sizeof line, f)) {
+        if (std::strncmp(line, "Groups:", 7) != 0)
+            continue;
+        char *cursor = line + 7;
+        char *end = nullptr;
+        for (unsigned long g = std::strtoul(cursor, &end, 10); end != cursor; g = std::strtoul(cursor, &end, 10)) {
+            found = found || g == group;
+            cursor = end;
+        }
+        break;
+    }
+    std::fclose(f);
+    return found;
+}
+} // namespace
+
+AdminServer::AdminServer(server::EventLoop &loop, AdminBackend &backend, UniqueFd listener, AdminOptions options)
+    : m_loop(loop), m_backend(backend), m_listener(std::move(listener)), m_options(std::move(options))
+{
+    if (int err = m_loop.add(m_listener.get(), EPOLLIN, [this](uint32_t) { onAcceptable(); }); err != 0)
+        LOG_ERROR("admin: epoll_ctl() adding admin socket %s: %s", m_options.socketPath.c_str(), std::strerror(err));
+    sample();
+}
+
+AdminServer::~AdminServer()
+{
+    while (!m_clients.empty())
+        closeClient(m_clients.begin()->first);
+    m_loop.cancelTimer(m_sampleTimer);
+    m_loop.remove(m_listener.get());
+    m_listener.reset();
+    ::unlink(m_options.socketPath.c_str());
+}
+
+AdminServer::Client *AdminServer::find(uint64_t id)
+{
+    auto it = m_clients.find(id);
+    return it == m_clients.end() ? nullptr : it->second.get();
+}
+
+bool AdminServer::isPeerAllowed(uid_t uid, gid_t gid, pid_t pid) const
+{
+    if (uid == 0 || uid == ::geteuid())
+        return true;
+    if (!m_options.adminGroup)
+        return false;
+    return gid == *m_options.adminGroup || peerHasGroup(pid, *m_options.adminGroup);
+}
+
+void AdminServer::refuse(UniqueFd fd, uid_t uid, pid_t pid, ErrorCode code, const std::string &why)
+{
+    LOG_WARN("admin: uid=%u pid=%d refused: %s (%s)", unsigned(uid), int(pid), errorCodeName(code), why.c_str());
+    const std::string line = toLine(errorReply(nullptr, {}, code, why));
+    // One small line into an empty socket buffer: it fits; if not, the peer simply sees the close.
+    [[maybe_unused]] ssize_t n = ::send(fd.get(), line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    ::shutdown(fd.get(), SHUT_WR);
+}
+
+void AdminServer::onAcceptable()
+{
+    for (;;) {
+        UniqueFd fd(::accept4(m_listener.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
+        if (!fd) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
+                LOG_WARN("admin: accept4() on %s: %s", m_options.socketPath.c_str(), std::strerror(errno));
+            return;
+        }
+        ucred cred{};
+        socklen_t len = sizeof cred;
+        if (::getsockopt(fd.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+            LOG_WARN("admin: getsockopt(SO_PEERCRED): %s", std::strerror(errno));
+            continue;
+        }
+        if (!isPeerAllowed(cred.uid, cred.gid, cred.pid)) {
+            std::string who = "not uid " + std::to_string(::geteuid()) + " or root";
+            if (m_options.adminGroup)
+                who += " or group " + m_options.adminGroupName;
+            refuse(std::move(fd), cred.uid, cred.pid, ErrorCode::PermissionDenied, who);
+            continue;
+        }
+        if (m_clients.size() >= MaxAdminClients) {
+            refuse(std::move(fd), cred.uid, cred.pid, ErrorCode::Overloaded, "too many admin clients");
+            continue;
+        }
+        auto client = std::make_unique<Client>();
+        client->id = m_nextClientId++;
+        client->uid = cred.uid;
+        client->pid = cred.pid;
+        client->fd = std::move(fd);
+        const uint64_t id = client->id;
+        if (int err = m_loop.add(client->fd.get(), EPOLLIN, [this, id](uint32_t ev) { onClientEvent(id, ev); });
+            err != 0) {
+            LOG_WARN("admin: epoll_ctl() adding admin client: %s", std::strerror(err));
+            continue;
+        }
+        Client &c = *client;
+        m_clients.emplace(id, std::move(client));
+        LOG_DEBUG("admin: uid=%u pid=%d connected", unsigned(cred.uid), int(cred.pid));
+        Json hello = event("hello");
+        hello.set("server", "ferry-server").set("version", ServerVersion).set("pid", int64_t(::getpid()));
+        hello.set("protocol", ProtocolVersion);
+        send(c, hello);
+    }
+}
+
+void AdminServer::onClientEvent(uint64_t id, uint32_t events)
+{
+    Client *client = find(id);
+    if (!client)
+        return;
+    if (events & EPOLLOUT) {
+        flush(*client);
+        if (!(client = find(id)))
+            return;
+    }
+    if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+        readFrom(*client);
+}
+
+void AdminServer::readFrom(Client &client)
+{
+    const uint64_t id = client.id;
+    char buffer[ReadChunk];
+    for (int i = 0; i < ReadsPerEvent; ++i) {
+        const ssize_t n = ::recv(client.fd.get(), buffer, sizeof buffer, MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+            closeClient(id); // the peer left (or reset): nothing more to say to it
+            return;
+        }
+        if (n < 0)
+            return;
+        if (client.closing)
+            continue; // discarding until the peer hangs up or the linger timer fires
+        client.input.append(std::string_view(buffer, size_t(n)));
+        std::string line;
+        for (;;) {
+            const LineBuffer::Next next = client.input.next(line);
+            if (next == LineBuffer::Next::NeedMore)
+                break;
+            if (next == LineBuffer::Next::TooLong) {
+                LOG_WARN("admin: uid=%u pid=%d error: line_too_long", unsigned(client.uid), int(client.pid));
+                if (send(client, errorReply(nullptr, {}, ErrorCode::LineTooLong,
+                                            "line longer than " + std::to_string(MaxLineBytes) + " bytes")))
+                    startClosing(client);
+                return;
+            }
+            handleLine(client, line);
+            if (!find(id) || client.closing)
+                return;
+        }
+    }
+}
+
+void AdminServer::handleLine(Client &client, const std::string &line)
+{
+    auto parsed = parseRequest(line);
+    if (auto *error = std::get_if<RequestError>(&parsed)) {
+        LOG_WARN("admin: uid=%u pid=%d error: %s (%s)", unsigned(client.uid), int(client.pid),
+                 errorCodeName(error->code), error->message.c_str());
+        if (send(client, errorReply(*error)) && closesConnection(error->code))
+            startClosing(client);
+        return;
+    }
+    const Request &request = std::get<Request>(parsed);
+    const uint64_t id = client.id;
+    const Json reply = dispatch(client, request);
+    if (!send(client, reply))
+        return;
+    if (client.pushNow && find(id)) {
+        client.pushNow = false;
+        pushStatus(id);
+    }
+}
+
+bool AdminServer::send(Client &client, const Json &message)
+{
+    std::string line = toLine(message);
+    if (client.output.size() + line.size() > MaxOutputBytes) {
+        LOG_WARN("admin: uid=%u pid=%d dropped: not reading its replies (%zu bytes queued)", unsigned(client.uid),
+                 int(client.pid), client.output.size());
+        closeClient(client.id);
+        return false;
+    }
+    client.output += line;
+    const uint64_t id = client.id;
+    flush(client);
+    return find(id) != nullptr;
+}
+
+void AdminServer::flush(Client &client)
+{
+    while (!client.output.empty()) {
+        const ssize_t n = ::send(client.fd.get(), client.output.data(), client.output.size(),
+                                 MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                break;
+            closeClient(client.id);
+            return;
+        }
+        client.output.erase(0, size_t(n));
+    }
+    if (client.output.empty() && client.closing)
+        ::shutdown(client.fd.get(), SHUT_WR); // the error line is out; the peer sees EOF after it
+    updateInterest(client);
+}
+
+void AdminServer::updateInterest(Client &client)
+{
+    const bool wantsWrite = !client.output.empty();
+    if (wantsWrite != client.wantsWrite) {
+        client.wantsWrite = wantsWrite;
+        m_loop.modify(client.fd.get(), EPOLLIN | (wantsWrite ? EPOLLOUT : 0u));
+    }
+}
+
+// After an error that ends the conversation the rest of the input is discarded (closing at once with
+// unread input would reset the connection and could lose the error line on the way).
+void AdminServer::startClosing(Client &client)
+{
+    client.closing = true;
+    client.intervalMs = 0;
+    m_loop.cancelTimer(client.pushTimer);
+    client.pushTimer = 0;
+    const uint64_t id = client.id;
+    client.lingerTimer = m_loop.addTimer(std::chrono::milliseconds(LingerMs), [this, id] {
+        if (Client *c = find(id)) {
+            c->lingerTimer = 0;
+            closeClient(id);
+        }
+    });
+    if (client.output.empty())
+        ::shutdown(client.fd.get(), SHUT_WR);
+}
+
+void AdminServer::closeClient(uint64_t id)
+{
+    auto it = m_clients.find(id);
+    if (it == m_clients.end())
+        return;
+    Client &client = *it->second;
+    m_loop.cancelTimer(client.pushTimer);
+    m_loop.cancelTimer(client.lingerTimer);
+    m_loop.remove(client.fd.get());
+    m_clients.erase(it); // closes the fd
+}
+
+void AdminServer::schedulePush(Client &client)
+{
+    const uint64_t id = client.id;
+    client.pushTimer = m_loop.addTimer(std::chrono::milliseconds(client.intervalMs), [this, id] {
+        if (Client *c = find(id)) {
+            c->pushTimer = 0;
+            pushStatus(id);
+        }
+    });
+}
+
+void AdminServer::pushStatus(uint64_t id)
+{
+    Client *client = find(id);
+    if (!client || client->intervalMs <= 0)
+        return;
+    Json message = event("status");
+    message.set("seq", int64_t(++client->seq));
+    message.set("status", toJson(snapshot(true)));
+    if (!send(*client, message))
+        return;
+    schedulePush(*client);
+}
+
+StatusSnapshot AdminServer::snapshot(bool withProcInfo)
+{
+    StatusSnapshot status = m_backend.status(withProcInfo);
+    status.pool.throughputBps = m_history.lastThroughput();
+    status.server.adminSocket = m_options.socketPath;
+    return status;
+}
+
+void AdminServer::sample()
+{
+    const StatusSnapshot s = m_backend.status(false);
+    m_history.record(s.nowMs, {s.pool.bytesSent, s.pool.accepted, s.pool.rejectedBusy}, s.pool.busy, s.pool.pending,
+                     s.pool.parked);
+    m_sampleTimer = m_loop.addTimer(std::chrono::milliseconds(SampleIntervalMs), [this] { sample(); });
+}
+
+} // namespace ferry::admin

@@ -1,0 +1,93 @@
+// The admin socket server (docs/ADMIN.md): accepts local clients on the parent's EventLoop, checks each
+// peer with SO_PEERCRED, speaks JSON Lines, pushes subscriptions, keeps the per-second history, and writes
+// an audit line for every command. Never blocks: every client has a bounded output buffer and a client
+// that cannot keep up is dropped.
+#pragma once
+
+#include "admin/backend.h"
+#include "admin/history.h"
+#include "admin/protocol.h"
+#include "event_loop.h"
+#include "unique_fd.h"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <unordered_map>
+
+namespace ferry::admin {
+
+struct AdminOptions {
+    std::string socketPath;
+    std::optional<gid_t> adminGroup; // members may connect as well as the server's uid and root
+    std::string adminGroupName;      // for messages
+};
+
+constexpr size_t MaxAdminClients = 64;
+constexpr size_t MaxOutputBytes = 1 << 20; // per client; a client that lets more pile up is dropped
+constexpr int MinSubscribeIntervalMs = 100;
+constexpr int MaxSubscribeIntervalMs = 60000;
+
+class AdminServer {
+public:
+    // `listener` comes from bindAdminSocket(). The socket file is unlinked when the AdminServer is destroyed.
+    AdminServer(server::EventLoop &loop, AdminBackend &backend, server::UniqueFd listener, AdminOptions options);
+    ~AdminServer();
+    AdminServer(const AdminServer &) = delete;
+    AdminServer &operator=(const AdminServer &) = delete;
+
+    size_t clientCount() const { return m_clients.size(); }
+    const HistoryRing &history() const { return m_history; }
+    // A fresh snapshot with the admin plane's own figures (throughput, socket path) filled in.
+    StatusSnapshot snapshot(bool withProcInfo);
+
+private:
+    struct Client {
+        uint64_t id = 0;
+        server::UniqueFd fd;
+        uid_t uid = 0;
+        pid_t pid = 0;
+        LineBuffer input;
+        std::string output;
+        bool closing = false;   // an error ended the conversation: flush, discard input, close
+        bool wantsWrite = false;
+        int intervalMs = 0;     // > 0 while subscribed
+        uint64_t seq = 0;
+        server::EventLoop::TimerId pushTimer = 0;
+        server::EventLoop::TimerId lingerTimer = 0;
+        bool pushNow = false;
+    };
+
+    void onAcceptable();
+    bool isPeerAllowed(uid_t uid, gid_t gid, pid_t pid) const;
+    void refuse(server::UniqueFd fd, uid_t uid, pid_t pid, ErrorCode code, const std::string &why);
+    void onClientEvent(uint64_t id, uint32_t events);
+    void readFrom(Client &client);
+    void handleLine(Client &client, const std::string &line);
+    Json dispatch(Client &client, const Request &request);          // admin_commands.cpp
+    Json runCommand(const Request &request, CommandResult &result); // admin_commands.cpp
+    void audit(const Client &client, const Request &request, const Json &reply);
+    // Appends a line; false if the client was dropped for letting its buffer overflow.
+    bool send(Client &client, const Json &message);
+    void flush(Client &client);
+    void updateInterest(Client &client);
+    void startClosing(Client &client);
+    void closeClient(uint64_t id);
+    void schedulePush(Client &client);
+    void pushStatus(uint64_t id);
+    void sample();
+    Client *find(uint64_t id);
+
+    server::EventLoop &m_loop;
+    AdminBackend &m_backend;
+    server::UniqueFd m_listener;
+    AdminOptions m_options;
+    std::unordered_map<uint64_t, std::unique_ptr<Client>> m_clients;
+    uint64_t m_nextClientId = 1;
+    HistoryRing m_history;
+    server::EventLoop::TimerId m_sampleTimer = 0;
+};
+
+} // namespace ferry::admin

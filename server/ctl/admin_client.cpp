@@ -1,0 +1,146 @@
+#include "admin_client.h"
+
+#include <cerrno>
+#include <cstring>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+namespace ferry::ctl {
+
+using admin::Json;
+
+int AdminClient::connect(const std::string &path, std::string &error)
+{
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    if (path.empty() || path.size() >= sizeof address.sun_path) {
+        error = "admin socket path '" + path + "' is empty or too long";
+        return Exit::Usage;
+    }
+    std::memcpy(address.sun_path, path.data(), path.size());
+    m_fd = server::UniqueFd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!m_fd) {
+        error = std::string("socket(): ") + std::strerror(errno);
+        return Exit::Protocol;
+    }
+    if (::connect(m_fd.get(), reinterpret_cast<const sockaddr *>(&address), sizeof address) != 0) {
+        const int err = errno;
+        if (err == ENOENT || err == ECONNREFUSED || err == ENOTDIR) {
+            error = "ferry-server is not running (nothing listens on " + path + ")";
+            return Exit::NotRunning;
+        }
+        if (err == EACCES || err == EPERM) {
+            error = "permission denied connecting to " + path + " (the server's user, root or its admin group only)";
+            return Exit::Denied;
+        }
+        error = "connect() to " + path + ": " + std::strerror(err);
+        return Exit::Protocol;
+    }
+    auto greeting = readMessage(error, 5000);
+    if (!greeting)
+        return Exit::Protocol;
+    if (const Json *e = greeting->find("error")) {
+        const Json *code = e->find("code");
+        const Json *message = e->find("message");
+        const bool denied = code && code->toString() == "permission_denied";
+        error = std::string(denied ? "permission denied by the server" : "the server refused the connection") +
+            (message ? ": " + message->toString() : std::string());
+        return denied ? Exit::Denied : Exit::Refused;
+    }
+    const Json *event = greeting->find("event");
+    if (!event || event->toString() != "hello") {
+        error = "unexpected greeting from " + path;
+        return Exit::Protocol;
+    }
+    return Exit::Ok;
+}
+
+bool AdminClient::writeAll(const std::string &data, std::string &error)
+{
+    size_t done = 0;
+    while (done < data.size()) {
+        const ssize_t n = ::send(m_fd.get(), data.data() + done, data.size() - done, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            error = std::string("send() to the admin socket: ") + std::strerror(errno);
+            return false;
+        }
+        done += size_t(n);
+    }
+    return true;
+}
+
+std::optional<Json> AdminClient::readMessage(std::string &error, int timeoutMs)
+{
+    std::string line;
+    for (;;) {
+        switch (m_input.next(line)) {
+        case admin::LineBuffer::Next::Line: {
+            auto parsed = admin::parseJson(line);
+            if (!parsed.value || !parsed.value->isObject()) {
+                error = "unreadable reply from the server: " + parsed.error;
+                return std::nullopt;
+            }
+            return std::move(parsed.value);
+        }
+        case admin::LineBuffer::Next::TooLong:
+            error = "reply from the server is too long";
+            return std::nullopt;
+        case admin::LineBuffer::Next::NeedMore:
+            break;
+        }
+        pollfd p{m_fd.get(), POLLIN, 0};
+        const int ready = ::poll(&p, 1, timeoutMs);
+        if (ready < 0 && errno == EINTR)
+            continue;
+        if (ready <= 0) {
+            error = ready == 0 ? "no answer from the server in time" : std::string("poll(): ") + std::strerror(errno);
+            return std::nullopt;
+        }
+        char buffer[65536];
+        const ssize_t n = ::recv(m_fd.get(), buffer, sizeof buffer, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            error = n == 0 ? "the server closed the admin connection"
+                           : std::string("recv() from the admin socket: ") + std::strerror(errno);
+            return std::nullopt;
+        }
+        m_input.append(std::string_view(buffer, size_t(n)));
+    }
+}
+
+std::optional<Json> AdminClient::call(Json request, std::string &error, int timeoutMs)
+{
+    const int64_t id = m_nextId++;
+    request.set("v", admin::ProtocolVersion);
+    request.set("id", id);
+    if (!writeAll(admin::toLine(request), error))
+        return std::nullopt;
+    for (;;) {
+        auto message = readMessage(error, timeoutMs);
+        if (!message)
+            return std::nullopt;
+        if (message->find("event"))
+            continue;
+        const Json *replyId = message->find("id");
+        if (replyId && replyId->toInt() == id)
+            return message;
+        if (!replyId && message->find("error"))
+            return message; // a connection-level error (the server is about to close)
+    }
+}
+
+std::optional<Json> AdminClient::nextEvent(std::string &error, int timeoutMs)
+{
+    for (;;) {
+        auto message = readMessage(error, timeoutMs);
+        if (!message || message->find("event"))
+            return message;
+    }
+}
+
+} // namespace ferry::ctl

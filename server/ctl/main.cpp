@@ -1,0 +1,241 @@
+// ferry-ctl: the command-line client of the admin socket (docs/ADMIN.md §7). No Qt.
+#include "admin_client.h"
+#include "admin/socket_path.h"
+#include "render.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <string>
+#include <vector>
+
+using ferry::admin::Json;
+namespace Exit = ferry::ctl::Exit;
+
+namespace {
+
+const char *const Usage =
+    "usage: ferry-ctl [--admin-socket PATH] COMMAND [ARGS]\n"
+    "  status [--json]                 pool and workers, as a table or as JSON\n"
+    "  watch [--interval MS] [--count N]  live status, refreshed in the terminal\n"
+    "  metrics                         OpenMetrics text\n"
+    "  history [--json]                the last 10 minutes, one sample per second\n"
+    "  pool [--min-spare N] [--max-spare N] [--max-workers N] [--max-requests N]\n"
+    "  drain | resume | reload\n"
+    "  kill-worker SLOT [--now]        graceful unless --now\n"
+    "  rate-limit [--per-connection B] [--global B]   bytes/s (k, M, G suffixes), 0 = unlimited\n"
+    "  disconnect ID | disconnect --slot N\n"
+    "exit codes: 0 ok, 1 refused by the server, 2 usage, 3 server not running, 4 permission denied,\n"
+    "            5 protocol or I/O error\n";
+
+struct Args {
+    std::string command;
+    std::vector<std::string> positional;
+    std::map<std::string, std::string> options; // "--name" -> value ("" for flags)
+};
+
+bool isFlag(const std::string &name)
+{
+    return name == "--json" || name == "--now" || name == "--help";
+}
+
+bool parseArgs(int argc, char **argv, Args &args, std::string &socketPath)
+{
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a.rfind("--", 0) == 0) {
+            std::string value;
+            if (const size_t eq = a.find('='); eq != std::string::npos) {
+                value = a.substr(eq + 1);
+                a.resize(eq);
+            } else if (!isFlag(a)) {
+                if (i + 1 >= argc)
+                    return false;
+                value = argv[++i];
+            }
+            if (a == "--admin-socket")
+                socketPath = value;
+            else
+                args.options[a] = value;
+        } else if (args.command.empty()) {
+            args.command = a;
+        } else {
+            args.positional.push_back(a);
+        }
+    }
+    return true;
+}
+
+// "1048576", "512k", "2M", "1G" (powers of 1024). False on anything else.
+bool parseBytes(const std::string &text, int64_t &out)
+{
+    char *end = nullptr;
+    errno = 0;
+    const long long value = std::strtoll(text.c_str(), &end, 10);
+    if (end == text.c_str() || value < 0 || errno != 0)
+        return false;
+    const std::string suffix = end;
+    const int64_t scale = suffix.empty() ? 1
+        : suffix == "k" || suffix == "K" ? 1024
+        : suffix == "M"                  ? 1024 * 1024
+        : suffix == "G"                  ? 1024LL * 1024 * 1024
+                                         : 0;
+    out = value * scale;
+    return scale != 0;
+}
+
+int printReply(const Json &reply)
+{
+    const Json *ok = reply.find("ok");
+    if (ok && ok->toBool()) {
+        std::printf("%s\n", reply.dump().c_str());
+        return Exit::Ok;
+    }
+    const Json *error = reply.find("error");
+    const Json *code = error ? error->find("code") : nullptr;
+    const Json *message = error ? error->find("message") : nullptr;
+    std::fprintf(stderr, "ferry-ctl: refused: %s: %s\n", code ? code->toString().c_str() : "?",
+                 message ? message->toString().c_str() : "");
+    return code && code->toString() == "permission_denied" ? Exit::Denied : Exit::Refused;
+}
+
+// Builds the request of a command from its arguments; false on a usage error.
+bool buildRequest(const Args &args, Json &request)
+{
+    const std::string &c = args.command;
+    request = Json::object();
+    auto setBytes = [&](const char *option, const char *key) {
+        auto it = args.options.find(option);
+        if (it == args.options.end())
+            return true;
+        int64_t value = 0;
+        if (!parseBytes(it->second, value))
+            return false;
+        request.set(key, value);
+        return true;
+    };
+    if (c == "drain" || c == "resume" || c == "reload") {
+        request.set("cmd", c);
+        return args.positional.empty();
+    }
+    if (c == "pool") {
+        request.set("cmd", "pool");
+        return setBytes("--min-spare", "min_spare") && setBytes("--max-spare", "max_spare")
+            && setBytes("--max-workers", "max_workers") && setBytes("--max-requests", "max_requests");
+    }
+    if (c == "rate-limit") {
+        request.set("cmd", "rate_limit");
+        return setBytes("--per-connection", "per_connection") && setBytes("--global", "global");
+    }
+    int64_t number = 0;
+    if (c == "kill-worker") {
+        request.set("cmd", "kill_worker");
+        if (args.positional.size() != 1 || !parseBytes(args.positional[0], number))
+            return false;
+        request.set("slot", number).set("graceful", args.options.count("--now") == 0);
+        return true;
+    }
+    if (c == "disconnect") {
+        request.set("cmd", "disconnect");
+        if (args.options.count("--slot"))
+            return args.positional.empty() && setBytes("--slot", "slot");
+        if (args.positional.size() != 1 || !parseBytes(args.positional[0], number))
+            return false;
+        request.set("connection", number);
+        return true;
+    }
+    return false;
+}
+
+int watch(ferry::ctl::AdminClient &client, const Args &args)
+{
+    int64_t interval = 1000, count = -1;
+    if (args.options.count("--interval") && !parseBytes(args.options.at("--interval"), interval))
+        return Exit::Usage;
+    if (args.options.count("--count") && !parseBytes(args.options.at("--count"), count))
+        return Exit::Usage;
+    std::string error;
+    auto reply = client.call(Json::object().set("cmd", "subscribe").set("interval_ms", interval), error);
+    if (!reply) {
+        std::fprintf(stderr, "ferry-ctl: %s\n", error.c_str());
+        return Exit::Protocol;
+    }
+    if (const Json *ok = reply->find("ok"); !ok || !ok->toBool())
+        return printReply(*reply);
+    for (int64_t shown = 0; count < 0 || shown < count; ++shown) {
+        auto push = client.nextEvent(error, int(interval) * 3 + 5000);
+        if (!push) {
+            std::fprintf(stderr, "ferry-ctl: %s\n", error.c_str());
+            return Exit::Protocol;
+        }
+        const Json *status = push->find("status");
+        std::printf("\x1b[H\x1b[2J%s", status ? ferry::ctl::renderStatus(*status).c_str() : "");
+        std::fflush(stdout);
+    }
+    return Exit::Ok;
+}
+
+int observe(ferry::ctl::AdminClient &client, const Args &args)
+{
+    const bool history = args.command == "history";
+    std::string error;
+    auto reply = client.call(Json::object().set("cmd", history ? "history" : "status"), error);
+    if (!reply) {
+        std::fprintf(stderr, "ferry-ctl: %s\n", error.c_str());
+        return Exit::Protocol;
+    }
+    const Json *ok = reply->find("ok");
+    const Json *body = reply->find(history ? "samples" : "status");
+    if (!ok || !ok->toBool() || !body)
+        return printReply(*reply);
+    std::string text;
+    if (args.options.count("--json"))
+        text = body->dump() + "\n";
+    else if (history)
+        text = ferry::ctl::renderHistory(*body);
+    else if (args.command == "metrics")
+        text = ferry::ctl::renderMetrics(*body);
+    else
+        text = ferry::ctl::renderStatus(*body);
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return Exit::Ok;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    Args args;
+    std::string socketPath = ferry::admin::defaultAdminSocketPath();
+    if (!parseArgs(argc, argv, args, socketPath) || args.command.empty() || args.options.count("--help")) {
+        std::fputs(Usage, args.options.count("--help") ? stdout : stderr);
+        return args.options.count("--help") ? Exit::Ok : Exit::Usage;
+    }
+    if (args.command == "--version" || args.command == "version") {
+        std::printf("ferry-ctl 0.1.0 (admin protocol 1)\n");
+        return Exit::Ok;
+    }
+    const bool observing = args.command == "status" || args.command == "metrics" || args.command == "history";
+    Json request;
+    if (!observing && args.command != "watch" && !buildRequest(args, request)) {
+        std::fprintf(stderr, "ferry-ctl: bad arguments for '%s'\n%s", args.command.c_str(), Usage);
+        return Exit::Usage;
+    }
+    ferry::ctl::AdminClient client;
+    std::string error;
+    if (int rc = client.connect(socketPath, error); rc != Exit::Ok) {
+        std::fprintf(stderr, "ferry-ctl: %s\n", error.c_str());
+        return rc;
+    }
+    if (observing)
+        return observe(client, args);
+    if (args.command == "watch")
+        return watch(client, args);
+    auto reply = client.call(std::move(request), error);
+    if (!reply) {
+        std::fprintf(stderr, "ferry-ctl: %s\n", error.c_str());
+        return Exit::Protocol;
+    }
+    return printReply(*reply);
+}

@@ -1,0 +1,158 @@
+#include "render.h"
+
+#include <cstdio>
+#include <map>
+
+namespace ferry::ctl {
+
+using admin::Json;
+
+namespace {
+
+int64_t intOf(const Json &object, const char *key)
+{
+    const Json *v = object.find(key);
+    return v ? v->toInt() : 0;
+}
+
+std::string textOf(const Json &object, const char *key)
+{
+    const Json *v = object.find(key);
+    return v && v->isString() ? v->toString() : std::string();
+}
+
+const Json &child(const Json &object, const char *key)
+{
+    static const Json empty = Json::object();
+    const Json *v = object.find(key);
+    return v ? *v : empty;
+}
+
+template <typename... Args>
+std::string format(const char *fmt, Args... args)
+{
+    char buffer[512];
+    std::snprintf(buffer, sizeof buffer, fmt, args...);
+    return buffer;
+}
+
+std::string rateText(int64_t bytesPerSecond)
+{
+    return bytesPerSecond > 0 ? humanBytes(bytesPerSecond) + "/s" : std::string("unlimited");
+}
+
+std::string summary(const Json &status)
+{
+    const Json &server = child(status, "server");
+    const Json &pool = child(status, "pool");
+    const Json &limits = child(pool, "limits");
+    const Json &rate = child(pool, "rate_limit");
+    const Json &breaker = child(pool, "breaker");
+    std::string out;
+    out += format("Ferry server %s  pid %lld  up %s  generation %lld  %s\n", textOf(server, "version").c_str(),
+                  (long long)intOf(server, "pid"), humanDuration(intOf(server, "uptime_s")).c_str(),
+                  (long long)intOf(server, "generation"), textOf(server, "state").c_str());
+    out += format("Listening on %s, serving %s\n", textOf(server, "listen").c_str(), textOf(server, "root").c_str());
+    out += format("Workers: %lld total, %lld busy, %lld idle, %lld starting, %lld stopping (max %lld, reached %lld times)\n",
+                  (long long)intOf(pool, "total"), (long long)intOf(pool, "busy"), (long long)intOf(pool, "idle"),
+                  (long long)intOf(pool, "starting"), (long long)intOf(pool, "stopping"),
+                  (long long)intOf(limits, "max_workers"), (long long)intOf(pool, "max_workers_reached"));
+    out += format("Connections: %lld pending (max %lld, limit %lld), %lld parked, %lld accepted, %lld rejected busy\n",
+                  (long long)intOf(pool, "pending"), (long long)intOf(pool, "pending_max"),
+                  (long long)intOf(pool, "pending_limit"), (long long)intOf(pool, "parked"),
+                  (long long)intOf(pool, "accepted"), (long long)intOf(pool, "rejected_busy"));
+    out += format("Traffic: %s sent, now %s\n", humanBytes(intOf(pool, "bytes_sent")).c_str(),
+                  (humanBytes(intOf(pool, "throughput_bps")) + "/s").c_str());
+    out += format("Pool: spare %lld..%lld, recycle after %lld requests, stall timeout %llds; crash breaker %s (%lld recent)\n",
+                  (long long)intOf(limits, "min_spare"), (long long)intOf(limits, "max_spare"),
+                  (long long)intOf(limits, "max_requests"), (long long)intOf(limits, "stall_timeout_s"),
+                  textOf(breaker, "state").c_str(), (long long)intOf(breaker, "recent_crashes"));
+    out += format("Rate limit: %s per connection, %s overall\n", rateText(intOf(rate, "per_connection")).c_str(),
+                  rateText(intOf(rate, "global")).c_str());
+    return out;
+}
+
+std::string strip(const Json &status)
+{
+    const int64_t capacity = intOf(child(status, "pool"), "capacity");
+    std::string letters(size_t(capacity > 0 && capacity < 4096 ? capacity : 0), '.');
+    for (const Json &w : child(status, "workers").items()) {
+        const int64_t slot = intOf(w, "slot");
+        if (slot >= 0 && size_t(slot) < letters.size())
+            letters[size_t(slot)] = stateLetter(textOf(w, "state"));
+    }
+    std::string out = "Scoreboard: ";
+    for (size_t i = 0; i < letters.size(); i += 64)
+        out += (i ? "\n            " : "") + letters.substr(i, 64);
+    return out + "\n  (_ idle, S starting, R reading, W sending, K parking, G stopping, . empty)\n";
+}
+
+} // namespace
+
+char stateLetter(const std::string &state)
+{
+    static const std::map<std::string, char> letters = {{"starting", 'S'}, {"idle", '_'},    {"reading", 'R'},
+                                                        {"sending", 'W'},  {"parking", 'K'}, {"stopping", 'G'}};
+    auto it = letters.find(state);
+    return it == letters.end() ? '?' : it->second;
+}
+
+std::string humanBytes(int64_t bytes)
+{
+    const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double value = double(bytes);
+    int unit = 0;
+    while (value >= 1024 && unit < 4) {
+        value /= 1024;
+        ++unit;
+    }
+    return unit == 0 ? format("%lld B", (long long)bytes) : format("%.1f %s", value, units[unit]);
+}
+
+std::string humanDuration(int64_t seconds)
+{
+    if (seconds < 60)
+        return format("%llds", (long long)seconds);
+    if (seconds < 3600)
+        return format("%lldm%02llds", (long long)(seconds / 60), (long long)(seconds % 60));
+    return format("%lldh%02lldm", (long long)(seconds / 3600), (long long)(seconds / 60 % 60));
+}
+
+std::string renderStatus(const Json &status)
+{
+    std::string out = summary(status) + "\n" + strip(status) + "\n";
+    out += format("%4s %7s %3s %-8s %-21s %6s %6s %-22s %6s %4s %9s %7s  %s\n", "SLOT", "PID", "GEN", "STATE", "PEER",
+                  "CONN", "REQS", "SENT / TOTAL", "AGE", "FDS", "RSS", "CPU", "PATH");
+    const int64_t now = intOf(status, "now_ms");
+    for (const Json &w : child(status, "workers").items()) {
+        const int64_t start = intOf(w, "transfer_start_ms");
+        const std::string sent = intOf(w, "bytes_total") > 0 || intOf(w, "bytes_sent") > 0
+            ? humanBytes(intOf(w, "bytes_sent")) + " / " + humanBytes(intOf(w, "bytes_total"))
+            : std::string("-");
+        const std::string lastExit = textOf(w, "last_exit");
+        out += format("%4lld %7lld %3lld %-8s %-21s %6lld %6lld %-22s %6s %4lld %9s %6.1fs  %s%s\n",
+                      (long long)intOf(w, "slot"), (long long)intOf(w, "pid"), (long long)intOf(w, "generation"),
+                      textOf(w, "state").c_str(), textOf(w, "peer").empty() ? "-" : textOf(w, "peer").c_str(),
+                      (long long)intOf(w, "connection"), (long long)intOf(w, "requests"), sent.c_str(),
+                      start > 0 ? humanDuration((now - start) / 1000).c_str() : "-", (long long)intOf(w, "open_fds"),
+                      intOf(w, "rss_bytes") >= 0 ? humanBytes(intOf(w, "rss_bytes")).c_str() : "?",
+                      double(intOf(w, "cpu_ms")) / 1000.0, textOf(w, "path").c_str(),
+                      lastExit.empty() ? "" : ("  [last exit: " + lastExit + "]").c_str());
+    }
+    return out;
+}
+
+std::string renderHistory(const Json &samples)
+{
+    std::string out = format("%-24s %12s %5s %7s %6s %8s %8s\n", "TIME (unix ms)", "THROUGHPUT", "BUSY", "PENDING",
+                             "PARKED", "ACCEPTED", "REJECTED");
+    for (const Json &s : samples.items()) {
+        out += format("%-24lld %12s %5lld %7lld %6lld %8lld %8lld\n", (long long)intOf(s, "t_ms"),
+                      (humanBytes(intOf(s, "throughput_bps")) + "/s").c_str(), (long long)intOf(s, "busy"),
+                      (long long)intOf(s, "pending"), (long long)intOf(s, "parked"), (long long)intOf(s, "accepted"),
+                      (long long)intOf(s, "rejected"));
+    }
+    return out;
+}
+
+} // namespace ferry::ctl
