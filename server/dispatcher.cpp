@@ -27,6 +27,19 @@ bool isClientRequest(const proto::Message &message)
 
 } // namespace
 
+std::string describeDecodeError(proto::DecodeError error)
+{
+    switch (error) {
+    case proto::DecodeError::HttpRequest:
+        return "this is a Ferry server, not an HTTP server; use a Ferry client (ferry://host:port/)";
+    case proto::DecodeError::UnsupportedVersion:
+        return "this server speaks Ferry protocol version " + std::to_string(proto::ProtocolVersion) + " only";
+    case proto::DecodeError::PathTooLong:
+        return "path longer than " + std::to_string(proto::MaxPathLength) + " bytes";
+    default: return std::string("malformed request: ") + proto::decodeErrorName(error);
+    }
+}
+
 DispatcherLimits limitsFrom(const Options &options)
 {
     return {options.maxPending, options.maxPerIp, options.requestTimeout, options.idleTimeout};
@@ -176,9 +189,7 @@ void Dispatcher::decodeBuffered(Connection &connection)
         proto::Error error{proto::ErrorCode::BadRequest, "a client never sends a body"};
         if (auto *decodeError = std::get_if<proto::DecodeError>(&result)) {
             error.code = proto::errorCodeFor(*decodeError);
-            error.message = *decodeError == proto::DecodeError::HttpRequest
-                                ? "this is a Ferry server, not an HTTP server; use a Ferry client (ferry://)"
-                                : std::string("malformed request: ") + proto::decodeErrorName(*decodeError);
+            error.message = describeDecodeError(*decodeError);
         }
         finish(id, error);
         return;
@@ -288,7 +299,7 @@ void Dispatcher::onReturned(HandoffMessage &&message)
         return;
     }
     connection->fd = std::move(message.fd);
-    connection->decoder = proto::Decoder(MaxRequestPayloadForParent);
+    connection->decoder = proto::Decoder(MaxRequestPayload);
     connection->peerClosed = false;
     watch(*connection, State::Parked, m_limits.idleTimeout);
     if (!message.bytes.empty()) {

@@ -28,6 +28,8 @@ struct DispatcherLimits {
     Millis idleTimeout{60000};
 };
 DispatcherLimits limitsFrom(const Options &options);
+// The human message of the ERROR that answers a malformed stream.
+std::string describeDecodeError(proto::DecodeError error);
 
 struct DispatcherStats {
     uint64_t accepted = 0;
@@ -77,12 +79,11 @@ private:
         std::string peer; // "host:port"
         std::string host; // per-address limit key
         State state = State::Handshake;
-        proto::Decoder decoder{MaxRequestPayloadForParent};
+        proto::Decoder decoder{MaxRequestPayload};
         std::vector<uint8_t> request; // a complete request (+ anything after it), for the worker
         EventLoop::TimerId timer = 0;
         bool peerClosed = false;
     };
-    static constexpr uint32_t MaxRequestPayloadForParent = 16 * 1024;
 
     void onAcceptable();
     void admit(UniqueFd fd, const sockaddr_storage &address);

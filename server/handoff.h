@@ -25,9 +25,11 @@ struct HandoffMessage {
     UniqueFd fd;                 // the client socket (Dispatch, Park)
 };
 
-// Largest `bytes` a message may carry. The parent stops reading a client once it holds a complete
-// request, and requests are small (a path is at most 4 KiB), so this is generous.
-constexpr size_t MaxHandoffBytes = 64 * 1024;
+// The largest request frame payload the server decodes: a path string at its wire maximum (65,535 bytes,
+// so an over-long path is answered FORBIDDEN rather than "frame too large") plus the other fields.
+constexpr uint32_t MaxRequestPayload = 65535 + 64;
+// Largest `bytes` a handoff may carry: at most one partial request frame plus one 16 KiB read.
+constexpr size_t MaxHandoffBytes = 128 * 1024;
 
 // Creates the socketpair (SOCK_SEQPACKET, CLOEXEC). Returns 0 or an errno value.
 int makeChannel(UniqueFd &parentEnd, UniqueFd &workerEnd);

@@ -77,6 +77,15 @@ const std::vector<Spec> &specs()
                  bad("rate-limit", v, "bytes per second (0 = unlimited)");
              o.rateLimit = *parsed;
          }},
+        {"min-spare", true, [](Options &o, const std::string &v) { o.minSpare = count("min-spare", v, 0, 4096); }},
+        {"max-spare", true, [](Options &o, const std::string &v) { o.maxSpare = count("max-spare", v, 0, 4096); }},
+        {"pool-max-workers", true,
+         [](Options &o, const std::string &v) { o.poolMaxWorkers = count("pool-max-workers", v, 0, 4096); }},
+        {"max-requests", true,
+         [](Options &o, const std::string &v) { o.maxRequests = count("max-requests", v, 0, 4000000000u); }},
+        {"stall-timeout", true,
+         [](Options &o, const std::string &v) { o.stallTimeout = duration("stall-timeout", v); }},
+        {"admin-group", true, [](Options &o, const std::string &v) { o.adminGroup = v; }},
         {"show-hidden", false, [](Options &o, const std::string &v) { o.showHidden = flag("show-hidden", v); }},
         {"log-level", true,
          [](Options &o, const std::string &v) {
@@ -221,7 +230,14 @@ Serves the files under DIR (read-only) over the Ferry protocol.
   --workers N                worker processes (default 4)
   --max-workers N            scoreboard slots, upper bound of the pool (default 64)
   --config FILE              read 'key = value' settings; the command line overrides them
-  --admin-socket PATH        admin socket path (see docs/ADMIN.md)
+  --admin-socket PATH        admin socket path, "none" to disable (default $XDG_RUNTIME_DIR/ferry/admin.sock,
+                             /run/ferry/admin.sock for root; see docs/ADMIN.md)
+  --admin-group GROUP        members of GROUP may use the admin socket (besides this user and root)
+  --min-spare N              keep at least N idle workers, forking more while short (default 0)
+  --max-spare N              retire idle workers beyond N, one a second (default: --workers)
+  --pool-max-workers N       the pool never grows beyond N workers (default: --workers)
+  --max-requests N           recycle a worker after N requests, 0 = never (default 0)
+  --stall-timeout DUR        abort a transfer that moved no byte for DUR, 0 = off (default 120s)
   --user NAME                when started as root, switch to this user after binding
   --max-pending N            requests waiting for a free worker before BUSY (default 64)
   --max-per-ip N             connections per client address, 0 = unlimited (default 64)

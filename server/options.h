@@ -32,6 +32,14 @@ struct Options {
     Millis sendTimeout{60000};    // a client that accepts no byte for this long is cut
     Millis grace{30000};          // SIGTERM: how long running transfers may take to finish
     uint64_t rateLimit = 0;       // bytes/s per connection, 0 = unlimited
+    // Pool policy and admin plane (server/pool, server/admin; docs/ADMIN.md). The defaults keep the pool
+    // at --workers: it grows only up to pool-max-workers, which defaults to --workers.
+    uint32_t minSpare = 0;        // idle workers to keep at least (more are forked, doubling, while short)
+    uint32_t maxSpare = 0;        // idle workers to keep at most (surplus retired one a second); 0 = --workers
+    uint32_t poolMaxWorkers = 0;  // the pool's size limit (<= max-workers); 0 = --workers
+    uint64_t maxRequests = 0;     // recycle a worker after this many requests, 0 = never
+    Millis stallTimeout{120000};  // abort a transfer that moved no byte for this long, 0 = off
+    std::string adminGroup;       // members of this group may use the admin socket too
     bool showHidden = false;
     log::Level logLevel = log::Level::Info;
     bool help = false;

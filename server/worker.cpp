@@ -1,5 +1,6 @@
 #include "worker.h"
 
+#include "dispatcher.h" // describeDecodeError()
 #include "handoff.h"
 #include "log.h"
 #include "protocol/codec.h"
@@ -70,7 +71,7 @@ bool ConnectionServer::readAvailable(bool &closed)
 Ending ConnectionServer::decodeFailed(proto::DecodeError error)
 {
     proto::ErrorCode code = proto::errorCodeFor(error);
-    std::string text = std::string("malformed request: ") + proto::decodeErrorName(error);
+    std::string text = describeDecodeError(error);
     m_io.sendMessage(proto::Error{code, text});
     LOG_DEBUG("connection %llu from %s: %s", (unsigned long long)m_message.connectionId, m_message.peer.c_str(),
               text.c_str());

@@ -9,9 +9,6 @@
 
 namespace ferry::server {
 
-// Requests are small (a path is at most 4 KiB), so a frame larger than this is refused before buffering.
-constexpr uint32_t MaxRequestPayload = 16 * 1024;
-
 struct WorkerContext {
     uint32_t slotIndex = 0;
     uint32_t generation = 0;
