@@ -60,6 +60,7 @@ using DecodeResult = std::variant<NeedMore, Message, BodyChunk, DecodeError>;
 // Once an error is returned the decoder stays failed and returns it again.
 class Decoder {
 public:
+    // `maxPayload`: the largest frame payload accepted; values above MaxFramePayload are capped.
     explicit Decoder(uint32_t maxPayload = MaxFramePayload);
 
     void feed(std::span<const uint8_t> bytes);

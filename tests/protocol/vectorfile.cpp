@@ -146,26 +146,37 @@ bool parseVectors(std::string_view text, std::vector<Vector> &out, std::string &
     return flush();
 }
 
-std::vector<Expectation> decodeStream(const std::vector<uint8_t> &bytes, const Chunker &chunker, uint32_t maxPayload)
-{
-    Decoder decoder(maxPayload);
+namespace {
+
+// Pulls results out of a decoder into Expectation form, merging the chunks of a body.
+struct Collector {
+    Decoder decoder;
     std::vector<Expectation> out;
     bool inBody = false;
+
+    explicit Collector(uint32_t maxPayload) : decoder(maxPayload) {}
+
+    void addChunk(const BodyChunk &chunk)
+    {
+        const std::string hex = toHex(chunk.bytes.data(), chunk.bytes.size());
+        if (inBody) {
+            out.back().text += hex;
+        } else {
+            out.push_back({Expectation::Kind::Body, hex});
+        }
+        inBody = decoder.bodyRemaining() > 0;
+    }
+
     // Returns false once the stream is over for the decoder (an error came out).
-    auto drain = [&](bool atEnd) {
+    bool drain(bool atEnd)
+    {
         for (;;) {
             DecodeResult result = atEnd ? decoder.finish() : decoder.next();
             if (std::holds_alternative<NeedMore>(result)) {
                 return true;
             }
             if (const auto *chunk = std::get_if<BodyChunk>(&result)) {
-                const std::string hex = toHex(chunk->bytes.data(), chunk->bytes.size());
-                if (inBody) {
-                    out.back().text += hex;
-                } else {
-                    out.push_back({Expectation::Kind::Body, hex});
-                }
-                inBody = decoder.bodyRemaining() > 0;
+                addChunk(*chunk);
                 continue;
             }
             inBody = false;
@@ -175,18 +186,25 @@ std::vector<Expectation> decodeStream(const std::vector<uint8_t> &bytes, const C
             }
             out.push_back({Expectation::Kind::Message, toString(std::get<Message>(result))});
         }
-    };
+    }
+};
+
+} // namespace
+
+std::vector<Expectation> decodeStream(const std::vector<uint8_t> &bytes, const Chunker &chunker, uint32_t maxPayload)
+{
+    Collector collector(maxPayload);
     size_t pos = 0;
     while (pos < bytes.size()) {
         const size_t n = std::min(std::max<size_t>(chunker(bytes.size() - pos), 1), bytes.size() - pos);
-        decoder.feed(std::span<const uint8_t>(bytes.data() + pos, n));
+        collector.decoder.feed(std::span<const uint8_t>(bytes.data() + pos, n));
         pos += n;
-        if (!drain(false)) {
-            return out;
+        if (!collector.drain(false)) {
+            return collector.out;
         }
     }
-    drain(true);
-    return out;
+    collector.drain(true);
+    return collector.out;
 }
 
 } // namespace ferry::proto::testing
