@@ -1,0 +1,152 @@
+// Durations, command line and config file parsing of ferry-server.
+#include "duration.h"
+#include "options.h"
+
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace ferry::server;
+
+namespace {
+Options load(std::vector<const char *> args)
+{
+    args.insert(args.begin(), "ferry-server");
+    return loadOptions(int(args.size()), args.data());
+}
+} // namespace
+
+class TestOptions : public QObject {
+    Q_OBJECT
+private slots:
+    void duration_data()
+    {
+        QTest::addColumn<QString>("text");
+        QTest::addColumn<qint64>("ms"); // -1: invalid
+        QTest::newRow("plain seconds") << "10" << qint64(10000);
+        QTest::newRow("seconds suffix") << "10s" << qint64(10000);
+        QTest::newRow("fraction") << "0.5" << qint64(500);
+        QTest::newRow("milliseconds") << "300ms" << qint64(300);
+        QTest::newRow("minutes") << "2m" << qint64(120000);
+        QTest::newRow("fraction minutes") << "1.5m" << qint64(90000);
+        QTest::newRow("zero") << "0" << qint64(0);
+        QTest::newRow("leading dot") << ".25s" << qint64(250);
+        QTest::newRow("empty") << "" << qint64(-1);
+        QTest::newRow("unit only") << "ms" << qint64(-1);
+        QTest::newRow("negative") << "-1" << qint64(-1);
+        QTest::newRow("garbage") << "10x" << qint64(-1);
+        QTest::newRow("hours unsupported") << "1h" << qint64(-1);
+        QTest::newRow("space") << "1 s" << qint64(-1);
+        QTest::newRow("nan") << "nan" << qint64(-1);
+        QTest::newRow("absurd") << "1e20" << qint64(-1);
+    }
+    void duration()
+    {
+        QFETCH(QString, text);
+        QFETCH(qint64, ms);
+        auto parsed = parseDuration(text.toStdString());
+        QCOMPARE(parsed.has_value(), ms >= 0);
+        if (parsed)
+            QCOMPARE(qint64(parsed->count()), ms);
+    }
+
+    void defaults()
+    {
+        Options o = load({"--root", "/srv"});
+        QCOMPARE(QString::fromStdString(o.listen), QStringLiteral("0.0.0.0:4646"));
+        QCOMPARE(o.workers, 4u);
+        QCOMPARE(o.requestTimeout.count(), 10000);
+        QCOMPARE(o.idleTimeout.count(), 60000);
+        QCOMPARE(o.sendTimeout.count(), 60000);
+        QCOMPARE(o.grace.count(), 30000);
+        QCOMPARE(o.rateLimit, uint64_t(0));
+        QVERIFY(!o.showHidden);
+    }
+
+    void commandLine()
+    {
+        Options o = load({"--root", "/srv", "--listen=127.0.0.1:0", "--workers", "8", "--idle-timeout", "300ms",
+                          "--show-hidden", "--rate-limit", "1000", "--log-level", "debug", "--max-per-ip", "0"});
+        QCOMPARE(QString::fromStdString(o.listen), QStringLiteral("127.0.0.1:0"));
+        QCOMPARE(o.workers, 8u);
+        QCOMPARE(o.idleTimeout.count(), 300);
+        QVERIFY(o.showHidden);
+        QCOMPARE(o.rateLimit, uint64_t(1000));
+        QCOMPARE(o.maxPerIp, 0u);
+        QVERIFY(o.logLevel == log::Level::Debug);
+    }
+
+    void badCommandLine_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::newRow("unknown option") << QStringList{"--root", "/srv", "--frobnicate"};
+        QTest::newRow("missing value") << QStringList{"--root", "/srv", "--workers"};
+        QTest::newRow("zero workers") << QStringList{"--root", "/srv", "--workers", "0"};
+        QTest::newRow("bad duration") << QStringList{"--root", "/srv", "--grace", "soon"};
+        QTest::newRow("bad level") << QStringList{"--root", "/srv", "--log-level", "loud"};
+        QTest::newRow("no root") << QStringList{"--workers", "2"};
+        QTest::newRow("stray argument") << QStringList{"--root", "/srv", "extra"};
+        QTest::newRow("missing config") << QStringList{"--root", "/srv", "--config", "/nonexistent/ferry.conf"};
+    }
+    void badCommandLine()
+    {
+        QFETCH(QStringList, args);
+        std::vector<std::string> storage;
+        for (const QString &a : args)
+            storage.push_back(a.toStdString());
+        std::vector<const char *> argv;
+        for (const std::string &s : storage)
+            argv.push_back(s.c_str());
+        QVERIFY_THROWS_EXCEPTION(ConfigError, load(argv));
+    }
+
+    void configFileAndOverride()
+    {
+        QTemporaryDir dir;
+        QString path = dir.filePath("ferry.conf");
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("# comment\n\nroot = /from/config\nworkers = 6\nrequest-timeout = 2.5s\n"
+                   "show-hidden = yes\nlisten = \"127.0.0.1:9999\"\n");
+        file.close();
+        std::string p = path.toStdString();
+        Options o = load({"--config", p.c_str(), "--workers", "3"});
+        QCOMPARE(QString::fromStdString(o.root), QStringLiteral("/from/config"));
+        QCOMPARE(o.workers, 3u); // the command line wins
+        QCOMPARE(o.requestTimeout.count(), 2500);
+        QVERIFY(o.showHidden);
+        QCOMPARE(QString::fromStdString(o.listen), QStringLiteral("127.0.0.1:9999"));
+    }
+
+    void badConfig_data()
+    {
+        QTest::addColumn<QString>("text");
+        QTest::addColumn<QString>("mentions");
+        QTest::newRow("unknown key") << "root = /a\ncolour = blue\n" << ":2:";
+        QTest::newRow("no equals") << "root /a\n" << ":1:";
+        QTest::newRow("bad value") << "root = /a\n\nworkers = many\n" << ":3:";
+        QTest::newRow("nested config") << "config = /etc/other\n" << ":1:";
+    }
+    void badConfig()
+    {
+        QFETCH(QString, text);
+        QFETCH(QString, mentions);
+        try {
+            parseConfigText(text.toStdString(), "ferry.conf");
+            QFAIL("no error");
+        } catch (const ConfigError &error) {
+            QVERIFY2(QString(error.what()).contains(mentions), error.what());
+        }
+    }
+
+    void usageMentionsEveryOption()
+    {
+        QString usage = QString::fromStdString(usageText());
+        for (const char *option : {"--root", "--listen", "--workers", "--config", "--admin-socket", "--user",
+                                   "--max-pending", "--max-per-ip", "--request-timeout", "--idle-timeout",
+                                   "--send-timeout", "--grace", "--rate-limit", "--show-hidden", "--log-level"})
+            QVERIFY2(usage.contains(option), option);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestOptions)
+#include "tst_serverunit_options.moc"
