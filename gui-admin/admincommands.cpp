@@ -1,0 +1,133 @@
+#include "admincommands.h"
+
+#include "adminstatus.h"
+#include "format.h"
+
+#include <QCoreApplication>
+#include <QJsonArray>
+#include <QStringList>
+
+namespace {
+
+QString tr(const char *text)
+{
+    return QCoreApplication::translate("AdminCommands", text);
+}
+
+QJsonObject command(const char *name)
+{
+    return {{QStringLiteral("cmd"), QLatin1String(name)}};
+}
+
+QString scalarText(const QJsonValue &value)
+{
+    if (value.isBool())
+        return value.toBool() ? QStringLiteral("true") : QStringLiteral("false");
+    if (value.isDouble())
+        return QString::number(value.toInteger());
+    return value.toString();
+}
+
+QString describeSuccess(const QString &cmd, const QJsonObject &reply)
+{
+    if (cmd == QLatin1String("pool")) {
+        const PoolLimits l = PoolLimits::fromJson(reply.value(QLatin1String("limits")).toObject());
+        return tr("ok: pool limits now min_spare=%1 max_spare=%2 max_workers=%3 max_requests=%4")
+            .arg(l.minSpare).arg(l.maxSpare).arg(l.maxWorkers).arg(l.maxRequests);
+    }
+    if (cmd == QLatin1String("drain") || cmd == QLatin1String("resume"))
+        return tr("ok: server is %1").arg(reply.value(QLatin1String("state")).toString());
+    if (cmd == QLatin1String("reload"))
+        return tr("ok: reloaded, generation %1").arg(reply.value(QLatin1String("generation")).toInteger());
+    if (cmd == QLatin1String("kill_worker"))
+        return tr("ok: worker pid %1 in slot %2 is being stopped")
+            .arg(reply.value(QLatin1String("pid")).toInteger())
+            .arg(reply.value(QLatin1String("slot")).toInteger());
+    if (cmd == QLatin1String("rate_limit")) {
+        const QJsonObject r = reply.value(QLatin1String("rate_limit")).toObject();
+        return tr("ok: rate limit per connection %1, global %2")
+            .arg(formatLimit(r.value(QLatin1String("per_connection")).toInteger()),
+                 formatLimit(r.value(QLatin1String("global")).toInteger()));
+    }
+    if (cmd == QLatin1String("disconnect"))
+        return tr("ok: connection %1 closed").arg(reply.value(QLatin1String("connection")).toInteger());
+    return tr("ok");
+}
+
+} // namespace
+
+namespace AdminCommands {
+
+QJsonObject pool(const PoolLimits &limits)
+{
+    QJsonObject request = command("pool");
+    request.insert(QStringLiteral("min_spare"), limits.minSpare);
+    request.insert(QStringLiteral("max_spare"), limits.maxSpare);
+    request.insert(QStringLiteral("max_workers"), limits.maxWorkers);
+    request.insert(QStringLiteral("max_requests"), limits.maxRequests);
+    return request;
+}
+
+QJsonObject drain() { return command("drain"); }
+QJsonObject resume() { return command("resume"); }
+QJsonObject reload() { return command("reload"); }
+QJsonObject status() { return command("status"); }
+
+QJsonObject killWorker(int slot, bool graceful)
+{
+    QJsonObject request = command("kill_worker");
+    request.insert(QStringLiteral("slot"), slot);
+    request.insert(QStringLiteral("graceful"), graceful);
+    return request;
+}
+
+QJsonObject rateLimit(std::optional<qint64> perConnection, std::optional<qint64> global)
+{
+    QJsonObject request = command("rate_limit");
+    if (perConnection)
+        request.insert(QStringLiteral("per_connection"), *perConnection);
+    if (global)
+        request.insert(QStringLiteral("global"), *global);
+    return request;
+}
+
+QJsonObject disconnectConnection(qint64 connection)
+{
+    QJsonObject request = command("disconnect");
+    request.insert(QStringLiteral("connection"), connection);
+    return request;
+}
+
+QJsonObject disconnectSlot(int slot)
+{
+    QJsonObject request = command("disconnect");
+    request.insert(QStringLiteral("slot"), slot);
+    return request;
+}
+
+QString describeRequest(const QJsonObject &request)
+{
+    QStringList parts{request.value(QLatin1String("cmd")).toString()};
+    for (auto it = request.begin(); it != request.end(); ++it) {
+        if (it.key() != QLatin1String("cmd") && it.key() != QLatin1String("v") && it.key() != QLatin1String("id"))
+            parts.append(it.key() + QLatin1Char('=') + scalarText(it.value()));
+    }
+    return parts.join(QLatin1Char(' '));
+}
+
+bool isSuccess(const QJsonObject &reply)
+{
+    return reply.value(QLatin1String("ok")).toBool();
+}
+
+QString describeReply(const QJsonObject &reply)
+{
+    const QString cmd = reply.value(QLatin1String("cmd")).toString();
+    if (isSuccess(reply))
+        return describeSuccess(cmd, reply);
+    const QJsonObject error = reply.value(QLatin1String("error")).toObject();
+    return QStringLiteral("%1: %2").arg(error.value(QLatin1String("code")).toString(QStringLiteral("error")),
+                                        error.value(QLatin1String("message")).toString());
+}
+
+} // namespace AdminCommands

@@ -1,0 +1,31 @@
+// The command requests of docs/ADMIN.md §5 as JSON objects, and one-line descriptions of requests and
+// replies for the log panel and the status line. Pure functions: the window sends, these only build and read.
+#pragma once
+
+#include <QJsonObject>
+#include <QString>
+
+#include <optional>
+
+struct PoolLimits;
+
+namespace AdminCommands {
+
+QJsonObject pool(const PoolLimits &limits);
+QJsonObject drain();
+QJsonObject resume();
+QJsonObject reload();
+QJsonObject killWorker(int slot, bool graceful);
+// nullopt keeps the server's value.
+QJsonObject rateLimit(std::optional<qint64> perConnection, std::optional<qint64> global);
+QJsonObject disconnectConnection(qint64 connection);
+QJsonObject disconnectSlot(int slot);
+QJsonObject status();
+
+// "kill_worker slot=3 graceful=false"
+QString describeRequest(const QJsonObject &request);
+// "ok: killed pid 4253 in slot 3" or "not_found: no worker in slot 9".
+QString describeReply(const QJsonObject &reply);
+bool isSuccess(const QJsonObject &reply);
+
+} // namespace AdminCommands

@@ -1,0 +1,218 @@
+#include "controlpanel.h"
+
+#include "admincommands.h"
+#include "adminstatus.h"
+#include "format.h"
+
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QVBoxLayout>
+
+#include <climits>
+
+ControlPanel::ControlPanel(QWidget *parent) : QWidget(parent)
+{
+    auto *layout = new QVBoxLayout(this);
+    layout->addWidget(createLimitsGroup());
+    layout->addWidget(createServingGroup());
+    layout->addWidget(createRateGroup());
+    layout->addWidget(createDisconnectGroup());
+    layout->addStretch(1);
+    setConnected(false);
+}
+
+QSpinBox *ControlPanel::createSpin(const QString &objectName, int maximum)
+{
+    auto *spin = new QSpinBox(this);
+    spin->setObjectName(objectName);
+    spin->setRange(0, maximum);
+    connect(spin, &QSpinBox::valueChanged, this, &ControlPanel::markLimitsEdited);
+    return spin;
+}
+
+QWidget *ControlPanel::createLimitsGroup()
+{
+    auto *box = new QGroupBox(tr("Pool limits (applied live)"), this);
+    auto *form = new QFormLayout(box);
+    m_minSpare = createSpin(QStringLiteral("minSpareSpin"), 4096);
+    m_maxSpare = createSpin(QStringLiteral("maxSpareSpin"), 4096);
+    m_maxWorkers = createSpin(QStringLiteral("maxWorkersSpin"), 4096);
+    m_maxWorkers->setMinimum(1);
+    m_maxRequests = createSpin(QStringLiteral("maxRequestsSpin"), INT_MAX);
+    m_maxRequests->setSpecialValueText(tr("never recycle"));
+    form->addRow(tr("Min spare"), m_minSpare);
+    form->addRow(tr("Max spare"), m_maxSpare);
+    form->addRow(tr("Max workers"), m_maxWorkers);
+    form->addRow(tr("Recycle after"), m_maxRequests);
+    m_applyLimits = new QPushButton(tr("Apply limits"), box);
+    m_applyLimits->setObjectName(QStringLiteral("applyLimitsButton"));
+    m_revertLimits = new QPushButton(tr("Revert"), box);
+    m_revertLimits->setToolTip(tr("Show the limits in force again"));
+    auto *buttons = new QHBoxLayout;
+    buttons->addWidget(m_revertLimits);
+    buttons->addWidget(m_applyLimits);
+    form->addRow(buttons);
+    connect(m_applyLimits, &QPushButton::clicked, this, &ControlPanel::applyLimits);
+    connect(m_revertLimits, &QPushButton::clicked, this, &ControlPanel::revertLimits);
+    return box;
+}
+
+QWidget *ControlPanel::createServingGroup()
+{
+    auto *box = new QGroupBox(tr("Serving"), this);
+    auto *layout = new QVBoxLayout(box);
+    m_servingState = new QLabel(box);
+    layout->addWidget(m_servingState);
+    auto *buttons = new QHBoxLayout;
+    m_drain = new QPushButton(tr("Drain"), box);
+    m_drain->setObjectName(QStringLiteral("drainButton"));
+    m_drain->setToolTip(tr("Stop accepting new connections; serve what is already here"));
+    m_resume = new QPushButton(tr("Resume"), box);
+    m_resume->setObjectName(QStringLiteral("resumeButton"));
+    m_reload = new QPushButton(tr("Reload"), box);
+    m_reload->setObjectName(QStringLiteral("reloadButton"));
+    m_reload->setToolTip(tr("Re-read the configuration and replace every worker gracefully (like SIGHUP)"));
+    buttons->addWidget(m_drain);
+    buttons->addWidget(m_resume);
+    buttons->addWidget(m_reload);
+    layout->addLayout(buttons);
+    connect(m_drain, &QPushButton::clicked, this, [this] { Q_EMIT commandRequested(AdminCommands::drain()); });
+    connect(m_resume, &QPushButton::clicked, this, [this] { Q_EMIT commandRequested(AdminCommands::resume()); });
+    connect(m_reload, &QPushButton::clicked, this, [this] { Q_EMIT commandRequested(AdminCommands::reload()); });
+    return box;
+}
+
+QWidget *ControlPanel::createRateGroup()
+{
+    auto *box = new QGroupBox(tr("Rate limits"), this);
+    auto *form = new QFormLayout(box);
+    m_perConnection = new QLineEdit(box);
+    m_perConnection->setObjectName(QStringLiteral("perConnectionEdit"));
+    m_global = new QLineEdit(box);
+    m_global->setObjectName(QStringLiteral("globalRateEdit"));
+    for (QLineEdit *edit : {m_perConnection, m_global}) {
+        edit->setPlaceholderText(tr("e.g. 512k, 2M; 0 = unlimited"));
+        connect(edit, &QLineEdit::textEdited, this, [this] { m_rateEdited = true; });
+        connect(edit, &QLineEdit::returnPressed, this, &ControlPanel::applyRateLimit);
+    }
+    m_rateNow = new QLabel(box);
+    m_rateNow->setWordWrap(true);
+    auto *apply = new QPushButton(tr("Apply rate limits"), box);
+    apply->setObjectName(QStringLiteral("applyRateButton"));
+    connect(apply, &QPushButton::clicked, this, &ControlPanel::applyRateLimit);
+    form->addRow(tr("Per connection"), m_perConnection);
+    form->addRow(tr("Global"), m_global);
+    form->addRow(m_rateNow);
+    form->addRow(apply);
+    return box;
+}
+
+QWidget *ControlPanel::createDisconnectGroup()
+{
+    auto *box = new QGroupBox(tr("Disconnect a connection"), this);
+    auto *layout = new QHBoxLayout(box);
+    m_connection = new QSpinBox(box);
+    m_connection->setObjectName(QStringLiteral("connectionSpin"));
+    m_connection->setRange(1, INT_MAX);
+    m_connection->setPrefix(tr("id "));
+    m_disconnect = new QPushButton(tr("Disconnect"), box);
+    m_disconnect->setObjectName(QStringLiteral("disconnectButton"));
+    m_disconnect->setToolTip(tr("Close the connection with this id (see a worker's tooltip or the table's context "
+                                "menu); its transfer is aborted, the worker survives"));
+    connect(m_disconnect, &QPushButton::clicked, this, &ControlPanel::disconnectConnection);
+    layout->addWidget(m_connection, 1);
+    layout->addWidget(m_disconnect);
+    return box;
+}
+
+void ControlPanel::markLimitsEdited()
+{
+    if (!m_updating)
+        m_limitsEdited = true;
+}
+
+void ControlPanel::setConnected(bool connected)
+{
+    for (QWidget *child : findChildren<QGroupBox *>())
+        child->setEnabled(connected);
+    if (!connected) {
+        m_limitsEdited = false;
+        m_rateEdited = false;
+        m_servingState->setText(tr("Not connected"));
+    }
+}
+
+void ControlPanel::setStatus(const AdminStatus &status)
+{
+    m_capacity = status.capacity;
+    m_ratePerConnection = status.ratePerConnection;
+    m_rateGlobal = status.rateGlobal;
+    if (m_capacity > 0)
+        m_maxWorkers->setMaximum(m_capacity);
+    m_limits = status.limits;
+    if (!m_limitsEdited)
+        showLimits();
+    if (!m_rateEdited && !m_perConnection->hasFocus() && !m_global->hasFocus()) {
+        m_perConnection->setText(QString::number(status.ratePerConnection));
+        m_global->setText(QString::number(status.rateGlobal));
+    }
+    m_rateNow->setText(tr("In force: %1 per connection, %2 global")
+                           .arg(formatLimit(status.ratePerConnection), formatLimit(status.rateGlobal)));
+    m_servingState->setText(tr("The server is %1.").arg(status.serverState));
+    m_drain->setEnabled(status.serverState == QLatin1String("accepting"));
+    m_resume->setEnabled(status.serverState == QLatin1String("draining"));
+}
+
+void ControlPanel::applyLimits()
+{
+    PoolLimits limits;
+    limits.minSpare = m_minSpare->value();
+    limits.maxSpare = m_maxSpare->value();
+    limits.maxWorkers = m_maxWorkers->value();
+    limits.maxRequests = m_maxRequests->value();
+    if (limits.minSpare > limits.maxSpare) {
+        Q_EMIT inputRejected(tr("Min spare (%1) must not exceed max spare (%2).").arg(limits.minSpare).arg(limits.maxSpare));
+        return;
+    }
+    m_limitsEdited = false; // the next status shows what the server made of it
+    Q_EMIT commandRequested(AdminCommands::pool(limits));
+}
+
+void ControlPanel::revertLimits()
+{
+    m_limitsEdited = false;
+    showLimits();
+}
+
+void ControlPanel::showLimits()
+{
+    m_updating = true;
+    m_minSpare->setValue(m_limits.minSpare);
+    m_maxSpare->setValue(m_limits.maxSpare);
+    m_maxWorkers->setValue(m_limits.maxWorkers);
+    m_maxRequests->setValue(int(qMin<qint64>(m_limits.maxRequests, INT_MAX)));
+    m_updating = false;
+}
+
+void ControlPanel::applyRateLimit()
+{
+    const auto perConnection = parseByteRate(m_perConnection->text());
+    const auto global = parseByteRate(m_global->text());
+    if (!perConnection || !global) {
+        Q_EMIT inputRejected(tr("A rate limit is a number of bytes per second, optionally with k, M or G "
+                                "(powers of 1024); 0 means unlimited."));
+        return;
+    }
+    m_rateEdited = false;
+    Q_EMIT commandRequested(AdminCommands::rateLimit(*perConnection, *global));
+}
+
+void ControlPanel::disconnectConnection()
+{
+    Q_EMIT commandRequested(AdminCommands::disconnectConnection(m_connection->value()));
+}

@@ -1,0 +1,72 @@
+#include "format.h"
+
+#include <QLocale>
+
+#include <array>
+#include <cmath>
+
+QString formatBytes(qint64 bytes)
+{
+    if (bytes < 0)
+        return QStringLiteral("–");
+    static constexpr std::array<const char *, 6> Units = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+    double value = double(bytes);
+    size_t unit = 0;
+    while (value >= 1024.0 && unit + 1 < Units.size()) {
+        value /= 1024.0;
+        ++unit;
+    }
+    if (unit == 0)
+        return QStringLiteral("%1 B").arg(bytes);
+    return QStringLiteral("%1 %2").arg(value, 0, 'f', value < 10 ? 2 : 1).arg(QLatin1String(Units[unit]));
+}
+
+QString formatRate(qint64 bytesPerSecond)
+{
+    return formatBytes(bytesPerSecond) + QStringLiteral("/s");
+}
+
+QString formatDuration(qint64 seconds)
+{
+    if (seconds < 0)
+        return QStringLiteral("–");
+    if (seconds < 60)
+        return QStringLiteral("%1 s").arg(seconds);
+    const auto pad = [](qint64 v) { return QStringLiteral("%1").arg(v, 2, 10, QLatin1Char('0')); };
+    if (seconds < 3600)
+        return QStringLiteral("%1 min %2 s").arg(seconds / 60).arg(pad(seconds % 60));
+    if (seconds < 86400)
+        return QStringLiteral("%1 h %2 min").arg(seconds / 3600).arg(pad(seconds % 3600 / 60));
+    return QStringLiteral("%1 d %2 h").arg(seconds / 86400).arg(pad(seconds % 86400 / 3600));
+}
+
+QString formatLimit(qint64 bytesPerSecond)
+{
+    return bytesPerSecond <= 0 ? QStringLiteral("unlimited") : formatRate(bytesPerSecond);
+}
+
+std::optional<qint64> parseByteRate(const QString &text)
+{
+    QString t = text.trimmed();
+    if (t.endsWith(QLatin1String("/s")))
+        t.chop(2);
+    if (t.endsWith(QLatin1Char('B'), Qt::CaseInsensitive) && t.size() > 1 && !t.at(t.size() - 2).isDigit()) {
+        t.chop(1); // "1MB" and "1 MiB" read like "1M"
+        if (t.endsWith(QLatin1Char('i')))
+            t.chop(1);
+    }
+    t = t.trimmed();
+    if (t.isEmpty())
+        return std::nullopt;
+    double scale = 1.0;
+    const QChar suffix = t.back().toLower();
+    if (suffix == QLatin1Char('k') || suffix == QLatin1Char('m') || suffix == QLatin1Char('g')) {
+        scale = suffix == QLatin1Char('k') ? 1024.0 : suffix == QLatin1Char('m') ? 1048576.0 : 1073741824.0;
+        t.chop(1);
+    }
+    bool ok = false;
+    const double value = t.trimmed().toDouble(&ok);
+    if (!ok || value < 0 || !std::isfinite(value) || value * scale > 9.0e18)
+        return std::nullopt;
+    return qint64(std::llround(value * scale));
+}

@@ -1,0 +1,18 @@
+// Human-readable numbers for the admin window, and the parser for typed-in byte rates.
+#pragma once
+
+#include <QString>
+
+#include <optional>
+
+// 1536 -> "1.5 KiB"; negative -> "–" (the server reports -1 for what it could not read).
+QString formatBytes(qint64 bytes);
+// Bytes per second: "2.0 MiB/s"; 0 -> "0 B/s".
+QString formatRate(qint64 bytesPerSecond);
+// Seconds: "42 s", "3 min 07 s", "2 h 05 min", "3 d 04 h".
+QString formatDuration(qint64 seconds);
+// Rate limits as the server reports them: 0 -> "unlimited".
+QString formatLimit(qint64 bytesPerSecond);
+// "1048576", "512k", "1M", "1.5G" (powers of 1024, as ferry-ctl accepts), "0" = unlimited.
+// nullopt for anything else, including negative values.
+std::optional<qint64> parseByteRate(const QString &text);

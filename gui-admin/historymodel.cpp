@@ -1,0 +1,61 @@
+#include "historymodel.h"
+
+#include "adminstatus.h"
+
+#include <QJsonArray>
+#include <QJsonObject>
+
+namespace {
+
+// Pushes arrive about once a second but not to the millisecond: accept one a little early.
+constexpr qint64 MinSampleSpacingMs = 900;
+
+} // namespace
+
+HistoryModel::HistoryModel(QObject *parent) : QObject(parent) {}
+
+void HistoryModel::setHistory(const QJsonObject &reply)
+{
+    m_samples.clear();
+    const QJsonArray samples = reply.value(QLatin1String("samples")).toArray();
+    m_samples.reserve(samples.size());
+    for (const QJsonValue &value : samples) {
+        const QJsonObject sample = value.toObject();
+        HistorySample s;
+        s.tMs = sample.value(QLatin1String("t_ms")).toInteger();
+        s.throughput = sample.value(QLatin1String("throughput_bps")).toInteger();
+        s.busy = int(sample.value(QLatin1String("busy")).toInteger());
+        if (m_samples.isEmpty() || s.tMs > m_samples.constLast().tMs)
+            m_samples.append(s);
+    }
+    dropOld();
+    Q_EMIT changed();
+}
+
+void HistoryModel::addStatus(const AdminStatus &status)
+{
+    if (!status.valid || status.nowMs <= 0)
+        return;
+    if (!m_samples.isEmpty() && status.nowMs - m_samples.constLast().tMs < MinSampleSpacingMs)
+        return;
+    m_samples.append({status.nowMs, status.throughputBps, status.busy});
+    dropOld();
+    Q_EMIT changed();
+}
+
+void HistoryModel::clear()
+{
+    if (m_samples.isEmpty())
+        return;
+    m_samples.clear();
+    Q_EMIT changed();
+}
+
+void HistoryModel::dropOld()
+{
+    const qint64 oldest = latestMs() - WindowMs;
+    qsizetype keepFrom = 0;
+    while (keepFrom < m_samples.size() && m_samples.at(keepFrom).tMs < oldest)
+        ++keepFrom;
+    m_samples.remove(0, keepFrom);
+}

@@ -1,0 +1,77 @@
+// Ferry Admin's main window: connection bar, summary, history charts, scoreboard and workers table,
+// control panel and command log. It wires the connection to the models and shows; it holds no logic of
+// its own beyond asking for confirmation before killing a worker.
+#pragma once
+
+#include "adminconnection.h"
+#include "adminstatus.h"
+
+#include <QHash>
+#include <QMainWindow>
+
+class CommandLog;
+class ControlPanel;
+class HistoryChart;
+class HistoryModel;
+class QLabel;
+class QLineEdit;
+class QSplitter;
+class SummaryPanel;
+class WorkerModel;
+class WorkersPanel;
+
+class MainWindow : public QMainWindow
+{
+    Q_OBJECT
+public:
+    explicit MainWindow(const QString &socketPath, QWidget *parent = nullptr);
+    ~MainWindow() override;
+
+    AdminConnection *connection() const { return m_connection; }
+    WorkerModel *workerModel() const { return m_workerModel; }
+    HistoryModel *historyModel() const { return m_history; }
+    WorkersPanel *workersPanel() const { return m_workers; }
+    ControlPanel *controlPanel() const { return m_control; }
+    SummaryPanel *summaryPanel() const { return m_summary; }
+    CommandLog *commandLog() const { return m_log; }
+    const AdminStatus &lastStatus() const { return m_status; }
+    // The banner's text: the connection's state when it is not connected, empty otherwise.
+    QString bannerText() const;
+
+public Q_SLOTS:
+    void copyStatusAsJson();
+    // Asks for confirmation (a modal question), then sends kill_worker.
+    void killWorker(int slot, bool graceful);
+    // Sends a request and logs it; the answer lands in the log and the status line.
+    void sendCommand(const QJsonObject &request);
+
+protected:
+    void closeEvent(QCloseEvent *event) override;
+
+private:
+    void createToolBar();
+    void createDocks();
+    QWidget *createCentral();
+    void onStateChanged(AdminConnection::State state);
+    void onStatus(const QJsonObject &json);
+    void onReply(int id, const QJsonObject &reply);
+    void showNote(const QString &text, bool failure);
+    void restoreSettings();
+    void saveSettings() const;
+
+    AdminConnection *m_connection;
+    WorkerModel *m_workerModel;
+    HistoryModel *m_history;
+    AdminStatus m_status;
+    QHash<int, QString> m_pending; // request id -> what was asked, for the log
+    QLineEdit *m_pathEdit = nullptr;
+    QLabel *m_stateLabel = nullptr;
+    QLabel *m_banner = nullptr;
+    SummaryPanel *m_summary = nullptr;
+    HistoryChart *m_throughputChart = nullptr;
+    HistoryChart *m_busyChart = nullptr;
+    WorkersPanel *m_workers = nullptr;
+    ControlPanel *m_control = nullptr;
+    CommandLog *m_log = nullptr;
+    QSplitter *m_splitter = nullptr;
+};

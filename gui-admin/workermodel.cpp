@@ -1,0 +1,255 @@
+#include "workermodel.h"
+
+#include "format.h"
+
+#include <QTimer>
+
+namespace {
+
+// Repaint rate of the fade: smooth enough to read as a flash, cheap enough for many rows.
+constexpr int FlashTickMs = 100;
+constexpr QColor FlashColor(255, 214, 0);
+
+bool sameTransfer(const WorkerStatus &a, const WorkerStatus &b)
+{
+    return a.pid == b.pid && a.connection == b.connection && a.path == b.path
+           && a.transferStartMs == b.transferStartMs && b.bytesSent >= a.bytesSent;
+}
+
+} // namespace
+
+WorkerModel::WorkerModel(QObject *parent) : QAbstractTableModel(parent), m_flashTimer(new QTimer(this))
+{
+    m_clock.start();
+    m_flashTimer->setInterval(FlashTickMs);
+    connect(m_flashTimer, &QTimer::timeout, this, &WorkerModel::fadeFlashes);
+}
+
+int WorkerModel::rowCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : int(m_rows.size());
+}
+
+int WorkerModel::columnCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : ColumnCount;
+}
+
+QVariant WorkerModel::data(const QModelIndex &index, int role) const
+{
+    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
+        return {};
+    const Row &row = m_rows.at(index.row());
+    const WorkerStatus &w = row.worker;
+    switch (role) {
+    case Qt::DisplayRole: return display(row, index.column());
+    case SortRole: return sortValue(row, index.column());
+    case ProgressRole:
+        return w.bytesTotal > 0 && w.transferStartMs > 0 ? qBound(0.0, double(w.bytesSent) / double(w.bytesTotal), 1.0)
+                                                         : -1.0;
+    case StateRole: return int(w.state);
+    case FlashRole: return flashLevel(row);
+    case SlotRole: return w.slot;
+    case Qt::BackgroundRole: return background(row);
+    case Qt::DecorationRole: return index.column() == StateColumn ? workerStateColor(w.state) : QVariant();
+    case Qt::ToolTipRole:
+        if (index.column() == StateColumn)
+            return workerStateDescription(w.state);
+        if (index.column() == FileColumn || index.column() == LastExitColumn)
+            return display(row, index.column());
+        return {};
+    case Qt::TextAlignmentRole:
+        if (index.column() == StateColumn || index.column() == PeerColumn || index.column() == FileColumn
+            || index.column() == LastExitColumn)
+            return QVariant::fromValue(Qt::AlignLeft | Qt::AlignVCenter);
+        return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
+    default: return {};
+    }
+}
+
+QVariant WorkerModel::display(const Row &row, int column) const
+{
+    const WorkerStatus &w = row.worker;
+    const bool transferring = w.transferStartMs > 0;
+    switch (column) {
+    case SlotColumn: return w.slot;
+    case PidColumn: return w.pid;
+    case GenerationColumn: return w.generation;
+    case StateColumn: return w.state == WorkerState::Unknown ? w.stateName : workerStateName(w.state);
+    case PeerColumn: return w.peer;
+    case FileColumn: return w.path;
+    case ProgressColumn: return {}; // drawn by the delegate from ProgressRole
+    case BytesColumn:
+        if (!transferring)
+            return QString();
+        return w.bytesTotal > 0 ? tr("%1 of %2").arg(formatBytes(w.bytesSent), formatBytes(w.bytesTotal))
+                                : formatBytes(w.bytesSent);
+    case SpeedColumn: return transferring && isBusyState(w.state) ? formatRate(row.speedBps) : QString();
+    case DurationColumn:
+        return transferring && row.nowMs >= w.transferStartMs ? formatDuration((row.nowMs - w.transferStartMs) / 1000)
+                                                              : QString();
+    case RequestsColumn: return w.requests;
+    case RssColumn: return formatBytes(w.rssBytes);
+    case FdsColumn: return w.openFds < 0 ? QStringLiteral("–") : QString::number(w.openFds);
+    case LastExitColumn: return w.lastExit;
+    default: return {};
+    }
+}
+
+QVariant WorkerModel::sortValue(const Row &row, int column) const
+{
+    const WorkerStatus &w = row.worker;
+    switch (column) {
+    case SlotColumn: return w.slot;
+    case PidColumn: return w.pid;
+    case GenerationColumn: return w.generation;
+    case StateColumn: return int(w.state);
+    case PeerColumn: return w.peer;
+    case FileColumn: return w.path;
+    case ProgressColumn: return w.bytesTotal > 0 ? double(w.bytesSent) / double(w.bytesTotal) : -1.0;
+    case BytesColumn: return w.bytesSent;
+    case SpeedColumn: return row.speedBps;
+    case DurationColumn: return w.transferStartMs > 0 ? row.nowMs - w.transferStartMs : qint64(-1);
+    case RequestsColumn: return w.requests;
+    case RssColumn: return w.rssBytes;
+    case FdsColumn: return w.openFds;
+    case LastExitColumn: return w.lastExit;
+    default: return {};
+    }
+}
+
+QVariant WorkerModel::background(const Row &row) const
+{
+    const qreal level = flashLevel(row);
+    if (level <= 0)
+        return {};
+    QColor color = FlashColor;
+    color.setAlphaF(0.15 + 0.6 * level);
+    return color;
+}
+
+QVariant WorkerModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal || section < 0 || section >= ColumnCount)
+        return {};
+    static const char *const Titles[ColumnCount] = {
+        QT_TR_NOOP("Slot"),  QT_TR_NOOP("PID"),   QT_TR_NOOP("Gen"),      QT_TR_NOOP("State"),    QT_TR_NOOP("Peer"),
+        QT_TR_NOOP("File"),  QT_TR_NOOP("Progress"), QT_TR_NOOP("Bytes"), QT_TR_NOOP("Speed"),    QT_TR_NOOP("Duration"),
+        QT_TR_NOOP("Requests"), QT_TR_NOOP("RSS"), QT_TR_NOOP("FDs"),     QT_TR_NOOP("Last exit"),
+    };
+    static const char *const Tips[ColumnCount] = {
+        QT_TR_NOOP("Scoreboard slot"), QT_TR_NOOP("Worker process id"),
+        QT_TR_NOOP("Configuration generation the worker started with"), QT_TR_NOOP("What the worker is doing"),
+        QT_TR_NOOP("Client address"), QT_TR_NOOP("Path of the current or last request"),
+        QT_TR_NOOP("Share of the file sent"), QT_TR_NOOP("Body bytes sent of the announced size"),
+        QT_TR_NOOP("Current transfer speed"), QT_TR_NOOP("Time since the transfer began"),
+        QT_TR_NOOP("Requests served by this process"), QT_TR_NOOP("Resident memory"),
+        QT_TR_NOOP("Open file descriptors"), QT_TR_NOOP("Why the previous process in this slot ended"),
+    };
+    if (role == Qt::DisplayRole)
+        return tr(Titles[section]);
+    if (role == Qt::ToolTipRole)
+        return tr(Tips[section]);
+    return {};
+}
+
+WorkerModel::Row WorkerModel::makeRow(const WorkerStatus &worker, qint64 nowMs, const Row *previous) const
+{
+    Row row;
+    row.worker = worker;
+    row.nowMs = nowMs;
+    if (worker.transferStartMs <= 0 || !isBusyState(worker.state))
+        return row;
+    if (previous && sameTransfer(previous->worker, worker) && nowMs > previous->nowMs) {
+        const qint64 instant = (worker.bytesSent - previous->worker.bytesSent) * 1000 / (nowMs - previous->nowMs);
+        // Half old, half new: steady enough to read, quick enough to follow a rate-limit change.
+        row.speedBps = previous->speedBps > 0 ? (previous->speedBps + instant) / 2 : instant;
+    } else if (nowMs > worker.transferStartMs) {
+        row.speedBps = worker.bytesSent * 1000 / (nowMs - worker.transferStartMs);
+    }
+    return row;
+}
+
+void WorkerModel::updateFromStatus(const AdminStatus &status)
+{
+    const QList<WorkerStatus> &next = status.workers;
+    const qint64 now = m_clock.elapsed();
+    const bool firstSnapshot = m_rows.isEmpty(); // nothing "changed" on the first look: no flashing then
+    qsizetype i = 0;
+    qsizetype j = 0;
+    while (i < m_rows.size() || j < next.size()) {
+        if (j == next.size() || (i < m_rows.size() && m_rows.at(i).worker.slot < next.at(j).slot)) {
+            beginRemoveRows({}, int(i), int(i));
+            m_rows.removeAt(i);
+            endRemoveRows();
+        } else if (i == m_rows.size() || next.at(j).slot < m_rows.at(i).worker.slot) {
+            beginInsertRows({}, int(i), int(i));
+            m_rows.insert(i, makeRow(next.at(j), status.nowMs, nullptr));
+            m_rows[i].flashStartedMs = firstSnapshot ? -1 : now;
+            endInsertRows();
+            ++i, ++j;
+        } else {
+            Row &row = m_rows[i];
+            const bool changed = row.worker.state != next.at(j).state || row.worker.pid != next.at(j).pid;
+            const qint64 flash = changed ? now : row.flashStartedMs;
+            row = makeRow(next.at(j), status.nowMs, &row);
+            row.flashStartedMs = flash;
+            ++i, ++j;
+        }
+    }
+    if (!m_rows.isEmpty())
+        Q_EMIT dataChanged(index(0, 0), index(int(m_rows.size()) - 1, ColumnCount - 1));
+    fadeFlashes();
+}
+
+void WorkerModel::clear()
+{
+    if (m_rows.isEmpty())
+        return;
+    beginResetModel();
+    m_rows.clear();
+    endResetModel();
+    m_flashTimer->stop();
+}
+
+int WorkerModel::rowForSlot(int slot) const
+{
+    for (qsizetype i = 0; i < m_rows.size(); ++i) {
+        if (m_rows.at(i).worker.slot == slot)
+            return int(i);
+    }
+    return -1;
+}
+
+bool WorkerModel::isFlashing(int row) const
+{
+    return flashLevel(m_rows.at(row)) > 0;
+}
+
+qreal WorkerModel::flashLevel(const Row &row) const
+{
+    if (row.flashStartedMs < 0)
+        return 0;
+    const qint64 age = m_clock.elapsed() - row.flashStartedMs;
+    return age >= FlashDurationMs ? 0.0 : 1.0 - qreal(age) / FlashDurationMs;
+}
+
+void WorkerModel::fadeFlashes()
+{
+    bool anyFlashing = false;
+    for (qsizetype i = 0; i < m_rows.size(); ++i) {
+        Row &row = m_rows[i];
+        if (row.flashStartedMs < 0)
+            continue;
+        if (flashLevel(row) <= 0)
+            row.flashStartedMs = -1; // one last repaint below clears the colour
+        else
+            anyFlashing = true;
+        Q_EMIT dataChanged(index(int(i), 0), index(int(i), ColumnCount - 1),
+                           {Qt::BackgroundRole, FlashRole});
+    }
+    if (anyFlashing && !m_flashTimer->isActive())
+        m_flashTimer->start();
+    else if (!anyFlashing)
+        m_flashTimer->stop();
+}

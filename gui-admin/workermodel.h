@@ -1,0 +1,83 @@
+// The workers of the latest status, one row per occupied scoreboard slot, for the workers table.
+//
+// Rows are keyed by slot and merged on every update (rows inserted and removed, not reset), so selection
+// and scrolling survive the once-a-second refresh. The model derives what the server does not send:
+// per-transfer speed (bytes between two snapshots over the server's clock), transfer duration, and a
+// short "flash" after a row changes state, faded out on a timer that runs only while something flashes.
+#pragma once
+
+#include "adminstatus.h"
+
+#include <QAbstractTableModel>
+#include <QElapsedTimer>
+#include <QList>
+
+class QTimer;
+
+class WorkerModel : public QAbstractTableModel
+{
+    Q_OBJECT
+public:
+    enum Column {
+        SlotColumn,
+        PidColumn,
+        GenerationColumn,
+        StateColumn,
+        PeerColumn,
+        FileColumn,
+        ProgressColumn,
+        BytesColumn,
+        SpeedColumn,
+        DurationColumn,
+        RequestsColumn,
+        RssColumn,
+        FdsColumn,
+        LastExitColumn,
+        ColumnCount
+    };
+    enum Role {
+        SortRole = Qt::UserRole + 1, // the raw value behind the text (numbers sort as numbers)
+        ProgressRole,                // 0 … 1, or -1 when the size is unknown / no transfer
+        StateRole,                   // int(WorkerState)
+        FlashRole,                   // 1 right after a state change, fading to 0
+        SlotRole,                    // the row's slot, on every column
+    };
+    static constexpr int FlashDurationMs = 1500;
+
+    explicit WorkerModel(QObject *parent = nullptr);
+
+    int rowCount(const QModelIndex &parent = {}) const override;
+    int columnCount(const QModelIndex &parent = {}) const override;
+    QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
+
+    // Merges a new snapshot into the rows.
+    void updateFromStatus(const AdminStatus &status);
+    // Forgets every row (the server went away).
+    void clear();
+
+    const WorkerStatus &worker(int row) const { return m_rows.at(row).worker; }
+    // Bytes per second of the row's current transfer (0 when none).
+    qint64 speed(int row) const { return m_rows.at(row).speedBps; }
+    int rowForSlot(int slot) const;
+    bool isFlashing(int row) const;
+
+private:
+    struct Row {
+        WorkerStatus worker;
+        qint64 nowMs = 0;
+        qint64 speedBps = 0;
+        qint64 flashStartedMs = -1; // on m_clock; -1 = not flashing
+    };
+
+    Row makeRow(const WorkerStatus &worker, qint64 nowMs, const Row *previous) const;
+    QVariant display(const Row &row, int column) const;
+    QVariant sortValue(const Row &row, int column) const;
+    QVariant background(const Row &row) const;
+    qreal flashLevel(const Row &row) const;
+    void fadeFlashes();
+
+    QList<Row> m_rows;
+    QElapsedTimer m_clock;
+    QTimer *m_flashTimer;
+};
