@@ -317,7 +317,9 @@ void DownloadJob::completeDownload()
 {
     setState(State::Finishing);
     setStatusText(tr("Finishing"));
-    dropConnection();
+    if (m_connection)
+        m_connection->abort(); // the part stays open: commit() fsyncs it
+    m_bodyActive = false;
     QString error;
     if (!m_part.commit(&error)) {
         fail(ErrorKind::LocalError, error);

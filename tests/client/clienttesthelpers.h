@@ -1,0 +1,70 @@
+// Helpers shared by the client engine's integration tests.
+#pragma once
+
+#include "client/downloadjob.h"
+#include "client/downloadqueue.h"
+#include "client/ferryurl.h"
+
+#include <QDir>
+#include <QDirIterator>
+#include <QSignalSpy>
+#include <QStringList>
+#include <QTest>
+
+namespace clienttest {
+
+using ferry::client::DownloadJob;
+using ferry::client::DownloadQueue;
+using ferry::client::FerryUrl;
+
+// A retry policy quick enough for tests, patient enough to outlast a server restart.
+inline ferry::client::RetryPolicy fastRetries()
+{
+    ferry::client::RetryPolicy policy;
+    policy.baseBackoffMs = 50;
+    policy.maxBackoffMs = 300;
+    policy.maxConnectionRetries = 100;
+    policy.maxBusyRetries = 1000;
+    return policy;
+}
+
+inline FerryUrl urlFor(const QString &host, quint16 port, const QString &path)
+{
+    return FerryUrl(host, port, path);
+}
+
+// Waits until the queue has nothing queued or running.
+inline bool waitForIdle(DownloadQueue &queue, int timeoutMs)
+{
+    if (queue.isIdle() && queue.count() > 0)
+        return true;
+    QSignalSpy spy(&queue, &DownloadQueue::idle);
+    return spy.wait(timeoutMs) || queue.isIdle();
+}
+
+inline QString describe(const DownloadJob *job)
+{
+    return QStringLiteral("%1: state %2, %3/%4 bytes, error '%5'")
+        .arg(job->url().toString())
+        .arg(int(job->state()))
+        .arg(job->receivedBytes())
+        .arg(job->totalBytes())
+        .arg(job->errorString());
+}
+
+// Every file and folder below `root`, relative, sorted; folders end in '/'.
+inline QStringList treeListing(const QString &root)
+{
+    QStringList entries;
+    QDirIterator it(root, QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden, QDirIterator::Subdirectories);
+    const QDir base(root);
+    while (it.hasNext()) {
+        it.next();
+        const QString relative = base.relativeFilePath(it.filePath());
+        entries << (it.fileInfo().isDir() ? relative + u'/' : relative);
+    }
+    entries.sort();
+    return entries;
+}
+
+} // namespace clienttest
