@@ -1,5 +1,6 @@
 // ferry-server: the entry point. Parses options, builds the parent, runs it; maps failures to exit codes
 // (0 clean stop, 1 internal failure, 2 cannot start).
+#include "admin/admin_plane.h"
 #include "log.h"
 #include "options.h"
 #include "parent.h"
@@ -29,7 +30,9 @@ int main(int argc, char **argv)
     }
     log::setLevel(options.logLevel);
     try {
+        ferry::admin::AdminPlane admin(options); // claims the admin socket first: a live one stops us here
         Parent parent(options, std::vector<std::string>(argv, argv + argc));
+        auto adminRunning = admin.attach(parent); // destroyed before `parent`
         return parent.run();
     } catch (const ConfigError &error) {
         std::fprintf(stderr, "ferry-server: cannot start: %s\n", error.what());

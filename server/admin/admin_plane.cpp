@@ -1,0 +1,77 @@
+#include "admin/admin_plane.h"
+
+#include "admin/socket_path.h"
+#include "log.h"
+
+#include <algorithm>
+#include <grp.h>
+#include <unistd.h>
+
+namespace ferry::admin {
+
+pool::PoolLimits poolLimitsFrom(const server::Options &options)
+{
+    pool::PoolLimits limits;
+    const uint32_t workers = std::min(options.workers, options.maxWorkers);
+    limits.minSpare = options.minSpare;
+    limits.maxSpare = options.maxSpare ? options.maxSpare : workers;
+    limits.maxSpare = std::max(limits.maxSpare, limits.minSpare);
+    limits.maxWorkers = std::min(options.poolMaxWorkers ? options.poolMaxWorkers : workers, options.maxWorkers);
+    limits.maxWorkers = std::max(limits.maxWorkers, workers);
+    limits.maxRequests = options.maxRequests;
+    limits.stallTimeoutS = uint32_t((options.stallTimeout.count() + 999) / 1000);
+    return limits;
+}
+
+AdminPlane::AdminPlane(const server::Options &options) : m_options(options)
+{
+    if (options.adminSocket == "none")
+        return;
+    const bool explicitPath = !options.adminSocket.empty();
+    m_path = explicitPath ? options.adminSocket : defaultAdminSocketPath();
+    BoundSocket bound = bindAdminSocket(m_path);
+    if (!bound.fd) {
+        if (explicitPath)
+            throw server::ConfigError(bound.error);
+        LOG_WARN("admin plane disabled: %s (pass --admin-socket PATH)", bound.error.c_str());
+        return;
+    }
+    m_listener = std::move(bound.fd);
+}
+
+AdminPlane::~AdminPlane()
+{
+    if (m_listener) // claimed but never attached (start-up failed)
+        ::unlink(m_path.c_str());
+}
+
+AdminPlane::Running::~Running()
+{
+    server.reset(); // unlinks the socket
+    backend.reset();
+    pool.reset();
+}
+
+std::unique_ptr<AdminPlane::Running> AdminPlane::attach(server::Parent &parent)
+{
+    auto running = std::make_unique<Running>();
+    running->pool = std::make_unique<pool::PoolManager>(parent.loop(), parent.scoreboard(), parent.supervisor(),
+                                                        parent.dispatcher(), poolLimitsFrom(m_options));
+    running->backend = std::make_unique<ServerBackend>(parent, *running->pool);
+    if (!m_listener)
+        return running;
+    AdminOptions admin;
+    admin.socketPath = m_path;
+    if (!m_options.adminGroup.empty()) {
+        const group *g = ::getgrnam(m_options.adminGroup.c_str());
+        if (!g)
+            throw server::ConfigError("admin group '" + m_options.adminGroup + "' does not exist");
+        admin.adminGroup = g->gr_gid;
+        admin.adminGroupName = m_options.adminGroup;
+    }
+    running->server = std::make_unique<AdminServer>(parent.loop(), *running->backend, std::move(m_listener), admin);
+    LOG_INFO("admin socket on %s", m_path.c_str());
+    return running;
+}
+
+} // namespace ferry::admin

@@ -1,0 +1,39 @@
+// The admin plane's view of the running server: turns the Parent's seams (scoreboard, supervisor,
+// dispatcher) into status snapshots and carries out admin commands.
+#pragma once
+
+#include "admin/backend.h"
+#include "parent.h"
+#include "pool/pool_manager.h"
+
+#include <deque>
+#include <utility>
+
+namespace ferry::admin {
+
+class ServerBackend : public AdminBackend {
+public:
+    ServerBackend(server::Parent &parent, pool::PoolManager &pool) : m_parent(parent), m_pool(pool) {}
+
+    StatusSnapshot status(bool withProcInfo) override;
+    CommandResult setPoolLimits(const PoolLimitsChange &change) override;
+    CommandResult drain() override;
+    CommandResult resume() override;
+    CommandResult reload() override;
+    CommandResult killWorker(uint32_t slot, bool graceful) override;
+    CommandResult setRateLimit(std::optional<uint64_t> perConnection, std::optional<uint64_t> global) override;
+    CommandResult disconnect(std::optional<uint64_t> connection, std::optional<uint32_t> slot) override;
+
+private:
+    void fillPool(StatusSnapshot &status);
+    WorkerInfo workerInfo(uint32_t slot, const server::SlotSnapshot &s, int64_t nowMs, int64_t nowNs,
+                          bool withProcInfo) const;
+    std::string lastExitText(uint32_t slot, const server::SlotSnapshot &s) const;
+    int64_t recentCrashes(int64_t nowNs, uint64_t crashedTotal);
+
+    server::Parent &m_parent;
+    pool::PoolManager &m_pool;
+    std::deque<std::pair<int64_t, uint64_t>> m_crashSamples; // (monotonic ns, crashed total), last 60 s
+};
+
+} // namespace ferry::admin

@@ -1,0 +1,71 @@
+// The pool's maintenance tick: once a second it reads the scoreboard, asks the pure policy (policy.h)
+// what to do, and carries that out through the Supervisor (grow or shrink its target, recycle, abort a
+// stalled transfer, kill a worker that does not let go). Also keeps the counters the admin plane shows
+// that outlive a worker process (bytes sent by dead workers, why the pool retired a slot).
+#pragma once
+
+#include "dispatcher.h"
+#include "event_loop.h"
+#include "pool/policy.h"
+#include "scoreboard.h"
+#include "supervisor.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ferry::pool {
+
+class PoolManager {
+public:
+    PoolManager(server::EventLoop &loop, server::Scoreboard &scoreboard, server::Supervisor &supervisor,
+                server::Dispatcher &dispatcher, PoolLimits limits);
+    ~PoolManager();
+    PoolManager(const PoolManager &) = delete;
+    PoolManager &operator=(const PoolManager &) = delete;
+
+    const PoolLimits &limits() const { return m_limits; }
+    // Takes effect at once: a lower max_workers shrinks the Supervisor's target now, the rest converges
+    // one tick at a time.
+    void setLimits(const PoolLimits &limits);
+    // Runs one maintenance tick now (also called by the timer once a second).
+    void tick();
+
+    uint64_t maxWorkersReached() const { return m_maxWorkersReached; }
+    // Body bytes sent since start by all processes, dead ones included. Refreshes from the scoreboard.
+    uint64_t bytesSent();
+    // Why the pool ended the last process of `slot`, if the pool did (e.g. "recycled after 1000 requests");
+    // empty if it was not the pool's doing.
+    std::string exitNote(uint32_t slot, int32_t exitPid) const;
+    // Remembers why a process is being ended, for exitNote() (used by admin kill-worker too).
+    void noteExit(uint32_t slot, int32_t pid, std::string why);
+
+private:
+    struct SlotMemory {
+        int32_t pid = 0;
+        uint64_t totalBytesSent = 0;
+        uint64_t abortedConnection = 0; // the watchdog asked this connection to abort …
+        int64_t abortRequestedNs = 0;   // … at this time
+        int32_t notePid = 0;            // the process exitNote() talks about
+        std::string note;
+    };
+
+    PoolView buildView(int64_t now);
+    void carryOut(const Decision &decision, const PoolView &view);
+    void refreshBytes();
+    uint32_t activeWorkers(const PoolView &view) const;
+
+    server::EventLoop &m_loop;
+    server::Scoreboard &m_scoreboard;
+    server::Supervisor &m_supervisor;
+    server::Dispatcher &m_dispatcher;
+    PoolLimits m_limits;
+    PolicyState m_state;
+    std::vector<SlotMemory> m_slots;
+    uint64_t m_retiredBytes = 0;
+    uint64_t m_maxWorkersReached = 0;
+    bool m_wasAtMax = false;
+    server::EventLoop::TimerId m_timer = 0;
+};
+
+} // namespace ferry::pool

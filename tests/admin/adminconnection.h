@@ -1,0 +1,48 @@
+// A blocking admin-socket client for tests: connect, send a line (or raw bytes), read the next message,
+// every wait bounded. Speaks docs/ADMIN.md with the server's own JSON type, so tests read like the spec.
+#pragma once
+
+#include "admin/json.h"
+
+#include <QByteArray>
+#include <QString>
+
+#include <optional>
+#include <string>
+
+class AdminConnection
+{
+public:
+    AdminConnection() = default;
+    ~AdminConnection();
+    AdminConnection(const AdminConnection &) = delete;
+    AdminConnection &operator=(const AdminConnection &) = delete;
+
+    // Connects and reads the greeting; true if it was a "hello" event.
+    bool open(const QString &path);
+    // Sends {"v":1,"id":N,"cmd":…,…args} and returns the reply with that id (events are skipped, and
+    // kept for nextEvent()). nullopt on timeout or close.
+    std::optional<ferry::admin::Json> call(const std::string &cmd,
+                                           ferry::admin::Json args = ferry::admin::Json::object(),
+                                           int timeoutMs = 10000);
+    bool sendRaw(const QByteArray &bytes); // false once the server stopped reading
+    // The next message of any kind; nullopt on timeout or close.
+    std::optional<ferry::admin::Json> next(int timeoutMs = 10000);
+    // The next event (replies are skipped).
+    std::optional<ferry::admin::Json> nextEvent(int timeoutMs = 10000);
+    // Reads until EOF; true if the server closed within the timeout.
+    bool waitForClose(int timeoutMs = 10000);
+    void close();
+    const ferry::admin::Json &greeting() const { return m_greeting; }
+
+private:
+    bool fill(int timeoutMs);
+    int m_fd = -1;
+    int64_t m_nextId = 1;
+    std::string m_buffer;
+    bool m_eof = false;
+    ferry::admin::Json m_greeting;
+};
+
+// Convenience accessors for assertions: the value at a path of keys, or a null Json.
+const ferry::admin::Json &at(const ferry::admin::Json &json, std::initializer_list<const char *> path);

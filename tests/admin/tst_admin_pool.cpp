@@ -1,0 +1,162 @@
+// The pool that manages itself, driven through the admin socket of the real server: live limits,
+// kill-worker and reload under load, and the progress watchdog.
+#include "admintestkit.h"
+
+#include <QTest>
+
+#include <set>
+
+using ferry::admin::Json;
+using namespace ferrytest;
+
+namespace {
+constexpr uint64_t FileSize = 2 * 1024 * 1024;
+
+int64_t poolValue(const Json &status, const char *key)
+{
+    return at(status, {"pool", key}).toInt();
+}
+
+std::set<int64_t> generations(const Json &status)
+{
+    std::set<int64_t> seen;
+    for (const Json &w : at(status, {"workers"}).items())
+        seen.insert(at(w, {"generation"}).toInt());
+    return seen;
+}
+} // namespace
+
+class TestAdminPool : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase();
+    void limitsTakeEffectLive();
+    void killWorkerAndReloadKeepTransfersIntact();
+    void watchdogCutsStalledKeepsSlow();
+
+private:
+    TestTree m_tree;
+};
+
+void TestAdminPool::initTestCase()
+{
+    QVERIFY(m_tree.isValid());
+    for (int i = 0; i < 6; ++i)
+        QVERIFY(!m_tree.addFile(QStringLiteral("f%1.bin").arg(i), FileSize, quint32(100 + i)).isEmpty());
+    QVERIFY(!m_tree.addFile(QStringLiteral("big.bin"), 24 * 1024 * 1024, 42).isEmpty());
+    QVERIFY(!m_tree.addFile(QStringLiteral("small.bin"), 4096, 43).isEmpty());
+}
+
+void TestAdminPool::limitsTakeEffectLive()
+{
+    AdminTestServer server(m_tree.root(), {"--workers", "2", "--max-workers", "8"});
+    QVERIFY2(server.start(), qPrintable(server.process().diagnostics()));
+    QTRY_COMPARE_WITH_TIMEOUT(poolValue(server.status(), "idle"), 2, 10000);
+    auto admin = server.connect();
+    QVERIFY(admin);
+    // Grow: at least 5 idle workers wanted, at most 6 workers.
+    auto reply = admin->call("pool", Json::object().set("min_spare", 5).set("max_spare", 6).set("max_workers", 6));
+    QVERIFY2(reply && at(*reply, {"ok"}).toBool(), reply ? reply->dump().c_str() : "");
+    QCOMPARE(at(*reply, {"limits", "min_spare"}).toInt(), 5);
+    QTRY_COMPARE_WITH_TIMEOUT(poolValue(server.status(), "idle"), 5, 15000);
+    QVERIFY(server.process().waitForWorkerCount(5));
+    QCOMPARE(at(server.status(), {"pool", "limits", "max_workers"}).toInt(), 6);
+    // Shrink: at most one idle worker; surplus ones retire, one a second.
+    reply = admin->call("pool", Json::object().set("min_spare", 0).set("max_spare", 1));
+    QVERIFY(reply && at(*reply, {"ok"}).toBool());
+    QTRY_COMPARE_WITH_TIMEOUT(poolValue(server.status(), "total"), 1, 20000);
+    QVERIFY(server.process().waitForWorkerCount(1));
+    // The one that is left still serves.
+    TestClient client(10000);
+    QVERIFY(client.open(server.process().host(), server.process().port()).ok());
+    QVERIFY(client.get("small.bin").status.ok());
+    // Refusals change nothing.
+    reply = admin->call("pool", Json::object().set("max_workers", 9)); // capacity is 8
+    QCOMPARE(at(*reply, {"error", "code"}).toString(), std::string("bad_argument"));
+    reply = admin->call("pool", Json::object().set("min_spare", 3).set("max_spare", 2));
+    QCOMPARE(at(*reply, {"error", "code"}).toString(), std::string("bad_argument"));
+    QCOMPARE(at(server.status(), {"pool", "limits", "max_spare"}).toInt(), 1);
+}
+
+void TestAdminPool::killWorkerAndReloadKeepTransfersIntact()
+{
+    AdminTestServer server(m_tree.root(), {"--workers", "3", "--max-workers", "12", "--rate-limit", "1048576"});
+    QVERIFY2(server.start(), qPrintable(server.process().diagnostics()));
+    auto admin = server.connect();
+    QVERIFY(admin);
+    std::vector<std::unique_ptr<Download>> downloads;
+    for (int i = 0; i < 3; ++i)
+        downloads.push_back(std::make_unique<Download>(server.process(), QStringLiteral("f%1.bin").arg(i).toStdString(),
+                                                       quint32(100 + i), FileSize));
+    QTRY_COMPARE_WITH_TIMEOUT(poolValue(server.status(), "busy"), 3, 10000);
+    const Json busy = workerServing(server.status(), "f0.bin");
+    QVERIFY(!busy.isNull());
+    // Graceful kill of a busy worker: its transfer still completes.
+    auto reply = admin->call("kill_worker", Json::object().set("slot", at(busy, {"slot"}).toInt()).set("graceful", true));
+    QVERIFY2(reply && at(*reply, {"ok"}).toBool(), reply ? reply->dump().c_str() : "");
+    QCOMPARE(at(*reply, {"pid"}).toInt(), at(busy, {"pid"}).toInt());
+    // Reload while all three transfers run.
+    reply = admin->call("reload");
+    QVERIFY2(reply && at(*reply, {"ok"}).toBool(), reply ? reply->dump().c_str() : "");
+    QCOMPARE(at(*reply, {"generation"}).toInt(), 2);
+    // New connections during the reload are served by the new generation, none refused.
+    for (int i = 3; i < 6; ++i)
+        downloads.push_back(std::make_unique<Download>(server.process(), QStringLiteral("f%1.bin").arg(i).toStdString(),
+                                                       quint32(100 + i), FileSize));
+    for (auto &d : downloads) {
+        d->join();
+        QVERIFY2(d->intact(), qPrintable(d->describe()));
+    }
+    // The old generation drains away; the pool is back at its size, all of generation 2.
+    QTRY_VERIFY_WITH_TIMEOUT(generations(server.status()) == std::set<int64_t>{2}, 15000);
+    QTRY_COMPARE_WITH_TIMEOUT(poolValue(server.status(), "total"), 3, 15000);
+    // An immediate kill of an idle worker: a new process takes the slot.
+    const Json victim = at(server.status(), {"workers"}).at(0);
+    reply = admin->call("kill_worker", Json::object().set("slot", at(victim, {"slot"}).toInt()).set("graceful", false));
+    QVERIFY(reply && at(*reply, {"ok"}).toBool());
+    QTRY_VERIFY_WITH_TIMEOUT(
+        [&] {
+            for (const Json &w : at(server.status(), {"workers"}).items())
+                if (at(w, {"slot"}).toInt() == at(victim, {"slot"}).toInt())
+                    return at(w, {"pid"}).toInt() != at(victim, {"pid"}).toInt()
+                        && at(w, {"last_exit"}).toString() == "killed by admin";
+            return false;
+        }(),
+        15000);
+    QVERIFY(server.process().stderrText().contains("cmd=reload result=ok"));
+}
+
+void TestAdminPool::watchdogCutsStalledKeepsSlow()
+{
+    // The watchdog (2 s without progress) rather than the send timeout must be what cuts the stalled client.
+    AdminTestServer server(m_tree.root(), {"--workers", "2", "--stall-timeout", "2", "--send-timeout", "600",
+                                           "--rate-limit", "4194304"});
+    QVERIFY2(server.start(), qPrintable(server.process().diagnostics()));
+    Download stalled(server.process(), "big.bin", 42, 24 * 1024 * 1024, Download::Mode::Stall);
+    Json worker;
+    QTRY_VERIFY_WITH_TIMEOUT(!(worker = workerServing(server.status(), "big.bin")).isNull(), 10000);
+    const int64_t stalledConnection = at(worker, {"connection"}).toInt();
+    // A slow download of the same length, moving all along, takes longer than the stall timeout.
+    Download slow(server.process(), "big.bin", 42, 24 * 1024 * 1024);
+    // The stalled transfer is cut and its worker freed.
+    QTRY_VERIFY_WITH_TIMEOUT(
+        [&] {
+            for (const Json &w : at(server.status(), {"workers"}).items())
+                if (at(w, {"connection"}).toInt() == stalledConnection)
+                    return false;
+            return true;
+        }(),
+        30000);
+    QVERIFY(server.process().stderrText().contains("no progress"));
+    stalled.release();
+    stalled.join();
+    QVERIFY2(stalled.status().outcome == Outcome::Closed || stalled.status().outcome == Outcome::Reset,
+             qPrintable(stalled.describe()));
+    slow.join();
+    QVERIFY2(slow.intact(), qPrintable(slow.describe()));
+    // The pool is whole again.
+    QTRY_COMPARE_WITH_TIMEOUT(poolValue(server.status(), "idle"), 2, 15000);
+}
+
+QTEST_GUILESS_MAIN(TestAdminPool)
+#include "tst_admin_pool.moc"

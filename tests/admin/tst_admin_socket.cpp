@@ -1,0 +1,255 @@
+// The admin socket against the real server: what status shows during a transfer, subscriptions,
+// ferry-ctl's outputs and exit codes, the peer check, socket claiming, and hostile input.
+#include "admintestkit.h"
+
+#include <QFile>
+#include <QTest>
+
+#include <sys/stat.h>
+
+using ferry::admin::Json;
+using namespace ferrytest;
+
+namespace {
+constexpr uint64_t SlowSize = 3 * 1024 * 1024;
+constexpr char SlowRate[] = "1048576"; // 1 MiB/s: the download takes about 3 s
+} // namespace
+
+class TestAdminSocket : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase();
+    void statusDuringRateLimitedDownload();
+    void ctlOutputs();
+    void commandsDrainRateLimitDisconnect();
+    void hostileInput_data();
+    void hostileInput();
+    void otherUidRefused();
+    void socketClaiming();
+
+private:
+    TestTree m_tree;
+    std::unique_ptr<AdminTestServer> m_shared; // hostileInput's rows share one server: it must survive them all
+};
+
+void TestAdminSocket::initTestCase()
+{
+    QVERIFY(m_tree.isValid());
+    QVERIFY(!m_tree.addFile(QStringLiteral("slow.bin"), SlowSize, 7).isEmpty());
+    QVERIFY(!m_tree.addFile(QStringLiteral("small.bin"), 64 * 1024, 8).isEmpty());
+}
+
+void TestAdminSocket::statusDuringRateLimitedDownload()
+{
+    AdminTestServer server(m_tree.root(), {"--workers", "2", "--rate-limit", SlowRate});
+    QVERIFY2(server.start(), qPrintable(server.process().diagnostics()));
+    auto admin = server.connect();
+    QVERIFY(admin);
+    QCOMPARE(at(admin->greeting(), {"version"}).toString().empty(), false);
+
+    Download download(server.process(), "slow.bin", 7, SlowSize);
+    Json first, later;
+    QTRY_VERIFY_WITH_TIMEOUT(!(first = workerServing(server.status(), "slow.bin")).isNull()
+                                 && at(first, {"bytes_sent"}).toInt() > 0,
+                             10000);
+    QCOMPARE(at(first, {"state"}).toString(), std::string("sending"));
+    QCOMPARE(at(first, {"bytes_total"}).toInt(), int64_t(SlowSize));
+    QVERIFY(at(first, {"peer"}).toString().rfind("127.0.0.1:", 0) == 0);
+    QVERIFY(at(first, {"connection"}).toInt() > 0);
+    QVERIFY(at(first, {"open_fds"}).toInt() > 0);
+    QVERIFY(at(first, {"rss_bytes"}).toInt() > 0);
+    // Bytes sent grow while the transfer runs.
+    QTRY_VERIFY_WITH_TIMEOUT(!(later = workerServing(server.status(), "slow.bin")).isNull()
+                                 && at(later, {"bytes_sent"}).toInt() > at(first, {"bytes_sent"}).toInt(),
+                             10000);
+    QCOMPARE(at(later, {"slot"}).toInt(), at(first, {"slot"}).toInt());
+
+    // A subscription at 250 ms: pushes arrive numbered, spaced, each a full status.
+    auto reply = admin->call("subscribe", Json::object().set("interval_ms", 250));
+    QVERIFY(reply && at(*reply, {"ok"}).toBool());
+    QCOMPARE(at(*reply, {"interval_ms"}).toInt(), 250);
+    int64_t lastSeq = 0, lastNow = 0;
+    for (int i = 0; i < 3; ++i) {
+        auto push = admin->nextEvent(5000);
+        QVERIFY(push);
+        QCOMPARE(at(*push, {"event"}).toString(), std::string("status"));
+        QCOMPARE(at(*push, {"seq"}).toInt(), lastSeq + 1);
+        lastSeq = at(*push, {"seq"}).toInt();
+        const int64_t now = at(*push, {"status", "now_ms"}).toInt();
+        if (i > 0)
+            QVERIFY2(now - lastNow >= 100, "pushes follow the interval, not back to back");
+        lastNow = now;
+        QVERIFY(at(*push, {"status", "pool", "total"}).toInt() >= 1);
+    }
+    reply = admin->call("unsubscribe");
+    QVERIFY(reply && at(*reply, {"ok"}).toBool());
+    download.join();
+    QVERIFY2(download.intact(), qPrintable(download.describe()));
+    // The history ring saw the traffic.
+    QTRY_VERIFY_WITH_TIMEOUT(at(server.status(), {"pool", "bytes_sent"}).toInt() >= int64_t(SlowSize), 5000);
+    reply = admin->call("history");
+    QVERIFY(reply && at(*reply, {"ok"}).toBool());
+    int64_t sum = 0;
+    for (const Json &sample : at(*reply, {"samples"}).items())
+        sum += at(sample, {"throughput_bps"}).toInt();
+    QVERIFY2(sum > 0, "history records throughput");
+}
+
+void TestAdminSocket::ctlOutputs()
+{
+    AdminTestServer server(m_tree.root(), {"--workers", "2"});
+    QVERIFY2(server.start(), qPrintable(server.process().diagnostics()));
+    CtlResult r = runCtl(server.socketPath(), {"status"});
+    QCOMPARE(r.exitCode, 0);
+    QVERIFY2(r.out.contains("Scoreboard: __"), r.out.constData());
+    QVERIFY(r.out.contains("SLOT"));
+    r = runCtl(server.socketPath(), {"status", "--json"});
+    QCOMPARE(r.exitCode, 0);
+    auto parsed = ferry::admin::parseJson(r.out.trimmed().toStdString());
+    QVERIFY(parsed.value);
+    QCOMPARE(at(*parsed.value, {"pool", "total"}).toInt(), 2);
+    r = runCtl(server.socketPath(), {"metrics"});
+    QCOMPARE(r.exitCode, 0);
+    QVERIFY(r.out.contains("ferry_workers{state=\"idle\"} 2"));
+    QVERIFY(r.out.contains("ferry_worker_requests_total{slot=\"0\""));
+    QVERIFY(r.out.endsWith("# EOF\n"));
+    r = runCtl(server.socketPath(), {"history"});
+    QCOMPARE(r.exitCode, 0);
+    QVERIFY(r.out.contains("THROUGHPUT"));
+    r = runCtl(server.socketPath(), {"watch", "--interval", "200", "--count", "2"});
+    QCOMPARE(r.exitCode, 0);
+    QCOMPARE(r.out.count("Scoreboard:"), 2);
+    r = runCtl(server.socketPath(), {"kill-worker", "99"});
+    QCOMPARE(r.exitCode, 1); // refused by the server: no such worker
+    QVERIFY(r.err.contains("not_found"));
+    r = runCtl(server.socketPath(), {"kill-worker"});
+    QCOMPARE(r.exitCode, 2);
+}
+
+void TestAdminSocket::commandsDrainRateLimitDisconnect()
+{
+    AdminTestServer server(m_tree.root(), {"--workers", "2"});
+    QVERIFY2(server.start(), qPrintable(server.process().diagnostics()));
+    auto admin = server.connect();
+    QVERIFY(admin);
+    auto reply = admin->call("rate_limit", Json::object().set("per_connection", 1048576));
+    QVERIFY(reply && at(*reply, {"ok"}).toBool());
+    QCOMPARE(at(server.status(), {"pool", "rate_limit", "per_connection"}).toInt(), 1048576);
+
+    Download download(server.process(), "slow.bin", 7, SlowSize);
+    Json worker;
+    QTRY_VERIFY_WITH_TIMEOUT(!(worker = workerServing(server.status(), "slow.bin")).isNull()
+                                 && at(worker, {"connection"}).toInt() > 0,
+                             10000);
+    reply = admin->call("disconnect", Json::object().set("connection", at(worker, {"connection"}).toInt()));
+    QVERIFY2(reply && at(*reply, {"ok"}).toBool(), reply ? reply->dump().c_str() : "no reply");
+    download.join();
+    QVERIFY2(!download.status().ok() && download.received() < SlowSize, qPrintable(download.describe()));
+    reply = admin->call("disconnect", Json::object().set("connection", 999999));
+    QCOMPARE(at(*reply, {"error", "code"}).toString(), std::string("not_found"));
+
+    reply = admin->call("drain");
+    QCOMPARE(at(*reply, {"state"}).toString(), std::string("draining"));
+    QCOMPARE(at(server.status(), {"server", "state"}).toString(), std::string("draining"));
+    reply = admin->call("resume");
+    QCOMPARE(at(*reply, {"state"}).toString(), std::string("accepting"));
+    TestClient client(10000);
+    QVERIFY(client.open(server.process().host(), server.process().port()).ok());
+    QVERIFY(client.get("small.bin").status.ok());
+    // Every command is in the audit log with the caller's uid.
+    const QByteArray log = server.process().stderrText();
+    QVERIFY2(log.contains("cmd=rate_limit args={\"per_connection\":1048576} result=ok"), log.constData());
+    QVERIFY(log.contains("cmd=disconnect"));
+    QVERIFY(log.contains("uid=" + QByteArray::number(geteuid()) + " "));
+}
+
+void TestAdminSocket::hostileInput_data()
+{
+    QTest::addColumn<QByteArray>("input");
+    QTest::addColumn<QString>("code");
+    QTest::addColumn<bool>("closes");
+    QTest::newRow("malformed json") << QByteArray("{this is not json\n") << "malformed" << true;
+    QTest::newRow("not an object") << QByteArray("[\"status\"]\n") << "malformed" << true;
+    QTest::newRow("binary garbage") << QByteArray("\x00\xff\xfe{{\n", 7) << "malformed" << true;
+    QTest::newRow("unknown command") << QByteArray("{\"v\":1,\"cmd\":\"frobnicate\"}\n") << "unknown_command" << false;
+    QTest::newRow("bad argument") << QByteArray("{\"cmd\":\"kill_worker\",\"slot\":\"x\"}\n") << "bad_argument" << false;
+    QTest::newRow("wrong version") << QByteArray("{\"v\":9,\"cmd\":\"status\"}\n") << "unsupported_version" << false;
+    QTest::newRow("10 MiB line") << QByteArray(10 * 1024 * 1024, 'x') << "line_too_long" << true;
+}
+
+void TestAdminSocket::hostileInput()
+{
+    QFETCH(QByteArray, input);
+    QFETCH(QString, code);
+    QFETCH(bool, closes);
+    if (!m_shared) {
+        m_shared = std::make_unique<AdminTestServer>(m_tree.root(), QStringList{"--workers", "1"});
+        QVERIFY2(m_shared->start(), qPrintable(m_shared->process().diagnostics()));
+    }
+    AdminTestServer *server = m_shared.get();
+    auto admin = server->connect();
+    QVERIFY(admin);
+    admin->sendRaw(input); // may fail half way once the server has had enough: that is the point
+    auto reply = admin->next(10000);
+    QVERIFY(reply);
+    QCOMPARE(at(*reply, {"ok"}).toBool(), false);
+    QCOMPARE(QString::fromStdString(at(*reply, {"error", "code"}).toString()), code);
+    if (closes) {
+        QVERIFY(admin->waitForClose(5000));
+    } else {
+        auto again = admin->call("status");
+        QVERIFY(again && at(*again, {"ok"}).toBool());
+    }
+    // The server keeps serving admins and clients.
+    QVERIFY(!server->status().isNull());
+    TestClient client(10000);
+    QVERIFY(client.open(server->process().host(), server->process().port()).ok());
+    QVERIFY(client.get("small.bin").status.ok());
+}
+
+void TestAdminSocket::otherUidRefused()
+{
+    if (geteuid() != 0)
+        QSKIP("needs root to run ferry-ctl as another user");
+    AdminTestServer server(m_tree.root(), {"--workers", "1"});
+    QVERIFY2(server.start(), qPrintable(server.process().diagnostics()));
+    // Let the file system allow the connect(), so that it is the server's SO_PEERCRED check that refuses.
+    QCOMPARE(::chmod(QFile::encodeName(server.socketDir()).constData(), 0755), 0);
+    QCOMPARE(::chmod(QFile::encodeName(server.socketPath()).constData(), 0666), 0);
+    const CtlResult r = runCtl(server.socketPath(), {"status"},
+                               {"setpriv", "--reuid", "nobody", "--regid", "nogroup", "--clear-groups"});
+    QCOMPARE(r.exitCode, 4);
+    QVERIFY2(r.err.contains("permission denied"), r.err.constData());
+    QTRY_VERIFY_WITH_TIMEOUT(server.process().stderrText().contains("uid=65534"), 5000);
+    const QByteArray log = server.process().stderrText();
+    QVERIFY2(log.contains("refused: permission_denied"), log.constData());
+    // Root itself still gets in.
+    QCOMPARE(runCtl(server.socketPath(), {"status"}).exitCode, 0);
+}
+
+void TestAdminSocket::socketClaiming()
+{
+    AdminTestServer server(m_tree.root(), {"--workers", "1"});
+    QCOMPARE(runCtl(server.socketPath(), {"status"}).exitCode, 3); // not running yet
+    QVERIFY2(server.start(), qPrintable(server.process().diagnostics()));
+    struct stat st{};
+    QCOMPARE(::stat(QFile::encodeName(server.socketPath()).constData(), &st), 0);
+    QCOMPARE(int(st.st_mode & 0777), 0600);
+    // A second server on the same live socket refuses to start, saying why.
+    const auto second = ServerProcess::run({"--root", m_tree.root(), "--listen", "127.0.0.1:0", "--admin-socket",
+                                            server.socketPath()});
+    QCOMPARE(second.exitCode, 2);
+    QVERIFY2(second.err.contains("in use by a running server"), second.err.constData());
+    // A server that died leaves a stale socket: the next one replaces it.
+    server.process().kill();
+    QVERIFY(QFile::exists(server.socketPath()));
+    QCOMPARE(runCtl(server.socketPath(), {"status"}).exitCode, 3);
+    ServerProcess third(m_tree.root(), {"--workers", "1", "--admin-socket", server.socketPath()});
+    QVERIFY2(third.start(), qPrintable(third.diagnostics()));
+    QCOMPARE(runCtl(server.socketPath(), {"status"}).exitCode, 0);
+    QCOMPARE(third.stop(), 0);
+    QVERIFY(!QFile::exists(server.socketPath())); // removed on a clean exit
+}
+
+QTEST_GUILESS_MAIN(TestAdminSocket)
+#include "tst_admin_socket.moc"
