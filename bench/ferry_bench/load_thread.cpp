@@ -201,7 +201,7 @@ void LoadThread::expireTimeouts(uint64_t nowNs)
         Connection &c = m_connections[i];
         if (!c.fd.isValid())
             open(i);
-        else if (nowNs - c.startNs > limit)
+        else if (nowNs > c.startNs && nowNs - c.startNs > limit) // startNs may be newer than nowNs
             fail(i, m_stats.timeouts);
     }
 }

@@ -1,0 +1,181 @@
+# bench/lib/servers.sh — sourced by bench/compare: private configs, start and stop of the
+# three servers and iperf3. Every daemon runs in its own session (setsid), so its pid is
+# also its process group: Apache prefork signals its whole group on shutdown, and that
+# group must not be ours. Only pids recorded here are ever signalled.
+
+declare -A DAEMON_PID=()
+
+# Tuning for each server's best showing on this workload (written down, as asked):
+#  nginx:  2 workers, sendfile on, tcp_nodelay on, tcp_nopush chosen by measurement
+#          (calibrate_nopush), access_log off, open_file_cache for the 1,000 small files,
+#          keepalive_requests high so wrk's connections are never recycled, a listen
+#          backlog of 4096 for the 1,000-client scaling run.
+#  Apache: mpm_prefork, StartServers 8, MinSpare 5 / MaxSpare 10 (defaults), ServerLimit and
+#          MaxRequestWorkers 256 (the default cap), EnableSendfile On, KeepAlive On with
+#          unlimited requests per connection, no access log, no .htaccess lookups
+#          (AllowOverride None), ListenBacklog 4096.
+#  Ferry:  8 workers, no per-IP limit (every client here is 127.0.0.1), a pending queue
+#          of 4096 (the counterpart of the listen backlogs above), log level warn.
+
+write_nginx_conf() { # DIR PORT NOPUSH(on|off)
+    local dir=$1 port=$2 nopush=$3
+    mkdir -p "$dir/logs" "$dir/tmp"
+    cat >"$dir/nginx.conf" <<CONF
+worker_processes 2;
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    sendfile on;
+    tcp_nopush $nopush;
+    tcp_nodelay on;
+    keepalive_requests 100000000;
+    keepalive_timeout 60s;
+    open_file_cache max=4096 inactive=60s;
+    default_type application/octet-stream;
+    client_body_temp_path $dir/tmp/body;
+    proxy_temp_path $dir/tmp/proxy;
+    fastcgi_temp_path $dir/tmp/fastcgi;
+    uwsgi_temp_path $dir/tmp/uwsgi;
+    scgi_temp_path $dir/tmp/scgi;
+    server {
+        listen 127.0.0.1:$port backlog=4096;
+        root $DATA;
+        location / { }
+    }
+}
+CONF
+}
+
+write_apache_conf() { # DIR PORT
+    local dir=$1 port=$2 mods=/usr/lib/apache2/modules user=www-data group=www-data
+    id -u www-data >/dev/null 2>&1 || { user=nobody; group=nogroup; }
+    mkdir -p "$dir/logs" "$dir/run"
+    cat >"$dir/httpd.conf" <<CONF
+ServerRoot $dir
+ServerName 127.0.0.1
+Listen 127.0.0.1:$port
+ListenBacklog 4096
+PidFile $dir/run/httpd.pid
+DefaultRuntimeDir $dir/run
+Mutex file:$dir/run default
+ErrorLog $dir/logs/error.log
+LogLevel warn
+User $user
+Group $group
+LoadModule mpm_prefork_module $mods/mod_mpm_prefork.so
+LoadModule authz_core_module $mods/mod_authz_core.so
+StartServers 8
+MinSpareServers 5
+MaxSpareServers 10
+ServerLimit 256
+MaxRequestWorkers 256
+MaxConnectionsPerChild 0
+EnableSendfile On
+EnableMMAP On
+KeepAlive On
+MaxKeepAliveRequests 0
+KeepAliveTimeout 60
+DocumentRoot $DATA
+<Directory />
+    AllowOverride None
+    Require all granted
+</Directory>
+CONF
+}
+
+# start_daemon NAME COMMAND... — runs COMMAND in a new session, output into $WORK/NAME.{out,err}.
+start_daemon() {
+    local name=$1
+    shift
+    setsid "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" </dev/null &
+    DAEMON_PID[$name]=$!
+}
+
+# stop_daemon NAME — TERM to the recorded pid, then, if its session is still alive after
+# a grace period, KILL to that process group (which setsid made equal to the pid).
+stop_daemon() {
+    local name=$1 pid=${DAEMON_PID[$1]:-} i
+    [ -n "$pid" ] || return 0
+    unset "DAEMON_PID[$name]"
+    kill -TERM "$pid" 2>/dev/null || true
+    for i in $(seq 1 50); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
+stop_all_daemons() {
+    local name
+    for name in "${!DAEMON_PID[@]}"; do
+        stop_daemon "$name"
+    done
+}
+
+# wait_http PORT — until the server answers a small file (10 s at most).
+wait_http() {
+    local i
+    for i in $(seq 1 100); do
+        curl -fsS -o /dev/null "http://127.0.0.1:$1/small/one.bin" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "compare: no answer on port $1" >&2
+    return 1
+}
+
+# wait_line NAME TEXT — until the daemon's stdout holds TEXT (10 s at most).
+wait_line() {
+    local i
+    for i in $(seq 1 100); do
+        grep -q "$2" "$WORK/$1.out" 2>/dev/null && return 0
+        kill -0 "${DAEMON_PID[$1]}" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "compare: $1 did not start:" >&2
+    cat "$WORK/$1.err" >&2
+    return 1
+}
+
+start_nginx() { # NAME PORT NOPUSH
+    write_nginx_conf "$WORK/$1" "$2" "$3"
+    start_daemon "$1" nginx -p "$WORK/$1" -e "$WORK/$1/logs/error.log" -c "$WORK/$1/nginx.conf"
+    wait_http "$2"
+}
+
+start_apache() { # PORT
+    write_apache_conf "$WORK/apache" "$1"
+    start_daemon apache /usr/sbin/apache2 -f "$WORK/apache/httpd.conf" -DFOREGROUND
+    wait_http "$1"
+}
+
+start_ferry() { # PORT
+    mkdir -p "$WORK/ferry"
+    start_daemon ferry "$FERRY_SERVER" --root "$DATA" --listen "127.0.0.1:$1" --workers 8 \
+        --max-per-ip 0 --max-pending 4096 --grace 2s --log-level warn \
+        --admin-socket "$WORK/ferry/admin.sock"
+    wait_line ferry "listening on"
+}
+
+start_iperf() { # PORT
+    start_daemon iperf3 iperf3 -s -B 127.0.0.1 -p "$1"
+    sleep 0.3
+}
+
+# session_pids PID — every process in the session that PID leads (setsid made it leader).
+# After "pid (comm) " a stat line reads: state ppid pgrp session ...
+session_pids() {
+    { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v sid="$1" '{ pid = $1; sub(/^.*\) /, ""); if ($4 == sid) print pid }'
+}
+
+# memory NAME — prints "PSS_KIB PROCESS_COUNT" summed over the daemon's session.
+memory() {
+    local pid files=()
+    for pid in $(session_pids "${DAEMON_PID[$1]}"); do
+        files+=("/proc/$pid/smaps_rollup")
+    done
+    { cat "${files[@]}" 2>/dev/null || true; } | awk '/^Pss:/ { total += $2; count++ } END { print total + 0, count + 0 }'
+}

@@ -1,0 +1,146 @@
+# bench/lib/workloads.sh — sourced by bench/compare: one function per workload, each
+# measuring one server once and appending "KEY<TAB>SERVER<TAB>VALUE" lines to $RESULTS.
+
+declare -A PORT=()
+
+record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$RESULTS"; }
+
+# define KEY UNIT BETTER(higher|lower) LABEL — one row of the final table, in this order.
+define() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$META"; }
+
+json_field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" "$2"; }
+now_ns() { date +%s%N; }
+# bytes and nanoseconds to GB/s (10^9 bytes per second)
+rate() { awk -v b="$1" -v ns="$2" 'BEGIN { printf "%.3f", b / ns }'; }
+url() { echo "http://127.0.0.1:${PORT[$1]}/$2"; }
+ferry_url() { echo "ferry://127.0.0.1:${PORT[ferry]}/$1"; }
+
+# timed OUTFILE COMMAND... — runs COMMAND under GNU time: "wall_s user_s sys_s maxrss_kib" in
+# $WORK/time.out, the command's stdout in OUTFILE.
+timed() {
+    local out=$1
+    shift
+    /usr/bin/time -f '%e %U %S %M' -o "$WORK/time.out" "$@" >"$out" 2>>"$WORK/clients.err"
+}
+# GNU time writes "Command exited with non-zero status N" first when the command failed.
+client_cpu_us_per_request() { # REQUESTS
+    tail -1 "$WORK/time.out" | awk -v n="$1" '{ if (n > 0) printf "%.2f", ($2 + $3) * 1e6 / n; else print 0 }'
+}
+client_peak_rss_mib() { tail -1 "$WORK/time.out" | awk '{ printf "%.1f", $4 / 1024 }'; }
+
+# load SERVER KEY CONNECTIONS new|keep TARGET — wrk for HTTP, ferry-bench for Ferry, for $DUR
+# seconds. TARGET is a path, or @FILE for a list of paths. Records KEY (req/s), KEY.p50,
+# KEY.p99 (ms), KEY.err, KEY.cpu (client CPU µs per request) unless NORECORD is set;
+# LAST_JSON holds the client's JSON line either way.
+load() {
+    local server=$1 key=$2 conns=$3 mode=$4 target=$5 out=$WORK/load.out
+    local paths="" path=$target
+    if [ "${target:0:1}" = @ ]; then paths=${target:1}; path=""; fi
+    if [ "$server" = ferry ]; then
+        local args=(-q -c "$conns" -d "$DUR" --timeout 10 --read-size 8192)
+        [ "$mode" = new ] && args+=(-n)
+        args+=("127.0.0.1:${PORT[ferry]}")
+        if [ -n "$paths" ]; then args+=(-f "$paths"); else args+=("$path"); fi
+        timed "$out" "$FERRY_BENCH" "${args[@]}" || true
+    else
+        local args=(-t1 -c "$conns" -d "${DUR}s" --timeout 10s -s "$HERE/lib/wrk.lua")
+        [ "$mode" = new ] && args+=(-H "Connection: close")
+        timed "$out" env WRK_PATHS="$paths" wrk "${args[@]}" "$(url "$server" "$path")" || true
+    fi
+    LAST_JSON=$(grep '^{' "$out" | tail -1)
+    [ -n "$LAST_JSON" ] || { echo "compare: $server gave no result for $key" >&2; cat "$out" >&2; return 0; }
+    [ -n "${NORECORD:-}" ] && return 0
+    echo "$LAST_JSON" >"$out.json"
+    local requests seconds
+    requests=$(json_field requests "$out.json")
+    seconds=$(json_field seconds "$out.json")
+    record "$key" "$server" "$(awk -v r="$requests" -v s="$seconds" 'BEGIN { printf "%.0f", r / s }')"
+    record "$key.p50" "$server" "$(awk -v u="$(json_field p50_us "$out.json")" 'BEGIN { printf "%.3f", u / 1000 }')"
+    record "$key.p99" "$server" "$(awk -v u="$(json_field p99_us "$out.json")" 'BEGIN { printf "%.3f", u / 1000 }')"
+    record "$key.err" "$server" "$(json_field errors "$out.json")"
+    record "$key.cpu" "$server" "$(client_cpu_us_per_request "$requests")"
+}
+
+# stream SERVER KEY CONNECTIONS @PATHS — like load, but records GB/s of received bytes.
+stream() {
+    NORECORD=1 load "$1" "$2" "$3" keep "$4"
+    echo "$LAST_JSON" >"$WORK/stream.json"
+    local bytes seconds
+    bytes=$(json_field bytes "$WORK/stream.json")
+    seconds=$(json_field seconds "$WORK/stream.json")
+    [ -n "$bytes" ] && record "$2" "$1" "$(awk -v b="$bytes" -v s="$seconds" 'BEGIN { printf "%.3f", b / s / 1e9 }')"
+    return 0
+}
+
+# (a) one big file to /dev/null. curl for HTTP; ferry-get writes only files, so Ferry's
+# side is ferry-bench fetching it once with curl's 16 KiB read size.
+w_null() {
+    local t0 t1
+    t0=$(now_ns)
+    if [ "$1" = ferry ]; then
+        timed "$WORK/null.out" "$FERRY_BENCH" -q -c 1 -r 1 -d 600 --read-size 16384 \
+            "127.0.0.1:${PORT[ferry]}" big.bin || true
+    else
+        timed "$WORK/null.out" curl -fsS -o /dev/null "$(url "$1" big.bin)" || true
+    fi
+    t1=$(now_ns)
+    record a "$1" "$(rate "$BIG_BYTES" $((t1 - t0)))"
+}
+
+# fetch SERVER DIR — the real download client (curl / ferry-get) saving big.bin into DIR.
+# ferry-get fsyncs its .part before renaming it into place, so curl's file is fsynced too
+# (sync FILE) before the clock stops: both have the bytes on disk when they are done.
+fetch() {
+    if [ "$1" = ferry ]; then
+        timed "$WORK/fetch.out" "$FERRY_GET" --no-progress --on-exists overwrite -o "$2" "$(ferry_url big.bin)"
+    else
+        timed "$WORK/fetch.out" curl -fsS -o "$2/big.bin" "$(url "$1" big.bin)" && sync "$2/big.bin"
+    fi
+}
+
+# (a') to a tmpfs file, (i) the client's peak RSS there, (b) to a file on disk.
+# A failed download records nothing (and says so): a rate for it would be a lie.
+w_files() {
+    local t0 t1
+    rm -f "$SHM_DIR/big.bin"
+    t0=$(now_ns)
+    if fetch "$1" "$SHM_DIR"; then
+        t1=$(now_ns)
+        record a_tmpfs "$1" "$(rate "$BIG_BYTES" $((t1 - t0)))"
+        record i "$1" "$(client_peak_rss_mib)"
+    else
+        echo "compare: $1 download to tmpfs failed: $(tail -1 "$WORK/clients.err")" >&2
+    fi
+    rm -f "$SHM_DIR"/big.bin* "$DISK_DIR"/big.bin*
+    sync
+    t0=$(now_ns)
+    if fetch "$1" "$DISK_DIR"; then
+        t1=$(now_ns)
+        record b "$1" "$(rate "$BIG_BYTES" $((t1 - t0)))"
+    else
+        echo "compare: $1 download to disk failed: $(tail -1 "$WORK/clients.err")" >&2
+    fi
+    rm -f "$DISK_DIR"/big.bin*
+}
+
+# (e) kept alive, with (h) the server's memory idle before and sampled halfway through.
+w_keepalive() {
+    local idle sample
+    idle=$(memory "$1")
+    record h.idle "$1" "$(awk -v k="${idle% *}" 'BEGIN { printf "%.1f", k / 1024 }')"
+    record h.idleprocs "$1" "${idle#* }"
+    (sleep "$(awk -v d="$DUR" 'BEGIN { print d / 2 }')"; memory "$1" >"$WORK/mem.sample") &
+    sample=$!
+    load "$1" e 16 keep small/one.bin
+    wait "$sample" || true
+    local busy
+    busy=$(cat "$WORK/mem.sample")
+    record h.load "$1" "$(awk -v k="${busy% *}" 'BEGIN { printf "%.1f", k / 1024 }')"
+    record h.loadprocs "$1" "${busy#* }"
+}
+
+w_iperf() {
+    iperf3 -c 127.0.0.1 -p "${PORT[iperf3]}" -t "$IPERF_SECONDS" -f M >"$WORK/iperf.out" 2>&1 || true
+    record j machine "$(awk '/receiver/ { for (i = 1; i < NF; i++) if ($(i + 1) == "MBytes/sec") v = $i }
+        END { printf "%.3f", v * 1048576 / 1e9 }' "$WORK/iperf.out")"
+}
