@@ -178,7 +178,7 @@ bool DownloadJob::resolveDestination()
 {
     m_destinationResolved = true;
     const QFileInfo target(m_localPath);
-    if (!target.exists())
+    if (!target.exists() || PartFile::isStreamTarget(m_localPath))
         return true;
     switch (m_policy) {
     case ExistingFilePolicy::Rename: {
@@ -352,6 +352,10 @@ void DownloadJob::onConnectionFailed(ErrorKind kind, const QString &reason, int 
 void DownloadJob::failAttempt(ErrorKind kind, const QString &reason, int retryAfterMs)
 {
     dropConnection();
+    if (PartFile::isStreamTarget(m_localPath) && m_receivedBytes > 0) {
+        fail(kind, reason); // bytes already went out to a stream: a retry would repeat them
+        return;
+    }
     int failures = 1;
     if (kind == ErrorKind::ServerBusy) {
         failures = ++m_busyFailures;

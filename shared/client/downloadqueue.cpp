@@ -2,6 +2,7 @@
 
 #include "collision.h"
 #include "downloadjob.h"
+#include "partfile.h"
 #include "treewalker.h"
 
 #include <QDir>
@@ -28,7 +29,8 @@ DownloadJob *DownloadQueue::addFile(const FerryUrl &url, const QString &destinat
 
 DownloadJob *DownloadQueue::addFileAs(const FerryUrl &url, const QString &localPath)
 {
-    const QString path = m_policy == ExistingFilePolicy::Rename ? claimFreePath(localPath) : localPath;
+    const bool claim = m_policy == ExistingFilePolicy::Rename && !PartFile::isStreamTarget(localPath);
+    const QString path = claim ? claimFreePath(localPath) : localPath;
     auto *job = new DownloadJob(url, path, m_policy, this);
     job->setRetryPolicy(m_retryPolicy);
     return append(job);

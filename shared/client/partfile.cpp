@@ -37,7 +37,8 @@ PartFile::~PartFile()
     close();
 }
 
-PartFile::PartFile(PartFile &&other) noexcept : m_fd(other.m_fd), m_finalPath(std::move(other.m_finalPath))
+PartFile::PartFile(PartFile &&other) noexcept
+    : m_fd(other.m_fd), m_finalPath(std::move(other.m_finalPath)), m_stream(other.m_stream)
 {
     other.m_fd = -1;
 }
@@ -48,12 +49,23 @@ PartFile &PartFile::operator=(PartFile &&other) noexcept
         close();
         m_fd = std::exchange(other.m_fd, -1);
         m_finalPath = std::move(other.m_finalPath);
+        m_stream = other.m_stream;
     }
     return *this;
 }
 
+bool PartFile::isStreamTarget(const QString &finalPath)
+{
+    if (finalPath == QLatin1String("-"))
+        return true;
+    const QFileInfo info(finalPath);
+    return info.exists() && !info.isFile() && !info.isDir();
+}
+
 std::optional<PartMeta> PartFile::readMeta(const QString &finalPath)
 {
+    if (isStreamTarget(finalPath))
+        return std::nullopt;
     QFile file(metaPathFor(finalPath));
     if (!file.open(QIODevice::ReadOnly))
         return std::nullopt;
@@ -74,6 +86,8 @@ bool PartFile::writeMeta(const QString &finalPath, const PartMeta &meta, QString
                            {QLatin1String("url"), meta.url},
                            {QLatin1String("size"), QString::number(meta.size)},
                            {QLatin1String("mtimeNs"), QString::number(meta.mtimeNs)}};
+    if (isStreamTarget(finalPath))
+        return true;
     const QByteArray bytes = QJsonDocument(json).toJson(QJsonDocument::Compact);
     const QString path = metaPathFor(finalPath);
     QFile file(path);
@@ -86,12 +100,16 @@ bool PartFile::writeMeta(const QString &finalPath, const PartMeta &meta, QString
 
 qint64 PartFile::partSize(const QString &finalPath)
 {
+    if (isStreamTarget(finalPath))
+        return 0;
     const QFileInfo info(partPathFor(finalPath));
     return info.exists() ? info.size() : 0;
 }
 
 void PartFile::discard(const QString &finalPath)
 {
+    if (isStreamTarget(finalPath))
+        return;
     QFile::remove(partPathFor(finalPath));
     QFile::remove(metaPathFor(finalPath));
 }
@@ -99,6 +117,8 @@ void PartFile::discard(const QString &finalPath)
 bool PartFile::open(const QString &finalPath, qint64 offset, QString *error)
 {
     close();
+    if (isStreamTarget(finalPath))
+        return openStream(finalPath, error);
     const QString dir = QFileInfo(finalPath).absolutePath();
     if (!QDir().mkpath(dir))
         return setError(error, QStringLiteral("mkdir %1: cannot create the folder").arg(dir));
@@ -117,6 +137,19 @@ bool PartFile::open(const QString &finalPath, qint64 offset, QString *error)
     return true;
 }
 
+bool PartFile::openStream(const QString &finalPath, QString *error)
+{
+    const int fd = finalPath == QLatin1String("-")
+                       ? ::fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 0)
+                       : ::open(QFile::encodeName(finalPath).constData(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return setError(error, sysError("open()", finalPath, errno));
+    m_fd = fd;
+    m_finalPath = finalPath;
+    m_stream = true;
+    return true;
+}
+
 bool PartFile::write(const char *data, qint64 size, QString *error)
 {
     while (size > 0) {
@@ -124,7 +157,7 @@ bool PartFile::write(const char *data, qint64 size, QString *error)
         if (written < 0) {
             if (errno == EINTR)
                 continue;
-            return setError(error, sysError("write() to", partPathFor(m_finalPath), errno));
+            return setError(error, sysError("write() to", m_stream ? m_finalPath : partPathFor(m_finalPath), errno));
         }
         data += written;
         size -= written;
@@ -134,6 +167,10 @@ bool PartFile::write(const char *data, qint64 size, QString *error)
 
 bool PartFile::commit(QString *error)
 {
+    if (m_stream) {
+        const int fd = std::exchange(m_fd, -1);
+        return ::close(fd) == 0 || setError(error, sysError("close()", m_finalPath, errno));
+    }
     const QString part = partPathFor(m_finalPath);
     if (::fsync(m_fd) != 0)
         return setError(error, sysError("fsync()", part, errno));
@@ -152,6 +189,7 @@ void PartFile::close()
 {
     if (m_fd >= 0)
         ::close(std::exchange(m_fd, -1));
+    m_stream = false;
 }
 
 } // namespace ferry::client

@@ -32,6 +32,11 @@ public:
     static QString partPathFor(const QString &finalPath) { return finalPath + QStringLiteral(".part"); }
     static QString metaPathFor(const QString &finalPath) { return finalPath + QStringLiteral(".part.ferry"); }
 
+    // A target that is written directly, without .part, metadata or rename: "-"
+    // (standard output) or an existing non-regular file such as /dev/null or a FIFO.
+    // Such a download cannot resume; it starts over when interrupted.
+    static bool isStreamTarget(const QString &finalPath);
+
     static std::optional<PartMeta> readMeta(const QString &finalPath);
     static bool writeMeta(const QString &finalPath, const PartMeta &meta, QString *error);
     // Size of the existing .part, 0 when there is none.
@@ -50,8 +55,11 @@ public:
     void close();
 
 private:
+    bool openStream(const QString &finalPath, QString *error);
+
     int m_fd = -1;
     QString m_finalPath;
+    bool m_stream = false;
 };
 
 } // namespace ferry::client

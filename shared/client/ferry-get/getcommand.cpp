@@ -28,6 +28,10 @@ GetCommand::GetCommand(const GetOptions &options, QObject *parent)
 
 void GetCommand::start()
 {
+    if (!m_options.outputFile.isEmpty()) {
+        m_queue->addFileAs(m_options.urls.first(), m_options.outputFile);
+        return;
+    }
     for (const client::FerryUrl &url : m_options.urls)
         m_queue->add(url, m_options.outputDir);
 }

@@ -19,6 +19,7 @@ class ProgressPrinter;
 struct GetOptions {
     QList<client::FerryUrl> urls;
     QString outputDir = QStringLiteral(".");
+    QString outputFile; // -O: the single URL's file goes exactly here ("-": standard output)
     int jobs = 3;
     client::ExistingFilePolicy onExists = client::ExistingFilePolicy::Rename;
     bool live = false; // progress bars (stderr is a terminal)

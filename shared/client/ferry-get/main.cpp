@@ -35,6 +35,10 @@ void setUpParser(QCommandLineParser &parser)
     parser.addOption({{QStringLiteral("o"), QStringLiteral("output")},
                       QStringLiteral("Save into DIR (default: the current folder)."), QStringLiteral("DIR"),
                       QStringLiteral(".")});
+    parser.addOption({{QStringLiteral("O"), QStringLiteral("output-file")},
+                      QStringLiteral("Save the one file URL exactly as FILE; '-' writes to standard output, "
+                                     "a device such as /dev/null is written directly (no .part, no resume)."),
+                      QStringLiteral("FILE")});
     parser.addOption({{QStringLiteral("j"), QStringLiteral("jobs")},
                       QStringLiteral("Download N files at a time (default 3)."), QStringLiteral("N"),
                       QStringLiteral("3")});
@@ -72,6 +76,9 @@ QString readGetOptions(const QCommandLineParser &parser, const QStringList &args
         return QStringLiteral("--on-exists takes rename, overwrite, skip or resume");
     options.onExists = *policy;
     options.outputDir = parser.value(QStringLiteral("output"));
+    options.outputFile = parser.value(QStringLiteral("output-file"));
+    if (!options.outputFile.isEmpty() && options.urls.size() != 1)
+        return QStringLiteral("-O takes exactly one URL");
     options.live = ::isatty(STDERR_FILENO) && !parser.isSet(QStringLiteral("no-progress"));
     return {};
 }

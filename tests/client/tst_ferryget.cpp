@@ -1,0 +1,261 @@
+// ferry-get as scripts see it: exit codes, listings, and its memory use on a big file.
+#include "serverprocess.h"
+#include "testtree.h"
+
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTcpServer>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <csignal>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+namespace {
+
+struct Run {
+    int exitCode = -1;
+    QByteArray out;
+    QByteArray err;
+};
+
+Run runGet(const QStringList &args, int timeoutMs = 60000)
+{
+    QProcess process;
+    process.start(QStringLiteral(GET_BIN), args);
+    Run run;
+    if (!process.waitForFinished(timeoutMs)) {
+        process.kill();
+        process.waitForFinished();
+        return run;
+    }
+    run.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
+    run.out = process.readAllStandardOutput();
+    run.err = process.readAllStandardError();
+    return run;
+}
+
+// A port nothing listens on: bound, then released.
+quint16 closedPort()
+{
+    QTcpServer probe;
+    if (!probe.listen(QHostAddress::LocalHost, 0))
+        return 0;
+    const quint16 port = probe.serverPort();
+    probe.close();
+    return port;
+}
+
+// Runs ferry-get and returns its peak RSS in KiB from wait4(): the kernel's own
+// high-water mark for exactly that child, or -1 on failure.
+long peakRssOfGet(const QStringList &args, int *exitCode)
+{
+    QList<QByteArray> storage{QByteArray(GET_BIN)};
+    for (const QString &arg : args)
+        storage << arg.toLocal8Bit();
+    std::vector<char *> argv;
+    for (QByteArray &arg : storage)
+        argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    pid_t pid = 0;
+    if (::posix_spawn(&pid, GET_BIN, nullptr, nullptr, argv.data(), environ) != 0)
+        return -1;
+    int status = 0;
+    rusage usage{};
+    for (int waited = 0; waited < 240000; waited += 50) {
+        const pid_t done = ::wait4(pid, &status, WNOHANG, &usage);
+        if (done == pid) {
+            *exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+            return usage.ru_maxrss;
+        }
+        QTest::qSleep(50);
+    }
+    ::kill(pid, SIGKILL);
+    ::wait4(pid, &status, 0, &usage);
+    return -1;
+}
+
+} // namespace
+
+class TestFerryGet : public QObject
+{
+    Q_OBJECT
+private slots:
+    void initTestCase();
+    void cleanupTestCase();
+    void exitCodes_data();
+    void exitCodes();
+    void downloadsFolder();
+    void helpDocumentsExitCodes();
+    void listsLikeLsL();
+    void listsJson();
+    void peakRssOnOneGiB();
+
+private:
+    ferrytest::TestTree m_tree;
+    std::unique_ptr<ServerProcess> m_server;
+    QString url(const QString &path) const
+    {
+        return QStringLiteral("ferry://%1:%2/%3").arg(m_server->host()).arg(m_server->port()).arg(path);
+    }
+};
+
+void TestFerryGet::initTestCase()
+{
+    QVERIFY(m_tree.isValid());
+    QVERIFY(!m_tree.addFile(QStringLiteral("file.bin"), 300000, 1).isEmpty());
+    QVERIFY(!m_tree.addFile(QStringLiteral("dir/a.bin"), 1000, 2).isEmpty());
+    QVERIFY(!m_tree.addFile(QStringLiteral("dir/sub/b.bin"), 2000, 3).isEmpty());
+    QVERIFY(!m_tree.addDir(QStringLiteral("dir/empty")).isEmpty());
+    m_server = std::make_unique<ServerProcess>(m_tree.root());
+    QVERIFY2(m_server->start(), qPrintable(m_server->diagnostics()));
+}
+
+void TestFerryGet::cleanupTestCase()
+{
+    m_server.reset();
+}
+
+void TestFerryGet::exitCodes_data()
+{
+    QTest::addColumn<QString>("kind");
+    QTest::addColumn<int>("expected");
+    QTest::newRow("success") << "success" << 0;
+    QTest::newRow("missing remote file") << "missing" << 4;
+    QTest::newRow("unreachable server") << "unreachable" << 3;
+    QTest::newRow("unwritable destination") << "unwritable" << 5;
+    QTest::newRow("no url") << "no-url" << 2;
+    QTest::newRow("bad url") << "bad-url" << 2;
+    QTest::newRow("bad policy") << "bad-policy" << 2;
+    QTest::newRow("unknown option") << "bad-option" << 2;
+}
+
+void TestFerryGet::exitCodes()
+{
+    QFETCH(QString, kind);
+    QFETCH(int, expected);
+    QTemporaryDir dest;
+    QStringList args{QStringLiteral("-o"), dest.path()};
+    if (kind == QLatin1String("success")) {
+        args << url(QStringLiteral("file.bin"));
+    } else if (kind == QLatin1String("missing")) {
+        args << url(QStringLiteral("no/such/file.bin"));
+    } else if (kind == QLatin1String("unreachable")) {
+        const quint16 port = closedPort();
+        QVERIFY(port != 0);
+        args << QStringLiteral("ferry://127.0.0.1:%1/file.bin").arg(port);
+    } else if (kind == QLatin1String("unwritable")) {
+        // A folder below a regular file cannot exist, even for root.
+        const QString blocker = dest.filePath(QStringLiteral("blocker"));
+        QFile file(blocker);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.close();
+        args = QStringList{QStringLiteral("-o"), blocker + QStringLiteral("/sub"), url(QStringLiteral("file.bin"))};
+    } else if (kind == QLatin1String("no-url")) {
+        args = QStringList{QStringLiteral("-o"), dest.path()};
+    } else if (kind == QLatin1String("bad-url")) {
+        args << QStringLiteral("http://127.0.0.1/file.bin");
+    } else if (kind == QLatin1String("bad-policy")) {
+        args << QStringLiteral("--on-exists") << QStringLiteral("maybe") << url(QStringLiteral("file.bin"));
+    } else {
+        args << QStringLiteral("--frobnicate") << url(QStringLiteral("file.bin"));
+    }
+    const Run run = runGet(args);
+    QVERIFY2(run.exitCode == expected,
+             qPrintable(QStringLiteral("exit %1, stderr: %2").arg(run.exitCode).arg(QString::fromLocal8Bit(run.err))));
+    if (expected == 0) {
+        QString why;
+        QVERIFY2(ferrytest::sameContent(m_tree.path(QStringLiteral("file.bin")), dest.filePath(QStringLiteral("file.bin")),
+                                        &why),
+                 qPrintable(why));
+    } else {
+        QVERIFY(!run.err.isEmpty()); // a failure always says why
+        QVERIFY(!QFile::exists(dest.filePath(QStringLiteral("file.bin"))));
+    }
+}
+
+void TestFerryGet::downloadsFolder()
+{
+    QTemporaryDir dest;
+    const Run run = runGet({QStringLiteral("-o"), dest.path(), QStringLiteral("-j"), QStringLiteral("2"),
+                            url(QStringLiteral("dir"))});
+    QCOMPARE(run.exitCode, 0);
+    QString why;
+    QVERIFY2(ferrytest::sameContent(m_tree.path(QStringLiteral("dir/sub/b.bin")),
+                                    dest.filePath(QStringLiteral("dir/sub/b.bin")), &why),
+             qPrintable(why));
+    QVERIFY(QFileInfo(dest.filePath(QStringLiteral("dir/empty"))).isDir());
+    // Not a terminal: one plain line per file, no escape sequences.
+    QVERIFY(run.err.contains("done"));
+    QVERIFY(!run.err.contains('\x1b'));
+}
+
+void TestFerryGet::helpDocumentsExitCodes()
+{
+    const Run run = runGet({QStringLiteral("--help")});
+    QCOMPARE(run.exitCode, 0);
+    for (const char *line : {"0  every file", "2  usage", "3  connection", "4  remote", "5  local"})
+        QVERIFY2(run.out.contains(line), line);
+}
+
+void TestFerryGet::listsLikeLsL()
+{
+    const Run run = runGet({QStringLiteral("ls"), url(QStringLiteral("dir"))});
+    QCOMPARE(run.exitCode, 0);
+    const QList<QByteArray> lines = run.out.trimmed().split('\n');
+    QCOMPARE(lines.size(), 3);
+    QVERIFY2(lines.at(0).startsWith("- ") && lines.at(0).endsWith(" a.bin") && lines.at(0).contains(" 1000 "),
+             lines.at(0).constData());
+    QVERIFY(lines.at(1).startsWith("d ") && lines.at(1).endsWith(" empty/"));
+    QVERIFY(lines.at(2).startsWith("d ") && lines.at(2).endsWith(" sub/"));
+    const Run missing = runGet({QStringLiteral("ls"), url(QStringLiteral("nothing-here"))});
+    QCOMPARE(missing.exitCode, 4);
+}
+
+void TestFerryGet::listsJson()
+{
+    const Run run = runGet({QStringLiteral("ls"), QStringLiteral("--json"), url(QString())});
+    QCOMPARE(run.exitCode, 0);
+    QJsonParseError error;
+    const QJsonArray entries = QJsonDocument::fromJson(run.out, &error).array();
+    QVERIFY2(error.error == QJsonParseError::NoError, qPrintable(error.errorString()));
+    QCOMPARE(entries.size(), 2);
+    QCOMPARE(entries.at(0).toObject().value(QLatin1String("name")).toString(), QStringLiteral("dir"));
+    QCOMPARE(entries.at(0).toObject().value(QLatin1String("type")).toString(), QStringLiteral("directory"));
+    const QJsonObject file = entries.at(1).toObject();
+    QCOMPARE(file.value(QLatin1String("name")).toString(), QStringLiteral("file.bin"));
+    QCOMPARE(file.value(QLatin1String("size")).toInteger(), 300000);
+    QCOMPARE(file.value(QLatin1String("mtimeNs")).toString().toLongLong(),
+             ferrytest::fileMtimeNs(m_tree.path(QStringLiteral("file.bin"))));
+}
+
+void TestFerryGet::peakRssOnOneGiB()
+{
+    // A sparse 1 GiB file costs no disk on the server side and still streams every byte.
+    const qint64 size = qint64(1) << 30;
+    const QString big = m_tree.path(QStringLiteral("big.bin"));
+    QFile file(big);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    QVERIFY(file.resize(size));
+    file.close();
+    QTemporaryDir dest;
+    int exitCode = -1;
+    const long peakKiB = peakRssOfGet({QStringLiteral("-o"), dest.path(), url(QStringLiteral("big.bin"))}, &exitCode);
+    QFile::remove(big);
+    QCOMPARE(exitCode, 0);
+    QCOMPARE(QFileInfo(dest.filePath(QStringLiteral("big.bin"))).size(), size);
+    QVERIFY2(peakKiB > 0 && peakKiB < 64 * 1024, qPrintable(QStringLiteral("peak RSS %1 KiB").arg(peakKiB)));
+    qInfo("ferry-get peak RSS for 1 GiB: %ld KiB", peakKiB);
+}
+
+QTEST_GUILESS_MAIN(TestFerryGet)
+#include "tst_ferryget.moc"
