@@ -92,9 +92,11 @@ QList<QByteArray> socketInodes(quint16 serverPort, quint16 clientPort)
         if (!file.open(QIODevice::ReadOnly)) {
             continue;
         }
-        file.readLine(); // header
-        while (!file.atEnd()) {
-            const QList<QByteArray> f = file.readLine().simplified().split(' ');
+        // readAll(), not readLine() until atEnd(): /proc files report size 0, and
+        // atEnd() would stop after the first buffer of a long table.
+        const QList<QByteArray> lines = file.readAll().split('\n');
+        for (qsizetype i = 1; i < lines.size(); ++i) { // line 0 is the header
+            const QList<QByteArray> f = lines[i].simplified().split(' ');
             if (f.size() < 10) {
                 continue;
             }
@@ -164,6 +166,14 @@ bool ServerProcess::start(int timeoutMs)
     arguments += m_args;
     if (!m_args.contains(QStringLiteral("--listen"))) {
         arguments += {QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0")};
+    }
+    // A private admin socket: servers of tests running side by side must not meet
+    // at the default path (a live socket there makes a second server refuse to start).
+    m_adminSocket = m_logDir->filePath(QStringLiteral("admin/admin.sock"));
+    if (!m_args.contains(QStringLiteral("--admin-socket"))) {
+        arguments += {QStringLiteral("--admin-socket"), m_adminSocket};
+    } else {
+        m_adminSocket = m_args.value(m_args.indexOf(QStringLiteral("--admin-socket")) + 1);
     }
     m_process->setProgram(m_program);
     m_process->setArguments(arguments);

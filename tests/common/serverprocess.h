@@ -31,7 +31,8 @@ class ServerProcess
 {
 public:
     // `root` is passed as --root (omit it from `args`); `args` are appended as given.
-    // "--listen 127.0.0.1:0" is added unless `args` already has a --listen.
+    // "--listen 127.0.0.1:0" is added unless `args` already has a --listen, and
+    // "--admin-socket <private temp dir>/admin/admin.sock" unless it has an --admin-socket.
     explicit ServerProcess(QString root, QStringList args = {});
     ~ServerProcess();
     ServerProcess(const ServerProcess &) = delete;
@@ -51,6 +52,8 @@ public:
     QString host() const { return m_host; }
     quint16 port() const { return m_port; }
     qint64 pid() const { return m_pid; }
+    // The admin socket the server was given (see the constructor).
+    QString adminSocketPath() const { return m_adminSocket; }
     QString errorString() const { return m_error; }
     // Everything the server wrote on stderr so far (it goes to a file, so a
     // chatty server never blocks on a full pipe).
@@ -109,6 +112,7 @@ private:
     QString m_program;
     std::unique_ptr<QProcess> m_process;
     std::unique_ptr<QTemporaryDir> m_logDir;
+    QString m_adminSocket;
     QString m_host;
     quint16 m_port = 0;
     qint64 m_pid = 0;

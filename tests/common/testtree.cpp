@@ -177,7 +177,9 @@ bool sameContent(const QString &a, const QString &b, QString *why)
     return true;
 }
 
-TestTree::TestTree()
+TestTree::TestTree(const QString &parentDir)
+    : m_dir(parentDir.isEmpty() ? QDir::tempPath() + QStringLiteral("/ferry-test-XXXXXX")
+                                : parentDir + QStringLiteral("/ferry-test-XXXXXX"))
 {
     m_valid = m_dir.isValid() && QDir(m_dir.path()).mkdir(QStringLiteral("root"));
 }
@@ -255,6 +257,12 @@ bool TestTree::addManyFiles(const QString &relative, int count, const QString &p
         ::close(fd);
     }
     return true;
+}
+
+QString memoryBackedTempDir()
+{
+    const QString shm = QStringLiteral("/dev/shm");
+    return ::access("/dev/shm", W_OK | X_OK) == 0 ? shm : QDir::tempPath();
 }
 
 uint64_t raiseFdLimit()

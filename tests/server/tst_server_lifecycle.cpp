@@ -37,6 +37,7 @@ public:
         }
     }
     bool hasStarted() const { return m_started.load(); }
+    bool hasFinished() const { return m_finished.load(); }
     quint16 clientPort() const { return m_port.load(); }
     // Valid after join().
     const Status &status() const { return m_status; }
@@ -68,11 +69,13 @@ private:
         m_status = r.status;
         m_received = r.received;
         m_intact = verifier.matches() && verifier.position() == FileSize;
+        m_finished = true;
     }
 
     int m_index;
     std::thread m_thread;
     std::atomic<bool> m_started{false};
+    std::atomic<bool> m_finished{false};
     std::atomic<quint16> m_port{0};
     Status m_status;
     uint64_t m_received = 0;
@@ -179,6 +182,8 @@ void TestServerLifecycle::sigtermDrainsRunningTransfers()
     QCOMPARE(ServerProcess::childPids(server.pid(), true), workers); // no zombies while running
 
     const qint64 serverPid = server.pid();
+    const auto inFlight = std::count_if(transfers.begin(), transfers.end(),
+                                        [](const auto &t) { return !t->hasFinished(); });
     const int exitCode = server.stop(60000);
     for (auto &t : transfers) {
         t->join();
@@ -186,6 +191,8 @@ void TestServerLifecycle::sigtermDrainsRunningTransfers()
     for (const auto &t : transfers) {
         QVERIFY2(t->intact(), qPrintable(t->describe()));
     }
+    // The test means something only if SIGTERM found transfers running (each takes ~2 s).
+    QVERIFY2(inFlight > 0, "every transfer had finished before SIGTERM");
     QVERIFY2(exitCode == 0, qPrintable(QStringLiteral("exit code %1\n%2").arg(exitCode).arg(server.diagnostics())));
     for (qint64 pid : workers) {
         QVERIFY2(!ServerProcess::processExists(pid), qPrintable(QStringLiteral("worker %1 is still there").arg(pid)));
@@ -245,6 +252,8 @@ void TestServerLifecycle::startupRefusals()
             .replace(QStringLiteral("%CONFIG%"), configPath);
     }
     mentions.replace(QStringLiteral("%PORT%"), port);
+    // Never the default admin socket: other servers may be running side by side.
+    args << QStringLiteral("--admin-socket") << tree.base() + QStringLiteral("/admin/admin.sock");
 
     const ServerProcess::RunResult result = ServerProcess::run(args, 20000);
     const QString err = QString::fromUtf8(result.err);

@@ -167,6 +167,8 @@ void TestServerLoad::idleConnectionsDoNotPinThePool()
     }
     // Only meaningful if the timeouts cannot have fired yet (a very slow machine
     // may take that long just to open the connections): then all must be open.
+    qInfo("%d of %d idle connections still open after the download (%lld ms after the first opened)", stillOpen,
+          Silent + Handshaken, sinceFirstOpened.elapsed());
     if (sinceFirstOpened.elapsed() < TimeoutSeconds * 1000 * 8 / 10) {
         QCOMPARE(stillOpen, Silent + Handshaken);
     } else {
@@ -237,6 +239,21 @@ QMap<qint64, int> fdCounts(const QList<qint64> &pids)
     return counts;
 }
 
+// The fd count of `pid` once two readings 200 ms apart agree (or -1 after 10 s).
+int steadyFdCount(qint64 pid)
+{
+    int previous = ServerProcess::openFdCount(pid);
+    for (int round = 0; round < 50; ++round) {
+        QTest::qWait(200);
+        const int now = ServerProcess::openFdCount(pid);
+        if (now == previous) {
+            return now;
+        }
+        previous = now;
+    }
+    return -1;
+}
+
 } // namespace
 
 // The parent's and every worker's open descriptors are the same before and after
@@ -274,11 +291,14 @@ void TestServerLoad::fdCountsStableOverTenThousandConnections()
     const QList<qint64> workers = server.workerPids();
     QCOMPARE(workers.size(), 4);
     // Closes of the last connections may still be in flight: wait for a steady count.
-    int parentBefore = -1;
-    QTRY_VERIFY_WITH_TIMEOUT((parentBefore = ServerProcess::openFdCount(server.pid()),
-                              QTest::qWait(200), parentBefore == ServerProcess::openFdCount(server.pid())),
-                             10000);
+    const int parentBefore = steadyFdCount(server.pid());
+    QVERIFY(parentBefore > 0);
     const QMap<qint64, int> workersBefore = fdCounts(workers);
+    QStringList counts;
+    for (int count : workersBefore) {
+        counts << QString::number(count);
+    }
+    qInfo("open fds before: parent %d, workers %s", parentBefore, qPrintable(counts.join(u' ')));
 
     const auto result = runVisits(Connections);
     QVERIFY2(result.first == 0, qPrintable(QStringLiteral("%1 failures; first: %2").arg(result.first).arg(result.second)));

@@ -214,7 +214,7 @@ void TestServerTransfer::hugeDirectoryStreamsInPages()
 {
     constexpr int Count = 100000;
     const QString prefix = QStringLiteral("entry-with-a-fairly-long-name-to-fill-pages-");
-    TestTree tree;
+    TestTree tree(memoryBackedTempDir());
     QVERIFY(tree.addManyFiles(QStringLiteral("big"), Count, prefix));
     ServerProcess server(tree.root(), {"--workers", "1"});
     QVERIFY2(server.start(), qPrintable(server.diagnostics()));
