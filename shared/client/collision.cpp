@@ -26,3 +26,32 @@ QString freeFileName(const QString &fileName, const std::function<bool(const QSt
 }
 
 } // namespace ferry::client
+
+#include "clienttypes.h"
+
+#include <QDir>
+#include <QFileInfo>
+
+namespace ferry::client {
+
+DestinationPlan planDestination(const QString &path, ExistingFilePolicy policy,
+                                const std::function<bool(const QString &)> &exists)
+{
+    if (!exists(path))
+        return {DestinationPlan::Action::Write, path};
+    switch (policy) {
+    case ExistingFilePolicy::Rename: {
+        const QFileInfo info(path);
+        const QDir dir = info.dir();
+        const QString name =
+            freeFileName(info.fileName(), [&](const QString &candidate) { return exists(dir.filePath(candidate)); });
+        return {DestinationPlan::Action::Write, dir.filePath(name)};
+    }
+    case ExistingFilePolicy::Overwrite: return {DestinationPlan::Action::Write, path};
+    case ExistingFilePolicy::Skip: return {DestinationPlan::Action::Skip, path};
+    case ExistingFilePolicy::Resume: return {DestinationPlan::Action::AdoptExisting, path};
+    }
+    return {DestinationPlan::Action::Write, path};
+}
+
+} // namespace ferry::client

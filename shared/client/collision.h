@@ -15,3 +15,25 @@ QString numberedName(const QString &fileName, int number);
 QString freeFileName(const QString &fileName, const std::function<bool(const QString &)> &isTaken);
 
 } // namespace ferry::client
+
+namespace ferry::client {
+
+enum class ExistingFilePolicy;
+
+// What a download does with its destination before fetching anything: the pure
+// decision behind the existing-file policy (DownloadJob carries it out).
+struct DestinationPlan {
+    enum class Action {
+        Write,         // download into `path` (free, or to be replaced at the end)
+        Skip,          // leave the existing file; the job is done
+        AdoptExisting, // the existing file becomes the .part, resumed by size
+    };
+    Action action = Action::Write;
+    QString path;
+    bool operator==(const DestinationPlan &) const = default;
+};
+
+DestinationPlan planDestination(const QString &path, ExistingFilePolicy policy,
+                                const std::function<bool(const QString &)> &exists);
+
+} // namespace ferry::client

@@ -7,6 +7,8 @@ namespace ferry::client {
 namespace {
 
 constexpr int ConnectTimeoutMs = 15000;
+// 16 reads of up to 1 MiB: a few milliseconds of work at loopback speed.
+constexpr int MaxReadsPerEvent = 16;
 const char *const Agent = "ferry-client/0.1";
 
 QString remoteText(const proto::Error &error)
@@ -105,10 +107,13 @@ void Connection::onSocketError()
          QStringLiteral("%1:%2: %3").arg(m_host).arg(m_port).arg(m_socket->errorString()));
 }
 
+// Reads until the socket is drained, but at most a few blocks per call: on a fast link
+// the data never runs out, and the event loop must still get to timers (progress,
+// other jobs, a GUI's repaints). The socket stays readable, so readyRead comes again.
 void Connection::onReadyRead()
 {
     const quint64 generation = m_generation;
-    while (m_socket && generation == m_generation) {
+    for (int round = 0; round < MaxReadsPerEvent && m_socket && generation == m_generation; ++round) {
         const bool progressed = (m_decoder.bodyRemaining() > 0 && m_decoder.buffered() == 0) ? readBody()
                                                                                            : readFrames();
         if (!progressed)

@@ -4,7 +4,6 @@
 #include "connection.h"
 #include "remoteentry_p.h"
 
-#include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QLocale>
@@ -41,6 +40,7 @@ DownloadJob::DownloadJob(const FerryUrl &url, const QString &localPath, Existing
         }
     });
     m_clock.start();
+    m_statusText = tr("Queued");
 }
 
 DownloadJob::~DownloadJob() = default;
@@ -177,26 +177,21 @@ void DownloadJob::beginAttempt()
 bool DownloadJob::resolveDestination()
 {
     m_destinationResolved = true;
-    const QFileInfo target(m_localPath);
-    if (!target.exists() || PartFile::isStreamTarget(m_localPath))
+    if (PartFile::isStreamTarget(m_localPath))
         return true;
-    switch (m_policy) {
-    case ExistingFilePolicy::Rename: {
-        const QDir dir = target.dir();
-        m_localPath = dir.filePath(freeFileName(target.fileName(), [&dir](const QString &name) {
-            return QFileInfo::exists(dir.filePath(name));
-        }));
+    const DestinationPlan plan =
+        planDestination(m_localPath, m_policy, [](const QString &path) { return QFileInfo::exists(path); });
+    m_localPath = plan.path;
+    switch (plan.action) {
+    case DestinationPlan::Action::Write:
         return true;
-    }
-    case ExistingFilePolicy::Overwrite:
-        return true;
-    case ExistingFilePolicy::Skip:
+    case DestinationPlan::Action::Skip:
         m_skipped = true;
-        m_receivedBytes = m_totalBytes = target.size();
+        m_receivedBytes = m_totalBytes = QFileInfo(m_localPath).size();
         setStatusText(tr("Skipped: the file exists"));
         finishAs(State::Done);
         return false;
-    case ExistingFilePolicy::Resume:
+    case DestinationPlan::Action::AdoptExisting:
         // The existing file is the partial download; it is verified only by size.
         PartFile::discard(m_localPath);
         if (!QFile::rename(m_localPath, partPath())) {
@@ -207,126 +202,6 @@ bool DownloadJob::resolveDestination()
         return true;
     }
     return true;
-}
-
-void DownloadJob::onConnected()
-{
-    const qint64 partSize = PartFile::partSize(m_localPath);
-    m_partMeta = PartFile::readMeta(m_localPath);
-    const bool resumable = partSize > 0 && (m_partMeta || m_trustPartWithoutMeta);
-    m_requestOffset = resumable ? partSize : 0;
-    m_connection->send(proto::GetRequest{m_url.path().toStdString(), uint64_t(m_requestOffset), proto::ToEnd});
-    m_connection->setExpectingReply(true);
-    setStatusText(m_requestOffset > 0 ? tr("Resuming at %1").arg(QLocale().formattedDataSize(m_requestOffset))
-                                      : tr("Requesting"));
-}
-
-void DownloadJob::onMessage(const proto::Message &message)
-{
-    if (const auto *body = std::get_if<proto::Body>(&message)) {
-        onBody(*body);
-    } else if (const auto *end = std::get_if<proto::BodyEnd>(&message)) {
-        onBodyEnd(*end);
-    } else if (const auto *error = std::get_if<proto::Error>(&message)) {
-        if (error->code == proto::ErrorCode::RangeNotSatisfiable && m_requestOffset > 0) {
-            restartFromZero(); // the part is longer than the file: it cannot be a prefix of it
-            return;
-        }
-        failAttempt(kindOf(*error), remoteErrorText(*error, m_url.path()));
-    } else {
-        failAttempt(ErrorKind::ProtocolError, tr("unexpected answer to GET from the server"));
-    }
-}
-
-bool DownloadJob::partMatches(const proto::Body &body) const
-{
-    if (m_requestOffset == 0)
-        return true;
-    if (m_partMeta)
-        return qint64(body.fileSize) == m_partMeta->size && body.mtimeNs == m_partMeta->mtimeNs;
-    return m_trustPartWithoutMeta && qint64(body.fileSize) >= m_requestOffset;
-}
-
-void DownloadJob::onBody(const proto::Body &body)
-{
-    if (!partMatches(body)) {
-        restartFromZero(); // the remote file changed since the part was written
-        return;
-    }
-    if (qint64(body.offset) != m_requestOffset || body.offset + body.length != body.fileSize) {
-        failAttempt(ErrorKind::ProtocolError, tr("the server sent a different range than asked for"));
-        return;
-    }
-    QString error;
-    const PartMeta meta{m_url.toString(), qint64(body.fileSize), body.mtimeNs};
-    if (!PartFile::writeMeta(m_localPath, meta, &error) || !m_part.open(m_localPath, m_requestOffset, &error)) {
-        fail(ErrorKind::LocalError, error);
-        return;
-    }
-    m_trustPartWithoutMeta = false;
-    m_totalBytes = qint64(body.fileSize);
-    m_receivedBytes = m_resumedFrom = m_requestOffset;
-    m_bodyExpected = qint64(body.length);
-    m_bodyActive = true;
-    m_speed.reset();
-    m_speed.addSample(m_clock.elapsed(), m_receivedBytes);
-    setStatusText(QString());
-    setState(State::Transferring);
-    m_progressDirty = true;
-    flushProgress();
-}
-
-bool DownloadJob::onBodyBytes(const char *data, qint64 size)
-{
-    if (!m_bodyActive || size > m_bodyExpected) {
-        failAttempt(ErrorKind::ProtocolError, tr("body bytes outside an announced body"));
-        return false;
-    }
-    QString error;
-    if (!m_part.write(data, size, &error)) {
-        fail(ErrorKind::LocalError, error);
-        return false;
-    }
-    m_receivedBytes += size;
-    m_bodyExpected -= size;
-    m_progressedThisAttempt = true;
-    markProgress();
-    return true;
-}
-
-void DownloadJob::onBodyEnd(const proto::BodyEnd &end)
-{
-    m_bodyActive = false;
-    if (end.code == proto::ErrorCode::FileChanged) {
-        restartFromZero();
-        return;
-    }
-    if (end.code != proto::ErrorCode::Ok) {
-        failAttempt(kindOf(proto::Error{end.code, end.message}),
-                    remoteErrorText(proto::Error{end.code, end.message}, m_url.path()));
-        return;
-    }
-    if (m_bodyExpected != 0 || m_receivedBytes != m_totalBytes) {
-        failAttempt(ErrorKind::ProtocolError, tr("the body ended early"));
-        return;
-    }
-    completeDownload();
-}
-
-void DownloadJob::completeDownload()
-{
-    setState(State::Finishing);
-    setStatusText(tr("Finishing"));
-    if (m_connection)
-        m_connection->abort(); // the part stays open: commit() fsyncs it
-    m_bodyActive = false;
-    QString error;
-    if (!m_part.commit(&error)) {
-        fail(ErrorKind::LocalError, error);
-        return;
-    }
-    setStatusText(tr("Done"));
-    finishAs(State::Done);
 }
 
 void DownloadJob::restartFromZero()

@@ -59,7 +59,9 @@ void DownloadQueue::add(const FerryUrl &url, const QString &destinationDir)
             [this](const FerryUrl &fileUrl, const QString &localPath, qint64) { addFileAs(fileUrl, localPath); });
     connect(walker, &TreeWalker::finished, this, [this, walker] { onWalkerFinished(walker); });
     m_wasIdle = false;
-    walker->start();
+    // One listing at a time: selecting a hundred items must not open a hundred connections.
+    if (m_walkers.size() == 1)
+        walker->start();
 }
 
 void DownloadQueue::onWalkerFinished(TreeWalker *walker)
@@ -68,6 +70,8 @@ void DownloadQueue::onWalkerFinished(TreeWalker *walker)
     if (walker->error() != ErrorKind::NoError)
         emit addFailed(walker->url().toString(), walker->error(), walker->errorString());
     walker->deleteLater();
+    if (!m_walkers.isEmpty())
+        m_walkers.first()->start();
     scheduleSoon();
 }
 

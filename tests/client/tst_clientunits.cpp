@@ -1,5 +1,6 @@
 // Unit tests of the client engine's pure parts: URLs, collision names, speed/ETA,
 // retry decisions, part-file metadata.
+#include "client/clienttypes.h"
 #include "client/collision.h"
 #include "client/ferryurl.h"
 #include "client/partfile.h"
@@ -25,6 +26,8 @@ private slots:
     void numberedName_data();
     void numberedName();
     void freeFileNameSkipsTaken();
+    void destinationPlan_data();
+    void destinationPlan();
     void speedWindow();
     void speedStallsToZero();
     void etaUnknownWhileStalled();
@@ -130,6 +133,36 @@ void TestClientUnits::freeFileNameSkipsTaken()
     const auto isTaken = [&taken](const QString &name) { return taken.contains(name); };
     QCOMPARE(freeFileName(QStringLiteral("a.txt"), isTaken), QStringLiteral("a (3).txt"));
     QCOMPARE(freeFileName(QStringLiteral("b.txt"), isTaken), QStringLiteral("b.txt"));
+}
+
+void TestClientUnits::destinationPlan_data()
+{
+    QTest::addColumn<QString>("policy");
+    QTest::addColumn<bool>("exists");
+    QTest::addColumn<int>("action");
+    QTest::addColumn<QString>("path");
+    using Action = DestinationPlan::Action;
+    QTest::newRow("free: rename") << "rename" << false << int(Action::Write) << "/d/a.txt";
+    QTest::newRow("free: skip") << "skip" << false << int(Action::Write) << "/d/a.txt";
+    QTest::newRow("free: resume") << "resume" << false << int(Action::Write) << "/d/a.txt";
+    QTest::newRow("exists: rename") << "rename" << true << int(Action::Write) << "/d/a (2).txt";
+    QTest::newRow("exists: overwrite") << "overwrite" << true << int(Action::Write) << "/d/a.txt";
+    QTest::newRow("exists: skip") << "skip" << true << int(Action::Skip) << "/d/a.txt";
+    QTest::newRow("exists: resume") << "resume" << true << int(Action::AdoptExisting) << "/d/a.txt";
+}
+
+void TestClientUnits::destinationPlan()
+{
+    QFETCH(QString, policy);
+    QFETCH(bool, exists);
+    // "a (1).txt" is taken too, so a rename must go on to "a (2).txt".
+    QSet<QString> onDisk{QStringLiteral("/d/a (1).txt")};
+    if (exists)
+        onDisk << QStringLiteral("/d/a.txt");
+    const DestinationPlan plan = planDestination(QStringLiteral("/d/a.txt"), *policyFromName(policy),
+                                                 [&onDisk](const QString &path) { return onDisk.contains(path); });
+    QTEST(int(plan.action), "action");
+    QTEST(plan.path, "path");
 }
 
 void TestClientUnits::speedWindow()
