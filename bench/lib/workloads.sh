@@ -26,11 +26,17 @@ timed() {
 client_cpu_us_per_request() { # REQUESTS
     tail -1 "$WORK/time.out" | awk -v n="$1" '{ if (n > 0) printf "%.2f", ($2 + $3) * 1e6 / n; else print 0 }'
 }
+# User time only: the kernel's share of a loopback client depends on the server it talks
+# to (waking a sleeping server process is charged to the sender), user time does not.
+client_user_us_per_request() { # REQUESTS
+    tail -1 "$WORK/time.out" | awk -v n="$1" '{ if (n > 0) printf "%.2f", $2 * 1e6 / n; else print 0 }'
+}
 client_peak_rss_mib() { tail -1 "$WORK/time.out" | awk '{ printf "%.1f", $4 / 1024 }'; }
 
 # load SERVER KEY CONNECTIONS new|keep TARGET — wrk for HTTP, ferry-bench for Ferry, for $DUR
 # seconds. TARGET is a path, or @FILE for a list of paths. Records KEY (req/s), KEY.p50,
-# KEY.p99 (ms), KEY.err, KEY.cpu (client CPU µs per request) unless NORECORD is set;
+# KEY.p99 (ms), KEY.err, KEY.cpu and KEY.ucpu (client CPU, user CPU µs per request) unless
+# NORECORD is set;
 # LAST_JSON holds the client's JSON line either way.
 load() {
     local server=$1 key=$2 conns=$3 mode=$4 target=$5 out=$WORK/load.out
@@ -59,6 +65,7 @@ load() {
     record "$key.p99" "$server" "$(awk -v u="$(json_field p99_us "$out.json")" 'BEGIN { printf "%.3f", u / 1000 }')"
     record "$key.err" "$server" "$(json_field errors "$out.json")"
     record "$key.cpu" "$server" "$(client_cpu_us_per_request "$requests")"
+    record "$key.ucpu" "$server" "$(client_user_us_per_request "$requests")"
 }
 
 # stream SERVER KEY CONNECTIONS @PATHS — like load, but records GB/s of received bytes.
@@ -72,19 +79,33 @@ stream() {
     return 0
 }
 
-# (a) one big file to /dev/null. curl for HTTP; ferry-get writes only files, so Ferry's
-# side is ferry-bench fetching it once with curl's 16 KiB read size.
+# (a) one big file to /dev/null with the real download clients, curl and ferry-get -O,
+# and (i) their peak RSS. Timed from the outside, process start included for both.
 w_null() {
-    local t0 t1
+    local t0 t1 ok=1
     t0=$(now_ns)
     if [ "$1" = ferry ]; then
-        timed "$WORK/null.out" "$FERRY_BENCH" -q -c 1 -r 1 -d 600 --read-size 16384 \
-            "127.0.0.1:${PORT[ferry]}" big.bin || true
+        timed "$WORK/null.out" "$FERRY_GET" --no-progress -O /dev/null "$(ferry_url big.bin)" || ok=0
     else
-        timed "$WORK/null.out" curl -fsS -o /dev/null "$(url "$1" big.bin)" || true
+        timed "$WORK/null.out" curl -fsS -o /dev/null "$(url "$1" big.bin)" || ok=0
     fi
     t1=$(now_ns)
-    record a "$1" "$(rate "$BIG_BYTES" $((t1 - t0)))"
+    if [ "$ok" = 1 ]; then
+        record a "$1" "$(rate "$BIG_BYTES" $((t1 - t0)))"
+        record i "$1" "$(client_peak_rss_mib)"
+    else
+        echo "compare: $1 download to /dev/null failed: $(tail -1 "$WORK/clients.err")" >&2
+    fi
+}
+
+# (a, lean reader) the same GET from ferry-bench, which only reads and drops the bytes with
+# curl's 16 KiB reads: tells the server's share from ferry-get's. Ferry only.
+w_lean() {
+    local t0 t1
+    t0=$(now_ns)
+    timed "$WORK/lean.out" "$FERRY_BENCH" -q -c 1 -r 1 -d 600 --read-size 16384 "127.0.0.1:${PORT[ferry]}" big.bin &&
+        t1=$(now_ns) && record a_lean ferry "$(rate "$BIG_BYTES" $((t1 - t0)))"
+    return 0
 }
 
 # fetch SERVER DIR — the real download client (curl / ferry-get) saving big.bin into DIR.
@@ -98,20 +119,10 @@ fetch() {
     fi
 }
 
-# (a') to a tmpfs file, (i) the client's peak RSS there, (b) to a file on disk.
-# A failed download records nothing (and says so): a rate for it would be a lie.
-w_files() {
+# (b) to a file on disk. A failed download records nothing (and says so).
+w_disk() {
     local t0 t1
-    rm -f "$SHM_DIR/big.bin"
-    t0=$(now_ns)
-    if fetch "$1" "$SHM_DIR"; then
-        t1=$(now_ns)
-        record a_tmpfs "$1" "$(rate "$BIG_BYTES" $((t1 - t0)))"
-        record i "$1" "$(client_peak_rss_mib)"
-    else
-        echo "compare: $1 download to tmpfs failed: $(tail -1 "$WORK/clients.err")" >&2
-    fi
-    rm -f "$SHM_DIR"/big.bin* "$DISK_DIR"/big.bin*
+    rm -f "$DISK_DIR"/big.bin*
     sync
     t0=$(now_ns)
     if fetch "$1" "$DISK_DIR"; then
