@@ -1,0 +1,133 @@
+#include "connectbar.h"
+
+#include "client/ferryurl.h"
+
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QStyle>
+#include <QToolButton>
+
+namespace ferry::gui {
+
+ConnectBar::ConnectBar(QWidget *parent)
+    : QWidget(parent)
+    , m_server(new QComboBox(this))
+    , m_connect(new QPushButton(tr("&Connect"), this))
+    , m_stateIcon(new QLabel(this))
+    , m_stateLabel(new QLabel(this))
+    , m_retry(new QToolButton(this))
+{
+    auto *layout = new QHBoxLayout(this);
+    layout->setContentsMargins(6, 6, 6, 2);
+    auto *label = new QLabel(tr("&Server:"), this);
+    label->setBuddy(m_server);
+    m_server->setEditable(true);
+    m_server->setInsertPolicy(QComboBox::NoInsert);
+    m_server->setMinimumContentsLength(24);
+    m_server->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_server->lineEdit()->setPlaceholderText(tr("host:port or ferry:// link"));
+    m_server->setObjectName(QStringLiteral("serverField"));
+    m_connect->setObjectName(QStringLiteral("connectButton"));
+    m_connect->setDefault(true);
+    m_retry->setText(tr("Retry"));
+    m_retry->setObjectName(QStringLiteral("retryConnectionButton"));
+    m_retry->setIcon(style()->standardIcon(QStyle::SP_BrowserReload));
+    m_retry->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    m_stateLabel->setObjectName(QStringLiteral("connectionState"));
+    m_stateLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    layout->addWidget(label);
+    layout->addWidget(m_server, 1);
+    layout->addWidget(m_connect);
+    layout->addSpacing(12);
+    layout->addWidget(m_stateIcon);
+    layout->addWidget(m_stateLabel, 2);
+    layout->addWidget(m_retry);
+    connect(m_connect, &QPushButton::clicked, this, &ConnectBar::requestConnect);
+    connect(m_server->lineEdit(), &QLineEdit::returnPressed, this, &ConnectBar::requestConnect);
+    connect(m_retry, &QToolButton::clicked, this, &ConnectBar::retryRequested);
+    setState(State::Disconnected);
+}
+
+QString ConnectBar::serverText() const
+{
+    return m_server->currentText().trimmed();
+}
+
+void ConnectBar::setServerText(const QString &text)
+{
+    m_server->setEditText(text);
+}
+
+void ConnectBar::setRecentServers(const QStringList &servers)
+{
+    const QString current = m_server->currentText();
+    m_server->clear();
+    m_server->addItems(servers);
+    m_server->setEditText(current);
+}
+
+QString ConnectBar::stateText() const
+{
+    return m_stateLabel->text();
+}
+
+void ConnectBar::setState(State state, const QString &detail)
+{
+    m_state = state;
+    QStyle::StandardPixmap icon = QStyle::SP_MessageBoxInformation;
+    QString text;
+    switch (state) {
+    case State::Disconnected:
+        text = detail.isEmpty() ? tr("Not connected") : detail;
+        break;
+    case State::Connecting:
+        text = tr("Connecting to %1…").arg(detail);
+        icon = QStyle::SP_BrowserReload;
+        break;
+    case State::Connected:
+        text = tr("Connected to %1").arg(detail);
+        icon = QStyle::SP_DialogApplyButton;
+        break;
+    case State::Lost:
+        text = tr("Connection lost: %1").arg(detail);
+        icon = QStyle::SP_MessageBoxWarning;
+        break;
+    }
+    const int size = fontMetrics().height();
+    m_stateIcon->setPixmap(style()->standardIcon(icon).pixmap(size, size));
+    m_stateLabel->setText(text);
+    m_stateLabel->setToolTip(text);
+    m_retry->setVisible(state == State::Lost);
+}
+
+std::optional<client::FerryUrl> ConnectBar::parseServer(const QString &text, QString *error)
+{
+    const QString trimmed = text.trimmed();
+    if (trimmed.isEmpty()) {
+        *error = tr("Enter a server as host:port");
+        return std::nullopt;
+    }
+    const QString asUrl = trimmed.startsWith(QLatin1String("ferry://")) ? trimmed : QStringLiteral("ferry://") + trimmed;
+    QString why;
+    auto url = client::FerryUrl::parse(asUrl, &why);
+    if (!url)
+        *error = tr("Not a server address: %1").arg(why);
+    return url;
+}
+
+void ConnectBar::requestConnect()
+{
+    QString error;
+    const auto url = parseServer(serverText(), &error);
+    if (!url) {
+        setState(State::Disconnected, error);
+        emit invalidServer(error);
+        return;
+    }
+    emit connectRequested(*url);
+}
+
+} // namespace ferry::gui

@@ -1,0 +1,46 @@
+// Ferry Downloader: ferry-client [ferry://host[:port]/path ...]
+#include "mainwindow.h"
+#include "settings.h"
+
+#include "client/ferryurl.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QIcon>
+
+#include "screenshothook.h"
+
+int main(int argc, char *argv[])
+{
+    QApplication app(argc, argv);
+    QApplication::setOrganizationName(QStringLiteral("Ferry"));
+    QApplication::setApplicationName(QStringLiteral("Ferry Downloader"));
+    QApplication::setApplicationVersion(QStringLiteral(FERRY_VERSION));
+    // Must match the installed org.ferry.Downloader.desktop, so that desktops (Wayland
+    // in particular) pair the window with its launcher and icon.
+    QGuiApplication::setDesktopFileName(QStringLiteral("org.ferry.Downloader"));
+    QApplication::setWindowIcon(QIcon::fromTheme(QStringLiteral("org.ferry.Downloader")));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QApplication::translate(
+        "main", "Browse a Ferry server and download its files. A folder URL opens it, a file URL downloads it."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.addPositionalArgument(QStringLiteral("url"),
+                                 QApplication::translate("main", "ferry://host[:port]/path (default port 4646)"),
+                                 QStringLiteral("[url...]"));
+    parser.process(app);
+
+    ferry::gui::Settings settings;
+    ferry::gui::MainWindow window(&settings);
+    window.show();
+    for (const QString &text : parser.positionalArguments()) {
+        QString error;
+        if (const auto url = ferry::client::FerryUrl::parse(text, &error))
+            window.openUrl(*url);
+        else
+            qWarning("ferry-client: %s", qPrintable(error));
+    }
+    ferry::gui::installScreenshotHook(&window);
+    return app.exec();
+}

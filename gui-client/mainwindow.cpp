@@ -1,0 +1,266 @@
+#include "mainwindow.h"
+
+#include "connectbar.h"
+#include "preferencesdialog.h"
+#include "remotebrowser.h"
+#include "remotemodel.h"
+#include "settings.h"
+#include "transfermodel.h"
+#include "transferview.h"
+
+#include "client/downloadjob.h"
+#include "client/downloadqueue.h"
+#include "client/ferryurl.h"
+#include "client/session.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLocale>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QSplitter>
+#include <QStatusBar>
+#include <QTreeView>
+#include <QVBoxLayout>
+
+namespace ferry::gui {
+
+using client::DownloadJob;
+
+MainWindow::MainWindow(Settings *settings, QWidget *parent)
+    : QMainWindow(parent)
+    , m_settings(settings)
+    , m_queue(new client::DownloadQueue(this))
+    , m_link(new ServerLink(m_queue, this))
+    , m_transferModel(new TransferModel(m_queue, this))
+    , m_connectBar(new ConnectBar(this))
+    , m_browser(new RemoteBrowser(m_link->session(), this))
+    , m_transferView(new TransferView(m_transferModel, this))
+    , m_splitter(new QSplitter(Qt::Vertical, this))
+    , m_totals(new QLabel(this))
+{
+    setWindowTitle(tr("Ferry Downloader"));
+    setWindowIcon(QIcon::fromTheme(QStringLiteral("org.ferry.Downloader")));
+    auto *central = new QWidget(this);
+    auto *layout = new QVBoxLayout(central);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(0);
+    m_splitter->setObjectName(QStringLiteral("mainSplitter"));
+    m_splitter->addWidget(m_browser);
+    m_splitter->addWidget(m_transferView);
+    m_splitter->setStretchFactor(0, 3);
+    m_splitter->setStretchFactor(1, 2);
+    m_splitter->setChildrenCollapsible(false);
+    layout->addWidget(m_connectBar);
+    layout->addWidget(m_splitter, 1);
+    setCentralWidget(central);
+    m_totals->setObjectName(QStringLiteral("totalsLabel"));
+    statusBar()->addPermanentWidget(m_totals);
+    buildMenus();
+
+    m_saveTimer.setSingleShot(true);
+    m_saveTimer.setInterval(1000); // one write per burst of state changes
+    connect(&m_saveTimer, &QTimer::timeout, this, &MainWindow::saveState);
+    connect(m_connectBar, &ConnectBar::connectRequested, this, &MainWindow::connectTo);
+    connect(m_connectBar, &ConnectBar::retryRequested, this, [this] {
+        m_link->retry();
+        m_browser->reload();
+    });
+    connect(m_link, &ServerLink::statusChanged, this, &MainWindow::onStatusChanged);
+    connect(m_link->session(), &client::Session::statReceived, this, &MainWindow::onStat);
+    connect(m_browser, &RemoteBrowser::downloadRequested, this, &MainWindow::download);
+    connect(m_transferModel, &TransferModel::totalsChanged, this, &MainWindow::updateTotals);
+    connect(m_queue, &client::DownloadQueue::jobAdded, this, &MainWindow::watchJob);
+    connect(m_queue, &client::DownloadQueue::jobRemoved, this, &MainWindow::scheduleSave);
+    connect(m_queue, &client::DownloadQueue::addFailed, this,
+            [this](const QString &url, client::ErrorKind, const QString &why) {
+                statusBar()->showMessage(tr("Could not add %1: %2").arg(url, why), 10000);
+            });
+
+    m_connectBar->setRecentServers(m_settings->recentServers());
+    applyPreferences();
+    m_queue->restoreState(m_settings->queue());
+    restoreLayout();
+    updateTotals();
+}
+
+MainWindow::~MainWindow()
+{
+    saveState();
+}
+
+void MainWindow::buildMenus()
+{
+    QMenu *file = menuBar()->addMenu(tr("&File"));
+    QAction *connectAction = file->addAction(tr("&Connect to Server…"), this, [this] {
+        m_connectBar->findChild<QWidget *>(QStringLiteral("serverField"))->setFocus();
+    });
+    connectAction->setShortcut(QKeySequence(tr("Ctrl+L")));
+    file->addAction(tr("&Preferences…"), QKeySequence::Preferences, this, &MainWindow::showPreferences);
+    file->addSeparator();
+    file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+
+    QMenu *transfers = menuBar()->addMenu(tr("&Transfers"));
+    TransferView *v = m_transferView;
+    transfers->addActions({v->pauseAction(), v->resumeAction(), v->retryAction(), v->cancelAction()});
+    transfers->addSeparator();
+    transfers->addActions({v->openFileAction(), v->openFolderAction()});
+    transfers->addSeparator();
+    transfers->addActions({v->removeAction(), v->clearFinishedAction()});
+
+    QMenu *help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&About Ferry Downloader"), this, [this] {
+        QMessageBox::about(this, tr("About Ferry Downloader"),
+                           tr("<b>Ferry Downloader</b> %1<br>Browse a Ferry server and download its files.")
+                               .arg(QApplication::applicationVersion()));
+    });
+}
+
+void MainWindow::restoreLayout()
+{
+    if (!restoreGeometry(m_settings->windowState(QStringLiteral("geometry"))))
+        resize(1000, 680);
+    m_splitter->restoreState(m_settings->windowState(QStringLiteral("splitter")));
+    m_browser->view()->header()->restoreState(m_settings->windowState(QStringLiteral("remoteHeader")));
+    m_transferView->view()->header()->restoreState(m_settings->windowState(QStringLiteral("transferHeader")));
+}
+
+void MainWindow::saveState()
+{
+    m_saveTimer.stop();
+    m_settings->setQueue(m_queue->saveState());
+    m_settings->setWindowState(QStringLiteral("geometry"), saveGeometry());
+    m_settings->setWindowState(QStringLiteral("splitter"), m_splitter->saveState());
+    m_settings->setWindowState(QStringLiteral("remoteHeader"), m_browser->view()->header()->saveState());
+    m_settings->setWindowState(QStringLiteral("transferHeader"), m_transferView->view()->header()->saveState());
+    m_settings->sync();
+}
+
+void MainWindow::closeEvent(QCloseEvent *event)
+{
+    saveState();
+    event->accept();
+}
+
+void MainWindow::applyPreferences()
+{
+    m_queue->setMaxConcurrent(m_settings->maxConcurrent());
+    m_queue->setExistingFilePolicy(m_settings->existingFilePolicy());
+}
+
+void MainWindow::showPreferences()
+{
+    PreferencesDialog dialog(m_settings, this);
+    if (dialog.exec() == QDialog::Accepted)
+        applyPreferences();
+}
+
+// Several URLs may arrive at once (a command line, a desktop handing over links):
+// the first decides what the browser shows, later ones on the same server only add.
+void MainWindow::openUrl(const client::FerryUrl &url)
+{
+    const bool sameServer = m_link->hasServer() && m_link->session()->host() == url.host()
+        && m_link->session()->port() == url.port();
+    if (!sameServer)
+        connectTo(client::FerryUrl(url.host(), url.port(), QString()));
+    const bool browse = !sameServer;
+    if (url.path().isEmpty() || url.hasTrailingSlash()) {
+        if (browse)
+            m_browser->openPath(url.path());
+        else
+            download({}, {url.path()});
+        return;
+    }
+    // A folder or a file? Only the server knows: onStat decides.
+    m_openRequests.insert(m_link->session()->stat(url.path()), browse);
+}
+
+void MainWindow::connectTo(const client::FerryUrl &url)
+{
+    m_link->setServer(url.host(), url.port());
+    const QString address = m_link->address();
+    m_settings->addRecentServer(address);
+    m_connectBar->setRecentServers(m_settings->recentServers());
+    m_connectBar->setServerText(address);
+    setWindowTitle(tr("%1 — Ferry Downloader").arg(address));
+    m_browser->reset();
+    m_browser->openPath(url.path());
+}
+
+void MainWindow::onStat(quint64 requestId, const client::RemoteEntry &entry)
+{
+    if (!m_openRequests.contains(requestId))
+        return;
+    const bool browse = m_openRequests.take(requestId);
+    const QString path = entry.name;
+    const qsizetype slash = path.lastIndexOf(u'/');
+    if (entry.isDirectory() && browse)
+        m_browser->openPath(path);
+    else if (entry.isDirectory())
+        download({}, {path});
+    else if (browse)
+        m_browser->openPath(slash < 0 ? QString() : path.left(slash));
+    if (!entry.isDirectory())
+        download({path}, {});
+}
+
+void MainWindow::download(const QStringList &files, const QStringList &folders)
+{
+    const QString destination = m_settings->downloadFolder();
+    for (const QString &path : files)
+        m_queue->addFile(m_link->urlFor(path), destination);
+    for (const QString &path : folders)
+        m_queue->add(m_link->urlFor(path), destination);
+    const qsizetype count = files.size() + folders.size();
+    statusBar()->showMessage(tr("Added %n download(s) to %1", nullptr, int(count)).arg(destination), 5000);
+}
+
+void MainWindow::onStatusChanged(ServerLink::Status status, const QString &detail)
+{
+    switch (status) {
+    case ServerLink::Status::Disconnected:
+        m_connectBar->setState(ConnectBar::State::Disconnected, detail);
+        break;
+    case ServerLink::Status::Connecting:
+        m_connectBar->setState(ConnectBar::State::Connecting, detail);
+        break;
+    case ServerLink::Status::Connected:
+        m_connectBar->setState(ConnectBar::State::Connected, detail);
+        break;
+    case ServerLink::Status::Lost:
+        m_connectBar->setState(ConnectBar::State::Lost, detail);
+        break;
+    }
+}
+
+void MainWindow::watchJob(DownloadJob *job)
+{
+    connect(job, &DownloadJob::stateChanged, this, &MainWindow::scheduleSave);
+    scheduleSave();
+}
+
+void MainWindow::scheduleSave()
+{
+    if (!m_saveTimer.isActive())
+        m_saveTimer.start();
+}
+
+void MainWindow::updateTotals()
+{
+    const TransferModel::Totals t = m_transferModel->totals();
+    const QLocale locale;
+    QStringList parts;
+    parts << tr("%n downloading", nullptr, t.active);
+    if (t.waiting > 0)
+        parts << tr("%n queued", nullptr, t.waiting);
+    if (t.failed > 0)
+        parts << tr("%n failed", nullptr, t.failed);
+    parts << tr("%1/s").arg(locale.formattedDataSize(t.bytesPerSecond));
+    parts << tr("%1 left").arg(locale.formattedDataSize(t.remainingBytes));
+    m_totals->setText(parts.join(QStringLiteral("  ·  ")));
+}
+
+} // namespace ferry::gui

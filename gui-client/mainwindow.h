@@ -1,0 +1,80 @@
+// Ferry Downloader's main window: connect bar, remote browser, transfers.
+#pragma once
+
+#include "serverlink.h"
+
+#include <QHash>
+#include <QMainWindow>
+#include <QTimer>
+
+class QLabel;
+class QSplitter;
+
+namespace ferry::client {
+class DownloadQueue;
+class FerryUrl;
+}
+
+namespace ferry::gui {
+
+class ConnectBar;
+class RemoteBrowser;
+class Settings;
+class TransferModel;
+class TransferView;
+
+// Assembles the parts and carries state between them and Settings; it holds no
+// transfer logic of its own. The queue is saved whenever a job changes state
+// (debounced) and when the window goes away, so quitting — or a crash — at any
+// moment leaves a queue that the next start resumes from the .part files.
+class MainWindow : public QMainWindow
+{
+    Q_OBJECT
+public:
+    // `settings` must outlive the window.
+    explicit MainWindow(Settings *settings, QWidget *parent = nullptr);
+    ~MainWindow() override;
+
+    // Connects to the URL's server; a folder is browsed, a file is downloaded.
+    void openUrl(const client::FerryUrl &url);
+
+    client::DownloadQueue *queue() const { return m_queue; }
+    ServerLink *link() const { return m_link; }
+    ConnectBar *connectBar() const { return m_connectBar; }
+    RemoteBrowser *browser() const { return m_browser; }
+    TransferModel *transferModel() const { return m_transferModel; }
+    TransferView *transferView() const { return m_transferView; }
+
+    // Writes the queue and the window layout to Settings now.
+    void saveState();
+
+protected:
+    void closeEvent(QCloseEvent *event) override;
+
+private:
+    void buildMenus();
+    void restoreLayout();
+    void applyPreferences();
+    void connectTo(const client::FerryUrl &url);
+    void download(const QStringList &files, const QStringList &folders);
+    void onStatusChanged(ServerLink::Status status, const QString &detail);
+    void onStat(quint64 requestId, const ferry::client::RemoteEntry &entry);
+    void showPreferences();
+    void updateTotals();
+    void scheduleSave();
+    void watchJob(ferry::client::DownloadJob *job);
+
+    Settings *m_settings;
+    client::DownloadQueue *m_queue;
+    ServerLink *m_link;
+    TransferModel *m_transferModel;
+    ConnectBar *m_connectBar;
+    RemoteBrowser *m_browser;
+    TransferView *m_transferView;
+    QSplitter *m_splitter;
+    QLabel *m_totals;
+    QTimer m_saveTimer;
+    QHash<quint64, bool> m_openRequests; // STATs of opened URLs -> whether to browse there
+};
+
+} // namespace ferry::gui

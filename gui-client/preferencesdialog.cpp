@@ -1,0 +1,74 @@
+#include "preferencesdialog.h"
+
+#include "settings.h"
+
+#include <QComboBox>
+#include <QDialogButtonBox>
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSpinBox>
+
+namespace ferry::gui {
+
+using client::ExistingFilePolicy;
+
+PreferencesDialog::PreferencesDialog(Settings *settings, QWidget *parent)
+    : QDialog(parent)
+    , m_settings(settings)
+    , m_folder(new QLineEdit(settings->downloadFolder(), this))
+    , m_concurrent(new QSpinBox(this))
+    , m_policy(new QComboBox(this))
+{
+    setWindowTitle(tr("Preferences"));
+    m_folder->setObjectName(QStringLiteral("folderEdit"));
+    m_folder->setMinimumWidth(320);
+    auto *browse = new QPushButton(tr("&Browse…"), this);
+    auto *folderRow = new QHBoxLayout;
+    folderRow->addWidget(m_folder, 1);
+    folderRow->addWidget(browse);
+
+    m_concurrent->setObjectName(QStringLiteral("concurrentSpin"));
+    m_concurrent->setRange(1, 32);
+    m_concurrent->setValue(settings->maxConcurrent());
+
+    m_policy->setObjectName(QStringLiteral("policyCombo"));
+    m_policy->addItem(tr("Keep both: save as “name (1)”"), int(ExistingFilePolicy::Rename));
+    m_policy->addItem(tr("Resume: treat it as a partial download"), int(ExistingFilePolicy::Resume));
+    m_policy->addItem(tr("Overwrite it"), int(ExistingFilePolicy::Overwrite));
+    m_policy->addItem(tr("Skip the download"), int(ExistingFilePolicy::Skip));
+    m_policy->setCurrentIndex(m_policy->findData(int(settings->existingFilePolicy())));
+
+    auto *form = new QFormLayout;
+    form->addRow(tr("Download &folder:"), folderRow);
+    form->addRow(tr("&Concurrent downloads:"), m_concurrent);
+    form->addRow(tr("When a file &exists:"), m_policy);
+    auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
+    auto *layout = new QVBoxLayout(this);
+    layout->addLayout(form);
+    layout->addWidget(buttons);
+
+    connect(browse, &QPushButton::clicked, this, &PreferencesDialog::chooseFolder);
+    connect(buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
+    connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+    connect(this, &QDialog::accepted, this, &PreferencesDialog::apply);
+}
+
+void PreferencesDialog::chooseFolder()
+{
+    const QString folder = QFileDialog::getExistingDirectory(this, tr("Download Folder"), m_folder->text());
+    if (!folder.isEmpty())
+        m_folder->setText(folder);
+}
+
+void PreferencesDialog::apply()
+{
+    if (!m_folder->text().trimmed().isEmpty())
+        m_settings->setDownloadFolder(m_folder->text().trimmed());
+    m_settings->setMaxConcurrent(m_concurrent->value());
+    m_settings->setExistingFilePolicy(ExistingFilePolicy(m_policy->currentData().toInt()));
+}
+
+} // namespace ferry::gui

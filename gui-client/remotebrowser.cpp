@@ -1,0 +1,219 @@
+#include "remotebrowser.h"
+
+#include "remotemodel.h"
+#include "remotesortmodel.h"
+
+#include "client/session.h"
+
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QItemSelectionModel>
+#include <QLabel>
+#include <QLineEdit>
+#include <QLocale>
+#include <QPushButton>
+#include <QStyle>
+#include <QToolButton>
+#include <QTreeView>
+#include <QVBoxLayout>
+
+namespace ferry::gui {
+
+RemoteBrowser::RemoteBrowser(client::Session *session, QWidget *parent)
+    : QWidget(parent)
+    , m_session(session)
+    , m_model(new RemoteModel(session, this))
+    , m_proxy(new RemoteSortModel(this))
+    , m_view(new QTreeView(this))
+    , m_back(makeButton(QStyle::SP_ArrowBack, tr("Back"), QStringLiteral("backButton")))
+    , m_up(makeButton(QStyle::SP_FileDialogToParent, tr("Up"), QStringLiteral("upButton")))
+    , m_reload(makeButton(QStyle::SP_BrowserReload, tr("Reload"), QStringLiteral("reloadButton")))
+    , m_pathEdit(new QLineEdit(this))
+    , m_filter(new QLineEdit(this))
+    , m_download(new QPushButton(style()->standardIcon(QStyle::SP_ArrowDown), tr("&Download"), this))
+    , m_status(new QLabel(this))
+{
+    m_proxy->setSourceModel(m_model);
+    m_view->setModel(m_proxy);
+    m_view->setObjectName(QStringLiteral("remoteView"));
+    m_view->setRootIsDecorated(false);
+    m_view->setUniformRowHeights(true); // lets a 100,000-row view skip measuring every row
+    m_view->setSortingEnabled(true);
+    m_view->sortByColumn(RemoteModel::NameColumn, Qt::AscendingOrder);
+    m_view->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    m_view->setAllColumnsShowFocus(true);
+    m_view->header()->setStretchLastSection(false);
+    m_view->header()->setSectionResizeMode(RemoteModel::NameColumn, QHeaderView::Stretch);
+    m_view->header()->resizeSection(RemoteModel::SizeColumn, 100);
+    m_view->header()->resizeSection(RemoteModel::ModifiedColumn, 150);
+    m_pathEdit->setObjectName(QStringLiteral("pathEdit"));
+    m_pathEdit->setPlaceholderText(tr("/"));
+    m_filter->setObjectName(QStringLiteral("filterEdit"));
+    m_filter->setPlaceholderText(tr("Filter names (*.iso)"));
+    m_filter->setClearButtonEnabled(true);
+    m_filter->setMaximumWidth(220);
+    m_download->setObjectName(QStringLiteral("downloadButton"));
+    m_download->setToolTip(tr("Download the selected files and folders (Enter)"));
+    m_status->setObjectName(QStringLiteral("browserStatus"));
+
+    auto *bar = new QHBoxLayout;
+    bar->addWidget(m_back);
+    bar->addWidget(m_up);
+    bar->addWidget(m_reload);
+    bar->addWidget(m_pathEdit, 1);
+    bar->addWidget(m_filter);
+    bar->addWidget(m_download);
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(6, 2, 6, 2);
+    layout->addLayout(bar);
+    layout->addWidget(m_view, 1);
+    layout->addWidget(m_status);
+
+    connect(m_back, &QToolButton::clicked, this, &RemoteBrowser::goBack);
+    connect(m_up, &QToolButton::clicked, this, &RemoteBrowser::goUp);
+    connect(m_reload, &QToolButton::clicked, this, &RemoteBrowser::reload);
+    connect(m_pathEdit, &QLineEdit::returnPressed, this, &RemoteBrowser::onPathEdited);
+    connect(m_filter, &QLineEdit::textChanged, this, &RemoteBrowser::onFilterChanged);
+    connect(m_download, &QPushButton::clicked, this, &RemoteBrowser::downloadSelection);
+    connect(m_view, &QTreeView::activated, this, &RemoteBrowser::onActivated);
+    connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this, &RemoteBrowser::updateButtons);
+    connect(m_model, &RemoteModel::rowsInserted, this, &RemoteBrowser::updateStatus);
+    connect(m_model, &RemoteModel::modelReset, this, &RemoteBrowser::updateStatus);
+    connect(m_model, &RemoteModel::loaded, this, &RemoteBrowser::updateStatus);
+    connect(m_model, &RemoteModel::loaded, this, [this] {
+        if (!m_proxy->nameFilter().isEmpty())
+            m_model->fetchAll();
+    });
+    updateButtons();
+    updateStatus();
+}
+
+QToolButton *RemoteBrowser::makeButton(int icon, const QString &text, const QString &name)
+{
+    auto *button = new QToolButton(this);
+    button->setIcon(style()->standardIcon(QStyle::StandardPixmap(icon)));
+    button->setToolTip(text);
+    button->setObjectName(name);
+    button->setAutoRaise(true);
+    return button;
+}
+
+QString RemoteBrowser::path() const
+{
+    return m_model->path();
+}
+
+void RemoteBrowser::openPath(const QString &path, bool remember)
+{
+    QString clean = path;
+    while (clean.startsWith(u'/'))
+        clean.remove(0, 1);
+    while (clean.endsWith(u'/'))
+        clean.chop(1);
+    if (remember && m_hasLocation && clean != m_model->path())
+        m_history.append(m_model->path());
+    m_hasLocation = true;
+    m_pathEdit->setText(u'/' + clean);
+    m_model->setPath(clean);
+    updateButtons();
+    updateStatus();
+    emit pathChanged(clean);
+}
+
+void RemoteBrowser::goBack()
+{
+    if (m_history.isEmpty())
+        return;
+    openPath(m_history.takeLast(), false);
+}
+
+void RemoteBrowser::goUp()
+{
+    const QString current = m_model->path();
+    if (current.isEmpty())
+        return;
+    const qsizetype slash = current.lastIndexOf(u'/');
+    openPath(slash < 0 ? QString() : current.left(slash));
+}
+
+void RemoteBrowser::reload()
+{
+    m_model->reload();
+    updateStatus();
+}
+
+void RemoteBrowser::reset()
+{
+    m_history.clear();
+    m_hasLocation = false;
+    m_model->clear();
+    m_pathEdit->clear();
+    updateButtons();
+    updateStatus();
+}
+
+void RemoteBrowser::onPathEdited()
+{
+    openPath(m_pathEdit->text());
+}
+
+void RemoteBrowser::onFilterChanged(const QString &text)
+{
+    m_proxy->setNameFilter(text);
+    if (!text.isEmpty())
+        m_model->fetchAll(); // a filter must see every entry, not just the loaded ones
+    updateStatus();
+}
+
+void RemoteBrowser::onActivated(const QModelIndex &index)
+{
+    const QModelIndex source = m_proxy->mapToSource(index);
+    if (!source.isValid())
+        return;
+    const QString path = m_model->pathOf(source);
+    if (source.data(RemoteModel::IsDirectoryRole).toBool())
+        openPath(path);
+    else
+        emit downloadRequested({path}, {});
+}
+
+void RemoteBrowser::downloadSelection()
+{
+    QStringList files;
+    QStringList folders;
+    const QModelIndexList rows = m_view->selectionModel()->selectedRows(RemoteModel::NameColumn);
+    for (const QModelIndex &row : rows) {
+        const QModelIndex source = m_proxy->mapToSource(row);
+        (source.data(RemoteModel::IsDirectoryRole).toBool() ? folders : files).append(m_model->pathOf(source));
+    }
+    if (!files.isEmpty() || !folders.isEmpty())
+        emit downloadRequested(files, folders);
+}
+
+void RemoteBrowser::updateButtons()
+{
+    m_back->setEnabled(!m_history.isEmpty());
+    m_up->setEnabled(!m_model->path().isEmpty());
+    m_download->setEnabled(m_view->selectionModel()->hasSelection());
+}
+
+void RemoteBrowser::updateStatus()
+{
+    QString text;
+    const QLocale locale;
+    if (!m_model->errorString().isEmpty())
+        text = tr("Could not list this folder: %1").arg(m_model->errorString());
+    else if (m_model->isLoading())
+        text = tr("Loading… %1 entries so far").arg(locale.toString(m_model->loadedCount()));
+    else if (m_session->port() == 0)
+        text = tr("Connect to a server to see its files.");
+    else if (m_proxy->nameFilter().isEmpty())
+        text = tr("%1 entries").arg(locale.toString(m_model->loadedCount()));
+    else
+        text = tr("%1 of %2 entries match").arg(locale.toString(m_proxy->rowCount()))
+                   .arg(locale.toString(m_model->loadedCount()));
+    m_status->setText(text);
+    updateButtons();
+}
+
+} // namespace ferry::gui

@@ -1,0 +1,140 @@
+#include "serverlink.h"
+
+#include "client/downloadqueue.h"
+#include "client/session.h"
+
+namespace ferry::gui {
+
+using client::DownloadJob;
+using client::Session;
+
+ServerLink::ServerLink(client::DownloadQueue *queue, QObject *parent)
+    : QObject(parent)
+    , m_queue(queue)
+    , m_session(new Session(this))
+{
+    connect(m_session, &Session::stateChanged, this, &ServerLink::onSessionState);
+    connect(queue, &client::DownloadQueue::jobAdded, this, &ServerLink::onJobAdded);
+    connect(queue, &client::DownloadQueue::jobRemoved, this, [this](quint64 id) { m_jobStates.remove(id); });
+    for (DownloadJob *job : queue->jobs())
+        onJobAdded(job);
+}
+
+void ServerLink::setServer(const QString &host, quint16 port)
+{
+    m_session->setServer(host, port);
+    m_probing = false;
+    setStatus(Status::Disconnected, QString());
+}
+
+bool ServerLink::hasServer() const
+{
+    return m_session->port() != 0;
+}
+
+QString ServerLink::address() const
+{
+    const QString host = m_session->host().contains(u':') ? u'[' + m_session->host() + u']' : m_session->host();
+    return QStringLiteral("%1:%2").arg(host).arg(m_session->port());
+}
+
+client::FerryUrl ServerLink::urlFor(const QString &path) const
+{
+    return client::FerryUrl(m_session->host(), m_session->port(), path);
+}
+
+void ServerLink::retry()
+{
+    if (!hasServer())
+        return;
+    m_probing = true;
+    m_session->connectToServer();
+}
+
+void ServerLink::onSessionState()
+{
+    switch (m_session->state()) {
+    case Session::State::Connecting:
+        if (m_status != Status::Lost) // keep saying why while retrying
+            setStatus(Status::Connecting, address());
+        break;
+    case Session::State::Ready: {
+        const bool wasLost = m_status == Status::Lost;
+        m_probing = false;
+        const QString agent = m_session->serverAgent();
+        setStatus(Status::Connected, agent.isEmpty() ? address() : QStringLiteral("%1 (%2)").arg(address(), agent));
+        if (wasLost)
+            retryLostJobs();
+        break;
+    }
+    case Session::State::Failed:
+        m_probing = false;
+        setStatus(Status::Lost, m_session->errorString());
+        break;
+    case Session::State::Disconnected:
+        // An idle connection closed by the server is routine, unless a download
+        // just lost its own: then find out whether the server is still there.
+        if (m_probing)
+            m_session->connectToServer();
+        break;
+    }
+}
+
+void ServerLink::onJobAdded(DownloadJob *job)
+{
+    m_jobStates.insert(job->id(), job->state());
+    connect(job, &DownloadJob::stateChanged, this, [this, job](DownloadJob::State state) { onJobState(job, state); });
+}
+
+// Transferring -> Connecting is a download that lost its connection and will retry;
+// Failed with a connection error is one that gave up.
+void ServerLink::onJobState(DownloadJob *job, DownloadJob::State state)
+{
+    const DownloadJob::State previous = m_jobStates.value(job->id(), state);
+    m_jobStates.insert(job->id(), state);
+    if (!isOurs(job))
+        return;
+    const bool dropped = previous == DownloadJob::State::Transferring && state == DownloadJob::State::Connecting;
+    const bool gaveUp = state == DownloadJob::State::Failed && job->error() == client::ErrorKind::ConnectionError;
+    if (dropped || gaveUp)
+        probe();
+    else if (state == DownloadJob::State::Transferring && m_status == Status::Lost)
+        m_session->connectToServer(); // a download got through: the server is back
+
+}
+
+bool ServerLink::isOurs(const DownloadJob *job) const
+{
+    return hasServer() && job->url().host() == m_session->host() && job->url().port() == m_session->port();
+}
+
+void ServerLink::probe()
+{
+    if (m_probing || m_status == Status::Lost)
+        return;
+    m_probing = true;
+    if (m_session->state() != Session::State::Ready)
+        m_session->connectToServer();
+    // If the session still believes in its connection, it will see the close
+    // shortly and report Disconnected, which continues the probe.
+}
+
+void ServerLink::retryLostJobs()
+{
+    for (DownloadJob *job : m_queue->jobs()) {
+        if (isOurs(job) && job->state() == DownloadJob::State::Failed
+            && job->error() == client::ErrorKind::ConnectionError)
+            m_queue->retry(job->id());
+    }
+}
+
+void ServerLink::setStatus(Status status, const QString &detail)
+{
+    if (m_status == status && m_detail == detail)
+        return;
+    m_status = status;
+    m_detail = detail;
+    emit statusChanged(status, detail);
+}
+
+} // namespace ferry::gui

@@ -1,0 +1,63 @@
+// The window's link to one server: its session, and how healthy it looks.
+#pragma once
+
+#include "client/downloadjob.h"
+#include "client/ferryurl.h"
+
+#include <QHash>
+#include <QObject>
+#include <QString>
+
+namespace ferry::client {
+class DownloadQueue;
+class Session;
+}
+
+namespace ferry::gui {
+
+// The session connects on demand and may sit idle for a long time, so it alone
+// cannot tell that the server went away. Downloads notice first: when one of
+// them loses its connection, the link probes the server with the session, and a
+// failed probe turns the status to Lost with the reason. retry() reconnects; once
+// the server answers again, downloads that failed for want of it are retried.
+class ServerLink : public QObject
+{
+    Q_OBJECT
+public:
+    enum class Status { Disconnected, Connecting, Connected, Lost };
+    Q_ENUM(Status)
+
+    explicit ServerLink(client::DownloadQueue *queue, QObject *parent = nullptr);
+
+    client::Session *session() const { return m_session; }
+    void setServer(const QString &host, quint16 port);
+    bool hasServer() const;
+    QString address() const; // "host:port"
+    client::FerryUrl urlFor(const QString &path) const;
+
+    Status status() const { return m_status; }
+    QString detail() const { return m_detail; }
+    // Reconnects now (the Retry button).
+    void retry();
+
+signals:
+    void statusChanged(ferry::gui::ServerLink::Status status, const QString &detail);
+
+private:
+    void onSessionState();
+    void onJobAdded(ferry::client::DownloadJob *job);
+    void onJobState(client::DownloadJob *job, client::DownloadJob::State state);
+    bool isOurs(const client::DownloadJob *job) const;
+    void probe();
+    void retryLostJobs();
+    void setStatus(Status status, const QString &detail);
+
+    client::DownloadQueue *m_queue;
+    client::Session *m_session;
+    QHash<quint64, client::DownloadJob::State> m_jobStates;
+    Status m_status = Status::Disconnected;
+    QString m_detail;
+    bool m_probing = false;
+};
+
+} // namespace ferry::gui

@@ -1,0 +1,105 @@
+#include "settings.h"
+
+#include <QJsonDocument>
+#include <QSettings>
+#include <QStandardPaths>
+
+namespace ferry::gui {
+
+namespace {
+constexpr auto KeyDownloadFolder = "downloads/folder";
+constexpr auto KeyMaxConcurrent = "downloads/maxConcurrent";
+constexpr auto KeyPolicy = "downloads/existingFile";
+constexpr auto KeyRecent = "connection/recentServers";
+constexpr auto KeyQueue = "transfers/queue";
+} // namespace
+
+Settings::Settings(const QString &iniPath)
+    : m_settings(iniPath.isEmpty() ? std::make_unique<QSettings>()
+                                   : std::make_unique<QSettings>(iniPath, QSettings::IniFormat))
+{
+}
+
+Settings::~Settings() = default;
+
+QString Settings::downloadFolder() const
+{
+    const QString fallback = QStandardPaths::writableLocation(QStandardPaths::DownloadLocation);
+    return m_settings->value(KeyDownloadFolder, fallback).toString();
+}
+
+void Settings::setDownloadFolder(const QString &folder)
+{
+    m_settings->setValue(KeyDownloadFolder, folder);
+}
+
+int Settings::maxConcurrent() const
+{
+    const int count = m_settings->value(KeyMaxConcurrent, 3).toInt();
+    return qBound(1, count, 32);
+}
+
+void Settings::setMaxConcurrent(int count)
+{
+    m_settings->setValue(KeyMaxConcurrent, count);
+}
+
+client::ExistingFilePolicy Settings::existingFilePolicy() const
+{
+    const QString name = m_settings->value(KeyPolicy).toString();
+    return client::policyFromName(name).value_or(client::ExistingFilePolicy::Rename);
+}
+
+void Settings::setExistingFilePolicy(client::ExistingFilePolicy policy)
+{
+    m_settings->setValue(KeyPolicy, client::policyName(policy));
+}
+
+QStringList Settings::recentServers() const
+{
+    return m_settings->value(KeyRecent).toStringList();
+}
+
+void Settings::addRecentServer(const QString &server)
+{
+    QStringList recent = recentServers();
+    recent.removeAll(server);
+    recent.prepend(server);
+    while (recent.size() > MaxRecentServers)
+        recent.removeLast();
+    m_settings->setValue(KeyRecent, recent);
+}
+
+QByteArray Settings::windowState(const QString &key) const
+{
+    return m_settings->value(QStringLiteral("window/") + key).toByteArray();
+}
+
+void Settings::setWindowState(const QString &key, const QByteArray &state)
+{
+    m_settings->setValue(QStringLiteral("window/") + key, state);
+}
+
+// Stored as compact JSON text: readable in the INI file, and QSettings has no JSON type.
+QJsonArray Settings::queue() const
+{
+    const QByteArray text = m_settings->value(KeyQueue).toByteArray();
+    return QJsonDocument::fromJson(text).array();
+}
+
+void Settings::setQueue(const QJsonArray &queue)
+{
+    m_settings->setValue(KeyQueue, QJsonDocument(queue).toJson(QJsonDocument::Compact));
+}
+
+void Settings::sync()
+{
+    m_settings->sync();
+}
+
+QString Settings::fileName() const
+{
+    return m_settings->fileName();
+}
+
+} // namespace ferry::gui

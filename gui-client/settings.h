@@ -1,0 +1,56 @@
+// Ferry Downloader's preferences and remembered state, on top of QSettings.
+#pragma once
+
+#include "client/clienttypes.h"
+
+#include <QByteArray>
+#include <QJsonArray>
+#include <QString>
+#include <QStringList>
+
+#include <memory>
+
+class QSettings;
+
+namespace ferry::gui {
+
+// Not a QObject: a typed view of one settings file. Every setter writes through,
+// so a crash loses nothing that was already set. Tests pass an explicit INI path;
+// the application uses the default location for its organisation and name.
+class Settings
+{
+public:
+    static constexpr int MaxRecentServers = 10;
+
+    explicit Settings(const QString &iniPath = QString());
+    ~Settings();
+    Settings(const Settings &) = delete;
+    Settings &operator=(const Settings &) = delete;
+
+    QString downloadFolder() const; // QStandardPaths::DownloadLocation until chosen
+    void setDownloadFolder(const QString &folder);
+    int maxConcurrent() const;
+    void setMaxConcurrent(int count);
+    client::ExistingFilePolicy existingFilePolicy() const;
+    void setExistingFilePolicy(client::ExistingFilePolicy policy);
+
+    // "host:port" strings, most recent first.
+    QStringList recentServers() const;
+    void addRecentServer(const QString &server);
+
+    // Opaque blobs from saveGeometry()/saveState() of windows, splitters and headers.
+    QByteArray windowState(const QString &key) const;
+    void setWindowState(const QString &key, const QByteArray &state);
+
+    // The transfer queue as DownloadQueue::saveState() produced it.
+    QJsonArray queue() const;
+    void setQueue(const QJsonArray &queue);
+
+    void sync();
+    QString fileName() const;
+
+private:
+    std::unique_ptr<QSettings> m_settings;
+};
+
+} // namespace ferry::gui

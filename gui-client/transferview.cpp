@@ -1,0 +1,209 @@
+#include "transferview.h"
+
+#include "progressdelegate.h"
+#include "transfermodel.h"
+
+#include "client/downloadjob.h"
+#include "client/downloadqueue.h"
+
+#include <QAction>
+#include <QDesktopServices>
+#include <QFileInfo>
+#include <QHeaderView>
+#include <QMenu>
+#include <QStyle>
+#include <QToolBar>
+#include <QTreeView>
+#include <QUrl>
+#include <QVBoxLayout>
+
+namespace ferry::gui {
+
+using client::DownloadJob;
+using State = DownloadJob::State;
+
+TransferView::TransferView(TransferModel *model, QWidget *parent)
+    : QWidget(parent)
+    , m_model(model)
+    , m_view(new QTreeView(this))
+    , m_toolBar(new QToolBar(this))
+{
+    m_view->setObjectName(QStringLiteral("transferView"));
+    m_view->setModel(model);
+    m_view->setRootIsDecorated(false);
+    m_view->setUniformRowHeights(true);
+    m_view->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    m_view->setAllColumnsShowFocus(true);
+    m_view->setItemDelegateForColumn(TransferModel::ProgressColumn, new ProgressDelegate(m_view));
+    m_view->setContextMenuPolicy(Qt::CustomContextMenu);
+    QHeaderView *header = m_view->header();
+    header->setStretchLastSection(true);
+    header->resizeSection(TransferModel::NameColumn, 240);
+    header->resizeSection(TransferModel::SizeColumn, 80);
+    header->resizeSection(TransferModel::ProgressColumn, 160);
+    header->resizeSection(TransferModel::SpeedColumn, 90);
+    header->resizeSection(TransferModel::EtaColumn, 80);
+    m_toolBar->setObjectName(QStringLiteral("transferToolBar"));
+    m_toolBar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    m_toolBar->setIconSize(QSize(16, 16));
+
+    m_pause = makeAction(tr("&Pause"), QStyle::SP_MediaPause, QKeySequence(tr("Ctrl+P")),
+                        QStringLiteral("pauseAction"), &TransferView::pauseSelected);
+    m_resume = makeAction(tr("Re&sume"), QStyle::SP_MediaPlay, QKeySequence(tr("Ctrl+S")),
+                         QStringLiteral("resumeAction"), &TransferView::resumeSelected);
+    m_retry = makeAction(tr("&Retry"), QStyle::SP_BrowserReload, QKeySequence(tr("Ctrl+R")),
+                        QStringLiteral("retryAction"), &TransferView::retrySelected);
+    m_cancel = makeAction(tr("&Cancel"), QStyle::SP_MediaStop, QKeySequence(tr("Shift+Del")),
+                         QStringLiteral("cancelAction"), &TransferView::cancelSelected);
+    m_remove = makeAction(tr("Re&move"), QStyle::SP_TrashIcon, QKeySequence::Delete,
+                         QStringLiteral("removeAction"), &TransferView::removeSelected);
+    m_toolBar->addSeparator();
+    m_openFile = makeAction(tr("&Open File"), QStyle::SP_FileIcon, QKeySequence(tr("Ctrl+Return")),
+                           QStringLiteral("openFileAction"), &TransferView::openFile);
+    m_openFolder = makeAction(tr("Open &Folder"), QStyle::SP_DirOpenIcon, QKeySequence(tr("Ctrl+Shift+O")),
+                             QStringLiteral("openFolderAction"), &TransferView::openFolder);
+    m_toolBar->addSeparator();
+    m_clearFinished = makeAction(tr("C&lear Finished"), QStyle::SP_DialogResetButton,
+                                QKeySequence(tr("Ctrl+Shift+L")), QStringLiteral("clearFinishedAction"),
+                                &TransferView::clearFinished);
+
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(6, 0, 6, 0);
+    layout->setSpacing(0);
+    layout->addWidget(m_toolBar);
+    layout->addWidget(m_view, 1);
+
+    connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this, &TransferView::updateActions);
+    connect(model, &TransferModel::totalsChanged, this, &TransferView::updateActions);
+    connect(model, &TransferModel::rowsRemoved, this, &TransferView::updateActions);
+    connect(m_view, &QTreeView::customContextMenuRequested, this, &TransferView::showContextMenu);
+    connect(m_view, &QTreeView::doubleClicked, this, [this](const QModelIndex &index) {
+        const DownloadJob *job = m_model->job(index);
+        if (job && job->state() == State::Done)
+            openFile();
+    });
+    updateActions();
+}
+
+QAction *TransferView::makeAction(const QString &text, int icon, const QKeySequence &key, const QString &name,
+                                 void (TransferView::*slot)())
+{
+    auto *action = new QAction(style()->standardIcon(QStyle::StandardPixmap(icon)), text, this);
+    action->setShortcut(key);
+    action->setShortcutContext(Qt::WidgetWithChildrenShortcut); // keys act on the list that has focus
+    action->setObjectName(name);
+    action->setToolTip(QStringLiteral("%1 (%2)").arg(QString(text).remove(u'&'),
+                                                     key.toString(QKeySequence::NativeText)));
+    connect(action, &QAction::triggered, this, slot);
+    QWidget::addAction(action);
+    m_toolBar->addAction(action);
+    return action;
+}
+
+QList<DownloadJob *> TransferView::selectedJobs() const
+{
+    QList<DownloadJob *> jobs;
+    const QModelIndexList rows = m_view->selectionModel()->selectedRows();
+    for (const QModelIndex &row : rows) {
+        if (DownloadJob *job = m_model->job(row))
+            jobs.append(job);
+    }
+    return jobs;
+}
+
+void TransferView::pauseSelected()
+{
+    for (DownloadJob *job : selectedJobs())
+        m_model->queue()->pause(job->id());
+    updateActions();
+}
+
+void TransferView::resumeSelected()
+{
+    for (DownloadJob *job : selectedJobs())
+        m_model->queue()->resume(job->id());
+    updateActions();
+}
+
+void TransferView::cancelSelected()
+{
+    for (DownloadJob *job : selectedJobs())
+        m_model->queue()->cancel(job->id());
+    updateActions();
+}
+
+void TransferView::retrySelected()
+{
+    for (DownloadJob *job : selectedJobs())
+        m_model->queue()->retry(job->id());
+    updateActions();
+}
+
+void TransferView::removeSelected()
+{
+    QList<quint64> ids;
+    for (DownloadJob *job : selectedJobs())
+        ids.append(job->id());
+    for (quint64 id : ids)
+        m_model->queue()->remove(id);
+}
+
+void TransferView::openFile()
+{
+    for (DownloadJob *job : selectedJobs()) {
+        if (job->state() == State::Done)
+            QDesktopServices::openUrl(QUrl::fromLocalFile(job->localPath()));
+    }
+}
+
+void TransferView::openFolder()
+{
+    const QList<DownloadJob *> jobs = selectedJobs();
+    if (!jobs.isEmpty())
+        QDesktopServices::openUrl(QUrl::fromLocalFile(QFileInfo(jobs.first()->localPath()).absolutePath()));
+}
+
+void TransferView::clearFinished()
+{
+    m_model->queue()->clearFinished();
+}
+
+void TransferView::updateActions()
+{
+    bool canPause = false, canResume = false, canCancel = false, canRetry = false, anyDone = false;
+    const QList<DownloadJob *> jobs = selectedJobs();
+    for (const DownloadJob *job : jobs) {
+        const State state = job->state();
+        canPause = canPause || (!job->isFinished() && state != State::Paused);
+        canResume = canResume || state == State::Paused;
+        canCancel = canCancel || !job->isFinished();
+        canRetry = canRetry || state == State::Failed || state == State::Canceled;
+        anyDone = anyDone || state == State::Done;
+    }
+    m_pause->setEnabled(canPause);
+    m_resume->setEnabled(canResume);
+    m_cancel->setEnabled(canCancel);
+    m_retry->setEnabled(canRetry);
+    m_remove->setEnabled(!jobs.isEmpty());
+    m_openFile->setEnabled(anyDone);
+    m_openFolder->setEnabled(!jobs.isEmpty());
+    bool anyFinished = false;
+    for (const DownloadJob *job : m_model->queue()->jobs())
+        anyFinished = anyFinished || job->isFinished();
+    m_clearFinished->setEnabled(anyFinished);
+}
+
+void TransferView::showContextMenu(const QPoint &pos)
+{
+    if (!m_view->indexAt(pos).isValid())
+        return;
+    QMenu menu(this);
+    menu.addActions({m_pause, m_resume, m_retry, m_cancel});
+    menu.addSeparator();
+    menu.addActions({m_openFile, m_openFolder});
+    menu.addSeparator();
+    menu.addActions({m_remove, m_clearFinished});
+    menu.exec(m_view->viewport()->mapToGlobal(pos));
+}
+
+} // namespace ferry::gui

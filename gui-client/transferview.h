@@ -1,0 +1,68 @@
+// The lower half of the window: the transfer list and what can be done to it.
+#pragma once
+
+#include <QList>
+#include <QWidget>
+
+class QAction;
+class QMenu;
+class QToolBar;
+class QTreeView;
+
+namespace ferry::client {
+class DownloadJob;
+}
+
+namespace ferry::gui {
+
+class TransferModel;
+
+// Actions work on the selected rows and are enabled only when they apply to at
+// least one of them; the same QActions serve the toolbar, the context menu and the
+// keyboard, so they never disagree.
+class TransferView : public QWidget
+{
+    Q_OBJECT
+public:
+    explicit TransferView(TransferModel *model, QWidget *parent = nullptr);
+
+    QTreeView *view() const { return m_view; }
+    QAction *pauseAction() const { return m_pause; }
+    QAction *resumeAction() const { return m_resume; }
+    QAction *cancelAction() const { return m_cancel; }
+    QAction *retryAction() const { return m_retry; }
+    QAction *removeAction() const { return m_remove; }
+    QAction *openFileAction() const { return m_openFile; }
+    QAction *openFolderAction() const { return m_openFolder; }
+    QAction *clearFinishedAction() const { return m_clearFinished; }
+
+    QList<client::DownloadJob *> selectedJobs() const;
+
+private:
+    QAction *makeAction(const QString &text, int icon, const QKeySequence &key, const QString &name,
+                       void (TransferView::*slot)());
+    void pauseSelected();
+    void resumeSelected();
+    void cancelSelected();
+    void retrySelected();
+    void removeSelected();
+    void openFile();
+    void openFolder();
+    void clearFinished();
+    void updateActions();
+    void showContextMenu(const QPoint &pos);
+
+    TransferModel *m_model;
+    QTreeView *m_view;
+    QToolBar *m_toolBar;
+    QAction *m_pause;
+    QAction *m_resume;
+    QAction *m_cancel;
+    QAction *m_retry;
+    QAction *m_remove;
+    QAction *m_openFile;
+    QAction *m_openFolder;
+    QAction *m_clearFinished;
+};
+
+} // namespace ferry::gui

@@ -1,0 +1,240 @@
+// Ferry Downloader's models against a real server: the lazy remote listing, its sorting
+// and filtering, the transfer table; all under QAbstractItemModelTester.
+#include "guitesthelpers.h"
+#include "serverprocess.h"
+#include "testtree.h"
+
+#include "connectbar.h"
+#include "remotemodel.h"
+#include "remotesortmodel.h"
+#include "settings.h"
+#include "transfermodel.h"
+
+#include "client/downloadjob.h"
+#include "client/downloadqueue.h"
+#include "client/session.h"
+
+#include <QAbstractItemModelTester>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTreeView>
+
+using namespace ferry;
+using gui::RemoteModel;
+using gui::TransferModel;
+
+class TestDownloaderModels : public QObject
+{
+    Q_OBJECT
+private slots:
+    void initTestCase();
+    void parseServer_data();
+    void parseServer();
+    void recentServersAreOrderedAndCapped();
+    void hugeFolderLoadsLazily();
+    void sortsFoldersFirstNaturally();
+    void filtersByName();
+    void listingErrorIsReported();
+    void transferModelFollowsQueue();
+
+private:
+    ferrytest::TestTree m_tree;
+    std::unique_ptr<ServerProcess> m_server;
+};
+
+void TestDownloaderModels::initTestCase()
+{
+    if (ServerProcess::defaultProgram().isEmpty())
+        QSKIP("ferry-server is not built");
+    QVERIFY(m_tree.isValid());
+    QVERIFY(m_tree.addManyFiles(QStringLiteral("many"), 100000, QStringLiteral("entry-")));
+    QVERIFY(!m_tree.addDir(QStringLiteral("mixed/b")).isEmpty());
+    QVERIFY(!m_tree.addDir(QStringLiteral("mixed/A")).isEmpty());
+    QVERIFY(!m_tree.addFile(QStringLiteral("mixed/file10"), 10, 1).isEmpty());
+    QVERIFY(!m_tree.addFile(QStringLiteral("mixed/file2"), 300, 2).isEmpty());
+    QVERIFY(!m_tree.addFile(QStringLiteral("mixed/file1"), 20, 3).isEmpty());
+    for (int i = 0; i < 5; ++i)
+        QVERIFY(!m_tree.addFile(QStringLiteral("five/f%1.bin").arg(i), 200000 + i, 10 + i).isEmpty());
+    m_server = std::make_unique<ServerProcess>(m_tree.root(), QStringList{QStringLiteral("--workers"), QStringLiteral("4")});
+    QVERIFY2(m_server->start(), qPrintable(m_server->diagnostics()));
+}
+
+void TestDownloaderModels::parseServer_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<bool>("valid");
+    QTest::addColumn<QString>("host");
+    QTest::addColumn<int>("port");
+    QTest::addColumn<QString>("path");
+    QTest::newRow("host:port") << "127.0.0.1:5000" << true << "127.0.0.1" << 5000 << "";
+    QTest::newRow("default port") << "example.org" << true << "example.org" << 4646 << "";
+    QTest::newRow("ipv6") << "[::1]:7000" << true << "::1" << 7000 << "";
+    QTest::newRow("url with folder") << "ferry://h:81/pub/iso/" << true << "h" << 81 << "pub/iso";
+    QTest::newRow("spaces trimmed") << "  h:82  " << true << "h" << 82 << "";
+    QTest::newRow("empty") << "" << false << "" << 0 << "";
+    QTest::newRow("bad port") << "h:99999" << false << "" << 0 << "";
+}
+
+void TestDownloaderModels::parseServer()
+{
+    QFETCH(QString, text);
+    QFETCH(bool, valid);
+    QString error;
+    const auto url = gui::ConnectBar::parseServer(text, &error);
+    QCOMPARE(url.has_value(), valid);
+    if (!valid) {
+        QVERIFY(!error.isEmpty());
+        return;
+    }
+    QTEST(url->host(), "host");
+    QTEST(int(url->port()), "port");
+    QTEST(url->path(), "path");
+}
+
+void TestDownloaderModels::recentServersAreOrderedAndCapped()
+{
+    QTemporaryDir dir;
+    const QString ini = dir.filePath(QStringLiteral("s.ini"));
+    {
+        gui::Settings settings(ini);
+        for (int i = 0; i < gui::Settings::MaxRecentServers + 3; ++i)
+            settings.addRecentServer(QStringLiteral("h%1:1").arg(i));
+        settings.addRecentServer(QStringLiteral("h5:1")); // again: moves to the front
+    }
+    gui::Settings settings(ini);
+    const QStringList recent = settings.recentServers();
+    QCOMPARE(recent.size(), gui::Settings::MaxRecentServers);
+    QCOMPARE(recent.first(), QStringLiteral("h5:1"));
+    QCOMPARE(recent.count(QStringLiteral("h5:1")), 1);
+    QCOMPARE(recent.at(1), QStringLiteral("h12:1"));
+}
+
+// 100,000 entries arrive, but rows reach the model's users only when asked for.
+void TestDownloaderModels::hugeFolderLoadsLazily()
+{
+    client::Session session;
+    session.setServer(m_server->host(), m_server->port());
+    RemoteModel model(&session);
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QSignalSpy loaded(&model, &RemoteModel::loaded);
+    model.setPath(QStringLiteral("many"));
+    QVERIFY(model.isLoading());
+    QVERIFY(loaded.wait(60000));
+    QVERIFY2(model.errorString().isEmpty(), qPrintable(model.errorString()));
+    QCOMPARE(model.loadedCount(), 100000);
+    QCOMPARE(model.rowCount(), RemoteModel::BatchSize);
+    QVERIFY(model.canFetchMore(QModelIndex()));
+
+    QTreeView view; // a view asks for what it shows, not for everything
+    gui::RemoteSortModel proxy;
+    proxy.setSourceModel(&model);
+    view.setModel(&proxy);
+    view.setUniformRowHeights(true);
+    view.resize(400, 300);
+    view.show();
+    QCoreApplication::processEvents();
+    QVERIFY(model.rowCount() < 100000);
+
+    const int before = model.rowCount();
+    model.fetchMore(QModelIndex());
+    QCOMPARE(model.rowCount(), before + RemoteModel::BatchSize);
+    model.fetchAll();
+    QCOMPARE(model.rowCount(), 100000);
+    QVERIFY(!model.canFetchMore(QModelIndex()));
+    QCOMPARE(proxy.rowCount(), 100000);
+    QCOMPARE(model.pathOf(model.index(0, 0)), QStringLiteral("many/") + model.index(0, 0).data().toString());
+}
+
+void TestDownloaderModels::sortsFoldersFirstNaturally()
+{
+    client::Session session;
+    session.setServer(m_server->host(), m_server->port());
+    RemoteModel model(&session);
+    gui::RemoteSortModel proxy;
+    proxy.setSourceModel(&model);
+    QAbstractItemModelTester tester(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QSignalSpy loaded(&model, &RemoteModel::loaded);
+    model.setPath(QStringLiteral("mixed"));
+    QVERIFY(loaded.wait(30000));
+
+    proxy.sort(RemoteModel::NameColumn, Qt::AscendingOrder);
+    QCOMPARE(guitest::names(&proxy), (QStringList{"A", "b", "file1", "file2", "file10"}));
+    proxy.sort(RemoteModel::SizeColumn, Qt::AscendingOrder);
+    QCOMPARE(guitest::names(&proxy).mid(2), (QStringList{"file10", "file1", "file2"}));
+    proxy.sort(RemoteModel::NameColumn, Qt::DescendingOrder);
+    QCOMPARE(guitest::names(&proxy), (QStringList{"file10", "file2", "file1", "b", "A"}));
+
+    const QModelIndex file2 = guitest::rowNamed(&proxy, QStringLiteral("file2"));
+    QCOMPARE(file2.siblingAtColumn(RemoteModel::SizeColumn).data().toString(), QLocale().formattedDataSize(300));
+    QVERIFY(!file2.siblingAtColumn(RemoteModel::ModifiedColumn).data().toString().isEmpty());
+    QVERIFY(!file2.data(Qt::DecorationRole).value<QIcon>().isNull());
+    QVERIFY(guitest::rowNamed(&proxy, QStringLiteral("A")).data(RemoteModel::IsDirectoryRole).toBool());
+}
+
+void TestDownloaderModels::filtersByName()
+{
+    client::Session session;
+    session.setServer(m_server->host(), m_server->port());
+    RemoteModel model(&session);
+    gui::RemoteSortModel proxy;
+    proxy.setSourceModel(&model);
+    proxy.sort(RemoteModel::NameColumn);
+    QSignalSpy loaded(&model, &RemoteModel::loaded);
+    model.setPath(QStringLiteral("mixed"));
+    QVERIFY(loaded.wait(30000));
+    proxy.setNameFilter(QStringLiteral("FILE1*"));
+    QCOMPARE(guitest::names(&proxy), (QStringList{"file1", "file10"}));
+    proxy.setNameFilter(QStringLiteral("le2"));
+    QCOMPARE(guitest::names(&proxy), (QStringList{"file2"}));
+    proxy.setNameFilter(QString());
+    QCOMPARE(proxy.rowCount(), 5);
+}
+
+void TestDownloaderModels::listingErrorIsReported()
+{
+    client::Session session;
+    session.setServer(m_server->host(), m_server->port());
+    RemoteModel model(&session);
+    QSignalSpy errors(&model, &RemoteModel::errorOccurred);
+    model.setPath(QStringLiteral("no/such/folder"));
+    QVERIFY(errors.wait(30000));
+    QVERIFY(!model.isLoading());
+    QVERIFY(!model.errorString().isEmpty());
+    QCOMPARE(model.rowCount(), 0);
+}
+
+// Rows appear, move, finish and disappear in step with the queue; progress reaches 1000.
+void TestDownloaderModels::transferModelFollowsQueue()
+{
+    QTemporaryDir destination;
+    client::DownloadQueue queue;
+    queue.setMaxConcurrent(2);
+    TransferModel model(&queue);
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QList<client::DownloadJob *> jobs;
+    for (int i = 0; i < 5; ++i) {
+        const client::FerryUrl url(m_server->host(), m_server->port(), QStringLiteral("five/f%1.bin").arg(i));
+        jobs << queue.addFile(url, destination.path());
+    }
+    QCOMPARE(model.rowCount(), 5);
+    queue.move(jobs.at(4)->id(), 0);
+    QCOMPARE(model.index(0, TransferModel::NameColumn).data().toString(), QStringLiteral("f4.bin"));
+    queue.remove(jobs.at(2)->id());
+    QCOMPARE(model.rowCount(), 4);
+    QTRY_VERIFY_WITH_TIMEOUT(queue.isIdle(), 60000);
+    QTRY_COMPARE_WITH_TIMEOUT(model.totals().active, 0, 5000);
+    for (int row = 0; row < model.rowCount(); ++row) {
+        const QModelIndex index = model.index(row, TransferModel::ProgressColumn);
+        QTRY_COMPARE(index.data(TransferModel::ProgressRole).toInt(), 1000);
+        QCOMPARE(model.index(row, TransferModel::StatusColumn).data().toString(), QStringLiteral("Done"));
+        QVERIFY(!model.index(row, TransferModel::SizeColumn).data().toString().isEmpty());
+    }
+    QVERIFY(model.refreshCount() > 0);
+    queue.clearFinished();
+    QCOMPARE(model.rowCount(), 0);
+    QCOMPARE(model.totals().remainingBytes, 0);
+}
+
+QTEST_MAIN(TestDownloaderModels)
+#include "tst_downloadermodels.moc"

@@ -1,0 +1,268 @@
+// Ferry Downloader driven through its window (offscreen) against a real server:
+// connect, browse, pick, download, pause, resume, quit and restart, lose the server.
+#include "guitesthelpers.h"
+#include "serverprocess.h"
+#include "testtree.h"
+
+#include "connectbar.h"
+#include "mainwindow.h"
+#include "remotebrowser.h"
+#include "remotemodel.h"
+#include "serverlink.h"
+#include "settings.h"
+#include "transfermodel.h"
+#include "transferview.h"
+
+#include "client/downloadjob.h"
+#include "client/downloadqueue.h"
+
+#include <QAbstractItemModelTester>
+#include <QAction>
+#include <QComboBox>
+#include <QFile>
+#include <QFileInfo>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QToolBar>
+#include <QTreeView>
+
+#include <memory>
+
+using namespace ferry;
+using client::DownloadJob;
+using gui::MainWindow;
+using gui::TransferModel;
+
+class TestDownloaderUi : public QObject
+{
+    Q_OBJECT
+private slots:
+    void init();
+    void downloadThreeFilesThroughUi();
+    void pauseResumeQuitAndResumeAfterRestart();
+    void lostServerShowsInPlaceAndRetryCompletes();
+
+private:
+    std::unique_ptr<MainWindow> newWindow();
+    void connectThroughUi(MainWindow *window, const ServerProcess &server);
+    void openFolder(MainWindow *window, const QString &name);
+    void clickRow(QTreeView *view, const QModelIndex &index, Qt::KeyboardModifiers modifiers = {});
+    void trigger(MainWindow *window, QAction *action);
+    bool sameAsServed(const QString &relative, const QString &local);
+
+    std::unique_ptr<QTemporaryDir> m_dir;
+    std::unique_ptr<ferrytest::TestTree> m_tree;
+    std::unique_ptr<gui::Settings> m_settings;
+    QString m_downloads;
+};
+
+void TestDownloaderUi::init()
+{
+    if (ServerProcess::defaultProgram().isEmpty())
+        QSKIP("ferry-server is not built");
+    m_dir = std::make_unique<QTemporaryDir>();
+    m_tree = std::make_unique<ferrytest::TestTree>();
+    QVERIFY(m_dir->isValid() && m_tree->isValid());
+    m_downloads = m_dir->filePath(QStringLiteral("downloads"));
+    m_settings = std::make_unique<gui::Settings>(m_dir->filePath(QStringLiteral("downloader.ini")));
+    m_settings->setDownloadFolder(m_downloads);
+}
+
+std::unique_ptr<MainWindow> TestDownloaderUi::newWindow()
+{
+    auto window = std::make_unique<MainWindow>(m_settings.get());
+    window->show();
+    return window;
+}
+
+void TestDownloaderUi::connectThroughUi(MainWindow *window, const ServerProcess &server)
+{
+    auto *field = window->findChild<QComboBox *>(QStringLiteral("serverField"));
+    auto *button = window->findChild<QPushButton *>(QStringLiteral("connectButton"));
+    QVERIFY(field && button);
+    field->lineEdit()->clear();
+    QTest::keyClicks(field->lineEdit(), QStringLiteral("%1:%2").arg(server.host()).arg(server.port()));
+    QTest::mouseClick(button, Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(window->link()->status(), gui::ServerLink::Status::Connected, 30000);
+    QVERIFY(window->connectBar()->stateText().contains(QString::number(server.port())));
+    QTRY_VERIFY_WITH_TIMEOUT(!window->browser()->model()->isLoading(), 30000);
+}
+
+void TestDownloaderUi::clickRow(QTreeView *view, const QModelIndex &index, Qt::KeyboardModifiers modifiers)
+{
+    view->scrollTo(index);
+    QTest::mouseClick(view->viewport(), Qt::LeftButton, modifiers, view->visualRect(index).center());
+}
+
+void TestDownloaderUi::openFolder(MainWindow *window, const QString &name)
+{
+    QTreeView *view = window->browser()->view();
+    const QModelIndex folder = guitest::rowNamed(view->model(), name);
+    QVERIFY2(folder.isValid(), qPrintable(name));
+    QTest::mouseDClick(view->viewport(), Qt::LeftButton, {}, view->visualRect(folder).center());
+    QTRY_COMPARE(window->browser()->path(), name);
+    QTRY_VERIFY_WITH_TIMEOUT(!window->browser()->model()->isLoading(), 30000);
+}
+
+// Through the toolbar button, as a user would press it.
+void TestDownloaderUi::trigger(MainWindow *window, QAction *action)
+{
+    QVERIFY(action->isEnabled());
+    auto *toolBar = window->findChild<QToolBar *>(QStringLiteral("transferToolBar"));
+    QWidget *button = toolBar->widgetForAction(action);
+    QVERIFY(button);
+    QTest::mouseClick(button, Qt::LeftButton);
+}
+
+bool TestDownloaderUi::sameAsServed(const QString &relative, const QString &local)
+{
+    QString why;
+    const bool same = ferrytest::sameContent(m_tree->path(relative), local, &why);
+    if (!same)
+        qWarning("%s: %s", qPrintable(local), qPrintable(why));
+    return same;
+}
+
+void TestDownloaderUi::downloadThreeFilesThroughUi()
+{
+    for (int i = 1; i <= 4; ++i)
+        QVERIFY(!m_tree->addFile(QStringLiteral("media/clip%1.bin").arg(i), 3 * 1024 * 1024 + i, 100 + i).isEmpty());
+    QVERIFY(!m_tree->addDir(QStringLiteral("media/sub")).isEmpty());
+    // 2 MiB/s per connection: slow enough that progress is seen to move.
+    ServerProcess server(m_tree->root(), {"--workers", "4", "--rate-limit", "2097152"});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    auto window = newWindow();
+    QAbstractItemModelTester remoteTester(window->browser()->model(),
+                                          QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QAbstractItemModelTester transferTester(window->transferModel(),
+                                            QAbstractItemModelTester::FailureReportingMode::QtTest);
+    connectThroughUi(window.get(), server);
+    openFolder(window.get(), QStringLiteral("media"));
+
+    QTreeView *view = window->browser()->view();
+    const QStringList picked{"clip1.bin", "clip2.bin", "clip4.bin"};
+    clickRow(view, guitest::rowNamed(view->model(), picked.at(0)));
+    for (const QString &name : picked.mid(1))
+        clickRow(view, guitest::rowNamed(view->model(), name), Qt::ControlModifier);
+    QCOMPARE(view->selectionModel()->selectedRows().size(), 3);
+    QTest::mouseClick(window->findChild<QPushButton *>(QStringLiteral("downloadButton")), Qt::LeftButton);
+
+    TransferModel *model = window->transferModel();
+    QCOMPARE(model->rowCount(), 3);
+    // The bars advance: some row is seen part-way, then all are full.
+    bool sawPartial = false;
+    QList<int> last(3, -1);
+    bool neverWentBack = true;
+    auto sample = [&] {
+        for (int row = 0; row < 3; ++row) {
+            const int value = model->index(row, TransferModel::ProgressColumn).data(TransferModel::ProgressRole).toInt();
+            neverWentBack = neverWentBack && value >= last[row];
+            last[row] = value;
+            sawPartial = sawPartial || (value > 0 && value < 1000);
+        }
+        return last == QList<int>(3, 1000);
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(sample(), 60000);
+    QVERIFY(sawPartial);
+    QVERIFY(neverWentBack);
+    for (const QString &name : picked) {
+        QVERIFY(sameAsServed(QStringLiteral("media/") + name, m_downloads + u'/' + name));
+    }
+    QVERIFY(!QFile::exists(m_downloads + QStringLiteral("/clip3.bin")));
+    QVERIFY(window->findChild<QLabel *>(QStringLiteral("totalsLabel"))->text().contains(QStringLiteral("0 downloading")));
+}
+
+void TestDownloaderUi::pauseResumeQuitAndResumeAfterRestart()
+{
+    QVERIFY(!m_tree->addFile(QStringLiteral("big.bin"), 12 * 1024 * 1024, 7).isEmpty());
+    ServerProcess server(m_tree->root(), {"--workers", "2", "--rate-limit", "1048576"});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    const QString local = m_downloads + QStringLiteral("/big.bin");
+    {
+        auto window = newWindow();
+        connectThroughUi(window.get(), server);
+        QTreeView *view = window->browser()->view();
+        const QModelIndex file = guitest::rowNamed(view->model(), QStringLiteral("big.bin"));
+        QTest::mouseDClick(view->viewport(), Qt::LeftButton, {}, view->visualRect(file).center()); // a file: download
+        TransferModel *model = window->transferModel();
+        QTRY_COMPARE(model->rowCount(), 1);
+        DownloadJob *job = window->queue()->jobAt(0);
+        QTRY_VERIFY_WITH_TIMEOUT(job->receivedBytes() > 0, 30000);
+
+        QTreeView *transfers = window->transferView()->view();
+        clickRow(transfers, model->index(0, 0));
+        trigger(window.get(), window->transferView()->pauseAction());
+        QCOMPARE(job->state(), DownloadJob::State::Paused);
+        QCOMPARE(model->index(0, TransferModel::StatusColumn).data().toString(), QStringLiteral("Paused"));
+        QVERIFY(QFile::exists(job->partPath()));
+        const qint64 pausedAt = job->receivedBytes();
+
+        trigger(window.get(), window->transferView()->resumeAction());
+        QTRY_COMPARE_WITH_TIMEOUT(job->state(), DownloadJob::State::Transferring, 30000);
+        QCOMPARE(job->resumedFrom(), pausedAt);
+        QTRY_VERIFY_WITH_TIMEOUT(job->receivedBytes() > pausedAt, 30000);
+        QVERIFY2(job->receivedBytes() < job->totalBytes(), "the file must still be partial when the app quits");
+    } // the window goes away mid-download, as when the app quits
+    QVERIFY(QFile::exists(local + QStringLiteral(".part")));
+    QVERIFY(!QFile::exists(local));
+    const qint64 partial = QFileInfo(local + QStringLiteral(".part")).size();
+    QVERIFY(partial > 0);
+
+    m_settings.reset(); // a new start reads everything back from the file
+    m_settings = std::make_unique<gui::Settings>(m_dir->filePath(QStringLiteral("downloader.ini")));
+    auto window = newWindow();
+    QCOMPARE(window->transferModel()->rowCount(), 1);
+    DownloadJob *job = window->queue()->jobAt(0);
+    QTRY_COMPARE_WITH_TIMEOUT(job->state(), DownloadJob::State::Done, 60000);
+    QVERIFY2(job->resumedFrom() >= partial, qPrintable(QString::number(job->resumedFrom())));
+    QVERIFY(sameAsServed(QStringLiteral("big.bin"), local));
+    QVERIFY(!QFile::exists(local + QStringLiteral(".part")));
+}
+
+void TestDownloaderUi::lostServerShowsInPlaceAndRetryCompletes()
+{
+    QVERIFY(!m_tree->addFile(QStringLiteral("iso/disk.img"), 8 * 1024 * 1024, 9).isEmpty());
+    auto server = std::make_unique<ServerProcess>(m_tree->root(),
+                                                  QStringList{"--workers", "2", "--rate-limit", "1048576"});
+    QVERIFY2(server->start(), qPrintable(server->diagnostics()));
+    const quint16 port = server->port();
+    auto window = newWindow();
+    client::RetryPolicy quick; // give up after one quick retry, so the test need not wait
+    quick.maxConnectionRetries = 1;
+    quick.baseBackoffMs = 100;
+    window->queue()->setRetryPolicy(quick);
+    connectThroughUi(window.get(), *server);
+    openFolder(window.get(), QStringLiteral("iso"));
+    QTreeView *view = window->browser()->view();
+    clickRow(view, guitest::rowNamed(view->model(), QStringLiteral("disk.img")));
+    QTest::mouseClick(window->findChild<QPushButton *>(QStringLiteral("downloadButton")), Qt::LeftButton);
+    QTRY_COMPARE(window->transferModel()->rowCount(), 1);
+    DownloadJob *job = window->queue()->jobAt(0);
+    QTRY_VERIFY_WITH_TIMEOUT(job->receivedBytes() > 0, 30000);
+
+    server->kill();
+    QTRY_COMPARE_WITH_TIMEOUT(job->state(), DownloadJob::State::Failed, 30000);
+    const QModelIndex status = window->transferModel()->index(0, TransferModel::StatusColumn);
+    QTRY_VERIFY(status.data().toString().startsWith(QStringLiteral("Failed:")));
+    QVERIFY(status.data(Qt::ToolTipRole).toString().contains(job->errorString()));
+    QTRY_COMPARE_WITH_TIMEOUT(window->link()->status(), gui::ServerLink::Status::Lost, 30000);
+    QVERIFY(window->connectBar()->stateText().startsWith(QStringLiteral("Connection lost")));
+    QVERIFY(QFile::exists(job->partPath()));
+
+    server = std::make_unique<ServerProcess>(
+        m_tree->root(), QStringList{"--workers", "2", "--listen", QStringLiteral("127.0.0.1:%1").arg(port)});
+    QVERIFY2(server->start(), qPrintable(server->diagnostics()));
+    clickRow(window->transferView()->view(), window->transferModel()->index(0, 0));
+    trigger(window.get(), window->transferView()->retryAction());
+    QTRY_COMPARE_WITH_TIMEOUT(job->state(), DownloadJob::State::Done, 60000);
+    QVERIFY(job->resumedFrom() > 0);
+    QVERIFY(sameAsServed(QStringLiteral("iso/disk.img"), m_downloads + QStringLiteral("/disk.img")));
+    QTRY_COMPARE_WITH_TIMEOUT(window->link()->status(), gui::ServerLink::Status::Connected, 30000);
+}
+
+QTEST_MAIN(TestDownloaderUi)
+#include "tst_downloaderui.moc"
