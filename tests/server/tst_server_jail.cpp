@@ -11,7 +11,9 @@
 #include <QTest>
 #include <QUuid>
 
+#include <sys/inotify.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 using namespace ferrytest;
 using proto::ErrorCode;
@@ -63,6 +65,7 @@ private:
     QByteArray m_secret;
     QStringList m_before;
     bool m_haveDevice = false;
+    int m_secretWatch = -1; // inotify: any open or read of the secret by anyone shows up here
 };
 
 void TestServerJail::initTestCase()
@@ -91,6 +94,17 @@ void TestServerJail::initTestCase()
     QVERIFY(!t.addTextFile(QStringLiteral("a/.hidden-too"), m_secret + "-hidden\n").isEmpty());
     QVERIFY(!t.addTextFile(QStringLiteral(".hiddendir/inner.txt"), m_secret + "-hidden\n").isEmpty());
     m_before = snapshot(t.base());
+    m_secretWatch = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    QVERIFY(m_secretWatch >= 0);
+    QVERIFY(::inotify_add_watch(m_secretWatch, QFile::encodeName(secretPath).constData(), IN_OPEN | IN_ACCESS) >= 0);
+    {
+        // Prove the watch works: our own read must be seen (and is drained here).
+        QFile probe(secretPath);
+        QVERIFY(probe.open(QIODevice::ReadOnly));
+        QCOMPARE(probe.readAll(), m_secret + '\n');
+    }
+    char events[4096];
+    QVERIFY2(::read(m_secretWatch, events, sizeof events) > 0, "inotify did not report a read of the secret");
 
     // One worker: if any request below left it stuck or dead, the next one fails.
     m_server = std::make_unique<ServerProcess>(t.root(), QStringList{"--workers", "1", "--request-timeout", "20s"});
@@ -103,6 +117,10 @@ void TestServerJail::cleanupTestCase()
         return;
     }
     QVERIFY2(!m_server->stderrText().contains(m_secret), "the secret appears in the server's log");
+    char events[4096];
+    const ssize_t pending = ::read(m_secretWatch, events, sizeof events);
+    ::close(m_secretWatch);
+    QVERIFY2(pending < 0 && errno == EAGAIN, "the secret file beside the root was opened or read");
     QCOMPARE(m_server->stop(), 0);
     QCOMPARE(snapshot(m_tree->base()), m_before);
 }
@@ -170,7 +188,8 @@ void TestServerJail::traversalIsRefused()
     case Op::List: s = client.list(p).status; break;
     }
     QVERIFY2(s.is(ErrorCode(code)),
-             qPrintable(QStringLiteral("expected %1, got %2").arg(proto::errorCodeName(ErrorCode(code)), s.toString())));
+             qPrintable(QStringLiteral("expected %1, got %2")
+                            .arg(proto::errorCodeName(ErrorCode(code)), s.toString())));
 
     if (closes) {
         const Status end = client.waitForClose();
@@ -203,6 +222,7 @@ void TestServerJail::malformedTrafficIsRefused_data()
     QTest::addColumn<bool>("handshakeFirst");
     QTest::addColumn<QByteArray>("bytes");
     QTest::addColumn<bool>("halfClose"); // the client ends its side after the bytes
+    QTest::addColumn<int>("code");       // the code an ERROR must carry if one is sent (PROTOCOL.md §7)
 
     QByteArray random(4096, Qt::Uninitialized);
     QRandomGenerator generator(42);
@@ -219,22 +239,28 @@ void TestServerJail::malformedTrafficIsRefused_data()
     QByteArray trailing = getFrame + "junk";
     trailing[7] = char(trailing[7] + 4);
 
-    QTest::newRow("random bytes") << false << random << false;
-    QTest::newRow("random bytes after hello") << true << random << false;
-    QTest::newRow("http request") << false << http << false;
-    QTest::newRow("http request after hello") << true << http << false;
-    QTest::newRow("oversize length") << false << QByteArray::fromHex("f701000010000001") << false;
-    QTest::newRow("4 GiB length") << false << QByteArray::fromHex("f7010000ffffffff") << false;
-    QTest::newRow("oversize length after hello") << true << QByteArray::fromHex("f704000000100001") << false;
-    QTest::newRow("unknown type after hello") << true << QByteArray::fromHex("f733000000000000") << false;
-    QTest::newRow("reserved flags after hello") << true << flagsSet << false;
-    QTest::newRow("trailing bytes in a payload") << true << trailing << false;
-    QTest::newRow("wrong magic") << false << wrongMagic << false;
-    QTest::newRow("wrong version") << false << wrongVersion << false;
-    QTest::newRow("frame cut off before close") << false << hello.left(10) << true;
-    QTest::newRow("header cut off before close") << false << hello.left(5) << true;
-    QTest::newRow("frame cut off after hello") << true << getFrame.left(12) << true;
-    QTest::newRow("server message sent to the server") << true << frameBytes(proto::Busy{5, "x"}) << false;
+    const int badRequest = int(ErrorCode::BadRequest);
+    const QByteArray oversize = QByteArray::fromHex("f701000010000001");     // HELLO of 256 MiB + 1
+    const QByteArray huge = QByteArray::fromHex("f7010000ffffffff");         // HELLO of 4 GiB - 1
+    const QByteArray justOver = QByteArray::fromHex("f704000000100001");     // GET of 1 MiB + 1
+    const QByteArray unknownType = QByteArray::fromHex("f733000000000000");
+    QTest::newRow("random bytes") << false << random << false << badRequest;
+    QTest::newRow("random bytes after hello") << true << random << false << badRequest;
+    QTest::newRow("http request") << false << http << false << badRequest;
+    QTest::newRow("http request after hello") << true << http << false << badRequest;
+    QTest::newRow("oversize length") << false << oversize << false << badRequest;
+    QTest::newRow("4 GiB length") << false << huge << false << badRequest;
+    QTest::newRow("oversize length after hello") << true << justOver << false << badRequest;
+    QTest::newRow("unknown type after hello") << true << unknownType << false << badRequest;
+    QTest::newRow("reserved flags after hello") << true << flagsSet << false << badRequest;
+    QTest::newRow("trailing bytes in a payload") << true << trailing << false << badRequest;
+    QTest::newRow("wrong magic") << false << wrongMagic << false << badRequest;
+    QTest::newRow("wrong version") << false << wrongVersion << false << int(ErrorCode::UnsupportedVersion);
+    QTest::newRow("frame cut off before close") << false << hello.left(10) << true << badRequest;
+    QTest::newRow("header cut off before close") << false << hello.left(5) << true << badRequest;
+    QTest::newRow("frame cut off after hello") << true << getFrame.left(12) << true << badRequest;
+    QTest::newRow("server message sent to the server") << true << frameBytes(proto::Busy{5, "x"}) << false
+                                                       << badRequest;
 }
 
 // Garbage gets an ERROR frame and a close, or just a close: never silence, never
@@ -245,6 +271,7 @@ void TestServerJail::malformedTrafficIsRefused()
     QFETCH(bool, handshakeFirst);
     QFETCH(QByteArray, bytes);
     QFETCH(bool, halfClose);
+    QFETCH(int, code);
     const QList<qint64> workersBefore = m_server->workerPids();
 
     TestClient client(20000);
@@ -262,9 +289,13 @@ void TestServerJail::malformedTrafficIsRefused()
     const Status end = client.waitForClose(&frames, 30000);
     const bool gotError = !frames.empty() && std::holds_alternative<proto::Error>(frames.front());
     QVERIFY2(end.outcome == Outcome::Closed || (end.outcome == Outcome::Reset && gotError),
-             qPrintable(QStringLiteral("connection ended with %1 after %2 frame(s)").arg(end.toString()).arg(frames.size())));
+             qPrintable(QStringLiteral("connection ended with %1 after %2 frame(s)")
+                            .arg(end.toString())
+                            .arg(frames.size())));
     for (const proto::Message &m : frames) {
-        QVERIFY2(std::holds_alternative<proto::Error>(m), "a malformed request got something other than ERROR");
+        const auto *error = std::get_if<proto::Error>(&m);
+        QVERIFY2(error, "a malformed request got something other than ERROR");
+        QVERIFY2(error->code == ErrorCode(code), proto::errorCodeName(error->code));
     }
 
     QCOMPARE(m_server->workerPids(), workersBefore);

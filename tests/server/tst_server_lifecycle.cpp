@@ -93,6 +93,15 @@ std::unique_ptr<TestTree> transferTree(int count)
     return tree;
 }
 
+// True if a new connection gets anything but service (or silence) from a draining server.
+bool newConnectionIsTurnedAway(const ServerProcess &server)
+{
+    TestClient probe(1000);
+    const Status s = probe.open(server.host(), server.port());
+    return (s.outcome == Outcome::Failed && s.message.find("connect") != std::string::npos)
+        || s.outcome == Outcome::Closed || s.outcome == Outcome::Reset || s.is(proto::ErrorCode::ShuttingDown);
+}
+
 } // namespace
 
 class TestServerLifecycle : public QObject
@@ -184,7 +193,11 @@ void TestServerLifecycle::sigtermDrainsRunningTransfers()
     const qint64 serverPid = server.pid();
     const auto inFlight = std::count_if(transfers.begin(), transfers.end(),
                                         [](const auto &t) { return !t->hasFinished(); });
-    const int exitCode = server.stop(60000);
+    QVERIFY(server.signal(SIGTERM));
+    // The server stops accepting: a new connection is soon refused, reset, closed or
+    // told SHUTTING_DOWN, while the running transfers go on.
+    QTRY_VERIFY_WITH_TIMEOUT(newConnectionIsTurnedAway(server), 15000);
+    const int exitCode = server.waitForExit(60000);
     for (auto &t : transfers) {
         t->join();
     }
@@ -223,7 +236,8 @@ void TestServerLifecycle::startupRefusals_data()
     QTest::newRow("invalid config value") << QStringList{"--root", "%ROOT%", "--config", "%CONFIG%"}
                                           << QStringLiteral("workers = banana\n") << QStringLiteral("workers");
     QTest::newRow("unknown config key") << QStringList{"--root", "%ROOT%", "--config", "%CONFIG%"}
-                                        << QStringLiteral("# comment\nfrobnicate = 1\n") << QStringLiteral("frobnicate");
+                                        << QStringLiteral("# comment\nfrobnicate = 1\n")
+                                        << QStringLiteral("frobnicate");
 }
 
 // Refusals exit with 2, print no listening line, and give the reason on stderr.
@@ -257,7 +271,8 @@ void TestServerLifecycle::startupRefusals()
 
     const ServerProcess::RunResult result = ServerProcess::run(args, 20000);
     const QString err = QString::fromUtf8(result.err);
-    QVERIFY2(result.exitCode == 2, qPrintable(QStringLiteral("exit code %1, stderr: %2").arg(result.exitCode).arg(err)));
+    QVERIFY2(result.exitCode == 2,
+             qPrintable(QStringLiteral("exit code %1, stderr: %2").arg(result.exitCode).arg(err)));
     QVERIFY2(!result.out.contains("listening on"), result.out.constData());
     QVERIFY2(err.contains(mentions), qPrintable(QStringLiteral("stderr does not name '%1': %2").arg(mentions, err)));
     QVERIFY2(err.trimmed().count(u'\n') == 0, qPrintable(QStringLiteral("reason not on one line: ") + err));

@@ -301,7 +301,8 @@ void TestServerLoad::fdCountsStableOverTenThousandConnections()
     qInfo("open fds before: parent %d, workers %s", parentBefore, qPrintable(counts.join(u' ')));
 
     const auto result = runVisits(Connections);
-    QVERIFY2(result.first == 0, qPrintable(QStringLiteral("%1 failures; first: %2").arg(result.first).arg(result.second)));
+    QVERIFY2(result.first == 0,
+             qPrintable(QStringLiteral("%1 failures; first: %2").arg(result.first).arg(result.second)));
 
     QCOMPARE(server.workerPids(), workers);
     QTRY_COMPARE_WITH_TIMEOUT(ServerProcess::openFdCount(server.pid()), parentBefore, 15000);

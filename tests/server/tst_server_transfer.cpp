@@ -5,10 +5,12 @@
 #include "testclient.h"
 #include "testtree.h"
 
+#include <QFile>
 #include <QSet>
 #include <QTest>
 
 #include <atomic>
+#include <unistd.h>
 
 using namespace ferrytest;
 using proto::ErrorCode;
@@ -33,6 +35,7 @@ private slots:
     void getRange();
     void statAndListDescribeTheTree();
     void hugeDirectoryStreamsInPages();
+    void shrinkingFileEndsWithFileChanged();
 
 private:
     std::unique_ptr<TestTree> m_rangeTree;
@@ -56,8 +59,9 @@ void TestServerTransfer::initTestCase()
 // checked against the expected pattern as it streams (nothing held in memory).
 void TestServerTransfer::concurrentDownloadsAreByteIdentical()
 {
-    const QList<uint64_t> sizes{0,       1,       4095,       4096,   65537,        MiB - 1,  MiB,      MiB + 1,
-                                3 * MiB + 5, 5 * MiB, 8 * MiB + 13, 16 * MiB, 24 * MiB + 1, 32 * MiB, 48 * MiB + 7, GiB};
+    const QList<uint64_t> sizes{0,           1,       4095,         4096,     65537,        MiB - 1,
+                                MiB,         MiB + 1, 3 * MiB + 5,  5 * MiB,  8 * MiB + 13, 16 * MiB,
+                                24 * MiB + 1, 32 * MiB, 48 * MiB + 7, GiB};
     TestTree tree;
     QVERIFY(tree.isValid());
     for (int i = 0; i < sizes.size(); ++i) {
@@ -238,6 +242,34 @@ void TestServerTransfer::hugeDirectoryStreamsInPages()
     }
     // The connection is still in step after the stream: another request works.
     QVERIFY(client.stat("big").ok());
+    QCOMPARE(server.stop(), 0);
+}
+
+// A file truncated while it is being sent: every announced byte still arrives,
+// then BODY_END FILE_CHANGED (PROTOCOL.md, BODY_END) — no hang — and the
+// connection stays usable. Rate-limited so the truncation lands mid-transfer.
+void TestServerTransfer::shrinkingFileEndsWithFileChanged()
+{
+    constexpr quint64 Size = 4 * MiB;
+    TestTree tree;
+    const QString path = tree.addFile(QStringLiteral("shrinks.bin"), Size, 8);
+    QVERIFY(!path.isEmpty());
+    ServerProcess server(tree.root(), {"--workers", "1", "--rate-limit", "2097152"});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+
+    TestClient client;
+    QVERIFY(client.open(server.host(), server.port()).ok());
+    bool truncated = false;
+    const GetResult r = client.get("shrinks.bin", 0, proto::ToEnd, [&](const char *, size_t) {
+        truncated = truncated || ::truncate(QFile::encodeName(path).constData(), 0) == 0;
+        return true;
+    });
+    QVERIFY(truncated);
+    QVERIFY2(r.status.is(ErrorCode::FileChanged), qPrintable(r.status.toString()));
+    QCOMPARE(r.received, Size);
+    proto::Entry entry;
+    QVERIFY(client.stat("shrinks.bin", &entry).ok());
+    QCOMPARE(entry.size, 0ull);
     QCOMPARE(server.stop(), 0);
 }
 
