@@ -94,7 +94,10 @@ Options parseOptions(int argc, char **argv)
     std::vector<std::string> positional;
     for (int i = 1; i < argc; ++i) {
         const std::string_view arg = argv[i];
-        if (takesValue(arg)) {
+        // "-c16" as well as "-c 16", like wrk
+        if (arg.size() > 2 && arg[0] == '-' && arg[1] != '-' && takesValue(arg.substr(0, 2))) {
+            applyValue(options, arg.substr(0, 2), std::string(arg.substr(2)));
+        } else if (takesValue(arg)) {
             if (i + 1 >= argc)
                 throw UsageError(std::string(arg) + " needs a value");
             applyValue(options, arg, argv[++i]);

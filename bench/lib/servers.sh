@@ -179,3 +179,13 @@ memory() {
     done
     { cat "${files[@]}" 2>/dev/null || true; } | awk '/^Pss:/ { total += $2; count++ } END { print total + 0, count + 0 }'
 }
+
+# cpu_ticks NAME — user+system clock ticks used so far by the daemon's live processes
+# (a child that exits during a run takes its ticks along; prefork children here live long).
+cpu_ticks() {
+    local pid files=()
+    for pid in $(session_pids "${DAEMON_PID[$1]}"); do
+        files+=("/proc/$pid/stat")
+    done
+    { cat "${files[@]}" 2>/dev/null || true; } | awk '{ sub(/^.*\) /, ""); total += $12 + $13 } END { print total + 0 }'
+}

@@ -40,7 +40,8 @@ client_peak_rss_mib() { tail -1 "$WORK/time.out" | awk '{ printf "%.1f", $4 / 10
 # LAST_JSON holds the client's JSON line either way.
 load() {
     local server=$1 key=$2 conns=$3 mode=$4 target=$5 out=$WORK/load.out
-    local paths="" path=$target
+    local paths="" path=$target ticks
+    ticks=$(cpu_ticks "$server")
     if [ "${target:0:1}" = @ ]; then paths=${target:1}; path=""; fi
     if [ "$server" = ferry ]; then
         local args=(-q -c "$conns" -d "$DUR" --timeout 10 --read-size 8192)
@@ -53,6 +54,7 @@ load() {
         [ "$mode" = new ] && args+=(-H "Connection: close")
         timed "$out" env WRK_PATHS="$paths" wrk "${args[@]}" "$(url "$server" "$path")" || true
     fi
+    ticks=$(($(cpu_ticks "$server") - ticks))
     LAST_JSON=$(grep '^{' "$out" | tail -1)
     [ -n "$LAST_JSON" ] || { echo "compare: $server gave no result for $key" >&2; cat "$out" >&2; return 0; }
     [ -n "${NORECORD:-}" ] && return 0
@@ -66,6 +68,8 @@ load() {
     record "$key.err" "$server" "$(json_field errors "$out.json")"
     record "$key.cpu" "$server" "$(client_cpu_us_per_request "$requests")"
     record "$key.ucpu" "$server" "$(client_user_us_per_request "$requests")"
+    record "$key.scpu" "$server" "$(awk -v t="$ticks" -v n="$requests" -v hz="$(getconf CLK_TCK)" \
+        'BEGIN { if (n > 0) printf "%.2f", t * 1e6 / hz / n; else print 0 }')"
 }
 
 # stream SERVER KEY CONNECTIONS @PATHS — like load, but records GB/s of received bytes.
@@ -98,12 +102,12 @@ w_null() {
     fi
 }
 
-# (a, lean reader) the same GET from ferry-bench, which only reads and drops the bytes with
-# curl's 16 KiB reads: tells the server's share from ferry-get's. Ferry only.
+# (a, lean reader) the same GET from ferry-bench, which reads with 256 KiB recv()s and
+# drops the bytes: the server's ceiling, to tell its share from ferry-get's. Ferry only.
 w_lean() {
     local t0 t1
     t0=$(now_ns)
-    timed "$WORK/lean.out" "$FERRY_BENCH" -q -c 1 -r 1 -d 600 --read-size 16384 "127.0.0.1:${PORT[ferry]}" big.bin &&
+    timed "$WORK/lean.out" "$FERRY_BENCH" -q -c 1 -r 1 -d 600 --read-size 262144 "127.0.0.1:${PORT[ferry]}" big.bin &&
         t1=$(now_ns) && record a_lean ferry "$(rate "$BIG_BYTES" $((t1 - t0)))"
     return 0
 }
