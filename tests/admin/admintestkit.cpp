@@ -102,9 +102,8 @@ void Download::run(const ServerProcess &server)
     TestClient client(60000);
     m_status = client.open(server.host(), server.port());
     if (m_status.ok() && m_mode == Mode::Stall) {
-        // A small receive buffer so that the server's side fills up quickly.
-        int small = 4096;
-        setsockopt(client.socketDescriptor(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+        // The kernel's buffers take a few MiB (the receive buffer does not grow while nobody reads), then
+        // the server's side blocks: the transfer stalls.
         client.send(proto::GetRequest{m_path, 0, proto::ToEnd});
         while (!m_release.load())
             QThread::msleep(20); // a client that stopped reading: it only waits to be released
