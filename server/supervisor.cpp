@@ -259,9 +259,12 @@ void Supervisor::reap()
 
 void Supervisor::onExit(pid_t pid, int status)
 {
-    auto it = m_workers.find(pid);
-    if (it == m_workers.end())
+    if (m_workers.find(pid) == m_workers.end())
         return; // not ours (e.g. a helper another module forked)
+    // SIGCHLD can overtake the worker's last message (a parked connection on its way back): read what it
+    // sent before it exited, or that connection would be closed along with the channel.
+    onChannel(pid, 0);
+    auto it = m_workers.find(pid);
     Worker worker = std::move(it->second);
     m_workers.erase(it);
     removeIdle(pid);
