@@ -22,6 +22,38 @@ constexpr quint64 GiB = 1024 * MiB;
 constexpr quint32 RangeSeed = 77;
 constexpr quint64 RangeFileSize = 3 * MiB + 777;
 
+struct Download {
+    Status status;
+    uint64_t received = 0;
+    uint64_t announced = UINT64_MAX; // BODY's length
+    uint64_t fileSize = UINT64_MAX;  // BODY's fileSize
+    bool matches = false;            // every byte as the pattern says
+    uint64_t verifiedBytes = 0;
+};
+
+// Handshake and GET of a whole pattern file on a new connection, checked as it streams.
+Download downloadVerified(const ServerProcess &server, const QString &path, quint32 seed)
+{
+    Download d;
+    TestClient client(60000);
+    d.status = client.open(server.host(), server.port());
+    if (!d.status.ok()) {
+        return d;
+    }
+    PatternVerifier verifier(seed);
+    const GetResult r = client.get(path.toStdString(), 0, proto::ToEnd,
+                                   [&verifier](const char *data, size_t size) { return verifier.update(data, size); });
+    d.status = r.status;
+    d.received = r.received;
+    if (r.body) {
+        d.announced = r.body->length;
+        d.fileSize = r.body->fileSize;
+    }
+    d.matches = verifier.matches();
+    d.verifiedBytes = verifier.position();
+    return d;
+}
+
 } // namespace
 
 class TestServerTransfer : public QObject
@@ -71,40 +103,19 @@ void TestServerTransfer::concurrentDownloadsAreByteIdentical()
     QVERIFY2(server.start(), qPrintable(server.diagnostics()));
     QCOMPARE(server.workerPids().size(), 4);
 
-    struct Outcome {
-        Status status;
-        uint64_t received = 0;
-        uint64_t announced = 0;
-        uint64_t fileSize = 0;
-        bool matches = false;
-    };
-    std::vector<Outcome> outcomes(size_t(sizes.size()));
+    std::vector<Download> downloads(size_t(sizes.size()));
     runInThreads(int(sizes.size()), int(sizes.size()), [&](int i) {
-        TestClient client(60000);
-        Outcome &out = outcomes[size_t(i)];
-        out.status = client.open(server.host(), server.port());
-        if (!out.status.ok()) {
-            return;
-        }
-        PatternVerifier verifier(quint32(i + 1));
-        GetResult r = client.get(QStringLiteral("files/f%1.bin").arg(i).toStdString(), 0, proto::ToEnd,
-                                 [&verifier](const char *data, size_t size) { return verifier.update(data, size); });
-        out.status = r.status;
-        out.received = r.received;
-        out.announced = r.body ? r.body->length : UINT64_MAX;
-        out.fileSize = r.body ? r.body->fileSize : UINT64_MAX;
-        out.matches = verifier.matches() && verifier.position() == sizes[i];
+        downloads[size_t(i)] = downloadVerified(server, QStringLiteral("files/f%1.bin").arg(i), quint32(i + 1));
     });
-
     for (int i = 0; i < sizes.size(); ++i) {
-        const Outcome &out = outcomes[size_t(i)];
+        const Download &d = downloads[size_t(i)];
         const QByteArray what = QByteArray("file ") + QByteArray::number(i) + " (" + QByteArray::number(sizes[i])
-            + " bytes): " + out.status.toString().toUtf8();
-        QVERIFY2(out.status.ok(), what.constData());
-        QCOMPARE(out.announced, sizes[i]);
-        QCOMPARE(out.fileSize, sizes[i]);
-        QCOMPARE(out.received, sizes[i]);
-        QVERIFY2(out.matches, what.constData());
+            + " bytes): " + d.status.toString().toUtf8();
+        QVERIFY2(d.status.ok(), what.constData());
+        QCOMPARE(d.announced, sizes[i]);
+        QCOMPARE(d.fileSize, sizes[i]);
+        QCOMPARE(d.received, sizes[i]);
+        QVERIFY2(d.matches && d.verifiedBytes == sizes[i], what.constData());
     }
     QCOMPARE(server.workerPids().size(), 4);
     QCOMPARE(server.stop(), 0);
