@@ -96,7 +96,8 @@ QWidget *ControlPanel::createRateGroup()
     m_global = new QLineEdit(box);
     m_global->setObjectName(QStringLiteral("globalRateEdit"));
     for (QLineEdit *edit : {m_perConnection, m_global}) {
-        edit->setPlaceholderText(tr("e.g. 512k, 2M; 0 = unlimited"));
+        edit->setPlaceholderText(tr("512k, 2M… 0 = unlimited"));
+        edit->setToolTip(tr("Bytes per second; k, M, G are powers of 1024; 0 means unlimited"));
         connect(edit, &QLineEdit::textEdited, this, [this] { m_rateEdited = true; });
         connect(edit, &QLineEdit::returnPressed, this, &ControlPanel::applyRateLimit);
     }

@@ -11,7 +11,7 @@
 namespace {
 
 constexpr int GridLines = 4;
-constexpr int MinuteMarkEvery = 2;
+constexpr int LabelEveryMinutes = 5; // grid line every minute, a label every five: fits narrow charts
 
 // A round number at or above `value` whose quarters are round too, so the grid labels read well:
 // busy workers in multiples of the grid lines, bytes as 1, 2, 4, 8 × 10^n of a binary unit.
@@ -42,12 +42,12 @@ HistoryChart::HistoryChart(HistoryModel *model, Series series, QWidget *parent)
 
 QSize HistoryChart::sizeHint() const
 {
-    return {420, 150};
+    return {420, 130};
 }
 
 QSize HistoryChart::minimumSizeHint() const
 {
-    return {200, 90};
+    return {200, 100};
 }
 
 qint64 HistoryChart::value(const HistorySample &sample) const
@@ -79,7 +79,11 @@ void HistoryChart::paintEvent(QPaintEvent *)
     const int labelWidth = metrics.horizontalAdvance(valueLabel(top)) + 8;
     const QRect plot = rect().adjusted(labelWidth, metrics.height() + 6, -8, -(metrics.height() + 4));
     painter.setPen(palette().text().color());
-    painter.drawText(QRect(labelWidth, 2, width() - labelWidth, metrics.height() + 2), Qt::AlignLeft, title);
+    QFont bold = font();
+    bold.setBold(true);
+    painter.setFont(bold);
+    painter.drawText(QRect(4, 2, width() - 8, metrics.height() + 2), Qt::AlignLeft, title);
+    painter.setFont(font());
     if (!m_model->samples().isEmpty()) {
         const QString latest = valueLabel(value(m_model->samples().constLast()));
         painter.drawText(QRect(0, 2, width() - 8, metrics.height() + 2), Qt::AlignRight, tr("now %1").arg(latest));
@@ -102,10 +106,12 @@ void HistoryChart::paintGrid(QPainter &painter, const QRect &plot, qint64 top) c
                          Qt::AlignRight | Qt::AlignVCenter, valueLabel(top * i / GridLines));
     }
     constexpr int Minutes = int(HistoryModel::WindowMs / 60000);
-    for (int minute = 0; minute <= Minutes; minute += MinuteMarkEvery) {
+    for (int minute = 0; minute <= Minutes; ++minute) {
         const int x = plot.right() - plot.width() * minute / Minutes;
         painter.setPen(QPen(gridColor, 1, Qt::DotLine));
         painter.drawLine(x, plot.top(), x, plot.bottom());
+        if (minute % LabelEveryMinutes != 0)
+            continue;
         painter.setPen(labelColor);
         const QString label = minute == 0 ? tr("now") : tr("−%1 min").arg(minute);
         const int w = metrics.horizontalAdvance(label);

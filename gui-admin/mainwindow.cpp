@@ -23,6 +23,7 @@
 #include <QMessageBox>
 #include <QPushButton>
 #include <QScrollArea>
+#include <QScrollBar>
 #include <QSettings>
 #include <QSplitter>
 #include <QStatusBar>
@@ -122,19 +123,21 @@ QWidget *MainWindow::createCentral()
                                            " border-radius: 4px; padding: 6px; }"));
     layout->addWidget(m_banner);
 
+    // Summary on top, the two charts side by side under it: at 1280 px both stay readable next to the controls.
     auto *top = new QWidget(central);
-    auto *topLayout = new QHBoxLayout(top);
+    auto *topLayout = new QVBoxLayout(top);
     topLayout->setContentsMargins(0, 0, 0, 0);
     m_summary = new SummaryPanel(top);
-    topLayout->addWidget(m_summary, 3);
-    auto *charts = new QVBoxLayout;
+    m_summary->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Maximum);
+    topLayout->addWidget(m_summary);
+    auto *charts = new QHBoxLayout;
     m_throughputChart = new HistoryChart(m_history, HistoryChart::Series::Throughput, top);
     m_throughputChart->setObjectName(QStringLiteral("throughputChart"));
     m_busyChart = new HistoryChart(m_history, HistoryChart::Series::BusyWorkers, top);
     m_busyChart->setObjectName(QStringLiteral("busyChart"));
-    charts->addWidget(m_throughputChart);
-    charts->addWidget(m_busyChart);
-    topLayout->addLayout(charts, 2);
+    charts->addWidget(m_throughputChart, 3);
+    charts->addWidget(m_busyChart, 2);
+    topLayout->addLayout(charts, 1);
 
     m_workers = new WorkersPanel(m_workerModel, central);
     m_splitter = new QSplitter(Qt::Vertical, central);
@@ -153,6 +156,8 @@ void MainWindow::createDocks()
     scroll->setWidget(m_control);
     scroll->setWidgetResizable(true);
     scroll->setFrameShape(QFrame::NoFrame);
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    scroll->setMinimumWidth(m_control->minimumSizeHint().width() + scroll->verticalScrollBar()->sizeHint().width());
     auto *controlDock = new QDockWidget(tr("Control"), this);
     controlDock->setObjectName(QStringLiteral("controlDock"));
     controlDock->setWidget(scroll);
@@ -185,10 +190,16 @@ void MainWindow::onStateChanged(AdminConnection::State state)
     m_banner->setText(m_connection->stateText());
     m_banner->setVisible(!connected);
     m_control->setConnected(connected);
-    if (connected) {
-        m_log->add(CommandLog::Kind::Note, m_connection->stateText());
-        return;
+    // Retries repeat the same state every few seconds; the log records only what is new.
+    const bool news = m_connection->stateText() != m_lastLoggedState;
+    if (connected || state == AdminConnection::State::NotRunning || state == AdminConnection::State::PermissionDenied
+        || state == AdminConnection::State::Failed) {
+        if (news)
+            m_log->add(connected ? CommandLog::Kind::Note : CommandLog::Kind::Failure, m_connection->stateText());
+        m_lastLoggedState = m_connection->stateText();
     }
+    if (connected)
+        return;
     // Stale numbers would read as live ones: show nothing rather than the last snapshot.
     m_status = AdminStatus();
     m_workerModel->clear();
@@ -196,8 +207,6 @@ void MainWindow::onStateChanged(AdminConnection::State state)
     m_workers->strip()->setCells({});
     m_pending.clear();
     setWindowTitle(tr("Ferry Admin"));
-    if (state == AdminConnection::State::NotRunning || state == AdminConnection::State::PermissionDenied)
-        m_log->add(CommandLog::Kind::Note, m_connection->stateText());
 }
 
 void MainWindow::onStatus(const QJsonObject &json)
@@ -285,8 +294,13 @@ void MainWindow::restoreSettings()
     QSettings settings;
     if (!restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray()))
         resize(1280, 800);
-    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
-    m_splitter->restoreState(settings.value(QStringLiteral("window/splitter")).toByteArray());
+    if (!restoreState(settings.value(QStringLiteral("window/state")).toByteArray())) {
+        // First start: the workers table gets the room, the log a few lines, the controls a column.
+        resizeDocks({findChild<QDockWidget *>(QStringLiteral("logDock"))}, {100}, Qt::Vertical);
+        resizeDocks({findChild<QDockWidget *>(QStringLiteral("controlDock"))}, {330}, Qt::Horizontal);
+    }
+    if (!m_splitter->restoreState(settings.value(QStringLiteral("window/splitter")).toByteArray()))
+        m_splitter->setSizes({340, 460});
     m_workers->restoreHeaderState(settings.value(QStringLiteral("workers/header")).toByteArray());
 }
 

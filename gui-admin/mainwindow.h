@@ -63,6 +63,7 @@ private:
     WorkerModel *m_workerModel;
     HistoryModel *m_history;
     AdminStatus m_status;
+    QString m_lastLoggedState;
     QHash<int, QString> m_pending; // request id -> what was asked, for the log
     QLineEdit *m_pathEdit = nullptr;
     QLabel *m_stateLabel = nullptr;

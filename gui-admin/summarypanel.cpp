@@ -93,9 +93,9 @@ void SummaryPanel::setStatus(const AdminStatus &s)
     set(QStringLiteral("busy"), QString::number(s.busy));
     set(QStringLiteral("idle"), QString::number(s.idle));
     set(QStringLiteral("starting"), tr("%1 (stopping %2)").arg(s.starting).arg(s.stopping));
-    set(QStringLiteral("limits"), tr("spare %1–%2, recycle after %3")
+    set(QStringLiteral("limits"), tr("spare %1–%2, recycle %3")
                                       .arg(s.limits.minSpare).arg(s.limits.maxSpare)
-                                      .arg(s.limits.maxRequests > 0 ? QString::number(s.limits.maxRequests) : tr("never")));
+                                      .arg(s.limits.maxRequests > 0 ? tr("after %1").arg(s.limits.maxRequests) : tr("never")));
     set(QStringLiteral("breaker"), s.breakerState == QLatin1String("closed")
                                        ? tr("closed")
                                        : tr("%1: %2 crashes, next respawn in %3 ms")
