@@ -40,6 +40,8 @@ public:
     // Drops the connection at once; no signal follows.
     void abort();
     State state() const { return m_state; }
+    QString host() const { return m_host; }
+    quint16 port() const { return m_port; }
     QString serverAgent() const { return m_serverAgent; }
     void setBodySink(BodySink sink) { m_bodySink = std::move(sink); }
     void setStallTimeout(int ms) { m_stallTimeoutMs = ms; }

@@ -2,6 +2,7 @@
 
 #include "collision.h"
 #include "connection.h"
+#include "connectionpool.h"
 #include "remoteentry_p.h"
 
 #include <QFile>
@@ -162,15 +163,41 @@ void DownloadJob::beginAttempt()
     setState(State::Connecting);
     if (!m_destinationResolved && !resolveDestination())
         return;
-    if (!m_connection) {
-        m_connection = new Connection(this);
-        connect(m_connection, &Connection::ready, this, &DownloadJob::onConnected);
-        connect(m_connection, &Connection::messageReceived, this, &DownloadJob::onMessage);
-        connect(m_connection, &Connection::failed, this, &DownloadJob::onConnectionFailed);
-        m_connection->setBodySink([this](const char *data, qint64 size) { return onBodyBytes(data, size); });
+    if (Connection *idle = m_pool ? m_pool->take(m_url.host(), m_url.port(), this) : nullptr) {
+        if (m_connection)
+            m_connection->deleteLater();
+        attachConnection(idle);
+        m_reusedConnection = true;
+        onConnected();
+        return;
     }
+    if (!m_connection)
+        attachConnection(new Connection(this));
+    m_reusedConnection = false;
     setStatusText(tr("Connecting to %1:%2").arg(m_url.host()).arg(m_url.port()));
     m_connection->open(m_url.host(), m_url.port());
+}
+
+void DownloadJob::attachConnection(Connection *connection)
+{
+    m_connection = connection;
+    connect(m_connection, &Connection::ready, this, &DownloadJob::onConnected);
+    connect(m_connection, &Connection::messageReceived, this, &DownloadJob::onMessage);
+    connect(m_connection, &Connection::failed, this, &DownloadJob::onConnectionFailed);
+    m_connection->setBodySink([this](const char *data, qint64 size) { return onBodyBytes(data, size); });
+}
+
+// After BODY_END the connection is between requests: the pool keeps it for the next job.
+void DownloadJob::releaseConnection()
+{
+    if (!m_connection)
+        return;
+    if (!m_pool) {
+        m_connection->abort();
+        return;
+    }
+    disconnect(m_connection, nullptr, this, nullptr);
+    m_pool->give(std::exchange(m_connection, nullptr));
 }
 
 // Applies the existing-file policy once, before the first byte is fetched.
@@ -221,6 +248,13 @@ void DownloadJob::restartFromZero()
 
 void DownloadJob::onConnectionFailed(ErrorKind kind, const QString &reason, int retryAfterMs)
 {
+    if (m_reusedConnection && kind == ErrorKind::ConnectionError) {
+        // The server closed the idle connection just as it was taken: not a failure,
+        // just open a fresh one.
+        m_reusedConnection = false;
+        m_connection->open(m_url.host(), m_url.port());
+        return;
+    }
     failAttempt(kind, reason, retryAfterMs);
 }
 

@@ -18,6 +18,7 @@
 namespace ferry::client {
 
 class Connection;
+class ConnectionPool;
 
 // Writes the remote file to `localPath() + ".part"`, recording the remote size and
 // mtime beside it in `name.part.ferry` (a small JSON file, see partfile.h). A later
@@ -74,6 +75,10 @@ public:
     bool wasSkipped() const { return m_skipped; }
     int attempts() const { return m_attempts; }
 
+    // Where finished downloads leave their connection for the next job, and where
+    // this job looks for one first (a DownloadQueue sets its own). Not owned.
+    void setConnectionPool(ConnectionPool *pool) { m_pool = pool; }
+
     RetryPolicy retryPolicy() const { return m_retryPolicy; }
     void setRetryPolicy(const RetryPolicy &policy) { m_retryPolicy = policy; }
 
@@ -117,6 +122,8 @@ private:
     void fail(ErrorKind kind, const QString &reason);
     void finishAs(State state);
     void dropConnection();
+    void attachConnection(Connection *connection);
+    void releaseConnection();
     void markProgress();
     void flushProgress();
 
@@ -134,6 +141,8 @@ private:
     RetryPolicy m_retryPolicy;
 
     Connection *m_connection = nullptr;
+    ConnectionPool *m_pool = nullptr;
+    bool m_reusedConnection = false; // taken from the pool, no answer yet this attempt
     PartFile m_part;
     qint64 m_totalBytes = -1;
     qint64 m_receivedBytes = 0;

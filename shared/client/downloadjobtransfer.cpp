@@ -22,6 +22,7 @@ void DownloadJob::onConnected()
 
 void DownloadJob::onMessage(const proto::Message &message)
 {
+    m_reusedConnection = false; // the server answered: this connection works
     if (const auto *body = std::get_if<proto::Body>(&message)) {
         onBody(*body);
     } else if (const auto *end = std::get_if<proto::BodyEnd>(&message)) {
@@ -116,8 +117,7 @@ void DownloadJob::completeDownload()
 {
     setState(State::Finishing);
     setStatusText(tr("Finishing"));
-    if (m_connection)
-        m_connection->abort(); // the part stays open: commit() fsyncs it
+    releaseConnection(); // the part stays open: commit() fsyncs it
     m_bodyActive = false;
     QString error;
     if (!m_part.commit(&error)) {

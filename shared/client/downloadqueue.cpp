@@ -1,6 +1,7 @@
 #include "downloadqueue.h"
 
 #include "collision.h"
+#include "connectionpool.h"
 #include "downloadjob.h"
 #include "partfile.h"
 #include "treewalker.h"
@@ -12,7 +13,7 @@
 
 namespace ferry::client {
 
-DownloadQueue::DownloadQueue(QObject *parent) : QObject(parent) {}
+DownloadQueue::DownloadQueue(QObject *parent) : QObject(parent), m_pool(new ConnectionPool(this)) {}
 
 DownloadQueue::~DownloadQueue() = default;
 
@@ -77,6 +78,7 @@ void DownloadQueue::onWalkerFinished(TreeWalker *walker)
 
 DownloadJob *DownloadQueue::append(DownloadJob *job)
 {
+    job->setConnectionPool(m_pool);
     m_jobs.append(job);
     connect(job, &DownloadJob::stateChanged, this, &DownloadQueue::scheduleSoon);
     m_wasIdle = false;
@@ -233,6 +235,11 @@ void DownloadQueue::checkIdle()
     } else if (!idleNow) {
         m_wasIdle = false;
     }
+}
+
+int DownloadQueue::reusedConnections() const
+{
+    return m_pool->reuseCount();
 }
 
 QJsonArray DownloadQueue::saveState() const

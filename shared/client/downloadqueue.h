@@ -12,6 +12,7 @@
 
 namespace ferry::client {
 
+class ConnectionPool;
 class DownloadJob;
 class TreeWalker;
 
@@ -70,6 +71,8 @@ public:
     // True when no job is queued or active and no folder is still being listed.
     bool isIdle() const;
     qint64 bytesPerSecond() const;
+    // Downloads that reused a finished job's connection (no new TCP handshake).
+    int reusedConnections() const;
 
     // Persistence: one object per job, in queue order. restoreState() appends the jobs;
     // active ones come back Queued and resume from their .part files.
@@ -95,6 +98,7 @@ private:
 
     QList<DownloadJob *> m_jobs;
     QList<TreeWalker *> m_walkers;
+    ConnectionPool *m_pool;
     int m_maxConcurrent = DefaultMaxConcurrent;
     ExistingFilePolicy m_policy = ExistingFilePolicy::Rename;
     RetryPolicy m_retryPolicy;
