@@ -138,12 +138,20 @@ w_disk() {
     rm -f "$DISK_DIR"/big.bin*
 }
 
-# (e) kept alive, with (h) the server's memory idle before and sampled halfway through.
-w_keepalive() {
-    local idle sample
+# (h) idle: the server's memory before any load (called once, before the first round).
+w_idle_memory() {
+    local idle
     idle=$(memory "$1")
     record h.idle "$1" "$(awk -v k="${idle% *}" 'BEGIN { printf "%.1f", k / 1024 }')"
     record h.idleprocs "$1" "${idle#* }"
+}
+
+# (e) kept alive; with SAMPLE_MEMORY set, (h) under load: memory sampled halfway through.
+# Only the first round samples: Apache retires surplus children one a second, so in later
+# rounds it still carries the processes that the 1,000-client run made it fork.
+w_keepalive() {
+    local sample
+    [ -n "${SAMPLE_MEMORY:-}" ] || { load "$1" e 16 keep small/one.bin; return 0; }
     (sleep "$(awk -v d="$DUR" 'BEGIN { print d / 2 }')"; memory "$1" >"$WORK/mem.sample") &
     sample=$!
     load "$1" e 16 keep small/one.bin
