@@ -29,7 +29,13 @@ AdminPlane::AdminPlane(const server::Options &options) : m_options(options)
         return;
     const bool explicitPath = !options.adminSocket.empty();
     m_path = explicitPath ? options.adminSocket : defaultAdminSocketPath();
-    BoundSocket bound = bindAdminSocket(m_path);
+    if (!options.adminGroup.empty()) {
+        const group *g = ::getgrnam(options.adminGroup.c_str());
+        if (!g)
+            throw server::ConfigError("admin group '" + options.adminGroup + "' does not exist");
+        m_group = g->gr_gid;
+    }
+    BoundSocket bound = bindAdminSocket(m_path, m_group);
     if (!bound.fd) {
         if (explicitPath)
             throw server::ConfigError(bound.error);
@@ -62,13 +68,8 @@ std::unique_ptr<AdminPlane::Running> AdminPlane::attach(server::Parent &parent)
         return running;
     AdminOptions admin;
     admin.socketPath = m_path;
-    if (!m_options.adminGroup.empty()) {
-        const group *g = ::getgrnam(m_options.adminGroup.c_str());
-        if (!g)
-            throw server::ConfigError("admin group '" + m_options.adminGroup + "' does not exist");
-        admin.adminGroup = g->gr_gid;
-        admin.adminGroupName = m_options.adminGroup;
-    }
+    admin.adminGroup = m_group;
+    admin.adminGroupName = m_options.adminGroup;
     running->server = std::make_unique<AdminServer>(parent.loop(), *running->backend, std::move(m_listener), admin);
     LOG_INFO("admin socket on %s", m_path.c_str());
     return running;

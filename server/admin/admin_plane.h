@@ -10,6 +10,8 @@
 #include "pool/pool_manager.h"
 
 #include <memory>
+#include <optional>
+#include <sys/types.h>
 #include <string>
 
 namespace ferry::admin {
@@ -39,6 +41,7 @@ private:
     server::Options m_options;
     std::string m_path;
     server::UniqueFd m_listener;
+    std::optional<gid_t> m_group;
 };
 
 pool::PoolLimits poolLimitsFrom(const server::Options &options);

@@ -38,19 +38,37 @@ bool fillAddress(const std::string &path, sockaddr_un &address)
     return true;
 }
 
-// Makes the directory that holds the socket, 0700, if it does not exist. An existing directory is left
-// as the administrator made it.
-std::string ensureDirectory(const std::string &path)
+std::string directoryOf(const std::string &path)
 {
     const size_t slash = path.rfind('/');
-    if (slash == std::string::npos || slash == 0)
+    return slash == std::string::npos || slash == 0 ? std::string() : path.substr(0, slash);
+}
+
+// Makes the directory that holds the socket, 0700, if it does not exist (`created` says so). An existing
+// directory is left as the administrator made it.
+std::string ensureDirectory(const std::string &path, bool &created)
+{
+    created = false;
+    const std::string dir = directoryOf(path);
+    if (dir.empty())
         return {};
-    const std::string dir = path.substr(0, slash);
     struct stat st{};
     if (::stat(dir.c_str(), &st) == 0)
         return S_ISDIR(st.st_mode) ? std::string() : "admin socket directory " + dir + " is not a directory";
     if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
         return failure("mkdir()", dir, errno);
+    created = true;
+    return {};
+}
+
+// Opens the socket (and a directory made for it) to the admin group.
+std::string shareWithGroup(const std::string &path, gid_t group, bool createdDirectory)
+{
+    if (::chown(path.c_str(), uid_t(-1), group) != 0 || ::chmod(path.c_str(), 0660) != 0)
+        return failure("chown()/chmod() for the admin group", path, errno);
+    const std::string dir = directoryOf(path);
+    if (createdDirectory && (::chown(dir.c_str(), uid_t(-1), group) != 0 || ::chmod(dir.c_str(), 0750) != 0))
+        return failure("chown()/chmod() for the admin group", dir, errno);
     return {};
 }
 
@@ -76,8 +94,9 @@ std::string clearStaleSocket(const std::string &path, const sockaddr_un &address
 
 } // namespace
 
-BoundSocket bindAdminSocket(const std::string &path)
+BoundSocket bindAdminSocket(const std::string &path, std::optional<gid_t> adminGroup)
 {
+    bool createdDirectory = false;
     BoundSocket result;
     sockaddr_un address{};
     if (!fillAddress(path, address)) {
@@ -85,7 +104,7 @@ BoundSocket bindAdminSocket(const std::string &path)
             std::to_string(sizeof address.sun_path - 1) + " bytes";
         return result;
     }
-    if (result.error = ensureDirectory(path); !result.error.empty())
+    if (result.error = ensureDirectory(path, createdDirectory); !result.error.empty())
         return result;
     if (result.error = clearStaleSocket(path, address); !result.error.empty())
         return result;
@@ -107,6 +126,12 @@ BoundSocket bindAdminSocket(const std::string &path)
         result.error = failure("chmod()/listen()", path, errno);
         ::unlink(path.c_str());
         return result;
+    }
+    if (adminGroup) {
+        if (result.error = shareWithGroup(path, *adminGroup, createdDirectory); !result.error.empty()) {
+            ::unlink(path.c_str());
+            return result;
+        }
     }
     result.fd = std::move(fd);
     return result;

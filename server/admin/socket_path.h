@@ -4,7 +4,9 @@
 
 #include "unique_fd.h"
 
+#include <optional>
 #include <string>
+#include <sys/types.h>
 
 namespace ferry::admin {
 
@@ -18,7 +20,9 @@ struct BoundSocket {
 };
 
 // Creates the socket's directory (0700) if it is missing, replaces a stale socket left by a dead server,
-// refuses a live one, binds with mode 0600 and listens. Start-up only (it touches the process umask).
-BoundSocket bindAdminSocket(const std::string &path);
+// refuses a live one, binds with mode 0600 and listens. With an admin group, the socket is made 0660 and
+// owned by that group (and a directory created here 0750 with that group), so members can reach it.
+// Start-up only (it touches the process umask).
+BoundSocket bindAdminSocket(const std::string &path, std::optional<gid_t> adminGroup = std::nullopt);
 
 } // namespace ferry::admin

@@ -225,6 +225,17 @@ void TestAdminSocket::otherUidRefused()
     QVERIFY2(log.contains("refused: permission_denied"), log.constData());
     // Root itself still gets in.
     QCOMPARE(runCtl(server.socketPath(), {"status"}).exitCode, 0);
+
+    // With --admin-group, members of that group are let in (the socket is 0660 and the group's).
+    AdminTestServer grouped(m_tree.root(), {"--workers", "1", "--admin-group", "nogroup"});
+    QVERIFY2(grouped.start(), qPrintable(grouped.process().diagnostics()));
+    QCOMPARE(::chmod(QFile::encodeName(grouped.socketDir()).constData(), 0755), 0);
+    struct stat st{};
+    QCOMPARE(::stat(QFile::encodeName(grouped.socketPath()).constData(), &st), 0);
+    QCOMPARE(int(st.st_mode & 0777), 0660);
+    const CtlResult member = runCtl(grouped.socketPath(), {"status"},
+                                    {"setpriv", "--reuid", "nobody", "--regid", "nogroup", "--clear-groups"});
+    QVERIFY2(member.exitCode == 0, member.err.constData());
 }
 
 void TestAdminSocket::socketClaiming()
