@@ -1,0 +1,294 @@
+// Ferry Admin's real window against a real ferry-server (offscreen): what docs/ADMIN.md's status says about a
+// running download shows in the table; killing a worker and changing pool limits from the UI reach the
+// server; a stopped server shows as "not running" and a restarted one is picked up without a click.
+#include "adminquery.h"
+#include "commandlog.h"
+#include "controlpanel.h"
+#include "mainwindow.h"
+#include "scoreboardstrip.h"
+#include "serverprocess.h"
+#include "summarypanel.h"
+#include "testclient.h"
+#include "testtree.h"
+#include "workerfilter.h"
+#include "workermodel.h"
+#include "workerspanel.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QJsonArray>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QStandardPaths>
+#include <QTableView>
+#include <QTest>
+#include <QTimer>
+
+#include <atomic>
+#include <memory>
+#include <thread>
+
+using namespace ferrytest;
+
+namespace {
+
+constexpr int Timeout = 20000;
+constexpr quint64 FileSize = 16 * 1024 * 1024;
+// Slow enough that the transfer is still running whenever the test looks, fast enough to see bytes move.
+constexpr int RateLimit = 256 * 1024;
+
+// A rate-limited download on a plain thread, aborted when the test is done with it.
+class Download
+{
+public:
+    Download(const QString &host, quint16 port, const std::string &path)
+    {
+        m_thread = std::thread([this, host, port, path] {
+            TestClient client(60000);
+            if (!client.open(host, port).ok())
+                return;
+            client.get(path, 0, proto::ToEnd, [this](const char *, size_t size) {
+                m_received += size;
+                return !m_stop.load();
+            });
+            m_finished = true;
+        });
+    }
+    ~Download()
+    {
+        m_stop = true;
+        m_thread.join();
+    }
+    quint64 received() const { return m_received.load(); }
+    bool isFinished() const { return m_finished.load(); }
+
+private:
+    std::thread m_thread;
+    std::atomic<bool> m_stop{false};
+    std::atomic<bool> m_finished{false};
+    std::atomic<quint64> m_received{0};
+};
+
+// Clicks the affirmative button of the confirmation box as soon as it is up.
+class ConfirmClicker : public QObject
+{
+public:
+    ConfirmClicker()
+    {
+        connect(&m_timer, &QTimer::timeout, this, [this] {
+            auto *box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget());
+            if (!box)
+                return;
+            if (auto *button = box->findChild<QPushButton *>(QStringLiteral("confirmButton"))) {
+                m_text = box->text();
+                m_timer.stop();
+                button->click();
+            }
+        });
+        m_timer.start(20);
+    }
+    QString text() const { return m_text; }
+
+private:
+    QTimer m_timer;
+    QString m_text;
+};
+
+QJsonObject workerInSlot(const QJsonObject &status, int slot)
+{
+    for (const QJsonValue &w : status.value(QStringLiteral("workers")).toArray()) {
+        if (w.toObject().value(QStringLiteral("slot")).toInt() == slot)
+            return w.toObject();
+    }
+    return {};
+}
+
+} // namespace
+
+class TestAdminWindow : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void init();
+    void cleanup();
+    void tableShowsTheRunningDownload();
+    void killWorkerFromTheUi();
+    void poolLimitsFromTheUi();
+    void notRunningThenReconnectsByItself();
+
+private:
+    bool startServer();
+    int sourceRowSending(const QString &path) const;
+
+    std::unique_ptr<TestTree> m_tree;
+    std::unique_ptr<ServerProcess> m_server;
+    std::unique_ptr<MainWindow> m_window;
+    QString m_socket;
+};
+
+void TestAdminWindow::initTestCase()
+{
+    QStandardPaths::setTestModeEnabled(true); // window state goes to a test location, not the user's
+    if (ServerProcess::defaultProgram().isEmpty())
+        QSKIP("ferry-server is not built");
+}
+
+bool TestAdminWindow::startServer()
+{
+    m_server = std::make_unique<ServerProcess>(
+        m_tree->root(), QStringList{"--workers", "3", "--admin-socket", m_socket, "--rate-limit", QString::number(RateLimit)});
+    return m_server->start();
+}
+
+void TestAdminWindow::init()
+{
+    m_tree = std::make_unique<TestTree>();
+    QVERIFY(m_tree->isValid());
+    QVERIFY(!m_tree->addFile(QStringLiteral("media/big.bin"), FileSize, 7).isEmpty());
+    m_socket = m_tree->base() + QStringLiteral("/admin/admin.sock");
+    QVERIFY2(startServer(), qPrintable(m_server->diagnostics()));
+    m_window = std::make_unique<MainWindow>(m_socket);
+    m_window->connection()->setSubscribeInterval(250);
+    m_window->show();
+    m_window->connection()->start();
+    QTRY_VERIFY2_WITH_TIMEOUT(m_window->connection()->isConnected(), qPrintable(m_window->connection()->stateText()),
+                              Timeout);
+    QTRY_COMPARE_WITH_TIMEOUT(m_window->workerModel()->rowCount(), 3, Timeout);
+}
+
+void TestAdminWindow::cleanup()
+{
+    m_window.reset();
+    m_server.reset();
+    m_tree.reset();
+}
+
+int TestAdminWindow::sourceRowSending(const QString &path) const
+{
+    const WorkerModel *model = m_window->workerModel();
+    for (int row = 0; row < model->rowCount(); ++row) {
+        if (model->worker(row).state == WorkerState::Sending && model->worker(row).path == path)
+            return row;
+    }
+    return -1;
+}
+
+void TestAdminWindow::tableShowsTheRunningDownload()
+{
+    Download download(m_server->host(), m_server->port(), "media/big.bin");
+    QTRY_VERIFY_WITH_TIMEOUT(sourceRowSending(QStringLiteral("media/big.bin")) >= 0, Timeout);
+    const WorkerModel *model = m_window->workerModel();
+    const int slot = model->worker(sourceRowSending(QStringLiteral("media/big.bin"))).slot;
+    const auto bytesOfSlot = [&] {
+        const int row = model->rowForSlot(slot);
+        return row < 0 ? qint64(-1) : model->worker(row).bytesSent;
+    };
+    const qint64 first = bytesOfSlot();
+    QTRY_VERIFY_WITH_TIMEOUT(bytesOfSlot() > first, Timeout);
+    const int row = model->rowForSlot(slot);
+    QCOMPARE(model->worker(row).bytesTotal, qint64(FileSize));
+    QVERIFY(model->worker(row).peer.startsWith(QStringLiteral("127.0.0.1:")));
+    QTRY_VERIFY_WITH_TIMEOUT(model->speed(model->rowForSlot(slot)) > 0, Timeout);
+    QVERIFY(!download.isFinished());
+
+    // What the user sees: the row in the table, busy in the summary, a W in the strip.
+    QTableView *view = m_window->workersPanel()->view();
+    m_window->workersPanel()->selectSlot(slot);
+    const QModelIndex shown = view->currentIndex();
+    QVERIFY(shown.isValid());
+    QCOMPARE(shown.siblingAtColumn(WorkerModel::FileColumn).data().toString(), QStringLiteral("media/big.bin"));
+    QCOMPARE(shown.siblingAtColumn(WorkerModel::StateColumn).data().toString(), QStringLiteral("sending"));
+    QVERIFY(shown.siblingAtColumn(WorkerModel::ProgressColumn).data(WorkerModel::ProgressRole).toDouble() > 0);
+    QTRY_COMPARE_WITH_TIMEOUT(m_window->summaryPanel()->valueText(QStringLiteral("busy")), QStringLiteral("1"), Timeout);
+    QCOMPARE(m_window->workersPanel()->strip()->letters().at(slot), QLatin1Char('W'));
+    QVERIFY(!view->grab().isNull());
+}
+
+void TestAdminWindow::killWorkerFromTheUi()
+{
+    Download download(m_server->host(), m_server->port(), "media/big.bin");
+    QTRY_VERIFY_WITH_TIMEOUT(sourceRowSending(QStringLiteral("media/big.bin")) >= 0, Timeout);
+    const WorkerStatus victim = m_window->workerModel()->worker(sourceRowSending(QStringLiteral("media/big.bin")));
+    m_window->workersPanel()->selectSlot(victim.slot);
+    QAction *killNow = m_window->workersPanel()->killNowAction();
+    QVERIFY(killNow->isEnabled());
+    {
+        ConfirmClicker clicker;
+        killNow->trigger(); // returns once the confirmation is answered
+        QVERIFY2(clicker.text().contains(QString::number(victim.pid)), qPrintable(clicker.text()));
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->commandLog()->lastText().startsWith(QStringLiteral("ok: worker pid")), Timeout);
+
+    // The server, asked directly, has a new process in the slot and says why the old one went.
+    QJsonObject replaced;
+    QTRY_VERIFY_WITH_TIMEOUT(
+        (replaced = workerInSlot(admintest::queryStatus(m_socket), victim.slot)).value(QStringLiteral("pid")).toInteger(0)
+            > 0
+            && replaced.value(QStringLiteral("pid")).toInteger() != victim.pid,
+        Timeout);
+    QVERIFY(!ServerProcess::processExists(victim.pid) || ServerProcess::processState(victim.pid) == 'Z');
+    const QString lastExit = replaced.value(QStringLiteral("last_exit")).toString();
+    QVERIFY2(lastExit.contains(QStringLiteral("kill")), qPrintable(lastExit));
+    // And the window shows the newcomer.
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->workerModel()->rowForSlot(victim.slot) >= 0
+                                 && m_window->workerModel()->worker(m_window->workerModel()->rowForSlot(victim.slot)).pid
+                                        == replaced.value(QStringLiteral("pid")).toInteger(),
+                             Timeout);
+    const int row = m_window->workerModel()->rowForSlot(victim.slot);
+    QCOMPARE(m_window->workerModel()->index(row, WorkerModel::LastExitColumn).data().toString(), lastExit);
+}
+
+void TestAdminWindow::poolLimitsFromTheUi()
+{
+    ControlPanel *control = m_window->controlPanel();
+    QTRY_COMPARE_WITH_TIMEOUT(control->maxWorkersSpin()->value(), 3, Timeout);
+    control->maxSpareSpin()->setValue(2);
+    control->maxWorkersSpin()->setValue(2);
+    control->minSpareSpin()->setValue(1);
+    control->maxRequestsSpin()->setValue(500);
+    QTest::mouseClick(control->findChild<QPushButton *>(QStringLiteral("applyLimitsButton")), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->commandLog()->lastText().startsWith(QStringLiteral("ok: pool limits")), Timeout);
+
+    const QJsonObject limits = admintest::queryStatus(m_socket)
+                                   .value(QStringLiteral("pool")).toObject()
+                                   .value(QStringLiteral("limits")).toObject();
+    QCOMPARE(limits.value(QStringLiteral("max_workers")).toInt(), 2);
+    QCOMPARE(limits.value(QStringLiteral("max_spare")).toInt(), 2);
+    QCOMPARE(limits.value(QStringLiteral("min_spare")).toInt(), 1);
+    QCOMPARE(limits.value(QStringLiteral("max_requests")).toInt(), 500);
+    // The pool converges (one surplus worker retired per second) and the window follows.
+    QTRY_COMPARE_WITH_TIMEOUT(m_window->workerModel()->rowCount(), 2, Timeout);
+    QCOMPARE(m_window->lastStatus().limits.maxWorkers, 2);
+
+    // A contradiction is caught before sending: said in the log, nothing reaches the server.
+    control->minSpareSpin()->setValue(2);
+    control->maxSpareSpin()->setValue(1);
+    QTest::mouseClick(control->findChild<QPushButton *>(QStringLiteral("applyLimitsButton")), Qt::LeftButton);
+    QVERIFY(m_window->commandLog()->lastText().contains(QStringLiteral("must not exceed")));
+    QCOMPARE(admintest::queryStatus(m_socket).value(QStringLiteral("pool")).toObject()
+                 .value(QStringLiteral("limits")).toObject().value(QStringLiteral("min_spare")).toInt(), 1);
+}
+
+void TestAdminWindow::notRunningThenReconnectsByItself()
+{
+    const qint64 firstPid = m_server->pid();
+    QCOMPARE(m_server->stop(), 0);
+    QTRY_COMPARE_WITH_TIMEOUT(m_window->connection()->state(), AdminConnection::State::NotRunning, Timeout);
+    QVERIFY2(m_window->bannerText().contains(QStringLiteral("not running")), qPrintable(m_window->bannerText()));
+    QVERIFY(m_window->bannerText().contains(m_socket));
+    QCOMPARE(m_window->workerModel()->rowCount(), 0);
+    QCOMPARE(m_window->summaryPanel()->valueText(QStringLiteral("pid")), QStringLiteral("–"));
+
+    QVERIFY2(startServer(), qPrintable(m_server->diagnostics()));
+    QVERIFY(m_server->pid() != firstPid);
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->connection()->isConnected(), Timeout);
+    QTRY_COMPARE_WITH_TIMEOUT(m_window->summaryPanel()->valueText(QStringLiteral("pid")),
+                              QString::number(m_server->pid()), Timeout);
+    QVERIFY(m_window->bannerText().isEmpty());
+    QTRY_COMPARE_WITH_TIMEOUT(m_window->workerModel()->rowCount(), 3, Timeout);
+}
+
+QTEST_MAIN(TestAdminWindow)
+#include "tst_adminwindow.moc"
