@@ -371,11 +371,17 @@ Status TestClient::readBody(uint64_t length, const Sink &sink, uint64_t *receive
 
 GetResult TestClient::get(const std::string &path, uint64_t offset, uint64_t length, const Sink &sink)
 {
-    GetResult result;
     if (!send(proto::GetRequest{path, offset, length})) {
+        GetResult result;
         result.status = make(Outcome::Failed, "sending GET failed");
         return result;
     }
+    return readGetReply(sink);
+}
+
+GetResult TestClient::readGetReply(const Sink &sink)
+{
+    GetResult result;
     proto::Message reply;
     result.status = readMessage(&reply);
     if (!result.status.ok()) {

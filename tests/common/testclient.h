@@ -100,6 +100,9 @@ public:
                       uint64_t length = proto::ToEnd);
 
     // --- low level ----------------------------------------------------------
+    // Reads the answer to a GET sent earlier (e.g. pipelined with sendRaw()):
+    // BODY, the raw bytes into `sink`, BODY_END; or the ERROR/BUSY instead.
+    GetResult readGetReply(const Sink &sink);
     bool send(const proto::Message &message);
     bool sendRaw(const QByteArray &bytes);
     // Half-closes the sending side (the server sees EOF).

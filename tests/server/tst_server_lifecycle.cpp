@@ -11,6 +11,8 @@
 #include <QTest>
 
 #include <atomic>
+#include <pwd.h>
+#include <unistd.h>
 #include <signal.h>
 #include <thread>
 
@@ -115,6 +117,7 @@ private slots:
     void startupRefusals_data();
     void startupRefusals();
     void helpAndVersion();
+    void dropsPrivilegesWithUser();
 };
 
 void TestServerLifecycle::initTestCase()
@@ -286,6 +289,63 @@ void TestServerLifecycle::helpAndVersion()
     const ServerProcess::RunResult version = ServerProcess::run({"--version"});
     QCOMPARE(version.exitCode, 0);
     QVERIFY2(version.out.contains("ferry-server"), version.out.constData());
+}
+
+namespace {
+
+// The "Uid:" line of /proc/PID/status: real, effective, saved and filesystem uid.
+QList<uint> processUids(qint64 pid)
+{
+    QFile status(QStringLiteral("/proc/%1/status").arg(pid));
+    if (!status.open(QIODevice::ReadOnly)) {
+        return {};
+    }
+    for (const QByteArray &line : status.readAll().split('\n')) {
+        if (line.startsWith("Uid:")) {
+            QList<uint> uids;
+            for (const QByteArray &field : line.mid(4).simplified().split(' ')) {
+                uids << field.toUInt();
+            }
+            return uids;
+        }
+    }
+    return {};
+}
+
+} // namespace
+
+// Started as root with --user, the server (parent and workers) runs as that user
+// once it has bound its socket, and still serves.
+void TestServerLifecycle::dropsPrivilegesWithUser()
+{
+    if (::geteuid() != 0) {
+        QSKIP("needs root");
+    }
+    const passwd *nobody = ::getpwnam("nobody");
+    if (!nobody) {
+        QSKIP("no user 'nobody' here");
+    }
+    const uint uid = nobody->pw_uid;
+    TestTree tree;
+    QVERIFY(!tree.addFile(QStringLiteral("p.bin"), 1000, 3).isEmpty());
+    const auto readable = QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner | QFile::ReadGroup
+        | QFile::ExeGroup | QFile::ReadOther | QFile::ExeOther;
+    QVERIFY(QFile::setPermissions(tree.base(), readable) && QFile::setPermissions(tree.root(), readable));
+    ServerProcess server(tree.root(), {"--workers", "2", "--user", "nobody"});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    QVERIFY(server.waitForWorkerCount(2));
+
+    QList<qint64> processes = server.workerPids();
+    processes.prepend(server.pid());
+    for (qint64 pid : processes) {
+        QCOMPARE(processUids(pid), (QList<uint>{uid, uid, uid, uid}));
+    }
+    TestClient client;
+    QVERIFY(client.open(server.host(), server.port()).ok());
+    const GetResult r = client.get("p.bin");
+    QVERIFY2(r.status.ok(), qPrintable(r.status.toString()));
+    QVERIFY(r.data == patternBytes(3, 0, 1000));
+    QCOMPARE(server.stop(), 0);
 }
 
 QTEST_GUILESS_MAIN(TestServerLifecycle)

@@ -10,6 +10,8 @@
 #include <QTest>
 
 #include <atomic>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <unistd.h>
 
 using namespace ferrytest;
@@ -68,6 +70,8 @@ private slots:
     void statAndListDescribeTheTree();
     void hugeDirectoryStreamsInPages();
     void shrinkingFileEndsWithFileChanged();
+    void pipelinedRequestsAreAnsweredInOrder();
+    void requestsArrivingByteByByte();
 
 private:
     std::unique_ptr<TestTree> m_rangeTree;
@@ -282,6 +286,74 @@ void TestServerTransfer::shrinkingFileEndsWithFileChanged()
     QVERIFY(client.stat("shrinks.bin", &entry).ok());
     QCOMPARE(entry.size, 0ull);
     QCOMPARE(server.stop(), 0);
+}
+
+// PROTOCOL.md §3: a client may send requests right behind HELLO; the server
+// answers in order. The bytes the parent read beyond the first frame must reach
+// the worker.
+void TestServerTransfer::pipelinedRequestsAreAnsweredInOrder()
+{
+    TestClient client;
+    QVERIFY(client.connectTo(m_rangeServer->host(), m_rangeServer->port()).ok());
+    const auto frame = [](const proto::Message &m) {
+        const std::vector<uint8_t> bytes = proto::encode(m);
+        return QByteArray(reinterpret_cast<const char *>(bytes.data()), qsizetype(bytes.size()));
+    };
+    QVERIFY(client.sendRaw(frame(proto::Hello{proto::ProtocolVersion, "pipeline"})
+                           + frame(proto::GetRequest{"range.bin", 10, 5000}) + frame(proto::StatRequest{"range.bin"})
+                           + frame(proto::GetRequest{"missing", 0, proto::ToEnd})
+                           + frame(proto::GetRequest{"range.bin", MiB, 70000})));
+    proto::Message reply;
+    QVERIFY(client.readMessage(&reply).ok());
+    QVERIFY(std::holds_alternative<proto::Welcome>(reply));
+
+    QByteArray first;
+    const auto collect = [&first](const char *data, size_t size) {
+        first.append(data, qsizetype(size));
+        return true;
+    };
+    GetResult r = client.readGetReply(collect);
+    QVERIFY2(r.status.ok(), qPrintable(r.status.toString()));
+    QVERIFY(first == patternBytes(RangeSeed, 10, 5000));
+    QVERIFY(client.readMessage(&reply).ok());
+    QVERIFY(std::holds_alternative<proto::StatReply>(reply));
+    QCOMPARE(std::get<proto::StatReply>(reply).entry.size, RangeFileSize);
+    QVERIFY(client.readGetReply(collect).status.is(ErrorCode::NotFound));
+    first.clear();
+    r = client.readGetReply(collect);
+    QVERIFY2(r.status.ok(), qPrintable(r.status.toString()));
+    QVERIFY(first == patternBytes(RangeSeed, MiB, 70000));
+}
+
+// The parent and the worker decode incrementally: a handshake and requests sent
+// one byte per segment are understood as if sent at once.
+void TestServerTransfer::requestsArrivingByteByByte()
+{
+    TestClient client;
+    QVERIFY(client.connectTo(m_rangeServer->host(), m_rangeServer->port()).ok());
+    const int one = 1;
+    ::setsockopt(client.socketDescriptor(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    const auto drip = [&client](const proto::Message &m) {
+        const std::vector<uint8_t> bytes = proto::encode(m);
+        for (uint8_t byte : bytes) {
+            if (!client.sendRaw(QByteArray(1, char(byte)))) {
+                return false;
+            }
+        }
+        return true;
+    };
+    QVERIFY(drip(proto::Hello{proto::ProtocolVersion, "one byte at a time"}));
+    proto::Message reply;
+    QVERIFY(client.readMessage(&reply).ok());
+    QVERIFY(std::holds_alternative<proto::Welcome>(reply));
+    QVERIFY(drip(proto::GetRequest{"range.bin", 3, 300}));
+    QByteArray data;
+    const GetResult r = client.readGetReply([&data](const char *bytes, size_t size) {
+        data.append(bytes, qsizetype(size));
+        return true;
+    });
+    QVERIFY2(r.status.ok(), qPrintable(r.status.toString()));
+    QVERIFY(data == patternBytes(RangeSeed, 3, 300));
 }
 
 QTEST_GUILESS_MAIN(TestServerTransfer)
