@@ -113,12 +113,23 @@ void Connection::onSocketError()
 void Connection::onReadyRead()
 {
     const quint64 generation = m_generation;
-    for (int round = 0; round < MaxReadsPerEvent && m_socket && generation == m_generation; ++round) {
+    for (int round = 0; round < MaxReadsPerEvent; ++round) {
+        if (!m_socket || generation != m_generation)
+            return;
         const bool progressed = (m_decoder.bodyRemaining() > 0 && m_decoder.buffered() == 0) ? readBody()
                                                                                            : readFrames();
         if (!progressed)
             return;
     }
+    // Out of rounds with work possibly left in the decoder, which no socket event
+    // would announce: continue in a later turn of the event loop.
+    QMetaObject::invokeMethod(
+        this,
+        [this, generation] {
+            if (generation == m_generation)
+                onReadyRead();
+        },
+        Qt::QueuedConnection);
 }
 
 // Reads body bytes straight into m_block and hands them to the sink; false when
