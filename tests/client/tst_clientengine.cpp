@@ -162,10 +162,18 @@ void TestClientEngine::sessionReconnectsAfterServerRestart()
     QVERIFY(stats.wait(15000));
     server->kill();
     server.reset();
-    // Same port again: the engine reconnects on the next request by itself.
-    server = std::make_unique<ServerProcess>(tree.root(), QStringList{QStringLiteral("--listen"),
-                                                                      QStringLiteral("127.0.0.1:%1").arg(port)});
-    QVERIFY2(server->start(), qPrintable(server->diagnostics()));
+    // Same port again: the engine reconnects on the next request by itself. The killed
+    // workers may hold the listening socket for a moment while they die: try again then.
+    QElapsedTimer waited;
+    waited.start();
+    do {
+        server = std::make_unique<ServerProcess>(tree.root(), QStringList{QStringLiteral("--listen"),
+                                                                          QStringLiteral("127.0.0.1:%1").arg(port)});
+        if (server->start())
+            break;
+        QTest::qWait(100);
+    } while (waited.elapsed() < 10000);
+    QVERIFY2(server->isRunning(), qPrintable(server->diagnostics()));
     session.stat(QStringLiteral("a.bin"));
     QTRY_COMPARE_WITH_TIMEOUT(stats.size(), 2, 15000);
     QCOMPARE(session.state(), Session::State::Ready);
