@@ -38,6 +38,7 @@ private slots:
     void existingFilePolicy();
     void progressIsCoalesced();
     void missingRemoteFileFails();
+    void reorderingDecidesStartOrder();
 
 private:
     // Starts a download of `name` (rate-limited server) and returns once at least
@@ -483,6 +484,44 @@ void TestClientEngine::missingRemoteFileFails()
     QVERIFY(!job->errorString().isEmpty());
     QVERIFY(!QFile::exists(job->localPath()));
     QVERIFY(!QFile::exists(job->partPath()));
+}
+
+void TestClientEngine::reorderingDecidesStartOrder()
+{
+    TestTree tree;
+    for (int i = 0; i < 4; ++i)
+        QVERIFY(!tree.addFile(QStringLiteral("r%1.bin").arg(i), 100000, quint32(i + 1)).isEmpty());
+    ServerProcess server(tree.root());
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+
+    QTemporaryDir dest;
+    DownloadQueue queue;
+    queue.setMaxConcurrent(1);
+    QStringList started;
+    QSignalSpy moves(&queue, &DownloadQueue::jobMoved);
+    QList<DownloadJob *> jobs;
+    for (int i = 0; i < 4; ++i) {
+        DownloadJob *job = queue.addFile(urlFor(server.host(), server.port(), QStringLiteral("r%1.bin").arg(i)), dest.path());
+        connect(job, &DownloadJob::stateChanged, this, [&started, job](DownloadJob::State state) {
+            if (state == DownloadJob::State::Connecting && !started.contains(job->fileName()))
+                started << job->fileName();
+        });
+        jobs << job;
+    }
+    // Nothing has started yet (jobs start from the event loop): reorder and hold one back.
+    queue.move(jobs.at(3)->id(), 0);
+    queue.pause(jobs.at(0)->id());
+    QCOMPARE(moves.size(), 1);
+    QCOMPARE(moves.first().at(1).toInt(), 3);
+    QCOMPARE(moves.first().at(2).toInt(), 0);
+    QCOMPARE(queue.jobAt(0), jobs.at(3));
+    QVERIFY(waitForIdle(queue, 30000));
+    QCOMPARE(started, QStringList({QStringLiteral("r3.bin"), QStringLiteral("r1.bin"), QStringLiteral("r2.bin")}));
+    QCOMPARE(jobs.at(0)->state(), DownloadJob::State::Paused);
+    queue.resume(jobs.at(0)->id());
+    QVERIFY(waitForIdle(queue, 30000));
+    QCOMPARE(jobs.at(0)->state(), DownloadJob::State::Done);
+    QCOMPARE(queue.reusedConnections(), 3); // one connection carried all four, one after another
 }
 
 QTEST_GUILESS_MAIN(TestClientEngine)
