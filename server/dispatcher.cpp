@@ -240,6 +240,7 @@ void Dispatcher::dispatchOrQueue(Connection &connection)
     if (m_pending.size() < m_limits.maxPending) {
         connection.state = State::Pending;
         m_pending.push_back(connection.id);
+        m_supervisor.publishPending(uint32_t(m_pending.size()));
         m_stats.maxPendingSeen = std::max<uint32_t>(m_stats.maxPendingSeen, uint32_t(m_pending.size()));
         uint64_t id = connection.id;
         connection.timer = m_loop.addTimer(m_limits.requestTimeout, [this, id] { onTimeout(id); });
@@ -283,9 +284,10 @@ void Dispatcher::onWorkerAvailable()
             m_pending.push_front(connection->id);
             uint64_t id = connection->id;
             connection->timer = m_loop.addTimer(m_limits.requestTimeout, [this, id] { onTimeout(id); });
-            return;
+            break;
         }
     }
+    m_supervisor.publishPending(uint32_t(m_pending.size()));
 }
 
 void Dispatcher::onReturned(HandoffMessage &&message)
@@ -385,6 +387,7 @@ void Dispatcher::shutdown()
     for (uint64_t id : ids)
         finish(id, find(id)->state == State::Parked ? std::nullopt : std::optional<proto::Message>(error));
     m_pending.clear();
+    m_supervisor.publishPending(0);
 }
 
 bool Dispatcher::disconnect(uint64_t connectionId)

@@ -152,6 +152,7 @@ bool Supervisor::spawn(uint32_t slotIndex)
     ++m_spawned;
     m_loop.add(worker.channel.get(), EPOLLIN, [this, pid](uint32_t events) { onChannel(pid, events); });
     m_idle.push_back(pid);
+    publishIdle();
     LOG_DEBUG("worker slot %u started: pid %d, generation %u", slotIndex, int(pid), m_generation);
     return true;
 }
@@ -161,6 +162,7 @@ int Supervisor::dispatch(const HandoffMessage &message)
     while (!m_idle.empty()) {
         pid_t pid = m_idle.back();
         m_idle.pop_back();
+        publishIdle();
         Worker &worker = m_workers.at(pid);
         int error = sendHandoff(worker.channel.get(), message, MSG_DONTWAIT);
         if (error == 0) {
@@ -214,6 +216,7 @@ void Supervisor::onMessage(Worker &worker, HandoffMessage &&message)
     if (keep) {
         worker.phase = WorkerPhase::Idle;
         m_idle.push_back(worker.pid);
+        publishIdle();
     } else {
         stopWorker(worker);
     }
@@ -240,7 +243,13 @@ void Supervisor::closeChannel(Worker &worker)
     worker.channel.reset();
 }
 
-void Supervisor::removeIdle(pid_t pid) { std::erase(m_idle, pid); }
+void Supervisor::removeIdle(pid_t pid)
+{
+    std::erase(m_idle, pid);
+    publishIdle();
+}
+
+void Supervisor::publishIdle() { m_scoreboard.control().idleWorkers.store(uint32_t(m_idle.size())); }
 
 void Supervisor::reap()
 {

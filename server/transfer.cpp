@@ -1,6 +1,10 @@
 #include "transfer.h"
 
+#include "protocol/codec.h"
+
 #include <algorithm>
+#include <unistd.h>
+#include <vector>
 #include <cerrno>
 #include <sys/sendfile.h>
 #include <time.h>
@@ -98,6 +102,40 @@ IoOutcome streamBytes(ClientIo &io, const UniqueFd &file, const TransferPlan &pl
     return IoOutcome::Ok;
 }
 
+// Small bodies (the common case of many requests) go out in one send(): BODY, the bytes and BODY_END
+// together, read with pread() instead of sendfile(). Fewer syscalls and one TCP segment instead of three.
+constexpr uint64_t SmallBody = 64 * 1024;
+
+TransferResult sendSmallBody(ClientIo &io, const UniqueFd &file, const TransferPlan &plan, WorkerSlot &slot,
+                             std::string &why)
+{
+    thread_local std::vector<uint8_t> frame;
+    frame.clear();
+    proto::encode(proto::Body{plan.offset, plan.length, uint64_t(plan.info.st_size), mtimeNs(plan.info)}, frame);
+    size_t headerSize = frame.size();
+    frame.resize(headerSize + plan.length); // zero-filled: a file that shrank is padded with zeros
+    size_t got = 0;
+    while (got < plan.length) {
+        ssize_t n = pread(file.get(), frame.data() + headerSize + got, plan.length - got, off_t(plan.offset + got));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += size_t(n);
+    }
+    struct stat after {};
+    bool changed = got < plan.length || fstat(file.get(), &after) != 0 || mtimeNs(after) != mtimeNs(plan.info);
+    proto::encode(proto::BodyEnd{changed ? proto::ErrorCode::FileChanged : proto::ErrorCode::Ok,
+                                 changed ? "the file changed while it was being sent" : ""},
+                  frame);
+    if (IoOutcome outcome = io.send(frame.data(), frame.size()); outcome != IoOutcome::Ok) {
+        why = outcome == IoOutcome::Error ? io.lastError() : ioOutcomeName(outcome);
+        return TransferResult::Failed;
+    }
+    Progress{slot}.add(plan.length);
+    return changed ? TransferResult::FileChanged : TransferResult::Complete;
+}
+
 } // namespace
 
 uint64_t chunkSize(uint64_t remaining, uint64_t rate)
@@ -128,6 +166,11 @@ int64_t paceDelayNs(uint64_t sent, int64_t elapsedNs, uint64_t rate)
 TransferResult sendBody(ClientIo &io, const UniqueFd &file, const TransferPlan &plan, WorkerSlot &slot,
                         ControlBlock &control, std::string &why)
 {
+    uint64_t rate = effectiveRate(control.perConnectionRate.load(std::memory_order_relaxed),
+                                  control.globalRate.load(std::memory_order_relaxed),
+                                  control.activeSenders.load(std::memory_order_relaxed));
+    if (plan.length <= SmallBody && rate == 0)
+        return sendSmallBody(io, file, plan, slot, why);
     proto::Body body{plan.offset, plan.length, uint64_t(plan.info.st_size), mtimeNs(plan.info)};
     if (IoOutcome outcome = io.sendMessage(body, plan.length > 0); outcome != IoOutcome::Ok) {
         why = outcome == IoOutcome::Error ? io.lastError() : ioOutcomeName(outcome);

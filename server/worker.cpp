@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <poll.h>
 #include <sys/socket.h>
 
 namespace ferry::server {
@@ -15,6 +16,11 @@ namespace ferry::server {
 namespace {
 
 enum class Ending { Park, Done };
+
+// How long a worker waits for a kept-alive client's next request before parking the connection:
+// 10 slices of 200 us, re-checking between slices whether a queued request needs this worker.
+constexpr int KeepAliveLingerSlices = 10;
+constexpr long KeepAliveSliceNs = 200'000;
 
 class ConnectionServer {
 public:
@@ -42,6 +48,8 @@ private:
     // Reads what the client has already sent, without waiting. False: nothing more now (or gone).
     bool readAvailable(bool &closed);
     Ending decodeFailed(proto::DecodeError error);
+    // Briefly waits for the client's next request. True if it has sent something.
+    bool lingerForNextRequest();
 
     WorkerContext &m_context;
     WorkerSlot &m_slot;
@@ -50,6 +58,7 @@ private:
     proto::Decoder m_decoder;
     ClientIo m_io;
     RequestHandler m_handler;
+    bool m_lingered = false;
 };
 
 bool ConnectionServer::readAvailable(bool &closed)
@@ -84,6 +93,7 @@ Ending ConnectionServer::serve()
     for (;;) {
         proto::DecodeResult result = m_decoder.next();
         if (auto *request = std::get_if<proto::Message>(&result)) {
+            m_lingered = false;
             if (m_handler.handle(m_io, *request) == AfterRequest::Close)
                 return Ending::Done;
             continue;
@@ -96,9 +106,31 @@ Ending ConnectionServer::serve()
         if (shouldHandBack())
             return Ending::Park;
         bool closed = false;
-        if (!readAvailable(closed))
-            return closed ? Ending::Done : Ending::Park;
+        if (readAvailable(closed))
+            continue;
+        if (closed)
+            return Ending::Done;
+        if (!lingerForNextRequest())
+            return Ending::Park;
     }
+}
+
+bool ConnectionServer::lingerForNextRequest()
+{
+    // A kept-alive client usually sends its next request within microseconds of reading the answer.
+    // Waiting a moment for it saves two handoffs. But only once per answer, and only until a request is
+    // queued for a worker (checked every slice): an idle client never holds a worker someone needs.
+    auto othersWaiting = [this] { return m_control.pendingConnections.load(std::memory_order_relaxed) != 0; };
+    if (m_lingered || othersWaiting())
+        return false;
+    m_lingered = true;
+    for (int slice = 0; slice < KeepAliveLingerSlices && !othersWaiting(); ++slice) {
+        pollfd p{m_message.fd.get(), POLLIN, 0};
+        timespec wait{0, KeepAliveSliceNs};
+        if (ppoll(&p, 1, &wait, nullptr) > 0)
+            return true;
+    }
+    return false;
 }
 
 void setIdle(WorkerSlot &slot)
