@@ -33,6 +33,7 @@ private slots:
     void limitsTakeEffectLive();
     void killWorkerAndReloadKeepTransfersIntact();
     void watchdogCutsStalledKeepsSlow();
+    void recycleAfterRequests();
 
 private:
     TestTree m_tree;
@@ -156,6 +157,30 @@ void TestAdminPool::watchdogCutsStalledKeepsSlow()
     QVERIFY2(slow.intact(), qPrintable(slow.describe()));
     // The pool is whole again.
     QTRY_COMPARE_WITH_TIMEOUT(poolValue(server.status(), "idle"), 2, 15000);
+}
+
+void TestAdminPool::recycleAfterRequests()
+{
+    AdminTestServer server(m_tree.root(), {"--workers", "1", "--max-requests", "3"});
+    QVERIFY2(server.start(), qPrintable(server.process().diagnostics()));
+    QTRY_COMPARE_WITH_TIMEOUT(poolValue(server.status(), "idle"), 1, 10000);
+    const int64_t firstPid = at(at(server.status(), {"workers"}).at(0), {"pid"}).toInt();
+    for (int i = 0; i < 3; ++i) {
+        TestClient client(10000);
+        QVERIFY(client.open(server.process().host(), server.process().port()).ok());
+        QVERIFY(client.get("small.bin").status.ok());
+    }
+    // After its third request the worker is recycled and a fresh one serves on.
+    auto recycled = [&] {
+        const Json workers = at(server.status(), {"workers"});
+        return workers.size() == 1 && at(workers.at(0), {"pid"}).toInt() != firstPid
+            && at(workers.at(0), {"last_exit"}).toString() == "recycled after 3 requests"
+            && at(workers.at(0), {"state"}).toString() == "idle";
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(recycled(), 15000);
+    TestClient client(10000);
+    QVERIFY(client.open(server.process().host(), server.process().port()).ok());
+    QVERIFY(client.get("small.bin").status.ok());
 }
 
 QTEST_GUILESS_MAIN(TestAdminPool)

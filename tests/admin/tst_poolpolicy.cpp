@@ -1,5 +1,4 @@
 // Pool policy as tables: scoreboard pictures in mod_status letters → what the supervisor must do.
-#include "pool/breaker.h"
 #include "pool/policy.h"
 
 #include <QtTest>
@@ -52,7 +51,6 @@ private slots:
     void oldGenerationAndRecycle();
     void watchdog_data();
     void watchdog();
-    void breaker();
 };
 
 void TestPoolPolicy::spawnAndRetire_data()
@@ -179,32 +177,6 @@ void TestPoolPolicy::watchdog()
     checkStalls(view, PoolLimits{0, 8, 8, 0, timeout}, d);
     QCOMPARE(d.abortStalled.size() == 1, verdict == "abort");
     QCOMPARE(d.killStalled.size() == 1, verdict == "kill");
-}
-
-void TestPoolPolicy::breaker()
-{
-    CrashBreaker b;
-    int64_t now = 100 * Second;
-    QCOMPARE(QString(b.stateName(now)), QString("closed"));
-    b.recordExit(now, Second, true); // died young: 100 ms hold
-    QVERIFY(!b.canSpawn(now));
-    QCOMPARE(QString(b.stateName(now)), QString("backoff"));
-    QCOMPARE(b.backoffMs(now), 100);
-    QVERIFY(b.canSpawn(now + Second / 10));
-    for (int i = 0; i < 20; ++i)
-        b.recordExit(now, Second, true);
-    QCOMPARE(b.backoffMs(now), 30'000); // capped
-    QCOMPARE(b.recentCrashes(now), 21);
-    QCOMPARE(b.recentCrashes(now + 61 * Second), 0); // the window forgets
-    b.recordHealthy();
-    b.recordExit(now, Second, true);
-    QCOMPARE(b.backoffMs(now), 100); // starts over after a healthy worker
-    CrashBreaker c;
-    c.recordExit(now, 10 * Second, true); // a crash after a long life: no hold
-    QVERIFY(c.canSpawn(now));
-    c.recordExit(now, Second / 10, false); // a requested exit is never a crash
-    QVERIFY(c.canSpawn(now));
-    QCOMPARE(c.recentCrashes(now), 1);
 }
 
 QTEST_GUILESS_MAIN(TestPoolPolicy)

@@ -1,0 +1,80 @@
+// ferry-ctl's renderers on a fixed STATUS: the table, the scoreboard strip, OpenMetrics.
+#include "render.h"
+
+#include <QtTest>
+
+using ferry::admin::Json;
+using ferry::admin::parseJson;
+
+namespace {
+// A STATUS object as docs/ADMIN.md §4.1 describes it (kept as data: moc does not read raw strings well).
+Json loadStatus()
+{
+    QFile file(QStringLiteral(FERRY_SOURCE_DIR "/tests/admin/data/status.json"));
+    if (!file.open(QIODevice::ReadOnly))
+        return Json();
+    auto parsed = parseJson(file.readAll().toStdString());
+    return parsed.value ? *parsed.value : Json();
+}
+} // namespace
+
+class TestCtlRender : public QObject {
+    Q_OBJECT
+private slots:
+    void table();
+    void metrics();
+    void units_data();
+    void units();
+};
+
+void TestCtlRender::table()
+{
+    const Json status = loadStatus();
+    QVERIFY(status.isObject());
+    const QByteArray text = QByteArray::fromStdString(ferry::ctl::renderStatus(status));
+    QVERIFY2(text.contains("Scoreboard: W._..G\n"), text.constData()); // one letter per slot, '.' when empty
+    QVERIFY(text.contains("up 1h02m"));
+    QVERIFY(text.contains("3 total, 1 busy, 1 idle"));
+    QVERIFY(text.contains("1.0 MiB / 2.0 MiB"));
+    QVERIFY(text.contains("1.0 MiB/s per connection, unlimited overall"));
+    QVERIFY(text.contains("[last exit: killed by admin]"));
+    QCOMPARE(text.count("\n   "), 3); // three worker rows
+}
+
+void TestCtlRender::metrics()
+{
+    const Json status = loadStatus();
+    QVERIFY(status.isObject());
+    const QByteArray text = QByteArray::fromStdString(ferry::ctl::renderMetrics(status));
+    QVERIFY(text.contains("ferry_workers{state=\"busy\"} 1\n"));
+    QVERIFY(text.contains("ferry_accepted_total 10\n"));
+    QVERIFY(text.contains("ferry_worker_bytes_sent{slot=\"0\",pid=\"50\",state=\"sending\"} 1048576\n"));
+    QVERIFY(text.contains("ferry_worker_cpu_seconds_total{slot=\"0\",pid=\"50\",state=\"sending\"} 1.500\n"));
+    QVERIFY(text.contains("# TYPE ferry_accepted counter\n"));
+    QVERIFY(text.endsWith("# EOF\n"));
+    // Every sample line is "name{labels} value" or "name value".
+    for (const QByteArray &line : text.split('\n')) {
+        if (line.isEmpty() || line.startsWith('#'))
+            continue;
+        QCOMPARE(line.count(' '), 1);
+    }
+}
+
+void TestCtlRender::units_data()
+{
+    QTest::addColumn<qlonglong>("bytes");
+    QTest::addColumn<QString>("text");
+    QTest::newRow("bytes") << 512LL << "512 B";
+    QTest::newRow("kib") << 1536LL << "1.5 KiB";
+    QTest::newRow("gib") << 3LL * 1024 * 1024 * 1024 << "3.0 GiB";
+}
+
+void TestCtlRender::units()
+{
+    QFETCH(qlonglong, bytes);
+    QFETCH(QString, text);
+    QCOMPARE(QString::fromStdString(ferry::ctl::humanBytes(bytes)), text);
+}
+
+QTEST_GUILESS_MAIN(TestCtlRender)
+#include "tst_ctlrender.moc"
