@@ -39,6 +39,7 @@ void SummaryPanel::addGroup(QGridLayout *grid, int column, const QString &title,
         auto *value = new QLabel(box);
         value->setObjectName(QStringLiteral("summary.") + rows.at(i).first);
         value->setTextInteractionFlags(Qt::TextSelectableByMouse);
+        value->setMinimumWidth(40); // may be clipped in a narrow window rather than widen it; the tooltip has it all
         QFont bold = value->font();
         bold.setBold(true);
         value->setFont(bold);
@@ -56,7 +57,7 @@ void SummaryPanel::set(const QString &key, const QString &text, const QString &t
     if (!label)
         return;
     label->setText(text);
-    label->setToolTip(toolTip);
+    label->setToolTip(toolTip.isEmpty() ? text : text + QLatin1Char('\n') + toolTip);
 }
 
 QString SummaryPanel::valueText(const QString &key) const
@@ -72,6 +73,18 @@ void SummaryPanel::clear()
         label->setToolTip({});
         label->setStyleSheet({});
     }
+}
+
+QString SummaryPanel::breakerText(const AdminStatus &s)
+{
+    if (s.breakerState == QLatin1String("closed") || s.breakerState.isEmpty())
+        return tr("closed");
+    if (s.breakerState == QLatin1String("open"))
+        return tr("open: respawning stopped (fatal configuration error)");
+    QString text = tr("%1: %2 recent crashes").arg(s.breakerState).arg(s.recentCrashes);
+    if (s.backoffMs > 0)
+        text += tr(", next respawn in %1 ms").arg(s.backoffMs);
+    return text;
 }
 
 void SummaryPanel::setStatus(const AdminStatus &s)
@@ -96,10 +109,7 @@ void SummaryPanel::setStatus(const AdminStatus &s)
     set(QStringLiteral("limits"), tr("spare %1–%2, recycle %3")
                                       .arg(s.limits.minSpare).arg(s.limits.maxSpare)
                                       .arg(s.limits.maxRequests > 0 ? tr("after %1").arg(s.limits.maxRequests) : tr("never")));
-    set(QStringLiteral("breaker"), s.breakerState == QLatin1String("closed")
-                                       ? tr("closed")
-                                       : tr("%1: %2 crashes, next respawn in %3 ms")
-                                             .arg(s.breakerState).arg(s.recentCrashes).arg(s.backoffMs));
+    set(QStringLiteral("breaker"), breakerText(s));
     set(QStringLiteral("pending"), tr("%1 (max %2, queue %3)").arg(s.pending).arg(s.pendingMax).arg(s.pendingLimit));
     set(QStringLiteral("parked"), QString::number(s.parked));
     set(QStringLiteral("accepted"), QString::number(s.accepted));

@@ -23,6 +23,7 @@ public:
 
 private:
     void addGroup(QGridLayout *grid, int column, const QString &title, const QList<QPair<QString, QString>> &rows);
+    static QString breakerText(const AdminStatus &status);
     void set(const QString &key, const QString &text, const QString &toolTip = {});
 
     QHash<QString, QLabel *> m_values;

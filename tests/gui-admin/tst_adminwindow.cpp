@@ -16,9 +16,13 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QClipboard>
+#include <QJsonDocument>
+#include <QLineEdit>
 #include <QJsonArray>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QSet>
 #include <QSpinBox>
 #include <QStandardPaths>
 #include <QTableView>
@@ -95,15 +99,6 @@ private:
     QString m_text;
 };
 
-QJsonObject workerInSlot(const QJsonObject &status, int slot)
-{
-    for (const QJsonValue &w : status.value(QStringLiteral("workers")).toArray()) {
-        if (w.toObject().value(QStringLiteral("slot")).toInt() == slot)
-            return w.toObject();
-    }
-    return {};
-}
-
 } // namespace
 
 class TestAdminWindow : public QObject
@@ -116,6 +111,9 @@ private Q_SLOTS:
     void tableShowsTheRunningDownload();
     void killWorkerFromTheUi();
     void poolLimitsFromTheUi();
+    void controlsShowTheServersAnswer();
+    void disconnectFromTheUi();
+    void copiesStatusAndRemembersTheWindow();
     void notRunningThenReconnectsByItself();
 
 private:
@@ -221,23 +219,41 @@ void TestAdminWindow::killWorkerFromTheUi()
     }
     QTRY_VERIFY_WITH_TIMEOUT(m_window->commandLog()->lastText().startsWith(QStringLiteral("ok: worker pid")), Timeout);
 
-    // The server, asked directly, has a new process in the slot and says why the old one went.
-    QJsonObject replaced;
-    QTRY_VERIFY_WITH_TIMEOUT(
-        (replaced = workerInSlot(admintest::queryStatus(m_socket), victim.slot)).value(QStringLiteral("pid")).toInteger(0)
-            > 0
-            && replaced.value(QStringLiteral("pid")).toInteger() != victim.pid,
-        Timeout);
+    // The server, asked directly: the victim is gone, the pool is back to three, one of them new, and the
+    // slot the victim had says why it went (a replacement may take another free slot, ADMIN.md §4.1).
+    QSet<qint64> before;
+    for (int row = 0; row < m_window->workerModel()->rowCount(); ++row)
+        before.insert(m_window->workerModel()->worker(row).pid);
+    const auto newcomer = [&](const QJsonObject &status) -> qint64 {
+        const QJsonArray workers = status.value(QStringLiteral("workers")).toArray();
+        qint64 fresh = 0;
+        for (const QJsonValue &w : workers) {
+            const qint64 pid = w.toObject().value(QStringLiteral("pid")).toInteger();
+            if (pid == victim.pid)
+                return 0;
+            if (!before.contains(pid))
+                fresh = pid;
+        }
+        return workers.size() == 3 ? fresh : 0;
+    };
+    qint64 fresh = 0;
+    QTRY_VERIFY_WITH_TIMEOUT((fresh = newcomer(admintest::queryStatus(m_socket))) > 0, Timeout);
     QVERIFY(!ServerProcess::processExists(victim.pid) || ServerProcess::processState(victim.pid) == 'Z');
-    const QString lastExit = replaced.value(QStringLiteral("last_exit")).toString();
-    QVERIFY2(lastExit.contains(QStringLiteral("kill")), qPrintable(lastExit));
+    const QJsonObject status = admintest::queryStatus(m_socket);
+    QString lastExit;
+    for (const QJsonValue &w : status.value(QStringLiteral("workers")).toArray())
+        lastExit += w.toObject().value(QStringLiteral("last_exit")).toString();
+    QVERIFY2(lastExit.contains(QStringLiteral("killed by admin")), qPrintable(lastExit));
     // And the window shows the newcomer.
-    QTRY_VERIFY_WITH_TIMEOUT(m_window->workerModel()->rowForSlot(victim.slot) >= 0
-                                 && m_window->workerModel()->worker(m_window->workerModel()->rowForSlot(victim.slot)).pid
-                                        == replaced.value(QStringLiteral("pid")).toInteger(),
-                             Timeout);
-    const int row = m_window->workerModel()->rowForSlot(victim.slot);
-    QCOMPARE(m_window->workerModel()->index(row, WorkerModel::LastExitColumn).data().toString(), lastExit);
+    const auto shown = [&] {
+        const WorkerModel *model = m_window->workerModel();
+        for (int row = 0; row < model->rowCount(); ++row) {
+            if (model->worker(row).pid == fresh)
+                return true;
+        }
+        return false;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(shown(), Timeout);
 }
 
 void TestAdminWindow::poolLimitsFromTheUi()
@@ -269,6 +285,74 @@ void TestAdminWindow::poolLimitsFromTheUi()
     QVERIFY(m_window->commandLog()->lastText().contains(QStringLiteral("must not exceed")));
     QCOMPARE(admintest::queryStatus(m_socket).value(QStringLiteral("pool")).toObject()
                  .value(QStringLiteral("limits")).toObject().value(QStringLiteral("min_spare")).toInt(), 1);
+}
+
+void TestAdminWindow::controlsShowTheServersAnswer()
+{
+    ControlPanel *control = m_window->controlPanel();
+    CommandLog *log = m_window->commandLog();
+    const auto click = [&](const char *name) {
+        auto *button = control->findChild<QPushButton *>(QLatin1String(name));
+        QVERIFY2(button && button->isEnabled(), name);
+        QTest::mouseClick(button, Qt::LeftButton);
+    };
+    click("drainButton");
+    QTRY_COMPARE_WITH_TIMEOUT(log->lastText(), QStringLiteral("ok: server is draining"), Timeout);
+    QTRY_COMPARE_WITH_TIMEOUT(m_window->summaryPanel()->valueText(QStringLiteral("state")), QStringLiteral("draining"),
+                              Timeout);
+    click("resumeButton");
+    QTRY_COMPARE_WITH_TIMEOUT(log->lastText(), QStringLiteral("ok: server is accepting"), Timeout);
+    click("reloadButton");
+    QTRY_COMPARE_WITH_TIMEOUT(log->lastText(), QStringLiteral("ok: reloaded, generation 2"), Timeout);
+
+    control->findChild<QLineEdit *>(QStringLiteral("perConnectionEdit"))->setText(QStringLiteral("512k"));
+    control->findChild<QLineEdit *>(QStringLiteral("globalRateEdit"))->setText(QStringLiteral("3M"));
+    click("applyRateButton");
+    QTRY_VERIFY_WITH_TIMEOUT(log->lastText().startsWith(QStringLiteral("ok: rate limit")), Timeout);
+    const QJsonObject rate = admintest::queryStatus(m_socket).value(QStringLiteral("pool")).toObject()
+                                 .value(QStringLiteral("rate_limit")).toObject();
+    QCOMPARE(rate.value(QStringLiteral("per_connection")).toInteger(), qint64(512 * 1024));
+    QCOMPARE(rate.value(QStringLiteral("global")).toInteger(), qint64(3 * 1024 * 1024));
+
+    // The server's refusals land in the same log: no worker holds this connection id.
+    control->findChild<QSpinBox *>(QStringLiteral("connectionSpin"))->setValue(999999);
+    click("disconnectButton");
+    QTRY_VERIFY_WITH_TIMEOUT(log->lastText().startsWith(QStringLiteral("not_found:")), Timeout);
+}
+
+void TestAdminWindow::disconnectFromTheUi()
+{
+    Download download(m_server->host(), m_server->port(), "media/big.bin");
+    QTRY_VERIFY_WITH_TIMEOUT(sourceRowSending(QStringLiteral("media/big.bin")) >= 0, Timeout);
+    const WorkerStatus worker = m_window->workerModel()->worker(sourceRowSending(QStringLiteral("media/big.bin")));
+    m_window->workersPanel()->selectSlot(worker.slot);
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->workersPanel()->disconnectAction()->isEnabled(), Timeout);
+    m_window->workersPanel()->disconnectAction()->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->commandLog()->lastText().startsWith(QStringLiteral("ok: connection")), Timeout);
+    QTRY_VERIFY_WITH_TIMEOUT(download.isFinished(), Timeout); // the client saw its transfer end early
+    QVERIFY(download.received() < FileSize);
+    // The worker survived and went back to idle.
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->workerModel()->rowForSlot(worker.slot) >= 0
+                                 && m_window->workerModel()->worker(m_window->workerModel()->rowForSlot(worker.slot)).state
+                                        == WorkerState::Idle,
+                             Timeout);
+    QCOMPARE(m_window->workerModel()->worker(m_window->workerModel()->rowForSlot(worker.slot)).pid, worker.pid);
+}
+
+void TestAdminWindow::copiesStatusAndRemembersTheWindow()
+{
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->lastStatus().valid, Timeout);
+    m_window->findChild<QAction *>(QStringLiteral("copyStatusAction"))->trigger();
+    const QJsonObject copied = QJsonDocument::fromJson(QGuiApplication::clipboard()->text().toUtf8()).object();
+    QCOMPARE(copied.value(QStringLiteral("workers")).toArray().size(), 3);
+    QCOMPARE(copied.value(QStringLiteral("server")).toObject().value(QStringLiteral("pid")).toInteger(), m_server->pid());
+
+    m_window->resize(1000, 700);
+    m_window->workersPanel()->view()->setColumnWidth(WorkerModel::FileColumn, 333);
+    m_window->close();
+    MainWindow second(m_socket);
+    QCOMPARE(second.size(), QSize(1000, 700));
+    QCOMPARE(second.workersPanel()->view()->columnWidth(WorkerModel::FileColumn), 333);
 }
 
 void TestAdminWindow::notRunningThenReconnectsByItself()
