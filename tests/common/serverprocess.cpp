@@ -31,8 +31,6 @@ void detachIntoOwnGroup()
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
 }
 
-void killOwnGroup(qint64 leader);
-
 struct ProcStat {
     char state = 0;
     qint64 ppid = 0;
@@ -59,6 +57,21 @@ bool readProcStat(qint64 pid, ProcStat &out)
     out.ppid = fields[1].toLongLong();
     out.pgrp = fields[2].toLongLong();
     return true;
+}
+
+void killOwnGroup(qint64 leader)
+{
+    if (leader <= 0) {
+        return;
+    }
+    // pid_max may be small: once the server is reaped its number can belong to a
+    // stranger. The group is ours while the leader is our child (alive or zombie),
+    // or while no process has that pid at all (only our orphans keep the group).
+    ProcStat stat;
+    const bool leaderExists = readProcStat(leader, stat);
+    if (!leaderExists || stat.ppid == ::getpid()) {
+        ::kill(static_cast<pid_t>(-leader), SIGKILL);
+    }
 }
 
 template<typename Predicate>
@@ -295,24 +308,6 @@ void ServerProcess::killGroup() const
     killOwnGroup(m_pid);
 }
 
-namespace {
-
-void killOwnGroup(qint64 leader)
-{
-    if (leader <= 0) {
-        return;
-    }
-    // pid_max may be small: once the server is reaped its number can belong to a
-    // stranger. The group is ours while the leader is our child (alive or zombie),
-    // or while no process has that pid at all (only our orphans keep the group).
-    ProcStat stat;
-    const bool leaderIsOurs = readProcStat(leader, stat) && stat.ppid == ::getpid();
-    if (leaderIsOurs || !ServerProcess::processExists(leader)) {
-        ::kill(static_cast<pid_t>(-leader), SIGKILL);
-    }
-}
-
-} // namespace
 
 void ServerProcess::reap(int timeoutMs)
 {
@@ -393,10 +388,15 @@ char ServerProcess::processState(qint64 pid)
 
 ServerProcess::RunResult ServerProcess::run(const QStringList &args, int timeoutMs)
 {
+    return runProgram(defaultProgram(), args, timeoutMs);
+}
+
+ServerProcess::RunResult ServerProcess::runProgram(const QString &program, const QStringList &args, int timeoutMs)
+{
     RunResult result;
     QProcess process;
     process.setChildProcessModifier(detachIntoOwnGroup);
-    process.start(defaultProgram(), args, QIODevice::ReadOnly);
+    process.start(program, args, QIODevice::ReadOnly);
     if (!process.waitForStarted(timeoutMs)) {
         result.err = process.errorString().toUtf8();
         return result;

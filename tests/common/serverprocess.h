@@ -101,6 +101,8 @@ public:
         QByteArray err;
     };
     static RunResult run(const QStringList &args, int timeoutMs = 15000);
+    // The same for any program (e.g. CTL_BIN, GET_BIN), in its own process group.
+    static RunResult runProgram(const QString &program, const QStringList &args, int timeoutMs = 15000);
 
 private:
     bool readListeningLine(int timeoutMs);
