@@ -3,6 +3,7 @@
 #include "log.h"
 #include "net.h"
 #include "policy.h"
+#include "wire_errors.h"
 
 #include <cerrno>
 #include <cstring>
@@ -26,19 +27,6 @@ bool isClientRequest(const proto::Message &message)
 }
 
 } // namespace
-
-std::string describeDecodeError(proto::DecodeError error)
-{
-    switch (error) {
-    case proto::DecodeError::HttpRequest:
-        return "this is a Ferry server, not an HTTP server; use a Ferry client (ferry://host:port/)";
-    case proto::DecodeError::UnsupportedVersion:
-        return "this server speaks Ferry protocol version " + std::to_string(proto::ProtocolVersion) + " only";
-    case proto::DecodeError::PathTooLong:
-        return "path longer than " + std::to_string(proto::MaxPathLength) + " bytes";
-    default: return std::string("malformed request: ") + proto::decodeErrorName(error);
-    }
-}
 
 DispatcherLimits limitsFrom(const Options &options)
 {

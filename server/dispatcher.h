@@ -28,8 +28,6 @@ struct DispatcherLimits {
     Millis idleTimeout{60000};
 };
 DispatcherLimits limitsFrom(const Options &options);
-// The human message of the ERROR that answers a malformed stream.
-std::string describeDecodeError(proto::DecodeError error);
 
 struct DispatcherStats {
     uint64_t accepted = 0;

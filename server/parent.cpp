@@ -130,6 +130,11 @@ void Parent::beginShutdown()
 
 bool Parent::reload(std::string *error)
 {
+    if (m_shuttingDown) {
+        if (error)
+            *error = "the server is shutting down";
+        return false;
+    }
     std::vector<const char *> argv;
     for (const std::string &argument : m_arguments)
         argv.push_back(argument.c_str());

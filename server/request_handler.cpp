@@ -97,6 +97,16 @@ AfterRequest RequestHandler::stat(ClientIo &io, const proto::StatRequest &reques
     return outcomeOk(io.sendMessage(reply)) ? AfterRequest::KeepOpen : AfterRequest::Close;
 }
 
+bool RequestHandler::statListed(int directoryFd, const dirent &item, struct stat &info) const
+{
+    if (item.d_type == DT_LNK) { // show what a link leads to, but only if it stays in the tree
+        Opened target = m_jail.statEntry(directoryFd, item.d_name);
+        info = target.info;
+        return target.error == ErrorCode::Ok;
+    }
+    return fstatat(directoryFd, item.d_name, &info, AT_SYMLINK_NOFOLLOW) == 0; // false: vanished meanwhile
+}
+
 AfterRequest RequestHandler::list(ClientIo &io, const proto::ListRequest &request)
 {
     beginRequest(request.path, 0);
@@ -115,14 +125,8 @@ AfterRequest RequestHandler::list(ClientIo &io, const proto::ListRequest &reques
         if (std::strcmp(name, ".") == 0 || std::strcmp(name, "..") == 0 || !m_jail.isListed(name))
             continue;
         struct stat info {};
-        if (item->d_type == DT_LNK) { // show what a link leads to, but only if it stays in the tree
-            Opened target = m_jail.statEntry(dirfd(dir.get()), name);
-            if (target.error != ErrorCode::Ok)
-                continue;
-            info = target.info;
-        } else if (fstatat(dirfd(dir.get()), name, &info, AT_SYMLINK_NOFOLLOW) != 0) {
-            continue; // vanished since readdir
-        }
+        if (!statListed(dirfd(dir.get()), *item, info))
+            continue;
         page.entries.push_back(entryFor(name, info));
         pageBytes += EntryOverhead + page.entries.back().name.size();
         if (pageBytes >= PageBudget) {

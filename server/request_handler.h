@@ -6,6 +6,7 @@
 #include "jail.h"
 #include "scoreboard.h"
 
+#include <dirent.h>
 #include <string>
 
 namespace ferry::server {
@@ -30,13 +31,15 @@ private:
     AfterRequest get(ClientIo &io, const proto::GetRequest &request);
     AfterRequest sendError(ClientIo &io, proto::ErrorCode code, const std::string &message);
     void beginRequest(const std::string &path, uint64_t total);
+    // The stat a LIST shows for a directory entry; false to leave the entry out.
+    bool statListed(int directoryFd, const struct dirent &item, struct stat &info) const;
 
     const Jail &m_jail;
     WorkerSlot &m_slot;
     ControlBlock &m_control;
 };
 
-// Pure: the LIST entry for a directory entry's stat, or nullopt for kinds not shown.
+// Pure: the LIST/STAT entry for a name and its stat (FIFOs, sockets, devices are kind Other).
 proto::Entry entryFor(const char *name, const struct stat &info);
 
 } // namespace ferry::server

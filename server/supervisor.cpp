@@ -113,6 +113,16 @@ void Supervisor::maintain()
     });
 }
 
+void Supervisor::becomeWorker(uint32_t slotIndex, UniqueFd channel)
+{
+    resetSignalsForWorker();
+    closeAllExcept({channel.get(), m_jail.rootFd()});
+    prctl(PR_SET_NAME, "ferry-worker");
+    m_scoreboard.slot(slotIndex).pid.store(getpid());
+    WorkerContext context{slotIndex, m_generation, std::move(channel), &m_jail, &m_scoreboard, m_sendTimeout};
+    _exit(runWorker(context)); // never return into the parent's code (no destructors, no atexit)
+}
+
 bool Supervisor::spawn(uint32_t slotIndex)
 {
     UniqueFd parentEnd, workerEnd;
@@ -133,14 +143,8 @@ bool Supervisor::spawn(uint32_t slotIndex)
         m_health[slotIndex].notBeforeNs = monotonicNs() + 1'000'000'000; // Apache: sleep after a failed fork
         return false;
     }
-    if (pid == 0) {
-        resetSignalsForWorker();
-        closeAllExcept({workerEnd.get(), m_jail.rootFd()});
-        prctl(PR_SET_NAME, "ferry-worker");
-        slot.pid.store(getpid());
-        WorkerContext context{slotIndex, m_generation, std::move(workerEnd), &m_jail, &m_scoreboard, m_sendTimeout};
-        _exit(runWorker(context)); // never return into the parent's code
-    }
+    if (pid == 0)
+        becomeWorker(slotIndex, std::move(workerEnd));
     slot.pid.store(pid);
     Worker &worker = m_workers[pid];
     worker.pid = pid;
@@ -278,20 +282,7 @@ void Supervisor::onExit(pid_t pid, int status)
     m_workers.erase(it);
     removeIdle(pid);
     closeChannel(worker);
-    ExitReason reason = policy::classifyExit(status, worker.killedByParent);
-    int64_t lifetime = monotonicNs() - worker.startedNs;
-    WorkerSlot &slot = m_scoreboard.slot(worker.slot);
-    clearWorkerFields(slot);
-    slot.lastExitReason.store(reason);
-    slot.lastExitStatus.store(WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
-    slot.lastExitPid.store(pid);
-    m_slotUsed[worker.slot] = false;
-    SlotHealth &health = m_health[worker.slot];
-    health.failures = policy::countsAsFailure(reason, lifetime) ? health.failures + 1 : 0;
-    health.notBeforeNs = monotonicNs() + int64_t(policy::respawnDelay(health.failures).count()) * 1000000;
-    auto level = reason == ExitReason::Normal ? log::Level::Debug : log::Level::Warn;
-    FERRY_LOG(level, "worker %u (pid %d) ended: %s (status %d)", worker.slot, int(pid), exitReasonName(reason),
-              slot.lastExitStatus.load());
+    ExitReason reason = recordExit(worker, status);
     if (reason == ExitReason::Crashed || reason == ExitReason::Failed)
         ++m_crashed;
     if (reason == ExitReason::FatalConfig) {
@@ -303,6 +294,25 @@ void Supervisor::onExit(pid_t pid, int status)
     maintain();
     if (!m_stopping && !m_idle.empty())
         m_hooks.workerAvailable();
+}
+
+ExitReason Supervisor::recordExit(const Worker &worker, int status)
+{
+    ExitReason reason = policy::classifyExit(status, worker.killedByParent);
+    int64_t lifetime = monotonicNs() - worker.startedNs;
+    WorkerSlot &slot = m_scoreboard.slot(worker.slot);
+    clearWorkerFields(slot);
+    slot.lastExitReason.store(reason);
+    slot.lastExitStatus.store(WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+    slot.lastExitPid.store(worker.pid);
+    m_slotUsed[worker.slot] = false;
+    SlotHealth &health = m_health[worker.slot];
+    health.failures = policy::countsAsFailure(reason, lifetime) ? health.failures + 1 : 0;
+    health.notBeforeNs = monotonicNs() + int64_t(policy::respawnDelay(health.failures).count()) * 1000000;
+    auto level = reason == ExitReason::Normal ? log::Level::Debug : log::Level::Warn;
+    FERRY_LOG(level, "worker %u (pid %d) ended: %s (status %d)%s", worker.slot, int(worker.pid),
+              exitReasonName(reason), slot.lastExitStatus.load(), health.failures > 1 ? ", backing off" : "");
+    return reason;
 }
 
 Supervisor::Worker *Supervisor::findBySlot(uint32_t slot)

@@ -93,6 +93,8 @@ private:
     };
 
     bool spawn(uint32_t slot);
+    [[noreturn]] void becomeWorker(uint32_t slot, UniqueFd channel); // in the child, right after fork()
+    ExitReason recordExit(const Worker &worker, int status);           // scoreboard, backoff, log
     void maintain();
     void onChannel(pid_t pid, uint32_t events);
     void onMessage(Worker &worker, HandoffMessage &&message);

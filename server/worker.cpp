@@ -1,10 +1,10 @@
 #include "worker.h"
 
-#include "dispatcher.h" // describeDecodeError()
 #include "handoff.h"
 #include "log.h"
 #include "protocol/codec.h"
 #include "request_handler.h"
+#include "wire_errors.h"
 
 #include <cerrno>
 #include <cstring>
