@@ -1,5 +1,6 @@
 #include "request_handler.h"
 
+#include "digest.h"
 #include "log.h"
 #include "protocol/codec.h"
 #include "transfer.h"
@@ -75,10 +76,8 @@ AfterRequest RequestHandler::handle(ClientIo &io, const proto::Message &request)
         return this->stat(io, *stat);
     if (auto *get = std::get_if<proto::GetRequest>(&request))
         return this->get(io, *get);
-    if (auto *digest = std::get_if<proto::DigestRequest>(&request)) {
-        beginRequest(digest->path, 0);
-        return sendError(io, ErrorCode::Unsupported, "DIGEST is not supported by this server yet");
-    }
+    if (auto *digest = std::get_if<proto::DigestRequest>(&request))
+        return this->digest(io, *digest);
     if (std::holds_alternative<proto::Hello>(request)) // a repeated handshake is harmless: answer it again
         return outcomeOk(io.sendMessage(proto::Welcome{proto::ProtocolVersion, proto::MaxFramePayload,
                                                        "ferry-server/" FERRY_VERSION}))
@@ -168,6 +167,32 @@ AfterRequest RequestHandler::get(ClientIo &io, const proto::GetRequest &request)
         return AfterRequest::Close;
     }
     return AfterRequest::Close;
+}
+
+} // namespace ferry::server
+
+namespace ferry::server {
+
+AfterRequest RequestHandler::digest(ClientIo &io, const proto::DigestRequest &request)
+{
+    beginRequest(request.path, 0);
+    if (request.algo != proto::DigestAlgo::Sha256)
+        return sendError(io, ErrorCode::Unsupported, "only SHA-256 digests are supported");
+    Opened file = m_jail.openFile(request.path);
+    if (file.error != ErrorCode::Ok)
+        return sendError(io, file.error, file.message);
+    uint64_t size = uint64_t(file.info.st_size);
+    if (request.offset > size)
+        return sendError(io, ErrorCode::RangeNotSatisfiable,
+                         "offset " + std::to_string(request.offset) + " is beyond the end of '" + request.path + "'");
+    uint64_t length = std::min(request.length, size - request.offset);
+    m_slot.bytesTotal.store(length, std::memory_order_relaxed);
+    std::string why;
+    auto sum = sha256Range(file.fd, request.offset, length, m_slot, [&io] { return io.shouldAbort(); }, why);
+    if (!sum)
+        return sendError(io, ErrorCode::FileChanged, "DIGEST '" + request.path + "': " + why);
+    proto::DigestReply reply{proto::DigestAlgo::Sha256, std::string(sum->begin(), sum->end())};
+    return io.sendMessage(reply) == IoOutcome::Ok ? AfterRequest::KeepOpen : AfterRequest::Close;
 }
 
 } // namespace ferry::server

@@ -29,6 +29,7 @@ private:
     AfterRequest list(ClientIo &io, const proto::ListRequest &request);
     AfterRequest stat(ClientIo &io, const proto::StatRequest &request);
     AfterRequest get(ClientIo &io, const proto::GetRequest &request);
+    AfterRequest digest(ClientIo &io, const proto::DigestRequest &request);
     AfterRequest sendError(ClientIo &io, proto::ErrorCode code, const std::string &message);
     void beginRequest(const std::string &path, uint64_t total);
     // The stat a LIST shows for a directory entry; false to leave the entry out.
