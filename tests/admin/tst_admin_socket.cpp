@@ -99,6 +99,7 @@ void TestAdminSocket::ctlOutputs()
 {
     AdminTestServer server(m_tree.root(), {"--workers", "2"});
     QVERIFY2(server.start(), qPrintable(server.process().diagnostics()));
+    QTRY_COMPARE_WITH_TIMEOUT(at(server.status(), {"pool", "idle"}).toInt(), 2, 10000); // both past "starting"
     CtlResult r = runCtl(server.socketPath(), {"status"});
     QCOMPARE(r.exitCode, 0);
     QVERIFY2(r.out.contains("Scoreboard: __"), r.out.constData());
