@@ -360,7 +360,11 @@ void Dispatcher::forget(uint64_t id)
     }
     if (auto host = m_perHost.find(connection.host); host != m_perHost.end() && --host->second == 0)
         m_perHost.erase(host);
-    m_connections.erase(it); // a stale id left in m_pending is skipped when reached
+    if (connection.state == State::Pending) { // O(queue), bounded by --max-pending
+        std::erase(m_pending, id);
+        m_supervisor.publishPending(uint32_t(m_pending.size()));
+    }
+    m_connections.erase(it);
 }
 
 void Dispatcher::shutdown()

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 namespace ferry::server {
 
@@ -202,6 +203,12 @@ void closeGently(UniqueFd &fd)
 int runWorker(WorkerContext &context)
 {
     WorkerSlot &slot = context.scoreboard->slot(context.slotIndex);
+    struct stat root {};
+    if (fstat(context.jail->rootFd(), &root) != 0 || root.st_nlink == 0) {
+        // The served directory was deleted: no worker can ever serve from it; restarting cannot help.
+        LOG_ERROR("worker %u: the root directory is gone", context.slotIndex);
+        return WorkerExit::FatalConfig;
+    }
     setIdle(slot);
     for (;;) {
         ReceiveResult received = receiveHandoff(context.channel.get());
