@@ -189,3 +189,14 @@ cpu_ticks() {
     done
     { cat "${files[@]}" 2>/dev/null || true; } | awk '{ sub(/^.*\) /, ""); total += $12 + $13 } END { print total + 0 }'
 }
+
+# ctx_switches NAME — voluntary context switches so far of the daemon's live processes: a
+# process that sleeps for every request (prefork) shows about one per request, an event
+# loop that finds several ready connections per wake-up far fewer.
+ctx_switches() {
+    local pid files=()
+    for pid in $(session_pids "${DAEMON_PID[$1]}"); do
+        files+=("/proc/$pid/status")
+    done
+    { cat "${files[@]}" 2>/dev/null || true; } | awk '/^voluntary_ctxt_switches/ { total += $2 } END { print total + 0 }'
+}

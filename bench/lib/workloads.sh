@@ -40,8 +40,9 @@ client_peak_rss_mib() { tail -1 "$WORK/time.out" | awk '{ printf "%.1f", $4 / 10
 # LAST_JSON holds the client's JSON line either way.
 load() {
     local server=$1 key=$2 conns=$3 mode=$4 target=$5 out=$WORK/load.out
-    local paths="" path=$target ticks
+    local paths="" path=$target ticks switches
     ticks=$(cpu_ticks "$server")
+    switches=$(ctx_switches "$server")
     if [ "${target:0:1}" = @ ]; then paths=${target:1}; path=""; fi
     if [ "$server" = ferry ]; then
         local args=(-q -c "$conns" -d "$DUR" --timeout 10 --read-size 8192)
@@ -55,6 +56,7 @@ load() {
         timed "$out" env WRK_PATHS="$paths" wrk "${args[@]}" "$(url "$server" "$path")" || true
     fi
     ticks=$(($(cpu_ticks "$server") - ticks))
+    switches=$(($(ctx_switches "$server") - switches))
     LAST_JSON=$(grep '^{' "$out" | tail -1)
     [ -n "$LAST_JSON" ] || { echo "compare: $server gave no result for $key" >&2; cat "$out" >&2; return 0; }
     [ -n "${NORECORD:-}" ] && return 0
@@ -70,6 +72,7 @@ load() {
     record "$key.ucpu" "$server" "$(client_user_us_per_request "$requests")"
     record "$key.scpu" "$server" "$(awk -v t="$ticks" -v n="$requests" -v hz="$(getconf CLK_TCK)" \
         'BEGIN { if (n > 0) printf "%.2f", t * 1e6 / hz / n; else print 0 }')"
+    record "$key.cs" "$server" "$(awk -v c="$switches" -v n="$requests" 'BEGIN { if (n > 0) printf "%.2f", c / n; else print 0 }')"
 }
 
 # stream SERVER KEY CONNECTIONS @PATHS — like load, but records GB/s of received bytes.
