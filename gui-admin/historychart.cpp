@@ -77,7 +77,7 @@ void HistoryChart::paintEvent(QPaintEvent *)
     const QString title = m_series == Series::Throughput ? tr("Throughput") : tr("Busy workers");
     const qint64 top = axisMaximum();
     const int labelWidth = metrics.horizontalAdvance(valueLabel(top)) + 8;
-    const QRect plot = rect().adjusted(labelWidth, metrics.height() + 6, -8, -(metrics.height() + 4));
+    const QRect plot = rect().adjusted(labelWidth, metrics.height() * 3 / 2 + 6, -8, -(metrics.height() + 4));
     painter.setPen(palette().text().color());
     QFont bold = font();
     bold.setBold(true);
@@ -115,7 +115,7 @@ void HistoryChart::paintGrid(QPainter &painter, const QRect &plot, qint64 top) c
         painter.setPen(labelColor);
         const QString label = minute == 0 ? tr("now") : tr("−%1 min").arg(minute);
         const int w = metrics.horizontalAdvance(label);
-        painter.drawText(qBound(0, x - w / 2, width() - w), plot.bottom() + metrics.ascent() + 3, label);
+        painter.drawText(qBound(plot.left(), x - w / 2, plot.right() - w), plot.bottom() + metrics.ascent() + 3, label);
     }
 }
 

@@ -296,11 +296,11 @@ void MainWindow::restoreSettings()
         resize(1280, 800);
     if (!restoreState(settings.value(QStringLiteral("window/state")).toByteArray())) {
         // First start: the workers table gets the room, the log a few lines, the controls a column.
-        resizeDocks({findChild<QDockWidget *>(QStringLiteral("logDock"))}, {100}, Qt::Vertical);
+        resizeDocks({findChild<QDockWidget *>(QStringLiteral("logDock"))}, {84}, Qt::Vertical);
         resizeDocks({findChild<QDockWidget *>(QStringLiteral("controlDock"))}, {330}, Qt::Horizontal);
     }
     if (!m_splitter->restoreState(settings.value(QStringLiteral("window/splitter")).toByteArray()))
-        m_splitter->setSizes({340, 460});
+        m_splitter->setSizes({280, 520});
     m_workers->restoreHeaderState(settings.value(QStringLiteral("workers/header")).toByteArray());
 }
 

@@ -45,11 +45,11 @@ WorkersPanel::WorkersPanel(WorkerModel *model, QWidget *parent)
     m_view->horizontalHeader()->setSectionsMovable(true);
     m_view->setContextMenuPolicy(Qt::CustomContextMenu);
     const QList<QPair<int, int>> widths = {
-        {WorkerModel::SlotColumn, 42},      {WorkerModel::PidColumn, 64},   {WorkerModel::GenerationColumn, 40},
-        {WorkerModel::StateColumn, 104},    {WorkerModel::PeerColumn, 128}, {WorkerModel::FileColumn, 170},
-        {WorkerModel::ProgressColumn, 110}, {WorkerModel::BytesColumn, 150}, {WorkerModel::SpeedColumn, 92},
-        {WorkerModel::DurationColumn, 84},  {WorkerModel::RequestsColumn, 68}, {WorkerModel::RssColumn, 76},
-        {WorkerModel::FdsColumn, 40}};
+        {WorkerModel::SlotColumn, 40},      {WorkerModel::PidColumn, 58},    {WorkerModel::GenerationColumn, 38},
+        {WorkerModel::StateColumn, 96},     {WorkerModel::PeerColumn, 116},  {WorkerModel::FileColumn, 170},
+        {WorkerModel::ProgressColumn, 100}, {WorkerModel::BytesColumn, 150}, {WorkerModel::SpeedColumn, 84},
+        {WorkerModel::DurationColumn, 76},  {WorkerModel::RequestsColumn, 64}, {WorkerModel::RssColumn, 72},
+        {WorkerModel::FdsColumn, 38}};
     for (const auto &[column, width] : widths)
         m_view->setColumnWidth(column, width);
 
