@@ -158,6 +158,12 @@ bool Parent::reload(std::string *error)
     m_options.sendTimeout = fresh.sendTimeout;
     m_options.grace = fresh.grace;
     m_options.rateLimit = fresh.rateLimit;
+    // Pool policy settings (server/pool): the pool manager picks them up when it sees the new generation.
+    m_options.minSpare = fresh.minSpare;
+    m_options.maxSpare = fresh.maxSpare;
+    m_options.poolMaxWorkers = fresh.poolMaxWorkers;
+    m_options.maxRequests = fresh.maxRequests;
+    m_options.stallTimeout = fresh.stallTimeout;
     m_options.logLevel = fresh.logLevel;
     log::setLevel(fresh.logLevel);
     m_scoreboard.control().perConnectionRate.store(fresh.rateLimit);

@@ -62,7 +62,8 @@ std::unique_ptr<AdminPlane::Running> AdminPlane::attach(server::Parent &parent)
 {
     auto running = std::make_unique<Running>();
     running->pool = std::make_unique<pool::PoolManager>(parent.loop(), parent.scoreboard(), parent.supervisor(),
-                                                        parent.dispatcher(), poolLimitsFrom(m_options));
+                                                        parent.dispatcher(),
+                                                        [&parent] { return poolLimitsFrom(parent.options()); });
     running->backend = std::make_unique<ServerBackend>(parent, *running->pool);
     if (!m_listener)
         return running;

@@ -14,9 +14,10 @@ constexpr std::chrono::milliseconds TickInterval{1000}; // Apache's maintenance 
 }
 
 PoolManager::PoolManager(server::EventLoop &loop, server::Scoreboard &scoreboard, server::Supervisor &supervisor,
-                         server::Dispatcher &dispatcher, PoolLimits limits)
-    : m_loop(loop), m_scoreboard(scoreboard), m_supervisor(supervisor), m_dispatcher(dispatcher), m_limits(limits),
-      m_slots(scoreboard.slotCount())
+                         server::Dispatcher &dispatcher, std::function<PoolLimits()> configured)
+    : m_loop(loop), m_scoreboard(scoreboard), m_supervisor(supervisor), m_dispatcher(dispatcher),
+      m_configured(std::move(configured)), m_limits(m_configured()),
+      m_generation(scoreboard.control().generation.load()), m_slots(scoreboard.slotCount())
 {
     m_timer = m_loop.addTimer(TickInterval, [this] { tick(); });
 }
@@ -79,6 +80,10 @@ void PoolManager::tick()
     refreshBytes();
     if (m_supervisor.isStopping())
         return;
+    if (const uint32_t generation = m_scoreboard.control().generation.load(); generation != m_generation) {
+        m_generation = generation;
+        setLimits(m_configured());
+    }
     const PoolView view = buildView(server::monotonicNs());
     const Decision decision = decide(view, m_limits, m_state);
     if (decision.maxWorkersReached && !m_wasAtMax)

@@ -11,6 +11,7 @@
 #include "supervisor.h"
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -18,8 +19,10 @@ namespace ferry::pool {
 
 class PoolManager {
 public:
+    // `configured` gives the limits of the configuration in force; it is asked again whenever a reload
+    // starts a new generation (a reload re-reads the config file, which overrides live changes).
     PoolManager(server::EventLoop &loop, server::Scoreboard &scoreboard, server::Supervisor &supervisor,
-                server::Dispatcher &dispatcher, PoolLimits limits);
+                server::Dispatcher &dispatcher, std::function<PoolLimits()> configured);
     ~PoolManager();
     PoolManager(const PoolManager &) = delete;
     PoolManager &operator=(const PoolManager &) = delete;
@@ -59,7 +62,9 @@ private:
     server::Scoreboard &m_scoreboard;
     server::Supervisor &m_supervisor;
     server::Dispatcher &m_dispatcher;
+    std::function<PoolLimits()> m_configured;
     PoolLimits m_limits;
+    uint32_t m_generation = 0;
     PolicyState m_state;
     std::vector<SlotMemory> m_slots;
     uint64_t m_retiredBytes = 0;

@@ -2,6 +2,8 @@
 // kill-worker and reload under load, and the progress watchdog.
 #include "admintestkit.h"
 
+#include <QFile>
+#include <QTemporaryDir>
 #include <QTest>
 
 #include <set>
@@ -34,6 +36,7 @@ private slots:
     void killWorkerAndReloadKeepTransfersIntact();
     void watchdogCutsStalledKeepsSlow();
     void recycleAfterRequests();
+    void reloadRereadsConfig();
 
 private:
     TestTree m_tree;
@@ -181,6 +184,32 @@ void TestAdminPool::recycleAfterRequests()
     TestClient client(10000);
     QVERIFY(client.open(server.process().host(), server.process().port()).ok());
     QVERIFY(client.get("small.bin").status.ok());
+}
+
+void TestAdminPool::reloadRereadsConfig()
+{
+    QTemporaryDir dir;
+    const QString config = dir.filePath(QStringLiteral("ferry.conf"));
+    auto writeConfig = [&](const QByteArray &text) {
+        QFile file(config);
+        return file.open(QIODevice::WriteOnly | QIODevice::Truncate) && file.write(text) == text.size();
+    };
+    QVERIFY(writeConfig("workers = 2\nmax-requests = 5\n"));
+    AdminTestServer server(m_tree.root(), {"--config", config});
+    QVERIFY2(server.start(), qPrintable(server.process().diagnostics()));
+    QCOMPARE(at(server.status(), {"pool", "limits", "max_requests"}).toInt(), 5);
+    QVERIFY(writeConfig("workers = 2\nmax-requests = 7\n"));
+    CtlResult r = runCtl(server.socketPath(), {"reload"});
+    QCOMPARE(r.exitCode, 0);
+    QTRY_COMPARE_WITH_TIMEOUT(at(server.status(), {"pool", "limits", "max_requests"}).toInt(), 7, 10000);
+    QCOMPARE(at(server.status(), {"server", "generation"}).toInt(), 2);
+    // A broken config is refused and changes nothing.
+    QVERIFY(writeConfig("workers = lots\n"));
+    r = runCtl(server.socketPath(), {"reload"});
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY2(r.err.contains("failed"), r.err.constData());
+    QCOMPARE(at(server.status(), {"server", "generation"}).toInt(), 2);
+    QTRY_COMPARE_WITH_TIMEOUT(poolValue(server.status(), "idle"), 2, 10000);
 }
 
 QTEST_GUILESS_MAIN(TestAdminPool)
