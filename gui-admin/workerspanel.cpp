@@ -29,6 +29,27 @@ WorkersPanel::WorkersPanel(WorkerModel *model, QWidget *parent)
     m_disconnect->setObjectName(QStringLiteral("disconnectSlotAction"));
     m_disconnect->setToolTip(tr("Abort the worker's transfer and close its connection; the worker survives"));
 
+    setUpView();
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(m_strip);
+    layout->addWidget(createFilterRow());
+    layout->addWidget(m_view, 1);
+
+    connect(m_strip, &ScoreboardStrip::slotClicked, this, &WorkersPanel::selectSlot);
+    connect(m_view, &QWidget::customContextMenuRequested, this, &WorkersPanel::showContextMenu);
+    connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this, &WorkersPanel::updateActions);
+    connect(m_filter, &QAbstractItemModel::modelReset, this, &WorkersPanel::updateActions);
+    connect(m_filter, &QAbstractItemModel::rowsRemoved, this, &WorkersPanel::updateActions);
+    connect(m_filter, &QAbstractItemModel::dataChanged, this, &WorkersPanel::updateActions);
+    connect(m_killGraceful, &QAction::triggered, this, [this] { Q_EMIT killRequested(selectedSlot(), true); });
+    connect(m_killNow, &QAction::triggered, this, [this] { Q_EMIT killRequested(selectedSlot(), false); });
+    connect(m_disconnect, &QAction::triggered, this, [this] { Q_EMIT disconnectRequested(selectedSlot()); });
+    updateActions();
+}
+
+void WorkersPanel::setUpView()
+{
     m_filter->setSourceModel(m_model);
     m_view->setObjectName(QStringLiteral("workersView"));
     m_view->setModel(m_filter);
@@ -52,23 +73,6 @@ WorkersPanel::WorkersPanel(WorkerModel *model, QWidget *parent)
         {WorkerModel::FdsColumn, 38}};
     for (const auto &[column, width] : widths)
         m_view->setColumnWidth(column, width);
-
-    auto *layout = new QVBoxLayout(this);
-    layout->setContentsMargins(0, 0, 0, 0);
-    layout->addWidget(m_strip);
-    layout->addWidget(createFilterRow());
-    layout->addWidget(m_view, 1);
-
-    connect(m_strip, &ScoreboardStrip::slotClicked, this, &WorkersPanel::selectSlot);
-    connect(m_view, &QWidget::customContextMenuRequested, this, &WorkersPanel::showContextMenu);
-    connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this, &WorkersPanel::updateActions);
-    connect(m_filter, &QAbstractItemModel::modelReset, this, &WorkersPanel::updateActions);
-    connect(m_filter, &QAbstractItemModel::rowsRemoved, this, &WorkersPanel::updateActions);
-    connect(m_filter, &QAbstractItemModel::dataChanged, this, &WorkersPanel::updateActions);
-    connect(m_killGraceful, &QAction::triggered, this, [this] { Q_EMIT killRequested(selectedSlot(), true); });
-    connect(m_killNow, &QAction::triggered, this, [this] { Q_EMIT killRequested(selectedSlot(), false); });
-    connect(m_disconnect, &QAction::triggered, this, [this] { Q_EMIT disconnectRequested(selectedSlot()); });
-    updateActions();
 }
 
 QWidget *WorkersPanel::createFilterRow()

@@ -39,6 +39,7 @@ Q_SIGNALS:
     void disconnectRequested(int slot);
 
 private:
+    void setUpView();
     QWidget *createFilterRow();
     void updateActions();
     void showContextMenu(const QPoint &position);

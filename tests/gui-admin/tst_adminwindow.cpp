@@ -99,6 +99,21 @@ private:
     QString m_text;
 };
 
+// The pid of a worker not in `before`, once `gone` has left and the pool has `total` workers again; else 0.
+qint64 newcomerPid(const QJsonObject &status, const QSet<qint64> &before, qint64 gone, int total)
+{
+    const QJsonArray workers = status.value(QStringLiteral("workers")).toArray();
+    qint64 fresh = 0;
+    for (const QJsonValue &w : workers) {
+        const qint64 pid = w.toObject().value(QStringLiteral("pid")).toInteger();
+        if (pid == gone)
+            return 0;
+        if (!before.contains(pid))
+            fresh = pid;
+    }
+    return workers.size() == total ? fresh : 0;
+}
+
 } // namespace
 
 class TestAdminWindow : public QObject
@@ -209,6 +224,9 @@ void TestAdminWindow::killWorkerFromTheUi()
     Download download(m_server->host(), m_server->port(), "media/big.bin");
     QTRY_VERIFY_WITH_TIMEOUT(sourceRowSending(QStringLiteral("media/big.bin")) >= 0, Timeout);
     const WorkerStatus victim = m_window->workerModel()->worker(sourceRowSending(QStringLiteral("media/big.bin")));
+    QSet<qint64> before;
+    for (int row = 0; row < m_window->workerModel()->rowCount(); ++row)
+        before.insert(m_window->workerModel()->worker(row).pid);
     m_window->workersPanel()->selectSlot(victim.slot);
     QAction *killNow = m_window->workersPanel()->killNowAction();
     QVERIFY(killNow->isEnabled());
@@ -219,25 +237,10 @@ void TestAdminWindow::killWorkerFromTheUi()
     }
     QTRY_VERIFY_WITH_TIMEOUT(m_window->commandLog()->lastText().startsWith(QStringLiteral("ok: worker pid")), Timeout);
 
-    // The server, asked directly: the victim is gone, the pool is back to three, one of them new, and the
-    // slot the victim had says why it went (a replacement may take another free slot, ADMIN.md §4.1).
-    QSet<qint64> before;
-    for (int row = 0; row < m_window->workerModel()->rowCount(); ++row)
-        before.insert(m_window->workerModel()->worker(row).pid);
-    const auto newcomer = [&](const QJsonObject &status) -> qint64 {
-        const QJsonArray workers = status.value(QStringLiteral("workers")).toArray();
-        qint64 fresh = 0;
-        for (const QJsonValue &w : workers) {
-            const qint64 pid = w.toObject().value(QStringLiteral("pid")).toInteger();
-            if (pid == victim.pid)
-                return 0;
-            if (!before.contains(pid))
-                fresh = pid;
-        }
-        return workers.size() == 3 ? fresh : 0;
-    };
+    // The server, asked directly: the victim is gone, the pool is back to three, one of them new, and a
+    // slot says why the victim went (a replacement may take another free slot, ADMIN.md §4.1).
     qint64 fresh = 0;
-    QTRY_VERIFY_WITH_TIMEOUT((fresh = newcomer(admintest::queryStatus(m_socket))) > 0, Timeout);
+    QTRY_VERIFY_WITH_TIMEOUT((fresh = newcomerPid(admintest::queryStatus(m_socket), before, victim.pid, 3)) > 0, Timeout);
     QVERIFY(!ServerProcess::processExists(victim.pid) || ServerProcess::processState(victim.pid) == 'Z');
     const QJsonObject status = admintest::queryStatus(m_socket);
     QString lastExit;
