@@ -27,6 +27,7 @@ private slots:
     void burstBeyondThePoolIsServedOrBusy();
     void idleConnectionsDoNotPinThePool();
     void fdCountsStableOverTenThousandConnections();
+    void perIpLimitAnswersBusy();
 
 private:
     static bool downloadOk(const ServerProcess &server, const std::string &path, quint32 seed, uint64_t size,
@@ -343,6 +344,35 @@ void TestServerLoad::fdCountsStableOverTenThousandConnections()
     QCOMPARE(server.workerPids(), workers);
     QTRY_COMPARE_WITH_TIMEOUT(ServerProcess::openFdCount(server.pid()), parentBefore, 15000);
     QTRY_COMPARE_WITH_TIMEOUT(fdCounts(workers), workersBefore, 15000);
+    QCOMPARE(server.stop(), 0);
+}
+
+// --max-per-ip: the connection over the limit gets BUSY with a hint and a close,
+// and a place freed by a client that leaves is given to the next one.
+void TestServerLoad::perIpLimitAnswersBusy()
+{
+    TestTree tree;
+    QVERIFY(!tree.addFile(QStringLiteral("small.bin"), 1000, 2).isEmpty());
+    ServerProcess server(tree.root(), {"--workers", "2", "--max-per-ip", "4"});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+
+    std::vector<std::unique_ptr<TestClient>> held;
+    for (int i = 0; i < 4; ++i) {
+        held.push_back(std::make_unique<TestClient>());
+        const Status s = held.back()->open(server.host(), server.port());
+        QVERIFY2(s.ok(), qPrintable(s.toString()));
+    }
+    TestClient over;
+    const Status refused = over.open(server.host(), server.port());
+    QVERIFY2(refused.outcome == Outcome::Busy && refused.retryAfterMs > 0, qPrintable(refused.toString()));
+    const Status end = over.waitForClose();
+    QVERIFY2(end.outcome == Outcome::Closed || end.outcome == Outcome::Reset, qPrintable(end.toString()));
+
+    held.front()->close();
+    // The server learns of the close asynchronously: retry until the place is given out.
+    QTRY_VERIFY_WITH_TIMEOUT(TestClient(5000).open(server.host(), server.port()).ok(), 10000);
+    const GetResult r = held.back()->get("small.bin");
+    QVERIFY2(r.status.ok(), qPrintable(r.status.toString()));
     QCOMPARE(server.stop(), 0);
 }
 
