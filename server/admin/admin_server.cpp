@@ -19,7 +19,6 @@ constexpr size_t ReadChunk = 64 * 1024;
 constexpr int ReadsPerEvent = 4;          // then yield to the loop; level-triggered epoll calls us again
 constexpr int LingerMs = 1000;            // after an error line, how long to wait for the peer to hang up
 constexpr int SampleIntervalMs = 1000;
-const char *const ServerVersion = "0.1.0";
 
 // Supplementary groups of a peer, from /proc/PID/status ("Groups: 4 24 27").
 bool peerHasGroup(pid_t pid, gid_t group)
@@ -97,42 +96,46 @@ void AdminServer::onAcceptable()
                 LOG_WARN("admin: accept4() on %s: %s", m_options.socketPath.c_str(), std::strerror(errno));
             return;
         }
-        ucred cred{};
-        socklen_t len = sizeof cred;
-        if (::getsockopt(fd.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
-            LOG_WARN("admin: getsockopt(SO_PEERCRED): %s", std::strerror(errno));
-            continue;
-        }
-        if (!isPeerAllowed(cred.uid, cred.gid, cred.pid)) {
-            std::string who = "not uid " + std::to_string(::geteuid()) + " or root";
-            if (m_options.adminGroup)
-                who += " or group " + m_options.adminGroupName;
-            refuse(std::move(fd), cred.uid, cred.pid, ErrorCode::PermissionDenied, who);
-            continue;
-        }
-        if (m_clients.size() >= MaxAdminClients) {
-            refuse(std::move(fd), cred.uid, cred.pid, ErrorCode::Overloaded, "too many admin clients");
-            continue;
-        }
-        auto client = std::make_unique<Client>();
-        client->id = m_nextClientId++;
-        client->uid = cred.uid;
-        client->pid = cred.pid;
-        client->fd = std::move(fd);
-        const uint64_t id = client->id;
-        if (int err = m_loop.add(client->fd.get(), EPOLLIN, [this, id](uint32_t ev) { onClientEvent(id, ev); });
-            err != 0) {
-            LOG_WARN("admin: epoll_ctl() adding admin client: %s", std::strerror(err));
-            continue;
-        }
-        Client &c = *client;
-        m_clients.emplace(id, std::move(client));
-        LOG_DEBUG("admin: uid=%u pid=%d connected", unsigned(cred.uid), int(cred.pid));
-        Json hello = event("hello");
-        hello.set("server", "ferry-server").set("version", ServerVersion).set("pid", int64_t(::getpid()));
-        hello.set("protocol", ProtocolVersion);
-        send(c, hello);
+        admit(std::move(fd));
     }
+}
+
+void AdminServer::admit(UniqueFd fd)
+{
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    if (::getsockopt(fd.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+        LOG_WARN("admin: getsockopt(SO_PEERCRED): %s", std::strerror(errno));
+        return;
+    }
+    if (!isPeerAllowed(cred.uid, cred.gid, cred.pid)) {
+        std::string who = "not uid " + std::to_string(::geteuid()) + " or root";
+        if (m_options.adminGroup)
+            who += " or group " + m_options.adminGroupName;
+        refuse(std::move(fd), cred.uid, cred.pid, ErrorCode::PermissionDenied, who);
+        return;
+    }
+    if (m_clients.size() >= MaxAdminClients) {
+        refuse(std::move(fd), cred.uid, cred.pid, ErrorCode::Overloaded, "too many admin clients");
+        return;
+    }
+    auto client = std::make_unique<Client>();
+    client->id = m_nextClientId++;
+    client->uid = cred.uid;
+    client->pid = cred.pid;
+    client->fd = std::move(fd);
+    const uint64_t id = client->id;
+    if (int err = m_loop.add(client->fd.get(), EPOLLIN, [this, id](uint32_t ev) { onClientEvent(id, ev); }); err != 0) {
+        LOG_WARN("admin: epoll_ctl() adding admin client: %s", std::strerror(err));
+        return;
+    }
+    Client &c = *client;
+    m_clients.emplace(id, std::move(client));
+    LOG_DEBUG("admin: uid=%u pid=%d connected", unsigned(cred.uid), int(cred.pid));
+    Json hello = event("hello");
+    hello.set("server", "ferry-server").set("version", FERRY_VERSION).set("pid", int64_t(::getpid()));
+    hello.set("protocol", ProtocolVersion);
+    send(c, hello);
 }
 
 void AdminServer::onClientEvent(uint64_t id, uint32_t events)

@@ -61,6 +61,8 @@ private:
     };
 
     void onAcceptable();
+    // Checks the peer, then greets it or refuses it.
+    void admit(server::UniqueFd fd);
     bool isPeerAllowed(uid_t uid, gid_t gid, pid_t pid) const;
     void refuse(server::UniqueFd fd, uid_t uid, pid_t pid, ErrorCode code, const std::string &why);
     void onClientEvent(uint64_t id, uint32_t events);

@@ -100,51 +100,61 @@ int printReply(const Json &reply)
     return code && code->toString() == "permission_denied" ? Exit::Denied : Exit::Refused;
 }
 
-// Builds the request of a command from its arguments; false on a usage error.
-bool buildRequest(const Args &args, Json &request)
+// Copies option `option` (bytes or a count) into request[key] if given; false if it does not parse.
+bool copyNumber(const Args &args, const char *option, const char *key, Json &request)
 {
-    const std::string &c = args.command;
-    request = Json::object();
-    auto setBytes = [&](const char *option, const char *key) {
-        auto it = args.options.find(option);
-        if (it == args.options.end())
-            return true;
-        int64_t value = 0;
-        if (!parseBytes(it->second, value))
-            return false;
-        request.set(key, value);
+    auto it = args.options.find(option);
+    if (it == args.options.end())
         return true;
-    };
-    if (c == "drain" || c == "resume" || c == "reload") {
-        request.set("cmd", c);
-        return args.positional.empty();
-    }
-    if (c == "pool") {
-        request.set("cmd", "pool");
-        return setBytes("--min-spare", "min_spare") && setBytes("--max-spare", "max_spare")
-            && setBytes("--max-workers", "max_workers") && setBytes("--max-requests", "max_requests");
-    }
-    if (c == "rate-limit") {
-        request.set("cmd", "rate_limit");
-        return setBytes("--per-connection", "per_connection") && setBytes("--global", "global");
-    }
+    int64_t value = 0;
+    if (!parseBytes(it->second, value))
+        return false;
+    request.set(key, value);
+    return true;
+}
+
+bool buildTargetedRequest(const Args &args, Json &request)
+{
     int64_t number = 0;
-    if (c == "kill-worker") {
+    if (args.command == "kill-worker") {
         request.set("cmd", "kill_worker");
         if (args.positional.size() != 1 || !parseBytes(args.positional[0], number))
             return false;
         request.set("slot", number).set("graceful", args.options.count("--now") == 0);
         return true;
     }
-    if (c == "disconnect") {
-        request.set("cmd", "disconnect");
-        if (args.options.count("--slot"))
-            return args.positional.empty() && setBytes("--slot", "slot");
-        if (args.positional.size() != 1 || !parseBytes(args.positional[0], number))
-            return false;
-        request.set("connection", number);
-        return true;
+    request.set("cmd", "disconnect");
+    if (args.options.count("--slot"))
+        return args.positional.empty() && copyNumber(args, "--slot", "slot", request);
+    if (args.positional.size() != 1 || !parseBytes(args.positional[0], number))
+        return false;
+    request.set("connection", number);
+    return true;
+}
+
+// Builds the request of a command from its arguments; false on a usage error.
+bool buildRequest(const Args &args, Json &request)
+{
+    const std::string &c = args.command;
+    request = Json::object();
+    if (c == "drain" || c == "resume" || c == "reload") {
+        request.set("cmd", c);
+        return args.positional.empty();
     }
+    if (c == "pool") {
+        request.set("cmd", "pool");
+        return copyNumber(args, "--min-spare", "min_spare", request)
+            && copyNumber(args, "--max-spare", "max_spare", request)
+            && copyNumber(args, "--max-workers", "max_workers", request)
+            && copyNumber(args, "--max-requests", "max_requests", request);
+    }
+    if (c == "rate-limit") {
+        request.set("cmd", "rate_limit");
+        return copyNumber(args, "--per-connection", "per_connection", request)
+            && copyNumber(args, "--global", "global", request);
+    }
+    if (c == "kill-worker" || c == "disconnect")
+        return buildTargetedRequest(args, request);
     return false;
 }
 
