@@ -3,53 +3,18 @@
 #include "log.h"
 #include "policy.h"
 #include "worker.h"
+#include "worker_launch.h"
 
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <sys/epoll.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 namespace ferry::server {
-
-namespace {
-
-// A forked child starts with copies of every fd the parent holds (listener, clients, other workers'
-// channels). It keeps only its own: everything else is closed before it does anything.
-void closeAllExcept(std::vector<int> keep)
-{
-    std::sort(keep.begin(), keep.end());
-    unsigned first = 3;
-    for (int fd : keep) {
-        if (fd < int(first))
-            continue;
-        if (unsigned(fd) > first)
-            syscall(SYS_close_range, first, unsigned(fd) - 1, 0);
-        first = unsigned(fd) + 1;
-    }
-    syscall(SYS_close_range, first, ~0u, 0);
-}
-
-void resetSignalsForWorker()
-{
-    // Ctrl-C reaches the whole process group; a worker must finish its transfer, so it ignores SIGINT and
-    // leaves shutdown to the parent. SIGTERM stays fatal: the parent uses it for immediate stops.
-    signal(SIGINT, SIG_IGN);
-    signal(SIGHUP, SIG_IGN);
-    signal(SIGPIPE, SIG_IGN);
-    signal(SIGTERM, SIG_DFL);
-    signal(SIGCHLD, SIG_DFL);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr); // the parent blocks signals for its signalfd
-}
-
-} // namespace
 
 Supervisor::Supervisor(EventLoop &loop, Scoreboard &scoreboard, const Jail &jail, Millis sendTimeout, Hooks hooks)
     : m_loop(loop), m_scoreboard(scoreboard), m_jail(jail), m_sendTimeout(sendTimeout), m_hooks(std::move(hooks)),
@@ -113,16 +78,6 @@ void Supervisor::maintain()
     });
 }
 
-void Supervisor::becomeWorker(uint32_t slotIndex, UniqueFd channel)
-{
-    resetSignalsForWorker();
-    closeAllExcept({channel.get(), m_jail.rootFd()});
-    prctl(PR_SET_NAME, "ferry-worker");
-    m_scoreboard.slot(slotIndex).pid.store(getpid());
-    WorkerContext context{slotIndex, m_generation, std::move(channel), &m_jail, &m_scoreboard, m_sendTimeout};
-    _exit(runWorker(context)); // never return into the parent's code (no destructors, no atexit)
-}
-
 bool Supervisor::spawn(uint32_t slotIndex)
 {
     UniqueFd parentEnd, workerEnd;
@@ -143,8 +98,10 @@ bool Supervisor::spawn(uint32_t slotIndex)
         m_health[slotIndex].notBeforeNs = monotonicNs() + 1'000'000'000; // Apache: sleep after a failed fork
         return false;
     }
-    if (pid == 0)
-        becomeWorker(slotIndex, std::move(workerEnd));
+    if (pid == 0) {
+        WorkerContext context{slotIndex, m_generation, std::move(workerEnd), &m_jail, &m_scoreboard, m_sendTimeout};
+        becomeWorker(context);
+    }
     slot.pid.store(pid);
     Worker &worker = m_workers[pid];
     worker.pid = pid;

@@ -93,7 +93,6 @@ private:
     };
 
     bool spawn(uint32_t slot);
-    [[noreturn]] void becomeWorker(uint32_t slot, UniqueFd channel); // in the child, right after fork()
     ExitReason recordExit(const Worker &worker, int status);           // scoreboard, backoff, log
     void maintain();
     void onChannel(pid_t pid, uint32_t events);
