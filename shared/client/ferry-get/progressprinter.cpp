@@ -29,7 +29,7 @@ int terminalWidth(FILE *out)
 
 QString formatBytes(qint64 bytes)
 {
-    return QLocale::c().formattedDataSize(std::max<qint64>(bytes, 0), 1, QLocale::DataSizeTraditionalFormat);
+    return QLocale::c().formattedDataSize(std::max<qint64>(bytes, 0), 1, QLocale::DataSizeIecFormat);
 }
 
 QString formatEta(qint64 seconds)
@@ -140,10 +140,17 @@ void ProgressPrinter::redraw()
     m_dirty = false;
     clearBars();
     const int width = terminalWidth(m_out) - 1;
+    int done = 0;
     for (const DownloadJob *job : m_queue->jobs()) {
+        done += job->state() == DownloadJob::State::Done ? 1 : 0;
         if (!job->isActive())
             continue;
         std::fprintf(m_out, "%s\n", barLine(job, width).toLocal8Bit().constData());
+        ++m_drawnLines;
+    }
+    if (m_queue->count() > 1) {
+        std::fprintf(m_out, "%d of %d files done, %s/s\n", done, int(m_queue->count()),
+                     qPrintable(formatBytes(m_queue->bytesPerSecond())));
         ++m_drawnLines;
     }
     std::fflush(m_out);
