@@ -129,6 +129,7 @@ private:
     Status endOfStream(ssize_t result, int error) const;
     Status answerToStatus(const proto::Message &message) const;
     Status readBody(uint64_t length, const Sink &sink, uint64_t *received);
+    char *readBuffer();
 
     int m_fd = -1;
     int m_timeoutMs;
