@@ -59,7 +59,8 @@ void DownloadJob::onBody(const proto::Body &body)
     }
     QString error;
     const PartMeta meta{m_url.toString(), qint64(body.fileSize), body.mtimeNs};
-    if (!PartFile::writeMeta(m_localPath, meta, &error) || !m_part.open(m_localPath, m_requestOffset, &error)) {
+    // open() first: it creates a missing destination folder, which the metadata needs too.
+    if (!m_part.open(m_localPath, m_requestOffset, &error) || !PartFile::writeMeta(m_localPath, meta, &error)) {
         fail(ErrorKind::LocalError, error);
         return;
     }

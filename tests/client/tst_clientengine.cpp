@@ -39,6 +39,7 @@ private slots:
     void progressIsCoalesced();
     void missingRemoteFileFails();
     void reorderingDecidesStartOrder();
+    void destinationFolderRemovedFails();
 
 private:
     // Starts a download of `name` (rate-limited server) and returns once at least
@@ -522,6 +523,26 @@ void TestClientEngine::reorderingDecidesStartOrder()
     QVERIFY(waitForIdle(queue, 30000));
     QCOMPARE(jobs.at(0)->state(), DownloadJob::State::Done);
     QCOMPARE(queue.reusedConnections(), 3); // one connection carried all four, one after another
+}
+
+void TestClientEngine::destinationFolderRemovedFails()
+{
+    TestTree tree;
+    QVERIFY(!tree.addFile(QStringLiteral("g.bin"), 8 * 1024 * 1024, 8).isEmpty());
+    ServerProcess server(tree.root(), {QStringLiteral("--rate-limit"), QStringLiteral("4000000")});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+
+    QTemporaryDir dest;
+    const QString folder = dest.filePath(QStringLiteral("sub"));
+    DownloadQueue queue;
+    DownloadJob *job = queue.addFile(urlFor(server.host(), server.port(), QStringLiteral("g.bin")), folder);
+    QVERIFY2(downloadUntil(job, 1024 * 1024, 30000), qPrintable(describe(job)));
+    QVERIFY(QDir(folder).removeRecursively());
+    QVERIFY(waitForIdle(queue, 60000));
+    QCOMPARE(job->state(), DownloadJob::State::Failed);
+    QCOMPARE(job->error(), ErrorKind::LocalError);
+    QVERIFY2(job->errorString().contains(QLatin1String("No such file or directory")), qPrintable(job->errorString()));
+    QVERIFY(!QFile::exists(job->localPath())); // never a file where the folder was
 }
 
 QTEST_GUILESS_MAIN(TestClientEngine)

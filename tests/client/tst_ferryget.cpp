@@ -130,6 +130,7 @@ void TestFerryGet::exitCodes_data()
     QTest::addColumn<QString>("kind");
     QTest::addColumn<int>("expected");
     QTest::newRow("success") << "success" << 0;
+    QTest::newRow("success into a new folder") << "new-folder" << 0;
     QTest::newRow("missing remote file") << "missing" << 4;
     QTest::newRow("unreachable server") << "unreachable" << 3;
     QTest::newRow("unwritable destination") << "unwritable" << 5;
@@ -145,8 +146,12 @@ void TestFerryGet::exitCodes()
     QFETCH(int, expected);
     QTemporaryDir dest;
     QStringList args{QStringLiteral("-o"), dest.path()};
+    QString saved = dest.filePath(QStringLiteral("file.bin"));
     if (kind == QLatin1String("success")) {
         args << url(QStringLiteral("file.bin"));
+    } else if (kind == QLatin1String("new-folder")) {
+        args = QStringList{QStringLiteral("-o"), dest.filePath(QStringLiteral("new/sub")), url(QStringLiteral("file.bin"))};
+        saved = dest.filePath(QStringLiteral("new/sub/file.bin"));
     } else if (kind == QLatin1String("missing")) {
         args << url(QStringLiteral("no/such/file.bin"));
     } else if (kind == QLatin1String("unreachable")) {
@@ -174,9 +179,7 @@ void TestFerryGet::exitCodes()
              qPrintable(QStringLiteral("exit %1, stderr: %2").arg(run.exitCode).arg(QString::fromLocal8Bit(run.err))));
     if (expected == 0) {
         QString why;
-        QVERIFY2(ferrytest::sameContent(m_tree.path(QStringLiteral("file.bin")), dest.filePath(QStringLiteral("file.bin")),
-                                        &why),
-                 qPrintable(why));
+        QVERIFY2(ferrytest::sameContent(m_tree.path(QStringLiteral("file.bin")), saved, &why), qPrintable(why));
     } else {
         QVERIFY(!run.err.isEmpty()); // a failure always says why
         QVERIFY(!QFile::exists(dest.filePath(QStringLiteral("file.bin"))));
