@@ -145,6 +145,7 @@ void TestServerJail::traversalIsRefused_data()
     QTest::newRow("a/../../x") << get << QByteArray("a/../../x") << forbidden << false;
     QTest::newRow("a/../../secret.txt") << get << QByteArray("a/../../secret.txt") << forbidden << false;
     QTest::newRow("symlink out of the root") << get << QByteArray("link-out") << forbidden << false;
+    QTest::newRow("STAT symlink out of the root") << int(Op::Stat) << QByteArray("link-out") << forbidden << false;
     QTest::newRow("absolute symlink") << get << QByteArray("link-abs") << forbidden << false;
     QTest::newRow("symlink up from a subdir") << get << QByteArray("a/link-up") << forbidden << false;
     QTest::newRow("LIST symlink to parent") << int(Op::List) << QByteArray("link-out-dir") << forbidden << false;
