@@ -7,6 +7,7 @@
 
 #include <QDir>
 #include <QDirIterator>
+#include <QElapsedTimer>
 #include <QSignalSpy>
 #include <QStringList>
 #include <QTest>
@@ -40,6 +41,16 @@ inline bool waitForIdle(DownloadQueue &queue, int timeoutMs)
         return true;
     QSignalSpy spy(&queue, &DownloadQueue::idle);
     return spy.wait(timeoutMs) || queue.isIdle();
+}
+
+// Lets `job` run until at least `atLeast` bytes are on disk (false if it ends or times out first).
+inline bool downloadUntil(DownloadJob *job, qint64 atLeast, int timeoutMs)
+{
+    QElapsedTimer timer;
+    timer.start();
+    while (job->receivedBytes() < atLeast && !job->isFinished() && timer.elapsed() < timeoutMs)
+        QTest::qWait(20);
+    return job->receivedBytes() >= atLeast;
 }
 
 inline QString describe(const DownloadJob *job)

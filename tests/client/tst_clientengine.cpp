@@ -1,4 +1,4 @@
-// The client engine against the real ferry-server: queue, resume, BUSY, folders, policies.
+// The download queue against the real ferry-server: concurrency, BUSY, folders, policies, progress, order.
 #include "clienttesthelpers.h"
 #include "serverprocess.h"
 #include "testtree.h"
@@ -13,8 +13,6 @@
 #include <QScopeGuard>
 #include <QTemporaryDir>
 
-#include <utime.h>
-
 using namespace ferry::client;
 using namespace clienttest;
 using ferrytest::TestTree;
@@ -24,37 +22,14 @@ class TestClientEngine : public QObject
     Q_OBJECT
 private slots:
     void twentyFilesThreeAtATime();
-    void sessionListsFollowingPages();
-    void sessionStatAndErrors();
-    void sessionReconnectsAfterServerRestart();
-    void resumesAfterServerKilled();
-    void changedRemoteFileRestartsFromZero();
     void busyServerJobsWaitAndComplete();
-    void diskFullFailsThenResumes();
     void nestedFoldersMirror();
-    void queueStateSurvivesRestart();
-    void pauseAndResumeKeepPart();
     void existingFilePolicy_data();
     void existingFilePolicy();
     void progressIsCoalesced();
     void missingRemoteFileFails();
     void reorderingDecidesStartOrder();
-    void destinationFolderRemovedFails();
-
-private:
-    // Starts a download of `name` (rate-limited server) and returns once at least
-    // `atLeast` bytes are on disk.
-    bool downloadUntil(DownloadJob *job, qint64 atLeast, int timeoutMs);
 };
-
-bool TestClientEngine::downloadUntil(DownloadJob *job, qint64 atLeast, int timeoutMs)
-{
-    QElapsedTimer timer;
-    timer.start();
-    while (job->receivedBytes() < atLeast && !job->isFinished() && timer.elapsed() < timeoutMs)
-        QTest::qWait(20);
-    return job->receivedBytes() >= atLeast;
-}
 
 void TestClientEngine::twentyFilesThreeAtATime()
 {
@@ -95,156 +70,6 @@ void TestClientEngine::twentyFilesThreeAtATime()
     }
 }
 
-void TestClientEngine::sessionListsFollowingPages()
-{
-    TestTree tree;
-    QVERIFY(tree.addManyFiles(QStringLiteral("many"), 3000, QStringLiteral("entry")));
-    ServerProcess server(tree.root());
-    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
-
-    Session session;
-    session.setServer(server.host(), server.port());
-    QSignalSpy pages(&session, &Session::listPageReceived);
-    const quint64 id = session.list(QStringLiteral("many"));
-    QStringList names;
-    QTRY_VERIFY_WITH_TIMEOUT(!pages.isEmpty() && pages.last().at(2).toBool(), 30000);
-    for (const QList<QVariant> &page : pages) {
-        QCOMPARE(page.at(0).toULongLong(), id);
-        for (const RemoteEntry &entry : page.at(1).value<QList<RemoteEntry>>())
-            names << entry.name;
-    }
-    QCOMPARE(names.size(), 3000);
-    names.sort();
-    QCOMPARE(names.first(), QStringLiteral("entry000000"));
-    QCOMPARE(names.last(), QStringLiteral("entry002999"));
-    QVERIFY2(pages.size() > 1, "3000 entries are expected to take more than one page");
-    QCOMPARE(session.state(), Session::State::Ready);
-}
-
-void TestClientEngine::sessionStatAndErrors()
-{
-    TestTree tree;
-    QVERIFY(!tree.addFile(QStringLiteral("dir/file.bin"), 12345, 7).isEmpty());
-    ServerProcess server(tree.root());
-    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
-
-    Session session;
-    session.setServer(server.host(), server.port());
-    QSignalSpy stats(&session, &Session::statReceived);
-    QSignalSpy failures(&session, &Session::requestFailed);
-    const quint64 fileId = session.stat(QStringLiteral("dir/file.bin"));
-    const quint64 missingId = session.stat(QStringLiteral("dir/missing"));
-    const quint64 dirId = session.stat(QStringLiteral("dir"));
-    QTRY_COMPARE_WITH_TIMEOUT(stats.size() + failures.size(), 3, 15000);
-    QCOMPARE(stats.size(), 2);
-    QCOMPARE(stats.at(0).at(0).toULongLong(), fileId);
-    const auto file = stats.at(0).at(1).value<RemoteEntry>();
-    QVERIFY(file.isFile());
-    QCOMPARE(file.size, qint64(12345));
-    QCOMPARE(file.mtimeNs, ferrytest::fileMtimeNs(tree.path(QStringLiteral("dir/file.bin"))));
-    QCOMPARE(stats.at(1).at(0).toULongLong(), dirId);
-    QVERIFY(stats.at(1).at(1).value<RemoteEntry>().isDirectory());
-    QCOMPARE(failures.at(0).at(0).toULongLong(), missingId);
-    QCOMPARE(failures.at(0).at(1).value<ErrorKind>(), ErrorKind::RemoteError);
-    QVERIFY(!session.serverAgent().isEmpty());
-}
-
-void TestClientEngine::sessionReconnectsAfterServerRestart()
-{
-    TestTree tree;
-    QVERIFY(!tree.addFile(QStringLiteral("a.bin"), 10, 1).isEmpty());
-    auto server = std::make_unique<ServerProcess>(tree.root());
-    QVERIFY2(server->start(), qPrintable(server->diagnostics()));
-    const quint16 port = server->port();
-
-    Session session;
-    session.setServer(server->host(), port);
-    QSignalSpy stats(&session, &Session::statReceived);
-    session.stat(QStringLiteral("a.bin"));
-    QVERIFY(stats.wait(15000));
-    server->kill();
-    server.reset();
-    // Same port again: the engine reconnects on the next request by itself. The killed
-    // workers may hold the listening socket for a moment while they die: try again then.
-    QElapsedTimer waited;
-    waited.start();
-    do {
-        server = std::make_unique<ServerProcess>(tree.root(), QStringList{QStringLiteral("--listen"),
-                                                                          QStringLiteral("127.0.0.1:%1").arg(port)});
-        if (server->start())
-            break;
-        QTest::qWait(100);
-    } while (waited.elapsed() < 10000);
-    QVERIFY2(server->isRunning(), qPrintable(server->diagnostics()));
-    session.stat(QStringLiteral("a.bin"));
-    QTRY_COMPARE_WITH_TIMEOUT(stats.size(), 2, 15000);
-    QCOMPARE(session.state(), Session::State::Ready);
-}
-
-void TestClientEngine::resumesAfterServerKilled()
-{
-    TestTree tree;
-    const qint64 size = 24 * 1024 * 1024;
-    QVERIFY(!tree.addFile(QStringLiteral("big.bin"), uint64_t(size), 42).isEmpty());
-    auto server = std::make_unique<ServerProcess>(
-        tree.root(), QStringList{QStringLiteral("--rate-limit"), QStringLiteral("4000000")});
-    QVERIFY2(server->start(), qPrintable(server->diagnostics()));
-
-    QTemporaryDir dest;
-    DownloadQueue queue;
-    queue.setRetryPolicy(fastRetries());
-    DownloadJob *job = queue.addFile(urlFor(server->host(), server->port(), QStringLiteral("big.bin")), dest.path());
-    QVERIFY2(downloadUntil(job, 3 * 1024 * 1024, 30000), qPrintable(describe(job)));
-    server->kill();
-    server.reset();
-    // Disconnected: the job waits to retry, and the .part holds what had arrived.
-    QTRY_VERIFY_WITH_TIMEOUT(job->state() == DownloadJob::State::Connecting, 10000);
-    QVERIFY(PartFile::partSize(job->localPath()) >= 3 * 1024 * 1024);
-
-    server = std::make_unique<ServerProcess>(tree.root());
-    QVERIFY2(server->start(), qPrintable(server->diagnostics()));
-    job->setUrl(job->url().withServer(server->host(), server->port())); // the port changed
-    QVERIFY(waitForIdle(queue, 60000));
-    QVERIFY2(job->state() == DownloadJob::State::Done, qPrintable(describe(job)));
-    QVERIFY2(job->resumedFrom() >= 3 * 1024 * 1024, qPrintable(QString::number(job->resumedFrom())));
-    QString why;
-    QVERIFY2(ferrytest::sameContent(tree.path(QStringLiteral("big.bin")), job->localPath(), &why), qPrintable(why));
-}
-
-void TestClientEngine::changedRemoteFileRestartsFromZero()
-{
-    TestTree tree;
-    const qint64 size = 16 * 1024 * 1024;
-    const QString remote = tree.addFile(QStringLiteral("changing.bin"), uint64_t(size), 1);
-    QVERIFY(!remote.isEmpty());
-    auto server = std::make_unique<ServerProcess>(
-        tree.root(), QStringList{QStringLiteral("--rate-limit"), QStringLiteral("4000000")});
-    QVERIFY2(server->start(), qPrintable(server->diagnostics()));
-
-    QTemporaryDir dest;
-    DownloadQueue queue;
-    queue.setRetryPolicy(fastRetries());
-    DownloadJob *job =
-        queue.addFile(urlFor(server->host(), server->port(), QStringLiteral("changing.bin")), dest.path());
-    QVERIFY2(downloadUntil(job, 2 * 1024 * 1024, 30000), qPrintable(describe(job)));
-    server->kill();
-    server.reset();
-
-    // Same size, different bytes and mtime: only the recorded mtime can tell.
-    QVERIFY(ferrytest::writePatternFile(remote, uint64_t(size), 2));
-    const utimbuf times{1000000000, 1000000000};
-    QCOMPARE(::utime(QFile::encodeName(remote).constData(), &times), 0);
-
-    server = std::make_unique<ServerProcess>(tree.root());
-    QVERIFY2(server->start(), qPrintable(server->diagnostics()));
-    job->setUrl(job->url().withServer(server->host(), server->port()));
-    QVERIFY(waitForIdle(queue, 60000));
-    QVERIFY2(job->state() == DownloadJob::State::Done, qPrintable(describe(job)));
-    QCOMPARE(job->resumedFrom(), qint64(0));
-    QString why;
-    QVERIFY2(ferrytest::sameContent(remote, job->localPath(), &why), qPrintable(why));
-}
-
 void TestClientEngine::busyServerJobsWaitAndComplete()
 {
     TestTree tree;
@@ -276,44 +101,6 @@ void TestClientEngine::busyServerJobsWaitAndComplete()
     }
 }
 
-void TestClientEngine::diskFullFailsThenResumes()
-{
-    TestTree tree;
-    const qint64 size = 6 * 1024 * 1024;
-    QVERIFY(!tree.addFile(QStringLiteral("six.bin"), uint64_t(size), 9).isEmpty());
-    QTemporaryDir mountPoint;
-    const QByteArray target = QFile::encodeName(mountPoint.path());
-    const int mounted = QProcess::execute(QStringLiteral("mount"),
-                                          {QStringLiteral("-t"), QStringLiteral("tmpfs"), QStringLiteral("-o"),
-                                           QStringLiteral("size=8m"), QStringLiteral("tmpfs"), mountPoint.path()});
-    if (mounted != 0)
-        QSKIP("mounting a small tmpfs needs root (mount -t tmpfs failed); cannot fill a disk safely otherwise");
-    auto unmount = qScopeGuard([&] { QProcess::execute(QStringLiteral("umount"), {mountPoint.path()}); });
-
-    // 5 MiB of filler leaves about 3 MiB: the 6 MiB download cannot fit.
-    const QString filler = mountPoint.filePath(QStringLiteral("filler"));
-    QVERIFY(ferrytest::writePatternFile(filler, 5 * 1024 * 1024, 3));
-    ServerProcess server(tree.root());
-    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
-
-    DownloadQueue queue;
-    DownloadJob *job = queue.addFile(urlFor(server.host(), server.port(), QStringLiteral("six.bin")), mountPoint.path());
-    QVERIFY(waitForIdle(queue, 60000));
-    QVERIFY2(job->state() == DownloadJob::State::Failed, qPrintable(describe(job)));
-    QCOMPARE(job->error(), ErrorKind::LocalError);
-    QVERIFY2(job->errorString().contains(QLatin1String("no space"), Qt::CaseInsensitive), qPrintable(job->errorString()));
-    const qint64 kept = PartFile::partSize(job->localPath());
-    QVERIFY2(kept > 0, "the .part must stay for a later resume");
-
-    QVERIFY(QFile::remove(filler));
-    queue.retry(job->id());
-    QVERIFY(waitForIdle(queue, 60000));
-    QVERIFY2(job->state() == DownloadJob::State::Done, qPrintable(describe(job)));
-    QCOMPARE(job->resumedFrom(), kept);
-    QString why;
-    QVERIFY2(ferrytest::sameContent(tree.path(QStringLiteral("six.bin")), job->localPath(), &why), qPrintable(why));
-}
-
 void TestClientEngine::nestedFoldersMirror()
 {
     TestTree tree;
@@ -342,66 +129,6 @@ void TestClientEngine::nestedFoldersMirror()
         QVERIFY2(ferrytest::sameContent(tree.path(QStringLiteral("top/") + entry), QDir(mirror).filePath(entry), &why),
                  qPrintable(why));
     }
-}
-
-void TestClientEngine::queueStateSurvivesRestart()
-{
-    TestTree tree;
-    const qint64 size = 12 * 1024 * 1024;
-    QVERIFY(!tree.addFile(QStringLiteral("persist.bin"), uint64_t(size), 77).isEmpty());
-    QVERIFY(!tree.addFile(QStringLiteral("small.bin"), 5000, 78).isEmpty());
-    ServerProcess server(tree.root(), {QStringLiteral("--rate-limit"), QStringLiteral("4000000")});
-    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
-
-    QTemporaryDir dest;
-    QJsonArray saved;
-    QString localPath;
-    {
-        DownloadQueue queue;
-        DownloadJob *small = queue.addFile(urlFor(server.host(), server.port(), QStringLiteral("small.bin")), dest.path());
-        DownloadJob *job = queue.addFile(urlFor(server.host(), server.port(), QStringLiteral("persist.bin")), dest.path());
-        QVERIFY2(downloadUntil(job, 2 * 1024 * 1024, 30000), qPrintable(describe(job)));
-        QTRY_VERIFY_WITH_TIMEOUT(small->state() == DownloadJob::State::Done, 15000);
-        saved = queue.saveState();
-        localPath = job->localPath();
-    } // the "application" quits mid-download
-    QVERIFY(PartFile::partSize(localPath) >= 2 * 1024 * 1024);
-
-    DownloadQueue restored;
-    restored.restoreState(saved);
-    QCOMPARE(restored.count(), 2);
-    QCOMPARE(restored.jobAt(0)->state(), DownloadJob::State::Done);
-    DownloadJob *job = restored.jobAt(1);
-    QCOMPARE(job->localPath(), localPath);
-    QVERIFY(waitForIdle(restored, 60000));
-    QVERIFY2(job->state() == DownloadJob::State::Done, qPrintable(describe(job)));
-    QVERIFY(job->resumedFrom() >= 2 * 1024 * 1024);
-    QString why;
-    QVERIFY2(ferrytest::sameContent(tree.path(QStringLiteral("persist.bin")), localPath, &why), qPrintable(why));
-}
-
-void TestClientEngine::pauseAndResumeKeepPart()
-{
-    TestTree tree;
-    QVERIFY(!tree.addFile(QStringLiteral("p.bin"), 12 * 1024 * 1024, 5).isEmpty());
-    ServerProcess server(tree.root(), {QStringLiteral("--rate-limit"), QStringLiteral("4000000")});
-    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
-
-    QTemporaryDir dest;
-    DownloadQueue queue;
-    DownloadJob *job = queue.addFile(urlFor(server.host(), server.port(), QStringLiteral("p.bin")), dest.path());
-    QVERIFY(downloadUntil(job, 1024 * 1024, 30000));
-    queue.pause(job->id());
-    QCOMPARE(job->state(), DownloadJob::State::Paused);
-    QVERIFY(queue.isIdle());
-    const qint64 atPause = PartFile::partSize(job->localPath());
-    QVERIFY(atPause >= 1024 * 1024);
-    queue.resume(job->id());
-    QVERIFY(waitForIdle(queue, 60000));
-    QVERIFY2(job->state() == DownloadJob::State::Done, qPrintable(describe(job)));
-    QCOMPARE(job->resumedFrom(), atPause);
-    QString why;
-    QVERIFY2(ferrytest::sameContent(tree.path(QStringLiteral("p.bin")), job->localPath(), &why), qPrintable(why));
 }
 
 void TestClientEngine::existingFilePolicy_data()
@@ -523,26 +250,6 @@ void TestClientEngine::reorderingDecidesStartOrder()
     QVERIFY(waitForIdle(queue, 30000));
     QCOMPARE(jobs.at(0)->state(), DownloadJob::State::Done);
     QCOMPARE(queue.reusedConnections(), 3); // one connection carried all four, one after another
-}
-
-void TestClientEngine::destinationFolderRemovedFails()
-{
-    TestTree tree;
-    QVERIFY(!tree.addFile(QStringLiteral("g.bin"), 8 * 1024 * 1024, 8).isEmpty());
-    ServerProcess server(tree.root(), {QStringLiteral("--rate-limit"), QStringLiteral("4000000")});
-    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
-
-    QTemporaryDir dest;
-    const QString folder = dest.filePath(QStringLiteral("sub"));
-    DownloadQueue queue;
-    DownloadJob *job = queue.addFile(urlFor(server.host(), server.port(), QStringLiteral("g.bin")), folder);
-    QVERIFY2(downloadUntil(job, 1024 * 1024, 30000), qPrintable(describe(job)));
-    QVERIFY(QDir(folder).removeRecursively());
-    QVERIFY(waitForIdle(queue, 60000));
-    QCOMPARE(job->state(), DownloadJob::State::Failed);
-    QCOMPARE(job->error(), ErrorKind::LocalError);
-    QVERIFY2(job->errorString().contains(QLatin1String("No such file or directory")), qPrintable(job->errorString()));
-    QVERIFY(!QFile::exists(job->localPath())); // never a file where the folder was
 }
 
 QTEST_GUILESS_MAIN(TestClientEngine)

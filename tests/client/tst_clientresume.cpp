@@ -1,0 +1,217 @@
+// Interrupted downloads against the real ferry-server: server killed, file changed, disk full, app restarted, paused, folder removed.
+#include "clienttesthelpers.h"
+#include "serverprocess.h"
+#include "testtree.h"
+
+#include "client/partfile.h"
+#include "client/session.h"
+
+#include <QElapsedTimer>
+#include <QFile>
+#include <QFileInfo>
+#include <QProcess>
+#include <QScopeGuard>
+#include <QTemporaryDir>
+
+#include <utime.h>
+
+using namespace ferry::client;
+using namespace clienttest;
+using ferrytest::TestTree;
+
+class TestClientResume : public QObject
+{
+    Q_OBJECT
+private slots:
+    void resumesAfterServerKilled();
+    void changedRemoteFileRestartsFromZero();
+    void diskFullFailsThenResumes();
+    void queueStateSurvivesRestart();
+    void pauseAndResumeKeepPart();
+    void destinationFolderRemovedFails();
+};
+
+void TestClientResume::resumesAfterServerKilled()
+{
+    TestTree tree;
+    const qint64 size = 24 * 1024 * 1024;
+    QVERIFY(!tree.addFile(QStringLiteral("big.bin"), uint64_t(size), 42).isEmpty());
+    auto server = std::make_unique<ServerProcess>(
+        tree.root(), QStringList{QStringLiteral("--rate-limit"), QStringLiteral("4000000")});
+    QVERIFY2(server->start(), qPrintable(server->diagnostics()));
+
+    QTemporaryDir dest;
+    DownloadQueue queue;
+    queue.setRetryPolicy(fastRetries());
+    DownloadJob *job = queue.addFile(urlFor(server->host(), server->port(), QStringLiteral("big.bin")), dest.path());
+    QVERIFY2(downloadUntil(job, 3 * 1024 * 1024, 30000), qPrintable(describe(job)));
+    server->kill();
+    server.reset();
+    // Disconnected: the job waits to retry, and the .part holds what had arrived.
+    QTRY_VERIFY_WITH_TIMEOUT(job->state() == DownloadJob::State::Connecting, 10000);
+    QVERIFY(PartFile::partSize(job->localPath()) >= 3 * 1024 * 1024);
+
+    server = std::make_unique<ServerProcess>(tree.root());
+    QVERIFY2(server->start(), qPrintable(server->diagnostics()));
+    job->setUrl(job->url().withServer(server->host(), server->port())); // the port changed
+    QVERIFY(waitForIdle(queue, 60000));
+    QVERIFY2(job->state() == DownloadJob::State::Done, qPrintable(describe(job)));
+    QVERIFY2(job->resumedFrom() >= 3 * 1024 * 1024, qPrintable(QString::number(job->resumedFrom())));
+    QString why;
+    QVERIFY2(ferrytest::sameContent(tree.path(QStringLiteral("big.bin")), job->localPath(), &why), qPrintable(why));
+}
+
+void TestClientResume::changedRemoteFileRestartsFromZero()
+{
+    TestTree tree;
+    const qint64 size = 16 * 1024 * 1024;
+    const QString remote = tree.addFile(QStringLiteral("changing.bin"), uint64_t(size), 1);
+    QVERIFY(!remote.isEmpty());
+    auto server = std::make_unique<ServerProcess>(
+        tree.root(), QStringList{QStringLiteral("--rate-limit"), QStringLiteral("4000000")});
+    QVERIFY2(server->start(), qPrintable(server->diagnostics()));
+
+    QTemporaryDir dest;
+    DownloadQueue queue;
+    queue.setRetryPolicy(fastRetries());
+    DownloadJob *job =
+        queue.addFile(urlFor(server->host(), server->port(), QStringLiteral("changing.bin")), dest.path());
+    QVERIFY2(downloadUntil(job, 2 * 1024 * 1024, 30000), qPrintable(describe(job)));
+    server->kill();
+    server.reset();
+
+    // Same size, different bytes and mtime: only the recorded mtime can tell.
+    QVERIFY(ferrytest::writePatternFile(remote, uint64_t(size), 2));
+    const utimbuf times{1000000000, 1000000000};
+    QCOMPARE(::utime(QFile::encodeName(remote).constData(), &times), 0);
+
+    server = std::make_unique<ServerProcess>(tree.root());
+    QVERIFY2(server->start(), qPrintable(server->diagnostics()));
+    job->setUrl(job->url().withServer(server->host(), server->port()));
+    QVERIFY(waitForIdle(queue, 60000));
+    QVERIFY2(job->state() == DownloadJob::State::Done, qPrintable(describe(job)));
+    QCOMPARE(job->resumedFrom(), qint64(0));
+    QString why;
+    QVERIFY2(ferrytest::sameContent(remote, job->localPath(), &why), qPrintable(why));
+}
+
+void TestClientResume::diskFullFailsThenResumes()
+{
+    TestTree tree;
+    const qint64 size = 6 * 1024 * 1024;
+    QVERIFY(!tree.addFile(QStringLiteral("six.bin"), uint64_t(size), 9).isEmpty());
+    QTemporaryDir mountPoint;
+    const QByteArray target = QFile::encodeName(mountPoint.path());
+    const int mounted = QProcess::execute(QStringLiteral("mount"),
+                                          {QStringLiteral("-t"), QStringLiteral("tmpfs"), QStringLiteral("-o"),
+                                           QStringLiteral("size=8m"), QStringLiteral("tmpfs"), mountPoint.path()});
+    if (mounted != 0)
+        QSKIP("mounting a small tmpfs needs root (mount -t tmpfs failed); cannot fill a disk safely otherwise");
+    auto unmount = qScopeGuard([&] { QProcess::execute(QStringLiteral("umount"), {mountPoint.path()}); });
+
+    // 5 MiB of filler leaves about 3 MiB: the 6 MiB download cannot fit.
+    const QString filler = mountPoint.filePath(QStringLiteral("filler"));
+    QVERIFY(ferrytest::writePatternFile(filler, 5 * 1024 * 1024, 3));
+    ServerProcess server(tree.root());
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+
+    DownloadQueue queue;
+    DownloadJob *job = queue.addFile(urlFor(server.host(), server.port(), QStringLiteral("six.bin")), mountPoint.path());
+    QVERIFY(waitForIdle(queue, 60000));
+    QVERIFY2(job->state() == DownloadJob::State::Failed, qPrintable(describe(job)));
+    QCOMPARE(job->error(), ErrorKind::LocalError);
+    QVERIFY2(job->errorString().contains(QLatin1String("no space"), Qt::CaseInsensitive), qPrintable(job->errorString()));
+    const qint64 kept = PartFile::partSize(job->localPath());
+    QVERIFY2(kept > 0, "the .part must stay for a later resume");
+
+    QVERIFY(QFile::remove(filler));
+    queue.retry(job->id());
+    QVERIFY(waitForIdle(queue, 60000));
+    QVERIFY2(job->state() == DownloadJob::State::Done, qPrintable(describe(job)));
+    QCOMPARE(job->resumedFrom(), kept);
+    QString why;
+    QVERIFY2(ferrytest::sameContent(tree.path(QStringLiteral("six.bin")), job->localPath(), &why), qPrintable(why));
+}
+
+void TestClientResume::queueStateSurvivesRestart()
+{
+    TestTree tree;
+    const qint64 size = 12 * 1024 * 1024;
+    QVERIFY(!tree.addFile(QStringLiteral("persist.bin"), uint64_t(size), 77).isEmpty());
+    QVERIFY(!tree.addFile(QStringLiteral("small.bin"), 5000, 78).isEmpty());
+    ServerProcess server(tree.root(), {QStringLiteral("--rate-limit"), QStringLiteral("4000000")});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+
+    QTemporaryDir dest;
+    QJsonArray saved;
+    QString localPath;
+    {
+        DownloadQueue queue;
+        DownloadJob *small = queue.addFile(urlFor(server.host(), server.port(), QStringLiteral("small.bin")), dest.path());
+        DownloadJob *job = queue.addFile(urlFor(server.host(), server.port(), QStringLiteral("persist.bin")), dest.path());
+        QVERIFY2(downloadUntil(job, 2 * 1024 * 1024, 30000), qPrintable(describe(job)));
+        QTRY_VERIFY_WITH_TIMEOUT(small->state() == DownloadJob::State::Done, 15000);
+        saved = queue.saveState();
+        localPath = job->localPath();
+    } // the "application" quits mid-download
+    QVERIFY(PartFile::partSize(localPath) >= 2 * 1024 * 1024);
+
+    DownloadQueue restored;
+    restored.restoreState(saved);
+    QCOMPARE(restored.count(), 2);
+    QCOMPARE(restored.jobAt(0)->state(), DownloadJob::State::Done);
+    DownloadJob *job = restored.jobAt(1);
+    QCOMPARE(job->localPath(), localPath);
+    QVERIFY(waitForIdle(restored, 60000));
+    QVERIFY2(job->state() == DownloadJob::State::Done, qPrintable(describe(job)));
+    QVERIFY(job->resumedFrom() >= 2 * 1024 * 1024);
+    QString why;
+    QVERIFY2(ferrytest::sameContent(tree.path(QStringLiteral("persist.bin")), localPath, &why), qPrintable(why));
+}
+
+void TestClientResume::pauseAndResumeKeepPart()
+{
+    TestTree tree;
+    QVERIFY(!tree.addFile(QStringLiteral("p.bin"), 12 * 1024 * 1024, 5).isEmpty());
+    ServerProcess server(tree.root(), {QStringLiteral("--rate-limit"), QStringLiteral("4000000")});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+
+    QTemporaryDir dest;
+    DownloadQueue queue;
+    DownloadJob *job = queue.addFile(urlFor(server.host(), server.port(), QStringLiteral("p.bin")), dest.path());
+    QVERIFY(downloadUntil(job, 1024 * 1024, 30000));
+    queue.pause(job->id());
+    QCOMPARE(job->state(), DownloadJob::State::Paused);
+    QVERIFY(queue.isIdle());
+    const qint64 atPause = PartFile::partSize(job->localPath());
+    QVERIFY(atPause >= 1024 * 1024);
+    queue.resume(job->id());
+    QVERIFY(waitForIdle(queue, 60000));
+    QVERIFY2(job->state() == DownloadJob::State::Done, qPrintable(describe(job)));
+    QCOMPARE(job->resumedFrom(), atPause);
+    QString why;
+    QVERIFY2(ferrytest::sameContent(tree.path(QStringLiteral("p.bin")), job->localPath(), &why), qPrintable(why));
+}
+
+void TestClientResume::destinationFolderRemovedFails()
+{
+    TestTree tree;
+    QVERIFY(!tree.addFile(QStringLiteral("g.bin"), 8 * 1024 * 1024, 8).isEmpty());
+    ServerProcess server(tree.root(), {QStringLiteral("--rate-limit"), QStringLiteral("4000000")});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+
+    QTemporaryDir dest;
+    const QString folder = dest.filePath(QStringLiteral("sub"));
+    DownloadQueue queue;
+    DownloadJob *job = queue.addFile(urlFor(server.host(), server.port(), QStringLiteral("g.bin")), folder);
+    QVERIFY2(downloadUntil(job, 1024 * 1024, 30000), qPrintable(describe(job)));
+    QVERIFY(QDir(folder).removeRecursively());
+    QVERIFY(waitForIdle(queue, 60000));
+    QCOMPARE(job->state(), DownloadJob::State::Failed);
+    QCOMPARE(job->error(), ErrorKind::LocalError);
+    QVERIFY2(job->errorString().contains(QLatin1String("No such file or directory")), qPrintable(job->errorString()));
+    QVERIFY(!QFile::exists(job->localPath())); // never a file where the folder was
+}
+
+QTEST_GUILESS_MAIN(TestClientResume)
+#include "tst_clientresume.moc"

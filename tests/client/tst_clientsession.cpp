@@ -1,0 +1,116 @@
+// A Session against the real ferry-server: paged listings, stat, errors, reconnecting.
+#include "clienttesthelpers.h"
+#include "serverprocess.h"
+#include "testtree.h"
+
+#include "client/partfile.h"
+#include "client/session.h"
+
+#include <QElapsedTimer>
+#include <QFile>
+#include <QFileInfo>
+#include <QProcess>
+#include <QScopeGuard>
+#include <QTemporaryDir>
+
+using namespace ferry::client;
+using namespace clienttest;
+using ferrytest::TestTree;
+
+class TestClientSession : public QObject
+{
+    Q_OBJECT
+private slots:
+    void sessionListsFollowingPages();
+    void sessionStatAndErrors();
+    void sessionReconnectsAfterServerRestart();
+};
+
+void TestClientSession::sessionListsFollowingPages()
+{
+    TestTree tree;
+    QVERIFY(tree.addManyFiles(QStringLiteral("many"), 3000, QStringLiteral("entry")));
+    ServerProcess server(tree.root());
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+
+    Session session;
+    session.setServer(server.host(), server.port());
+    QSignalSpy pages(&session, &Session::listPageReceived);
+    const quint64 id = session.list(QStringLiteral("many"));
+    QStringList names;
+    QTRY_VERIFY_WITH_TIMEOUT(!pages.isEmpty() && pages.last().at(2).toBool(), 30000);
+    for (const QList<QVariant> &page : pages) {
+        QCOMPARE(page.at(0).toULongLong(), id);
+        for (const RemoteEntry &entry : page.at(1).value<QList<RemoteEntry>>())
+            names << entry.name;
+    }
+    QCOMPARE(names.size(), 3000);
+    names.sort();
+    QCOMPARE(names.first(), QStringLiteral("entry000000"));
+    QCOMPARE(names.last(), QStringLiteral("entry002999"));
+    QVERIFY2(pages.size() > 1, "3000 entries are expected to take more than one page");
+    QCOMPARE(session.state(), Session::State::Ready);
+}
+
+void TestClientSession::sessionStatAndErrors()
+{
+    TestTree tree;
+    QVERIFY(!tree.addFile(QStringLiteral("dir/file.bin"), 12345, 7).isEmpty());
+    ServerProcess server(tree.root());
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+
+    Session session;
+    session.setServer(server.host(), server.port());
+    QSignalSpy stats(&session, &Session::statReceived);
+    QSignalSpy failures(&session, &Session::requestFailed);
+    const quint64 fileId = session.stat(QStringLiteral("dir/file.bin"));
+    const quint64 missingId = session.stat(QStringLiteral("dir/missing"));
+    const quint64 dirId = session.stat(QStringLiteral("dir"));
+    QTRY_COMPARE_WITH_TIMEOUT(stats.size() + failures.size(), 3, 15000);
+    QCOMPARE(stats.size(), 2);
+    QCOMPARE(stats.at(0).at(0).toULongLong(), fileId);
+    const auto file = stats.at(0).at(1).value<RemoteEntry>();
+    QVERIFY(file.isFile());
+    QCOMPARE(file.size, qint64(12345));
+    QCOMPARE(file.mtimeNs, ferrytest::fileMtimeNs(tree.path(QStringLiteral("dir/file.bin"))));
+    QCOMPARE(stats.at(1).at(0).toULongLong(), dirId);
+    QVERIFY(stats.at(1).at(1).value<RemoteEntry>().isDirectory());
+    QCOMPARE(failures.at(0).at(0).toULongLong(), missingId);
+    QCOMPARE(failures.at(0).at(1).value<ErrorKind>(), ErrorKind::RemoteError);
+    QVERIFY(!session.serverAgent().isEmpty());
+}
+
+void TestClientSession::sessionReconnectsAfterServerRestart()
+{
+    TestTree tree;
+    QVERIFY(!tree.addFile(QStringLiteral("a.bin"), 10, 1).isEmpty());
+    auto server = std::make_unique<ServerProcess>(tree.root());
+    QVERIFY2(server->start(), qPrintable(server->diagnostics()));
+    const quint16 port = server->port();
+
+    Session session;
+    session.setServer(server->host(), port);
+    QSignalSpy stats(&session, &Session::statReceived);
+    session.stat(QStringLiteral("a.bin"));
+    QVERIFY(stats.wait(15000));
+    server->kill();
+    server.reset();
+    // Same port again: the engine reconnects on the next request by itself. The killed
+    // workers may hold the listening socket for a moment while they die: try again then.
+    QElapsedTimer waited;
+    waited.start();
+    do {
+        server = std::make_unique<ServerProcess>(tree.root(), QStringList{QStringLiteral("--listen"),
+                                                                          QStringLiteral("127.0.0.1:%1").arg(port)});
+        if (server->start())
+            break;
+        QTest::qWait(100);
+    } while (waited.elapsed() < 10000);
+    QVERIFY2(server->isRunning(), qPrintable(server->diagnostics()));
+    session.stat(QStringLiteral("a.bin"));
+    QTRY_COMPARE_WITH_TIMEOUT(stats.size(), 2, 15000);
+    QCOMPARE(session.state(), Session::State::Ready);
+}
+
+QTEST_GUILESS_MAIN(TestClientSession)
+#include "tst_clientsession.moc"
