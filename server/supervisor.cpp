@@ -296,8 +296,12 @@ PoolStatus Supervisor::status() const
         s.stopping += worker.phase == WorkerPhase::Stopping;
     }
     int64_t now = monotonicNs();
-    for (uint32_t i = 0; i < m_slotUsed.size(); ++i)
-        s.backoffSlots += !m_slotUsed[i] && m_health[i].notBeforeNs > now;
+    for (uint32_t i = 0; i < m_slotUsed.size(); ++i) {
+        if (m_slotUsed[i] || m_health[i].notBeforeNs <= now)
+            continue;
+        ++s.backoffSlots;
+        s.backoffMs = std::max(s.backoffMs, (m_health[i].notBeforeNs - now) / 1'000'000);
+    }
     return s;
 }
 

@@ -29,6 +29,7 @@ struct PoolStatus {
     uint32_t generation = 0;
     uint64_t spawned = 0, crashed = 0;
     uint32_t backoffSlots = 0; // slots waiting out a crash-loop delay
+    int64_t backoffMs = 0;     // the longest of those delays still to run (admin status)
     bool fatal = false;        // a worker reported a fatal configuration error; no more respawns
 };
 

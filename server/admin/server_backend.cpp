@@ -107,6 +107,7 @@ void ServerBackend::fillPool(StatusSnapshot &status)
     p.bytesSent = int64_t(m_pool.bytesSent());
     p.breakerState = pool.fatal ? "open" : pool.backoffSlots > 0 ? "backoff" : "closed";
     p.recentCrashes = recentCrashes(server::monotonicNs(), pool.crashed);
+    p.backoffMs = pool.backoffMs;
     p.limits = {limits.minSpare, limits.maxSpare, limits.maxWorkers, int64_t(limits.maxRequests),
                 limits.stallTimeoutS};
     p.ratePerConnection = int64_t(control.perConnectionRate.load());

@@ -7,6 +7,7 @@
 #include <QTest>
 
 #include <set>
+#include <signal.h>
 
 using ferry::admin::Json;
 using namespace ferrytest;
@@ -17,6 +18,13 @@ constexpr uint64_t FileSize = 2 * 1024 * 1024;
 int64_t poolValue(const Json &status, const char *key)
 {
     return at(status, {"pool", key}).toInt();
+}
+
+// Pid of the first listed worker, 0 if none is listed.
+int64_t firstWorkerPid(const Json &status)
+{
+    const Json &workers = at(status, {"workers"});
+    return workers.size() > 0 ? at(workers.at(0), {"pid"}).toInt() : 0;
 }
 
 std::set<int64_t> generations(const Json &status)
@@ -37,6 +45,7 @@ private slots:
     void watchdogCutsStalledKeepsSlow();
     void recycleAfterRequests();
     void reloadRereadsConfig();
+    void crashLoopBreakerVisible();
 
 private:
     TestTree m_tree;
@@ -115,7 +124,9 @@ void TestAdminPool::killWorkerAndReloadKeepTransfersIntact()
     QTRY_VERIFY_WITH_TIMEOUT(generations(server.status()) == std::set<int64_t>{2}, 15000);
     QTRY_COMPARE_WITH_TIMEOUT(poolValue(server.status(), "total"), 3, 15000);
     // An immediate kill of an idle worker: the pool replaces it (in the lowest free slot).
-    const Json victim = at(server.status(), {"workers"}).at(0);
+    const Json workersNow = at(server.status(), {"workers"});
+    QVERIFY(workersNow.size() > 0);
+    const Json victim = workersNow.at(0);
     reply = admin->call("kill_worker", Json::object().set("slot", at(victim, {"slot"}).toInt()).set("graceful", false));
     QVERIFY(reply && at(*reply, {"ok"}).toBool());
     auto victimGoneAndReplaced = [&] {
@@ -167,7 +178,7 @@ void TestAdminPool::recycleAfterRequests()
     AdminTestServer server(m_tree.root(), {"--workers", "1", "--max-requests", "3"});
     QVERIFY2(server.start(), qPrintable(server.process().diagnostics()));
     QTRY_COMPARE_WITH_TIMEOUT(poolValue(server.status(), "idle"), 1, 10000);
-    const int64_t firstPid = at(at(server.status(), {"workers"}).at(0), {"pid"}).toInt();
+    const int64_t firstPid = firstWorkerPid(server.status());
     for (int i = 0; i < 3; ++i) {
         TestClient client(10000);
         QVERIFY(client.open(server.process().host(), server.process().port()).ok());
@@ -210,6 +221,29 @@ void TestAdminPool::reloadRereadsConfig()
     QVERIFY2(r.err.contains("failed"), r.err.constData());
     QCOMPARE(at(server.status(), {"server", "generation"}).toInt(), 2);
     QTRY_COMPARE_WITH_TIMEOUT(poolValue(server.status(), "idle"), 2, 10000);
+}
+
+void TestAdminPool::crashLoopBreakerVisible()
+{
+    // One slot only, so that every replacement has to wait out that slot's backoff.
+    AdminTestServer server(m_tree.root(), {"--workers", "1", "--max-workers", "1"});
+    QVERIFY2(server.start(), qPrintable(server.process().diagnostics()));
+    int64_t lastPid = 0;
+    for (int kill = 0; kill < 4; ++kill) {
+        int64_t pid = 0;
+        QTRY_VERIFY_WITH_TIMEOUT(
+            (pid = firstWorkerPid(server.status())) > 0 && pid != lastPid, 15000);
+        QCOMPARE(::kill(pid_t(pid), SIGKILL), 0); // dies young, again and again
+        lastPid = pid;
+    }
+    Json breaker;
+    QTRY_VERIFY_WITH_TIMEOUT(at(breaker = at(server.status(), {"pool", "breaker"}), {"state"}).toString() == "backoff",
+                             5000);
+    QVERIFY(at(breaker, {"backoff_ms"}).toInt() > 0);
+    QVERIFY(at(breaker, {"recent_crashes"}).toInt() >= 3);
+    // Left alone, the pool recovers.
+    QTRY_COMPARE_WITH_TIMEOUT(poolValue(server.status(), "idle"), 1, 20000);
+    QTRY_COMPARE_WITH_TIMEOUT(at(server.status(), {"pool", "breaker", "state"}).toString(), std::string("closed"), 20000);
 }
 
 QTEST_GUILESS_MAIN(TestAdminPool)
