@@ -83,7 +83,9 @@ WorkerInfo ServerBackend::workerInfo(uint32_t slot, const server::SlotSnapshot &
 
 int64_t ServerBackend::recentCrashes(int64_t nowNs, uint64_t crashedTotal)
 {
-    m_crashSamples.emplace_back(nowNs, crashedTotal);
+    // One sample a second at most: status requests may come much faster, the window stays small.
+    if (m_crashSamples.empty() || nowNs - m_crashSamples.back().first >= 1'000'000'000)
+        m_crashSamples.emplace_back(nowNs, crashedTotal);
     while (m_crashSamples.size() > 1 && nowNs - m_crashSamples[1].first >= CrashWindowNs)
         m_crashSamples.pop_front();
     return int64_t(crashedTotal - m_crashSamples.front().second);
