@@ -5,6 +5,7 @@
 
 #include "client/session.h"
 
+#include <QAction>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QItemSelectionModel>
@@ -55,6 +56,14 @@ RemoteBrowser::RemoteBrowser(client::Session *session, QWidget *parent)
     m_download->setObjectName(QStringLiteral("downloadButton"));
     m_download->setToolTip(tr("Download the selected files and folders (Enter)"));
     m_status->setObjectName(QStringLiteral("browserStatus"));
+    m_back->setShortcut(QKeySequence::Back);
+    m_up->setShortcut(QKeySequence(tr("Alt+Up")));
+    m_reload->setShortcut(QKeySequence::Refresh);
+    auto *findAction = new QAction(this);
+    findAction->setShortcut(QKeySequence::Find);
+    findAction->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    connect(findAction, &QAction::triggered, m_filter, qOverload<>(&QWidget::setFocus));
+    addAction(findAction);
 
     auto *bar = new QHBoxLayout;
     bar->addWidget(m_back);

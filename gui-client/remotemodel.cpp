@@ -85,21 +85,35 @@ void RemoteModel::onFailed(quint64 requestId, client::ErrorKind, const QString &
     emit loaded();
 }
 
-// Inserts up to `count` received-but-hidden entries at the end.
+// Inserts up to `count` received-but-hidden entries at the end. A fetchMore() from
+// a slot connected to rowsInserted would nest one insertion inside another, which
+// views and proxies do not expect: it is deferred to the event loop instead.
 void RemoteModel::expose(int count)
 {
+    if (m_inserting) {
+        if (!m_exposeQueued) {
+            m_exposeQueued = true;
+            QMetaObject::invokeMethod(this, [this, count] {
+                m_exposeQueued = false;
+                expose(count);
+            }, Qt::QueuedConnection);
+        }
+        return;
+    }
     const int available = int(m_entries.size()) - m_exposed;
     const int n = qMin(count, available);
     if (n <= 0)
         return;
+    m_inserting = true;
     beginInsertRows(QModelIndex(), m_exposed, m_exposed + n - 1);
     m_exposed += n;
     endInsertRows();
+    m_inserting = false;
 }
 
 void RemoteModel::fetchAll()
 {
-    expose(int(m_entries.size()) - m_exposed);
+    expose(int(m_entries.size()));
 }
 
 RemoteEntry RemoteModel::entry(const QModelIndex &index) const

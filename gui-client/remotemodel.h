@@ -84,6 +84,8 @@ private:
     int m_exposed = 0;
     quint64 m_request = 0;
     bool m_fetchWanted = false; // the view asked while nothing was waiting
+    bool m_inserting = false;
+    bool m_exposeQueued = false;
     QString m_errorString;
 };
 

@@ -6,11 +6,55 @@
 
 namespace ferry::gui {
 
+namespace {
+
+// The run of digits (or of non-digits) starting at `from`.
+QStringView runAt(const QString &text, qsizetype from)
+{
+    const bool digits = text.at(from).isDigit();
+    qsizetype end = from;
+    while (end < text.size() && text.at(end).isDigit() == digits)
+        ++end;
+    return QStringView(text).mid(from, end - from);
+}
+
+int compareNumbers(QStringView a, QStringView b)
+{
+    while (a.size() > 1 && a.front() == u'0')
+        a = a.mid(1);
+    while (b.size() > 1 && b.front() == u'0')
+        b = b.mid(1);
+    if (a.size() != b.size())
+        return a.size() < b.size() ? -1 : 1;
+    return a.compare(b);
+}
+
+} // namespace
+
+// "file2" before "file10", case-insensitive, the same in every locale (QCollator's
+// numeric mode depends on ICU and is absent under the C locale).
+int RemoteSortModel::naturalCompare(const QString &a, const QString &b)
+{
+    qsizetype i = 0;
+    qsizetype j = 0;
+    while (i < a.size() && j < b.size()) {
+        const QStringView x = runAt(a, i);
+        const QStringView y = runAt(b, j);
+        const bool numbers = x.front().isDigit() && y.front().isDigit();
+        const int order = numbers ? compareNumbers(x, y) : x.compare(y, Qt::CaseInsensitive);
+        if (order != 0)
+            return order;
+        i += x.size();
+        j += y.size();
+    }
+    if (i < a.size() || j < b.size())
+        return i < a.size() ? 1 : -1;
+    return a.compare(b); // equal but for case or zeros: still a stable order
+}
+
 RemoteSortModel::RemoteSortModel(QObject *parent)
     : QSortFilterProxyModel(parent)
 {
-    m_collator.setNumericMode(true);
-    m_collator.setCaseSensitivity(Qt::CaseInsensitive);
     setSortRole(RemoteModel::SortRole);
     setFilterKeyColumn(RemoteModel::NameColumn);
     setFilterCaseSensitivity(Qt::CaseInsensitive);
@@ -39,7 +83,7 @@ bool RemoteSortModel::lessThan(const QModelIndex &left, const QModelIndex &right
     if (left.column() == RemoteModel::NameColumn || a == b) {
         const QString an = left.siblingAtColumn(RemoteModel::NameColumn).data().toString();
         const QString bn = right.siblingAtColumn(RemoteModel::NameColumn).data().toString();
-        return m_collator.compare(an, bn) < 0;
+        return naturalCompare(an, bn) < 0;
     }
     return a.toLongLong() < b.toLongLong();
 }

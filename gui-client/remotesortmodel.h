@@ -1,7 +1,6 @@
 // Sorting and filtering of a remote listing: folders first, natural name order.
 #pragma once
 
-#include <QCollator>
 #include <QSortFilterProxyModel>
 
 namespace ferry::gui {
@@ -17,12 +16,13 @@ public:
 
     void setNameFilter(const QString &text);
     QString nameFilter() const { return m_filter; }
+    // <0, 0, >0 as strcmp; digit runs compare by value.
+    static int naturalCompare(const QString &a, const QString &b);
 
 protected:
     bool lessThan(const QModelIndex &left, const QModelIndex &right) const override;
 
 private:
-    QCollator m_collator;
     QString m_filter;
 };
 
