@@ -333,6 +333,24 @@ Status TestClient::stat(const std::string &path, proto::Entry *entry)
     return answerToStatus(reply);
 }
 
+Status TestClient::digest(const std::string &path, std::string *digest, uint64_t offset, uint64_t length,
+                          proto::DigestAlgo algo)
+{
+    if (!send(proto::DigestRequest{path, algo, offset, length})) {
+        return make(Outcome::Failed, "sending DIGEST failed");
+    }
+    proto::Message reply;
+    Status s = readMessage(&reply);
+    if (!s.ok()) {
+        return s;
+    }
+    if (auto *digestReply = std::get_if<proto::DigestReply>(&reply)) {
+        *digest = digestReply->digest;
+        return s;
+    }
+    return answerToStatus(reply);
+}
+
 Status TestClient::readBody(uint64_t length, const Sink &sink, uint64_t *received)
 {
     while (*received < length) {

@@ -89,6 +89,9 @@ public:
     // LIST following every page until one says last.
     ListResult list(const std::string &path);
     Status stat(const std::string &path, proto::Entry *entry = nullptr);
+    // DIGEST of a range; the raw digest bytes in *digest.
+    Status digest(const std::string &path, std::string *digest, uint64_t offset = 0,
+                  uint64_t length = proto::ToEnd, proto::DigestAlgo algo = proto::DigestAlgo::Sha256);
 
     // Body bytes go to `sink` as they arrive; returning false aborts with Outcome::Failed.
     using Sink = std::function<bool(const char *data, size_t size)>;

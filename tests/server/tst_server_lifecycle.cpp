@@ -118,6 +118,7 @@ private slots:
     void startupRefusals();
     void helpAndVersion();
     void dropsPrivilegesWithUser();
+    void configFileAndCommandLine();
 };
 
 void TestServerLifecycle::initTestCase()
@@ -346,6 +347,43 @@ void TestServerLifecycle::dropsPrivilegesWithUser()
     QVERIFY2(r.status.ok(), qPrintable(r.status.toString()));
     QVERIFY(r.data == patternBytes(3, 0, 1000));
     QCOMPARE(server.stop(), 0);
+}
+
+// The config file sets what the command line does not; the command line wins.
+// The sample config shipped in resources/ parses and starts.
+void TestServerLifecycle::configFileAndCommandLine()
+{
+    TestTree tree;
+    QVERIFY(!tree.addTextFile(QStringLiteral(".dotfile"), "seen\n").isEmpty());
+    const QString config = tree.base() + QStringLiteral("/ferry.conf");
+    QFile file(config);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write("# test\nworkers = 3\nshow-hidden = yes\nrequest-timeout = \"15s\"\n");
+    file.close();
+
+    ServerProcess fromFile(tree.root(), {"--config", config});
+    QVERIFY2(fromFile.start(), qPrintable(fromFile.diagnostics()));
+    QVERIFY(fromFile.waitForWorkerCount(3));
+    TestClient client;
+    QVERIFY(client.open(fromFile.host(), fromFile.port()).ok());
+    const ListResult listing = client.list("");
+    QVERIFY2(listing.status.ok(), qPrintable(listing.status.toString()));
+    QCOMPARE(listing.entries.size(), size_t(1));
+    QCOMPARE(QString::fromStdString(listing.entries.front().name), QStringLiteral(".dotfile"));
+    QCOMPARE(client.get(".dotfile").data, QByteArray("seen\n"));
+    QCOMPARE(fromFile.stop(), 0);
+
+    ServerProcess overridden(tree.root(), {"--config", config, "--workers", "2"});
+    QVERIFY2(overridden.start(), qPrintable(overridden.diagnostics()));
+    QVERIFY(overridden.waitForWorkerCount(2));
+    QCOMPARE(overridden.stop(), 0);
+
+    const QString sample = QStringLiteral(FERRY_SOURCE_DIR "/resources/ferry-server.conf");
+    if (QFile::exists(sample)) {
+        ServerProcess shipped(tree.root(), {"--config", sample, "--listen", "127.0.0.1:0"});
+        QVERIFY2(shipped.start(), qPrintable(shipped.diagnostics()));
+        QCOMPARE(shipped.stop(), 0);
+    }
 }
 
 QTEST_GUILESS_MAIN(TestServerLifecycle)

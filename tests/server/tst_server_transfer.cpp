@@ -5,6 +5,7 @@
 #include "testclient.h"
 #include "testtree.h"
 
+#include <QCryptographicHash>
 #include <QFile>
 #include <QSet>
 #include <QTest>
@@ -71,6 +72,8 @@ private slots:
     void hugeDirectoryStreamsInPages();
     void shrinkingFileEndsWithFileChanged();
     void pipelinedRequestsAreAnsweredInOrder();
+    void digestOfARange_data();
+    void digestOfARange();
     void requestsArrivingByteByByte();
 
 private:
@@ -286,6 +289,35 @@ void TestServerTransfer::shrinkingFileEndsWithFileChanged()
     QVERIFY(client.stat("shrinks.bin", &entry).ok());
     QCOMPARE(entry.size, 0ull);
     QCOMPARE(server.stop(), 0);
+}
+
+void TestServerTransfer::digestOfARange_data()
+{
+    QTest::addColumn<quint64>("offset");
+    QTest::addColumn<quint64>("length");
+    QTest::addColumn<quint64>("expectedLength");
+    QTest::newRow("whole file") << 0ull << quint64(proto::ToEnd) << RangeFileSize;
+    QTest::newRow("a range") << 1000ull << MiB << MiB;
+    QTest::newRow("clamped at the end") << RangeFileSize - 5 << 100ull << 5ull;
+    QTest::newRow("empty at the end") << RangeFileSize << quint64(proto::ToEnd) << 0ull;
+}
+
+// DIGEST answers the SHA-256 of exactly the range GET would send.
+void TestServerTransfer::digestOfARange()
+{
+    QFETCH(quint64, offset);
+    QFETCH(quint64, length);
+    QFETCH(quint64, expectedLength);
+    TestClient client;
+    QVERIFY(client.open(m_rangeServer->host(), m_rangeServer->port()).ok());
+    std::string digest;
+    const Status s = client.digest("range.bin", &digest, offset, length);
+    QVERIFY2(s.ok(), qPrintable(s.toString()));
+    const QByteArray expected = QCryptographicHash::hash(patternBytes(RangeSeed, offset, expectedLength),
+                                                         QCryptographicHash::Sha256);
+    QCOMPARE(QByteArray::fromStdString(digest).toHex(), expected.toHex());
+    QVERIFY(client.digest("range.bin", &digest, RangeFileSize + 1).is(ErrorCode::RangeNotSatisfiable));
+    QVERIFY(client.digest("range.bin", &digest, 0, 10, proto::DigestAlgo::None).is(ErrorCode::Unsupported));
 }
 
 // PROTOCOL.md §3: a client may send requests right behind HELLO; the server
