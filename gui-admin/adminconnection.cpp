@@ -21,6 +21,16 @@ QString userDescription(uint uid)
     return uid == 0 ? QStringLiteral("root") : QStringLiteral("uid %1").arg(uid);
 }
 
+// The errors after which the server closes the connection (ADMIN.md §3.4); they carry no id.
+bool isClosingError(const QJsonObject &reply)
+{
+    if (reply.value(QLatin1String("ok")).toBool() || reply.contains(QLatin1String("id")))
+        return false;
+    const QString code = reply.value(QLatin1String("error")).toObject().value(QLatin1String("code")).toString();
+    return code == QLatin1String("malformed") || code == QLatin1String("line_too_long")
+           || code == QLatin1String("permission_denied") || code == QLatin1String("overloaded");
+}
+
 } // namespace
 
 QString defaultAdminSocketPath()
@@ -192,8 +202,8 @@ void AdminConnection::handleLine(const QByteArray &line)
         handleEvent(object);
         return;
     }
-    if (!object.value(QLatin1String("ok")).toBool() && !object.contains(QLatin1String("id"))) {
-        handleError(object); // errors without an id close the connection (ADMIN.md §3.4)
+    if (isClosingError(object)) {
+        handleError(object);
         return;
     }
     const QString cmd = object.value(QLatin1String("cmd")).toString();
@@ -238,6 +248,7 @@ void AdminConnection::handleError(const QJsonObject &reply)
                                     .arg(message).arg(m_retryMs / 1000.0));
     else
         setState(State::Failed, tr("The server closed the conversation: %1 (%2). Reconnecting.").arg(message, code));
+    m_socket->abort(); // the server closes after these; not waiting for it keeps a confused peer from holding us
 }
 
 QString AdminConnection::permissionText() const

@@ -26,6 +26,7 @@ void CommandLog::add(Kind kind, const QString &text)
     case Kind::Request: color = "#1565c0"; mark = "→"; break;
     case Kind::Success: color = "#2e7d32"; mark = "←"; break;
     case Kind::Failure: color = "#c62828"; mark = "←"; break;
+    case Kind::Warning: color = "#c62828"; mark = "!"; break;
     case Kind::Note: break;
     }
     appendHtml(QStringLiteral("<span style=\"color:#757575\">%1</span> <span style=\"color:%2\">%3 %4</span>")

@@ -8,7 +8,8 @@ class CommandLog : public QPlainTextEdit
 {
     Q_OBJECT
 public:
-    enum class Kind { Request, Success, Failure, Note };
+    // Request/Success/Failure are a command and the server's answer; Note and Warning are the window's own words.
+    enum class Kind { Request, Success, Failure, Note, Warning };
 
     explicit CommandLog(QWidget *parent = nullptr);
 

@@ -195,7 +195,7 @@ void MainWindow::onStateChanged(AdminConnection::State state)
     if (connected || state == AdminConnection::State::NotRunning || state == AdminConnection::State::PermissionDenied
         || state == AdminConnection::State::Failed) {
         if (news)
-            m_log->add(connected ? CommandLog::Kind::Note : CommandLog::Kind::Failure, m_connection->stateText());
+            m_log->add(connected ? CommandLog::Kind::Note : CommandLog::Kind::Warning, m_connection->stateText());
         m_lastLoggedState = m_connection->stateText();
     }
     if (connected)
@@ -245,7 +245,7 @@ void MainWindow::onReply(int id, const QJsonObject &reply)
 
 void MainWindow::showNote(const QString &text, bool failure)
 {
-    m_log->add(failure ? CommandLog::Kind::Failure : CommandLog::Kind::Note, text);
+    m_log->add(failure ? CommandLog::Kind::Warning : CommandLog::Kind::Note, text);
     statusBar()->showMessage(text, StatusLineMs);
 }
 

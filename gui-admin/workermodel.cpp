@@ -57,6 +57,8 @@ QVariant WorkerModel::data(const QModelIndex &index, int role) const
             return workerStateDescription(w.state);
         if (index.column() == FileColumn || index.column() == LastExitColumn)
             return display(row, index.column());
+        if (index.column() == PeerColumn && w.connection > 0)
+            return tr("Connection %1 (the id to disconnect)").arg(w.connection);
         return {};
     case Qt::TextAlignmentRole:
         if (index.column() == StateColumn || index.column() == PeerColumn || index.column() == FileColumn

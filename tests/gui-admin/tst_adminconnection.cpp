@@ -73,6 +73,7 @@ private Q_SLOTS:
     void notRunningNamesThePathAndRetries();
     void helloThenHistoryAndSubscription();
     void permissionDeniedExplainsWhoMayConnect();
+    void onlyClosingErrorsEndTheConversation();
     void reconnectsWhenTheServerComesBack();
     void relativePathIsMadeAbsolute();
 
@@ -162,6 +163,29 @@ void TestAdminConnection::permissionDeniedExplainsWhoMayConnect()
     QVERIFY(connection.stateText().contains(QStringLiteral("--admin-group")));
     QVERIFY(connection.stateText().contains(m_path));
     QVERIFY(!connection.isConnected());
+}
+
+void TestAdminConnection::onlyClosingErrorsEndTheConversation()
+{
+    FakeServer server(line(Hello));
+    QVERIFY(server.listen(m_path));
+    AdminConnection connection;
+    connection.setSocketPath(m_path);
+    QSignalSpy replies(&connection, &AdminConnection::replyReceived);
+    connection.start();
+    QTRY_COMPARE_WITH_TIMEOUT(connection.state(), AdminConnection::State::Connected, Timeout);
+    QTRY_VERIFY_WITH_TIMEOUT(server.client(), Timeout);
+    // An error reply to a request without id: the connection stays open (ADMIN.md §3.4).
+    server.client()->write(line({{"v", 1}, {"ok", false}, {"cmd", "frobnicate"},
+                                 {"error", QJsonObject{{"code", "unknown_command"}, {"message", "unknown"}}}}));
+    QTRY_COMPARE_WITH_TIMEOUT(replies.size(), 1, Timeout);
+    QCOMPARE(replies.at(0).at(0).toInt(), -1);
+    QCOMPARE(connection.state(), AdminConnection::State::Connected);
+    // `malformed` is the server giving up on the stream.
+    server.client()->write(line({{"v", 1}, {"ok", false},
+                                 {"error", QJsonObject{{"code", "malformed"}, {"message", "invalid JSON at byte 1"}}}}));
+    QTRY_COMPARE_WITH_TIMEOUT(connection.state(), AdminConnection::State::Failed, Timeout);
+    QVERIFY(connection.stateText().contains(QStringLiteral("invalid JSON")));
 }
 
 void TestAdminConnection::reconnectsWhenTheServerComesBack()
