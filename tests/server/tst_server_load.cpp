@@ -28,6 +28,8 @@ private slots:
     void idleConnectionsDoNotPinThePool();
     void fdCountsStableOverTenThousandConnections();
     void perIpLimitAnswersBusy();
+    void stalledReaderIsCutAfterSendTimeout();
+    void manyRequestsOnOneConnection();
 
 private:
     static bool downloadOk(const ServerProcess &server, const std::string &path, quint32 seed, uint64_t size,
@@ -373,6 +375,59 @@ void TestServerLoad::perIpLimitAnswersBusy()
     QTRY_VERIFY_WITH_TIMEOUT(TestClient(5000).open(server.host(), server.port()).ok(), 10000);
     const GetResult r = held.back()->get("small.bin");
     QVERIFY2(r.status.ok(), qPrintable(r.status.toString()));
+    QCOMPARE(server.stop(), 0);
+}
+
+// A client that asks for a large file and stops reading holds its worker only
+// until --send-timeout: then it is cut, and the only worker serves the next client.
+void TestServerLoad::stalledReaderIsCutAfterSendTimeout()
+{
+    constexpr uint64_t Size = 64 * 1024 * 1024;
+    TestTree tree;
+    QVERIFY(!tree.addFile(QStringLiteral("big.bin"), Size, 6).isEmpty());
+    QVERIFY(!tree.addFile(QStringLiteral("small.bin"), 5000, 7).isEmpty());
+    ServerProcess server(tree.root(), {"--workers", "1", "--send-timeout", "2s"});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+
+    TestClient stalled;
+    QVERIFY(stalled.open(server.host(), server.port()).ok());
+    QVERIFY(stalled.send(proto::GetRequest{"big.bin", 0, proto::ToEnd})); // and never read
+
+    TestClient next(60000);
+    const Status opened = next.open(server.host(), server.port());
+    QVERIFY2(opened.ok(), qPrintable(opened.toString()));
+    const GetResult r = next.get("small.bin");
+    QVERIFY2(r.status.ok(), qPrintable(r.status.toString()));
+    QVERIFY(r.data == patternBytes(7, 0, 5000));
+
+    // The stalled client finds its connection closed once it drains what was sent.
+    const Status end = stalled.waitForClose(nullptr, 30000);
+    QVERIFY2(end.outcome == Outcome::Closed || end.outcome == Outcome::Reset, qPrintable(end.toString()));
+    QCOMPARE(server.workerPids().size(), 1);
+    QCOMPARE(server.stop(), 0);
+}
+
+// One connection, thousands of requests: every answer arrives in step, whether
+// the connection stays with a worker or is parked with the parent in between.
+void TestServerLoad::manyRequestsOnOneConnection()
+{
+    TestTree tree;
+    QVERIFY(!tree.addFile(QStringLiteral("small.bin"), 3000, 4).isEmpty());
+    ServerProcess server(tree.root(), {"--workers", "2", "--log-level", "warn"});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    TestClient client;
+    QVERIFY(client.open(server.host(), server.port()).ok());
+    const QByteArray expected = patternBytes(4, 100, 200);
+    for (int i = 0; i < 3000; ++i) {
+        if (i % 2 == 0) {
+            const GetResult r = client.get("small.bin", 100, 200);
+            QVERIFY2(r.status.ok() && r.data == expected, qPrintable(QStringLiteral("request %1: %2").arg(i).arg(r.status.toString())));
+        } else {
+            proto::Entry entry;
+            const Status s = client.stat("small.bin", &entry);
+            QVERIFY2(s.ok() && entry.size == 3000, qPrintable(QStringLiteral("request %1: %2").arg(i).arg(s.toString())));
+        }
+    }
     QCOMPARE(server.stop(), 0);
 }
 
