@@ -421,11 +421,13 @@ void TestServerLoad::manyRequestsOnOneConnection()
     for (int i = 0; i < 3000; ++i) {
         if (i % 2 == 0) {
             const GetResult r = client.get("small.bin", 100, 200);
-            QVERIFY2(r.status.ok() && r.data == expected, qPrintable(QStringLiteral("request %1: %2").arg(i).arg(r.status.toString())));
+            QVERIFY2(r.status.ok() && r.data == expected,
+                     qPrintable(QStringLiteral("request %1: %2").arg(i).arg(r.status.toString())));
         } else {
             proto::Entry entry;
             const Status s = client.stat("small.bin", &entry);
-            QVERIFY2(s.ok() && entry.size == 3000, qPrintable(QStringLiteral("request %1: %2").arg(i).arg(s.toString())));
+            QVERIFY2(s.ok() && entry.size == 3000,
+                     qPrintable(QStringLiteral("request %1: %2").arg(i).arg(s.toString())));
         }
     }
     QCOMPARE(server.stop(), 0);
