@@ -9,6 +9,7 @@
 
 #include "protocol/messages.h"
 
+#include <QByteArray>
 #include <QElapsedTimer>
 #include <QJsonObject>
 #include <QObject>
@@ -111,6 +112,9 @@ private:
     bool resolveDestination();
     void onConnected();
     void onMessage(const ferry::proto::Message &message);
+    void sendGet();
+    void onDigest(const ferry::proto::DigestReply &reply);
+    void onError(const ferry::proto::Error &error);
     void onBody(const ferry::proto::Body &body);
     bool partMatches(const ferry::proto::Body &body) const;
     void onBodyEnd(const ferry::proto::BodyEnd &end);
@@ -151,6 +155,10 @@ private:
     bool m_trustPartWithoutMeta = false; // Resume policy adopting an existing final file
     std::optional<PartMeta> m_partMeta;
     int m_restarts = 0;
+    // Resuming compares the digest of the part's last block (at most this much) with the server's.
+    static constexpr qint64 VerifyTailBytes = 1024 * 1024;
+    QByteArray m_tailDigest;
+    bool m_awaitingDigest = false;
     qint64 m_lastProgressMs = 0;
     qint64 m_bodyExpected = 0;
     bool m_bodyActive = false;

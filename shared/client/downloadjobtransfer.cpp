@@ -6,18 +6,56 @@
 
 #include <QLocale>
 
+#include <algorithm>
+
 namespace ferry::client {
 
+// With a part to resume, first proves it is a prefix of the remote file: the SHA-256
+// of its last block must equal the server's digest of the same range. Size and mtime
+// (checked again at BODY) catch most changes; this also catches a part that was
+// damaged, or a file rewritten with its old size and mtime, for one small round trip.
 void DownloadJob::onConnected()
 {
     const qint64 partSize = PartFile::partSize(m_localPath);
     m_partMeta = PartFile::readMeta(m_localPath);
     const bool resumable = partSize > 0 && (m_partMeta || m_trustPartWithoutMeta);
     m_requestOffset = resumable ? partSize : 0;
-    m_connection->send(proto::GetRequest{m_url.path().toStdString(), uint64_t(m_requestOffset), proto::ToEnd});
     m_connection->setExpectingReply(true);
+    if (m_requestOffset == 0) {
+        sendGet();
+        return;
+    }
+    const qint64 tail = std::min<qint64>(m_requestOffset, VerifyTailBytes);
+    m_tailDigest = PartFile::digestOfRange(m_localPath, m_requestOffset - tail, tail);
+    if (m_tailDigest.isEmpty()) {
+        restartFromZero(); // the part cannot even be read back: do not build on it
+        return;
+    }
+    m_awaitingDigest = true;
+    m_connection->send(proto::DigestRequest{m_url.path().toStdString(), proto::DigestAlgo::Sha256,
+                                            uint64_t(m_requestOffset - tail), uint64_t(tail)});
+    setStatusText(tr("Checking the partial file"));
+}
+
+void DownloadJob::sendGet()
+{
+    m_awaitingDigest = false;
+    m_connection->send(proto::GetRequest{m_url.path().toStdString(), uint64_t(m_requestOffset), proto::ToEnd});
     setStatusText(m_requestOffset > 0 ? tr("Resuming at %1").arg(QLocale().formattedDataSize(m_requestOffset))
                                       : tr("Requesting"));
+}
+
+void DownloadJob::onDigest(const proto::DigestReply &reply)
+{
+    if (!m_awaitingDigest) {
+        failAttempt(ErrorKind::ProtocolError, tr("unexpected DIGEST_REPLY from the server"));
+        return;
+    }
+    if (QByteArray::fromStdString(reply.digest) != m_tailDigest) {
+        restartFromZero(); // the part is not a prefix of the remote file
+        return;
+    }
+    sendGet();
 }
 
 void DownloadJob::onMessage(const proto::Message &message)
@@ -27,15 +65,26 @@ void DownloadJob::onMessage(const proto::Message &message)
         onBody(*body);
     } else if (const auto *end = std::get_if<proto::BodyEnd>(&message)) {
         onBodyEnd(*end);
+    } else if (const auto *digest = std::get_if<proto::DigestReply>(&message)) {
+        onDigest(*digest);
     } else if (const auto *error = std::get_if<proto::Error>(&message)) {
-        if (error->code == proto::ErrorCode::RangeNotSatisfiable && m_requestOffset > 0) {
-            restartFromZero(); // the part is longer than the file: it cannot be a prefix of it
-            return;
-        }
-        failAttempt(kindOf(*error), remoteErrorText(*error, m_url.path()));
+        onError(*error);
     } else {
         failAttempt(ErrorKind::ProtocolError, tr("unexpected answer to GET from the server"));
     }
+}
+
+void DownloadJob::onError(const proto::Error &error)
+{
+    if (error.code == proto::ErrorCode::RangeNotSatisfiable && m_requestOffset > 0) {
+        restartFromZero(); // the part is longer than the file: it cannot be a prefix of it
+        return;
+    }
+    if (error.code == proto::ErrorCode::Unsupported && m_awaitingDigest) {
+        sendGet(); // a server without digests: size and mtime must do
+        return;
+    }
+    failAttempt(kindOf(error), remoteErrorText(error, m_url.path()));
 }
 
 bool DownloadJob::partMatches(const proto::Body &body) const

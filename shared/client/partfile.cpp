@@ -1,5 +1,6 @@
 #include "partfile.h"
 
+#include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -104,6 +105,24 @@ qint64 PartFile::partSize(const QString &finalPath)
         return 0;
     const QFileInfo info(partPathFor(finalPath));
     return info.exists() ? info.size() : 0;
+}
+
+QByteArray PartFile::digestOfRange(const QString &finalPath, qint64 offset, qint64 length)
+{
+    QFile file(partPathFor(finalPath));
+    if (!file.open(QIODevice::ReadOnly) || !file.seek(offset))
+        return {};
+    QCryptographicHash hash(QCryptographicHash::Sha256);
+    // Read in blocks: the range may be large, memory must stay small.
+    constexpr qint64 Block = 256 * 1024;
+    while (length > 0) {
+        const QByteArray chunk = file.read(std::min(length, Block));
+        if (chunk.isEmpty())
+            return {};
+        hash.addData(chunk);
+        length -= chunk.size();
+    }
+    return hash.result();
 }
 
 void PartFile::discard(const QString &finalPath)

@@ -1,6 +1,7 @@
 // The partial file of a download and the metadata that says whether it can be resumed.
 #pragma once
 
+#include <QByteArray>
 #include <QString>
 
 #include <optional>
@@ -39,6 +40,8 @@ public:
 
     static std::optional<PartMeta> readMeta(const QString &finalPath);
     static bool writeMeta(const QString &finalPath, const PartMeta &meta, QString *error);
+    // SHA-256 of the .part's bytes [offset, offset + length); empty if they cannot be read.
+    static QByteArray digestOfRange(const QString &finalPath, qint64 offset, qint64 length);
     // Size of the existing .part, 0 when there is none.
     static qint64 partSize(const QString &finalPath);
     // Deletes the .part and its metadata (missing files are fine).

@@ -1,6 +1,7 @@
 // Interrupted downloads against the real ferry-server: server killed, file changed, disk full, app restarted, paused, folder removed.
 #include "clienttesthelpers.h"
 #include "serverprocess.h"
+#include "testclient.h"
 #include "testtree.h"
 
 #include "client/partfile.h"
@@ -29,6 +30,8 @@ private slots:
     void queueStateSurvivesRestart();
     void pauseAndResumeKeepPart();
     void destinationFolderRemovedFails();
+    void damagedPartIsNotResumed_data();
+    void damagedPartIsNotResumed();
 };
 
 void TestClientResume::resumesAfterServerKilled()
@@ -211,6 +214,49 @@ void TestClientResume::destinationFolderRemovedFails()
     QCOMPARE(job->error(), ErrorKind::LocalError);
     QVERIFY2(job->errorString().contains(QLatin1String("No such file or directory")), qPrintable(job->errorString()));
     QVERIFY(!QFile::exists(job->localPath())); // never a file where the folder was
+}
+
+void TestClientResume::damagedPartIsNotResumed_data()
+{
+    QTest::addColumn<bool>("damaged");
+    QTest::newRow("intact part resumes") << false;
+    QTest::newRow("damaged part starts over") << true;
+}
+
+// The metadata matches (same size and mtime), so only the tail digest can tell that the
+// part's bytes are not those of the remote file.
+void TestClientResume::damagedPartIsNotResumed()
+{
+    QFETCH(bool, damaged);
+    TestTree tree;
+    const qint64 size = 5 * 1024 * 1024;
+    const QString remote = tree.addFile(QStringLiteral("d.bin"), uint64_t(size), 21);
+    QVERIFY(!remote.isEmpty());
+    ServerProcess server(tree.root());
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    ferrytest::TestClient probe;
+    QVERIFY(probe.open(server.host(), server.port()).ok());
+    std::string digest;
+    const ferrytest::Status answer = probe.digest("d.bin", &digest);
+    if (damaged && answer.is(ferry::proto::ErrorCode::Unsupported))
+        QSKIP("this server build answers DIGEST with UNSUPPORTED: size and mtime are all a client can check");
+    QVERIFY2(answer.ok() || answer.is(ferry::proto::ErrorCode::Unsupported), qPrintable(answer.toString()));
+
+    QTemporaryDir dest;
+    const QString target = dest.filePath(QStringLiteral("d.bin"));
+    const qint64 partLength = 3 * 1024 * 1024 + 123;
+    QVERIFY(ferrytest::writePatternFile(PartFile::partPathFor(target), uint64_t(partLength), damaged ? 22 : 21));
+    const FerryUrl url = urlFor(server.host(), server.port(), QStringLiteral("d.bin"));
+    QString error;
+    QVERIFY(PartFile::writeMeta(target, PartMeta{url.toString(), size, ferrytest::fileMtimeNs(remote)}, &error));
+
+    DownloadQueue queue;
+    DownloadJob *job = queue.addFile(url, dest.path());
+    QVERIFY(waitForIdle(queue, 60000));
+    QVERIFY2(job->state() == DownloadJob::State::Done, qPrintable(describe(job)));
+    QCOMPARE(job->resumedFrom(), damaged ? qint64(0) : partLength);
+    QString why;
+    QVERIFY2(ferrytest::sameContent(remote, target, &why), qPrintable(why));
 }
 
 QTEST_GUILESS_MAIN(TestClientResume)
