@@ -1,5 +1,6 @@
 #include "admintestkit.h"
 
+#include <QFile>
 #include <QThread>
 
 #include <poll.h>
@@ -31,11 +32,13 @@ Json AdminTestServer::status() const
     return reply ? at(*reply, {"status"}) : Json();
 }
 
-CtlResult runCtl(const QString &socketPath, const QStringList &args, const QStringList &prefix)
+CtlResult runCtl(const QString &socketPath, const QStringList &args, const QStringList &prefix,
+                 const QString &program)
 {
     QProcess process;
     QStringList arguments = prefix;
-    arguments << QStringLiteral(CTL_BIN) << QStringLiteral("--admin-socket") << socketPath << args;
+    arguments << (program.isEmpty() ? QStringLiteral(CTL_BIN) : program) << QStringLiteral("--admin-socket")
+              << socketPath << args;
     process.start(arguments.takeFirst(), arguments);
     CtlResult result;
     if (!process.waitForFinished(20000)) {
@@ -47,6 +50,18 @@ CtlResult runCtl(const QString &socketPath, const QStringList &args, const QStri
     result.out = process.readAllStandardOutput();
     result.err = process.readAllStandardError();
     return result;
+}
+
+QString copyCtlInto(const QString &dir)
+{
+    const QString copy = dir + QStringLiteral("/ferry-ctl");
+    QFile::remove(copy);
+    if (!QFile::copy(QStringLiteral(CTL_BIN), copy))
+        return QString();
+    QFile::setPermissions(copy, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner
+                                    | QFileDevice::ReadGroup | QFileDevice::ExeGroup | QFileDevice::ReadOther
+                                    | QFileDevice::ExeOther);
+    return copy;
 }
 
 Json workerServing(const Json &status, const std::string &path)

@@ -40,8 +40,11 @@ struct CtlResult {
     QByteArray err;
 };
 // Runs ferry-ctl with `args` (the admin socket is passed first), optionally under another program
-// (e.g. setpriv) given as `prefix`.
-CtlResult runCtl(const QString &socketPath, const QStringList &args, const QStringList &prefix = {});
+// (e.g. setpriv) given as `prefix`, optionally from another copy of the binary (`program`).
+CtlResult runCtl(const QString &socketPath, const QStringList &args, const QStringList &prefix = {},
+                 const QString &program = QString());
+// Copies ferry-ctl into `dir` (mode 0755) so that another user can run it wherever the build tree is.
+QString copyCtlInto(const QString &dir);
 
 // The worker object whose "path" is `path`, or a null Json.
 ferry::admin::Json workerServing(const ferry::admin::Json &status, const std::string &path);

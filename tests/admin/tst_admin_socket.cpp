@@ -217,8 +217,10 @@ void TestAdminSocket::otherUidRefused()
     // Let the file system allow the connect(), so that it is the server's SO_PEERCRED check that refuses.
     QCOMPARE(::chmod(QFile::encodeName(server.socketDir()).constData(), 0755), 0);
     QCOMPARE(::chmod(QFile::encodeName(server.socketPath()).constData(), 0666), 0);
-    const CtlResult r = runCtl(server.socketPath(), {"status"},
-                               {"setpriv", "--reuid", "nobody", "--regid", "nogroup", "--clear-groups"});
+    const QString ctl = copyCtlInto(server.socketDir()); // reachable by nobody wherever the build tree is
+    QVERIFY(!ctl.isEmpty());
+    const QStringList asNobody{"setpriv", "--reuid", "nobody", "--regid", "nogroup", "--clear-groups"};
+    const CtlResult r = runCtl(server.socketPath(), {"status"}, asNobody, ctl);
     QCOMPARE(r.exitCode, 4);
     QVERIFY2(r.err.contains("permission denied"), r.err.constData());
     QTRY_VERIFY_WITH_TIMEOUT(server.process().stderrText().contains("uid=65534"), 5000);
@@ -234,8 +236,7 @@ void TestAdminSocket::otherUidRefused()
     struct stat st{};
     QCOMPARE(::stat(QFile::encodeName(grouped.socketPath()).constData(), &st), 0);
     QCOMPARE(int(st.st_mode & 0777), 0660);
-    const CtlResult member = runCtl(grouped.socketPath(), {"status"},
-                                    {"setpriv", "--reuid", "nobody", "--regid", "nogroup", "--clear-groups"});
+    const CtlResult member = runCtl(grouped.socketPath(), {"status"}, asNobody, copyCtlInto(grouped.socketDir()));
     QVERIFY2(member.exitCode == 0, member.err.constData());
 }
 
