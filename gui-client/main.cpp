@@ -19,6 +19,10 @@ int main(int argc, char *argv[])
     // Must match the installed org.ferry.Downloader.desktop, so that desktops (Wayland
     // in particular) pair the window with its launcher and icon.
     QGuiApplication::setDesktopFileName(QStringLiteral("org.ferry.Downloader"));
+    // Without a desktop session (a bare X server, a minimal window manager) Qt knows no
+    // icon theme and every file type looks the same; borrow a common theme if installed.
+    if (QIcon::fallbackThemeName().isEmpty() || QIcon::fallbackThemeName() == QLatin1String("hicolor"))
+        QIcon::setFallbackThemeName(QStringLiteral("Adwaita"));
     QApplication::setWindowIcon(QIcon::fromTheme(QStringLiteral("org.ferry.Downloader")));
 
     QCommandLineParser parser;

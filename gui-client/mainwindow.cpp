@@ -71,6 +71,11 @@ MainWindow::MainWindow(Settings *settings, QWidget *parent)
     });
     connect(m_link, &ServerLink::statusChanged, this, &MainWindow::onStatusChanged);
     connect(m_link->session(), &client::Session::statReceived, this, &MainWindow::onStat);
+    connect(m_link->session(), &client::Session::requestFailed, this,
+            [this](quint64 requestId, client::ErrorKind, const QString &why) {
+                if (m_openRequests.remove(requestId))
+                    statusBar()->showMessage(tr("Could not open the link: %1").arg(why), 15000);
+            });
     connect(m_browser, &RemoteBrowser::downloadRequested, this, &MainWindow::download);
     connect(m_transferModel, &TransferModel::totalsChanged, this, &MainWindow::updateTotals);
     connect(m_queue, &client::DownloadQueue::jobAdded, this, &MainWindow::watchJob);

@@ -30,6 +30,8 @@ void ProgressDelegate::paint(QPainter *painter, const QStyleOptionViewItem &opti
     style->drawPrimitive(QStyle::PE_PanelItemViewItem, &background, painter, widget);
 
     const int perMille = value.toInt();
+    if (perMille < 0)
+        return; // size not known yet: an empty bar would claim "0 %"
     QStyleOptionProgressBar bar;
     if (widget)
         bar.initFrom(widget);
@@ -41,10 +43,10 @@ void ProgressDelegate::paint(QPainter *painter, const QStyleOptionViewItem &opti
     bar.rect = option.rect.adjusted(2, 2, -2, -2);
     bar.minimum = 0;
     bar.maximum = 1000;
-    bar.progress = qMax(0, perMille);
+    bar.progress = perMille;
     bar.textVisible = true;
     bar.textAlignment = Qt::AlignCenter;
-    bar.text = perMille < 0 ? QString() : index.data(Qt::DisplayRole).toString();
+    bar.text = index.data(Qt::DisplayRole).toString();
     style->drawControl(QStyle::CE_ProgressBar, &bar, painter, widget);
 }
 

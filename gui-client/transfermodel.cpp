@@ -1,9 +1,13 @@
 #include "transfermodel.h"
 
+#include "fileicons.h"
+
 #include "client/downloadjob.h"
 #include "client/downloadqueue.h"
 
+#include <QApplication>
 #include <QLocale>
+#include <QStyle>
 #include <QMetaEnum>
 
 #include <algorithm>
@@ -15,6 +19,7 @@ using client::DownloadJob;
 TransferModel::TransferModel(client::DownloadQueue *queue, QObject *parent)
     : QAbstractTableModel(parent)
     , m_queue(queue)
+    , m_icons(std::make_unique<FileIcons>())
 {
     m_refreshTimer.setInterval(RefreshIntervalMs);
     connect(&m_refreshTimer, &QTimer::timeout, this, &TransferModel::refresh);
@@ -25,6 +30,8 @@ TransferModel::TransferModel(client::DownloadQueue *queue, QObject *parent)
     for (DownloadJob *job : std::as_const(m_rows))
         watch(job);
 }
+
+TransferModel::~TransferModel() = default;
 
 DownloadJob *TransferModel::job(const QModelIndex &index) const
 {
@@ -173,6 +180,47 @@ static QString stateText(DownloadJob::State state)
     return QString();
 }
 
+// The engine's status line is most telling while a job waits or retries; in the
+// other states the state itself (or the error) is what a user wants to read.
+static QString statusText(const DownloadJob *job)
+{
+    switch (job->state()) {
+    case DownloadJob::State::Failed:
+        return TransferModel::tr("Failed: %1").arg(job->errorString());
+    case DownloadJob::State::Connecting:
+        return job->statusText().isEmpty() ? stateText(job->state()) : job->statusText();
+    case DownloadJob::State::Done:
+        return job->wasSkipped() ? job->statusText() : stateText(job->state());
+    case DownloadJob::State::Queued:
+    case DownloadJob::State::Transferring:
+    case DownloadJob::State::Paused:
+    case DownloadJob::State::Finishing:
+    case DownloadJob::State::Canceled:
+        break;
+    }
+    return stateText(job->state());
+}
+
+static QVariant statusIcon(DownloadJob::State state)
+{
+    QStyle *style = QApplication::style();
+    switch (state) {
+    case DownloadJob::State::Failed:
+        return style->standardIcon(QStyle::SP_MessageBoxWarning);
+    case DownloadJob::State::Done:
+        return style->standardIcon(QStyle::SP_DialogApplyButton);
+    case DownloadJob::State::Paused:
+        return style->standardIcon(QStyle::SP_MediaPause);
+    case DownloadJob::State::Queued:
+    case DownloadJob::State::Connecting:
+    case DownloadJob::State::Transferring:
+    case DownloadJob::State::Finishing:
+    case DownloadJob::State::Canceled:
+        break;
+    }
+    return QVariant();
+}
+
 static int perMille(const DownloadJob *job)
 {
     if (job->state() == DownloadJob::State::Done)
@@ -197,11 +245,7 @@ QVariant TransferModel::displayData(const DownloadJob *job, int column) const
     case EtaColumn:
         return transferring ? formatEta(job->etaSeconds()) : QString();
     case StatusColumn:
-        if (job->state() == DownloadJob::State::Failed && !job->errorString().isEmpty())
-            return tr("Failed: %1").arg(job->errorString());
-        if (job->state() == DownloadJob::State::Transferring || job->statusText().isEmpty())
-            return stateText(job->state());
-        return job->statusText();
+        return statusText(job);
     case ColumnCount:
         break;
     }
@@ -228,6 +272,10 @@ QVariant TransferModel::data(const QModelIndex &index, int role) const
         return displayData(job, index.column());
     case Qt::ToolTipRole:
         return toolTip(job);
+    case Qt::DecorationRole:
+        if (index.column() == NameColumn)
+            return m_icons->fileIcon(job->fileName());
+        return index.column() == StatusColumn ? statusIcon(job->state()) : QVariant();
     case Qt::TextAlignmentRole:
         if (index.column() == SizeColumn || index.column() == SpeedColumn || index.column() == EtaColumn)
             return QVariant(Qt::AlignRight | Qt::AlignVCenter);

@@ -5,12 +5,16 @@
 #include <QList>
 #include <QTimer>
 
+#include <memory>
+
 namespace ferry::client {
 class DownloadJob;
 class DownloadQueue;
 }
 
 namespace ferry::gui {
+
+class FileIcons;
 
 // Mirrors the queue row for row (the queue announces every insertion, removal and
 // move with its row). Job signals only mark rows dirty; a ~200 ms timer turns them
@@ -39,6 +43,7 @@ public:
     };
 
     explicit TransferModel(client::DownloadQueue *queue, QObject *parent = nullptr);
+    ~TransferModel() override;
 
     client::DownloadQueue *queue() const { return m_queue; }
     client::DownloadJob *job(const QModelIndex &index) const;
@@ -70,6 +75,7 @@ private:
     client::DownloadQueue *m_queue;
     QList<client::DownloadJob *> m_rows; // the queue's order, kept in step with its signals
     QList<quint64> m_dirty;
+    std::unique_ptr<FileIcons> m_icons;
     QTimer m_refreshTimer;
     int m_refreshes = 0;
 };
