@@ -14,6 +14,7 @@
 #include "workermodel.h"
 #include "workerspanel.h"
 
+#include <QAbstractItemModelTester>
 #include <QAction>
 #include <QApplication>
 #include <QClipboard>
@@ -138,6 +139,9 @@ private:
     std::unique_ptr<TestTree> m_tree;
     std::unique_ptr<ServerProcess> m_server;
     std::unique_ptr<MainWindow> m_window;
+    // The real model under real traffic (rows merged, inserted, removed) checked on every change.
+    std::unique_ptr<QAbstractItemModelTester> m_modelTester;
+    std::unique_ptr<QAbstractItemModelTester> m_filterTester;
     QString m_socket;
 };
 
@@ -163,6 +167,10 @@ void TestAdminWindow::init()
     m_socket = m_tree->base() + QStringLiteral("/admin/admin.sock");
     QVERIFY2(startServer(), qPrintable(m_server->diagnostics()));
     m_window = std::make_unique<MainWindow>(m_socket);
+    m_modelTester = std::make_unique<QAbstractItemModelTester>(m_window->workerModel(),
+                                                               QAbstractItemModelTester::FailureReportingMode::QtTest);
+    m_filterTester = std::make_unique<QAbstractItemModelTester>(m_window->workersPanel()->filter(),
+                                                                QAbstractItemModelTester::FailureReportingMode::QtTest);
     m_window->connection()->setSubscribeInterval(250);
     m_window->show();
     m_window->connection()->start();
@@ -173,6 +181,8 @@ void TestAdminWindow::init()
 
 void TestAdminWindow::cleanup()
 {
+    m_filterTester.reset();
+    m_modelTester.reset();
     m_window.reset();
     m_server.reset();
     m_tree.reset();
