@@ -380,6 +380,30 @@ int ServerProcess::openFdCount(qint64 pid)
     return count;
 }
 
+QStringList ServerProcess::fdsWithoutCloseOnExec(qint64 pid)
+{
+    QStringList leaks;
+    const QString base = QStringLiteral("/proc/%1/").arg(pid);
+    const QStringList fds =
+        QDir(base + QStringLiteral("fd")).entryList(QDir::AllEntries | QDir::System | QDir::NoDotAndDotDot);
+    for (const QString &fd : fds) {
+        if (fd.toInt() <= 2) {
+            continue;
+        }
+        QFile info(base + QStringLiteral("fdinfo/") + fd);
+        if (!info.open(QIODevice::ReadOnly)) {
+            continue; // closed meanwhile
+        }
+        for (const QByteArray &line : info.readAll().split('\n')) {
+            // "flags:\t02004002" (octal); O_CLOEXEC is 02000000 on Linux.
+            if (line.startsWith("flags:") && (line.mid(6).trimmed().toUInt(nullptr, 8) & 02000000) == 0) {
+                leaks << fd + QStringLiteral(" -> ") + QFile::symLinkTarget(base + QStringLiteral("fd/") + fd);
+            }
+        }
+    }
+    return leaks;
+}
+
 char ServerProcess::processState(qint64 pid)
 {
     ProcStat stat;

@@ -89,6 +89,9 @@ public:
     static QList<qint64> processGroupMembers(qint64 pgid);
     // Number of entries in /proc/PID/fd, or -1 if the process is gone.
     static int openFdCount(qint64 pid);
+    // Descriptors above 2 of `pid` without FD_CLOEXEC (from /proc/PID/fdinfo), as
+    // "fd -> target" strings: each would leak into anything the process executes.
+    static QStringList fdsWithoutCloseOnExec(qint64 pid);
     // The state letter from /proc/PID/stat ('R', 'S', 'Z', ...), or 0 if gone.
     static char processState(qint64 pid);
     static bool processExists(qint64 pid) { return processState(pid) != 0; }

@@ -5,7 +5,9 @@
 #include "testclient.h"
 #include "testtree.h"
 
+#include <QCoreApplication>
 #include <QFile>
+#include <QSet>
 #include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
@@ -119,6 +121,7 @@ private slots:
     void helpAndVersion();
     void dropsPrivilegesWithUser();
     void configFileAndCommandLine();
+    void everyDescriptorIsCloseOnExec();
 };
 
 void TestServerLifecycle::initTestCase()
@@ -384,6 +387,39 @@ void TestServerLifecycle::configFileAndCommandLine()
         QVERIFY2(shipped.start(), qPrintable(shipped.diagnostics()));
         QCOMPARE(shipped.stop(), 0);
     }
+}
+
+// Every descriptor the parent and the workers hold — listening socket, epoll,
+// signalfd, socketpairs, connections received over SCM_RIGHTS, open files — is
+// close-on-exec, checked while a transfer runs and a parked connection waits.
+void TestServerLifecycle::everyDescriptorIsCloseOnExec()
+{
+    const auto tree = transferTree(1);
+    QVERIFY(tree);
+    ServerProcess server(tree->root(), {"--workers", "2", "--rate-limit", RateLimit});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    TestClient parked;
+    QVERIFY(parked.open(server.host(), server.port()).ok());
+    QVERIFY(parked.stat("t0.bin").ok());
+    Transfer transfer(server, 0);
+    QTRY_VERIFY_WITH_TIMEOUT(transfer.hasStarted(), 20000);
+
+    // Descriptors this test process inherited without close-on-exec (from the
+    // shell or ctest) pass on to the server under the same numbers: not its doing.
+    QSet<QString> inherited;
+    for (const QString &leak : ServerProcess::fdsWithoutCloseOnExec(QCoreApplication::applicationPid())) {
+        inherited.insert(leak.section(u' ', 0, 0));
+    }
+    QList<qint64> processes = server.workerPids();
+    processes.prepend(server.pid());
+    for (qint64 pid : processes) {
+        QStringList leaks = ServerProcess::fdsWithoutCloseOnExec(pid);
+        leaks.removeIf([&inherited](const QString &leak) { return inherited.contains(leak.section(u' ', 0, 0)); });
+        QVERIFY2(leaks.isEmpty(), qPrintable(QStringLiteral("pid %1: %2").arg(pid).arg(leaks.join(u", "))));
+    }
+    transfer.join();
+    QVERIFY2(transfer.intact(), qPrintable(transfer.describe()));
+    QCOMPARE(server.stop(), 0);
 }
 
 QTEST_GUILESS_MAIN(TestServerLifecycle)
