@@ -225,7 +225,18 @@ void TestAdminWindow::tableShowsTheRunningDownload()
     QCOMPARE(shown.siblingAtColumn(WorkerModel::StateColumn).data().toString(), QStringLiteral("sending"));
     QVERIFY(shown.siblingAtColumn(WorkerModel::ProgressColumn).data(WorkerModel::ProgressRole).toDouble() > 0);
     QTRY_COMPARE_WITH_TIMEOUT(m_window->summaryPanel()->valueText(QStringLiteral("busy")), QStringLiteral("1"), Timeout);
-    QCOMPARE(m_window->workersPanel()->strip()->letters().at(slot), QLatin1Char('W'));
+    ScoreboardStrip *strip = m_window->workersPanel()->strip();
+    QCOMPARE(strip->letters().at(slot), QLatin1Char('W'));
+    // Clicking a cell of the strip picks that worker in the table.
+    view->clearSelection();
+    QPoint cell(-1, -1);
+    for (int x = 0; x < strip->width() && cell.x() < 0; x += 2) {
+        if (strip->cellAt(QPoint(x, 4)) == slot)
+            cell = QPoint(x, 4);
+    }
+    QVERIFY(cell.x() >= 0);
+    QTest::mouseClick(strip, Qt::LeftButton, {}, cell);
+    QCOMPARE(m_window->workersPanel()->selectedSlot(), slot);
     QVERIFY(!view->grab().isNull());
 }
 
