@@ -105,6 +105,8 @@ void Dispatcher::admit(UniqueFd fd, const sockaddr_storage &address)
     connection->id = m_nextId++;
     connection->host = formatHost(address);
     connection->peer = formatAddress(address);
+    if (m_limits.maxPerIp != 0 && m_perHost[connection->host] >= m_limits.maxPerIp)
+        reclaimClosed(connection->host);
     uint32_t &count = m_perHost[connection->host];
     if (m_limits.maxPerIp != 0 && count >= m_limits.maxPerIp) {
         ++m_stats.rejectedPerIp;
@@ -118,15 +120,41 @@ void Dispatcher::admit(UniqueFd fd, const sockaddr_storage &address)
     }
     ++count;
     connection->fd = std::move(fd);
-    Connection &ref = *connection;
-    m_connections.emplace(ref.id, std::move(connection));
-    watch(ref, State::Handshake, m_limits.requestTimeout);
-    LOG_DEBUG("connection %llu from %s accepted", (unsigned long long)ref.id, ref.peer.c_str());
+    uint64_t id = connection->id;
+    LOG_DEBUG("connection %llu from %s accepted", (unsigned long long)id, connection->peer.c_str());
+    m_connections.emplace(id, std::move(connection));
+    // A client usually sends HELLO (and its first request) right after connecting: read before watching,
+    // and a fast client is dispatched without ever entering the epoll set.
+    onReadable(id);
+    if (Connection *waiting = find(id); waiting && (waiting->state == State::Handshake || waiting->state == State::Waiting))
+        arm(*waiting, m_limits.requestTimeout);
+}
+
+void Dispatcher::reclaimClosed(const std::string &host)
+{
+    // A client that closes and reconnects at once can be accepted before its close is read from the
+    // epoll set: look for such closes among this address's idle connections before refusing it.
+    // Costs a pass over the connections, and only when an address is at its limit.
+    std::vector<uint64_t> closed;
+    for (const auto &[id, connection] : m_connections) {
+        if (connection->host != host || !connection->fd || connection->state == State::Pending)
+            continue;
+        char byte;
+        if (recv(connection->fd.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
+            closed.push_back(id);
+    }
+    for (uint64_t id : closed)
+        finish(id, std::nullopt);
 }
 
 void Dispatcher::watch(Connection &connection, State state, Millis timeout)
 {
     connection.state = state;
+    arm(connection, timeout);
+}
+
+void Dispatcher::arm(Connection &connection, Millis timeout)
+{
     uint64_t id = connection.id;
     if (connection.timer)
         m_loop.cancelTimer(connection.timer);

@@ -92,6 +92,10 @@ private:
     void dispatchOrQueue(Connection &connection);
     bool tryDispatch(Connection &connection);
     void watch(Connection &connection, State state, Millis timeout);
+    // Forgets this address's connections whose client has already closed (read EOF not yet seen).
+    void reclaimClosed(const std::string &host);
+    // Starts the connection's deadline and watches its fd for input.
+    void arm(Connection &connection, Millis timeout);
     void onTimeout(uint64_t id);
     // Sends a last frame (if any), closes gently, forgets the connection.
     void finish(uint64_t id, std::optional<proto::Message> last);
