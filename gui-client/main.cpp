@@ -1,4 +1,5 @@
 // Ferry Downloader: ferry-client [ferry://host[:port]/path ...]
+#include "appinfo.h"
 #include "mainwindow.h"
 #include "settings.h"
 
@@ -18,12 +19,12 @@ int main(int argc, char *argv[])
     QApplication::setApplicationVersion(QStringLiteral(FERRY_VERSION));
     // Must match the installed org.ferry.Downloader.desktop, so that desktops (Wayland
     // in particular) pair the window with its launcher and icon.
-    QGuiApplication::setDesktopFileName(QStringLiteral("org.ferry.Downloader"));
+    QGuiApplication::setDesktopFileName(QLatin1String(ferry::gui::DesktopId));
     // Without a desktop session (a bare X server, a minimal window manager) Qt knows no
     // icon theme and every file type looks the same; borrow a common theme if installed.
     if (QIcon::fallbackThemeName().isEmpty() || QIcon::fallbackThemeName() == QLatin1String("hicolor"))
         QIcon::setFallbackThemeName(QStringLiteral("Adwaita"));
-    QApplication::setWindowIcon(QIcon::fromTheme(QStringLiteral("org.ferry.Downloader")));
+    QApplication::setWindowIcon(QIcon::fromTheme(QLatin1String(ferry::gui::DesktopId)));
 
     QCommandLineParser parser;
     parser.setApplicationDescription(QApplication::translate(

@@ -1,5 +1,6 @@
 #include "mainwindow.h"
 
+#include "appinfo.h"
 #include "connectbar.h"
 #include "preferencesdialog.h"
 #include "remotebrowser.h"
@@ -43,7 +44,7 @@ MainWindow::MainWindow(Settings *settings, QWidget *parent)
     , m_totals(new QLabel(this))
 {
     setWindowTitle(tr("Ferry Downloader"));
-    setWindowIcon(QIcon::fromTheme(QStringLiteral("org.ferry.Downloader")));
+    setWindowIcon(QIcon::fromTheme(QLatin1String(DesktopId)));
     auto *central = new QWidget(this);
     auto *layout = new QVBoxLayout(central);
     layout->setContentsMargins(0, 0, 0, 0);

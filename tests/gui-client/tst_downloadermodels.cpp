@@ -4,7 +4,9 @@
 #include "serverprocess.h"
 #include "testtree.h"
 
+#include "appinfo.h"
 #include "connectbar.h"
+#include "preferencesdialog.h"
 #include "remotemodel.h"
 #include "remotesortmodel.h"
 #include "settings.h"
@@ -15,6 +17,13 @@
 #include "client/session.h"
 
 #include <QAbstractItemModelTester>
+#include <QComboBox>
+#include <QFile>
+#include <QImage>
+#include <QLineEdit>
+#include <QSettings>
+#include <QSpinBox>
+#include <QStandardPaths>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -32,6 +41,8 @@ private slots:
     void parseServer_data();
     void parseServer();
     void recentServersAreOrderedAndCapped();
+    void desktopEntryMatchesTheApp();
+    void preferencesAreSaved();
     void hugeFolderLoadsLazily();
     void remoteModelPassesTester();
     void naturalOrder_data();
@@ -112,6 +123,49 @@ void TestDownloaderModels::recentServersAreOrderedAndCapped()
     QCOMPARE(recent.first(), QStringLiteral("h5:1"));
     QCOMPARE(recent.count(QStringLiteral("h5:1")), 1);
     QCOMPARE(recent.at(1), QStringLiteral("h12:1"));
+}
+
+// The installed pieces must agree: desktop id, icon, scheme handler, binary name.
+void TestDownloaderModels::desktopEntryMatchesTheApp()
+{
+    const QString resources = QStringLiteral(FERRY_SOURCE_DIR "/resources/");
+    const QString id = QLatin1String(gui::DesktopId);
+    QSettings entry(resources + id + QStringLiteral(".desktop"), QSettings::IniFormat);
+    QCOMPARE(entry.status(), QSettings::NoError);
+    entry.beginGroup(QStringLiteral("Desktop Entry"));
+    QCOMPARE(entry.value(QStringLiteral("Type")).toString(), QStringLiteral("Application"));
+    QCOMPARE(entry.value(QStringLiteral("Icon")).toString(), id);
+    QVERIFY(entry.value(QStringLiteral("Exec")).toString().startsWith(QStringLiteral("ferry-client %U")));
+    const QString mime = QStringLiteral("x-scheme-handler/") + QLatin1String(gui::UrlScheme);
+    QVERIFY(entry.value(QStringLiteral("MimeType")).toString().contains(mime));
+    for (int size : {16, 32, 48, 64, 128, 256}) {
+        const QString png = resources + QStringLiteral("icons/hicolor/%1x%1/apps/").arg(size) + id + QStringLiteral(".png");
+        const QImage image(png);
+        QVERIFY2(!image.isNull(), qPrintable(png));
+        QCOMPARE(image.size(), QSize(size, size));
+    }
+    QFile xml(resources + id + QStringLiteral(".xml"));
+    QVERIFY(xml.open(QIODevice::ReadOnly));
+    QVERIFY(xml.readAll().contains(mime.toUtf8()));
+}
+
+void TestDownloaderModels::preferencesAreSaved()
+{
+    QTemporaryDir dir;
+    gui::Settings settings(dir.filePath(QStringLiteral("s.ini")));
+    QCOMPARE(settings.downloadFolder(), QStandardPaths::writableLocation(QStandardPaths::DownloadLocation));
+    QCOMPARE(settings.maxConcurrent(), client::DownloadQueue::DefaultMaxConcurrent);
+    gui::PreferencesDialog dialog(&settings);
+    dialog.findChild<QLineEdit *>(QStringLiteral("folderEdit"))->setText(dir.path());
+    dialog.findChild<QSpinBox *>(QStringLiteral("concurrentSpin"))->setValue(5);
+    auto *policy = dialog.findChild<QComboBox *>(QStringLiteral("policyCombo"));
+    policy->setCurrentIndex(policy->findData(int(client::ExistingFilePolicy::Overwrite)));
+    dialog.accept();
+    gui::Settings reread(dir.filePath(QStringLiteral("s.ini")));
+    settings.sync();
+    QCOMPARE(reread.downloadFolder(), dir.path());
+    QCOMPARE(reread.maxConcurrent(), 5);
+    QCOMPARE(reread.existingFilePolicy(), client::ExistingFilePolicy::Overwrite);
 }
 
 // 100,000 entries arrive, but rows reach the model's users only when asked for.

@@ -20,6 +20,8 @@
 #include <QAction>
 #include <QComboBox>
 #include <QFile>
+#include <QHeaderView>
+#include <QSplitter>
 #include <QFileInfo>
 #include <QLabel>
 #include <QLineEdit>
@@ -45,6 +47,7 @@ private slots:
     void downloadThreeFilesThroughUi();
     void pauseResumeQuitAndResumeAfterRestart();
     void lostServerShowsInPlaceAndRetryCompletes();
+    void layoutIsRemembered();
 
 private:
     std::unique_ptr<MainWindow> newWindow();
@@ -142,7 +145,7 @@ void TestDownloaderUi::downloadThreeFilesThroughUi()
 {
     for (int i = 1; i <= 4; ++i)
         QVERIFY(!m_tree->addFile(QStringLiteral("media/clip%1.bin").arg(i), 3 * 1024 * 1024 + i, 100 + i).isEmpty());
-    QVERIFY(!m_tree->addDir(QStringLiteral("media/sub")).isEmpty());
+    QVERIFY(!m_tree->addFile(QStringLiteral("media/sub/deeper/inner.bin"), 300000, 200).isEmpty());
     // 2 MiB/s per connection: slow enough that progress is seen to move.
     ServerProcess server(m_tree->root(), {"--workers", "4", "--rate-limit", "2097152"});
     QVERIFY2(server.start(), qPrintable(server.diagnostics()));
@@ -186,6 +189,13 @@ void TestDownloaderUi::downloadThreeFilesThroughUi()
     QVERIFY(!QFile::exists(m_downloads + QStringLiteral("/clip3.bin")));
     const QLabel *totals = window->findChild<QLabel *>(QStringLiteral("totalsLabel"));
     QTRY_VERIFY2(totals->text().startsWith(QStringLiteral("0 downloading")), qPrintable(totals->text()));
+
+    // A folder downloads recursively, its tree recreated under the download folder.
+    clickRow(view, guitest::rowNamed(view->model(), QStringLiteral("sub")));
+    QTest::mouseClick(window->findChild<QPushButton *>(QStringLiteral("downloadButton")), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(model->rowCount(), 4, 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(window->queue()->isIdle(), 30000);
+    QVERIFY(sameAsServed(QStringLiteral("media/sub/deeper/inner.bin"), m_downloads + QStringLiteral("/sub/deeper/inner.bin")));
 }
 
 void TestDownloaderUi::pauseResumeQuitAndResumeAfterRestart()
@@ -274,6 +284,27 @@ void TestDownloaderUi::lostServerShowsInPlaceAndRetryCompletes()
     QVERIFY(job->resumedFrom() > 0);
     QVERIFY(sameAsServed(QStringLiteral("iso/disk.img"), m_downloads + QStringLiteral("/disk.img")));
     QTRY_COMPARE_WITH_TIMEOUT(window->link()->status(), gui::ServerLink::Status::Connected, 30000);
+}
+
+
+void TestDownloaderUi::layoutIsRemembered()
+{
+    int nameWidth = 0;
+    QList<int> sizes;
+    {
+        auto window = newWindow();
+        window->resize(900, 640);
+        QHeaderView *header = window->transferView()->view()->header();
+        header->resizeSection(TransferModel::NameColumn, header->sectionSize(TransferModel::NameColumn) + 37);
+        nameWidth = header->sectionSize(TransferModel::NameColumn);
+        auto *splitter = window->findChild<QSplitter *>(QStringLiteral("mainSplitter"));
+        splitter->setSizes({200, 300});
+        sizes = splitter->sizes();
+    }
+    auto window = newWindow();
+    QCOMPARE(window->size(), QSize(900, 640));
+    QCOMPARE(window->transferView()->view()->header()->sectionSize(TransferModel::NameColumn), nameWidth);
+    QCOMPARE(window->findChild<QSplitter *>(QStringLiteral("mainSplitter"))->sizes(), sizes);
 }
 
 QTEST_MAIN(TestDownloaderUi)
