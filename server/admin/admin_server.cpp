@@ -158,6 +158,14 @@ void AdminServer::readFrom(Client &client)
     char buffer[ReadChunk];
     for (int i = 0; i < ReadsPerEvent; ++i) {
         const ssize_t n = ::recv(client.fd.get(), buffer, sizeof buffer, MSG_DONTWAIT);
+        if (n == 0 && !client.output.empty() && !client.peerClosed) {
+            // Half-closed after its requests (e.g. `socat` with a pipe): finish the replies, then close.
+            client.peerClosed = true;
+            if (!client.closing)
+                startClosing(client);
+            m_loop.modify(client.fd.get(), EPOLLOUT);
+            return;
+        }
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
             closeClient(id); // the peer left (or reset): nothing more to say to it
             return;
@@ -237,9 +245,15 @@ void AdminServer::flush(Client &client)
         }
         client.output.erase(0, size_t(n));
     }
-    if (client.output.empty() && client.closing)
+    if (client.output.empty() && client.closing) {
+        if (client.peerClosed) {
+            closeClient(client.id); // everything said, and the peer has nothing more to say
+            return;
+        }
         ::shutdown(client.fd.get(), SHUT_WR); // the error line is out; the peer sees EOF after it
-    updateInterest(client);
+    }
+    if (!client.peerClosed)
+        updateInterest(client);
 }
 
 void AdminServer::updateInterest(Client &client)

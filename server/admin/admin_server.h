@@ -53,6 +53,7 @@ private:
         std::string output;
         bool closing = false;   // an error ended the conversation: flush, discard input, close
         bool wantsWrite = false;
+        bool peerClosed = false; // EOF read while replies were still queued: only writing is left
         int intervalMs = 0;     // > 0 while subscribed
         uint64_t seq = 0;
         server::EventLoop::TimerId pushTimer = 0;
