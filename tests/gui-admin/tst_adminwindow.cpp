@@ -131,6 +131,7 @@ private Q_SLOTS:
     void disconnectFromTheUi();
     void copiesStatusAndRemembersTheWindow();
     void notRunningThenReconnectsByItself();
+    void socketPathFieldSwitchesServers();
 
 private:
     bool startServer();
@@ -395,6 +396,23 @@ void TestAdminWindow::notRunningThenReconnectsByItself()
     QTRY_COMPARE_WITH_TIMEOUT(m_window->summaryPanel()->valueText(QStringLiteral("pid")),
                               QString::number(m_server->pid()), Timeout);
     QVERIFY(m_window->bannerText().isEmpty());
+    QTRY_COMPARE_WITH_TIMEOUT(m_window->workerModel()->rowCount(), 3, Timeout);
+}
+
+void TestAdminWindow::socketPathFieldSwitchesServers()
+{
+    auto *field = m_window->findChild<QLineEdit *>(QStringLiteral("socketPathEdit"));
+    auto *connect = m_window->findChild<QPushButton *>(QStringLiteral("connectButton"));
+    QVERIFY(field && connect);
+    QCOMPARE(field->text(), m_socket);
+    const QString elsewhere = m_tree->base() + QStringLiteral("/nobody/admin.sock");
+    field->setText(elsewhere);
+    QTest::mouseClick(connect, Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(m_window->connection()->state(), AdminConnection::State::NotRunning, Timeout);
+    QVERIFY(m_window->bannerText().contains(elsewhere));
+    field->setText(m_socket);
+    QTest::mouseClick(connect, Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->connection()->isConnected(), Timeout);
     QTRY_COMPARE_WITH_TIMEOUT(m_window->workerModel()->rowCount(), 3, Timeout);
 }
 
