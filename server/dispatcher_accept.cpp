@@ -44,8 +44,8 @@ void Dispatcher::onAcceptable()
         }
         if (errno == EINTR || errno == ECONNABORTED)
             continue;
-        if (errno == EMFILE || errno == ENFILE) {
-            // Out of fds: the backlog stays readable, so pause accepting briefly instead of spinning.
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+            // Out of fds or memory: the backlog stays readable, so pause accepting briefly instead of spinning.
             LOG_WARN("accept4(): %s; pausing accepts for 100 ms", std::strerror(errno));
             stopAccepting();
             m_loop.addTimer(Millis(100), [this] {
