@@ -28,7 +28,9 @@ void setUpParser(QCommandLineParser &parser)
                        "  ferry-get ls [--json] URL      list a remote folder like ls -l\n\n"
                        "URLs look like ferry://host[:port]/path; the default port is 4646.\n"
                        "Files are written as NAME.part and renamed when complete; an interrupted\n"
-                       "download resumes from its .part when the remote file is unchanged.\n\n")
+                       "download resumes from its .part when the remote file is unchanged.\n"
+                       "Progress and messages go to standard error: live bars on a terminal,\n"
+                       "otherwise one line per file.\n\n")
         + QString::fromLatin1(get::exitCodeHelp()));
     parser.addHelpOption();
     parser.addVersionOption();
