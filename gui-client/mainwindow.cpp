@@ -43,6 +43,23 @@ MainWindow::MainWindow(Settings *settings, QWidget *parent)
     , m_splitter(new QSplitter(Qt::Vertical, this))
     , m_totals(new QLabel(this))
 {
+    buildLayout();
+    buildMenus();
+    connectParts();
+    m_connectBar->setRecentServers(m_settings->recentServers());
+    applyPreferences();
+    m_queue->restoreState(m_settings->queue());
+    restoreLayout();
+    updateTotals();
+}
+
+MainWindow::~MainWindow()
+{
+    saveState();
+}
+
+void MainWindow::buildLayout()
+{
     setWindowTitle(tr("Ferry Downloader"));
     setWindowIcon(QIcon::fromTheme(QLatin1String(DesktopId)));
     auto *central = new QWidget(this);
@@ -60,8 +77,11 @@ MainWindow::MainWindow(Settings *settings, QWidget *parent)
     setCentralWidget(central);
     m_totals->setObjectName(QStringLiteral("totalsLabel"));
     statusBar()->addPermanentWidget(m_totals);
-    buildMenus();
+}
 
+// Signals between the parts; none of them knows the others.
+void MainWindow::connectParts()
+{
     m_saveTimer.setSingleShot(true);
     m_saveTimer.setInterval(1000); // one write per burst of state changes
     connect(&m_saveTimer, &QTimer::timeout, this, &MainWindow::saveState);
@@ -85,17 +105,6 @@ MainWindow::MainWindow(Settings *settings, QWidget *parent)
             [this](const QString &url, client::ErrorKind, const QString &why) {
                 statusBar()->showMessage(tr("Could not add %1: %2").arg(url, why), 10000);
             });
-
-    m_connectBar->setRecentServers(m_settings->recentServers());
-    applyPreferences();
-    m_queue->restoreState(m_settings->queue());
-    restoreLayout();
-    updateTotals();
-}
-
-MainWindow::~MainWindow()
-{
-    saveState();
 }
 
 void MainWindow::buildMenus()

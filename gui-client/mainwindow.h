@@ -52,7 +52,9 @@ protected:
     void closeEvent(QCloseEvent *event) override;
 
 private:
+    void buildLayout();
     void buildMenus();
+    void connectParts();
     void restoreLayout();
     void applyPreferences();
     void connectTo(const client::FerryUrl &url);

@@ -38,9 +38,9 @@ TransferView::TransferView(TransferModel *model, QWidget *parent)
     m_view->setContextMenuPolicy(Qt::CustomContextMenu);
     QHeaderView *header = m_view->header();
     header->setStretchLastSection(true);
-    header->resizeSection(TransferModel::NameColumn, 300);
+    header->resizeSection(TransferModel::NameColumn, 250);
     header->resizeSection(TransferModel::SizeColumn, 80);
-    header->resizeSection(TransferModel::ProgressColumn, 150);
+    header->resizeSection(TransferModel::ProgressColumn, 140);
     header->resizeSection(TransferModel::SpeedColumn, 90);
     header->resizeSection(TransferModel::EtaColumn, 90);
     m_toolBar->setObjectName(QStringLiteral("transferToolBar"));

@@ -15,6 +15,7 @@
 
 #include "client/downloadjob.h"
 #include "client/downloadqueue.h"
+#include "client/ferryurl.h"
 
 #include <QAbstractItemModelTester>
 #include <QAction>
@@ -48,6 +49,7 @@ private slots:
     void pauseResumeQuitAndResumeAfterRestart();
     void lostServerShowsInPlaceAndRetryCompletes();
     void layoutIsRemembered();
+    void urlOpensFolderAndDownloadsFile();
 
 private:
     std::unique_ptr<MainWindow> newWindow();
@@ -305,6 +307,28 @@ void TestDownloaderUi::layoutIsRemembered()
     QCOMPARE(window->size(), QSize(900, 640));
     QCOMPARE(window->transferView()->view()->header()->sectionSize(TransferModel::NameColumn), nameWidth);
     QCOMPARE(window->findChild<QSplitter *>(QStringLiteral("mainSplitter"))->sizes(), sizes);
+}
+
+// What a ferry:// link on the command line (or from the desktop) does.
+void TestDownloaderUi::urlOpensFolderAndDownloadsFile()
+{
+    QVERIFY(!m_tree->addFile(QStringLiteral("pub/notes.txt"), 5000, 4).isEmpty());
+    QVERIFY(!m_tree->addFile(QStringLiteral("pub/inner/x.bin"), 100, 5).isEmpty());
+    ServerProcess server(m_tree->root(), {"--workers", "2"});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    auto window = newWindow();
+    const QString base = QStringLiteral("ferry://%1:%2/").arg(server.host()).arg(server.port());
+    window->openUrl(*client::FerryUrl::parse(base + QStringLiteral("pub/inner")));
+    QTRY_COMPARE_WITH_TIMEOUT(window->browser()->path(), QStringLiteral("pub/inner"), 30000);
+    QTRY_COMPARE_WITH_TIMEOUT(window->browser()->model()->rowCount(), 1, 30000);
+    QVERIFY(window->connectBar()->serverText().endsWith(QString::number(server.port())));
+
+    window->openUrl(*client::FerryUrl::parse(base + QStringLiteral("pub/notes.txt"))); // same server: only adds
+    QTRY_COMPARE_WITH_TIMEOUT(window->transferModel()->rowCount(), 1, 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(window->queue()->isIdle(), 30000);
+    QVERIFY(sameAsServed(QStringLiteral("pub/notes.txt"), m_downloads + QStringLiteral("/notes.txt")));
+    QCOMPARE(window->browser()->path(), QStringLiteral("pub/inner"));
+    QVERIFY(m_settings->recentServers().contains(window->link()->address()));
 }
 
 QTEST_MAIN(TestDownloaderUi)
