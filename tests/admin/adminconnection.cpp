@@ -23,6 +23,12 @@ void AdminConnection::close()
     m_fd = -1;
 }
 
+void AdminConnection::shutdownWrite()
+{
+    if (m_fd >= 0)
+        ::shutdown(m_fd, SHUT_WR);
+}
+
 bool AdminConnection::open(const QString &path)
 {
     close();

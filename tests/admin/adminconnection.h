@@ -32,6 +32,7 @@ public:
     std::optional<ferry::admin::Json> nextEvent(int timeoutMs = 10000);
     // Reads until EOF; true if the server closed within the timeout.
     bool waitForClose(int timeoutMs = 10000);
+    void shutdownWrite();
     void close();
     const ferry::admin::Json &greeting() const { return m_greeting; }
 

@@ -120,6 +120,16 @@ void TestAdminSocket::ctlOutputs()
     r = runCtl(server.socketPath(), {"watch", "--interval", "200", "--count", "2"});
     QCOMPARE(r.exitCode, 0);
     QCOMPARE(r.out.count("Scoreboard:"), 2);
+    // A script that writes its requests and half-closes (echo … | socat) still gets every reply.
+    auto admin = server.connect();
+    QVERIFY(admin);
+    QVERIFY(admin->sendRaw(QByteArray("{\"id\":1,\"cmd\":\"status\"}\n").repeated(5)));
+    admin->shutdownWrite();
+    for (int i = 0; i < 5; ++i) {
+        auto reply = admin->next(5000);
+        QVERIFY(reply && at(*reply, {"ok"}).toBool());
+    }
+    QVERIFY(admin->waitForClose(5000));
     r = runCtl(server.socketPath(), {"kill-worker", "99"});
     QCOMPARE(r.exitCode, 1); // refused by the server: no such worker
     QVERIFY(r.err.contains("not_found"));
