@@ -22,6 +22,11 @@ ServerLink::ServerLink(client::DownloadQueue *queue, QObject *parent)
 
 void ServerLink::setServer(const QString &host, quint16 port)
 {
+    if (hasServer() && host == m_session->host() && port == m_session->port()) {
+        if (m_session->state() != Session::State::Ready)
+            retry(); // "Connect" again to the same server means "try again"
+        return;
+    }
     m_session->setServer(host, port);
     m_probing = false;
     setStatus(Status::Disconnected, QString());

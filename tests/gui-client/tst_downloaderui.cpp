@@ -288,6 +288,12 @@ void TestDownloaderUi::lostServerShowsInPlaceAndRetryCompletes()
     QVERIFY(job->resumedFrom() > 0);
     QVERIFY(sameAsServed(QStringLiteral("iso/disk.img"), m_downloads + QStringLiteral("/disk.img")));
     QTRY_COMPARE_WITH_TIMEOUT(window->link()->status(), gui::ServerLink::Status::Connected, 30000);
+
+    // Connecting again to the same server keeps the connection and says so.
+    QTest::mouseClick(window->findChild<QPushButton *>(QStringLiteral("connectButton")), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(!window->browser()->model()->isLoading(), 30000);
+    QCOMPARE(window->link()->status(), gui::ServerLink::Status::Connected);
+    QVERIFY(window->connectBar()->stateText().startsWith(QStringLiteral("Connected")));
 }
 
 
