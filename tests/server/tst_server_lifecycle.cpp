@@ -1,6 +1,6 @@
 // ferry-server's life cycle: a killed worker is replaced without harming other
 // transfers, SIGTERM drains running transfers and exits 0 leaving no process,
-// and start-up refuses bad settings with exit code 2 and a clear reason.
+// and no descriptor of the server survives an exec.
 #include "serverprocess.h"
 #include "testclient.h"
 #include "testtree.h"
@@ -8,12 +8,9 @@
 #include <QCoreApplication>
 #include <QFile>
 #include <QSet>
-#include <QTcpServer>
-#include <QTemporaryDir>
 #include <QTest>
 
 #include <atomic>
-#include <pwd.h>
 #include <unistd.h>
 #include <signal.h>
 #include <thread>
@@ -116,11 +113,6 @@ private slots:
     void initTestCase();
     void killedBusyWorkerIsReplaced();
     void sigtermDrainsRunningTransfers();
-    void startupRefusals_data();
-    void startupRefusals();
-    void helpAndVersion();
-    void dropsPrivilegesWithUser();
-    void configFileAndCommandLine();
     void everyDescriptorIsCloseOnExec();
 };
 
@@ -218,175 +210,6 @@ void TestServerLifecycle::sigtermDrainsRunningTransfers()
         QVERIFY2(!ServerProcess::processExists(pid), qPrintable(QStringLiteral("worker %1 is still there").arg(pid)));
     }
     QVERIFY(ServerProcess::processGroupMembers(serverPid).isEmpty());
-}
-
-void TestServerLifecycle::startupRefusals_data()
-{
-    QTest::addColumn<QStringList>("args");  // %ROOT%, %FILE%, %PORT%, %CONFIG% are substituted
-    QTest::addColumn<QString>("config");    // content written to %CONFIG%
-    QTest::addColumn<QString>("mentions");  // the reason must name this
-
-    QTest::newRow("missing root") << QStringList{"--root", "%ROOT%/does-not-exist"} << QString()
-                                  << QStringLiteral("does-not-exist");
-    QTest::newRow("root is a file") << QStringList{"--root", "%FILE%"} << QString() << QStringLiteral("plain-file");
-    QTest::newRow("no root given") << QStringList{"--listen", "127.0.0.1:0"} << QString() << QStringLiteral("root");
-    QTest::newRow("port taken") << QStringList{"--root", "%ROOT%", "--listen", "127.0.0.1:%PORT%"} << QString()
-                                << QStringLiteral("%PORT%");
-    QTest::newRow("unparsable listen address") << QStringList{"--root", "%ROOT%", "--listen", "nowhere:-1"}
-                                               << QString() << QStringLiteral("nowhere");
-    QTest::newRow("unknown option") << QStringList{"--root", "%ROOT%", "--frobnicate"} << QString()
-                                    << QStringLiteral("frobnicate");
-    QTest::newRow("bad duration") << QStringList{"--root", "%ROOT%", "--request-timeout", "5parsecs"} << QString()
-                                  << QStringLiteral("request-timeout");
-    QTest::newRow("missing config file") << QStringList{"--root", "%ROOT%", "--config", "%ROOT%/none.conf"}
-                                         << QString() << QStringLiteral("none.conf");
-    QTest::newRow("invalid config value") << QStringList{"--root", "%ROOT%", "--config", "%CONFIG%"}
-                                          << QStringLiteral("workers = banana\n") << QStringLiteral("workers");
-    QTest::newRow("unknown config key") << QStringList{"--root", "%ROOT%", "--config", "%CONFIG%"}
-                                        << QStringLiteral("# comment\nfrobnicate = 1\n")
-                                        << QStringLiteral("frobnicate");
-}
-
-// Refusals exit with 2, print no listening line, and give the reason on stderr.
-void TestServerLifecycle::startupRefusals()
-{
-    QFETCH(QStringList, args);
-    QFETCH(QString, config);
-    QFETCH(QString, mentions);
-
-    TestTree tree;
-    QVERIFY(tree.isValid());
-    const QString file = tree.addTextFile(QStringLiteral("plain-file"), "x");
-    const QString configPath = tree.base() + QStringLiteral("/ferry.conf");
-    if (!config.isEmpty()) {
-        QFile f(configPath);
-        QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write(config.toUtf8());
-    }
-    QTcpServer occupant;
-    QVERIFY(occupant.listen(QHostAddress::LocalHost, 0));
-    const QString port = QString::number(occupant.serverPort());
-    for (QString &arg : args) {
-        arg.replace(QStringLiteral("%ROOT%"), tree.root())
-            .replace(QStringLiteral("%FILE%"), file)
-            .replace(QStringLiteral("%PORT%"), port)
-            .replace(QStringLiteral("%CONFIG%"), configPath);
-    }
-    mentions.replace(QStringLiteral("%PORT%"), port);
-    // Never the default admin socket: other servers may be running side by side.
-    args << QStringLiteral("--admin-socket") << tree.base() + QStringLiteral("/admin/admin.sock");
-
-    const ServerProcess::RunResult result = ServerProcess::run(args, 20000);
-    const QString err = QString::fromUtf8(result.err);
-    QVERIFY2(result.exitCode == 2,
-             qPrintable(QStringLiteral("exit code %1, stderr: %2").arg(result.exitCode).arg(err)));
-    QVERIFY2(!result.out.contains("listening on"), result.out.constData());
-    QVERIFY2(err.contains(mentions), qPrintable(QStringLiteral("stderr does not name '%1': %2").arg(mentions, err)));
-    QVERIFY2(err.trimmed().count(u'\n') == 0, qPrintable(QStringLiteral("reason not on one line: ") + err));
-}
-
-void TestServerLifecycle::helpAndVersion()
-{
-    const ServerProcess::RunResult help = ServerProcess::run({"--help"});
-    QCOMPARE(help.exitCode, 0);
-    QVERIFY2(help.out.contains("--root"), help.out.constData());
-    const ServerProcess::RunResult version = ServerProcess::run({"--version"});
-    QCOMPARE(version.exitCode, 0);
-    QVERIFY2(version.out.contains("ferry-server"), version.out.constData());
-}
-
-namespace {
-
-// The "Uid:" line of /proc/PID/status: real, effective, saved and filesystem uid.
-QList<uint> processUids(qint64 pid)
-{
-    QFile status(QStringLiteral("/proc/%1/status").arg(pid));
-    if (!status.open(QIODevice::ReadOnly)) {
-        return {};
-    }
-    for (const QByteArray &line : status.readAll().split('\n')) {
-        if (line.startsWith("Uid:")) {
-            QList<uint> uids;
-            for (const QByteArray &field : line.mid(4).simplified().split(' ')) {
-                uids << field.toUInt();
-            }
-            return uids;
-        }
-    }
-    return {};
-}
-
-} // namespace
-
-// Started as root with --user, the server (parent and workers) runs as that user
-// once it has bound its socket, and still serves.
-void TestServerLifecycle::dropsPrivilegesWithUser()
-{
-    if (::geteuid() != 0) {
-        QSKIP("needs root");
-    }
-    const passwd *nobody = ::getpwnam("nobody");
-    if (!nobody) {
-        QSKIP("no user 'nobody' here");
-    }
-    const uint uid = nobody->pw_uid;
-    TestTree tree;
-    QVERIFY(!tree.addFile(QStringLiteral("p.bin"), 1000, 3).isEmpty());
-    const auto readable = QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner | QFile::ReadGroup
-        | QFile::ExeGroup | QFile::ReadOther | QFile::ExeOther;
-    QVERIFY(QFile::setPermissions(tree.base(), readable) && QFile::setPermissions(tree.root(), readable));
-    ServerProcess server(tree.root(), {"--workers", "2", "--user", "nobody"});
-    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
-    QVERIFY(server.waitForWorkerCount(2));
-
-    QList<qint64> processes = server.workerPids();
-    processes.prepend(server.pid());
-    for (qint64 pid : processes) {
-        QCOMPARE(processUids(pid), (QList<uint>{uid, uid, uid, uid}));
-    }
-    TestClient client;
-    QVERIFY(client.open(server.host(), server.port()).ok());
-    const GetResult r = client.get("p.bin");
-    QVERIFY2(r.status.ok(), qPrintable(r.status.toString()));
-    QVERIFY(r.data == patternBytes(3, 0, 1000));
-    QCOMPARE(server.stop(), 0);
-}
-
-// The config file sets what the command line does not; the command line wins.
-// The sample config shipped in resources/ parses and starts.
-void TestServerLifecycle::configFileAndCommandLine()
-{
-    TestTree tree;
-    QVERIFY(!tree.addTextFile(QStringLiteral(".dotfile"), "seen\n").isEmpty());
-    const QString config = tree.base() + QStringLiteral("/ferry.conf");
-    QFile file(config);
-    QVERIFY(file.open(QIODevice::WriteOnly));
-    file.write("# test\nworkers = 3\nshow-hidden = yes\nrequest-timeout = \"15s\"\n");
-    file.close();
-
-    ServerProcess fromFile(tree.root(), {"--config", config});
-    QVERIFY2(fromFile.start(), qPrintable(fromFile.diagnostics()));
-    QVERIFY(fromFile.waitForWorkerCount(3));
-    TestClient client;
-    QVERIFY(client.open(fromFile.host(), fromFile.port()).ok());
-    const ListResult listing = client.list("");
-    QVERIFY2(listing.status.ok(), qPrintable(listing.status.toString()));
-    QCOMPARE(listing.entries.size(), size_t(1));
-    QCOMPARE(QString::fromStdString(listing.entries.front().name), QStringLiteral(".dotfile"));
-    QCOMPARE(client.get(".dotfile").data, QByteArray("seen\n"));
-    QCOMPARE(fromFile.stop(), 0);
-
-    ServerProcess overridden(tree.root(), {"--config", config, "--workers", "2"});
-    QVERIFY2(overridden.start(), qPrintable(overridden.diagnostics()));
-    QVERIFY(overridden.waitForWorkerCount(2));
-    QCOMPARE(overridden.stop(), 0);
-
-    const QString sample = QStringLiteral(FERRY_SOURCE_DIR "/resources/ferry-server.conf");
-    if (QFile::exists(sample)) {
-        ServerProcess shipped(tree.root(), {"--config", sample, "--listen", "127.0.0.1:0"});
-        QVERIFY2(shipped.start(), qPrintable(shipped.diagnostics()));
-        QCOMPARE(shipped.stop(), 0);
-    }
 }
 
 // Every descriptor the parent and the workers hold — listening socket, epoll,

@@ -27,9 +27,6 @@ private slots:
     void burstBeyondThePoolIsServedOrBusy();
     void idleConnectionsDoNotPinThePool();
     void fdCountsStableOverTenThousandConnections();
-    void perIpLimitAnswersBusy();
-    void stalledReaderIsCutAfterSendTimeout();
-    void manyRequestsOnOneConnection();
 
 private:
     static bool downloadOk(const ServerProcess &server, const std::string &path, quint32 seed, uint64_t size,
@@ -346,110 +343,6 @@ void TestServerLoad::fdCountsStableOverTenThousandConnections()
     QCOMPARE(server.workerPids(), workers);
     QTRY_COMPARE_WITH_TIMEOUT(ServerProcess::openFdCount(server.pid()), parentBefore, 15000);
     QTRY_COMPARE_WITH_TIMEOUT(fdCounts(workers), workersBefore, 15000);
-    QCOMPARE(server.stop(), 0);
-}
-
-namespace {
-
-// Opens connections until one is admitted (not BUSY) or `timeoutMs` passes.
-Status openWhenAdmitted(const ServerProcess &server, int timeoutMs)
-{
-    QElapsedTimer waited;
-    waited.start();
-    for (;;) {
-        const Status s = TestClient(5000).open(server.host(), server.port());
-        if (s.ok() || waited.elapsed() > timeoutMs) {
-            return s;
-        }
-        QTest::qWait(50); // nothing to wait on: the server's close handling is internal
-    }
-}
-
-} // namespace
-
-// --max-per-ip: the connection over the limit gets BUSY with a hint and a close,
-// and a place freed by a client that leaves is given to the next one.
-void TestServerLoad::perIpLimitAnswersBusy()
-{
-    TestTree tree;
-    QVERIFY(!tree.addFile(QStringLiteral("small.bin"), 1000, 2).isEmpty());
-    ServerProcess server(tree.root(), {"--workers", "2", "--max-per-ip", "4"});
-    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
-
-    std::vector<std::unique_ptr<TestClient>> held;
-    for (int i = 0; i < 4; ++i) {
-        held.push_back(std::make_unique<TestClient>());
-        const Status s = held.back()->open(server.host(), server.port());
-        QVERIFY2(s.ok(), qPrintable(s.toString()));
-    }
-    TestClient over;
-    const Status refused = over.open(server.host(), server.port());
-    QVERIFY2(refused.outcome == Outcome::Busy && refused.retryAfterMs > 0, qPrintable(refused.toString()));
-    const Status end = over.waitForClose();
-    QVERIFY2(end.outcome == Outcome::Closed || end.outcome == Outcome::Reset, qPrintable(end.toString()));
-
-    held.front()->close();
-    // The server learns of the close asynchronously: retry until the place is given out.
-    // (Not QTRY_VERIFY: each evaluation would open, and its close take, a place.)
-    const Status admitted = openWhenAdmitted(server, 10000);
-    QVERIFY2(admitted.ok(), qPrintable(admitted.toString()));
-    const GetResult r = held.back()->get("small.bin");
-    QVERIFY2(r.status.ok(), qPrintable(r.status.toString()));
-    QCOMPARE(server.stop(), 0);
-}
-
-// A client that asks for a large file and stops reading holds its worker only
-// until --send-timeout: then it is cut, and the only worker serves the next client.
-void TestServerLoad::stalledReaderIsCutAfterSendTimeout()
-{
-    constexpr uint64_t Size = 64 * 1024 * 1024;
-    TestTree tree;
-    QVERIFY(!tree.addFile(QStringLiteral("big.bin"), Size, 6).isEmpty());
-    QVERIFY(!tree.addFile(QStringLiteral("small.bin"), 5000, 7).isEmpty());
-    ServerProcess server(tree.root(), {"--workers", "1", "--send-timeout", "2s"});
-    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
-
-    TestClient stalled;
-    QVERIFY(stalled.open(server.host(), server.port()).ok());
-    QVERIFY(stalled.send(proto::GetRequest{"big.bin", 0, proto::ToEnd})); // and never read
-
-    TestClient next(60000);
-    const Status opened = next.open(server.host(), server.port());
-    QVERIFY2(opened.ok(), qPrintable(opened.toString()));
-    const GetResult r = next.get("small.bin");
-    QVERIFY2(r.status.ok(), qPrintable(r.status.toString()));
-    QVERIFY(r.data == patternBytes(7, 0, 5000));
-
-    // The stalled client finds its connection closed once it drains what was sent.
-    const Status end = stalled.waitForClose(nullptr, 30000);
-    QVERIFY2(end.outcome == Outcome::Closed || end.outcome == Outcome::Reset, qPrintable(end.toString()));
-    QCOMPARE(server.workerPids().size(), 1);
-    QCOMPARE(server.stop(), 0);
-}
-
-// One connection, thousands of requests: every answer arrives in step, whether
-// the connection stays with a worker or is parked with the parent in between.
-void TestServerLoad::manyRequestsOnOneConnection()
-{
-    TestTree tree;
-    QVERIFY(!tree.addFile(QStringLiteral("small.bin"), 3000, 4).isEmpty());
-    ServerProcess server(tree.root(), {"--workers", "2", "--log-level", "warn"});
-    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
-    TestClient client;
-    QVERIFY(client.open(server.host(), server.port()).ok());
-    const QByteArray expected = patternBytes(4, 100, 200);
-    for (int i = 0; i < 3000; ++i) {
-        if (i % 2 == 0) {
-            const GetResult r = client.get("small.bin", 100, 200);
-            QVERIFY2(r.status.ok() && r.data == expected,
-                     qPrintable(QStringLiteral("request %1: %2").arg(i).arg(r.status.toString())));
-        } else {
-            proto::Entry entry;
-            const Status s = client.stat("small.bin", &entry);
-            QVERIFY2(s.ok() && entry.size == 3000,
-                     qPrintable(QStringLiteral("request %1: %2").arg(i).arg(s.toString())));
-        }
-    }
     QCOMPARE(server.stop(), 0);
 }
 
