@@ -48,6 +48,7 @@ struct Status {
     proto::ErrorCode code = proto::ErrorCode::Ok; // from ERROR, or BODY_END for get
     std::string message;                          // ERROR/BUSY/BODY_END text, or what went wrong
     uint32_t retryAfterMs = 0;                    // from BUSY
+    static Status of(Outcome outcome, std::string message = {});
     bool ok() const { return outcome == Outcome::Ok; }
     bool is(proto::ErrorCode c) const { return outcome == Outcome::Error && code == c; }
     // "Error FORBIDDEN: path escapes the root" and the like, for test messages.

@@ -260,10 +260,10 @@ bool visitOnce(const ServerProcess &server, Visit visit, QString *why)
     } else if (s.ok() && visit == Visit::AbortMidBody) {
         // Stop reading after the first bytes and close with the rest unsent.
         const GetResult r = client.get("large.bin", 0, proto::ToEnd, [](const char *, size_t) { return false; });
-        s = r.status.outcome == Outcome::Failed ? Status{Outcome::Ok, {}, {}, 0} : r.status;
+        s = r.status.outcome == Outcome::Failed ? Status::of(Outcome::Ok) : r.status;
     } else if (s.ok() && visit == Visit::NotFound) {
         s = client.stat("no-such-file");
-        s = s.is(ErrorCode::NotFound) ? Status{Outcome::Ok, {}, {}, 0} : s;
+        s = s.is(ErrorCode::NotFound) ? Status::of(Outcome::Ok) : s;
     }
     if (!s.ok()) {
         *why = s.toString();
