@@ -34,6 +34,15 @@ RemoteBrowser::RemoteBrowser(client::Session *session, QWidget *parent)
     , m_download(new QPushButton(style()->standardIcon(QStyle::SP_ArrowDown), tr("&Download"), this))
     , m_status(new QLabel(this))
 {
+    setupView();
+    setupBar();
+    connectSignals();
+    updateButtons();
+    updateStatus();
+}
+
+void RemoteBrowser::setupView()
+{
     m_proxy->setSourceModel(m_model);
     m_view->setModel(m_proxy);
     m_view->setObjectName(QStringLiteral("remoteView"));
@@ -47,6 +56,10 @@ RemoteBrowser::RemoteBrowser(client::Session *session, QWidget *parent)
     m_view->header()->setSectionResizeMode(RemoteModel::NameColumn, QHeaderView::Stretch);
     m_view->header()->resizeSection(RemoteModel::SizeColumn, 100);
     m_view->header()->resizeSection(RemoteModel::ModifiedColumn, 150);
+}
+
+void RemoteBrowser::setupBar()
+{
     m_pathEdit->setObjectName(QStringLiteral("pathEdit"));
     m_pathEdit->setPlaceholderText(tr("/"));
     m_filter->setObjectName(QStringLiteral("filterEdit"));
@@ -54,7 +67,7 @@ RemoteBrowser::RemoteBrowser(client::Session *session, QWidget *parent)
     m_filter->setClearButtonEnabled(true);
     m_filter->setMaximumWidth(220);
     m_download->setObjectName(QStringLiteral("downloadButton"));
-    m_download->setToolTip(tr("Download the selected files and folders (Enter)"));
+    m_download->setToolTip(tr("Download the selected files; folders with everything in them"));
     m_status->setObjectName(QStringLiteral("browserStatus"));
     m_back->setShortcut(QKeySequence::Back);
     m_up->setShortcut(QKeySequence(tr("Alt+Up")));
@@ -77,7 +90,10 @@ RemoteBrowser::RemoteBrowser(client::Session *session, QWidget *parent)
     layout->addLayout(bar);
     layout->addWidget(m_view, 1);
     layout->addWidget(m_status);
+}
 
+void RemoteBrowser::connectSignals()
+{
     connect(m_back, &QToolButton::clicked, this, &RemoteBrowser::goBack);
     connect(m_up, &QToolButton::clicked, this, &RemoteBrowser::goUp);
     connect(m_reload, &QToolButton::clicked, this, &RemoteBrowser::reload);
@@ -93,8 +109,6 @@ RemoteBrowser::RemoteBrowser(client::Session *session, QWidget *parent)
         if (!m_proxy->nameFilter().isEmpty())
             m_model->fetchAll();
     });
-    updateButtons();
-    updateStatus();
 }
 
 QToolButton *RemoteBrowser::makeButton(int icon, const QString &text, const QString &name)

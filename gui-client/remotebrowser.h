@@ -49,6 +49,9 @@ signals:
     void pathChanged(const QString &path);
 
 private:
+    void setupView();
+    void setupBar();
+    void connectSignals();
     void onActivated(const QModelIndex &index);
     void onPathEdited();
     void onFilterChanged(const QString &text);

@@ -47,6 +47,28 @@ TransferView::TransferView(TransferModel *model, QWidget *parent)
     m_toolBar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
     m_toolBar->setIconSize(QSize(16, 16));
 
+    createActions();
+
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(6, 0, 6, 0);
+    layout->setSpacing(0);
+    layout->addWidget(m_toolBar);
+    layout->addWidget(m_view, 1);
+
+    connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this, &TransferView::updateActions);
+    connect(model, &TransferModel::totalsChanged, this, &TransferView::updateActions);
+    connect(model, &TransferModel::rowsRemoved, this, &TransferView::updateActions);
+    connect(m_view, &QTreeView::customContextMenuRequested, this, &TransferView::showContextMenu);
+    connect(m_view, &QTreeView::doubleClicked, this, [this](const QModelIndex &index) {
+        const DownloadJob *job = m_model->job(index);
+        if (job && job->state() == State::Done)
+            openFile();
+    });
+    updateActions();
+}
+
+void TransferView::createActions()
+{
     m_pause = makeAction(tr("&Pause"), QStyle::SP_MediaPause, QKeySequence(tr("Ctrl+P")),
                         QStringLiteral("pauseAction"), &TransferView::pauseSelected);
     m_resume = makeAction(tr("Re&sume"), QStyle::SP_MediaPlay, QKeySequence(tr("Ctrl+S")),
@@ -66,23 +88,6 @@ TransferView::TransferView(TransferModel *model, QWidget *parent)
     m_clearFinished = makeAction(tr("C&lear Finished"), QStyle::SP_DialogResetButton,
                                 QKeySequence(tr("Ctrl+Shift+L")), QStringLiteral("clearFinishedAction"),
                                 &TransferView::clearFinished);
-
-    auto *layout = new QVBoxLayout(this);
-    layout->setContentsMargins(6, 0, 6, 0);
-    layout->setSpacing(0);
-    layout->addWidget(m_toolBar);
-    layout->addWidget(m_view, 1);
-
-    connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this, &TransferView::updateActions);
-    connect(model, &TransferModel::totalsChanged, this, &TransferView::updateActions);
-    connect(model, &TransferModel::rowsRemoved, this, &TransferView::updateActions);
-    connect(m_view, &QTreeView::customContextMenuRequested, this, &TransferView::showContextMenu);
-    connect(m_view, &QTreeView::doubleClicked, this, [this](const QModelIndex &index) {
-        const DownloadJob *job = m_model->job(index);
-        if (job && job->state() == State::Done)
-            openFile();
-    });
-    updateActions();
 }
 
 QAction *TransferView::makeAction(const QString &text, int icon, const QKeySequence &key, const QString &name,

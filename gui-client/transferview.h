@@ -39,6 +39,7 @@ public:
     QList<client::DownloadJob *> selectedJobs() const;
 
 private:
+    void createActions();
     QAction *makeAction(const QString &text, int icon, const QKeySequence &key, const QString &name,
                        void (TransferView::*slot)());
     void pauseSelected();
