@@ -156,7 +156,8 @@ void TestAdminPool::watchdogCutsStalledKeepsSlow()
     // The stalled transfer is cut and its worker freed.
     QTRY_VERIFY_WITH_TIMEOUT(
         [&] {
-            for (const Json &w : at(server.status(), {"workers"}).items())
+            const Json status = server.status(); // kept alive: at() returns a reference into it
+            for (const Json &w : at(status, {"workers"}).items())
                 if (at(w, {"connection"}).toInt() == stalledConnection)
                     return false;
             return true;
