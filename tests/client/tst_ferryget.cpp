@@ -3,6 +3,7 @@
 #include "testtree.h"
 
 #include <QDir>
+#include <QFileInfo>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -98,6 +99,7 @@ private slots:
     void helpDocumentsExitCodes();
     void listsLikeLsL();
     void listsJson();
+    void interruptKeepsPartForResume();
     void peakRssOnOneGiB();
 
 private:
@@ -239,6 +241,36 @@ void TestFerryGet::listsJson()
     QCOMPARE(file.value(QLatin1String("size")).toInteger(), 300000);
     QCOMPARE(file.value(QLatin1String("mtimeNs")).toString().toLongLong(),
              ferrytest::fileMtimeNs(m_tree.path(QStringLiteral("file.bin"))));
+}
+
+void TestFerryGet::interruptKeepsPartForResume()
+{
+    ferrytest::TestTree tree;
+    const QString remote = tree.addFile(QStringLiteral("slow.bin"), 8 * 1024 * 1024, 31);
+    QVERIFY(!remote.isEmpty());
+    ServerProcess slow(tree.root(), {QStringLiteral("--rate-limit"), QStringLiteral("2000000")});
+    QVERIFY2(slow.start(), qPrintable(slow.diagnostics()));
+    const QString link = QStringLiteral("ferry://%1:%2/slow.bin").arg(slow.host()).arg(slow.port());
+    QTemporaryDir dest;
+    const QString part = dest.filePath(QStringLiteral("slow.bin.part"));
+
+    QProcess process;
+    process.start(QStringLiteral(GET_BIN), {QStringLiteral("-o"), dest.path(), link});
+    QTRY_VERIFY_WITH_TIMEOUT(QFileInfo(part).size() > 256 * 1024, 30000);
+    process.terminate(); // SIGTERM
+    QVERIFY(process.waitForFinished(15000));
+    QCOMPARE(process.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(process.exitCode(), 128 + SIGTERM);
+    QVERIFY(process.readAllStandardError().contains("interrupted"));
+    const qint64 kept = QFileInfo(part).size();
+    QVERIFY(kept > 0);
+    QVERIFY(!QFile::exists(dest.filePath(QStringLiteral("slow.bin"))));
+
+    const Run again = runGet({QStringLiteral("-o"), dest.path(), link});
+    QCOMPARE(again.exitCode, 0);
+    QVERIFY2(again.err.contains("resuming"), again.err.constData());
+    QString why;
+    QVERIFY2(ferrytest::sameContent(remote, dest.filePath(QStringLiteral("slow.bin")), &why), qPrintable(why));
 }
 
 void TestFerryGet::peakRssOnOneGiB()

@@ -36,6 +36,7 @@ inline const char *exitCodeHelp()
            "  3  connection error: server unreachable, connection lost, or busy for too long\n"
            "  4  remote error: the server refused (not found, forbidden, not a file...)\n"
            "  5  local error: the destination is not writable, the disk is full...\n"
+           "  130, 143  interrupted by SIGINT or SIGTERM (the .part files stay for a resume)\n"
            "When several downloads fail, the code of the first failure is returned.\n";
 }
 

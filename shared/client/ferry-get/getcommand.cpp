@@ -36,6 +36,13 @@ void GetCommand::start()
         m_queue->add(url, m_options.outputDir);
 }
 
+void GetCommand::interrupt()
+{
+    disconnect(m_queue, &DownloadQueue::idle, this, &GetCommand::onIdle);
+    m_queue->pauseAll();
+    m_printer->finish();
+}
+
 void GetCommand::noteFailure(client::ErrorKind kind)
 {
     if (m_exitCode == ExitSuccess)

@@ -32,6 +32,8 @@ public:
     explicit GetCommand(const GetOptions &options, QObject *parent = nullptr);
 
     void start();
+    // Pauses every job (keeping their .part files) and tidies the display.
+    void interrupt();
     int exitCode() const { return m_exitCode; }
 
 signals:

@@ -1,6 +1,7 @@
 // ferry-get: the client engine on the command line.
 #include "exitcodes.h"
 #include "getcommand.h"
+#include "interruptnotifier.h"
 #include "lscommand.h"
 
 #include <QCommandLineParser>
@@ -89,6 +90,7 @@ QString readGetOptions(const QCommandLineParser &parser, const QStringList &args
 
 int main(int argc, char *argv[])
 {
+    get::InterruptNotifier::blockSignals();
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("ferry-get"));
     QCoreApplication::setApplicationVersion(QStringLiteral("0.1.0"));
@@ -138,7 +140,17 @@ int main(int argc, char *argv[])
         QTimer::singleShot(0, getter, &get::GetCommand::start);
         command = getter;
     }
-    Q_UNUSED(command)
+    // Ctrl-C or SIGTERM: stop every transfer (their .part files stay for a later run to
+    // resume) and leave the terminal clean, with the shell's usual 128 + signal code.
+    get::InterruptNotifier interrupts;
+    QObject::connect(&interrupts, &get::InterruptNotifier::interrupted, &app, [&exitCode, command](int signal) {
+        if (auto *getter = qobject_cast<get::GetCommand *>(command))
+            getter->interrupt();
+        std::fprintf(stderr, "ferry-get: interrupted; partial downloads are kept as .part files, "
+                             "run the same command again to resume\n");
+        exitCode = 128 + signal;
+        QCoreApplication::quit();
+    });
     app.exec();
     return exitCode;
 }
