@@ -95,6 +95,8 @@ public:
     // The state letter from /proc/PID/stat ('R', 'S', 'Z', ...), or 0 if gone.
     static char processState(qint64 pid);
     static bool processExists(qint64 pid) { return processState(pid) != 0; }
+    // The parent's pid, or -1 if the process is gone.
+    static qint64 parentPid(qint64 pid);
 
     // Runs the server to completion (for start-up refusals): exit code (or -1 on
     // timeout), stdout and stderr. The root is NOT added: pass --root in `args`.

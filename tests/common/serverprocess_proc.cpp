@@ -1,0 +1,192 @@
+// ServerProcess's readings of /proc: children, process groups, descriptors, sockets.
+#include "serverprocess.h"
+
+#include <QDir>
+#include <QFile>
+
+#include <dirent.h>
+#include <unistd.h>
+
+namespace {
+
+struct ProcStat {
+    char state = 0;
+    qint64 ppid = 0;
+    qint64 pgrp = 0;
+};
+
+// /proc/PID/stat: "pid (comm) state ppid pgrp ..."; comm may hold spaces and ')'.
+bool readProcStat(qint64 pid, ProcStat &out)
+{
+    QFile file(QStringLiteral("/proc/%1/stat").arg(pid));
+    if (!file.open(QIODevice::ReadOnly)) {
+        return false;
+    }
+    const QByteArray text = file.readAll();
+    const qsizetype close = text.lastIndexOf(')');
+    if (close < 0) {
+        return false;
+    }
+    const QList<QByteArray> fields = text.mid(close + 2).split(' ');
+    if (fields.size() < 3 || fields[0].isEmpty()) {
+        return false;
+    }
+    out.state = fields[0].at(0);
+    out.ppid = fields[1].toLongLong();
+    out.pgrp = fields[2].toLongLong();
+    return true;
+}
+
+template<typename Predicate>
+QList<qint64> scanProcesses(Predicate keep)
+{
+    QList<qint64> result;
+    DIR *dir = ::opendir("/proc");
+    if (!dir) {
+        return result;
+    }
+    while (const dirent *entry = ::readdir(dir)) {
+        bool isNumber = false;
+        const qint64 pid = QByteArray(entry->d_name).toLongLong(&isNumber);
+        ProcStat stat;
+        if (isNumber && readProcStat(pid, stat) && keep(stat)) {
+            result.append(pid);
+        }
+    }
+    ::closedir(dir);
+    std::sort(result.begin(), result.end());
+    return result;
+}
+
+// Socket inodes of TCP connections from a local port `serverPort` to remote
+// port `clientPort`, from /proc/net/tcp{,6} ("sl local rem st ... uid timeout inode").
+QList<QByteArray> socketInodes(quint16 serverPort, quint16 clientPort)
+{
+    QList<QByteArray> inodes;
+    for (const char *table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+        QFile file(QString::fromLatin1(table));
+        if (!file.open(QIODevice::ReadOnly)) {
+            continue;
+        }
+        // readAll(), not readLine() until atEnd(): /proc files report size 0, and
+        // atEnd() would stop after the first buffer of a long table.
+        const QList<QByteArray> lines = file.readAll().split('\n');
+        for (qsizetype i = 1; i < lines.size(); ++i) { // line 0 is the header
+            const QList<QByteArray> f = lines[i].simplified().split(' ');
+            if (f.size() < 10) {
+                continue;
+            }
+            const quint16 local = f[1].mid(f[1].lastIndexOf(':') + 1).toUShort(nullptr, 16);
+            const quint16 remote = f[2].mid(f[2].lastIndexOf(':') + 1).toUShort(nullptr, 16);
+            if (local == serverPort && remote == clientPort) {
+                inodes.append(f[9]);
+            }
+        }
+    }
+    return inodes;
+}
+
+bool holdsSocket(qint64 pid, const QList<QByteArray> &inodes)
+{
+    const QByteArray fdDir = "/proc/" + QByteArray::number(pid) + "/fd/";
+    DIR *dir = ::opendir(fdDir.constData());
+    if (!dir) {
+        return false;
+    }
+    bool found = false;
+    while (const dirent *entry = ::readdir(dir)) {
+        char target[64] = {};
+        const QByteArray link = fdDir + entry->d_name;
+        if (::readlink(link.constData(), target, sizeof(target) - 1) <= 0) {
+            continue;
+        }
+        for (const QByteArray &inode : inodes) {
+            found = found || QByteArray(target) == "socket:[" + inode + "]";
+        }
+    }
+    ::closedir(dir);
+    return found;
+}
+
+} // namespace
+
+qint64 ServerProcess::pidServingClientPort(quint16 clientPort) const
+{
+    const QList<QByteArray> inodes = socketInodes(m_port, clientPort);
+    if (inodes.isEmpty() || !isRunning()) {
+        return -1;
+    }
+    QList<qint64> candidates = workerPids();
+    candidates.prepend(m_pid);
+    for (qint64 pid : candidates) {
+        if (holdsSocket(pid, inodes)) {
+            return pid;
+        }
+    }
+    return -1;
+}
+
+QList<qint64> ServerProcess::childPids(qint64 pid, bool includeZombies)
+{
+    return scanProcesses([pid, includeZombies](const ProcStat &s) {
+        return s.ppid == pid && (includeZombies || s.state != 'Z');
+    });
+}
+
+QList<qint64> ServerProcess::processGroupMembers(qint64 pgid)
+{
+    return scanProcesses([pgid](const ProcStat &s) { return s.pgrp == pgid; });
+}
+
+int ServerProcess::openFdCount(qint64 pid)
+{
+    const QByteArray path = "/proc/" + QByteArray::number(pid) + "/fd";
+    DIR *dir = ::opendir(path.constData());
+    if (!dir) {
+        return -1;
+    }
+    int count = 0;
+    while (const dirent *entry = ::readdir(dir)) {
+        if (entry->d_name[0] != '.') {
+            ++count;
+        }
+    }
+    ::closedir(dir);
+    return count;
+}
+
+QStringList ServerProcess::fdsWithoutCloseOnExec(qint64 pid)
+{
+    QStringList leaks;
+    const QString base = QStringLiteral("/proc/%1/").arg(pid);
+    const QStringList fds =
+        QDir(base + QStringLiteral("fd")).entryList(QDir::AllEntries | QDir::System | QDir::NoDotAndDotDot);
+    for (const QString &fd : fds) {
+        if (fd.toInt() <= 2) {
+            continue;
+        }
+        QFile info(base + QStringLiteral("fdinfo/") + fd);
+        if (!info.open(QIODevice::ReadOnly)) {
+            continue; // closed meanwhile
+        }
+        for (const QByteArray &line : info.readAll().split('\n')) {
+            // "flags:\t02004002" (octal); O_CLOEXEC is 02000000 on Linux.
+            if (line.startsWith("flags:") && (line.mid(6).trimmed().toUInt(nullptr, 8) & 02000000) == 0) {
+                leaks << fd + QStringLiteral(" -> ") + QFile::symLinkTarget(base + QStringLiteral("fd/") + fd);
+            }
+        }
+    }
+    return leaks;
+}
+
+char ServerProcess::processState(qint64 pid)
+{
+    ProcStat stat;
+    return readProcStat(pid, stat) ? stat.state : char(0);
+}
+
+qint64 ServerProcess::parentPid(qint64 pid)
+{
+    ProcStat stat;
+    return readProcStat(pid, stat) ? stat.ppid : -1;
+}
