@@ -56,7 +56,7 @@ void TransferModel::onJobRemoved(quint64 id, int row)
         return;
     DownloadJob *job = m_rows.at(row);
     disconnect(job, nullptr, this, nullptr);
-    m_dirty.removeAll(id);
+    m_dirty.remove(id);
     beginRemoveRows(QModelIndex(), row, row);
     m_rows.removeAt(row);
     endRemoveRows();
@@ -84,8 +84,7 @@ void TransferModel::watch(DownloadJob *job)
 
 void TransferModel::markDirty(DownloadJob *job)
 {
-    if (!m_dirty.contains(job->id()))
-        m_dirty.append(job->id());
+    m_dirty.insert(job->id());
     if (!m_refreshTimer.isActive())
         m_refreshTimer.start();
 }

@@ -3,6 +3,7 @@
 
 #include <QAbstractTableModel>
 #include <QList>
+#include <QSet>
 #include <QTimer>
 
 #include <memory>
@@ -74,7 +75,7 @@ private:
 
     client::DownloadQueue *m_queue;
     QList<client::DownloadJob *> m_rows; // the queue's order, kept in step with its signals
-    QList<quint64> m_dirty;
+    QSet<quint64> m_dirty; // a set: a mirrored folder can add thousands of rows at once
     std::unique_ptr<FileIcons> m_icons;
     QTimer m_refreshTimer;
     int m_refreshes = 0;
