@@ -2,6 +2,7 @@
 #include "appinfo.h"
 #include "mainwindow.h"
 #include "settings.h"
+#include "singleinstance.h"
 
 #include "client/ferryurl.h"
 
@@ -10,6 +11,17 @@
 #include <QIcon>
 
 #include "screenshothook.h"
+
+static void openArguments(ferry::gui::MainWindow *window, const QStringList &arguments)
+{
+    for (const QString &text : arguments) {
+        QString error;
+        if (const auto url = ferry::client::FerryUrl::parse(text, &error))
+            window->openUrl(*url);
+        else
+            qWarning("ferry-client: %s", qPrintable(error));
+    }
+}
 
 int main(int argc, char *argv[])
 {
@@ -36,16 +48,23 @@ int main(int argc, char *argv[])
                                  QStringLiteral("[url...]"));
     parser.process(app);
 
+    ferry::gui::SingleInstance instance(ferry::gui::SingleInstance::defaultSocketPath());
+    if (instance.sendToRunning(parser.positionalArguments()))
+        return 0; // the running window took the links
+    if (!instance.listen())
+        qWarning("ferry-client: %s", qPrintable(instance.errorString()));
+
     ferry::gui::Settings settings;
     ferry::gui::MainWindow window(&settings);
     window.show();
-    for (const QString &text : parser.positionalArguments()) {
-        QString error;
-        if (const auto url = ferry::client::FerryUrl::parse(text, &error))
-            window.openUrl(*url);
-        else
-            qWarning("ferry-client: %s", qPrintable(error));
-    }
+    openArguments(&window, parser.positionalArguments());
+    QObject::connect(&instance, &ferry::gui::SingleInstance::argumentsReceived, &window,
+                     [&window](const QStringList &arguments) {
+                         openArguments(&window, arguments);
+                         window.showNormal();
+                         window.raise();
+                         window.activateWindow();
+                     });
     ferry::gui::installScreenshotHook(&window);
     return app.exec();
 }

@@ -10,6 +10,7 @@
 #include "remotemodel.h"
 #include "remotesortmodel.h"
 #include "settings.h"
+#include "singleinstance.h"
 #include "transfermodel.h"
 
 #include "client/downloadjob.h"
@@ -17,7 +18,10 @@
 #include "client/session.h"
 
 #include <QAbstractItemModelTester>
+#include <atomic>
+#include <thread>
 #include <QComboBox>
+#include <QScopeGuard>
 #include <QFile>
 #include <QImage>
 #include <QLineEdit>
@@ -43,6 +47,7 @@ private slots:
     void recentServersAreOrderedAndCapped();
     void desktopEntryMatchesTheApp();
     void preferencesAreSaved();
+    void secondLaunchHandsOverItsLinks();
     void hugeFolderLoadsLazily();
     void remoteModelPassesTester();
     void naturalOrder_data();
@@ -166,6 +171,31 @@ void TestDownloaderModels::preferencesAreSaved()
     QCOMPARE(reread.downloadFolder(), dir.path());
     QCOMPARE(reread.maxConcurrent(), 5);
     QCOMPARE(reread.existingFilePolicy(), client::ExistingFilePolicy::Overwrite);
+}
+
+void TestDownloaderModels::secondLaunchHandsOverItsLinks()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("instance.sock"));
+    gui::SingleInstance first(path);
+    QVERIFY(!first.sendToRunning({QStringLiteral("x")}, 500)); // nobody there yet
+    QVERIFY2(first.listen(), qPrintable(first.errorString()));
+    QSignalSpy received(&first, &gui::SingleInstance::argumentsReceived);
+    const QStringList links{QStringLiteral("ferry://a:1/x/"), QStringLiteral("ferry://a:1/y.iso")};
+    std::atomic<bool> handedOver = false;
+    std::atomic<bool> done = false;
+    // The second launch blocks until the first answers, so it runs on its own thread.
+    std::thread second([&] {
+        gui::SingleInstance launcher(path);
+        handedOver = launcher.sendToRunning(links, 10000);
+        done = true;
+    });
+    auto joinSecond = qScopeGuard([&] { second.join(); }); // also when a check below fails
+    const bool arrived = received.wait(10000);
+    QTRY_VERIFY_WITH_TIMEOUT(done, 15000); // the answer needs this thread's event loop
+    QVERIFY(arrived);
+    QVERIFY(handedOver);
+    QCOMPARE(received.first().first().toStringList(), links);
 }
 
 // 100,000 entries arrive, but rows reach the model's users only when asked for.
