@@ -79,8 +79,9 @@ public:
     // Polls /proc until exactly `count` workers exist (not counting zombies), or times out.
     bool waitForWorkerCount(int count, int timeoutMs = 15000) const;
     // The process holding the server side of the TCP connection whose client end
-    // is bound to local port `clientPort` (e.g. the worker serving it), or -1.
-    qint64 pidServingClientPort(quint16 clientPort) const;
+    // is bound to local port `clientPort` (e.g. the worker serving it), or -1 if
+    // none is found within `timeoutMs`.
+    qint64 pidServingClientPort(quint16 clientPort, int timeoutMs = 5000) const;
 
     // --- /proc helpers, usable on any pid -----------------------------------
     static QList<qint64> childPids(qint64 pid, bool includeZombies = false);

@@ -1,8 +1,10 @@
 // ServerProcess's readings of /proc: children, process groups, descriptors, sockets.
 #include "serverprocess.h"
 
+#include <QDeadlineTimer>
 #include <QDir>
 #include <QFile>
+#include <QThread>
 
 #include <dirent.h>
 #include <unistd.h>
@@ -69,10 +71,15 @@ QList<QByteArray> socketInodes(quint16 serverPort, quint16 clientPort)
             continue;
         }
         // readAll(), not readLine() until atEnd(): /proc files report size 0, and
-        // atEnd() would stop after the first buffer of a long table.
-        const QList<QByteArray> lines = file.readAll().split('\n');
-        for (qsizetype i = 1; i < lines.size(); ++i) { // line 0 is the header
-            const QList<QByteArray> f = lines[i].simplified().split(' ');
+        // atEnd() would stop after the first buffer of a long table. The table may
+        // hold tens of thousands of TIME_WAIT lines: split only the lines that
+        // mention the client's port ("...:PORT " in hex) instead of every line.
+        const QByteArray text = file.readAll();
+        const QByteArray needle = ':' + QByteArray::number(clientPort, 16).toUpper().rightJustified(4, '0') + ' ';
+        for (qsizetype at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + 1)) {
+            const qsizetype begin = text.lastIndexOf('\n', at) + 1;
+            const qsizetype end = text.indexOf('\n', at);
+            const QList<QByteArray> f = text.mid(begin, end < 0 ? -1 : end - begin).simplified().split(' ');
             if (f.size() < 10) {
                 continue;
             }
@@ -110,19 +117,22 @@ bool holdsSocket(qint64 pid, const QList<QByteArray> &inodes)
 
 } // namespace
 
-qint64 ServerProcess::pidServingClientPort(quint16 clientPort) const
+qint64 ServerProcess::pidServingClientPort(quint16 clientPort, int timeoutMs) const
 {
-    const QList<QByteArray> inodes = socketInodes(m_port, clientPort);
-    if (inodes.isEmpty() || !isRunning()) {
-        return -1;
-    }
-    QList<qint64> candidates = workerPids();
-    candidates.prepend(m_pid);
-    for (qint64 pid : candidates) {
-        if (holdsSocket(pid, inodes)) {
-            return pid;
+    // /proc/net/tcp is read in chunks that are not a consistent snapshot: under heavy
+    // connection churn one reading can miss a live entry, so look again until found.
+    const QDeadlineTimer deadline(timeoutMs);
+    do {
+        const QList<QByteArray> inodes = socketInodes(m_port, clientPort);
+        QList<qint64> candidates = workerPids();
+        candidates.prepend(m_pid);
+        for (qint64 pid : candidates) {
+            if (!inodes.isEmpty() && holdsSocket(pid, inodes)) {
+                return pid;
+            }
         }
-    }
+        QThread::msleep(20);
+    } while (isRunning() && !deadline.hasExpired());
     return -1;
 }
 
