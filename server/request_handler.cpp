@@ -144,16 +144,11 @@ AfterRequest RequestHandler::list(ClientIo &io, const proto::ListRequest &reques
 AfterRequest RequestHandler::get(ClientIo &io, const proto::GetRequest &request)
 {
     beginRequest(request.path, 0);
-    Opened file = m_jail.openFile(request.path);
-    if (file.error != ErrorCode::Ok)
-        return sendError(io, file.error, file.message);
-    uint64_t size = uint64_t(file.info.st_size);
-    if (request.offset > size)
-        return sendError(io, ErrorCode::RangeNotSatisfiable,
-                         "offset " + std::to_string(request.offset) + " is beyond the end of '" + request.path
-                             + "' (" + std::to_string(size) + " bytes)");
-    TransferPlan plan{request.offset, std::min(request.length, size - request.offset), file.info};
-    m_slot.bytesTotal.store(plan.length, std::memory_order_relaxed);
+    Opened file;
+    uint64_t length = 0;
+    if (AfterRequest refused; !openRange(io, request.path, request.offset, request.length, file, length, refused))
+        return refused;
+    TransferPlan plan{request.offset, length, file.info};
     std::string why;
     TransferResult result = sendBody(io, file.fd, plan, m_slot, m_control, why);
     switch (result) {
@@ -169,24 +164,35 @@ AfterRequest RequestHandler::get(ClientIo &io, const proto::GetRequest &request)
     return AfterRequest::Close;
 }
 
-} // namespace ferry::server
-
-namespace ferry::server {
+bool RequestHandler::openRange(ClientIo &io, const std::string &path, uint64_t offset, uint64_t requested,
+                               Opened &file, uint64_t &length, AfterRequest &refused)
+{
+    file = m_jail.openFile(path);
+    if (file.error != ErrorCode::Ok) {
+        refused = sendError(io, file.error, file.message);
+        return false;
+    }
+    uint64_t size = uint64_t(file.info.st_size);
+    if (offset > size) {
+        refused = sendError(io, ErrorCode::RangeNotSatisfiable,
+                            "offset " + std::to_string(offset) + " is beyond the end of '" + path + "' ("
+                                + std::to_string(size) + " bytes)");
+        return false;
+    }
+    length = std::min(requested, size - offset);
+    m_slot.bytesTotal.store(length, std::memory_order_relaxed);
+    return true;
+}
 
 AfterRequest RequestHandler::digest(ClientIo &io, const proto::DigestRequest &request)
 {
     beginRequest(request.path, 0);
     if (request.algo != proto::DigestAlgo::Sha256)
         return sendError(io, ErrorCode::Unsupported, "only SHA-256 digests are supported");
-    Opened file = m_jail.openFile(request.path);
-    if (file.error != ErrorCode::Ok)
-        return sendError(io, file.error, file.message);
-    uint64_t size = uint64_t(file.info.st_size);
-    if (request.offset > size)
-        return sendError(io, ErrorCode::RangeNotSatisfiable,
-                         "offset " + std::to_string(request.offset) + " is beyond the end of '" + request.path + "'");
-    uint64_t length = std::min(request.length, size - request.offset);
-    m_slot.bytesTotal.store(length, std::memory_order_relaxed);
+    Opened file;
+    uint64_t length = 0;
+    if (AfterRequest refused; !openRange(io, request.path, request.offset, request.length, file, length, refused))
+        return refused;
     std::string why;
     auto sum = sha256Range(file.fd, request.offset, length, m_slot, [&io] { return io.shouldAbort(); }, why);
     if (!sum)

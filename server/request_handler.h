@@ -31,6 +31,11 @@ private:
     AfterRequest get(ClientIo &io, const proto::GetRequest &request);
     AfterRequest digest(ClientIo &io, const proto::DigestRequest &request);
     AfterRequest sendError(ClientIo &io, proto::ErrorCode code, const std::string &message);
+    // Opens `path` for a GET or DIGEST of `requested` bytes at `offset` and clamps the length to the
+    // file. On refusal (not found, forbidden, offset past the end) the error is already sent, `refused`
+    // says what to do with the connection, and false is returned.
+    bool openRange(ClientIo &io, const std::string &path, uint64_t offset, uint64_t requested, Opened &file,
+                   uint64_t &length, AfterRequest &refused);
     void beginRequest(const std::string &path, uint64_t total);
     // The stat a LIST shows for a directory entry; false to leave the entry out.
     bool statListed(int directoryFd, const struct dirent &item, struct stat &info) const;
