@@ -38,4 +38,24 @@ std::optional<uint64_t> parseUnsigned(std::string_view text)
     return value;
 }
 
+std::optional<uint64_t> parseByteCount(std::string_view text)
+{
+    uint64_t scale = 1;
+    if (!text.empty()) {
+        switch (text.back()) {
+        case 'k':
+        case 'K': scale = uint64_t(1) << 10; break;
+        case 'M': scale = uint64_t(1) << 20; break;
+        case 'G': scale = uint64_t(1) << 30; break;
+        default: break;
+        }
+        if (scale != 1)
+            text.remove_suffix(1);
+    }
+    auto value = parseUnsigned(text);
+    if (!value || *value > UINT64_MAX / scale)
+        return std::nullopt;
+    return *value * scale;
+}
+
 } // namespace ferry::server

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string_view>
 
@@ -12,5 +13,8 @@ namespace ferry::server {
 std::optional<std::chrono::milliseconds> parseDuration(std::string_view text);
 // Plain unsigned integers ("64"); nullopt on anything else or overflow.
 std::optional<uint64_t> parseUnsigned(std::string_view text);
+// Byte counts and rates: "1048576", "512k", "2M", "1G" (powers of 1024); nullopt on anything else
+// or overflow. The server's --rate-limit and ferry-ctl's rate-limit take the same spelling.
+std::optional<uint64_t> parseByteCount(std::string_view text);
 
 } // namespace ferry::server

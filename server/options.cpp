@@ -72,9 +72,9 @@ const std::vector<Spec> &specs()
         {"grace", true, [](Options &o, const std::string &v) { o.grace = duration("grace", v); }},
         {"rate-limit", true,
          [](Options &o, const std::string &v) {
-             auto parsed = parseUnsigned(v);
+             auto parsed = parseByteCount(v);
              if (!parsed)
-                 bad("rate-limit", v, "bytes per second (0 = unlimited)");
+                 bad("rate-limit", v, "bytes per second, e.g. 1048576 or 512k, 2M, 1G (0 = unlimited)");
              o.rateLimit = *parsed;
          }},
         {"min-spare", true, [](Options &o, const std::string &v) { o.minSpare = count("min-spare", v, 0, 4096); }},
@@ -245,7 +245,7 @@ Serves the files under DIR (read-only) over the Ferry protocol.
   --idle-timeout DUR         idle kept-alive connection (default 60s)
   --send-timeout DUR         client accepting no data (default 60s)
   --grace DUR                on SIGTERM, time for running transfers to finish (default 30s)
-  --rate-limit BYTES_PER_SEC per-connection body throughput, 0 = unlimited (default 0)
+  --rate-limit BYTES_PER_SEC per-connection body throughput (512k, 2M, 1G), 0 = unlimited (default 0)
   --show-hidden              serve and list dot-files (hidden by default)
   --log-level LEVEL          debug, info, warn or error (default info)
   --help, --version

@@ -1,6 +1,7 @@
 // ferry-ctl: the command-line client of the admin socket (docs/ADMIN.md §7). No Qt.
 #include "admin_client.h"
 #include "admin/socket_path.h"
+#include "duration.h"
 #include "render.h"
 
 #include <cstdio>
@@ -67,22 +68,14 @@ bool parseArgs(int argc, char **argv, Args &args, std::string &socketPath)
     return true;
 }
 
-// "1048576", "512k", "2M", "1G" (powers of 1024). False on anything else.
+// "1048576", "512k", "2M", "1G" (powers of 1024): the server's own spelling. False on anything else.
 bool parseBytes(const std::string &text, int64_t &out)
 {
-    char *end = nullptr;
-    errno = 0;
-    const long long value = std::strtoll(text.c_str(), &end, 10);
-    if (end == text.c_str() || value < 0 || errno != 0)
+    auto value = ferry::server::parseByteCount(text);
+    if (!value || *value > uint64_t(INT64_MAX))
         return false;
-    const std::string suffix = end;
-    const int64_t scale = suffix.empty() ? 1
-        : suffix == "k" || suffix == "K" ? 1024
-        : suffix == "M"                  ? 1024 * 1024
-        : suffix == "G"                  ? 1024LL * 1024 * 1024
-                                         : 0;
-    out = value * scale;
-    return scale != 0;
+    out = int64_t(*value);
+    return true;
 }
 
 int printReply(const Json &reply)

@@ -49,6 +49,33 @@ private slots:
             QCOMPARE(qint64(parsed->count()), ms);
     }
 
+    void byteCount_data()
+    {
+        QTest::addColumn<QString>("text");
+        QTest::addColumn<qint64>("bytes"); // -1: invalid
+        QTest::newRow("plain") << "1048576" << qint64(1048576);
+        QTest::newRow("zero") << "0" << qint64(0);
+        QTest::newRow("kibi") << "512k" << qint64(512 * 1024);
+        QTest::newRow("kibi upper") << "512K" << qint64(512 * 1024);
+        QTest::newRow("mebi") << "2M" << qint64(2 * 1024 * 1024);
+        QTest::newRow("gibi") << "1G" << qint64(1024LL * 1024 * 1024);
+        QTest::newRow("empty") << "" << qint64(-1);
+        QTest::newRow("suffix only") << "M" << qint64(-1);
+        QTest::newRow("negative") << "-1k" << qint64(-1);
+        QTest::newRow("fraction") << "1.5M" << qint64(-1);
+        QTest::newRow("unknown suffix") << "3T" << qint64(-1);
+        QTest::newRow("overflow") << "17179869184G" << qint64(-1);
+    }
+    void byteCount()
+    {
+        QFETCH(QString, text);
+        QFETCH(qint64, bytes);
+        auto parsed = parseByteCount(text.toStdString());
+        QCOMPARE(parsed.has_value(), bytes >= 0);
+        if (parsed)
+            QCOMPARE(qint64(*parsed), bytes);
+    }
+
     void defaults()
     {
         Options o = load({"--root", "/srv"});
@@ -65,12 +92,12 @@ private slots:
     void commandLine()
     {
         Options o = load({"--root", "/srv", "--listen=127.0.0.1:0", "--workers", "8", "--idle-timeout", "300ms",
-                          "--show-hidden", "--rate-limit", "1000", "--log-level", "debug", "--max-per-ip", "0"});
+                          "--show-hidden", "--rate-limit", "2M", "--log-level", "debug", "--max-per-ip", "0"});
         QCOMPARE(QString::fromStdString(o.listen), QStringLiteral("127.0.0.1:0"));
         QCOMPARE(o.workers, 8u);
         QCOMPARE(o.idleTimeout.count(), 300);
         QVERIFY(o.showHidden);
-        QCOMPARE(o.rateLimit, uint64_t(1000));
+        QCOMPARE(o.rateLimit, uint64_t(2 * 1024 * 1024));
         QCOMPARE(o.maxPerIp, 0u);
         QVERIFY(o.logLevel == log::Level::Debug);
     }
