@@ -284,7 +284,12 @@ void Dispatcher::forget(uint64_t id)
         m_loop.cancelTimer(connection.timer);
     if (connection.fd) {
         m_loop.remove(connection.fd.get());
-        m_lingering.close(std::move(connection.fd));
+        // After the client's FIN nothing more can arrive, so a plain close cannot turn into a reset;
+        // lingering would only cost a shutdown() and a recv().
+        if (connection.peerClosed)
+            connection.fd.reset();
+        else
+            m_lingering.close(std::move(connection.fd));
     }
     if (auto host = m_perHost.find(connection.host); host != m_perHost.end() && --host->second == 0)
         m_perHost.erase(host);

@@ -62,8 +62,7 @@ void Dispatcher::onAcceptable()
 void Dispatcher::admit(UniqueFd fd, const sockaddr_storage &address)
 {
     ++m_stats.accepted;
-    int on = 1; // responses are whole frames; Nagle would hold a BODY_END back for a delayed ACK
-    setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    // TCP_NODELAY is inherited from the listener (see bindOne() in net.cpp).
     auto connection = std::make_unique<Connection>();
     connection->id = m_nextId++;
     connection->host = formatHost(address);
