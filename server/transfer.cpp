@@ -124,7 +124,8 @@ TransferResult sendSmallBody(ClientIo &io, const UniqueFd &file, const TransferP
         got += size_t(n);
     }
     struct stat after {};
-    bool changed = got < plan.length || fstat(file.get(), &after) != 0 || mtimeNs(after) != mtimeNs(plan.info);
+    bool changed = got < plan.length || fstat(file.get(), &after) != 0 || mtimeNs(after) != mtimeNs(plan.info)
+                   || after.st_size < plan.info.st_size; // the same rule as the sendfile() path below
     proto::encode(proto::BodyEnd{changed ? proto::ErrorCode::FileChanged : proto::ErrorCode::Ok,
                                  changed ? "the file changed while it was being sent" : ""},
                   frame);
