@@ -5,7 +5,7 @@
 
 #include "histogram.h"
 #include "response_parser.h"
-#include "unique_fd.h"
+#include "unique_fd.h" // server/unique_fd.h: the one owner type for fds
 
 #include <chrono>
 #include <cstdint>
@@ -13,6 +13,8 @@
 #include <vector>
 
 namespace ferry::bench {
+
+using server::UniqueFd;
 
 // The requests, encoded once: for each path, HELLO+GET (a fresh connection pipelines
 // both, as PROTOCOL.md §3.1 allows) and GET alone (a kept-alive connection).
