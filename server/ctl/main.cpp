@@ -38,7 +38,7 @@ struct Args {
 
 bool isFlag(const std::string &name)
 {
-    return name == "--json" || name == "--now" || name == "--help";
+    return name == "--json" || name == "--now" || name == "--help" || name == "--version";
 }
 
 bool parseArgs(int argc, char **argv, Args &args, std::string &socketPath)
@@ -211,13 +211,14 @@ int main(int argc, char **argv)
 {
     Args args;
     std::string socketPath = ferry::admin::defaultAdminSocketPath();
-    if (!parseArgs(argc, argv, args, socketPath) || args.command.empty() || args.options.count("--help")) {
+    const bool parsed = parseArgs(argc, argv, args, socketPath);
+    if (parsed && (args.options.count("--version") || args.command == "version")) {
+        std::printf("ferry-ctl %s (admin protocol %d)\n", FERRY_VERSION, ferry::admin::ProtocolVersion);
+        return Exit::Ok;
+    }
+    if (!parsed || args.command.empty() || args.options.count("--help")) {
         std::fputs(Usage, args.options.count("--help") ? stdout : stderr);
         return args.options.count("--help") ? Exit::Ok : Exit::Usage;
-    }
-    if (args.command == "--version" || args.command == "version") {
-        std::printf("ferry-ctl 0.1.0 (admin protocol 1)\n");
-        return Exit::Ok;
     }
     const bool observing = args.command == "status" || args.command == "metrics" || args.command == "history";
     Json request;

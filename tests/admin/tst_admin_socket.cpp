@@ -117,6 +117,9 @@ void TestAdminSocket::ctlOutputs()
     r = runCtl(server.socketPath(), {"history"});
     QCOMPARE(r.exitCode, 0);
     QVERIFY(r.out.contains("THROUGHPUT"));
+    r = runCtl(server.socketPath(), {"--version"});
+    QCOMPARE(r.exitCode, 0);
+    QVERIFY2(r.out.startsWith("ferry-ctl ") && r.out.contains("(admin protocol 1)"), r.out.constData());
     r = runCtl(server.socketPath(), {"watch", "--interval", "200", "--count", "2"});
     QCOMPARE(r.exitCode, 0);
     QCOMPARE(r.out.count("Scoreboard:"), 2);
