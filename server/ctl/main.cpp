@@ -4,6 +4,7 @@
 #include "duration.h"
 #include "render.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -166,8 +167,11 @@ int watch(ferry::ctl::AdminClient &client, const Args &args)
     }
     if (const Json *ok = reply->find("ok"); !ok || !ok->toBool())
         return printReply(*reply);
+    // The server clamps the interval (100 ms to 60 s) and says which it chose: wait on that one.
+    const Json *granted = reply->find("interval_ms");
+    const int timeoutMs = int(std::clamp<int64_t>(granted ? granted->toInt() : 1000, 0, 60000)) * 3 + 5000;
     for (int64_t shown = 0; count < 0 || shown < count; ++shown) {
-        auto push = client.nextEvent(error, int(interval) * 3 + 5000);
+        auto push = client.nextEvent(error, timeoutMs);
         if (!push) {
             std::fprintf(stderr, "ferry-ctl: %s\n", error.c_str());
             return Exit::Protocol;
