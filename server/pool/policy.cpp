@@ -26,14 +26,13 @@ bool isSpare(const WorkerView &w, uint32_t currentGeneration)
         && (w.state == WorkerState::Idle || w.state == WorkerState::Starting);
 }
 
-namespace {
-
-// A worker that counts toward maxWorkers: alive, current generation, not on its way out.
 bool isActive(const WorkerView &w, uint32_t currentGeneration)
 {
     return w.state != WorkerState::Empty && w.state != WorkerState::Stopping && !w.stopRequested
         && w.generation >= currentGeneration;
 }
+
+namespace {
 
 void planSpawns(const PoolView &view, const PoolLimits &limits, PolicyState &state, uint32_t active,
                 uint32_t spare, Decision &decision)

@@ -65,6 +65,8 @@ bool isBusy(WorkerState state);
 // A worker that will take new work: not asked to stop, current generation, starting or idle.
 // Starting counts as idle (Apache does the same) so a slow fork is not answered with more forks.
 bool isSpare(const WorkerView &w, uint32_t currentGeneration);
+// A worker that counts toward maxWorkers: alive, current generation, not on its way out.
+bool isActive(const WorkerView &w, uint32_t currentGeneration);
 
 // One maintenance tick. Cost: O(workers).
 Decision decide(const PoolView &view, const PoolLimits &limits, PolicyState &state);

@@ -69,9 +69,8 @@ PoolView PoolManager::buildView(int64_t now)
 
 uint32_t PoolManager::activeWorkers(const PoolView &view) const
 {
-    return uint32_t(std::count_if(view.workers.begin(), view.workers.end(), [&](const WorkerView &w) {
-        return !w.stopRequested && w.state != WorkerState::Stopping && w.generation >= view.currentGeneration;
-    }));
+    return uint32_t(std::count_if(view.workers.begin(), view.workers.end(),
+                                  [&](const WorkerView &w) { return isActive(w, view.currentGeneration); }));
 }
 
 void PoolManager::tick()
