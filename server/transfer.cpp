@@ -28,6 +28,34 @@ void sleepNs(int64_t ns)
     }
 }
 
+// The rate limit in force now; re-read on every chunk because the admin plane may change it mid-transfer.
+uint64_t rateInForce(const ControlBlock &control)
+{
+    return effectiveRate(control.perConnectionRate.load(std::memory_order_relaxed),
+                         control.globalRate.load(std::memory_order_relaxed),
+                         control.activeSenders.load(std::memory_order_relaxed));
+}
+
+// Whether the file is no longer the one announced in BODY: modified, shrunk, or no longer stat-able.
+bool changedSince(const UniqueFd &file, const struct stat &announced)
+{
+    struct stat now {};
+    return fstat(file.get(), &now) != 0 || mtimeNs(now) != mtimeNs(announced) || now.st_size < announced.st_size;
+}
+
+proto::BodyEnd bodyEnd(bool changed)
+{
+    return {changed ? proto::ErrorCode::FileChanged : proto::ErrorCode::Ok,
+            changed ? "the file changed while it was being sent" : ""};
+}
+
+// Failed, with `why` set from the outcome that ended the transfer.
+TransferResult failed(const ClientIo &io, IoOutcome outcome, std::string &why)
+{
+    why = outcome == IoOutcome::Error ? io.lastError() : ioOutcomeName(outcome);
+    return TransferResult::Failed;
+}
+
 // Zeros for the announced bytes a shrunken file can no longer provide, so the client's framing holds.
 IoOutcome padWithZeros(ClientIo &io, uint64_t count)
 {
@@ -57,9 +85,7 @@ struct Progress {
 bool pace(ClientIo &io, ControlBlock &control, uint64_t sent, int64_t startNs)
 {
     for (;;) {
-        uint64_t rate = effectiveRate(control.perConnectionRate.load(std::memory_order_relaxed),
-                                      control.globalRate.load(std::memory_order_relaxed),
-                                      control.activeSenders.load(std::memory_order_relaxed));
+        uint64_t rate = rateInForce(control);
         int64_t delay = paceDelayNs(sent, monotonicNs() - startNs, rate);
         if (delay <= 0)
             return true;
@@ -81,9 +107,7 @@ IoOutcome streamBytes(ClientIo &io, const UniqueFd &file, const TransferPlan &pl
             return IoOutcome::Aborted;
         if (!pace(io, control, progress.sent, startNs))
             return IoOutcome::Aborted;
-        uint64_t rate = effectiveRate(control.perConnectionRate.load(std::memory_order_relaxed),
-                                      control.globalRate.load(std::memory_order_relaxed),
-                                      control.activeSenders.load(std::memory_order_relaxed));
+        uint64_t rate = rateInForce(control);
         size_t chunk = size_t(chunkSize(plan.length - progress.sent, rate));
         ssize_t sent = sendfile(io.fd(), file.get(), &position, chunk);
         if (sent > 0) {
@@ -123,16 +147,10 @@ TransferResult sendSmallBody(ClientIo &io, const UniqueFd &file, const TransferP
             break;
         got += size_t(n);
     }
-    struct stat after {};
-    bool changed = got < plan.length || fstat(file.get(), &after) != 0 || mtimeNs(after) != mtimeNs(plan.info)
-                   || after.st_size < plan.info.st_size; // the same rule as the sendfile() path below
-    proto::encode(proto::BodyEnd{changed ? proto::ErrorCode::FileChanged : proto::ErrorCode::Ok,
-                                 changed ? "the file changed while it was being sent" : ""},
-                  frame);
-    if (IoOutcome outcome = io.send(frame.data(), frame.size()); outcome != IoOutcome::Ok) {
-        why = outcome == IoOutcome::Error ? io.lastError() : ioOutcomeName(outcome);
-        return TransferResult::Failed;
-    }
+    bool changed = got < plan.length || changedSince(file, plan.info);
+    proto::encode(bodyEnd(changed), frame);
+    if (IoOutcome outcome = io.send(frame.data(), frame.size()); outcome != IoOutcome::Ok)
+        return failed(io, outcome, why);
     Progress{slot}.add(plan.length);
     return changed ? TransferResult::FileChanged : TransferResult::Complete;
 }
@@ -167,16 +185,12 @@ int64_t paceDelayNs(uint64_t sent, int64_t elapsedNs, uint64_t rate)
 TransferResult sendBody(ClientIo &io, const UniqueFd &file, const TransferPlan &plan, WorkerSlot &slot,
                         ControlBlock &control, std::string &why)
 {
-    uint64_t rate = effectiveRate(control.perConnectionRate.load(std::memory_order_relaxed),
-                                  control.globalRate.load(std::memory_order_relaxed),
-                                  control.activeSenders.load(std::memory_order_relaxed));
+    uint64_t rate = rateInForce(control);
     if (plan.length <= SmallBody && rate == 0)
         return sendSmallBody(io, file, plan, slot, why);
     proto::Body body{plan.offset, plan.length, uint64_t(plan.info.st_size), mtimeNs(plan.info)};
-    if (IoOutcome outcome = io.sendMessage(body, plan.length > 0); outcome != IoOutcome::Ok) {
-        why = outcome == IoOutcome::Error ? io.lastError() : ioOutcomeName(outcome);
-        return TransferResult::Failed;
-    }
+    if (IoOutcome outcome = io.sendMessage(body, plan.length > 0); outcome != IoOutcome::Ok)
+        return failed(io, outcome, why);
     Progress progress{slot};
     bool shrunk = false;
     control.activeSenders.fetch_add(1, std::memory_order_relaxed);
@@ -184,19 +198,11 @@ TransferResult sendBody(ClientIo &io, const UniqueFd &file, const TransferPlan &
     control.activeSenders.fetch_sub(1, std::memory_order_relaxed);
     if (outcome == IoOutcome::Ok && shrunk)
         outcome = padWithZeros(io, plan.length - progress.sent);
-    if (outcome != IoOutcome::Ok) {
-        why = outcome == IoOutcome::Error ? io.lastError() : ioOutcomeName(outcome);
-        return TransferResult::Failed;
-    }
-    struct stat after {};
-    bool changed = shrunk || fstat(file.get(), &after) != 0 || mtimeNs(after) != mtimeNs(plan.info)
-                   || after.st_size < plan.info.st_size;
-    proto::BodyEnd end{changed ? proto::ErrorCode::FileChanged : proto::ErrorCode::Ok,
-                       changed ? "the file changed while it was being sent" : ""};
-    if (IoOutcome sent = io.sendMessage(end); sent != IoOutcome::Ok) {
-        why = sent == IoOutcome::Error ? io.lastError() : ioOutcomeName(sent);
-        return TransferResult::Failed;
-    }
+    if (outcome != IoOutcome::Ok)
+        return failed(io, outcome, why);
+    bool changed = shrunk || changedSince(file, plan.info);
+    if (IoOutcome sent = io.sendMessage(bodyEnd(changed)); sent != IoOutcome::Ok)
+        return failed(io, sent, why);
     return changed ? TransferResult::FileChanged : TransferResult::Complete;
 }
 
