@@ -163,8 +163,8 @@ void Dispatcher::dispatchOrQueue(Connection &connection)
         return;
     }
     ++m_stats.rejectedBusy;
-    PoolStatus pool = m_supervisor.status();
-    proto::Busy busy{policy::retryAfterMs(uint32_t(m_pending.size()), pool.alive), "all workers are busy"};
+    proto::Busy busy{policy::retryAfterMs(uint32_t(m_pending.size()), m_supervisor.aliveCount()),
+                     "all workers are busy"};
     finish(connection.id, busy);
 }
 
