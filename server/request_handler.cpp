@@ -22,8 +22,6 @@ namespace {
 constexpr size_t PageBudget = 32 * 1024;
 constexpr size_t EntryOverhead = 32; // kind, size, mtime, name length, with margin
 
-int64_t mtimeOf(const struct stat &info) { return int64_t(info.st_mtim.tv_sec) * 1000000000 + info.st_mtim.tv_nsec; }
-
 struct DirCloser {
     void operator()(DIR *dir) const { closedir(dir); }
 };
@@ -36,7 +34,7 @@ proto::Entry entryFor(const char *name, const struct stat &info)
 {
     proto::Entry entry;
     entry.name = name;
-    entry.mtimeNs = mtimeOf(info);
+    entry.mtimeNs = mtimeNs(info);
     if (S_ISREG(info.st_mode)) {
         entry.kind = proto::EntryKind::File;
         entry.size = uint64_t(info.st_size);

@@ -16,11 +16,6 @@ namespace {
 constexpr uint64_t MaxChunk = 2 * 1024 * 1024; // like nginx's sendfile_max_chunk
 constexpr uint64_t MinChunk = 16 * 1024;
 
-int64_t mtimeNs(const struct stat &info)
-{
-    return int64_t(info.st_mtim.tv_sec) * 1000000000 + info.st_mtim.tv_nsec;
-}
-
 void sleepNs(int64_t ns)
 {
     timespec pause{time_t(ns / 1000000000), long(ns % 1000000000)};
@@ -156,6 +151,11 @@ TransferResult sendSmallBody(ClientIo &io, const UniqueFd &file, const TransferP
 }
 
 } // namespace
+
+int64_t mtimeNs(const struct stat &info)
+{
+    return int64_t(info.st_mtim.tv_sec) * 1000000000 + info.st_mtim.tv_nsec;
+}
 
 uint64_t chunkSize(uint64_t remaining, uint64_t rate)
 {

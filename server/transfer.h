@@ -16,6 +16,8 @@ struct TransferPlan {
     struct stat info {}; // of the open file, when the BODY was announced
 };
 
+// The modification time in nanoseconds, as BODY and directory entries carry it.
+int64_t mtimeNs(const struct stat &info);
 // Pure: picks the chunk size for one sendfile() call. Unlimited: large chunks (few syscalls, progress still
 // visible every few ms); limited: about a tenth of a second's worth so pacing stays smooth.
 uint64_t chunkSize(uint64_t remaining, uint64_t rateBytesPerSecond);
