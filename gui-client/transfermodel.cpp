@@ -8,7 +8,6 @@
 #include <QApplication>
 #include <QLocale>
 #include <QStyle>
-#include <QMetaEnum>
 
 #include <algorithm>
 
