@@ -7,6 +7,7 @@
 #include <QLocale>
 
 #include <algorithm>
+#include <utility>
 
 namespace ferry::client {
 
@@ -146,7 +147,11 @@ bool DownloadJob::onBodyBytes(const char *data, qint64 size)
 
 void DownloadJob::onBodyEnd(const proto::BodyEnd &end)
 {
-    m_bodyActive = false;
+    // Checked first: the byte counters may still hold an earlier attempt's values.
+    if (!std::exchange(m_bodyActive, false)) {
+        failAttempt(ErrorKind::ProtocolError, tr("BODY_END without a BODY from the server"));
+        return;
+    }
     if (end.code == proto::ErrorCode::FileChanged) {
         restartFromZero();
         return;
