@@ -20,6 +20,22 @@ using namespace ferry::client;
 using namespace clienttest;
 using ferrytest::TestTree;
 
+namespace {
+
+// Runs `queue` to the end; empty when `job` is Done with the bytes of `remote`,
+// otherwise what went wrong.
+QString finishedWithContent(DownloadQueue &queue, const DownloadJob *job, const QString &remote)
+{
+    if (!waitForIdle(queue, 60000))
+        return QStringLiteral("still busy after 60 s: ") + describe(job);
+    if (job->state() != DownloadJob::State::Done)
+        return describe(job);
+    QString why;
+    return ferrytest::sameContent(remote, job->localPath(), &why) ? QString() : why;
+}
+
+} // namespace
+
 class TestClientResume : public QObject
 {
     Q_OBJECT
@@ -57,11 +73,9 @@ void TestClientResume::resumesAfterServerKilled()
     server = std::make_unique<ServerProcess>(tree.root());
     QVERIFY2(server->start(), qPrintable(server->diagnostics()));
     job->setUrl(job->url().withServer(server->host(), server->port())); // the port changed
-    QVERIFY(waitForIdle(queue, 60000));
-    QVERIFY2(job->state() == DownloadJob::State::Done, qPrintable(describe(job)));
+    const QString problem = finishedWithContent(queue, job, tree.path(QStringLiteral("big.bin")));
+    QVERIFY2(problem.isEmpty(), qPrintable(problem));
     QVERIFY2(job->resumedFrom() >= 3 * 1024 * 1024, qPrintable(QString::number(job->resumedFrom())));
-    QString why;
-    QVERIFY2(ferrytest::sameContent(tree.path(QStringLiteral("big.bin")), job->localPath(), &why), qPrintable(why));
 }
 
 void TestClientResume::changedRemoteFileRestartsFromZero()
@@ -91,11 +105,9 @@ void TestClientResume::changedRemoteFileRestartsFromZero()
     server = std::make_unique<ServerProcess>(tree.root());
     QVERIFY2(server->start(), qPrintable(server->diagnostics()));
     job->setUrl(job->url().withServer(server->host(), server->port()));
-    QVERIFY(waitForIdle(queue, 60000));
-    QVERIFY2(job->state() == DownloadJob::State::Done, qPrintable(describe(job)));
+    const QString problem = finishedWithContent(queue, job, remote);
+    QVERIFY2(problem.isEmpty(), qPrintable(problem));
     QCOMPARE(job->resumedFrom(), qint64(0));
-    QString why;
-    QVERIFY2(ferrytest::sameContent(remote, job->localPath(), &why), qPrintable(why));
 }
 
 void TestClientResume::diskFullFailsThenResumes()
@@ -129,11 +141,9 @@ void TestClientResume::diskFullFailsThenResumes()
 
     QVERIFY(QFile::remove(filler));
     queue.retry(job->id());
-    QVERIFY(waitForIdle(queue, 60000));
-    QVERIFY2(job->state() == DownloadJob::State::Done, qPrintable(describe(job)));
+    const QString problem = finishedWithContent(queue, job, tree.path(QStringLiteral("six.bin")));
+    QVERIFY2(problem.isEmpty(), qPrintable(problem));
     QCOMPARE(job->resumedFrom(), kept);
-    QString why;
-    QVERIFY2(ferrytest::sameContent(tree.path(QStringLiteral("six.bin")), job->localPath(), &why), qPrintable(why));
 }
 
 void TestClientResume::queueStateSurvivesRestart()
@@ -165,11 +175,9 @@ void TestClientResume::queueStateSurvivesRestart()
     QCOMPARE(restored.jobAt(0)->state(), DownloadJob::State::Done);
     DownloadJob *job = restored.jobAt(1);
     QCOMPARE(job->localPath(), localPath);
-    QVERIFY(waitForIdle(restored, 60000));
-    QVERIFY2(job->state() == DownloadJob::State::Done, qPrintable(describe(job)));
+    const QString problem = finishedWithContent(restored, job, tree.path(QStringLiteral("persist.bin")));
+    QVERIFY2(problem.isEmpty(), qPrintable(problem));
     QVERIFY(job->resumedFrom() >= 2 * 1024 * 1024);
-    QString why;
-    QVERIFY2(ferrytest::sameContent(tree.path(QStringLiteral("persist.bin")), localPath, &why), qPrintable(why));
 }
 
 void TestClientResume::pauseAndResumeKeepPart()
@@ -189,11 +197,9 @@ void TestClientResume::pauseAndResumeKeepPart()
     const qint64 atPause = PartFile::partSize(job->localPath());
     QVERIFY(atPause >= 1024 * 1024);
     queue.resume(job->id());
-    QVERIFY(waitForIdle(queue, 60000));
-    QVERIFY2(job->state() == DownloadJob::State::Done, qPrintable(describe(job)));
+    const QString problem = finishedWithContent(queue, job, tree.path(QStringLiteral("p.bin")));
+    QVERIFY2(problem.isEmpty(), qPrintable(problem));
     QCOMPARE(job->resumedFrom(), atPause);
-    QString why;
-    QVERIFY2(ferrytest::sameContent(tree.path(QStringLiteral("p.bin")), job->localPath(), &why), qPrintable(why));
 }
 
 void TestClientResume::destinationFolderRemovedFails()
@@ -252,11 +258,10 @@ void TestClientResume::damagedPartIsNotResumed()
 
     DownloadQueue queue;
     DownloadJob *job = queue.addFile(url, dest.path());
-    QVERIFY(waitForIdle(queue, 60000));
-    QVERIFY2(job->state() == DownloadJob::State::Done, qPrintable(describe(job)));
+    const QString problem = finishedWithContent(queue, job, remote);
+    QVERIFY2(problem.isEmpty(), qPrintable(problem));
+    QCOMPARE(job->localPath(), target);
     QCOMPARE(job->resumedFrom(), damaged ? qint64(0) : partLength);
-    QString why;
-    QVERIFY2(ferrytest::sameContent(remote, target, &why), qPrintable(why));
 }
 
 QTEST_GUILESS_MAIN(TestClientResume)
