@@ -6,6 +6,7 @@
 #include <QFileInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QtGlobal>
 
 #include <cerrno>
 #include <cstdio>
@@ -29,6 +30,23 @@ bool setError(QString *error, const QString &text)
     if (error)
         *error = text;
     return false;
+}
+
+// Makes a rename inside `dir` durable: without it a crash soon after rename() can bring back the
+// old directory entry (the .part name) even though the file's data was synced. Failure is only
+// logged: the file is complete and correctly named for every reader now, so calling the download
+// failed would be a lie and retrying it would fetch the same bytes for nothing; some filesystems
+// (certain FUSE and network mounts) also refuse fsync on a directory outright.
+void syncDirectory(const QString &dir)
+{
+    const int fd = ::open(QFile::encodeName(dir).constData(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        qWarning("%s", qPrintable(sysError("open() directory", dir, errno)));
+        return;
+    }
+    if (::fsync(fd) != 0)
+        qWarning("%s", qPrintable(sysError("fsync() directory", dir, errno)));
+    ::close(fd);
 }
 
 } // namespace
@@ -200,6 +218,7 @@ bool PartFile::commit(QString *error)
     // rename(2), not QFile::rename: it replaces an existing target atomically.
     if (::rename(QFile::encodeName(part).constData(), QFile::encodeName(m_finalPath).constData()) != 0)
         return setError(error, sysError("rename()", part, errno));
+    syncDirectory(QFileInfo(m_finalPath).absolutePath());
     QFile::remove(metaPathFor(m_finalPath));
     return true;
 }
