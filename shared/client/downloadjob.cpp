@@ -136,7 +136,8 @@ void DownloadJob::cancel()
         return;
     dropConnection();
     m_retryTimer.stop();
-    PartFile::discard(m_localPath);
+    if (!giveBackUsersFile())
+        PartFile::discard(m_localPath);
     m_receivedBytes = 0;
     setStatusText(tr("Canceled"));
     finishAs(State::Canceled);
@@ -225,17 +226,35 @@ bool DownloadJob::resolveDestination()
             fail(ErrorKind::LocalError, tr("rename() %1 to %2 failed").arg(m_localPath, partPath()));
             return false;
         }
-        m_trustPartWithoutMeta = true;
+        m_partIsUsersFile = true;
         return true;
     }
+    return true;
+}
+
+bool DownloadJob::giveBackUsersFile()
+{
+    if (!m_partIsUsersFile)
+        return false;
+    m_part.close();
+    // QFile::rename, not rename(2): it never replaces a file that took the name meanwhile.
+    if (!QFile::rename(partPath(), m_localPath))
+        return false;
+    QFile::remove(PartFile::metaPathFor(m_localPath));
+    m_partIsUsersFile = false;
+    m_destinationResolved = false; // the next run applies the Resume policy to it again
     return true;
 }
 
 void DownloadJob::restartFromZero()
 {
     dropConnection();
+    // The user's file is not a prefix of the remote one: it gets its name back and the
+    // fresh download replaces it only once complete, as under the Overwrite policy.
+    if (giveBackUsersFile())
+        m_destinationResolved = true;
     PartFile::discard(m_localPath);
-    m_trustPartWithoutMeta = false;
+    m_partIsUsersFile = false;
     m_receivedBytes = 0;
     m_progressDirty = true;
     flushProgress();
@@ -288,6 +307,7 @@ void DownloadJob::fail(ErrorKind kind, const QString &reason)
 {
     dropConnection();
     m_retryTimer.stop();
+    giveBackUsersFile(); // a failed job must not leave the user's file only as a .part
     m_error = kind;
     m_errorString = reason;
     setStatusText(reason);

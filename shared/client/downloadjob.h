@@ -32,7 +32,8 @@ class ConnectionPool;
 // reachable from the active states and Failed / Canceled as the other endings.
 // Network errors and BUSY are retried inside Connecting as retryPolicy() allows;
 // statusText() says what the job is waiting for. Failed keeps the .part for retry();
-// Canceled deletes it.
+// Canceled deletes it. Under the Resume policy the .part is the user's existing file,
+// renamed: a job that fails or is canceled renames it back (see giveBackUsersFile()).
 //
 // The job's progress signal is coalesced: at most ~10 progressChanged per second.
 class DownloadJob : public QObject
@@ -92,6 +93,11 @@ public:
     void cancel();
     // A Failed or Canceled job back to Queued, with fresh retry counters.
     void retry();
+    // Under the Resume policy the .part is the user's own file: gives it its name back,
+    // with any bytes appended so far, and forgets the adoption so that a later run adopts
+    // it again. For a job being dropped while Paused; fail() and cancel() do it themselves.
+    // False (and nothing changes) when the .part is not the user's file or the rename fails.
+    bool giveBackUsersFile();
 
     // Persistence: everything needed to recreate the job after a restart.
     QJsonObject toJson() const;
@@ -152,7 +158,9 @@ private:
     qint64 m_receivedBytes = 0;
     qint64 m_resumedFrom = 0;
     qint64 m_requestOffset = 0;
-    bool m_trustPartWithoutMeta = false; // Resume policy adopting an existing final file
+    // The .part is the user's existing file (Resume policy): resumable by size until the
+    // first BODY records metadata, and renamed back rather than deleted if the job ends early.
+    bool m_partIsUsersFile = false;
     std::optional<PartMeta> m_partMeta;
     int m_restarts = 0;
     // Resuming compares the digest of the part's last block (at most this much) with the server's.

@@ -28,6 +28,7 @@ QJsonObject DownloadJob::toJson() const
         {QLatin1String("localPath"), m_localPath},
         {QLatin1String("policy"), policyName(m_policy)},
         {QLatin1String("destinationResolved"), m_destinationResolved},
+        {QLatin1String("partIsUsersFile"), m_partIsUsersFile},
         {QLatin1String("state"), stateName(m_state)},
         {QLatin1String("error"), int(m_error)},
         {QLatin1String("errorString"), m_errorString},
@@ -47,6 +48,7 @@ DownloadJob *DownloadJob::fromJson(const QJsonObject &json, QObject *parent)
     const auto policy = policyFromName(json.value(QLatin1String("policy")).toString());
     auto *job = new DownloadJob(*url, localPath, policy.value_or(ExistingFilePolicy::Rename), parent);
     job->m_destinationResolved = json.value(QLatin1String("destinationResolved")).toBool();
+    job->m_partIsUsersFile = json.value(QLatin1String("partIsUsersFile")).toBool();
     job->m_totalBytes = json.value(QLatin1String("totalBytes")).toString().toLongLong();
     job->m_receivedBytes = json.value(QLatin1String("receivedBytes")).toString().toLongLong();
     job->m_skipped = json.value(QLatin1String("skipped")).toBool();

@@ -19,7 +19,7 @@ void DownloadJob::onConnected()
 {
     const qint64 partSize = PartFile::partSize(m_localPath);
     m_partMeta = PartFile::readMeta(m_localPath);
-    const bool resumable = partSize > 0 && (m_partMeta || m_trustPartWithoutMeta);
+    const bool resumable = partSize > 0 && (m_partMeta || m_partIsUsersFile);
     m_requestOffset = resumable ? partSize : 0;
     m_connection->setExpectingReply(true);
     if (m_requestOffset == 0) {
@@ -94,7 +94,7 @@ bool DownloadJob::partMatches(const proto::Body &body) const
         return true;
     if (m_partMeta)
         return qint64(body.fileSize) == m_partMeta->size && body.mtimeNs == m_partMeta->mtimeNs;
-    return m_trustPartWithoutMeta && qint64(body.fileSize) >= m_requestOffset;
+    return m_partIsUsersFile && qint64(body.fileSize) >= m_requestOffset;
 }
 
 void DownloadJob::onBody(const proto::Body &body)
@@ -114,7 +114,6 @@ void DownloadJob::onBody(const proto::Body &body)
         fail(ErrorKind::LocalError, error);
         return;
     }
-    m_trustPartWithoutMeta = false;
     m_totalBytes = qint64(body.fileSize);
     m_receivedBytes = m_resumedFrom = m_requestOffset;
     m_bodyExpected = qint64(body.length);
@@ -179,6 +178,7 @@ void DownloadJob::completeDownload()
         fail(ErrorKind::LocalError, error);
         return;
     }
+    m_partIsUsersFile = false; // it is the finished download now
     setStatusText(tr("Done"));
     finishAs(State::Done);
 }

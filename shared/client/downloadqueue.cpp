@@ -152,6 +152,7 @@ void DownloadQueue::remove(quint64 id, bool deletePartial)
     found->disconnect(this);
     if (!found->isFinished())
         found->pause(); // stops the transfer and keeps the .part
+    found->giveBackUsersFile(); // a job that is gone cannot hold the user's file as its .part
     if (deletePartial)
         PartFile::discard(found->localPath());
     emit jobRemoved(id, row);

@@ -1,4 +1,5 @@
-// Interrupted downloads against the real ferry-server: server killed, file changed, disk full, app restarted, paused, folder removed.
+// Interrupted downloads against the real ferry-server: server killed, file changed, disk full, app restarted, paused,
+// folder removed, and the Resume policy's adopted file when its job ends early.
 #include "clienttesthelpers.h"
 #include "serverprocess.h"
 #include "testclient.h"
@@ -34,6 +35,21 @@ QString finishedWithContent(DownloadQueue &queue, const DownloadJob *job, const 
     return ferrytest::sameContent(remote, job->localPath(), &why) ? QString() : why;
 }
 
+// True when the file at `path` holds the first bytes of the pattern file with `seed`.
+bool isPatternPrefix(const QString &path, quint32 seed)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return false;
+    ferrytest::PatternVerifier verifier(seed);
+    while (!file.atEnd()) {
+        const QByteArray chunk = file.read(1024 * 1024);
+        if (chunk.isEmpty() || !verifier.update(chunk.constData(), size_t(chunk.size())))
+            return false;
+    }
+    return true;
+}
+
 } // namespace
 
 class TestClientResume : public QObject
@@ -48,6 +64,8 @@ private slots:
     void destinationFolderRemovedFails();
     void damagedPartIsNotResumed_data();
     void damagedPartIsNotResumed();
+    void endedJobGivesBackUsersFile_data();
+    void endedJobGivesBackUsersFile();
 };
 
 void TestClientResume::resumesAfterServerKilled()
@@ -262,6 +280,74 @@ void TestClientResume::damagedPartIsNotResumed()
     QVERIFY2(problem.isEmpty(), qPrintable(problem));
     QCOMPARE(job->localPath(), target);
     QCOMPARE(job->resumedFrom(), damaged ? qint64(0) : partLength);
+}
+
+void TestClientResume::endedJobGivesBackUsersFile_data()
+{
+    QTest::addColumn<QString>("ending");
+    QTest::newRow("remote file missing") << "missing";
+    QTest::newRow("server stopped mid-transfer") << "stopped";
+    QTest::newRow("canceled mid-transfer") << "canceled";
+}
+
+// Under the Resume policy the user's existing file is the job's .part while it runs. However
+// the job ends short of Done, the file is back under its own name, holding what the user had
+// plus whatever arrived of the same remote file; and a retry adopts it again.
+void TestClientResume::endedJobGivesBackUsersFile()
+{
+    QFETCH(QString, ending);
+    constexpr quint32 Seed = 31;
+    TestTree tree;
+    const qint64 size = 12 * 1024 * 1024;
+    const QString remote = tree.addFile(QStringLiteral("mine.bin"), uint64_t(size), Seed);
+    QVERIFY(!remote.isEmpty());
+    if (ending == QLatin1String("missing"))
+        QVERIFY(QFile::remove(remote));
+    auto server = std::make_unique<ServerProcess>(
+        tree.root(), QStringList{QStringLiteral("--rate-limit"), QStringLiteral("4000000")});
+    QVERIFY2(server->start(), qPrintable(server->diagnostics()));
+
+    QTemporaryDir dest;
+    const QString mine = dest.filePath(QStringLiteral("mine.bin"));
+    const qint64 had = 1024 * 1024 + 17;
+    QVERIFY(ferrytest::writePatternFile(mine, uint64_t(had), Seed)); // a true prefix of the remote file
+    DownloadQueue queue;
+    RetryPolicy noRetries = fastRetries();
+    noRetries.maxConnectionRetries = 0; // the first lost connection fails the job for good
+    queue.setRetryPolicy(noRetries);
+    queue.setExistingFilePolicy(ExistingFilePolicy::Resume);
+    DownloadJob *job = queue.addFile(urlFor(server->host(), server->port(), QStringLiteral("mine.bin")), dest.path());
+    if (ending != QLatin1String("missing")) {
+        QVERIFY2(downloadUntil(job, had + 1024 * 1024, 30000), qPrintable(describe(job)));
+        QVERIFY(!QFileInfo::exists(mine)); // meanwhile the file is the .part
+        if (ending == QLatin1String("stopped"))
+            server->kill();
+        else
+            queue.cancel(job->id());
+    }
+    QVERIFY(waitForIdle(queue, 60000));
+    const auto expected = ending == QLatin1String("canceled") ? DownloadJob::State::Canceled : DownloadJob::State::Failed;
+    QVERIFY2(job->state() == expected, qPrintable(describe(job)));
+
+    QCOMPARE(job->localPath(), mine);
+    QVERIFY2(QFileInfo::exists(mine), "the user's file must be back under its name");
+    QVERIFY(!QFileInfo::exists(PartFile::partPathFor(mine)));
+    QVERIFY(!QFileInfo::exists(PartFile::metaPathFor(mine)));
+    const qint64 kept = QFileInfo(mine).size();
+    QVERIFY2(ending == QLatin1String("missing") ? kept == had : kept > had, qPrintable(QString::number(kept)));
+    QVERIFY(isPatternPrefix(mine, Seed));
+
+    if (ending == QLatin1String("missing"))
+        QVERIFY(!tree.addFile(QStringLiteral("mine.bin"), uint64_t(size), Seed).isEmpty());
+    if (ending == QLatin1String("stopped")) {
+        server = std::make_unique<ServerProcess>(tree.root());
+        QVERIFY2(server->start(), qPrintable(server->diagnostics()));
+        job->setUrl(job->url().withServer(server->host(), server->port()));
+    }
+    queue.retry(job->id());
+    const QString problem = finishedWithContent(queue, job, remote);
+    QVERIFY2(problem.isEmpty(), qPrintable(problem));
+    QCOMPARE(job->resumedFrom(), kept);
 }
 
 QTEST_GUILESS_MAIN(TestClientResume)
