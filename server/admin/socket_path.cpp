@@ -5,7 +5,6 @@
 #include <cstring>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 namespace ferry::admin {
@@ -21,13 +20,6 @@ std::string defaultAdminSocketPath()
     return "/tmp/ferry-" + std::to_string(::geteuid()) + "/admin.sock";
 }
 
-namespace {
-
-std::string failure(const char *call, const std::string &path, int error)
-{
-    return std::string(call) + " on admin socket " + path + ": " + std::strerror(error);
-}
-
 bool fillAddress(const std::string &path, sockaddr_un &address)
 {
     std::memset(&address, 0, sizeof address);
@@ -36,6 +28,13 @@ bool fillAddress(const std::string &path, sockaddr_un &address)
         return false;
     std::memcpy(address.sun_path, path.data(), path.size());
     return true;
+}
+
+namespace {
+
+std::string failure(const char *call, const std::string &path, int error)
+{
+    return std::string(call) + " on admin socket " + path + ": " + std::strerror(error);
 }
 
 std::string directoryOf(const std::string &path)

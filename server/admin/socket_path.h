@@ -7,12 +7,17 @@
 #include <optional>
 #include <string>
 #include <sys/types.h>
+#include <sys/un.h>
 
 namespace ferry::admin {
 
 // $XDG_RUNTIME_DIR/ferry/admin.sock; /run/ferry/admin.sock for root; /tmp/ferry-UID/admin.sock without
 // XDG_RUNTIME_DIR.
 std::string defaultAdminSocketPath();
+
+// Zeroes `address` and fills in AF_UNIX and `path`. False if `path` is empty or does not fit in sun_path
+// (with its terminating NUL); `address` is then unusable. Shared by the server (bind) and ferry-ctl (connect).
+bool fillAddress(const std::string &path, sockaddr_un &address);
 
 struct BoundSocket {
     server::UniqueFd fd; // listening, non-blocking, close-on-exec; invalid on failure

@@ -1,10 +1,11 @@
 #include "admin_client.h"
 
+#include "admin/socket_path.h"
+
 #include <cerrno>
 #include <cstring>
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 namespace ferry::ctl {
@@ -14,12 +15,10 @@ using admin::Json;
 int AdminClient::connect(const std::string &path, std::string &error)
 {
     sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    if (path.empty() || path.size() >= sizeof address.sun_path) {
+    if (!admin::fillAddress(path, address)) {
         error = "admin socket path '" + path + "' is empty or too long";
         return Exit::Usage;
     }
-    std::memcpy(address.sun_path, path.data(), path.size());
     m_fd = server::UniqueFd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!m_fd) {
         error = std::string("socket(): ") + std::strerror(errno);

@@ -257,6 +257,9 @@ void TestAdminSocket::socketClaiming()
 {
     AdminTestServer server(m_tree.root(), {"--workers", "1"});
     QCOMPARE(runCtl(server.socketPath(), {"status"}).exitCode, 3); // not running yet
+    const CtlResult tooLong = runCtl(server.socketDir() + QLatin1Char('/') + QString(200, QLatin1Char('x')), {"status"});
+    QCOMPARE(tooLong.exitCode, 2); // no socket can have that path: a usage error
+    QVERIFY2(tooLong.err.contains("is empty or too long"), tooLong.err.constData());
     QVERIFY2(server.start(), qPrintable(server.process().diagnostics()));
     struct stat st{};
     QCOMPARE(::stat(QFile::encodeName(server.socketPath()).constData(), &st), 0);
