@@ -128,7 +128,7 @@ Json AdminServer::dispatch(Client &client, const Request &request)
     const std::string &cmd = request.cmd;
     if (cmd == "status") {
         Json reply = okReply(request);
-        reply.set("status", toJson(snapshot(true)));
+        reply.set("status", sharedStatus());
         return reply;
     }
     if (cmd == "history") {
@@ -158,6 +158,7 @@ Json AdminServer::dispatch(Client &client, const Request &request)
     }
     CommandResult result;
     Json reply = runCommand(request, result);
+    m_sharedStatusTime.reset(); // the command may have changed what status shows
     audit(client, request, reply);
     return reply;
 }

@@ -314,7 +314,7 @@ void AdminServer::pushStatus(uint64_t id)
         return;
     Json message = event("status");
     message.set("seq", int64_t(++client->seq));
-    message.set("status", toJson(snapshot(true)));
+    message.set("status", sharedStatus());
     if (!send(*client, message))
         return;
     schedulePush(*client);
@@ -326,6 +326,21 @@ StatusSnapshot AdminServer::snapshot(bool withProcInfo)
     status.pool.throughputBps = m_history.lastThroughput();
     status.server.adminSocket = m_options.socketPath;
     return status;
+}
+
+// Why share: a snapshot reads /proc three times per worker, on the parent's loop. Built for each reply and
+// each push, N subscribers would cost N scans per tick; pushes whose timers fire together (and status
+// requests among them) share one instead. Each subscriber keeps its own timer and seq, so subscribers that
+// are out of step still pay a scan each. Commands drop the shared one (dispatch()), so a `status` after
+// `drain` shows "draining".
+const Json &AdminServer::sharedStatus()
+{
+    const auto now = std::chrono::steady_clock::now();
+    if (!m_sharedStatusTime || now - *m_sharedStatusTime >= std::chrono::milliseconds(StatusReuseMs)) {
+        m_sharedStatus = toJson(snapshot(true));
+        m_sharedStatusTime = now;
+    }
+    return m_sharedStatus;
 }
 
 void AdminServer::sample()

@@ -10,6 +10,7 @@
 #include "event_loop.h"
 #include "unique_fd.h"
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -29,6 +30,9 @@ constexpr size_t MaxAdminClients = 64;
 constexpr size_t MaxOutputBytes = 1 << 20; // per client; a client that lets more pile up is dropped
 constexpr int MinSubscribeIntervalMs = 100;
 constexpr int MaxSubscribeIntervalMs = 60000;
+// How long one STATUS serves replies and pushes. Far below MinSubscribeIntervalMs, so a subscriber never
+// sees the same snapshot twice, and below what a person or a script polling `status` could tell apart.
+constexpr int StatusReuseMs = 10;
 
 class AdminServer {
 public:
@@ -80,6 +84,9 @@ private:
     void closeClient(uint64_t id);
     void schedulePush(Client &client);
     void pushStatus(uint64_t id);
+    // The STATUS object for replies and pushes: a fresh snapshot (with /proc figures), or the one built less
+    // than StatusReuseMs ago, so that pushes and replies due together share one /proc scan.
+    const Json &sharedStatus();
     void sample();
     Client *find(uint64_t id);
 
@@ -91,6 +98,8 @@ private:
     uint64_t m_nextClientId = 1;
     HistoryRing m_history;
     server::EventLoop::TimerId m_sampleTimer = 0;
+    Json m_sharedStatus;
+    std::optional<std::chrono::steady_clock::time_point> m_sharedStatusTime; // unset: build afresh
 };
 
 } // namespace ferry::admin
