@@ -1,0 +1,145 @@
+// The admin plane's bounds against the real server: a subscriber that stops reading is dropped at its output
+// limit, clients beyond the maximum are refused, and the status that replies and pushes share is never stale
+// after a command.
+#include "admintestkit.h"
+
+#include "admin/admin_server.h" // the limits under test
+
+#include <QDeadlineTimer>
+#include <QTest>
+
+#include <vector>
+
+using ferry::admin::Json;
+using ferry::admin::MaxAdminClients;
+using ferry::admin::MaxOutputBytes;
+using ferry::admin::MinSubscribeIntervalMs;
+using ferry::admin::toLine;
+using namespace ferrytest;
+
+namespace {
+// Every worker is an object in each push (about 240 bytes), so a full scoreboard makes pushes big and the
+// output limit is reached after a hundred pushes or so rather than thousands.
+constexpr int ManyWorkers = 64;
+constexpr char DropLine[] = "dropped: not reading its replies";
+
+Json request(int64_t id, const char *cmd)
+{
+    return Json::object().set("v", 1).set("id", id).set("cmd", cmd);
+}
+} // namespace
+
+class TestAdminLoad : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase();
+    void subscriberThatStopsReadingIsDropped();
+    void clientsBeyondTheLimitAreRefused();
+    void statusAfterACommandIsFresh();
+
+private:
+    TestTree m_tree;
+};
+
+void TestAdminLoad::initTestCase()
+{
+    QVERIFY(m_tree.isValid());
+    QVERIFY(!m_tree.addFile(QStringLiteral("small.bin"), 64 * 1024, 8).isEmpty());
+}
+
+void TestAdminLoad::subscriberThatStopsReadingIsDropped()
+{
+    AdminTestServer server(m_tree.root(), {"--workers", QString::number(ManyWorkers)});
+    QVERIFY2(server.start(), qPrintable(server.process().diagnostics()));
+    QTRY_COMPARE_WITH_TIMEOUT(at(server.status(), {"pool", "total"}).toInt(), int64_t(ManyWorkers), 15000);
+    const int64_t pushSize = int64_t(toLine(server.status()).size());
+    qInfo("a push is about %lld bytes: the limit of %zu bytes holds about %lld", qlonglong(pushSize), MaxOutputBytes,
+          qlonglong(int64_t(MaxOutputBytes) / pushSize));
+
+    auto reader = server.connect();
+    auto stalled = server.connect();
+    QVERIFY(reader && stalled);
+    const Json fastest = Json::object().set("interval_ms", MinSubscribeIntervalMs);
+    auto reply = reader->call("subscribe", fastest);
+    QVERIFY(reply && at(*reply, {"ok"}).toBool());
+    // The stalled client asks for pushes and then reads nothing, not even the reply.
+    QVERIFY(stalled->sendRaw(QByteArray::fromStdString(toLine(request(1, "subscribe").set("interval_ms",
+                                                                                            MinSubscribeIntervalMs)))));
+
+    // Until the drop the reader keeps up, so only the stalled client's buffer fills; its pushes pace the loop.
+    QDeadlineTimer deadline(60000);
+    int64_t seq = 0;
+    while (!server.process().stderrText().contains(DropLine)) {
+        QVERIFY2(!deadline.hasExpired(), "a subscriber that reads nothing was never dropped");
+        auto push = reader->nextEvent(5000);
+        QVERIFY2(push, "the reading subscriber stopped getting pushes");
+        QCOMPARE(at(*push, {"seq"}).toInt(), ++seq);
+    }
+    QVERIFY2(seq * pushSize >= int64_t(MaxOutputBytes) / 2, "dropped long before its buffer was full");
+    QVERIFY2(stalled->waitForClose(10000), "the server did not close the stalled client");
+
+    // The server and the other admin clients carry on.
+    for (int i = 0; i < 2; ++i) {
+        auto push = reader->nextEvent(5000);
+        QVERIFY(push);
+        QCOMPARE(at(*push, {"seq"}).toInt(), ++seq);
+    }
+    QCOMPARE(at(server.status(), {"pool", "total"}).toInt(), int64_t(ManyWorkers));
+    TestClient client(10000);
+    QVERIFY(client.open(server.process().host(), server.process().port()).ok());
+    QVERIFY(client.get("small.bin").status.ok());
+    QCOMPARE(server.process().stderrText().count(DropLine), 1);
+}
+
+void TestAdminLoad::clientsBeyondTheLimitAreRefused()
+{
+    AdminTestServer server(m_tree.root(), {"--workers", "1"});
+    QVERIFY2(server.start(), qPrintable(server.process().diagnostics()));
+    std::vector<std::unique_ptr<AdminConnection>> admins;
+    for (size_t i = 0; i < MaxAdminClients; ++i) {
+        admins.push_back(server.connect());
+        QVERIFY2(admins.back(), qPrintable(QStringLiteral("admin client %1 was not let in").arg(i + 1)));
+    }
+
+    AdminConnection extra;
+    QVERIFY2(!extra.open(server.socketPath()), "one client more than the limit was let in");
+    QCOMPARE(at(extra.greeting(), {"error", "code"}).toString(), std::string("overloaded"));
+    QVERIFY(extra.waitForClose(5000));
+    QVERIFY(server.process().stderrText().contains("refused: overloaded"));
+
+    // Those already in keep working.
+    for (auto *admin : {admins.front().get(), admins.back().get()}) {
+        auto reply = admin->call("status");
+        QVERIFY(reply && at(*reply, {"ok"}).toBool());
+    }
+    // A client that leaves makes room for another.
+    admins.front().reset();
+    std::unique_ptr<AdminConnection> next;
+    QTRY_VERIFY_WITH_TIMEOUT((next = server.connect()) != nullptr, 5000);
+    auto reply = next->call("status");
+    QVERIFY(reply && at(*reply, {"ok"}).toBool());
+}
+
+// Replies and pushes that come together share one snapshot; a command in between must not be hidden by it.
+void TestAdminLoad::statusAfterACommandIsFresh()
+{
+    AdminTestServer server(m_tree.root(), {"--workers", "1"});
+    QVERIFY2(server.start(), qPrintable(server.process().diagnostics()));
+    auto admin = server.connect();
+    QVERIFY(admin);
+    // One write, so the server reads all three requests in one go.
+    const std::string batch = toLine(request(1, "status")) + toLine(request(2, "drain")) + toLine(request(3, "status"));
+    QVERIFY(admin->sendRaw(QByteArray::fromStdString(batch)));
+    std::vector<Json> replies;
+    for (int i = 0; i < 3; ++i) {
+        auto reply = admin->next(5000);
+        QVERIFY(reply && at(*reply, {"ok"}).toBool());
+        replies.push_back(*reply);
+    }
+    QCOMPARE(at(replies[0], {"status", "server", "state"}).toString(), std::string("accepting"));
+    QCOMPARE(at(replies[1], {"state"}).toString(), std::string("draining"));
+    QCOMPARE(at(replies[2], {"status", "server", "state"}).toString(), std::string("draining"));
+}
+
+QTEST_GUILESS_MAIN(TestAdminLoad)
+#include "tst_admin_load.moc"
