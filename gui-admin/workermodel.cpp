@@ -16,6 +16,22 @@ bool sameTransfer(const WorkerStatus &a, const WorkerStatus &b)
            && a.transferStartMs == b.transferStartMs && b.bytesSent >= a.bytesSent;
 }
 
+// CPU time as a precise figure for the tooltip: "850 ms", "12.3 s", then formatDuration's minutes.
+QString formatCpuTime(qint64 ms)
+{
+    if (ms < 1000)
+        return QStringLiteral("%1 ms").arg(ms);
+    if (ms < 60000)
+        return QStringLiteral("%1 s").arg(double(ms) / 1000.0, 0, 'f', 1);
+    return formatDuration(ms / 1000);
+}
+
+// One decimal where it matters (an idle worker's 0.3 %), none where it would be noise (87 %).
+QString formatCpuPercent(double percent)
+{
+    return QStringLiteral("%1 %").arg(percent, 0, 'f', percent < 10 ? 1 : 0);
+}
+
 } // namespace
 
 WorkerModel::WorkerModel(QObject *parent) : QAbstractTableModel(parent), m_flashTimer(new QTimer(this))
@@ -59,6 +75,8 @@ QVariant WorkerModel::data(const QModelIndex &index, int role) const
             return display(row, index.column());
         if (index.column() == PeerColumn && w.connection > 0)
             return tr("Connection %1 (the id to disconnect)").arg(w.connection);
+        if (index.column() == CpuColumn && w.cpuMs >= 0)
+            return tr("%1 of CPU time since the process started").arg(formatCpuTime(w.cpuMs));
         return {};
     case Qt::TextAlignmentRole:
         if (index.column() == StateColumn || index.column() == PeerColumn || index.column() == FileColumn
@@ -91,6 +109,10 @@ QVariant WorkerModel::display(const Row &row, int column) const
         return transferring && row.nowMs >= w.transferStartMs ? formatDuration((row.nowMs - w.transferStartMs) / 1000)
                                                               : QString();
     case RequestsColumn: return w.requests;
+    case CpuColumn:
+        if (w.cpuMs < 0)
+            return QStringLiteral("–"); // the server could not read it
+        return row.cpuPercent < 0 ? QString() : formatCpuPercent(row.cpuPercent);
     case RssColumn: return formatBytes(w.rssBytes);
     case FdsColumn: return w.openFds < 0 ? QStringLiteral("–") : QString::number(w.openFds);
     case LastExitColumn: return w.lastExit;
@@ -113,6 +135,7 @@ QVariant WorkerModel::sortValue(const Row &row, int column) const
     case SpeedColumn: return row.speedBps;
     case DurationColumn: return w.transferStartMs > 0 ? row.nowMs - w.transferStartMs : qint64(-1);
     case RequestsColumn: return w.requests;
+    case CpuColumn: return row.cpuPercent;
     case RssColumn: return w.rssBytes;
     case FdsColumn: return w.openFds;
     case LastExitColumn: return w.lastExit;
@@ -137,7 +160,7 @@ QVariant WorkerModel::headerData(int section, Qt::Orientation orientation, int r
     static const char *const Titles[ColumnCount] = {
         QT_TR_NOOP("Slot"),  QT_TR_NOOP("PID"),   QT_TR_NOOP("Gen"),      QT_TR_NOOP("State"),    QT_TR_NOOP("Peer"),
         QT_TR_NOOP("File"),  QT_TR_NOOP("Progress"), QT_TR_NOOP("Bytes"), QT_TR_NOOP("Speed"),    QT_TR_NOOP("Duration"),
-        QT_TR_NOOP("Requests"), QT_TR_NOOP("RSS"), QT_TR_NOOP("FDs"),     QT_TR_NOOP("Last exit"),
+        QT_TR_NOOP("Requests"), QT_TR_NOOP("CPU"), QT_TR_NOOP("RSS"),     QT_TR_NOOP("FDs"),      QT_TR_NOOP("Last exit"),
     };
     static const char *const Tips[ColumnCount] = {
         QT_TR_NOOP("Scoreboard slot"), QT_TR_NOOP("Worker process id"),
@@ -145,7 +168,9 @@ QVariant WorkerModel::headerData(int section, Qt::Orientation orientation, int r
         QT_TR_NOOP("Client address"), QT_TR_NOOP("Path of the current or last request"),
         QT_TR_NOOP("Share of the file sent"), QT_TR_NOOP("Body bytes sent of the announced size"),
         QT_TR_NOOP("Current transfer speed"), QT_TR_NOOP("Time since the transfer began"),
-        QT_TR_NOOP("Requests served by this process"), QT_TR_NOOP("Resident memory"),
+        QT_TR_NOOP("Requests served by this process"),
+        QT_TR_NOOP("CPU used since the previous refresh (user + system; 100 % is one core)"),
+        QT_TR_NOOP("Resident memory"),
         QT_TR_NOOP("Open file descriptors"), QT_TR_NOOP("Why the previous process in this slot ended"),
     };
     if (role == Qt::DisplayRole)
@@ -160,6 +185,7 @@ WorkerModel::Row WorkerModel::makeRow(const WorkerStatus &worker, qint64 nowMs, 
     Row row;
     row.worker = worker;
     row.nowMs = nowMs;
+    row.cpuPercent = cpuPercentSince(previous, worker, nowMs);
     if (worker.transferStartMs <= 0 || !isBusyState(worker.state))
         return row;
     if (previous && sameTransfer(previous->worker, worker) && nowMs > previous->nowMs) {
@@ -170,6 +196,16 @@ WorkerModel::Row WorkerModel::makeRow(const WorkerStatus &worker, qint64 nowMs, 
         row.speedBps = worker.bytesSent * 1000 / (nowMs - worker.transferStartMs);
     }
     return row;
+}
+
+// CPU over the interval since the previous snapshot, on the server's clock: the figure an operator
+// compares across workers. The total alone would mostly tell how old each process is.
+double WorkerModel::cpuPercentSince(const Row *previous, const WorkerStatus &worker, qint64 nowMs)
+{
+    if (!previous || previous->worker.pid != worker.pid || previous->worker.cpuMs < 0 || worker.cpuMs < 0
+        || worker.cpuMs < previous->worker.cpuMs || nowMs <= previous->nowMs)
+        return -1;
+    return double(worker.cpuMs - previous->worker.cpuMs) * 100.0 / double(nowMs - previous->nowMs);
 }
 
 void WorkerModel::updateFromStatus(const AdminStatus &status)

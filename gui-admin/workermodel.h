@@ -2,7 +2,8 @@
 //
 // Rows are keyed by slot and merged on every update (rows inserted and removed, not reset), so selection
 // and scrolling survive the once-a-second refresh. The model derives what the server does not send:
-// per-transfer speed (bytes between two snapshots over the server's clock), transfer duration, and a
+// per-transfer speed (bytes between two snapshots over the server's clock), CPU use over the last
+// interval (cpu_ms between two snapshots of the same process), transfer duration, and a
 // short "flash" after a row changes state, faded out on a timer that runs only while something flashes.
 #pragma once
 
@@ -30,6 +31,7 @@ public:
         SpeedColumn,
         DurationColumn,
         RequestsColumn,
+        CpuColumn,
         RssColumn,
         FdsColumn,
         LastExitColumn,
@@ -59,6 +61,9 @@ public:
     const WorkerStatus &worker(int row) const { return m_rows.at(row).worker; }
     // Bytes per second of the row's current transfer (0 when none).
     qint64 speed(int row) const { return m_rows.at(row).speedBps; }
+    // Percent of one CPU core the row's process used between the last two snapshots
+    // (user + system); -1 until there are two snapshots of the same process.
+    double cpuPercent(int row) const { return m_rows.at(row).cpuPercent; }
     int rowForSlot(int slot) const;
     bool isFlashing(int row) const;
 
@@ -67,10 +72,12 @@ private:
         WorkerStatus worker;
         qint64 nowMs = 0;
         qint64 speedBps = 0;
+        double cpuPercent = -1;
         qint64 flashStartedMs = -1; // on m_clock; -1 = not flashing
     };
 
     Row makeRow(const WorkerStatus &worker, qint64 nowMs, const Row *previous) const;
+    static double cpuPercentSince(const Row *previous, const WorkerStatus &worker, qint64 nowMs);
     QVariant display(const Row &row, int column) const;
     QVariant sortValue(const Row &row, int column) const;
     QVariant background(const Row &row) const;

@@ -69,8 +69,8 @@ void WorkersPanel::setUpView()
         {WorkerModel::SlotColumn, 40},      {WorkerModel::PidColumn, 58},    {WorkerModel::GenerationColumn, 38},
         {WorkerModel::StateColumn, 96},     {WorkerModel::PeerColumn, 116},  {WorkerModel::FileColumn, 170},
         {WorkerModel::ProgressColumn, 100}, {WorkerModel::BytesColumn, 150}, {WorkerModel::SpeedColumn, 84},
-        {WorkerModel::DurationColumn, 76},  {WorkerModel::RequestsColumn, 64}, {WorkerModel::RssColumn, 72},
-        {WorkerModel::FdsColumn, 38}};
+        {WorkerModel::DurationColumn, 76},  {WorkerModel::RequestsColumn, 64}, {WorkerModel::CpuColumn, 56},
+        {WorkerModel::RssColumn, 72},       {WorkerModel::FdsColumn, 38}};
     for (const auto &[column, width] : widths)
         m_view->setColumnWidth(column, width);
 }

@@ -16,6 +16,7 @@ struct Worker {
     qint64 pid = 0;
     const char *path = "";
     qint64 transferStartMs = 0;
+    qint64 cpuMs = 120;
 };
 
 inline QJsonObject worker(const Worker &w)
@@ -26,7 +27,7 @@ inline QJsonObject worker(const Worker &w)
         {"peer", transferring ? "127.0.0.1:51234" : ""}, {"connection", transferring ? 17 + w.slot : 0},
         {"path", w.path}, {"bytes_sent", w.bytesSent}, {"bytes_total", w.bytesTotal},
         {"transfer_start_ms", w.transferStartMs}, {"last_progress_ms", w.transferStartMs},
-        {"requests", 3}, {"open_fds", 6}, {"rss_bytes", 3473408}, {"cpu_ms", 120}, {"last_exit", ""},
+        {"requests", 3}, {"open_fds", 6}, {"rss_bytes", 3473408}, {"cpu_ms", w.cpuMs}, {"last_exit", ""},
         {"a_field_from_the_future", true}};
 }
 

@@ -26,6 +26,7 @@ private Q_SLOTS:
     void parsesStatusAndIgnoresUnknownFields();
     void workerRowsMergeBySlot();
     void workerSpeedFromTwoSnapshots();
+    void workerCpuOverTheLastInterval();
     void stateChangeFlashesThenFades();
     void filterBusyOnlyAndText();
     void sortsByRawValues();
@@ -137,6 +138,35 @@ void TestAdminModels::workerSpeedFromTwoSnapshots()
     model.updateFromStatus(AdminStatus::fromJson(fixtures::status(13000, {{0, "idle"}})));
     QCOMPARE(model.speed(0), qint64(0));
     QCOMPARE(model.index(0, WorkerModel::ProgressColumn).data(WorkerModel::ProgressRole).toDouble(), -1.0);
+}
+
+void TestAdminModels::workerCpuOverTheLastInterval()
+{
+    WorkerModel model;
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    const auto cpu = [&model] { return model.index(0, WorkerModel::CpuColumn); };
+    const auto snapshot = [&model](qint64 nowMs, qint64 pid, qint64 cpuMs) {
+        model.updateFromStatus(AdminStatus::fromJson(fixtures::status(nowMs, {{0, "idle", 0, 0, pid, "", 0, cpuMs}})));
+    };
+    snapshot(10000, 4250, 120);
+    // One snapshot has no interval: nothing to show yet, but the total is in the tooltip.
+    QCOMPARE(model.cpuPercent(0), -1.0);
+    QCOMPARE(cpu().data().toString(), QString());
+    QVERIFY2(cpu().data(Qt::ToolTipRole).toString().contains(QStringLiteral("120 ms")),
+             qPrintable(cpu().data(Qt::ToolTipRole).toString()));
+    snapshot(12000, 4250, 1620); // 1.5 s of CPU in 2 s
+    QCOMPARE(model.cpuPercent(0), 75.0);
+    QCOMPARE(cpu().data().toString(), QStringLiteral("75 %"));
+    QCOMPARE(cpu().data(WorkerModel::SortRole).toDouble(), 75.0);
+    QVERIFY(cpu().data(Qt::ToolTipRole).toString().contains(QStringLiteral("1.6 s")));
+    snapshot(13000, 4250, 1623); // nearly idle: a decimal is worth showing
+    QCOMPARE(cpu().data().toString(), QStringLiteral("0.3 %"));
+    snapshot(14000, 4251, 2000); // a new process in the slot: its counter says nothing about the old one's
+    QCOMPARE(model.cpuPercent(0), -1.0);
+    QCOMPARE(cpu().data().toString(), QString());
+    snapshot(15000, 4251, -1); // the server could not read /proc
+    QCOMPARE(cpu().data().toString(), QStringLiteral("–"));
+    QCOMPARE(model.cpuPercent(0), -1.0);
 }
 
 void TestAdminModels::stateChangeFlashesThenFades()

@@ -215,6 +215,9 @@ void TestAdminWindow::tableShowsTheRunningDownload()
     QCOMPARE(model->worker(row).bytesTotal, qint64(FileSize));
     QVERIFY(model->worker(row).peer.startsWith(QStringLiteral("127.0.0.1:")));
     QTRY_VERIFY_WITH_TIMEOUT(model->speed(model->rowForSlot(slot)) > 0, Timeout);
+    // Two snapshots of the same process give its CPU share over the interval.
+    QTRY_VERIFY_WITH_TIMEOUT(model->cpuPercent(model->rowForSlot(slot)) >= 0, Timeout);
+    QVERIFY(model->index(model->rowForSlot(slot), WorkerModel::CpuColumn).data().toString().endsWith(u'%'));
     QVERIFY(!download.isFinished());
 
     // What the user sees: the row in the table, busy in the summary, a W in the strip.
