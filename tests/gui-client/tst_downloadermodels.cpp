@@ -21,6 +21,7 @@
 #include <atomic>
 #include <thread>
 #include <QComboBox>
+#include <QElapsedTimer>
 #include <QScopeGuard>
 #include <QFile>
 #include <QImage>
@@ -56,6 +57,7 @@ private slots:
     void filtersByName();
     void listingErrorIsReported();
     void transferModelFollowsQueue();
+    void transferModelThrottlesRepaints();
 
 private:
     ferrytest::TestTree m_tree;
@@ -359,10 +361,46 @@ void TestDownloaderModels::transferModelFollowsQueue()
         QCOMPARE(model.index(row, TransferModel::StatusColumn).data().toString(), QStringLiteral("Done"));
         QVERIFY(!model.index(row, TransferModel::SizeColumn).data().toString().isEmpty());
     }
-    QTRY_VERIFY(model.refreshCount() > 0);
     queue.clearFinished();
     QCOMPARE(model.rowCount(), 0);
     QCOMPARE(model.totals().remainingBytes, 0);
+}
+
+// Job signals only mark rows dirty: a burst of them, here 40 jobs added at once and run to the end
+// (hundreds of state, status and progress signals), repaints at most once per RefreshIntervalMs.
+void TestDownloaderModels::transferModelThrottlesRepaints()
+{
+    QTemporaryDir destination;
+    client::DownloadQueue queue;
+    queue.setMaxConcurrent(4);
+    TransferModel model(&queue);
+    QElapsedTimer clock;
+    clock.start();
+    int jobSignals = 0;
+    const auto count = [&jobSignals] { ++jobSignals; };
+    for (int i = 0; i < 40; ++i) {
+        const client::FerryUrl url(m_server->host(), m_server->port(), QStringLiteral("five/f%1.bin").arg(i % 5));
+        client::DownloadJob *job = queue.addFileAs(url, destination.filePath(QStringLiteral("copy%1.bin").arg(i)));
+        ++jobSignals; // jobAdded
+        connect(job, &client::DownloadJob::stateChanged, &model, count);
+        connect(job, &client::DownloadJob::statusTextChanged, &model, count);
+        connect(job, &client::DownloadJob::progressChanged, &model, count);
+    }
+    QCOMPARE(model.refreshCount(), 0); // the adds themselves repainted nothing
+    QTRY_VERIFY_WITH_TIMEOUT(queue.isIdle(), 60000);
+    QTRY_COMPARE_WITH_TIMEOUT(model.totals().active, 0, 5000);
+    for (client::DownloadJob *job : queue.jobs())
+        QVERIFY2(job->state() == client::DownloadJob::State::Done, qPrintable(job->errorString()));
+
+    // The last changes are repainted one interval later, however fast the downloads were.
+    QTRY_VERIFY_WITH_TIMEOUT(model.refreshCount() > 0, 5000);
+    // A timer may fire up to 5 % early (Qt::CoarseTimer); one refresh of slack for the last run.
+    const qint64 elapsed = clock.elapsed();
+    const qint64 ceiling = 2 + elapsed / (TransferModel::RefreshIntervalMs * 95 / 100);
+    QVERIFY2(model.refreshCount() <= ceiling, qPrintable(QStringLiteral("%1 refreshes in %2 ms for %3 job signals")
+                                                             .arg(model.refreshCount()).arg(elapsed).arg(jobSignals)));
+    // Only a burst well above the ceiling shows the throttle at work.
+    QVERIFY2(jobSignals > 3 * ceiling, qPrintable(QStringLiteral("%1 job signals, ceiling %2").arg(jobSignals).arg(ceiling)));
 }
 
 QTEST_MAIN(TestDownloaderModels)
