@@ -43,6 +43,17 @@ sockaddr_in parseAddress(const std::string &text)
     return address;
 }
 
+// Ferry paths are relative to the served root and the server refuses a leading '/' as an absolute
+// path (FORBIDDEN). URL-style "/small.bin" is what people type, and what a path list written for
+// wrk holds, so it is taken to mean "small.bin".
+std::string servedPath(std::string_view path)
+{
+    const auto first = path.find_first_not_of('/');
+    if (first == std::string_view::npos)
+        throw UsageError("'" + std::string(path) + "' names no file");
+    return std::string(path.substr(first));
+}
+
 void readPathsFile(const std::string &file, std::vector<std::string> &paths)
 {
     std::ifstream in(file);
@@ -50,7 +61,7 @@ void readPathsFile(const std::string &file, std::vector<std::string> &paths)
         throw UsageError("cannot read the paths file '" + file + "': " + std::strerror(errno));
     for (std::string line; std::getline(in, line);) {
         if (!line.empty())
-            paths.push_back(line);
+            paths.push_back(servedPath(line));
     }
 }
 
@@ -118,7 +129,8 @@ Options parseOptions(int argc, char **argv)
         throw UsageError("no server given");
     options.serverText = positional.front();
     options.server = parseAddress(positional.front());
-    options.paths.insert(options.paths.end(), positional.begin() + 1, positional.end());
+    for (auto path = positional.begin() + 1; path != positional.end(); ++path)
+        options.paths.push_back(servedPath(*path));
     if (options.paths.empty())
         throw UsageError("no path given");
     if (options.threads > options.connections)
@@ -140,6 +152,9 @@ const char *usageText()
            "      --timeout SEC     a request taking longer counts as an error (default 10)\n"
            "      --read-size BYTES buffer size of each recv() (default 65536; wrk reads 8192)\n"
            "  -q, --quiet           print only the JSON line\n\n"
+           "A PATH is relative to the server's root; leading slashes are dropped, so\n"
+           "/small.bin and small.bin ask for the same file (the server itself refuses\n"
+           "a path starting with '/').\n\n"
            "Latency runs from writing the request to the end of the answer (as wrk measures it);\n"
            "connection set-up is not included. Body bytes are read into a buffer and dropped.\n"
            "Exit code: 0 when every request succeeded, 1 when some failed, 2 on a usage error.\n";
