@@ -22,8 +22,9 @@ const char *ioOutcomeName(IoOutcome outcome)
     return "?";
 }
 
-ClientIo::ClientIo(int fd, Millis sendTimeout, std::function<bool()> shouldAbort)
-    : m_fd(fd), m_sendTimeout(sendTimeout), m_shouldAbort(std::move(shouldAbort)), m_lastProgressNs(monotonicNs())
+ClientIo::ClientIo(int fd, Millis sendTimeout, std::function<bool()> shouldAbort, std::function<void()> onLongWork)
+    : m_fd(fd), m_sendTimeout(sendTimeout), m_shouldAbort(std::move(shouldAbort)), m_onLongWork(std::move(onLongWork)),
+      m_lastProgressNs(monotonicNs())
 {
 }
 
@@ -41,6 +42,7 @@ IoOutcome ClientIo::waitWritable()
 {
     // Slices of at most 250 ms so an abort request is noticed promptly even while the client stalls.
     constexpr int64_t SliceNs = 250'000'000;
+    beginLongWork(); // a client that does not read must not hold up the worker's other connections
     for (;;) {
         if (shouldAbort())
             return IoOutcome::Aborted;

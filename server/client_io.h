@@ -1,5 +1,8 @@
 // Writing to a client socket from a worker. The socket is non-blocking: every wait is a poll() with the
 // send timeout, in slices short enough to notice an abort request from the parent between them.
+// A worker serves several connections from one loop, so anything that may take long (a wait for the
+// client, a large body, a directory listing, a digest) first calls beginLongWork(): the worker then hands
+// its other connections back to the parent instead of letting them wait behind this one.
 #pragma once
 
 #include "options.h"
@@ -24,8 +27,9 @@ const char *ioOutcomeName(IoOutcome outcome);
 
 class ClientIo {
 public:
-    // `fd` is borrowed. `shouldAbort` is polled while waiting and between chunks.
-    ClientIo(int fd, Millis sendTimeout, std::function<bool()> shouldAbort);
+    // `fd` is borrowed. `shouldAbort` is polled while waiting and between chunks. `onLongWork` runs on
+    // every beginLongWork() (it may be empty).
+    ClientIo(int fd, Millis sendTimeout, std::function<bool()> shouldAbort, std::function<void()> onLongWork = {});
 
     int fd() const { return m_fd; }
     // Sends every byte. `more`: MSG_MORE, i.e. more data follows at once (a BODY header before sendfile).
@@ -36,6 +40,12 @@ public:
     // Records progress: the send timeout counts from the last byte that moved.
     void noteProgress();
     bool shouldAbort() const { return m_shouldAbort && m_shouldAbort(); }
+    // Announces work that may keep this connection busy for long (see the file comment).
+    void beginLongWork()
+    {
+        if (m_onLongWork)
+            m_onLongWork();
+    }
     const std::string &lastError() const { return m_lastError; }
     IoOutcome fail(const char *call, int error);
 
@@ -43,6 +53,7 @@ private:
     int m_fd;
     Millis m_sendTimeout;
     std::function<bool()> m_shouldAbort;
+    std::function<void()> m_onLongWork;
     int64_t m_lastProgressNs = 0;
     std::string m_lastError;
     std::vector<uint8_t> m_scratch;

@@ -14,8 +14,14 @@ namespace ferry::server {
 enum class HandoffKind : uint32_t {
     Dispatch = 1, // parent -> worker: serve this connection (fd attached)
     Park = 2,     // worker -> parent: the connection is idle, watch it (fd attached); I am idle again
-    Done = 3,     // worker -> parent: I closed the connection; I am idle again
+    Done = 3,     // worker -> parent: I closed the connection
+    Busy = 4,     // worker -> parent: I am in a long response; send me no connections until Ready
+    Ready = 5,    // worker -> parent: I take connections again
 };
+
+// How many connections one worker holds at most. A worker serves them from one epoll loop; the parent
+// sends a worker no more than this, so a worker never has to refuse one.
+constexpr uint32_t MaxConnectionsPerWorker = 64;
 
 struct HandoffMessage {
     HandoffKind kind = HandoffKind::Dispatch;

@@ -107,6 +107,7 @@ bool RequestHandler::statListed(int directoryFd, const dirent &item, struct stat
 AfterRequest RequestHandler::list(ClientIo &io, const proto::ListRequest &request)
 {
     beginRequest(request.path, 0);
+    io.beginLongWork(); // a directory may hold 100,000 entries
     Opened directory = m_jail.openDirectory(request.path);
     if (directory.error != ErrorCode::Ok)
         return sendError(io, directory.error, directory.message);
@@ -187,6 +188,7 @@ AfterRequest RequestHandler::digest(ClientIo &io, const proto::DigestRequest &re
     beginRequest(request.path, 0);
     if (request.algo != proto::DigestAlgo::Sha256)
         return sendError(io, ErrorCode::Unsupported, "only SHA-256 digests are supported");
+    io.beginLongWork(); // hashing reads the whole range
     Opened file;
     uint64_t length = 0;
     if (AfterRequest refused; !openRange(io, request.path, request.offset, request.length, file, length, refused))

@@ -118,27 +118,58 @@ bool Supervisor::spawn(uint32_t slotIndex)
     return true;
 }
 
+Supervisor::Worker *Supervisor::pickIdle()
+{
+    // Fewest connections first: spreads active clients over the pool, so no worker's loop serves many
+    // while another sleeps. O(idle workers), a few dozen at most.
+    Worker *best = nullptr;
+    for (auto it = m_idle.rbegin(); it != m_idle.rend(); ++it) {
+        Worker &worker = m_workers.at(*it);
+        if (!best || worker.connections.size() < best->connections.size())
+            best = &worker;
+        if (best->connections.empty())
+            break;
+    }
+    return best;
+}
+
 int Supervisor::dispatch(const HandoffMessage &message)
 {
-    while (!m_idle.empty()) {
-        pid_t pid = m_idle.back();
-        m_idle.pop_back();
-        publishIdle();
-        Worker &worker = m_workers.at(pid);
-        int error = sendHandoff(worker.channel.get(), message, MSG_DONTWAIT);
+    while (Worker *worker = pickIdle()) {
+        int error = sendHandoff(worker->channel.get(), message, MSG_DONTWAIT);
         if (error == 0) {
-            worker.phase = WorkerPhase::Busy;
-            worker.connectionId = message.connectionId;
-            return int(worker.slot);
+            worker->connections.push_back(message.connectionId);
+            updateAvailability(*worker);
+            return int(worker->slot);
         }
+        if (error == EAGAIN)
+            return -1; // its channel is full: the connection waits in the queue for the next free worker
         // An idle worker whose channel fails is broken: replace it rather than trust it again.
         LOG_ERROR("sendmsg() passing connection %llu to worker %u (pid %d): %s",
-                  (unsigned long long)message.connectionId, worker.slot, int(pid), std::strerror(error));
-        worker.killedByParent = true;
-        kill(pid, SIGKILL);
-        worker.phase = WorkerPhase::Stopping;
+                  (unsigned long long)message.connectionId, worker->slot, int(worker->pid), std::strerror(error));
+        worker->killedByParent = true;
+        kill(worker->pid, SIGKILL);
+        worker->phase = WorkerPhase::Stopping;
+        removeIdle(worker->pid);
     }
     return -1;
+}
+
+bool Supervisor::updateAvailability(Worker &worker)
+{
+    if (worker.phase == WorkerPhase::Stopping)
+        return false;
+    bool available = !worker.longWork && worker.connections.size() < MaxConnectionsPerWorker;
+    WorkerPhase phase = available ? WorkerPhase::Idle : WorkerPhase::Busy;
+    if (phase != worker.phase) {
+        worker.phase = phase;
+        if (available)
+            m_idle.push_back(worker.pid);
+        else
+            std::erase(m_idle, worker.pid);
+        publishIdle();
+    }
+    return available;
 }
 
 void Supervisor::onChannel(pid_t pid, uint32_t)
@@ -151,7 +182,7 @@ void Supervisor::onChannel(pid_t pid, uint32_t)
         if (received.status == ReceiveStatus::WouldBlock)
             return;
         if (received.status != ReceiveStatus::Ok) {
-            // The worker is gone or talking nonsense; reap() settles its connection when SIGCHLD arrives.
+            // The worker is gone or talking nonsense; reap() settles its connections when SIGCHLD arrives.
             if (received.status == ReceiveStatus::Error)
                 LOG_ERROR("recvmsg() from worker %u (pid %d): %s", it->second.slot, int(pid),
                           std::strerror(received.error));
@@ -164,36 +195,47 @@ void Supervisor::onChannel(pid_t pid, uint32_t)
 
 void Supervisor::onMessage(Worker &worker, HandoffMessage &&message)
 {
-    if (message.kind == HandoffKind::Dispatch || worker.phase == WorkerPhase::Idle) {
-        LOG_ERROR("worker %u (pid %d) sent an unexpected message; stopping it", worker.slot, int(worker.pid));
-        worker.killedByParent = true;
-        kill(worker.pid, SIGKILL);
-        closeChannel(worker);
+    switch (message.kind) {
+    case HandoffKind::Busy:
+    case HandoffKind::Ready:
+        worker.longWork = message.kind == HandoffKind::Busy;
+        if (updateAvailability(worker))
+            m_hooks.workerAvailable();
+        return;
+    case HandoffKind::Park:
+    case HandoffKind::Done: {
+        auto held = std::find(worker.connections.begin(), worker.connections.end(), message.connectionId);
+        if (held == worker.connections.end())
+            break; // not a connection this worker was given
+        worker.connections.erase(held);
+        bool available = updateAvailability(worker);
+        m_hooks.connectionReturned(std::move(message));
+        if (available)
+            m_hooks.workerAvailable();
         return;
     }
-    bool keep = worker.phase == WorkerPhase::Busy && worker.generation == m_generation && !m_stopping
-                && !m_scoreboard.slot(worker.slot).stopRequested.load();
-    worker.connectionId = 0;
-    if (keep) {
-        worker.phase = WorkerPhase::Idle;
-        m_idle.push_back(worker.pid);
-        publishIdle();
-    } else {
-        stopWorker(worker);
+    case HandoffKind::Dispatch: break;
     }
-    m_hooks.connectionReturned(std::move(message));
-    if (keep)
-        m_hooks.workerAvailable();
+    onProtocolError(worker);
+}
+
+void Supervisor::onProtocolError(Worker &worker)
+{
+    LOG_ERROR("worker %u (pid %d) sent an unexpected message; stopping it", worker.slot, int(worker.pid));
+    worker.killedByParent = true;
+    kill(worker.pid, SIGKILL);
+    closeChannel(worker);
 }
 
 void Supervisor::stopWorker(Worker &worker)
 {
-    // Closing the channel is the stop signal: the worker sees EOF when it next waits for work.
     worker.phase = WorkerPhase::Stopping;
     m_scoreboard.slot(worker.slot).stopRequested.store(1);
     removeIdle(worker.pid);
-    if (worker.connectionId == 0)
-        closeChannel(worker);
+    // EOF on the channel is the stop signal. Shutting down only our sending side keeps the channel open
+    // for the connections the worker hands back on its way out; it exits once it holds none.
+    if (worker.channel)
+        ::shutdown(worker.channel.get(), SHUT_WR);
 }
 
 void Supervisor::closeChannel(Worker &worker)
@@ -246,8 +288,8 @@ void Supervisor::onExit(pid_t pid, int status)
         LOG_ERROR("worker %u reported a fatal configuration error: not restarting workers", worker.slot);
         m_fatal = true;
     }
-    if (worker.connectionId != 0)
-        m_hooks.connectionLost(worker.connectionId);
+    for (uint64_t id : worker.connections)
+        m_hooks.connectionLost(id);
     maintain();
     if (!m_stopping && !m_idle.empty())
         m_hooks.workerAvailable();
@@ -312,7 +354,8 @@ void Supervisor::setTargetWorkers(uint32_t target)
     for (auto &[pid, worker] : m_workers)
         if (worker.generation == m_generation && worker.phase != WorkerPhase::Stopping)
             ++current;
-    // Retire surplus, idle ones first (they go at once); busy ones finish their connection.
+    // Retire surplus, idle ones first (they hand their connections back at once); busy ones finish their
+    // response first.
     for (int pass = 0; pass < 2 && current > m_target; ++pass)
         for (auto &[pid, worker] : m_workers) {
             if (current <= m_target)
@@ -356,7 +399,8 @@ bool Supervisor::killWorker(uint32_t slot, bool graceful)
 bool Supervisor::abortConnection(uint64_t connectionId)
 {
     for (auto &[pid, worker] : m_workers)
-        if (worker.connectionId == connectionId) {
+        if (std::find(worker.connections.begin(), worker.connections.end(), connectionId)
+            != worker.connections.end()) {
             m_scoreboard.slot(worker.slot).abortConnection.store(connectionId);
             return true;
         }

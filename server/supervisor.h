@@ -17,9 +17,10 @@
 namespace ferry::server {
 
 enum class WorkerPhase {
-    Idle,     // waiting for a connection (a freshly forked worker counts as idle: the channel buffers)
-    Busy,     // holds a connection
-    Stopping, // told to stop; exits when its current connection is done
+    Idle,     // takes connections: waiting in its loop, perhaps holding a few active ones (a freshly forked
+              // worker counts as idle: the channel buffers)
+    Busy,     // in a long response (it said Busy), or holding MaxConnectionsPerWorker
+    Stopping, // told to stop; exits when its current response is done and its connections are handed back
 };
 
 struct PoolStatus {
@@ -51,8 +52,8 @@ public:
 
     // Forks workers until `target` of the current generation are alive (bounded by free slots).
     void start(uint32_t target);
-    // Gives the connection in `message` (fd attached; the caller keeps and closes its copy) to an idle
-    // worker. Returns the slot, or -1 if no worker is idle.
+    // Gives the connection in `message` (fd attached; the caller keeps and closes its copy) to the idle
+    // worker holding the fewest connections. Returns the slot, or -1 if no worker is idle.
     int dispatch(const HandoffMessage &message);
     // Reaps every exited child (call on SIGCHLD). Safe to call at any time.
     void reap();
@@ -83,7 +84,8 @@ private:
         uint32_t slot = 0;
         uint32_t generation = 0;
         WorkerPhase phase = WorkerPhase::Idle;
-        uint64_t connectionId = 0;
+        std::vector<uint64_t> connections; // dispatched to it and not yet handed back or closed
+        bool longWork = false;             // between its Busy and Ready
         int64_t startedNs = 0;
         bool killedByParent = false;
         UniqueFd channel;
@@ -98,6 +100,10 @@ private:
     void maintain();
     void onChannel(pid_t pid, uint32_t events);
     void onMessage(Worker &worker, HandoffMessage &&message);
+    void onProtocolError(Worker &worker);
+    // Moves the worker between Idle and Busy as its load says; returns whether it takes connections.
+    bool updateAvailability(Worker &worker);
+    Worker *pickIdle();
     void stopWorker(Worker &worker);
     void closeChannel(Worker &worker);
     void onExit(pid_t pid, int status);
@@ -112,7 +118,7 @@ private:
     Millis m_sendTimeout;
     Hooks m_hooks;
     std::unordered_map<pid_t, Worker> m_workers;
-    std::vector<pid_t> m_idle; // a stack: the most recently used worker is warmest in cache
+    std::vector<pid_t> m_idle; // workers that take connections; on a tie the most recently used wins
     std::vector<bool> m_slotUsed;
     std::vector<SlotHealth> m_health;
     uint32_t m_target = 0;

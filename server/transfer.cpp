@@ -188,6 +188,7 @@ TransferResult sendBody(ClientIo &io, const UniqueFd &file, const TransferPlan &
     uint64_t rate = rateInForce(control);
     if (plan.length <= SmallBody && rate == 0)
         return sendSmallBody(io, file, plan, slot, why);
+    io.beginLongWork();
     proto::Body body{plan.offset, plan.length, uint64_t(plan.info.st_size), mtimeNs(plan.info)};
     if (IoOutcome outcome = io.sendMessage(body, plan.length > 0); outcome != IoOutcome::Ok)
         return failed(io, outcome, why);

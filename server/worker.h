@@ -1,5 +1,5 @@
-// A worker process's life: wait for a connection from the parent, serve its requests, hand it back
-// ("park") when it has nothing more to ask right now, repeat. Returns a WorkerExit code.
+// A worker process's life: serve the connections the parent hands over, from one event loop (see
+// worker_loop.h), and hand each back ("park") once it goes quiet. Returns a WorkerExit code.
 #pragma once
 
 #include "jail.h"
@@ -18,7 +18,8 @@ struct WorkerContext {
     Millis sendTimeout{60000};
 };
 
-// Runs until the parent closes the channel (exit Normal), asks this slot to stop, or the channel fails.
+// Runs until the parent closes (or shuts down) the channel (exit Normal), asks this slot to stop, or the
+// channel fails.
 int runWorker(WorkerContext &context);
 
 // Closes a connection without losing what was just sent: FIN first, then discard unread input so the
