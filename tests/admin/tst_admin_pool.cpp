@@ -46,6 +46,7 @@ private slots:
     void recycleAfterRequests();
     void reloadRereadsConfig();
     void crashLoopBreakerVisible();
+    void quietConnectionIsParkedAndServedAgain();
 
 private:
     TestTree m_tree;
@@ -245,6 +246,24 @@ void TestAdminPool::crashLoopBreakerVisible()
     // Left alone, the pool recovers.
     QTRY_COMPARE_WITH_TIMEOUT(poolValue(server.status(), "idle"), 1, 20000);
     QTRY_COMPARE_WITH_TIMEOUT(at(server.status(), {"pool", "breaker", "state"}).toString(), std::string("closed"), 20000);
+}
+
+// A kept-alive connection stays with its worker only while its client is active: once quiet it is
+// handed back to the parent (parked), costing no worker, and its next request is served as before.
+void TestAdminPool::quietConnectionIsParkedAndServedAgain()
+{
+    AdminTestServer server(m_tree.root(), {"--workers", "2"});
+    QVERIFY2(server.start(), qPrintable(server.process().diagnostics()));
+    TestClient client;
+    QVERIFY(client.open(server.process().host(), server.process().port()).ok());
+    for (int round = 0; round < 2; ++round) {
+        const GetResult r = client.get("small.bin");
+        QVERIFY2(r.status.ok() && r.data == patternBytes(43, 0, 4096), qPrintable(r.status.toString()));
+        QTRY_COMPARE_WITH_TIMEOUT(poolValue(server.status(), "parked"), 1, 10000);
+        for (const Json &w : at(server.status(), {"workers"}).items())
+            QCOMPARE(at(w, {"connection"}).toInt(), 0);
+    }
+    QCOMPARE(server.process().stop(), 0);
 }
 
 QTEST_GUILESS_MAIN(TestAdminPool)

@@ -1,5 +1,5 @@
 // ferry-server's connection handling: the per-IP limit, a client that stops
-// reading, and many requests on one connection.
+// reading, many requests on one connection, and several connections sharing a worker.
 #include "serverprocess.h"
 #include "testclient.h"
 #include "testtree.h"
@@ -7,7 +7,9 @@
 #include <QElapsedTimer>
 #include <QTest>
 
+#include <atomic>
 #include <memory>
+#include <thread>
 
 using namespace ferrytest;
 
@@ -20,6 +22,7 @@ private slots:
     void perIpLimitAnswersBusy();
     void stalledReaderIsCutAfterSendTimeout();
     void manyRequestsOnOneConnection();
+    void longResponseDoesNotHoldUpTheWorkersOtherClients();
 };
 
 void TestServerConnections::initTestCase()
@@ -130,6 +133,49 @@ void TestServerConnections::manyRequestsOnOneConnection()
                      qPrintable(QStringLiteral("request %1: %2").arg(i).arg(s.toString())));
         }
     }
+    QCOMPARE(server.stop(), 0);
+}
+
+// A worker keeps its active kept-alive connections and answers them from one loop. When one of them
+// starts a long body, the others must not wait behind it: the worker hands them back to the parent, which
+// gives them to the other worker. Two clients keep asking while a third downloads slowly; with two
+// workers the download shares its worker with one of them, and both must be answered throughout.
+void TestServerConnections::longResponseDoesNotHoldUpTheWorkersOtherClients()
+{
+    TestTree tree;
+    QVERIFY(!tree.addFile(QStringLiteral("small.bin"), 100, 5).isEmpty());
+    QVERIFY(!tree.addFile(QStringLiteral("slow.bin"), 3 * 1024 * 1024, 6).isEmpty());
+    // 1 MiB/s: the download takes about three seconds, far longer than the stat rounds below.
+    ServerProcess server(tree.root(), {"--workers", "2", "--max-workers", "2", "--rate-limit", "1M"});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    TestClient first, second;
+    QVERIFY(first.open(server.host(), server.port()).ok());
+    QVERIFY(second.open(server.host(), server.port()).ok());
+    QVERIFY(first.stat("small.bin").ok());
+    QVERIFY(second.stat("small.bin").ok());
+
+    std::atomic<bool> downloadDone{false};
+    GetResult download;
+    std::thread downloader([&] {
+        TestClient client;
+        if (client.open(server.host(), server.port()).ok())
+            download = client.get("slow.bin", 0, proto::ToEnd, [](const char *, size_t) { return true; });
+        downloadDone = true;
+    });
+    int answered = 0;
+    for (; answered < 200 && !downloadDone; ++answered) {
+        const Status a = first.stat("small.bin");
+        const Status b = second.stat("small.bin");
+        if (!a.ok() || !b.ok()) {
+            QWARN(qPrintable(a.toString() + " / " + b.toString()));
+            break;
+        }
+    }
+    const bool finishedFirst = downloadDone; // read before joining: the stats must not have waited for it
+    downloader.join();
+    QVERIFY2(answered == 200 && !finishedFirst,
+             qPrintable(QStringLiteral("%1 rounds answered before the download ended").arg(answered)));
+    QVERIFY2(download.status.ok() && download.received == 3 * 1024 * 1024, qPrintable(download.status.toString()));
     QCOMPARE(server.stop(), 0);
 }
 
