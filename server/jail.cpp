@@ -117,8 +117,14 @@ Opened Jail::statEntry(int directoryFd, const char *name) const
     return openBeneath(directoryFd, name, O_PATH);
 }
 
-Opened Jail::openFile(std::string_view path) const
+Opened Jail::openFile(std::string_view path, bool knownRegular) const
 {
+    if (knownRegular) {
+        Opened file = openBeneath(m_root.get(), path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+        if (file.error == ErrorCode::Ok && !S_ISREG(file.info.st_mode))
+            return failure(ErrorCode::NotAFile, "'" + std::string(path) + "' is not a regular file");
+        return file;
+    }
     Opened probe = stat(path);
     if (probe.error != ErrorCode::Ok)
         return probe;

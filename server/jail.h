@@ -29,8 +29,10 @@ public:
 
     // Forbidden (with a reason) for paths no request may name; Ok otherwise. "" and "/"-free paths only.
     proto::ErrorCode check(std::string_view path, std::string *reason = nullptr) const;
-    // A regular file for reading (O_RDONLY|O_NONBLOCK|O_NOCTTY), with its fstat.
-    Opened openFile(std::string_view path) const;
+    // A regular file for reading (O_RDONLY|O_NONBLOCK|O_NOCTTY), with its fstat. `knownRegular`: the
+    // caller saw this path name a regular file a moment ago, so the O_PATH probe is skipped (see
+    // recent_files.h); whatever the open finds is still refused unless it is a regular file.
+    Opened openFile(std::string_view path, bool knownRegular = false) const;
     // A directory for listing (O_DIRECTORY).
     Opened openDirectory(std::string_view path) const;
     // fstat of whatever `path` names, through an O_PATH fd (never opens it for reading).

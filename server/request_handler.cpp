@@ -166,7 +166,12 @@ AfterRequest RequestHandler::get(ClientIo &io, const proto::GetRequest &request)
 bool RequestHandler::openRange(ClientIo &io, const std::string &path, uint64_t offset, uint64_t requested,
                                Opened &file, uint64_t &length, AfterRequest &refused)
 {
-    file = m_jail.openFile(path);
+    int64_t now = monotonicNs();
+    file = m_jail.openFile(path, m_recentFiles.contains(path, now));
+    if (file.error == ErrorCode::Ok)
+        m_recentFiles.remember(path, now);
+    else
+        m_recentFiles.forget(path);
     if (file.error != ErrorCode::Ok) {
         refused = sendError(io, file.error, file.message);
         return false;

@@ -4,6 +4,7 @@
 
 #include "client_io.h"
 #include "jail.h"
+#include "recent_files.h"
 #include "scoreboard.h"
 
 #include <dirent.h>
@@ -43,6 +44,7 @@ private:
     const Jail &m_jail;
     WorkerSlot &m_slot;
     ControlBlock &m_control;
+    RecentFiles m_recentFiles;
 };
 
 // Pure: the LIST/STAT entry for a name and its stat (FIFOs, sockets, devices are kind Other).

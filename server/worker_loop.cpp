@@ -108,31 +108,30 @@ bool WorkerLoop::waitAndServe()
 
 bool WorkerLoop::receiveFromParent()
 {
-    for (;;) {
-        ReceiveResult received = receiveHandoff(m_context.channel.get(), MSG_DONTWAIT);
-        switch (received.status) {
-        case ReceiveStatus::WouldBlock: return true;
-        case ReceiveStatus::Closed: m_parentGone = true; return false;
-        case ReceiveStatus::Error:
-            LOG_ERROR("worker %u: recvmsg() from parent: %s", m_context.slotIndex, std::strerror(received.error));
-            m_broken = true;
-            return false;
-        case ReceiveStatus::Ok: break;
-        }
-        if (received.message.kind != HandoffKind::Dispatch || !received.message.fd) {
-            LOG_ERROR("worker %u: unexpected message from parent", m_context.slotIndex);
-            m_broken = true;
-            return false;
-        }
-        if (isStopping() || shouldHandBack()) {
-            received.message.kind = HandoffKind::Park; // not served here: the parent gives it to another
-            tell(received.message);
-            continue;
-        }
-        adopt(std::move(received.message));
-        if (m_broken)
-            return false;
+    // One message per wake-up: the channel is level-triggered, so epoll_wait reports it again at once if
+    // more are queued, and the common case (one dispatch) skips a recvmsg() that would say EAGAIN.
+    ReceiveResult received = receiveHandoff(m_context.channel.get(), MSG_DONTWAIT);
+    switch (received.status) {
+    case ReceiveStatus::WouldBlock: return true;
+    case ReceiveStatus::Closed: m_parentGone = true; return false;
+    case ReceiveStatus::Error:
+        LOG_ERROR("worker %u: recvmsg() from parent: %s", m_context.slotIndex, std::strerror(received.error));
+        m_broken = true;
+        return false;
+    case ReceiveStatus::Ok: break;
     }
+    if (received.message.kind != HandoffKind::Dispatch || !received.message.fd) {
+        LOG_ERROR("worker %u: unexpected message from parent", m_context.slotIndex);
+        m_broken = true;
+        return false;
+    }
+    if (isStopping() || shouldHandBack()) {
+        received.message.kind = HandoffKind::Park; // not served here: the parent gives it to another
+        tell(received.message);
+        return !m_broken;
+    }
+    adopt(std::move(received.message));
+    return !m_broken;
 }
 
 void WorkerLoop::adopt(HandoffMessage &&message)

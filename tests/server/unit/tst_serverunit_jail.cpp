@@ -1,6 +1,7 @@
 // The served root as a jail: path checks and openat2 confinement, directly on a temporary tree.
 #include "jail.h"
 #include "options.h"
+#include "recent_files.h"
 
 #include <QDir>
 #include <QFile>
@@ -84,11 +85,33 @@ private slots:
     {
         QFETCH(QByteArray, path);
         QFETCH(int, code);
-        Opened opened = m_jail->openFile(std::string_view(path.constData(), size_t(path.size())));
-        QCOMPARE(int(opened.error), code);
-        QCOMPARE(opened.fd.isValid(), code == int(ErrorCode::Ok));
-        if (code != int(ErrorCode::Ok))
-            QVERIFY(!opened.message.empty());
+        // Skipping the O_PATH probe for a path believed regular must change nothing: confinement and the
+        // refusal of anything but a regular file hold either way (a FIFO opened O_NONBLOCK does not block).
+        for (bool knownRegular : {false, true}) {
+            Opened opened = m_jail->openFile(std::string_view(path.constData(), size_t(path.size())), knownRegular);
+            QCOMPARE(int(opened.error), code);
+            QCOMPARE(opened.fd.isValid(), code == int(ErrorCode::Ok));
+            if (code != int(ErrorCode::Ok))
+                QVERIFY(!opened.message.empty());
+        }
+    }
+
+    void recentFilesExpireAndForget()
+    {
+        RecentFiles recent;
+        const int64_t t0 = 1'000'000'000;
+        QVERIFY(!recent.contains("a.bin", t0));
+        recent.remember("a.bin", t0);
+        QVERIFY(recent.contains("a.bin", t0 + RecentFileTtlNs - 1));
+        recent.remember("a.bin", t0 + RecentFileTtlNs - 1); // use does not extend the memory
+        QVERIFY(!recent.contains("a.bin", t0 + RecentFileTtlNs));
+        recent.remember("a.bin", t0 + RecentFileTtlNs); // a fresh probe does
+        QVERIFY(recent.contains("a.bin", t0 + 2 * RecentFileTtlNs - 1));
+        recent.forget("a.bin");
+        QVERIFY(!recent.contains("a.bin", t0 + RecentFileTtlNs));
+        for (size_t i = 0; i < RecentFileCapacity + 1; ++i)
+            recent.remember(std::to_string(i), t0);
+        QVERIFY(recent.size() <= RecentFileCapacity); // bounded, whatever clients ask for
     }
 
     void deviceNodeIsNotAFile()
