@@ -61,8 +61,18 @@ IoOutcome ClientIo::waitWritable()
     }
 }
 
+void ClientIo::queueMessage(const proto::Message &message) { proto::encode(message, m_queued); }
+
+IoOutcome ClientIo::flush() { return m_queued.empty() ? IoOutcome::Ok : send(nullptr, 0); }
+
 IoOutcome ClientIo::send(const uint8_t *data, size_t size, bool more)
 {
+    if (!m_queued.empty()) { // a copy, but only of a small answer, once per connection
+        std::vector<uint8_t> joined = std::move(m_queued);
+        m_queued.clear();
+        joined.insert(joined.end(), data, data + size);
+        return send(joined.data(), joined.size(), more);
+    }
     int flags = MSG_NOSIGNAL | MSG_DONTWAIT | (more ? MSG_MORE : 0);
     while (size > 0) {
         ssize_t sent = ::send(m_fd, data, size, flags);

@@ -35,6 +35,11 @@ public:
     // Sends every byte. `more`: MSG_MORE, i.e. more data follows at once (a BODY header before sendfile).
     IoOutcome send(const uint8_t *data, size_t size, bool more = false);
     IoOutcome sendMessage(const proto::Message &message, bool more = false);
+    // Holds a small message back to go out together with the next send(): one write and one TCP segment
+    // for both. Whoever stops writing for now must flush().
+    void queueMessage(const proto::Message &message);
+    IoOutcome flush();
+    bool hasQueued() const { return !m_queued.empty(); }
     // Waits until the socket takes data, up to the send timeout counted from the last progress.
     IoOutcome waitWritable();
     // Records progress: the send timeout counts from the last byte that moved.
@@ -57,6 +62,7 @@ private:
     int64_t m_lastProgressNs = 0;
     std::string m_lastError;
     std::vector<uint8_t> m_scratch;
+    std::vector<uint8_t> m_queued;
 };
 
 } // namespace ferry::server

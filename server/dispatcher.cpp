@@ -15,8 +15,6 @@ namespace {
 
 std::string seconds(Millis timeout) { return std::to_string(double(timeout.count()) / 1000.0).substr(0, 5) + " s"; }
 
-proto::Welcome welcome() { return {proto::ProtocolVersion, proto::MaxFramePayload, "ferry-server/" FERRY_VERSION}; }
-
 bool isClientRequest(const proto::Message &message)
 {
     return std::holds_alternative<proto::ListRequest>(message) || std::holds_alternative<proto::StatRequest>(message)
@@ -97,7 +95,7 @@ void Dispatcher::decodeBuffered(Connection &connection)
             continue;
         }
         if (std::holds_alternative<proto::NeedMore>(result)) {
-            if (connection.peerClosed)
+            if (!sendOwedWelcome(connection) || connection.peerClosed)
                 finish(id, std::nullopt);
             return;
         }
@@ -116,10 +114,12 @@ bool Dispatcher::onMessage(Connection &connection, proto::Message &&message)
 {
     uint64_t id = connection.id;
     if (std::holds_alternative<proto::Hello>(message)) {
-        if (!sendNow(connection, welcome())) {
+        // Answered once we know whether a request came with it (see sendOwedWelcome()).
+        if (!sendOwedWelcome(connection)) { // a second HELLO in a row: the first one's answer goes first
             finish(id, std::nullopt);
             return false;
         }
+        connection.welcomeOwed = true;
         if (connection.state == State::Handshake)
             connection.state = State::Waiting; // the request deadline keeps counting from accept
         return true;
@@ -153,6 +153,10 @@ void Dispatcher::dispatchOrQueue(Connection &connection)
     }
     if (m_pending.empty() && tryDispatch(connection))
         return;
+    if (!sendOwedWelcome(connection)) { // it waits: tell it now that it is connected
+        finish(connection.id, std::nullopt);
+        return;
+    }
     if (m_pending.size() < m_limits.maxPending) {
         connection.state = State::Pending;
         m_pending.push_back(connection.id);
@@ -174,14 +178,20 @@ bool Dispatcher::tryDispatch(Connection &connection)
     message.kind = HandoffKind::Dispatch;
     message.connectionId = connection.id;
     message.peer = connection.peer;
-    message.bytes = std::move(connection.request);
+    if (connection.welcomeOwed) {
+        // HELLO and the first request arrived together: the worker answers both in one write, one TCP
+        // segment for the client to wake up for instead of two (it answers a repeated HELLO alike).
+        proto::encode(proto::Hello{proto::ProtocolVersion, ""}, message.bytes);
+    }
+    message.bytes.insert(message.bytes.end(), connection.request.begin(), connection.request.end());
     message.fd = std::move(connection.fd);
     if (m_supervisor.dispatch(message) >= 0) {
         connection.state = State::InWorker;
+        connection.welcomeOwed = false;
+        connection.request.clear();
         return true; // `message.fd`, our copy, closes here: the worker owns the connection now
     }
     connection.fd = std::move(message.fd);
-    connection.request = std::move(message.bytes);
     return false;
 }
 
@@ -257,6 +267,14 @@ void Dispatcher::onTimeout(uint64_t id)
     }
 }
 
+bool Dispatcher::sendOwedWelcome(Connection &connection)
+{
+    if (!connection.welcomeOwed)
+        return true;
+    connection.welcomeOwed = false;
+    return sendNow(connection, serverWelcome());
+}
+
 bool Dispatcher::sendNow(Connection &connection, const proto::Message &message)
 {
     // Only small frames go out from the parent, into a socket buffer that holds far more; a client that
@@ -269,7 +287,7 @@ bool Dispatcher::sendNow(Connection &connection, const proto::Message &message)
 void Dispatcher::finish(uint64_t id, std::optional<proto::Message> last)
 {
     Connection *connection = find(id);
-    if (connection && connection->fd && last)
+    if (connection && connection->fd && last && sendOwedWelcome(*connection)) // the handshake's answer first
         sendNow(*connection, *last);
     forget(id);
 }

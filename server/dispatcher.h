@@ -81,6 +81,7 @@ private:
         std::vector<uint8_t> request; // a complete request (+ anything after it), for the worker
         EventLoop::TimerId timer = 0;
         bool peerClosed = false;
+        bool welcomeOwed = false; // HELLO decoded, WELCOME not sent yet
     };
 
     void onAcceptable();
@@ -101,6 +102,8 @@ private:
     void finish(uint64_t id, std::optional<proto::Message> last);
     void forget(uint64_t id);
     bool sendNow(Connection &connection, const proto::Message &message);
+    // Sends the WELCOME for a HELLO that no request followed in the same read. False if the client is gone.
+    bool sendOwedWelcome(Connection &connection);
     Connection *find(uint64_t id);
 
     EventLoop &m_loop;

@@ -4,6 +4,7 @@
 #include "log.h"
 #include "protocol/codec.h"
 #include "transfer.h"
+#include "wire_errors.h"
 
 #include <cerrno>
 #include <cstring>
@@ -76,11 +77,12 @@ AfterRequest RequestHandler::handle(ClientIo &io, const proto::Message &request)
         return this->get(io, *get);
     if (auto *digest = std::get_if<proto::DigestRequest>(&request))
         return this->digest(io, *digest);
-    if (std::holds_alternative<proto::Hello>(request)) // a repeated handshake is harmless: answer it again
-        return outcomeOk(io.sendMessage(proto::Welcome{proto::ProtocolVersion, proto::MaxFramePayload,
-                                                       "ferry-server/" FERRY_VERSION}))
-                   ? AfterRequest::KeepOpen
-                   : AfterRequest::Close;
+    if (std::holds_alternative<proto::Hello>(request)) {
+        // The parent forwards a HELLO that came with the first request: its answer rides along with the
+        // request's (a repeated handshake is harmless and answered the same way).
+        io.queueMessage(serverWelcome());
+        return AfterRequest::KeepOpen;
+    }
     return sendError(io, ErrorCode::BadRequest, "a client may not send this message type");
 }
 

@@ -2,6 +2,11 @@
 
 namespace ferry::server {
 
+proto::Welcome serverWelcome()
+{
+    return {proto::ProtocolVersion, proto::MaxFramePayload, "ferry-server/" FERRY_VERSION};
+}
+
 std::string describeDecodeError(proto::DecodeError error)
 {
     switch (error) {

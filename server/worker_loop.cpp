@@ -169,6 +169,15 @@ void WorkerLoop::adopt(HandoffMessage &&message)
 
 WorkerLoop::Turn WorkerLoop::serveTurn(Connection &connection, bool readable)
 {
+    Turn turn = serveRequests(connection, readable);
+    // An answer held back to share a write with the next one must not wait past this turn.
+    if (turn != Turn::Gone && connection.io->flush() != IoOutcome::Ok)
+        return Turn::Close;
+    return turn;
+}
+
+WorkerLoop::Turn WorkerLoop::serveRequests(Connection &connection, bool readable)
+{
     bool mayRead = readable;
     for (int served = 0; served < RequestsPerTurn;) {
         proto::DecodeResult result = connection.decoder.next();

@@ -51,6 +51,7 @@ private:
     // Serves the connection's complete requests, reading from the socket only if epoll said it is
     // readable (`readable`) or the last read filled the buffer.
     Turn serveTurn(Connection &connection, bool readable);
+    Turn serveRequests(Connection &connection, bool readable);
     Read readSome(Connection &connection, bool &mayRead);
     Turn decodeFailed(Connection &connection, proto::DecodeError error);
     void settle(uint64_t id, Turn turn);

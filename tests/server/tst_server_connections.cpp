@@ -23,6 +23,7 @@ private slots:
     void stalledReaderIsCutAfterSendTimeout();
     void manyRequestsOnOneConnection();
     void longResponseDoesNotHoldUpTheWorkersOtherClients();
+    void handshakeSentWithRequestsIsAnsweredInOrder();
 };
 
 void TestServerConnections::initTestCase()
@@ -176,6 +177,60 @@ void TestServerConnections::longResponseDoesNotHoldUpTheWorkersOtherClients()
     QVERIFY2(answered == 200 && !finishedFirst,
              qPrintable(QStringLiteral("%1 rounds answered before the download ended").arg(answered)));
     QVERIFY2(download.status.ok() && download.received == 3 * 1024 * 1024, qPrintable(download.status.toString()));
+    QCOMPARE(server.stop(), 0);
+}
+
+// A client may send HELLO and its first requests in one write; the parent then leaves the WELCOME to the
+// worker, which sends it with the first answer. Whatever the split, every HELLO gets its WELCOME, in
+// order, and before the answers to the requests that follow it.
+void TestServerConnections::handshakeSentWithRequestsIsAnsweredInOrder()
+{
+    TestTree tree;
+    QVERIFY(!tree.addFile(QStringLiteral("small.bin"), 300, 9).isEmpty());
+    ServerProcess server(tree.root(), {"--workers", "2"});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    const auto frames = [](std::initializer_list<proto::Message> messages) {
+        std::vector<uint8_t> bytes;
+        for (const proto::Message &m : messages)
+            proto::encode(m, bytes);
+        return QByteArray(reinterpret_cast<const char *>(bytes.data()), qsizetype(bytes.size()));
+    };
+    const proto::Hello hello{proto::ProtocolVersion, "ferry-tests/1"};
+
+    TestClient together;
+    QVERIFY(together.connectTo(server.host(), server.port()).ok());
+    QVERIFY(together.sendRaw(frames({hello, proto::GetRequest{"small.bin"}, hello, proto::StatRequest{"small.bin"}})));
+    proto::Message first;
+    QVERIFY(together.readMessage(&first).ok());
+    QVERIFY(std::holds_alternative<proto::Welcome>(first));
+    const GetResult body = together.readGetReply([](const char *, size_t) { return true; });
+    QVERIFY2(body.status.ok() && body.received == 300, qPrintable(body.status.toString()));
+    proto::Message second, stat;
+    QVERIFY(together.readMessage(&second).ok() && together.readMessage(&stat).ok());
+    QVERIFY(std::holds_alternative<proto::Welcome>(second));
+    QVERIFY(std::holds_alternative<proto::StatReply>(stat));
+
+    // HELLO alone, then the request once WELCOME came: the parent answers the HELLO itself.
+    TestClient apart;
+    QVERIFY(apart.connectTo(server.host(), server.port()).ok());
+    QVERIFY(apart.sendRaw(frames({hello})));
+    QVERIFY(apart.readMessage(&first).ok());
+    QVERIFY(std::holds_alternative<proto::Welcome>(first));
+    QVERIFY(apart.stat("small.bin").ok());
+    // A repeated HELLO alone, most likely to the worker still holding the connection: answered at once.
+    QVERIFY(apart.sendRaw(frames({hello})));
+    QVERIFY(apart.readMessage(&second).ok());
+    QVERIFY(std::holds_alternative<proto::Welcome>(second));
+
+    // Two HELLOs, then a malformed frame: both WELCOMEs, then the ERROR.
+    TestClient refused;
+    QVERIFY(refused.connectTo(server.host(), server.port()).ok());
+    QVERIFY(refused.sendRaw(frames({hello, hello}) + QByteArray("GET / HTTP/1.1\r\n\r\n")));
+    std::vector<proto::Message> seen;
+    QVERIFY(refused.waitForClose(&seen, 10000).outcome != Outcome::Timeout);
+    QCOMPARE(seen.size(), size_t(3));
+    QVERIFY(std::holds_alternative<proto::Welcome>(seen[0]) && std::holds_alternative<proto::Welcome>(seen[1]));
+    QVERIFY(std::holds_alternative<proto::Error>(seen[2]));
     QCOMPARE(server.stop(), 0);
 }
 
