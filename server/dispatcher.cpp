@@ -160,7 +160,6 @@ void Dispatcher::dispatchOrQueue(Connection &connection)
     if (m_pending.size() < m_limits.maxPending) {
         connection.state = State::Pending;
         m_pending.push_back(connection.id);
-        m_supervisor.publishPending(uint32_t(m_pending.size()));
         m_stats.maxPendingSeen = std::max<uint32_t>(m_stats.maxPendingSeen, uint32_t(m_pending.size()));
         uint64_t id = connection.id;
         connection.timer = m_loop.addTimer(m_limits.requestTimeout, [this, id] { onTimeout(id); });
@@ -213,7 +212,6 @@ void Dispatcher::onWorkerAvailable()
             break;
         }
     }
-    m_supervisor.publishPending(uint32_t(m_pending.size()));
 }
 
 void Dispatcher::onReturned(HandoffMessage &&message)
@@ -311,10 +309,8 @@ void Dispatcher::forget(uint64_t id)
     }
     if (auto host = m_perHost.find(connection.host); host != m_perHost.end() && --host->second == 0)
         m_perHost.erase(host);
-    if (connection.state == State::Pending) { // O(queue), bounded by --max-pending
+    if (connection.state == State::Pending) // O(queue), bounded by --max-pending
         std::erase(m_pending, id);
-        m_supervisor.publishPending(uint32_t(m_pending.size()));
-    }
     m_connections.erase(it);
 }
 
@@ -330,7 +326,6 @@ void Dispatcher::shutdown()
     for (uint64_t id : ids)
         finish(id, find(id)->state == State::Parked ? std::nullopt : std::optional<proto::Message>(error));
     m_pending.clear();
-    m_supervisor.publishPending(0);
 }
 
 bool Dispatcher::disconnect(uint64_t connectionId)

@@ -88,8 +88,6 @@ struct ControlBlock {
     std::atomic<uint8_t> draining{0};           // 1: finish the current response, then park instead of reading on
     std::atomic<uint32_t> activeSenders{0};     // maintained by workers: bodies in flight (global rate share)
     std::atomic<uint32_t> generation{1};        // current generation; workers of older ones stop when idle
-    std::atomic<uint32_t> pendingConnections{0}; // parent: requests queued for a worker
-    std::atomic<uint32_t> idleWorkers{0};        // parent: workers waiting for a connection
 };
 
 struct ScoreboardHeader {

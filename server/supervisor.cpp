@@ -117,7 +117,6 @@ bool Supervisor::spawn(uint32_t slotIndex)
     ++m_spawned;
     m_loop.add(worker.channel.get(), EPOLLIN, [this, pid](uint32_t events) { onChannel(pid, events); });
     m_idle.push_back(pid);
-    publishIdle();
     LOG_DEBUG("worker slot %u started: pid %d, generation %u", slotIndex, int(pid), m_generation);
     return true;
 }
@@ -175,7 +174,6 @@ bool Supervisor::updateAvailability(Worker &worker)
             m_idle.push_back(worker.pid);
         else
             std::erase(m_idle, worker.pid);
-        publishIdle();
     }
     return available;
 }
@@ -254,13 +252,7 @@ void Supervisor::closeChannel(Worker &worker)
     worker.channel.reset();
 }
 
-void Supervisor::removeIdle(pid_t pid)
-{
-    std::erase(m_idle, pid);
-    publishIdle();
-}
-
-void Supervisor::publishIdle() { m_scoreboard.control().idleWorkers.store(uint32_t(m_idle.size())); }
+void Supervisor::removeIdle(pid_t pid) { std::erase(m_idle, pid); }
 
 void Supervisor::reap()
 {

@@ -75,8 +75,6 @@ public:
     // Grace period over: SIGKILL whatever is left.
     void killAll();
     bool isStopping() const { return m_stopping; }
-    // Tells workers how many requests wait for one (they linger on a kept-alive client only when none do).
-    void publishPending(uint32_t count) { m_scoreboard.control().pendingConnections.store(count); }
 
 private:
     struct Worker {
@@ -108,7 +106,6 @@ private:
     void closeChannel(Worker &worker);
     void onExit(pid_t pid, int status);
     void removeIdle(pid_t pid);
-    void publishIdle(); // the idle count workers read from the control block
     int freeSlot(int64_t now) const;
     Worker *findBySlot(uint32_t slot);
 
