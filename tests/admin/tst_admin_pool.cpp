@@ -260,7 +260,8 @@ void TestAdminPool::quietConnectionIsParkedAndServedAgain()
         const GetResult r = client.get("small.bin");
         QVERIFY2(r.status.ok() && r.data == patternBytes(43, 0, 4096), qPrintable(r.status.toString()));
         QTRY_COMPARE_WITH_TIMEOUT(poolValue(server.status(), "parked"), 1, 10000);
-        for (const Json &w : at(server.status(), {"workers"}).items())
+        const Json status = server.status();
+        for (const Json &w : at(status, {"workers"}).items())
             QCOMPARE(at(w, {"connection"}).toInt(), 0);
     }
     QCOMPARE(server.process().stop(), 0);
