@@ -78,7 +78,7 @@ bool WorkerLoop::waitAndServe()
         m_broken = true;
         return false;
     }
-    std::vector<uint64_t> served;
+    m_served.clear();
     for (int i = 0; i < count; ++i) {
         uint64_t id = events[i].data.u64;
         if (id == ChannelKey) {
@@ -91,19 +91,25 @@ bool WorkerLoop::waitAndServe()
             continue; // an event queued before the connection was released
         it->second->again = false;
         settle(id, serveTurn(*it->second, true));
-        served.push_back(id);
+        m_served.push_back(id);
     }
+    serveLeftovers();
+    return !m_broken;
+}
+
+void WorkerLoop::serveLeftovers()
+{
     // Connections whose last turn ended with requests still buffered: the kernel will not report them.
-    std::vector<uint64_t> again;
+    // Those served just now wait for the next round, so every connection gets its turn first.
+    m_leftovers.clear();
     for (auto &[id, connection] : m_connections)
-        if (connection->again && std::find(served.begin(), served.end(), id) == served.end())
-            again.push_back(id);
-    for (uint64_t id : again)
+        if (connection->again && std::find(m_served.begin(), m_served.end(), id) == m_served.end())
+            m_leftovers.push_back(id);
+    for (uint64_t id : m_leftovers)
         if (auto it = m_connections.find(id); it != m_connections.end()) {
             it->second->again = false;
             settle(id, serveTurn(*it->second, false));
         }
-    return !m_broken;
 }
 
 bool WorkerLoop::receiveFromParent()

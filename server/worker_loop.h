@@ -44,6 +44,7 @@ private:
     };
 
     bool waitAndServe();
+    void serveLeftovers();
     bool receiveFromParent();
     void adopt(HandoffMessage &&message);
     enum class Read { Fed, Empty, Gone };
@@ -75,6 +76,7 @@ private:
     RequestHandler m_handler;
     UniqueFd m_epoll;
     std::unordered_map<uint64_t, std::unique_ptr<Connection>> m_connections;
+    std::vector<uint64_t> m_served, m_leftovers; // reused by each round of the loop: no allocation
     uint64_t m_shown = 0;      // the connection the scoreboard slot shows; 0 = idle
     bool m_longWork = false;   // Busy was sent; Ready is owed
     bool m_parentGone = false; // the channel reached EOF: the parent wants this worker to stop
