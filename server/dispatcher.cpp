@@ -37,6 +37,8 @@ Dispatcher::Dispatcher(EventLoop &loop, Supervisor &supervisor, DispatcherLimits
 Dispatcher::~Dispatcher()
 {
     stopAccepting();
+    if (m_resumeTimer)
+        m_loop.cancelTimer(m_resumeTimer);
     for (auto &[id, connection] : m_connections) {
         if (connection->timer)
             m_loop.cancelTimer(connection->timer);

@@ -113,6 +113,7 @@ private:
     bool m_accepting = false;
     bool m_shuttingDown = false;
     bool m_paused = false;
+    EventLoop::TimerId m_resumeTimer = 0; // accepting again after running out of fds or memory
     uint64_t m_nextId = 1;
     std::unordered_map<uint64_t, std::unique_ptr<Connection>> m_connections;
     std::unordered_map<std::string, uint32_t> m_perHost;

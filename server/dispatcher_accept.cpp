@@ -48,10 +48,12 @@ void Dispatcher::onAcceptable()
             // Out of fds or memory: the backlog stays readable, so pause accepting briefly instead of spinning.
             LOG_WARN("accept4(): %s; pausing accepts for 100 ms", std::strerror(errno));
             stopAccepting();
-            m_loop.addTimer(Millis(100), [this] {
-                if (!m_shuttingDown && !m_paused)
-                    startAccepting(m_listenFd);
-            });
+            if (m_resumeTimer == 0)
+                m_resumeTimer = m_loop.addTimer(Millis(100), [this] {
+                    m_resumeTimer = 0;
+                    if (!m_shuttingDown && !m_paused)
+                        startAccepting(m_listenFd);
+                });
         } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
             LOG_ERROR("accept4(): %s", std::strerror(errno));
         }
