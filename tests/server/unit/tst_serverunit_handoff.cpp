@@ -76,14 +76,26 @@ private slots:
         QCOMPARE(openFdCount(), before);
     }
 
-    void malformedMessageClosesReceivedFds()
+    void rejectedMessageClosesReceivedFds_data()
     {
+        QTest::addColumn<QByteArray>("datagram");
+        QTest::newRow("wrong header") << QByteArray("not a handoff", 16);
+        // A well-formed header, as sendHandoff() writes it, but with two fds where at most one may come.
+        UniqueFd a, b;
+        QCOMPARE(makeChannel(a, b), 0);
+        QCOMPARE(sendHandoff(a.get(), HandoffMessage{HandoffKind::Park, 7, "127.0.0.1:1", {1, 2}, {}}), 0);
+        char wire[512];
+        const ssize_t size = recv(b.get(), wire, sizeof wire, 0);
+        QVERIFY(size > 0);
+        QTest::newRow("valid header, two fds") << QByteArray(wire, qsizetype(size));
+    }
+    void rejectedMessageClosesReceivedFds()
+    {
+        QFETCH(QByteArray, datagram);
         UniqueFd parentEnd, workerEnd;
         QCOMPARE(makeChannel(parentEnd, workerEnd), 0);
         const int before = openFdCount();
-        // A datagram with a wrong header and two fds attached: both must be closed on rejection.
-        char junk[16] = "not a handoff";
-        iovec iov{junk, sizeof junk};
+        iovec iov{datagram.data(), size_t(datagram.size())};
         alignas(cmsghdr) char control[CMSG_SPACE(2 * sizeof(int))]{};
         msghdr msg{};
         msg.msg_iov = &iov;
@@ -100,7 +112,7 @@ private slots:
         ReceiveResult received = receiveHandoff(parentEnd.get());
         QCOMPARE(int(received.status), int(ReceiveStatus::Error));
         QCOMPARE(received.error, EPROTO);
-        QCOMPARE(openFdCount(), before);
+        QCOMPARE(openFdCount(), before); // both received copies closed
     }
 
     void closedAndWouldBlock()
