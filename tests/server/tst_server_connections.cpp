@@ -24,6 +24,7 @@ private slots:
     void manyRequestsOnOneConnection();
     void longResponseDoesNotHoldUpTheWorkersOtherClients();
     void handshakeSentWithRequestsIsAnsweredInOrder();
+    void clientThatStopsReadingDoesNotHoldUpOthers();
 };
 
 void TestServerConnections::initTestCase()
@@ -232,6 +233,38 @@ void TestServerConnections::handshakeSentWithRequestsIsAnsweredInOrder()
     QVERIFY(std::holds_alternative<proto::Welcome>(seen[0]) && std::holds_alternative<proto::Welcome>(seen[1]));
     QVERIFY(std::holds_alternative<proto::Error>(seen[2]));
     QCOMPARE(server.stop(), 0);
+}
+
+// The same for small answers, which a worker sends without ceremony: a client that pipelines thousands of
+// GETs and reads none of the answers fills the socket buffers, and the worker has to wait. Before it does,
+// it hands its other connections back, so they are answered meanwhile.
+void TestServerConnections::clientThatStopsReadingDoesNotHoldUpOthers()
+{
+    TestTree tree;
+    QVERIFY(!tree.addFile(QStringLiteral("small.bin"), 16 * 1024, 11).isEmpty());
+    ServerProcess server(tree.root(), {"--workers", "2", "--max-workers", "2", "--send-timeout", "60s"});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    // Far below the send timeout: an answer that waited for the stalled client would time out here.
+    TestClient first(10000), second(10000);
+    QVERIFY(first.open(server.host(), server.port()).ok());
+    QVERIFY(second.open(server.host(), server.port()).ok());
+    QVERIFY(first.stat("small.bin").ok());
+    QVERIFY(second.stat("small.bin").ok());
+
+    TestClient stalled;
+    QVERIFY(stalled.open(server.host(), server.port()).ok());
+    std::vector<uint8_t> requests;
+    for (int i = 0; i < 4000; ++i) // 64 MiB of answers: far more than the socket buffers hold
+        proto::encode(proto::GetRequest{"small.bin"}, requests);
+    QVERIFY(stalled.sendRaw(QByteArray(reinterpret_cast<const char *>(requests.data()), qsizetype(requests.size()))));
+    for (int round = 0; round < 200; ++round) {
+        const Status a = first.stat("small.bin");
+        const Status b = second.stat("small.bin");
+        QVERIFY2(a.ok() && b.ok(), qPrintable(QStringLiteral("round %1: %2 / %3").arg(round).arg(a.toString(),
+                                                                                                 b.toString())));
+    }
+    stalled.close();
+    server.kill(); // the stalled answers would otherwise keep a worker busy until the send timeout
 }
 
 QTEST_GUILESS_MAIN(TestServerConnections)
