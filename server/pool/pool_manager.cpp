@@ -101,6 +101,14 @@ void PoolManager::carryOut(const Decision &decision, const PoolView &view)
         wanted = base > 0 ? base - 1 : 0;
     }
     wanted = std::min(wanted, m_limits.maxWorkers);
+    // The policy's pick first (the highest idle slot, so the low slots stay warm); lowering the target then
+    // finds nothing more to retire. Left to itself the Supervisor would take any idle worker.
+    if (decision.retire && decision.spawn == 0 && wanted < target) {
+        noteExit(*decision.retire, m_scoreboard.slot(*decision.retire).pid.load(), "retired (surplus)");
+        m_supervisor.killWorker(*decision.retire, true);
+    }
+    for (uint32_t slot : decision.stopOldGeneration) // reload stops them already; this catches stragglers
+        m_supervisor.killWorker(slot, true);
     if (wanted != target) {
         LOG_DEBUG("pool: target %u -> %u workers", target, wanted);
         m_supervisor.setTargetWorkers(wanted);

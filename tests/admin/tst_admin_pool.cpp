@@ -80,6 +80,10 @@ void TestAdminPool::limitsTakeEffectLive()
     QVERIFY(reply && at(*reply, {"ok"}).toBool());
     QTRY_COMPARE_WITH_TIMEOUT(poolValue(server.status(), "total"), 1, 20000);
     QVERIFY(server.process().waitForWorkerCount(1));
+    // Highest slots go first, so the one left is the lowest (warm, and compact in the scoreboard).
+    const Json shrunk = server.status();
+    QCOMPARE(at(shrunk, {"workers"}).size(), size_t(1));
+    QCOMPARE(at(at(shrunk, {"workers"}).at(0), {"slot"}).toInt(), 0);
     // The one that is left still serves.
     TestClient client(10000);
     QVERIFY(client.open(server.process().host(), server.process().port()).ok());
