@@ -219,14 +219,14 @@ void MainWindow::onStat(quint64 requestId, const client::RemoteEntry &entry)
     else if (browse)
         m_browser->openPath(slash < 0 ? QString() : path.left(slash));
     if (!entry.isDirectory())
-        download({path}, {});
+        download({entry}, {}); // a stat names the whole path, as download() wants
 }
 
-void MainWindow::download(const QStringList &files, const QStringList &folders)
+void MainWindow::download(const QList<client::RemoteEntry> &files, const QStringList &folders)
 {
     const QString destination = m_settings->downloadFolder();
-    for (const QString &path : files)
-        m_queue->addFile(m_link->urlFor(path), destination);
+    for (const client::RemoteEntry &file : files)
+        m_queue->addFile(m_link->urlFor(file.name), destination, file.size);
     for (const QString &path : folders)
         m_queue->add(m_link->urlFor(path), destination);
     const qsizetype count = files.size() + folders.size();

@@ -58,7 +58,8 @@ private:
     void restoreLayout();
     void applyPreferences();
     void connectTo(const client::FerryUrl &url);
-    void download(const QStringList &files, const QStringList &folders);
+    // Files carry the size their listing reported, so queued rows show it (see RemoteBrowser).
+    void download(const QList<ferry::client::RemoteEntry> &files, const QStringList &folders);
     void onStatusChanged(ServerLink::Status status, const QString &detail);
     void onStat(quint64 requestId, const ferry::client::RemoteEntry &entry);
     void showPreferences();

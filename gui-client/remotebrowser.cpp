@@ -197,17 +197,28 @@ void RemoteBrowser::onActivated(const QModelIndex &index)
     if (source.data(RemoteModel::IsDirectoryRole).toBool())
         openPath(path);
     else
-        emit downloadRequested({path}, {});
+        emit downloadRequested({fileToDownload(source)}, {});
+}
+
+// The listed entry, named by its path: the queue shows its size before the transfer starts.
+client::RemoteEntry RemoteBrowser::fileToDownload(const QModelIndex &source) const
+{
+    client::RemoteEntry entry = m_model->entry(source);
+    entry.name = m_model->pathOf(source);
+    return entry;
 }
 
 void RemoteBrowser::downloadSelection()
 {
-    QStringList files;
+    QList<client::RemoteEntry> files;
     QStringList folders;
     const QModelIndexList rows = m_view->selectionModel()->selectedRows(RemoteModel::NameColumn);
     for (const QModelIndex &row : rows) {
         const QModelIndex source = m_proxy->mapToSource(row);
-        (source.data(RemoteModel::IsDirectoryRole).toBool() ? folders : files).append(m_model->pathOf(source));
+        if (source.data(RemoteModel::IsDirectoryRole).toBool())
+            folders.append(m_model->pathOf(source));
+        else
+            files.append(fileToDownload(source));
     }
     if (!files.isEmpty() || !folders.isEmpty())
         emit downloadRequested(files, folders);

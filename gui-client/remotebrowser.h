@@ -1,6 +1,9 @@
 // The remote side of the window: path bar, filter, listing, Download button.
 #pragma once
 
+#include "client/clienttypes.h"
+
+#include <QList>
 #include <QStringList>
 #include <QWidget>
 
@@ -44,8 +47,9 @@ public:
     void downloadSelection();
 
 signals:
-    // Paths relative to the server root: files, and folders to mirror recursively.
-    void downloadRequested(const QStringList &files, const QStringList &folders);
+    // Files as listed (each entry's name is its path relative to the server root, its
+    // size what the listing said), and folders to mirror recursively (paths).
+    void downloadRequested(const QList<ferry::client::RemoteEntry> &files, const QStringList &folders);
     void pathChanged(const QString &path);
 
 private:
@@ -53,6 +57,7 @@ private:
     void setupBar();
     void connectSignals();
     void onActivated(const QModelIndex &index);
+    client::RemoteEntry fileToDownload(const QModelIndex &source) const;
     void onPathEdited();
     void onFilterChanged(const QString &text);
     void updateStatus();

@@ -84,6 +84,18 @@ qint64 DownloadJob::etaSeconds() const
     return m_speed.etaSeconds(m_clock.elapsed(), m_totalBytes - m_receivedBytes);
 }
 
+bool DownloadJob::setKnownSize(qint64 bytes)
+{
+    // After the first attempt the server's size is the truth: a listing may be stale.
+    if (bytes < 0 || m_attempts > 0 || m_state != State::Queued)
+        return false;
+    if (m_totalBytes != bytes) {
+        m_totalBytes = bytes;
+        emit progressChanged(m_receivedBytes, m_totalBytes);
+    }
+    return true;
+}
+
 void DownloadJob::setState(State state)
 {
     if (m_state == state)

@@ -68,7 +68,10 @@ public:
     // A line for a status column: "Waiting for server (busy), retry in 2 s", ...
     QString statusText() const { return m_statusText; }
 
-    qint64 totalBytes() const { return m_totalBytes; } // -1 until the server has said
+    qint64 totalBytes() const { return m_totalBytes; } // -1 until known (setKnownSize() or the server)
+    // The size a listing reported, for display before the transfer starts; the server's
+    // BODY replaces it. Ignored (returns false) once the job has started, or for bytes < 0.
+    bool setKnownSize(qint64 bytes);
     qint64 receivedBytes() const { return m_receivedBytes; } // including a resumed part
     qint64 bytesPerSecond() const; // over the last few seconds
     qint64 etaSeconds() const; // -1: unknown (stalled, or size not yet known)

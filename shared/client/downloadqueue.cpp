@@ -23,17 +23,18 @@ void DownloadQueue::setMaxConcurrent(int count)
     scheduleSoon();
 }
 
-DownloadJob *DownloadQueue::addFile(const FerryUrl &url, const QString &destinationDir)
+DownloadJob *DownloadQueue::addFile(const FerryUrl &url, const QString &destinationDir, qint64 knownSize)
 {
-    return addFileAs(url, QDir(destinationDir).filePath(url.fileName()));
+    return addFileAs(url, QDir(destinationDir).filePath(url.fileName()), knownSize);
 }
 
-DownloadJob *DownloadQueue::addFileAs(const FerryUrl &url, const QString &localPath)
+DownloadJob *DownloadQueue::addFileAs(const FerryUrl &url, const QString &localPath, qint64 knownSize)
 {
     const bool claim = m_policy == ExistingFilePolicy::Rename && !PartFile::isStreamTarget(localPath);
     const QString path = claim ? claimFreePath(localPath) : localPath;
     auto *job = new DownloadJob(url, path, m_policy, this);
     job->setRetryPolicy(m_retryPolicy);
+    job->setKnownSize(knownSize); // before jobAdded, so that the row is sized from the start
     return append(job);
 }
 

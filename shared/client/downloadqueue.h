@@ -39,9 +39,11 @@ public:
     void setRetryPolicy(const RetryPolicy &policy) { m_retryPolicy = policy; }
 
     // Adds one remote file, saved as destinationDir/<its name>. Returns the new job.
-    DownloadJob *addFile(const FerryUrl &url, const QString &destinationDir);
+    // `knownSize` is the size a listing reported (-1: not known); the job shows it
+    // while queued, and the server's answer replaces it when the transfer starts.
+    DownloadJob *addFile(const FerryUrl &url, const QString &destinationDir, qint64 knownSize = -1);
     // Same, with the local file path given (e.g. a file inside a mirrored tree).
-    DownloadJob *addFileAs(const FerryUrl &url, const QString &localPath);
+    DownloadJob *addFileAs(const FerryUrl &url, const QString &localPath, qint64 knownSize = -1);
     // Adds a file or a whole folder (asks the server which it is). A folder is listed
     // recursively and mirrored as destinationDir/<folder name>/..., empty folders
     // included; its files arrive through jobAdded. Failure: addFailed.

@@ -26,6 +26,7 @@
 #include <QFile>
 #include <QImage>
 #include <QLineEdit>
+#include <QLocale>
 #include <QSettings>
 #include <QSpinBox>
 #include <QStandardPaths>
@@ -57,6 +58,7 @@ private slots:
     void filtersByName();
     void listingErrorIsReported();
     void transferModelFollowsQueue();
+    void queuedRowShowsKnownSize();
     void transferModelThrottlesRepaints();
 
 private:
@@ -364,6 +366,44 @@ void TestDownloaderModels::transferModelFollowsQueue()
     queue.clearFinished();
     QCOMPARE(model.rowCount(), 0);
     QCOMPARE(model.totals().remainingBytes, 0);
+}
+
+// A file picked from a listing has a known size: its row shows it, with an empty bar at 0 %,
+// from the moment it is queued. A file added without one shows neither until the server says,
+// and the server's size wins over a stale listing's.
+void TestDownloaderModels::queuedRowShowsKnownSize()
+{
+    QTemporaryDir destination;
+    client::DownloadQueue queue;
+    queue.setMaxConcurrent(1);
+    TransferModel model(&queue);
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    const auto url = [this](int i) {
+        return client::FerryUrl(m_server->host(), m_server->port(), QStringLiteral("five/f%1.bin").arg(i));
+    };
+    queue.addFile(url(0), destination.path(), 200000);
+    queue.addFile(url(1), destination.path());
+    queue.addFile(url(2), destination.path(), 5); // the listing was stale: the file is 200002 bytes
+    // Nothing has started yet: every row is as it was queued.
+    for (int row = 0; row < 3; ++row)
+        QCOMPARE(queue.jobAt(row)->state(), client::DownloadJob::State::Queued);
+    const QLocale locale;
+    QCOMPARE(model.index(0, TransferModel::SizeColumn).data().toString(), locale.formattedDataSize(200000));
+    QCOMPARE(model.index(0, TransferModel::ProgressColumn).data(TransferModel::ProgressRole).toInt(), 0);
+    QCOMPARE(model.index(0, TransferModel::ProgressColumn).data().toString(), QStringLiteral("0.0%"));
+    QCOMPARE(model.index(1, TransferModel::SizeColumn).data().toString(), QString());
+    QCOMPARE(model.index(1, TransferModel::ProgressColumn).data(TransferModel::ProgressRole).toInt(), -1);
+    QCOMPARE(model.index(1, TransferModel::ProgressColumn).data().toString(), QString());
+    QCOMPARE(model.totals().remainingBytes, 200000 + 5);
+
+    QTRY_VERIFY_WITH_TIMEOUT(queue.isIdle(), 60000);
+    for (int row = 0; row < 3; ++row)
+        QVERIFY2(queue.jobAt(row)->state() == client::DownloadJob::State::Done, qPrintable(queue.jobAt(row)->errorString()));
+    QCOMPARE(model.index(1, TransferModel::SizeColumn).data().toString(), locale.formattedDataSize(200001));
+    QCOMPARE(model.index(2, TransferModel::SizeColumn).data().toString(), locale.formattedDataSize(200002));
+    // A size from a listing is for display only: it never reaches a started job.
+    QVERIFY(!queue.jobAt(2)->setKnownSize(7));
+    QCOMPARE(queue.jobAt(2)->totalBytes(), 200002);
 }
 
 // Job signals only mark rows dirty: a burst of them, here 40 jobs added at once and run to the end

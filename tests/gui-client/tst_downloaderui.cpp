@@ -26,6 +26,7 @@
 #include <QFileInfo>
 #include <QLabel>
 #include <QLineEdit>
+#include <QLocale>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -46,6 +47,7 @@ class TestDownloaderUi : public QObject
 private slots:
     void init();
     void downloadThreeFilesThroughUi();
+    void pickedFilesShowTheirSizeWhileQueued();
     void pauseResumeQuitAndResumeAfterRestart();
     void lostServerShowsInPlaceAndRetryCompletes();
     void layoutIsRemembered();
@@ -198,6 +200,53 @@ void TestDownloaderUi::downloadThreeFilesThroughUi()
     QTRY_COMPARE_WITH_TIMEOUT(model->rowCount(), 4, 30000);
     QTRY_VERIFY_WITH_TIMEOUT(window->queue()->isIdle(), 30000);
     QVERIFY(sameAsServed(QStringLiteral("media/sub/deeper/inner.bin"), m_downloads + QStringLiteral("/sub/deeper/inner.bin")));
+}
+
+// The listing already knows each picked file's size: the transfer list shows it from the
+// moment the file is queued. A picked folder adds rows only once it has been listed.
+void TestDownloaderUi::pickedFilesShowTheirSizeWhileQueued()
+{
+    // 256 KiB/s and 1 MiB or more each: none is done before the checks below.
+    const QList<qint64> sizes{3 * 1024 * 1024, 2 * 1024 * 1024 + 1, 1024 * 1024 + 2};
+    for (int i = 0; i < sizes.size(); ++i)
+        QVERIFY(!m_tree->addFile(QStringLiteral("media/clip%1.bin").arg(i), sizes.at(i), 30 + i).isEmpty());
+    QVERIFY(!m_tree->addFile(QStringLiteral("media/sub/inner.bin"), 4000, 40).isEmpty());
+    ServerProcess server(m_tree->root(), {"--workers", "2", "--rate-limit", "262144"});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    m_settings->setMaxConcurrent(1); // one transfer at a time: the others stay queued
+    auto window = newWindow();
+    QAbstractItemModelTester tester(window->transferModel(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+    connectThroughUi(window.get(), server);
+    openFolder(window.get(), QStringLiteral("media"));
+
+    QTreeView *view = window->browser()->view();
+    clickRow(view, guitest::rowNamed(view->model(), QStringLiteral("clip0.bin")));
+    for (const QString &name : {QStringLiteral("clip1.bin"), QStringLiteral("clip2.bin"), QStringLiteral("sub")})
+        clickRow(view, guitest::rowNamed(view->model(), name), Qt::ControlModifier);
+    QCOMPARE(view->selectionModel()->selectedRows().size(), 4);
+    QTest::mouseClick(window->findChild<QPushButton *>(QStringLiteral("downloadButton")), Qt::LeftButton);
+
+    TransferModel *model = window->transferModel();
+    QCOMPARE(model->rowCount(), 3); // the folder is still being listed
+    const QLocale locale;
+    for (int row = 0; row < 3; ++row) {
+        const QString name = model->index(row, TransferModel::NameColumn).data().toString();
+        const qint64 size = sizes.at(QStringView(name).mid(4, 1).toInt());
+        QCOMPARE(model->index(row, TransferModel::SizeColumn).data().toString(), locale.formattedDataSize(size));
+        QCOMPARE(model->index(row, TransferModel::ProgressColumn).data(TransferModel::ProgressRole).toInt(), 0);
+    }
+    // Still so while one of them downloads and the others wait their turn.
+    QTRY_COMPARE_WITH_TIMEOUT(model->rowCount(), 4, 30000);
+    QTRY_COMPARE_WITH_TIMEOUT(model->totals().active, 1, 30000);
+    int waiting = 0;
+    for (int row = 0; row < 3; ++row) {
+        if (window->queue()->jobAt(row)->state() != DownloadJob::State::Queued)
+            continue;
+        ++waiting;
+        QVERIFY(!model->index(row, TransferModel::SizeColumn).data().toString().isEmpty());
+    }
+    QCOMPARE(waiting, 2);
+    window->queue()->pauseAll(); // nothing more to see: the test need not wait for the transfers
 }
 
 void TestDownloaderUi::pauseResumeQuitAndResumeAfterRestart()
