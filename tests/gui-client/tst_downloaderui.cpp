@@ -20,6 +20,7 @@
 #include <QAbstractItemModelTester>
 #include <QAction>
 #include <QComboBox>
+#include <QDesktopServices>
 #include <QFile>
 #include <QHeaderView>
 #include <QSplitter>
@@ -28,11 +29,13 @@
 #include <QLineEdit>
 #include <QLocale>
 #include <QPushButton>
+#include <QScopeGuard>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QToolBar>
 #include <QTreeView>
+#include <QUrl>
 
 #include <memory>
 
@@ -40,6 +43,16 @@ using namespace ferry;
 using client::DownloadJob;
 using gui::MainWindow;
 using gui::TransferModel;
+
+// Stands in for the desktop: records the URLs the app asks it to open instead of launching anything.
+class UrlCatcher : public QObject
+{
+    Q_OBJECT
+public:
+    QList<QUrl> urls;
+public slots:
+    void open(const QUrl &url) { urls.append(url); }
+};
 
 class TestDownloaderUi : public QObject
 {
@@ -52,6 +65,7 @@ private slots:
     void lostServerShowsInPlaceAndRetryCompletes();
     void layoutIsRemembered();
     void urlOpensFolderAndDownloadsFile();
+    void openFileAndFolderOfFinishedRow();
 
 private:
     std::unique_ptr<MainWindow> newWindow();
@@ -386,6 +400,38 @@ void TestDownloaderUi::urlOpensFolderAndDownloadsFile()
     QVERIFY(sameAsServed(QStringLiteral("pub/notes.txt"), m_downloads + QStringLiteral("/notes.txt")));
     QCOMPARE(window->browser()->path(), QStringLiteral("pub/inner"));
     QVERIFY(m_settings->recentServers().contains(window->link()->address()));
+}
+
+// "Open File" and "Open Folder" on a finished row hand the desktop the downloaded file and the
+// folder it is in (here a subfolder of the download folder, mirrored from the server).
+void TestDownloaderUi::openFileAndFolderOfFinishedRow()
+{
+    QVERIFY(!m_tree->addFile(QStringLiteral("docs/annual report.pdf"), 2000, 6).isEmpty());
+    ServerProcess server(m_tree->root(), {"--workers", "2"});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    auto window = newWindow();
+    connectThroughUi(window.get(), server);
+    QTreeView *view = window->browser()->view();
+    clickRow(view, guitest::rowNamed(view->model(), QStringLiteral("docs")));
+    QTest::mouseClick(window->findChild<QPushButton *>(QStringLiteral("downloadButton")), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(window->transferModel()->rowCount(), 1, 30000);
+    DownloadJob *job = window->queue()->jobAt(0);
+    QTRY_COMPARE_WITH_TIMEOUT(job->state(), DownloadJob::State::Done, 30000);
+    const QString folder = m_downloads + QStringLiteral("/docs");
+    QCOMPARE(job->localPath(), folder + QStringLiteral("/annual report.pdf"));
+
+    UrlCatcher desktop;
+    QDesktopServices::setUrlHandler(QStringLiteral("file"), &desktop, "open");
+    const auto restore = qScopeGuard([] { QDesktopServices::unsetUrlHandler(QStringLiteral("file")); });
+    clickRow(window->transferView()->view(), window->transferModel()->index(0, 0));
+    QTRY_VERIFY(window->transferView()->openFileAction()->isEnabled()); // enabled as the selection changes
+    trigger(window.get(), window->transferView()->openFileAction());
+    QCOMPARE(desktop.urls, QList<QUrl>{QUrl::fromLocalFile(folder + QStringLiteral("/annual report.pdf"))});
+    trigger(window.get(), window->transferView()->openFolderAction());
+    QCOMPARE(desktop.urls.size(), 2);
+    QCOMPARE(desktop.urls.last(), QUrl::fromLocalFile(folder));
+    QVERIFY(QFileInfo(desktop.urls.first().toLocalFile()).isFile());
+    QVERIFY(QFileInfo(desktop.urls.last().toLocalFile()).isDir());
 }
 
 QTEST_MAIN(TestDownloaderUi)
