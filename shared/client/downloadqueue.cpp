@@ -58,7 +58,9 @@ void DownloadQueue::add(const FerryUrl &url, const QString &destinationDir)
     auto *walker = new TreeWalker(url, destinationDir, this);
     m_walkers.append(walker);
     connect(walker, &TreeWalker::fileFound, this,
-            [this](const FerryUrl &fileUrl, const QString &localPath, qint64) { addFileAs(fileUrl, localPath); });
+            [this](const FerryUrl &fileUrl, const QString &localPath, qint64 size) {
+                addFileAs(fileUrl, localPath, size); // the listing's size, shown while the file waits
+            });
     connect(walker, &TreeWalker::finished, this, [this, walker] { onWalkerFinished(walker); });
     m_wasIdle = false;
     // One listing at a time: selecting a hundred items must not open a hundred connections.

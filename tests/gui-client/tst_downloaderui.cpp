@@ -260,6 +260,9 @@ void TestDownloaderUi::pickedFilesShowTheirSizeWhileQueued()
         QVERIFY(!model->index(row, TransferModel::SizeColumn).data().toString().isEmpty());
     }
     QCOMPARE(waiting, 2);
+    // The folder's file, queued from its listing, shows the size the listing gave.
+    QCOMPARE(model->index(3, TransferModel::NameColumn).data().toString(), QStringLiteral("inner.bin"));
+    QCOMPARE(model->index(3, TransferModel::SizeColumn).data().toString(), locale.formattedDataSize(4000));
     window->queue()->pauseAll(); // nothing more to see: the test need not wait for the transfers
 }
 
