@@ -255,7 +255,10 @@ void WorkerLoop::release(uint64_t id, Turn how)
     if (it == m_connections.end())
         return;
     Connection &c = *it->second;
-    if (m_slot.abortConnection.load(std::memory_order_relaxed) == id && how == Turn::Park)
+    // An aborted connection is closed, not parked; so is one whose unread bytes would not fit a handoff
+    // (cannot happen: a worker reads only when its buffer holds less than one request frame).
+    if (how == Turn::Park
+        && (m_slot.abortConnection.load(std::memory_order_relaxed) == id || c.decoder.buffered() > MaxHandoffBytes))
         how = Turn::Close;
     HandoffMessage message{HandoffKind::Done, id, {}, {}, {}};
     if (how == Turn::Park) {
