@@ -79,7 +79,7 @@ private slots:
     void rejectedMessageClosesReceivedFds_data()
     {
         QTest::addColumn<QByteArray>("datagram");
-        QTest::newRow("wrong header") << QByteArray("not a handoff", 16);
+        QTest::newRow("wrong header") << QByteArray("not a handoff").leftJustified(16, '\0');
         // A well-formed header, as sendHandoff() writes it, but with two fds where at most one may come.
         UniqueFd a, b;
         QCOMPARE(makeChannel(a, b), 0);
