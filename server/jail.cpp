@@ -51,6 +51,15 @@ Opened fromErrno(int error, std::string_view path)
     }
 }
 
+// NotAFile for anything but a regular file; Ok (no fd) for a regular file.
+Opened refuseUnlessRegular(std::string_view path, const struct stat &info)
+{
+    if (S_ISREG(info.st_mode))
+        return {};
+    return failure(ErrorCode::NotAFile,
+                   "'" + std::string(path) + (S_ISDIR(info.st_mode) ? "' is a directory" : "' is not a regular file"));
+}
+
 } // namespace
 
 Jail Jail::open(const std::string &root, bool showHidden)
@@ -121,17 +130,17 @@ Opened Jail::openFile(std::string_view path, bool knownRegular) const
 {
     if (knownRegular) {
         Opened file = openBeneath(m_root.get(), path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
-        if (file.error == ErrorCode::Ok && !S_ISREG(file.info.st_mode))
-            return failure(ErrorCode::NotAFile, "'" + std::string(path) + "' is not a regular file");
+        if (file.error != ErrorCode::Ok)
+            return file;
+        if (Opened refused = refuseUnlessRegular(path, file.info); refused.error != ErrorCode::Ok)
+            return refused;
         return file;
     }
     Opened probe = stat(path);
     if (probe.error != ErrorCode::Ok)
         return probe;
-    if (S_ISDIR(probe.info.st_mode))
-        return failure(ErrorCode::NotAFile, "'" + std::string(path) + "' is a directory");
-    if (!S_ISREG(probe.info.st_mode))
-        return failure(ErrorCode::NotAFile, "'" + std::string(path) + "' is not a regular file");
+    if (Opened refused = refuseUnlessRegular(path, probe.info); refused.error != ErrorCode::Ok)
+        return refused;
     // O_NONBLOCK|O_NOCTTY: should the name have been swapped for a FIFO or device since the probe, the
     // open still cannot block or grab a terminal; the identity check below then refuses it.
     Opened file = openBeneath(m_root.get(), path, O_RDONLY | O_NONBLOCK | O_NOCTTY);

@@ -87,13 +87,16 @@ private slots:
         QFETCH(int, code);
         // Skipping the O_PATH probe for a path believed regular must change nothing: confinement and the
         // refusal of anything but a regular file hold either way (a FIFO opened O_NONBLOCK does not block).
+        std::string messages[2];
         for (bool knownRegular : {false, true}) {
             Opened opened = m_jail->openFile(std::string_view(path.constData(), size_t(path.size())), knownRegular);
             QCOMPARE(int(opened.error), code);
             QCOMPARE(opened.fd.isValid(), code == int(ErrorCode::Ok));
             if (code != int(ErrorCode::Ok))
                 QVERIFY(!opened.message.empty());
+            messages[knownRegular] = opened.message;
         }
+        QCOMPARE(messages[true], messages[false]); // the client hears the same, whichever way it was opened
     }
 
     void recentFilesExpireAndForget()
