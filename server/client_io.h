@@ -39,7 +39,6 @@ public:
     // for both. Whoever stops writing for now must flush().
     void queueMessage(const proto::Message &message);
     IoOutcome flush();
-    bool hasQueued() const { return !m_queued.empty(); }
     // Waits until the socket takes data, up to the send timeout counted from the last progress.
     IoOutcome waitWritable();
     // Records progress: the send timeout counts from the last byte that moved.

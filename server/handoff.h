@@ -13,7 +13,7 @@ namespace ferry::server {
 
 enum class HandoffKind : uint32_t {
     Dispatch = 1, // parent -> worker: serve this connection (fd attached)
-    Park = 2,     // worker -> parent: the connection is idle, watch it (fd attached); I am idle again
+    Park = 2,     // worker -> parent: the connection is quiet (or must wait), watch it (fd attached)
     Done = 3,     // worker -> parent: I closed the connection
     Busy = 4,     // worker -> parent: I am in a long response; send me no connections until Ready
     Ready = 5,    // worker -> parent: I take connections again

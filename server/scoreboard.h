@@ -73,7 +73,7 @@ struct alignas(64) WorkerSlot {
     std::atomic<uint64_t> totalBytesSent{0};    // by this process, all bodies
     std::atomic<int64_t> startedNs{0};          // when this process started
     // ---- written by the parent only ----
-    std::atomic<uint8_t> stopRequested{0};      // 1: finish the current response, park the connection, exit 0
+    std::atomic<uint8_t> stopRequested{0};      // 1: finish the current response, park the connections, exit 0
     std::atomic<uint64_t> abortConnection{0};   // a connection id: abort its response between chunks and close
     std::atomic<ExitReason> lastExitReason{ExitReason::None};
     std::atomic<int32_t> lastExitStatus{0};     // exit code or signal number of the last process

@@ -41,7 +41,7 @@ public:
         std::function<void(HandoffMessage &&)> connectionReturned;
         // A worker died while holding this connection (the kernel closed the client's socket).
         std::function<void(uint64_t connectionId)> connectionLost;
-        // A worker became idle: queued connections may be dispatched.
+        // A worker takes connections (again): queued connections may be dispatched.
         std::function<void()> workerAvailable;
         // After stopAll(): the last worker has been reaped.
         std::function<void()> allStopped;
@@ -64,13 +64,15 @@ public:
     uint32_t aliveCount() const { return uint32_t(m_workers.size()); }
     // Grows now, or retires surplus idle workers (busy ones finish first).
     void setTargetWorkers(uint32_t target);
-    // New generation: fresh workers take over; old ones finish their connection, hand it back, exit.
+    // New generation: fresh workers take over; old ones finish their response, hand their connections
+    // back, exit.
     void reload(uint32_t target, Millis sendTimeout);
-    // graceful: finish the current connection, then exit; otherwise SIGKILL now. False: no such worker.
+    // graceful: finish the current response, hand the connections back, exit; otherwise SIGKILL now.
+    // False: no such worker.
     bool killWorker(uint32_t slot, bool graceful);
     // Asks the worker serving `connectionId` to abort it between chunks. False if no worker holds it.
     bool abortConnection(uint64_t connectionId);
-    // Shutdown: no more respawns; idle workers exit now, busy ones after their connection.
+    // Shutdown: no more respawns; workers exit once their current response is done.
     void stopAll();
     // Grace period over: SIGKILL whatever is left.
     void killAll();
