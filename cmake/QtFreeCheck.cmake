@@ -1,6 +1,7 @@
 # The server side must never link Qt: a server host installs no Qt at all.
 # Checked at configure time over each server target's direct and interface links.
-foreach(target IN ITEMS ferry-server ferry-ctl ferry-server-core ferry-protocol)
+foreach(target IN ITEMS ferry-server ferry-ctl ferry-protocol ferry-base ferry-config ferry-net
+                     ferry-ipc ferry-worker ferry-policy ferry-parent ferry-pool ferry-adminproto ferry-admin)
     if(NOT TARGET ${target})
         continue()
     endif()

@@ -1,9 +1,9 @@
 // ferry-server: the entry point. Parses options, builds the parent, runs it; maps failures to exit codes
 // (0 clean stop, 1 internal failure, 2 cannot start).
 #include "admin/admin_plane.h"
-#include "log.h"
-#include "options.h"
-#include "parent.h"
+#include "base/log.h"
+#include "config/options.h"
+#include "parent/parent.h"
 
 #include <cstdio>
 #include <exception>

@@ -5,7 +5,7 @@
 
 #include "histogram.h"
 #include "response_parser.h"
-#include "unique_fd.h" // server/unique_fd.h: the one owner type for fds
+#include "base/unique_fd.h" // the server's one owner type for fds
 
 #include <chrono>
 #include <cstdint>

@@ -1,7 +1,7 @@
 // The admin requests of docs/ADMIN.md §4 and §5: argument checks, the backend call, the reply, the audit line.
 #include "admin/admin_server.h"
 
-#include "log.h"
+#include "base/log.h"
 
 #include <algorithm>
 #include <limits>

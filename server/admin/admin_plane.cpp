@@ -1,7 +1,7 @@
 #include "admin/admin_plane.h"
 
-#include "admin/socket_path.h"
-#include "log.h"
+#include "adminproto/socket_path.h"
+#include "base/log.h"
 
 #include <algorithm>
 #include <grp.h>

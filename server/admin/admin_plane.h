@@ -5,8 +5,8 @@
 
 #include "admin/admin_server.h"
 #include "admin/server_backend.h"
-#include "options.h"
-#include "parent.h"
+#include "config/options.h"
+#include "parent/parent.h"
 #include "pool/pool_manager.h"
 
 #include <memory>

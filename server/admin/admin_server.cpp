@@ -1,6 +1,6 @@
 #include "admin/admin_server.h"
 
-#include "log.h"
+#include "base/log.h"
 
 #include <cerrno>
 #include <cstdio>

@@ -5,10 +5,10 @@
 #pragma once
 
 #include "admin/backend.h"
-#include "admin/history.h"
-#include "admin/protocol.h"
-#include "event_loop.h"
-#include "unique_fd.h"
+#include "adminproto/history.h"
+#include "adminproto/protocol.h"
+#include "net/event_loop.h"
+#include "base/unique_fd.h"
 
 #include <chrono>
 #include <cstdint>

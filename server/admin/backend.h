@@ -2,9 +2,9 @@
 // The server's supervisor implements it; the admin plane parses, validates types, logs and replies.
 #pragma once
 
-#include "admin/json.h"
-#include "admin/protocol.h"
-#include "admin/status.h"
+#include "adminproto/json.h"
+#include "adminproto/protocol.h"
+#include "adminproto/status.h"
 
 #include <cstdint>
 #include <optional>

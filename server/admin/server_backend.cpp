@@ -1,6 +1,6 @@
 #include "admin/server_backend.h"
 
-#include "log.h"
+#include "base/log.h"
 
 #include <unistd.h>
 

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "admin/backend.h"
-#include "parent.h"
+#include "parent/parent.h"
 #include "pool/pool_manager.h"
 
 #include <deque>

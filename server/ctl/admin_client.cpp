@@ -1,6 +1,6 @@
-#include "admin_client.h"
+#include "ctl/admin_client.h"
 
-#include "admin/socket_path.h"
+#include "adminproto/socket_path.h"
 
 #include <cerrno>
 #include <cstring>

@@ -2,9 +2,9 @@
 // Blocking with timeouts (a command-line tool has nothing else to do meanwhile).
 #pragma once
 
-#include "admin/json.h"
-#include "admin/protocol.h"
-#include "unique_fd.h"
+#include "adminproto/json.h"
+#include "adminproto/protocol.h"
+#include "base/unique_fd.h"
 
 #include <optional>
 #include <string>

@@ -1,8 +1,8 @@
 // ferry-ctl: the command-line client of the admin socket (docs/ADMIN.md §7). No Qt.
-#include "admin_client.h"
-#include "admin/socket_path.h"
-#include "duration.h"
-#include "render.h"
+#include "ctl/admin_client.h"
+#include "adminproto/socket_path.h"
+#include "base/duration.h"
+#include "ctl/render.h"
 
 #include <algorithm>
 #include <cstdio>

@@ -1,5 +1,5 @@
 // OpenMetrics text exposition of a STATUS object: pool totals and one series per worker.
-#include "render.h"
+#include "ctl/render.h"
 
 #include <string>
 

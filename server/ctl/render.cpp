@@ -1,4 +1,4 @@
-#include "render.h"
+#include "ctl/render.h"
 
 #include <cstdio>
 #include <map>

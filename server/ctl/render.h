@@ -1,7 +1,7 @@
 // ferry-ctl's text output: the mod_status-like table, OpenMetrics, history lines. Pure: JSON in, text out.
 #pragma once
 
-#include "admin/json.h"
+#include "adminproto/json.h"
 
 #include <cstdint>
 #include <string>

@@ -1,6 +1,6 @@
 #include "pool/pool_manager.h"
 
-#include "log.h"
+#include "base/log.h"
 
 #include <algorithm>
 #include <chrono>

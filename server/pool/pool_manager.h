@@ -4,11 +4,11 @@
 // that outlive a worker process (bytes sent by dead workers, why the pool retired a slot).
 #pragma once
 
-#include "dispatcher.h"
-#include "event_loop.h"
-#include "pool/policy.h"
-#include "scoreboard.h"
-#include "supervisor.h"
+#include "parent/dispatcher.h"
+#include "net/event_loop.h"
+#include "policy/pool_policy.h"
+#include "ipc/scoreboard.h"
+#include "parent/supervisor.h"
 
 #include <cstdint>
 #include <functional>

@@ -2,7 +2,7 @@
 // every wait bounded. Speaks docs/ADMIN.md with the server's own JSON type, so tests read like the spec.
 #pragma once
 
-#include "admin/json.h"
+#include "adminproto/json.h"
 
 #include <QByteArray>
 #include <QString>

@@ -1,7 +1,7 @@
 // The admin protocol codec: line framing, request validation, reply shapes, the history ring.
-#include "admin/history.h"
-#include "admin/protocol.h"
-#include "admin/status.h"
+#include "adminproto/history.h"
+#include "adminproto/protocol.h"
+#include "adminproto/status.h"
 
 #include <QtTest>
 

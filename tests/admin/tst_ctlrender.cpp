@@ -1,5 +1,5 @@
 // ferry-ctl's renderers on a fixed STATUS: the table, the scoreboard strip, OpenMetrics.
-#include "render.h"
+#include "ctl/render.h"
 
 #include <QtTest>
 

@@ -1,5 +1,5 @@
 // The admin plane's JSON: what parses, what is refused (with no crash), and what the writer produces.
-#include "admin/json.h"
+#include "adminproto/json.h"
 
 #include <QtTest>
 

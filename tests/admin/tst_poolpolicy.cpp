@@ -1,5 +1,5 @@
 // Pool policy as tables: scoreboard pictures in mod_status letters → what the supervisor must do.
-#include "pool/policy.h"
+#include "policy/pool_policy.h"
 
 #include <QtTest>
 

@@ -1,7 +1,7 @@
 // fd passing between parent and worker, the event loop's timers, and the scoreboard's helpers.
-#include "event_loop.h"
-#include "handoff.h"
-#include "scoreboard.h"
+#include "net/event_loop.h"
+#include "ipc/handoff.h"
+#include "ipc/scoreboard.h"
 
 #include <QDir>
 #include <QTest>

@@ -1,7 +1,7 @@
 // The served root as a jail: path checks and openat2 confinement, directly on a temporary tree.
-#include "jail.h"
-#include "options.h"
-#include "recent_files.h"
+#include "worker/jail.h"
+#include "config/options.h"
+#include "worker/recent_files.h"
 
 #include <QDir>
 #include <QFile>

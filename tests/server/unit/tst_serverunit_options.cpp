@@ -1,6 +1,6 @@
 // Durations, command line and config file parsing of ferry-server.
-#include "duration.h"
-#include "options.h"
+#include "base/duration.h"
+#include "config/options.h"
 
 #include <QTemporaryDir>
 #include <QTest>

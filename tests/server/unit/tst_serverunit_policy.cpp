@@ -1,6 +1,6 @@
 // Pure policy: respawn backoff, exit classification, BUSY hints, rate pacing and chunk sizes.
-#include "policy.h"
-#include "transfer.h"
+#include "policy/exit_policy.h"
+#include "worker/transfer.h"
 
 #include <QTest>
 #include <sys/wait.h>

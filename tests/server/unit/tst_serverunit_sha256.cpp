@@ -1,5 +1,5 @@
 // SHA-256 against the FIPS 180-4 examples, and chunking invariance.
-#include "sha256.h"
+#include "worker/sha256.h"
 
 #include <QTest>
 

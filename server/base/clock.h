@@ -1,0 +1,11 @@
+// The one clock the server measures intervals with: CLOCK_MONOTONIC in nanoseconds, so timeouts, rates
+// and the scoreboard's times agree between the parent and its workers and never jump with the wall clock.
+#pragma once
+
+#include <cstdint>
+
+namespace ferry::server {
+
+int64_t monotonicNs();
+
+} // namespace ferry::server

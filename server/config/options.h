@@ -1,0 +1,64 @@
+// ferry-server's settings: defaults, the command line, and the config file (which the command line overrides).
+// One table of settings serves both: a config key is the long option without its dashes
+// ("request-timeout = 5s" in the file is "--request-timeout 5s" on the command line).
+#pragma once
+
+#include "base/config_error.h"
+#include "base/duration.h"
+#include "base/log.h"
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace ferry::server {
+
+struct Options {
+    std::string root;
+    std::string listen = "0.0.0.0:4646";
+    uint32_t workers = 4;
+    uint32_t maxWorkers = 64;   // scoreboard slots; the pool may grow up to this later
+    std::string configFile;
+    std::string adminSocket;    // used by the admin plane
+    std::string user;           // drop privileges to this user after binding (when started as root)
+    uint32_t maxPending = 64;   // connections with a request waiting for a worker
+    uint32_t maxPerIp = 64;     // simultaneous connections per client address, 0 = unlimited
+    Millis requestTimeout{10000}; // from accept to the first complete request
+    Millis idleTimeout{60000};    // a parked connection with no new request
+    Millis sendTimeout{60000};    // a client that accepts no byte for this long is cut
+    Millis grace{30000};          // SIGTERM: how long running transfers may take to finish
+    uint64_t rateLimit = 0;       // bytes/s per connection, 0 = unlimited
+    // Pool policy and admin plane (server/pool, server/admin; docs/ADMIN.md). The defaults keep the pool
+    // at --workers: it grows only up to pool-max-workers, which defaults to --workers.
+    uint32_t minSpare = 0;        // idle workers to keep at least (more are forked, doubling, while short)
+    uint32_t maxSpare = 0;        // idle workers to keep at most (surplus retired one a second); 0 = --workers
+    uint32_t poolMaxWorkers = 0;  // the pool's size limit (<= max-workers); 0 = --workers
+    uint64_t maxRequests = 0;     // recycle a worker after this many requests, 0 = never
+    Millis stallTimeout{120000};  // abort a transfer that moved no byte for this long, 0 = off
+    std::string adminGroup;       // members of this group may use the admin socket too
+    bool showHidden = false;
+    log::Level logLevel = log::Level::Info;
+    bool help = false;
+    bool version = false;
+};
+
+using Setting = std::pair<std::string, std::string>; // key (long option name), value ("" for flags)
+
+// Splits argv into settings without applying them. Throws ConfigError on unknown options / missing values.
+std::vector<Setting> parseCommandLine(int argc, const char *const *argv);
+// Reads "key = value" lines ('#' comments, blank lines ignored). Throws ConfigError naming file and line.
+std::vector<Setting> parseConfigText(std::string_view text, const std::string &origin);
+std::vector<Setting> readConfigFile(const std::string &path);
+// Applies one setting; throws ConfigError naming the key on an unknown key or a bad value.
+void applySetting(Options &options, const Setting &setting);
+
+// Defaults, then the config file named by --config (if any), then the command line.
+// Throws ConfigError. Does not check the filesystem beyond reading the config file.
+Options loadOptions(int argc, const char *const *argv);
+
+std::string usageText();
+
+} // namespace ferry::server

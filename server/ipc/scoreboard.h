@@ -1,0 +1,171 @@
+// The scoreboard: shared memory between the parent and its workers.
+//
+// Contract (read this before touching a field):
+//  - The region is mapped with mmap(MAP_SHARED|MAP_ANONYMOUS) by the parent BEFORE any fork, so every worker
+//    sees the same pages. Its size is fixed at start-up: `slotCount` slots (--max-workers), never resized.
+//  - One writer per field. A WorkerSlot's "worker" fields are written only by the worker process that owns
+//    the slot (and by the parent while the slot has no live process: before fork, after reaping). The
+//    "parent" fields of a slot and the whole ControlBlock are written only by the parent.
+//  - Scalars are std::atomic (lock-free, relaxed is enough for a single value). The worker wraps multi-field
+//    updates (state + peer + path + totals) in a seqlock: `seq` is odd while an update is in progress.
+//    A reader that wants a consistent snapshot calls readSlot() (scoreboard.cpp), which retries until it
+//    sees the same even `seq` before and after copying.
+//  - Times are CLOCK_MONOTONIC nanoseconds (monotonicNs()) unless a name says Wall.
+// The admin plane (server/admin) reads slots and writes the ControlBlock; nothing here allocates.
+#pragma once
+
+#include "base/clock.h"
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <sys/types.h>
+
+namespace ferry::server {
+
+// What a worker slot is doing. Letters mirror Apache's mod_status where they overlap (see stateLetter()).
+enum class WorkerState : uint8_t {
+    Empty = 0,    // '.'  no process in this slot
+    Starting = 1, // 'S'  forked, not yet waiting for work
+    Idle = 2,     // '_'  waiting for a connection from the parent
+    Reading = 3,  // 'R'  has a connection, reading/decoding a request
+    Sending = 4,  // 'W'  writing a response (LIST pages, a file body)
+    Parking = 5,  // 'K'  handing an idle connection back to the parent
+    Stopping = 6, // 'G'  asked to exit; finishing its current response
+};
+const char *workerStateName(WorkerState state);
+char stateLetter(WorkerState state);
+
+// Why the last process of a slot ended; written by the parent after reaping.
+enum class ExitReason : uint8_t {
+    None = 0,       // the slot never had a process end
+    Normal = 1,     // exit code 0: recycled, drained or told to stop
+    Crashed = 2,    // killed by a signal the parent did not send
+    Killed = 3,     // killed on purpose by the parent (kill-worker, grace period over)
+    Failed = 4,     // exited with an unexpected non-zero code
+    FatalConfig = 5 // WorkerExit::FatalConfig: do not respawn
+};
+const char *exitReasonName(ExitReason reason);
+
+// Worker exit codes: a protocol between worker and parent (Apache prefork style).
+namespace WorkerExit {
+constexpr int Normal = 0;       // done, respawn if the pool wants one
+constexpr int Error = 1;        // unexpected failure; respawn with crash-loop backoff
+constexpr int FatalConfig = 64; // the worker cannot ever work (e.g. root vanished): never respawn this slot
+} // namespace WorkerExit
+
+constexpr size_t PeerTextSize = 64;  // "[ipv6]:port" fits
+constexpr size_t PathTextSize = 256; // the current path, truncated with "..." if longer
+
+struct alignas(64) WorkerSlot {
+    // ---- written by the owning worker (seqlock-protected as a group) ----
+    std::atomic<uint32_t> seq{0};
+    std::atomic<int32_t> pid{0};
+    std::atomic<uint32_t> generation{0};
+    std::atomic<WorkerState> state{WorkerState::Empty};
+    std::atomic<uint64_t> connectionId{0};      // 0 = none
+    char peer[PeerTextSize]{};                  // NUL-terminated
+    char path[PathTextSize]{};                  // NUL-terminated; the request being served
+    std::atomic<uint64_t> bytesSent{0};         // of the current body
+    std::atomic<uint64_t> bytesTotal{0};        // announced length of the current body
+    std::atomic<int64_t> transferStartNs{0};    // monotonic; 0 = no transfer
+    std::atomic<int64_t> lastProgressNs{0};     // monotonic; last time a byte moved or a request began
+    std::atomic<uint64_t> requestsServed{0};    // by this process
+    std::atomic<uint64_t> connectionsServed{0}; // connections handed to this process
+    std::atomic<uint64_t> totalBytesSent{0};    // by this process, all bodies
+    std::atomic<int64_t> startedNs{0};          // when this process started
+    // ---- written by the parent only ----
+    std::atomic<uint8_t> stopRequested{0};      // 1: finish the current response, park the connections, exit 0
+    std::atomic<uint64_t> abortConnection{0};   // a connection id: abort its response between chunks and close
+    std::atomic<ExitReason> lastExitReason{ExitReason::None};
+    std::atomic<int32_t> lastExitStatus{0};     // exit code or signal number of the last process
+    std::atomic<int32_t> lastExitPid{0};
+    std::atomic<uint32_t> restarts{0};          // processes started in this slot so far
+};
+
+// Knobs the parent (or the admin plane through the parent) sets; workers read them between chunks.
+struct ControlBlock {
+    std::atomic<uint64_t> perConnectionRate{0}; // bytes/s per connection, 0 = unlimited
+    std::atomic<uint64_t> globalRate{0};        // bytes/s over all connections, 0 = unlimited
+    std::atomic<uint8_t> draining{0};           // 1: finish the current response, then park instead of reading on
+    std::atomic<uint32_t> activeSenders{0};     // maintained by workers: bodies in flight (global rate share)
+    std::atomic<uint32_t> generation{1};        // current generation; workers of older ones stop when idle
+};
+
+struct ScoreboardHeader {
+    static constexpr uint32_t Magic = 0x46455242; // "FERB"
+    static constexpr uint32_t Version = 1;
+    uint32_t magic = Magic;
+    uint32_t version = Version;
+    uint32_t slotCount = 0;
+    ControlBlock control;
+};
+
+// Owns the shared mapping. Created before fork; each child inherits the mapping (not the object's duty to
+// unmap there: a child that exits just drops it). Move-only.
+class Scoreboard {
+public:
+    // Maps a zeroed region for `slotCount` slots. Throws std::system_error on mmap failure (start-up only).
+    explicit Scoreboard(uint32_t slotCount);
+    ~Scoreboard();
+    Scoreboard(Scoreboard &&other) noexcept;
+    Scoreboard &operator=(Scoreboard &&other) noexcept;
+    Scoreboard(const Scoreboard &) = delete;
+    Scoreboard &operator=(const Scoreboard &) = delete;
+
+    uint32_t slotCount() const { return m_header->slotCount; }
+    ControlBlock &control() { return m_header->control; }
+    const ControlBlock &control() const { return m_header->control; }
+    WorkerSlot &slot(uint32_t index) { return m_slots[index]; }
+    const WorkerSlot &slot(uint32_t index) const { return m_slots[index]; }
+
+private:
+    void release();
+    void *m_base = nullptr;
+    size_t m_size = 0;
+    ScoreboardHeader *m_header = nullptr;
+    WorkerSlot *m_slots = nullptr;
+};
+
+// A consistent copy of one slot's worker fields, for readers (parent, admin plane).
+struct SlotSnapshot {
+    int32_t pid = 0;
+    uint32_t generation = 0;
+    WorkerState state = WorkerState::Empty;
+    uint64_t connectionId = 0;
+    char peer[PeerTextSize]{};
+    char path[PathTextSize]{};
+    uint64_t bytesSent = 0;
+    uint64_t bytesTotal = 0;
+    int64_t transferStartNs = 0;
+    int64_t lastProgressNs = 0;
+    uint64_t requestsServed = 0;
+    uint64_t connectionsServed = 0;
+    uint64_t totalBytesSent = 0;
+    int64_t startedNs = 0;
+    ExitReason lastExitReason = ExitReason::None;
+    int32_t lastExitStatus = 0;
+    uint32_t restarts = 0;
+};
+// Seqlock read: retries while the owner is mid-update. Cost: a few hundred bytes copied per try.
+SlotSnapshot readSlot(const WorkerSlot &slot);
+
+// Writer side of the seqlock, used by the slot's owner only:
+//   { SlotWriteGuard g(slot); slot.state = ...; copyText(slot.path, ...); }
+class SlotWriteGuard {
+public:
+    explicit SlotWriteGuard(WorkerSlot &slot);
+    ~SlotWriteGuard();
+    SlotWriteGuard(const SlotWriteGuard &) = delete;
+    SlotWriteGuard &operator=(const SlotWriteGuard &) = delete;
+
+private:
+    WorkerSlot &m_slot;
+};
+
+// Copies `text` into a fixed field, NUL-terminated, marking truncation with "...".
+void copyText(char *field, size_t fieldSize, const char *text, size_t length);
+// Resets a slot's worker fields (parent, while no process owns it).
+void clearWorkerFields(WorkerSlot &slot);
+
+} // namespace ferry::server

@@ -1,0 +1,360 @@
+// Dispatcher: connections the parent holds, from handshake to a worker and back.
+#include "parent/dispatcher.h"
+
+#include "base/log.h"
+#include "policy/exit_policy.h"
+#include "net/wire_errors.h"
+
+#include <cerrno>
+#include <cstring>
+#include <sys/epoll.h>
+
+namespace ferry::server {
+
+namespace {
+
+std::string seconds(Millis timeout) { return std::to_string(double(timeout.count()) / 1000.0).substr(0, 5) + " s"; }
+
+bool isClientRequest(const proto::Message &message)
+{
+    return std::holds_alternative<proto::ListRequest>(message) || std::holds_alternative<proto::StatRequest>(message)
+           || std::holds_alternative<proto::GetRequest>(message)
+           || std::holds_alternative<proto::DigestRequest>(message);
+}
+
+} // namespace
+
+DispatcherLimits limitsFrom(const Options &options)
+{
+    return {options.maxPending, options.maxPerIp, options.requestTimeout, options.idleTimeout};
+}
+
+Dispatcher::Dispatcher(EventLoop &loop, Supervisor &supervisor, DispatcherLimits limits)
+    : m_loop(loop), m_supervisor(supervisor), m_limits(limits), m_lingering(loop)
+{
+}
+
+Dispatcher::~Dispatcher()
+{
+    stopAccepting();
+    if (m_resumeTimer)
+        m_loop.cancelTimer(m_resumeTimer);
+    for (auto &[id, connection] : m_connections) {
+        if (connection->timer)
+            m_loop.cancelTimer(connection->timer);
+        if (connection->fd)
+            m_loop.remove(connection->fd.get());
+    }
+}
+
+void Dispatcher::watch(Connection &connection, State state, Millis timeout)
+{
+    connection.state = state;
+    arm(connection, timeout);
+}
+
+void Dispatcher::arm(Connection &connection, Millis timeout)
+{
+    uint64_t id = connection.id;
+    if (connection.timer)
+        m_loop.cancelTimer(connection.timer);
+    connection.timer = m_loop.addTimer(timeout, [this, id] { onTimeout(id); });
+    if (connection.fd && !m_loop.isWatched(connection.fd.get()))
+        m_loop.add(connection.fd.get(), EPOLLIN | EPOLLRDHUP, [this, id](uint32_t) { onReadable(id); });
+}
+
+Dispatcher::Connection *Dispatcher::find(uint64_t id)
+{
+    auto it = m_connections.find(id);
+    return it == m_connections.end() ? nullptr : it->second.get();
+}
+
+void Dispatcher::onReadable(uint64_t id)
+{
+    Connection *connection = find(id);
+    if (!connection || !connection->fd)
+        return;
+    uint8_t buffer[16 * 1024];
+    ssize_t got;
+    do
+        got = recv(connection->fd.get(), buffer, sizeof buffer, MSG_DONTWAIT);
+    while (got < 0 && errno == EINTR);
+    if (got > 0)
+        connection->decoder.feed({buffer, size_t(got)});
+    else if (got == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+        connection->peerClosed = true;
+    decodeBuffered(*connection);
+}
+
+void Dispatcher::decodeBuffered(Connection &connection)
+{
+    uint64_t id = connection.id;
+    for (;;) {
+        proto::DecodeResult result = connection.decoder.next();
+        if (auto *message = std::get_if<proto::Message>(&result)) {
+            if (!onMessage(connection, std::move(*message)))
+                return; // dispatched, queued or closed
+            continue;
+        }
+        if (std::holds_alternative<proto::NeedMore>(result)) {
+            if (!sendOwedWelcome(connection) || connection.peerClosed)
+                finish(id, std::nullopt);
+            return;
+        }
+        ++m_stats.badRequests;
+        proto::Error error{proto::ErrorCode::BadRequest, "a client never sends a body"};
+        if (auto *decodeError = std::get_if<proto::DecodeError>(&result)) {
+            error.code = proto::errorCodeFor(*decodeError);
+            error.message = describeDecodeError(*decodeError);
+        }
+        finish(id, error);
+        return;
+    }
+}
+
+bool Dispatcher::onMessage(Connection &connection, proto::Message &&message)
+{
+    uint64_t id = connection.id;
+    if (std::holds_alternative<proto::Hello>(message)) {
+        // Answered once we know whether a request came with it (see sendOwedWelcome()).
+        if (!sendOwedWelcome(connection)) { // a second HELLO in a row: the first one's answer goes first
+            finish(id, std::nullopt);
+            return false;
+        }
+        connection.welcomeOwed = true;
+        if (connection.state == State::Handshake)
+            connection.state = State::Waiting; // the request deadline keeps counting from accept
+        return true;
+    }
+    if (connection.state == State::Handshake || !isClientRequest(message)) {
+        ++m_stats.badRequests;
+        proto::Error error{proto::ErrorCode::BadRequest, connection.state == State::Handshake
+                                                             ? "the first message must be HELLO"
+                                                             : "a client may not send this message type"};
+        finish(id, error);
+        return false;
+    }
+    connection.request = proto::encode(message);
+    std::vector<uint8_t> rest = connection.decoder.takeBuffered();
+    connection.request.insert(connection.request.end(), rest.begin(), rest.end());
+    dispatchOrQueue(connection);
+    return false;
+}
+
+void Dispatcher::dispatchOrQueue(Connection &connection)
+{
+    m_loop.remove(connection.fd.get());
+    if (connection.timer) {
+        m_loop.cancelTimer(connection.timer);
+        connection.timer = 0;
+    }
+    if (m_shuttingDown) {
+        proto::Error error{proto::ErrorCode::ShuttingDown, "the server is shutting down"};
+        finish(connection.id, error);
+        return;
+    }
+    if (m_pending.empty() && tryDispatch(connection))
+        return;
+    if (!sendOwedWelcome(connection)) { // it waits: tell it now that it is connected
+        finish(connection.id, std::nullopt);
+        return;
+    }
+    if (m_pending.size() < m_limits.maxPending) {
+        connection.state = State::Pending;
+        m_pending.push_back(connection.id);
+        m_stats.maxPendingSeen = std::max<uint32_t>(m_stats.maxPendingSeen, uint32_t(m_pending.size()));
+        uint64_t id = connection.id;
+        connection.timer = m_loop.addTimer(m_limits.requestTimeout, [this, id] { onTimeout(id); });
+        return;
+    }
+    ++m_stats.rejectedBusy;
+    proto::Busy busy{policy::retryAfterMs(uint32_t(m_pending.size()), m_supervisor.aliveCount()),
+                     "all workers are busy"};
+    finish(connection.id, busy);
+}
+
+bool Dispatcher::tryDispatch(Connection &connection)
+{
+    HandoffMessage message;
+    message.kind = HandoffKind::Dispatch;
+    message.connectionId = connection.id;
+    message.peer = connection.peer;
+    if (connection.welcomeOwed) {
+        // HELLO and the first request arrived together: the worker answers both in one write, one TCP
+        // segment for the client to wake up for instead of two (it answers a repeated HELLO alike).
+        proto::encode(proto::Hello{proto::ProtocolVersion, ""}, message.bytes);
+    }
+    message.bytes.insert(message.bytes.end(), connection.request.begin(), connection.request.end());
+    message.fd = std::move(connection.fd);
+    if (m_supervisor.dispatch(message) >= 0) {
+        connection.state = State::InWorker;
+        connection.welcomeOwed = false;
+        connection.request.clear();
+        return true; // `message.fd`, our copy, closes here: the worker owns the connection now
+    }
+    connection.fd = std::move(message.fd);
+    return false;
+}
+
+void Dispatcher::onWorkerAvailable()
+{
+    while (!m_pending.empty() && m_supervisor.idleCount() > 0) {
+        Connection *connection = find(m_pending.front());
+        m_pending.pop_front();
+        if (!connection || connection->state != State::Pending)
+            continue;
+        if (connection->timer) {
+            m_loop.cancelTimer(connection->timer);
+            connection->timer = 0;
+        }
+        if (!tryDispatch(*connection)) {
+            m_pending.push_front(connection->id);
+            uint64_t id = connection->id;
+            connection->timer = m_loop.addTimer(m_limits.requestTimeout, [this, id] { onTimeout(id); });
+            break;
+        }
+    }
+}
+
+void Dispatcher::onReturned(HandoffMessage &&message)
+{
+    Connection *connection = find(message.connectionId);
+    if (!connection || message.kind == HandoffKind::Done || m_shuttingDown) {
+        if (message.fd)
+            m_lingering.close(std::move(message.fd));
+        if (connection)
+            forget(message.connectionId);
+        return;
+    }
+    connection->fd = std::move(message.fd);
+    connection->decoder = proto::Decoder(MaxRequestPayload);
+    connection->peerClosed = false;
+    watch(*connection, State::Parked, m_limits.idleTimeout);
+    if (!message.bytes.empty()) {
+        connection->decoder.feed(message.bytes);
+        decodeBuffered(*connection); // a worker told to stop may hand back a request it did not serve
+    }
+}
+
+void Dispatcher::onLost(uint64_t connectionId)
+{
+    LOG_INFO("connection %llu lost with its worker", (unsigned long long)connectionId);
+    forget(connectionId);
+}
+
+void Dispatcher::onTimeout(uint64_t id)
+{
+    Connection *connection = find(id);
+    if (!connection)
+        return;
+    connection->timer = 0;
+    ++m_stats.timedOut;
+    switch (connection->state) {
+    case State::Handshake:
+    case State::Waiting: {
+        proto::Error error{proto::ErrorCode::Timeout, "no request within " + seconds(m_limits.requestTimeout)};
+        finish(id, error);
+        return;
+    }
+    case State::Parked: finish(id, std::nullopt); return; // a plain close: no answer is owed to an idle client
+    case State::Pending: {
+        proto::Busy busy{policy::retryAfterMs(uint32_t(m_pending.size()), m_supervisor.aliveCount()),
+                         "no worker became free in time"};
+        finish(id, busy);
+        return;
+    }
+    case State::InWorker: return;
+    }
+}
+
+bool Dispatcher::sendOwedWelcome(Connection &connection)
+{
+    if (!connection.welcomeOwed)
+        return true;
+    connection.welcomeOwed = false;
+    return sendNow(connection, serverWelcome());
+}
+
+bool Dispatcher::sendNow(Connection &connection, const proto::Message &message)
+{
+    // Only small frames go out from the parent, into a socket buffer that holds far more; a client that
+    // has not read the few bytes before is not worth waiting for.
+    std::vector<uint8_t> frame = proto::encode(message);
+    ssize_t sent = ::send(connection.fd.get(), frame.data(), frame.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    return sent == ssize_t(frame.size());
+}
+
+void Dispatcher::finish(uint64_t id, std::optional<proto::Message> last)
+{
+    Connection *connection = find(id);
+    if (connection && connection->fd && last && sendOwedWelcome(*connection)) // the handshake's answer first
+        sendNow(*connection, *last);
+    forget(id);
+}
+
+void Dispatcher::forget(uint64_t id)
+{
+    auto it = m_connections.find(id);
+    if (it == m_connections.end())
+        return;
+    Connection &connection = *it->second;
+    if (connection.timer)
+        m_loop.cancelTimer(connection.timer);
+    if (connection.fd) {
+        m_loop.remove(connection.fd.get());
+        // After the client's FIN nothing more can arrive, so a plain close cannot turn into a reset;
+        // lingering would only cost a shutdown() and a recv().
+        if (connection.peerClosed)
+            connection.fd.reset();
+        else
+            m_lingering.close(std::move(connection.fd));
+    }
+    if (auto host = m_perHost.find(connection.host); host != m_perHost.end() && --host->second == 0)
+        m_perHost.erase(host);
+    if (connection.state == State::Pending) // O(queue), bounded by --max-pending
+        std::erase(m_pending, id);
+    m_connections.erase(it);
+}
+
+void Dispatcher::shutdown()
+{
+    m_shuttingDown = true;
+    stopAccepting();
+    std::vector<uint64_t> ids;
+    for (auto &[id, connection] : m_connections)
+        if (connection->state != State::InWorker)
+            ids.push_back(id);
+    proto::Error error{proto::ErrorCode::ShuttingDown, "the server is shutting down"};
+    for (uint64_t id : ids)
+        finish(id, find(id)->state == State::Parked ? std::nullopt : std::optional<proto::Message>(error));
+    m_pending.clear();
+}
+
+bool Dispatcher::disconnect(uint64_t connectionId)
+{
+    Connection *connection = find(connectionId);
+    if (!connection)
+        return false;
+    if (connection->state == State::InWorker)
+        return m_supervisor.abortConnection(connectionId);
+    finish(connectionId, std::nullopt);
+    return true;
+}
+
+DispatcherStats Dispatcher::stats() const
+{
+    DispatcherStats s = m_stats;
+    for (const auto &[id, connection] : m_connections) {
+        switch (connection->state) {
+        case State::Handshake:
+        case State::Waiting: ++s.handshaking; break;
+        case State::Parked: ++s.parked; break;
+        case State::Pending: ++s.pending; break;
+        case State::InWorker: ++s.inWorkers; break;
+        }
+    }
+    s.open = uint32_t(m_connections.size());
+    return s;
+}
+
+} // namespace ferry::server

@@ -1,0 +1,125 @@
+// The parent's side of client connections: accept, handshake (HELLO -> WELCOME), wait for the first
+// complete request under a deadline, then hand the connection to an idle worker; queue it when none is
+// idle, BUSY when the queue is full. Connections that workers park come back here and are watched with
+// the idle timeout. Never blocks: every socket is non-blocking and every wait has a timer.
+#pragma once
+
+#include "net/event_loop.h"
+#include "ipc/handoff.h"
+#include "net/lingering_closer.h"
+#include "config/options.h"
+#include "protocol/codec.h"
+#include "parent/supervisor.h"
+#include "base/unique_fd.h"
+
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <sys/socket.h>
+#include <unordered_map>
+
+namespace ferry::server {
+
+struct DispatcherLimits {
+    uint32_t maxPending = 64;
+    uint32_t maxPerIp = 64; // 0 = unlimited
+    Millis requestTimeout{10000};
+    Millis idleTimeout{60000};
+};
+DispatcherLimits limitsFrom(const Options &options);
+
+struct DispatcherStats {
+    uint64_t accepted = 0;
+    uint64_t rejectedBusy = 0;   // BUSY because the queue was full
+    uint64_t rejectedPerIp = 0;  // BUSY because of the per-address limit
+    uint64_t timedOut = 0;       // handshake/request/idle timeouts
+    uint64_t badRequests = 0;    // closed for malformed traffic
+    uint32_t handshaking = 0;    // accepted, no complete request yet
+    uint32_t pending = 0;        // waiting for a worker
+    uint32_t maxPendingSeen = 0;
+    uint32_t parked = 0;         // idle kept-alive connections watched by the parent
+    uint32_t inWorkers = 0;      // being served
+    uint32_t open = 0;           // all of the above
+};
+
+class Dispatcher {
+public:
+    Dispatcher(EventLoop &loop, Supervisor &supervisor, DispatcherLimits limits);
+    ~Dispatcher();
+
+    // Starts/stops watching the listening socket (not owned). Stopping leaves new clients in the backlog.
+    void startAccepting(int listenFd);
+    void stopAccepting();
+    bool isAccepting() const { return m_accepting; }
+
+    // Supervisor hooks.
+    void onReturned(HandoffMessage &&message);
+    void onLost(uint64_t connectionId);
+    void onWorkerAvailable();
+
+    // Shutdown: stop accepting, close every connection no worker holds (ShuttingDown to those waiting
+    // for an answer), and close connections that workers hand back from now on.
+    void shutdown();
+    // Closes a connection the parent holds, or asks its worker to abort it. False if unknown.
+    bool disconnect(uint64_t connectionId);
+    // Admin drain/resume: paused, new clients wait in the kernel's backlog until resumed.
+    void pause(bool paused);
+    bool isPaused() const { return m_paused; }
+    void setLimits(DispatcherLimits limits) { m_limits = limits; }
+    DispatcherStats stats() const;
+
+private:
+    enum class State { Handshake, Waiting, Parked, Pending, InWorker };
+    struct Connection {
+        uint64_t id = 0;
+        UniqueFd fd;
+        std::string peer; // "host:port"
+        std::string host; // per-address limit key
+        State state = State::Handshake;
+        proto::Decoder decoder{MaxRequestPayload};
+        std::vector<uint8_t> request; // a complete request (+ anything after it), for the worker
+        EventLoop::TimerId timer = 0;
+        bool peerClosed = false;
+        bool welcomeOwed = false; // HELLO decoded, WELCOME not sent yet
+    };
+
+    void onAcceptable();
+    void admit(UniqueFd fd, const sockaddr_storage &address);
+    void onReadable(uint64_t id);
+    // Decodes what is buffered and acts on it; may dispatch, queue or close (and forget) the connection.
+    void decodeBuffered(Connection &connection);
+    bool onMessage(Connection &connection, proto::Message &&message);
+    void dispatchOrQueue(Connection &connection);
+    bool tryDispatch(Connection &connection);
+    void watch(Connection &connection, State state, Millis timeout);
+    // Forgets this address's connections whose client has already closed (read EOF not yet seen).
+    void reclaimClosed(const std::string &host);
+    // Starts the connection's deadline and watches its fd for input.
+    void arm(Connection &connection, Millis timeout);
+    void onTimeout(uint64_t id);
+    // Sends a last frame (if any), closes gently, forgets the connection.
+    void finish(uint64_t id, std::optional<proto::Message> last);
+    void forget(uint64_t id);
+    bool sendNow(Connection &connection, const proto::Message &message);
+    // Sends the WELCOME for a HELLO that no request followed in the same read. False if the client is gone.
+    bool sendOwedWelcome(Connection &connection);
+    Connection *find(uint64_t id);
+
+    EventLoop &m_loop;
+    Supervisor &m_supervisor;
+    DispatcherLimits m_limits;
+    int m_listenFd = -1;
+    bool m_accepting = false;
+    bool m_shuttingDown = false;
+    bool m_paused = false;
+    EventLoop::TimerId m_resumeTimer = 0; // accepting again after running out of fds or memory
+    uint64_t m_nextId = 1;
+    std::unordered_map<uint64_t, std::unique_ptr<Connection>> m_connections;
+    std::unordered_map<std::string, uint32_t> m_perHost;
+    std::deque<uint64_t> m_pending;
+    DispatcherStats m_stats;
+    LingeringCloser m_lingering; // last member: destroyed first, while the loop still exists
+};
+
+} // namespace ferry::server

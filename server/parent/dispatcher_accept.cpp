@@ -1,0 +1,123 @@
+// Dispatcher, the accepting side: the listening socket, admission (per-address limit), drain/resume.
+#include "parent/dispatcher.h"
+
+#include "base/log.h"
+#include "net/net.h"
+
+#include <cerrno>
+#include <cstring>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+
+namespace ferry::server {
+
+void Dispatcher::startAccepting(int listenFd)
+{
+    m_listenFd = listenFd;
+    if (m_accepting || m_shuttingDown || m_paused)
+        return;
+    if (int error = m_loop.add(listenFd, EPOLLIN, [this](uint32_t) { onAcceptable(); }); error != 0) {
+        LOG_ERROR("epoll_ctl() adding the listening socket: %s", std::strerror(error));
+        return;
+    }
+    m_accepting = true;
+}
+
+void Dispatcher::stopAccepting()
+{
+    if (m_accepting)
+        m_loop.remove(m_listenFd);
+    m_accepting = false;
+}
+
+void Dispatcher::onAcceptable()
+{
+    // Bounded per wake-up so a flood of connections cannot starve workers' messages and timers.
+    for (int i = 0; i < 64; ++i) {
+        sockaddr_storage address{};
+        socklen_t length = sizeof address;
+        int fd = accept4(m_listenFd, reinterpret_cast<sockaddr *>(&address), &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0) {
+            admit(UniqueFd(fd), address);
+            continue;
+        }
+        if (errno == EINTR || errno == ECONNABORTED)
+            continue;
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+            // Out of fds or memory: the backlog stays readable, so pause accepting briefly instead of spinning.
+            LOG_WARN("accept4(): %s; pausing accepts for 100 ms", std::strerror(errno));
+            stopAccepting();
+            if (m_resumeTimer == 0)
+                m_resumeTimer = m_loop.addTimer(Millis(100), [this] {
+                    m_resumeTimer = 0;
+                    if (!m_shuttingDown && !m_paused)
+                        startAccepting(m_listenFd);
+                });
+        } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            LOG_ERROR("accept4(): %s", std::strerror(errno));
+        }
+        return;
+    }
+}
+
+void Dispatcher::admit(UniqueFd fd, const sockaddr_storage &address)
+{
+    ++m_stats.accepted;
+    // TCP_NODELAY is inherited from the listener (see bindOne() in net.cpp).
+    auto connection = std::make_unique<Connection>();
+    connection->id = m_nextId++;
+    connection->host = formatHost(address);
+    connection->peer = formatAddress(address);
+    if (m_limits.maxPerIp != 0 && m_perHost[connection->host] >= m_limits.maxPerIp)
+        reclaimClosed(connection->host);
+    uint32_t &count = m_perHost[connection->host];
+    if (m_limits.maxPerIp != 0 && count >= m_limits.maxPerIp) {
+        ++m_stats.rejectedPerIp;
+        if (count == 0)
+            m_perHost.erase(connection->host);
+        proto::Busy busy{1000, "too many connections from " + connection->host};
+        std::vector<uint8_t> frame = proto::encode(busy);
+        ::send(fd.get(), frame.data(), frame.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+        m_lingering.close(std::move(fd));
+        return;
+    }
+    ++count;
+    connection->fd = std::move(fd);
+    uint64_t id = connection->id;
+    LOG_DEBUG("connection %llu from %s accepted", (unsigned long long)id, connection->peer.c_str());
+    m_connections.emplace(id, std::move(connection));
+    // A client usually sends HELLO (and its first request) right after connecting: read before watching,
+    // and a fast client is dispatched without ever entering the epoll set.
+    onReadable(id);
+    if (Connection *waiting = find(id); waiting && (waiting->state == State::Handshake || waiting->state == State::Waiting))
+        arm(*waiting, m_limits.requestTimeout);
+}
+
+void Dispatcher::reclaimClosed(const std::string &host)
+{
+    // A client that closes and reconnects at once can be accepted before its close is read from the
+    // epoll set: look for such closes among this address's idle connections before refusing it.
+    // Costs a pass over the connections, and only when an address is at its limit.
+    std::vector<uint64_t> closed;
+    for (const auto &[id, connection] : m_connections) {
+        if (connection->host != host || !connection->fd || connection->state == State::Pending)
+            continue;
+        char byte;
+        if (recv(connection->fd.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
+            closed.push_back(id);
+    }
+    for (uint64_t id : closed)
+        finish(id, std::nullopt);
+}
+
+void Dispatcher::pause(bool paused)
+{
+    m_paused = paused;
+    if (paused)
+        stopAccepting();
+    else if (m_listenFd >= 0)
+        startAccepting(m_listenFd);
+}
+
+} // namespace ferry::server

@@ -1,0 +1,193 @@
+#include "parent/parent.h"
+
+#include "base/log.h"
+#include "parent/privileges.h"
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <system_error>
+
+namespace ferry::server {
+
+namespace {
+
+Listener bindFirst(const Options &options)
+{
+    Listener listener = openListener(options.listen);
+    if (!options.user.empty())
+        dropPrivileges(options.user); // right after bind: nothing else needs root
+    return listener;
+}
+
+sigset_t handledSignals()
+{
+    sigset_t set;
+    sigemptyset(&set);
+    for (int signal : {SIGTERM, SIGINT, SIGHUP, SIGCHLD})
+        sigaddset(&set, signal);
+    return set;
+}
+
+} // namespace
+
+Parent::Parent(Options options, std::vector<std::string> arguments)
+    : m_options(std::move(options)), m_arguments(std::move(arguments)), m_listener(bindFirst(m_options)),
+      m_jail(std::make_unique<Jail>(Jail::open(m_options.root, m_options.showHidden))),
+      m_scoreboard(m_options.maxWorkers)
+{
+    raiseFdLimit();
+    m_scoreboard.control().perConnectionRate.store(m_options.rateLimit);
+    setUpSignals();
+    Supervisor::Hooks hooks;
+    hooks.connectionReturned = [this](HandoffMessage &&message) { m_dispatcher->onReturned(std::move(message)); };
+    hooks.connectionLost = [this](uint64_t id) { m_dispatcher->onLost(id); };
+    hooks.workerAvailable = [this] { m_dispatcher->onWorkerAvailable(); };
+    hooks.allStopped = [this] { m_loop.stop(); };
+    m_supervisor = std::make_unique<Supervisor>(m_loop, m_scoreboard, *m_jail, m_options.sendTimeout, hooks);
+    m_dispatcher = std::make_unique<Dispatcher>(m_loop, *m_supervisor, limitsFrom(m_options));
+}
+
+Parent::~Parent()
+{
+    m_dispatcher.reset(); // before the supervisor: it calls into it
+    m_supervisor.reset();
+    if (m_signalFd)
+        m_loop.remove(m_signalFd.get());
+}
+
+void Parent::setUpSignals()
+{
+    signal(SIGPIPE, SIG_IGN); // a client that vanishes is an error value, not a signal
+    sigset_t set = handledSignals();
+    if (sigprocmask(SIG_BLOCK, &set, nullptr) != 0)
+        throw std::system_error(errno, std::generic_category(), "sigprocmask()");
+    m_signalFd.reset(signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC));
+    if (!m_signalFd)
+        throw std::system_error(errno, std::generic_category(), "signalfd()");
+    m_loop.add(m_signalFd.get(), EPOLLIN, [this](uint32_t) { onSignal(); });
+}
+
+void Parent::onSignal()
+{
+    signalfd_siginfo info{};
+    while (read(m_signalFd.get(), &info, sizeof info) == ssize_t(sizeof info)) {
+        switch (info.ssi_signo) {
+        case SIGCHLD: m_supervisor->reap(); break;
+        case SIGHUP: reload(); break;
+        case SIGTERM:
+        case SIGINT:
+            if (m_shuttingDown) {
+                LOG_WARN("second %s: stopping workers now", strsignal(int(info.ssi_signo)));
+                m_supervisor->killAll();
+            } else {
+                LOG_INFO("%s: shutting down (grace %.1f s)", strsignal(int(info.ssi_signo)),
+                         double(m_options.grace.count()) / 1000.0);
+                beginShutdown();
+            }
+            break;
+        default: break;
+        }
+    }
+}
+
+int Parent::run()
+{
+    m_startedNs = monotonicNs();
+    m_supervisor->start(m_options.workers);
+    m_dispatcher->startAccepting(m_listener.fd.get());
+    std::printf("ferry-server: listening on %s\n", m_listener.address.c_str());
+    std::fflush(stdout);
+    LOG_INFO("serving %s on %s with %u workers (pid %d)", m_options.root.c_str(), m_listener.address.c_str(),
+             m_options.workers, int(getpid()));
+    if (int error = m_loop.run(); error != 0) {
+        LOG_ERROR("epoll_wait(): %s", std::strerror(error));
+        m_supervisor->killAll();
+        return 1;
+    }
+    LOG_INFO("stopped");
+    return 0;
+}
+
+void Parent::beginShutdown()
+{
+    if (m_shuttingDown)
+        return;
+    m_shuttingDown = true;
+    m_dispatcher->shutdown();
+    m_listener.fd.reset(); // refuse new connections at the TCP level from now on
+    m_scoreboard.control().draining.store(1);
+    m_graceTimer = m_loop.addTimer(m_options.grace, [this] {
+        m_graceTimer = 0;
+        LOG_WARN("grace period over: stopping the remaining workers");
+        m_supervisor->killAll();
+    });
+    m_supervisor->stopAll(); // may stop the loop at once if no worker is left
+}
+
+bool Parent::reload(std::string *error)
+{
+    if (m_shuttingDown) {
+        if (error)
+            *error = "the server is shutting down";
+        return false;
+    }
+    std::vector<const char *> argv;
+    for (const std::string &argument : m_arguments)
+        argv.push_back(argument.c_str());
+    Options fresh;
+    try {
+        fresh = loadOptions(int(argv.size()), argv.data());
+    } catch (const ConfigError &problem) {
+        LOG_ERROR("reload refused, keeping the running configuration: %s", problem.what());
+        if (error)
+            *error = problem.what();
+        return false;
+    }
+    if (fresh.root != m_options.root || fresh.listen != m_options.listen || fresh.user != m_options.user
+        || fresh.showHidden != m_options.showHidden || fresh.maxWorkers != m_options.maxWorkers)
+        LOG_WARN("reload: root, listen, user, show-hidden and max-workers only change on restart");
+    m_options.workers = std::min(fresh.workers, m_options.maxWorkers);
+    m_options.maxPending = fresh.maxPending;
+    m_options.maxPerIp = fresh.maxPerIp;
+    m_options.requestTimeout = fresh.requestTimeout;
+    m_options.idleTimeout = fresh.idleTimeout;
+    m_options.sendTimeout = fresh.sendTimeout;
+    m_options.grace = fresh.grace;
+    m_options.rateLimit = fresh.rateLimit;
+    // Pool policy settings (server/pool): the pool manager picks them up when it sees the new generation.
+    m_options.minSpare = fresh.minSpare;
+    m_options.maxSpare = fresh.maxSpare;
+    m_options.poolMaxWorkers = fresh.poolMaxWorkers;
+    m_options.maxRequests = fresh.maxRequests;
+    m_options.stallTimeout = fresh.stallTimeout;
+    m_options.logLevel = fresh.logLevel;
+    log::setLevel(fresh.logLevel);
+    m_scoreboard.control().perConnectionRate.store(fresh.rateLimit);
+    m_dispatcher->setLimits(limitsFrom(m_options));
+    m_supervisor->reload(m_options.workers, m_options.sendTimeout);
+    return true;
+}
+
+void Parent::drain()
+{
+    LOG_INFO("draining: not accepting new connections");
+    m_dispatcher->pause(true);
+}
+
+void Parent::resume()
+{
+    LOG_INFO("resuming: accepting connections");
+    m_dispatcher->pause(false);
+}
+
+void Parent::setRateLimit(uint64_t perConnection, uint64_t global)
+{
+    m_scoreboard.control().perConnectionRate.store(perConnection);
+    m_scoreboard.control().globalRate.store(global);
+}
+
+} // namespace ferry::server

@@ -1,0 +1,73 @@
+// The parent process: owns the listening socket, the scoreboard, the event loop, the pool (Supervisor)
+// and the client connections it holds (Dispatcher); turns signals into actions.
+// The admin plane plugs in through loop() (register its socket and timers) and the operations below.
+#pragma once
+
+#include "parent/dispatcher.h"
+#include "net/event_loop.h"
+#include "worker/jail.h"
+#include "net/net.h"
+#include "config/options.h"
+#include "ipc/scoreboard.h"
+#include "parent/supervisor.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ferry::server {
+
+class Parent {
+public:
+    // Start-up, in this order: bind the listener, drop privileges (--user), open the root, map the
+    // scoreboard, route signals to a signalfd. Throws ConfigError (exit 2) with a one-line reason.
+    // `arguments` (argv) are kept so that a reload can read the command line and config file again.
+    Parent(Options options, std::vector<std::string> arguments);
+    ~Parent();
+
+    // Forks the workers, prints the listening line on stdout, runs the loop until the last worker is gone
+    // after a shutdown. Returns the process exit code (0 after SIGTERM/SIGINT).
+    int run();
+
+    // ---- seams for the admin plane ----
+    EventLoop &loop() { return m_loop; }
+    Supervisor &supervisor() { return *m_supervisor; }
+    Dispatcher &dispatcher() { return *m_dispatcher; }
+    Scoreboard &scoreboard() { return m_scoreboard; }
+    const Options &options() const { return m_options; }
+    const std::string &listenAddress() const { return m_listener.address; }
+    int64_t startedNs() const { return m_startedNs; }
+    bool isShuttingDown() const { return m_shuttingDown; }
+    bool isDraining() const { return m_dispatcher->isPaused(); }
+
+    // SIGTERM/SIGINT: stop accepting, let running transfers finish within --grace, then exit 0.
+    void beginShutdown();
+    // SIGHUP: re-read command line + config; new worker generation; old workers finish, then exit.
+    // Returns false (and changes nothing) if the new configuration is invalid; `error` says why.
+    bool reload(std::string *error = nullptr);
+    // Admin drain: stop accepting new connections (they wait in the backlog); resume() undoes it.
+    void drain();
+    void resume();
+    // Bytes per second, 0 = unlimited. Workers pick the new values up at their next chunk.
+    void setRateLimit(uint64_t perConnection, uint64_t global);
+    bool disconnect(uint64_t connectionId) { return m_dispatcher->disconnect(connectionId); }
+
+private:
+    void setUpSignals();
+    void onSignal();
+
+    Options m_options;
+    std::vector<std::string> m_arguments;
+    Listener m_listener;
+    std::unique_ptr<Jail> m_jail;
+    Scoreboard m_scoreboard;
+    EventLoop m_loop;
+    UniqueFd m_signalFd;
+    std::unique_ptr<Supervisor> m_supervisor;
+    std::unique_ptr<Dispatcher> m_dispatcher;
+    int64_t m_startedNs = 0;
+    bool m_shuttingDown = false;
+    EventLoop::TimerId m_graceTimer = 0;
+};
+
+} // namespace ferry::server

@@ -1,0 +1,104 @@
+#include "worker/client_io.h"
+
+#include "protocol/codec.h"
+#include "ipc/scoreboard.h"
+
+#include <cerrno>
+#include <cstring>
+#include <poll.h>
+#include <sys/socket.h>
+
+namespace ferry::server {
+
+const char *ioOutcomeName(IoOutcome outcome)
+{
+    switch (outcome) {
+    case IoOutcome::Ok: return "ok";
+    case IoOutcome::Timeout: return "send timeout";
+    case IoOutcome::Closed: return "client closed";
+    case IoOutcome::Aborted: return "aborted";
+    case IoOutcome::Error: return "error";
+    }
+    return "?";
+}
+
+ClientIo::ClientIo(int fd, Millis sendTimeout, std::function<bool()> shouldAbort, std::function<void()> onLongWork)
+    : m_fd(fd), m_sendTimeout(sendTimeout), m_shouldAbort(std::move(shouldAbort)), m_onLongWork(std::move(onLongWork)),
+      m_lastProgressNs(monotonicNs())
+{
+}
+
+void ClientIo::noteProgress() { m_lastProgressNs = monotonicNs(); }
+
+IoOutcome ClientIo::fail(const char *call, int error)
+{
+    if (error == EPIPE || error == ECONNRESET)
+        return IoOutcome::Closed;
+    m_lastError = std::string(call) + ": " + std::strerror(error);
+    return IoOutcome::Error;
+}
+
+IoOutcome ClientIo::waitWritable()
+{
+    // Slices of at most 250 ms so an abort request is noticed promptly even while the client stalls.
+    constexpr int64_t SliceNs = 250'000'000;
+    beginLongWork(); // a client that does not read must not hold up the worker's other connections
+    for (;;) {
+        if (shouldAbort())
+            return IoOutcome::Aborted;
+        int64_t left = m_lastProgressNs + int64_t(m_sendTimeout.count()) * 1000000 - monotonicNs();
+        if (left <= 0)
+            return IoOutcome::Timeout;
+        pollfd p{m_fd, POLLOUT, 0};
+        int rc = poll(&p, 1, int((std::min(left, SliceNs) + 999999) / 1000000));
+        if (rc < 0 && errno != EINTR)
+            return fail("poll()", errno);
+        if (rc > 0) {
+            if (p.revents & (POLLERR | POLLHUP | POLLNVAL))
+                return (p.revents & POLLOUT) ? IoOutcome::Ok : IoOutcome::Closed;
+            return IoOutcome::Ok;
+        }
+    }
+}
+
+void ClientIo::queueMessage(const proto::Message &message) { proto::encode(message, m_queued); }
+
+IoOutcome ClientIo::flush() { return m_queued.empty() ? IoOutcome::Ok : send(nullptr, 0); }
+
+IoOutcome ClientIo::send(const uint8_t *data, size_t size, bool more)
+{
+    if (!m_queued.empty()) { // a copy, but only of a small answer, once per connection
+        std::vector<uint8_t> joined = std::move(m_queued);
+        m_queued.clear();
+        joined.insert(joined.end(), data, data + size);
+        return send(joined.data(), joined.size(), more);
+    }
+    int flags = MSG_NOSIGNAL | MSG_DONTWAIT | (more ? MSG_MORE : 0);
+    while (size > 0) {
+        ssize_t sent = ::send(m_fd, data, size, flags);
+        if (sent > 0) {
+            data += sent;
+            size -= size_t(sent);
+            noteProgress();
+            continue;
+        }
+        if (sent < 0 && errno == EINTR)
+            continue;
+        if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (IoOutcome waited = waitWritable(); waited != IoOutcome::Ok)
+                return waited;
+            continue;
+        }
+        return fail("send()", sent < 0 ? errno : EPIPE);
+    }
+    return IoOutcome::Ok;
+}
+
+IoOutcome ClientIo::sendMessage(const proto::Message &message, bool more)
+{
+    m_scratch.clear();
+    proto::encode(message, m_scratch);
+    return send(m_scratch.data(), m_scratch.size(), more);
+}
+
+} // namespace ferry::server

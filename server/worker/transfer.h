@@ -1,0 +1,40 @@
+// A GET body: BODY announcement, `length` raw bytes by sendfile() in chunks, BODY_END.
+// Between chunks: the scoreboard slot is updated, the rate limit paced, an abort request honoured.
+#pragma once
+
+#include "worker/client_io.h"
+#include "ipc/scoreboard.h"
+#include "base/unique_fd.h"
+
+#include <sys/stat.h>
+
+namespace ferry::server {
+
+struct TransferPlan {
+    uint64_t offset = 0;
+    uint64_t length = 0;
+    struct stat info {}; // of the open file, when the BODY was announced
+};
+
+// The modification time in nanoseconds, as BODY and directory entries carry it.
+int64_t mtimeNs(const struct stat &info);
+// Pure: picks the chunk size for one sendfile() call. Unlimited: large chunks (few syscalls, progress still
+// visible every few ms); limited: about a tenth of a second's worth so pacing stays smooth.
+uint64_t chunkSize(uint64_t remaining, uint64_t rateBytesPerSecond);
+// Pure: the per-connection rate in force: the tighter of the per-connection limit and an equal share of the
+// global one. 0 = unlimited.
+uint64_t effectiveRate(uint64_t perConnection, uint64_t global, uint32_t activeSenders);
+// Pure: how long to wait before sending more so that `sent` bytes over `elapsedNs` respect `rate`.
+int64_t paceDelayNs(uint64_t sent, int64_t elapsedNs, uint64_t rate);
+
+enum class TransferResult {
+    Complete,    // every byte sent, BODY_END Ok
+    FileChanged, // the file shrank or changed: padded, BODY_END FileChanged; the connection stays usable
+    Failed,      // the connection cannot continue (client gone, timeout, abort, error): close it
+};
+
+// Sends BODY + bytes + BODY_END. `why` receives a reason for Failed.
+TransferResult sendBody(ClientIo &io, const UniqueFd &file, const TransferPlan &plan, WorkerSlot &slot,
+                        ControlBlock &control, std::string &why);
+
+} // namespace ferry::server

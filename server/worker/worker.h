@@ -1,0 +1,29 @@
+// A worker process's life: serve the connections the parent hands over, from one event loop (see
+// worker_loop.h), and hand each back ("park") once it goes quiet. Returns a WorkerExit code.
+#pragma once
+
+#include "worker/jail.h"
+#include "base/duration.h"
+#include "ipc/scoreboard.h"
+#include "base/unique_fd.h"
+
+namespace ferry::server {
+
+struct WorkerContext {
+    uint32_t slotIndex = 0;
+    uint32_t generation = 0;
+    UniqueFd channel; // the worker's end of the socketpair; blocking
+    const Jail *jail = nullptr;
+    Scoreboard *scoreboard = nullptr;
+    Millis sendTimeout{60000};
+};
+
+// Runs until the parent closes (or shuts down) the channel (exit Normal), asks this slot to stop, or the
+// channel fails.
+int runWorker(WorkerContext &context);
+
+// Closes a connection without losing what was just sent: FIN first, then discard unread input so the
+// kernel does not answer it with a reset.
+void closeGently(UniqueFd &fd);
+
+} // namespace ferry::server
