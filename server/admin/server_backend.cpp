@@ -20,7 +20,6 @@ const char *stateName(WorkerState state, bool stopRequested)
     case WorkerState::Idle: return stopRequested ? "stopping" : "idle";
     case WorkerState::Reading: return "reading";
     case WorkerState::Sending: return "sending";
-    case WorkerState::Parking: return "parking";
     case WorkerState::Stopping: return "stopping";
     }
     return "empty";

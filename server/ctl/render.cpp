@@ -1,5 +1,7 @@
 #include "ctl/render.h"
 
+#include "base/worker_state.h"
+
 #include <cstdio>
 #include <map>
 
@@ -84,17 +86,15 @@ std::string strip(const Json &status)
     std::string out = "Scoreboard: ";
     for (size_t i = 0; i < letters.size(); i += 64)
         out += (i ? "\n            " : "") + letters.substr(i, 64);
-    return out + "\n  (_ idle, S starting, R reading, W sending, K parking, G stopping, . empty)\n";
+    return out + "\n  (_ idle, S starting, R reading, W sending, G stopping, . empty)\n";
 }
 
 } // namespace
 
 char stateLetter(const std::string &state)
 {
-    static const std::map<std::string, char> letters = {{"starting", 'S'}, {"idle", '_'},    {"reading", 'R'},
-                                                        {"sending", 'W'},  {"parking", 'K'}, {"stopping", 'G'}};
-    auto it = letters.find(state);
-    return it == letters.end() ? '?' : it->second;
+    const auto known = server::workerStateFromName(state);
+    return known ? server::workerStateLetter(*known) : '?';
 }
 
 std::string humanBytes(int64_t bytes)

@@ -9,34 +9,6 @@
 
 namespace ferry::server {
 
-const char *workerStateName(WorkerState state)
-{
-    switch (state) {
-    case WorkerState::Empty: return "empty";
-    case WorkerState::Starting: return "starting";
-    case WorkerState::Idle: return "idle";
-    case WorkerState::Reading: return "reading";
-    case WorkerState::Sending: return "sending";
-    case WorkerState::Parking: return "parking";
-    case WorkerState::Stopping: return "stopping";
-    }
-    return "unknown";
-}
-
-char stateLetter(WorkerState state)
-{
-    switch (state) {
-    case WorkerState::Empty: return '.';
-    case WorkerState::Starting: return 'S';
-    case WorkerState::Idle: return '_';
-    case WorkerState::Reading: return 'R';
-    case WorkerState::Sending: return 'W';
-    case WorkerState::Parking: return 'K';
-    case WorkerState::Stopping: return 'G';
-    }
-    return '?';
-}
-
 const char *exitReasonName(ExitReason reason)
 {
     switch (reason) {

@@ -15,6 +15,7 @@
 #pragma once
 
 #include "base/clock.h"
+#include "base/worker_state.h"
 
 #include <atomic>
 #include <cstddef>
@@ -22,19 +23,6 @@
 #include <sys/types.h>
 
 namespace ferry::server {
-
-// What a worker slot is doing. Letters mirror Apache's mod_status where they overlap (see stateLetter()).
-enum class WorkerState : uint8_t {
-    Empty = 0,    // '.'  no process in this slot
-    Starting = 1, // 'S'  forked, not yet waiting for work
-    Idle = 2,     // '_'  waiting for a connection from the parent
-    Reading = 3,  // 'R'  has a connection, reading/decoding a request
-    Sending = 4,  // 'W'  writing a response (LIST pages, a file body)
-    Parking = 5,  // 'K'  handing an idle connection back to the parent
-    Stopping = 6, // 'G'  asked to exit; finishing its current response
-};
-const char *workerStateName(WorkerState state);
-char stateLetter(WorkerState state);
 
 // Why the last process of a slot ended; written by the parent after reaping.
 enum class ExitReason : uint8_t {

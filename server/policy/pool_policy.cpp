@@ -4,22 +4,6 @@
 
 namespace ferry::pool {
 
-bool isBusy(WorkerState state)
-{
-    switch (state) {
-    case WorkerState::Reading:
-    case WorkerState::Sending:
-    case WorkerState::Parking:
-        return true;
-    case WorkerState::Empty:
-    case WorkerState::Starting:
-    case WorkerState::Idle:
-    case WorkerState::Stopping:
-        return false;
-    }
-    return false;
-}
-
 bool isSpare(const WorkerView &w, uint32_t currentGeneration)
 {
     return !w.stopRequested && w.generation >= currentGeneration

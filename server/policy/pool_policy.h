@@ -13,6 +13,7 @@
 namespace ferry::pool {
 
 using ferry::server::WorkerState;
+using ferry::server::isBusy;
 
 struct PoolLimits {
     uint32_t minSpare = 2;
@@ -61,7 +62,6 @@ struct Decision {
     bool maxWorkersReached = false;         // wanted to grow but was at maxWorkers
 };
 
-bool isBusy(WorkerState state);
 // A worker that will take new work: not asked to stop, current generation, starting or idle.
 // Starting counts as idle (Apache does the same) so a slow fork is not answered with more forks.
 bool isSpare(const WorkerView &w, uint32_t currentGeneration);

@@ -10,7 +10,7 @@ namespace {
 
 constexpr int64_t Second = 1'000'000'000;
 
-// One letter per live worker, in slot order: '_' idle, 'S' starting, 'R' reading, 'W' sending, 'K' parking,
+// One letter per live worker, in slot order: '_' idle, 'S' starting, 'R' reading, 'W' sending,
 // 'G' stopping, 'o' idle of the previous generation, 'x' idle already asked to stop.
 PoolView viewOf(const QString &picture, uint32_t capacity, uint32_t pending)
 {
@@ -29,7 +29,6 @@ PoolView viewOf(const QString &picture, uint32_t capacity, uint32_t pending)
         case 'S': w.state = WorkerState::Starting; break;
         case 'R': w.state = WorkerState::Reading; break;
         case 'W': w.state = WorkerState::Sending; break;
-        case 'K': w.state = WorkerState::Parking; break;
         case 'G': w.state = WorkerState::Stopping; break;
         case 'o': w.state = WorkerState::Idle; w.generation = 1; break;
         case 'x': w.state = WorkerState::Idle; w.stopRequested = true; break;
@@ -69,7 +68,7 @@ void TestPoolPolicy::spawnAndRetire_data()
     QTest::newRow("empty pool, rate 4") << "" << 0u << 5u << 8u << 32u << 4u << 4u << -1 << false;
     QTest::newRow("enough spares") << "__WW" << 0u << 2u << 8u << 32u << 1u << 0u << -1 << false;
     QTest::newRow("starting counts as spare") << "_SWW" << 0u << 2u << 8u << 32u << 1u << 0u << -1 << false;
-    QTest::newRow("all busy") << "WWRK" << 0u << 2u << 8u << 32u << 2u << 2u << -1 << false;
+    QTest::newRow("all busy") << "WWRR" << 0u << 2u << 8u << 32u << 2u << 2u << -1 << false;
     QTest::newRow("capped by max workers") << "WWW_" << 0u << 3u << 8u << 5u << 8u << 1u << -1 << true;
     QTest::newRow("at max workers") << "WWWW" << 0u << 2u << 8u << 4u << 1u << 0u << -1 << true;
     QTest::newRow("capped by free slots") << "WWW" << 0u << 4u << 8u << 32u << 8u << 1u << -1 << true;

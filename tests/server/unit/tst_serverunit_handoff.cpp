@@ -191,7 +191,7 @@ private slots:
         QVERIFY(shown.startsWith("..."));
         QVERIFY(shown.endsWith("/tail.txt"));
         QCOMPARE(shown.size(), int(PathTextSize - 1));
-        QCOMPARE(stateLetter(WorkerState::Idle), '_');
+        QCOMPARE(workerStateLetter(WorkerState::Idle), '_');
     }
 };
 
