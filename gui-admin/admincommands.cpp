@@ -7,6 +7,8 @@
 #include <QJsonArray>
 #include <QStringList>
 
+namespace ferry::admingui {
+
 namespace {
 
 QString tr(const char *text)
@@ -131,3 +133,5 @@ QString describeReply(const QJsonObject &reply)
 }
 
 } // namespace AdminCommands
+
+} // namespace ferry::admingui

@@ -7,6 +7,8 @@
 
 #include <optional>
 
+namespace ferry::admingui {
+
 struct PoolLimits;
 
 namespace AdminCommands {
@@ -29,3 +31,5 @@ QString describeReply(const QJsonObject &reply);
 bool isSuccess(const QJsonObject &reply);
 
 } // namespace AdminCommands
+
+} // namespace ferry::admingui

@@ -1,5 +1,8 @@
 #include "adminconnection.h"
 
+#include "adminproto/error_codes.h"
+#include "adminproto/socket_path.h"
+
 #include <QDir>
 #include <QFileInfo>
 #include <QJsonDocument>
@@ -7,6 +10,8 @@
 #include <QTimer>
 
 #include <unistd.h>
+
+namespace ferry::admingui {
 
 namespace {
 
@@ -26,21 +31,16 @@ bool isClosingError(const QJsonObject &reply)
 {
     if (reply.value(QLatin1String("ok")).toBool() || reply.contains(QLatin1String("id")))
         return false;
-    const QString code = reply.value(QLatin1String("error")).toObject().value(QLatin1String("code")).toString();
-    return code == QLatin1String("malformed") || code == QLatin1String("line_too_long")
-           || code == QLatin1String("permission_denied") || code == QLatin1String("overloaded");
+    const QString name = reply.value(QLatin1String("error")).toObject().value(QLatin1String("code")).toString();
+    const auto code = admin::errorCodeFromName(name.toStdString());
+    return code && admin::closesConnection(*code);
 }
 
 } // namespace
 
 QString defaultAdminSocketPath()
 {
-    if (::geteuid() == 0)
-        return QStringLiteral("/run/ferry/admin.sock");
-    const QByteArray runtime = qgetenv("XDG_RUNTIME_DIR");
-    if (!runtime.isEmpty())
-        return QString::fromLocal8Bit(runtime) + QStringLiteral("/ferry/admin.sock");
-    return QStringLiteral("/tmp/ferry-%1/admin.sock").arg(::geteuid());
+    return QString::fromStdString(admin::defaultAdminSocketPath());
 }
 
 AdminConnection::AdminConnection(QObject *parent)
@@ -276,3 +276,5 @@ void AdminConnection::retryIn(int ms)
     if (m_started)
         m_retryTimer->start(ms);
 }
+
+} // namespace ferry::admingui

@@ -13,6 +13,8 @@
 
 class QTimer;
 
+namespace ferry::admingui {
+
 // The path ferry-server uses when it is given no --admin-socket (ADMIN.md §1).
 QString defaultAdminSocketPath();
 
@@ -94,3 +96,5 @@ private:
     bool m_aborting = false;
     bool m_refused = false; // the server sent a closing error; keep its explanation when the socket closes
 };
+
+} // namespace ferry::admingui

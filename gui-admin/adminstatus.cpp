@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+namespace ferry::admingui {
+
 namespace {
 
 qint64 integer(const QJsonObject &json, const char *key, qint64 fallback = 0)
@@ -110,3 +112,5 @@ AdminStatus AdminStatus::fromJson(const QJsonObject &json)
                      [](const WorkerStatus &a, const WorkerStatus &b) { return a.slot < b.slot; });
     return s;
 }
+
+} // namespace ferry::admingui

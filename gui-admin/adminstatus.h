@@ -8,11 +8,13 @@
 #include <QList>
 #include <QString>
 
+namespace ferry::admingui {
+
 struct WorkerStatus {
     int slot = 0;
     qint64 pid = 0;
     qint64 generation = 0;
-    WorkerState state = WorkerState::Unknown;
+    ReportedState state; // nullopt: a state this version does not know
     QString stateName; // as the server spelled it, for states this client does not know
     QString peer;
     qint64 connection = 0;
@@ -67,3 +69,5 @@ struct AdminStatus {
 
     static AdminStatus fromJson(const QJsonObject &json);
 };
+
+} // namespace ferry::admingui

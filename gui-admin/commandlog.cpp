@@ -2,6 +2,8 @@
 
 #include <QTime>
 
+namespace ferry::admingui {
+
 namespace {
 
 // The log is for the session at hand; older lines go so a long-running window stays small.
@@ -33,3 +35,5 @@ void CommandLog::add(Kind kind, const QString &text)
                    .arg(QTime::currentTime().toString(QStringLiteral("HH:mm:ss")), QLatin1String(color),
                         QString::fromUtf8(mark), text.toHtmlEscaped()));
 }
+
+} // namespace ferry::admingui

@@ -4,6 +4,8 @@
 
 #include <QPlainTextEdit>
 
+namespace ferry::admingui {
+
 class CommandLog : public QPlainTextEdit
 {
     Q_OBJECT
@@ -20,3 +22,5 @@ public:
 private:
     QString m_last;
 };
+
+} // namespace ferry::admingui

@@ -15,6 +15,8 @@
 
 #include <climits>
 
+namespace ferry::admingui {
+
 ControlPanel::ControlPanel(QWidget *parent) : QWidget(parent)
 {
     auto *layout = new QVBoxLayout(this);
@@ -217,3 +219,5 @@ void ControlPanel::disconnectConnection()
 {
     Q_EMIT commandRequested(AdminCommands::disconnectConnection(m_connection->value()));
 }
+
+} // namespace ferry::admingui

@@ -13,6 +13,8 @@ class QLineEdit;
 class QPushButton;
 class QSpinBox;
 
+namespace ferry::admingui {
+
 class ControlPanel : public QWidget
 {
     Q_OBJECT
@@ -71,3 +73,5 @@ private:
     int m_capacity = 0;
     PoolLimits m_limits;
 };
+
+} // namespace ferry::admingui

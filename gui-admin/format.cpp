@@ -5,6 +5,8 @@
 #include <array>
 #include <cmath>
 
+namespace ferry::admingui {
+
 QString formatBytes(qint64 bytes)
 {
     if (bytes < 0)
@@ -70,3 +72,5 @@ std::optional<qint64> parseByteRate(const QString &text)
         return std::nullopt;
     return qint64(std::llround(value * scale));
 }
+
+} // namespace ferry::admingui

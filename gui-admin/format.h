@@ -5,6 +5,8 @@
 
 #include <optional>
 
+namespace ferry::admingui {
+
 // 1536 -> "1.5 KiB"; negative -> "–" (the server reports -1 for what it could not read).
 QString formatBytes(qint64 bytes);
 // Bytes per second: "2.0 MiB/s"; 0 -> "0 B/s".
@@ -16,3 +18,5 @@ QString formatLimit(qint64 bytesPerSecond);
 // "1048576", "512k", "1M", "1.5G" (powers of 1024, as ferry-ctl accepts), "0" = unlimited.
 // nullopt for anything else, including negative values.
 std::optional<qint64> parseByteRate(const QString &text);
+
+} // namespace ferry::admingui

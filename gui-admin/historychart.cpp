@@ -8,6 +8,8 @@
 
 #include <cmath>
 
+namespace ferry::admingui {
+
 namespace {
 
 constexpr int GridLines = 4;
@@ -144,3 +146,5 @@ void HistoryChart::paintSeries(QPainter &painter, const QRect &plot, qint64 top)
     painter.setPen(QPen(color, 1.6));
     painter.drawPath(line);
 }
+
+} // namespace ferry::admingui

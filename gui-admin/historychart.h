@@ -4,6 +4,8 @@
 
 #include <QWidget>
 
+namespace ferry::admingui {
+
 class HistoryModel;
 struct HistorySample;
 
@@ -34,3 +36,5 @@ private:
     HistoryModel *m_model;
     Series m_series;
 };
+
+} // namespace ferry::admingui

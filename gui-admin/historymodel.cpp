@@ -5,6 +5,8 @@
 #include <QJsonArray>
 #include <QJsonObject>
 
+namespace ferry::admingui {
+
 namespace {
 
 // Pushes arrive about once a second but not to the millisecond: accept one a little early.
@@ -59,3 +61,5 @@ void HistoryModel::dropOld()
         ++keepFrom;
     m_samples.remove(0, keepFrom);
 }
+
+} // namespace ferry::admingui

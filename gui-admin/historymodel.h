@@ -6,6 +6,9 @@
 #include <QObject>
 
 class QJsonObject;
+
+namespace ferry::admingui {
+
 struct AdminStatus;
 
 struct HistorySample {
@@ -41,3 +44,5 @@ private:
 
     QList<HistorySample> m_samples;
 };
+
+} // namespace ferry::admingui

@@ -6,6 +6,8 @@
 #include <QCommandLineParser>
 #include <QIcon>
 
+using namespace ferry::admingui;
+
 int main(int argc, char *argv[])
 {
     QApplication app(argc, argv);

@@ -30,6 +30,8 @@
 #include <QToolBar>
 #include <QVBoxLayout>
 
+namespace ferry::admingui {
+
 namespace {
 
 constexpr int StatusLineMs = 15000;
@@ -312,3 +314,5 @@ void MainWindow::saveSettings() const
     settings.setValue(QStringLiteral("window/splitter"), m_splitter->saveState());
     settings.setValue(QStringLiteral("workers/header"), m_workers->saveHeaderState());
 }
+
+} // namespace ferry::admingui

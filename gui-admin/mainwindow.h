@@ -9,13 +9,16 @@
 #include <QHash>
 #include <QMainWindow>
 
+class QLabel;
+class QLineEdit;
+class QSplitter;
+
+namespace ferry::admingui {
+
 class CommandLog;
 class ControlPanel;
 class HistoryChart;
 class HistoryModel;
-class QLabel;
-class QLineEdit;
-class QSplitter;
 class SummaryPanel;
 class WorkerModel;
 class WorkersPanel;
@@ -76,3 +79,5 @@ private:
     CommandLog *m_log = nullptr;
     QSplitter *m_splitter = nullptr;
 };
+
+} // namespace ferry::admingui

@@ -7,13 +7,15 @@
 #include <QPainter>
 #include <QToolTip>
 
+namespace ferry::admingui {
+
 namespace {
 
 constexpr int CellSize = 20;
 constexpr int CellGap = 3;
 constexpr int LegendGap = 6;
-constexpr WorkerState LegendOrder[] = {WorkerState::Sending, WorkerState::Reading, WorkerState::Parking,
-                                       WorkerState::Idle,    WorkerState::Starting, WorkerState::Stopping,
+constexpr WorkerState LegendOrder[] = {WorkerState::Sending, WorkerState::Reading, WorkerState::Idle,
+                                       WorkerState::Starting, WorkerState::Stopping,
                                        WorkerState::Empty};
 
 QString cellToolTip(const WorkerStatus &w)
@@ -64,7 +66,7 @@ QString ScoreboardStrip::letters() const
 {
     QString text;
     for (const ScoreboardCell &cell : m_cells)
-        text += workerStateLetter(cell.state);
+        text += reportedStateLetter(cell.state);
     return text;
 }
 
@@ -125,7 +127,7 @@ void ScoreboardStrip::paintEvent(QPaintEvent *)
         painter.drawRoundedRect(r, 3, 3);
         painter.setFont(letterFont);
         painter.setPen(fill.lightnessF() > 0.6 ? QColor(0x42, 0x42, 0x42) : QColor(Qt::white));
-        painter.drawText(r, Qt::AlignCenter, QString(workerStateLetter(m_cells.at(i).state)));
+        painter.drawText(r, Qt::AlignCenter, QString(reportedStateLetter(m_cells.at(i).state)));
     }
     const int rows = (int(qMax<qsizetype>(1, m_cells.size())) + columns - 1) / columns;
     painter.setFont(font());
@@ -138,7 +140,7 @@ void ScoreboardStrip::paintLegend(QPainter &painter, int top) const
     const int swatch = metrics.height() - 4;
     int x = 0;
     for (const WorkerState state : LegendOrder) {
-        const QString label = QStringLiteral("%1 %2").arg(workerStateLetter(state), workerStateName(state));
+        const QString label = QStringLiteral("%1 %2").arg(reportedStateLetter(state), reportedStateName(state));
         painter.setPen(workerStateColor(state).darker(125));
         painter.setBrush(workerStateColor(state));
         painter.drawRoundedRect(QRectF(x, top + 2, swatch, swatch), 2, 2);
@@ -170,3 +172,5 @@ void ScoreboardStrip::mousePressEvent(QMouseEvent *event)
         Q_EMIT slotClicked(m_cells.at(cell).slot);
     QWidget::mousePressEvent(event);
 }
+
+} // namespace ferry::admingui

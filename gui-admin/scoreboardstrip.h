@@ -8,11 +8,13 @@
 #include <QString>
 #include <QWidget>
 
+namespace ferry::admingui {
+
 struct AdminStatus;
 
 struct ScoreboardCell {
     int slot = 0;
-    WorkerState state = WorkerState::Empty;
+    ReportedState state = WorkerState::Empty;
     QString toolTip;
 };
 
@@ -53,3 +55,5 @@ private:
 
     QList<ScoreboardCell> m_cells;
 };
+
+} // namespace ferry::admingui

@@ -7,6 +7,8 @@
 #include <QGroupBox>
 #include <QLabel>
 
+namespace ferry::admingui {
+
 SummaryPanel::SummaryPanel(QWidget *parent) : QWidget(parent)
 {
     auto *grid = new QGridLayout(this);
@@ -117,3 +119,5 @@ void SummaryPanel::setStatus(const AdminStatus &s)
     set(QStringLiteral("bytes"), formatBytes(s.bytesSent));
     set(QStringLiteral("throughput"), formatRate(s.throughputBps));
 }
+
+} // namespace ferry::admingui

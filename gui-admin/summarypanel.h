@@ -7,6 +7,9 @@
 
 class QGridLayout;
 class QLabel;
+
+namespace ferry::admingui {
+
 struct AdminStatus;
 
 class SummaryPanel : public QWidget
@@ -28,3 +31,5 @@ private:
 
     QHash<QString, QLabel *> m_values;
 };
+
+} // namespace ferry::admingui

@@ -8,6 +8,8 @@
 #include <QStyle>
 #include <QStyleOptionProgressBar>
 
+namespace ferry::admingui {
+
 namespace {
 
 constexpr int ProgressSteps = 1000;
@@ -55,7 +57,7 @@ void WorkerDelegate::paintBackground(QPainter *painter, const QStyleOptionViewIt
 void WorkerDelegate::paintState(QPainter *painter, const QStyleOptionViewItem &option, const QModelIndex &index) const
 {
     paintBackground(painter, option, index);
-    const auto state = WorkerState(index.data(WorkerModel::StateRole).toInt());
+    const ReportedState state = stateFromRoleValue(index.data(WorkerModel::StateRole).toInt());
     const QColor fill = workerStateColor(state);
     const QRect badge = option.rect.adjusted(3, 3, -3, -3);
     painter->save();
@@ -64,7 +66,7 @@ void WorkerDelegate::paintState(QPainter *painter, const QStyleOptionViewItem &o
     painter->setBrush(fill);
     painter->drawRoundedRect(badge, 4, 4);
     painter->setPen(textColorOn(fill));
-    const QString label = QStringLiteral("%1  %2").arg(workerStateLetter(state), index.data().toString());
+    const QString label = QStringLiteral("%1  %2").arg(reportedStateLetter(state), index.data().toString());
     painter->drawText(badge.adjusted(6, 0, -4, 0), Qt::AlignLeft | Qt::AlignVCenter,
                       option.fontMetrics.elidedText(label, Qt::ElideRight, badge.width() - 10));
     painter->restore();
@@ -94,3 +96,5 @@ void WorkerDelegate::paintProgress(QPainter *painter, const QStyleOptionViewItem
     QStyle *style = widget ? widget->style() : QApplication::style();
     style->drawControl(QStyle::CE_ProgressBar, &bar, painter, widget);
 }
+
+} // namespace ferry::admingui

@@ -4,6 +4,8 @@
 
 #include <QStyledItemDelegate>
 
+namespace ferry::admingui {
+
 class WorkerDelegate : public QStyledItemDelegate
 {
     Q_OBJECT
@@ -19,3 +21,5 @@ private:
     // The cell's background (selection, flash) without text, as the style would draw it.
     void paintBackground(QPainter *painter, const QStyleOptionViewItem &option, const QModelIndex &index) const;
 };
+
+} // namespace ferry::admingui

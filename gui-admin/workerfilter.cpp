@@ -3,6 +3,8 @@
 #include "workermodel.h"
 #include "workerstate.h"
 
+namespace ferry::admingui {
+
 WorkerFilter::WorkerFilter(QObject *parent) : QSortFilterProxyModel(parent)
 {
     setSortRole(WorkerModel::SortRole);
@@ -24,8 +26,10 @@ bool WorkerFilter::filterAcceptsRow(int sourceRow, const QModelIndex &sourcePare
 {
     if (m_busyOnly) {
         const QModelIndex state = sourceModel()->index(sourceRow, WorkerModel::StateColumn, sourceParent);
-        if (!isBusyState(WorkerState(state.data(WorkerModel::StateRole).toInt())))
+        if (!isBusyState(stateFromRoleValue(state.data(WorkerModel::StateRole).toInt())))
             return false;
     }
     return QSortFilterProxyModel::filterAcceptsRow(sourceRow, sourceParent);
 }
+
+} // namespace ferry::admingui

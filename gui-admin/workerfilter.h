@@ -4,6 +4,8 @@
 
 #include <QSortFilterProxyModel>
 
+namespace ferry::admingui {
+
 class WorkerFilter : public QSortFilterProxyModel
 {
     Q_OBJECT
@@ -19,3 +21,5 @@ protected:
 private:
     bool m_busyOnly = false;
 };
+
+} // namespace ferry::admingui

@@ -4,6 +4,8 @@
 
 #include <QTimer>
 
+namespace ferry::admingui {
+
 namespace {
 
 // Repaint rate of the fade: smooth enough to read as a flash, cheap enough for many rows.
@@ -63,7 +65,7 @@ QVariant WorkerModel::data(const QModelIndex &index, int role) const
     case ProgressRole:
         return w.bytesTotal > 0 && w.transferStartMs > 0 ? qBound(0.0, double(w.bytesSent) / double(w.bytesTotal), 1.0)
                                                          : -1.0;
-    case StateRole: return int(w.state);
+    case StateRole: return stateRoleValue(w.state);
     case FlashRole: return flashLevel(row);
     case SlotRole: return w.slot;
     case Qt::BackgroundRole: return background(row);
@@ -95,7 +97,7 @@ QVariant WorkerModel::display(const Row &row, int column) const
     case SlotColumn: return w.slot;
     case PidColumn: return w.pid;
     case GenerationColumn: return w.generation;
-    case StateColumn: return w.state == WorkerState::Unknown ? w.stateName : workerStateName(w.state);
+    case StateColumn: return !w.state ? w.stateName : reportedStateName(w.state);
     case PeerColumn: return w.peer;
     case FileColumn: return w.path;
     case ProgressColumn: return {}; // drawn by the delegate from ProgressRole
@@ -127,7 +129,7 @@ QVariant WorkerModel::sortValue(const Row &row, int column) const
     case SlotColumn: return w.slot;
     case PidColumn: return w.pid;
     case GenerationColumn: return w.generation;
-    case StateColumn: return int(w.state);
+    case StateColumn: return stateRoleValue(w.state);
     case PeerColumn: return w.peer;
     case FileColumn: return w.path;
     case ProgressColumn: return w.bytesTotal > 0 ? double(w.bytesSent) / double(w.bytesTotal) : -1.0;
@@ -291,3 +293,5 @@ void WorkerModel::fadeFlashes()
     else if (!anyFlashing)
         m_flashTimer->stop();
 }
+
+} // namespace ferry::admingui

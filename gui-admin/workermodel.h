@@ -15,6 +15,8 @@
 
 class QTimer;
 
+namespace ferry::admingui {
+
 class WorkerModel : public QAbstractTableModel
 {
     Q_OBJECT
@@ -88,3 +90,5 @@ private:
     QElapsedTimer m_clock;
     QTimer *m_flashTimer;
 };
+
+} // namespace ferry::admingui

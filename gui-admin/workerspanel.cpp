@@ -16,6 +16,8 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
+namespace ferry::admingui {
+
 WorkersPanel::WorkersPanel(WorkerModel *model, QWidget *parent)
     : QWidget(parent), m_model(model), m_filter(new WorkerFilter(this)), m_strip(new ScoreboardStrip(this)),
       m_view(new QTableView(this)), m_killGraceful(new QAction(tr("Stop worker gracefully…"), this)),
@@ -156,3 +158,5 @@ void WorkersPanel::restoreHeaderState(const QByteArray &state)
     if (!state.isEmpty())
         m_view->horizontalHeader()->restoreState(state);
 }
+
+} // namespace ferry::admingui

@@ -9,6 +9,9 @@ class QAction;
 class QCheckBox;
 class QLineEdit;
 class QTableView;
+
+namespace ferry::admingui {
+
 class ScoreboardStrip;
 class WorkerFilter;
 class WorkerModel;
@@ -54,3 +57,5 @@ private:
     QAction *m_killNow;
     QAction *m_disconnect;
 };
+
+} // namespace ferry::admingui

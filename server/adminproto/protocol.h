@@ -2,6 +2,7 @@
 // Pure: bytes in, values out. Shared by the admin server and ferry-ctl.
 #pragma once
 
+#include "adminproto/error_codes.h"
 #include "adminproto/json.h"
 
 #include <cstdint>
@@ -13,22 +14,6 @@ namespace ferry::admin {
 
 constexpr int ProtocolVersion = 1;
 constexpr size_t MaxLineBytes = 65536; // a longer line is refused and the connection closed
-
-enum class ErrorCode : uint8_t {
-    Malformed,
-    LineTooLong,
-    PermissionDenied,
-    Overloaded,
-    UnsupportedVersion,
-    UnknownCommand,
-    BadArgument,
-    NotFound,
-    Conflict,
-    Failed,
-};
-const char *errorCodeName(ErrorCode code);
-// Errors after which the server closes: the stream (or the peer) cannot be trusted any more.
-bool closesConnection(ErrorCode code);
 
 // Splits a byte stream into lines without ever holding more than about two lines' worth of bytes.
 class LineBuffer {

@@ -10,6 +10,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+using namespace ferry::admingui;
+
 namespace {
 
 constexpr int Timeout = 10000;

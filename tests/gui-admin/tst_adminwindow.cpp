@@ -34,6 +34,8 @@
 #include <memory>
 #include <thread>
 
+using namespace ferry::admingui;
+
 using namespace ferrytest;
 
 namespace {
