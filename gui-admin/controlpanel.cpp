@@ -98,8 +98,9 @@ QWidget *ControlPanel::createRateGroup()
     m_global = new QLineEdit(box);
     m_global->setObjectName(QStringLiteral("globalRateEdit"));
     for (QLineEdit *edit : {m_perConnection, m_global}) {
-        edit->setPlaceholderText(tr("512k, 2M… 0 = unlimited"));
-        edit->setToolTip(tr("Bytes per second; k, M, G are powers of 1024; 0 means unlimited"));
+        edit->setPlaceholderText(tr("1 MiB/s, 512k… or unlimited"));
+        edit->setToolTip(tr("Bytes per second: 1 MiB/s, 512k, 2M (k, M, G are powers of 1024); "
+                            "0 or \"unlimited\" for no limit"));
         connect(edit, &QLineEdit::textEdited, this, [this] { m_rateEdited = true; });
         connect(edit, &QLineEdit::returnPressed, this, &ControlPanel::applyRateLimit);
     }
@@ -161,8 +162,8 @@ void ControlPanel::setStatus(const AdminStatus &status)
     if (!m_limitsEdited)
         showLimits();
     if (!m_rateEdited && !m_perConnection->hasFocus() && !m_global->hasFocus()) {
-        m_perConnection->setText(QString::number(status.ratePerConnection));
-        m_global->setText(QString::number(status.rateGlobal));
+        m_perConnection->setText(formatRateInput(status.ratePerConnection));
+        m_global->setText(formatRateInput(status.rateGlobal));
     }
     m_rateNow->setText(tr("In force: %1 per connection, %2 global")
                            .arg(formatLimit(status.ratePerConnection), formatLimit(status.rateGlobal)));
@@ -207,8 +208,8 @@ void ControlPanel::applyRateLimit()
     const auto perConnection = parseByteRate(m_perConnection->text());
     const auto global = parseByteRate(m_global->text());
     if (!perConnection || !global) {
-        Q_EMIT inputRejected(tr("A rate limit is a number of bytes per second, optionally with k, M or G "
-                                "(powers of 1024); 0 means unlimited."));
+        Q_EMIT inputRejected(tr("A rate limit is bytes per second, such as 1 MiB/s, 512k or 2M (powers of 1024); "
+                                "0 or \"unlimited\" means no limit."));
         return;
     }
     m_rateEdited = false;

@@ -3,6 +3,7 @@
 #include <QLocale>
 
 #include <array>
+#include <cstdint>
 #include <cmath>
 
 namespace ferry::admingui {
@@ -47,9 +48,36 @@ QString formatLimit(qint64 bytesPerSecond)
     return bytesPerSecond <= 0 ? QStringLiteral("unlimited") : formatRate(bytesPerSecond);
 }
 
+QString formatRateInput(qint64 bytesPerSecond)
+{
+    if (bytesPerSecond <= 0)
+        return QStringLiteral("unlimited");
+    struct Unit {
+        qint64 size;
+        const char *name;
+    };
+    static constexpr Unit Units[] = {{qint64(1) << 30, "GiB"}, {qint64(1) << 20, "MiB"}, {qint64(1) << 10, "KiB"}};
+    for (const Unit &unit : Units) {
+        if (bytesPerSecond < unit.size)
+            continue;
+        // Up to two decimals, and only when they are exact: 1.5 MiB is 1572864 bytes, 1.17 MiB is not a
+        // whole number of bytes and would come back as another rate.
+        for (int decimals = 0; decimals <= 2; ++decimals) {
+            const qint64 scale = decimals == 0 ? 1 : decimals == 1 ? 10 : 100;
+            if (bytesPerSecond <= INT64_MAX / scale && bytesPerSecond * scale % unit.size == 0)
+                return QStringLiteral("%1 %2/s")
+                    .arg(double(bytesPerSecond) / double(unit.size), 0, 'f', decimals)
+                    .arg(QLatin1String(unit.name));
+        }
+    }
+    return QStringLiteral("%1 B/s").arg(bytesPerSecond);
+}
+
 std::optional<qint64> parseByteRate(const QString &text)
 {
     QString t = text.trimmed();
+    if (t.compare(QLatin1String("unlimited"), Qt::CaseInsensitive) == 0)
+        return 0;
     if (t.endsWith(QLatin1String("/s")))
         t.chop(2);
     if (t.endsWith(QLatin1Char('B'), Qt::CaseInsensitive) && t.size() > 1 && !t.at(t.size() - 2).isDigit()) {

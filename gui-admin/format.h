@@ -15,8 +15,12 @@ QString formatRate(qint64 bytesPerSecond);
 QString formatDuration(qint64 seconds);
 // Rate limits as the server reports them: 0 -> "unlimited".
 QString formatLimit(qint64 bytesPerSecond);
-// "1048576", "512k", "1M", "1.5G" (powers of 1024, as ferry-ctl accepts), "0" = unlimited.
-// nullopt for anything else, including negative values.
+// A rate limit for an input field, as a person would type it and exact, so that applying the field
+// again changes nothing: "1 MiB/s", "1.5 MiB/s", "750 KiB/s", "1234567 B/s"; 0 -> "unlimited".
+QString formatRateInput(qint64 bytesPerSecond);
+// "1048576", "512k", "1M", "1.5G" (powers of 1024, as ferry-ctl accepts), "1 MiB/s" (what
+// formatRateInput() writes); "0" and "unlimited" = unlimited. nullopt for anything else, including
+// negative values.
 std::optional<qint64> parseByteRate(const QString &text);
 
 } // namespace ferry::admingui

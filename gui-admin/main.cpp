@@ -2,6 +2,8 @@
 #include "adminconnection.h"
 #include "mainwindow.h"
 
+#include "desktop/screenshothook.h"
+
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QIcon>
@@ -41,6 +43,7 @@ int main(int argc, char *argv[])
     MainWindow window(parser.value(socket));
     window.connection()->setSubscribeInterval(intervalMs);
     window.show();
+    ferry::desktop::installScreenshotHook(&window);
     window.connection()->start();
     return app.exec();
 }

@@ -75,7 +75,7 @@ QVariant WorkerModel::data(const QModelIndex &index, int role) const
             return workerStateDescription(w.state);
         if (index.column() == FileColumn || index.column() == LastExitColumn)
             return display(row, index.column());
-        if (index.column() == PeerColumn && w.connection > 0)
+        if ((index.column() == PeerColumn || index.column() == ConnectionColumn) && w.connection > 0)
             return tr("Connection %1 (the id to disconnect)").arg(w.connection);
         if (index.column() == CpuColumn && w.cpuMs >= 0)
             return tr("%1 of CPU time since the process started").arg(formatCpuTime(w.cpuMs));
@@ -98,6 +98,7 @@ QVariant WorkerModel::display(const Row &row, int column) const
     case PidColumn: return w.pid;
     case GenerationColumn: return w.generation;
     case StateColumn: return !w.state ? w.stateName : reportedStateName(w.state);
+    case ConnectionColumn: return w.connection > 0 ? QVariant(w.connection) : QVariant(QString());
     case PeerColumn: return w.peer;
     case FileColumn: return w.path;
     case ProgressColumn: return {}; // drawn by the delegate from ProgressRole
@@ -130,6 +131,7 @@ QVariant WorkerModel::sortValue(const Row &row, int column) const
     case PidColumn: return w.pid;
     case GenerationColumn: return w.generation;
     case StateColumn: return stateRoleValue(w.state);
+    case ConnectionColumn: return w.connection;
     case PeerColumn: return w.peer;
     case FileColumn: return w.path;
     case ProgressColumn: return w.bytesTotal > 0 ? double(w.bytesSent) / double(w.bytesTotal) : -1.0;
@@ -159,26 +161,38 @@ QVariant WorkerModel::headerData(int section, Qt::Orientation orientation, int r
 {
     if (orientation != Qt::Horizontal || section < 0 || section >= ColumnCount)
         return {};
-    static const char *const Titles[ColumnCount] = {
-        QT_TR_NOOP("Slot"),  QT_TR_NOOP("PID"),   QT_TR_NOOP("Gen"),      QT_TR_NOOP("State"),    QT_TR_NOOP("Peer"),
-        QT_TR_NOOP("File"),  QT_TR_NOOP("Progress"), QT_TR_NOOP("Bytes"), QT_TR_NOOP("Speed"),    QT_TR_NOOP("Duration"),
-        QT_TR_NOOP("Requests"), QT_TR_NOOP("CPU"), QT_TR_NOOP("RSS"),     QT_TR_NOOP("FDs"),      QT_TR_NOOP("Last exit"),
+    struct Header {
+        Column column;
+        const char *title;
+        const char *tip;
     };
-    static const char *const Tips[ColumnCount] = {
-        QT_TR_NOOP("Scoreboard slot"), QT_TR_NOOP("Worker process id"),
-        QT_TR_NOOP("Configuration generation the worker started with"), QT_TR_NOOP("What the worker is doing"),
-        QT_TR_NOOP("Client address"), QT_TR_NOOP("Path of the current or last request"),
-        QT_TR_NOOP("Share of the file sent"), QT_TR_NOOP("Body bytes sent of the announced size"),
-        QT_TR_NOOP("Current transfer speed"), QT_TR_NOOP("Time since the transfer began"),
-        QT_TR_NOOP("Requests served by this process"),
-        QT_TR_NOOP("CPU used since the previous refresh (user + system; 100 % is one core)"),
-        QT_TR_NOOP("Resident memory"),
-        QT_TR_NOOP("Open file descriptors"), QT_TR_NOOP("Why the previous process in this slot ended"),
+    static constexpr Header Headers[] = {
+        {SlotColumn, QT_TR_NOOP("Slot"), QT_TR_NOOP("Scoreboard slot")},
+        {StateColumn, QT_TR_NOOP("State"), QT_TR_NOOP("What the worker is doing")},
+        {ConnectionColumn, QT_TR_NOOP("Conn"), QT_TR_NOOP("Connection id being served (the id to disconnect)")},
+        {PeerColumn, QT_TR_NOOP("Peer"), QT_TR_NOOP("Client address")},
+        {FileColumn, QT_TR_NOOP("File"), QT_TR_NOOP("Path of the current or last request")},
+        {ProgressColumn, QT_TR_NOOP("Progress"), QT_TR_NOOP("Share of the file sent")},
+        {SpeedColumn, QT_TR_NOOP("Speed"), QT_TR_NOOP("Current transfer speed")},
+        {DurationColumn, QT_TR_NOOP("Duration"), QT_TR_NOOP("Time since the transfer began")},
+        {BytesColumn, QT_TR_NOOP("Bytes"), QT_TR_NOOP("Body bytes sent of the announced size")},
+        {RequestsColumn, QT_TR_NOOP("Requests"), QT_TR_NOOP("Requests served by this process")},
+        {CpuColumn, QT_TR_NOOP("CPU"), QT_TR_NOOP("CPU used since the previous refresh (user + system; 100 % is one core)")},
+        {RssColumn, QT_TR_NOOP("RSS"), QT_TR_NOOP("Resident memory")},
+        {FdsColumn, QT_TR_NOOP("FDs"), QT_TR_NOOP("Open file descriptors")},
+        {PidColumn, QT_TR_NOOP("PID"), QT_TR_NOOP("Worker process id")},
+        {GenerationColumn, QT_TR_NOOP("Gen"), QT_TR_NOOP("Configuration generation the worker started with")},
+        {LastExitColumn, QT_TR_NOOP("Last exit"), QT_TR_NOOP("Why the previous process in this slot ended")},
     };
-    if (role == Qt::DisplayRole)
-        return tr(Titles[section]);
-    if (role == Qt::ToolTipRole)
-        return tr(Tips[section]);
+    static_assert(std::size(Headers) == ColumnCount);
+    for (const Header &header : Headers) {
+        if (header.column != section)
+            continue;
+        if (role == Qt::DisplayRole)
+            return tr(header.title);
+        if (role == Qt::ToolTipRole)
+            return tr(header.tip);
+    }
     return {};
 }
 

@@ -21,21 +21,23 @@ class WorkerModel : public QAbstractTableModel
 {
     Q_OBJECT
 public:
+    // In the order an operator reads a row: who, what, how far, how fast; process details after.
     enum Column {
         SlotColumn,
-        PidColumn,
-        GenerationColumn,
         StateColumn,
+        ConnectionColumn,
         PeerColumn,
         FileColumn,
         ProgressColumn,
-        BytesColumn,
         SpeedColumn,
         DurationColumn,
+        BytesColumn,
         RequestsColumn,
         CpuColumn,
         RssColumn,
         FdsColumn,
+        PidColumn,
+        GenerationColumn,
         LastExitColumn,
         ColumnCount
     };

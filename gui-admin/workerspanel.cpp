@@ -7,6 +7,7 @@
 
 #include <QAction>
 #include <QCheckBox>
+#include <QEvent>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QItemSelectionModel>
@@ -31,6 +32,11 @@ WorkersPanel::WorkersPanel(WorkerModel *model, QWidget *parent)
     m_disconnect->setObjectName(QStringLiteral("disconnectSlotAction"));
     m_disconnect->setToolTip(tr("Abort the worker's transfer and close its connection; the worker survives"));
 
+    // Removing the selected row deselects it and lets the view select a neighbour: not the user's choice,
+    // so not remembered. Connected before the view and the filter see the model, so this runs first.
+    for (auto signal : {&QAbstractItemModel::rowsAboutToBeRemoved, &QAbstractItemModel::rowsAboutToBeInserted})
+        connect(m_model, signal, this, [this] { m_restoringSelection = true; });
+    connect(m_model, &QAbstractItemModel::modelAboutToBeReset, this, [this] { m_restoringSelection = true; });
     setUpView();
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
@@ -40,9 +46,12 @@ WorkersPanel::WorkersPanel(WorkerModel *model, QWidget *parent)
 
     connect(m_strip, &ScoreboardStrip::slotClicked, this, &WorkersPanel::selectSlot);
     connect(m_view, &QWidget::customContextMenuRequested, this, &WorkersPanel::showContextMenu);
+    connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this, &WorkersPanel::rememberSelection);
     connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this, &WorkersPanel::updateActions);
-    connect(m_filter, &QAbstractItemModel::modelReset, this, &WorkersPanel::updateActions);
-    connect(m_filter, &QAbstractItemModel::rowsRemoved, this, &WorkersPanel::updateActions);
+    connect(m_filter, &QAbstractItemModel::modelReset, this, &WorkersPanel::restoreSelection);
+    connect(m_filter, &QAbstractItemModel::rowsRemoved, this, &WorkersPanel::restoreSelection);
+    connect(m_filter, &QAbstractItemModel::rowsInserted, this, &WorkersPanel::restoreSelection);
+    connect(m_filter, &QAbstractItemModel::layoutChanged, this, &WorkersPanel::restoreSelection);
     connect(m_filter, &QAbstractItemModel::dataChanged, this, &WorkersPanel::updateActions);
     connect(m_killGraceful, &QAction::triggered, this, [this] { Q_EMIT killRequested(selectedSlot(), true); });
     connect(m_killNow, &QAction::triggered, this, [this] { Q_EMIT killRequested(selectedSlot(), false); });
@@ -64,17 +73,92 @@ void WorkersPanel::setUpView()
     m_view->setWordWrap(false);
     m_view->verticalHeader()->hide();
     m_view->verticalHeader()->setDefaultSectionSize(m_view->fontMetrics().height() + 10);
-    m_view->horizontalHeader()->setStretchLastSection(true);
-    m_view->horizontalHeader()->setSectionsMovable(true);
+    // Long paths keep their file name: "releases/2026/…/ferry-1.0-x86_64.iso".
+    m_view->setTextElideMode(Qt::ElideMiddle);
+    QHeaderView *header = m_view->horizontalHeader();
+    header->setStretchLastSection(true);
+    header->setSectionsMovable(true);
+    header->setContextMenuPolicy(Qt::CustomContextMenu);
     m_view->setContextMenuPolicy(Qt::CustomContextMenu);
     const QList<QPair<int, int>> widths = {
-        {WorkerModel::SlotColumn, 40},      {WorkerModel::PidColumn, 58},    {WorkerModel::GenerationColumn, 38},
-        {WorkerModel::StateColumn, 96},     {WorkerModel::PeerColumn, 116},  {WorkerModel::FileColumn, 170},
-        {WorkerModel::ProgressColumn, 100}, {WorkerModel::BytesColumn, 150}, {WorkerModel::SpeedColumn, 84},
-        {WorkerModel::DurationColumn, 76},  {WorkerModel::RequestsColumn, 64}, {WorkerModel::CpuColumn, 56},
-        {WorkerModel::RssColumn, 72},       {WorkerModel::FdsColumn, 38}};
+        {WorkerModel::SlotColumn, 40},      {WorkerModel::StateColumn, 96},      {WorkerModel::ConnectionColumn, 52},
+        {WorkerModel::PeerColumn, 116},     {WorkerModel::FileColumn, 220},      {WorkerModel::ProgressColumn, 100},
+        {WorkerModel::SpeedColumn, 84},     {WorkerModel::DurationColumn, 76},   {WorkerModel::BytesColumn, 150},
+        {WorkerModel::RequestsColumn, 64},  {WorkerModel::CpuColumn, 56},        {WorkerModel::RssColumn, 72},
+        {WorkerModel::FdsColumn, 38},       {WorkerModel::PidColumn, 58},        {WorkerModel::GenerationColumn, 38}};
     for (const auto &[column, width] : widths)
         m_view->setColumnWidth(column, width);
+    connect(header, &QWidget::customContextMenuRequested, this, &WorkersPanel::showHeaderMenu);
+    connect(header, &QHeaderView::sectionResized, this, [this](int section) {
+        if (section == WorkerModel::FileColumn && !m_fittingFile)
+            m_fileSizedByUser = true;
+    });
+    m_view->viewport()->installEventFilter(this);
+}
+
+bool WorkersPanel::eventFilter(QObject *watched, QEvent *event)
+{
+    if (watched == m_view->viewport() && event->type() == QEvent::Resize)
+        fitFileColumn();
+    return QWidget::eventFilter(watched, event);
+}
+
+void WorkersPanel::fitFileColumn()
+{
+    if (m_fileSizedByUser)
+        return;
+    constexpr int MinimumFileWidth = 160;
+    QHeaderView *header = m_view->horizontalHeader();
+    int others = 0;
+    for (int visual = 0; visual < header->count(); ++visual) {
+        const int column = header->logicalIndex(visual);
+        if (column != WorkerModel::FileColumn && !header->isSectionHidden(column))
+            others += header->sectionSize(column);
+        if (column == WorkerModel::DurationColumn)
+            break;
+    }
+    m_fittingFile = true;
+    header->resizeSection(WorkerModel::FileColumn, qMax(MinimumFileWidth, m_view->viewport()->width() - others));
+    m_fittingFile = false;
+}
+
+void WorkersPanel::showHeaderMenu(const QPoint &position)
+{
+    QHeaderView *header = m_view->horizontalHeader();
+    QMenu menu(this);
+    menu.setObjectName(QStringLiteral("columnsMenu"));
+    for (int column = 0; column < m_model->columnCount(); ++column) {
+        QAction *action = menu.addAction(m_model->headerData(column, Qt::Horizontal).toString());
+        action->setCheckable(true);
+        action->setChecked(!header->isSectionHidden(column));
+        // The slot is what every action on a worker names: it stays.
+        action->setEnabled(column != WorkerModel::SlotColumn);
+        connect(action, &QAction::toggled, this, [this, header, column](bool shown) {
+            header->setSectionHidden(column, !shown);
+            fitFileColumn();
+        });
+    }
+    menu.exec(header->mapToGlobal(position));
+}
+
+void WorkersPanel::rememberSelection()
+{
+    if (!m_restoringSelection)
+        m_wantedSlot = selectedSlot();
+}
+
+void WorkersPanel::restoreSelection()
+{
+    m_restoringSelection = true;
+    const int sourceRow = m_model->rowForSlot(m_wantedSlot);
+    const QModelIndex index =
+        sourceRow < 0 ? QModelIndex() : m_filter->mapFromSource(m_model->index(sourceRow, 0));
+    if (!index.isValid())
+        m_view->selectionModel()->clearSelection();
+    else if (selectedSlot() != m_wantedSlot)
+        m_view->selectionModel()->select(index, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+    m_restoringSelection = false;
+    updateActions();
 }
 
 QWidget *WorkersPanel::createFilterRow()
@@ -155,8 +239,9 @@ QByteArray WorkersPanel::saveHeaderState() const
 
 void WorkersPanel::restoreHeaderState(const QByteArray &state)
 {
-    if (!state.isEmpty())
-        m_view->horizontalHeader()->restoreState(state);
+    // A layout saved by a version with other columns does not restore; the defaults stand then.
+    if (!state.isEmpty() && m_view->horizontalHeader()->restoreState(state))
+        m_fileSizedByUser = true;
 }
 
 } // namespace ferry::admingui

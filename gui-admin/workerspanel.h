@@ -37,6 +37,9 @@ public:
     QByteArray saveHeaderState() const;
     void restoreHeaderState(const QByteArray &state);
 
+protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
+
 Q_SIGNALS:
     void killRequested(int slot, bool graceful);
     void disconnectRequested(int slot);
@@ -46,6 +49,14 @@ private:
     QWidget *createFilterRow();
     void updateActions();
     void showContextMenu(const QPoint &position);
+    void showHeaderMenu(const QPoint &position);
+    // The File column takes what the other columns up to Duration leave, so a row reads whole at the
+    // window's width; once the user sizes it by hand (or a saved layout is restored) it is left alone.
+    void fitFileColumn();
+    // The selection follows a slot, not a row position: when the selected worker's row goes away (killed,
+    // retired) nothing else is selected in its place, and the slot is selected again when it returns.
+    void rememberSelection();
+    void restoreSelection();
 
     WorkerModel *m_model;
     WorkerFilter *m_filter;
@@ -56,6 +67,10 @@ private:
     QAction *m_killGraceful;
     QAction *m_killNow;
     QAction *m_disconnect;
+    int m_wantedSlot = -1;
+    bool m_restoringSelection = false;
+    bool m_fileSizedByUser = false;
+    bool m_fittingFile = false;
 };
 
 } // namespace ferry::admingui

@@ -10,7 +10,7 @@
 #include <QCommandLineParser>
 #include <QIcon>
 
-#include "screenshothook.h"
+#include "desktop/screenshothook.h"
 
 static void openArguments(ferry::gui::MainWindow *window, const QStringList &arguments)
 {
@@ -65,6 +65,6 @@ int main(int argc, char *argv[])
                          window.raise();
                          window.activateWindow();
                      });
-    ferry::gui::installScreenshotHook(&window);
+    ferry::desktop::installScreenshotHook(&window);
     return app.exec();
 }

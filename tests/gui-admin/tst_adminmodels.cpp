@@ -68,6 +68,8 @@ void TestAdminModels::parseByteRate_data()
     QTest::newRow("M") << "2M" << qint64(2097152);
     QTest::newRow("fraction G") << "1.5G" << qint64(1610612736);
     QTest::newRow("MiB/s") << "1 MiB/s" << qint64(1048576);
+    QTest::newRow("unlimited") << "unlimited" << qint64(0);
+    QTest::newRow("bytes per second") << "1234567 B/s" << qint64(1234567);
     QTest::newRow("negative") << "-5" << qint64(-1);
     QTest::newRow("words") << "fast" << qint64(-1);
     QTest::newRow("empty") << "" << qint64(-1);

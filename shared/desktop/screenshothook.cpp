@@ -1,13 +1,14 @@
-#include "screenshothook.h"
+#include "desktop/screenshothook.h"
 
 #include <QApplication>
+#include <QCoreApplication>
 #include <QPixmap>
 #include <QTimer>
 #include <QWidget>
 
 #include <cstdio>
 
-namespace ferry::gui {
+namespace ferry::desktop {
 
 // Grabs the window itself rather than the screen: no window manager, no desktop
 // around it, the same pixels on every machine that renders the same style.
@@ -22,10 +23,10 @@ void installScreenshotHook(QWidget *window)
         delayMs = 3000;
     QTimer::singleShot(delayMs, window, [window, path] {
         if (!window->grab().save(path))
-            std::fprintf(stderr, "ferry-client: could not save %s\n", qPrintable(path));
+            std::fprintf(stderr, "%s: could not save %s\n", qPrintable(QCoreApplication::applicationName()), qPrintable(path));
         window->close();
         QApplication::quit();
     });
 }
 
-} // namespace ferry::gui
+} // namespace ferry::desktop

@@ -4,8 +4,8 @@
 
 class QWidget;
 
-namespace ferry::gui {
+namespace ferry::desktop {
 
 void installScreenshotHook(QWidget *window);
 
-} // namespace ferry::gui
+} // namespace ferry::desktop

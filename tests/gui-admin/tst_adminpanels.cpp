@@ -1,0 +1,130 @@
+// Ferry Admin's panels as a user meets them, fed with recorded STATUS objects (no server needed):
+// what stays selected, what fits, what the fields and charts say.
+#include "adminstatus.h"
+#include "controlpanel.h"
+#include "format.h"
+#include "historychart.h"
+#include "historymodel.h"
+#include "statusfixtures.h"
+#include "workermodel.h"
+#include "workerspanel.h"
+
+#include <QHeaderView>
+#include <QJsonObject>
+#include <QLineEdit>
+#include <QTableView>
+#include <QTest>
+
+using namespace ferry::admingui;
+
+using fixtures::Worker;
+
+class TestAdminPanels : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void selectionFollowsTheSlotNotTheRow();
+    void fileAndDurationFitAt1280();
+    void connectionIdHasAColumn();
+    void rateInputRoundTrips_data();
+    void rateInputRoundTrips();
+    void rateFieldsShowUnitsAndApplyUnchanged();
+};
+
+void TestAdminPanels::selectionFollowsTheSlotNotTheRow()
+{
+    WorkerModel model;
+    WorkersPanel panel(&model);
+    const QList<Worker> three = {{0, "sending", 1, 10, 0, "a", 500}, {1, "sending", 1, 10, 0, "b", 500},
+                                 {2, "sending", 1, 10, 0, "c", 500}};
+    model.updateFromStatus(AdminStatus::fromJson(fixtures::status(1000, three)));
+    panel.selectSlot(1);
+    QCOMPARE(panel.selectedSlot(), 1);
+
+    // The selected worker is killed: its row goes, and no other worker is selected in its place.
+    model.updateFromStatus(AdminStatus::fromJson(fixtures::status(2000, {three.at(0), three.at(2)})));
+    QCOMPARE(panel.selectedSlot(), -1);
+    QVERIFY(!panel.killNowAction()->isEnabled());
+
+    // Its replacement comes up in the same slot: the selection is back where the user left it.
+    model.updateFromStatus(AdminStatus::fromJson(fixtures::status(3000, three)));
+    QCOMPARE(panel.selectedSlot(), 1);
+
+    // A choice the user makes is kept through refreshes.
+    panel.selectSlot(2);
+    model.updateFromStatus(AdminStatus::fromJson(fixtures::status(4000, three)));
+    QCOMPARE(panel.selectedSlot(), 2);
+}
+
+void TestAdminPanels::fileAndDurationFitAt1280()
+{
+    // The workers table's width in a 1280 px window with the control dock open (about 945 px).
+    WorkerModel model;
+    WorkersPanel panel(&model);
+    panel.resize(945, 400);
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    model.updateFromStatus(AdminStatus::fromJson(
+        fixtures::status(1000, {{0, "sending", 5, 50, 0, "long folder name for testing widths/file-1.iso", 500}})));
+    QTableView *view = panel.view();
+    QHeaderView *header = view->horizontalHeader();
+    const int right = header->sectionViewportPosition(WorkerModel::DurationColumn)
+                      + header->sectionSize(WorkerModel::DurationColumn);
+    QVERIFY2(right <= view->viewport()->width(),
+             qPrintable(QStringLiteral("Duration ends at %1 of %2 px").arg(right).arg(view->viewport()->width())));
+    QVERIFY(header->sectionSize(WorkerModel::FileColumn) >= 300);
+    // A narrow window still leaves the file a readable column, scrolling the rest.
+    panel.resize(560, 400);
+    QTRY_VERIFY(header->sectionSize(WorkerModel::FileColumn) >= 160);
+}
+
+void TestAdminPanels::connectionIdHasAColumn()
+{
+    WorkerModel model;
+    model.updateFromStatus(AdminStatus::fromJson(fixtures::status(1000, {{3, "sending", 5, 50, 0, "f", 500},
+                                                                         {4, "idle"}})));
+    QCOMPARE(model.headerData(WorkerModel::ConnectionColumn, Qt::Horizontal).toString(), QStringLiteral("Conn"));
+    QCOMPARE(model.index(0, WorkerModel::ConnectionColumn).data().toLongLong(), 20); // fixtures: 17 + slot
+    QCOMPARE(model.index(1, WorkerModel::ConnectionColumn).data().toString(), QString());
+}
+
+void TestAdminPanels::rateInputRoundTrips_data()
+{
+    QTest::addColumn<qint64>("rate");
+    QTest::addColumn<QString>("text");
+    QTest::newRow("unlimited") << qint64(0) << "unlimited";
+    QTest::newRow("one MiB") << qint64(1048576) << "1 MiB/s";
+    QTest::newRow("one and a half MiB") << qint64(1572864) << "1.5 MiB/s";
+    QTest::newRow("a quarter GiB more") << qint64(5368709120 + 268435456) << "5.25 GiB/s";
+    QTest::newRow("KiB") << qint64(768 * 1024) << "768 KiB/s";
+    QTest::newRow("not a round figure") << qint64(1234567) << "1234567 B/s";
+    QTest::newRow("bytes") << qint64(500) << "500 B/s";
+}
+
+void TestAdminPanels::rateInputRoundTrips()
+{
+    QFETCH(qint64, rate);
+    QFETCH(QString, text);
+    QCOMPARE(formatRateInput(rate), text);
+    QCOMPARE(parseByteRate(text), std::optional<qint64>(rate));
+}
+
+void TestAdminPanels::rateFieldsShowUnitsAndApplyUnchanged()
+{
+    ControlPanel panel;
+    panel.setConnected(true);
+    panel.setStatus(AdminStatus::fromJson(fixtures::status(1000, {{0, "idle"}})));
+    auto *perConnection = panel.findChild<QLineEdit *>(QStringLiteral("perConnectionEdit"));
+    auto *global = panel.findChild<QLineEdit *>(QStringLiteral("globalRateEdit"));
+    QVERIFY(perConnection && global);
+    QCOMPARE(perConnection->text(), QStringLiteral("1 MiB/s")); // fixtures: 1048576 per connection
+    QCOMPARE(global->text(), QStringLiteral("unlimited"));
+    QJsonObject sent;
+    connect(&panel, &ControlPanel::commandRequested, this, [&sent](const QJsonObject &request) { sent = request; });
+    QTest::keyClick(perConnection, Qt::Key_Return);
+    QCOMPARE(sent.value(QStringLiteral("per_connection")).toInteger(), 1048576);
+    QCOMPARE(sent.value(QStringLiteral("global")).toInteger(), 0);
+}
+
+QTEST_MAIN(TestAdminPanels)
+#include "tst_adminpanels.moc"
