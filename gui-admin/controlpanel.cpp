@@ -85,7 +85,7 @@ QWidget *ControlPanel::createServingGroup()
     layout->addLayout(buttons);
     connect(m_drain, &QPushButton::clicked, this, [this] { Q_EMIT commandRequested(AdminCommands::drain()); });
     connect(m_resume, &QPushButton::clicked, this, [this] { Q_EMIT commandRequested(AdminCommands::resume()); });
-    connect(m_reload, &QPushButton::clicked, this, [this] { Q_EMIT commandRequested(AdminCommands::reload()); });
+    connect(m_reload, &QPushButton::clicked, this, &ControlPanel::reloadRequested);
     return box;
 }
 

@@ -38,6 +38,8 @@ public Q_SLOTS:
 
 Q_SIGNALS:
     void commandRequested(const QJsonObject &request);
+    // Reload was clicked: the window confirms first (a reload puts the file's limits back).
+    void reloadRequested();
     // Something typed could not be sent (e.g. "12 parsecs" as a rate); the text says what is wrong.
     void inputRejected(const QString &message);
 

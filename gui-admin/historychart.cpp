@@ -86,12 +86,18 @@ void HistoryChart::paintEvent(QPaintEvent *)
     painter.setFont(bold);
     painter.drawText(QRect(4, 2, width() - 8, metrics.height() + 2), Qt::AlignLeft, title);
     painter.setFont(font());
-    if (!m_model->samples().isEmpty()) {
-        const QString latest = valueLabel(value(m_model->samples().constLast()));
-        painter.drawText(QRect(0, 2, width() - 8, metrics.height() + 2), Qt::AlignRight, tr("now %1").arg(latest));
-    }
+    painter.drawText(QRect(0, 2, width() - 8, metrics.height() + 2), Qt::AlignRight, cornerText());
     paintGrid(painter, plot, top);
     paintSeries(painter, plot, top);
+}
+
+QString HistoryChart::cornerText() const
+{
+    if (!m_model->isLive())
+        return m_model->samples().isEmpty() ? QString() : tr("not connected");
+    if (m_model->samples().isEmpty())
+        return {};
+    return tr("now %1").arg(valueLabel(value(m_model->samples().constLast())));
 }
 
 void HistoryChart::paintGrid(QPainter &painter, const QRect &plot, qint64 top) const

@@ -20,6 +20,8 @@ public:
     Series series() const { return m_series; }
     // The top of the value axis now: a "nice" number at or above the largest value shown.
     qint64 axisMaximum() const;
+    // The top-right label: "now 4.00 MiB/s" while samples arrive, "not connected" once they stop.
+    QString cornerText() const;
 
     QSize sizeHint() const override;
     QSize minimumSizeHint() const override;

@@ -45,6 +45,14 @@ void HistoryModel::addStatus(const AdminStatus &status)
     Q_EMIT changed();
 }
 
+void HistoryModel::setLive(bool live)
+{
+    if (live == m_live)
+        return;
+    m_live = live;
+    Q_EMIT changed();
+}
+
 void HistoryModel::clear()
 {
     if (m_samples.isEmpty())

@@ -35,6 +35,10 @@ public:
     // (a faster subscription must not squeeze the time axis).
     void addStatus(const AdminStatus &status);
     void clear();
+    // Whether samples still arrive. The history is kept when the server goes away (it is what led up to
+    // that), but its last sample is then no longer "now".
+    bool isLive() const { return m_live; }
+    void setLive(bool live);
 
 Q_SIGNALS:
     void changed();
@@ -43,6 +47,7 @@ private:
     void dropOld();
 
     QList<HistorySample> m_samples;
+    bool m_live = false;
 };
 
 } // namespace ferry::admingui

@@ -11,6 +11,7 @@
 #include "workerspanel.h"
 
 #include <QAction>
+#include <QCheckBox>
 #include <QApplication>
 #include <QClipboard>
 #include <QCloseEvent>
@@ -72,6 +73,7 @@ MainWindow::MainWindow(const QString &socketPath, QWidget *parent)
     connect(m_workers, &WorkersPanel::disconnectRequested, this,
             [this](int slot) { sendCommand(AdminCommands::disconnectSlot(slot)); });
     connect(m_control, &ControlPanel::commandRequested, this, &MainWindow::sendCommand);
+    connect(m_control, &ControlPanel::reloadRequested, this, &MainWindow::reload);
     connect(m_control, &ControlPanel::inputRejected, this, [this](const QString &text) { showNote(text, true); });
     restoreSettings();
     onStateChanged(m_connection->state());
@@ -144,7 +146,14 @@ QWidget *MainWindow::createCentral()
     m_workers = new WorkersPanel(m_workerModel, central);
     m_splitter = new QSplitter(Qt::Vertical, central);
     m_splitter->setObjectName(QStringLiteral("mainSplitter"));
-    m_splitter->addWidget(top);
+    // In a scroll area: in a narrow window the summary takes two rows, and a short window then scrolls the
+    // top part instead of growing past the screen.
+    auto *topScroll = new QScrollArea(central);
+    topScroll->setWidget(top);
+    topScroll->setWidgetResizable(true);
+    topScroll->setFrameShape(QFrame::NoFrame);
+    topScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    m_splitter->addWidget(topScroll);
     m_splitter->addWidget(m_workers);
     m_splitter->setStretchFactor(1, 1);
     layout->addWidget(m_splitter, 1);
@@ -192,6 +201,7 @@ void MainWindow::onStateChanged(AdminConnection::State state)
     m_banner->setText(m_connection->stateText());
     m_banner->setVisible(!connected);
     m_control->setConnected(connected);
+    m_history->setLive(connected);
     // Retries repeat the same state every few seconds; the log records only what is new.
     const bool news = m_connection->stateText() != m_lastLoggedState;
     if (connected || state == AdminConnection::State::NotRunning || state == AdminConnection::State::PermissionDenied
@@ -219,6 +229,8 @@ void MainWindow::onStatus(const QJsonObject &json)
     m_summary->setStatus(m_status);
     m_control->setStatus(m_status);
     m_workers->strip()->setCells(ScoreboardStrip::cellsFromStatus(m_status));
+    if (const auto back = m_reconnectWatch.check(m_status))
+        showNote(*back, false);
     setWindowTitle(tr("Ferry Admin — %1").arg(m_status.listen));
 }
 
@@ -241,8 +253,17 @@ void MainWindow::onReply(int id, const QJsonObject &reply)
         return; // the connection's own requests (history, subscribe)
     const bool ok = AdminCommands::isSuccess(reply);
     const QString text = AdminCommands::describeReply(reply);
+    if (ok && reply.value(QLatin1String("cmd")).toString() == QLatin1String("disconnect"))
+        watchForReconnect(reply.value(QLatin1String("connection")).toInteger());
     m_log->add(ok ? CommandLog::Kind::Success : CommandLog::Kind::Failure, text);
     statusBar()->showMessage(QStringLiteral("%1 → %2").arg(request, text), StatusLineMs);
+}
+
+void MainWindow::watchForReconnect(qint64 connection)
+{
+    for (const WorkerStatus &w : std::as_const(m_status.workers))
+        if (w.connection == connection && !w.peer.isEmpty())
+            m_reconnectWatch.closed(connection, w.peer, m_status.nowMs);
 }
 
 void MainWindow::showNote(const QString &text, bool failure)
@@ -275,6 +296,33 @@ void MainWindow::killWorker(int slot, bool graceful)
         sendCommand(AdminCommands::killWorker(slot, graceful));
 }
 
+void MainWindow::reload()
+{
+    QSettings settings;
+    const QString askKey = QStringLiteral("confirm/reload");
+    if (settings.value(askKey, true).toBool()) {
+        QMessageBox box(QMessageBox::Warning, tr("Reload"), tr("Reload the server's configuration?"),
+                        QMessageBox::Cancel, this);
+        box.setObjectName(QStringLiteral("confirmReloadBox"));
+        box.setInformativeText(
+            tr("The server re-reads its configuration file and replaces every worker gracefully; no transfer "
+               "is cut. Pool limits and the per-connection rate limit changed live since the last start or "
+               "reload (here or with ferry-ctl) go back to the file's values."));
+        QPushButton *confirm = box.addButton(tr("Reload"), QMessageBox::AcceptRole);
+        confirm->setObjectName(QStringLiteral("confirmButton"));
+        auto *dontAsk = new QCheckBox(tr("Don't warn again"), &box);
+        dontAsk->setObjectName(QStringLiteral("dontAskCheck"));
+        box.setCheckBox(dontAsk);
+        box.setDefaultButton(QMessageBox::Cancel);
+        box.exec();
+        if (box.clickedButton() != confirm)
+            return;
+        if (dontAsk->isChecked())
+            settings.setValue(askKey, false);
+    }
+    sendCommand(AdminCommands::reload());
+}
+
 void MainWindow::copyStatusAsJson()
 {
     if (!m_status.valid) {
@@ -303,7 +351,8 @@ void MainWindow::restoreSettings()
     }
     if (!m_splitter->restoreState(settings.value(QStringLiteral("window/splitter")).toByteArray()))
         m_splitter->setSizes({280, 520});
-    m_workers->restoreHeaderState(settings.value(QStringLiteral("workers/header")).toByteArray());
+    // "workers/columns", not the older "workers/header": that layout was saved for another column order.
+    m_workers->restoreHeaderState(settings.value(QStringLiteral("workers/columns")).toByteArray());
 }
 
 void MainWindow::saveSettings() const
@@ -312,7 +361,7 @@ void MainWindow::saveSettings() const
     settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
     settings.setValue(QStringLiteral("window/state"), saveState());
     settings.setValue(QStringLiteral("window/splitter"), m_splitter->saveState());
-    settings.setValue(QStringLiteral("workers/header"), m_workers->saveHeaderState());
+    settings.setValue(QStringLiteral("workers/columns"), m_workers->saveHeaderState());
 }
 
 } // namespace ferry::admingui

@@ -5,6 +5,7 @@
 
 #include "adminconnection.h"
 #include "adminstatus.h"
+#include "reconnectwatch.h"
 
 #include <QHash>
 #include <QMainWindow>
@@ -45,6 +46,8 @@ public Q_SLOTS:
     void copyStatusAsJson();
     // Asks for confirmation (a modal question), then sends kill_worker.
     void killWorker(int slot, bool graceful);
+    // Asks first (unless told not to again): a reload puts the file's limits back.
+    void reload();
     // Sends a request and logs it; the answer lands in the log and the status line.
     void sendCommand(const QJsonObject &request);
 
@@ -59,6 +62,8 @@ private:
     void onStatus(const QJsonObject &json);
     void onReply(int id, const QJsonObject &reply);
     void showNote(const QString &text, bool failure);
+    // After a disconnect succeeds: tell the user if that client is back at once.
+    void watchForReconnect(qint64 connection);
     void restoreSettings();
     void saveSettings() const;
 
@@ -68,6 +73,7 @@ private:
     AdminStatus m_status;
     QString m_lastLoggedState;
     QHash<int, QString> m_pending; // request id -> what was asked, for the log
+    ReconnectWatch m_reconnectWatch;
     QLineEdit *m_pathEdit = nullptr;
     QLabel *m_stateLabel = nullptr;
     QLabel *m_banner = nullptr;

@@ -9,27 +9,29 @@
 
 namespace ferry::admingui {
 
-SummaryPanel::SummaryPanel(QWidget *parent) : QWidget(parent)
+SummaryPanel::SummaryPanel(QWidget *parent) : QWidget(parent), m_grid(new QGridLayout(this))
 {
-    auto *grid = new QGridLayout(this);
-    grid->setContentsMargins(0, 0, 0, 0);
-    addGroup(grid, 0, tr("Server"),
+    m_grid->setContentsMargins(0, 0, 0, 0);
+    addGroup(tr("Server"),
              {{QStringLiteral("state"), tr("State")},     {QStringLiteral("version"), tr("Version")},
               {QStringLiteral("pid"), tr("PID")},         {QStringLiteral("uptime"), tr("Uptime")},
               {QStringLiteral("listen"), tr("Listening")}, {QStringLiteral("root"), tr("Root")}});
-    addGroup(grid, 1, tr("Workers"),
+    addGroup(tr("Workers"),
              {{QStringLiteral("workers"), tr("Total")},     {QStringLiteral("busy"), tr("Busy")},
               {QStringLiteral("idle"), tr("Idle")},         {QStringLiteral("starting"), tr("Starting")},
-              {QStringLiteral("limits"), tr("Limits")},     {QStringLiteral("breaker"), tr("Crash breaker")}});
-    addGroup(grid, 2, tr("Connections"),
+              {QStringLiteral("spare"), tr("Spare")},       {QStringLiteral("recycle"), tr("Recycle")},
+              {QStringLiteral("breaker"), tr("Crash breaker")}});
+    addGroup(tr("Connections"),
              {{QStringLiteral("pending"), tr("Waiting")},   {QStringLiteral("parked"), tr("Parked")},
               {QStringLiteral("accepted"), tr("Accepted")}, {QStringLiteral("rejected"), tr("Rejected (busy)")},
               {QStringLiteral("bytes"), tr("Bytes sent")},  {QStringLiteral("throughput"), tr("Throughput")}});
     clear();
+    // Side by side until a real width says otherwise: laid out for the default 640 px of an unshown widget,
+    // the panel would ask for the height of two rows and the window would grow to give it.
+    reflow(QWIDGETSIZE_MAX);
 }
 
-void SummaryPanel::addGroup(QGridLayout *grid, int column, const QString &title,
-                            const QList<QPair<QString, QString>> &rows)
+void SummaryPanel::addGroup(const QString &title, const QList<QPair<QString, QString>> &rows)
 {
     auto *box = new QGroupBox(title, this);
     auto *form = new QGridLayout(box);
@@ -41,7 +43,7 @@ void SummaryPanel::addGroup(QGridLayout *grid, int column, const QString &title,
         auto *value = new QLabel(box);
         value->setObjectName(QStringLiteral("summary.") + rows.at(i).first);
         value->setTextInteractionFlags(Qt::TextSelectableByMouse);
-        value->setMinimumWidth(40); // may be clipped in a narrow window rather than widen it; the tooltip has it all
+        value->setMinimumWidth(40); // clipped in a very narrow window rather than widen it; the tooltip has it all
         QFont bold = value->font();
         bold.setBold(true);
         value->setFont(bold);
@@ -50,7 +52,35 @@ void SummaryPanel::addGroup(QGridLayout *grid, int column, const QString &title,
         m_values.insert(rows.at(i).first, value);
     }
     form->setColumnStretch(1, 1);
-    grid->addWidget(box, 0, column);
+    m_groups.append(box);
+}
+
+void SummaryPanel::resizeEvent(QResizeEvent *event)
+{
+    QWidget::resizeEvent(event);
+    reflow(width());
+}
+
+void SummaryPanel::reflow(int width)
+{
+    // Each group wants room for its longest label and a long value, in this font.
+    QFont bold = font();
+    bold.setBold(true);
+    const int groupWidth = fontMetrics().horizontalAdvance(tr("Rejected (busy)"))
+                           + QFontMetrics(bold).horizontalAdvance(QStringLiteral("0 (max 12, queue 64)")) + 30;
+    const int spacing = m_grid->horizontalSpacing();
+    int columns = int(m_groups.size());
+    while (columns > 1 && columns * groupWidth + (columns - 1) * spacing > width)
+        --columns;
+    if (columns == m_columns)
+        return;
+    m_columns = columns;
+    for (QWidget *group : std::as_const(m_groups))
+        m_grid->removeWidget(group);
+    for (int i = 0; i < m_groups.size(); ++i)
+        m_grid->addWidget(m_groups.at(i), i / columns, i % columns);
+    for (int column = 0; column < 3; ++column)
+        m_grid->setColumnStretch(column, column < columns ? 1 : 0);
 }
 
 void SummaryPanel::set(const QString &key, const QString &text, const QString &toolTip)
@@ -108,9 +138,10 @@ void SummaryPanel::setStatus(const AdminStatus &s)
     set(QStringLiteral("busy"), QString::number(s.busy));
     set(QStringLiteral("idle"), QString::number(s.idle));
     set(QStringLiteral("starting"), tr("%1 (stopping %2)").arg(s.starting).arg(s.stopping));
-    set(QStringLiteral("limits"), tr("spare %1–%2, recycle %3")
-                                      .arg(s.limits.minSpare).arg(s.limits.maxSpare)
-                                      .arg(s.limits.maxRequests > 0 ? tr("after %1").arg(s.limits.maxRequests) : tr("never")));
+    set(QStringLiteral("spare"), tr("%1–%2 idle").arg(s.limits.minSpare).arg(s.limits.maxSpare),
+        tr("The pool keeps between min_spare and max_spare idle workers"));
+    set(QStringLiteral("recycle"), s.limits.maxRequests > 0 ? tr("after %1 requests").arg(s.limits.maxRequests)
+                                                            : tr("never"));
     set(QStringLiteral("breaker"), breakerText(s));
     set(QStringLiteral("pending"), tr("%1 (max %2, queue %3)").arg(s.pending).arg(s.pendingMax).arg(s.pendingLimit));
     set(QStringLiteral("parked"), QString::number(s.parked));

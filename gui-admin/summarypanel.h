@@ -23,13 +23,23 @@ public:
     void clear();
     // The text shown for a key such as "state" or "workers" (for tests and accessibility).
     QString valueText(const QString &key) const;
+    // How many groups stand side by side: 3 when they fit whole, fewer in a narrow window, so values
+    // wrap onto more rows instead of being cut off.
+    int columns() const { return m_columns; }
+
+protected:
+    void resizeEvent(QResizeEvent *event) override;
 
 private:
-    void addGroup(QGridLayout *grid, int column, const QString &title, const QList<QPair<QString, QString>> &rows);
+    void addGroup(const QString &title, const QList<QPair<QString, QString>> &rows);
+    void reflow(int width);
     static QString breakerText(const AdminStatus &status);
     void set(const QString &key, const QString &text, const QString &toolTip = {});
 
     QHash<QString, QLabel *> m_values;
+    QGridLayout *m_grid;
+    QList<QWidget *> m_groups;
+    int m_columns = 0;
 };
 
 } // namespace ferry::admingui

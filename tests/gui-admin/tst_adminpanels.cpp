@@ -5,12 +5,16 @@
 #include "format.h"
 #include "historychart.h"
 #include "historymodel.h"
+#include "reconnectwatch.h"
 #include "statusfixtures.h"
+#include "summarypanel.h"
 #include "workermodel.h"
 #include "workerspanel.h"
 
 #include <QHeaderView>
 #include <QJsonObject>
+#include <QLabel>
+#include <QApplication>
 #include <QLineEdit>
 #include <QTableView>
 #include <QTest>
@@ -29,6 +33,9 @@ private Q_SLOTS:
     void rateInputRoundTrips_data();
     void rateInputRoundTrips();
     void rateFieldsShowUnitsAndApplyUnchanged();
+    void chartsStopSayingNowWhenTheServerGoes();
+    void summaryReflowsInsteadOfClipping();
+    void noticesAClientThatReconnectsAtOnce();
 };
 
 void TestAdminPanels::selectionFollowsTheSlotNotTheRow()
@@ -124,6 +131,60 @@ void TestAdminPanels::rateFieldsShowUnitsAndApplyUnchanged()
     QTest::keyClick(perConnection, Qt::Key_Return);
     QCOMPARE(sent.value(QStringLiteral("per_connection")).toInteger(), 1048576);
     QCOMPARE(sent.value(QStringLiteral("global")).toInteger(), 0);
+}
+
+void TestAdminPanels::chartsStopSayingNowWhenTheServerGoes()
+{
+    HistoryModel history;
+    HistoryChart chart(&history, HistoryChart::Series::Throughput);
+    history.setLive(true);
+    history.addStatus(AdminStatus::fromJson(fixtures::status(1000, {{0, "sending"}}, 8, 4 * 1048576)));
+    QCOMPARE(chart.cornerText(), QStringLiteral("now 4.00 MiB/s"));
+    history.setLive(false);
+    QCOMPARE(chart.cornerText(), QStringLiteral("not connected"));
+    QCOMPARE(history.samples().size(), 1); // what led up to it stays on the chart
+}
+
+void TestAdminPanels::summaryReflowsInsteadOfClipping()
+{
+    SummaryPanel summary;
+    summary.setStatus(AdminStatus::fromJson(fixtures::status(1000, {{0, "sending"}, {1, "idle"}})));
+    summary.resize(945, 200); // a 1280 px window
+    summary.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&summary));
+    QCOMPARE(summary.columns(), 3);
+    // An 800 px window with the control dock leaves about 560 px: two columns, every value whole.
+    summary.resize(560, 400);
+    QTRY_COMPARE(summary.columns(), 2);
+    QApplication::processEvents(); // the layout settles
+    for (const QLabel *value : summary.findChildren<QLabel *>()) {
+        if (value->objectName().startsWith(QLatin1String("summary.")))
+            QVERIFY2(value->width() >= value->sizeHint().width(),
+                     qPrintable(QStringLiteral("%1 cut: \"%2\" needs %3 px, has %4")
+                                    .arg(value->objectName(), value->text())
+                                    .arg(value->sizeHint().width()).arg(value->width())));
+    }
+    summary.resize(400, 600);
+    QTRY_COMPARE(summary.columns(), 1);
+}
+
+void TestAdminPanels::noticesAClientThatReconnectsAtOnce()
+{
+    QCOMPARE(ReconnectWatch::hostOf(QStringLiteral("127.0.0.1:51234")), QStringLiteral("127.0.0.1"));
+    QCOMPARE(ReconnectWatch::hostOf(QStringLiteral("[::1]:51234")), QStringLiteral("::1"));
+    // fixtures: a transferring worker in slot s serves connection 17 + s from 127.0.0.1.
+    const QList<Worker> before = {{2, "sending", 1, 10, 0, "f", 500}};
+    const QList<Worker> after = {{5, "sending", 1, 10, 0, "f", 500}};
+    ReconnectWatch watch;
+    watch.closed(19, QStringLiteral("127.0.0.1:51234"), 1000);
+    QVERIFY(!watch.check(AdminStatus::fromJson(fixtures::status(2000, before))));   // still the old one
+    const auto note = watch.check(AdminStatus::fromJson(fixtures::status(3000, after))); // 22 from the same host
+    QVERIFY(note);
+    QVERIFY2(note->contains(QLatin1String("127.0.0.1")) && note->contains(QLatin1String("22")), qPrintable(*note));
+    QVERIFY(!watch.check(AdminStatus::fromJson(fixtures::status(4000, after)))); // said once
+    // Past the window it is a new client, not the same one back at once.
+    watch.closed(19, QStringLiteral("127.0.0.1:51234"), 1000);
+    QVERIFY(!watch.check(AdminStatus::fromJson(fixtures::status(1000 + ReconnectWatch::WindowMs + 1, after))));
 }
 
 QTEST_MAIN(TestAdminPanels)

@@ -89,6 +89,7 @@ public:
                 return;
             if (auto *button = box->findChild<QPushButton *>(QStringLiteral("confirmButton"))) {
                 m_text = box->text();
+                m_informativeText = box->informativeText();
                 m_timer.stop();
                 button->click();
             }
@@ -96,10 +97,12 @@ public:
         m_timer.start(20);
     }
     QString text() const { return m_text; }
+    QString informativeText() const { return m_informativeText; }
 
 private:
     QTimer m_timer;
     QString m_text;
+    QString m_informativeText;
 };
 
 // The pid of a worker not in `before`, once `gone` has left and the pool has `total` workers again; else 0.
@@ -332,7 +335,13 @@ void TestAdminWindow::controlsShowTheServersAnswer()
                               Timeout);
     click("resumeButton");
     QTRY_COMPARE_WITH_TIMEOUT(log->lastText(), QStringLiteral("ok: server is accepting"), Timeout);
-    click("reloadButton");
+    {
+        // Reload warns first that live limits go back to the file's values.
+        ConfirmClicker clicker;
+        click("reloadButton"); // returns once the warning is answered
+        QVERIFY2(clicker.informativeText().contains(QLatin1String("go back to the file's values")),
+                 qPrintable(clicker.informativeText()));
+    }
     QTRY_COMPARE_WITH_TIMEOUT(log->lastText(), QStringLiteral("ok: reloaded, generation 2"), Timeout);
 
     control->findChild<QLineEdit *>(QStringLiteral("perConnectionEdit"))->setText(QStringLiteral("512k"));
