@@ -204,13 +204,17 @@ WorkerModel::Row WorkerModel::makeRow(const WorkerStatus &worker, qint64 nowMs, 
     row.cpuPercent = cpuPercentSince(previous, worker, nowMs);
     if (worker.transferStartMs <= 0 || !isBusyState(worker.state))
         return row;
-    if (previous && sameTransfer(previous->worker, worker) && nowMs > previous->nowMs) {
-        const qint64 instant = (worker.bytesSent - previous->worker.bytesSent) * 1000 / (nowMs - previous->nowMs);
-        // Half old, half new: steady enough to read, quick enough to follow a rate-limit change.
-        row.speedBps = previous->speedBps > 0 ? (previous->speedBps + instant) / 2 : instant;
-    } else if (nowMs > worker.transferStartMs) {
+    if (previous && sameTransfer(previous->worker, worker) && nowMs > previous->nowMs)
+        row.recent = previous->recent;
+    row.recent.append({nowMs, worker.bytesSent});
+    // Keep one sample at or before the window's start, so the window spans SpeedWindowMs once it can.
+    while (row.recent.size() > 2 && row.recent.at(1).first <= nowMs - SpeedWindowMs)
+        row.recent.removeFirst();
+    const auto &[oldestMs, oldestBytes] = row.recent.constFirst();
+    if (row.recent.size() > 1)
+        row.speedBps = (worker.bytesSent - oldestBytes) * 1000 / (nowMs - oldestMs);
+    else if (nowMs > worker.transferStartMs) // the first look: the average since the transfer began
         row.speedBps = worker.bytesSent * 1000 / (nowMs - worker.transferStartMs);
-    }
     return row;
 }
 

@@ -78,7 +78,12 @@ private:
         qint64 speedBps = 0;
         double cpuPercent = -1;
         qint64 flashStartedMs = -1; // on m_clock; -1 = not flashing
+        // (server ms, bytes sent) of this transfer over the last SpeedWindowMs, oldest first.
+        QList<QPair<qint64, qint64>> recent;
     };
+    // The speed is bytes over this much server time: long enough to smooth a rate-limited transfer whose
+    // chunks arrive up to two seconds apart, short enough that a frozen transfer reads 0 within it.
+    static constexpr qint64 SpeedWindowMs = 3000;
 
     Row makeRow(const WorkerStatus &worker, qint64 nowMs, const Row *previous) const;
     static double cpuPercentSince(const Row *previous, const WorkerStatus &worker, qint64 nowMs);
