@@ -374,7 +374,7 @@ void WorkerLoop::showServing(const Connection &connection)
     m_slot.state.store(WorkerState::Reading, std::memory_order_relaxed);
     m_slot.connectionId.store(connection.id, std::memory_order_relaxed);
     copyText(m_slot.peer, sizeof m_slot.peer, connection.peer.data(), connection.peer.size());
-    m_slot.path[0] = '\0';
+    m_slot.path[0].store('\0', std::memory_order_relaxed);
     m_slot.lastProgressNs.store(monotonicNs(), std::memory_order_relaxed);
     m_shown = connection.id;
 }
@@ -386,8 +386,8 @@ void WorkerLoop::showIdle()
     SlotWriteGuard guard(m_slot);
     m_slot.state.store(WorkerState::Idle, std::memory_order_relaxed);
     m_slot.connectionId.store(0, std::memory_order_relaxed);
-    m_slot.peer[0] = '\0';
-    m_slot.path[0] = '\0';
+    m_slot.peer[0].store('\0', std::memory_order_relaxed);
+    m_slot.path[0].store('\0', std::memory_order_relaxed);
     m_slot.transferStartNs.store(0, std::memory_order_relaxed);
     m_shown = 0;
 }
