@@ -1,6 +1,7 @@
 #include "admin/admin_server.h"
 
 #include "base/log.h"
+#include "base/syscall.h"
 
 #include <cerrno>
 #include <cstdio>
@@ -83,16 +84,18 @@ void AdminServer::refuse(UniqueFd fd, uid_t uid, pid_t pid, ErrorCode code, cons
     LOG_WARN("admin: uid=%u pid=%d refused: %s (%s)", unsigned(uid), int(pid), errorCodeName(code), why.c_str());
     const std::string line = toLine(errorReply(nullptr, {}, code, why));
     // One small line into an empty socket buffer: it fits; if not, the peer simply sees the close.
-    [[maybe_unused]] ssize_t n = ::send(fd.get(), line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    [[maybe_unused]] const ssize_t n =
+        server::retryOnEintr([&] { return ::send(fd.get(), line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT); });
     ::shutdown(fd.get(), SHUT_WR);
 }
 
 void AdminServer::onAcceptable()
 {
     for (;;) {
-        UniqueFd fd(::accept4(m_listener.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
+        UniqueFd fd(server::retryOnEintr(
+            [&] { return ::accept4(m_listener.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK); }));
         if (!fd) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNABORTED)
                 LOG_WARN("admin: accept4() on %s: %s", m_options.socketPath.c_str(), std::strerror(errno));
             return;
         }
@@ -157,7 +160,8 @@ void AdminServer::readFrom(Client &client)
     const uint64_t id = client.id;
     char buffer[ReadChunk];
     for (int i = 0; i < ReadsPerEvent; ++i) {
-        const ssize_t n = ::recv(client.fd.get(), buffer, sizeof buffer, MSG_DONTWAIT);
+        const ssize_t n =
+            server::retryOnEintr([&] { return ::recv(client.fd.get(), buffer, sizeof buffer, MSG_DONTWAIT); });
         if (n == 0 && !client.output.empty() && !client.peerClosed) {
             // Half-closed after its requests (e.g. `socat` with a pipe): finish the replies, then close.
             client.peerClosed = true;
@@ -166,7 +170,7 @@ void AdminServer::readFrom(Client &client)
             m_loop.modify(client.fd.get(), EPOLLOUT);
             return;
         }
-        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
             closeClient(id); // the peer left (or reset): nothing more to say to it
             return;
         }
@@ -233,11 +237,10 @@ bool AdminServer::send(Client &client, const Json &message)
 void AdminServer::flush(Client &client)
 {
     while (!client.output.empty()) {
-        const ssize_t n = ::send(client.fd.get(), client.output.data(), client.output.size(),
-                                 MSG_NOSIGNAL | MSG_DONTWAIT);
+        const ssize_t n = server::retryOnEintr([&] {
+            return ::send(client.fd.get(), client.output.data(), client.output.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        });
         if (n < 0) {
-            if (errno == EINTR)
-                continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK)
                 break;
             closeClient(client.id);

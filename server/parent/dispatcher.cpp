@@ -4,6 +4,7 @@
 #include "base/log.h"
 #include "policy/exit_policy.h"
 #include "net/wire_errors.h"
+#include "base/syscall.h"
 
 #include <cerrno>
 #include <cstring>
@@ -75,10 +76,8 @@ void Dispatcher::onReadable(uint64_t id)
     if (!connection || !connection->fd)
         return;
     uint8_t buffer[16 * 1024];
-    ssize_t got;
-    do
-        got = recv(connection->fd.get(), buffer, sizeof buffer, MSG_DONTWAIT);
-    while (got < 0 && errno == EINTR);
+    const ssize_t got =
+        retryOnEintr([&] { return recv(connection->fd.get(), buffer, sizeof buffer, MSG_DONTWAIT); });
     if (got > 0)
         connection->decoder.feed({buffer, size_t(got)});
     else if (got == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
@@ -280,7 +279,8 @@ bool Dispatcher::sendNow(Connection &connection, const proto::Message &message)
     // Only small frames go out from the parent, into a socket buffer that holds far more; a client that
     // has not read the few bytes before is not worth waiting for.
     std::vector<uint8_t> frame = proto::encode(message);
-    ssize_t sent = ::send(connection.fd.get(), frame.data(), frame.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    const ssize_t sent = retryOnEintr(
+        [&] { return ::send(connection.fd.get(), frame.data(), frame.size(), MSG_DONTWAIT | MSG_NOSIGNAL); });
     return sent == ssize_t(frame.size());
 }
 

@@ -2,6 +2,7 @@
 
 #include "base/log.h"
 #include "parent/privileges.h"
+#include "base/syscall.h"
 
 #include <cerrno>
 #include <csignal>
@@ -74,7 +75,7 @@ void Parent::setUpSignals()
 void Parent::onSignal()
 {
     signalfd_siginfo info{};
-    while (read(m_signalFd.get(), &info, sizeof info) == ssize_t(sizeof info)) {
+    while (retryOnEintr([&] { return read(m_signalFd.get(), &info, sizeof info); }) == ssize_t(sizeof info)) {
         switch (info.ssi_signo) {
         case SIGCHLD: m_supervisor->reap(); break;
         case SIGHUP: reload(); break;

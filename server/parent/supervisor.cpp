@@ -4,6 +4,7 @@
 #include "policy/exit_policy.h"
 #include "worker/worker.h"
 #include "parent/worker_launch.h"
+#include "base/syscall.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -258,9 +259,7 @@ void Supervisor::reap()
 {
     for (;;) {
         int status = 0;
-        pid_t pid = waitpid(-1, &status, WNOHANG);
-        if (pid < 0 && errno == EINTR)
-            continue;
+        const pid_t pid = retryOnEintr([&] { return waitpid(-1, &status, WNOHANG); });
         if (pid <= 0)
             break;
         onExit(pid, status);

@@ -1,6 +1,7 @@
 #include "worker/jail.h"
 
 #include "base/config_error.h"
+#include "base/syscall.h"
 
 #include <cerrno>
 #include <climits>
@@ -21,11 +22,7 @@ long openat2Call(int base, const char *path, uint64_t flags)
     open_how how{};
     how.flags = flags | O_CLOEXEC;
     how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-    long fd;
-    do
-        fd = syscall(SYS_openat2, base, path, &how, sizeof how);
-    while (fd < 0 && errno == EINTR);
-    return fd;
+    return retryOnEintr([&] { return syscall(SYS_openat2, base, path, &how, sizeof how); });
 }
 
 Opened failure(ErrorCode code, std::string message)
@@ -64,7 +61,7 @@ Opened refuseUnlessRegular(std::string_view path, const struct stat &info)
 
 Jail Jail::open(const std::string &root, bool showHidden)
 {
-    UniqueFd fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    UniqueFd fd(retryOnEintr([&] { return ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); }));
     if (!fd)
         throw ConfigError("cannot open root directory " + root + ": " + std::strerror(errno));
     // Readable means listable: a directory we may open but not read would fail every request.

@@ -2,6 +2,7 @@
 
 #include "base/log.h"
 #include "worker/worker_loop.h"
+#include "base/syscall.h"
 
 #include <csignal>
 #include <cstdlib>
@@ -18,7 +19,7 @@ void closeGently(UniqueFd &fd)
     shutdown(fd.get(), SHUT_WR);
     uint8_t sink[4096];
     for (int i = 0; i < 16; ++i) // bounded: a client streaming garbage does not hold the worker
-        if (recv(fd.get(), sink, sizeof sink, MSG_DONTWAIT) <= 0)
+        if (retryOnEintr([&] { return recv(fd.get(), sink, sizeof sink, MSG_DONTWAIT); }) <= 0)
             break;
     fd.reset();
 }

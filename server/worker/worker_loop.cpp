@@ -2,6 +2,7 @@
 
 #include "base/log.h"
 #include "net/wire_errors.h"
+#include "base/syscall.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -70,10 +71,8 @@ bool WorkerLoop::waitAndServe()
     expireQuiet();
     showIdle();
     epoll_event events[MaxEvents];
-    int count = epoll_wait(m_epoll.get(), events, MaxEvents, waitTimeoutMs());
+    const int count = retryOnEintr([&] { return epoll_wait(m_epoll.get(), events, MaxEvents, waitTimeoutMs()); });
     if (count < 0) {
-        if (errno == EINTR)
-            return true;
         LOG_ERROR("worker %u: epoll_wait(): %s", m_context.slotIndex, std::strerror(errno));
         m_broken = true;
         return false;
@@ -219,10 +218,8 @@ WorkerLoop::Turn WorkerLoop::serveRequests(Connection &connection, bool readable
 WorkerLoop::Read WorkerLoop::readSome(Connection &connection, bool &mayRead)
 {
     uint8_t buffer[16 * 1024];
-    ssize_t got;
-    do
-        got = recv(connection.fd.get(), buffer, sizeof buffer, MSG_DONTWAIT);
-    while (got < 0 && errno == EINTR);
+    const ssize_t got =
+        retryOnEintr([&] { return recv(connection.fd.get(), buffer, sizeof buffer, MSG_DONTWAIT); });
     // A short read emptied the socket, and epoll (level-triggered) reports it again when more arrives:
     // reading on would cost a recv() that says EAGAIN after every request.
     mayRead = got == ssize_t(sizeof buffer);
