@@ -9,6 +9,7 @@
 #include <string>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <system_error>
 #include <unistd.h>
 
 namespace ferry::admin {
@@ -49,8 +50,10 @@ bool peerHasGroup(pid_t pid, gid_t group)
 AdminServer::AdminServer(server::EventLoop &loop, AdminBackend &backend, UniqueFd listener, AdminOptions options)
     : m_loop(loop), m_backend(backend), m_listener(std::move(listener)), m_options(std::move(options))
 {
+    // Start-up: an admin socket nobody answers would leave ferry-ctl hanging; refuse to start instead.
     if (int err = m_loop.add(m_listener.get(), EPOLLIN, [this](uint32_t) { onAcceptable(); }); err != 0)
-        LOG_ERROR("admin: epoll_ctl() adding admin socket %s: %s", m_options.socketPath.c_str(), std::strerror(err));
+        throw std::system_error(err, std::generic_category(),
+                                "admin: epoll_ctl() adding admin socket " + m_options.socketPath);
     sample();
 }
 
@@ -167,7 +170,10 @@ void AdminServer::readFrom(Client &client)
             client.peerClosed = true;
             if (!client.closing)
                 startClosing(client);
-            m_loop.modify(client.fd.get(), EPOLLOUT);
+            if (int err = m_loop.modify(client.fd.get(), EPOLLOUT); err != 0) {
+                LOG_WARN("admin: epoll_ctl() watching admin client for output: %s", std::strerror(err));
+                closeClient(id);
+            }
             return;
         }
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
@@ -264,7 +270,10 @@ void AdminServer::updateInterest(Client &client)
     const bool wantsWrite = !client.output.empty();
     if (wantsWrite != client.wantsWrite) {
         client.wantsWrite = wantsWrite;
-        m_loop.modify(client.fd.get(), EPOLLIN | (wantsWrite ? EPOLLOUT : 0u));
+        if (int err = m_loop.modify(client.fd.get(), EPOLLIN | (wantsWrite ? EPOLLOUT : 0u)); err != 0) {
+            LOG_WARN("admin: epoll_ctl() changing what is watched for admin client: %s", std::strerror(err));
+            closeClient(client.id); // its replies could never be flushed
+        }
     }
 }
 

@@ -48,20 +48,27 @@ Dispatcher::~Dispatcher()
     }
 }
 
-void Dispatcher::watch(Connection &connection, State state, Millis timeout)
+bool Dispatcher::watch(Connection &connection, State state, Millis timeout)
 {
     connection.state = state;
-    arm(connection, timeout);
+    return arm(connection, timeout);
 }
 
-void Dispatcher::arm(Connection &connection, Millis timeout)
+bool Dispatcher::arm(Connection &connection, Millis timeout)
 {
     uint64_t id = connection.id;
     if (connection.timer)
         m_loop.cancelTimer(connection.timer);
     connection.timer = m_loop.addTimer(timeout, [this, id] { onTimeout(id); });
-    if (connection.fd && !m_loop.isWatched(connection.fd.get()))
-        m_loop.add(connection.fd.get(), EPOLLIN | EPOLLRDHUP, [this, id](uint32_t) { onReadable(id); });
+    if (!connection.fd || m_loop.isWatched(connection.fd.get()))
+        return true;
+    if (int error = m_loop.add(connection.fd.get(), EPOLLIN | EPOLLRDHUP, [this, id](uint32_t) { onReadable(id); });
+        error != 0) {
+        LOG_ERROR("epoll_ctl() watching connection %llu from %s: %s; closing it", (unsigned long long)id,
+                  connection.peer.c_str(), std::strerror(error));
+        return false;
+    }
+    return true;
 }
 
 Dispatcher::Connection *Dispatcher::find(uint64_t id)
@@ -228,7 +235,10 @@ void Dispatcher::onReturned(HandoffMessage &&message)
     connection->fd = std::move(message.fd);
     connection->decoder = proto::Decoder(MaxRequestPayload);
     connection->peerClosed = false;
-    watch(*connection, State::Parked, m_limits.idleTimeout);
+    if (!watch(*connection, State::Parked, m_limits.idleTimeout)) {
+        finish(message.connectionId, std::nullopt);
+        return;
+    }
     if (!message.bytes.empty()) {
         connection->decoder.feed(message.bytes);
         decodeBuffered(*connection); // a worker told to stop may hand back a request it did not serve

@@ -95,7 +95,8 @@ void Dispatcher::admit(UniqueFd fd, const sockaddr_storage &address)
     // and a fast client is dispatched without ever entering the epoll set.
     onReadable(id);
     if (Connection *waiting = find(id); waiting && (waiting->state == State::Handshake || waiting->state == State::Waiting))
-        arm(*waiting, m_limits.requestTimeout);
+        if (!arm(*waiting, m_limits.requestTimeout))
+            finish(id, std::nullopt);
 }
 
 void Dispatcher::reclaimClosed(const std::string &host)

@@ -69,7 +69,8 @@ void Parent::setUpSignals()
     m_signalFd.reset(signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC));
     if (!m_signalFd)
         throw std::system_error(errno, std::generic_category(), "signalfd()");
-    m_loop.add(m_signalFd.get(), EPOLLIN, [this](uint32_t) { onSignal(); });
+    if (int error = m_loop.add(m_signalFd.get(), EPOLLIN, [this](uint32_t) { onSignal(); }); error != 0)
+        throw std::system_error(error, std::generic_category(), "epoll_ctl() adding the signalfd");
 }
 
 void Parent::onSignal()
