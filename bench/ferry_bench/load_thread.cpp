@@ -1,5 +1,7 @@
 #include "load_thread.h"
 
+#include "base/syscall.h"
+
 #include <cerrno>
 #include <ctime>
 #include <netinet/tcp.h>
@@ -127,15 +129,14 @@ void LoadThread::onReadable(uint32_t index)
     const uint32_t generation = m_connections[index].generation;
     while (m_connections[index].generation == generation && m_connections[index].requestSent) {
         Connection &c = m_connections[index];
-        const ssize_t got = ::recv(c.fd.get(), m_buffer.data(), m_buffer.size(), 0);
+        const ssize_t got =
+            server::retryOnEintr([&] { return ::recv(c.fd.get(), m_buffer.data(), m_buffer.size(), 0); });
         if (got > 0) {
             m_stats.bytes += static_cast<uint64_t>(got);
             if (!onOutcome(index, c.parser.feed(m_buffer.data(), static_cast<size_t>(got))))
                 return;
             if (static_cast<size_t>(got) < m_buffer.size())
                 return;
-        } else if (got < 0 && errno == EINTR) {
-            continue;
         } else if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             return;
         } else {
@@ -216,8 +217,8 @@ void LoadThread::run()
     uint64_t nextScan = monotonicNs() + TimeoutScanNs;
     for (uint64_t now = monotonicNs(); now < deadlineNs && !finished(); now = monotonicNs()) {
         const auto waitMs = static_cast<int>(std::min(deadlineNs - now, TimeoutScanNs) / 1'000'000u) + 1;
-        const int count = ::epoll_wait(m_epoll.get(), events, MaxEvents, waitMs);
-        if (count < 0 && errno != EINTR)
+        const int count = server::retryOnEintr([&] { return ::epoll_wait(m_epoll.get(), events, MaxEvents, waitMs); });
+        if (count < 0)
             throw std::system_error(errno, std::generic_category(), "epoll_wait()");
         for (int i = 0; i < count && !finished(); ++i) {
             const auto index = static_cast<uint32_t>(indexOf(events[i].data.u64));

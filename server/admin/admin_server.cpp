@@ -1,6 +1,7 @@
 #include "admin/admin_server.h"
 
 #include "base/log.h"
+#include "base/syscall.h"
 
 #include <cerrno>
 #include <cstdio>
@@ -8,6 +9,7 @@
 #include <string>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <system_error>
 #include <unistd.h>
 
 namespace ferry::admin {
@@ -48,8 +50,10 @@ bool peerHasGroup(pid_t pid, gid_t group)
 AdminServer::AdminServer(server::EventLoop &loop, AdminBackend &backend, UniqueFd listener, AdminOptions options)
     : m_loop(loop), m_backend(backend), m_listener(std::move(listener)), m_options(std::move(options))
 {
+    // Start-up: an admin socket nobody answers would leave ferry-ctl hanging; refuse to start instead.
     if (int err = m_loop.add(m_listener.get(), EPOLLIN, [this](uint32_t) { onAcceptable(); }); err != 0)
-        LOG_ERROR("admin: epoll_ctl() adding admin socket %s: %s", m_options.socketPath.c_str(), std::strerror(err));
+        throw std::system_error(err, std::generic_category(),
+                                "admin: epoll_ctl() adding admin socket " + m_options.socketPath);
     sample();
 }
 
@@ -83,16 +87,18 @@ void AdminServer::refuse(UniqueFd fd, uid_t uid, pid_t pid, ErrorCode code, cons
     LOG_WARN("admin: uid=%u pid=%d refused: %s (%s)", unsigned(uid), int(pid), errorCodeName(code), why.c_str());
     const std::string line = toLine(errorReply(nullptr, {}, code, why));
     // One small line into an empty socket buffer: it fits; if not, the peer simply sees the close.
-    [[maybe_unused]] ssize_t n = ::send(fd.get(), line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    [[maybe_unused]] const ssize_t n =
+        server::retryOnEintr([&] { return ::send(fd.get(), line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT); });
     ::shutdown(fd.get(), SHUT_WR);
 }
 
 void AdminServer::onAcceptable()
 {
     for (;;) {
-        UniqueFd fd(::accept4(m_listener.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
+        UniqueFd fd(server::retryOnEintr(
+            [&] { return ::accept4(m_listener.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK); }));
         if (!fd) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNABORTED)
                 LOG_WARN("admin: accept4() on %s: %s", m_options.socketPath.c_str(), std::strerror(errno));
             return;
         }
@@ -157,16 +163,20 @@ void AdminServer::readFrom(Client &client)
     const uint64_t id = client.id;
     char buffer[ReadChunk];
     for (int i = 0; i < ReadsPerEvent; ++i) {
-        const ssize_t n = ::recv(client.fd.get(), buffer, sizeof buffer, MSG_DONTWAIT);
+        const ssize_t n =
+            server::retryOnEintr([&] { return ::recv(client.fd.get(), buffer, sizeof buffer, MSG_DONTWAIT); });
         if (n == 0 && !client.output.empty() && !client.peerClosed) {
             // Half-closed after its requests (e.g. `socat` with a pipe): finish the replies, then close.
             client.peerClosed = true;
             if (!client.closing)
                 startClosing(client);
-            m_loop.modify(client.fd.get(), EPOLLOUT);
+            if (int err = m_loop.modify(client.fd.get(), EPOLLOUT); err != 0) {
+                LOG_WARN("admin: epoll_ctl() watching admin client for output: %s", std::strerror(err));
+                closeClient(id);
+            }
             return;
         }
-        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
             closeClient(id); // the peer left (or reset): nothing more to say to it
             return;
         }
@@ -233,11 +243,10 @@ bool AdminServer::send(Client &client, const Json &message)
 void AdminServer::flush(Client &client)
 {
     while (!client.output.empty()) {
-        const ssize_t n = ::send(client.fd.get(), client.output.data(), client.output.size(),
-                                 MSG_NOSIGNAL | MSG_DONTWAIT);
+        const ssize_t n = server::retryOnEintr([&] {
+            return ::send(client.fd.get(), client.output.data(), client.output.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        });
         if (n < 0) {
-            if (errno == EINTR)
-                continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK)
                 break;
             closeClient(client.id);
@@ -261,7 +270,10 @@ void AdminServer::updateInterest(Client &client)
     const bool wantsWrite = !client.output.empty();
     if (wantsWrite != client.wantsWrite) {
         client.wantsWrite = wantsWrite;
-        m_loop.modify(client.fd.get(), EPOLLIN | (wantsWrite ? EPOLLOUT : 0u));
+        if (int err = m_loop.modify(client.fd.get(), EPOLLIN | (wantsWrite ? EPOLLOUT : 0u)); err != 0) {
+            LOG_WARN("admin: epoll_ctl() changing what is watched for admin client: %s", std::strerror(err));
+            closeClient(client.id); // its replies could never be flushed
+        }
     }
 }
 

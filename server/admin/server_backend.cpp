@@ -131,9 +131,11 @@ StatusSnapshot ServerBackend::status(bool withProcInfo)
     fillPool(status);
     server::Scoreboard &board = m_parent.scoreboard();
     for (uint32_t i = 0; i < board.slotCount(); ++i) {
-        const server::SlotSnapshot snap = server::readSlot(board.slot(i));
-        if (snap.state == WorkerState::Empty || snap.pid <= 0)
+        // A torn read (the owner died inside its write section, not reaped yet) is left out of this answer.
+        const std::optional<server::SlotSnapshot> read = server::readSlot(board.slot(i));
+        if (!read || read->state == WorkerState::Empty || read->pid <= 0)
             continue;
+        const server::SlotSnapshot &snap = *read;
         WorkerInfo w = workerInfo(i, snap, status.nowMs, nowNs, withProcInfo);
         PoolInfo &p = status.pool;
         ++p.total;

@@ -1,5 +1,7 @@
 #include "base/log.h"
 
+#include "base/syscall.h"
+
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
@@ -54,8 +56,7 @@ void write(Level level, const char *format, ...)
     if (length > sizeof line - 2)
         length = sizeof line - 2; // truncated: still one line
     line[length++] = '\n';
-    ssize_t ignored = ::write(STDERR_FILENO, line, length);
-    (void)ignored;
+    [[maybe_unused]] const ssize_t written = retryOnEintr([&] { return ::write(STDERR_FILENO, line, length); });
     errno = savedErrno;
 }
 

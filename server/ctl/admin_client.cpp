@@ -1,6 +1,7 @@
 #include "ctl/admin_client.h"
 
 #include "adminproto/socket_path.h"
+#include "base/syscall.h"
 
 #include <cerrno>
 #include <cstring>
@@ -60,9 +61,8 @@ bool AdminClient::writeAll(const std::string &data, std::string &error)
 {
     size_t done = 0;
     while (done < data.size()) {
-        const ssize_t n = ::send(m_fd.get(), data.data() + done, data.size() - done, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
+        const ssize_t n = server::retryOnEintr(
+            [&] { return ::send(m_fd.get(), data.data() + done, data.size() - done, MSG_NOSIGNAL); });
         if (n < 0) {
             error = std::string("send() to the admin socket: ") + std::strerror(errno);
             return false;
@@ -92,17 +92,13 @@ std::optional<Json> AdminClient::readMessage(std::string &error, int timeoutMs)
             break;
         }
         pollfd p{m_fd.get(), POLLIN, 0};
-        const int ready = ::poll(&p, 1, timeoutMs);
-        if (ready < 0 && errno == EINTR)
-            continue;
+        const int ready = server::retryOnEintr([&] { return ::poll(&p, 1, timeoutMs); });
         if (ready <= 0) {
             error = ready == 0 ? "no answer from the server in time" : std::string("poll(): ") + std::strerror(errno);
             return std::nullopt;
         }
         char buffer[65536];
-        const ssize_t n = ::recv(m_fd.get(), buffer, sizeof buffer, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
+        const ssize_t n = server::retryOnEintr([&] { return ::recv(m_fd.get(), buffer, sizeof buffer, 0); });
         if (n <= 0) {
             error = n == 0 ? "the server closed the admin connection"
                            : std::string("recv() from the admin socket: ") + std::strerror(errno);

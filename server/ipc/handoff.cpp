@@ -1,4 +1,5 @@
 #include "ipc/handoff.h"
+#include "base/syscall.h"
 
 #include <cerrno>
 #include <cstring>
@@ -88,13 +89,10 @@ int sendHandoff(int channel, const HandoffMessage &message, int flags)
         int fd = message.fd.get();
         std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
     }
-    for (;;) {
-        ssize_t sent = sendmsg(channel, &msg, flags | MSG_NOSIGNAL);
-        if (sent >= 0)
-            return size_t(sent) == sizeof header + message.bytes.size() ? 0 : EPROTO;
-        if (errno != EINTR)
-            return errno;
-    }
+    const ssize_t sent = retryOnEintr([&] { return sendmsg(channel, &msg, flags | MSG_NOSIGNAL); });
+    if (sent < 0)
+        return errno;
+    return size_t(sent) == sizeof header + message.bytes.size() ? 0 : EPROTO;
 }
 
 ReceiveResult receiveHandoff(int channel, int flags)
@@ -108,10 +106,7 @@ ReceiveResult receiveHandoff(int channel, int flags)
     msg.msg_iovlen = 1;
     msg.msg_control = control;
     msg.msg_controllen = sizeof control;
-    ssize_t got;
-    do
-        got = recvmsg(channel, &msg, flags | MSG_CMSG_CLOEXEC);
-    while (got < 0 && errno == EINTR);
+    const ssize_t got = retryOnEintr([&] { return recvmsg(channel, &msg, flags | MSG_CMSG_CLOEXEC); });
     if (got < 0) {
         result.error = errno;
         result.status = (errno == EAGAIN || errno == EWOULDBLOCK) ? ReceiveStatus::WouldBlock : ReceiveStatus::Error;

@@ -6,10 +6,12 @@
 //  - One writer per field. A WorkerSlot's "worker" fields are written only by the worker process that owns
 //    the slot (and by the parent while the slot has no live process: before fork, after reaping). The
 //    "parent" fields of a slot and the whole ControlBlock are written only by the parent.
-//  - Scalars are std::atomic (lock-free, relaxed is enough for a single value). The worker wraps multi-field
-//    updates (state + peer + path + totals) in a seqlock: `seq` is odd while an update is in progress.
-//    A reader that wants a consistent snapshot calls readSlot() (scoreboard.cpp), which retries until it
-//    sees the same even `seq` before and after copying.
+//  - Every field is atomic, the text fields byte by byte (lock-free, relaxed is enough for a single value):
+//    a reader racing a writer reads stale or mixed bytes, never undefined behaviour. The worker wraps
+//    multi-field updates (state + peer + path + totals) in a seqlock: `seq` is odd while an update is in
+//    progress. A reader that wants a consistent snapshot calls readSlot() (scoreboard.cpp), which retries a
+//    bounded number of times and reports a torn read rather than spin: a worker killed inside its write
+//    section leaves `seq` odd until the parent reaps it and clearWorkerFields() makes it even again.
 //  - Times are CLOCK_MONOTONIC nanoseconds (monotonicNs()) unless a name says Wall.
 // The admin plane (server/admin) reads slots and writes the ControlBlock; nothing here allocates.
 #pragma once
@@ -20,6 +22,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <sys/types.h>
 
 namespace ferry::server {
@@ -52,8 +55,8 @@ struct alignas(64) WorkerSlot {
     std::atomic<uint32_t> generation{0};
     std::atomic<WorkerState> state{WorkerState::Empty};
     std::atomic<uint64_t> connectionId{0};      // 0 = none
-    char peer[PeerTextSize]{};                  // NUL-terminated
-    char path[PathTextSize]{};                  // NUL-terminated; the request being served
+    std::atomic<char> peer[PeerTextSize]{};     // NUL-terminated; written with copyText()
+    std::atomic<char> path[PathTextSize]{};     // NUL-terminated; the request being served
     std::atomic<uint64_t> bytesSent{0};         // of the current body
     std::atomic<uint64_t> bytesTotal{0};        // announced length of the current body
     std::atomic<int64_t> transferStartNs{0};    // monotonic; 0 = no transfer
@@ -135,8 +138,12 @@ struct SlotSnapshot {
     int32_t lastExitStatus = 0;
     uint32_t restarts = 0;
 };
-// Seqlock read: retries while the owner is mid-update. Cost: a few hundred bytes copied per try.
-SlotSnapshot readSlot(const WorkerSlot &slot);
+// Seqlock read: retries while the owner is mid-update, at most ReadSlotAttempts times (yielding the CPU
+// between later tries, so a writer preempted on this CPU can finish). Empty when every try was torn: the
+// owner is stuck or died inside its write section (it is reaped soon; clearWorkerFields() then makes the
+// slot readable again). Cost: a few hundred bytes copied per try.
+constexpr int ReadSlotAttempts = 1000;
+[[nodiscard]] std::optional<SlotSnapshot> readSlot(const WorkerSlot &slot);
 
 // Writer side of the seqlock, used by the slot's owner only:
 //   { SlotWriteGuard g(slot); slot.state = ...; copyText(slot.path, ...); }
@@ -151,9 +158,13 @@ private:
     WorkerSlot &m_slot;
 };
 
-// Copies `text` into a fixed field, NUL-terminated, marking truncation with "...".
-void copyText(char *field, size_t fieldSize, const char *text, size_t length);
-// Resets a slot's worker fields (parent, while no process owns it).
+// Copies `text` into a fixed text field of a slot, NUL-terminated, marking truncation with "...".
+// Byte-wise relaxed atomic stores: inside a SlotWriteGuard the seqlock orders them for readers.
+void copyText(std::atomic<char> *field, size_t fieldSize, const char *text, size_t length);
+// Copies a slot's text field out into `out` (same size), NUL-terminated. Byte-wise relaxed atomic loads.
+void loadText(char *out, const std::atomic<char> *field, size_t fieldSize);
+// Resets a slot's worker fields (parent, while no process owns it: before fork, after reaping). Also makes
+// `seq` even if a killed owner left it odd, so readers see the slot again.
 void clearWorkerFields(WorkerSlot &slot);
 
 } // namespace ferry::server

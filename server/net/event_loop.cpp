@@ -1,6 +1,7 @@
 #include "net/event_loop.h"
 
 #include "base/clock.h"
+#include "base/syscall.h"
 
 #include <cerrno>
 #include <sys/epoll.h>
@@ -92,12 +93,10 @@ int EventLoop::run()
     epoll_event events[MaxEvents];
     m_running = true;
     while (m_running) {
-        int count = epoll_wait(m_epoll.get(), events, MaxEvents, nextTimeoutMs());
-        if (count < 0) {
-            if (errno == EINTR)
-                continue;
+        // nextTimeoutMs() inside the call: a retry after EINTR waits for the next timer, not longer.
+        const int count = retryOnEintr([&] { return epoll_wait(m_epoll.get(), events, MaxEvents, nextTimeoutMs()); });
+        if (count < 0)
             return errno;
-        }
         for (int i = 0; i < count && m_running; ++i) {
             auto it = m_watches.find(events[i].data.u64);
             if (it == m_watches.end())

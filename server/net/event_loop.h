@@ -23,9 +23,12 @@ public:
     // Throws std::system_error if epoll_create1() fails (start-up only).
     EventLoop();
 
-    // Watches `fd` (not owned: the caller closes it after remove()). Returns 0 or an errno value.
-    int add(int fd, uint32_t events, FdCallback callback);
-    int modify(int fd, uint32_t events);
+    // Watches `fd` (not owned: the caller closes it after remove()). Returns 0 or an errno value (ENOMEM,
+    // ENOSPC past fs.epoll.max_user_watches): an fd that is not watched is never heard from again, so the
+    // caller must give up on it (close the connection, stop the worker).
+    [[nodiscard]] int add(int fd, uint32_t events, FdCallback callback);
+    // Changes the events watched for `fd`. Returns 0 or an errno value, as add().
+    [[nodiscard]] int modify(int fd, uint32_t events);
     // Safe to call from any callback; events already fetched for `fd` are dropped.
     void remove(int fd);
     bool isWatched(int fd) const { return m_tokens.count(fd) != 0; }

@@ -1,4 +1,5 @@
 #include "net/lingering_closer.h"
+#include "base/syscall.h"
 
 #include <cerrno>
 #include <sys/epoll.h>
@@ -16,10 +17,10 @@ bool drain(int fd)
 {
     char sink[4096];
     for (int i = 0; i < 16; ++i) {
-        ssize_t got = recv(fd, sink, sizeof sink, MSG_DONTWAIT);
+        const ssize_t got = retryOnEintr([&] { return recv(fd, sink, sizeof sink, MSG_DONTWAIT); });
         if (got > 0)
             continue;
-        return got == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+        return got == 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
     }
     return false;
 }

@@ -4,6 +4,7 @@
 #include "base/log.h"
 #include "policy/exit_policy.h"
 #include "net/wire_errors.h"
+#include "base/syscall.h"
 
 #include <cerrno>
 #include <cstring>
@@ -47,20 +48,27 @@ Dispatcher::~Dispatcher()
     }
 }
 
-void Dispatcher::watch(Connection &connection, State state, Millis timeout)
+bool Dispatcher::watch(Connection &connection, State state, Millis timeout)
 {
     connection.state = state;
-    arm(connection, timeout);
+    return arm(connection, timeout);
 }
 
-void Dispatcher::arm(Connection &connection, Millis timeout)
+bool Dispatcher::arm(Connection &connection, Millis timeout)
 {
     uint64_t id = connection.id;
     if (connection.timer)
         m_loop.cancelTimer(connection.timer);
     connection.timer = m_loop.addTimer(timeout, [this, id] { onTimeout(id); });
-    if (connection.fd && !m_loop.isWatched(connection.fd.get()))
-        m_loop.add(connection.fd.get(), EPOLLIN | EPOLLRDHUP, [this, id](uint32_t) { onReadable(id); });
+    if (!connection.fd || m_loop.isWatched(connection.fd.get()))
+        return true;
+    if (int error = m_loop.add(connection.fd.get(), EPOLLIN | EPOLLRDHUP, [this, id](uint32_t) { onReadable(id); });
+        error != 0) {
+        LOG_ERROR("epoll_ctl() watching connection %llu from %s: %s; closing it", (unsigned long long)id,
+                  connection.peer.c_str(), std::strerror(error));
+        return false;
+    }
+    return true;
 }
 
 Dispatcher::Connection *Dispatcher::find(uint64_t id)
@@ -75,10 +83,8 @@ void Dispatcher::onReadable(uint64_t id)
     if (!connection || !connection->fd)
         return;
     uint8_t buffer[16 * 1024];
-    ssize_t got;
-    do
-        got = recv(connection->fd.get(), buffer, sizeof buffer, MSG_DONTWAIT);
-    while (got < 0 && errno == EINTR);
+    const ssize_t got =
+        retryOnEintr([&] { return recv(connection->fd.get(), buffer, sizeof buffer, MSG_DONTWAIT); });
     if (got > 0)
         connection->decoder.feed({buffer, size_t(got)});
     else if (got == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
@@ -229,7 +235,10 @@ void Dispatcher::onReturned(HandoffMessage &&message)
     connection->fd = std::move(message.fd);
     connection->decoder = proto::Decoder(MaxRequestPayload);
     connection->peerClosed = false;
-    watch(*connection, State::Parked, m_limits.idleTimeout);
+    if (!watch(*connection, State::Parked, m_limits.idleTimeout)) {
+        finish(message.connectionId, std::nullopt);
+        return;
+    }
     if (!message.bytes.empty()) {
         connection->decoder.feed(message.bytes);
         decodeBuffered(*connection); // a worker told to stop may hand back a request it did not serve
@@ -280,7 +289,8 @@ bool Dispatcher::sendNow(Connection &connection, const proto::Message &message)
     // Only small frames go out from the parent, into a socket buffer that holds far more; a client that
     // has not read the few bytes before is not worth waiting for.
     std::vector<uint8_t> frame = proto::encode(message);
-    ssize_t sent = ::send(connection.fd.get(), frame.data(), frame.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    const ssize_t sent = retryOnEintr(
+        [&] { return ::send(connection.fd.get(), frame.data(), frame.size(), MSG_DONTWAIT | MSG_NOSIGNAL); });
     return sent == ssize_t(frame.size());
 }
 

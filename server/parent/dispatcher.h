@@ -92,11 +92,12 @@ private:
     bool onMessage(Connection &connection, proto::Message &&message);
     void dispatchOrQueue(Connection &connection);
     bool tryDispatch(Connection &connection);
-    void watch(Connection &connection, State state, Millis timeout);
+    [[nodiscard]] bool watch(Connection &connection, State state, Millis timeout); // as arm()
     // Forgets this address's connections whose client has already closed (read EOF not yet seen).
     void reclaimClosed(const std::string &host);
-    // Starts the connection's deadline and watches its fd for input.
-    void arm(Connection &connection, Millis timeout);
+    // Starts the connection's deadline and watches its fd for input. False if epoll refused the fd: the
+    // connection would never be heard from again, and the caller must close it (finish()).
+    [[nodiscard]] bool arm(Connection &connection, Millis timeout);
     void onTimeout(uint64_t id);
     // Sends a last frame (if any), closes gently, forgets the connection.
     void finish(uint64_t id, std::optional<proto::Message> last);

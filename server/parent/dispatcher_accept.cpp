@@ -3,6 +3,7 @@
 
 #include "base/log.h"
 #include "net/net.h"
+#include "base/syscall.h"
 
 #include <cerrno>
 #include <cstring>
@@ -37,12 +38,14 @@ void Dispatcher::onAcceptable()
     for (int i = 0; i < 64; ++i) {
         sockaddr_storage address{};
         socklen_t length = sizeof address;
-        int fd = accept4(m_listenFd, reinterpret_cast<sockaddr *>(&address), &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        const int fd = retryOnEintr([&] {
+            return accept4(m_listenFd, reinterpret_cast<sockaddr *>(&address), &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        });
         if (fd >= 0) {
             admit(UniqueFd(fd), address);
             continue;
         }
-        if (errno == EINTR || errno == ECONNABORTED)
+        if (errno == ECONNABORTED)
             continue;
         if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
             // Out of fds or memory: the backlog stays readable, so pause accepting briefly instead of spinning.
@@ -78,7 +81,8 @@ void Dispatcher::admit(UniqueFd fd, const sockaddr_storage &address)
             m_perHost.erase(connection->host);
         proto::Busy busy{1000, "too many connections from " + connection->host};
         std::vector<uint8_t> frame = proto::encode(busy);
-        ::send(fd.get(), frame.data(), frame.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+        [[maybe_unused]] const ssize_t sent = retryOnEintr(
+            [&] { return ::send(fd.get(), frame.data(), frame.size(), MSG_DONTWAIT | MSG_NOSIGNAL); });
         m_lingering.close(std::move(fd));
         return;
     }
@@ -91,7 +95,8 @@ void Dispatcher::admit(UniqueFd fd, const sockaddr_storage &address)
     // and a fast client is dispatched without ever entering the epoll set.
     onReadable(id);
     if (Connection *waiting = find(id); waiting && (waiting->state == State::Handshake || waiting->state == State::Waiting))
-        arm(*waiting, m_limits.requestTimeout);
+        if (!arm(*waiting, m_limits.requestTimeout))
+            finish(id, std::nullopt);
 }
 
 void Dispatcher::reclaimClosed(const std::string &host)
@@ -104,7 +109,7 @@ void Dispatcher::reclaimClosed(const std::string &host)
         if (connection->host != host || !connection->fd || connection->state == State::Pending)
             continue;
         char byte;
-        if (recv(connection->fd.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
+        if (retryOnEintr([&] { return recv(connection->fd.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT); }) == 0)
             closed.push_back(id);
     }
     for (uint64_t id : closed)

@@ -2,6 +2,7 @@
 
 #include "base/log.h"
 #include "parent/privileges.h"
+#include "base/syscall.h"
 
 #include <cerrno>
 #include <csignal>
@@ -68,13 +69,14 @@ void Parent::setUpSignals()
     m_signalFd.reset(signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC));
     if (!m_signalFd)
         throw std::system_error(errno, std::generic_category(), "signalfd()");
-    m_loop.add(m_signalFd.get(), EPOLLIN, [this](uint32_t) { onSignal(); });
+    if (int error = m_loop.add(m_signalFd.get(), EPOLLIN, [this](uint32_t) { onSignal(); }); error != 0)
+        throw std::system_error(error, std::generic_category(), "epoll_ctl() adding the signalfd");
 }
 
 void Parent::onSignal()
 {
     signalfd_siginfo info{};
-    while (read(m_signalFd.get(), &info, sizeof info) == ssize_t(sizeof info)) {
+    while (retryOnEintr([&] { return read(m_signalFd.get(), &info, sizeof info); }) == ssize_t(sizeof info)) {
         switch (info.ssi_signo) {
         case SIGCHLD: m_supervisor->reap(); break;
         case SIGHUP: reload(); break;

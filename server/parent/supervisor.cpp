@@ -4,6 +4,7 @@
 #include "policy/exit_policy.h"
 #include "worker/worker.h"
 #include "parent/worker_launch.h"
+#include "base/syscall.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -115,7 +116,16 @@ bool Supervisor::spawn(uint32_t slotIndex)
     worker.channel = std::move(parentEnd);
     m_slotUsed[slotIndex] = true;
     ++m_spawned;
-    m_loop.add(worker.channel.get(), EPOLLIN, [this, pid](uint32_t events) { onChannel(pid, events); });
+    if (int error = m_loop.add(worker.channel.get(), EPOLLIN, [this, pid](uint32_t events) { onChannel(pid, events); });
+        error != 0) {
+        // A worker we cannot hear would hold its slot and never report itself idle. It holds no connection
+        // yet: kill it, and let reap() free the slot. It counts as a crash on purpose, so that a lasting
+        // epoll failure (ENOMEM, ENOSPC) backs off and opens the breaker like any other crash loop.
+        LOG_ERROR("epoll_ctl() watching the channel of worker slot %u (pid %d): %s; stopping it", slotIndex,
+                  int(pid), std::strerror(error));
+        kill(pid, SIGKILL);
+        return false;
+    }
     m_idle.push_back(pid);
     LOG_DEBUG("worker slot %u started: pid %d, generation %u", slotIndex, int(pid), m_generation);
     return true;
@@ -258,9 +268,7 @@ void Supervisor::reap()
 {
     for (;;) {
         int status = 0;
-        pid_t pid = waitpid(-1, &status, WNOHANG);
-        if (pid < 0 && errno == EINTR)
-            continue;
+        const pid_t pid = retryOnEintr([&] { return waitpid(-1, &status, WNOHANG); });
         if (pid <= 0)
             break;
         onExit(pid, status);

@@ -1,7 +1,11 @@
 #include "parent/worker_launch.h"
 
+#include "base/log.h"
+
 #include <algorithm>
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -12,19 +16,20 @@ namespace ferry::server {
 namespace {
 
 // A forked child starts with copies of every fd the parent holds (listener, clients, other workers'
-// channels). It keeps only its own: everything else is closed before it does anything.
-void closeAllExcept(std::vector<int> keep)
+// channels). It keeps only its own: everything else is closed before it does anything. Returns 0, or the
+// errno of the close_range() that failed (ENOSYS before Linux 5.9, EPERM under a seccomp filter).
+int closeAllExcept(std::vector<int> keep)
 {
     std::sort(keep.begin(), keep.end());
     unsigned first = 3;
     for (int fd : keep) {
         if (fd < int(first))
             continue;
-        if (unsigned(fd) > first)
-            syscall(SYS_close_range, first, unsigned(fd) - 1, 0);
+        if (unsigned(fd) > first && syscall(SYS_close_range, first, unsigned(fd) - 1, 0) != 0)
+            return errno;
         first = unsigned(fd) + 1;
     }
-    syscall(SYS_close_range, first, ~0u, 0);
+    return syscall(SYS_close_range, first, ~0u, 0) != 0 ? errno : 0;
 }
 
 void resetSignalsForWorker()
@@ -46,7 +51,13 @@ void resetSignalsForWorker()
 void becomeWorker(WorkerContext &context)
 {
     resetSignalsForWorker();
-    closeAllExcept({context.channel.get(), context.jail->rootFd()});
+    if (const int error = closeAllExcept({context.channel.get(), context.jail->rootFd()}); error != 0) {
+        // Serving with the listener and the other workers' channels open would let this worker accept and
+        // read what is not its own, and keep them alive after the parent closes them. No retry can help.
+        LOG_ERROR("worker %u: close_range() of the descriptors inherited from the parent: %s; not serving",
+                  context.slotIndex, std::strerror(error));
+        _exit(WorkerExit::FatalConfig);
+    }
     prctl(PR_SET_NAME, "ferry-worker");
     context.scoreboard->slot(context.slotIndex).pid.store(getpid());
     _exit(runWorker(context));

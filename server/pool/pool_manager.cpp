@@ -46,7 +46,14 @@ PoolView PoolManager::buildView(int64_t now)
     view.accepting = !m_supervisor.isStopping();
     for (uint32_t i = 0; i < view.capacity; ++i) {
         const server::WorkerSlot &slot = m_scoreboard.slot(i);
-        const server::SlotSnapshot s = server::readSlot(slot);
+        // A torn read: the owner died (or is stuck) inside its write section. Left out of this tick's picture;
+        // once reaped the slot reads cleanly again.
+        const std::optional<server::SlotSnapshot> read = server::readSlot(slot);
+        if (!read) {
+            LOG_DEBUG("pool tick: slot %u is mid-update, left out of this tick", i);
+            continue;
+        }
+        const server::SlotSnapshot &s = *read;
         if (s.state == WorkerState::Empty || s.pid <= 0)
             continue;
         SlotMemory &memory = m_slots[i];

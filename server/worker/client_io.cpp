@@ -2,6 +2,7 @@
 
 #include "protocol/codec.h"
 #include "ipc/scoreboard.h"
+#include "base/syscall.h"
 
 #include <cerrno>
 #include <cstring>
@@ -50,8 +51,8 @@ IoOutcome ClientIo::waitWritable()
         if (left <= 0)
             return IoOutcome::Timeout;
         pollfd p{m_fd, POLLOUT, 0};
-        int rc = poll(&p, 1, int((std::min(left, SliceNs) + 999999) / 1000000));
-        if (rc < 0 && errno != EINTR)
+        const int rc = retryOnEintr([&] { return poll(&p, 1, int((std::min(left, SliceNs) + 999999) / 1000000)); });
+        if (rc < 0)
             return fail("poll()", errno);
         if (rc > 0) {
             if (p.revents & (POLLERR | POLLHUP | POLLNVAL))
@@ -75,15 +76,13 @@ IoOutcome ClientIo::send(const uint8_t *data, size_t size, bool more)
     }
     int flags = MSG_NOSIGNAL | MSG_DONTWAIT | (more ? MSG_MORE : 0);
     while (size > 0) {
-        ssize_t sent = ::send(m_fd, data, size, flags);
+        const ssize_t sent = retryOnEintr([&] { return ::send(m_fd, data, size, flags); });
         if (sent > 0) {
             data += sent;
             size -= size_t(sent);
             noteProgress();
             continue;
         }
-        if (sent < 0 && errno == EINTR)
-            continue;
         if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             if (IoOutcome waited = waitWritable(); waited != IoOutcome::Ok)
                 return waited;

@@ -1,6 +1,7 @@
 #include "worker/digest.h"
 
 #include "worker/sha256.h"
+#include "base/syscall.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -24,9 +25,7 @@ std::optional<std::array<uint8_t, 32>> sha256Range(const UniqueFd &file, uint64_
             return std::nullopt;
         }
         size_t want = size_t(std::min<uint64_t>(Chunk, length - done));
-        ssize_t got = pread(file.get(), buffer.data(), want, off_t(offset + done));
-        if (got < 0 && errno == EINTR)
-            continue;
+        const ssize_t got = retryOnEintr([&] { return pread(file.get(), buffer.data(), want, off_t(offset + done)); });
         if (got <= 0) {
             why = got == 0 ? "the file changed while it was being read" : std::string("pread(): ") + std::strerror(errno);
             return std::nullopt;

@@ -1,6 +1,7 @@
 #include "worker/jail.h"
 
 #include "base/config_error.h"
+#include "base/syscall.h"
 
 #include <cerrno>
 #include <climits>
@@ -21,11 +22,7 @@ long openat2Call(int base, const char *path, uint64_t flags)
     open_how how{};
     how.flags = flags | O_CLOEXEC;
     how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-    long fd;
-    do
-        fd = syscall(SYS_openat2, base, path, &how, sizeof how);
-    while (fd < 0 && errno == EINTR);
-    return fd;
+    return retryOnEintr([&] { return syscall(SYS_openat2, base, path, &how, sizeof how); });
 }
 
 Opened failure(ErrorCode code, std::string message)
@@ -42,11 +39,14 @@ Opened fromErrno(int error, std::string_view path)
     switch (error) {
     case ENOENT:
     case ENOTDIR: return failure(ErrorCode::NotFound, shown + " does not exist");
-    case EXDEV:
-    case ELOOP:
+    case EXDEV: // RESOLVE_BENEATH: client paths hold no "..", so a symbolic link on the way did this
+        return failure(ErrorCode::Forbidden, shown + " goes through a symbolic link that leads out of the served "
+                                                     "tree or has an absolute target (only relative links that "
+                                                     "stay inside are followed)");
+    case ELOOP: return failure(ErrorCode::Forbidden, shown + ": too many levels of symbolic links (a loop?)");
     case EACCES:
-    case EPERM:
-    case ENAMETOOLONG: return failure(ErrorCode::Forbidden, shown + " is outside the served tree or not readable");
+    case EPERM: return failure(ErrorCode::Forbidden, shown + " is not readable by the server");
+    case ENAMETOOLONG: return failure(ErrorCode::Forbidden, shown + " is too long once its symbolic links are followed");
     default: return failure(ErrorCode::Internal, "openat2() " + shown + ": " + std::strerror(error));
     }
 }
@@ -64,7 +64,7 @@ Opened refuseUnlessRegular(std::string_view path, const struct stat &info)
 
 Jail Jail::open(const std::string &root, bool showHidden)
 {
-    UniqueFd fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    UniqueFd fd(retryOnEintr([&] { return ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); }));
     if (!fd)
         throw ConfigError("cannot open root directory " + root + ": " + std::strerror(errno));
     // Readable means listable: a directory we may open but not read would fail every request.
@@ -81,24 +81,31 @@ ErrorCode Jail::check(std::string_view path, std::string *reason) const
         return ErrorCode::Forbidden;
     };
     if (path.size() > proto::MaxPathLength)
-        return refuse("path too long");
+        return refuse("path longer than 4096 bytes");
     if (path.find('\0') != std::string_view::npos)
         return refuse("NUL byte in path");
     if (!path.empty() && path.front() == '/')
         return refuse("absolute paths are not allowed");
+    // Every component is checked before a name's length may answer NOT_FOUND: a path that is forbidden
+    // anywhere gets FORBIDDEN, whatever else it holds.
+    bool nameTooLong = false;
     size_t begin = 0;
     while (begin <= path.size()) {
         size_t end = path.find('/', begin);
         if (end == std::string_view::npos)
             end = path.size();
         std::string_view component = path.substr(begin, end - begin);
-        if (component.size() > NAME_MAX)
-            return refuse("name too long");
+        nameTooLong = nameTooLong || component.size() > NAME_MAX;
         if (component == "." || component == "..")
             return refuse("'.' and '..' are not allowed in paths");
         if (!component.empty() && component.front() == '.' && !m_showHidden)
             return refuse("hidden files are not served");
         begin = end + 1;
+    }
+    if (nameTooLong) { // no file system here holds such a name, so nothing by that name exists
+        if (reason)
+            *reason = "no such file (a name in it is longer than 255 bytes)";
+        return ErrorCode::NotFound;
     }
     return ErrorCode::Ok;
 }
@@ -106,9 +113,25 @@ ErrorCode Jail::check(std::string_view path, std::string *reason) const
 Opened Jail::openBeneath(int base, std::string_view path, uint64_t flags) const
 {
     std::string reason;
-    if (check(path, &reason) != ErrorCode::Ok)
-        return failure(ErrorCode::Forbidden, "'" + std::string(path) + "': " + reason);
+    if (ErrorCode refused = check(path, &reason); refused != ErrorCode::Ok)
+        return failure(refused, "'" + std::string(path) + "': " + reason);
     std::string relative = path.empty() ? std::string(".") : std::string(path);
+    // The kernel resolves at most PATH_MAX - 1 (4095) bytes in one call, yet a path may be 4096 bytes long
+    // (MaxPathLength). Such a path is opened in two steps, each beneath the last: the directory that holds
+    // its tail, then the tail. A symbolic link in that tail is confined beneath that directory rather than
+    // the root: stricter, and only for paths this long.
+    UniqueFd step;
+    if (relative.size() >= PATH_MAX) {
+        const size_t cut = relative.rfind('/', PATH_MAX - 2);
+        if (cut == std::string::npos) // not reached: check() keeps every name within NAME_MAX
+            return fromErrno(ENAMETOOLONG, path);
+        const long directory = openat2Call(base, relative.substr(0, cut).c_str(), O_PATH | O_DIRECTORY);
+        if (directory < 0)
+            return fromErrno(errno, path);
+        step.reset(int(directory));
+        base = step.get();
+        relative.erase(0, cut + 1);
+    }
     long fd = openat2Call(base, relative.c_str(), flags);
     if (fd < 0)
         return fromErrno(errno, path);

@@ -27,7 +27,8 @@ public:
     static Jail open(const std::string &root, bool showHidden);
     Jail(UniqueFd rootFd, bool showHidden) : m_root(std::move(rootFd)), m_showHidden(showHidden) {}
 
-    // Forbidden (with a reason) for paths no request may name; Ok otherwise. "" and "/"-free paths only.
+    // Forbidden (with a reason) for paths no request may name; NotFound for a path that is not forbidden
+    // but holds a name longer than NAME_MAX (no such file can exist); Ok otherwise.
     proto::ErrorCode check(std::string_view path, std::string *reason = nullptr) const;
     // A regular file for reading (O_RDONLY|O_NONBLOCK|O_NOCTTY), with its fstat. `knownRegular`: the
     // caller saw this path name a regular file a moment ago, so the O_PATH probe is skipped (see

@@ -157,10 +157,13 @@ AfterRequest RequestHandler::get(ClientIo &io, const proto::GetRequest &request)
     case TransferResult::FileChanged:
         LOG_WARN("GET '%s': the file changed while being sent", request.path.c_str());
         return AfterRequest::KeepOpen;
-    case TransferResult::Failed:
-        LOG_INFO("GET '%s' to %s stopped after %llu of %llu bytes: %s", request.path.c_str(), m_slot.peer,
+    case TransferResult::Failed: {
+        char peer[PeerTextSize];
+        loadText(peer, m_slot.peer, sizeof peer);
+        LOG_INFO("GET '%s' to %s stopped after %llu of %llu bytes: %s", request.path.c_str(), peer,
                  (unsigned long long)m_slot.bytesSent.load(), (unsigned long long)plan.length, why.c_str());
         return AfterRequest::Close;
+    }
     }
     return AfterRequest::Close;
 }

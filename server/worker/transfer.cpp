@@ -1,6 +1,7 @@
 #include "worker/transfer.h"
 
 #include "protocol/codec.h"
+#include "base/syscall.h"
 
 #include <algorithm>
 #include <unistd.h>
@@ -19,8 +20,8 @@ constexpr uint64_t MinChunk = 16 * 1024;
 void sleepNs(int64_t ns)
 {
     timespec pause{time_t(ns / 1000000000), long(ns % 1000000000)};
-    while (nanosleep(&pause, &pause) != 0 && errno == EINTR) {
-    }
+    // nanosleep() leaves the time still to sleep in `pause` when interrupted: the retry sleeps only that.
+    [[maybe_unused]] const int slept = retryOnEintr([&] { return nanosleep(&pause, &pause); });
 }
 
 // The rate limit in force now; re-read on every chunk because the admin plane may change it mid-transfer.
@@ -104,7 +105,7 @@ IoOutcome streamBytes(ClientIo &io, const UniqueFd &file, const TransferPlan &pl
             return IoOutcome::Aborted;
         uint64_t rate = rateInForce(control);
         size_t chunk = size_t(chunkSize(plan.length - progress.sent, rate));
-        ssize_t sent = sendfile(io.fd(), file.get(), &position, chunk);
+        const ssize_t sent = retryOnEintr([&] { return sendfile(io.fd(), file.get(), &position, chunk); });
         if (sent > 0) {
             progress.add(uint64_t(sent));
             io.noteProgress();
@@ -114,7 +115,7 @@ IoOutcome streamBytes(ClientIo &io, const UniqueFd &file, const TransferPlan &pl
         } else if (errno == EAGAIN) {
             if (IoOutcome waited = io.waitWritable(); waited != IoOutcome::Ok)
                 return waited;
-        } else if (errno != EINTR) {
+        } else {
             return io.fail("sendfile()", errno);
         }
     }
@@ -135,9 +136,9 @@ TransferResult sendSmallBody(ClientIo &io, const UniqueFd &file, const TransferP
     frame.resize(headerSize + plan.length); // zero-filled: a file that shrank is padded with zeros
     size_t got = 0;
     while (got < plan.length) {
-        ssize_t n = pread(file.get(), frame.data() + headerSize + got, plan.length - got, off_t(plan.offset + got));
-        if (n < 0 && errno == EINTR)
-            continue;
+        const ssize_t n = retryOnEintr([&] {
+            return pread(file.get(), frame.data() + headerSize + got, plan.length - got, off_t(plan.offset + got));
+        });
         if (n <= 0)
             break;
         got += size_t(n);

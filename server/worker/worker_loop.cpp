@@ -2,6 +2,7 @@
 
 #include "base/log.h"
 #include "net/wire_errors.h"
+#include "base/syscall.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -70,10 +71,8 @@ bool WorkerLoop::waitAndServe()
     expireQuiet();
     showIdle();
     epoll_event events[MaxEvents];
-    int count = epoll_wait(m_epoll.get(), events, MaxEvents, waitTimeoutMs());
+    const int count = retryOnEintr([&] { return epoll_wait(m_epoll.get(), events, MaxEvents, waitTimeoutMs()); });
     if (count < 0) {
-        if (errno == EINTR)
-            return true;
         LOG_ERROR("worker %u: epoll_wait(): %s", m_context.slotIndex, std::strerror(errno));
         m_broken = true;
         return false;
@@ -219,10 +218,8 @@ WorkerLoop::Turn WorkerLoop::serveRequests(Connection &connection, bool readable
 WorkerLoop::Read WorkerLoop::readSome(Connection &connection, bool &mayRead)
 {
     uint8_t buffer[16 * 1024];
-    ssize_t got;
-    do
-        got = recv(connection.fd.get(), buffer, sizeof buffer, MSG_DONTWAIT);
-    while (got < 0 && errno == EINTR);
+    const ssize_t got =
+        retryOnEintr([&] { return recv(connection.fd.get(), buffer, sizeof buffer, MSG_DONTWAIT); });
     // A short read emptied the socket, and epoll (level-triggered) reports it again when more arrives:
     // reading on would cost a recv() that says EAGAIN after every request.
     mayRead = got == ssize_t(sizeof buffer);
@@ -374,7 +371,7 @@ void WorkerLoop::showServing(const Connection &connection)
     m_slot.state.store(WorkerState::Reading, std::memory_order_relaxed);
     m_slot.connectionId.store(connection.id, std::memory_order_relaxed);
     copyText(m_slot.peer, sizeof m_slot.peer, connection.peer.data(), connection.peer.size());
-    m_slot.path[0] = '\0';
+    m_slot.path[0].store('\0', std::memory_order_relaxed);
     m_slot.lastProgressNs.store(monotonicNs(), std::memory_order_relaxed);
     m_shown = connection.id;
 }
@@ -386,8 +383,8 @@ void WorkerLoop::showIdle()
     SlotWriteGuard guard(m_slot);
     m_slot.state.store(WorkerState::Idle, std::memory_order_relaxed);
     m_slot.connectionId.store(0, std::memory_order_relaxed);
-    m_slot.peer[0] = '\0';
-    m_slot.path[0] = '\0';
+    m_slot.peer[0].store('\0', std::memory_order_relaxed);
+    m_slot.path[0].store('\0', std::memory_order_relaxed);
     m_slot.transferStartNs.store(0, std::memory_order_relaxed);
     m_shown = 0;
 }

@@ -87,6 +87,11 @@ void TestServerJail::initTestCase()
     QVERIFY(!t.addSymlink(QStringLiteral("link-out-dir"), QStringLiteral("..")).isEmpty());
     QVERIFY(!t.addSymlink(QStringLiteral("link-proc"), QStringLiteral("/proc/self/root") + secretPath).isEmpty());
     QVERIFY(!t.addSymlink(QStringLiteral("link-proc-cwd"), QStringLiteral("/proc/self/cwd")).isEmpty());
+    // PROTOCOL.md §1: only relative links that stay inside are followed, whatever an absolute one names.
+    QVERIFY(!t.addSymlink(QStringLiteral("link-abs-in"), t.root() + QStringLiteral("/ok.bin")).isEmpty());
+    QVERIFY(!t.addSymlink(QStringLiteral("link-loop-a"), QStringLiteral("link-loop-b")).isEmpty());
+    QVERIFY(!t.addSymlink(QStringLiteral("link-loop-b"), QStringLiteral("link-loop-a")).isEmpty());
+    QVERIFY(!t.addSymlink(QStringLiteral("link-broken"), QStringLiteral("nowhere.bin")).isEmpty());
     QVERIFY(!t.addFifo(QStringLiteral("fifo")).isEmpty());
     // /dev/zero's numbers: a server that reads it would stream forever.
     m_haveDevice = !t.addCharDevice(QStringLiteral("dev-zero"), 1, 5).isEmpty();
@@ -133,6 +138,7 @@ void TestServerJail::traversalIsRefused_data()
     QTest::addColumn<bool>("closes"); // a frame-level error: the server closes after it
 
     const int forbidden = int(ErrorCode::Forbidden);
+    const int notFound = int(ErrorCode::NotFound);
     const int notAFile = int(ErrorCode::NotAFile);
     const int get = int(Op::Get);
     QTest::newRow("..") << get << QByteArray("..") << forbidden << false;
@@ -155,6 +161,17 @@ void TestServerJail::traversalIsRefused_data()
                                                      << false;
     QTest::newRow("NUL in a name") << get << QByteArray("ok.bin\0/../../secret.txt", 25) << forbidden << false;
     QTest::newRow("NUL at the end") << get << QByteArray("ok.bin\0", 7) << forbidden << false;
+    QTest::newRow("absolute symlink into the root") << get << QByteArray("link-abs-in") << forbidden << false;
+    QTest::newRow("STAT absolute symlink into the root") << int(Op::Stat) << QByteArray("link-abs-in") << forbidden
+                                                         << false;
+    QTest::newRow("symlink loop") << get << QByteArray("link-loop-a") << forbidden << false;
+    QTest::newRow("broken symlink") << get << QByteArray("link-broken") << notFound << false;
+    QTest::newRow("missing 256-byte name") << get << QByteArray(256, 'a') << notFound << false;
+    QTest::newRow("missing 256-byte name, then ..") << get << QByteArray(256, 'a') + "/.." << forbidden << false;
+    QByteArray longest; // 4096 bytes (the maximum), 17 names of 240 bytes
+    for (int i = 0; i < 17; ++i)
+        longest += (i ? "/" : "") + QByteArray(240, char('a' + i));
+    QTest::newRow("missing 4096-byte path") << get << longest << notFound << false;
     QTest::newRow("4097-byte path") << get << QByteArray(4097, 'a') << forbidden << true;
     QTest::newRow("64 KiB name") << get << QByteArray(65535, 'a') << forbidden << true;
     QTest::newRow("FIFO") << get << QByteArray("fifo") << notAFile << false;

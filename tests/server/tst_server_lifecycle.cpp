@@ -6,7 +6,11 @@
 #include "testtree.h"
 
 #include <QCoreApplication>
+#include <QDeadlineTimer>
 #include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QSet>
 #include <QTest>
 
@@ -103,6 +107,30 @@ bool newConnectionIsTurnedAway(const ServerProcess &server)
         || s.outcome == Outcome::Closed || s.outcome == Outcome::Reset || s.is(proto::ErrorCode::ShuttingDown);
 }
 
+// `ferry-ctl status --json` against the server's admin socket; an empty object if it did not answer
+// within `timeoutMs` (a hung parent) or answered something else.
+QJsonObject ctlStatus(const ServerProcess &server, int timeoutMs = 5000)
+{
+#ifdef CTL_BIN
+    const ServerProcess::RunResult r = ServerProcess::runProgram(
+        QStringLiteral(CTL_BIN), {"--admin-socket", server.adminSocketPath(), "status", "--json"}, timeoutMs);
+    return r.exitCode == 0 ? QJsonDocument::fromJson(r.out).object() : QJsonObject();
+#else
+    Q_UNUSED(server);
+    Q_UNUSED(timeoutMs);
+    return {};
+#endif
+}
+
+// The worker of `slot` in a status answer, or an empty object.
+QJsonObject workerInSlot(const QJsonObject &status, int slot)
+{
+    for (const QJsonValue &w : status.value("workers").toArray())
+        if (w.toObject().value("slot").toInt(-1) == slot)
+            return w.toObject();
+    return {};
+}
+
 } // namespace
 
 class TestServerLifecycle : public QObject
@@ -114,6 +142,8 @@ private slots:
     void killedBusyWorkerIsReplaced();
     void sigtermDrainsRunningTransfers();
     void everyDescriptorIsCloseOnExec();
+    void workerDyingInsideItsSlotWriteLeavesTheParentServing();
+    void workerThatCannotCloseInheritedDescriptorsRefusesToServe();
 };
 
 void TestServerLifecycle::initTestCase()
@@ -243,6 +273,82 @@ void TestServerLifecycle::everyDescriptorIsCloseOnExec()
     transfer.join();
     QVERIFY2(transfer.intact(), qPrintable(transfer.describe()));
     QCOMPARE(server.stop(), 0);
+}
+
+// The first worker of slot 0 dies by SIGKILL inside its scoreboard write section (the test-only hook
+// FERRY_TEST_DIE_IN_SLOT_WRITE of server/worker/worker.cpp), leaving the slot's sequence counter odd. The
+// parent, single-threaded, must neither hang reading that slot nor lose it: it keeps serving, `ferry-ctl
+// status` keeps answering across pool ticks, and slot 0 is respawned and shown again.
+void TestServerLifecycle::workerDyingInsideItsSlotWriteLeavesTheParentServing()
+{
+#ifndef CTL_BIN
+    QSKIP("ferry-ctl is not built in this tree");
+#else
+    const auto tree = transferTree(1);
+    QVERIFY(tree);
+    qputenv("FERRY_TEST_DIE_IN_SLOT_WRITE", "0");
+    ServerProcess server(tree->root(), {"--workers", "2"});
+    const bool started = server.start();
+    qunsetenv("FERRY_TEST_DIE_IN_SLOT_WRITE");
+    QVERIFY2(started, qPrintable(server.diagnostics()));
+
+    // Slot 0's first process is gone (by SIGKILL) and a successor serves in the slot.
+    QJsonObject status;
+    QDeadlineTimer deadline(15000);
+    auto slot0Replaced = [&status] {
+        const QJsonObject w = workerInSlot(status, 0);
+        return w.value("pid").toInt() > 0 && w.value("last_exit").toString().contains("signal 9");
+    };
+    while (!slot0Replaced() && !deadline.hasExpired()) {
+        status = ctlStatus(server);
+        QVERIFY2(!status.isEmpty(), qPrintable("ferry-ctl status did not answer\n" + server.diagnostics()));
+    }
+    QVERIFY2(slot0Replaced(), qPrintable(QJsonDocument(status).toJson() + server.diagnostics()));
+
+    TestClient client;
+    QVERIFY(client.open(server.host(), server.port()).ok());
+    const GetResult r = client.get("t0.bin", 0, 1000);
+    QVERIFY2(r.status.ok(), qPrintable(r.status.toString()));
+    QVERIFY(r.data == patternBytes(100, 0, 1000));
+    // The pool's tick reads every slot once a second: two seconds of uptime later, ticks have run since the
+    // death, and status still answers.
+    auto uptime = [&status] { return status.value("server").toObject().value("uptime_s").toInteger(); };
+    const qint64 replacedAt = uptime();
+    deadline = QDeadlineTimer(15000);
+    while (uptime() < replacedAt + 2 && !deadline.hasExpired()) {
+        status = ctlStatus(server);
+        QVERIFY2(!status.isEmpty(), qPrintable("ferry-ctl status did not answer\n" + server.diagnostics()));
+    }
+    QVERIFY2(uptime() >= replacedAt + 2, qPrintable(QJsonDocument(status).toJson()));
+    QCOMPARE(workerInSlot(status, 0).value("state").toString(), QStringLiteral("idle"));
+    QCOMPARE(server.stop(), 0);
+#endif
+}
+
+// With close_range refused (a seccomp filter, as an old kernel's ENOSYS would), a new worker cannot shed the
+// listener and the other workers' channels it inherited: it must not serve with them. It exits with the
+// fatal-configuration code after a log line naming the call, and the parent stops respawning (breaker open)
+// while it keeps answering status.
+void TestServerLifecycle::workerThatCannotCloseInheritedDescriptorsRefusesToServe()
+{
+#if !defined(WITHOUT_CLOSE_RANGE_BIN) || !defined(CTL_BIN)
+    QSKIP("without-close-range or ferry-ctl is not built in this tree");
+#else
+    const auto tree = transferTree(1);
+    QVERIFY(tree);
+    ServerProcess server(tree->root(), {"--workers", "2"});
+    server.setProgram(QStringLiteral(WITHOUT_CLOSE_RANGE_BIN));
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    QTRY_VERIFY2_WITH_TIMEOUT(server.stderrText().contains("reported a fatal configuration error"),
+                              qPrintable(server.diagnostics()), 15000);
+    QVERIFY2(server.stderrText().contains("close_range() of the descriptors inherited from the parent"),
+             qPrintable(server.diagnostics()));
+    QVERIFY(server.waitForWorkerCount(0));
+    const QJsonObject status = ctlStatus(server);
+    QCOMPARE(status.value("pool").toObject().value("breaker").toObject().value("state").toString(),
+             QStringLiteral("open"));
+    QCOMPARE(server.stop(), 0);
+#endif
 }
 
 QTEST_GUILESS_MAIN(TestServerLifecycle)
