@@ -2,6 +2,8 @@
 #include "adminconnection.h"
 #include "mainwindow.h"
 
+#include "ferry_version.h"
+
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QIcon>

@@ -2,6 +2,8 @@
 
 #include "base/log.h"
 
+#include "ferry_version.h"
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>

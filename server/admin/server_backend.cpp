@@ -2,6 +2,8 @@
 
 #include "base/log.h"
 
+#include "ferry_version.h"
+
 #include <unistd.h>
 
 namespace ferry::admin {

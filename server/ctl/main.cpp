@@ -4,6 +4,8 @@
 #include "base/duration.h"
 #include "ctl/render.h"
 
+#include "ferry_version.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
