@@ -81,19 +81,23 @@ bool parseBytes(const std::string &text, int64_t &out)
     return true;
 }
 
+bool isOk(const Json &reply)
+{
+    const Json *ok = ferry::admin::member(reply, "ok");
+    return ok && *ok == true;
+}
+
 int printReply(const Json &reply)
 {
-    const Json *ok = reply.find("ok");
-    if (ok && ok->toBool()) {
-        std::printf("%s\n", reply.dump().c_str());
+    if (isOk(reply)) {
+        std::printf("%s\n", ferry::admin::dumpJson(reply).c_str());
         return Exit::Ok;
     }
-    const Json *error = reply.find("error");
-    const Json *code = error ? error->find("code") : nullptr;
-    const Json *message = error ? error->find("message") : nullptr;
-    std::fprintf(stderr, "ferry-ctl: refused: %s: %s\n", code ? code->toString().c_str() : "?",
-                 message ? message->toString().c_str() : "");
-    return code && code->toString() == "permission_denied" ? Exit::Denied : Exit::Refused;
+    const Json *error = ferry::admin::member(reply, "error");
+    const std::string code = error ? ferry::admin::textMember(*error, "code") : std::string();
+    const std::string message = error ? ferry::admin::textMember(*error, "message") : std::string();
+    std::fprintf(stderr, "ferry-ctl: refused: %s: %s\n", code.empty() ? "?" : code.c_str(), message.c_str());
+    return code == "permission_denied" ? Exit::Denied : Exit::Refused;
 }
 
 // Copies option `option` (bytes or a count) into request[key] if given; false if it does not parse.
@@ -105,7 +109,7 @@ bool copyNumber(const Args &args, const char *option, const char *key, Json &req
     int64_t value = 0;
     if (!parseBytes(it->second, value))
         return false;
-    request.set(key, value);
+    request[key] = value;
     return true;
 }
 
@@ -113,18 +117,19 @@ bool buildTargetedRequest(const Args &args, Json &request)
 {
     int64_t number = 0;
     if (args.command == "kill-worker") {
-        request.set("cmd", "kill_worker");
+        request["cmd"] = "kill_worker";
         if (args.positional.size() != 1 || !parseBytes(args.positional[0], number))
             return false;
-        request.set("slot", number).set("graceful", args.options.count("--now") == 0);
+        request["slot"] = number;
+        request["graceful"] = args.options.count("--now") == 0;
         return true;
     }
-    request.set("cmd", "disconnect");
+    request["cmd"] = "disconnect";
     if (args.options.count("--slot"))
         return args.positional.empty() && copyNumber(args, "--slot", "slot", request);
     if (args.positional.size() != 1 || !parseBytes(args.positional[0], number))
         return false;
-    request.set("connection", number);
+    request["connection"] = number;
     return true;
 }
 
@@ -134,18 +139,18 @@ bool buildRequest(const Args &args, Json &request)
     const std::string &c = args.command;
     request = Json::object();
     if (c == "drain" || c == "resume" || c == "reload") {
-        request.set("cmd", c);
+        request["cmd"] = c;
         return args.positional.empty();
     }
     if (c == "pool") {
-        request.set("cmd", "pool");
+        request["cmd"] = "pool";
         return copyNumber(args, "--min-spare", "min_spare", request)
             && copyNumber(args, "--max-spare", "max_spare", request)
             && copyNumber(args, "--max-workers", "max_workers", request)
             && copyNumber(args, "--max-requests", "max_requests", request);
     }
     if (c == "rate-limit") {
-        request.set("cmd", "rate_limit");
+        request["cmd"] = "rate_limit";
         return copyNumber(args, "--per-connection", "per_connection", request)
             && copyNumber(args, "--global", "global", request);
     }
@@ -162,23 +167,24 @@ int watch(ferry::ctl::AdminClient &client, const Args &args)
     if (args.options.count("--count") && !parseBytes(args.options.at("--count"), count))
         return Exit::Usage;
     std::string error;
-    auto reply = client.call(Json::object().set("cmd", "subscribe").set("interval_ms", interval), error);
+    auto reply = client.call(Json{{"cmd", "subscribe"}, {"interval_ms", interval}}, error);
     if (!reply) {
         std::fprintf(stderr, "ferry-ctl: %s\n", error.c_str());
         return Exit::Protocol;
     }
-    if (const Json *ok = reply->find("ok"); !ok || !ok->toBool())
+    if (!isOk(*reply))
         return printReply(*reply);
     // The server clamps the interval (100 ms to 60 s) and says which it chose: wait on that one.
-    const Json *granted = reply->find("interval_ms");
-    const int timeoutMs = int(std::clamp<int64_t>(granted ? granted->toInt() : 1000, 0, 60000)) * 3 + 5000;
+    const Json *granted = ferry::admin::member(*reply, "interval_ms");
+    const int64_t grantedMs = granted ? ferry::admin::intMember(*reply, "interval_ms") : 1000;
+    const int timeoutMs = int(std::clamp<int64_t>(grantedMs, 0, 60000)) * 3 + 5000;
     for (int64_t shown = 0; count < 0 || shown < count; ++shown) {
         auto push = client.nextEvent(error, timeoutMs);
         if (!push) {
             std::fprintf(stderr, "ferry-ctl: %s\n", error.c_str());
             return Exit::Protocol;
         }
-        const Json *status = push->find("status");
+        const Json *status = ferry::admin::member(*push, "status");
         std::printf("\x1b[H\x1b[2J%s", status ? ferry::ctl::renderStatus(*status).c_str() : "");
         std::fflush(stdout);
     }
@@ -189,18 +195,17 @@ int observe(ferry::ctl::AdminClient &client, const Args &args)
 {
     const bool history = args.command == "history";
     std::string error;
-    auto reply = client.call(Json::object().set("cmd", history ? "history" : "status"), error);
+    auto reply = client.call(Json{{"cmd", history ? "history" : "status"}}, error);
     if (!reply) {
         std::fprintf(stderr, "ferry-ctl: %s\n", error.c_str());
         return Exit::Protocol;
     }
-    const Json *ok = reply->find("ok");
-    const Json *body = reply->find(history ? "samples" : "status");
-    if (!ok || !ok->toBool() || !body)
+    const Json *body = ferry::admin::member(*reply, history ? "samples" : "status");
+    if (!isOk(*reply) || !body)
         return printReply(*reply);
     std::string text;
     if (args.options.count("--json"))
-        text = body->dump() + "\n";
+        text = ferry::admin::dumpJson(*body) + "\n";
     else if (history)
         text = ferry::ctl::renderHistory(*body);
     else if (args.command == "metrics")
