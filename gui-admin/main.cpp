@@ -3,6 +3,7 @@
 #include "mainwindow.h"
 
 #include "desktop/screenshothook.h"
+#include "ferry_version.h"
 
 #include <QApplication>
 #include <QCommandLineParser>

@@ -5,6 +5,7 @@
 #include "singleinstance.h"
 
 #include "client/ferryurl.h"
+#include "ferry_version.h"
 
 #include <QApplication>
 #include <QCommandLineParser>

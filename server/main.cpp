@@ -5,6 +5,8 @@
 #include "config/options.h"
 #include "parent/parent.h"
 
+#include "ferry_version.h"
+
 #include <cstdio>
 #include <exception>
 #include <string>

@@ -6,6 +6,8 @@
 
 #include "protocol/codec.h"
 
+#include "ferry_version.h"
+
 #include <cstdio>
 #include <exception>
 #include <memory>
@@ -21,7 +23,7 @@ EncodedRequests encodeRequests(const std::vector<std::string> &paths)
     EncodedRequests requests;
     for (const std::string &path : paths) {
         std::vector<uint8_t> get = proto::encode(proto::GetRequest{path, 0, proto::ToEnd});
-        std::vector<uint8_t> both = proto::encode(proto::Hello{proto::ProtocolVersion, "ferry-bench/0.1"});
+        std::vector<uint8_t> both = proto::encode(proto::Hello{proto::ProtocolVersion, "ferry-bench/" FERRY_VERSION});
         both.insert(both.end(), get.begin(), get.end());
         requests.helloAndGet.push_back(std::move(both));
         requests.getOnly.push_back(std::move(get));

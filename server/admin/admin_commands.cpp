@@ -118,8 +118,8 @@ Json AdminServer::runCommand(const Request &request, CommandResult &result)
     if (!result.ok)
         return errorReply(request, result.code, result.message);
     Json reply = okReply(request);
-    for (size_t i = 0; i < result.fields.keys().size(); ++i)
-        reply.set(result.fields.keys()[i], result.fields.at(i));
+    for (const auto &[key, value] : result.fields.items())
+        reply[key] = value;
     return reply;
 }
 
@@ -128,12 +128,13 @@ Json AdminServer::dispatch(Client &client, const Request &request)
     const std::string &cmd = request.cmd;
     if (cmd == "status") {
         Json reply = okReply(request);
-        reply.set("status", sharedStatus());
+        reply["status"] = sharedStatus();
         return reply;
     }
     if (cmd == "history") {
         Json reply = okReply(request);
-        reply.set("interval_ms", 1000).set("samples", m_history.toJson());
+        reply["interval_ms"] = 1000;
+        reply["samples"] = m_history.toJson();
         return reply;
     }
     if (cmd == "subscribe" || cmd == "unsubscribe") {
@@ -150,7 +151,7 @@ Json AdminServer::dispatch(Client &client, const Request &request)
             client.intervalMs = int(std::clamp<int64_t>(interval, MinSubscribeIntervalMs, MaxSubscribeIntervalMs));
             client.seq = 0;
             client.pushNow = true; // the first push follows the reply at once
-            reply.set("interval_ms", client.intervalMs);
+            reply["interval_ms"] = client.intervalMs;
         } else {
             client.intervalMs = 0;
         }
@@ -166,18 +167,18 @@ Json AdminServer::dispatch(Client &client, const Request &request)
 void AdminServer::audit(const Client &client, const Request &request, const Json &reply)
 {
     Json args = Json::object();
-    for (size_t i = 0; i < request.body.keys().size(); ++i) {
-        const std::string &key = request.body.keys()[i];
+    for (const auto &[key, value] : request.body.items()) {
         if (key != "v" && key != "id" && key != "cmd")
-            args.set(key, request.body.at(i));
+            args[key] = value;
     }
-    const Json *ok = reply.find("ok");
+    const Json *ok = member(reply, "ok");
     std::string result = "ok";
-    if (!ok || !ok->toBool()) {
-        const Json *error = reply.find("error");
-        result = "error:" + (error && error->find("code") ? error->find("code")->toString() : std::string("?"));
+    if (!ok || *ok != true) {
+        const Json *error = member(reply, "error");
+        const Json *code = error ? member(*error, "code") : nullptr;
+        result = "error:" + (code && code->is_string() ? code->get<std::string>() : std::string("?"));
     }
-    const std::string argText = args.size() ? " args=" + args.dump() : std::string();
+    const std::string argText = args.empty() ? std::string() : " args=" + dumpJson(args);
     if (isObservation(request.cmd))
         LOG_DEBUG("admin: uid=%u pid=%d cmd=%s%s result=%s", unsigned(client.uid), int(client.pid),
                   request.cmd.c_str(), argText.c_str(), result.c_str());

@@ -3,6 +3,8 @@
 #include "base/log.h"
 #include "base/syscall.h"
 
+#include "ferry_version.h"
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -139,8 +141,10 @@ void AdminServer::admit(UniqueFd fd)
     m_clients.emplace(id, std::move(client));
     LOG_DEBUG("admin: uid=%u pid=%d connected", unsigned(cred.uid), int(cred.pid));
     Json hello = event("hello");
-    hello.set("server", "ferry-server").set("version", FERRY_VERSION).set("pid", int64_t(::getpid()));
-    hello.set("protocol", ProtocolVersion);
+    hello["server"] = "ferry-server";
+    hello["version"] = FERRY_VERSION;
+    hello["pid"] = int64_t(::getpid());
+    hello["protocol"] = ProtocolVersion;
     send(c, hello);
 }
 
@@ -325,8 +329,8 @@ void AdminServer::pushStatus(uint64_t id)
     if (!client || client->intervalMs <= 0)
         return;
     Json message = event("status");
-    message.set("seq", int64_t(++client->seq));
-    message.set("status", sharedStatus());
+    message["seq"] = int64_t(++client->seq);
+    message["status"] = sharedStatus();
     if (!send(*client, message))
         return;
     schedulePush(*client);

@@ -2,6 +2,8 @@
 
 #include "base/log.h"
 
+#include "ferry_version.h"
+
 #include <unistd.h>
 
 namespace ferry::admin {
@@ -168,9 +170,9 @@ CommandResult ServerBackend::setPoolLimits(const PoolLimitsChange &change)
                                                                   ") must not exceed \"max_spare\" (" +
                                                                   std::to_string(limits.maxSpare) + ")");
     m_pool.setLimits(limits);
-    return CommandResult::success(Json::object().set(
+    return CommandResult::success(Json{{
         "limits", toJson(PoolLimitsInfo{limits.minSpare, limits.maxSpare, limits.maxWorkers,
-                                        int64_t(limits.maxRequests), limits.stallTimeoutS})));
+                                        int64_t(limits.maxRequests), limits.stallTimeoutS})}});
 }
 
 CommandResult ServerBackend::drain()
@@ -178,7 +180,7 @@ CommandResult ServerBackend::drain()
     if (m_parent.isShuttingDown())
         return CommandResult::failure(ErrorCode::Conflict, "the server is shutting down");
     m_parent.drain();
-    return CommandResult::success(Json::object().set("state", "draining"));
+    return CommandResult::success(Json{{"state", "draining"}});
 }
 
 CommandResult ServerBackend::resume()
@@ -186,7 +188,7 @@ CommandResult ServerBackend::resume()
     if (m_parent.isShuttingDown())
         return CommandResult::failure(ErrorCode::Conflict, "the server is shutting down");
     m_parent.resume();
-    return CommandResult::success(Json::object().set("state", "accepting"));
+    return CommandResult::success(Json{{"state", "accepting"}});
 }
 
 CommandResult ServerBackend::reload()
@@ -197,7 +199,7 @@ CommandResult ServerBackend::reload()
     if (!m_parent.reload(&error))
         return CommandResult::failure(ErrorCode::Failed, "reload refused, configuration unchanged: " + error);
     return CommandResult::success(
-        Json::object().set("generation", int64_t(m_parent.scoreboard().control().generation.load())));
+        Json{{"generation", int64_t(m_parent.scoreboard().control().generation.load())}});
 }
 
 CommandResult ServerBackend::killWorker(uint32_t slot, bool graceful)
@@ -207,7 +209,7 @@ CommandResult ServerBackend::killWorker(uint32_t slot, bool graceful)
     m_pool.noteExit(slot, pid, graceful ? "stopped by admin" : "killed by admin");
     if (pid <= 0 || !m_parent.supervisor().killWorker(slot, graceful))
         return notFound("no worker in slot " + std::to_string(slot));
-    return CommandResult::success(Json::object().set("slot", int64_t(slot)).set("pid", int64_t(pid)));
+    return CommandResult::success(Json{{"slot", int64_t(slot)}, {"pid", int64_t(pid)}});
 }
 
 CommandResult ServerBackend::setRateLimit(std::optional<uint64_t> perConnection, std::optional<uint64_t> global)
@@ -216,8 +218,8 @@ CommandResult ServerBackend::setRateLimit(std::optional<uint64_t> perConnection,
     const uint64_t per = perConnection.value_or(control.perConnectionRate.load());
     const uint64_t all = global.value_or(control.globalRate.load());
     m_parent.setRateLimit(per, all);
-    return CommandResult::success(Json::object().set(
-        "rate_limit", Json::object().set("per_connection", per).set("global", all)));
+    return CommandResult::success(Json{{
+        "rate_limit", {{"per_connection", per}, {"global", all}}}});
 }
 
 CommandResult ServerBackend::disconnect(std::optional<uint64_t> connection, std::optional<uint32_t> slot)
@@ -231,7 +233,7 @@ CommandResult ServerBackend::disconnect(std::optional<uint64_t> connection, std:
     }
     if (!m_parent.disconnect(id))
         return notFound("no open connection " + std::to_string(id));
-    return CommandResult::success(Json::object().set("connection", id));
+    return CommandResult::success(Json{{"connection", id}});
 }
 
 } // namespace ferry::admin

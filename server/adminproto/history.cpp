@@ -48,10 +48,13 @@ Json HistoryRing::toJson() const
 {
     Json list = Json::array();
     for (const HistorySample &s : samples()) {
-        Json j = Json::object();
-        j.set("t_ms", s.tMs).set("throughput_bps", s.throughputBps).set("busy", s.busy);
-        j.set("pending", s.pending).set("parked", s.parked).set("accepted", s.accepted).set("rejected", s.rejected);
-        list.push(std::move(j));
+        list.push_back(Json{{"t_ms", s.tMs},
+                            {"throughput_bps", s.throughputBps},
+                            {"busy", s.busy},
+                            {"pending", s.pending},
+                            {"parked", s.parked},
+                            {"accepted", s.accepted},
+                            {"rejected", s.rejected}});
     }
     return list;
 }

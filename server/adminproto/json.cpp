@@ -1,216 +1,157 @@
+// parseJson() as a SAX handler of nlohmann's parser: the handler builds the value itself so that it can
+// stop at the depth limit, and it keeps the parser's error position and reason for the error reply.
 #include "adminproto/json.h"
 
-#include <charconv>
 #include <cmath>
-#include <cstring>
-#include <limits>
+#include <vector>
 
 namespace ferry::admin {
 
-Json::Json(unsigned long value) : m_type(Type::Int)
-{
-    constexpr auto max = static_cast<unsigned long>(std::numeric_limits<int64_t>::max());
-    m_int = static_cast<int64_t>(value > max ? max : value);
-}
-
-Json::Json(unsigned long long value) : m_type(Type::Int)
-{
-    constexpr auto max = static_cast<unsigned long long>(std::numeric_limits<int64_t>::max());
-    m_int = static_cast<int64_t>(value > max ? max : value);
-}
-
-Json Json::array()
-{
-    Json j;
-    j.m_type = Type::Array;
-    return j;
-}
-
-Json Json::object()
-{
-    Json j;
-    j.m_type = Type::Object;
-    return j;
-}
-
-int64_t Json::toInt() const
-{
-    if (m_type == Type::Int)
-        return m_int;
-    if (m_type == Type::Double && std::isfinite(m_double) && std::trunc(m_double) == m_double
-        && std::fabs(m_double) < 9.2e18)
-        return static_cast<int64_t>(m_double);
-    return 0;
-}
-
-double Json::toDouble() const
-{
-    if (m_type == Type::Double)
-        return m_double;
-    if (m_type == Type::Int)
-        return static_cast<double>(m_int);
-    return 0;
-}
-
-const Json *Json::find(std::string_view key) const
-{
-    if (m_type != Type::Object)
-        return nullptr;
-    for (size_t i = 0; i < m_keys.size(); ++i) {
-        if (m_keys[i] == key)
-            return &m_items[i];
-    }
-    return nullptr;
-}
-
-Json &Json::set(std::string_view key, Json value)
-{
-    for (size_t i = 0; i < m_keys.size(); ++i) {
-        if (m_keys[i] == key) {
-            m_items[i] = std::move(value);
-            return *this;
-        }
-    }
-    m_keys.emplace_back(key);
-    m_items.push_back(std::move(value));
-    return *this;
-}
-
-Json &Json::push(Json value)
-{
-    m_items.push_back(std::move(value));
-    return *this;
-}
-
-bool Json::operator==(const Json &other) const
-{
-    if (m_type != other.m_type)
-        return false;
-    switch (m_type) {
-    case Type::Null:
-        return true;
-    case Type::Bool:
-    case Type::Int:
-        return m_int == other.m_int;
-    case Type::Double:
-        return m_double == other.m_double;
-    case Type::String:
-        return m_string == other.m_string;
-    case Type::Array:
-    case Type::Object:
-        return m_keys == other.m_keys && m_items == other.m_items;
-    }
-    return false;
-}
-
 namespace {
 
-// Length of the valid UTF-8 sequence starting at s[i], or 0 if it is invalid (overlong, surrogate, > U+10FFFF).
-size_t utf8SequenceLength(std::string_view s, size_t i)
-{
-    const auto b0 = static_cast<unsigned char>(s[i]);
-    size_t len = b0 < 0x80 ? 1 : (b0 >> 5) == 0x6 ? 2 : (b0 >> 4) == 0xE ? 3 : (b0 >> 3) == 0x1E ? 4 : 0;
-    if (len == 0 || i + len > s.size())
-        return 0;
-    uint32_t cp = len == 1 ? b0 : len == 2 ? (b0 & 0x1F) : len == 3 ? (b0 & 0x0F) : (b0 & 0x07);
-    for (size_t k = 1; k < len; ++k) {
-        const auto b = static_cast<unsigned char>(s[i + k]);
-        if ((b & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (b & 0x3F);
-    }
-    static constexpr uint32_t minForLength[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < minForLength[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
-}
+class BoundedBuilder {
+public:
+    explicit BoundedBuilder(int maxDepth) : m_maxDepth(size_t(maxDepth)) {}
 
-void dumpString(std::string_view s, std::string &out)
-{
-    static constexpr char Hex[] = "0123456789abcdef";
-    out += '"';
-    for (size_t i = 0; i < s.size();) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += static_cast<char>(c);
-        } else if (c < 0x20 || c == 0x7F) {
-            out += "\\u00";
-            out += Hex[c >> 4];
-            out += Hex[c & 0xF];
-        } else if (c >= 0x80) {
-            const size_t len = utf8SequenceLength(s, i);
-            if (len == 0) {
-                out += "\xEF\xBF\xBD"; // U+FFFD for a byte that is not valid UTF-8
-                ++i;
-                continue;
-            }
-            out.append(s.substr(i, len));
-            i += len;
-            continue;
-        } else {
-            out += static_cast<char>(c);
-        }
-        ++i;
+    bool null() { return add(nullptr); }
+    bool boolean(bool value) { return add(value); }
+    bool number_integer(Json::number_integer_t value) { return add(value); }
+    bool number_unsigned(Json::number_unsigned_t value) { return add(value); }
+    bool number_float(Json::number_float_t value, const Json::string_t &) { return add(value); }
+    bool string(Json::string_t &value) { return add(std::move(value)); }
+    bool binary(Json::binary_t &) { return false; } // JSON text has no binary values
+    bool start_object(std::size_t) { return open(Json::object()); }
+    bool key(Json::string_t &key)
+    {
+        m_key = std::move(key);
+        return true;
     }
-    out += '"';
-}
+    bool end_object() { return close(); }
+    bool start_array(std::size_t) { return open(Json::array()); }
+    bool end_array() { return close(); }
+
+    template <class Exception>
+    bool parse_error(std::size_t position, const std::string &lastToken, const Exception &ex)
+    {
+        // nlohmann counts the byte it stopped at, so the offending byte is one before; its text names
+        // line and column (always line 1 here) and echoes the token, which may be a 64 KiB string.
+        m_error = "invalid JSON at byte " + std::to_string(position > 0 ? position - 1 : 0) + ": "
+            + reason(ex.what(), lastToken);
+        return false;
+    }
+
+    Json &result() { return m_root; }
+    const std::string &error() const { return m_error; }
+
+private:
+    static std::string reason(std::string text, const std::string &lastToken)
+    {
+        if (const size_t tag = text.find("] "); tag != std::string::npos)
+            text.erase(0, tag + 2); // "[json.exception.parse_error.101] "
+        if (text.rfind("parse error at line ", 0) == 0) {
+            if (const size_t colon = text.find(": "); colon != std::string::npos)
+                text.erase(0, colon + 2);
+        }
+        const std::string echo = "; last read: '" + lastToken + "'";
+        if (const size_t at = text.find(echo); at != std::string::npos)
+            text.erase(at, echo.size());
+        return text;
+    }
+
+    // Places a finished scalar or a new container where the parser is: the root, the end of the open
+    // array, or the open object's current key (a repeated key: the last value wins, in the first place).
+    Json *place(Json value)
+    {
+        if (m_open.empty()) {
+            m_root = std::move(value);
+            return &m_root;
+        }
+        Json &parent = *m_open.back();
+        if (parent.is_array()) {
+            parent.push_back(std::move(value));
+            return &parent.back();
+        }
+        Json &slot = parent[m_key];
+        slot = std::move(value);
+        return &slot;
+    }
+    bool add(Json value)
+    {
+        place(std::move(value));
+        return true;
+    }
+    bool open(Json container)
+    {
+        if (m_open.size() >= m_maxDepth) {
+            m_error = "JSON nested deeper than " + std::to_string(m_maxDepth) + " levels";
+            return false;
+        }
+        // Pointers stay valid: a container only grows while it is the innermost open one.
+        m_open.push_back(place(std::move(container)));
+        return true;
+    }
+    bool close()
+    {
+        m_open.pop_back();
+        return true;
+    }
+
+    size_t m_maxDepth;
+    Json m_root;
+    std::vector<Json *> m_open;
+    std::string m_key;
+    std::string m_error;
+};
 
 } // namespace
 
-void Json::dumpTo(std::string &out) const
+JsonParseResult parseJson(std::string_view text, int maxDepth)
 {
-    switch (m_type) {
-    case Type::Null:
-        out += "null";
-        return;
-    case Type::Bool:
-        out += m_int ? "true" : "false";
-        return;
-    case Type::Int:
-        out += std::to_string(m_int);
-        return;
-    case Type::Double: {
-        if (!std::isfinite(m_double)) {
-            out += "null"; // JSON has no NaN or infinity
-            return;
-        }
-        char buf[32];
-        auto res = std::to_chars(buf, buf + sizeof buf, m_double);
-        out.append(buf, res.ptr);
-        return;
-    }
-    case Type::String:
-        dumpString(m_string, out);
-        return;
-    case Type::Array:
-        out += '[';
-        for (size_t i = 0; i < m_items.size(); ++i) {
-            if (i)
-                out += ',';
-            m_items[i].dumpTo(out);
-        }
-        out += ']';
-        return;
-    case Type::Object:
-        out += '{';
-        for (size_t i = 0; i < m_items.size(); ++i) {
-            if (i)
-                out += ',';
-            dumpString(m_keys[i], out);
-            out += ':';
-            m_items[i].dumpTo(out);
-        }
-        out += '}';
-        return;
-    }
+    BoundedBuilder builder(maxDepth);
+    JsonParseResult result;
+    if (Json::sax_parse(text.begin(), text.end(), &builder, nlohmann::json::input_format_t::json, true, false))
+        result.value = std::move(builder.result());
+    else
+        result.error = builder.error().empty() ? std::string("invalid JSON") : builder.error();
+    return result;
 }
 
-std::string Json::dump() const
+std::string dumpJson(const Json &value)
 {
-    std::string out;
-    dumpTo(out);
-    return out;
+    return value.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+const Json *member(const Json &object, std::string_view key)
+{
+    if (!object.is_object())
+        return nullptr;
+    const auto it = object.find(key);
+    return it == object.end() ? nullptr : &*it;
+}
+
+int64_t intMember(const Json &object, std::string_view key)
+{
+    const Json *value = member(object, key);
+    if (!value || !value->is_number())
+        return 0;
+    if (value->is_number_float()) {
+        const double d = value->get<double>();
+        return std::isfinite(d) && std::trunc(d) == d && std::fabs(d) < 9.2e18 ? int64_t(d) : 0;
+    }
+    return value->get<int64_t>();
+}
+
+std::string textMember(const Json &object, std::string_view key)
+{
+    const Json *value = member(object, key);
+    return value && value->is_string() ? value->get<std::string>() : std::string();
+}
+
+const Json &arrayMember(const Json &object, std::string_view key)
+{
+    static const Json empty = Json::array();
+    const Json *value = member(object, key);
+    return value && value->is_array() ? *value : empty;
 }
 
 } // namespace ferry::admin

@@ -1,93 +1,47 @@
-// A small JSON value with a parser and a writer, for the admin protocol (docs/ADMIN.md).
-// No dependencies. The parser distrusts its input: it bounds nesting depth, never reads past the end,
-// reports the byte offset of the first error, and never throws on bad input.
+// The admin protocol's JSON (docs/ADMIN.md §2): nlohmann::json, used directly, plus the two things the
+// protocol adds on top of it — a parse that refuses nesting deeper than 32 levels and says where the
+// text went wrong, and a writer that never throws on the bytes it is given.
+//
+// Code builds and reads values with nlohmann's own API (`Json{{"key", value}}`, `value["key"]`,
+// `is_number_integer()`, `get<int64_t>()`). Keep to the calls that cannot throw on peer data: look
+// members up with member() (or find()), check a type before get<T>(), and never call at() or an
+// implicit conversion on a value that came off the socket. Exceptions must not reach the event loop.
 #pragma once
 
-#include <cstdint>
+#include <nlohmann/json.hpp>
+
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace ferry::admin {
 
-class Json {
-public:
-    enum class Type : uint8_t { Null, Bool, Int, Double, String, Array, Object };
+// Insertion-ordered, so replies list their fields in the order of docs/ADMIN.md and a client reading
+// lines by eye sees "v", "id", "ok", "cmd" first.
+using Json = nlohmann::ordered_json;
 
-    Json() = default;
-    Json(std::nullptr_t) {}
-    Json(bool value) : m_type(Type::Bool), m_int(value) {}
-    Json(int value) : m_type(Type::Int), m_int(value) {}
-    Json(unsigned value) : m_type(Type::Int), m_int(value) {}
-    Json(long value) : m_type(Type::Int), m_int(value) {}
-    Json(long long value) : m_type(Type::Int), m_int(value) {}
-    // Counters above INT64_MAX do not occur (bytes, ids); they are clamped rather than wrapped.
-    Json(unsigned long value);
-    Json(unsigned long long value);
-    Json(double value) : m_type(Type::Double), m_double(value) {}
-    Json(std::string value) : m_type(Type::String), m_string(std::move(value)) {}
-    Json(std::string_view value) : m_type(Type::String), m_string(value) {}
-    Json(const char *value) : m_type(Type::String), m_string(value) {}
-
-    static Json array();
-    static Json object();
-
-    Type type() const { return m_type; }
-    bool isNull() const { return m_type == Type::Null; }
-    bool isBool() const { return m_type == Type::Bool; }
-    bool isInt() const { return m_type == Type::Int; }
-    bool isNumber() const { return m_type == Type::Int || m_type == Type::Double; }
-    bool isString() const { return m_type == Type::String; }
-    bool isArray() const { return m_type == Type::Array; }
-    bool isObject() const { return m_type == Type::Object; }
-    // Scalars in JSON's sense: what an admin request may use as its `id`.
-    bool isScalar() const { return !isArray() && !isObject(); }
-
-    bool toBool() const { return m_type == Type::Bool && m_int != 0; }
-    // Int as is; a Double that holds an integral value is converted; anything else is 0.
-    int64_t toInt() const;
-    double toDouble() const;
-    const std::string &toString() const { return m_string; }
-
-    // Arrays: elements in order. Objects: values in insertion order, keys() alongside.
-    size_t size() const { return m_items.size(); }
-    const std::vector<Json> &items() const { return m_items; }
-    const std::vector<std::string> &keys() const { return m_keys; }
-    const Json &at(size_t index) const { return m_items[index]; }
-
-    // Object member lookup; nullptr when absent or when this is not an object. O(members).
-    const Json *find(std::string_view key) const;
-    // Adds or replaces a member (object) and returns *this for chaining.
-    Json &set(std::string_view key, Json value);
-    // Appends an element (array) and returns *this.
-    Json &push(Json value);
-
-    // Compact serialisation on one line (no '\n' can appear: control characters are escaped).
-    // Invalid UTF-8 in strings is replaced by U+FFFD so the output is always valid JSON.
-    std::string dump() const;
-    void dumpTo(std::string &out) const;
-
-    bool operator==(const Json &other) const;
-
-private:
-    Type m_type = Type::Null;
-    int64_t m_int = 0;
-    double m_double = 0;
-    std::string m_string;
-    std::vector<std::string> m_keys; // objects only, parallel to m_items
-    std::vector<Json> m_items;
-};
+constexpr int JsonMaxDepth = 32; // objects and arrays open at once; deeper is refused as malformed
 
 struct JsonParseResult {
     std::optional<Json> value; // set on success
-    size_t errorOffset = 0;    // byte offset of the first problem
-    std::string error;         // what went wrong, for the error reply
+    std::string error;         // otherwise one sentence, e.g. "invalid JSON at byte 1: …"
 };
 
-constexpr int JsonMaxDepth = 32; // nesting beyond this is refused: recursion stays bounded
-
-// Parses exactly one JSON value surrounded by optional whitespace. Never throws on bad input.
+// Parses exactly one JSON value (RFC 8259: UTF-8, no comments) surrounded by optional whitespace.
+// Never throws on bad input; the cost is O(text) in time and memory.
 JsonParseResult parseJson(std::string_view text, int maxDepth = JsonMaxDepth);
+
+// Compact, on one line (control characters are escaped, so no raw '\n'). Bytes that are not valid UTF-8
+// (a file name off the disk, say) are written as U+FFFD instead of making nlohmann throw.
+std::string dumpJson(const Json &value);
+
+// The member `key` of an object; nullptr when it is absent or `object` is not an object.
+const Json *member(const Json &object, std::string_view key);
+
+// Readers for what a peer sent, which never throw: the member when it has the type asked for, else the
+// fallback (0, "", an empty array). An integral double counts as an integer, as intArg() allows.
+int64_t intMember(const Json &object, std::string_view key);
+std::string textMember(const Json &object, std::string_view key);
+const Json &arrayMember(const Json &object, std::string_view key);
 
 } // namespace ferry::admin

@@ -1,5 +1,9 @@
 #include "adminproto/protocol.h"
 
+#include <cmath>
+#include <cstdint>
+#include <optional>
+
 namespace ferry::admin {
 
 LineBuffer::Next LineBuffer::next(std::string &line)
@@ -31,23 +35,19 @@ LineBuffer::Next LineBuffer::next(std::string &line)
 std::variant<Request, RequestError> parseRequest(std::string_view line)
 {
     JsonParseResult parsed = parseJson(line);
-    if (!parsed.value) {
-        return RequestError{ErrorCode::Malformed,
-                            "invalid JSON at byte " + std::to_string(parsed.errorOffset) + ": " + parsed.error,
-                            Json(), false, {}};
-    }
+    if (!parsed.value)
+        return RequestError{ErrorCode::Malformed, std::move(parsed.error), Json(), false, {}};
     Json &value = *parsed.value;
-    if (!value.isObject())
+    if (!value.is_object())
         return RequestError{ErrorCode::Malformed, "a request must be a JSON object", Json(), false, {}};
     RequestError error{ErrorCode::UnknownCommand, {}, Json(), false, {}};
-    if (const Json *id = value.find("id"); id && id->isScalar()) {
+    if (const Json *id = member(value, "id"); id && id->is_primitive()) {
         error.id = *id;
         error.hasId = true;
     }
-    const Json *cmd = value.find("cmd");
-    if (cmd && cmd->isString())
-        error.cmd = cmd->toString();
-    if (const Json *v = value.find("v"); v && !(v->isInt() && v->toInt() == ProtocolVersion)) {
+    if (const Json *cmd = member(value, "cmd"); cmd && cmd->is_string())
+        error.cmd = cmd->get<std::string>();
+    if (const Json *v = member(value, "v"); v && !(v->is_number_integer() && *v == ProtocolVersion)) {
         error.code = ErrorCode::UnsupportedVersion;
         error.message = "this server speaks admin protocol version 1";
         return error;
@@ -62,25 +62,23 @@ std::variant<Request, RequestError> parseRequest(std::string_view line)
 
 Json okReply(const Request &request)
 {
-    Json reply = Json::object();
-    reply.set("v", ProtocolVersion);
+    Json reply{{"v", ProtocolVersion}};
     if (request.hasId)
-        reply.set("id", request.id);
-    reply.set("ok", true);
-    reply.set("cmd", request.cmd);
+        reply["id"] = request.id;
+    reply["ok"] = true;
+    reply["cmd"] = request.cmd;
     return reply;
 }
 
 Json errorReply(const Json *id, std::string_view cmd, ErrorCode code, std::string_view message)
 {
-    Json reply = Json::object();
-    reply.set("v", ProtocolVersion);
+    Json reply{{"v", ProtocolVersion}};
     if (id)
-        reply.set("id", *id);
-    reply.set("ok", false);
+        reply["id"] = *id;
+    reply["ok"] = false;
     if (!cmd.empty())
-        reply.set("cmd", cmd);
-    reply.set("error", Json::object().set("code", errorCodeName(code)).set("message", message));
+        reply["cmd"] = cmd;
+    reply["error"] = Json{{"code", errorCodeName(code)}, {"message", message}};
     return reply;
 }
 
@@ -96,45 +94,62 @@ Json errorReply(const Request &request, ErrorCode code, std::string_view message
 
 Json event(std::string_view name)
 {
-    Json message = Json::object();
-    message.set("v", ProtocolVersion);
-    message.set("event", name);
-    return message;
+    return Json{{"v", ProtocolVersion}, {"event", name}};
 }
 
 std::string toLine(const Json &message)
 {
-    std::string line = message.dump();
+    std::string line = dumpJson(message);
     line += '\n';
     return line;
 }
 
+namespace {
+
+// An integer, or a number with an integral value (2.0, 1e3: clients that only have doubles).
+std::optional<int64_t> integralValue(const Json &value)
+{
+    if (value.is_number_integer()) {
+        if (value.is_number_unsigned() && value.get<uint64_t>() > uint64_t(INT64_MAX))
+            return std::nullopt;
+        return value.get<int64_t>();
+    }
+    if (!value.is_number_float())
+        return std::nullopt;
+    const double d = value.get<double>();
+    if (!std::isfinite(d) || std::trunc(d) != d || std::fabs(d) >= 9.2e18)
+        return std::nullopt;
+    return int64_t(d);
+}
+
+} // namespace
+
 ArgStatus intArg(const Json &body, std::string_view key, int64_t min, int64_t max, int64_t &out,
                  std::string &error)
 {
-    const Json *value = body.find(key);
-    if (!value || value->isNull())
+    const Json *value = member(body, key);
+    if (!value || value->is_null())
         return ArgStatus::Absent;
-    const bool integral = value->isInt() || (value->isNumber() && double(value->toInt()) == value->toDouble());
-    if (!integral || value->toInt() < min || value->toInt() > max) {
+    const std::optional<int64_t> integral = integralValue(*value);
+    if (!integral || *integral < min || *integral > max) {
         error = "\"" + std::string(key) + "\" must be an integer from " + std::to_string(min) + " to "
             + std::to_string(max);
         return ArgStatus::Invalid;
     }
-    out = value->toInt();
+    out = *integral;
     return ArgStatus::Ok;
 }
 
 ArgStatus boolArg(const Json &body, std::string_view key, bool &out, std::string &error)
 {
-    const Json *value = body.find(key);
-    if (!value || value->isNull())
+    const Json *value = member(body, key);
+    if (!value || value->is_null())
         return ArgStatus::Absent;
-    if (!value->isBool()) {
+    if (!value->is_boolean()) {
         error = "\"" + std::string(key) + "\" must be true or false";
         return ArgStatus::Invalid;
     }
-    out = value->toBool();
+    out = value->get<bool>();
     return ArgStatus::Ok;
 }
 

@@ -52,7 +52,7 @@ struct RequestError {
 // whether the command exists is the dispatcher's business.
 std::variant<Request, RequestError> parseRequest(std::string_view line);
 
-// Reply skeletons: {"v":1,["id":…,]"ok":true,"cmd":…}; callers add their fields with set().
+// Reply skeletons: {"v":1,["id":…,]"ok":true,"cmd":…}; callers add their fields with reply["key"] = ….
 Json okReply(const Request &request);
 Json errorReply(const Json *id, std::string_view cmd, ErrorCode code, std::string_view message);
 Json errorReply(const RequestError &error);

@@ -10,66 +10,80 @@ namespace ferry::admin {
 
 Json toJson(const PoolLimitsInfo &limits)
 {
-    Json j = Json::object();
-    j.set("min_spare", limits.minSpare).set("max_spare", limits.maxSpare).set("max_workers", limits.maxWorkers);
-    j.set("max_requests", limits.maxRequests).set("stall_timeout_s", limits.stallTimeoutS);
-    return j;
+    return Json{{"min_spare", limits.minSpare},       {"max_spare", limits.maxSpare},
+                {"max_workers", limits.maxWorkers},   {"max_requests", limits.maxRequests},
+                {"stall_timeout_s", limits.stallTimeoutS}};
 }
 
 namespace {
 
 Json serverJson(const ServerInfo &s, int64_t nowMs)
 {
-    Json j = Json::object();
-    j.set("version", s.version).set("pid", s.pid).set("started_ms", s.startedMs);
-    j.set("uptime_s", s.startedMs > 0 ? (nowMs - s.startedMs) / 1000 : 0);
-    j.set("generation", s.generation).set("listen", s.listen).set("root", s.root);
-    j.set("admin_socket", s.adminSocket).set("state", s.state);
-    return j;
+    return Json{{"version", s.version},
+                {"pid", s.pid},
+                {"started_ms", s.startedMs},
+                {"uptime_s", s.startedMs > 0 ? (nowMs - s.startedMs) / 1000 : 0},
+                {"generation", s.generation},
+                {"listen", s.listen},
+                {"root", s.root},
+                {"admin_socket", s.adminSocket},
+                {"state", s.state}};
 }
 
 Json poolJson(const PoolInfo &p)
 {
-    Json j = Json::object();
-    j.set("total", p.total).set("idle", p.idle).set("busy", p.busy).set("starting", p.starting);
-    j.set("stopping", p.stopping).set("capacity", p.capacity).set("max_workers_reached", p.maxWorkersReached);
-    j.set("pending", p.pending).set("pending_max", p.pendingMax).set("pending_limit", p.pendingLimit);
-    j.set("parked", p.parked).set("accepted", p.accepted).set("rejected_busy", p.rejectedBusy);
-    j.set("bytes_sent", p.bytesSent).set("throughput_bps", p.throughputBps);
-    j.set("breaker", Json::object()
-                         .set("state", p.breakerState)
-                         .set("recent_crashes", p.recentCrashes)
-                         .set("backoff_ms", p.backoffMs));
-    j.set("limits", toJson(p.limits));
-    j.set("rate_limit", Json::object().set("per_connection", p.ratePerConnection).set("global", p.rateGlobal));
-    return j;
+    return Json{{"total", p.total},
+                {"idle", p.idle},
+                {"busy", p.busy},
+                {"starting", p.starting},
+                {"stopping", p.stopping},
+                {"capacity", p.capacity},
+                {"max_workers_reached", p.maxWorkersReached},
+                {"pending", p.pending},
+                {"pending_max", p.pendingMax},
+                {"pending_limit", p.pendingLimit},
+                {"parked", p.parked},
+                {"accepted", p.accepted},
+                {"rejected_busy", p.rejectedBusy},
+                {"bytes_sent", p.bytesSent},
+                {"throughput_bps", p.throughputBps},
+                {"breaker",
+                 {{"state", p.breakerState}, {"recent_crashes", p.recentCrashes}, {"backoff_ms", p.backoffMs}}},
+                {"limits", toJson(p.limits)},
+                {"rate_limit", {{"per_connection", p.ratePerConnection}, {"global", p.rateGlobal}}}};
 }
 
 } // namespace
 
 Json toJson(const WorkerInfo &w)
 {
-    Json j = Json::object();
-    j.set("slot", w.slot).set("pid", w.pid).set("generation", w.generation).set("state", w.state);
-    j.set("peer", w.peer).set("connection", w.connection).set("path", w.path);
-    j.set("bytes_sent", w.bytesSent).set("bytes_total", w.bytesTotal);
-    j.set("transfer_start_ms", w.transferStartMs).set("last_progress_ms", w.lastProgressMs);
-    j.set("requests", w.requests).set("open_fds", w.openFds).set("rss_bytes", w.rssBytes);
-    j.set("cpu_ms", w.cpuMs).set("last_exit", w.lastExit);
-    return j;
+    return Json{{"slot", w.slot},
+                {"pid", w.pid},
+                {"generation", w.generation},
+                {"state", w.state},
+                {"peer", w.peer},
+                {"connection", w.connection},
+                {"path", w.path},
+                {"bytes_sent", w.bytesSent},
+                {"bytes_total", w.bytesTotal},
+                {"transfer_start_ms", w.transferStartMs},
+                {"last_progress_ms", w.lastProgressMs},
+                {"requests", w.requests},
+                {"open_fds", w.openFds},
+                {"rss_bytes", w.rssBytes},
+                {"cpu_ms", w.cpuMs},
+                {"last_exit", w.lastExit}};
 }
 
 Json toJson(const StatusSnapshot &status)
 {
     Json workers = Json::array();
     for (const WorkerInfo &w : status.workers)
-        workers.push(toJson(w));
-    Json j = Json::object();
-    j.set("now_ms", status.nowMs);
-    j.set("server", serverJson(status.server, status.nowMs));
-    j.set("pool", poolJson(status.pool));
-    j.set("workers", std::move(workers));
-    return j;
+        workers.push_back(toJson(w));
+    return Json{{"now_ms", status.nowMs},
+                {"server", serverJson(status.server, status.nowMs)},
+                {"pool", poolJson(status.pool)},
+                {"workers", std::move(workers)}};
 }
 
 namespace {

@@ -41,16 +41,14 @@ int AdminClient::connect(const std::string &path, std::string &error)
     auto greeting = readMessage(error, 5000);
     if (!greeting)
         return Exit::Protocol;
-    if (const Json *e = greeting->find("error")) {
-        const Json *code = e->find("code");
-        const Json *message = e->find("message");
-        const bool denied = code && code->toString() == "permission_denied";
+    if (const Json *e = admin::member(*greeting, "error")) {
+        const std::string message = admin::textMember(*e, "message");
+        const bool denied = admin::textMember(*e, "code") == "permission_denied";
         error = std::string(denied ? "permission denied by the server" : "the server refused the connection") +
-            (message ? ": " + message->toString() : std::string());
+            (message.empty() ? std::string() : ": " + message);
         return denied ? Exit::Denied : Exit::Refused;
     }
-    const Json *event = greeting->find("event");
-    if (!event || event->toString() != "hello") {
+    if (admin::textMember(*greeting, "event") != "hello") {
         error = "unexpected greeting from " + path;
         return Exit::Protocol;
     }
@@ -79,7 +77,7 @@ std::optional<Json> AdminClient::readMessage(std::string &error, int timeoutMs)
         switch (m_input.next(line)) {
         case admin::LineBuffer::Next::Line: {
             auto parsed = admin::parseJson(line);
-            if (!parsed.value || !parsed.value->isObject()) {
+            if (!parsed.value || !parsed.value->is_object()) {
                 error = "unreadable reply from the server: " + parsed.error;
                 return std::nullopt;
             }
@@ -111,20 +109,20 @@ std::optional<Json> AdminClient::readMessage(std::string &error, int timeoutMs)
 std::optional<Json> AdminClient::call(Json request, std::string &error, int timeoutMs)
 {
     const int64_t id = m_nextId++;
-    request.set("v", admin::ProtocolVersion);
-    request.set("id", id);
+    request["v"] = admin::ProtocolVersion;
+    request["id"] = id;
     if (!writeAll(admin::toLine(request), error))
         return std::nullopt;
     for (;;) {
         auto message = readMessage(error, timeoutMs);
         if (!message)
             return std::nullopt;
-        if (message->find("event"))
+        if (admin::member(*message, "event"))
             continue;
-        const Json *replyId = message->find("id");
-        if (replyId && replyId->toInt() == id)
+        const Json *replyId = admin::member(*message, "id");
+        if (replyId && *replyId == id)
             return message;
-        if (!replyId && message->find("error"))
+        if (!replyId && admin::member(*message, "error"))
             return message; // a connection-level error (the server is about to close)
     }
 }
@@ -133,7 +131,7 @@ std::optional<Json> AdminClient::nextEvent(std::string &error, int timeoutMs)
 {
     for (;;) {
         auto message = readMessage(error, timeoutMs);
-        if (!message || message->find("event"))
+        if (!message || admin::member(*message, "event"))
             return message;
     }
 }

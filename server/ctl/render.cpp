@@ -11,23 +11,16 @@ using admin::Json;
 
 namespace {
 
-int64_t intOf(const Json &object, const char *key)
-{
-    const Json *v = object.find(key);
-    return v ? v->toInt() : 0;
-}
+using admin::arrayMember;
+using admin::intMember;
+using admin::textMember;
 
-std::string textOf(const Json &object, const char *key)
-{
-    const Json *v = object.find(key);
-    return v && v->isString() ? v->toString() : std::string();
-}
-
+// A member object, or null when absent: the readers above treat both alike.
 const Json &child(const Json &object, const char *key)
 {
-    static const Json empty = Json::object();
-    const Json *v = object.find(key);
-    return v ? *v : empty;
+    static const Json absent;
+    const Json *v = admin::member(object, key);
+    return v ? *v : absent;
 }
 
 template <typename... Args>
@@ -51,37 +44,37 @@ std::string summary(const Json &status)
     const Json &rate = child(pool, "rate_limit");
     const Json &breaker = child(pool, "breaker");
     std::string out;
-    out += format("Ferry server %s  pid %lld  up %s  generation %lld  %s\n", textOf(server, "version").c_str(),
-                  (long long)intOf(server, "pid"), humanDuration(intOf(server, "uptime_s")).c_str(),
-                  (long long)intOf(server, "generation"), textOf(server, "state").c_str());
-    out += format("Listening on %s, serving %s\n", textOf(server, "listen").c_str(), textOf(server, "root").c_str());
+    out += format("Ferry server %s  pid %lld  up %s  generation %lld  %s\n", textMember(server, "version").c_str(),
+                  (long long)intMember(server, "pid"), humanDuration(intMember(server, "uptime_s")).c_str(),
+                  (long long)intMember(server, "generation"), textMember(server, "state").c_str());
+    out += format("Listening on %s, serving %s\n", textMember(server, "listen").c_str(), textMember(server, "root").c_str());
     out += format("Workers: %lld total, %lld busy, %lld idle, %lld starting, %lld stopping (max %lld, reached %lld times)\n",
-                  (long long)intOf(pool, "total"), (long long)intOf(pool, "busy"), (long long)intOf(pool, "idle"),
-                  (long long)intOf(pool, "starting"), (long long)intOf(pool, "stopping"),
-                  (long long)intOf(limits, "max_workers"), (long long)intOf(pool, "max_workers_reached"));
+                  (long long)intMember(pool, "total"), (long long)intMember(pool, "busy"), (long long)intMember(pool, "idle"),
+                  (long long)intMember(pool, "starting"), (long long)intMember(pool, "stopping"),
+                  (long long)intMember(limits, "max_workers"), (long long)intMember(pool, "max_workers_reached"));
     out += format("Connections: %lld pending (max %lld, limit %lld), %lld parked, %lld accepted, %lld rejected busy\n",
-                  (long long)intOf(pool, "pending"), (long long)intOf(pool, "pending_max"),
-                  (long long)intOf(pool, "pending_limit"), (long long)intOf(pool, "parked"),
-                  (long long)intOf(pool, "accepted"), (long long)intOf(pool, "rejected_busy"));
-    out += format("Traffic: %s sent, now %s\n", humanBytes(intOf(pool, "bytes_sent")).c_str(),
-                  (humanBytes(intOf(pool, "throughput_bps")) + "/s").c_str());
+                  (long long)intMember(pool, "pending"), (long long)intMember(pool, "pending_max"),
+                  (long long)intMember(pool, "pending_limit"), (long long)intMember(pool, "parked"),
+                  (long long)intMember(pool, "accepted"), (long long)intMember(pool, "rejected_busy"));
+    out += format("Traffic: %s sent, now %s\n", humanBytes(intMember(pool, "bytes_sent")).c_str(),
+                  (humanBytes(intMember(pool, "throughput_bps")) + "/s").c_str());
     out += format("Pool: spare %lld..%lld, recycle after %lld requests, stall timeout %llds; crash breaker %s (%lld recent)\n",
-                  (long long)intOf(limits, "min_spare"), (long long)intOf(limits, "max_spare"),
-                  (long long)intOf(limits, "max_requests"), (long long)intOf(limits, "stall_timeout_s"),
-                  textOf(breaker, "state").c_str(), (long long)intOf(breaker, "recent_crashes"));
-    out += format("Rate limit: %s per connection, %s overall\n", rateText(intOf(rate, "per_connection")).c_str(),
-                  rateText(intOf(rate, "global")).c_str());
+                  (long long)intMember(limits, "min_spare"), (long long)intMember(limits, "max_spare"),
+                  (long long)intMember(limits, "max_requests"), (long long)intMember(limits, "stall_timeout_s"),
+                  textMember(breaker, "state").c_str(), (long long)intMember(breaker, "recent_crashes"));
+    out += format("Rate limit: %s per connection, %s overall\n", rateText(intMember(rate, "per_connection")).c_str(),
+                  rateText(intMember(rate, "global")).c_str());
     return out;
 }
 
 std::string strip(const Json &status)
 {
-    const int64_t capacity = intOf(child(status, "pool"), "capacity");
+    const int64_t capacity = intMember(child(status, "pool"), "capacity");
     std::string letters(size_t(capacity > 0 && capacity < 4096 ? capacity : 0), '.');
-    for (const Json &w : child(status, "workers").items()) {
-        const int64_t slot = intOf(w, "slot");
+    for (const Json &w : arrayMember(status, "workers")) {
+        const int64_t slot = intMember(w, "slot");
         if (slot >= 0 && size_t(slot) < letters.size())
-            letters[size_t(slot)] = stateLetter(textOf(w, "state"));
+            letters[size_t(slot)] = stateLetter(textMember(w, "state"));
     }
     std::string out = "Scoreboard: ";
     for (size_t i = 0; i < letters.size(); i += 64)
@@ -123,20 +116,20 @@ std::string renderStatus(const Json &status)
     std::string out = summary(status) + "\n" + strip(status) + "\n";
     out += format("%4s %7s %3s %-8s %-21s %6s %6s %-22s %6s %4s %9s %7s  %s\n", "SLOT", "PID", "GEN", "STATE", "PEER",
                   "CONN", "REQS", "SENT / TOTAL", "AGE", "FDS", "RSS", "CPU", "PATH");
-    const int64_t now = intOf(status, "now_ms");
-    for (const Json &w : child(status, "workers").items()) {
-        const int64_t start = intOf(w, "transfer_start_ms");
-        const std::string sent = intOf(w, "bytes_total") > 0 || intOf(w, "bytes_sent") > 0
-            ? humanBytes(intOf(w, "bytes_sent")) + " / " + humanBytes(intOf(w, "bytes_total"))
+    const int64_t now = intMember(status, "now_ms");
+    for (const Json &w : arrayMember(status, "workers")) {
+        const int64_t start = intMember(w, "transfer_start_ms");
+        const std::string sent = intMember(w, "bytes_total") > 0 || intMember(w, "bytes_sent") > 0
+            ? humanBytes(intMember(w, "bytes_sent")) + " / " + humanBytes(intMember(w, "bytes_total"))
             : std::string("-");
-        const std::string lastExit = textOf(w, "last_exit");
+        const std::string lastExit = textMember(w, "last_exit");
         out += format("%4lld %7lld %3lld %-8s %-21s %6lld %6lld %-22s %6s %4lld %9s %6.1fs  %s%s\n",
-                      (long long)intOf(w, "slot"), (long long)intOf(w, "pid"), (long long)intOf(w, "generation"),
-                      textOf(w, "state").c_str(), textOf(w, "peer").empty() ? "-" : textOf(w, "peer").c_str(),
-                      (long long)intOf(w, "connection"), (long long)intOf(w, "requests"), sent.c_str(),
-                      start > 0 ? humanDuration((now - start) / 1000).c_str() : "-", (long long)intOf(w, "open_fds"),
-                      intOf(w, "rss_bytes") >= 0 ? humanBytes(intOf(w, "rss_bytes")).c_str() : "?",
-                      double(intOf(w, "cpu_ms")) / 1000.0, textOf(w, "path").c_str(),
+                      (long long)intMember(w, "slot"), (long long)intMember(w, "pid"), (long long)intMember(w, "generation"),
+                      textMember(w, "state").c_str(), textMember(w, "peer").empty() ? "-" : textMember(w, "peer").c_str(),
+                      (long long)intMember(w, "connection"), (long long)intMember(w, "requests"), sent.c_str(),
+                      start > 0 ? humanDuration((now - start) / 1000).c_str() : "-", (long long)intMember(w, "open_fds"),
+                      intMember(w, "rss_bytes") >= 0 ? humanBytes(intMember(w, "rss_bytes")).c_str() : "?",
+                      double(intMember(w, "cpu_ms")) / 1000.0, textMember(w, "path").c_str(),
                       lastExit.empty() ? "" : ("  [last exit: " + lastExit + "]").c_str());
     }
     return out;
@@ -146,11 +139,11 @@ std::string renderHistory(const Json &samples)
 {
     std::string out = format("%-24s %12s %5s %7s %6s %8s %8s\n", "TIME (unix ms)", "THROUGHPUT", "BUSY", "PENDING",
                              "PARKED", "ACCEPTED", "REJECTED");
-    for (const Json &s : samples.items()) {
-        out += format("%-24lld %12s %5lld %7lld %6lld %8lld %8lld\n", (long long)intOf(s, "t_ms"),
-                      (humanBytes(intOf(s, "throughput_bps")) + "/s").c_str(), (long long)intOf(s, "busy"),
-                      (long long)intOf(s, "pending"), (long long)intOf(s, "parked"), (long long)intOf(s, "accepted"),
-                      (long long)intOf(s, "rejected"));
+    for (const Json &s : samples) {
+        out += format("%-24lld %12s %5lld %7lld %6lld %8lld %8lld\n", (long long)intMember(s, "t_ms"),
+                      (humanBytes(intMember(s, "throughput_bps")) + "/s").c_str(), (long long)intMember(s, "busy"),
+                      (long long)intMember(s, "pending"), (long long)intMember(s, "parked"), (long long)intMember(s, "accepted"),
+                      (long long)intMember(s, "rejected"));
     }
     return out;
 }

@@ -1,5 +1,7 @@
 #include "net/wire_errors.h"
 
+#include "ferry_version.h"
+
 namespace ferry::server {
 
 proto::Welcome serverWelcome()

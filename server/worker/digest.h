@@ -1,4 +1,5 @@
-// DIGEST: the SHA-256 of a byte range of an open file, read in chunks with progress in the scoreboard.
+// DIGEST: the SHA-256 of a byte range of an open file (OpenSSL's libcrypto), read in chunks with progress
+// in the scoreboard.
 #pragma once
 
 #include "ipc/scoreboard.h"
@@ -13,7 +14,7 @@
 namespace ferry::server {
 
 // Hashes `length` bytes from `offset`. nullopt with `why` set if the file ended early (it shrank), a read
-// failed, or `shouldAbort` said so between chunks.
+// or libcrypto failed, or `shouldAbort` said so between chunks.
 std::optional<std::array<uint8_t, 32>> sha256Range(const UniqueFd &file, uint64_t offset, uint64_t length,
                                                    WorkerSlot &slot, const std::function<bool()> &shouldAbort,
                                                    std::string &why);

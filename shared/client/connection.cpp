@@ -1,5 +1,7 @@
 #include "connection.h"
 
+#include "ferry_version.h"
+
 #include <QTcpSocket>
 
 namespace ferry::client {
@@ -9,7 +11,7 @@ namespace {
 constexpr int ConnectTimeoutMs = 15000;
 // 16 reads of up to 1 MiB: a few milliseconds of work at loopback speed.
 constexpr int MaxReadsPerEvent = 16;
-const char *const Agent = "ferry-client/0.1";
+const char *const Agent = "ferry-client/" FERRY_VERSION;
 
 QString remoteText(const proto::Error &error)
 {

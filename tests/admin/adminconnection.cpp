@@ -47,8 +47,7 @@ bool AdminConnection::open(const QString &path)
     if (!hello)
         return false;
     m_greeting = *hello;
-    const Json *event = hello->find("event");
-    return event && event->toString() == "hello";
+    return textAt(*hello, {"event"}) == "hello";
 }
 
 bool AdminConnection::fill(int timeoutMs)
@@ -91,7 +90,7 @@ std::optional<Json> AdminConnection::nextEvent(int timeoutMs)
     timer.start();
     for (;;) {
         auto message = next(std::max(1, timeoutMs - int(timer.elapsed())));
-        if (!message || message->find("event"))
+        if (!message || ferry::admin::member(*message, "event"))
             return message;
     }
 }
@@ -116,10 +115,9 @@ bool AdminConnection::sendRaw(const QByteArray &bytes)
 std::optional<Json> AdminConnection::call(const std::string &cmd, Json args, int timeoutMs)
 {
     const int64_t id = m_nextId++;
-    Json request = Json::object();
-    request.set("v", 1).set("id", id).set("cmd", cmd);
-    for (size_t i = 0; i < args.keys().size(); ++i)
-        request.set(args.keys()[i], args.at(i));
+    Json request{{"v", 1}, {"id", id}, {"cmd", cmd}};
+    for (const auto &[key, value] : args.items())
+        request[key] = value;
     if (!sendRaw(QByteArray::fromStdString(request.dump() + "\n")))
         return std::nullopt;
     QElapsedTimer timer;
@@ -128,8 +126,8 @@ std::optional<Json> AdminConnection::call(const std::string &cmd, Json args, int
         auto message = next(std::max(1, timeoutMs - int(timer.elapsed())));
         if (!message)
             return std::nullopt;
-        const Json *replyId = message->find("id");
-        if (replyId && replyId->toInt() == id)
+        const Json *replyId = ferry::admin::member(*message, "id");
+        if (replyId && *replyId == id)
             return message;
     }
 }
@@ -153,9 +151,21 @@ const Json &at(const Json &json, std::initializer_list<const char *> path)
     static const Json null;
     const Json *current = &json;
     for (const char *key : path) {
-        current = current->find(key);
+        current = ferry::admin::member(*current, key);
         if (!current)
             return null;
     }
     return *current;
+}
+
+int64_t intAt(const Json &json, std::initializer_list<const char *> path)
+{
+    const Json &value = at(json, path);
+    return value.is_number_integer() ? value.get<int64_t>() : 0;
+}
+
+std::string textAt(const Json &json, std::initializer_list<const char *> path)
+{
+    const Json &value = at(json, path);
+    return value.is_string() ? value.get<std::string>() : std::string();
 }

@@ -66,8 +66,8 @@ QString copyCtlInto(const QString &dir)
 
 Json workerServing(const Json &status, const std::string &path)
 {
-    for (const Json &worker : at(status, {"workers"}).items()) {
-        if (at(worker, {"path"}).toString() == path)
+    for (const Json &worker : at(status, {"workers"})) {
+        if (textAt(worker, {"path"}) == path)
             return worker;
     }
     return Json();

@@ -25,7 +25,7 @@ constexpr char DropLine[] = "dropped: not reading its replies";
 
 Json request(int64_t id, const char *cmd)
 {
-    return Json::object().set("v", 1).set("id", id).set("cmd", cmd);
+    return Json{{"v", 1}, {"id", id}, {"cmd", cmd}};
 }
 } // namespace
 
@@ -51,7 +51,7 @@ void TestAdminLoad::subscriberThatStopsReadingIsDropped()
 {
     AdminTestServer server(m_tree.root(), {"--workers", QString::number(ManyWorkers)});
     QVERIFY2(server.start(), qPrintable(server.process().diagnostics()));
-    QTRY_COMPARE_WITH_TIMEOUT(at(server.status(), {"pool", "total"}).toInt(), int64_t(ManyWorkers), 15000);
+    QTRY_COMPARE_WITH_TIMEOUT(intAt(server.status(), {"pool", "total"}), int64_t(ManyWorkers), 15000);
     const int64_t pushSize = int64_t(toLine(server.status()).size());
     qInfo("a push is about %lld bytes: the limit of %zu bytes holds about %lld", qlonglong(pushSize), MaxOutputBytes,
           qlonglong(int64_t(MaxOutputBytes) / pushSize));
@@ -59,12 +59,13 @@ void TestAdminLoad::subscriberThatStopsReadingIsDropped()
     auto reader = server.connect();
     auto stalled = server.connect();
     QVERIFY(reader && stalled);
-    const Json fastest = Json::object().set("interval_ms", MinSubscribeIntervalMs);
+    const Json fastest = Json{{"interval_ms", MinSubscribeIntervalMs}};
     auto reply = reader->call("subscribe", fastest);
-    QVERIFY(reply && at(*reply, {"ok"}).toBool());
+    QVERIFY(reply && (at(*reply, {"ok"}) == true));
     // The stalled client asks for pushes and then reads nothing, not even the reply.
-    QVERIFY(stalled->sendRaw(QByteArray::fromStdString(toLine(request(1, "subscribe").set("interval_ms",
-                                                                                            MinSubscribeIntervalMs)))));
+    Json subscribe = request(1, "subscribe");
+    subscribe["interval_ms"] = MinSubscribeIntervalMs;
+    QVERIFY(stalled->sendRaw(QByteArray::fromStdString(toLine(subscribe))));
 
     // Until the drop the reader keeps up, so only the stalled client's buffer fills; its pushes pace the loop.
     QDeadlineTimer deadline(60000);
@@ -73,7 +74,7 @@ void TestAdminLoad::subscriberThatStopsReadingIsDropped()
         QVERIFY2(!deadline.hasExpired(), "a subscriber that reads nothing was never dropped");
         auto push = reader->nextEvent(5000);
         QVERIFY2(push, "the reading subscriber stopped getting pushes");
-        QCOMPARE(at(*push, {"seq"}).toInt(), ++seq);
+        QCOMPARE(intAt(*push, {"seq"}), ++seq);
     }
     QVERIFY2(seq * pushSize >= int64_t(MaxOutputBytes) / 2, "dropped long before its buffer was full");
     QVERIFY2(stalled->waitForClose(10000), "the server did not close the stalled client");
@@ -82,9 +83,9 @@ void TestAdminLoad::subscriberThatStopsReadingIsDropped()
     for (int i = 0; i < 2; ++i) {
         auto push = reader->nextEvent(5000);
         QVERIFY(push);
-        QCOMPARE(at(*push, {"seq"}).toInt(), ++seq);
+        QCOMPARE(intAt(*push, {"seq"}), ++seq);
     }
-    QCOMPARE(at(server.status(), {"pool", "total"}).toInt(), int64_t(ManyWorkers));
+    QCOMPARE(intAt(server.status(), {"pool", "total"}), int64_t(ManyWorkers));
     TestClient client(10000);
     QVERIFY(client.open(server.process().host(), server.process().port()).ok());
     QVERIFY(client.get("small.bin").status.ok());
@@ -103,14 +104,14 @@ void TestAdminLoad::clientsBeyondTheLimitAreRefused()
 
     AdminConnection extra;
     QVERIFY2(!extra.open(server.socketPath()), "one client more than the limit was let in");
-    QCOMPARE(at(extra.greeting(), {"error", "code"}).toString(), std::string("overloaded"));
+    QCOMPARE(textAt(extra.greeting(), {"error", "code"}), std::string("overloaded"));
     QVERIFY(extra.waitForClose(5000));
     QVERIFY(server.process().stderrText().contains("refused: overloaded"));
 
     // Those already in keep working.
     for (auto *admin : {admins.front().get(), admins.back().get()}) {
         auto reply = admin->call("status");
-        QVERIFY(reply && at(*reply, {"ok"}).toBool());
+        QVERIFY(reply && (at(*reply, {"ok"}) == true));
     }
     // A client that leaves makes room for another.
     admins.front().reset();
@@ -119,7 +120,7 @@ void TestAdminLoad::clientsBeyondTheLimitAreRefused()
     // or a second attempt would be refused while the server still counts the first.
     QTRY_VERIFY_WITH_TIMEOUT(next || (next = server.connect()), 5000);
     auto reply = next->call("status");
-    QVERIFY(reply && at(*reply, {"ok"}).toBool());
+    QVERIFY(reply && (at(*reply, {"ok"}) == true));
 }
 
 // Replies and pushes that come together share one snapshot; a command in between must not be hidden by it.
@@ -135,12 +136,12 @@ void TestAdminLoad::statusAfterACommandIsFresh()
     std::vector<Json> replies;
     for (int i = 0; i < 3; ++i) {
         auto reply = admin->next(5000);
-        QVERIFY(reply && at(*reply, {"ok"}).toBool());
+        QVERIFY(reply && (at(*reply, {"ok"}) == true));
         replies.push_back(*reply);
     }
-    QCOMPARE(at(replies[0], {"status", "server", "state"}).toString(), std::string("accepting"));
-    QCOMPARE(at(replies[1], {"state"}).toString(), std::string("draining"));
-    QCOMPARE(at(replies[2], {"status", "server", "state"}).toString(), std::string("draining"));
+    QCOMPARE(textAt(replies[0], {"status", "server", "state"}), std::string("accepting"));
+    QCOMPARE(textAt(replies[1], {"state"}), std::string("draining"));
+    QCOMPARE(textAt(replies[2], {"status", "server", "state"}), std::string("draining"));
 }
 
 QTEST_GUILESS_MAIN(TestAdminLoad)

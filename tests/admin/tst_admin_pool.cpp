@@ -17,21 +17,21 @@ constexpr uint64_t FileSize = 2 * 1024 * 1024;
 
 int64_t poolValue(const Json &status, const char *key)
 {
-    return at(status, {"pool", key}).toInt();
+    return intAt(status, {"pool", key});
 }
 
 // Pid of the first listed worker, 0 if none is listed.
 int64_t firstWorkerPid(const Json &status)
 {
     const Json &workers = at(status, {"workers"});
-    return workers.size() > 0 ? at(workers.at(0), {"pid"}).toInt() : 0;
+    return workers.size() > 0 ? intAt(workers.at(0), {"pid"}) : 0;
 }
 
 std::set<int64_t> generations(const Json &status)
 {
     std::set<int64_t> seen;
-    for (const Json &w : at(status, {"workers"}).items())
-        seen.insert(at(w, {"generation"}).toInt());
+    for (const Json &w : at(status, {"workers"}))
+        seen.insert(intAt(w, {"generation"}));
     return seen;
 }
 } // namespace
@@ -69,31 +69,31 @@ void TestAdminPool::limitsTakeEffectLive()
     auto admin = server.connect();
     QVERIFY(admin);
     // Grow: at least 5 idle workers wanted, at most 6 workers.
-    auto reply = admin->call("pool", Json::object().set("min_spare", 5).set("max_spare", 6).set("max_workers", 6));
-    QVERIFY2(reply && at(*reply, {"ok"}).toBool(), reply ? reply->dump().c_str() : "");
-    QCOMPARE(at(*reply, {"limits", "min_spare"}).toInt(), 5);
+    auto reply = admin->call("pool", Json{{"min_spare", 5}, {"max_spare", 6}, {"max_workers", 6}});
+    QVERIFY2(reply && (at(*reply, {"ok"}) == true), reply ? reply->dump().c_str() : "");
+    QCOMPARE(intAt(*reply, {"limits", "min_spare"}), 5);
     QTRY_COMPARE_WITH_TIMEOUT(poolValue(server.status(), "idle"), 5, 15000);
     QVERIFY(server.process().waitForWorkerCount(5));
-    QCOMPARE(at(server.status(), {"pool", "limits", "max_workers"}).toInt(), 6);
+    QCOMPARE(intAt(server.status(), {"pool", "limits", "max_workers"}), 6);
     // Shrink: at most one idle worker; surplus ones retire, one a second.
-    reply = admin->call("pool", Json::object().set("min_spare", 0).set("max_spare", 1));
-    QVERIFY(reply && at(*reply, {"ok"}).toBool());
+    reply = admin->call("pool", Json{{"min_spare", 0}, {"max_spare", 1}});
+    QVERIFY(reply && (at(*reply, {"ok"}) == true));
     QTRY_COMPARE_WITH_TIMEOUT(poolValue(server.status(), "total"), 1, 20000);
     QVERIFY(server.process().waitForWorkerCount(1));
     // Highest slots go first, so the one left is the lowest (warm, and compact in the scoreboard).
     const Json shrunk = server.status();
     QCOMPARE(at(shrunk, {"workers"}).size(), size_t(1));
-    QCOMPARE(at(at(shrunk, {"workers"}).at(0), {"slot"}).toInt(), 0);
+    QCOMPARE(intAt(at(shrunk, {"workers"}).at(0), {"slot"}), 0);
     // The one that is left still serves.
     TestClient client(10000);
     QVERIFY(client.open(server.process().host(), server.process().port()).ok());
     QVERIFY(client.get("small.bin").status.ok());
     // Refusals change nothing.
-    reply = admin->call("pool", Json::object().set("max_workers", 9)); // capacity is 8
-    QCOMPARE(at(*reply, {"error", "code"}).toString(), std::string("bad_argument"));
-    reply = admin->call("pool", Json::object().set("min_spare", 3).set("max_spare", 2));
-    QCOMPARE(at(*reply, {"error", "code"}).toString(), std::string("bad_argument"));
-    QCOMPARE(at(server.status(), {"pool", "limits", "max_spare"}).toInt(), 1);
+    reply = admin->call("pool", Json{{"max_workers", 9}}); // capacity is 8
+    QCOMPARE(textAt(*reply, {"error", "code"}), std::string("bad_argument"));
+    reply = admin->call("pool", Json{{"min_spare", 3}, {"max_spare", 2}});
+    QCOMPARE(textAt(*reply, {"error", "code"}), std::string("bad_argument"));
+    QCOMPARE(intAt(server.status(), {"pool", "limits", "max_spare"}), 1);
 }
 
 void TestAdminPool::killWorkerAndReloadKeepTransfersIntact()
@@ -108,15 +108,15 @@ void TestAdminPool::killWorkerAndReloadKeepTransfersIntact()
                                                        quint32(100 + i), FileSize));
     QTRY_COMPARE_WITH_TIMEOUT(poolValue(server.status(), "busy"), 3, 10000);
     const Json busy = workerServing(server.status(), "f0.bin");
-    QVERIFY(!busy.isNull());
+    QVERIFY(!busy.is_null());
     // Graceful kill of a busy worker: its transfer still completes.
-    auto reply = admin->call("kill_worker", Json::object().set("slot", at(busy, {"slot"}).toInt()).set("graceful", true));
-    QVERIFY2(reply && at(*reply, {"ok"}).toBool(), reply ? reply->dump().c_str() : "");
-    QCOMPARE(at(*reply, {"pid"}).toInt(), at(busy, {"pid"}).toInt());
+    auto reply = admin->call("kill_worker", Json{{"slot", intAt(busy, {"slot"})}, {"graceful", true}});
+    QVERIFY2(reply && (at(*reply, {"ok"}) == true), reply ? reply->dump().c_str() : "");
+    QCOMPARE(intAt(*reply, {"pid"}), intAt(busy, {"pid"}));
     // Reload while all three transfers run.
     reply = admin->call("reload");
-    QVERIFY2(reply && at(*reply, {"ok"}).toBool(), reply ? reply->dump().c_str() : "");
-    QCOMPARE(at(*reply, {"generation"}).toInt(), 2);
+    QVERIFY2(reply && (at(*reply, {"ok"}) == true), reply ? reply->dump().c_str() : "");
+    QCOMPARE(intAt(*reply, {"generation"}), 2);
     // New connections during the reload are served by the new generation, none refused.
     for (int i = 3; i < 6; ++i)
         downloads.push_back(std::make_unique<Download>(server.process(), QStringLiteral("f%1.bin").arg(i).toStdString(),
@@ -132,12 +132,12 @@ void TestAdminPool::killWorkerAndReloadKeepTransfersIntact()
     const Json workersNow = at(server.status(), {"workers"});
     QVERIFY(workersNow.size() > 0);
     const Json victim = workersNow.at(0);
-    reply = admin->call("kill_worker", Json::object().set("slot", at(victim, {"slot"}).toInt()).set("graceful", false));
-    QVERIFY(reply && at(*reply, {"ok"}).toBool());
+    reply = admin->call("kill_worker", Json{{"slot", intAt(victim, {"slot"})}, {"graceful", false}});
+    QVERIFY(reply && (at(*reply, {"ok"}) == true));
     auto victimGoneAndReplaced = [&] {
         const Json status = server.status();
-        for (const Json &w : at(status, {"workers"}).items())
-            if (at(w, {"pid"}).toInt() == at(victim, {"pid"}).toInt())
+        for (const Json &w : at(status, {"workers"}))
+            if (intAt(w, {"pid"}) == intAt(victim, {"pid"}))
                 return false;
         return poolValue(status, "idle") == 3;
     };
@@ -154,16 +154,16 @@ void TestAdminPool::watchdogCutsStalledKeepsSlow()
     QVERIFY2(server.start(), qPrintable(server.process().diagnostics()));
     Download stalled(server.process(), "big.bin", 42, 24 * 1024 * 1024, Download::Mode::Stall);
     Json worker;
-    QTRY_VERIFY_WITH_TIMEOUT(!(worker = workerServing(server.status(), "big.bin")).isNull(), 10000);
-    const int64_t stalledConnection = at(worker, {"connection"}).toInt();
+    QTRY_VERIFY_WITH_TIMEOUT(!(worker = workerServing(server.status(), "big.bin")).is_null(), 10000);
+    const int64_t stalledConnection = intAt(worker, {"connection"});
     // A slow download of the same length, moving all along (3 s at 8 MiB/s), outlives the stall timeout.
     Download slow(server.process(), "big.bin", 42, 24 * 1024 * 1024);
     // The stalled transfer is cut and its worker freed.
     QTRY_VERIFY_WITH_TIMEOUT(
         [&] {
             const Json status = server.status(); // kept alive: at() returns a reference into it
-            for (const Json &w : at(status, {"workers"}).items())
-                if (at(w, {"connection"}).toInt() == stalledConnection)
+            for (const Json &w : at(status, {"workers"}))
+                if (intAt(w, {"connection"}) == stalledConnection)
                     return false;
             return true;
         }(),
@@ -193,9 +193,9 @@ void TestAdminPool::recycleAfterRequests()
     // After its third request the worker is recycled and a fresh one serves on.
     auto recycled = [&] {
         const Json workers = at(server.status(), {"workers"});
-        return workers.size() == 1 && at(workers.at(0), {"pid"}).toInt() != firstPid
-            && at(workers.at(0), {"last_exit"}).toString() == "recycled after 3 requests"
-            && at(workers.at(0), {"state"}).toString() == "idle";
+        return workers.size() == 1 && intAt(workers.at(0), {"pid"}) != firstPid
+            && textAt(workers.at(0), {"last_exit"}) == "recycled after 3 requests"
+            && textAt(workers.at(0), {"state"}) == "idle";
     };
     QTRY_VERIFY_WITH_TIMEOUT(recycled(), 15000);
     TestClient client(10000);
@@ -214,18 +214,18 @@ void TestAdminPool::reloadRereadsConfig()
     QVERIFY(writeConfig("workers = 2\nmax-requests = 5\n"));
     AdminTestServer server(m_tree.root(), {"--config", config});
     QVERIFY2(server.start(), qPrintable(server.process().diagnostics()));
-    QCOMPARE(at(server.status(), {"pool", "limits", "max_requests"}).toInt(), 5);
+    QCOMPARE(intAt(server.status(), {"pool", "limits", "max_requests"}), 5);
     QVERIFY(writeConfig("workers = 2\nmax-requests = 7\n"));
     CtlResult r = runCtl(server.socketPath(), {"reload"});
     QCOMPARE(r.exitCode, 0);
-    QTRY_COMPARE_WITH_TIMEOUT(at(server.status(), {"pool", "limits", "max_requests"}).toInt(), 7, 10000);
-    QCOMPARE(at(server.status(), {"server", "generation"}).toInt(), 2);
+    QTRY_COMPARE_WITH_TIMEOUT(intAt(server.status(), {"pool", "limits", "max_requests"}), 7, 10000);
+    QCOMPARE(intAt(server.status(), {"server", "generation"}), 2);
     // A broken config is refused and changes nothing.
     QVERIFY(writeConfig("workers = lots\n"));
     r = runCtl(server.socketPath(), {"reload"});
     QCOMPARE(r.exitCode, 1);
     QVERIFY2(r.err.contains("failed"), r.err.constData());
-    QCOMPARE(at(server.status(), {"server", "generation"}).toInt(), 2);
+    QCOMPARE(intAt(server.status(), {"server", "generation"}), 2);
     QTRY_COMPARE_WITH_TIMEOUT(poolValue(server.status(), "idle"), 2, 10000);
 }
 
@@ -243,13 +243,13 @@ void TestAdminPool::crashLoopBreakerVisible()
         lastPid = pid;
     }
     Json breaker;
-    QTRY_VERIFY_WITH_TIMEOUT(at(breaker = at(server.status(), {"pool", "breaker"}), {"state"}).toString() == "backoff",
+    QTRY_VERIFY_WITH_TIMEOUT(textAt(breaker = at(server.status(), {"pool", "breaker"}), {"state"}) == "backoff",
                              5000);
-    QVERIFY(at(breaker, {"backoff_ms"}).toInt() > 0);
-    QVERIFY(at(breaker, {"recent_crashes"}).toInt() >= 3);
+    QVERIFY(intAt(breaker, {"backoff_ms"}) > 0);
+    QVERIFY(intAt(breaker, {"recent_crashes"}) >= 3);
     // Left alone, the pool recovers.
     QTRY_COMPARE_WITH_TIMEOUT(poolValue(server.status(), "idle"), 1, 20000);
-    QTRY_COMPARE_WITH_TIMEOUT(at(server.status(), {"pool", "breaker", "state"}).toString(), std::string("closed"), 20000);
+    QTRY_COMPARE_WITH_TIMEOUT(textAt(server.status(), {"pool", "breaker", "state"}), std::string("closed"), 20000);
 }
 
 // A kept-alive connection stays with its worker only while its client is active: once quiet it is
@@ -265,8 +265,8 @@ void TestAdminPool::quietConnectionIsParkedAndServedAgain()
         QVERIFY2(r.status.ok() && r.data == patternBytes(43, 0, 4096), qPrintable(r.status.toString()));
         QTRY_COMPARE_WITH_TIMEOUT(poolValue(server.status(), "parked"), 1, 10000);
         const Json status = server.status();
-        for (const Json &w : at(status, {"workers"}).items())
-            QCOMPARE(at(w, {"connection"}).toInt(), 0);
+        for (const Json &w : at(status, {"workers"}))
+            QCOMPARE(intAt(w, {"connection"}), 0);
     }
     QCOMPARE(server.process().stop(), 0);
 }

@@ -45,53 +45,53 @@ void TestAdminSocket::statusDuringRateLimitedDownload()
     QVERIFY2(server.start(), qPrintable(server.process().diagnostics()));
     auto admin = server.connect();
     QVERIFY(admin);
-    QCOMPARE(at(admin->greeting(), {"version"}).toString().empty(), false);
+    QCOMPARE(textAt(admin->greeting(), {"version"}).empty(), false);
 
     Download download(server.process(), "slow.bin", 7, SlowSize);
     Json first, later;
-    QTRY_VERIFY_WITH_TIMEOUT(!(first = workerServing(server.status(), "slow.bin")).isNull()
-                                 && at(first, {"bytes_sent"}).toInt() > 0,
+    QTRY_VERIFY_WITH_TIMEOUT(!(first = workerServing(server.status(), "slow.bin")).is_null()
+                                 && intAt(first, {"bytes_sent"}) > 0,
                              10000);
-    QCOMPARE(at(first, {"state"}).toString(), std::string("sending"));
-    QCOMPARE(at(first, {"bytes_total"}).toInt(), int64_t(SlowSize));
-    QVERIFY(at(first, {"peer"}).toString().rfind("127.0.0.1:", 0) == 0);
-    QVERIFY(at(first, {"connection"}).toInt() > 0);
-    QVERIFY(at(first, {"open_fds"}).toInt() > 0);
-    QVERIFY(at(first, {"rss_bytes"}).toInt() > 0);
+    QCOMPARE(textAt(first, {"state"}), std::string("sending"));
+    QCOMPARE(intAt(first, {"bytes_total"}), int64_t(SlowSize));
+    QVERIFY(textAt(first, {"peer"}).rfind("127.0.0.1:", 0) == 0);
+    QVERIFY(intAt(first, {"connection"}) > 0);
+    QVERIFY(intAt(first, {"open_fds"}) > 0);
+    QVERIFY(intAt(first, {"rss_bytes"}) > 0);
     // Bytes sent grow while the transfer runs.
-    QTRY_VERIFY_WITH_TIMEOUT(!(later = workerServing(server.status(), "slow.bin")).isNull()
-                                 && at(later, {"bytes_sent"}).toInt() > at(first, {"bytes_sent"}).toInt(),
+    QTRY_VERIFY_WITH_TIMEOUT(!(later = workerServing(server.status(), "slow.bin")).is_null()
+                                 && intAt(later, {"bytes_sent"}) > intAt(first, {"bytes_sent"}),
                              10000);
-    QCOMPARE(at(later, {"slot"}).toInt(), at(first, {"slot"}).toInt());
+    QCOMPARE(intAt(later, {"slot"}), intAt(first, {"slot"}));
 
     // A subscription at 250 ms: pushes arrive numbered, spaced, each a full status.
-    auto reply = admin->call("subscribe", Json::object().set("interval_ms", 250));
-    QVERIFY(reply && at(*reply, {"ok"}).toBool());
-    QCOMPARE(at(*reply, {"interval_ms"}).toInt(), 250);
+    auto reply = admin->call("subscribe", Json{{"interval_ms", 250}});
+    QVERIFY(reply && (at(*reply, {"ok"}) == true));
+    QCOMPARE(intAt(*reply, {"interval_ms"}), 250);
     int64_t lastSeq = 0, lastNow = 0;
     for (int i = 0; i < 3; ++i) {
         auto push = admin->nextEvent(5000);
         QVERIFY(push);
-        QCOMPARE(at(*push, {"event"}).toString(), std::string("status"));
-        QCOMPARE(at(*push, {"seq"}).toInt(), lastSeq + 1);
-        lastSeq = at(*push, {"seq"}).toInt();
-        const int64_t now = at(*push, {"status", "now_ms"}).toInt();
+        QCOMPARE(textAt(*push, {"event"}), std::string("status"));
+        QCOMPARE(intAt(*push, {"seq"}), lastSeq + 1);
+        lastSeq = intAt(*push, {"seq"});
+        const int64_t now = intAt(*push, {"status", "now_ms"});
         if (i > 0)
             QVERIFY2(now - lastNow >= 100, "pushes follow the interval, not back to back");
         lastNow = now;
-        QVERIFY(at(*push, {"status", "pool", "total"}).toInt() >= 1);
+        QVERIFY(intAt(*push, {"status", "pool", "total"}) >= 1);
     }
     reply = admin->call("unsubscribe");
-    QVERIFY(reply && at(*reply, {"ok"}).toBool());
+    QVERIFY(reply && (at(*reply, {"ok"}) == true));
     download.join();
     QVERIFY2(download.intact(), qPrintable(download.describe()));
     // The history ring saw the traffic.
-    QTRY_VERIFY_WITH_TIMEOUT(at(server.status(), {"pool", "bytes_sent"}).toInt() >= int64_t(SlowSize), 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(intAt(server.status(), {"pool", "bytes_sent"}) >= int64_t(SlowSize), 5000);
     reply = admin->call("history");
-    QVERIFY(reply && at(*reply, {"ok"}).toBool());
+    QVERIFY(reply && (at(*reply, {"ok"}) == true));
     int64_t sum = 0;
-    for (const Json &sample : at(*reply, {"samples"}).items())
-        sum += at(sample, {"throughput_bps"}).toInt();
+    for (const Json &sample : at(*reply, {"samples"}))
+        sum += intAt(sample, {"throughput_bps"});
     QVERIFY2(sum > 0, "history records throughput");
 }
 
@@ -99,7 +99,7 @@ void TestAdminSocket::ctlOutputs()
 {
     AdminTestServer server(m_tree.root(), {"--workers", "2"});
     QVERIFY2(server.start(), qPrintable(server.process().diagnostics()));
-    QTRY_COMPARE_WITH_TIMEOUT(at(server.status(), {"pool", "idle"}).toInt(), 2, 10000); // both past "starting"
+    QTRY_COMPARE_WITH_TIMEOUT(intAt(server.status(), {"pool", "idle"}), 2, 10000); // both past "starting"
     CtlResult r = runCtl(server.socketPath(), {"status"});
     QCOMPARE(r.exitCode, 0);
     QVERIFY2(r.out.contains("Scoreboard: __"), r.out.constData());
@@ -108,7 +108,7 @@ void TestAdminSocket::ctlOutputs()
     QCOMPARE(r.exitCode, 0);
     auto parsed = ferry::admin::parseJson(r.out.trimmed().toStdString());
     QVERIFY(parsed.value);
-    QCOMPARE(at(*parsed.value, {"pool", "total"}).toInt(), 2);
+    QCOMPARE(intAt(*parsed.value, {"pool", "total"}), 2);
     r = runCtl(server.socketPath(), {"metrics"});
     QCOMPARE(r.exitCode, 0);
     QVERIFY(r.out.contains("ferry_workers{state=\"idle\"} 2"));
@@ -130,7 +130,7 @@ void TestAdminSocket::ctlOutputs()
     admin->shutdownWrite();
     for (int i = 0; i < 5; ++i) {
         auto reply = admin->next(5000);
-        QVERIFY(reply && at(*reply, {"ok"}).toBool());
+        QVERIFY(reply && (at(*reply, {"ok"}) == true));
     }
     QVERIFY(admin->waitForClose(5000));
     r = runCtl(server.socketPath(), {"kill-worker", "99"});
@@ -146,27 +146,27 @@ void TestAdminSocket::commandsDrainRateLimitDisconnect()
     QVERIFY2(server.start(), qPrintable(server.process().diagnostics()));
     auto admin = server.connect();
     QVERIFY(admin);
-    auto reply = admin->call("rate_limit", Json::object().set("per_connection", 1048576));
-    QVERIFY(reply && at(*reply, {"ok"}).toBool());
-    QCOMPARE(at(server.status(), {"pool", "rate_limit", "per_connection"}).toInt(), 1048576);
+    auto reply = admin->call("rate_limit", Json{{"per_connection", 1048576}});
+    QVERIFY(reply && (at(*reply, {"ok"}) == true));
+    QCOMPARE(intAt(server.status(), {"pool", "rate_limit", "per_connection"}), 1048576);
 
     Download download(server.process(), "slow.bin", 7, SlowSize);
     Json worker;
-    QTRY_VERIFY_WITH_TIMEOUT(!(worker = workerServing(server.status(), "slow.bin")).isNull()
-                                 && at(worker, {"connection"}).toInt() > 0,
+    QTRY_VERIFY_WITH_TIMEOUT(!(worker = workerServing(server.status(), "slow.bin")).is_null()
+                                 && intAt(worker, {"connection"}) > 0,
                              10000);
-    reply = admin->call("disconnect", Json::object().set("connection", at(worker, {"connection"}).toInt()));
-    QVERIFY2(reply && at(*reply, {"ok"}).toBool(), reply ? reply->dump().c_str() : "no reply");
+    reply = admin->call("disconnect", Json{{"connection", intAt(worker, {"connection"})}});
+    QVERIFY2(reply && (at(*reply, {"ok"}) == true), reply ? reply->dump().c_str() : "no reply");
     download.join();
     QVERIFY2(!download.status().ok() && download.received() < SlowSize, qPrintable(download.describe()));
-    reply = admin->call("disconnect", Json::object().set("connection", 999999));
-    QCOMPARE(at(*reply, {"error", "code"}).toString(), std::string("not_found"));
+    reply = admin->call("disconnect", Json{{"connection", 999999}});
+    QCOMPARE(textAt(*reply, {"error", "code"}), std::string("not_found"));
 
     reply = admin->call("drain");
-    QCOMPARE(at(*reply, {"state"}).toString(), std::string("draining"));
-    QCOMPARE(at(server.status(), {"server", "state"}).toString(), std::string("draining"));
+    QCOMPARE(textAt(*reply, {"state"}), std::string("draining"));
+    QCOMPARE(textAt(server.status(), {"server", "state"}), std::string("draining"));
     reply = admin->call("resume");
-    QCOMPARE(at(*reply, {"state"}).toString(), std::string("accepting"));
+    QCOMPARE(textAt(*reply, {"state"}), std::string("accepting"));
     TestClient client(10000);
     QVERIFY(client.open(server.process().host(), server.process().port()).ok());
     QVERIFY(client.get("small.bin").status.ok());
@@ -206,16 +206,16 @@ void TestAdminSocket::hostileInput()
     admin->sendRaw(input); // may fail half way once the server has had enough: that is the point
     auto reply = admin->next(10000);
     QVERIFY(reply);
-    QCOMPARE(at(*reply, {"ok"}).toBool(), false);
-    QCOMPARE(QString::fromStdString(at(*reply, {"error", "code"}).toString()), code);
+    QCOMPARE((at(*reply, {"ok"}) == true), false);
+    QCOMPARE(QString::fromStdString(textAt(*reply, {"error", "code"})), code);
     if (closes) {
         QVERIFY(admin->waitForClose(5000));
     } else {
         auto again = admin->call("status");
-        QVERIFY(again && at(*again, {"ok"}).toBool());
+        QVERIFY(again && (at(*again, {"ok"}) == true));
     }
     // The server keeps serving admins and clients.
-    QVERIFY(!server->status().isNull());
+    QVERIFY(!server->status().is_null());
     TestClient client(10000);
     QVERIFY(client.open(server->process().host(), server->process().port()).ok());
     QVERIFY(client.get("small.bin").status.ok());

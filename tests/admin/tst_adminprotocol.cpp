@@ -63,8 +63,8 @@ void TestAdminProtocol::requests()
     QCOMPARE(reply.back(), '\n');
     QCOMPARE(std::count(reply.begin(), reply.end(), '\n'), 1);
     auto parsed = parseJson(reply);
-    QVERIFY(parsed.value && !parsed.value->find("ok")->toBool());
-    QCOMPARE(QString::fromStdString(parsed.value->find("error")->find("code")->toString()), error);
+    QVERIFY(parsed.value && parsed.value->at("ok") == false);
+    QCOMPARE(QString::fromStdString(parsed.value->at("error").at("code").get<std::string>()), error);
 }
 
 void TestAdminProtocol::lineBuffer()
@@ -184,18 +184,18 @@ void TestAdminProtocol::statusJson()
     w.bytesSent = 42;
     s.workers.push_back(w);
     const Json j = toJson(s);
-    QCOMPARE(j.find("server")->find("uptime_s")->toInt(), 6);
-    QCOMPARE(j.find("pool")->find("limits")->find("max_workers")->toInt(), 16);
-    QCOMPARE(j.find("pool")->find("breaker")->find("state")->toString(), std::string("closed"));
-    const Json &worker = j.find("workers")->at(0);
-    QCOMPARE(worker.find("slot")->toInt(), 3);
-    QCOMPARE(worker.find("path")->toString(), std::string("a/b.iso"));
-    QCOMPARE(worker.find("bytes_sent")->toInt(), 42);
+    QCOMPARE(j.at("server").at("uptime_s").get<int64_t>(), 6);
+    QCOMPARE(j.at("pool").at("limits").at("max_workers").get<int64_t>(), 16);
+    QCOMPARE(j.at("pool").at("breaker").at("state").get<std::string>(), std::string("closed"));
+    const Json &worker = j.at("workers").at(0);
+    QCOMPARE(worker.at("slot").get<int64_t>(), 3);
+    QCOMPARE(worker.at("path").get<std::string>(), std::string("a/b.iso"));
+    QCOMPARE(worker.at("bytes_sent").get<int64_t>(), 42);
     // Every field that docs/ADMIN.md lists for a worker is present.
     for (const char *key : {"slot", "pid", "generation", "state", "peer", "connection", "path", "bytes_sent",
                             "bytes_total", "transfer_start_ms", "last_progress_ms", "requests", "open_fds",
                             "rss_bytes", "cpu_ms", "last_exit"})
-        QVERIFY2(worker.find(key), key);
+        QVERIFY2(worker.contains(key), key);
 }
 
 void TestAdminProtocol::procInfoOfSelf()

@@ -30,7 +30,7 @@ private slots:
 void TestCtlRender::table()
 {
     const Json status = loadStatus();
-    QVERIFY(status.isObject());
+    QVERIFY(status.is_object());
     const QByteArray text = QByteArray::fromStdString(ferry::ctl::renderStatus(status));
     QVERIFY2(text.contains("Scoreboard: W._..G\n"), text.constData()); // one letter per slot, '.' when empty
     QVERIFY(text.contains("up 1h02m"));
@@ -44,7 +44,7 @@ void TestCtlRender::table()
 void TestCtlRender::metrics()
 {
     const Json status = loadStatus();
-    QVERIFY(status.isObject());
+    QVERIFY(status.is_object());
     const QByteArray text = QByteArray::fromStdString(ferry::ctl::renderMetrics(status));
     QVERIFY(text.contains("ferry_workers{state=\"busy\"} 1\n"));
     QVERIFY(text.contains("ferry_accepted_total 10\n"));

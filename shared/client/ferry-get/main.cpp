@@ -4,6 +4,8 @@
 #include "interruptnotifier.h"
 #include "lscommand.h"
 
+#include "ferry_version.h"
+
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QTimer>
@@ -93,7 +95,7 @@ int main(int argc, char *argv[])
     get::InterruptNotifier::blockSignals();
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("ferry-get"));
-    QCoreApplication::setApplicationVersion(QStringLiteral("0.1.0"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(FERRY_VERSION));
 
     QCommandLineParser parser;
     setUpParser(parser);

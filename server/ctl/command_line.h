@@ -1,0 +1,30 @@
+// ferry-ctl's command line (docs/ADMIN.md §7), parsed with CLI11: one subcommand per admin command, each
+// with its own --help; an unknown option, a missing argument or a number that does not parse is a usage
+// error (exit 2) whose message names the option.
+#pragma once
+
+#include "adminproto/json.h"
+
+#include <cstdint>
+#include <string>
+#include <variant>
+
+namespace ferry::ctl {
+
+// What to do, once the command line has been understood.
+struct Command {
+    enum class Kind { Status, Metrics, History, Watch, Request };
+
+    Kind kind = Kind::Status;
+    std::string socketPath;
+    bool json = false;          // status, history: print the raw JSON
+    int64_t intervalMs = 1000;  // watch
+    int64_t count = -1;         // watch: pushes to show, -1 = until interrupted
+    admin::Json request;        // Kind::Request: the request to send ("v" and "id" are added on sending)
+};
+
+// Parses the arguments. A Command to run; or the exit code when nothing is left to do: 0 after --help or
+// --version was printed on stdout, 2 after a usage error was printed on stderr.
+std::variant<Command, int> parseCommandLine(int argc, const char *const *argv);
+
+} // namespace ferry::ctl
