@@ -113,6 +113,17 @@ void TestAdminPool::killWorkerAndReloadKeepTransfersIntact()
     auto reply = admin->call("kill_worker", Json::object().set("slot", at(busy, {"slot"}).toInt()).set("graceful", true));
     QVERIFY2(reply && at(*reply, {"ok"}).toBool(), reply ? reply->dump().c_str() : "");
     QCOMPARE(at(*reply, {"pid"}).toInt(), at(busy, {"pid"}).toInt());
+    // It says so itself while it finishes: stopping, still showing the transfer it is finishing, and
+    // counted among the pool's stopping workers (one snapshot for both).
+    auto shownAs = [&](int64_t pid) {
+        const Json status = server.status(); // kept alive: at() returns a reference into it
+        for (const Json &w : at(status, {"workers"}).items())
+            if (at(w, {"pid"}).toInt() == pid)
+                return at(w, {"state"}).toString() + " " + at(w, {"path"}).toString() + " of "
+                       + std::to_string(poolValue(status, "stopping"));
+        return std::string("gone");
+    };
+    QTRY_COMPARE_WITH_TIMEOUT(shownAs(at(busy, {"pid"}).toInt()), std::string("stopping f0.bin of 1"), 10000);
     // Reload while all three transfers run.
     reply = admin->call("reload");
     QVERIFY2(reply && at(*reply, {"ok"}).toBool(), reply ? reply->dump().c_str() : "");
