@@ -2,6 +2,7 @@
 // kill-worker and reload under load, and the progress watchdog.
 #include "admintestkit.h"
 
+#include <QDir>
 #include <QFile>
 #include <QTemporaryDir>
 #include <QTest>
@@ -46,6 +47,7 @@ private slots:
     void recycleAfterRequests();
     void reloadRereadsConfig();
     void crashLoopBreakerVisible();
+    void fatalConfigOpensTheBreaker();
     void quietConnectionIsParkedAndServedAgain();
 
 private:
@@ -261,6 +263,33 @@ void TestAdminPool::crashLoopBreakerVisible()
     // Left alone, the pool recovers.
     QTRY_COMPARE_WITH_TIMEOUT(poolValue(server.status(), "idle"), 1, 20000);
     QTRY_COMPARE_WITH_TIMEOUT(at(server.status(), {"pool", "breaker", "state"}).toString(), std::string("closed"), 20000);
+}
+
+// A worker that can never work (the served directory is gone) exits with the fatal-config code: the pool
+// forks nothing more, and says so.
+void TestAdminPool::fatalConfigOpensTheBreaker()
+{
+    QTemporaryDir root;
+    QVERIFY(root.isValid());
+    AdminTestServer server(root.path(), {"--workers", "2"});
+    QVERIFY2(server.start(), qPrintable(server.process().diagnostics()));
+    QTRY_COMPARE_WITH_TIMEOUT(poolValue(server.status(), "idle"), 2, 10000);
+    const int64_t victim = firstWorkerPid(server.status());
+    QVERIFY(QDir(root.path()).removeRecursively());
+    QCOMPARE(::kill(pid_t(victim), SIGKILL), 0);
+    // Its replacement finds no root and exits 64; the breaker opens and the survivor is left alone.
+    QTRY_COMPARE_WITH_TIMEOUT(at(server.status(), {"pool", "breaker", "state"}).toString(), std::string("open"),
+                              10000);
+    QVERIFY(server.process().stderrText().contains("fatal configuration error: not restarting workers"));
+    const Json status = server.status();
+    QCOMPARE(poolValue(status, "total"), 1);
+    const int64_t survivor = firstWorkerPid(status);
+    QVERIFY(survivor != victim);
+    // The survivor's death is not answered with a fork either (a closed breaker replaces it at once).
+    QCOMPARE(::kill(pid_t(survivor), SIGKILL), 0);
+    QTRY_COMPARE_WITH_TIMEOUT(poolValue(server.status(), "total"), 0, 10000);
+    QCOMPARE(server.process().stderrText().count("the root directory is gone"), 1);
+    QCOMPARE(at(server.status(), {"pool", "breaker", "state"}).toString(), std::string("open"));
 }
 
 // A kept-alive connection stays with its worker only while its client is active: once quiet it is
