@@ -3,7 +3,6 @@
 #include "adminproto/socket_path.h"
 #include "base/log.h"
 
-#include <algorithm>
 #include <grp.h>
 #include <unistd.h>
 

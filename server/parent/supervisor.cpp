@@ -68,7 +68,6 @@ bool Supervisor::spawn(uint32_t slotIndex)
     worker.startedNs = monotonicNs();
     worker.channel = std::move(parentEnd);
     m_slotUsed[slotIndex] = true;
-    ++m_spawned;
     m_loop.add(worker.channel.get(), EPOLLIN, [this, pid](uint32_t events) { onChannel(pid, events); });
     m_available.push_back(pid); // a freshly forked worker takes connections: the channel buffers them
     LOG_DEBUG("worker slot %u started: pid %d, generation %u", slotIndex, int(pid), m_generation);

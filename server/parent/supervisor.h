@@ -118,7 +118,6 @@ private:
     std::vector<bool> m_slotUsed;
     uint32_t m_cpuCount = 1; // CPUs this process may run on: how many workers share the active clients
     uint32_t m_generation = 1;
-    uint64_t m_spawned = 0;
     bool m_stopping = false;
 };
 

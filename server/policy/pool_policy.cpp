@@ -70,7 +70,7 @@ void adoptGeneration(const PoolView &view, const PoolLimits &limits, PolicyState
 uint32_t planGrowth(const PoolView &view, const PoolLimits &limits, PolicyState &state, const Census &census,
                     uint32_t missing, Decision &decision)
 {
-    if (!view.tick)
+    if (!view.isTick)
         return 0;
     const uint32_t spareSoon = census.spare + missing;
     const uint32_t wanted = std::max(shortfall(limits.minSpare, spareSoon), shortfall(view.pending, spareSoon));
@@ -137,7 +137,7 @@ void planRetirement(const PoolView &view, const PoolLimits &limits, PolicyState 
         pickRetirements(view, surplus, false, decision);
         return;
     }
-    if (!view.tick || census.spare <= limits.maxSpare)
+    if (!view.isTick || census.spare <= limits.maxSpare)
         return;
     pickRetirements(view, 1, true, decision);
     if (!decision.retire.empty())

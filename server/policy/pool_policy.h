@@ -58,7 +58,7 @@ struct PoolView {
     // tick, so the spawn rate ramps per second and idle workers retire one a second (a retired worker's
     // exit must not set off the next retirement at once). Replacing dead workers, a new generation,
     // shrinking below max_workers, recycling and the watchdog happen on every decision.
-    bool tick = true;
+    bool isTick = true;
 };
 
 // Carried from one decision to the next.

@@ -107,7 +107,7 @@ PoolView PoolManager::buildView(int64_t now, bool tick)
     view.pending = m_dispatcher.stats().pending;
     view.nowNs = now;
     view.accepting = !m_supervisor.isStopping();
-    view.tick = tick;
+    view.isTick = tick;
     for (uint32_t i = 0; i < m_scoreboard.slotCount(); ++i) {
         const server::WorkerSlot &slot = m_scoreboard.slot(i);
         const server::SlotSnapshot s = server::readSlot(slot);

@@ -221,7 +221,7 @@ void TestPoolPolicy::replaceAndRestart()
     QFETCH(uint, newTarget);
     QFETCH(qlonglong, retryInMs);
     PoolView view = viewOf(picture, capacity, 0);
-    view.tick = tick;
+    view.isTick = tick;
     PoolLimits limits{minSpare, 2, 8, 0, 0, 2};
     PolicyState state;
     state.target = target;
