@@ -48,6 +48,7 @@ public:
 
     Supervisor(EventLoop &loop, Scoreboard &scoreboard, const Jail &jail, Millis sendTimeout, Hooks hooks);
     ~Supervisor();
+    // Set by the pool manager. Its callbacks may call back into the Supervisor (spawn(), stopWorker()).
     void setPoolEvents(PoolEvents events) { m_poolEvents = std::move(events); }
 
     // Forks a worker of the current generation into `slot`, which must hold no process. False (logged) if

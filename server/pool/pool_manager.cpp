@@ -203,7 +203,6 @@ void PoolManager::scheduleRetry(int64_t atNs, int64_t now)
 PoolHealth PoolManager::health() const
 {
     PoolHealth h;
-    h.target = m_state.target;
     h.respawnBlocked = m_state.respawnBlocked;
     h.crashed = m_crashed;
     const int64_t now = server::monotonicNs();

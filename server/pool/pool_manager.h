@@ -30,7 +30,6 @@ PoolLimits limitsFrom(const server::Options &options);
 
 // What the admin plane shows about the controller.
 struct PoolHealth {
-    uint32_t target = 0;         // workers of the current generation the policy aims for
     uint32_t backoffSlots = 0;   // free slots waiting out a crash-loop delay
     int64_t backoffMs = 0;       // the longest of those delays still to run
     bool respawnBlocked = false; // a worker reported a fatal configuration error: nothing is forked
