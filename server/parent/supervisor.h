@@ -65,6 +65,9 @@ public:
     uint32_t availableCount() const { return uint32_t(m_available.size()); }
     uint32_t aliveCount() const { return uint32_t(m_workers.size()); }
     uint32_t generation() const { return m_generation; }
+    // No process holds the slot (none was forked into it, or its last one was reaped). The parent's own
+    // record, not the scoreboard's: shared memory a worker writes is not trusted to say so.
+    bool isSlotFree(uint32_t slot) const { return slot < m_slotUsed.size() && !m_slotUsed[slot]; }
 
     // New generation: workers forked from now on belong to it and use `sendTimeout`. Older workers keep
     // running until stopped (PoolEvents::generationStarted lets the pool replace them).

@@ -109,13 +109,15 @@ PoolView PoolManager::buildView(int64_t now, bool tick)
     view.accepting = !m_supervisor.isStopping();
     view.isTick = tick;
     for (uint32_t i = 0; i < m_scoreboard.slotCount(); ++i) {
-        const server::WorkerSlot &slot = m_scoreboard.slot(i);
-        const server::SlotSnapshot s = server::readSlot(slot);
         SlotMemory &memory = m_slots[i];
-        if (s.state == WorkerState::Empty || s.pid <= 0) {
+        if (m_supervisor.isSlotFree(i)) {
             view.freeSlots.push_back({i, memory.health.notBeforeNs});
             continue;
         }
+        const server::WorkerSlot &slot = m_scoreboard.slot(i);
+        const server::SlotSnapshot s = server::readSlot(slot);
+        if (s.state == WorkerState::Empty || s.pid <= 0)
+            continue; // held, but nothing sensible to read: neither free nor counted
         if (memory.abortedConnection != 0 && memory.abortedConnection != s.connectionId)
             memory.abortedConnection = memory.abortRequestedNs = 0; // that connection is over
         WorkerView w;
@@ -208,7 +210,7 @@ PoolHealth PoolManager::health() const
     const int64_t now = server::monotonicNs();
     for (uint32_t i = 0; i < m_slots.size(); ++i) {
         const int64_t notBefore = m_slots[i].health.notBeforeNs;
-        if (notBefore <= now || m_scoreboard.slot(i).pid.load() > 0)
+        if (notBefore <= now || !m_supervisor.isSlotFree(i))
             continue;
         ++h.backoffSlots;
         h.backoffMs = std::max(h.backoffMs, (notBefore - now) / 1'000'000);
