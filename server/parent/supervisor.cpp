@@ -234,11 +234,12 @@ void Supervisor::onExit(pid_t pid, int status)
     m_workers.erase(it);
     std::erase(m_available, pid);
     closeChannel(worker);
+    const uint64_t bytesSent = m_scoreboard.slot(worker.slot).totalBytesSent.load(); // before it is cleared
     const ExitReason reason = recordExit(worker, status);
     for (uint64_t id : worker.connections)
         m_hooks.connectionLost(id);
     if (m_poolEvents.workerEnded) // the pool may fork a replacement now
-        m_poolEvents.workerEnded({worker.slot, pid, reason, monotonicNs() - worker.startedNs});
+        m_poolEvents.workerEnded({worker.slot, pid, reason, monotonicNs() - worker.startedNs, bytesSent});
     if (!m_stopping && !m_available.empty())
         m_hooks.workerAvailable();
 }

@@ -23,6 +23,7 @@ struct WorkerEnded {
     pid_t pid = 0;
     ExitReason reason = ExitReason::None;
     int64_t lifetimeNs = 0;
+    uint64_t totalBytesSent = 0; // body bytes it sent in its life, read before its slot was cleared
 };
 
 class Supervisor {

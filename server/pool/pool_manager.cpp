@@ -72,6 +72,13 @@ void PoolManager::onGenerationStarted()
 void PoolManager::onWorkerEnded(const server::WorkerEnded &ended)
 {
     SlotMemory &memory = m_slots[ended.slot];
+    // Its final total, not the one the last tick saw: the slot may hold a new process before the next tick.
+    // What the slot remembers of it (bytes, the watchdog's abort) must not pass to that new process.
+    m_retiredBytes += memory.pid == ended.pid ? std::max(memory.totalBytesSent, ended.totalBytesSent)
+                                              : memory.totalBytesSent + ended.totalBytesSent;
+    memory.pid = 0;
+    memory.totalBytesSent = 0;
+    memory.abortedConnection = memory.abortRequestedNs = 0;
     const int64_t now = server::monotonicNs();
     memory.health = policy::healthAfterExit(memory.health, ended.reason, ended.lifetimeNs, now);
     if (ended.reason == server::ExitReason::Crashed || ended.reason == server::ExitReason::Failed)

@@ -48,6 +48,7 @@ private slots:
     void reloadRereadsConfig();
     void crashLoopBreakerVisible();
     void fatalConfigOpensTheBreaker();
+    void bytesOfADeadWorkerStayCounted();
     void quietConnectionIsParkedAndServedAgain();
 
 private:
@@ -290,6 +291,28 @@ void TestAdminPool::fatalConfigOpensTheBreaker()
     QTRY_COMPARE_WITH_TIMEOUT(poolValue(server.status(), "total"), 0, 10000);
     QCOMPARE(server.process().stderrText().count("the root directory is gone"), 1);
     QCOMPARE(at(server.status(), {"pool", "breaker", "state"}).toString(), std::string("open"));
+}
+
+// A worker killed right after a transfer, before any tick has read its total: its bytes still count.
+void TestAdminPool::bytesOfADeadWorkerStayCounted()
+{
+    AdminTestServer server(m_tree.root(), {"--workers", "1"});
+    QVERIFY2(server.start(), qPrintable(server.process().diagnostics()));
+    QVERIFY(server.process().waitForWorkerCount(1));
+    const qint64 worker = server.process().workerPids().value(0);
+    {
+        TestClient client(10000);
+        QVERIFY(client.open(server.process().host(), server.process().port()).ok());
+        QVERIFY(client.get("small.bin").status.ok());
+        // The one worker answers this after it has counted the body it sent (just after sending it).
+        QVERIFY(client.stat("small.bin").ok());
+    }
+    // No status request before the kill: answering one would read the total from the living worker.
+    QCOMPARE(::kill(pid_t(worker), SIGKILL), 0);
+    QTRY_VERIFY_WITH_TIMEOUT(!server.process().workerPids().contains(worker)
+                                 && server.process().workerPids().size() == 1,
+                             10000);
+    QCOMPARE(poolValue(server.status(), "bytes_sent"), 4096);
 }
 
 // A kept-alive connection stays with its worker only while its client is active: once quiet it is
