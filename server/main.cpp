@@ -4,6 +4,7 @@
 #include "base/log.h"
 #include "config/options.h"
 #include "parent/parent.h"
+#include "pool/pool_manager.h"
 
 #include "ferry_version.h"
 
@@ -34,7 +35,10 @@ int main(int argc, char **argv)
     try {
         ferry::admin::AdminPlane admin(options); // claims the admin socket first: a live one stops us here
         Parent parent(options, std::vector<std::string>(argv, argv + argc));
-        auto adminRunning = admin.attach(parent); // destroyed before `parent`
+        // The pool's controller forks the first workers now; destroyed before `parent`.
+        ferry::pool::PoolManager pool(parent.loop(), parent.scoreboard(), parent.supervisor(), parent.dispatcher(),
+                                      [&parent] { return ferry::pool::limitsFrom(parent.options()); });
+        auto adminRunning = admin.attach(parent, pool); // destroyed before `pool`
         return parent.run();
     } catch (const ConfigError &error) {
         std::fprintf(stderr, "ferry-server: cannot start: %s\n", error.what());

@@ -3,25 +3,10 @@
 #include "adminproto/socket_path.h"
 #include "base/log.h"
 
-#include <algorithm>
 #include <grp.h>
 #include <unistd.h>
 
 namespace ferry::admin {
-
-pool::PoolLimits poolLimitsFrom(const server::Options &options)
-{
-    pool::PoolLimits limits;
-    const uint32_t workers = std::min(options.workers, options.maxWorkers);
-    limits.minSpare = options.minSpare;
-    limits.maxSpare = options.maxSpare ? options.maxSpare : workers;
-    limits.maxSpare = std::max(limits.maxSpare, limits.minSpare);
-    limits.maxWorkers = std::min(options.poolMaxWorkers ? options.poolMaxWorkers : workers, options.maxWorkers);
-    limits.maxWorkers = std::max(limits.maxWorkers, workers);
-    limits.maxRequests = options.maxRequests;
-    limits.stallTimeoutS = uint32_t((options.stallTimeout.count() + 999) / 1000);
-    return limits;
-}
 
 AdminPlane::AdminPlane(const server::Options &options) : m_options(options)
 {
@@ -55,16 +40,12 @@ AdminPlane::Running::~Running()
 {
     server.reset(); // unlinks the socket
     backend.reset();
-    pool.reset();
 }
 
-std::unique_ptr<AdminPlane::Running> AdminPlane::attach(server::Parent &parent)
+std::unique_ptr<AdminPlane::Running> AdminPlane::attach(server::Parent &parent, pool::PoolManager &pool)
 {
     auto running = std::make_unique<Running>();
-    running->pool = std::make_unique<pool::PoolManager>(parent.loop(), parent.scoreboard(), parent.supervisor(),
-                                                        parent.dispatcher(),
-                                                        [&parent] { return poolLimitsFrom(parent.options()); });
-    running->backend = std::make_unique<ServerBackend>(parent, *running->pool);
+    running->backend = std::make_unique<ServerBackend>(parent, pool);
     if (!m_listener)
         return running;
     AdminOptions admin;

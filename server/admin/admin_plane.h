@@ -1,6 +1,6 @@
 // Wires the admin plane into ferry-server: claims the admin socket (before the Parent exists, so that a
-// live socket stops start-up early), then attaches the pool manager, the backend and the socket server
-// to the Parent's loop. main() is the only user.
+// live socket stops start-up early), then attaches the backend and the socket server to the Parent's loop
+// and its pool manager. main() is the only user.
 #pragma once
 
 #include "admin/admin_server.h"
@@ -26,16 +26,15 @@ public:
     AdminPlane(const AdminPlane &) = delete;
     AdminPlane &operator=(const AdminPlane &) = delete;
 
-    // The running admin plane: pool manager, backend and (if a socket was claimed) the admin server.
-    // Must be destroyed before the Parent (it lives on the Parent's loop): declare it after the Parent.
+    // The running admin plane: backend and (if a socket was claimed) the admin server. Must be destroyed
+    // before the Parent and the pool manager (it lives on the Parent's loop): declare it after both.
     class Running {
     public:
         ~Running();
-        std::unique_ptr<pool::PoolManager> pool;
         std::unique_ptr<ServerBackend> backend;
         std::unique_ptr<AdminServer> server;
     };
-    std::unique_ptr<Running> attach(server::Parent &parent);
+    std::unique_ptr<Running> attach(server::Parent &parent, pool::PoolManager &pool);
 
 private:
     server::Options m_options;
@@ -43,7 +42,5 @@ private:
     server::UniqueFd m_listener;
     std::optional<gid_t> m_group;
 };
-
-pool::PoolLimits poolLimitsFrom(const server::Options &options);
 
 } // namespace ferry::admin

@@ -1,6 +1,7 @@
 #include "admin/server_backend.h"
 
 #include "base/log.h"
+#include "base/worker_state.h"
 
 #include "ferry_version.h"
 
@@ -14,23 +15,24 @@ namespace {
 
 constexpr int64_t CrashWindowNs = 60'000'000'000;
 
-const char *stateName(WorkerState state, bool stopRequested)
-{
-    switch (state) {
-    case WorkerState::Empty: return "empty";
-    case WorkerState::Starting: return stopRequested ? "stopping" : "starting";
-    case WorkerState::Idle: return stopRequested ? "stopping" : "idle";
-    case WorkerState::Reading: return "reading";
-    case WorkerState::Sending: return "sending";
-    case WorkerState::Stopping: return "stopping";
-    }
-    return "empty";
-}
-
 // Scoreboard times are monotonic; the protocol speaks wall-clock Unix ms.
 int64_t toWallMs(int64_t monotonic, int64_t nowMs, int64_t nowNs)
 {
     return monotonic > 0 ? nowMs - (nowNs - monotonic) / 1'000'000 : 0;
+}
+
+// The pool totals by the state each worker stored (`busy` = reading + sending).
+void countWorker(PoolInfo &pool, WorkerState state)
+{
+    switch (state) {
+    case WorkerState::Empty: return; // no process
+    case WorkerState::Idle: ++pool.idle; break;
+    case WorkerState::Starting: ++pool.starting; break;
+    case WorkerState::Stopping: ++pool.stopping; break;
+    case WorkerState::Reading:
+    case WorkerState::Sending: ++pool.busy; break;
+    }
+    ++pool.total;
 }
 
 CommandResult notFound(std::string message)
@@ -62,7 +64,7 @@ WorkerInfo ServerBackend::workerInfo(uint32_t slot, const server::SlotSnapshot &
     w.slot = slot;
     w.pid = s.pid;
     w.generation = s.generation;
-    w.state = stateName(s.state, m_parent.scoreboard().slot(slot).stopRequested.load() != 0);
+    w.state = std::string(server::workerStateName(s.state)); // what the worker itself stored
     const bool serving = s.state != WorkerState::Idle && s.state != WorkerState::Starting;
     w.peer = serving ? s.peer : "";
     w.connection = serving ? int64_t(s.connectionId) : 0;
@@ -95,7 +97,7 @@ int64_t ServerBackend::recentCrashes(int64_t nowNs, uint64_t crashedTotal)
 void ServerBackend::fillPool(StatusSnapshot &status)
 {
     const server::DispatcherStats stats = m_parent.dispatcher().stats();
-    const server::PoolStatus pool = m_parent.supervisor().status();
+    const pool::PoolHealth health = m_pool.health();
     const pool::PoolLimits &limits = m_pool.limits();
     const server::ControlBlock &control = m_parent.scoreboard().control();
     PoolInfo &p = status.pool;
@@ -108,9 +110,9 @@ void ServerBackend::fillPool(StatusSnapshot &status)
     p.accepted = int64_t(stats.accepted);
     p.rejectedBusy = int64_t(stats.rejectedBusy + stats.rejectedPerIp);
     p.bytesSent = int64_t(m_pool.bytesSent());
-    p.breakerState = pool.fatal ? "open" : pool.backoffSlots > 0 ? "backoff" : "closed";
-    p.recentCrashes = recentCrashes(server::monotonicNs(), pool.crashed);
-    p.backoffMs = pool.backoffMs;
+    p.breakerState = health.respawnBlocked ? "open" : health.backoffSlots > 0 ? "backoff" : "closed";
+    p.recentCrashes = recentCrashes(server::monotonicNs(), health.crashed);
+    p.backoffMs = health.backoffMs;
     p.limits = {limits.minSpare, limits.maxSpare, limits.maxWorkers, int64_t(limits.maxRequests),
                 limits.stallTimeoutS};
     p.ratePerConnection = int64_t(control.perConnectionRate.load());
@@ -138,18 +140,8 @@ StatusSnapshot ServerBackend::status(bool withProcInfo)
         if (!read || read->state == WorkerState::Empty || read->pid <= 0)
             continue;
         const server::SlotSnapshot &snap = *read;
-        WorkerInfo w = workerInfo(i, snap, status.nowMs, nowNs, withProcInfo);
-        PoolInfo &p = status.pool;
-        ++p.total;
-        if (w.state == "idle")
-            ++p.idle;
-        else if (w.state == "starting")
-            ++p.starting;
-        else if (w.state == "stopping")
-            ++p.stopping;
-        else
-            ++p.busy;
-        status.workers.push_back(std::move(w));
+        countWorker(status.pool, snap.state);
+        status.workers.push_back(workerInfo(i, snap, status.nowMs, nowNs, withProcInfo));
     }
     return status;
 }
@@ -207,7 +199,8 @@ CommandResult ServerBackend::killWorker(uint32_t slot, bool graceful)
     server::Scoreboard &board = m_parent.scoreboard();
     const int32_t pid = slot < board.slotCount() ? board.slot(slot).pid.load() : 0;
     m_pool.noteExit(slot, pid, graceful ? "stopped by admin" : "killed by admin");
-    if (pid <= 0 || !m_parent.supervisor().killWorker(slot, graceful))
+    server::Supervisor &supervisor = m_parent.supervisor();
+    if (pid <= 0 || !(graceful ? supervisor.stopWorker(slot) : supervisor.killWorker(slot)))
         return notFound("no worker in slot " + std::to_string(slot));
     return CommandResult::success(Json{{"slot", int64_t(slot)}, {"pid", int64_t(pid)}});
 }

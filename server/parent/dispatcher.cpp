@@ -204,7 +204,7 @@ bool Dispatcher::tryDispatch(Connection &connection)
 
 void Dispatcher::onWorkerAvailable()
 {
-    while (!m_pending.empty() && m_supervisor.idleCount() > 0) {
+    while (!m_pending.empty() && m_supervisor.availableCount() > 0) {
         Connection *connection = find(m_pending.front());
         m_pending.pop_front();
         if (!connection || connection->state != State::Pending)

@@ -98,8 +98,7 @@ void Parent::onSignal()
 
 int Parent::run()
 {
-    m_startedNs = monotonicNs();
-    m_supervisor->start(m_options.workers);
+    m_startedNs = monotonicNs(); // the pool manager (server/pool) has forked the first workers already
     m_dispatcher->startAccepting(m_listener.fd.get());
     std::printf("ferry-server: listening on %s\n", m_listener.address.c_str());
     std::fflush(stdout);
@@ -170,7 +169,7 @@ bool Parent::reload(std::string *error)
     log::setLevel(fresh.logLevel);
     m_scoreboard.control().perConnectionRate.store(fresh.rateLimit);
     m_dispatcher->setLimits(limitsFrom(m_options));
-    m_supervisor->reload(m_options.workers, m_options.sendTimeout);
+    m_supervisor->startGeneration(m_options.sendTimeout); // the pool manager forks it, then retires the old one
     return true;
 }
 

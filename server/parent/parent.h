@@ -1,6 +1,7 @@
-// The parent process: owns the listening socket, the scoreboard, the event loop, the pool (Supervisor)
-// and the client connections it holds (Dispatcher); turns signals into actions.
-// The admin plane plugs in through loop() (register its socket and timers) and the operations below.
+// The parent process: owns the listening socket, the scoreboard, the event loop, the pool's mechanism
+// (Supervisor) and the client connections it holds (Dispatcher); turns signals into actions.
+// The pool manager and the admin plane plug in through loop() (register their sockets and timers) and the
+// operations below.
 #pragma once
 
 #include "parent/dispatcher.h"
@@ -25,8 +26,9 @@ public:
     Parent(Options options, std::vector<std::string> arguments);
     ~Parent();
 
-    // Forks the workers, prints the listening line on stdout, runs the loop until the last worker is gone
-    // after a shutdown. Returns the process exit code (0 after SIGTERM/SIGINT).
+    // Prints the listening line on stdout, runs the loop until the last worker is gone after a shutdown.
+    // The workers are the pool manager's (server/pool) to fork: create it before run(). Returns the
+    // process exit code (0 after SIGTERM/SIGINT).
     int run();
 
     // ---- seams for the admin plane ----

@@ -20,7 +20,7 @@ namespace ferry::server {
 
 Supervisor::Supervisor(EventLoop &loop, Scoreboard &scoreboard, const Jail &jail, Millis sendTimeout, Hooks hooks)
     : m_loop(loop), m_scoreboard(scoreboard), m_jail(jail), m_sendTimeout(sendTimeout), m_hooks(std::move(hooks)),
-      m_slotUsed(scoreboard.slotCount(), false), m_health(scoreboard.slotCount())
+      m_slotUsed(scoreboard.slotCount(), false)
 {
     m_generation = scoreboard.control().generation.load();
     cpu_set_t allowed;
@@ -30,61 +30,16 @@ Supervisor::Supervisor(EventLoop &loop, Scoreboard &scoreboard, const Jail &jail
 
 Supervisor::~Supervisor()
 {
-    if (m_maintainTimer)
-        m_loop.cancelTimer(m_maintainTimer);
     for (auto &[pid, worker] : m_workers)
         closeChannel(worker);
 }
 
-void Supervisor::start(uint32_t target)
-{
-    m_target = std::min(target, m_scoreboard.slotCount());
-    maintain();
-}
-
-int Supervisor::freeSlot(int64_t now) const
-{
-    for (uint32_t i = 0; i < m_slotUsed.size(); ++i)
-        if (!m_slotUsed[i] && m_health[i].notBeforeNs <= now)
-            return int(i);
-    return -1;
-}
-
-void Supervisor::maintain()
-{
-    if (m_stopping || m_fatal)
-        return;
-    uint32_t current = 0;
-    for (const auto &[pid, worker] : m_workers)
-        if (worker.generation == m_generation && worker.phase != WorkerPhase::Stopping)
-            ++current;
-    int64_t now = monotonicNs();
-    while (current < m_target) {
-        int slot = freeSlot(now);
-        if (slot < 0)
-            break;
-        if (!spawn(uint32_t(slot)))
-            break;
-        ++current;
-    }
-    if (current >= m_target || m_maintainTimer)
-        return;
-    // Short of workers and every free slot is backing off: come back when the earliest may restart.
-    int64_t earliest = INT64_MAX;
-    for (uint32_t i = 0; i < m_slotUsed.size(); ++i)
-        if (!m_slotUsed[i])
-            earliest = std::min(earliest, m_health[i].notBeforeNs);
-    if (earliest == INT64_MAX)
-        return; // every slot is occupied (old generation still finishing): reap() calls maintain() again
-    auto delay = Millis(std::max<int64_t>(1, (earliest - now) / 1000000 + 1));
-    m_maintainTimer = m_loop.addTimer(delay, [this] {
-        m_maintainTimer = 0;
-        maintain();
-    });
-}
-
 bool Supervisor::spawn(uint32_t slotIndex)
 {
+    if (m_stopping || slotIndex >= m_slotUsed.size() || m_slotUsed[slotIndex]) {
+        LOG_ERROR("worker slot %u: not forking (%s)", slotIndex, m_stopping ? "stopping" : "slot taken");
+        return false;
+    }
     UniqueFd parentEnd, workerEnd;
     if (int error = makeChannel(parentEnd, workerEnd); error != 0) {
         LOG_ERROR("socketpair() for worker slot %u: %s", slotIndex, std::strerror(error));
@@ -100,7 +55,6 @@ bool Supervisor::spawn(uint32_t slotIndex)
     if (pid < 0) {
         LOG_ERROR("fork() for worker slot %u: %s", slotIndex, std::strerror(errno));
         clearWorkerFields(slot);
-        m_health[slotIndex].notBeforeNs = monotonicNs() + 1'000'000'000; // Apache: sleep after a failed fork
         return false;
     }
     if (pid == 0) {
@@ -115,7 +69,6 @@ bool Supervisor::spawn(uint32_t slotIndex)
     worker.startedNs = monotonicNs();
     worker.channel = std::move(parentEnd);
     m_slotUsed[slotIndex] = true;
-    ++m_spawned;
     if (int error = m_loop.add(worker.channel.get(), EPOLLIN, [this, pid](uint32_t events) { onChannel(pid, events); });
         error != 0) {
         // A worker we cannot hear would hold its slot and never report itself idle. It holds no connection
@@ -126,12 +79,12 @@ bool Supervisor::spawn(uint32_t slotIndex)
         kill(pid, SIGKILL);
         return false;
     }
-    m_idle.push_back(pid);
+    m_available.push_back(pid); // a freshly forked worker takes connections: the channel buffers them
     LOG_DEBUG("worker slot %u started: pid %d, generation %u", slotIndex, int(pid), m_generation);
     return true;
 }
 
-Supervisor::Worker *Supervisor::pickIdle()
+Supervisor::Worker *Supervisor::pickAvailable()
 {
     // Among the most recently available workers, one per CPU, the one holding the fewest connections.
     // One busy worker per CPU is what keeps every CPU working; spreading clients over more workers only
@@ -140,7 +93,7 @@ Supervisor::Worker *Supervisor::pickIdle()
     // beyond those stay free for long responses and bursts. O(CPUs).
     Worker *best = nullptr;
     uint32_t considered = 0;
-    for (auto it = m_idle.rbegin(); it != m_idle.rend() && considered < m_cpuCount; ++it, ++considered) {
+    for (auto it = m_available.rbegin(); it != m_available.rend() && considered < m_cpuCount; ++it, ++considered) {
         Worker &worker = m_workers.at(*it);
         if (!best || worker.connections.size() < best->connections.size())
             best = &worker;
@@ -152,7 +105,7 @@ Supervisor::Worker *Supervisor::pickIdle()
 
 int Supervisor::dispatch(const HandoffMessage &message)
 {
-    while (Worker *worker = pickIdle()) {
+    while (Worker *worker = pickAvailable()) {
         int error = sendHandoff(worker->channel.get(), message, MSG_DONTWAIT);
         if (error == 0) {
             worker->connections.push_back(message.connectionId);
@@ -161,30 +114,26 @@ int Supervisor::dispatch(const HandoffMessage &message)
         }
         if (error == EAGAIN)
             return -1; // its channel is full: the connection waits in the queue for the next free worker
-        // An idle worker whose channel fails is broken: replace it rather than trust it again.
+        // A worker whose channel fails is broken: kill it (the pool replaces it) rather than trust it again.
         LOG_ERROR("sendmsg() passing connection %llu to worker %u (pid %d): %s",
                   (unsigned long long)message.connectionId, worker->slot, int(worker->pid), std::strerror(error));
-        worker->killedByParent = true;
-        kill(worker->pid, SIGKILL);
-        worker->phase = WorkerPhase::Stopping;
-        removeIdle(worker->pid);
+        sigkill(*worker);
     }
     return -1;
 }
 
 bool Supervisor::updateAvailability(Worker &worker)
 {
-    if (worker.phase == WorkerPhase::Stopping)
-        return false;
-    bool available = !worker.longWork && worker.connections.size() < MaxConnectionsPerWorker;
-    WorkerPhase phase = available ? WorkerPhase::Idle : WorkerPhase::Busy;
-    if (phase != worker.phase) {
-        worker.phase = phase;
-        if (available)
-            m_idle.push_back(worker.pid);
-        else
-            std::erase(m_idle, worker.pid);
-    }
+    // Whether the parent may hand it another connection: a fact about dispatch, kept apart from what the
+    // worker shows in its scoreboard slot (a worker may be Sending and still take connections, if its
+    // response is short; or Idle and take none, if it was just told to stop and has not noticed yet).
+    const bool available = !worker.stopRequested && !worker.killedByParent && !worker.longWork
+                           && worker.connections.size() < MaxConnectionsPerWorker;
+    const bool listed = std::find(m_available.begin(), m_available.end(), worker.pid) != m_available.end();
+    if (available && !listed)
+        m_available.push_back(worker.pid);
+    else if (!available && listed)
+        std::erase(m_available, worker.pid);
     return available;
 }
 
@@ -238,16 +187,22 @@ void Supervisor::onMessage(Worker &worker, HandoffMessage &&message)
 void Supervisor::onProtocolError(Worker &worker)
 {
     LOG_ERROR("worker %u (pid %d) sent an unexpected message; stopping it", worker.slot, int(worker.pid));
-    worker.killedByParent = true;
-    kill(worker.pid, SIGKILL);
+    sigkill(worker);
     closeChannel(worker);
 }
 
-void Supervisor::stopWorker(Worker &worker)
+void Supervisor::sigkill(Worker &worker)
 {
-    worker.phase = WorkerPhase::Stopping;
+    worker.killedByParent = true;
+    kill(worker.pid, SIGKILL);
+    updateAvailability(worker);
+}
+
+void Supervisor::requestStop(Worker &worker)
+{
+    worker.stopRequested = true;
     m_scoreboard.slot(worker.slot).stopRequested.store(1);
-    removeIdle(worker.pid);
+    updateAvailability(worker);
     // EOF on the channel is the stop signal. Shutting down only our sending side keeps the channel open
     // for the connections the worker hands back on its way out; it exits once it holds none.
     if (worker.channel)
@@ -261,8 +216,6 @@ void Supervisor::closeChannel(Worker &worker)
     m_loop.remove(worker.channel.get());
     worker.channel.reset();
 }
-
-void Supervisor::removeIdle(pid_t pid) { std::erase(m_idle, pid); }
 
 void Supervisor::reap()
 {
@@ -287,38 +240,30 @@ void Supervisor::onExit(pid_t pid, int status)
     auto it = m_workers.find(pid);
     Worker worker = std::move(it->second);
     m_workers.erase(it);
-    removeIdle(pid);
+    std::erase(m_available, pid);
     closeChannel(worker);
-    ExitReason reason = recordExit(worker, status);
-    if (reason == ExitReason::Crashed || reason == ExitReason::Failed)
-        ++m_crashed;
-    if (reason == ExitReason::FatalConfig) {
-        LOG_ERROR("worker %u reported a fatal configuration error: not restarting workers", worker.slot);
-        m_fatal = true;
-    }
+    const uint64_t bytesSent = m_scoreboard.slot(worker.slot).totalBytesSent.load(); // before it is cleared
+    const ExitReason reason = recordExit(worker, status);
     for (uint64_t id : worker.connections)
         m_hooks.connectionLost(id);
-    maintain();
-    if (!m_stopping && !m_idle.empty())
+    if (m_poolEvents.workerEnded) // the pool may fork a replacement now
+        m_poolEvents.workerEnded({worker.slot, pid, reason, monotonicNs() - worker.startedNs, bytesSent});
+    if (!m_stopping && !m_available.empty())
         m_hooks.workerAvailable();
 }
 
 ExitReason Supervisor::recordExit(const Worker &worker, int status)
 {
     ExitReason reason = policy::classifyExit(status, worker.killedByParent);
-    int64_t lifetime = monotonicNs() - worker.startedNs;
     WorkerSlot &slot = m_scoreboard.slot(worker.slot);
     clearWorkerFields(slot);
     slot.lastExitReason.store(reason);
     slot.lastExitStatus.store(WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
     slot.lastExitPid.store(worker.pid);
     m_slotUsed[worker.slot] = false;
-    SlotHealth &health = m_health[worker.slot];
-    health.failures = policy::countsAsFailure(reason, lifetime) ? health.failures + 1 : 0;
-    health.notBeforeNs = monotonicNs() + int64_t(policy::respawnDelay(health.failures).count()) * 1000000;
     auto level = reason == ExitReason::Normal ? log::Level::Debug : log::Level::Warn;
-    FERRY_LOG(level, "worker %u (pid %d) ended: %s (status %d)%s", worker.slot, int(worker.pid),
-              exitReasonName(reason), slot.lastExitStatus.load(), health.failures > 1 ? ", backing off" : "");
+    FERRY_LOG(level, "worker %u (pid %d) ended: %s (status %d)", worker.slot, int(worker.pid), exitReasonName(reason),
+              slot.lastExitStatus.load());
     return reason;
 }
 
@@ -330,77 +275,30 @@ Supervisor::Worker *Supervisor::findBySlot(uint32_t slot)
     return nullptr;
 }
 
-PoolStatus Supervisor::status() const
-{
-    PoolStatus s;
-    s.target = m_target;
-    s.maxWorkers = m_scoreboard.slotCount();
-    s.generation = m_generation;
-    s.spawned = m_spawned;
-    s.crashed = m_crashed;
-    s.fatal = m_fatal;
-    for (const auto &[pid, worker] : m_workers) {
-        ++s.alive;
-        s.idle += worker.phase == WorkerPhase::Idle;
-        s.busy += worker.phase == WorkerPhase::Busy;
-        s.stopping += worker.phase == WorkerPhase::Stopping;
-    }
-    int64_t now = monotonicNs();
-    for (uint32_t i = 0; i < m_slotUsed.size(); ++i) {
-        if (m_slotUsed[i] || m_health[i].notBeforeNs <= now)
-            continue;
-        ++s.backoffSlots;
-        s.backoffMs = std::max(s.backoffMs, (m_health[i].notBeforeNs - now) / 1'000'000);
-    }
-    return s;
-}
-
-void Supervisor::setTargetWorkers(uint32_t target)
-{
-    m_target = std::min(target, m_scoreboard.slotCount());
-    uint32_t current = 0;
-    for (auto &[pid, worker] : m_workers)
-        if (worker.generation == m_generation && worker.phase != WorkerPhase::Stopping)
-            ++current;
-    // Retire surplus, idle ones first (they hand their connections back at once); busy ones finish their
-    // response first.
-    for (int pass = 0; pass < 2 && current > m_target; ++pass)
-        for (auto &[pid, worker] : m_workers) {
-            if (current <= m_target)
-                break;
-            bool pick = pass == 0 ? worker.phase == WorkerPhase::Idle : worker.phase == WorkerPhase::Busy;
-            if (pick && worker.generation == m_generation) {
-                stopWorker(worker);
-                --current;
-            }
-        }
-    maintain();
-}
-
-void Supervisor::reload(uint32_t target, Millis sendTimeout)
+void Supervisor::startGeneration(Millis sendTimeout)
 {
     m_sendTimeout = sendTimeout;
     m_generation = m_scoreboard.control().generation.fetch_add(1) + 1;
     LOG_INFO("reload: starting generation %u", m_generation);
-    m_target = std::min(target, m_scoreboard.slotCount());
-    maintain(); // new workers first, so no connection waits for the old ones to leave
-    for (auto &[pid, worker] : m_workers)
-        if (worker.generation != m_generation && worker.phase != WorkerPhase::Stopping)
-            stopWorker(worker);
-    maintain(); // slots freed by idle old workers are reaped later; reap() calls maintain() again
+    if (m_poolEvents.generationStarted)
+        m_poolEvents.generationStarted();
 }
 
-bool Supervisor::killWorker(uint32_t slot, bool graceful)
+bool Supervisor::stopWorker(uint32_t slot)
 {
     Worker *worker = findBySlot(slot);
     if (!worker)
         return false;
-    if (graceful) {
-        stopWorker(*worker);
-    } else {
-        worker->killedByParent = true;
-        kill(worker->pid, SIGKILL);
-    }
+    requestStop(*worker);
+    return true;
+}
+
+bool Supervisor::killWorker(uint32_t slot)
+{
+    Worker *worker = findBySlot(slot);
+    if (!worker)
+        return false;
+    sigkill(*worker);
     return true;
 }
 
@@ -418,22 +316,16 @@ bool Supervisor::abortConnection(uint64_t connectionId)
 void Supervisor::stopAll()
 {
     m_stopping = true;
-    if (m_maintainTimer) {
-        m_loop.cancelTimer(m_maintainTimer);
-        m_maintainTimer = 0;
-    }
     for (auto &[pid, worker] : m_workers)
-        stopWorker(worker);
+        requestStop(worker);
     if (m_workers.empty() && m_hooks.allStopped)
         m_hooks.allStopped();
 }
 
 void Supervisor::killAll()
 {
-    for (auto &[pid, worker] : m_workers) {
-        worker.killedByParent = true;
-        kill(pid, SIGKILL);
-    }
+    for (auto &[pid, worker] : m_workers)
+        sigkill(worker);
 }
 
 } // namespace ferry::server

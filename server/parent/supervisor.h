@@ -1,6 +1,7 @@
-// The worker pool: forks workers into scoreboard slots, hands them connections, hears them come back,
-// reaps them, and restarts them with crash-loop backoff. Each operation an admin can ask for is a method.
-// Runs on the parent's EventLoop; never blocks.
+// The pool's mechanism: forks workers into scoreboard slots, hands them connections, hears them come back,
+// stops, kills and reaps them, and starts new generations. It decides nothing about the pool's size: the
+// pool manager (server/pool) asks the pure policy and calls spawn() and stopWorker() here, and hears every
+// exit through PoolEvents. Runs on the parent's EventLoop; never blocks.
 #pragma once
 
 #include "net/event_loop.h"
@@ -16,22 +17,13 @@
 
 namespace ferry::server {
 
-enum class WorkerPhase {
-    Idle,     // takes connections: waiting in its loop, perhaps holding a few active ones (a freshly forked
-              // worker counts as idle: the channel buffers)
-    Busy,     // in a long response (it said Busy), or holding MaxConnectionsPerWorker
-    Stopping, // told to stop; exits when its current response is done and its connections are handed back
-};
-
-struct PoolStatus {
-    uint32_t target = 0;     // workers of the current generation wanted
-    uint32_t maxWorkers = 0; // scoreboard slots
-    uint32_t alive = 0, idle = 0, busy = 0, stopping = 0;
-    uint32_t generation = 0;
-    uint64_t spawned = 0, crashed = 0;
-    uint32_t backoffSlots = 0; // slots waiting out a crash-loop delay
-    int64_t backoffMs = 0;     // the longest of those delays still to run (admin status)
-    bool fatal = false;        // a worker reported a fatal configuration error; no more respawns
+// One worker process ended and was reaped; its slot is free again.
+struct WorkerEnded {
+    uint32_t slot = 0;
+    pid_t pid = 0;
+    ExitReason reason = ExitReason::None;
+    int64_t lifetimeNs = 0;
+    uint64_t totalBytesSent = 0; // body bytes it sent in its life, read before its slot was cleared
 };
 
 class Supervisor {
@@ -47,32 +39,48 @@ public:
         std::function<void()> allStopped;
     };
 
+    // What the pool controller hears, to decide what to do about it.
+    struct PoolEvents {
+        // A worker was reaped (after its connections were settled). The slot is free.
+        std::function<void(const WorkerEnded &)> workerEnded;
+        // startGeneration() began a new generation, which has no workers yet.
+        std::function<void()> generationStarted;
+    };
+
     Supervisor(EventLoop &loop, Scoreboard &scoreboard, const Jail &jail, Millis sendTimeout, Hooks hooks);
     ~Supervisor();
+    // Set by the pool manager. Its callbacks may call back into the Supervisor (spawn(), stopWorker()).
+    void setPoolEvents(PoolEvents events) { m_poolEvents = std::move(events); }
 
-    // Forks workers until `target` of the current generation are alive (bounded by free slots).
-    void start(uint32_t target);
-    // Gives the connection in `message` (fd attached; the caller keeps and closes its copy) to an idle
-    // worker (see pickIdle()). Returns the slot, or -1 if no worker is idle.
+    // Forks a worker of the current generation into `slot`, which must hold no process. False (logged) if
+    // the slot is taken, the server is stopping, or socketpair()/fork() failed.
+    bool spawn(uint32_t slot);
+    // Gives the connection in `message` (fd attached; the caller keeps and closes its copy) to a worker that
+    // takes connections (see pickAvailable()). Returns the slot, or -1 if none does.
     int dispatch(const HandoffMessage &message);
     // Reaps every exited child (call on SIGCHLD). Safe to call at any time.
     void reap();
 
-    // ---- operations for the admin plane ----
-    PoolStatus status() const;
-    uint32_t idleCount() const { return uint32_t(m_idle.size()); }
+    // Workers that take connections now: not stopping, not in a long response, below
+    // MaxConnectionsPerWorker. Dispatch availability, not a scoreboard state.
+    uint32_t availableCount() const { return uint32_t(m_available.size()); }
     uint32_t aliveCount() const { return uint32_t(m_workers.size()); }
-    // Grows now, or retires surplus idle workers (busy ones finish first).
-    void setTargetWorkers(uint32_t target);
-    // New generation: fresh workers take over; old ones finish their response, hand their connections
-    // back, exit.
-    void reload(uint32_t target, Millis sendTimeout);
-    // graceful: finish the current response, hand the connections back, exit; otherwise SIGKILL now.
-    // False: no such worker.
-    bool killWorker(uint32_t slot, bool graceful);
+    uint32_t generation() const { return m_generation; }
+    // No process holds the slot (none was forked into it, or its last one was reaped). The parent's own
+    // record, not the scoreboard's: shared memory a worker writes is not trusted to say so.
+    bool isSlotFree(uint32_t slot) const { return slot < m_slotUsed.size() && !m_slotUsed[slot]; }
+
+    // New generation: workers forked from now on belong to it and use `sendTimeout`. Older workers keep
+    // running until stopped (PoolEvents::generationStarted lets the pool replace them).
+    void startGeneration(Millis sendTimeout);
+    // Graceful: the worker finishes its current response, hands its connections back and exits. False: no
+    // worker in that slot.
+    bool stopWorker(uint32_t slot);
+    // SIGKILL now. False: no worker in that slot.
+    bool killWorker(uint32_t slot);
     // Asks the worker serving `connectionId` to abort it between chunks. False if no worker holds it.
     bool abortConnection(uint64_t connectionId);
-    // Shutdown: no more respawns; workers exit once their current response is done.
+    // Shutdown: no more spawns; workers exit once their current response is done.
     void stopAll();
     // Grace period over: SIGKILL whatever is left.
     void killAll();
@@ -83,32 +91,25 @@ private:
         pid_t pid = 0;
         uint32_t slot = 0;
         uint32_t generation = 0;
-        WorkerPhase phase = WorkerPhase::Idle;
         std::vector<uint64_t> connections; // dispatched to it and not yet handed back or closed
         bool longWork = false;             // between its Busy and Ready
+        bool stopRequested = false;        // its channel was shut down: it is on its way out
+        bool killedByParent = false;       // the parent sent SIGKILL: its death is no crash
         int64_t startedNs = 0;
-        bool killedByParent = false;
         UniqueFd channel;
     };
-    struct SlotHealth {
-        uint32_t failures = 0;
-        int64_t notBeforeNs = 0;
-    };
 
-    bool spawn(uint32_t slot);
-    ExitReason recordExit(const Worker &worker, int status);           // scoreboard, backoff, log
-    void maintain();
+    ExitReason recordExit(const Worker &worker, int status); // scoreboard, log
     void onChannel(pid_t pid, uint32_t events);
     void onMessage(Worker &worker, HandoffMessage &&message);
     void onProtocolError(Worker &worker);
-    // Moves the worker between Idle and Busy as its load says; returns whether it takes connections.
+    // Lists or unlists the worker among those that take connections; returns whether it takes them.
     bool updateAvailability(Worker &worker);
-    Worker *pickIdle();
-    void stopWorker(Worker &worker);
+    Worker *pickAvailable();
+    void requestStop(Worker &worker);
+    void sigkill(Worker &worker);
     void closeChannel(Worker &worker);
     void onExit(pid_t pid, int status);
-    void removeIdle(pid_t pid);
-    int freeSlot(int64_t now) const;
     Worker *findBySlot(uint32_t slot);
 
     EventLoop &m_loop;
@@ -116,17 +117,13 @@ private:
     const Jail &m_jail;
     Millis m_sendTimeout;
     Hooks m_hooks;
+    PoolEvents m_poolEvents;
     std::unordered_map<pid_t, Worker> m_workers;
-    std::vector<pid_t> m_idle; // workers that take connections, the most recently available last
+    std::vector<pid_t> m_available; // workers that take connections, the most recently available last
     std::vector<bool> m_slotUsed;
-    std::vector<SlotHealth> m_health;
     uint32_t m_cpuCount = 1; // CPUs this process may run on: how many workers share the active clients
-    uint32_t m_target = 0;
     uint32_t m_generation = 1;
-    uint64_t m_spawned = 0, m_crashed = 0;
-    EventLoop::TimerId m_maintainTimer = 0;
     bool m_stopping = false;
-    bool m_fatal = false;
 };
 
 } // namespace ferry::server

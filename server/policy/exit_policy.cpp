@@ -33,9 +33,17 @@ bool countsAsFailure(ExitReason reason, int64_t lifetimeNs)
     return abnormal && lifetimeNs < HealthyLifetimeNs;
 }
 
-bool shouldRespawn(ExitReason reason, bool shuttingDown)
+bool shouldRespawn(ExitReason reason)
 {
-    return !shuttingDown && reason != ExitReason::FatalConfig;
+    return reason != ExitReason::FatalConfig;
+}
+
+SlotHealth healthAfterExit(const SlotHealth &before, ExitReason reason, int64_t lifetimeNs, int64_t nowNs)
+{
+    SlotHealth after;
+    after.consecutiveFailures = countsAsFailure(reason, lifetimeNs) ? before.consecutiveFailures + 1 : 0;
+    after.notBeforeNs = nowNs + int64_t(respawnDelay(after.consecutiveFailures).count()) * 1'000'000;
+    return after;
 }
 
 uint32_t retryAfterMs(uint32_t pending, uint32_t workers)

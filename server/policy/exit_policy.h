@@ -1,5 +1,5 @@
-// Pool policy as pure functions of plain values, so it can be tested with tables. The supervisor and the
-// dispatcher only carry these decisions out.
+// Exit and respawn policy as pure functions of plain values, so it can be tested with tables. The pool
+// manager and the dispatcher only carry these decisions out.
 #pragma once
 
 #include "ipc/scoreboard.h"
@@ -23,8 +23,23 @@ ExitReason classifyExit(int waitStatus, bool killedByParent);
 // Whether a death counts towards the crash-loop backoff.
 bool countsAsFailure(ExitReason reason, int64_t lifetimeNs);
 
-// Whether to start a replacement at all (FatalConfig never; nothing while shutting down).
-bool shouldRespawn(ExitReason reason, bool shuttingDown);
+// Whether to start replacements at all after this exit: FatalConfig opens the breaker for good (the worker
+// can never work with this configuration). Shutdown is the pool view's concern (PoolView::accepting).
+bool shouldRespawn(ExitReason reason);
+
+// A slot's crash-loop memory: how many of its processes in a row died young, and when it may be used again.
+struct SlotHealth {
+    uint32_t consecutiveFailures = 0;
+    int64_t notBeforeNs = 0; // monotonic; 0 or past: a worker may be forked into the slot now
+};
+
+// The slot's health after one of its processes ended at `nowNs` having lived `lifetimeNs`: the failure
+// count (countsAsFailure) and the delay before the slot is used again (respawnDelay).
+SlotHealth healthAfterExit(const SlotHealth &before, ExitReason reason, int64_t lifetimeNs, int64_t nowNs);
+
+// After a failed fork() the slot waits this long (Apache prefork sleeps after one too): the failure is
+// the system's (EAGAIN, ENOMEM), and trying again at once would only fail again.
+constexpr int64_t ForkRetryDelayNs = 1'000'000'000;
 
 // The retry-after hint in a BUSY reply: longer the more work is queued per worker, within [250 ms, 10 s].
 uint32_t retryAfterMs(uint32_t pending, uint32_t workers);

@@ -1,6 +1,7 @@
 #include "pool/pool_manager.h"
 
 #include "base/log.h"
+#include "config/options.h"
 
 #include <algorithm>
 #include <chrono>
@@ -8,43 +9,118 @@
 namespace ferry::pool {
 
 using server::WorkerState;
+namespace policy = server::policy;
 
 namespace {
 constexpr std::chrono::milliseconds TickInterval{1000}; // Apache's maintenance interval
 }
 
+PoolLimits limitsFrom(const server::Options &options)
+{
+    PoolLimits limits;
+    const uint32_t workers = std::min(options.workers, options.maxWorkers);
+    limits.baseWorkers = workers;
+    limits.minSpare = options.minSpare;
+    limits.maxSpare = options.maxSpare ? options.maxSpare : workers;
+    limits.maxSpare = std::max(limits.maxSpare, limits.minSpare);
+    limits.maxWorkers = std::min(options.poolMaxWorkers ? options.poolMaxWorkers : workers, options.maxWorkers);
+    limits.maxWorkers = std::max(limits.maxWorkers, workers);
+    limits.maxRequests = options.maxRequests;
+    limits.stallTimeoutS = uint32_t((options.stallTimeout.count() + 999) / 1000);
+    return limits;
+}
+
 PoolManager::PoolManager(server::EventLoop &loop, server::Scoreboard &scoreboard, server::Supervisor &supervisor,
                          server::Dispatcher &dispatcher, std::function<PoolLimits()> configured)
     : m_loop(loop), m_scoreboard(scoreboard), m_supervisor(supervisor), m_dispatcher(dispatcher),
-      m_configured(std::move(configured)), m_limits(m_configured()),
-      m_generation(scoreboard.control().generation.load()), m_slots(scoreboard.slotCount())
+      m_configured(std::move(configured)), m_limits(m_configured()), m_slots(scoreboard.slotCount())
 {
+    m_supervisor.setPoolEvents({[this](const server::WorkerEnded &ended) { onWorkerEnded(ended); },
+                                [this] { onGenerationStarted(); }});
     m_timer = m_loop.addTimer(TickInterval, [this] { tick(); });
+    decideNow(false); // the first generation, at its configured size
 }
 
 PoolManager::~PoolManager()
 {
+    m_supervisor.setPoolEvents({});
     m_loop.cancelTimer(m_timer);
+    if (m_retryTimer)
+        m_loop.cancelTimer(m_retryTimer);
 }
 
 void PoolManager::setLimits(const PoolLimits &limits)
 {
     m_limits = limits;
-    const uint32_t target = m_supervisor.status().target;
-    if (target > m_limits.maxWorkers)
-        m_supervisor.setTargetWorkers(m_limits.maxWorkers); // idle surplus goes now, busy ones finish first
     m_state.spawnRate = 1;
+    decideNow(false);
 }
 
-PoolView PoolManager::buildView(int64_t now)
+void PoolManager::tick()
+{
+    m_timer = m_loop.addTimer(TickInterval, [this] { tick(); });
+    refreshBytes();
+    decideNow(true);
+}
+
+void PoolManager::onGenerationStarted()
+{
+    m_limits = m_configured(); // a reload re-read the configuration
+    decideNow(false);          // the policy starts the new generation at its size and stops the old one
+}
+
+void PoolManager::onWorkerEnded(const server::WorkerEnded &ended)
+{
+    SlotMemory &memory = m_slots[ended.slot];
+    // Its final total, not the one the last tick saw: the slot may hold a new process before the next tick.
+    // What the slot remembers of it (bytes, the watchdog's abort) must not pass to that new process.
+    m_retiredBytes += memory.pid == ended.pid ? std::max(memory.totalBytesSent, ended.totalBytesSent)
+                                              : memory.totalBytesSent + ended.totalBytesSent;
+    memory.pid = 0;
+    memory.totalBytesSent = 0;
+    memory.abortedConnection = memory.abortRequestedNs = 0;
+    const int64_t now = server::monotonicNs();
+    memory.health = policy::healthAfterExit(memory.health, ended.reason, ended.lifetimeNs, now);
+    if (ended.reason == server::ExitReason::Crashed || ended.reason == server::ExitReason::Failed)
+        ++m_crashed;
+    if (!policy::shouldRespawn(ended.reason) && !m_state.respawnBlocked) {
+        LOG_ERROR("worker %u reported a fatal configuration error: not restarting workers", ended.slot);
+        m_state.respawnBlocked = true;
+    }
+    if (memory.health.notBeforeNs > now)
+        LOG_WARN("worker slot %u: %u early deaths in a row, backing off %lld ms", ended.slot,
+                 memory.health.consecutiveFailures, (long long)((memory.health.notBeforeNs - now) / 1'000'000));
+    decideNow(false);
+}
+
+void PoolManager::decideNow(bool tick)
+{
+    if (m_supervisor.isStopping())
+        return;
+    const PoolView view = buildView(server::monotonicNs(), tick);
+    const Decision decision = decide(view, m_limits, m_state);
+    if (tick) { // only a tick grows the pool, so only a tick can find it at its ceiling
+        if (decision.maxWorkersReached && !m_wasAtMax)
+            ++m_maxWorkersReached;
+        m_wasAtMax = decision.maxWorkersReached;
+    }
+    carryOut(decision, view);
+}
+
+PoolView PoolManager::buildView(int64_t now, bool tick)
 {
     PoolView view;
-    view.capacity = m_scoreboard.slotCount();
-    view.currentGeneration = m_scoreboard.control().generation.load();
+    view.currentGeneration = m_supervisor.generation();
     view.pending = m_dispatcher.stats().pending;
     view.nowNs = now;
     view.accepting = !m_supervisor.isStopping();
-    for (uint32_t i = 0; i < view.capacity; ++i) {
+    view.isTick = tick;
+    for (uint32_t i = 0; i < m_scoreboard.slotCount(); ++i) {
+        SlotMemory &memory = m_slots[i];
+        if (m_supervisor.isSlotFree(i)) {
+            view.freeSlots.push_back({i, memory.health.notBeforeNs});
+            continue;
+        }
         const server::WorkerSlot &slot = m_scoreboard.slot(i);
         // A torn read: the owner died (or is stuck) inside its write section. Left out of this tick's picture;
         // once reaped the slot reads cleanly again.
@@ -55,8 +131,7 @@ PoolView PoolManager::buildView(int64_t now)
         }
         const server::SlotSnapshot &s = *read;
         if (s.state == WorkerState::Empty || s.pid <= 0)
-            continue;
-        SlotMemory &memory = m_slots[i];
+            continue; // held, but nothing sensible to read: neither free nor counted
         if (memory.abortedConnection != 0 && memory.abortedConnection != s.connectionId)
             memory.abortedConnection = memory.abortRequestedNs = 0; // that connection is over
         WorkerView w;
@@ -74,72 +149,87 @@ PoolView PoolManager::buildView(int64_t now)
     return view;
 }
 
-uint32_t PoolManager::activeWorkers(const PoolView &view) const
-{
-    return uint32_t(std::count_if(view.workers.begin(), view.workers.end(),
-                                  [&](const WorkerView &w) { return isActive(w, view.currentGeneration); }));
-}
-
-void PoolManager::tick()
-{
-    m_timer = m_loop.addTimer(TickInterval, [this] { tick(); });
-    refreshBytes();
-    if (m_supervisor.isStopping())
-        return;
-    if (const uint32_t generation = m_scoreboard.control().generation.load(); generation != m_generation) {
-        m_generation = generation;
-        setLimits(m_configured());
-    }
-    const PoolView view = buildView(server::monotonicNs());
-    const Decision decision = decide(view, m_limits, m_state);
-    if (decision.maxWorkersReached && !m_wasAtMax)
-        ++m_maxWorkersReached;
-    m_wasAtMax = decision.maxWorkersReached;
-    carryOut(decision, view);
-}
-
 void PoolManager::carryOut(const Decision &decision, const PoolView &view)
 {
-    // The Supervisor owns the process count through its target; the policy moves it up or down.
-    const uint32_t target = m_supervisor.status().target;
-    uint32_t wanted = std::max(target, activeWorkers(view)) + decision.spawn;
-    if (decision.retire && decision.spawn == 0) {
-        const uint32_t base = std::min(target, activeWorkers(view));
-        wanted = base > 0 ? base - 1 : 0;
+    // New workers first, so that no connection waits for the old ones to leave.
+    spawnInto(decision.spawn, view.nowNs);
+    scheduleRetry(decision.retryAtNs, view.nowNs);
+    for (uint32_t slot : decision.stopOldGeneration)
+        m_supervisor.stopWorker(slot);
+    stopSlots(decision.retire, "retired (surplus)");
+    stopSlots(decision.recycle, "recycled after " + std::to_string(m_limits.maxRequests) + " requests");
+    handleStalls(decision, view.nowNs);
+}
+
+void PoolManager::spawnInto(const std::vector<uint32_t> &slots, int64_t now)
+{
+    if (!slots.empty())
+        LOG_DEBUG("pool: forking %zu worker(s), aiming for %u", slots.size(), m_state.target);
+    for (uint32_t slot : slots) {
+        if (m_supervisor.spawn(slot))
+            continue;
+        // The system refused (socketpair, fork): the slot waits, and the rest would only fail the same way.
+        m_slots[slot].health.notBeforeNs = now + policy::ForkRetryDelayNs;
+        scheduleRetry(m_slots[slot].health.notBeforeNs, now);
+        return;
     }
-    wanted = std::min(wanted, m_limits.maxWorkers);
-    // The policy's pick first (the highest idle slot, so the low slots stay warm); lowering the target then
-    // finds nothing more to retire. Left to itself the Supervisor would take any idle worker.
-    if (decision.retire && decision.spawn == 0 && wanted < target) {
-        noteExit(*decision.retire, m_scoreboard.slot(*decision.retire).pid.load(), "retired (surplus)");
-        m_supervisor.killWorker(*decision.retire, true);
+}
+
+void PoolManager::stopSlots(const std::vector<uint32_t> &slots, const std::string &why)
+{
+    for (uint32_t slot : slots) {
+        noteExit(slot, m_scoreboard.slot(slot).pid.load(), why);
+        m_supervisor.stopWorker(slot);
     }
-    for (uint32_t slot : decision.stopOldGeneration) // reload stops them already; this catches stragglers
-        m_supervisor.killWorker(slot, true);
-    if (wanted != target) {
-        LOG_DEBUG("pool: target %u -> %u workers", target, wanted);
-        m_supervisor.setTargetWorkers(wanted);
-    }
-    for (uint32_t slot : decision.recycle) {
-        noteExit(slot, m_scoreboard.slot(slot).pid.load(), "recycled after " + std::to_string(m_limits.maxRequests)
-                                                                + " requests");
-        m_supervisor.killWorker(slot, true);
-    }
+}
+
+void PoolManager::handleStalls(const Decision &decision, int64_t now)
+{
     for (uint32_t slot : decision.abortStalled) {
         const uint64_t connection = m_scoreboard.slot(slot).connectionId.load();
         LOG_WARN("pool: worker slot %u: no progress for %u s on connection %llu: aborting the transfer", slot,
                  m_limits.stallTimeoutS, (unsigned long long)connection);
         m_slots[slot].abortedConnection = connection;
-        m_slots[slot].abortRequestedNs = view.nowNs;
+        m_slots[slot].abortRequestedNs = now;
         noteExit(slot, m_scoreboard.slot(slot).pid.load(), "stalled transfer aborted");
         m_supervisor.abortConnection(connection);
-        m_supervisor.killWorker(slot, true); // recycled once the abort lets it go
+        m_supervisor.stopWorker(slot); // recycled once the abort lets it go
     }
     for (uint32_t slot : decision.killStalled) {
         LOG_WARN("pool: worker slot %u did not let go of a stalled transfer: SIGKILL", slot);
-        m_slots[slot].abortRequestedNs = view.nowNs; // once per grace period at most
-        m_supervisor.killWorker(slot, false);
+        m_slots[slot].abortRequestedNs = now; // once per grace period at most
+        m_supervisor.killWorker(slot);
     }
+}
+
+void PoolManager::scheduleRetry(int64_t atNs, int64_t now)
+{
+    if (atNs == 0 || (m_retryTimer && m_retryAtNs <= atNs))
+        return;
+    if (m_retryTimer)
+        m_loop.cancelTimer(m_retryTimer);
+    m_retryAtNs = atNs;
+    const auto delay = std::chrono::milliseconds(std::max<int64_t>(1, (atNs - now) / 1'000'000 + 1));
+    m_retryTimer = m_loop.addTimer(delay, [this] {
+        m_retryTimer = 0;
+        decideNow(false);
+    });
+}
+
+PoolHealth PoolManager::health() const
+{
+    PoolHealth h;
+    h.respawnBlocked = m_state.respawnBlocked;
+    h.crashed = m_crashed;
+    const int64_t now = server::monotonicNs();
+    for (uint32_t i = 0; i < m_slots.size(); ++i) {
+        const int64_t notBefore = m_slots[i].health.notBeforeNs;
+        if (notBefore <= now || !m_supervisor.isSlotFree(i))
+            continue;
+        ++h.backoffSlots;
+        h.backoffMs = std::max(h.backoffMs, (notBefore - now) / 1'000'000);
+    }
+    return h;
 }
 
 void PoolManager::refreshBytes()

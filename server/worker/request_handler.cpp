@@ -50,7 +50,9 @@ proto::Entry entryFor(const char *name, const struct stat &info)
 void RequestHandler::beginRequest(const std::string &path, uint64_t total)
 {
     SlotWriteGuard guard(m_slot);
-    m_slot.state.store(WorkerState::Sending, std::memory_order_relaxed);
+    // A worker told to stop keeps showing Stopping while it finishes (it stored that state itself).
+    if (m_slot.state.load(std::memory_order_relaxed) != WorkerState::Stopping)
+        m_slot.state.store(WorkerState::Sending, std::memory_order_relaxed);
     copyText(m_slot.path, sizeof m_slot.path, path.data(), path.size());
     m_slot.bytesSent.store(0, std::memory_order_relaxed);
     m_slot.bytesTotal.store(total, std::memory_order_relaxed);

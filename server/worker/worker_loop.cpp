@@ -46,6 +46,8 @@ int WorkerLoop::run()
     showIdle();
     while (waitAndServe()) {
     }
+    if (!m_broken)
+        showStopping(); // told to stop: what it holds goes back to the parent, then it exits
     releaseAll(m_broken ? Turn::Close : Turn::Park);
     return m_broken ? WorkerExit::Error : WorkerExit::Normal;
 }
@@ -318,6 +320,7 @@ void WorkerLoop::bounceDispatches()
             return;
         if (received.status == ReceiveStatus::Closed) {
             m_parentGone = true; // stop after this response
+            showStopping();
             return;
         }
         if (received.status != ReceiveStatus::Ok || received.message.kind != HandoffKind::Dispatch
@@ -368,7 +371,8 @@ void WorkerLoop::showServing(const Connection &connection)
     if (m_shown == connection.id)
         return;
     SlotWriteGuard guard(m_slot);
-    m_slot.state.store(WorkerState::Reading, std::memory_order_relaxed);
+    // A request served on the way out (one already buffered) keeps showing Stopping.
+    m_slot.state.store(isStopping() ? WorkerState::Stopping : WorkerState::Reading, std::memory_order_relaxed);
     m_slot.connectionId.store(connection.id, std::memory_order_relaxed);
     copyText(m_slot.peer, sizeof m_slot.peer, connection.peer.data(), connection.peer.size());
     m_slot.path[0].store('\0', std::memory_order_relaxed);
@@ -378,15 +382,26 @@ void WorkerLoop::showServing(const Connection &connection)
 
 void WorkerLoop::showIdle()
 {
-    if (m_shown == 0 && m_slot.state.load(std::memory_order_relaxed) == WorkerState::Idle)
+    // Between requests a worker is Idle, or Stopping once it knows it must exit.
+    const WorkerState resting = isStopping() ? WorkerState::Stopping : WorkerState::Idle;
+    if (m_shown == 0 && m_slot.state.load(std::memory_order_relaxed) == resting)
         return;
     SlotWriteGuard guard(m_slot);
-    m_slot.state.store(WorkerState::Idle, std::memory_order_relaxed);
+    m_slot.state.store(resting, std::memory_order_relaxed);
     m_slot.connectionId.store(0, std::memory_order_relaxed);
     m_slot.peer[0].store('\0', std::memory_order_relaxed);
     m_slot.path[0].store('\0', std::memory_order_relaxed);
     m_slot.transferStartNs.store(0, std::memory_order_relaxed);
     m_shown = 0;
+}
+
+void WorkerLoop::showStopping()
+{
+    // Only the state changes: a response in flight is still shown (peer, path, progress) while it finishes.
+    if (m_slot.state.load(std::memory_order_relaxed) == WorkerState::Stopping)
+        return;
+    SlotWriteGuard guard(m_slot);
+    m_slot.state.store(WorkerState::Stopping, std::memory_order_relaxed);
 }
 
 void WorkerLoop::tell(const HandoffMessage &message)

@@ -65,6 +65,7 @@ private:
     void honourAbort();
     void showServing(const Connection &connection);
     void showIdle();
+    void showStopping();
     int waitTimeoutMs() const;
     bool shouldHandBack() const;
     bool isStopping() const;

@@ -2,6 +2,7 @@
 // kill-worker and reload under load, and the progress watchdog.
 #include "admintestkit.h"
 
+#include <QDir>
 #include <QFile>
 #include <QTemporaryDir>
 #include <QTest>
@@ -46,6 +47,8 @@ private slots:
     void recycleAfterRequests();
     void reloadRereadsConfig();
     void crashLoopBreakerVisible();
+    void fatalConfigOpensTheBreaker();
+    void bytesOfADeadWorkerStayCounted();
     void quietConnectionIsParkedAndServedAgain();
 
 private:
@@ -113,6 +116,17 @@ void TestAdminPool::killWorkerAndReloadKeepTransfersIntact()
     auto reply = admin->call("kill_worker", Json{{"slot", intAt(busy, {"slot"})}, {"graceful", true}});
     QVERIFY2(reply && (at(*reply, {"ok"}) == true), reply ? reply->dump().c_str() : "");
     QCOMPARE(intAt(*reply, {"pid"}), intAt(busy, {"pid"}));
+    // It says so itself while it finishes: stopping, still showing the transfer it is finishing, and
+    // counted among the pool's stopping workers (one snapshot for both).
+    auto shownAs = [&](int64_t pid) {
+        const Json status = server.status(); // kept alive: at() returns a reference into it
+        for (const Json &w : at(status, {"workers"}))
+            if (intAt(w, {"pid"}) == pid)
+                return textAt(w, {"state"}) + " " + textAt(w, {"path"}) + " of "
+                       + std::to_string(poolValue(status, "stopping"));
+        return std::string("gone");
+    };
+    QTRY_COMPARE_WITH_TIMEOUT(shownAs(intAt(busy, {"pid"})), std::string("stopping f0.bin of 1"), 10000);
     // Reload while all three transfers run.
     reply = admin->call("reload");
     QVERIFY2(reply && (at(*reply, {"ok"}) == true), reply ? reply->dump().c_str() : "");
@@ -250,6 +264,55 @@ void TestAdminPool::crashLoopBreakerVisible()
     // Left alone, the pool recovers.
     QTRY_COMPARE_WITH_TIMEOUT(poolValue(server.status(), "idle"), 1, 20000);
     QTRY_COMPARE_WITH_TIMEOUT(textAt(server.status(), {"pool", "breaker", "state"}), std::string("closed"), 20000);
+}
+
+// A worker that can never work (the served directory is gone) exits with the fatal-config code: the pool
+// forks nothing more, and says so.
+void TestAdminPool::fatalConfigOpensTheBreaker()
+{
+    QTemporaryDir root;
+    QVERIFY(root.isValid());
+    AdminTestServer server(root.path(), {"--workers", "2"});
+    QVERIFY2(server.start(), qPrintable(server.process().diagnostics()));
+    QTRY_COMPARE_WITH_TIMEOUT(poolValue(server.status(), "idle"), 2, 10000);
+    const int64_t victim = firstWorkerPid(server.status());
+    QVERIFY(QDir(root.path()).removeRecursively());
+    QCOMPARE(::kill(pid_t(victim), SIGKILL), 0);
+    // Its replacement finds no root and exits 64; the breaker opens and the survivor is left alone.
+    QTRY_COMPARE_WITH_TIMEOUT(textAt(server.status(), {"pool", "breaker", "state"}), std::string("open"),
+                              10000);
+    QVERIFY(server.process().stderrText().contains("fatal configuration error: not restarting workers"));
+    const Json status = server.status();
+    QCOMPARE(poolValue(status, "total"), 1);
+    const int64_t survivor = firstWorkerPid(status);
+    QVERIFY(survivor != victim);
+    // The survivor's death is not answered with a fork either (a closed breaker replaces it at once).
+    QCOMPARE(::kill(pid_t(survivor), SIGKILL), 0);
+    QTRY_COMPARE_WITH_TIMEOUT(poolValue(server.status(), "total"), 0, 10000);
+    QCOMPARE(server.process().stderrText().count("the root directory is gone"), 1);
+    QCOMPARE(textAt(server.status(), {"pool", "breaker", "state"}), std::string("open"));
+}
+
+// A worker killed right after a transfer, before any tick has read its total: its bytes still count.
+void TestAdminPool::bytesOfADeadWorkerStayCounted()
+{
+    AdminTestServer server(m_tree.root(), {"--workers", "1"});
+    QVERIFY2(server.start(), qPrintable(server.process().diagnostics()));
+    QVERIFY(server.process().waitForWorkerCount(1));
+    const qint64 worker = server.process().workerPids().value(0);
+    {
+        TestClient client(10000);
+        QVERIFY(client.open(server.process().host(), server.process().port()).ok());
+        QVERIFY(client.get("small.bin").status.ok());
+        // The one worker answers this after it has counted the body it sent (just after sending it).
+        QVERIFY(client.stat("small.bin").ok());
+    }
+    // No status request before the kill: answering one would read the total from the living worker.
+    QCOMPARE(::kill(pid_t(worker), SIGKILL), 0);
+    QTRY_VERIFY_WITH_TIMEOUT(!server.process().workerPids().contains(worker)
+                                 && server.process().workerPids().size() == 1,
+                             10000);
+    QCOMPARE(poolValue(server.status(), "bytes_sent"), 4096);
 }
 
 // A kept-alive connection stays with its worker only while its client is active: once quiet it is

@@ -56,9 +56,9 @@ private slots:
         QVERIFY(!policy::countsAsFailure(ExitReason::Crashed, policy::HealthyLifetimeNs));
         QVERIFY(!policy::countsAsFailure(ExitReason::Normal, 0));
         QVERIFY(!policy::countsAsFailure(ExitReason::Killed, 0));
-        QVERIFY(policy::shouldRespawn(ExitReason::Crashed, false));
-        QVERIFY(!policy::shouldRespawn(ExitReason::Crashed, true));
-        QVERIFY(!policy::shouldRespawn(ExitReason::FatalConfig, false));
+        QVERIFY(policy::shouldRespawn(ExitReason::Crashed));
+        QVERIFY(policy::shouldRespawn(ExitReason::Normal));
+        QVERIFY(!policy::shouldRespawn(ExitReason::FatalConfig));
     }
 
     void retryAfter_data()
