@@ -52,7 +52,7 @@ Json toJson(const WorkerInfo &w)
     Json j = Json::object();
     j.set("slot", w.slot).set("pid", w.pid).set("generation", w.generation).set("state", w.state);
     j.set("peer", w.peer).set("connection", w.connection).set("path", w.path);
-    j.set("bytes_sent", w.bytesSent).set("bytes_total", w.bytesTotal);
+    j.set("bytes_sent", w.bytesSent).set("bytes_total", w.bytesTotal).set("throughput_bps", w.throughputBps);
     j.set("transfer_start_ms", w.transferStartMs).set("last_progress_ms", w.lastProgressMs);
     j.set("requests", w.requests).set("open_fds", w.openFds).set("rss_bytes", w.rssBytes);
     j.set("cpu_ms", w.cpuMs).set("last_exit", w.lastExit);
