@@ -177,7 +177,7 @@ bool Parent::reload(std::string *error)
 
 void Parent::drain()
 {
-    LOG_INFO("draining: not accepting new connections");
+    LOG_INFO("draining: new connections are answered BUSY until resumed");
     m_dispatcher->pause(true);
 }
 
