@@ -1,6 +1,7 @@
-// Rate pacing (server/pacing.h): the schedule arithmetic in tables, then whole transfers on a simulated
-// clock: a limit that changes mid-transfer holds in every 1 s window from the change on (no stall after a
-// cut, no burst after a raise), and a global limit is shared by the transfers in progress.
+// Rate pacing (server/worker/pacing.h): the schedule arithmetic in tables, then whole transfers on a
+// simulated clock: a limit that changes mid-transfer holds in every 1 s window from the change on (no stall
+// after a cut, no burst after a raise), a stalled client earns no burst, and a global limit is shared by
+// the transfers in progress.
 #include "worker/pacing.h"
 #include "worker/transfer.h"
 
@@ -186,6 +187,30 @@ private slots:
         // And it keeps flowing: never a pause longer than the slowest chunk's time.
         const int64_t gap = longestGap(log, changeAt);
         QVERIFY2(gap <= 300 * Ms, qPrintable(QString("a pause of %1 ms").arg(gap / Ms)));
+    }
+
+    // A client that reads nothing for 2 s (the worker waits for the socket, not for its schedule) earns
+    // no credit: once it reads again the body goes on at the limit, it does not catch up in a burst.
+    void clientStallEarnsNoBurst()
+    {
+        const uint64_t rate = MiB;
+        Pace pace;
+        pace.setRate(rate, 0);
+        std::vector<Sent> log;
+        for (int64_t now = 0; now < 8 * Second;) {
+            if (now >= 2 * Second && now < 4 * Second) {
+                now = 4 * Second; // blocked in waitWritable() until the client reads again
+                continue;
+            }
+            now = std::max(now, pace.sendTimeNs(now));
+            uint64_t chunk = chunkSize(UINT64_MAX, rate);
+            log.push_back({now, chunk});
+            pace.paid(now, chunk);
+            now += billNs(chunk, LinkRate);
+        }
+        auto [least, most] = windowRange(log, 4 * Second, 8 * Second);
+        QVERIFY2(most <= rate * 1.1, qPrintable(QString("%1 bytes in a second after the stall").arg(most)));
+        QVERIFY(least >= rate * 0.9);
     }
 
     // Greedy transfers reserving chunks from one shared schedule, on a simulated clock; `perConnection`
