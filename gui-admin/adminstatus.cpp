@@ -74,6 +74,7 @@ WorkerStatus WorkerStatus::fromJson(const QJsonObject &json)
     w.path = text(json, "path");
     w.bytesSent = integer(json, "bytes_sent");
     w.bytesTotal = integer(json, "bytes_total");
+    w.throughputBps = integer(json, "throughput_bps", -1);
     w.transferStartMs = integer(json, "transfer_start_ms");
     w.lastProgressMs = integer(json, "last_progress_ms");
     w.requests = integer(json, "requests");

@@ -21,6 +21,7 @@ struct WorkerStatus {
     QString path;
     qint64 bytesSent = 0;
     qint64 bytesTotal = 0;
+    qint64 throughputBps = -1; // measured by the server; -1 from a server that does not send it
     qint64 transferStartMs = 0;
     qint64 lastProgressMs = 0;
     qint64 requests = 0;

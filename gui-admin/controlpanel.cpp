@@ -73,7 +73,7 @@ QWidget *ControlPanel::createServingGroup()
     auto *buttons = new QHBoxLayout;
     m_drain = new QPushButton(tr("Drain"), box);
     m_drain->setObjectName(QStringLiteral("drainButton"));
-    m_drain->setToolTip(tr("Stop accepting new connections; serve what is already here"));
+    m_drain->setToolTip(tr("Turn new connections away (they are told to retry); serve what is already here"));
     m_resume = new QPushButton(tr("Resume"), box);
     m_resume->setObjectName(QStringLiteral("resumeButton"));
     m_reload = new QPushButton(tr("Reload"), box);

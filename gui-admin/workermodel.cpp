@@ -204,6 +204,10 @@ WorkerModel::Row WorkerModel::makeRow(const WorkerStatus &worker, qint64 nowMs, 
     row.cpuPercent = cpuPercentSince(previous, worker, nowMs);
     if (worker.transferStartMs <= 0 || !isBusyState(worker.state))
         return row;
+    if (worker.throughputBps >= 0) {
+        row.speedBps = worker.throughputBps; // the server's own measure (docs/ADMIN.md): a frozen transfer reads 0
+        return row;
+    }
     if (previous && sameTransfer(previous->worker, worker) && nowMs > previous->nowMs)
         row.recent = previous->recent;
     row.recent.append({nowMs, worker.bytesSent});

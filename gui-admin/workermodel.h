@@ -2,9 +2,10 @@
 //
 // Rows are keyed by slot and merged on every update (rows inserted and removed, not reset), so selection
 // and scrolling survive the once-a-second refresh. The model derives what the server does not send:
-// per-transfer speed (bytes between two snapshots over the server's clock), CPU use over the last
-// interval (cpu_ms between two snapshots of the same process), transfer duration, and a
-// short "flash" after a row changes state, faded out on a timer that runs only while something flashes.
+// per-transfer speed from a server without `throughput_bps` (bytes over the last SpeedWindowMs of
+// snapshots, on the server's clock), CPU use over the last interval (cpu_ms between two snapshots of the
+// same process), transfer duration, and a short "flash" after a row changes state, faded out on a timer
+// that runs only while something flashes.
 #pragma once
 
 #include "adminstatus.h"

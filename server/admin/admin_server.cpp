@@ -340,6 +340,8 @@ StatusSnapshot AdminServer::snapshot(bool withProcInfo)
 {
     StatusSnapshot status = m_backend.status(withProcInfo);
     status.pool.throughputBps = m_history.lastThroughput();
+    for (WorkerInfo &worker : status.workers)
+        worker.throughputBps = m_rates.rateOf(worker, status.nowMs);
     status.server.adminSocket = m_options.socketPath;
     return status;
 }
@@ -364,6 +366,7 @@ void AdminServer::sample()
     const StatusSnapshot s = m_backend.status(false);
     m_history.record(s.nowMs, {s.pool.bytesSent, s.pool.accepted, s.pool.rejectedBusy}, s.pool.busy, s.pool.pending,
                      s.pool.parked);
+    m_rates.record(s.nowMs, s.workers);
     m_sampleTimer = m_loop.addTimer(std::chrono::milliseconds(SampleIntervalMs), [this] { sample(); });
 }
 

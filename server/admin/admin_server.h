@@ -7,6 +7,7 @@
 #include "admin/backend.h"
 #include "adminproto/history.h"
 #include "adminproto/protocol.h"
+#include "adminproto/transfer_rates.h"
 #include "net/event_loop.h"
 #include "base/unique_fd.h"
 
@@ -44,7 +45,7 @@ public:
 
     size_t clientCount() const { return m_clients.size(); }
     const HistoryRing &history() const { return m_history; }
-    // A fresh snapshot with the admin plane's own figures (throughput, socket path) filled in.
+    // A fresh snapshot with the admin plane's own figures (throughputs, socket path) filled in.
     StatusSnapshot snapshot(bool withProcInfo);
 
 private:
@@ -97,6 +98,7 @@ private:
     std::unordered_map<uint64_t, std::unique_ptr<Client>> m_clients;
     uint64_t m_nextClientId = 1;
     HistoryRing m_history;
+    TransferRates m_rates;
     server::EventLoop::TimerId m_sampleTimer = 0;
     Json m_sharedStatus;
     std::optional<std::chrono::steady_clock::time_point> m_sharedStatusTime; // unset: build afresh

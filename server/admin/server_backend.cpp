@@ -108,7 +108,7 @@ void ServerBackend::fillPool(StatusSnapshot &status)
     p.pendingLimit = m_parent.options().maxPending;
     p.parked = stats.parked;
     p.accepted = int64_t(stats.accepted);
-    p.rejectedBusy = int64_t(stats.rejectedBusy + stats.rejectedPerIp);
+    p.rejectedBusy = int64_t(stats.rejectedBusy + stats.rejectedPerIp + stats.rejectedDraining);
     p.bytesSent = int64_t(m_pool.bytesSent());
     p.breakerState = health.respawnBlocked ? "open" : health.backoffSlots > 0 ? "backoff" : "closed";
     p.recentCrashes = recentCrashes(server::monotonicNs(), health.crashed);

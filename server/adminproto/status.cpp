@@ -66,6 +66,7 @@ Json toJson(const WorkerInfo &w)
                 {"path", w.path},
                 {"bytes_sent", w.bytesSent},
                 {"bytes_total", w.bytesTotal},
+                {"throughput_bps", w.throughputBps},
                 {"transfer_start_ms", w.transferStartMs},
                 {"last_progress_ms", w.lastProgressMs},
                 {"requests", w.requests},

@@ -47,6 +47,7 @@ struct WorkerInfo {
     int64_t connection = 0;
     std::string path;
     int64_t bytesSent = 0, bytesTotal = 0;
+    int64_t throughputBps = 0; // of the current transfer, measured by the admin plane (TransferRates)
     int64_t transferStartMs = 0, lastProgressMs = 0;
     int64_t requests = 0;
     int64_t openFds = -1, rssBytes = -1, cpuMs = -1;

@@ -5,7 +5,9 @@
 //    sees the same pages. Its size is fixed at start-up: `slotCount` slots (--max-workers), never resized.
 //  - One writer per field. A WorkerSlot's "worker" fields are written only by the worker process that owns
 //    the slot (and by the parent while the slot has no live process: before fork, after reaping). The
-//    "parent" fields of a slot and the whole ControlBlock are written only by the parent.
+//    "parent" fields of a slot and the ControlBlock's knobs are written only by the parent. The exceptions,
+//    shared by all workers and changed only with atomic read-modify-write: ControlBlock::activeSenders and
+//    ControlBlock::globalPaidUntilNs.
 //  - Every field is atomic, the text fields byte by byte (lock-free, relaxed is enough for a single value):
 //    a reader racing a writer reads stale or mixed bytes, never undefined behaviour. The worker wraps
 //    multi-field updates (state + peer + path + totals) in a seqlock: `seq` is odd while an update is in
@@ -79,7 +81,10 @@ struct ControlBlock {
     std::atomic<uint64_t> perConnectionRate{0}; // bytes/s per connection, 0 = unlimited
     std::atomic<uint64_t> globalRate{0};        // bytes/s over all connections, 0 = unlimited
     std::atomic<uint8_t> draining{0};           // 1: finish the current response, then park instead of reading on
-    std::atomic<uint32_t> activeSenders{0};     // maintained by workers: bodies in flight (global rate share)
+    std::atomic<uint32_t> activeSenders{0};     // maintained by workers: bodies in flight (sizes their chunks)
+    // The global limit's shared schedule (worker/pacing.h), monotonic ns: every worker reserves its chunks here
+    // with a CAS, the parent reschedules it when the limit changes. The one field with many writers.
+    std::atomic<int64_t> globalPaidUntilNs{0};
     std::atomic<uint32_t> generation{1};        // current generation; workers of older ones stop when idle
 };
 

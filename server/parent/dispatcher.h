@@ -29,18 +29,24 @@ struct DispatcherLimits {
 };
 DispatcherLimits limitsFrom(const Options &options);
 
+// The retry hint a draining server gives new clients. A drain lasts as long as the administrator wants,
+// so any value is a guess: a couple of seconds lets clients (which retry BUSY many times) come back soon
+// after `resume`, and a refusal costs the server only an accept, one frame and a close.
+constexpr uint32_t DrainRetryAfterMs = 2000;
+
 struct DispatcherStats {
     uint64_t accepted = 0;
-    uint64_t rejectedBusy = 0;   // BUSY because the queue was full
-    uint64_t rejectedPerIp = 0;  // BUSY because of the per-address limit
-    uint64_t timedOut = 0;       // handshake/request/idle timeouts
-    uint64_t badRequests = 0;    // closed for malformed traffic
-    uint32_t handshaking = 0;    // accepted, no complete request yet
-    uint32_t pending = 0;        // waiting for a worker
+    uint64_t rejectedBusy = 0;     // BUSY because the queue was full
+    uint64_t rejectedPerIp = 0;    // BUSY because of the per-address limit
+    uint64_t rejectedDraining = 0; // BUSY because the server is draining
+    uint64_t timedOut = 0;         // handshake/request/idle timeouts
+    uint64_t badRequests = 0;      // closed for malformed traffic
+    uint32_t handshaking = 0;      // accepted, no complete request yet
+    uint32_t pending = 0;          // waiting for a worker
     uint32_t maxPendingSeen = 0;
-    uint32_t parked = 0;         // idle kept-alive connections watched by the parent
-    uint32_t inWorkers = 0;      // being served
-    uint32_t open = 0;           // all of the above
+    uint32_t parked = 0;           // idle kept-alive connections watched by the parent
+    uint32_t inWorkers = 0;        // being served
+    uint32_t open = 0;             // all of the above
 };
 
 class Dispatcher {
@@ -63,7 +69,8 @@ public:
     void shutdown();
     // Closes a connection the parent holds, or asks its worker to abort it. False if unknown.
     bool disconnect(uint64_t connectionId);
-    // Admin drain/resume: paused, new clients wait in the kernel's backlog until resumed.
+    // Admin drain/resume: paused, every new client is answered BUSY (DrainRetryAfterMs) in place of
+    // WELCOME and closed; connections already accepted, pending or parked are still served.
     void pause(bool paused);
     bool isPaused() const { return m_paused; }
     void setLimits(DispatcherLimits limits) { m_limits = limits; }
@@ -86,6 +93,8 @@ private:
 
     void onAcceptable();
     void admit(UniqueFd fd, const sockaddr_storage &address);
+    // Answers a connection that is not admitted with `busy` and closes it gently.
+    void turnAway(UniqueFd fd, const proto::Busy &busy);
     void onReadable(uint64_t id);
     // Decodes what is buffered and acts on it; may dispatch, queue or close (and forget) the connection.
     void decodeBuffered(Connection &connection);

@@ -1,4 +1,4 @@
-// Dispatcher, the accepting side: the listening socket, admission (per-address limit), drain/resume.
+// Dispatcher, the accepting side: the listening socket, admission (drain, per-address limit).
 #include "parent/dispatcher.h"
 
 #include "base/log.h"
@@ -16,7 +16,7 @@ namespace ferry::server {
 void Dispatcher::startAccepting(int listenFd)
 {
     m_listenFd = listenFd;
-    if (m_accepting || m_shuttingDown || m_paused)
+    if (m_accepting || m_shuttingDown)
         return;
     if (int error = m_loop.add(listenFd, EPOLLIN, [this](uint32_t) { onAcceptable(); }); error != 0) {
         LOG_ERROR("epoll_ctl() adding the listening socket: %s", std::strerror(error));
@@ -54,7 +54,7 @@ void Dispatcher::onAcceptable()
             if (m_resumeTimer == 0)
                 m_resumeTimer = m_loop.addTimer(Millis(100), [this] {
                     m_resumeTimer = 0;
-                    if (!m_shuttingDown && !m_paused)
+                    if (!m_shuttingDown)
                         startAccepting(m_listenFd);
                 });
         } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
@@ -64,9 +64,24 @@ void Dispatcher::onAcceptable()
     }
 }
 
+void Dispatcher::turnAway(UniqueFd fd, const proto::Busy &busy)
+{
+    // In place of WELCOME, before reading anything: the socket buffer of a fresh connection takes the
+    // few bytes at once, and the lingering close keeps the client's HELLO from turning it into a reset.
+    std::vector<uint8_t> frame = proto::encode(busy);
+    [[maybe_unused]] const ssize_t sent = retryOnEintr(
+        [&] { return ::send(fd.get(), frame.data(), frame.size(), MSG_DONTWAIT | MSG_NOSIGNAL); });
+    m_lingering.close(std::move(fd));
+}
+
 void Dispatcher::admit(UniqueFd fd, const sockaddr_storage &address)
 {
     ++m_stats.accepted;
+    if (m_paused) {
+        ++m_stats.rejectedDraining;
+        turnAway(std::move(fd), proto::Busy{DrainRetryAfterMs, "the server is draining: not taking new connections"});
+        return;
+    }
     // TCP_NODELAY is inherited from the listener (see bindOne() in net.cpp).
     auto connection = std::make_unique<Connection>();
     connection->id = m_nextId++;
@@ -79,11 +94,7 @@ void Dispatcher::admit(UniqueFd fd, const sockaddr_storage &address)
         ++m_stats.rejectedPerIp;
         if (count == 0)
             m_perHost.erase(connection->host);
-        proto::Busy busy{1000, "too many connections from " + connection->host};
-        std::vector<uint8_t> frame = proto::encode(busy);
-        [[maybe_unused]] const ssize_t sent = retryOnEintr(
-            [&] { return ::send(fd.get(), frame.data(), frame.size(), MSG_DONTWAIT | MSG_NOSIGNAL); });
-        m_lingering.close(std::move(fd));
+        turnAway(std::move(fd), proto::Busy{1000, "too many connections from " + connection->host});
         return;
     }
     ++count;
@@ -118,11 +129,9 @@ void Dispatcher::reclaimClosed(const std::string &host)
 
 void Dispatcher::pause(bool paused)
 {
+    // Accepting goes on while paused: a new client is answered BUSY at once (admit()) instead of waiting
+    // in the kernel's backlog for a WELCOME that would come only after resume, or after its own timeout.
     m_paused = paused;
-    if (paused)
-        stopAccepting();
-    else if (m_listenFd >= 0)
-        startAccepting(m_listenFd);
 }
 
 } // namespace ferry::server

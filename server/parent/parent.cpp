@@ -3,6 +3,7 @@
 #include "base/log.h"
 #include "parent/privileges.h"
 #include "base/syscall.h"
+#include "worker/pacing.h"
 
 #include <cerrno>
 #include <csignal>
@@ -175,7 +176,7 @@ bool Parent::reload(std::string *error)
 
 void Parent::drain()
 {
-    LOG_INFO("draining: not accepting new connections");
+    LOG_INFO("draining: new connections are answered BUSY until resumed");
     m_dispatcher->pause(true);
 }
 
@@ -187,8 +188,11 @@ void Parent::resume()
 
 void Parent::setRateLimit(uint64_t perConnection, uint64_t global)
 {
-    m_scoreboard.control().perConnectionRate.store(perConnection);
-    m_scoreboard.control().globalRate.store(global);
+    ControlBlock &control = m_scoreboard.control();
+    control.perConnectionRate.store(perConnection);
+    // Reservations already made were billed at the old global rate: the new one applies from now on.
+    const uint64_t previous = control.globalRate.exchange(global);
+    rescheduleShared(control.globalPaidUntilNs, monotonicNs(), previous, global);
 }
 
 } // namespace ferry::server

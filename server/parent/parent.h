@@ -47,7 +47,7 @@ public:
     // SIGHUP: re-read command line + config; new worker generation; old workers finish, then exit.
     // Returns false (and changes nothing) if the new configuration is invalid; `error` says why.
     bool reload(std::string *error = nullptr);
-    // Admin drain: stop accepting new connections (they wait in the backlog); resume() undoes it.
+    // Admin drain: take no new connections (each is answered BUSY at once); resume() undoes it.
     void drain();
     void resume();
     // Bytes per second, 0 = unlimited. Workers pick the new values up at their next chunk.

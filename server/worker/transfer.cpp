@@ -1,5 +1,7 @@
 #include "worker/transfer.h"
 
+#include "worker/pacing.h"
+
 #include "protocol/codec.h"
 #include "base/syscall.h"
 
@@ -15,7 +17,13 @@ namespace ferry::server {
 namespace {
 
 constexpr uint64_t MaxChunk = 2 * 1024 * 1024; // like nginx's sendfile_max_chunk
-constexpr uint64_t MinChunk = 16 * 1024;
+// Limited chunks: small enough that a 1 s window holds the limit within a few percent whatever the chunk
+// boundaries, large enough that a slow limit costs few syscalls (a page; 4 sendfile() calls a second at 16k/s).
+constexpr uint64_t MinChunk = 4 * 1024;
+constexpr uint64_t ChunksPerSecond = 20; // a limited chunk is 50 ms of the rate
+// The longest a paced body sleeps at once: limits are re-read (they may change) and an abort noticed
+// at least this often.
+constexpr int64_t MaxPauseNs = 100'000'000;
 
 void sleepNs(int64_t ns)
 {
@@ -24,13 +32,95 @@ void sleepNs(int64_t ns)
     [[maybe_unused]] const int slept = retryOnEintr([&] { return nanosleep(&pause, &pause); });
 }
 
-// The rate limit in force now; re-read on every chunk because the admin plane may change it mid-transfer.
-uint64_t rateInForce(const ControlBlock &control)
+// Sleeps until `when` (monotonic) in slices of at most MaxPauseNs; after each, `recheck(when)` may move
+// `when` (a limit changed). False if the connection was aborted meanwhile.
+template <class Recheck>
+bool waitUntil(ClientIo &io, int64_t when, Recheck &&recheck)
 {
-    return effectiveRate(control.perConnectionRate.load(std::memory_order_relaxed),
-                         control.globalRate.load(std::memory_order_relaxed),
-                         control.activeSenders.load(std::memory_order_relaxed));
+    for (int64_t now = monotonicNs(); now < when; now = monotonicNs()) {
+        if (io.shouldAbort())
+            return false;
+        sleepNs(std::min(when - now, MaxPauseNs));
+        io.noteProgress(); // waiting on our own limit is not the client stalling
+        recheck(when);
+    }
+    return true;
 }
+
+// Paces one body under both limits (pacing.h). Before each chunk it waits for the body's own schedule,
+// then reserves the chunk on the shared global schedule and waits for its turn; after the send it pays
+// for what the socket took. Unlimited, it costs three relaxed loads per chunk and no clock read.
+class BodyPacer {
+public:
+    explicit BodyPacer(ControlBlock &control) : m_control(control) {}
+
+    // Picks the next chunk (at most `remaining` bytes) and waits until it may go. False if aborted.
+    bool admit(ClientIo &io, uint64_t remaining, size_t &chunk)
+    {
+        m_reserved = 0;
+        uint64_t perConnection = m_control.perConnectionRate.load(std::memory_order_relaxed);
+        uint64_t global = m_control.globalRate.load(std::memory_order_relaxed);
+        if (perConnection != 0 || m_own.rate() != 0) {
+            if (!waitForOwnTurn(io, perConnection))
+                return false;
+            perConnection = m_own.rate(); // as re-read while waiting
+            global = m_control.globalRate.load(std::memory_order_relaxed);
+        }
+        // Sized after the wait, with the limits now in force: a chunk sized before a cut would be billed
+        // at the new rate for seconds.
+        uint32_t senders = m_control.activeSenders.load(std::memory_order_relaxed);
+        chunk = size_t(chunkSize(remaining, effectiveRate(perConnection, global, senders)));
+        if (global != 0 && !waitForGlobalTurn(io, chunk, global)) {
+            settle(0); // aborted: give the turn back to the others
+            return false;
+        }
+        return true;
+    }
+
+    // After the send: `sent` bytes of the admitted chunk went (0 if none did).
+    void settle(uint64_t sent)
+    {
+        m_own.paid(m_ownTurnNs, sent);
+        if (m_reserved > sent)
+            refundShared(m_control.globalPaidUntilNs, m_reserved - sent, m_reservedRate);
+        m_reserved = 0;
+    }
+
+private:
+    bool waitForOwnTurn(ClientIo &io, uint64_t perConnection)
+    {
+        int64_t now = monotonicNs();
+        m_own.setRate(perConnection, now);
+        bool ok = waitUntil(io, m_own.sendTimeNs(now), [this](int64_t &when) {
+            int64_t later = monotonicNs();
+            m_own.setRate(m_control.perConnectionRate.load(std::memory_order_relaxed), later);
+            when = m_own.sendTimeNs(later);
+        });
+        // The chunk counts against the body's own limit from its own turn: time spent waiting for the
+        // global one after it is not time this connection chose not to send, and must not cost it rate.
+        m_ownTurnNs = monotonicNs();
+        return ok;
+    }
+
+    bool waitForGlobalTurn(ClientIo &io, uint64_t chunk, uint64_t global)
+    {
+        m_reserved = chunk;
+        m_reservedRate = global;
+        int64_t start = reserveShared(m_control.globalPaidUntilNs, monotonicNs(), chunk, global);
+        return waitUntil(io, start, [this, &global](int64_t &when) {
+            // The parent reschedules the shared schedule on a change; our turn, already taken, follows alike.
+            uint64_t latest = m_control.globalRate.load(std::memory_order_relaxed);
+            when = rescheduled(when, monotonicNs(), global, latest);
+            global = latest;
+        });
+    }
+
+    ControlBlock &m_control;
+    Pace m_own;
+    int64_t m_ownTurnNs = 0;
+    uint64_t m_reserved = 0; // bytes reserved on the global schedule for the admitted chunk
+    uint64_t m_reservedRate = 0;
+};
 
 // Whether the file is no longer the one announced in BODY: modified, shrunk, or no longer stat-able.
 bool changedSince(const UniqueFd &file, const struct stat &announced)
@@ -77,35 +167,20 @@ struct Progress {
     }
 };
 
-// Waits as the rate limit requires; false if the connection was aborted meanwhile.
-bool pace(ClientIo &io, ControlBlock &control, uint64_t sent, int64_t startNs)
-{
-    for (;;) {
-        uint64_t rate = rateInForce(control);
-        int64_t delay = paceDelayNs(sent, monotonicNs() - startNs, rate);
-        if (delay <= 0)
-            return true;
-        if (io.shouldAbort())
-            return false;
-        sleepNs(std::min<int64_t>(delay, 100'000'000)); // re-read the limits every 100 ms: they may change
-        io.noteProgress(); // waiting on our own limit is not the client stalling
-    }
-}
-
 // The raw bytes. Returns Ok, or the reason to stop; `shrunk` is set if the file ended early.
 IoOutcome streamBytes(ClientIo &io, const UniqueFd &file, const TransferPlan &plan, Progress &progress,
                       ControlBlock &control, bool &shrunk)
 {
     off_t position = off_t(plan.offset);
-    int64_t startNs = monotonicNs();
+    BodyPacer pacer(control);
     while (progress.sent < plan.length) {
         if (io.shouldAbort())
             return IoOutcome::Aborted;
-        if (!pace(io, control, progress.sent, startNs))
+        size_t chunk = 0;
+        if (!pacer.admit(io, plan.length - progress.sent, chunk))
             return IoOutcome::Aborted;
-        uint64_t rate = rateInForce(control);
-        size_t chunk = size_t(chunkSize(plan.length - progress.sent, rate));
         const ssize_t sent = retryOnEintr([&] { return sendfile(io.fd(), file.get(), &position, chunk); });
+        pacer.settle(sent > 0 ? uint64_t(sent) : 0); // no syscall: errno still tells why if nothing went
         if (sent > 0) {
             progress.add(uint64_t(sent));
             io.noteProgress();
@@ -160,7 +235,7 @@ int64_t mtimeNs(const struct stat &info)
 
 uint64_t chunkSize(uint64_t remaining, uint64_t rate)
 {
-    uint64_t chunk = rate == 0 ? MaxChunk : std::clamp<uint64_t>(rate / 10, MinChunk, MaxChunk);
+    uint64_t chunk = rate == 0 ? MaxChunk : std::clamp<uint64_t>(rate / ChunksPerSecond, MinChunk, MaxChunk);
     return std::min(chunk, remaining);
 }
 
@@ -174,20 +249,12 @@ uint64_t effectiveRate(uint64_t perConnection, uint64_t global, uint32_t activeS
     return std::min(perConnection, share);
 }
 
-int64_t paceDelayNs(uint64_t sent, int64_t elapsedNs, uint64_t rate)
-{
-    if (rate == 0)
-        return 0;
-    // The time by which `sent` bytes are allowed; long double keeps 1 GiB * 1e9 from overflowing.
-    long double dueNs = (long double)sent * 1e9L / (long double)rate;
-    return int64_t(dueNs) - elapsedNs;
-}
-
 TransferResult sendBody(ClientIo &io, const UniqueFd &file, const TransferPlan &plan, WorkerSlot &slot,
                         ControlBlock &control, std::string &why)
 {
-    uint64_t rate = rateInForce(control);
-    if (plan.length <= SmallBody && rate == 0)
+    bool limited = control.perConnectionRate.load(std::memory_order_relaxed) != 0
+                   || control.globalRate.load(std::memory_order_relaxed) != 0;
+    if (plan.length <= SmallBody && !limited)
         return sendSmallBody(io, file, plan, slot, why);
     io.beginLongWork();
     proto::Body body{plan.offset, plan.length, uint64_t(plan.info.st_size), mtimeNs(plan.info)};

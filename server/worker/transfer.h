@@ -1,5 +1,5 @@
 // A GET body: BODY announcement, `length` raw bytes by sendfile() in chunks, BODY_END.
-// Between chunks: the scoreboard slot is updated, the rate limit paced, an abort request honoured.
+// Between chunks: the scoreboard slot is updated, the rate limits paced (pacing.h), an abort request honoured.
 #pragma once
 
 #include "worker/client_io.h"
@@ -19,13 +19,12 @@ struct TransferPlan {
 // The modification time in nanoseconds, as BODY and directory entries carry it.
 int64_t mtimeNs(const struct stat &info);
 // Pure: picks the chunk size for one sendfile() call. Unlimited: large chunks (few syscalls, progress still
-// visible every few ms); limited: about a tenth of a second's worth so pacing stays smooth.
+// visible every few ms); limited: about 50 ms worth (a page at least), so a 1 s window holds the limit
+// closely and a changed limit is felt within a chunk.
 uint64_t chunkSize(uint64_t remaining, uint64_t rateBytesPerSecond);
-// Pure: the per-connection rate in force: the tighter of the per-connection limit and an equal share of the
-// global one. 0 = unlimited.
+// Pure: the rate a body can expect: the tighter of the per-connection limit and an equal share of the
+// global one. 0 = unlimited. It sizes chunks; the pacing itself is in pacing.h.
 uint64_t effectiveRate(uint64_t perConnection, uint64_t global, uint32_t activeSenders);
-// Pure: how long to wait before sending more so that `sent` bytes over `elapsedNs` respect `rate`.
-int64_t paceDelayNs(uint64_t sent, int64_t elapsedNs, uint64_t rate);
 
 enum class TransferResult {
     Complete,    // every byte sent, BODY_END Ok

@@ -2,6 +2,7 @@
 // ferry-ctl's outputs and exit codes, the peer check, socket claiming, and hostile input.
 #include "admintestkit.h"
 
+#include <QElapsedTimer>
 #include <QFile>
 #include <QTest>
 
@@ -22,6 +23,7 @@ private slots:
     void statusDuringRateLimitedDownload();
     void ctlOutputs();
     void commandsDrainRateLimitDisconnect();
+    void drainAnswersNewClientsAtOnce();
     void hostileInput_data();
     void hostileInput();
     void otherUidRefused();
@@ -175,6 +177,40 @@ void TestAdminSocket::commandsDrainRateLimitDisconnect()
     QVERIFY2(log.contains("cmd=rate_limit args={\"per_connection\":1048576} result=ok"), log.constData());
     QVERIFY(log.contains("cmd=disconnect"));
     QVERIFY(log.contains("uid=" + QByteArray::number(geteuid()) + " "));
+}
+
+// A new client of a draining server used to wait in the kernel's backlog with no answer until its own
+// timeout (30 s for Ferry clients); now it gets BUSY with a retry hint at once, and no WELCOME. A client
+// that was connected before the drain is still served, and after resume new ones are too.
+void TestAdminSocket::drainAnswersNewClientsAtOnce()
+{
+    AdminTestServer server(m_tree.root(), {"--workers", "2"});
+    QVERIFY2(server.start(), qPrintable(server.process().diagnostics()));
+    auto admin = server.connect();
+    QVERIFY(admin);
+    TestClient before(10000);
+    QVERIFY(before.open(server.process().host(), server.process().port()).ok());
+    auto reply = admin->call("drain");
+    QVERIFY(reply && (at(*reply, {"ok"}) == true));
+
+    for (int i = 0; i < 3; ++i) { // every new client, not only the first
+        TestClient probe(5000);
+        QElapsedTimer clock;
+        clock.start();
+        const Status s = probe.open(server.process().host(), server.process().port());
+        QVERIFY2(s.outcome == Outcome::Busy, qPrintable(s.toString())); // BUSY in place of WELCOME
+        QVERIFY2(clock.elapsed() < 1000, qPrintable(QString("answered after %1 ms").arg(clock.elapsed())));
+        QVERIFY(s.retryAfterMs > 0);
+        QVERIFY2(s.message.find("draining") != std::string::npos, s.message.c_str());
+    }
+    QVERIFY2(before.get("small.bin").status.ok(), "a connection from before the drain is still served");
+    QCOMPARE(intAt(server.status(), {"pool", "rejected_busy"}), int64_t(3));
+
+    reply = admin->call("resume");
+    QVERIFY(reply && (at(*reply, {"ok"}) == true));
+    TestClient after(10000);
+    QVERIFY(after.open(server.process().host(), server.process().port()).ok());
+    QVERIFY(after.get("small.bin").status.ok());
 }
 
 void TestAdminSocket::hostileInput_data()

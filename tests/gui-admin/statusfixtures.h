@@ -17,18 +17,22 @@ struct Worker {
     const char *path = "";
     qint64 transferStartMs = 0;
     qint64 cpuMs = 120;
+    qint64 throughputBps = -1; // -1: left out, as a server before throughput_bps sends it
 };
 
 inline QJsonObject worker(const Worker &w)
 {
     const bool transferring = w.transferStartMs > 0;
-    return QJsonObject{
+    QJsonObject json{
         {"slot", w.slot}, {"pid", w.pid ? w.pid : 4250 + w.slot}, {"generation", 1}, {"state", w.state},
         {"peer", transferring ? "127.0.0.1:51234" : ""}, {"connection", transferring ? 17 + w.slot : 0},
         {"path", w.path}, {"bytes_sent", w.bytesSent}, {"bytes_total", w.bytesTotal},
         {"transfer_start_ms", w.transferStartMs}, {"last_progress_ms", w.transferStartMs},
         {"requests", 3}, {"open_fds", 6}, {"rss_bytes", 3473408}, {"cpu_ms", w.cpuMs}, {"last_exit", ""},
         {"a_field_from_the_future", true}};
+    if (w.throughputBps >= 0)
+        json.insert(QStringLiteral("throughput_bps"), w.throughputBps);
+    return json;
 }
 
 inline QJsonObject status(qint64 nowMs, const QList<Worker> &workers, int maxWorkers = 8, qint64 throughput = 0)

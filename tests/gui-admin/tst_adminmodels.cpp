@@ -28,6 +28,7 @@ private Q_SLOTS:
     void parsesStatusAndIgnoresUnknownFields();
     void workerRowsMergeBySlot();
     void workerSpeedFromTwoSnapshots();
+    void workerSpeedFromTheServer();
     void workerCpuOverTheLastInterval();
     void stateChangeFlashesThenFades();
     void filterBusyOnlyAndText();
@@ -148,6 +149,22 @@ void TestAdminModels::workerSpeedFromTwoSnapshots()
     model.updateFromStatus(AdminStatus::fromJson(fixtures::status(16000, {{0, "idle"}})));
     QCOMPARE(model.speed(0), qint64(0));
     QCOMPARE(model.index(0, WorkerModel::ProgressColumn).data(WorkerModel::ProgressRole).toDouble(), -1.0);
+}
+
+// A server that measures each transfer (throughput_bps) is shown as it is: not the average since the
+// start, not the model's own window, and 0 the moment the server says the transfer froze.
+void TestAdminModels::workerSpeedFromTheServer()
+{
+    WorkerModel model;
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    constexpr qint64 MiB = 1048576;
+    model.updateFromStatus(AdminStatus::fromJson(
+        fixtures::status(10000, {{0, "sending", 4 * MiB, 16 * MiB, 0, "big.bin", 6000, 120, 3 * MiB}})));
+    QCOMPARE(model.speed(0), 3 * MiB); // the average since the start would be 1 MiB/s
+    model.updateFromStatus(AdminStatus::fromJson(
+        fixtures::status(11000, {{0, "sending", 6 * MiB, 16 * MiB, 0, "big.bin", 6000, 120, 0}})));
+    QCOMPARE(model.speed(0), qint64(0)); // the model's own window would say 2 MiB/s
+    QCOMPARE(model.index(0, WorkerModel::SpeedColumn).data().toString(), formatRate(0));
 }
 
 void TestAdminModels::workerCpuOverTheLastInterval()
