@@ -2,13 +2,45 @@
 // (0 clean stop, 1 internal failure, 2 cannot start).
 #include "admin/admin_plane.h"
 #include "log.h"
+#include "metrics/metrics_http.h"
+#include "net.h"
 #include "options.h"
 #include "parent.h"
 
 #include <cstdio>
 #include <exception>
+#include <memory>
 #include <string>
 #include <vector>
+
+namespace {
+
+// --metrics-listen: bound before the Parent drops privileges, like the main listener. Throws ConfigError.
+ferry::server::Listener bindMetrics(const ferry::server::Options &options)
+{
+    if (options.metricsListen.empty())
+        return {};
+    try {
+        return ferry::server::openListener(options.metricsListen);
+    } catch (const ferry::server::ConfigError &error) {
+        throw ferry::server::ConfigError(std::string("--metrics-listen: ") + error.what());
+    }
+}
+
+std::unique_ptr<ferry::metrics::MetricsHttpServer> serveMetrics(ferry::server::Listener listener,
+                                                                ferry::server::Parent &parent,
+                                                                ferry::admin::AdminBackend &backend)
+{
+    if (!listener.fd)
+        return nullptr;
+    LOG_INFO("metrics on http://%s/metrics", listener.address.c_str());
+    return std::make_unique<ferry::metrics::MetricsHttpServer>(
+        parent.loop(), std::move(listener.fd), [&backend](ferry::metrics::Format format) {
+            return ferry::metrics::renderMetrics(ferry::admin::toJson(backend.status(true)), format);
+        });
+}
+
+} // namespace
 
 int main(int argc, char **argv)
 {
@@ -31,8 +63,10 @@ int main(int argc, char **argv)
     log::setLevel(options.logLevel);
     try {
         ferry::admin::AdminPlane admin(options); // claims the admin socket first: a live one stops us here
+        Listener metricsListener = bindMetrics(options);
         Parent parent(options, std::vector<std::string>(argv, argv + argc));
         auto adminRunning = admin.attach(parent); // destroyed before `parent`
+        auto metrics = serveMetrics(std::move(metricsListener), parent, *adminRunning->backend); // and this first
         return parent.run();
     } catch (const ConfigError &error) {
         std::fprintf(stderr, "ferry-server: cannot start: %s\n", error.what());

@@ -2,6 +2,7 @@
 
 #include "log.h"
 #include "privileges.h"
+#include "systemd/sd_notify.h"
 
 #include <cerrno>
 #include <csignal>
@@ -103,6 +104,7 @@ int Parent::run()
     std::fflush(stdout);
     LOG_INFO("serving %s on %s with %u workers (pid %d)", m_options.root.c_str(), m_listener.address.c_str(),
              m_options.workers, int(getpid()));
+    systemd::notifyReady("serving " + m_options.root + " on " + m_listener.address);
     if (int error = m_loop.run(); error != 0) {
         LOG_ERROR("epoll_wait(): %s", std::strerror(error));
         m_supervisor->killAll();
@@ -117,6 +119,7 @@ void Parent::beginShutdown()
     if (m_shuttingDown)
         return;
     m_shuttingDown = true;
+    systemd::notifyStopping();
     m_dispatcher->shutdown();
     m_listener.fd.reset(); // refuse new connections at the TCP level from now on
     m_scoreboard.control().draining.store(1);
@@ -135,6 +138,9 @@ bool Parent::reload(std::string *error)
             *error = "the server is shutting down";
         return false;
     }
+    // systemd waits for READY=1 after RELOADING=1 whatever the outcome: a refused reload keeps serving.
+    systemd::notifyReloading();
+    auto readyAgain = [this] { systemd::notifyReady("serving " + m_options.root + " on " + m_listener.address); };
     std::vector<const char *> argv;
     for (const std::string &argument : m_arguments)
         argv.push_back(argument.c_str());
@@ -145,11 +151,13 @@ bool Parent::reload(std::string *error)
         LOG_ERROR("reload refused, keeping the running configuration: %s", problem.what());
         if (error)
             *error = problem.what();
+        readyAgain();
         return false;
     }
     if (fresh.root != m_options.root || fresh.listen != m_options.listen || fresh.user != m_options.user
-        || fresh.showHidden != m_options.showHidden || fresh.maxWorkers != m_options.maxWorkers)
-        LOG_WARN("reload: root, listen, user, show-hidden and max-workers only change on restart");
+        || fresh.showHidden != m_options.showHidden || fresh.maxWorkers != m_options.maxWorkers
+        || fresh.metricsListen != m_options.metricsListen)
+        LOG_WARN("reload: root, listen, user, show-hidden, max-workers and metrics-listen only change on restart");
     m_options.workers = std::min(fresh.workers, m_options.maxWorkers);
     m_options.maxPending = fresh.maxPending;
     m_options.maxPerIp = fresh.maxPerIp;
@@ -169,6 +177,7 @@ bool Parent::reload(std::string *error)
     m_scoreboard.control().perConnectionRate.store(fresh.rateLimit);
     m_dispatcher->setLimits(limitsFrom(m_options));
     m_supervisor->reload(m_options.workers, m_options.sendTimeout);
+    readyAgain();
     return true;
 }
 

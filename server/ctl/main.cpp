@@ -2,6 +2,7 @@
 #include "admin_client.h"
 #include "admin/socket_path.h"
 #include "duration.h"
+#include "metrics/exposition.h"
 #include "render.h"
 
 #include <algorithm>
@@ -21,7 +22,7 @@ const char *const Usage =
     "usage: ferry-ctl [--admin-socket PATH] COMMAND [ARGS]\n"
     "  status [--json]                 pool and workers, as a table or as JSON\n"
     "  watch [--interval MS] [--count N]  live status, refreshed in the terminal\n"
-    "  metrics                         OpenMetrics text\n"
+    "  metrics [--format prometheus|openmetrics]   metrics text (default prometheus)\n"
     "  history [--json]                the last 10 minutes, one sample per second\n"
     "  pool [--min-spare N] [--max-spare N] [--max-workers N] [--max-requests N]\n"
     "  drain | resume | reload\n"
@@ -186,6 +187,15 @@ int watch(ferry::ctl::AdminClient &client, const Args &args)
 int observe(ferry::ctl::AdminClient &client, const Args &args)
 {
     const bool history = args.command == "history";
+    auto format = ferry::metrics::Format::Prometheus;
+    if (auto it = args.options.find("--format"); it != args.options.end()) {
+        if (args.command != "metrics" || (it->second != "prometheus" && it->second != "openmetrics")) {
+            std::fprintf(stderr, "ferry-ctl: --format is for 'metrics' and is prometheus or openmetrics\n");
+            return Exit::Usage;
+        }
+        if (it->second == "openmetrics")
+            format = ferry::metrics::Format::OpenMetrics;
+    }
     std::string error;
     auto reply = client.call(Json::object().set("cmd", history ? "history" : "status"), error);
     if (!reply) {
@@ -202,7 +212,7 @@ int observe(ferry::ctl::AdminClient &client, const Args &args)
     else if (history)
         text = ferry::ctl::renderHistory(*body);
     else if (args.command == "metrics")
-        text = ferry::ctl::renderMetrics(*body);
+        text = ferry::metrics::renderMetrics(*body, format);
     else
         text = ferry::ctl::renderStatus(*body);
     std::fwrite(text.data(), 1, text.size(), stdout);
