@@ -79,6 +79,9 @@ Prometheus metrics endpoint. It needs no Qt.")
 
 set(CPACK_DEBIAN_CLIENT_PACKAGE_NAME ferry-client)
 set(CPACK_DEBIAN_CLIENT_PACKAGE_SECTION net)
+# Merged with what dpkg-shlibdeps finds. The platform plugins are loaded at run time, so no library
+# dependency names them, and libqt6gui6 only recommends them: without them no window opens.
+set(CPACK_DEBIAN_CLIENT_PACKAGE_DEPENDS qt6-qpa-plugins)
 set(CPACK_DEBIAN_CLIENT_DESCRIPTION "Ferry Downloader, desktop and command-line client for Ferry servers
 Ferry Downloader browses a Ferry server and downloads its files with
 progress bars, resume and verification; it opens ferry:// links.
@@ -86,6 +89,7 @@ ferry-get does the same on the command line, for scripts.")
 
 set(CPACK_DEBIAN_ADMIN_PACKAGE_NAME ferry-admin)
 set(CPACK_DEBIAN_ADMIN_PACKAGE_SECTION admin)
+set(CPACK_DEBIAN_ADMIN_PACKAGE_DEPENDS qt6-qpa-plugins)
 set(CPACK_DEBIAN_ADMIN_PACKAGE_SUGGESTS ferry-server)
 set(CPACK_DEBIAN_ADMIN_DESCRIPTION "Ferry Admin, live worker status and pool control for ferry-server
 Ferry Admin shows the workers of a running ferry-server on the same host

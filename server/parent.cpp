@@ -24,6 +24,13 @@ Listener bindFirst(const Options &options)
     return listener;
 }
 
+// What systemd is told (Type=notify); without $NOTIFY_SOCKET nothing is sent and nothing can fail.
+void tellSystemd(int error, const char *what)
+{
+    if (error != 0)
+        LOG_WARN("sendto() $NOTIFY_SOCKET telling systemd %s: %s", what, std::strerror(error));
+}
+
 sigset_t handledSignals()
 {
     sigset_t set;
@@ -104,7 +111,7 @@ int Parent::run()
     std::fflush(stdout);
     LOG_INFO("serving %s on %s with %u workers (pid %d)", m_options.root.c_str(), m_listener.address.c_str(),
              m_options.workers, int(getpid()));
-    systemd::notifyReady("serving " + m_options.root + " on " + m_listener.address);
+    tellSystemd(systemd::notifyReady("serving " + m_options.root + " on " + m_listener.address), "READY=1");
     if (int error = m_loop.run(); error != 0) {
         LOG_ERROR("epoll_wait(): %s", std::strerror(error));
         m_supervisor->killAll();
@@ -119,7 +126,7 @@ void Parent::beginShutdown()
     if (m_shuttingDown)
         return;
     m_shuttingDown = true;
-    systemd::notifyStopping();
+    tellSystemd(systemd::notifyStopping(), "STOPPING=1");
     m_dispatcher->shutdown();
     m_listener.fd.reset(); // refuse new connections at the TCP level from now on
     m_scoreboard.control().draining.store(1);
@@ -139,8 +146,10 @@ bool Parent::reload(std::string *error)
         return false;
     }
     // systemd waits for READY=1 after RELOADING=1 whatever the outcome: a refused reload keeps serving.
-    systemd::notifyReloading();
-    auto readyAgain = [this] { systemd::notifyReady("serving " + m_options.root + " on " + m_listener.address); };
+    tellSystemd(systemd::notifyReloading(), "RELOADING=1");
+    auto readyAgain = [this] {
+        tellSystemd(systemd::notifyReady("serving " + m_options.root + " on " + m_listener.address), "READY=1");
+    };
     std::vector<const char *> argv;
     for (const std::string &argument : m_arguments)
         argv.push_back(argument.c_str());

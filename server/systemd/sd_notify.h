@@ -9,12 +9,12 @@
 namespace ferry::systemd {
 
 // Sends `state` ("READY=1", "STOPPING=1", ...; lines separated by '\n'). Returns 0 when sent or when not
-// run by systemd, or an errno value; a failure is logged by the caller at most, never fatal.
-int notify(const std::string &state);
+// run by systemd, or an errno value; a failure is worth a warning, never fatal.
+[[nodiscard]] int notify(const std::string &state);
 
 // The messages the server sends, so that the wording lives in one place.
-int notifyReady(const std::string &status);  // READY=1 and a STATUS= line
-int notifyReloading();                       // RELOADING=1 with MONOTONIC_USEC (systemd >= 253 wants it)
-int notifyStopping();                        // STOPPING=1
+[[nodiscard]] int notifyReady(const std::string &status); // READY=1 and a STATUS= line
+[[nodiscard]] int notifyReloading(); // RELOADING=1 with MONOTONIC_USEC (systemd >= 253 wants it)
+[[nodiscard]] int notifyStopping();  // STOPPING=1
 
 } // namespace ferry::systemd

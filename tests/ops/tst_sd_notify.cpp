@@ -6,6 +6,8 @@
 
 #include <QtTest>
 
+#include <csignal>
+#include <cstring>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
