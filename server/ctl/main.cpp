@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -184,18 +185,23 @@ int watch(ferry::ctl::AdminClient &client, const Args &args)
     return Exit::Ok;
 }
 
-int observe(ferry::ctl::AdminClient &client, const Args &args)
+// `metrics --format prometheus|openmetrics` (Prometheus text when absent); nullopt on a usage error.
+std::optional<ferry::metrics::Format> metricsFormat(const Args &args)
+{
+    auto it = args.options.find("--format");
+    if (it == args.options.end())
+        return ferry::metrics::Format::Prometheus;
+    if (args.command == "metrics" && it->second == "prometheus")
+        return ferry::metrics::Format::Prometheus;
+    if (args.command == "metrics" && it->second == "openmetrics")
+        return ferry::metrics::Format::OpenMetrics;
+    std::fprintf(stderr, "ferry-ctl: --format is for 'metrics' and is prometheus or openmetrics\n");
+    return std::nullopt;
+}
+
+int observe(ferry::ctl::AdminClient &client, const Args &args, ferry::metrics::Format format)
 {
     const bool history = args.command == "history";
-    auto format = ferry::metrics::Format::Prometheus;
-    if (auto it = args.options.find("--format"); it != args.options.end()) {
-        if (args.command != "metrics" || (it->second != "prometheus" && it->second != "openmetrics")) {
-            std::fprintf(stderr, "ferry-ctl: --format is for 'metrics' and is prometheus or openmetrics\n");
-            return Exit::Usage;
-        }
-        if (it->second == "openmetrics")
-            format = ferry::metrics::Format::OpenMetrics;
-    }
     std::string error;
     auto reply = client.call(Json::object().set("cmd", history ? "history" : "status"), error);
     if (!reply) {
@@ -235,6 +241,9 @@ int main(int argc, char **argv)
         return args.options.count("--help") ? Exit::Ok : Exit::Usage;
     }
     const bool observing = args.command == "status" || args.command == "metrics" || args.command == "history";
+    const auto format = metricsFormat(args);
+    if (!format)
+        return Exit::Usage;
     Json request;
     if (!observing && args.command != "watch" && !buildRequest(args, request)) {
         std::fprintf(stderr, "ferry-ctl: bad arguments for '%s'\n%s", args.command.c_str(), Usage);
@@ -247,7 +256,7 @@ int main(int argc, char **argv)
         return rc;
     }
     if (observing)
-        return observe(client, args);
+        return observe(client, args, *format);
     if (args.command == "watch")
         return watch(client, args);
     auto reply = client.call(std::move(request), error);
