@@ -68,6 +68,8 @@ set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 
 set(CPACK_DEBIAN_SERVER_PACKAGE_NAME ferry-server)
 set(CPACK_DEBIAN_SERVER_PACKAGE_SECTION net)
+# procps: the unit's ExecReload runs /bin/kill, which a minimal Debian does not have.
+set(CPACK_DEBIAN_SERVER_PACKAGE_DEPENDS procps)
 set(CPACK_DEBIAN_SERVER_PACKAGE_CONTROL_EXTRA
     "${PROJECT_BINARY_DIR}/debian/server/postinst;${PROJECT_BINARY_DIR}/debian/server/prerm;${PROJECT_BINARY_DIR}/debian/server/postrm;${PROJECT_BINARY_DIR}/debian/server/conffiles")
 set(CPACK_DEBIAN_SERVER_DESCRIPTION "prefork server for downloading the files of a directory tree

@@ -20,6 +20,7 @@ server=$(ls "$out"/ferry-server_*.deb) || fail "no ferry-server package"
 
 depends=$(dpkg-deb -f "$server" Depends)
 case $depends in *libc6*) ;; *) fail "ferry-server Depends lacks libc6: $depends" ;; esac
+case $depends in procps,*|*" procps,"*|*" procps") ;; *) fail "ferry-server Depends lacks procps (/bin/kill for ExecReload): $depends" ;; esac
 if echo "$depends" | grep -qi 'qt'; then fail "ferry-server depends on Qt: $depends"; fi
 
 contents=$(dpkg-deb -c "$server" | awk '{print $6}')
