@@ -86,6 +86,7 @@ const std::vector<Spec> &specs()
         {"stall-timeout", true,
          [](Options &o, const std::string &v) { o.stallTimeout = duration("stall-timeout", v); }},
         {"admin-group", true, [](Options &o, const std::string &v) { o.adminGroup = v; }},
+        {"metrics-listen", true, [](Options &o, const std::string &v) { o.metricsListen = v; }},
         {"show-hidden", false, [](Options &o, const std::string &v) { o.showHidden = flag("show-hidden", v); }},
         {"log-level", true,
          [](Options &o, const std::string &v) {
@@ -233,6 +234,7 @@ Serves the files under DIR (read-only) over the Ferry protocol.
   --admin-socket PATH        admin socket path, "none" to disable (default $XDG_RUNTIME_DIR/ferry/admin.sock,
                              /run/ferry/admin.sock for root; see docs/ADMIN.md)
   --admin-group GROUP        members of GROUP may use the admin socket (besides this user and root)
+  --metrics-listen HOST:PORT serve GET /metrics over HTTP there, e.g. 127.0.0.1:9464 (default: off)
   --min-spare N              keep at least N idle workers, forking more while short (default 0)
   --max-spare N              retire idle workers beyond N, one a second (default: --workers)
   --pool-max-workers N       the pool never grows beyond N workers (default: --workers)

@@ -39,6 +39,7 @@ struct Options {
     uint64_t maxRequests = 0;     // recycle a worker after this many requests, 0 = never
     Millis stallTimeout{120000};  // abort a transfer that moved no byte for this long, 0 = off
     std::string adminGroup;       // members of this group may use the admin socket too
+    std::string metricsListen;    // HOST:PORT of the HTTP metrics endpoint (server/metrics), "" = off
     bool showHidden = false;
     log::Level logLevel = log::Level::Info;
     bool help = false;

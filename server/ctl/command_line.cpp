@@ -12,6 +12,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <map>
 
 namespace ferry::ctl {
 
@@ -85,8 +86,12 @@ void addObservers(CLI::App &app, Command &command)
     status->add_flag("--json", command.json, "print the raw STATUS object instead");
     status->preparse_callback([&command](std::size_t) { command.kind = Command::Kind::Status; });
 
-    // The place for metrics' own options (an output format, say): none yet.
-    CLI::App *metrics = app.add_subcommand("metrics", "Pool totals and one series per worker, as OpenMetrics text.");
+    CLI::App *metrics = app.add_subcommand(
+        "metrics", "Pool totals and one series per worker, as Prometheus text (the default) or OpenMetrics.");
+    metrics
+        ->add_option("--format", command.metricsFormat, "prometheus (text format 0.0.4) or openmetrics (1.0.0)")
+        ->transform(CLI::CheckedTransformer(std::map<std::string, metrics::Format>{
+            {"prometheus", metrics::Format::Prometheus}, {"openmetrics", metrics::Format::OpenMetrics}}));
     metrics->preparse_callback([&command](std::size_t) { command.kind = Command::Kind::Metrics; });
 
     CLI::App *history = app.add_subcommand("history", "The last 10 minutes, one sample per second.");

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "adminproto/json.h"
+#include "metrics/exposition.h"
 
 #include <cstdint>
 #include <string>
@@ -20,6 +21,7 @@ struct Command {
     bool json = false;          // status, history: print the raw JSON
     int64_t intervalMs = 1000;  // watch
     int64_t count = -1;         // watch: pushes to show, -1 = until interrupted
+    metrics::Format metricsFormat = metrics::Format::Prometheus; // metrics --format
     admin::Json request;        // Kind::Request: the request to send ("v" and "id" are added on sending)
 };
 

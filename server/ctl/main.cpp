@@ -2,6 +2,7 @@
 #include "ctl/admin_client.h"
 #include "ctl/command_line.h"
 #include "ctl/render.h"
+#include "metrics/exposition.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -78,7 +79,7 @@ int observe(ferry::ctl::AdminClient &client, const Command &command)
     else if (history)
         text = ferry::ctl::renderHistory(*body);
     else if (command.kind == Command::Kind::Metrics)
-        text = ferry::ctl::renderMetrics(*body);
+        text = ferry::metrics::renderMetrics(*body, command.metricsFormat);
     else
         text = ferry::ctl::renderStatus(*body);
     std::fwrite(text.data(), 1, text.size(), stdout);

@@ -4,6 +4,7 @@
 #include "parent/privileges.h"
 #include "base/syscall.h"
 #include "worker/pacing.h"
+#include "systemd/sd_notify.h"
 
 #include <cerrno>
 #include <csignal>
@@ -23,6 +24,13 @@ Listener bindFirst(const Options &options)
     if (!options.user.empty())
         dropPrivileges(options.user); // right after bind: nothing else needs root
     return listener;
+}
+
+// What systemd is told (Type=notify); without $NOTIFY_SOCKET nothing is sent and nothing can fail.
+void tellSystemd(int error, const char *what)
+{
+    if (error != 0)
+        LOG_WARN("sendto() $NOTIFY_SOCKET telling systemd %s: %s", what, std::strerror(error));
 }
 
 sigset_t handledSignals()
@@ -105,6 +113,7 @@ int Parent::run()
     std::fflush(stdout);
     LOG_INFO("serving %s on %s with %u workers (pid %d)", m_options.root.c_str(), m_listener.address.c_str(),
              m_options.workers, int(getpid()));
+    tellSystemd(systemd::notifyReady("serving " + m_options.root + " on " + m_listener.address), "READY=1");
     if (int error = m_loop.run(); error != 0) {
         LOG_ERROR("epoll_wait(): %s", std::strerror(error));
         m_supervisor->killAll();
@@ -119,6 +128,7 @@ void Parent::beginShutdown()
     if (m_shuttingDown)
         return;
     m_shuttingDown = true;
+    tellSystemd(systemd::notifyStopping(), "STOPPING=1");
     m_dispatcher->shutdown();
     m_listener.fd.reset(); // refuse new connections at the TCP level from now on
     m_scoreboard.control().draining.store(1);
@@ -137,6 +147,11 @@ bool Parent::reload(std::string *error)
             *error = "the server is shutting down";
         return false;
     }
+    // systemd waits for READY=1 after RELOADING=1 whatever the outcome: a refused reload keeps serving.
+    tellSystemd(systemd::notifyReloading(), "RELOADING=1");
+    auto readyAgain = [this] {
+        tellSystemd(systemd::notifyReady("serving " + m_options.root + " on " + m_listener.address), "READY=1");
+    };
     std::vector<const char *> argv;
     for (const std::string &argument : m_arguments)
         argv.push_back(argument.c_str());
@@ -147,11 +162,13 @@ bool Parent::reload(std::string *error)
         LOG_ERROR("reload refused, keeping the running configuration: %s", problem.what());
         if (error)
             *error = problem.what();
+        readyAgain();
         return false;
     }
     if (fresh.root != m_options.root || fresh.listen != m_options.listen || fresh.user != m_options.user
-        || fresh.showHidden != m_options.showHidden || fresh.maxWorkers != m_options.maxWorkers)
-        LOG_WARN("reload: root, listen, user, show-hidden and max-workers only change on restart");
+        || fresh.showHidden != m_options.showHidden || fresh.maxWorkers != m_options.maxWorkers
+        || fresh.metricsListen != m_options.metricsListen)
+        LOG_WARN("reload: root, listen, user, show-hidden, max-workers and metrics-listen only change on restart");
     m_options.workers = std::min(fresh.workers, m_options.maxWorkers);
     m_options.maxPending = fresh.maxPending;
     m_options.maxPerIp = fresh.maxPerIp;
@@ -171,6 +188,7 @@ bool Parent::reload(std::string *error)
     m_scoreboard.control().perConnectionRate.store(fresh.rateLimit);
     m_dispatcher->setLimits(limitsFrom(m_options));
     m_supervisor->startGeneration(m_options.sendTimeout); // the pool manager forks it, then retires the old one
+    readyAgain();
     return true;
 }
 

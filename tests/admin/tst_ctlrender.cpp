@@ -1,4 +1,4 @@
-// ferry-ctl's renderers on a fixed STATUS: the table, the scoreboard strip, OpenMetrics.
+// ferry-ctl's renderers on a fixed STATUS: the table and the scoreboard strip (metrics: tests/ops).
 #include "ctl/render.h"
 
 #include <QtTest>
@@ -22,7 +22,6 @@ class TestCtlRender : public QObject {
     Q_OBJECT
 private slots:
     void table();
-    void metrics();
     void units_data();
     void units();
 };
@@ -39,25 +38,6 @@ void TestCtlRender::table()
     QVERIFY(text.contains("1.0 MiB/s per connection, unlimited overall"));
     QVERIFY(text.contains("[last exit: killed by admin]"));
     QCOMPARE(text.count("\n   "), 3); // three worker rows
-}
-
-void TestCtlRender::metrics()
-{
-    const Json status = loadStatus();
-    QVERIFY(status.is_object());
-    const QByteArray text = QByteArray::fromStdString(ferry::ctl::renderMetrics(status));
-    QVERIFY(text.contains("ferry_workers{state=\"busy\"} 1\n"));
-    QVERIFY(text.contains("ferry_accepted_total 10\n"));
-    QVERIFY(text.contains("ferry_worker_bytes_sent{slot=\"0\",pid=\"50\",state=\"sending\"} 1048576\n"));
-    QVERIFY(text.contains("ferry_worker_cpu_seconds_total{slot=\"0\",pid=\"50\",state=\"sending\"} 1.500\n"));
-    QVERIFY(text.contains("# TYPE ferry_accepted counter\n"));
-    QVERIFY(text.endsWith("# EOF\n"));
-    // Every sample line is "name{labels} value" or "name value".
-    for (const QByteArray &line : text.split('\n')) {
-        if (line.isEmpty() || line.startsWith('#'))
-            continue;
-        QCOMPARE(line.count(' '), 1);
-    }
 }
 
 void TestCtlRender::units_data()
