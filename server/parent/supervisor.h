@@ -53,7 +53,8 @@ public:
     void setPoolEvents(PoolEvents events) { m_poolEvents = std::move(events); }
 
     // Forks a worker of the current generation into `slot`, which must hold no process. False (logged) if
-    // the slot is taken, the server is stopping, or socketpair()/fork() failed.
+    // the slot is taken, the server is stopping, or socketpair()/fork() failed; also if the new worker's
+    // channel cannot be watched (the worker is killed, and its exit is reported like any other).
     bool spawn(uint32_t slot);
     // Gives the connection in `message` (fd attached; the caller keeps and closes its copy) to a worker that
     // takes connections (see pickAvailable()). Returns the slot, or -1 if none does.

@@ -122,11 +122,11 @@ PoolView PoolManager::buildView(int64_t now, bool tick)
             continue;
         }
         const server::WorkerSlot &slot = m_scoreboard.slot(i);
-        // A torn read: the owner died (or is stuck) inside its write section. Left out of this tick's picture;
-        // once reaped the slot reads cleanly again.
+        // A torn read: the owner died (or is stuck) inside its write section. Left out of this decision's
+        // picture (held, so not free either); once reaped the slot reads cleanly again.
         const std::optional<server::SlotSnapshot> read = server::readSlot(slot);
         if (!read) {
-            LOG_DEBUG("pool tick: slot %u is mid-update, left out of this tick", i);
+            LOG_DEBUG("pool: slot %u is mid-update, left out of this decision", i);
             continue;
         }
         const server::SlotSnapshot &s = *read;
@@ -168,7 +168,7 @@ void PoolManager::spawnInto(const std::vector<uint32_t> &slots, int64_t now)
     for (uint32_t slot : slots) {
         if (m_supervisor.spawn(slot))
             continue;
-        // The system refused (socketpair, fork): the slot waits, and the rest would only fail the same way.
+        // The system refused (socketpair, fork, epoll): the slot waits; the rest would only fail the same way.
         m_slots[slot].health.notBeforeNs = now + policy::ForkRetryDelayNs;
         scheduleRetry(m_slots[slot].health.notBeforeNs, now);
         return;
