@@ -2,10 +2,12 @@
 // kill-worker and reload under load, and the progress watchdog.
 #include "admintestkit.h"
 
+#include <QElapsedTimer>
 #include <QFile>
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <map>
 #include <set>
 #include <signal.h>
 
@@ -103,24 +105,59 @@ void TestAdminPool::killWorkerAndReloadKeepTransfersIntact()
     auto admin = server.connect();
     QVERIFY(admin);
     std::vector<std::unique_ptr<Download>> downloads;
-    for (int i = 0; i < 3; ++i)
+    auto startDownload = [&](int i) {
         downloads.push_back(std::make_unique<Download>(server.process(), QStringLiteral("f%1.bin").arg(i).toStdString(),
                                                        quint32(100 + i), FileSize));
-    QTRY_COMPARE_WITH_TIMEOUT(poolValue(server.status(), "busy"), 3, 10000);
+    };
+    // Graceful kill of a busy worker: its transfer (2 s at 1 MiB/s) still completes, and then the worker
+    // exits by itself, long before anything else (a reload) would retire it.
+    startDownload(0);
+    QTRY_VERIFY_WITH_TIMEOUT(!workerServing(server.status(), "f0.bin").isNull(), 10000);
     const Json busy = workerServing(server.status(), "f0.bin");
     QVERIFY(!busy.isNull());
-    // Graceful kill of a busy worker: its transfer still completes.
-    auto reply = admin->call("kill_worker", Json::object().set("slot", at(busy, {"slot"}).toInt()).set("graceful", true));
+    const int64_t victimSlot = at(busy, {"slot"}).toInt();
+    const int64_t victimPid = at(busy, {"pid"}).toInt();
+    auto reply = admin->call("kill_worker", Json::object().set("slot", victimSlot).set("graceful", true));
     QVERIFY2(reply && at(*reply, {"ok"}).toBool(), reply ? reply->dump().c_str() : "");
-    QCOMPARE(at(*reply, {"pid"}).toInt(), at(busy, {"pid"}).toInt());
-    // Reload while all three transfers run.
+    QCOMPARE(at(*reply, {"pid"}).toInt(), victimPid);
+    QVERIFY2(!downloads[0]->hasFinished(), "the transfer ended before the kill: the kill did not meet a busy worker");
+    auto slotRefilledAfterAdminStop = [&] {
+        const Json status = server.status(); // kept alive: at() returns references into it
+        for (const Json &w : at(status, {"workers"}).items())
+            if (at(w, {"slot"}).toInt() == victimSlot)
+                return at(w, {"pid"}).toInt() != victimPid && at(w, {"last_exit"}).toString() == "stopped by admin";
+        return false;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(slotRefilledAfterAdminStop(), 15000);
+    QVERIFY(!ServerProcess::processExists(victimPid));
+    downloads[0]->join();
+    QVERIFY2(downloads[0]->intact(), qPrintable(downloads[0]->describe()));
+    QCOMPARE(at(server.status(), {"server", "generation"}).toInt(), 1); // no reload has happened yet
+
+    // Reload while two transfers run.
+    startDownload(1);
+    startDownload(2);
+    QTRY_COMPARE_WITH_TIMEOUT(poolValue(server.status(), "busy"), 2, 10000);
     reply = admin->call("reload");
     QVERIFY2(reply && at(*reply, {"ok"}).toBool(), reply ? reply->dump().c_str() : "");
     QCOMPARE(at(*reply, {"generation"}).toInt(), 2);
     // New connections during the reload are served by the new generation, none refused.
     for (int i = 3; i < 6; ++i)
-        downloads.push_back(std::make_unique<Download>(server.process(), QStringLiteral("f%1.bin").arg(i).toStdString(),
-                                                       quint32(100 + i), FileSize));
+        startDownload(i);
+    std::map<std::string, int64_t> servingGeneration; // path -> generation of the worker seen serving it
+    QElapsedTimer clock;
+    clock.start();
+    while (servingGeneration.size() < 3 && clock.elapsed() < 15000) {
+        const Json status = server.status();
+        for (const std::string path : {"f3.bin", "f4.bin", "f5.bin"})
+            if (const Json w = workerServing(status, path); !w.isNull())
+                servingGeneration[path] = at(w, {"generation"}).toInt();
+        QTest::qWait(50);
+    }
+    QCOMPARE(servingGeneration.size(), size_t(3));
+    for (const auto &[path, generation] : servingGeneration)
+        QVERIFY2(generation == 2, qPrintable(QStringLiteral("%1 served by generation %2")
+                                                 .arg(QString::fromStdString(path)).arg(generation)));
     for (auto &d : downloads) {
         d->join();
         QVERIFY2(d->intact(), qPrintable(d->describe()));
