@@ -9,6 +9,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QScopeGuard>
 #include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
@@ -275,19 +276,27 @@ void TestFerryGet::interruptKeepsPartForResume()
 
 void TestFerryGet::peakRssOnOneGiB()
 {
-    // A sparse 1 GiB file costs no disk on the server side and still streams every byte.
+    // Dense pattern data, not a sparse file: a client that wrote zeros, or misplaced a block, must show.
     const qint64 size = qint64(1) << 30;
-    const QString big = m_tree.path(QStringLiteral("big.bin"));
-    QFile file(big);
-    QVERIFY(file.open(QIODevice::WriteOnly));
-    QVERIFY(file.resize(size));
-    file.close();
+    constexpr quint32 Seed = 61;
+    const QString big = m_tree.addFile(QStringLiteral("big.bin"), uint64_t(size), Seed);
+    QVERIFY(!big.isEmpty());
+    auto removeBig = qScopeGuard([&] { QFile::remove(big); });
     QTemporaryDir dest;
     int exitCode = -1;
     const long peakKiB = peakRssOfGet({QStringLiteral("-o"), dest.path(), url(QStringLiteral("big.bin"))}, &exitCode);
-    QFile::remove(big);
     QCOMPARE(exitCode, 0);
-    QCOMPARE(QFileInfo(dest.filePath(QStringLiteral("big.bin"))).size(), size);
+    QFile saved(dest.filePath(QStringLiteral("big.bin")));
+    QVERIFY(saved.open(QIODevice::ReadOnly));
+    QCOMPARE(saved.size(), size);
+    ferrytest::PatternVerifier verifier(Seed);
+    while (!saved.atEnd()) {
+        const QByteArray chunk = saved.read(4 * 1024 * 1024);
+        QVERIFY(!chunk.isEmpty());
+        QVERIFY2(verifier.update(chunk.constData(), size_t(chunk.size())),
+                 qPrintable(QStringLiteral("first wrong byte at %1").arg(verifier.firstMismatch())));
+    }
+    QCOMPARE(qint64(verifier.position()), size);
     QVERIFY2(peakKiB > 0 && peakKiB < 64 * 1024, qPrintable(QStringLiteral("peak RSS %1 KiB").arg(peakKiB)));
     qInfo("ferry-get peak RSS for 1 GiB: %ld KiB", peakKiB);
 }
