@@ -186,14 +186,18 @@ void TestAdminPool::killWorkerAndReloadKeepTransfersIntact()
 void TestAdminPool::watchdogCutsStalledKeepsSlow()
 {
     // The watchdog (2 s without progress) rather than the send timeout must be what cuts the stalled client.
+    constexpr qint64 StallTimeoutMs = 2000;
     AdminTestServer server(m_tree.root(), {"--workers", "2", "--stall-timeout", "2", "--send-timeout", "600",
-                                           "--rate-limit", "8388608"});
+                                           "--rate-limit", "4194304"});
     QVERIFY2(server.start(), qPrintable(server.process().diagnostics()));
     Download stalled(server.process(), "big.bin", 42, 24 * 1024 * 1024, Download::Mode::Stall);
-    Json worker;
-    QTRY_VERIFY_WITH_TIMEOUT(!(worker = workerServing(server.status(), "big.bin")).isNull(), 10000);
-    const int64_t stalledConnection = at(worker, {"connection"}).toInt();
-    // A slow download of the same length, moving all along (3 s at 8 MiB/s), outlives the stall timeout.
+    QTRY_VERIFY_WITH_TIMEOUT(!workerServing(server.status(), "big.bin").isNull(), 10000);
+    const int64_t stalledConnection = at(workerServing(server.status(), "big.bin"), {"connection"}).toInt();
+    QVERIFY(stalledConnection > 0);
+    // A slow download of the same length, moving all along (6 s at 4 MiB/s), outlives the stall timeout
+    // and the watchdog's one-second rounds several times over.
+    QElapsedTimer slowClock;
+    slowClock.start();
     Download slow(server.process(), "big.bin", 42, 24 * 1024 * 1024);
     // The stalled transfer is cut and its worker freed.
     QTRY_VERIFY_WITH_TIMEOUT(
@@ -211,7 +215,10 @@ void TestAdminPool::watchdogCutsStalledKeepsSlow()
     QVERIFY2(stalled.status().outcome == Outcome::Closed || stalled.status().outcome == Outcome::Reset,
              qPrintable(stalled.describe()));
     slow.join();
+    const qint64 slowMs = slowClock.elapsed();
     QVERIFY2(slow.intact(), qPrintable(slow.describe()));
+    QVERIFY2(slowMs > 2 * StallTimeoutMs,
+             qPrintable(QStringLiteral("the slow download took only %1 ms: it proves nothing").arg(slowMs)));
     // The pool is whole again.
     QTRY_COMPARE_WITH_TIMEOUT(poolValue(server.status(), "idle"), 2, 15000);
 }
