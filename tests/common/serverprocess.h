@@ -82,6 +82,9 @@ public:
     // is bound to local port `clientPort` (e.g. the worker serving it), or -1 if
     // none is found within `timeoutMs`.
     qint64 pidServingClientPort(quint16 clientPort, int timeoutMs = 5000) const;
+    // How many descriptors of `pid` are TCP connections (not the listener) on this server's port: 0
+    // once the process has closed every connection, a steady point to count its descriptors from.
+    int connectionSocketCount(qint64 pid) const;
 
     // --- /proc helpers, usable on any pid -----------------------------------
     static QList<qint64> childPids(qint64 pid, bool includeZombies = false);
