@@ -11,6 +11,7 @@
 #include <QTest>
 #include <QUuid>
 
+#include <algorithm>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -56,6 +57,8 @@ private slots:
     void traversalIsRefused_data();
     void traversalIsRefused();
     void hiddenEntriesAreNotListed();
+    void specialFilesAreOther_data();
+    void specialFilesAreOther();
     void malformedTrafficIsRefused_data();
     void malformedTrafficIsRefused();
 
@@ -233,6 +236,35 @@ void TestServerJail::hiddenEntriesAreNotListed()
             QVERIFY2(!e.name.starts_with('.'), e.name.c_str());
         }
     }
+}
+
+void TestServerJail::specialFilesAreOther_data()
+{
+    QTest::addColumn<QString>("name");
+    QTest::newRow("FIFO") << "fifo";
+    QTest::newRow("device node") << "dev-zero";
+}
+
+// FIFOs and devices are described, never opened (docs/OPERATIONS.md, The served tree): STAT and LIST
+// give kind OTHER, and the one worker is still there to answer (it did not block opening a FIFO).
+void TestServerJail::specialFilesAreOther()
+{
+    QFETCH(QString, name);
+    if (name == QLatin1String("dev-zero") && !m_haveDevice)
+        QSKIP("mknod not permitted here");
+    TestClient client(20000);
+    QVERIFY(client.open(m_server->host(), m_server->port()).ok());
+    proto::Entry entry;
+    const Status s = client.stat(name.toStdString(), &entry);
+    QVERIFY2(s.ok(), qPrintable(s.toString()));
+    QCOMPARE(entry.kind, proto::EntryKind::Other);
+    const ListResult listing = client.list("");
+    QVERIFY2(listing.status.ok(), qPrintable(listing.status.toString()));
+    const auto listed = std::find_if(listing.entries.begin(), listing.entries.end(),
+                                     [&](const proto::Entry &e) { return e.name == name.toStdString(); });
+    QVERIFY(listed != listing.entries.end());
+    QCOMPARE(listed->kind, proto::EntryKind::Other);
+    QCOMPARE(m_server->workerPids().size(), 1);
 }
 
 void TestServerJail::malformedTrafficIsRefused_data()
