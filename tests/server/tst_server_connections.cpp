@@ -1,10 +1,15 @@
 // ferry-server's connection handling: the per-IP limit, a client that stops
 // reading, many requests on one connection, and several connections sharing a worker.
+#include "adminrequest.h"
+#include "parallel.h"
 #include "serverprocess.h"
 #include "testclient.h"
 #include "testtree.h"
 
 #include <QElapsedTimer>
+#include <QJsonObject>
+#include <QRegularExpression>
+#include <QSet>
 #include <QScopeGuard>
 #include <QTest>
 
@@ -20,12 +25,14 @@ class TestServerConnections : public QObject
 
 private slots:
     void initTestCase();
+    void perIpLimitAnswersBusy_data();
     void perIpLimitAnswersBusy();
     void stalledReaderIsCutAfterSendTimeout();
     void manyRequestsOnOneConnection();
     void longResponseDoesNotHoldUpTheWorkersOtherClients();
     void handshakeSentWithRequestsIsAnsweredInOrder();
     void clientThatStopsReadingDoesNotHoldUpOthers();
+    void logLinesStayWholeUnderConcurrency();
 };
 
 void TestServerConnections::initTestCase()
@@ -53,10 +60,19 @@ Status openWhenAdmitted(const ServerProcess &server, int timeoutMs)
 
 } // namespace
 
+void TestServerConnections::perIpLimitAnswersBusy_data()
+{
+    QTest::addColumn<bool>("parked"); // the held connections made a request and were parked
+    QTest::newRow("held after the handshake") << false;
+    QTest::newRow("held parked after a request") << true;
+}
+
 // --max-per-ip: the connection over the limit gets BUSY with a hint and a close,
-// and a place freed by a client that leaves is given to the next one.
+// and a place freed by a client that leaves is given to the next one. Connections
+// count whether they wait for a first request or are parked between requests.
 void TestServerConnections::perIpLimitAnswersBusy()
 {
+    QFETCH(bool, parked);
     TestTree tree;
     QVERIFY(!tree.addFile(QStringLiteral("small.bin"), 1000, 2).isEmpty());
     ServerProcess server(tree.root(), {"--workers", "2", "--max-per-ip", "4"});
@@ -65,8 +81,14 @@ void TestServerConnections::perIpLimitAnswersBusy()
     std::vector<std::unique_ptr<TestClient>> held;
     for (int i = 0; i < 4; ++i) {
         held.push_back(std::make_unique<TestClient>());
-        const Status s = held.back()->open(server.host(), server.port());
+        Status s = held.back()->open(server.host(), server.port());
+        if (s.ok() && parked)
+            s = held.back()->stat("small.bin");
         QVERIFY2(s.ok(), qPrintable(s.toString()));
+    }
+    if (parked) {
+        const auto parkedNow = [&] { return adminStatus(server.adminSocketPath()).value("pool").toObject(); };
+        QTRY_COMPARE_WITH_TIMEOUT(parkedNow().value("parked").toInt(), 4, 10000);
     }
     TestClient over;
     const Status refused = over.open(server.host(), server.port());
@@ -281,6 +303,48 @@ void TestServerConnections::clientThatStopsReadingDoesNotHoldUpOthers()
     }
     stalled.close();
     server.kill(); // the stalled answers would otherwise keep a worker busy until the send timeout
+}
+
+// docs/OPERATIONS.md, Logs: each line is written with one write(), so the lines of the parent and its
+// workers never interleave. 300 clients on 6 threads make the parent log each accept and the four
+// workers each cut-off download at the same time, in long lines (a path of 1,800 bytes) that a
+// line written in pieces would have plenty of time to be cut into.
+void TestServerConnections::logLinesStayWholeUnderConcurrency()
+{
+    constexpr int Clients = 300;
+    std::string name;
+    for (int depth = 0; depth < 9; ++depth)
+        name += std::string(199, char('a' + depth)) + '/';
+    name += "file.bin";
+    TestTree tree;
+    QVERIFY(!tree.addFile(QString::fromStdString(name), 32 * 1024 * 1024, 12).isEmpty());
+    ServerProcess server(tree.root(), {"--workers", "4", "--max-per-ip", "0", "--log-level", "debug"});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    std::atomic<int> cutOff{0};
+    runInThreads(Clients, 6, [&](int) {
+        TestClient client(10000);
+        if (client.open(server.host(), server.port()).ok()
+            && client.get(name, 0, proto::ToEnd, [](const char *, size_t) { return false; }).status.outcome
+                   == Outcome::Failed)
+            ++cutOff; // closed by the client after its first bytes
+    });
+    QCOMPARE(cutOff.load(), Clients);
+    const auto stopped = [&] { return server.stderrText().count("stopped after"); };
+    QTRY_COMPARE_WITH_TIMEOUT(stopped(), Clients, 15000);
+    QCOMPARE(server.stop(), 0);
+
+    const QRegularExpression whole(QStringLiteral(
+        R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (DEBUG|INFO |WARN |ERROR) \[(\d+)\] \S.*$)"));
+    QSet<QString> writers;
+    const QList<QByteArray> lines = server.stderrText().split('\n');
+    for (qsizetype i = 0; i + 1 < lines.size(); ++i) { // the last element is what follows the final newline
+        const QRegularExpressionMatch m = whole.match(QString::fromUtf8(lines[i]));
+        QVERIFY2(m.hasMatch(), qPrintable(QStringLiteral("line %1 is not one whole log line: %2").arg(i + 1)
+                                              .arg(QString::fromUtf8(lines[i].left(300)))));
+        writers.insert(m.captured(2));
+    }
+    QVERIFY(lines.last().isEmpty());
+    QVERIFY2(writers.size() >= 3, qPrintable(QStringLiteral("only %1 process(es) logged").arg(writers.size())));
 }
 
 QTEST_GUILESS_MAIN(TestServerConnections)
