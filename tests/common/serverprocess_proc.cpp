@@ -4,6 +4,7 @@
 #include <QDeadlineTimer>
 #include <QDir>
 #include <QFile>
+#include <QHash>
 #include <QSet>
 #include <QThread>
 
@@ -190,6 +191,31 @@ int ServerProcess::connectionSocketCount(qint64 pid) const
         }
     }
     return count;
+}
+
+QStringList ServerProcess::unixSocketPaths(qint64 pid)
+{
+    QFile file(QStringLiteral("/proc/net/unix"));
+    if (!file.open(QIODevice::ReadOnly)) {
+        return {};
+    }
+    // "Num RefCount Protocol Flags Type St Inode Path": only bound sockets have the Path field.
+    QHash<QByteArray, QString> pathByInode;
+    for (const QByteArray &line : file.readAll().split('\n')) {
+        const QList<QByteArray> f = line.simplified().split(' ');
+        if (f.size() >= 8 && !f[7].isEmpty()) {
+            pathByInode.insert(f[6], QString::fromLocal8Bit(f[7]));
+        }
+    }
+    QStringList paths;
+    for (const QByteArray &target : descriptorTargets(pid)) {
+        if (target.startsWith("socket:[")) {
+            if (const QString path = pathByInode.value(target.mid(8, target.size() - 9)); !path.isEmpty()) {
+                paths << path;
+            }
+        }
+    }
+    return paths;
 }
 
 QList<qint64> ServerProcess::childPids(qint64 pid, bool includeZombies)
