@@ -10,7 +10,9 @@
 #include <QJsonObject>
 #include <QProcess>
 #include <QScopeGuard>
+#include <QSignalSpy>
 #include <QTcpServer>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -101,6 +103,12 @@ private slots:
     void listsLikeLsL();
     void listsJson();
     void interruptKeepsPartForResume();
+    void sigintExits130();
+    void outputFileStreamTargets_data();
+    void outputFileStreamTargets();
+    void protocolErrorExits1();
+    void firstFailureDecidesTheCode_data();
+    void firstFailureDecidesTheCode();
     void peakRssOnOneGiB();
 
 private:
@@ -272,6 +280,111 @@ void TestFerryGet::interruptKeepsPartForResume()
     QVERIFY2(again.err.contains("resuming"), again.err.constData());
     QString why;
     QVERIFY2(ferrytest::sameContent(remote, dest.filePath(QStringLiteral("slow.bin")), &why), qPrintable(why));
+}
+
+// Ctrl-C: exit 128 + SIGINT, the .part kept for a resume (--help: "130, 143").
+void TestFerryGet::sigintExits130()
+{
+    ferrytest::TestTree tree;
+    QVERIFY(!tree.addFile(QStringLiteral("slow.bin"), 8 * 1024 * 1024, 32).isEmpty());
+    ServerProcess slow(tree.root(), {QStringLiteral("--rate-limit"), QStringLiteral("2000000")});
+    QVERIFY2(slow.start(), qPrintable(slow.diagnostics()));
+    QTemporaryDir dest;
+    const QString part = dest.filePath(QStringLiteral("slow.bin.part"));
+    QProcess process;
+    process.start(QStringLiteral(GET_BIN),
+                  {QStringLiteral("-o"), dest.path(), QStringLiteral("ferry://%1:%2/slow.bin").arg(slow.host()).arg(slow.port())});
+    QTRY_VERIFY_WITH_TIMEOUT(QFileInfo(part).size() > 256 * 1024, 30000);
+    QCOMPARE(::kill(pid_t(process.processId()), SIGINT), 0);
+    QVERIFY(process.waitForFinished(15000));
+    QCOMPARE(process.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(process.exitCode(), 128 + SIGINT);
+    QVERIFY(QFileInfo(part).size() > 0);
+    QVERIFY(!QFile::exists(dest.filePath(QStringLiteral("slow.bin"))));
+}
+
+void TestFerryGet::outputFileStreamTargets_data()
+{
+    QTest::addColumn<QString>("target");
+    QTest::newRow("standard output") << "-";
+    QTest::newRow("/dev/null") << "/dev/null";
+}
+
+// -O - writes the file's bytes to standard output, -O /dev/null to the device: directly, with no
+// .part or metadata file beside the target (nor in the current folder).
+void TestFerryGet::outputFileStreamTargets()
+{
+    QFETCH(QString, target);
+    QTemporaryDir cwd;
+    QProcess process;
+    process.setWorkingDirectory(cwd.path());
+    process.start(QStringLiteral(GET_BIN), {QStringLiteral("-O"), target, url(QStringLiteral("file.bin"))});
+    QVERIFY(process.waitForFinished(60000));
+    QVERIFY2(process.exitCode() == 0, process.readAllStandardError().constData());
+    const QByteArray out = process.readAllStandardOutput();
+    if (target == QLatin1String("-")) {
+        QCOMPARE(out.size(), 300000);
+        QVERIFY(out == ferrytest::patternBytes(1, 0, 300000));
+    } else {
+        QVERIFY(out.isEmpty());
+        QVERIFY(QFileInfo(target).exists() && !QFileInfo(target).isFile()); // still the device
+    }
+    QVERIFY(!QFile::exists(target + QStringLiteral(".part")));
+    QVERIFY(!QFile::exists(target + QStringLiteral(".part.ferry")));
+    QCOMPARE(QDir(cwd.path()).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden), QStringList());
+}
+
+// A "server" that answers HELLO with bytes that are no Ferry frame: exit 1 (protocol error).
+void TestFerryGet::protocolErrorExits1()
+{
+    QTcpServer fake;
+    QVERIFY(fake.listen(QHostAddress::LocalHost, 0));
+    connect(&fake, &QTcpServer::newConnection, this, [&fake] {
+        while (QTcpSocket *peer = fake.nextPendingConnection())
+            peer->write("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+    });
+    QProcess process;
+    QSignalSpy finished(&process, &QProcess::finished);
+    process.start(QStringLiteral(GET_BIN), {QStringLiteral("-O"), QStringLiteral("/dev/null"),
+                                            QStringLiteral("ferry://127.0.0.1:%1/file.bin").arg(fake.serverPort())});
+    QVERIFY(finished.wait(60000)); // the event loop runs meanwhile, so the fake answers
+    const QByteArray err = process.readAllStandardError();
+    QVERIFY2(process.exitCode() == 1, qPrintable(QStringLiteral("exit %1: %2").arg(process.exitCode()).arg(err)));
+    QVERIFY(!err.isEmpty());
+}
+
+void TestFerryGet::firstFailureDecidesTheCode_data()
+{
+    QTest::addColumn<QStringList>("kinds"); // in command-line order
+    QTest::addColumn<int>("expected");
+    QTest::newRow("missing, then unreachable") << QStringList{"ok", "missing", "unreachable"} << 4;
+    QTest::newRow("unreachable, then missing") << QStringList{"unreachable", "ok", "missing"} << 3;
+}
+
+// --help: "When several downloads fail, the code of the first failure is returned": the first in the
+// order given, whichever ends first; the downloads that can succeed still do.
+void TestFerryGet::firstFailureDecidesTheCode()
+{
+    QFETCH(QStringList, kinds);
+    QFETCH(int, expected);
+    const quint16 closed = closedPort();
+    QVERIFY(closed != 0);
+    QTemporaryDir dest;
+    QStringList args{QStringLiteral("-o"), dest.path()};
+    for (const QString &kind : kinds) {
+        if (kind == QLatin1String("ok"))
+            args << url(QStringLiteral("file.bin"));
+        else if (kind == QLatin1String("missing"))
+            args << url(QStringLiteral("no-such.bin"));
+        else
+            args << QStringLiteral("ferry://127.0.0.1:%1/elsewhere.bin").arg(closed);
+    }
+    const Run run = runGet(args);
+    QVERIFY2(run.exitCode == expected,
+             qPrintable(QStringLiteral("exit %1, stderr: %2").arg(run.exitCode).arg(QString::fromLocal8Bit(run.err))));
+    QString why;
+    QVERIFY2(ferrytest::sameContent(m_tree.path(QStringLiteral("file.bin")), dest.filePath(QStringLiteral("file.bin")), &why),
+             qPrintable(why));
 }
 
 void TestFerryGet::peakRssOnOneGiB()
