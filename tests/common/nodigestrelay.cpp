@@ -85,7 +85,8 @@ void NoDigestRelay::relay()
         }
     };
     QObject::connect(client, &QTcpSocket::readyRead, client, fromClient);
-    QObject::connect(upstream, &QTcpSocket::readyRead, client, [client, upstream] { client->write(upstream->readAll()); });
+    QObject::connect(upstream, &QTcpSocket::readyRead, client,
+                     [client, upstream] { client->write(upstream->readAll()); });
     // Either side's close is passed on once what it sent was relayed.
     QObject::connect(upstream, &QTcpSocket::disconnected, client, [client, upstream] {
         if (client->state() != QAbstractSocket::ConnectedState)
