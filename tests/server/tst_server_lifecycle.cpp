@@ -1,7 +1,6 @@
 // ferry-server's life cycle: a killed worker is replaced without harming other
-// transfers, SIGTERM drains running transfers and exits 0 leaving no process,
-// and no descriptor of the server survives an exec.
-#include "adminrequest.h"
+// transfers, and no descriptor of the server survives an exec. (SIGTERM and the
+// other signals: tst_server_signals.)
 #include "serverprocess.h"
 #include "testclient.h"
 #include "testtree.h"
@@ -16,7 +15,6 @@
 #include <QTest>
 
 #include <atomic>
-#include <functional>
 #include <unistd.h>
 #include <signal.h>
 #include <thread>
@@ -100,41 +98,6 @@ std::unique_ptr<TestTree> transferTree(int count)
     return tree;
 }
 
-// How a connection the server held at SIGTERM ended: empty if it was closed (within 10 s) after
-// nothing but the frames `allowed` accepts, else what happened.
-QString endedWith(TestClient &client, const std::function<bool(const std::vector<proto::Message> &)> &allowed)
-{
-    std::vector<proto::Message> frames;
-    const Status end = client.waitForClose(&frames, 10000);
-    if (end.outcome != Outcome::Closed && end.outcome != Outcome::Reset)
-        return QStringLiteral("not closed: ") + end.toString();
-    if (!allowed(frames))
-        return QStringLiteral("closed after %1 frame(s), not the ones expected").arg(frames.size());
-    return {};
-}
-
-bool isShuttingDown(const proto::Message &message)
-{
-    const auto *error = std::get_if<proto::Error>(&message);
-    return error && error->code == proto::ErrorCode::ShuttingDown;
-}
-
-// A new connection after SIGTERM is refused by the kernel: the listening socket is closed. It is
-// closed in the same turn of the server's loop that answered the waiting connections, so a connect
-// that still lands in the backlog is retried (a bounded number of times), each once.
-Status connectAfterShutdown(const ServerProcess &server)
-{
-    Status last;
-    for (int attempt = 0; attempt < 50; ++attempt) {
-        TestClient probe(2000);
-        last = probe.connectTo(server.host(), server.port());
-        if (!last.ok())
-            return last;
-        QTest::qWait(20);
-    }
-    return last;
-}
-
 // `ferry-ctl status --json` against the server's admin socket; an empty object if it did not answer
 // within `timeoutMs` (a hung parent) or answered something else.
 QJsonObject ctlStatus(const ServerProcess &server, int timeoutMs = 5000)
@@ -168,7 +131,6 @@ class TestServerLifecycle : public QObject
 private slots:
     void initTestCase();
     void killedBusyWorkerIsReplaced();
-    void sigtermDrainsRunningTransfers();
     void everyDescriptorIsCloseOnExec();
     void workerDyingInsideItsSlotWriteLeavesTheParentServing();
     void workerThatCannotCloseInheritedDescriptorsRefusesToServe();
@@ -227,80 +189,6 @@ void TestServerLifecycle::killedBusyWorkerIsReplaced()
     QVERIFY2(r.status.ok(), qPrintable(r.status.toString()));
     QVERIFY(r.data == patternBytes(101, 0, 1000));
     QCOMPARE(server.stop(), 0);
-}
-
-// SIGTERM while 8 rate-limited transfers hold all 8 workers, with a request queued for a worker, a
-// connection that sent nothing yet and a kept-alive one parked with the parent (docs/OPERATIONS.md,
-// Signals): the waiting two are answered SHUTTING_DOWN, the parked one is closed, a new connection
-// is refused; all 8 transfers complete intact, the server exits 0, and neither a worker nor any
-// other member of its process group is left.
-void TestServerLifecycle::sigtermDrainsRunningTransfers()
-{
-    constexpr int Count = 8;
-    const auto tree = transferTree(Count);
-    QVERIFY(tree);
-    ServerProcess server(tree->root(), {"--workers", "8", "--rate-limit", RateLimit, "--grace", "60s"});
-    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
-    TestClient parked(10000);
-    QVERIFY(parked.open(server.host(), server.port()).ok());
-    QVERIFY(parked.stat("t0.bin").ok());
-
-    std::vector<std::unique_ptr<Transfer>> transfers;
-    for (int i = 0; i < Count; ++i) {
-        transfers.push_back(std::make_unique<Transfer>(server, i));
-    }
-    QTRY_VERIFY_WITH_TIMEOUT(std::all_of(transfers.begin(), transfers.end(),
-                                         [](const auto &t) { return t->hasStarted(); }),
-                             20000);
-    const QList<qint64> workers = server.workerPids();
-    QCOMPARE(workers.size(), Count);
-    QCOMPARE(ServerProcess::childPids(server.pid(), true), workers); // no zombies while running
-    TestClient halfOpen(10000);
-    QVERIFY(halfOpen.connectTo(server.host(), server.port()).ok());
-    TestClient queued(10000);
-    QVERIFY(queued.connectTo(server.host(), server.port()).ok());
-    QVERIFY(queued.send(proto::Hello{proto::ProtocolVersion, "queued"}));
-    QVERIFY(queued.send(proto::GetRequest{"t0.bin", 0, proto::ToEnd}));
-    const auto pool = [&] { return adminStatus(server.adminSocketPath()).value("pool").toObject(); };
-    QTRY_VERIFY_WITH_TIMEOUT(pool().value("pending").toInt() == 1 && pool().value("parked").toInt() == 1, 10000);
-
-    const qint64 serverPid = server.pid();
-    const auto inFlight = std::count_if(transfers.begin(), transfers.end(),
-                                        [](const auto &t) { return !t->hasFinished(); });
-    QVERIFY(server.signal(SIGTERM));
-    const auto onlyShuttingDown = [](const std::vector<proto::Message> &frames) {
-        const bool welcomeFirst = !frames.empty() && std::holds_alternative<proto::Welcome>(frames.front());
-        return frames.size() == (welcomeFirst ? 2u : 1u) && isShuttingDown(frames.back());
-    };
-    QString problem = endedWith(queued, onlyShuttingDown);
-    QVERIFY2(problem.isEmpty(), qPrintable(QStringLiteral("queued request: ") + problem));
-    problem = endedWith(halfOpen, onlyShuttingDown);
-    QVERIFY2(problem.isEmpty(), qPrintable(QStringLiteral("connection without a request: ") + problem));
-    problem = endedWith(parked, [](const std::vector<proto::Message> &frames) {
-        return std::all_of(frames.begin(), frames.end(), isShuttingDown);
-    });
-    QVERIFY2(problem.isEmpty(), qPrintable(QStringLiteral("parked connection: ") + problem));
-    // At once, not when the server exits after the transfers.
-    QVERIFY2(std::any_of(transfers.begin(), transfers.end(), [](const auto &t) { return !t->hasFinished(); }),
-             "the waiting connections were let go only after every transfer had ended");
-    const Status late = connectAfterShutdown(server);
-    QVERIFY2(late.outcome == Outcome::Failed && late.message.find("connect") != std::string::npos,
-             qPrintable(QStringLiteral("a connection after SIGTERM: ") + late.toString()));
-
-    const int exitCode = server.waitForExit(60000);
-    for (auto &t : transfers) {
-        t->join();
-    }
-    for (const auto &t : transfers) {
-        QVERIFY2(t->intact(), qPrintable(t->describe()));
-    }
-    // The test means something only if SIGTERM found transfers running (each takes ~2 s).
-    QVERIFY2(inFlight > 0, "every transfer had finished before SIGTERM");
-    QVERIFY2(exitCode == 0, qPrintable(QStringLiteral("exit code %1\n%2").arg(exitCode).arg(server.diagnostics())));
-    for (qint64 pid : workers) {
-        QVERIFY2(!ServerProcess::processExists(pid), qPrintable(QStringLiteral("worker %1 is still there").arg(pid)));
-    }
-    QVERIFY(ServerProcess::processGroupMembers(serverPid).isEmpty());
 }
 
 // Every descriptor the parent and the workers hold — listening socket, epoll,

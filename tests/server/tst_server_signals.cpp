@@ -1,6 +1,7 @@
-// ferry-server's signals end to end (docs/OPERATIONS.md, Signals): SIGHUP reloads the config
-// file under a running transfer, --grace bounds a shutdown, a second SIGTERM stops at once; and a
-// deleted root stops the pool from respawning workers that could never serve.
+// ferry-server's signals end to end (docs/OPERATIONS.md, Signals): SIGTERM answers what waits and
+// lets running transfers finish, SIGHUP reloads the config file under a running transfer, --grace
+// bounds a shutdown, a second SIGTERM stops at once; and a deleted root stops the pool from
+// respawning workers that could never serve.
 #include "adminrequest.h"
 #include "serverprocess.h"
 #include "testclient.h"
@@ -14,7 +15,9 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <algorithm>
 #include <atomic>
+#include <functional>
 #include <signal.h>
 #include <thread>
 
@@ -97,6 +100,41 @@ bool smallGetWorks(const ServerProcess &server)
     return client.open(server.host(), server.port()).ok() && client.get("small.bin").data == patternBytes(2, 0, 4096);
 }
 
+// How a connection the server held at SIGTERM ended: empty if it was closed (within 10 s) after
+// nothing but the frames `allowed` accepts, else what happened.
+QString endedWith(TestClient &client, const std::function<bool(const std::vector<proto::Message> &)> &allowed)
+{
+    std::vector<proto::Message> frames;
+    const Status end = client.waitForClose(&frames, 10000);
+    if (end.outcome != Outcome::Closed && end.outcome != Outcome::Reset)
+        return QStringLiteral("not closed: ") + end.toString();
+    if (!allowed(frames))
+        return QStringLiteral("closed after %1 frame(s), not the ones expected").arg(frames.size());
+    return {};
+}
+
+bool isShuttingDown(const proto::Message &message)
+{
+    const auto *error = std::get_if<proto::Error>(&message);
+    return error && error->code == proto::ErrorCode::ShuttingDown;
+}
+
+// A new connection after SIGTERM is refused by the kernel: the listening socket is closed. It is
+// closed in the same turn of the server's loop that answered the waiting connections, so a connect
+// that still lands in the backlog is retried (a bounded number of times), each once.
+Status connectAfterShutdown(const ServerProcess &server)
+{
+    Status last;
+    for (int attempt = 0; attempt < 50; ++attempt) {
+        TestClient probe(2000);
+        last = probe.connectTo(server.host(), server.port());
+        if (!last.ok())
+            return last;
+        QTest::qWait(20);
+    }
+    return last;
+}
+
 } // namespace
 
 class TestServerSignals : public QObject
@@ -105,6 +143,7 @@ class TestServerSignals : public QObject
 
 private slots:
     void initTestCase();
+    void sigtermDrainsRunningTransfers();
     void sighupReloadsConfigUnderATransfer();
     void graceBoundsTheShutdown();
     void secondSignalStopsAtOnce();
@@ -120,6 +159,77 @@ void TestServerSignals::initTestCase()
         QSKIP("ferry-server is not built in this tree");
     QVERIFY(!m_tree.addFile(QStringLiteral("long.bin"), 8 * MiB, 1).isEmpty());
     QVERIFY(!m_tree.addFile(QStringLiteral("small.bin"), 4096, 2).isEmpty());
+}
+
+// SIGTERM while 8 rate-limited transfers hold all 8 workers, with a request queued for a worker, a
+// connection that sent nothing yet and a kept-alive one parked with the parent (docs/OPERATIONS.md,
+// Signals): the waiting two are answered SHUTTING_DOWN, the parked one is closed, a new connection
+// is refused; all 8 transfers complete intact, the server exits 0, and neither a worker nor any
+// other member of its process group is left.
+void TestServerSignals::sigtermDrainsRunningTransfers()
+{
+    constexpr int Count = 8;
+    ServerProcess server(m_tree.root(), {"--workers", "8", "--rate-limit", "4M", "--grace", "60s"});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    TestClient parked(10000);
+    QVERIFY(parked.open(server.host(), server.port()).ok());
+    QVERIFY(parked.stat("small.bin").ok());
+
+    std::vector<std::unique_ptr<Download>> transfers;
+    for (int i = 0; i < Count; ++i)
+        transfers.push_back(std::make_unique<Download>(server, "long.bin", 1, 8 * MiB)); // 2 s each
+    QTRY_VERIFY_WITH_TIMEOUT(std::all_of(transfers.begin(), transfers.end(),
+                                         [](const auto &t) { return t->hasStarted(); }),
+                             20000);
+    const QList<qint64> workers = server.workerPids();
+    QCOMPARE(workers.size(), Count);
+    QCOMPARE(ServerProcess::childPids(server.pid(), true), workers); // no zombies while running
+    TestClient halfOpen(10000);
+    QVERIFY(halfOpen.connectTo(server.host(), server.port()).ok());
+    TestClient queued(10000);
+    QVERIFY(queued.connectTo(server.host(), server.port()).ok());
+    QVERIFY(queued.send(proto::Hello{proto::ProtocolVersion, "queued"}));
+    QVERIFY(queued.send(proto::GetRequest{"small.bin", 0, proto::ToEnd}));
+    const auto pool = [&] { return adminStatus(server.adminSocketPath()).value("pool").toObject(); };
+    QTRY_VERIFY_WITH_TIMEOUT(pool().value("pending").toInt() == 1 && pool().value("parked").toInt() == 1, 10000);
+
+    const qint64 serverPid = server.pid();
+    const auto inFlight = std::count_if(transfers.begin(), transfers.end(),
+                                        [](const auto &t) { return !t->hasFinished(); });
+    QVERIFY(server.signal(SIGTERM));
+    const auto onlyShuttingDown = [](const std::vector<proto::Message> &frames) {
+        const bool welcomeFirst = !frames.empty() && std::holds_alternative<proto::Welcome>(frames.front());
+        return frames.size() == (welcomeFirst ? 2u : 1u) && isShuttingDown(frames.back());
+    };
+    QString problem = endedWith(queued, onlyShuttingDown);
+    QVERIFY2(problem.isEmpty(), qPrintable(QStringLiteral("queued request: ") + problem));
+    problem = endedWith(halfOpen, onlyShuttingDown);
+    QVERIFY2(problem.isEmpty(), qPrintable(QStringLiteral("connection without a request: ") + problem));
+    problem = endedWith(parked, [](const std::vector<proto::Message> &frames) {
+        return std::all_of(frames.begin(), frames.end(), isShuttingDown);
+    });
+    QVERIFY2(problem.isEmpty(), qPrintable(QStringLiteral("parked connection: ") + problem));
+    // At once, not when the server exits after the transfers.
+    QVERIFY2(std::any_of(transfers.begin(), transfers.end(), [](const auto &t) { return !t->hasFinished(); }),
+             "the waiting connections were let go only after every transfer had ended");
+    const Status late = connectAfterShutdown(server);
+    QVERIFY2(late.outcome == Outcome::Failed && late.message.find("connect") != std::string::npos,
+             qPrintable(QStringLiteral("a connection after SIGTERM: ") + late.toString()));
+
+    const int exitCode = server.waitForExit(60000);
+    for (auto &t : transfers) {
+        t->join();
+    }
+    for (const auto &t : transfers) {
+        QVERIFY2(t->intact(), qPrintable(t->describe()));
+    }
+    // The test means something only if SIGTERM found transfers running (each takes ~2 s).
+    QVERIFY2(inFlight > 0, "every transfer had finished before SIGTERM");
+    QVERIFY2(exitCode == 0, qPrintable(QStringLiteral("exit code %1\n%2").arg(exitCode).arg(server.diagnostics())));
+    for (qint64 pid : workers) {
+        QVERIFY2(!ServerProcess::processExists(pid), qPrintable(QStringLiteral("worker %1 is still there").arg(pid)));
+    }
+    QVERIFY(ServerProcess::processGroupMembers(serverPid).isEmpty());
 }
 
 // SIGHUP with a changed config file: a new generation of 3 workers replaces the 2 old ones, the
