@@ -3,10 +3,12 @@
 #include "admintestkit.h"
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <map>
 #include <set>
 #include <signal.h>
 
@@ -106,16 +108,22 @@ void TestAdminPool::killWorkerAndReloadKeepTransfersIntact()
     auto admin = server.connect();
     QVERIFY(admin);
     std::vector<std::unique_ptr<Download>> downloads;
-    for (int i = 0; i < 3; ++i)
+    auto startDownload = [&](int i) {
         downloads.push_back(std::make_unique<Download>(server.process(), QStringLiteral("f%1.bin").arg(i).toStdString(),
                                                        quint32(100 + i), FileSize));
-    QTRY_COMPARE_WITH_TIMEOUT(poolValue(server.status(), "busy"), 3, 10000);
+    };
+    // Graceful kill of a busy worker: its transfer (2 s at 1 MiB/s) still completes, and then the worker
+    // exits by itself, long before anything else (a reload) would retire it.
+    startDownload(0);
+    QTRY_VERIFY_WITH_TIMEOUT(!workerServing(server.status(), "f0.bin").is_null(), 10000);
     const Json busy = workerServing(server.status(), "f0.bin");
     QVERIFY(!busy.is_null());
-    // Graceful kill of a busy worker: its transfer still completes.
-    auto reply = admin->call("kill_worker", Json{{"slot", intAt(busy, {"slot"})}, {"graceful", true}});
+    const int64_t victimSlot = intAt(busy, {"slot"});
+    const int64_t victimPid = intAt(busy, {"pid"});
+    auto reply = admin->call("kill_worker", Json{{"slot", victimSlot}, {"graceful", true}});
     QVERIFY2(reply && (at(*reply, {"ok"}) == true), reply ? reply->dump().c_str() : "");
-    QCOMPARE(intAt(*reply, {"pid"}), intAt(busy, {"pid"}));
+    QCOMPARE(intAt(*reply, {"pid"}), victimPid);
+    QVERIFY2(!downloads[0]->hasFinished(), "the transfer ended before the kill: the kill did not meet a busy worker");
     // It says so itself while it finishes: stopping, still showing the transfer it is finishing, and
     // counted among the pool's stopping workers (one snapshot for both).
     auto shownAs = [&](int64_t pid) {
@@ -126,15 +134,44 @@ void TestAdminPool::killWorkerAndReloadKeepTransfersIntact()
                        + std::to_string(poolValue(status, "stopping"));
         return std::string("gone");
     };
-    QTRY_COMPARE_WITH_TIMEOUT(shownAs(intAt(busy, {"pid"})), std::string("stopping f0.bin of 1"), 10000);
-    // Reload while all three transfers run.
+    QTRY_COMPARE_WITH_TIMEOUT(shownAs(victimPid), std::string("stopping f0.bin of 1"), 10000);
+    auto slotRefilledAfterAdminStop = [&] {
+        const Json status = server.status(); // kept alive: at() returns references into it
+        for (const Json &w : at(status, {"workers"}))
+            if (intAt(w, {"slot"}) == victimSlot)
+                return intAt(w, {"pid"}) != victimPid && textAt(w, {"last_exit"}) == "stopped by admin";
+        return false;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(slotRefilledAfterAdminStop(), 15000);
+    QVERIFY(!ServerProcess::processExists(victimPid));
+    downloads[0]->join();
+    QVERIFY2(downloads[0]->intact(), qPrintable(downloads[0]->describe()));
+    QCOMPARE(intAt(server.status(), {"server", "generation"}), 1); // no reload has happened yet
+
+    // Reload while two transfers run.
+    startDownload(1);
+    startDownload(2);
+    QTRY_COMPARE_WITH_TIMEOUT(poolValue(server.status(), "busy"), 2, 10000);
     reply = admin->call("reload");
     QVERIFY2(reply && (at(*reply, {"ok"}) == true), reply ? reply->dump().c_str() : "");
     QCOMPARE(intAt(*reply, {"generation"}), 2);
     // New connections during the reload are served by the new generation, none refused.
     for (int i = 3; i < 6; ++i)
-        downloads.push_back(std::make_unique<Download>(server.process(), QStringLiteral("f%1.bin").arg(i).toStdString(),
-                                                       quint32(100 + i), FileSize));
+        startDownload(i);
+    std::map<std::string, int64_t> servingGeneration; // path -> generation of the worker seen serving it
+    QElapsedTimer clock;
+    clock.start();
+    while (servingGeneration.size() < 3 && clock.elapsed() < 15000) {
+        const Json status = server.status();
+        for (const std::string path : {"f3.bin", "f4.bin", "f5.bin"})
+            if (const Json w = workerServing(status, path); !w.is_null())
+                servingGeneration[path] = intAt(w, {"generation"});
+        QTest::qWait(50);
+    }
+    QCOMPARE(servingGeneration.size(), size_t(3));
+    for (const auto &[path, generation] : servingGeneration)
+        QVERIFY2(generation == 2, qPrintable(QStringLiteral("%1 served by generation %2")
+                                                 .arg(QString::fromStdString(path)).arg(generation)));
     for (auto &d : downloads) {
         d->join();
         QVERIFY2(d->intact(), qPrintable(d->describe()));
@@ -163,14 +200,18 @@ void TestAdminPool::killWorkerAndReloadKeepTransfersIntact()
 void TestAdminPool::watchdogCutsStalledKeepsSlow()
 {
     // The watchdog (2 s without progress) rather than the send timeout must be what cuts the stalled client.
+    constexpr qint64 StallTimeoutMs = 2000;
     AdminTestServer server(m_tree.root(), {"--workers", "2", "--stall-timeout", "2", "--send-timeout", "600",
-                                           "--rate-limit", "8388608"});
+                                           "--rate-limit", "4194304"});
     QVERIFY2(server.start(), qPrintable(server.process().diagnostics()));
     Download stalled(server.process(), "big.bin", 42, 24 * 1024 * 1024, Download::Mode::Stall);
-    Json worker;
-    QTRY_VERIFY_WITH_TIMEOUT(!(worker = workerServing(server.status(), "big.bin")).is_null(), 10000);
-    const int64_t stalledConnection = intAt(worker, {"connection"});
-    // A slow download of the same length, moving all along (3 s at 8 MiB/s), outlives the stall timeout.
+    QTRY_VERIFY_WITH_TIMEOUT(!workerServing(server.status(), "big.bin").is_null(), 10000);
+    const int64_t stalledConnection = intAt(workerServing(server.status(), "big.bin"), {"connection"});
+    QVERIFY(stalledConnection > 0);
+    // A slow download of the same length, moving all along (6 s at 4 MiB/s), outlives the stall timeout
+    // and the watchdog's one-second rounds several times over.
+    QElapsedTimer slowClock;
+    slowClock.start();
     Download slow(server.process(), "big.bin", 42, 24 * 1024 * 1024);
     // The stalled transfer is cut and its worker freed.
     QTRY_VERIFY_WITH_TIMEOUT(
@@ -188,7 +229,10 @@ void TestAdminPool::watchdogCutsStalledKeepsSlow()
     QVERIFY2(stalled.status().outcome == Outcome::Closed || stalled.status().outcome == Outcome::Reset,
              qPrintable(stalled.describe()));
     slow.join();
+    const qint64 slowMs = slowClock.elapsed();
     QVERIFY2(slow.intact(), qPrintable(slow.describe()));
+    QVERIFY2(slowMs > 2 * StallTimeoutMs,
+             qPrintable(QStringLiteral("the slow download took only %1 ms: it proves nothing").arg(slowMs)));
     // The pool is whole again.
     QTRY_COMPARE_WITH_TIMEOUT(poolValue(server.status(), "idle"), 2, 15000);
 }

@@ -4,8 +4,10 @@
 
 #include <QElapsedTimer>
 #include <QFile>
+#include <QRegularExpression>
 #include <QTest>
 
+#include <algorithm>
 #include <sys/stat.h>
 
 using ferry::admin::Json;
@@ -14,6 +16,17 @@ using namespace ferrytest;
 namespace {
 constexpr uint64_t SlowSize = 3 * 1024 * 1024;
 constexpr char SlowRate[] = "1048576"; // 1 MiB/s: the download takes about 3 s
+
+// The id the server gave the connection whose client end is bound to `localPort`, from its debug log
+// ("connection 7 from 127.0.0.1:40112 accepted", written before the WELCOME); status lists ids only
+// for connections in a worker. 0 if not found.
+int64_t connectionIdOf(const ServerProcess &server, quint16 localPort)
+{
+    const QRegularExpression accepted(
+        QStringLiteral("connection (\\d+) from 127\\.0\\.0\\.1:%1 accepted").arg(localPort));
+    const QRegularExpressionMatch m = accepted.match(QString::fromUtf8(server.stderrText()));
+    return m.hasMatch() ? m.captured(1).toLongLong() : 0;
+}
 } // namespace
 
 class TestAdminSocket : public QObject {
@@ -24,6 +37,7 @@ private slots:
     void ctlOutputs();
     void commandsDrainRateLimitDisconnect();
     void drainAnswersNewClientsAtOnce();
+    void disconnectClosesParkedAndPendingConnections();
     void hostileInput_data();
     void hostileInput();
     void otherUidRefused();
@@ -211,6 +225,55 @@ void TestAdminSocket::drainAnswersNewClientsAtOnce()
     TestClient after(10000);
     QVERIFY(after.open(server.process().host(), server.process().port()).ok());
     QVERIFY(after.get("small.bin").status.ok());
+}
+
+// disconnect reaches connections no worker holds (docs/ADMIN.md §5.6): a parked one and one whose
+// request waits for the only worker are closed by the parent, and the transfer in that worker goes on.
+void TestAdminSocket::disconnectClosesParkedAndPendingConnections()
+{
+    AdminTestServer server(m_tree.root(), {"--workers", "1", "--rate-limit", SlowRate, "--log-level", "debug"});
+    QVERIFY2(server.start(), qPrintable(server.process().diagnostics()));
+    const ServerProcess &process = server.process();
+    auto admin = server.connect();
+    QVERIFY(admin);
+    const auto pool = [&](const char *key) { return intAt(server.status(), {"pool", key}); };
+    const auto disconnect = [&](int64_t id) {
+        const auto reply = admin->call("disconnect", Json{{"connection", id}});
+        return reply && (at(*reply, {"ok"}) == true) && intAt(*reply, {"connection"}) == id;
+    };
+
+    TestClient parked(10000);
+    QVERIFY(parked.open(process.host(), process.port()).ok());
+    QVERIFY(parked.stat("small.bin").ok());
+    QTRY_COMPARE_WITH_TIMEOUT(pool("parked"), int64_t(1), 10000);
+    const int64_t parkedId = connectionIdOf(process, parked.localPort());
+    QVERIFY(parkedId > 0);
+    QVERIFY(disconnect(parkedId));
+    Status end = parked.waitForClose(nullptr, 5000);
+    QVERIFY2(end.outcome == Outcome::Closed || end.outcome == Outcome::Reset, qPrintable(end.toString()));
+    QTRY_COMPARE_WITH_TIMEOUT(pool("parked"), int64_t(0), 10000);
+
+    TestClient queued(10000);
+    QVERIFY(queued.open(process.host(), process.port()).ok());
+    QVERIFY(queued.stat("small.bin").ok());
+    QTRY_COMPARE_WITH_TIMEOUT(pool("parked"), int64_t(1), 10000);
+    Download busy(process, "slow.bin", 7, SlowSize); // holds the only worker for about 3 s
+    QTRY_VERIFY_WITH_TIMEOUT(!workerServing(server.status(), "slow.bin").is_null(), 10000);
+    QVERIFY(queued.send(proto::GetRequest{"small.bin", 0, proto::ToEnd}));
+    QTRY_COMPARE_WITH_TIMEOUT(pool("pending"), int64_t(1), 10000);
+    const int64_t queuedId = connectionIdOf(process, queued.localPort());
+    QVERIFY(queuedId > 0);
+    QVERIFY(disconnect(queuedId));
+    std::vector<proto::Message> frames;
+    end = queued.waitForClose(&frames, 5000);
+    QVERIFY2(end.outcome == Outcome::Closed || end.outcome == Outcome::Reset, qPrintable(end.toString()));
+    QVERIFY2(std::none_of(frames.begin(), frames.end(),
+                          [](const proto::Message &m) { return std::holds_alternative<proto::Body>(m); }),
+             "the disconnected request was served anyway");
+    QCOMPARE(pool("pending"), int64_t(0));
+    QVERIFY2(!busy.hasFinished(), "the transfer ended before the disconnect: the request was never pending");
+    busy.join();
+    QVERIFY2(busy.intact(), qPrintable(busy.describe()));
 }
 
 void TestAdminSocket::hostileInput_data()

@@ -1,4 +1,5 @@
 // The download queue against the real ferry-server: concurrency, BUSY, folders, policies, progress, order.
+#include "adminrequest.h"
 #include "clienttesthelpers.h"
 #include "serverprocess.h"
 #include "testtree.h"
@@ -9,9 +10,11 @@
 #include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
+#include <QJsonObject>
 #include <QProcess>
 #include <QScopeGuard>
 #include <QTemporaryDir>
+#include <QThread>
 
 using namespace ferry::client;
 using namespace clienttest;
@@ -29,6 +32,7 @@ private slots:
     void progressIsCoalesced();
     void missingRemoteFileFails();
     void reorderingDecidesStartOrder();
+    void closedPooledConnectionIsReopenedNotFailed();
 };
 
 void TestClientEngine::twentyFilesThreeAtATime()
@@ -252,6 +256,51 @@ void TestClientEngine::reorderingDecidesStartOrder()
     // One after another, later jobs ride on the first one's connection (the server may
     // still close a parked connection at any time, so not necessarily all of them).
     QVERIFY2(queue.reusedConnections() >= 2, qPrintable(QString::number(queue.reusedConnections())));
+}
+
+// A kept-alive connection the server closed (its idle timeout) while it sat in the queue's pool: the
+// next job takes it, finds it closed, and opens a fresh one without counting a failed attempt. With
+// no connection retries allowed, counting one would fail the job.
+void TestClientEngine::closedPooledConnectionIsReopenedNotFailed()
+{
+    TestTree tree;
+    QVERIFY(!tree.addFile(QStringLiteral("a.bin"), 10000, 61).isEmpty());
+    QVERIFY(!tree.addFile(QStringLiteral("b.bin"), 10000, 62).isEmpty());
+    ServerProcess server(tree.root(), {QStringLiteral("--idle-timeout"), QStringLiteral("1s")});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    QTemporaryDir dest;
+    DownloadQueue queue;
+    RetryPolicy noRetries = fastRetries();
+    noRetries.maxConnectionRetries = 0;
+    queue.setRetryPolicy(noRetries);
+    const DownloadJob *first = queue.addFile(urlFor(server.host(), server.port(), QStringLiteral("a.bin")), dest.path());
+    QVERIFY(waitForIdle(queue, 30000));
+    QVERIFY2(first->state() == DownloadJob::State::Done, qPrintable(describe(first)));
+
+    // Wait for the server to park and then close the connection without running this thread's event
+    // loop, so that the pool cannot see the close before the next job takes the connection.
+    const auto parked = [&] {
+        return ferrytest::adminStatus(server.adminSocketPath()).value("pool").toObject().value("parked").toInt();
+    };
+    QElapsedTimer clock;
+    clock.start();
+    bool wasParked = false;
+    while (!(wasParked && parked() == 0) && clock.elapsed() < 10000) {
+        wasParked = wasParked || parked() == 1;
+        QThread::msleep(20);
+    }
+    QVERIFY2(wasParked && parked() == 0, "the server did not close the kept-alive connection");
+
+    const int reusedBefore = queue.reusedConnections();
+    const DownloadJob *second = queue.addFile(urlFor(server.host(), server.port(), QStringLiteral("b.bin")), dest.path());
+    QSignalSpy errors(second, &DownloadJob::errorOccurred);
+    QVERIFY(waitForIdle(queue, 30000));
+    QVERIFY2(second->state() == DownloadJob::State::Done, qPrintable(describe(second)));
+    QCOMPARE(queue.reusedConnections(), reusedBefore + 1); // the closed connection was taken: the path ran
+    QCOMPARE(second->attempts(), 1);
+    QCOMPARE(errors.count(), 0);
+    QString why;
+    QVERIFY2(ferrytest::sameContent(tree.path(QStringLiteral("b.bin")), second->localPath(), &why), qPrintable(why));
 }
 
 QTEST_GUILESS_MAIN(TestClientEngine)

@@ -1,6 +1,7 @@
 // Interrupted downloads against the real ferry-server: server killed, file changed, disk full, app restarted, paused,
 // folder removed, and the Resume policy's adopted file when its job ends early.
 #include "clienttesthelpers.h"
+#include "nodigestrelay.h"
 #include "serverprocess.h"
 #include "testclient.h"
 #include "testtree.h"
@@ -15,6 +16,8 @@
 #include <QScopeGuard>
 #include <QTemporaryDir>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <utime.h>
 
 using namespace ferry::client;
@@ -50,6 +53,32 @@ bool isPatternPrefix(const QString &path, quint32 seed)
     return true;
 }
 
+bool setMtimeNs(const QString &path, int64_t ns)
+{
+    const timespec when{time_t(ns / 1000000000), long(ns % 1000000000)};
+    const timespec times[2] = {when, when};
+    return ::utimensat(AT_FDCWD, QFile::encodeName(path).constData(), times, 0) == 0;
+}
+
+// Overwrites `length` bytes at `offset` of `path` in place with bytes of another pattern.
+bool overwriteInPlace(const QString &path, qint64 offset, qint64 length, quint32 seed)
+{
+    QFile file(path);
+    const QByteArray bytes = ferrytest::patternBytes(seed, uint64_t(offset), uint64_t(length));
+    return file.open(QIODevice::ReadWrite) && file.seek(offset) && file.write(bytes) == bytes.size();
+}
+
+// A .part holding the first `partLength` bytes of `remote` (pattern `seed`) for `target`, with the
+// metadata a download of `url` would have written: the remote file's current size and mtime.
+bool writeResumablePart(const QString &target, const QString &remote, const FerryUrl &url, qint64 partLength,
+                        quint32 seed)
+{
+    QString error;
+    return ferrytest::writePatternFile(PartFile::partPathFor(target), uint64_t(partLength), seed)
+        && PartFile::writeMeta(target, PartMeta{url.toString(), QFileInfo(remote).size(), ferrytest::fileMtimeNs(remote)},
+                               &error);
+}
+
 } // namespace
 
 class TestClientResume : public QObject
@@ -64,6 +93,9 @@ private slots:
     void destinationFolderRemovedFails();
     void damagedPartIsNotResumed_data();
     void damagedPartIsNotResumed();
+    void changeBeforeVerifiedTailRestartsFromZero();
+    void serverWithoutDigestChecksSizeAndMtime_data();
+    void serverWithoutDigestChecksSizeAndMtime();
     void endedJobGivesBackUsersFile_data();
     void endedJobGivesBackUsersFile();
 };
@@ -280,6 +312,81 @@ void TestClientResume::damagedPartIsNotResumed()
     QVERIFY2(problem.isEmpty(), qPrintable(problem));
     QCOMPARE(job->localPath(), target);
     QCOMPARE(job->resumedFrom(), damaged ? qint64(0) : partLength);
+}
+
+// The tail digest covers only the part's last MiB: a file rewritten before it (same size, new
+// mtime) passes the digest, and only the recorded mtime can tell that the part is stale.
+void TestClientResume::changeBeforeVerifiedTailRestartsFromZero()
+{
+    TestTree tree;
+    const qint64 size = 6 * 1024 * 1024;
+    const QString remote = tree.addFile(QStringLiteral("e.bin"), uint64_t(size), 23);
+    QVERIFY(!remote.isEmpty());
+    ServerProcess server(tree.root());
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    QTemporaryDir dest;
+    const QString target = dest.filePath(QStringLiteral("e.bin"));
+    const FerryUrl url = urlFor(server.host(), server.port(), QStringLiteral("e.bin"));
+    const qint64 partLength = 3 * 1024 * 1024 + 77;
+    QVERIFY(writeResumablePart(target, remote, url, partLength, 23));
+    const int64_t recordedMtime = ferrytest::fileMtimeNs(remote);
+    QVERIFY(overwriteInPlace(remote, 4096, 64 * 1024, 24)); // far before the part's last MiB
+    QVERIFY(setMtimeNs(remote, recordedMtime + 5'000'000'000));
+
+    DownloadQueue queue;
+    DownloadJob *job = queue.addFile(url, dest.path());
+    const QString problem = finishedWithContent(queue, job, remote);
+    QVERIFY2(problem.isEmpty(), qPrintable(problem));
+    QCOMPARE(job->resumedFrom(), qint64(0));
+}
+
+void TestClientResume::serverWithoutDigestChecksSizeAndMtime_data()
+{
+    QTest::addColumn<QString>("change");
+    QTest::addColumn<bool>("resumes");
+    QTest::newRow("unchanged file resumes") << "none" << true;
+    QTest::newRow("rewritten, same size, new mtime: starts over") << "rewritten" << false;
+    QTest::newRow("grown, same mtime: starts over") << "grown" << false;
+}
+
+// A server that answers DIGEST with UNSUPPORTED (a relay in front of the real one): the recorded
+// size and mtime are then the only guard against resuming onto another file's bytes.
+void TestClientResume::serverWithoutDigestChecksSizeAndMtime()
+{
+    QFETCH(QString, change);
+    QFETCH(bool, resumes);
+    TestTree tree;
+    const qint64 size = 5 * 1024 * 1024;
+    const QString remote = tree.addFile(QStringLiteral("n.bin"), uint64_t(size), 25);
+    QVERIFY(!remote.isEmpty());
+    ServerProcess server(tree.root());
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    ferrytest::NoDigestRelay relay(server.host(), server.port());
+    QVERIFY(relay.listen());
+
+    QTemporaryDir dest;
+    const QString target = dest.filePath(QStringLiteral("n.bin"));
+    const FerryUrl url = urlFor(relay.host(), relay.port(), QStringLiteral("n.bin"));
+    const qint64 partLength = 2 * 1024 * 1024 + 5;
+    QVERIFY(writeResumablePart(target, remote, url, partLength, 25));
+    const int64_t recordedMtime = ferrytest::fileMtimeNs(remote);
+    if (change == QLatin1String("rewritten")) {
+        QVERIFY(ferrytest::writePatternFile(remote, uint64_t(size), 26)); // the part's bytes are stale now
+        QVERIFY(setMtimeNs(remote, recordedMtime + 5'000'000'000));
+    } else if (change == QLatin1String("grown")) {
+        QFile file(remote);
+        QVERIFY(file.open(QIODevice::Append));
+        QCOMPARE(file.write(QByteArray(4096, 'x')), qint64(4096));
+        file.close();
+        QVERIFY(setMtimeNs(remote, recordedMtime));
+    }
+
+    DownloadQueue queue;
+    DownloadJob *job = queue.addFile(url, dest.path());
+    const QString problem = finishedWithContent(queue, job, remote);
+    QVERIFY2(problem.isEmpty(), qPrintable(problem));
+    QVERIFY2(relay.digestsRefused() > 0, "the client never asked for a digest: the path under test did not run");
+    QCOMPARE(job->resumedFrom(), resumes ? partLength : qint64(0));
 }
 
 void TestClientResume::endedJobGivesBackUsersFile_data()

@@ -9,7 +9,10 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QScopeGuard>
+#include <QSignalSpy>
 #include <QTcpServer>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -100,6 +103,12 @@ private slots:
     void listsLikeLsL();
     void listsJson();
     void interruptKeepsPartForResume();
+    void sigintExits130();
+    void outputFileStreamTargets_data();
+    void outputFileStreamTargets();
+    void protocolErrorExits1();
+    void firstFailureDecidesTheCode_data();
+    void firstFailureDecidesTheCode();
     void peakRssOnOneGiB();
 
 private:
@@ -273,21 +282,134 @@ void TestFerryGet::interruptKeepsPartForResume()
     QVERIFY2(ferrytest::sameContent(remote, dest.filePath(QStringLiteral("slow.bin")), &why), qPrintable(why));
 }
 
+// Ctrl-C: exit 128 + SIGINT, the .part kept for a resume (--help: "130, 143").
+void TestFerryGet::sigintExits130()
+{
+    ferrytest::TestTree tree;
+    QVERIFY(!tree.addFile(QStringLiteral("slow.bin"), 8 * 1024 * 1024, 32).isEmpty());
+    ServerProcess slow(tree.root(), {QStringLiteral("--rate-limit"), QStringLiteral("2000000")});
+    QVERIFY2(slow.start(), qPrintable(slow.diagnostics()));
+    QTemporaryDir dest;
+    const QString part = dest.filePath(QStringLiteral("slow.bin.part"));
+    QProcess process;
+    process.start(QStringLiteral(GET_BIN),
+                  {QStringLiteral("-o"), dest.path(), QStringLiteral("ferry://%1:%2/slow.bin").arg(slow.host()).arg(slow.port())});
+    QTRY_VERIFY_WITH_TIMEOUT(QFileInfo(part).size() > 256 * 1024, 30000);
+    QCOMPARE(::kill(pid_t(process.processId()), SIGINT), 0);
+    QVERIFY(process.waitForFinished(15000));
+    QCOMPARE(process.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(process.exitCode(), 128 + SIGINT);
+    QVERIFY(QFileInfo(part).size() > 0);
+    QVERIFY(!QFile::exists(dest.filePath(QStringLiteral("slow.bin"))));
+}
+
+void TestFerryGet::outputFileStreamTargets_data()
+{
+    QTest::addColumn<QString>("target");
+    QTest::newRow("standard output") << "-";
+    QTest::newRow("/dev/null") << "/dev/null";
+}
+
+// -O - writes the file's bytes to standard output, -O /dev/null to the device: directly, with no
+// .part or metadata file beside the target (nor in the current folder).
+void TestFerryGet::outputFileStreamTargets()
+{
+    QFETCH(QString, target);
+    QTemporaryDir cwd;
+    QProcess process;
+    process.setWorkingDirectory(cwd.path());
+    process.start(QStringLiteral(GET_BIN), {QStringLiteral("-O"), target, url(QStringLiteral("file.bin"))});
+    QVERIFY(process.waitForFinished(60000));
+    QVERIFY2(process.exitCode() == 0, process.readAllStandardError().constData());
+    const QByteArray out = process.readAllStandardOutput();
+    if (target == QLatin1String("-")) {
+        QCOMPARE(out.size(), 300000);
+        QVERIFY(out == ferrytest::patternBytes(1, 0, 300000));
+    } else {
+        QVERIFY(out.isEmpty());
+        QVERIFY(QFileInfo(target).exists() && !QFileInfo(target).isFile()); // still the device
+    }
+    QVERIFY(!QFile::exists(target + QStringLiteral(".part")));
+    QVERIFY(!QFile::exists(target + QStringLiteral(".part.ferry")));
+    QCOMPARE(QDir(cwd.path()).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden), QStringList());
+}
+
+// A "server" that answers HELLO with bytes that are no Ferry frame: exit 1 (protocol error).
+void TestFerryGet::protocolErrorExits1()
+{
+    QTcpServer fake;
+    QVERIFY(fake.listen(QHostAddress::LocalHost, 0));
+    connect(&fake, &QTcpServer::newConnection, this, [&fake] {
+        while (QTcpSocket *peer = fake.nextPendingConnection())
+            peer->write("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+    });
+    QProcess process;
+    QSignalSpy finished(&process, &QProcess::finished);
+    process.start(QStringLiteral(GET_BIN), {QStringLiteral("-O"), QStringLiteral("/dev/null"),
+                                            QStringLiteral("ferry://127.0.0.1:%1/file.bin").arg(fake.serverPort())});
+    QVERIFY(finished.wait(60000)); // the event loop runs meanwhile, so the fake answers
+    const QByteArray err = process.readAllStandardError();
+    QVERIFY2(process.exitCode() == 1, qPrintable(QStringLiteral("exit %1: %2").arg(process.exitCode()).arg(err)));
+    QVERIFY(!err.isEmpty());
+}
+
+void TestFerryGet::firstFailureDecidesTheCode_data()
+{
+    QTest::addColumn<QStringList>("kinds"); // in command-line order
+    QTest::addColumn<int>("expected");
+    QTest::newRow("missing, then unreachable") << QStringList{"ok", "missing", "unreachable"} << 4;
+    QTest::newRow("unreachable, then missing") << QStringList{"unreachable", "ok", "missing"} << 3;
+}
+
+// --help: "When several downloads fail, the code of the first failure is returned": the first in the
+// order given, whichever ends first; the downloads that can succeed still do.
+void TestFerryGet::firstFailureDecidesTheCode()
+{
+    QFETCH(QStringList, kinds);
+    QFETCH(int, expected);
+    const quint16 closed = closedPort();
+    QVERIFY(closed != 0);
+    QTemporaryDir dest;
+    QStringList args{QStringLiteral("-o"), dest.path()};
+    for (const QString &kind : kinds) {
+        if (kind == QLatin1String("ok"))
+            args << url(QStringLiteral("file.bin"));
+        else if (kind == QLatin1String("missing"))
+            args << url(QStringLiteral("no-such.bin"));
+        else
+            args << QStringLiteral("ferry://127.0.0.1:%1/elsewhere.bin").arg(closed);
+    }
+    const Run run = runGet(args);
+    QVERIFY2(run.exitCode == expected,
+             qPrintable(QStringLiteral("exit %1, stderr: %2").arg(run.exitCode).arg(QString::fromLocal8Bit(run.err))));
+    QString why;
+    QVERIFY2(ferrytest::sameContent(m_tree.path(QStringLiteral("file.bin")), dest.filePath(QStringLiteral("file.bin")), &why),
+             qPrintable(why));
+}
+
 void TestFerryGet::peakRssOnOneGiB()
 {
-    // A sparse 1 GiB file costs no disk on the server side and still streams every byte.
+    // Dense pattern data, not a sparse file: a client that wrote zeros, or misplaced a block, must show.
     const qint64 size = qint64(1) << 30;
-    const QString big = m_tree.path(QStringLiteral("big.bin"));
-    QFile file(big);
-    QVERIFY(file.open(QIODevice::WriteOnly));
-    QVERIFY(file.resize(size));
-    file.close();
+    constexpr quint32 Seed = 61;
+    const QString big = m_tree.addFile(QStringLiteral("big.bin"), uint64_t(size), Seed);
+    QVERIFY(!big.isEmpty());
+    auto removeBig = qScopeGuard([&] { QFile::remove(big); });
     QTemporaryDir dest;
     int exitCode = -1;
     const long peakKiB = peakRssOfGet({QStringLiteral("-o"), dest.path(), url(QStringLiteral("big.bin"))}, &exitCode);
-    QFile::remove(big);
     QCOMPARE(exitCode, 0);
-    QCOMPARE(QFileInfo(dest.filePath(QStringLiteral("big.bin"))).size(), size);
+    QFile saved(dest.filePath(QStringLiteral("big.bin")));
+    QVERIFY(saved.open(QIODevice::ReadOnly));
+    QCOMPARE(saved.size(), size);
+    ferrytest::PatternVerifier verifier(Seed);
+    while (!saved.atEnd()) {
+        const QByteArray chunk = saved.read(4 * 1024 * 1024);
+        QVERIFY(!chunk.isEmpty());
+        QVERIFY2(verifier.update(chunk.constData(), size_t(chunk.size())),
+                 qPrintable(QStringLiteral("first wrong byte at %1").arg(verifier.firstMismatch())));
+    }
+    QCOMPARE(qint64(verifier.position()), size);
     QVERIFY2(peakKiB > 0 && peakKiB < 64 * 1024, qPrintable(QStringLiteral("peak RSS %1 KiB").arg(peakKiB)));
     qInfo("ferry-get peak RSS for 1 GiB: %ld KiB", peakKiB);
 }

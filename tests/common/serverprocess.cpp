@@ -80,7 +80,9 @@ bool ServerProcess::start(int timeoutMs)
     // A private admin socket: servers of tests running side by side must not meet
     // at the default path (a live socket there makes a second server refuse to start).
     m_adminSocket = m_logDir->filePath(QStringLiteral("admin/admin.sock"));
-    if (!m_args.contains(QStringLiteral("--admin-socket"))) {
+    if (m_defaultAdminSocket) {
+        m_adminSocket.clear();
+    } else if (!m_args.contains(QStringLiteral("--admin-socket"))) {
         arguments += {QStringLiteral("--admin-socket"), m_adminSocket};
     } else {
         m_adminSocket = m_args.value(m_args.indexOf(QStringLiteral("--admin-socket")) + 1);

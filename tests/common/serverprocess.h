@@ -42,6 +42,9 @@ public:
     // else the SERVER_BIN this library was compiled with (empty if none).
     static QString defaultProgram();
     void setProgram(const QString &program) { m_program = program; }
+    // Adds no --admin-socket, so the server takes its default path (only for tests of that default:
+    // servers of tests running side by side would meet there). adminSocketPath() is then empty.
+    void useDefaultAdminSocket() { m_defaultAdminSocket = true; }
 
     // Starts the server and waits up to `timeoutMs` for the listening line.
     // False if the binary could not start, exited, or printed no such line;
@@ -82,6 +85,9 @@ public:
     // is bound to local port `clientPort` (e.g. the worker serving it), or -1 if
     // none is found within `timeoutMs`.
     qint64 pidServingClientPort(quint16 clientPort, int timeoutMs = 5000) const;
+    // How many descriptors of `pid` are TCP connections (not the listener) on this server's port: 0
+    // once the process has closed every connection, a steady point to count its descriptors from.
+    int connectionSocketCount(qint64 pid) const;
 
     // --- /proc helpers, usable on any pid -----------------------------------
     static QList<qint64> childPids(qint64 pid, bool includeZombies = false);
@@ -93,6 +99,8 @@ public:
     // Descriptors above 2 of `pid` without FD_CLOEXEC (from /proc/PID/fdinfo), as
     // "fd -> target" strings: each would leak into anything the process executes.
     static QStringList fdsWithoutCloseOnExec(qint64 pid);
+    // Paths of the named Unix sockets `pid` holds (from /proc/net/unix), e.g. its admin socket.
+    static QStringList unixSocketPaths(qint64 pid);
     // The state letter from /proc/PID/stat ('R', 'S', 'Z', ...), or 0 if gone.
     static char processState(qint64 pid);
     static bool processExists(qint64 pid) { return processState(pid) != 0; }
@@ -121,6 +129,7 @@ private:
     std::unique_ptr<QProcess> m_process;
     std::unique_ptr<QTemporaryDir> m_logDir;
     QString m_adminSocket;
+    bool m_defaultAdminSocket = false;
     QString m_host;
     quint16 m_port = 0;
     qint64 m_pid = 0;

@@ -4,6 +4,8 @@
 #include <QDeadlineTimer>
 #include <QDir>
 #include <QFile>
+#include <QHash>
+#include <QSet>
 #include <QThread>
 
 #include <dirent.h>
@@ -93,6 +95,49 @@ QList<QByteArray> socketInodes(quint16 serverPort, quint16 clientPort)
     return inodes;
 }
 
+// Socket inodes of every TCP connection (any state but LISTEN) whose local port is `serverPort`.
+QSet<QByteArray> connectionInodes(quint16 serverPort)
+{
+    QSet<QByteArray> inodes;
+    for (const char *table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+        QFile file(QString::fromLatin1(table));
+        if (!file.open(QIODevice::ReadOnly)) {
+            continue;
+        }
+        const QList<QByteArray> lines = file.readAll().split('\n'); // readAll(): see socketInodes()
+        for (const QByteArray &line : lines) {
+            const QList<QByteArray> f = line.simplified().split(' ');
+            if (f.size() < 10 || f[3] == "0A" || f[9] == "0") { // 0A: LISTEN; inode 0: no descriptor left
+                continue;
+            }
+            if (f[1].mid(f[1].lastIndexOf(':') + 1).toUShort(nullptr, 16) == serverPort) {
+                inodes.insert(f[9]);
+            }
+        }
+    }
+    return inodes;
+}
+
+// The targets ("socket:[123]", "/path", ...) of every descriptor of `pid`.
+QList<QByteArray> descriptorTargets(qint64 pid)
+{
+    QList<QByteArray> targets;
+    const QByteArray fdDir = "/proc/" + QByteArray::number(pid) + "/fd/";
+    DIR *dir = ::opendir(fdDir.constData());
+    if (!dir) {
+        return targets;
+    }
+    while (const dirent *entry = ::readdir(dir)) {
+        char target[256] = {};
+        const QByteArray link = fdDir + entry->d_name;
+        if (::readlink(link.constData(), target, sizeof(target) - 1) > 0) {
+            targets.append(QByteArray(target));
+        }
+    }
+    ::closedir(dir);
+    return targets;
+}
+
 bool holdsSocket(qint64 pid, const QList<QByteArray> &inodes)
 {
     const QByteArray fdDir = "/proc/" + QByteArray::number(pid) + "/fd/";
@@ -134,6 +179,43 @@ qint64 ServerProcess::pidServingClientPort(quint16 clientPort, int timeoutMs) co
         QThread::msleep(20);
     } while (isRunning() && !deadline.hasExpired());
     return -1;
+}
+
+int ServerProcess::connectionSocketCount(qint64 pid) const
+{
+    const QSet<QByteArray> inodes = connectionInodes(m_port);
+    int count = 0;
+    for (const QByteArray &target : descriptorTargets(pid)) {
+        if (target.startsWith("socket:[") && inodes.contains(target.mid(8, target.size() - 9))) {
+            ++count;
+        }
+    }
+    return count;
+}
+
+QStringList ServerProcess::unixSocketPaths(qint64 pid)
+{
+    QFile file(QStringLiteral("/proc/net/unix"));
+    if (!file.open(QIODevice::ReadOnly)) {
+        return {};
+    }
+    // "Num RefCount Protocol Flags Type St Inode Path": only bound sockets have the Path field.
+    QHash<QByteArray, QString> pathByInode;
+    for (const QByteArray &line : file.readAll().split('\n')) {
+        const QList<QByteArray> f = line.simplified().split(' ');
+        if (f.size() >= 8 && !f[7].isEmpty()) {
+            pathByInode.insert(f[6], QString::fromLocal8Bit(f[7]));
+        }
+    }
+    QStringList paths;
+    for (const QByteArray &target : descriptorTargets(pid)) {
+        if (target.startsWith("socket:[")) {
+            if (const QString path = pathByInode.value(target.mid(8, target.size() - 9)); !path.isEmpty()) {
+                paths << path;
+            }
+        }
+    }
+    return paths;
 }
 
 QList<qint64> ServerProcess::childPids(qint64 pid, bool includeZombies)

@@ -1,10 +1,16 @@
 // ferry-server's connection handling: the per-IP limit, a client that stops
 // reading, many requests on one connection, and several connections sharing a worker.
+#include "adminrequest.h"
+#include "parallel.h"
 #include "serverprocess.h"
 #include "testclient.h"
 #include "testtree.h"
 
 #include <QElapsedTimer>
+#include <QJsonObject>
+#include <QRegularExpression>
+#include <QSet>
+#include <QScopeGuard>
 #include <QTest>
 
 #include <atomic>
@@ -19,12 +25,14 @@ class TestServerConnections : public QObject
 
 private slots:
     void initTestCase();
+    void perIpLimitAnswersBusy_data();
     void perIpLimitAnswersBusy();
     void stalledReaderIsCutAfterSendTimeout();
     void manyRequestsOnOneConnection();
     void longResponseDoesNotHoldUpTheWorkersOtherClients();
     void handshakeSentWithRequestsIsAnsweredInOrder();
     void clientThatStopsReadingDoesNotHoldUpOthers();
+    void logLinesStayWholeUnderConcurrency();
 };
 
 void TestServerConnections::initTestCase()
@@ -52,10 +60,19 @@ Status openWhenAdmitted(const ServerProcess &server, int timeoutMs)
 
 } // namespace
 
+void TestServerConnections::perIpLimitAnswersBusy_data()
+{
+    QTest::addColumn<bool>("parked"); // the held connections made a request and were parked
+    QTest::newRow("held after the handshake") << false;
+    QTest::newRow("held parked after a request") << true;
+}
+
 // --max-per-ip: the connection over the limit gets BUSY with a hint and a close,
-// and a place freed by a client that leaves is given to the next one.
+// and a place freed by a client that leaves is given to the next one. Connections
+// count whether they wait for a first request or are parked between requests.
 void TestServerConnections::perIpLimitAnswersBusy()
 {
+    QFETCH(bool, parked);
     TestTree tree;
     QVERIFY(!tree.addFile(QStringLiteral("small.bin"), 1000, 2).isEmpty());
     ServerProcess server(tree.root(), {"--workers", "2", "--max-per-ip", "4"});
@@ -64,8 +81,14 @@ void TestServerConnections::perIpLimitAnswersBusy()
     std::vector<std::unique_ptr<TestClient>> held;
     for (int i = 0; i < 4; ++i) {
         held.push_back(std::make_unique<TestClient>());
-        const Status s = held.back()->open(server.host(), server.port());
+        Status s = held.back()->open(server.host(), server.port());
+        if (s.ok() && parked)
+            s = held.back()->stat("small.bin");
         QVERIFY2(s.ok(), qPrintable(s.toString()));
+    }
+    if (parked) {
+        const auto parkedNow = [&] { return adminStatus(server.adminSocketPath()).value("pool").toObject(); };
+        QTRY_COMPARE_WITH_TIMEOUT(parkedNow().value("parked").toInt(), 4, 10000);
     }
     TestClient over;
     const Status refused = over.open(server.host(), server.port());
@@ -156,28 +179,43 @@ void TestServerConnections::longResponseDoesNotHoldUpTheWorkersOtherClients()
     QVERIFY(first.stat("small.bin").ok());
     QVERIFY(second.stat("small.bin").ok());
 
+    std::atomic<bool> downloadStarted{false};
     std::atomic<bool> downloadDone{false};
     GetResult download;
     std::thread downloader([&] {
         TestClient client;
         if (client.open(server.host(), server.port()).ok())
-            download = client.get("slow.bin", 0, proto::ToEnd, [](const char *, size_t) { return true; });
+            download = client.get("slow.bin", 0, proto::ToEnd, [&](const char *, size_t) {
+                downloadStarted = true;
+                return true;
+            });
         downloadDone = true;
     });
-    int answered = 0;
-    for (; answered < 200 && !downloadDone; ++answered) {
+    auto joinDownloader = qScopeGuard([&] { downloader.join(); }); // also when an assertion below returns early
+    QTRY_VERIFY_WITH_TIMEOUT(downloadStarted || downloadDone, 10000);
+    // Both clients keep asking for as long as the download runs; no round may wait for it. A round
+    // held up behind the body would last until the download's end, about three seconds.
+    QElapsedTimer clock;
+    clock.start();
+    int rounds = 0;
+    qint64 slowestRoundMs = 0;
+    while (!downloadDone) {
+        const qint64 roundStart = clock.elapsed();
         const Status a = first.stat("small.bin");
         const Status b = second.stat("small.bin");
-        if (!a.ok() || !b.ok()) {
-            QWARN(qPrintable(a.toString() + " / " + b.toString()));
-            break;
-        }
+        QVERIFY2(a.ok() && b.ok(), qPrintable(a.toString() + " / " + b.toString()));
+        slowestRoundMs = std::max(slowestRoundMs, clock.elapsed() - roundStart);
+        ++rounds;
     }
-    const bool finishedFirst = downloadDone; // read before joining: the stats must not have waited for it
+    const qint64 downloadMs = clock.elapsed();
+    joinDownloader.dismiss();
     downloader.join();
-    QVERIFY2(answered == 200 && !finishedFirst,
-             qPrintable(QStringLiteral("%1 rounds answered before the download ended").arg(answered)));
+    qInfo("%d rounds during the download's last %lld ms, the slowest took %lld ms", rounds, downloadMs, slowestRoundMs);
     QVERIFY2(download.status.ok() && download.received == 3 * 1024 * 1024, qPrintable(download.status.toString()));
+    QVERIFY2(downloadMs > 1500, "the download was not slow enough to show anything");
+    QVERIFY2(rounds > 1 && slowestRoundMs < downloadMs / 3,
+             qPrintable(QStringLiteral("%1 round(s), the slowest %2 ms").arg(rounds).arg(slowestRoundMs)));
+
     QCOMPARE(server.stop(), 0);
 }
 
@@ -265,6 +303,48 @@ void TestServerConnections::clientThatStopsReadingDoesNotHoldUpOthers()
     }
     stalled.close();
     server.kill(); // the stalled answers would otherwise keep a worker busy until the send timeout
+}
+
+// docs/OPERATIONS.md, Logs: each line is written with one write(), so the lines of the parent and its
+// workers never interleave. 300 clients on 6 threads make the parent log each accept and the four
+// workers each cut-off download at the same time, in long lines (a path of 1,800 bytes) that a
+// line written in pieces would have plenty of time to be cut into.
+void TestServerConnections::logLinesStayWholeUnderConcurrency()
+{
+    constexpr int Clients = 300;
+    std::string name;
+    for (int depth = 0; depth < 9; ++depth)
+        name += std::string(199, char('a' + depth)) + '/';
+    name += "file.bin";
+    TestTree tree;
+    QVERIFY(!tree.addFile(QString::fromStdString(name), 32 * 1024 * 1024, 12).isEmpty());
+    ServerProcess server(tree.root(), {"--workers", "4", "--max-per-ip", "0", "--log-level", "debug"});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    std::atomic<int> cutOff{0};
+    runInThreads(Clients, 6, [&](int) {
+        TestClient client(10000);
+        if (client.open(server.host(), server.port()).ok()
+            && client.get(name, 0, proto::ToEnd, [](const char *, size_t) { return false; }).status.outcome
+                   == Outcome::Failed)
+            ++cutOff; // closed by the client after its first bytes
+    });
+    QCOMPARE(cutOff.load(), Clients);
+    const auto stopped = [&] { return server.stderrText().count("stopped after"); };
+    QTRY_COMPARE_WITH_TIMEOUT(stopped(), Clients, 15000);
+    QCOMPARE(server.stop(), 0);
+
+    const QRegularExpression whole(QStringLiteral(
+        R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (DEBUG|INFO |WARN |ERROR) \[(\d+)\] \S.*$)"));
+    QSet<QString> writers;
+    const QList<QByteArray> lines = server.stderrText().split('\n');
+    for (qsizetype i = 0; i + 1 < lines.size(); ++i) { // the last element is what follows the final newline
+        const QRegularExpressionMatch m = whole.match(QString::fromUtf8(lines[i]));
+        QVERIFY2(m.hasMatch(), qPrintable(QStringLiteral("line %1 is not one whole log line: %2").arg(i + 1)
+                                              .arg(QString::fromUtf8(lines[i].left(300)))));
+        writers.insert(m.captured(2));
+    }
+    QVERIFY(lines.last().isEmpty());
+    QVERIFY2(writers.size() >= 3, qPrintable(QStringLiteral("only %1 process(es) logged").arg(writers.size())));
 }
 
 QTEST_GUILESS_MAIN(TestServerConnections)

@@ -11,6 +11,7 @@
 #include <QTest>
 #include <QUuid>
 
+#include <algorithm>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -56,6 +57,8 @@ private slots:
     void traversalIsRefused_data();
     void traversalIsRefused();
     void hiddenEntriesAreNotListed();
+    void specialFilesAreOther_data();
+    void specialFilesAreOther();
     void malformedTrafficIsRefused_data();
     void malformedTrafficIsRefused();
 
@@ -235,12 +238,42 @@ void TestServerJail::hiddenEntriesAreNotListed()
     }
 }
 
+void TestServerJail::specialFilesAreOther_data()
+{
+    QTest::addColumn<QString>("name");
+    QTest::newRow("FIFO") << "fifo";
+    QTest::newRow("device node") << "dev-zero";
+}
+
+// FIFOs and devices are described, never opened (docs/OPERATIONS.md, The served tree): STAT and LIST
+// give kind OTHER, and the one worker is still there to answer (it did not block opening a FIFO).
+void TestServerJail::specialFilesAreOther()
+{
+    QFETCH(QString, name);
+    if (name == QLatin1String("dev-zero") && !m_haveDevice)
+        QSKIP("mknod not permitted here");
+    TestClient client(20000);
+    QVERIFY(client.open(m_server->host(), m_server->port()).ok());
+    proto::Entry entry;
+    const Status s = client.stat(name.toStdString(), &entry);
+    QVERIFY2(s.ok(), qPrintable(s.toString()));
+    QCOMPARE(entry.kind, proto::EntryKind::Other);
+    const ListResult listing = client.list("");
+    QVERIFY2(listing.status.ok(), qPrintable(listing.status.toString()));
+    const auto listed = std::find_if(listing.entries.begin(), listing.entries.end(),
+                                     [&](const proto::Entry &e) { return e.name == name.toStdString(); });
+    QVERIFY(listed != listing.entries.end());
+    QCOMPARE(listed->kind, proto::EntryKind::Other);
+    QCOMPARE(m_server->workerPids().size(), 1);
+}
+
 void TestServerJail::malformedTrafficIsRefused_data()
 {
     QTest::addColumn<bool>("handshakeFirst");
     QTest::addColumn<QByteArray>("bytes");
     QTest::addColumn<bool>("halfClose"); // the client ends its side after the bytes
-    QTest::addColumn<int>("code");       // the code an ERROR must carry if one is sent (PROTOCOL.md §7)
+    QTest::addColumn<int>("code");       // the code the ERROR carries (PROTOCOL.md §7)
+    QTest::addColumn<bool>("mustAnswer"); // PROTOCOL.md §3.1, §7: ERROR before the close; none for a cut-off frame
 
     QByteArray random(4096, Qt::Uninitialized);
     QRandomGenerator generator(42);
@@ -262,34 +295,36 @@ void TestServerJail::malformedTrafficIsRefused_data()
     const QByteArray huge = QByteArray::fromHex("f7010000ffffffff");         // HELLO of 4 GiB - 1
     const QByteArray justOver = QByteArray::fromHex("f704000000100001");     // GET of 1 MiB + 1
     const QByteArray unknownType = QByteArray::fromHex("f733000000000000");
-    QTest::newRow("random bytes") << false << random << false << badRequest;
-    QTest::newRow("random bytes after hello") << true << random << false << badRequest;
-    QTest::newRow("http request") << false << http << false << badRequest;
-    QTest::newRow("http request after hello") << true << http << false << badRequest;
-    QTest::newRow("oversize length") << false << oversize << false << badRequest;
-    QTest::newRow("4 GiB length") << false << huge << false << badRequest;
-    QTest::newRow("oversize length after hello") << true << justOver << false << badRequest;
-    QTest::newRow("unknown type after hello") << true << unknownType << false << badRequest;
-    QTest::newRow("reserved flags after hello") << true << flagsSet << false << badRequest;
-    QTest::newRow("trailing bytes in a payload") << true << trailing << false << badRequest;
-    QTest::newRow("wrong magic") << false << wrongMagic << false << badRequest;
-    QTest::newRow("wrong version") << false << wrongVersion << false << int(ErrorCode::UnsupportedVersion);
-    QTest::newRow("frame cut off before close") << false << hello.left(10) << true << badRequest;
-    QTest::newRow("header cut off before close") << false << hello.left(5) << true << badRequest;
-    QTest::newRow("frame cut off after hello") << true << getFrame.left(12) << true << badRequest;
+    QTest::newRow("random bytes") << false << random << false << badRequest << true;
+    QTest::newRow("random bytes after hello") << true << random << false << badRequest << true;
+    QTest::newRow("http request") << false << http << false << badRequest << true;
+    QTest::newRow("http request after hello") << true << http << false << badRequest << true;
+    QTest::newRow("oversize length") << false << oversize << false << badRequest << true;
+    QTest::newRow("4 GiB length") << false << huge << false << badRequest << true;
+    QTest::newRow("oversize length after hello") << true << justOver << false << badRequest << true;
+    QTest::newRow("unknown type after hello") << true << unknownType << false << badRequest << true;
+    QTest::newRow("reserved flags after hello") << true << flagsSet << false << badRequest << true;
+    QTest::newRow("trailing bytes in a payload") << true << trailing << false << badRequest << true;
+    QTest::newRow("wrong magic") << false << wrongMagic << false << badRequest << true;
+    QTest::newRow("wrong version") << false << wrongVersion << false << int(ErrorCode::UnsupportedVersion) << true;
+    QTest::newRow("frame cut off before close") << false << hello.left(10) << true << badRequest << false;
+    QTest::newRow("header cut off before close") << false << hello.left(5) << true << badRequest << false;
+    QTest::newRow("frame cut off after hello") << true << getFrame.left(12) << true << badRequest << false;
+    QTest::newRow("request before hello") << false << getFrame << false << badRequest << true;
     QTest::newRow("server message sent to the server") << true << frameBytes(proto::Busy{5, "x"}) << false
-                                                       << badRequest;
+                                                       << badRequest << true;
 }
 
-// Garbage gets an ERROR frame and a close, or just a close: never silence, never
-// a reply that serves something. Afterwards the one worker is the same process
-// and serves a normal download.
+// Garbage gets an ERROR frame with the documented code and a close; only a frame cut off by
+// the client's own close may get the close alone. Never silence, never a reply that serves
+// something. Afterwards the one worker is the same process and serves a normal download.
 void TestServerJail::malformedTrafficIsRefused()
 {
     QFETCH(bool, handshakeFirst);
     QFETCH(QByteArray, bytes);
     QFETCH(bool, halfClose);
     QFETCH(int, code);
+    QFETCH(bool, mustAnswer);
     const QList<qint64> workersBefore = m_server->workerPids();
 
     TestClient client(20000);
@@ -310,6 +345,7 @@ void TestServerJail::malformedTrafficIsRefused()
              qPrintable(QStringLiteral("connection ended with %1 after %2 frame(s)")
                             .arg(end.toString())
                             .arg(frames.size())));
+    QVERIFY2(gotError || !mustAnswer, "closed without the ERROR frame PROTOCOL.md requires");
     for (const proto::Message &m : frames) {
         const auto *error = std::get_if<proto::Error>(&m);
         QVERIFY2(error, "a malformed request got something other than ERROR");

@@ -14,6 +14,7 @@
 #include <barrier>
 #include <mutex>
 #include <memory>
+#include <poll.h>
 
 using namespace ferrytest;
 using proto::ErrorCode;
@@ -153,84 +154,124 @@ void TestServerLoad::burstBeyondThePoolIsServedOrBusy()
 
 namespace {
 
-// `silent` connections that only connect, then `handshaken` ones that complete
-// HELLO/WELCOME; all left idle. Empty on failure (*why says which one).
-std::vector<std::unique_ptr<TestClient>> openIdleConnections(const ServerProcess &server, int silent,
-                                                             int handshaken, QString *why)
+// How an idle connection of idleConnectionsDoNotPinThePool was left: its last act, and so the
+// timeout that must close it (request timeout before the first request, idle timeout after one).
+enum class Idling { Silent, Handshaken, AfterRequest };
+
+struct IdleConnection {
+    std::unique_ptr<TestClient> client;
+    Idling idling = Idling::Silent;
+    qint64 quietSinceMs = 0; // on the test's clock, taken before the last act: the server's timer starts later
+};
+
+// `count` idle connections, a quarter silent, a quarter handshaken and half after one STAT
+// (kept alive, so parked with the parent). Empty on failure (*why says which one).
+std::vector<IdleConnection> openIdleConnections(const ServerProcess &server, int count, const QElapsedTimer &clock,
+                                                QString *why)
 {
-    std::vector<std::unique_ptr<TestClient>> idle;
-    for (int i = 0; i < silent + handshaken; ++i) {
-        auto client = std::make_unique<TestClient>(30000);
-        const Status s = i < silent ? client->connectTo(server.host(), server.port())
-                                    : client->open(server.host(), server.port());
+    std::vector<IdleConnection> idle;
+    for (int i = 0; i < count; ++i) {
+        IdleConnection c{std::make_unique<TestClient>(30000), Idling(std::min(i % 4, 2)), clock.elapsed()};
+        Status s = c.client->connectTo(server.host(), server.port());
+        if (s.ok() && c.idling != Idling::Silent)
+            s = c.client->hello();
+        if (s.ok() && c.idling == Idling::AfterRequest) {
+            c.quietSinceMs = clock.elapsed();
+            s = c.client->stat("payload.bin");
+        }
         if (!s.ok()) {
             *why = QStringLiteral("idle connection %1: %2").arg(i).arg(s.toString());
             return {};
         }
-        idle.push_back(std::move(client));
+        idle.push_back(std::move(c));
     }
     return idle;
 }
 
-// Waits for the server to close every connection; returns the first one that
-// stayed open or got anything but an optional ERROR TIMEOUT, or an empty string.
-QString waitAllClosed(const std::vector<std::unique_ptr<TestClient>> &idle, int timeoutMs)
+// Waits for the server to close every connection, noting on `clock` when each one became readable
+// (the close, or the ERROR TIMEOUT just before it). Returns the first connection that stayed open or
+// got anything but ERROR TIMEOUT, or an empty string.
+QString waitAllClosed(const std::vector<IdleConnection> &idle, const QElapsedTimer &clock, int timeoutMs,
+                      std::vector<qint64> *closedAtMs)
 {
-    std::vector<Status> endings(idle.size());
-    std::vector<std::vector<proto::Message>> frames(idle.size());
-    runInThreads(int(idle.size()), 50, [&](int i) {
-        endings[size_t(i)] = idle[size_t(i)]->waitForClose(&frames[size_t(i)], timeoutMs);
-    });
-    for (size_t i = 0; i < idle.size(); ++i) {
-        const bool closed = endings[i].outcome == Outcome::Closed || endings[i].outcome == Outcome::Reset;
-        const bool onlyTimeoutErrors = std::all_of(frames[i].begin(), frames[i].end(), [](const auto &m) {
-            const auto *error = std::get_if<proto::Error>(&m);
-            return error && error->code == ErrorCode::Timeout;
-        });
-        if (!closed || !onlyTimeoutErrors) {
-            return QStringLiteral("idle connection %1 ended with %2 after %3 frame(s)")
-                .arg(i).arg(endings[i].toString()).arg(frames[i].size());
+    std::vector<pollfd> fds;
+    for (const IdleConnection &c : idle)
+        fds.push_back({c.client->socketDescriptor(), POLLIN, 0});
+    closedAtMs->assign(idle.size(), -1);
+    size_t open = idle.size();
+    const qint64 deadline = clock.elapsed() + timeoutMs;
+    while (open > 0 && clock.elapsed() < deadline) {
+        if (::poll(fds.data(), fds.size(), 100) <= 0)
+            continue;
+        const qint64 now = clock.elapsed();
+        for (size_t i = 0; i < fds.size(); ++i) {
+            if (fds[i].fd < 0 || fds[i].revents == 0)
+                continue;
+            std::vector<proto::Message> frames;
+            const Status end = idle[i].client->waitForClose(&frames, 5000);
+            const bool closed = end.outcome == Outcome::Closed || end.outcome == Outcome::Reset;
+            const bool onlyTimeoutErrors = std::all_of(frames.begin(), frames.end(), [](const auto &m) {
+                const auto *error = std::get_if<proto::Error>(&m);
+                return error && error->code == ErrorCode::Timeout;
+            });
+            if (!closed || !onlyTimeoutErrors)
+                return QStringLiteral("idle connection %1 ended with %2 after %3 frame(s)")
+                    .arg(i).arg(end.toString()).arg(frames.size());
+            (*closedAtMs)[i] = now;
+            fds[i].fd = -1; // poll() ignores it from now on
+            --open;
         }
     }
-    return {};
+    return open == 0 ? QString() : QStringLiteral("%1 idle connection(s) still open").arg(open);
 }
 
 } // namespace
 
-// 500 connections that send nothing and 500 that handshake and then idle are
-// held by the parent, not by workers: a download on a 4-worker server completes
-// while they are open. Afterwards every one of them is closed by its timeout,
-// and the pool is still whole and free.
+// 500 connections that send nothing or only HELLO, and 500 that make one request and then idle,
+// are held by the parent, not by workers: a download on a 4-worker server completes at once while
+// they are open. Afterwards each of them is closed by its own timeout (request timeout before a
+// first request, idle timeout after one), not before, and the pool is still whole and free.
 void TestServerLoad::idleConnectionsDoNotPinThePool()
 {
-    constexpr int Idle = 1000; // half silent, half handshaken
-    constexpr int TimeoutSeconds = 10;
+    constexpr int Idle = 1000;
+    constexpr qint64 RequestTimeoutMs = 6000;
+    constexpr qint64 IdleTimeoutMs = 12000; // distinct from the request timeout, so a mix-up shows
     constexpr uint64_t FileSize = 8 * 1024 * 1024;
     TestTree tree;
     QVERIFY(!tree.addFile(QStringLiteral("payload.bin"), FileSize, 5).isEmpty());
-    const QString timeout = QString::number(TimeoutSeconds) + u's';
     ServerProcess server(tree.root(), {"--workers", "4", "--max-per-ip", "0", "--max-pending", "64",
-                                       "--request-timeout", timeout, "--idle-timeout", timeout});
+                                       "--request-timeout", QString::number(RequestTimeoutMs) + "ms",
+                                       "--idle-timeout", QString::number(IdleTimeoutMs) + "ms"});
     QVERIFY2(server.start(), qPrintable(server.diagnostics()));
 
-    QElapsedTimer sinceFirstOpened;
-    sinceFirstOpened.start();
+    QElapsedTimer clock;
+    clock.start();
     QString why;
-    std::vector<std::unique_ptr<TestClient>> idle = openIdleConnections(server, Idle / 2, Idle / 2, &why);
+    std::vector<IdleConnection> idle = openIdleConnections(server, Idle, clock, &why);
     QVERIFY2(!idle.empty(), qPrintable(why));
+    // A download held back until timeouts free a worker would end RequestTimeoutMs after the first
+    // idle connection opened at the earliest: it must be done well before that.
+    const qint64 downloadStartMs = clock.elapsed();
+    const qint64 allowedMs = std::min<qint64>(3000, RequestTimeoutMs - downloadStartMs - 1000);
+    QVERIFY2(allowedMs > 500, qPrintable(QStringLiteral("opening the idle connections took %1 ms: too slow to tell "
+                                                        "a free pool from one that waits for timeouts")
+                                             .arg(downloadStartMs)));
     QVERIFY2(downloadOk(server, "payload.bin", 5, FileSize, &why), qPrintable(why));
-    const auto isOpen = [](const auto &client) { return client->isOpenAndQuiet(); };
-    const int stillOpen = int(std::count_if(idle.begin(), idle.end(), isOpen));
-    qInfo("%d of %d idle connections still open after the download (%lld ms after the first opened)", stillOpen,
-          Idle, sinceFirstOpened.elapsed());
-    // Only meaningful if the timeouts cannot have fired yet (a very slow machine
-    // may take that long just to open the connections): then all must be open.
-    if (sinceFirstOpened.elapsed() < TimeoutSeconds * 1000 * 8 / 10) {
-        QCOMPARE(stillOpen, Idle);
-    }
+    const qint64 downloadMs = clock.elapsed() - downloadStartMs;
+    qInfo("idle connections opened in %lld ms, download took %lld ms", downloadStartMs, downloadMs);
+    QVERIFY2(downloadMs < allowedMs, qPrintable(QStringLiteral("the download took %1 ms").arg(downloadMs)));
 
-    const QString notClosed = waitAllClosed(idle, (TimeoutSeconds + 30) * 1000);
+    std::vector<qint64> closedAtMs;
+    const QString notClosed = waitAllClosed(idle, clock, int(IdleTimeoutMs + 30000), &closedAtMs);
     QVERIFY2(notClosed.isEmpty(), qPrintable(notClosed));
+    for (size_t i = 0; i < idle.size(); ++i) {
+        const qint64 timeoutMs = idle[i].idling == Idling::AfterRequest ? IdleTimeoutMs : RequestTimeoutMs;
+        const qint64 quietMs = closedAtMs[i] - idle[i].quietSinceMs;
+        // Early by a timer's tick at most; late by up to 4 s on a loaded machine, still short of the other timeout.
+        QVERIFY2(quietMs >= timeoutMs - 50 && quietMs < timeoutMs + 4000,
+                 qPrintable(QStringLiteral("idle connection %1 (kind %2) closed after %3 ms, its timeout is %4 ms")
+                                .arg(i).arg(int(idle[i].idling)).arg(quietMs).arg(timeoutMs)));
+    }
     idle.clear();
     QCOMPARE(server.workerPids().size(), 4);
     QVERIFY2(downloadOk(server, "payload.bin", 5, FileSize, &why), qPrintable(why));
@@ -280,21 +321,6 @@ QMap<qint64, int> fdCounts(const QList<qint64> &pids)
     return counts;
 }
 
-// The fd count of `pid` once two readings 200 ms apart agree (or -1 after 10 s).
-int steadyFdCount(qint64 pid)
-{
-    int previous = ServerProcess::openFdCount(pid);
-    for (int round = 0; round < 50; ++round) {
-        QTest::qWait(200);
-        const int now = ServerProcess::openFdCount(pid);
-        if (now == previous) {
-            return now;
-        }
-        previous = now;
-    }
-    return -1;
-}
-
 // Runs `count` visits of every kind on 4 threads: the number of failures and the first one.
 std::pair<int, QString> runVisits(const ServerProcess &server, int count)
 {
@@ -330,8 +356,18 @@ void TestServerLoad::fdCountsStableOverTenThousandConnections()
     QVERIFY2(warmUp.first == 0, qPrintable(warmUp.second));
     const QList<qint64> workers = server.workerPids();
     QCOMPARE(workers.size(), 4);
-    // Closes of the last connections may still be in flight: wait for a steady count.
-    const int parentBefore = steadyFdCount(server.pid());
+    // Closes of the last connections may still be in flight: count once no process of the server holds
+    // a connection any more (only descriptors that outlive connections are left, the baseline).
+    {
+        TestClient silent(10000); // held by the parent until it speaks: proves the probe sees connections
+        QVERIFY(silent.connectTo(server.host(), server.port()).ok());
+        QTRY_COMPARE_WITH_TIMEOUT(server.connectionSocketCount(server.pid()), 1, 15000);
+    }
+    QList<qint64> processes = workers;
+    processes.prepend(server.pid());
+    for (qint64 pid : processes)
+        QTRY_COMPARE_WITH_TIMEOUT(server.connectionSocketCount(pid), 0, 15000);
+    const int parentBefore = ServerProcess::openFdCount(server.pid());
     QVERIFY(parentBefore > 0);
     const QMap<qint64, int> workersBefore = fdCounts(workers);
     qInfo("open fds before: parent %d, first worker %d", parentBefore, workersBefore.first());

@@ -10,6 +10,7 @@
 #include <QSet>
 #include <QTest>
 
+#include <algorithm>
 #include <atomic>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -71,6 +72,7 @@ private slots:
     void statAndListDescribeTheTree();
     void hugeDirectoryStreamsInPages();
     void shrinkingFileEndsWithFileChanged();
+    void fileRewrittenInPlaceEndsWithFileChanged();
     void pipelinedRequestsAreAnsweredInOrder();
     void digestOfARange_data();
     void digestOfARange();
@@ -263,14 +265,16 @@ void TestServerTransfer::hugeDirectoryStreamsInPages()
     QCOMPARE(server.stop(), 0);
 }
 
-// A file truncated while it is being sent: every announced byte still arrives,
-// then BODY_END FILE_CHANGED (PROTOCOL.md, BODY_END) — no hang — and the
-// connection stays usable. Rate-limited so the truncation lands mid-transfer.
+// A file truncated while it is being sent: every announced byte still arrives, the file's bytes
+// up to where it could still be read and zeros after (PROTOCOL.md, BODY_END), then BODY_END
+// FILE_CHANGED — no hang — and the connection stays usable. Rate-limited so the truncation lands
+// mid-transfer.
 void TestServerTransfer::shrinkingFileEndsWithFileChanged()
 {
     constexpr quint64 Size = 4 * MiB;
+    constexpr quint32 Seed = 8;
     TestTree tree;
-    const QString path = tree.addFile(QStringLiteral("shrinks.bin"), Size, 8);
+    const QString path = tree.addFile(QStringLiteral("shrinks.bin"), Size, Seed);
     QVERIFY(!path.isEmpty());
     ServerProcess server(tree.root(), {"--workers", "1", "--rate-limit", "2097152"});
     QVERIFY2(server.start(), qPrintable(server.diagnostics()));
@@ -278,16 +282,58 @@ void TestServerTransfer::shrinkingFileEndsWithFileChanged()
     TestClient client;
     QVERIFY(client.open(server.host(), server.port()).ok());
     bool truncated = false;
-    const GetResult r = client.get("shrinks.bin", 0, proto::ToEnd, [&](const char *, size_t) {
+    QByteArray body;
+    const GetResult r = client.get("shrinks.bin", 0, proto::ToEnd, [&](const char *data, size_t size) {
         truncated = truncated || ::truncate(QFile::encodeName(path).constData(), 0) == 0;
+        body.append(data, qsizetype(size));
         return true;
     });
     QVERIFY(truncated);
     QVERIFY2(r.status.is(ErrorCode::FileChanged), qPrintable(r.status.toString()));
     QCOMPARE(r.received, Size);
+    QCOMPARE(quint64(body.size()), Size);
+    // The file's own bytes first, then nothing but the server's zeros.
+    PatternVerifier verifier(Seed);
+    verifier.update(body.constData(), size_t(body.size()));
+    const qsizetype sentFromFile = qsizetype(std::min<uint64_t>(verifier.firstMismatch(), Size));
+    QVERIFY2(sentFromFile > 0 && quint64(sentFromFile) < Size,
+             qPrintable(QStringLiteral("%1 bytes of the file before the padding").arg(sentFromFile)));
+    const auto firstNonZero = std::find_if(body.cbegin() + sentFromFile, body.cend(), [](char c) { return c != 0; });
+    QVERIFY2(firstNonZero == body.cend(), qPrintable(QStringLiteral("byte %1, after the file's end, is not a zero")
+                                                         .arg(firstNonZero - body.cbegin())));
     proto::Entry entry;
     QVERIFY(client.stat("shrinks.bin", &entry).ok());
     QCOMPARE(entry.size, 0ull);
+    QCOMPARE(server.stop(), 0);
+}
+
+// A file rewritten in place (same size, other bytes, a new mtime) while it is being sent: the
+// body cannot be trusted, so BODY_END says FILE_CHANGED although every announced byte arrived.
+void TestServerTransfer::fileRewrittenInPlaceEndsWithFileChanged()
+{
+    constexpr quint64 Size = 4 * MiB;
+    TestTree tree;
+    const QString path = tree.addFile(QStringLiteral("rewritten.bin"), Size, 10);
+    QVERIFY(!path.isEmpty());
+    ServerProcess server(tree.root(), {"--workers", "1", "--rate-limit", "2097152"});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+
+    TestClient client;
+    QVERIFY(client.open(server.host(), server.port()).ok());
+    bool rewritten = false;
+    const GetResult r = client.get("rewritten.bin", 0, proto::ToEnd, [&](const char *, size_t) {
+        if (!rewritten) {
+            QFile file(path);
+            const QByteArray other = patternBytes(11, 0, Size);
+            rewritten = file.open(QIODevice::ReadWrite) && file.write(other) == qint64(Size); // no truncation
+        }
+        return true;
+    });
+    QVERIFY(rewritten);
+    QVERIFY2(r.status.is(ErrorCode::FileChanged), qPrintable(r.status.toString()));
+    QCOMPARE(r.received, Size);
+    const GetResult again = client.get("rewritten.bin");
+    QVERIFY2(again.status.ok() && again.data == patternBytes(11, 0, Size), qPrintable(again.status.toString()));
     QCOMPARE(server.stop(), 0);
 }
 
