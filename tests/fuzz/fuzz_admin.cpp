@@ -1,6 +1,7 @@
-// libFuzzer target: the admin socket's request path on arbitrary bytes, as the admin server runs it
-// (docs/ADMIN.md §2-§4): LineBuffer framing, parseRequest() (nlohmann's parser behind the 32-level
-// bound), the typed arguments, and the reply written back.
+// libFuzzer target: the admin socket's request path on arbitrary bytes (docs/ADMIN.md §2-§5), twice:
+// first its pure parts one line at a time (LineBuffer framing, parseRequest() with nlohmann's parser
+// behind the 32-level bound, the typed arguments, the reply), then the whole stream through the real
+// AdminServer on a real admin socket (fuzz_admin_server.h), commands and subscriptions included.
 //
 // Input: one control byte, then the stream. The control byte picks the size of the chunks the stream is
 // appended in (bits 0-3), as reads off a socket would split it. Checked on every line, besides the
@@ -9,11 +10,15 @@
 //   - a line is refused only as malformed, unsupported_version or unknown_command, and malformed
 //     exactly when it is not a JSON object within the depth bound;
 //   - the reply is one line of valid JSON with "v":1 and a boolean "ok", echoing a scalar id unchanged;
-//   - a request's body written out and parsed again is the same value (the writer and the parser agree).
+//   - a request's body written out and parsed again is the same value (the writer and the parser agree);
+//   - the AdminServer greets, answers with JSON lines only (each "v":1, an event or a boolean "ok"), no
+//     more replies than lines sent, and closes the half-closed connection.
 #include "adminproto/json.h"
 #include "adminproto/protocol.h"
+#include "fuzz_admin_server.h"
 
 #include <cstdio>
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 #include <variant>
@@ -94,6 +99,25 @@ void handleLine(const std::string &line)
     checkReply(reply, id, line);
 }
 
+void checkConversation(const std::string &stream)
+{
+    const std::vector<std::string> lines = ferry::fuzz::converse(stream);
+    if (lines.empty() || parseJson(lines.front()).value.value_or(Json()).value("event", "") != "hello")
+        violated("the admin server did not greet", stream);
+    size_t replies = 0;
+    for (const std::string &line : lines) {
+        const JsonParseResult parsed = parseJson(line);
+        if (!parsed.value || !parsed.value->is_object() || parsed.value->value("v", 0) != ProtocolVersion)
+            violated("the admin server wrote a line that is not a v1 JSON object", line);
+        const Json *ok = member(*parsed.value, "ok");
+        if (!member(*parsed.value, "event") && !(ok && ok->is_boolean()))
+            violated("a line that is neither an event nor a reply", line);
+        replies += ok ? 1 : 0;
+    }
+    if (replies > size_t(std::count(stream.begin(), stream.end(), '\n')) + 1)
+        violated("more replies than request lines", stream);
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -116,6 +140,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 handleLine(line);
             }
         }
+        checkConversation(std::string(stream));
     } catch (const std::exception &e) {
         std::fprintf(stderr, "fuzz invariant violated: %s escaped\n", e.what());
         std::abort();
