@@ -20,8 +20,8 @@ namespace {
 
 using admin::Json;
 
-// Whole numbers only: CLI11 alone would take "1.0" for an integer option in some versions and its own
-// message ("Could not convert") does not say what was wanted. Slots, counts and ids are never "1k".
+// Whole numbers only, checked before CLI11 converts: its own refusal ("Could not convert: SLOT = 1k") does
+// not say what was wanted. Slots, counts and ids are never "1k"; at most 18 digits, so int64_t holds it.
 class WholeNumber : public CLI::Validator {
 public:
     WholeNumber()

@@ -98,7 +98,10 @@ int EventLoop::run()
         if (count < 0)
             return errno;
         for (int i = 0; i < count && m_running; ++i) {
-            auto it = m_watches.find(events[i].data.u64);
+            // A copy: epoll_event is packed on x86-64, so a reference to data.u64 (find() takes one) would
+            // be misaligned, which UBSan reports as undefined behaviour.
+            const uint64_t token = events[i].data.u64;
+            auto it = m_watches.find(token);
             if (it == m_watches.end())
                 continue; // removed by an earlier callback in this batch
             std::shared_ptr<FdCallback> callback = it->second.callback;
