@@ -1,6 +1,7 @@
 // The pool that manages itself, driven through the admin socket of the real server: live limits,
 // kill-worker and reload under load, and the progress watchdog.
 #include "admintestkit.h"
+#include "polling.h"
 
 #include <QDir>
 #include <QFile>
@@ -167,8 +168,9 @@ void TestAdminPool::watchdogCutsStalledKeepsSlow()
                                            "--rate-limit", "8388608"});
     QVERIFY2(server.start(), qPrintable(server.process().diagnostics()));
     Download stalled(server.process(), "big.bin", 42, 24 * 1024 * 1024, Download::Mode::Stall);
-    Json worker;
-    QTRY_VERIFY_WITH_TIMEOUT(!(worker = workerServing(server.status(), "big.bin")).is_null(), 10000);
+    const Json worker = pollUntil([&] { return workerServing(server.status(), "big.bin"); },
+                                  [](const Json &w) { return !w.is_null(); }, 10000);
+    QVERIFY(!worker.is_null());
     const int64_t stalledConnection = intAt(worker, {"connection"});
     // A slow download of the same length, moving all along (3 s at 8 MiB/s), outlives the stall timeout.
     Download slow(server.process(), "big.bin", 42, 24 * 1024 * 1024);
@@ -250,15 +252,15 @@ void TestAdminPool::crashLoopBreakerVisible()
     QVERIFY2(server.start(), qPrintable(server.process().diagnostics()));
     int64_t lastPid = 0;
     for (int kill = 0; kill < 4; ++kill) {
-        int64_t pid = 0;
-        QTRY_VERIFY_WITH_TIMEOUT(
-            (pid = firstWorkerPid(server.status())) > 0 && pid != lastPid, 15000);
+        const int64_t pid = pollUntil([&] { return firstWorkerPid(server.status()); },
+                                      [lastPid](int64_t p) { return p > 0 && p != lastPid; }, 15000);
+        QVERIFY(pid > 0 && pid != lastPid);
         QCOMPARE(::kill(pid_t(pid), SIGKILL), 0); // dies young, again and again
         lastPid = pid;
     }
-    Json breaker;
-    QTRY_VERIFY_WITH_TIMEOUT(textAt(breaker = at(server.status(), {"pool", "breaker"}), {"state"}) == "backoff",
-                             5000);
+    const Json breaker = pollUntil([&] { return at(server.status(), {"pool", "breaker"}); },
+                                   [](const Json &b) { return textAt(b, {"state"}) == "backoff"; }, 5000);
+    QCOMPARE(textAt(breaker, {"state"}), std::string("backoff"));
     QVERIFY(intAt(breaker, {"backoff_ms"}) > 0);
     QVERIFY(intAt(breaker, {"recent_crashes"}) >= 3);
     // Left alone, the pool recovers.
