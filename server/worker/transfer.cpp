@@ -142,19 +142,6 @@ TransferResult failed(const ClientIo &io, IoOutcome outcome, std::string &why)
     return TransferResult::Failed;
 }
 
-// Zeros for the announced bytes a shrunken file can no longer provide, so the client's framing holds.
-IoOutcome padWithZeros(ClientIo &io, uint64_t count)
-{
-    static const uint8_t zeros[64 * 1024] = {};
-    while (count > 0) {
-        size_t n = size_t(std::min<uint64_t>(count, sizeof zeros));
-        if (IoOutcome outcome = io.send(zeros, n); outcome != IoOutcome::Ok)
-            return outcome;
-        count -= n;
-    }
-    return IoOutcome::Ok;
-}
-
 struct Progress {
     WorkerSlot &slot;
     uint64_t sent = 0;
@@ -167,12 +154,12 @@ struct Progress {
     }
 };
 
-// The raw bytes. Returns Ok, or the reason to stop; `shrunk` is set if the file ended early.
+// The raw bytes, paced by `pacer`. Returns Ok, or the reason to stop; `shrunk` is set if the file ended
+// early.
 IoOutcome streamBytes(ClientIo &io, const UniqueFd &file, const TransferPlan &plan, Progress &progress,
-                      ControlBlock &control, bool &shrunk)
+                      BodyPacer &pacer, bool &shrunk)
 {
     off_t position = off_t(plan.offset);
-    BodyPacer pacer(control);
     while (progress.sent < plan.length) {
         if (io.shouldAbort())
             return IoOutcome::Aborted;
@@ -193,6 +180,27 @@ IoOutcome streamBytes(ClientIo &io, const UniqueFd &file, const TransferPlan &pl
         } else {
             return io.fail("sendfile()", errno);
         }
+    }
+    return IoOutcome::Ok;
+}
+
+// Zeros for the announced bytes a shrunken file can no longer provide, so the client's framing holds.
+// Paced by the body's own pacer and counted like the file's bytes (PROTOCOL.md, BODY_END): a rate limit
+// caps what goes on the wire, and a file truncated from 10 GiB to nothing would otherwise send 10 GiB of
+// zeros at full speed.
+IoOutcome padWithZeros(ClientIo &io, const TransferPlan &plan, Progress &progress, BodyPacer &pacer)
+{
+    static const uint8_t zeros[64 * 1024] = {};
+    while (progress.sent < plan.length) {
+        size_t chunk = 0;
+        if (io.shouldAbort() || !pacer.admit(io, plan.length - progress.sent, chunk))
+            return IoOutcome::Aborted;
+        const size_t n = std::min(chunk, sizeof zeros);
+        const IoOutcome outcome = io.send(zeros, n);
+        pacer.settle(outcome == IoOutcome::Ok ? n : 0);
+        if (outcome != IoOutcome::Ok)
+            return outcome;
+        progress.add(n);
     }
     return IoOutcome::Ok;
 }
@@ -262,11 +270,12 @@ TransferResult sendBody(ClientIo &io, const UniqueFd &file, const TransferPlan &
         return failed(io, outcome, why);
     Progress progress{slot};
     bool shrunk = false;
+    BodyPacer pacer(control); // one schedule for the file's bytes and any padding after them
     control.activeSenders.fetch_add(1, std::memory_order_relaxed);
-    IoOutcome outcome = streamBytes(io, file, plan, progress, control, shrunk);
-    control.activeSenders.fetch_sub(1, std::memory_order_relaxed);
+    IoOutcome outcome = streamBytes(io, file, plan, progress, pacer, shrunk);
     if (outcome == IoOutcome::Ok && shrunk)
-        outcome = padWithZeros(io, plan.length - progress.sent);
+        outcome = padWithZeros(io, plan, progress, pacer);
+    control.activeSenders.fetch_sub(1, std::memory_order_relaxed);
     if (outcome != IoOutcome::Ok)
         return failed(io, outcome, why);
     bool changed = shrunk || changedSince(file, plan.info);

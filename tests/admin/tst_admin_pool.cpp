@@ -1,6 +1,7 @@
 // The pool that manages itself, driven through the admin socket of the real server: live limits,
 // kill-worker and reload under load, and the progress watchdog.
 #include "admintestkit.h"
+#include "polling.h"
 
 #include <QDir>
 #include <QElapsedTimer>
@@ -294,15 +295,15 @@ void TestAdminPool::crashLoopBreakerVisible()
     QVERIFY2(server.start(), qPrintable(server.process().diagnostics()));
     int64_t lastPid = 0;
     for (int kill = 0; kill < 4; ++kill) {
-        int64_t pid = 0;
-        QTRY_VERIFY_WITH_TIMEOUT(
-            (pid = firstWorkerPid(server.status())) > 0 && pid != lastPid, 15000);
+        const int64_t pid = pollUntil([&] { return firstWorkerPid(server.status()); },
+                                      [lastPid](int64_t p) { return p > 0 && p != lastPid; }, 15000);
+        QVERIFY(pid > 0 && pid != lastPid);
         QCOMPARE(::kill(pid_t(pid), SIGKILL), 0); // dies young, again and again
         lastPid = pid;
     }
-    Json breaker;
-    QTRY_VERIFY_WITH_TIMEOUT(textAt(breaker = at(server.status(), {"pool", "breaker"}), {"state"}) == "backoff",
-                             5000);
+    const Json breaker = pollUntil([&] { return at(server.status(), {"pool", "breaker"}); },
+                                   [](const Json &b) { return textAt(b, {"state"}) == "backoff"; }, 5000);
+    QCOMPARE(textAt(breaker, {"state"}), std::string("backoff"));
     QVERIFY(intAt(breaker, {"backoff_ms"}) > 0);
     QVERIFY(intAt(breaker, {"recent_crashes"}) >= 3);
     // Left alone, the pool recovers.

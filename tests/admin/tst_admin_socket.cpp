@@ -1,6 +1,7 @@
 // The admin socket against the real server: what status shows during a transfer, subscriptions,
 // ferry-ctl's outputs and exit codes, the peer check, socket claiming, and hostile input.
 #include "admintestkit.h"
+#include "polling.h"
 
 #include <QElapsedTimer>
 #include <QFile>
@@ -64,10 +65,9 @@ void TestAdminSocket::statusDuringRateLimitedDownload()
     QCOMPARE(textAt(admin->greeting(), {"version"}).empty(), false);
 
     Download download(server.process(), "slow.bin", 7, SlowSize);
-    Json first, later;
-    QTRY_VERIFY_WITH_TIMEOUT(!(first = workerServing(server.status(), "slow.bin")).is_null()
-                                 && intAt(first, {"bytes_sent"}) > 0,
-                             10000);
+    const Json first = pollUntil([&] { return workerServing(server.status(), "slow.bin"); },
+                                 [](const Json &w) { return !w.is_null() && intAt(w, {"bytes_sent"}) > 0; }, 10000);
+    QVERIFY(!first.is_null() && intAt(first, {"bytes_sent"}) > 0);
     QCOMPARE(textAt(first, {"state"}), std::string("sending"));
     QCOMPARE(intAt(first, {"bytes_total"}), int64_t(SlowSize));
     QVERIFY(textAt(first, {"peer"}).rfind("127.0.0.1:", 0) == 0);
@@ -75,9 +75,11 @@ void TestAdminSocket::statusDuringRateLimitedDownload()
     QVERIFY(intAt(first, {"open_fds"}) > 0);
     QVERIFY(intAt(first, {"rss_bytes"}) > 0);
     // Bytes sent grow while the transfer runs.
-    QTRY_VERIFY_WITH_TIMEOUT(!(later = workerServing(server.status(), "slow.bin")).is_null()
-                                 && intAt(later, {"bytes_sent"}) > intAt(first, {"bytes_sent"}),
-                             10000);
+    const int64_t firstSent = intAt(first, {"bytes_sent"});
+    const Json later = pollUntil(
+        [&] { return workerServing(server.status(), "slow.bin"); },
+        [firstSent](const Json &w) { return !w.is_null() && intAt(w, {"bytes_sent"}) > firstSent; }, 10000);
+    QVERIFY(!later.is_null() && intAt(later, {"bytes_sent"}) > firstSent);
     QCOMPARE(intAt(later, {"slot"}), intAt(first, {"slot"}));
 
     // A subscription at 250 ms: pushes arrive numbered, spaced, each a full status.
@@ -167,10 +169,9 @@ void TestAdminSocket::commandsDrainRateLimitDisconnect()
     QCOMPARE(intAt(server.status(), {"pool", "rate_limit", "per_connection"}), 1048576);
 
     Download download(server.process(), "slow.bin", 7, SlowSize);
-    Json worker;
-    QTRY_VERIFY_WITH_TIMEOUT(!(worker = workerServing(server.status(), "slow.bin")).is_null()
-                                 && intAt(worker, {"connection"}) > 0,
-                             10000);
+    const Json worker = pollUntil([&] { return workerServing(server.status(), "slow.bin"); },
+                                  [](const Json &w) { return !w.is_null() && intAt(w, {"connection"}) > 0; }, 10000);
+    QVERIFY(!worker.is_null() && intAt(worker, {"connection"}) > 0);
     reply = admin->call("disconnect", Json{{"connection", intAt(worker, {"connection"})}});
     QVERIFY2(reply && (at(*reply, {"ok"}) == true), reply ? reply->dump().c_str() : "no reply");
     download.join();

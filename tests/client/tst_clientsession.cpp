@@ -6,12 +6,13 @@
 #include "client/partfile.h"
 #include "client/session.h"
 
-#include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
 #include <QProcess>
 #include <QScopeGuard>
 #include <QTemporaryDir>
+
+#include <algorithm>
 
 using namespace ferry::client;
 using namespace clienttest;
@@ -93,20 +94,20 @@ void TestClientSession::sessionReconnectsAfterServerRestart()
     QSignalSpy stats(&session, &Session::statReceived);
     session.stat(QStringLiteral("a.bin"));
     QVERIFY(stats.wait(15000));
+    const qint64 group = server->pid(); // the server leads its own process group
     server->kill();
     server.reset();
-    // Same port again: the engine reconnects on the next request by itself. The killed
-    // workers may hold the listening socket for a moment while they die: try again then.
-    QElapsedTimer waited;
-    waited.start();
-    do {
-        server = std::make_unique<ServerProcess>(tree.root(), QStringList{QStringLiteral("--listen"),
-                                                                          QStringLiteral("127.0.0.1:%1").arg(port)});
-        if (server->start())
-            break;
-        QTest::qWait(100);
-    } while (waited.elapsed() < 10000);
-    QVERIFY2(server->isRunning(), qPrintable(server->diagnostics()));
+    // Same port again: the engine reconnects on the next request by itself. The killed workers hold the
+    // listening socket until they are gone: wait for the last member of the old group (a zombie holds none).
+    auto oldGroupGone = [group] {
+        const QList<qint64> members = ServerProcess::processGroupMembers(group);
+        return std::all_of(members.cbegin(), members.cend(),
+                           [](qint64 pid) { return ServerProcess::processState(pid) == 'Z'; });
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(oldGroupGone(), 10000);
+    server = std::make_unique<ServerProcess>(tree.root(), QStringList{QStringLiteral("--listen"),
+                                                                      QStringLiteral("127.0.0.1:%1").arg(port)});
+    QVERIFY2(server->start(), qPrintable(server->diagnostics()));
     session.stat(QStringLiteral("a.bin"));
     QTRY_COMPARE_WITH_TIMEOUT(stats.size(), 2, 15000);
     QCOMPARE(session.state(), Session::State::Ready);

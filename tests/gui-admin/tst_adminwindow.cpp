@@ -5,6 +5,7 @@
 #include "commandlog.h"
 #include "controlpanel.h"
 #include "mainwindow.h"
+#include "polling.h"
 #include "scoreboardstrip.h"
 #include "serverprocess.h"
 #include "summarypanel.h"
@@ -269,8 +270,9 @@ void TestAdminWindow::killWorkerFromTheUi()
 
     // The server, asked directly: the victim is gone, the pool is back to three, one of them new, and a
     // slot says why the victim went (a replacement may take another free slot, ADMIN.md §4.1).
-    qint64 fresh = 0;
-    QTRY_VERIFY_WITH_TIMEOUT((fresh = newcomerPid(admintest::queryStatus(m_socket), before, victim.pid, 3)) > 0, Timeout);
+    const qint64 fresh = pollUntil([&] { return newcomerPid(admintest::queryStatus(m_socket), before, victim.pid, 3); },
+                                   [](qint64 pid) { return pid > 0; }, Timeout);
+    QVERIFY(fresh > 0);
     QVERIFY(!ServerProcess::processExists(victim.pid) || ServerProcess::processState(victim.pid) == 'Z');
     const QJsonObject status = admintest::queryStatus(m_socket);
     QString lastExit;

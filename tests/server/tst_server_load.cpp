@@ -350,6 +350,10 @@ void TestServerLoad::fdCountsStableOverTenThousandConnections()
     ServerProcess server(tree.root(), {"--workers", "4", "--max-per-ip", "0", "--max-pending", "256",
                                        "--log-level", "warn"});
     QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    QVERIFY(server.waitForWorkerCount(4));
+    // The parent opens nothing lazily: with every worker forked and no client yet, this is its baseline.
+    const int parentBefore = ServerProcess::openFdCount(server.pid());
+    QVERIFY(parentBefore > 0);
 
     // Warm up every path first, so lazily opened descriptors are in the baseline.
     const auto warmUp = runVisits(server, 200);
@@ -367,8 +371,8 @@ void TestServerLoad::fdCountsStableOverTenThousandConnections()
     processes.prepend(server.pid());
     for (qint64 pid : processes)
         QTRY_COMPARE_WITH_TIMEOUT(server.connectionSocketCount(pid), 0, 15000);
-    const int parentBefore = ServerProcess::openFdCount(server.pid());
-    QVERIFY(parentBefore > 0);
+    // And the parent is back to the baseline it had before any client.
+    QCOMPARE(ServerProcess::openFdCount(server.pid()), parentBefore);
     const QMap<qint64, int> workersBefore = fdCounts(workers);
     qInfo("open fds before: parent %d, first worker %d", parentBefore, workersBefore.first());
 

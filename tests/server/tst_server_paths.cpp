@@ -5,6 +5,7 @@
 #include "testclient.h"
 #include "testtree.h"
 
+#include <QMap>
 #include <QScopeGuard>
 #include <QTest>
 
@@ -84,6 +85,9 @@ private slots:
     void longestPathIsServed();
     void absoluteSymlinkIsRefusedWithItsReason();
     void missingOverlongNameIsNotFound();
+    void pathSpellings_data();
+    void pathSpellings();
+    void linksInsideAreFollowedAndListedOthersAreNot();
 
 private:
     std::unique_ptr<TestTree> m_tree;
@@ -101,6 +105,15 @@ void TestServerPaths::initTestCase()
     QVERIFY(!t.addFile(QStringLiteral("ok.bin"), 4096, 3).isEmpty());
     QVERIFY(createDeepFile(t.root(), longestPath(), "at the deepest point\n"));
     QVERIFY(!t.addSymlink(QStringLiteral("link-abs-in"), t.root() + QStringLiteral("/ok.bin")).isEmpty());
+    QVERIFY(!t.addTextFile(QStringLiteral("sub/f.txt"), "in sub\n").isEmpty());
+    QVERIFY(!t.addSymlink(QStringLiteral("link-in"), QStringLiteral("ok.bin")).isEmpty());
+    QVERIFY(!t.addSymlink(QStringLiteral("sub/link-up-in"), QStringLiteral("../ok.bin")).isEmpty());
+    QVERIFY(!t.addSymlink(QStringLiteral("link-dir-in"), QStringLiteral("sub")).isEmpty());
+    QVERIFY(!t.addOutsideFile(QStringLiteral("outside.txt"), "outside\n").isEmpty());
+    QVERIFY(!t.addSymlink(QStringLiteral("link-out"), QStringLiteral("../outside.txt")).isEmpty());
+    QVERIFY(!t.addSymlink(QStringLiteral("link-broken"), QStringLiteral("nowhere.bin")).isEmpty());
+    QVERIFY(!t.addSymlink(QStringLiteral("link-loop-a"), QStringLiteral("link-loop-b")).isEmpty());
+    QVERIFY(!t.addSymlink(QStringLiteral("link-loop-b"), QStringLiteral("link-loop-a")).isEmpty());
     m_server = std::make_unique<ServerProcess>(t.root(), QStringList{"--workers", "1"});
     QVERIFY2(m_server->start(), qPrintable(m_server->diagnostics()));
 }
@@ -164,6 +177,76 @@ void TestServerPaths::missingOverlongNameIsNotFound()
     QVERIFY2(s.is(ErrorCode::NotFound), qPrintable(s.toString()));
     QVERIFY2(s.message.find("longer than 255 bytes") != std::string::npos, s.message.c_str());
     QVERIFY(client.stat("ok.bin").ok());
+}
+
+void TestServerPaths::pathSpellings_data()
+{
+    QTest::addColumn<QByteArray>("path");
+    QTest::addColumn<int>("code");
+    QTest::addColumn<int>("kind"); // of the STAT_REPLY when code is OK
+    const int ok = int(ErrorCode::Ok), forbidden = int(ErrorCode::Forbidden), notFound = int(ErrorCode::NotFound);
+    const int file = int(proto::EntryKind::File), directory = int(proto::EntryKind::Directory);
+    QTest::newRow("the root") << QByteArray("") << ok << directory;
+    QTest::newRow("empty component") << QByteArray("sub//f.txt") << ok << file;
+    QTest::newRow("trailing / on a directory") << QByteArray("sub/") << ok << directory;
+    QTest::newRow("trailing / on a file") << QByteArray("sub/f.txt/") << notFound << 0;
+    QTest::newRow("trailing // on a file") << QByteArray("ok.bin//") << notFound << 0;
+    QTest::newRow(". alone") << QByteArray(".") << forbidden << 0;
+    QTest::newRow("leading ./") << QByteArray("./ok.bin") << forbidden << 0;
+    QTest::newRow("trailing /.") << QByteArray("sub/.") << forbidden << 0;
+    QTest::newRow("leading /") << QByteArray("/ok.bin") << forbidden << 0;
+    QTest::newRow("only //") << QByteArray("//") << forbidden << 0;
+}
+
+// PROTOCOL.md §1: empty components are ignored, a trailing / asks for a directory (as in POSIX), and a "."
+// component is refused like "..": a path has one spelling per file, but for its slashes.
+void TestServerPaths::pathSpellings()
+{
+    QFETCH(QByteArray, path);
+    QFETCH(int, code);
+    QFETCH(int, kind);
+    TestClient client;
+    QVERIFY(client.open(m_server->host(), m_server->port()).ok());
+    proto::Entry entry;
+    const Status s = client.stat(path.toStdString(), &entry);
+    if (code == int(ErrorCode::Ok)) {
+        QVERIFY2(s.ok(), qPrintable(s.toString()));
+        QCOMPARE(int(entry.kind), kind);
+    } else {
+        QVERIFY2(s.is(ErrorCode(code)), qPrintable(s.toString()));
+    }
+    QVERIFY(client.stat("ok.bin").ok()); // never a reason to close
+}
+
+// PROTOCOL.md §1 and §5.1: a relative link that stays inside is served as its target, also through "..";
+// LIST shows exactly the entries STAT can describe, so links that lead out, are absolute, broken or loop
+// are left out of listings.
+void TestServerPaths::linksInsideAreFollowedAndListedOthersAreNot()
+{
+    TestClient client;
+    QVERIFY(client.open(m_server->host(), m_server->port()).ok());
+    const QByteArray content = patternBytes(3, 0, 4096);
+    for (const char *link : {"link-in", "sub/link-up-in"}) {
+        const GetResult r = client.get(link);
+        QVERIFY2(r.status.ok(), qPrintable(QString::fromLatin1(link) + ": " + r.status.toString()));
+        QVERIFY(r.data == content);
+    }
+    QCOMPARE(client.stat("link-broken").code, ErrorCode::NotFound);
+    QCOMPARE(client.stat("link-loop-a").code, ErrorCode::Forbidden);
+    QCOMPARE(client.stat("link-out").code, ErrorCode::Forbidden);
+
+    const ListResult listing = client.list("");
+    QVERIFY2(listing.status.ok(), qPrintable(listing.status.toString()));
+    QMap<QString, proto::Entry> byName;
+    for (const proto::Entry &e : listing.entries)
+        byName.insert(QString::fromStdString(e.name), e);
+    QVERIFY(byName.contains("link-in"));
+    QCOMPARE(byName["link-in"].kind, proto::EntryKind::File); // described as what it leads to
+    QCOMPARE(byName["link-in"].size, uint64_t(4096));
+    QVERIFY(byName.contains("link-dir-in"));
+    QCOMPARE(byName["link-dir-in"].kind, proto::EntryKind::Directory);
+    for (const char *hidden : {"link-abs-in", "link-out", "link-broken", "link-loop-a", "link-loop-b"})
+        QVERIFY2(!byName.contains(hidden), hidden);
 }
 
 QTEST_GUILESS_MAIN(TestServerPaths)
