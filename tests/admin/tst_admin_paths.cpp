@@ -179,7 +179,8 @@ void TestAdminPaths::createdDirectoryAndSocketModes()
     const QString keptDir = base.filePath(QStringLiteral("kept"));
     QVERIFY(QDir().mkdir(keptDir));
     QVERIFY(::chmod(QFile::encodeName(keptDir).constData(), 0755) == 0);
-    ServerProcess existing(m_tree.root(), {"--workers", "1", "--admin-socket", keptDir + QStringLiteral("/admin.sock")});
+    const QString keptSocket = keptDir + QStringLiteral("/admin.sock");
+    ServerProcess existing(m_tree.root(), {"--workers", "1", "--admin-socket", keptSocket});
     QVERIFY2(existing.start(), qPrintable(existing.diagnostics()));
     QCOMPARE(int(statOf(keptDir).st_mode & 07777), 0755);
     QCOMPARE(existing.stop(), 0);
@@ -220,7 +221,8 @@ void TestAdminPaths::ctlExitsFiveOnABrokenPeer()
     FakeAdminSocket fake(path, reply);
     QVERIFY(fake.isListening());
     const CtlResult r = runCtl(path, {"status"});
-    QVERIFY2(r.exitCode == 5, qPrintable(QStringLiteral("exit %1: %2").arg(r.exitCode).arg(QString::fromLocal8Bit(r.err))));
+    QVERIFY2(r.exitCode == 5,
+             qPrintable(QStringLiteral("exit %1: %2").arg(r.exitCode).arg(QString::fromLocal8Bit(r.err))));
     QVERIFY(!r.err.isEmpty());
 }
 

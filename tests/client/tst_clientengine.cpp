@@ -273,7 +273,8 @@ void TestClientEngine::closedPooledConnectionIsReopenedNotFailed()
     RetryPolicy noRetries = fastRetries();
     noRetries.maxConnectionRetries = 0;
     queue.setRetryPolicy(noRetries);
-    const DownloadJob *first = queue.addFile(urlFor(server.host(), server.port(), QStringLiteral("a.bin")), dest.path());
+    const DownloadJob *first =
+        queue.addFile(urlFor(server.host(), server.port(), QStringLiteral("a.bin")), dest.path());
     QVERIFY(waitForIdle(queue, 30000));
     QVERIFY2(first->state() == DownloadJob::State::Done, qPrintable(describe(first)));
 
@@ -292,7 +293,8 @@ void TestClientEngine::closedPooledConnectionIsReopenedNotFailed()
     QVERIFY2(wasParked && parked() == 0, "the server did not close the kept-alive connection");
 
     const int reusedBefore = queue.reusedConnections();
-    const DownloadJob *second = queue.addFile(urlFor(server.host(), server.port(), QStringLiteral("b.bin")), dest.path());
+    const DownloadJob *second =
+        queue.addFile(urlFor(server.host(), server.port(), QStringLiteral("b.bin")), dest.path());
     QSignalSpy errors(second, &DownloadJob::errorOccurred);
     QVERIFY(waitForIdle(queue, 30000));
     QVERIFY2(second->state() == DownloadJob::State::Done, qPrintable(describe(second)));

@@ -75,8 +75,8 @@ bool writeResumablePart(const QString &target, const QString &remote, const Ferr
 {
     QString error;
     return ferrytest::writePatternFile(PartFile::partPathFor(target), uint64_t(partLength), seed)
-        && PartFile::writeMeta(target, PartMeta{url.toString(), QFileInfo(remote).size(), ferrytest::fileMtimeNs(remote)},
-                               &error);
+        && PartFile::writeMeta(
+            target, PartMeta{url.toString(), QFileInfo(remote).size(), ferrytest::fileMtimeNs(remote)}, &error);
 }
 
 } // namespace

@@ -292,8 +292,8 @@ void TestFerryGet::sigintExits130()
     QTemporaryDir dest;
     const QString part = dest.filePath(QStringLiteral("slow.bin.part"));
     QProcess process;
-    process.start(QStringLiteral(GET_BIN),
-                  {QStringLiteral("-o"), dest.path(), QStringLiteral("ferry://%1:%2/slow.bin").arg(slow.host()).arg(slow.port())});
+    const QString link = QStringLiteral("ferry://%1:%2/slow.bin").arg(slow.host()).arg(slow.port());
+    process.start(QStringLiteral(GET_BIN), {QStringLiteral("-o"), dest.path(), link});
     QTRY_VERIFY_WITH_TIMEOUT(QFileInfo(part).size() > 256 * 1024, 30000);
     QCOMPARE(::kill(pid_t(process.processId()), SIGINT), 0);
     QVERIFY(process.waitForFinished(15000));
@@ -383,8 +383,8 @@ void TestFerryGet::firstFailureDecidesTheCode()
     QVERIFY2(run.exitCode == expected,
              qPrintable(QStringLiteral("exit %1, stderr: %2").arg(run.exitCode).arg(QString::fromLocal8Bit(run.err))));
     QString why;
-    QVERIFY2(ferrytest::sameContent(m_tree.path(QStringLiteral("file.bin")), dest.filePath(QStringLiteral("file.bin")), &why),
-             qPrintable(why));
+    const QString saved = dest.filePath(QStringLiteral("file.bin"));
+    QVERIFY2(ferrytest::sameContent(m_tree.path(QStringLiteral("file.bin")), saved, &why), qPrintable(why));
 }
 
 void TestFerryGet::peakRssOnOneGiB()

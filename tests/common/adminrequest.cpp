@@ -4,6 +4,8 @@
 #include <QJsonDocument>
 #include <QLocalSocket>
 
+#include <algorithm>
+
 namespace ferrytest {
 
 namespace {
