@@ -17,6 +17,9 @@ enum class HandoffKind : uint32_t {
     Done = 3,     // worker -> parent: I closed the connection
     Busy = 4,     // worker -> parent: I am in a long response; send me no connections until Ready
     Ready = 5,    // worker -> parent: I take connections again
+    DispatchTls = 6, // parent -> worker: a client that opened with a TLS ClientHello, nothing read from it
+                     // (fd attached); the worker handshakes and keeps it for the connection's life. A
+                     // worker that cannot take it hands it back unread with Park.
 };
 
 // How many connections one worker holds at most. A worker serves them from one epoll loop; the parent

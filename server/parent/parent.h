@@ -10,6 +10,7 @@
 #include "config/options.h"
 #include "ipc/scoreboard.h"
 #include "parent/supervisor.h"
+#include "tls/tls_context.h"
 
 #include <memory>
 #include <string>
@@ -36,6 +37,9 @@ public:
     Scoreboard &scoreboard() { return m_scoreboard; }
     const Options &options() const { return m_options; }
     const std::string &listenAddress() const { return m_listener.address; }
+    // The identity clients pin ("" with --plaintext only), and where its certificate is.
+    std::string fingerprint() const { return m_tls ? m_tls->identity().fingerprint : std::string(); }
+    std::string certificateFile() const { return m_tls ? m_tls->identity().certFile : std::string(); }
     int64_t startedNs() const { return m_startedNs; }
     bool isShuttingDown() const { return m_shuttingDown; }
     bool isDraining() const { return m_dispatcher->isPaused(); }
@@ -55,10 +59,13 @@ public:
 private:
     void setUpSignals();
     void onSignal();
+    void logIdentity() const;
+    WorkerTls workerTls() const;
 
     Options m_options;
     std::vector<std::string> m_arguments;
     Listener m_listener;
+    std::shared_ptr<const tls::TlsContext> m_tls; // what workers forked from now on serve
     std::unique_ptr<Jail> m_jail;
     Scoreboard m_scoreboard;
     EventLoop m_loop;

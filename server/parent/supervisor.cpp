@@ -103,7 +103,8 @@ bool Supervisor::spawn(uint32_t slotIndex)
         return false;
     }
     if (pid == 0) {
-        WorkerContext context{slotIndex, m_generation, std::move(workerEnd), &m_jail, &m_scoreboard, m_sendTimeout};
+        WorkerContext context{slotIndex, m_generation, std::move(workerEnd), &m_jail,
+                              &m_scoreboard, m_sendTimeout, m_tls};
         becomeWorker(context);
     }
     slot.pid.store(pid);
@@ -220,7 +221,8 @@ void Supervisor::onMessage(Worker &worker, HandoffMessage &&message)
             m_hooks.workerAvailable();
         return;
     }
-    case HandoffKind::Dispatch: break;
+    case HandoffKind::Dispatch:
+    case HandoffKind::DispatchTls: break;
     }
     onProtocolError(worker);
 }

@@ -6,6 +6,7 @@
 #include "net/event_loop.h"
 #include "ipc/handoff.h"
 #include "worker/jail.h"
+#include "worker/worker.h"
 #include "base/duration.h"
 #include "ipc/scoreboard.h"
 
@@ -50,6 +51,8 @@ public:
     Supervisor(EventLoop &loop, Scoreboard &scoreboard, const Jail &jail, Millis sendTimeout, Hooks hooks);
     ~Supervisor();
 
+    // The TLS context and timeouts given to workers forked from now on (a reload sets a new one first).
+    void setWorkerTls(WorkerTls tls) { m_tls = std::move(tls); }
     // Forks workers until `target` of the current generation are alive (bounded by free slots).
     void start(uint32_t target);
     // Gives the connection in `message` (fd attached; the caller keeps and closes its copy) to an idle
@@ -115,6 +118,7 @@ private:
     Scoreboard &m_scoreboard;
     const Jail &m_jail;
     Millis m_sendTimeout;
+    WorkerTls m_tls;
     Hooks m_hooks;
     std::unordered_map<pid_t, Worker> m_workers;
     std::vector<pid_t> m_idle; // workers that take connections, the most recently available last

@@ -104,7 +104,7 @@ IoOutcome streamBytes(ClientIo &io, const UniqueFd &file, const TransferPlan &pl
             return IoOutcome::Aborted;
         uint64_t rate = rateInForce(control);
         size_t chunk = size_t(chunkSize(plan.length - progress.sent, rate));
-        ssize_t sent = sendfile(io.fd(), file.get(), &position, chunk);
+        ssize_t sent = io.transport().sendFile(file.get(), &position, chunk); // sendfile(2), or pread + TLS
         if (sent > 0) {
             progress.add(uint64_t(sent));
             io.noteProgress();

@@ -2,6 +2,7 @@
 
 #include "base/log.h"
 #include "net/wire_errors.h"
+#include "worker/tls_transport.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -126,7 +127,8 @@ bool WorkerLoop::receiveFromParent()
         return false;
     case ReceiveStatus::Ok: break;
     }
-    if (received.message.kind != HandoffKind::Dispatch || !received.message.fd) {
+    bool dispatched = received.message.kind == HandoffKind::Dispatch || received.message.kind == HandoffKind::DispatchTls;
+    if (!dispatched || !received.message.fd) {
         LOG_ERROR("worker %u: unexpected message from parent", m_context.slotIndex);
         m_broken = true;
         return false;
@@ -148,8 +150,16 @@ void WorkerLoop::adopt(HandoffMessage &&message)
     c.id = id;
     c.peer = std::move(message.peer);
     c.fd = std::move(message.fd);
+    c.transport = makeTransport(message.kind, c);
+    if (!c.transport) {
+        closeGently(c.fd);
+        tell({HandoffKind::Done, id, {}, {}, {}});
+        return;
+    }
+    c.opened = message.kind == HandoffKind::Dispatch;
+    c.holdNs = c.opened ? HoldIdleNs : m_context.tls.handshakeTimeout.count() * 1'000'000;
     c.io = std::make_unique<ClientIo>(
-        c.fd.get(), m_context.sendTimeout,
+        c.fd.get(), *c.transport, m_context.sendTimeout,
         [this, id] {
             if (m_longWork)
                 bounceDispatches(); // between chunks of a long response, no connection waits in the channel
@@ -157,11 +167,12 @@ void WorkerLoop::adopt(HandoffMessage &&message)
         },
         [this, id] { beginLongWork(id); });
     c.decoder.feed(message.bytes);
-    c.holdUntilNs = monotonicNs() + HoldIdleNs;
+    c.holdUntilNs = monotonicNs() + c.holdNs;
     m_slot.connectionsServed.fetch_add(1, std::memory_order_relaxed);
     epoll_event event{};
     event.events = EPOLLIN | EPOLLRDHUP; // level-triggered: what a turn leaves unread is reported again
     event.data.u64 = id;
+    c.events = event.events;
     if (epoll_ctl(m_epoll.get(), EPOLL_CTL_ADD, c.fd.get(), &event) != 0) {
         LOG_ERROR("worker %u: epoll_ctl() adding connection %llu: %s", m_context.slotIndex, (unsigned long long)id,
                   std::strerror(errno));
@@ -170,11 +181,67 @@ void WorkerLoop::adopt(HandoffMessage &&message)
         return;
     }
     m_connections.emplace(id, std::move(connection));
-    settle(id, serveTurn(c, false)); // the parent dispatches a connection with a complete request
+    settle(id, serveTurn(c, false)); // the parent dispatches a connection with a complete request (or ClientHello)
+}
+
+std::unique_ptr<Transport> WorkerLoop::makeTransport(HandoffKind kind, const Connection &connection)
+{
+    if (kind == HandoffKind::Dispatch)
+        return std::make_unique<PlainTransport>(connection.fd.get());
+    std::string error = "no TLS context (--plaintext only)";
+    std::unique_ptr<Transport> transport;
+    if (m_context.tls.context)
+        transport = TlsTransport::accept(*m_context.tls.context, connection.fd.get(), error);
+    if (!transport)
+        LOG_ERROR("worker %u: connection %llu: %s", m_context.slotIndex, (unsigned long long)connection.id,
+                  error.c_str());
+    return transport;
+}
+
+bool WorkerLoop::watchFor(Connection &connection, uint32_t events)
+{
+    events |= EPOLLRDHUP;
+    if (connection.events == events)
+        return true;
+    epoll_event event{};
+    event.events = events;
+    event.data.u64 = connection.id;
+    if (epoll_ctl(m_epoll.get(), EPOLL_CTL_MOD, connection.fd.get(), &event) != 0) {
+        LOG_ERROR("worker %u: epoll_ctl() for connection %llu: %s", m_context.slotIndex,
+                  (unsigned long long)connection.id, std::strerror(errno));
+        return false;
+    }
+    connection.events = events;
+    return true;
+}
+
+WorkerLoop::Turn WorkerLoop::openTurn(Connection &connection)
+{
+    // Never blocks: a client that stalls mid-handshake costs one epoll registration until its deadline
+    // (holdUntilNs, the request timeout), and the worker serves everyone else meanwhile.
+    switch (connection.transport->open()) {
+    case Opening::WantRead: return watchFor(connection, EPOLLIN) ? Turn::Keep : Turn::Close;
+    case Opening::WantWrite: return watchFor(connection, EPOLLOUT) ? Turn::Keep : Turn::Close;
+    case Opening::Failed:
+        LOG_DEBUG("connection %llu from %s: TLS handshake failed: %s", (unsigned long long)connection.id,
+                  connection.peer.c_str(), connection.transport->lastError().c_str());
+        return Turn::Close;
+    case Opening::Ready: break;
+    }
+    connection.opened = true;
+    connection.holdNs = m_context.tls.idleTimeout.count() * 1'000'000; // the parent's idle timeout, kept here
+    connection.holdUntilNs = monotonicNs() + connection.holdNs;
+    if (!watchFor(connection, EPOLLIN))
+        return Turn::Close;
+    LOG_DEBUG("connection %llu from %s: %s", (unsigned long long)connection.id, connection.peer.c_str(),
+              connection.transport->security().c_str());
+    return serveTurn(connection, true); // the first request may have come with the client's Finished
 }
 
 WorkerLoop::Turn WorkerLoop::serveTurn(Connection &connection, bool readable)
 {
+    if (!connection.opened)
+        return openTurn(connection);
     Turn turn = serveRequests(connection, readable);
     // An answer held back to share a write with the next one must not wait past this turn.
     if (turn != Turn::Gone && connection.io->flush() != IoOutcome::Ok)
@@ -184,7 +251,7 @@ WorkerLoop::Turn WorkerLoop::serveTurn(Connection &connection, bool readable)
 
 WorkerLoop::Turn WorkerLoop::serveRequests(Connection &connection, bool readable)
 {
-    bool mayRead = readable;
+    bool mayRead = readable || connection.transport->hasBuffered(); // epoll cannot see decrypted bytes
     for (int served = 0; served < RequestsPerTurn;) {
         proto::DecodeResult result = connection.decoder.next();
         if (auto *request = std::get_if<proto::Message>(&result)) {
@@ -192,7 +259,7 @@ WorkerLoop::Turn WorkerLoop::serveRequests(Connection &connection, bool readable
             showServing(connection);
             AfterRequest after = m_handler.handle(*connection.io, *request);
             endLongWork();
-            connection.holdUntilNs = monotonicNs() + HoldIdleNs;
+            connection.holdUntilNs = monotonicNs() + connection.holdNs;
             if (after == AfterRequest::Close)
                 return Turn::Close;
             continue;
@@ -219,13 +286,11 @@ WorkerLoop::Turn WorkerLoop::serveRequests(Connection &connection, bool readable
 WorkerLoop::Read WorkerLoop::readSome(Connection &connection, bool &mayRead)
 {
     uint8_t buffer[16 * 1024];
-    ssize_t got;
-    do
-        got = recv(connection.fd.get(), buffer, sizeof buffer, MSG_DONTWAIT);
-    while (got < 0 && errno == EINTR);
+    ssize_t got = connection.transport->receive(buffer, sizeof buffer);
     // A short read emptied the socket, and epoll (level-triggered) reports it again when more arrives:
-    // reading on would cost a recv() that says EAGAIN after every request.
-    mayRead = got == ssize_t(sizeof buffer);
+    // reading on would cost a recv() that says EAGAIN after every request. Bytes TLS decrypted and
+    // holds are invisible to epoll, so they are read now.
+    mayRead = got == ssize_t(sizeof buffer) || connection.transport->hasBuffered();
     if (got > 0) {
         connection.decoder.feed({buffer, size_t(got)});
         return Read::Fed;
@@ -256,9 +321,11 @@ void WorkerLoop::release(uint64_t id, Turn how)
         return;
     Connection &c = *it->second;
     // An aborted connection is closed, not parked; so is one whose unread bytes would not fit a handoff
-    // (cannot happen: a worker reads only when its buffer holds less than one request frame).
+    // (cannot happen: a worker reads only when its buffer holds less than one request frame), and one
+    // whose TLS session cannot leave this process (quiet past the idle timeout, or the worker stops).
     if (how == Turn::Park
-        && (m_slot.abortConnection.load(std::memory_order_relaxed) == id || c.decoder.buffered() > MaxHandoffBytes))
+        && (m_slot.abortConnection.load(std::memory_order_relaxed) == id || c.decoder.buffered() > MaxHandoffBytes
+            || !c.transport->canHandBack()))
         how = Turn::Close;
     HandoffMessage message{HandoffKind::Done, id, {}, {}, {}};
     if (how == Turn::Park) {
@@ -271,6 +338,7 @@ void WorkerLoop::release(uint64_t id, Turn how)
     } else if (how == Turn::Gone) {
         c.fd.reset(); // after the client's FIN there is nothing to drain
     } else {
+        c.transport->finish();
         closeGently(c.fd);
     }
     // Closing our last reference to a socket also drops it from the epoll set: no EPOLL_CTL_DEL needed.
@@ -296,8 +364,9 @@ void WorkerLoop::beginLongWork(uint64_t current)
     m_longWork = true;
     tell({HandoffKind::Busy, 0, {}, {}, {}}); // first, so the parent sends what we park to someone else
     std::vector<uint64_t> others;
+    // TLS connections stay: their sessions cannot move. They wait for this response to end (docs/SECURITY.md).
     for (auto &[id, connection] : m_connections)
-        if (id != current)
+        if (id != current && connection->transport->canHandBack())
             others.push_back(id);
     for (uint64_t id : others)
         release(id, Turn::Park);
@@ -323,8 +392,9 @@ void WorkerLoop::bounceDispatches()
             m_parentGone = true; // stop after this response
             return;
         }
-        if (received.status != ReceiveStatus::Ok || received.message.kind != HandoffKind::Dispatch
-            || !received.message.fd) {
+        bool dispatched = received.message.kind == HandoffKind::Dispatch
+                          || received.message.kind == HandoffKind::DispatchTls;
+        if (received.status != ReceiveStatus::Ok || !dispatched || !received.message.fd) {
             LOG_ERROR("worker %u: bad message from parent during a response", m_context.slotIndex);
             m_broken = true;
             return;

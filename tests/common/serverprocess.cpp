@@ -85,6 +85,18 @@ bool ServerProcess::start(int timeoutMs)
     } else {
         m_adminSocket = m_args.value(m_args.indexOf(QStringLiteral("--admin-socket")) + 1);
     }
+    // Most suites speak plaintext Ferry (TestClient, and the engine with FERRY_PLAINTEXT): allow it
+    // unless a test says otherwise; TLS suites pass --plaintext off. A private state directory gives
+    // each server an identity of its own instead of one shared through $HOME.
+    if (!m_args.contains(QStringLiteral("--plaintext"))) {
+        arguments += {QStringLiteral("--plaintext"), QStringLiteral("allow")};
+    }
+    m_stateDir = m_logDir->filePath(QStringLiteral("state"));
+    if (!m_args.contains(QStringLiteral("--state-dir"))) {
+        arguments += {QStringLiteral("--state-dir"), m_stateDir};
+    } else {
+        m_stateDir = m_args.value(m_args.indexOf(QStringLiteral("--state-dir")) + 1);
+    }
     m_process->setProgram(m_program);
     m_process->setArguments(arguments);
     m_process->setStandardErrorFile(m_logDir->filePath(QStringLiteral("stderr.log")));
@@ -123,6 +135,14 @@ bool ServerProcess::readListeningLine(int timeoutMs)
     if (m_port == 0) {
         m_error = QStringLiteral("no port in listening line: %1").arg(QString::fromUtf8(line));
         return false;
+    }
+    // With TLS the server prints its identity next, in the same write (one flush after both lines).
+    constexpr char IdentityPrefix[] = "ferry-server: identity ";
+    if (m_process->canReadLine()) {
+        const QByteArray next = m_process->readLine().trimmed();
+        if (next.startsWith(IdentityPrefix)) {
+            m_fingerprint = QString::fromUtf8(next.mid(sizeof(IdentityPrefix) - 1));
+        }
     }
     return true;
 }

@@ -31,8 +31,10 @@ class ServerProcess
 {
 public:
     // `root` is passed as --root (omit it from `args`); `args` are appended as given.
-    // "--listen 127.0.0.1:0" is added unless `args` already has a --listen, and
-    // "--admin-socket <private temp dir>/admin/admin.sock" unless it has an --admin-socket.
+    // "--listen 127.0.0.1:0" is added unless `args` already has a --listen,
+    // "--admin-socket <private temp dir>/admin/admin.sock" unless it has an --admin-socket,
+    // "--plaintext allow" unless it has a --plaintext (most suites speak plaintext Ferry), and
+    // "--state-dir <private temp dir>/state" unless it has a --state-dir.
     explicit ServerProcess(QString root, QStringList args = {});
     ~ServerProcess();
     ServerProcess(const ServerProcess &) = delete;
@@ -52,6 +54,9 @@ public:
     QString host() const { return m_host; }
     quint16 port() const { return m_port; }
     qint64 pid() const { return m_pid; }
+    // The identity the server printed ("" with --plaintext only), and its state directory.
+    QString fingerprint() const { return m_fingerprint; }
+    QString stateDir() const { return m_stateDir; }
     // The admin socket the server was given (see the constructor).
     QString adminSocketPath() const { return m_adminSocket; }
     QString errorString() const { return m_error; }
@@ -121,6 +126,8 @@ private:
     std::unique_ptr<QProcess> m_process;
     std::unique_ptr<QTemporaryDir> m_logDir;
     QString m_adminSocket;
+    QString m_stateDir;
+    QString m_fingerprint;
     QString m_host;
     quint16 m_port = 0;
     qint64 m_pid = 0;
