@@ -92,6 +92,9 @@ bool ServerProcess::start(int timeoutMs)
         arguments += {QStringLiteral("--plaintext"), QStringLiteral("allow")};
     }
     m_stateDir = m_logDir->filePath(QStringLiteral("state"));
+    // Traversable (not listable) by others, so a server dropping to --user reaches its state directory.
+    QFile::setPermissions(m_logDir->path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner
+                                                | QFileDevice::ExeGroup | QFileDevice::ExeOther);
     if (!m_args.contains(QStringLiteral("--state-dir"))) {
         arguments += {QStringLiteral("--state-dir"), m_stateDir};
     } else {
