@@ -25,6 +25,7 @@ Json serverJson(const ServerInfo &s, int64_t nowMs)
     j.set("uptime_s", s.startedMs > 0 ? (nowMs - s.startedMs) / 1000 : 0);
     j.set("generation", s.generation).set("listen", s.listen).set("root", s.root);
     j.set("admin_socket", s.adminSocket).set("state", s.state);
+    j.set("identity", s.identity).set("plaintext", s.plaintext);
     return j;
 }
 
@@ -51,7 +52,7 @@ Json toJson(const WorkerInfo &w)
 {
     Json j = Json::object();
     j.set("slot", w.slot).set("pid", w.pid).set("generation", w.generation).set("state", w.state);
-    j.set("peer", w.peer).set("connection", w.connection).set("path", w.path);
+    j.set("peer", w.peer).set("connection", w.connection).set("path", w.path).set("security", w.security);
     j.set("bytes_sent", w.bytesSent).set("bytes_total", w.bytesTotal);
     j.set("transfer_start_ms", w.transferStartMs).set("last_progress_ms", w.lastProgressMs);
     j.set("requests", w.requests).set("open_fds", w.openFds).set("rss_bytes", w.rssBytes);

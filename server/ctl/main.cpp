@@ -20,6 +20,7 @@ namespace {
 const char *const Usage =
     "usage: ferry-ctl [--admin-socket PATH] COMMAND [ARGS]\n"
     "  status [--json]                 pool and workers, as a table or as JSON\n"
+    "  identity                        the server's fingerprint, for clients to compare and pin\n"
     "  watch [--interval MS] [--count N]  live status, refreshed in the terminal\n"
     "  metrics                         OpenMetrics text\n"
     "  history [--json]                the last 10 minutes, one sample per second\n"
@@ -183,11 +184,23 @@ int watch(ferry::ctl::AdminClient &client, const Args &args)
     return Exit::Ok;
 }
 
+int printIdentity(const Json &status)
+{
+    const Json *server = status.find("server");
+    const Json *identity = server ? server->find("identity") : nullptr;
+    if (!identity || identity->toString().empty()) {
+        std::fprintf(stderr, "ferry-ctl: the server has no identity: it runs with --plaintext only\n");
+        return Exit::Refused;
+    }
+    std::printf("%s\n", identity->toString().c_str());
+    return Exit::Ok;
+}
+
 int observe(ferry::ctl::AdminClient &client, const Args &args)
 {
     const bool history = args.command == "history";
     std::string error;
-    auto reply = client.call(Json::object().set("cmd", history ? "history" : "status"), error);
+    auto reply = client.call(Json::object().set("cmd", history ? "history" : "status"), error); // identity: status
     if (!reply) {
         std::fprintf(stderr, "ferry-ctl: %s\n", error.c_str());
         return Exit::Protocol;
@@ -197,6 +210,8 @@ int observe(ferry::ctl::AdminClient &client, const Args &args)
     if (!ok || !ok->toBool() || !body)
         return printReply(*reply);
     std::string text;
+    if (args.command == "identity")
+        return printIdentity(*body);
     if (args.options.count("--json"))
         text = body->dump() + "\n";
     else if (history)
@@ -224,7 +239,8 @@ int main(int argc, char **argv)
         std::fputs(Usage, args.options.count("--help") ? stdout : stderr);
         return args.options.count("--help") ? Exit::Ok : Exit::Usage;
     }
-    const bool observing = args.command == "status" || args.command == "metrics" || args.command == "history";
+    const bool observing = args.command == "status" || args.command == "metrics" || args.command == "history"
+                           || args.command == "identity";
     Json request;
     if (!observing && args.command != "watch" && !buildRequest(args, request)) {
         std::fprintf(stderr, "ferry-ctl: bad arguments for '%s'\n%s", args.command.c_str(), Usage);

@@ -43,6 +43,15 @@ std::string rateText(int64_t bytesPerSecond)
     return bytesPerSecond > 0 ? humanBytes(bytesPerSecond) + "/s" : std::string("unlimited");
 }
 
+std::string identityLine(const Json &server)
+{
+    const std::string plaintext = textOf(server, "plaintext");
+    if (textOf(server, "identity").empty())
+        return "Identity: none (plaintext only: nothing is encrypted)\n";
+    return format("Identity: %s (%s)\n", textOf(server, "identity").c_str(),
+                  plaintext == "allow" ? "TLS 1.3; plaintext allowed too" : "TLS 1.3 required");
+}
+
 std::string summary(const Json &status)
 {
     const Json &server = child(status, "server");
@@ -55,6 +64,7 @@ std::string summary(const Json &status)
                   (long long)intOf(server, "pid"), humanDuration(intOf(server, "uptime_s")).c_str(),
                   (long long)intOf(server, "generation"), textOf(server, "state").c_str());
     out += format("Listening on %s, serving %s\n", textOf(server, "listen").c_str(), textOf(server, "root").c_str());
+    out += identityLine(server);
     out += format("Workers: %lld total, %lld busy, %lld idle, %lld starting, %lld stopping (max %lld, reached %lld times)\n",
                   (long long)intOf(pool, "total"), (long long)intOf(pool, "busy"), (long long)intOf(pool, "idle"),
                   (long long)intOf(pool, "starting"), (long long)intOf(pool, "stopping"),

@@ -79,6 +79,7 @@ SlotSnapshot readSlot(const WorkerSlot &slot)
         s.connectionId = slot.connectionId.load(std::memory_order_relaxed);
         std::memcpy(s.peer, slot.peer, sizeof s.peer);
         std::memcpy(s.path, slot.path, sizeof s.path);
+        std::memcpy(s.security, slot.security, sizeof s.security);
         s.bytesSent = slot.bytesSent.load(std::memory_order_relaxed);
         s.bytesTotal = slot.bytesTotal.load(std::memory_order_relaxed);
         s.transferStartNs = slot.transferStartNs.load(std::memory_order_relaxed);
@@ -93,6 +94,7 @@ SlotSnapshot readSlot(const WorkerSlot &slot)
     }
     s.peer[sizeof s.peer - 1] = '\0';
     s.path[sizeof s.path - 1] = '\0';
+    s.security[sizeof s.security - 1] = '\0';
     s.lastExitReason = slot.lastExitReason.load(std::memory_order_relaxed);
     s.lastExitStatus = slot.lastExitStatus.load(std::memory_order_relaxed);
     s.restarts = slot.restarts.load(std::memory_order_relaxed);
@@ -128,6 +130,7 @@ void clearWorkerFields(WorkerSlot &slot)
     slot.connectionId.store(0, std::memory_order_relaxed);
     slot.peer[0] = '\0';
     slot.path[0] = '\0';
+    slot.security[0] = '\0';
     slot.bytesSent.store(0, std::memory_order_relaxed);
     slot.bytesTotal.store(0, std::memory_order_relaxed);
     slot.transferStartNs.store(0, std::memory_order_relaxed);

@@ -444,6 +444,8 @@ void WorkerLoop::showServing(const Connection &connection)
     m_slot.state.store(WorkerState::Reading, std::memory_order_relaxed);
     m_slot.connectionId.store(connection.id, std::memory_order_relaxed);
     copyText(m_slot.peer, sizeof m_slot.peer, connection.peer.data(), connection.peer.size());
+    std::string security = connection.transport->security();
+    copyText(m_slot.security, sizeof m_slot.security, security.data(), security.size());
     m_slot.path[0] = '\0';
     m_slot.lastProgressNs.store(monotonicNs(), std::memory_order_relaxed);
     m_shown = connection.id;
@@ -458,6 +460,7 @@ void WorkerLoop::showIdle()
     m_slot.connectionId.store(0, std::memory_order_relaxed);
     m_slot.peer[0] = '\0';
     m_slot.path[0] = '\0';
+    m_slot.security[0] = '\0';
     m_slot.transferStartNs.store(0, std::memory_order_relaxed);
     m_shown = 0;
 }
