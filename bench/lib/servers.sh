@@ -156,7 +156,9 @@ start_ferry() { # PORT
     mkdir -p "$WORK/ferry"
     start_daemon ferry "$FERRY_SERVER" --root "$DATA" --listen "127.0.0.1:$1" --workers 8 \
         --max-per-ip 0 --max-pending 4096 --grace 2s --log-level warn \
-        --admin-socket "$WORK/ferry/admin.sock"
+        --admin-socket "$WORK/ferry/admin.sock" --plaintext only --state-dir "$WORK/ferry/state"
+    # --plaintext only: these rows compare plaintext with plaintext (ferry-bench and ferry-get --plaintext
+    # speak Ferry without TLS); TLS rows against nginx with TLS are not measured yet.
     wait_line ferry "listening on"
 }
 

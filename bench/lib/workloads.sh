@@ -92,7 +92,7 @@ w_null() {
     local t0 t1 ok=1
     t0=$(now_ns)
     if [ "$1" = ferry ]; then
-        timed "$WORK/null.out" "$FERRY_GET" --no-progress -O /dev/null "$(ferry_url big.bin)" || ok=0
+        timed "$WORK/null.out" "$FERRY_GET" --plaintext --no-progress -O /dev/null "$(ferry_url big.bin)" || ok=0
     else
         timed "$WORK/null.out" curl -fsS -o /dev/null "$(url "$1" big.bin)" || ok=0
     fi
@@ -120,7 +120,7 @@ w_lean() {
 # (sync FILE) before the clock stops: both have the bytes on disk when they are done.
 fetch() {
     if [ "$1" = ferry ]; then
-        timed "$WORK/fetch.out" "$FERRY_GET" --no-progress --on-exists overwrite -o "$2" "$(ferry_url big.bin)"
+        timed "$WORK/fetch.out" "$FERRY_GET" --plaintext --no-progress --on-exists overwrite -o "$2" "$(ferry_url big.bin)"
     else
         timed "$WORK/fetch.out" curl -fsS -o "$2/big.bin" "$(url "$1" big.bin)" && sync "$2/big.bin"
     fi
