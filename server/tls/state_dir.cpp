@@ -60,8 +60,11 @@ void prepareStateDir(const std::string &dir, uid_t owner, gid_t group)
         throw ConfigError("stat(" + dir + "): " + std::strerror(errno));
     if (!S_ISDIR(info.st_mode))
         throw ConfigError("the state directory " + dir + " is not a directory");
-    // Only a directory made just now: chowning an existing one (say --state-dir /tmp) is not ours to do.
-    if (owner != uid_t(-1) && created && chown(dir.c_str(), owner, group) != 0)
+    // Only a directory made just now, or the one systemd made for this service (StateDirectory=, owned
+    // by root when the unit has no User=): chowning any other (say --state-dir /tmp) is not ours to do.
+    std::string systemd = environment("STATE_DIRECTORY");
+    bool systemdMadeIt = !systemd.empty() && systemd.substr(0, systemd.find(':')) == dir;
+    if (owner != uid_t(-1) && (created || (systemdMadeIt && info.st_uid == 0)) && chown(dir.c_str(), owner, group) != 0)
         throw ConfigError("chown(" + dir + ") to the --user: " + std::strerror(errno));
 }
 

@@ -13,7 +13,7 @@ namespace ferry::server::tls {
 std::string defaultStateDir();
 
 // Creates `dir` (and missing parents) mode 0700 if absent. When `owner` is not -1 (root about to drop to
-// --user), hands a directory it created to that user so the key can be written after
+// --user), hands a directory it created (or systemd's StateDirectory=) to that user so the key can be written after
 // the drop. Throws ConfigError naming the path and the call.
 void prepareStateDir(const std::string &dir, uid_t owner, gid_t group);
 
