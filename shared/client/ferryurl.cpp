@@ -80,7 +80,9 @@ QString FerryUrl::fileName() const
 FerryUrl FerryUrl::child(const QString &relative) const
 {
     const QString joined = m_path.isEmpty() ? relative : m_path + u'/' + relative;
-    return FerryUrl(m_host, m_port, joined);
+    FerryUrl child(m_host, m_port, joined);
+    child.m_fingerprint = m_fingerprint; // the same server
+    return child;
 }
 
 FerryUrl FerryUrl::withServer(const QString &host, quint16 port) const
