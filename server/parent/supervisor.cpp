@@ -122,16 +122,19 @@ bool Supervisor::spawn(uint32_t slotIndex)
     return true;
 }
 
-Supervisor::Worker *Supervisor::pickIdle()
+Supervisor::Worker *Supervisor::pickIdle(bool spread)
 {
     // Among the most recently available workers, one per CPU, the one holding the fewest connections.
     // One busy worker per CPU is what keeps every CPU working; spreading clients over more workers only
     // adds wake-ups, because each worker would find fewer ready connections per epoll_wait (on 2 CPUs,
     // 16 kept-alive clients: about 1.3 times the requests/s of spreading them over 8 workers). Workers
     // beyond those stay free for long responses and bursts. O(CPUs).
+    // A TLS connection (`spread`) never leaves the worker it is given, and waits while that worker
+    // sends a long body to another: those go to the idle worker holding the fewest of all. O(workers).
     Worker *best = nullptr;
     uint32_t considered = 0;
-    for (auto it = m_idle.rbegin(); it != m_idle.rend() && considered < m_cpuCount; ++it, ++considered) {
+    const uint32_t limit = spread ? uint32_t(m_idle.size()) : m_cpuCount;
+    for (auto it = m_idle.rbegin(); it != m_idle.rend() && considered < limit; ++it, ++considered) {
         Worker &worker = m_workers.at(*it);
         if (!best || worker.connections.size() < best->connections.size())
             best = &worker;
@@ -143,7 +146,7 @@ Supervisor::Worker *Supervisor::pickIdle()
 
 int Supervisor::dispatch(const HandoffMessage &message)
 {
-    while (Worker *worker = pickIdle()) {
+    while (Worker *worker = pickIdle(message.kind == HandoffKind::DispatchTls)) {
         int error = sendHandoff(worker->channel.get(), message, MSG_DONTWAIT);
         if (error == 0) {
             worker->connections.push_back(message.connectionId);

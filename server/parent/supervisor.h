@@ -106,7 +106,7 @@ private:
     void onProtocolError(Worker &worker);
     // Moves the worker between Idle and Busy as its load says; returns whether it takes connections.
     bool updateAvailability(Worker &worker);
-    Worker *pickIdle();
+    Worker *pickIdle(bool spread);
     void stopWorker(Worker &worker);
     void closeChannel(Worker &worker);
     void onExit(pid_t pid, int status);
