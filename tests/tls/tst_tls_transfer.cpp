@@ -12,6 +12,7 @@
 #include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
+#include <QJsonObject>
 #include <QSignalSpy>
 #include <QTcpSocket>
 #include <QTemporaryDir>
@@ -37,6 +38,8 @@ private slots:
     void stalledHandshakesDoNotDelayADownload();
     void killedWorkerFailsCleanlyAndResumes();
     void sigtermDrainsTlsTransfers();
+    void reloadKeepsTlsTransfersAndTheIdentity();
+    void adminDisconnectEndsATlsTransfer();
 
 private:
     client::FerryUrl pinnedUrl(const ServerProcess &server, const QString &path) const;
@@ -197,6 +200,59 @@ void TestTlsTransfer::sigtermDrainsTlsTransfers()
                  qPrintable(why));
     }
     QCOMPARE(server.waitForExit(30000), 0);
+}
+
+void TestTlsTransfer::reloadKeepsTlsTransfersAndTheIdentity()
+{
+    TestTree tree;
+    QVERIFY(!tree.addFile(QStringLiteral("r.bin"), 16 * 1024 * 1024, 31).isEmpty());
+    ServerProcess server(tree.root(), tlsOnly({QStringLiteral("--rate-limit"), QStringLiteral("8M")}));
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    QTemporaryDir dest;
+    client::DownloadQueue queue;
+    queue.setExistingFilePolicy(client::ExistingFilePolicy::Overwrite);
+    client::DownloadJob *job = queue.addFile(pinnedUrl(server, QStringLiteral("r.bin")), dest.path());
+    QVERIFY(clienttest::downloadUntil(job, 2 * 1024 * 1024, 30000));
+    QVERIFY(server.signal(SIGHUP)); // a new generation; the certificate and key are read again
+    QVERIFY(clienttest::waitForIdle(queue, 60000));
+    QVERIFY2(job->state() == client::DownloadJob::State::Done, qPrintable(describe(job)));
+    QCOMPARE(job->attempts(), 1); // the TLS transfer finished in the old worker, not by a retry
+    QString why;
+    QVERIFY2(ferrytest::sameContent(tree.path(QStringLiteral("r.bin")), job->localPath(), &why), qPrintable(why));
+    const QJsonObject status = adminStatus(server).value(QStringLiteral("server")).toObject();
+    QCOMPARE(status.value(QStringLiteral("generation")).toInteger(), 2);
+    QCOMPARE(status.value(QStringLiteral("identity")).toString(), server.fingerprint());
+    client::DownloadJob *after = queue.addFile(pinnedUrl(server, QStringLiteral("r.bin")), dest.path());
+    QVERIFY(clienttest::waitForIdle(queue, 60000));
+    QVERIFY2(after->state() == client::DownloadJob::State::Done, qPrintable(describe(after)));
+}
+
+void TestTlsTransfer::adminDisconnectEndsATlsTransfer()
+{
+    TestTree tree;
+    QVERIFY(!tree.addFile(QStringLiteral("x.bin"), 16 * 1024 * 1024, 41).isEmpty());
+    ServerProcess server(tree.root(), tlsOnly({QStringLiteral("--rate-limit"), QStringLiteral("4M")}));
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    QTemporaryDir dest;
+    client::DownloadQueue queue;
+    queue.setRetryPolicy(fastRetries());
+    client::DownloadJob *job = queue.addFile(pinnedUrl(server, QStringLiteral("x.bin")), dest.path());
+    QVERIFY(clienttest::downloadUntil(job, 1024 * 1024, 30000));
+    qint64 connection = 0;
+    for (const QJsonValue &value : adminStatus(server).value(QStringLiteral("workers")).toArray())
+        if (value.toObject().value(QStringLiteral("state")).toString() == QLatin1String("sending"))
+            connection = value.toObject().value(QStringLiteral("connection")).toInteger();
+    QVERIFY(connection > 0);
+    const auto result = ServerProcess::runProgram(QStringLiteral(CTL_BIN),
+                                                  {QStringLiteral("--admin-socket"), server.adminSocketPath(),
+                                                   QStringLiteral("disconnect"), QString::number(connection)});
+    QVERIFY2(result.exitCode == 0, result.err.constData());
+    QVERIFY(clienttest::waitForIdle(queue, 60000));
+    QVERIFY2(job->state() == client::DownloadJob::State::Done, qPrintable(describe(job)));
+    QVERIFY(job->attempts() >= 2); // cut by the admin, resumed by the client
+    QVERIFY(job->resumedFrom() > 0);
+    QString why;
+    QVERIFY2(ferrytest::sameContent(tree.path(QStringLiteral("x.bin")), job->localPath(), &why), qPrintable(why));
 }
 
 QTEST_GUILESS_MAIN(TestTlsTransfer)
