@@ -33,6 +33,9 @@ TlsContext::TlsContext(const Identity &identity) : m_identity(identity)
     // connection, docs/PERFORMANCE.md). A moving write buffer: ClientIo may retry a write from a new copy.
     SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_ENABLE_PARTIAL_WRITE);
     SSL_CTX_set_num_tickets(c, 1); // one resumption ticket is all a Ferry client uses
+    // Resumption rides on stateless tickets (their keys live in this context, inherited by every
+    // worker); a server-side session cache would be per worker anyway, and costs memory per handshake.
+    SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
     if (SSL_CTX_use_certificate_chain_file(c, identity.certFile.c_str()) != 1) {
         std::string why = opensslError();
         SSL_CTX_free(c);

@@ -9,6 +9,18 @@ namespace ferry::server {
 
 using tls::TlsStatus;
 
+namespace {
+
+// 16 KiB, one TLS record's plaintext; per worker process, not per connection (an idle TLS connection
+// costs no body buffer: docs/PERFORMANCE.md).
+std::array<uint8_t, tls::MaxRecordPayload> &bodyBuffer()
+{
+    static std::array<uint8_t, tls::MaxRecordPayload> buffer;
+    return buffer;
+}
+
+} // namespace
+
 std::unique_ptr<TlsTransport> TlsTransport::accept(const tls::TlsContext &context, int fd, std::string &error)
 {
     std::unique_ptr<tls::TlsSession> session = tls::TlsSession::accept(context, fd, error);
@@ -65,11 +77,12 @@ ssize_t TlsTransport::sendFile(int fileFd, off_t *offset, size_t count)
 {
     // The transfer never asks for fewer bytes than are buffered: its chunks are at least 16 KiB or all
     // that remains, and the buffer holds at most that.
+    std::array<uint8_t, tls::MaxRecordPayload> &buffer = bodyBuffer();
     size_t done = 0;
     while (done < count) {
         if (m_begin == m_end) {
-            size_t want = std::min(count - done, m_buffer.size());
-            ssize_t got = pread(fileFd, m_buffer.data(), want, *offset);
+            size_t want = std::min(count - done, buffer.size());
+            ssize_t got = pread(fileFd, buffer.data(), want, *offset);
             if (got < 0 && errno == EINTR)
                 continue;
             if (got <= 0)
@@ -77,7 +90,7 @@ ssize_t TlsTransport::sendFile(int fileFd, off_t *offset, size_t count)
             m_begin = 0;
             m_end = size_t(got);
         }
-        tls::TlsIo io = m_session->write(m_buffer.data() + m_begin, m_end - m_begin);
+        tls::TlsIo io = m_session->write(buffer.data() + m_begin, m_end - m_begin);
         if (io.status != TlsStatus::Ok || io.bytes == 0)
             return done > 0 ? ssize_t(done) : stalled(io.status, false);
         m_begin += io.bytes;

@@ -36,9 +36,11 @@ private:
 
     std::unique_ptr<tls::TlsSession> m_session;
     tls::TlsStatus m_waitingFor = tls::TlsStatus::WantWrite;
-    // File bytes read but not yet taken by SSL_write: [m_begin, m_end) of m_buffer, which are the file's
-    // bytes at the caller's *offset. A write that would block is retried with them, as OpenSSL requires.
-    std::array<uint8_t, tls::MaxRecordPayload> m_buffer{};
+    // File bytes read but not yet taken by SSL_write: [m_begin, m_end) of the worker's one body buffer
+    // (bodyBuffer()), which are the file's bytes at the caller's *offset. A write that would block is
+    // retried with them, as OpenSSL requires. One buffer serves every connection of the worker: a
+    // worker sends one body at a time, and a body ends complete (buffer drained) or with its connection
+    // closed, so no two connections ever have bytes in it.
     size_t m_begin = 0, m_end = 0;
 };
 
