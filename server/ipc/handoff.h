@@ -25,6 +25,10 @@ enum class HandoffKind : uint32_t {
 // How many connections one worker holds at most. A worker serves them from one epoll loop; the parent
 // sends a worker no more than this, so a worker never has to refuse one.
 constexpr uint32_t MaxConnectionsPerWorker = 64;
+// TLS connections stay in their worker for life, mostly idle between requests (about 27 KiB each,
+// docs/PERFORMANCE.md), where plaintext ones wait in the parent: a worker holds up to this many of them
+// besides its plaintext ones, so 4 workers keep 1,024 TLS clients connected.
+constexpr uint32_t MaxTlsConnectionsPerWorker = 256;
 
 struct HandoffMessage {
     HandoffKind kind = HandoffKind::Dispatch;

@@ -150,6 +150,8 @@ int Supervisor::dispatch(const HandoffMessage &message)
         int error = sendHandoff(worker->channel.get(), message, MSG_DONTWAIT);
         if (error == 0) {
             worker->connections.push_back(message.connectionId);
+            if (message.kind == HandoffKind::DispatchTls)
+                worker->tls.push_back(message.connectionId);
             updateAvailability(*worker);
             return int(worker->slot);
         }
@@ -170,7 +172,9 @@ bool Supervisor::updateAvailability(Worker &worker)
 {
     if (worker.phase == WorkerPhase::Stopping)
         return false;
-    bool available = !worker.longWork && worker.connections.size() < MaxConnectionsPerWorker;
+    size_t plaintext = worker.connections.size() - worker.tls.size();
+    bool available = !worker.longWork && plaintext < MaxConnectionsPerWorker
+                     && worker.tls.size() < MaxTlsConnectionsPerWorker;
     WorkerPhase phase = available ? WorkerPhase::Idle : WorkerPhase::Busy;
     if (phase != worker.phase) {
         worker.phase = phase;
@@ -218,6 +222,7 @@ void Supervisor::onMessage(Worker &worker, HandoffMessage &&message)
         if (held == worker.connections.end())
             break; // not a connection this worker was given
         worker.connections.erase(held);
+        std::erase(worker.tls, message.connectionId);
         bool available = updateAvailability(worker);
         m_hooks.connectionReturned(std::move(message));
         if (available)

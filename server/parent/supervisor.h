@@ -20,7 +20,8 @@ namespace ferry::server {
 enum class WorkerPhase {
     Idle,     // takes connections: waiting in its loop, perhaps holding a few active ones (a freshly forked
               // worker counts as idle: the channel buffers)
-    Busy,     // in a long response (it said Busy), or holding MaxConnectionsPerWorker
+    Busy,     // in a long response (it said Busy), or holding MaxConnectionsPerWorker (plaintext) or
+              // MaxTlsConnectionsPerWorker (TLS)
     Stopping, // told to stop; exits when its current response is done and its connections are handed back
 };
 
@@ -88,6 +89,7 @@ private:
         uint32_t generation = 0;
         WorkerPhase phase = WorkerPhase::Idle;
         std::vector<uint64_t> connections; // dispatched to it and not yet handed back or closed
+        std::vector<uint64_t> tls;         // those of them that are TLS (never handed back)
         bool longWork = false;             // between its Busy and Ready
         int64_t startedNs = 0;
         bool killedByParent = false;
