@@ -240,7 +240,8 @@ Options loadOptions(int argc, const char *const *argv)
     if (options.root.empty())
         throw ConfigError("no root directory: give --root DIR (or 'root = DIR' in the config file)");
     if (options.tlsCert.empty() != options.tlsKey.empty())
-        throw ConfigError("--tls-cert and --tls-key go together: give both, or neither to use the server's own identity");
+        throw ConfigError("--tls-cert and --tls-key go together: give both, or neither to use the server's own "
+                          "identity");
     if (options.workers > options.maxWorkers)
         options.maxWorkers = options.workers; // the scoreboard must hold the pool
     return options;

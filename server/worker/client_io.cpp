@@ -24,7 +24,8 @@ const char *ioOutcomeName(IoOutcome outcome)
 
 ClientIo::ClientIo(int fd, Transport &transport, Millis sendTimeout, std::function<bool()> shouldAbort,
                    std::function<void()> onLongWork)
-    : m_fd(fd), m_transport(transport), m_sendTimeout(sendTimeout), m_shouldAbort(std::move(shouldAbort)), m_onLongWork(std::move(onLongWork)),
+    : m_fd(fd), m_transport(transport), m_sendTimeout(sendTimeout), m_shouldAbort(std::move(shouldAbort)),
+      m_onLongWork(std::move(onLongWork)),
       m_lastProgressNs(monotonicNs())
 {
 }

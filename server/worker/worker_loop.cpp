@@ -2,7 +2,6 @@
 
 #include "base/log.h"
 #include "net/wire_errors.h"
-#include "worker/tls_transport.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -127,7 +126,8 @@ bool WorkerLoop::receiveFromParent()
         return false;
     case ReceiveStatus::Ok: break;
     }
-    bool dispatched = received.message.kind == HandoffKind::Dispatch || received.message.kind == HandoffKind::DispatchTls;
+    bool dispatched =
+        received.message.kind == HandoffKind::Dispatch || received.message.kind == HandoffKind::DispatchTls;
     if (!dispatched || !received.message.fd) {
         LOG_ERROR("worker %u: unexpected message from parent", m_context.slotIndex);
         m_broken = true;
@@ -182,60 +182,6 @@ void WorkerLoop::adopt(HandoffMessage &&message)
     }
     m_connections.emplace(id, std::move(connection));
     settle(id, serveTurn(c, false)); // the parent dispatches a connection with a complete request (or ClientHello)
-}
-
-std::unique_ptr<Transport> WorkerLoop::makeTransport(HandoffKind kind, const Connection &connection)
-{
-    if (kind == HandoffKind::Dispatch)
-        return std::make_unique<PlainTransport>(connection.fd.get());
-    std::string error = "no TLS context (--plaintext only)";
-    std::unique_ptr<Transport> transport;
-    if (m_context.tls.context)
-        transport = TlsTransport::accept(*m_context.tls.context, connection.fd.get(), error);
-    if (!transport)
-        LOG_ERROR("worker %u: connection %llu: %s", m_context.slotIndex, (unsigned long long)connection.id,
-                  error.c_str());
-    return transport;
-}
-
-bool WorkerLoop::watchFor(Connection &connection, uint32_t events)
-{
-    events |= EPOLLRDHUP;
-    if (connection.events == events)
-        return true;
-    epoll_event event{};
-    event.events = events;
-    event.data.u64 = connection.id;
-    if (epoll_ctl(m_epoll.get(), EPOLL_CTL_MOD, connection.fd.get(), &event) != 0) {
-        LOG_ERROR("worker %u: epoll_ctl() for connection %llu: %s", m_context.slotIndex,
-                  (unsigned long long)connection.id, std::strerror(errno));
-        return false;
-    }
-    connection.events = events;
-    return true;
-}
-
-WorkerLoop::Turn WorkerLoop::openTurn(Connection &connection)
-{
-    // Never blocks: a client that stalls mid-handshake costs one epoll registration until its deadline
-    // (holdUntilNs, the request timeout), and the worker serves everyone else meanwhile.
-    switch (connection.transport->open()) {
-    case Opening::WantRead: return watchFor(connection, EPOLLIN) ? Turn::Keep : Turn::Close;
-    case Opening::WantWrite: return watchFor(connection, EPOLLOUT) ? Turn::Keep : Turn::Close;
-    case Opening::Failed:
-        LOG_DEBUG("connection %llu from %s: TLS handshake failed: %s", (unsigned long long)connection.id,
-                  connection.peer.c_str(), connection.transport->lastError().c_str());
-        return Turn::Close;
-    case Opening::Ready: break;
-    }
-    connection.opened = true;
-    connection.holdNs = m_context.tls.idleTimeout.count() * 1'000'000; // the parent's idle timeout, kept here
-    connection.holdUntilNs = monotonicNs() + connection.holdNs;
-    if (!watchFor(connection, EPOLLIN))
-        return Turn::Close;
-    LOG_DEBUG("connection %llu from %s: %s", (unsigned long long)connection.id, connection.peer.c_str(),
-              connection.transport->security().c_str());
-    return serveTurn(connection, true); // the first request may have come with the client's Finished
 }
 
 WorkerLoop::Turn WorkerLoop::serveTurn(Connection &connection, bool readable)

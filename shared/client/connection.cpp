@@ -52,7 +52,8 @@ void Connection::open(const QString &host, quint16 port)
         auto *socket = new QSslSocket(this);
         tls = new TlsGuard(socket, host, port); // HELLO only once the server's identity is checked
         connect(tls, &TlsGuard::secured, this, &Connection::onConnected);
-        connect(tls, &TlsGuard::refused, this, [this](const QString &reason) { fail(ErrorKind::ProtocolError, reason); });
+        connect(tls, &TlsGuard::refused, this,
+                [this](const QString &reason) { fail(ErrorKind::ProtocolError, reason); });
         m_socket = socket;
     }
     connect(m_socket, &QTcpSocket::readyRead, this, &Connection::onReadyRead);
@@ -68,7 +69,8 @@ void Connection::open(const QString &host, quint16 port)
         tls->connectToServer();
         return;
     }
-    ServerTrust::instance().noteSecurity(KnownServers::serverKey(host, port), QStringLiteral("plaintext (not encrypted)"));
+    ServerTrust::instance().noteSecurity(KnownServers::serverKey(host, port),
+                                         QStringLiteral("plaintext (not encrypted)"));
     // Unbuffered: read() goes straight to the kernel socket, so body bytes are copied
     // once (kernel -> our block) instead of twice, and Qt holds no read buffer at all:
     // when the disk is slow we stop reading and TCP flow control slows the sender.

@@ -53,7 +53,8 @@ std::optional<FerryUrl> FerryUrl::parse(const QString &text, QString *error)
         const QUrlQuery query(url);
         const auto items = query.queryItems(QUrl::FullyDecoded);
         if (items.size() != 1 || items.first().first != QLatin1String("fp"))
-            return invalid(error, QStringLiteral("the only query a ferry:// URL takes is ?fp=FINGERPRINT: %1").arg(text));
+            return invalid(error,
+                           QStringLiteral("the only query a ferry:// URL takes is ?fp=FINGERPRINT: %1").arg(text));
         fingerprint = normalizedFingerprint(items.first().second);
         if (fingerprint.isEmpty())
             return invalid(error, QStringLiteral("?fp= is not a server fingerprint (52 base32 characters, "

@@ -20,7 +20,8 @@ QString changedText(const QString &server, const QString &pinned, const QString 
                "was replaced. Nothing was sent to it.\n"
                "  pinned:    %2\n  presented: %3\n"
                "Ask the server's administrator for its identity (ferry-ctl identity). Only if it is the new one,\n"
-               "remove the old pin: ferry-get known-servers remove %1 (or Ferry Downloader: Preferences, Known servers).")
+               "remove the old pin: ferry-get known-servers remove %1\n"
+               "(or in Ferry Downloader: Preferences, Known servers).")
         .arg(server, pinned, presented);
 }
 
@@ -30,6 +31,11 @@ QString unknownText(const QString &server, const QString &presented)
                           "administrator sees (ferry-ctl identity on the server); if they match, trust it: "
                           "ferry-get --trust-new, or ?fp=%2 in the URL")
         .arg(server, presented);
+}
+
+QString unacceptableText(const QString &server, const QSslError &error)
+{
+    return QStringLiteral("the TLS certificate of %1 is not acceptable: %2").arg(server, error.errorString());
 }
 
 } // namespace
@@ -59,7 +65,7 @@ void TlsGuard::onInterrupted(const QSslError &error)
     // Runs inside OpenSSL's verification: only decide here; not continuing makes the handshake fail,
     // and onSocketError() reports why.
     if (!isExcusedByPin(error.error())) {
-        m_refusal = QStringLiteral("the TLS certificate of %1 is not acceptable: %2").arg(m_server, error.errorString());
+        m_refusal = unacceptableText(m_server, error);
         return;
     }
     QSslCertificate leaf = m_socket->peerCertificate();
@@ -74,7 +80,7 @@ void TlsGuard::onSslErrors(const QList<QSslError> &errors)
     QList<QSslError> excused;
     for (const QSslError &error : errors) {
         if (!isExcusedByPin(error.error())) {
-            refuse(QStringLiteral("the TLS certificate of %1 is not acceptable: %2").arg(m_server, error.errorString()));
+            refuse(unacceptableText(m_server, error));
             return;
         }
         excused.append(error);
