@@ -3,6 +3,7 @@
 #include "adminproto/socket_path.h"
 #include "base/duration.h"
 #include "ctl/render.h"
+#include "tls/identity.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -20,7 +21,8 @@ namespace {
 const char *const Usage =
     "usage: ferry-ctl [--admin-socket PATH] COMMAND [ARGS]\n"
     "  status [--json]                 pool and workers, as a table or as JSON\n"
-    "  identity                        the server's fingerprint, for clients to compare and pin\n"
+    "  identity [--cert FILE | --state-dir DIR]  the server's fingerprint, for clients to compare and\n"
+    "                                  pin; from the running server, or offline from a certificate\n"
     "  watch [--interval MS] [--count N]  live status, refreshed in the terminal\n"
     "  metrics                         OpenMetrics text\n"
     "  history [--json]                the last 10 minutes, one sample per second\n"
@@ -196,6 +198,24 @@ int printIdentity(const Json &status)
     return Exit::Ok;
 }
 
+// `identity --cert FILE` / `--state-dir DIR`: read from the certificate, no server needed (while it is
+// down, or on another account). The key itself is only ever made by the server, at its first start.
+int printOfflineIdentity(const Args &args)
+{
+    auto cert = args.options.find("--cert");
+    std::string file = cert != args.options.end()
+                           ? cert->second
+                           : ferry::server::tls::certPathIn(args.options.find("--state-dir")->second);
+    std::string error;
+    std::string fingerprint = ferry::server::tls::fingerprintOfCertificateFile(file, error);
+    if (fingerprint.empty()) {
+        std::fprintf(stderr, "ferry-ctl: %s\n", error.c_str());
+        return Exit::Usage;
+    }
+    std::printf("%s\n", fingerprint.c_str());
+    return Exit::Ok;
+}
+
 int observe(ferry::ctl::AdminClient &client, const Args &args)
 {
     const bool history = args.command == "history";
@@ -239,6 +259,8 @@ int main(int argc, char **argv)
         std::fputs(Usage, args.options.count("--help") ? stdout : stderr);
         return args.options.count("--help") ? Exit::Ok : Exit::Usage;
     }
+    if (args.command == "identity" && (args.options.count("--cert") || args.options.count("--state-dir")))
+        return printOfflineIdentity(args);
     const bool observing = args.command == "status" || args.command == "metrics" || args.command == "history"
                            || args.command == "identity";
     Json request;

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <openssl/x509.h>
 #include <unistd.h>
 
 namespace ferry::server::tls {
@@ -143,6 +144,24 @@ Identity ensureIdentity(const std::string &stateDir)
     if (identity.fingerprint.empty())
         throw ConfigError("cannot compute the fingerprint of " + identity.keyFile + ": " + opensslError());
     return identity;
+}
+
+std::string fingerprintOfCertificateFile(const std::string &certFile, std::string &error)
+{
+    std::string pem;
+    if (!readFile(certFile, pem)) {
+        error = "cannot read " + certFile + ": " + std::strerror(errno);
+        return {};
+    }
+    CertPtr cert = certFromPem(pem, error);
+    if (!cert) {
+        error = certFile + " is not a PEM certificate: " + error;
+        return {};
+    }
+    std::string fingerprint = fingerprintOf(X509_get0_pubkey(cert.get()));
+    if (fingerprint.empty())
+        error = "cannot compute the fingerprint of " + certFile;
+    return fingerprint;
 }
 
 Identity loadIdentity(const std::string &certFile, const std::string &keyFile)

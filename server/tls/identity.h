@@ -25,6 +25,10 @@ Identity ensureIdentity(const std::string &stateDir);
 // Loads --tls-cert/--tls-key and checks that they belong together.
 Identity loadIdentity(const std::string &certFile, const std::string &keyFile);
 
+// The fingerprint of the certificate in `certFile` (PEM), for `ferry-ctl identity --cert` with no server
+// running; "" with `error` set if it cannot be read. Throws nothing.
+std::string fingerprintOfCertificateFile(const std::string &certFile, std::string &error);
+
 // The file names inside the state directory.
 std::string keyPathIn(const std::string &stateDir);
 std::string certPathIn(const std::string &stateDir);

@@ -84,6 +84,10 @@ void TestTlsTrust::serverPrintsItsIdentityAndKeepsIt()
         QCOMPARE(adminStatus(server).value(QStringLiteral("server")).toObject().value(QStringLiteral("identity")).toString(),
                  first);
         QVERIFY(server.stderrText().contains(first.toUtf8())); // logged at start-up
+        const auto online = ServerProcess::runProgram(
+            QStringLiteral(CTL_BIN), {QStringLiteral("--admin-socket"), server.adminSocketPath(), QStringLiteral("identity")});
+        QCOMPARE(online.exitCode, 0);
+        QCOMPARE(online.out.trimmed(), first.toUtf8());
         QCOMPARE(QFile::permissions(state.filePath(QStringLiteral("identity.key"))),
                  QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadUser | QFileDevice::WriteUser);
         QCOMPARE(server.stop(), 0);
@@ -91,6 +95,10 @@ void TestTlsTrust::serverPrintsItsIdentityAndKeepsIt()
     ServerProcess again(m_tree.root(), args);
     QVERIFY2(again.start(), qPrintable(again.diagnostics()));
     QCOMPARE(again.fingerprint(), first); // the key is kept: the same identity after a restart
+    const auto offline = ServerProcess::runProgram(QStringLiteral(CTL_BIN), {QStringLiteral("identity"),
+                                                                             QStringLiteral("--state-dir"), state.path()});
+    QCOMPARE(offline.exitCode, 0);
+    QCOMPARE(offline.out.trimmed(), first.toUtf8());
     // The engine computes the same fingerprint from the certificate the server serves.
     const auto certificates = QSslCertificate::fromPath(state.filePath(QStringLiteral("identity.crt")));
     QCOMPARE(certificates.size(), 1);
