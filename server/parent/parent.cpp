@@ -66,6 +66,9 @@ void Parent::logIdentity() const
     const tls::Identity &identity = m_tls->identity();
     LOG_INFO("identity %s (%s%s)", identity.fingerprint.c_str(), identity.certFile.c_str(),
              identity.created ? ", made now" : identity.renewed ? ", certificate renewed" : "");
+    // Which body path TLS takes: kernel TLS (SSL_sendfile) is not built (no CONFIG_TLS where this was
+    // written; docs/SECURITY.md), so every TLS body is encrypted in userspace.
+    LOG_INFO("TLS 1.3 bodies: pread + SSL_write in userspace (kernel TLS not used)");
     if (m_options.plaintext == PlaintextPolicy::Allow)
         LOG_WARN("--plaintext allow: clients may also connect without TLS");
 }
