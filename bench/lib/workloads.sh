@@ -105,6 +105,26 @@ w_null() {
     fi
 }
 
+# (a, TLS) the same over TLS 1.3 with one P-256 certificate (make_tls_cert): curl to nginx, ferry-get
+# to Ferry, each checking the server's identity (CA file; pinned fingerprint).
+w_null_tls() {
+    local t0 t1 ok=1
+    t0=$(now_ns)
+    if [ "$1" = ferry ]; then
+        XDG_CONFIG_HOME=$WORK/tls timed "$WORK/null.out" "$FERRY_GET" --no-progress -O /dev/null \
+            "ferry://127.0.0.1:${PORT[ferry_tls]}/big.bin?fp=$TLS_FP" || ok=0
+    else
+        timed "$WORK/null.out" curl -fsS --tlsv1.3 --cacert "$WORK/tls/cert.pem" -o /dev/null \
+            "https://localhost:${PORT[nginx_tls]}/big.bin" || ok=0
+    fi
+    t1=$(now_ns)
+    if [ "$ok" = 1 ]; then
+        record a_tls "$1" "$(rate "$BIG_BYTES" $((t1 - t0)))"
+    else
+        echo "compare: $1 TLS download to /dev/null failed: $(tail -1 "$WORK/clients.err")" >&2
+    fi
+}
+
 # (a, lean reader) the same GET from ferry-bench, which reads with 256 KiB recv()s and
 # drops the bytes: the server's ceiling, to tell its share from ferry-get's. Ferry only.
 w_lean() {
