@@ -75,11 +75,12 @@ ssize_t TlsTransport::send(const void *data, size_t size, bool)
 
 ssize_t TlsTransport::sendFile(int fileFd, off_t *offset, size_t count)
 {
-    // The transfer never asks for fewer bytes than are buffered: its chunks are at least 16 KiB or all
-    // that remains, and the buffer holds at most that.
+    // Bytes left in the buffer by a write that would block go out first and whole, even if this call
+    // asks for fewer (OpenSSL refuses a retry shorter than the blocked write): they were read for this
+    // body within an earlier call's count, so the total never passes what the transfer asked for.
     std::array<uint8_t, tls::MaxRecordPayload> &buffer = bodyBuffer();
     size_t done = 0;
-    while (done < count) {
+    while (done < count || m_begin < m_end) {
         if (m_begin == m_end) {
             size_t want = std::min(count - done, buffer.size());
             ssize_t got = pread(fileFd, buffer.data(), want, *offset);

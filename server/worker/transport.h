@@ -30,7 +30,8 @@ public:
     // `more`: more data follows at once (MSG_MORE on plaintext).
     virtual ssize_t send(const void *data, size_t size, bool more) = 0;
     // Up to `count` bytes of `fileFd` from `*offset` (advanced by what was sent), as sendfile(2) does;
-    // 0 at end of file.
+    // 0 at end of file. TLS may return more than `count` when it finishes a record an earlier call of
+    // the same body read and could not send; never more than the body's earlier calls asked for.
     virtual ssize_t sendFile(int fileFd, off_t *offset, size_t count) = 0;
     // poll() events to wait for after EAGAIN (POLLOUT, or POLLIN when TLS must read first).
     virtual short waitEvents() const = 0;
