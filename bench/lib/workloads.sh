@@ -36,27 +36,33 @@ client_peak_rss_mib() { tail -1 "$WORK/time.out" | awk '{ printf "%.1f", $4 / 10
 # load SERVER KEY CONNECTIONS new|keep TARGET — wrk for HTTP, ferry-bench for Ferry, for $DUR
 # seconds. TARGET is a path, or @FILE for a list of paths. Records KEY (req/s), KEY.p50,
 # KEY.p99 (ms), KEY.err, KEY.cpu and KEY.ucpu (client CPU, user CPU µs per request) unless
-# NORECORD is set;
+# NORECORD is set; with TLS=1, against the TLS instances (ferry_tls, nginx_tls), a full TLS 1.3
+# handshake per connection for both clients.
 # LAST_JSON holds the client's JSON line either way.
 load() {
     local server=$1 key=$2 conns=$3 mode=$4 target=$5 out=$WORK/load.out
-    local paths="" path=$target ticks switches
-    ticks=$(cpu_ticks "$server")
-    switches=$(ctx_switches "$server")
+    local paths="" path=$target ticks switches daemon=$1
+    [ -z "${TLS:-}" ] || daemon=${server}_tls
+    ticks=$(cpu_ticks "$daemon")
+    switches=$(ctx_switches "$daemon")
     if [ "${target:0:1}" = @ ]; then paths=${target:1}; path=""; fi
     if [ "$server" = ferry ]; then
         local args=(-q -c "$conns" -d "$DUR" --timeout 10 --read-size 8192)
         [ "$mode" = new ] && args+=(-n)
-        args+=("127.0.0.1:${PORT[ferry]}")
+        [ -z "${TLS:-}" ] || args+=(--tls)
+        args+=("127.0.0.1:${PORT[$daemon]}")
         if [ -n "$paths" ]; then args+=(-f "$paths"); else args+=("$path"); fi
         timed "$out" "$FERRY_BENCH" "${args[@]}" || true
     else
         local args=(-t1 -c "$conns" -d "${DUR}s" --timeout 10s -s "$HERE/lib/wrk.lua")
         [ "$mode" = new ] && args+=(-H "Connection: close")
-        timed "$out" env WRK_PATHS="$paths" wrk "${args[@]}" "$(url "$server" "$path")" || true
+        local target_url
+        target_url=$(url "$server" "$path")
+        [ -z "${TLS:-}" ] || target_url="https://localhost:${PORT[$daemon]}/$path"
+        timed "$out" env WRK_PATHS="$paths" wrk "${args[@]}" "$target_url" || true
     fi
-    ticks=$(($(cpu_ticks "$server") - ticks))
-    switches=$(($(ctx_switches "$server") - switches))
+    ticks=$(($(cpu_ticks "$daemon") - ticks))
+    switches=$(($(ctx_switches "$daemon") - switches))
     LAST_JSON=$(grep '^{' "$out" | tail -1)
     [ -n "$LAST_JSON" ] || { echo "compare: $server gave no result for $key" >&2; cat "$out" >&2; return 0; }
     [ -n "${NORECORD:-}" ] && return 0
