@@ -7,12 +7,15 @@
 #include "tls/certificate.h"
 #include "tls/fingerprint.h"
 #include "tls/first_bytes.h"
+#include "tls/state_dir.h"
 
 #include <QCryptographicHash>
 #include <QFile>
 #include <QSslCertificate>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <unistd.h>
 
 using namespace ferry;
 namespace stls = ferry::server::tls;
@@ -35,6 +38,7 @@ private slots:
     void fingerprintNormalisation();
     void urlCarriesThePin();
     void knownServersFile();
+    void defaultStateDirectory();
 };
 
 static QByteArray hex(const char *text) { return QByteArray::fromHex(text); }
@@ -187,6 +191,30 @@ void TestTlsUnits::knownServersFile()
     file.write("broken line without a fingerprint\nhost:3 NOTBASE32!\n");
     file.close();
     QVERIFY(known.entries().isEmpty());
+}
+
+void TestTlsUnits::defaultStateDirectory()
+{
+    const QByteArray savedSystemd = qgetenv("STATE_DIRECTORY"), savedXdg = qgetenv("XDG_STATE_HOME"),
+                     savedHome = qgetenv("HOME");
+    auto restore = [&] {
+        savedSystemd.isNull() ? qunsetenv("STATE_DIRECTORY") : qputenv("STATE_DIRECTORY", savedSystemd);
+        savedXdg.isNull() ? qunsetenv("XDG_STATE_HOME") : qputenv("XDG_STATE_HOME", savedXdg);
+        qputenv("HOME", savedHome);
+    };
+    qputenv("STATE_DIRECTORY", "/var/lib/ferry-a:/var/lib/other"); // systemd: the first of the list
+    QCOMPARE(stls::defaultStateDir(), std::string("/var/lib/ferry-a"));
+    qunsetenv("STATE_DIRECTORY");
+    qputenv("HOME", "/home/someone");
+    if (geteuid() == 0) {
+        QCOMPARE(stls::defaultStateDir(), std::string("/var/lib/ferry"));
+    } else {
+        qputenv("XDG_STATE_HOME", "/x/state");
+        QCOMPARE(stls::defaultStateDir(), std::string("/x/state/ferry"));
+        qputenv("XDG_STATE_HOME", "relative"); // the XDG spec: ignored
+        QCOMPARE(stls::defaultStateDir(), std::string("/home/someone/.local/state/ferry"));
+    }
+    restore();
 }
 
 QTEST_GUILESS_MAIN(TestTlsUnits)
