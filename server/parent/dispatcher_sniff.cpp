@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 namespace ferry::server {
@@ -23,7 +24,9 @@ constexpr char TlsRequiredText[] = "this server speaks Ferry only inside TLS: co
 
 bool Dispatcher::sniff(Connection &connection)
 {
-    uint8_t peeked[tls::MaxFirstRecord];
+    // Only the first bytes are copied (record header and handshake type); how much has arrived in all
+    // comes from FIONREAD (awaitClientHello()).
+    uint8_t peeked[tls::FirstRecordHeadSize];
     ssize_t got;
     do
         got = recv(connection.fd.get(), peeked, sizeof peeked, MSG_PEEK | MSG_DONTWAIT);
@@ -64,7 +67,10 @@ bool Dispatcher::sniff(Connection &connection)
 
 bool Dispatcher::awaitClientHello(Connection &connection, std::span<const uint8_t> bytes)
 {
-    switch (tls::checkFirstRecord(bytes)) {
+    int available = 0;
+    if (ioctl(connection.fd.get(), FIONREAD, &available) != 0 || available < int(bytes.size()))
+        available = int(bytes.size());
+    switch (tls::checkFirstRecord(bytes, size_t(available))) {
     case tls::FirstRecord::Malformed:
         ++m_stats.badRequests;
         connection.wire = Wire::Tls;

@@ -21,7 +21,9 @@ Speaks classifyFirstBytes(std::span<const uint8_t> bytes)
     return Speaks::Other;
 }
 
-FirstRecord checkFirstRecord(std::span<const uint8_t> bytes)
+FirstRecord checkFirstRecord(std::span<const uint8_t> bytes) { return checkFirstRecord(bytes, bytes.size()); }
+
+FirstRecord checkFirstRecord(std::span<const uint8_t> bytes, size_t available)
 {
     if (bytes.empty() || bytes[0] != HandshakeRecord)
         return FirstRecord::Malformed;
@@ -34,7 +36,7 @@ FirstRecord checkFirstRecord(std::span<const uint8_t> bytes)
         return FirstRecord::Malformed;
     if (bytes.size() > RecordHeaderSize && bytes[RecordHeaderSize] != ClientHello)
         return FirstRecord::Malformed;
-    return bytes.size() >= RecordHeaderSize + length ? FirstRecord::Complete : FirstRecord::NeedMore;
+    return available >= RecordHeaderSize + length ? FirstRecord::Complete : FirstRecord::NeedMore;
 }
 
 } // namespace ferry::server::tls

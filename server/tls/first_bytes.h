@@ -28,5 +28,10 @@ enum class FirstRecord {
 // from 1 to 2^14, and a handshake message of type client_hello (1). Only the first record is waited
 // for: a ClientHello that spans several records is completed by the worker under its deadline.
 FirstRecord checkFirstRecord(std::span<const uint8_t> bytes);
+// The same from the record's first bytes (`head`, at most RecordHeaderSize + 1 are looked at) and the
+// number of bytes that have arrived in all (`available` >= head.size()): what the parent peeks and
+// FIONREAD says, so a client sending its ClientHello a byte at a time costs no copying of what it sent.
+FirstRecord checkFirstRecord(std::span<const uint8_t> head, size_t available);
+constexpr size_t FirstRecordHeadSize = RecordHeaderSize + 1;
 
 } // namespace ferry::server::tls

@@ -3,7 +3,8 @@
 // Input: one control byte, then the bytes a client sends. Checked on every input:
 //   - the parent's first-bytes rules (tls/first_bytes.h) are consistent: the verdict depends on the
 //     first byte only, and checkFirstRecord() never goes back on a verdict as more bytes arrive
-//     (Complete and Malformed stay so; NeedMore only while the record is incomplete);
+//     (Complete and Malformed stay so; NeedMore only while the record is incomplete), and its
+//     head-and-count form (what the parent peeks, and FIONREAD) agrees with it;
 //   - the worker's handshake step (tls/tls_session.h) on those bytes, fed in pieces over a real
 //     non-blocking socketpair, always returns at once, and once the input is used up it either waits
 //     for more (WantRead: the worker's handshake deadline then closes it) or has failed; it never
@@ -71,6 +72,8 @@ void checkFirstBytes(const uint8_t *data, size_t size)
         FirstRecord now = checkFirstRecord({data, n});
         if (previous != FirstRecord::NeedMore && now != previous)
             violated("checkFirstRecord changed its mind");
+        if (checkFirstRecord({data, std::min(n, FirstRecordHeadSize)}, n) != now)
+            violated("the parent's head-and-count form disagrees with the whole bytes");
         if (now == FirstRecord::NeedMore && n >= RecordHeaderSize
             && n >= RecordHeaderSize + (size_t(data[3]) << 8 | data[4]))
             violated("NeedMore for a complete record");
