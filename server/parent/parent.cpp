@@ -38,8 +38,8 @@ sigset_t handledSignals()
 
 Parent::Parent(Options options, std::vector<std::string> arguments)
     : m_options(std::move(options)), m_arguments(std::move(arguments)), m_listener(bindFirst(m_options)),
-      m_tls(loadTls(m_options)),
       m_jail(std::make_unique<Jail>(Jail::open(m_options.root, m_options.showHidden))),
+      m_tls(loadTls(m_options)),
       m_scoreboard(m_options.maxWorkers)
 {
     raiseFdLimit();

@@ -37,9 +37,8 @@ public:
     Scoreboard &scoreboard() { return m_scoreboard; }
     const Options &options() const { return m_options; }
     const std::string &listenAddress() const { return m_listener.address; }
-    // The identity clients pin ("" with --plaintext only), and where its certificate is.
+    // The identity clients pin ("" with --plaintext only).
     std::string fingerprint() const { return m_tls ? m_tls->identity().fingerprint : std::string(); }
-    std::string certificateFile() const { return m_tls ? m_tls->identity().certFile : std::string(); }
     int64_t startedNs() const { return m_startedNs; }
     bool isShuttingDown() const { return m_shuttingDown; }
     bool isDraining() const { return m_dispatcher->isPaused(); }
@@ -65,8 +64,8 @@ private:
     Options m_options;
     std::vector<std::string> m_arguments;
     Listener m_listener;
+    std::unique_ptr<Jail> m_jail;                 // before m_tls: a bad root is refused before a key is made
     std::shared_ptr<const tls::TlsContext> m_tls; // what workers forked from now on serve
-    std::unique_ptr<Jail> m_jail;
     Scoreboard m_scoreboard;
     EventLoop m_loop;
     UniqueFd m_signalFd;

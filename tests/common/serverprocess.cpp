@@ -257,13 +257,20 @@ bool ServerProcess::waitForWorkerCount(int count, int timeoutMs) const
 
 ServerProcess::RunResult ServerProcess::run(const QStringList &args, int timeoutMs)
 {
-    return runProgram(defaultProgram(), args, timeoutMs);
+    const QTemporaryDir state;
+    return runProgram(defaultProgram(), args, timeoutMs,
+                      {QStringLiteral("STATE_DIRECTORY=") + state.filePath(QStringLiteral("state"))});
 }
 
-ServerProcess::RunResult ServerProcess::runProgram(const QString &program, const QStringList &args, int timeoutMs)
+ServerProcess::RunResult ServerProcess::runProgram(const QString &program, const QStringList &args, int timeoutMs,
+                                                   const QStringList &environment)
 {
     RunResult result;
     QProcess process;
+    QProcessEnvironment variables = QProcessEnvironment::systemEnvironment();
+    for (const QString &variable : environment)
+        variables.insert(variable.section(u'=', 0, 0), variable.section(u'=', 1));
+    process.setProcessEnvironment(variables);
     process.setChildProcessModifier(detachIntoOwnGroup);
     process.start(program, args, QIODevice::ReadOnly);
     if (!process.waitForStarted(timeoutMs)) {

@@ -111,9 +111,13 @@ public:
         QByteArray out;
         QByteArray err;
     };
+    // Its default state directory is a temporary one ($STATE_DIRECTORY), so a start that gets as far
+    // as making an identity never writes to /var/lib/ferry or $HOME.
     static RunResult run(const QStringList &args, int timeoutMs = 15000);
-    // The same for any program (e.g. CTL_BIN, GET_BIN), in its own process group.
-    static RunResult runProgram(const QString &program, const QStringList &args, int timeoutMs = 15000);
+    // The same for any program (e.g. CTL_BIN, GET_BIN), in its own process group; `environment`
+    // ("NAME=value") is added to this process's.
+    static RunResult runProgram(const QString &program, const QStringList &args, int timeoutMs = 15000,
+                                const QStringList &environment = {});
 
 private:
     bool readListeningLine(int timeoutMs);

@@ -33,6 +33,7 @@ private slots:
     void mismatchedCertificateAndKeyRefusedAtStart();
     void certificateFromATrustedCaNeedsNoPin();
     void keyIsOwnedByTheUserTheServerDropsTo();
+    void keyInsideTheServedRootIsRefused();
 
 private:
     // Runs openssl with `args` in m_certs; false (and the output logged) on failure.
@@ -158,6 +159,26 @@ void TestTlsCerts::keyIsOwnedByTheUserTheServerDropsTo()
     QCOMPARE(key.st_uid, nobodyUid);
     QCOMPARE(key.st_mode & 0777, 0600u);
     QVERIFY(!server.fingerprint().isEmpty());
+}
+
+void TestTlsCerts::keyInsideTheServedRootIsRefused()
+{
+    const QStringList base{QStringLiteral("--root"), m_tree.root(), QStringLiteral("--listen"),
+                           QStringLiteral("127.0.0.1:0"), QStringLiteral("--admin-socket"), QStringLiteral("none")};
+    // Through a `..` that comes back in: resolved before comparing.
+    const QString state = m_tree.root() + QStringLiteral("/../root/.ferry");
+    const auto refused = ServerProcess::run(base + QStringList{QStringLiteral("--state-dir"), state});
+    QCOMPARE(refused.exitCode, 2);
+    QVERIFY2(refused.err.contains("is inside the served root"), refused.err.constData());
+    QVERIFY(!QFile::exists(m_tree.path(QStringLiteral(".ferry")))); // refused before it was made
+    QVERIFY(QFile::copy(certPath(QStringLiteral("server.key")), m_tree.path(QStringLiteral("key.pem"))));
+    const auto ownKey = ServerProcess::run(base + QStringList{QStringLiteral("--tls-cert"),
+                                                              certPath(QStringLiteral("server.crt")),
+                                                              QStringLiteral("--tls-key"),
+                                                              m_tree.path(QStringLiteral("key.pem"))});
+    QCOMPARE(ownKey.exitCode, 2);
+    QVERIFY2(ownKey.err.contains("is inside the served root"), ownKey.err.constData());
+    QFile::remove(m_tree.path(QStringLiteral("key.pem")));
 }
 
 QTEST_GUILESS_MAIN(TestTlsCerts)
