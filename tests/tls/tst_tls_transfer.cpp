@@ -14,6 +14,7 @@
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QSignalSpy>
+#include <QSslSocket>
 #include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
@@ -40,6 +41,7 @@ private slots:
     void sigtermDrainsTlsTransfers();
     void reloadKeepsTlsTransfersAndTheIdentity();
     void adminDisconnectEndsATlsTransfer();
+    void manyIdleTlsClientsStayConnected();
 
 private:
     client::FerryUrl pinnedUrl(const ServerProcess &server, const QString &path) const;
@@ -253,6 +255,39 @@ void TestTlsTransfer::adminDisconnectEndsATlsTransfer()
     QVERIFY(job->resumedFrom() > 0);
     QString why;
     QVERIFY2(ferrytest::sameContent(tree.path(QStringLiteral("x.bin")), job->localPath(), &why), qPrintable(why));
+}
+
+void TestTlsTransfer::manyIdleTlsClientsStayConnected()
+{
+    // 300 TLS clients that finish their handshake and then say nothing, on 2 workers: TLS connections
+    // cannot wait in the parent, so the workers hold them all (up to 256 each), none waits for a place.
+    TestTree tree;
+    QVERIFY(!tree.addFile(QStringLiteral("k.bin"), 100000, 51).isEmpty());
+    ServerProcess server(tree.root(), tlsOnly({QStringLiteral("--workers"), QStringLiteral("2"),
+                                               QStringLiteral("--max-per-ip"), QStringLiteral("0"),
+                                               QStringLiteral("--max-pending"), QStringLiteral("400")}));
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    std::vector<std::unique_ptr<QSslSocket>> idle;
+    int encrypted = 0;
+    for (int i = 0; i < 300; ++i) {
+        auto socket = std::make_unique<QSslSocket>();
+        socket->setPeerVerifyMode(QSslSocket::VerifyNone); // a bare TLS client: the trust rules are tested elsewhere
+        connect(socket.get(), &QSslSocket::encrypted, this, [&encrypted] { ++encrypted; });
+        socket->connectToHostEncrypted(server.host(), server.port());
+        idle.push_back(std::move(socket));
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(encrypted, 300, 15000);
+    auto pending = [&] {
+        return adminStatus(server).value(QStringLiteral("pool")).toObject().value(QStringLiteral("pending")).toInteger(-1);
+    };
+    QTRY_COMPARE_WITH_TIMEOUT(pending(), qint64(0), 10000);
+    QTemporaryDir dest;
+    client::DownloadQueue queue;
+    client::DownloadJob *job = queue.addFile(pinnedUrl(server, QStringLiteral("k.bin")), dest.path());
+    QVERIFY(clienttest::waitForIdle(queue, 30000));
+    QVERIFY2(job->state() == client::DownloadJob::State::Done, qPrintable(describe(job)));
+    for (auto &socket : idle)
+        QCOMPARE(socket->state(), QAbstractSocket::ConnectedState);
 }
 
 QTEST_GUILESS_MAIN(TestTlsTransfer)
