@@ -27,6 +27,8 @@ void readServer(AdminStatus &s, const QJsonObject &server)
     s.uptimeS = integer(server, "uptime_s");
     s.generation = integer(server, "generation");
     s.listen = text(server, "listen");
+    s.identity = text(server, "identity");
+    s.plaintext = text(server, "plaintext");
     s.root = text(server, "root");
     s.adminSocket = text(server, "admin_socket");
     s.serverState = text(server, "state");

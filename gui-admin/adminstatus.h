@@ -56,6 +56,8 @@ struct AdminStatus {
     QString root;
     QString adminSocket;
     QString serverState; // accepting | draining | stopping
+    QString identity;    // the fingerprint clients pin; "" without TLS (--plaintext only)
+    QString plaintext;   // off | allow | only
     // pool
     int total = 0, idle = 0, busy = 0, starting = 0, stopping = 0, capacity = 0;
     qint64 maxWorkersReached = 0;

@@ -130,7 +130,13 @@ void SummaryPanel::setStatus(const AdminStatus &s)
     set(QStringLiteral("version"), tr("%1 (generation %2)").arg(s.version).arg(s.generation));
     set(QStringLiteral("pid"), QString::number(s.pid));
     set(QStringLiteral("uptime"), formatDuration(s.uptimeS));
-    set(QStringLiteral("listen"), s.listen);
+    // How clients reach it: the identity they pin is in the tooltip (ferry-ctl identity prints it too).
+    const QString transport = s.identity.isEmpty() ? tr("plaintext only")
+                              : s.plaintext == QLatin1String("allow") ? tr("TLS 1.3 and plaintext")
+                                                                       : tr("TLS 1.3");
+    set(QStringLiteral("listen"), tr("%1 (%2)").arg(s.listen, transport),
+        s.identity.isEmpty() ? tr("Not encrypted: the server runs with --plaintext only")
+                             : tr("Identity (clients pin it): %1").arg(s.identity));
     set(QStringLiteral("root"), s.root, s.root);
     set(QStringLiteral("workers"), tr("%1 of max %2").arg(s.total).arg(s.limits.maxWorkers),
         tr("Scoreboard capacity %1; the pool wanted more than max_workers %2 times")

@@ -5,13 +5,16 @@
 #include "preferencesdialog.h"
 #include "remotebrowser.h"
 #include "remotemodel.h"
+#include "securitylabel.h"
 #include "settings.h"
 #include "transfermodel.h"
 #include "transferview.h"
+#include "trustprompter.h"
 
 #include "client/downloadjob.h"
 #include "client/downloadqueue.h"
 #include "client/ferryurl.h"
+#include "client/servertrust.h"
 #include "client/session.h"
 
 #include <QAction>
@@ -42,6 +45,8 @@ MainWindow::MainWindow(Settings *settings, QWidget *parent)
     , m_transferView(new TransferView(m_transferModel, this))
     , m_splitter(new QSplitter(Qt::Vertical, this))
     , m_totals(new QLabel(this))
+    , m_security(new SecurityLabel(this))
+    , m_trust(new TrustPrompter(this))
 {
     buildLayout();
     buildMenus();
@@ -76,6 +81,7 @@ void MainWindow::buildLayout()
     layout->addWidget(m_splitter, 1);
     setCentralWidget(central);
     m_totals->setObjectName(QStringLiteral("totalsLabel"));
+    statusBar()->addPermanentWidget(m_security);
     statusBar()->addPermanentWidget(m_totals);
 }
 
@@ -91,6 +97,12 @@ void MainWindow::connectParts()
         m_browser->reload();
     });
     connect(m_link, &ServerLink::statusChanged, this, &MainWindow::onStatusChanged);
+    connect(m_trust, &TrustPrompter::trusted, this, [this](const QString &server) {
+        if (server == m_security->server()) { // trusted just now: connect again, as Retry would
+            m_link->retry();
+            m_browser->reload();
+        }
+    });
     connect(m_link->session(), &client::Session::statReceived, this, &MainWindow::onStat);
     connect(m_link->session(), &client::Session::requestFailed, this,
             [this](quint64 requestId, client::ErrorKind, const QString &why) {
@@ -177,6 +189,7 @@ void MainWindow::showPreferences()
 // the first decides what the browser shows, later ones on the same server only add.
 void MainWindow::openUrl(const client::FerryUrl &url)
 {
+    client::ServerTrust::instance().requirePin(url); // a ?fp= vouches for this server
     const bool sameServer = m_link->hasServer() && m_link->session()->host() == url.host()
         && m_link->session()->port() == url.port();
     if (!sameServer)
@@ -195,7 +208,9 @@ void MainWindow::openUrl(const client::FerryUrl &url)
 
 void MainWindow::connectTo(const client::FerryUrl &url)
 {
+    client::ServerTrust::instance().requirePin(url);
     m_link->setServer(url.host(), url.port());
+    m_security->setServer(client::KnownServers::serverKey(url.host(), url.port()));
     const QString address = m_link->address();
     m_settings->addRecentServer(address);
     m_connectBar->setRecentServers(m_settings->recentServers());

@@ -19,6 +19,8 @@ namespace ferry::gui {
 
 class ConnectBar;
 class RemoteBrowser;
+class SecurityLabel;
+class TrustPrompter;
 class Settings;
 class TransferModel;
 class TransferView;
@@ -44,6 +46,7 @@ public:
     RemoteBrowser *browser() const { return m_browser; }
     TransferModel *transferModel() const { return m_transferModel; }
     TransferView *transferView() const { return m_transferView; }
+    SecurityLabel *securityLabel() const { return m_security; }
 
     // Writes the queue and the window layout to Settings now.
     void saveState();
@@ -76,6 +79,8 @@ private:
     TransferView *m_transferView;
     QSplitter *m_splitter;
     QLabel *m_totals;
+    SecurityLabel *m_security;
+    TrustPrompter *m_trust;
     QTimer m_saveTimer;
     QHash<quint64, bool> m_openRequests; // STATs of opened URLs -> whether to browse there
 };

@@ -1,5 +1,6 @@
 #include "preferencesdialog.h"
 
+#include "knownserversdialog.h"
 #include "settings.h"
 
 #include <QComboBox>
@@ -45,6 +46,10 @@ PreferencesDialog::PreferencesDialog(Settings *settings, QWidget *parent)
     form->addRow(tr("Download &folder:"), folderRow);
     form->addRow(tr("&Concurrent downloads:"), m_concurrent);
     form->addRow(tr("When a file &exists:"), m_policy);
+    auto *known = new QPushButton(tr("&Known servers…"), this);
+    known->setObjectName(QStringLiteral("knownServersButton"));
+    form->addRow(tr("Server identities:"), known);
+    connect(known, &QPushButton::clicked, this, [this] { KnownServersDialog(this).exec(); });
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(form);

@@ -20,6 +20,8 @@ function(ferry_add_test)
     if(NOT T_TIMEOUT)
         set(T_TIMEOUT 300)
     endif()
+    # FERRY_PLAINTEXT=1: the engine (and ferry-get run by a test) speaks plaintext Ferry, as the servers
+    # the harness starts allow it (--plaintext allow); TLS suites unset it and pass --plaintext off.
     set_tests_properties(${T_NAME} PROPERTIES TIMEOUT ${T_TIMEOUT} LABELS "${T_LABELS}"
-        ENVIRONMENT "QT_QPA_PLATFORM=offscreen")
+        ENVIRONMENT "QT_QPA_PLATFORM=offscreen;FERRY_PLAINTEXT=1")
 endfunction()

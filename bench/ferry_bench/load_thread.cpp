@@ -71,6 +71,7 @@ bool LoadThread::finished() const
 void LoadThread::open(uint32_t index)
 {
     Connection &c = m_connections[index];
+    closeConnection(c);
     c.fd.reset(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     ++c.generation;
     c.requestSent = false;
@@ -84,6 +85,11 @@ void LoadThread::open(uint32_t index)
     ::setsockopt(c.fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     const auto *address = reinterpret_cast<const sockaddr *>(&m_plan.server);
     if (::connect(c.fd.get(), address, sizeof m_plan.server) != 0 && errno != EINPROGRESS) {
+        fail(index, m_stats.connectErrors);
+        return;
+    }
+    c.handshaken = m_plan.tls == nullptr;
+    if (m_plan.tls && !(c.ssl = m_plan.tls->connect(c.fd.get()))) {
         fail(index, m_stats.connectErrors);
         return;
     }
@@ -101,7 +107,8 @@ void LoadThread::sendRequest(uint32_t index, uint64_t nowNs)
     Connection &c = m_connections[index];
     const uint32_t path = nextPath();
     const auto &bytes = c.fresh ? m_plan.requests->helloAndGet[path] : m_plan.requests->getOnly[path];
-    const ssize_t sent = ::send(c.fd.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    const ssize_t sent = c.ssl ? tlsWrite(c.ssl.get(), bytes.data(), bytes.size())
+                               : ::send(c.fd.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL);
     if (sent != static_cast<ssize_t>(bytes.size())) {
         fail(index, c.fresh ? m_stats.connectErrors : m_stats.readErrors);
         return;
@@ -114,6 +121,16 @@ void LoadThread::sendRequest(uint32_t index, uint64_t nowNs)
 void LoadThread::onEvent(uint32_t index, uint32_t events)
 {
     Connection &c = m_connections[index];
+    if (!c.handshaken) { // --tls: every edge may move the handshake on
+        const TlsStep step = handshake(c.ssl.get());
+        if (step == TlsStep::Failed)
+            fail(index, m_stats.connectErrors);
+        if (step != TlsStep::Done)
+            return;
+        c.handshaken = true;
+        sendRequest(index, monotonicNs());
+        return;
+    }
     if (!c.requestSent) {
         if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
             sendRequest(index, monotonicNs());
@@ -129,13 +146,14 @@ void LoadThread::onReadable(uint32_t index)
     const uint32_t generation = m_connections[index].generation;
     while (m_connections[index].generation == generation && m_connections[index].requestSent) {
         Connection &c = m_connections[index];
-        const ssize_t got =
-            server::retryOnEintr([&] { return ::recv(c.fd.get(), m_buffer.data(), m_buffer.size(), 0); });
+        const ssize_t got = receive(c);
         if (got > 0) {
             m_stats.bytes += static_cast<uint64_t>(got);
             if (!onOutcome(index, c.parser.feed(m_buffer.data(), static_cast<size_t>(got))))
                 return;
-            if (static_cast<size_t>(got) < m_buffer.size())
+            // A short read drained the socket; TLS hands out one record at a time, so it reads on
+            // until "want read".
+            if (!c.ssl && static_cast<size_t>(got) < m_buffer.size())
                 return;
         } else if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             return;
@@ -144,6 +162,19 @@ void LoadThread::onReadable(uint32_t index)
             return;
         }
     }
+}
+
+ssize_t LoadThread::receive(Connection &c)
+{
+    if (c.ssl)
+        return tlsRead(c.ssl.get(), m_buffer.data(), m_buffer.size());
+    return ::recv(c.fd.get(), m_buffer.data(), m_buffer.size(), 0);
+}
+
+void LoadThread::closeConnection(Connection &c)
+{
+    c.ssl.reset(); // the session first: it refers to the fd
+    c.fd.reset();
 }
 
 // Returns whether the same connection should keep reading.
@@ -189,7 +220,7 @@ void LoadThread::complete(uint32_t index)
 void LoadThread::fail(uint32_t index, uint64_t &counter)
 {
     ++counter;
-    m_connections[index].fd.reset();
+    closeConnection(m_connections[index]);
     m_connections[index].requestSent = false;
     if (!finished())
         open(index);
@@ -231,7 +262,7 @@ void LoadThread::run()
         }
     }
     for (Connection &c : m_connections)
-        c.fd.reset();
+        closeConnection(c);
 }
 
 } // namespace ferry::bench

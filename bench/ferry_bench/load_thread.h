@@ -5,6 +5,7 @@
 
 #include "histogram.h"
 #include "response_parser.h"
+#include "tls_client.h"
 #include "base/unique_fd.h" // the server's one owner type for fds
 
 #include <chrono>
@@ -46,6 +47,7 @@ struct LoadPlan {
     std::chrono::milliseconds timeout{10000};
     std::chrono::steady_clock::time_point deadline;
     uint64_t maxRequests = 0; // this thread's share; 0 = no limit
+    const TlsClient *tls = nullptr; // --tls: every connection handshakes first
 };
 
 class LoadThread {
@@ -62,6 +64,8 @@ public:
 private:
     struct Connection {
         UniqueFd fd;
+        SslPtr ssl;           // --tls only; reset before fd
+        bool handshaken = false;
         ResponseParser parser;
         uint64_t startNs = 0; // request written (or connect started, until then)
         uint32_t generation = 0; // tells a stale epoll event from one for the current fd
@@ -71,6 +75,8 @@ private:
 
     void open(uint32_t index);
     void sendRequest(uint32_t index, uint64_t nowNs);
+    ssize_t receive(Connection &c);
+    void closeConnection(Connection &c);
     void onEvent(uint32_t index, uint32_t events);
     void onReadable(uint32_t index);
     bool onOutcome(uint32_t index, Outcome outcome);

@@ -38,6 +38,10 @@ Stats runLoad(const Options &options, const EncodedRequests &requests)
     plan.server = options.server;
     plan.requests = &requests;
     plan.newConnection = options.newConnection;
+    std::unique_ptr<TlsClient> tls;
+    if (options.tls)
+        tls = std::make_unique<TlsClient>();
+    plan.tls = tls.get();
     plan.timeout = options.timeout;
     plan.deadline = std::chrono::steady_clock::now()
         + std::chrono::duration_cast<std::chrono::steady_clock::duration>(

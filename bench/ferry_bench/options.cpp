@@ -114,6 +114,8 @@ Options parseOptions(int argc, char **argv)
             applyValue(options, arg, argv[++i]);
         } else if (arg == "-n" || arg == "--new-connection") {
             options.newConnection = true;
+        } else if (arg == "--tls") {
+            options.tls = true;
         } else if (arg == "-q" || arg == "--quiet") {
             options.quiet = true;
         } else if (arg == "-h" || arg == "--help") {
@@ -151,7 +153,8 @@ const char *usageText()
            "  -f, --paths-file FILE more paths, one a line; all paths are requested in turn\n"
            "      --timeout SEC     a request taking longer counts as an error (default 10)\n"
            "      --read-size BYTES buffer size of each recv() (default 65536; wrk reads 8192)\n"
-           "  -q, --quiet           print only the JSON line\n\n"
+           "  -q, --quiet           print only the JSON line\n"
+           "      --tls             TLS 1.3, a full handshake per connection, certificate not checked\n\n"
            "A PATH is relative to the server's root; leading slashes are dropped, so\n"
            "/small.bin and small.bin ask for the same file (the server itself refuses\n"
            "a path starting with '/').\n\n"

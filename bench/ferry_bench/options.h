@@ -21,6 +21,7 @@ struct Options {
     std::chrono::milliseconds timeout{10000};
     bool newConnection = false;      // a new TCP connection (and HELLO) for every request
     bool quiet = false;              // only the JSON line
+    bool tls = false;                // speak Ferry inside TLS 1.3 (a full handshake per connection)
     size_t readSize = 64 * 1024;     // bytes asked of each recv()
     bool help = false;
 };

@@ -17,8 +17,12 @@ declare -A DAEMON_PID=()
 #  Ferry:  8 workers, no per-IP limit (every client here is 127.0.0.1), a pending queue
 #          of 4096 (the counterpart of the listen backlogs above), log level warn.
 
-write_nginx_conf() { # DIR PORT NOPUSH(on|off)
-    local dir=$1 port=$2 nopush=$3
+write_nginx_conf() { # DIR PORT NOPUSH(on|off) [TLS_PORT]
+    local dir=$1 port=$2 nopush=$3 tls=""
+    [ -z "${4:-}" ] || tls="listen 127.0.0.1:$4 ssl backlog=4096;
+        ssl_certificate $WORK/tls/cert.pem;
+        ssl_certificate_key $WORK/tls/key.pem;
+        ssl_protocols TLSv1.3;"
     mkdir -p "$dir/logs" "$dir/tmp"
     cat >"$dir/nginx.conf" <<CONF
 worker_processes 2;
@@ -42,6 +46,7 @@ http {
     scgi_temp_path $dir/tmp/scgi;
     server {
         listen 127.0.0.1:$port backlog=4096;
+        $tls
         root $DATA;
         location / { }
     }
@@ -146,6 +151,35 @@ start_nginx() { # NAME PORT NOPUSH
     wait_http "$2"
 }
 
+# The TLS rows: one P-256 certificate for "localhost" (the key type of Ferry's own identity,
+# docs/SECURITY.md) served by nginx and by Ferry (--tls-cert), trusted by the clients as they would
+# trust a real one: curl --cacert, ferry-get ?fp= (its fingerprint, computed as docs/SECURITY.md says).
+make_tls_cert() {
+    mkdir -p "$WORK/tls"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/tls/key.pem" \
+        -out "$WORK/tls/cert.pem" -subj /CN=localhost -addext subjectAltName=DNS:localhost -days 2 2>/dev/null
+    chmod 600 "$WORK/tls/key.pem"
+    TLS_FP=$(openssl x509 -in "$WORK/tls/cert.pem" -pubkey -noout | openssl pkey -pubin -outform der |
+        openssl dgst -sha256 -binary | python3 -c 'import base64, sys
+s = base64.b32encode(sys.stdin.buffer.read()).decode().rstrip("=")
+print("-".join(s[i:i + 4] for i in range(0, len(s), 4)))')
+}
+
+start_nginx_tls() { # PLAIN_PORT TLS_PORT — after calibrate_nopush, with the setting it kept
+    write_nginx_conf "$WORK/nginx_tls" "$1" "$NOPUSH" "$2"
+    start_daemon nginx_tls nginx -p "$WORK/nginx_tls" -e "$WORK/nginx_tls/logs/error.log" \
+        -c "$WORK/nginx_tls/nginx.conf"
+    wait_http "$1"
+}
+
+start_ferry_tls() { # PORT
+    mkdir -p "$WORK/ferry_tls"
+    start_daemon ferry_tls "$FERRY_SERVER" --root "$DATA" --listen "127.0.0.1:$1" --workers 8 \
+        --max-per-ip 0 --max-pending 4096 --grace 2s --log-level warn --admin-socket none \
+        --tls-cert "$WORK/tls/cert.pem" --tls-key "$WORK/tls/key.pem" --state-dir "$WORK/ferry_tls/state"
+    wait_line ferry_tls "listening on"
+}
+
 start_apache() { # PORT
     write_apache_conf "$WORK/apache" "$1"
     start_daemon apache /usr/sbin/apache2 -f "$WORK/apache/httpd.conf" -DFOREGROUND
@@ -156,7 +190,9 @@ start_ferry() { # PORT
     mkdir -p "$WORK/ferry"
     start_daemon ferry "$FERRY_SERVER" --root "$DATA" --listen "127.0.0.1:$1" --workers 8 \
         --max-per-ip 0 --max-pending 4096 --grace 2s --log-level warn \
-        --admin-socket "$WORK/ferry/admin.sock"
+        --admin-socket "$WORK/ferry/admin.sock" --plaintext only --state-dir "$WORK/ferry/state"
+    # --plaintext only: these rows compare plaintext with plaintext (ferry-bench and ferry-get --plaintext
+    # speak Ferry without TLS); the TLS rows use start_ferry_tls and start_nginx_tls.
     wait_line ferry "listening on"
 }
 

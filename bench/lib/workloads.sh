@@ -36,27 +36,33 @@ client_peak_rss_mib() { tail -1 "$WORK/time.out" | awk '{ printf "%.1f", $4 / 10
 # load SERVER KEY CONNECTIONS new|keep TARGET — wrk for HTTP, ferry-bench for Ferry, for $DUR
 # seconds. TARGET is a path, or @FILE for a list of paths. Records KEY (req/s), KEY.p50,
 # KEY.p99 (ms), KEY.err, KEY.cpu and KEY.ucpu (client CPU, user CPU µs per request) unless
-# NORECORD is set;
+# NORECORD is set; with TLS=1, against the TLS instances (ferry_tls, nginx_tls), a full TLS 1.3
+# handshake per connection for both clients.
 # LAST_JSON holds the client's JSON line either way.
 load() {
     local server=$1 key=$2 conns=$3 mode=$4 target=$5 out=$WORK/load.out
-    local paths="" path=$target ticks switches
-    ticks=$(cpu_ticks "$server")
-    switches=$(ctx_switches "$server")
+    local paths="" path=$target ticks switches daemon=$1
+    [ -z "${TLS:-}" ] || daemon=${server}_tls
+    ticks=$(cpu_ticks "$daemon")
+    switches=$(ctx_switches "$daemon")
     if [ "${target:0:1}" = @ ]; then paths=${target:1}; path=""; fi
     if [ "$server" = ferry ]; then
         local args=(-q -c "$conns" -d "$DUR" --timeout 10 --read-size 8192)
         [ "$mode" = new ] && args+=(-n)
-        args+=("127.0.0.1:${PORT[ferry]}")
+        [ -z "${TLS:-}" ] || args+=(--tls)
+        args+=("127.0.0.1:${PORT[$daemon]}")
         if [ -n "$paths" ]; then args+=(-f "$paths"); else args+=("$path"); fi
         timed "$out" "$FERRY_BENCH" "${args[@]}" || true
     else
         local args=(-t1 -c "$conns" -d "${DUR}s" --timeout 10s -s "$HERE/lib/wrk.lua")
         [ "$mode" = new ] && args+=(-H "Connection: close")
-        timed "$out" env WRK_PATHS="$paths" wrk "${args[@]}" "$(url "$server" "$path")" || true
+        local target_url
+        target_url=$(url "$server" "$path")
+        [ -z "${TLS:-}" ] || target_url="https://localhost:${PORT[$daemon]}/$path"
+        timed "$out" env WRK_PATHS="$paths" wrk "${args[@]}" "$target_url" || true
     fi
-    ticks=$(($(cpu_ticks "$server") - ticks))
-    switches=$(($(ctx_switches "$server") - switches))
+    ticks=$(($(cpu_ticks "$daemon") - ticks))
+    switches=$(($(ctx_switches "$daemon") - switches))
     LAST_JSON=$(grep '^{' "$out" | tail -1)
     [ -n "$LAST_JSON" ] || { echo "compare: $server gave no result for $key" >&2; cat "$out" >&2; return 0; }
     [ -n "${NORECORD:-}" ] && return 0
@@ -92,7 +98,7 @@ w_null() {
     local t0 t1 ok=1
     t0=$(now_ns)
     if [ "$1" = ferry ]; then
-        timed "$WORK/null.out" "$FERRY_GET" --no-progress -O /dev/null "$(ferry_url big.bin)" || ok=0
+        timed "$WORK/null.out" "$FERRY_GET" --plaintext --no-progress -O /dev/null "$(ferry_url big.bin)" || ok=0
     else
         timed "$WORK/null.out" curl -fsS -o /dev/null "$(url "$1" big.bin)" || ok=0
     fi
@@ -102,6 +108,26 @@ w_null() {
         record i "$1" "$(client_peak_rss_mib)"
     else
         echo "compare: $1 download to /dev/null failed: $(tail -1 "$WORK/clients.err")" >&2
+    fi
+}
+
+# (a, TLS) the same over TLS 1.3 with one P-256 certificate (make_tls_cert): curl to nginx, ferry-get
+# to Ferry, each checking the server's identity (CA file; pinned fingerprint).
+w_null_tls() {
+    local t0 t1 ok=1
+    t0=$(now_ns)
+    if [ "$1" = ferry ]; then
+        XDG_CONFIG_HOME=$WORK/tls timed "$WORK/null.out" "$FERRY_GET" --no-progress -O /dev/null \
+            "ferry://127.0.0.1:${PORT[ferry_tls]}/big.bin?fp=$TLS_FP" || ok=0
+    else
+        timed "$WORK/null.out" curl -fsS --tlsv1.3 --cacert "$WORK/tls/cert.pem" -o /dev/null \
+            "https://localhost:${PORT[nginx_tls]}/big.bin" || ok=0
+    fi
+    t1=$(now_ns)
+    if [ "$ok" = 1 ]; then
+        record a_tls "$1" "$(rate "$BIG_BYTES" $((t1 - t0)))"
+    else
+        echo "compare: $1 TLS download to /dev/null failed: $(tail -1 "$WORK/clients.err")" >&2
     fi
 }
 
@@ -120,7 +146,7 @@ w_lean() {
 # (sync FILE) before the clock stops: both have the bytes on disk when they are done.
 fetch() {
     if [ "$1" = ferry ]; then
-        timed "$WORK/fetch.out" "$FERRY_GET" --no-progress --on-exists overwrite -o "$2" "$(ferry_url big.bin)"
+        timed "$WORK/fetch.out" "$FERRY_GET" --plaintext --no-progress --on-exists overwrite -o "$2" "$(ferry_url big.bin)"
     else
         timed "$WORK/fetch.out" curl -fsS -o "$2/big.bin" "$(url "$1" big.bin)" && sync "$2/big.bin"
     fi

@@ -69,6 +69,7 @@ WorkerInfo ServerBackend::workerInfo(uint32_t slot, const server::SlotSnapshot &
     w.peer = serving ? s.peer : "";
     w.connection = serving ? int64_t(s.connectionId) : 0;
     w.path = serving ? s.path : "";
+    w.security = serving ? s.security : "";
     w.bytesSent = int64_t(s.bytesSent);
     w.bytesTotal = int64_t(s.bytesTotal);
     w.transferStartMs = toWallMs(s.transferStartNs, nowMs, nowNs);
@@ -131,6 +132,8 @@ StatusSnapshot ServerBackend::status(bool withProcInfo)
     s.generation = m_parent.scoreboard().control().generation.load();
     s.listen = m_parent.listenAddress();
     s.root = m_parent.options().root;
+    s.identity = m_parent.fingerprint();
+    s.plaintext = server::plaintextPolicyName(m_parent.options().plaintext);
     s.state = m_parent.isShuttingDown() ? "stopping" : m_parent.isDraining() ? "draining" : "accepting";
     fillPool(status);
     server::Scoreboard &board = m_parent.scoreboard();

@@ -27,7 +27,9 @@ Json serverJson(const ServerInfo &s, int64_t nowMs)
                 {"listen", s.listen},
                 {"root", s.root},
                 {"admin_socket", s.adminSocket},
-                {"state", s.state}};
+                {"state", s.state},
+                {"identity", s.identity},
+                {"plaintext", s.plaintext}};
 }
 
 Json poolJson(const PoolInfo &p)
@@ -64,6 +66,7 @@ Json toJson(const WorkerInfo &w)
                 {"peer", w.peer},
                 {"connection", w.connection},
                 {"path", w.path},
+                {"security", w.security},
                 {"bytes_sent", w.bytesSent},
                 {"bytes_total", w.bytesTotal},
                 {"throughput_bps", w.throughputBps},

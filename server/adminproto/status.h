@@ -19,6 +19,8 @@ struct ServerInfo {
     std::string root;
     std::string adminSocket;
     std::string state = "accepting"; // accepting | draining | stopping
+    std::string identity;            // the fingerprint clients pin (docs/SECURITY.md); "" without TLS
+    std::string plaintext = "off";   // --plaintext: off (TLS required) | allow | only
 };
 
 struct PoolLimitsInfo {
@@ -46,6 +48,7 @@ struct WorkerInfo {
     std::string peer;
     int64_t connection = 0;
     std::string path;
+    std::string security; // "plaintext" or "TLSv1.3 <suite>" of the connection shown, "" when idle
     int64_t bytesSent = 0, bytesTotal = 0;
     int64_t throughputBps = 0; // of the current transfer, measured by the admin plane (TransferRates)
     int64_t transferStartMs = 0, lastProgressMs = 0;

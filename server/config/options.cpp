@@ -87,6 +87,20 @@ const std::vector<Spec> &specs()
          [](Options &o, const std::string &v) { o.stallTimeout = duration("stall-timeout", v); }},
         {"admin-group", true, [](Options &o, const std::string &v) { o.adminGroup = v; }},
         {"metrics-listen", true, [](Options &o, const std::string &v) { o.metricsListen = v; }},
+        {"state-dir", true, [](Options &o, const std::string &v) { o.stateDir = v; }},
+        {"tls-cert", true, [](Options &o, const std::string &v) { o.tlsCert = v; }},
+        {"tls-key", true, [](Options &o, const std::string &v) { o.tlsKey = v; }},
+        {"plaintext", true,
+         [](Options &o, const std::string &v) {
+             if (v == "off")
+                 o.plaintext = PlaintextPolicy::Refuse;
+             else if (v == "allow")
+                 o.plaintext = PlaintextPolicy::Allow;
+             else if (v == "only")
+                 o.plaintext = PlaintextPolicy::Only;
+             else
+                 bad("plaintext", v, "off, allow or only");
+         }},
         {"show-hidden", false, [](Options &o, const std::string &v) { o.showHidden = flag("show-hidden", v); }},
         {"log-level", true,
          [](Options &o, const std::string &v) {
@@ -120,6 +134,16 @@ std::string trim(std::string_view text)
 }
 
 } // namespace
+
+const char *plaintextPolicyName(PlaintextPolicy policy)
+{
+    switch (policy) {
+    case PlaintextPolicy::Refuse: return "off";
+    case PlaintextPolicy::Allow: return "allow";
+    case PlaintextPolicy::Only: return "only";
+    }
+    return "?";
+}
 
 std::vector<Setting> parseCommandLine(int argc, const char *const *argv)
 {
@@ -216,6 +240,9 @@ Options loadOptions(int argc, const char *const *argv)
         applySetting(options, setting);
     if (options.root.empty())
         throw ConfigError("no root directory: give --root DIR (or 'root = DIR' in the config file)");
+    if (options.tlsCert.empty() != options.tlsKey.empty())
+        throw ConfigError("--tls-cert and --tls-key go together: give both, or neither to use the server's own "
+                          "identity");
     if (options.workers > options.maxWorkers)
         options.maxWorkers = options.workers; // the scoreboard must hold the pool
     return options;
@@ -240,6 +267,13 @@ Serves the files under DIR (read-only) over the Ferry protocol.
   --pool-max-workers N       the pool never grows beyond N workers (default: --workers)
   --max-requests N           recycle a worker after N requests, 0 = never (default 0)
   --stall-timeout DUR        abort a transfer that moved no byte for DUR, 0 = off (default 120s)
+  --state-dir DIR            the server's identity (key, certificate) lives here (default /var/lib/ferry for
+                             root, $STATE_DIRECTORY under systemd, else $XDG_STATE_HOME/ferry or
+                             ~/.local/state/ferry); never inside the served root
+  --tls-cert FILE            serve this certificate chain (PEM) instead of the generated one; needs --tls-key
+  --tls-key FILE             the private key (PEM) of --tls-cert
+  --plaintext off|allow|only Ferry without TLS: off = TLS required (default), allow = both on the one port,
+                             only = no TLS (loopback tests, benchmarks)
   --user NAME                when started as root, switch to this user after binding
   --max-pending N            requests waiting for a free worker before BUSY (default 64)
   --max-per-ip N             connections per client address, 0 = unlimited (default 64)

@@ -16,6 +16,14 @@
 
 namespace ferry::server {
 
+// Whether clients may speak Ferry without TLS on the listening port (docs/SECURITY.md).
+enum class PlaintextPolicy {
+    Refuse, // the default: TLS only; a plaintext client gets ERROR "TLS required"
+    Allow,  // both, told apart by the first byte (loopback tests, benchmarks next to TLS)
+    Only,   // no TLS at all (benchmarks, a TLS-terminating balancer in front)
+};
+const char *plaintextPolicyName(PlaintextPolicy policy);
+
 struct Options {
     std::string root;
     std::string listen = "0.0.0.0:4646";
@@ -40,6 +48,11 @@ struct Options {
     Millis stallTimeout{120000};  // abort a transfer that moved no byte for this long, 0 = off
     std::string adminGroup;       // members of this group may use the admin socket too
     std::string metricsListen;    // HOST:PORT of the HTTP metrics endpoint (server/metrics), "" = off
+    // The server's identity and TLS (server/tls; docs/SECURITY.md).
+    std::string stateDir;         // "" = the default (see tls/state_dir.h)
+    std::string tlsCert;          // the administrator's own certificate chain (PEM); "" = the generated one
+    std::string tlsKey;           // its private key (PEM); given together with tlsCert
+    PlaintextPolicy plaintext = PlaintextPolicy::Refuse;
     bool showHidden = false;
     log::Level logLevel = log::Level::Info;
     bool help = false;

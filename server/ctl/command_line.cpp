@@ -86,6 +86,14 @@ void addObservers(CLI::App &app, Command &command)
     status->add_flag("--json", command.json, "print the raw STATUS object instead");
     status->preparse_callback([&command](std::size_t) { command.kind = Command::Kind::Status; });
 
+    CLI::App *identity = app.add_subcommand(
+        "identity", "The server's fingerprint, for clients to compare and pin: from the running server, or offline "
+                    "from a certificate.");
+    CLI::Option *cert = identity->add_option("--cert", command.identityCert, "read it from this certificate (PEM)");
+    identity->add_option("--state-dir", command.identityStateDir, "read it from the certificate in this state directory")
+        ->excludes(cert);
+    identity->preparse_callback([&command](std::size_t) { command.kind = Command::Kind::Identity; });
+
     CLI::App *metrics = app.add_subcommand(
         "metrics", "Pool totals and one series per worker, as Prometheus text (the default) or OpenMetrics.");
     metrics

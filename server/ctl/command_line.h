@@ -14,7 +14,7 @@ namespace ferry::ctl {
 
 // What to do, once the command line has been understood.
 struct Command {
-    enum class Kind { Status, Metrics, History, Watch, Request };
+    enum class Kind { Status, Identity, Metrics, History, Watch, Request };
 
     Kind kind = Kind::Status;
     std::string socketPath;
@@ -22,6 +22,8 @@ struct Command {
     int64_t intervalMs = 1000;  // watch
     int64_t count = -1;         // watch: pushes to show, -1 = until interrupted
     metrics::Format metricsFormat = metrics::Format::Prometheus; // metrics --format
+    std::string identityCert;     // identity --cert: read the fingerprint from this certificate, offline
+    std::string identityStateDir; // identity --state-dir: from the certificate in this state directory
     admin::Json request;        // Kind::Request: the request to send ("v" and "id" are added on sending)
 };
 

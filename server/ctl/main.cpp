@@ -3,6 +3,7 @@
 #include "ctl/command_line.h"
 #include "ctl/render.h"
 #include "metrics/exposition.h"
+#include "tls/identity.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -61,11 +62,39 @@ int watch(ferry::ctl::AdminClient &client, const Command &command)
     return Exit::Ok;
 }
 
+int printIdentity(const Json &status)
+{
+    const Json *server = ferry::admin::member(status, "server");
+    const std::string identity = server ? ferry::admin::textMember(*server, "identity") : std::string();
+    if (identity.empty()) {
+        std::fprintf(stderr, "ferry-ctl: the server has no identity: it runs with --plaintext only\n");
+        return Exit::Refused;
+    }
+    std::printf("%s\n", identity.c_str());
+    return Exit::Ok;
+}
+
+// `identity --cert FILE` / `--state-dir DIR`: read from the certificate, no server needed (while it is
+// down, or on another account). The key itself is only ever made by the server, at its first start.
+int printOfflineIdentity(const Command &command)
+{
+    const std::string file = !command.identityCert.empty() ? command.identityCert
+                                                           : ferry::server::tls::certPathIn(command.identityStateDir);
+    std::string error;
+    const std::string fingerprint = ferry::server::tls::fingerprintOfCertificateFile(file, error);
+    if (fingerprint.empty()) {
+        std::fprintf(stderr, "ferry-ctl: %s\n", error.c_str());
+        return Exit::Usage;
+    }
+    std::printf("%s\n", fingerprint.c_str());
+    return Exit::Ok;
+}
+
 int observe(ferry::ctl::AdminClient &client, const Command &command)
 {
     const bool history = command.kind == Command::Kind::History;
     std::string error;
-    auto reply = client.call(Json{{"cmd", history ? "history" : "status"}}, error);
+    auto reply = client.call(Json{{"cmd", history ? "history" : "status"}}, error); // identity: status
     if (!reply) {
         std::fprintf(stderr, "ferry-ctl: %s\n", error.c_str());
         return Exit::Protocol;
@@ -74,6 +103,8 @@ int observe(ferry::ctl::AdminClient &client, const Command &command)
     if (!isOk(*reply) || !body)
         return printReply(*reply);
     std::string text;
+    if (command.kind == Command::Kind::Identity)
+        return printIdentity(*body);
     if (command.json)
         text = ferry::admin::dumpJson(*body) + "\n";
     else if (history)
@@ -94,6 +125,9 @@ int main(int argc, char **argv)
     if (const int *exitCode = std::get_if<int>(&parsed))
         return *exitCode;
     Command &command = std::get<Command>(parsed);
+    if (command.kind == Command::Kind::Identity
+        && (!command.identityCert.empty() || !command.identityStateDir.empty()))
+        return printOfflineIdentity(command);
     ferry::ctl::AdminClient client;
     std::string error;
     if (int rc = client.connect(command.socketPath, error); rc != Exit::Ok) {
@@ -102,6 +136,7 @@ int main(int argc, char **argv)
     }
     switch (command.kind) {
     case Command::Kind::Status:
+    case Command::Kind::Identity:
     case Command::Kind::Metrics:
     case Command::Kind::History:
         return observe(client, command);

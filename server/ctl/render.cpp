@@ -36,6 +36,15 @@ std::string rateText(int64_t bytesPerSecond)
     return bytesPerSecond > 0 ? humanBytes(bytesPerSecond) + "/s" : std::string("unlimited");
 }
 
+std::string identityLine(const Json &server)
+{
+    const std::string plaintext = textMember(server, "plaintext");
+    if (textMember(server, "identity").empty())
+        return "Identity: none (plaintext only: nothing is encrypted)\n";
+    return format("Identity: %s (%s)\n", textMember(server, "identity").c_str(),
+                  plaintext == "allow" ? "TLS 1.3; plaintext allowed too" : "TLS 1.3 required");
+}
+
 std::string summary(const Json &status)
 {
     const Json &server = child(status, "server");
@@ -48,6 +57,7 @@ std::string summary(const Json &status)
                   (long long)intMember(server, "pid"), humanDuration(intMember(server, "uptime_s")).c_str(),
                   (long long)intMember(server, "generation"), textMember(server, "state").c_str());
     out += format("Listening on %s, serving %s\n", textMember(server, "listen").c_str(), textMember(server, "root").c_str());
+    out += identityLine(server);
     out += format("Workers: %lld total, %lld busy, %lld idle, %lld starting, %lld stopping (max %lld, reached %lld times)\n",
                   (long long)intMember(pool, "total"), (long long)intMember(pool, "busy"), (long long)intMember(pool, "idle"),
                   (long long)intMember(pool, "starting"), (long long)intMember(pool, "stopping"),

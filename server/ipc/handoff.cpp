@@ -121,7 +121,7 @@ ReceiveResult receiveHandoff(int channel, int flags)
     if (valid) {
         std::memcpy(&header, buffer.data(), sizeof header);
         valid = header.magic == HandoffMagic && header.byteCount == size_t(got) - sizeof header
-                && header.kind >= HandoffKind::Dispatch && header.kind <= HandoffKind::Ready;
+                && header.kind >= HandoffKind::Dispatch && header.kind <= HandoffKind::DispatchTls;
     }
     int fd = valid ? extractFd(msg) : -2;
     if (fd == -2) {

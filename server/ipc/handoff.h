@@ -17,11 +17,18 @@ enum class HandoffKind : uint32_t {
     Done = 3,     // worker -> parent: I closed the connection
     Busy = 4,     // worker -> parent: I am in a long response; send me no connections until Ready
     Ready = 5,    // worker -> parent: I take connections again
+    DispatchTls = 6, // parent -> worker: a client that opened with a TLS ClientHello, nothing read from it
+                     // (fd attached); the worker handshakes and keeps it for the connection's life. A
+                     // worker that cannot take it hands it back unread with Park.
 };
 
 // How many connections one worker holds at most. A worker serves them from one epoll loop; the parent
 // sends a worker no more than this, so a worker never has to refuse one.
 constexpr uint32_t MaxConnectionsPerWorker = 64;
+// TLS connections stay in their worker for life, mostly idle between requests (about 27 KiB each,
+// docs/PERFORMANCE.md), where plaintext ones wait in the parent: a worker holds up to this many of them
+// besides its plaintext ones, so 4 workers keep 1,024 TLS clients connected.
+constexpr uint32_t MaxTlsConnectionsPerWorker = 256;
 
 struct HandoffMessage {
     HandoffKind kind = HandoffKind::Dispatch;

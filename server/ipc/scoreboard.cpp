@@ -88,6 +88,7 @@ bool tryReadSlot(const WorkerSlot &slot, SlotSnapshot &s)
     s.connectionId = slot.connectionId.load(std::memory_order_relaxed);
     loadText(s.peer, slot.peer, sizeof s.peer);
     loadText(s.path, slot.path, sizeof s.path);
+    loadText(s.security, slot.security, sizeof s.security);
     s.bytesSent = slot.bytesSent.load(std::memory_order_relaxed);
     s.bytesTotal = slot.bytesTotal.load(std::memory_order_relaxed);
     s.transferStartNs = slot.transferStartNs.load(std::memory_order_relaxed);
@@ -167,6 +168,7 @@ void clearWorkerFields(WorkerSlot &slot)
     slot.connectionId.store(0, std::memory_order_relaxed);
     slot.peer[0].store('\0', std::memory_order_relaxed);
     slot.path[0].store('\0', std::memory_order_relaxed);
+    slot.security[0].store('\0', std::memory_order_relaxed);
     slot.bytesSent.store(0, std::memory_order_relaxed);
     slot.bytesTotal.store(0, std::memory_order_relaxed);
     slot.transferStartNs.store(0, std::memory_order_relaxed);

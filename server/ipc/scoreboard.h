@@ -49,6 +49,7 @@ constexpr int FatalConfig = 64; // the worker cannot ever work (e.g. root vanish
 
 constexpr size_t PeerTextSize = 64;  // "[ipv6]:port" fits
 constexpr size_t PathTextSize = 256; // the current path, truncated with "..." if longer
+constexpr size_t SecurityTextSize = 48; // "plaintext" or "TLSv1.3 TLS_CHACHA20_POLY1305_SHA256"
 
 struct alignas(64) WorkerSlot {
     // ---- written by the owning worker (seqlock-protected as a group) ----
@@ -59,6 +60,7 @@ struct alignas(64) WorkerSlot {
     std::atomic<uint64_t> connectionId{0};      // 0 = none
     std::atomic<char> peer[PeerTextSize]{};     // NUL-terminated; written with copyText()
     std::atomic<char> path[PathTextSize]{};     // NUL-terminated; the request being served
+    std::atomic<char> security[SecurityTextSize]{}; // NUL-terminated; the connection's transport (TLS version, suite)
     std::atomic<uint64_t> bytesSent{0};         // of the current body
     std::atomic<uint64_t> bytesTotal{0};        // announced length of the current body
     std::atomic<int64_t> transferStartNs{0};    // monotonic; 0 = no transfer
@@ -131,6 +133,7 @@ struct SlotSnapshot {
     uint64_t connectionId = 0;
     char peer[PeerTextSize]{};
     char path[PathTextSize]{};
+    char security[SecurityTextSize]{};
     uint64_t bytesSent = 0;
     uint64_t bytesTotal = 0;
     int64_t transferStartNs = 0;

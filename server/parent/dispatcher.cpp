@@ -27,7 +27,7 @@ bool isClientRequest(const proto::Message &message)
 
 DispatcherLimits limitsFrom(const Options &options)
 {
-    return {options.maxPending, options.maxPerIp, options.requestTimeout, options.idleTimeout};
+    return {options.maxPending, options.maxPerIp, options.requestTimeout, options.idleTimeout, options.plaintext};
 }
 
 Dispatcher::Dispatcher(EventLoop &loop, Supervisor &supervisor, DispatcherLimits limits)
@@ -81,6 +81,8 @@ void Dispatcher::onReadable(uint64_t id)
 {
     Connection *connection = find(id);
     if (!connection || !connection->fd)
+        return;
+    if ((connection->wire == Wire::Unknown || connection->wire == Wire::TlsHello) && !sniff(*connection))
         return;
     uint8_t buffer[16 * 1024];
     const ssize_t got =
@@ -182,7 +184,7 @@ void Dispatcher::dispatchOrQueue(Connection &connection)
 bool Dispatcher::tryDispatch(Connection &connection)
 {
     HandoffMessage message;
-    message.kind = HandoffKind::Dispatch;
+    message.kind = connection.wire == Wire::Tls ? HandoffKind::DispatchTls : HandoffKind::Dispatch;
     message.connectionId = connection.id;
     message.peer = connection.peer;
     if (connection.welcomeOwed) {
@@ -233,6 +235,10 @@ void Dispatcher::onReturned(HandoffMessage &&message)
         return;
     }
     connection->fd = std::move(message.fd);
+    if (connection->wire == Wire::Tls) { // handed back unread by a worker that could not take it
+        dispatchOrQueue(*connection);
+        return;
+    }
     connection->decoder = proto::Decoder(MaxRequestPayload);
     connection->peerClosed = false;
     if (!watch(*connection, State::Parked, m_limits.idleTimeout)) {
@@ -297,6 +303,8 @@ bool Dispatcher::sendNow(Connection &connection, const proto::Message &message)
 void Dispatcher::finish(uint64_t id, std::optional<proto::Message> last)
 {
     Connection *connection = find(id);
+    if (connection && (connection->wire == Wire::Tls || connection->wire == Wire::TlsHello))
+        last.reset(); // a TLS client cannot read a plaintext frame: it sees the connection close
     if (connection && connection->fd && last && sendOwedWelcome(*connection)) // the handshake's answer first
         sendNow(*connection, *last);
     forget(id);

@@ -15,6 +15,7 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <sys/socket.h>
 #include <unordered_map>
@@ -26,6 +27,7 @@ struct DispatcherLimits {
     uint32_t maxPerIp = 64; // 0 = unlimited
     Millis requestTimeout{10000};
     Millis idleTimeout{60000};
+    PlaintextPolicy plaintext = PlaintextPolicy::Refuse; // what the first byte may be (dispatcher_sniff.cpp)
 };
 DispatcherLimits limitsFrom(const Options &options);
 
@@ -78,12 +80,20 @@ public:
 
 private:
     enum class State { Handshake, Waiting, Parked, Pending, InWorker };
+    // What the client speaks, from its first bytes (tls/first_bytes.h).
+    enum class Wire {
+        Unknown,  // nothing read yet
+        Ferry,    // plaintext Ferry frames, or something the Ferry decoder will refuse (HTTP, ...)
+        TlsHello, // a TLS record has begun; its ClientHello is not all there yet (watched edge-triggered)
+        Tls,      // a whole ClientHello is waiting unread: goes to a worker, which handshakes it
+    };
     struct Connection {
         uint64_t id = 0;
         UniqueFd fd;
         std::string peer; // "host:port"
         std::string host; // per-address limit key
         State state = State::Handshake;
+        Wire wire = Wire::Unknown;
         proto::Decoder decoder{MaxRequestPayload};
         std::vector<uint8_t> request; // a complete request (+ anything after it), for the worker
         EventLoop::TimerId timer = 0;
@@ -96,6 +106,10 @@ private:
     // Answers a connection that is not admitted with `busy` and closes it gently.
     void turnAway(UniqueFd fd, const proto::Busy &busy);
     void onReadable(uint64_t id);
+    // Peeks at a new connection's first bytes and routes it: TLS to a worker once its ClientHello is in,
+    // plaintext Ferry on (if allowed) to the pre-read below. True: read and decode it as plaintext now.
+    bool sniff(Connection &connection);
+    bool awaitClientHello(Connection &connection, std::span<const uint8_t> bytes);
     // Decodes what is buffered and acts on it; may dispatch, queue or close (and forget) the connection.
     void decodeBuffered(Connection &connection);
     bool onMessage(Connection &connection, proto::Message &&message);

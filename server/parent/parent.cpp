@@ -5,6 +5,7 @@
 #include "base/syscall.h"
 #include "worker/pacing.h"
 #include "systemd/sd_notify.h"
+#include "parent/tls_setup.h"
 
 #include <cerrno>
 #include <csignal>
@@ -18,9 +19,10 @@ namespace ferry::server {
 
 namespace {
 
-Listener bindFirst(const Options &options)
+Listener bindFirst(Options &options)
 {
     Listener listener = openListener(options.listen);
+    prepareTlsState(options); // as root, if started so: the state directory is made for --user
     if (!options.user.empty())
         dropPrivileges(options.user); // right after bind: nothing else needs root
     return listener;
@@ -47,6 +49,7 @@ sigset_t handledSignals()
 Parent::Parent(Options options, std::vector<std::string> arguments)
     : m_options(std::move(options)), m_arguments(std::move(arguments)), m_listener(bindFirst(m_options)),
       m_jail(std::make_unique<Jail>(Jail::open(m_options.root, m_options.showHidden))),
+      m_tls(loadTls(m_options)),
       m_scoreboard(m_options.maxWorkers)
 {
     raiseFdLimit();
@@ -58,7 +61,26 @@ Parent::Parent(Options options, std::vector<std::string> arguments)
     hooks.workerAvailable = [this] { m_dispatcher->onWorkerAvailable(); };
     hooks.allStopped = [this] { m_loop.stop(); };
     m_supervisor = std::make_unique<Supervisor>(m_loop, m_scoreboard, *m_jail, m_options.sendTimeout, hooks);
+    m_supervisor->setWorkerTls(workerTls());
     m_dispatcher = std::make_unique<Dispatcher>(m_loop, *m_supervisor, limitsFrom(m_options));
+}
+
+WorkerTls Parent::workerTls() const { return {m_tls, m_options.requestTimeout, m_options.idleTimeout}; }
+
+void Parent::logIdentity() const
+{
+    if (!m_tls) {
+        LOG_WARN("--plaintext only: no TLS; everything is sent in clear");
+        return;
+    }
+    const tls::Identity &identity = m_tls->identity();
+    LOG_INFO("identity %s (%s%s)", identity.fingerprint.c_str(), identity.certFile.c_str(),
+             identity.created ? ", made now" : identity.renewed ? ", certificate renewed" : "");
+    // Which body path TLS takes: kernel TLS (SSL_sendfile) is not built (no CONFIG_TLS where this was
+    // written; docs/SECURITY.md), so every TLS body is encrypted in userspace.
+    LOG_INFO("TLS 1.3 bodies: pread + SSL_write in userspace (kernel TLS not used)");
+    if (m_options.plaintext == PlaintextPolicy::Allow)
+        LOG_WARN("--plaintext allow: clients may also connect without TLS");
 }
 
 Parent::~Parent()
@@ -110,7 +132,10 @@ int Parent::run()
     m_startedNs = monotonicNs(); // the pool manager (server/pool) has forked the first workers already
     m_dispatcher->startAccepting(m_listener.fd.get());
     std::printf("ferry-server: listening on %s\n", m_listener.address.c_str());
+    if (m_tls) // the second line: what clients pin (scripts/run shows it)
+        std::printf("ferry-server: identity %s\n", m_tls->identity().fingerprint.c_str());
     std::fflush(stdout);
+    logIdentity();
     LOG_INFO("serving %s on %s with %u workers (pid %d)", m_options.root.c_str(), m_listener.address.c_str(),
              m_options.workers, int(getpid()));
     tellSystemd(systemd::notifyReady("serving " + m_options.root + " on " + m_listener.address), "READY=1");
@@ -156,8 +181,12 @@ bool Parent::reload(std::string *error)
     for (const std::string &argument : m_arguments)
         argv.push_back(argument.c_str());
     Options fresh;
+    std::shared_ptr<const tls::TlsContext> freshTls;
     try {
         fresh = loadOptions(int(argv.size()), argv.data());
+        fresh.stateDir = fresh.stateDir.empty() ? m_options.stateDir : fresh.stateDir;
+        fresh.plaintext = m_options.plaintext; // the listener's contract: changes on restart only
+        freshTls = loadTls(fresh); // re-reads the certificate: a renewed one is served by the new generation
     } catch (const ConfigError &problem) {
         LOG_ERROR("reload refused, keeping the running configuration: %s", problem.what());
         if (error)
@@ -186,7 +215,14 @@ bool Parent::reload(std::string *error)
     m_options.logLevel = fresh.logLevel;
     log::setLevel(fresh.logLevel);
     m_scoreboard.control().perConnectionRate.store(fresh.rateLimit);
+    if (freshTls && m_tls && freshTls->identity().fingerprint != m_tls->identity().fingerprint)
+        LOG_WARN("reload: the identity changed to %s; clients that pinned the old one will refuse this server",
+                 freshTls->identity().fingerprint.c_str());
+    m_tls = freshTls;
+    m_options.tlsCert = fresh.tlsCert;
+    m_options.tlsKey = fresh.tlsKey;
     m_dispatcher->setLimits(limitsFrom(m_options));
+    m_supervisor->setWorkerTls(workerTls());
     m_supervisor->startGeneration(m_options.sendTimeout); // the pool manager forks it, then retires the old one
     readyAgain();
     return true;

@@ -11,6 +11,7 @@
 #include "config/options.h"
 #include "ipc/scoreboard.h"
 #include "parent/supervisor.h"
+#include "tls/tls_context.h"
 
 #include <memory>
 #include <string>
@@ -38,6 +39,8 @@ public:
     Scoreboard &scoreboard() { return m_scoreboard; }
     const Options &options() const { return m_options; }
     const std::string &listenAddress() const { return m_listener.address; }
+    // The identity clients pin ("" with --plaintext only).
+    std::string fingerprint() const { return m_tls ? m_tls->identity().fingerprint : std::string(); }
     int64_t startedNs() const { return m_startedNs; }
     bool isShuttingDown() const { return m_shuttingDown; }
     bool isDraining() const { return m_dispatcher->isPaused(); }
@@ -57,11 +60,14 @@ public:
 private:
     void setUpSignals();
     void onSignal();
+    void logIdentity() const;
+    WorkerTls workerTls() const;
 
     Options m_options;
     std::vector<std::string> m_arguments;
     Listener m_listener;
-    std::unique_ptr<Jail> m_jail;
+    std::unique_ptr<Jail> m_jail;                 // before m_tls: a bad root is refused before a key is made
+    std::shared_ptr<const tls::TlsContext> m_tls; // what workers forked from now on serve
     Scoreboard m_scoreboard;
     EventLoop m_loop;
     UniqueFd m_signalFd;

@@ -58,7 +58,8 @@ bool Supervisor::spawn(uint32_t slotIndex)
         return false;
     }
     if (pid == 0) {
-        WorkerContext context{slotIndex, m_generation, std::move(workerEnd), &m_jail, &m_scoreboard, m_sendTimeout};
+        WorkerContext context{slotIndex, m_generation, std::move(workerEnd), &m_jail,
+                              &m_scoreboard, m_sendTimeout, m_tls};
         becomeWorker(context);
     }
     slot.pid.store(pid);
@@ -84,16 +85,19 @@ bool Supervisor::spawn(uint32_t slotIndex)
     return true;
 }
 
-Supervisor::Worker *Supervisor::pickAvailable()
+Supervisor::Worker *Supervisor::pickAvailable(bool spread)
 {
     // Among the most recently available workers, one per CPU, the one holding the fewest connections.
     // One busy worker per CPU is what keeps every CPU working; spreading clients over more workers only
     // adds wake-ups, because each worker would find fewer ready connections per epoll_wait (on 2 CPUs,
     // 16 kept-alive clients: about 1.3 times the requests/s of spreading them over 8 workers). Workers
     // beyond those stay free for long responses and bursts. O(CPUs).
+    // A TLS connection (`spread`) never leaves the worker it is given, and waits while that worker
+    // sends a long body to another: those go to the idle worker holding the fewest of all. O(workers).
     Worker *best = nullptr;
     uint32_t considered = 0;
-    for (auto it = m_available.rbegin(); it != m_available.rend() && considered < m_cpuCount; ++it, ++considered) {
+    const uint32_t limit = spread ? uint32_t(m_available.size()) : m_cpuCount;
+    for (auto it = m_available.rbegin(); it != m_available.rend() && considered < limit; ++it, ++considered) {
         Worker &worker = m_workers.at(*it);
         if (!best || worker.connections.size() < best->connections.size())
             best = &worker;
@@ -105,10 +109,12 @@ Supervisor::Worker *Supervisor::pickAvailable()
 
 int Supervisor::dispatch(const HandoffMessage &message)
 {
-    while (Worker *worker = pickAvailable()) {
+    while (Worker *worker = pickAvailable(message.kind == HandoffKind::DispatchTls)) {
         int error = sendHandoff(worker->channel.get(), message, MSG_DONTWAIT);
         if (error == 0) {
             worker->connections.push_back(message.connectionId);
+            if (message.kind == HandoffKind::DispatchTls)
+                worker->tls.push_back(message.connectionId);
             updateAvailability(*worker);
             return int(worker->slot);
         }
@@ -128,7 +134,8 @@ bool Supervisor::updateAvailability(Worker &worker)
     // worker shows in its scoreboard slot (a worker may be Sending and still take connections, if its
     // response is short; or Idle and take none, if it was just told to stop and has not noticed yet).
     const bool available = !worker.stopRequested && !worker.killedByParent && !worker.longWork
-                           && worker.connections.size() < MaxConnectionsPerWorker;
+                           && worker.connections.size() - worker.tls.size() < MaxConnectionsPerWorker
+                           && worker.tls.size() < MaxTlsConnectionsPerWorker;
     const bool listed = std::find(m_available.begin(), m_available.end(), worker.pid) != m_available.end();
     if (available && !listed)
         m_available.push_back(worker.pid);
@@ -173,13 +180,15 @@ void Supervisor::onMessage(Worker &worker, HandoffMessage &&message)
         if (held == worker.connections.end())
             break; // not a connection this worker was given
         worker.connections.erase(held);
+        std::erase(worker.tls, message.connectionId);
         bool available = updateAvailability(worker);
         m_hooks.connectionReturned(std::move(message));
         if (available)
             m_hooks.workerAvailable();
         return;
     }
-    case HandoffKind::Dispatch: break;
+    case HandoffKind::Dispatch:
+    case HandoffKind::DispatchTls: break;
     }
     onProtocolError(worker);
 }

@@ -7,6 +7,7 @@
 #include "net/event_loop.h"
 #include "ipc/handoff.h"
 #include "worker/jail.h"
+#include "worker/worker.h"
 #include "base/duration.h"
 #include "ipc/scoreboard.h"
 
@@ -52,6 +53,8 @@ public:
     // Set by the pool manager. Its callbacks may call back into the Supervisor (spawn(), stopWorker()).
     void setPoolEvents(PoolEvents events) { m_poolEvents = std::move(events); }
 
+    // The TLS context and timeouts given to workers forked from now on (a reload sets a new one first).
+    void setWorkerTls(WorkerTls tls) { m_tls = std::move(tls); }
     // Forks a worker of the current generation into `slot`, which must hold no process. False (logged) if
     // the slot is taken, the server is stopping, or socketpair()/fork() failed; also if the new worker's
     // channel cannot be watched (the worker is killed, and its exit is reported like any other).
@@ -93,6 +96,7 @@ private:
         uint32_t slot = 0;
         uint32_t generation = 0;
         std::vector<uint64_t> connections; // dispatched to it and not yet handed back or closed
+        std::vector<uint64_t> tls;         // those of them that are TLS (never handed back)
         bool longWork = false;             // between its Busy and Ready
         bool stopRequested = false;        // its channel was shut down: it is on its way out
         bool killedByParent = false;       // the parent sent SIGKILL: its death is no crash
@@ -106,7 +110,9 @@ private:
     void onProtocolError(Worker &worker);
     // Lists or unlists the worker among those that take connections; returns whether it takes them.
     bool updateAvailability(Worker &worker);
-    Worker *pickAvailable();
+    // spread: consider every available worker, not only the most recent one per CPU (a TLS connection
+    // stays in the worker it is given for its whole life).
+    Worker *pickAvailable(bool spread);
     void requestStop(Worker &worker);
     void sigkill(Worker &worker);
     void closeChannel(Worker &worker);
@@ -117,6 +123,7 @@ private:
     Scoreboard &m_scoreboard;
     const Jail &m_jail;
     Millis m_sendTimeout;
+    WorkerTls m_tls;
     Hooks m_hooks;
     PoolEvents m_poolEvents;
     std::unordered_map<pid_t, Worker> m_workers;

@@ -23,8 +23,10 @@ const char *ioOutcomeName(IoOutcome outcome)
     return "?";
 }
 
-ClientIo::ClientIo(int fd, Millis sendTimeout, std::function<bool()> shouldAbort, std::function<void()> onLongWork)
-    : m_fd(fd), m_sendTimeout(sendTimeout), m_shouldAbort(std::move(shouldAbort)), m_onLongWork(std::move(onLongWork)),
+ClientIo::ClientIo(int fd, Transport &transport, Millis sendTimeout, std::function<bool()> shouldAbort,
+                   std::function<void()> onLongWork)
+    : m_fd(fd), m_transport(transport), m_sendTimeout(sendTimeout), m_shouldAbort(std::move(shouldAbort)),
+      m_onLongWork(std::move(onLongWork)),
       m_lastProgressNs(monotonicNs())
 {
 }
@@ -50,13 +52,14 @@ IoOutcome ClientIo::waitWritable()
         int64_t left = m_lastProgressNs + int64_t(m_sendTimeout.count()) * 1000000 - monotonicNs();
         if (left <= 0)
             return IoOutcome::Timeout;
-        pollfd p{m_fd, POLLOUT, 0};
+        const short wanted = m_transport.waitEvents(); // POLLIN when a TLS write must read a record first
+        pollfd p{m_fd, wanted, 0};
         const int rc = retryOnEintr([&] { return poll(&p, 1, int((std::min(left, SliceNs) + 999999) / 1000000)); });
         if (rc < 0)
             return fail("poll()", errno);
         if (rc > 0) {
             if (p.revents & (POLLERR | POLLHUP | POLLNVAL))
-                return (p.revents & POLLOUT) ? IoOutcome::Ok : IoOutcome::Closed;
+                return (p.revents & wanted) ? IoOutcome::Ok : IoOutcome::Closed;
             return IoOutcome::Ok;
         }
     }
@@ -74,9 +77,8 @@ IoOutcome ClientIo::send(const uint8_t *data, size_t size, bool more)
         joined.insert(joined.end(), data, data + size);
         return send(joined.data(), joined.size(), more);
     }
-    int flags = MSG_NOSIGNAL | MSG_DONTWAIT | (more ? MSG_MORE : 0);
     while (size > 0) {
-        const ssize_t sent = retryOnEintr([&] { return ::send(m_fd, data, size, flags); });
+        const ssize_t sent = retryOnEintr([&] { return m_transport.send(data, size, more); });
         if (sent > 0) {
             data += sent;
             size -= size_t(sent);
@@ -88,6 +90,8 @@ IoOutcome ClientIo::send(const uint8_t *data, size_t size, bool more)
                 return waited;
             continue;
         }
+        if (sent < 0 && errno == EPROTO)
+            return fail(m_transport.lastError().c_str(), EPROTO);
         return fail("send()", sent < 0 ? errno : EPIPE);
     }
     return IoOutcome::Ok;

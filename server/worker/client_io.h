@@ -7,6 +7,7 @@
 
 #include "base/duration.h"
 #include "protocol/messages.h"
+#include "worker/transport.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -27,11 +28,13 @@ const char *ioOutcomeName(IoOutcome outcome);
 
 class ClientIo {
 public:
-    // `fd` is borrowed. `shouldAbort` is polled while waiting and between chunks. `onLongWork` runs on
-    // every beginLongWork() (it may be empty).
-    ClientIo(int fd, Millis sendTimeout, std::function<bool()> shouldAbort, std::function<void()> onLongWork = {});
+    // `fd` and `transport` (plaintext or TLS on that fd) are borrowed. `shouldAbort` is polled while
+    // waiting and between chunks. `onLongWork` runs on every beginLongWork() (it may be empty).
+    ClientIo(int fd, Transport &transport, Millis sendTimeout, std::function<bool()> shouldAbort,
+             std::function<void()> onLongWork = {});
 
     int fd() const { return m_fd; }
+    Transport &transport() { return m_transport; }
     // Sends every byte. `more`: MSG_MORE, i.e. more data follows at once (a BODY header before sendfile).
     IoOutcome send(const uint8_t *data, size_t size, bool more = false);
     IoOutcome sendMessage(const proto::Message &message, bool more = false);
@@ -55,6 +58,7 @@ public:
 
 private:
     int m_fd;
+    Transport &m_transport;
     Millis m_sendTimeout;
     std::function<bool()> m_shouldAbort;
     std::function<void()> m_onLongWork;

@@ -166,7 +166,8 @@ IoOutcome streamBytes(ClientIo &io, const UniqueFd &file, const TransferPlan &pl
         size_t chunk = 0;
         if (!pacer.admit(io, plan.length - progress.sent, chunk))
             return IoOutcome::Aborted;
-        const ssize_t sent = retryOnEintr([&] { return sendfile(io.fd(), file.get(), &position, chunk); });
+        // sendfile(2), or pread + SSL_write over TLS
+        const ssize_t sent = retryOnEintr([&] { return io.transport().sendFile(file.get(), &position, chunk); });
         pacer.settle(sent > 0 ? uint64_t(sent) : 0); // no syscall: errno still tells why if nothing went
         if (sent > 0) {
             progress.add(uint64_t(sent));

@@ -6,8 +6,18 @@
 #include "base/duration.h"
 #include "ipc/scoreboard.h"
 #include "base/unique_fd.h"
+#include "tls/tls_context.h"
+
+#include <memory>
 
 namespace ferry::server {
+
+// What a worker needs for the TLS connections it holds for their whole life (docs/SECURITY.md).
+struct WorkerTls {
+    std::shared_ptr<const tls::TlsContext> context; // null: --plaintext only, no TLS
+    Millis handshakeTimeout{10000}; // accept to a finished handshake: --request-timeout
+    Millis idleTimeout{60000};      // a TLS connection with no request for this long is closed: --idle-timeout
+};
 
 struct WorkerContext {
     uint32_t slotIndex = 0;
@@ -16,6 +26,7 @@ struct WorkerContext {
     const Jail *jail = nullptr;
     Scoreboard *scoreboard = nullptr;
     Millis sendTimeout{60000};
+    WorkerTls tls;
 };
 
 // Runs until the parent closes (or shuts down) the channel (exit Normal), asks this slot to stop, or the

@@ -127,7 +127,9 @@ bool WorkerLoop::receiveFromParent()
         return false;
     case ReceiveStatus::Ok: break;
     }
-    if (received.message.kind != HandoffKind::Dispatch || !received.message.fd) {
+    bool dispatched =
+        received.message.kind == HandoffKind::Dispatch || received.message.kind == HandoffKind::DispatchTls;
+    if (!dispatched || !received.message.fd) {
         LOG_ERROR("worker %u: unexpected message from parent", m_context.slotIndex);
         m_broken = true;
         return false;
@@ -149,8 +151,16 @@ void WorkerLoop::adopt(HandoffMessage &&message)
     c.id = id;
     c.peer = std::move(message.peer);
     c.fd = std::move(message.fd);
+    c.transport = makeTransport(message.kind, c);
+    if (!c.transport) {
+        closeGently(c.fd);
+        tell({HandoffKind::Done, id, {}, {}, {}});
+        return;
+    }
+    c.opened = message.kind == HandoffKind::Dispatch;
+    c.holdNs = c.opened ? HoldIdleNs : m_context.tls.handshakeTimeout.count() * 1'000'000;
     c.io = std::make_unique<ClientIo>(
-        c.fd.get(), m_context.sendTimeout,
+        c.fd.get(), *c.transport, m_context.sendTimeout,
         [this, id] {
             if (m_longWork)
                 bounceDispatches(); // between chunks of a long response, no connection waits in the channel
@@ -158,11 +168,12 @@ void WorkerLoop::adopt(HandoffMessage &&message)
         },
         [this, id] { beginLongWork(id); });
     c.decoder.feed(message.bytes);
-    c.holdUntilNs = monotonicNs() + HoldIdleNs;
+    c.holdUntilNs = monotonicNs() + c.holdNs;
     m_slot.connectionsServed.fetch_add(1, std::memory_order_relaxed);
     epoll_event event{};
     event.events = EPOLLIN | EPOLLRDHUP; // level-triggered: what a turn leaves unread is reported again
     event.data.u64 = id;
+    c.events = event.events;
     if (epoll_ctl(m_epoll.get(), EPOLL_CTL_ADD, c.fd.get(), &event) != 0) {
         LOG_ERROR("worker %u: epoll_ctl() adding connection %llu: %s", m_context.slotIndex, (unsigned long long)id,
                   std::strerror(errno));
@@ -171,11 +182,13 @@ void WorkerLoop::adopt(HandoffMessage &&message)
         return;
     }
     m_connections.emplace(id, std::move(connection));
-    settle(id, serveTurn(c, false)); // the parent dispatches a connection with a complete request
+    settle(id, serveTurn(c, false)); // the parent dispatches a connection with a complete request (or ClientHello)
 }
 
 WorkerLoop::Turn WorkerLoop::serveTurn(Connection &connection, bool readable)
 {
+    if (!connection.opened)
+        return openTurn(connection);
     Turn turn = serveRequests(connection, readable);
     // An answer held back to share a write with the next one must not wait past this turn.
     if (turn != Turn::Gone && connection.io->flush() != IoOutcome::Ok)
@@ -185,7 +198,7 @@ WorkerLoop::Turn WorkerLoop::serveTurn(Connection &connection, bool readable)
 
 WorkerLoop::Turn WorkerLoop::serveRequests(Connection &connection, bool readable)
 {
-    bool mayRead = readable;
+    bool mayRead = readable || connection.transport->hasBuffered(); // epoll cannot see decrypted bytes
     for (int served = 0; served < RequestsPerTurn;) {
         proto::DecodeResult result = connection.decoder.next();
         if (auto *request = std::get_if<proto::Message>(&result)) {
@@ -193,7 +206,7 @@ WorkerLoop::Turn WorkerLoop::serveRequests(Connection &connection, bool readable
             showServing(connection);
             AfterRequest after = m_handler.handle(*connection.io, *request);
             endLongWork();
-            connection.holdUntilNs = monotonicNs() + HoldIdleNs;
+            connection.holdUntilNs = monotonicNs() + connection.holdNs;
             if (after == AfterRequest::Close)
                 return Turn::Close;
             continue;
@@ -220,11 +233,11 @@ WorkerLoop::Turn WorkerLoop::serveRequests(Connection &connection, bool readable
 WorkerLoop::Read WorkerLoop::readSome(Connection &connection, bool &mayRead)
 {
     uint8_t buffer[16 * 1024];
-    const ssize_t got =
-        retryOnEintr([&] { return recv(connection.fd.get(), buffer, sizeof buffer, MSG_DONTWAIT); });
+    const ssize_t got = retryOnEintr([&] { return connection.transport->receive(buffer, sizeof buffer); });
     // A short read emptied the socket, and epoll (level-triggered) reports it again when more arrives:
-    // reading on would cost a recv() that says EAGAIN after every request.
-    mayRead = got == ssize_t(sizeof buffer);
+    // reading on would cost a recv() that says EAGAIN after every request. Bytes TLS decrypted and
+    // holds are invisible to epoll, so they are read now.
+    mayRead = got == ssize_t(sizeof buffer) || connection.transport->hasBuffered();
     if (got > 0) {
         connection.decoder.feed({buffer, size_t(got)});
         return Read::Fed;
@@ -255,9 +268,11 @@ void WorkerLoop::release(uint64_t id, Turn how)
         return;
     Connection &c = *it->second;
     // An aborted connection is closed, not parked; so is one whose unread bytes would not fit a handoff
-    // (cannot happen: a worker reads only when its buffer holds less than one request frame).
+    // (cannot happen: a worker reads only when its buffer holds less than one request frame), and one
+    // whose TLS session cannot leave this process (quiet past the idle timeout, or the worker stops).
     if (how == Turn::Park
-        && (m_slot.abortConnection.load(std::memory_order_relaxed) == id || c.decoder.buffered() > MaxHandoffBytes))
+        && (m_slot.abortConnection.load(std::memory_order_relaxed) == id || c.decoder.buffered() > MaxHandoffBytes
+            || !c.transport->canHandBack()))
         how = Turn::Close;
     HandoffMessage message{HandoffKind::Done, id, {}, {}, {}};
     if (how == Turn::Park) {
@@ -270,6 +285,7 @@ void WorkerLoop::release(uint64_t id, Turn how)
     } else if (how == Turn::Gone) {
         c.fd.reset(); // after the client's FIN there is nothing to drain
     } else {
+        c.transport->finish();
         closeGently(c.fd);
     }
     // Closing our last reference to a socket also drops it from the epoll set: no EPOLL_CTL_DEL needed.
@@ -295,8 +311,9 @@ void WorkerLoop::beginLongWork(uint64_t current)
     m_longWork = true;
     tell({HandoffKind::Busy, 0, {}, {}, {}}); // first, so the parent sends what we park to someone else
     std::vector<uint64_t> others;
+    // TLS connections stay: their sessions cannot move. They wait for this response to end (docs/SECURITY.md).
     for (auto &[id, connection] : m_connections)
-        if (id != current)
+        if (id != current && connection->transport->canHandBack())
             others.push_back(id);
     for (uint64_t id : others)
         release(id, Turn::Park);
@@ -323,8 +340,9 @@ void WorkerLoop::bounceDispatches()
             showStopping();
             return;
         }
-        if (received.status != ReceiveStatus::Ok || received.message.kind != HandoffKind::Dispatch
-            || !received.message.fd) {
+        bool dispatched = received.message.kind == HandoffKind::Dispatch
+                          || received.message.kind == HandoffKind::DispatchTls;
+        if (received.status != ReceiveStatus::Ok || !dispatched || !received.message.fd) {
             LOG_ERROR("worker %u: bad message from parent during a response", m_context.slotIndex);
             m_broken = true;
             return;
@@ -375,6 +393,8 @@ void WorkerLoop::showServing(const Connection &connection)
     m_slot.state.store(isStopping() ? WorkerState::Stopping : WorkerState::Reading, std::memory_order_relaxed);
     m_slot.connectionId.store(connection.id, std::memory_order_relaxed);
     copyText(m_slot.peer, sizeof m_slot.peer, connection.peer.data(), connection.peer.size());
+    const std::string security = connection.transport->security();
+    copyText(m_slot.security, sizeof m_slot.security, security.data(), security.size());
     m_slot.path[0].store('\0', std::memory_order_relaxed);
     m_slot.lastProgressNs.store(monotonicNs(), std::memory_order_relaxed);
     m_shown = connection.id;
@@ -391,6 +411,7 @@ void WorkerLoop::showIdle()
     m_slot.connectionId.store(0, std::memory_order_relaxed);
     m_slot.peer[0].store('\0', std::memory_order_relaxed);
     m_slot.path[0].store('\0', std::memory_order_relaxed);
+    m_slot.security[0].store('\0', std::memory_order_relaxed);
     m_slot.transferStartNs.store(0, std::memory_order_relaxed);
     m_shown = 0;
 }

@@ -32,8 +32,12 @@ private:
         std::string peer;
         UniqueFd fd;
         proto::Decoder decoder{MaxRequestPayload};
+        std::unique_ptr<Transport> transport; // plaintext, or a TLS session that never leaves this worker
         std::unique_ptr<ClientIo> io;
-        int64_t holdUntilNs = 0; // parked if no request completes before then
+        bool opened = false;     // the transport's handshake is done: requests may be read
+        uint32_t events = 0;     // what epoll watches for it
+        int64_t holdNs = 0;      // how long it may stay quiet here (the handshake deadline until opened)
+        int64_t holdUntilNs = 0; // released (parked, or closed if it cannot be) if nothing happens before then
         bool again = false;      // its turn ended with requests left: serve it again without waiting
     };
     enum class Turn {
@@ -47,11 +51,16 @@ private:
     void serveLeftovers();
     bool receiveFromParent();
     void adopt(HandoffMessage &&message);
+    // The transport for a dispatched connection, or null (logged) if TLS cannot be set up.
+    std::unique_ptr<Transport> makeTransport(HandoffKind kind, const Connection &connection);
     enum class Read { Fed, Empty, Gone };
 
     // Serves the connection's complete requests, reading from the socket only if epoll said it is
     // readable (`readable`) or the last read filled the buffer.
     Turn serveTurn(Connection &connection, bool readable);
+    // A step of the transport's handshake; serves the first request once it is done.
+    Turn openTurn(Connection &connection);
+    bool watchFor(Connection &connection, uint32_t events);
     Turn serveRequests(Connection &connection, bool readable);
     Read readSome(Connection &connection, bool &mayRead);
     Turn decodeFailed(Connection &connection, proto::DecodeError error);

@@ -2,6 +2,10 @@
 
 #include "ferry_version.h"
 
+#include "servertrust.h"
+#include "tlsguard.h"
+
+#include <QSslSocket>
 #include <QTcpSocket>
 
 namespace ferry::client {
@@ -42,8 +46,18 @@ void Connection::open(const QString &host, quint16 port)
     m_port = port;
     m_decoder = proto::Decoder();
     m_block.resize(ReadBlockSize);
-    m_socket = new QTcpSocket(this);
-    connect(m_socket, &QTcpSocket::connected, this, &Connection::onConnected);
+    TlsGuard *tls = nullptr;
+    if (ServerTrust::instance().isPlaintext()) {
+        m_socket = new QTcpSocket(this);
+        connect(m_socket, &QTcpSocket::connected, this, &Connection::onConnected);
+    } else {
+        auto *socket = new QSslSocket(this);
+        tls = new TlsGuard(socket, host, port); // HELLO only once the server's identity is checked
+        connect(tls, &TlsGuard::secured, this, &Connection::onConnected);
+        connect(tls, &TlsGuard::refused, this,
+                [this](const QString &reason) { fail(ErrorKind::ProtocolError, reason); });
+        m_socket = socket;
+    }
     connect(m_socket, &QTcpSocket::readyRead, this, &Connection::onReadyRead);
     connect(m_socket, &QTcpSocket::errorOccurred, this, &Connection::onSocketError);
     connect(m_socket, &QTcpSocket::disconnected, this, [this] {
@@ -51,6 +65,14 @@ void Connection::open(const QString &host, quint16 port)
     });
     m_state = State::Connecting;
     m_stallTimer.start(ConnectTimeoutMs);
+    if (tls) {
+        // QSslSocket decrypts into its own buffer: bounded, so a slow disk still slows the sender.
+        m_socket->setReadBufferSize(4 * ReadBlockSize);
+        tls->connectToServer();
+        return;
+    }
+    ServerTrust::instance().noteSecurity(KnownServers::serverKey(host, port),
+                                         QStringLiteral("plaintext (not encrypted)"));
     // Unbuffered: read() goes straight to the kernel socket, so body bytes are copied
     // once (kernel -> our block) instead of twice, and Qt holds no read buffer at all:
     // when the disk is slow we stop reading and TCP flow control slows the sender.

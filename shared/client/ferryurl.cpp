@@ -2,7 +2,10 @@
 
 #include "protocol/messages.h"
 
+#include "fingerprint.h"
+
 #include <QUrl>
+#include <QUrlQuery>
 
 namespace ferry::client {
 
@@ -43,15 +46,30 @@ std::optional<FerryUrl> FerryUrl::parse(const QString &text, QString *error)
         return invalid(error, QStringLiteral("not a ferry:// URL: %1").arg(text));
     if (url.host().isEmpty())
         return invalid(error, QStringLiteral("no host in %1").arg(text));
-    if (!url.userInfo().isEmpty() || url.hasQuery() || url.hasFragment())
-        return invalid(error, QStringLiteral("user, query and fragment are not allowed: %1").arg(text));
+    if (!url.userInfo().isEmpty() || url.hasFragment())
+        return invalid(error, QStringLiteral("user and fragment are not allowed: %1").arg(text));
+    QString fingerprint;
+    if (url.hasQuery()) {
+        const QUrlQuery query(url);
+        const auto items = query.queryItems(QUrl::FullyDecoded);
+        if (items.size() != 1 || items.first().first != QLatin1String("fp"))
+            return invalid(error,
+                           QStringLiteral("the only query a ferry:// URL takes is ?fp=FINGERPRINT: %1").arg(text));
+        fingerprint = normalizedFingerprint(items.first().second);
+        if (fingerprint.isEmpty())
+            return invalid(error, QStringLiteral("?fp= is not a server fingerprint (52 base32 characters, "
+                                                 "as ferry-ctl identity prints it): %1")
+                                      .arg(text));
+    }
     const int port = url.port(proto::DefaultPort);
     if (port <= 0 || port > 65535)
         return invalid(error, QStringLiteral("bad port in %1").arg(text));
     const QString path = url.path(QUrl::FullyDecoded);
     if (path.contains(QChar(0)))
         return invalid(error, QStringLiteral("NUL in path: %1").arg(text));
-    return FerryUrl(url.host(), quint16(port), path);
+    FerryUrl parsed(url.host(), quint16(port), path);
+    parsed.m_fingerprint = fingerprint;
+    return parsed;
 }
 
 QString FerryUrl::fileName() const
@@ -63,7 +81,9 @@ QString FerryUrl::fileName() const
 FerryUrl FerryUrl::child(const QString &relative) const
 {
     const QString joined = m_path.isEmpty() ? relative : m_path + u'/' + relative;
-    return FerryUrl(m_host, m_port, joined);
+    FerryUrl child(m_host, m_port, joined);
+    child.m_fingerprint = m_fingerprint; // the same server
+    return child;
 }
 
 FerryUrl FerryUrl::withServer(const QString &host, quint16 port) const
@@ -71,6 +91,7 @@ FerryUrl FerryUrl::withServer(const QString &host, quint16 port) const
     FerryUrl copy = *this;
     copy.m_host = host;
     copy.m_port = port;
+    copy.m_fingerprint.clear(); // another server: its own identity
     return copy;
 }
 
@@ -82,6 +103,8 @@ QString FerryUrl::toString() const
     url.setPort(m_port);
     url.setPath(u'/' + m_path + (m_trailingSlash && !m_path.isEmpty() ? QStringLiteral("/") : QString()),
                 QUrl::DecodedMode);
+    if (!m_fingerprint.isEmpty())
+        url.setQuery(QStringLiteral("fp=") + m_fingerprint);
     return url.toString(QUrl::FullyEncoded);
 }
 

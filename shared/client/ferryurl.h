@@ -25,13 +25,16 @@ public:
     QString path() const { return m_path; }
     bool hasTrailingSlash() const { return m_trailingSlash; }
     bool isValid() const { return !m_host.isEmpty(); }
+    // The server identity the URL requires (?fp=…, canonical form; fingerprint.h), or "".
+    QString fingerprint() const { return m_fingerprint; }
+    void setFingerprint(const QString &fingerprint) { m_fingerprint = fingerprint; }
 
     // Last path component ("" for the root).
     QString fileName() const;
     // The URL of `relative` below this one (for entries of a listed folder).
     FerryUrl child(const QString &relative) const;
     FerryUrl withServer(const QString &host, quint16 port) const;
-    // Canonical text form, percent-encoding what needs it; the port is always written.
+    // Canonical text form, percent-encoding what needs it; the port is always written, and ?fp= if set.
     QString toString() const;
 
     bool operator==(const FerryUrl &other) const;
@@ -41,6 +44,7 @@ private:
     quint16 m_port = 0;
     QString m_path;
     bool m_trailingSlash = false;
+    QString m_fingerprint;
 };
 
 } // namespace ferry::client

@@ -32,7 +32,8 @@ ErrorKind kindOf(const proto::Error &error)
     case proto::ErrorCode::Timeout:
     case proto::ErrorCode::Internal: return ErrorKind::ConnectionError; // transient: worth a retry
     case proto::ErrorCode::BadRequest:
-    case proto::ErrorCode::UnsupportedVersion: return ErrorKind::ProtocolError;
+    case proto::ErrorCode::UnsupportedVersion:
+    case proto::ErrorCode::TlsRequired: return ErrorKind::ProtocolError; // retrying the same way cannot help
     case proto::ErrorCode::Ok:
     case proto::ErrorCode::NotFound:
     case proto::ErrorCode::Forbidden:

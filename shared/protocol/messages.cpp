@@ -80,6 +80,7 @@ const char *errorCodeName(ErrorCode code)
     case ErrorCode::RangeNotSatisfiable: return "RANGE_NOT_SATISFIABLE";
     case ErrorCode::Timeout: return "TIMEOUT";
     case ErrorCode::Unsupported: return "UNSUPPORTED";
+    case ErrorCode::TlsRequired: return "TLS_REQUIRED";
     }
     // Codes from a newer peer are carried through unchanged (see PROTOCOL.md).
     return "UNKNOWN";

@@ -59,6 +59,7 @@ enum class ErrorCode : uint16_t {
     RangeNotSatisfiable = 11, // GET offset beyond the end of the file
     Timeout = 12,           // idle or stalled connection closed by the server
     Unsupported = 13,       // e.g. an unknown digest algorithm
+    TlsRequired = 14,       // a plaintext HELLO to a server that speaks Ferry only inside TLS; then close
 };
 
 enum class EntryKind : uint8_t { File = 1, Directory = 2, Other = 3 };

@@ -119,7 +119,7 @@ void TestAdminPaths::noneDisablesTheAdminPlane()
     QVERIFY2(server.start(), qPrintable(server.diagnostics()));
     QVERIFY(downloadWorks(server));
     QCOMPARE(ServerProcess::unixSocketPaths(server.pid()), QStringList());
-    QVERIFY(!server.stderrText().contains("admin"));
+    QVERIFY2(!server.stderrText().contains("admin socket"), qPrintable(server.stderrText())); // not bound, not warned about
     QCOMPARE(server.stop(), 0);
 }
 

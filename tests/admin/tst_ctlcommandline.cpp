@@ -65,7 +65,7 @@ void TestCtlCommandLine::everyCommandIsListed()
 {
     // docs/ADMIN.md §7 names these; a command dropped from the parser (or one added without a row in the
     // docs and here) fails this test.
-    QCOMPARE(listedCommands(), QStringList({"version", "status", "metrics", "history", "watch", "pool", "drain",
+    QCOMPARE(listedCommands(), QStringList({"version", "status", "identity", "metrics", "history", "watch", "pool", "drain",
                                             "resume", "reload", "rate-limit", "kill-worker", "disconnect"}));
 }
 

@@ -87,6 +87,21 @@ bool ServerProcess::start(int timeoutMs)
     } else {
         m_adminSocket = m_args.value(m_args.indexOf(QStringLiteral("--admin-socket")) + 1);
     }
+    // Most suites speak plaintext Ferry (TestClient, and the engine with FERRY_PLAINTEXT): allow it
+    // unless a test says otherwise; TLS suites pass --plaintext off. A private state directory gives
+    // each server an identity of its own instead of one shared through $HOME.
+    if (!m_args.contains(QStringLiteral("--plaintext"))) {
+        arguments += {QStringLiteral("--plaintext"), QStringLiteral("allow")};
+    }
+    m_stateDir = m_logDir->filePath(QStringLiteral("state"));
+    // Traversable (not listable) by others, so a server dropping to --user reaches its state directory.
+    QFile::setPermissions(m_logDir->path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner
+                                                | QFileDevice::ExeGroup | QFileDevice::ExeOther);
+    if (!m_args.contains(QStringLiteral("--state-dir"))) {
+        arguments += {QStringLiteral("--state-dir"), m_stateDir};
+    } else {
+        m_stateDir = m_args.value(m_args.indexOf(QStringLiteral("--state-dir")) + 1);
+    }
     m_process->setProgram(m_program);
     m_process->setArguments(arguments);
     m_process->setStandardErrorFile(m_logDir->filePath(QStringLiteral("stderr.log")));
@@ -125,6 +140,14 @@ bool ServerProcess::readListeningLine(int timeoutMs)
     if (m_port == 0) {
         m_error = QStringLiteral("no port in listening line: %1").arg(QString::fromUtf8(line));
         return false;
+    }
+    // With TLS the server prints its identity next, in the same write (one flush after both lines).
+    constexpr char IdentityPrefix[] = "ferry-server: identity ";
+    if (m_process->canReadLine()) {
+        const QByteArray next = m_process->readLine().trimmed();
+        if (next.startsWith(IdentityPrefix)) {
+            m_fingerprint = QString::fromUtf8(next.mid(sizeof(IdentityPrefix) - 1));
+        }
     }
     return true;
 }
@@ -236,13 +259,20 @@ bool ServerProcess::waitForWorkerCount(int count, int timeoutMs) const
 
 ServerProcess::RunResult ServerProcess::run(const QStringList &args, int timeoutMs)
 {
-    return runProgram(defaultProgram(), args, timeoutMs);
+    const QTemporaryDir state;
+    return runProgram(defaultProgram(), args, timeoutMs,
+                      {QStringLiteral("STATE_DIRECTORY=") + state.filePath(QStringLiteral("state"))});
 }
 
-ServerProcess::RunResult ServerProcess::runProgram(const QString &program, const QStringList &args, int timeoutMs)
+ServerProcess::RunResult ServerProcess::runProgram(const QString &program, const QStringList &args, int timeoutMs,
+                                                   const QStringList &environment)
 {
     RunResult result;
     QProcess process;
+    QProcessEnvironment variables = QProcessEnvironment::systemEnvironment();
+    for (const QString &variable : environment)
+        variables.insert(variable.section(u'=', 0, 0), variable.section(u'=', 1));
+    process.setProcessEnvironment(variables);
     process.setChildProcessModifier(detachIntoOwnGroup);
     process.start(program, args, QIODevice::ReadOnly);
     if (!process.waitForStarted(timeoutMs)) {

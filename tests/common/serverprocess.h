@@ -31,8 +31,10 @@ class ServerProcess
 {
 public:
     // `root` is passed as --root (omit it from `args`); `args` are appended as given.
-    // "--listen 127.0.0.1:0" is added unless `args` already has a --listen, and
-    // "--admin-socket <private temp dir>/admin/admin.sock" unless it has an --admin-socket.
+    // "--listen 127.0.0.1:0" is added unless `args` already has a --listen,
+    // "--admin-socket <private temp dir>/admin/admin.sock" unless it has an --admin-socket,
+    // "--plaintext allow" unless it has a --plaintext (most suites speak plaintext Ferry), and
+    // "--state-dir <private temp dir>/state" unless it has a --state-dir.
     explicit ServerProcess(QString root, QStringList args = {});
     ~ServerProcess();
     ServerProcess(const ServerProcess &) = delete;
@@ -55,6 +57,9 @@ public:
     QString host() const { return m_host; }
     quint16 port() const { return m_port; }
     qint64 pid() const { return m_pid; }
+    // The identity the server printed ("" with --plaintext only), and its state directory.
+    QString fingerprint() const { return m_fingerprint; }
+    QString stateDir() const { return m_stateDir; }
     // The admin socket the server was given (see the constructor).
     QString adminSocketPath() const { return m_adminSocket; }
     QString errorString() const { return m_error; }
@@ -114,9 +119,13 @@ public:
         QByteArray out;
         QByteArray err;
     };
+    // Its default state directory is a temporary one ($STATE_DIRECTORY), so a start that gets as far
+    // as making an identity never writes to /var/lib/ferry or $HOME.
     static RunResult run(const QStringList &args, int timeoutMs = 15000);
-    // The same for any program (e.g. CTL_BIN, GET_BIN), in its own process group.
-    static RunResult runProgram(const QString &program, const QStringList &args, int timeoutMs = 15000);
+    // The same for any program (e.g. CTL_BIN, GET_BIN), in its own process group; `environment`
+    // ("NAME=value") is added to this process's.
+    static RunResult runProgram(const QString &program, const QStringList &args, int timeoutMs = 15000,
+                                const QStringList &environment = {});
 
 private:
     bool readListeningLine(int timeoutMs);
@@ -130,6 +139,8 @@ private:
     std::unique_ptr<QTemporaryDir> m_logDir;
     QString m_adminSocket;
     bool m_defaultAdminSocket = false;
+    QString m_stateDir;
+    QString m_fingerprint;
     QString m_host;
     quint16 m_port = 0;
     qint64 m_pid = 0;

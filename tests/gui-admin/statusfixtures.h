@@ -45,7 +45,9 @@ inline QJsonObject status(qint64 nowMs, const QList<Worker> &workers, int maxWor
     }
     const QJsonObject server{{"version", "0.1.0"}, {"pid", 4242}, {"started_ms", nowMs - 1000000},
                              {"uptime_s", 1000}, {"generation", 1}, {"listen", "127.0.0.1:4646"},
-                             {"root", "/srv/files"}, {"admin_socket", "/tmp/a.sock"}, {"state", "accepting"}};
+                             {"root", "/srv/files"}, {"admin_socket", "/tmp/a.sock"}, {"state", "accepting"},
+                             {"identity", "LFMI-XVNJ-B34P-7VDO-S2GD-NHJ4-L7MA-IQDC-YNUY-H57T-UEWG-LWSO-KEPQ"},
+                             {"plaintext", "off"}};
     const QJsonObject pool{{"total", int(workers.size())}, {"idle", int(workers.size()) - busy}, {"busy", busy},
                            {"starting", 0}, {"stopping", 0}, {"capacity", 256}, {"max_workers_reached", 0},
                            {"pending", 0}, {"pending_max", 3}, {"pending_limit", 64}, {"parked", 5},

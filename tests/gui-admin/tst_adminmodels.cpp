@@ -92,6 +92,8 @@ void TestAdminModels::parsesStatusAndIgnoresUnknownFields()
         fixtures::status(1000000, {{1, "idle"}, {0, "sending", 1024, 4096, 0, "iso/a.iso", 999000}}));
     QVERIFY(s.valid);
     QCOMPARE(s.listen, QStringLiteral("127.0.0.1:4646"));
+    QCOMPARE(s.identity, QStringLiteral("LFMI-XVNJ-B34P-7VDO-S2GD-NHJ4-L7MA-IQDC-YNUY-H57T-UEWG-LWSO-KEPQ"));
+    QCOMPARE(s.plaintext, QStringLiteral("off"));
     QCOMPARE(s.limits.maxWorkers, 8);
     QCOMPARE(s.ratePerConnection, qint64(1048576));
     QCOMPARE(s.workers.size(), 2);

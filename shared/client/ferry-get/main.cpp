@@ -2,8 +2,10 @@
 #include "exitcodes.h"
 #include "getcommand.h"
 #include "interruptnotifier.h"
+#include "knownserverscommand.h"
 #include "lscommand.h"
 
+#include "client/servertrust.h"
 #include "ferry_version.h"
 
 #include <QCommandLineParser>
@@ -28,8 +30,12 @@ void setUpParser(QCommandLineParser &parser)
     parser.setApplicationDescription(
         QStringLiteral("Downloads files and folders from a Ferry server.\n\n"
                        "  ferry-get [options] URL...     download files or whole folders\n"
-                       "  ferry-get ls [--json] URL      list a remote folder like ls -l\n\n"
-                       "URLs look like ferry://host[:port]/path; the default port is 4646.\n"
+                       "  ferry-get ls [--json] URL      list a remote folder like ls -l\n"
+                       "  ferry-get known-servers list | remove HOST[:PORT]\n\n"
+                       "URLs look like ferry://host[:port]/path[?fp=FINGERPRINT]; the default port is 4646.\n"
+                       "Connections use TLS 1.3. A server is trusted when its identity matches its pin in\n"
+                       "known-servers (pinned by --trust-new or a matching ?fp=), the URL's ?fp=, or a\n"
+                       "certificate from a trusted authority; a changed identity is always refused.\n"
                        "Files are written as NAME.part and renamed when complete; an interrupted\n"
                        "download resumes from its .part when the remote file is unchanged.\n"
                        "Progress and messages go to standard error: live bars on a terminal,\n"
@@ -53,13 +59,22 @@ void setUpParser(QCommandLineParser &parser)
                       QStringLiteral("POLICY"), QStringLiteral("rename")});
     parser.addOption({QStringLiteral("json"), QStringLiteral("ls: print JSON instead of a table.")});
     parser.addOption({QStringLiteral("no-progress"), QStringLiteral("Plain lines even on a terminal.")});
+    parser.addOption({QStringLiteral("trust-new"),
+                      QStringLiteral("Trust a server seen for the first time and pin its identity (compare it "
+                                     "with ferry-ctl identity on the server first).")});
+    parser.addOption({QStringLiteral("plaintext"),
+                      QStringLiteral("Speak Ferry without TLS (servers run with --plaintext allow|only; "
+                                     "nothing is encrypted or authenticated).")});
     parser.addPositionalArgument(QStringLiteral("URL"), QStringLiteral("ferry:// URLs of files or folders."),
                                  QStringLiteral("URL..."));
 }
 
 std::optional<client::FerryUrl> parseUrl(const QString &text, QString *error)
 {
-    return client::FerryUrl::parse(text, error);
+    auto url = client::FerryUrl::parse(text, error);
+    if (url)
+        client::ServerTrust::instance().requirePin(*url);
+    return url;
 }
 
 // Builds the download options; returns an error message for a usage error.
@@ -110,7 +125,13 @@ int main(int argc, char *argv[])
         return get::ExitSuccess;
     }
 
+    client::ServerTrust &trust = client::ServerTrust::instance();
+    trust.setTrustNew(parser.isSet(QStringLiteral("trust-new")));
+    if (parser.isSet(QStringLiteral("plaintext")))
+        trust.setPlaintext(true);
     QStringList args = parser.positionalArguments();
+    if (!args.isEmpty() && args.first() == QLatin1String("known-servers"))
+        return get::runKnownServers(args.mid(1));
     int exitCode = get::ExitSuccess;
     QObject *command = nullptr;
     if (!args.isEmpty() && args.first() == QLatin1String("ls")) {

@@ -87,6 +87,19 @@ private slots:
         QCOMPARE(o.grace.count(), 30000);
         QCOMPARE(o.rateLimit, uint64_t(0));
         QVERIFY(!o.showHidden);
+        QVERIFY(o.plaintext == PlaintextPolicy::Refuse); // TLS required unless told otherwise
+        QVERIFY(o.stateDir.empty() && o.tlsCert.empty() && o.tlsKey.empty());
+    }
+
+    void tlsOptions()
+    {
+        Options o = load({"--root", "/srv", "--plaintext", "allow", "--state-dir", "/var/lib/x", "--tls-cert", "c.pem",
+                          "--tls-key", "k.pem"});
+        QVERIFY(o.plaintext == PlaintextPolicy::Allow);
+        QCOMPARE(QString::fromStdString(o.stateDir), QStringLiteral("/var/lib/x"));
+        QCOMPARE(QString::fromStdString(o.tlsCert), QStringLiteral("c.pem"));
+        QVERIFY(load({"--root", "/srv", "--plaintext=only"}).plaintext == PlaintextPolicy::Only);
+        QVERIFY(load({"--root", "/srv", "--plaintext", "off"}).plaintext == PlaintextPolicy::Refuse);
     }
 
     void commandLine()
@@ -113,6 +126,9 @@ private slots:
         QTest::newRow("no root") << QStringList{"--workers", "2"};
         QTest::newRow("stray argument") << QStringList{"--root", "/srv", "extra"};
         QTest::newRow("missing config") << QStringList{"--root", "/srv", "--config", "/nonexistent/ferry.conf"};
+        QTest::newRow("bad plaintext") << QStringList{"--root", "/srv", "--plaintext", "sometimes"};
+        QTest::newRow("cert without key") << QStringList{"--root", "/srv", "--tls-cert", "c.pem"};
+        QTest::newRow("key without cert") << QStringList{"--root", "/srv", "--tls-key", "k.pem"};
     }
     void badCommandLine()
     {
@@ -170,7 +186,8 @@ private slots:
         QString usage = QString::fromStdString(usageText());
         for (const char *option : {"--root", "--listen", "--workers", "--config", "--admin-socket", "--user",
                                    "--max-pending", "--max-per-ip", "--request-timeout", "--idle-timeout",
-                                   "--send-timeout", "--grace", "--rate-limit", "--show-hidden", "--log-level"})
+                                   "--send-timeout", "--grace", "--rate-limit", "--show-hidden", "--log-level",
+                                   "--state-dir", "--tls-cert", "--tls-key", "--plaintext"})
             QVERIFY2(usage.contains(option), option);
     }
 };

@@ -1,0 +1,33 @@
+// The status bar's word on how the current server is protected: a closed lock and "TLS 1.3, pinned
+// identity LFMI-XVNJ-…" (the whole fingerprint and the cipher in its tooltip), or an open lock and
+// "Not encrypted" for a plaintext connection. Follows ServerTrust::securityChanged.
+#pragma once
+
+#include <QWidget>
+
+class QLabel;
+
+namespace ferry::gui {
+
+class SecurityLabel : public QWidget
+{
+    Q_OBJECT
+public:
+    explicit SecurityLabel(QWidget *parent = nullptr);
+
+    // The server shown ("host:port" as known-servers writes it); "" for none.
+    void setServer(const QString &server);
+    QString server() const { return m_server; }
+    bool isEncrypted() const { return m_encrypted; }
+    QString text() const;
+
+private:
+    void refresh();
+
+    QLabel *m_icon;
+    QLabel *m_text;
+    QString m_server;
+    bool m_encrypted = false;
+};
+
+} // namespace ferry::gui

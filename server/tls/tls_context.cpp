@@ -1,0 +1,54 @@
+#include "tls/tls_context.h"
+
+#include "base/config_error.h"
+#include "tls/certificate.h"
+
+#include <openssl/ssl.h>
+
+namespace ferry::server::tls {
+
+namespace {
+
+// TLS 1.3's AEAD suites, AES-GCM first: with AES-NI it is the fastest here (docs/PERFORMANCE.md);
+// ChaCha20 for clients without AES hardware.
+constexpr char CipherSuites[] = "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
+
+} // namespace
+
+TlsContext::TlsContext(const Identity &identity) : m_identity(identity)
+{
+    m_context = SSL_CTX_new(TLS_server_method());
+    if (!m_context)
+        throw ConfigError("SSL_CTX_new(): " + opensslError());
+    SSL_CTX *c = m_context;
+    bool ok = SSL_CTX_set_min_proto_version(c, TLS1_3_VERSION) == 1
+              && SSL_CTX_set_max_proto_version(c, TLS1_3_VERSION) == 1
+              && SSL_CTX_set_ciphersuites(c, CipherSuites) == 1;
+    if (!ok) {
+        SSL_CTX_free(c);
+        throw ConfigError("configuring TLS 1.3: " + opensslError());
+    }
+    SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION);
+    // Released buffers: an idle connection keeps no 2 x 16 KiB of record buffers (memory per idle TLS
+    // connection, docs/PERFORMANCE.md). A moving write buffer: ClientIo may retry a write from a new copy.
+    SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_ENABLE_PARTIAL_WRITE);
+    SSL_CTX_set_num_tickets(c, 1); // one resumption ticket is all a Ferry client uses
+    // Resumption rides on stateless tickets (their keys live in this context, inherited by every
+    // worker); a server-side session cache would be per worker anyway, and costs memory per handshake.
+    SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
+    if (SSL_CTX_use_certificate_chain_file(c, identity.certFile.c_str()) != 1) {
+        std::string why = opensslError();
+        SSL_CTX_free(c);
+        throw ConfigError("loading the certificate " + identity.certFile + ": " + why);
+    }
+    if (SSL_CTX_use_PrivateKey_file(c, identity.keyFile.c_str(), SSL_FILETYPE_PEM) != 1
+        || SSL_CTX_check_private_key(c) != 1) {
+        std::string why = opensslError();
+        SSL_CTX_free(c);
+        throw ConfigError("loading the key " + identity.keyFile + ": " + why);
+    }
+}
+
+TlsContext::~TlsContext() { SSL_CTX_free(m_context); }
+
+} // namespace ferry::server::tls

@@ -1,0 +1,93 @@
+#include "tls/tls_session.h"
+
+#include "tls/certificate.h"
+
+#include <cerrno>
+#include <cstring>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+namespace ferry::server::tls {
+
+std::unique_ptr<TlsSession> TlsSession::accept(const TlsContext &context, int fd, std::string &error)
+{
+    SSL *ssl = SSL_new(context.get());
+    if (!ssl || SSL_set_fd(ssl, fd) != 1) {
+        error = "SSL_new(): " + opensslError();
+        SSL_free(ssl);
+        return nullptr;
+    }
+    SSL_set_accept_state(ssl);
+    return std::unique_ptr<TlsSession>(new TlsSession(ssl));
+}
+
+TlsSession::~TlsSession() { SSL_free(m_ssl); }
+
+TlsStatus TlsSession::classify(int result, const char *call)
+{
+    int saved = errno;
+    switch (SSL_get_error(m_ssl, result)) {
+    case SSL_ERROR_NONE: return TlsStatus::Ok;
+    case SSL_ERROR_WANT_READ: return TlsStatus::WantRead;
+    case SSL_ERROR_WANT_WRITE: return TlsStatus::WantWrite;
+    case SSL_ERROR_ZERO_RETURN: return TlsStatus::Closed;
+    case SSL_ERROR_SYSCALL:
+        ERR_clear_error();
+        if (saved == EAGAIN || saved == EWOULDBLOCK) // OpenSSL 3.0 can report a would-block read this way
+            return TlsStatus::WantRead;
+        if (saved == 0 || saved == EPIPE || saved == ECONNRESET)
+            return TlsStatus::Closed;
+        m_lastError = std::string(call) + ": " + std::strerror(saved);
+        return TlsStatus::Failed;
+    default:
+        m_lastError = std::string(call) + ": " + opensslError();
+        return TlsStatus::Failed;
+    }
+}
+
+TlsStatus TlsSession::handshake()
+{
+    ERR_clear_error();
+    int result = SSL_do_handshake(m_ssl);
+    return result == 1 ? TlsStatus::Ok : classify(result, "SSL_do_handshake()");
+}
+
+TlsIo TlsSession::read(void *data, size_t size)
+{
+    ERR_clear_error();
+    size_t got = 0;
+    int result = SSL_read_ex(m_ssl, data, size, &got);
+    if (result == 1)
+        return {got, TlsStatus::Ok};
+    return {0, classify(result, "SSL_read()")};
+}
+
+TlsIo TlsSession::write(const void *data, size_t size)
+{
+    ERR_clear_error();
+    size_t sent = 0;
+    int result = SSL_write_ex(m_ssl, data, size, &sent);
+    if (result == 1)
+        return {sent, TlsStatus::Ok};
+    return {0, classify(result, "SSL_write()")};
+}
+
+bool TlsSession::hasBuffered() const { return SSL_pending(m_ssl) > 0; }
+
+void TlsSession::shutdown()
+{
+    ERR_clear_error();
+    if (SSL_is_init_finished(m_ssl))
+        SSL_shutdown(m_ssl); // one attempt: a close_notify that does not fit now is not worth waiting for
+    ERR_clear_error();
+}
+
+std::string TlsSession::version() const { return SSL_get_version(m_ssl); }
+
+std::string TlsSession::cipher() const
+{
+    const SSL_CIPHER *suite = SSL_get_current_cipher(m_ssl);
+    return suite ? SSL_CIPHER_get_name(suite) : "";
+}
+
+} // namespace ferry::server::tls

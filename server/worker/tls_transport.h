@@ -1,0 +1,47 @@
+// Ferry inside TLS 1.3 on a socket this worker holds for the connection's life. File bodies go out with
+// pread() into one reused 16 KiB buffer and SSL_write(): one record per buffer, no allocation per chunk.
+// (With kernel TLS, SSL_sendfile() could keep the zero-copy path; this machine's kernel has no
+// CONFIG_TLS, so that branch is not built: docs/SECURITY.md.)
+#pragma once
+
+#include "tls/first_bytes.h"
+#include "tls/tls_session.h"
+#include "worker/transport.h"
+
+#include <array>
+#include <memory>
+
+namespace ferry::server {
+
+class TlsTransport final : public Transport {
+public:
+    // Null (and `error` set) if the session cannot be made. `fd` is borrowed.
+    static std::unique_ptr<TlsTransport> accept(const tls::TlsContext &context, int fd, std::string &error);
+
+    Opening open() override;
+    ssize_t receive(void *data, size_t size) override;
+    ssize_t send(const void *data, size_t size, bool more) override;
+    ssize_t sendFile(int fileFd, off_t *offset, size_t count) override;
+    short waitEvents() const override;
+    bool hasBuffered() const override { return m_session->hasBuffered(); }
+    bool canHandBack() const override { return false; }
+    void finish() override { m_session->shutdown(); }
+    std::string security() const override;
+    std::string lastError() const override { return m_session->lastError(); }
+
+private:
+    explicit TlsTransport(std::unique_ptr<tls::TlsSession> session) : m_session(std::move(session)) {}
+    // Maps a status that moved no byte to the syscall convention: -1 with errno (or 0 for Closed on reads).
+    ssize_t stalled(tls::TlsStatus status, bool reading);
+
+    std::unique_ptr<tls::TlsSession> m_session;
+    tls::TlsStatus m_waitingFor = tls::TlsStatus::WantWrite;
+    // File bytes read but not yet taken by SSL_write: [m_begin, m_end) of the worker's one body buffer
+    // (bodyBuffer()), which are the file's bytes at the caller's *offset. A write that would block is
+    // retried with them, as OpenSSL requires. One buffer serves every connection of the worker: a
+    // worker sends one body at a time, and a body ends complete (buffer drained) or with its connection
+    // closed, so no two connections ever have bytes in it.
+    size_t m_begin = 0, m_end = 0;
+};
+
+} // namespace ferry::server

@@ -1,0 +1,42 @@
+#include "servertrust.h"
+
+#include "ferryurl.h"
+
+namespace ferry::client {
+
+ServerTrust::ServerTrust() : m_plaintext(qEnvironmentVariableIntValue("FERRY_PLAINTEXT") == 1) {}
+
+ServerTrust &ServerTrust::instance()
+{
+    static ServerTrust trust; // lives as long as the process; Qt objects using it die before it
+    return trust;
+}
+
+void ServerTrust::requirePin(const FerryUrl &url)
+{
+    if (!url.fingerprint().isEmpty())
+        m_urlPins.insert(KnownServers::serverKey(url.host(), url.port()), url.fingerprint());
+}
+
+void ServerTrust::reportUnknown(const QString &server, const QString &fingerprint)
+{
+    QMetaObject::invokeMethod(
+        this, [this, server, fingerprint] { emit unknownServer(server, fingerprint); }, Qt::QueuedConnection);
+}
+
+void ServerTrust::reportChanged(const QString &server, const QString &pinned, const QString &presented)
+{
+    QMetaObject::invokeMethod(
+        this, [this, server, pinned, presented] { emit identityChanged(server, pinned, presented); },
+        Qt::QueuedConnection);
+}
+
+void ServerTrust::noteSecurity(const QString &server, const QString &description)
+{
+    if (m_security.value(server) == description)
+        return;
+    m_security.insert(server, description);
+    emit securityChanged(server, description);
+}
+
+} // namespace ferry::client

@@ -1,0 +1,206 @@
+// Ferry Downloader and server identities, offscreen against the real server over TLS: the first-contact
+// question, the changed-identity warning that offers no way on, the lock in the status bar, and
+// Preferences → Known servers. FERRY_SCREENSHOTS=DIR also saves the dialogs there (docs/screenshots).
+#include "serverprocess.h"
+#include "testtree.h"
+
+#include "connectbar.h"
+#include "knownserversdialog.h"
+#include "mainwindow.h"
+#include "remotebrowser.h"
+#include "remotemodel.h"
+#include "securitylabel.h"
+#include "serverlink.h"
+#include "settings.h"
+#include "trustprompter.h"
+
+#include "client/fingerprint.h"
+#include "client/servertrust.h"
+
+#include <QApplication>
+#include <QComboBox>
+#include <QLineEdit>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTimer>
+#include <QTreeWidget>
+
+#include <functional>
+#include <memory>
+
+using namespace ferry;
+
+class TestDownloaderTrust : public QObject
+{
+    Q_OBJECT
+private slots:
+    void init();
+    void firstContactAsksAndTrustConnects();
+    void changedIdentityWarnsWithoutAWayOn();
+    void plaintextServerIsMarked();
+    void knownServersDialogRemovesAPin();
+
+private:
+    std::unique_ptr<gui::MainWindow> newWindow();
+    void connectThroughUi(gui::MainWindow *window, const ServerProcess &server);
+    // Runs `handle` on the next modal message box (polled from the event loop while it is open).
+    void whenMessageBoxOpens(std::function<void(QMessageBox *)> handle);
+    void saveScreenshot(QWidget *widget, const QString &name);
+
+    std::unique_ptr<QTemporaryDir> m_dir;
+    std::unique_ptr<ferrytest::TestTree> m_tree;
+    std::unique_ptr<gui::Settings> m_settings;
+    bool m_handled = false;
+};
+
+void TestDownloaderTrust::init()
+{
+    m_dir = std::make_unique<QTemporaryDir>();
+    m_tree = std::make_unique<ferrytest::TestTree>();
+    QVERIFY(m_dir->isValid() && m_tree->isValid());
+    QVERIFY(!m_tree->addFile(QStringLiteral("a.bin"), 1000, 1).isEmpty());
+    m_settings = std::make_unique<gui::Settings>(m_dir->filePath(QStringLiteral("downloader.ini")));
+    m_settings->setDownloadFolder(m_dir->filePath(QStringLiteral("downloads")));
+    client::ServerTrust::instance().setKnownServersPath(m_dir->filePath(QStringLiteral("known-servers")));
+    client::ServerTrust::instance().setPlaintext(false);
+    m_handled = false;
+}
+
+std::unique_ptr<gui::MainWindow> TestDownloaderTrust::newWindow()
+{
+    auto window = std::make_unique<gui::MainWindow>(m_settings.get());
+    window->resize(1000, 600);
+    window->show();
+    if (!QTest::qWaitForWindowExposed(window.get()))
+        qWarning("the window was not exposed");
+    return window;
+}
+
+void TestDownloaderTrust::connectThroughUi(gui::MainWindow *window, const ServerProcess &server)
+{
+    auto *field = window->findChild<QComboBox *>(QStringLiteral("serverField"));
+    auto *button = window->findChild<QPushButton *>(QStringLiteral("connectButton"));
+    QVERIFY(field && button);
+    field->lineEdit()->clear();
+    QTest::keyClicks(field->lineEdit(), QStringLiteral("%1:%2").arg(server.host()).arg(server.port()));
+    QTest::mouseClick(button, Qt::LeftButton);
+}
+
+void TestDownloaderTrust::whenMessageBoxOpens(std::function<void(QMessageBox *)> handle)
+{
+    auto *poll = new QTimer(this);
+    poll->setInterval(20);
+    connect(poll, &QTimer::timeout, this, [this, poll, handle] {
+        auto *box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget());
+        if (!box || !box->isVisible())
+            return;
+        poll->stop();
+        poll->deleteLater();
+        handle(box);
+        m_handled = true;
+    });
+    poll->start();
+}
+
+void TestDownloaderTrust::saveScreenshot(QWidget *widget, const QString &name)
+{
+    const QString dir = qEnvironmentVariable("FERRY_SCREENSHOTS");
+    if (!dir.isEmpty())
+        QVERIFY(widget->grab().save(dir + u'/' + name));
+}
+
+void TestDownloaderTrust::firstContactAsksAndTrustConnects()
+{
+    ServerProcess server(m_tree->root(), {QStringLiteral("--plaintext"), QStringLiteral("off")});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    auto window = newWindow();
+    QString text;
+    whenMessageBoxOpens([&](QMessageBox *box) {
+        text = box->text();
+        saveScreenshot(box, QStringLiteral("downloader-first-contact.png"));
+        auto *trust = box->findChild<QPushButton *>(QStringLiteral("trustButton"));
+        QVERIFY(trust);
+        QCOMPARE(box->defaultButton(), box->button(QMessageBox::Cancel)); // Enter does not trust
+        trust->click();
+    });
+    connectThroughUi(window.get(), server);
+    QTRY_VERIFY_WITH_TIMEOUT(m_handled, 30000);
+    QVERIFY2(text.contains(server.fingerprint().left(34)) && text.contains(QStringLiteral("ferry-ctl identity")),
+             qPrintable(text));
+    QTRY_COMPARE_WITH_TIMEOUT(window->link()->status(), gui::ServerLink::Status::Connected, 30000);
+    const QString key = client::KnownServers::serverKey(server.host(), server.port());
+    QCOMPARE(client::ServerTrust::instance().knownServers().fingerprintFor(key), server.fingerprint());
+    gui::SecurityLabel *lock = window->securityLabel();
+    QTRY_VERIFY(lock->isEncrypted());
+    QCOMPARE(lock->text(), QStringLiteral("TLS 1.3, pinned identity %1").arg(client::shortFingerprint(server.fingerprint())));
+    QVERIFY(lock->toolTip().contains(QStringLiteral("TLS_")));
+    QTRY_VERIFY_WITH_TIMEOUT(!window->browser()->model()->isLoading(), 30000);
+    window->resize(900, 500);
+    saveScreenshot(window.get(), QStringLiteral("downloader-tls-status.png"));
+}
+
+void TestDownloaderTrust::changedIdentityWarnsWithoutAWayOn()
+{
+    ServerProcess server(m_tree->root(), {QStringLiteral("--plaintext"), QStringLiteral("off")});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    const QString key = client::KnownServers::serverKey(server.host(), server.port());
+    const QString pinned = QStringLiteral("Q7ZK-M3WD-R5TB-H2NC-X6PA-J4LE-VGSY-UFKO-N3BI-W7TR-DQ5X-ZAHM-E2PQ");
+    QVERIFY(client::ServerTrust::instance().knownServers().add(key, pinned));
+    auto window = newWindow();
+    QString text;
+    QList<QAbstractButton *> buttons;
+    whenMessageBoxOpens([&](QMessageBox *box) {
+        text = box->text();
+        buttons = box->buttons();
+        saveScreenshot(box, QStringLiteral("downloader-identity-changed.png"));
+        box->button(QMessageBox::Close)->click();
+    });
+    connectThroughUi(window.get(), server);
+    QTRY_VERIFY_WITH_TIMEOUT(m_handled, 30000);
+    QVERIFY2(text.contains(QStringLiteral("HAS CHANGED")), qPrintable(text));
+    QVERIFY(text.contains(pinned.left(34)) && text.contains(server.fingerprint().left(34)));
+    QCOMPARE(buttons.size(), 1); // Close, and nothing that would go on
+    QTRY_VERIFY_WITH_TIMEOUT(window->link()->status() != gui::ServerLink::Status::Connecting, 30000);
+    QVERIFY(window->link()->status() != gui::ServerLink::Status::Connected);
+    QCOMPARE(client::ServerTrust::instance().knownServers().fingerprintFor(key), pinned); // untouched
+}
+
+void TestDownloaderTrust::plaintextServerIsMarked()
+{
+    ServerProcess server(m_tree->root(), {QStringLiteral("--plaintext"), QStringLiteral("only")});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    client::ServerTrust::instance().setPlaintext(true);
+    auto window = newWindow();
+    connectThroughUi(window.get(), server);
+    QTRY_COMPARE_WITH_TIMEOUT(window->link()->status(), gui::ServerLink::Status::Connected, 30000);
+    gui::SecurityLabel *lock = window->securityLabel();
+    QTRY_COMPARE(lock->text(), QStringLiteral("Not encrypted (plaintext)"));
+    QVERIFY(!lock->isEncrypted());
+    QVERIFY(lock->toolTip().contains(QStringLiteral("without TLS")));
+}
+
+void TestDownloaderTrust::knownServersDialogRemovesAPin()
+{
+    client::KnownServers &known = client::ServerTrust::instance().knownServers();
+    const QString fp = QStringLiteral("AAAA-BBBB-CCCC-DDDD-EEEE-FFFF-GGGG-HHHH-IIII-JJJJ-KKKK-LLLL-MMMM");
+    QVERIFY(known.add(QStringLiteral("one.example:4646"), fp));
+    QVERIFY(known.add(QStringLiteral("two.example:4646"), fp));
+    gui::KnownServersDialog dialog;
+    auto *list = dialog.findChild<QTreeWidget *>(QStringLiteral("knownServersList"));
+    auto *remove = dialog.findChild<QPushButton *>(QStringLiteral("removeButton"));
+    QVERIFY(list && remove);
+    QCOMPARE(list->topLevelItemCount(), 2);
+    QVERIFY(!remove->isEnabled());
+    list->setCurrentItem(list->topLevelItem(0));
+    QVERIFY(remove->isEnabled());
+    const QString chosen = list->topLevelItem(0)->text(0);
+    remove->click();
+    QCOMPARE(list->topLevelItemCount(), 1);
+    QCOMPARE(known.entries().size(), 1);
+    QVERIFY(known.fingerprintFor(chosen).isEmpty());
+}
+
+QTEST_MAIN(TestDownloaderTrust)
+#include "tst_downloadertrust.moc"

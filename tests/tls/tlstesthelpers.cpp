@@ -1,0 +1,82 @@
+#include "tlstesthelpers.h"
+
+#include <QDeadlineTimer>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QProcess>
+#include <QSslSocket>
+#include <QTcpServer>
+#include <QTcpSocket>
+#include <QTest>
+
+namespace tlstest {
+
+QStringList tlsOnly(QStringList more)
+{
+    return QStringList{QStringLiteral("--plaintext"), QStringLiteral("off")} + more;
+}
+
+Run runGet(const QString &configHome, const QStringList &args, int timeoutMs)
+{
+    QProcess process;
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    environment.remove(QStringLiteral("FERRY_PLAINTEXT"));
+    environment.insert(QStringLiteral("XDG_CONFIG_HOME"), configHome);
+    process.setProcessEnvironment(environment);
+    process.start(QStringLiteral(GET_BIN), args);
+    Run run;
+    if (!process.waitForFinished(timeoutMs)) {
+        process.kill();
+        process.waitForFinished();
+        return run;
+    }
+    run.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
+    run.out = process.readAllStandardOutput();
+    run.err = process.readAllStandardError();
+    return run;
+}
+
+QString knownServersFile(const QString &configHome) { return configHome + QStringLiteral("/ferry/known-servers"); }
+
+QJsonObject adminStatus(const ServerProcess &server)
+{
+    const auto result = ServerProcess::runProgram(
+        QStringLiteral(CTL_BIN), {QStringLiteral("--admin-socket"), server.adminSocketPath(), QStringLiteral("status"),
+                                  QStringLiteral("--json")});
+    return result.exitCode == 0 ? QJsonDocument::fromJson(result.out).object() : QJsonObject();
+}
+
+qint64 requestsServed(const ServerProcess &server)
+{
+    const QJsonObject status = adminStatus(server);
+    if (!status.contains(QStringLiteral("workers")))
+        return -1; // no status: not "no requests"
+    qint64 total = 0;
+    for (const QJsonValue &worker : status.value(QStringLiteral("workers")).toArray())
+        total += worker.toObject().value(QStringLiteral("requests")).toInteger();
+    return total;
+}
+
+QByteArray realClientHello()
+{
+    QTcpServer listener;
+    if (!listener.listen(QHostAddress::LocalHost, 0))
+        return {};
+    QSslSocket client;
+    client.connectToHostEncrypted(QStringLiteral("127.0.0.1"), listener.serverPort());
+    if (!listener.waitForNewConnection(5000))
+        return {};
+    QTcpSocket *accepted = listener.nextPendingConnection();
+    QByteArray hello;
+    const QDeadlineTimer deadline(5000);
+    // The record header says how long the record is: read until all of it is here.
+    while (!deadline.hasExpired()) {
+        QTest::qWait(10);
+        hello += accepted->readAll();
+        if (hello.size() >= 5 && hello.size() >= 5 + ((quint8(hello[3]) << 8) | quint8(hello[4])))
+            return hello.left(5 + ((quint8(hello[3]) << 8) | quint8(hello[4])));
+    }
+    return {};
+}
+
+} // namespace tlstest

@@ -1,0 +1,36 @@
+// Helpers of the TLS suites: servers that require TLS, ferry-get without FERRY_PLAINTEXT, the admin
+// status of a server as JSON, and a real ClientHello for tests that stall mid-handshake.
+#pragma once
+
+#include "serverprocess.h"
+
+#include <QByteArray>
+#include <QJsonObject>
+#include <QProcessEnvironment>
+#include <QString>
+#include <QStringList>
+
+namespace tlstest {
+
+// Arguments for a server that speaks TLS only (the harness adds --plaintext allow otherwise).
+QStringList tlsOnly(QStringList more = {});
+
+struct Run {
+    int exitCode = -1;
+    QByteArray out;
+    QByteArray err;
+};
+// ferry-get with TLS (FERRY_PLAINTEXT removed) and $XDG_CONFIG_HOME = `configHome`, so its
+// known-servers file is `configHome`/ferry/known-servers.
+Run runGet(const QString &configHome, const QStringList &args, int timeoutMs = 120000);
+QString knownServersFile(const QString &configHome);
+
+// `ferry-ctl status --json` of the server ({} on failure).
+QJsonObject adminStatus(const ServerProcess &server);
+// Requests served by all of the server's workers so far; -1 if the status cannot be had.
+qint64 requestsServed(const ServerProcess &server);
+
+// The first bytes a QSslSocket sends: one whole TLS record holding its ClientHello.
+QByteArray realClientHello();
+
+} // namespace tlstest
