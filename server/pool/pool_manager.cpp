@@ -165,14 +165,22 @@ void PoolManager::spawnInto(const std::vector<uint32_t> &slots, int64_t now)
 {
     if (!slots.empty())
         LOG_DEBUG("pool: forking %zu worker(s), aiming for %u", slots.size(), m_state.target);
+    bool forked = false;
     for (uint32_t slot : slots) {
-        if (m_supervisor.spawn(slot))
+        if (m_supervisor.spawn(slot)) {
+            forked = true;
             continue;
+        }
         // The system refused (socketpair, fork, epoll): the slot waits; the rest would only fail the same way.
         m_slots[slot].health.notBeforeNs = now + policy::ForkRetryDelayNs;
         scheduleRetry(m_slots[slot].health.notBeforeNs, now);
-        return;
+        break;
     }
+    // Connections may be queued for want of a worker. A fork that follows an exit is announced by the
+    // Supervisor's exit handling; one on the tick or after a backoff has no other event to announce it,
+    // and without this the queue would wait for an unrelated one.
+    if (forked)
+        m_dispatcher.onWorkerAvailable();
 }
 
 void PoolManager::stopSlots(const std::vector<uint32_t> &slots, const std::string &why)

@@ -155,7 +155,8 @@ void TestServerRestricted::workerWhoseChannelCannotBeWatchedIsStoppedAndReplaced
     QTRY_VERIFY_WITH_TIMEOUT(descriptorsBelow(server->pid(), WatchLimit) < WatchLimit / 2, 10000);
     TestClient client(20000);
     QVERIFY(client.open(server->host(), server->port()).ok());
-    QVERIFY(client.stat("small.bin").ok());
+    const Status stat = client.stat("small.bin");
+    QVERIFY2(stat.ok(), qPrintable(stat.toString() + "\n" + server->stderrText().right(2500)));
     QVERIFY(server->waitForWorkerCount(1));
     QCOMPARE(ServerProcess::childPids(server->pid(), true), server->workerPids()); // no zombie left
     QCOMPARE(server->stop(), 0);
