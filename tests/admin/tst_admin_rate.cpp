@@ -97,6 +97,7 @@ private slots:
     void perConnectionChangeHoldsFromNow();
     void globalLimitIsSharedWithALaterDownload();
     void statusShowsEachTransfersRealSpeed();
+    void limitsHoldWithinTenPercentOverFiveSeconds();
 
 private:
     TestTree m_tree;
@@ -218,6 +219,47 @@ void TestAdminRate::statusShowsEachTransfersRealSpeed()
     stalled.release();
     stalled.join();
     QVERIFY2(flowing.intact(), qPrintable(flowing.describe()));
+}
+
+// Accuracy as issue 20 states it: over 5 s, a per-connection limit cut on a running transfer, and a
+// global limit shared by two transfers, are each met within 10 % (the tests above bound the stalls and
+// bursts within shorter windows). Each window starts a moment after the change, once it has reached
+// the worker (docs/ADMIN.md §5.5: within about 100 ms).
+void TestAdminRate::limitsHoldWithinTenPercentOverFiveSeconds()
+{
+    const auto within10Percent = [](uint64_t bytes, uint64_t expected) {
+        return bytes * 10 >= expected * 9 && bytes * 10 <= expected * 11;
+    };
+    AdminTestServer server(m_tree.root(), {"--workers", "3", "--rate-limit", "4M"});
+    QVERIFY2(server.start(), qPrintable(server.process().diagnostics()));
+    auto admin = server.connect();
+    QVERIFY(admin);
+    Download first(server.process(), "big.bin", BigSeed, BigSize);
+    LimitsLifted lifted{*admin};
+    QTRY_VERIFY_WITH_TIMEOUT(first.received() >= 4 * MiB, 10000); // about a second at 4 MiB/s
+    QVERIFY(setRate(*admin, "per_connection", 1 * MiB));
+    Sampler cut({&first});
+    cut.run(5300);
+    const uint64_t afterCut = cut.bytes(0, 300, 5300);
+    QVERIFY2(within10Percent(afterCut, 5 * MiB), qPrintable(mib(afterCut) + " in 5 s at 1 MiB/s"));
+
+    QVERIFY(setRate(*admin, "per_connection", 0));
+    QVERIFY(setRate(*admin, "global", 4 * MiB));
+    Download second(server.process(), "big2.bin", BigSeed + 1, BigSize);
+    LimitsLifted liftedForSecond{*admin};
+    QTRY_VERIFY_WITH_TIMEOUT(second.received() > 0, 10000);
+    Sampler both({&first, &second});
+    both.run(5300);
+    const uint64_t a = both.bytes(0, 300, 5300), b = both.bytes(1, 300, 5300);
+    const QString seen = mib(a) + " and " + mib(b) + " in 5 s under a global 4 MiB/s";
+    QVERIFY2(within10Percent(a + b, 20 * MiB) && within10Percent(a, 10 * MiB) && within10Percent(b, 10 * MiB),
+             qPrintable(seen));
+
+    QVERIFY(setRate(*admin, "global", 0));
+    first.join();
+    second.join();
+    QVERIFY2(first.intact(), qPrintable(first.describe()));
+    QVERIFY2(second.intact(), qPrintable(second.describe()));
 }
 
 QTEST_GUILESS_MAIN(TestAdminRate)
