@@ -8,6 +8,7 @@
 #include "connectbar.h"
 #include "preferencesdialog.h"
 #include "remotemodel.h"
+#include "remoteorder.h"
 #include "remotesortmodel.h"
 #include "settings.h"
 #include "singleinstance.h"
@@ -273,9 +274,10 @@ void TestDownloaderModels::naturalOrder()
     QFETCH(QString, a);
     QFETCH(QString, b);
     QFETCH(int, order);
-    const int result = gui::RemoteSortModel::naturalCompare(a, b);
+    const gui::RemoteOrder collation;
+    const int result = collation.compareNames(a, b);
     QCOMPARE((result > 0) - (result < 0), order);
-    const int reverse = gui::RemoteSortModel::naturalCompare(b, a);
+    const int reverse = collation.compareNames(b, a);
     QCOMPARE((reverse > 0) - (reverse < 0), -order);
 }
 
