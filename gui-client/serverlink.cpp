@@ -70,6 +70,7 @@ void ServerLink::onSessionState()
         setStatus(Status::Connected, agent.isEmpty() ? address() : QStringLiteral("%1 (%2)").arg(address(), agent));
         if (wasLost)
             retryLostJobs();
+        m_queue->retryWaiting(m_session->host(), m_session->port()); // no need to sleep on
         break;
     }
     case Session::State::Failed:
@@ -89,6 +90,11 @@ void ServerLink::onJobAdded(DownloadJob *job)
 {
     m_jobStates.insert(job->id(), job->state());
     connect(job, &DownloadJob::stateChanged, this, [this, job](DownloadJob::State state) { onJobState(job, state); });
+    // A job that cannot even connect stays Connecting: its state says nothing new.
+    connect(job, &DownloadJob::retryScheduled, this, [this, job](client::ErrorKind error) {
+        if (error == client::ErrorKind::ConnectionError && isOurs(job))
+            probe();
+    });
 }
 
 // Transferring -> Connecting is a download that lost its connection and will retry;

@@ -19,7 +19,7 @@ namespace ferry::gui {
 // cannot tell that the server went away. Downloads notice first: when one of
 // them loses its connection, the link probes the server with the session, and a
 // failed probe turns the status to Lost with the reason. retry() reconnects; once
-// the server answers again, downloads that failed for want of it are retried.
+// the server answers again, downloads waiting for it try at once.
 class ServerLink : public QObject
 {
     Q_OBJECT

@@ -29,7 +29,12 @@ DownloadJob::DownloadJob(const FerryUrl &url, const QString &localPath, Existing
     : QObject(parent), m_id(nextId()), m_url(url), m_localPath(localPath), m_policy(policy)
 {
     m_retryTimer.setSingleShot(true);
-    connect(&m_retryTimer, &QTimer::timeout, this, &DownloadJob::beginAttempt);
+    connect(&m_retryTimer, &QTimer::timeout, this, [this] {
+        stopWaiting();
+        beginAttempt();
+    });
+    m_waitTicker.setInterval(1000);
+    connect(&m_waitTicker, &QTimer::timeout, this, &DownloadJob::updateWaitText);
     m_progressTimer.setSingleShot(true);
     m_progressTimer.setInterval(ProgressIntervalMs);
     connect(&m_progressTimer, &QTimer::timeout, this, &DownloadJob::flushProgress);
@@ -128,7 +133,7 @@ void DownloadJob::pause()
     if (isFinished() || m_state == State::Paused)
         return;
     dropConnection();
-    m_retryTimer.stop();
+    stopWaiting();
     flushProgress();
     setStatusText(tr("Paused"));
     setState(State::Paused);
@@ -147,7 +152,7 @@ void DownloadJob::cancel()
     if (isFinished())
         return;
     dropConnection();
-    m_retryTimer.stop();
+    stopWaiting();
     if (!giveBackUsersFile())
         PartFile::discard(m_localPath);
     m_receivedBytes = 0;
@@ -309,16 +314,56 @@ void DownloadJob::failAttempt(ErrorKind kind, const QString &reason, int retryAf
         fail(kind, reason);
         return;
     }
+    waitToRetry(kind, reason, delay);
+}
+
+void DownloadJob::waitToRetry(ErrorKind kind, const QString &reason, int delayMs)
+{
     flushProgress();
     setState(State::Connecting);
-    setStatusText(tr("%1; retrying in %2 s").arg(reason).arg((delay + 999) / 1000));
-    m_retryTimer.start(delay);
+    m_waitKind = kind;
+    m_waitReason = reason;
+    m_retryTimer.start(delayMs);
+    m_waitTicker.start();
+    updateWaitText();
+    emit retryScheduled(kind, delayMs);
+}
+
+void DownloadJob::updateWaitText()
+{
+    if (!m_retryTimer.isActive())
+        return;
+    const int seconds = (m_retryTimer.remainingTime() + 999) / 1000;
+    if (m_waitKind == ErrorKind::ServerBusy)
+        setStatusText(tr("Server busy (next try in %1 s)").arg(seconds));
+    else
+        setStatusText(tr("Waiting for server (next try in %1 s): %2").arg(seconds).arg(m_waitReason));
+}
+
+void DownloadJob::stopWaiting()
+{
+    m_retryTimer.stop();
+    m_waitTicker.stop();
+    m_waitKind = ErrorKind::NoError;
+}
+
+bool DownloadJob::isWaitingForServer() const
+{
+    return m_retryTimer.isActive() && m_waitKind == ErrorKind::ConnectionError;
+}
+
+void DownloadJob::retryNow()
+{
+    if (!isWaitingForServer())
+        return;
+    stopWaiting();
+    beginAttempt();
 }
 
 void DownloadJob::fail(ErrorKind kind, const QString &reason)
 {
     dropConnection();
-    m_retryTimer.stop();
+    stopWaiting();
     giveBackUsersFile(); // a failed job must not leave the user's file only as a .part
     m_error = kind;
     m_errorString = reason;
@@ -329,7 +374,7 @@ void DownloadJob::fail(ErrorKind kind, const QString &reason)
 
 void DownloadJob::finishAs(State state)
 {
-    m_retryTimer.stop();
+    stopWaiting();
     flushProgress();
     setState(state);
     emit finished();

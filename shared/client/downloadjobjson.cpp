@@ -38,7 +38,8 @@ QJsonObject DownloadJob::toJson() const
     };
 }
 
-// Active states come back as Queued: the transfer itself resumes from the .part.
+// Active states come back as Queued: the transfer itself resumes from the .part. So
+// does a job that failed for a reason that retrying can fix.
 DownloadJob *DownloadJob::fromJson(const QJsonObject &json, QObject *parent)
 {
     const auto url = FerryUrl::parse(json.value(QLatin1String("url")).toString());
@@ -60,8 +61,14 @@ DownloadJob *DownloadJob::fromJson(const QJsonObject &json, QObject *parent)
         job->m_state = state;
         break;
     case State::Failed:
-        job->m_state = state;
         job->m_error = ErrorKind(json.value(QLatin1String("error")).toInt());
+        if (RetryPolicy::canRetryFix(job->m_error)) { // saved by a version that gave up on outages
+            job->m_error = ErrorKind::NoError;
+            job->m_state = State::Queued;
+            job->m_receivedBytes = PartFile::partSize(localPath);
+            break;
+        }
+        job->m_state = state;
         job->m_errorString = json.value(QLatin1String("errorString")).toString();
         job->m_statusText = job->m_errorString;
         break;

@@ -17,6 +17,8 @@ namespace ferry::client {
 // damaged, or a file rewritten with its old size and mtime, for one small round trip.
 void DownloadJob::onConnected()
 {
+    if (!m_reusedConnection)
+        emit serverReached(); // a pooled connection proves nothing until it answers
     const qint64 partSize = PartFile::partSize(m_localPath);
     m_partMeta = PartFile::readMeta(m_localPath);
     const bool resumable = partSize > 0 && (m_partMeta || m_partIsUsersFile);

@@ -84,6 +84,10 @@ DownloadJob *DownloadQueue::append(DownloadJob *job)
     job->setConnectionPool(m_pool);
     m_jobs.append(job);
     connect(job, &DownloadJob::stateChanged, this, &DownloadQueue::scheduleSoon);
+    // From a fresh event-loop turn: the job is still inside its connection's signal.
+    connect(job, &DownloadJob::serverReached, this, [this, job] {
+        QTimer::singleShot(0, this, [this, url = job->url()] { retryWaiting(url.host(), url.port()); });
+    });
     m_wasIdle = false;
     emit jobAdded(job, int(m_jobs.size()) - 1);
     scheduleSoon();
@@ -173,6 +177,14 @@ void DownloadQueue::resumeAll()
 {
     for (DownloadJob *job : m_jobs)
         job->resume();
+}
+
+void DownloadQueue::retryWaiting(const QString &host, quint16 port)
+{
+    for (DownloadJob *job : m_jobs) {
+        if (job->isWaitingForServer() && job->url().host() == host && job->url().port() == port)
+            job->retryNow();
+    }
 }
 
 void DownloadQueue::clearFinished()

@@ -66,6 +66,9 @@ public:
     void remove(quint64 id, bool deletePartial = false);
     void pauseAll();
     void resumeAll();
+    // Jobs on host:port that wait to retry after a network failure try again now: the
+    // server answers again. The queue does this itself when one of its jobs gets through.
+    void retryWaiting(const QString &host, quint16 port);
     // Removes every Done, Failed and Canceled job.
     void clearFinished();
 

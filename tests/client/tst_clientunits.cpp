@@ -4,6 +4,7 @@
 #include "client/collision.h"
 #include "client/ferryurl.h"
 #include "client/partfile.h"
+#include "client/remoteentry_p.h"
 #include "client/retrypolicy.h"
 #include "client/speedmeter.h"
 
@@ -34,6 +35,12 @@ private slots:
     void speedResetsOnRestart();
     void retryDelays_data();
     void retryDelays();
+    void retryLimits_data();
+    void retryLimits();
+    void whatRetryingCanFix_data();
+    void whatRetryingCanFix();
+    void serverErrorsWorthRetrying_data();
+    void serverErrorsWorthRetrying();
     void partMetaRoundTrip();
     void partFileWriteAndCommit();
     void partFileReplacesExistingTarget();
@@ -226,11 +233,12 @@ void TestClientUnits::retryDelays_data()
     QTest::newRow("busy jitter low") << busy << 1 << 2000 << 0.0 << 1500;
     QTest::newRow("busy jitter high") << busy << 3 << 2000 << 0.999999 << 2500;
     QTest::newRow("busy without hint") << busy << 1 << 0 << 0.5 << 500;
-    QTest::newRow("busy gives up") << busy << 201 << 100 << 0.5 << -1;
+    QTest::newRow("busy keeps waiting") << busy << 5000 << 100 << 0.5 << 100;
     QTest::newRow("network first") << net << 1 << 0 << 0.5 << 500;
     QTest::newRow("network backoff doubles") << net << 3 << 0 << 0.5 << 2000;
-    QTest::newRow("network capped") << net << 5 << 0 << 0.5 << 8000;
-    QTest::newRow("network gives up") << net << 6 << 0 << 0.5 << -1;
+    QTest::newRow("network near the cap") << net << 5 << 0 << 0.5 << 8000;
+    QTest::newRow("network capped") << net << 6 << 0 << 0.5 << 10000;
+    QTest::newRow("network keeps trying through an outage") << net << 1000 << 0 << 0.5 << 10000;
     QTest::newRow("remote never retried") << int(ErrorKind::RemoteError) << 1 << 0 << 0.5 << -1;
     QTest::newRow("local never retried") << int(ErrorKind::LocalError) << 1 << 0 << 0.5 << -1;
     QTest::newRow("protocol never retried") << int(ErrorKind::ProtocolError) << 1 << 0 << 0.5 << -1;
@@ -244,6 +252,80 @@ void TestClientUnits::retryDelays()
     QFETCH(double, random);
     RetryPolicy policy;
     QTEST(policy.delayFor(ErrorKind(kind), failures, retryAfterMs, random), "expected");
+}
+
+// A policy with limits (ferry-get's) gives up after them.
+void TestClientUnits::retryLimits_data()
+{
+    QTest::addColumn<int>("kind");
+    QTest::addColumn<int>("failures");
+    QTest::addColumn<int>("expected");
+    const int busy = int(ErrorKind::ServerBusy);
+    const int net = int(ErrorKind::ConnectionError);
+    QTest::newRow("busy within the limit") << busy << 3 << 500;
+    QTest::newRow("busy beyond the limit") << busy << 4 << -1;
+    QTest::newRow("network within the limit") << net << 2 << 1000;
+    QTest::newRow("network beyond the limit") << net << 3 << -1;
+}
+
+void TestClientUnits::retryLimits()
+{
+    QFETCH(int, kind);
+    QFETCH(int, failures);
+    RetryPolicy policy;
+    policy.maxBusyRetries = 3;
+    policy.maxConnectionRetries = 2;
+    QTEST(policy.delayFor(ErrorKind(kind), failures, 0, 0.5), "expected");
+}
+
+// The explicit split between errors worth waiting out and errors that end a job.
+void TestClientUnits::whatRetryingCanFix_data()
+{
+    QTest::addColumn<int>("kind");
+    QTest::addColumn<bool>("fixable");
+    QTest::newRow("server unreachable, reset, timed out, draining") << int(ErrorKind::ConnectionError) << true;
+    QTest::newRow("server busy") << int(ErrorKind::ServerBusy) << true;
+    QTest::newRow("not found, forbidden, not a file") << int(ErrorKind::RemoteError) << false;
+    QTest::newRow("disk full, no permission") << int(ErrorKind::LocalError) << false;
+    QTest::newRow("not a Ferry server") << int(ErrorKind::ProtocolError) << false;
+    QTest::newRow("no error") << int(ErrorKind::NoError) << false;
+}
+
+void TestClientUnits::whatRetryingCanFix()
+{
+    QFETCH(int, kind);
+    QFETCH(bool, fixable);
+    QCOMPARE(RetryPolicy::canRetryFix(ErrorKind(kind)), fixable);
+    const int delay = RetryPolicy().delayFor(ErrorKind(kind), 1, 0, 0.5);
+    QCOMPARE(delay >= 0, fixable);
+}
+
+// Each ERROR code of the protocol, through its category, to "wait and retry" or "fail".
+void TestClientUnits::serverErrorsWorthRetrying_data()
+{
+    using ferry::proto::ErrorCode;
+    QTest::addColumn<int>("code");
+    QTest::addColumn<bool>("fixable");
+    QTest::newRow("BUSY") << int(ErrorCode::Busy) << true;
+    QTest::newRow("SHUTTING_DOWN") << int(ErrorCode::ShuttingDown) << true;
+    QTest::newRow("TIMEOUT") << int(ErrorCode::Timeout) << true;
+    QTest::newRow("INTERNAL") << int(ErrorCode::Internal) << true;
+    QTest::newRow("NOT_FOUND") << int(ErrorCode::NotFound) << false;
+    QTest::newRow("FORBIDDEN") << int(ErrorCode::Forbidden) << false;
+    QTest::newRow("NOT_A_FILE") << int(ErrorCode::NotAFile) << false;
+    QTest::newRow("NOT_A_DIRECTORY") << int(ErrorCode::NotADirectory) << false;
+    QTest::newRow("RANGE_NOT_SATISFIABLE") << int(ErrorCode::RangeNotSatisfiable) << false;
+    QTest::newRow("UNSUPPORTED") << int(ErrorCode::Unsupported) << false;
+    QTest::newRow("BAD_REQUEST") << int(ErrorCode::BadRequest) << false;
+    QTest::newRow("UNSUPPORTED_VERSION") << int(ErrorCode::UnsupportedVersion) << false;
+}
+
+void TestClientUnits::serverErrorsWorthRetrying()
+{
+    QFETCH(int, code);
+    QFETCH(bool, fixable);
+    const ErrorKind kind = ferry::client::kindOf(ferry::proto::Error{ferry::proto::ErrorCode(code), "x"});
+    QCOMPARE(RetryPolicy::canRetryFix(kind), fixable);
 }
 
 void TestClientUnits::partMetaRoundTrip()
