@@ -193,6 +193,20 @@ void MainWindow::openUrl(const client::FerryUrl &url)
     m_openRequests.insert(m_link->session()->stat(url.path()), browse);
 }
 
+void MainWindow::openLinks(const QStringList &links)
+{
+    QStringList errors;
+    for (const QString &text : links) {
+        QString error;
+        if (const auto url = client::FerryUrl::parse(text, &error))
+            openUrl(*url);
+        else
+            errors << error;
+    }
+    if (!errors.isEmpty())
+        statusBar()->showMessage(tr("Could not open a link: %1").arg(errors.join(u' ')));
+}
+
 void MainWindow::connectTo(const client::FerryUrl &url)
 {
     m_link->setServer(url.host(), url.port());

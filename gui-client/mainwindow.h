@@ -37,6 +37,9 @@ public:
 
     // Connects to the URL's server; a folder is browsed, a file is downloaded.
     void openUrl(const client::FerryUrl &url);
+    // Links as given on a command line or handed over by a later launch: each is opened,
+    // and what cannot be parsed is said in the window's status bar (until the next message).
+    void openLinks(const QStringList &links);
 
     client::DownloadQueue *queue() const { return m_queue; }
     ServerLink *link() const { return m_link; }

@@ -67,6 +67,13 @@ void TestClientUnits::parseUrl_data()
     QTest::newRow("uppercase scheme") << "FERRY://h/f" << "h" << 4646 << "f" << "f";
     QTest::newRow("utf-8") << QString::fromUtf8("ferry://h/caf\u00e9.txt") << "h" << 4646
                            << QString::fromUtf8("caf\u00e9.txt") << QString::fromUtf8("caf\u00e9.txt");
+    // What people paste: raw spaces, unescaped UTF-8, a lone percent sign.
+    QTest::newRow("raw space and umlaut") << QString::fromUtf8("ferry://h/docs/\u00dcberweisung 2026.pdf") << "h"
+                                          << 4646 << QString::fromUtf8("docs/\u00dcberweisung 2026.pdf")
+                                          << QString::fromUtf8("\u00dcberweisung 2026.pdf");
+    QTest::newRow("raw spaces in folders") << "ferry://h:5/my docs/a  b/" << "h" << 5 << "my docs/a  b" << "a  b";
+    QTest::newRow("lone percent") << "ferry://h/100% done.txt" << "h" << 4646 << "100% done.txt" << "100% done.txt";
+    QTest::newRow("surrounding blanks") << "  ferry://h/x y  " << "h" << 4646 << "x y" << "x y";
 }
 
 void TestClientUnits::parseUrl()
@@ -93,14 +100,20 @@ void TestClientUnits::rejectUrl_data()
     QTest::newRow("fragment") << "ferry://h/x#frag";
     QTest::newRow("user") << "ferry://user@h/x";
     QTest::newRow("empty") << "";
+    QTest::newRow("bad host") << "ferry://ex ample.org/x";
 }
 
+// The reason is one sentence a user can act on, not the URL parser's internals.
 void TestClientUnits::rejectUrl()
 {
     QFETCH(QString, text);
     QString error;
     QVERIFY(!FerryUrl::parse(text, &error).has_value());
     QVERIFY(!error.isEmpty());
+    QVERIFY2(error.at(0).isUpper() || error.startsWith(u'\u201c'), qPrintable(error));
+    QVERIFY2(error.endsWith(u'.'), qPrintable(error));
+    QVERIFY2(!error.contains(QLatin1String("Invalid")) && !error.contains(QLatin1String("character")),
+             qPrintable(error)); // QUrl's own words
 }
 
 void TestClientUnits::urlRoundTrip()
