@@ -259,6 +259,9 @@ void MainWindow::onStatusChanged(ServerLink::Status status, const QString &detai
     case ServerLink::Status::Connected:
         m_connectBar->setState(ConnectBar::State::Connected, detail);
         break;
+    case ServerLink::Status::Unreachable:
+        m_connectBar->setState(ConnectBar::State::Unreachable, detail);
+        break;
     case ServerLink::Status::Lost:
         m_connectBar->setState(ConnectBar::State::Lost, detail);
         break;

@@ -29,6 +29,7 @@ void ServerLink::setServer(const QString &host, quint16 port)
     }
     m_session->setServer(host, port);
     m_probing = false;
+    m_everConnected = false;
     setStatus(Status::Disconnected, QString());
 }
 
@@ -60,12 +61,13 @@ void ServerLink::onSessionState()
 {
     switch (m_session->state()) {
     case Session::State::Connecting:
-        if (m_status != Status::Lost) // keep saying why while retrying
+        if (!isDown()) // keep saying why while retrying
             setStatus(Status::Connecting, address());
         break;
     case Session::State::Ready: {
-        const bool wasLost = m_status == Status::Lost;
+        const bool wasLost = isDown();
         m_probing = false;
+        m_everConnected = true;
         const QString agent = m_session->serverAgent();
         setStatus(Status::Connected, agent.isEmpty() ? address() : QStringLiteral("%1 (%2)").arg(address(), agent));
         if (wasLost)
@@ -75,7 +77,7 @@ void ServerLink::onSessionState()
     }
     case Session::State::Failed:
         m_probing = false;
-        setStatus(Status::Lost, m_session->errorString());
+        setStatus(m_everConnected ? Status::Lost : Status::Unreachable, m_session->errorString());
         break;
     case Session::State::Disconnected:
         // An idle connection closed by the server is routine, unless a download
@@ -109,7 +111,7 @@ void ServerLink::onJobState(DownloadJob *job, DownloadJob::State state)
     const bool gaveUp = state == DownloadJob::State::Failed && job->error() == client::ErrorKind::ConnectionError;
     if (dropped || gaveUp)
         probe();
-    else if (state == DownloadJob::State::Transferring && m_status == Status::Lost)
+    else if (state == DownloadJob::State::Transferring && isDown())
         m_session->connectToServer(); // a download got through: the server is back
 
 }
@@ -121,7 +123,7 @@ bool ServerLink::isOurs(const DownloadJob *job) const
 
 void ServerLink::probe()
 {
-    if (m_probing || m_status == Status::Lost)
+    if (m_probing || isDown())
         return;
     m_probing = true;
     if (m_session->state() != Session::State::Ready)

@@ -33,9 +33,14 @@ private slots:
     void init();
     void pastedLinkWithSpacesDownloads();
     void badLinkIsShownInTheWindow();
+    void badServerTextIsOneSentence_data();
+    void badServerTextIsOneSentence();
+    void messagesNeverWidenTheWindow();
+    void refusedPortIsNotALostConnection();
 
 private:
     std::unique_ptr<MainWindow> newWindow();
+    void typeServer(MainWindow *window, const QString &text);
 
     std::unique_ptr<QTemporaryDir> m_dir;
     std::unique_ptr<ferrytest::TestTree> m_tree;
@@ -62,6 +67,15 @@ std::unique_ptr<MainWindow> TestDownloaderInput::newWindow()
     if (!QTest::qWaitForWindowExposed(window.get()))
         qWarning("the window was not exposed");
     return window;
+}
+
+void TestDownloaderInput::typeServer(MainWindow *window, const QString &text)
+{
+    auto *field = window->findChild<QComboBox *>(QStringLiteral("serverField"));
+    QVERIFY(field);
+    field->lineEdit()->clear();
+    QTest::keyClicks(field->lineEdit(), text);
+    QTest::mouseClick(window->findChild<QPushButton *>(QStringLiteral("connectButton")), Qt::LeftButton);
 }
 
 // As a desktop or a second launch hands it over: a raw space and unescaped UTF-8.
@@ -93,6 +107,63 @@ void TestDownloaderInput::badLinkIsShownInTheWindow()
              qPrintable(message));
     QCOMPARE(window->transferModel()->rowCount(), 0);
     QVERIFY(!window->link()->hasServer());
+}
+
+void TestDownloaderInput::badServerTextIsOneSentence_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<QString>("says");
+    QTest::newRow("a web address") << "http://127.0.0.1:8080/" << "http://127.0.0.1:8080/";
+    QTest::newRow("port too big") << "example.org:99999" << "1 to 65535";
+    QTest::newRow("port not a number") << "example.org:ftp" << "1 to 65535";
+    QTest::newRow("space in the host") << "my server:4646" << "\u201cmy server:4646\u201d is not a valid";
+}
+
+// The bar says what is wrong with what was typed, quoting it, in one short sentence
+// (no URL-parser internals), and no connection is attempted: "http://host:8080/" is
+// not a server called "http".
+void TestDownloaderInput::badServerTextIsOneSentence()
+{
+    QFETCH(QString, text);
+    QFETCH(QString, says);
+    auto window = newWindow();
+    typeServer(window.get(), text);
+    const QString state = window->connectBar()->stateText();
+    QVERIFY2(state.contains(says), qPrintable(state));
+    QVERIFY2(state.endsWith(u'.') && state.count(QStringLiteral(". ")) == 0, qPrintable(state));
+    QVERIFY2(!state.contains(QLatin1String("Invalid")) && !state.contains(QLatin1String("ferry://ferry")),
+             qPrintable(state));
+    QVERIFY(!window->link()->hasServer());
+}
+
+// A long message is elided in the bar (whole in its tooltip); the window keeps its size.
+void TestDownloaderInput::messagesNeverWidenTheWindow()
+{
+    auto window = newWindow();
+    window->resize(1000, 680);
+    QTRY_COMPARE(window->width(), 1000);
+    typeServer(window.get(), QString(300, u'x') + QStringLiteral(".example.org:99999"));
+    QCoreApplication::processEvents();
+    QCOMPARE(window->width(), 1000);
+    QVERIFY2(window->minimumSizeHint().width() <= 1000, qPrintable(QString::number(window->minimumSizeHint().width())));
+    QVERIFY(window->connectBar()->stateText().contains(QString(300, u'x')));
+}
+
+// Nothing ever answered on that port: "could not connect", not "connection lost".
+void TestDownloaderInput::refusedPortIsNotALostConnection()
+{
+    QTcpServer probe;
+    QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
+    const quint16 port = probe.serverPort();
+    probe.close();
+    auto window = newWindow();
+    typeServer(window.get(), QStringLiteral("127.0.0.1:%1").arg(port));
+    QTRY_VERIFY_WITH_TIMEOUT(window->link()->status() != gui::ServerLink::Status::Connecting
+                                 && window->link()->status() != gui::ServerLink::Status::Disconnected, 15000);
+    const QString state = window->connectBar()->stateText();
+    QVERIFY2(state.startsWith(QStringLiteral("Could not connect")), qPrintable(state));
+    QVERIFY2(state.contains(QStringLiteral("refused"), Qt::CaseInsensitive), qPrintable(state));
+    QVERIFY(window->findChild<QWidget *>(QStringLiteral("retryConnectionButton"))->isVisibleTo(window.get()));
 }
 
 QTEST_MAIN(TestDownloaderInput)
