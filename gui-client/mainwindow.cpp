@@ -1,6 +1,7 @@
 #include "mainwindow.h"
 
 #include "appinfo.h"
+#include "confirmdialog.h"
 #include "connectbar.h"
 #include "preferencesdialog.h"
 #include "remotebrowser.h"
@@ -39,7 +40,7 @@ MainWindow::MainWindow(Settings *settings, QWidget *parent)
     , m_transferModel(new TransferModel(m_queue, this))
     , m_connectBar(new ConnectBar(this))
     , m_browser(new RemoteBrowser(m_link->session(), this))
-    , m_transferView(new TransferView(m_transferModel, this))
+    , m_transferView(new TransferView(m_transferModel, settings, this))
     , m_splitter(new QSplitter(Qt::Vertical, this))
     , m_totals(new QLabel(this))
 {
@@ -156,8 +157,30 @@ void MainWindow::saveState()
 
 void MainWindow::closeEvent(QCloseEvent *event)
 {
+    if (!confirmQuit()) {
+        event->ignore();
+        return;
+    }
     saveState();
     event->accept();
+}
+
+// Nothing is lost by quitting (downloads resume from their .part files), but a
+// download that stops may surprise: ask, unless told not to.
+bool MainWindow::confirmQuit()
+{
+    const int active = m_queue->activeCount();
+    if (active == 0 || !m_settings->asks(Settings::Question::QuitWhileDownloading))
+        return true;
+    ConfirmDialog dialog(tr("Quit while %n downloads are running?", nullptr, active),
+                         tr("They stop now and resume from where they stopped the next time Ferry Downloader "
+                            "starts."),
+                         tr("&Quit"), this);
+    if (dialog.exec() != QDialog::Accepted)
+        return false;
+    if (dialog.dontAskAgain())
+        m_settings->setAsks(Settings::Question::QuitWhileDownloading, false);
+    return true;
 }
 
 void MainWindow::applyPreferences()

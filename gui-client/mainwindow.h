@@ -66,6 +66,7 @@ private:
     void onStatusChanged(ServerLink::Status status, const QString &detail);
     void onStat(quint64 requestId, const ferry::client::RemoteEntry &entry);
     void showPreferences();
+    bool confirmQuit();
     void updateTotals();
     void scheduleSave();
     void watchJob(ferry::client::DownloadJob *job);

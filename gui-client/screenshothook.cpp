@@ -23,8 +23,7 @@ void installScreenshotHook(QWidget *window)
     QTimer::singleShot(delayMs, window, [window, path] {
         if (!window->grab().save(path))
             std::fprintf(stderr, "ferry-client: could not save %s\n", qPrintable(path));
-        window->close();
-        QApplication::quit();
+        QApplication::quit(); // not close(): that may ask whether to stop running downloads
     });
 }
 

@@ -12,6 +12,16 @@ constexpr auto KeyMaxConcurrent = "downloads/maxConcurrent";
 constexpr auto KeyPolicy = "downloads/existingFile";
 constexpr auto KeyRecent = "connection/recentServers";
 constexpr auto KeyQueue = "transfers/queue";
+constexpr auto KeyRemoveDeletesPartial = "confirm/removeDeletesPartial";
+
+QString questionKey(Settings::Question question)
+{
+    switch (question) {
+    case Settings::Question::RemoveUnfinished: return QStringLiteral("confirm/removeUnfinished");
+    case Settings::Question::QuitWhileDownloading: return QStringLiteral("confirm/quitWhileDownloading");
+    }
+    return QString();
+}
 } // namespace
 
 Settings::Settings(const QString &iniPath)
@@ -53,6 +63,26 @@ client::ExistingFilePolicy Settings::existingFilePolicy() const
 void Settings::setExistingFilePolicy(client::ExistingFilePolicy policy)
 {
     m_settings->setValue(KeyPolicy, client::policyName(policy));
+}
+
+bool Settings::asks(Question question) const
+{
+    return m_settings->value(questionKey(question), true).toBool();
+}
+
+void Settings::setAsks(Question question, bool ask)
+{
+    m_settings->setValue(questionKey(question), ask);
+}
+
+bool Settings::removeDeletesPartial() const
+{
+    return m_settings->value(KeyRemoveDeletesPartial, true).toBool();
+}
+
+void Settings::setRemoveDeletesPartial(bool remove)
+{
+    m_settings->setValue(KeyRemoveDeletesPartial, remove);
 }
 
 QStringList Settings::recentServers() const

@@ -34,6 +34,14 @@ public:
     client::ExistingFilePolicy existingFilePolicy() const;
     void setExistingFilePolicy(client::ExistingFilePolicy policy);
 
+    // Questions before destructive actions, each of which the user may turn off.
+    enum class Question { RemoveUnfinished, QuitWhileDownloading };
+    bool asks(Question question) const; // true until "Don't ask again"
+    void setAsks(Question question, bool ask);
+    // Whether removing an unfinished download deletes its .part: the last answer.
+    bool removeDeletesPartial() const;
+    void setRemoveDeletesPartial(bool remove);
+
     // "host:port" strings, most recent first.
     QStringList recentServers() const;
     void addRecentServer(const QString &server);

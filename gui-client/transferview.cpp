@@ -1,6 +1,8 @@
 #include "transferview.h"
 
+#include "confirmdialog.h"
 #include "progressdelegate.h"
+#include "settings.h"
 #include "transfermodel.h"
 
 #include "client/downloadjob.h"
@@ -10,6 +12,7 @@
 #include <QDesktopServices>
 #include <QFileInfo>
 #include <QHeaderView>
+#include <QLocale>
 #include <QMenu>
 #include <QStyle>
 #include <QToolBar>
@@ -22,9 +25,10 @@ namespace ferry::gui {
 using client::DownloadJob;
 using State = DownloadJob::State;
 
-TransferView::TransferView(TransferModel *model, QWidget *parent)
+TransferView::TransferView(TransferModel *model, Settings *settings, QWidget *parent)
     : QWidget(parent)
     , m_model(model)
+    , m_settings(settings)
     , m_view(new QTreeView(this))
     , m_toolBar(new QToolBar(this))
 {
@@ -146,11 +150,45 @@ void TransferView::retrySelected()
 
 void TransferView::removeSelected()
 {
+    const QList<DownloadJob *> jobs = selectedJobs();
+    bool deletePartial = m_settings->removeDeletesPartial();
+    if (jobs.isEmpty() || !confirmRemove(jobs, &deletePartial))
+        return;
     QList<quint64> ids;
-    for (DownloadJob *job : selectedJobs())
+    for (DownloadJob *job : jobs)
         ids.append(job->id());
-    for (quint64 id : ids)
-        m_model->queue()->remove(id);
+    for (quint64 id : ids) // by id: the dialog ran the event loop, rows may have moved
+        m_model->queue()->remove(id, deletePartial);
+}
+
+// A finished or canceled row holds nothing to lose; an unfinished one holds a .part.
+bool TransferView::confirmRemove(const QList<DownloadJob *> &jobs, bool *deletePartial)
+{
+    QList<const DownloadJob *> unfinished;
+    for (const DownloadJob *job : jobs) {
+        if (job->state() != State::Done && job->state() != State::Canceled)
+            unfinished.append(job);
+    }
+    if (unfinished.isEmpty() || !m_settings->asks(Settings::Question::RemoveUnfinished))
+        return true;
+    const QLocale locale;
+    const DownloadJob *first = unfinished.first();
+    const QString question = jobs.size() == 1 ? tr("Remove \u201c%1\u201d from the list?").arg(first->fileName())
+                                              : tr("Remove %n downloads from the list?", nullptr, int(jobs.size()));
+    const QString detail = unfinished.size() == 1
+        ? tr("\u201c%1\u201d is not finished: %2 of %3 downloaded.")
+              .arg(first->fileName(), locale.formattedDataSize(first->receivedBytes()),
+                   first->totalBytes() < 0 ? tr("an unknown size") : locale.formattedDataSize(first->totalBytes()))
+        : tr("%n of them are not finished.", nullptr, int(unfinished.size()));
+    ConfirmDialog dialog(question, detail, tr("&Remove"), this);
+    dialog.setOption(tr("Also &delete the partial file"), *deletePartial, QStringLiteral("deletePartialCheck"));
+    if (dialog.exec() != QDialog::Accepted)
+        return false;
+    *deletePartial = dialog.isOptionChecked();
+    m_settings->setRemoveDeletesPartial(*deletePartial);
+    if (dialog.dontAskAgain())
+        m_settings->setAsks(Settings::Question::RemoveUnfinished, false);
+    return true;
 }
 
 void TransferView::openFile()

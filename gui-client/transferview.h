@@ -15,6 +15,7 @@ class DownloadJob;
 
 namespace ferry::gui {
 
+class Settings;
 class TransferModel;
 
 // Actions work on the selected rows and are enabled only when they apply to at
@@ -24,7 +25,8 @@ class TransferView : public QWidget
 {
     Q_OBJECT
 public:
-    explicit TransferView(TransferModel *model, QWidget *parent = nullptr);
+    // `settings` (the questions before Remove, and their answers) must outlive the view.
+    TransferView(TransferModel *model, Settings *settings, QWidget *parent = nullptr);
 
     QTreeView *view() const { return m_view; }
     QAction *pauseAction() const { return m_pause; }
@@ -47,6 +49,8 @@ private:
     void cancelSelected();
     void retrySelected();
     void removeSelected();
+    // Asks before removing unfinished downloads (unless told not to); false: keep them.
+    bool confirmRemove(const QList<client::DownloadJob *> &jobs, bool *deletePartial);
     void openFile();
     void openFolder();
     void clearFinished();
@@ -54,6 +58,7 @@ private:
     void showContextMenu(const QPoint &pos);
 
     TransferModel *m_model;
+    Settings *m_settings;
     QTreeView *m_view;
     QToolBar *m_toolBar;
     QAction *m_pause;
