@@ -3,6 +3,7 @@
 #include "mainwindow.h"
 #include "settings.h"
 #include "singleinstance.h"
+#include "translations.h"
 
 #include "client/ferryurl.h"
 
@@ -44,6 +45,8 @@ int main(int argc, char *argv[])
     if (QIcon::fallbackThemeName().isEmpty() || QIcon::fallbackThemeName() == QLatin1String("hicolor"))
         QIcon::setFallbackThemeName(QStringLiteral("Adwaita"));
     QApplication::setWindowIcon(QIcon::fromTheme(QLatin1String(ferry::gui::DesktopId)));
+    if (!ferry::gui::installTranslations())
+        qWarning("ferry-client: the translations are missing from this build");
 
     QCommandLineParser parser;
     parser.setApplicationDescription(QApplication::translate(

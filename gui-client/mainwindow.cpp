@@ -172,7 +172,7 @@ bool MainWindow::confirmQuit()
     const int active = m_queue->activeCount();
     if (active == 0 || !m_settings->asks(Settings::Question::QuitWhileDownloading))
         return true;
-    ConfirmDialog dialog(tr("Quit while %n downloads are running?", nullptr, active),
+    ConfirmDialog dialog(tr("Quit while %n download(s) are running?", nullptr, active),
                          tr("They stop now and resume from where they stopped the next time Ferry Downloader "
                             "starts."),
                          tr("&Quit"), this);
@@ -234,9 +234,7 @@ void MainWindow::connectTo(const client::FerryUrl &url)
 {
     m_link->setServer(url.host(), url.port());
     const QString address = m_link->address();
-    m_settings->addRecentServer(address);
-    m_connectBar->setRecentServers(m_settings->recentServers());
-    m_connectBar->setServerText(address);
+    m_connectBar->setServerText(address); // a recent server once it answers (onStatusChanged)
     setWindowTitle(tr("%1 — Ferry Downloader").arg(address));
     m_browser->reset();
     m_browser->openPath(url.path());
@@ -262,6 +260,7 @@ void MainWindow::onStat(quint64 requestId, const client::RemoteEntry &entry)
 void MainWindow::download(const QList<client::RemoteEntry> &files, const QStringList &folders)
 {
     const QString destination = m_settings->downloadFolder();
+    m_scrollToNewRow = true; // the row of what the user just asked for comes into view
     for (const client::RemoteEntry &file : files)
         m_queue->addFile(m_link->urlFor(file.name), destination, file.size);
     for (const QString &path : folders)
@@ -281,6 +280,8 @@ void MainWindow::onStatusChanged(ServerLink::Status status, const QString &detai
         break;
     case ServerLink::Status::Connected:
         m_connectBar->setState(ConnectBar::State::Connected, detail);
+        m_settings->addRecentServer(m_link->address());
+        m_connectBar->setRecentServers(m_settings->recentServers());
         break;
     case ServerLink::Status::Unreachable:
         m_connectBar->setState(ConnectBar::State::Unreachable, detail);
@@ -291,8 +292,10 @@ void MainWindow::onStatusChanged(ServerLink::Status status, const QString &detai
     }
 }
 
-void MainWindow::watchJob(DownloadJob *job)
+void MainWindow::watchJob(DownloadJob *job, int row)
 {
+    if (std::exchange(m_scrollToNewRow, false))
+        m_transferView->view()->scrollTo(m_transferModel->index(row, 0));
     connect(job, &DownloadJob::stateChanged, this, &MainWindow::scheduleSave);
     scheduleSave();
 }

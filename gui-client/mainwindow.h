@@ -69,7 +69,7 @@ private:
     bool confirmQuit();
     void updateTotals();
     void scheduleSave();
-    void watchJob(ferry::client::DownloadJob *job);
+    void watchJob(ferry::client::DownloadJob *job, int row);
 
     Settings *m_settings;
     client::DownloadQueue *m_queue;
@@ -82,6 +82,7 @@ private:
     QLabel *m_totals;
     QTimer m_saveTimer;
     QHash<quint64, bool> m_openRequests; // STATs of opened URLs -> whether to browse there
+    bool m_scrollToNewRow = false; // the next row added is one the user asked for
 };
 
 } // namespace ferry::gui

@@ -7,6 +7,7 @@
 #include <QFileDialog>
 #include <QFormLayout>
 #include <QHBoxLayout>
+#include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
 #include <QSpinBox>
@@ -42,7 +43,10 @@ PreferencesDialog::PreferencesDialog(Settings *settings, QWidget *parent)
     m_policy->setCurrentIndex(m_policy->findData(int(settings->existingFilePolicy())));
 
     auto *form = new QFormLayout;
-    form->addRow(tr("Download &folder:"), folderRow);
+    // A row given a layout gets a label without a buddy, which would show its "&".
+    auto *folderLabel = new QLabel(tr("Download &folder:"), this);
+    folderLabel->setBuddy(m_folder);
+    form->addRow(folderLabel, folderRow);
     form->addRow(tr("&Concurrent downloads:"), m_concurrent);
     form->addRow(tr("When a file &exists:"), m_policy);
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);

@@ -77,6 +77,17 @@ void RemoteBrowser::setupBar()
     findAction->setShortcutContext(Qt::WidgetWithChildrenShortcut);
     connect(findAction, &QAction::triggered, m_filter, qOverload<>(&QWidget::setFocus));
     addAction(findAction);
+    auto *clearFilter = new QAction(m_filter);
+    clearFilter->setShortcut(QKeySequence(Qt::Key_Escape));
+    clearFilter->setShortcutContext(Qt::WidgetShortcut);
+    connect(clearFilter, &QAction::triggered, m_filter, &QLineEdit::clear);
+    m_filter->addAction(clearFilter);
+    // Backspace goes up from the list, as in file managers; in the text fields it edits.
+    auto *upAction = new QAction(m_view);
+    upAction->setShortcut(QKeySequence(Qt::Key_Backspace));
+    upAction->setShortcutContext(Qt::WidgetShortcut);
+    connect(upAction, &QAction::triggered, this, &RemoteBrowser::goUp);
+    m_view->addAction(upAction);
 
     auto *bar = new QHBoxLayout;
     bar->addWidget(m_back);
@@ -135,6 +146,8 @@ void RemoteBrowser::openPath(const QString &path, bool remember)
         clean.chop(1);
     if (remember && m_hasLocation && clean != m_model->path())
         m_history.append(m_model->path());
+    if (clean != m_model->path())
+        m_filter->clear(); // a filter typed for one folder would blank the next
     m_hasLocation = true;
     m_pathEdit->setText(u'/' + clean);
     m_model->setPath(clean);

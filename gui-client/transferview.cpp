@@ -174,7 +174,7 @@ bool TransferView::confirmRemove(const QList<DownloadJob *> &jobs, bool *deleteP
     const QLocale locale;
     const DownloadJob *first = unfinished.first();
     const QString question = jobs.size() == 1 ? tr("Remove \u201c%1\u201d from the list?").arg(first->fileName())
-                                              : tr("Remove %n downloads from the list?", nullptr, int(jobs.size()));
+                                              : tr("Remove %n download(s) from the list?", nullptr, int(jobs.size()));
     const QString detail = unfinished.size() == 1
         ? tr("\u201c%1\u201d is not finished: %2 of %3 downloaded.")
               .arg(first->fileName(), locale.formattedDataSize(first->receivedBytes()),

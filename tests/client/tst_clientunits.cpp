@@ -138,6 +138,12 @@ void TestClientUnits::numberedName_data()
     QTest::newRow("dot file") << ".profile" << 1 << ".profile (1)";
     QTest::newRow("dot file with extension") << ".config.json" << 3 << ".config (3).json";
     QTest::newRow("spaces") << "my file.txt" << 10 << "my file (10).txt";
+    // A version's dots belong to the name: only the last extension is split off.
+    QTest::newRow("versioned") << "ferry-1.0-x86_64.bin" << 1 << "ferry-1.0-x86_64 (1).bin";
+    QTest::newRow("versioned archive") << "ferry-2.3.1.tar.xz" << 1 << "ferry-2.3.1 (1).tar.xz";
+    QTest::newRow("dotted name") << "Mr. Smith goes.pdf" << 2 << "Mr. Smith goes (2).pdf";
+    QTest::newRow("tar short form") << "backup.2026.tgz" << 1 << "backup.2026 (1).tgz";
+    QTest::newRow("trailing dot") << "odd." << 1 << "odd (1).";
 }
 
 void TestClientUnits::numberedName()
