@@ -18,6 +18,9 @@
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QDir>
+#include <QFileDialog>
+#include <QFileInfo>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLocale>
@@ -98,7 +101,12 @@ void MainWindow::connectParts()
                 if (m_openRequests.remove(requestId))
                     statusBar()->showMessage(tr("Could not open the link: %1").arg(why), 15000);
             });
-    connect(m_browser, &RemoteBrowser::downloadRequested, this, &MainWindow::download);
+    connect(m_browser, &RemoteBrowser::downloadRequested, this,
+            [this](const QList<client::RemoteEntry> &files, const QStringList &folders) {
+                download(files, folders, m_settings->downloadFolder());
+            });
+    connect(m_browser, &RemoteBrowser::downloadToRequested, this, &MainWindow::downloadTo);
+    connect(m_transferView, &TransferView::linksDropped, this, &MainWindow::openLinks);
     connect(m_transferModel, &TransferModel::totalsChanged, this, &MainWindow::updateTotals);
     connect(m_queue, &client::DownloadQueue::jobAdded, this, &MainWindow::watchJob);
     connect(m_queue, &client::DownloadQueue::jobRemoved, this, &MainWindow::scheduleSave);
@@ -125,7 +133,9 @@ void MainWindow::buildMenus()
     transfers->addSeparator();
     transfers->addActions({v->openFileAction(), v->openFolderAction()});
     transfers->addSeparator();
-    transfers->addActions({v->removeAction(), v->clearFinishedAction()});
+    transfers->addActions({v->copyLinkAction()});
+    transfers->addSeparator();
+    transfers->addActions({v->removeAction(), v->removeWithFileAction(), v->clearFinishedAction()});
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About Ferry Downloader"), this, [this] {
@@ -209,7 +219,7 @@ void MainWindow::openUrl(const client::FerryUrl &url)
         if (browse)
             m_browser->openPath(url.path());
         else
-            download({}, {url.path()});
+            download({}, {url.path()}, m_settings->downloadFolder());
         return;
     }
     // A folder or a file? Only the server knows: onStat decides.
@@ -250,16 +260,25 @@ void MainWindow::onStat(quint64 requestId, const client::RemoteEntry &entry)
     if (entry.isDirectory() && browse)
         m_browser->openPath(path);
     else if (entry.isDirectory())
-        download({}, {path});
+        download({}, {path}, m_settings->downloadFolder());
     else if (browse)
         m_browser->openPath(slash < 0 ? QString() : path.left(slash));
     if (!entry.isDirectory())
-        download({entry}, {}); // a stat names the whole path, as download() wants
+        download({entry}, {}, m_settings->downloadFolder()); // a stat names the whole path, as download() wants
 }
 
-void MainWindow::download(const QList<client::RemoteEntry> &files, const QStringList &folders)
+void MainWindow::downloadTo(const QList<client::RemoteEntry> &files, const QStringList &folders)
 {
-    const QString destination = m_settings->downloadFolder();
+    // From the download folder, or from home while it does not exist yet.
+    const QString start = QFileInfo(m_settings->downloadFolder()).isDir() ? m_settings->downloadFolder() : QDir::homePath();
+    const QString folder = QFileDialog::getExistingDirectory(this, tr("Download To"), start);
+    if (!folder.isEmpty())
+        download(files, folders, folder);
+}
+
+void MainWindow::download(const QList<client::RemoteEntry> &files, const QStringList &folders,
+                          const QString &destination)
+{
     m_scrollToNewRow = true; // the row of what the user just asked for comes into view
     for (const client::RemoteEntry &file : files)
         m_queue->addFile(m_link->urlFor(file.name), destination, file.size);

@@ -62,7 +62,9 @@ private:
     void applyPreferences();
     void connectTo(const client::FerryUrl &url);
     // Files carry the size their listing reported, so queued rows show it (see RemoteBrowser).
-    void download(const QList<ferry::client::RemoteEntry> &files, const QStringList &folders);
+    void download(const QList<ferry::client::RemoteEntry> &files, const QStringList &folders,
+                  const QString &destination);
+    void downloadTo(const QList<ferry::client::RemoteEntry> &files, const QStringList &folders);
     void onStatusChanged(ServerLink::Status status, const QString &detail);
     void onStat(quint64 requestId, const ferry::client::RemoteEntry &entry);
     void showPreferences();

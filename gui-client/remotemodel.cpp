@@ -2,9 +2,12 @@
 
 #include "fileicons.h"
 
+#include "client/ferryurl.h"
 #include "client/session.h"
 
 #include <QLocale>
+#include <QMimeData>
+#include <QUrl>
 
 #include <algorithm>
 #include <numeric>
@@ -289,7 +292,32 @@ Qt::ItemFlags RemoteModel::flags(const QModelIndex &index) const
 {
     if (!index.isValid())
         return Qt::NoItemFlags;
-    return Qt::ItemIsEnabled | Qt::ItemIsSelectable | Qt::ItemNeverHasChildren;
+    return Qt::ItemIsEnabled | Qt::ItemIsSelectable | Qt::ItemIsDragEnabled | Qt::ItemNeverHasChildren;
+}
+
+QStringList RemoteModel::mimeTypes() const
+{
+    return {QStringLiteral("text/uri-list"), QStringLiteral("text/plain")};
+}
+
+QMimeData *RemoteModel::mimeData(const QModelIndexList &indexes) const
+{
+    QList<QUrl> urls;
+    QStringList links;
+    for (const QModelIndex &index : indexes) {
+        if (index.column() != NameColumn || index.row() >= m_exposed)
+            continue;
+        const bool folder = m_entries.at(index.row()).isDirectory();
+        const QString link = client::FerryUrl(m_session->host(), m_session->port(),
+                                              pathOf(index) + (folder ? QStringLiteral("/") : QString()))
+                                 .toString();
+        urls << QUrl(link);
+        links << link;
+    }
+    auto *data = new QMimeData;
+    data->setUrls(urls);
+    data->setText(links.join(u'\n'));
+    return data;
 }
 
 } // namespace ferry::gui

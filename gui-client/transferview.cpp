@@ -9,7 +9,12 @@
 #include "client/downloadqueue.h"
 
 #include <QAction>
+#include <QClipboard>
 #include <QDesktopServices>
+#include <QDropEvent>
+#include <QFile>
+#include <QGuiApplication>
+#include <QMimeData>
 #include <QFileInfo>
 #include <QHeaderView>
 #include <QLocale>
@@ -40,6 +45,8 @@ TransferView::TransferView(TransferModel *model, Settings *settings, QWidget *pa
     m_view->setAllColumnsShowFocus(true);
     m_view->setItemDelegateForColumn(TransferModel::ProgressColumn, new ProgressDelegate(m_view));
     m_view->setContextMenuPolicy(Qt::CustomContextMenu);
+    m_view->setAcceptDrops(true); // ferry:// links dropped here are downloaded
+    m_view->viewport()->installEventFilter(this);
     QHeaderView *header = m_view->header();
     header->setStretchLastSection(true);
     header->resizeSection(TransferModel::NameColumn, 250);
@@ -83,6 +90,12 @@ void TransferView::createActions()
                          QStringLiteral("cancelAction"), &TransferView::cancelSelected);
     m_remove = makeAction(tr("Re&move"), QStyle::SP_TrashIcon, QKeySequence::Delete,
                          QStringLiteral("removeAction"), &TransferView::removeSelected);
+    m_removeWithFile = makeAction(tr("Remove &with File"), QStyle::SP_TrashIcon, QKeySequence(tr("Ctrl+Del")),
+                                 QStringLiteral("removeWithFileAction"), &TransferView::removeSelectedWithFiles);
+    m_toolBar->removeAction(m_removeWithFile); // the menus offer it; the toolbar stays short
+    m_copyLink = makeAction(tr("Copy &Link"), QStyle::SP_FileLinkIcon, QKeySequence::Copy,
+                           QStringLiteral("copyLinkAction"), &TransferView::copyLinks);
+    m_toolBar->removeAction(m_copyLink);
     m_toolBar->addSeparator();
     m_openFile = makeAction(tr("&Open File"), QStyle::SP_FileIcon, QKeySequence(tr("Ctrl+Return")),
                            QStringLiteral("openFileAction"), &TransferView::openFile);
@@ -191,6 +204,69 @@ bool TransferView::confirmRemove(const QList<DownloadJob *> &jobs, bool *deleteP
     return true;
 }
 
+// Deletes what each download left: the finished file, or the partial one. A file the
+// download skipped because it existed is the user's, and stays.
+void TransferView::removeSelectedWithFiles()
+{
+    const QList<DownloadJob *> jobs = selectedJobs();
+    if (jobs.isEmpty())
+        return;
+    if (m_settings->asks(Settings::Question::RemoveWithFile)) {
+        const QString question = jobs.size() == 1
+            ? tr("Remove \u201c%1\u201d and delete its file?").arg(jobs.first()->fileName())
+            : tr("Remove %n download(s) and delete their files?", nullptr, int(jobs.size()));
+        ConfirmDialog dialog(question, tr("Downloaded and partial files are deleted from the disk."),
+                             tr("&Delete"), this);
+        if (dialog.exec() != QDialog::Accepted)
+            return;
+        if (dialog.dontAskAgain())
+            m_settings->setAsks(Settings::Question::RemoveWithFile, false);
+    }
+    QList<QPair<quint64, QString>> done;
+    for (const DownloadJob *job : jobs)
+        done.append({job->id(), job->state() == State::Done && !job->wasSkipped() ? job->localPath() : QString()});
+    for (const auto &[id, file] : done) {
+        m_model->queue()->remove(id, true);
+        if (!file.isEmpty())
+            QFile::remove(file);
+    }
+}
+
+void TransferView::copyLinks()
+{
+    QStringList links;
+    for (const DownloadJob *job : selectedJobs())
+        links << job->url().toString();
+    if (!links.isEmpty())
+        QGuiApplication::clipboard()->setText(links.join(u'\n'));
+}
+
+bool TransferView::eventFilter(QObject *watched, QEvent *event)
+{
+    if (watched != m_view->viewport())
+        return QWidget::eventFilter(watched, event);
+    switch (event->type()) {
+    case QEvent::DragEnter:
+    case QEvent::DragMove:
+    case QEvent::Drop: {
+        auto *drop = static_cast<QDropEvent *>(event);
+        QStringList links;
+        for (const QUrl &url : drop->mimeData()->urls()) {
+            if (url.scheme() == QLatin1String("ferry"))
+                links << url.toString();
+        }
+        if (links.isEmpty())
+            return false;
+        drop->acceptProposedAction();
+        if (event->type() == QEvent::Drop)
+            emit linksDropped(links);
+        return true;
+    }
+    default:
+        return false;
+    }
+}
+
 void TransferView::openFile()
 {
     for (DownloadJob *job : selectedJobs()) {
@@ -228,6 +304,8 @@ void TransferView::updateActions()
     m_cancel->setEnabled(canCancel);
     m_retry->setEnabled(canRetry);
     m_remove->setEnabled(!jobs.isEmpty());
+    m_removeWithFile->setEnabled(!jobs.isEmpty());
+    m_copyLink->setEnabled(!jobs.isEmpty());
     m_openFile->setEnabled(anyDone);
     m_openFolder->setEnabled(!jobs.isEmpty());
     bool anyFinished = false;
@@ -236,17 +314,25 @@ void TransferView::updateActions()
     m_clearFinished->setEnabled(anyFinished);
 }
 
+QMenu *TransferView::createContextMenu()
+{
+    auto *menu = new QMenu(this);
+    menu->setObjectName(QStringLiteral("transferContextMenu"));
+    menu->addActions({m_pause, m_resume, m_retry, m_cancel});
+    menu->addSeparator();
+    menu->addActions({m_openFile, m_openFolder, m_copyLink});
+    menu->addSeparator();
+    menu->addActions({m_remove, m_removeWithFile, m_clearFinished});
+    return menu;
+}
+
 void TransferView::showContextMenu(const QPoint &pos)
 {
-    if (!m_view->indexAt(pos).isValid())
+    if (!m_view->indexAt(pos).isValid() && selectedJobs().isEmpty())
         return;
-    QMenu menu(this);
-    menu.addActions({m_pause, m_resume, m_retry, m_cancel});
-    menu.addSeparator();
-    menu.addActions({m_openFile, m_openFolder});
-    menu.addSeparator();
-    menu.addActions({m_remove, m_clearFinished});
-    menu.exec(m_view->viewport()->mapToGlobal(pos));
+    QMenu *menu = createContextMenu();
+    menu->exec(m_view->viewport()->mapToGlobal(pos));
+    delete menu;
 }
 
 } // namespace ferry::gui

@@ -34,11 +34,22 @@ public:
     QAction *cancelAction() const { return m_cancel; }
     QAction *retryAction() const { return m_retry; }
     QAction *removeAction() const { return m_remove; }
+    QAction *removeWithFileAction() const { return m_removeWithFile; }
+    QAction *copyLinkAction() const { return m_copyLink; }
     QAction *openFileAction() const { return m_openFile; }
     QAction *openFolderAction() const { return m_openFolder; }
     QAction *clearFinishedAction() const { return m_clearFinished; }
 
     QList<client::DownloadJob *> selectedJobs() const;
+    // The context menu for the current selection (the caller shows and deletes it).
+    QMenu *createContextMenu();
+
+signals:
+    // ferry:// links dropped on the list (from the remote browser, or any other app).
+    void linksDropped(const QStringList &links);
+
+protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:
     void createActions();
@@ -51,6 +62,8 @@ private:
     void removeSelected();
     // Asks before removing unfinished downloads (unless told not to); false: keep them.
     bool confirmRemove(const QList<client::DownloadJob *> &jobs, bool *deletePartial);
+    void removeSelectedWithFiles();
+    void copyLinks();
     void openFile();
     void openFolder();
     void clearFinished();
@@ -66,6 +79,8 @@ private:
     QAction *m_cancel;
     QAction *m_retry;
     QAction *m_remove;
+    QAction *m_removeWithFile;
+    QAction *m_copyLink;
     QAction *m_openFile;
     QAction *m_openFolder;
     QAction *m_clearFinished;

@@ -55,5 +55,12 @@
             <numerusform>%n of them are not finished.</numerusform>
         </translation>
     </message>
+    <message numerus="yes">
+        <source>Remove %n download(s) and delete their files?</source>
+        <translation>
+            <numerusform>Remove %n download and delete its file?</numerusform>
+            <numerusform>Remove %n downloads and delete their files?</numerusform>
+        </translation>
+    </message>
 </context>
 </TS>

@@ -1,6 +1,7 @@
 // Destructive actions ask first: Remove of an unfinished download (and whether its
 // partial file goes too), Quit while downloads run; "Don't ask again" is remembered.
 // Each question is answered by a timer that finds the modal dialog, so nothing blocks.
+#include "dialoganswerer.h"
 #include "serverprocess.h"
 #include "testtree.h"
 
@@ -32,62 +33,6 @@ using namespace ferry;
 using client::DownloadJob;
 using gui::MainWindow;
 
-namespace {
-
-// Watches for the next modal dialog and hands it to `answer` once it shows; `seen` tells
-// whether one came. The watch ends after `timeoutMs` so a test without a dialog goes on.
-class DialogAnswerer : public QObject
-{
-public:
-    DialogAnswerer(std::function<void(QDialog *)> answer, int timeoutMs = 3000)
-        : m_answer(std::move(answer))
-    {
-        m_deadline.start();
-        m_timer.setInterval(20);
-        connect(&m_timer, &QTimer::timeout, this, [this, timeoutMs] {
-            if (auto *dialog = qobject_cast<QDialog *>(QApplication::activeModalWidget()); dialog && dialog->isVisible()) {
-                m_timer.stop();
-                seen = true;
-                text = dialogText(dialog);
-                m_answer(dialog);
-            } else if (m_deadline.elapsed() > timeoutMs) {
-                m_timer.stop();
-            }
-        });
-        m_timer.start();
-    }
-    bool seen = false;
-    QString text;
-
-private:
-    static QString dialogText(QDialog *dialog)
-    {
-        QStringList parts;
-        for (const QLabel *label : dialog->findChildren<QLabel *>())
-            parts << label->text();
-        return parts.join(u'\n');
-    }
-    std::function<void(QDialog *)> m_answer;
-    QTimer m_timer;
-    QElapsedTimer m_deadline;
-};
-
-QCheckBox *check(QDialog *dialog, const char *name)
-{
-    return dialog->findChild<QCheckBox *>(QLatin1String(name));
-}
-
-void press(QDialog *dialog, QDialogButtonBox::ButtonRole role)
-{
-    for (QAbstractButton *button : dialog->findChild<QDialogButtonBox *>()->buttons()) {
-        if (dialog->findChild<QDialogButtonBox *>()->buttonRole(button) == role) {
-            button->click();
-            return;
-        }
-    }
-}
-
-} // namespace
 
 class TestDownloaderConfirm : public QObject
 {
@@ -174,10 +119,10 @@ void TestDownloaderConfirm::removeUnfinishedAsksAndDeletesThePart()
     DownloadJob *job = startSlowDownload(window.get(), QStringLiteral("a.bin"));
     const QString part = job->partPath();
     QVERIFY(QFile::exists(part));
-    DialogAnswerer answer([](QDialog *dialog) {
-        QVERIFY(check(dialog, "deletePartialCheck"));
-        QVERIFY(check(dialog, "deletePartialCheck")->isChecked()); // an orphan .part helps nobody
-        press(dialog, QDialogButtonBox::AcceptRole);
+    guitest::DialogAnswerer answer([](QDialog *dialog) {
+        QVERIFY(guitest::check(dialog, "deletePartialCheck"));
+        QVERIFY(guitest::check(dialog, "deletePartialCheck")->isChecked()); // an orphan .part helps nobody
+        guitest::press(dialog, QDialogButtonBox::AcceptRole);
     });
     pressDelete(window.get(), 0);
     QVERIFY2(answer.seen, "Remove of a running download did not ask");
@@ -192,9 +137,9 @@ void TestDownloaderConfirm::removeCanKeepThePart()
     auto window = newWindow();
     DownloadJob *job = startSlowDownload(window.get(), QStringLiteral("a.bin"));
     const QString part = job->partPath();
-    DialogAnswerer answer([](QDialog *dialog) {
-        check(dialog, "deletePartialCheck")->setChecked(false);
-        press(dialog, QDialogButtonBox::AcceptRole);
+    guitest::DialogAnswerer answer([](QDialog *dialog) {
+        guitest::check(dialog, "deletePartialCheck")->setChecked(false);
+        guitest::press(dialog, QDialogButtonBox::AcceptRole);
     });
     pressDelete(window.get(), 0);
     QVERIFY(answer.seen);
@@ -206,7 +151,7 @@ void TestDownloaderConfirm::cancelKeepsTheRowDownloading()
 {
     auto window = newWindow();
     DownloadJob *job = startSlowDownload(window.get(), QStringLiteral("a.bin"));
-    DialogAnswerer answer([](QDialog *dialog) { press(dialog, QDialogButtonBox::RejectRole); });
+    guitest::DialogAnswerer answer([](QDialog *dialog) { guitest::press(dialog, QDialogButtonBox::RejectRole); });
     pressDelete(window.get(), 0);
     QVERIFY(answer.seen);
     QCOMPARE(window->transferModel()->rowCount(), 1);
@@ -223,16 +168,16 @@ void TestDownloaderConfirm::dontAskAgainIsRemembered()
     {
         auto window = newWindow();
         startSlowDownload(window.get(), QStringLiteral("a.bin"));
-        DialogAnswerer answer([](QDialog *dialog) {
-            check(dialog, "deletePartialCheck")->setChecked(false);
-            check(dialog, "dontAskCheck")->setChecked(true);
-            press(dialog, QDialogButtonBox::AcceptRole);
+        guitest::DialogAnswerer answer([](QDialog *dialog) {
+            guitest::check(dialog, "deletePartialCheck")->setChecked(false);
+            guitest::check(dialog, "dontAskCheck")->setChecked(true);
+            guitest::press(dialog, QDialogButtonBox::AcceptRole);
         });
         pressDelete(window.get(), 0);
         QVERIFY(answer.seen);
         DownloadJob *second = startSlowDownload(window.get(), QStringLiteral("b.bin"));
         part = second->partPath();
-        DialogAnswerer none([](QDialog *dialog) { dialog->reject(); }, 500);
+        guitest::DialogAnswerer none([](QDialog *dialog) { dialog->reject(); }, 500);
         pressDelete(window.get(), 0);
         QVERIFY(!none.seen);
         QCOMPARE(window->transferModel()->rowCount(), 0);
@@ -241,7 +186,7 @@ void TestDownloaderConfirm::dontAskAgainIsRemembered()
     m_settings = std::make_unique<gui::Settings>(m_dir->filePath(QStringLiteral("downloader.ini")));
     auto window = newWindow();
     DownloadJob *third = startSlowDownload(window.get(), QStringLiteral("c.bin"));
-    DialogAnswerer none([](QDialog *dialog) { dialog->reject(); }, 500);
+    guitest::DialogAnswerer none([](QDialog *dialog) { dialog->reject(); }, 500);
     pressDelete(window.get(), 0);
     QVERIFY(!none.seen);
     QCOMPARE(window->transferModel()->rowCount(), 0);
@@ -256,7 +201,7 @@ void TestDownloaderConfirm::removingFinishedRowsDoesNotAsk()
         client::FerryUrl(m_server->host(), m_server->port(), QStringLiteral("small.txt")), m_settings->downloadFolder());
     QTRY_COMPARE_WITH_TIMEOUT(job->state(), DownloadJob::State::Done, 15000);
     const QString local = job->localPath();
-    DialogAnswerer none([](QDialog *dialog) { dialog->reject(); }, 500);
+    guitest::DialogAnswerer none([](QDialog *dialog) { dialog->reject(); }, 500);
     pressDelete(window.get(), 0);
     QVERIFY(!none.seen);
     QCOMPARE(window->transferModel()->rowCount(), 0);
@@ -268,16 +213,16 @@ void TestDownloaderConfirm::quitWithActiveDownloadsAsks()
     auto window = newWindow();
     startSlowDownload(window.get(), QStringLiteral("a.bin"));
     {
-        DialogAnswerer answer([](QDialog *dialog) { press(dialog, QDialogButtonBox::RejectRole); });
+        guitest::DialogAnswerer answer([](QDialog *dialog) { guitest::press(dialog, QDialogButtonBox::RejectRole); });
         window->close();
         QVERIFY2(answer.seen, "Quit with a running download did not ask");
         QVERIFY2(answer.text.contains(QStringLiteral("resume")), qPrintable(answer.text));
         QVERIFY(window->isVisible());
     }
     {
-        DialogAnswerer answer([](QDialog *dialog) {
-            check(dialog, "dontAskCheck")->setChecked(true);
-            press(dialog, QDialogButtonBox::AcceptRole);
+        guitest::DialogAnswerer answer([](QDialog *dialog) {
+            guitest::check(dialog, "dontAskCheck")->setChecked(true);
+            guitest::press(dialog, QDialogButtonBox::AcceptRole);
         });
         window->close();
         QVERIFY(answer.seen);
@@ -286,7 +231,7 @@ void TestDownloaderConfirm::quitWithActiveDownloadsAsks()
     window.reset();
     auto again = newWindow(); // the queue resumes the download; quitting no longer asks
     QTRY_COMPARE_WITH_TIMEOUT(again->queue()->activeCount(), 1, 15000);
-    DialogAnswerer none([](QDialog *dialog) { dialog->reject(); }, 500);
+    guitest::DialogAnswerer none([](QDialog *dialog) { dialog->reject(); }, 500);
     again->close();
     QVERIFY(!none.seen);
     QVERIFY(!again->isVisible());
