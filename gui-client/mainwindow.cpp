@@ -4,6 +4,7 @@
 #include "confirmdialog.h"
 #include "connectbar.h"
 #include "preferencesdialog.h"
+#include "queueactions.h"
 #include "remotebrowser.h"
 #include "remotemodel.h"
 #include "settings.h"
@@ -131,6 +132,8 @@ void MainWindow::buildMenus()
     TransferView *v = m_transferView;
     transfers->addActions({v->pauseAction(), v->resumeAction(), v->retryAction(), v->cancelAction()});
     transfers->addSeparator();
+    transfers->addActions(v->queueActions()->actions());
+    transfers->addSeparator();
     transfers->addActions({v->openFileAction(), v->openFolderAction()});
     transfers->addSeparator();
     transfers->addActions({v->copyLinkAction()});
@@ -197,6 +200,7 @@ void MainWindow::applyPreferences()
 {
     m_queue->setMaxConcurrent(m_settings->maxConcurrent());
     m_queue->setExistingFilePolicy(m_settings->existingFilePolicy());
+    m_queue->setSpeedLimit(m_settings->speedLimit());
 }
 
 void MainWindow::showPreferences()

@@ -21,6 +21,7 @@ PreferencesDialog::PreferencesDialog(Settings *settings, QWidget *parent)
     , m_settings(settings)
     , m_folder(new QLineEdit(settings->downloadFolder(), this))
     , m_concurrent(new QSpinBox(this))
+    , m_speedLimit(new QSpinBox(this))
     , m_policy(new QComboBox(this))
 {
     setWindowTitle(tr("Preferences"));
@@ -35,6 +36,13 @@ PreferencesDialog::PreferencesDialog(Settings *settings, QWidget *parent)
     m_concurrent->setRange(1, 32);
     m_concurrent->setValue(settings->maxConcurrent());
 
+    m_speedLimit->setObjectName(QStringLiteral("speedLimitSpin"));
+    m_speedLimit->setRange(0, 1024 * 1024);
+    m_speedLimit->setSingleStep(64);
+    m_speedLimit->setSuffix(tr(" KiB/s"));
+    m_speedLimit->setSpecialValueText(tr("No limit"));
+    m_speedLimit->setValue(int(settings->speedLimit() / 1024));
+
     m_policy->setObjectName(QStringLiteral("policyCombo"));
     m_policy->addItem(tr("Keep both: save as “name (1)”"), int(ExistingFilePolicy::Rename));
     m_policy->addItem(tr("Resume: treat it as a partial download"), int(ExistingFilePolicy::Resume));
@@ -48,6 +56,7 @@ PreferencesDialog::PreferencesDialog(Settings *settings, QWidget *parent)
     folderLabel->setBuddy(m_folder);
     form->addRow(folderLabel, folderRow);
     form->addRow(tr("&Concurrent downloads:"), m_concurrent);
+    form->addRow(tr("Speed &limit (all downloads):"), m_speedLimit);
     form->addRow(tr("When a file &exists:"), m_policy);
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
     auto *layout = new QVBoxLayout(this);
@@ -72,6 +81,7 @@ void PreferencesDialog::apply()
     if (!m_folder->text().trimmed().isEmpty())
         m_settings->setDownloadFolder(m_folder->text().trimmed());
     m_settings->setMaxConcurrent(m_concurrent->value());
+    m_settings->setSpeedLimit(qint64(m_speedLimit->value()) * 1024);
     m_settings->setExistingFilePolicy(ExistingFilePolicy(m_policy->currentData().toInt()));
 }
 

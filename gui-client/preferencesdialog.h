@@ -27,6 +27,7 @@ private:
     Settings *m_settings;
     QLineEdit *m_folder;
     QSpinBox *m_concurrent;
+    QSpinBox *m_speedLimit;
     QComboBox *m_policy;
 };
 

@@ -10,6 +10,7 @@ namespace {
 constexpr auto KeyDownloadFolder = "downloads/folder";
 constexpr auto KeyMaxConcurrent = "downloads/maxConcurrent";
 constexpr auto KeyPolicy = "downloads/existingFile";
+constexpr auto KeySpeedLimit = "downloads/speedLimit";
 constexpr auto KeyRecent = "connection/recentServers";
 constexpr auto KeyQueue = "transfers/queue";
 constexpr auto KeyRemoveDeletesPartial = "confirm/removeDeletesPartial";
@@ -53,6 +54,16 @@ int Settings::maxConcurrent() const
 void Settings::setMaxConcurrent(int count)
 {
     m_settings->setValue(KeyMaxConcurrent, count);
+}
+
+qint64 Settings::speedLimit() const
+{
+    return qMax<qint64>(0, m_settings->value(KeySpeedLimit, 0).toLongLong());
+}
+
+void Settings::setSpeedLimit(qint64 bytesPerSecond)
+{
+    m_settings->setValue(KeySpeedLimit, bytesPerSecond);
 }
 
 client::ExistingFilePolicy Settings::existingFilePolicy() const

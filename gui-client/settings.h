@@ -31,6 +31,9 @@ public:
     void setDownloadFolder(const QString &folder);
     int maxConcurrent() const;
     void setMaxConcurrent(int count);
+    // All downloads together, bytes per second; 0: no limit.
+    qint64 speedLimit() const;
+    void setSpeedLimit(qint64 bytesPerSecond);
     client::ExistingFilePolicy existingFilePolicy() const;
     void setExistingFilePolicy(client::ExistingFilePolicy policy);
 

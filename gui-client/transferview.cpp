@@ -2,6 +2,7 @@
 
 #include "confirmdialog.h"
 #include "progressdelegate.h"
+#include "queueactions.h"
 #include "settings.h"
 #include "transfermodel.h"
 
@@ -105,6 +106,7 @@ void TransferView::createActions()
     m_clearFinished = makeAction(tr("C&lear Finished"), QStyle::SP_DialogResetButton,
                                 QKeySequence(tr("Ctrl+Shift+L")), QStringLiteral("clearFinishedAction"),
                                 &TransferView::clearFinished);
+    m_queueActions = new QueueActions(m_model->queue(), [this] { return selectedJobs(); }, this);
 }
 
 QAction *TransferView::makeAction(const QString &text, int icon, const QKeySequence &key, const QString &name,
@@ -308,6 +310,7 @@ void TransferView::updateActions()
     m_copyLink->setEnabled(!jobs.isEmpty());
     m_openFile->setEnabled(anyDone);
     m_openFolder->setEnabled(!jobs.isEmpty());
+    m_queueActions->updateEnabled();
     bool anyFinished = false;
     for (const DownloadJob *job : m_model->queue()->jobs())
         anyFinished = anyFinished || job->isFinished();
@@ -319,6 +322,8 @@ QMenu *TransferView::createContextMenu()
     auto *menu = new QMenu(this);
     menu->setObjectName(QStringLiteral("transferContextMenu"));
     menu->addActions({m_pause, m_resume, m_retry, m_cancel});
+    menu->addSeparator();
+    menu->addActions(m_queueActions->actions());
     menu->addSeparator();
     menu->addActions({m_openFile, m_openFolder, m_copyLink});
     menu->addSeparator();

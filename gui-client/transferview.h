@@ -15,6 +15,7 @@ class DownloadJob;
 
 namespace ferry::gui {
 
+class QueueActions;
 class Settings;
 class TransferModel;
 
@@ -39,6 +40,8 @@ public:
     QAction *openFileAction() const { return m_openFile; }
     QAction *openFolderAction() const { return m_openFolder; }
     QAction *clearFinishedAction() const { return m_clearFinished; }
+    // Move Up/Down, Start Now, Speed Limit… on the selection.
+    QueueActions *queueActions() const { return m_queueActions; }
 
     QList<client::DownloadJob *> selectedJobs() const;
     // The context menu for the current selection (the caller shows and deletes it).
@@ -84,6 +87,7 @@ private:
     QAction *m_openFile;
     QAction *m_openFolder;
     QAction *m_clearFinished;
+    QueueActions *m_queueActions;
 };
 
 } // namespace ferry::gui

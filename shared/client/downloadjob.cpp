@@ -203,6 +203,7 @@ void DownloadJob::attachConnection(Connection *connection)
     connect(m_connection, &Connection::messageReceived, this, &DownloadJob::onMessage);
     connect(m_connection, &Connection::failed, this, &DownloadJob::onConnectionFailed);
     m_connection->setBodySink([this](const char *data, qint64 size) { return onBodyBytes(data, size); });
+    m_connection->setBodyPacer([this](qint64 wanted) { return paceBody(wanted); });
 }
 
 // After BODY_END the connection is between requests: the pool keeps it for the next job.

@@ -2,8 +2,10 @@
 #pragma once
 
 #include "clienttypes.h"
+#include "connection.h"
 #include "ferryurl.h"
 #include "partfile.h"
+#include "ratelimiter.h"
 #include "retrypolicy.h"
 #include "speedmeter.h"
 
@@ -86,6 +88,12 @@ public:
     // this job looks for one first (a DownloadQueue sets its own). Not owned.
     void setConnectionPool(ConnectionPool *pool) { m_pool = pool; }
 
+    // This download's own speed limit in bytes per second, 0 for none; it applies at once.
+    qint64 speedLimit() const { return m_speedLimit.bytesPerSecond(); }
+    void setSpeedLimit(qint64 bytesPerSecond);
+    // A limit shared with other downloads (the queue's), applied on top of the own one. Not owned.
+    void setSharedLimiter(RateLimiter *limiter) { m_sharedLimiter = limiter; }
+
     RetryPolicy retryPolicy() const { return m_retryPolicy; }
     void setRetryPolicy(const RetryPolicy &policy) { m_retryPolicy = policy; }
 
@@ -139,6 +147,7 @@ private:
     bool partMatches(const ferry::proto::Body &body) const;
     void onBodyEnd(const ferry::proto::BodyEnd &end);
     bool onBodyBytes(const char *data, qint64 size);
+    Connection::ReadBudget paceBody(qint64 wanted);
     void onConnectionFailed(ferry::client::ErrorKind kind, const QString &reason, int retryAfterMs);
     void completeDownload();
     void restartFromZero();
@@ -193,6 +202,8 @@ private:
     int m_busyFailures = 0;
     bool m_progressedThisAttempt = false;
 
+    RateLimiter m_speedLimit;
+    RateLimiter *m_sharedLimiter = nullptr;
     QTimer m_retryTimer;
     QTimer m_waitTicker; // counts the wait down in statusText(), once a second
     ErrorKind m_waitKind = ErrorKind::NoError;

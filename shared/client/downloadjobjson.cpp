@@ -35,6 +35,7 @@ QJsonObject DownloadJob::toJson() const
         {QLatin1String("totalBytes"), QString::number(m_totalBytes)},
         {QLatin1String("receivedBytes"), QString::number(m_receivedBytes)},
         {QLatin1String("skipped"), m_skipped},
+        {QLatin1String("speedLimit"), QString::number(speedLimit())},
     };
 }
 
@@ -53,6 +54,7 @@ DownloadJob *DownloadJob::fromJson(const QJsonObject &json, QObject *parent)
     job->m_totalBytes = json.value(QLatin1String("totalBytes")).toString().toLongLong();
     job->m_receivedBytes = json.value(QLatin1String("receivedBytes")).toString().toLongLong();
     job->m_skipped = json.value(QLatin1String("skipped")).toBool();
+    job->setSpeedLimit(json.value(QLatin1String("speedLimit")).toString().toLongLong());
     const State state = stateFromName(json.value(QLatin1String("state")).toString());
     switch (state) {
     case State::Done:

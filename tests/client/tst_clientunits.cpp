@@ -4,6 +4,7 @@
 #include "client/collision.h"
 #include "client/ferryurl.h"
 #include "client/partfile.h"
+#include "client/ratelimiter.h"
 #include "client/remoteentry_p.h"
 #include "client/retrypolicy.h"
 #include "client/speedmeter.h"
@@ -41,6 +42,9 @@ private slots:
     void whatRetryingCanFix();
     void serverErrorsWorthRetrying_data();
     void serverErrorsWorthRetrying();
+    void rateLimitHoldsWithinAShortWindow();
+    void newRateAppliesFromNowOn();
+    void unlimitedAllowsEverything();
     void partMetaRoundTrip();
     void partFileWriteAndCommit();
     void partFileReplacesExistingTarget();
@@ -345,6 +349,66 @@ void TestClientUnits::serverErrorsWorthRetrying()
     QFETCH(bool, fixable);
     const ErrorKind kind = ferry::client::kindOf(ferry::proto::Error{ferry::proto::ErrorCode(code), "x"});
     QCOMPARE(RetryPolicy::canRetryFix(kind), fixable);
+}
+
+namespace {
+
+// A reader that takes all it may every millisecond, as a fast link would; returns the
+// bytes read in [fromMs, toMs).
+qint64 readGreedily(RateLimiter &limiter, qint64 fromMs, qint64 toMs)
+{
+    qint64 total = 0;
+    for (qint64 now = fromMs; now < toMs; ++now) {
+        const qint64 bytes = limiter.allowance(now, 1 << 20);
+        if (bytes > 0) {
+            limiter.consume(bytes, now);
+            total += bytes;
+        }
+    }
+    return total;
+}
+
+} // namespace
+
+// Every half second of a greedy reader holds to the rate, give or take one burst.
+void TestClientUnits::rateLimitHoldsWithinAShortWindow()
+{
+    RateLimiter limiter(1000000);
+    const qint64 burst = 100000;
+    for (qint64 start = 0; start < 5000; start += 500) {
+        const qint64 got = readGreedily(limiter, start, start + 500);
+        QVERIFY2(qAbs(got - 500000) <= burst, qPrintable(QStringLiteral("%1 ms: %2 bytes").arg(start).arg(got)));
+    }
+    QVERIFY(limiter.waitMs(5000) >= 0);
+}
+
+// Lowered or raised, a limit governs what comes after: no freeze paying for the past,
+// no burst of what was not read before.
+void TestClientUnits::newRateAppliesFromNowOn()
+{
+    RateLimiter limiter(4000000);
+    QVERIFY(readGreedily(limiter, 0, 1000) > 3500000);
+    limiter.setBytesPerSecond(1000000, 1000);
+    const qint64 afterLowering = readGreedily(limiter, 1000, 1500);
+    QVERIFY2(afterLowering >= 400000 && afterLowering <= 600000, qPrintable(QString::number(afterLowering)));
+    QCOMPARE(limiter.allowance(3000, 1 << 20), qint64(100000)); // idle for 1.5 s: one burst saved, not 1.5 MB
+    limiter.consume(100000, 3000);
+    limiter.setBytesPerSecond(8000000, 3000);
+    const qint64 afterRaising = readGreedily(limiter, 3000, 3500);
+    QVERIFY2(afterRaising >= 3500000 && afterRaising <= 4800000, qPrintable(QString::number(afterRaising)));
+}
+
+void TestClientUnits::unlimitedAllowsEverything()
+{
+    RateLimiter limiter;
+    QVERIFY(!limiter.isLimited());
+    QCOMPARE(limiter.allowance(0, 123456789), qint64(123456789));
+    QCOMPARE(limiter.waitMs(0), 0);
+    RateLimiter tiny(1000); // below the smallest read worth making: reads come in 16 KiB steps
+    QCOMPARE(tiny.allowance(0, 1 << 20), RateLimiter::MinReadBytes);
+    tiny.consume(RateLimiter::MinReadBytes, 0);
+    QCOMPARE(tiny.allowance(1, 1 << 20), qint64(0));
+    QVERIFY(tiny.waitMs(1) > 10000);
 }
 
 void TestClientUnits::partMetaRoundTrip()

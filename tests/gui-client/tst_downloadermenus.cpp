@@ -25,6 +25,7 @@
 #include <QLineEdit>
 #include <QMenu>
 #include <QMimeData>
+#include <QSpinBox>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTreeView>
@@ -48,6 +49,7 @@ private slots:
     void transferMenuOffersTheActions();
     void removeWithFileDeletesTheDownload();
     void rowsDraggedOntoTheTransferListDownload();
+    void queueOrderAndSpeedFromTheKeyboard();
 
 private:
     std::unique_ptr<MainWindow> newWindow();
@@ -201,7 +203,8 @@ void TestDownloaderMenus::transferMenuOffersTheActions()
     transfers->view()->setCurrentIndex(window->transferModel()->index(0, 0));
     std::unique_ptr<QMenu> menu(transfers->createContextMenu());
     QCOMPARE(actionNames(menu.get()),
-             (QStringList{"pauseAction", "resumeAction", "retryAction", "cancelAction", "openFileAction",
+             (QStringList{"pauseAction", "resumeAction", "retryAction", "cancelAction", "moveUpAction",
+                          "moveDownAction", "startNowAction", "speedLimitAction", "openFileAction",
                           "openFolderAction", "copyLinkAction", "removeAction", "removeWithFileAction",
                           "clearFinishedAction"}));
     for (QAction *action : menu->actions())
@@ -251,6 +254,45 @@ void TestDownloaderMenus::rowsDraggedOntoTheTransferListDownload()
     QTRY_VERIFY_WITH_TIMEOUT(window->queue()->isIdle(), 15000);
     QVERIFY(QFile::exists(m_settings->downloadFolder() + QStringLiteral("/report.pdf")));
     QVERIFY(QFile::exists(m_settings->downloadFolder() + QStringLiteral("/sub/inner.txt")));
+}
+
+// Ctrl+Up/Down reorder, Ctrl+Shift+S starts beyond the limit, Ctrl+Shift+K sets a limit.
+void TestDownloaderMenus::queueOrderAndSpeedFromTheKeyboard()
+{
+    auto window = newWindow();
+    window->queue()->setMaxConcurrent(1);
+    QList<DownloadJob *> jobs;
+    for (const char *name : {"report.pdf", "notes.txt", "sub/inner.txt"})
+        jobs << window->queue()->addFile(*client::FerryUrl::parse(link(QStringLiteral("pub/") + QLatin1String(name))),
+                                         m_settings->downloadFolder());
+    window->queue()->pauseAll();
+    QTreeView *view = window->transferView()->view();
+    view->setFocus();
+    view->setCurrentIndex(window->transferModel()->index(2, 0));
+    QTest::keyClick(view, Qt::Key_Up, Qt::ControlModifier);
+    QCOMPARE(window->queue()->indexOf(jobs.at(2)->id()), 1);
+    QTest::keyClick(view, Qt::Key_Up, Qt::ControlModifier);
+    QCOMPARE(window->queue()->indexOf(jobs.at(2)->id()), 0);
+    QTest::keyClick(view, Qt::Key_Down, Qt::ControlModifier);
+    QCOMPARE(window->queue()->indexOf(jobs.at(2)->id()), 1);
+    QCOMPARE(window->transferModel()->index(1, 0).data().toString(), QStringLiteral("inner.txt"));
+
+    guitest::DialogAnswerer answer([](QDialog *dialog) {
+        auto *spin = dialog->findChild<QSpinBox *>();
+        QVERIFY(spin);
+        spin->setValue(128);
+        dialog->accept();
+    });
+    QTest::keyClick(view, Qt::Key_K, Qt::ControlModifier | Qt::ShiftModifier);
+    QVERIFY(answer.seen);
+    QCOMPARE(jobs.at(2)->speedLimit(), qint64(128 * 1024));
+
+    window->activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(window.get()));
+    view->setFocus();
+    QTest::keyClick(view, Qt::Key_S, Qt::ControlModifier | Qt::ShiftModifier);
+    QTRY_COMPARE_WITH_TIMEOUT(jobs.at(2)->state(), DownloadJob::State::Done, 15000);
+    QCOMPARE(jobs.at(0)->state(), DownloadJob::State::Paused);
 }
 
 QTEST_MAIN(TestDownloaderMenus)

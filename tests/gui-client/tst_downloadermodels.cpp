@@ -168,6 +168,8 @@ void TestDownloaderModels::preferencesAreSaved()
     gui::PreferencesDialog dialog(&settings);
     dialog.findChild<QLineEdit *>(QStringLiteral("folderEdit"))->setText(dir.path());
     dialog.findChild<QSpinBox *>(QStringLiteral("concurrentSpin"))->setValue(5);
+    QCOMPARE(dialog.findChild<QSpinBox *>(QStringLiteral("speedLimitSpin"))->text(), QStringLiteral("No limit"));
+    dialog.findChild<QSpinBox *>(QStringLiteral("speedLimitSpin"))->setValue(640);
     auto *policy = dialog.findChild<QComboBox *>(QStringLiteral("policyCombo"));
     policy->setCurrentIndex(policy->findData(int(client::ExistingFilePolicy::Overwrite)));
     dialog.accept();
@@ -175,6 +177,7 @@ void TestDownloaderModels::preferencesAreSaved()
     settings.sync();
     QCOMPARE(reread.downloadFolder(), dir.path());
     QCOMPARE(reread.maxConcurrent(), 5);
+    QCOMPARE(reread.speedLimit(), qint64(640 * 1024));
     QCOMPARE(reread.existingFilePolicy(), client::ExistingFilePolicy::Overwrite);
 }
 

@@ -126,7 +126,7 @@ void TestDownloaderPolish::preferencesLabelsHaveMnemonics()
         QVERIFY2(label->buddy(), qPrintable(label->text() + QStringLiteral(" has no buddy: its & shows")));
         ++labelled;
     }
-    QCOMPARE(labelled, 3);
+    QCOMPARE(labelled, 4);
     auto *folder = dialog.findChild<QLineEdit *>(QStringLiteral("folderEdit"));
     bool folderLabelled = false;
     for (const QLabel *label : dialog.findChildren<QLabel *>())
