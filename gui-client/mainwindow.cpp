@@ -3,6 +3,8 @@
 #include "appinfo.h"
 #include "confirmdialog.h"
 #include "connectbar.h"
+#include "notificationbar.h"
+#include "notifier.h"
 #include "preferencesdialog.h"
 #include "queueactions.h"
 #include "remotebrowser.h"
@@ -10,6 +12,7 @@
 #include "settings.h"
 #include "transfermodel.h"
 #include "transferview.h"
+#include "trayicon.h"
 
 #include "client/downloadjob.h"
 #include "client/downloadqueue.h"
@@ -47,6 +50,9 @@ MainWindow::MainWindow(Settings *settings, QWidget *parent)
     , m_transferView(new TransferView(m_transferModel, settings, this))
     , m_splitter(new QSplitter(Qt::Vertical, this))
     , m_totals(new QLabel(this))
+    , m_notificationBar(new NotificationBar(this))
+    , m_notifier(new Notifier(m_queue, this))
+    , m_tray(new TrayIcon(this))
 {
     buildLayout();
     buildMenus();
@@ -79,6 +85,7 @@ void MainWindow::buildLayout()
     m_splitter->setChildrenCollapsible(false);
     layout->addWidget(m_connectBar);
     layout->addWidget(m_splitter, 1);
+    layout->addWidget(m_notificationBar);
     setCentralWidget(central);
     m_totals->setObjectName(QStringLiteral("totalsLabel"));
     statusBar()->addPermanentWidget(m_totals);
@@ -109,6 +116,7 @@ void MainWindow::connectParts()
     connect(m_browser, &RemoteBrowser::downloadToRequested, this, &MainWindow::downloadTo);
     connect(m_transferView, &TransferView::linksDropped, this, &MainWindow::openLinks);
     connect(m_transferModel, &TransferModel::totalsChanged, this, &MainWindow::updateTotals);
+    connect(m_notifier, &Notifier::notify, this, &MainWindow::onNotify);
     connect(m_queue, &client::DownloadQueue::jobAdded, this, &MainWindow::watchJob);
     connect(m_queue, &client::DownloadQueue::jobRemoved, this, &MainWindow::scheduleSave);
     connect(m_queue, &client::DownloadQueue::addFailed, this,
@@ -201,6 +209,7 @@ void MainWindow::applyPreferences()
     m_queue->setMaxConcurrent(m_settings->maxConcurrent());
     m_queue->setExistingFilePolicy(m_settings->existingFilePolicy());
     m_queue->setSpeedLimit(m_settings->speedLimit());
+    m_tray->setEnabled(m_settings->showTrayIcon());
 }
 
 void MainWindow::showPreferences()
@@ -249,7 +258,7 @@ void MainWindow::connectTo(const client::FerryUrl &url)
     m_link->setServer(url.host(), url.port());
     const QString address = m_link->address();
     m_connectBar->setServerText(address); // a recent server once it answers (onStatusChanged)
-    setWindowTitle(tr("%1 — Ferry Downloader").arg(address));
+    updateTitle(QString());
     m_browser->reset();
     m_browser->openPath(url.path());
 }
@@ -342,6 +351,32 @@ void MainWindow::updateTotals()
     parts << tr("%1/s").arg(locale.formattedDataSize(t.bytesPerSecond));
     parts << tr("%1 left").arg(locale.formattedDataSize(t.remainingBytes));
     m_totals->setText(parts.join(QStringLiteral("  ·  ")));
+    QString progress;
+    if (t.active > 0 && t.pendingTotalBytes > 0)
+        progress = tr("%1%").arg(100 - t.remainingBytes * 100 / t.pendingTotalBytes);
+    updateTitle(progress);
+    m_tray->setToolTip(progress.isEmpty() ? windowTitle() : windowTitle() + u'\n' + m_totals->text());
+}
+
+// "42% — host:port — Ferry Downloader" while downloads run, so that the taskbar shows it.
+void MainWindow::updateTitle(const QString &progress)
+{
+    QStringList parts;
+    if (!progress.isEmpty())
+        parts << progress;
+    if (m_link->hasServer())
+        parts << m_link->address();
+    parts << tr("Ferry Downloader");
+    setWindowTitle(parts.join(QStringLiteral(" \u2014 ")));
+}
+
+// In the tray when there is one, else in the window; a system notification service,
+// where the desktop has one, shows the tray's messages.
+void MainWindow::onNotify(const QString &title, const QString &text, const QString &filePath, bool failure)
+{
+    if (m_tray->isVisible())
+        m_tray->showMessage(title, text, failure);
+    m_notificationBar->showMessage(title, text, filePath, failure);
 }
 
 } // namespace ferry::gui

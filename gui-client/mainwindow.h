@@ -18,6 +18,9 @@ class FerryUrl;
 namespace ferry::gui {
 
 class ConnectBar;
+class NotificationBar;
+class Notifier;
+class TrayIcon;
 class RemoteBrowser;
 class Settings;
 class TransferModel;
@@ -47,6 +50,7 @@ public:
     RemoteBrowser *browser() const { return m_browser; }
     TransferModel *transferModel() const { return m_transferModel; }
     TransferView *transferView() const { return m_transferView; }
+    NotificationBar *notificationBar() const { return m_notificationBar; }
 
     // Writes the queue and the window layout to Settings now.
     void saveState();
@@ -70,6 +74,8 @@ private:
     void showPreferences();
     bool confirmQuit();
     void updateTotals();
+    void updateTitle(const QString &progress);
+    void onNotify(const QString &title, const QString &text, const QString &filePath, bool failure);
     void scheduleSave();
     void watchJob(ferry::client::DownloadJob *job, int row);
 
@@ -82,6 +88,9 @@ private:
     TransferView *m_transferView;
     QSplitter *m_splitter;
     QLabel *m_totals;
+    NotificationBar *m_notificationBar;
+    Notifier *m_notifier;
+    TrayIcon *m_tray;
     QTimer m_saveTimer;
     QHash<quint64, bool> m_openRequests; // STATs of opened URLs -> whether to browse there
     bool m_scrollToNewRow = false; // the next row added is one the user asked for

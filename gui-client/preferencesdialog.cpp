@@ -2,6 +2,7 @@
 
 #include "settings.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QFileDialog>
@@ -23,6 +24,7 @@ PreferencesDialog::PreferencesDialog(Settings *settings, QWidget *parent)
     , m_concurrent(new QSpinBox(this))
     , m_speedLimit(new QSpinBox(this))
     , m_policy(new QComboBox(this))
+    , m_tray(new QCheckBox(tr("Show an icon in the system &tray"), this))
 {
     setWindowTitle(tr("Preferences"));
     m_folder->setObjectName(QStringLiteral("folderEdit"));
@@ -58,6 +60,11 @@ PreferencesDialog::PreferencesDialog(Settings *settings, QWidget *parent)
     form->addRow(tr("&Concurrent downloads:"), m_concurrent);
     form->addRow(tr("Speed &limit (all downloads):"), m_speedLimit);
     form->addRow(tr("When a file &exists:"), m_policy);
+    m_tray->setObjectName(QStringLiteral("trayCheck"));
+    m_tray->setChecked(settings->showTrayIcon());
+    m_tray->setToolTip(tr("Overall progress in its tooltip; notifications appear there. Without a tray, "
+                          "they appear in the window."));
+    form->addRow(QString(), m_tray);
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(form);
@@ -83,6 +90,7 @@ void PreferencesDialog::apply()
     m_settings->setMaxConcurrent(m_concurrent->value());
     m_settings->setSpeedLimit(qint64(m_speedLimit->value()) * 1024);
     m_settings->setExistingFilePolicy(ExistingFilePolicy(m_policy->currentData().toInt()));
+    m_settings->setShowTrayIcon(m_tray->isChecked());
 }
 
 } // namespace ferry::gui

@@ -3,6 +3,7 @@
 
 #include <QDialog>
 
+class QCheckBox;
 class QComboBox;
 class QLineEdit;
 class QSpinBox;
@@ -29,6 +30,7 @@ private:
     QSpinBox *m_concurrent;
     QSpinBox *m_speedLimit;
     QComboBox *m_policy;
+    QCheckBox *m_tray;
 };
 
 } // namespace ferry::gui

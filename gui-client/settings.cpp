@@ -11,6 +11,7 @@ constexpr auto KeyDownloadFolder = "downloads/folder";
 constexpr auto KeyMaxConcurrent = "downloads/maxConcurrent";
 constexpr auto KeyPolicy = "downloads/existingFile";
 constexpr auto KeySpeedLimit = "downloads/speedLimit";
+constexpr auto KeyTrayIcon = "window/trayIcon";
 constexpr auto KeyRecent = "connection/recentServers";
 constexpr auto KeyQueue = "transfers/queue";
 constexpr auto KeyRemoveDeletesPartial = "confirm/removeDeletesPartial";
@@ -95,6 +96,16 @@ bool Settings::removeDeletesPartial() const
 void Settings::setRemoveDeletesPartial(bool remove)
 {
     m_settings->setValue(KeyRemoveDeletesPartial, remove);
+}
+
+bool Settings::showTrayIcon() const
+{
+    return m_settings->value(KeyTrayIcon, false).toBool();
+}
+
+void Settings::setShowTrayIcon(bool show)
+{
+    m_settings->setValue(KeyTrayIcon, show);
 }
 
 QStringList Settings::recentServers() const

@@ -45,6 +45,10 @@ public:
     bool removeDeletesPartial() const;
     void setRemoveDeletesPartial(bool remove);
 
+    // An icon in the system tray (where the desktop has one); off until chosen.
+    bool showTrayIcon() const;
+    void setShowTrayIcon(bool show);
+
     // "host:port" strings, most recent first.
     QStringList recentServers() const;
     void addRecentServer(const QString &server);

@@ -128,8 +128,10 @@ TransferModel::Totals TransferModel::totals() const
         } else if (state == DownloadJob::State::Failed) {
             ++t.failed;
         }
-        if ((job->isActive() || state == DownloadJob::State::Queued) && job->totalBytes() >= 0)
+        if ((job->isActive() || state == DownloadJob::State::Queued) && job->totalBytes() >= 0) {
             t.remainingBytes += qMax<qint64>(0, job->totalBytes() - job->receivedBytes());
+            t.pendingTotalBytes += job->totalBytes();
+        }
     }
     return t;
 }

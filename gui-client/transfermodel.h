@@ -41,6 +41,7 @@ public:
         int failed = 0;
         qint64 bytesPerSecond = 0;
         qint64 remainingBytes = 0; // of active and queued jobs with a known size
+        qint64 pendingTotalBytes = 0; // their whole size, so that progress = 1 - remaining / total
     };
 
     explicit TransferModel(client::DownloadQueue *queue, QObject *parent = nullptr);

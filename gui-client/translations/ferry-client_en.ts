@@ -40,6 +40,16 @@
     </message>
 </context>
 <context>
+    <name>ferry::gui::Notifier</name>
+    <message numerus="yes">
+        <source>%n download(s) finished.</source>
+        <translation>
+            <numerusform>%n download finished.</numerusform>
+            <numerusform>%n downloads finished.</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>ferry::gui::TransferView</name>
     <message numerus="yes">
         <source>Remove %n download(s) from the list?</source>
