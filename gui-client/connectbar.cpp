@@ -48,6 +48,12 @@ ConnectBar::ConnectBar(QWidget *parent)
     layout->addWidget(m_stateLabel, 2);
     layout->addWidget(m_retry);
     connect(m_connect, &QPushButton::clicked, this, &ConnectBar::requestConnect);
+    // A named server's item shows its name; the field gets what can be connected to.
+    connect(m_server, &QComboBox::activated, this, [this](int index) {
+        const QString target = m_server->itemData(index).toString();
+        if (!target.isEmpty())
+            m_server->setEditText(target);
+    });
     connect(m_server->lineEdit(), &QLineEdit::returnPressed, this, &ConnectBar::requestConnect);
     connect(m_retry, &QToolButton::clicked, this, &ConnectBar::retryRequested);
     setState(State::Disconnected);
@@ -65,9 +71,19 @@ void ConnectBar::setServerText(const QString &text)
 
 void ConnectBar::setRecentServers(const QStringList &servers)
 {
+    setServers({}, servers);
+}
+
+void ConnectBar::setServers(const QList<ServerEntry> &named, const QStringList &recent)
+{
     const QString current = m_server->currentText();
     m_server->clear();
-    m_server->addItems(servers);
+    for (const ServerEntry &entry : named) {
+        const QString link = client::FerryUrl(entry.host, entry.port, entry.folder + u'/').toString();
+        m_server->addItem(QStringLiteral("%1 (%2)").arg(entry.name, entry.address()), link);
+    }
+    for (const QString &address : recent)
+        m_server->addItem(address, address);
     m_server->setEditText(current);
 }
 

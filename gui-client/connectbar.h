@@ -1,6 +1,8 @@
 // The strip at the top of the window: which server, and how the connection is.
 #pragma once
 
+#include "serverbook.h"
+
 #include "client/ferryurl.h"
 
 #include <QWidget>
@@ -30,6 +32,9 @@ public:
     QString serverText() const;
     void setServerText(const QString &text);
     void setRecentServers(const QStringList &servers);
+    // The servers remembered by name ("Name (host:port)"), then the recent addresses;
+    // choosing one puts its address (and folder) in the field.
+    void setServers(const QList<ServerEntry> &named, const QStringList &recent);
     State state() const { return m_state; }
     QString stateText() const;
     // `detail` is the reason for Unreachable and Lost, the server's name for Connected.

@@ -9,6 +9,7 @@
 #include "queueactions.h"
 #include "remotebrowser.h"
 #include "remotemodel.h"
+#include "serversdialog.h"
 #include "settings.h"
 #include "transfermodel.h"
 #include "transferview.h"
@@ -57,7 +58,7 @@ MainWindow::MainWindow(Settings *settings, QWidget *parent)
     buildLayout();
     buildMenus();
     connectParts();
-    m_connectBar->setRecentServers(m_settings->recentServers());
+    m_connectBar->setServers(m_settings->servers(), m_settings->recentServers());
     applyPreferences();
     m_queue->restoreState(m_settings->queue());
     restoreLayout();
@@ -132,6 +133,8 @@ void MainWindow::buildMenus()
         m_connectBar->findChild<QWidget *>(QStringLiteral("serverField"))->setFocus();
     });
     connectAction->setShortcut(QKeySequence(tr("Ctrl+L")));
+    file->addAction(tr("&Servers…"), QKeySequence(tr("Ctrl+Shift+M")), this, &MainWindow::showServers)
+        ->setObjectName(QStringLiteral("serversAction"));
     file->addAction(tr("&Preferences…"), QKeySequence::Preferences, this, &MainWindow::showPreferences);
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
@@ -210,6 +213,14 @@ void MainWindow::applyPreferences()
     m_queue->setExistingFilePolicy(m_settings->existingFilePolicy());
     m_queue->setSpeedLimit(m_settings->speedLimit());
     m_tray->setEnabled(m_settings->showTrayIcon());
+}
+
+void MainWindow::showServers()
+{
+    ServersDialog dialog(m_settings, this);
+    connect(&dialog, &ServersDialog::connectRequested, this, &MainWindow::connectTo);
+    dialog.exec();
+    m_connectBar->setServers(m_settings->servers(), m_settings->recentServers());
 }
 
 void MainWindow::showPreferences()
@@ -313,7 +324,7 @@ void MainWindow::onStatusChanged(ServerLink::Status status, const QString &detai
     case ServerLink::Status::Connected:
         m_connectBar->setState(ConnectBar::State::Connected, detail);
         m_settings->addRecentServer(m_link->address());
-        m_connectBar->setRecentServers(m_settings->recentServers());
+        m_connectBar->setServers(m_settings->servers(), m_settings->recentServers());
         break;
     case ServerLink::Status::Unreachable:
         m_connectBar->setState(ConnectBar::State::Unreachable, detail);

@@ -72,6 +72,7 @@ private:
     void onStatusChanged(ServerLink::Status status, const QString &detail);
     void onStat(quint64 requestId, const ferry::client::RemoteEntry &entry);
     void showPreferences();
+    void showServers();
     bool confirmQuit();
     void updateTotals();
     void updateTitle(const QString &progress);

@@ -1,6 +1,7 @@
 #include "screenshothook.h"
 
 #include <QAbstractItemView>
+#include <QAction>
 #include <QApplication>
 #include <QContextMenuEvent>
 #include <QItemSelectionModel>
@@ -61,6 +62,26 @@ void openContextMenu(QWidget *window, const QString &viewName)
     QApplication::sendEvent(view->viewport(), &event); // returns when the menu closes
 }
 
+// Triggers the window's action named `name` (it opens a dialog) and saves the dialog.
+void grabDialogOf(QWidget *window, const QString &name, const QString &path)
+{
+    auto *action = window->findChild<QAction *>(name);
+    if (!action) {
+        std::fprintf(stderr, "ferry-client: no action %s\n", qPrintable(name));
+        QCoreApplication::exit(1);
+        return;
+    }
+    QTimer::singleShot(600, window, [path] {
+        QWidget *dialog = QApplication::activeModalWidget();
+        if (!dialog || !dialog->grab().save(path))
+            std::fprintf(stderr, "ferry-client: could not save %s\n", qPrintable(path));
+        if (dialog)
+            dialog->close();
+        QCoreApplication::exit(0);
+    });
+    action->trigger(); // returns when the dialog closes
+}
+
 } // namespace
 
 // Grabs the window itself rather than the screen: no window manager, no desktop
@@ -75,7 +96,12 @@ void installScreenshotHook(QWidget *window)
     if (!ok)
         delayMs = 3000;
     const QString menuOf = qEnvironmentVariable("FERRY_GRAB_MENU");
-    QTimer::singleShot(delayMs, window, [window, path, menuOf] {
+    const QString dialogOf = qEnvironmentVariable("FERRY_GRAB_ACTION");
+    QTimer::singleShot(delayMs, window, [window, path, menuOf, dialogOf] {
+        if (!dialogOf.isEmpty()) {
+            grabDialogOf(window, dialogOf, path);
+            return;
+        }
         if (menuOf.isEmpty()) {
             save(window, path);
             return;

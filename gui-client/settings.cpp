@@ -108,6 +108,16 @@ void Settings::setShowTrayIcon(bool show)
     m_settings->setValue(KeyTrayIcon, show);
 }
 
+QList<ServerEntry> Settings::servers() const
+{
+    return ServerBook::load(*m_settings);
+}
+
+void Settings::setServers(const QList<ServerEntry> &servers)
+{
+    ServerBook::save(*m_settings, servers);
+}
+
 QStringList Settings::recentServers() const
 {
     return m_settings->value(KeyRecent).toStringList();

@@ -1,6 +1,8 @@
 // Ferry Downloader's preferences and remembered state, on top of QSettings.
 #pragma once
 
+#include "serverbook.h"
+
 #include "client/clienttypes.h"
 
 #include <QByteArray>
@@ -48,6 +50,10 @@ public:
     // An icon in the system tray (where the desktop has one); off until chosen.
     bool showTrayIcon() const;
     void setShowTrayIcon(bool show);
+
+    // Servers remembered by name, in the user's order.
+    QList<ServerEntry> servers() const;
+    void setServers(const QList<ServerEntry> &servers);
 
     // "host:port" strings, most recent first.
     QStringList recentServers() const;
