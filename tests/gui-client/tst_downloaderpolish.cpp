@@ -19,6 +19,7 @@
 #include "client/ferryurl.h"
 
 #include <QComboBox>
+#include <QDir>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
@@ -46,6 +47,7 @@ private slots:
     void enteringAFolderClearsTheFilter();
     void rowAddedFromALinkIsScrolledTo();
     void backspaceGoesUp();
+    void transferListShowsTheFolder();
 
 private:
     std::unique_ptr<MainWindow> newWindow();
@@ -236,6 +238,27 @@ void TestDownloaderPolish::backspaceGoesUp()
     QTest::keyClick(path, Qt::Key_Backspace);
     QCOMPARE(window->browser()->path(), QStringLiteral("pub"));
     QCOMPARE(path->text(), QStringLiteral("/pu"));
+}
+
+// Where each download goes, as a column (a mirrored folder's files go to its subfolders).
+void TestDownloaderPolish::transferListShowsTheFolder()
+{
+    auto window = newWindow();
+    const client::FerryUrl base(m_server->host(), m_server->port(), QString());
+    window->queue()->addFile(base.child(QStringLiteral("last.bin")), m_settings->downloadFolder());
+    const QString other = m_dir->filePath(QStringLiteral("elsewhere"));
+    window->queue()->addFile(base.child(QStringLiteral("pub/item0.txt")), other);
+    window->queue()->pauseAll();
+    const gui::TransferModel *model = window->transferModel();
+    int column = -1;
+    for (int c = 0; c < model->columnCount(); ++c) {
+        if (model->headerData(c, Qt::Horizontal).toString() == QStringLiteral("Folder"))
+            column = c;
+    }
+    QVERIFY2(column >= 0, "no Folder column");
+    QCOMPARE(model->index(0, column).data().toString(), QDir::toNativeSeparators(m_settings->downloadFolder()));
+    QCOMPARE(model->index(1, column).data().toString(), QDir::toNativeSeparators(other));
+    QVERIFY(!window->transferView()->view()->isColumnHidden(column));
 }
 
 QTEST_MAIN(TestDownloaderPolish)
