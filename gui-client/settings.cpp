@@ -21,6 +21,7 @@ QString questionKey(Settings::Question question)
     switch (question) {
     case Settings::Question::RemoveUnfinished: return QStringLiteral("confirm/removeUnfinished");
     case Settings::Question::RemoveWithFile: return QStringLiteral("confirm/removeWithFile");
+    case Settings::Question::CancelWithData: return QStringLiteral("confirm/cancelWithData");
     case Settings::Question::QuitWhileDownloading: return QStringLiteral("confirm/quitWhileDownloading");
     }
     return QString();

@@ -40,7 +40,7 @@ public:
     void setExistingFilePolicy(client::ExistingFilePolicy policy);
 
     // Questions before destructive actions, each of which the user may turn off.
-    enum class Question { RemoveUnfinished, RemoveWithFile, QuitWhileDownloading };
+    enum class Question { RemoveUnfinished, RemoveWithFile, CancelWithData, QuitWhileDownloading };
     bool asks(Question question) const; // true until "Don't ask again"
     void setAsks(Question question, bool ask);
     // Whether removing an unfinished download deletes its .part: the last answer.

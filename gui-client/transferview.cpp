@@ -152,9 +152,35 @@ void TransferView::resumeSelected()
 
 void TransferView::cancelSelected()
 {
-    for (DownloadJob *job : selectedJobs())
-        m_model->queue()->cancel(job->id());
+    const QList<DownloadJob *> jobs = selectedJobs();
+    if (jobs.isEmpty() || !confirmCancel(jobs))
+        return;
+    QList<quint64> ids;
+    for (const DownloadJob *job : jobs)
+        ids.append(job->id());
+    for (quint64 id : ids) // by id: the dialog ran the event loop
+        m_model->queue()->cancel(id);
     updateActions();
+}
+
+// Cancel deletes the partial file: ask when there is something to lose.
+bool TransferView::confirmCancel(const QList<DownloadJob *> &jobs)
+{
+    const auto losing = std::find_if(jobs.begin(), jobs.end(), [](const DownloadJob *job) {
+        return !job->isFinished() && job->receivedBytes() > 0;
+    });
+    if (losing == jobs.end() || !m_settings->asks(Settings::Question::CancelWithData))
+        return true;
+    const QString question = jobs.size() == 1
+        ? tr("Cancel \u201c%1\u201d and delete what is downloaded?").arg((*losing)->fileName())
+        : tr("Cancel %n download(s) and delete what is downloaded?", nullptr, int(jobs.size()));
+    ConfirmDialog dialog(question, tr("Pause keeps the partial files, to resume later."), tr("Cancel &Download"),
+                         this);
+    if (dialog.exec() != QDialog::Accepted)
+        return false;
+    if (dialog.dontAskAgain())
+        m_settings->setAsks(Settings::Question::CancelWithData, false);
+    return true;
 }
 
 void TransferView::retrySelected()

@@ -66,6 +66,7 @@ private:
     // Asks before removing unfinished downloads (unless told not to); false: keep them.
     bool confirmRemove(const QList<client::DownloadJob *> &jobs, bool *deletePartial);
     void removeSelectedWithFiles();
+    bool confirmCancel(const QList<client::DownloadJob *> &jobs);
     void copyLinks();
     void openFile();
     void openFolder();

@@ -72,5 +72,12 @@
             <numerusform>Remove %n downloads and delete their files?</numerusform>
         </translation>
     </message>
+    <message numerus="yes">
+        <source>Cancel %n download(s) and delete what is downloaded?</source>
+        <translation>
+            <numerusform>Cancel %n download and delete what is downloaded?</numerusform>
+            <numerusform>Cancel %n downloads and delete what is downloaded?</numerusform>
+        </translation>
+    </message>
 </context>
 </TS>

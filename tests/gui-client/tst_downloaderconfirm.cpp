@@ -46,6 +46,7 @@ private slots:
     void dontAskAgainIsRemembered();
     void removingFinishedRowsDoesNotAsk();
     void quitWithActiveDownloadsAsks();
+    void cancelThatDeletesDataAsks();
 
 private:
     std::unique_ptr<MainWindow> newWindow();
@@ -235,6 +236,30 @@ void TestDownloaderConfirm::quitWithActiveDownloadsAsks()
     again->close();
     QVERIFY(!none.seen);
     QVERIFY(!again->isVisible());
+}
+
+// Cancel deletes what was downloaded: asked first, "no" keeps it running.
+void TestDownloaderConfirm::cancelThatDeletesDataAsks()
+{
+    auto window = newWindow();
+    DownloadJob *job = startSlowDownload(window.get(), QStringLiteral("a.bin"));
+    const QString part = job->partPath();
+    {
+        guitest::DialogAnswerer answer([](QDialog *dialog) { guitest::press(dialog, QDialogButtonBox::RejectRole); });
+        window->activateWindow();
+        QVERIFY(QTest::qWaitForWindowActive(window.get()));
+        window->transferView()->view()->setFocus();
+        window->transferView()->view()->setCurrentIndex(window->transferModel()->index(0, 0));
+        QTest::keyClick(window->transferView()->view(), Qt::Key_Delete, Qt::ShiftModifier);
+        QVERIFY2(answer.seen, "Cancel of a running download did not ask");
+        QVERIFY2(answer.text.contains(QStringLiteral("a.bin")), qPrintable(answer.text));
+        QCOMPARE(job->state(), DownloadJob::State::Transferring);
+    }
+    guitest::DialogAnswerer answer([](QDialog *dialog) { guitest::press(dialog, QDialogButtonBox::AcceptRole); });
+    window->transferView()->cancelAction()->trigger();
+    QVERIFY(answer.seen);
+    QCOMPARE(job->state(), DownloadJob::State::Canceled);
+    QVERIFY(!QFile::exists(part));
 }
 
 QTEST_MAIN(TestDownloaderConfirm)
