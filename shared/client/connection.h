@@ -3,6 +3,7 @@
 #pragma once
 
 #include "clienttypes.h"
+#include "ratelimiter.h"
 
 #include "protocol/codec.h"
 
@@ -26,12 +27,8 @@ public:
     // Raw body bytes, straight from the socket in blocks of up to ReadBlockSize.
     // Return false to stop reading (e.g. the disk failed); the owner then aborts.
     using BodySink = std::function<bool(const char *data, qint64 size)>;
-    // How many body bytes may be read now (a speed limit); 0 bytes: try again after
-    // retryInMs. Not reading lets TCP flow control slow the sender down.
-    struct ReadBudget {
-        qint64 bytes = 0;
-        int retryInMs = 0;
-    };
+    // How many body bytes may be read now (a speed limit, see ReadBudget); not reading
+    // lets TCP flow control slow the sender down.
     using BodyPacer = std::function<ReadBudget(qint64 wanted)>;
 
     // Big enough that syscalls are few, small enough to be a rounding error in RSS.

@@ -2,7 +2,6 @@
 #pragma once
 
 #include "clienttypes.h"
-#include "connection.h"
 #include "ferryurl.h"
 #include "partfile.h"
 #include "ratelimiter.h"
@@ -147,7 +146,7 @@ private:
     bool partMatches(const ferry::proto::Body &body) const;
     void onBodyEnd(const ferry::proto::BodyEnd &end);
     bool onBodyBytes(const char *data, qint64 size);
-    Connection::ReadBudget paceBody(qint64 wanted);
+    ReadBudget paceBody(qint64 wanted);
     void onConnectionFailed(ferry::client::ErrorKind kind, const QString &reason, int retryAfterMs);
     void completeDownload();
     void restartFromZero();

@@ -134,7 +134,7 @@ void DownloadJob::setSpeedLimit(qint64 bytesPerSecond)
 }
 
 // The smaller of this download's allowance and the shared one.
-Connection::ReadBudget DownloadJob::paceBody(qint64 wanted)
+ReadBudget DownloadJob::paceBody(qint64 wanted)
 {
     const qint64 now = RateLimiter::nowMs();
     qint64 bytes = m_speedLimit.allowance(now, wanted);

@@ -6,6 +6,12 @@
 
 namespace ferry::client {
 
+// What may be read now: `bytes`, or none and a try again after `retryInMs`.
+struct ReadBudget {
+    qint64 bytes = 0;
+    int retryInMs = 0;
+};
+
 // Tokens accrue at bytesPerSecond() up to a burst of a tenth of a second (at least
 // MinReadBytes), so the speed holds within a short window. A new rate applies from
 // now on, never to the past: changing it keeps at most one burst of saved tokens.
