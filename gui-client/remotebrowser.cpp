@@ -1,5 +1,6 @@
 #include "remotebrowser.h"
 
+#include "elidinglabel.h"
 #include "remotemodel.h"
 #include "remoteproperties.h"
 #include "remotesortmodel.h"
@@ -37,7 +38,7 @@ RemoteBrowser::RemoteBrowser(client::Session *session, QWidget *parent)
     , m_pathEdit(new QLineEdit(this))
     , m_filter(new QLineEdit(this))
     , m_download(new QPushButton(style()->standardIcon(QStyle::SP_ArrowDown), tr("&Download"), this))
-    , m_status(new QLabel(this))
+    , m_status(new ElidingLabel(this))
     , m_downloadAction(makeAction(tr("&Download"), QKeySequence(tr("Ctrl+D")), QStringLiteral("downloadAction")))
     , m_downloadToAction(makeAction(tr("Download &To…"), QKeySequence(tr("Ctrl+Shift+D")),
                                     QStringLiteral("downloadToAction")))
@@ -354,7 +355,7 @@ void RemoteBrowser::updateStatus()
     else
         text = tr("%1 of %2 entries match").arg(locale.toString(m_proxy->rowCount()))
                    .arg(locale.toString(m_model->loadedCount()));
-    m_status->setText(text);
+    m_status->setFullText(text);
     updateButtons();
 }
 

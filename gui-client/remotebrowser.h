@@ -21,6 +21,7 @@ class Session;
 
 namespace ferry::gui {
 
+class ElidingLabel;
 class RemoteModel;
 class RemoteSortModel;
 
@@ -95,7 +96,7 @@ private:
     QLineEdit *m_pathEdit;
     QLineEdit *m_filter;
     QPushButton *m_download;
-    QLabel *m_status;
+    ElidingLabel *m_status; // never widens the window, whatever the message
     QAction *m_downloadAction;
     QAction *m_downloadToAction;
     QAction *m_copyLinkAction;

@@ -5,6 +5,7 @@
 
 #include "connectbar.h"
 #include "mainwindow.h"
+#include "remotebrowser.h"
 #include "serverlink.h"
 #include "settings.h"
 #include "transfermodel.h"
@@ -13,6 +14,7 @@
 #include "client/downloadqueue.h"
 
 #include <QComboBox>
+#include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
 #include <QStatusBar>
@@ -37,6 +39,7 @@ private slots:
     void badServerTextIsOneSentence();
     void messagesNeverWidenTheWindow();
     void refusedPortIsNotALostConnection();
+    void listingErrorNeverWidensTheWindow();
 
 private:
     std::unique_ptr<MainWindow> newWindow();
@@ -164,6 +167,23 @@ void TestDownloaderInput::refusedPortIsNotALostConnection()
     QVERIFY2(state.startsWith(QStringLiteral("Could not connect")), qPrintable(state));
     QVERIFY2(state.contains(QStringLiteral("refused"), Qt::CaseInsensitive), qPrintable(state));
     QVERIFY(window->findChild<QWidget *>(QStringLiteral("retryConnectionButton"))->isVisibleTo(window.get()));
+}
+
+// The browser's status line is a message too: a long folder name in an error stays within.
+void TestDownloaderInput::listingErrorNeverWidensTheWindow()
+{
+    ServerProcess server(m_tree->root());
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    auto window = newWindow();
+    window->resize(1000, 680);
+    typeServer(window.get(), QStringLiteral("%1:%2").arg(server.host()).arg(server.port()));
+    QTRY_COMPARE_WITH_TIMEOUT(window->link()->status(), gui::ServerLink::Status::Connected, 15000);
+    auto *status = window->findChild<QLabel *>(QStringLiteral("browserStatus"));
+    QVERIFY(status);
+    window->browser()->openPath(QString(200, u'y'));
+    // The whole text is in the tooltip once elided; the label shows what fits.
+    QTRY_VERIFY_WITH_TIMEOUT((status->text() + status->toolTip()).contains(QStringLiteral("Could not list")), 15000);
+    QVERIFY2(window->minimumSizeHint().width() <= 1000, qPrintable(QString::number(window->minimumSizeHint().width())));
 }
 
 QTEST_MAIN(TestDownloaderInput)
