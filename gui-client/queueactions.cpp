@@ -67,14 +67,19 @@ void QueueActions::askSpeedLimit()
     const QList<DownloadJob *> jobs = m_selection();
     if (jobs.isEmpty())
         return;
+    QList<quint64> ids;
+    for (const DownloadJob *job : jobs)
+        ids.append(job->id());
     bool ok = false;
     const int kib = QInputDialog::getInt(m_owner, tr("Speed Limit"),
                                          tr("Limit for the selected downloads, in KiB/s (0: no limit):"),
                                          int(jobs.first()->speedLimit() / 1024), 0, 1024 * 1024, 64, &ok);
     if (!ok)
         return;
-    for (DownloadJob *job : jobs)
-        job->setSpeedLimit(qint64(kib) * 1024);
+    for (quint64 id : ids) { // looked up again: the dialog ran the event loop
+        if (DownloadJob *job = m_queue->job(id))
+            job->setSpeedLimit(qint64(kib) * 1024);
+    }
 }
 
 void QueueActions::updateEnabled()

@@ -153,12 +153,12 @@ void TransferView::resumeSelected()
 void TransferView::cancelSelected()
 {
     const QList<DownloadJob *> jobs = selectedJobs();
-    if (jobs.isEmpty() || !confirmCancel(jobs))
-        return;
-    QList<quint64> ids;
+    QList<quint64> ids; // by id: the dialog runs the event loop
     for (const DownloadJob *job : jobs)
         ids.append(job->id());
-    for (quint64 id : ids) // by id: the dialog ran the event loop
+    if (jobs.isEmpty() || !confirmCancel(jobs))
+        return;
+    for (quint64 id : ids)
         m_model->queue()->cancel(id);
     updateActions();
 }
@@ -193,13 +193,13 @@ void TransferView::retrySelected()
 void TransferView::removeSelected()
 {
     const QList<DownloadJob *> jobs = selectedJobs();
+    QList<quint64> ids; // by id: the dialog runs the event loop, rows may change meanwhile
+    for (const DownloadJob *job : jobs)
+        ids.append(job->id());
     bool deletePartial = m_settings->removeDeletesPartial();
     if (jobs.isEmpty() || !confirmRemove(jobs, &deletePartial))
         return;
-    QList<quint64> ids;
-    for (DownloadJob *job : jobs)
-        ids.append(job->id());
-    for (quint64 id : ids) // by id: the dialog ran the event loop, rows may have moved
+    for (quint64 id : ids)
         m_model->queue()->remove(id, deletePartial);
 }
 
@@ -238,6 +238,9 @@ bool TransferView::confirmRemove(const QList<DownloadJob *> &jobs, bool *deleteP
 void TransferView::removeSelectedWithFiles()
 {
     const QList<DownloadJob *> jobs = selectedJobs();
+    QList<quint64> ids;
+    for (const DownloadJob *job : jobs)
+        ids.append(job->id());
     if (jobs.isEmpty())
         return;
     if (m_settings->asks(Settings::Question::RemoveWithFile)) {
@@ -251,10 +254,11 @@ void TransferView::removeSelectedWithFiles()
         if (dialog.dontAskAgain())
             m_settings->setAsks(Settings::Question::RemoveWithFile, false);
     }
-    QList<QPair<quint64, QString>> done;
-    for (const DownloadJob *job : jobs)
-        done.append({job->id(), job->state() == State::Done && !job->wasSkipped() ? job->localPath() : QString()});
-    for (const auto &[id, file] : done) {
+    for (quint64 id : ids) { // looked up again: the dialog ran the event loop
+        const DownloadJob *job = m_model->queue()->job(id);
+        if (!job)
+            continue;
+        const QString file = job->state() == State::Done && !job->wasSkipped() ? job->localPath() : QString();
         m_model->queue()->remove(id, true);
         if (!file.isEmpty())
             QFile::remove(file);
