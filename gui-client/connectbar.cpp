@@ -1,5 +1,7 @@
 #include "connectbar.h"
 
+#include "elidinglabel.h"
+
 #include "client/ferryurl.h"
 
 #include <QComboBox>
@@ -17,7 +19,7 @@ ConnectBar::ConnectBar(QWidget *parent)
     , m_server(new QComboBox(this))
     , m_connect(new QPushButton(tr("&Connect"), this))
     , m_stateIcon(new QLabel(this))
-    , m_stateLabel(new QLabel(this))
+    , m_stateLabel(new ElidingLabel(this))
     , m_retry(new QToolButton(this))
 {
     auto *layout = new QHBoxLayout(this);
@@ -46,6 +48,12 @@ ConnectBar::ConnectBar(QWidget *parent)
     layout->addWidget(m_stateLabel, 2);
     layout->addWidget(m_retry);
     connect(m_connect, &QPushButton::clicked, this, &ConnectBar::requestConnect);
+    // A named server's item shows its name; the field gets what can be connected to.
+    connect(m_server, &QComboBox::activated, this, [this](int index) {
+        const QString target = m_server->itemData(index).toString();
+        if (!target.isEmpty())
+            m_server->setEditText(target);
+    });
     connect(m_server->lineEdit(), &QLineEdit::returnPressed, this, &ConnectBar::requestConnect);
     connect(m_retry, &QToolButton::clicked, this, &ConnectBar::retryRequested);
     setState(State::Disconnected);
@@ -63,15 +71,25 @@ void ConnectBar::setServerText(const QString &text)
 
 void ConnectBar::setRecentServers(const QStringList &servers)
 {
+    setServers({}, servers);
+}
+
+void ConnectBar::setServers(const QList<ServerEntry> &named, const QStringList &recent)
+{
     const QString current = m_server->currentText();
     m_server->clear();
-    m_server->addItems(servers);
+    for (const ServerEntry &entry : named) {
+        const QString link = client::FerryUrl(entry.host, entry.port, entry.folder + u'/').toString();
+        m_server->addItem(QStringLiteral("%1 (%2)").arg(entry.name, entry.address()), link);
+    }
+    for (const QString &address : recent)
+        m_server->addItem(address, address);
     m_server->setEditText(current);
 }
 
 QString ConnectBar::stateText() const
 {
-    return m_stateLabel->text();
+    return m_stateLabel->fullText();
 }
 
 void ConnectBar::setState(State state, const QString &detail)
@@ -91,6 +109,10 @@ void ConnectBar::setState(State state, const QString &detail)
         text = tr("Connected to %1").arg(detail);
         icon = QStyle::SP_DialogApplyButton;
         break;
+    case State::Unreachable:
+        text = tr("Could not connect: %1").arg(detail);
+        icon = QStyle::SP_MessageBoxWarning;
+        break;
     case State::Lost:
         text = tr("Connection lost: %1").arg(detail);
         icon = QStyle::SP_MessageBoxWarning;
@@ -98,24 +120,33 @@ void ConnectBar::setState(State state, const QString &detail)
     }
     const int size = fontMetrics().height();
     m_stateIcon->setPixmap(style()->standardIcon(icon).pixmap(size, size));
-    m_stateLabel->setText(text);
-    m_stateLabel->setToolTip(text);
-    m_retry->setVisible(state == State::Lost);
+    m_stateLabel->setFullText(text);
+    m_retry->setVisible(state == State::Lost || state == State::Unreachable);
 }
 
 std::optional<client::FerryUrl> ConnectBar::parseServer(const QString &text, QString *error)
 {
     const QString trimmed = text.trimmed();
     if (trimmed.isEmpty()) {
-        *error = tr("Enter a server as host:port");
+        *error = tr("Enter a server as host:port or a ferry:// link.");
         return std::nullopt;
     }
-    const QString asUrl = trimmed.startsWith(QLatin1String("ferry://")) ? trimmed : QStringLiteral("ferry://") + trimmed;
+    if (trimmed.startsWith(QLatin1String("ferry://"), Qt::CaseInsensitive))
+        return client::FerryUrl::parse(trimmed, error); // its reasons quote the link as typed
+    // Another scheme is not a host called "http" with a path.
+    const qsizetype scheme = trimmed.indexOf(QLatin1String("://"));
+    if (scheme > 0) {
+        *error = tr("\u201c%1\u201d is a %2:// address; a Ferry server is host:port or a ferry:// link.")
+                     .arg(trimmed, trimmed.left(scheme));
+        return std::nullopt;
+    }
+    // Parsed as a link; the reason then quotes the words typed, not the link made of them.
     QString why;
-    auto url = client::FerryUrl::parse(asUrl, &why);
-    if (!url)
-        *error = tr("Not a server address: %1").arg(why);
-    return url;
+    auto url = client::FerryUrl::parse(QStringLiteral("ferry://") + trimmed, &why);
+    if (url)
+        return url;
+    *error = why.replace(QStringLiteral("\u201cferry://%1\u201d").arg(trimmed), QStringLiteral("\u201c%1\u201d").arg(trimmed));
+    return std::nullopt;
 }
 
 void ConnectBar::requestConnect()

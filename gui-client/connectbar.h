@@ -1,6 +1,8 @@
 // The strip at the top of the window: which server, and how the connection is.
 #pragma once
 
+#include "serverbook.h"
+
 #include "client/ferryurl.h"
 
 #include <QWidget>
@@ -21,7 +23,8 @@ class ConnectBar : public QWidget
 {
     Q_OBJECT
 public:
-    enum class State { Disconnected, Connecting, Connected, Lost };
+    // Unreachable: never got through to this server; Lost: it was connected and went away.
+    enum class State { Disconnected, Connecting, Connected, Unreachable, Lost };
     Q_ENUM(State)
 
     explicit ConnectBar(QWidget *parent = nullptr);
@@ -29,13 +32,16 @@ public:
     QString serverText() const;
     void setServerText(const QString &text);
     void setRecentServers(const QStringList &servers);
+    // The servers remembered by name ("Name (host:port)"), then the recent addresses;
+    // choosing one puts its address (and folder) in the field.
+    void setServers(const QList<ServerEntry> &named, const QStringList &recent);
     State state() const { return m_state; }
     QString stateText() const;
-    // `detail` is the reason for Lost, the server's name for Connected.
+    // `detail` is the reason for Unreachable and Lost, the server's name for Connected.
     void setState(State state, const QString &detail = QString());
 
     // Parses "host", "host:port", "[v6]:port" or a ferry:// URL (whose path names the
-    // folder to open). nullopt with *error on failure.
+    // folder to open). nullopt with *error on failure: one sentence quoting `text`.
     static std::optional<client::FerryUrl> parseServer(const QString &text, QString *error);
 
 signals:
@@ -50,7 +56,7 @@ private:
     QComboBox *m_server;
     QPushButton *m_connect;
     QLabel *m_stateIcon;
-    QLabel *m_stateLabel;
+    class ElidingLabel *m_stateLabel;
     QToolButton *m_retry;
     State m_state = State::Disconnected;
 };

@@ -3,6 +3,7 @@
 #include "mainwindow.h"
 #include "settings.h"
 #include "singleinstance.h"
+#include "translations.h"
 
 #include "client/ferryurl.h"
 #include "ferry_version.h"
@@ -11,17 +12,24 @@
 #include <QCommandLineParser>
 #include <QIcon>
 
+#include <cstdio>
+
 #include "desktop/screenshothook.h"
 
-static void openArguments(ferry::gui::MainWindow *window, const QStringList &arguments)
+// Says on this process's stderr what is wrong with a link: a second launch hands its
+// links to the running window, which shows the same, but the caller of this one
+// (a terminal, a script) should hear it too. False if any link is bad.
+static bool checkLinks(const QStringList &links)
 {
-    for (const QString &text : arguments) {
+    bool allGood = true;
+    for (const QString &text : links) {
         QString error;
-        if (const auto url = ferry::client::FerryUrl::parse(text, &error))
-            window->openUrl(*url);
-        else
-            qWarning("ferry-client: %s", qPrintable(error));
+        if (!ferry::client::FerryUrl::parse(text, &error)) {
+            std::fprintf(stderr, "ferry-client: %s\n", qPrintable(error));
+            allGood = false;
+        }
     }
+    return allGood;
 }
 
 int main(int argc, char *argv[])
@@ -38,6 +46,8 @@ int main(int argc, char *argv[])
     if (QIcon::fallbackThemeName().isEmpty() || QIcon::fallbackThemeName() == QLatin1String("hicolor"))
         QIcon::setFallbackThemeName(QStringLiteral("Adwaita"));
     QApplication::setWindowIcon(QIcon::fromTheme(QLatin1String(ferry::gui::DesktopId)));
+    if (!ferry::gui::installTranslations())
+        qWarning("ferry-client: the translations are missing from this build");
 
     QCommandLineParser parser;
     parser.setApplicationDescription(QApplication::translate(
@@ -49,19 +59,20 @@ int main(int argc, char *argv[])
                                  QStringLiteral("[url...]"));
     parser.process(app);
 
+    const bool linksGood = checkLinks(parser.positionalArguments());
     ferry::gui::SingleInstance instance(ferry::gui::SingleInstance::defaultSocketPath());
     if (instance.sendToRunning(parser.positionalArguments()))
-        return 0; // the running window took the links
+        return linksGood ? 0 : 2; // the running window took the links (and shows what was wrong)
     if (!instance.listen())
         qWarning("ferry-client: %s", qPrintable(instance.errorString()));
 
     ferry::gui::Settings settings;
     ferry::gui::MainWindow window(&settings);
     window.show();
-    openArguments(&window, parser.positionalArguments());
+    window.openLinks(parser.positionalArguments());
     QObject::connect(&instance, &ferry::gui::SingleInstance::argumentsReceived, &window,
                      [&window](const QStringList &arguments) {
-                         openArguments(&window, arguments);
+                         window.openLinks(arguments);
                          window.showNormal();
                          window.raise();
                          window.activateWindow();

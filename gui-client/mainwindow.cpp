@@ -1,14 +1,20 @@
 #include "mainwindow.h"
 
 #include "appinfo.h"
+#include "confirmdialog.h"
 #include "connectbar.h"
+#include "notificationbar.h"
+#include "notifier.h"
 #include "preferencesdialog.h"
+#include "queueactions.h"
 #include "remotebrowser.h"
 #include "remotemodel.h"
 #include "securitylabel.h"
+#include "serversdialog.h"
 #include "settings.h"
 #include "transfermodel.h"
 #include "transferview.h"
+#include "trayicon.h"
 #include "trustprompter.h"
 
 #include "client/downloadjob.h"
@@ -20,6 +26,9 @@
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QDir>
+#include <QFileDialog>
+#include <QFileInfo>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLocale>
@@ -42,16 +51,19 @@ MainWindow::MainWindow(Settings *settings, QWidget *parent)
     , m_transferModel(new TransferModel(m_queue, this))
     , m_connectBar(new ConnectBar(this))
     , m_browser(new RemoteBrowser(m_link->session(), this))
-    , m_transferView(new TransferView(m_transferModel, this))
+    , m_transferView(new TransferView(m_transferModel, settings, this))
     , m_splitter(new QSplitter(Qt::Vertical, this))
     , m_totals(new QLabel(this))
     , m_security(new SecurityLabel(this))
     , m_trust(new TrustPrompter(this))
+    , m_notificationBar(new NotificationBar(this))
+    , m_notifier(new Notifier(m_queue, this))
+    , m_tray(new TrayIcon(this))
 {
     buildLayout();
     buildMenus();
     connectParts();
-    m_connectBar->setRecentServers(m_settings->recentServers());
+    m_connectBar->setServers(m_settings->servers(), m_settings->recentServers());
     applyPreferences();
     m_queue->restoreState(m_settings->queue());
     restoreLayout();
@@ -79,6 +91,7 @@ void MainWindow::buildLayout()
     m_splitter->setChildrenCollapsible(false);
     layout->addWidget(m_connectBar);
     layout->addWidget(m_splitter, 1);
+    layout->addWidget(m_notificationBar);
     setCentralWidget(central);
     m_totals->setObjectName(QStringLiteral("totalsLabel"));
     statusBar()->addPermanentWidget(m_security);
@@ -109,8 +122,14 @@ void MainWindow::connectParts()
                 if (m_openRequests.remove(requestId))
                     statusBar()->showMessage(tr("Could not open the link: %1").arg(why), 15000);
             });
-    connect(m_browser, &RemoteBrowser::downloadRequested, this, &MainWindow::download);
+    connect(m_browser, &RemoteBrowser::downloadRequested, this,
+            [this](const QList<client::RemoteEntry> &files, const QStringList &folders) {
+                download(files, folders, m_settings->downloadFolder());
+            });
+    connect(m_browser, &RemoteBrowser::downloadToRequested, this, &MainWindow::downloadTo);
+    connect(m_transferView, &TransferView::linksDropped, this, &MainWindow::openLinks);
     connect(m_transferModel, &TransferModel::totalsChanged, this, &MainWindow::updateTotals);
+    connect(m_notifier, &Notifier::notify, this, &MainWindow::onNotify);
     connect(m_queue, &client::DownloadQueue::jobAdded, this, &MainWindow::watchJob);
     connect(m_queue, &client::DownloadQueue::jobRemoved, this, &MainWindow::scheduleSave);
     connect(m_queue, &client::DownloadQueue::addFailed, this,
@@ -126,6 +145,8 @@ void MainWindow::buildMenus()
         m_connectBar->findChild<QWidget *>(QStringLiteral("serverField"))->setFocus();
     });
     connectAction->setShortcut(QKeySequence(tr("Ctrl+L")));
+    file->addAction(tr("&Servers…"), QKeySequence(tr("Ctrl+Shift+M")), this, &MainWindow::showServers)
+        ->setObjectName(QStringLiteral("serversAction"));
     file->addAction(tr("&Preferences…"), QKeySequence::Preferences, this, &MainWindow::showPreferences);
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
@@ -134,9 +155,13 @@ void MainWindow::buildMenus()
     TransferView *v = m_transferView;
     transfers->addActions({v->pauseAction(), v->resumeAction(), v->retryAction(), v->cancelAction()});
     transfers->addSeparator();
+    transfers->addActions(v->queueActions()->actions());
+    transfers->addSeparator();
     transfers->addActions({v->openFileAction(), v->openFolderAction()});
     transfers->addSeparator();
-    transfers->addActions({v->removeAction(), v->clearFinishedAction()});
+    transfers->addActions({v->copyLinkAction()});
+    transfers->addSeparator();
+    transfers->addActions({v->removeAction(), v->removeWithFileAction(), v->clearFinishedAction()});
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About Ferry Downloader"), this, [this] {
@@ -168,14 +193,46 @@ void MainWindow::saveState()
 
 void MainWindow::closeEvent(QCloseEvent *event)
 {
+    if (!confirmQuit()) {
+        event->ignore();
+        return;
+    }
     saveState();
     event->accept();
+}
+
+// Nothing is lost by quitting (downloads resume from their .part files), but a
+// download that stops may surprise: ask, unless told not to.
+bool MainWindow::confirmQuit()
+{
+    const int active = m_queue->activeCount();
+    if (active == 0 || !m_settings->asks(Settings::Question::QuitWhileDownloading))
+        return true;
+    ConfirmDialog dialog(tr("Quit while %n download(s) are running?", nullptr, active),
+                         tr("They stop now and resume from where they stopped the next time Ferry Downloader "
+                            "starts."),
+                         tr("&Quit"), this);
+    if (dialog.exec() != QDialog::Accepted)
+        return false;
+    if (dialog.dontAskAgain())
+        m_settings->setAsks(Settings::Question::QuitWhileDownloading, false);
+    return true;
 }
 
 void MainWindow::applyPreferences()
 {
     m_queue->setMaxConcurrent(m_settings->maxConcurrent());
     m_queue->setExistingFilePolicy(m_settings->existingFilePolicy());
+    m_queue->setSpeedLimit(m_settings->speedLimit());
+    m_tray->setEnabled(m_settings->showTrayIcon());
+}
+
+void MainWindow::showServers()
+{
+    ServersDialog dialog(m_settings, this);
+    connect(&dialog, &ServersDialog::connectRequested, this, &MainWindow::connectTo);
+    dialog.exec();
+    m_connectBar->setServers(m_settings->servers(), m_settings->recentServers());
 }
 
 void MainWindow::showPreferences()
@@ -199,11 +256,25 @@ void MainWindow::openUrl(const client::FerryUrl &url)
         if (browse)
             m_browser->openPath(url.path());
         else
-            download({}, {url.path()});
+            download({}, {url.path()}, m_settings->downloadFolder());
         return;
     }
     // A folder or a file? Only the server knows: onStat decides.
     m_openRequests.insert(m_link->session()->stat(url.path()), browse);
+}
+
+void MainWindow::openLinks(const QStringList &links)
+{
+    QStringList errors;
+    for (const QString &text : links) {
+        QString error;
+        if (const auto url = client::FerryUrl::parse(text, &error))
+            openUrl(*url);
+        else
+            errors << error;
+    }
+    if (!errors.isEmpty())
+        statusBar()->showMessage(tr("Could not open a link: %1").arg(errors.join(u' ')));
 }
 
 void MainWindow::connectTo(const client::FerryUrl &url)
@@ -212,10 +283,8 @@ void MainWindow::connectTo(const client::FerryUrl &url)
     m_link->setServer(url.host(), url.port());
     m_security->setServer(client::KnownServers::serverKey(url.host(), url.port()));
     const QString address = m_link->address();
-    m_settings->addRecentServer(address);
-    m_connectBar->setRecentServers(m_settings->recentServers());
-    m_connectBar->setServerText(address);
-    setWindowTitle(tr("%1 — Ferry Downloader").arg(address));
+    m_connectBar->setServerText(address); // a recent server once it answers (onStatusChanged)
+    updateTitle(QString());
     m_browser->reset();
     m_browser->openPath(url.path());
 }
@@ -230,16 +299,26 @@ void MainWindow::onStat(quint64 requestId, const client::RemoteEntry &entry)
     if (entry.isDirectory() && browse)
         m_browser->openPath(path);
     else if (entry.isDirectory())
-        download({}, {path});
+        download({}, {path}, m_settings->downloadFolder());
     else if (browse)
         m_browser->openPath(slash < 0 ? QString() : path.left(slash));
     if (!entry.isDirectory())
-        download({entry}, {}); // a stat names the whole path, as download() wants
+        download({entry}, {}, m_settings->downloadFolder()); // a stat names the whole path, as download() wants
 }
 
-void MainWindow::download(const QList<client::RemoteEntry> &files, const QStringList &folders)
+void MainWindow::downloadTo(const QList<client::RemoteEntry> &files, const QStringList &folders)
 {
-    const QString destination = m_settings->downloadFolder();
+    // From the download folder, or from home while it does not exist yet.
+    const QString start = QFileInfo(m_settings->downloadFolder()).isDir() ? m_settings->downloadFolder() : QDir::homePath();
+    const QString folder = QFileDialog::getExistingDirectory(this, tr("Download To"), start);
+    if (!folder.isEmpty())
+        download(files, folders, folder);
+}
+
+void MainWindow::download(const QList<client::RemoteEntry> &files, const QStringList &folders,
+                          const QString &destination)
+{
+    m_scrollToNewRow = true; // the row of what the user just asked for comes into view
     for (const client::RemoteEntry &file : files)
         m_queue->addFile(m_link->urlFor(file.name), destination, file.size);
     for (const QString &path : folders)
@@ -259,6 +338,11 @@ void MainWindow::onStatusChanged(ServerLink::Status status, const QString &detai
         break;
     case ServerLink::Status::Connected:
         m_connectBar->setState(ConnectBar::State::Connected, detail);
+        m_settings->addRecentServer(m_link->address());
+        m_connectBar->setServers(m_settings->servers(), m_settings->recentServers());
+        break;
+    case ServerLink::Status::Unreachable:
+        m_connectBar->setState(ConnectBar::State::Unreachable, detail);
         break;
     case ServerLink::Status::Lost:
         m_connectBar->setState(ConnectBar::State::Lost, detail);
@@ -266,8 +350,10 @@ void MainWindow::onStatusChanged(ServerLink::Status status, const QString &detai
     }
 }
 
-void MainWindow::watchJob(DownloadJob *job)
+void MainWindow::watchJob(DownloadJob *job, int row)
 {
+    if (std::exchange(m_scrollToNewRow, false))
+        m_transferView->view()->scrollTo(m_transferModel->index(row, 0));
     connect(job, &DownloadJob::stateChanged, this, &MainWindow::scheduleSave);
     scheduleSave();
 }
@@ -291,6 +377,32 @@ void MainWindow::updateTotals()
     parts << tr("%1/s").arg(locale.formattedDataSize(t.bytesPerSecond));
     parts << tr("%1 left").arg(locale.formattedDataSize(t.remainingBytes));
     m_totals->setText(parts.join(QStringLiteral("  ·  ")));
+    QString progress;
+    if (t.active > 0 && t.pendingTotalBytes > 0)
+        progress = tr("%1%").arg(100 - t.remainingBytes * 100 / t.pendingTotalBytes);
+    updateTitle(progress);
+    m_tray->setToolTip(progress.isEmpty() ? windowTitle() : windowTitle() + u'\n' + m_totals->text());
+}
+
+// "42% — host:port — Ferry Downloader" while downloads run, so that the taskbar shows it.
+void MainWindow::updateTitle(const QString &progress)
+{
+    QStringList parts;
+    if (!progress.isEmpty())
+        parts << progress;
+    if (m_link->hasServer())
+        parts << m_link->address();
+    parts << tr("Ferry Downloader");
+    setWindowTitle(parts.join(QStringLiteral(" \u2014 ")));
+}
+
+// In the tray when there is one, else in the window; a system notification service,
+// where the desktop has one, shows the tray's messages.
+void MainWindow::onNotify(const QString &title, const QString &text, const QString &filePath, bool failure)
+{
+    if (m_tray->isVisible())
+        m_tray->showMessage(title, text, failure);
+    m_notificationBar->showMessage(title, text, filePath, failure);
 }
 
 } // namespace ferry::gui

@@ -18,6 +18,9 @@ class FerryUrl;
 namespace ferry::gui {
 
 class ConnectBar;
+class NotificationBar;
+class Notifier;
+class TrayIcon;
 class RemoteBrowser;
 class SecurityLabel;
 class TrustPrompter;
@@ -39,6 +42,9 @@ public:
 
     // Connects to the URL's server; a folder is browsed, a file is downloaded.
     void openUrl(const client::FerryUrl &url);
+    // Links as given on a command line or handed over by a later launch: each is opened,
+    // and what cannot be parsed is said in the window's status bar (until the next message).
+    void openLinks(const QStringList &links);
 
     client::DownloadQueue *queue() const { return m_queue; }
     ServerLink *link() const { return m_link; }
@@ -47,6 +53,7 @@ public:
     TransferModel *transferModel() const { return m_transferModel; }
     TransferView *transferView() const { return m_transferView; }
     SecurityLabel *securityLabel() const { return m_security; }
+    NotificationBar *notificationBar() const { return m_notificationBar; }
 
     // Writes the queue and the window layout to Settings now.
     void saveState();
@@ -62,13 +69,19 @@ private:
     void applyPreferences();
     void connectTo(const client::FerryUrl &url);
     // Files carry the size their listing reported, so queued rows show it (see RemoteBrowser).
-    void download(const QList<ferry::client::RemoteEntry> &files, const QStringList &folders);
+    void download(const QList<ferry::client::RemoteEntry> &files, const QStringList &folders,
+                  const QString &destination);
+    void downloadTo(const QList<ferry::client::RemoteEntry> &files, const QStringList &folders);
     void onStatusChanged(ServerLink::Status status, const QString &detail);
     void onStat(quint64 requestId, const ferry::client::RemoteEntry &entry);
     void showPreferences();
+    void showServers();
+    bool confirmQuit();
     void updateTotals();
+    void updateTitle(const QString &progress);
+    void onNotify(const QString &title, const QString &text, const QString &filePath, bool failure);
     void scheduleSave();
-    void watchJob(ferry::client::DownloadJob *job);
+    void watchJob(ferry::client::DownloadJob *job, int row);
 
     Settings *m_settings;
     client::DownloadQueue *m_queue;
@@ -81,8 +94,12 @@ private:
     QLabel *m_totals;
     SecurityLabel *m_security;
     TrustPrompter *m_trust;
+    NotificationBar *m_notificationBar;
+    Notifier *m_notifier;
+    TrayIcon *m_tray;
     QTimer m_saveTimer;
     QHash<quint64, bool> m_openRequests; // STATs of opened URLs -> whether to browse there
+    bool m_scrollToNewRow = false; // the next row added is one the user asked for
 };
 
 } // namespace ferry::gui

@@ -3,6 +3,7 @@
 
 #include <QDialog>
 
+class QCheckBox;
 class QComboBox;
 class QLineEdit;
 class QSpinBox;
@@ -27,7 +28,9 @@ private:
     Settings *m_settings;
     QLineEdit *m_folder;
     QSpinBox *m_concurrent;
+    QSpinBox *m_speedLimit;
     QComboBox *m_policy;
+    QCheckBox *m_tray;
 };
 
 } // namespace ferry::gui

@@ -1,11 +1,17 @@
 #include "remotebrowser.h"
 
+#include "elidinglabel.h"
 #include "remotemodel.h"
+#include "remoteproperties.h"
 #include "remotesortmodel.h"
 
+#include "client/ferryurl.h"
 #include "client/session.h"
 
 #include <QAction>
+#include <QClipboard>
+#include <QGuiApplication>
+#include <QMenu>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QItemSelectionModel>
@@ -32,10 +38,17 @@ RemoteBrowser::RemoteBrowser(client::Session *session, QWidget *parent)
     , m_pathEdit(new QLineEdit(this))
     , m_filter(new QLineEdit(this))
     , m_download(new QPushButton(style()->standardIcon(QStyle::SP_ArrowDown), tr("&Download"), this))
-    , m_status(new QLabel(this))
+    , m_status(new ElidingLabel(this))
+    , m_downloadAction(makeAction(tr("&Download"), QKeySequence(tr("Ctrl+D")), QStringLiteral("downloadAction")))
+    , m_downloadToAction(makeAction(tr("Download &To…"), QKeySequence(tr("Ctrl+Shift+D")),
+                                    QStringLiteral("downloadToAction")))
+    , m_copyLinkAction(makeAction(tr("&Copy Link"), QKeySequence::Copy, QStringLiteral("copyLinkAction")))
+    , m_propertiesAction(makeAction(tr("P&roperties"), QKeySequence(tr("Alt+Return")),
+                                    QStringLiteral("propertiesAction")))
 {
     setupView();
     setupBar();
+    setupActions();
     connectSignals();
     updateButtons();
     updateStatus();
@@ -56,6 +69,81 @@ void RemoteBrowser::setupView()
     m_view->header()->setSectionResizeMode(RemoteModel::NameColumn, QHeaderView::Stretch);
     m_view->header()->resizeSection(RemoteModel::SizeColumn, 100);
     m_view->header()->resizeSection(RemoteModel::ModifiedColumn, 150);
+    m_view->setDragEnabled(true); // rows drag out as their ferry:// links
+    m_view->setDragDropMode(QAbstractItemView::DragOnly);
+    m_view->setContextMenuPolicy(Qt::CustomContextMenu); // the menu key too
+}
+
+// Shortcuts act while the list has focus, so Ctrl+C in the filter still copies text.
+QAction *RemoteBrowser::makeAction(const QString &text, const QKeySequence &key, const QString &name)
+{
+    auto *action = new QAction(text, this);
+    action->setShortcut(key);
+    action->setShortcutContext(Qt::WidgetShortcut);
+    action->setObjectName(name);
+    return action;
+}
+
+void RemoteBrowser::setupActions()
+{
+    m_downloadAction->setIcon(style()->standardIcon(QStyle::SP_ArrowDown));
+    for (QAction *action : {m_downloadAction, m_downloadToAction, m_copyLinkAction, m_propertiesAction})
+        m_view->addAction(action);
+    connect(m_downloadAction, &QAction::triggered, this, &RemoteBrowser::downloadSelection);
+    connect(m_downloadToAction, &QAction::triggered, this, [this] {
+        QList<client::RemoteEntry> files;
+        QStringList folders;
+        selection(&files, &folders);
+        if (!files.isEmpty() || !folders.isEmpty())
+            emit downloadToRequested(files, folders);
+    });
+    connect(m_copyLinkAction, &QAction::triggered, this, &RemoteBrowser::copyLinks);
+    connect(m_propertiesAction, &QAction::triggered, this, &RemoteBrowser::showProperties);
+    connect(m_view, &QTreeView::customContextMenuRequested, this, [this](const QPoint &pos) {
+        QMenu *menu = createContextMenu();
+        menu->exec(m_view->viewport()->mapToGlobal(pos));
+        delete menu;
+    });
+}
+
+QMenu *RemoteBrowser::createContextMenu()
+{
+    auto *menu = new QMenu(this);
+    menu->setObjectName(QStringLiteral("remoteContextMenu"));
+    menu->addActions({m_downloadAction, m_downloadToAction});
+    menu->addSeparator();
+    menu->addAction(m_copyLinkAction);
+    menu->addSeparator();
+    menu->addAction(m_propertiesAction);
+    return menu;
+}
+
+QString RemoteBrowser::linkFor(const QString &path) const
+{
+    return client::FerryUrl(m_session->host(), m_session->port(), path).toString();
+}
+
+void RemoteBrowser::copyLinks()
+{
+    QStringList links;
+    const QModelIndexList rows = m_view->selectionModel()->selectedRows(RemoteModel::NameColumn);
+    for (const QModelIndex &row : rows) {
+        const QModelIndex source = m_proxy->mapToSource(row);
+        const bool folder = source.data(RemoteModel::IsDirectoryRole).toBool();
+        links << linkFor(m_model->pathOf(source) + (folder ? QStringLiteral("/") : QString()));
+    }
+    if (!links.isEmpty())
+        QGuiApplication::clipboard()->setText(links.join(u'\n'));
+}
+
+void RemoteBrowser::showProperties()
+{
+    const QModelIndex current = m_proxy->mapToSource(m_view->currentIndex());
+    if (!current.isValid() || !m_view->selectionModel()->isSelected(m_view->currentIndex().siblingAtColumn(0)))
+        return;
+    const QString path = m_model->pathOf(current);
+    RemoteProperties dialog(m_model->entry(current), path, linkFor(path), this);
+    dialog.exec();
 }
 
 void RemoteBrowser::setupBar()
@@ -77,6 +165,17 @@ void RemoteBrowser::setupBar()
     findAction->setShortcutContext(Qt::WidgetWithChildrenShortcut);
     connect(findAction, &QAction::triggered, m_filter, qOverload<>(&QWidget::setFocus));
     addAction(findAction);
+    auto *clearFilter = new QAction(m_filter);
+    clearFilter->setShortcut(QKeySequence(Qt::Key_Escape));
+    clearFilter->setShortcutContext(Qt::WidgetShortcut);
+    connect(clearFilter, &QAction::triggered, m_filter, &QLineEdit::clear);
+    m_filter->addAction(clearFilter);
+    // Backspace goes up from the list, as in file managers; in the text fields it edits.
+    auto *upAction = new QAction(m_view);
+    upAction->setShortcut(QKeySequence(Qt::Key_Backspace));
+    upAction->setShortcutContext(Qt::WidgetShortcut);
+    connect(upAction, &QAction::triggered, this, &RemoteBrowser::goUp);
+    m_view->addAction(upAction);
 
     auto *bar = new QHBoxLayout;
     bar->addWidget(m_back);
@@ -135,6 +234,8 @@ void RemoteBrowser::openPath(const QString &path, bool remember)
         clean.chop(1);
     if (remember && m_hasLocation && clean != m_model->path())
         m_history.append(m_model->path());
+    if (clean != m_model->path())
+        m_filter->clear(); // a filter typed for one folder would blank the next
     m_hasLocation = true;
     m_pathEdit->setText(u'/' + clean);
     m_model->setPath(clean);
@@ -212,23 +313,31 @@ void RemoteBrowser::downloadSelection()
 {
     QList<client::RemoteEntry> files;
     QStringList folders;
+    selection(&files, &folders);
+    if (!files.isEmpty() || !folders.isEmpty())
+        emit downloadRequested(files, folders);
+}
+
+void RemoteBrowser::selection(QList<client::RemoteEntry> *files, QStringList *folders) const
+{
     const QModelIndexList rows = m_view->selectionModel()->selectedRows(RemoteModel::NameColumn);
     for (const QModelIndex &row : rows) {
         const QModelIndex source = m_proxy->mapToSource(row);
         if (source.data(RemoteModel::IsDirectoryRole).toBool())
-            folders.append(m_model->pathOf(source));
+            folders->append(m_model->pathOf(source));
         else
-            files.append(fileToDownload(source));
+            files->append(fileToDownload(source));
     }
-    if (!files.isEmpty() || !folders.isEmpty())
-        emit downloadRequested(files, folders);
 }
 
 void RemoteBrowser::updateButtons()
 {
     m_back->setEnabled(!m_history.isEmpty());
     m_up->setEnabled(!m_model->path().isEmpty());
-    m_download->setEnabled(m_view->selectionModel()->hasSelection());
+    const bool selected = m_view->selectionModel()->hasSelection();
+    m_download->setEnabled(selected);
+    for (QAction *action : {m_downloadAction, m_downloadToAction, m_copyLinkAction, m_propertiesAction})
+        action->setEnabled(selected);
 }
 
 void RemoteBrowser::updateStatus()
@@ -246,7 +355,7 @@ void RemoteBrowser::updateStatus()
     else
         text = tr("%1 of %2 entries match").arg(locale.toString(m_proxy->rowCount()))
                    .arg(locale.toString(m_model->loadedCount()));
-    m_status->setText(text);
+    m_status->setFullText(text);
     updateButtons();
 }
 

@@ -7,8 +7,10 @@
 #include <QStringList>
 #include <QWidget>
 
+class QAction;
 class QLabel;
 class QLineEdit;
+class QMenu;
 class QPushButton;
 class QToolButton;
 class QTreeView;
@@ -19,12 +21,16 @@ class Session;
 
 namespace ferry::gui {
 
+class ElidingLabel;
 class RemoteModel;
 class RemoteSortModel;
 
 // Browses one server's tree through a RemoteModel. Navigation keeps a back
 // history; double-clicking a folder enters it, a file downloads it. What to
-// download is announced with downloadRequested; the window decides where it goes.
+// download is announced with downloadRequested (the window decides where it goes)
+// or downloadToRequested (the window asks where). The actions on the selection
+// (Download, Download To…, Copy Link, Properties) serve the context menu and the
+// keyboard alike; rows drag out as their ferry:// links.
 class RemoteBrowser : public QWidget
 {
     Q_OBJECT
@@ -45,16 +51,32 @@ public:
     void reset();
     // Downloads the selected rows (the Download button).
     void downloadSelection();
+    // The ferry:// link of `path` (relative to the server root) on this browser's server.
+    QString linkFor(const QString &path) const;
+
+    QAction *downloadAction() const { return m_downloadAction; }
+    QAction *downloadToAction() const { return m_downloadToAction; }
+    QAction *copyLinkAction() const { return m_copyLinkAction; }
+    QAction *propertiesAction() const { return m_propertiesAction; }
+    // The context menu for the current selection (the caller shows and deletes it).
+    QMenu *createContextMenu();
 
 signals:
     // Files as listed (each entry's name is its path relative to the server root, its
     // size what the listing said), and folders to mirror recursively (paths).
     void downloadRequested(const QList<ferry::client::RemoteEntry> &files, const QStringList &folders);
+    // The same, to a folder the user is to choose.
+    void downloadToRequested(const QList<ferry::client::RemoteEntry> &files, const QStringList &folders);
     void pathChanged(const QString &path);
 
 private:
     void setupView();
     void setupBar();
+    void setupActions();
+    QAction *makeAction(const QString &text, const QKeySequence &key, const QString &name);
+    void selection(QList<client::RemoteEntry> *files, QStringList *folders) const;
+    void copyLinks();
+    void showProperties();
     void connectSignals();
     void onActivated(const QModelIndex &index);
     client::RemoteEntry fileToDownload(const QModelIndex &source) const;
@@ -74,7 +96,11 @@ private:
     QLineEdit *m_pathEdit;
     QLineEdit *m_filter;
     QPushButton *m_download;
-    QLabel *m_status;
+    ElidingLabel *m_status; // never widens the window, whatever the message
+    QAction *m_downloadAction;
+    QAction *m_downloadToAction;
+    QAction *m_copyLinkAction;
+    QAction *m_propertiesAction;
     QStringList m_history;
     bool m_hasLocation = false; // a folder has been opened since the last reset
 };

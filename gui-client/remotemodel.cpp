@@ -2,9 +2,15 @@
 
 #include "fileicons.h"
 
+#include "client/ferryurl.h"
 #include "client/session.h"
 
 #include <QLocale>
+#include <QMimeData>
+#include <QUrl>
+
+#include <algorithm>
+#include <numeric>
 
 namespace ferry::gui {
 
@@ -29,6 +35,7 @@ void RemoteModel::setPath(const QString &path)
     beginResetModel();
     m_path = path;
     m_entries.clear();
+    m_keys.clear();
     m_exposed = 0;
     m_fetchWanted = false;
     m_errorString.clear();
@@ -50,6 +57,7 @@ void RemoteModel::clear()
     const bool wasLoading = isLoading();
     m_path.clear();
     m_entries.clear();
+    m_keys.clear();
     m_exposed = 0;
     m_request = 0;
     m_errorString.clear();
@@ -63,15 +71,64 @@ void RemoteModel::onPage(quint64 requestId, const QList<RemoteEntry> &entries, b
     if (requestId != m_request)
         return;
     m_entries.append(entries);
-    if (m_exposed < BatchSize || m_fetchWanted) {
-        m_fetchWanted = false;
-        expose(BatchSize);
+    for (const RemoteEntry &entry : entries)
+        m_keys.push_back(m_order.sortKey(entry.name));
+    if (!last)
+        return; // nothing is shown before the order of the whole folder is known
+    m_request = 0;
+    sortEntries();
+    m_fetchWanted = false;
+    expose(BatchSize);
+    emit loadingChanged(false);
+    emit loaded();
+}
+
+void RemoteModel::sort(int column, Qt::SortOrder order)
+{
+    const auto key = column == SizeColumn       ? RemoteOrder::Key::Size
+                     : column == ModifiedColumn ? RemoteOrder::Key::Modified
+                                                : RemoteOrder::Key::Name;
+    if (key == m_order.key() && order == m_order.order())
+        return;
+    m_order.setKey(key, order);
+    if (isLoading() || m_entries.isEmpty())
+        return; // the listing is sorted when it is complete
+    m_inserting = true; // no rows may come in while the layout changes (see expose())
+    emit layoutAboutToBeChanged({}, QAbstractItemModel::VerticalSortHint);
+    sortEntries();
+    emit layoutChanged({}, QAbstractItemModel::VerticalSortHint);
+    m_inserting = false;
+}
+
+// Sorts every entry, and moves persistent indexes (the selection) with their rows; a
+// selected row that sorts beyond the exposed ones leaves the selection.
+void RemoteModel::sortEntries()
+{
+    std::vector<int> order(m_entries.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [this](int a, int b) {
+        return m_order.lessThan(m_entries.at(a), m_keys[size_t(a)], m_entries.at(b), m_keys[size_t(b)]);
+    });
+    QList<RemoteEntry> entries;
+    entries.reserve(m_entries.size());
+    std::vector<QCollatorSortKey> keys;
+    keys.reserve(m_keys.size());
+    std::vector<int> newRow(order.size());
+    for (size_t row = 0; row < order.size(); ++row) {
+        entries.append(m_entries.at(order[row]));
+        keys.push_back(m_keys[size_t(order[row])]);
+        newRow[size_t(order[row])] = int(row);
     }
-    if (last) {
-        m_request = 0;
-        emit loadingChanged(false);
-        emit loaded();
+    m_entries.swap(entries);
+    m_keys.swap(keys);
+    const QModelIndexList before = persistentIndexList();
+    QModelIndexList after;
+    after.reserve(before.size());
+    for (const QModelIndex &index : before) {
+        const int row = newRow[size_t(index.row())];
+        after.append(row < m_exposed ? createIndex(row, index.column()) : QModelIndex());
     }
+    changePersistentIndexList(before, after);
 }
 
 void RemoteModel::onFailed(quint64 requestId, client::ErrorKind, const QString &errorString)
@@ -86,8 +143,9 @@ void RemoteModel::onFailed(quint64 requestId, client::ErrorKind, const QString &
 }
 
 // Inserts up to `count` received-but-hidden entries at the end. A fetchMore() from
-// a slot connected to rowsInserted would nest one insertion inside another, which
-// views and proxies do not expect: it is deferred to the event loop instead.
+// a slot connected to rowsInserted or layoutChanged would nest an insertion inside
+// another change, which views and proxies do not expect: it is deferred to the
+// event loop instead.
 void RemoteModel::expose(int count)
 {
     if (m_inserting) {
@@ -204,12 +262,6 @@ QVariant RemoteModel::data(const QModelIndex &index, int role) const
         return e.isDirectory() ? m_icons->folderIcon() : m_icons->fileIcon(e.name);
     case Qt::TextAlignmentRole:
         return index.column() == SizeColumn ? QVariant(Qt::AlignRight | Qt::AlignVCenter) : QVariant();
-    case SortRole:
-        if (index.column() == SizeColumn)
-            return e.size;
-        if (index.column() == ModifiedColumn)
-            return e.mtimeNs;
-        return e.name;
     case IsDirectoryRole:
         return e.isDirectory();
     case PathRole:
@@ -240,7 +292,32 @@ Qt::ItemFlags RemoteModel::flags(const QModelIndex &index) const
 {
     if (!index.isValid())
         return Qt::NoItemFlags;
-    return Qt::ItemIsEnabled | Qt::ItemIsSelectable | Qt::ItemNeverHasChildren;
+    return Qt::ItemIsEnabled | Qt::ItemIsSelectable | Qt::ItemIsDragEnabled | Qt::ItemNeverHasChildren;
+}
+
+QStringList RemoteModel::mimeTypes() const
+{
+    return {QStringLiteral("text/uri-list"), QStringLiteral("text/plain")};
+}
+
+QMimeData *RemoteModel::mimeData(const QModelIndexList &indexes) const
+{
+    QList<QUrl> urls;
+    QStringList links;
+    for (const QModelIndex &index : indexes) {
+        if (index.column() != NameColumn || index.row() >= m_exposed)
+            continue;
+        const bool folder = m_entries.at(index.row()).isDirectory();
+        const QString link = client::FerryUrl(m_session->host(), m_session->port(),
+                                              pathOf(index) + (folder ? QStringLiteral("/") : QString()))
+                                 .toString();
+        urls << QUrl(link);
+        links << link;
+    }
+    auto *data = new QMimeData;
+    data->setUrls(urls);
+    data->setText(links.join(u'\n'));
+    return data;
 }
 
 } // namespace ferry::gui

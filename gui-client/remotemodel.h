@@ -1,11 +1,15 @@
 // The entries of one remote folder, loaded lazily for the browser's view.
 #pragma once
 
+#include "remoteorder.h"
+
 #include "client/clienttypes.h"
 
 #include <QAbstractItemModel>
 #include <QList>
 #include <QString>
+
+#include <vector>
 
 namespace ferry::client {
 class Session;
@@ -16,19 +20,20 @@ namespace ferry::gui {
 class FileIcons;
 
 // A flat list model (rows of one folder). setPath() sends one LIST; its pages are
-// kept as they arrive but rows reach the view only in batches, through
-// canFetchMore()/fetchMore(), so a folder of 100,000 entries costs the view what it
-// shows, not what the server holds. The first batch is exposed without being asked
-// so the view has something to lay out. Errors are reported, never shown: the
-// browser decides how to show them.
+// kept as they arrive, and once the last one is in, the whole folder is sorted
+// (sort(), see RemoteOrder) — so the first row is the first of the folder, not of
+// the pages that happened to come first. Rows then reach the view only in batches,
+// through canFetchMore()/fetchMore(), so a folder of 100,000 entries costs the view
+// what it shows, not what the server holds. The first batch is exposed without
+// being asked so the view has something to lay out. Errors are reported, never
+// shown: the browser decides how to show them.
 class RemoteModel : public QAbstractItemModel
 {
     Q_OBJECT
 public:
     enum Column { NameColumn, SizeColumn, ModifiedColumn, ColumnCount };
     enum Role {
-        SortRole = Qt::UserRole + 1, // raw value to sort on (size in bytes, mtime)
-        IsDirectoryRole,
+        IsDirectoryRole = Qt::UserRole + 1,
         PathRole, // path relative to the server root
     };
     // Rows handed to the view per fetchMore(): a few screens' worth.
@@ -61,9 +66,14 @@ public:
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
     Qt::ItemFlags flags(const QModelIndex &index) const override;
+    // Dragged rows carry their ferry:// links (folders with a trailing slash).
+    QStringList mimeTypes() const override;
+    QMimeData *mimeData(const QModelIndexList &indexes) const override;
     bool hasChildren(const QModelIndex &parent = QModelIndex()) const override;
     bool canFetchMore(const QModelIndex &parent) const override;
     void fetchMore(const QModelIndex &parent) override;
+    // Orders every entry received, exposed or not; rows stay exposed as many as before.
+    void sort(int column, Qt::SortOrder order = Qt::AscendingOrder) override;
 
 signals:
     void loadingChanged(bool loading);
@@ -75,16 +85,19 @@ private:
     void onPage(quint64 requestId, const QList<ferry::client::RemoteEntry> &entries, bool last);
     void onFailed(quint64 requestId, ferry::client::ErrorKind error, const QString &errorString);
     void expose(int count);
+    void sortEntries();
     QVariant displayData(const client::RemoteEntry &entry, int column) const;
 
     client::Session *m_session;
     FileIcons *m_icons;
     QString m_path;
     QList<client::RemoteEntry> m_entries;
+    std::vector<QCollatorSortKey> m_keys; // m_keys[i] is m_entries[i]'s name, collated
+    RemoteOrder m_order;
     int m_exposed = 0;
     quint64 m_request = 0;
     bool m_fetchWanted = false; // the view asked while nothing was waiting
-    bool m_inserting = false;
+    bool m_inserting = false; // rows are being inserted or reordered: defer further insertions
     bool m_exposeQueued = false;
     QString m_errorString;
 };

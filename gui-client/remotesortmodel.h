@@ -1,13 +1,14 @@
-// Sorting and filtering of a remote listing: folders first, natural name order.
+// Filtering of a remote listing; its sorting is the source model's.
 #pragma once
 
 #include <QSortFilterProxyModel>
 
 namespace ferry::gui {
 
-// Sorts on RemoteModel::SortRole so sizes and dates order by value, not by their
-// formatted text; folders stay above files in either direction, as file managers do.
 // The filter matches names case-insensitively ("*.iso" wildcards or plain text).
+// sort() is handed to the RemoteModel below, which orders the whole folder, not
+// just the rows exposed so far (a proxy sees only those); the proxy keeps its
+// source's order.
 class RemoteSortModel : public QSortFilterProxyModel
 {
     Q_OBJECT
@@ -16,11 +17,7 @@ public:
 
     void setNameFilter(const QString &text);
     QString nameFilter() const { return m_filter; }
-    // <0, 0, >0 as strcmp; digit runs compare by value.
-    static int naturalCompare(const QString &a, const QString &b);
-
-protected:
-    bool lessThan(const QModelIndex &left, const QModelIndex &right) const override;
+    void sort(int column, Qt::SortOrder order = Qt::AscendingOrder) override;
 
 private:
     QString m_filter;

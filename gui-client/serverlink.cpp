@@ -29,6 +29,7 @@ void ServerLink::setServer(const QString &host, quint16 port)
     }
     m_session->setServer(host, port);
     m_probing = false;
+    m_everConnected = false;
     setStatus(Status::Disconnected, QString());
 }
 
@@ -60,21 +61,23 @@ void ServerLink::onSessionState()
 {
     switch (m_session->state()) {
     case Session::State::Connecting:
-        if (m_status != Status::Lost) // keep saying why while retrying
+        if (!isDown()) // keep saying why while retrying
             setStatus(Status::Connecting, address());
         break;
     case Session::State::Ready: {
-        const bool wasLost = m_status == Status::Lost;
+        const bool wasLost = isDown();
         m_probing = false;
+        m_everConnected = true;
         const QString agent = m_session->serverAgent();
         setStatus(Status::Connected, agent.isEmpty() ? address() : QStringLiteral("%1 (%2)").arg(address(), agent));
         if (wasLost)
             retryLostJobs();
+        m_queue->retryWaiting(m_session->host(), m_session->port()); // no need to sleep on
         break;
     }
     case Session::State::Failed:
         m_probing = false;
-        setStatus(Status::Lost, m_session->errorString());
+        setStatus(m_everConnected ? Status::Lost : Status::Unreachable, m_session->errorString());
         break;
     case Session::State::Disconnected:
         // An idle connection closed by the server is routine, unless a download
@@ -89,6 +92,11 @@ void ServerLink::onJobAdded(DownloadJob *job)
 {
     m_jobStates.insert(job->id(), job->state());
     connect(job, &DownloadJob::stateChanged, this, [this, job](DownloadJob::State state) { onJobState(job, state); });
+    // A job that cannot even connect stays Connecting: its state says nothing new.
+    connect(job, &DownloadJob::retryScheduled, this, [this, job](client::ErrorKind error) {
+        if (error == client::ErrorKind::ConnectionError && isOurs(job))
+            probe();
+    });
 }
 
 // Transferring -> Connecting is a download that lost its connection and will retry;
@@ -103,7 +111,7 @@ void ServerLink::onJobState(DownloadJob *job, DownloadJob::State state)
     const bool gaveUp = state == DownloadJob::State::Failed && job->error() == client::ErrorKind::ConnectionError;
     if (dropped || gaveUp)
         probe();
-    else if (state == DownloadJob::State::Transferring && m_status == Status::Lost)
+    else if (state == DownloadJob::State::Transferring && isDown())
         m_session->connectToServer(); // a download got through: the server is back
 
 }
@@ -115,7 +123,7 @@ bool ServerLink::isOurs(const DownloadJob *job) const
 
 void ServerLink::probe()
 {
-    if (m_probing || m_status == Status::Lost)
+    if (m_probing || isDown())
         return;
     m_probing = true;
     if (m_session->state() != Session::State::Ready)

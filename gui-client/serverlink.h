@@ -18,13 +18,15 @@ namespace ferry::gui {
 // The session connects on demand and may sit idle for a long time, so it alone
 // cannot tell that the server went away. Downloads notice first: when one of
 // them loses its connection, the link probes the server with the session, and a
-// failed probe turns the status to Lost with the reason. retry() reconnects; once
-// the server answers again, downloads that failed for want of it are retried.
+// failed probe turns the status to Lost with the reason (Unreachable if it never
+// answered at all). retry() reconnects; once
+// the server answers again, downloads waiting for it try at once.
 class ServerLink : public QObject
 {
     Q_OBJECT
 public:
-    enum class Status { Disconnected, Connecting, Connected, Lost };
+    // Unreachable: no connection to this server ever succeeded; Lost: one did, and it went away.
+    enum class Status { Disconnected, Connecting, Connected, Unreachable, Lost };
     Q_ENUM(Status)
 
     explicit ServerLink(client::DownloadQueue *queue, QObject *parent = nullptr);
@@ -51,6 +53,7 @@ private:
     void probe();
     void retryLostJobs();
     void setStatus(Status status, const QString &detail);
+    bool isDown() const { return m_status == Status::Lost || m_status == Status::Unreachable; }
 
     client::DownloadQueue *m_queue;
     client::Session *m_session;
@@ -58,6 +61,7 @@ private:
     Status m_status = Status::Disconnected;
     QString m_detail;
     bool m_probing = false;
+    bool m_everConnected = false; // since setServer()
 };
 
 } // namespace ferry::gui

@@ -10,8 +10,22 @@ namespace {
 constexpr auto KeyDownloadFolder = "downloads/folder";
 constexpr auto KeyMaxConcurrent = "downloads/maxConcurrent";
 constexpr auto KeyPolicy = "downloads/existingFile";
+constexpr auto KeySpeedLimit = "downloads/speedLimit";
+constexpr auto KeyTrayIcon = "window/trayIcon";
 constexpr auto KeyRecent = "connection/recentServers";
 constexpr auto KeyQueue = "transfers/queue";
+constexpr auto KeyRemoveDeletesPartial = "confirm/removeDeletesPartial";
+
+QString questionKey(Settings::Question question)
+{
+    switch (question) {
+    case Settings::Question::RemoveUnfinished: return QStringLiteral("confirm/removeUnfinished");
+    case Settings::Question::RemoveWithFile: return QStringLiteral("confirm/removeWithFile");
+    case Settings::Question::CancelWithData: return QStringLiteral("confirm/cancelWithData");
+    case Settings::Question::QuitWhileDownloading: return QStringLiteral("confirm/quitWhileDownloading");
+    }
+    return QString();
+}
 } // namespace
 
 Settings::Settings(const QString &iniPath)
@@ -44,6 +58,16 @@ void Settings::setMaxConcurrent(int count)
     m_settings->setValue(KeyMaxConcurrent, count);
 }
 
+qint64 Settings::speedLimit() const
+{
+    return qMax<qint64>(0, m_settings->value(KeySpeedLimit, 0).toLongLong());
+}
+
+void Settings::setSpeedLimit(qint64 bytesPerSecond)
+{
+    m_settings->setValue(KeySpeedLimit, bytesPerSecond);
+}
+
 client::ExistingFilePolicy Settings::existingFilePolicy() const
 {
     const QString name = m_settings->value(KeyPolicy).toString();
@@ -53,6 +77,46 @@ client::ExistingFilePolicy Settings::existingFilePolicy() const
 void Settings::setExistingFilePolicy(client::ExistingFilePolicy policy)
 {
     m_settings->setValue(KeyPolicy, client::policyName(policy));
+}
+
+bool Settings::asks(Question question) const
+{
+    return m_settings->value(questionKey(question), true).toBool();
+}
+
+void Settings::setAsks(Question question, bool ask)
+{
+    m_settings->setValue(questionKey(question), ask);
+}
+
+bool Settings::removeDeletesPartial() const
+{
+    return m_settings->value(KeyRemoveDeletesPartial, true).toBool();
+}
+
+void Settings::setRemoveDeletesPartial(bool remove)
+{
+    m_settings->setValue(KeyRemoveDeletesPartial, remove);
+}
+
+bool Settings::showTrayIcon() const
+{
+    return m_settings->value(KeyTrayIcon, false).toBool();
+}
+
+void Settings::setShowTrayIcon(bool show)
+{
+    m_settings->setValue(KeyTrayIcon, show);
+}
+
+QList<ServerEntry> Settings::servers() const
+{
+    return ServerBook::load(*m_settings);
+}
+
+void Settings::setServers(const QList<ServerEntry> &servers)
+{
+    ServerBook::save(*m_settings, servers);
 }
 
 QStringList Settings::recentServers() const

@@ -1,6 +1,8 @@
 // Ferry Downloader's preferences and remembered state, on top of QSettings.
 #pragma once
 
+#include "serverbook.h"
+
 #include "client/clienttypes.h"
 
 #include <QByteArray>
@@ -31,8 +33,27 @@ public:
     void setDownloadFolder(const QString &folder);
     int maxConcurrent() const;
     void setMaxConcurrent(int count);
+    // All downloads together, bytes per second; 0: no limit.
+    qint64 speedLimit() const;
+    void setSpeedLimit(qint64 bytesPerSecond);
     client::ExistingFilePolicy existingFilePolicy() const;
     void setExistingFilePolicy(client::ExistingFilePolicy policy);
+
+    // Questions before destructive actions, each of which the user may turn off.
+    enum class Question { RemoveUnfinished, RemoveWithFile, CancelWithData, QuitWhileDownloading };
+    bool asks(Question question) const; // true until "Don't ask again"
+    void setAsks(Question question, bool ask);
+    // Whether removing an unfinished download deletes its .part: the last answer.
+    bool removeDeletesPartial() const;
+    void setRemoveDeletesPartial(bool remove);
+
+    // An icon in the system tray (where the desktop has one); off until chosen.
+    bool showTrayIcon() const;
+    void setShowTrayIcon(bool show);
+
+    // Servers remembered by name, in the user's order.
+    QList<ServerEntry> servers() const;
+    void setServers(const QList<ServerEntry> &servers);
 
     // "host:port" strings, most recent first.
     QStringList recentServers() const;

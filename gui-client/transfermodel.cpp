@@ -6,6 +6,8 @@
 #include "client/downloadqueue.h"
 
 #include <QApplication>
+#include <QDir>
+#include <QFileInfo>
 #include <QLocale>
 #include <QStyle>
 
@@ -128,8 +130,10 @@ TransferModel::Totals TransferModel::totals() const
         } else if (state == DownloadJob::State::Failed) {
             ++t.failed;
         }
-        if ((job->isActive() || state == DownloadJob::State::Queued) && job->totalBytes() >= 0)
+        if ((job->isActive() || state == DownloadJob::State::Queued) && job->totalBytes() >= 0) {
             t.remainingBytes += qMax<qint64>(0, job->totalBytes() - job->receivedBytes());
+            t.pendingTotalBytes += job->totalBytes();
+        }
     }
     return t;
 }
@@ -244,6 +248,8 @@ QVariant TransferModel::displayData(const DownloadJob *job, int column) const
         return transferring ? formatEta(job->etaSeconds()) : QString();
     case StatusColumn:
         return statusText(job);
+    case FolderColumn:
+        return QDir::toNativeSeparators(QFileInfo(job->localPath()).absolutePath());
     case ColumnCount:
         break;
     }
@@ -297,7 +303,7 @@ QVariant TransferModel::headerData(int section, Qt::Orientation orientation, int
         return QAbstractTableModel::headerData(section, orientation, role);
     static const char *const names[] = {
         QT_TR_NOOP("Name"), QT_TR_NOOP("Size"), QT_TR_NOOP("Progress"),
-        QT_TR_NOOP("Speed"), QT_TR_NOOP("ETA"), QT_TR_NOOP("Status"),
+        QT_TR_NOOP("Speed"), QT_TR_NOOP("ETA"), QT_TR_NOOP("Status"), QT_TR_NOOP("Folder"),
     };
     return section >= 0 && section < ColumnCount ? tr(names[section]) : QVariant();
 }

@@ -26,7 +26,9 @@ class TransferModel : public QAbstractTableModel
 {
     Q_OBJECT
 public:
-    enum Column { NameColumn, SizeColumn, ProgressColumn, SpeedColumn, EtaColumn, StatusColumn, ColumnCount };
+    // Folder is last so that layouts saved before it existed still fit the other columns.
+    enum Column { NameColumn, SizeColumn, ProgressColumn, SpeedColumn, EtaColumn, StatusColumn, FolderColumn,
+                  ColumnCount };
     enum Role {
         ProgressRole = Qt::UserRole + 1, // 0..1000 per mille, -1 while the size is unknown
         JobIdRole,
@@ -41,6 +43,7 @@ public:
         int failed = 0;
         qint64 bytesPerSecond = 0;
         qint64 remainingBytes = 0; // of active and queued jobs with a known size
+        qint64 pendingTotalBytes = 0; // their whole size, so that progress = 1 - remaining / total
     };
 
     explicit TransferModel(client::DownloadQueue *queue, QObject *parent = nullptr);

@@ -1,15 +1,24 @@
 #include "transferview.h"
 
+#include "confirmdialog.h"
 #include "progressdelegate.h"
+#include "queueactions.h"
+#include "settings.h"
 #include "transfermodel.h"
 
 #include "client/downloadjob.h"
 #include "client/downloadqueue.h"
 
 #include <QAction>
+#include <QClipboard>
 #include <QDesktopServices>
+#include <QDropEvent>
+#include <QFile>
+#include <QGuiApplication>
+#include <QMimeData>
 #include <QFileInfo>
 #include <QHeaderView>
+#include <QLocale>
 #include <QMenu>
 #include <QStyle>
 #include <QToolBar>
@@ -22,9 +31,10 @@ namespace ferry::gui {
 using client::DownloadJob;
 using State = DownloadJob::State;
 
-TransferView::TransferView(TransferModel *model, QWidget *parent)
+TransferView::TransferView(TransferModel *model, Settings *settings, QWidget *parent)
     : QWidget(parent)
     , m_model(model)
+    , m_settings(settings)
     , m_view(new QTreeView(this))
     , m_toolBar(new QToolBar(this))
 {
@@ -36,6 +46,8 @@ TransferView::TransferView(TransferModel *model, QWidget *parent)
     m_view->setAllColumnsShowFocus(true);
     m_view->setItemDelegateForColumn(TransferModel::ProgressColumn, new ProgressDelegate(m_view));
     m_view->setContextMenuPolicy(Qt::CustomContextMenu);
+    m_view->setAcceptDrops(true); // ferry:// links dropped here are downloaded
+    m_view->viewport()->installEventFilter(this);
     QHeaderView *header = m_view->header();
     header->setStretchLastSection(true);
     header->resizeSection(TransferModel::NameColumn, 250);
@@ -43,6 +55,7 @@ TransferView::TransferView(TransferModel *model, QWidget *parent)
     header->resizeSection(TransferModel::ProgressColumn, 140);
     header->resizeSection(TransferModel::SpeedColumn, 90);
     header->resizeSection(TransferModel::EtaColumn, 90);
+    header->resizeSection(TransferModel::StatusColumn, 180);
     m_toolBar->setObjectName(QStringLiteral("transferToolBar"));
     m_toolBar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
     m_toolBar->setIconSize(QSize(16, 16));
@@ -79,6 +92,12 @@ void TransferView::createActions()
                          QStringLiteral("cancelAction"), &TransferView::cancelSelected);
     m_remove = makeAction(tr("Re&move"), QStyle::SP_TrashIcon, QKeySequence::Delete,
                          QStringLiteral("removeAction"), &TransferView::removeSelected);
+    m_removeWithFile = makeAction(tr("Remove &with File"), QStyle::SP_TrashIcon, QKeySequence(tr("Ctrl+Del")),
+                                 QStringLiteral("removeWithFileAction"), &TransferView::removeSelectedWithFiles);
+    m_toolBar->removeAction(m_removeWithFile); // the menus offer it; the toolbar stays short
+    m_copyLink = makeAction(tr("Copy &Link"), QStyle::SP_FileLinkIcon, QKeySequence::Copy,
+                           QStringLiteral("copyLinkAction"), &TransferView::copyLinks);
+    m_toolBar->removeAction(m_copyLink);
     m_toolBar->addSeparator();
     m_openFile = makeAction(tr("&Open File"), QStyle::SP_FileIcon, QKeySequence(tr("Ctrl+Return")),
                            QStringLiteral("openFileAction"), &TransferView::openFile);
@@ -88,6 +107,7 @@ void TransferView::createActions()
     m_clearFinished = makeAction(tr("C&lear Finished"), QStyle::SP_DialogResetButton,
                                 QKeySequence(tr("Ctrl+Shift+L")), QStringLiteral("clearFinishedAction"),
                                 &TransferView::clearFinished);
+    m_queueActions = new QueueActions(m_model->queue(), [this] { return selectedJobs(); }, this);
 }
 
 QAction *TransferView::makeAction(const QString &text, int icon, const QKeySequence &key, const QString &name,
@@ -132,9 +152,35 @@ void TransferView::resumeSelected()
 
 void TransferView::cancelSelected()
 {
-    for (DownloadJob *job : selectedJobs())
-        m_model->queue()->cancel(job->id());
+    const QList<DownloadJob *> jobs = selectedJobs();
+    QList<quint64> ids; // by id: the dialog runs the event loop
+    for (const DownloadJob *job : jobs)
+        ids.append(job->id());
+    if (jobs.isEmpty() || !confirmCancel(jobs))
+        return;
+    for (quint64 id : ids)
+        m_model->queue()->cancel(id);
     updateActions();
+}
+
+// Cancel deletes the partial file: ask when there is something to lose.
+bool TransferView::confirmCancel(const QList<DownloadJob *> &jobs)
+{
+    const auto losing = std::find_if(jobs.begin(), jobs.end(), [](const DownloadJob *job) {
+        return !job->isFinished() && job->receivedBytes() > 0;
+    });
+    if (losing == jobs.end() || !m_settings->asks(Settings::Question::CancelWithData))
+        return true;
+    const QString question = jobs.size() == 1
+        ? tr("Cancel \u201c%1\u201d and delete what is downloaded?").arg((*losing)->fileName())
+        : tr("Cancel %n download(s) and delete what is downloaded?", nullptr, int(jobs.size()));
+    ConfirmDialog dialog(question, tr("Pause keeps the partial files, to resume later."), tr("Cancel &Download"),
+                         this);
+    if (dialog.exec() != QDialog::Accepted)
+        return false;
+    if (dialog.dontAskAgain())
+        m_settings->setAsks(Settings::Question::CancelWithData, false);
+    return true;
 }
 
 void TransferView::retrySelected()
@@ -146,11 +192,112 @@ void TransferView::retrySelected()
 
 void TransferView::removeSelected()
 {
-    QList<quint64> ids;
-    for (DownloadJob *job : selectedJobs())
+    const QList<DownloadJob *> jobs = selectedJobs();
+    QList<quint64> ids; // by id: the dialog runs the event loop, rows may change meanwhile
+    for (const DownloadJob *job : jobs)
         ids.append(job->id());
+    bool deletePartial = m_settings->removeDeletesPartial();
+    if (jobs.isEmpty() || !confirmRemove(jobs, &deletePartial))
+        return;
     for (quint64 id : ids)
-        m_model->queue()->remove(id);
+        m_model->queue()->remove(id, deletePartial);
+}
+
+// A finished or canceled row holds nothing to lose; an unfinished one holds a .part.
+bool TransferView::confirmRemove(const QList<DownloadJob *> &jobs, bool *deletePartial)
+{
+    QList<const DownloadJob *> unfinished;
+    for (const DownloadJob *job : jobs) {
+        if (job->state() != State::Done && job->state() != State::Canceled)
+            unfinished.append(job);
+    }
+    if (unfinished.isEmpty() || !m_settings->asks(Settings::Question::RemoveUnfinished))
+        return true;
+    const QLocale locale;
+    const DownloadJob *first = unfinished.first();
+    const QString question = jobs.size() == 1 ? tr("Remove \u201c%1\u201d from the list?").arg(first->fileName())
+                                              : tr("Remove %n download(s) from the list?", nullptr, int(jobs.size()));
+    const QString detail = unfinished.size() == 1
+        ? tr("\u201c%1\u201d is not finished: %2 of %3 downloaded.")
+              .arg(first->fileName(), locale.formattedDataSize(first->receivedBytes()),
+                   first->totalBytes() < 0 ? tr("an unknown size") : locale.formattedDataSize(first->totalBytes()))
+        : tr("%n of them are not finished.", nullptr, int(unfinished.size()));
+    ConfirmDialog dialog(question, detail, tr("&Remove"), this);
+    dialog.setOption(tr("Also &delete the partial file"), *deletePartial, QStringLiteral("deletePartialCheck"));
+    if (dialog.exec() != QDialog::Accepted)
+        return false;
+    *deletePartial = dialog.isOptionChecked();
+    m_settings->setRemoveDeletesPartial(*deletePartial);
+    if (dialog.dontAskAgain())
+        m_settings->setAsks(Settings::Question::RemoveUnfinished, false);
+    return true;
+}
+
+// Deletes what each download left: the finished file, or the partial one. A file the
+// download skipped because it existed is the user's, and stays.
+void TransferView::removeSelectedWithFiles()
+{
+    const QList<DownloadJob *> jobs = selectedJobs();
+    QList<quint64> ids;
+    for (const DownloadJob *job : jobs)
+        ids.append(job->id());
+    if (jobs.isEmpty())
+        return;
+    if (m_settings->asks(Settings::Question::RemoveWithFile)) {
+        const QString question = jobs.size() == 1
+            ? tr("Remove \u201c%1\u201d and delete its file?").arg(jobs.first()->fileName())
+            : tr("Remove %n download(s) and delete their files?", nullptr, int(jobs.size()));
+        ConfirmDialog dialog(question, tr("Downloaded and partial files are deleted from the disk."),
+                             tr("&Delete"), this);
+        if (dialog.exec() != QDialog::Accepted)
+            return;
+        if (dialog.dontAskAgain())
+            m_settings->setAsks(Settings::Question::RemoveWithFile, false);
+    }
+    for (quint64 id : ids) { // looked up again: the dialog ran the event loop
+        const DownloadJob *job = m_model->queue()->job(id);
+        if (!job)
+            continue;
+        const QString file = job->state() == State::Done && !job->wasSkipped() ? job->localPath() : QString();
+        m_model->queue()->remove(id, true);
+        if (!file.isEmpty())
+            QFile::remove(file);
+    }
+}
+
+void TransferView::copyLinks()
+{
+    QStringList links;
+    for (const DownloadJob *job : selectedJobs())
+        links << job->url().toString();
+    if (!links.isEmpty())
+        QGuiApplication::clipboard()->setText(links.join(u'\n'));
+}
+
+bool TransferView::eventFilter(QObject *watched, QEvent *event)
+{
+    if (watched != m_view->viewport())
+        return QWidget::eventFilter(watched, event);
+    switch (event->type()) {
+    case QEvent::DragEnter:
+    case QEvent::DragMove:
+    case QEvent::Drop: {
+        auto *drop = static_cast<QDropEvent *>(event);
+        QStringList links;
+        for (const QUrl &url : drop->mimeData()->urls()) {
+            if (url.scheme() == QLatin1String("ferry"))
+                links << url.toString();
+        }
+        if (links.isEmpty())
+            return false;
+        drop->acceptProposedAction();
+        if (event->type() == QEvent::Drop)
+            emit linksDropped(links);
+        return true;
+    }
+    default:
+        return false;
+    }
 }
 
 void TransferView::openFile()
@@ -190,25 +337,38 @@ void TransferView::updateActions()
     m_cancel->setEnabled(canCancel);
     m_retry->setEnabled(canRetry);
     m_remove->setEnabled(!jobs.isEmpty());
+    m_removeWithFile->setEnabled(!jobs.isEmpty());
+    m_copyLink->setEnabled(!jobs.isEmpty());
     m_openFile->setEnabled(anyDone);
     m_openFolder->setEnabled(!jobs.isEmpty());
+    m_queueActions->updateEnabled();
     bool anyFinished = false;
     for (const DownloadJob *job : m_model->queue()->jobs())
         anyFinished = anyFinished || job->isFinished();
     m_clearFinished->setEnabled(anyFinished);
 }
 
+QMenu *TransferView::createContextMenu()
+{
+    auto *menu = new QMenu(this);
+    menu->setObjectName(QStringLiteral("transferContextMenu"));
+    menu->addActions({m_pause, m_resume, m_retry, m_cancel});
+    menu->addSeparator();
+    menu->addActions(m_queueActions->actions());
+    menu->addSeparator();
+    menu->addActions({m_openFile, m_openFolder, m_copyLink});
+    menu->addSeparator();
+    menu->addActions({m_remove, m_removeWithFile, m_clearFinished});
+    return menu;
+}
+
 void TransferView::showContextMenu(const QPoint &pos)
 {
-    if (!m_view->indexAt(pos).isValid())
+    if (!m_view->indexAt(pos).isValid() && selectedJobs().isEmpty())
         return;
-    QMenu menu(this);
-    menu.addActions({m_pause, m_resume, m_retry, m_cancel});
-    menu.addSeparator();
-    menu.addActions({m_openFile, m_openFolder});
-    menu.addSeparator();
-    menu.addActions({m_remove, m_clearFinished});
-    menu.exec(m_view->viewport()->mapToGlobal(pos));
+    QMenu *menu = createContextMenu();
+    menu->exec(m_view->viewport()->mapToGlobal(pos));
+    delete menu;
 }
 
 } // namespace ferry::gui

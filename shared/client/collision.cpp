@@ -2,10 +2,27 @@
 
 namespace ferry::client {
 
+namespace {
+
+// Where the extension starts: at the last dot, so that a version's dots stay in the
+// name ("ferry-1.0-x86_64.bin"), or one dot earlier for a compressed tar ("a.tar.gz").
+// A leading dot belongs to the name (".profile"), not to an extension.
+qsizetype extensionStart(const QString &fileName)
+{
+    const qsizetype last = fileName.lastIndexOf(u'.');
+    if (last <= 0)
+        return -1;
+    const qsizetype before = fileName.lastIndexOf(u'.', last - 1);
+    if (before > 0 && QStringView(fileName).mid(before + 1, last - before - 1).compare(u"tar", Qt::CaseInsensitive) == 0)
+        return before;
+    return last;
+}
+
+} // namespace
+
 QString numberedName(const QString &fileName, int number)
 {
-    // A leading dot belongs to the name (".profile"), not to an extension.
-    const qsizetype dot = fileName.indexOf(u'.', 1);
+    const qsizetype dot = extensionStart(fileName);
     const QString tag = QStringLiteral(" (%1)").arg(number);
     if (dot < 0)
         return fileName + tag;

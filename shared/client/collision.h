@@ -7,8 +7,9 @@
 
 namespace ferry::client {
 
-// Splits off the extension at the first dot that is not the leading one, so that
-// "a.tar.gz" becomes "a (1).tar.gz" and ".profile" becomes ".profile (1)".
+// Splits off the extension at the last dot (one earlier for ".tar.*"), so that
+// "ferry-1.0-x86_64.bin" becomes "ferry-1.0-x86_64 (1).bin", "a.tar.gz" becomes
+// "a (1).tar.gz" and ".profile" becomes ".profile (1)".
 QString numberedName(const QString &fileName, int number);
 
 // `fileName` itself if `isTaken` says it is free, else the first free numberedName.

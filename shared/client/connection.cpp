@@ -27,6 +27,8 @@ QString remoteText(const proto::Error &error)
 
 Connection::Connection(QObject *parent) : QObject(parent)
 {
+    m_paceTimer.setSingleShot(true);
+    connect(&m_paceTimer, &QTimer::timeout, this, &Connection::onReadyRead);
     m_stallTimer.setSingleShot(true);
     connect(&m_stallTimer, &QTimer::timeout, this, [this] {
         fail(ErrorKind::ConnectionError,
@@ -91,6 +93,7 @@ void Connection::abort()
 {
     ++m_generation;
     m_stallTimer.stop();
+    m_paceTimer.stop();
     m_state = State::Closed;
     m_expectingReply = false;
     if (QTcpSocket *socket = std::exchange(m_socket, nullptr)) {
@@ -160,7 +163,16 @@ void Connection::onReadyRead()
 // there is nothing more to read now, or reading must stop.
 bool Connection::readBody()
 {
-    const qint64 want = qint64(std::min<uint64_t>(m_decoder.bodyRemaining(), uint64_t(m_block.size())));
+    qint64 want = qint64(std::min<uint64_t>(m_decoder.bodyRemaining(), uint64_t(m_block.size())));
+    if (m_bodyPacer) {
+        const ReadBudget budget = m_bodyPacer(want);
+        if (budget.bytes <= 0) {
+            m_paceTimer.start(std::max(1, budget.retryInMs));
+            touch(); // waiting on our own limit is not a stalled server
+            return false;
+        }
+        want = std::min(want, budget.bytes);
+    }
     const qint64 got = m_socket->read(m_block.data(), want);
     if (got < 0) {
         fail(ErrorKind::ConnectionError,

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "clienttypes.h"
+#include "ratelimiter.h"
 
 #include "protocol/codec.h"
 
@@ -26,6 +27,9 @@ public:
     // Raw body bytes, straight from the socket in blocks of up to ReadBlockSize.
     // Return false to stop reading (e.g. the disk failed); the owner then aborts.
     using BodySink = std::function<bool(const char *data, qint64 size)>;
+    // How many body bytes may be read now (a speed limit, see ReadBudget); not reading
+    // lets TCP flow control slow the sender down.
+    using BodyPacer = std::function<ReadBudget(qint64 wanted)>;
 
     // Big enough that syscalls are few, small enough to be a rounding error in RSS.
     static constexpr qint64 ReadBlockSize = 1 << 20;
@@ -44,6 +48,7 @@ public:
     quint16 port() const { return m_port; }
     QString serverAgent() const { return m_serverAgent; }
     void setBodySink(BodySink sink) { m_bodySink = std::move(sink); }
+    void setBodyPacer(BodyPacer pacer) { m_bodyPacer = std::move(pacer); }
     void setStallTimeout(int ms) { m_stallTimeoutMs = ms; }
     // Whether a reply is awaited (arms the stall timer); an idle connection may sit quietly.
     void setExpectingReply(bool expecting);
@@ -69,6 +74,8 @@ private:
     proto::Decoder m_decoder;
     std::vector<char> m_block;
     BodySink m_bodySink;
+    BodyPacer m_bodyPacer;
+    QTimer m_paceTimer; // reading resumes when the budget allows
     State m_state = State::Closed;
     QString m_host;
     quint16 m_port = 0;

@@ -35,6 +35,7 @@ void ConnectionPool::give(Connection *connection)
     }
     connection->setParent(this);
     connection->setBodySink({});
+    connection->setBodyPacer({});
     connection->setExpectingReply(false);
     connect(connection, &Connection::failed, this, [this, connection] { drop(connection); });
     connect(connection, &Connection::messageReceived, this, [this, connection] { drop(connection); });

@@ -8,7 +8,6 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QLocale>
-#include <QRandomGenerator>
 
 #include <atomic>
 
@@ -29,7 +28,12 @@ DownloadJob::DownloadJob(const FerryUrl &url, const QString &localPath, Existing
     : QObject(parent), m_id(nextId()), m_url(url), m_localPath(localPath), m_policy(policy)
 {
     m_retryTimer.setSingleShot(true);
-    connect(&m_retryTimer, &QTimer::timeout, this, &DownloadJob::beginAttempt);
+    connect(&m_retryTimer, &QTimer::timeout, this, [this] {
+        stopWaiting();
+        beginAttempt();
+    });
+    m_waitTicker.setInterval(1000);
+    connect(&m_waitTicker, &QTimer::timeout, this, &DownloadJob::updateWaitText);
     m_progressTimer.setSingleShot(true);
     m_progressTimer.setInterval(ProgressIntervalMs);
     connect(&m_progressTimer, &QTimer::timeout, this, &DownloadJob::flushProgress);
@@ -128,7 +132,7 @@ void DownloadJob::pause()
     if (isFinished() || m_state == State::Paused)
         return;
     dropConnection();
-    m_retryTimer.stop();
+    stopWaiting();
     flushProgress();
     setStatusText(tr("Paused"));
     setState(State::Paused);
@@ -147,7 +151,7 @@ void DownloadJob::cancel()
     if (isFinished())
         return;
     dropConnection();
-    m_retryTimer.stop();
+    stopWaiting();
     if (!giveBackUsersFile())
         PartFile::discard(m_localPath);
     m_receivedBytes = 0;
@@ -198,6 +202,7 @@ void DownloadJob::attachConnection(Connection *connection)
     connect(m_connection, &Connection::messageReceived, this, &DownloadJob::onMessage);
     connect(m_connection, &Connection::failed, this, &DownloadJob::onConnectionFailed);
     m_connection->setBodySink([this](const char *data, qint64 size) { return onBodyBytes(data, size); });
+    m_connection->setBodyPacer([this](qint64 wanted) { return paceBody(wanted); });
 }
 
 // After BODY_END the connection is between requests: the pool keeps it for the next job.
@@ -289,36 +294,10 @@ void DownloadJob::onConnectionFailed(ErrorKind kind, const QString &reason, int 
     failAttempt(kind, reason, retryAfterMs);
 }
 
-void DownloadJob::failAttempt(ErrorKind kind, const QString &reason, int retryAfterMs)
-{
-    dropConnection();
-    if (PartFile::isStreamTarget(m_localPath) && m_receivedBytes > 0) {
-        fail(kind, reason); // bytes already went out to a stream: a retry would repeat them
-        return;
-    }
-    int failures = 1;
-    if (kind == ErrorKind::ServerBusy) {
-        failures = ++m_busyFailures;
-    } else if (kind == ErrorKind::ConnectionError) {
-        if (m_progressedThisAttempt)
-            m_connectionFailures = 0; // bytes moved: the link works, so start counting afresh
-        failures = ++m_connectionFailures;
-    }
-    const int delay = m_retryPolicy.delayFor(kind, failures, retryAfterMs, QRandomGenerator::global()->generateDouble());
-    if (delay < 0) {
-        fail(kind, reason);
-        return;
-    }
-    flushProgress();
-    setState(State::Connecting);
-    setStatusText(tr("%1; retrying in %2 s").arg(reason).arg((delay + 999) / 1000));
-    m_retryTimer.start(delay);
-}
-
 void DownloadJob::fail(ErrorKind kind, const QString &reason)
 {
     dropConnection();
-    m_retryTimer.stop();
+    stopWaiting();
     giveBackUsersFile(); // a failed job must not leave the user's file only as a .part
     m_error = kind;
     m_errorString = reason;
@@ -329,7 +308,7 @@ void DownloadJob::fail(ErrorKind kind, const QString &reason)
 
 void DownloadJob::finishAs(State state)
 {
-    m_retryTimer.stop();
+    stopWaiting();
     flushProgress();
     setState(state);
     emit finished();

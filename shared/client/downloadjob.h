@@ -4,6 +4,7 @@
 #include "clienttypes.h"
 #include "ferryurl.h"
 #include "partfile.h"
+#include "ratelimiter.h"
 #include "retrypolicy.h"
 #include "speedmeter.h"
 
@@ -30,8 +31,10 @@ class ConnectionPool;
 //
 // Life cycle: Queued -> Connecting -> Transferring -> Finishing -> Done, with Paused
 // reachable from the active states and Failed / Canceled as the other endings.
-// Network errors and BUSY are retried inside Connecting as retryPolicy() allows;
-// statusText() says what the job is waiting for. Failed keeps the .part for retry();
+// Errors that retrying can fix (RetryPolicy::canRetryFix: the server unreachable,
+// gone, busy) are retried inside Connecting with a capped backoff, for as long as
+// retryPolicy() allows (by default without end); statusText() counts down to the
+// next try. Other errors end the job Failed at once. Failed keeps the .part for retry();
 // Canceled deletes it. Under the Resume policy the .part is the user's existing file,
 // renamed: a job that fails or is canceled renames it back (see giveBackUsersFile()).
 //
@@ -84,6 +87,12 @@ public:
     // this job looks for one first (a DownloadQueue sets its own). Not owned.
     void setConnectionPool(ConnectionPool *pool) { m_pool = pool; }
 
+    // This download's own speed limit in bytes per second, 0 for none; it applies at once.
+    qint64 speedLimit() const { return m_speedLimit.bytesPerSecond(); }
+    void setSpeedLimit(qint64 bytesPerSecond);
+    // A limit shared with other downloads (the queue's), applied on top of the own one. Not owned.
+    void setSharedLimiter(RateLimiter *limiter) { m_sharedLimiter = limiter; }
+
     RetryPolicy retryPolicy() const { return m_retryPolicy; }
     void setRetryPolicy(const RetryPolicy &policy) { m_retryPolicy = policy; }
 
@@ -94,6 +103,11 @@ public:
     void resume();
     // Stops the job and deletes its .part.
     void cancel();
+    // Whether the job waits to try again after a network failure (not after BUSY,
+    // whose delay is the server's wish).
+    bool isWaitingForServer() const;
+    // Ends that wait now: the server is known to answer again.
+    void retryNow();
     // A Failed or Canceled job back to Queued, with fresh retry counters.
     void retry();
     // Under the Resume policy the .part is the user's own file: gives it its name back,
@@ -111,6 +125,10 @@ signals:
     void statusTextChanged(const QString &text);
     void progressChanged(qint64 receivedBytes, qint64 totalBytes);
     void errorOccurred(ferry::client::ErrorKind error, const QString &errorString);
+    // An attempt failed with `error` and the next one starts in `delayMs`.
+    void retryScheduled(ferry::client::ErrorKind error, int delayMs);
+    // The server completed a handshake for this job: other jobs waiting for it may try now.
+    void serverReached();
     // Reached Done, Failed or Canceled.
     void finished();
 
@@ -128,10 +146,14 @@ private:
     bool partMatches(const ferry::proto::Body &body) const;
     void onBodyEnd(const ferry::proto::BodyEnd &end);
     bool onBodyBytes(const char *data, qint64 size);
+    ReadBudget paceBody(qint64 wanted);
     void onConnectionFailed(ferry::client::ErrorKind kind, const QString &reason, int retryAfterMs);
     void completeDownload();
     void restartFromZero();
     void failAttempt(ErrorKind kind, const QString &reason, int retryAfterMs = 0);
+    void waitToRetry(ErrorKind kind, const QString &reason, int delayMs);
+    void updateWaitText();
+    void stopWaiting();
     void fail(ErrorKind kind, const QString &reason);
     void finishAs(State state);
     void dropConnection();
@@ -179,7 +201,12 @@ private:
     int m_busyFailures = 0;
     bool m_progressedThisAttempt = false;
 
+    RateLimiter m_speedLimit;
+    RateLimiter *m_sharedLimiter = nullptr;
     QTimer m_retryTimer;
+    QTimer m_waitTicker; // counts the wait down in statusText(), once a second
+    ErrorKind m_waitKind = ErrorKind::NoError;
+    QString m_waitReason;
     QTimer m_progressTimer;
     QTimer m_heartbeat;
     bool m_progressDirty = false;

@@ -35,10 +35,12 @@ QJsonObject DownloadJob::toJson() const
         {QLatin1String("totalBytes"), QString::number(m_totalBytes)},
         {QLatin1String("receivedBytes"), QString::number(m_receivedBytes)},
         {QLatin1String("skipped"), m_skipped},
+        {QLatin1String("speedLimit"), QString::number(speedLimit())},
     };
 }
 
-// Active states come back as Queued: the transfer itself resumes from the .part.
+// Active states come back as Queued: the transfer itself resumes from the .part. So
+// does a job that failed for a reason that retrying can fix.
 DownloadJob *DownloadJob::fromJson(const QJsonObject &json, QObject *parent)
 {
     const auto url = FerryUrl::parse(json.value(QLatin1String("url")).toString());
@@ -52,6 +54,7 @@ DownloadJob *DownloadJob::fromJson(const QJsonObject &json, QObject *parent)
     job->m_totalBytes = json.value(QLatin1String("totalBytes")).toString().toLongLong();
     job->m_receivedBytes = json.value(QLatin1String("receivedBytes")).toString().toLongLong();
     job->m_skipped = json.value(QLatin1String("skipped")).toBool();
+    job->setSpeedLimit(json.value(QLatin1String("speedLimit")).toString().toLongLong());
     const State state = stateFromName(json.value(QLatin1String("state")).toString());
     switch (state) {
     case State::Done:
@@ -60,8 +63,14 @@ DownloadJob *DownloadJob::fromJson(const QJsonObject &json, QObject *parent)
         job->m_state = state;
         break;
     case State::Failed:
-        job->m_state = state;
         job->m_error = ErrorKind(json.value(QLatin1String("error")).toInt());
+        if (RetryPolicy::canRetryFix(job->m_error)) { // saved by a version that gave up on outages
+            job->m_error = ErrorKind::NoError;
+            job->m_state = State::Queued;
+            job->m_receivedBytes = PartFile::partSize(localPath);
+            break;
+        }
+        job->m_state = state;
         job->m_errorString = json.value(QLatin1String("errorString")).toString();
         job->m_statusText = job->m_errorString;
         break;

@@ -17,6 +17,8 @@ namespace ferry::client {
 // damaged, or a file rewritten with its old size and mtime, for one small round trip.
 void DownloadJob::onConnected()
 {
+    if (!m_reusedConnection)
+        emit serverReached(); // a pooled connection proves nothing until it answers
     const qint64 partSize = PartFile::partSize(m_localPath);
     m_partMeta = PartFile::readMeta(m_localPath);
     const bool resumable = partSize > 0 && (m_partMeta || m_partIsUsersFile);
@@ -126,6 +128,26 @@ void DownloadJob::onBody(const proto::Body &body)
     flushProgress();
 }
 
+void DownloadJob::setSpeedLimit(qint64 bytesPerSecond)
+{
+    m_speedLimit.setBytesPerSecond(bytesPerSecond, RateLimiter::nowMs());
+}
+
+// The smaller of this download's allowance and the shared one.
+ReadBudget DownloadJob::paceBody(qint64 wanted)
+{
+    const qint64 now = RateLimiter::nowMs();
+    qint64 bytes = m_speedLimit.allowance(now, wanted);
+    if (bytes == 0)
+        return {0, m_speedLimit.waitMs(now)};
+    if (m_sharedLimiter) {
+        bytes = m_sharedLimiter->allowance(now, bytes);
+        if (bytes == 0)
+            return {0, m_sharedLimiter->waitMs(now)};
+    }
+    return {bytes, 0};
+}
+
 bool DownloadJob::onBodyBytes(const char *data, qint64 size)
 {
     if (!m_bodyActive || size > m_bodyExpected) {
@@ -139,6 +161,10 @@ bool DownloadJob::onBodyBytes(const char *data, qint64 size)
     }
     m_receivedBytes += size;
     m_bodyExpected -= size;
+    const qint64 now = RateLimiter::nowMs();
+    m_speedLimit.consume(size, now);
+    if (m_sharedLimiter)
+        m_sharedLimiter->consume(size, now);
     m_progressedThisAttempt = true;
     markProgress();
     return true;

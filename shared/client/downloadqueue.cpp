@@ -23,6 +23,11 @@ void DownloadQueue::setMaxConcurrent(int count)
     scheduleSoon();
 }
 
+void DownloadQueue::setSpeedLimit(qint64 bytesPerSecond)
+{
+    m_limiter.setBytesPerSecond(bytesPerSecond, RateLimiter::nowMs());
+}
+
 DownloadJob *DownloadQueue::addFile(const FerryUrl &url, const QString &destinationDir, qint64 knownSize)
 {
     return addFileAs(url, QDir(destinationDir).filePath(url.fileName()), knownSize);
@@ -82,8 +87,13 @@ void DownloadQueue::onWalkerFinished(TreeWalker *walker)
 DownloadJob *DownloadQueue::append(DownloadJob *job)
 {
     job->setConnectionPool(m_pool);
+    job->setSharedLimiter(&m_limiter);
     m_jobs.append(job);
     connect(job, &DownloadJob::stateChanged, this, &DownloadQueue::scheduleSoon);
+    // From a fresh event-loop turn: the job is still inside its connection's signal.
+    connect(job, &DownloadJob::serverReached, this, [this, job] {
+        QTimer::singleShot(0, this, [this, url = job->url()] { retryWaiting(url.host(), url.port()); });
+    });
     m_wasIdle = false;
     emit jobAdded(job, int(m_jobs.size()) - 1);
     scheduleSoon();
@@ -120,6 +130,15 @@ void DownloadQueue::move(quint64 id, int row)
     m_jobs.move(from, to);
     emit jobMoved(id, from, to);
     scheduleSoon();
+}
+
+void DownloadQueue::forceStart(quint64 id)
+{
+    DownloadJob *found = job(id);
+    if (!found)
+        return;
+    found->resume(); // a Paused job becomes Queued; others are left as they are
+    found->start();
 }
 
 void DownloadQueue::pause(quint64 id)
@@ -173,6 +192,14 @@ void DownloadQueue::resumeAll()
 {
     for (DownloadJob *job : m_jobs)
         job->resume();
+}
+
+void DownloadQueue::retryWaiting(const QString &host, quint16 port)
+{
+    for (DownloadJob *job : m_jobs) {
+        if (job->isWaitingForServer() && job->url().host() == host && job->url().port() == port)
+            job->retryNow();
+    }
 }
 
 void DownloadQueue::clearFinished()

@@ -3,6 +3,7 @@
 
 #include "clienttypes.h"
 #include "ferryurl.h"
+#include "ratelimiter.h"
 #include "retrypolicy.h"
 
 #include <QJsonArray>
@@ -34,6 +35,10 @@ public:
     // Policy for jobs added from now on.
     ExistingFilePolicy existingFilePolicy() const { return m_policy; }
     void setExistingFilePolicy(ExistingFilePolicy policy) { m_policy = policy; }
+    // The speed limit of all downloads together, bytes per second, 0 for none; each
+    // download's own limit applies on top. Takes effect at once.
+    qint64 speedLimit() const { return m_limiter.bytesPerSecond(); }
+    void setSpeedLimit(qint64 bytesPerSecond);
     // Retry policy for jobs added from now on.
     RetryPolicy retryPolicy() const { return m_retryPolicy; }
     void setRetryPolicy(const RetryPolicy &policy) { m_retryPolicy = policy; }
@@ -57,6 +62,9 @@ public:
 
     // Moves a job to `row` (clamped); order decides which queued job starts next.
     void move(quint64 id, int row);
+    // Starts a Queued (or Paused) job now, whatever maxConcurrent() says; the others
+    // wait until the number running is below the limit again.
+    void forceStart(quint64 id);
     void pause(quint64 id);
     void resume(quint64 id);
     void cancel(quint64 id);
@@ -66,6 +74,9 @@ public:
     void remove(quint64 id, bool deletePartial = false);
     void pauseAll();
     void resumeAll();
+    // Jobs on host:port that wait to retry after a network failure try again now: the
+    // server answers again. The queue does this itself when one of its jobs gets through.
+    void retryWaiting(const QString &host, quint16 port);
     // Removes every Done, Failed and Canceled job.
     void clearFinished();
 
@@ -104,6 +115,7 @@ private:
     int m_maxConcurrent = DefaultMaxConcurrent;
     ExistingFilePolicy m_policy = ExistingFilePolicy::Rename;
     RetryPolicy m_retryPolicy;
+    RateLimiter m_limiter;
     bool m_scheduled = false;
     bool m_wasIdle = true;
 };

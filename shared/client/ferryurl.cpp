@@ -30,6 +30,27 @@ QString normalisedPath(const QString &decoded)
     return parts.join(u'/');
 }
 
+// The port as written between the host and the path, if any: QUrl only says "invalid".
+std::optional<QString> writtenPort(const QString &text)
+{
+    const qsizetype start = text.indexOf(QLatin1String("://"));
+    if (start < 0)
+        return std::nullopt;
+    QString authority = text.mid(start + 3).section(u'/', 0, 0);
+    authority = authority.mid(authority.lastIndexOf(u']') + 1); // past an IPv6 literal
+    const qsizetype colon = authority.lastIndexOf(u':');
+    if (colon < 0)
+        return std::nullopt;
+    return authority.mid(colon + 1);
+}
+
+bool isValidPort(const QString &port)
+{
+    bool ok = false;
+    const int value = port.toInt(&ok);
+    return ok && value > 0 && value <= 65535 && !port.startsWith(u'+');
+}
+
 } // namespace
 
 FerryUrl::FerryUrl(QString host, quint16 port, QString path)
@@ -37,37 +58,46 @@ FerryUrl::FerryUrl(QString host, quint16 port, QString path)
 {
 }
 
-std::optional<FerryUrl> FerryUrl::parse(const QString &text, QString *error)
+// Tolerant parsing accepts what people paste: raw spaces, unescaped UTF-8, a "%" not
+// followed by two hex digits. Each refusal is one sentence naming what to change.
+std::optional<FerryUrl> FerryUrl::parse(const QString &input, QString *error)
 {
-    const QUrl url(text.trimmed(), QUrl::StrictMode);
-    if (!url.isValid())
-        return invalid(error, QStringLiteral("not a valid URL: %1").arg(url.errorString()));
-    if (url.scheme() != QLatin1String("ferry"))
-        return invalid(error, QStringLiteral("not a ferry:// URL: %1").arg(text));
-    if (url.host().isEmpty())
-        return invalid(error, QStringLiteral("no host in %1").arg(text));
-    if (!url.userInfo().isEmpty() || url.hasFragment())
-        return invalid(error, QStringLiteral("user and fragment are not allowed: %1").arg(text));
+    const QString text = input.trimmed();
+    if (text.isEmpty())
+        return invalid(error, QStringLiteral("The link is empty; write it as ferry://host[:port]/path."));
+    const QString quoted = QStringLiteral("\u201c%1\u201d").arg(text);
+    if (!text.startsWith(QLatin1String("ferry://"), Qt::CaseInsensitive))
+        return invalid(error, QStringLiteral("%1 is not a ferry:// link.").arg(quoted));
+    if (const auto port = writtenPort(text); port && !port->isEmpty() && !isValidPort(*port))
+        return invalid(error, QStringLiteral("The port in %1 must be a number from 1 to 65535.").arg(quoted));
+    const QUrl url(text, QUrl::TolerantMode);
+    if (!url.isValid() || url.host().isEmpty()) {
+        return invalid(error, url.authority().isEmpty() && url.isValid()
+                                  ? QStringLiteral("%1 names no server.").arg(quoted)
+                                  : QStringLiteral("%1 is not a valid ferry:// link; write it as "
+                                                   "ferry://host[:port]/path.").arg(quoted));
+    }
+    if (!url.userInfo().isEmpty())
+        return invalid(error, QStringLiteral("%1 names a user, which ferry:// links do not have.").arg(quoted));
+    if (url.hasFragment())
+        return invalid(error, QStringLiteral("%1 has a \u201c#\u201d part, which ferry:// links do not have "
+                                             "(in a name, write it as %23).").arg(quoted));
     QString fingerprint;
     if (url.hasQuery()) {
-        const QUrlQuery query(url);
-        const auto items = query.queryItems(QUrl::FullyDecoded);
+        // The one query a link takes is the server's identity (?fp=), as ferry-ctl identity prints it.
+        const auto items = QUrlQuery(url).queryItems(QUrl::FullyDecoded);
         if (items.size() != 1 || items.first().first != QLatin1String("fp"))
-            return invalid(error,
-                           QStringLiteral("the only query a ferry:// URL takes is ?fp=FINGERPRINT: %1").arg(text));
+            return invalid(error, QStringLiteral("%1 has a \u201c?\u201d part other than ?fp=FINGERPRINT, which ferry:// "
+                                                 "links do not have (in a name, write it as %3F).").arg(quoted));
         fingerprint = normalizedFingerprint(items.first().second);
         if (fingerprint.isEmpty())
-            return invalid(error, QStringLiteral("?fp= is not a server fingerprint (52 base32 characters, "
-                                                 "as ferry-ctl identity prints it): %1")
-                                      .arg(text));
+            return invalid(error, QStringLiteral("The ?fp= of %1 is not a server fingerprint (52 base32 characters, "
+                                                 "as ferry-ctl identity prints it).").arg(quoted));
     }
-    const int port = url.port(proto::DefaultPort);
-    if (port <= 0 || port > 65535)
-        return invalid(error, QStringLiteral("bad port in %1").arg(text));
     const QString path = url.path(QUrl::FullyDecoded);
     if (path.contains(QChar(0)))
-        return invalid(error, QStringLiteral("NUL in path: %1").arg(text));
-    FerryUrl parsed(url.host(), quint16(port), path);
+        return invalid(error, QStringLiteral("%1 holds a NUL byte, which no file name can.").arg(quoted));
+    FerryUrl parsed(url.host(), quint16(url.port(proto::DefaultPort)), path);
     parsed.m_fingerprint = fingerprint;
     return parsed;
 }

@@ -13,31 +13,43 @@ int spread(int delayMs, double jitter, double random01)
     return std::max(0, int(std::lround(delayMs * factor)));
 }
 
+bool exhausted(int failures, int limit)
+{
+    return limit != RetryPolicy::Unlimited && failures > limit;
+}
+
 } // namespace
 
-int RetryPolicy::delayFor(ErrorKind kind, int failures, int retryAfterMs, double random01) const
+bool RetryPolicy::canRetryFix(ErrorKind kind)
 {
     switch (kind) {
-    case ErrorKind::ServerBusy: {
-        if (failures > maxBusyRetries)
-            return -1;
-        const int hint = retryAfterMs > 0 ? retryAfterMs : defaultBusyDelayMs;
-        return spread(hint, jitter, random01);
-    }
-    case ErrorKind::ConnectionError: {
-        if (failures > maxConnectionRetries)
-            return -1;
-        const int shift = std::clamp(failures - 1, 0, 20);
-        const qint64 backoff = std::min<qint64>(qint64(baseBackoffMs) << shift, maxBackoffMs);
-        return spread(int(backoff), jitter, random01);
-    }
+    case ErrorKind::ConnectionError:
+    case ErrorKind::ServerBusy:
+        return true;
     case ErrorKind::NoError:
     case ErrorKind::RemoteError:
     case ErrorKind::LocalError:
     case ErrorKind::ProtocolError:
-        return -1; // retrying cannot change the answer
+        return false;
     }
-    return -1;
+    return false;
+}
+
+int RetryPolicy::delayFor(ErrorKind kind, int failures, int retryAfterMs, double random01) const
+{
+    if (!canRetryFix(kind))
+        return -1;
+    if (kind == ErrorKind::ServerBusy) {
+        if (exhausted(failures, maxBusyRetries))
+            return -1;
+        const int hint = retryAfterMs > 0 ? retryAfterMs : defaultBusyDelayMs;
+        return spread(hint, jitter, random01);
+    }
+    if (exhausted(failures, maxConnectionRetries))
+        return -1;
+    const int shift = std::clamp(failures - 1, 0, 20);
+    const qint64 backoff = std::min<qint64>(qint64(baseBackoffMs) << shift, maxBackoffMs);
+    return spread(int(backoff), jitter, random01);
 }
 
 } // namespace ferry::client

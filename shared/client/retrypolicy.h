@@ -6,13 +6,25 @@
 namespace ferry::client {
 
 struct RetryPolicy {
+    // For the retry limits below: keep trying for as long as it takes.
+    static constexpr int Unlimited = -1;
+
+    // Whether waiting and trying again can change the outcome. Yes for a server that
+    // cannot be reached, went away, timed out, is draining or busy (ConnectionError,
+    // ServerBusy); no for an answer about the file (RemoteError: not found, forbidden),
+    // for the destination (LocalError: the user must free space or fix permissions)
+    // and for a peer that does not speak Ferry (ProtocolError).
+    static bool canRetryFix(ErrorKind kind);
+
     // Network failures in a row (no byte received in between) before the job fails.
-    int maxConnectionRetries = 5;
-    // Backoff for network failures: base * 2^(failures-1), capped.
+    // A download manager waits out an outage; a script (ferry-get) wants an answer.
+    int maxConnectionRetries = Unlimited;
+    // Backoff for network failures: base * 2^(failures-1), capped, so that a waiting
+    // job notices a returning server within maxBackoffMs.
     int baseBackoffMs = 500;
     int maxBackoffMs = 10000;
     // BUSY answers in a row before giving up; a busy server is expected to drain.
-    int maxBusyRetries = 200;
+    int maxBusyRetries = Unlimited;
     // Used when BUSY carries no hint.
     int defaultBusyDelayMs = 500;
     // Random spread of every delay, as a fraction (0.25: +-25 %), so that many clients

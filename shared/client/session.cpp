@@ -115,10 +115,22 @@ void Session::sendNext()
 void Session::onMessage(const proto::Message &message)
 {
     if (m_requests.empty() || !m_requests.front().sent) {
+        if (isIdleClose(message)) {
+            closeIdleConnection();
+            return;
+        }
         onConnectionFailed(ErrorKind::ProtocolError, QStringLiteral("unsolicited message from the server"), 0);
         return;
     }
     Request &request = m_requests.front();
+    if (isIdleClose(message) && !request.answered && request.resends < 1) {
+        // The server closed the connection as idle just as the request went out: the
+        // request was never read, so it goes again on a new connection (PROTOCOL.md 3.2).
+        ++request.resends;
+        request.sent = false;
+        closeIdleConnection();
+        return;
+    }
     request.answered = true;
     if (const auto *page = std::get_if<proto::ListPage>(&message); page && request.kind == RequestKind::List) {
         onListPage(*page);
@@ -133,6 +145,25 @@ void Session::onMessage(const proto::Message &message)
             m_connection->abort();
         onConnectionFailed(ErrorKind::ProtocolError, QStringLiteral("unexpected answer from the server"), 0);
     }
+}
+
+// A server closes a quiet connection with ERROR TIMEOUT (idle, or no request after the
+// handshake) or SHUTTING_DOWN (draining), then closes (PROTOCOL.md 3.2, 3.3).
+bool Session::isIdleClose(const proto::Message &message)
+{
+    const auto *error = std::get_if<proto::Error>(&message);
+    return error && (error->code == proto::ErrorCode::Timeout || error->code == proto::ErrorCode::ShuttingDown);
+}
+
+// Routine, not a failure: the next request reconnects (and is sent then, should one be
+// waiting for the connection).
+void Session::closeIdleConnection()
+{
+    if (m_connection)
+        m_connection->abort();
+    setState(State::Disconnected);
+    if (!m_requests.empty())
+        ensureConnection();
 }
 
 void Session::onListPage(const proto::ListPage &page)

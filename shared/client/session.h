@@ -75,6 +75,8 @@ private:
     void sendNext();
     void onReady();
     void onMessage(const ferry::proto::Message &message);
+    static bool isIdleClose(const proto::Message &message);
+    void closeIdleConnection();
     void onListPage(const proto::ListPage &page);
     void onStatReply(const proto::StatReply &reply);
     void onConnectionFailed(ferry::client::ErrorKind kind, const QString &reason, int retryAfterMs);

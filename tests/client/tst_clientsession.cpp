@@ -25,6 +25,8 @@ private slots:
     void sessionListsFollowingPages();
     void sessionStatAndErrors();
     void sessionReconnectsAfterServerRestart();
+    void serverTimingOutAnIdleSessionIsNoError_data();
+    void serverTimingOutAnIdleSessionIsNoError();
 };
 
 void TestClientSession::sessionListsFollowingPages()
@@ -111,6 +113,47 @@ void TestClientSession::sessionReconnectsAfterServerRestart()
     session.stat(QStringLiteral("a.bin"));
     QTRY_COMPARE_WITH_TIMEOUT(stats.size(), 2, 15000);
     QCOMPARE(session.state(), Session::State::Ready);
+}
+
+void TestClientSession::serverTimingOutAnIdleSessionIsNoError_data()
+{
+    QTest::addColumn<QString>("option");
+    QTest::addColumn<bool>("requestFirst");
+    // Connected (e.g. to probe the server) but no request yet: the request timeout.
+    QTest::newRow("no request after the handshake") << "--request-timeout" << false;
+    // Between requests: the idle timeout.
+    QTest::newRow("idle after a request") << "--idle-timeout" << true;
+}
+
+// The server may close a quiet connection, sending ERROR TIMEOUT first (PROTOCOL.md 3.2).
+// That is the routine end of an idle connection, not a failure: the session says
+// Disconnected and reconnects for the next request.
+void TestClientSession::serverTimingOutAnIdleSessionIsNoError()
+{
+    QFETCH(QString, option);
+    QFETCH(bool, requestFirst);
+    TestTree tree;
+    QVERIFY(!tree.addFile(QStringLiteral("a.bin"), 10, 1).isEmpty());
+    ServerProcess server(tree.root(), {option, QStringLiteral("1s")});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+
+    Session session;
+    session.setServer(server.host(), server.port());
+    QSignalSpy errors(&session, &Session::errorOccurred);
+    QSignalSpy stats(&session, &Session::statReceived);
+    if (requestFirst)
+        session.stat(QStringLiteral("a.bin"));
+    else
+        session.connectToServer();
+    QTRY_COMPARE_WITH_TIMEOUT(session.state(), Session::State::Ready, 15000);
+    QTRY_COMPARE_WITH_TIMEOUT(session.state(), Session::State::Disconnected, 15000);
+    QVERIFY2(errors.isEmpty(), qPrintable(errors.isEmpty() ? QString() : errors.first().at(1).toString()));
+    QVERIFY(session.errorString().isEmpty());
+
+    session.stat(QStringLiteral("a.bin"));
+    QTRY_COMPARE_WITH_TIMEOUT(stats.size(), requestFirst ? 2 : 1, 15000);
+    QCOMPARE(session.state(), Session::State::Ready);
+    QVERIFY(errors.isEmpty());
 }
 
 QTEST_GUILESS_MAIN(TestClientSession)

@@ -4,6 +4,8 @@
 #include "client/collision.h"
 #include "client/ferryurl.h"
 #include "client/partfile.h"
+#include "client/ratelimiter.h"
+#include "client/remoteentry_p.h"
 #include "client/retrypolicy.h"
 #include "client/speedmeter.h"
 
@@ -34,6 +36,15 @@ private slots:
     void speedResetsOnRestart();
     void retryDelays_data();
     void retryDelays();
+    void retryLimits_data();
+    void retryLimits();
+    void whatRetryingCanFix_data();
+    void whatRetryingCanFix();
+    void serverErrorsWorthRetrying_data();
+    void serverErrorsWorthRetrying();
+    void rateLimitHoldsWithinAShortWindow();
+    void newRateAppliesFromNowOn();
+    void unlimitedAllowsEverything();
     void partMetaRoundTrip();
     void partFileWriteAndCommit();
     void partFileReplacesExistingTarget();
@@ -60,6 +71,13 @@ void TestClientUnits::parseUrl_data()
     QTest::newRow("uppercase scheme") << "FERRY://h/f" << "h" << 4646 << "f" << "f";
     QTest::newRow("utf-8") << QString::fromUtf8("ferry://h/caf\u00e9.txt") << "h" << 4646
                            << QString::fromUtf8("caf\u00e9.txt") << QString::fromUtf8("caf\u00e9.txt");
+    // What people paste: raw spaces, unescaped UTF-8, a lone percent sign.
+    QTest::newRow("raw space and umlaut") << QString::fromUtf8("ferry://h/docs/\u00dcberweisung 2026.pdf") << "h"
+                                          << 4646 << QString::fromUtf8("docs/\u00dcberweisung 2026.pdf")
+                                          << QString::fromUtf8("\u00dcberweisung 2026.pdf");
+    QTest::newRow("raw spaces in folders") << "ferry://h:5/my docs/a  b/" << "h" << 5 << "my docs/a  b" << "a  b";
+    QTest::newRow("lone percent") << "ferry://h/100% done.txt" << "h" << 4646 << "100% done.txt" << "100% done.txt";
+    QTest::newRow("surrounding blanks") << "  ferry://h/x y  " << "h" << 4646 << "x y" << "x y";
 }
 
 void TestClientUnits::parseUrl()
@@ -86,14 +104,20 @@ void TestClientUnits::rejectUrl_data()
     QTest::newRow("fragment") << "ferry://h/x#frag";
     QTest::newRow("user") << "ferry://user@h/x";
     QTest::newRow("empty") << "";
+    QTest::newRow("bad host") << "ferry://ex ample.org/x";
 }
 
+// The reason is one sentence a user can act on, not the URL parser's internals.
 void TestClientUnits::rejectUrl()
 {
     QFETCH(QString, text);
     QString error;
     QVERIFY(!FerryUrl::parse(text, &error).has_value());
     QVERIFY(!error.isEmpty());
+    QVERIFY2(error.at(0).isUpper() || error.startsWith(u'\u201c'), qPrintable(error));
+    QVERIFY2(error.endsWith(u'.'), qPrintable(error));
+    QVERIFY2(!error.contains(QLatin1String("Invalid")) && !error.contains(QLatin1String("character")),
+             qPrintable(error)); // QUrl's own words
 }
 
 void TestClientUnits::urlRoundTrip()
@@ -118,6 +142,12 @@ void TestClientUnits::numberedName_data()
     QTest::newRow("dot file") << ".profile" << 1 << ".profile (1)";
     QTest::newRow("dot file with extension") << ".config.json" << 3 << ".config (3).json";
     QTest::newRow("spaces") << "my file.txt" << 10 << "my file (10).txt";
+    // A version's dots belong to the name: only the last extension is split off.
+    QTest::newRow("versioned") << "ferry-1.0-x86_64.bin" << 1 << "ferry-1.0-x86_64 (1).bin";
+    QTest::newRow("versioned archive") << "ferry-2.3.1.tar.xz" << 1 << "ferry-2.3.1 (1).tar.xz";
+    QTest::newRow("dotted name") << "Mr. Smith goes.pdf" << 2 << "Mr. Smith goes (2).pdf";
+    QTest::newRow("tar short form") << "backup.2026.tgz" << 1 << "backup.2026 (1).tgz";
+    QTest::newRow("trailing dot") << "odd." << 1 << "odd (1).";
 }
 
 void TestClientUnits::numberedName()
@@ -226,11 +256,12 @@ void TestClientUnits::retryDelays_data()
     QTest::newRow("busy jitter low") << busy << 1 << 2000 << 0.0 << 1500;
     QTest::newRow("busy jitter high") << busy << 3 << 2000 << 0.999999 << 2500;
     QTest::newRow("busy without hint") << busy << 1 << 0 << 0.5 << 500;
-    QTest::newRow("busy gives up") << busy << 201 << 100 << 0.5 << -1;
+    QTest::newRow("busy keeps waiting") << busy << 5000 << 100 << 0.5 << 100;
     QTest::newRow("network first") << net << 1 << 0 << 0.5 << 500;
     QTest::newRow("network backoff doubles") << net << 3 << 0 << 0.5 << 2000;
-    QTest::newRow("network capped") << net << 5 << 0 << 0.5 << 8000;
-    QTest::newRow("network gives up") << net << 6 << 0 << 0.5 << -1;
+    QTest::newRow("network near the cap") << net << 5 << 0 << 0.5 << 8000;
+    QTest::newRow("network capped") << net << 6 << 0 << 0.5 << 10000;
+    QTest::newRow("network keeps trying through an outage") << net << 1000 << 0 << 0.5 << 10000;
     QTest::newRow("remote never retried") << int(ErrorKind::RemoteError) << 1 << 0 << 0.5 << -1;
     QTest::newRow("local never retried") << int(ErrorKind::LocalError) << 1 << 0 << 0.5 << -1;
     QTest::newRow("protocol never retried") << int(ErrorKind::ProtocolError) << 1 << 0 << 0.5 << -1;
@@ -244,6 +275,140 @@ void TestClientUnits::retryDelays()
     QFETCH(double, random);
     RetryPolicy policy;
     QTEST(policy.delayFor(ErrorKind(kind), failures, retryAfterMs, random), "expected");
+}
+
+// A policy with limits (ferry-get's) gives up after them.
+void TestClientUnits::retryLimits_data()
+{
+    QTest::addColumn<int>("kind");
+    QTest::addColumn<int>("failures");
+    QTest::addColumn<int>("expected");
+    const int busy = int(ErrorKind::ServerBusy);
+    const int net = int(ErrorKind::ConnectionError);
+    QTest::newRow("busy within the limit") << busy << 3 << 500;
+    QTest::newRow("busy beyond the limit") << busy << 4 << -1;
+    QTest::newRow("network within the limit") << net << 2 << 1000;
+    QTest::newRow("network beyond the limit") << net << 3 << -1;
+}
+
+void TestClientUnits::retryLimits()
+{
+    QFETCH(int, kind);
+    QFETCH(int, failures);
+    RetryPolicy policy;
+    policy.maxBusyRetries = 3;
+    policy.maxConnectionRetries = 2;
+    QTEST(policy.delayFor(ErrorKind(kind), failures, 0, 0.5), "expected");
+}
+
+// The explicit split between errors worth waiting out and errors that end a job.
+void TestClientUnits::whatRetryingCanFix_data()
+{
+    QTest::addColumn<int>("kind");
+    QTest::addColumn<bool>("fixable");
+    QTest::newRow("server unreachable, reset, timed out, draining") << int(ErrorKind::ConnectionError) << true;
+    QTest::newRow("server busy") << int(ErrorKind::ServerBusy) << true;
+    QTest::newRow("not found, forbidden, not a file") << int(ErrorKind::RemoteError) << false;
+    QTest::newRow("disk full, no permission") << int(ErrorKind::LocalError) << false;
+    QTest::newRow("not a Ferry server") << int(ErrorKind::ProtocolError) << false;
+    QTest::newRow("no error") << int(ErrorKind::NoError) << false;
+}
+
+void TestClientUnits::whatRetryingCanFix()
+{
+    QFETCH(int, kind);
+    QFETCH(bool, fixable);
+    QCOMPARE(RetryPolicy::canRetryFix(ErrorKind(kind)), fixable);
+    const int delay = RetryPolicy().delayFor(ErrorKind(kind), 1, 0, 0.5);
+    QCOMPARE(delay >= 0, fixable);
+}
+
+// Each ERROR code of the protocol, through its category, to "wait and retry" or "fail".
+void TestClientUnits::serverErrorsWorthRetrying_data()
+{
+    using ferry::proto::ErrorCode;
+    QTest::addColumn<int>("code");
+    QTest::addColumn<bool>("fixable");
+    QTest::newRow("BUSY") << int(ErrorCode::Busy) << true;
+    QTest::newRow("SHUTTING_DOWN") << int(ErrorCode::ShuttingDown) << true;
+    QTest::newRow("TIMEOUT") << int(ErrorCode::Timeout) << true;
+    QTest::newRow("INTERNAL") << int(ErrorCode::Internal) << true;
+    QTest::newRow("NOT_FOUND") << int(ErrorCode::NotFound) << false;
+    QTest::newRow("FORBIDDEN") << int(ErrorCode::Forbidden) << false;
+    QTest::newRow("NOT_A_FILE") << int(ErrorCode::NotAFile) << false;
+    QTest::newRow("NOT_A_DIRECTORY") << int(ErrorCode::NotADirectory) << false;
+    QTest::newRow("RANGE_NOT_SATISFIABLE") << int(ErrorCode::RangeNotSatisfiable) << false;
+    QTest::newRow("UNSUPPORTED") << int(ErrorCode::Unsupported) << false;
+    QTest::newRow("BAD_REQUEST") << int(ErrorCode::BadRequest) << false;
+    QTest::newRow("UNSUPPORTED_VERSION") << int(ErrorCode::UnsupportedVersion) << false;
+}
+
+void TestClientUnits::serverErrorsWorthRetrying()
+{
+    QFETCH(int, code);
+    QFETCH(bool, fixable);
+    const ErrorKind kind = ferry::client::kindOf(ferry::proto::Error{ferry::proto::ErrorCode(code), "x"});
+    QCOMPARE(RetryPolicy::canRetryFix(kind), fixable);
+}
+
+namespace {
+
+// A reader that takes all it may every millisecond, as a fast link would; returns the
+// bytes read in [fromMs, toMs).
+qint64 readGreedily(RateLimiter &limiter, qint64 fromMs, qint64 toMs)
+{
+    qint64 total = 0;
+    for (qint64 now = fromMs; now < toMs; ++now) {
+        const qint64 bytes = limiter.allowance(now, 1 << 20);
+        if (bytes > 0) {
+            limiter.consume(bytes, now);
+            total += bytes;
+        }
+    }
+    return total;
+}
+
+} // namespace
+
+// Every half second of a greedy reader holds to the rate, give or take one burst.
+void TestClientUnits::rateLimitHoldsWithinAShortWindow()
+{
+    RateLimiter limiter(1000000);
+    const qint64 burst = 100000;
+    for (qint64 start = 0; start < 5000; start += 500) {
+        const qint64 got = readGreedily(limiter, start, start + 500);
+        QVERIFY2(qAbs(got - 500000) <= burst, qPrintable(QStringLiteral("%1 ms: %2 bytes").arg(start).arg(got)));
+    }
+    QVERIFY(limiter.waitMs(5000) >= 0);
+}
+
+// Lowered or raised, a limit governs what comes after: no freeze paying for the past,
+// no burst of what was not read before.
+void TestClientUnits::newRateAppliesFromNowOn()
+{
+    RateLimiter limiter(4000000);
+    QVERIFY(readGreedily(limiter, 0, 1000) > 3500000);
+    limiter.setBytesPerSecond(1000000, 1000);
+    const qint64 afterLowering = readGreedily(limiter, 1000, 1500);
+    QVERIFY2(afterLowering >= 400000 && afterLowering <= 600000, qPrintable(QString::number(afterLowering)));
+    QCOMPARE(limiter.allowance(3000, 1 << 20), qint64(100000)); // idle for 1.5 s: one burst saved, not 1.5 MB
+    limiter.consume(100000, 3000);
+    limiter.setBytesPerSecond(8000000, 3000);
+    const qint64 afterRaising = readGreedily(limiter, 3000, 3500);
+    QVERIFY2(afterRaising >= 3500000 && afterRaising <= 4800000, qPrintable(QString::number(afterRaising)));
+}
+
+void TestClientUnits::unlimitedAllowsEverything()
+{
+    RateLimiter limiter;
+    QVERIFY(!limiter.isLimited());
+    QCOMPARE(limiter.allowance(0, 123456789), qint64(123456789));
+    QCOMPARE(limiter.waitMs(0), 0);
+    RateLimiter tiny(1000); // below the smallest read worth making: reads come in 16 KiB steps
+    QCOMPARE(tiny.allowance(0, 1 << 20), RateLimiter::MinReadBytes);
+    tiny.consume(RateLimiter::MinReadBytes, 0);
+    QCOMPARE(tiny.allowance(1, 1 << 20), qint64(0));
+    QVERIFY(tiny.waitMs(1) > 10000);
 }
 
 void TestClientUnits::partMetaRoundTrip()

@@ -100,6 +100,8 @@ private slots:
     void exitCodes();
     void downloadsFolder();
     void helpDocumentsExitCodes();
+    void linkAsPastedDownloads();
+    void badLinkIsExplainedInASentence();
     void listsLikeLsL();
     void listsJson();
     void interruptKeepsPartForResume();
@@ -127,6 +129,7 @@ void TestFerryGet::initTestCase()
     QVERIFY(!m_tree.addFile(QStringLiteral("dir/a.bin"), 1000, 2).isEmpty());
     QVERIFY(!m_tree.addFile(QStringLiteral("dir/sub/b.bin"), 2000, 3).isEmpty());
     QVERIFY(!m_tree.addDir(QStringLiteral("dir/empty")).isEmpty());
+    QVERIFY(!m_tree.addFile(QString::fromUtf8("docs/\u00dcberweisung 2026.pdf"), 4000, 4).isEmpty());
     m_server = std::make_unique<ServerProcess>(m_tree.root());
     QVERIFY2(m_server->start(), qPrintable(m_server->diagnostics()));
 }
@@ -221,6 +224,28 @@ void TestFerryGet::helpDocumentsExitCodes()
         QVERIFY2(run.out.contains(line), line);
 }
 
+// A link pasted with a raw space and unescaped UTF-8, as people copy it from a page.
+void TestFerryGet::linkAsPastedDownloads()
+{
+    QTemporaryDir dest;
+    const QString name = QString::fromUtf8("\u00dcberweisung 2026.pdf");
+    const Run run = runGet({QStringLiteral("-o"), dest.path(), url(QStringLiteral("docs/") + name)});
+    QVERIFY2(run.exitCode == 0, run.err.constData());
+    QString why;
+    QVERIFY2(ferrytest::sameContent(m_tree.path(QStringLiteral("docs/") + name), dest.filePath(name), &why),
+             qPrintable(why));
+}
+
+void TestFerryGet::badLinkIsExplainedInASentence()
+{
+    const Run run = runGet({QStringLiteral("http://127.0.0.1:8080/file.bin")});
+    QCOMPARE(run.exitCode, 2);
+    const QString first = QString::fromLocal8Bit(run.err).section(u'\n', 0, 0);
+    QVERIFY2(first.startsWith(QStringLiteral("ferry-get: ")) && first.endsWith(u'.'), qPrintable(first));
+    QVERIFY2(first.contains(QStringLiteral("http://127.0.0.1:8080/file.bin")), qPrintable(first));
+    QVERIFY2(first.contains(QStringLiteral("ferry://")), qPrintable(first));
+}
+
 void TestFerryGet::listsLikeLsL()
 {
     const Run run = runGet({QStringLiteral("ls"), url(QStringLiteral("dir"))});
@@ -242,10 +267,11 @@ void TestFerryGet::listsJson()
     QJsonParseError error;
     const QJsonArray entries = QJsonDocument::fromJson(run.out, &error).array();
     QVERIFY2(error.error == QJsonParseError::NoError, qPrintable(error.errorString()));
-    QCOMPARE(entries.size(), 2);
+    QCOMPARE(entries.size(), 3);
     QCOMPARE(entries.at(0).toObject().value(QLatin1String("name")).toString(), QStringLiteral("dir"));
     QCOMPARE(entries.at(0).toObject().value(QLatin1String("type")).toString(), QStringLiteral("directory"));
-    const QJsonObject file = entries.at(1).toObject();
+    QCOMPARE(entries.at(1).toObject().value(QLatin1String("name")).toString(), QStringLiteral("docs"));
+    const QJsonObject file = entries.at(2).toObject();
     QCOMPARE(file.value(QLatin1String("name")).toString(), QStringLiteral("file.bin"));
     QCOMPARE(file.value(QLatin1String("size")).toInteger(), 300000);
     QCOMPARE(file.value(QLatin1String("mtimeNs")).toString().toLongLong(),

@@ -8,6 +8,7 @@
 #include "connectbar.h"
 #include "preferencesdialog.h"
 #include "remotemodel.h"
+#include "remoteorder.h"
 #include "remotesortmodel.h"
 #include "settings.h"
 #include "singleinstance.h"
@@ -167,6 +168,8 @@ void TestDownloaderModels::preferencesAreSaved()
     gui::PreferencesDialog dialog(&settings);
     dialog.findChild<QLineEdit *>(QStringLiteral("folderEdit"))->setText(dir.path());
     dialog.findChild<QSpinBox *>(QStringLiteral("concurrentSpin"))->setValue(5);
+    QCOMPARE(dialog.findChild<QSpinBox *>(QStringLiteral("speedLimitSpin"))->text(), QStringLiteral("No limit"));
+    dialog.findChild<QSpinBox *>(QStringLiteral("speedLimitSpin"))->setValue(640);
     auto *policy = dialog.findChild<QComboBox *>(QStringLiteral("policyCombo"));
     policy->setCurrentIndex(policy->findData(int(client::ExistingFilePolicy::Overwrite)));
     dialog.accept();
@@ -174,6 +177,7 @@ void TestDownloaderModels::preferencesAreSaved()
     settings.sync();
     QCOMPARE(reread.downloadFolder(), dir.path());
     QCOMPARE(reread.maxConcurrent(), 5);
+    QCOMPARE(reread.speedLimit(), qint64(640 * 1024));
     QCOMPARE(reread.existingFilePolicy(), client::ExistingFilePolicy::Overwrite);
 }
 
@@ -273,9 +277,10 @@ void TestDownloaderModels::naturalOrder()
     QFETCH(QString, a);
     QFETCH(QString, b);
     QFETCH(int, order);
-    const int result = gui::RemoteSortModel::naturalCompare(a, b);
+    const gui::RemoteOrder collation;
+    const int result = collation.compareNames(a, b);
     QCOMPARE((result > 0) - (result < 0), order);
-    const int reverse = gui::RemoteSortModel::naturalCompare(b, a);
+    const int reverse = collation.compareNames(b, a);
     QCOMPARE((reverse > 0) - (reverse < 0), -order);
 }
 

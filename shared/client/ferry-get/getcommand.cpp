@@ -17,6 +17,12 @@ GetCommand::GetCommand(const GetOptions &options, QObject *parent)
       m_printer(new ProgressPrinter(m_queue, options.live, stderr, this))
 {
     m_queue->setMaxConcurrent(options.jobs);
+    // A script wants an answer: give up on a server that stays away for a minute or
+    // so, where the Downloader would keep waiting for it.
+    client::RetryPolicy retries;
+    retries.maxConnectionRetries = 8;
+    retries.maxBusyRetries = 200;
+    m_queue->setRetryPolicy(retries);
     m_queue->setExistingFilePolicy(options.onExists);
     connect(m_queue, &DownloadQueue::addFailed, this,
             [this](const QString &url, client::ErrorKind kind, const QString &reason) {

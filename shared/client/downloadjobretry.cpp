@@ -1,0 +1,77 @@
+// DownloadJob's waits between attempts: which failures are retried, the backoff, the
+// countdown in statusText(), and ending a wait early when the server is back.
+#include "downloadjob.h"
+
+#include "partfile.h"
+
+#include <QRandomGenerator>
+
+namespace ferry::client {
+
+void DownloadJob::failAttempt(ErrorKind kind, const QString &reason, int retryAfterMs)
+{
+    dropConnection();
+    if (PartFile::isStreamTarget(m_localPath) && m_receivedBytes > 0) {
+        fail(kind, reason); // bytes already went out to a stream: a retry would repeat them
+        return;
+    }
+    int failures = 1;
+    if (kind == ErrorKind::ServerBusy) {
+        failures = ++m_busyFailures;
+    } else if (kind == ErrorKind::ConnectionError) {
+        if (m_progressedThisAttempt)
+            m_connectionFailures = 0; // bytes moved: the link works, so start counting afresh
+        failures = ++m_connectionFailures;
+    }
+    const int delay = m_retryPolicy.delayFor(kind, failures, retryAfterMs, QRandomGenerator::global()->generateDouble());
+    if (delay < 0) {
+        fail(kind, reason);
+        return;
+    }
+    waitToRetry(kind, reason, delay);
+}
+
+void DownloadJob::waitToRetry(ErrorKind kind, const QString &reason, int delayMs)
+{
+    flushProgress();
+    setState(State::Connecting);
+    m_waitKind = kind;
+    m_waitReason = reason;
+    m_retryTimer.start(delayMs);
+    m_waitTicker.start();
+    updateWaitText();
+    emit retryScheduled(kind, delayMs);
+}
+
+void DownloadJob::updateWaitText()
+{
+    if (!m_retryTimer.isActive())
+        return;
+    const int seconds = (m_retryTimer.remainingTime() + 999) / 1000;
+    if (m_waitKind == ErrorKind::ServerBusy)
+        setStatusText(tr("Server busy (next try in %1 s)").arg(seconds));
+    else
+        setStatusText(tr("Waiting for server (next try in %1 s): %2").arg(seconds).arg(m_waitReason));
+}
+
+void DownloadJob::stopWaiting()
+{
+    m_retryTimer.stop();
+    m_waitTicker.stop();
+    m_waitKind = ErrorKind::NoError;
+}
+
+bool DownloadJob::isWaitingForServer() const
+{
+    return m_retryTimer.isActive() && m_waitKind == ErrorKind::ConnectionError;
+}
+
+void DownloadJob::retryNow()
+{
+    if (!isWaitingForServer())
+        return;
+    stopWaiting();
+    beginAttempt();
+}
+
+} // namespace ferry::client

@@ -1,0 +1,176 @@
+// Notifications of finished and failed downloads, and overall progress in the title.
+// Offscreen there is no tray: the notifications show in the window, as on such desktops.
+#include "serverprocess.h"
+#include "testtree.h"
+
+#include "mainwindow.h"
+#include "notificationbar.h"
+#include "notifier.h"
+#include "preferencesdialog.h"
+#include "settings.h"
+#include "translations.h"
+
+#include "client/downloadjob.h"
+#include "client/downloadqueue.h"
+#include "client/ferryurl.h"
+
+#include <QCheckBox>
+#include <QDesktopServices>
+#include <QPushButton>
+#include <QRegularExpression>
+#include <QScopeGuard>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QUrl>
+
+#include <memory>
+
+using namespace ferry;
+using client::DownloadJob;
+using gui::MainWindow;
+
+// Stands in for the desktop: records the URLs the app asks it to open.
+class UrlCatcher : public QObject
+{
+    Q_OBJECT
+public:
+    QList<QUrl> urls;
+public slots:
+    void open(const QUrl &url) { urls.append(url); }
+};
+
+class TestDownloaderNotify : public QObject
+{
+    Q_OBJECT
+private slots:
+    void initTestCase();
+    void init();
+    void finishedDownloadIsShownWithOpen();
+    void manyFinishedMakeOneNotification();
+    void failureIsShownAtOnce();
+    void titleShowsOverallProgress();
+    void trayChoiceIsRemembered();
+
+private:
+    std::unique_ptr<MainWindow> newWindow();
+    QString link(const QString &path) const;
+    DownloadJob *add(MainWindow *window, const QString &path);
+
+    ferrytest::TestTree m_tree;
+    std::unique_ptr<ServerProcess> m_server;
+    std::unique_ptr<QTemporaryDir> m_dir;
+    std::unique_ptr<gui::Settings> m_settings;
+};
+
+void TestDownloaderNotify::initTestCase()
+{
+    if (ServerProcess::defaultProgram().isEmpty())
+        QSKIP("ferry-server is not built");
+    QVERIFY(gui::installTranslations());
+    QVERIFY(m_tree.isValid());
+    for (int i = 0; i < 5; ++i)
+        QVERIFY(!m_tree.addFile(QStringLiteral("small/s%1.txt").arg(i), 1000 + i, 80 + i).isEmpty());
+    QVERIFY(!m_tree.addFile(QStringLiteral("big.bin"), 8 * 1024 * 1024, 90).isEmpty());
+    m_server = std::make_unique<ServerProcess>(m_tree.root(), QStringList{"--rate-limit", "1048576"});
+    QVERIFY2(m_server->start(), qPrintable(m_server->diagnostics()));
+}
+
+void TestDownloaderNotify::init()
+{
+    m_dir = std::make_unique<QTemporaryDir>();
+    m_settings = std::make_unique<gui::Settings>(m_dir->filePath(QStringLiteral("downloader.ini")));
+    m_settings->setDownloadFolder(m_dir->filePath(QStringLiteral("downloads")));
+}
+
+std::unique_ptr<MainWindow> TestDownloaderNotify::newWindow()
+{
+    auto window = std::make_unique<MainWindow>(m_settings.get());
+    window->show();
+    if (!QTest::qWaitForWindowExposed(window.get()))
+        qWarning("the window was not exposed");
+    return window;
+}
+
+QString TestDownloaderNotify::link(const QString &path) const
+{
+    return client::FerryUrl(m_server->host(), m_server->port(), path).toString();
+}
+
+DownloadJob *TestDownloaderNotify::add(MainWindow *window, const QString &path)
+{
+    return window->queue()->addFile(*client::FerryUrl::parse(link(path)), m_settings->downloadFolder());
+}
+
+void TestDownloaderNotify::finishedDownloadIsShownWithOpen()
+{
+    auto window = newWindow();
+    gui::NotificationBar *bar = window->notificationBar();
+    QVERIFY(!bar->isVisible());
+    DownloadJob *job = add(window.get(), QStringLiteral("small/s0.txt"));
+    QTRY_VERIFY_WITH_TIMEOUT(bar->isVisible(), 15000);
+    QCOMPARE(job->state(), DownloadJob::State::Done);
+    QVERIFY2(bar->text().contains(QStringLiteral("\u201cs0.txt\u201d is downloaded.")), qPrintable(bar->text()));
+    UrlCatcher desktop;
+    QDesktopServices::setUrlHandler(QStringLiteral("file"), &desktop, "open");
+    const auto restore = qScopeGuard([] { QDesktopServices::unsetUrlHandler(QStringLiteral("file")); });
+    auto *open = bar->findChild<QPushButton *>(QStringLiteral("notificationOpen"));
+    QVERIFY(open->isVisible());
+    open->click();
+    QCOMPARE(desktop.urls, QList<QUrl>{QUrl::fromLocalFile(job->localPath())});
+    QVERIFY(!bar->isVisible());
+}
+
+void TestDownloaderNotify::manyFinishedMakeOneNotification()
+{
+    auto window = newWindow();
+    auto *notifier = window->findChild<gui::Notifier *>();
+    QVERIFY(notifier);
+    QSignalSpy notes(notifier, &gui::Notifier::notify);
+    for (int i = 0; i < 5; ++i)
+        add(window.get(), QStringLiteral("small/s%1.txt").arg(i));
+    QVERIFY(notes.wait(15000));
+    QTest::qWait(gui::Notifier::GatherMs + 500); // a second one would have come by now
+    QCOMPARE(notes.size(), 1);
+    QCOMPARE(notes.first().at(0).toString(), QStringLiteral("All downloads finished"));
+    QCOMPARE(notes.first().at(1).toString(), QStringLiteral("5 downloads finished."));
+    QVERIFY(notes.first().at(2).toString().isEmpty());
+}
+
+void TestDownloaderNotify::failureIsShownAtOnce()
+{
+    auto window = newWindow();
+    add(window.get(), QStringLiteral("no/such/file.iso"));
+    gui::NotificationBar *bar = window->notificationBar();
+    QTRY_VERIFY_WITH_TIMEOUT(bar->isVisible(), 15000);
+    QVERIFY2(bar->text().startsWith(QStringLiteral("Could not download \u201cfile.iso\u201d")), qPrintable(bar->text()));
+    QVERIFY(!bar->findChild<QPushButton *>(QStringLiteral("notificationOpen"))->isVisible());
+}
+
+void TestDownloaderNotify::titleShowsOverallProgress()
+{
+    auto window = newWindow();
+    DownloadJob *job = add(window.get(), QStringLiteral("big.bin"));
+    static const QRegularExpression progress(QStringLiteral("^(\\d+)% \u2014 "));
+    QTRY_VERIFY_WITH_TIMEOUT(job->receivedBytes() > 2 * 1024 * 1024, 30000);
+    QTRY_VERIFY2(progress.match(window->windowTitle()).hasMatch(), qPrintable(window->windowTitle()));
+    const int percent = progress.match(window->windowTitle()).captured(1).toInt();
+    QVERIFY2(percent > 0 && percent < 100, qPrintable(window->windowTitle()));
+    QVERIFY(window->windowTitle().endsWith(QStringLiteral("Ferry Downloader")));
+    window->queue()->pauseAll();
+    QTRY_VERIFY(!progress.match(window->windowTitle()).hasMatch());
+}
+
+void TestDownloaderNotify::trayChoiceIsRemembered()
+{
+    QVERIFY(!m_settings->showTrayIcon());
+    gui::PreferencesDialog dialog(m_settings.get());
+    dialog.findChild<QCheckBox *>(QStringLiteral("trayCheck"))->setChecked(true);
+    dialog.accept();
+    m_settings->sync();
+    gui::Settings reread(m_dir->filePath(QStringLiteral("downloader.ini")));
+    QVERIFY(reread.showTrayIcon());
+}
+
+QTEST_MAIN(TestDownloaderNotify)
+#include "tst_downloadernotify.moc"
