@@ -74,7 +74,7 @@ bool sendRaw(int channel, const uint8_t *datagram, size_t size, int fds, bool sp
 void checkAccepted(const ReceiveResult &received, size_t datagramSize, int fdsSent)
 {
     const HandoffMessage &m = received.message;
-    if (m.kind < HandoffKind::Dispatch || m.kind > HandoffKind::Ready)
+    if (m.kind < HandoffKind::Dispatch || m.kind > HandoffKind::DispatchTls)
         violated("an accepted kind out of range");
     if (m.peer.size() >= 64 || m.peer.find('\0') != std::string::npos)
         violated("an accepted peer overruns its field");

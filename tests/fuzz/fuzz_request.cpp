@@ -19,6 +19,7 @@
 #include "worker/client_io.h"
 #include "worker/jail.h"
 #include "worker/request_handler.h"
+#include "worker/transport.h"
 
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -167,7 +168,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     WorkerSlot slot;
     ControlBlock control;
     RequestHandler handler(jail, slot, control);
-    ClientIo io(serverEnd.get(), Millis(2000), [] { return false; });
+    PlainTransport transport(serverEnd.get());
+    ClientIo io(serverEnd.get(), transport, Millis(2000), [] { return false; });
     handler.handle(io, request);
     io.flush();
 
