@@ -1,36 +1,23 @@
 // ferry-ctl's command line as a new user meets it (docs/ADMIN.md §7): every command has its own --help,
 // and a mistyped option or a number that is not one is refused with exit code 2 and a message naming it,
 // before any connection is tried. Runs the real binary; no server is needed, none is started.
-#include <QProcess>
+#include "serverprocess.h"
+
 #include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QtTest>
 
 namespace {
 
-struct Run {
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-};
+using Run = ServerProcess::RunResult;
 
 // The admin socket points into an empty directory: had ferry-ctl tried to connect, it would exit 3.
 Run ctl(const QStringList &args)
 {
     static QTemporaryDir nowhere;
-    QProcess process;
-    process.start(QStringLiteral(CTL_BIN),
-                  QStringList{QStringLiteral("--admin-socket"), nowhere.filePath(QStringLiteral("admin.sock"))} + args);
-    Run run;
-    if (!process.waitForFinished(10000)) {
-        process.kill();
-        process.waitForFinished();
-        return run;
-    }
-    run.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
-    run.out = process.readAllStandardOutput();
-    run.err = process.readAllStandardError();
-    return run;
+    return ServerProcess::runProgram(
+        QStringLiteral(CTL_BIN),
+        QStringList{QStringLiteral("--admin-socket"), nowhere.filePath(QStringLiteral("admin.sock"))} + args, 10000);
 }
 
 // The commands the top-level help lists, in its order.

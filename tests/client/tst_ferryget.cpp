@@ -26,26 +26,11 @@ extern char **environ;
 
 namespace {
 
-struct Run {
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-};
+using Run = ServerProcess::RunResult;
 
 Run runGet(const QStringList &args, int timeoutMs = 60000)
 {
-    QProcess process;
-    process.start(QStringLiteral(GET_BIN), args);
-    Run run;
-    if (!process.waitForFinished(timeoutMs)) {
-        process.kill();
-        process.waitForFinished();
-        return run;
-    }
-    run.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
-    run.out = process.readAllStandardOutput();
-    run.err = process.readAllStandardError();
-    return run;
+    return ServerProcess::runProgram(QStringLiteral(GET_BIN), args, timeoutMs);
 }
 
 // A port nothing listens on: bound, then released.

@@ -3,7 +3,6 @@
 #include <QDeadlineTimer>
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QProcess>
 #include <QSslSocket>
 #include <QTcpServer>
 #include <QTcpSocket>
@@ -18,22 +17,9 @@ QStringList tlsOnly(QStringList more)
 
 Run runGet(const QString &configHome, const QStringList &args, int timeoutMs)
 {
-    QProcess process;
-    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
-    environment.remove(QStringLiteral("FERRY_PLAINTEXT"));
-    environment.insert(QStringLiteral("XDG_CONFIG_HOME"), configHome);
-    process.setProcessEnvironment(environment);
-    process.start(QStringLiteral(GET_BIN), args);
-    Run run;
-    if (!process.waitForFinished(timeoutMs)) {
-        process.kill();
-        process.waitForFinished();
-        return run;
-    }
-    run.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
-    run.out = process.readAllStandardOutput();
-    run.err = process.readAllStandardError();
-    return run;
+    // FERRY_PLAINTEXT empty is off: the harness sets it to 1 for every suite, these speak TLS.
+    return ServerProcess::runProgram(QStringLiteral(GET_BIN), args, timeoutMs,
+                                     {QStringLiteral("FERRY_PLAINTEXT="), QStringLiteral("XDG_CONFIG_HOME=") + configHome});
 }
 
 QString knownServersFile(const QString &configHome) { return configHome + QStringLiteral("/ferry/known-servers"); }

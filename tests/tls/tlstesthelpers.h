@@ -6,7 +6,6 @@
 
 #include <QByteArray>
 #include <QJsonObject>
-#include <QProcessEnvironment>
 #include <QString>
 #include <QStringList>
 
@@ -15,11 +14,7 @@ namespace tlstest {
 // Arguments for a server that speaks TLS only (the harness adds --plaintext allow otherwise).
 QStringList tlsOnly(QStringList more = {});
 
-struct Run {
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-};
+using Run = ServerProcess::RunResult;
 // ferry-get with TLS (FERRY_PLAINTEXT removed) and $XDG_CONFIG_HOME = `configHome`, so its
 // known-servers file is `configHome`/ferry/known-servers.
 Run runGet(const QString &configHome, const QStringList &args, int timeoutMs = 120000);
