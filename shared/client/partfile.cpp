@@ -96,15 +96,23 @@ std::optional<PartMeta> PartFile::readMeta(const QString &finalPath)
     // JSON numbers are doubles; sizes and nanosecond times are kept as decimal strings.
     meta.size = json.value(QLatin1String("size")).toString().toLongLong();
     meta.mtimeNs = json.value(QLatin1String("mtimeNs")).toString().toLongLong();
+    meta.chunkSize = json.value(QLatin1String("chunkSize")).toString().toLongLong();
+    meta.root = QByteArray::fromHex(json.value(QLatin1String("root")).toString().toLatin1());
+    meta.verified = json.value(QLatin1String("verified")).toString();
     return meta;
 }
 
 bool PartFile::writeMeta(const QString &finalPath, const PartMeta &meta, QString *error)
 {
-    const QJsonObject json{{QLatin1String("format"), MetaFormat},
-                           {QLatin1String("url"), meta.url},
-                           {QLatin1String("size"), QString::number(meta.size)},
-                           {QLatin1String("mtimeNs"), QString::number(meta.mtimeNs)}};
+    QJsonObject json{{QLatin1String("format"), MetaFormat},
+                     {QLatin1String("url"), meta.url},
+                     {QLatin1String("size"), QString::number(meta.size)},
+                     {QLatin1String("mtimeNs"), QString::number(meta.mtimeNs)}};
+    if (meta.chunkSize > 0) {
+        json.insert(QLatin1String("chunkSize"), QString::number(meta.chunkSize));
+        json.insert(QLatin1String("root"), QString::fromLatin1(meta.root.toHex()));
+        json.insert(QLatin1String("verified"), meta.verified);
+    }
     if (isStreamTarget(finalPath))
         return true;
     const QByteArray bytes = QJsonDocument(json).toJson(QJsonDocument::Compact);
@@ -172,6 +180,54 @@ bool PartFile::open(const QString &finalPath, qint64 offset, QString *error)
     m_fd = fd;
     m_finalPath = finalPath;
     return true;
+}
+
+bool PartFile::openPreallocated(const QString &finalPath, qint64 size, QString *error)
+{
+    close();
+    const QString dir = QFileInfo(finalPath).absolutePath();
+    if (!QDir().mkpath(dir))
+        return setError(error, QStringLiteral("mkdir %1: cannot create the folder").arg(dir));
+    const QString path = partPathFor(finalPath);
+    const int fd = ::open(QFile::encodeName(path).constData(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return setError(error, sysError("open()", path, errno));
+    // fallocate reserves the blocks, so a full disk shows now rather than mid-download;
+    // filesystems without it (EOPNOTSUPP) get a sparse file of the right size instead.
+    const char *failed = nullptr;
+    if (size > 0 && ::fallocate(fd, 0, 0, size) != 0 && errno != EOPNOTSUPP)
+        failed = "fallocate()";
+    else if (::ftruncate(fd, size) != 0)
+        failed = "ftruncate()";
+    if (failed) {
+        const int err = errno;
+        ::close(fd);
+        return setError(error, sysError(failed, path, err));
+    }
+    m_fd = fd;
+    m_finalPath = finalPath;
+    return true;
+}
+
+bool PartFile::writeAt(qint64 offset, const char *data, qint64 size, QString *error)
+{
+    while (size > 0) {
+        const ssize_t written = ::pwrite(m_fd, data, size_t(size), offset);
+        if (written < 0) {
+            if (errno == EINTR)
+                continue;
+            return setError(error, sysError("pwrite() to", partPathFor(m_finalPath), errno));
+        }
+        data += written;
+        size -= written;
+        offset += written;
+    }
+    return true;
+}
+
+bool PartFile::sync(QString *error)
+{
+    return ::fdatasync(m_fd) == 0 || setError(error, sysError("fdatasync()", partPathFor(m_finalPath), errno));
 }
 
 bool PartFile::openStream(const QString &finalPath, QString *error)

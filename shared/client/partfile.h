@@ -11,10 +11,18 @@ namespace ferry::client {
 // What the server said about the file a .part was cut from. Stored as JSON in
 // "<final name>.part.ferry": {"format": 1, "url": "...", "size": N, "mtimeNs": M}.
 // A sidecar file works on every filesystem (unlike user xattrs) and survives a copy.
+// A verified download (a server with manifests) adds "chunkSize", "root" (hex) and
+// "verified" (a ChunkMap run list such as "0-41,43"): the chunks whose bytes matched the
+// manifest and were flushed to disk before being recorded. The format number stays 1:
+// an older reader ignores the extra keys and resumes by size as before, and metadata
+// without them simply has no chunk verified yet.
 struct PartMeta {
     QString url;
     qint64 size = 0;
     qint64 mtimeNs = 0;
+    qint64 chunkSize = 0; // 0: not a verified download
+    QByteArray root{};
+    QString verified{};
     bool operator==(const PartMeta &) const = default;
 };
 
@@ -50,7 +58,15 @@ public:
     // Opens (creating the folder and the file if needed) the .part for writing at
     // `offset`, cutting anything beyond it. False with `error` set on failure.
     bool open(const QString &finalPath, qint64 offset, QString *error);
+    // Opens (creating folder and file) the .part of a chunk-granular download without cutting
+    // what it holds, and reserves `size` bytes for it (fallocate, else a sparse ftruncate), so
+    // segments can write their chunks anywhere with writeAt().
+    bool openPreallocated(const QString &finalPath, qint64 size, QString *error);
     bool isOpen() const { return m_fd >= 0; }
+    // pwrite(2) of all of `data` at `offset`; the file position is not used.
+    bool writeAt(qint64 offset, const char *data, qint64 size, QString *error);
+    // fdatasync: what was written is on disk (before the metadata vouches for it).
+    bool sync(QString *error);
     // Writes all of `data`; false with e.g. "write() to /d/f.part: No space left on device".
     bool write(const char *data, qint64 size, QString *error);
     // fsync, close, rename(2) the part over the final path, drop the metadata.

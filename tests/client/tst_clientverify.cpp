@@ -1,0 +1,370 @@
+// Unit tests of verified downloads' pure parts: assembling a manifest from its pages (and
+// refusing the inconsistent ones §10.5 names), chunk bookkeeping, the run lists kept in the
+// .part metadata, and the hashing thread against digests computed here.
+#include "client/chunkhasher.h"
+#include "client/chunkmap.h"
+#include "client/manifest.h"
+#include "client/partfile.h"
+
+#include <QCryptographicHash>
+#include <QFile>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace ferry::client;
+
+namespace {
+
+QByteArray sha256(const QByteArray &bytes)
+{
+    return QCryptographicHash::hash(bytes, QCryptographicHash::Sha256);
+}
+
+QByteArray patterned(qint64 size)
+{
+    QByteArray bytes(size, Qt::Uninitialized);
+    for (qint64 i = 0; i < size; ++i)
+        bytes[i] = char((i * 131 + i / 977) & 0xff);
+    return bytes;
+}
+
+// The pages a correct server sends for `content`, `perPage` digests to a page.
+std::vector<ManifestPageFields> pagesFor(const QByteArray &content, quint32 chunkSize, int perPage)
+{
+    std::vector<QByteArray> digests;
+    for (qint64 at = 0; at < content.size(); at += chunkSize)
+        digests.push_back(sha256(content.mid(at, chunkSize)));
+    ManifestPageFields header;
+    header.fileSize = quint64(content.size());
+    header.mtimeNs = 1700000000123456789;
+    header.chunkSize = chunkSize;
+    header.chunkCount = quint32(digests.size());
+    header.root = Manifest::rootOf(digests);
+    std::vector<ManifestPageFields> pages;
+    size_t first = 0;
+    do {
+        ManifestPageFields page = header;
+        page.first = quint32(first);
+        const size_t count = std::min(digests.size() - first, size_t(perPage));
+        page.digests.assign(digests.begin() + qsizetype(first), digests.begin() + qsizetype(first + count));
+        first += count;
+        page.last = first == digests.size();
+        pages.push_back(page);
+    } while (first < digests.size());
+    return pages;
+}
+
+std::optional<QString> assemble(const std::vector<ManifestPageFields> &pages, ManifestAssembler &assembler)
+{
+    for (const ManifestPageFields &page : pages) {
+        if (auto refused = assembler.addPage(page))
+            return refused;
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
+class TestClientVerify : public QObject
+{
+    Q_OBJECT
+private slots:
+    void assemblesPages_data();
+    void assemblesPages();
+    void refusesInconsistentPages_data();
+    void refusesInconsistentPages();
+    void chunkGeometry();
+    void claimsRunsOfMissingChunks();
+    void releaseReturnsOnlyUnhashedChunks();
+    void badChunkIsRefetchedUpToTheLimit();
+    void verifiedRunsRoundTrip_data();
+    void verifiedRunsRoundTrip();
+    void refusesMalformedRuns_data();
+    void refusesMalformedRuns();
+    void metaKeepsChunkRecords();
+    void hasherDigestsChunksAndFile();
+    void hasherReadsBackFromDisk();
+};
+
+void TestClientVerify::assemblesPages_data()
+{
+    QTest::addColumn<qint64>("size");
+    QTest::addColumn<int>("chunkSize");
+    QTest::addColumn<int>("perPage");
+    QTest::newRow("empty file") << qint64(0) << 4096 << 10;
+    QTest::newRow("one short chunk") << qint64(100) << 4096 << 10;
+    QTest::newRow("exact chunks, one page") << qint64(4 * 4096) << 4096 << 10;
+    QTest::newRow("short last chunk, many pages") << qint64(10 * 4096 + 7) << 4096 << 3;
+    QTest::newRow("one digest a page") << qint64(5 * 1000) << 1000 << 1;
+}
+
+void TestClientVerify::assemblesPages()
+{
+    QFETCH(qint64, size);
+    QFETCH(int, chunkSize);
+    QFETCH(int, perPage);
+    const QByteArray content = patterned(size);
+    const auto pages = pagesFor(content, quint32(chunkSize), perPage);
+    ManifestAssembler assembler;
+    const auto refused = assemble(pages, assembler);
+    QVERIFY2(!refused, qPrintable(refused.value_or(QString())));
+    QVERIFY(assembler.isComplete());
+    const Manifest &manifest = assembler.manifest();
+    QCOMPARE(manifest.fileSize, size);
+    QCOMPARE(manifest.chunkCount(), int((size + chunkSize - 1) / chunkSize));
+    for (int i = 0; i < manifest.chunkCount(); ++i)
+        QCOMPARE(manifest.digests[size_t(i)], sha256(content.mid(manifest.chunkOffset(i), manifest.chunkLength(i))));
+    if (size == 0)
+        QCOMPARE(manifest.root, sha256(QByteArray()));
+}
+
+void TestClientVerify::refusesInconsistentPages_data()
+{
+    QTest::addColumn<QString>("damage");
+    QTest::addColumn<QString>("reason");
+    QTest::newRow("size differs on page 2") << "size" << "disagree";
+    QTest::newRow("mtime differs on page 2") << "mtime" << "disagree";
+    QTest::newRow("root differs on page 2") << "root" << "disagree";
+    QTest::newRow("a page skipped") << "skip" << "out of order";
+    QTest::newRow("a page twice") << "repeat" << "out of order";
+    QTest::newRow("last page too early") << "early-last" << "ended after";
+    QTest::newRow("page after the last") << "after-last" << "after the last";
+    QTest::newRow("digest of a chunk changed") << "digest" << "root does not match";
+    QTest::newRow("chunk count does not fit the size") << "count" << "does not fit";
+    QTest::newRow("chunk size 0") << "zero-chunk" << "chunk size is 0";
+    QTest::newRow("short digest") << "short-digest" << "not a SHA-256";
+    QTest::newRow("more digests than chunks") << "extra-digest" << "more chunk digests";
+}
+
+void TestClientVerify::refusesInconsistentPages()
+{
+    QFETCH(QString, damage);
+    QFETCH(QString, reason);
+    auto pages = pagesFor(patterned(9 * 1000 + 5), 1000, 3); // 10 chunks on 4 pages
+    QCOMPARE(pages.size(), size_t(4));
+    if (damage == "size")
+        pages[1].fileSize += 1;
+    else if (damage == "mtime")
+        pages[1].mtimeNs += 1;
+    else if (damage == "root")
+        pages[1].root[0] = char(pages[1].root[0] ^ 1);
+    else if (damage == "skip")
+        pages.erase(pages.begin() + 1);
+    else if (damage == "repeat")
+        pages.insert(pages.begin() + 1, pages[0]);
+    else if (damage == "early-last")
+        pages[2].last = true;
+    else if (damage == "after-last")
+        pages.push_back(pages.back());
+    else if (damage == "digest")
+        pages[2].digests[0][5] = char(pages[2].digests[0][5] ^ 0x40);
+    else if (damage == "count")
+        for (auto &page : pages)
+            page.chunkCount = 11;
+    else if (damage == "zero-chunk")
+        pages[0].chunkSize = 0;
+    else if (damage == "short-digest")
+        pages[1].digests[1].chop(1);
+    else if (damage == "extra-digest")
+        pages[3].digests.push_back(pages[3].digests[0]);
+    ManifestAssembler assembler;
+    const auto refused = assemble(pages, assembler);
+    QVERIFY(refused);
+    QVERIFY2(refused->contains(reason), qPrintable(*refused));
+    QVERIFY(!assembler.isComplete());
+    QVERIFY(assembler.addPage(pagesFor(patterned(10), 1000, 3)[0])); // spent: nothing more is taken
+}
+
+void TestClientVerify::chunkGeometry()
+{
+    Manifest manifest;
+    manifest.fileSize = 10 * 1000 + 7;
+    manifest.chunkSize = 1000;
+    manifest.digests.resize(11);
+    QCOMPARE(manifest.chunkOffset(3), qint64(3000));
+    QCOMPARE(manifest.chunkLength(3), qint64(1000));
+    QCOMPARE(manifest.chunkLength(10), qint64(7));
+    QCOMPARE(manifest.chunkAt(0), 0);
+    QCOMPARE(manifest.chunkAt(999), 0);
+    QCOMPARE(manifest.chunkAt(1000), 1);
+    QCOMPARE(manifest.chunkAt(10006), 10);
+}
+
+void TestClientVerify::claimsRunsOfMissingChunks()
+{
+    ChunkMap map(10);
+    QCOMPARE(map.claim(4), (ChunkRange{0, 4}));
+    QCOMPARE(map.claim(4), (ChunkRange{4, 4}));
+    QCOMPARE(map.claim(4), (ChunkRange{8, 2}));
+    QVERIFY(!map.claim(4));
+    QVERIFY(!map.hasMissing());
+
+    ChunkMap holes(10);
+    QVERIFY(holes.setVerifiedRuns("0-2,5"));
+    QCOMPARE(holes.claim(8), (ChunkRange{3, 2})); // stops at the verified chunk 5
+    QCOMPARE(holes.claimAt(7, 2), (ChunkRange{7, 2}));
+    QVERIFY(!holes.claimAt(5, 2)); // verified
+    QVERIFY(!holes.claimAt(7, 2)); // already claimed
+    QCOMPARE(holes.claim(8), (ChunkRange{6, 1}));
+    QCOMPARE(holes.claim(8), (ChunkRange{9, 1}));
+}
+
+void TestClientVerify::releaseReturnsOnlyUnhashedChunks()
+{
+    ChunkMap map(6);
+    const auto range = map.claim(6);
+    QVERIFY(range);
+    map.markArrived(0);
+    map.markVerified(0);
+    map.markArrived(1); // being hashed: its digest still comes
+    map.release(*range);
+    QCOMPARE(map.state(0), ChunkMap::ChunkState::Verified);
+    QCOMPARE(map.state(1), ChunkMap::ChunkState::Hashing);
+    QCOMPARE(map.state(2), ChunkMap::ChunkState::Missing);
+    QCOMPARE(map.claim(10), (ChunkRange{2, 4}));
+    QCOMPARE(map.verifiedCount(), 1);
+    QVERIFY(!map.isComplete());
+}
+
+void TestClientVerify::badChunkIsRefetchedUpToTheLimit()
+{
+    ChunkMap map(3);
+    for (int attempt = 1; attempt <= ChunkMap::MaxRefetches; ++attempt) {
+        QCOMPARE(map.claim(3)->first, 0);
+        map.markArrived(0);
+        QVERIFY(map.markBad(0));
+        QCOMPARE(map.state(0), ChunkMap::ChunkState::Missing);
+        map.release({0, 3});
+    }
+    QVERIFY(map.claim(1));
+    map.markArrived(0);
+    QVERIFY(!map.markBad(0)); // one more than the limit: the caller gives up
+    QCOMPARE(map.failures(0), ChunkMap::MaxRefetches + 1);
+}
+
+void TestClientVerify::verifiedRunsRoundTrip_data()
+{
+    QTest::addColumn<int>("count");
+    QTest::addColumn<QString>("runs");
+    QTest::newRow("none") << 5 << "";
+    QTest::newRow("all") << 5 << "0-4";
+    QTest::newRow("single chunks") << 8 << "1,3,7";
+    QTest::newRow("mixed") << 100 << "0-41,43,45-60,99";
+}
+
+void TestClientVerify::verifiedRunsRoundTrip()
+{
+    QFETCH(int, count);
+    QFETCH(QString, runs);
+    ChunkMap map(count);
+    QVERIFY(map.setVerifiedRuns(runs));
+    QCOMPARE(map.verifiedRuns(), runs);
+    QCOMPARE(map.isComplete(), runs == QStringLiteral("0-%1").arg(count - 1));
+}
+
+void TestClientVerify::refusesMalformedRuns_data()
+{
+    QTest::addColumn<QString>("runs");
+    QTest::newRow("beyond the count") << "0-10";
+    QTest::newRow("backwards") << "5-3";
+    QTest::newRow("not a number") << "1,x";
+    QTest::newRow("three ends") << "1-2-3";
+    QTest::newRow("negative") << "-1";
+}
+
+void TestClientVerify::refusesMalformedRuns()
+{
+    QFETCH(QString, runs);
+    ChunkMap map(10);
+    QVERIFY(!map.setVerifiedRuns(runs));
+    QCOMPARE(map.verifiedCount(), 0);
+}
+
+void TestClientVerify::metaKeepsChunkRecords()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath("f.bin");
+    const PartMeta meta{"ferry://h/f.bin", 123456789012, 1700000000123456789, 4194304, sha256("x"), "0-3,7"};
+    QString error;
+    QVERIFY2(PartFile::writeMeta(path, meta, &error), qPrintable(error));
+    QCOMPARE(PartFile::readMeta(path), meta);
+
+    // Metadata from before verified downloads reads as "nothing verified yet".
+    QFile old(PartFile::metaPathFor(path));
+    QVERIFY(old.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    old.write(R"({"format":1,"url":"ferry://h/f.bin","size":"10","mtimeNs":"5"})");
+    old.close();
+    const auto read = PartFile::readMeta(path);
+    QVERIFY(read);
+    QCOMPARE(read->size, qint64(10));
+    QCOMPARE(read->chunkSize, qint64(0));
+    QVERIFY(read->verified.isEmpty());
+}
+
+void TestClientVerify::hasherDigestsChunksAndFile()
+{
+    QTemporaryDir dir;
+    const QByteArray content = patterned(5 * 1000 + 300);
+    const auto pages = pagesFor(content, 1000, 100);
+    ManifestAssembler assembler;
+    QVERIFY(!assemble(pages, assembler));
+    const QString part = dir.filePath("f.part");
+    QFile file(part);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(content);
+    file.close();
+
+    ChunkHasher hasher(assembler.manifest(), part);
+    QSignalSpy chunks(&hasher, &ChunkHasher::chunkHashed);
+    // Chunk 0 in odd pieces across a boundary, chunk 3 before 1 and 2, then a discarded
+    // false start of chunk 4 that must not spoil its digest.
+    hasher.add(0, content.constData(), 700);
+    hasher.add(700, content.constData() + 700, 1500);
+    hasher.add(3000, content.constData() + 3000, 1000);
+    hasher.add(2200, content.constData() + 2200, 800);
+    hasher.add(4000, "garbage", 7);
+    hasher.discard(4);
+    hasher.add(4000, content.constData() + 4000, 1300);
+    QTRY_COMPARE(chunks.size(), 6);
+    for (const auto &args : chunks) {
+        const int index = args.at(0).toInt();
+        QCOMPARE(args.at(1).toByteArray(), assembler.manifest().digests[size_t(index)]);
+    }
+    QSignalSpy file1(&hasher, &ChunkHasher::fileHashed);
+    hasher.finishFile();
+    QVERIFY(file1.wait());
+    QCOMPARE(file1.at(0).at(0).toByteArray(), sha256(content));
+    QCOMPARE(hasher.backlogBytes(), qint64(0));
+}
+
+void TestClientVerify::hasherReadsBackFromDisk()
+{
+    QTemporaryDir dir;
+    QByteArray content = patterned(3 * 1000);
+    const auto pages = pagesFor(content, 1000, 100);
+    ManifestAssembler assembler;
+    QVERIFY(!assemble(pages, assembler));
+    content[1500] = char(content[1500] ^ 1); // the part on disk is damaged in chunk 1
+    const QString part = dir.filePath("f.part");
+    QFile file(part);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(content);
+    file.close();
+
+    ChunkHasher hasher(assembler.manifest(), part);
+    QSignalSpy chunks(&hasher, &ChunkHasher::chunkHashed);
+    for (int i = 0; i < 3; ++i)
+        hasher.hashFromDisk(i);
+    QTRY_COMPARE(chunks.size(), 3);
+    QCOMPARE(chunks.at(0).at(1).toByteArray(), assembler.manifest().digests[0]);
+    QVERIFY(chunks.at(1).at(1).toByteArray() != assembler.manifest().digests[1]);
+    QCOMPARE(chunks.at(2).at(1).toByteArray(), assembler.manifest().digests[2]);
+    QSignalSpy whole(&hasher, &ChunkHasher::fileHashed);
+    hasher.finishFile(); // nothing came from memory: all of it is read back
+    QVERIFY(whole.wait());
+    QCOMPARE(whole.at(0).at(0).toByteArray(), sha256(content));
+}
+
+QTEST_GUILESS_MAIN(TestClientVerify)
+#include "tst_clientverify.moc"
