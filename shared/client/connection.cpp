@@ -5,6 +5,7 @@
 #include "servertrust.h"
 #include "tlsguard.h"
 
+#include <QSet>
 #include <QSslSocket>
 #include <QTcpSocket>
 
@@ -16,6 +17,13 @@ constexpr int ConnectTimeoutMs = 15000;
 // 16 reads of up to 1 MiB: a few milliseconds of work at loopback speed.
 constexpr int MaxReadsPerEvent = 16;
 const char *const Agent = "ferry-client/" FERRY_VERSION;
+
+// Servers that refused a version 2 HELLO: later connections to them say version 1 at once.
+QSet<QString> &version1Servers()
+{
+    static QSet<QString> servers;
+    return servers;
+}
 
 QString remoteText(const proto::Error &error)
 {
@@ -46,6 +54,9 @@ void Connection::open(const QString &host, quint16 port)
     abort();
     m_host = host;
     m_port = port;
+    m_capabilities.clear();
+    m_helloVersion = version1Servers().contains(KnownServers::serverKey(host, port)) ? proto::ProtocolVersion
+                                                                                     : proto::HighestVersion;
     m_decoder = proto::Decoder();
     m_block.resize(ReadBlockSize);
     TlsGuard *tls = nullptr;
@@ -122,7 +133,7 @@ void Connection::onConnected()
 {
     m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
     m_state = State::Handshaking;
-    send(proto::Hello{proto::ProtocolVersion, Agent});
+    send(proto::Hello{m_helloVersion, Agent});
     touch();
 }
 
@@ -236,6 +247,8 @@ bool Connection::handleHandshake(const proto::Message &message)
     const quint64 generation = m_generation;
     if (const auto *welcome = std::get_if<proto::Welcome>(&message)) {
         m_serverAgent = QString::fromStdString(welcome->agent);
+        m_capabilities = welcome->version >= proto::ProtocolVersion2 ? welcome->capabilities
+                                                                     : std::vector<proto::Capability>{};
         m_state = State::Ready;
         if (!m_expectingReply)
             m_stallTimer.stop();
@@ -243,11 +256,43 @@ bool Connection::handleHandshake(const proto::Message &message)
         return generation == m_generation;
     }
     if (const auto *error = std::get_if<proto::Error>(&message)) {
+        if (error->code == proto::ErrorCode::UnsupportedVersion && fallBackToVersion1())
+            return false;
         fail(ErrorKind::ProtocolError, QStringLiteral("handshake refused: %1").arg(remoteText(*error)));
         return false;
     }
     fail(ErrorKind::ProtocolError, QStringLiteral("unexpected answer to HELLO from %1:%2").arg(m_host).arg(m_port));
     return false;
+}
+
+QString Connection::capability(std::string_view name) const
+{
+    for (const proto::Capability &offered : m_capabilities) {
+        if (offered.name == name)
+            return QString::fromStdString(offered.value);
+    }
+    return {};
+}
+
+// A server from before version 2 refuses its HELLO and closes: the same connection
+// cannot go on, so a new one says version 1 (and so does every later one to that server).
+bool Connection::fallBackToVersion1()
+{
+    if (m_helloVersion == proto::ProtocolVersion)
+        return false;
+    version1Servers().insert(KnownServers::serverKey(m_host, m_port));
+    const QString host = m_host;
+    const quint16 port = m_port;
+    abort();
+    const quint64 generation = m_generation; // the owner's own abort() cancels the reopening
+    QMetaObject::invokeMethod(
+        this,
+        [this, host, port, generation] {
+            if (generation == m_generation)
+                open(host, port);
+        },
+        Qt::QueuedConnection);
+    return true;
 }
 
 void Connection::fail(ErrorKind kind, const QString &reason, int retryAfterMs)

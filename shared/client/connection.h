@@ -1,4 +1,5 @@
-// One TCP connection speaking Ferry v1: handshake, framed messages, raw body bytes.
+// One TCP connection speaking Ferry (version 2, or 1 with a server that speaks only that):
+// handshake, framed messages, raw body bytes.
 // Internal to the engine: Session and DownloadJob each own one.
 #pragma once
 
@@ -12,6 +13,7 @@
 #include <QTimer>
 
 #include <functional>
+#include <string_view>
 #include <vector>
 
 class QTcpSocket;
@@ -47,6 +49,9 @@ public:
     QString host() const { return m_host; }
     quint16 port() const { return m_port; }
     QString serverAgent() const { return m_serverAgent; }
+    // The value of a capability the server's WELCOME offered (PROTOCOL.md §10.1), or a null
+    // QString when it did not offer it (a version 1 server offers none). Valid once ready().
+    QString capability(std::string_view name) const;
     void setBodySink(BodySink sink) { m_bodySink = std::move(sink); }
     void setBodyPacer(BodyPacer pacer) { m_bodyPacer = std::move(pacer); }
     void setStallTimeout(int ms) { m_stallTimeoutMs = ms; }
@@ -67,6 +72,7 @@ private:
     bool readFrames();
     bool dispatch(proto::DecodeResult &result);
     bool handleHandshake(const proto::Message &message);
+    bool fallBackToVersion1();
     void fail(ErrorKind kind, const QString &reason, int retryAfterMs = 0);
     void touch();
 
@@ -80,6 +86,8 @@ private:
     QString m_host;
     quint16 m_port = 0;
     QString m_serverAgent;
+    std::vector<proto::Capability> m_capabilities;
+    uint16_t m_helloVersion = proto::HighestVersion;
     QTimer m_stallTimer;
     int m_stallTimeoutMs = DefaultStallTimeoutMs;
     bool m_expectingReply = false;
