@@ -57,12 +57,16 @@ void ChunkMap::markVerified(int index)
     ++m_verified;
 }
 
+void ChunkMap::markMissing(int index)
+{
+    if (state(index) == ChunkState::Verified)
+        --m_verified;
+    m_states[size_t(index)] = ChunkState::Missing;
+}
+
 bool ChunkMap::markBad(int index)
 {
-    if (state(index) == ChunkState::Verified) {
-        --m_verified;
-    }
-    m_states[size_t(index)] = ChunkState::Missing;
+    markMissing(index);
     return ++m_failures[size_t(index)] <= MaxRefetches;
 }
 

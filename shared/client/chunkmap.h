@@ -48,6 +48,9 @@ public:
     // All of chunk `index` is on disk; its digest is being computed.
     void markArrived(int index);
     void markVerified(int index);
+    // A chunk re-checked from disk on resume that did not match: Missing again, and not
+    // counted as a failure (nothing was fetched yet).
+    void markMissing(int index);
     // The chunk's digest did not match: back to Missing. False when it has now failed
     // more than MaxRefetches times (the caller gives up on the file).
     [[nodiscard]] bool markBad(int index);

@@ -4,6 +4,7 @@
 #include "connection.h"
 #include "connectionpool.h"
 #include "remoteentry_p.h"
+#include "verifieddownload.h"
 
 #include <QFile>
 #include <QFileInfo>
@@ -316,6 +317,10 @@ void DownloadJob::finishAs(State state)
 
 void DownloadJob::dropConnection()
 {
+    if (m_verifiedDownload) {
+        m_verifiedDownload->stop(); // records the verified chunks now, before a discard
+        std::exchange(m_verifiedDownload, nullptr)->deleteLater();
+    }
     if (m_connection)
         m_connection->abort();
     m_part.close();

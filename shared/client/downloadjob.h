@@ -14,13 +14,16 @@
 #include <QElapsedTimer>
 #include <QJsonObject>
 #include <QObject>
+#include <QList>
 #include <QString>
+#include <QStringList>
 #include <QTimer>
 
 namespace ferry::client {
 
 class Connection;
 class ConnectionPool;
+class VerifiedDownload;
 
 // Writes the remote file to `localPath() + ".part"`, recording the remote size and
 // mtime beside it in `name.part.ferry` (a small JSON file, see partfile.h). A later
@@ -81,6 +84,24 @@ public:
     // Where the current (or last) attempt started in the file: > 0 means it resumed.
     qint64 resumedFrom() const { return m_resumedFrom; }
     bool wasSkipped() const { return m_skipped; }
+
+    // Verified downloads (a server offering manifests, see verifieddownload.h).
+    // Other servers with the same file at the same path: chunks come from all of them.
+    QList<FerryUrl> mirrors() const { return m_mirrors; }
+    void setMirrors(const QList<FerryUrl> &mirrors) { m_mirrors = mirrors; }
+    // A SHA-256 (raw 32 bytes) the file must have, published elsewhere; empty for none.
+    void setExpectedSha256(const QByteArray &digest) { m_expectedSha256 = digest; }
+    // Whether to use a server's manifest at all (default true); false fetches as from a
+    // version 1 server, checked by size and mtime only.
+    void setVerify(bool verify) { m_verify = verify; }
+    // At most this many connections per server for this file (the server may allow fewer).
+    void setMaxStreams(int streams) { m_maxStreams = streams; }
+    // Done, and every chunk matched the server's manifest.
+    bool isVerified() const { return m_verified; }
+    // The whole file's SHA-256 (raw bytes), known once a verified download is Done.
+    QByteArray sha256() const { return m_sha256; }
+    // Mirrors (or the server) dropped for this file, each "host:port: why".
+    QStringList droppedSources() const { return m_droppedSources; }
     int attempts() const { return m_attempts; }
 
     // Where finished downloads leave their connection for the next job, and where
@@ -129,6 +150,8 @@ signals:
     void retryScheduled(ferry::client::ErrorKind error, int delayMs);
     // The server completed a handshake for this job: other jobs waiting for it may try now.
     void serverReached();
+    // A mirror (or the server) was dropped for this file; the download goes on without it.
+    void sourceDropped(const QString &reason);
     // Reached Done, Failed or Canceled.
     void finished();
 
@@ -149,6 +172,10 @@ private:
     ReadBudget paceBody(qint64 wanted);
     void onConnectionFailed(ferry::client::ErrorKind kind, const QString &reason, int retryAfterMs);
     void completeDownload();
+    bool useVerifiedPath() const;
+    void startVerified();
+    void onVerifiedFailed(ErrorKind kind, const QString &reason, bool fileChanged, bool unsupported);
+    void onVerifiedCompleted(const QByteArray &sha256);
     void restartFromZero();
     void failAttempt(ErrorKind kind, const QString &reason, int retryAfterMs = 0);
     void waitToRetry(ErrorKind kind, const QString &reason, int delayMs);
@@ -200,6 +227,16 @@ private:
     int m_connectionFailures = 0;
     int m_busyFailures = 0;
     bool m_progressedThisAttempt = false;
+
+    VerifiedDownload *m_verifiedDownload = nullptr;
+    QList<FerryUrl> m_mirrors;
+    QByteArray m_expectedSha256;
+    QByteArray m_sha256;
+    bool m_verified = false;
+    bool m_verify = true;
+    bool m_manifestRefused = false; // the server has no manifest for this file after all
+    int m_maxStreams = 8;
+    QStringList m_droppedSources;
 
     RateLimiter m_speedLimit;
     RateLimiter *m_sharedLimiter = nullptr;

@@ -1,6 +1,7 @@
 // DownloadJob persistence: kept apart from the transfer logic it has nothing to do with.
 #include "downloadjob.h"
 
+#include <QJsonArray>
 #include <QMetaEnum>
 
 namespace ferry::client {
@@ -23,7 +24,14 @@ DownloadJob::State stateFromName(const QString &name)
 
 QJsonObject DownloadJob::toJson() const
 {
+    QJsonArray mirrors;
+    for (const FerryUrl &mirror : m_mirrors)
+        mirrors.append(mirror.toString());
     return QJsonObject{
+        {QLatin1String("mirrors"), mirrors},
+        {QLatin1String("verified"), m_verified},
+        {QLatin1String("sha256"), QString::fromLatin1(m_sha256.toHex())},
+        {QLatin1String("expectedSha256"), QString::fromLatin1(m_expectedSha256.toHex())},
         {QLatin1String("url"), m_url.toString()},
         {QLatin1String("localPath"), m_localPath},
         {QLatin1String("policy"), policyName(m_policy)},
@@ -54,6 +62,13 @@ DownloadJob *DownloadJob::fromJson(const QJsonObject &json, QObject *parent)
     job->m_totalBytes = json.value(QLatin1String("totalBytes")).toString().toLongLong();
     job->m_receivedBytes = json.value(QLatin1String("receivedBytes")).toString().toLongLong();
     job->m_skipped = json.value(QLatin1String("skipped")).toBool();
+    for (const QJsonValue &mirror : json.value(QLatin1String("mirrors")).toArray()) {
+        if (const auto mirrorUrl = FerryUrl::parse(mirror.toString()))
+            job->m_mirrors << *mirrorUrl;
+    }
+    job->m_verified = json.value(QLatin1String("verified")).toBool();
+    job->m_sha256 = QByteArray::fromHex(json.value(QLatin1String("sha256")).toString().toLatin1());
+    job->m_expectedSha256 = QByteArray::fromHex(json.value(QLatin1String("expectedSha256")).toString().toLatin1());
     job->setSpeedLimit(json.value(QLatin1String("speedLimit")).toString().toLongLong());
     const State state = stateFromName(json.value(QLatin1String("state")).toString());
     switch (state) {
@@ -67,7 +82,7 @@ DownloadJob *DownloadJob::fromJson(const QJsonObject &json, QObject *parent)
         if (RetryPolicy::canRetryFix(job->m_error)) { // saved by a version that gave up on outages
             job->m_error = ErrorKind::NoError;
             job->m_state = State::Queued;
-            job->m_receivedBytes = PartFile::partSize(localPath);
+            job->m_receivedBytes = PartFile::resumableBytes(localPath);
             break;
         }
         job->m_state = state;
@@ -79,7 +94,7 @@ DownloadJob *DownloadJob::fromJson(const QJsonObject &json, QObject *parent)
     case State::Transferring:
     case State::Finishing:
         job->m_state = State::Queued;
-        job->m_receivedBytes = PartFile::partSize(localPath);
+        job->m_receivedBytes = PartFile::resumableBytes(localPath);
         break;
     }
     return job;

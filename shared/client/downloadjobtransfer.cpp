@@ -19,8 +19,14 @@ void DownloadJob::onConnected()
 {
     if (!m_reusedConnection)
         emit serverReached(); // a pooled connection proves nothing until it answers
-    const qint64 partSize = PartFile::partSize(m_localPath);
+    if (useVerifiedPath()) {
+        startVerified();
+        return;
+    }
+    qint64 partSize = PartFile::partSize(m_localPath);
     m_partMeta = PartFile::readMeta(m_localPath);
+    if (m_partMeta && m_partMeta->chunkSize > 0) // a verified download's part, full size from the start
+        partSize = PartFile::verifiedPrefix(*m_partMeta);
     const bool resumable = partSize > 0 && (m_partMeta || m_partIsUsersFile);
     m_requestOffset = resumable ? partSize : 0;
     m_connection->setExpectingReply(true);

@@ -39,8 +39,38 @@ DownloadJob *DownloadQueue::addFileAs(const FerryUrl &url, const QString &localP
     const QString path = claim ? claimFreePath(localPath) : localPath;
     auto *job = new DownloadJob(url, path, m_policy, this);
     job->setRetryPolicy(m_retryPolicy);
+    job->setMirrors(mirrorsFor(url));
+    job->setVerify(m_verify);
     job->setKnownSize(knownSize); // before jobAdded, so that the row is sized from the start
     return append(job);
+}
+
+namespace {
+
+QString serverKey(const FerryUrl &url)
+{
+    return QStringLiteral("%1:%2").arg(url.host()).arg(url.port());
+}
+
+} // namespace
+
+void DownloadQueue::setMirrors(const FerryUrl &server, const QList<FerryUrl> &mirrors)
+{
+    if (mirrors.isEmpty())
+        m_mirrors.remove(serverKey(server));
+    else
+        m_mirrors.insert(serverKey(server), mirrors);
+}
+
+QList<FerryUrl> DownloadQueue::mirrorsFor(const FerryUrl &url) const
+{
+    QList<FerryUrl> urls;
+    for (const FerryUrl &mirror : m_mirrors.value(serverKey(url))) {
+        FerryUrl copy = url.withServer(mirror.host(), mirror.port());
+        copy.setFingerprint(mirror.fingerprint());
+        urls << copy;
+    }
+    return urls;
 }
 
 // Two jobs of this queue must never share a .part: with the Rename policy the second

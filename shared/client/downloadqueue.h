@@ -6,6 +6,7 @@
 #include "ratelimiter.h"
 #include "retrypolicy.h"
 
+#include <QHash>
 #include <QJsonArray>
 #include <QList>
 #include <QObject>
@@ -42,6 +43,16 @@ public:
     // Retry policy for jobs added from now on.
     RetryPolicy retryPolicy() const { return m_retryPolicy; }
     void setRetryPolicy(const RetryPolicy &policy) { m_retryPolicy = policy; }
+
+    // Whether jobs added from now on use a server's manifest (default true; see
+    // DownloadJob::setVerify): false fetches as from a version 1 server.
+    bool verifies() const { return m_verify; }
+    void setVerify(bool verify) { m_verify = verify; }
+    // Other servers that hold the same tree as `server`'s host and port, at the same paths
+    // (their URLs' paths are ignored; a ?fp= pin is kept). Files of `server` added from now
+    // on take their chunks from all of them (DownloadJob::setMirrors). An empty list clears.
+    void setMirrors(const FerryUrl &server, const QList<FerryUrl> &mirrors);
+    QList<FerryUrl> mirrorsFor(const FerryUrl &url) const;
 
     // Adds one remote file, saved as destinationDir/<its name>. Returns the new job.
     // `knownSize` is the size a listing reported (-1: not known); the job shows it
@@ -116,6 +127,8 @@ private:
     ExistingFilePolicy m_policy = ExistingFilePolicy::Rename;
     RetryPolicy m_retryPolicy;
     RateLimiter m_limiter;
+    QHash<QString, QList<FerryUrl>> m_mirrors; // by "host:port"
+    bool m_verify = true;
     bool m_scheduled = false;
     bool m_wasIdle = true;
 };

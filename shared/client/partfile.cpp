@@ -1,11 +1,14 @@
 #include "partfile.h"
 
+#include "chunkmap.h"
+
 #include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QSaveFile>
 #include <QtGlobal>
 
 #include <cerrno>
@@ -117,10 +120,12 @@ bool PartFile::writeMeta(const QString &finalPath, const PartMeta &meta, QString
         return true;
     const QByteArray bytes = QJsonDocument(json).toJson(QJsonDocument::Compact);
     const QString path = metaPathFor(finalPath);
-    QFile file(path);
-    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate))
+    // Written beside and renamed over: a reader, or a crash, never sees half of it (which
+    // would forget a verified download's chunk records).
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly))
         return setError(error, QStringLiteral("open() %1: %2").arg(path, file.errorString()));
-    if (file.write(bytes) != bytes.size() || !file.flush())
+    if (file.write(bytes) != bytes.size() || !file.commit())
         return setError(error, QStringLiteral("write() to %1: %2").arg(path, file.errorString()));
     return true;
 }
@@ -131,6 +136,41 @@ qint64 PartFile::partSize(const QString &finalPath)
         return 0;
     const QFileInfo info(partPathFor(finalPath));
     return info.exists() ? info.size() : 0;
+}
+
+namespace {
+
+ChunkMap recordedChunks(const PartMeta &meta)
+{
+    ChunkMap chunks(meta.chunkSize > 0 ? int((meta.size + meta.chunkSize - 1) / meta.chunkSize) : 0);
+    if (!chunks.setVerifiedRuns(meta.verified))
+        return ChunkMap(chunks.count());
+    return chunks;
+}
+
+} // namespace
+
+qint64 PartFile::resumableBytes(const QString &finalPath)
+{
+    const auto meta = readMeta(finalPath);
+    if (!meta || meta->chunkSize <= 0)
+        return partSize(finalPath);
+    const ChunkMap chunks = recordedChunks(*meta);
+    qint64 bytes = 0;
+    for (int i = 0; i < chunks.count(); ++i) {
+        if (chunks.state(i) == ChunkMap::ChunkState::Verified)
+            bytes += std::min(meta->chunkSize, meta->size - qint64(i) * meta->chunkSize);
+    }
+    return bytes;
+}
+
+qint64 PartFile::verifiedPrefix(const PartMeta &meta)
+{
+    const ChunkMap chunks = recordedChunks(meta);
+    int leading = 0;
+    while (leading < chunks.count() && chunks.state(leading) == ChunkMap::ChunkState::Verified)
+        ++leading;
+    return std::min(meta.size, qint64(leading) * meta.chunkSize);
 }
 
 QByteArray PartFile::digestOfRange(const QString &finalPath, qint64 offset, qint64 length)

@@ -52,6 +52,12 @@ public:
     static QByteArray digestOfRange(const QString &finalPath, qint64 offset, qint64 length);
     // Size of the existing .part, 0 when there is none.
     static qint64 partSize(const QString &finalPath);
+    // The bytes of the .part a resume keeps: its size, or for a verified download (full
+    // size from the start) those of its verified chunks.
+    static qint64 resumableBytes(const QString &finalPath);
+    // How much of the file's start the chunks recorded as verified cover without a gap:
+    // where the unverified path may resume a verified download's .part.
+    static qint64 verifiedPrefix(const PartMeta &meta);
     // Deletes the .part and its metadata (missing files are fine).
     static void discard(const QString &finalPath);
 

@@ -5,6 +5,7 @@
 #include "exitcodes.h"
 #include "progressprinter.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace ferry::get {
@@ -30,16 +31,45 @@ GetCommand::GetCommand(const GetOptions &options, QObject *parent)
                 noteFailure(kind);
             });
     connect(m_queue, &DownloadQueue::idle, this, &GetCommand::onIdle);
+    connect(m_queue, &DownloadQueue::jobAdded, this, [this](DownloadJob *job, int) { setUpJob(job); });
 }
 
+// URLs with the same path on different servers name one file on mirrors: the first is
+// where it comes from, the servers of the others are its mirrors (see mirrorGroups()).
 void GetCommand::start()
 {
+    const auto groups = mirrorGroups(m_options.urls);
+    for (const auto &group : groups)
+        m_queue->setMirrors(group.first(), group.mid(1));
     if (!m_options.outputFile.isEmpty()) {
-        m_queue->addFileAs(m_options.urls.first(), m_options.outputFile);
+        m_queue->addFileAs(groups.first().first(), m_options.outputFile);
         return;
     }
-    for (const client::FerryUrl &url : m_options.urls)
-        m_queue->add(url, m_options.outputDir);
+    for (const auto &group : groups)
+        m_queue->add(group.first(), m_options.outputDir);
+}
+
+QList<QList<client::FerryUrl>> GetCommand::mirrorGroups(const QList<client::FerryUrl> &urls)
+{
+    QList<QList<client::FerryUrl>> groups;
+    for (const client::FerryUrl &url : urls) {
+        const auto same = std::find_if(groups.begin(), groups.end(), [&url](const QList<client::FerryUrl> &group) {
+            return group.first().path() == url.path();
+        });
+        if (same == groups.end())
+            groups.append({url});
+        else if (!same->contains(url))
+            same->append(url);
+    }
+    return groups;
+}
+
+void GetCommand::setUpJob(DownloadJob *job)
+{
+    job->setExpectedSha256(m_options.expectedSha256);
+    if (m_options.streams > 0)
+        job->setMaxStreams(m_options.streams);
+    job->setVerify(m_options.verify);
 }
 
 void GetCommand::interrupt()

@@ -9,6 +9,7 @@
 #include <QString>
 
 namespace ferry::client {
+class DownloadJob;
 class DownloadQueue;
 }
 
@@ -23,6 +24,9 @@ struct GetOptions {
     int jobs = 3;
     client::ExistingFilePolicy onExists = client::ExistingFilePolicy::Rename;
     bool live = false; // progress bars (stderr is a terminal)
+    QByteArray expectedSha256; // --sha256, raw bytes: the one file must have this digest
+    int streams = 0;           // --streams: connections per server for one file; 0 = what it allows
+    bool verify = true;        // --no-verify: the unverified path, as with a version 1 server
 };
 
 class GetCommand : public QObject
@@ -35,12 +39,15 @@ public:
     // Pauses every job (keeping their .part files) and tidies the display.
     void interrupt();
     int exitCode() const { return m_exitCode; }
+    // The URLs grouped by path, in order: each group is one file and its mirrors.
+    static QList<QList<client::FerryUrl>> mirrorGroups(const QList<client::FerryUrl> &urls);
 
 signals:
     void finished(int exitCode);
 
 private:
     void onIdle();
+    void setUpJob(client::DownloadJob *job);
     void noteFailure(client::ErrorKind kind);
 
     GetOptions m_options;

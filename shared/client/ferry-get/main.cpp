@@ -10,6 +10,7 @@
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QRegularExpression>
 #include <QTimer>
 
 #include <cstdio>
@@ -30,6 +31,8 @@ void setUpParser(QCommandLineParser &parser)
     parser.setApplicationDescription(
         QStringLiteral("Downloads files and folders from a Ferry server.\n\n"
                        "  ferry-get [options] URL...     download files or whole folders\n"
+                       "                                 (URLs with the same path on other servers are\n"
+                       "                                 mirrors: one file, its chunks from all of them)\n"
                        "  ferry-get ls [--json] URL      list a remote folder like ls -l\n"
                        "  ferry-get known-servers list | remove HOST[:PORT]\n\n"
                        "URLs look like ferry://host[:port]/path[?fp=FINGERPRINT]; the default port is 4646.\n"
@@ -38,6 +41,9 @@ void setUpParser(QCommandLineParser &parser)
                        "certificate from a trusted authority; a changed identity is always refused.\n"
                        "Files are written as NAME.part and renamed when complete; an interrupted\n"
                        "download resumes from its .part when the remote file is unchanged.\n"
+                       "A server that offers manifests has every chunk checked as it arrives, over up\n"
+                       "to the connections it allows; the SHA-256 of each verified file is printed on\n"
+                       "standard output in sha256sum's format.\n"
                        "Progress and messages go to standard error: live bars on a terminal,\n"
                        "otherwise one line per file.\n\n")
         + QString::fromLatin1(get::exitCodeHelp()));
@@ -57,6 +63,16 @@ void setUpParser(QCommandLineParser &parser)
                       QStringLiteral("When a file exists: rename (save as 'name (1).ext', the default), "
                                      "overwrite, skip, or resume."),
                       QStringLiteral("POLICY"), QStringLiteral("rename")});
+    parser.addOption({QStringLiteral("sha256"),
+                      QStringLiteral("The one file must have this SHA-256 (64 hex digits), e.g. one published "
+                                     "elsewhere; otherwise it stays a .part and ferry-get fails."),
+                      QStringLiteral("HEX")});
+    parser.addOption({QStringLiteral("streams"),
+                      QStringLiteral("At most N connections per server for one file (default: as many as the "
+                                     "server allows, up to 8)."),
+                      QStringLiteral("N")});
+    parser.addOption({QStringLiteral("no-verify"),
+                      QStringLiteral("Do not check chunks against the server's manifest (size and mtime only).")});
     parser.addOption({QStringLiteral("json"), QStringLiteral("ls: print JSON instead of a table.")});
     parser.addOption({QStringLiteral("no-progress"), QStringLiteral("Plain lines even on a terminal.")});
     parser.addOption({QStringLiteral("trust-new"),
@@ -75,6 +91,30 @@ std::optional<client::FerryUrl> parseUrl(const QString &text, QString *error)
     if (url)
         client::ServerTrust::instance().requirePin(*url);
     return url;
+}
+
+// --sha256, --streams and --no-verify; an error message for a usage error.
+QString readVerifyOptions(const QCommandLineParser &parser, get::GetOptions &options)
+{
+    if (parser.isSet(QStringLiteral("sha256"))) {
+        const QString hex = parser.value(QStringLiteral("sha256")).trimmed().toLower();
+        static const QRegularExpression sha256Hex(QStringLiteral("^[0-9a-f]{64}$"));
+        if (!sha256Hex.match(hex).hasMatch())
+            return QStringLiteral("--sha256 takes 64 hexadecimal digits");
+        if (get::GetCommand::mirrorGroups(options.urls).size() != 1)
+            return QStringLiteral("--sha256 takes exactly one file (its mirrors may follow)");
+        options.expectedSha256 = QByteArray::fromHex(hex.toLatin1());
+    }
+    if (parser.isSet(QStringLiteral("streams"))) {
+        bool ok = false;
+        options.streams = parser.value(QStringLiteral("streams")).toInt(&ok);
+        if (!ok || options.streams < 1 || options.streams > 8)
+            return QStringLiteral("--streams takes a number from 1 to 8");
+    }
+    options.verify = !parser.isSet(QStringLiteral("no-verify"));
+    if (!options.verify && !options.expectedSha256.isEmpty())
+        return QStringLiteral("--sha256 needs verification: drop --no-verify");
+    return {};
 }
 
 // Builds the download options; returns an error message for a usage error.
@@ -97,10 +137,10 @@ QString readGetOptions(const QCommandLineParser &parser, const QStringList &args
     options.onExists = *policy;
     options.outputDir = parser.value(QStringLiteral("output"));
     options.outputFile = parser.value(QStringLiteral("output-file"));
-    if (!options.outputFile.isEmpty() && options.urls.size() != 1)
-        return QStringLiteral("-O takes exactly one URL");
+    if (!options.outputFile.isEmpty() && get::GetCommand::mirrorGroups(options.urls).size() != 1)
+        return QStringLiteral("-O takes exactly one URL (its mirrors may follow)");
     options.live = ::isatty(STDERR_FILENO) && !parser.isSet(QStringLiteral("no-progress"));
-    return {};
+    return readVerifyOptions(parser, options);
 }
 
 } // namespace

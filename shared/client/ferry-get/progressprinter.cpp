@@ -56,6 +56,9 @@ ProgressPrinter::ProgressPrinter(client::DownloadQueue *queue, bool live, FILE *
 void ProgressPrinter::onJobAdded(DownloadJob *job)
 {
     connect(job, &DownloadJob::stateChanged, this, [this, job] { onStateChanged(job); });
+    connect(job, &DownloadJob::sourceDropped, this, [this, job](const QString &reason) {
+        printLine(QStringLiteral("%1: not using %2").arg(job->localPath(), reason));
+    });
     if (m_live)
         connect(job, &DownloadJob::progressChanged, this, &ProgressPrinter::markDirty);
 }
@@ -72,8 +75,12 @@ void ProgressPrinter::onStateChanged(DownloadJob *job)
                                              : QStringLiteral("fetching %1 (%2)").arg(name, formatBytes(job->totalBytes())));
         break;
     case DownloadJob::State::Done:
-        printLine(job->wasSkipped() ? QStringLiteral("skipped %1: it exists").arg(name)
-                                    : QStringLiteral("done %1 (%2)").arg(name, formatBytes(job->totalBytes())));
+        if (job->wasSkipped())
+            printLine(QStringLiteral("skipped %1: it exists").arg(name));
+        else if (job->isVerified())
+            printVerified(job);
+        else
+            printLine(QStringLiteral("done %1 (%2)").arg(name, formatBytes(job->totalBytes())));
         break;
     case DownloadJob::State::Failed:
         printLine(QStringLiteral("failed %1: %2").arg(job->url().toString(), job->errorString()));
@@ -88,6 +95,16 @@ void ProgressPrinter::onStateChanged(DownloadJob *job)
         break;
     }
     markDirty();
+}
+
+// The digest goes to standard output as `sha256sum` prints it, so `sha256sum -c` can check
+// the file later; the message stays on standard error with the others.
+void ProgressPrinter::printVerified(const DownloadJob *job)
+{
+    printLine(QStringLiteral("done %1 (%2, verified, SHA-256 %3)")
+                  .arg(job->localPath(), formatBytes(job->totalBytes()), QString::fromLatin1(job->sha256().toHex())));
+    std::fprintf(stdout, "%s  %s\n", job->sha256().toHex().constData(), job->localPath().toLocal8Bit().constData());
+    std::fflush(stdout);
 }
 
 void ProgressPrinter::markDirty()

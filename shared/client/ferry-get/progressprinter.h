@@ -32,6 +32,7 @@ private:
     void redraw();
     void clearBars();
     void printLine(const QString &line);
+    void printVerified(const client::DownloadJob *job);
     QString barLine(const client::DownloadJob *job, int width) const;
 
     client::DownloadQueue *m_queue;

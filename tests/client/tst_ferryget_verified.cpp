@@ -1,0 +1,157 @@
+// ferry-get's verified downloads as scripts see them: the SHA-256 line, --sha256, a kill -9 in
+// the middle of a four-connection download, and mirrors named on the command line.
+#include "serverprocess.h"
+#include "testtree.h"
+
+#include "client/partfile.h"
+
+#include <QDir>
+#include <QFile>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <csignal>
+
+using ferry::client::PartFile;
+using ferrytest::TestTree;
+
+namespace {
+
+using Run = ServerProcess::RunResult;
+constexpr qint64 Chunk = 4 * 1024 * 1024;
+
+Run runGet(const QStringList &args, int timeoutMs = 90000)
+{
+    return ServerProcess::runProgram(QStringLiteral(GET_BIN), args, timeoutMs);
+}
+
+QString urlOf(const ServerProcess &server, const QString &path)
+{
+    return QStringLiteral("ferry://%1:%2/%3").arg(server.host()).arg(server.port()).arg(path);
+}
+
+} // namespace
+
+class TestFerryGetVerified : public QObject
+{
+    Q_OBJECT
+private slots:
+    void printsSha256OfVerifiedFile();
+    void expectedSha256MustMatch();
+    void rejectsMalformedSha256();
+    void killedMidSegmentedDownloadResumes();
+    void mirrorsOnTheCommandLine();
+};
+
+void TestFerryGetVerified::printsSha256OfVerifiedFile()
+{
+    TestTree tree;
+    const QString remote = tree.addFile(QStringLiteral("a.bin"), uint64_t(2 * Chunk + 1), 31);
+    ServerProcess server(tree.root());
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    QTemporaryDir dest;
+    const Run run = runGet({QStringLiteral("-o"), dest.path(), urlOf(server, QStringLiteral("a.bin"))});
+    QVERIFY2(run.exitCode == 0, run.err.constData());
+    const QString local = QDir(dest.path()).filePath(QStringLiteral("a.bin"));
+    // sha256sum's format, so that `sha256sum -c` can check the file later.
+    QCOMPARE(run.out, ferrytest::fileSha256(remote) + "  " + QFile::encodeName(local) + "\n");
+    QVERIFY2(run.err.contains("verified, SHA-256 " + ferrytest::fileSha256(remote)), run.err.constData());
+}
+
+void TestFerryGetVerified::expectedSha256MustMatch()
+{
+    TestTree tree;
+    const QString remote = tree.addFile(QStringLiteral("b.bin"), uint64_t(Chunk + 17), 32);
+    ServerProcess server(tree.root());
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    QTemporaryDir dest;
+    const QString local = QDir(dest.path()).filePath(QStringLiteral("b.bin"));
+    const QString wrong = QString(64, u'0');
+    const Run bad = runGet({QStringLiteral("-o"), dest.path(), QStringLiteral("--sha256"), wrong,
+                            urlOf(server, QStringLiteral("b.bin"))});
+    QCOMPARE(bad.exitCode, 4); // remote: the file is not what was published
+    QVERIFY2(bad.err.contains("not the expected"), bad.err.constData());
+    QVERIFY(!QFile::exists(local));
+    QVERIFY(bad.out.isEmpty());
+
+    const QString right = QString::fromLatin1(ferrytest::fileSha256(remote)).toUpper(); // case does not matter
+    const Run good = runGet({QStringLiteral("-o"), dest.path(), QStringLiteral("--sha256"), right,
+                             QStringLiteral("--on-exists"), QStringLiteral("resume"),
+                             urlOf(server, QStringLiteral("b.bin"))});
+    QVERIFY2(good.exitCode == 0, good.err.constData());
+    QString why;
+    QVERIFY2(ferrytest::sameContent(remote, local, &why), qPrintable(why));
+}
+
+void TestFerryGetVerified::rejectsMalformedSha256()
+{
+    const Run run = runGet({QStringLiteral("--sha256"), QStringLiteral("abc"), QStringLiteral("ferry://h/x")});
+    QCOMPARE(run.exitCode, 2);
+    QVERIFY2(run.err.contains("--sha256 takes 64 hexadecimal digits"), run.err.constData());
+    const Run two = runGet({QStringLiteral("--sha256"), QString(64, u'a'), QStringLiteral("ferry://h/x"),
+                            QStringLiteral("ferry://h/y")});
+    QCOMPARE(two.exitCode, 2);
+    QVERIFY2(two.err.contains("exactly one file"), two.err.constData());
+}
+
+// Four connections at 3 MB/s each; SIGKILL once some chunks are recorded, then the same
+// command again: the file must be identical, and the second run must not start over.
+void TestFerryGetVerified::killedMidSegmentedDownloadResumes()
+{
+    TestTree tree;
+    const qint64 size = 12 * Chunk + 4321;
+    const QString remote = tree.addFile(QStringLiteral("k.bin"), uint64_t(size), 33);
+    ServerProcess server(tree.root(), {QStringLiteral("--rate-limit"), QStringLiteral("3M"),
+                                       QStringLiteral("--streams-per-client"), QStringLiteral("4")});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    QTemporaryDir dest;
+    const QString local = QDir(dest.path()).filePath(QStringLiteral("k.bin"));
+    const QStringList args{QStringLiteral("-o"), dest.path(), QStringLiteral("--on-exists"), QStringLiteral("resume"),
+                           urlOf(server, QStringLiteral("k.bin"))};
+    QProcess first;
+    first.start(QStringLiteral(GET_BIN), args);
+    QVERIFY(first.waitForStarted());
+    QTRY_VERIFY_WITH_TIMEOUT(PartFile::resumableBytes(local) >= 3 * Chunk, 30000);
+    ::kill(pid_t(first.processId()), SIGKILL);
+    QVERIFY(first.waitForFinished(10000));
+    const qint64 kept = PartFile::resumableBytes(local);
+    QVERIFY2(kept >= 3 * Chunk && kept < size, qPrintable(QString::number(kept)));
+
+    const Run second = runGet(args);
+    QVERIFY2(second.exitCode == 0, second.err.constData());
+    QString why;
+    QVERIFY2(ferrytest::sameContent(remote, local, &why), qPrintable(why));
+    QVERIFY2(second.err.contains("resuming"), second.err.constData());
+    QVERIFY(second.out.startsWith(ferrytest::fileSha256(remote)));
+}
+
+// The same path on three servers: one file, its chunks from all; a server whose copy differs
+// is named and left out, and the file still comes out right.
+void TestFerryGetVerified::mirrorsOnTheCommandLine()
+{
+    TestTree tree;
+    TestTree other;
+    const qint64 size = 4 * Chunk;
+    const QString remote = tree.addFile(QStringLiteral("m/file.bin"), uint64_t(size), 34);
+    QVERIFY(!other.addFile(QStringLiteral("m/file.bin"), uint64_t(size), 35).isEmpty());
+    ServerProcess a(tree.root(), {QStringLiteral("--rate-limit"), QStringLiteral("4M")});
+    ServerProcess b(tree.root(), {QStringLiteral("--rate-limit"), QStringLiteral("4M")});
+    ServerProcess c(other.root());
+    QVERIFY2(a.start(), qPrintable(a.diagnostics()));
+    QVERIFY2(b.start(), qPrintable(b.diagnostics()));
+    QVERIFY2(c.start(), qPrintable(c.diagnostics()));
+    QTemporaryDir dest;
+    const Run run = runGet({QStringLiteral("-o"), dest.path(), urlOf(a, QStringLiteral("m/file.bin")),
+                            urlOf(b, QStringLiteral("m/file.bin")), urlOf(c, QStringLiteral("m/file.bin"))});
+    QVERIFY2(run.exitCode == 0, run.err.constData());
+    QString why;
+    QVERIFY2(ferrytest::sameContent(remote, QDir(dest.path()).filePath(QStringLiteral("file.bin")), &why),
+             qPrintable(why));
+    QVERIFY2(run.err.contains(QStringLiteral("not using %1:%2: its copy has different content").arg(c.host()).arg(c.port()).toUtf8()),
+             run.err.constData());
+    QCOMPARE(QDir(dest.path()).entryList(QDir::Files), QStringList{QStringLiteral("file.bin")});
+}
+
+QTEST_GUILESS_MAIN(TestFerryGetVerified)
+#include "tst_ferryget_verified.moc"
