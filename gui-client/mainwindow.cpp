@@ -65,6 +65,7 @@ MainWindow::MainWindow(Settings *settings, QWidget *parent)
     connectParts();
     m_connectBar->setServers(m_settings->servers(), m_settings->recentServers());
     applyPreferences();
+    ServerBook::applyMirrors(m_settings->servers(), m_queue);
     m_queue->restoreState(m_settings->queue());
     restoreLayout();
     updateTotals();
@@ -232,6 +233,7 @@ void MainWindow::showServers()
     ServersDialog dialog(m_settings, this);
     connect(&dialog, &ServersDialog::connectRequested, this, &MainWindow::connectTo);
     dialog.exec();
+    ServerBook::applyMirrors(m_settings->servers(), m_queue);
     m_connectBar->setServers(m_settings->servers(), m_settings->recentServers());
 }
 

@@ -1,7 +1,10 @@
 #include "serverbook.h"
 
+#include "client/downloadqueue.h"
 #include "client/ferryurl.h"
 
+#include <QObject>
+#include <QRegularExpression>
 #include <QSettings>
 #include <QUrl>
 #include <QUrlQuery>
@@ -11,6 +14,23 @@ namespace ferry::gui {
 QString ServerEntry::address() const
 {
     return QStringLiteral("%1:%2").arg(host.contains(u':') ? u'[' + host + u']' : host).arg(port);
+}
+
+std::optional<QList<client::FerryUrl>> ServerEntry::parseMirrors(const QString &text, QString *error)
+{
+    QList<client::FerryUrl> mirrors;
+    for (const QString &item : text.split(QRegularExpression(QStringLiteral("[,\\s]+")), Qt::SkipEmptyParts)) {
+        const QString link = item.startsWith(QLatin1String("ferry://")) ? item : QStringLiteral("ferry://") + item;
+        QString why;
+        const auto url = client::FerryUrl::parse(link, &why);
+        if (!url) {
+            if (error)
+                *error = QObject::tr("Mirror %1: %2").arg(item, why);
+            return std::nullopt;
+        }
+        mirrors << client::FerryUrl(url->host(), url->port(), QString());
+    }
+    return mirrors;
 }
 
 // The query carries the capability; what remains is an ordinary ferry:// link.
@@ -48,6 +68,7 @@ QList<ServerEntry> ServerBook::load(QSettings &settings)
         entry.folder = settings.value(QStringLiteral("folder")).toString();
         entry.pin = settings.value(QStringLiteral("pin")).toString();
         entry.token = settings.value(QStringLiteral("token")).toString();
+        entry.mirrors = settings.value(QStringLiteral("mirrors")).toString();
         if (!entry.host.isEmpty() && entry.port != 0)
             servers.append(entry);
     }
@@ -68,8 +89,16 @@ void ServerBook::save(QSettings &settings, const QList<ServerEntry> &servers)
         settings.setValue(QStringLiteral("folder"), entry.folder);
         settings.setValue(QStringLiteral("pin"), entry.pin);
         settings.setValue(QStringLiteral("token"), entry.token);
+        settings.setValue(QStringLiteral("mirrors"), entry.mirrors);
     }
     settings.endArray();
+}
+
+void ServerBook::applyMirrors(const QList<ServerEntry> &servers, client::DownloadQueue *queue)
+{
+    for (const ServerEntry &entry : servers)
+        queue->setMirrors(client::FerryUrl(entry.host, entry.port, QString()),
+                          ServerEntry::parseMirrors(entry.mirrors, nullptr).value_or(QList<client::FerryUrl>{}));
 }
 
 } // namespace ferry::gui

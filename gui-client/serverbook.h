@@ -1,12 +1,18 @@
 // Servers remembered by name: the Downloader's address book.
 #pragma once
 
+#include "client/ferryurl.h"
+
 #include <QList>
 #include <QString>
 
 #include <optional>
 
 class QSettings;
+
+namespace ferry::client {
+class DownloadQueue;
+}
 
 namespace ferry::gui {
 
@@ -20,8 +26,13 @@ struct ServerEntry {
     QString folder; // opened on connecting, relative to the root ("" for the root)
     QString pin;
     QString token;
+    // Other servers with the same files at the same paths ("host:port, host:port"):
+    // downloads from this one take their chunks from them too, each chunk checked.
+    QString mirrors;
 
     QString address() const; // "host:port", IPv6 in brackets
+    // `mirrors` as servers (empty paths); nullopt with a sentence in *error for a bad item.
+    static std::optional<QList<client::FerryUrl>> parseMirrors(const QString &text, QString *error);
     bool operator==(const ServerEntry &) const = default;
 
     // A ferry:// link as a server to remember: its folder (the link's path, or the
@@ -36,6 +47,8 @@ class ServerBook
 public:
     static QList<ServerEntry> load(QSettings &settings);
     static void save(QSettings &settings, const QList<ServerEntry> &servers);
+    // Tells `queue` the mirrors of every server in `servers` (DownloadQueue::setMirrors).
+    static void applyMirrors(const QList<ServerEntry> &servers, client::DownloadQueue *queue);
 };
 
 } // namespace ferry::gui

@@ -36,6 +36,7 @@ ServersDialog::ServersDialog(Settings *settings, QWidget *parent)
     , m_folder(field(QStringLiteral("folderEdit"), this))
     , m_pin(field(QStringLiteral("pinEdit"), this))
     , m_token(field(QStringLiteral("tokenEdit"), this))
+    , m_mirrors(field(QStringLiteral("mirrorsEdit"), this))
     , m_error(new QLabel(this))
     , m_remove(new QPushButton(tr("&Remove"), this))
     , m_connect(new QPushButton(tr("Co&nnect"), this))
@@ -73,7 +74,7 @@ ServersDialog::ServersDialog(Settings *settings, QWidget *parent)
     connect(m_remove, &QPushButton::clicked, this, &ServersDialog::removeCurrent);
     connect(m_connect, &QPushButton::clicked, this, &ServersDialog::connectCurrent);
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
-    for (QLineEdit *edit : {m_name, m_address, m_folder, m_pin, m_token})
+    for (QLineEdit *edit : {m_name, m_address, m_folder, m_pin, m_token, m_mirrors})
         connect(edit, &QLineEdit::editingFinished, this, &ServersDialog::storeField);
     connect(m_name, &QLineEdit::textEdited, this, &ServersDialog::storeField); // the list follows the typing
     select(m_servers.isEmpty() ? -1 : 0);
@@ -88,6 +89,9 @@ QWidget *ServersDialog::buildForm()
     m_folder->setPlaceholderText(tr("/ (the root)"));
     m_pin->setPlaceholderText(tr("the server's identity, when it has one"));
     m_token->setEchoMode(QLineEdit::PasswordEchoOnEdit);
+    m_mirrors->setPlaceholderText(tr("other servers with the same files: host:port, …"));
+    m_mirrors->setToolTip(tr("Downloads take their chunks from these servers too; each chunk is checked, and a "
+                             "mirror whose copy differs is left out."));
     m_error->setObjectName(QStringLiteral("serversError"));
     m_error->setWordWrap(true);
     layout->addRow(tr("&Name:"), m_name);
@@ -95,6 +99,7 @@ QWidget *ServersDialog::buildForm()
     layout->addRow(tr("&Folder:"), m_folder);
     layout->addRow(tr("&Identity (pin):"), m_pin);
     layout->addRow(tr("&Token:"), m_token);
+    layout->addRow(tr("&Mirrors:"), m_mirrors);
     return form;
 }
 
@@ -114,8 +119,9 @@ void ServersDialog::showEntry(int row)
     m_folder->setText(valid ? u'/' + entry.folder : QString());
     m_pin->setText(entry.pin);
     m_token->setText(entry.token);
+    m_mirrors->setText(entry.mirrors);
     m_showing = false;
-    for (QLineEdit *edit : {m_name, m_address, m_folder, m_pin, m_token})
+    for (QLineEdit *edit : {m_name, m_address, m_folder, m_pin, m_token, m_mirrors})
         edit->setEnabled(valid);
     updateButtons();
 }
@@ -141,6 +147,10 @@ void ServersDialog::storeField()
     entry.folder = client::FerryUrl(entry.host, entry.port, m_folder->text()).path();
     entry.pin = m_pin->text().trimmed();
     entry.token = m_token->text().trimmed();
+    if (ServerEntry::parseMirrors(m_mirrors->text(), &error))
+        entry.mirrors = m_mirrors->text().trimmed();
+    else
+        m_error->setText(error);
 }
 
 void ServersDialog::add()

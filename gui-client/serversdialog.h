@@ -56,6 +56,7 @@ private:
     QLineEdit *m_folder;
     QLineEdit *m_pin;
     QLineEdit *m_token;
+    QLineEdit *m_mirrors;
     QLabel *m_error;
     QPushButton *m_remove;
     QPushButton *m_connect;

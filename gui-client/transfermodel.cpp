@@ -192,6 +192,8 @@ static QString statusText(const DownloadJob *job)
     case DownloadJob::State::Connecting:
         return job->statusText().isEmpty() ? stateText(job->state()) : job->statusText();
     case DownloadJob::State::Done:
+        if (job->isVerified())
+            return TransferModel::tr("Verified · SHA-256 %1…").arg(QString::fromLatin1(job->sha256().toHex().left(12)));
         return job->wasSkipped() ? job->statusText() : stateText(job->state());
     case DownloadJob::State::Queued:
     case DownloadJob::State::Transferring:
@@ -263,6 +265,11 @@ QVariant TransferModel::toolTip(const DownloadJob *job) const
         tip += u'\n' + tr("Failed: %1").arg(job->errorString()) + u'\n' + tr("Retry with Ctrl+R.");
     else if (!job->statusText().isEmpty())
         tip += u'\n' + job->statusText();
+    if (job->isVerified())
+        tip += u'\n' + tr("Every chunk matched the server's manifest.\nSHA-256: %1")
+                          .arg(QString::fromLatin1(job->sha256().toHex()));
+    for (const QString &dropped : job->droppedSources())
+        tip += u'\n' + tr("Not used: %1").arg(dropped);
     return tip;
 }
 
@@ -286,6 +293,8 @@ QVariant TransferModel::data(const QModelIndex &index, int role) const
         return QVariant();
     case ProgressRole:
         return perMille(job);
+    case Sha256Role:
+        return job->isVerified() ? QString::fromLatin1(job->sha256().toHex()) : QString();
     case JobIdRole:
         return job->id();
     case StateRole:

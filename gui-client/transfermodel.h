@@ -34,6 +34,7 @@ public:
         JobIdRole,
         StateRole, // DownloadJob::State as int
         LocalPathRole,
+        Sha256Role, // hex SHA-256 of a verified download, "" otherwise
     };
     static constexpr int RefreshIntervalMs = 200;
 

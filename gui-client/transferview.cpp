@@ -5,6 +5,7 @@
 #include "queueactions.h"
 #include "settings.h"
 #include "transfermodel.h"
+#include "verifiedcell.h"
 
 #include "client/downloadjob.h"
 #include "client/downloadqueue.h"
@@ -45,6 +46,7 @@ TransferView::TransferView(TransferModel *model, Settings *settings, QWidget *pa
     m_view->setSelectionMode(QAbstractItemView::ExtendedSelection);
     m_view->setAllColumnsShowFocus(true);
     m_view->setItemDelegateForColumn(TransferModel::ProgressColumn, new ProgressDelegate(m_view));
+    new VerifiedCells(m_view, model); // a verified row's SHA-256 and its Copy button
     m_view->setContextMenuPolicy(Qt::CustomContextMenu);
     m_view->setAcceptDrops(true); // ferry:// links dropped here are downloaded
     m_view->viewport()->installEventFilter(this);
@@ -55,7 +57,7 @@ TransferView::TransferView(TransferModel *model, Settings *settings, QWidget *pa
     header->resizeSection(TransferModel::ProgressColumn, 140);
     header->resizeSection(TransferModel::SpeedColumn, 90);
     header->resizeSection(TransferModel::EtaColumn, 90);
-    header->resizeSection(TransferModel::StatusColumn, 180);
+    header->resizeSection(TransferModel::StatusColumn, 270); // room for "Verified · SHA-256 …" and Copy
     m_toolBar->setObjectName(QStringLiteral("transferToolBar"));
     m_toolBar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
     m_toolBar->setIconSize(QSize(16, 16));
