@@ -205,6 +205,8 @@ AfterRequest RequestHandler::digest(ClientIo &io, const proto::DigestRequest &re
     uint64_t length = 0;
     if (AfterRequest refused; !openRange(io, request.path, request.offset, request.length, file, length, refused))
         return refused;
+    if (request.offset == 0 && length == uint64_t(file.info.st_size))
+        return wholeDigest(io, request.path, file);
     std::string why;
     auto sum = sha256Range(file.fd, request.offset, length, m_slot, [&io] { return io.shouldAbort(); }, why);
     if (!sum)

@@ -6,6 +6,7 @@
 #include "worker/jail.h"
 #include "worker/recent_files.h"
 #include "ipc/scoreboard.h"
+#include "manifest/manifest_store.h"
 
 #include <dirent.h>
 #include <string>
@@ -19,8 +20,8 @@ enum class AfterRequest {
 
 class RequestHandler {
 public:
-    RequestHandler(const Jail &jail, WorkerSlot &slot, ControlBlock &control)
-        : m_jail(jail), m_slot(slot), m_control(control)
+    RequestHandler(const Jail &jail, WorkerSlot &slot, ControlBlock &control, manifest::ManifestStore manifests)
+        : m_jail(jail), m_slot(slot), m_control(control), m_manifests(std::move(manifests))
     {
     }
 
@@ -31,6 +32,11 @@ private:
     AfterRequest stat(ClientIo &io, const proto::StatRequest &request);
     AfterRequest get(ClientIo &io, const proto::GetRequest &request);
     AfterRequest digest(ClientIo &io, const proto::DigestRequest &request);
+    // DIGEST of a whole file (what `ferry-get sum` asks): through the manifest store's cache.
+    AfterRequest wholeDigest(ClientIo &io, const std::string &path, const Opened &file);
+    // A failed hash: FILE_CHANGED, INTERNAL, or (aborted) close.
+    AfterRequest hashFailed(ClientIo &io, const char *request, const std::string &path,
+                            const manifest::Problem &problem);
     AfterRequest sendError(ClientIo &io, proto::ErrorCode code, const std::string &message);
     // Opens `path` for a GET or DIGEST of `requested` bytes at `offset` and clamps the length to the
     // file. On refusal (not found, forbidden, offset past the end) the error is already sent, `refused`
@@ -45,6 +51,7 @@ private:
     WorkerSlot &m_slot;
     ControlBlock &m_control;
     RecentFiles m_recentFiles;
+    manifest::ManifestStore m_manifests;
 };
 
 // Pure: the LIST/STAT entry for a name and its stat (FIFOs, sockets, devices are kind Other).
