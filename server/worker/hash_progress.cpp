@@ -41,8 +41,15 @@ void hashingStarted(const std::string &path)
 
 manifest::Progress hashProgress(WorkerSlot &slot, ClientIo &io, const std::string &path)
 {
-    auto started = std::make_shared<bool>(false);
-    return [&slot, &io, path, started](uint64_t done) {
+    auto started = std::make_shared<bool>(false), handedOff = std::make_shared<bool>(false);
+    return [&slot, &io, path, started, handedOff](uint64_t done) {
+        // Called only when the answer is not in the cache: hashing (done > 0) or waiting for the worker
+        // that hashes (0). Either may take long, so the worker's other connections go back to the parent
+        // now; an answer from the cache never disturbs them.
+        if (!*handedOff) {
+            *handedOff = true;
+            io.beginLongWork();
+        }
 #ifdef FERRY_TEST_HOOKS
         if (done > 0 && !*started)
             hashingStarted(path);

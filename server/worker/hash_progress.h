@@ -1,6 +1,8 @@
-// What a worker does while it hashes a file for MANIFEST or a whole-file DIGEST: progress in its
-// scoreboard slot (so the admin plane shows it and the stall watchdog sees it moving, also while it
-// waits for another worker hashing the same file), and the client's abort honoured between pieces.
+// What a worker does while it hashes a file for MANIFEST or a whole-file DIGEST: it hands its other
+// connections back to the parent at the first call (beginLongWork(): only a miss in the cache calls it),
+// shows progress in its scoreboard slot (so the admin plane shows it and the stall watchdog sees it
+// moving, also while it waits for another worker hashing the same file), and honours the client's abort
+// between pieces.
 #pragma once
 
 #include "ipc/scoreboard.h"

@@ -200,13 +200,13 @@ AfterRequest RequestHandler::digest(ClientIo &io, const proto::DigestRequest &re
     beginRequest(request.path, 0);
     if (request.algo != proto::DigestAlgo::Sha256)
         return sendError(io, ErrorCode::Unsupported, "only SHA-256 digests are supported");
-    io.beginLongWork(); // hashing reads the whole range
     Opened file;
     uint64_t length = 0;
     if (AfterRequest refused; !openRange(io, request.path, request.offset, request.length, file, length, refused))
         return refused;
     if (request.offset == 0 && length == uint64_t(file.info.st_size))
-        return wholeDigest(io, request.path, file);
+        return wholeDigest(io, request.path, file); // long work only if the cache misses
+    io.beginLongWork(); // hashing reads the whole range
     std::string why;
     auto sum = sha256Range(file.fd, request.offset, length, m_slot, [&io] { return io.shouldAbort(); }, why);
     if (!sum)
