@@ -2,6 +2,8 @@
 
 #include "base/config_error.h"
 #include "base/log.h"
+#include "manifest/manifest.h"
+#include "net/wire_errors.h"
 #include "parent/tls_setup.h"
 #include "tls/state_dir.h"
 
@@ -44,6 +46,12 @@ WorkerManifests prepareManifestCache(const Options &options)
     manifests.cacheDir = directory;
     manifests.cacheBytes = options.manifestCacheSize;
     return manifests;
+}
+
+void offerManifestCapabilities(const WorkerManifests &manifests)
+{
+    setOfferedCapabilities({{std::string(proto::CapabilityManifest), std::to_string(manifest::DefaultChunkSize)},
+                            {std::string(proto::CapabilityStreams), std::to_string(manifests.streams)}});
 }
 
 WorkerManifests reloadedManifests(const WorkerManifests &running, const Options &fresh)

@@ -14,6 +14,10 @@ namespace ferry::server {
 // every request, which is slower but correct).
 WorkerManifests prepareManifestCache(const Options &options);
 
+// Announces `manifest` (the chunk size) and `streams` in every version 2 WELCOME from now on
+// (net/wire_errors.h); workers forked later inherit it.
+void offerManifestCapabilities(const WorkerManifests &manifests);
+
 // The same settings after a reload: the directory stays what start-up made (or off), the bound and the
 // stream count are the new ones.
 WorkerManifests reloadedManifests(const WorkerManifests &running, const Options &fresh);

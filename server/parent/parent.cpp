@@ -65,6 +65,7 @@ Parent::Parent(Options options, std::vector<std::string> arguments)
     m_supervisor = std::make_unique<Supervisor>(m_loop, m_scoreboard, *m_jail, m_options.sendTimeout, hooks);
     m_supervisor->setWorkerTls(workerTls());
     m_supervisor->setWorkerManifests(m_manifests);
+    offerManifestCapabilities(m_manifests);
     m_dispatcher = std::make_unique<Dispatcher>(m_loop, *m_supervisor, limitsFrom(m_options));
 }
 
@@ -230,6 +231,7 @@ bool Parent::reload(std::string *error)
     m_dispatcher->setLimits(limitsFrom(m_options));
     m_supervisor->setWorkerTls(workerTls());
     m_supervisor->setWorkerManifests(m_manifests);
+    offerManifestCapabilities(m_manifests);
     m_supervisor->startGeneration(m_options.sendTimeout); // the pool manager forks it, then retires the old one
     readyAgain();
     return true;

@@ -104,6 +104,10 @@ AfterRequest RequestHandler::version2Only(ClientIo &io, const Session &session, 
     const char *name = proto::messageTypeName(proto::typeOf(request));
     if (session.negotiated.protocolVersion < proto::ProtocolVersion2)
         return sendError(io, ErrorCode::BadRequest, std::string(name) + " needs protocol version 2");
+    if (auto *manifest = std::get_if<proto::ManifestRequest>(&request)) {
+        m_slot.requestsServed.fetch_add(1, std::memory_order_relaxed);
+        return this->manifest(io, *manifest);
+    }
     if (std::holds_alternative<proto::AuthRequest>(request)) {
         io.sendMessage(proto::Error{ErrorCode::Unauthorized, "this server has no access tokens"});
         return AfterRequest::Close; // each guess costs a connection (PROTOCOL.md §10.2)

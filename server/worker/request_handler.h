@@ -30,12 +30,14 @@ public:
 
 private:
     AfterRequest hello(ClientIo &io, Session &session, const proto::Hello &request);
-    // AUTH and MANIFEST: refused in a version 1 connection, answered as unsupported until built.
+    // AUTH and MANIFEST: refused in a version 1 connection; AUTH is answered UNAUTHORIZED until tokens exist.
     AfterRequest version2Only(ClientIo &io, const Session &session, const proto::Message &request);
     AfterRequest list(ClientIo &io, const proto::ListRequest &request);
     AfterRequest stat(ClientIo &io, const proto::StatRequest &request);
     AfterRequest get(ClientIo &io, const proto::GetRequest &request);
     AfterRequest digest(ClientIo &io, const proto::DigestRequest &request);
+    // MANIFEST (PROTOCOL.md §10.4): pages of chunk digests, from the cache or computed once.
+    AfterRequest manifest(ClientIo &io, const proto::ManifestRequest &request);
     // DIGEST of a whole file (what `ferry-get sum` asks): through the manifest store's cache.
     AfterRequest wholeDigest(ClientIo &io, const std::string &path, const Opened &file);
     // A failed hash: FILE_CHANGED, INTERNAL, or (aborted) close.
@@ -57,6 +59,9 @@ private:
     RecentFiles m_recentFiles;
     manifest::ManifestStore m_manifests;
 };
+
+// Pure: the MANIFEST_PAGE holding digests [first, first + at most `perPage`) of `manifest`.
+proto::ManifestPage manifestPage(const manifest::Manifest &manifest, size_t first, size_t perPage);
 
 // Pure: the LIST/STAT entry for a name and its stat (FIFOs, sockets, devices are kind Other).
 proto::Entry entryFor(const char *name, const struct stat &info);

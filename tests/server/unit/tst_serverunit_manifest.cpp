@@ -5,6 +5,7 @@
 #include "manifest/cache_eviction.h"
 #include "manifest/manifest.h"
 #include "manifest/manifest_codec.h"
+#include "worker/request_handler.h"
 
 #include <QCryptographicHash>
 #include <QTemporaryDir>
@@ -69,6 +70,8 @@ private slots:
     void codecRefuses();
     void eviction_data();
     void eviction();
+    void pages_data();
+    void pages();
 };
 
 void TestManifest::chunksAndRoot_data()
@@ -246,6 +249,46 @@ void TestManifest::eviction()
     for (const std::string &name : entriesToEvict(entries, uint64_t(bound), keep.toStdString()))
         chosen << QString::fromStdString(name);
     QCOMPARE(chosen, evicted);
+}
+
+void TestManifest::pages_data()
+{
+    QTest::addColumn<int>("chunks");
+    QTest::addColumn<int>("perPage");
+    QTest::addColumn<QList<int>>("pageSizes");
+    QTest::newRow("empty file: one empty last page") << 0 << 4 << QList<int>{0};
+    QTest::newRow("fits one page") << 3 << 4 << QList<int>{3};
+    QTest::newRow("exactly one page") << 4 << 4 << QList<int>{4};
+    QTest::newRow("one over") << 5 << 4 << QList<int>{4, 1};
+    QTest::newRow("three pages") << 9 << 4 << QList<int>{4, 4, 1};
+}
+
+void TestManifest::pages()
+{
+    QFETCH(int, chunks);
+    QFETCH(int, perPage);
+    QFETCH(QList<int>, pageSizes);
+    Manifest manifest;
+    manifest.stamp.size = uint64_t(chunks) * DefaultChunkSize;
+    manifest.stamp.mtimeNs = 1234;
+    for (int i = 0; i < chunks; ++i)
+        manifest.chunks.push_back(Digest{uint8_t(i)});
+    QVERIFY(rootOf(manifest.chunks, manifest.root));
+    size_t first = 0;
+    for (int i = 0; i < pageSizes.size(); ++i) {
+        const ferry::proto::ManifestPage page = manifestPage(manifest, first, size_t(perPage));
+        QCOMPARE(int(page.digests.size()), pageSizes[i]);
+        QCOMPARE(page.first, uint32_t(first));
+        QCOMPARE(page.last, i == pageSizes.size() - 1); // only the final page says last
+        QCOMPARE(page.chunkCount, uint32_t(chunks));     // every page repeats the header
+        QCOMPARE(page.fileSize, manifest.stamp.size);
+        QCOMPARE(page.mtimeNs, int64_t(1234));
+        QCOMPARE(page.root, manifest.root);
+        for (size_t j = 0; j < page.digests.size(); ++j)
+            QCOMPARE(page.digests[j][0], uint8_t(first + j));
+        first += page.digests.size();
+    }
+    QCOMPARE(first, size_t(chunks));
 }
 
 QTEST_GUILESS_MAIN(TestManifest)
