@@ -90,6 +90,15 @@ const std::vector<Spec> &specs()
         {"state-dir", true, [](Options &o, const std::string &v) { o.stateDir = v; }},
         {"tls-cert", true, [](Options &o, const std::string &v) { o.tlsCert = v; }},
         {"tls-key", true, [](Options &o, const std::string &v) { o.tlsKey = v; }},
+        {"manifest-cache-size", true,
+         [](Options &o, const std::string &v) {
+             auto parsed = parseByteCount(v);
+             if (!parsed)
+                 bad("manifest-cache-size", v, "bytes, e.g. 67108864 or 64M, 1G (0 = no cache)");
+             o.manifestCacheSize = *parsed;
+         }},
+        {"streams-per-client", true,
+         [](Options &o, const std::string &v) { o.streamsPerClient = count("streams-per-client", v, 1, 64); }},
         {"plaintext", true,
          [](Options &o, const std::string &v) {
              if (v == "off")
@@ -267,9 +276,13 @@ Serves the files under DIR (read-only) over the Ferry protocol.
   --pool-max-workers N       the pool never grows beyond N workers (default: --workers)
   --max-requests N           recycle a worker after N requests, 0 = never (default 0)
   --stall-timeout DUR        abort a transfer that moved no byte for DUR, 0 = off (default 120s)
-  --state-dir DIR            the server's identity (key, certificate) lives here (default /var/lib/ferry for
-                             root, $STATE_DIRECTORY under systemd, else $XDG_STATE_HOME/ferry or
-                             ~/.local/state/ferry); never inside the served root
+  --state-dir DIR            the server's identity (key, certificate) and manifest cache live here (default
+                             /var/lib/ferry for root, $STATE_DIRECTORY under systemd, else
+                             $XDG_STATE_HOME/ferry or ~/.local/state/ferry); never inside the served root
+  --manifest-cache-size SIZE chunk manifests kept in the state directory's manifests/, at most SIZE bytes
+                             in all (64M, 1G), least recently used evicted first, 0 = no cache (default 64M)
+  --streams-per-client N     parallel connections one client may use for one download, announced in
+                             WELCOME (default 4, at most 64)
   --tls-cert FILE            serve this certificate chain (PEM) instead of the generated one; needs --tls-key
   --tls-key FILE             the private key (PEM) of --tls-cert
   --plaintext off|allow|only Ferry without TLS: off = TLS required (default), allow = both on the one port,

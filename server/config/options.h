@@ -53,6 +53,10 @@ struct Options {
     std::string tlsCert;          // the administrator's own certificate chain (PEM); "" = the generated one
     std::string tlsKey;           // its private key (PEM); given together with tlsCert
     PlaintextPolicy plaintext = PlaintextPolicy::Refuse;
+    // Chunk manifests (server/manifest; docs/PROTOCOL.md §10). 64 MiB holds the manifests of about 8 TiB
+    // of files at 8 KiB per GiB; 0 = no cache, every MANIFEST is computed.
+    uint64_t manifestCacheSize = 64ull << 20;
+    uint32_t streamsPerClient = 4; // WELCOME's `streams`: parallel connections one client may use for one file
     bool showHidden = false;
     log::Level logLevel = log::Level::Info;
     bool help = false;

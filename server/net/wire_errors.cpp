@@ -4,11 +4,27 @@
 
 namespace ferry::server {
 
+namespace {
+
+// Process-wide like the log level: configuration, written before fork and only read after.
+std::vector<proto::Capability> &offered()
+{
+    static std::vector<proto::Capability> capabilities;
+    return capabilities;
+}
+
+} // namespace
+
+void setOfferedCapabilities(std::vector<proto::Capability> capabilities) { offered() = std::move(capabilities); }
+
 proto::Welcome serverWelcome(uint16_t version, bool tls)
 {
     proto::Welcome welcome{version, proto::MaxFramePayload, "ferry-server/" FERRY_VERSION, {}};
-    if (version >= proto::ProtocolVersion2 && tls)
+    if (version < proto::ProtocolVersion2)
+        return welcome;
+    if (tls)
         welcome.capabilities.push_back({std::string(proto::CapabilityTls), "1.3"});
+    welcome.capabilities.insert(welcome.capabilities.end(), offered().begin(), offered().end());
     return welcome;
 }
 

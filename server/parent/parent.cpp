@@ -1,6 +1,7 @@
 #include "parent/parent.h"
 
 #include "base/log.h"
+#include "parent/manifest_setup.h"
 #include "parent/privileges.h"
 #include "base/syscall.h"
 #include "worker/pacing.h"
@@ -19,10 +20,11 @@ namespace ferry::server {
 
 namespace {
 
-Listener bindFirst(Options &options)
+Listener bindFirst(Options &options, WorkerManifests &manifests)
 {
     Listener listener = openListener(options.listen);
     prepareTlsState(options); // as root, if started so: the state directory is made for --user
+    manifests = prepareManifestCache(options);
     if (!options.user.empty())
         dropPrivileges(options.user); // right after bind: nothing else needs root
     return listener;
@@ -47,7 +49,7 @@ sigset_t handledSignals()
 } // namespace
 
 Parent::Parent(Options options, std::vector<std::string> arguments)
-    : m_options(std::move(options)), m_arguments(std::move(arguments)), m_listener(bindFirst(m_options)),
+    : m_options(std::move(options)), m_arguments(std::move(arguments)), m_listener(bindFirst(m_options, m_manifests)),
       m_jail(std::make_unique<Jail>(Jail::open(m_options.root, m_options.showHidden))),
       m_tls(loadTls(m_options)),
       m_scoreboard(m_options.maxWorkers)
@@ -62,6 +64,8 @@ Parent::Parent(Options options, std::vector<std::string> arguments)
     hooks.allStopped = [this] { m_loop.stop(); };
     m_supervisor = std::make_unique<Supervisor>(m_loop, m_scoreboard, *m_jail, m_options.sendTimeout, hooks);
     m_supervisor->setWorkerTls(workerTls());
+    m_supervisor->setWorkerManifests(m_manifests);
+    offerManifestCapabilities(m_manifests);
     m_dispatcher = std::make_unique<Dispatcher>(m_loop, *m_supervisor, limitsFrom(m_options));
 }
 
@@ -213,6 +217,9 @@ bool Parent::reload(std::string *error)
     m_options.maxRequests = fresh.maxRequests;
     m_options.stallTimeout = fresh.stallTimeout;
     m_options.logLevel = fresh.logLevel;
+    m_options.manifestCacheSize = fresh.manifestCacheSize;
+    m_options.streamsPerClient = fresh.streamsPerClient;
+    m_manifests = reloadedManifests(m_manifests, fresh);
     log::setLevel(fresh.logLevel);
     m_scoreboard.control().perConnectionRate.store(fresh.rateLimit);
     if (freshTls && m_tls && freshTls->identity().fingerprint != m_tls->identity().fingerprint)
@@ -223,6 +230,8 @@ bool Parent::reload(std::string *error)
     m_options.tlsKey = fresh.tlsKey;
     m_dispatcher->setLimits(limitsFrom(m_options));
     m_supervisor->setWorkerTls(workerTls());
+    m_supervisor->setWorkerManifests(m_manifests);
+    offerManifestCapabilities(m_manifests);
     m_supervisor->startGeneration(m_options.sendTimeout); // the pool manager forks it, then retires the old one
     readyAgain();
     return true;

@@ -65,6 +65,7 @@ private:
 
     Options m_options;
     std::vector<std::string> m_arguments;
+    WorkerManifests m_manifests; // before m_listener: made by bindFirst(), before the privilege drop
     Listener m_listener;
     std::unique_ptr<Jail> m_jail;                 // before m_tls: a bad root is refused before a key is made
     std::shared_ptr<const tls::TlsContext> m_tls; // what workers forked from now on serve

@@ -30,16 +30,6 @@ std::string resolved(const std::string &path)
     return {};
 }
 
-// Whether `path` is `root` or below it, both resolved (symlinks, `..`).
-bool isInside(const std::string &path, const std::string &root)
-{
-    std::string inner = resolved(path), outer = resolved(root);
-    if (inner.empty() || outer.empty())
-        return false; // a missing root or key is refused with its own message elsewhere
-    return inner == outer || (inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0
-                              && (outer == "/" || inner[outer.size()] == '/'));
-}
-
 // The key must never be something the server itself would serve.
 void refuseKeyInRoot(const std::string &what, const std::string &path, const std::string &root)
 {
@@ -49,6 +39,15 @@ void refuseKeyInRoot(const std::string &what, const std::string &path, const std
 }
 
 } // namespace
+
+bool isInside(const std::string &path, const std::string &root)
+{
+    std::string inner = resolved(path), outer = resolved(root);
+    if (inner.empty() || outer.empty())
+        return false; // a missing root or key is refused with its own message elsewhere
+    return inner == outer || (inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0
+                              && (outer == "/" || inner[outer.size()] == '/'));
+}
 
 void prepareTlsState(Options &options)
 {

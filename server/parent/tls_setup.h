@@ -10,6 +10,10 @@
 
 namespace ferry::server {
 
+// Whether `path` is `root` or below it, both resolved (symlinks, `..`; a path not made yet through its
+// nearest existing ancestor). False if either does not resolve at all.
+bool isInside(const std::string &path, const std::string &root);
+
 // Fills in the default state directory and, when started as root with --user, creates it for that user.
 // Call before dropping privileges. Throws ConfigError.
 void prepareTlsState(Options &options);

@@ -104,6 +104,10 @@ AfterRequest RequestHandler::version2Only(ClientIo &io, const Session &session, 
     const char *name = proto::messageTypeName(proto::typeOf(request));
     if (session.negotiated.protocolVersion < proto::ProtocolVersion2)
         return sendError(io, ErrorCode::BadRequest, std::string(name) + " needs protocol version 2");
+    if (auto *manifest = std::get_if<proto::ManifestRequest>(&request)) {
+        m_slot.requestsServed.fetch_add(1, std::memory_order_relaxed);
+        return this->manifest(io, *manifest);
+    }
     if (std::holds_alternative<proto::AuthRequest>(request)) {
         io.sendMessage(proto::Error{ErrorCode::Unauthorized, "this server has no access tokens"});
         return AfterRequest::Close; // each guess costs a connection (PROTOCOL.md §10.2)
@@ -223,11 +227,13 @@ AfterRequest RequestHandler::digest(ClientIo &io, const proto::DigestRequest &re
     beginRequest(request.path, 0);
     if (request.algo != proto::DigestAlgo::Sha256)
         return sendError(io, ErrorCode::Unsupported, "only SHA-256 digests are supported");
-    io.beginLongWork(); // hashing reads the whole range
     Opened file;
     uint64_t length = 0;
     if (AfterRequest refused; !openRange(io, request.path, request.offset, request.length, file, length, refused))
         return refused;
+    if (request.offset == 0 && length == uint64_t(file.info.st_size))
+        return wholeDigest(io, request.path, file); // long work only if the cache misses
+    io.beginLongWork(); // hashing reads the whole range
     std::string why;
     auto sum = sha256Range(file.fd, request.offset, length, m_slot, [&io] { return io.shouldAbort(); }, why);
     if (!sum)

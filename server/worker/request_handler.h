@@ -7,6 +7,7 @@
 #include "worker/recent_files.h"
 #include "worker/session.h"
 #include "ipc/scoreboard.h"
+#include "manifest/manifest_store.h"
 
 #include <dirent.h>
 #include <string>
@@ -20,8 +21,8 @@ enum class AfterRequest {
 
 class RequestHandler {
 public:
-    RequestHandler(const Jail &jail, WorkerSlot &slot, ControlBlock &control)
-        : m_jail(jail), m_slot(slot), m_control(control)
+    RequestHandler(const Jail &jail, WorkerSlot &slot, ControlBlock &control, manifest::ManifestStore manifests)
+        : m_jail(jail), m_slot(slot), m_control(control), m_manifests(std::move(manifests))
     {
     }
 
@@ -29,12 +30,19 @@ public:
 
 private:
     AfterRequest hello(ClientIo &io, Session &session, const proto::Hello &request);
-    // AUTH and MANIFEST: refused in a version 1 connection, answered as unsupported until built.
+    // AUTH and MANIFEST: refused in a version 1 connection; AUTH is answered UNAUTHORIZED until tokens exist.
     AfterRequest version2Only(ClientIo &io, const Session &session, const proto::Message &request);
     AfterRequest list(ClientIo &io, const proto::ListRequest &request);
     AfterRequest stat(ClientIo &io, const proto::StatRequest &request);
     AfterRequest get(ClientIo &io, const proto::GetRequest &request);
     AfterRequest digest(ClientIo &io, const proto::DigestRequest &request);
+    // MANIFEST (PROTOCOL.md §10.4): pages of chunk digests, from the cache or computed once.
+    AfterRequest manifest(ClientIo &io, const proto::ManifestRequest &request);
+    // DIGEST of a whole file (what `ferry-get sum` asks): through the manifest store's cache.
+    AfterRequest wholeDigest(ClientIo &io, const std::string &path, const Opened &file);
+    // A failed hash: FILE_CHANGED, INTERNAL, or (aborted) close.
+    AfterRequest hashFailed(ClientIo &io, const char *request, const std::string &path,
+                            const manifest::Problem &problem);
     AfterRequest sendError(ClientIo &io, proto::ErrorCode code, const std::string &message);
     // Opens `path` for a GET or DIGEST of `requested` bytes at `offset` and clamps the length to the
     // file. On refusal (not found, forbidden, offset past the end) the error is already sent, `refused`
@@ -49,7 +57,11 @@ private:
     WorkerSlot &m_slot;
     ControlBlock &m_control;
     RecentFiles m_recentFiles;
+    manifest::ManifestStore m_manifests;
 };
+
+// Pure: the MANIFEST_PAGE holding digests [first, first + at most `perPage`) of `manifest`.
+proto::ManifestPage manifestPage(const manifest::Manifest &manifest, size_t first, size_t perPage);
 
 // Pure: the LIST/STAT entry for a name and its stat (FIFOs, sockets, devices are kind Other).
 proto::Entry entryFor(const char *name, const struct stat &info);

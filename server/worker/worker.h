@@ -9,6 +9,7 @@
 #include "tls/tls_context.h"
 
 #include <memory>
+#include <string>
 
 namespace ferry::server {
 
@@ -19,6 +20,13 @@ struct WorkerTls {
     Millis idleTimeout{60000};      // a TLS connection with no request for this long is closed: --idle-timeout
 };
 
+// Where a worker keeps and finds chunk manifests (server/manifest; docs/PROTOCOL.md §10).
+struct WorkerManifests {
+    std::string cacheDir;    // made by the parent at start-up; "" = no cache (--manifest-cache-size 0)
+    uint64_t cacheBytes = 0; // the cache's bound
+    uint32_t streams = 4;    // WELCOME's `streams` (--streams-per-client)
+};
+
 struct WorkerContext {
     uint32_t slotIndex = 0;
     uint32_t generation = 0;
@@ -27,6 +35,7 @@ struct WorkerContext {
     Scoreboard *scoreboard = nullptr;
     Millis sendTimeout{60000};
     WorkerTls tls;
+    WorkerManifests manifests;
 };
 
 // Runs until the parent closes (or shuts down) the channel (exit Normal), asks this slot to stop, or the

@@ -1,6 +1,7 @@
 #include "worker/worker_loop.h"
 
 #include "base/log.h"
+#include "worker/hash_progress.h"
 #include "net/wire_errors.h"
 #include "base/syscall.h"
 
@@ -29,7 +30,7 @@ constexpr int MaxEvents = 64;
 
 WorkerLoop::WorkerLoop(WorkerContext &context)
     : m_context(context), m_slot(context.scoreboard->slot(context.slotIndex)),
-      m_control(context.scoreboard->control()), m_handler(*context.jail, m_slot, m_control)
+      m_control(context.scoreboard->control()), m_handler(*context.jail, m_slot, m_control, openManifestStore(context.manifests))
 {
 }
 

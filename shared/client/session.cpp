@@ -53,6 +53,11 @@ quint64 Session::stat(const QString &path)
     return enqueue(RequestKind::Stat, path);
 }
 
+quint64 Session::sha256(const QString &path)
+{
+    return enqueue(RequestKind::Sha256, path);
+}
+
 quint64 Session::enqueue(RequestKind kind, const QString &path)
 {
     Request request;
@@ -105,10 +110,11 @@ void Session::sendNext()
     Request &request = m_requests.front();
     request.sent = true;
     const std::string path = request.path.toStdString();
-    if (request.kind == RequestKind::List)
-        m_connection->send(proto::ListRequest{path});
-    else
-        m_connection->send(proto::StatRequest{path});
+    switch (request.kind) {
+    case RequestKind::List: m_connection->send(proto::ListRequest{path}); break;
+    case RequestKind::Stat: m_connection->send(proto::StatRequest{path}); break;
+    case RequestKind::Sha256: m_connection->send(proto::DigestRequest{path, proto::DigestAlgo::Sha256}); break;
+    }
     m_connection->setExpectingReply(true);
 }
 
@@ -136,6 +142,10 @@ void Session::onMessage(const proto::Message &message)
         onListPage(*page);
     } else if (const auto *stat = std::get_if<proto::StatReply>(&message); stat && request.kind == RequestKind::Stat) {
         onStatReply(*stat);
+    } else if (const auto *digest = std::get_if<proto::DigestReply>(&message);
+               digest && request.kind == RequestKind::Sha256 && digest->algo == proto::DigestAlgo::Sha256
+               && digest->digest.size() == 32) {
+        onDigestReply(*digest);
     } else if (const auto *error = std::get_if<proto::Error>(&message)) {
         const Request done = request;
         finishFront();
@@ -183,6 +193,13 @@ void Session::onStatReply(const proto::StatReply &reply)
     const quint64 id = m_requests.front().id;
     finishFront();
     emit statReceived(id, toRemoteEntry(reply.entry));
+}
+
+void Session::onDigestReply(const proto::DigestReply &reply)
+{
+    const quint64 id = m_requests.front().id;
+    finishFront();
+    emit sha256Received(id, QByteArray::fromStdString(reply.digest));
 }
 
 // Retires the front request and sends the next one; callers emit the answer after.

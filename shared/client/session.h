@@ -49,6 +49,8 @@ public:
     // Queue a request; the returned id appears in the answering signal.
     quint64 list(const QString &path);
     quint64 stat(const QString &path);
+    // The SHA-256 of the whole file (DIGEST from 0 to the end; a server answers it from its manifest cache).
+    quint64 sha256(const QString &path);
     int pendingRequests() const { return int(m_requests.size()); }
 
 signals:
@@ -57,10 +59,12 @@ signals:
     // One page of a LIST answer; `last` is true on the final page (possibly empty).
     void listPageReceived(quint64 requestId, const QList<ferry::client::RemoteEntry> &entries, bool last);
     void statReceived(quint64 requestId, const ferry::client::RemoteEntry &entry);
+    // The 32 raw bytes of a sha256() answer.
+    void sha256Received(quint64 requestId, const QByteArray &digest);
     void requestFailed(quint64 requestId, ferry::client::ErrorKind error, const QString &errorString);
 
 private:
-    enum class RequestKind { List, Stat };
+    enum class RequestKind { List, Stat, Sha256 };
     struct Request {
         quint64 id = 0;
         RequestKind kind = RequestKind::List;
@@ -79,6 +83,7 @@ private:
     void closeIdleConnection();
     void onListPage(const proto::ListPage &page);
     void onStatReply(const proto::StatReply &reply);
+    void onDigestReply(const proto::DigestReply &reply);
     void onConnectionFailed(ferry::client::ErrorKind kind, const QString &reason, int retryAfterMs);
     void finishFront();
     bool retryable(ErrorKind kind, bool wasReady);

@@ -90,6 +90,8 @@ public:
     // LIST following every page until one says last.
     ListResult list(const std::string &path);
     Status stat(const std::string &path, proto::Entry *entry = nullptr);
+    // MANIFEST (version 2): every MANIFEST_PAGE until one says last, appended to *pages; or the ERROR.
+    Status manifest(const std::string &path, std::vector<proto::ManifestPage> *pages);
     // DIGEST of a range; the raw digest bytes in *digest.
     Status digest(const std::string &path, std::string *digest, uint64_t offset = 0,
                   uint64_t length = proto::ToEnd, proto::DigestAlgo algo = proto::DigestAlgo::Sha256);

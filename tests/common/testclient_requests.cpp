@@ -91,6 +91,28 @@ Status TestClient::digest(const std::string &path, std::string *digest, uint64_t
     return answerToStatus(reply);
 }
 
+Status TestClient::manifest(const std::string &path, std::vector<proto::ManifestPage> *pages)
+{
+    if (!send(proto::ManifestRequest{path})) {
+        return Status::of(Outcome::Failed, "sending MANIFEST failed");
+    }
+    for (;;) {
+        proto::Message reply;
+        Status s = readMessage(&reply);
+        if (!s.ok()) {
+            return s;
+        }
+        auto *page = std::get_if<proto::ManifestPage>(&reply);
+        if (!page) {
+            return answerToStatus(reply);
+        }
+        pages->push_back(std::move(*page));
+        if (pages->back().last) {
+            return s;
+        }
+    }
+}
+
 GetResult TestClient::get(const std::string &path, uint64_t offset, uint64_t length, const Sink &sink)
 {
     if (!send(proto::GetRequest{path, offset, length})) {

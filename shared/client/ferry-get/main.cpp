@@ -4,6 +4,7 @@
 #include "interruptnotifier.h"
 #include "knownserverscommand.h"
 #include "lscommand.h"
+#include "sumcommand.h"
 
 #include "client/servertrust.h"
 #include "ferry_version.h"
@@ -34,6 +35,8 @@ void setUpParser(QCommandLineParser &parser)
                        "                                 (URLs with the same path on other servers are\n"
                        "                                 mirrors: one file, its chunks from all of them)\n"
                        "  ferry-get ls [--json] URL      list a remote folder like ls -l\n"
+                       "  ferry-get sum URL...           print each remote file's SHA-256 as sha256sum does,\n"
+                       "                                 without downloading it (check with sha256sum -c)\n"
                        "  ferry-get known-servers list | remove HOST[:PORT]\n\n"
                        "URLs look like ferry://host[:port]/path[?fp=FINGERPRINT]; the default port is 4646.\n"
                        "Connections use TLS 1.3. A server is trusted when its identity matches its pin in\n"
@@ -189,6 +192,25 @@ int main(int argc, char *argv[])
         });
         QTimer::singleShot(0, ls, &get::LsCommand::start);
         command = ls;
+    } else if (!args.isEmpty() && args.first() == QLatin1String("sum")) {
+        args.removeFirst();
+        if (args.isEmpty())
+            return usageError(QStringLiteral("sum takes one or more URLs"));
+        QList<client::FerryUrl> urls;
+        for (const QString &arg : args) {
+            QString error;
+            const auto url = parseUrl(arg, &error);
+            if (!url)
+                return usageError(error);
+            urls.append(*url);
+        }
+        auto *sum = new get::SumCommand(urls, &app);
+        QObject::connect(sum, &get::SumCommand::finished, &app, [&exitCode](int code) {
+            exitCode = code;
+            QCoreApplication::quit();
+        });
+        QTimer::singleShot(0, sum, &get::SumCommand::start);
+        command = sum;
     } else {
         if (args.isEmpty())
             return usageError(QStringLiteral("no URL given"));

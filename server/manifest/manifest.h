@@ -1,0 +1,71 @@
+// A file's chunk manifest (docs/PROTOCOL.md §10.5): the SHA-256 of each chunk and the root over them,
+// computed from an open file in one sequential read, refused if the file changes meanwhile.
+#pragma once
+
+#include "manifest/file_stamp.h"
+#include "manifest/sha256.h"
+#include "base/unique_fd.h"
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace ferry::server::manifest {
+
+// 4 MiB: a bad chunk costs a client 4 MiB again (under 0.1 s on a LAN, a few seconds on a slow link);
+// 1 GiB is 256 chunks, enough to spread over 4 streams or 3 mirrors evenly; the manifest is 8 KiB per
+// GiB, so 1 TiB still fits one 8 MiB answer and the cache holds thousands. Smaller chunks grow the
+// manifest without speeding anything up; larger ones make each retry and each segment coarser.
+constexpr uint32_t DefaultChunkSize = 4u << 20;
+
+struct Manifest {
+    FileStamp stamp;            // the file as it was for the whole computation
+    uint32_t chunkSize = DefaultChunkSize;
+    Digest root{};              // SHA-256 over the chunk digests, in order
+    std::vector<Digest> chunks; // ceil(size / chunkSize) of them; none for an empty file
+    bool operator==(const Manifest &) const = default;
+};
+
+// The SHA-256 of a whole file, and the file it belongs to.
+struct WholeDigest {
+    FileStamp stamp;
+    Digest digest{};
+    bool operator==(const WholeDigest &) const = default;
+};
+
+enum class Failure {
+    FileChanged, // the file's size, mtime or ctime moved while it was read, or it ended early
+    ReadFailed,  // pread() or fstat() failed
+    Aborted,     // the progress callback said stop (the client went away, the worker is told to)
+    Internal,    // libcrypto failed, or a cache could not be used where one was required
+};
+
+struct Problem {
+    Failure failure = Failure::Internal;
+    std::string message; // one sentence for the log and the client's ERROR
+};
+
+template <typename T>
+using Result = std::variant<T, Problem>;
+
+// Called after each piece read, with the bytes hashed so far; returns false to stop (Failure::Aborted).
+using Progress = std::function<bool(uint64_t done)>;
+
+// Chunk count for a file of `size` bytes: ceil(size / chunkSize).
+uint64_t chunkCountFor(uint64_t size, uint32_t chunkSize);
+
+// The root over chunk digests (of no bytes for an empty list). False only if libcrypto fails.
+[[nodiscard]] bool rootOf(const std::vector<Digest> &chunks, Digest &root);
+
+// Hashes the open regular file `file` from its first byte to the size fstat reports now. The file is
+// fstat'ed before and after: a different size, mtime or ctime, or a read that ends early, is
+// FileChanged. O(size) time, O(size / chunkSize) memory.
+[[nodiscard]] Result<Manifest> computeManifest(const UniqueFd &file, uint32_t chunkSize, const Progress &progress);
+
+// The SHA-256 of the whole file, under the same before/after check (what DIGEST of a whole file and
+// `ferry-get sum` print: sha256sum's number, which the manifest's root is not).
+[[nodiscard]] Result<WholeDigest> computeWholeDigest(const UniqueFd &file, const Progress &progress);
+
+} // namespace ferry::server::manifest

@@ -1,0 +1,48 @@
+// `ferry-get sum URL...`: one sha256sum line per remote file, without downloading it. The number is
+// the SHA-256 of the whole file (DIGEST over all of it), which `sha256sum -c` checks after a
+// download; the manifest's root is a digest over chunk digests and would match nothing local. The
+// server answers it from its manifest cache when the file is unchanged, so asking again is cheap.
+#pragma once
+
+#include "client/clienttypes.h"
+#include "client/ferryurl.h"
+
+#include <QList>
+#include <QObject>
+
+namespace ferry::client {
+class Session;
+}
+
+namespace ferry::get {
+
+class SumCommand : public QObject
+{
+    Q_OBJECT
+public:
+    explicit SumCommand(const QList<client::FerryUrl> &urls, QObject *parent = nullptr);
+
+    // Asks for each URL in turn, printing lines in the order given; finished() carries the exit code of
+    // the first failure (ExitSuccess if none).
+    void start();
+
+signals:
+    void finished(int exitCode);
+
+private:
+    void askNext();
+    void onDigest(quint64 id, const QByteArray &digest);
+    void onFailed(quint64 id, client::ErrorKind kind, const QString &reason);
+
+    QList<client::FerryUrl> m_urls;
+    qsizetype m_next = 0;
+    client::Session *m_session = nullptr; // one connection per server in a row of URLs
+    quint64 m_requestId = 0;
+    int m_exitCode = 0;
+};
+
+// The sha256sum line for `name` ("HEX  NAME"), escaped as GNU sha256sum does when the name holds a
+// backslash or a newline (a leading '\', then "\\" and "\n").
+QByteArray sha256sumLine(const QByteArray &digest, const QString &name);
+
+} // namespace ferry::get
