@@ -11,6 +11,7 @@ QString errorKindName(ErrorKind kind)
     case ErrorKind::RemoteError: return QStringLiteral("remote error");
     case ErrorKind::LocalError: return QStringLiteral("local error");
     case ErrorKind::ProtocolError: return QStringLiteral("protocol error");
+    case ErrorKind::AccessDenied: return QStringLiteral("access denied");
     }
     return {};
 }

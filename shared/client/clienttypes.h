@@ -17,7 +17,8 @@ enum class ErrorKind {
     ServerBusy,      // the server answered BUSY: retry after its hint
     RemoteError,     // the server refused the request: not found, forbidden, not a file...
     LocalError,      // the destination: no space, permission denied, folder gone
-    ProtocolError,   // the peer does not speak Ferry v1 correctly
+    ProtocolError,   // the peer does not speak Ferry correctly
+    AccessDenied,    // the path needs an access token, or the token is unknown, revoked, expired or used up
 };
 QString errorKindName(ErrorKind kind);
 

@@ -2,6 +2,7 @@
 
 #include "ferry_version.h"
 
+#include "servertokens.h"
 #include "servertrust.h"
 #include "tlsguard.h"
 
@@ -55,6 +56,8 @@ void Connection::open(const QString &host, quint16 port)
     m_host = host;
     m_port = port;
     m_capabilities.clear();
+    m_grant = {};
+    m_authPending = false;
     m_helloVersion = version1Servers().contains(KnownServers::serverKey(host, port)) ? proto::ProtocolVersion
                                                                                      : proto::HighestVersion;
     m_decoder = proto::Decoder();
@@ -249,12 +252,16 @@ bool Connection::handleHandshake(const proto::Message &message)
         m_serverAgent = QString::fromStdString(welcome->agent);
         m_capabilities = welcome->version >= proto::ProtocolVersion2 ? welcome->capabilities
                                                                      : std::vector<proto::Capability>{};
-        m_state = State::Ready;
-        if (!m_expectingReply)
-            m_stallTimer.stop();
-        emit ready();
+        const QString token = ServerTokens::instance().tokenFor(m_host, m_port);
+        if (token.isEmpty() || welcome->version < proto::ProtocolVersion2)
+            return becomeReady(); // a version 1 server has no tokens: what is anonymous is all it serves
+        m_authPending = true;
+        send(proto::AuthRequest{token.toStdString()});
+        touch();
         return generation == m_generation;
     }
+    if (m_authPending)
+        return handleAuthAnswer(message);
     if (const auto *error = std::get_if<proto::Error>(&message)) {
         if (error->code == proto::ErrorCode::UnsupportedVersion && fallBackToVersion1())
             return false;
@@ -262,6 +269,37 @@ bool Connection::handleHandshake(const proto::Message &message)
         return false;
     }
     fail(ErrorKind::ProtocolError, QStringLiteral("unexpected answer to HELLO from %1:%2").arg(m_host).arg(m_port));
+    return false;
+}
+
+bool Connection::becomeReady()
+{
+    const quint64 generation = m_generation;
+    m_state = State::Ready;
+    if (!m_expectingReply)
+        m_stallTimer.stop();
+    emit ready();
+    return generation == m_generation;
+}
+
+bool Connection::handleAuthAnswer(const proto::Message &message)
+{
+    m_authPending = false;
+    if (const auto *reply = std::get_if<proto::AuthReply>(&message)) {
+        m_grant = *reply;
+        return becomeReady();
+    }
+    if (const auto *error = std::get_if<proto::Error>(&message)) {
+        const QString why = error->code == proto::ErrorCode::TokenExpired
+                                ? QStringLiteral("the access token for %1:%2 has expired").arg(m_host).arg(m_port)
+                                : QStringLiteral("%1:%2 did not accept the access token (%3)")
+                                      .arg(m_host)
+                                      .arg(m_port)
+                                      .arg(remoteText(*error));
+        fail(ErrorKind::AccessDenied, why);
+        return false;
+    }
+    fail(ErrorKind::ProtocolError, QStringLiteral("unexpected answer to AUTH from %1:%2").arg(m_host).arg(m_port));
     return false;
 }
 

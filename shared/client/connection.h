@@ -52,6 +52,9 @@ public:
     // The value of a capability the server's WELCOME offered (PROTOCOL.md §10.1), or a null
     // QString when it did not offer it (a version 1 server offers none). Valid once ready().
     QString capability(std::string_view name) const;
+    // What the server granted the token this connection sent (ServerTokens), once ready(); empty
+    // (tokenId "") when it sent none.
+    const proto::AuthReply &grant() const { return m_grant; }
     void setBodySink(BodySink sink) { m_bodySink = std::move(sink); }
     void setBodyPacer(BodyPacer pacer) { m_bodyPacer = std::move(pacer); }
     void setStallTimeout(int ms) { m_stallTimeoutMs = ms; }
@@ -72,11 +75,15 @@ private:
     bool readFrames();
     bool dispatch(proto::DecodeResult &result);
     bool handleHandshake(const proto::Message &message);
+    bool handleAuthAnswer(const proto::Message &message);
+    bool becomeReady();
     bool fallBackToVersion1();
     void fail(ErrorKind kind, const QString &reason, int retryAfterMs = 0);
     void touch();
 
     QTcpSocket *m_socket = nullptr;
+    proto::AuthReply m_grant;
+    bool m_authPending = false; // AUTH sent, its answer not yet in
     proto::Decoder m_decoder;
     std::vector<char> m_block;
     BodySink m_bodySink;

@@ -5,6 +5,7 @@
 #include "fingerprint.h"
 
 #include <QUrl>
+#include <QRegularExpression>
 #include <QUrlQuery>
 
 namespace ferry::client {
@@ -51,6 +52,50 @@ bool isValidPort(const QString &port)
     return ok && value > 0 && value <= 65535 && !port.startsWith(u'+');
 }
 
+// A token as ferry-ctl token create prints it: base64url, no padding (and a generous length cap).
+bool isTokenText(const QString &token)
+{
+    if (token.isEmpty() || token.size() > 256)
+        return false;
+    for (QChar c : token) {
+        if (!(c.isLetterOrNumber() && c.unicode() < 0x80) && c != u'-' && c != u'_')
+            return false;
+    }
+    return true;
+}
+
+// The queries a link may carry: the server's identity (?fp=, as ferry-ctl identity prints it) and an
+// access token (token=, as in the capability links of ferry-ctl token create), each at most once.
+// Returns why the query is refused, or "".
+QString readQuery(const QUrl &url, const QString &quoted, QString &fingerprint, QString &token)
+{
+    const auto items = QUrlQuery(url).queryItems(QUrl::FullyDecoded);
+    for (const auto &[name, value] : items) {
+        if (name == QLatin1String("fp") && fingerprint.isEmpty()) {
+            fingerprint = normalizedFingerprint(value);
+            if (fingerprint.isEmpty())
+                return QStringLiteral("The ?fp= of %1 is not a server fingerprint (52 base32 characters, as "
+                                      "ferry-ctl identity prints it).").arg(quoted);
+        } else if (name == QLatin1String("token") && token.isEmpty()) {
+            if (!isTokenText(value))
+                return QStringLiteral("The token= of %1 is not an access token (letters, digits, - and _, as "
+                                      "ferry-ctl token create prints it).").arg(quoted);
+            token = value;
+        } else {
+            return QStringLiteral("%1 has a \u201c?\u201d part other than ?fp=FINGERPRINT and token=TOKEN, which "
+                                  "ferry:// links do not have (in a name, write it as %3F).").arg(quoted);
+        }
+    }
+    return {};
+}
+
+// The link as an error message may show it: a token's secret replaced by an ellipsis.
+QString withoutToken(const QString &text)
+{
+    static const QRegularExpression secret(QStringLiteral("(token=)[^&#]*"));
+    return QString(text).replace(secret, QStringLiteral("\\1\u2026"));
+}
+
 } // namespace
 
 FerryUrl::FerryUrl(QString host, quint16 port, QString path)
@@ -65,7 +110,7 @@ std::optional<FerryUrl> FerryUrl::parse(const QString &input, QString *error)
     const QString text = input.trimmed();
     if (text.isEmpty())
         return invalid(error, QStringLiteral("The link is empty; write it as ferry://host[:port]/path."));
-    const QString quoted = QStringLiteral("\u201c%1\u201d").arg(text);
+    const QString quoted = QStringLiteral("\u201c%1\u201d").arg(withoutToken(text));
     if (!text.startsWith(QLatin1String("ferry://"), Qt::CaseInsensitive))
         return invalid(error, QStringLiteral("%1 is not a ferry:// link.").arg(quoted));
     if (const auto port = writtenPort(text); port && !port->isEmpty() && !isValidPort(*port))
@@ -82,23 +127,17 @@ std::optional<FerryUrl> FerryUrl::parse(const QString &input, QString *error)
     if (url.hasFragment())
         return invalid(error, QStringLiteral("%1 has a \u201c#\u201d part, which ferry:// links do not have "
                                              "(in a name, write it as %23).").arg(quoted));
-    QString fingerprint;
+    QString fingerprint, token;
     if (url.hasQuery()) {
-        // The one query a link takes is the server's identity (?fp=), as ferry-ctl identity prints it.
-        const auto items = QUrlQuery(url).queryItems(QUrl::FullyDecoded);
-        if (items.size() != 1 || items.first().first != QLatin1String("fp"))
-            return invalid(error, QStringLiteral("%1 has a \u201c?\u201d part other than ?fp=FINGERPRINT, which ferry:// "
-                                                 "links do not have (in a name, write it as %3F).").arg(quoted));
-        fingerprint = normalizedFingerprint(items.first().second);
-        if (fingerprint.isEmpty())
-            return invalid(error, QStringLiteral("The ?fp= of %1 is not a server fingerprint (52 base32 characters, "
-                                                 "as ferry-ctl identity prints it).").arg(quoted));
+        if (const QString refused = readQuery(url, quoted, fingerprint, token); !refused.isEmpty())
+            return invalid(error, refused);
     }
     const QString path = url.path(QUrl::FullyDecoded);
     if (path.contains(QChar(0)))
         return invalid(error, QStringLiteral("%1 holds a NUL byte, which no file name can.").arg(quoted));
     FerryUrl parsed(url.host(), quint16(url.port(proto::DefaultPort)), path);
     parsed.m_fingerprint = fingerprint;
+    parsed.m_token = token;
     return parsed;
 }
 
@@ -113,6 +152,7 @@ FerryUrl FerryUrl::child(const QString &relative) const
     const QString joined = m_path.isEmpty() ? relative : m_path + u'/' + relative;
     FerryUrl child(m_host, m_port, joined);
     child.m_fingerprint = m_fingerprint; // the same server
+    child.m_token = m_token;
     return child;
 }
 
@@ -122,6 +162,7 @@ FerryUrl FerryUrl::withServer(const QString &host, quint16 port) const
     copy.m_host = host;
     copy.m_port = port;
     copy.m_fingerprint.clear(); // another server: its own identity
+    copy.m_token.clear();       // and its own tokens
     return copy;
 }
 
@@ -136,6 +177,14 @@ QString FerryUrl::toString() const
     if (!m_fingerprint.isEmpty())
         url.setQuery(QStringLiteral("fp=") + m_fingerprint);
     return url.toString(QUrl::FullyEncoded);
+}
+
+QString FerryUrl::toLink() const
+{
+    if (m_token.isEmpty())
+        return toString();
+    // The token is base64url (RFC 4648 §5): nothing in it needs percent-encoding.
+    return toString() + (m_fingerprint.isEmpty() ? u'?' : u'&') + QStringLiteral("token=") + m_token;
 }
 
 bool FerryUrl::operator==(const FerryUrl &other) const

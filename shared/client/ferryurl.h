@@ -28,6 +28,10 @@ public:
     // The server identity the URL requires (?fp=…, canonical form; fingerprint.h), or "".
     QString fingerprint() const { return m_fingerprint; }
     void setFingerprint(const QString &fingerprint) { m_fingerprint = fingerprint; }
+    // The access token a capability link carries (?token=…), or "". A secret: toString() leaves it
+    // out, so what is shown or logged never holds it; toLink() keeps it, for copying a link on.
+    QString token() const { return m_token; }
+    void setToken(const QString &token) { m_token = token; }
 
     // Last path component ("" for the root).
     QString fileName() const;
@@ -36,6 +40,8 @@ public:
     FerryUrl withServer(const QString &host, quint16 port) const;
     // Canonical text form, percent-encoding what needs it; the port is always written, and ?fp= if set.
     QString toString() const;
+    // toString() with the token too (?fp=…&token=…): a capability link to hand to someone.
+    QString toLink() const;
 
     bool operator==(const FerryUrl &other) const;
 
@@ -45,6 +51,7 @@ private:
     QString m_path;
     bool m_trailingSlash = false;
     QString m_fingerprint;
+    QString m_token;
 };
 
 } // namespace ferry::client

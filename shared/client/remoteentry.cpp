@@ -21,6 +21,8 @@ QString remoteErrorText(const proto::Error &error, const QString &path)
     QString text = QString::fromStdString(error.message);
     if (text.isEmpty())
         text = QString::fromLatin1(proto::errorCodeName(error.code));
+    if (error.code == proto::ErrorCode::Unauthorized) // what a person can do about it
+        text += QStringLiteral(" (this server needs an access link or token for it)");
     return QStringLiteral("%1: %2").arg(path.isEmpty() ? QStringLiteral("/") : path, text);
 }
 
@@ -41,10 +43,10 @@ ErrorKind kindOf(const proto::Error &error)
     case proto::ErrorCode::NotADirectory:
     case proto::ErrorCode::FileChanged:
     case proto::ErrorCode::RangeNotSatisfiable:
-    case proto::ErrorCode::Unsupported:
-    case proto::ErrorCode::Unauthorized:  // needs a token: a retry without one cannot help
+    case proto::ErrorCode::Unsupported: return ErrorKind::RemoteError;
+    case proto::ErrorCode::Unauthorized:
     case proto::ErrorCode::TokenExpired:
-    case proto::ErrorCode::QuotaExceeded: return ErrorKind::RemoteError;
+    case proto::ErrorCode::QuotaExceeded: return ErrorKind::AccessDenied;
     }
     return ErrorKind::RemoteError;
 }

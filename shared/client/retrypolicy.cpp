@@ -30,6 +30,7 @@ bool RetryPolicy::canRetryFix(ErrorKind kind)
     case ErrorKind::RemoteError:
     case ErrorKind::LocalError:
     case ErrorKind::ProtocolError:
+    case ErrorKind::AccessDenied: // a person has to bring a token first
         return false;
     }
     return false;

@@ -12,6 +12,7 @@ enum ExitCode : int {
     ExitConnection = 3, // server unreachable, connection lost for good, or busy for too long
     ExitRemote = 4,     // the server refused: not found, forbidden, not a file...
     ExitLocal = 5,      // the destination: not writable, no space, folder missing
+    ExitAccess = 6,     // the server wants an access token, or refused the one given
 };
 
 inline int exitCodeFor(client::ErrorKind kind)
@@ -23,6 +24,7 @@ inline int exitCodeFor(client::ErrorKind kind)
     case client::ErrorKind::RemoteError: return ExitRemote;
     case client::ErrorKind::LocalError: return ExitLocal;
     case client::ErrorKind::ProtocolError: return ExitOther;
+    case client::ErrorKind::AccessDenied: return ExitAccess;
     }
     return ExitOther;
 }
@@ -36,6 +38,7 @@ inline const char *exitCodeHelp()
            "  3  connection error: server unreachable, connection lost, or busy for too long\n"
            "  4  remote error: the server refused (not found, forbidden, not a file...)\n"
            "  5  local error: the destination is not writable, the disk is full...\n"
+           "  6  access denied: the server needs an access link or token (--token), or refused the one given\n"
            "  130, 143  interrupted by SIGINT or SIGTERM (the .part files stay for a resume)\n"
            "When several downloads fail, the code of the first failure is returned.\n";
 }

@@ -6,6 +6,7 @@
 #include "lscommand.h"
 #include "sumcommand.h"
 
+#include "client/servertokens.h"
 #include "client/servertrust.h"
 #include "ferry_version.h"
 
@@ -81,6 +82,11 @@ void setUpParser(QCommandLineParser &parser)
     parser.addOption({QStringLiteral("trust-new"),
                       QStringLiteral("Trust a server seen for the first time and pin its identity (compare it "
                                      "with ferry-ctl identity on the server first).")});
+    parser.addOption({QStringLiteral("token"),
+                      QStringLiteral("Present this access token to the servers of the URLs (as a capability "
+                                     "link's token= does). Prefer FERRY_TOKEN in the environment: a command "
+                                     "line is visible to other users of this machine."),
+                      QStringLiteral("TOKEN")});
     parser.addOption({QStringLiteral("plaintext"),
                       QStringLiteral("Speak Ferry without TLS (servers run with --plaintext allow|only; "
                                      "nothing is encrypted or authenticated).")});
@@ -91,8 +97,10 @@ void setUpParser(QCommandLineParser &parser)
 std::optional<client::FerryUrl> parseUrl(const QString &text, QString *error)
 {
     auto url = client::FerryUrl::parse(text, error);
-    if (url)
+    if (url) {
         client::ServerTrust::instance().requirePin(*url);
+        client::ServerTokens::instance().remember(*url);
+    }
     return url;
 }
 
@@ -146,6 +154,25 @@ QString readGetOptions(const QCommandLineParser &parser, const QStringList &args
     return readVerifyOptions(parser, options);
 }
 
+// --token (or FERRY_TOKEN) is for the servers the URLs name: a link's own token= still wins for its server.
+QString applyToken(const QString &token, QStringList &args)
+{
+    QString error;
+    const auto probe = client::FerryUrl::parse(QStringLiteral("ferry://x/?token=") + token, &error);
+    if (!probe)
+        return QStringLiteral("--token is not an access token (letters, digits, - and _, as ferry-ctl token "
+                              "create prints it)");
+    for (QString &arg : args) {
+        const auto url = client::FerryUrl::parse(arg);
+        if (url && url->token().isEmpty()) {
+            client::FerryUrl withToken = *url;
+            withToken.setToken(token);
+            arg = withToken.toLink();
+        }
+    }
+    return {};
+}
+
 } // namespace
 
 int main(int argc, char *argv[])
@@ -172,7 +199,13 @@ int main(int argc, char *argv[])
     trust.setTrustNew(parser.isSet(QStringLiteral("trust-new")));
     if (parser.isSet(QStringLiteral("plaintext")))
         trust.setPlaintext(true);
+    QString token = parser.isSet(QStringLiteral("token")) ? parser.value(QStringLiteral("token"))
+                                                           : qEnvironmentVariable("FERRY_TOKEN");
     QStringList args = parser.positionalArguments();
+    if (!token.isEmpty()) {
+        if (const QString error = applyToken(token, args); !error.isEmpty())
+            return usageError(error);
+    }
     if (!args.isEmpty() && args.first() == QLatin1String("known-servers"))
         return get::runKnownServers(args.mid(1));
     int exitCode = get::ExitSuccess;

@@ -1,0 +1,38 @@
+#include "servertokens.h"
+
+#include "ferryurl.h"
+#include "knownservers.h"
+
+namespace ferry::client {
+
+ServerTokens &ServerTokens::instance()
+{
+    static ServerTokens tokens;
+    return tokens;
+}
+
+void ServerTokens::remember(const FerryUrl &url)
+{
+    if (!url.token().isEmpty())
+        set(url.host(), url.port(), url.token());
+}
+
+void ServerTokens::set(const QString &host, quint16 port, const QString &token)
+{
+    if (token.isEmpty())
+        forget(host, port);
+    else
+        m_tokens.insert(KnownServers::serverKey(host, port), token);
+}
+
+void ServerTokens::forget(const QString &host, quint16 port)
+{
+    m_tokens.remove(KnownServers::serverKey(host, port));
+}
+
+QString ServerTokens::tokenFor(const QString &host, quint16 port) const
+{
+    return m_tokens.value(KnownServers::serverKey(host, port));
+}
+
+} // namespace ferry::client
