@@ -3,6 +3,7 @@
 // ("request-timeout = 5s" in the file is "--request-timeout 5s" on the command line).
 #pragma once
 
+#include "access/grant.h"
 #include "base/config_error.h"
 #include "base/duration.h"
 #include "base/log.h"
@@ -53,6 +54,8 @@ struct Options {
     std::string tlsCert;          // the administrator's own certificate chain (PEM); "" = the generated one
     std::string tlsKey;           // its private key (PEM); given together with tlsCert
     PlaintextPolicy plaintext = PlaintextPolicy::Refuse;
+    // What a connection may read without a token (access/grant.h; docs/SECURITY.md): --anonymous.
+    Grant anonymous = Grant::all();
     bool showHidden = false;
     log::Level logLevel = log::Level::Info;
     bool help = false;

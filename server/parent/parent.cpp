@@ -62,6 +62,7 @@ Parent::Parent(Options options, std::vector<std::string> arguments)
     hooks.allStopped = [this] { m_loop.stop(); };
     m_supervisor = std::make_unique<Supervisor>(m_loop, m_scoreboard, *m_jail, m_options.sendTimeout, hooks);
     m_supervisor->setWorkerTls(workerTls());
+    m_supervisor->setWorkerAccess({m_options.anonymous});
     m_dispatcher = std::make_unique<Dispatcher>(m_loop, *m_supervisor, limitsFrom(m_options));
 }
 
@@ -222,7 +223,11 @@ bool Parent::reload(std::string *error)
     m_options.tlsCert = fresh.tlsCert;
     m_options.tlsKey = fresh.tlsKey;
     m_dispatcher->setLimits(limitsFrom(m_options));
+    if (fresh.anonymous != m_options.anonymous)
+        LOG_INFO("reload: anonymous access is now %s", describeGrant(fresh.anonymous).c_str());
+    m_options.anonymous = fresh.anonymous;
     m_supervisor->setWorkerTls(workerTls());
+    m_supervisor->setWorkerAccess({m_options.anonymous});
     m_supervisor->startGeneration(m_options.sendTimeout); // the pool manager forks it, then retires the old one
     readyAgain();
     return true;

@@ -29,6 +29,9 @@ struct DirCloser {
 
 bool outcomeOk(IoOutcome outcome) { return outcome == IoOutcome::Ok; }
 
+// Until the version 2 codec names it (docs/PROTOCOL.md §10.6).
+constexpr ErrorCode Unauthorized = ErrorCode(15);
+
 } // namespace
 
 proto::Entry entryFor(const char *name, const struct stat &info)
@@ -68,8 +71,32 @@ AfterRequest RequestHandler::sendError(ClientIo &io, ErrorCode code, const std::
     return outcomeOk(outcome) && !fatal ? AfterRequest::KeepOpen : AfterRequest::Close;
 }
 
-AfterRequest RequestHandler::handle(ClientIo &io, const proto::Message &request)
+bool RequestHandler::confine(ClientIo &io, const std::string &path, Confined &where, AfterRequest &refused)
 {
+    std::optional<GrantedPath> granted = locateInGrant(m_access->grant, path);
+    if (!granted) {
+        refused = sendError(io, Unauthorized,
+                            m_access->hasToken() ? "this token does not grant access to that path"
+                                                 : "that path needs an access token (AUTH)");
+        return false;
+    }
+    where.path = std::move(granted->rest);
+    where.jail = &m_jail;
+    if (granted->subtree.empty())
+        return true;
+    Opened refusal;
+    where.subtreeJail = m_jail.beneath(granted->subtree, refusal);
+    if (!where.subtreeJail) {
+        refused = sendError(io, refusal.error, refusal.message);
+        return false;
+    }
+    where.jail = &*where.subtreeJail;
+    return true;
+}
+
+AfterRequest RequestHandler::handle(ClientIo &io, const proto::Message &request, const ConnectionAccess &access)
+{
+    m_access = &access;
     m_slot.requestsServed.fetch_add(1, std::memory_order_relaxed);
     if (auto *list = std::get_if<proto::ListRequest>(&request))
         return this->list(io, *list);
@@ -91,7 +118,10 @@ AfterRequest RequestHandler::handle(ClientIo &io, const proto::Message &request)
 AfterRequest RequestHandler::stat(ClientIo &io, const proto::StatRequest &request)
 {
     beginRequest(request.path, 0);
-    Opened target = m_jail.stat(request.path);
+    Confined where;
+    if (AfterRequest refused; !confine(io, request.path, where, refused))
+        return refused;
+    Opened target = where.jail->stat(where.path);
     if (target.error != ErrorCode::Ok)
         return sendError(io, target.error, target.message);
     proto::StatReply reply{entryFor(request.path.c_str(), target.info)};
@@ -111,8 +141,11 @@ bool RequestHandler::statListed(int directoryFd, const dirent &item, struct stat
 AfterRequest RequestHandler::list(ClientIo &io, const proto::ListRequest &request)
 {
     beginRequest(request.path, 0);
+    Confined where;
+    if (AfterRequest refused; !confine(io, request.path, where, refused))
+        return refused;
     io.beginLongWork(); // a directory may hold 100,000 entries
-    Opened directory = m_jail.openDirectory(request.path);
+    Opened directory = where.jail->openDirectory(where.path);
     if (directory.error != ErrorCode::Ok)
         return sendError(io, directory.error, directory.message);
     std::unique_ptr<DIR, DirCloser> dir(fdopendir(directory.fd.get()));
@@ -147,9 +180,12 @@ AfterRequest RequestHandler::list(ClientIo &io, const proto::ListRequest &reques
 AfterRequest RequestHandler::get(ClientIo &io, const proto::GetRequest &request)
 {
     beginRequest(request.path, 0);
+    Confined where;
     Opened file;
     uint64_t length = 0;
-    if (AfterRequest refused; !openRange(io, request.path, request.offset, request.length, file, length, refused))
+    if (AfterRequest refused; !confine(io, request.path, where, refused)
+                              || !openRange(io, request.path, where, request.offset, request.length, file, length,
+                                            refused))
         return refused;
     TransferPlan plan{request.offset, length, file.info};
     std::string why;
@@ -170,11 +206,11 @@ AfterRequest RequestHandler::get(ClientIo &io, const proto::GetRequest &request)
     return AfterRequest::Close;
 }
 
-bool RequestHandler::openRange(ClientIo &io, const std::string &path, uint64_t offset, uint64_t requested,
-                               Opened &file, uint64_t &length, AfterRequest &refused)
+bool RequestHandler::openRange(ClientIo &io, const std::string &path, const Confined &where, uint64_t offset,
+                               uint64_t requested, Opened &file, uint64_t &length, AfterRequest &refused)
 {
     int64_t now = monotonicNs();
-    file = m_jail.openFile(path, m_recentFiles.contains(path, now));
+    file = where.jail->openFile(where.path, m_recentFiles.contains(path, now));
     if (file.error == ErrorCode::Ok)
         m_recentFiles.remember(path, now);
     else
@@ -200,10 +236,14 @@ AfterRequest RequestHandler::digest(ClientIo &io, const proto::DigestRequest &re
     beginRequest(request.path, 0);
     if (request.algo != proto::DigestAlgo::Sha256)
         return sendError(io, ErrorCode::Unsupported, "only SHA-256 digests are supported");
+    Confined where;
+    if (AfterRequest refused; !confine(io, request.path, where, refused))
+        return refused;
     io.beginLongWork(); // hashing reads the whole range
     Opened file;
     uint64_t length = 0;
-    if (AfterRequest refused; !openRange(io, request.path, request.offset, request.length, file, length, refused))
+    if (AfterRequest refused;
+        !openRange(io, request.path, where, request.offset, request.length, file, length, refused))
         return refused;
     std::string why;
     auto sum = sha256Range(file.fd, request.offset, length, m_slot, [&io] { return io.shouldAbort(); }, why);

@@ -3,11 +3,13 @@
 #pragma once
 
 #include "worker/client_io.h"
+#include "worker/connection_access.h"
 #include "worker/jail.h"
 #include "worker/recent_files.h"
 #include "ipc/scoreboard.h"
 
 #include <dirent.h>
+#include <optional>
 #include <string>
 
 namespace ferry::server {
@@ -24,9 +26,22 @@ public:
     {
     }
 
-    AfterRequest handle(ClientIo &io, const proto::Message &request);
+    // Answers `request` under the connection's `access` (which must outlive the call).
+    AfterRequest handle(ClientIo &io, const proto::Message &request, const ConnectionAccess &access);
 
 private:
+    // A request's path placed within the connection's grant: the jail to look it up in (the root's, or a
+    // granted subtree's, so nothing resolved there leaves that subtree) and the path within that jail.
+    struct Confined {
+        std::optional<Jail> subtreeJail;
+        const Jail *jail = nullptr;
+        std::string path;
+    };
+    // Places `path` in the grant of the request being handled. A path outside it is answered UNAUTHORIZED
+    // before anything is looked up (docs/PROTOCOL.md §10.6); then, or if the granted subtree cannot be
+    // opened, the error is already sent, `refused` says what to do with the connection, and false is
+    // returned.
+    bool confine(ClientIo &io, const std::string &path, Confined &where, AfterRequest &refused);
     AfterRequest list(ClientIo &io, const proto::ListRequest &request);
     AfterRequest stat(ClientIo &io, const proto::StatRequest &request);
     AfterRequest get(ClientIo &io, const proto::GetRequest &request);
@@ -35,7 +50,7 @@ private:
     // Opens `path` for a GET or DIGEST of `requested` bytes at `offset` and clamps the length to the
     // file. On refusal (not found, forbidden, offset past the end) the error is already sent, `refused`
     // says what to do with the connection, and false is returned.
-    bool openRange(ClientIo &io, const std::string &path, uint64_t offset, uint64_t requested, Opened &file,
+    bool openRange(ClientIo &io, const std::string &path, const Confined &where, uint64_t offset, uint64_t requested, Opened &file,
                    uint64_t &length, AfterRequest &refused);
     void beginRequest(const std::string &path, uint64_t total);
     // The stat a LIST shows for a directory entry; false to leave the entry out.
@@ -45,6 +60,7 @@ private:
     WorkerSlot &m_slot;
     ControlBlock &m_control;
     RecentFiles m_recentFiles;
+    const ConnectionAccess *m_access = nullptr; // the connection of the request being handled, during handle()
 };
 
 // Pure: the LIST/STAT entry for a name and its stat (FIFOs, sockets, devices are kind Other).

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "worker/jail.h"
+#include "access/grant.h"
 #include "base/duration.h"
 #include "ipc/scoreboard.h"
 #include "base/unique_fd.h"
@@ -19,6 +20,11 @@ struct WorkerTls {
     Millis idleTimeout{60000};      // a TLS connection with no request for this long is closed: --idle-timeout
 };
 
+// What a worker needs to decide who may read what (access/grant.h; docs/SECURITY.md).
+struct WorkerAccess {
+    Grant anonymous = Grant::all(); // --anonymous: what a connection may read before, or without, AUTH
+};
+
 struct WorkerContext {
     uint32_t slotIndex = 0;
     uint32_t generation = 0;
@@ -27,6 +33,7 @@ struct WorkerContext {
     Scoreboard *scoreboard = nullptr;
     Millis sendTimeout{60000};
     WorkerTls tls;
+    WorkerAccess access;
 };
 
 // Runs until the parent closes (or shuts down) the channel (exit Normal), asks this slot to stop, or the

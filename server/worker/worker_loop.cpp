@@ -150,6 +150,7 @@ void WorkerLoop::adopt(HandoffMessage &&message)
     uint64_t id = message.connectionId;
     c.id = id;
     c.peer = std::move(message.peer);
+    c.access.grant = m_context.access.anonymous;
     c.fd = std::move(message.fd);
     c.transport = makeTransport(message.kind, c);
     if (!c.transport) {
@@ -204,7 +205,7 @@ WorkerLoop::Turn WorkerLoop::serveRequests(Connection &connection, bool readable
         if (auto *request = std::get_if<proto::Message>(&result)) {
             ++served;
             showServing(connection);
-            AfterRequest after = m_handler.handle(*connection.io, *request);
+            AfterRequest after = m_handler.handle(*connection.io, *request, connection.access);
             endLongWork();
             connection.holdUntilNs = monotonicNs() + connection.holdNs;
             if (after == AfterRequest::Close)

@@ -39,6 +39,7 @@ private:
         int64_t holdNs = 0;      // how long it may stay quiet here (the handshake deadline until opened)
         int64_t holdUntilNs = 0; // released (parked, or closed if it cannot be) if nothing happens before then
         bool again = false;      // its turn ended with requests left: serve it again without waiting
+        ConnectionAccess access; // what it may read, and under which token (connection_access.h)
     };
     enum class Turn {
         Keep,  // wait for the client's next request
