@@ -6,6 +6,7 @@
 #include "access/grant.h"
 #include "base/duration.h"
 #include "ipc/scoreboard.h"
+#include "ipc/token_table.h"
 #include "base/unique_fd.h"
 #include "tls/tls_context.h"
 
@@ -23,6 +24,7 @@ struct WorkerTls {
 // What a worker needs to decide who may read what (access/grant.h; docs/SECURITY.md).
 struct WorkerAccess {
     Grant anonymous = Grant::all(); // --anonymous: what a connection may read before, or without, AUTH
+    TokenTable *tokens = nullptr;   // the parent's tokens in shared memory (ipc/token_table.h)
 };
 
 struct WorkerContext {
