@@ -40,8 +40,9 @@ void TokenKeeper::publish(uint32_t index)
     m_table.publish(index, fields, token.isRevoked(), token.usage.bytes, token.usage.requests, token.usage.lastUsedNs);
 }
 
-std::optional<CreatedToken> TokenKeeper::create(const TokenRequest &request, std::string &error)
+std::optional<CreatedToken> TokenKeeper::create(const TokenRequest &request, std::string &error, bool &badRequest)
 {
+    badRequest = false;
     try {
         tls::prepareStateDir(m_stateDir, uid_t(-1), gid_t(-1));
     } catch (const ConfigError &problem) {
@@ -50,8 +51,10 @@ std::optional<CreatedToken> TokenKeeper::create(const TokenRequest &request, std
     }
     TokenStore before = m_store;
     std::optional<CreatedToken> created = m_store.create(request, wallClockNs(), error);
-    if (!created)
+    if (!created) {
+        badRequest = m_store.tokens().size() < MaxTokens;
         return std::nullopt;
+    }
     refreshUsage(); // the counts so far go into the same write
     if (int failed = m_store.save(); failed != 0) {
         m_store = std::move(before);

@@ -30,9 +30,9 @@ public:
     bool hasTokens() const { return !m_store.tokens().empty(); }
 
     // A new token, written to the store (the state directory is made if missing) and visible to every
-    // worker when this returns. Nothing, with `error` one sentence, if the request is bad or the store
-    // cannot be written (then nothing changed).
-    std::optional<CreatedToken> create(const TokenRequest &request, std::string &error);
+    // worker when this returns. Nothing, with `error` one sentence, if the request is bad (`badRequest`
+    // true) or the store cannot be written (false); then nothing changed.
+    std::optional<CreatedToken> create(const TokenRequest &request, std::string &error, bool &badRequest);
     enum class RevokeResult { Revoked, NoSuchToken, Failed };
     // Marks the token revoked in the store and in shared memory (workers stop serving it within a second).
     RevokeResult revoke(const std::string &id, std::string &error);
