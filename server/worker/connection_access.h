@@ -1,5 +1,5 @@
 // What one client connection may read, and under which token. The worker keeps exactly one of these per
-// connection (WorkerLoop::Connection::access) and hands it to every request; this is the one place to
+// connection (Session::access, worker/session.h) and hands it to every request; this is the one place to
 // read a connection's token id and label from (the scoreboard, the audit record). Never the secret.
 #pragma once
 

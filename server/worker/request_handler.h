@@ -3,9 +3,9 @@
 #pragma once
 
 #include "worker/client_io.h"
-#include "worker/connection_access.h"
 #include "worker/jail.h"
 #include "worker/recent_files.h"
+#include "worker/session.h"
 #include "ipc/scoreboard.h"
 
 #include <dirent.h>
@@ -26,10 +26,13 @@ public:
     {
     }
 
-    // Answers `request` under the connection's `access` (which must outlive the call).
-    AfterRequest handle(ClientIo &io, const proto::Message &request, const ConnectionAccess &access);
+    // Answers `request` on the connection whose `session` it is (the session must outlive the call).
+    AfterRequest handle(ClientIo &io, Session &session, const proto::Message &request);
 
 private:
+    AfterRequest hello(ClientIo &io, Session &session, const proto::Hello &request);
+    // AUTH and MANIFEST: refused in a version 1 connection, answered as unsupported until built.
+    AfterRequest version2Only(ClientIo &io, const Session &session, const proto::Message &request);
     // A request's path placed within the connection's grant: the jail to look it up in (the root's, or a
     // granted subtree's, so nothing resolved there leaves that subtree) and the path within that jail.
     struct Confined {

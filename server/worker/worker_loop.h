@@ -29,7 +29,7 @@ public:
 private:
     struct Connection {
         uint64_t id = 0;
-        std::string peer;
+        Session session; // its peer, protocol version and what else the request handler needs
         UniqueFd fd;
         proto::Decoder decoder{MaxRequestPayload};
         std::unique_ptr<Transport> transport; // plaintext, or a TLS session that never leaves this worker
@@ -39,7 +39,6 @@ private:
         int64_t holdNs = 0;      // how long it may stay quiet here (the handshake deadline until opened)
         int64_t holdUntilNs = 0; // released (parked, or closed if it cannot be) if nothing happens before then
         bool again = false;      // its turn ended with requests left: serve it again without waiting
-        ConnectionAccess access; // what it may read, and under which token (connection_access.h)
     };
     enum class Turn {
         Keep,  // wait for the client's next request

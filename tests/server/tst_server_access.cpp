@@ -14,7 +14,7 @@ namespace {
 
 enum class Op { Get, Stat, List };
 
-constexpr ErrorCode Unauthorized = ErrorCode(15); // docs/PROTOCOL.md §10.6
+constexpr ErrorCode Unauthorized = ErrorCode::Unauthorized;
 
 const QByteArray Secret = "FERRY-PRIVATE-CONTENT";
 
