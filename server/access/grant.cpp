@@ -118,6 +118,13 @@ std::optional<Grant> parseAnonymous(std::string_view value, std::string &error)
     return grant;
 }
 
+const char *authCapability(const Grant &anonymous)
+{
+    if (anonymous.wholeTree)
+        return "";
+    return anonymous.subtrees.empty() ? "required" : "optional";
+}
+
 std::string describeGrant(const Grant &grant)
 {
     if (grant.wholeTree)

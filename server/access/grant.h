@@ -51,6 +51,10 @@ Grant widen(Grant grant, const std::string &subtree);
 // --anonymous: "all", "none", or a comma-separated list of subtrees. Nothing for a bad value, with
 // `error` saying what is expected ("all, none or ...").
 std::optional<Grant> parseAnonymous(std::string_view value, std::string &error);
+// The `auth` capability a version 2 WELCOME offers under this anonymous grant (docs/PROTOCOL.md §10.1):
+// "required" when nothing is open anonymously, "optional" when only subtrees are, "" (not offered) when
+// the whole tree is open, as a token could grant nothing more.
+const char *authCapability(const Grant &anonymous);
 // The inverse, for logs and the admin plane: "all", "none" or "a,b".
 std::string describeGrant(const Grant &grant);
 

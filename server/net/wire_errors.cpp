@@ -4,9 +4,11 @@
 
 namespace ferry::server {
 
-proto::Welcome serverWelcome(uint16_t version, bool tls)
+proto::Welcome serverWelcome(uint16_t version, bool tls, std::string_view auth)
 {
     proto::Welcome welcome{version, proto::MaxFramePayload, "ferry-server/" FERRY_VERSION, {}};
+    if (version >= proto::ProtocolVersion2 && !auth.empty())
+        welcome.capabilities.push_back({std::string(proto::CapabilityAuth), std::string(auth)});
     if (version >= proto::ProtocolVersion2 && tls)
         welcome.capabilities.push_back({std::string(proto::CapabilityTls), "1.3"});
     return welcome;

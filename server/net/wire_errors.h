@@ -9,8 +9,9 @@
 namespace ferry::server {
 
 // The WELCOME answering a HELLO of `version`, from the parent or a worker. A version 2 WELCOME lists the
-// capabilities of this connection (`tls`: it runs inside TLS).
-proto::Welcome serverWelcome(uint16_t version = proto::ProtocolVersion, bool tls = false);
+// capabilities of this connection (`tls`: it runs inside TLS; `auth`: "required", "optional", or "" for
+// none, docs/PROTOCOL.md §10.1).
+proto::Welcome serverWelcome(uint16_t version = proto::ProtocolVersion, bool tls = false, std::string_view auth = {});
 
 // The human message of the ERROR that answers a malformed stream (its code is proto::errorCodeFor()).
 std::string describeDecodeError(proto::DecodeError error);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "access/grant.h"
+#include "ipc/token_table.h"
 
 #include <string>
 
@@ -15,6 +16,12 @@ struct ConnectionAccess {
     std::string tokenLabel; // the administrator's label for it (may be empty)
 
     bool hasToken() const { return !tokenId.empty(); }
+};
+
+// What a worker needs to decide who may read what (access/grant.h; docs/SECURITY.md).
+struct WorkerAccess {
+    Grant anonymous = Grant::all(); // --anonymous: what a connection may read before, or without, AUTH
+    TokenTable *tokens = nullptr;   // the parent's tokens in shared memory (ipc/token_table.h)
 };
 
 } // namespace ferry::server

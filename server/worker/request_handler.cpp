@@ -96,18 +96,28 @@ AfterRequest RequestHandler::handle(ClientIo &io, Session &session, const proto:
     m_access = &session.access;
     if (auto *hello = std::get_if<proto::Hello>(&request))
         return this->hello(io, session, *hello);
+    // Revocation and expiry take effect here for new requests (and between a body's chunks, in the loop).
+    if (AfterRequest refused; !std::holds_alternative<proto::AuthRequest>(request)
+                              && !tokenStillHolds(io, session, refused))
+        return refused;
     if (proto::isVersion2Only(proto::typeOf(request)))
         return version2Only(io, session, request);
     m_slot.requestsServed.fetch_add(1, std::memory_order_relaxed);
+    AfterRequest after = AfterRequest::Close;
+    uint64_t bodyBytes = 0;
     if (auto *list = std::get_if<proto::ListRequest>(&request))
-        return this->list(io, *list);
-    if (auto *stat = std::get_if<proto::StatRequest>(&request))
-        return this->stat(io, *stat);
-    if (auto *get = std::get_if<proto::GetRequest>(&request))
-        return this->get(io, *get);
-    if (auto *digest = std::get_if<proto::DigestRequest>(&request))
-        return this->digest(io, *digest);
-    return sendError(io, ErrorCode::BadRequest, "a client may not send this message type");
+        after = this->list(io, *list);
+    else if (auto *stat = std::get_if<proto::StatRequest>(&request))
+        after = this->stat(io, *stat);
+    else if (auto *get = std::get_if<proto::GetRequest>(&request)) {
+        after = this->get(io, *get);
+        bodyBytes = m_slot.bytesSent.load(std::memory_order_relaxed);
+    } else if (auto *digest = std::get_if<proto::DigestRequest>(&request))
+        after = this->digest(io, *digest);
+    else
+        return sendError(io, ErrorCode::BadRequest, "a client may not send this message type");
+    countForToken(session, bodyBytes);
+    return after;
 }
 
 AfterRequest RequestHandler::hello(ClientIo &io, Session &session, const proto::Hello &request)
@@ -119,19 +129,17 @@ AfterRequest RequestHandler::hello(ClientIo &io, Session &session, const proto::
     version = request.version;
     // The parent forwards a HELLO that came with the first request: its answer rides along with the
     // request's (a repeated handshake is harmless and answered the same way).
-    io.queueMessage(serverWelcome(version, session.tls));
+    io.queueMessage(serverWelcome(version, session.tls, authCapability(m_accessPolicy.anonymous)));
     return AfterRequest::KeepOpen;
 }
 
-AfterRequest RequestHandler::version2Only(ClientIo &io, const Session &session, const proto::Message &request)
+AfterRequest RequestHandler::version2Only(ClientIo &io, Session &session, const proto::Message &request)
 {
     const char *name = proto::messageTypeName(proto::typeOf(request));
     if (session.negotiated.protocolVersion < proto::ProtocolVersion2)
         return sendError(io, ErrorCode::BadRequest, std::string(name) + " needs protocol version 2");
-    if (std::holds_alternative<proto::AuthRequest>(request)) {
-        io.sendMessage(proto::Error{ErrorCode::Unauthorized, "this server has no access tokens"});
-        return AfterRequest::Close; // each guess costs a connection (PROTOCOL.md §10.2)
-    }
+    if (auto *auth = std::get_if<proto::AuthRequest>(&request))
+        return this->auth(io, session, *auth);
     return sendError(io, ErrorCode::Unsupported, std::string("this server does not answer ") + name);
 }
 

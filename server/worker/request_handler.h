@@ -21,8 +21,8 @@ enum class AfterRequest {
 
 class RequestHandler {
 public:
-    RequestHandler(const Jail &jail, WorkerSlot &slot, ControlBlock &control)
-        : m_jail(jail), m_slot(slot), m_control(control)
+    RequestHandler(const Jail &jail, WorkerSlot &slot, ControlBlock &control, const WorkerAccess &accessPolicy)
+        : m_jail(jail), m_slot(slot), m_control(control), m_accessPolicy(accessPolicy)
     {
     }
 
@@ -31,8 +31,8 @@ public:
 
 private:
     AfterRequest hello(ClientIo &io, Session &session, const proto::Hello &request);
-    // AUTH and MANIFEST: refused in a version 1 connection, answered as unsupported until built.
-    AfterRequest version2Only(ClientIo &io, const Session &session, const proto::Message &request);
+    // AUTH and MANIFEST: refused in a version 1 connection; MANIFEST answered as unsupported until built.
+    AfterRequest version2Only(ClientIo &io, Session &session, const proto::Message &request);
     // A request's path placed within the connection's grant: the jail to look it up in (the root's, or a
     // granted subtree's, so nothing resolved there leaves that subtree) and the path within that jail.
     struct Confined {
@@ -59,9 +59,17 @@ private:
     // The stat a LIST shows for a directory entry; false to leave the entry out.
     bool statListed(int directoryFd, const struct dirent &item, struct stat &info) const;
 
+    // AUTH (request_handler_auth.cpp): the token's grant for this connection, or the refusal and a close.
+    AfterRequest auth(ClientIo &io, Session &session, const proto::AuthRequest &request);
+    // Before a request under a token: false (answered, `refused` set) if it was revoked or has expired.
+    bool tokenStillHolds(ClientIo &io, const Session &session, AfterRequest &refused);
+    // After one: counts it, with the body bytes sent, in the token's usage.
+    void countForToken(const Session &session, uint64_t bytes);
+
     const Jail &m_jail;
     WorkerSlot &m_slot;
     ControlBlock &m_control;
+    const WorkerAccess &m_accessPolicy;
     RecentFiles m_recentFiles;
     const ConnectionAccess *m_access = nullptr; // the connection of the request being handled, during handle()
 };

@@ -2,11 +2,10 @@
 // worker_loop.h), and hand each back ("park") once it goes quiet. Returns a WorkerExit code.
 #pragma once
 
+#include "worker/connection_access.h"
 #include "worker/jail.h"
-#include "access/grant.h"
 #include "base/duration.h"
 #include "ipc/scoreboard.h"
-#include "ipc/token_table.h"
 #include "base/unique_fd.h"
 #include "tls/tls_context.h"
 
@@ -19,12 +18,6 @@ struct WorkerTls {
     std::shared_ptr<const tls::TlsContext> context; // null: --plaintext only, no TLS
     Millis handshakeTimeout{10000}; // accept to a finished handshake: --request-timeout
     Millis idleTimeout{60000};      // a TLS connection with no request for this long is closed: --idle-timeout
-};
-
-// What a worker needs to decide who may read what (access/grant.h; docs/SECURITY.md).
-struct WorkerAccess {
-    Grant anonymous = Grant::all(); // --anonymous: what a connection may read before, or without, AUTH
-    TokenTable *tokens = nullptr;   // the parent's tokens in shared memory (ipc/token_table.h)
 };
 
 struct WorkerContext {
