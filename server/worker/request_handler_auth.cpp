@@ -26,6 +26,7 @@ AfterRequest RequestHandler::auth(ClientIo &io, Session &session, const proto::A
         return AfterRequest::Close;
     }
     grantToken(session, *view, m_accessPolicy.anonymous);
+    beginRequest("", 0); // the scoreboard shows the token from now on
     const TokenSlot &slot = m_accessPolicy.tokens->slot(view->index);
     proto::AuthReply reply{view->id,       view->label,    view->scope,
                            view->expiresAtNs, view->rate,  view->maxBytes,

@@ -420,6 +420,8 @@ void WorkerLoop::showIdle()
     m_slot.peer[0].store('\0', std::memory_order_relaxed);
     m_slot.path[0].store('\0', std::memory_order_relaxed);
     m_slot.security[0].store('\0', std::memory_order_relaxed);
+    m_slot.tokenId[0].store('\0', std::memory_order_relaxed);
+    m_slot.tokenLabel[0].store('\0', std::memory_order_relaxed);
     m_slot.transferStartNs.store(0, std::memory_order_relaxed);
     m_shown = 0;
 }

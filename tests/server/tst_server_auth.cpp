@@ -99,6 +99,7 @@ private slots:
     void revocationCutsARunningGet();
     void tokenFollowsAParkedConnectionAndUsageIsCounted();
     void version1ClientWorksBesideTokens();
+    void statusShowsTheTokenLabel();
 
 private:
     std::unique_ptr<TestTree> m_tree;
@@ -335,6 +336,36 @@ void TestServerAuth::version1ClientWorksBesideTokens()
         QVERIFY2(anonymous == "all" ? other.ok() : other.is(ErrorCode::Unauthorized), qPrintable(other.toString()));
         QCOMPARE(server.stop(), 0);
     }
+}
+
+// While a GET under a token runs, the scoreboard shows its id and label (never the secret), and
+// ferry-ctl status names it.
+void TestServerAuth::statusShowsTheTokenLabel()
+{
+    ServerProcess server(m_tree->root(), {"--anonymous", "none", "--rate-limit", "2M"});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    const QString secret = createToken(server, {"--path", "pub", "--label", "keynote team"});
+    const QString id = onlyToken(server).value("id").toString();
+    TestClient client(20000);
+    QVERIFY(authenticate(client, server, secret).ok());
+    QJsonObject shown;
+    QByteArray table, statusJson;
+    const GetResult r = client.get("pub/big.bin", 0, 2 << 20, [&](const char *, size_t) {
+        if (!shown.isEmpty())
+            return true;
+        for (const QJsonValue &w : adminStatus(server.adminSocketPath()).value("workers").toArray())
+            if (w.toObject().value("path").toString() == QLatin1String("pub/big.bin"))
+                shown = w.toObject();
+        table = ctl(server, {"status"}).out;
+        statusJson = ctl(server, {"status", "--json"}).out;
+        return true;
+    });
+    QVERIFY2(r.status.ok(), qPrintable(r.status.toString()));
+    QCOMPARE(shown.value("token").toString(), id);
+    QCOMPARE(shown.value("token_label").toString(), QStringLiteral("keynote team"));
+    QVERIFY2(table.contains("[token keynote team]"), table.constData());
+    QVERIFY(!statusJson.contains(secret.toLatin1()) && !table.contains(secret.toLatin1()));
+    QCOMPARE(server.stop(), 0);
 }
 
 QTEST_GUILESS_MAIN(TestServerAuth)
