@@ -15,7 +15,7 @@ constexpr int64_t MaxBytes = std::numeric_limits<int64_t>::max();
 
 bool isObservation(const std::string &cmd)
 {
-    return cmd == "status" || cmd == "subscribe" || cmd == "unsubscribe" || cmd == "history";
+    return cmd == "status" || cmd == "subscribe" || cmd == "unsubscribe" || cmd == "history" || cmd == "token_list";
 }
 
 // Reads an optional integer argument into `out`; on a bad value fills `error` and returns false.
@@ -94,6 +94,49 @@ CommandResult disconnectCommand(AdminBackend &backend, const Json &body)
                               slot ? std::optional<uint32_t>(uint32_t(*slot)) : std::nullopt);
 }
 
+// Reads an optional string argument; on a wrong type fills `error` and returns false.
+bool optionalString(const Json &body, std::string_view key, size_t maxSize, std::string &out, std::string &error)
+{
+    const Json *value = member(body, key);
+    if (!value || value->is_null())
+        return true;
+    if (!value->is_string() || value->get_ref<const std::string &>().size() > maxSize) {
+        error = "\"" + std::string(key) + "\" must be a string of at most " + std::to_string(maxSize) + " bytes";
+        return false;
+    }
+    out = value->get<std::string>();
+    return true;
+}
+
+CommandResult tokenCreateCommand(AdminBackend &backend, const Json &body)
+{
+    TokenCreateArgs args;
+    std::optional<int64_t> expires, rate, connections, bytes;
+    std::string error;
+    if (!optionalString(body, "path", 4096, args.path, error) || !optionalString(body, "label", 4096, args.label, error)
+        || !optionalString(body, "host", 255, args.host, error)
+        || !optionalInt(body, "expires_s", 0, int64_t(100) * 366 * 86400, expires, error)
+        || !optionalInt(body, "rate", 0, MaxBytes, rate, error)
+        || !optionalInt(body, "max_connections", 0, MaxCount, connections, error)
+        || !optionalInt(body, "max_bytes", 0, MaxBytes, bytes, error))
+        return badArgument(error);
+    args.expiresInS = expires.value_or(0);
+    args.rate = uint64_t(rate.value_or(0));
+    args.maxConnections = uint32_t(connections.value_or(0));
+    args.maxBytes = uint64_t(bytes.value_or(0));
+    return backend.tokenCreate(args);
+}
+
+CommandResult tokenRevokeCommand(AdminBackend &backend, const Json &body)
+{
+    std::string id, error;
+    if (!optionalString(body, "token", 64, id, error))
+        return badArgument(error);
+    if (id.empty())
+        return badArgument("\"token\" is required (a token id from token_list)");
+    return backend.tokenRevoke(id);
+}
+
 } // namespace
 
 Json AdminServer::runCommand(const Request &request, CommandResult &result)
@@ -113,6 +156,12 @@ Json AdminServer::runCommand(const Request &request, CommandResult &result)
         result = rateLimitCommand(m_backend, request.body);
     else if (cmd == "disconnect")
         result = disconnectCommand(m_backend, request.body);
+    else if (cmd == "token_create")
+        result = tokenCreateCommand(m_backend, request.body);
+    else if (cmd == "token_list")
+        result = m_backend.tokenList();
+    else if (cmd == "token_revoke")
+        result = tokenRevokeCommand(m_backend, request.body);
     else
         result = CommandResult::failure(ErrorCode::UnknownCommand, "unknown command '" + cmd + "'");
     if (!result.ok)

@@ -25,6 +25,17 @@ struct CommandResult {
     }
 };
 
+// token_create's arguments (docs/ADMIN.md §5.7), checked for type and range by the admin plane.
+struct TokenCreateArgs {
+    std::string path;   // the subtree, as given ("" = the whole tree)
+    std::string label;
+    int64_t expiresInS = 0; // 0 = never
+    uint64_t rate = 0;
+    uint32_t maxConnections = 0;
+    uint64_t maxBytes = 0;
+    std::string host;   // the capability link's host; "" = the server's own idea of its name
+};
+
 struct PoolLimitsChange {
     std::optional<int64_t> minSpare;
     std::optional<int64_t> maxSpare;
@@ -49,6 +60,13 @@ public:
     virtual CommandResult setRateLimit(std::optional<uint64_t> perConnection, std::optional<uint64_t> global) = 0;
     // Exactly one of the two is set.
     virtual CommandResult disconnect(std::optional<uint64_t> connection, std::optional<uint32_t> slot) = 0;
+    // Access tokens (docs/ADMIN.md §5.7–5.9). A backend without a token store refuses them.
+    virtual CommandResult tokenCreate(const TokenCreateArgs &) { return noTokens(); }
+    virtual CommandResult tokenList() { return noTokens(); }
+    virtual CommandResult tokenRevoke(const std::string &) { return noTokens(); }
+
+private:
+    static CommandResult noTokens() { return CommandResult::failure(ErrorCode::Conflict, "this server keeps no tokens"); }
 };
 
 } // namespace ferry::admin

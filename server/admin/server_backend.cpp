@@ -70,6 +70,8 @@ WorkerInfo ServerBackend::workerInfo(uint32_t slot, const server::SlotSnapshot &
     w.connection = serving ? int64_t(s.connectionId) : 0;
     w.path = serving ? s.path : "";
     w.security = serving ? s.security : "";
+    w.token = serving ? s.tokenId : "";
+    w.tokenLabel = serving ? s.tokenLabel : "";
     w.bytesSent = int64_t(s.bytesSent);
     w.bytesTotal = int64_t(s.bytesTotal);
     w.transferStartMs = toWallMs(s.transferStartNs, nowMs, nowNs);

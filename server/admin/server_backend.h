@@ -11,6 +11,11 @@
 
 namespace ferry::admin {
 
+// A token as token_list shows it, and the capability link of a new one (server_tokens.cpp).
+Json tokenJson(const server::TokenListing &item, int64_t nowWallNs);
+std::string capabilityLink(const std::string &authority, const std::string &scope, const std::string &fingerprint,
+                           const std::string &secret);
+
 class ServerBackend : public AdminBackend {
 public:
     ServerBackend(server::Parent &parent, pool::PoolManager &pool) : m_parent(parent), m_pool(pool) {}
@@ -23,6 +28,9 @@ public:
     CommandResult killWorker(uint32_t slot, bool graceful) override;
     CommandResult setRateLimit(std::optional<uint64_t> perConnection, std::optional<uint64_t> global) override;
     CommandResult disconnect(std::optional<uint64_t> connection, std::optional<uint32_t> slot) override;
+    CommandResult tokenCreate(const TokenCreateArgs &args) override; // server_tokens.cpp
+    CommandResult tokenList() override;
+    CommandResult tokenRevoke(const std::string &id) override;
 
 private:
     void fillPool(StatusSnapshot &status);

@@ -67,6 +67,8 @@ Json toJson(const WorkerInfo &w)
                 {"connection", w.connection},
                 {"path", w.path},
                 {"security", w.security},
+                {"token", w.token},
+                {"token_label", w.tokenLabel},
                 {"bytes_sent", w.bytesSent},
                 {"bytes_total", w.bytesTotal},
                 {"throughput_bps", w.throughputBps},

@@ -49,6 +49,8 @@ struct WorkerInfo {
     int64_t connection = 0;
     std::string path;
     std::string security; // "plaintext" or "TLSv1.3 <suite>" of the connection shown, "" when idle
+    std::string token;      // the id of the token the request runs under, "" = anonymous or idle
+    std::string tokenLabel; // that token's label
     int64_t bytesSent = 0, bytesTotal = 0;
     int64_t throughputBps = 0; // of the current transfer, measured by the admin plane (TransferRates)
     int64_t transferStartMs = 0, lastProgressMs = 0;

@@ -7,5 +7,8 @@
 namespace ferry::server {
 
 int64_t monotonicNs();
+// CLOCK_REALTIME in nanoseconds since the Unix epoch: only for dates people read or set (a token's
+// expiry, when it was last used), never to measure an interval.
+int64_t wallClockNs();
 
 } // namespace ferry::server

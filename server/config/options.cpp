@@ -6,6 +6,7 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <sstream>
 
 namespace ferry::server {
@@ -109,6 +110,14 @@ const std::vector<Spec> &specs()
                  o.plaintext = PlaintextPolicy::Only;
              else
                  bad("plaintext", v, "off, allow or only");
+         }},
+        {"anonymous", true,
+         [](Options &o, const std::string &v) {
+             std::string error;
+             std::optional<Grant> grant = parseAnonymous(v, error);
+             if (!grant)
+                 bad("anonymous", v, error.c_str());
+             o.anonymous = *grant;
          }},
         {"show-hidden", false, [](Options &o, const std::string &v) { o.showHidden = flag("show-hidden", v); }},
         {"log-level", true,
@@ -295,6 +304,9 @@ Serves the files under DIR (read-only) over the Ferry protocol.
   --send-timeout DUR         client accepting no data (default 60s)
   --grace DUR                on SIGTERM, time for running transfers to finish (default 30s)
   --rate-limit BYTES_PER_SEC per-connection body throughput (512k, 2M, 1G), 0 = unlimited (default 0)
+  --anonymous all|none|PATH,...
+                             what clients without a token may read: the whole tree (default), nothing, or
+                             only these subtrees of the root, e.g. releases,docs/public (docs/SECURITY.md)
   --show-hidden              serve and list dot-files (hidden by default)
   --log-level LEVEL          debug, info, warn or error (default info)
   --help, --version

@@ -3,6 +3,7 @@
 // ("request-timeout = 5s" in the file is "--request-timeout 5s" on the command line).
 #pragma once
 
+#include "access/grant.h"
 #include "base/config_error.h"
 #include "base/duration.h"
 #include "base/log.h"
@@ -57,6 +58,8 @@ struct Options {
     // of files at 8 KiB per GiB; 0 = no cache, every MANIFEST is computed.
     uint64_t manifestCacheSize = 64ull << 20;
     uint32_t streamsPerClient = 4; // WELCOME's `streams`: parallel connections one client may use for one file
+    // What a connection may read without a token (access/grant.h; docs/SECURITY.md): --anonymous.
+    Grant anonymous = Grant::all();
     bool showHidden = false;
     log::Level logLevel = log::Level::Info;
     bool help = false;

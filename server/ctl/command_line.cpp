@@ -2,6 +2,8 @@
 // parseCommandLine()'s catch, which turns it into exit code 2 and one line on stderr.
 #include "ctl/command_line.h"
 
+#include "access/grant.h"
+#include "access/token_store.h"
 #include "adminproto/protocol.h"
 #include "adminproto/socket_path.h"
 #include "base/duration.h"
@@ -162,11 +164,94 @@ void addTargetedCommands(CLI::App &app, Command &command)
     });
 }
 
+class Lifetime : public CLI::Validator {
+public:
+    Lifetime()
+    {
+        func_ = [](std::string &text) -> std::string {
+            return parseLifetime(text) ? std::string()
+                                       : "'" + text + "' is not a lifetime (a whole number with s, m, h, d or w, "
+                                                      "such as 7d or 12h)";
+        };
+    }
+};
+const Lifetime LifetimeCheck;
+
+// The checks the server would make, so a bad value is a usage error here (exit 2) with nothing sent.
+class Subtree : public CLI::Validator {
+public:
+    Subtree()
+    {
+        func_ = [](std::string &text) -> std::string {
+            const std::optional<std::string> normal = server::normalizeSubtree(text);
+            return normal && normal->size() <= server::MaxTokenScope
+                       ? std::string()
+                       : "'" + text + "' is not a subtree of the root (no '.' or '..', at most 1024 bytes)";
+        };
+    }
+};
+const Subtree SubtreeCheck;
+
+class Label : public CLI::Validator {
+public:
+    Label()
+    {
+        func_ = [](std::string &text) -> std::string {
+            return text.size() <= server::MaxTokenLabel ? std::string() : "a label is at most 200 bytes";
+        };
+    }
+};
+const Label LabelCheck;
+
+void addTokenCommands(CLI::App &app, Command &command)
+{
+    CLI::App *token = app.add_subcommand("token", "Access tokens: create one and its capability link, list, revoke.");
+    token->require_subcommand(1);
+    CLI::App *create = requestCommand(*token, command, "create", "token_create",
+                                      "Make a token; prints its secret (shown only now) and its ferry:// link.");
+    create->add_option_function<std::string>("--path", [&command](const std::string &v) { command.request["path"] = v; },
+                                             "the subtree it grants (default: the whole tree)")
+        ->check(SubtreeCheck)
+        ->type_name("SUBTREE");
+    create->add_option_function<std::string>(
+              "--expires", [&command](const std::string &v) { command.request["expires_s"] = *parseLifetime(v); },
+              "it expires after this long, e.g. 7d, 12h (default: never)")
+        ->check(LifetimeCheck)
+        ->type_name("DUR");
+    rateOption(*create, command.request, "--rate", "rate", "bytes/s for all its connections together (10M)");
+    countOption(*create, command.request, "--max-connections", "max_connections", "connections at once");
+    rateOption(*create, command.request, "--max-bytes", "max_bytes", "bytes it may fetch in all (50G)");
+    create->add_option_function<std::string>("--label", [&command](const std::string &v) { command.request["label"] = v; },
+                                             "who or what it is for, shown in lists and logs")
+        ->check(LabelCheck)
+        ->type_name("TEXT");
+    create->add_option_function<std::string>("--host", [&command](const std::string &v) { command.request["host"] = v; },
+                                             "the host name the link names (default: the server's address or name)")
+        ->type_name("HOST");
+    create->add_flag("--json", command.json, "print the reply's JSON instead");
+    create->callback([&command] { command.shown = Command::Shown::TokenCreated; });
+
+    CLI::App *list = requestCommand(*token, command, "list", "token_list", "Every token: label, scope, expiry, usage.");
+    list->add_flag("--json", command.json, "print the tokens as JSON instead");
+    list->callback([&command] { command.shown = Command::Shown::TokenList; });
+
+    CLI::App *revoke = requestCommand(*token, command, "revoke", "token_revoke",
+                                      "Revoke a token: its transfers are cut and it is refused from now on.");
+    revoke->add_option_function<std::string>("ID", [&command](const std::string &v) { command.request["token"] = v; },
+                                             "the token's id (ferry-ctl token list shows it)")
+        ->required();
+    revoke->callback([&command] { command.shown = Command::Shown::TokenRevoked; });
+}
+
 // "ferry-ctl pool --help" when the error was inside pool, "ferry-ctl --help" otherwise.
 std::string helpHint(const CLI::App &app)
 {
-    const auto chosen = app.get_subcommands();
-    return chosen.empty() ? "ferry-ctl --help" : "ferry-ctl " + chosen.back()->get_name() + " --help";
+    std::string hint = "ferry-ctl";
+    for (const CLI::App *level = &app; !level->get_subcommands().empty();) { // "token create" too
+        level = level->get_subcommands().back();
+        hint += " " + level->get_name();
+    }
+    return hint + " --help";
 }
 
 // CLI11 keeps what it did not recognise (allow_extras) so that the refusal can name the first such word
@@ -208,6 +293,7 @@ std::variant<Command, int> parseCommandLine(int argc, const char *const *argv)
     addObservers(app, command);
     addPoolCommands(app, command);
     addTargetedCommands(app, command);
+    addTokenCommands(app, command);
     app.footer("Run 'ferry-ctl COMMAND --help' for a command's options.\n"
                "Exit codes: 0 ok, 1 refused by the server, 2 usage, 3 server not running, 4 permission denied,\n"
                "5 protocol or I/O error.");
@@ -221,6 +307,18 @@ std::variant<Command, int> parseCommandLine(int argc, const char *const *argv)
         return Exit::Usage;
     }
     return command;
+}
+
+std::optional<int64_t> parseLifetime(const std::string &text)
+{
+    if (text.size() < 2 || text.size() > 12 || text.find_first_not_of("0123456789") != text.size() - 1)
+        return std::nullopt;
+    static const std::map<char, int64_t> Units{{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}, {'w', 7 * 86400}};
+    const auto unit = Units.find(text.back());
+    const int64_t count = std::stoll(text.substr(0, text.size() - 1));
+    if (unit == Units.end() || count == 0 || count > int64_t(100) * 366 * 86400 / unit->second)
+        return std::nullopt;
+    return count * unit->second;
 }
 
 } // namespace ferry::ctl

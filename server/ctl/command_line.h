@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <optional>
 #include <variant>
 
 namespace ferry::ctl {
@@ -25,10 +26,17 @@ struct Command {
     std::string identityCert;     // identity --cert: read the fingerprint from this certificate, offline
     std::string identityStateDir; // identity --state-dir: from the certificate in this state directory
     admin::Json request;        // Kind::Request: the request to send ("v" and "id" are added on sending)
+    // Kind::Request: how a successful reply is shown (as text unless `json`; Raw: the reply's JSON line).
+    enum class Shown { Raw, TokenCreated, TokenList, TokenRevoked };
+    Shown shown = Shown::Raw;
 };
 
 // Parses the arguments. A Command to run; or the exit code when nothing is left to do: 0 after --help or
 // --version was printed on stdout, 2 after a usage error was printed on stderr.
 std::variant<Command, int> parseCommandLine(int argc, const char *const *argv);
+
+// A token's lifetime as `token create --expires` takes it: a whole number with a unit, s, m, h, d or w
+// ("7d", "12h", "90m"). Seconds, or nothing if it does not parse or is 0.
+std::optional<int64_t> parseLifetime(const std::string &text);
 
 } // namespace ferry::ctl

@@ -2,11 +2,13 @@
 #include "ctl/admin_client.h"
 #include "ctl/command_line.h"
 #include "ctl/render.h"
+#include "ctl/token_render.h"
 #include "metrics/exposition.h"
 #include "tls/identity.h"
 
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
 #include <string>
 #include <variant>
 
@@ -117,6 +119,32 @@ int observe(ferry::ctl::AdminClient &client, const Command &command)
     return Exit::Ok;
 }
 
+// A successful token command's reply as text (docs/ADMIN.md §7); anything else as printReply() does.
+int printShown(const Json &reply, const Command &command)
+{
+    if (!isOk(reply) || command.json || command.shown == Command::Shown::Raw) {
+        if (isOk(reply) && command.json && command.shown == Command::Shown::TokenList) {
+            const Json *tokens = ferry::admin::member(reply, "tokens");
+            std::printf("%s\n", ferry::admin::dumpJson(tokens ? *tokens : Json::array()).c_str());
+            return Exit::Ok;
+        }
+        return printReply(reply);
+    }
+    std::string text;
+    switch (command.shown) {
+    case Command::Shown::TokenCreated: text = ferry::ctl::renderTokenCreated(reply); break;
+    case Command::Shown::TokenList: {
+        const Json *tokens = ferry::admin::member(reply, "tokens");
+        text = ferry::ctl::renderTokenList(tokens ? *tokens : Json::array(), int64_t(std::time(nullptr)) * 1000);
+        break;
+    }
+    case Command::Shown::TokenRevoked: text = ferry::ctl::renderTokenRevoked(reply); break;
+    case Command::Shown::Raw: break;
+    }
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return Exit::Ok;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -150,5 +178,5 @@ int main(int argc, char **argv)
         std::fprintf(stderr, "ferry-ctl: %s\n", error.c_str());
         return Exit::Protocol;
     }
-    return printReply(*reply);
+    return printShown(*reply, command);
 }

@@ -133,13 +133,16 @@ std::string renderStatus(const Json &status)
             ? humanBytes(intMember(w, "bytes_sent")) + " / " + humanBytes(intMember(w, "bytes_total"))
             : std::string("-");
         const std::string lastExit = textMember(w, "last_exit");
-        out += format("%4lld %7lld %3lld %-8s %-21s %6lld %6lld %-22s %6s %4lld %9s %6.1fs  %s%s\n",
+        const std::string token = textMember(w, "token");
+        const std::string label = textMember(w, "token_label");
+        const std::string under = token.empty() ? "" : "  [token " + (label.empty() ? token : label) + "]";
+        out += format("%4lld %7lld %3lld %-8s %-21s %6lld %6lld %-22s %6s %4lld %9s %6.1fs  %s%s%s\n",
                       (long long)intMember(w, "slot"), (long long)intMember(w, "pid"), (long long)intMember(w, "generation"),
                       textMember(w, "state").c_str(), textMember(w, "peer").empty() ? "-" : textMember(w, "peer").c_str(),
                       (long long)intMember(w, "connection"), (long long)intMember(w, "requests"), sent.c_str(),
                       start > 0 ? humanDuration((now - start) / 1000).c_str() : "-", (long long)intMember(w, "open_fds"),
                       intMember(w, "rss_bytes") >= 0 ? humanBytes(intMember(w, "rss_bytes")).c_str() : "?",
-                      double(intMember(w, "cpu_ms")) / 1000.0, textMember(w, "path").c_str(),
+                      double(intMember(w, "cpu_ms")) / 1000.0, textMember(w, "path").c_str(), under.c_str(),
                       lastExit.empty() ? "" : ("  [last exit: " + lastExit + "]").c_str());
     }
     return out;

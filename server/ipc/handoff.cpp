@@ -18,6 +18,8 @@ struct WireHeader {
     uint64_t connectionId;
     uint32_t byteCount;
     uint16_t protocolVersion;
+    uint32_t tokenSlot;
+    uint32_t tokenSerial;
     char peer[PeerFieldSize];
 };
 
@@ -74,6 +76,8 @@ int sendHandoff(int channel, const HandoffMessage &message, int flags)
     header.connectionId = message.connectionId;
     header.byteCount = static_cast<uint32_t>(message.bytes.size());
     header.protocolVersion = message.session.protocolVersion;
+    header.tokenSlot = message.session.tokenSlot;
+    header.tokenSerial = message.session.tokenSerial;
     std::strncpy(header.peer, message.peer.c_str(), PeerFieldSize - 1);
     iovec iov[2] = {{&header, sizeof header},
                     {const_cast<uint8_t *>(message.bytes.data()), message.bytes.size()}};
@@ -138,6 +142,8 @@ ReceiveResult receiveHandoff(int channel, int flags)
     result.message.peer = header.peer;
     result.message.bytes.assign(buffer.begin() + sizeof header, buffer.begin() + got);
     result.message.session.protocolVersion = header.protocolVersion;
+    result.message.session.tokenSlot = header.tokenSlot;
+    result.message.session.tokenSerial = header.tokenSerial;
     result.message.fd.reset(fd);
     return result;
 }

@@ -34,6 +34,11 @@ constexpr uint32_t MaxTlsConnectionsPerWorker = 256;
 // parked plaintext connection may be served by another worker next.
 struct SessionState {
     uint16_t protocolVersion = 0; // chosen by the connection's first HELLO; 0 until then
+    // The token its AUTH presented, as a slot of the token table (ipc/token_table.h): index + 1 (0 = none)
+    // and the slot's serial then, so the worker that serves it next finds the same token (or sees that
+    // it is gone). Never the secret.
+    uint32_t tokenSlot = 0;
+    uint32_t tokenSerial = 0;
 };
 
 struct HandoffMessage {

@@ -89,6 +89,8 @@ bool tryReadSlot(const WorkerSlot &slot, SlotSnapshot &s)
     loadText(s.peer, slot.peer, sizeof s.peer);
     loadText(s.path, slot.path, sizeof s.path);
     loadText(s.security, slot.security, sizeof s.security);
+    loadText(s.tokenId, slot.tokenId, sizeof s.tokenId);
+    loadText(s.tokenLabel, slot.tokenLabel, sizeof s.tokenLabel);
     s.bytesSent = slot.bytesSent.load(std::memory_order_relaxed);
     s.bytesTotal = slot.bytesTotal.load(std::memory_order_relaxed);
     s.transferStartNs = slot.transferStartNs.load(std::memory_order_relaxed);
@@ -169,6 +171,8 @@ void clearWorkerFields(WorkerSlot &slot)
     slot.peer[0].store('\0', std::memory_order_relaxed);
     slot.path[0].store('\0', std::memory_order_relaxed);
     slot.security[0].store('\0', std::memory_order_relaxed);
+    slot.tokenId[0].store('\0', std::memory_order_relaxed);
+    slot.tokenLabel[0].store('\0', std::memory_order_relaxed);
     slot.bytesSent.store(0, std::memory_order_relaxed);
     slot.bytesTotal.store(0, std::memory_order_relaxed);
     slot.transferStartNs.store(0, std::memory_order_relaxed);

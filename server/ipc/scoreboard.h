@@ -50,6 +50,8 @@ constexpr int FatalConfig = 64; // the worker cannot ever work (e.g. root vanish
 constexpr size_t PeerTextSize = 64;  // "[ipv6]:port" fits
 constexpr size_t PathTextSize = 256; // the current path, truncated with "..." if longer
 constexpr size_t SecurityTextSize = 48; // "plaintext" or "TLSv1.3 TLS_CHACHA20_POLY1305_SHA256"
+constexpr size_t SlotTokenIdSize = 16;     // "tk-" and 10 hex digits
+constexpr size_t SlotTokenLabelSize = 64;  // a token's label, truncated with "..." if longer
 
 struct alignas(64) WorkerSlot {
     // ---- written by the owning worker (seqlock-protected as a group) ----
@@ -61,6 +63,8 @@ struct alignas(64) WorkerSlot {
     std::atomic<char> peer[PeerTextSize]{};     // NUL-terminated; written with copyText()
     std::atomic<char> path[PathTextSize]{};     // NUL-terminated; the request being served
     std::atomic<char> security[SecurityTextSize]{}; // NUL-terminated; the connection's transport (TLS version, suite)
+    std::atomic<char> tokenId[SlotTokenIdSize]{};       // NUL-terminated; the request's token, "" = anonymous
+    std::atomic<char> tokenLabel[SlotTokenLabelSize]{}; // NUL-terminated; that token's label (never its secret)
     std::atomic<uint64_t> bytesSent{0};         // of the current body
     std::atomic<uint64_t> bytesTotal{0};        // announced length of the current body
     std::atomic<int64_t> transferStartNs{0};    // monotonic; 0 = no transfer
@@ -134,6 +138,8 @@ struct SlotSnapshot {
     char peer[PeerTextSize]{};
     char path[PathTextSize]{};
     char security[SecurityTextSize]{};
+    char tokenId[SlotTokenIdSize]{};
+    char tokenLabel[SlotTokenLabelSize]{};
     uint64_t bytesSent = 0;
     uint64_t bytesTotal = 0;
     int64_t transferStartNs = 0;

@@ -17,11 +17,13 @@ std::vector<proto::Capability> &offered()
 
 void setOfferedCapabilities(std::vector<proto::Capability> capabilities) { offered() = std::move(capabilities); }
 
-proto::Welcome serverWelcome(uint16_t version, bool tls)
+proto::Welcome serverWelcome(uint16_t version, bool tls, std::string_view auth)
 {
     proto::Welcome welcome{version, proto::MaxFramePayload, "ferry-server/" FERRY_VERSION, {}};
     if (version < proto::ProtocolVersion2)
         return welcome;
+    if (!auth.empty())
+        welcome.capabilities.push_back({std::string(proto::CapabilityAuth), std::string(auth)});
     if (tls)
         welcome.capabilities.push_back({std::string(proto::CapabilityTls), "1.3"});
     welcome.capabilities.insert(welcome.capabilities.end(), offered().begin(), offered().end());

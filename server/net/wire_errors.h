@@ -10,8 +10,9 @@
 namespace ferry::server {
 
 // The WELCOME answering a HELLO of `version`, from the parent or a worker. A version 2 WELCOME lists the
-// capabilities of this connection (`tls`: it runs inside TLS).
-proto::Welcome serverWelcome(uint16_t version = proto::ProtocolVersion, bool tls = false);
+// capabilities of this connection (`tls`: it runs inside TLS; `auth`: "required", "optional", or "" for
+// none, docs/PROTOCOL.md §10.1).
+proto::Welcome serverWelcome(uint16_t version = proto::ProtocolVersion, bool tls = false, std::string_view auth = {});
 
 // What every version 2 WELCOME offers besides `tls` (e.g. `manifest`, `streams`), in this order. Set by
 // the parent at start-up and on reload, before it forks workers; a worker inherits the list at fork, so

@@ -29,7 +29,8 @@ bool isClientRequest(const proto::Message &message)
 
 DispatcherLimits limitsFrom(const Options &options)
 {
-    return {options.maxPending, options.maxPerIp, options.requestTimeout, options.idleTimeout, options.plaintext};
+    return {options.maxPending, options.maxPerIp,  options.requestTimeout,
+            options.idleTimeout, options.plaintext, authCapability(options.anonymous)};
 }
 
 Dispatcher::Dispatcher(EventLoop &loop, Supervisor &supervisor, DispatcherLimits limits)
@@ -298,7 +299,7 @@ bool Dispatcher::sendOwedWelcome(Connection &connection)
     if (!connection.welcomeOwed)
         return true;
     connection.welcomeOwed = false;
-    return sendNow(connection, serverWelcome(connection.session.protocolVersion)); // plaintext: the parent never sees TLS
+    return sendNow(connection, serverWelcome(connection.session.protocolVersion, false, m_limits.authCapability)); // plaintext: the parent never sees TLS
 }
 
 bool Dispatcher::sendNow(Connection &connection, const proto::Message &message)

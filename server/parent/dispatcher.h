@@ -28,6 +28,7 @@ struct DispatcherLimits {
     Millis requestTimeout{10000};
     Millis idleTimeout{60000};
     PlaintextPolicy plaintext = PlaintextPolicy::Refuse; // what the first byte may be (dispatcher_sniff.cpp)
+    std::string authCapability; // what a version 2 WELCOME says of AUTH (access/grant.h)
 };
 DispatcherLimits limitsFrom(const Options &options);
 

@@ -52,7 +52,7 @@ Parent::Parent(Options options, std::vector<std::string> arguments)
     : m_options(std::move(options)), m_arguments(std::move(arguments)), m_listener(bindFirst(m_options, m_manifests)),
       m_jail(std::make_unique<Jail>(Jail::open(m_options.root, m_options.showHidden))),
       m_tls(loadTls(m_options)),
-      m_scoreboard(m_options.maxWorkers)
+      m_scoreboard(m_options.maxWorkers), m_tokens(m_options.stateDir)
 {
     raiseFdLimit();
     m_scoreboard.control().perConnectionRate.store(m_options.rateLimit);
@@ -66,7 +66,21 @@ Parent::Parent(Options options, std::vector<std::string> arguments)
     m_supervisor->setWorkerTls(workerTls());
     m_supervisor->setWorkerManifests(m_manifests);
     offerManifestCapabilities(m_manifests);
+    m_supervisor->setWorkerAccess(workerAccess());
     m_dispatcher = std::make_unique<Dispatcher>(m_loop, *m_supervisor, limitsFrom(m_options));
+}
+
+WorkerAccess Parent::workerAccess() { return {m_options.anonymous, &m_tokens.table()}; }
+
+void Parent::scheduleUsageSave()
+{
+    // Workers count usage in shared memory; the file catches up every few seconds (token list reads the
+    // live counts), so a busy server does not write and fsync its store on every request.
+    constexpr std::chrono::milliseconds UsageSaveInterval{5000};
+    m_loop.addTimer(UsageSaveInterval, [this] {
+        m_tokens.saveUsage();
+        scheduleUsageSave();
+    });
 }
 
 WorkerTls Parent::workerTls() const { return {m_tls, m_options.requestTimeout, m_options.idleTimeout}; }
@@ -143,7 +157,10 @@ int Parent::run()
     LOG_INFO("serving %s on %s with %u workers (pid %d)", m_options.root.c_str(), m_listener.address.c_str(),
              m_options.workers, int(getpid()));
     tellSystemd(systemd::notifyReady("serving " + m_options.root + " on " + m_listener.address), "READY=1");
-    if (int error = m_loop.run(); error != 0) {
+    scheduleUsageSave();
+    const int error = m_loop.run();
+    m_tokens.saveUsage(); // what the last transfers counted
+    if (error != 0) {
         LOG_ERROR("epoll_wait(): %s", std::strerror(error));
         m_supervisor->killAll();
         return 1;
@@ -229,9 +246,13 @@ bool Parent::reload(std::string *error)
     m_options.tlsCert = fresh.tlsCert;
     m_options.tlsKey = fresh.tlsKey;
     m_dispatcher->setLimits(limitsFrom(m_options));
+    if (fresh.anonymous != m_options.anonymous)
+        LOG_INFO("reload: anonymous access is now %s", describeGrant(fresh.anonymous).c_str());
+    m_options.anonymous = fresh.anonymous;
     m_supervisor->setWorkerTls(workerTls());
     m_supervisor->setWorkerManifests(m_manifests);
     offerManifestCapabilities(m_manifests);
+    m_supervisor->setWorkerAccess(workerAccess());
     m_supervisor->startGeneration(m_options.sendTimeout); // the pool manager forks it, then retires the old one
     readyAgain();
     return true;

@@ -11,6 +11,7 @@
 #include "config/options.h"
 #include "ipc/scoreboard.h"
 #include "parent/supervisor.h"
+#include "parent/token_keeper.h"
 #include "tls/tls_context.h"
 
 #include <memory>
@@ -37,6 +38,7 @@ public:
     Supervisor &supervisor() { return *m_supervisor; }
     Dispatcher &dispatcher() { return *m_dispatcher; }
     Scoreboard &scoreboard() { return m_scoreboard; }
+    TokenKeeper &tokens() { return m_tokens; }
     const Options &options() const { return m_options; }
     const std::string &listenAddress() const { return m_listener.address; }
     // The identity clients pin ("" with --plaintext only).
@@ -62,6 +64,8 @@ private:
     void onSignal();
     void logIdentity() const;
     WorkerTls workerTls() const;
+    WorkerAccess workerAccess();
+    void scheduleUsageSave();
 
     Options m_options;
     std::vector<std::string> m_arguments;
@@ -70,6 +74,7 @@ private:
     std::unique_ptr<Jail> m_jail;                 // before m_tls: a bad root is refused before a key is made
     std::shared_ptr<const tls::TlsContext> m_tls; // what workers forked from now on serve
     Scoreboard m_scoreboard;
+    TokenKeeper m_tokens; // mapped before any fork, like the scoreboard
     EventLoop m_loop;
     UniqueFd m_signalFd;
     std::unique_ptr<Supervisor> m_supervisor;

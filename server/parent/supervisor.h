@@ -57,6 +57,8 @@ public:
     void setWorkerTls(WorkerTls tls) { m_tls = std::move(tls); }
     // The manifest cache and stream count given to workers forked from now on.
     void setWorkerManifests(WorkerManifests manifests) { m_manifests = std::move(manifests); }
+    // The access policy given to workers forked from now on (a reload sets a new one first).
+    void setWorkerAccess(WorkerAccess access) { m_access = std::move(access); }
     // Forks a worker of the current generation into `slot`, which must hold no process. False (logged) if
     // the slot is taken, the server is stopping, or socketpair()/fork() failed; also if the new worker's
     // channel cannot be watched (the worker is killed, and its exit is reported like any other).
@@ -127,6 +129,7 @@ private:
     Millis m_sendTimeout;
     WorkerTls m_tls;
     WorkerManifests m_manifests;
+    WorkerAccess m_access;
     Hooks m_hooks;
     PoolEvents m_poolEvents;
     std::unordered_map<pid_t, Worker> m_workers;

@@ -53,6 +53,8 @@ void prepareTlsState(Options &options)
 {
     if (options.stateDir.empty())
         options.stateDir = tls::defaultStateDir();
+    // The token store lives there too, so even without an identity it must not be served.
+    refuseKeyInRoot("the state directory", options.stateDir, options.root);
     if (options.plaintext == PlaintextPolicy::Only || !options.tlsCert.empty())
         return; // no generated identity to keep
     uid_t owner = uid_t(-1);
@@ -62,7 +64,6 @@ void prepareTlsState(Options &options)
             owner = entry->pw_uid;
             group = entry->pw_gid;
         }
-    refuseKeyInRoot("the state directory", options.stateDir, options.root); // before making it there
     tls::prepareStateDir(options.stateDir, owner, group);
 }
 

@@ -33,9 +33,8 @@ Opened failure(ErrorCode code, std::string message)
     return result;
 }
 
-Opened fromErrno(int error, std::string_view path)
+Opened fromErrno(int error, const std::string &shown)
 {
-    std::string shown = "'" + std::string(path) + "'";
     switch (error) {
     case ENOENT:
     case ENOTDIR: return failure(ErrorCode::NotFound, shown + " does not exist");
@@ -52,12 +51,11 @@ Opened fromErrno(int error, std::string_view path)
 }
 
 // NotAFile for anything but a regular file; Ok (no fd) for a regular file.
-Opened refuseUnlessRegular(std::string_view path, const struct stat &info)
+Opened refuseUnlessRegular(const std::string &shown, const struct stat &info)
 {
     if (S_ISREG(info.st_mode))
         return {};
-    return failure(ErrorCode::NotAFile,
-                   "'" + std::string(path) + (S_ISDIR(info.st_mode) ? "' is a directory" : "' is not a regular file"));
+    return failure(ErrorCode::NotAFile, shown + (S_ISDIR(info.st_mode) ? " is a directory" : " is not a regular file"));
 }
 
 } // namespace
@@ -114,7 +112,7 @@ Opened Jail::openBeneath(int base, std::string_view path, uint64_t flags) const
 {
     std::string reason;
     if (ErrorCode refused = check(path, &reason); refused != ErrorCode::Ok)
-        return failure(refused, "'" + std::string(path) + "': " + reason);
+        return failure(refused, shown(path) + ": " + reason);
     std::string relative = path.empty() ? std::string(".") : std::string(path);
     // The kernel resolves at most PATH_MAX - 1 (4095) bytes in one call, yet a path may be 4096 bytes long
     // (MaxPathLength). Such a path is opened in two steps, each beneath the last: the directory that holds
@@ -124,22 +122,43 @@ Opened Jail::openBeneath(int base, std::string_view path, uint64_t flags) const
     if (relative.size() >= PATH_MAX) {
         const size_t cut = relative.rfind('/', PATH_MAX - 2);
         if (cut == std::string::npos) // not reached: check() keeps every name within NAME_MAX
-            return fromErrno(ENAMETOOLONG, path);
+            return fromErrno(ENAMETOOLONG, shown(path));
         const long directory = openat2Call(base, relative.substr(0, cut).c_str(), O_PATH | O_DIRECTORY);
         if (directory < 0)
-            return fromErrno(errno, path);
+            return fromErrno(errno, shown(path));
         step.reset(int(directory));
         base = step.get();
         relative.erase(0, cut + 1);
     }
     long fd = openat2Call(base, relative.c_str(), flags);
     if (fd < 0)
-        return fromErrno(errno, path);
+        return fromErrno(errno, shown(path));
     Opened result;
     result.fd.reset(int(fd));
     if (fstat(result.fd.get(), &result.info) != 0)
-        return failure(ErrorCode::Internal, "fstat() '" + std::string(path) + "': " + std::strerror(errno));
+        return failure(ErrorCode::Internal, "fstat() " + shown(path) + ": " + std::strerror(errno));
     return result;
+}
+
+std::string Jail::shown(std::string_view path) const
+{
+    return "'" + m_shownPrefix + std::string(path) + "'";
+}
+
+std::optional<Jail> Jail::beneath(const std::string &subtree, Opened &refusal) const
+{
+    Opened directory = openBeneath(m_root.get(), subtree, O_PATH | O_DIRECTORY);
+    if (directory.error == ErrorCode::NotFound && directory.message.find("does not exist") != std::string::npos) {
+        // O_DIRECTORY says ENOTDIR for a file, which reads "does not exist": tell the two apart.
+        Opened what = stat(subtree);
+        if (what.error == ErrorCode::Ok && !S_ISDIR(what.info.st_mode))
+            directory = failure(ErrorCode::NotADirectory, shown(subtree) + " is not a directory");
+    }
+    if (directory.error != ErrorCode::Ok) {
+        refusal = std::move(directory);
+        return std::nullopt;
+    }
+    return Jail(std::move(directory.fd), m_showHidden, m_shownPrefix + subtree + "/");
 }
 
 Opened Jail::stat(std::string_view path) const { return openBeneath(m_root.get(), path, O_PATH); }
@@ -155,14 +174,14 @@ Opened Jail::openFile(std::string_view path, bool knownRegular) const
         Opened file = openBeneath(m_root.get(), path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
         if (file.error != ErrorCode::Ok)
             return file;
-        if (Opened refused = refuseUnlessRegular(path, file.info); refused.error != ErrorCode::Ok)
+        if (Opened refused = refuseUnlessRegular(shown(path), file.info); refused.error != ErrorCode::Ok)
             return refused;
         return file;
     }
     Opened probe = stat(path);
     if (probe.error != ErrorCode::Ok)
         return probe;
-    if (Opened refused = refuseUnlessRegular(path, probe.info); refused.error != ErrorCode::Ok)
+    if (Opened refused = refuseUnlessRegular(shown(path), probe.info); refused.error != ErrorCode::Ok)
         return refused;
     // O_NONBLOCK|O_NOCTTY: should the name have been swapped for a FIFO or device since the probe, the
     // open still cannot block or grab a terminal; the identity check below then refuses it.
@@ -170,7 +189,7 @@ Opened Jail::openFile(std::string_view path, bool knownRegular) const
     if (file.error != ErrorCode::Ok)
         return file;
     if (!S_ISREG(file.info.st_mode) || file.info.st_ino != probe.info.st_ino || file.info.st_dev != probe.info.st_dev)
-        return failure(ErrorCode::NotAFile, "'" + std::string(path) + "' changed while being opened");
+        return failure(ErrorCode::NotAFile, shown(path) + " changed while being opened");
     return file;
 }
 
@@ -180,7 +199,7 @@ Opened Jail::openDirectory(std::string_view path) const
     if (probe.error != ErrorCode::Ok)
         return probe;
     if (!S_ISDIR(probe.info.st_mode))
-        return failure(ErrorCode::NotADirectory, "'" + std::string(path) + "' is not a directory");
+        return failure(ErrorCode::NotADirectory, shown(path) + " is not a directory");
     return openBeneath(m_root.get(), path, O_RDONLY | O_DIRECTORY);
 }
 

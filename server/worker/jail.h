@@ -8,6 +8,7 @@
 #include "protocol/messages.h"
 #include "base/unique_fd.h"
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <sys/stat.h>
@@ -25,7 +26,17 @@ class Jail {
 public:
     // Opens `root` as a directory. Throws ConfigError if it is missing, not a directory, or unreadable.
     static Jail open(const std::string &root, bool showHidden);
-    Jail(UniqueFd rootFd, bool showHidden) : m_root(std::move(rootFd)), m_showHidden(showHidden) {}
+    Jail(UniqueFd rootFd, bool showHidden, std::string shownPrefix = {})
+        : m_root(std::move(rootFd)), m_showHidden(showHidden), m_shownPrefix(std::move(shownPrefix))
+    {
+    }
+
+    // The jail of a subtree of this root ("releases/2026", normal form: access/grant.h), for a connection
+    // granted only that subtree: its directory is opened beneath this root, and everything resolved in it
+    // stays beneath it, symbolic links included (a link inside that leads out of it is FORBIDDEN, as one
+    // leading out of the root is here). Its messages show paths with the subtree in front. Empty, with
+    // `refusal` holding the answer (NOT_FOUND, NOT_A_DIRECTORY, FORBIDDEN...), if it cannot be opened.
+    std::optional<Jail> beneath(const std::string &subtree, Opened &refusal) const;
 
     // Forbidden (with a reason) for paths no request may name; NotFound for a path that is not forbidden
     // but holds a name longer than NAME_MAX (no such file can exist); Ok otherwise.
@@ -47,8 +58,10 @@ public:
 
 private:
     Opened openBeneath(int base, std::string_view path, uint64_t flags) const;
+    std::string shown(std::string_view path) const; // `path` as the client spelled it, quoted
     UniqueFd m_root;
     bool m_showHidden;
+    std::string m_shownPrefix; // "releases/" in a subtree's jail: what the client's paths had in front
 };
 
 } // namespace ferry::server

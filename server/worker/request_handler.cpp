@@ -54,6 +54,10 @@ void RequestHandler::beginRequest(const std::string &path, uint64_t total)
     if (m_slot.state.load(std::memory_order_relaxed) != WorkerState::Stopping)
         m_slot.state.store(WorkerState::Sending, std::memory_order_relaxed);
     copyText(m_slot.path, sizeof m_slot.path, path.data(), path.size());
+    if (m_access) { // the scoreboard shows whose token a request runs under (its id and label, never the secret)
+        copyText(m_slot.tokenId, sizeof m_slot.tokenId, m_access->tokenId.data(), m_access->tokenId.size());
+        copyText(m_slot.tokenLabel, sizeof m_slot.tokenLabel, m_access->tokenLabel.data(), m_access->tokenLabel.size());
+    }
     m_slot.bytesSent.store(0, std::memory_order_relaxed);
     m_slot.bytesTotal.store(total, std::memory_order_relaxed);
     int64_t now = monotonicNs();
@@ -68,22 +72,56 @@ AfterRequest RequestHandler::sendError(ClientIo &io, ErrorCode code, const std::
     return outcomeOk(outcome) && !fatal ? AfterRequest::KeepOpen : AfterRequest::Close;
 }
 
+bool RequestHandler::confine(ClientIo &io, const std::string &path, Confined &where, AfterRequest &refused)
+{
+    std::optional<GrantedPath> granted = locateInGrant(m_access->grant, path);
+    if (!granted) {
+        refused = sendError(io, ErrorCode::Unauthorized,
+                            m_access->hasToken() ? "this token does not grant access to that path"
+                                                 : "that path needs an access token (AUTH)");
+        return false;
+    }
+    where.path = std::move(granted->rest);
+    where.jail = &m_jail;
+    if (granted->subtree.empty())
+        return true;
+    Opened refusal;
+    where.subtreeJail = m_jail.beneath(granted->subtree, refusal);
+    if (!where.subtreeJail) {
+        refused = sendError(io, refusal.error, refusal.message);
+        return false;
+    }
+    where.jail = &*where.subtreeJail;
+    return true;
+}
+
 AfterRequest RequestHandler::handle(ClientIo &io, Session &session, const proto::Message &request)
 {
+    m_access = &session.access;
     if (auto *hello = std::get_if<proto::Hello>(&request))
         return this->hello(io, session, *hello);
+    // Revocation and expiry take effect here for new requests (and between a body's chunks, in the loop).
+    if (AfterRequest refused; !std::holds_alternative<proto::AuthRequest>(request)
+                              && !tokenStillHolds(io, session, refused))
+        return refused;
     if (proto::isVersion2Only(proto::typeOf(request)))
         return version2Only(io, session, request);
     m_slot.requestsServed.fetch_add(1, std::memory_order_relaxed);
+    AfterRequest after = AfterRequest::Close;
+    uint64_t bodyBytes = 0;
     if (auto *list = std::get_if<proto::ListRequest>(&request))
-        return this->list(io, *list);
-    if (auto *stat = std::get_if<proto::StatRequest>(&request))
-        return this->stat(io, *stat);
-    if (auto *get = std::get_if<proto::GetRequest>(&request))
-        return this->get(io, *get);
-    if (auto *digest = std::get_if<proto::DigestRequest>(&request))
-        return this->digest(io, *digest);
-    return sendError(io, ErrorCode::BadRequest, "a client may not send this message type");
+        after = this->list(io, *list);
+    else if (auto *stat = std::get_if<proto::StatRequest>(&request))
+        after = this->stat(io, *stat);
+    else if (auto *get = std::get_if<proto::GetRequest>(&request)) {
+        after = this->get(io, *get);
+        bodyBytes = m_slot.bytesSent.load(std::memory_order_relaxed);
+    } else if (auto *digest = std::get_if<proto::DigestRequest>(&request))
+        after = this->digest(io, *digest);
+    else
+        return sendError(io, ErrorCode::BadRequest, "a client may not send this message type");
+    countForToken(session, bodyBytes);
+    return after;
 }
 
 AfterRequest RequestHandler::hello(ClientIo &io, Session &session, const proto::Hello &request)
@@ -95,11 +133,11 @@ AfterRequest RequestHandler::hello(ClientIo &io, Session &session, const proto::
     version = request.version;
     // The parent forwards a HELLO that came with the first request: its answer rides along with the
     // request's (a repeated handshake is harmless and answered the same way).
-    io.queueMessage(serverWelcome(version, session.tls));
+    io.queueMessage(serverWelcome(version, session.tls, authCapability(m_accessPolicy.anonymous)));
     return AfterRequest::KeepOpen;
 }
 
-AfterRequest RequestHandler::version2Only(ClientIo &io, const Session &session, const proto::Message &request)
+AfterRequest RequestHandler::version2Only(ClientIo &io, Session &session, const proto::Message &request)
 {
     const char *name = proto::messageTypeName(proto::typeOf(request));
     if (session.negotiated.protocolVersion < proto::ProtocolVersion2)
@@ -108,17 +146,18 @@ AfterRequest RequestHandler::version2Only(ClientIo &io, const Session &session, 
         m_slot.requestsServed.fetch_add(1, std::memory_order_relaxed);
         return this->manifest(io, *manifest);
     }
-    if (std::holds_alternative<proto::AuthRequest>(request)) {
-        io.sendMessage(proto::Error{ErrorCode::Unauthorized, "this server has no access tokens"});
-        return AfterRequest::Close; // each guess costs a connection (PROTOCOL.md §10.2)
-    }
+    if (auto *auth = std::get_if<proto::AuthRequest>(&request))
+        return this->auth(io, session, *auth);
     return sendError(io, ErrorCode::Unsupported, std::string("this server does not answer ") + name);
 }
 
 AfterRequest RequestHandler::stat(ClientIo &io, const proto::StatRequest &request)
 {
     beginRequest(request.path, 0);
-    Opened target = m_jail.stat(request.path);
+    Confined where;
+    if (AfterRequest refused; !confine(io, request.path, where, refused))
+        return refused;
+    Opened target = where.jail->stat(where.path);
     if (target.error != ErrorCode::Ok)
         return sendError(io, target.error, target.message);
     proto::StatReply reply{entryFor(request.path.c_str(), target.info)};
@@ -138,8 +177,11 @@ bool RequestHandler::statListed(int directoryFd, const dirent &item, struct stat
 AfterRequest RequestHandler::list(ClientIo &io, const proto::ListRequest &request)
 {
     beginRequest(request.path, 0);
+    Confined where;
+    if (AfterRequest refused; !confine(io, request.path, where, refused))
+        return refused;
     io.beginLongWork(); // a directory may hold 100,000 entries
-    Opened directory = m_jail.openDirectory(request.path);
+    Opened directory = where.jail->openDirectory(where.path);
     if (directory.error != ErrorCode::Ok)
         return sendError(io, directory.error, directory.message);
     std::unique_ptr<DIR, DirCloser> dir(fdopendir(directory.fd.get()));
@@ -174,9 +216,12 @@ AfterRequest RequestHandler::list(ClientIo &io, const proto::ListRequest &reques
 AfterRequest RequestHandler::get(ClientIo &io, const proto::GetRequest &request)
 {
     beginRequest(request.path, 0);
+    Confined where;
     Opened file;
     uint64_t length = 0;
-    if (AfterRequest refused; !openRange(io, request.path, request.offset, request.length, file, length, refused))
+    if (AfterRequest refused; !confine(io, request.path, where, refused)
+                              || !openRange(io, request.path, where, request.offset, request.length, file, length,
+                                            refused))
         return refused;
     TransferPlan plan{request.offset, length, file.info};
     std::string why;
@@ -197,11 +242,11 @@ AfterRequest RequestHandler::get(ClientIo &io, const proto::GetRequest &request)
     return AfterRequest::Close;
 }
 
-bool RequestHandler::openRange(ClientIo &io, const std::string &path, uint64_t offset, uint64_t requested,
-                               Opened &file, uint64_t &length, AfterRequest &refused)
+bool RequestHandler::openRange(ClientIo &io, const std::string &path, const Confined &where, uint64_t offset,
+                               uint64_t requested, Opened &file, uint64_t &length, AfterRequest &refused)
 {
     int64_t now = monotonicNs();
-    file = m_jail.openFile(path, m_recentFiles.contains(path, now));
+    file = where.jail->openFile(where.path, m_recentFiles.contains(path, now));
     if (file.error == ErrorCode::Ok)
         m_recentFiles.remember(path, now);
     else
@@ -227,9 +272,13 @@ AfterRequest RequestHandler::digest(ClientIo &io, const proto::DigestRequest &re
     beginRequest(request.path, 0);
     if (request.algo != proto::DigestAlgo::Sha256)
         return sendError(io, ErrorCode::Unsupported, "only SHA-256 digests are supported");
+    Confined where;
+    if (AfterRequest refused; !confine(io, request.path, where, refused))
+        return refused;
     Opened file;
     uint64_t length = 0;
-    if (AfterRequest refused; !openRange(io, request.path, request.offset, request.length, file, length, refused))
+    if (AfterRequest refused;
+        !openRange(io, request.path, where, request.offset, request.length, file, length, refused))
         return refused;
     if (request.offset == 0 && length == uint64_t(file.info.st_size))
         return wholeDigest(io, request.path, file); // long work only if the cache misses

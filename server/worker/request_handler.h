@@ -10,6 +10,7 @@
 #include "manifest/manifest_store.h"
 
 #include <dirent.h>
+#include <optional>
 #include <string>
 
 namespace ferry::server {
@@ -21,17 +22,32 @@ enum class AfterRequest {
 
 class RequestHandler {
 public:
-    RequestHandler(const Jail &jail, WorkerSlot &slot, ControlBlock &control, manifest::ManifestStore manifests)
-        : m_jail(jail), m_slot(slot), m_control(control), m_manifests(std::move(manifests))
+    RequestHandler(const Jail &jail, WorkerSlot &slot, ControlBlock &control, const WorkerAccess &accessPolicy,
+                   manifest::ManifestStore manifests)
+        : m_jail(jail), m_slot(slot), m_control(control), m_accessPolicy(accessPolicy),
+          m_manifests(std::move(manifests))
     {
     }
 
+    // Answers `request` on the connection whose `session` it is (the session must outlive the call).
     AfterRequest handle(ClientIo &io, Session &session, const proto::Message &request);
 
 private:
     AfterRequest hello(ClientIo &io, Session &session, const proto::Hello &request);
-    // AUTH and MANIFEST: refused in a version 1 connection; AUTH is answered UNAUTHORIZED until tokens exist.
-    AfterRequest version2Only(ClientIo &io, const Session &session, const proto::Message &request);
+    // AUTH and MANIFEST: refused in a version 1 connection; MANIFEST answered as unsupported until built.
+    AfterRequest version2Only(ClientIo &io, Session &session, const proto::Message &request);
+    // A request's path placed within the connection's grant: the jail to look it up in (the root's, or a
+    // granted subtree's, so nothing resolved there leaves that subtree) and the path within that jail.
+    struct Confined {
+        std::optional<Jail> subtreeJail;
+        const Jail *jail = nullptr;
+        std::string path;
+    };
+    // Places `path` in the grant of the request being handled. A path outside it is answered UNAUTHORIZED
+    // before anything is looked up (docs/PROTOCOL.md §10.6); then, or if the granted subtree cannot be
+    // opened, the error is already sent, `refused` says what to do with the connection, and false is
+    // returned.
+    bool confine(ClientIo &io, const std::string &path, Confined &where, AfterRequest &refused);
     AfterRequest list(ClientIo &io, const proto::ListRequest &request);
     AfterRequest stat(ClientIo &io, const proto::StatRequest &request);
     AfterRequest get(ClientIo &io, const proto::GetRequest &request);
@@ -47,17 +63,26 @@ private:
     // Opens `path` for a GET or DIGEST of `requested` bytes at `offset` and clamps the length to the
     // file. On refusal (not found, forbidden, offset past the end) the error is already sent, `refused`
     // says what to do with the connection, and false is returned.
-    bool openRange(ClientIo &io, const std::string &path, uint64_t offset, uint64_t requested, Opened &file,
+    bool openRange(ClientIo &io, const std::string &path, const Confined &where, uint64_t offset, uint64_t requested, Opened &file,
                    uint64_t &length, AfterRequest &refused);
     void beginRequest(const std::string &path, uint64_t total);
     // The stat a LIST shows for a directory entry; false to leave the entry out.
     bool statListed(int directoryFd, const struct dirent &item, struct stat &info) const;
 
+    // AUTH (request_handler_auth.cpp): the token's grant for this connection, or the refusal and a close.
+    AfterRequest auth(ClientIo &io, Session &session, const proto::AuthRequest &request);
+    // Before a request under a token: false (answered, `refused` set) if it was revoked or has expired.
+    bool tokenStillHolds(ClientIo &io, const Session &session, AfterRequest &refused);
+    // After one: counts it, with the body bytes sent, in the token's usage.
+    void countForToken(const Session &session, uint64_t bytes);
+
     const Jail &m_jail;
     WorkerSlot &m_slot;
     ControlBlock &m_control;
+    const WorkerAccess &m_accessPolicy;
     RecentFiles m_recentFiles;
     manifest::ManifestStore m_manifests;
+    const ConnectionAccess *m_access = nullptr; // the connection of the request being handled, during handle()
 };
 
 // Pure: the MANIFEST_PAGE holding digests [first, first + at most `perPage`) of `manifest`.

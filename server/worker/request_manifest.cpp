@@ -39,14 +39,13 @@ proto::ManifestPage manifestPage(const manifest::Manifest &manifest, size_t firs
 AfterRequest RequestHandler::manifest(ClientIo &io, const proto::ManifestRequest &request)
 {
     beginRequest(request.path, 0);
-    int64_t now = monotonicNs();
-    Opened file = m_jail.openFile(request.path, m_recentFiles.contains(request.path, now));
-    if (file.error != ErrorCode::Ok) {
-        m_recentFiles.forget(request.path);
-        return sendError(io, file.error, file.message);
-    }
-    m_recentFiles.remember(request.path, now);
-    m_slot.bytesTotal.store(uint64_t(file.info.st_size), std::memory_order_relaxed);
+    Confined where; // the grant applies to manifests as to GET: one outside it is UNAUTHORIZED
+    if (AfterRequest refused; !confine(io, request.path, where, refused))
+        return refused;
+    Opened file;
+    uint64_t length = 0;
+    if (AfterRequest refused; !openRange(io, request.path, where, 0, proto::ToEnd, file, length, refused))
+        return refused;
     auto result = m_manifests.manifest(file.fd, hashProgress(m_slot, io, request.path));
     if (auto *problem = std::get_if<manifest::Problem>(&result))
         return hashFailed(io, "MANIFEST", request.path, *problem);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "ipc/handoff.h"
+#include "worker/connection_access.h"
 
 #include <string>
 
@@ -11,6 +12,7 @@ struct Session {
     SessionState negotiated; // travels with the connection when it is parked (ipc/handoff.h)
     std::string peer;        // "host:port" of the client
     bool tls = false;        // inside TLS: such a connection never leaves its worker
+    ConnectionAccess access; // what it may read and under which token: the one place to read it from
 };
 
 } // namespace ferry::server

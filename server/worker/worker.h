@@ -2,6 +2,7 @@
 // worker_loop.h), and hand each back ("park") once it goes quiet. Returns a WorkerExit code.
 #pragma once
 
+#include "worker/connection_access.h"
 #include "worker/jail.h"
 #include "base/duration.h"
 #include "ipc/scoreboard.h"
@@ -36,6 +37,7 @@ struct WorkerContext {
     Millis sendTimeout{60000};
     WorkerTls tls;
     WorkerManifests manifests;
+    WorkerAccess access;
 };
 
 // Runs until the parent closes (or shuts down) the channel (exit Normal), asks this slot to stop, or the

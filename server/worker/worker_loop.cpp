@@ -2,6 +2,7 @@
 
 #include "base/log.h"
 #include "worker/hash_progress.h"
+#include "worker/token_access.h"
 #include "net/wire_errors.h"
 #include "base/syscall.h"
 
@@ -30,7 +31,8 @@ constexpr int MaxEvents = 64;
 
 WorkerLoop::WorkerLoop(WorkerContext &context)
     : m_context(context), m_slot(context.scoreboard->slot(context.slotIndex)),
-      m_control(context.scoreboard->control()), m_handler(*context.jail, m_slot, m_control, openManifestStore(context.manifests))
+      m_control(context.scoreboard->control()),
+      m_handler(*context.jail, m_slot, m_control, context.access, openManifestStore(context.manifests))
 {
 }
 
@@ -153,6 +155,7 @@ void WorkerLoop::adopt(HandoffMessage &&message)
     c.session.peer = std::move(message.peer);
     c.session.negotiated = message.session;
     c.session.tls = message.kind == HandoffKind::DispatchTls;
+    restoreToken(c.session, m_context.access); // the anonymous grant, or the token it came back with
     c.fd = std::move(message.fd);
     c.transport = makeTransport(message.kind, c);
     if (!c.transport) {
@@ -164,10 +167,12 @@ void WorkerLoop::adopt(HandoffMessage &&message)
     c.holdNs = c.opened ? HoldIdleNs : m_context.tls.handshakeTimeout.count() * 1'000'000;
     c.io = std::make_unique<ClientIo>(
         c.fd.get(), *c.transport, m_context.sendTimeout,
-        [this, id] {
+        [this, id, &c] {
             if (m_longWork)
                 bounceDispatches(); // between chunks of a long response, no connection waits in the channel
-            return m_slot.abortConnection.load(std::memory_order_relaxed) == id;
+            // A token revoked or expired meanwhile cuts the body (PROTOCOL.md §10.6): checked per chunk.
+            return m_slot.abortConnection.load(std::memory_order_relaxed) == id
+                   || isTokenDead(c.session, m_context.access.tokens);
         },
         [this, id] { beginLongWork(id); });
     c.decoder.feed(message.bytes);
@@ -417,6 +422,8 @@ void WorkerLoop::showIdle()
     m_slot.peer[0].store('\0', std::memory_order_relaxed);
     m_slot.path[0].store('\0', std::memory_order_relaxed);
     m_slot.security[0].store('\0', std::memory_order_relaxed);
+    m_slot.tokenId[0].store('\0', std::memory_order_relaxed);
+    m_slot.tokenLabel[0].store('\0', std::memory_order_relaxed);
     m_slot.transferStartNs.store(0, std::memory_order_relaxed);
     m_shown = 0;
 }

@@ -1,0 +1,61 @@
+// RequestHandler and tokens (docs/PROTOCOL.md §10.2, §10.6): AUTH, the check before each request under a
+// token, and its usage. A refused AUTH closes the connection, so each guess costs one; the secret is never
+// logged or sent back.
+#include "worker/request_handler.h"
+
+#include "base/clock.h"
+#include "worker/token_access.h"
+
+namespace ferry::server {
+
+using proto::ErrorCode;
+
+AfterRequest RequestHandler::auth(ClientIo &io, Session &session, const proto::AuthRequest &request)
+{
+    beginRequest("", 0);
+    std::optional<SecretHash> hash = hashOfSecret(request.token);
+    std::optional<TokenView> view;
+    if (hash && m_accessPolicy.tokens)
+        view = m_accessPolicy.tokens->findByHash(*hash);
+    if (!view || view->state != TokenState::Active) {
+        io.sendMessage(proto::Error{ErrorCode::Unauthorized, "this token is unknown or has been revoked"});
+        return AfterRequest::Close;
+    }
+    if (view->expiresAtNs != 0 && wallClockNs() >= view->expiresAtNs) {
+        io.sendMessage(proto::Error{ErrorCode::TokenExpired, "this token has expired"});
+        return AfterRequest::Close;
+    }
+    grantToken(session, *view, m_accessPolicy.anonymous);
+    beginRequest("", 0); // the scoreboard shows the token from now on
+    const TokenSlot &slot = m_accessPolicy.tokens->slot(view->index);
+    proto::AuthReply reply{view->id,       view->label,    view->scope,
+                           view->expiresAtNs, view->rate,  view->maxBytes,
+                           slot.bytesUsed.load(std::memory_order_relaxed)};
+    return io.sendMessage(reply) == IoOutcome::Ok ? AfterRequest::KeepOpen : AfterRequest::Close;
+}
+
+bool RequestHandler::tokenStillHolds(ClientIo &io, const Session &session, AfterRequest &refused)
+{
+    switch (checkToken(session, m_accessPolicy.tokens, wallClockNs())) {
+    case TokenCheck::Anonymous:
+    case TokenCheck::Holds: return true;
+    case TokenCheck::Revoked:
+        io.sendMessage(proto::Error{ErrorCode::Unauthorized, "this connection's token has been revoked"});
+        break;
+    case TokenCheck::Expired:
+        io.sendMessage(proto::Error{ErrorCode::TokenExpired, "this connection's token has expired"});
+        break;
+    }
+    refused = AfterRequest::Close; // the token is dead: a client starts again on a new connection
+    return false;
+}
+
+void RequestHandler::countForToken(const Session &session, uint64_t bytes)
+{
+    const uint32_t slot = session.negotiated.tokenSlot;
+    if (slot == 0 || !m_accessPolicy.tokens || slot > m_accessPolicy.tokens->slotCount())
+        return;
+    m_accessPolicy.tokens->noteRequest(slot - 1, bytes, session.peer, wallClockNs());
+}
+
+} // namespace ferry::server

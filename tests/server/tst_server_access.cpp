@@ -1,0 +1,205 @@
+// Who may read what, with the real server: --anonymous all, none and subtrees, and a scoped grant that no
+// path trick leaves (the jail's traversal table, run against a subtree inside the root: `..`, `//`, `.`,
+// and symbolic links inside the subtree that lead out of it but stay inside the root).
+#include "serverprocess.h"
+#include "testclient.h"
+#include "testtree.h"
+
+#include <QTest>
+
+using namespace ferrytest;
+using proto::ErrorCode;
+
+namespace {
+
+enum class Op { Get, Stat, List };
+
+constexpr ErrorCode Unauthorized = ErrorCode::Unauthorized;
+
+const QByteArray Secret = "FERRY-PRIVATE-CONTENT";
+
+Status run(TestClient &client, Op op, const std::string &path)
+{
+    switch (op) {
+    case Op::Get: return client.get(path).status;
+    case Op::Stat: return client.stat(path);
+    case Op::List: return client.list(path).status;
+    }
+    return Status::of(Outcome::Failed);
+}
+
+} // namespace
+
+class TestServerAccess : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void scopedGrantHoldsAgainstPathTricks_data();
+    void scopedGrantHoldsAgainstPathTricks();
+    void anonymousNoneRefusesEverything_data();
+    void anonymousNoneRefusesEverything();
+    void anonymousAllServesTheWholeTree();
+    void badAnonymousValueIsOneSentence_data();
+    void badAnonymousValueIsOneSentence();
+
+private:
+    std::unique_ptr<TestTree> m_tree;
+};
+
+void TestServerAccess::initTestCase()
+{
+    if (ServerProcess::defaultProgram().isEmpty())
+        QSKIP("ferry-server is not built in this tree");
+    m_tree = std::make_unique<TestTree>();
+    TestTree &t = *m_tree;
+    QVERIFY(t.isValid());
+    QVERIFY(!t.addFile("pub/a.bin", 4096, 7).isEmpty());
+    QVERIFY(!t.addFile("pub/sub/b.bin", 1000, 8).isEmpty());
+    QVERIFY(!t.addTextFile("private/secret.txt", Secret + '\n').isEmpty());
+    QVERIFY(!t.addTextFile("public/look-alike.txt", Secret + '\n').isEmpty());
+    QVERIFY(!t.addTextFile("top.txt", Secret + '\n').isEmpty());
+    QVERIFY(!t.addSymlink("pub/link-in", "a.bin").isEmpty());
+    QVERIFY(!t.addSymlink("pub/link-private", "../private/secret.txt").isEmpty());
+    QVERIFY(!t.addSymlink("pub/link-up", "..").isEmpty());
+    QVERIFY(!t.addSymlink("pub/sub/link-up-two", "../../private/secret.txt").isEmpty());
+    QVERIFY(!t.addSymlink("pub/link-private-dir", "../private").isEmpty());
+    QVERIFY(!t.addSymlink("pub/link-absolute", t.path("private/secret.txt")).isEmpty());
+}
+
+void TestServerAccess::scopedGrantHoldsAgainstPathTricks_data()
+{
+    QTest::addColumn<int>("op");
+    QTest::addColumn<QByteArray>("path");
+    QTest::addColumn<int>("code"); // 0: served
+
+    const int get = int(Op::Get), stat = int(Op::Stat), list = int(Op::List);
+    const int unauthorized = int(Unauthorized), forbidden = int(ErrorCode::Forbidden);
+    // Inside: served.
+    QTest::newRow("file") << get << QByteArray("pub/a.bin") << 0;
+    QTest::newRow("deeper file") << get << QByteArray("pub/sub/b.bin") << 0;
+    QTest::newRow("LIST the subtree") << list << QByteArray("pub") << 0;
+    QTest::newRow("LIST a subdirectory") << list << QByteArray("pub/sub/") << 0;
+    QTest::newRow("STAT the subtree") << stat << QByteArray("pub") << 0;
+    QTest::newRow("doubled slash inside") << get << QByteArray("pub//a.bin") << 0;
+    QTest::newRow("link that stays inside") << get << QByteArray("pub/link-in") << 0;
+    // Outside by spelling: UNAUTHORIZED, before any lookup.
+    QTest::newRow("LIST the root") << list << QByteArray("") << unauthorized;
+    QTest::newRow("a file beside it") << get << QByteArray("top.txt") << unauthorized;
+    QTest::newRow("a sibling subtree") << get << QByteArray("private/secret.txt") << unauthorized;
+    QTest::newRow("STAT a sibling") << stat << QByteArray("private") << unauthorized;
+    QTest::newRow("a name that starts alike") << get << QByteArray("public/look-alike.txt") << unauthorized;
+    QTest::newRow("a/../b") << get << QByteArray("pub/../private/secret.txt") << unauthorized;
+    QTest::newRow("up and back in") << get << QByteArray("pub/../pub/a.bin") << unauthorized;
+    QTest::newRow("LIST pub/..") << list << QByteArray("pub/..") << unauthorized;
+    QTest::newRow("..") << get << QByteArray("..") << unauthorized;
+    QTest::newRow("../secret") << get << QByteArray("../secret.txt") << unauthorized;
+    QTest::newRow("absolute") << get << QByteArray("/pub/a.bin") << unauthorized;
+    QTest::newRow("// in front") << get << QByteArray("//pub/a.bin") << unauthorized;
+    QTest::newRow("./ in front") << get << QByteArray("./pub/a.bin") << unauthorized;
+    QTest::newRow("a nonexistent path outside") << get << QByteArray("nowhere/x") << unauthorized;
+    QTest::newRow("NUL then ..") << get << QByteArray("pub\0/../private/secret.txt", 27) << unauthorized;
+    // Inside by spelling, but the jail refuses (the rules of the whole tree hold beneath the subtree).
+    QTest::newRow("/./ inside") << get << QByteArray("pub/./a.bin") << forbidden;
+    // Inside by spelling, leading out of the subtree once resolved (yet inside the root): refused.
+    QTest::newRow("link to a sibling's file") << get << QByteArray("pub/link-private") << forbidden;
+    QTest::newRow("STAT link to a sibling's file") << stat << QByteArray("pub/link-private") << forbidden;
+    QTest::newRow("through a link to the root") << get << QByteArray("pub/link-up/private/secret.txt") << forbidden;
+    QTest::newRow("LIST a link to the root") << list << QByteArray("pub/link-up") << forbidden;
+    QTest::newRow("link two levels up") << get << QByteArray("pub/sub/link-up-two") << forbidden;
+    QTest::newRow("LIST a link to a sibling dir") << list << QByteArray("pub/link-private-dir") << forbidden;
+    QTest::newRow("through a link to a sibling dir") << get << QByteArray("pub/link-private-dir/secret.txt")
+                                                     << forbidden;
+    QTest::newRow("absolute link") << get << QByteArray("pub/link-absolute") << forbidden;
+}
+
+// `--anonymous pub`: everything outside pub is unreachable, however the path is spelled, and nothing
+// beneath it leads out. Not a protocol error: the connection serves the next request.
+void TestServerAccess::scopedGrantHoldsAgainstPathTricks()
+{
+    QFETCH(int, op);
+    QFETCH(QByteArray, path);
+    QFETCH(int, code);
+    ServerProcess server(m_tree->root(), {"--workers", "1", "--anonymous", "pub"});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    TestClient client(20000);
+    client.setRecording(true);
+    QVERIFY(client.open(server.host(), server.port()).ok());
+    const Status s = run(client, Op(op), path.toStdString());
+    if (code == 0)
+        QVERIFY2(s.ok(), qPrintable(s.toString()));
+    else
+        QVERIFY2(s.is(ErrorCode(code)), qPrintable(QStringLiteral("expected code %1, got %2").arg(code).arg(s.toString())));
+    const GetResult next = client.get("pub/a.bin");
+    QVERIFY2(next.status.ok(), qPrintable(next.status.toString()));
+    QCOMPARE(next.data, patternBytes(7, 0, 4096));
+    QVERIFY2(!client.transcript().contains(Secret), "content outside the grant reached the client");
+    QCOMPARE(server.stop(), 0);
+}
+
+void TestServerAccess::anonymousNoneRefusesEverything_data()
+{
+    QTest::addColumn<int>("op");
+    QTest::addColumn<QByteArray>("path");
+    QTest::newRow("LIST the root") << int(Op::List) << QByteArray("");
+    QTest::newRow("GET a file") << int(Op::Get) << QByteArray("pub/a.bin");
+    QTest::newRow("STAT a file") << int(Op::Stat) << QByteArray("top.txt");
+    QTest::newRow("GET a missing file") << int(Op::Get) << QByteArray("nowhere.bin");
+}
+
+// `--anonymous none`: every request of a connection without a token answers UNAUTHORIZED, a missing
+// file too (the answer tells nothing about what exists).
+void TestServerAccess::anonymousNoneRefusesEverything()
+{
+    QFETCH(int, op);
+    QFETCH(QByteArray, path);
+    ServerProcess server(m_tree->root(), {"--workers", "1", "--anonymous", "none"});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    TestClient client(20000);
+    QVERIFY(client.open(server.host(), server.port()).ok());
+    const Status s = run(client, Op(op), path.toStdString());
+    QVERIFY2(s.is(Unauthorized), qPrintable(s.toString()));
+    QVERIFY2(s.message.find("token") != std::string::npos, s.message.c_str());
+    QVERIFY(client.stat("top.txt").is(Unauthorized)); // still open: not a protocol error
+    QCOMPARE(server.stop(), 0);
+}
+
+// The default, and `--anonymous all` spelled out: a version 1 client reads the whole tree as before.
+void TestServerAccess::anonymousAllServesTheWholeTree()
+{
+    for (const QStringList &args : {QStringList{}, QStringList{"--anonymous", "all"}}) {
+        ServerProcess server(m_tree->root(), args);
+        QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+        TestClient client(20000);
+        QVERIFY(client.open(server.host(), server.port()).ok());
+        QCOMPARE(client.welcome().version, uint16_t(1));
+        const ListResult root = client.list("");
+        QVERIFY2(root.status.ok(), qPrintable(root.status.toString()));
+        QVERIFY(client.get("private/secret.txt").status.ok());
+        QVERIFY(client.get("pub/a.bin").status.ok());
+        QCOMPARE(server.stop(), 0);
+    }
+}
+
+void TestServerAccess::badAnonymousValueIsOneSentence_data()
+{
+    QTest::addColumn<QString>("value");
+    QTest::newRow("dot dot") << "pub/../private";
+    QTest::newRow("empty item") << "pub,,docs";
+    QTest::newRow("empty") << "";
+}
+
+void TestServerAccess::badAnonymousValueIsOneSentence()
+{
+    QFETCH(QString, value);
+    const ServerProcess::RunResult result =
+        ServerProcess::run({"--root", m_tree->root(), "--plaintext", "only", "--anonymous", value});
+    QCOMPARE(result.exitCode, 2);
+    const QList<QByteArray> lines = result.err.trimmed().split('\n');
+    QCOMPARE(lines.size(), 1);
+    QVERIFY2(lines.front().contains("for anonymous: expected all, none or a comma-separated list"), lines.front());
+}
+
+QTEST_GUILESS_MAIN(TestServerAccess)
+#include "tst_server_access.moc"
