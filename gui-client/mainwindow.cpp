@@ -15,11 +15,14 @@
 #include "transfermodel.h"
 #include "transferview.h"
 #include "trayicon.h"
+#include "tokenprompt.h"
 #include "trustprompter.h"
 
 #include "client/downloadjob.h"
 #include "client/downloadqueue.h"
 #include "client/ferryurl.h"
+#include "client/knownservers.h"
+#include "client/servertokens.h"
 #include "client/servertrust.h"
 #include "client/session.h"
 
@@ -57,6 +60,7 @@ MainWindow::MainWindow(Settings *settings, QWidget *parent)
     , m_security(new SecurityLabel(this))
     , m_trust(new TrustPrompter(this))
     , m_notificationBar(new NotificationBar(this))
+    , m_tokenPrompt(new TokenPrompt(this))
     , m_notifier(new Notifier(m_queue, this))
     , m_tray(new TrayIcon(this))
 {
@@ -66,6 +70,7 @@ MainWindow::MainWindow(Settings *settings, QWidget *parent)
     m_connectBar->setServers(m_settings->servers(), m_settings->recentServers());
     applyPreferences();
     ServerBook::applyMirrors(m_settings->servers(), m_queue);
+    ServerBook::applyTokens(m_settings->servers());
     m_queue->restoreState(m_settings->queue());
     restoreLayout();
     updateTotals();
@@ -91,6 +96,7 @@ void MainWindow::buildLayout()
     m_splitter->setStretchFactor(1, 2);
     m_splitter->setChildrenCollapsible(false);
     layout->addWidget(m_connectBar);
+    layout->addWidget(m_tokenPrompt);
     layout->addWidget(m_splitter, 1);
     layout->addWidget(m_notificationBar);
     setCentralWidget(central);
@@ -128,6 +134,9 @@ void MainWindow::connectParts()
                 download(files, folders, m_settings->downloadFolder());
             });
     connect(m_browser, &RemoteBrowser::downloadToRequested, this, &MainWindow::downloadTo);
+    connect(m_browser, &RemoteBrowser::accessDenied, this,
+            [this](const QString &why) { m_tokenPrompt->ask(m_link->address(), why); });
+    connect(m_tokenPrompt, &TokenPrompt::entered, this, &MainWindow::useToken);
     connect(m_transferView, &TransferView::linksDropped, this, &MainWindow::openLinks);
     connect(m_transferModel, &TransferModel::totalsChanged, this, &MainWindow::updateTotals);
     connect(m_notifier, &Notifier::notify, this, &MainWindow::onNotify);
@@ -234,6 +243,7 @@ void MainWindow::showServers()
     connect(&dialog, &ServersDialog::connectRequested, this, &MainWindow::connectTo);
     dialog.exec();
     ServerBook::applyMirrors(m_settings->servers(), m_queue);
+    ServerBook::applyTokens(m_settings->servers());
     m_connectBar->setServers(m_settings->servers(), m_settings->recentServers());
 }
 
@@ -249,6 +259,7 @@ void MainWindow::showPreferences()
 void MainWindow::openUrl(const client::FerryUrl &url)
 {
     client::ServerTrust::instance().requirePin(url); // a ?fp= vouches for this server
+    client::ServerTokens::instance().remember(url);  // and a token= opens what it grants
     const bool sameServer = m_link->hasServer() && m_link->session()->host() == url.host()
         && m_link->session()->port() == url.port();
     if (!sameServer)
@@ -279,9 +290,38 @@ void MainWindow::openLinks(const QStringList &links)
         statusBar()->showMessage(tr("Could not open a link: %1").arg(errors.join(u' ')));
 }
 
+// What the token prompt was given: a capability link (its token, and its pin, for this server) or a bare
+// token. Kept for the session and in the server's entry of the server list, then the folder is asked again.
+void MainWindow::useToken(const QString &linkOrToken)
+{
+    const bool isLink = linkOrToken.startsWith(QLatin1String("ferry:"));
+    QString error;
+    const auto url = client::FerryUrl::parse(isLink ? linkOrToken : QStringLiteral("ferry://x/?token=") + linkOrToken,
+                                             &error);
+    if (!url || url->token().isEmpty()) {
+        m_tokenPrompt->refuse(url ? tr("That link carries no token.") : error);
+        return;
+    }
+    const QString host = m_link->session()->host();
+    const quint16 port = m_link->session()->port();
+    if (isLink && client::KnownServers::serverKey(url->host(), url->port()) != client::KnownServers::serverKey(host, port)) {
+        m_tokenPrompt->hide();
+        openUrl(*url); // a link to another server: open it as any link
+        return;
+    }
+    if (isLink)
+        client::ServerTrust::instance().requirePin(*url);
+    client::ServerTokens::instance().set(host, port, url->token());
+    m_settings->setServers(ServerBook::withToken(m_settings->servers(), host, port, url->token()));
+    m_tokenPrompt->hide();
+    m_link->retry();
+    m_browser->reload();
+}
+
 void MainWindow::connectTo(const client::FerryUrl &url)
 {
     client::ServerTrust::instance().requirePin(url);
+    client::ServerTokens::instance().remember(url);
     m_link->setServer(url.host(), url.port());
     m_security->setServer(client::KnownServers::serverKey(url.host(), url.port()));
     const QString address = m_link->address();

@@ -19,6 +19,7 @@ namespace ferry::gui {
 
 class ConnectBar;
 class NotificationBar;
+class TokenPrompt;
 class Notifier;
 class TrayIcon;
 class RemoteBrowser;
@@ -68,6 +69,7 @@ private:
     void restoreLayout();
     void applyPreferences();
     void connectTo(const client::FerryUrl &url);
+    void useToken(const QString &linkOrToken);
     // Files carry the size their listing reported, so queued rows show it (see RemoteBrowser).
     void download(const QList<ferry::client::RemoteEntry> &files, const QStringList &folders,
                   const QString &destination);
@@ -95,6 +97,7 @@ private:
     SecurityLabel *m_security;
     TrustPrompter *m_trust;
     NotificationBar *m_notificationBar;
+    TokenPrompt *m_tokenPrompt;
     Notifier *m_notifier;
     TrayIcon *m_tray;
     QTimer m_saveTimer;

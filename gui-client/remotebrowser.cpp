@@ -204,6 +204,10 @@ void RemoteBrowser::connectSignals()
     connect(m_model, &RemoteModel::rowsInserted, this, &RemoteBrowser::updateStatus);
     connect(m_model, &RemoteModel::modelReset, this, &RemoteBrowser::updateStatus);
     connect(m_model, &RemoteModel::loaded, this, &RemoteBrowser::updateStatus);
+    connect(m_model, &RemoteModel::errorOccurred, this, [this](const QString &why) {
+        if (m_model->errorKind() == client::ErrorKind::AccessDenied)
+            emit accessDenied(why);
+    });
     connect(m_model, &RemoteModel::loaded, this, [this] {
         if (!m_proxy->nameFilter().isEmpty())
             m_model->fetchAll();

@@ -68,6 +68,8 @@ signals:
     // The same, to a folder the user is to choose.
     void downloadToRequested(const QList<ferry::client::RemoteEntry> &files, const QStringList &folders);
     void pathChanged(const QString &path);
+    // The server refused this folder for want of an access token (or refused the token held).
+    void accessDenied(const QString &why);
 
 private:
     void setupView();

@@ -39,6 +39,7 @@ void RemoteModel::setPath(const QString &path)
     m_exposed = 0;
     m_fetchWanted = false;
     m_errorString.clear();
+    m_errorKind = client::ErrorKind::NoError;
     const bool wasLoading = isLoading();
     m_request = m_session->list(path);
     endResetModel();
@@ -61,6 +62,7 @@ void RemoteModel::clear()
     m_exposed = 0;
     m_request = 0;
     m_errorString.clear();
+    m_errorKind = client::ErrorKind::NoError;
     endResetModel();
     if (wasLoading)
         emit loadingChanged(false);
@@ -131,12 +133,13 @@ void RemoteModel::sortEntries()
     changePersistentIndexList(before, after);
 }
 
-void RemoteModel::onFailed(quint64 requestId, client::ErrorKind, const QString &errorString)
+void RemoteModel::onFailed(quint64 requestId, client::ErrorKind error, const QString &errorString)
 {
     if (requestId != m_request)
         return;
     m_request = 0;
     m_errorString = errorString;
+    m_errorKind = error;
     emit loadingChanged(false);
     emit errorOccurred(errorString);
     emit loaded();

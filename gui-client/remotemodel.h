@@ -53,6 +53,7 @@ public:
     // Entries received so far, exposed or not.
     int loadedCount() const { return int(m_entries.size()); }
     QString errorString() const { return m_errorString; }
+    client::ErrorKind errorKind() const { return m_errorKind; }
     // Exposes every entry received so far (a filter must see them all).
     void fetchAll();
 
@@ -100,6 +101,7 @@ private:
     bool m_inserting = false; // rows are being inserted or reordered: defer further insertions
     bool m_exposeQueued = false;
     QString m_errorString;
+    client::ErrorKind m_errorKind = client::ErrorKind::NoError;
 };
 
 } // namespace ferry::gui

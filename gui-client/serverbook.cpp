@@ -2,6 +2,8 @@
 
 #include "client/downloadqueue.h"
 #include "client/ferryurl.h"
+#include "client/knownservers.h"
+#include "client/servertokens.h"
 
 #include <QObject>
 #include <QRegularExpression>
@@ -99,6 +101,36 @@ void ServerBook::applyMirrors(const QList<ServerEntry> &servers, client::Downloa
     for (const ServerEntry &entry : servers)
         queue->setMirrors(client::FerryUrl(entry.host, entry.port, QString()),
                           ServerEntry::parseMirrors(entry.mirrors, nullptr).value_or(QList<client::FerryUrl>{}));
+}
+
+void ServerBook::applyTokens(const QList<ServerEntry> &servers)
+{
+    for (const ServerEntry &entry : servers) {
+        if (!entry.token.isEmpty())
+            client::ServerTokens::instance().set(entry.host, entry.port, entry.token);
+    }
+}
+
+QList<ServerEntry> ServerBook::withToken(QList<ServerEntry> servers, const QString &host, quint16 port,
+                                         const QString &token)
+{
+    const QString key = client::KnownServers::serverKey(host, port);
+    bool found = false;
+    for (ServerEntry &entry : servers) {
+        if (client::KnownServers::serverKey(entry.host, entry.port) == key) {
+            entry.token = token;
+            found = true;
+        }
+    }
+    if (!found) {
+        ServerEntry entry;
+        entry.name = host;
+        entry.host = host;
+        entry.port = port;
+        entry.token = token;
+        servers.append(entry);
+    }
+    return servers;
 }
 
 } // namespace ferry::gui

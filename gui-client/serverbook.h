@@ -16,9 +16,10 @@ class DownloadQueue;
 
 namespace ferry::gui {
 
-// One remembered server. `pin` (the server's identity, SHA-256 of its key) and
-// `token` (an access capability) are kept for the TLS and access features and sent
-// nowhere yet; a link that carries them fills them in.
+// One remembered server. `pin` is the server's identity (SHA-256 of its key) a
+// connection requires; `token` the access token connections to it present (a secret:
+// it is sent only in AUTH, and shown only, masked, in the server's edit dialog). A link
+// that carries them fills them in.
 struct ServerEntry {
     QString name;
     QString host;
@@ -49,6 +50,11 @@ public:
     static void save(QSettings &settings, const QList<ServerEntry> &servers);
     // Tells `queue` the mirrors of every server in `servers` (DownloadQueue::setMirrors).
     static void applyMirrors(const QList<ServerEntry> &servers, client::DownloadQueue *queue);
+    // Gives the engine (client::ServerTokens) the token of every server in `servers` that has one.
+    static void applyTokens(const QList<ServerEntry> &servers);
+    // `servers` with `token` kept for host:port: in each entry for that server, or in a new one.
+    static QList<ServerEntry> withToken(QList<ServerEntry> servers, const QString &host, quint16 port,
+                                        const QString &token);
 };
 
 } // namespace ferry::gui

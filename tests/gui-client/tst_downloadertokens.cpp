@@ -1,0 +1,156 @@
+// Ferry Downloader and access tokens, offscreen against the real server with anonymous access off: a
+// capability link opens straight into its folder; without a token the window asks for one, and what is
+// pasted there opens the folder and is kept with the server's entry; the secret appears in no title or
+// status text. FERRY_SCREENSHOTS=DIR also saves the prompt there (docs/screenshots).
+#include "guitesthelpers.h"
+#include "serverprocess.h"
+#include "testtree.h"
+
+#include "mainwindow.h"
+#include "remotebrowser.h"
+#include "settings.h"
+#include "tokenprompt.h"
+
+#include "client/servertokens.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QStatusBar>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTreeView>
+
+#include <memory>
+
+using namespace ferry;
+
+class TestDownloaderTokens : public QObject
+{
+    Q_OBJECT
+private slots:
+    void initTestCase();
+    void init();
+    void capabilityLinkOpensItsFolder();
+    void promptAsksAndPastedTokenOpens();
+    void wrongTokenAsksAgain();
+
+private:
+    std::unique_ptr<gui::MainWindow> newWindow();
+    QString link(const QString &path, const QString &token) const;
+    QAbstractItemModel *listing(gui::MainWindow &window) const;
+    void saveScreenshot(QWidget *widget, const QString &name);
+
+    ferrytest::TestTree m_tree;
+    std::unique_ptr<ServerProcess> m_server;
+    QString m_secret;
+    std::unique_ptr<QTemporaryDir> m_dir;
+    std::unique_ptr<gui::Settings> m_settings;
+};
+
+void TestDownloaderTokens::initTestCase()
+{
+    if (ServerProcess::defaultProgram().isEmpty())
+        QSKIP("ferry-server is not built");
+    QVERIFY(m_tree.isValid());
+    QVERIFY(!m_tree.addFile(QStringLiteral("releases/2026/ferry.tar"), 5000, 1).isEmpty());
+    QVERIFY(!m_tree.addFile(QStringLiteral("private/plans.txt"), 100, 2).isEmpty());
+    m_server = std::make_unique<ServerProcess>(m_tree.root(), QStringList{"--anonymous", "none"});
+    QVERIFY2(m_server->start(), qPrintable(m_server->diagnostics()));
+    const ServerProcess::RunResult created = ServerProcess::runProgram(
+        QStringLiteral(CTL_BIN), {"--admin-socket", m_server->adminSocketPath(), "token", "create", "--json",
+                                  "--path", "releases", "--label", "release team"});
+    m_secret = QJsonDocument::fromJson(created.out).object().value("secret").toString();
+    QVERIFY2(!m_secret.isEmpty(), created.err.constData());
+}
+
+void TestDownloaderTokens::init()
+{
+    m_dir = std::make_unique<QTemporaryDir>();
+    QVERIFY(m_dir->isValid());
+    m_settings = std::make_unique<gui::Settings>(m_dir->filePath(QStringLiteral("downloader.ini")));
+    m_settings->setDownloadFolder(m_dir->filePath(QStringLiteral("downloads")));
+    client::ServerTokens::instance().forget(m_server->host(), m_server->port());
+}
+
+std::unique_ptr<gui::MainWindow> TestDownloaderTokens::newWindow()
+{
+    auto window = std::make_unique<gui::MainWindow>(m_settings.get());
+    window->resize(1000, 600);
+    window->show();
+    if (!QTest::qWaitForWindowExposed(window.get()))
+        qWarning("the window was not exposed");
+    return window;
+}
+
+QString TestDownloaderTokens::link(const QString &path, const QString &token) const
+{
+    return QStringLiteral("ferry://%1:%2/%3%4")
+        .arg(m_server->host())
+        .arg(m_server->port())
+        .arg(path, token.isEmpty() ? QString() : QStringLiteral("?token=") + token);
+}
+
+QAbstractItemModel *TestDownloaderTokens::listing(gui::MainWindow &window) const
+{
+    auto *browser = window.findChild<gui::RemoteBrowser *>();
+    return browser ? browser->view()->model() : nullptr;
+}
+
+void TestDownloaderTokens::saveScreenshot(QWidget *widget, const QString &name)
+{
+    const QString dir = qEnvironmentVariable("FERRY_SCREENSHOTS");
+    if (!dir.isEmpty())
+        QVERIFY(widget->grab().save(dir + u'/' + name));
+}
+
+void TestDownloaderTokens::capabilityLinkOpensItsFolder()
+{
+    auto window = newWindow();
+    window->openLinks({link(QStringLiteral("releases/2026/"), m_secret)});
+    QAbstractItemModel *model = listing(*window);
+    QVERIFY(model);
+    QTRY_VERIFY_WITH_TIMEOUT(guitest::rowNamed(model, QStringLiteral("ferry.tar")).isValid(), 15000);
+    QVERIFY(!window->findChild<gui::TokenPrompt *>()->isVisible()); // nothing to confirm
+    QVERIFY(!window->windowTitle().contains(m_secret));
+    QVERIFY(!window->statusBar()->currentMessage().contains(m_secret));
+}
+
+void TestDownloaderTokens::promptAsksAndPastedTokenOpens()
+{
+    auto window = newWindow();
+    window->openLinks({link(QStringLiteral("releases/"), QString())});
+    auto *prompt = window->findChild<gui::TokenPrompt *>();
+    QTRY_VERIFY_WITH_TIMEOUT(prompt->isVisible(), 15000);
+    QVERIFY(prompt->findChild<QLabel *>(QStringLiteral("tokenQuestion"))->text().contains(
+        QStringLiteral("needs an access link or token")));
+    saveScreenshot(window.get(), QStringLiteral("downloader-token-prompt.png"));
+
+    auto *field = prompt->findChild<QLineEdit *>(QStringLiteral("tokenField"));
+    QCOMPARE(field->echoMode(), QLineEdit::Password);
+    QTest::keyClicks(field, m_secret);
+    QTest::mouseClick(prompt->findChild<QPushButton *>(QStringLiteral("tokenUse")), Qt::LeftButton);
+    QAbstractItemModel *model = listing(*window);
+    QTRY_VERIFY_WITH_TIMEOUT(guitest::rowNamed(model, QStringLiteral("2026")).isValid(), 15000);
+    QVERIFY(!prompt->isVisible());
+
+    bool kept = false; // with the server's entry, for the next start
+    for (const gui::ServerEntry &entry : m_settings->servers())
+        kept = kept || (entry.port == m_server->port() && entry.token == m_secret);
+    QVERIFY(kept);
+}
+
+void TestDownloaderTokens::wrongTokenAsksAgain()
+{
+    auto window = newWindow();
+    window->openLinks({link(QStringLiteral("releases/"), QStringLiteral("B").repeated(43))});
+    auto *prompt = window->findChild<gui::TokenPrompt *>();
+    QTRY_VERIFY_WITH_TIMEOUT(prompt->isVisible(), 15000);
+    QVERIFY(prompt->findChild<QLabel *>(QStringLiteral("tokenDetail"))->text().contains(
+        QStringLiteral("did not accept the access token")));
+}
+
+QTEST_MAIN(TestDownloaderTokens)
+#include "tst_downloadertokens.moc"
