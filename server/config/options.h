@@ -53,6 +53,7 @@ struct Options {
     std::string tlsCert;          // the administrator's own certificate chain (PEM); "" = the generated one
     std::string tlsKey;           // its private key (PEM); given together with tlsCert
     PlaintextPolicy plaintext = PlaintextPolicy::Refuse;
+    std::string auditLog;         // the audit log (server/audit): "" = audit.log in the state directory, "off"
     bool showHidden = false;
     log::Level logLevel = log::Level::Info;
     bool help = false;

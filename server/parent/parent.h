@@ -55,6 +55,9 @@ public:
     void resume();
     // Bytes per second, 0 = unlimited. Workers pick the new values up at their next chunk.
     void setRateLimit(uint64_t perConnection, uint64_t global);
+    // SIGUSR1 (and every reload): the parent reopens the audit log now, every worker before its next line.
+    void reopenAuditLog();
+    const audit::AuditLog &auditLog() const { return m_audit; }
     bool disconnect(uint64_t connectionId) { return m_dispatcher->disconnect(connectionId); }
 
 private:
@@ -69,6 +72,7 @@ private:
     std::unique_ptr<Jail> m_jail;                 // before m_tls: a bad root is refused before a key is made
     std::shared_ptr<const tls::TlsContext> m_tls; // what workers forked from now on serve
     Scoreboard m_scoreboard;
+    audit::AuditLog m_audit; // the parent's writer; workers inherit it (and its fd) at fork
     EventLoop m_loop;
     UniqueFd m_signalFd;
     std::unique_ptr<Supervisor> m_supervisor;

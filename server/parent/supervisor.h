@@ -55,6 +55,8 @@ public:
 
     // The TLS context and timeouts given to workers forked from now on (a reload sets a new one first).
     void setWorkerTls(WorkerTls tls) { m_tls = std::move(tls); }
+    // The audit log workers forked from now on write to (not owned; null = none).
+    void setAuditLog(audit::AuditLog *log) { m_audit = log; }
     // Forks a worker of the current generation into `slot`, which must hold no process. False (logged) if
     // the slot is taken, the server is stopping, or socketpair()/fork() failed; also if the new worker's
     // channel cannot be watched (the worker is killed, and its exit is reported like any other).
@@ -124,6 +126,7 @@ private:
     const Jail &m_jail;
     Millis m_sendTimeout;
     WorkerTls m_tls;
+    audit::AuditLog *m_audit = nullptr;
     Hooks m_hooks;
     PoolEvents m_poolEvents;
     std::unordered_map<pid_t, Worker> m_workers;

@@ -50,6 +50,8 @@ void refuseKeyInRoot(const std::string &what, const std::string &path, const std
 
 } // namespace
 
+bool isInsideRoot(const std::string &path, const std::string &root) { return isInside(path, root); }
+
 void prepareTlsState(Options &options)
 {
     if (options.stateDir.empty())

@@ -14,6 +14,10 @@ namespace ferry::server {
 // Call before dropping privileges. Throws ConfigError.
 void prepareTlsState(Options &options);
 
+// Whether `path` is `root` or below it, both resolved (symlinks, `..`) as far as they exist: the state
+// directory, a key and the audit log must never be something the server would serve.
+bool isInsideRoot(const std::string &path, const std::string &root);
+
 // The TLS context for the workers: the administrator's --tls-cert/--tls-key, or the generated identity
 // (made on first start). Null with --plaintext only. Throws ConfigError.
 std::shared_ptr<const tls::TlsContext> loadTls(const Options &options);

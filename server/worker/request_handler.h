@@ -2,6 +2,7 @@
 // Records what it is doing in the worker's scoreboard slot.
 #pragma once
 
+#include "audit/audit_record.h"
 #include "worker/client_io.h"
 #include "worker/jail.h"
 #include "worker/recent_files.h"
@@ -25,6 +26,9 @@ public:
     }
 
     AfterRequest handle(ClientIo &io, const proto::Message &request);
+    // What the last handle() did, for the audit log: request, path, range, bytes and result (who asked is
+    // the caller's to fill in). An empty request means nothing to record (a repeated HELLO).
+    const audit::Record &outcome() const { return m_outcome; }
 
 private:
     AfterRequest list(ClientIo &io, const proto::ListRequest &request);
@@ -32,6 +36,8 @@ private:
     AfterRequest get(ClientIo &io, const proto::GetRequest &request);
     AfterRequest digest(ClientIo &io, const proto::DigestRequest &request);
     AfterRequest sendError(ClientIo &io, proto::ErrorCode code, const std::string &message);
+    // The end of a request whose last send had `outcome`: keep the connection, or close it (recorded).
+    AfterRequest replied(IoOutcome outcome);
     // Opens `path` for a GET or DIGEST of `requested` bytes at `offset` and clamps the length to the
     // file. On refusal (not found, forbidden, offset past the end) the error is already sent, `refused`
     // says what to do with the connection, and false is returned.
@@ -45,6 +51,7 @@ private:
     WorkerSlot &m_slot;
     ControlBlock &m_control;
     RecentFiles m_recentFiles;
+    audit::Record m_outcome;
 };
 
 // Pure: the LIST/STAT entry for a name and its stat (FIFOs, sockets, devices are kind Other).

@@ -2,6 +2,7 @@
 // worker_loop.h), and hand each back ("park") once it goes quiet. Returns a WorkerExit code.
 #pragma once
 
+#include "audit/audit_log.h"
 #include "worker/jail.h"
 #include "base/duration.h"
 #include "ipc/scoreboard.h"
@@ -27,6 +28,7 @@ struct WorkerContext {
     Scoreboard *scoreboard = nullptr;
     Millis sendTimeout{60000};
     WorkerTls tls;
+    audit::AuditLog *audit = nullptr; // the parent's writer, inherited across fork (its fd kept open)
 };
 
 // Runs until the parent closes (or shuts down) the channel (exit Normal), asks this slot to stop, or the
