@@ -183,6 +183,16 @@ void TestServerAudit::everyRequestOnceAcrossARotation()
             QCOMPARE(seen[plan(c, k).request + " " + plan(c, k).path + " NOT_FOUND"], 1);
     }
     QCOMPARE(seen["LIST  OK"], total / 4);
+
+    // ferry-ctl reads the same: --since reaching back takes in the rotated file, --peer picks one client.
+    auto ctlLines = [&](const QStringList &filter) {
+        const auto run = ServerProcess::runProgram(CTL_BIN, QStringList{"audit", "--file", log, "--json"} + filter);
+        return run.exitCode == 0 && run.err.isEmpty() ? int(run.out.count('\n')) : -run.exitCode - 1;
+    };
+    QCOMPARE(ctlLines({"--since", "1h"}), total);
+    QCOMPARE(ctlLines({}), int(after.size())); // without --since: the current file only
+    QCOMPARE(ctlLines({"--since", "1h", "--peer", QStringLiteral("127.0.0.1:%1").arg(ports[5])}), RequestsPerClient);
+    QCOMPARE(ctlLines({"--since", "1h", "--path", "missing"}), total / 4);
     QCOMPARE(server.stop(), 0);
 }
 
