@@ -76,7 +76,6 @@ bool Dispatcher::awaitClientHello(Connection &connection, std::span<const uint8_
         ++m_stats.badRequests;
         connection.wire = Wire::Tls;
         finish(connection.id, proto::Error{proto::ErrorCode::BadRequest, "a malformed TLS record"}); // not sent
-
         return false;
     case tls::FirstRecord::Complete:
         connection.wire = Wire::Tls;
