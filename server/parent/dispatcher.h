@@ -103,6 +103,7 @@ private:
         bool peerClosed = false;
         bool welcomeOwed = false; // HELLO decoded, WELCOME not sent yet
         int64_t acceptedNs = 0;   // monotonic: a refusal's duration counts from here
+        SessionState session;     // the protocol version its first HELLO chose, kept while it is parked
     };
 
     void onAcceptable();

@@ -6,6 +6,7 @@
 #include "worker/client_io.h"
 #include "worker/jail.h"
 #include "worker/recent_files.h"
+#include "worker/session.h"
 #include "ipc/scoreboard.h"
 
 #include <dirent.h>
@@ -25,12 +26,15 @@ public:
     {
     }
 
-    AfterRequest handle(ClientIo &io, const proto::Message &request);
+    AfterRequest handle(ClientIo &io, Session &session, const proto::Message &request);
     // What the last handle() did, for the audit log: request, path, range, bytes and result (who asked is
-    // the caller's to fill in). An empty request means nothing to record (a repeated HELLO).
+    // the caller's to fill in). An empty request means nothing to record (a HELLO that was answered).
     const audit::Record &outcome() const { return m_outcome; }
 
 private:
+    AfterRequest hello(ClientIo &io, Session &session, const proto::Hello &request);
+    // AUTH and MANIFEST: refused in a version 1 connection, answered as unsupported until built.
+    AfterRequest version2Only(ClientIo &io, const Session &session, const proto::Message &request);
     AfterRequest list(ClientIo &io, const proto::ListRequest &request);
     AfterRequest stat(ClientIo &io, const proto::StatRequest &request);
     AfterRequest get(ClientIo &io, const proto::GetRequest &request);

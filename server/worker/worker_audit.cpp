@@ -24,7 +24,7 @@ void WorkerLoop::fillIdentity(const Connection &connection, audit::Record &recor
     // The one place a record learns who asked. The peer is what the parent handed over with the
     // connection, as the scoreboard shows it (the real client's address once a proxy header names it).
     // The token fields stay empty until connections carry an access grant; they are filled from it here.
-    record.peer = connection.peer;
+    record.peer = connection.session.peer;
     record.tls = tlsVersion(*connection.transport);
 }
 
