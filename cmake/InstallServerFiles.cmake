@@ -27,6 +27,10 @@ file(INSTALL "${staged}/ferry-server.service" DESTINATION "${unitdir}" FILE_PERM
 file(INSTALL "${ferry_resources}/ferry-server.sysusers" DESTINATION "${sysusersdir}"
      RENAME ferry-server.conf FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 
+# logrotate's rule for the audit log (a conffile in the package, like the configuration).
+file(INSTALL "${ferry_resources}/ferry-server.logrotate" DESTINATION "${sysconfdir}/logrotate.d"
+     RENAME ferry-server FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+
 # The sample configuration goes in place only when there is none: an edited config is never overwritten.
 # (In the package it is a conffile, and dpkg takes care of local changes.)
 if(EXISTS "$ENV{DESTDIR}${FERRY_CONFIG}")

@@ -70,6 +70,8 @@ set(CPACK_DEBIAN_SERVER_PACKAGE_NAME ferry-server)
 set(CPACK_DEBIAN_SERVER_PACKAGE_SECTION net)
 # procps: the unit's ExecReload runs /bin/kill, which a minimal Debian does not have.
 set(CPACK_DEBIAN_SERVER_PACKAGE_DEPENDS procps)
+# logrotate reads /etc/logrotate.d/ferry-server, the audit log's rotation rule.
+set(CPACK_DEBIAN_SERVER_PACKAGE_SUGGESTS logrotate)
 set(CPACK_DEBIAN_SERVER_PACKAGE_CONTROL_EXTRA
     "${PROJECT_BINARY_DIR}/debian/server/postinst;${PROJECT_BINARY_DIR}/debian/server/prerm;${PROJECT_BINARY_DIR}/debian/server/postrm;${PROJECT_BINARY_DIR}/debian/server/conffiles")
 set(CPACK_DEBIAN_SERVER_DESCRIPTION "prefork server for downloading the files of a directory tree

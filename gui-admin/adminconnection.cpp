@@ -106,6 +106,21 @@ int AdminConnection::sendRequest(QJsonObject request)
     return id;
 }
 
+void AdminConnection::setAuditFollowed(bool followed)
+{
+    if (followed == m_auditFollowed)
+        return;
+    m_auditFollowed = followed;
+    if (isConnected())
+        followed ? subscribeToAudit()
+                 : void(sendRequest({{QStringLiteral("cmd"), QStringLiteral("audit_unsubscribe")}}));
+}
+
+void AdminConnection::subscribeToAudit()
+{
+    sendRequest({{QStringLiteral("cmd"), QStringLiteral("audit_subscribe")}, {QStringLiteral("lines"), AuditRecentLines}});
+}
+
 void AdminConnection::connectNow()
 {
     m_aborting = true; // dropping a live connection here must not schedule a reconnect of its own
@@ -212,6 +227,10 @@ void AdminConnection::handleLine(const QByteArray &line)
             Q_EMIT statusReceived(object.value(QLatin1String("status")).toObject());
         else if (cmd == QLatin1String("history"))
             Q_EMIT historyReceived(object);
+        else if (cmd == QLatin1String("audit_subscribe"))
+            Q_EMIT auditRecentReceived(object.value(QLatin1String("recent")).toArray());
+    } else if (cmd == QLatin1String("audit_subscribe")) {
+        Q_EMIT auditUnavailable(object.value(QLatin1String("error")).toObject().value(QLatin1String("message")).toString());
     }
     Q_EMIT replyReceived(object.value(QLatin1String("id")).toInt(-1), object);
 }
@@ -229,8 +248,12 @@ void AdminConnection::handleEvent(const QJsonObject &event)
         Q_EMIT helloReceived(event);
         sendRequest({{QStringLiteral("cmd"), QStringLiteral("history")}});
         sendRequest({{QStringLiteral("cmd"), QStringLiteral("subscribe")}, {QStringLiteral("interval_ms"), m_subscribeMs}});
+        if (m_auditFollowed)
+            subscribeToAudit();
     } else if (name == QLatin1String("status")) {
         Q_EMIT statusReceived(event.value(QLatin1String("status")).toObject());
+    } else if (name == QLatin1String("audit")) {
+        Q_EMIT auditRecordReceived(event.value(QLatin1String("record")).toObject());
     }
     // Other events may come in later revisions of version 1: ignored, as the contract asks.
 }

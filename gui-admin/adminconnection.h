@@ -6,6 +6,7 @@
 #pragma once
 
 #include <QByteArray>
+#include <QJsonArray>
 #include <QJsonObject>
 #include <QLocalSocket>
 #include <QObject>
@@ -45,6 +46,12 @@ public:
     void setSubscribeInterval(int ms);
     int subscribeInterval() const { return m_subscribeMs; }
 
+    // Whether to follow the audit log (audit_subscribe after each `hello`); off by default.
+    void setAuditFollowed(bool followed);
+    bool isAuditFollowed() const { return m_auditFollowed; }
+    // How many recent audit lines audit_subscribe asks for (the server allows 0 … 1000).
+    static constexpr int AuditRecentLines = 500;
+
     State state() const { return m_state; }
     bool isConnected() const { return m_state == State::Connected; }
     // One sentence for the window: what is happening and, when it is not working, why and what next.
@@ -66,6 +73,12 @@ Q_SIGNALS:
     void statusReceived(const QJsonObject &status);
     // A `history` reply (interval_ms and samples).
     void historyReceived(const QJsonObject &reply);
+    // audit_subscribe's reply: the most recent audit records, oldest first.
+    void auditRecentReceived(const QJsonArray &records);
+    // One `audit` event: a request that just finished.
+    void auditRecordReceived(const QJsonObject &record);
+    // audit_subscribe was refused (e.g. the server runs with --audit-log off): the server's sentence.
+    void auditUnavailable(const QString &message);
     // Every reply (events excluded), for whoever sent the request with that id.
     void replyReceived(int id, const QJsonObject &reply);
 
@@ -78,6 +91,7 @@ private:
     void handleLine(const QByteArray &line);
     void handleEvent(const QJsonObject &event);
     void handleError(const QJsonObject &reply);
+    void subscribeToAudit();
     void setState(State state, const QString &text);
     void retryIn(int ms);
     QString permissionText() const;
@@ -93,6 +107,7 @@ private:
     int m_retryMs = 2000;
     int m_subscribeMs = 1000;
     bool m_started = false;
+    bool m_auditFollowed = false;
     bool m_aborting = false;
     bool m_refused = false; // the server sent a closing error; keep its explanation when the socket closes
 };

@@ -1,5 +1,7 @@
 #include "mainwindow.h"
 
+#include "activitymodel.h"
+#include "activitypanel.h"
 #include "admincommands.h"
 #include "commandlog.h"
 #include "controlpanel.h"
@@ -28,6 +30,7 @@
 #include <QSettings>
 #include <QSplitter>
 #include <QStatusBar>
+#include <QTabWidget>
 #include <QToolBar>
 #include <QVBoxLayout>
 
@@ -54,7 +57,7 @@ QString stateColor(AdminConnection::State state)
 
 MainWindow::MainWindow(const QString &socketPath, QWidget *parent)
     : QMainWindow(parent), m_connection(new AdminConnection(this)), m_workerModel(new WorkerModel(this)),
-      m_history(new HistoryModel(this))
+      m_history(new HistoryModel(this)), m_activityModel(new ActivityModel(this))
 {
     setWindowTitle(tr("Ferry Admin"));
     setObjectName(QStringLiteral("FerryAdminWindow"));
@@ -69,6 +72,16 @@ MainWindow::MainWindow(const QString &socketPath, QWidget *parent)
     connect(m_connection, &AdminConnection::statusReceived, this, &MainWindow::onStatus);
     connect(m_connection, &AdminConnection::historyReceived, m_history, &HistoryModel::setHistory);
     connect(m_connection, &AdminConnection::replyReceived, this, &MainWindow::onReply);
+    connect(m_connection, &AdminConnection::auditRecentReceived, m_activityModel, [this](const QJsonArray &records) {
+        m_activity->setNotice({});
+        m_activityModel->setRecent(records);
+    });
+    connect(m_connection, &AdminConnection::auditRecordReceived, m_activityModel, &ActivityModel::append);
+    connect(m_connection, &AdminConnection::auditUnavailable, m_activity, [this](const QString &message) {
+        m_activityModel->clear();
+        m_activity->setNotice(tr("No activity to show: %1").arg(message));
+    });
+    m_connection->setAuditFollowed(true);
     connect(m_workers, &WorkersPanel::killRequested, this, &MainWindow::killWorker);
     connect(m_workers, &WorkersPanel::disconnectRequested, this,
             [this](int slot) { sendCommand(AdminCommands::disconnectSlot(slot)); });
@@ -154,7 +167,13 @@ QWidget *MainWindow::createCentral()
     topScroll->setFrameShape(QFrame::NoFrame);
     topScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     m_splitter->addWidget(topScroll);
-    m_splitter->addWidget(m_workers);
+    // Workers now, and Activity: the requests that finished (the audit log), filterable, live.
+    m_activity = new ActivityPanel(m_activityModel, central);
+    m_tabs = new QTabWidget(central);
+    m_tabs->setObjectName(QStringLiteral("mainTabs"));
+    m_tabs->addTab(m_workers, tr("Workers"));
+    m_tabs->addTab(m_activity, tr("Activity"));
+    m_splitter->addWidget(m_tabs);
     m_splitter->setStretchFactor(1, 1);
     layout->addWidget(m_splitter, 1);
     return central;

@@ -13,9 +13,12 @@
 class QLabel;
 class QLineEdit;
 class QSplitter;
+class QTabWidget;
 
 namespace ferry::admingui {
 
+class ActivityModel;
+class ActivityPanel;
 class CommandLog;
 class ControlPanel;
 class HistoryChart;
@@ -35,6 +38,9 @@ public:
     WorkerModel *workerModel() const { return m_workerModel; }
     HistoryModel *historyModel() const { return m_history; }
     WorkersPanel *workersPanel() const { return m_workers; }
+    ActivityModel *activityModel() const { return m_activityModel; }
+    ActivityPanel *activityPanel() const { return m_activity; }
+    QTabWidget *tabs() const { return m_tabs; }
     ControlPanel *controlPanel() const { return m_control; }
     SummaryPanel *summaryPanel() const { return m_summary; }
     CommandLog *commandLog() const { return m_log; }
@@ -70,6 +76,7 @@ private:
     AdminConnection *m_connection;
     WorkerModel *m_workerModel;
     HistoryModel *m_history;
+    ActivityModel *m_activityModel;
     AdminStatus m_status;
     QString m_lastLoggedState;
     QHash<int, QString> m_pending; // request id -> what was asked, for the log
@@ -81,6 +88,8 @@ private:
     HistoryChart *m_throughputChart = nullptr;
     HistoryChart *m_busyChart = nullptr;
     WorkersPanel *m_workers = nullptr;
+    ActivityPanel *m_activity = nullptr;
+    QTabWidget *m_tabs = nullptr;
     ControlPanel *m_control = nullptr;
     CommandLog *m_log = nullptr;
     QSplitter *m_splitter = nullptr;

@@ -15,7 +15,8 @@ constexpr int64_t MaxBytes = std::numeric_limits<int64_t>::max();
 
 bool isObservation(const std::string &cmd)
 {
-    return cmd == "status" || cmd == "subscribe" || cmd == "unsubscribe" || cmd == "history" || cmd == "token_list";
+    return cmd == "status" || cmd == "subscribe" || cmd == "unsubscribe" || cmd == "history" || cmd == "token_list"
+           || cmd == "audit_subscribe" || cmd == "audit_unsubscribe";
 }
 
 // Reads an optional integer argument into `out`; on a bad value fills `error` and returns false.
@@ -206,6 +207,8 @@ Json AdminServer::dispatch(Client &client, const Request &request)
         }
         return reply;
     }
+    if (cmd == "audit_subscribe" || cmd == "audit_unsubscribe")
+        return auditCommand(client, request);
     CommandResult result;
     Json reply = runCommand(request, result);
     m_sharedStatusTime.reset(); // the command may have changed what status shows

@@ -52,6 +52,7 @@ std::unique_ptr<AdminPlane::Running> AdminPlane::attach(server::Parent &parent, 
     admin.socketPath = m_path;
     admin.adminGroup = m_group;
     admin.adminGroupName = m_options.adminGroup;
+    admin.auditLogPath = parent.auditLog().isEnabled() ? parent.auditLog().path() : std::string();
     running->server = std::make_unique<AdminServer>(parent.loop(), *running->backend, std::move(m_listener), admin);
     LOG_INFO("admin socket on %s", m_path.c_str());
     return running;

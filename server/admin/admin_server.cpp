@@ -50,7 +50,8 @@ bool peerHasGroup(pid_t pid, gid_t group)
 } // namespace
 
 AdminServer::AdminServer(server::EventLoop &loop, AdminBackend &backend, UniqueFd listener, AdminOptions options)
-    : m_loop(loop), m_backend(backend), m_listener(std::move(listener)), m_options(std::move(options))
+    : m_loop(loop), m_backend(backend), m_listener(std::move(listener)), m_options(std::move(options)),
+      m_auditTail(m_options.auditLogPath)
 {
     // Start-up: an admin socket nobody answers would leave ferry-ctl hanging; refuse to start instead.
     if (int err = m_loop.add(m_listener.get(), EPOLLIN, [this](uint32_t) { onAcceptable(); }); err != 0)
@@ -64,6 +65,7 @@ AdminServer::~AdminServer()
     while (!m_clients.empty())
         closeClient(m_clients.begin()->first);
     m_loop.cancelTimer(m_sampleTimer);
+    m_loop.cancelTimer(m_auditTimer);
     m_loop.remove(m_listener.get());
     m_listener.reset();
     ::unlink(m_options.socketPath.c_str());
@@ -310,6 +312,7 @@ void AdminServer::closeClient(uint64_t id)
     m_loop.cancelTimer(client.lingerTimer);
     m_loop.remove(client.fd.get());
     m_clients.erase(it); // closes the fd
+    stopAuditTailIfUnused();
 }
 
 void AdminServer::schedulePush(Client &client)

@@ -4,6 +4,7 @@
 // that cannot keep up is dropped.
 #pragma once
 
+#include "admin/audit_tail.h"
 #include "admin/backend.h"
 #include "adminproto/history.h"
 #include "adminproto/protocol.h"
@@ -25,6 +26,7 @@ struct AdminOptions {
     std::string socketPath;
     std::optional<gid_t> adminGroup; // members may connect as well as the server's uid and root
     std::string adminGroupName;      // for messages
+    std::string auditLogPath;        // what audit_subscribe follows; "" = the audit log is off
 };
 
 constexpr size_t MaxAdminClients = 64;
@@ -34,6 +36,9 @@ constexpr int MaxSubscribeIntervalMs = 60000;
 // How long one STATUS serves replies and pushes. Far below MinSubscribeIntervalMs, so a subscriber never
 // sees the same snapshot twice, and below what a person or a script polling `status` could tell apart.
 constexpr int StatusReuseMs = 10;
+// How often the audit log is read for audit subscribers: live to a person, one pread() when nothing is new.
+constexpr int AuditPollMs = 200;
+constexpr int64_t MaxAuditRecent = 1000; // audit_subscribe's "lines": the most recent lines it may ask for
 
 class AdminServer {
 public:
@@ -64,6 +69,8 @@ private:
         server::EventLoop::TimerId pushTimer = 0;
         server::EventLoop::TimerId lingerTimer = 0;
         bool pushNow = false;
+        bool auditSubscribed = false; // audit_subscribe: each new audit line is pushed
+        uint64_t auditSeq = 0;
     };
 
     void onAcceptable();
@@ -77,6 +84,10 @@ private:
     Json dispatch(Client &client, const Request &request);          // admin_commands.cpp
     Json runCommand(const Request &request, CommandResult &result); // admin_commands.cpp
     void audit(const Client &client, const Request &request, const Json &reply);
+    // admin_audit.cpp: audit_subscribe / audit_unsubscribe, and the poll that pushes new audit lines.
+    Json auditCommand(Client &client, const Request &request);
+    void pollAudit();
+    void stopAuditTailIfUnused();
     // Appends a line; false if the client was dropped for letting its buffer overflow.
     bool send(Client &client, const Json &message);
     void flush(Client &client);
@@ -100,6 +111,8 @@ private:
     HistoryRing m_history;
     TransferRates m_rates;
     server::EventLoop::TimerId m_sampleTimer = 0;
+    AuditTail m_auditTail;
+    server::EventLoop::TimerId m_auditTimer = 0;
     Json m_sharedStatus;
     std::optional<std::chrono::steady_clock::time_point> m_sharedStatusTime; // unset: build afresh
 };

@@ -119,6 +119,12 @@ const std::vector<Spec> &specs()
                  bad("anonymous", v, error.c_str());
              o.anonymous = *grant;
          }},
+        {"audit-log", true,
+         [](Options &o, const std::string &v) {
+             if (v.empty())
+                 bad("audit-log", v, "a file, or off");
+             o.auditLog = v;
+         }},
         {"show-hidden", false, [](Options &o, const std::string &v) { o.showHidden = flag("show-hidden", v); }},
         {"log-level", true,
          [](Options &o, const std::string &v) {
@@ -296,6 +302,8 @@ Serves the files under DIR (read-only) over the Ferry protocol.
   --tls-key FILE             the private key (PEM) of --tls-cert
   --plaintext off|allow|only Ferry without TLS: off = TLS required (default), allow = both on the one port,
                              only = no TLS (loopback tests, benchmarks)
+  --audit-log FILE|off       one JSON line per finished request or refusal (default audit.log in the state
+                             directory); reopened on SIGUSR1 and reload, for logrotate (docs/OPERATIONS.md)
   --user NAME                when started as root, switch to this user after binding
   --max-pending N            requests waiting for a free worker before BUSY (default 64)
   --max-per-ip N             connections per client address, 0 = unlimited (default 64)

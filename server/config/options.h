@@ -60,6 +60,7 @@ struct Options {
     uint32_t streamsPerClient = 4; // WELCOME's `streams`: parallel connections one client may use for one file
     // What a connection may read without a token (access/grant.h; docs/SECURITY.md): --anonymous.
     Grant anonymous = Grant::all();
+    std::string auditLog;         // the audit log (server/audit): "" = audit.log in the state directory, "off"
     bool showHidden = false;
     log::Level logLevel = log::Level::Info;
     bool help = false;

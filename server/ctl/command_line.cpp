@@ -6,6 +6,7 @@
 #include "access/token_store.h"
 #include "adminproto/protocol.h"
 #include "adminproto/socket_path.h"
+#include "ctl/audit_command.h"
 #include "base/duration.h"
 #include "ctl/admin_client.h"
 
@@ -294,6 +295,7 @@ std::variant<Command, int> parseCommandLine(int argc, const char *const *argv)
     addPoolCommands(app, command);
     addTargetedCommands(app, command);
     addTokenCommands(app, command);
+    addAuditCommand(app, command);
     app.footer("Run 'ferry-ctl COMMAND --help' for a command's options.\n"
                "Exit codes: 0 ok, 1 refused by the server, 2 usage, 3 server not running, 4 permission denied,\n"
                "5 protocol or I/O error.");

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "adminproto/json.h"
+#include "ctl/audit_query.h"
 #include "metrics/exposition.h"
 
 #include <cstdint>
@@ -15,7 +16,7 @@ namespace ferry::ctl {
 
 // What to do, once the command line has been understood.
 struct Command {
-    enum class Kind { Status, Identity, Metrics, History, Watch, Request };
+    enum class Kind { Status, Identity, Metrics, History, Watch, Request, Audit };
 
     Kind kind = Kind::Status;
     std::string socketPath;
@@ -25,6 +26,7 @@ struct Command {
     metrics::Format metricsFormat = metrics::Format::Prometheus; // metrics --format
     std::string identityCert;     // identity --cert: read the fingerprint from this certificate, offline
     std::string identityStateDir; // identity --state-dir: from the certificate in this state directory
+    AuditQuery audit;           // Kind::Audit: which records to show (audit_command.h)
     admin::Json request;        // Kind::Request: the request to send ("v" and "id" are added on sending)
     // Kind::Request: how a successful reply is shown (as text unless `json`; Raw: the reply's JSON line).
     enum class Shown { Raw, TokenCreated, TokenList, TokenRevoked };

@@ -1,5 +1,6 @@
 // ferry-ctl: the command-line client of the admin socket (docs/ADMIN.md §7). No Qt.
 #include "ctl/admin_client.h"
+#include "ctl/audit_command.h"
 #include "ctl/command_line.h"
 #include "ctl/render.h"
 #include "ctl/token_render.h"
@@ -156,6 +157,8 @@ int main(int argc, char **argv)
     if (command.kind == Command::Kind::Identity
         && (!command.identityCert.empty() || !command.identityStateDir.empty()))
         return printOfflineIdentity(command);
+    if (command.kind == Command::Kind::Audit) // reads the file: the server need not be running
+        return ferry::ctl::runAudit(command.audit);
     ferry::ctl::AdminClient client;
     std::string error;
     if (int rc = client.connect(command.socketPath, error); rc != Exit::Ok) {
@@ -171,6 +174,7 @@ int main(int argc, char **argv)
     case Command::Kind::Watch:
         return watch(client, command);
     case Command::Kind::Request:
+    case Command::Kind::Audit: // answered above
         break;
     }
     auto reply = client.call(std::move(command.request), error);

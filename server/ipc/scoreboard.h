@@ -92,6 +92,7 @@ struct ControlBlock {
     // with a CAS, the parent reschedules it when the limit changes. The one field with many writers.
     std::atomic<int64_t> globalPaidUntilNs{0};
     std::atomic<uint32_t> generation{1};        // current generation; workers of older ones stop when idle
+    std::atomic<uint32_t> auditReopen{0};       // bumped by the parent (SIGUSR1, reload): reopen the audit log
 };
 
 struct ScoreboardHeader {

@@ -315,6 +315,8 @@ bool Dispatcher::sendNow(Connection &connection, const proto::Message &message)
 void Dispatcher::finish(uint64_t id, std::optional<proto::Message> last)
 {
     Connection *connection = find(id);
+    if (connection && last) // every answer the parent ends a connection with is a refusal
+        auditRefusal(*connection, *last);
     if (connection && (connection->wire == Wire::Tls || connection->wire == Wire::TlsHello))
         last.reset(); // a TLS client cannot read a plaintext frame: it sees the connection close
     if (connection && connection->fd && last && sendOwedWelcome(*connection)) // the handshake's answer first

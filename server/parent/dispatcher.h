@@ -4,6 +4,7 @@
 // the idle timeout. Never blocks: every socket is non-blocking and every wait has a timer.
 #pragma once
 
+#include "audit/audit_log.h"
 #include "net/event_loop.h"
 #include "ipc/handoff.h"
 #include "net/lingering_closer.h"
@@ -77,6 +78,8 @@ public:
     void pause(bool paused);
     bool isPaused() const { return m_paused; }
     void setLimits(DispatcherLimits limits) { m_limits = limits; }
+    // Where refusals are recorded (not owned; null = nowhere).
+    void setAuditLog(audit::AuditLog *log) { m_audit = log; }
     DispatcherStats stats() const;
 
 private:
@@ -100,6 +103,7 @@ private:
         EventLoop::TimerId timer = 0;
         bool peerClosed = false;
         bool welcomeOwed = false; // HELLO decoded, WELCOME not sent yet
+        int64_t acceptedNs = 0;   // monotonic: a refusal's duration counts from here
         SessionState session;     // the protocol version its first HELLO chose, kept while it is parked
     };
 
@@ -131,6 +135,10 @@ private:
     // Sends the WELCOME for a HELLO that no request followed in the same read. False if the client is gone.
     bool sendOwedWelcome(Connection &connection);
     Connection *find(uint64_t id);
+    // dispatcher_audit.cpp: the audit line of a connection refused with `last` (ERROR or BUSY), and of
+    // one turned away (BUSY) at accept from `peer`.
+    void auditRefusal(const Connection &connection, const proto::Message &last);
+    void auditTurnedAway(const std::string &peer);
 
     EventLoop &m_loop;
     Supervisor &m_supervisor;
@@ -145,6 +153,7 @@ private:
     std::unordered_map<std::string, uint32_t> m_perHost;
     std::deque<uint64_t> m_pending;
     DispatcherStats m_stats;
+    audit::AuditLog *m_audit = nullptr;
     LingeringCloser m_lingering; // last member: destroyed first, while the loop still exists
 };
 

@@ -79,12 +79,15 @@ void Dispatcher::admit(UniqueFd fd, const sockaddr_storage &address)
     ++m_stats.accepted;
     if (m_paused) {
         ++m_stats.rejectedDraining;
-        turnAway(std::move(fd), proto::Busy{DrainRetryAfterMs, "the server is draining: not taking new connections"});
+        proto::Busy busy{DrainRetryAfterMs, "the server is draining: not taking new connections"};
+        auditTurnedAway(formatAddress(address));
+        turnAway(std::move(fd), busy);
         return;
     }
     // TCP_NODELAY is inherited from the listener (see bindOne() in net.cpp).
     auto connection = std::make_unique<Connection>();
     connection->id = m_nextId++;
+    connection->acceptedNs = monotonicNs();
     connection->host = formatHost(address);
     connection->peer = formatAddress(address);
     if (m_limits.maxPerIp != 0 && m_perHost[connection->host] >= m_limits.maxPerIp)
@@ -94,7 +97,9 @@ void Dispatcher::admit(UniqueFd fd, const sockaddr_storage &address)
         ++m_stats.rejectedPerIp;
         if (count == 0)
             m_perHost.erase(connection->host);
-        turnAway(std::move(fd), proto::Busy{1000, "too many connections from " + connection->host});
+        proto::Busy busy{1000, "too many connections from " + connection->host};
+        auditTurnedAway(connection->peer);
+        turnAway(std::move(fd), busy);
         return;
     }
     ++count;

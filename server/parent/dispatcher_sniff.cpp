@@ -57,7 +57,8 @@ bool Dispatcher::sniff(Connection &connection)
             LOG_DEBUG("connection %llu from %s: TLS, but --plaintext only", (unsigned long long)connection.id,
                       connection.peer.c_str());
             connection.wire = Wire::Tls;
-            finish(connection.id, std::nullopt);
+            // Not sent (a TLS client cannot read it): it says in the audit log why the connection closed.
+            finish(connection.id, proto::Error{proto::ErrorCode::BadRequest, "TLS to a --plaintext only server"});
             return false;
         }
         return awaitClientHello(connection, bytes);
@@ -74,7 +75,7 @@ bool Dispatcher::awaitClientHello(Connection &connection, std::span<const uint8_
     case tls::FirstRecord::Malformed:
         ++m_stats.badRequests;
         connection.wire = Wire::Tls;
-        finish(connection.id, std::nullopt);
+        finish(connection.id, proto::Error{proto::ErrorCode::BadRequest, "a malformed TLS record"}); // not sent
         return false;
     case tls::FirstRecord::Complete:
         connection.wire = Wire::Tls;

@@ -1,5 +1,6 @@
 #include "parent/parent.h"
 
+#include "parent/audit_setup.h"
 #include "base/log.h"
 #include "parent/manifest_setup.h"
 #include "parent/privileges.h"
@@ -41,7 +42,7 @@ sigset_t handledSignals()
 {
     sigset_t set;
     sigemptyset(&set);
-    for (int signal : {SIGTERM, SIGINT, SIGHUP, SIGCHLD})
+    for (int signal : {SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGUSR1})
         sigaddset(&set, signal);
     return set;
 }
@@ -52,7 +53,8 @@ Parent::Parent(Options options, std::vector<std::string> arguments)
     : m_options(std::move(options)), m_arguments(std::move(arguments)), m_listener(bindFirst(m_options, m_manifests)),
       m_jail(std::make_unique<Jail>(Jail::open(m_options.root, m_options.showHidden))),
       m_tls(loadTls(m_options)),
-      m_scoreboard(m_options.maxWorkers), m_tokens(m_options.stateDir)
+      m_scoreboard(m_options.maxWorkers), m_tokens(m_options.stateDir),
+      m_audit(openAuditLog(m_options, &m_scoreboard.control().auditReopen))
 {
     raiseFdLimit();
     m_scoreboard.control().perConnectionRate.store(m_options.rateLimit);
@@ -67,7 +69,9 @@ Parent::Parent(Options options, std::vector<std::string> arguments)
     m_supervisor->setWorkerManifests(m_manifests);
     offerManifestCapabilities(m_manifests);
     m_supervisor->setWorkerAccess(workerAccess());
+    m_supervisor->setAuditLog(&m_audit);
     m_dispatcher = std::make_unique<Dispatcher>(m_loop, *m_supervisor, limitsFrom(m_options));
+    m_dispatcher->setAuditLog(&m_audit);
 }
 
 WorkerAccess Parent::workerAccess() { return {m_options.anonymous, &m_tokens.table()}; }
@@ -129,6 +133,7 @@ void Parent::onSignal()
         switch (info.ssi_signo) {
         case SIGCHLD: m_supervisor->reap(); break;
         case SIGHUP: reload(); break;
+        case SIGUSR1: reopenAuditLog(); break;
         case SIGTERM:
         case SIGINT:
             if (m_shuttingDown) {
@@ -217,8 +222,9 @@ bool Parent::reload(std::string *error)
     }
     if (fresh.root != m_options.root || fresh.listen != m_options.listen || fresh.user != m_options.user
         || fresh.showHidden != m_options.showHidden || fresh.maxWorkers != m_options.maxWorkers
-        || fresh.metricsListen != m_options.metricsListen)
-        LOG_WARN("reload: root, listen, user, show-hidden, max-workers and metrics-listen only change on restart");
+        || fresh.metricsListen != m_options.metricsListen || fresh.auditLog != m_options.auditLog)
+        LOG_WARN("reload: root, listen, user, show-hidden, max-workers, metrics-listen and audit-log only change on "
+                 "restart");
     m_options.workers = std::min(fresh.workers, m_options.maxWorkers);
     m_options.maxPending = fresh.maxPending;
     m_options.maxPerIp = fresh.maxPerIp;
@@ -253,6 +259,7 @@ bool Parent::reload(std::string *error)
     m_supervisor->setWorkerManifests(m_manifests);
     offerManifestCapabilities(m_manifests);
     m_supervisor->setWorkerAccess(workerAccess());
+    reopenAuditLog(); // before the new generation forks: it inherits the fresh file
     m_supervisor->startGeneration(m_options.sendTimeout); // the pool manager forks it, then retires the old one
     readyAgain();
     return true;
@@ -268,6 +275,17 @@ void Parent::resume()
 {
     LOG_INFO("resuming: accepting connections");
     m_dispatcher->pause(false);
+}
+
+void Parent::reopenAuditLog()
+{
+    if (!m_audit.isEnabled())
+        return;
+    // Workers compare the counter before each line they write: one that is busy with a long body reopens
+    // when it finishes; until then its last line goes to the renamed file (logrotate's delaycompress).
+    m_scoreboard.control().auditReopen.fetch_add(1, std::memory_order_relaxed);
+    m_audit.reopen();
+    LOG_INFO("audit log %s reopened", m_audit.path().c_str());
 }
 
 void Parent::setRateLimit(uint64_t perConnection, uint64_t global)

@@ -57,6 +57,9 @@ public:
     void resume();
     // Bytes per second, 0 = unlimited. Workers pick the new values up at their next chunk.
     void setRateLimit(uint64_t perConnection, uint64_t global);
+    // SIGUSR1 (and every reload): the parent reopens the audit log now, every worker before its next line.
+    void reopenAuditLog();
+    const audit::AuditLog &auditLog() const { return m_audit; }
     bool disconnect(uint64_t connectionId) { return m_dispatcher->disconnect(connectionId); }
 
 private:
@@ -75,6 +78,7 @@ private:
     std::shared_ptr<const tls::TlsContext> m_tls; // what workers forked from now on serve
     Scoreboard m_scoreboard;
     TokenKeeper m_tokens; // mapped before any fork, like the scoreboard
+    audit::AuditLog m_audit; // the parent's writer; workers inherit it (and its fd) at fork
     EventLoop m_loop;
     UniqueFd m_signalFd;
     std::unique_ptr<Supervisor> m_supervisor;

@@ -60,6 +60,7 @@ bool Supervisor::spawn(uint32_t slotIndex)
     if (pid == 0) {
         WorkerContext context{slotIndex, m_generation, std::move(workerEnd), &m_jail,
                               &m_scoreboard, m_sendTimeout, m_tls, m_manifests, m_access};
+        context.audit = m_audit;
         becomeWorker(context);
     }
     slot.pid.store(pid);

@@ -59,6 +59,8 @@ public:
     void setWorkerManifests(WorkerManifests manifests) { m_manifests = std::move(manifests); }
     // The access policy given to workers forked from now on (a reload sets a new one first).
     void setWorkerAccess(WorkerAccess access) { m_access = std::move(access); }
+    // The audit log workers forked from now on write to (not owned; null = none).
+    void setAuditLog(audit::AuditLog *log) { m_audit = log; }
     // Forks a worker of the current generation into `slot`, which must hold no process. False (logged) if
     // the slot is taken, the server is stopping, or socketpair()/fork() failed; also if the new worker's
     // channel cannot be watched (the worker is killed, and its exit is reported like any other).
@@ -130,6 +132,7 @@ private:
     WorkerTls m_tls;
     WorkerManifests m_manifests;
     WorkerAccess m_access;
+    audit::AuditLog *m_audit = nullptr;
     Hooks m_hooks;
     PoolEvents m_poolEvents;
     std::unordered_map<pid_t, Worker> m_workers;

@@ -11,7 +11,8 @@
 namespace ferry::server {
 
 // Whether `path` is `root` or below it, both resolved (symlinks, `..`; a path not made yet through its
-// nearest existing ancestor). False if either does not resolve at all.
+// nearest existing ancestor). False if either does not resolve at all. The state directory, a key and the
+// audit log must never be something the server would serve.
 bool isInside(const std::string &path, const std::string &root);
 
 // Fills in the default state directory and, when started as root with --user, creates it for that user.

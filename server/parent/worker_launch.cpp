@@ -38,6 +38,7 @@ void resetSignalsForWorker()
     // leaves shutdown to the parent. SIGTERM stays fatal: the parent uses it for immediate stops.
     signal(SIGINT, SIG_IGN);
     signal(SIGHUP, SIG_IGN);
+    signal(SIGUSR1, SIG_IGN); // logrotate's reopen is the parent's to announce (`systemctl kill` signals all)
     signal(SIGPIPE, SIG_IGN);
     signal(SIGTERM, SIG_DFL);
     signal(SIGCHLD, SIG_DFL);
@@ -51,7 +52,10 @@ void resetSignalsForWorker()
 void becomeWorker(WorkerContext &context)
 {
     resetSignalsForWorker();
-    if (const int error = closeAllExcept({context.channel.get(), context.jail->rootFd()}); error != 0) {
+    std::vector<int> keep{context.channel.get(), context.jail->rootFd()};
+    if (context.audit && context.audit->isEnabled())
+        keep.push_back(context.audit->fd()); // appended to as the parent does; reopened when it says so
+    if (const int error = closeAllExcept(keep); error != 0) {
         // Serving with the listener and the other workers' channels open would let this worker accept and
         // read what is not its own, and keep them alive after the parent closes them. No retry can help.
         LOG_ERROR("worker %u: close_range() of the descriptors inherited from the parent: %s; not serving",

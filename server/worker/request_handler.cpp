@@ -49,6 +49,7 @@ proto::Entry entryFor(const char *name, const struct stat &info)
 
 void RequestHandler::beginRequest(const std::string &path, uint64_t total)
 {
+    m_outcome.path = path;
     SlotWriteGuard guard(m_slot);
     // A worker told to stop keeps showing Stopping while it finishes (it stored that state itself).
     if (m_slot.state.load(std::memory_order_relaxed) != WorkerState::Stopping)
@@ -68,6 +69,7 @@ void RequestHandler::beginRequest(const std::string &path, uint64_t total)
 AfterRequest RequestHandler::sendError(ClientIo &io, ErrorCode code, const std::string &message)
 {
     bool fatal = code == ErrorCode::BadRequest || code == ErrorCode::UnsupportedVersion;
+    m_outcome.result = proto::errorCodeName(code);
     IoOutcome outcome = io.sendMessage(proto::Error{code, message});
     return outcomeOk(outcome) && !fatal ? AfterRequest::KeepOpen : AfterRequest::Close;
 }
@@ -95,9 +97,20 @@ bool RequestHandler::confine(ClientIo &io, const std::string &path, Confined &wh
     return true;
 }
 
+AfterRequest RequestHandler::replied(IoOutcome outcome)
+{
+    if (outcomeOk(outcome))
+        return AfterRequest::KeepOpen;
+    m_outcome.result = audit::InterruptedResult;
+    return AfterRequest::Close;
+}
+
 AfterRequest RequestHandler::handle(ClientIo &io, Session &session, const proto::Message &request)
 {
     m_access = &session.access;
+    m_outcome = audit::Record{};
+    m_outcome.request = proto::messageTypeName(proto::typeOf(request)); // "GET", "AUTH", ...: no table to extend
+    m_outcome.result = proto::errorCodeName(ErrorCode::Ok);
     if (auto *hello = std::get_if<proto::Hello>(&request))
         return this->hello(io, session, *hello);
     // Revocation and expiry take effect here for new requests (and between a body's chunks, in the loop).
@@ -134,6 +147,7 @@ AfterRequest RequestHandler::hello(ClientIo &io, Session &session, const proto::
     // The parent forwards a HELLO that came with the first request: its answer rides along with the
     // request's (a repeated handshake is harmless and answered the same way).
     io.queueMessage(serverWelcome(version, session.tls, authCapability(m_accessPolicy.anonymous)));
+    m_outcome.request.clear(); // part of the handshake, not a request: not audited (a refused one is)
     return AfterRequest::KeepOpen;
 }
 
@@ -161,7 +175,7 @@ AfterRequest RequestHandler::stat(ClientIo &io, const proto::StatRequest &reques
     if (target.error != ErrorCode::Ok)
         return sendError(io, target.error, target.message);
     proto::StatReply reply{entryFor(request.path.c_str(), target.info)};
-    return outcomeOk(io.sendMessage(reply)) ? AfterRequest::KeepOpen : AfterRequest::Close;
+    return replied(io.sendMessage(reply));
 }
 
 bool RequestHandler::statListed(int directoryFd, const dirent &item, struct stat &info) const
@@ -201,8 +215,8 @@ AfterRequest RequestHandler::list(ClientIo &io, const proto::ListRequest &reques
         page.entries.push_back(entryFor(name, info));
         pageBytes += EntryOverhead + page.entries.back().name.size();
         if (pageBytes >= PageBudget) {
-            if (!outcomeOk(io.sendMessage(page)))
-                return AfterRequest::Close;
+            if (IoOutcome sent = io.sendMessage(page); !outcomeOk(sent))
+                return replied(sent);
             listed += page.entries.size();
             m_slot.bytesSent.store(listed, std::memory_order_relaxed);
             page.entries.clear();
@@ -210,7 +224,7 @@ AfterRequest RequestHandler::list(ClientIo &io, const proto::ListRequest &reques
         }
     }
     page.last = true;
-    return outcomeOk(io.sendMessage(page)) ? AfterRequest::KeepOpen : AfterRequest::Close;
+    return replied(io.sendMessage(page));
 }
 
 AfterRequest RequestHandler::get(ClientIo &io, const proto::GetRequest &request)
@@ -226,12 +240,15 @@ AfterRequest RequestHandler::get(ClientIo &io, const proto::GetRequest &request)
     TransferPlan plan{request.offset, length, file.info};
     std::string why;
     TransferResult result = sendBody(io, file.fd, plan, m_slot, m_control, why);
+    m_outcome.bytes = m_slot.bytesSent.load(std::memory_order_relaxed);
     switch (result) {
     case TransferResult::Complete: return AfterRequest::KeepOpen;
     case TransferResult::FileChanged:
+        m_outcome.result = proto::errorCodeName(ErrorCode::FileChanged);
         LOG_WARN("GET '%s': the file changed while being sent", request.path.c_str());
         return AfterRequest::KeepOpen;
     case TransferResult::Failed: {
+        m_outcome.result = audit::InterruptedResult;
         char peer[PeerTextSize];
         loadText(peer, m_slot.peer, sizeof peer);
         LOG_INFO("GET '%s' to %s stopped after %llu of %llu bytes: %s", request.path.c_str(), peer,
@@ -245,6 +262,9 @@ AfterRequest RequestHandler::get(ClientIo &io, const proto::GetRequest &request)
 bool RequestHandler::openRange(ClientIo &io, const std::string &path, const Confined &where, uint64_t offset,
                                uint64_t requested, Opened &file, uint64_t &length, AfterRequest &refused)
 {
+    m_outcome.offset = offset;
+    if (requested != proto::ToEnd)
+        m_outcome.length = requested; // "to the end" stays null until the file's size says how much that is
     int64_t now = monotonicNs();
     file = where.jail->openFile(where.path, m_recentFiles.contains(path, now));
     if (file.error == ErrorCode::Ok)
@@ -263,6 +283,7 @@ bool RequestHandler::openRange(ClientIo &io, const std::string &path, const Conf
         return false;
     }
     length = std::min(requested, size - offset);
+    m_outcome.length = length;
     m_slot.bytesTotal.store(length, std::memory_order_relaxed);
     return true;
 }
@@ -288,7 +309,7 @@ AfterRequest RequestHandler::digest(ClientIo &io, const proto::DigestRequest &re
     if (!sum)
         return sendError(io, ErrorCode::FileChanged, "DIGEST '" + request.path + "': " + why);
     proto::DigestReply reply{proto::DigestAlgo::Sha256, std::string(sum->begin(), sum->end())};
-    return io.sendMessage(reply) == IoOutcome::Ok ? AfterRequest::KeepOpen : AfterRequest::Close;
+    return replied(io.sendMessage(reply));
 }
 
 } // namespace ferry::server

@@ -2,6 +2,7 @@
 // Records what it is doing in the worker's scoreboard slot.
 #pragma once
 
+#include "audit/audit_record.h"
 #include "worker/client_io.h"
 #include "worker/jail.h"
 #include "worker/recent_files.h"
@@ -31,6 +32,9 @@ public:
 
     // Answers `request` on the connection whose `session` it is (the session must outlive the call).
     AfterRequest handle(ClientIo &io, Session &session, const proto::Message &request);
+    // What the last handle() did, for the audit log: request, path, range, bytes and result (who asked is
+    // the caller's to fill in). An empty request means nothing to record (a HELLO that was answered).
+    const audit::Record &outcome() const { return m_outcome; }
 
 private:
     AfterRequest hello(ClientIo &io, Session &session, const proto::Hello &request);
@@ -60,6 +64,8 @@ private:
     AfterRequest hashFailed(ClientIo &io, const char *request, const std::string &path,
                             const manifest::Problem &problem);
     AfterRequest sendError(ClientIo &io, proto::ErrorCode code, const std::string &message);
+    // The end of a request whose last send had `outcome`: keep the connection, or close it (recorded).
+    AfterRequest replied(IoOutcome outcome);
     // Opens `path` for a GET or DIGEST of `requested` bytes at `offset` and clamps the length to the
     // file. On refusal (not found, forbidden, offset past the end) the error is already sent, `refused`
     // says what to do with the connection, and false is returned.
@@ -83,6 +89,7 @@ private:
     RecentFiles m_recentFiles;
     manifest::ManifestStore m_manifests;
     const ConnectionAccess *m_access = nullptr; // the connection of the request being handled, during handle()
+    audit::Record m_outcome;
 };
 
 // Pure: the MANIFEST_PAGE holding digests [first, first + at most `perPage`) of `manifest`.

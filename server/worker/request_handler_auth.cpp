@@ -1,6 +1,6 @@
 // RequestHandler and tokens (docs/PROTOCOL.md §10.2, §10.6): AUTH, the check before each request under a
 // token, and its usage. A refused AUTH closes the connection, so each guess costs one; the secret is never
-// logged or sent back.
+// logged or sent back. Refusals go through sendError(), which records their code for the audit log.
 #include "worker/request_handler.h"
 
 #include "base/clock.h"
@@ -18,11 +18,11 @@ AfterRequest RequestHandler::auth(ClientIo &io, Session &session, const proto::A
     if (hash && m_accessPolicy.tokens)
         view = m_accessPolicy.tokens->findByHash(*hash);
     if (!view || view->state != TokenState::Active) {
-        io.sendMessage(proto::Error{ErrorCode::Unauthorized, "this token is unknown or has been revoked"});
+        sendError(io, ErrorCode::Unauthorized, "this token is unknown or has been revoked");
         return AfterRequest::Close;
     }
     if (view->expiresAtNs != 0 && wallClockNs() >= view->expiresAtNs) {
-        io.sendMessage(proto::Error{ErrorCode::TokenExpired, "this token has expired"});
+        sendError(io, ErrorCode::TokenExpired, "this token has expired");
         return AfterRequest::Close;
     }
     grantToken(session, *view, m_accessPolicy.anonymous);
@@ -40,10 +40,10 @@ bool RequestHandler::tokenStillHolds(ClientIo &io, const Session &session, After
     case TokenCheck::Anonymous:
     case TokenCheck::Holds: return true;
     case TokenCheck::Revoked:
-        io.sendMessage(proto::Error{ErrorCode::Unauthorized, "this connection's token has been revoked"});
+        sendError(io, ErrorCode::Unauthorized, "this connection's token has been revoked");
         break;
     case TokenCheck::Expired:
-        io.sendMessage(proto::Error{ErrorCode::TokenExpired, "this connection's token has expired"});
+        sendError(io, ErrorCode::TokenExpired, "this connection's token has expired");
         break;
     }
     refused = AfterRequest::Close; // the token is dead: a client starts again on a new connection

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "worker/connection_access.h"
+#include "audit/audit_log.h"
 #include "worker/jail.h"
 #include "base/duration.h"
 #include "ipc/scoreboard.h"
@@ -38,6 +39,7 @@ struct WorkerContext {
     WorkerTls tls;
     WorkerManifests manifests;
     WorkerAccess access;
+    audit::AuditLog *audit = nullptr; // the parent's writer, inherited across fork (its fd kept open)
 };
 
 // Runs until the parent closes (or shuts down) the channel (exit Normal), asks this slot to stop, or the

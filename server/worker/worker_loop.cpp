@@ -212,7 +212,9 @@ WorkerLoop::Turn WorkerLoop::serveRequests(Connection &connection, bool readable
         if (auto *request = std::get_if<proto::Message>(&result)) {
             ++served;
             showServing(connection);
+            const int64_t startNs = monotonicNs();
             AfterRequest after = m_handler.handle(*connection.io, connection.session, *request);
+            auditRequest(connection, m_handler.outcome(), startNs);
             endLongWork();
             connection.holdUntilNs = monotonicNs() + connection.holdNs;
             if (after == AfterRequest::Close)
@@ -259,6 +261,10 @@ WorkerLoop::Turn WorkerLoop::decodeFailed(Connection &connection, proto::DecodeE
 {
     std::string text = describeDecodeError(error);
     connection.io->sendMessage(proto::Error{proto::errorCodeFor(error), text});
+    audit::Record refused;
+    refused.request = audit::ConnectRequest; // no request could be read from these bytes
+    refused.result = proto::errorCodeName(proto::errorCodeFor(error));
+    auditRequest(connection, std::move(refused), monotonicNs());
     LOG_DEBUG("connection %llu from %s: %s", (unsigned long long)connection.id, connection.session.peer.c_str(),
               text.c_str());
     return Turn::Close;

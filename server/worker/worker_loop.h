@@ -64,6 +64,9 @@ private:
     Turn serveRequests(Connection &connection, bool readable);
     Read readSome(Connection &connection, bool &mayRead);
     Turn decodeFailed(Connection &connection, proto::DecodeError error);
+    // worker_audit.cpp: the audit line of a request this worker finished (started at `startNs`).
+    void auditRequest(const Connection &connection, audit::Record record, int64_t startNs);
+    static void fillIdentity(const Connection &connection, audit::Record &record);
     void settle(uint64_t id, Turn turn);
     void release(uint64_t id, Turn how);
     void releaseAll(Turn how);

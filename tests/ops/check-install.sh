@@ -6,7 +6,7 @@
 set -euo pipefail
 build=$1
 fail() { echo "FAIL: $*" >&2; exit 1; }
-for tool in systemd-analyze systemd-sysusers man; do
+for tool in systemd-analyze systemd-sysusers man logrotate; do
     command -v "$tool" >/dev/null || fail "$tool is not installed (run scripts/bootstrap)"
 done
 
@@ -30,6 +30,12 @@ findings=$(MANPATH="$prefix/share/man:" systemd-analyze verify "$unit" 2>&1) || 
 security=$(systemd-analyze security --offline=yes --threshold=40 "$unit" 2>&1) \
     || fail "exposure above 4.0: $(echo "$security" | tail -n 1)"
 echo "$security" | grep 'Overall exposure level'
+
+# The audit log's rotation rule parses (--debug changes nothing) and rotates the service's audit.log.
+rule=$prefix/etc/logrotate.d/ferry-server
+[ -f "$rule" ] || fail "no logrotate rule at $rule"
+rotation=$(logrotate --debug --state /dev/null "$rule" 2>&1) || fail "logrotate: $rotation"
+case $rotation in *error*) fail "logrotate: $rotation" ;; *"/var/lib/ferry/audit.log"*) ;; *) fail "logrotate: $rotation" ;; esac
 
 sysusers=$(systemd-sysusers --dry-run "$prefix/lib/sysusers.d/ferry-server.conf" 2>&1) || fail "sysusers.d entry: $sysusers"
 

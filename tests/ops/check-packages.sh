@@ -25,7 +25,7 @@ if echo "$depends" | grep -qi 'qt'; then fail "ferry-server depends on Qt: $depe
 
 contents=$(dpkg-deb -c "$server" | awk '{print $6}')
 for path in ./usr/sbin/ferry-server ./usr/bin/ferry-ctl ./lib/systemd/system/ferry-server.service \
-        ./usr/lib/sysusers.d/ferry-server.conf ./etc/ferry/ferry-server.conf \
+        ./usr/lib/sysusers.d/ferry-server.conf ./etc/ferry/ferry-server.conf ./etc/logrotate.d/ferry-server \
         ./usr/share/man/man8/ferry-server.8.gz ./usr/share/man/man1/ferry-ctl.1.gz \
         ./usr/share/doc/ferry-server/copyright ./usr/share/doc/ferry-server/changelog.gz; do
     echo "$contents" | grep -qxF "$path" || fail "ferry-server lacks $path"
@@ -36,6 +36,7 @@ echo "$unit" | grep -qxF 'ExecStart=/usr/sbin/ferry-server --config /etc/ferry/f
 control=$(mktemp -d)
 dpkg-deb -e "$server" "$control"
 grep -qxF /etc/ferry/ferry-server.conf "$control/conffiles" || fail "the config is not a conffile"
+grep -qxF /etc/logrotate.d/ferry-server "$control/conffiles" || fail "the logrotate rule is not a conffile"
 cmp -s "$control/postinst" "$(dirname "$0")/../../resources/debian/ferry-server.postinst" || fail "postinst differs"
 rm -rf "$control"
 

@@ -1,0 +1,168 @@
+// `ferry-ctl audit`'s pure parts: --since, the filters, reading a file whatever it holds, the table.
+#include "audit/audit_record.h"
+#include "ctl/audit_query.h"
+#include "ctl/audit_reader.h"
+#include "ctl/audit_render.h"
+
+#include <QTest>
+
+#include <cstdio>
+
+using namespace ferry::ctl;
+using ferry::server::audit::Record;
+
+namespace {
+
+constexpr int64_t Now = 1'796'127'823'123; // 2026-12-01T12:23:43.123Z
+
+Record record(const std::string &path, const std::string &peer, const std::string &token, int64_t timeMs = Now)
+{
+    Record r;
+    r.timeMs = timeMs;
+    r.request = "GET";
+    r.peer = peer;
+    r.tokenId = token;
+    r.path = path;
+    r.result = "OK";
+    return r;
+}
+
+AuditFile readText(const QByteArray &text)
+{
+    QByteArray copy = text; // fmemopen wants a writable buffer
+    std::FILE *file = fmemopen(copy.data(), size_t(copy.size()), "r");
+    AuditFile read = readAuditStream(file);
+    std::fclose(file);
+    return read;
+}
+
+} // namespace
+
+class TestCtlAudit : public QObject {
+    Q_OBJECT
+private slots:
+    void since_data()
+    {
+        QTest::addColumn<QString>("text");
+        QTest::addColumn<qint64>("cutoff"); // -1: refused
+        QTest::newRow("seconds") << "90s" << qint64(Now - 90000);
+        QTest::newRow("minutes") << "30m" << qint64(Now - 1'800'000);
+        QTest::newRow("an hour") << "1h" << qint64(Now - 3'600'000);
+        QTest::newRow("days") << "7d" << qint64(Now - 7 * 86'400'000LL);
+        QTest::newRow("combined") << "1h30m" << qint64(Now - 5'400'000);
+        QTest::newRow("a UTC time") << "2026-12-01T12:00:00Z" << qint64(1796126400000);
+        QTest::newRow("empty") << "" << qint64(-1);
+        QTest::newRow("no unit") << "10" << qint64(-1);
+        QTest::newRow("unknown unit") << "2w" << qint64(-1);
+        QTest::newRow("units out of order") << "30m1h" << qint64(-1);
+        QTest::newRow("a unit twice") << "1h1h" << qint64(-1);
+        QTest::newRow("negative") << "-1h" << qint64(-1);
+        QTest::newRow("a word") << "yesterday" << qint64(-1);
+        QTest::newRow("absurdly long number") << "99999999999999999999h" << qint64(-1);
+        QTest::newRow("local time, not UTC") << "2026-12-01T12:00:00+01:00" << qint64(-1);
+    }
+    void since()
+    {
+        QFETCH(QString, text);
+        QFETCH(qint64, cutoff);
+        QCOMPARE(parseSince(text.toStdString(), Now).value_or(-1), cutoff);
+    }
+
+    void filters_data()
+    {
+        QTest::addColumn<QString>("path");
+        QTest::addColumn<QString>("token");
+        QTest::addColumn<QString>("peer");
+        QTest::addColumn<bool>("matched"); // against releases/v1/a.tar.gz from 192.0.2.7:40123, token t1
+        QTest::newRow("no filter") << "" << "" << "" << true;
+        QTest::newRow("the path itself") << "releases/v1/a.tar.gz" << "" << "" << true;
+        QTest::newRow("a folder above") << "releases" << "" << "" << true;
+        QTest::newRow("a folder, with slashes") << "/releases/" << "" << "" << true;
+        QTest::newRow("a name prefix is not a folder") << "rel" << "" << "" << false;
+        QTest::newRow("another folder") << "docs" << "" << "" << false;
+        QTest::newRow("the token") << "" << "t1" << "" << true;
+        QTest::newRow("another token") << "" << "t2" << "" << false;
+        QTest::newRow("the host, any port") << "" << "" << "192.0.2.7" << true;
+        QTest::newRow("host and port") << "" << "" << "192.0.2.7:40123" << true;
+        QTest::newRow("another port") << "" << "" << "192.0.2.7:1" << false;
+        QTest::newRow("a host prefix") << "" << "" << "192.0.2" << false;
+        QTest::newRow("all three") << "releases" << "t1" << "192.0.2.7" << true;
+    }
+    void filters()
+    {
+        QFETCH(QString, path);
+        QFETCH(QString, token);
+        QFETCH(QString, peer);
+        QFETCH(bool, matched);
+        AuditQuery query;
+        query.path = path.toStdString();
+        query.token = token.toStdString();
+        query.peer = peer.toStdString();
+        QCOMPARE(matches(query, record("releases/v1/a.tar.gz", "192.0.2.7:40123", "t1")), matched);
+    }
+
+    void ipv6Peers()
+    {
+        AuditQuery query;
+        query.peer = "2001:db8::1";
+        QVERIFY(matches(query, record("a", "[2001:db8::1]:443", "")));
+        query.peer = "[2001:db8::1]";
+        QVERIFY(matches(query, record("a", "[2001:db8::1]:443", "")));
+        query.peer = "2001:db8::2";
+        QVERIFY(!matches(query, record("a", "[2001:db8::1]:443", "")));
+    }
+
+    void sinceFilters()
+    {
+        AuditQuery query;
+        query.sinceMs = Now - 1000;
+        QVERIFY(matches(query, record("a", "h:1", "", Now - 1000)));
+        QVERIFY(!matches(query, record("a", "h:1", "", Now - 1001)));
+    }
+
+    void readerSkipsWhatIsNotARecord_data()
+    {
+        const QByteArray good = QByteArray::fromStdString(formatLine(record("a", "h:1", "")));
+        QTest::addColumn<QByteArray>("text");
+        QTest::addColumn<int>("records");
+        QTest::addColumn<int>("damaged");
+        QTest::newRow("empty file") << QByteArray() << 0 << 0;
+        QTest::newRow("two lines") << good + good << 2 << 0;
+        QTest::newRow("blank lines") << "\n" + good + "\n\n" << 1 << 0;
+        QTest::newRow("last line cut short") << good + good.left(40) << 1 << 1;
+        QTest::newRow("last line whole, no newline") << good + good.chopped(1) << 2 << 0;
+        QTest::newRow("garbage between") << good + "\x01\x02 not json\n" + good << 2 << 1;
+        QTest::newRow("binary") << QByteArray(1000, '\0') << 0 << 1;
+        QTest::newRow("a huge line") << QByteArray(MaxReadLineBytes * 3, 'x') + "\n" + good << 1 << 1;
+    }
+    void readerSkipsWhatIsNotARecord()
+    {
+        QFETCH(QByteArray, text);
+        QFETCH(int, records);
+        QFETCH(int, damaged);
+        AuditFile read = readText(text);
+        QCOMPARE(int(read.lines.size()), records);
+        QCOMPARE(int(read.damaged), damaged);
+        QCOMPARE(read.firstDamage.empty(), damaged == 0);
+    }
+
+    void tableShowsARowPerRecord()
+    {
+        AuditLine line{record("releases/a.tar.gz", "192.0.2.7:40123", "t1"), ""};
+        line.record.tokenLabel = "team";
+        line.record.offset = 0;
+        line.record.bytes = 2048;
+        line.record.path = "bad\nname";
+        const QString table = QString::fromStdString(renderAuditTable({&line}));
+        const QStringList rows = table.trimmed().split('\n');
+        QCOMPARE(rows.size(), 2);
+        QVERIFY(rows[0].startsWith("TIME (UTC)"));
+        QVERIFY2(rows[1].startsWith("2026-12-01 12:23:43  192.0.2.7:40123  team"), qPrintable(rows[1]));
+        QVERIFY2(rows[1].contains("/bad?name @0+\u2026"), qPrintable(rows[1])); // no raw newline; open range
+        QVERIFY(rows[1].contains("2.0 KiB") || rows[1].contains("2 KiB") || rows[1].contains("2048"));
+        QVERIFY(QString::fromStdString(renderAuditTable({})).contains("no matching records"));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCtlAudit)
+#include "tst_ctlaudit.moc"
