@@ -9,6 +9,7 @@
 #include "historymodel.h"
 #include "scoreboardstrip.h"
 #include "summarypanel.h"
+#include "tokenspanel.h"
 #include "workermodel.h"
 #include "workerspanel.h"
 
@@ -173,6 +174,8 @@ QWidget *MainWindow::createCentral()
     m_tabs->setObjectName(QStringLiteral("mainTabs"));
     m_tabs->addTab(m_workers, tr("Workers"));
     m_tabs->addTab(m_activity, tr("Activity"));
+    m_tokens = new TokensPanel(m_connection, central);
+    m_tabs->addTab(m_tokens, tr("Tokens"));
     m_splitter->addWidget(m_tabs);
     m_splitter->setStretchFactor(1, 1);
     layout->addWidget(m_splitter, 1);

@@ -24,6 +24,7 @@ class ControlPanel;
 class HistoryChart;
 class HistoryModel;
 class SummaryPanel;
+class TokensPanel;
 class WorkerModel;
 class WorkersPanel;
 
@@ -41,6 +42,7 @@ public:
     ActivityModel *activityModel() const { return m_activityModel; }
     ActivityPanel *activityPanel() const { return m_activity; }
     QTabWidget *tabs() const { return m_tabs; }
+    TokensPanel *tokensPanel() const { return m_tokens; }
     ControlPanel *controlPanel() const { return m_control; }
     SummaryPanel *summaryPanel() const { return m_summary; }
     CommandLog *commandLog() const { return m_log; }
@@ -90,6 +92,7 @@ private:
     WorkersPanel *m_workers = nullptr;
     ActivityPanel *m_activity = nullptr;
     QTabWidget *m_tabs = nullptr;
+    TokensPanel *m_tokens = nullptr;
     ControlPanel *m_control = nullptr;
     CommandLog *m_log = nullptr;
     QSplitter *m_splitter = nullptr;
