@@ -1,0 +1,165 @@
+// Ferry Admin's Tokens tab against a real ferry-server (offscreen): New Token's form makes a token and the
+// link dialog shows its capability link once; the list shows it with its scope and live usage; a bad rate
+// keeps the form open with the reason; Revoke ends it and a client holding it is refused. FERRY_SCREENSHOTS
+// =DIR saves the tab and the link dialog there (docs/screenshots/admin-tokens*.png).
+#include "mainwindow.h"
+#include "serverprocess.h"
+#include "testclient.h"
+#include "testtree.h"
+#include "tokendialog.h"
+#include "tokenmodel.h"
+#include "tokenspanel.h"
+
+#include <QAbstractItemModelTester>
+#include <QComboBox>
+#include <QDialogButtonBox>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QStandardPaths>
+#include <QTabWidget>
+#include <QTableView>
+#include <QTest>
+#include <QUrlQuery>
+
+#include <memory>
+
+using namespace ferry::admingui;
+using namespace ferrytest;
+
+namespace {
+
+constexpr int Timeout = 20000;
+
+template <typename T>
+T *openDialog(QWidget *parent)
+{
+    for (T *dialog : parent->findChildren<T *>())
+        if (dialog->isVisible())
+            return dialog;
+    return nullptr;
+}
+
+} // namespace
+
+class TestAdminTokens : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void cleanup();
+    void createListUseAndRevoke();
+    void badRateKeepsTheFormOpen();
+
+private:
+    void openWindow();
+    void saveScreenshot(QWidget *widget, const QString &name);
+
+    std::unique_ptr<TestTree> m_tree;
+    std::unique_ptr<ServerProcess> m_server;
+    std::unique_ptr<MainWindow> m_window;
+};
+
+void TestAdminTokens::initTestCase()
+{
+    QStandardPaths::setTestModeEnabled(true);
+    if (ServerProcess::defaultProgram().isEmpty())
+        QSKIP("ferry-server is not built");
+}
+
+void TestAdminTokens::cleanup()
+{
+    m_window.reset();
+    m_server.reset();
+    m_tree.reset();
+}
+
+void TestAdminTokens::openWindow()
+{
+    m_tree = std::make_unique<TestTree>();
+    QVERIFY(m_tree->isValid());
+    QVERIFY(!m_tree->addFile(QStringLiteral("releases/ferry-2.0.tar.gz"), 200000, 3).isEmpty());
+    const QString socket = m_tree->base() + QStringLiteral("/admin/admin.sock");
+    m_server = std::make_unique<ServerProcess>(
+        m_tree->root(), QStringList{"--workers", "2", "--admin-socket", socket, "--anonymous", "none"});
+    QVERIFY2(m_server->start(), qPrintable(m_server->diagnostics()));
+    m_window = std::make_unique<MainWindow>(socket);
+    m_window->resize(1280, 720);
+    m_window->show();
+    m_window->connection()->start();
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->connection()->isConnected(), Timeout);
+    m_window->tabs()->setCurrentWidget(m_window->tokensPanel());
+}
+
+void TestAdminTokens::saveScreenshot(QWidget *widget, const QString &name)
+{
+    const QString dir = qEnvironmentVariable("FERRY_SCREENSHOTS");
+    if (!dir.isEmpty())
+        QVERIFY(widget->grab().save(dir + u'/' + name));
+}
+
+void TestAdminTokens::createListUseAndRevoke()
+{
+    openWindow();
+    TokensPanel *panel = m_window->tokensPanel();
+    QAbstractItemModelTester tester(panel->model(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QTest::mouseClick(panel->findChild<QPushButton *>(QStringLiteral("newTokenButton")), Qt::LeftButton);
+    auto *form = openDialog<TokenDialog>(panel);
+    QVERIFY(form);
+    form->findChild<QLineEdit *>(QStringLiteral("tokenPath"))->setText(QStringLiteral("releases"));
+    form->findChild<QLineEdit *>(QStringLiteral("tokenLabel"))->setText(QStringLiteral("release team"));
+    form->findChild<QLineEdit *>(QStringLiteral("tokenRate"))->setText(QStringLiteral("10M"));
+    form->findChild<QDialogButtonBox *>()->button(QDialogButtonBox::Ok)->click();
+
+    QTRY_VERIFY_WITH_TIMEOUT(openDialog<TokenLinkDialog>(panel), Timeout);
+    auto *linkDialog = openDialog<TokenLinkDialog>(panel);
+    const QString link = linkDialog->findChild<QLineEdit *>(QStringLiteral("tokenLink"))->text();
+    QVERIFY2(link.startsWith(QStringLiteral("ferry://")) && link.contains(QStringLiteral("/releases/")), qPrintable(link));
+    const QString secret = QUrlQuery(QUrl(link)).queryItemValue(QStringLiteral("token"));
+    QCOMPARE(secret.size(), 43);
+    saveScreenshot(linkDialog, QStringLiteral("admin-token-link.png"));
+    linkDialog->accept();
+
+    TokenModel *model = panel->model();
+    QTRY_COMPARE_WITH_TIMEOUT(model->rowCount(), 1, Timeout);
+    QCOMPARE(model->index(0, TokenModel::LabelColumn).data().toString(), QStringLiteral("release team"));
+    QCOMPARE(model->index(0, TokenModel::ScopeColumn).data().toString(), QStringLiteral("/releases"));
+    QCOMPARE(model->index(0, TokenModel::StateColumn).data().toString(), QStringLiteral("active"));
+    for (int column = 0; column < TokenModel::ColumnCount; ++column) // the list never shows the secret
+        QVERIFY(!model->index(0, column).data().toString().contains(secret));
+
+    // A client uses it: the usage column catches up while the tab is shown.
+    TestClient client;
+    QVERIFY(client.connectTo(m_server->host(), m_server->port()).ok());
+    QVERIFY(client.hello("ferry-tests/2", ferry::proto::ProtocolVersion2).ok());
+    QVERIFY(client.send(ferry::proto::AuthRequest{secret.toStdString()}));
+    ferry::proto::Message reply;
+    QVERIFY(client.readMessage(&reply).ok());
+    QVERIFY(std::holds_alternative<ferry::proto::AuthReply>(reply));
+    QVERIFY(client.get("releases/ferry-2.0.tar.gz").status.ok());
+    QTRY_VERIFY_WITH_TIMEOUT(model->index(0, TokenModel::RequestsColumn).data().toString() != QStringLiteral("0"),
+                             Timeout);
+    saveScreenshot(m_window.get(), QStringLiteral("admin-tokens.png"));
+
+    panel->view()->selectRow(0);
+    QTest::mouseClick(panel->findChild<QPushButton *>(QStringLiteral("revokeTokenButton")), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(model->index(0, TokenModel::StateColumn).data().toString(), QStringLiteral("revoked"),
+                              Timeout);
+    QVERIFY(client.stat("releases/ferry-2.0.tar.gz").is(ferry::proto::ErrorCode::Unauthorized));
+}
+
+void TestAdminTokens::badRateKeepsTheFormOpen()
+{
+    openWindow();
+    TokensPanel *panel = m_window->tokensPanel();
+    QTest::mouseClick(panel->findChild<QPushButton *>(QStringLiteral("newTokenButton")), Qt::LeftButton);
+    auto *form = openDialog<TokenDialog>(panel);
+    QVERIFY(form);
+    form->findChild<QLineEdit *>(QStringLiteral("tokenRate"))->setText(QStringLiteral("12 parsecs"));
+    form->findChild<QDialogButtonBox *>()->button(QDialogButtonBox::Ok)->click();
+    QVERIFY(form->isVisible());
+    QVERIFY(form->findChild<QLabel *>(QStringLiteral("tokenError"))->text().contains(QStringLiteral("12 parsecs")));
+}
+
+QTEST_MAIN(TestAdminTokens)
+#include "tst_admintokens.moc"
