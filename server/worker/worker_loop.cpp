@@ -49,6 +49,7 @@ int WorkerLoop::run()
     if (!m_broken)
         showStopping(); // told to stop: what it holds goes back to the parent, then it exits
     releaseAll(m_broken ? Turn::Close : Turn::Park);
+    tellClosed();
     return m_broken ? WorkerExit::Error : WorkerExit::Normal;
 }
 
@@ -72,6 +73,7 @@ bool WorkerLoop::waitAndServe()
     honourAbort();
     expireQuiet();
     showIdle();
+    tellClosed(); // before sleeping: the parent must not wait for them
     epoll_event events[MaxEvents];
     const int count = retryOnEintr([&] { return epoll_wait(m_epoll.get(), events, MaxEvents, waitTimeoutMs()); });
     if (count < 0) {
@@ -115,9 +117,10 @@ void WorkerLoop::serveLeftovers()
 
 bool WorkerLoop::receiveFromParent()
 {
-    // One message per wake-up: the channel is level-triggered, so epoll_wait reports it again at once if
-    // more are queued, and the common case (one dispatch) skips a recvmsg() that would say EAGAIN.
-    ReceiveResult received = receiveHandoff(m_context.channel.get(), MSG_DONTWAIT);
+    // One datagram per wake-up (it may hold a batch of connections): the channel is level-triggered, so
+    // epoll_wait reports it again at once if more are queued, and the common case (one dispatch) skips a
+    // recvmsg() that would say EAGAIN.
+    ReceiveBatch received = receiveHandoffs(m_context.channel.get(), MSG_DONTWAIT);
     switch (received.status) {
     case ReceiveStatus::WouldBlock: return true;
     case ReceiveStatus::Closed: m_parentGone = true; return false;
@@ -127,19 +130,24 @@ bool WorkerLoop::receiveFromParent()
         return false;
     case ReceiveStatus::Ok: break;
     }
-    bool dispatched =
-        received.message.kind == HandoffKind::Dispatch || received.message.kind == HandoffKind::DispatchTls;
-    if (!dispatched || !received.message.fd) {
-        LOG_ERROR("worker %u: unexpected message from parent", m_context.slotIndex);
-        m_broken = true;
-        return false;
+    for (HandoffMessage &message : received.messages) {
+        bool dispatched = message.kind == HandoffKind::Dispatch || message.kind == HandoffKind::DispatchTls;
+        if (!dispatched || !message.fd) {
+            LOG_ERROR("worker %u: unexpected message from parent", m_context.slotIndex);
+            m_broken = true; // the rest of the batch closes with `received`; the parent settles them
+            return false;
+        }
     }
-    if (isStopping() || shouldHandBack()) {
-        received.message.kind = HandoffKind::Park; // not served here: the parent gives it to another
-        tell(received.message);
-        return !m_broken;
+    for (HandoffMessage &message : received.messages) {
+        if (m_broken)
+            break;
+        if (isStopping() || shouldHandBack()) {
+            message.kind = HandoffKind::Park; // not served here: the parent gives it to another
+            tell(message);
+            continue;
+        }
+        adopt(std::move(message));
     }
-    adopt(std::move(received.message));
     return !m_broken;
 }
 
@@ -332,7 +340,7 @@ void WorkerLoop::bounceDispatches()
 {
     // The parent may have sent a connection before it read our Busy: hand it straight back.
     while (!m_broken && !m_parentGone) {
-        ReceiveResult received = receiveHandoff(m_context.channel.get(), MSG_DONTWAIT);
+        ReceiveBatch received = receiveHandoffs(m_context.channel.get(), MSG_DONTWAIT);
         if (received.status == ReceiveStatus::WouldBlock)
             return;
         if (received.status == ReceiveStatus::Closed) {
@@ -340,15 +348,19 @@ void WorkerLoop::bounceDispatches()
             showStopping();
             return;
         }
-        bool dispatched = received.message.kind == HandoffKind::Dispatch
-                          || received.message.kind == HandoffKind::DispatchTls;
-        if (received.status != ReceiveStatus::Ok || !dispatched || !received.message.fd) {
+        bool valid = received.status == ReceiveStatus::Ok;
+        for (const HandoffMessage &message : received.messages)
+            valid = valid && (message.kind == HandoffKind::Dispatch || message.kind == HandoffKind::DispatchTls)
+                    && message.fd;
+        if (!valid) {
             LOG_ERROR("worker %u: bad message from parent during a response", m_context.slotIndex);
             m_broken = true;
             return;
         }
-        received.message.kind = HandoffKind::Park;
-        tell(received.message);
+        for (HandoffMessage &message : received.messages) {
+            message.kind = HandoffKind::Park;
+            tell(message);
+        }
     }
 }
 
@@ -429,9 +441,37 @@ void WorkerLoop::tell(const HandoffMessage &message)
 {
     if (m_broken)
         return;
-    if (int error = sendHandoff(m_context.channel.get(), message); error != 0) {
-        LOG_ERROR("worker %u: sendmsg() telling the parent about connection %llu: %s", m_context.slotIndex,
-                  (unsigned long long)message.connectionId, std::strerror(error));
+    if (message.kind == HandoffKind::Done && !message.fd) {
+        // Closes are told once per loop turn, all in one message (tellClosed()): the parent wakes once
+        // for them, and this worker is not preempted by that wake-up after every connection.
+        m_closed.push_back(message.connectionId);
+        if (m_closed.size() == MaxHandoffBatch)
+            tellClosed();
+        return;
+    }
+    tellClosed(); // what came before goes first
+    send(std::span<const HandoffMessage>(&message, 1));
+}
+
+void WorkerLoop::tellClosed()
+{
+    if (m_closed.empty() || m_broken)
+        return;
+    std::vector<HandoffMessage> messages(m_closed.size());
+    for (size_t i = 0; i < m_closed.size(); ++i) {
+        messages[i].kind = HandoffKind::Done;
+        messages[i].connectionId = m_closed[i];
+    }
+    m_closed.clear();
+    send(messages);
+}
+
+void WorkerLoop::send(std::span<const HandoffMessage> messages)
+{
+    if (int error = sendHandoffs(m_context.channel.get(), messages); error != 0) {
+        LOG_ERROR("worker %u: sendmsg() telling the parent about connection %llu%s: %s", m_context.slotIndex,
+                  (unsigned long long)messages.front().connectionId, messages.size() > 1 ? " and others" : "",
+                  std::strerror(error));
         m_broken = true;
     }
 }

@@ -79,6 +79,8 @@ private:
     bool shouldHandBack() const;
     bool isStopping() const;
     void tell(const HandoffMessage &message);
+    void tellClosed();
+    void send(std::span<const HandoffMessage> messages);
 
     WorkerContext &m_context;
     WorkerSlot &m_slot;
@@ -87,6 +89,7 @@ private:
     UniqueFd m_epoll;
     std::unordered_map<uint64_t, std::unique_ptr<Connection>> m_connections;
     std::vector<uint64_t> m_served, m_leftovers; // reused by each round of the loop: no allocation
+    std::vector<uint64_t> m_closed;              // closes not told yet (tellClosed(), once per turn)
     uint64_t m_shown = 0;      // the connection the scoreboard slot shows; 0 = idle
     bool m_longWork = false;   // Busy was sent; Ready is owed
     bool m_parentGone = false; // the channel reached EOF: the parent wants this worker to stop
