@@ -147,17 +147,18 @@ AfterRequest RequestHandler::list(ClientIo &io, const proto::ListRequest &reques
 AfterRequest RequestHandler::get(ClientIo &io, const proto::GetRequest &request)
 {
     beginRequest(request.path, 0);
-    Opened file;
+    OpenFileRef file;
     uint64_t length = 0;
     if (AfterRequest refused; !openRange(io, request.path, request.offset, request.length, file, length, refused))
         return refused;
-    TransferPlan plan{request.offset, length, file.info};
+    TransferPlan plan{request.offset, length, file->info};
     std::string why;
-    TransferResult result = sendBody(io, file.fd, plan, m_slot, m_control, why);
+    TransferResult result = sendBody(io, file->fd, plan, m_slot, m_control, why);
     switch (result) {
     case TransferResult::Complete: return AfterRequest::KeepOpen;
     case TransferResult::FileChanged:
         LOG_WARN("GET '%s': the file changed while being sent", request.path.c_str());
+        m_openFiles.forget(request.path);
         return AfterRequest::KeepOpen;
     case TransferResult::Failed: {
         char peer[PeerTextSize];
@@ -170,20 +171,31 @@ AfterRequest RequestHandler::get(ClientIo &io, const proto::GetRequest &request)
     return AfterRequest::Close;
 }
 
-bool RequestHandler::openRange(ClientIo &io, const std::string &path, uint64_t offset, uint64_t requested,
-                               Opened &file, uint64_t &length, AfterRequest &refused)
+OpenFileRef RequestHandler::openFile(const std::string &path, Opened &refusal)
 {
     int64_t now = monotonicNs();
-    file = m_jail.openFile(path, m_recentFiles.contains(path, now));
-    if (file.error == ErrorCode::Ok)
-        m_recentFiles.remember(path, now);
-    else
+    if (OpenFileRef cached = m_openFiles.find(m_jail.rootFd(), path, now))
+        return cached;
+    Opened opened = m_jail.openFile(path, m_recentFiles.contains(path, now));
+    if (opened.error != ErrorCode::Ok) {
         m_recentFiles.forget(path);
-    if (file.error != ErrorCode::Ok) {
-        refused = sendError(io, file.error, file.message);
+        refusal = std::move(opened);
+        return nullptr;
+    }
+    m_recentFiles.remember(path, now);
+    return m_openFiles.keep(path, OpenFile{std::move(opened.fd), opened.info}, now);
+}
+
+bool RequestHandler::openRange(ClientIo &io, const std::string &path, uint64_t offset, uint64_t requested,
+                               OpenFileRef &file, uint64_t &length, AfterRequest &refused)
+{
+    Opened refusal;
+    file = openFile(path, refusal);
+    if (!file) {
+        refused = sendError(io, refusal.error, refusal.message);
         return false;
     }
-    uint64_t size = uint64_t(file.info.st_size);
+    uint64_t size = uint64_t(file->info.st_size);
     if (offset > size) {
         refused = sendError(io, ErrorCode::RangeNotSatisfiable,
                             "offset " + std::to_string(offset) + " is beyond the end of '" + path + "' ("
@@ -201,12 +213,12 @@ AfterRequest RequestHandler::digest(ClientIo &io, const proto::DigestRequest &re
     if (request.algo != proto::DigestAlgo::Sha256)
         return sendError(io, ErrorCode::Unsupported, "only SHA-256 digests are supported");
     io.beginLongWork(); // hashing reads the whole range
-    Opened file;
+    OpenFileRef file;
     uint64_t length = 0;
     if (AfterRequest refused; !openRange(io, request.path, request.offset, request.length, file, length, refused))
         return refused;
     std::string why;
-    auto sum = sha256Range(file.fd, request.offset, length, m_slot, [&io] { return io.shouldAbort(); }, why);
+    auto sum = sha256Range(file->fd, request.offset, length, m_slot, [&io] { return io.shouldAbort(); }, why);
     if (!sum)
         return sendError(io, ErrorCode::FileChanged, "DIGEST '" + request.path + "': " + why);
     proto::DigestReply reply{proto::DigestAlgo::Sha256, std::string(sum->begin(), sum->end())};

@@ -4,6 +4,7 @@
 
 #include "worker/client_io.h"
 #include "worker/jail.h"
+#include "worker/open_files.h"
 #include "worker/recent_files.h"
 #include "ipc/scoreboard.h"
 
@@ -25,6 +26,9 @@ public:
     }
 
     AfterRequest handle(ClientIo &io, const proto::Message &request);
+    // The open-file cache's upkeep, for the worker's loop: closes what has not been used for a while.
+    void expireFiles(int64_t nowNs) { m_openFiles.expire(nowNs); }
+    int64_t nextFileExpiryNs() const { return m_openFiles.nextExpiryNs(); }
 
 private:
     AfterRequest list(ClientIo &io, const proto::ListRequest &request);
@@ -35,8 +39,10 @@ private:
     // Opens `path` for a GET or DIGEST of `requested` bytes at `offset` and clamps the length to the
     // file. On refusal (not found, forbidden, offset past the end) the error is already sent, `refused`
     // says what to do with the connection, and false is returned.
-    bool openRange(ClientIo &io, const std::string &path, uint64_t offset, uint64_t requested, Opened &file,
+    bool openRange(ClientIo &io, const std::string &path, uint64_t offset, uint64_t requested, OpenFileRef &file,
                    uint64_t &length, AfterRequest &refused);
+    // The file `path` names now: from the cache if it is still that file, else opened through the jail.
+    OpenFileRef openFile(const std::string &path, Opened &refusal);
     void beginRequest(const std::string &path, uint64_t total);
     // The stat a LIST shows for a directory entry; false to leave the entry out.
     bool statListed(int directoryFd, const struct dirent &item, struct stat &info) const;
@@ -45,6 +51,7 @@ private:
     WorkerSlot &m_slot;
     ControlBlock &m_control;
     RecentFiles m_recentFiles;
+    OpenFiles m_openFiles;
 };
 
 // Pure: the LIST/STAT entry for a name and its stat (FIFOs, sockets, devices are kind Other).

@@ -72,6 +72,7 @@ bool WorkerLoop::waitAndServe()
         releaseAll(Turn::Park);
     honourAbort();
     expireQuiet();
+    expireFiles();
     showIdle();
     tellClosed(); // before sleeping: the parent must not wait for them
     epoll_event events[MaxEvents];
@@ -382,10 +383,25 @@ void WorkerLoop::honourAbort()
         release(id, Turn::Close);
 }
 
+void WorkerLoop::expireFiles()
+{
+    // Once a second at most: the sweep is O(cached files).
+    const int64_t now = monotonicNs();
+    if (now < m_nextFileSweepNs)
+        return;
+    m_handler.expireFiles(now);
+    m_nextFileSweepNs = now + 1'000'000'000;
+}
+
 int WorkerLoop::waitTimeoutMs() const
 {
-    if (m_connections.empty())
-        return -1;
+    if (m_connections.empty()) { // idle: wake only to close cached files nobody uses any more
+        const int64_t next = m_handler.nextFileExpiryNs();
+        if (next == INT64_MAX)
+            return -1;
+        const int64_t left = std::max(next, m_nextFileSweepNs) - monotonicNs();
+        return left <= 0 ? 0 : int(std::min<int64_t>((left + 999'999) / 1'000'000, INT32_MAX));
+    }
     int64_t earliest = INT64_MAX;
     for (auto &[id, connection] : m_connections) {
         if (connection->again)
