@@ -63,13 +63,9 @@ UniqueFd bindOne(const addrinfo &info, const std::string &hostPort)
     // Responses are whole frames; Nagle would hold a BODY_END back for a delayed ACK. Set once here:
     // Linux copies TCP_NODELAY from the listener to every accepted socket, saving a call per connection.
     setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-    // A Ferry client speaks first (HELLO, or a TLS ClientHello): the kernel hands a connection over only
-    // once its first bytes are in, so the parent's first read finds them instead of a wake-up later
-    // (docs/PERFORMANCE.md: about a tenth of the server's CPU per short connection). A client that
-    // connects and stays silent waits in the kernel for about this long (measured: 1.0 s) before it is
-    // accepted anyway, and from then on the request timeout watches it as before.
-    constexpr int DeferAcceptSeconds = 1;
-    setsockopt(fd.get(), IPPROTO_TCP, TCP_DEFER_ACCEPT, &DeferAcceptSeconds, sizeof DeferAcceptSeconds);
+    // Not TCP_DEFER_ACCEPT, though it saves about a tenth of the parent's CPU per short connection
+    // (docs/PERFORMANCE.md): a client that has not spoken yet would stay in the kernel's queue, out of
+    // reach of the BUSY it is owed at once (per-address limit, drain) and of SHUTTING_DOWN on SIGTERM.
     if (bind(fd.get(), info.ai_addr, info.ai_addrlen) != 0)
         throw ConfigError("cannot bind " + hostPort + ": " + std::strerror(errno));
     // As deep as the kernel allows (it clamps to net.core.somaxconn, 4096 by default since Linux 5.4): a
