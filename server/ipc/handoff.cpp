@@ -20,6 +20,7 @@ struct WireHeader {
     uint64_t connectionId;
     uint32_t byteCount;
     uint32_t flags;
+    uint16_t protocolVersion; // SessionState
     char peer[PeerFieldSize];
 };
 
@@ -100,6 +101,7 @@ void fillHeader(WireHeader &header, const HandoffMessage &message)
     header.connectionId = message.connectionId;
     header.byteCount = static_cast<uint32_t>(message.bytes.size());
     header.flags = message.fd.isValid() ? HasFd : 0;
+    header.protocolVersion = message.session.protocolVersion;
     std::strncpy(header.peer, message.peer.c_str(), PeerFieldSize - 1);
 }
 
@@ -203,6 +205,7 @@ ReceiveBatch receiveHandoffs(int channel, int flags)
         message.peer = record.header.peer;
         message.bytes.assign(buffer.begin() + ptrdiff_t(record.bytesAt),
                              buffer.begin() + ptrdiff_t(record.bytesAt + record.header.byteCount));
+        message.session.protocolVersion = record.header.protocolVersion;
         message.fd.reset(record.fd);
     }
     return result;

@@ -6,6 +6,7 @@
 #include "worker/jail.h"
 #include "worker/open_files.h"
 #include "worker/recent_files.h"
+#include "worker/session.h"
 #include "ipc/scoreboard.h"
 
 #include <dirent.h>
@@ -25,12 +26,15 @@ public:
     {
     }
 
-    AfterRequest handle(ClientIo &io, const proto::Message &request);
+    AfterRequest handle(ClientIo &io, Session &session, const proto::Message &request);
     // The open-file cache's upkeep, for the worker's loop: closes what has not been used for a while.
     void expireFiles(int64_t nowNs) { m_openFiles.expire(nowNs); }
     int64_t nextFileExpiryNs() const { return m_openFiles.nextExpiryNs(); }
 
 private:
+    AfterRequest hello(ClientIo &io, Session &session, const proto::Hello &request);
+    // AUTH and MANIFEST: refused in a version 1 connection, answered as unsupported until built.
+    AfterRequest version2Only(ClientIo &io, const Session &session, const proto::Message &request);
     AfterRequest list(ClientIo &io, const proto::ListRequest &request);
     AfterRequest stat(ClientIo &io, const proto::StatRequest &request);
     AfterRequest get(ClientIo &io, const proto::GetRequest &request);

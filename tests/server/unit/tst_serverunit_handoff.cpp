@@ -95,6 +95,7 @@ private slots:
                 batch[i].connectionId = 100 + i;
                 batch[i].peer = "127.0.0.1:" + std::to_string(i);
                 batch[i].bytes.assign(i, uint8_t(i)); // the first carries none
+                batch[i].session.protocolVersion = uint16_t(i % 3);
                 if (i != 5) // one without an fd among them
                     batch[i].fd.reset(pipeFds[0]);
                 else
@@ -113,6 +114,7 @@ private slots:
                 QCOMPARE(m.connectionId, uint64_t(100 + i));
                 QCOMPARE(m.peer, "127.0.0.1:" + std::to_string(i));
                 QCOMPARE(m.bytes, std::vector<uint8_t>(i, uint8_t(i)));
+                QCOMPARE(m.session.protocolVersion, uint16_t(i % 3));
                 QCOMPARE(m.fd.isValid(), i != 5);
                 if (i == 5)
                     continue;
@@ -142,7 +144,7 @@ private slots:
         // A well-formed header, as sendHandoff() writes it, but with two fds where at most one may come.
         UniqueFd a, b;
         QCOMPARE(makeChannel(a, b), 0);
-        QCOMPARE(sendHandoff(a.get(), HandoffMessage{HandoffKind::Park, 7, "127.0.0.1:1", {1, 2}, {}}), 0);
+        QCOMPARE(sendHandoff(a.get(), HandoffMessage{HandoffKind::Park, 7, "127.0.0.1:1", {1, 2}, {}, {}}), 0);
         char wire[512];
         const ssize_t size = recv(b.get(), wire, sizeof wire, 0);
         QVERIFY(size > 0);
