@@ -1,12 +1,15 @@
 # bench/lib/servers.sh — sourced by bench/compare: private configs, start and stop of the
-# three servers and iperf3. Every daemon runs in its own session (setsid), so its pid is
+# four servers and iperf3. Every daemon runs in its own session (setsid), so its pid is
 # also its process group: Apache prefork signals its whole group on shutdown, and that
 # group must not be ours. Only pids recorded here are ever signalled.
 
 declare -A DAEMON_PID=()
+# Set by bench/compare's set_mode: the command prefix that binds a server to the server CPUs
+# (empty when servers and clients share every CPU), and the worker count of nginx and lighttpd.
+SERVER_PIN=() NGINX_WORKERS=2 LIGHTTPD_WORKERS=1
 
 # Tuning for each server's best showing on this workload (written down, as asked):
-#  nginx:  2 workers, sendfile on, tcp_nodelay on, tcp_nopush chosen by measurement
+#  nginx:  2 workers (pinned: one per server CPU), sendfile on, tcp_nodelay on, tcp_nopush chosen by measurement
 #          (calibrate_nopush), access_log off, open_file_cache for the 1,000 small files,
 #          keepalive_requests high so wrk's connections are never recycled, a listen
 #          backlog of 4096 for the 1,000-client scaling run.
@@ -14,6 +17,9 @@ declare -A DAEMON_PID=()
 #          MaxRequestWorkers 256 (the default cap), EnableSendfile On, KeepAlive On with
 #          unlimited requests per connection, no access log, no .htaccess lookups
 #          (AllowOverride None), ListenBacklog 4096.
+#  lighttpd: one process (its single event loop; pinned: one per server CPU), sendfile
+#          (its Linux default), keep-alive with unlimited requests, the stat cache on (its
+#          default, the counterpart of nginx's open_file_cache), no access log, backlog 4096.
 #  Ferry:  8 workers, no per-IP limit (every client here is 127.0.0.1), a pending queue
 #          of 4096 (the counterpart of the listen backlogs above), log level warn.
 
@@ -25,7 +31,7 @@ write_nginx_conf() { # DIR PORT NOPUSH(on|off) [TLS_PORT]
         ssl_protocols TLSv1.3;"
     mkdir -p "$dir/logs" "$dir/tmp"
     cat >"$dir/nginx.conf" <<CONF
-worker_processes 2;
+worker_processes $NGINX_WORKERS;
 daemon off;
 pid $dir/nginx.pid;
 error_log $dir/logs/error.log warn;
@@ -91,11 +97,40 @@ DocumentRoot $DATA
 CONF
 }
 
-# start_daemon NAME COMMAND... — runs COMMAND in a new session, output into $WORK/NAME.{out,err}.
+write_lighttpd_conf() { # DIR PORT
+    local dir=$1 port=$2 user=""
+    mkdir -p "$dir/logs"
+    # lighttpd opens its error log after dropping root (the log folder must be that user's)
+    if id -u www-data >/dev/null 2>&1; then
+        user='server.username = "www-data"
+server.groupname = "www-data"'
+        chown www-data:www-data "$dir/logs"
+    fi
+    cat >"$dir/lighttpd.conf" <<CONF
+server.document-root = "$DATA"
+server.bind = "127.0.0.1"
+server.port = $port
+server.pid-file = "$dir/lighttpd.pid"
+server.errorlog = "$dir/logs/error.log"
+$user
+server.max-worker = $LIGHTTPD_WORKERS
+server.max-fds = 16384
+server.max-connections = 8192
+server.listen-backlog = 4096
+server.network-backend = "sendfile"
+server.max-keep-alive-requests = 100000000
+server.max-keep-alive-idle = 60
+server.stat-cache-engine = "simple"
+mimetype.assign = ("" => "application/octet-stream")
+CONF
+}
+
+# start_daemon NAME COMMAND... — runs COMMAND in a new session, output into $WORK/NAME.{out,err},
+# on the server CPUs when the run is pinned (taskset and setsid both exec: the pid stays COMMAND's).
 start_daemon() {
     local name=$1
     shift
-    setsid "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" </dev/null &
+    "${SERVER_PIN[@]}" setsid "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" </dev/null &
     DAEMON_PID[$name]=$!
 }
 
@@ -178,6 +213,12 @@ start_ferry_tls() { # PORT
         --max-per-ip 0 --max-pending 4096 --grace 2s --log-level warn --admin-socket none \
         --tls-cert "$WORK/tls/cert.pem" --tls-key "$WORK/tls/key.pem" --state-dir "$WORK/ferry_tls/state"
     wait_line ferry_tls "listening on"
+}
+
+start_lighttpd() { # PORT
+    write_lighttpd_conf "$WORK/lighttpd" "$1"
+    start_daemon lighttpd /usr/sbin/lighttpd -D -f "$WORK/lighttpd/lighttpd.conf"
+    wait_http "$1"
 }
 
 start_apache() { # PORT

@@ -2,6 +2,9 @@
 # measuring one server once and appending "KEY<TAB>SERVER<TAB>VALUE" lines to $RESULTS.
 
 declare -A PORT=()
+# Set by bench/compare's set_mode: the command prefix that binds a client to the client CPUs (empty
+# when shared), and the threads each load generator runs (one per client CPU when pinned).
+CLIENT_PIN=() CLIENT_THREADS=1
 
 record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$RESULTS"; }
 
@@ -15,12 +18,17 @@ rate() { awk -v b="$1" -v ns="$2" 'BEGIN { printf "%.3f", b / ns }'; }
 url() { echo "http://127.0.0.1:${PORT[$1]}/$2"; }
 ferry_url() { echo "ferry://127.0.0.1:${PORT[ferry]}/$1"; }
 
-# timed OUTFILE COMMAND... — runs COMMAND under GNU time: "wall_s user_s sys_s maxrss_kib" in
-# $WORK/time.out, the command's stdout in OUTFILE.
+# timed OUTFILE COMMAND... — runs COMMAND (on the client CPUs when pinned) under GNU time:
+# "wall_s user_s sys_s maxrss_kib" in $WORK/time.out, the command's stdout in OUTFILE.
 timed() {
     local out=$1
     shift
-    /usr/bin/time -f '%e %U %S %M' -o "$WORK/time.out" "$@" >"$out" 2>>"$WORK/clients.err"
+    /usr/bin/time -f '%e %U %S %M' -o "$WORK/time.out" "${CLIENT_PIN[@]}" "$@" >"$out" 2>>"$WORK/clients.err"
+}
+# The client's CPU over the run as a percentage of the cores its threads can use: at 95 % or more
+# the client, not the server, set the pace, and the server's figure is only a lower bound.
+client_share_percent() { # THREADS
+    tail -1 "$WORK/time.out" | awk -v t="$1" '{ if ($1 > 0) printf "%.0f", ($2 + $3) * 100 / $1 / t; else print 0 }'
 }
 # GNU time writes "Command exited with non-zero status N" first when the command failed.
 client_cpu_us_per_request() { # REQUESTS
@@ -41,20 +49,21 @@ client_peak_rss_mib() { tail -1 "$WORK/time.out" | awk '{ printf "%.1f", $4 / 10
 # LAST_JSON holds the client's JSON line either way.
 load() {
     local server=$1 key=$2 conns=$3 mode=$4 target=$5 out=$WORK/load.out
-    local paths="" path=$target ticks switches daemon=$1
+    local paths="" path=$target ticks switches daemon=$1 threads=$CLIENT_THREADS
+    [ "$threads" -le "$conns" ] || threads=$conns
     [ -z "${TLS:-}" ] || daemon=${server}_tls
     ticks=$(cpu_ticks "$daemon")
     switches=$(ctx_switches "$daemon")
     if [ "${target:0:1}" = @ ]; then paths=${target:1}; path=""; fi
     if [ "$server" = ferry ]; then
-        local args=(-q -c "$conns" -d "$DUR" --timeout 10 --read-size 8192)
+        local args=(-q -c "$conns" -t "$threads" -d "$DUR" --timeout 10 --read-size 8192)
         [ "$mode" = new ] && args+=(-n)
         [ -z "${TLS:-}" ] || args+=(--tls)
         args+=("127.0.0.1:${PORT[$daemon]}")
         if [ -n "$paths" ]; then args+=(-f "$paths"); else args+=("$path"); fi
         timed "$out" "$FERRY_BENCH" "${args[@]}" || true
     else
-        local args=(-t1 -c "$conns" -d "${DUR}s" --timeout 10s -s "$HERE/lib/wrk.lua")
+        local args=(-t "$threads" -c "$conns" -d "${DUR}s" --timeout 10s -s "$HERE/lib/wrk.lua")
         [ "$mode" = new ] && args+=(-H "Connection: close")
         local target_url
         target_url=$(url "$server" "$path")
@@ -65,6 +74,7 @@ load() {
     switches=$(($(ctx_switches "$daemon") - switches))
     LAST_JSON=$(grep '^{' "$out" | tail -1)
     [ -n "$LAST_JSON" ] || { echo "compare: $server gave no result for $key" >&2; cat "$out" >&2; return 0; }
+    record "$key.share" "$server" "$(client_share_percent "$threads")"
     [ -n "${NORECORD:-}" ] && return 0
     echo "$LAST_JSON" >"$out.json"
     local requests seconds
@@ -191,7 +201,7 @@ w_keepalive() {
 }
 
 w_iperf() {
-    iperf3 -c 127.0.0.1 -p "${PORT[iperf3]}" -t "$IPERF_SECONDS" -f M >"$WORK/iperf.out" 2>&1 || true
+    "${CLIENT_PIN[@]}" iperf3 -c 127.0.0.1 -p "${PORT[iperf3]}" -t "$IPERF_SECONDS" -f M >"$WORK/iperf.out" 2>&1 || true
     record j machine "$(awk '/receiver/ { for (i = 1; i < NF; i++) if ($(i + 1) == "MBytes/sec") v = $i }
         END { printf "%.3f", v * 1048576 / 1e9 }' "$WORK/iperf.out")"
 }

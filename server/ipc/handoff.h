@@ -1,11 +1,13 @@
 // Passing client connections between the parent and a worker over their SOCK_SEQPACKET socketpair:
-// one fixed header, the bytes already read from the client, and at most one fd (SCM_RIGHTS).
-// One datagram per message, so a message is never split or merged.
+// one fixed header, the bytes already read from the client, and at most one fd (SCM_RIGHTS) per
+// message. A datagram carries one message or a batch of up to MaxHandoffBatch (the parent's accepts of
+// one wake-up, one sendmsg and one worker wake-up for all of them), and is never split or merged.
 #pragma once
 
 #include "base/unique_fd.h"
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -56,12 +58,21 @@ constexpr uint32_t MaxRequestPayload = 65535 + 64;
 // Largest `bytes` a handoff may carry: at most one partial request frame plus one 16 KiB read.
 constexpr size_t MaxHandoffBytes = 128 * 1024;
 
+// Messages per datagram at most: the parent accepts at most 64 connections per wake-up and spreads
+// them over its workers; SCM_RIGHTS itself carries up to 253 fds (SCM_MAX_FD).
+constexpr size_t MaxHandoffBatch = 32;
+
 // Creates the socketpair (SOCK_SEQPACKET, CLOEXEC). Returns 0 or an errno value.
 int makeChannel(UniqueFd &parentEnd, UniqueFd &workerEnd);
 
 // Sends `message` (its fd, if valid, is duplicated into the peer; the caller still owns and closes its copy).
 // `flags` e.g. MSG_DONTWAIT. Returns 0 or an errno value (EAGAIN when it would block).
 int sendHandoff(int channel, const HandoffMessage &message, int flags = 0);
+
+// Sends up to MaxHandoffBatch messages in one datagram, as sendHandoff() each (fds duplicated into the
+// peer, the caller's copies stay the caller's): all of them arrive or none. EMSGSIZE if there are more
+// messages, or more bytes in all, than one datagram may carry.
+int sendHandoffs(int channel, std::span<const HandoffMessage> messages, int flags = 0);
 
 enum class ReceiveStatus { Ok, WouldBlock, Closed, Error };
 struct ReceiveResult {
@@ -70,8 +81,17 @@ struct ReceiveResult {
     HandoffMessage message; // valid when status == Ok; its fd is CLOEXEC and owned by the caller
 };
 
-// Receives one message. Distrusts the peer: a truncated or malformed message, or one with unexpected
-// control data, is rejected with every received fd closed.
+// Receives one datagram holding exactly one message. Distrusts the peer: a truncated or malformed
+// message, or one with unexpected control data, is rejected with every received fd closed.
 ReceiveResult receiveHandoff(int channel, int flags = 0);
+
+struct ReceiveBatch {
+    ReceiveStatus status = ReceiveStatus::Error;
+    int error = 0;
+    std::vector<HandoffMessage> messages; // when status == Ok: one or more, in the order sent
+};
+// Receives one datagram of one or more messages, validated as receiveHandoff() does (every record,
+// and exactly as many fds as the records say): all messages are delivered, or none and every fd closed.
+ReceiveBatch receiveHandoffs(int channel, int flags = 0);
 
 } // namespace ferry::server

@@ -63,10 +63,15 @@ UniqueFd bindOne(const addrinfo &info, const std::string &hostPort)
     // Responses are whole frames; Nagle would hold a BODY_END back for a delayed ACK. Set once here:
     // Linux copies TCP_NODELAY from the listener to every accepted socket, saving a call per connection.
     setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    // Not TCP_DEFER_ACCEPT, though it saves about a tenth of the parent's CPU per short connection
+    // (docs/PERFORMANCE.md): a client that has not spoken yet would stay in the kernel's queue, out of
+    // reach of the BUSY it is owed at once (per-address limit, drain) and of SHUTTING_DOWN on SIGTERM.
     if (bind(fd.get(), info.ai_addr, info.ai_addrlen) != 0)
         throw ConfigError("cannot bind " + hostPort + ": " + std::strerror(errno));
-    // 511 as Apache and nginx: the kernel clamps it to net.core.somaxconn anyway.
-    if (listen(fd.get(), 511) != 0)
+    // As deep as the kernel allows (it clamps to net.core.somaxconn, 4096 by default since Linux 5.4): a
+    // burst of new connections waits in this queue for the one accepting parent, and when it overflows
+    // the kernel drops the client's ACK, so the client's first request waits for a retransmission.
+    if (listen(fd.get(), 4096) != 0)
         throw ConfigError("listen() on " + hostPort + ": " + std::strerror(errno));
     return fd;
 }

@@ -205,14 +205,32 @@ bool Dispatcher::tryDispatch(Connection &connection)
     }
     message.bytes.insert(message.bytes.end(), connection.request.begin(), connection.request.end());
     message.fd = std::move(connection.fd);
-    if (m_supervisor.dispatch(message) >= 0) {
+    if (m_supervisor.dispatch(std::move(message)) >= 0) {
         connection.state = State::InWorker;
         connection.welcomeOwed = false;
         connection.request.clear();
-        return true; // `message.fd`, our copy, closes here: the worker owns the connection now
+        return true; // the worker owns the connection now (or will, once the held batch is sent)
     }
     connection.fd = std::move(message.fd);
     return false;
+}
+
+void Dispatcher::onUndelivered(HandoffMessage &&message)
+{
+    Connection *connection = find(message.connectionId);
+    if (!connection) {
+        m_lingering.close(std::move(message.fd));
+        return;
+    }
+    // As it was dispatched: the bytes hold the HELLO (if one is owed an answer) and the request, which
+    // the next worker answers. It goes first in the queue, to be sent when a worker is free.
+    connection->fd = std::move(message.fd);
+    connection->request = std::move(message.bytes);
+    connection->welcomeOwed = false;
+    connection->state = State::Pending;
+    m_pending.push_front(connection->id);
+    uint64_t id = connection->id;
+    connection->timer = m_loop.addTimer(m_limits.requestTimeout, [this, id] { onTimeout(id); });
 }
 
 void Dispatcher::onWorkerAvailable()

@@ -67,6 +67,8 @@ public:
     void onReturned(HandoffMessage &&message);
     void onLost(uint64_t connectionId);
     void onWorkerAvailable();
+    // A dispatch the supervisor held could not be sent: the connection waits for a worker again.
+    void onUndelivered(HandoffMessage &&message);
 
     // Shutdown: stop accepting, close every connection no worker holds (ShuttingDown to those waiting
     // for an answer), and close connections that workers hand back from now on.
@@ -108,6 +110,7 @@ private:
     };
 
     void onAcceptable();
+    void acceptSome();
     void admit(UniqueFd fd, const sockaddr_storage &address);
     // Answers a connection that is not admitted with `busy` and closes it gently.
     void turnAway(UniqueFd fd, const proto::Busy &busy);

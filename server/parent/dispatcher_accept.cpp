@@ -34,6 +34,14 @@ void Dispatcher::stopAccepting()
 
 void Dispatcher::onAcceptable()
 {
+    // The connections of one wake-up reach each worker in one message (supervisor_batch.cpp).
+    m_supervisor.holdDispatches();
+    acceptSome();
+    m_supervisor.flushDispatches();
+}
+
+void Dispatcher::acceptSome()
+{
     // Bounded per wake-up so a flood of connections cannot starve workers' messages and timers.
     for (int i = 0; i < 64; ++i) {
         sockaddr_storage address{};

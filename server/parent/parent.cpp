@@ -62,6 +62,7 @@ Parent::Parent(Options options, std::vector<std::string> arguments)
     Supervisor::Hooks hooks;
     hooks.connectionReturned = [this](HandoffMessage &&message) { m_dispatcher->onReturned(std::move(message)); };
     hooks.connectionLost = [this](uint64_t id) { m_dispatcher->onLost(id); };
+    hooks.dispatchUndelivered = [this](HandoffMessage &&message) { m_dispatcher->onUndelivered(std::move(message)); };
     hooks.workerAvailable = [this] { m_dispatcher->onWorkerAvailable(); };
     hooks.allStopped = [this] { m_loop.stop(); };
     m_supervisor = std::make_unique<Supervisor>(m_loop, m_scoreboard, *m_jail, m_options.sendTimeout, hooks);

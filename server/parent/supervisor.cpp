@@ -108,14 +108,23 @@ Supervisor::Worker *Supervisor::pickAvailable(bool spread)
     return best;
 }
 
-int Supervisor::dispatch(const HandoffMessage &message)
+int Supervisor::dispatch(HandoffMessage &&message)
 {
     while (Worker *worker = pickAvailable(message.kind == HandoffKind::DispatchTls)) {
-        int error = sendHandoff(worker->channel.get(), message, MSG_DONTWAIT);
+        const uint64_t id = message.connectionId;
+        const bool tls = message.kind == HandoffKind::DispatchTls;
+        int error = 0;
+        if (m_holding) {
+            if (worker->outbox.empty())
+                m_withOutbox.push_back(worker->pid);
+            worker->outbox.push_back(std::move(message));
+        } else if (error = sendHandoff(worker->channel.get(), message, MSG_DONTWAIT); error == 0) {
+            message.fd.reset(); // the worker has its own copy now
+        }
         if (error == 0) {
-            worker->connections.push_back(message.connectionId);
-            if (message.kind == HandoffKind::DispatchTls)
-                worker->tls.push_back(message.connectionId);
+            worker->connections.push_back(id);
+            if (tls)
+                worker->tls.push_back(id);
             updateAvailability(*worker);
             return int(worker->slot);
         }
@@ -151,7 +160,7 @@ void Supervisor::onChannel(pid_t pid, uint32_t)
         auto it = m_workers.find(pid);
         if (it == m_workers.end() || !it->second.channel)
             return;
-        ReceiveResult received = receiveHandoff(it->second.channel.get(), MSG_DONTWAIT);
+        ReceiveBatch received = receiveHandoffs(it->second.channel.get(), MSG_DONTWAIT);
         if (received.status == ReceiveStatus::WouldBlock)
             return;
         if (received.status != ReceiveStatus::Ok) {
@@ -162,7 +171,12 @@ void Supervisor::onChannel(pid_t pid, uint32_t)
             closeChannel(it->second);
             return;
         }
-        onMessage(it->second, std::move(received.message));
+        for (HandoffMessage &message : received.messages) {
+            auto worker = m_workers.find(pid); // a message may have ended it (protocol error)
+            if (worker == m_workers.end() || !worker->second.channel)
+                return;
+            onMessage(worker->second, std::move(message));
+        }
     }
 }
 
@@ -248,6 +262,7 @@ void Supervisor::onExit(pid_t pid, int status)
     // sent before it exited, or that connection would be closed along with the channel.
     onChannel(pid, 0);
     auto it = m_workers.find(pid);
+    returnUndelivered(it->second, it->second.outbox); // never sent: another worker may take them
     Worker worker = std::move(it->second);
     m_workers.erase(it);
     std::erase(m_available, pid);

@@ -14,6 +14,7 @@
 #include <functional>
 #include <sys/types.h>
 #include <unordered_map>
+#include <span>
 #include <vector>
 
 namespace ferry::server {
@@ -34,6 +35,9 @@ public:
         std::function<void(HandoffMessage &&)> connectionReturned;
         // A worker died while holding this connection (the kernel closed the client's socket).
         std::function<void(uint64_t connectionId)> connectionLost;
+        // A held dispatch (holdDispatches()) could not be sent after all: the connection (fd attached, its
+        // bytes as dispatched) is the caller's again, to queue for another worker.
+        std::function<void(HandoffMessage &&)> dispatchUndelivered;
         // A worker takes connections (again): queued connections may be dispatched.
         std::function<void()> workerAvailable;
         // After stopAll(): the last worker has been reaped.
@@ -65,9 +69,15 @@ public:
     // the slot is taken, the server is stopping, or socketpair()/fork() failed; also if the new worker's
     // channel cannot be watched (the worker is killed, and its exit is reported like any other).
     bool spawn(uint32_t slot);
-    // Gives the connection in `message` (fd attached; the caller keeps and closes its copy) to a worker that
-    // takes connections (see pickAvailable()). Returns the slot, or -1 if none does.
-    int dispatch(const HandoffMessage &message);
+    // Gives the connection in `message` (fd attached) to a worker that takes connections (see
+    // pickAvailable()). Returns the slot, or -1 if none does; only then is `message` left as it was.
+    // Held (holdDispatches()), the message waits for flushDispatches() in the worker's outbox.
+    int dispatch(HandoffMessage &&message);
+    // Until flushDispatches(), dispatches are gathered per worker and then sent as one datagram to each:
+    // a burst of accepts costs one sendmsg and one wake-up per worker instead of one per connection.
+    void holdDispatches() { m_holding = true; }
+    // Sends what was held. A batch that cannot be sent comes back through Hooks::dispatchUndelivered.
+    void flushDispatches();
     // Reaps every exited child (call on SIGCHLD). Safe to call at any time.
     void reap();
 
@@ -108,6 +118,7 @@ private:
         bool killedByParent = false;       // the parent sent SIGKILL: its death is no crash
         int64_t startedNs = 0;
         UniqueFd channel;
+        std::vector<HandoffMessage> outbox; // held dispatches (supervisor_batch.cpp), counted in `connections`
     };
 
     ExitReason recordExit(const Worker &worker, int status); // scoreboard, log
@@ -122,6 +133,8 @@ private:
     void requestStop(Worker &worker);
     void sigkill(Worker &worker);
     void closeChannel(Worker &worker);
+    // Hands a held batch back to the dispatcher, unsent; the worker no longer counts it as its own.
+    void returnUndelivered(Worker &worker, std::span<HandoffMessage> messages);
     void onExit(pid_t pid, int status);
     Worker *findBySlot(uint32_t slot);
 
@@ -141,6 +154,8 @@ private:
     uint32_t m_cpuCount = 1; // CPUs this process may run on: how many workers share the active clients
     uint32_t m_generation = 1;
     bool m_stopping = false;
+    bool m_holding = false;             // dispatches go to outboxes until flushDispatches()
+    std::vector<pid_t> m_withOutbox;    // workers whose outbox holds something
 };
 
 } // namespace ferry::server

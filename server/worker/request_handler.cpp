@@ -231,21 +231,22 @@ AfterRequest RequestHandler::get(ClientIo &io, const proto::GetRequest &request)
 {
     beginRequest(request.path, 0);
     Confined where;
-    Opened file;
+    OpenFileRef file;
     uint64_t length = 0;
     if (AfterRequest refused; !confine(io, request.path, where, refused)
                               || !openRange(io, request.path, where, request.offset, request.length, file, length,
                                             refused))
         return refused;
-    TransferPlan plan{request.offset, length, file.info};
+    TransferPlan plan{request.offset, length, file->info};
     std::string why;
-    TransferResult result = sendBody(io, file.fd, plan, m_slot, m_control, why);
+    TransferResult result = sendBody(io, file->fd, plan, m_slot, m_control, why);
     m_outcome.bytes = m_slot.bytesSent.load(std::memory_order_relaxed);
     switch (result) {
     case TransferResult::Complete: return AfterRequest::KeepOpen;
     case TransferResult::FileChanged:
         m_outcome.result = proto::errorCodeName(ErrorCode::FileChanged);
         LOG_WARN("GET '%s': the file changed while being sent", request.path.c_str());
+        m_openFiles.forget(where.path); // the next GET opens it afresh
         return AfterRequest::KeepOpen;
     case TransferResult::Failed: {
         m_outcome.result = audit::InterruptedResult;
@@ -259,23 +260,42 @@ AfterRequest RequestHandler::get(ClientIo &io, const proto::GetRequest &request)
     return AfterRequest::Close;
 }
 
+OpenFileRef RequestHandler::openFile(const std::string &path, const Confined &where, Opened &refusal)
+{
+    int64_t now = monotonicNs();
+    // The cache holds files opened through the root's jail. A subtree's jail refuses links that the
+    // root's allows (one leaving the token's folder), so a request placed in a subtree never takes a
+    // cached fd, nor leaves one.
+    const bool cacheable = !where.subtreeJail;
+    if (cacheable)
+        if (OpenFileRef cached = m_openFiles.find(m_jail.rootFd(), where.path, now))
+            return cached;
+    Opened opened = where.jail->openFile(where.path, m_recentFiles.contains(path, now));
+    if (opened.error != ErrorCode::Ok) {
+        m_recentFiles.forget(path);
+        refusal = std::move(opened);
+        return nullptr;
+    }
+    m_recentFiles.remember(path, now);
+    OpenFile file{std::move(opened.fd), opened.info};
+    if (!cacheable)
+        return std::make_shared<const OpenFile>(std::move(file));
+    return m_openFiles.keep(where.path, std::move(file), now);
+}
+
 bool RequestHandler::openRange(ClientIo &io, const std::string &path, const Confined &where, uint64_t offset,
-                               uint64_t requested, Opened &file, uint64_t &length, AfterRequest &refused)
+                               uint64_t requested, OpenFileRef &file, uint64_t &length, AfterRequest &refused)
 {
     m_outcome.offset = offset;
     if (requested != proto::ToEnd)
         m_outcome.length = requested; // "to the end" stays null until the file's size says how much that is
-    int64_t now = monotonicNs();
-    file = where.jail->openFile(where.path, m_recentFiles.contains(path, now));
-    if (file.error == ErrorCode::Ok)
-        m_recentFiles.remember(path, now);
-    else
-        m_recentFiles.forget(path);
-    if (file.error != ErrorCode::Ok) {
-        refused = sendError(io, file.error, file.message);
+    Opened refusal;
+    file = openFile(path, where, refusal);
+    if (!file) {
+        refused = sendError(io, refusal.error, refusal.message);
         return false;
     }
-    uint64_t size = uint64_t(file.info.st_size);
+    uint64_t size = uint64_t(file->info.st_size);
     if (offset > size) {
         refused = sendError(io, ErrorCode::RangeNotSatisfiable,
                             "offset " + std::to_string(offset) + " is beyond the end of '" + path + "' ("
@@ -296,16 +316,16 @@ AfterRequest RequestHandler::digest(ClientIo &io, const proto::DigestRequest &re
     Confined where;
     if (AfterRequest refused; !confine(io, request.path, where, refused))
         return refused;
-    Opened file;
+    OpenFileRef file;
     uint64_t length = 0;
     if (AfterRequest refused;
         !openRange(io, request.path, where, request.offset, request.length, file, length, refused))
         return refused;
-    if (request.offset == 0 && length == uint64_t(file.info.st_size))
-        return wholeDigest(io, request.path, file); // long work only if the cache misses
+    if (request.offset == 0 && length == uint64_t(file->info.st_size))
+        return wholeDigest(io, request.path, *file); // long work only if the cache misses
     io.beginLongWork(); // hashing reads the whole range
     std::string why;
-    auto sum = sha256Range(file.fd, request.offset, length, m_slot, [&io] { return io.shouldAbort(); }, why);
+    auto sum = sha256Range(file->fd, request.offset, length, m_slot, [&io] { return io.shouldAbort(); }, why);
     if (!sum)
         return sendError(io, ErrorCode::FileChanged, "DIGEST '" + request.path + "': " + why);
     proto::DigestReply reply{proto::DigestAlgo::Sha256, std::string(sum->begin(), sum->end())};

@@ -5,6 +5,7 @@
 #include "audit/audit_record.h"
 #include "worker/client_io.h"
 #include "worker/jail.h"
+#include "worker/open_files.h"
 #include "worker/recent_files.h"
 #include "worker/session.h"
 #include "ipc/scoreboard.h"
@@ -35,6 +36,9 @@ public:
     // What the last handle() did, for the audit log: request, path, range, bytes and result (who asked is
     // the caller's to fill in). An empty request means nothing to record (a HELLO that was answered).
     const audit::Record &outcome() const { return m_outcome; }
+    // The open-file cache's upkeep, for the worker's loop: closes what has not been used for a while.
+    void expireFiles(int64_t nowNs) { m_openFiles.expire(nowNs); }
+    int64_t nextFileExpiryNs() const { return m_openFiles.nextExpiryNs(); }
 
 private:
     AfterRequest hello(ClientIo &io, Session &session, const proto::Hello &request);
@@ -59,7 +63,7 @@ private:
     // MANIFEST (PROTOCOL.md §10.4): pages of chunk digests, from the cache or computed once.
     AfterRequest manifest(ClientIo &io, const proto::ManifestRequest &request);
     // DIGEST of a whole file (what `ferry-get sum` asks): through the manifest store's cache.
-    AfterRequest wholeDigest(ClientIo &io, const std::string &path, const Opened &file);
+    AfterRequest wholeDigest(ClientIo &io, const std::string &path, const OpenFile &file);
     // A failed hash: FILE_CHANGED, INTERNAL, or (aborted) close.
     AfterRequest hashFailed(ClientIo &io, const char *request, const std::string &path,
                             const manifest::Problem &problem);
@@ -69,8 +73,12 @@ private:
     // Opens `path` for a GET or DIGEST of `requested` bytes at `offset` and clamps the length to the
     // file. On refusal (not found, forbidden, offset past the end) the error is already sent, `refused`
     // says what to do with the connection, and false is returned.
-    bool openRange(ClientIo &io, const std::string &path, const Confined &where, uint64_t offset, uint64_t requested, Opened &file,
+    bool openRange(ClientIo &io, const std::string &path, const Confined &where, uint64_t offset, uint64_t requested,
+                   OpenFileRef &file,
                    uint64_t &length, AfterRequest &refused);
+    // The file `path` names now (placed in the grant as `where`): from the cache if it is still that file,
+    // else opened through the jail.
+    OpenFileRef openFile(const std::string &path, const Confined &where, Opened &refusal);
     void beginRequest(const std::string &path, uint64_t total);
     // The stat a LIST shows for a directory entry; false to leave the entry out.
     bool statListed(int directoryFd, const struct dirent &item, struct stat &info) const;
@@ -90,6 +98,7 @@ private:
     manifest::ManifestStore m_manifests;
     const ConnectionAccess *m_access = nullptr; // the connection of the request being handled, during handle()
     audit::Record m_outcome;
+    OpenFiles m_openFiles;
 };
 
 // Pure: the MANIFEST_PAGE holding digests [first, first + at most `perPage`) of `manifest`.

@@ -42,11 +42,11 @@ AfterRequest RequestHandler::manifest(ClientIo &io, const proto::ManifestRequest
     Confined where; // the grant applies to manifests as to GET: one outside it is UNAUTHORIZED
     if (AfterRequest refused; !confine(io, request.path, where, refused))
         return refused;
-    Opened file;
+    OpenFileRef file;
     uint64_t length = 0;
     if (AfterRequest refused; !openRange(io, request.path, where, 0, proto::ToEnd, file, length, refused))
         return refused;
-    auto result = m_manifests.manifest(file.fd, hashProgress(m_slot, io, request.path));
+    auto result = m_manifests.manifest(file->fd, hashProgress(m_slot, io, request.path));
     if (auto *problem = std::get_if<manifest::Problem>(&result))
         return hashFailed(io, "MANIFEST", request.path, *problem);
     const manifest::Manifest &answer = std::get<manifest::Answer<manifest::Manifest>>(result).value;
@@ -77,7 +77,7 @@ AfterRequest RequestHandler::hashFailed(ClientIo &io, const char *request, const
     return AfterRequest::Close;
 }
 
-AfterRequest RequestHandler::wholeDigest(ClientIo &io, const std::string &path, const Opened &file)
+AfterRequest RequestHandler::wholeDigest(ClientIo &io, const std::string &path, const OpenFile &file)
 {
     auto result = m_manifests.wholeDigest(file.fd, hashProgress(m_slot, io, path));
     if (auto *problem = std::get_if<manifest::Problem>(&result))

@@ -52,6 +52,7 @@ int WorkerLoop::run()
     if (!m_broken)
         showStopping(); // told to stop: what it holds goes back to the parent, then it exits
     releaseAll(m_broken ? Turn::Close : Turn::Park);
+    tellClosed();
     return m_broken ? WorkerExit::Error : WorkerExit::Normal;
 }
 
@@ -74,7 +75,9 @@ bool WorkerLoop::waitAndServe()
         releaseAll(Turn::Park);
     honourAbort();
     expireQuiet();
+    expireFiles();
     showIdle();
+    tellClosed(); // before sleeping: the parent must not wait for them
     epoll_event events[MaxEvents];
     const int count = retryOnEintr([&] { return epoll_wait(m_epoll.get(), events, MaxEvents, waitTimeoutMs()); });
     if (count < 0) {
@@ -118,9 +121,10 @@ void WorkerLoop::serveLeftovers()
 
 bool WorkerLoop::receiveFromParent()
 {
-    // One message per wake-up: the channel is level-triggered, so epoll_wait reports it again at once if
-    // more are queued, and the common case (one dispatch) skips a recvmsg() that would say EAGAIN.
-    ReceiveResult received = receiveHandoff(m_context.channel.get(), MSG_DONTWAIT);
+    // One datagram per wake-up (it may hold a batch of connections): the channel is level-triggered, so
+    // epoll_wait reports it again at once if more are queued, and the common case (one dispatch) skips a
+    // recvmsg() that would say EAGAIN.
+    ReceiveBatch received = receiveHandoffs(m_context.channel.get(), MSG_DONTWAIT);
     switch (received.status) {
     case ReceiveStatus::WouldBlock: return true;
     case ReceiveStatus::Closed: m_parentGone = true; return false;
@@ -130,19 +134,24 @@ bool WorkerLoop::receiveFromParent()
         return false;
     case ReceiveStatus::Ok: break;
     }
-    bool dispatched =
-        received.message.kind == HandoffKind::Dispatch || received.message.kind == HandoffKind::DispatchTls;
-    if (!dispatched || !received.message.fd) {
-        LOG_ERROR("worker %u: unexpected message from parent", m_context.slotIndex);
-        m_broken = true;
-        return false;
+    for (HandoffMessage &message : received.messages) {
+        bool dispatched = message.kind == HandoffKind::Dispatch || message.kind == HandoffKind::DispatchTls;
+        if (!dispatched || !message.fd) {
+            LOG_ERROR("worker %u: unexpected message from parent", m_context.slotIndex);
+            m_broken = true; // the rest of the batch closes with `received`; the parent settles them
+            return false;
+        }
     }
-    if (isStopping() || shouldHandBack()) {
-        received.message.kind = HandoffKind::Park; // not served here: the parent gives it to another
-        tell(received.message);
-        return !m_broken;
+    for (HandoffMessage &message : received.messages) {
+        if (m_broken)
+            break;
+        if (isStopping() || shouldHandBack()) {
+            message.kind = HandoffKind::Park; // not served here: the parent gives it to another
+            tell(message);
+            continue;
+        }
+        adopt(std::move(message));
     }
-    adopt(std::move(received.message));
     return !m_broken;
 }
 
@@ -348,7 +357,7 @@ void WorkerLoop::bounceDispatches()
 {
     // The parent may have sent a connection before it read our Busy: hand it straight back.
     while (!m_broken && !m_parentGone) {
-        ReceiveResult received = receiveHandoff(m_context.channel.get(), MSG_DONTWAIT);
+        ReceiveBatch received = receiveHandoffs(m_context.channel.get(), MSG_DONTWAIT);
         if (received.status == ReceiveStatus::WouldBlock)
             return;
         if (received.status == ReceiveStatus::Closed) {
@@ -356,15 +365,19 @@ void WorkerLoop::bounceDispatches()
             showStopping();
             return;
         }
-        bool dispatched = received.message.kind == HandoffKind::Dispatch
-                          || received.message.kind == HandoffKind::DispatchTls;
-        if (received.status != ReceiveStatus::Ok || !dispatched || !received.message.fd) {
+        bool valid = received.status == ReceiveStatus::Ok;
+        for (const HandoffMessage &message : received.messages)
+            valid = valid && (message.kind == HandoffKind::Dispatch || message.kind == HandoffKind::DispatchTls)
+                    && message.fd;
+        if (!valid) {
             LOG_ERROR("worker %u: bad message from parent during a response", m_context.slotIndex);
             m_broken = true;
             return;
         }
-        received.message.kind = HandoffKind::Park;
-        tell(received.message);
+        for (HandoffMessage &message : received.messages) {
+            message.kind = HandoffKind::Park;
+            tell(message);
+        }
     }
 }
 
@@ -388,8 +401,13 @@ void WorkerLoop::honourAbort()
 
 int WorkerLoop::waitTimeoutMs() const
 {
-    if (m_connections.empty())
-        return -1;
+    if (m_connections.empty()) { // idle: wake only to close cached files nobody uses any more
+        const int64_t next = m_handler.nextFileExpiryNs();
+        if (next == INT64_MAX)
+            return -1;
+        const int64_t left = std::max(next, m_nextFileSweepNs) - monotonicNs();
+        return left <= 0 ? 0 : int(std::min<int64_t>((left + 999'999) / 1'000'000, INT32_MAX));
+    }
     int64_t earliest = INT64_MAX;
     for (auto &[id, connection] : m_connections) {
         if (connection->again)
@@ -441,17 +459,6 @@ void WorkerLoop::showStopping()
         return;
     SlotWriteGuard guard(m_slot);
     m_slot.state.store(WorkerState::Stopping, std::memory_order_relaxed);
-}
-
-void WorkerLoop::tell(const HandoffMessage &message)
-{
-    if (m_broken)
-        return;
-    if (int error = sendHandoff(m_context.channel.get(), message); error != 0) {
-        LOG_ERROR("worker %u: sendmsg() telling the parent about connection %llu: %s", m_context.slotIndex,
-                  (unsigned long long)message.connectionId, std::strerror(error));
-        m_broken = true;
-    }
 }
 
 } // namespace ferry::server

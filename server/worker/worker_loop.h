@@ -74,6 +74,7 @@ private:
     void endLongWork();
     void bounceDispatches();
     void expireQuiet();
+    void expireFiles();
     void honourAbort();
     void showServing(const Connection &connection);
     void showIdle();
@@ -82,6 +83,8 @@ private:
     bool shouldHandBack() const;
     bool isStopping() const;
     void tell(const HandoffMessage &message);
+    void tellClosed();
+    void send(std::span<const HandoffMessage> messages);
 
     WorkerContext &m_context;
     WorkerSlot &m_slot;
@@ -90,7 +93,9 @@ private:
     UniqueFd m_epoll;
     std::unordered_map<uint64_t, std::unique_ptr<Connection>> m_connections;
     std::vector<uint64_t> m_served, m_leftovers; // reused by each round of the loop: no allocation
+    std::vector<uint64_t> m_closed;              // closes not told yet (tellClosed(), once per turn)
     uint64_t m_shown = 0;      // the connection the scoreboard slot shows; 0 = idle
+    int64_t m_nextFileSweepNs = 0; // when the open-file cache is next swept (expireFiles())
     bool m_longWork = false;   // Busy was sent; Ready is owed
     bool m_parentGone = false; // the channel reached EOF: the parent wants this worker to stop
     bool m_broken = false;     // a message to the parent failed: the channel is unusable

@@ -6,6 +6,8 @@
 #include <QDir>
 #include <QTest>
 #include <cstring>
+#include <string>
+#include <vector>
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -73,6 +75,65 @@ private slots:
         }
         parentEnd.reset();
         workerEnd.reset();
+        QCOMPARE(openFdCount(), before);
+    }
+
+    // A batch: each message with its own fd and bytes, in order, in one datagram; a batch where one
+    // message was expected is refused with every fd closed.
+    void batchRoundTripAndRefusal()
+    {
+        const int before = openFdCount();
+        {
+            UniqueFd parentEnd, workerEnd;
+            QCOMPARE(makeChannel(parentEnd, workerEnd), 0);
+            std::vector<HandoffMessage> batch(MaxHandoffBatch);
+            std::vector<UniqueFd> writeEnds;
+            for (size_t i = 0; i < batch.size(); ++i) {
+                int pipeFds[2];
+                QCOMPARE(pipe2(pipeFds, O_CLOEXEC), 0);
+                writeEnds.emplace_back(pipeFds[1]);
+                batch[i].connectionId = 100 + i;
+                batch[i].peer = "127.0.0.1:" + std::to_string(i);
+                batch[i].bytes.assign(i, uint8_t(i)); // the first carries none
+                batch[i].session.protocolVersion = uint16_t(i % 3);
+                if (i != 5) // one without an fd among them
+                    batch[i].fd.reset(pipeFds[0]);
+                else
+                    ::close(pipeFds[0]);
+            }
+            std::vector<HandoffMessage> over(MaxHandoffBatch + 1);
+            QCOMPARE(sendHandoffs(parentEnd.get(), over), EMSGSIZE);
+            QCOMPARE(sendHandoffs(parentEnd.get(), batch), 0);
+            batch.clear(); // the sender's copies close
+
+            ReceiveBatch received = receiveHandoffs(workerEnd.get());
+            QCOMPARE(int(received.status), int(ReceiveStatus::Ok));
+            QCOMPARE(received.messages.size(), MaxHandoffBatch);
+            for (size_t i = 0; i < received.messages.size(); ++i) {
+                const HandoffMessage &m = received.messages[i];
+                QCOMPARE(m.connectionId, uint64_t(100 + i));
+                QCOMPARE(m.peer, "127.0.0.1:" + std::to_string(i));
+                QCOMPARE(m.bytes, std::vector<uint8_t>(i, uint8_t(i)));
+                QCOMPARE(m.session.protocolVersion, uint16_t(i % 3));
+                QCOMPARE(m.fd.isValid(), i != 5);
+                if (i == 5)
+                    continue;
+                const char mark = char('a' + i % 26); // this message's fd is this pipe's read end
+                QCOMPARE(write(writeEnds[i].get(), &mark, 1), ssize_t(1));
+                char got = 0;
+                QCOMPARE(read(m.fd.get(), &got, 1), ssize_t(1));
+                QCOMPARE(got, mark);
+            }
+
+            std::vector<HandoffMessage> two(2);
+            two[0].fd.reset(open("/dev/null", O_RDONLY | O_CLOEXEC));
+            two[1].fd.reset(open("/dev/null", O_RDONLY | O_CLOEXEC));
+            QCOMPARE(sendHandoffs(parentEnd.get(), two), 0);
+            two.clear();
+            ReceiveResult one = receiveHandoff(workerEnd.get());
+            QCOMPARE(int(one.status), int(ReceiveStatus::Error));
+            QCOMPARE(one.error, EPROTO);
+        }
         QCOMPARE(openFdCount(), before);
     }
 
