@@ -5,7 +5,7 @@
 // Input: [type u8][algo u8][offset u64 BE][length u64 BE][path: the rest]; missing bytes count as 0.
 // type % 8 picks LIST, STAT, GET, DIGEST, HELLO, WELCOME (a server-to-client type a client may not
 // send), AUTH (the path is the token) or MANIFEST; bit 3 of type puts the connection in protocol
-// version 2 (its HELLO's version too). Checked on every input, besides the sanitizers' own checks:
+// version 2 (its HELLO's version too); bit 4 confines it to the subtree dir/ (a token's grant). Checked on every input, besides the sanitizers' own checks:
 //   - the answer is a well-formed stream: one ERROR, or the reply its request calls for (LIST_PAGEs
 //     ending with last = 1; STAT_REPLY; BODY, exactly `length` raw bytes, BODY_END; DIGEST_REPLY;
 //     WELCOME), and nothing after it;
@@ -16,6 +16,7 @@
 
 #include "base/log.h"
 #include "ipc/scoreboard.h"
+#include "manifest/manifest_store.h"
 #include "protocol/codec.h"
 #include "worker/client_io.h"
 #include "worker/jail.h"
@@ -84,6 +85,21 @@ bool followsPathRules(const std::string &path)
         start = end + 1;
     }
     return true;
+}
+
+// Whether `path`, spelled as the spec allows (followsPathRules), names dir or something below it, and
+// not through dir/up (the link back to the root).
+bool insideDir(const std::string &path)
+{
+    std::vector<std::string> parts;
+    size_t start = 0;
+    while (start <= path.size()) {
+        const size_t end = std::min(path.find('/', start), path.size());
+        if (end > start)
+            parts.emplace_back(path, start, end - start);
+        start = end + 1;
+    }
+    return !parts.empty() && parts[0] == "dir" && (parts.size() < 2 || (parts[1] != "up" && parts[1] != "out-dir"));
 }
 
 struct Answer {
@@ -181,11 +197,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     WorkerSlot slot;
     ControlBlock control;
-    RequestHandler handler(jail, slot, control);
+    static const WorkerAccess access; // anonymous: the whole tree; no tokens
+    RequestHandler handler(jail, slot, control, access, manifest::ManifestStore(std::nullopt));
     PlainTransport transport(serverEnd.get());
     ClientIo io(serverEnd.get(), transport, Millis(2000), [] { return false; });
     Session session;
     session.negotiated.protocolVersion = (size > 0 && (data[0] & 8)) ? proto::ProtocolVersion2 : proto::ProtocolVersion;
+    // Bit 4: the connection's grant is the subtree "dir" only, as under a token scoped to it; then nothing
+    // outside dir/ may be answered, and dir/up (a link to the root) must be refused too.
+    const bool confined = size > 0 && (data[0] & 16);
+    session.access.grant = confined ? Grant{false, {"dir"}} : Grant::all();
     handler.handle(io, session, request);
     io.flush();
 
@@ -199,5 +220,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         && !std::holds_alternative<proto::Welcome>(request) && !std::holds_alternative<proto::AuthRequest>(request);
     if (namesAPath && !refused && !followsPathRules(path))
         violated("the jail let a path through that the spec forbids", path);
+    if (confined && namesAPath && !refused && !insideDir(path))
+        violated("a request confined to dir/ was answered for a path outside it", path);
     return 0;
 }
