@@ -51,8 +51,7 @@ AfterRequest RequestHandler::manifest(ClientIo &io, const proto::ManifestRequest
     if (auto *problem = std::get_if<manifest::Problem>(&result))
         return hashFailed(io, "MANIFEST", request.path, *problem);
     const manifest::Manifest &answer = std::get<manifest::Answer<manifest::Manifest>>(result).value;
-    if (uint64_t(answer.chunks.size()) > UINT32_MAX) // 16 PiB at 4 MiB chunks: chunkCount is a u32
-        return sendError(io, ErrorCode::Unsupported, "MANIFEST '" + request.path + "': the file is too large");
+    static_assert(manifest::MaxChunks <= UINT32_MAX, "chunkCount is a u32 on the wire");
     size_t first = 0;
     do {
         const proto::ManifestPage page = manifestPage(answer, first, DigestsPerPage);
@@ -69,6 +68,7 @@ AfterRequest RequestHandler::hashFailed(ClientIo &io, const char *request, const
     const std::string message = std::string(request) + " '" + path + "': " + problem.message;
     switch (problem.failure) {
     case manifest::Failure::FileChanged: return sendError(io, ErrorCode::FileChanged, message);
+    case manifest::Failure::TooLarge: return sendError(io, ErrorCode::Unsupported, message);
     case manifest::Failure::ReadFailed:
     case manifest::Failure::Internal:
         LOG_WARN("%s", message.c_str());

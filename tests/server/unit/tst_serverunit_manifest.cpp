@@ -65,6 +65,7 @@ private slots:
     void changedWhileHashed_data();
     void changedWhileHashed();
     void abortStops();
+    void tooManyChunksIsRefused();
     void codecRoundTrip();
     void codecRefuses_data();
     void codecRefuses();
@@ -176,6 +177,19 @@ void TestManifest::abortStops()
     QVERIFY(std::holds_alternative<Problem>(result));
     QCOMPARE(std::get<Problem>(result).failure, Failure::Aborted);
     QCOMPARE(calls, 3); // stopped at once, not at the end of the file
+}
+
+void TestManifest::tooManyChunksIsRefused()
+{
+    // Chunks of one byte stand in for a file of more than 16 TiB: refused before a byte is read.
+    QTemporaryDir dir;
+    const UniqueFd fd = writeFile(dir.filePath("f"), QByteArray(qsizetype(MaxChunks) + 1, 'x'));
+    bool read = false;
+    Result<Manifest> result = computeManifest(fd, 1, [&read](uint64_t) { return !(read = true); });
+    QVERIFY(std::holds_alternative<Problem>(result));
+    QCOMPARE(std::get<Problem>(result).failure, Failure::TooLarge);
+    QVERIFY(!read);
+    QVERIFY(std::holds_alternative<Manifest>(computeManifest(fd, 4096, Always)));
 }
 
 void TestManifest::codecRoundTrip()
