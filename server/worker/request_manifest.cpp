@@ -31,7 +31,8 @@ proto::ManifestPage manifestPage(const manifest::Manifest &manifest, size_t firs
     page.root = manifest.root;
     page.first = uint32_t(first);
     const size_t end = std::min(manifest.chunks.size(), first + perPage);
-    page.digests.assign(manifest.chunks.begin() + ptrdiff_t(std::min(first, end)), manifest.chunks.begin() + ptrdiff_t(end));
+    const auto chunks = manifest.chunks.begin();
+    page.digests.assign(chunks + ptrdiff_t(std::min(first, end)), chunks + ptrdiff_t(end));
     page.last = end == manifest.chunks.size();
     return page;
 }

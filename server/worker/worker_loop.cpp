@@ -30,7 +30,8 @@ constexpr int MaxEvents = 64;
 
 WorkerLoop::WorkerLoop(WorkerContext &context)
     : m_context(context), m_slot(context.scoreboard->slot(context.slotIndex)),
-      m_control(context.scoreboard->control()), m_handler(*context.jail, m_slot, m_control, openManifestStore(context.manifests))
+      m_control(context.scoreboard->control()),
+      m_handler(*context.jail, m_slot, m_control, openManifestStore(context.manifests))
 {
 }
 

@@ -246,7 +246,8 @@ void TestManifest::eviction_data()
     QTest::newRow("within the bound") << QList<int>{10, 10, 10} << 30 << "" << QStringList{};
     QTest::newRow("oldest goes first") << QList<int>{10, 10, 10} << 25 << "" << QStringList{"e2"};
     QTest::newRow("as many as it takes") << QList<int>{10, 10, 10} << 10 << "" << QStringList{"e2", "e1"};
-    QTest::newRow("the kept entry stays, though old") << QList<int>{10, 10, 10} << 15 << "e2" << QStringList{"e1", "e0"};
+    QTest::newRow("the kept entry stays, though old")
+        << QList<int>{10, 10, 10} << 15 << "e2" << QStringList{"e1", "e0"};
     QTest::newRow("empty cache") << QList<int>{} << 0 << "" << QStringList{};
     QTest::newRow("bound 0 empties it") << QList<int>{1, 1} << 0 << "" << QStringList{"e1", "e0"};
 }
