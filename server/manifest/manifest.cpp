@@ -2,9 +2,9 @@
 
 #include "base/syscall.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <algorithm>
 #include <fcntl.h>
 #include <optional>
 #include <sys/stat.h>
