@@ -205,3 +205,17 @@ w_iperf() {
     record j machine "$(awk '/receiver/ { for (i = 1; i < NF; i++) if ($(i + 1) == "MBytes/sec") v = $i }
         END { printf "%.3f", v * 1048576 / 1e9 }' "$WORK/iperf.out")"
 }
+
+# (k) MANIFEST of big.bin, Ferry only (no peer publishes manifests). bench/manifest_time first moves the
+# file's times, so the server's manifest cache misses and the first answer is computed ("cold": hashed
+# from the page cache, not the disk); the next two come from the cache in the state directory.
+w_manifest() {
+    local out=$WORK/manifest.out
+    if python3 "$HERE/manifest_time" --touch "$DATA/big.bin" "127.0.0.1:${PORT[ferry]}" big.bin 3 \
+        >"$out" 2>>"$WORK/clients.err"; then
+        record k.cold ferry "$(awk '$1 == "cold" { printf "%.0f", $2 * 1000 }' "$out")"
+        record k.cached ferry "$(awk '$1 == "cached" { printf "%.2f", $2 * 1000 }' "$out")"
+    else
+        echo "compare: MANIFEST timing failed: $(tail -1 "$WORK/clients.err")" >&2
+    fi
+}

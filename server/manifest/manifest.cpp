@@ -2,9 +2,9 @@
 
 #include "base/syscall.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <algorithm>
 #include <fcntl.h>
 #include <optional>
 #include <sys/stat.h>
@@ -88,6 +88,9 @@ Result<Manifest> computeManifest(const UniqueFd &file, uint32_t chunkSize, const
     std::vector<uint8_t> buffer(std::min<size_t>(PieceSize, chunkSize));
     Sha256 hash;
     const uint64_t count = chunkCountFor(manifest.stamp.size, chunkSize);
+    if (count > MaxChunks)
+        return problem(Failure::TooLarge, "the file has " + std::to_string(count) + " chunks, more than the "
+                                              + std::to_string(MaxChunks) + " a manifest may have");
     manifest.chunks.reserve(size_t(count));
     for (uint64_t index = 0; index < count; ++index) {
         const uint64_t offset = index * chunkSize;

@@ -20,6 +20,10 @@ namespace ferry::server::manifest {
 // manifest without speeding anything up; larger ones make each retry and each segment coarser.
 constexpr uint32_t DefaultChunkSize = 4u << 20;
 
+// The most chunks a manifest may have: 16 TiB at 4 MiB, 128 MiB of digests in the worker's memory while
+// it is built. A larger (usually sparse) file is refused rather than allowed to exhaust the worker.
+constexpr uint64_t MaxChunks = 1u << 22;
+
 struct Manifest {
     FileStamp stamp;            // the file as it was for the whole computation
     uint32_t chunkSize = DefaultChunkSize;
@@ -39,7 +43,8 @@ enum class Failure {
     FileChanged, // the file's size, mtime or ctime moved while it was read, or it ended early
     ReadFailed,  // pread() or fstat() failed
     Aborted,     // the progress callback said stop (the client went away, the worker is told to)
-    Internal,    // libcrypto failed, or a cache could not be used where one was required
+    TooLarge,    // more than MaxChunks chunks
+    Internal,    // libcrypto failed
 };
 
 struct Problem {
@@ -61,7 +66,8 @@ uint64_t chunkCountFor(uint64_t size, uint32_t chunkSize);
 
 // Hashes the open regular file `file` from its first byte to the size fstat reports now. The file is
 // fstat'ed before and after: a different size, mtime or ctime, or a read that ends early, is
-// FileChanged. O(size) time, O(size / chunkSize) memory.
+// FileChanged; more than MaxChunks chunks is TooLarge, before anything is read. O(size) time,
+// O(size / chunkSize) memory.
 [[nodiscard]] Result<Manifest> computeManifest(const UniqueFd &file, uint32_t chunkSize, const Progress &progress);
 
 // The SHA-256 of the whole file, under the same before/after check (what DIGEST of a whole file and

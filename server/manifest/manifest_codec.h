@@ -1,6 +1,6 @@
-// How a manifest and a whole-file digest are kept in a cache entry: fixed-width, big-endian fields like
-// the wire (the cache is a private file of this host, but one byte order
-// everywhere means one set of helpers). Pure: bytes in, values out.
+// How a manifest and a whole-file digest are kept in a cache entry: fixed-width big-endian fields, as on
+// the wire (the cache is private to this host, but one byte order everywhere is one less thing to get
+// wrong). Pure: bytes in, values out.
 #pragma once
 
 #include "manifest/manifest.h"

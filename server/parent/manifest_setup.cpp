@@ -42,7 +42,8 @@ WorkerManifests prepareManifestCache(const Options &options)
         return manifests;
     }
     if (owner != uid_t(-1) && chown(directory.c_str(), owner, group) != 0)
-        LOG_WARN("manifest cache: chown() %s for %s: %s", directory.c_str(), options.user.c_str(), std::strerror(errno));
+        LOG_WARN("manifest cache: chown() %s for %s: %s", directory.c_str(), options.user.c_str(),
+                 std::strerror(errno));
     manifests.cacheDir = directory;
     manifests.cacheBytes = options.manifestCacheSize;
     return manifests;

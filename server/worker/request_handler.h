@@ -24,8 +24,9 @@ enum class AfterRequest {
 
 class RequestHandler {
 public:
+    // `manifests`: where MANIFEST and whole-file DIGEST answers come from (without a cache: computed each time).
     RequestHandler(const Jail &jail, WorkerSlot &slot, ControlBlock &control, const WorkerAccess &accessPolicy,
-                   manifest::ManifestStore manifests)
+                   manifest::ManifestStore manifests = manifest::ManifestStore(std::nullopt))
         : m_jail(jail), m_slot(slot), m_control(control), m_accessPolicy(accessPolicy),
           m_manifests(std::move(manifests))
     {

@@ -31,7 +31,8 @@ proto::ManifestPage manifestPage(const manifest::Manifest &manifest, size_t firs
     page.root = manifest.root;
     page.first = uint32_t(first);
     const size_t end = std::min(manifest.chunks.size(), first + perPage);
-    page.digests.assign(manifest.chunks.begin() + ptrdiff_t(std::min(first, end)), manifest.chunks.begin() + ptrdiff_t(end));
+    const auto chunks = manifest.chunks.begin();
+    page.digests.assign(chunks + ptrdiff_t(std::min(first, end)), chunks + ptrdiff_t(end));
     page.last = end == manifest.chunks.size();
     return page;
 }
@@ -50,8 +51,7 @@ AfterRequest RequestHandler::manifest(ClientIo &io, const proto::ManifestRequest
     if (auto *problem = std::get_if<manifest::Problem>(&result))
         return hashFailed(io, "MANIFEST", request.path, *problem);
     const manifest::Manifest &answer = std::get<manifest::Answer<manifest::Manifest>>(result).value;
-    if (uint64_t(answer.chunks.size()) > UINT32_MAX) // 16 PiB at 4 MiB chunks: chunkCount is a u32
-        return sendError(io, ErrorCode::Unsupported, "MANIFEST '" + request.path + "': the file is too large");
+    static_assert(manifest::MaxChunks <= UINT32_MAX, "chunkCount is a u32 on the wire");
     size_t first = 0;
     do {
         const proto::ManifestPage page = manifestPage(answer, first, DigestsPerPage);
@@ -68,6 +68,7 @@ AfterRequest RequestHandler::hashFailed(ClientIo &io, const char *request, const
     const std::string message = std::string(request) + " '" + path + "': " + problem.message;
     switch (problem.failure) {
     case manifest::Failure::FileChanged: return sendError(io, ErrorCode::FileChanged, message);
+    case manifest::Failure::TooLarge: return sendError(io, ErrorCode::Unsupported, message);
     case manifest::Failure::ReadFailed:
     case manifest::Failure::Internal:
         LOG_WARN("%s", message.c_str());

@@ -65,7 +65,8 @@ void TestFerryGetSum::linesPassSha256sumCheck()
     // component, as ferry-get saves it).
     const QString sha256sum = QStandardPaths::findExecutable(QStringLiteral("sha256sum"));
     QVERIFY(!sha256sum.isEmpty());
-    QVERIFY(QFile::copy(m_tree.path(QStringLiteral("dir/with space.bin")), m_tree.path(QStringLiteral("with space.bin"))));
+    QVERIFY(QFile::copy(m_tree.path(QStringLiteral("dir/with space.bin")),
+                        m_tree.path(QStringLiteral("with space.bin"))));
     QProcess check;
     check.setWorkingDirectory(m_tree.root());
     check.start(sha256sum, {QStringLiteral("-c"), QStringLiteral("-")});

@@ -65,6 +65,7 @@ private slots:
     void changedWhileHashed_data();
     void changedWhileHashed();
     void abortStops();
+    void tooManyChunksIsRefused();
     void codecRoundTrip();
     void codecRefuses_data();
     void codecRefuses();
@@ -72,6 +73,7 @@ private slots:
     void eviction();
     void pages_data();
     void pages();
+    void specVector();
 };
 
 void TestManifest::chunksAndRoot_data()
@@ -177,6 +179,19 @@ void TestManifest::abortStops()
     QCOMPARE(calls, 3); // stopped at once, not at the end of the file
 }
 
+void TestManifest::tooManyChunksIsRefused()
+{
+    // Chunks of one byte stand in for a file of more than 16 TiB: refused before a byte is read.
+    QTemporaryDir dir;
+    const UniqueFd fd = writeFile(dir.filePath("f"), QByteArray(qsizetype(MaxChunks) + 1, 'x'));
+    bool read = false;
+    Result<Manifest> result = computeManifest(fd, 1, [&read](uint64_t) { return !(read = true); });
+    QVERIFY(std::holds_alternative<Problem>(result));
+    QCOMPARE(std::get<Problem>(result).failure, Failure::TooLarge);
+    QVERIFY(!read);
+    QVERIFY(std::holds_alternative<Manifest>(computeManifest(fd, 4096, Always)));
+}
+
 void TestManifest::codecRoundTrip()
 {
     QTemporaryDir dir;
@@ -231,7 +246,8 @@ void TestManifest::eviction_data()
     QTest::newRow("within the bound") << QList<int>{10, 10, 10} << 30 << "" << QStringList{};
     QTest::newRow("oldest goes first") << QList<int>{10, 10, 10} << 25 << "" << QStringList{"e2"};
     QTest::newRow("as many as it takes") << QList<int>{10, 10, 10} << 10 << "" << QStringList{"e2", "e1"};
-    QTest::newRow("the kept entry stays, though old") << QList<int>{10, 10, 10} << 15 << "e2" << QStringList{"e1", "e0"};
+    QTest::newRow("the kept entry stays, though old")
+        << QList<int>{10, 10, 10} << 15 << "e2" << QStringList{"e1", "e0"};
     QTest::newRow("empty cache") << QList<int>{} << 0 << "" << QStringList{};
     QTest::newRow("bound 0 empties it") << QList<int>{1, 1} << 0 << "" << QStringList{"e1", "e0"};
 }
@@ -289,6 +305,21 @@ void TestManifest::pages()
         first += page.digests.size();
     }
     QCOMPARE(first, size_t(chunks));
+}
+
+void TestManifest::specVector()
+{
+    // PROTOCOL.md §9's [manifest-page]: the file "aaaab" in chunks of 4 bytes.
+    QTemporaryDir dir;
+    const UniqueFd fd = writeFile(dir.filePath("f"), "aaaab");
+    Result<Manifest> result = computeManifest(fd, 4, Always);
+    QVERIFY(std::holds_alternative<Manifest>(result));
+    const ferry::proto::ManifestPage page = manifestPage(std::get<Manifest>(result), 0, 16384);
+    QCOMPARE(page.chunkCount, uint32_t(2));
+    QCOMPARE(toBytes(page.root).toHex(), QByteArray("0dcb547575cea4904657cd7076f59cdc6ad612ce555f23d9e4c80d3a4f223d37"));
+    QCOMPARE(toBytes(page.digests[0]).toHex(), QByteArray("61be55a8e2f6b4e172338bddf184d6dbee29c98853e0a0485ecee7f27b9af0b4"));
+    QCOMPARE(toBytes(page.digests[1]).toHex(), QByteArray("3e23e8160039594a33894f6564e1b1348bbd7a0088d42c4acb73eeaed59c009d"));
+    QVERIFY(page.last);
 }
 
 QTEST_GUILESS_MAIN(TestManifest)
