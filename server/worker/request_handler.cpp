@@ -152,6 +152,13 @@ AfterRequest RequestHandler::get(ClientIo &io, const proto::GetRequest &request)
     if (AfterRequest refused; !openRange(io, request.path, request.offset, request.length, file, length, refused))
         return refused;
     TransferPlan plan{request.offset, length, file.info};
+    if (!io.transport().canHandBack() && !sendsAtOnce(plan, m_control)) {
+        // A TLS connection cannot be handed to another worker while this one is busy: its body goes
+        // out interleaved with this worker's other connections instead (body_stream.h).
+        m_stream = std::make_unique<BodyStream>(io.transport(), std::move(file.fd), plan, request.path, m_control,
+                                                m_slot, io.sendTimeout(), io.takeQueued());
+        return AfterRequest::Streaming;
+    }
     std::string why;
     TransferResult result = sendBody(io, file.fd, plan, m_slot, m_control, why);
     switch (result) {

@@ -2,12 +2,14 @@
 // Records what it is doing in the worker's scoreboard slot.
 #pragma once
 
+#include "worker/body_stream.h"
 #include "worker/client_io.h"
 #include "worker/jail.h"
 #include "worker/recent_files.h"
 #include "ipc/scoreboard.h"
 
 #include <dirent.h>
+#include <memory>
 #include <string>
 
 namespace ferry::server {
@@ -15,6 +17,7 @@ namespace ferry::server {
 enum class AfterRequest {
     KeepOpen, // the response is complete; the connection may carry another request
     Close,    // the connection must be closed (client gone, BadRequest, a failed body)
+    Streaming, // a body is under way without blocking: takeStream() has it (TLS only)
 };
 
 class RequestHandler {
@@ -25,6 +28,8 @@ public:
     }
 
     AfterRequest handle(ClientIo &io, const proto::Message &request);
+    // The body a GET left under way (after AfterRequest::Streaming), for the loop to resume.
+    std::unique_ptr<BodyStream> takeStream() { return std::move(m_stream); }
 
 private:
     AfterRequest list(ClientIo &io, const proto::ListRequest &request);
@@ -45,6 +50,7 @@ private:
     WorkerSlot &m_slot;
     ControlBlock &m_control;
     RecentFiles m_recentFiles;
+    std::unique_ptr<BodyStream> m_stream;
 };
 
 // Pure: the LIST/STAT entry for a name and its stat (FIFOs, sockets, devices are kind Other).

@@ -65,13 +65,18 @@ bool WorkerLoop::shouldHandBack() const
 
 bool WorkerLoop::waitAndServe()
 {
-    if (m_broken || isStopping())
+    if (m_broken)
         return false;
-    if (shouldHandBack())
-        releaseAll(Turn::Park);
+    const bool stopping = isStopping();
+    if (stopping || shouldHandBack())
+        releaseResting(); // bodies under way finish first, as a blocking one would
+    if (stopping && m_connections.empty())
+        return false;
+    if (m_parentGone)
+        unwatchChannel(); // its EOF would be reported on every wait
     honourAbort();
     expireQuiet();
-    showIdle();
+    showResting();
     epoll_event events[MaxEvents];
     const int count = retryOnEintr([&] { return epoll_wait(m_epoll.get(), events, MaxEvents, waitTimeoutMs()); });
     if (count < 0) {
@@ -90,8 +95,9 @@ bool WorkerLoop::waitAndServe()
         auto it = m_connections.find(id);
         if (it == m_connections.end())
             continue; // an event queued before the connection was released
-        it->second->again = false;
-        settle(id, serveTurn(*it->second, true));
+        Connection &connection = *it->second;
+        connection.again = false;
+        settle(id, connection.body ? streamTurn(connection, events[i].events) : serveTurn(connection, true));
         m_served.push_back(id);
     }
     serveLeftovers();
@@ -120,7 +126,7 @@ bool WorkerLoop::receiveFromParent()
     ReceiveResult received = receiveHandoff(m_context.channel.get(), MSG_DONTWAIT);
     switch (received.status) {
     case ReceiveStatus::WouldBlock: return true;
-    case ReceiveStatus::Closed: m_parentGone = true; return false;
+    case ReceiveStatus::Closed: m_parentGone = true; return true; // stop, once bodies under way are done
     case ReceiveStatus::Error:
         LOG_ERROR("worker %u: recvmsg() from parent: %s", m_context.slotIndex, std::strerror(received.error));
         m_broken = true;
@@ -209,6 +215,11 @@ WorkerLoop::Turn WorkerLoop::serveRequests(Connection &connection, bool readable
             connection.holdUntilNs = monotonicNs() + connection.holdNs;
             if (after == AfterRequest::Close)
                 return Turn::Close;
+            if (after == AfterRequest::Streaming) {
+                connection.body = m_handler.takeStream();
+                ++m_bodies;
+                return streamTurn(connection, 0);
+            }
             continue;
         }
         if (auto *error = std::get_if<proto::DecodeError>(&result))
@@ -275,6 +286,10 @@ void WorkerLoop::release(uint64_t id, Turn how)
             || !c.transport->canHandBack()))
         how = Turn::Close;
     HandoffMessage message{HandoffKind::Done, id, {}, {}, {}};
+    if (c.body) {
+        c.body.reset();
+        --m_bodies;
+    }
     if (how == Turn::Park) {
         // The parent will hold the same open socket: unregister it here, or this epoll set would keep
         // reporting it after our fd is closed.
@@ -359,8 +374,15 @@ void WorkerLoop::expireQuiet()
     for (auto &[id, connection] : m_connections)
         if (!connection->again && connection->holdUntilNs <= now)
             quiet.push_back(id);
-    for (uint64_t id : quiet)
-        release(id, Turn::Park);
+    for (uint64_t id : quiet) {
+        auto it = m_connections.find(id);
+        if (it == m_connections.end())
+            continue;
+        if (it->second->body) // its pacing time, or its send timeout, has come
+            settle(id, streamTurn(*it->second, 0));
+        else
+            release(id, Turn::Park);
+    }
 }
 
 void WorkerLoop::honourAbort()
@@ -372,9 +394,12 @@ void WorkerLoop::honourAbort()
 
 int WorkerLoop::waitTimeoutMs() const
 {
+    // Slices of at most 250 ms while a body is under way, as ClientIo waits: an abort or stop request,
+    // which the parent only writes to the scoreboard, is noticed promptly even while its client stalls.
+    constexpr int64_t BodySliceNs = 250'000'000;
     if (m_connections.empty())
         return -1;
-    int64_t earliest = INT64_MAX;
+    int64_t earliest = m_bodies > 0 ? monotonicNs() + BodySliceNs : INT64_MAX;
     for (auto &[id, connection] : m_connections) {
         if (connection->again)
             return 0;

@@ -28,7 +28,10 @@ std::unique_ptr<Transport> WorkerLoop::makeTransport(HandoffKind kind, const Con
 
 bool WorkerLoop::watchFor(Connection &connection, uint32_t events)
 {
-    events |= EPOLLRDHUP;
+    // The client's FIN matters only while waiting to read: a body waiting for EPOLLOUT would be woken by
+    // it (level-triggered) on every wait, for a client that shut down its sending side and still reads.
+    if (events & EPOLLIN)
+        events |= EPOLLRDHUP;
     if (connection.events == events)
         return true;
     epoll_event event{};
