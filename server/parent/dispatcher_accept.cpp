@@ -1,6 +1,7 @@
 // Dispatcher, the accepting side: the listening socket, admission (drain, per-address limit).
 #include "parent/dispatcher.h"
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "net/net.h"
 #include "base/syscall.h"
@@ -85,6 +86,7 @@ void Dispatcher::admit(UniqueFd fd, const sockaddr_storage &address)
     // TCP_NODELAY is inherited from the listener (see bindOne() in net.cpp).
     auto connection = std::make_unique<Connection>();
     connection->id = m_nextId++;
+    connection->acceptedNs = monotonicNs();
     connection->host = formatHost(address);
     connection->peer = formatAddress(address);
     if (m_limits.maxPerIp != 0 && m_perHost[connection->host] >= m_limits.maxPerIp)

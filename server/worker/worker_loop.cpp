@@ -175,6 +175,8 @@ void WorkerLoop::adopt(HandoffMessage &&message)
         [this, id] { beginLongWork(id); });
     c.decoder.feed(message.bytes);
     c.holdUntilNs = monotonicNs() + c.holdNs;
+    if (message.deadlineNs != 0) // TLS: what the ClientHello took in the parent counts too
+        c.holdUntilNs = std::min(c.holdUntilNs, message.deadlineNs);
     m_slot.connectionsServed.fetch_add(1, std::memory_order_relaxed);
     epoll_event event{};
     event.events = EPOLLIN | EPOLLRDHUP; // level-triggered: what a turn leaves unread is reported again
@@ -212,7 +214,9 @@ WorkerLoop::Turn WorkerLoop::serveRequests(Connection &connection, bool readable
             showServing(connection);
             AfterRequest after = m_handler.handle(*connection.io, *request);
             endLongWork();
-            connection.holdUntilNs = monotonicNs() + connection.holdNs;
+            // A HELLO is not the first request: until one comes, the request deadline holds (TLS).
+            if (!std::holds_alternative<proto::Hello>(*request))
+                connection.holdUntilNs = monotonicNs() + connection.holdNs;
             if (after == AfterRequest::Close)
                 return Turn::Close;
             if (after == AfterRequest::Streaming) {

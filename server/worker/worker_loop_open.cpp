@@ -60,8 +60,9 @@ WorkerLoop::Turn WorkerLoop::openTurn(Connection &connection)
     case Opening::Ready: break;
     }
     connection.opened = true;
-    connection.holdNs = m_context.tls.idleTimeout.count() * 1'000'000; // the parent's idle timeout, kept here
-    connection.holdUntilNs = monotonicNs() + connection.holdNs;
+    // The first request is still due by the request deadline (holdUntilNs, as from accept); the idle
+    // timeout, the parent's kept here, counts from each answer on.
+    connection.holdNs = m_context.tls.idleTimeout.count() * 1'000'000;
     if (!watchFor(connection, EPOLLIN))
         return Turn::Close;
     LOG_DEBUG("connection %llu from %s: %s", (unsigned long long)connection.id, connection.peer.c_str(),
