@@ -95,6 +95,7 @@ bool TlsRawClient::fill(QString *why)
         return true;
     }
     const int error = SSL_get_error(m_ssl, got);
+    m_closeNotify = error == SSL_ERROR_ZERO_RETURN;
     *why = error == SSL_ERROR_ZERO_RETURN ? QStringLiteral("the server closed (close_notify)")
            : error == SSL_ERROR_SYSCALL && (errno == EAGAIN || errno == EWOULDBLOCK)
                ? QStringLiteral("nothing arrived within %1 ms").arg(m_timeoutMs)
@@ -117,6 +118,16 @@ bool TlsRawClient::read(proto::Message *message, QString *why)
         if (!fill(why))
             return false;
     }
+}
+
+bool TlsRawClient::awaitCloseNotify(QString *why)
+{
+    proto::Message message;
+    if (read(&message, why)) {
+        *why = QStringLiteral("a frame arrived where the connection should end");
+        return false;
+    }
+    return m_closeNotify;
 }
 
 bool TlsRawClient::readBody(uint64_t *received, QString *why)

@@ -35,6 +35,9 @@ public:
     bool read(proto::Message *message, QString *why);
     // A whole GET answer: BODY, its bytes (counted), BODY_END Ok. The byte count in *received.
     bool readBody(uint64_t *received, QString *why);
+    // Reads until the connection ends. True if it ended with the server's close_notify (a clean TLS
+    // close), false with *why saying how it ended otherwise (a bare close, a reset, a timeout, a frame).
+    bool awaitCloseNotify(QString *why);
 
 private:
     bool fill(QString *why);
@@ -45,6 +48,7 @@ private:
     SSL_CTX *m_context = nullptr;
     SSL *m_ssl = nullptr;
     proto::Decoder m_decoder;
+    bool m_closeNotify = false; // the last read ended with the server's close_notify
 };
 
 } // namespace tlstest

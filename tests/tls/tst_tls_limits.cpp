@@ -1,0 +1,138 @@
+// The limits a TLS client meets besides its body: one request timeout from accept covers the
+// ClientHello, the handshake and the first request, however they are spread; idle TLS connections are
+// served on through a drain, as the parent serves plaintext ones, and closed with close_notify when a
+// reload or a stop retires their worker.
+#include "serverprocess.h"
+#include "testtree.h"
+#include "tlsrawclient.h"
+#include "tlstesthelpers.h"
+
+#include <QElapsedTimer>
+#include <QTcpSocket>
+#include <QTest>
+
+#include <csignal>
+
+using namespace tlstest;
+using ferrytest::TestTree;
+
+class TestTlsLimits : public QObject
+{
+    Q_OBJECT
+private slots:
+    void slowClientHelloThenStalledHandshakeGetOneRequestTimeout();
+    void handshakeWithoutRequestGetsOneRequestTimeout();
+    void drainServesIdleTlsConnectionsOn();
+    void retiredWorkerClosesIdleTlsWithCloseNotify_data();
+    void retiredWorkerClosesIdleTlsWithCloseNotify();
+
+private:
+    static bool ctl(const ServerProcess &server, const QString &command);
+};
+
+bool TestTlsLimits::ctl(const ServerProcess &server, const QString &command)
+{
+    const auto result = ServerProcess::runProgram(
+        QStringLiteral(CTL_BIN), {QStringLiteral("--admin-socket"), server.adminSocketPath(), command});
+    return result.exitCode == 0;
+}
+
+void TestTlsLimits::slowClientHelloThenStalledHandshakeGetOneRequestTimeout()
+{
+    TestTree tree;
+    QVERIFY(!tree.addFile(QStringLiteral("f.bin"), 100, 1).isEmpty());
+    ServerProcess server(tree.root(), tlsOnly({QStringLiteral("--request-timeout"), QStringLiteral("2s")}));
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    const QByteArray hello = realClientHello();
+    QVERIFY(hello.size() > 100);
+    QTcpSocket socket;
+    QElapsedTimer sinceConnect;
+    socket.connectToHost(server.host(), server.port());
+    QVERIFY(socket.waitForConnected(5000));
+    sinceConnect.start();
+    // Half the ClientHello, the rest 1.2 s later (the parent waits for all of it), then silence: the
+    // server's answer is never acknowledged, the handshake never finishes. The pause is the input
+    // here, not a wait for something.
+    socket.write(hello.left(hello.size() / 2));
+    QVERIFY(socket.waitForBytesWritten(5000));
+    QTest::qWait(1200);
+    socket.write(hello.mid(hello.size() / 2));
+    QVERIFY(socket.waitForBytesWritten(5000));
+    QTRY_COMPARE_WITH_TIMEOUT(socket.state(), QAbstractSocket::UnconnectedState, 10000);
+    // Closed at 2 s from accept: not 1.2 s + a fresh 2 s for the handshake in the worker.
+    const qint64 closedAfter = sinceConnect.elapsed();
+    QVERIFY2(closedAfter >= 1900 && closedAfter < 2900, qPrintable(QStringLiteral("closed after %1 ms").arg(closedAfter)));
+}
+
+void TestTlsLimits::handshakeWithoutRequestGetsOneRequestTimeout()
+{
+    TestTree tree;
+    QVERIFY(!tree.addFile(QStringLiteral("f.bin"), 100, 1).isEmpty());
+    ServerProcess server(tree.root(), tlsOnly({QStringLiteral("--request-timeout"), QStringLiteral("2s")}));
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    // The handshake and HELLO/WELCOME at once, then no request: the idle timeout (60 s) is for kept-alive
+    // connections between requests, not for one that never made any.
+    TlsRawClient client(10000);
+    QElapsedTimer sinceConnect;
+    sinceConnect.start();
+    QString why;
+    QVERIFY2(client.open(server.host(), server.port(), &why), qPrintable(why));
+    QVERIFY2(client.awaitCloseNotify(&why), qPrintable(why));
+    const qint64 closedAfter = sinceConnect.elapsed();
+    QVERIFY2(closedAfter >= 1900 && closedAfter < 2900, qPrintable(QStringLiteral("closed after %1 ms").arg(closedAfter)));
+}
+
+void TestTlsLimits::drainServesIdleTlsConnectionsOn()
+{
+    TestTree tree;
+    QVERIFY(!tree.addFile(QStringLiteral("f.bin"), 100, 1).isEmpty());
+    ServerProcess server(tree.root(), tlsOnly());
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    TlsRawClient client(5000);
+    QString why;
+    QVERIFY2(client.open(server.host(), server.port(), &why), qPrintable(why));
+    proto::Message answer;
+    QVERIFY(client.send(proto::StatRequest{"f.bin"}));
+    QVERIFY2(client.read(&answer, &why), qPrintable(why));
+    QVERIFY(ctl(server, QStringLiteral("drain")));
+    // New clients are turned away now; this one was accepted before and is served on.
+    QTcpSocket newcomer;
+    newcomer.connectToHost(server.host(), server.port());
+    QTRY_COMPARE_WITH_TIMEOUT(newcomer.state(), QAbstractSocket::UnconnectedState, 5000);
+    QVERIFY(client.send(proto::StatRequest{"f.bin"}));
+    QVERIFY2(client.read(&answer, &why), qPrintable(why));
+    QVERIFY(std::holds_alternative<proto::StatReply>(answer));
+    uint64_t received = 0;
+    QVERIFY(client.send(proto::GetRequest{"f.bin", 0, proto::ToEnd}));
+    QVERIFY2(client.readBody(&received, &why), qPrintable(why));
+    QCOMPARE(received, uint64_t(100));
+}
+
+void TestTlsLimits::retiredWorkerClosesIdleTlsWithCloseNotify_data()
+{
+    QTest::addColumn<int>("signal");
+    QTest::newRow("reload (SIGHUP)") << int(SIGHUP);
+    QTest::newRow("stop (SIGTERM)") << int(SIGTERM);
+}
+
+void TestTlsLimits::retiredWorkerClosesIdleTlsWithCloseNotify()
+{
+    QFETCH(int, signal);
+    TestTree tree;
+    QVERIFY(!tree.addFile(QStringLiteral("f.bin"), 100, 1).isEmpty());
+    ServerProcess server(tree.root(), tlsOnly());
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    TlsRawClient client(10000);
+    QString why;
+    QVERIFY2(client.open(server.host(), server.port(), &why), qPrintable(why));
+    proto::Message answer;
+    QVERIFY(client.send(proto::StatRequest{"f.bin"}));
+    QVERIFY2(client.read(&answer, &why), qPrintable(why));
+    // Kept alive and idle: its session cannot move to the new generation's workers, so it ends the way
+    // TLS ends cleanly, not with a bare close the client would have to take for an attack or a crash.
+    QVERIFY(server.signal(signal));
+    QVERIFY2(client.awaitCloseNotify(&why), qPrintable(why));
+}
+
+QTEST_GUILESS_MAIN(TestTlsLimits)
+#include "tst_tls_limits.moc"
