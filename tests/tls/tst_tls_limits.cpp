@@ -25,6 +25,8 @@ private slots:
     void drainServesIdleTlsConnectionsOn();
     void retiredWorkerClosesIdleTlsWithCloseNotify_data();
     void retiredWorkerClosesIdleTlsWithCloseNotify();
+    void loadRefusalIsAPlaintextBusyAtOnce_data();
+    void loadRefusalIsAPlaintextBusyAtOnce();
 
 private:
     static bool ctl(const ServerProcess &server, const QString &command);
@@ -132,6 +134,57 @@ void TestTlsLimits::retiredWorkerClosesIdleTlsWithCloseNotify()
     // TLS ends cleanly, not with a bare close the client would have to take for an attack or a crash.
     QVERIFY(server.signal(signal));
     QVERIFY2(client.awaitCloseNotify(&why), qPrintable(why));
+}
+
+void TestTlsLimits::loadRefusalIsAPlaintextBusyAtOnce_data()
+{
+    QTest::addColumn<bool>("drain");
+    QTest::addColumn<QString>("said");
+    QTest::newRow("over the per-address limit") << false << QStringLiteral("too many connections from 127.0.0.1");
+    QTest::newRow("draining") << true << QStringLiteral("draining");
+}
+
+void TestTlsLimits::loadRefusalIsAPlaintextBusyAtOnce()
+{
+    // What docs/SECURITY.md promises a TLS client turned away for load: the parent decides at accept,
+    // before any byte, and costs itself no handshake, so the client gets at once the same plaintext BUSY
+    // frame a plaintext client gets (its TLS stack reports it as a handshake error), never a hang.
+    QFETCH(bool, drain);
+    QFETCH(QString, said);
+    TestTree tree;
+    QVERIFY(!tree.addFile(QStringLiteral("f.bin"), 100, 1).isEmpty());
+    ServerProcess server(tree.root(), tlsOnly({QStringLiteral("--max-per-ip"), QStringLiteral("1")}));
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    TlsRawClient holder(5000);
+    QString why;
+    QVERIFY2(holder.open(server.host(), server.port(), &why), qPrintable(why));
+    if (drain)
+        QVERIFY(ctl(server, QStringLiteral("drain")));
+    const QByteArray hello = realClientHello();
+    QVERIFY(hello.size() > 100);
+    QTcpSocket refused;
+    QElapsedTimer sinceConnect;
+    sinceConnect.start();
+    refused.connectToHost(server.host(), server.port());
+    QVERIFY(refused.waitForConnected(5000));
+    refused.write(hello);
+    QByteArray answer;
+    connect(&refused, &QTcpSocket::readyRead, this, [&] { answer += refused.readAll(); });
+    QTRY_COMPARE_WITH_TIMEOUT(refused.state(), QAbstractSocket::UnconnectedState, 5000);
+    answer += refused.readAll();
+    QVERIFY2(sinceConnect.elapsed() < 2000, qPrintable(QStringLiteral("%1 ms").arg(sinceConnect.elapsed())));
+    proto::Decoder decoder;
+    decoder.feed({reinterpret_cast<const uint8_t *>(answer.constData()), size_t(answer.size())});
+    proto::DecodeResult result = decoder.next();
+    const auto *message = std::get_if<proto::Message>(&result);
+    QVERIFY2(message && std::holds_alternative<proto::Busy>(*message), answer.toHex().constData());
+    QVERIFY2(QString::fromStdString(std::get<proto::Busy>(*message).message).contains(said),
+             std::get<proto::Busy>(*message).message.c_str());
+    // The connection it already had is served on.
+    QVERIFY(holder.send(proto::StatRequest{"f.bin"}));
+    proto::Message reply;
+    QVERIFY2(holder.read(&reply, &why), qPrintable(why));
+    QVERIFY(std::holds_alternative<proto::StatReply>(reply));
 }
 
 QTEST_GUILESS_MAIN(TestTlsLimits)
