@@ -8,10 +8,14 @@
 #include "tlstesthelpers.h"
 
 #include <QElapsedTimer>
+#include <QJsonObject>
+#include <QProcess>
 #include <QTcpSocket>
+#include <QTemporaryDir>
 #include <QTest>
 
 #include <csignal>
+#include <memory>
 
 using namespace tlstest;
 using ferrytest::TestTree;
@@ -27,6 +31,7 @@ private slots:
     void retiredWorkerClosesIdleTlsWithCloseNotify();
     void loadRefusalIsAPlaintextBusyAtOnce_data();
     void loadRefusalIsAPlaintextBusyAtOnce();
+    void engineWaitsOutARefusalBeforeTls();
 
 private:
     static bool ctl(const ServerProcess &server, const QString &command);
@@ -185,6 +190,39 @@ void TestTlsLimits::loadRefusalIsAPlaintextBusyAtOnce()
     proto::Message reply;
     QVERIFY2(holder.read(&reply, &why), qPrintable(why));
     QVERIFY(std::holds_alternative<proto::StatReply>(reply));
+}
+
+void TestTlsLimits::engineWaitsOutARefusalBeforeTls()
+{
+    // The engine reads that plaintext BUSY, through its TLS stack, as what it is: ferry-get waits and
+    // tries again, as after a BUSY it can read, instead of failing on "TLS handshake error: wrong
+    // version number" (which it did at once, exit code 3).
+    TestTree tree;
+    QVERIFY(!tree.addFile(QStringLiteral("f.bin"), 300000, 2).isEmpty());
+    ServerProcess server(tree.root(), tlsOnly({QStringLiteral("--max-per-ip"), QStringLiteral("1")}));
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    auto holder = std::make_unique<TlsRawClient>(5000);
+    QString why;
+    QVERIFY2(holder->open(server.host(), server.port(), &why), qPrintable(why));
+    QTemporaryDir config, dest;
+    QProcess get;
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    environment.insert(QStringLiteral("FERRY_PLAINTEXT"), QString()); // empty: TLS
+    environment.insert(QStringLiteral("XDG_CONFIG_HOME"), config.path());
+    get.setProcessEnvironment(environment);
+    const QString url = QStringLiteral("ferry://%1:%2/f.bin?fp=%3").arg(server.host()).arg(server.port()).arg(server.fingerprint());
+    get.start(QStringLiteral(GET_BIN), {QStringLiteral("--no-progress"), QStringLiteral("-o"), dest.path(), url});
+    QVERIFY(get.waitForStarted(5000));
+    auto refusals = [&] {
+        return adminStatus(server).value(QStringLiteral("pool")).toObject().value(QStringLiteral("rejected_busy")).toInteger();
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(refusals() >= 1, 10000); // it was turned away at least once
+    QCOMPARE(get.state(), QProcess::Running);         // and waits
+    holder.reset(); // the address's one connection is free now
+    QTRY_COMPARE_WITH_TIMEOUT(get.state(), QProcess::NotRunning, 30000);
+    QVERIFY2(get.exitCode() == 0, get.readAllStandardError().constData());
+    QVERIFY2(ferrytest::sameContent(tree.path(QStringLiteral("f.bin")), dest.path() + QStringLiteral("/f.bin"), &why),
+             qPrintable(why));
 }
 
 QTEST_GUILESS_MAIN(TestTlsLimits)
