@@ -57,18 +57,19 @@ void TestTlsLimits::slowClientHelloThenStalledHandshakeGetOneRequestTimeout()
     socket.connectToHost(server.host(), server.port());
     QVERIFY(socket.waitForConnected(5000));
     sinceConnect.start();
-    // Half the ClientHello, the rest 1.2 s later (the parent waits for all of it), then silence: the
+    // Half the ClientHello, the rest 1.8 s later (the parent waits for all of it), then silence: the
     // server's answer is never acknowledged, the handshake never finishes. The pause is the input
     // here, not a wait for something.
     socket.write(hello.left(hello.size() / 2));
     QVERIFY(socket.waitForBytesWritten(5000));
-    QTest::qWait(1200);
+    QTest::qWait(1800);
     socket.write(hello.mid(hello.size() / 2));
     QVERIFY(socket.waitForBytesWritten(5000));
     QTRY_COMPARE_WITH_TIMEOUT(socket.state(), QAbstractSocket::UnconnectedState, 10000);
-    // Closed at 2 s from accept: not 1.2 s + a fresh 2 s for the handshake in the worker.
+    // Closed at 2 s from accept: not 1.8 s + a fresh 2 s for the handshake in the worker (the bound
+    // leaves a loaded machine 1.3 s of slack).
     const qint64 closedAfter = sinceConnect.elapsed();
-    QVERIFY2(closedAfter >= 1900 && closedAfter < 2900, qPrintable(QStringLiteral("closed after %1 ms").arg(closedAfter)));
+    QVERIFY2(closedAfter >= 1900 && closedAfter < 3300, qPrintable(QStringLiteral("closed after %1 ms").arg(closedAfter)));
 }
 
 void TestTlsLimits::handshakeWithoutRequestGetsOneRequestTimeout()
@@ -86,7 +87,7 @@ void TestTlsLimits::handshakeWithoutRequestGetsOneRequestTimeout()
     QVERIFY2(client.open(server.host(), server.port(), &why), qPrintable(why));
     QVERIFY2(client.awaitCloseNotify(&why), qPrintable(why));
     const qint64 closedAfter = sinceConnect.elapsed();
-    QVERIFY2(closedAfter >= 1900 && closedAfter < 2900, qPrintable(QStringLiteral("closed after %1 ms").arg(closedAfter)));
+    QVERIFY2(closedAfter >= 1900 && closedAfter < 4000, qPrintable(QStringLiteral("closed after %1 ms").arg(closedAfter)));
 }
 
 void TestTlsLimits::drainServesIdleTlsConnectionsOn()
