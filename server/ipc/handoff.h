@@ -30,12 +30,19 @@ constexpr uint32_t MaxConnectionsPerWorker = 64;
 // besides its plaintext ones, so 4 workers keep 1,024 TLS clients connected.
 constexpr uint32_t MaxTlsConnectionsPerWorker = 256;
 
+// What a connection has negotiated so far. It travels with the connection (Dispatch, Park), because a
+// parked plaintext connection may be served by another worker next.
+struct SessionState {
+    uint16_t protocolVersion = 0; // chosen by the connection's first HELLO; 0 until then
+};
+
 struct HandoffMessage {
     HandoffKind kind = HandoffKind::Dispatch;
     uint64_t connectionId = 0;
     std::string peer;            // "1.2.3.4:5678", for logs and the scoreboard
     std::vector<uint8_t> bytes;  // client bytes already read and not yet consumed
     UniqueFd fd;                 // the client socket (Dispatch, Park)
+    SessionState session;
     // DispatchTls: when (CLOCK_MONOTONIC, shared by both processes) the request timeout counted from
     // accept runs out. The handshake and the first request must be done by then; 0 = no deadline.
     int64_t deadlineNs = 0;

@@ -99,6 +99,7 @@ private:
         EventLoop::TimerId timer = 0;
         bool peerClosed = false;
         bool welcomeOwed = false; // HELLO decoded, WELCOME not sent yet
+        SessionState session;     // the protocol version its first HELLO chose, kept while it is parked
         int64_t acceptedNs = 0;   // monotonic; a TLS worker's handshake deadline counts from here
     };
 

@@ -18,7 +18,7 @@ WorkerLoop::Turn WorkerLoop::streamTurn(Connection &connection, uint32_t events)
     // that would find out. It is over either way.
     if (body.isPaced() && (events & (EPOLLERR | EPOLLHUP)) != 0) {
         LOG_INFO("GET '%s' to %s stopped after %llu of %llu bytes: client closed", body.path().c_str(),
-                 connection.peer.c_str(), (unsigned long long)body.sent(), (unsigned long long)body.length());
+                 connection.session.peer.c_str(), (unsigned long long)body.sent(), (unsigned long long)body.length());
         return Turn::Close;
     }
     const StreamState state = body.resume();
@@ -35,7 +35,7 @@ WorkerLoop::Turn WorkerLoop::streamTurn(Connection &connection, uint32_t events)
         break;
     case StreamState::Complete: break;
     case StreamState::Failed:
-        LOG_INFO("GET '%s' to %s stopped after %llu of %llu bytes: %s", body.path().c_str(), connection.peer.c_str(),
+        LOG_INFO("GET '%s' to %s stopped after %llu of %llu bytes: %s", body.path().c_str(), connection.session.peer.c_str(),
                  (unsigned long long)body.sent(), (unsigned long long)body.length(), body.why().c_str());
         return Turn::Close;
     }
@@ -94,7 +94,7 @@ void WorkerLoop::showBody(const Connection &connection)
     if (m_shown == connection.id)
         return; // the texts are there already
     m_slot.connectionId.store(connection.id, std::memory_order_relaxed);
-    copyText(m_slot.peer, sizeof m_slot.peer, connection.peer.data(), connection.peer.size());
+    copyText(m_slot.peer, sizeof m_slot.peer, connection.session.peer.data(), connection.session.peer.size());
     const std::string security = connection.transport->security();
     copyText(m_slot.security, sizeof m_slot.security, security.data(), security.size());
     copyText(m_slot.path, sizeof m_slot.path, body.path().data(), body.path().size());
