@@ -151,6 +151,17 @@ w_lean() {
     return 0
 }
 
+# (a over TLS, lean reader) the same through ferry-bench --tls (OpenSSL directly, 256 KiB reads): the
+# server's side of (a) over TLS, which ferry-get's QSslSocket hides. Ferry only.
+w_lean_tls() {
+    local t0 t1
+    t0=$(now_ns)
+    timed "$WORK/lean.out" "$FERRY_BENCH" -q -c 1 -r 1 -d 600 --read-size 262144 --tls \
+        "127.0.0.1:${PORT[ferry_tls]}" big.bin &&
+        t1=$(now_ns) && record a_tls_lean ferry "$(rate "$BIG_BYTES" $((t1 - t0)))"
+    return 0
+}
+
 # fetch SERVER DIR — the real download client (curl / ferry-get) saving big.bin into DIR.
 # ferry-get fsyncs its .part before renaming it into place, so curl's file is fsynced too
 # (sync FILE) before the clock stops: both have the bytes on disk when they are done.
@@ -198,6 +209,46 @@ w_keepalive() {
     busy=$(cat "$WORK/mem.sample")
     record h.load "$1" "$(awk -v k="${busy% *}" 'BEGIN { printf "%.1f", k / 1024 }')"
     record h.loadprocs "$1" "${busy#* }"
+}
+
+# (h, TLS) the server's PSS before and while bench/lib/hold_tls.py holds $IDLE_TLS idle TLS connections,
+# each after one request (Ferry: HELLO and STAT; nginx: a kept-alive GET): what one costs the server.
+w_idle_tls() {
+    local daemon=${1}_tls mode=http before after line="" fifo=$WORK/hold.fifo
+    [ "$1" = ferry ] && mode=ferry
+    before=$(memory "$daemon")
+    rm -f "$fifo" && mkfifo "$fifo"
+    # The holder's stdin is the fifo's write end, kept open on fd 7 here: closing it ends the holder.
+    python3 "$HERE/lib/hold_tls.py" 127.0.0.1 "${PORT[$daemon]}" "$IDLE_TLS" "$mode" small/one.bin \
+        <"$fifo" >"$WORK/hold.out" 2>>"$WORK/clients.err" &
+    local holder=$!
+    exec 7>"$fifo"
+    local waited=0
+    while [ $waited -lt 1200 ] && ! grep -q '^held' "$WORK/hold.out" && kill -0 "$holder" 2>/dev/null; do
+        sleep 0.1
+        waited=$((waited + 1))
+    done
+    line=$(cat "$WORK/hold.out")
+    if [ "${line%% *}" = held ]; then
+        after=$(memory "$daemon")
+        record h_tls.held "$1" "$(awk -v k="${after% *}" 'BEGIN { printf "%.1f", k / 1024 }')"
+        record h_tls.conn "$1" "$(awk -v a="${after% *}" -v b="${before% *}" -v n="$IDLE_TLS" \
+            'BEGIN { printf "%.1f", (a - b) / n }')"
+    else
+        echo "compare: $1: holding $IDLE_TLS idle TLS connections failed: $(tail -1 "$WORK/clients.err")" >&2
+    fi
+    exec 7>&-
+    wait "$holder" || true
+}
+
+# One core's AEAD speed on 16 KiB blocks (a TLS record's plaintext): the bound for (a) over TLS.
+w_cipher_speed() {
+    local cipher key
+    for cipher in aes-128-gcm chacha20-poly1305; do
+        key=cipher.${cipher%%-*}
+        record "$key" machine "$(openssl speed -seconds "$CIPHER_SECONDS" -bytes 16384 -evp "$cipher" 2>/dev/null |
+            awk 'END { v = $NF; sub(/k$/, "", v); printf "%.3f", v * 1000 / 1e9 }')"
+    done
 }
 
 w_iperf() {

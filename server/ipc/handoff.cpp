@@ -23,6 +23,7 @@ struct WireHeader {
     uint16_t protocolVersion; // SessionState
     uint32_t tokenSlot;
     uint32_t tokenSerial;
+    int64_t deadlineNs;
     char peer[PeerFieldSize];
 };
 
@@ -106,6 +107,7 @@ void fillHeader(WireHeader &header, const HandoffMessage &message)
     header.protocolVersion = message.session.protocolVersion;
     header.tokenSlot = message.session.tokenSlot;
     header.tokenSerial = message.session.tokenSerial;
+    header.deadlineNs = message.deadlineNs;
     std::strncpy(header.peer, message.peer.c_str(), PeerFieldSize - 1);
 }
 
@@ -212,6 +214,7 @@ ReceiveBatch receiveHandoffs(int channel, int flags)
         message.session.protocolVersion = record.header.protocolVersion;
         message.session.tokenSlot = record.header.tokenSlot;
         message.session.tokenSerial = record.header.tokenSerial;
+        message.deadlineNs = record.header.deadlineNs;
         message.fd.reset(record.fd);
     }
     return result;

@@ -50,6 +50,9 @@ struct HandoffMessage {
     std::vector<uint8_t> bytes;  // client bytes already read and not yet consumed
     UniqueFd fd;                 // the client socket (Dispatch, Park)
     SessionState session;
+    // DispatchTls: when (CLOCK_MONOTONIC, shared by both processes) the request timeout counted from
+    // accept runs out. The handshake and the first request must be done by then; 0 = no deadline.
+    int64_t deadlineNs = 0;
 };
 
 // The largest request frame payload the server decodes: a path string at its wire maximum (65,535 bytes,

@@ -198,6 +198,8 @@ bool Dispatcher::tryDispatch(Connection &connection)
     message.connectionId = connection.id;
     message.peer = connection.peer;
     message.session = connection.session;
+    if (connection.wire == Wire::Tls) // one request timeout from accept for ClientHello, handshake and request
+        message.deadlineNs = connection.acceptedNs + int64_t(m_limits.requestTimeout.count()) * 1'000'000;
     if (connection.welcomeOwed) {
         // HELLO and the first request arrived together: the worker answers both in one write, one TCP
         // segment for the client to wake up for instead of two (it answers a repeated HELLO alike).

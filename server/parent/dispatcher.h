@@ -107,6 +107,7 @@ private:
         bool welcomeOwed = false; // HELLO decoded, WELCOME not sent yet
         int64_t acceptedNs = 0;   // monotonic: a refusal's duration counts from here
         SessionState session;     // the protocol version its first HELLO chose, kept while it is parked
+        int64_t acceptedNs = 0;   // monotonic; a TLS worker's handshake deadline counts from here
     };
 
     void onAcceptable();

@@ -1,6 +1,7 @@
 // Dispatcher, the accepting side: the listening socket, admission (drain, per-address limit).
 #include "parent/dispatcher.h"
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "net/net.h"
 #include "base/syscall.h"

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ferry::server {
@@ -42,6 +43,9 @@ public:
     // for both. Whoever stops writing for now must flush().
     void queueMessage(const proto::Message &message);
     IoOutcome flush();
+    // The queued bytes, for a sender that writes them itself ahead of its own (worker/body_stream.h).
+    std::vector<uint8_t> takeQueued() { return std::exchange(m_queued, {}); }
+    Millis sendTimeout() const { return m_sendTimeout; }
     // Waits until the socket takes data, up to the send timeout counted from the last progress.
     IoOutcome waitWritable();
     // Records progress: the send timeout counts from the last byte that moved.

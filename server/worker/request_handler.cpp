@@ -238,6 +238,17 @@ AfterRequest RequestHandler::get(ClientIo &io, const proto::GetRequest &request)
                                             refused))
         return refused;
     TransferPlan plan{request.offset, length, file->info};
+    if (!io.transport().canHandBack() && !sendsAtOnce(plan, m_control)) {
+        // A TLS connection cannot be handed to another worker while this one is busy: its body goes
+        // out interleaved with this worker's other connections instead (body_stream.h). The stream gets
+        // its own descriptor of the file: the open-file cache keeps the one it shares.
+        UniqueFd own(fcntl(file->fd.get(), F_DUPFD_CLOEXEC, 0));
+        if (!own)
+            return sendError(io, ErrorCode::Internal, std::string("dup(): ") + std::strerror(errno));
+        m_stream = std::make_unique<BodyStream>(io.transport(), std::move(own), plan, request.path, m_control,
+                                                m_slot, io.sendTimeout(), io.takeQueued());
+        return AfterRequest::Streaming;
+    }
     std::string why;
     TransferResult result = sendBody(io, file->fd, plan, m_slot, m_control, why);
     m_outcome.bytes = m_slot.bytesSent.load(std::memory_order_relaxed);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "audit/audit_record.h"
+#include "worker/body_stream.h"
 #include "worker/client_io.h"
 #include "worker/jail.h"
 #include "worker/open_files.h"
@@ -12,6 +13,7 @@
 #include "manifest/manifest_store.h"
 
 #include <dirent.h>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -20,6 +22,7 @@ namespace ferry::server {
 enum class AfterRequest {
     KeepOpen, // the response is complete; the connection may carry another request
     Close,    // the connection must be closed (client gone, BadRequest, a failed body)
+    Streaming, // a body is under way without blocking: takeStream() has it (TLS only)
 };
 
 class RequestHandler {
@@ -40,6 +43,8 @@ public:
     // The open-file cache's upkeep, for the worker's loop: closes what has not been used for a while.
     void expireFiles(int64_t nowNs) { m_openFiles.expire(nowNs); }
     int64_t nextFileExpiryNs() const { return m_openFiles.nextExpiryNs(); }
+    // The body a GET left under way (after AfterRequest::Streaming), for the loop to resume.
+    std::unique_ptr<BodyStream> takeStream() { return std::move(m_stream); }
 
 private:
     AfterRequest hello(ClientIo &io, Session &session, const proto::Hello &request);
@@ -100,6 +105,7 @@ private:
     const ConnectionAccess *m_access = nullptr; // the connection of the request being handled, during handle()
     audit::Record m_outcome;
     OpenFiles m_openFiles;
+    std::unique_ptr<BodyStream> m_stream;
 };
 
 // Pure: the MANIFEST_PAGE holding digests [first, first + at most `perPage`) of `manifest`.

@@ -9,18 +9,6 @@ namespace ferry::server {
 
 using tls::TlsStatus;
 
-namespace {
-
-// 16 KiB, one TLS record's plaintext; per worker process, not per connection (an idle TLS connection
-// costs no body buffer: docs/PERFORMANCE.md).
-std::array<uint8_t, tls::MaxRecordPayload> &bodyBuffer()
-{
-    static std::array<uint8_t, tls::MaxRecordPayload> buffer;
-    return buffer;
-}
-
-} // namespace
-
 std::unique_ptr<TlsTransport> TlsTransport::accept(const tls::TlsContext &context, int fd, std::string &error)
 {
     std::unique_ptr<tls::TlsSession> session = tls::TlsSession::accept(context, fd, error);
@@ -78,7 +66,9 @@ ssize_t TlsTransport::sendFile(int fileFd, off_t *offset, size_t count)
     // Bytes left in the buffer by a write that would block go out first and whole, even if this call
     // asks for fewer (OpenSSL refuses a retry shorter than the blocked write): they were read for this
     // body within an earlier call's count, so the total never passes what the transfer asked for.
-    std::array<uint8_t, tls::MaxRecordPayload> &buffer = bodyBuffer();
+    if (!m_buffer)
+        m_buffer = std::make_unique<RecordBuffer>(); // 16 KiB, one record's plaintext, for this body
+    RecordBuffer &buffer = *m_buffer;
     size_t done = 0;
     while (done < count || m_begin < m_end) {
         if (m_begin == m_end) {
@@ -99,6 +89,12 @@ ssize_t TlsTransport::sendFile(int fileFd, off_t *offset, size_t count)
         done += io.bytes;
     }
     return ssize_t(done);
+}
+
+void TlsTransport::endBody()
+{
+    m_buffer.reset();
+    m_begin = m_end = 0;
 }
 
 short TlsTransport::waitEvents() const { return m_waitingFor == TlsStatus::WantRead ? POLLIN : POLLOUT; }

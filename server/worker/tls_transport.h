@@ -9,6 +9,7 @@
 #include "worker/transport.h"
 
 #include <array>
+#include <cstdint>
 #include <memory>
 
 namespace ferry::server {
@@ -22,6 +23,7 @@ public:
     ssize_t receive(void *data, size_t size) override;
     ssize_t send(const void *data, size_t size, bool more) override;
     ssize_t sendFile(int fileFd, off_t *offset, size_t count) override;
+    void endBody() override;
     short waitEvents() const override;
     bool hasBuffered() const override { return m_session->hasBuffered(); }
     bool canHandBack() const override { return false; }
@@ -36,11 +38,13 @@ private:
 
     std::unique_ptr<tls::TlsSession> m_session;
     tls::TlsStatus m_waitingFor = tls::TlsStatus::WantWrite;
-    // File bytes read but not yet taken by SSL_write: [m_begin, m_end) of the worker's one body buffer
-    // (bodyBuffer()), which are the file's bytes at the caller's *offset. A write that would block is
-    // retried with them, as OpenSSL requires. One buffer serves every connection of the worker: a
-    // worker sends one body at a time, and a body ends complete (buffer drained) or with its connection
-    // closed, so no two connections ever have bytes in it.
+    using RecordBuffer = std::array<uint8_t, tls::MaxRecordPayload>;
+    // The body's record buffer, made by its first sendFile() and dropped by endBody(). Bodies of this
+    // worker's connections are sent interleaved (worker/body_stream.h), so each needs its own.
+    std::unique_ptr<RecordBuffer> m_buffer;
+    // File bytes read but not yet taken by SSL_write: [m_begin, m_end) of m_buffer, which are the
+    // file's bytes at the caller's *offset. A write that would block is retried with them, as OpenSSL
+    // requires.
     size_t m_begin = 0, m_end = 0;
 };
 

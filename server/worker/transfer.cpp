@@ -1,6 +1,6 @@
 #include "worker/transfer.h"
 
-#include "worker/pacing.h"
+#include "worker/body_pacer.h"
 
 #include "protocol/codec.h"
 #include "base/syscall.h"
@@ -21,9 +21,6 @@ constexpr uint64_t MaxChunk = 2 * 1024 * 1024; // like nginx's sendfile_max_chun
 // boundaries, large enough that a slow limit costs few syscalls (a page; 4 sendfile() calls a second at 16k/s).
 constexpr uint64_t MinChunk = 4 * 1024;
 constexpr uint64_t ChunksPerSecond = 20; // a limited chunk is 50 ms of the rate
-// The longest a paced body sleeps at once: limits are re-read (they may change) and an abort noticed
-// at least this often.
-constexpr int64_t MaxPauseNs = 100'000'000;
 
 void sleepNs(int64_t ns)
 {
@@ -32,107 +29,22 @@ void sleepNs(int64_t ns)
     [[maybe_unused]] const int slept = retryOnEintr([&] { return nanosleep(&pause, &pause); });
 }
 
-// Sleeps until `when` (monotonic) in slices of at most MaxPauseNs; after each, `recheck(when)` may move
-// `when` (a limit changed). False if the connection was aborted meanwhile.
-template <class Recheck>
-bool waitUntil(ClientIo &io, int64_t when, Recheck &&recheck)
+// Waits until `pacer` lets the next chunk go (body_pacer.h), sleeping in the slices it names. False if
+// the connection was aborted meanwhile (the turn is then given back).
+bool admit(ClientIo &io, BodyPacer &pacer, uint64_t remaining, size_t &chunk)
 {
-    for (int64_t now = monotonicNs(); now < when; now = monotonicNs()) {
-        if (io.shouldAbort())
+    for (;;) {
+        const int64_t now = monotonicNs();
+        const int64_t wake = pacer.admitAt(now, remaining, chunk);
+        if (wake == 0)
+            return true;
+        if (io.shouldAbort()) {
+            pacer.settle(0);
             return false;
-        sleepNs(std::min(when - now, MaxPauseNs));
+        }
+        sleepNs(wake - now);
         io.noteProgress(); // waiting on our own limit is not the client stalling
-        recheck(when);
     }
-    return true;
-}
-
-// Paces one body under both limits (pacing.h). Before each chunk it waits for the body's own schedule,
-// then reserves the chunk on the shared global schedule and waits for its turn; after the send it pays
-// for what the socket took. Unlimited, it costs three relaxed loads per chunk and no clock read.
-class BodyPacer {
-public:
-    explicit BodyPacer(ControlBlock &control) : m_control(control) {}
-
-    // Picks the next chunk (at most `remaining` bytes) and waits until it may go. False if aborted.
-    bool admit(ClientIo &io, uint64_t remaining, size_t &chunk)
-    {
-        m_reserved = 0;
-        uint64_t perConnection = m_control.perConnectionRate.load(std::memory_order_relaxed);
-        uint64_t global = m_control.globalRate.load(std::memory_order_relaxed);
-        if (perConnection != 0 || m_own.rate() != 0) {
-            if (!waitForOwnTurn(io, perConnection))
-                return false;
-            perConnection = m_own.rate(); // as re-read while waiting
-            global = m_control.globalRate.load(std::memory_order_relaxed);
-        }
-        // Sized after the wait, with the limits now in force: a chunk sized before a cut would be billed
-        // at the new rate for seconds.
-        uint32_t senders = m_control.activeSenders.load(std::memory_order_relaxed);
-        chunk = size_t(chunkSize(remaining, effectiveRate(perConnection, global, senders)));
-        if (global != 0 && !waitForGlobalTurn(io, chunk, global)) {
-            settle(0); // aborted: give the turn back to the others
-            return false;
-        }
-        return true;
-    }
-
-    // After the send: `sent` bytes of the admitted chunk went (0 if none did).
-    void settle(uint64_t sent)
-    {
-        m_own.paid(m_ownTurnNs, sent);
-        if (m_reserved > sent)
-            refundShared(m_control.globalPaidUntilNs, m_reserved - sent, m_reservedRate);
-        m_reserved = 0;
-    }
-
-private:
-    bool waitForOwnTurn(ClientIo &io, uint64_t perConnection)
-    {
-        int64_t now = monotonicNs();
-        m_own.setRate(perConnection, now);
-        bool ok = waitUntil(io, m_own.sendTimeNs(now), [this](int64_t &when) {
-            int64_t later = monotonicNs();
-            m_own.setRate(m_control.perConnectionRate.load(std::memory_order_relaxed), later);
-            when = m_own.sendTimeNs(later);
-        });
-        // The chunk counts against the body's own limit from its own turn: time spent waiting for the
-        // global one after it is not time this connection chose not to send, and must not cost it rate.
-        m_ownTurnNs = monotonicNs();
-        return ok;
-    }
-
-    bool waitForGlobalTurn(ClientIo &io, uint64_t chunk, uint64_t global)
-    {
-        m_reserved = chunk;
-        m_reservedRate = global;
-        int64_t start = reserveShared(m_control.globalPaidUntilNs, monotonicNs(), chunk, global);
-        return waitUntil(io, start, [this, &global](int64_t &when) {
-            // The parent reschedules the shared schedule on a change; our turn, already taken, follows alike.
-            uint64_t latest = m_control.globalRate.load(std::memory_order_relaxed);
-            when = rescheduled(when, monotonicNs(), global, latest);
-            global = latest;
-        });
-    }
-
-    ControlBlock &m_control;
-    Pace m_own;
-    int64_t m_ownTurnNs = 0;
-    uint64_t m_reserved = 0; // bytes reserved on the global schedule for the admitted chunk
-    uint64_t m_reservedRate = 0;
-};
-
-// Whether the file is no longer the one announced in BODY: modified, shrunk, or no longer stat-able.
-bool changedSince(const UniqueFd &file, const struct stat &announced)
-{
-    struct stat now {};
-    return fstat(file.get(), &now) != 0 || mtimeNs(now) != mtimeNs(announced) || now.st_size < announced.st_size;
-}
-
-proto::BodyEnd bodyEnd(bool changed)
-{
-    return {changed ? proto::ErrorCode::FileChanged : proto::ErrorCode::Ok,
-            changed ? "the file changed while it was being sent" : ""};
 }
 
 // Failed, with `why` set from the outcome that ended the transfer.
@@ -164,7 +76,7 @@ IoOutcome streamBytes(ClientIo &io, const UniqueFd &file, const TransferPlan &pl
         if (io.shouldAbort())
             return IoOutcome::Aborted;
         size_t chunk = 0;
-        if (!pacer.admit(io, plan.length - progress.sent, chunk))
+        if (!admit(io, pacer, plan.length - progress.sent, chunk))
             return IoOutcome::Aborted;
         // sendfile(2), or pread + SSL_write over TLS
         const ssize_t sent = retryOnEintr([&] { return io.transport().sendFile(file.get(), &position, chunk); });
@@ -194,7 +106,7 @@ IoOutcome padWithZeros(ClientIo &io, const TransferPlan &plan, Progress &progres
     static const uint8_t zeros[64 * 1024] = {};
     while (progress.sent < plan.length) {
         size_t chunk = 0;
-        if (io.shouldAbort() || !pacer.admit(io, plan.length - progress.sent, chunk))
+        if (io.shouldAbort() || !admit(io, pacer, plan.length - progress.sent, chunk))
             return IoOutcome::Aborted;
         const size_t n = std::min(chunk, sizeof zeros);
         const IoOutcome outcome = io.send(zeros, n);
@@ -242,6 +154,25 @@ int64_t mtimeNs(const struct stat &info)
     return int64_t(info.st_mtim.tv_sec) * 1000000000 + info.st_mtim.tv_nsec;
 }
 
+bool changedSince(const UniqueFd &file, const struct stat &announced)
+{
+    struct stat now {};
+    return fstat(file.get(), &now) != 0 || mtimeNs(now) != mtimeNs(announced) || now.st_size < announced.st_size;
+}
+
+proto::BodyEnd bodyEnd(bool changed)
+{
+    return {changed ? proto::ErrorCode::FileChanged : proto::ErrorCode::Ok,
+            changed ? "the file changed while it was being sent" : ""};
+}
+
+bool sendsAtOnce(const TransferPlan &plan, const ControlBlock &control)
+{
+    bool limited = control.perConnectionRate.load(std::memory_order_relaxed) != 0
+                   || control.globalRate.load(std::memory_order_relaxed) != 0;
+    return plan.length <= SmallBody && !limited;
+}
+
 uint64_t chunkSize(uint64_t remaining, uint64_t rate)
 {
     uint64_t chunk = rate == 0 ? MaxChunk : std::clamp<uint64_t>(rate / ChunksPerSecond, MinChunk, MaxChunk);
@@ -261,9 +192,7 @@ uint64_t effectiveRate(uint64_t perConnection, uint64_t global, uint32_t activeS
 TransferResult sendBody(ClientIo &io, const UniqueFd &file, const TransferPlan &plan, WorkerSlot &slot,
                         ControlBlock &control, std::string &why)
 {
-    bool limited = control.perConnectionRate.load(std::memory_order_relaxed) != 0
-                   || control.globalRate.load(std::memory_order_relaxed) != 0;
-    if (plan.length <= SmallBody && !limited)
+    if (sendsAtOnce(plan, control))
         return sendSmallBody(io, file, plan, slot, why);
     io.beginLongWork();
     proto::Body body{plan.offset, plan.length, uint64_t(plan.info.st_size), mtimeNs(plan.info)};
@@ -276,6 +205,7 @@ TransferResult sendBody(ClientIo &io, const UniqueFd &file, const TransferPlan &
     IoOutcome outcome = streamBytes(io, file, plan, progress, pacer, shrunk);
     if (outcome == IoOutcome::Ok && shrunk)
         outcome = padWithZeros(io, plan, progress, pacer);
+    io.transport().endBody();
     control.activeSenders.fetch_sub(1, std::memory_order_relaxed);
     if (outcome != IoOutcome::Ok)
         return failed(io, outcome, why);

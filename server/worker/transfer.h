@@ -26,6 +26,14 @@ uint64_t chunkSize(uint64_t remaining, uint64_t rateBytesPerSecond);
 // global one. 0 = unlimited. It sizes chunks; the pacing itself is in pacing.h.
 uint64_t effectiveRate(uint64_t perConnection, uint64_t global, uint32_t activeSenders);
 
+// Whether the body goes out in one write with its BODY and BODY_END (small and not rate-limited), so
+// sending it never waits long.
+bool sendsAtOnce(const TransferPlan &plan, const ControlBlock &control);
+// Whether the file is no longer the one announced in BODY: modified, shrunk, or no longer stat-able.
+bool changedSince(const UniqueFd &file, const struct stat &announced);
+// The BODY_END that closes a body: Ok, or FileChanged.
+proto::BodyEnd bodyEnd(bool changed);
+
 enum class TransferResult {
     Complete,    // every byte sent, BODY_END Ok
     FileChanged, // the file shrank or changed: padded, BODY_END FileChanged; the connection stays usable

@@ -33,6 +33,9 @@ public:
     // 0 at end of file. TLS may return more than `count` when it finishes a record an earlier call of
     // the same body read and could not send; never more than the body's earlier calls asked for.
     virtual ssize_t sendFile(int fileFd, off_t *offset, size_t count) = 0;
+    // The body that sendFile() calls were sending is over (sent, or abandoned with its connection):
+    // whatever it needed goes (TLS: its record buffer), so an idle connection holds none.
+    virtual void endBody() = 0;
     // poll() events to wait for after EAGAIN (POLLOUT, or POLLIN when TLS must read first).
     virtual short waitEvents() const = 0;
     // Bytes received but held where epoll cannot see them (decrypted TLS records).
@@ -55,6 +58,7 @@ public:
     ssize_t receive(void *data, size_t size) override;
     ssize_t send(const void *data, size_t size, bool more) override;
     ssize_t sendFile(int fileFd, off_t *offset, size_t count) override;
+    void endBody() override {}
     short waitEvents() const override;
     bool hasBuffered() const override { return false; }
     bool canHandBack() const override { return true; }

@@ -69,14 +69,19 @@ bool WorkerLoop::shouldHandBack() const
 
 bool WorkerLoop::waitAndServe()
 {
-    if (m_broken || isStopping())
+    if (m_broken)
         return false;
-    if (shouldHandBack())
-        releaseAll(Turn::Park);
+    const bool stopping = isStopping();
+    if (stopping || shouldHandBack())
+        releaseResting(); // bodies under way finish first, as a blocking one would
+    if (stopping && m_connections.empty())
+        return false;
+    if (m_parentGone)
+        unwatchChannel(); // its EOF would be reported on every wait
     honourAbort();
     expireQuiet();
     expireFiles();
-    showIdle();
+    showResting();
     tellClosed(); // before sleeping: the parent must not wait for them
     epoll_event events[MaxEvents];
     const int count = retryOnEintr([&] { return epoll_wait(m_epoll.get(), events, MaxEvents, waitTimeoutMs()); });
@@ -96,8 +101,9 @@ bool WorkerLoop::waitAndServe()
         auto it = m_connections.find(id);
         if (it == m_connections.end())
             continue; // an event queued before the connection was released
-        it->second->again = false;
-        settle(id, serveTurn(*it->second, true));
+        Connection &connection = *it->second;
+        connection.again = false;
+        settle(id, connection.body ? streamTurn(connection, events[i].events) : serveTurn(connection, true));
         m_served.push_back(id);
     }
     serveLeftovers();
@@ -127,7 +133,7 @@ bool WorkerLoop::receiveFromParent()
     ReceiveBatch received = receiveHandoffs(m_context.channel.get(), MSG_DONTWAIT);
     switch (received.status) {
     case ReceiveStatus::WouldBlock: return true;
-    case ReceiveStatus::Closed: m_parentGone = true; return false;
+    case ReceiveStatus::Closed: m_parentGone = true; return true; // stop, once bodies under way are done
     case ReceiveStatus::Error:
         LOG_ERROR("worker %u: recvmsg() from parent: %s", m_context.slotIndex, std::strerror(received.error));
         m_broken = true;
@@ -186,6 +192,8 @@ void WorkerLoop::adopt(HandoffMessage &&message)
         [this, id] { beginLongWork(id); });
     c.decoder.feed(message.bytes);
     c.holdUntilNs = monotonicNs() + c.holdNs;
+    if (message.deadlineNs != 0) // TLS: what the ClientHello took in the parent counts too
+        c.holdUntilNs = std::min(c.holdUntilNs, message.deadlineNs);
     m_slot.connectionsServed.fetch_add(1, std::memory_order_relaxed);
     epoll_event event{};
     event.events = EPOLLIN | EPOLLRDHUP; // level-triggered: what a turn leaves unread is reported again
@@ -223,11 +231,23 @@ WorkerLoop::Turn WorkerLoop::serveRequests(Connection &connection, bool readable
             showServing(connection);
             const int64_t startNs = monotonicNs();
             AfterRequest after = m_handler.handle(*connection.io, connection.session, *request);
-            auditRequest(connection, m_handler.outcome(), startNs);
+            if (after == AfterRequest::Streaming) { // its line is written when the body ends (streamTurn)
+                connection.bodyAudit = m_handler.outcome();
+                connection.bodyStartNs = startNs;
+            } else {
+                auditRequest(connection, m_handler.outcome(), startNs);
+            }
             endLongWork();
-            connection.holdUntilNs = monotonicNs() + connection.holdNs;
+            // A HELLO is not the first request: until one comes, the request deadline holds (TLS).
+            if (!std::holds_alternative<proto::Hello>(*request))
+                connection.holdUntilNs = monotonicNs() + connection.holdNs;
             if (after == AfterRequest::Close)
                 return Turn::Close;
+            if (after == AfterRequest::Streaming) {
+                connection.body = m_handler.takeStream();
+                ++m_bodies;
+                return streamTurn(connection, 0);
+            }
             continue;
         }
         if (auto *error = std::get_if<proto::DecodeError>(&result))
@@ -299,6 +319,11 @@ void WorkerLoop::release(uint64_t id, Turn how)
             || !c.transport->canHandBack()))
         how = Turn::Close;
     HandoffMessage message{HandoffKind::Done, id, {}, {}, {}, {}};
+    if (c.body) {
+        endBody(c, audit::InterruptedResult); // closed under way (an abort, a stop past its grace)
+        c.body.reset();
+        --m_bodies;
+    }
     if (how == Turn::Park) {
         // The parent will hold the same open socket: unregister it here, or this epoll set would keep
         // reporting it after our fd is closed.
@@ -388,8 +413,15 @@ void WorkerLoop::expireQuiet()
     for (auto &[id, connection] : m_connections)
         if (!connection->again && connection->holdUntilNs <= now)
             quiet.push_back(id);
-    for (uint64_t id : quiet)
-        release(id, Turn::Park);
+    for (uint64_t id : quiet) {
+        auto it = m_connections.find(id);
+        if (it == m_connections.end())
+            continue;
+        if (it->second->body) // its pacing time, or its send timeout, has come
+            settle(id, streamTurn(*it->second, 0));
+        else
+            release(id, Turn::Park);
+    }
 }
 
 void WorkerLoop::honourAbort()
@@ -401,6 +433,9 @@ void WorkerLoop::honourAbort()
 
 int WorkerLoop::waitTimeoutMs() const
 {
+    // Slices of at most 250 ms while a body is under way, as ClientIo waits: an abort or stop request,
+    // which the parent only writes to the scoreboard, is noticed promptly even while its client stalls.
+    constexpr int64_t BodySliceNs = 250'000'000;
     if (m_connections.empty()) { // idle: wake only to close cached files nobody uses any more
         const int64_t next = m_handler.nextFileExpiryNs();
         if (next == INT64_MAX)
@@ -408,7 +443,7 @@ int WorkerLoop::waitTimeoutMs() const
         const int64_t left = std::max(next, m_nextFileSweepNs) - monotonicNs();
         return left <= 0 ? 0 : int(std::min<int64_t>((left + 999'999) / 1'000'000, INT32_MAX));
     }
-    int64_t earliest = INT64_MAX;
+    int64_t earliest = m_bodies > 0 ? monotonicNs() + BodySliceNs : INT64_MAX;
     for (auto &[id, connection] : m_connections) {
         if (connection->again)
             return 0;

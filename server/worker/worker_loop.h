@@ -34,6 +34,9 @@ private:
         proto::Decoder decoder{MaxRequestPayload};
         std::unique_ptr<Transport> transport; // plaintext, or a TLS session that never leaves this worker
         std::unique_ptr<ClientIo> io;
+        std::unique_ptr<BodyStream> body; // a TLS body under way (destroyed before its transport)
+        audit::Record bodyAudit;          // its GET's audit line, written when the body ends
+        int64_t bodyStartNs = 0;
         bool opened = false;     // the transport's handshake is done: requests may be read
         uint32_t events = 0;     // what epoll watches for it
         int64_t holdNs = 0;      // how long it may stay quiet here (the handshake deadline until opened)
@@ -60,6 +63,12 @@ private:
     Turn serveTurn(Connection &connection, bool readable);
     // A step of the transport's handshake; serves the first request once it is done.
     Turn openTurn(Connection &connection);
+    // A turn of the connection's body under way (worker_loop_body.cpp): `events` are what epoll
+    // reported, 0 when its time came. Keep while it goes on; after it, the connection reads requests.
+    Turn streamTurn(Connection &connection, uint32_t events);
+    // Connections without a body under way go (parked, or closed if TLS); bodies finish first.
+    void releaseResting();
+    void unwatchChannel();
     bool watchFor(Connection &connection, uint32_t events);
     Turn serveRequests(Connection &connection, bool readable);
     Read readSome(Connection &connection, bool &mayRead);
@@ -77,6 +86,12 @@ private:
     void expireFiles();
     void honourAbort();
     void showServing(const Connection &connection);
+    // Between turns: a body under way if there is one (its progress, for the admin plane and the stall
+    // watchdog), else idle.
+    void showResting();
+    void showBody(const Connection &connection);
+    // A body ends (`result`: "OK", an error-code name, or audit::InterruptedResult): its audit line.
+    void endBody(Connection &connection, std::string_view result);
     void showIdle();
     void showStopping();
     int waitTimeoutMs() const;
@@ -96,8 +111,10 @@ private:
     std::vector<uint64_t> m_closed;              // closes not told yet (tellClosed(), once per turn)
     uint64_t m_shown = 0;      // the connection the scoreboard slot shows; 0 = idle
     int64_t m_nextFileSweepNs = 0; // when the open-file cache is next swept (expireFiles())
+    size_t m_bodies = 0;       // connections with a body under way
     bool m_longWork = false;   // Busy was sent; Ready is owed
     bool m_parentGone = false; // the channel reached EOF: the parent wants this worker to stop
+    bool m_channelWatched = true;
     bool m_broken = false;     // a message to the parent failed: the channel is unusable
 };
 

@@ -28,7 +28,10 @@ std::unique_ptr<Transport> WorkerLoop::makeTransport(HandoffKind kind, const Con
 
 bool WorkerLoop::watchFor(Connection &connection, uint32_t events)
 {
-    events |= EPOLLRDHUP;
+    // The client's FIN matters only while waiting to read: a body waiting for EPOLLOUT would be woken by
+    // it (level-triggered) on every wait, for a client that shut down its sending side and still reads.
+    if (events & EPOLLIN)
+        events |= EPOLLRDHUP;
     if (connection.events == events)
         return true;
     epoll_event event{};
@@ -57,8 +60,9 @@ WorkerLoop::Turn WorkerLoop::openTurn(Connection &connection)
     case Opening::Ready: break;
     }
     connection.opened = true;
-    connection.holdNs = m_context.tls.idleTimeout.count() * 1'000'000; // the parent's idle timeout, kept here
-    connection.holdUntilNs = monotonicNs() + connection.holdNs;
+    // The first request is still due by the request deadline (holdUntilNs, as from accept); the idle
+    // timeout, the parent's kept here, counts from each answer on.
+    connection.holdNs = m_context.tls.idleTimeout.count() * 1'000'000;
     if (!watchFor(connection, EPOLLIN))
         return Turn::Close;
     LOG_DEBUG("connection %llu from %s: %s", (unsigned long long)connection.id, connection.session.peer.c_str(),

@@ -17,6 +17,9 @@ namespace {
 constexpr int ConnectTimeoutMs = 15000;
 // 16 reads of up to 1 MiB: a few milliseconds of work at loopback speed.
 constexpr int MaxReadsPerEvent = 16;
+// The wait before retrying a server that turned the connection away before TLS: the plaintext BUSY's own
+// hint cannot be read through the TLS stack; the server sends 1000 ms for its per-address limit.
+constexpr int TurnedAwayRetryMs = 1000;
 const char *const Agent = "ferry-client/" FERRY_VERSION;
 
 // Servers that refused a version 2 HELLO: later connections to them say version 1 at once.
@@ -144,8 +147,29 @@ void Connection::onSocketError()
 {
     if (!m_socket)
         return;
+    if (isTurnedAwayBeforeTls()) {
+        fail(ErrorKind::ServerBusy,
+             QStringLiteral("server busy: %1:%2 turned the connection away before TLS (busy, draining, or too "
+                            "many connections from this address)")
+                 .arg(m_host)
+                 .arg(m_port),
+             TurnedAwayRetryMs);
+        return;
+    }
     fail(ErrorKind::ConnectionError,
          QStringLiteral("%1:%2: %3").arg(m_host).arg(m_port).arg(m_socket->errorString()));
+}
+
+bool Connection::isTurnedAwayBeforeTls() const
+{
+    // A Ferry server refuses a client for load at accept, before it knows what the client speaks, with
+    // the plaintext BUSY frame (docs/SECURITY.md, "Refusals for load"). To OpenSSL those bytes in place
+    // of a ServerHello are a record of no known version. Only that reason counts: a certificate or pin
+    // refusal fails otherwise. (With a TLS backend other than OpenSSL the text differs and such a refusal
+    // stays a connection error.)
+    auto *tls = qobject_cast<QSslSocket *>(m_socket);
+    return tls && !tls->isEncrypted() && tls->error() == QAbstractSocket::SslHandshakeFailedError
+           && tls->errorString().contains(QLatin1String("wrong version number"));
 }
 
 // Reads until the socket is drained, but at most a few blocks per call: on a fast link

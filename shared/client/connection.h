@@ -71,6 +71,8 @@ private:
     void onConnected();
     void onReadyRead();
     void onSocketError();
+    // The TLS handshake met the server's plaintext BUSY (a refusal for load, sent before any TLS).
+    bool isTurnedAwayBeforeTls() const;
     bool readBody();
     bool readFrames();
     bool dispatch(proto::DecodeResult &result);

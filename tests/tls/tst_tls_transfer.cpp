@@ -261,11 +261,13 @@ void TestTlsTransfer::manyIdleTlsClientsStayConnected()
 {
     // 300 TLS clients that finish their handshake and then say nothing, on 2 workers: TLS connections
     // cannot wait in the parent, so the workers hold them all (up to 256 each), none waits for a place.
+    // (They never send a request: the request timeout is raised so that it cannot end them meanwhile.)
     TestTree tree;
     QVERIFY(!tree.addFile(QStringLiteral("k.bin"), 100000, 51).isEmpty());
     ServerProcess server(tree.root(), tlsOnly({QStringLiteral("--workers"), QStringLiteral("2"),
                                                QStringLiteral("--max-per-ip"), QStringLiteral("0"),
-                                               QStringLiteral("--max-pending"), QStringLiteral("400")}));
+                                               QStringLiteral("--max-pending"), QStringLiteral("400"),
+                                               QStringLiteral("--request-timeout"), QStringLiteral("120s")}));
     QVERIFY2(server.start(), qPrintable(server.diagnostics()));
     std::vector<std::unique_ptr<QSslSocket>> idle;
     int encrypted = 0;

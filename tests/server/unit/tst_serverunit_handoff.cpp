@@ -36,6 +36,7 @@ private slots:
             message.connectionId = 42;
             message.peer = "127.0.0.1:5555";
             message.bytes = {1, 2, 3, 0xF7};
+            message.deadlineNs = 1234567890123;
             message.fd = std::move(readEnd);
             QCOMPARE(sendHandoff(parentEnd.get(), message), 0);
             message.fd.reset(); // the sender's copy closes; the receiver's must still work
@@ -44,6 +45,7 @@ private slots:
             QCOMPARE(int(received.status), int(ReceiveStatus::Ok));
             QCOMPARE(int(received.message.kind), int(HandoffKind::Dispatch));
             QCOMPARE(received.message.connectionId, uint64_t(42));
+            QCOMPARE(received.message.deadlineNs, int64_t(1234567890123));
             QCOMPARE(QString::fromStdString(received.message.peer), QStringLiteral("127.0.0.1:5555"));
             QCOMPARE(received.message.bytes, (std::vector<uint8_t>{1, 2, 3, 0xF7}));
             QVERIFY(received.message.fd.isValid());

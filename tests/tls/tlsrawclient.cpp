@@ -1,0 +1,167 @@
+#include "tlsrawclient.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+namespace tlstest {
+
+namespace {
+
+QString sslError(const char *call)
+{
+    const unsigned long error = ERR_get_error();
+    if (error == 0) // a failed system call: the socket's timeout, a reset
+        return QStringLiteral("%1: %2").arg(QLatin1String(call), QString::fromLocal8Bit(std::strerror(errno)));
+    char text[256] = {};
+    ERR_error_string_n(error, text, sizeof text);
+    return QStringLiteral("%1: %2").arg(QLatin1String(call), QLatin1String(text));
+}
+
+} // namespace
+
+TlsRawClient::TlsRawClient(int timeoutMs, int receiveBuffer) : m_timeoutMs(timeoutMs), m_receiveBuffer(receiveBuffer)
+{
+}
+
+TlsRawClient::~TlsRawClient()
+{
+    if (m_ssl)
+        SSL_free(m_ssl);
+    if (m_context)
+        SSL_CTX_free(m_context);
+    if (m_fd >= 0)
+        ::close(m_fd);
+}
+
+bool TlsRawClient::open(const QString &host, quint16 port, QString *why)
+{
+    m_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (m_receiveBuffer > 0)
+        setsockopt(m_fd, SOL_SOCKET, SO_RCVBUF, &m_receiveBuffer, sizeof m_receiveBuffer);
+    timeval timeout{m_timeoutMs / 1000, (m_timeoutMs % 1000) * 1000}; // every read and write is bounded
+    setsockopt(m_fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    setsockopt(m_fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    inet_pton(AF_INET, host.toLatin1().constData(), &address.sin_addr);
+    if (::connect(m_fd, reinterpret_cast<sockaddr *>(&address), sizeof address) != 0) {
+        *why = QStringLiteral("connect() failed");
+        return false;
+    }
+    m_context = SSL_CTX_new(TLS_client_method());
+    SSL_CTX_set_min_proto_version(m_context, TLS1_3_VERSION);
+    m_ssl = SSL_new(m_context);
+    SSL_set_fd(m_ssl, m_fd);
+    if (SSL_connect(m_ssl) != 1) {
+        *why = sslError("SSL_connect()");
+        return false;
+    }
+    if (!send(proto::Hello{proto::ProtocolVersion, "ferry-tests/tls"})) {
+        *why = QStringLiteral("HELLO could not be sent");
+        return false;
+    }
+    proto::Message welcome;
+    if (!read(&welcome, why))
+        return false;
+    if (!std::holds_alternative<proto::Welcome>(welcome)) {
+        *why = QStringLiteral("no WELCOME after HELLO");
+        return false;
+    }
+    return true;
+}
+
+bool TlsRawClient::send(const proto::Message &message)
+{
+    const std::vector<uint8_t> frame = proto::encode(message);
+    return SSL_write(m_ssl, frame.data(), int(frame.size())) == int(frame.size());
+}
+
+bool TlsRawClient::fill(QString *why)
+{
+    uint8_t buffer[16 * 1024];
+    const int got = SSL_read(m_ssl, buffer, sizeof buffer);
+    if (got > 0) {
+        m_decoder.feed({buffer, size_t(got)});
+        return true;
+    }
+    const int error = SSL_get_error(m_ssl, got);
+    m_closeNotify = error == SSL_ERROR_ZERO_RETURN;
+    *why = error == SSL_ERROR_ZERO_RETURN ? QStringLiteral("the server closed (close_notify)")
+           : error == SSL_ERROR_SYSCALL && (errno == EAGAIN || errno == EWOULDBLOCK)
+               ? QStringLiteral("nothing arrived within %1 ms").arg(m_timeoutMs)
+               : sslError("SSL_read()");
+    return false;
+}
+
+bool TlsRawClient::read(proto::Message *message, QString *why)
+{
+    for (;;) {
+        proto::DecodeResult result = m_decoder.next();
+        if (auto *decoded = std::get_if<proto::Message>(&result)) {
+            *message = std::move(*decoded);
+            return true;
+        }
+        if (!std::holds_alternative<proto::NeedMore>(result)) {
+            *why = QStringLiteral("the server sent bytes that are not a frame");
+            return false;
+        }
+        if (!fill(why))
+            return false;
+    }
+}
+
+bool TlsRawClient::awaitCloseNotify(QString *why)
+{
+    proto::Message message;
+    if (read(&message, why)) {
+        *why = QStringLiteral("a frame arrived where the connection should end");
+        return false;
+    }
+    return m_closeNotify;
+}
+
+bool TlsRawClient::readBody(uint64_t *received, QString *why)
+{
+    proto::Message message;
+    if (!read(&message, why))
+        return false;
+    const auto *body = std::get_if<proto::Body>(&message);
+    if (!body) {
+        *why = QStringLiteral("no BODY");
+        return false;
+    }
+    *received = 0;
+    for (;;) {
+        proto::DecodeResult result = m_decoder.next();
+        if (auto *chunk = std::get_if<proto::BodyChunk>(&result)) {
+            *received += chunk->bytes.size();
+            continue;
+        }
+        if (auto *decoded = std::get_if<proto::Message>(&result)) {
+            const auto *end = std::get_if<proto::BodyEnd>(decoded);
+            if (!end || end->code != proto::ErrorCode::Ok || *received != body->length) {
+                *why = QStringLiteral("the body ended badly after %1 of %2 bytes").arg(*received).arg(body->length);
+                return false;
+            }
+            return true;
+        }
+        if (!std::holds_alternative<proto::NeedMore>(result)) {
+            *why = QStringLiteral("the server sent bytes that are not a frame");
+            return false;
+        }
+        if (!fill(why))
+            return false;
+    }
+}
+
+} // namespace tlstest

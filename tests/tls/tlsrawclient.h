@@ -1,0 +1,54 @@
+// A bare TLS 1.3 Ferry client on a blocking socket, with OpenSSL directly: the tests decide exactly when
+// it reads (or that it never does), which a QSslSocket on the event loop does not allow. It verifies
+// nothing about the server's certificate: trust is tested with the engine's real client elsewhere.
+#pragma once
+
+#include "protocol/codec.h"
+
+#include <QString>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+typedef struct ssl_st SSL;
+typedef struct ssl_ctx_st SSL_CTX;
+
+namespace tlstest {
+
+namespace proto = ferry::proto;
+
+class TlsRawClient
+{
+public:
+    // `receiveBuffer` > 0 sets SO_RCVBUF before connecting: a client that stops reading then fills its
+    // side quickly, and the server finds its socket full after a few hundred KiB.
+    explicit TlsRawClient(int timeoutMs = 10000, int receiveBuffer = 0);
+    ~TlsRawClient();
+    TlsRawClient(const TlsRawClient &) = delete;
+    TlsRawClient &operator=(const TlsRawClient &) = delete;
+
+    // TCP connect, TLS handshake, HELLO and WELCOME. False with *why set on failure.
+    bool open(const QString &host, quint16 port, QString *why);
+    bool send(const proto::Message &message);
+    // The next frame, or false with *why set (timeout, close, bytes that do not decode).
+    bool read(proto::Message *message, QString *why);
+    // A whole GET answer: BODY, its bytes (counted), BODY_END Ok. The byte count in *received.
+    bool readBody(uint64_t *received, QString *why);
+    // Reads until the connection ends. True if it ended with the server's close_notify (a clean TLS
+    // close), false with *why saying how it ended otherwise (a bare close, a reset, a timeout, a frame).
+    bool awaitCloseNotify(QString *why);
+
+private:
+    bool fill(QString *why);
+
+    int m_timeoutMs;
+    int m_receiveBuffer;
+    int m_fd = -1;
+    SSL_CTX *m_context = nullptr;
+    SSL *m_ssl = nullptr;
+    proto::Decoder m_decoder;
+    bool m_closeNotify = false; // the last read ended with the server's close_notify
+};
+
+} // namespace tlstest
