@@ -51,6 +51,9 @@ struct alignas(64) TokenSlot {
     std::atomic<uint32_t> peerSeq{0}; // odd while a worker writes lastPeer: a try-lock and a seqlock in one
     std::atomic<char> lastPeer[TokenPeerTextSize]{};
     std::atomic<uint32_t> connections{0}; // connections holding the token now
+    // The token's rate schedule (worker/pacing.h), shared by all its connections in every worker: each
+    // reserves its chunks here with a CAS, as with the global limit.
+    std::atomic<int64_t> paidUntilNs{0};
 };
 
 // A consistent copy of a slot's token fields.

@@ -98,6 +98,7 @@ bool RequestHandler::confine(ClientIo &io, const std::string &path, Confined &wh
 AfterRequest RequestHandler::handle(ClientIo &io, Session &session, const proto::Message &request)
 {
     m_access = &session.access;
+    m_session = &session;
     if (auto *hello = std::get_if<proto::Hello>(&request))
         return this->hello(io, session, *hello);
     // Revocation and expiry take effect here for new requests (and between a body's chunks, in the loop).
@@ -114,6 +115,8 @@ AfterRequest RequestHandler::handle(ClientIo &io, Session &session, const proto:
     else if (auto *stat = std::get_if<proto::StatRequest>(&request))
         after = this->stat(io, *stat);
     else if (auto *get = std::get_if<proto::GetRequest>(&request)) {
+        if (!withinQuota(io, after))
+            return after;
         after = this->get(io, *get);
         bodyBytes = m_slot.bytesSent.load(std::memory_order_relaxed);
     } else if (auto *digest = std::get_if<proto::DigestRequest>(&request))
@@ -219,7 +222,7 @@ AfterRequest RequestHandler::get(ClientIo &io, const proto::GetRequest &request)
                               || !openRange(io, request.path, where, request.offset, request.length, file, length,
                                             refused))
         return refused;
-    TransferPlan plan{request.offset, length, file.info};
+    TransferPlan plan{request.offset, length, file.info, tokenLimit()};
     std::string why;
     TransferResult result = sendBody(io, file.fd, plan, m_slot, m_control, why);
     switch (result) {

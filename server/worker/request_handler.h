@@ -6,6 +6,7 @@
 #include "worker/jail.h"
 #include "worker/recent_files.h"
 #include "worker/session.h"
+#include "worker/transfer.h"
 #include "ipc/scoreboard.h"
 
 #include <dirent.h>
@@ -63,6 +64,10 @@ private:
     AfterRequest auth(ClientIo &io, Session &session, const proto::AuthRequest &request);
     // Before a request under a token: false (answered, `refused` set) if it was revoked or has expired.
     bool tokenStillHolds(ClientIo &io, const Session &session, AfterRequest &refused);
+    // Before a GET under a token with a byte limit: false (QUOTA_EXCEEDED sent, `refused` set) once used up.
+    bool withinQuota(ClientIo &io, AfterRequest &refused);
+    // The token's rate for the body of a GET, shared by all its connections (none without a token).
+    SharedLimit tokenLimit() const;
     // After one: counts it, with the body bytes sent, in the token's usage.
     void countForToken(const Session &session, uint64_t bytes);
 
@@ -72,6 +77,7 @@ private:
     const WorkerAccess &m_accessPolicy;
     RecentFiles m_recentFiles;
     const ConnectionAccess *m_access = nullptr; // the connection of the request being handled, during handle()
+    const Session *m_session = nullptr;
 };
 
 // Pure: the LIST/STAT entry for a name and its stat (FIFOs, sockets, devices are kind Other).

@@ -50,6 +50,29 @@ bool RequestHandler::tokenStillHolds(ClientIo &io, const Session &session, After
     return false;
 }
 
+bool RequestHandler::withinQuota(ClientIo &io, AfterRequest &refused)
+{
+    const uint32_t slot = m_session->negotiated.tokenSlot;
+    if (slot == 0 || !m_accessPolicy.tokens || slot > m_accessPolicy.tokens->slotCount())
+        return true;
+    const TokenSlot &token = m_accessPolicy.tokens->slot(slot - 1);
+    const uint64_t limit = token.maxBytes.load(std::memory_order_relaxed);
+    if (limit == 0 || token.bytesUsed.load(std::memory_order_relaxed) < limit)
+        return true;
+    refused = sendError(io, ErrorCode::QuotaExceeded,
+                        "this token's " + std::to_string(limit) + " bytes are used up");
+    return false;
+}
+
+SharedLimit RequestHandler::tokenLimit() const
+{
+    const uint32_t slot = m_session ? m_session->negotiated.tokenSlot : 0;
+    if (slot == 0 || !m_accessPolicy.tokens || slot > m_accessPolicy.tokens->slotCount())
+        return {};
+    TokenSlot &token = m_accessPolicy.tokens->slot(slot - 1);
+    return {&token.paidUntilNs, token.rate.load(std::memory_order_relaxed)};
+}
+
 void RequestHandler::countForToken(const Session &session, uint64_t bytes)
 {
     const uint32_t slot = session.negotiated.tokenSlot;

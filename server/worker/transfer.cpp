@@ -52,12 +52,13 @@ bool waitUntil(ClientIo &io, int64_t when, Recheck &&recheck)
 // for what the socket took. Unlimited, it costs three relaxed loads per chunk and no clock read.
 class BodyPacer {
 public:
-    explicit BodyPacer(ControlBlock &control) : m_control(control) {}
+    BodyPacer(ControlBlock &control, SharedLimit token) : m_control(control), m_token(token) {}
 
     // Picks the next chunk (at most `remaining` bytes) and waits until it may go. False if aborted.
     bool admit(ClientIo &io, uint64_t remaining, size_t &chunk)
     {
         m_reserved = 0;
+        m_tokenReserved = 0;
         uint64_t perConnection = m_control.perConnectionRate.load(std::memory_order_relaxed);
         uint64_t global = m_control.globalRate.load(std::memory_order_relaxed);
         if (perConnection != 0 || m_own.rate() != 0) {
@@ -69,9 +70,12 @@ public:
         // Sized after the wait, with the limits now in force: a chunk sized before a cut would be billed
         // at the new rate for seconds.
         uint32_t senders = m_control.activeSenders.load(std::memory_order_relaxed);
-        chunk = size_t(chunkSize(remaining, effectiveRate(perConnection, global, senders)));
-        if (global != 0 && !waitForGlobalTurn(io, chunk, global)) {
-            settle(0); // aborted: give the turn back to the others
+        uint64_t rate = effectiveRate(perConnection, global, senders);
+        if (m_token.rate != 0 && (rate == 0 || m_token.rate < rate))
+            rate = m_token.rate;
+        chunk = size_t(chunkSize(remaining, rate));
+        if ((global != 0 && !waitForGlobalTurn(io, chunk, global)) || (m_token.rate != 0 && !waitForTokenTurn(io, chunk))) {
+            settle(0); // aborted: give the turns back to the others
             return false;
         }
         return true;
@@ -84,6 +88,9 @@ public:
         if (m_reserved > sent)
             refundShared(m_control.globalPaidUntilNs, m_reserved - sent, m_reservedRate);
         m_reserved = 0;
+        if (m_tokenReserved > sent)
+            refundShared(*m_token.paidUntilNs, m_tokenReserved - sent, m_token.rate);
+        m_tokenReserved = 0;
     }
 
 private:
@@ -115,7 +122,17 @@ private:
         });
     }
 
+    // The token's schedule: like the global one, but its rate is fixed for the token's life.
+    bool waitForTokenTurn(ClientIo &io, uint64_t chunk)
+    {
+        m_tokenReserved = chunk;
+        const int64_t start = reserveShared(*m_token.paidUntilNs, monotonicNs(), chunk, m_token.rate);
+        return waitUntil(io, start, [](int64_t &) {});
+    }
+
     ControlBlock &m_control;
+    SharedLimit m_token;
+    uint64_t m_tokenReserved = 0;
     Pace m_own;
     int64_t m_ownTurnNs = 0;
     uint64_t m_reserved = 0; // bytes reserved on the global schedule for the admitted chunk
@@ -262,7 +279,7 @@ TransferResult sendBody(ClientIo &io, const UniqueFd &file, const TransferPlan &
                         ControlBlock &control, std::string &why)
 {
     bool limited = control.perConnectionRate.load(std::memory_order_relaxed) != 0
-                   || control.globalRate.load(std::memory_order_relaxed) != 0;
+                   || control.globalRate.load(std::memory_order_relaxed) != 0 || (plan.token.paidUntilNs && plan.token.rate != 0);
     if (plan.length <= SmallBody && !limited)
         return sendSmallBody(io, file, plan, slot, why);
     io.beginLongWork();
@@ -271,7 +288,7 @@ TransferResult sendBody(ClientIo &io, const UniqueFd &file, const TransferPlan &
         return failed(io, outcome, why);
     Progress progress{slot};
     bool shrunk = false;
-    BodyPacer pacer(control); // one schedule for the file's bytes and any padding after them
+    BodyPacer pacer(control, plan.token.paidUntilNs ? plan.token : SharedLimit{}); // one schedule for the file's bytes and any padding after them
     control.activeSenders.fetch_add(1, std::memory_order_relaxed);
     IoOutcome outcome = streamBytes(io, file, plan, progress, pacer, shrunk);
     if (outcome == IoOutcome::Ok && shrunk)

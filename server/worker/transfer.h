@@ -10,10 +10,17 @@
 
 namespace ferry::server {
 
+// A limit shared by several connections besides the global one: a token's rate (ipc/token_table.h).
+struct SharedLimit {
+    std::atomic<int64_t> *paidUntilNs = nullptr; // null: none
+    uint64_t rate = 0;                           // bytes/s, 0 = none
+};
+
 struct TransferPlan {
     uint64_t offset = 0;
     uint64_t length = 0;
     struct stat info {}; // of the open file, when the BODY was announced
+    SharedLimit token;   // the rate of the token the request runs under, for all its connections together
 };
 
 // The modification time in nanoseconds, as BODY and directory entries carry it.
