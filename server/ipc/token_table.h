@@ -109,6 +109,17 @@ public:
     // Whether the token the caller holds as (index, serial) may still be used at `nowWallNs`.
     bool isUsable(uint32_t index, uint32_t serial, int64_t nowWallNs) const;
 
+    // ---- connections holding a token (workers count them up at AUTH; whoever closes one counts it down) ----
+    // Counts one more connection for slot `index` unless `max` (0 = none) are already counted.
+    bool addConnection(uint32_t index, uint32_t max);
+    void dropConnection(uint32_t index);
+    // The same for SessionState::tokenSlot (index + 1; 0 = no token: nothing to drop).
+    void dropConnectionOf(uint32_t tokenSlot)
+    {
+        if (tokenSlot != 0 && tokenSlot <= m_count)
+            dropConnection(tokenSlot - 1);
+    }
+
     // ---- workers: usage ----
     // Counts a finished request of `bytes` body bytes from `peer`. Should another worker be writing the
     // last peer at this very moment, this one leaves it to that one (both are equally recent).

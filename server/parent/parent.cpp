@@ -64,6 +64,7 @@ Parent::Parent(Options options, std::vector<std::string> arguments)
     m_supervisor->setWorkerTls(workerTls());
     m_supervisor->setWorkerAccess(workerAccess());
     m_dispatcher = std::make_unique<Dispatcher>(m_loop, *m_supervisor, limitsFrom(m_options));
+    m_dispatcher->setTokenTable(&m_tokens.table());
 }
 
 WorkerAccess Parent::workerAccess() { return {m_options.anonymous, &m_tokens.table()}; }

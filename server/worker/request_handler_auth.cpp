@@ -25,6 +25,12 @@ AfterRequest RequestHandler::auth(ClientIo &io, Session &session, const proto::A
         io.sendMessage(proto::Error{ErrorCode::TokenExpired, "this token has expired"});
         return AfterRequest::Close;
     }
+    if (!m_accessPolicy.tokens->addConnection(view->index, view->maxConnections)) {
+        io.sendMessage(proto::Error{ErrorCode::Busy, "this token's " + std::to_string(view->maxConnections)
+                                                         + " connections are all in use"});
+        return AfterRequest::Close;
+    }
+    m_accessPolicy.tokens->dropConnectionOf(session.negotiated.tokenSlot); // a later AUTH replaces the token
     grantToken(session, *view, m_accessPolicy.anonymous);
     beginRequest("", 0); // the scoreboard shows the token from now on
     const TokenSlot &slot = m_accessPolicy.tokens->slot(view->index);

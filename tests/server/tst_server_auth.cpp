@@ -105,6 +105,7 @@ private slots:
     void statusShowsTheTokenLabel();
     void tokenRateHoldsAcrossEightConnections();
     void byteQuotaIsEnforced();
+    void connectionLimitCountsAcrossWorkers();
 
 private:
     std::unique_ptr<TestTree> m_tree;
@@ -428,6 +429,33 @@ void TestServerAuth::byteQuotaIsEnforced()
     const GetResult over = client.get("pub/a.bin");
     QVERIFY2(over.status.is(ErrorCode::QuotaExceeded), qPrintable(over.status.toString()));
     QVERIFY(client.stat("pub/a.bin").ok()); // only bytes are limited
+    QCOMPARE(server.stop(), 0);
+}
+
+// --max-connections 2 with 2 workers: a third connection's AUTH answers BUSY and closes, wherever the two
+// are (in a worker, parked in the parent); once one closes, the count drops and AUTH works again.
+void TestServerAuth::connectionLimitCountsAcrossWorkers()
+{
+    ServerProcess server(m_tree->root(), {"--workers", "2", "--anonymous", "none"});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    const QString secret = createToken(server, {"--path", "pub", "--max-connections", "2"});
+    auto first = std::make_unique<TestClient>();
+    TestClient second;
+    QVERIFY(authenticate(*first, server, secret).ok());
+    QVERIFY(authenticate(second, server, secret).ok());
+    QVERIFY(first->get("pub/a.bin").status.ok());
+    QCOMPARE(onlyToken(server).value("connections").toInt(), 2);
+    TestClient third;
+    const Status refused = authenticate(third, server, secret);
+    QVERIFY2(refused.is(ErrorCode::Busy), qPrintable(refused.toString()));
+    QVERIFY(closedOrReset(third.waitForClose(nullptr, 5000)));
+    first.reset(); // closes
+    const QJsonObject token = pollUntil([&] { return onlyToken(server); },
+                                        [](const QJsonObject &t) { return t.value("connections").toInt() == 1; }, 10000);
+    QCOMPARE(token.value("connections").toInt(), 1);
+    TestClient fourth;
+    QVERIFY(authenticate(fourth, server, secret).ok());
+    QVERIFY(second.get("pub/a.bin").status.ok() && fourth.get("pub/a.bin").status.ok());
     QCOMPARE(server.stop(), 0);
 }
 
