@@ -54,9 +54,9 @@ void RequestHandler::beginRequest(const std::string &path, uint64_t total)
     if (m_slot.state.load(std::memory_order_relaxed) != WorkerState::Stopping)
         m_slot.state.store(WorkerState::Sending, std::memory_order_relaxed);
     copyText(m_slot.path, sizeof m_slot.path, path.data(), path.size());
-    if (m_access) { // the scoreboard shows whose token a request runs under (its id and label, never the secret)
-        copyText(m_slot.tokenId, sizeof m_slot.tokenId, m_access->tokenId.data(), m_access->tokenId.size());
-        copyText(m_slot.tokenLabel, sizeof m_slot.tokenLabel, m_access->tokenLabel.data(), m_access->tokenLabel.size());
+    if (m_session) { // the scoreboard shows whose token a request runs under (its id and label, never the secret)
+        copyText(m_slot.tokenId, sizeof m_slot.tokenId, m_session->access.tokenId.data(), m_session->access.tokenId.size());
+        copyText(m_slot.tokenLabel, sizeof m_slot.tokenLabel, m_session->access.tokenLabel.data(), m_session->access.tokenLabel.size());
     }
     m_slot.bytesSent.store(0, std::memory_order_relaxed);
     m_slot.bytesTotal.store(total, std::memory_order_relaxed);
@@ -74,10 +74,10 @@ AfterRequest RequestHandler::sendError(ClientIo &io, ErrorCode code, const std::
 
 bool RequestHandler::confine(ClientIo &io, const std::string &path, Confined &where, AfterRequest &refused)
 {
-    std::optional<GrantedPath> granted = locateInGrant(m_access->grant, path);
+    std::optional<GrantedPath> granted = locateInGrant(m_session->access.grant, path);
     if (!granted) {
         refused = sendError(io, ErrorCode::Unauthorized,
-                            m_access->hasToken() ? "this token does not grant access to that path"
+                            m_session->access.hasToken() ? "this token does not grant access to that path"
                                                  : "that path needs an access token (AUTH)");
         return false;
     }
@@ -97,7 +97,6 @@ bool RequestHandler::confine(ClientIo &io, const std::string &path, Confined &wh
 
 AfterRequest RequestHandler::handle(ClientIo &io, Session &session, const proto::Message &request)
 {
-    m_access = &session.access;
     m_session = &session;
     if (auto *hello = std::get_if<proto::Hello>(&request))
         return this->hello(io, session, *hello);

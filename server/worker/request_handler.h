@@ -76,8 +76,7 @@ private:
     ControlBlock &m_control;
     const WorkerAccess &m_accessPolicy;
     RecentFiles m_recentFiles;
-    const ConnectionAccess *m_access = nullptr; // the connection of the request being handled, during handle()
-    const Session *m_session = nullptr;
+    const Session *m_session = nullptr; // the connection of the request being handled, during handle()
 };
 
 // Pure: the LIST/STAT entry for a name and its stat (FIFOs, sockets, devices are kind Other).

@@ -181,10 +181,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     WorkerSlot slot;
     ControlBlock control;
-    RequestHandler handler(jail, slot, control);
+    static const WorkerAccess access; // the whole tree, no tokens: the jail's rules are what is fuzzed here
+    RequestHandler handler(jail, slot, control, access);
     PlainTransport transport(serverEnd.get());
     ClientIo io(serverEnd.get(), transport, Millis(2000), [] { return false; });
     Session session;
+    session.access.grant = access.anonymous;
     session.negotiated.protocolVersion = (size > 0 && (data[0] & 8)) ? proto::ProtocolVersion2 : proto::ProtocolVersion;
     handler.handle(io, session, request);
     io.flush();
