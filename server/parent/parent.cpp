@@ -239,10 +239,10 @@ bool Parent::reload(std::string *error)
     m_tls = freshTls;
     m_options.tlsCert = fresh.tlsCert;
     m_options.tlsKey = fresh.tlsKey;
-    m_dispatcher->setLimits(limitsFrom(m_options));
     if (fresh.anonymous != m_options.anonymous)
         LOG_INFO("reload: anonymous access is now %s", describeGrant(fresh.anonymous).c_str());
     m_options.anonymous = fresh.anonymous;
+    m_dispatcher->setLimits(limitsFrom(m_options)); // the auth capability follows the anonymous grant
     m_supervisor->setWorkerTls(workerTls());
     m_supervisor->setWorkerAccess(workerAccess());
     m_supervisor->startGeneration(m_options.sendTimeout); // the pool manager forks it, then retires the old one
