@@ -130,6 +130,25 @@ std::optional<TokenView> TokenTable::findByHash(const SecretHash &hash) const
     return found;
 }
 
+bool TokenTable::addConnection(uint32_t index, uint32_t max)
+{
+    std::atomic<uint32_t> &count = m_slots[index].connections;
+    uint32_t now = count.load(std::memory_order_relaxed);
+    do {
+        if (max != 0 && now >= max)
+            return false;
+    } while (!count.compare_exchange_weak(now, now + 1, std::memory_order_relaxed));
+    return true;
+}
+
+void TokenTable::dropConnection(uint32_t index)
+{
+    std::atomic<uint32_t> &count = m_slots[index].connections;
+    uint32_t now = count.load(std::memory_order_relaxed);
+    while (now != 0 && !count.compare_exchange_weak(now, now - 1, std::memory_order_relaxed)) {
+    }
+}
+
 void TokenTable::noteRequest(uint32_t index, uint64_t bytes, std::string_view peer, int64_t nowWallNs)
 {
     TokenSlot &slot = m_slots[index];

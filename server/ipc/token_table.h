@@ -51,6 +51,9 @@ struct alignas(64) TokenSlot {
     std::atomic<uint32_t> peerSeq{0}; // odd while a worker writes lastPeer: a try-lock and a seqlock in one
     std::atomic<char> lastPeer[TokenPeerTextSize]{};
     std::atomic<uint32_t> connections{0}; // connections holding the token now
+    // The token's rate schedule (worker/pacing.h), shared by all its connections in every worker: each
+    // reserves its chunks here with a CAS, as with the global limit.
+    std::atomic<int64_t> paidUntilNs{0};
 };
 
 // A consistent copy of a slot's token fields.
@@ -105,6 +108,17 @@ public:
     std::optional<TokenView> findByHash(const SecretHash &hash) const;
     // Whether the token the caller holds as (index, serial) may still be used at `nowWallNs`.
     bool isUsable(uint32_t index, uint32_t serial, int64_t nowWallNs) const;
+
+    // ---- connections holding a token (workers count them up at AUTH; whoever closes one counts it down) ----
+    // Counts one more connection for slot `index` unless `max` (0 = none) are already counted.
+    bool addConnection(uint32_t index, uint32_t max);
+    void dropConnection(uint32_t index);
+    // The same for SessionState::tokenSlot (index + 1; 0 = no token: nothing to drop).
+    void dropConnectionOf(uint32_t tokenSlot)
+    {
+        if (tokenSlot != 0 && tokenSlot <= m_count)
+            dropConnection(tokenSlot - 1);
+    }
 
     // ---- workers: usage ----
     // Counts a finished request of `bytes` body bytes from `peer`. Should another worker be writing the

@@ -286,6 +286,8 @@ void Dispatcher::onReturned(HandoffMessage &&message)
 void Dispatcher::onLost(uint64_t connectionId)
 {
     LOG_INFO("connection %llu lost with its worker", (unsigned long long)connectionId);
+    if (Connection *connection = find(connectionId); connection && m_tokens) // its worker cannot count it out
+        m_tokens->dropConnectionOf(connection->session.tokenSlot);
     forget(connectionId);
 }
 
@@ -352,6 +354,8 @@ void Dispatcher::forget(uint64_t id)
     Connection &connection = *it->second;
     if (connection.timer)
         m_loop.cancelTimer(connection.timer);
+    if (connection.state != State::InWorker && m_tokens) // one in a worker is counted out there
+        m_tokens->dropConnectionOf(connection.session.tokenSlot);
     if (connection.fd) {
         m_loop.remove(connection.fd.get());
         // After the client's FIN nothing more can arrive, so a plain close cannot turn into a reset;

@@ -7,6 +7,7 @@
 #include "audit/audit_log.h"
 #include "net/event_loop.h"
 #include "ipc/handoff.h"
+#include "ipc/token_table.h"
 #include "net/lingering_closer.h"
 #include "config/options.h"
 #include "protocol/codec.h"
@@ -82,6 +83,9 @@ public:
     void setLimits(DispatcherLimits limits) { m_limits = limits; }
     // Where refusals are recorded (not owned; null = nowhere).
     void setAuditLog(audit::AuditLog *log) { m_audit = log; }
+    // The token table, so a connection holding a token that ends here (parked, queued, or lost with its
+    // worker) is counted out of the token's connections.
+    void setTokenTable(TokenTable *tokens) { m_tokens = tokens; }
     DispatcherStats stats() const;
 
 private:
@@ -147,6 +151,7 @@ private:
     EventLoop &m_loop;
     Supervisor &m_supervisor;
     DispatcherLimits m_limits;
+    TokenTable *m_tokens = nullptr;
     int m_listenFd = -1;
     bool m_accepting = false;
     bool m_shuttingDown = false;

@@ -73,6 +73,7 @@ Parent::Parent(Options options, std::vector<std::string> arguments)
     m_supervisor->setAuditLog(&m_audit);
     m_dispatcher = std::make_unique<Dispatcher>(m_loop, *m_supervisor, limitsFrom(m_options));
     m_dispatcher->setAuditLog(&m_audit);
+    m_dispatcher->setTokenTable(&m_tokens.table());
 }
 
 WorkerAccess Parent::workerAccess() { return {m_options.anonymous, &m_tokens.table()}; }
@@ -252,10 +253,10 @@ bool Parent::reload(std::string *error)
     m_tls = freshTls;
     m_options.tlsCert = fresh.tlsCert;
     m_options.tlsKey = fresh.tlsKey;
-    m_dispatcher->setLimits(limitsFrom(m_options));
     if (fresh.anonymous != m_options.anonymous)
         LOG_INFO("reload: anonymous access is now %s", describeGrant(fresh.anonymous).c_str());
     m_options.anonymous = fresh.anonymous;
+    m_dispatcher->setLimits(limitsFrom(m_options)); // the auth capability follows the anonymous grant
     m_supervisor->setWorkerTls(workerTls());
     m_supervisor->setWorkerManifests(m_manifests);
     offerManifestCapabilities(m_manifests);

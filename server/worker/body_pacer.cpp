@@ -14,7 +14,12 @@ int64_t askAgainAt(int64_t when, int64_t nowNs) { return std::min(when, nowNs + 
 
 int64_t BodyPacer::admitAt(int64_t nowNs, uint64_t remaining, size_t &chunk)
 {
-    return m_phase == Phase::GlobalTurn ? admitGlobal(nowNs, chunk) : admitOwn(nowNs, remaining, chunk);
+    switch (m_phase) {
+    case Phase::GlobalTurn: return admitGlobal(nowNs, chunk);
+    case Phase::TokenTurn: return admitToken(nowNs, chunk);
+    case Phase::OwnTurn: break;
+    }
+    return admitOwn(nowNs, remaining, chunk);
 }
 
 int64_t BodyPacer::admitOwn(int64_t nowNs, uint64_t remaining, size_t &chunk)
@@ -34,18 +39,44 @@ int64_t BodyPacer::admitOwn(int64_t nowNs, uint64_t remaining, size_t &chunk)
     // Sized after the wait, with the limits now in force: a chunk sized before a cut would be billed at
     // the new rate for seconds.
     const uint32_t senders = m_control.activeSenders.load(std::memory_order_relaxed);
-    chunk = size_t(chunkSize(remaining, effectiveRate(perConnection, global, senders)));
+    uint64_t rate = effectiveRate(perConnection, global, senders);
+    if (m_token.rate != 0 && (rate == 0 || m_token.rate < rate))
+        rate = m_token.rate;
+    chunk = size_t(chunkSize(remaining, rate));
+    m_chunk = chunk;
     if (global == 0)
-        return 0;
+        return reserveToken(nowNs, chunk);
     m_reserved = chunk;
     m_reservedRate = global;
     m_waitRate = global;
-    m_chunk = chunk;
     m_globalStartNs = reserveShared(m_control.globalPaidUntilNs, nowNs, chunk, global);
     if (m_globalStartNs <= nowNs)
-        return 0;
+        return reserveToken(nowNs, chunk);
     m_phase = Phase::GlobalTurn;
     return askAgainAt(m_globalStartNs, nowNs);
+}
+
+int64_t BodyPacer::reserveToken(int64_t nowNs, size_t &chunk)
+{
+    chunk = m_chunk;
+    m_phase = Phase::OwnTurn;
+    if (m_token.rate == 0)
+        return 0;
+    m_tokenReserved = m_chunk;
+    m_tokenStartNs = reserveShared(*m_token.paidUntilNs, nowNs, m_chunk, m_token.rate);
+    if (m_tokenStartNs <= nowNs)
+        return 0;
+    m_phase = Phase::TokenTurn;
+    return askAgainAt(m_tokenStartNs, nowNs);
+}
+
+int64_t BodyPacer::admitToken(int64_t nowNs, size_t &chunk)
+{
+    if (m_tokenStartNs > nowNs) // the token's rate is fixed for its life: no rescheduling
+        return askAgainAt(m_tokenStartNs, nowNs);
+    m_phase = Phase::OwnTurn;
+    chunk = m_chunk;
+    return 0;
 }
 
 int64_t BodyPacer::admitGlobal(int64_t nowNs, size_t &chunk)
@@ -56,9 +87,7 @@ int64_t BodyPacer::admitGlobal(int64_t nowNs, size_t &chunk)
     m_waitRate = latest;
     if (m_globalStartNs > nowNs)
         return askAgainAt(m_globalStartNs, nowNs);
-    m_phase = Phase::OwnTurn;
-    chunk = m_chunk;
-    return 0;
+    return reserveToken(nowNs, chunk);
 }
 
 void BodyPacer::settle(uint64_t sent)
@@ -67,6 +96,9 @@ void BodyPacer::settle(uint64_t sent)
     if (m_reserved > sent)
         refundShared(m_control.globalPaidUntilNs, m_reserved - sent, m_reservedRate);
     m_reserved = 0;
+    if (m_tokenReserved > sent)
+        refundShared(*m_token.paidUntilNs, m_tokenReserved - sent, m_token.rate);
+    m_tokenReserved = 0;
     m_phase = Phase::OwnTurn;
 }
 

@@ -2,8 +2,10 @@
 // whether the next chunk may go now or when to ask again. The blocking sender sleeps until then; the
 // worker loop's non-blocking TLS sender sets a timer and serves other connections meanwhile. Both
 // therefore pace alike: before each chunk the body's own schedule (the per-connection limit), then a
-// reservation on the shared global schedule and a wait for its turn; after the send, the bill for what
-// the socket took. Unlimited, a chunk costs three relaxed loads and no clock read.
+// reservation on the shared global schedule and a wait for its turn, then the same on the schedule of
+// the token the request runs under (shared by all of that token's connections, in every worker); after
+// the send, the bill for what the socket took. Unlimited, a chunk costs three relaxed loads and no clock
+// read.
 #pragma once
 
 #include "ipc/scoreboard.h"
@@ -20,7 +22,11 @@ constexpr int64_t MaxPauseNs = 100'000'000;
 
 class BodyPacer {
 public:
-    explicit BodyPacer(ControlBlock &control) : m_control(control) {}
+    // `token`: the schedule of the request's token, if it has a rate (paidUntilNs null: none).
+    explicit BodyPacer(ControlBlock &control, SharedLimit token = {})
+        : m_control(control), m_token(token.paidUntilNs && token.rate ? token : SharedLimit{})
+    {
+    }
 
     // 0 when the next chunk may go now, with `chunk` (at most `remaining` bytes) sized by the limits in
     // force; otherwise the monotonic time to call again, at most MaxPauseNs after `nowNs`. A caller
@@ -33,11 +39,17 @@ private:
     enum class Phase {
         OwnTurn,    // waiting for the body's own schedule (or not limited)
         GlobalTurn, // a chunk is reserved on the shared schedule; waiting for its start
+        TokenTurn,  // and on the token's; waiting for that start
     };
     int64_t admitOwn(int64_t nowNs, uint64_t remaining, size_t &chunk);
     int64_t admitGlobal(int64_t nowNs, size_t &chunk);
+    int64_t reserveToken(int64_t nowNs, size_t &chunk);
+    int64_t admitToken(int64_t nowNs, size_t &chunk);
 
     ControlBlock &m_control;
+    SharedLimit m_token;
+    int64_t m_tokenStartNs = 0;
+    uint64_t m_tokenReserved = 0; // bytes reserved on the token's schedule for the admitted chunk
     Phase m_phase = Phase::OwnTurn;
     Pace m_own;
     int64_t m_ownTurnNs = 0;

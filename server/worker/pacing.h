@@ -18,6 +18,12 @@
 
 namespace ferry::server {
 
+// A limit shared by several connections besides the global one: a token's rate (ipc/token_table.h).
+struct SharedLimit {
+    std::atomic<int64_t> *paidUntilNs = nullptr; // null: none
+    uint64_t rate = 0;                           // bytes/s, 0 = none
+};
+
 // How early bytes may go relative to the schedule. It absorbs a late wake-up (timer slack, a loaded
 // machine) without losing rate, and bounds what a window can hold beyond the limit: 10 ms of the rate.
 constexpr int64_t PaceToleranceNs = 10'000'000;

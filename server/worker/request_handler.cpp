@@ -55,9 +55,9 @@ void RequestHandler::beginRequest(const std::string &path, uint64_t total)
     if (m_slot.state.load(std::memory_order_relaxed) != WorkerState::Stopping)
         m_slot.state.store(WorkerState::Sending, std::memory_order_relaxed);
     copyText(m_slot.path, sizeof m_slot.path, path.data(), path.size());
-    if (m_access) { // the scoreboard shows whose token a request runs under (its id and label, never the secret)
-        copyText(m_slot.tokenId, sizeof m_slot.tokenId, m_access->tokenId.data(), m_access->tokenId.size());
-        copyText(m_slot.tokenLabel, sizeof m_slot.tokenLabel, m_access->tokenLabel.data(), m_access->tokenLabel.size());
+    if (m_session) { // the scoreboard shows whose token a request runs under (its id and label, never the secret)
+        copyText(m_slot.tokenId, sizeof m_slot.tokenId, m_session->access.tokenId.data(), m_session->access.tokenId.size());
+        copyText(m_slot.tokenLabel, sizeof m_slot.tokenLabel, m_session->access.tokenLabel.data(), m_session->access.tokenLabel.size());
     }
     m_slot.bytesSent.store(0, std::memory_order_relaxed);
     m_slot.bytesTotal.store(total, std::memory_order_relaxed);
@@ -76,10 +76,10 @@ AfterRequest RequestHandler::sendError(ClientIo &io, ErrorCode code, const std::
 
 bool RequestHandler::confine(ClientIo &io, const std::string &path, Confined &where, AfterRequest &refused)
 {
-    std::optional<GrantedPath> granted = locateInGrant(m_access->grant, path);
+    std::optional<GrantedPath> granted = locateInGrant(m_session->access.grant, path);
     if (!granted) {
         refused = sendError(io, ErrorCode::Unauthorized,
-                            m_access->hasToken() ? "this token does not grant access to that path"
+                            m_session->access.hasToken() ? "this token does not grant access to that path"
                                                  : "that path needs an access token (AUTH)");
         return false;
     }
@@ -107,7 +107,7 @@ AfterRequest RequestHandler::replied(IoOutcome outcome)
 
 AfterRequest RequestHandler::handle(ClientIo &io, Session &session, const proto::Message &request)
 {
-    m_access = &session.access;
+    m_session = &session;
     m_outcome = audit::Record{};
     m_outcome.request = proto::messageTypeName(proto::typeOf(request)); // "GET", "AUTH", ...: no table to extend
     m_outcome.result = proto::errorCodeName(ErrorCode::Ok);
@@ -127,6 +127,8 @@ AfterRequest RequestHandler::handle(ClientIo &io, Session &session, const proto:
     else if (auto *stat = std::get_if<proto::StatRequest>(&request))
         after = this->stat(io, *stat);
     else if (auto *get = std::get_if<proto::GetRequest>(&request)) {
+        if (!withinQuota(io, after))
+            return after;
         after = this->get(io, *get);
         bodyBytes = m_slot.bytesSent.load(std::memory_order_relaxed);
     } else if (auto *digest = std::get_if<proto::DigestRequest>(&request))
@@ -237,7 +239,7 @@ AfterRequest RequestHandler::get(ClientIo &io, const proto::GetRequest &request)
                               || !openRange(io, request.path, where, request.offset, request.length, file, length,
                                             refused))
         return refused;
-    TransferPlan plan{request.offset, length, file->info};
+    TransferPlan plan{request.offset, length, file->info, tokenLimit()};
     if (!io.transport().canHandBack() && !sendsAtOnce(plan, m_control)) {
         // A TLS connection cannot be handed to another worker while this one is busy: its body goes
         // out interleaved with this worker's other connections instead (body_stream.h). The stream gets

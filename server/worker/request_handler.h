@@ -9,6 +9,7 @@
 #include "worker/open_files.h"
 #include "worker/recent_files.h"
 #include "worker/session.h"
+#include "worker/transfer.h"
 #include "ipc/scoreboard.h"
 #include "manifest/manifest_store.h"
 
@@ -93,6 +94,10 @@ private:
     AfterRequest auth(ClientIo &io, Session &session, const proto::AuthRequest &request);
     // Before a request under a token: false (answered, `refused` set) if it was revoked or has expired.
     bool tokenStillHolds(ClientIo &io, const Session &session, AfterRequest &refused);
+    // Before a GET under a token with a byte limit: false (QUOTA_EXCEEDED sent, `refused` set) once used up.
+    bool withinQuota(ClientIo &io, AfterRequest &refused);
+    // The token's rate for the body of a GET, shared by all its connections (none without a token).
+    SharedLimit tokenLimit() const;
     // After one: counts it, with the body bytes sent, in the token's usage.
     void countForToken(const Session &session, uint64_t bytes);
 
@@ -102,7 +107,7 @@ private:
     const WorkerAccess &m_accessPolicy;
     RecentFiles m_recentFiles;
     manifest::ManifestStore m_manifests;
-    const ConnectionAccess *m_access = nullptr; // the connection of the request being handled, during handle()
+    const Session *m_session = nullptr; // the connection of the request being handled, during handle()
     audit::Record m_outcome;
     OpenFiles m_openFiles;
     std::unique_ptr<BodyStream> m_stream;

@@ -25,6 +25,12 @@ AfterRequest RequestHandler::auth(ClientIo &io, Session &session, const proto::A
         sendError(io, ErrorCode::TokenExpired, "this token has expired");
         return AfterRequest::Close;
     }
+    if (!m_accessPolicy.tokens->addConnection(view->index, view->maxConnections)) {
+        io.sendMessage(proto::Error{ErrorCode::Busy, "this token's " + std::to_string(view->maxConnections)
+                                                         + " connections are all in use"});
+        return AfterRequest::Close;
+    }
+    m_accessPolicy.tokens->dropConnectionOf(session.negotiated.tokenSlot); // a later AUTH replaces the token
     grantToken(session, *view, m_accessPolicy.anonymous);
     beginRequest("", 0); // the scoreboard shows the token from now on
     const TokenSlot &slot = m_accessPolicy.tokens->slot(view->index);
@@ -48,6 +54,29 @@ bool RequestHandler::tokenStillHolds(ClientIo &io, const Session &session, After
     }
     refused = AfterRequest::Close; // the token is dead: a client starts again on a new connection
     return false;
+}
+
+bool RequestHandler::withinQuota(ClientIo &io, AfterRequest &refused)
+{
+    const uint32_t slot = m_session->negotiated.tokenSlot;
+    if (slot == 0 || !m_accessPolicy.tokens || slot > m_accessPolicy.tokens->slotCount())
+        return true;
+    const TokenSlot &token = m_accessPolicy.tokens->slot(slot - 1);
+    const uint64_t limit = token.maxBytes.load(std::memory_order_relaxed);
+    if (limit == 0 || token.bytesUsed.load(std::memory_order_relaxed) < limit)
+        return true;
+    refused = sendError(io, ErrorCode::QuotaExceeded,
+                        "this token's " + std::to_string(limit) + " bytes are used up");
+    return false;
+}
+
+SharedLimit RequestHandler::tokenLimit() const
+{
+    const uint32_t slot = m_session ? m_session->negotiated.tokenSlot : 0;
+    if (slot == 0 || !m_accessPolicy.tokens || slot > m_accessPolicy.tokens->slotCount())
+        return {};
+    TokenSlot &token = m_accessPolicy.tokens->slot(slot - 1);
+    return {&token.paidUntilNs, token.rate.load(std::memory_order_relaxed)};
 }
 
 void RequestHandler::countForToken(const Session &session, uint64_t bytes)

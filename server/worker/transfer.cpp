@@ -200,7 +200,7 @@ TransferResult sendBody(ClientIo &io, const UniqueFd &file, const TransferPlan &
         return failed(io, outcome, why);
     Progress progress{slot};
     bool shrunk = false;
-    BodyPacer pacer(control); // one schedule for the file's bytes and any padding after them
+    BodyPacer pacer(control, plan.token); // one schedule for the file's bytes and any padding after them
     control.activeSenders.fetch_add(1, std::memory_order_relaxed);
     IoOutcome outcome = streamBytes(io, file, plan, progress, pacer, shrunk);
     if (outcome == IoOutcome::Ok && shrunk)

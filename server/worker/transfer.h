@@ -4,6 +4,7 @@
 
 #include "worker/client_io.h"
 #include "ipc/scoreboard.h"
+#include "worker/pacing.h"
 #include "base/unique_fd.h"
 
 #include <sys/stat.h>
@@ -14,6 +15,7 @@ struct TransferPlan {
     uint64_t offset = 0;
     uint64_t length = 0;
     struct stat info {}; // of the open file, when the BODY was announced
+    SharedLimit token;   // the rate of the token the request runs under, for all its connections together
 };
 
 // The modification time in nanoseconds, as BODY and directory entries carry it.

@@ -175,6 +175,8 @@ void WorkerLoop::adopt(HandoffMessage &&message)
     c.transport = makeTransport(message.kind, c);
     if (!c.transport) {
         closeGently(c.fd);
+        if (m_context.access.tokens)
+            m_context.access.tokens->dropConnectionOf(c.session.negotiated.tokenSlot);
         tell({HandoffKind::Done, id, {}, {}, {}, {}});
         return;
     }
@@ -203,6 +205,8 @@ void WorkerLoop::adopt(HandoffMessage &&message)
         LOG_ERROR("worker %u: epoll_ctl() adding connection %llu: %s", m_context.slotIndex, (unsigned long long)id,
                   std::strerror(errno));
         closeGently(c.fd);
+        if (m_context.access.tokens)
+            m_context.access.tokens->dropConnectionOf(c.session.negotiated.tokenSlot);
         tell({HandoffKind::Done, id, {}, {}, {}, {}});
         return;
     }
@@ -338,6 +342,8 @@ void WorkerLoop::release(uint64_t id, Turn how)
         c.transport->finish();
         closeGently(c.fd);
     }
+    if (how != Turn::Park && m_context.access.tokens) // a parked one still holds its token, in the parent
+        m_context.access.tokens->dropConnectionOf(c.session.negotiated.tokenSlot);
     // Closing our last reference to a socket also drops it from the epoll set: no EPOLL_CTL_DEL needed.
     m_connections.erase(it);
     if (m_shown == id)

@@ -53,7 +53,7 @@ void TestCtlCommandLine::everyCommandIsListed()
     // docs/ADMIN.md §7 names these; a command dropped from the parser (or one added without a row in the
     // docs and here) fails this test.
     QCOMPARE(listedCommands(), QStringList({"version", "status", "identity", "metrics", "history", "watch", "pool", "drain",
-                                            "resume", "reload", "rate-limit", "kill-worker", "disconnect"}));
+                                            "resume", "reload", "rate-limit", "kill-worker", "disconnect", "token"}));
 }
 
 void TestCtlCommandLine::helpOfEveryCommand()
@@ -67,8 +67,16 @@ void TestCtlCommandLine::helpOfEveryCommand()
         QVERIFY2(run.err.isEmpty(), run.err.constData());
         // Its own help, not the top-level one.
         QVERIFY2(run.out.contains("Usage: ferry-ctl " + command.toUtf8()), run.out.constData());
-        QVERIFY2(!run.out.contains("Subcommands:"), qPrintable(command));
+        // `token` is the one command with commands of its own (create, list, revoke).
+        QVERIFY2(run.out.contains("Subcommands:") == (command == "token"), qPrintable(command));
     }
+    const QByteArray token = ctl({"token", "--help"}).out;
+    QVERIFY(token.contains("create") && token.contains("list") && token.contains("revoke"));
+    const Run create = ctl({"token", "create", "--help"});
+    QCOMPARE(create.exitCode, 0);
+    for (const char *option : {"--path SUBTREE", "--expires DUR", "--rate B", "--max-connections N", "--max-bytes B",
+                               "--label TEXT", "--host HOST"})
+        QVERIFY2(create.out.contains(option), option);
     // Each command's help shows its own options.
     QVERIFY(ctl({"pool", "--help"}).out.contains("--max-spare N"));
     QVERIFY(ctl({"kill-worker", "-h"}).out.contains("--now"));

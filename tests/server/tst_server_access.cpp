@@ -1,11 +1,15 @@
 // Who may read what, with the real server: --anonymous all, none and subtrees, and a scoped grant that no
 // path trick leaves (the jail's traversal table, run against a subtree inside the root: `..`, `//`, `.`,
 // and symbolic links inside the subtree that lead out of it but stay inside the root).
+#include "polling.h"
 #include "serverprocess.h"
 #include "testclient.h"
 #include "testtree.h"
 
+#include <QTemporaryDir>
 #include <QTest>
+
+#include <csignal>
 
 using namespace ferrytest;
 using proto::ErrorCode;
@@ -41,6 +45,7 @@ private slots:
     void anonymousNoneRefusesEverything_data();
     void anonymousNoneRefusesEverything();
     void anonymousAllServesTheWholeTree();
+    void reloadChangesAnonymousAccess();
     void badAnonymousValueIsOneSentence_data();
     void badAnonymousValueIsOneSentence();
 
@@ -180,6 +185,36 @@ void TestServerAccess::anonymousAllServesTheWholeTree()
         QVERIFY(client.get("pub/a.bin").status.ok());
         QCOMPARE(server.stop(), 0);
     }
+}
+
+// `anonymous` in the config file, changed and reloaded (SIGHUP): new connections get the new grant, and a
+// version 2 WELCOME says so.
+void TestServerAccess::reloadChangesAnonymousAccess()
+{
+    QTemporaryDir dir;
+    const QString config = dir.filePath("ferry.conf");
+    auto writeConfig = [&](const QByteArray &anonymous) {
+        QFile file(config);
+        return file.open(QIODevice::WriteOnly | QIODevice::Truncate) && file.write("anonymous = " + anonymous + "\n") > 0;
+    };
+    QVERIFY(writeConfig("pub"));
+    ServerProcess server(m_tree->root(), {"--config", config});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    auto statPub = [&] {
+        TestClient client(5000);
+        return client.open(server.host(), server.port()).ok() ? client.stat("pub/a.bin") : Status::of(Outcome::Failed);
+    };
+    QVERIFY(statPub().ok());
+    QVERIFY(writeConfig("none"));
+    QVERIFY(server.signal(SIGHUP));
+    const Status after = pollUntil(statPub, [](const Status &s) { return s.is(Unauthorized); }, 10000);
+    QVERIFY2(after.is(Unauthorized), qPrintable(after.toString()));
+    TestClient client;
+    QVERIFY(client.connectTo(server.host(), server.port()).ok());
+    QVERIFY(client.hello("ferry-tests/2", proto::ProtocolVersion2).ok());
+    const auto &capabilities = client.welcome().capabilities;
+    QVERIFY(std::find(capabilities.begin(), capabilities.end(), proto::Capability{"auth", "required"}) != capabilities.end());
+    QCOMPARE(server.stop(), 0);
 }
 
 void TestServerAccess::badAnonymousValueIsOneSentence_data()

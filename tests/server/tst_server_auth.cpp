@@ -14,6 +14,9 @@
 #include <QRegularExpression>
 #include <QTest>
 
+#include <atomic>
+#include <thread>
+
 using namespace ferrytest;
 using proto::ErrorCode;
 
@@ -100,6 +103,9 @@ private slots:
     void tokenFollowsAParkedConnectionAndUsageIsCounted();
     void version1ClientWorksBesideTokens();
     void statusShowsTheTokenLabel();
+    void tokenRateHoldsAcrossEightConnections();
+    void byteQuotaIsEnforced();
+    void connectionLimitCountsAcrossWorkers();
 
 private:
     std::unique_ptr<TestTree> m_tree;
@@ -365,6 +371,91 @@ void TestServerAuth::statusShowsTheTokenLabel()
     QCOMPARE(shown.value("token_label").toString(), QStringLiteral("keynote team"));
     QVERIFY2(table.contains("[token keynote team]"), table.constData());
     QVERIFY(!statusJson.contains(secret.toLatin1()) && !table.contains(secret.toLatin1()));
+    QCOMPARE(server.stop(), 0);
+}
+
+// A token with --rate 2M, used by 8 connections at once (the server has 4 workers): together they get
+// 2 MiB/s within 10 %, measured over 3 s after the first second.
+void TestServerAuth::tokenRateHoldsAcrossEightConnections()
+{
+    ServerProcess server(m_tree->root(), {"--workers", "4", "--anonymous", "none"});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    const QString secret = createToken(server, {"--path", "pub", "--rate", "2M"});
+    constexpr int Connections = 8;
+    constexpr double Rate = 2.0 * 1024 * 1024;
+    std::atomic<uint64_t> received{0};
+    std::atomic<int> authed{0};
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> clients;
+    for (int i = 0; i < Connections; ++i)
+        clients.emplace_back([&] {
+            TestClient client(20000);
+            if (!authenticate(client, server, secret).ok())
+                return;
+            ++authed;
+            client.get("pub/big.bin", 0, proto::ToEnd, [&](const char *, size_t n) {
+                received += n;
+                return !stop.load();
+            });
+        });
+    QElapsedTimer clock;
+    clock.start();
+    QTRY_VERIFY_WITH_TIMEOUT(authed.load() == Connections && received.load() > 0, 10000);
+    const qint64 firstMs = clock.elapsed() + 1000;
+    QTRY_VERIFY_WITH_TIMEOUT(clock.elapsed() >= firstMs, 5000);
+    const uint64_t atStart = received.load();
+    const qint64 startMs = clock.elapsed();
+    QTRY_VERIFY_WITH_TIMEOUT(clock.elapsed() >= startMs + 3000, 10000);
+    const double seconds = double(clock.elapsed() - startMs) / 1000.0;
+    const double rate = double(received.load() - atStart) / seconds;
+    stop = true;
+    for (std::thread &t : clients)
+        t.join();
+    QVERIFY2(rate > Rate * 0.9 && rate < Rate * 1.1, qPrintable(QStringLiteral("%1 bytes/s").arg(rate, 0, 'f', 0)));
+    QCOMPARE(server.stop(), 0);
+}
+
+// --max-bytes: a GET that starts with the allowance used up answers QUOTA_EXCEEDED (the connection goes
+// on); one that starts within it is served whole.
+void TestServerAuth::byteQuotaIsEnforced()
+{
+    ServerProcess server(m_tree->root(), {"--anonymous", "none"});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    const QString secret = createToken(server, {"--path", "pub", "--max-bytes", "5000"});
+    TestClient client;
+    QVERIFY(authenticate(client, server, secret).ok());
+    QVERIFY(client.get("pub/a.bin").status.ok()); // 4096 of 5000
+    QVERIFY(client.get("pub/a.bin").status.ok()); // started within the allowance
+    const GetResult over = client.get("pub/a.bin");
+    QVERIFY2(over.status.is(ErrorCode::QuotaExceeded), qPrintable(over.status.toString()));
+    QVERIFY(client.stat("pub/a.bin").ok()); // only bytes are limited
+    QCOMPARE(server.stop(), 0);
+}
+
+// --max-connections 2 with 2 workers: a third connection's AUTH answers BUSY and closes, wherever the two
+// are (in a worker, parked in the parent); once one closes, the count drops and AUTH works again.
+void TestServerAuth::connectionLimitCountsAcrossWorkers()
+{
+    ServerProcess server(m_tree->root(), {"--workers", "2", "--anonymous", "none"});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    const QString secret = createToken(server, {"--path", "pub", "--max-connections", "2"});
+    auto first = std::make_unique<TestClient>();
+    TestClient second;
+    QVERIFY(authenticate(*first, server, secret).ok());
+    QVERIFY(authenticate(second, server, secret).ok());
+    QVERIFY(first->get("pub/a.bin").status.ok());
+    QCOMPARE(onlyToken(server).value("connections").toInt(), 2);
+    TestClient third;
+    const Status refused = authenticate(third, server, secret);
+    QVERIFY2(refused.is(ErrorCode::Busy), qPrintable(refused.toString()));
+    QVERIFY(closedOrReset(third.waitForClose(nullptr, 5000)));
+    first.reset(); // closes
+    const QJsonObject token = pollUntil([&] { return onlyToken(server); },
+                                        [](const QJsonObject &t) { return t.value("connections").toInt() == 1; }, 10000);
+    QCOMPARE(token.value("connections").toInt(), 1);
+    TestClient fourth;
+    QVERIFY(authenticate(fourth, server, secret).ok());
+    QVERIFY(second.get("pub/a.bin").status.ok() && fourth.get("pub/a.bin").status.ok());
     QCOMPARE(server.stop(), 0);
 }
 
