@@ -109,9 +109,9 @@ private:
         EventLoop::TimerId timer = 0;
         bool peerClosed = false;
         bool welcomeOwed = false; // HELLO decoded, WELCOME not sent yet
-        int64_t acceptedNs = 0;   // monotonic: a refusal's duration counts from here
-        SessionState session;     // the protocol version its first HELLO chose, kept while it is parked
-        int64_t acceptedNs = 0;   // monotonic; a TLS worker's handshake deadline counts from here
+        // Monotonic: a refusal's duration and a TLS worker's request deadline count from here.
+        int64_t acceptedNs = 0;
+        SessionState session; // the protocol version its first HELLO chose, kept while it is parked
     };
 
     void onAcceptable();
