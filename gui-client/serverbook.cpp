@@ -1,6 +1,7 @@
 #include "serverbook.h"
 
 #include "client/ferryurl.h"
+#include "client/fingerprint.h"
 
 #include <QSettings>
 #include <QUrl>
@@ -11,6 +12,13 @@ namespace ferry::gui {
 QString ServerEntry::address() const
 {
     return QStringLiteral("%1:%2").arg(host.contains(u':') ? u'[' + host + u']' : host).arg(port);
+}
+
+client::FerryUrl ServerEntry::url() const
+{
+    client::FerryUrl link(host, port, folder + u'/');
+    link.setFingerprint(client::normalizedFingerprint(pin));
+    return link;
 }
 
 // The query carries the capability; what remains is an ordinary ferry:// link.
@@ -30,7 +38,14 @@ std::optional<ServerEntry> ServerEntry::fromLink(const QString &link, QString *e
     const QString path = parsed->path();
     const bool folder = parsed->hasTrailingSlash() || path.isEmpty();
     entry.folder = folder ? path : path.section(u'/', 0, -2);
-    entry.pin = query.queryItemValue(QStringLiteral("fp"), QUrl::FullyDecoded);
+    const QString fp = query.queryItemValue(QStringLiteral("fp"), QUrl::FullyDecoded);
+    entry.pin = client::normalizedFingerprint(fp);
+    if (!fp.isEmpty() && entry.pin.isEmpty()) {
+        if (error)
+            *error = QObject::tr("The fp= of the link is not a server identity (52 base32 characters, as "
+                                 "ferry-ctl identity prints it).");
+        return std::nullopt;
+    }
     entry.token = query.queryItemValue(QStringLiteral("token"), QUrl::FullyDecoded);
     return entry;
 }

@@ -1,6 +1,8 @@
 // Servers remembered by name: the Downloader's address book.
 #pragma once
 
+#include "client/ferryurl.h"
+
 #include <QList>
 #include <QString>
 
@@ -10,9 +12,10 @@ class QSettings;
 
 namespace ferry::gui {
 
-// One remembered server. `pin` (the server's identity, SHA-256 of its key) and
-// `token` (an access capability) are kept for the TLS and access features and sent
-// nowhere yet; a link that carries them fills them in.
+// One remembered server. `pin` is the server's identity (the SHA-256 of its key, in the
+// canonical form of client/fingerprint.h): connecting from the list requires exactly that
+// identity, as a link's ?fp= does. `token` (an access capability) is kept for the access
+// feature and sent nowhere yet. A link that carries them fills them in.
 struct ServerEntry {
     QString name;
     QString host;
@@ -22,11 +25,14 @@ struct ServerEntry {
     QString token;
 
     QString address() const; // "host:port", IPv6 in brackets
+    // The link connecting to this entry opens: its folder, and ?fp= when it has a pin.
+    client::FerryUrl url() const;
     bool operator==(const ServerEntry &) const = default;
 
     // A ferry:// link as a server to remember: its folder (the link's path, or the
     // folder of the file it names), and `fp` / `token` query values if present; the
-    // name defaults to the host. nullopt with a sentence in *error if it is no link.
+    // name defaults to the host. nullopt with a sentence in *error if it is no link,
+    // or if its fp is not a server identity.
     static std::optional<ServerEntry> fromLink(const QString &link, QString *error);
 };
 
