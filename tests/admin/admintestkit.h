@@ -12,6 +12,7 @@
 #include <QTemporaryDir>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <thread>
 
@@ -48,6 +49,10 @@ QString copyCtlInto(const QString &dir);
 
 // The worker object whose "path" is `path`, or a null Json.
 ferry::admin::Json workerServing(const ferry::admin::Json &status, const std::string &path);
+// Queries status (polling.h's pollUntil, never inside QTRY_*) until a worker serves `path` and `also`
+// holds for it; that worker as one snapshot saw it, or a null Json after `timeoutMs`.
+ferry::admin::Json awaitWorkerServing(const AdminTestServer &server, const std::string &path, int timeoutMs,
+                                      const std::function<bool(const ferry::admin::Json &)> &also = {});
 
 // A download on its own thread. Stalling downloads send GET and then read nothing.
 class Download

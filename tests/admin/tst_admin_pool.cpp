@@ -116,8 +116,7 @@ void TestAdminPool::killWorkerAndReloadKeepTransfersIntact()
     // Graceful kill of a busy worker: its transfer (2 s at 1 MiB/s) still completes, and then the worker
     // exits by itself, long before anything else (a reload) would retire it.
     startDownload(0);
-    QTRY_VERIFY_WITH_TIMEOUT(!workerServing(server.status(), "f0.bin").is_null(), 10000);
-    const Json busy = workerServing(server.status(), "f0.bin");
+    const Json busy = awaitWorkerServing(server, "f0.bin", 10000);
     QVERIFY(!busy.is_null());
     const int64_t victimSlot = intAt(busy, {"slot"});
     const int64_t victimPid = intAt(busy, {"pid"});
@@ -206,8 +205,7 @@ void TestAdminPool::watchdogCutsStalledKeepsSlow()
                                            "--rate-limit", "4194304"});
     QVERIFY2(server.start(), qPrintable(server.process().diagnostics()));
     Download stalled(server.process(), "big.bin", 42, 24 * 1024 * 1024, Download::Mode::Stall);
-    QTRY_VERIFY_WITH_TIMEOUT(!workerServing(server.status(), "big.bin").is_null(), 10000);
-    const int64_t stalledConnection = intAt(workerServing(server.status(), "big.bin"), {"connection"});
+    const int64_t stalledConnection = intAt(awaitWorkerServing(server, "big.bin", 10000), {"connection"});
     QVERIFY(stalledConnection > 0);
     // A slow download of the same length, moving all along (6 s at 4 MiB/s), outlives the stall timeout
     // and the watchdog's one-second rounds several times over.

@@ -259,7 +259,7 @@ void TestAdminSocket::disconnectClosesParkedAndPendingConnections()
     QVERIFY(queued.stat("small.bin").ok());
     QTRY_COMPARE_WITH_TIMEOUT(pool("parked"), int64_t(1), 10000);
     Download busy(process, "slow.bin", 7, SlowSize); // holds the only worker for about 3 s
-    QTRY_VERIFY_WITH_TIMEOUT(!workerServing(server.status(), "slow.bin").is_null(), 10000);
+    QVERIFY(!awaitWorkerServing(server, "slow.bin", 10000).is_null());
     QVERIFY(queued.send(proto::GetRequest{"small.bin", 0, proto::ToEnd}));
     QTRY_COMPARE_WITH_TIMEOUT(pool("pending"), int64_t(1), 10000);
     const int64_t queuedId = connectionIdOf(process, queued.localPort());
