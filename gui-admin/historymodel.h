@@ -13,7 +13,6 @@ struct StatusSnapshot;
 
 namespace ferry::admingui {
 
-
 struct HistorySample {
     qint64 tMs = 0;       // server wall clock, Unix ms
     qint64 throughput = 0; // bytes per second

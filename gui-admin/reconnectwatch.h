@@ -13,7 +13,6 @@ struct StatusSnapshot;
 
 namespace ferry::admingui {
 
-
 class ReconnectWatch
 {
 public:

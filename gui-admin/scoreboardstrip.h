@@ -14,7 +14,6 @@ struct StatusSnapshot;
 
 namespace ferry::admingui {
 
-
 struct ScoreboardCell {
     int slot = 0;
     ReportedState state = WorkerState::Empty;

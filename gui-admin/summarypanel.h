@@ -16,7 +16,6 @@ struct StatusSnapshot;
 
 namespace ferry::admingui {
 
-
 class SummaryPanel : public QWidget
 {
     Q_OBJECT
