@@ -75,8 +75,12 @@ Json workerServing(const Json &status, const std::string &path)
     return Json();
 }
 
-Json awaitWorkerServing(const AdminTestServer &server, const std::string &path, int timeoutMs,
-                        const std::function<bool(const Json &)> &also)
+Json awaitStatus(const AdminTestServer &server, const StatusCheck &done, int timeoutMs)
+{
+    return ferrytest::pollUntil([&] { return server.status(); }, done, timeoutMs);
+}
+
+Json awaitWorkerServing(const AdminTestServer &server, const std::string &path, int timeoutMs, const StatusCheck &also)
 {
     const Json worker = ferrytest::pollUntil(
         [&] { return workerServing(server.status(), path); },

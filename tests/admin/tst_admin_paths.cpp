@@ -252,7 +252,8 @@ void TestAdminPaths::resumeWhileStoppingIsAConflict()
     Download running(server.process(), "slow.bin", 2, 4 * 1024 * 1024); // about 2 s
     QTRY_VERIFY_WITH_TIMEOUT(running.received() > 0, 10000);
     QVERIFY(server.process().signal(SIGTERM));
-    QTRY_COMPARE_WITH_TIMEOUT(textAt(server.status(), {"server", "state"}), std::string("stopping"), 10000);
+    const auto stopping = [](const Json &s) { return textAt(s, {"server", "state"}) == "stopping"; };
+    QVERIFY(stopping(awaitStatus(server, stopping, 10000)));
     const auto reply = admin->call("resume");
     QVERIFY2(reply && textAt(*reply, {"error", "code"}) == "conflict", reply ? reply->dump().c_str() : "none");
     QVERIFY2(!running.hasFinished(), "the transfer ended before resume was tried: the server was not stopping");
