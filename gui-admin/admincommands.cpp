@@ -1,6 +1,6 @@
 #include "admincommands.h"
 
-#include "adminstatus.h"
+#include "statusjson.h"
 #include "format.h"
 
 #include <QCoreApplication>
@@ -33,7 +33,7 @@ QString scalarText(const QJsonValue &value)
 QString describeSuccess(const QString &cmd, const QJsonObject &reply)
 {
     if (cmd == QLatin1String("pool")) {
-        const PoolLimits l = PoolLimits::fromJson(reply.value(QLatin1String("limits")).toObject());
+        const PoolLimitsInfo l = admin::poolLimitsFromJson(toAdminJson(reply.value(QLatin1String("limits")).toObject()));
         return tr("ok: pool limits now min_spare=%1 max_spare=%2 max_workers=%3 max_requests=%4")
             .arg(l.minSpare).arg(l.maxSpare).arg(l.maxWorkers).arg(l.maxRequests);
     }
@@ -60,13 +60,13 @@ QString describeSuccess(const QString &cmd, const QJsonObject &reply)
 
 namespace AdminCommands {
 
-QJsonObject pool(const PoolLimits &limits)
+QJsonObject pool(const PoolLimitsInfo &limits)
 {
     QJsonObject request = command("pool");
-    request.insert(QStringLiteral("min_spare"), limits.minSpare);
-    request.insert(QStringLiteral("max_spare"), limits.maxSpare);
-    request.insert(QStringLiteral("max_workers"), limits.maxWorkers);
-    request.insert(QStringLiteral("max_requests"), limits.maxRequests);
+    request.insert(QStringLiteral("min_spare"), qint64(limits.minSpare));
+    request.insert(QStringLiteral("max_spare"), qint64(limits.maxSpare));
+    request.insert(QStringLiteral("max_workers"), qint64(limits.maxWorkers));
+    request.insert(QStringLiteral("max_requests"), qint64(limits.maxRequests));
     return request;
 }
 

@@ -7,13 +7,15 @@
 
 #include <optional>
 
-namespace ferry::admingui {
+namespace ferry::admin {
+struct PoolLimitsInfo;
+}
 
-struct PoolLimits;
+namespace ferry::admingui {
 
 namespace AdminCommands {
 
-QJsonObject pool(const PoolLimits &limits);
+QJsonObject pool(const admin::PoolLimitsInfo &limits);
 QJsonObject drain();
 QJsonObject resume();
 QJsonObject reload();

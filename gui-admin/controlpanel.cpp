@@ -1,7 +1,7 @@
 #include "controlpanel.h"
 
 #include "admincommands.h"
-#include "adminstatus.h"
+#include "statusjson.h"
 #include "format.h"
 
 #include <QFormLayout>
@@ -151,30 +151,31 @@ void ControlPanel::setConnected(bool connected)
     }
 }
 
-void ControlPanel::setStatus(const AdminStatus &status)
+void ControlPanel::setStatus(const StatusSnapshot &status)
 {
-    m_capacity = status.capacity;
-    m_ratePerConnection = status.ratePerConnection;
-    m_rateGlobal = status.rateGlobal;
+    const admin::PoolInfo &pool = status.pool;
+    m_capacity = int(pool.capacity);
+    m_ratePerConnection = pool.ratePerConnection;
+    m_rateGlobal = pool.rateGlobal;
     if (m_capacity > 0)
         m_maxWorkers->setMaximum(m_capacity);
-    m_limits = status.limits;
+    m_limits = pool.limits;
     if (!m_limitsEdited)
         showLimits();
     if (!m_rateEdited && !m_perConnection->hasFocus() && !m_global->hasFocus()) {
-        m_perConnection->setText(formatRateInput(status.ratePerConnection));
-        m_global->setText(formatRateInput(status.rateGlobal));
+        m_perConnection->setText(formatRateInput(pool.ratePerConnection));
+        m_global->setText(formatRateInput(pool.rateGlobal));
     }
     m_rateNow->setText(tr("In force: %1 per connection, %2 global")
-                           .arg(formatLimit(status.ratePerConnection), formatLimit(status.rateGlobal)));
-    m_servingState->setText(tr("The server is %1.").arg(status.serverState));
-    m_drain->setEnabled(status.serverState == QLatin1String("accepting"));
-    m_resume->setEnabled(status.serverState == QLatin1String("draining"));
+                           .arg(formatLimit(pool.ratePerConnection), formatLimit(pool.rateGlobal)));
+    m_servingState->setText(tr("The server is %1.").arg(toQString(status.server.state)));
+    m_drain->setEnabled(status.server.state == "accepting");
+    m_resume->setEnabled(status.server.state == "draining");
 }
 
 void ControlPanel::applyLimits()
 {
-    PoolLimits limits;
+    PoolLimitsInfo limits;
     limits.minSpare = m_minSpare->value();
     limits.maxSpare = m_maxSpare->value();
     limits.maxWorkers = m_maxWorkers->value();
@@ -196,9 +197,9 @@ void ControlPanel::revertLimits()
 void ControlPanel::showLimits()
 {
     m_updating = true;
-    m_minSpare->setValue(m_limits.minSpare);
-    m_maxSpare->setValue(m_limits.maxSpare);
-    m_maxWorkers->setValue(m_limits.maxWorkers);
+    m_minSpare->setValue(int(m_limits.minSpare));
+    m_maxSpare->setValue(int(m_limits.maxSpare));
+    m_maxWorkers->setValue(int(m_limits.maxWorkers));
     m_maxRequests->setValue(int(qMin<qint64>(m_limits.maxRequests, INT_MAX)));
     m_updating = false;
 }

@@ -3,7 +3,7 @@
 // Fields follow the live status until the user edits them, so a typed value is never overwritten.
 #pragma once
 
-#include "adminstatus.h"
+#include "statusjson.h"
 
 #include <QJsonObject>
 #include <QWidget>
@@ -21,7 +21,7 @@ class ControlPanel : public QWidget
 public:
     explicit ControlPanel(QWidget *parent = nullptr);
 
-    void setStatus(const AdminStatus &status);
+    void setStatus(const admin::StatusSnapshot &status);
     void setConnected(bool connected);
 
     // For tests and for other windows: set a limit field as if typed.
@@ -73,7 +73,7 @@ private:
     qint64 m_ratePerConnection = 0;
     qint64 m_rateGlobal = 0;
     int m_capacity = 0;
-    PoolLimits m_limits;
+    admin::PoolLimitsInfo m_limits;
 };
 
 } // namespace ferry::admingui

@@ -1,6 +1,6 @@
 #include "historymodel.h"
 
-#include "adminstatus.h"
+#include "statusjson.h"
 
 #include <QJsonArray>
 #include <QJsonObject>
@@ -34,13 +34,13 @@ void HistoryModel::setHistory(const QJsonObject &reply)
     Q_EMIT changed();
 }
 
-void HistoryModel::addStatus(const AdminStatus &status)
+void HistoryModel::addStatus(const StatusSnapshot &status)
 {
-    if (!status.valid || status.nowMs <= 0)
+    if (status.nowMs <= 0)
         return;
     if (!m_samples.isEmpty() && status.nowMs - m_samples.constLast().tMs < MinSampleSpacingMs)
         return;
-    m_samples.append({status.nowMs, status.throughputBps, status.busy});
+    m_samples.append({status.nowMs, status.pool.throughputBps, int(status.pool.busy)});
     dropOld();
     Q_EMIT changed();
 }

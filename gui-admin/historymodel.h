@@ -7,9 +7,11 @@
 
 class QJsonObject;
 
-namespace ferry::admingui {
+namespace ferry::admin {
+struct StatusSnapshot;
+}
 
-struct AdminStatus;
+namespace ferry::admingui {
 
 struct HistorySample {
     qint64 tMs = 0;       // server wall clock, Unix ms
@@ -33,7 +35,7 @@ public:
     void setHistory(const QJsonObject &reply);
     // Adds the status as a sample if at least about a second of server time passed since the newest one
     // (a faster subscription must not squeeze the time axis).
-    void addStatus(const AdminStatus &status);
+    void addStatus(const admin::StatusSnapshot &status);
     void clear();
     // Whether samples still arrive. The history is kept when the server goes away (it is what led up to
     // that), but its last sample is then no longer "now".

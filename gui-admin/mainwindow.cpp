@@ -235,7 +235,8 @@ void MainWindow::onStateChanged(AdminConnection::State state)
     if (connected)
         return;
     // Stale numbers would read as live ones: show nothing rather than the last snapshot.
-    m_status = AdminStatus();
+    m_status.reset();
+    m_statusJson = {};
     m_workerModel->clear();
     m_summary->clear();
     m_workers->strip()->setCells({});
@@ -245,15 +246,19 @@ void MainWindow::onStateChanged(AdminConnection::State state)
 
 void MainWindow::onStatus(const QJsonObject &json)
 {
-    m_status = AdminStatus::fromJson(json);
-    m_workerModel->updateFromStatus(m_status);
-    m_history->addStatus(m_status);
-    m_summary->setStatus(m_status);
-    m_control->setStatus(m_status);
-    m_workers->strip()->setCells(ScoreboardStrip::cellsFromStatus(m_status));
-    if (const auto back = m_reconnectWatch.check(m_status))
+    m_status = statusFromJson(json);
+    if (!m_status)
+        return; // not a STATUS object: keep showing nothing rather than zeros
+    m_statusJson = json;
+    const StatusSnapshot &status = *m_status;
+    m_workerModel->updateFromStatus(status);
+    m_history->addStatus(status);
+    m_summary->setStatus(status);
+    m_control->setStatus(status);
+    m_workers->strip()->setCells(ScoreboardStrip::cellsFromStatus(status));
+    if (const auto back = m_reconnectWatch.check(status))
         showNote(*back, false);
-    setWindowTitle(tr("Ferry Admin — %1").arg(m_status.listen));
+    setWindowTitle(tr("Ferry Admin — %1").arg(toQString(status.server.listen)));
 }
 
 void MainWindow::sendCommand(const QJsonObject &request)
@@ -283,9 +288,11 @@ void MainWindow::onReply(int id, const QJsonObject &reply)
 
 void MainWindow::watchForReconnect(qint64 connection)
 {
-    for (const WorkerStatus &w : std::as_const(m_status.workers))
-        if (w.connection == connection && !w.peer.isEmpty())
-            m_reconnectWatch.closed(connection, w.peer, m_status.nowMs);
+    if (!m_status)
+        return;
+    for (const WorkerInfo &w : m_status->workers)
+        if (w.connection == connection && !w.peer.empty())
+            m_reconnectWatch.closed(connection, toQString(w.peer), m_status->nowMs);
 }
 
 void MainWindow::showNote(const QString &text, bool failure)
@@ -299,12 +306,13 @@ void MainWindow::killWorker(int slot, bool graceful)
     const int row = m_workerModel->rowForSlot(slot);
     if (row < 0)
         return;
-    const WorkerStatus &w = m_workerModel->worker(row);
+    const WorkerInfo &w = m_workerModel->worker(row);
     QMessageBox box(QMessageBox::Warning, graceful ? tr("Stop worker") : tr("Kill worker"), QString(),
                     QMessageBox::Cancel, this);
     box.setObjectName(QStringLiteral("confirmKillBox"));
-    const QString what = w.path.isEmpty() ? tr("It is %1.").arg(w.stateName)
-                                          : tr("It is %1 %2 to %3.").arg(w.stateName, w.path, w.peer);
+    const QString state = toQString(w.state);
+    const QString what = w.path.empty() ? tr("It is %1.").arg(state)
+                                        : tr("It is %1 %2 to %3.").arg(state, toQString(w.path), toQString(w.peer));
     box.setText(graceful ? tr("Stop worker %1 (slot %2) after its current transfer?").arg(w.pid).arg(slot)
                          : tr("Kill worker %1 (slot %2) now with SIGKILL?").arg(w.pid).arg(slot));
     box.setInformativeText(what + QLatin1Char(' ')
@@ -347,11 +355,11 @@ void MainWindow::reload()
 
 void MainWindow::copyStatusAsJson()
 {
-    if (!m_status.valid) {
+    if (!m_status) {
         showNote(tr("No status to copy: not connected."), true);
         return;
     }
-    QApplication::clipboard()->setText(QString::fromUtf8(QJsonDocument(m_status.raw).toJson(QJsonDocument::Indented)));
+    QApplication::clipboard()->setText(QString::fromUtf8(QJsonDocument(m_statusJson).toJson(QJsonDocument::Indented)));
     showNote(tr("Status copied to the clipboard as JSON."), false);
 }
 

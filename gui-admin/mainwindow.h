@@ -4,7 +4,7 @@
 #pragma once
 
 #include "adminconnection.h"
-#include "adminstatus.h"
+#include "statusjson.h"
 #include "reconnectwatch.h"
 
 #include <QHash>
@@ -46,7 +46,8 @@ public:
     ControlPanel *controlPanel() const { return m_control; }
     SummaryPanel *summaryPanel() const { return m_summary; }
     CommandLog *commandLog() const { return m_log; }
-    const AdminStatus &lastStatus() const { return m_status; }
+    // The last STATUS received on this connection; nullopt while not connected.
+    const std::optional<admin::StatusSnapshot> &lastStatus() const { return m_status; }
     // The banner's text: the connection's state when it is not connected, empty otherwise.
     QString bannerText() const;
 
@@ -79,7 +80,8 @@ private:
     WorkerModel *m_workerModel;
     HistoryModel *m_history;
     ActivityModel *m_activityModel;
-    AdminStatus m_status;
+    std::optional<admin::StatusSnapshot> m_status;
+    QJsonObject m_statusJson; // m_status as received, for "Copy status as JSON"
     QString m_lastLoggedState;
     QHash<int, QString> m_pending; // request id -> what was asked, for the log
     ReconnectWatch m_reconnectWatch;

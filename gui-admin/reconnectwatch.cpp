@@ -1,6 +1,6 @@
 #include "reconnectwatch.h"
 
-#include "adminstatus.h"
+#include "statusjson.h"
 
 #include <QCoreApplication>
 
@@ -13,7 +13,7 @@ void ReconnectWatch::closed(qint64 connection, const QString &peer, qint64 nowMs
     m_closedMs = nowMs;
 }
 
-std::optional<QString> ReconnectWatch::check(const AdminStatus &status)
+std::optional<QString> ReconnectWatch::check(const StatusSnapshot &status)
 {
     if (m_host.isEmpty())
         return std::nullopt;
@@ -21,9 +21,9 @@ std::optional<QString> ReconnectWatch::check(const AdminStatus &status)
         m_host.clear();
         return std::nullopt;
     }
-    for (const WorkerStatus &w : status.workers) {
+    for (const WorkerInfo &w : status.workers) {
         // Connection ids only grow, so a larger one from the same host is a new connection.
-        if (w.connection > m_connection && hostOf(w.peer) == m_host) {
+        if (w.connection > m_connection && hostOf(toQString(w.peer)) == m_host) {
             const QString text = QCoreApplication::translate(
                                      "ReconnectWatch", "The client at %1 connected again at once (connection %2, "
                                                        "after %3 was closed): a disconnect does not keep a client away.")

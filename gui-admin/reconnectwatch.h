@@ -7,9 +7,11 @@
 
 #include <optional>
 
-namespace ferry::admingui {
+namespace ferry::admin {
+struct StatusSnapshot;
+}
 
-struct AdminStatus;
+namespace ferry::admingui {
 
 class ReconnectWatch
 {
@@ -21,7 +23,7 @@ public:
     void closed(qint64 connection, const QString &peer, qint64 nowMs);
     // The sentence to show when `status` has a newer connection from that host within the window; each
     // close is reported at most once. Nothing once the window has passed.
-    std::optional<QString> check(const AdminStatus &status);
+    std::optional<QString> check(const admin::StatusSnapshot &status);
 
     // "127.0.0.1" of "127.0.0.1:51234", "::1" of "[::1]:51234".
     static QString hostOf(const QString &peer);

@@ -1,11 +1,13 @@
 #include "scoreboardstrip.h"
 
-#include "adminstatus.h"
+#include "statusjson.h"
 
 #include <QHelpEvent>
 #include <QMouseEvent>
 #include <QPainter>
 #include <QToolTip>
+
+#include <algorithm>
 
 namespace ferry::admingui {
 
@@ -13,18 +15,19 @@ namespace {
 
 constexpr int CellSize = 20;
 constexpr int CellGap = 3;
+constexpr int64_t MaxCells = 4096; // the most slots ferry-server allows (--max-workers)
 constexpr int LegendGap = 6;
 constexpr WorkerState LegendOrder[] = {WorkerState::Sending, WorkerState::Reading, WorkerState::Idle,
                                        WorkerState::Starting, WorkerState::Stopping,
                                        WorkerState::Empty};
 
-QString cellToolTip(const WorkerStatus &w)
+QString cellToolTip(const WorkerInfo &w)
 {
-    QString tip = QObject::tr("Slot %1 — pid %2 — %3").arg(w.slot).arg(w.pid).arg(w.stateName);
-    if (!w.path.isEmpty())
-        tip += QLatin1Char('\n') + w.path;
-    if (!w.peer.isEmpty())
-        tip += QObject::tr("\nfor %1").arg(w.peer);
+    QString tip = QObject::tr("Slot %1 — pid %2 — %3").arg(w.slot).arg(w.pid).arg(toQString(w.state));
+    if (!w.path.empty())
+        tip += QLatin1Char('\n') + toQString(w.path);
+    if (!w.peer.empty())
+        tip += QObject::tr("\nfor %1").arg(toQString(w.peer));
     return tip;
 }
 
@@ -37,18 +40,20 @@ ScoreboardStrip::ScoreboardStrip(QWidget *parent) : QWidget(parent)
     setSizePolicy(policy);
 }
 
-QList<ScoreboardCell> ScoreboardStrip::cellsFromStatus(const AdminStatus &status)
+QList<ScoreboardCell> ScoreboardStrip::cellsFromStatus(const StatusSnapshot &status)
 {
-    int count = status.limits.maxWorkers;
-    for (const WorkerStatus &w : status.workers)
-        count = qMax(count, w.slot + 1);
+    // Slots past max_workers show up while a lowered limit drains. The bound keeps a broken server's slot
+    // number from making the strip allocate without end.
+    int64_t count = std::clamp<int64_t>(status.pool.limits.maxWorkers, 0, MaxCells);
+    for (const WorkerInfo &w : status.workers)
+        count = std::max(count, std::min<int64_t>(w.slot + 1, MaxCells));
     QList<ScoreboardCell> cells;
     cells.reserve(count);
-    for (int slot = 0; slot < count; ++slot)
+    for (int slot = 0; slot < int(count); ++slot)
         cells.append({slot, WorkerState::Empty, QObject::tr("Slot %1 — open, no process").arg(slot)});
-    for (const WorkerStatus &w : status.workers) {
+    for (const WorkerInfo &w : status.workers) {
         if (w.slot >= 0 && w.slot < count)
-            cells[w.slot] = {w.slot, w.state, cellToolTip(w)};
+            cells[w.slot] = {int(w.slot), reportedState(w.state), cellToolTip(w)};
     }
     return cells;
 }

@@ -8,9 +8,11 @@
 #include <QString>
 #include <QWidget>
 
-namespace ferry::admingui {
+namespace ferry::admin {
+struct StatusSnapshot;
+}
 
-struct AdminStatus;
+namespace ferry::admingui {
 
 struct ScoreboardCell {
     int slot = 0;
@@ -25,7 +27,7 @@ public:
     explicit ScoreboardStrip(QWidget *parent = nullptr);
 
     // The cells for a status: every slot up to the larger of max_workers and the highest occupied slot.
-    static QList<ScoreboardCell> cellsFromStatus(const AdminStatus &status);
+    static QList<ScoreboardCell> cellsFromStatus(const admin::StatusSnapshot &status);
 
     void setCells(const QList<ScoreboardCell> &cells);
     const QList<ScoreboardCell> &cells() const { return m_cells; }

@@ -1,6 +1,6 @@
 #include "summarypanel.h"
 
-#include "adminstatus.h"
+#include "statusjson.h"
 #include "format.h"
 
 #include <QGridLayout>
@@ -107,37 +107,46 @@ void SummaryPanel::clear()
     }
 }
 
-QString SummaryPanel::breakerText(const AdminStatus &s)
+QString SummaryPanel::breakerText(const admin::PoolInfo &p)
 {
-    if (s.breakerState == QLatin1String("closed") || s.breakerState.isEmpty())
+    if (p.breakerState == "closed" || p.breakerState.empty())
         return tr("closed");
-    if (s.breakerState == QLatin1String("open"))
+    if (p.breakerState == "open")
         return tr("open: respawning stopped (fatal configuration error)");
-    QString text = tr("%1: %2 recent crashes").arg(s.breakerState).arg(s.recentCrashes);
-    if (s.backoffMs > 0)
-        text += tr(", next respawn in %1 ms").arg(s.backoffMs);
+    QString text = tr("%1: %2 recent crashes").arg(toQString(p.breakerState)).arg(p.recentCrashes);
+    if (p.backoffMs > 0)
+        text += tr(", next respawn in %1 ms").arg(p.backoffMs);
     return text;
 }
 
-void SummaryPanel::setStatus(const AdminStatus &s)
+void SummaryPanel::setStatus(const StatusSnapshot &status)
 {
-    set(QStringLiteral("state"), s.serverState,
+    showServer(status.server, admin::uptimeSeconds(status));
+    showPool(status.pool);
+}
+
+void SummaryPanel::showServer(const admin::ServerInfo &s, qint64 uptimeS)
+{
+    set(QStringLiteral("state"), toQString(s.state),
         tr("accepting: taking new connections; draining: not accepting, serving what it has; "
            "stopping: finishing transfers before exit"));
     m_values.value(QStringLiteral("state"))
-        ->setStyleSheet(s.serverState == QLatin1String("accepting") ? QStringLiteral("color: #2e7d32")
-                                                                    : QStringLiteral("color: #c62828"));
-    set(QStringLiteral("version"), tr("%1 (generation %2)").arg(s.version).arg(s.generation));
+        ->setStyleSheet(s.state == "accepting" ? QStringLiteral("color: #2e7d32") : QStringLiteral("color: #c62828"));
+    set(QStringLiteral("version"), tr("%1 (generation %2)").arg(toQString(s.version)).arg(s.generation));
     set(QStringLiteral("pid"), QString::number(s.pid));
-    set(QStringLiteral("uptime"), formatDuration(s.uptimeS));
+    set(QStringLiteral("uptime"), formatDuration(uptimeS));
     // How clients reach it: the identity they pin is in the tooltip (ferry-ctl identity prints it too).
-    const QString transport = s.identity.isEmpty() ? tr("plaintext only")
-                              : s.plaintext == QLatin1String("allow") ? tr("TLS 1.3 and plaintext")
-                                                                       : tr("TLS 1.3");
-    set(QStringLiteral("listen"), tr("%1 (%2)").arg(s.listen, transport),
-        s.identity.isEmpty() ? tr("Not encrypted: the server runs with --plaintext only")
-                             : tr("Identity (clients pin it): %1").arg(s.identity));
-    set(QStringLiteral("root"), s.root, s.root);
+    const QString transport = s.identity.empty()        ? tr("plaintext only")
+                              : s.plaintext == "allow" ? tr("TLS 1.3 and plaintext")
+                                                       : tr("TLS 1.3");
+    set(QStringLiteral("listen"), tr("%1 (%2)").arg(toQString(s.listen), transport),
+        s.identity.empty() ? tr("Not encrypted: the server runs with --plaintext only")
+                           : tr("Identity (clients pin it): %1").arg(toQString(s.identity)));
+    set(QStringLiteral("root"), toQString(s.root), toQString(s.root));
+}
+
+void SummaryPanel::showPool(const admin::PoolInfo &s)
+{
     set(QStringLiteral("workers"), tr("%1 of max %2").arg(s.total).arg(s.limits.maxWorkers),
         tr("Scoreboard capacity %1; the pool wanted more than max_workers %2 times")
             .arg(s.capacity).arg(s.maxWorkersReached));

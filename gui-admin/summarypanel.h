@@ -8,9 +8,13 @@
 class QGridLayout;
 class QLabel;
 
-namespace ferry::admingui {
+namespace ferry::admin {
+struct PoolInfo;
+struct ServerInfo;
+struct StatusSnapshot;
+}
 
-struct AdminStatus;
+namespace ferry::admingui {
 
 class SummaryPanel : public QWidget
 {
@@ -18,7 +22,7 @@ class SummaryPanel : public QWidget
 public:
     explicit SummaryPanel(QWidget *parent = nullptr);
 
-    void setStatus(const AdminStatus &status);
+    void setStatus(const admin::StatusSnapshot &status);
     // Dashes everywhere: nothing is known while disconnected.
     void clear();
     // The text shown for a key such as "state" or "workers" (for tests and accessibility).
@@ -33,7 +37,9 @@ protected:
 private:
     void addGroup(const QString &title, const QList<QPair<QString, QString>> &rows);
     void reflow(int width);
-    static QString breakerText(const AdminStatus &status);
+    void showServer(const admin::ServerInfo &server, qint64 uptimeS);
+    void showPool(const admin::PoolInfo &pool);
+    static QString breakerText(const admin::PoolInfo &pool);
     void set(const QString &key, const QString &text, const QString &toolTip = {});
 
     QHash<QString, QLabel *> m_values;

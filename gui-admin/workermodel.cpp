@@ -12,7 +12,7 @@ namespace {
 constexpr int FlashTickMs = 100;
 constexpr QColor FlashColor(255, 214, 0);
 
-bool sameTransfer(const WorkerStatus &a, const WorkerStatus &b)
+bool sameTransfer(const WorkerInfo &a, const WorkerInfo &b)
 {
     return a.pid == b.pid && a.connection == b.connection && a.path == b.path
            && a.transferStartMs == b.transferStartMs && b.bytesSent >= a.bytesSent;
@@ -58,21 +58,21 @@ QVariant WorkerModel::data(const QModelIndex &index, int role) const
     if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
         return {};
     const Row &row = m_rows.at(index.row());
-    const WorkerStatus &w = row.worker;
+    const WorkerInfo &w = row.worker;
     switch (role) {
     case Qt::DisplayRole: return display(row, index.column());
     case SortRole: return sortValue(row, index.column());
     case ProgressRole:
         return w.bytesTotal > 0 && w.transferStartMs > 0 ? qBound(0.0, double(w.bytesSent) / double(w.bytesTotal), 1.0)
                                                          : -1.0;
-    case StateRole: return stateRoleValue(w.state);
+    case StateRole: return stateRoleValue(row.state);
     case FlashRole: return flashLevel(row);
-    case SlotRole: return w.slot;
+    case SlotRole: return int(w.slot);
     case Qt::BackgroundRole: return background(row);
-    case Qt::DecorationRole: return index.column() == StateColumn ? workerStateColor(w.state) : QVariant();
+    case Qt::DecorationRole: return index.column() == StateColumn ? workerStateColor(row.state) : QVariant();
     case Qt::ToolTipRole:
         if (index.column() == StateColumn)
-            return workerStateDescription(w.state);
+            return workerStateDescription(row.state);
         if (index.column() == FileColumn || index.column() == LastExitColumn)
             return display(row, index.column());
         if ((index.column() == PeerColumn || index.column() == ConnectionColumn) && w.connection > 0)
@@ -91,58 +91,58 @@ QVariant WorkerModel::data(const QModelIndex &index, int role) const
 
 QVariant WorkerModel::display(const Row &row, int column) const
 {
-    const WorkerStatus &w = row.worker;
+    const WorkerInfo &w = row.worker;
     const bool transferring = w.transferStartMs > 0;
     switch (column) {
-    case SlotColumn: return w.slot;
-    case PidColumn: return w.pid;
-    case GenerationColumn: return w.generation;
-    case StateColumn: return !w.state ? w.stateName : reportedStateName(w.state);
-    case ConnectionColumn: return w.connection > 0 ? QVariant(w.connection) : QVariant(QString());
-    case PeerColumn: return w.peer;
-    case FileColumn: return w.path;
+    case SlotColumn: return int(w.slot);
+    case PidColumn: return qint64(w.pid);
+    case GenerationColumn: return qint64(w.generation);
+    case StateColumn: return !row.state ? toQString(w.state) : reportedStateName(row.state);
+    case ConnectionColumn: return w.connection > 0 ? QVariant(qint64(w.connection)) : QVariant(QString());
+    case PeerColumn: return toQString(w.peer);
+    case FileColumn: return toQString(w.path);
     case ProgressColumn: return {}; // drawn by the delegate from ProgressRole
     case BytesColumn:
         if (!transferring)
             return QString();
         return w.bytesTotal > 0 ? tr("%1 of %2").arg(formatBytes(w.bytesSent), formatBytes(w.bytesTotal))
                                 : formatBytes(w.bytesSent);
-    case SpeedColumn: return transferring && isBusyState(w.state) ? formatRate(row.speedBps) : QString();
+    case SpeedColumn: return transferring && isBusyState(row.state) ? formatRate(row.speedBps) : QString();
     case DurationColumn:
         return transferring && row.nowMs >= w.transferStartMs ? formatDuration((row.nowMs - w.transferStartMs) / 1000)
                                                               : QString();
-    case RequestsColumn: return w.requests;
+    case RequestsColumn: return qint64(w.requests);
     case CpuColumn:
         if (w.cpuMs < 0)
             return QStringLiteral("–"); // the server could not read it
         return row.cpuPercent < 0 ? QString() : formatCpuPercent(row.cpuPercent);
     case RssColumn: return formatBytes(w.rssBytes);
     case FdsColumn: return w.openFds < 0 ? QStringLiteral("–") : QString::number(w.openFds);
-    case LastExitColumn: return w.lastExit;
+    case LastExitColumn: return toQString(w.lastExit);
     default: return {};
     }
 }
 
 QVariant WorkerModel::sortValue(const Row &row, int column) const
 {
-    const WorkerStatus &w = row.worker;
+    const WorkerInfo &w = row.worker;
     switch (column) {
-    case SlotColumn: return w.slot;
-    case PidColumn: return w.pid;
-    case GenerationColumn: return w.generation;
-    case StateColumn: return stateRoleValue(w.state);
-    case ConnectionColumn: return w.connection;
-    case PeerColumn: return w.peer;
-    case FileColumn: return w.path;
+    case SlotColumn: return int(w.slot);
+    case PidColumn: return qint64(w.pid);
+    case GenerationColumn: return qint64(w.generation);
+    case StateColumn: return stateRoleValue(row.state);
+    case ConnectionColumn: return qint64(w.connection);
+    case PeerColumn: return toQString(w.peer);
+    case FileColumn: return toQString(w.path);
     case ProgressColumn: return w.bytesTotal > 0 ? double(w.bytesSent) / double(w.bytesTotal) : -1.0;
-    case BytesColumn: return w.bytesSent;
+    case BytesColumn: return qint64(w.bytesSent);
     case SpeedColumn: return row.speedBps;
-    case DurationColumn: return w.transferStartMs > 0 ? row.nowMs - w.transferStartMs : qint64(-1);
-    case RequestsColumn: return w.requests;
+    case DurationColumn: return w.transferStartMs > 0 ? qint64(row.nowMs - w.transferStartMs) : qint64(-1);
+    case RequestsColumn: return qint64(w.requests);
     case CpuColumn: return row.cpuPercent;
-    case RssColumn: return w.rssBytes;
-    case FdsColumn: return w.openFds;
-    case LastExitColumn: return w.lastExit;
+    case RssColumn: return qint64(w.rssBytes);
+    case FdsColumn: return qint64(w.openFds);
+    case LastExitColumn: return toQString(w.lastExit);
     default: return {};
     }
 }
@@ -196,13 +196,14 @@ QVariant WorkerModel::headerData(int section, Qt::Orientation orientation, int r
     return {};
 }
 
-WorkerModel::Row WorkerModel::makeRow(const WorkerStatus &worker, qint64 nowMs, const Row *previous) const
+WorkerModel::Row WorkerModel::makeRow(const WorkerInfo &worker, qint64 nowMs, const Row *previous) const
 {
     Row row;
     row.worker = worker;
+    row.state = reportedState(worker.state);
     row.nowMs = nowMs;
     row.cpuPercent = cpuPercentSince(previous, worker, nowMs);
-    if (worker.transferStartMs <= 0 || !isBusyState(worker.state))
+    if (worker.transferStartMs <= 0 || !isBusyState(row.state))
         return row;
     if (worker.throughputBps >= 0) {
         row.speedBps = worker.throughputBps; // the server's own measure (docs/ADMIN.md): a frozen transfer reads 0
@@ -224,7 +225,7 @@ WorkerModel::Row WorkerModel::makeRow(const WorkerStatus &worker, qint64 nowMs, 
 
 // CPU over the interval since the previous snapshot, on the server's clock: the figure an operator
 // compares across workers. The total alone would mostly tell how old each process is.
-double WorkerModel::cpuPercentSince(const Row *previous, const WorkerStatus &worker, qint64 nowMs)
+double WorkerModel::cpuPercentSince(const Row *previous, const WorkerInfo &worker, qint64 nowMs)
 {
     if (!previous || previous->worker.pid != worker.pid || previous->worker.cpuMs < 0 || worker.cpuMs < 0
         || worker.cpuMs < previous->worker.cpuMs || nowMs <= previous->nowMs)
@@ -232,15 +233,15 @@ double WorkerModel::cpuPercentSince(const Row *previous, const WorkerStatus &wor
     return double(worker.cpuMs - previous->worker.cpuMs) * 100.0 / double(nowMs - previous->nowMs);
 }
 
-void WorkerModel::updateFromStatus(const AdminStatus &status)
+void WorkerModel::updateFromStatus(const StatusSnapshot &status)
 {
-    const QList<WorkerStatus> &next = status.workers;
+    const std::vector<WorkerInfo> &next = status.workers;
     const qint64 now = m_clock.elapsed();
     const bool firstSnapshot = m_rows.isEmpty(); // nothing "changed" on the first look: no flashing then
     qsizetype i = 0;
     qsizetype j = 0;
-    while (i < m_rows.size() || j < next.size()) {
-        if (j == next.size() || (i < m_rows.size() && m_rows.at(i).worker.slot < next.at(j).slot)) {
+    while (i < m_rows.size() || j < qsizetype(next.size())) {
+        if (j == qsizetype(next.size()) || (i < m_rows.size() && m_rows.at(i).worker.slot < next.at(j).slot)) {
             beginRemoveRows({}, int(i), int(i));
             m_rows.removeAt(i);
             endRemoveRows();

@@ -8,7 +8,8 @@
 // that runs only while something flashes.
 #pragma once
 
-#include "adminstatus.h"
+#include "statusjson.h"
+#include "workerstate.h"
 
 #include <QAbstractTableModel>
 #include <QElapsedTimer>
@@ -59,11 +60,13 @@ public:
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
 
     // Merges a new snapshot into the rows.
-    void updateFromStatus(const AdminStatus &status);
+    void updateFromStatus(const admin::StatusSnapshot &status);
     // Forgets every row (the server went away).
     void clear();
 
-    const WorkerStatus &worker(int row) const { return m_rows.at(row).worker; }
+    const WorkerInfo &worker(int row) const { return m_rows.at(row).worker; }
+    // worker(row).state as this version knows it (nullopt for a newer server's state).
+    ReportedState state(int row) const { return m_rows.at(row).state; }
     // Bytes per second of the row's current transfer (0 when none).
     qint64 speed(int row) const { return m_rows.at(row).speedBps; }
     // Percent of one CPU core the row's process used between the last two snapshots
@@ -74,7 +77,8 @@ public:
 
 private:
     struct Row {
-        WorkerStatus worker;
+        WorkerInfo worker;
+        ReportedState state; // worker.state as this version knows it
         qint64 nowMs = 0;
         qint64 speedBps = 0;
         double cpuPercent = -1;
@@ -86,8 +90,8 @@ private:
     // chunks arrive up to two seconds apart, short enough that a frozen transfer reads 0 within it.
     static constexpr qint64 SpeedWindowMs = 3000;
 
-    Row makeRow(const WorkerStatus &worker, qint64 nowMs, const Row *previous) const;
-    static double cpuPercentSince(const Row *previous, const WorkerStatus &worker, qint64 nowMs);
+    Row makeRow(const WorkerInfo &worker, qint64 nowMs, const Row *previous) const;
+    static double cpuPercentSince(const Row *previous, const WorkerInfo &worker, qint64 nowMs);
     QVariant display(const Row &row, int column) const;
     QVariant sortValue(const Row &row, int column) const;
     QVariant background(const Row &row) const;

@@ -9,6 +9,11 @@ ReportedState workerStateFromString(const QString &name)
     return server::workerStateFromName(name.toStdString());
 }
 
+ReportedState reportedState(const std::string &name)
+{
+    return server::workerStateFromName(name);
+}
+
 QString reportedStateName(ReportedState state)
 {
     if (!state)

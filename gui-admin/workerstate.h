@@ -9,6 +9,7 @@
 #include <QString>
 
 #include <optional>
+#include <string>
 
 namespace ferry::admingui {
 
@@ -18,6 +19,8 @@ using server::WorkerState;
 using ReportedState = std::optional<WorkerState>;
 
 ReportedState workerStateFromString(const QString &name);
+// The same for a name as adminproto's WorkerInfo carries it.
+ReportedState reportedState(const std::string &name);
 // "unknown" for a state this version does not know.
 QString reportedStateName(ReportedState state);
 // The mod_status-style letter: S _ R W G . and ? for a state this version does not know.

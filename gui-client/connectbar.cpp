@@ -79,8 +79,7 @@ void ConnectBar::setServers(const QList<ServerEntry> &named, const QStringList &
     const QString current = m_server->currentText();
     m_server->clear();
     for (const ServerEntry &entry : named) {
-        const QString link = client::FerryUrl(entry.host, entry.port, entry.folder + u'/').toString();
-        m_server->addItem(QStringLiteral("%1 (%2)").arg(entry.name, entry.address()), link);
+        m_server->addItem(QStringLiteral("%1 (%2)").arg(entry.name, entry.address()), entry.url().toString());
     }
     for (const QString &address : recent)
         m_server->addItem(address, address);

@@ -15,6 +15,7 @@
 #include "transfermodel.h"
 #include "transferview.h"
 #include "trayicon.h"
+#include "desktopnotifier.h"
 #include "tokenprompt.h"
 #include "trustprompter.h"
 
@@ -63,6 +64,7 @@ MainWindow::MainWindow(Settings *settings, QWidget *parent)
     , m_tokenPrompt(new TokenPrompt(this))
     , m_notifier(new Notifier(m_queue, this))
     , m_tray(new TrayIcon(this))
+    , m_desktopNotifier(new DesktopNotifier(this))
 {
     buildLayout();
     buildMenus();
@@ -438,12 +440,14 @@ void MainWindow::updateTitle(const QString &progress)
     setWindowTitle(parts.join(QStringLiteral(" \u2014 ")));
 }
 
-// In the tray when there is one, else in the window; a system notification service,
-// where the desktop has one, shows the tray's messages.
+// In the tray when there is one, else through the desktop's notification service when it has one;
+// always in the window too, where Open is.
 void MainWindow::onNotify(const QString &title, const QString &text, const QString &filePath, bool failure)
 {
     if (m_tray->isVisible())
         m_tray->showMessage(title, text, failure);
+    else
+        m_desktopNotifier->show(title, text, failure);
     m_notificationBar->showMessage(title, text, filePath, failure);
 }
 

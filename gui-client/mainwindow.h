@@ -22,6 +22,7 @@ class NotificationBar;
 class TokenPrompt;
 class Notifier;
 class TrayIcon;
+class DesktopNotifier;
 class RemoteBrowser;
 class SecurityLabel;
 class TrustPrompter;
@@ -55,6 +56,7 @@ public:
     TransferView *transferView() const { return m_transferView; }
     SecurityLabel *securityLabel() const { return m_security; }
     NotificationBar *notificationBar() const { return m_notificationBar; }
+    DesktopNotifier *desktopNotifier() const { return m_desktopNotifier; }
 
     // Writes the queue and the window layout to Settings now.
     void saveState();
@@ -100,6 +102,7 @@ private:
     TokenPrompt *m_tokenPrompt;
     Notifier *m_notifier;
     TrayIcon *m_tray;
+    DesktopNotifier *m_desktopNotifier;
     QTimer m_saveTimer;
     QHash<quint64, bool> m_openRequests; // STATs of opened URLs -> whether to browse there
     bool m_scrollToNewRow = false; // the next row added is one the user asked for

@@ -2,6 +2,7 @@
 
 #include "client/downloadqueue.h"
 #include "client/ferryurl.h"
+#include "client/fingerprint.h"
 #include "client/knownservers.h"
 #include "client/servertokens.h"
 
@@ -35,6 +36,14 @@ std::optional<QList<client::FerryUrl>> ServerEntry::parseMirrors(const QString &
     return mirrors;
 }
 
+client::FerryUrl ServerEntry::url() const
+{
+    client::FerryUrl link(host, port, folder + u'/');
+    link.setFingerprint(client::normalizedFingerprint(pin));
+    link.setToken(token); // presented with AUTH, never shown: FerryUrl::toString() leaves it out
+    return link;
+}
+
 // The query carries the capability; what remains is an ordinary ferry:// link.
 std::optional<ServerEntry> ServerEntry::fromLink(const QString &link, QString *error)
 {
@@ -52,7 +61,14 @@ std::optional<ServerEntry> ServerEntry::fromLink(const QString &link, QString *e
     const QString path = parsed->path();
     const bool folder = parsed->hasTrailingSlash() || path.isEmpty();
     entry.folder = folder ? path : path.section(u'/', 0, -2);
-    entry.pin = query.queryItemValue(QStringLiteral("fp"), QUrl::FullyDecoded);
+    const QString fp = query.queryItemValue(QStringLiteral("fp"), QUrl::FullyDecoded);
+    entry.pin = client::normalizedFingerprint(fp);
+    if (!fp.isEmpty() && entry.pin.isEmpty()) {
+        if (error)
+            *error = QObject::tr("The fp= of the link is not a server identity (52 base32 characters, as "
+                                 "ferry-ctl identity prints it).");
+        return std::nullopt;
+    }
     entry.token = query.queryItemValue(QStringLiteral("token"), QUrl::FullyDecoded);
     return entry;
 }

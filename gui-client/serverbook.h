@@ -16,10 +16,11 @@ class DownloadQueue;
 
 namespace ferry::gui {
 
-// One remembered server. `pin` is the server's identity (SHA-256 of its key) a
-// connection requires; `token` the access token connections to it present (a secret:
-// it is sent only in AUTH, and shown only, masked, in the server's edit dialog). A link
-// that carries them fills them in.
+// One remembered server. `pin` is the server's identity (the SHA-256 of its key, in the
+// canonical form of client/fingerprint.h): connecting from the list requires exactly that
+// identity, as a link's ?fp= does. `token` is the access token connections to it present (a
+// secret: it is sent only in AUTH, and shown only, masked, in the server's edit dialog). A
+// link that carries them fills them in.
 struct ServerEntry {
     QString name;
     QString host;
@@ -34,11 +35,14 @@ struct ServerEntry {
     QString address() const; // "host:port", IPv6 in brackets
     // `mirrors` as servers (empty paths); nullopt with a sentence in *error for a bad item.
     static std::optional<QList<client::FerryUrl>> parseMirrors(const QString &text, QString *error);
+    // The link connecting to this entry opens: its folder, and ?fp= when it has a pin.
+    client::FerryUrl url() const;
     bool operator==(const ServerEntry &) const = default;
 
     // A ferry:// link as a server to remember: its folder (the link's path, or the
     // folder of the file it names), and `fp` / `token` query values if present; the
-    // name defaults to the host. nullopt with a sentence in *error if it is no link.
+    // name defaults to the host. nullopt with a sentence in *error if it is no link,
+    // or if its fp is not a server identity.
     static std::optional<ServerEntry> fromLink(const QString &link, QString *error);
 };
 

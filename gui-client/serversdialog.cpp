@@ -1,6 +1,7 @@
 #include "serversdialog.h"
 
 #include "connectbar.h"
+#include "client/fingerprint.h"
 #include "settings.h"
 
 #include <QDialogButtonBox>
@@ -145,7 +146,13 @@ void ServersDialog::storeField()
         m_error->setText(error);
     }
     entry.folder = client::FerryUrl(entry.host, entry.port, m_folder->text()).path();
-    entry.pin = m_pin->text().trimmed();
+    // A pin that is not an identity would refuse every connection: say so and keep the old one.
+    const QString pin = client::normalizedFingerprint(m_pin->text());
+    if (m_pin->text().trimmed().isEmpty() || !pin.isEmpty())
+        entry.pin = pin;
+    else
+        m_error->setText(tr("The identity is not a server fingerprint (52 base32 characters, as ferry-ctl "
+                            "identity prints it); the old one is kept."));
     entry.token = m_token->text().trimmed();
     if (ServerEntry::parseMirrors(m_mirrors->text(), &error))
         entry.mirrors = m_mirrors->text().trimmed();
@@ -207,7 +214,7 @@ void ServersDialog::connectCurrent()
     if (row < 0 || row >= m_servers.size())
         return;
     const ServerEntry &entry = m_servers.at(row);
-    emit connectRequested(client::FerryUrl(entry.host, entry.port, entry.folder + u'/'));
+    emit connectRequested(entry.url());
     accept();
 }
 

@@ -9,6 +9,8 @@
 #include <QDir>
 #include <QFileInfo>
 #include <QLocale>
+#include <QMimeData>
+#include <QUrl>
 #include <QStyle>
 
 #include <algorithm>
@@ -315,6 +317,36 @@ QVariant TransferModel::headerData(int section, Qt::Orientation orientation, int
         QT_TR_NOOP("Speed"), QT_TR_NOOP("ETA"), QT_TR_NOOP("Status"), QT_TR_NOOP("Folder"),
     };
     return section >= 0 && section < ColumnCount ? tr(names[section]) : QVariant();
+}
+
+Qt::ItemFlags TransferModel::flags(const QModelIndex &index) const
+{
+    return QAbstractTableModel::flags(index) | (index.isValid() ? Qt::ItemIsDragEnabled : Qt::NoItemFlags);
+}
+
+QStringList TransferModel::mimeTypes() const
+{
+    return {QStringLiteral("text/uri-list"), QStringLiteral("text/plain")};
+}
+
+QMimeData *TransferModel::mimeData(const QModelIndexList &indexes) const
+{
+    QList<QUrl> files;
+    QStringList links;
+    QSet<int> rows;
+    for (const QModelIndex &index : indexes) {
+        const DownloadJob *download = job(index);
+        if (!download || rows.contains(index.row()))
+            continue;
+        rows.insert(index.row());
+        links << download->url().toString();
+        if (download->state() == DownloadJob::State::Done && QFileInfo::exists(download->localPath()))
+            files << QUrl::fromLocalFile(download->localPath());
+    }
+    auto *data = new QMimeData;
+    data->setUrls(files);
+    data->setText(links.join(u'\n'));
+    return data;
 }
 
 } // namespace ferry::gui

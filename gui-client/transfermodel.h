@@ -8,6 +8,8 @@
 
 #include <memory>
 
+class QMimeData;
+
 namespace ferry::client {
 class DownloadJob;
 class DownloadQueue;
@@ -60,6 +62,12 @@ public:
     int columnCount(const QModelIndex &parent = QModelIndex()) const override;
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
+    // Rows drag out to a file manager as the files they downloaded: text/uri-list holds a file:// URL
+    // for each finished row (a file manager copies only files that exist), text/plain every row's
+    // ferry:// link. Rows still downloading carry only their link.
+    Qt::ItemFlags flags(const QModelIndex &index) const override;
+    QStringList mimeTypes() const override;
+    QMimeData *mimeData(const QModelIndexList &indexes) const override;
 
     static QString formatEta(qint64 seconds);
 

@@ -49,6 +49,8 @@ TransferView::TransferView(TransferModel *model, Settings *settings, QWidget *pa
     new VerifiedCells(m_view, model); // a verified row's SHA-256 and its Copy button
     m_view->setContextMenuPolicy(Qt::CustomContextMenu);
     m_view->setAcceptDrops(true); // ferry:// links dropped here are downloaded
+    m_view->setDragEnabled(true); // finished rows drag out as their files (TransferModel::mimeData)
+    m_view->setDefaultDropAction(Qt::CopyAction);
     m_view->viewport()->installEventFilter(this);
     QHeaderView *header = m_view->header();
     header->setStretchLastSection(true);

@@ -17,12 +17,12 @@ Json toJson(const PoolLimitsInfo &limits)
 
 namespace {
 
-Json serverJson(const ServerInfo &s, int64_t nowMs)
+Json serverJson(const ServerInfo &s, int64_t uptimeS)
 {
     return Json{{"version", s.version},
                 {"pid", s.pid},
                 {"started_ms", s.startedMs},
-                {"uptime_s", s.startedMs > 0 ? (nowMs - s.startedMs) / 1000 : 0},
+                {"uptime_s", uptimeS},
                 {"generation", s.generation},
                 {"listen", s.listen},
                 {"root", s.root},
@@ -81,13 +81,18 @@ Json toJson(const WorkerInfo &w)
                 {"last_exit", w.lastExit}};
 }
 
+int64_t uptimeSeconds(const StatusSnapshot &status)
+{
+    return status.server.startedMs > 0 ? (status.nowMs - status.server.startedMs) / 1000 : 0;
+}
+
 Json toJson(const StatusSnapshot &status)
 {
     Json workers = Json::array();
     for (const WorkerInfo &w : status.workers)
         workers.push_back(toJson(w));
     return Json{{"now_ms", status.nowMs},
-                {"server", serverJson(status.server, status.nowMs)},
+                {"server", serverJson(status.server, uptimeSeconds(status))},
                 {"pool", poolJson(status.pool)},
                 {"workers", std::move(workers)}};
 }

@@ -1,10 +1,12 @@
-// What `status` reports (docs/ADMIN.md §4.1) as plain data, and its JSON form.
-// The server fills a StatusSnapshot from its supervisor and scoreboard; the admin plane serialises it.
+// What `status` reports (docs/ADMIN.md §4.1) as plain data, and its JSON form both ways.
+// The server fills a StatusSnapshot from its supervisor and scoreboard; the admin plane serialises it;
+// clients (Ferry Admin) read it back with fromJson().
 #pragma once
 
 #include "adminproto/json.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,7 +54,9 @@ struct WorkerInfo {
     std::string token;      // the id of the token the request runs under, "" = anonymous or idle
     std::string tokenLabel; // that token's label
     int64_t bytesSent = 0, bytesTotal = 0;
-    int64_t throughputBps = 0; // of the current transfer, measured by the admin plane (TransferRates)
+    // Of the current transfer, measured by the admin plane (TransferRates); fromJson() gives -1 when a
+    // status lacks it (an older server), so a client can tell "not measured" from a frozen transfer.
+    int64_t throughputBps = 0;
     int64_t transferStartMs = 0, lastProgressMs = 0;
     int64_t requests = 0;
     int64_t openFds = -1, rssBytes = -1, cpuMs = -1;
@@ -69,6 +73,17 @@ struct StatusSnapshot {
 Json toJson(const PoolLimitsInfo &limits);
 Json toJson(const WorkerInfo &worker);
 Json toJson(const StatusSnapshot &status);
+
+// The inverses, for clients. They never throw on what a peer sent: unknown fields are ignored, and a
+// field that is missing or of the wrong type keeps its default, as docs/ADMIN.md §2 asks of clients.
+// Workers come back ordered by slot. statusFromJson() is nullopt when `json` is not a STATUS object
+// (no "server" or no "pool" object).
+PoolLimitsInfo poolLimitsFromJson(const Json &json);
+WorkerInfo workerFromJson(const Json &json);
+std::optional<StatusSnapshot> statusFromJson(const Json &json);
+
+// Seconds since the server started as of the snapshot (the "uptime_s" toJson writes); 0 if unknown.
+int64_t uptimeSeconds(const StatusSnapshot &status);
 
 // Per-process figures from /proc (open fds, RSS, CPU time); -1 for what cannot be read
 // (the process just exited, or /proc is not mounted). Cost: one directory scan and two small reads.

@@ -1,5 +1,7 @@
 #include "admintestkit.h"
 
+#include "polling.h"
+
 #include <QFile>
 #include <QThread>
 
@@ -71,6 +73,19 @@ Json workerServing(const Json &status, const std::string &path)
             return worker;
     }
     return Json();
+}
+
+Json awaitStatus(const AdminTestServer &server, const StatusCheck &done, int timeoutMs)
+{
+    return ferrytest::pollUntil([&] { return server.status(); }, done, timeoutMs);
+}
+
+Json awaitWorkerServing(const AdminTestServer &server, const std::string &path, int timeoutMs, const StatusCheck &also)
+{
+    const Json worker = ferrytest::pollUntil(
+        [&] { return workerServing(server.status(), path); },
+        [&](const Json &w) { return !w.is_null() && (!also || also(w)); }, timeoutMs);
+    return !worker.is_null() && (!also || also(worker)) ? worker : Json();
 }
 
 namespace {

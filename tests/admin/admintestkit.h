@@ -12,6 +12,7 @@
 #include <QTemporaryDir>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <thread>
 
@@ -48,6 +49,14 @@ QString copyCtlInto(const QString &dir);
 
 // The worker object whose "path" is `path`, or a null Json.
 ferry::admin::Json workerServing(const ferry::admin::Json &status, const std::string &path);
+// Queries status (polling.h's pollUntil, never inside QTRY_*) until `done` holds for it or `timeoutMs`
+// passed; the last status, to assert on: QCOMPARE(poolValue(awaitStatus(server, idleIs2, 10000), "idle"), 2).
+using StatusCheck = std::function<bool(const ferry::admin::Json &)>;
+ferry::admin::Json awaitStatus(const AdminTestServer &server, const StatusCheck &done, int timeoutMs);
+// The same until a worker serves `path` and `also` holds for it; that worker as one snapshot saw it,
+// or a null Json after `timeoutMs`.
+ferry::admin::Json awaitWorkerServing(const AdminTestServer &server, const std::string &path, int timeoutMs,
+                                      const StatusCheck &also = {});
 
 // A download on its own thread. Stalling downloads send GET and then read nothing.
 class Download

@@ -52,7 +52,8 @@ void TestAdminLoad::subscriberThatStopsReadingIsDropped()
 {
     AdminTestServer server(m_tree.root(), {"--workers", QString::number(ManyWorkers)});
     QVERIFY2(server.start(), qPrintable(server.process().diagnostics()));
-    QTRY_COMPARE_WITH_TIMEOUT(intAt(server.status(), {"pool", "total"}), int64_t(ManyWorkers), 15000);
+    const auto allStarted = [](const Json &s) { return intAt(s, {"pool", "total"}) == int64_t(ManyWorkers); };
+    QVERIFY(allStarted(awaitStatus(server, allStarted, 15000)));
     const int64_t pushSize = int64_t(toLine(server.status()).size());
     qInfo("a push is about %lld bytes: the limit of %zu bytes holds about %lld", qlonglong(pushSize), MaxOutputBytes,
           qlonglong(int64_t(MaxOutputBytes) / pushSize));

@@ -24,6 +24,12 @@ int64_t poolValue(const Json &status, const char *key)
     return intAt(status, {"pool", key});
 }
 
+// poolValue() of the status once it reads `want`, or of the last one after `timeoutMs`.
+int64_t awaitPool(const AdminTestServer &server, const char *key, int64_t want, int timeoutMs)
+{
+    return poolValue(awaitStatus(server, [&](const Json &s) { return poolValue(s, key) == want; }, timeoutMs), key);
+}
+
 // Pid of the first listed worker, 0 if none is listed.
 int64_t firstWorkerPid(const Json &status)
 {
@@ -71,20 +77,20 @@ void TestAdminPool::limitsTakeEffectLive()
 {
     AdminTestServer server(m_tree.root(), {"--workers", "2", "--max-workers", "8"});
     QVERIFY2(server.start(), qPrintable(server.process().diagnostics()));
-    QTRY_COMPARE_WITH_TIMEOUT(poolValue(server.status(), "idle"), 2, 10000);
+    QCOMPARE(awaitPool(server, "idle", 2, 10000), 2);
     auto admin = server.connect();
     QVERIFY(admin);
     // Grow: at least 5 idle workers wanted, at most 6 workers.
     auto reply = admin->call("pool", Json{{"min_spare", 5}, {"max_spare", 6}, {"max_workers", 6}});
     QVERIFY2(reply && (at(*reply, {"ok"}) == true), reply ? reply->dump().c_str() : "");
     QCOMPARE(intAt(*reply, {"limits", "min_spare"}), 5);
-    QTRY_COMPARE_WITH_TIMEOUT(poolValue(server.status(), "idle"), 5, 15000);
+    QCOMPARE(awaitPool(server, "idle", 5, 15000), 5);
     QVERIFY(server.process().waitForWorkerCount(5));
     QCOMPARE(intAt(server.status(), {"pool", "limits", "max_workers"}), 6);
     // Shrink: at most one idle worker; surplus ones retire, one a second.
     reply = admin->call("pool", Json{{"min_spare", 0}, {"max_spare", 1}});
     QVERIFY(reply && (at(*reply, {"ok"}) == true));
-    QTRY_COMPARE_WITH_TIMEOUT(poolValue(server.status(), "total"), 1, 20000);
+    QCOMPARE(awaitPool(server, "total", 1, 20000), 1);
     QVERIFY(server.process().waitForWorkerCount(1));
     // Highest slots go first, so the one left is the lowest (warm, and compact in the scoreboard).
     const Json shrunk = server.status();
@@ -116,8 +122,7 @@ void TestAdminPool::killWorkerAndReloadKeepTransfersIntact()
     // Graceful kill of a busy worker: its transfer (2 s at 1 MiB/s) still completes, and then the worker
     // exits by itself, long before anything else (a reload) would retire it.
     startDownload(0);
-    QTRY_VERIFY_WITH_TIMEOUT(!workerServing(server.status(), "f0.bin").is_null(), 10000);
-    const Json busy = workerServing(server.status(), "f0.bin");
+    const Json busy = awaitWorkerServing(server, "f0.bin", 10000);
     QVERIFY(!busy.is_null());
     const int64_t victimSlot = intAt(busy, {"slot"});
     const int64_t victimPid = intAt(busy, {"pid"});
@@ -152,7 +157,7 @@ void TestAdminPool::killWorkerAndReloadKeepTransfersIntact()
     // Reload while two transfers run.
     startDownload(1);
     startDownload(2);
-    QTRY_COMPARE_WITH_TIMEOUT(poolValue(server.status(), "busy"), 2, 10000);
+    QCOMPARE(awaitPool(server, "busy", 2, 10000), 2);
     reply = admin->call("reload");
     QVERIFY2(reply && (at(*reply, {"ok"}) == true), reply ? reply->dump().c_str() : "");
     QCOMPARE(intAt(*reply, {"generation"}), 2);
@@ -178,8 +183,9 @@ void TestAdminPool::killWorkerAndReloadKeepTransfersIntact()
         QVERIFY2(d->intact(), qPrintable(d->describe()));
     }
     // The old generation drains away; the pool is back at its size, all of generation 2.
-    QTRY_VERIFY_WITH_TIMEOUT(generations(server.status()) == std::set<int64_t>{2}, 15000);
-    QTRY_COMPARE_WITH_TIMEOUT(poolValue(server.status(), "total"), 3, 15000);
+    const auto onlyGeneration2 = [](const Json &s) { return generations(s) == std::set<int64_t>{2}; };
+    QVERIFY(onlyGeneration2(awaitStatus(server, onlyGeneration2, 15000)));
+    QCOMPARE(awaitPool(server, "total", 3, 15000), 3);
     // An immediate kill of an idle worker: the pool replaces it (in the lowest free slot).
     const Json workersNow = at(server.status(), {"workers"});
     QVERIFY(workersNow.size() > 0);
@@ -206,8 +212,7 @@ void TestAdminPool::watchdogCutsStalledKeepsSlow()
                                            "--rate-limit", "4194304"});
     QVERIFY2(server.start(), qPrintable(server.process().diagnostics()));
     Download stalled(server.process(), "big.bin", 42, 24 * 1024 * 1024, Download::Mode::Stall);
-    QTRY_VERIFY_WITH_TIMEOUT(!workerServing(server.status(), "big.bin").is_null(), 10000);
-    const int64_t stalledConnection = intAt(workerServing(server.status(), "big.bin"), {"connection"});
+    const int64_t stalledConnection = intAt(awaitWorkerServing(server, "big.bin", 10000), {"connection"});
     QVERIFY(stalledConnection > 0);
     // A slow download of the same length, moving all along (6 s at 4 MiB/s), outlives the stall timeout
     // and the watchdog's one-second rounds several times over.
@@ -235,14 +240,14 @@ void TestAdminPool::watchdogCutsStalledKeepsSlow()
     QVERIFY2(slowMs > 2 * StallTimeoutMs,
              qPrintable(QStringLiteral("the slow download took only %1 ms: it proves nothing").arg(slowMs)));
     // The pool is whole again.
-    QTRY_COMPARE_WITH_TIMEOUT(poolValue(server.status(), "idle"), 2, 15000);
+    QCOMPARE(awaitPool(server, "idle", 2, 15000), 2);
 }
 
 void TestAdminPool::recycleAfterRequests()
 {
     AdminTestServer server(m_tree.root(), {"--workers", "1", "--max-requests", "3"});
     QVERIFY2(server.start(), qPrintable(server.process().diagnostics()));
-    QTRY_COMPARE_WITH_TIMEOUT(poolValue(server.status(), "idle"), 1, 10000);
+    QCOMPARE(awaitPool(server, "idle", 1, 10000), 1);
     const int64_t firstPid = firstWorkerPid(server.status());
     for (int i = 0; i < 3; ++i) {
         TestClient client(10000);
@@ -277,7 +282,8 @@ void TestAdminPool::reloadRereadsConfig()
     QVERIFY(writeConfig("workers = 2\nmax-requests = 7\n"));
     CtlResult r = runCtl(server.socketPath(), {"reload"});
     QCOMPARE(r.exitCode, 0);
-    QTRY_COMPARE_WITH_TIMEOUT(intAt(server.status(), {"pool", "limits", "max_requests"}), 7, 10000);
+    const auto recycleAfter7 = [](const Json &s) { return intAt(s, {"pool", "limits", "max_requests"}) == 7; };
+    QVERIFY(recycleAfter7(awaitStatus(server, recycleAfter7, 10000)));
     QCOMPARE(intAt(server.status(), {"server", "generation"}), 2);
     // A broken config is refused and changes nothing.
     QVERIFY(writeConfig("workers = lots\n"));
@@ -285,7 +291,7 @@ void TestAdminPool::reloadRereadsConfig()
     QCOMPARE(r.exitCode, 1);
     QVERIFY2(r.err.contains("failed"), r.err.constData());
     QCOMPARE(intAt(server.status(), {"server", "generation"}), 2);
-    QTRY_COMPARE_WITH_TIMEOUT(poolValue(server.status(), "idle"), 2, 10000);
+    QCOMPARE(awaitPool(server, "idle", 2, 10000), 2);
 }
 
 void TestAdminPool::crashLoopBreakerVisible()
@@ -307,8 +313,9 @@ void TestAdminPool::crashLoopBreakerVisible()
     QVERIFY(intAt(breaker, {"backoff_ms"}) > 0);
     QVERIFY(intAt(breaker, {"recent_crashes"}) >= 3);
     // Left alone, the pool recovers.
-    QTRY_COMPARE_WITH_TIMEOUT(poolValue(server.status(), "idle"), 1, 20000);
-    QTRY_COMPARE_WITH_TIMEOUT(textAt(server.status(), {"pool", "breaker", "state"}), std::string("closed"), 20000);
+    QCOMPARE(awaitPool(server, "idle", 1, 20000), 1);
+    const auto breakerClosed = [](const Json &s) { return textAt(s, {"pool", "breaker", "state"}) == "closed"; };
+    QVERIFY(breakerClosed(awaitStatus(server, breakerClosed, 20000)));
 }
 
 // A worker that can never work (the served directory is gone) exits with the fatal-config code: the pool
@@ -319,13 +326,13 @@ void TestAdminPool::fatalConfigOpensTheBreaker()
     QVERIFY(root.isValid());
     AdminTestServer server(root.path(), {"--workers", "2"});
     QVERIFY2(server.start(), qPrintable(server.process().diagnostics()));
-    QTRY_COMPARE_WITH_TIMEOUT(poolValue(server.status(), "idle"), 2, 10000);
+    QCOMPARE(awaitPool(server, "idle", 2, 10000), 2);
     const int64_t victim = firstWorkerPid(server.status());
     QVERIFY(QDir(root.path()).removeRecursively());
     QCOMPARE(::kill(pid_t(victim), SIGKILL), 0);
     // Its replacement finds no root and exits 64; the breaker opens and the survivor is left alone.
-    QTRY_COMPARE_WITH_TIMEOUT(textAt(server.status(), {"pool", "breaker", "state"}), std::string("open"),
-                              10000);
+    const auto breakerOpen = [](const Json &s) { return textAt(s, {"pool", "breaker", "state"}) == "open"; };
+    QVERIFY(breakerOpen(awaitStatus(server, breakerOpen, 10000)));
     QVERIFY(server.process().stderrText().contains("fatal configuration error: not restarting workers"));
     const Json status = server.status();
     QCOMPARE(poolValue(status, "total"), 1);
@@ -333,7 +340,7 @@ void TestAdminPool::fatalConfigOpensTheBreaker()
     QVERIFY(survivor != victim);
     // The survivor's death is not answered with a fork either (a closed breaker replaces it at once).
     QCOMPARE(::kill(pid_t(survivor), SIGKILL), 0);
-    QTRY_COMPARE_WITH_TIMEOUT(poolValue(server.status(), "total"), 0, 10000);
+    QCOMPARE(awaitPool(server, "total", 0, 10000), 0);
     QCOMPARE(server.process().stderrText().count("the root directory is gone"), 1);
     QCOMPARE(textAt(server.status(), {"pool", "breaker", "state"}), std::string("open"));
 }
@@ -371,7 +378,7 @@ void TestAdminPool::quietConnectionIsParkedAndServedAgain()
     for (int round = 0; round < 2; ++round) {
         const GetResult r = client.get("small.bin");
         QVERIFY2(r.status.ok() && r.data == patternBytes(43, 0, 4096), qPrintable(r.status.toString()));
-        QTRY_COMPARE_WITH_TIMEOUT(poolValue(server.status(), "parked"), 1, 10000);
+        QCOMPARE(awaitPool(server, "parked", 1, 10000), 1);
         const Json status = server.status();
         for (const Json &w : at(status, {"workers"}))
             QCOMPARE(intAt(w, {"connection"}), 0);

@@ -194,20 +194,19 @@ void TestAdminRate::statusShowsEachTransfersRealSpeed()
     auto admin = server.connect();
     QVERIFY(admin);
     Download stalled(server.process(), "big2.bin", BigSeed + 1, BigSize, Download::Mode::Stall);
-    Json worker;
-    QTRY_VERIFY_WITH_TIMEOUT(!(worker = workerServing(server.status(), "big2.bin")).is_null()
-                                 && intAt(worker, {"bytes_sent"}) > 0
-                                 && intAt(worker, {"throughput_bps"}) == 0,
-                             10000);
+    Json worker = awaitWorkerServing(server, "big2.bin", 10000, [](const Json &w) {
+        return intAt(w, {"bytes_sent"}) > 0 && intAt(w, {"throughput_bps"}) == 0;
+    });
+    QVERIFY(!worker.is_null());
     QCOMPARE(textAt(worker, {"state"}), std::string("sending"));
 
     QVERIFY(setRate(*admin, "per_connection", 2 * MiB));
     Download flowing(server.process(), "big.bin", BigSeed, BigSize);
     LimitsLifted lifted{*admin};
-    QTRY_VERIFY_WITH_TIMEOUT(!(worker = workerServing(server.status(), "big.bin")).is_null()
-                                 && intAt(worker, {"throughput_bps"}) > int64_t(MiB * 3 / 2)
-                                 && intAt(worker, {"throughput_bps"}) < int64_t(MiB * 5 / 2),
-                             10000);
+    worker = awaitWorkerServing(server, "big.bin", 10000, [](const Json &w) {
+        return intAt(w, {"throughput_bps"}) > int64_t(MiB * 3 / 2) && intAt(w, {"throughput_bps"}) < int64_t(MiB * 5 / 2);
+    });
+    QVERIFY2(!worker.is_null(), "the flowing download never showed about 2 MiB/s");
     QCOMPARE(intAt(workerServing(server.status(), "big2.bin"), {"throughput_bps"}), int64_t(0));
 
     QVERIFY(setRate(*admin, "per_connection", 0));

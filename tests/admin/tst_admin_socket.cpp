@@ -104,7 +104,8 @@ void TestAdminSocket::statusDuringRateLimitedDownload()
     download.join();
     QVERIFY2(download.intact(), qPrintable(download.describe()));
     // The history ring saw the traffic.
-    QTRY_VERIFY_WITH_TIMEOUT(intAt(server.status(), {"pool", "bytes_sent"}) >= int64_t(SlowSize), 5000);
+    const auto allSent = [](const Json &s) { return intAt(s, {"pool", "bytes_sent"}) >= int64_t(SlowSize); };
+    QVERIFY(allSent(awaitStatus(server, allSent, 5000)));
     reply = admin->call("history");
     QVERIFY(reply && (at(*reply, {"ok"}) == true));
     int64_t sum = 0;
@@ -117,7 +118,8 @@ void TestAdminSocket::ctlOutputs()
 {
     AdminTestServer server(m_tree.root(), {"--workers", "2"});
     QVERIFY2(server.start(), qPrintable(server.process().diagnostics()));
-    QTRY_COMPARE_WITH_TIMEOUT(intAt(server.status(), {"pool", "idle"}), 2, 10000); // both past "starting"
+    const auto bothIdle = [](const Json &s) { return intAt(s, {"pool", "idle"}) == 2; }; // both past "starting"
+    QVERIFY(bothIdle(awaitStatus(server, bothIdle, 10000)));
     CtlResult r = runCtl(server.socketPath(), {"status"});
     QCOMPARE(r.exitCode, 0);
     QVERIFY2(r.out.contains("Scoreboard: __"), r.out.constData());
@@ -259,7 +261,7 @@ void TestAdminSocket::disconnectClosesParkedAndPendingConnections()
     QVERIFY(queued.stat("small.bin").ok());
     QTRY_COMPARE_WITH_TIMEOUT(pool("parked"), int64_t(1), 10000);
     Download busy(process, "slow.bin", 7, SlowSize); // holds the only worker for about 3 s
-    QTRY_VERIFY_WITH_TIMEOUT(!workerServing(server.status(), "slow.bin").is_null(), 10000);
+    QVERIFY(!awaitWorkerServing(server, "slow.bin", 10000).is_null());
     QVERIFY(queued.send(proto::GetRequest{"small.bin", 0, proto::ToEnd}));
     QTRY_COMPARE_WITH_TIMEOUT(pool("pending"), int64_t(1), 10000);
     const int64_t queuedId = connectionIdOf(process, queued.localPort());

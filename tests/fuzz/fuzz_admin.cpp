@@ -12,9 +12,13 @@
 //   - the reply is one line of valid JSON with "v":1 and a boolean "ok", echoing a scalar id unchanged;
 //   - a request's body written out and parsed again is the same value (the writer and the parser agree);
 //   - the AdminServer greets, answers with JSON lines only (each "v":1, an event or a boolean "ok"), no
-//     more replies than lines sent, and closes the half-closed connection.
+//     more replies than lines sent, and closes the half-closed connection;
+//   - the client's reader of STATUS (statusFromJson, which Ferry Admin uses) never throws on any line, is
+//     stable (what it reads, written and read again, reads the same), and reads every status the
+//     AdminServer sends back to exactly what was sent.
 #include "adminproto/json.h"
 #include "adminproto/protocol.h"
+#include "adminproto/status.h"
 #include "fuzz_admin_server.h"
 
 #include <cstdio>
@@ -67,10 +71,38 @@ void checkReply(const Json &reply, const Json *id, const std::string &line)
         violated("the id was not echoed unchanged", line);
 }
 
+// Arbitrary JSON read as a STATUS: whatever it makes of it is a fixed point of toJson/statusFromJson.
+void readAsStatus(const Json &value, const std::string &line)
+{
+    const std::optional<StatusSnapshot> once = statusFromJson(value);
+    if (!once)
+        return;
+    const Json written = toJson(*once);
+    const std::optional<StatusSnapshot> twice = statusFromJson(written);
+    if (!twice || toJson(*twice) != written)
+        violated("statusFromJson is not stable on its own output", line);
+}
+
+// A status the AdminServer sent must read back to exactly what it wrote.
+void checkServerStatus(const Json &message, const std::string &line)
+{
+    const Json *status = member(message, "status");
+    if (!status || !status->is_object())
+        return;
+    const std::optional<StatusSnapshot> back = statusFromJson(*status);
+    if (!back || toJson(*back) != *status)
+        violated("a status the server sent does not read back the same", line);
+}
+
 void handleLine(const std::string &line)
 {
     const JsonParseResult parsed = parseJson(line);
     const bool usable = parsed.value && parsed.value->is_object();
+    if (usable) {
+        readAsStatus(*parsed.value, line);
+        if (const Json *status = member(*parsed.value, "status"))
+            readAsStatus(*status, line);
+    }
     // What docs/ADMIN.md §3 says is echoed: the request's "id" when it is a scalar; read independently of
     // parseRequest().
     const Json *id = usable ? member(*parsed.value, "id") : nullptr;
@@ -113,6 +145,7 @@ void checkConversation(const std::string &stream)
         if (!member(*parsed.value, "event") && !(ok && ok->is_boolean()))
             violated("a line that is neither an event nor a reply", line);
         replies += ok ? 1 : 0;
+        checkServerStatus(*parsed.value, line);
     }
     if (replies > size_t(std::count(stream.begin(), stream.end(), '\n')) + 1)
         violated("more replies than request lines", stream);

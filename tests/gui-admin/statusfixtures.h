@@ -1,6 +1,8 @@
 // Recorded STATUS objects in the shape of docs/ADMIN.md §4.1, for model tests that need no server.
 #pragma once
 
+#include "statusjson.h"
+
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -58,6 +60,12 @@ inline QJsonObject status(qint64 nowMs, const QList<Worker> &workers, int maxWor
                                                   {"max_requests", 10000}, {"stall_timeout_s", 30}}},
                            {"rate_limit", QJsonObject{{"per_connection", 1048576}, {"global", 0}}}};
     return QJsonObject{{"now_ms", nowMs}, {"server", server}, {"pool", pool}, {"workers", list}};
+}
+
+// A STATUS object as the app reads it: through adminproto's statusFromJson (gui-admin/statusjson.h).
+inline ferry::admin::StatusSnapshot snapshot(const QJsonObject &json)
+{
+    return ferry::admingui::statusFromJson(json).value_or(ferry::admin::StatusSnapshot());
 }
 
 } // namespace fixtures

@@ -1,6 +1,6 @@
 // Ferry Admin's models and pure helpers, fed with recorded STATUS objects (no server needed).
 #include "admincommands.h"
-#include "adminstatus.h"
+#include "statusjson.h"
 #include "format.h"
 #include "historychart.h"
 #include "historymodel.h"
@@ -88,20 +88,23 @@ void TestAdminModels::parseByteRate()
 
 void TestAdminModels::parsesStatusAndIgnoresUnknownFields()
 {
-    const AdminStatus s = AdminStatus::fromJson(
-        fixtures::status(1000000, {{1, "idle"}, {0, "sending", 1024, 4096, 0, "iso/a.iso", 999000}}));
-    QVERIFY(s.valid);
-    QCOMPARE(s.listen, QStringLiteral("127.0.0.1:4646"));
-    QCOMPARE(s.identity, QStringLiteral("LFMI-XVNJ-B34P-7VDO-S2GD-NHJ4-L7MA-IQDC-YNUY-H57T-UEWG-LWSO-KEPQ"));
-    QCOMPARE(s.plaintext, QStringLiteral("off"));
-    QCOMPARE(s.limits.maxWorkers, 8);
-    QCOMPARE(s.ratePerConnection, qint64(1048576));
-    QCOMPARE(s.workers.size(), 2);
-    QCOMPARE(s.workers.at(0).slot, 0); // sorted by slot
-    QCOMPARE(s.workers.at(0).state, WorkerState::Sending);
-    QCOMPARE(s.workers.at(0).path, QStringLiteral("iso/a.iso"));
-    QCOMPARE(s.workers.at(1).state, WorkerState::Idle);
-    QVERIFY(!AdminStatus::fromJson(QJsonObject{{"now_ms", 1}}).valid);
+    // Qt's JSON as the connection hands it over, read by adminproto (tests/admin/tst_statusjson covers
+    // the reader itself): a field this version does not know is ignored.
+    QJsonObject json = fixtures::status(1000000, {{1, "idle"}, {0, "sending", 1024, 4096, 0, "iso/a.iso", 999000}});
+    json.insert(QStringLiteral("from_the_future"), QJsonObject{{"x", 1}});
+    const std::optional<StatusSnapshot> s = statusFromJson(json);
+    QVERIFY(s);
+    QCOMPARE(s->server.listen, std::string("127.0.0.1:4646"));
+    QCOMPARE(s->server.identity, std::string("LFMI-XVNJ-B34P-7VDO-S2GD-NHJ4-L7MA-IQDC-YNUY-H57T-UEWG-LWSO-KEPQ"));
+    QCOMPARE(s->server.plaintext, std::string("off"));
+    QCOMPARE(s->pool.limits.maxWorkers, int64_t(8));
+    QCOMPARE(s->pool.ratePerConnection, int64_t(1048576));
+    QCOMPARE(int(s->workers.size()), 2);
+    QCOMPARE(s->workers.at(0).slot, int64_t(0)); // sorted by slot
+    QCOMPARE(reportedState(s->workers.at(0).state), WorkerState::Sending);
+    QCOMPARE(s->workers.at(0).path, std::string("iso/a.iso"));
+    QCOMPARE(reportedState(s->workers.at(1).state), WorkerState::Idle);
+    QVERIFY(!statusFromJson(QJsonObject{{"now_ms", 1}}));
     QVERIFY(!workerStateFromString(QStringLiteral("hibernating")));
 }
 
@@ -109,12 +112,12 @@ void TestAdminModels::workerRowsMergeBySlot()
 {
     WorkerModel model;
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
-    model.updateFromStatus(AdminStatus::fromJson(fixtures::status(1000, {{0, "idle"}, {2, "idle"}})));
+    model.updateFromStatus(fixtures::snapshot(fixtures::status(1000, {{0, "idle"}, {2, "idle"}})));
     QCOMPARE(model.rowCount(), 2);
     QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
     QSignalSpy removed(&model, &QAbstractItemModel::rowsRemoved);
     QSignalSpy reset(&model, &QAbstractItemModel::modelReset);
-    model.updateFromStatus(AdminStatus::fromJson(fixtures::status(2000, {{1, "starting"}, {2, "idle"}, {5, "idle"}})));
+    model.updateFromStatus(fixtures::snapshot(fixtures::status(2000, {{1, "starting"}, {2, "idle"}, {5, "idle"}})));
     QCOMPARE(model.rowCount(), 3);
     QCOMPARE(inserted.size(), 2);
     QCOMPARE(removed.size(), 1);
@@ -131,11 +134,11 @@ void TestAdminModels::workerSpeedFromTwoSnapshots()
     WorkerModel model;
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
     constexpr qint64 MiB = 1048576;
-    model.updateFromStatus(AdminStatus::fromJson(
+    model.updateFromStatus(fixtures::snapshot(
         fixtures::status(10000, {{0, "sending", 4 * MiB, 16 * MiB, 0, "big.bin", 6000}})));
     // No earlier snapshot: the average since the transfer began (4 MiB in 4 s).
     QCOMPARE(model.speed(0), MiB);
-    model.updateFromStatus(AdminStatus::fromJson(
+    model.updateFromStatus(fixtures::snapshot(
         fixtures::status(12000, {{0, "sending", 12 * MiB, 16 * MiB, 0, "big.bin", 6000}})));
     // 8 MiB in the 2 s between the two snapshots.
     QCOMPARE(model.speed(0), 4 * MiB);
@@ -145,10 +148,10 @@ void TestAdminModels::workerSpeedFromTwoSnapshots()
     // The transfer freezes (a rate limit lowered to almost nothing): the speed falls and reads 0 once the
     // window holds no progress, instead of halving towards zero for ever.
     for (const qint64 nowMs : {13000, 14000, 15000})
-        model.updateFromStatus(AdminStatus::fromJson(
+        model.updateFromStatus(fixtures::snapshot(
             fixtures::status(nowMs, {{0, "sending", 12 * MiB, 16 * MiB, 0, "big.bin", 6000}})));
     QCOMPARE(model.speed(0), qint64(0));
-    model.updateFromStatus(AdminStatus::fromJson(fixtures::status(16000, {{0, "idle"}})));
+    model.updateFromStatus(fixtures::snapshot(fixtures::status(16000, {{0, "idle"}})));
     QCOMPARE(model.speed(0), qint64(0));
     QCOMPARE(model.index(0, WorkerModel::ProgressColumn).data(WorkerModel::ProgressRole).toDouble(), -1.0);
 }
@@ -160,10 +163,10 @@ void TestAdminModels::workerSpeedFromTheServer()
     WorkerModel model;
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
     constexpr qint64 MiB = 1048576;
-    model.updateFromStatus(AdminStatus::fromJson(
+    model.updateFromStatus(fixtures::snapshot(
         fixtures::status(10000, {{0, "sending", 4 * MiB, 16 * MiB, 0, "big.bin", 6000, 120, 3 * MiB}})));
     QCOMPARE(model.speed(0), 3 * MiB); // the average since the start would be 1 MiB/s
-    model.updateFromStatus(AdminStatus::fromJson(
+    model.updateFromStatus(fixtures::snapshot(
         fixtures::status(11000, {{0, "sending", 6 * MiB, 16 * MiB, 0, "big.bin", 6000, 120, 0}})));
     QCOMPARE(model.speed(0), qint64(0)); // the model's own window would say 2 MiB/s
     QCOMPARE(model.index(0, WorkerModel::SpeedColumn).data().toString(), formatRate(0));
@@ -175,7 +178,7 @@ void TestAdminModels::workerCpuOverTheLastInterval()
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
     const auto cpu = [&model] { return model.index(0, WorkerModel::CpuColumn); };
     const auto snapshot = [&model](qint64 nowMs, qint64 pid, qint64 cpuMs) {
-        model.updateFromStatus(AdminStatus::fromJson(fixtures::status(nowMs, {{0, "idle", 0, 0, pid, "", 0, cpuMs}})));
+        model.updateFromStatus(fixtures::snapshot(fixtures::status(nowMs, {{0, "idle", 0, 0, pid, "", 0, cpuMs}})));
     };
     snapshot(10000, 4250, 120);
     // One snapshot has no interval: nothing to show yet, but the total is in the tooltip.
@@ -202,9 +205,9 @@ void TestAdminModels::stateChangeFlashesThenFades()
 {
     WorkerModel model;
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
-    model.updateFromStatus(AdminStatus::fromJson(fixtures::status(1000, {{0, "idle"}, {1, "idle"}})));
+    model.updateFromStatus(fixtures::snapshot(fixtures::status(1000, {{0, "idle"}, {1, "idle"}})));
     QVERIFY(!model.isFlashing(0)); // the first snapshot is no change
-    model.updateFromStatus(AdminStatus::fromJson(
+    model.updateFromStatus(fixtures::snapshot(
         fixtures::status(2000, {{0, "sending", 1, 10, 0, "a", 1500}, {1, "idle"}})));
     QVERIFY(model.isFlashing(0));
     QVERIFY(!model.isFlashing(1));
@@ -219,7 +222,7 @@ void TestAdminModels::filterBusyOnlyAndText()
     WorkerFilter filter;
     filter.setSourceModel(&model);
     QAbstractItemModelTester tester(&filter, QAbstractItemModelTester::FailureReportingMode::QtTest);
-    model.updateFromStatus(AdminStatus::fromJson(fixtures::status(
+    model.updateFromStatus(fixtures::snapshot(fixtures::status(
         5000, {{0, "sending", 1, 10, 0, "iso/debian.iso", 4000}, {1, "idle"}, {2, "reading", 0, 0, 0, "x", 4500}})));
     QCOMPARE(filter.rowCount(), 3);
     filter.setBusyOnly(true);
@@ -238,7 +241,7 @@ void TestAdminModels::sortsByRawValues()
     WorkerFilter filter;
     filter.setSourceModel(&model);
     // Bytes: 2 KiB sorts above 900 B although "900 B" > "2.00 KiB" as text.
-    model.updateFromStatus(AdminStatus::fromJson(fixtures::status(
+    model.updateFromStatus(fixtures::snapshot(fixtures::status(
         5000, {{0, "sending", 900, 10000, 0, "a", 4000}, {1, "sending", 2048, 10000, 0, "b", 4000}})));
     filter.sort(WorkerModel::BytesColumn, Qt::DescendingOrder);
     QCOMPARE(filter.index(0, WorkerModel::SlotColumn).data().toInt(), 1);
@@ -257,9 +260,9 @@ void TestAdminModels::historyFromReplyThenFromPushes()
     QCOMPARE(history.samples().size(), 3);
     QCOMPARE(history.samples().constLast().busy, 2);
     // A push 400 ms after the newest sample is too soon; one a second later is a sample.
-    history.addStatus(AdminStatus::fromJson(fixtures::status(102400, {{0, "idle"}})));
+    history.addStatus(fixtures::snapshot(fixtures::status(102400, {{0, "idle"}})));
     QCOMPARE(history.samples().size(), 3);
-    history.addStatus(AdminStatus::fromJson(fixtures::status(103000, {{0, "sending", 5, 10, 0, "a", 102900}}, 8, 777)));
+    history.addStatus(fixtures::snapshot(fixtures::status(103000, {{0, "sending", 5, 10, 0, "a", 102900}}, 8, 777)));
     QCOMPARE(history.samples().size(), 4);
     QCOMPARE(history.samples().constLast().throughput, qint64(777));
     QCOMPARE(history.samples().constLast().busy, 1);
@@ -279,14 +282,14 @@ void TestAdminModels::historyKeepsTenMinutes()
 
 void TestAdminModels::scoreboardCellsAndLetters()
 {
-    const AdminStatus s = AdminStatus::fromJson(fixtures::status(
+    const StatusSnapshot s = fixtures::snapshot(fixtures::status(
         1000, {{0, "sending"}, {1, "idle"}, {3, "hibernating"}, {4, "starting"}, {5, "stopping"}, {6, "reading"}}, 8));
     ScoreboardStrip strip;
     strip.setCells(ScoreboardStrip::cellsFromStatus(s));
     // A state this version does not know (a newer server's) is shown as '?', not as another state.
     QCOMPARE(strip.letters(), QStringLiteral("W_.?SGR."));
     // A worker in a slot beyond max_workers (limits just lowered) is still shown.
-    strip.setCells(ScoreboardStrip::cellsFromStatus(AdminStatus::fromJson(fixtures::status(1000, {{9, "idle"}}, 2))));
+    strip.setCells(ScoreboardStrip::cellsFromStatus(fixtures::snapshot(fixtures::status(1000, {{9, "idle"}}, 2))));
     QCOMPARE(strip.letters(), QStringLiteral(".........") + QLatin1Char('_'));
     strip.resize(200, strip.heightForWidth(200));
     QSignalSpy clicked(&strip, &ScoreboardStrip::slotClicked);

@@ -1,6 +1,6 @@
 // Ferry Admin's panels as a user meets them, fed with recorded STATUS objects (no server needed):
 // what stays selected, what fits, what the fields and charts say.
-#include "adminstatus.h"
+#include "statusjson.h"
 #include "controlpanel.h"
 #include "format.h"
 #include "historychart.h"
@@ -44,22 +44,22 @@ void TestAdminPanels::selectionFollowsTheSlotNotTheRow()
     WorkersPanel panel(&model);
     const QList<Worker> three = {{0, "sending", 1, 10, 0, "a", 500}, {1, "sending", 1, 10, 0, "b", 500},
                                  {2, "sending", 1, 10, 0, "c", 500}};
-    model.updateFromStatus(AdminStatus::fromJson(fixtures::status(1000, three)));
+    model.updateFromStatus(fixtures::snapshot(fixtures::status(1000, three)));
     panel.selectSlot(1);
     QCOMPARE(panel.selectedSlot(), 1);
 
     // The selected worker is killed: its row goes, and no other worker is selected in its place.
-    model.updateFromStatus(AdminStatus::fromJson(fixtures::status(2000, {three.at(0), three.at(2)})));
+    model.updateFromStatus(fixtures::snapshot(fixtures::status(2000, {three.at(0), three.at(2)})));
     QCOMPARE(panel.selectedSlot(), -1);
     QVERIFY(!panel.killNowAction()->isEnabled());
 
     // Its replacement comes up in the same slot: the selection is back where the user left it.
-    model.updateFromStatus(AdminStatus::fromJson(fixtures::status(3000, three)));
+    model.updateFromStatus(fixtures::snapshot(fixtures::status(3000, three)));
     QCOMPARE(panel.selectedSlot(), 1);
 
     // A choice the user makes is kept through refreshes.
     panel.selectSlot(2);
-    model.updateFromStatus(AdminStatus::fromJson(fixtures::status(4000, three)));
+    model.updateFromStatus(fixtures::snapshot(fixtures::status(4000, three)));
     QCOMPARE(panel.selectedSlot(), 2);
 }
 
@@ -71,7 +71,7 @@ void TestAdminPanels::fileAndDurationFitAt1280()
     panel.resize(945, 400);
     panel.show();
     QVERIFY(QTest::qWaitForWindowExposed(&panel));
-    model.updateFromStatus(AdminStatus::fromJson(
+    model.updateFromStatus(fixtures::snapshot(
         fixtures::status(1000, {{0, "sending", 5, 50, 0, "long folder name for testing widths/file-1.iso", 500}})));
     QTableView *view = panel.view();
     QHeaderView *header = view->horizontalHeader();
@@ -88,7 +88,7 @@ void TestAdminPanels::fileAndDurationFitAt1280()
 void TestAdminPanels::connectionIdHasAColumn()
 {
     WorkerModel model;
-    model.updateFromStatus(AdminStatus::fromJson(fixtures::status(1000, {{3, "sending", 5, 50, 0, "f", 500},
+    model.updateFromStatus(fixtures::snapshot(fixtures::status(1000, {{3, "sending", 5, 50, 0, "f", 500},
                                                                          {4, "idle"}})));
     QCOMPARE(model.headerData(WorkerModel::ConnectionColumn, Qt::Horizontal).toString(), QStringLiteral("Conn"));
     QCOMPARE(model.index(0, WorkerModel::ConnectionColumn).data().toLongLong(), 20); // fixtures: 17 + slot
@@ -120,7 +120,7 @@ void TestAdminPanels::rateFieldsShowUnitsAndApplyUnchanged()
 {
     ControlPanel panel;
     panel.setConnected(true);
-    panel.setStatus(AdminStatus::fromJson(fixtures::status(1000, {{0, "idle"}})));
+    panel.setStatus(fixtures::snapshot(fixtures::status(1000, {{0, "idle"}})));
     auto *perConnection = panel.findChild<QLineEdit *>(QStringLiteral("perConnectionEdit"));
     auto *global = panel.findChild<QLineEdit *>(QStringLiteral("globalRateEdit"));
     QVERIFY(perConnection && global);
@@ -138,7 +138,7 @@ void TestAdminPanels::chartsStopSayingNowWhenTheServerGoes()
     HistoryModel history;
     HistoryChart chart(&history, HistoryChart::Series::Throughput);
     history.setLive(true);
-    history.addStatus(AdminStatus::fromJson(fixtures::status(1000, {{0, "sending"}}, 8, 4 * 1048576)));
+    history.addStatus(fixtures::snapshot(fixtures::status(1000, {{0, "sending"}}, 8, 4 * 1048576)));
     QCOMPARE(chart.cornerText(), QStringLiteral("now 4.00 MiB/s"));
     history.setLive(false);
     QCOMPARE(chart.cornerText(), QStringLiteral("not connected"));
@@ -148,7 +148,7 @@ void TestAdminPanels::chartsStopSayingNowWhenTheServerGoes()
 void TestAdminPanels::summaryReflowsInsteadOfClipping()
 {
     SummaryPanel summary;
-    summary.setStatus(AdminStatus::fromJson(fixtures::status(1000, {{0, "sending"}, {1, "idle"}})));
+    summary.setStatus(fixtures::snapshot(fixtures::status(1000, {{0, "sending"}, {1, "idle"}})));
     summary.resize(945, 200); // a 1280 px window
     summary.show();
     QVERIFY(QTest::qWaitForWindowExposed(&summary));
@@ -177,14 +177,14 @@ void TestAdminPanels::noticesAClientThatReconnectsAtOnce()
     const QList<Worker> after = {{5, "sending", 1, 10, 0, "f", 500}};
     ReconnectWatch watch;
     watch.closed(19, QStringLiteral("127.0.0.1:51234"), 1000);
-    QVERIFY(!watch.check(AdminStatus::fromJson(fixtures::status(2000, before))));   // still the old one
-    const auto note = watch.check(AdminStatus::fromJson(fixtures::status(3000, after))); // 22 from the same host
+    QVERIFY(!watch.check(fixtures::snapshot(fixtures::status(2000, before))));   // still the old one
+    const auto note = watch.check(fixtures::snapshot(fixtures::status(3000, after))); // 22 from the same host
     QVERIFY(note);
     QVERIFY2(note->contains(QLatin1String("127.0.0.1")) && note->contains(QLatin1String("22")), qPrintable(*note));
-    QVERIFY(!watch.check(AdminStatus::fromJson(fixtures::status(4000, after)))); // said once
+    QVERIFY(!watch.check(fixtures::snapshot(fixtures::status(4000, after)))); // said once
     // Past the window it is a new client, not the same one back at once.
     watch.closed(19, QStringLiteral("127.0.0.1:51234"), 1000);
-    QVERIFY(!watch.check(AdminStatus::fromJson(fixtures::status(1000 + ReconnectWatch::WindowMs + 1, after))));
+    QVERIFY(!watch.check(fixtures::snapshot(fixtures::status(1000 + ReconnectWatch::WindowMs + 1, after))));
 }
 
 QTEST_MAIN(TestAdminPanels)

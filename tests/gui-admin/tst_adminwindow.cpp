@@ -199,7 +199,7 @@ int TestAdminWindow::sourceRowSending(const QString &path) const
 {
     const WorkerModel *model = m_window->workerModel();
     for (int row = 0; row < model->rowCount(); ++row) {
-        if (model->worker(row).state == WorkerState::Sending && model->worker(row).path == path)
+        if (model->state(row) == WorkerState::Sending && toQString(model->worker(row).path) == path)
             return row;
     }
     return -1;
@@ -213,13 +213,13 @@ void TestAdminWindow::tableShowsTheRunningDownload()
     const int slot = model->worker(sourceRowSending(QStringLiteral("media/big.bin"))).slot;
     const auto bytesOfSlot = [&] {
         const int row = model->rowForSlot(slot);
-        return row < 0 ? qint64(-1) : model->worker(row).bytesSent;
+        return row < 0 ? qint64(-1) : qint64(model->worker(row).bytesSent);
     };
     const qint64 first = bytesOfSlot();
     QTRY_VERIFY_WITH_TIMEOUT(bytesOfSlot() > first, Timeout);
     const int row = model->rowForSlot(slot);
-    QCOMPARE(model->worker(row).bytesTotal, qint64(FileSize));
-    QVERIFY(model->worker(row).peer.startsWith(QStringLiteral("127.0.0.1:")));
+    QCOMPARE(model->worker(row).bytesTotal, int64_t(FileSize));
+    QVERIFY(toQString(model->worker(row).peer).startsWith(QStringLiteral("127.0.0.1:")));
     QTRY_VERIFY_WITH_TIMEOUT(model->speed(model->rowForSlot(slot)) > 0, Timeout);
     // Two snapshots of the same process give its CPU share over the interval.
     QTRY_VERIFY_WITH_TIMEOUT(model->cpuPercent(model->rowForSlot(slot)) >= 0, Timeout);
@@ -254,11 +254,11 @@ void TestAdminWindow::killWorkerFromTheUi()
 {
     Download download(m_server->host(), m_server->port(), "media/big.bin");
     QTRY_VERIFY_WITH_TIMEOUT(sourceRowSending(QStringLiteral("media/big.bin")) >= 0, Timeout);
-    const WorkerStatus victim = m_window->workerModel()->worker(sourceRowSending(QStringLiteral("media/big.bin")));
+    const WorkerInfo victim = m_window->workerModel()->worker(sourceRowSending(QStringLiteral("media/big.bin")));
     QSet<qint64> before;
     for (int row = 0; row < m_window->workerModel()->rowCount(); ++row)
         before.insert(m_window->workerModel()->worker(row).pid);
-    m_window->workersPanel()->selectSlot(victim.slot);
+    m_window->workersPanel()->selectSlot(int(victim.slot));
     QAction *killNow = m_window->workersPanel()->killNowAction();
     QVERIFY(killNow->isEnabled());
     {
@@ -311,7 +311,8 @@ void TestAdminWindow::poolLimitsFromTheUi()
     QCOMPARE(limits.value(QStringLiteral("max_requests")).toInt(), 500);
     // The pool converges (one surplus worker retired per second) and the window follows.
     QTRY_COMPARE_WITH_TIMEOUT(m_window->workerModel()->rowCount(), 2, Timeout);
-    QCOMPARE(m_window->lastStatus().limits.maxWorkers, 2);
+    QVERIFY(m_window->lastStatus());
+    QCOMPARE(m_window->lastStatus()->pool.limits.maxWorkers, int64_t(2));
 
     // A contradiction is caught before sending: said in the log, nothing reaches the server.
     control->minSpareSpin()->setValue(2);
@@ -365,24 +366,24 @@ void TestAdminWindow::disconnectFromTheUi()
 {
     Download download(m_server->host(), m_server->port(), "media/big.bin");
     QTRY_VERIFY_WITH_TIMEOUT(sourceRowSending(QStringLiteral("media/big.bin")) >= 0, Timeout);
-    const WorkerStatus worker = m_window->workerModel()->worker(sourceRowSending(QStringLiteral("media/big.bin")));
-    m_window->workersPanel()->selectSlot(worker.slot);
+    const WorkerInfo worker = m_window->workerModel()->worker(sourceRowSending(QStringLiteral("media/big.bin")));
+    m_window->workersPanel()->selectSlot(int(worker.slot));
     QTRY_VERIFY_WITH_TIMEOUT(m_window->workersPanel()->disconnectAction()->isEnabled(), Timeout);
     m_window->workersPanel()->disconnectAction()->trigger();
     QTRY_VERIFY_WITH_TIMEOUT(m_window->commandLog()->lastText().startsWith(QStringLiteral("ok: connection")), Timeout);
     QTRY_VERIFY_WITH_TIMEOUT(download.isFinished(), Timeout); // the client saw its transfer end early
     QVERIFY(download.received() < FileSize);
     // The worker survived and went back to idle.
-    QTRY_VERIFY_WITH_TIMEOUT(m_window->workerModel()->rowForSlot(worker.slot) >= 0
-                                 && m_window->workerModel()->worker(m_window->workerModel()->rowForSlot(worker.slot)).state
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->workerModel()->rowForSlot(int(worker.slot)) >= 0
+                                 && m_window->workerModel()->state(m_window->workerModel()->rowForSlot(int(worker.slot)))
                                         == WorkerState::Idle,
                              Timeout);
-    QCOMPARE(m_window->workerModel()->worker(m_window->workerModel()->rowForSlot(worker.slot)).pid, worker.pid);
+    QCOMPARE(m_window->workerModel()->worker(m_window->workerModel()->rowForSlot(int(worker.slot))).pid, worker.pid);
 }
 
 void TestAdminWindow::copiesStatusAndRemembersTheWindow()
 {
-    QTRY_VERIFY_WITH_TIMEOUT(m_window->lastStatus().valid, Timeout);
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->lastStatus().has_value(), Timeout);
     m_window->findChild<QAction *>(QStringLiteral("copyStatusAction"))->trigger();
     const QJsonObject copied = QJsonDocument::fromJson(QGuiApplication::clipboard()->text().toUtf8()).object();
     QCOMPARE(copied.value(QStringLiteral("workers")).toArray().size(), 3);

@@ -49,6 +49,7 @@ private slots:
     void transferMenuOffersTheActions();
     void removeWithFileDeletesTheDownload();
     void rowsDraggedOntoTheTransferListDownload();
+    void finishedRowsDragOutAsTheirFiles();
     void queueOrderAndSpeedFromTheKeyboard();
 
 private:
@@ -254,6 +255,37 @@ void TestDownloaderMenus::rowsDraggedOntoTheTransferListDownload()
     QTRY_VERIFY_WITH_TIMEOUT(window->queue()->isIdle(), 15000);
     QVERIFY(QFile::exists(m_settings->downloadFolder() + QStringLiteral("/report.pdf")));
     QVERIFY(QFile::exists(m_settings->downloadFolder() + QStringLiteral("/sub/inner.txt")));
+}
+
+// A drag from the transfer list to a file manager carries the downloaded files as file:// URLs, which
+// every file manager copies; a row that has no file (here one that failed) carries only its link.
+// Dropped back on the transfer list, the files start nothing.
+void TestDownloaderMenus::finishedRowsDragOutAsTheirFiles()
+{
+    auto window = newWindow();
+    window->openLinks({link(QStringLiteral("pub/notes.txt"))});
+    QTRY_COMPARE_WITH_TIMEOUT(window->transferModel()->rowCount(), 1, 15000);
+    window->queue()->addFile(*client::FerryUrl::parse(link(QStringLiteral("pub/missing.bin"))), m_settings->downloadFolder());
+    QTRY_COMPARE_WITH_TIMEOUT(window->transferModel()->rowCount(), 2, 15000);
+    QTRY_VERIFY_WITH_TIMEOUT(window->queue()->isIdle(), 15000);
+    QTreeView *view = window->transferView()->view();
+    QVERIFY(view->dragEnabled());
+    QVERIFY(window->transferModel()->flags(window->transferModel()->index(0, 0)) & Qt::ItemIsDragEnabled);
+    view->selectAll();
+    std::unique_ptr<QMimeData> data(view->model()->mimeData(view->selectionModel()->selectedIndexes()));
+    const QString file = m_settings->downloadFolder() + QStringLiteral("/notes.txt");
+    QCOMPARE(data->urls(), QList<QUrl>{QUrl::fromLocalFile(file)}); // once, though every column is selected
+    QVERIFY(QFile::exists(file));
+    QCOMPARE(data->text().split(u'\n'), (QStringList{link(QStringLiteral("pub/notes.txt")),
+                                                     link(QStringLiteral("pub/missing.bin"))}));
+    QCOMPARE(view->model()->supportedDragActions(), Qt::CopyAction); // a file manager copies, never moves
+    QWidget *target = view->viewport();
+    const QPoint where = target->rect().center();
+    QDragEnterEvent enter(where, Qt::CopyAction, data.get(), Qt::LeftButton, Qt::NoModifier);
+    QCoreApplication::sendEvent(target, &enter);
+    QDropEvent drop(QPointF(where), Qt::CopyAction, data.get(), Qt::LeftButton, Qt::NoModifier);
+    QCoreApplication::sendEvent(target, &drop);
+    QCOMPARE(window->transferModel()->rowCount(), 2);
 }
 
 // Ctrl+Up/Down reorder, Ctrl+Shift+S starts beyond the limit, Ctrl+Shift+K sets a limit.

@@ -1,8 +1,10 @@
 // Notifications of finished and failed downloads, and overall progress in the title.
 // Offscreen there is no tray: the notifications show in the window, as on such desktops.
+#include "notificationservice.h"
 #include "serverprocess.h"
 #include "testtree.h"
 
+#include "desktopnotifier.h"
 #include "mainwindow.h"
 #include "notificationbar.h"
 #include "notifier.h"
@@ -51,6 +53,7 @@ private slots:
     void failureIsShownAtOnce();
     void titleShowsOverallProgress();
     void trayChoiceIsRemembered();
+    void withoutATrayTheDesktopServiceIsTold();
 
 private:
     std::unique_ptr<MainWindow> newWindow();
@@ -61,12 +64,15 @@ private:
     std::unique_ptr<ServerProcess> m_server;
     std::unique_ptr<QTemporaryDir> m_dir;
     std::unique_ptr<gui::Settings> m_settings;
+    guitest::NotificationService m_service;
+    QString m_serviceProblem; // why the service could not start, "" when it runs
 };
 
 void TestDownloaderNotify::initTestCase()
 {
     if (ServerProcess::defaultProgram().isEmpty())
         QSKIP("ferry-server is not built");
+    m_serviceProblem = m_service.start(); // before any window touches the session bus
     QVERIFY(gui::installTranslations());
     QVERIFY(m_tree.isValid());
     for (int i = 0; i < 5; ++i)
@@ -170,6 +176,29 @@ void TestDownloaderNotify::trayChoiceIsRemembered()
     m_settings->sync();
     gui::Settings reread(m_dir->filePath(QStringLiteral("downloader.ini")));
     QVERIFY(reread.showTrayIcon());
+}
+
+// Offscreen there is no tray: a finished download and one that failed for good go to the desktop's
+// notification service, as a desktop without a tray host (GNOME, dunst, mako) shows them.
+void TestDownloaderNotify::withoutATrayTheDesktopServiceIsTold()
+{
+    if (!m_serviceProblem.isEmpty())
+        QSKIP(qPrintable(m_serviceProblem));
+    QVERIFY(gui::DesktopNotifier::isAvailable());
+    m_service.received.clear();
+    auto window = newWindow();
+    QSignalSpy shown(window->desktopNotifier(), &gui::DesktopNotifier::shown);
+    add(window.get(), QStringLiteral("small/s1.txt"));
+    QTRY_COMPARE_WITH_TIMEOUT(m_service.received.size(), 1, 15000);
+    const guitest::ReceivedNotification done = m_service.received.at(0);
+    QCOMPARE(done.app, QStringLiteral("Ferry Downloader"));
+    QVERIFY2(done.summary.endsWith(QStringLiteral("finished")), qPrintable(done.summary)); // "All downloads finished"
+    QVERIFY2(done.body.contains(QStringLiteral("\u201cs1.txt\u201d is downloaded.")), qPrintable(done.body));
+    QCOMPARE(done.hints.value(QStringLiteral("urgency")).toInt(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(shown.size(), 1, 5000); // the service's answer came back
+    add(window.get(), QStringLiteral("small/missing.txt"));
+    QTRY_COMPARE_WITH_TIMEOUT(m_service.received.size(), 2, 15000);
+    QCOMPARE(m_service.received.at(1).hints.value(QStringLiteral("urgency")).toInt(), 2); // critical: stays
 }
 
 QTEST_MAIN(TestDownloaderNotify)

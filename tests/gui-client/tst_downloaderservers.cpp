@@ -26,6 +26,11 @@ using namespace ferry;
 using gui::MainWindow;
 using gui::ServerEntry;
 
+namespace {
+// A server identity in its canonical form (client/fingerprint.h).
+const QString Pin = QStringLiteral("Q7ZK-M3WD-R5TB-H2NC-X6PA-J4LE-VGSY-UFKO-N3BI-W7TR-DQ5X-ZAHM-E2PQ");
+} // namespace
+
 class TestDownloaderServers : public QObject
 {
     Q_OBJECT
@@ -64,8 +69,9 @@ void TestDownloaderServers::linkBecomesAServer_data()
                             << "";
     QTest::newRow("file: its folder") << "ferry://h:5000/pub/iso/disk.img" << "h" << 5000 << "pub/iso" << "" << "";
     QTest::newRow("root") << "ferry://h:5000" << "h" << 5000 << "" << "" << "";
-    QTest::newRow("capability") << "ferry://h:7/share/?fp=SHA256:ab12cd&token=k3y%2Bz" << "h" << 7 << "share"
-                                << "SHA256:ab12cd" << "k3y+z";
+    QTest::newRow("capability") << "ferry://h:7/share/?fp=" + Pin + "&token=k3y%2Bz" << "h" << 7 << "share" << Pin
+                                << "k3y+z";
+    QTest::newRow("pin as typed") << "ferry://h:7/?fp=" + Pin.toLower().remove(u'-') << "h" << 7 << "" << Pin << "";
 }
 
 void TestDownloaderServers::linkBecomesAServer()
@@ -87,6 +93,10 @@ void TestDownloaderServers::badLinkIsRefused()
     QString error;
     QVERIFY(!ServerEntry::fromLink(QStringLiteral("http://h/x"), &error));
     QVERIFY2(error.endsWith(u'.') && error.contains(QStringLiteral("ferry://")), qPrintable(error));
+    // A pin that is no identity would refuse every connection later: refused now, in one sentence.
+    error.clear();
+    QVERIFY(!ServerEntry::fromLink(QStringLiteral("ferry://h:7/?fp=SHA256:ab12cd"), &error));
+    QVERIFY2(error.endsWith(u'.') && error.contains(QStringLiteral("identity")), qPrintable(error));
 }
 
 void TestDownloaderServers::serverIsImportedNamedAndConnected()
@@ -102,7 +112,7 @@ void TestDownloaderServers::serverIsImportedNamedAndConnected()
         guitest::DialogAnswerer answer([&address](QDialog *dialog) {
             auto *servers = qobject_cast<gui::ServersDialog *>(dialog);
             QVERIFY(servers);
-            QVERIFY(servers->importLink(QStringLiteral("ferry://%1/pub/iso/disk.img?fp=SHA256:00ff").arg(address)));
+            QVERIFY(servers->importLink(QStringLiteral("ferry://%1/pub/iso/disk.img?fp=%2").arg(address, Pin.toLower())));
             auto *name = dialog->findChild<QLineEdit *>(QStringLiteral("nameEdit"));
             name->setText(QStringLiteral("Mirror"));
             emit name->editingFinished();
@@ -120,14 +130,14 @@ void TestDownloaderServers::serverIsImportedNamedAndConnected()
     QCOMPARE(servers.size(), 1);
     QCOMPARE(servers.first().name, QStringLiteral("Mirror"));
     QCOMPARE(servers.first().folder, QStringLiteral("pub/iso"));
-    QCOMPARE(servers.first().pin, QStringLiteral("SHA256:00ff"));
+    QCOMPARE(servers.first().pin, Pin); // in the canonical form
     // The next start offers it by name in the Server field; choosing it fills in its link.
     MainWindow window(&reread);
     auto *field = window.findChild<QComboBox *>(QStringLiteral("serverField"));
     const int index = field->findText(QStringLiteral("Mirror (%1)").arg(address));
     QVERIFY(index >= 0);
     emit field->activated(index);
-    QCOMPARE(field->currentText(), QStringLiteral("ferry://%1/pub/iso/").arg(address));
+    QCOMPARE(field->currentText(), QStringLiteral("ferry://%1/pub/iso/?fp=%2").arg(address, Pin));
 }
 
 QTEST_MAIN(TestDownloaderServers)

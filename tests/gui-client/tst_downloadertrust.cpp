@@ -1,6 +1,6 @@
 // Ferry Downloader and server identities, offscreen against the real server over TLS: the first-contact
 // question, the changed-identity warning that offers no way on, the lock in the status bar, and
-// Preferences → Known servers. FERRY_SCREENSHOTS=DIR also saves the dialogs there (docs/screenshots).
+// Preferences → Known servers, and the pin a server in the list (File → Servers…) carries. FERRY_SCREENSHOTS=DIR also saves the dialogs there (docs/screenshots).
 #include "serverprocess.h"
 #include "testtree.h"
 
@@ -10,6 +10,7 @@
 #include "remotebrowser.h"
 #include "remotemodel.h"
 #include "securitylabel.h"
+#include "serverbook.h"
 #include "serverlink.h"
 #include "settings.h"
 #include "trustprompter.h"
@@ -22,6 +23,7 @@
 #include <QLineEdit>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
@@ -41,10 +43,13 @@ private slots:
     void changedIdentityWarnsWithoutAWayOn();
     void plaintextServerIsMarked();
     void knownServersDialogRemovesAPin();
+    void serverListPinIsRequiredWithoutAPrompt();
 
 private:
     std::unique_ptr<gui::MainWindow> newWindow();
     void connectThroughUi(gui::MainWindow *window, const ServerProcess &server);
+    // Picks `item` in the Server field (as the list of named servers offers it) and presses Connect.
+    void connectToNamed(gui::MainWindow *window, const QString &item);
     // Runs `handle` on the next modal message box (polled from the event loop while it is open).
     void whenMessageBoxOpens(std::function<void(QMessageBox *)> handle);
     void saveScreenshot(QWidget *widget, const QString &name);
@@ -85,6 +90,18 @@ void TestDownloaderTrust::connectThroughUi(gui::MainWindow *window, const Server
     QVERIFY(field && button);
     field->lineEdit()->clear();
     QTest::keyClicks(field->lineEdit(), QStringLiteral("%1:%2").arg(server.host()).arg(server.port()));
+    QTest::mouseClick(button, Qt::LeftButton);
+}
+
+void TestDownloaderTrust::connectToNamed(gui::MainWindow *window, const QString &item)
+{
+    auto *field = window->findChild<QComboBox *>(QStringLiteral("serverField"));
+    auto *button = window->findChild<QPushButton *>(QStringLiteral("connectButton"));
+    QVERIFY(field && button);
+    const int index = field->findText(item);
+    QVERIFY2(index >= 0, qPrintable(item));
+    field->setCurrentIndex(index);
+    emit field->activated(index);
     QTest::mouseClick(button, Qt::LeftButton);
 }
 
@@ -200,6 +217,55 @@ void TestDownloaderTrust::knownServersDialogRemovesAPin()
     QCOMPARE(list->topLevelItemCount(), 1);
     QCOMPARE(known.entries().size(), 1);
     QVERIFY(known.fingerprintFor(chosen).isEmpty());
+}
+
+// A server remembered with its pin is held to it: a wrong pin refuses the server before anything is
+// sent, the right one connects without asking and pins it in known-servers, as a link's ?fp= does.
+void TestDownloaderTrust::serverListPinIsRequiredWithoutAPrompt()
+{
+    ServerProcess server(m_tree->root(), {QStringLiteral("--plaintext"), QStringLiteral("off")});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    const QString key = client::KnownServers::serverKey(server.host(), server.port());
+    const QString wrong = QStringLiteral("Q7ZK-M3WD-R5TB-H2NC-X6PA-J4LE-VGSY-UFKO-N3BI-W7TR-DQ5X-ZAHM-E2PQ");
+    const gui::ServerEntry wrongPin{QStringLiteral("Wrong pin"), server.host(), server.port(), {}, wrong, {}};
+    // Typed in lower case and without dashes: the list keeps what the server's identity is, not its spelling.
+    const QString typed = server.fingerprint().toLower().remove(u'-');
+    const gui::ServerEntry rightPin{QStringLiteral("Right pin"), server.host(), server.port(), {}, typed, {}};
+    m_settings->setServers({wrongPin, rightPin});
+    client::ServerTrust &trust = client::ServerTrust::instance();
+    QSignalSpy unknown(&trust, &client::ServerTrust::unknownServer);
+    QSignalSpy changed(&trust, &client::ServerTrust::identityChanged);
+    auto window = newWindow();
+    const QString address = wrongPin.address();
+    // A question would block the test: answer any with Cancel, and fail below.
+    QStringList asked;
+    QTimer answerer;
+    answerer.setInterval(20);
+    connect(&answerer, &QTimer::timeout, this, [&asked] {
+        if (auto *box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget()); box && box->isVisible()) {
+            asked << box->text();
+            box->reject();
+        }
+    });
+    answerer.start();
+
+    connectToNamed(window.get(), QStringLiteral("Wrong pin (%1)").arg(address));
+    QTRY_VERIFY_WITH_TIMEOUT(window->link()->status() != gui::ServerLink::Status::Disconnected
+                                 && window->link()->status() != gui::ServerLink::Status::Connecting,
+                             30000);
+    QVERIFY(window->link()->status() != gui::ServerLink::Status::Connected);
+    const QString said = window->findChild<gui::ConnectBar *>()->stateText();
+    QVERIFY2(said.contains(wrong) && said.contains(QStringLiteral("nothing was sent")), qPrintable(said));
+    QVERIFY(trust.knownServers().fingerprintFor(key).isEmpty());
+
+    connectToNamed(window.get(), QStringLiteral("Right pin (%1)").arg(address));
+    QTRY_COMPARE_WITH_TIMEOUT(window->link()->status(), gui::ServerLink::Status::Connected, 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(!window->browser()->model()->isLoading(), 30000);
+    QCOMPARE(window->browser()->model()->rowCount(), 1);
+    QCOMPARE(trust.knownServers().fingerprintFor(key), server.fingerprint());
+    QCOMPARE(unknown.size(), 0); // no Trust/Cancel question, for either
+    QCOMPARE(changed.size(), 0);
+    QVERIFY2(asked.isEmpty(), qPrintable(asked.join(u'\n')));
 }
 
 QTEST_MAIN(TestDownloaderTrust)
