@@ -48,6 +48,23 @@ bool flag(const std::string &key, const std::string &value)
     bad(key, value, "true or false");
 }
 
+std::vector<Cidr> cidrList(const std::string &key, const std::string &value)
+{
+    std::vector<Cidr> ranges;
+    size_t begin = 0;
+    for (;;) {
+        size_t comma = value.find(',', begin);
+        std::string item = value.substr(begin, comma == std::string::npos ? std::string::npos : comma - begin);
+        auto range = parseCidr(item);
+        if (!range)
+            bad(key, item, "an address or CIDR range such as 10.0.0.5, 10.0.0.0/8 or 2001:db8::/32, comma-separated");
+        ranges.push_back(*range);
+        if (comma == std::string::npos)
+            return ranges;
+        begin = comma + 1;
+    }
+}
+
 const std::vector<Spec> &specs()
 {
     static const std::vector<Spec> table = {
@@ -101,6 +118,10 @@ const std::vector<Spec> &specs()
              else
                  bad("plaintext", v, "off, allow or only");
          }},
+        {"proxy-protocol", false,
+         [](Options &o, const std::string &v) { o.proxyProtocol = flag("proxy-protocol", v); }},
+        {"trusted-proxies", true,
+         [](Options &o, const std::string &v) { o.trustedProxies = cidrList("trusted-proxies", v); }},
         {"show-hidden", false, [](Options &o, const std::string &v) { o.showHidden = flag("show-hidden", v); }},
         {"log-level", true,
          [](Options &o, const std::string &v) {
@@ -243,6 +264,11 @@ Options loadOptions(int argc, const char *const *argv)
     if (options.tlsCert.empty() != options.tlsKey.empty())
         throw ConfigError("--tls-cert and --tls-key go together: give both, or neither to use the server's own "
                           "identity");
+    if (options.proxyProtocol && options.trustedProxies.empty())
+        throw ConfigError("--proxy-protocol needs --trusted-proxies: the addresses of the balancers allowed to "
+                          "name the client");
+    if (!options.proxyProtocol && !options.trustedProxies.empty())
+        throw ConfigError("--trusted-proxies is given without --proxy-protocol: add --proxy-protocol, or drop the list");
     if (options.workers > options.maxWorkers)
         options.maxWorkers = options.workers; // the scoreboard must hold the pool
     return options;
@@ -274,6 +300,9 @@ Serves the files under DIR (read-only) over the Ferry protocol.
   --tls-key FILE             the private key (PEM) of --tls-cert
   --plaintext off|allow|only Ferry without TLS: off = TLS required (default), allow = both on the one port,
                              only = no TLS (loopback tests, benchmarks)
+  --proxy-protocol           behind a load balancer: connections from --trusted-proxies must open with a
+                             PROXY protocol header (v1 or v2) naming the client; others may not send one
+  --trusted-proxies LIST     the balancers' addresses, comma-separated: 10.0.0.5,10.1.0.0/16,2001:db8::/32
   --user NAME                when started as root, switch to this user after binding
   --max-pending N            requests waiting for a free worker before BUSY (default 64)
   --max-per-ip N             connections per client address, 0 = unlimited (default 64)

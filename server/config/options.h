@@ -3,6 +3,7 @@
 // ("request-timeout = 5s" in the file is "--request-timeout 5s" on the command line).
 #pragma once
 
+#include "base/cidr.h"
 #include "base/config_error.h"
 #include "base/duration.h"
 #include "base/log.h"
@@ -53,6 +54,10 @@ struct Options {
     std::string tlsCert;          // the administrator's own certificate chain (PEM); "" = the generated one
     std::string tlsKey;           // its private key (PEM); given together with tlsCert
     PlaintextPolicy plaintext = PlaintextPolicy::Refuse;
+    // Behind a load balancer (docs/SCALING.md): connections from trustedProxies must open with a PROXY
+    // protocol header naming the client; any other connection is served as itself and may not send one.
+    bool proxyProtocol = false;
+    std::vector<Cidr> trustedProxies;
     bool showHidden = false;
     log::Level logLevel = log::Level::Info;
     bool help = false;

@@ -27,7 +27,8 @@ bool isClientRequest(const proto::Message &message)
 
 DispatcherLimits limitsFrom(const Options &options)
 {
-    return {options.maxPending, options.maxPerIp, options.requestTimeout, options.idleTimeout, options.plaintext};
+    return {options.maxPending,  options.maxPerIp,  options.requestTimeout, options.idleTimeout,
+            options.plaintext,   options.proxyProtocol, options.trustedProxies};
 }
 
 Dispatcher::Dispatcher(EventLoop &loop, Supervisor &supervisor, DispatcherLimits limits)
@@ -81,6 +82,8 @@ void Dispatcher::onReadable(uint64_t id)
 {
     Connection *connection = find(id);
     if (!connection || !connection->fd)
+        return;
+    if (connection->proxy != ProxyStep::Done && !readProxyHeader(*connection))
         return;
     if ((connection->wire == Wire::Unknown || connection->wire == Wire::TlsHello) && !sniff(*connection))
         return;
@@ -266,6 +269,14 @@ void Dispatcher::onTimeout(uint64_t id)
     ++m_stats.timedOut;
     switch (connection->state) {
     case State::Handshake:
+        if (connection->proxy == ProxyStep::Expected || connection->proxyBegun) {
+            if (connection->proxyBegun)
+                LOG_WARN("connection %llu from %s refused: its PROXY protocol header was incomplete after %s",
+                         (unsigned long long)id, connection->peer.c_str(), seconds(m_limits.requestTimeout).c_str());
+            finish(id, std::nullopt); // nothing of the client's has been read: no frame is owed
+            return;
+        }
+        [[fallthrough]];
     case State::Waiting: {
         proto::Error error{proto::ErrorCode::Timeout, "no request within " + seconds(m_limits.requestTimeout)};
         finish(id, error);
