@@ -2,6 +2,7 @@
 // the test plays the balancer, sending PROXY v1 and v2 headers from the trusted 127.0.0.1 and 127.0.0.2,
 // and plays direct clients from other 127.0.0.x addresses (each client socket is bound to its address).
 #include "adminrequest.h"
+#include "polling.h"
 #include "serverprocess.h"
 #include "testclient.h"
 #include "testtree.h"
@@ -151,7 +152,9 @@ void TestServerProxy::headerNamesTheClientEverywhere()
         held.push_back(std::move(client));
     }
     expected.sort();
-    QTRY_COMPARE_WITH_TIMEOUT(scoreboardPeers(*m_server), expected, 10000);
+    const QStringList peers = pollUntil([&] { return scoreboardPeers(*m_server); },
+                                        [&](const QStringList &now) { return now == expected; }, 10000);
+    QCOMPARE(peers, expected);
     for (const QString &peer : expected)
         QVERIFY2(m_server->stderrText().contains(QStringLiteral("is %1 (PROXY v%2)").arg(peer).arg(version).toUtf8()),
                  qPrintable(m_server->stderrText()));
@@ -221,7 +224,9 @@ void TestServerProxy::directClientIsServedAndLoggedAsItself()
     QVERIFY(client.hello("203.0.113.5:1111").ok());
     QVERIFY(client.send(proto::GetRequest{"big.bin", 0, proto::ToEnd}));
     const QString self = QStringLiteral("127.0.0.7:%1").arg(client.localPort());
-    QTRY_COMPARE_WITH_TIMEOUT(scoreboardPeers(*m_server), QStringList{self}, 10000);
+    const QStringList peers = pollUntil([&] { return scoreboardPeers(*m_server); },
+                                        [&](const QStringList &now) { return now == QStringList{self}; }, 10000);
+    QCOMPARE(peers, QStringList{self});
     QVERIFY(m_server->stderrText().contains(("connection 1 from " + self + " accepted").toUtf8()));
 }
 
