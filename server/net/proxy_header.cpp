@@ -147,6 +147,8 @@ Header parseV1(std::span<const uint8_t> bytes)
             return invalid(1, "a PROXY v1 line holds only printable US-ASCII");
         if (!cr)
             continue;
+        if (i + 2 > MaxV1Line) // the CRLF itself must end within the 107 bytes
+            break;
         if (i + 1 == bytes.size())
             return verdict(Verdict::NeedMore, 1);
         if (bytes[i + 1] != '\n')

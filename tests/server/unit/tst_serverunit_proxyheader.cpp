@@ -120,6 +120,7 @@ private slots:
         QTest::newRow("v1 lone LF") << QByteArray("PROXY TCP4 1.2.3.4 5.6.7.8 1 2\n") << "bare LF";
         QTest::newRow("v1 lone CR") << QByteArray("PROXY TCP4 1.2.3.4 5.6.7.8 1 2\rX") << "bare CR";
         QTest::newRow("v1 no CRLF in 107 bytes") << QByteArray("PROXY UNKNOWN ") + QByteArray(100, 'f') << "107";
+        QTest::newRow("v1 of 108 bytes") << QByteArray("PROXY UNKNOWN ") + QByteArray(92, 'f') + "\r\n" << "107";
         QTest::newRow("v1 udp") << QByteArray("PROXY UDP4 1.2.3.4 5.6.7.8 1 2\r\n") << "neither TCP4";
         QTest::newRow("v1 missing port") << QByteArray("PROXY TCP4 1.2.3.4 5.6.7.8 1\r\n") << "five fields";
         QTest::newRow("v1 double space") << QByteArray("PROXY TCP4 1.2.3.4  5.6.7.8 1 2\r\n") << "five fields";
