@@ -17,6 +17,7 @@ struct WireHeader {
     HandoffKind kind;
     uint64_t connectionId;
     uint32_t byteCount;
+    uint16_t protocolVersion;
     char peer[PeerFieldSize];
 };
 
@@ -72,6 +73,7 @@ int sendHandoff(int channel, const HandoffMessage &message, int flags)
     header.kind = message.kind;
     header.connectionId = message.connectionId;
     header.byteCount = static_cast<uint32_t>(message.bytes.size());
+    header.protocolVersion = message.session.protocolVersion;
     std::strncpy(header.peer, message.peer.c_str(), PeerFieldSize - 1);
     iovec iov[2] = {{&header, sizeof header},
                     {const_cast<uint8_t *>(message.bytes.data()), message.bytes.size()}};
@@ -135,6 +137,7 @@ ReceiveResult receiveHandoff(int channel, int flags)
     header.peer[PeerFieldSize - 1] = '\0';
     result.message.peer = header.peer;
     result.message.bytes.assign(buffer.begin() + sizeof header, buffer.begin() + got);
+    result.message.session.protocolVersion = header.protocolVersion;
     result.message.fd.reset(fd);
     return result;
 }

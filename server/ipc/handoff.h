@@ -30,12 +30,19 @@ constexpr uint32_t MaxConnectionsPerWorker = 64;
 // besides its plaintext ones, so 4 workers keep 1,024 TLS clients connected.
 constexpr uint32_t MaxTlsConnectionsPerWorker = 256;
 
+// What a connection has negotiated so far. It travels with the connection (Dispatch, Park), because a
+// parked plaintext connection may be served by another worker next.
+struct SessionState {
+    uint16_t protocolVersion = 0; // chosen by the connection's first HELLO; 0 until then
+};
+
 struct HandoffMessage {
     HandoffKind kind = HandoffKind::Dispatch;
     uint64_t connectionId = 0;
     std::string peer;            // "1.2.3.4:5678", for logs and the scoreboard
     std::vector<uint8_t> bytes;  // client bytes already read and not yet consumed
     UniqueFd fd;                 // the client socket (Dispatch, Park)
+    SessionState session;
 };
 
 // The largest request frame payload the server decodes: a path string at its wire maximum (65,535 bytes,

@@ -4,9 +4,12 @@
 
 namespace ferry::server {
 
-proto::Welcome serverWelcome()
+proto::Welcome serverWelcome(uint16_t version, bool tls)
 {
-    return {proto::ProtocolVersion, proto::MaxFramePayload, "ferry-server/" FERRY_VERSION};
+    proto::Welcome welcome{version, proto::MaxFramePayload, "ferry-server/" FERRY_VERSION, {}};
+    if (version >= proto::ProtocolVersion2 && tls)
+        welcome.capabilities.push_back({std::string(proto::CapabilityTls), "1.3"});
+    return welcome;
 }
 
 std::string describeDecodeError(proto::DecodeError error)
@@ -15,7 +18,8 @@ std::string describeDecodeError(proto::DecodeError error)
     case proto::DecodeError::HttpRequest:
         return "this is a Ferry server, not an HTTP server; use a Ferry client (ferry://host:port/)";
     case proto::DecodeError::UnsupportedVersion:
-        return "this server speaks Ferry protocol version " + std::to_string(proto::ProtocolVersion) + " only";
+        return "this server speaks Ferry protocol versions " + std::to_string(proto::ProtocolVersion) + " to "
+               + std::to_string(proto::HighestVersion);
     case proto::DecodeError::PathTooLong:
         return "path longer than " + std::to_string(proto::MaxPathLength) + " bytes";
     default: return std::string("malformed request: ") + proto::decodeErrorName(error);

@@ -8,8 +8,9 @@
 
 namespace ferry::server {
 
-// The WELCOME answering every HELLO, from the parent or a worker.
-proto::Welcome serverWelcome();
+// The WELCOME answering a HELLO of `version`, from the parent or a worker. A version 2 WELCOME lists the
+// capabilities of this connection (`tls`: it runs inside TLS).
+proto::Welcome serverWelcome(uint16_t version = proto::ProtocolVersion, bool tls = false);
 
 // The human message of the ERROR that answers a malformed stream (its code is proto::errorCodeFor()).
 std::string describeDecodeError(proto::DecodeError error);

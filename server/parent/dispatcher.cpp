@@ -20,7 +20,9 @@ bool isClientRequest(const proto::Message &message)
 {
     return std::holds_alternative<proto::ListRequest>(message) || std::holds_alternative<proto::StatRequest>(message)
            || std::holds_alternative<proto::GetRequest>(message)
-           || std::holds_alternative<proto::DigestRequest>(message);
+           || std::holds_alternative<proto::DigestRequest>(message)
+           || std::holds_alternative<proto::AuthRequest>(message)        // a version 1 connection's worker
+           || std::holds_alternative<proto::ManifestRequest>(message);   // refuses these two
 }
 
 } // namespace
@@ -126,7 +128,14 @@ void Dispatcher::decodeBuffered(Connection &connection)
 bool Dispatcher::onMessage(Connection &connection, proto::Message &&message)
 {
     uint64_t id = connection.id;
-    if (std::holds_alternative<proto::Hello>(message)) {
+    if (auto *hello = std::get_if<proto::Hello>(&message)) {
+        uint16_t &version = connection.session.protocolVersion;
+        if (version != 0 && version != hello->version) { // the first HELLO fixed the version (PROTOCOL.md §10)
+            finish(id, proto::Error{proto::ErrorCode::UnsupportedVersion,
+                                    "this connection speaks protocol version " + std::to_string(version)});
+            return false;
+        }
+        version = hello->version;
         // Answered once we know whether a request came with it (see sendOwedWelcome()).
         if (!sendOwedWelcome(connection)) { // a second HELLO in a row: the first one's answer goes first
             finish(id, std::nullopt);
@@ -190,10 +199,11 @@ bool Dispatcher::tryDispatch(Connection &connection)
     message.kind = connection.wire == Wire::Tls ? HandoffKind::DispatchTls : HandoffKind::Dispatch;
     message.connectionId = connection.id;
     message.peer = connection.peer;
+    message.session = connection.session;
     if (connection.welcomeOwed) {
         // HELLO and the first request arrived together: the worker answers both in one write, one TCP
         // segment for the client to wake up for instead of two (it answers a repeated HELLO alike).
-        proto::encode(proto::Hello{proto::ProtocolVersion, ""}, message.bytes);
+        proto::encode(proto::Hello{connection.session.protocolVersion, ""}, message.bytes);
     }
     message.bytes.insert(message.bytes.end(), connection.request.begin(), connection.request.end());
     message.fd = std::move(connection.fd);
@@ -238,6 +248,7 @@ void Dispatcher::onReturned(HandoffMessage &&message)
         return;
     }
     connection->fd = std::move(message.fd);
+    connection->session = message.session;
     if (connection->wire == Wire::Tls) { // handed back unread by a worker that could not take it
         dispatchOrQueue(*connection);
         return;
@@ -298,7 +309,7 @@ bool Dispatcher::sendOwedWelcome(Connection &connection)
     if (!connection.welcomeOwed)
         return true;
     connection.welcomeOwed = false;
-    return sendNow(connection, serverWelcome());
+    return sendNow(connection, serverWelcome(connection.session.protocolVersion)); // plaintext: the parent never sees TLS
 }
 
 bool Dispatcher::sendNow(Connection &connection, const proto::Message &message)

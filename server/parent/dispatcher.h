@@ -111,6 +111,7 @@ private:
         EventLoop::TimerId timer = 0;
         bool peerClosed = false;
         bool welcomeOwed = false; // HELLO decoded, WELCOME not sent yet
+        SessionState session;     // the protocol version its first HELLO chose, kept while it is parked
     };
 
     void onAcceptable();

@@ -68,8 +68,12 @@ AfterRequest RequestHandler::sendError(ClientIo &io, ErrorCode code, const std::
     return outcomeOk(outcome) && !fatal ? AfterRequest::KeepOpen : AfterRequest::Close;
 }
 
-AfterRequest RequestHandler::handle(ClientIo &io, const proto::Message &request)
+AfterRequest RequestHandler::handle(ClientIo &io, Session &session, const proto::Message &request)
 {
+    if (auto *hello = std::get_if<proto::Hello>(&request))
+        return this->hello(io, session, *hello);
+    if (proto::isVersion2Only(proto::typeOf(request)))
+        return version2Only(io, session, request);
     m_slot.requestsServed.fetch_add(1, std::memory_order_relaxed);
     if (auto *list = std::get_if<proto::ListRequest>(&request))
         return this->list(io, *list);
@@ -79,13 +83,32 @@ AfterRequest RequestHandler::handle(ClientIo &io, const proto::Message &request)
         return this->get(io, *get);
     if (auto *digest = std::get_if<proto::DigestRequest>(&request))
         return this->digest(io, *digest);
-    if (std::holds_alternative<proto::Hello>(request)) {
-        // The parent forwards a HELLO that came with the first request: its answer rides along with the
-        // request's (a repeated handshake is harmless and answered the same way).
-        io.queueMessage(serverWelcome());
-        return AfterRequest::KeepOpen;
-    }
     return sendError(io, ErrorCode::BadRequest, "a client may not send this message type");
+}
+
+AfterRequest RequestHandler::hello(ClientIo &io, Session &session, const proto::Hello &request)
+{
+    uint16_t &version = session.negotiated.protocolVersion;
+    if (version != 0 && version != request.version) // the first HELLO fixed it (PROTOCOL.md §10)
+        return sendError(io, ErrorCode::UnsupportedVersion,
+                         "this connection speaks protocol version " + std::to_string(version));
+    version = request.version;
+    // The parent forwards a HELLO that came with the first request: its answer rides along with the
+    // request's (a repeated handshake is harmless and answered the same way).
+    io.queueMessage(serverWelcome(version, session.tls));
+    return AfterRequest::KeepOpen;
+}
+
+AfterRequest RequestHandler::version2Only(ClientIo &io, const Session &session, const proto::Message &request)
+{
+    const char *name = proto::messageTypeName(proto::typeOf(request));
+    if (session.negotiated.protocolVersion < proto::ProtocolVersion2)
+        return sendError(io, ErrorCode::BadRequest, std::string(name) + " needs protocol version 2");
+    if (std::holds_alternative<proto::AuthRequest>(request)) {
+        io.sendMessage(proto::Error{ErrorCode::Unauthorized, "this server has no access tokens"});
+        return AfterRequest::Close; // each guess costs a connection (PROTOCOL.md §10.2)
+    }
+    return sendError(io, ErrorCode::Unsupported, std::string("this server does not answer ") + name);
 }
 
 AfterRequest RequestHandler::stat(ClientIo &io, const proto::StatRequest &request)

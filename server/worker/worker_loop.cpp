@@ -149,12 +149,14 @@ void WorkerLoop::adopt(HandoffMessage &&message)
     Connection &c = *connection;
     uint64_t id = message.connectionId;
     c.id = id;
-    c.peer = std::move(message.peer);
+    c.session.peer = std::move(message.peer);
+    c.session.negotiated = message.session;
+    c.session.tls = message.kind == HandoffKind::DispatchTls;
     c.fd = std::move(message.fd);
     c.transport = makeTransport(message.kind, c);
     if (!c.transport) {
         closeGently(c.fd);
-        tell({HandoffKind::Done, id, {}, {}, {}});
+        tell({HandoffKind::Done, id, {}, {}, {}, {}});
         return;
     }
     c.opened = message.kind == HandoffKind::Dispatch;
@@ -178,7 +180,7 @@ void WorkerLoop::adopt(HandoffMessage &&message)
         LOG_ERROR("worker %u: epoll_ctl() adding connection %llu: %s", m_context.slotIndex, (unsigned long long)id,
                   std::strerror(errno));
         closeGently(c.fd);
-        tell({HandoffKind::Done, id, {}, {}, {}});
+        tell({HandoffKind::Done, id, {}, {}, {}, {}});
         return;
     }
     m_connections.emplace(id, std::move(connection));
@@ -204,7 +206,7 @@ WorkerLoop::Turn WorkerLoop::serveRequests(Connection &connection, bool readable
         if (auto *request = std::get_if<proto::Message>(&result)) {
             ++served;
             showServing(connection);
-            AfterRequest after = m_handler.handle(*connection.io, *request);
+            AfterRequest after = m_handler.handle(*connection.io, connection.session, *request);
             endLongWork();
             connection.holdUntilNs = monotonicNs() + connection.holdNs;
             if (after == AfterRequest::Close)
@@ -251,7 +253,8 @@ WorkerLoop::Turn WorkerLoop::decodeFailed(Connection &connection, proto::DecodeE
 {
     std::string text = describeDecodeError(error);
     connection.io->sendMessage(proto::Error{proto::errorCodeFor(error), text});
-    LOG_DEBUG("connection %llu from %s: %s", (unsigned long long)connection.id, connection.peer.c_str(), text.c_str());
+    LOG_DEBUG("connection %llu from %s: %s", (unsigned long long)connection.id, connection.session.peer.c_str(),
+              text.c_str());
     return Turn::Close;
 }
 
@@ -274,7 +277,7 @@ void WorkerLoop::release(uint64_t id, Turn how)
         && (m_slot.abortConnection.load(std::memory_order_relaxed) == id || c.decoder.buffered() > MaxHandoffBytes
             || !c.transport->canHandBack()))
         how = Turn::Close;
-    HandoffMessage message{HandoffKind::Done, id, {}, {}, {}};
+    HandoffMessage message{HandoffKind::Done, id, {}, {}, {}, {}};
     if (how == Turn::Park) {
         // The parent will hold the same open socket: unregister it here, or this epoll set would keep
         // reporting it after our fd is closed.
@@ -282,6 +285,7 @@ void WorkerLoop::release(uint64_t id, Turn how)
         message.kind = HandoffKind::Park;
         message.bytes = c.decoder.takeBuffered(); // at most one partial request frame and one read
         message.fd = std::move(c.fd);
+        message.session = c.session.negotiated;
     } else if (how == Turn::Gone) {
         c.fd.reset(); // after the client's FIN there is nothing to drain
     } else {
@@ -309,7 +313,7 @@ void WorkerLoop::beginLongWork(uint64_t current)
     if (m_longWork)
         return;
     m_longWork = true;
-    tell({HandoffKind::Busy, 0, {}, {}, {}}); // first, so the parent sends what we park to someone else
+    tell({HandoffKind::Busy, 0, {}, {}, {}, {}}); // first, so the parent sends what we park to someone else
     std::vector<uint64_t> others;
     // TLS connections stay: their sessions cannot move. They wait for this response to end (docs/SECURITY.md).
     for (auto &[id, connection] : m_connections)
@@ -325,7 +329,7 @@ void WorkerLoop::endLongWork()
     if (!m_longWork)
         return;
     m_longWork = false;
-    tell({HandoffKind::Ready, 0, {}, {}, {}});
+    tell({HandoffKind::Ready, 0, {}, {}, {}, {}});
 }
 
 void WorkerLoop::bounceDispatches()
@@ -392,7 +396,7 @@ void WorkerLoop::showServing(const Connection &connection)
     // A request served on the way out (one already buffered) keeps showing Stopping.
     m_slot.state.store(isStopping() ? WorkerState::Stopping : WorkerState::Reading, std::memory_order_relaxed);
     m_slot.connectionId.store(connection.id, std::memory_order_relaxed);
-    copyText(m_slot.peer, sizeof m_slot.peer, connection.peer.data(), connection.peer.size());
+    copyText(m_slot.peer, sizeof m_slot.peer, connection.session.peer.data(), connection.session.peer.size());
     const std::string security = connection.transport->security();
     copyText(m_slot.security, sizeof m_slot.security, security.data(), security.size());
     m_slot.path[0].store('\0', std::memory_order_relaxed);

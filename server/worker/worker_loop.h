@@ -29,7 +29,7 @@ public:
 private:
     struct Connection {
         uint64_t id = 0;
-        std::string peer;
+        Session session; // its peer, protocol version and what else the request handler needs
         UniqueFd fd;
         proto::Decoder decoder{MaxRequestPayload};
         std::unique_ptr<Transport> transport; // plaintext, or a TLS session that never leaves this worker

@@ -52,7 +52,7 @@ WorkerLoop::Turn WorkerLoop::openTurn(Connection &connection)
     case Opening::WantWrite: return watchFor(connection, EPOLLOUT) ? Turn::Keep : Turn::Close;
     case Opening::Failed:
         LOG_DEBUG("connection %llu from %s: TLS handshake failed: %s", (unsigned long long)connection.id,
-                  connection.peer.c_str(), connection.transport->lastError().c_str());
+                  connection.session.peer.c_str(), connection.transport->lastError().c_str());
         return Turn::Close;
     case Opening::Ready: break;
     }
@@ -61,7 +61,7 @@ WorkerLoop::Turn WorkerLoop::openTurn(Connection &connection)
     connection.holdUntilNs = monotonicNs() + connection.holdNs;
     if (!watchFor(connection, EPOLLIN))
         return Turn::Close;
-    LOG_DEBUG("connection %llu from %s: %s", (unsigned long long)connection.id, connection.peer.c_str(),
+    LOG_DEBUG("connection %llu from %s: %s", (unsigned long long)connection.id, connection.session.peer.c_str(),
               connection.transport->security().c_str());
     return serveTurn(connection, true); // the first request may have come with the client's Finished
 }

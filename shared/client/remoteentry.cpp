@@ -41,7 +41,10 @@ ErrorKind kindOf(const proto::Error &error)
     case proto::ErrorCode::NotADirectory:
     case proto::ErrorCode::FileChanged:
     case proto::ErrorCode::RangeNotSatisfiable:
-    case proto::ErrorCode::Unsupported: return ErrorKind::RemoteError;
+    case proto::ErrorCode::Unsupported:
+    case proto::ErrorCode::Unauthorized:  // needs a token: a retry without one cannot help
+    case proto::ErrorCode::TokenExpired:
+    case proto::ErrorCode::QuotaExceeded: return ErrorKind::RemoteError;
     }
     return ErrorKind::RemoteError;
 }

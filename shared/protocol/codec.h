@@ -30,7 +30,7 @@ enum class DecodeError : uint8_t {
     BadMarker,          // a frame does not start with FrameMarker
     HttpRequest,        // the stream starts like an HTTP request line
     BadMagic,           // HELLO carries the wrong magic
-    UnsupportedVersion, // HELLO carries a version other than ProtocolVersion
+    UnsupportedVersion, // HELLO carries a version outside ProtocolVersion..HighestVersion
     FrameTooLarge,      // announced payload length over the decoder's limit
     UnknownType,        // header names no known message type
     BadFlags,           // reserved header bits set

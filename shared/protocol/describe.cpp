@@ -54,10 +54,43 @@ std::string fields(const DigestRequest &m)
     return "path=" + quoted(m.path) + " algo=" + algoText(m.algo) + " offset=" + std::to_string(m.offset) +
            " length=" + std::to_string(m.length);
 }
+std::string hex(const Sha256Digest &digest)
+{
+    return hex(std::string_view(reinterpret_cast<const char *>(digest.data()), digest.size()));
+}
+
 std::string fields(const Welcome &m)
 {
-    return "version=" + std::to_string(m.version) + " maxFramePayload=" + std::to_string(m.maxFramePayload) +
-           " agent=" + quoted(m.agent);
+    std::string out = "version=" + std::to_string(m.version) + " maxFramePayload=" +
+                      std::to_string(m.maxFramePayload) + " agent=" + quoted(m.agent);
+    if (m.version >= ProtocolVersion2) {
+        out += " capabilities=[";
+        for (size_t i = 0; i < m.capabilities.size(); ++i) {
+            out += (i == 0 ? "" : ", ") + quoted(m.capabilities[i].name) + "=" + quoted(m.capabilities[i].value);
+        }
+        out += "]";
+    }
+    return out;
+}
+// The secret is never printed, not even in a debug description of a frame.
+std::string fields(const AuthRequest &m) { return "token=<" + std::to_string(m.token.size()) + " bytes>"; }
+std::string fields(const ManifestRequest &m) { return "path=" + quoted(m.path); }
+std::string fields(const AuthReply &m)
+{
+    return "tokenId=" + quoted(m.tokenId) + " label=" + quoted(m.label) + " scope=" + quoted(m.scope) +
+           " expiresAtNs=" + std::to_string(m.expiresAtNs) + " rateLimit=" + std::to_string(m.rateLimit) +
+           " maxBytes=" + std::to_string(m.maxBytes) + " bytesUsed=" + std::to_string(m.bytesUsed);
+}
+std::string fields(const ManifestPage &m)
+{
+    std::string out = "fileSize=" + std::to_string(m.fileSize) + " mtimeNs=" + std::to_string(m.mtimeNs) +
+                      " chunkSize=" + std::to_string(m.chunkSize) + " chunkCount=" + std::to_string(m.chunkCount) +
+                      " root=" + hex(m.root) + " first=" + std::to_string(m.first) + " last=" + (m.last ? "1" : "0") +
+                      " digests=[";
+    for (size_t i = 0; i < m.digests.size(); ++i) {
+        out += (i == 0 ? "" : ", ") + hex(m.digests[i]);
+    }
+    return out + "]";
 }
 std::string fields(const ListPage &m)
 {

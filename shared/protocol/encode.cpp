@@ -2,6 +2,8 @@
 #include "codec.h"
 #include "wire.h"
 
+#include <algorithm>
+
 namespace ferry::proto {
 
 namespace {
@@ -42,6 +44,40 @@ void put(Writer &w, const Welcome &m)
     w.u16(m.version);
     w.u32(m.maxFramePayload);
     w.string(m.agent);
+    if (m.version >= ProtocolVersion2) {
+        const size_t count = std::min(m.capabilities.size(), MaxCapabilities);
+        w.u16(static_cast<uint16_t>(count));
+        for (size_t i = 0; i < count; ++i) {
+            w.string(m.capabilities[i].name);
+            w.string(m.capabilities[i].value);
+        }
+    }
+}
+void put(Writer &w, const AuthRequest &m) { w.string(m.token); }
+void put(Writer &w, const ManifestRequest &m) { w.string(m.path); }
+void put(Writer &w, const AuthReply &m)
+{
+    w.string(m.tokenId);
+    w.string(m.label);
+    w.string(m.scope);
+    w.i64(m.expiresAtNs);
+    w.u64(m.rateLimit);
+    w.u64(m.maxBytes);
+    w.u64(m.bytesUsed);
+}
+void put(Writer &w, const ManifestPage &m)
+{
+    w.u64(m.fileSize);
+    w.i64(m.mtimeNs);
+    w.u32(m.chunkSize);
+    w.u32(m.chunkCount);
+    w.bytes(m.root.data(), m.root.size());
+    w.u32(m.first);
+    w.u8(m.last ? 1 : 0);
+    w.u32(static_cast<uint32_t>(m.digests.size()));
+    for (const Sha256Digest &digest : m.digests) {
+        w.bytes(digest.data(), digest.size());
+    }
 }
 void put(Writer &w, const ListPage &m)
 {

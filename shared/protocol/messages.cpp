@@ -11,7 +11,8 @@ constexpr MessageType TypeByIndex[] = {
     MessageType::Hello,     MessageType::List, MessageType::Stat,    MessageType::Get,
     MessageType::Digest,    MessageType::Welcome, MessageType::ListPage, MessageType::StatReply,
     MessageType::Body,      MessageType::BodyEnd, MessageType::Busy, MessageType::DigestReply,
-    MessageType::Error,
+    MessageType::Error,     MessageType::Auth, MessageType::Manifest, MessageType::AuthReply,
+    MessageType::ManifestPage,
 };
 static_assert(std::size(TypeByIndex) == std::variant_size_v<Message>);
 
@@ -38,6 +39,10 @@ const char *messageTypeName(MessageType type)
     case MessageType::Busy: return "BUSY";
     case MessageType::DigestReply: return "DIGEST_REPLY";
     case MessageType::Error: return "ERROR";
+    case MessageType::Auth: return "AUTH";
+    case MessageType::Manifest: return "MANIFEST";
+    case MessageType::AuthReply: return "AUTH_REPLY";
+    case MessageType::ManifestPage: return "MANIFEST_PAGE";
     }
     return "UNKNOWN";
 }
@@ -58,9 +63,29 @@ bool isKnownMessageType(uint8_t value)
     case MessageType::Busy:
     case MessageType::DigestReply:
     case MessageType::Error:
+    case MessageType::Auth:
+    case MessageType::Manifest:
+    case MessageType::AuthReply:
+    case MessageType::ManifestPage:
         return true;
     }
     return false;
+}
+
+bool isVersion2Only(MessageType type)
+{
+    return type == MessageType::Auth || type == MessageType::Manifest || type == MessageType::AuthReply
+           || type == MessageType::ManifestPage;
+}
+
+const std::string *capability(const Welcome &welcome, std::string_view name)
+{
+    for (const Capability &c : welcome.capabilities) {
+        if (c.name == name) {
+            return &c.value;
+        }
+    }
+    return nullptr;
 }
 
 const char *errorCodeName(ErrorCode code)
@@ -81,6 +106,9 @@ const char *errorCodeName(ErrorCode code)
     case ErrorCode::Timeout: return "TIMEOUT";
     case ErrorCode::Unsupported: return "UNSUPPORTED";
     case ErrorCode::TlsRequired: return "TLS_REQUIRED";
+    case ErrorCode::Unauthorized: return "UNAUTHORIZED";
+    case ErrorCode::TokenExpired: return "TOKEN_EXPIRED";
+    case ErrorCode::QuotaExceeded: return "QUOTA_EXCEEDED";
     }
     // Codes from a newer peer are carried through unchanged (see PROTOCOL.md).
     return "UNKNOWN";

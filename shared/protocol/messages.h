@@ -1,15 +1,24 @@
-// Ferry wire protocol, version 1: the messages and their constants.
+// Ferry wire protocol, versions 1 and 2: the messages and their constants.
 // docs/PROTOCOL.md is the contract; this header mirrors it. No Qt, no I/O.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
 namespace ferry::proto {
 
+// The version every peer speaks; version 2 adds capabilities, AUTH and MANIFEST (PROTOCOL.md §10).
 constexpr uint16_t ProtocolVersion = 1;
+constexpr uint16_t ProtocolVersion2 = 2;
+constexpr uint16_t HighestVersion = ProtocolVersion2;
+// At most this many capabilities in a version 2 WELCOME.
+constexpr size_t MaxCapabilities = 64;
+// Bytes of a SHA-256 digest, as MANIFEST_PAGE carries them.
+constexpr size_t Sha256Size = 32;
 // First field of HELLO: "FERY" in ASCII, big-endian.
 constexpr uint32_t HelloMagic = 0x46455259;
 // First byte of every frame header. Not ASCII and not a UTF-8 lead byte, so text
@@ -32,6 +41,8 @@ enum class MessageType : uint8_t {
     Stat = 0x03,
     Get = 0x04,
     Digest = 0x05,
+    Auth = 0x06,     // version 2
+    Manifest = 0x07, // version 2
     // server -> client
     Welcome = 0x41,
     ListPage = 0x42,
@@ -40,6 +51,8 @@ enum class MessageType : uint8_t {
     BodyEnd = 0x45,
     Busy = 0x46,
     DigestReply = 0x47,
+    AuthReply = 0x48,    // version 2
+    ManifestPage = 0x49, // version 2
     Error = 0x7F,
 };
 
@@ -60,6 +73,9 @@ enum class ErrorCode : uint16_t {
     Timeout = 12,           // idle or stalled connection closed by the server
     Unsupported = 13,       // e.g. an unknown digest algorithm
     TlsRequired = 14,       // a plaintext HELLO to a server that speaks Ferry only inside TLS; then close
+    Unauthorized = 15,      // the path is outside every grant of this connection; AUTH with a bad token
+    TokenExpired = 16,      // AUTH with an expired token, or a request under one that expired since; then close
+    QuotaExceeded = 17,     // the token's byte allowance is used up
 };
 
 enum class EntryKind : uint8_t { File = 1, Directory = 2, Other = 3 };
@@ -101,11 +117,60 @@ struct DigestRequest {
     bool operator==(const DigestRequest &) const = default;
 };
 
+struct AuthRequest {
+    std::string token; // the secret, as in a capability link
+    bool operator==(const AuthRequest &) const = default;
+};
+struct ManifestRequest {
+    std::string path;
+    bool operator==(const ManifestRequest &) const = default;
+};
+
+using Sha256Digest = std::array<uint8_t, Sha256Size>;
+
+// One entry of a version 2 WELCOME's list: names a client does not know are ignored.
+struct Capability {
+    std::string name;
+    std::string value;
+    bool operator==(const Capability &) const = default;
+};
+// Capability names defined by PROTOCOL.md §10.1.
+inline constexpr std::string_view CapabilityAuth = "auth";
+inline constexpr std::string_view CapabilityTls = "tls";
+inline constexpr std::string_view CapabilityManifest = "manifest";
+inline constexpr std::string_view CapabilityStreams = "streams";
+
 struct Welcome {
     uint16_t version = ProtocolVersion;
     uint32_t maxFramePayload = MaxFramePayload;
     std::string agent; // e.g. "ferry-server/0.1"
+    std::vector<Capability> capabilities; // on the wire only when version >= 2
     bool operator==(const Welcome &) const = default;
+};
+// The value of capability `name`, or null when the server does not offer it.
+const std::string *capability(const Welcome &welcome, std::string_view name);
+
+struct AuthReply {
+    std::string tokenId; // public, shown in lists and logs
+    std::string label;
+    std::string scope;       // the subtree granted; "" is the whole tree
+    int64_t expiresAtNs = 0; // 0 = never
+    uint64_t rateLimit = 0;  // bytes/s over all of the token's connections; 0 = none
+    uint64_t maxBytes = 0;   // 0 = no limit
+    uint64_t bytesUsed = 0;
+    bool operator==(const AuthReply &) const = default;
+};
+// One page of a file's chunk manifest; every page repeats the header fields.
+struct ManifestPage {
+    uint64_t fileSize = 0;
+    int64_t mtimeNs = 0;
+    uint32_t chunkSize = 0;
+    uint32_t chunkCount = 0;
+    Sha256Digest root{};
+    uint32_t first = 0; // index of digests[0]
+    bool last = false;
+    std::vector<Sha256Digest> digests;
+    bool operator==(const ManifestPage &) const = default;
 };
 struct ListPage {
     bool last = false; // the final page of this LIST answer
@@ -147,14 +212,17 @@ struct Error {
 };
 
 using Message = std::variant<Hello, ListRequest, StatRequest, GetRequest, DigestRequest, Welcome, ListPage,
-                             StatReply, Body, BodyEnd, Busy, DigestReply, Error>;
+                             StatReply, Body, BodyEnd, Busy, DigestReply, Error, AuthRequest, ManifestRequest,
+                             AuthReply, ManifestPage>;
 
 MessageType typeOf(const Message &message);
 // Upper-case names as PROTOCOL.md spells them ("LIST_PAGE", "NOT_FOUND"); "UNKNOWN"
 // for values outside the enumeration (e.g. an error code from a newer server).
 const char *messageTypeName(MessageType type);
 const char *errorCodeName(ErrorCode code);
-// Whether a frame header's type byte names a message of this version.
+// Whether a frame header's type byte names a message of version 1 or 2.
 bool isKnownMessageType(uint8_t value);
+// Whether a message exists only in version 2 (a version 1 connection refuses it).
+bool isVersion2Only(MessageType type);
 
 } // namespace ferry::proto

@@ -39,7 +39,7 @@ Message readHello(Reader &r)
     Hello m;
     r.require(r.u32() == HelloMagic, DecodeError::BadMagic);
     m.version = r.u16();
-    r.require(m.version == ProtocolVersion, DecodeError::UnsupportedVersion);
+    r.require(m.version >= ProtocolVersion && m.version <= HighestVersion, DecodeError::UnsupportedVersion);
     m.agent = r.string();
     return m;
 }
@@ -65,12 +65,68 @@ Message readDigest(Reader &r)
     return m;
 }
 
+// Version 2 appends a capability list; a version 1 WELCOME ends after the agent (PROTOCOL.md §10.1).
+void readCapabilities(Reader &r, std::vector<Capability> &out)
+{
+    const uint16_t count = r.u16();
+    r.require(count <= MaxCapabilities, DecodeError::BadValue);
+    for (uint16_t i = 0; i < count && r.ok(); ++i) {
+        Capability c;
+        c.name = r.string();
+        c.value = r.string();
+        for (const Capability &seen : out) {
+            r.require(seen.name != c.name, DecodeError::BadValue); // a name appears at most once
+        }
+        out.push_back(std::move(c));
+    }
+}
+
 Message readWelcome(Reader &r)
 {
     Welcome m;
     m.version = r.u16();
     m.maxFramePayload = r.u32();
     m.agent = r.string();
+    if (r.ok() && m.version >= ProtocolVersion2) {
+        readCapabilities(r, m.capabilities);
+    }
+    return m;
+}
+
+Message readAuthReply(Reader &r)
+{
+    AuthReply m;
+    m.tokenId = r.string();
+    m.label = r.string();
+    m.scope = readPath(r);
+    m.expiresAtNs = r.i64();
+    m.rateLimit = r.u64();
+    m.maxBytes = r.u64();
+    m.bytesUsed = r.u64();
+    return m;
+}
+
+Message readManifestPage(Reader &r)
+{
+    ManifestPage m;
+    m.fileSize = r.u64();
+    m.mtimeNs = r.i64();
+    m.chunkSize = r.u32();
+    m.chunkCount = r.u32();
+    r.bytes(m.root.data(), m.root.size());
+    m.first = r.u32();
+    const uint8_t last = r.u8();
+    r.require(last <= 1, DecodeError::BadValue);
+    m.last = last == 1;
+    const uint32_t count = r.u32();
+    // As for LIST_PAGE: a forged count cannot make the decoder allocate past the payload.
+    r.require(count <= r.remaining() / Sha256Size, DecodeError::ShortPayload);
+    if (r.ok()) {
+        m.digests.resize(count);
+        for (Sha256Digest &digest : m.digests) {
+            r.bytes(digest.data(), digest.size());
+        }
+    }
     return m;
 }
 
@@ -148,6 +204,10 @@ Message readMessage(MessageType type, Reader &r)
     case MessageType::Busy: return readBusy(r);
     case MessageType::DigestReply: return readDigestReply(r);
     case MessageType::Error: return readCodeAndMessage<Error>(r);
+    case MessageType::Auth: return AuthRequest{r.string()};
+    case MessageType::Manifest: return ManifestRequest{readPath(r)};
+    case MessageType::AuthReply: return readAuthReply(r);
+    case MessageType::ManifestPage: return readManifestPage(r);
     }
     r.require(false, DecodeError::UnknownType);
     return Error{};

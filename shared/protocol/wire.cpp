@@ -49,4 +49,15 @@ std::string Reader::string(size_t maxLength, DecodeError tooLong)
     return text;
 }
 
+void Reader::bytes(uint8_t *out, size_t size)
+{
+    require(remaining() >= size, DecodeError::ShortPayload);
+    if (!m_ok) {
+        std::memset(out, 0, size);
+        return;
+    }
+    std::memcpy(out, m_bytes.data() + m_pos, size);
+    m_pos += size;
+}
+
 } // namespace ferry::proto::wire

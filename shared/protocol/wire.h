@@ -30,6 +30,8 @@ public:
     void i64(int64_t value) { putBigEndian(static_cast<uint64_t>(value), 8); }
     // u16 byte length, then the bytes (cut to MaxStringLength, see clampString).
     void string(std::string_view text);
+    // Bytes of a fixed-size field (a digest), without a length.
+    void bytes(const uint8_t *data, size_t size) { m_out.insert(m_out.end(), data, data + size); }
 
 private:
     void putBigEndian(uint64_t value, int bytes)
@@ -57,6 +59,8 @@ public:
     // A u16-prefixed string; a length over `maxLength` fails with `tooLong` before
     // any byte of the string is looked at or copied.
     std::string string(size_t maxLength = MaxStringLength, DecodeError tooLong = DecodeError::BadValue);
+    // Fills `out` from a fixed-size field; zeros after a failure.
+    void bytes(uint8_t *out, size_t size);
 
     // Records `error` unless an earlier one is already recorded or `condition` holds.
     void require(bool condition, DecodeError error)

@@ -85,7 +85,7 @@ public:
     // TCP connect only (blocking, bounded by the timeout).
     Status connectTo(const QString &host, quint16 port);
     // HELLO -> WELCOME. Ok with welcome() filled in, or how it failed.
-    Status hello(const std::string &agent = "ferry-tests/1");
+    Status hello(const std::string &agent = "ferry-tests/1", uint16_t version = proto::ProtocolVersion);
     // connectTo() then hello().
     Status open(const QString &host, quint16 port);
     const proto::Welcome &welcome() const { return m_welcome; }

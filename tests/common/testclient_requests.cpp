@@ -5,9 +5,9 @@
 
 namespace ferrytest {
 
-Status TestClient::hello(const std::string &agent)
+Status TestClient::hello(const std::string &agent, uint16_t version)
 {
-    if (!send(proto::Hello{proto::ProtocolVersion, agent})) {
+    if (!send(proto::Hello{version, agent})) {
         return Status::of(Outcome::Failed, "sending HELLO failed");
     }
     proto::Message reply;

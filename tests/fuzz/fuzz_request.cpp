@@ -3,8 +3,9 @@
 // ClientIo on one end of a socketpair; the fuzzer reads the other end and decodes the answer.
 //
 // Input: [type u8][algo u8][offset u64 BE][length u64 BE][path: the rest]; missing bytes count as 0.
-// type % 6 picks LIST, STAT, GET, DIGEST, HELLO, or WELCOME (a server-to-client type a client may not
-// send). Checked on every input, besides the sanitizers' own checks:
+// type % 8 picks LIST, STAT, GET, DIGEST, HELLO, WELCOME (a server-to-client type a client may not
+// send), AUTH (the path is the token) or MANIFEST; bit 3 of type puts the connection in protocol
+// version 2 (its HELLO's version too). Checked on every input, besides the sanitizers' own checks:
 //   - the answer is a well-formed stream: one ERROR, or the reply its request calls for (LIST_PAGEs
 //     ending with last = 1; STAT_REPLY; BODY, exactly `length` raw bytes, BODY_END; DIGEST_REPLY;
 //     WELCOME), and nothing after it;
@@ -56,13 +57,16 @@ proto::Message requestFrom(const uint8_t *data, size_t size, std::string &path)
     const uint64_t offset = bigEndian(data, size, 2);
     const uint64_t length = bigEndian(data, size, 10);
     path.assign(size > 18 ? reinterpret_cast<const char *>(data + 18) : "", size > 18 ? size - 18 : 0);
-    switch (type % 6) {
+    const uint16_t version = (type & 8) ? proto::ProtocolVersion2 : proto::ProtocolVersion;
+    switch (type % 8) {
     case 0: return proto::ListRequest{path};
     case 1: return proto::StatRequest{path};
     case 2: return proto::GetRequest{path, offset, length};
     case 3: return proto::DigestRequest{path, algo, offset, length};
-    case 4: return proto::Hello{proto::ProtocolVersion, path};
-    default: return proto::Welcome{proto::ProtocolVersion, proto::MaxFramePayload, path};
+    case 4: return proto::Hello{version, path};
+    case 5: return proto::Welcome{proto::ProtocolVersion, proto::MaxFramePayload, path, {}};
+    case 6: return proto::AuthRequest{path};
+    default: return proto::ManifestRequest{path};
     }
 }
 
@@ -128,6 +132,14 @@ bool answersRequest(const proto::Message &request, const Answer &answer)
         }
         return true;
     }
+    if (std::holds_alternative<proto::ManifestRequest>(request)) {
+        for (size_t i = 0; i < m.size(); ++i) {
+            const auto *page = std::get_if<proto::ManifestPage>(&m[i]);
+            if (!page || page->last != (i + 1 == m.size()))
+                return false;
+        }
+        return true;
+    }
     if (std::holds_alternative<proto::GetRequest>(request)) {
         const auto *body = std::get_if<proto::Body>(&m.front());
         return m.size() == 2 && body && std::holds_alternative<proto::BodyEnd>(m[1])
@@ -139,6 +151,8 @@ bool answersRequest(const proto::Message &request, const Answer &answer)
         return std::holds_alternative<proto::StatReply>(m.front());
     if (std::holds_alternative<proto::DigestRequest>(request))
         return std::holds_alternative<proto::DigestReply>(m.front());
+    if (std::holds_alternative<proto::AuthRequest>(request))
+        return std::holds_alternative<proto::AuthReply>(m.front());
     return std::holds_alternative<proto::Hello>(request) && std::holds_alternative<proto::Welcome>(m.front());
 }
 
@@ -170,7 +184,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     RequestHandler handler(jail, slot, control);
     PlainTransport transport(serverEnd.get());
     ClientIo io(serverEnd.get(), transport, Millis(2000), [] { return false; });
-    handler.handle(io, request);
+    Session session;
+    session.negotiated.protocolVersion = (size > 0 && (data[0] & 8)) ? proto::ProtocolVersion2 : proto::ProtocolVersion;
+    handler.handle(io, session, request);
     io.flush();
 
     const Answer answer = readAnswer(clientEnd.get());
@@ -180,7 +196,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         violated("a body holds the file outside the root", path);
     const bool refused = std::holds_alternative<proto::Error>(answer.messages.front());
     const bool namesAPath = !std::holds_alternative<proto::Hello>(request)
-        && !std::holds_alternative<proto::Welcome>(request);
+        && !std::holds_alternative<proto::Welcome>(request) && !std::holds_alternative<proto::AuthRequest>(request);
     if (namesAPath && !refused && !followsPathRules(path))
         violated("the jail let a path through that the spec forbids", path);
     return 0;

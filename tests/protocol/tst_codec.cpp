@@ -104,6 +104,30 @@ private slots:
     void errorCodesForDecodeErrors();
 };
 
+namespace {
+
+std::vector<Capability> manyCapabilities(size_t count)
+{
+    std::vector<Capability> list;
+    for (size_t i = 0; i < count; ++i)
+        list.push_back({"c" + std::to_string(i), std::to_string(i)});
+    return list;
+}
+
+ManifestPage manifestPage(uint32_t digests)
+{
+    ManifestPage page{uint64_t(digests) * 4096, Mtime, 4096, digests + 7, {}, 7, true, {}};
+    page.root.fill(0xAB);
+    for (uint32_t i = 0; i < digests; ++i) {
+        Sha256Digest d{};
+        d.fill(uint8_t(i));
+        page.digests.push_back(d);
+    }
+    return page;
+}
+
+} // namespace
+
 void TestCodec::roundTrip_data()
 {
     QTest::addColumn<Message>("message");
@@ -117,7 +141,15 @@ void TestCodec::roundTrip_data()
     QTest::newRow("get-range") << Message(GetRequest{"big.iso", UINT64_MAX - 1, 1});
     QTest::newRow("digest") << Message(DigestRequest{"f", DigestAlgo::Sha256, 10, 20});
     QTest::newRow("digest-unknown-algo") << Message(DigestRequest{"f", DigestAlgo(200), 0, ToEnd});
-    QTest::newRow("welcome") << Message(Welcome{1, 65536, "ferry-server/0.1"});
+    QTest::newRow("welcome") << Message(Welcome{1, 65536, "ferry-server/0.1", {}});
+    QTest::newRow("hello-v2") << Message(Hello{2, "ferry-get/0.2"});
+    QTest::newRow("welcome-v2") << Message(Welcome{2, 65536, "s", {{"auth", "required"}, {"x-future", ""}}});
+    QTest::newRow("welcome-v2-64-capabilities") << Message(Welcome{2, 1, "", manyCapabilities(MaxCapabilities)});
+    QTest::newRow("auth") << Message(AuthRequest{std::string(43, 't')});
+    QTest::newRow("auth-reply") << Message(AuthReply{"id", "label", "a/b", INT64_MAX, 1, UINT64_MAX, 0});
+    QTest::newRow("manifest") << Message(ManifestRequest{"big.iso"});
+    QTest::newRow("manifest-page-1000") << Message(manifestPage(1000));
+    QTest::newRow("manifest-page-empty") << Message(manifestPage(0));
     QTest::newRow("list-page-empty") << Message(ListPage{true, {}});
     QTest::newRow("list-page-500") << Message(ListPage{false, manyEntries(500)});
     QTest::newRow("list-page-extremes")
@@ -172,7 +204,7 @@ void TestCodec::malformed_data()
     QTest::newRow("lower-case-get") << bytesOf("get / HTTP/1.1\r\n", false) << DecodeError::BadMarker;
     QTest::newRow("wrong-magic") << bytesOf("f70100000000000746455258000100") << DecodeError::BadMagic;
     QTest::newRow("wrong-version-0") << bytesOf("f70100000000000746455259000000") << DecodeError::UnsupportedVersion;
-    QTest::newRow("wrong-version-2") << bytesOf("f70100000000000746455259000200") << DecodeError::UnsupportedVersion;
+    QTest::newRow("wrong-version-3") << bytesOf("f70100000000000746455259000300") << DecodeError::UnsupportedVersion;
     for (const char *method : {"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "CONNECT", "TRACE", "PATCH"}) {
         const QByteArray line = QByteArray(method) + " / HTTP/1.1\r\nHost: x\r\n\r\n";
         QTest::addRow("http-%s", method) << bytesOf(line, false) << DecodeError::HttpRequest;

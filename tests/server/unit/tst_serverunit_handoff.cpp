@@ -83,7 +83,7 @@ private slots:
         // A well-formed header, as sendHandoff() writes it, but with two fds where at most one may come.
         UniqueFd a, b;
         QCOMPARE(makeChannel(a, b), 0);
-        QCOMPARE(sendHandoff(a.get(), HandoffMessage{HandoffKind::Park, 7, "127.0.0.1:1", {1, 2}, {}}), 0);
+        QCOMPARE(sendHandoff(a.get(), HandoffMessage{HandoffKind::Park, 7, "127.0.0.1:1", {1, 2}, {}, {}}), 0);
         char wire[512];
         const ssize_t size = recv(b.get(), wire, sizeof wire, 0);
         QVERIFY(size > 0);
