@@ -49,6 +49,23 @@ bool flag(const std::string &key, const std::string &value)
     bad(key, value, "true or false");
 }
 
+std::vector<Cidr> cidrList(const std::string &key, const std::string &value)
+{
+    std::vector<Cidr> ranges;
+    size_t begin = 0;
+    for (;;) {
+        size_t comma = value.find(',', begin);
+        std::string item = value.substr(begin, comma == std::string::npos ? std::string::npos : comma - begin);
+        auto range = parseCidr(item);
+        if (!range)
+            bad(key, item, "an address or CIDR range such as 10.0.0.5, 10.0.0.0/8 or 2001:db8::/32, comma-separated");
+        ranges.push_back(*range);
+        if (comma == std::string::npos)
+            return ranges;
+        begin = comma + 1;
+    }
+}
+
 const std::vector<Spec> &specs()
 {
     static const std::vector<Spec> table = {
@@ -125,6 +142,10 @@ const std::vector<Spec> &specs()
                  bad("audit-log", v, "a file, or off");
              o.auditLog = v;
          }},
+        {"proxy-protocol", false,
+         [](Options &o, const std::string &v) { o.proxyProtocol = flag("proxy-protocol", v); }},
+        {"trusted-proxies", true,
+         [](Options &o, const std::string &v) { o.trustedProxies = cidrList("trusted-proxies", v); }},
         {"show-hidden", false, [](Options &o, const std::string &v) { o.showHidden = flag("show-hidden", v); }},
         {"log-level", true,
          [](Options &o, const std::string &v) {
@@ -267,6 +288,11 @@ Options loadOptions(int argc, const char *const *argv)
     if (options.tlsCert.empty() != options.tlsKey.empty())
         throw ConfigError("--tls-cert and --tls-key go together: give both, or neither to use the server's own "
                           "identity");
+    if (options.proxyProtocol && options.trustedProxies.empty())
+        throw ConfigError("--proxy-protocol needs --trusted-proxies: the addresses of the balancers allowed to "
+                          "name the client");
+    if (!options.proxyProtocol && !options.trustedProxies.empty())
+        throw ConfigError("--trusted-proxies is given without --proxy-protocol: add --proxy-protocol, or drop the list");
     if (options.workers > options.maxWorkers)
         options.maxWorkers = options.workers; // the scoreboard must hold the pool
     return options;
@@ -304,6 +330,9 @@ Serves the files under DIR (read-only) over the Ferry protocol.
                              only = no TLS (loopback tests, benchmarks)
   --audit-log FILE|off       one JSON line per finished request or refusal (default audit.log in the state
                              directory); reopened on SIGUSR1 and reload, for logrotate (docs/OPERATIONS.md)
+  --proxy-protocol           behind a load balancer: connections from --trusted-proxies must open with a
+                             PROXY protocol header (v1 or v2) naming the client; others may not send one
+  --trusted-proxies LIST     the balancers' addresses, comma-separated: 10.0.0.5,10.1.0.0/16,2001:db8::/32
   --user NAME                when started as root, switch to this user after binding
   --max-pending N            requests waiting for a free worker before BUSY (default 64)
   --max-per-ip N             connections per client address, 0 = unlimited (default 64)

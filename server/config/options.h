@@ -4,6 +4,7 @@
 #pragma once
 
 #include "access/grant.h"
+#include "base/cidr.h"
 #include "base/config_error.h"
 #include "base/duration.h"
 #include "base/log.h"
@@ -61,6 +62,10 @@ struct Options {
     // What a connection may read without a token (access/grant.h; docs/SECURITY.md): --anonymous.
     Grant anonymous = Grant::all();
     std::string auditLog;         // the audit log (server/audit): "" = audit.log in the state directory, "off"
+    // Behind a load balancer (docs/SCALING.md): connections from trustedProxies must open with a PROXY
+    // protocol header naming the client; any other connection is served as itself and may not send one.
+    bool proxyProtocol = false;
+    std::vector<Cidr> trustedProxies;
     bool showHidden = false;
     log::Level logLevel = log::Level::Info;
     bool help = false;

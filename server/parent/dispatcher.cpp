@@ -29,8 +29,9 @@ bool isClientRequest(const proto::Message &message)
 
 DispatcherLimits limitsFrom(const Options &options)
 {
-    return {options.maxPending, options.maxPerIp,  options.requestTimeout,
-            options.idleTimeout, options.plaintext, authCapability(options.anonymous)};
+    return {options.maxPending,  options.maxPerIp,      options.requestTimeout,
+            options.idleTimeout, options.plaintext,     authCapability(options.anonymous),
+            options.proxyProtocol, options.trustedProxies};
 }
 
 Dispatcher::Dispatcher(EventLoop &loop, Supervisor &supervisor, DispatcherLimits limits)
@@ -84,6 +85,8 @@ void Dispatcher::onReadable(uint64_t id)
 {
     Connection *connection = find(id);
     if (!connection || !connection->fd)
+        return;
+    if (connection->proxy != ProxyStep::Done && !readProxyHeader(*connection))
         return;
     if ((connection->wire == Wire::Unknown || connection->wire == Wire::TlsHello) && !sniff(*connection))
         return;
@@ -300,6 +303,14 @@ void Dispatcher::onTimeout(uint64_t id)
     ++m_stats.timedOut;
     switch (connection->state) {
     case State::Handshake:
+        if (connection->proxy == ProxyStep::Expected || connection->proxyBegun) {
+            if (connection->proxyBegun)
+                LOG_WARN("connection %llu from %s refused: its PROXY protocol header was incomplete after %s",
+                         (unsigned long long)id, connection->peer.c_str(), seconds(m_limits.requestTimeout).c_str());
+            finish(id, std::nullopt); // nothing of the client's has been read: no frame is owed
+            return;
+        }
+        [[fallthrough]];
     case State::Waiting: {
         proto::Error error{proto::ErrorCode::Timeout, "no request within " + seconds(m_limits.requestTimeout)};
         finish(id, error);

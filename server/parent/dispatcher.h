@@ -12,6 +12,7 @@
 #include "config/options.h"
 #include "protocol/codec.h"
 #include "parent/supervisor.h"
+#include "base/cidr.h"
 #include "base/unique_fd.h"
 
 #include <deque>
@@ -30,7 +31,9 @@ struct DispatcherLimits {
     Millis requestTimeout{10000};
     Millis idleTimeout{60000};
     PlaintextPolicy plaintext = PlaintextPolicy::Refuse; // what the first byte may be (dispatcher_sniff.cpp)
-    std::string authCapability; // what a version 2 WELCOME says of AUTH (access/grant.h)
+    std::string authCapability;   // what a version 2 WELCOME says of AUTH (access/grant.h)
+    bool proxyProtocol = false;   // PROXY headers from trustedProxies (dispatcher_proxy.cpp)
+    std::vector<Cidr> trustedProxies;
 };
 DispatcherLimits limitsFrom(const Options &options);
 
@@ -97,11 +100,20 @@ private:
         TlsHello, // a TLS record has begun; its ClientHello is not all there yet (watched edge-triggered)
         Tls,      // a whole ClientHello is waiting unread: goes to a worker, which handshakes it
     };
+    // The PROXY protocol step, before anything else is read (dispatcher_proxy.cpp).
+    enum class ProxyStep {
+        Done,      // no header to read (none expected, or read): the connection goes on to the first bytes
+        Expected,  // from a trusted proxy: must open with a header
+        Forbidden, // from anyone else: must not open with one
+    };
     struct Connection {
         uint64_t id = 0;
         UniqueFd fd;
-        std::string peer; // "host:port"
-        std::string host; // per-address limit key
+        std::string peer; // "host:port": the client's, also when a balancer relays it (THE peer address)
+        std::string host; // per-address limit key; empty until counted in m_perHost (admitPeer())
+        sockaddr_storage address{}; // the socket's own peer: the client, or the balancer relaying it
+        ProxyStep proxy = ProxyStep::Done;
+        bool proxyBegun = false; // part of a header has arrived (a timeout or close then is worth a log line)
         State state = State::Handshake;
         Wire wire = Wire::Unknown;
         proto::Decoder decoder{MaxRequestPayload};
@@ -119,7 +131,18 @@ private:
     void admit(UniqueFd fd, const sockaddr_storage &address);
     // Answers a connection that is not admitted with `busy` and closes it gently.
     void turnAway(UniqueFd fd, const proto::Busy &busy);
+    // The per-address limit, once the client's address is known: counts the connection under `host`, or
+    // answers it BUSY and forgets it (false).
+    [[nodiscard]] bool admitPeer(Connection &connection, const std::string &host);
     void onReadable(uint64_t id);
+    // Reads the PROXY header a connection from a trusted proxy opens with, and takes the client's address
+    // from it; checks that no one else sends one. The first step of intake, before the TLS/plaintext
+    // sniff. True: done, go on with the connection; false: wait for more, or it was refused and forgotten.
+    bool readProxyHeader(Connection &connection);
+    void refuseProxy(Connection &connection, const std::string &reason);
+    // Watches the fd level-triggered (the normal case) or edge-triggered (bytes wait unread: a partial
+    // header or ClientHello). False if epoll refused; the connection is then finished.
+    bool watchTriggered(Connection &connection, bool edge);
     // Peeks at a new connection's first bytes and routes it: TLS to a worker once its ClientHello is in,
     // plaintext Ferry on (if allowed) to the pre-read below. True: read and decode it as plaintext now.
     bool sniff(Connection &connection);

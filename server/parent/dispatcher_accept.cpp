@@ -2,6 +2,7 @@
 #include "parent/dispatcher.h"
 
 #include "base/clock.h"
+#include "base/cidr.h"
 #include "base/log.h"
 #include "net/net.h"
 #include "base/syscall.h"
@@ -94,34 +95,46 @@ void Dispatcher::admit(UniqueFd fd, const sockaddr_storage &address)
         return;
     }
     // TCP_NODELAY is inherited from the listener (see bindOne() in net.cpp).
-    auto connection = std::make_unique<Connection>();
-    connection->id = m_nextId++;
-    connection->acceptedNs = monotonicNs();
-    connection->host = formatHost(address);
-    connection->peer = formatAddress(address);
-    if (m_limits.maxPerIp != 0 && m_perHost[connection->host] >= m_limits.maxPerIp)
-        reclaimClosed(connection->host);
-    uint32_t &count = m_perHost[connection->host];
-    if (m_limits.maxPerIp != 0 && count >= m_limits.maxPerIp) {
-        ++m_stats.rejectedPerIp;
-        if (count == 0)
-            m_perHost.erase(connection->host);
-        proto::Busy busy{1000, "too many connections from " + connection->host};
-        auditTurnedAway(connection->peer);
-        turnAway(std::move(fd), busy);
+    auto owned = std::make_unique<Connection>();
+    Connection &connection = *owned;
+    connection.id = m_nextId++;
+    connection.acceptedNs = monotonicNs();
+    connection.peer = formatAddress(address);
+    connection.address = address;
+    connection.fd = std::move(fd);
+    if (m_limits.proxyProtocol) // the limit waits for the client's address (readProxyHeader())
+        connection.proxy = anyContains(m_limits.trustedProxies, address) ? ProxyStep::Expected : ProxyStep::Forbidden;
+    uint64_t id = connection.id;
+    m_connections.emplace(id, std::move(owned));
+    if (connection.proxy == ProxyStep::Done && !admitPeer(connection, formatHost(address)))
         return;
-    }
-    ++count;
-    connection->fd = std::move(fd);
-    uint64_t id = connection->id;
-    LOG_DEBUG("connection %llu from %s accepted", (unsigned long long)id, connection->peer.c_str());
-    m_connections.emplace(id, std::move(connection));
+    LOG_DEBUG("connection %llu from %s accepted", (unsigned long long)id, connection.peer.c_str());
     // A client usually sends HELLO (and its first request) right after connecting: read before watching,
     // and a fast client is dispatched without ever entering the epoll set.
     onReadable(id);
     if (Connection *waiting = find(id); waiting && (waiting->state == State::Handshake || waiting->state == State::Waiting))
         if (!arm(*waiting, m_limits.requestTimeout))
             finish(id, std::nullopt);
+}
+
+bool Dispatcher::admitPeer(Connection &connection, const std::string &host)
+{
+    if (m_limits.maxPerIp != 0 && m_perHost[host] >= m_limits.maxPerIp)
+        reclaimClosed(host);
+    uint32_t &count = m_perHost[host];
+    if (m_limits.maxPerIp != 0 && count >= m_limits.maxPerIp) {
+        ++m_stats.rejectedPerIp;
+        if (count == 0)
+            m_perHost.erase(host);
+        m_loop.remove(connection.fd.get()); // watched already if a PROXY header came first
+        auditTurnedAway(connection.peer);
+        turnAway(std::move(connection.fd), proto::Busy{1000, "too many connections from " + host});
+        forget(connection.id);
+        return false;
+    }
+    ++count;
+    connection.host = host;
+    return true;
 }
 
 void Dispatcher::reclaimClosed(const std::string &host)

@@ -235,6 +235,8 @@ bool Parent::reload(std::string *error)
     m_options.sendTimeout = fresh.sendTimeout;
     m_options.grace = fresh.grace;
     m_options.rateLimit = fresh.rateLimit;
+    m_options.proxyProtocol = fresh.proxyProtocol; // for connections accepted from now on
+    m_options.trustedProxies = fresh.trustedProxies;
     // Pool policy settings (server/pool): the pool manager picks them up when it sees the new generation.
     m_options.minSpare = fresh.minSpare;
     m_options.maxSpare = fresh.maxSpare;

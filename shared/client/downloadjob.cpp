@@ -60,6 +60,8 @@ quint64 DownloadJob::nextId()
 void DownloadJob::setUrl(const FerryUrl &url)
 {
     m_url = url;
+    m_servers.clear(); // resolved again from the new URL at the next attempt
+    m_serverIndex = 0;
 }
 
 QString DownloadJob::fileName() const
@@ -181,7 +183,10 @@ void DownloadJob::beginAttempt()
     setState(State::Connecting);
     if (!m_destinationResolved && !resolveDestination())
         return;
-    if (Connection *idle = m_pool ? m_pool->take(m_url.host(), m_url.port(), this) : nullptr) {
+    if (!resolveServers())
+        return;
+    const ServerAddress server = currentServer();
+    if (Connection *idle = m_pool ? m_pool->take(server.host, server.port, this) : nullptr) {
         if (m_connection)
             m_connection->deleteLater();
         attachConnection(idle);
@@ -192,8 +197,8 @@ void DownloadJob::beginAttempt()
     if (!m_connection)
         attachConnection(new Connection(this));
     m_reusedConnection = false;
-    setStatusText(tr("Connecting to %1:%2").arg(m_url.host()).arg(m_url.port()));
-    m_connection->open(m_url.host(), m_url.port());
+    setStatusText(tr("Connecting to %1:%2").arg(server.host).arg(server.port));
+    m_connection->open(server.host, server.port);
 }
 
 void DownloadJob::attachConnection(Connection *connection)
@@ -289,7 +294,7 @@ void DownloadJob::onConnectionFailed(ErrorKind kind, const QString &reason, int 
         // The server closed the idle connection just as it was taken: not a failure,
         // just open a fresh one.
         m_reusedConnection = false;
-        m_connection->open(m_url.host(), m_url.port());
+        m_connection->open(currentServer().host, currentServer().port);
         return;
     }
     failAttempt(kind, reason, retryAfterMs);

@@ -3,6 +3,7 @@
 
 #include "clienttypes.h"
 #include "ferryurl.h"
+#include "serverlist.h"
 #include "partfile.h"
 #include "ratelimiter.h"
 #include "retrypolicy.h"
@@ -188,6 +189,13 @@ private:
     void releaseConnection();
     void markProgress();
     void flushProgress();
+    // The servers this job may use (downloadjobservers.cpp): false while an SRV lookup runs, which
+    // starts the attempt when it ends.
+    bool resolveServers();
+    ServerAddress currentServer() const;
+    // After a failed attempt: moves on to the next server of the list and starts at once, until each
+    // has been tried once since bytes last moved. False: none left this round, back off as usual.
+    bool failOver(ErrorKind kind);
 
     static quint64 nextId();
 
@@ -249,6 +257,10 @@ private:
     bool m_progressDirty = false;
     QElapsedTimer m_clock;
     SpeedMeter m_speed;
+    QList<ServerAddress> m_servers; // empty until resolved; then at least one
+    qsizetype m_serverIndex = 0;
+    qsizetype m_serversFailed = 0;  // in a row, since bytes last moved
+    ServerResolver *m_resolver = nullptr;
 };
 
 } // namespace ferry::client

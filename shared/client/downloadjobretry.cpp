@@ -15,6 +15,10 @@ void DownloadJob::failAttempt(ErrorKind kind, const QString &reason, int retryAf
         fail(kind, reason); // bytes already went out to a stream: a retry would repeat them
         return;
     }
+    if (m_progressedThisAttempt)
+        m_serversFailed = 0;
+    if (failOver(kind))
+        return;
     int failures = 1;
     if (kind == ErrorKind::ServerBusy) {
         failures = ++m_busyFailures;

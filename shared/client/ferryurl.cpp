@@ -96,6 +96,17 @@ QString withoutToken(const QString &text)
     return QString(text).replace(secret, QStringLiteral("\\1\u2026"));
 }
 
+// "ferry://a:1,b:2/p" -> the authorities "a:1", "b:2" (brackets of IPv6 literals kept), and the rest.
+QStringList authorities(const QString &text, QString *rest)
+{
+    const qsizetype start = text.indexOf(QLatin1String("://")) + 3;
+    qsizetype end = start;
+    while (end < text.size() && text[end] != u'/' && text[end] != u'?' && text[end] != u'#')
+        ++end;
+    *rest = text.mid(end);
+    return text.mid(start, end - start).split(u',');
+}
+
 } // namespace
 
 FerryUrl::FerryUrl(QString host, quint16 port, QString path)
@@ -108,6 +119,26 @@ FerryUrl::FerryUrl(QString host, quint16 port, QString path)
 std::optional<FerryUrl> FerryUrl::parse(const QString &input, QString *error)
 {
     const QString text = input.trimmed();
+    QString rest;
+    const QStringList servers = text.startsWith(QLatin1String("ferry://"), Qt::CaseInsensitive)
+                                    ? authorities(text, &rest) : QStringList{};
+    if (servers.size() > 1) {
+        // Each server is checked as a link of its own, so each refusal names what to change.
+        std::optional<FerryUrl> first;
+        for (const QString &server : servers) {
+            if (server.isEmpty())
+                return invalid(error, QStringLiteral("\u201c%1\u201d has an empty server in its list; separate "
+                                                     "servers with single commas: ferry://a:4646,b:4646/path.").arg(text));
+            std::optional<FerryUrl> one = parse(QStringLiteral("ferry://") + server + rest, error);
+            if (!one)
+                return std::nullopt;
+            if (!first)
+                first = one;
+            else
+                first->m_others.append({one->m_host, one->m_port});
+        }
+        return first;
+    }
     if (text.isEmpty())
         return invalid(error, QStringLiteral("The link is empty; write it as ferry://host[:port]/path."));
     const QString quoted = QStringLiteral("\u201c%1\u201d").arg(withoutToken(text));
@@ -138,6 +169,7 @@ std::optional<FerryUrl> FerryUrl::parse(const QString &input, QString *error)
     FerryUrl parsed(url.host(), quint16(url.port(proto::DefaultPort)), path);
     parsed.m_fingerprint = fingerprint;
     parsed.m_token = token;
+    parsed.m_explicitPort = url.port() != -1;
     return parsed;
 }
 
@@ -153,6 +185,9 @@ FerryUrl FerryUrl::child(const QString &relative) const
     FerryUrl child(m_host, m_port, joined);
     child.m_fingerprint = m_fingerprint; // the same server
     child.m_token = m_token;
+    child.m_fingerprint = m_fingerprint; // the same server(s)
+    child.m_others = m_others;
+    child.m_explicitPort = m_explicitPort;
     return child;
 }
 
@@ -163,6 +198,8 @@ FerryUrl FerryUrl::withServer(const QString &host, quint16 port) const
     copy.m_port = port;
     copy.m_fingerprint.clear(); // another server: its own identity
     copy.m_token.clear();       // and its own tokens
+    copy.m_others.clear();
+    copy.m_explicitPort = true;
     return copy;
 }
 
@@ -176,7 +213,44 @@ QString FerryUrl::toString() const
                 QUrl::DecodedMode);
     if (!m_fingerprint.isEmpty())
         url.setQuery(QStringLiteral("fp=") + m_fingerprint);
-    return url.toString(QUrl::FullyEncoded);
+    QString text = url.toString(QUrl::FullyEncoded);
+    if (!m_others.isEmpty()) {
+        // QUrl holds one host: the others go in after it, each written as QUrl writes a host and port.
+        const qsizetype end = text.indexOf(u'/', 8); // past "ferry://"
+        QString more;
+        for (const ServerAddress &server : m_others) {
+            QUrl one;
+            one.setScheme(QStringLiteral("ferry"));
+            one.setHost(server.host);
+            one.setPort(server.port);
+            more += u',' + one.authority(QUrl::FullyEncoded);
+        }
+        text.insert(end, more);
+    }
+    return text;
+}
+
+FerryUrl FerryUrl::withServers(const QList<ServerAddress> &servers) const
+{
+    FerryUrl copy = *this;
+    copy.m_host = servers.value(0).host;
+    copy.m_port = servers.value(0).port;
+    copy.m_others = servers.mid(1);
+    copy.m_explicitPort = true; // resolved: no second lookup
+    return copy;
+}
+
+FerryUrl FerryUrl::withPath(const QString &path) const
+{
+    FerryUrl copy = *this;
+    copy.m_path = normalisedPath(path);
+    copy.m_trailingSlash = path.endsWith(u'/');
+    return copy;
+}
+
+QList<ServerAddress> FerryUrl::servers() const
+{
+    return QList<ServerAddress>{{m_host, m_port}} + m_others;
 }
 
 QString FerryUrl::toLink() const
@@ -189,7 +263,7 @@ QString FerryUrl::toLink() const
 
 bool FerryUrl::operator==(const FerryUrl &other) const
 {
-    return m_host == other.m_host && m_port == other.m_port && m_path == other.m_path;
+    return m_host == other.m_host && m_port == other.m_port && m_path == other.m_path && m_others == other.m_others;
 }
 
 } // namespace ferry::client

@@ -1,6 +1,9 @@
-// ferry://host[:port]/path URLs.
+// ferry://host[:port]/path URLs, and ferry://a[:port],b[:port]/path naming several servers of one fleet.
 #pragma once
 
+#include "serverlist.h"
+
+#include <QList>
 #include <QString>
 
 #include <optional>
@@ -20,8 +23,13 @@ public:
     // Accepts IPv6 literals in brackets: ferry://[::1]:4646/x.
     static std::optional<FerryUrl> parse(const QString &text, QString *error = nullptr);
 
+    // The first server the URL names.
     QString host() const { return m_host; }
     quint16 port() const { return m_port; }
+    // Every server the URL names, in its order (the first is host():port()); they serve the same tree.
+    QList<ServerAddress> servers() const;
+    // Whether a port was written after the (first) host; a bare domain may use DNS SRV (serverlist.h).
+    bool hasExplicitPort() const { return m_explicitPort; }
     QString path() const { return m_path; }
     bool hasTrailingSlash() const { return m_trailingSlash; }
     bool isValid() const { return !m_host.isEmpty(); }
@@ -38,6 +46,10 @@ public:
     // The URL of `relative` below this one (for entries of a listed folder).
     FerryUrl child(const QString &relative) const;
     FerryUrl withServer(const QString &host, quint16 port) const;
+    // The same path and pin on `servers` (at least one), e.g. the ones DNS SRV named for this URL.
+    FerryUrl withServers(const QList<ServerAddress> &servers) const;
+    // The same servers and pin, another path.
+    FerryUrl withPath(const QString &path) const;
     // Canonical text form, percent-encoding what needs it; the port is always written, and ?fp= if set.
     QString toString() const;
     // toString() with the token too (?fp=…&token=…): a capability link to hand to someone.
@@ -52,6 +64,8 @@ private:
     bool m_trailingSlash = false;
     QString m_fingerprint;
     QString m_token;
+    QList<ServerAddress> m_others; // the servers after the first, for a URL naming several
+    bool m_explicitPort = false;
 };
 
 } // namespace ferry::client

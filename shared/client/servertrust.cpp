@@ -14,8 +14,15 @@ ServerTrust &ServerTrust::instance()
 
 void ServerTrust::requirePin(const FerryUrl &url)
 {
-    if (!url.fingerprint().isEmpty())
-        m_urlPins.insert(KnownServers::serverKey(url.host(), url.port()), url.fingerprint());
+    // A fleet shares one identity (docs/SCALING.md): the pin holds for every server the URL names.
+    for (const ServerAddress &server : url.servers())
+        requirePin(server.host, server.port, url.fingerprint());
+}
+
+void ServerTrust::requirePin(const QString &host, quint16 port, const QString &fingerprint)
+{
+    if (!fingerprint.isEmpty())
+        m_urlPins.insert(KnownServers::serverKey(host, port), fingerprint);
 }
 
 void ServerTrust::reportUnknown(const QString &server, const QString &fingerprint)

@@ -26,8 +26,10 @@ public:
     bool trustsNew() const { return m_trustNew; }
     void setTrustNew(bool trust) { m_trustNew = trust; }
 
-    // Remembers the ?fp= of `url` (if any) for its server, for the rest of this process.
+    // Remembers the ?fp= of `url` (if any) for its servers, for the rest of this process.
     void requirePin(const FerryUrl &url);
+    // The same for one server, e.g. one that DNS SRV named for a pinned link (serverlist.h).
+    void requirePin(const QString &host, quint16 port, const QString &fingerprint);
     QString urlPin(const QString &server) const { return m_urlPins.value(server); }
 
     KnownServers &knownServers() { return m_known; }

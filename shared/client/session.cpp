@@ -214,6 +214,16 @@ void Session::finishFront()
 void Session::onConnectionFailed(ErrorKind kind, const QString &reason, int retryAfterMs)
 {
     const bool wasReady = m_state == State::Ready;
+    const bool failOver = kind == ErrorKind::ConnectionError || kind == ErrorKind::ServerBusy;
+    if (!m_requests.empty() && failOver && !m_requests.front().answered && !m_fallbacks.isEmpty()) {
+        const ServerAddress next = m_fallbacks.takeFirst();
+        m_host = next.host;
+        m_port = next.port;
+        m_requests.front().sent = false;
+        setState(State::Connecting);
+        ensureConnection();
+        return;
+    }
     if (!m_requests.empty() && retryable(kind, wasReady)) {
         Request &front = m_requests.front();
         front.sent = false;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "clienttypes.h"
+#include "serverlist.h"
 
 #include <QList>
 #include <QObject>
@@ -33,6 +34,9 @@ public:
 
     // Chooses the server; a change drops the current connection and pending requests.
     void setServer(const QString &host, quint16 port);
+    // Servers of the same fleet to move to, in order, when the current one refuses the connection, is
+    // BUSY, or is lost before the front request got an answer (serverlist.h).
+    void setFallbacks(const QList<ServerAddress> &servers) { m_fallbacks = servers; }
     QString host() const { return m_host; }
     quint16 port() const { return m_port; }
     QString serverAgent() const { return m_serverAgent; }
@@ -92,6 +96,7 @@ private:
 
     QString m_host;
     quint16 m_port = 0;
+    QList<ServerAddress> m_fallbacks;
     QString m_serverAgent;
     State m_state = State::Disconnected;
     ErrorKind m_error = ErrorKind::NoError;

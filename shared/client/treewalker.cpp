@@ -1,5 +1,6 @@
 #include "treewalker.h"
 
+#include "serverlist.h"
 #include "session.h"
 
 #include <QDir>
@@ -9,7 +10,7 @@ namespace ferry::client {
 TreeWalker::TreeWalker(const FerryUrl &url, const QString &localRoot, QObject *parent)
     : QObject(parent), m_root(url), m_localRoot(localRoot), m_session(new Session(this))
 {
-    m_session->setServer(url.host(), url.port());
+    useServers(url.servers());
     connect(m_session, &Session::statReceived, this, &TreeWalker::onStat);
     connect(m_session, &Session::listPageReceived, this, &TreeWalker::onPage);
     connect(m_session, &Session::requestFailed, this, &TreeWalker::onFailed);
@@ -17,7 +18,25 @@ TreeWalker::TreeWalker(const FerryUrl &url, const QString &localRoot, QObject *p
 
 void TreeWalker::start()
 {
-    m_request = m_session->stat(m_root.path());
+    if (!wantsSrvLookup(m_root)) {
+        m_request = m_session->stat(m_root.path());
+        return;
+    }
+    // A bare domain: its SRV servers first, and the files found carry them, so no job looks them up again.
+    auto *resolver = new ServerResolver(this);
+    connect(resolver, &ServerResolver::resolved, this, [this, resolver](const QList<ServerAddress> &servers) {
+        resolver->deleteLater();
+        m_root = m_root.withServers(servers);
+        useServers(servers);
+        m_request = m_session->stat(m_root.path());
+    });
+    resolver->resolve(m_root);
+}
+
+void TreeWalker::useServers(const QList<ServerAddress> &servers)
+{
+    m_session->setServer(servers.first().host, servers.first().port);
+    m_session->setFallbacks(servers.mid(1));
 }
 
 void TreeWalker::onStat(quint64 requestId, const RemoteEntry &entry)
@@ -67,7 +86,9 @@ void TreeWalker::onPage(quint64 requestId, const QList<RemoteEntry> &entries, bo
             m_todo.append({remote, local.filePath(entry.name)});
         } else if (entry.isFile()) {
             ++m_fileCount;
-            emit fileFound(FerryUrl(m_root.host(), m_root.port(), remote), local.filePath(entry.name), entry.size);
+            FerryUrl file = m_root.withPath(remote); // the root's servers; the pin is already known (requirePin)
+            file.setFingerprint({});
+            emit fileFound(file, local.filePath(entry.name), entry.size);
         }
     }
     if (last)

@@ -38,6 +38,7 @@ private:
     void onPage(quint64 requestId, const QList<ferry::client::RemoteEntry> &entries, bool last);
     void onFailed(quint64 requestId, ferry::client::ErrorKind error, const QString &errorString);
     void listNext();
+    void useServers(const QList<ferry::client::ServerAddress> &servers);
     bool makeDir(const QString &path);
     void finish(ErrorKind error, const QString &errorString);
 

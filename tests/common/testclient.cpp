@@ -109,6 +109,16 @@ Status TestClient::connectTo(const QString &host, quint16 port)
     if (m_fd < 0) {
         return Status::of(Outcome::Failed, std::string("socket(): ") + std::strerror(errno));
     }
+    if (!m_source.isEmpty()) {
+        sockaddr_in local{};
+        local.sin_family = AF_INET;
+        if (::inet_pton(AF_INET, m_source.toLatin1().constData(), &local.sin_addr) != 1
+            || ::bind(m_fd, reinterpret_cast<sockaddr *>(&local), sizeof local) != 0) {
+            const int error = errno;
+            close();
+            return Status::of(Outcome::Failed, "bind() to " + m_source.toStdString() + ": " + std::strerror(error));
+        }
+    }
     if (::connect(m_fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) != 0 && errno != EINPROGRESS) {
         const int error = errno;
         close();

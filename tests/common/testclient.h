@@ -79,6 +79,9 @@ public:
     void setTimeout(int timeoutMs) { m_timeoutMs = timeoutMs; }
     int timeout() const { return m_timeoutMs; }
 
+    // The local IPv4 address connectTo() binds before connecting, e.g. "127.0.0.7" (loopback has them all),
+    // so one test can be several clients; empty (the default) lets the kernel choose.
+    void setSourceAddress(const QString &host) { m_source = host; }
     // TCP connect only (blocking, bounded by the timeout).
     Status connectTo(const QString &host, quint16 port);
     // HELLO -> WELCOME. Ok with welcome() filled in, or how it failed.
@@ -139,6 +142,7 @@ private:
 
     int m_fd = -1;
     int m_timeoutMs;
+    QString m_source;
     proto::Decoder m_decoder;
     proto::Welcome m_welcome;
     bool m_recording = false;

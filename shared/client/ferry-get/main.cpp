@@ -40,6 +40,8 @@ void setUpParser(QCommandLineParser &parser)
                        "                                 without downloading it (check with sha256sum -c)\n"
                        "  ferry-get known-servers list | remove HOST[:PORT]\n\n"
                        "URLs look like ferry://host[:port]/path[?fp=FINGERPRINT]; the default port is 4646.\n"
+                       "ferry://a:4646,b:4646/path names several servers of one fleet, tried in order; a bare\n"
+                       "domain uses its DNS SRV record _ferry._tcp.NAME when it has one.\n"
                        "Connections use TLS 1.3. A server is trusted when its identity matches its pin in\n"
                        "known-servers (pinned by --trust-new or a matching ?fp=), the URL's ?fp=, or a\n"
                        "certificate from a trusted authority; a changed identity is always refused.\n"

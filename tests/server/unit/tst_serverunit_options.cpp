@@ -2,6 +2,10 @@
 #include "base/duration.h"
 #include "config/options.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <QFile>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -159,6 +163,68 @@ private slots:
         QVERIFY(o.showHidden);
         QCOMPARE(QString::fromStdString(o.listen), QStringLiteral("127.0.0.1:9999"));
     }
+
+    void trustedProxiesFromTheConfigFile()
+    {
+        QTemporaryDir dir;
+        QString path = dir.filePath("ferry.conf");
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("root = /a\nproxy-protocol = true\ntrusted-proxies = 10.0.0.5,192.168.0.0/16,2001:db8::/32\n");
+        file.close();
+        std::string p = path.toStdString();
+        Options o = load({"--config", p.c_str()});
+        QVERIFY(o.proxyProtocol);
+        QCOMPARE(o.trustedProxies.size(), size_t(3));
+        QCOMPARE(QString::fromStdString(formatCidr(o.trustedProxies[0])), QStringLiteral("10.0.0.5/32"));
+        QCOMPARE(QString::fromStdString(formatCidr(o.trustedProxies[1])), QStringLiteral("192.168.0.0/16"));
+        QCOMPARE(QString::fromStdString(formatCidr(o.trustedProxies[2])), QStringLiteral("2001:db8::/32"));
+    }
+
+    void cidrContainsAddress_data()
+    {
+        QTest::addColumn<QString>("range");
+        QTest::addColumn<QString>("address");
+        QTest::addColumn<bool>("contained");
+        QTest::newRow("exact v4") << "10.0.0.5" << "10.0.0.5" << true;
+        QTest::newRow("next v4") << "10.0.0.5" << "10.0.0.6" << false;
+        QTest::newRow("/8 inside") << "10.0.0.0/8" << "10.255.1.2" << true;
+        QTest::newRow("/8 outside") << "10.0.0.0/8" << "11.0.0.1" << false;
+        QTest::newRow("/12 inside, partial byte") << "172.16.0.0/12" << "172.31.255.255" << true;
+        QTest::newRow("/12 outside, partial byte") << "172.16.0.0/12" << "172.32.0.0" << false;
+        QTest::newRow("/0 takes all v4") << "0.0.0.0/0" << "203.0.113.1" << true;
+        QTest::newRow("v4-mapped v6 peer") << "127.0.0.0/8" << "::ffff:127.0.0.2" << true;
+        QTest::newRow("v6 /32") << "2001:db8::/32" << "2001:db8:ffff::1" << true;
+        QTest::newRow("v6 /32 outside") << "2001:db8::/32" << "2001:db9::1" << false;
+        QTest::newRow("v4 range, v6 peer") << "0.0.0.0/0" << "::1" << false;
+    }
+    void cidrContainsAddress()
+    {
+        QFETCH(QString, range);
+        QFETCH(QString, address);
+        QFETCH(bool, contained);
+        auto parsed = parseCidr(range.toStdString());
+        QVERIFY(parsed);
+        sockaddr_storage storage{};
+        if (address.contains(':')) {
+            auto &in6 = reinterpret_cast<sockaddr_in6 &>(storage);
+            in6.sin6_family = AF_INET6;
+            QVERIFY(inet_pton(AF_INET6, address.toLatin1().constData(), &in6.sin6_addr) == 1);
+        } else {
+            auto &in = reinterpret_cast<sockaddr_in &>(storage);
+            in.sin_family = AF_INET;
+            QVERIFY(inet_pton(AF_INET, address.toLatin1().constData(), &in.sin_addr) == 1);
+        }
+        QCOMPARE(ferry::server::cidrContains(*parsed, storage), contained);
+    }
+
+    void badCidr_data()
+    {
+        QTest::addColumn<QString>("text");
+        for (const char *text : {"", "10.0.0.0/", "10.0.0.0/33", "::/129", "10.0.0.0/8x", "10.0.0", "host.example", "10.0.0.0/-1"})
+            QTest::newRow(text) << QString::fromLatin1(text);
+    }
+    void badCidr() { QVERIFY(!parseCidr(QTest::currentDataTag())); }
 
     void badConfig_data()
     {
