@@ -47,7 +47,12 @@ void AuditLog::reopen()
                  std::strerror(errno));
         return;
     }
-    m_fd = std::move(fresh);
+    // Onto the descriptor number already in use, atomically: a line written meanwhile goes to one file or
+    // the other, and the process's descriptor numbers do not shift (the old number is not freed for the
+    // next socket, nor the fresh one kept above it).
+    if (retryOnEintr([&] { return dup3(fresh.get(), m_fd.get(), O_CLOEXEC); }) < 0)
+        LOG_WARN("reopening the audit log %s: dup3(): %s; still writing to the file open before", m_path.c_str(),
+                 std::strerror(errno));
 }
 
 void AuditLog::reopenIfAsked()

@@ -36,7 +36,8 @@ public:
     // Appends the record as one line. Never throws and never fails the request: a write error is logged
     // (once per kind of failure until a write succeeds again) and the record is dropped.
     void write(const Record &record);
-    // Opens the path afresh now; on failure keeps writing to the file it has (logged). For the parent,
+    // Opens the path afresh now, onto the same descriptor number (dup3); on failure keeps writing to the file
+    // it has (logged). For the parent,
     // which reopens at once on SIGUSR1 so a problem shows in its log right away.
     void reopen();
 
