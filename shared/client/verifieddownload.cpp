@@ -143,7 +143,7 @@ bool VerifiedDownload::preparePart()
 // unverified path wrote a prefix of it) has each chunk of that prefix re-checked from disk.
 void VerifiedDownload::adoptRecords(const std::optional<PartMeta> &meta)
 {
-    if (meta && meta->chunkSize > 0) {
+    if (m_uncheckedPrefix == 0 && meta && meta->chunkSize > 0) {
         if (!m_chunks.setVerifiedRuns(meta->verified))
             m_chunks = ChunkMap(m_manifest.chunkCount()); // garbled records: trust none
         return;
