@@ -199,8 +199,10 @@ void TestClientVerify::claimsRunsOfMissingChunks()
     ChunkMap map(10);
     QCOMPARE(map.claim(4), (ChunkRange{0, 4}));
     QCOMPARE(map.claim(4), (ChunkRange{4, 4}));
+    QCOMPARE(map.missingCount(), 2);
     QCOMPARE(map.claim(4), (ChunkRange{8, 2}));
     QVERIFY(!map.claim(4));
+    QCOMPARE(map.missingCount(), 0);
     QVERIFY(!map.hasMissing());
 
     ChunkMap holes(10);
