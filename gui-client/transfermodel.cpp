@@ -288,7 +288,8 @@ QVariant TransferModel::data(const QModelIndex &index, int role) const
     case Qt::DecorationRole:
         if (index.column() == NameColumn)
             return m_icons->fileIcon(job->fileName());
-        return index.column() == StatusColumn ? statusIcon(job->state()) : QVariant();
+        // A verified row's status cell is a widget with its own icon (verifiedcell.h).
+        return index.column() == StatusColumn && !job->isVerified() ? statusIcon(job->state()) : QVariant();
     case Qt::TextAlignmentRole:
         if (index.column() == SizeColumn || index.column() == SpeedColumn || index.column() == EtaColumn)
             return QVariant(Qt::AlignRight | Qt::AlignVCenter);

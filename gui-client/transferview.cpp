@@ -59,7 +59,7 @@ TransferView::TransferView(TransferModel *model, Settings *settings, QWidget *pa
     header->resizeSection(TransferModel::ProgressColumn, 140);
     header->resizeSection(TransferModel::SpeedColumn, 90);
     header->resizeSection(TransferModel::EtaColumn, 90);
-    header->resizeSection(TransferModel::StatusColumn, 270); // room for "Verified · SHA-256 …" and Copy
+    header->resizeSection(TransferModel::StatusColumn, 330); // room for "Verified · SHA-256 …" and Copy
     m_toolBar->setObjectName(QStringLiteral("transferToolBar"));
     m_toolBar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
     m_toolBar->setIconSize(QSize(16, 16));

@@ -1,14 +1,18 @@
 #include "chunkhasher.h"
 
+#include "filedigest.h"
+#include "sha256.h"
+
 #include <QFile>
 
-#include <openssl/evp.h>
-
-#include <algorithm>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <fcntl.h>
-#include <memory>
+#include <functional>
+#include <mutex>
+#include <thread>
 #include <unistd.h>
 #include <unordered_map>
 
@@ -16,222 +20,209 @@ namespace ferry::client {
 
 namespace {
 
-struct MdCtxFree {
-    void operator()(EVP_MD_CTX *ctx) const { EVP_MD_CTX_free(ctx); }
+// What the two threads are told, in order. `data` is shared between them (implicitly shared
+// QByteArray: one copy of each block).
+struct Task {
+    enum class Kind { Bytes, Discard, FromDisk, Verified, Bad, Finish } kind = Kind::Bytes;
+    qint64 offset = 0;
+    QByteArray data;
+    int index = 0;
 };
-using MdCtx = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
 
-// OpenSSL's SHA-256, not QCryptographicHash: it uses the CPU's SHA extensions (~2 GB/s
-// here against a few hundred MB/s), which is what keeps verification nearly free.
-MdCtx newSha256()
-{
-    MdCtx ctx(EVP_MD_CTX_new());
-    if (ctx)
-        EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
-    return ctx;
-}
-
-QByteArray finish(EVP_MD_CTX *ctx)
-{
-    QByteArray digest(EVP_MAX_MD_SIZE, Qt::Uninitialized);
-    unsigned int size = 0;
-    EVP_DigestFinal_ex(ctx, reinterpret_cast<unsigned char *>(digest.data()), &size);
-    digest.truncate(int(size));
-    return digest;
-}
-
-} // namespace
-
-// Everything the worker thread touches; nothing of it is shared with the event loop.
-class ChunkHasher::Worker
+// The chunk digests: one context per chunk in flight, and chunks re-read from disk.
+class ChunkDigests
 {
 public:
-    Worker(const Manifest &manifest, const QString &partPath) : m_manifest(manifest), m_partPath(partPath) {}
-    ~Worker()
+    ChunkDigests(const Manifest &geometry, const QString &partPath) : m_geometry(geometry), m_partPath(partPath)
+    {
+        m_geometry.digests.clear();
+    }
+    ~ChunkDigests()
     {
         if (m_fd >= 0)
             ::close(m_fd);
     }
 
-    // Calls `done(index, digest)` for every chunk that the bytes complete.
-    template<typename Done>
-    void add(qint64 offset, const QByteArray &data, Done done)
+    // Calls `done(index, digest)` for every chunk the bytes complete.
+    void add(qint64 offset, const QByteArray &data, const std::function<void(int, QByteArray)> &done)
     {
-        addToFile(offset, data.constData(), data.size());
         qint64 at = 0;
         while (at < data.size()) {
-            const int index = m_manifest.chunkAt(offset + at);
-            const qint64 chunkEnd = m_manifest.chunkOffset(index) + m_manifest.chunkLength(index);
+            const int index = m_geometry.chunkAt(offset + at);
+            const qint64 chunkEnd = m_geometry.chunkOffset(index) + m_geometry.chunkLength(index);
             const qint64 take = std::min<qint64>(data.size() - at, chunkEnd - (offset + at));
             Pending &pending = m_pending[index];
-            if (!pending.ctx)
-                pending.ctx = newSha256();
-            EVP_DigestUpdate(pending.ctx.get(), data.constData() + at, size_t(take));
+            pending.hash.update(data.constData() + at, take);
             pending.bytes += take;
             at += take;
-            if (pending.bytes >= m_manifest.chunkLength(index)) {
-                const QByteArray digest = finish(pending.ctx.get());
+            if (pending.bytes >= m_geometry.chunkLength(index)) {
+                const QByteArray digest = pending.hash.result();
                 m_pending.erase(index);
                 done(index, digest);
             }
         }
     }
-
     void discard(int index) { m_pending.erase(index); }
-
-    // Feeds bytes [offset, offset + length) of the .part into `ctx`; false when they cannot be read.
-    bool readInto(qint64 offset, qint64 length, EVP_MD_CTX *ctx)
-    {
-        if (!openPart())
-            return false;
-        std::vector<char> block(size_t(std::clamp<qint64>(length, 1, 1 << 20)));
-        while (length > 0) {
-            const ssize_t got = ::pread(m_fd, block.data(), size_t(std::min<qint64>(length, qint64(block.size()))), offset);
-            if (got < 0 && errno == EINTR)
-                continue;
-            if (got <= 0) {
-                m_error = got < 0 ? QString::fromLocal8Bit(strerror(errno)) : QStringLiteral("the file is too short");
-                return false;
-            }
-            EVP_DigestUpdate(ctx, block.data(), size_t(got));
-            offset += got;
-            length -= got;
-        }
-        return true;
-    }
-
     // Empty when the chunk cannot be read.
-    QByteArray hashChunk(int index)
+    QByteArray fromDisk(int index)
     {
-        MdCtx ctx = newSha256();
-        return readInto(m_manifest.chunkOffset(index), m_manifest.chunkLength(index), ctx.get()) ? finish(ctx.get())
-                                                                                                : QByteArray();
-    }
-
-    // The whole file: what came in order is hashed already; the rest is read back now.
-    QByteArray finishFile(QString *error)
-    {
-        if (m_fileOffset < m_manifest.fileSize
-            && !readInto(m_fileOffset, m_manifest.fileSize - m_fileOffset, m_file.get())) {
-            *error = QStringLiteral("reading back %1: %2").arg(m_partPath, m_error);
-            return {};
-        }
-        m_fileOffset = m_manifest.fileSize;
-        return finish(m_file.get());
+        if (m_fd < 0)
+            m_fd = ::open(QFile::encodeName(m_partPath).constData(), O_RDONLY | O_CLOEXEC);
+        Sha256 hash;
+        QString error;
+        return m_fd >= 0 && hash.updateFromFile(m_fd, m_geometry.chunkOffset(index), m_geometry.chunkLength(index), &error)
+                   ? hash.result()
+                   : QByteArray();
     }
 
 private:
     struct Pending {
-        MdCtx ctx;
+        Sha256 hash;
         qint64 bytes = 0;
     };
-
-    void addToFile(qint64 offset, const char *data, qint64 size)
-    {
-        if (offset != m_fileOffset)
-            return; // out of order: finishFile() reads it back
-        EVP_DigestUpdate(m_file.get(), data, size_t(size));
-        m_fileOffset += size;
-    }
-
-    bool openPart()
-    {
-        if (m_fd < 0)
-            m_fd = ::open(QFile::encodeName(m_partPath).constData(), O_RDONLY | O_CLOEXEC);
-        if (m_fd < 0)
-            m_error = QString::fromLocal8Bit(strerror(errno));
-        return m_fd >= 0;
-    }
-
-    Manifest m_manifest;
+    Manifest m_geometry;
     QString m_partPath;
     std::unordered_map<int, Pending> m_pending;
-    MdCtx m_file = newSha256();
-    qint64 m_fileOffset = 0;
     int m_fd = -1;
-    QString m_error;
 };
 
-ChunkHasher::ChunkHasher(const Manifest &manifest, QString partPath, QObject *parent)
-    : QObject(parent), m_manifest(manifest), m_partPath(std::move(partPath))
-{
-    m_manifest.digests.clear(); // only the geometry is needed here
-    m_thread = std::thread([this] { run(); });
-}
+} // namespace
 
-ChunkHasher::~ChunkHasher()
+// One thread and its queue of tasks; `handle` runs on that thread.
+class ChunkHasher::Worker
 {
+public:
+    explicit Worker(std::function<void(Task &)> handle) : m_handle(std::move(handle))
     {
-        std::lock_guard lock(m_mutex);
-        m_stopping = true;
+        m_thread = std::thread([this] { run(); });
     }
-    m_wake.notify_one();
-    m_thread.join();
-}
-
-void ChunkHasher::push(Task task)
-{
+    ~Worker()
     {
-        std::lock_guard lock(m_mutex);
-        m_tasks.push_back(std::move(task));
+        {
+            std::lock_guard lock(m_mutex);
+            m_stopping = true;
+        }
+        m_wake.notify_one();
+        m_thread.join();
     }
-    m_wake.notify_one();
-}
+    void push(Task task)
+    {
+        m_backlog += task.data.size();
+        {
+            std::lock_guard lock(m_mutex);
+            m_tasks.push_back(std::move(task));
+        }
+        m_wake.notify_one();
+    }
+    qint64 backlog() const { return m_backlog.load(); }
 
-void ChunkHasher::add(qint64 offset, const char *data, qint64 size)
-{
-    m_backlog += size;
-    push(Bytes{offset, QByteArray(data, size)});
-}
+private:
+    void run()
+    {
+        for (;;) {
+            Task task;
+            {
+                std::unique_lock lock(m_mutex);
+                m_wake.wait(lock, [this] { return m_stopping || !m_tasks.empty(); });
+                if (m_stopping)
+                    return;
+                task = std::move(m_tasks.front());
+                m_tasks.pop_front();
+            }
+            m_handle(task);
+            m_backlog -= task.data.size();
+        }
+    }
 
-void ChunkHasher::discard(int index)
-{
-    push(Discard{index});
-}
+    std::function<void(Task &)> m_handle;
+    std::mutex m_mutex;
+    std::condition_variable m_wake;
+    std::deque<Task> m_tasks;
+    bool m_stopping = false;
+    std::atomic<qint64> m_backlog{0};
+    std::thread m_thread;
+};
 
-void ChunkHasher::hashFromDisk(int index)
+// Results are posted to the owner's thread as queued calls to `this` (the destructor joins
+// the threads first, so none runs on a deleted object).
+ChunkHasher::ChunkHasher(const Manifest &manifest, const QString &partPath, QObject *parent) : QObject(parent)
 {
-    push(FromDisk{index});
-}
-
-void ChunkHasher::finishFile()
-{
-    push(FinishFile{});
-}
-
-// The worker's loop: tasks in order, each result posted to the owner's thread (a queued
-// call to `this`, dropped by Qt if the object is gone — but the destructor joins first).
-void ChunkHasher::run()
-{
-    Worker worker(m_manifest, m_partPath);
+    auto chunks = std::make_shared<ChunkDigests>(manifest, partPath);
     const auto report = [this](int index, const QByteArray &digest) {
         QMetaObject::invokeMethod(this, [this, index, digest] { emit chunkHashed(index, digest); },
                                   Qt::QueuedConnection);
     };
-    for (;;) {
-        Task task;
-        {
-            std::unique_lock lock(m_mutex);
-            m_wake.wait(lock, [this] { return m_stopping || !m_tasks.empty(); });
-            if (m_stopping)
-                return;
-            task = std::move(m_tasks.front());
-            m_tasks.pop_front();
+    m_chunks = std::make_unique<Worker>([chunks, report](Task &task) {
+        switch (task.kind) {
+        case Task::Kind::Bytes: chunks->add(task.offset, task.data, report); break;
+        case Task::Kind::Discard: chunks->discard(task.index); break;
+        case Task::Kind::FromDisk: report(task.index, chunks->fromDisk(task.index)); break;
+        case Task::Kind::Verified:
+        case Task::Kind::Bad:
+        case Task::Kind::Finish: break;
         }
-        if (auto *bytes = std::get_if<Bytes>(&task)) {
-            worker.add(bytes->offset, bytes->data, report);
-            m_backlog -= bytes->data.size();
-        } else if (auto *discard = std::get_if<Discard>(&task)) {
-            worker.discard(discard->index);
-        } else if (auto *fromDisk = std::get_if<FromDisk>(&task)) {
-            report(fromDisk->index, worker.hashChunk(fromDisk->index));
-        } else {
+    });
+    auto file = std::make_shared<FileDigest>(manifest, partPath);
+    m_file = std::make_unique<Worker>([this, file](Task &task) {
+        switch (task.kind) {
+        case Task::Kind::Bytes: file->add(task.offset, task.data); break;
+        case Task::Kind::Discard:
+        case Task::Kind::Bad: file->forget(task.index); break;
+        case Task::Kind::Verified: file->verified(task.index); break;
+        case Task::Kind::Finish: {
             QString error;
-            const QByteArray digest = worker.finishFile(&error);
+            const QByteArray digest = file->finish(&error);
             QMetaObject::invokeMethod(this, [this, digest, error] { emit fileHashed(digest, error); },
                                       Qt::QueuedConnection);
+            break;
         }
-    }
+        case Task::Kind::FromDisk: break;
+        }
+    });
+}
+
+ChunkHasher::~ChunkHasher()
+{
+    m_chunks.reset();
+    m_file.reset();
+}
+
+void ChunkHasher::add(qint64 offset, const char *data, qint64 size)
+{
+    const QByteArray bytes(data, size);
+    m_chunks->push({Task::Kind::Bytes, offset, bytes});
+    m_file->push({Task::Kind::Bytes, offset, bytes});
+}
+
+void ChunkHasher::discard(int index)
+{
+    m_chunks->push({Task::Kind::Discard, 0, {}, index});
+    m_file->push({Task::Kind::Discard, 0, {}, index});
+}
+
+void ChunkHasher::hashFromDisk(int index)
+{
+    m_chunks->push({Task::Kind::FromDisk, 0, {}, index});
+}
+
+void ChunkHasher::chunkVerified(int index)
+{
+    m_file->push({Task::Kind::Verified, 0, {}, index});
+}
+
+void ChunkHasher::chunkBad(int index)
+{
+    m_file->push({Task::Kind::Bad, 0, {}, index});
+}
+
+void ChunkHasher::finishFile()
+{
+    m_file->push({Task::Kind::Finish, 0, {}, 0});
+}
+
+qint64 ChunkHasher::backlogBytes() const
+{
+    return std::max(m_chunks->backlog(), m_file->backlog());
 }
 
 } // namespace ferry::client

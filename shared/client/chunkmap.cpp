@@ -15,6 +15,11 @@ bool ChunkMap::hasMissing() const
     return std::find(m_states.begin(), m_states.end(), ChunkState::Missing) != m_states.end();
 }
 
+int ChunkMap::missingCount() const
+{
+    return int(std::count(m_states.begin(), m_states.end(), ChunkState::Missing));
+}
+
 std::optional<ChunkRange> ChunkMap::claim(int maxCount)
 {
     const auto it = std::find(m_states.begin(), m_states.end(), ChunkState::Missing);

@@ -35,8 +35,9 @@ public:
     ChunkState state(int index) const { return m_states[size_t(index)]; }
     int verifiedCount() const { return m_verified; }
     bool isComplete() const { return m_verified == count(); }
-    // Whether some chunk is still Missing (claimable).
+    // Whether some chunk is still Missing (claimable), and how many. O(count()).
     bool hasMissing() const;
+    int missingCount() const;
 
     // Claims the first run of Missing chunks, at most `maxCount` long, as Fetching.
     std::optional<ChunkRange> claim(int maxCount);

@@ -119,12 +119,13 @@ bool ChunkSegment::onBodyBytes(const char *data, qint64 size)
     m_hasher->add(m_cursor, data, size);
     const int before = m_manifest.chunkAt(m_cursor);
     m_cursor += size;
-    emit bytesWritten(size);
-    // Every chunk this block completed (a block may finish several small ones).
+    // Every chunk this block completed (a block may finish several small ones), before the
+    // bytes are counted: progress counts arrived chunks whole, so it never steps back.
     const int doneUpTo = m_cursor == m_manifest.fileSize ? m_manifest.chunkAt(m_cursor - 1) + 1
                                                          : m_manifest.chunkAt(m_cursor);
     for (int index = before; index < doneUpTo; ++index)
         emit chunkArrived(index);
+    emit bytesWritten(size);
     return true;
 }
 

@@ -29,6 +29,7 @@ QJsonObject DownloadJob::toJson() const
         mirrors.append(mirror.toString());
     return QJsonObject{
         {QLatin1String("mirrors"), mirrors},
+        {QLatin1String("verify"), m_verify},
         {QLatin1String("verified"), m_verified},
         {QLatin1String("sha256"), QString::fromLatin1(m_sha256.toHex())},
         {QLatin1String("expectedSha256"), QString::fromLatin1(m_expectedSha256.toHex())},
@@ -66,6 +67,7 @@ DownloadJob *DownloadJob::fromJson(const QJsonObject &json, QObject *parent)
         if (const auto mirrorUrl = FerryUrl::parse(mirror.toString()))
             job->m_mirrors << *mirrorUrl;
     }
+    job->m_verify = json.value(QLatin1String("verify")).toBool(true);
     job->m_verified = json.value(QLatin1String("verified")).toBool();
     job->m_sha256 = QByteArray::fromHex(json.value(QLatin1String("sha256")).toString().toLatin1());
     job->m_expectedSha256 = QByteArray::fromHex(json.value(QLatin1String("expectedSha256")).toString().toLatin1());

@@ -105,6 +105,10 @@ void VerifiedDownload::onManifest(const Manifest &manifest)
     connect(m_hasher.get(), &ChunkHasher::chunkHashed, this, &VerifiedDownload::onChunkHashed);
     connect(m_hasher.get(), &ChunkHasher::fileHashed, this, &VerifiedDownload::onFileHashed);
     adoptRecords(PartFile::readMeta(m_localPath));
+    for (int i = 0; i < m_chunks.count(); ++i) {
+        if (m_chunks.state(i) == ChunkMap::ChunkState::Verified)
+            m_hasher->chunkVerified(i); // the whole file's digest reads these back
+    }
     m_resumedFrom = receivedBytes();
     m_recordTimer.start();
     emit transferring();
@@ -143,7 +147,7 @@ bool VerifiedDownload::preparePart()
 // unverified path wrote a prefix of it) has each chunk of that prefix re-checked from disk.
 void VerifiedDownload::adoptRecords(const std::optional<PartMeta> &meta)
 {
-    if (meta && meta->chunkSize > 0) {
+    if (m_uncheckedPrefix == 0 && meta && meta->chunkSize > 0) {
         if (!m_chunks.setVerifiedRuns(meta->verified))
             m_chunks = ChunkMap(m_manifest.chunkCount()); // garbled records: trust none
         return;
@@ -166,11 +170,13 @@ void VerifiedDownload::onChunkHashed(int index, const QByteArray &digest)
         return;
     if (digest == m_manifest.digests[size_t(index)]) {
         m_chunks.markVerified(index);
+        m_hasher->chunkVerified(index);
         m_recordsDirty = true;
         emit progressed();
         finishIfComplete();
         return;
     }
+    m_hasher->chunkBad(index); // the whole file's digest forgets its bytes
     if (m_chunkSource[size_t(index)] < 0) {
         m_chunks.markMissing(index); // damaged on disk: fetched like any missing chunk
         emit progressed();

@@ -90,10 +90,7 @@ void VerifiedDownload::onMirrorManifest(int source, Connection *connection, cons
 // are chunks left to fetch; the first on the connection that fetched the manifest.
 void VerifiedDownload::addSegments(int source, Connection *first)
 {
-    int missing = 0;
-    for (int i = 0; i < m_chunks.count(); ++i)
-        missing += m_chunks.state(i) == ChunkMap::ChunkState::Missing;
-    const int wanted = std::min({m_sources.at(source).streams, m_maxStreams, std::max(missing, 1)});
+    const int wanted = std::min({m_sources.at(source).streams, m_maxStreams, std::max(m_chunks.missingCount(), 1)});
     openSegment(source, first);
     for (int i = 1; i < wanted; ++i)
         openSegment(source, nullptr);
@@ -200,10 +197,12 @@ void VerifiedDownload::assignWork()
     }
 }
 
+// Runs shrink as the missing chunks do, so that near the end no segment holds a long run
+// while the others stand idle (with sources of equal speed, they finish within a chunk).
 int VerifiedDownload::batchSize() const
 {
     const int segments = std::max<int>(1, int(m_segments.size()));
-    return std::clamp(m_chunks.count() / (2 * segments), 1, MaxBatchChunks);
+    return std::clamp(m_chunks.missingCount() / (2 * segments), 1, MaxBatchChunks);
 }
 
 void VerifiedDownload::stopAll()

@@ -1,5 +1,6 @@
 // Interrupted downloads against the real ferry-server: server killed, file changed, disk full, app restarted, paused,
-// folder removed, and the Resume policy's adopted file when its job ends early.
+// folder removed, and the Resume policy's adopted file when its job ends early. These are the unverified path's
+// byte-granular resume (a server without manifests, or setVerify(false)); tst_clientverified has the verified one.
 #include "clienttesthelpers.h"
 #include "nodigestrelay.h"
 #include "serverprocess.h"
@@ -111,6 +112,7 @@ void TestClientResume::resumesAfterServerKilled()
 
     QTemporaryDir dest;
     DownloadQueue queue;
+    queue.setVerify(false); // this suite is the unverified path (see the top)
     queue.setRetryPolicy(fastRetries());
     DownloadJob *job = queue.addFile(urlFor(server->host(), server->port(), QStringLiteral("big.bin")), dest.path());
     QVERIFY2(downloadUntil(job, 3 * 1024 * 1024, 30000), qPrintable(describe(job)));
@@ -140,6 +142,7 @@ void TestClientResume::changedRemoteFileRestartsFromZero()
 
     QTemporaryDir dest;
     DownloadQueue queue;
+    queue.setVerify(false); // this suite is the unverified path (see the top)
     queue.setRetryPolicy(fastRetries());
     DownloadJob *job =
         queue.addFile(urlFor(server->host(), server->port(), QStringLiteral("changing.bin")), dest.path());
@@ -181,6 +184,8 @@ void TestClientResume::diskFullFailsThenResumes()
     QVERIFY2(server.start(), qPrintable(server.diagnostics()));
 
     DownloadQueue queue;
+
+    queue.setVerify(false); // this suite is the unverified path (see the top)
     DownloadJob *job = queue.addFile(urlFor(server.host(), server.port(), QStringLiteral("six.bin")), mountPoint.path());
     QVERIFY(waitForIdle(queue, 60000));
     QVERIFY2(job->state() == DownloadJob::State::Failed, qPrintable(describe(job)));
@@ -210,6 +215,7 @@ void TestClientResume::queueStateSurvivesRestart()
     QString localPath;
     {
         DownloadQueue queue;
+        queue.setVerify(false); // this suite is the unverified path (see the top)
         DownloadJob *small = queue.addFile(urlFor(server.host(), server.port(), QStringLiteral("small.bin")), dest.path());
         DownloadJob *job = queue.addFile(urlFor(server.host(), server.port(), QStringLiteral("persist.bin")), dest.path());
         QVERIFY2(downloadUntil(job, 2 * 1024 * 1024, 30000), qPrintable(describe(job)));
@@ -220,6 +226,8 @@ void TestClientResume::queueStateSurvivesRestart()
     QVERIFY(PartFile::partSize(localPath) >= 2 * 1024 * 1024);
 
     DownloadQueue restored;
+
+    restored.setVerify(false); // this suite is the unverified path (see the top)
     restored.restoreState(saved);
     QCOMPARE(restored.count(), 2);
     QCOMPARE(restored.jobAt(0)->state(), DownloadJob::State::Done);
@@ -239,6 +247,7 @@ void TestClientResume::pauseAndResumeKeepPart()
 
     QTemporaryDir dest;
     DownloadQueue queue;
+    queue.setVerify(false); // this suite is the unverified path (see the top)
     DownloadJob *job = queue.addFile(urlFor(server.host(), server.port(), QStringLiteral("p.bin")), dest.path());
     QVERIFY(downloadUntil(job, 1024 * 1024, 30000));
     queue.pause(job->id());
@@ -262,6 +271,7 @@ void TestClientResume::destinationFolderRemovedFails()
     QTemporaryDir dest;
     const QString folder = dest.filePath(QStringLiteral("sub"));
     DownloadQueue queue;
+    queue.setVerify(false); // this suite is the unverified path (see the top)
     DownloadJob *job = queue.addFile(urlFor(server.host(), server.port(), QStringLiteral("g.bin")), folder);
     QVERIFY2(downloadUntil(job, 1024 * 1024, 30000), qPrintable(describe(job)));
     QVERIFY(QDir(folder).removeRecursively());
@@ -307,6 +317,8 @@ void TestClientResume::damagedPartIsNotResumed()
     QVERIFY(PartFile::writeMeta(target, PartMeta{url.toString(), size, ferrytest::fileMtimeNs(remote)}, &error));
 
     DownloadQueue queue;
+
+    queue.setVerify(false); // this suite is the unverified path (see the top)
     DownloadJob *job = queue.addFile(url, dest.path());
     const QString problem = finishedWithContent(queue, job, remote);
     QVERIFY2(problem.isEmpty(), qPrintable(problem));
@@ -334,6 +346,8 @@ void TestClientResume::changeBeforeVerifiedTailRestartsFromZero()
     QVERIFY(setMtimeNs(remote, recordedMtime + 5'000'000'000));
 
     DownloadQueue queue;
+
+    queue.setVerify(false); // this suite is the unverified path (see the top)
     DownloadJob *job = queue.addFile(url, dest.path());
     const QString problem = finishedWithContent(queue, job, remote);
     QVERIFY2(problem.isEmpty(), qPrintable(problem));
@@ -382,6 +396,8 @@ void TestClientResume::serverWithoutDigestChecksSizeAndMtime()
     }
 
     DownloadQueue queue;
+
+    queue.setVerify(false); // this suite is the unverified path (see the top)
     DownloadJob *job = queue.addFile(url, dest.path());
     const QString problem = finishedWithContent(queue, job, remote);
     QVERIFY2(problem.isEmpty(), qPrintable(problem));
@@ -419,6 +435,7 @@ void TestClientResume::endedJobGivesBackUsersFile()
     const qint64 had = 1024 * 1024 + 17;
     QVERIFY(ferrytest::writePatternFile(mine, uint64_t(had), Seed)); // a true prefix of the remote file
     DownloadQueue queue;
+    queue.setVerify(false); // this suite is the unverified path (see the top)
     RetryPolicy noRetries = fastRetries();
     noRetries.maxConnectionRetries = 0; // the first lost connection fails the job for good
     queue.setRetryPolicy(noRetries);

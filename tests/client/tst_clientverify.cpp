@@ -3,6 +3,7 @@
 // .part metadata, and the hashing thread against digests computed here.
 #include "client/chunkhasher.h"
 #include "client/chunkmap.h"
+#include "client/filedigest.h"
 #include "client/manifest.h"
 #include "client/partfile.h"
 
@@ -85,6 +86,8 @@ private slots:
     void metaKeepsChunkRecords();
     void hasherDigestsChunksAndFile();
     void hasherReadsBackFromDisk();
+    void fileDigestTakesOnlyVerifiedBytes();
+    void fileDigestReadsBackOutOfOrderChunks();
 };
 
 void TestClientVerify::assemblesPages_data()
@@ -196,8 +199,10 @@ void TestClientVerify::claimsRunsOfMissingChunks()
     ChunkMap map(10);
     QCOMPARE(map.claim(4), (ChunkRange{0, 4}));
     QCOMPARE(map.claim(4), (ChunkRange{4, 4}));
+    QCOMPARE(map.missingCount(), 2);
     QCOMPARE(map.claim(4), (ChunkRange{8, 2}));
     QVERIFY(!map.claim(4));
+    QCOMPARE(map.missingCount(), 0);
     QVERIFY(!map.hasMissing());
 
     ChunkMap holes(10);
@@ -331,6 +336,8 @@ void TestClientVerify::hasherDigestsChunksAndFile()
         const int index = args.at(0).toInt();
         QCOMPARE(args.at(1).toByteArray(), assembler.manifest().digests[size_t(index)]);
     }
+    for (int i = 0; i < assembler.manifest().chunkCount(); ++i)
+        hasher.chunkVerified(i);
     QSignalSpy file1(&hasher, &ChunkHasher::fileHashed);
     hasher.finishFile();
     QVERIFY(file1.wait());
@@ -361,9 +368,76 @@ void TestClientVerify::hasherReadsBackFromDisk()
     QVERIFY(chunks.at(1).at(1).toByteArray() != assembler.manifest().digests[1]);
     QCOMPARE(chunks.at(2).at(1).toByteArray(), assembler.manifest().digests[2]);
     QSignalSpy whole(&hasher, &ChunkHasher::fileHashed);
+    for (int i = 0; i < 3; ++i)
+        hasher.chunkVerified(i); // as if chunk 1 had been fetched again and matched
     hasher.finishFile(); // nothing came from memory: all of it is read back
     QVERIFY(whole.wait());
     QCOMPARE(whole.at(0).at(0).toByteArray(), sha256(content));
+}
+
+// A damaged chunk hashed in order is forgotten (rolled back to its checkpoint), and the good
+// copy fetched again is taken: the digest is that of the true file, never of what first came.
+void TestClientVerify::fileDigestTakesOnlyVerifiedBytes()
+{
+    QTemporaryDir dir;
+    const QByteArray content = patterned(4 * 1000);
+    ManifestAssembler assembler;
+    QVERIFY(!assemble(pagesFor(content, 1000, 100), assembler));
+    FileDigest digest(assembler.manifest(), dir.filePath("f.part"));
+    QByteArray damaged = content.mid(1000, 1000);
+    damaged[10] = char(damaged[10] ^ 1);
+    digest.add(0, content.left(1000));
+    digest.add(1000, damaged);
+    digest.add(2000, content.mid(2000, 500)); // chunk 2 half in when chunk 1 turns out bad
+    digest.verified(0);
+    digest.forget(1);
+    QCOMPARE(digest.frontier(), qint64(1000));
+    digest.add(1000, content.mid(1000, 1000)); // fetched again
+    digest.verified(1);
+    digest.add(2500, content.mid(2500, 500)); // not at the frontier (2000): left for later
+    QCOMPARE(digest.frontier(), qint64(2000));
+    digest.forget(2); // its transfer broke off; fetched again whole
+    digest.add(2000, content.mid(2000, 2000));
+    digest.verified(2);
+    digest.verified(3);
+    QString error;
+    QCOMPARE(digest.finish(&error), sha256(content));
+    QCOMPARE(digest.readBack(), qint64(0));
+}
+
+void TestClientVerify::fileDigestReadsBackOutOfOrderChunks()
+{
+    QTemporaryDir dir;
+    const QByteArray content = patterned(3 * 1000 + 1);
+    ManifestAssembler assembler;
+    QVERIFY(!assemble(pagesFor(content, 1000, 100), assembler));
+    const QString part = dir.filePath("f.part");
+    QFile file(part);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(content);
+    file.close();
+    FileDigest digest(assembler.manifest(), part);
+    digest.add(2000, content.mid(2000)); // another segment's chunks first
+    digest.verified(2);
+    digest.verified(3);
+    QCOMPARE(digest.frontier(), qint64(0));
+    digest.add(0, content.left(2000)); // chunk 1 hashed before it is verified
+    QCOMPARE(digest.frontier(), content.size()); // chunks 2 and 3 read back at once
+    QCOMPARE(digest.readBack(), qint64(1001));
+    digest.forget(1); // chunk 1 was bad after all: back to its start, 2 and 3 with it
+    QCOMPARE(digest.frontier(), qint64(1000));
+    digest.add(1000, content.mid(1000, 1000));
+    digest.verified(0);
+    digest.verified(1);
+    QCOMPARE(digest.frontier(), content.size());
+    QCOMPARE(digest.readBack(), qint64(2002));
+    QString error;
+    QCOMPARE(digest.finish(&error), sha256(content));
+
+    FileDigest incomplete(assembler.manifest(), part);
+    incomplete.verified(0);
+    QVERIFY(incomplete.finish(&error).isEmpty());
+    QVERIFY2(error.contains(QLatin1String("not every chunk")), qPrintable(error));
 }
 
 QTEST_GUILESS_MAIN(TestClientVerify)
