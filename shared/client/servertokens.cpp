@@ -13,8 +13,11 @@ ServerTokens &ServerTokens::instance()
 
 void ServerTokens::remember(const FerryUrl &url)
 {
-    if (!url.token().isEmpty())
-        set(url.host(), url.port(), url.token());
+    if (url.token().isEmpty())
+        return;
+    // A fleet shares its token store (docs/SCALING.md): the token holds for every server the URL names.
+    for (const ServerAddress &server : url.servers())
+        set(server.host, server.port, url.token());
 }
 
 void ServerTokens::set(const QString &host, quint16 port, const QString &token)

@@ -16,7 +16,7 @@ class ServerTokens
 public:
     static ServerTokens &instance();
 
-    // Keeps the token a link carries for that link's server (a link without one changes nothing).
+    // Keeps the token a link carries for each server the link names (a link without one changes nothing).
     void remember(const FerryUrl &url);
     void set(const QString &host, quint16 port, const QString &token);
     void forget(const QString &host, quint16 port);
