@@ -316,6 +316,7 @@ void MainWindow::useToken(const QString &linkOrToken)
     client::ServerTokens::instance().set(host, port, url->token());
     m_settings->setServers(ServerBook::withToken(m_settings->servers(), host, port, url->token()));
     m_tokenPrompt->hide();
+    m_link->session()->disconnectFromServer(); // AUTH comes right after the handshake: on a new connection
     m_link->retry();
     m_browser->reload();
 }

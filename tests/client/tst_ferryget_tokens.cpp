@@ -53,7 +53,7 @@ private slots:
 private:
     QString url(const QString &path, const QString &query = {}) const;
     QTemporaryDir m_out;
-    TestTree m_tree;
+    ferrytest::TestTree m_tree;
     QString m_pubFile;
     QString m_secret;
     std::unique_ptr<ServerProcess> m_server;

@@ -227,10 +227,10 @@ void TestDownloaderTrust::serverListPinIsRequiredWithoutAPrompt()
     QVERIFY2(server.start(), qPrintable(server.diagnostics()));
     const QString key = client::KnownServers::serverKey(server.host(), server.port());
     const QString wrong = QStringLiteral("Q7ZK-M3WD-R5TB-H2NC-X6PA-J4LE-VGSY-UFKO-N3BI-W7TR-DQ5X-ZAHM-E2PQ");
-    const gui::ServerEntry wrongPin{QStringLiteral("Wrong pin"), server.host(), server.port(), {}, wrong, {}};
+    const gui::ServerEntry wrongPin{QStringLiteral("Wrong pin"), server.host(), server.port(), {}, wrong, {}, {}};
     // Typed in lower case and without dashes: the list keeps what the server's identity is, not its spelling.
     const QString typed = server.fingerprint().toLower().remove(u'-');
-    const gui::ServerEntry rightPin{QStringLiteral("Right pin"), server.host(), server.port(), {}, typed, {}};
+    const gui::ServerEntry rightPin{QStringLiteral("Right pin"), server.host(), server.port(), {}, typed, {}, {}};
     m_settings->setServers({wrongPin, rightPin});
     client::ServerTrust &trust = client::ServerTrust::instance();
     QSignalSpy unknown(&trust, &client::ServerTrust::unknownServer);
