@@ -92,6 +92,8 @@ WorkerInfo workerFromJson(const Json &j)
     w.connection = intMember(j, "connection");
     w.path = textMember(j, "path");
     w.security = textMember(j, "security");
+    w.token = textMember(j, "token");
+    w.tokenLabel = textMember(j, "token_label");
     w.bytesSent = intMember(j, "bytes_sent");
     w.bytesTotal = intMember(j, "bytes_total");
     w.throughputBps = intOr(j, "throughput_bps", -1);

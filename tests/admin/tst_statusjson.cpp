@@ -69,16 +69,17 @@ void TestStatusJson::roundTripOfTheFixture()
     QVERIFY(back);
     QCOMPARE(int(back->workers.size()), 3);
     QCOMPARE(back->server.listen, std::string("127.0.0.1:4646"));
-    // The fixture has no "security" and no "throughput_bps" per worker (an older server's status), and an
-    // uptime_s that is not now_ms - started_ms; the rest is written back the same.
+    // The fixture has no "security", "throughput_bps", "token" or "token_label" per worker (an older
+    // server's status), and an uptime_s that is not now_ms - started_ms; the rest is written back the same.
     Json expected = *fixture.value;
     expected["server"].erase("uptime_s");
     Json again = toJson(*back);
     again["server"].erase("uptime_s");
     for (Json &w : again["workers"]) {
         QCOMPARE(w["throughput_bps"].get<int64_t>(), int64_t(-1));
-        w.erase("security");
-        w.erase("throughput_bps");
+        QCOMPARE(w["token"].get<std::string>(), std::string());
+        for (const char *added : {"security", "throughput_bps", "token", "token_label"})
+            w.erase(added);
     }
     QCOMPARE(dumpJson(again), dumpJson(expected));
 }
