@@ -1,7 +1,7 @@
 // Ferry Downloader and access tokens, offscreen against the real server with anonymous access off: a
 // capability link opens straight into its folder; without a token the window asks for one, and what is
 // pasted there opens the folder and is kept with the server's entry; the secret appears in no title or
-// status text. FERRY_SCREENSHOTS=DIR also saves the prompt there (docs/screenshots).
+// status text. FERRY_SCREENSHOTS=DIR also saves the opened link and the prompt there (docs/screenshots).
 #include "guitesthelpers.h"
 #include "serverprocess.h"
 #include "testtree.h"
@@ -114,6 +114,7 @@ void TestDownloaderTokens::capabilityLinkOpensItsFolder()
     QVERIFY(model);
     QTRY_VERIFY_WITH_TIMEOUT(guitest::rowNamed(model, QStringLiteral("ferry.tar")).isValid(), 15000);
     QVERIFY(!window->findChild<gui::TokenPrompt *>()->isVisible()); // nothing to confirm
+    saveScreenshot(window.get(), QStringLiteral("downloader-capability-link.png"));
     QVERIFY(!window->windowTitle().contains(m_secret));
     QVERIFY(!window->statusBar()->currentMessage().contains(m_secret));
 }
