@@ -13,6 +13,7 @@
 #include <QCryptographicHash>
 #include <QFile>
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QJsonObject>
@@ -77,6 +78,22 @@ void download(Download &d, quint16 port)
         d.error = (opened.ok() ? got.status : opened).toString().toStdString();
         std::this_thread::sleep_for(std::chrono::milliseconds(200)); // a retry's pause, as clients take
     }
+}
+
+// The client hosts of the GET lines in the audit log at `path` (the health checks' lines are HAProxy's own:
+// a PROXY v2 LOCAL connection is the balancer itself).
+QSet<QString> auditedGetHosts(const QString &path)
+{
+    QSet<QString> hosts;
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return hosts;
+    while (!file.atEnd()) {
+        const QJsonObject line = QJsonDocument::fromJson(file.readLine()).object();
+        if (line.value("request").toString() == QLatin1String("GET"))
+            hosts << line.value("peer").toString().section(u':', 0, 0);
+    }
+    return hosts;
 }
 
 // The client hosts the scoreboards of `servers` show right now.
@@ -209,6 +226,9 @@ void TestFleet::concurrentDownloadsAreByteIdenticalAndShowTheClients()
     QCOMPARE(seen, expected);
     QString why;
     QVERIFY2(verify(downloads, &why), qPrintable(why));
+    // The audit log (the fleet's servers share one state directory, so one file) names the clients too.
+    const QSet<QString> audited = auditedGetHosts(m_tree->base() + "/state/audit.log");
+    QCOMPARE(audited, expected);
     // leastconn spread them: every server served some.
     for (const auto &server : m_servers)
         QVERIFY2(server->stderrText().contains("(PROXY v2)"), "a server of the fleet got no client");
