@@ -306,7 +306,9 @@ void MainWindow::useToken(const QString &linkOrToken)
     }
     const QString host = m_link->session()->host();
     const quint16 port = m_link->session()->port();
-    if (isLink && client::KnownServers::serverKey(url->host(), url->port()) != client::KnownServers::serverKey(host, port)) {
+    const bool otherServer = client::KnownServers::serverKey(url->host(), url->port())
+                             != client::KnownServers::serverKey(host, port);
+    if (isLink && otherServer) {
         m_tokenPrompt->hide();
         openUrl(*url); // a link to another server: open it as any link
         return;

@@ -332,7 +332,8 @@ bool Dispatcher::sendOwedWelcome(Connection &connection)
     if (!connection.welcomeOwed)
         return true;
     connection.welcomeOwed = false;
-    return sendNow(connection, serverWelcome(connection.session.protocolVersion, false, m_limits.authCapability)); // plaintext: the parent never sees TLS
+    // Plaintext: the parent never sees a TLS connection's HELLO.
+    return sendNow(connection, serverWelcome(connection.session.protocolVersion, false, m_limits.authCapability));
 }
 
 bool Dispatcher::sendNow(Connection &connection, const proto::Message &message)
