@@ -11,11 +11,21 @@
 #include <QJsonObject>
 #include <QTimer>
 
+#include <utility>
+
 namespace ferry::client {
 
 DownloadQueue::DownloadQueue(QObject *parent) : QObject(parent), m_pool(new ConnectionPool(this)) {}
 
-DownloadQueue::~DownloadQueue() = default;
+DownloadQueue::~DownloadQueue()
+{
+    // The jobs go first: as they stop they hand idle connections to m_pool, which as the first child
+    // made would otherwise be deleted before them. Nothing they say on the way out concerns the queue.
+    const QList<DownloadJob *> jobs = std::exchange(m_jobs, {});
+    for (DownloadJob *job : jobs)
+        job->disconnect(this);
+    qDeleteAll(jobs);
+}
 
 void DownloadQueue::setMaxConcurrent(int count)
 {
