@@ -69,17 +69,18 @@ CommandResult killWorkerCommand(AdminBackend &backend, const Json &body)
 
 CommandResult rateLimitCommand(AdminBackend &backend, const Json &body)
 {
-    std::optional<int64_t> perConnection, global;
+    std::optional<int64_t> perConnection, global, perIp;
     std::string error;
     if (!optionalInt(body, "per_connection", 0, MaxBytes, perConnection, error)
-        || !optionalInt(body, "global", 0, MaxBytes, global, error))
+        || !optionalInt(body, "global", 0, MaxBytes, global, error)
+        || !optionalInt(body, "per_ip", 0, MaxBytes, perIp, error))
         return badArgument(error);
-    if (!perConnection && !global)
-        return badArgument("give \"per_connection\" and/or \"global\" (bytes/s, 0 = unlimited)");
+    if (!perConnection && !global && !perIp)
+        return badArgument("give \"per_connection\", \"global\" and/or \"per_ip\" (bytes/s, 0 = unlimited)");
     auto toUnsigned = [](std::optional<int64_t> v) {
         return v ? std::optional<uint64_t>(uint64_t(*v)) : std::nullopt;
     };
-    return backend.setRateLimit(toUnsigned(perConnection), toUnsigned(global));
+    return backend.setRateLimit(toUnsigned(perConnection), toUnsigned(global), toUnsigned(perIp));
 }
 
 CommandResult disconnectCommand(AdminBackend &backend, const Json &body)

@@ -57,7 +57,8 @@ public:
     virtual CommandResult reload() = 0;
     virtual CommandResult killWorker(uint32_t slot, bool graceful) = 0;
     // Bytes per second, 0 = unlimited; nullopt = keep.
-    virtual CommandResult setRateLimit(std::optional<uint64_t> perConnection, std::optional<uint64_t> global) = 0;
+    virtual CommandResult setRateLimit(std::optional<uint64_t> perConnection, std::optional<uint64_t> global,
+                                       std::optional<uint64_t> perIp) = 0;
     // Exactly one of the two is set.
     virtual CommandResult disconnect(std::optional<uint64_t> connection, std::optional<uint32_t> slot) = 0;
     // Access tokens (docs/ADMIN.md §5.7–5.9). A backend without a token store refuses them.

@@ -210,14 +210,16 @@ CommandResult ServerBackend::killWorker(uint32_t slot, bool graceful)
     return CommandResult::success(Json{{"slot", int64_t(slot)}, {"pid", int64_t(pid)}});
 }
 
-CommandResult ServerBackend::setRateLimit(std::optional<uint64_t> perConnection, std::optional<uint64_t> global)
+CommandResult ServerBackend::setRateLimit(std::optional<uint64_t> perConnection, std::optional<uint64_t> global,
+                                          std::optional<uint64_t> perIp)
 {
     server::ControlBlock &control = m_parent.scoreboard().control();
     const uint64_t per = perConnection.value_or(control.perConnectionRate.load());
     const uint64_t all = global.value_or(control.globalRate.load());
-    m_parent.setRateLimit(per, all);
+    const uint64_t address = perIp.value_or(control.perAddressRate.load());
+    m_parent.setRateLimit(per, all, address);
     return CommandResult::success(Json{{
-        "rate_limit", {{"per_connection", per}, {"global", all}}}});
+        "rate_limit", {{"per_connection", per}, {"global", all}, {"per_ip", address}}}});
 }
 
 CommandResult ServerBackend::disconnect(std::optional<uint64_t> connection, std::optional<uint32_t> slot)

@@ -26,7 +26,8 @@ public:
     CommandResult resume() override;
     CommandResult reload() override;
     CommandResult killWorker(uint32_t slot, bool graceful) override;
-    CommandResult setRateLimit(std::optional<uint64_t> perConnection, std::optional<uint64_t> global) override;
+    CommandResult setRateLimit(std::optional<uint64_t> perConnection, std::optional<uint64_t> global,
+                               std::optional<uint64_t> perIp) override;
     CommandResult disconnect(std::optional<uint64_t> connection, std::optional<uint32_t> slot) override;
     CommandResult tokenCreate(const TokenCreateArgs &args) override; // server_tokens.cpp
     CommandResult tokenList() override;

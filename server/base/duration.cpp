@@ -16,6 +16,12 @@ std::optional<std::chrono::milliseconds> parseDuration(std::string_view text)
     } else if (text.ends_with("m")) {
         scale = 60000.0;
         text.remove_suffix(1);
+    } else if (text.ends_with("h")) {
+        scale = 3600000.0;
+        text.remove_suffix(1);
+    } else if (text.ends_with("d")) {
+        scale = 86400000.0;
+        text.remove_suffix(1);
     }
     if (text.empty() || !(std::isdigit(static_cast<unsigned char>(text.front())) || text.front() == '.'))
         return std::nullopt;

@@ -10,7 +10,8 @@ namespace ferry::server {
 
 using Millis = std::chrono::milliseconds;
 
-// "10" and "10s" are seconds, "300ms" milliseconds, "2m" minutes; fractions allowed ("0.5", "1.5m").
+// "10" and "10s" are seconds, "300ms" milliseconds, "2m" minutes, "24h" hours, "7d" days; fractions
+// allowed ("0.5", "1.5m").
 // Negative, empty, unit-only or trailing-garbage text gives nullopt.
 std::optional<std::chrono::milliseconds> parseDuration(std::string_view text);
 // Plain unsigned integers ("64"); nullopt on anything else or overflow.

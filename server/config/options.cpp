@@ -95,6 +95,27 @@ const std::vector<Spec> &specs()
                  bad("rate-limit", v, "bytes per second, e.g. 1048576 or 512k, 2M, 1G (0 = unlimited)");
              o.rateLimit = *parsed;
          }},
+        {"rate-per-ip", true,
+         [](Options &o, const std::string &v) {
+             auto parsed = parseByteCount(v);
+             if (!parsed)
+                 bad("rate-per-ip", v, "bytes per second, e.g. 1048576 or 512k, 2M, 1G (0 = unlimited)");
+             o.ratePerIp = *parsed;
+         }},
+        {"max-bytes-per-ip", true,
+         [](Options &o, const std::string &v) {
+             auto parsed = parseByteCount(v);
+             if (!parsed || *parsed > MaxBytesPerIp)
+                 bad("max-bytes-per-ip", v, "bytes, e.g. 1073741824 or 500M, 50G, at most 256 TiB (0 = unlimited)");
+             o.maxBytesPerIp = *parsed;
+         }},
+        {"quota-window", true,
+         [](Options &o, const std::string &v) {
+             auto parsed = parseDuration(v);
+             if (!parsed || *parsed < std::chrono::minutes(1))
+                 bad("quota-window", v, "a duration of at least 1m, such as 1h, 24h or 7d");
+             o.quotaWindow = *parsed;
+         }},
         {"min-spare", true, [](Options &o, const std::string &v) { o.minSpare = count("min-spare", v, 0, 4096); }},
         {"max-spare", true, [](Options &o, const std::string &v) { o.maxSpare = count("max-spare", v, 0, 4096); }},
         {"pool-max-workers", true,
@@ -341,6 +362,13 @@ Serves the files under DIR (read-only) over the Ferry protocol.
   --send-timeout DUR         client accepting no data (default 60s)
   --grace DUR                on SIGTERM, time for running transfers to finish (default 30s)
   --rate-limit BYTES_PER_SEC per-connection body throughput (512k, 2M, 1G), 0 = unlimited (default 0)
+  --rate-per-ip BYTES_PER_SEC
+                             body throughput per client address, over all its connections and workers
+                             (the real client's address behind --proxy-protocol), 0 = unlimited (default 0)
+  --max-bytes-per-ip SIZE    bytes one client address may download per --quota-window (500M, 50G); a GET
+                             that would go past it is refused before its first byte, 0 = unlimited (default 0)
+  --quota-window DUR         the window of --max-bytes-per-ip, fixed, from the address's first byte in it;
+                             a restart starts every window afresh (default 24h)
   --anonymous all|none|PATH,...
                              what clients without a token may read: the whole tree (default), nothing, or
                              only these subtrees of the root, e.g. releases,docs/public (docs/SECURITY.md)
@@ -348,7 +376,7 @@ Serves the files under DIR (read-only) over the Ferry protocol.
   --log-level LEVEL          debug, info, warn or error (default info)
   --help, --version
 
-DUR is a number with an optional unit: ms, s (default) or m, e.g. 0.5, 300ms, 2m.
+DUR is a number with an optional unit: ms, s (default), m, h or d, e.g. 0.5, 300ms, 2m, 24h.
 On start the server prints one line to stdout: "ferry-server: listening on HOST:PORT".
 Exit codes: 0 clean stop, 2 cannot start (bad option/config, root, address), 1 internal failure.
 )";

@@ -26,6 +26,9 @@ enum class PlaintextPolicy {
 };
 const char *plaintextPolicyName(PlaintextPolicy policy);
 
+// The largest --max-bytes-per-ip: what a quota window's 48-bit count holds (ipc/address_table.h), 256 TiB.
+constexpr uint64_t MaxBytesPerIp = (uint64_t(1) << 48) - 1;
+
 struct Options {
     std::string root;
     std::string listen = "0.0.0.0:4646";
@@ -41,6 +44,10 @@ struct Options {
     Millis sendTimeout{60000};    // a client that accepts no byte for this long is cut
     Millis grace{30000};          // SIGTERM: how long running transfers may take to finish
     uint64_t rateLimit = 0;       // bytes/s per connection, 0 = unlimited
+    // Per client address, over all of its connections (ipc/address_table.h; docs/SECURITY.md "Limits").
+    uint64_t ratePerIp = 0;       // bytes/s, 0 = unlimited
+    uint64_t maxBytesPerIp = 0;   // bytes per quota window, 0 = unlimited; at most MaxBytesPerIp
+    Millis quotaWindow{24 * 3600 * 1000}; // the window, fixed, from the address's first byte in it
     // Pool policy and admin plane (server/pool, server/admin; docs/ADMIN.md). The defaults keep the pool
     // at --workers: it grows only up to pool-max-workers, which defaults to --workers.
     uint32_t minSpare = 0;        // idle workers to keep at least (more are forked, doubling, while short)

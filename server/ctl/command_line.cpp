@@ -136,9 +136,12 @@ void addPoolCommands(CLI::App &app, Command &command)
                                     "Set rate limits in bytes/s (k, M, G: powers of 1024), 0 = unlimited.");
     rateOption(*rate, command.request, "--per-connection", "per_connection", "cap each transfer");
     rateOption(*rate, command.request, "--global", "global", "cap all transfers together");
+    rateOption(*rate, command.request, "--per-ip", "per_ip",
+               "cap all transfers of one client address together (from each transfer's start)");
     rate->callback([&command] {
-        if (!admin::member(command.request, "per_connection") && !admin::member(command.request, "global"))
-            throw CLI::ValidationError("rate-limit", "give --per-connection B, --global B or both");
+        if (!admin::member(command.request, "per_connection") && !admin::member(command.request, "global")
+            && !admin::member(command.request, "per_ip"))
+            throw CLI::ValidationError("rate-limit", "give --per-connection B, --global B, --per-ip B or several");
     });
 }
 

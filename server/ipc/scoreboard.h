@@ -86,6 +86,11 @@ struct alignas(64) WorkerSlot {
 struct ControlBlock {
     std::atomic<uint64_t> perConnectionRate{0}; // bytes/s per connection, 0 = unlimited
     std::atomic<uint64_t> globalRate{0};        // bytes/s over all connections, 0 = unlimited
+    // Per client address (ipc/address_table.h), over all of its connections in every worker: bytes/s, and
+    // bytes per quota window of quotaWindowMs. 0 = unlimited.
+    std::atomic<uint64_t> perAddressRate{0};
+    std::atomic<uint64_t> perAddressMaxBytes{0};
+    std::atomic<int64_t> quotaWindowMs{24 * 3600 * 1000};
     std::atomic<uint8_t> draining{0};           // 1: finish the current response, then park instead of reading on
     std::atomic<uint32_t> activeSenders{0};     // maintained by workers: bodies in flight (sizes their chunks)
     // The global limit's shared schedule (worker/pacing.h), monotonic ns: every worker reserves its chunks here

@@ -2,6 +2,7 @@
 
 #include "ipc/scoreboard.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <new>
 #include <sys/mman.h>
@@ -101,6 +102,7 @@ void TokenTable::publish(uint32_t index, const TokenFields &fields, bool revoked
     slot.maxConnections.store(fields.maxConnections, std::memory_order_relaxed);
     slot.maxBytes.store(fields.maxBytes, std::memory_order_relaxed);
     slot.bytesUsed.store(bytesUsed, std::memory_order_relaxed);
+    slot.bytesReserved.store(0, std::memory_order_relaxed);
     slot.requests.store(requests, std::memory_order_relaxed);
     slot.lastUsedNs.store(lastUsedNs, std::memory_order_relaxed);
     slot.connections.store(0, std::memory_order_relaxed);
@@ -161,6 +163,32 @@ void TokenTable::noteRequest(uint32_t index, uint64_t bytes, std::string_view pe
     std::atomic_thread_fence(std::memory_order_release);
     copyText(slot.lastPeer, sizeof slot.lastPeer, peer.data(), peer.size());
     slot.peerSeq.store(seq + 2, std::memory_order_release);
+}
+
+// Sequentially consistent: a reservation reads bytesReserved before bytesUsed, a settlement adds to
+// bytesUsed before it subtracts from bytesReserved, so the sum a reservation checks never misses a body.
+bool TokenTable::reserveBytes(uint32_t index, uint64_t bytes, uint64_t limit, uint64_t &used)
+{
+    if (limit == 0)
+        return true;
+    TokenSlot &slot = m_slots[index];
+    uint64_t reserved = slot.bytesReserved.load();
+    for (;;) {
+        used = slot.bytesUsed.load() + reserved;
+        if (used > limit || bytes > limit - used)
+            return false;
+        if (slot.bytesReserved.compare_exchange_weak(reserved, reserved + bytes))
+            return true;
+    }
+}
+
+void TokenTable::settleBytes(uint32_t index, uint64_t sent, uint64_t reserved)
+{
+    TokenSlot &slot = m_slots[index];
+    slot.bytesUsed.fetch_add(sent);
+    uint64_t now = slot.bytesReserved.load();
+    while (reserved != 0 && !slot.bytesReserved.compare_exchange_weak(now, now - std::min(now, reserved))) {
+    }
 }
 
 std::string TokenTable::lastPeer(uint32_t index) const

@@ -46,6 +46,9 @@ struct alignas(64) TokenSlot {
     std::atomic<uint64_t> maxBytes{0};
     // ---- usage, written by every worker (atomic RMW) ----
     std::atomic<uint64_t> bytesUsed{0};
+    // Bytes of bodies under way, reserved when each started (reserveBytes()): counted against maxBytes
+    // with bytesUsed, so that concurrent GETs cannot together overshoot it. Not saved: a restart drops it.
+    std::atomic<uint64_t> bytesReserved{0};
     std::atomic<uint64_t> requests{0};
     std::atomic<int64_t> lastUsedNs{0}; // wall clock
     std::atomic<uint32_t> peerSeq{0}; // odd while a worker writes lastPeer: a try-lock and a seqlock in one
@@ -124,6 +127,11 @@ public:
     // Counts a finished request of `bytes` body bytes from `peer`. Should another worker be writing the
     // last peer at this very moment, this one leaves it to that one (both are equally recent).
     void noteRequest(uint32_t index, uint64_t bytes, std::string_view peer, int64_t nowWallNs);
+    // Reserves `bytes` of a GET body against the token's `limit` (0 = none: nothing reserved, true). False,
+    // with `used` set to the bytes used and reserved, if they do not fit.
+    bool reserveBytes(uint32_t index, uint64_t bytes, uint64_t limit, uint64_t &used);
+    // A body is over: `sent` bytes count as used, and its reservation of `reserved` bytes is given back.
+    void settleBytes(uint32_t index, uint64_t sent, uint64_t reserved);
     // The last peer, as the last writer left it ("" if it cannot be read consistently now).
     std::string lastPeer(uint32_t index) const;
 

@@ -53,11 +53,12 @@ Parent::Parent(Options options, std::vector<std::string> arguments)
     : m_options(std::move(options)), m_arguments(std::move(arguments)), m_listener(bindFirst(m_options, m_manifests)),
       m_jail(std::make_unique<Jail>(Jail::open(m_options.root, m_options.showHidden))),
       m_tls(loadTls(m_options)),
-      m_scoreboard(m_options.maxWorkers), m_tokens(m_options.stateDir),
+      m_scoreboard(m_options.maxWorkers), m_tokens(m_options.stateDir), m_addresses(AddressTableSlots),
       m_audit(openAuditLog(m_options, &m_scoreboard.control().auditReopen))
 {
     raiseFdLimit();
     m_scoreboard.control().perConnectionRate.store(m_options.rateLimit);
+    publishAddressLimits();
     setUpSignals();
     Supervisor::Hooks hooks;
     hooks.connectionReturned = [this](HandoffMessage &&message) { m_dispatcher->onReturned(std::move(message)); };
@@ -76,7 +77,16 @@ Parent::Parent(Options options, std::vector<std::string> arguments)
     m_dispatcher->setTokenTable(&m_tokens.table());
 }
 
-WorkerAccess Parent::workerAccess() { return {m_options.anonymous, &m_tokens.table()}; }
+WorkerAccess Parent::workerAccess() { return {m_options.anonymous, &m_tokens.table(), &m_addresses}; }
+
+void Parent::publishAddressLimits()
+{
+    static_assert(MaxBytesPerIp == MaxQuotaBytes, "--max-bytes-per-ip must fit a quota window's count");
+    ControlBlock &control = m_scoreboard.control();
+    control.perAddressRate.store(m_options.ratePerIp);
+    control.perAddressMaxBytes.store(m_options.maxBytesPerIp);
+    control.quotaWindowMs.store(m_options.quotaWindow.count());
+}
 
 void Parent::scheduleUsageSave()
 {
@@ -235,6 +245,9 @@ bool Parent::reload(std::string *error)
     m_options.sendTimeout = fresh.sendTimeout;
     m_options.grace = fresh.grace;
     m_options.rateLimit = fresh.rateLimit;
+    m_options.ratePerIp = fresh.ratePerIp; // from each body started from now on
+    m_options.maxBytesPerIp = fresh.maxBytesPerIp;
+    m_options.quotaWindow = fresh.quotaWindow;
     m_options.proxyProtocol = fresh.proxyProtocol; // for connections accepted from now on
     m_options.trustedProxies = fresh.trustedProxies;
     // Pool policy settings (server/pool): the pool manager picks them up when it sees the new generation.
@@ -249,6 +262,7 @@ bool Parent::reload(std::string *error)
     m_manifests = reloadedManifests(m_manifests, fresh);
     log::setLevel(fresh.logLevel);
     m_scoreboard.control().perConnectionRate.store(fresh.rateLimit);
+    publishAddressLimits();
     if (freshTls && m_tls && freshTls->identity().fingerprint != m_tls->identity().fingerprint)
         LOG_WARN("reload: the identity changed to %s; clients that pinned the old one will refuse this server",
                  freshTls->identity().fingerprint.c_str());
@@ -292,10 +306,11 @@ void Parent::reopenAuditLog()
     LOG_INFO("audit log %s reopened", m_audit.path().c_str());
 }
 
-void Parent::setRateLimit(uint64_t perConnection, uint64_t global)
+void Parent::setRateLimit(uint64_t perConnection, uint64_t global, uint64_t perAddress)
 {
     ControlBlock &control = m_scoreboard.control();
     control.perConnectionRate.store(perConnection);
+    control.perAddressRate.store(perAddress); // until the next reload, as the per-connection rate
     // Reservations already made were billed at the old global rate: the new one applies from now on.
     const uint64_t previous = control.globalRate.exchange(global);
     rescheduleShared(control.globalPaidUntilNs, monotonicNs(), previous, global);

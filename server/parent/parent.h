@@ -9,6 +9,7 @@
 #include "worker/jail.h"
 #include "net/net.h"
 #include "config/options.h"
+#include "ipc/address_table.h"
 #include "ipc/scoreboard.h"
 #include "parent/supervisor.h"
 #include "parent/token_keeper.h"
@@ -55,8 +56,9 @@ public:
     // Admin drain: take no new connections (each is answered BUSY at once); resume() undoes it.
     void drain();
     void resume();
-    // Bytes per second, 0 = unlimited. Workers pick the new values up at their next chunk.
-    void setRateLimit(uint64_t perConnection, uint64_t global);
+    // Bytes per second, 0 = unlimited. Workers pick the new values up at their next chunk (the per-address
+    // rate at each body's start).
+    void setRateLimit(uint64_t perConnection, uint64_t global, uint64_t perAddress);
     // SIGUSR1 (and every reload): the parent reopens the audit log now, every worker before its next line.
     void reopenAuditLog();
     const audit::AuditLog &auditLog() const { return m_audit; }
@@ -69,6 +71,8 @@ private:
     WorkerTls workerTls() const;
     WorkerAccess workerAccess();
     void scheduleUsageSave();
+    // The per-address limits of m_options, into the control block the workers read.
+    void publishAddressLimits();
 
     Options m_options;
     std::vector<std::string> m_arguments;
@@ -78,6 +82,7 @@ private:
     std::shared_ptr<const tls::TlsContext> m_tls; // what workers forked from now on serve
     Scoreboard m_scoreboard;
     TokenKeeper m_tokens; // mapped before any fork, like the scoreboard
+    AddressTable m_addresses; // the per-address limits' counts, mapped before any fork too
     audit::AuditLog m_audit; // the parent's writer; workers inherit it (and its fd) at fork
     EventLoop m_loop;
     UniqueFd m_signalFd;

@@ -16,7 +16,16 @@ int64_t BodyPacer::admitAt(int64_t nowNs, uint64_t remaining, size_t &chunk)
 {
     switch (m_phase) {
     case Phase::GlobalTurn: return admitGlobal(nowNs, chunk);
-    case Phase::TokenTurn: return admitToken(nowNs, chunk);
+    case Phase::TokenTurn: // the shared rates are fixed for the body's life: a turn taken is not rescheduled
+        if (m_token.startNs > nowNs)
+            return askAgainAt(m_token.startNs, nowNs);
+        return reserveAddress(nowNs, chunk);
+    case Phase::AddressTurn:
+        if (m_address.startNs > nowNs)
+            return askAgainAt(m_address.startNs, nowNs);
+        m_phase = Phase::OwnTurn;
+        chunk = m_chunk;
+        return 0;
     case Phase::OwnTurn: break;
     }
     return admitOwn(nowNs, remaining, chunk);
@@ -40,8 +49,9 @@ int64_t BodyPacer::admitOwn(int64_t nowNs, uint64_t remaining, size_t &chunk)
     // the new rate for seconds.
     const uint32_t senders = m_control.activeSenders.load(std::memory_order_relaxed);
     uint64_t rate = effectiveRate(perConnection, global, senders);
-    if (m_token.rate != 0 && (rate == 0 || m_token.rate < rate))
-        rate = m_token.rate;
+    for (const SharedTurn *shared : {&m_token, &m_address})
+        if (shared->limit.rate != 0 && (rate == 0 || shared->limit.rate < rate))
+            rate = shared->limit.rate;
     chunk = size_t(chunkSize(remaining, rate));
     m_chunk = chunk;
     if (global == 0)
@@ -56,27 +66,30 @@ int64_t BodyPacer::admitOwn(int64_t nowNs, uint64_t remaining, size_t &chunk)
     return askAgainAt(m_globalStartNs, nowNs);
 }
 
-int64_t BodyPacer::reserveToken(int64_t nowNs, size_t &chunk)
+int64_t BodyPacer::reserveOn(SharedTurn &turn, Phase waiting, int64_t nowNs)
 {
-    chunk = m_chunk;
     m_phase = Phase::OwnTurn;
-    if (m_token.rate == 0)
+    if (turn.limit.rate == 0)
         return 0;
-    m_tokenReserved = m_chunk;
-    m_tokenStartNs = reserveShared(*m_token.paidUntilNs, nowNs, m_chunk, m_token.rate);
-    if (m_tokenStartNs <= nowNs)
+    turn.reserved = m_chunk;
+    turn.startNs = reserveShared(*turn.limit.paidUntilNs, nowNs, m_chunk, turn.limit.rate);
+    if (turn.startNs <= nowNs)
         return 0;
-    m_phase = Phase::TokenTurn;
-    return askAgainAt(m_tokenStartNs, nowNs);
+    m_phase = waiting;
+    return askAgainAt(turn.startNs, nowNs);
 }
 
-int64_t BodyPacer::admitToken(int64_t nowNs, size_t &chunk)
+int64_t BodyPacer::reserveToken(int64_t nowNs, size_t &chunk)
 {
-    if (m_tokenStartNs > nowNs) // the token's rate is fixed for its life: no rescheduling
-        return askAgainAt(m_tokenStartNs, nowNs);
-    m_phase = Phase::OwnTurn;
+    if (int64_t wait = reserveOn(m_token, Phase::TokenTurn, nowNs); wait != 0)
+        return wait;
+    return reserveAddress(nowNs, chunk);
+}
+
+int64_t BodyPacer::reserveAddress(int64_t nowNs, size_t &chunk)
+{
     chunk = m_chunk;
-    return 0;
+    return reserveOn(m_address, Phase::AddressTurn, nowNs);
 }
 
 int64_t BodyPacer::admitGlobal(int64_t nowNs, size_t &chunk)
@@ -90,15 +103,21 @@ int64_t BodyPacer::admitGlobal(int64_t nowNs, size_t &chunk)
     return reserveToken(nowNs, chunk);
 }
 
+void BodyPacer::refund(SharedTurn &turn, uint64_t sent)
+{
+    if (turn.reserved > sent)
+        refundShared(*turn.limit.paidUntilNs, turn.reserved - sent, turn.limit.rate);
+    turn.reserved = 0;
+}
+
 void BodyPacer::settle(uint64_t sent)
 {
     m_own.paid(m_ownTurnNs, sent);
     if (m_reserved > sent)
         refundShared(m_control.globalPaidUntilNs, m_reserved - sent, m_reservedRate);
     m_reserved = 0;
-    if (m_tokenReserved > sent)
-        refundShared(*m_token.paidUntilNs, m_tokenReserved - sent, m_token.rate);
-    m_tokenReserved = 0;
+    refund(m_token, sent);
+    refund(m_address, sent);
     m_phase = Phase::OwnTurn;
 }
 

@@ -1,11 +1,12 @@
-// One body's pacing under both rate limits (pacing.h), as answers rather than waits: admitAt() says
+// One body's pacing under all its rate limits (pacing.h), as answers rather than waits: admitAt() says
 // whether the next chunk may go now or when to ask again. The blocking sender sleeps until then; the
 // worker loop's non-blocking TLS sender sets a timer and serves other connections meanwhile. Both
-// therefore pace alike: before each chunk the body's own schedule (the per-connection limit), then a
-// reservation on the shared global schedule and a wait for its turn, then the same on the schedule of
-// the token the request runs under (shared by all of that token's connections, in every worker); after
-// the send, the bill for what the socket took. Unlimited, a chunk costs three relaxed loads and no clock
-// read.
+// therefore pace alike, in four phases: before each chunk the body's own schedule (the per-connection
+// limit); then a reservation on the shared global schedule and a wait for its turn; then the same on the
+// schedule of the token the request runs under (shared by all of that token's connections, in every
+// worker); then the same on the schedule of the client's address (--rate-per-ip, ipc/address_table.h).
+// After the send, the bill for what the socket took. A body under several limits obeys each of them.
+// Unlimited, a chunk costs three relaxed loads and no clock read.
 #pragma once
 
 #include "ipc/scoreboard.h"
@@ -22,9 +23,11 @@ constexpr int64_t MaxPauseNs = 100'000'000;
 
 class BodyPacer {
 public:
-    // `token`: the schedule of the request's token, if it has a rate (paidUntilNs null: none).
-    explicit BodyPacer(ControlBlock &control, SharedLimit token = {})
-        : m_control(control), m_token(token.paidUntilNs && token.rate ? token : SharedLimit{})
+    // `token`, `address`: the schedules of the request's token and of its client address, where they have
+    // a rate (paidUntilNs null: none). Both rates hold for the body's life.
+    explicit BodyPacer(ControlBlock &control, SharedLimit token = {}, SharedLimit address = {})
+        : m_control(control), m_token{token.paidUntilNs && token.rate ? token : SharedLimit{}},
+          m_address{address.paidUntilNs && address.rate ? address : SharedLimit{}}
     {
     }
 
@@ -40,16 +43,25 @@ private:
         OwnTurn,    // waiting for the body's own schedule (or not limited)
         GlobalTurn, // a chunk is reserved on the shared schedule; waiting for its start
         TokenTurn,  // and on the token's; waiting for that start
+        AddressTurn, // and on the client address's; waiting for that start
+    };
+    // A schedule shared with other connections whose rate is fixed for the body's life (no rescheduling).
+    struct SharedTurn {
+        SharedLimit limit;
+        int64_t startNs = 0;
+        uint64_t reserved = 0; // bytes reserved for the admitted chunk
     };
     int64_t admitOwn(int64_t nowNs, uint64_t remaining, size_t &chunk);
     int64_t admitGlobal(int64_t nowNs, size_t &chunk);
     int64_t reserveToken(int64_t nowNs, size_t &chunk);
-    int64_t admitToken(int64_t nowNs, size_t &chunk);
+    int64_t reserveAddress(int64_t nowNs, size_t &chunk);
+    // Reserves the chunk on `turn`: 0 if it may go now, else the time to ask again (phase `waiting`).
+    int64_t reserveOn(SharedTurn &turn, Phase waiting, int64_t nowNs);
+    static void refund(SharedTurn &turn, uint64_t sent);
 
     ControlBlock &m_control;
-    SharedLimit m_token;
-    int64_t m_tokenStartNs = 0;
-    uint64_t m_tokenReserved = 0; // bytes reserved on the token's schedule for the admitted chunk
+    SharedTurn m_token;
+    SharedTurn m_address;
     Phase m_phase = Phase::OwnTurn;
     Pace m_own;
     int64_t m_ownTurnNs = 0;

@@ -21,7 +21,7 @@ const uint8_t Zeros[PadWrite] = {};
 BodyStream::BodyStream(Transport &transport, UniqueFd file, const TransferPlan &plan, std::string path,
                        ControlBlock &control, WorkerSlot &slot, Millis sendTimeout, std::vector<uint8_t> lead)
     : m_transport(transport), m_file(std::move(file)), m_plan(plan), m_path(std::move(path)), m_control(control),
-      m_slot(slot), m_pacer(control, plan.token), m_sendTimeoutNs(int64_t(sendTimeout.count()) * 1'000'000),
+      m_slot(slot), m_pacer(control, plan.token, plan.address), m_sendTimeoutNs(int64_t(sendTimeout.count()) * 1'000'000),
       m_frame(std::move(lead)), m_position(off_t(plan.offset)), m_startNs(monotonicNs()),
       m_lastProgressNs(m_startNs)
 {
@@ -32,6 +32,8 @@ BodyStream::BodyStream(Transport &transport, UniqueFd file, const TransferPlan &
 BodyStream::~BodyStream()
 {
     m_pacer.settle(0); // a turn reserved on the global schedule and not used goes back to the others
+    m_quota.setSent(m_sent);
+    m_quota.settle();
     m_control.activeSenders.fetch_sub(1, std::memory_order_relaxed);
     m_transport.endBody();
 }

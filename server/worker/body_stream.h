@@ -10,6 +10,7 @@
 #include "base/unique_fd.h"
 #include "ipc/scoreboard.h"
 #include "worker/body_pacer.h"
+#include "worker/body_quota.h"
 #include "worker/transfer.h"
 #include "worker/transport.h"
 
@@ -38,6 +39,9 @@ public:
     BodyStream(const BodyStream &) = delete;
     BodyStream &operator=(const BodyStream &) = delete;
 
+    // The body's hold on its address and quotas (body_quota.h), settled with the bytes sent when the
+    // stream ends.
+    void setQuota(BodyQuota quota) { m_quota = std::move(quota); }
     // Sends what it can now. After Writing or Paced, call again on the event or at wakeNs().
     StreamState resume();
     // When to call again without an event: the pacing time (Paced), or the send timeout (Writing).
@@ -70,6 +74,7 @@ private:
     ControlBlock &m_control;
     WorkerSlot &m_slot;
     BodyPacer m_pacer;
+    BodyQuota m_quota;
     int64_t m_sendTimeoutNs;
     Phase m_phase = Phase::Lead;
     std::vector<uint8_t> m_frame; // the lead and BODY frame, then BODY_END

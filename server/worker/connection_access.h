@@ -4,6 +4,7 @@
 #pragma once
 
 #include "access/grant.h"
+#include "ipc/address_table.h"
 #include "ipc/token_table.h"
 
 #include <string>
@@ -22,6 +23,7 @@ struct ConnectionAccess {
 struct WorkerAccess {
     Grant anonymous = Grant::all(); // --anonymous: what a connection may read before, or without, AUTH
     TokenTable *tokens = nullptr;   // the parent's tokens in shared memory (ipc/token_table.h)
+    AddressTable *addresses = nullptr; // the client addresses, for the per-address limits (ipc/address_table.h)
 };
 
 } // namespace ferry::server

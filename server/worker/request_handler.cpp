@@ -122,21 +122,17 @@ AfterRequest RequestHandler::handle(ClientIo &io, Session &session, const proto:
         return version2Only(io, session, request);
     m_slot.requestsServed.fetch_add(1, std::memory_order_relaxed);
     AfterRequest after = AfterRequest::Close;
-    uint64_t bodyBytes = 0;
     if (auto *list = std::get_if<proto::ListRequest>(&request))
         after = this->list(io, *list);
     else if (auto *stat = std::get_if<proto::StatRequest>(&request))
         after = this->stat(io, *stat);
-    else if (auto *get = std::get_if<proto::GetRequest>(&request)) {
-        if (!withinQuota(io, after))
-            return after;
+    else if (auto *get = std::get_if<proto::GetRequest>(&request))
         after = this->get(io, *get);
-        bodyBytes = m_slot.bytesSent.load(std::memory_order_relaxed);
-    } else if (auto *digest = std::get_if<proto::DigestRequest>(&request))
+    else if (auto *digest = std::get_if<proto::DigestRequest>(&request))
         after = this->digest(io, *digest);
     else
         return sendError(io, ErrorCode::BadRequest, "a client may not send this message type");
-    countForToken(session, bodyBytes);
+    countForToken(session); // a GET's bytes count as its BodyQuota settles
     return after;
 }
 
@@ -240,7 +236,10 @@ AfterRequest RequestHandler::get(ClientIo &io, const proto::GetRequest &request)
                               || !openRange(io, request.path, where, request.offset, request.length, file, length,
                                             refused))
         return refused;
-    TransferPlan plan{request.offset, length, file->info, tokenLimit()};
+    BodyQuota quota;
+    if (AfterRequest refused; !takeQuota(io, length, quota, refused))
+        return refused;
+    TransferPlan plan{request.offset, length, file->info, tokenLimit(), quota.addressLimit()};
     if (!io.transport().canHandBack() && !sendsAtOnce(plan, m_control)) {
         // A TLS connection cannot be handed to another worker while this one is busy: its body goes
         // out interleaved with this worker's other connections instead (body_stream.h). The stream gets
@@ -250,11 +249,13 @@ AfterRequest RequestHandler::get(ClientIo &io, const proto::GetRequest &request)
             return sendError(io, ErrorCode::Internal, std::string("dup(): ") + std::strerror(errno));
         m_stream = std::make_unique<BodyStream>(io.transport(), std::move(own), plan, request.path, m_control,
                                                 m_slot, io.sendTimeout(), io.takeQueued());
+        m_stream->setQuota(std::move(quota));
         return AfterRequest::Streaming;
     }
     std::string why;
     TransferResult result = sendBody(io, file->fd, plan, m_slot, m_control, why);
     m_outcome.bytes = m_slot.bytesSent.load(std::memory_order_relaxed);
+    quota.setSent(m_outcome.bytes);
     switch (result) {
     case TransferResult::Complete: return AfterRequest::KeepOpen;
     case TransferResult::FileChanged:

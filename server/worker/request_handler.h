@@ -94,12 +94,13 @@ private:
     AfterRequest auth(ClientIo &io, Session &session, const proto::AuthRequest &request);
     // Before a request under a token: false (answered, `refused` set) if it was revoked or has expired.
     bool tokenStillHolds(ClientIo &io, const Session &session, AfterRequest &refused);
-    // Before a GET under a token with a byte limit: false (QUOTA_EXCEEDED sent, `refused` set) once used up.
-    bool withinQuota(ClientIo &io, AfterRequest &refused);
+    // Before a GET body of `length` bytes: takes its address's pin and its quota reservations (address,
+    // token) into `quota`; false (the refusal sent, `refused` set) if they do not fit.
+    bool takeQuota(ClientIo &io, uint64_t length, BodyQuota &quota, AfterRequest &refused);
     // The token's rate for the body of a GET, shared by all its connections (none without a token).
     SharedLimit tokenLimit() const;
-    // After one: counts it, with the body bytes sent, in the token's usage.
-    void countForToken(const Session &session, uint64_t bytes);
+    // After one: counts it in the token's usage (a GET's bytes are counted by its BodyQuota).
+    void countForToken(const Session &session);
 
     const Jail &m_jail;
     WorkerSlot &m_slot;

@@ -1,6 +1,6 @@
 // RequestHandler and tokens (docs/PROTOCOL.md §10.2, §10.6): AUTH, the check before each request under a
-// token, and its usage. A refused AUTH closes the connection, so each guess costs one; the secret is never
-// logged or sent back. Refusals go through sendError(), which records their code for the audit log.
+// token, its usage, and the quotas a GET body takes (body_quota.h). A refused AUTH closes the connection,
+// so each guess costs one; the secret is never logged or sent back. Refusals go through sendError(), which records their code for the audit log.
 #include "worker/request_handler.h"
 
 #include "base/clock.h"
@@ -56,17 +56,24 @@ bool RequestHandler::tokenStillHolds(ClientIo &io, const Session &session, After
     return false;
 }
 
-bool RequestHandler::withinQuota(ClientIo &io, AfterRequest &refused)
+bool RequestHandler::takeQuota(ClientIo &io, uint64_t length, BodyQuota &quota, AfterRequest &refused)
 {
-    const uint32_t slot = m_session->negotiated.tokenSlot;
-    if (slot == 0 || !m_accessPolicy.tokens || slot > m_accessPolicy.tokens->slotCount())
-        return true;
-    const TokenSlot &token = m_accessPolicy.tokens->slot(slot - 1);
-    const uint64_t limit = token.maxBytes.load(std::memory_order_relaxed);
-    if (limit == 0 || token.bytesUsed.load(std::memory_order_relaxed) < limit)
-        return true;
-    refused = sendError(io, ErrorCode::QuotaExceeded,
-                        "this token's " + std::to_string(limit) + " bytes are used up");
+    std::string message;
+    const QuotaRefusal refusal = quota.take(m_control, m_accessPolicy.addresses, m_accessPolicy.tokens, m_session->peer,
+                                            m_session->negotiated.tokenSlot, length, message);
+    switch (refusal) {
+    case QuotaRefusal::None: return true;
+    case QuotaRefusal::TableFull:
+        m_outcome.result = proto::errorCodeName(ErrorCode::Busy);
+        io.sendMessage(proto::Busy{1000, message});
+        refused = AfterRequest::Close; // BUSY closes (PROTOCOL.md §3.3)
+        return false;
+    case QuotaRefusal::AddressQuota:
+    case QuotaRefusal::TokenQuota: break;
+    }
+    // QUOTA_EXCEEDED is a version 2 code; a version 1 client gets one it knows (PROTOCOL.md §10.6).
+    const bool version2 = m_session->negotiated.protocolVersion >= proto::ProtocolVersion2;
+    refused = sendError(io, version2 ? ErrorCode::QuotaExceeded : ErrorCode::Forbidden, message);
     return false;
 }
 
@@ -79,12 +86,12 @@ SharedLimit RequestHandler::tokenLimit() const
     return {&token.paidUntilNs, token.rate.load(std::memory_order_relaxed)};
 }
 
-void RequestHandler::countForToken(const Session &session, uint64_t bytes)
+void RequestHandler::countForToken(const Session &session)
 {
     const uint32_t slot = session.negotiated.tokenSlot;
     if (slot == 0 || !m_accessPolicy.tokens || slot > m_accessPolicy.tokens->slotCount())
         return;
-    m_accessPolicy.tokens->noteRequest(slot - 1, bytes, session.peer, wallClockNs());
+    m_accessPolicy.tokens->noteRequest(slot - 1, 0, session.peer, wallClockNs());
 }
 
 } // namespace ferry::server

@@ -169,7 +169,8 @@ proto::BodyEnd bodyEnd(bool changed)
 bool sendsAtOnce(const TransferPlan &plan, const ControlBlock &control)
 {
     bool limited = control.perConnectionRate.load(std::memory_order_relaxed) != 0
-                   || control.globalRate.load(std::memory_order_relaxed) != 0;
+                   || control.globalRate.load(std::memory_order_relaxed) != 0 || plan.token.rate != 0
+                   || plan.address.rate != 0;
     return plan.length <= SmallBody && !limited;
 }
 
@@ -200,7 +201,7 @@ TransferResult sendBody(ClientIo &io, const UniqueFd &file, const TransferPlan &
         return failed(io, outcome, why);
     Progress progress{slot};
     bool shrunk = false;
-    BodyPacer pacer(control, plan.token); // one schedule for the file's bytes and any padding after them
+    BodyPacer pacer(control, plan.token, plan.address); // one schedule for the file's bytes and any padding after them
     control.activeSenders.fetch_add(1, std::memory_order_relaxed);
     IoOutcome outcome = streamBytes(io, file, plan, progress, pacer, shrunk);
     if (outcome == IoOutcome::Ok && shrunk)

@@ -16,6 +16,7 @@ struct TransferPlan {
     uint64_t length = 0;
     struct stat info {}; // of the open file, when the BODY was announced
     SharedLimit token;   // the rate of the token the request runs under, for all its connections together
+    SharedLimit address; // the rate of the client's address (--rate-per-ip), for all its connections together
 };
 
 // The modification time in nanoseconds, as BODY and directory entries carry it.

@@ -66,7 +66,8 @@ public:
             return CommandResult::failure(ErrorCode::NotFound, "no worker in slot " + std::to_string(slot));
         return CommandResult::success(Json{{"slot", slot}, {"pid", 1000 + slot}});
     }
-    CommandResult setRateLimit(std::optional<uint64_t> perConnection, std::optional<uint64_t> global) override
+    CommandResult setRateLimit(std::optional<uint64_t> perConnection, std::optional<uint64_t> global,
+                               std::optional<uint64_t>) override
     {
         m_perConnection = int64_t(perConnection.value_or(uint64_t(m_perConnection)));
         m_global = int64_t(global.value_or(uint64_t(m_global)));

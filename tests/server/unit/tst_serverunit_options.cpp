@@ -38,7 +38,9 @@ private slots:
         QTest::newRow("unit only") << "ms" << qint64(-1);
         QTest::newRow("negative") << "-1" << qint64(-1);
         QTest::newRow("garbage") << "10x" << qint64(-1);
-        QTest::newRow("hours unsupported") << "1h" << qint64(-1);
+        QTest::newRow("hours") << "24h" << qint64(86400000);
+        QTest::newRow("days") << "1.5d" << qint64(129600000);
+        QTest::newRow("weeks unsupported") << "1w" << qint64(-1);
         QTest::newRow("space") << "1 s" << qint64(-1);
         QTest::newRow("nan") << "nan" << qint64(-1);
         QTest::newRow("absurd") << "1e20" << qint64(-1);
