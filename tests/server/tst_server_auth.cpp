@@ -428,8 +428,8 @@ void TestServerAuth::tokenRateHoldsAcrossEightConnections()
     QCOMPARE(server.stop(), 0);
 }
 
-// --max-bytes: a GET that starts with the allowance used up answers QUOTA_EXCEEDED (the connection goes
-// on); one that starts within it is served whole.
+// --max-bytes: a GET whose length would go past what is left of the allowance answers QUOTA_EXCEEDED
+// before its first byte (the connection goes on); what is left can still be fetched, to the byte.
 void TestServerAuth::byteQuotaIsEnforced()
 {
     ServerProcess server(m_tree->root(), {"--anonymous", "none"});
@@ -438,9 +438,12 @@ void TestServerAuth::byteQuotaIsEnforced()
     TestClient client;
     QVERIFY(authenticate(client, server, secret).ok());
     QVERIFY(client.get("pub/a.bin").status.ok()); // 4096 of 5000
-    QVERIFY(client.get("pub/a.bin").status.ok()); // started within the allowance
-    const GetResult over = client.get("pub/a.bin");
+    const GetResult over = client.get("pub/a.bin"); // would need 8192
     QVERIFY2(over.status.is(ErrorCode::QuotaExceeded), qPrintable(over.status.toString()));
+    QVERIFY(!over.body);
+    QVERIFY(client.get("pub/a.bin", 0, 5000 - 4096).status.ok());
+    QVERIFY(client.get("pub/a.bin", 0, 1).status.is(ErrorCode::QuotaExceeded));
+    QCOMPARE(onlyToken(server).value("usage").toObject().value("bytes").toInteger(), qint64(5000));
     QVERIFY(client.stat("pub/a.bin").ok()); // only bytes are limited
     QCOMPARE(server.stop(), 0);
 }
