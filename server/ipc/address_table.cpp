@@ -2,6 +2,7 @@
 
 #include "base/clock.h"
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
@@ -119,7 +120,10 @@ uint32_t AddressTable::home(const AddressKey &key) const
     return uint32_t(mix(mix(key.high ^ m_seed) ^ key.low)) & (m_count - 1);
 }
 
-int64_t AddressTable::clockMs(int64_t nowNs) const { return (nowNs - m_epochNs) / 1'000'000 + 1; } // never 0
+int64_t AddressTable::clockMs(int64_t nowNs) const // 1 at the table's creation: never 0, which means "none"
+{
+    return std::clamp<int64_t>((nowNs - m_epochNs) / 1'000'000 + 1, 1, int64_t(Mask48));
+}
 
 // All atomics here are sequentially consistent on purpose: a pin reads the lease, then the key, then
 // CASes the lease; a claim CASes the lease before it writes the key. So a pin that succeeds saw the
