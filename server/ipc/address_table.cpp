@@ -186,7 +186,25 @@ std::optional<uint32_t> AddressTable::claim(const AddressKey &key, int64_t nowNs
     slot.windowUse.store(0);
     slot.lastUsedNs.store(nowNs);
     slot.lease.store(((generation == 0 ? 1 : generation) << 32) | 1); // published, pinned by us
-    return victim;
+    return yieldToEarlier(key, *victim, nowNs);
+}
+
+// Two workers may claim a slot for the same new address at once. The one whose slot comes later in the
+// probe order gives it up (idle, found by nobody before the other) and pins the earlier one, so that the
+// address's limits are counted in one slot.
+uint32_t AddressTable::yieldToEarlier(const AddressKey &key, uint32_t mine, int64_t nowNs)
+{
+    const uint32_t first = home(key);
+    for (uint32_t i = 0; i < ProbeLength; ++i) {
+        const uint32_t index = (first + i) & (m_count - 1);
+        if (index == mine)
+            return mine;
+        if (pinIfSame(m_slots[index], key, nowNs)) {
+            release(mine, INT64_MIN); // the first to be reused
+            return index;
+        }
+    }
+    return mine;
 }
 
 void AddressTable::release(uint32_t index, int64_t nowNs)

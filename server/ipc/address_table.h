@@ -88,6 +88,7 @@ private:
     uint32_t home(const AddressKey &key) const;
     bool pinIfSame(AddressSlot &slot, const AddressKey &key, int64_t nowNs);
     std::optional<uint32_t> claim(const AddressKey &key, int64_t nowNs);
+    uint32_t yieldToEarlier(const AddressKey &key, uint32_t mine, int64_t nowNs);
     int64_t clockMs(int64_t nowNs) const;
     void release();
 
