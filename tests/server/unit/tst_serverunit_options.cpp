@@ -255,7 +255,8 @@ private slots:
         for (const char *option : {"--root", "--listen", "--workers", "--config", "--admin-socket", "--user",
                                    "--max-pending", "--max-per-ip", "--request-timeout", "--idle-timeout",
                                    "--send-timeout", "--grace", "--rate-limit", "--show-hidden", "--log-level",
-                                   "--state-dir", "--tls-cert", "--tls-key", "--plaintext"})
+                                   "--state-dir", "--tls-cert", "--tls-key", "--plaintext", "--rate-per-ip",
+                                   "--max-bytes-per-ip", "--quota-window"})
             QVERIFY2(usage.contains(option), option);
     }
 };
