@@ -120,6 +120,7 @@ void ServerBackend::fillPool(StatusSnapshot &status)
                 limits.stallTimeoutS};
     p.ratePerConnection = int64_t(control.perConnectionRate.load());
     p.rateGlobal = int64_t(control.globalRate.load());
+    p.ratePerIp = int64_t(control.perAddressRate.load());
 }
 
 StatusSnapshot ServerBackend::status(bool withProcInfo)

@@ -41,7 +41,7 @@ struct PoolInfo {
     std::string breakerState = "closed";
     int64_t recentCrashes = 0, backoffMs = 0;
     PoolLimitsInfo limits;
-    int64_t ratePerConnection = 0, rateGlobal = 0;
+    int64_t ratePerConnection = 0, rateGlobal = 0, ratePerIp = 0;
 };
 
 struct WorkerInfo {

@@ -65,6 +65,7 @@ PoolInfo poolFromJson(const Json &j)
     const Json &rate = objectMember(j, "rate_limit");
     p.ratePerConnection = intMember(rate, "per_connection");
     p.rateGlobal = intMember(rate, "global");
+    p.ratePerIp = intMember(rate, "per_ip"); // 0 from a server that predates it: unlimited
     return p;
 }
 

@@ -72,8 +72,11 @@ std::string summary(const Json &status)
                   (long long)intMember(limits, "min_spare"), (long long)intMember(limits, "max_spare"),
                   (long long)intMember(limits, "max_requests"), (long long)intMember(limits, "stall_timeout_s"),
                   textMember(breaker, "state").c_str(), (long long)intMember(breaker, "recent_crashes"));
-    out += format("Rate limit: %s per connection, %s overall\n", rateText(intMember(rate, "per_connection")).c_str(),
+    out += format("Rate limit: %s per connection, %s overall", rateText(intMember(rate, "per_connection")).c_str(),
                   rateText(intMember(rate, "global")).c_str());
+    if (const int64_t perIp = intMember(rate, "per_ip"); perIp > 0)
+        out += format(", %s per client address", rateText(perIp).c_str());
+    out += "\n";
     return out;
 }
 

@@ -271,6 +271,8 @@ void TestServerIpLimits::reloadAndCtlChangeTheLimits()
     QCOMPARE(set.exitCode, 0);
     QCOMPARE(QJsonDocument::fromJson(set.out).object().value("rate_limit").toObject().value("per_ip").toInteger(),
              qint64(1) << 20);
+    const QByteArray status = ctl(server, {"status"}).out;
+    QVERIFY2(status.contains("1.0 MiB/s per client address"), status.constData());
     const qint64 limited = timedGet(server, "127.0.0.5", length);
     QVERIFY2(limited >= 1300, qPrintable(QString::number(limited)));
     QCOMPARE(server.stop(), 0);
