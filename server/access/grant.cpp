@@ -65,6 +65,27 @@ std::optional<GrantedPath> locateInGrant(const Grant &grant, std::string_view pa
     return std::nullopt;
 }
 
+std::optional<std::vector<std::string>> namesTowardGrant(const Grant &grant, std::string_view path)
+{
+    if (grant.wholeTree || path.find('\0') != std::string_view::npos || (!path.empty() && path.front() == '/'))
+        return std::nullopt;
+    const std::vector<std::string_view> parts = components(path);
+    if (std::find_if(parts.begin(), parts.end(), [](std::string_view p) { return p == "." || p == ".."; })
+        != parts.end())
+        return std::nullopt;
+    std::vector<std::string> names;
+    for (const std::string &subtree : grant.subtrees) {
+        const std::vector<std::string_view> prefix = components(subtree);
+        if (prefix.size() > parts.size() && startsWith(prefix, parts))
+            names.emplace_back(prefix[parts.size()]);
+    }
+    if (names.empty())
+        return std::nullopt;
+    std::sort(names.begin(), names.end());
+    names.erase(std::unique(names.begin(), names.end()), names.end());
+    return names;
+}
+
 std::optional<std::string> normalizeSubtree(std::string_view subtree)
 {
     if (subtree.find('\0') != std::string_view::npos)

@@ -41,6 +41,13 @@ struct GrantedPath {
 // stays in `rest`, where the jail refuses it.
 std::optional<GrantedPath> locateInGrant(const Grant &grant, std::string_view path);
 
+// What a LIST of `path` shows when `path` lies outside `grant` but on the way to it: the names of the
+// next component of every granted subtree beneath `path` (sorted, each once), so that a client sees where
+// it may go ("" under {releases, docs/public}: releases, docs; "docs": public). Nothing if `path` is not
+// such a strict ancestor, is spelled with "." or "..", a NUL or a leading '/', or the grant is the whole
+// tree: the request is then judged by locateInGrant().
+std::optional<std::vector<std::string>> namesTowardGrant(const Grant &grant, std::string_view path);
+
 // `subtree` ("releases/", "/docs//2026", "" or "/" for the whole tree) in normal form, or nothing if it
 // holds a "." or ".." component or a NUL. "" stands for the whole tree.
 std::optional<std::string> normalizeSubtree(std::string_view subtree);

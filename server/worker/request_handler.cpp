@@ -189,6 +189,8 @@ bool RequestHandler::statListed(int directoryFd, const dirent &item, struct stat
 
 AfterRequest RequestHandler::list(ClientIo &io, const proto::ListRequest &request)
 {
+    if (auto toward = namesTowardGrant(m_session->access.grant, request.path))
+        return listToward(io, request.path, *toward);
     beginRequest(request.path, 0);
     Confined where;
     if (AfterRequest refused; !confine(io, request.path, where, refused))

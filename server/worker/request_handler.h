@@ -64,6 +64,9 @@ private:
     // returned.
     bool confine(ClientIo &io, const std::string &path, Confined &where, AfterRequest &refused);
     AfterRequest list(ClientIo &io, const proto::ListRequest &request);
+    // LIST of an ancestor of the granted subtrees (request_list_toward.cpp): only the entries `names`
+    // (access/grant.h namesTowardGrant()) that exist.
+    AfterRequest listToward(ClientIo &io, const std::string &path, const std::vector<std::string> &names);
     AfterRequest stat(ClientIo &io, const proto::StatRequest &request);
     AfterRequest get(ClientIo &io, const proto::GetRequest &request);
     AfterRequest digest(ClientIo &io, const proto::DigestRequest &request);

@@ -46,6 +46,7 @@ private slots:
     void anonymousNoneRefusesEverything();
     void anonymousAllServesTheWholeTree();
     void reloadChangesAnonymousAccess();
+    void rootListsOnlyTheWayToTheSubtrees();
     void badAnonymousValueIsOneSentence_data();
     void badAnonymousValueIsOneSentence();
 
@@ -90,7 +91,7 @@ void TestServerAccess::scopedGrantHoldsAgainstPathTricks_data()
     QTest::newRow("doubled slash inside") << get << QByteArray("pub//a.bin") << 0;
     QTest::newRow("link that stays inside") << get << QByteArray("pub/link-in") << 0;
     // Outside by spelling: UNAUTHORIZED, before any lookup.
-    QTest::newRow("LIST the root") << list << QByteArray("") << unauthorized;
+    QTest::newRow("LIST the root: the way in") << list << QByteArray("") << 0;
     QTest::newRow("a file beside it") << get << QByteArray("top.txt") << unauthorized;
     QTest::newRow("a sibling subtree") << get << QByteArray("private/secret.txt") << unauthorized;
     QTest::newRow("STAT a sibling") << stat << QByteArray("private") << unauthorized;
@@ -214,6 +215,43 @@ void TestServerAccess::reloadChangesAnonymousAccess()
     QVERIFY(client.hello("ferry-tests/2", proto::ProtocolVersion2).ok());
     const auto &capabilities = client.welcome().capabilities;
     QVERIFY(std::find(capabilities.begin(), capabilities.end(), proto::Capability{"auth", "required"}) != capabilities.end());
+    QCOMPARE(server.stop(), 0);
+}
+
+// `--anonymous pub,docs/public`: a LIST of the root shows the entries that lead to the subtrees (pub,
+// docs) and nothing else, with their real stat; a LIST of docs shows public; a subtree that does not exist
+// is left out; the rest stays UNAUTHORIZED. The same for a version 1 client, which has no AUTH.
+void TestServerAccess::rootListsOnlyTheWayToTheSubtrees()
+{
+    TestTree tree;
+    QVERIFY(!tree.addFile("pub/a.bin", 10, 1).isEmpty());
+    QVERIFY(!tree.addFile("docs/public/d.txt", 10, 2).isEmpty());
+    QVERIFY(!tree.addFile("docs/internal/x.txt", 10, 3).isEmpty());
+    QVERIFY(!tree.addFile("private/secret.txt", 10, 4).isEmpty());
+    QVERIFY(!tree.addFile("top.txt", 10, 5).isEmpty());
+    ServerProcess server(tree.root(), {"--workers", "1", "--anonymous", "pub,docs/public,gone"});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    TestClient client(20000);
+    QVERIFY(client.open(server.host(), server.port()).ok());
+    auto names = [](const ListResult &listing) {
+        QStringList found;
+        for (const proto::Entry &entry : listing.entries)
+            found << QString::fromStdString(entry.name) + (entry.kind == proto::EntryKind::Directory ? "/" : "");
+        found.sort();
+        return found;
+    };
+    const ListResult root = client.list("");
+    QVERIFY2(root.status.ok(), qPrintable(root.status.toString()));
+    QCOMPARE(names(root), (QStringList{"docs/", "pub/"}));
+    QVERIFY(root.entries.front().mtimeNs > 0);
+    const ListResult docs = client.list("docs");
+    QVERIFY2(docs.status.ok(), qPrintable(docs.status.toString()));
+    QCOMPARE(names(docs), QStringList{"public/"});
+    QCOMPARE(names(client.list("docs/public")), QStringList{"d.txt"});
+    QVERIFY(client.list("docs/internal").status.is(Unauthorized));
+    QVERIFY(client.list("private").status.is(Unauthorized));
+    QVERIFY(client.stat("top.txt").is(Unauthorized));
+    QVERIFY(client.list("docs/..").status.is(Unauthorized));
     QCOMPARE(server.stop(), 0);
 }
 

@@ -31,6 +31,8 @@ class TestGrant : public QObject {
 private slots:
     void locate_data();
     void locate();
+    void namesToward_data();
+    void namesToward();
     void normalize_data();
     void normalize();
     void parseAnonymousValues_data();
@@ -92,6 +94,42 @@ void TestGrant::locate()
         QCOMPARE(QString::fromStdString(found->subtree), subtree);
         QCOMPARE(QByteArray::fromStdString(found->rest), rest);
     }
+}
+
+void TestGrant::namesToward_data()
+{
+    QTest::addColumn<Grant>("grant");
+    QTest::addColumn<QByteArray>("path");
+    QTest::addColumn<QStringList>("names"); // empty: not on the way (judged by locateInGrant)
+    const Grant deep = subtrees({"releases", "docs/public", "docs/2026/notes"});
+    QTest::newRow("the root") << deep << QByteArray("") << QStringList{"docs", "releases"};
+    QTest::newRow("a slash is the root too") << deep << QByteArray("/") << QStringList{};
+    QTest::newRow("a parent of two") << deep << QByteArray("docs") << QStringList{"2026", "public"};
+    QTest::newRow("doubled slashes") << deep << QByteArray("docs//") << QStringList{"2026", "public"};
+    QTest::newRow("two levels up") << deep << QByteArray("docs/2026") << QStringList{"notes"};
+    QTest::newRow("a subtree itself") << deep << QByteArray("releases") << QStringList{};
+    QTest::newRow("inside a subtree") << deep << QByteArray("docs/public/x") << QStringList{};
+    QTest::newRow("beside") << deep << QByteArray("private") << QStringList{};
+    QTest::newRow("a name that starts alike") << deep << QByteArray("doc") << QStringList{};
+    QTest::newRow("dot") << deep << QByteArray("./docs") << QStringList{};
+    QTest::newRow("dot dot") << deep << QByteArray("private/../docs") << QStringList{};
+    QTest::newRow("absolute") << deep << QByteArray("/docs") << QStringList{};
+    QTest::newRow("NUL") << deep << QByteArray("docs\0", 5) << QStringList{};
+    QTest::newRow("the whole tree") << Grant::all() << QByteArray("") << QStringList{};
+    QTest::newRow("nothing") << Grant::none() << QByteArray("") << QStringList{};
+}
+
+void TestGrant::namesToward()
+{
+    QFETCH(Grant, grant);
+    QFETCH(QByteArray, path);
+    QFETCH(QStringList, names);
+    const auto found = namesTowardGrant(grant, std::string_view(path.constData(), path.size()));
+    QCOMPARE(found.has_value(), !names.isEmpty());
+    QStringList got;
+    for (const std::string &name : found.value_or(std::vector<std::string>{}))
+        got << QString::fromStdString(name);
+    QCOMPARE(got, names);
 }
 
 void TestGrant::normalize_data()
