@@ -52,7 +52,8 @@ Json poolJson(const PoolInfo &p)
                 {"breaker",
                  {{"state", p.breakerState}, {"recent_crashes", p.recentCrashes}, {"backoff_ms", p.backoffMs}}},
                 {"limits", toJson(p.limits)},
-                {"rate_limit", {{"per_connection", p.ratePerConnection}, {"global", p.rateGlobal}, {"per_ip", p.ratePerIp}}}};
+                {"rate_limit",
+                 {{"per_connection", p.ratePerConnection}, {"global", p.rateGlobal}, {"per_ip", p.ratePerIp}}}};
 }
 
 } // namespace

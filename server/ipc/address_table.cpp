@@ -53,7 +53,8 @@ std::optional<AddressKey> addressKeyOf(std::string_view peer)
         if (close == std::string::npos)
             return std::nullopt;
         host = host.substr(1, close - 1);
-    } else if (const size_t colon = host.find(':'); colon != std::string::npos && host.find(':', colon + 1) == std::string::npos) {
+    } else if (const size_t colon = host.find(':');
+               colon != std::string::npos && host.find(':', colon + 1) == std::string::npos) {
         host.resize(colon); // "1.2.3.4:5678"; a bare IPv6 address has more than one colon
     }
     unsigned char bytes[16] = {};

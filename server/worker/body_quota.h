@@ -12,6 +12,7 @@
 #include "worker/pacing.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace ferry::server {

@@ -21,7 +21,8 @@ const uint8_t Zeros[PadWrite] = {};
 BodyStream::BodyStream(Transport &transport, UniqueFd file, const TransferPlan &plan, std::string path,
                        ControlBlock &control, WorkerSlot &slot, Millis sendTimeout, std::vector<uint8_t> lead)
     : m_transport(transport), m_file(std::move(file)), m_plan(plan), m_path(std::move(path)), m_control(control),
-      m_slot(slot), m_pacer(control, plan.token, plan.address), m_sendTimeoutNs(int64_t(sendTimeout.count()) * 1'000'000),
+      m_slot(slot), m_pacer(control, plan.token, plan.address),
+      m_sendTimeoutNs(int64_t(sendTimeout.count()) * 1'000'000),
       m_frame(std::move(lead)), m_position(off_t(plan.offset)), m_startNs(monotonicNs()),
       m_lastProgressNs(m_startNs)
 {

@@ -1,6 +1,7 @@
 // RequestHandler and tokens (docs/PROTOCOL.md §10.2, §10.6): AUTH, the check before each request under a
 // token, its usage, and the quotas a GET body takes (body_quota.h). A refused AUTH closes the connection,
-// so each guess costs one; the secret is never logged or sent back. Refusals go through sendError(), which records their code for the audit log.
+// so each guess costs one; the secret is never logged or sent back. Refusals go through sendError(), which
+// records their code for the audit log.
 #include "worker/request_handler.h"
 
 #include "base/clock.h"

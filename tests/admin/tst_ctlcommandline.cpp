@@ -113,7 +113,8 @@ void TestCtlCommandLine::refused_data()
     QTest::newRow("bad rate") << QStringList{"rate-limit", "--global", "12x"}
                               << "ferry-ctl: --global: '12x' is not a byte count (such as 1048576, 512k, 2M, 1G)";
     QTest::newRow("rate-limit without a rate") << QStringList{"rate-limit"}
-                                               << "ferry-ctl: rate-limit: give --per-connection B, --global B, --per-ip B or several";
+                                               << "ferry-ctl: rate-limit: give --per-connection B, --global B, "
+                                                  "--per-ip B or several";
     QTest::newRow("fractional interval") << QStringList{"watch", "--interval", "1.5"}
                                          << "ferry-ctl: --interval: '1.5' is not a whole number";
     QTest::newRow("disconnect with both") << QStringList{"disconnect", "3", "--slot", "2"}

@@ -30,7 +30,8 @@ constexpr double MiB = 1024.0 * 1024.0;
 
 ServerProcess::RunResult ctl(const ServerProcess &server, QStringList args)
 {
-    return ServerProcess::runProgram(QStringLiteral(CTL_BIN), QStringList{"--admin-socket", server.adminSocketPath()} + args);
+    return ServerProcess::runProgram(QStringLiteral(CTL_BIN),
+                                     QStringList{"--admin-socket", server.adminSocketPath()} + args);
 }
 
 // Connects from `source` (after `prefix`, a PROXY header, if any) and says HELLO in `version`.
@@ -180,7 +181,8 @@ void TestServerIpLimits::rateHoldsAcrossEightConnectionsOfOneAddress()
     QTRY_VERIFY_WITH_TIMEOUT(clock.elapsed() >= startMs + 3000, 10000);
     const double rate = double(streams.total() - atStart) / (double(clock.elapsed() - startMs) / 1000.0);
     streams.finish();
-    QVERIFY2(rate > 2 * MiB * 0.9 && rate < 2 * MiB * 1.1, qPrintable(QStringLiteral("%1 bytes/s").arg(rate, 0, 'f', 0)));
+    QVERIFY2(rate > 2 * MiB * 0.9 && rate < 2 * MiB * 1.1,
+             qPrintable(QStringLiteral("%1 bytes/s").arg(rate, 0, 'f', 0)));
     QCOMPARE(server.stop(), 0);
 }
 
@@ -206,7 +208,8 @@ void TestServerIpLimits::addressesAreLimitedIndependently()
     const double second = double(streams.received(0) + streams.received(1) - second0) / seconds;
     const double third = double(streams.received(2) + streams.received(3) - third0) / seconds;
     streams.finish();
-    const QString rates = QStringLiteral("127.0.0.2: %1, 127.0.0.3: %2 bytes/s").arg(second, 0, 'f', 0).arg(third, 0, 'f', 0);
+    const QString rates =
+        QStringLiteral("127.0.0.2: %1, 127.0.0.3: %2 bytes/s").arg(second, 0, 'f', 0).arg(third, 0, 'f', 0);
     QVERIFY2(second > MiB * 0.9 && second < MiB * 1.1, qPrintable(rates));
     QVERIFY2(third > MiB * 0.9 && third < MiB * 1.1, qPrintable(rates));
     QCOMPARE(server.stop(), 0);
