@@ -18,7 +18,8 @@
 
 namespace ferry::server {
 
-// A limit shared by several connections besides the global one: a token's rate (ipc/token_table.h).
+// A limit shared by several connections besides the global one: a token's rate (ipc/token_table.h), a
+// client address's (ipc/address_table.h).
 struct SharedLimit {
     std::atomic<int64_t> *paidUntilNs = nullptr; // null: none
     uint64_t rate = 0;                           // bytes/s, 0 = none

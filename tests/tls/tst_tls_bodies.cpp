@@ -20,6 +20,7 @@ class TestTlsBodies : public QObject
 private slots:
     void slowReaderHoldsUpNoOtherClient();
     void stalledBodyIsCutAtTheSendTimeout();
+    void addressLimitsHoldForInterleavedBodies();
 
 private:
     // The one worker's slot as the admin plane shows it ({} if there is none).
@@ -113,6 +114,42 @@ void TestTlsBodies::stalledBodyIsCutAtTheSendTimeout()
     uint64_t received = 0;
     QVERIFY(!stalled.readBody(&received, &why));
     QVERIFY2(received < 64 * 1024 * 1024, qPrintable(why));
+}
+
+// The per-address limits hold for bodies the worker loop interleaves (TLS bodies over 64 KiB) as for the
+// blocking ones: --rate-per-ip 2M paces two 1 MiB bodies to at least 0.9 s, and --max-bytes-per-ip counts
+// what they sent, so a third GET that would go past it is refused before its first byte (FORBIDDEN: a
+// version 1 client).
+void TestTlsBodies::addressLimitsHoldForInterleavedBodies()
+{
+    TestTree tree;
+    constexpr uint64_t Size = 1024 * 1024 + 7;
+    QVERIFY(!tree.addFile(QStringLiteral("mid.bin"), Size, 5).isEmpty());
+    ServerProcess server(tree.root(), tlsOnly({QStringLiteral("--workers"), QStringLiteral("1"),
+                                               QStringLiteral("--rate-per-ip"), QStringLiteral("2M"),
+                                               QStringLiteral("--max-bytes-per-ip"), QStringLiteral("2200000")}));
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    TlsRawClient client(10000);
+    QString why;
+    QVERIFY2(client.open(server.host(), server.port(), &why), qPrintable(why));
+    QElapsedTimer timer;
+    timer.start();
+    for (int i = 0; i < 2; ++i) {
+        uint64_t received = 0;
+        QVERIFY(client.send(proto::GetRequest{"mid.bin", 0, proto::ToEnd}));
+        QVERIFY2(client.readBody(&received, &why), qPrintable(why));
+        QCOMPARE(received, Size);
+    }
+    QVERIFY2(timer.elapsed() >= 900, qPrintable(QStringLiteral("%1 ms").arg(timer.elapsed())));
+    proto::Message answer;
+    QVERIFY(client.send(proto::GetRequest{"mid.bin", 0, proto::ToEnd}));
+    QVERIFY2(client.read(&answer, &why), qPrintable(why));
+    QVERIFY(std::holds_alternative<proto::Error>(answer));
+    QCOMPARE(std::get<proto::Error>(answer).code, proto::ErrorCode::Forbidden);
+    QVERIFY(client.send(proto::GetRequest{"mid.bin", 0, 2200000 - 2 * Size})); // what is left, exactly
+    uint64_t received = 0;
+    QVERIFY2(client.readBody(&received, &why), qPrintable(why));
+    QCOMPARE(received, 2200000 - 2 * Size);
 }
 
 QTEST_GUILESS_MAIN(TestTlsBodies)
