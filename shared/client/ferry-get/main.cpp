@@ -270,5 +270,8 @@ int main(int argc, char *argv[])
         QCoreApplication::quit();
     });
     app.exec();
+    // Its connections close while the application still exists: Qt's TLS backend needs it then, and
+    // warns on stderr if they close in ~QCoreApplication.
+    delete command;
     return exitCode;
 }
