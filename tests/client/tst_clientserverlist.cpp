@@ -156,6 +156,17 @@ private slots:
         QCOMPARE(after->root, before->root);
         QVERIFY(!after->verified.isEmpty());
         QVERIFY(head(job.partPath(), Chunk) == head(fileA, Chunk));
+
+        // As the message says: retried once A is back (on its address), the download ends there, A's file.
+        ServerProcess again(treeA.root(), {QStringLiteral("--listen"), QStringLiteral("127.0.0.1:%1").arg(a.port())});
+        QVERIFY2(again.start(), qPrintable(again.diagnostics()));
+        job.retry();
+        job.start();
+        QVERIFY2(waitFinished(&job, 60000), qPrintable(describe(&job)));
+        QVERIFY2(job.state() == DownloadJob::State::Done && job.isVerified(), qPrintable(describe(&job)));
+        QVERIFY2(job.resumedFrom() >= Chunk, qPrintable(QString::number(job.resumedFrom())));
+        QString why;
+        QVERIFY2(ferrytest::sameContent(fileA, job.localPath(), &why), qPrintable(why));
     }
 
     void differentVersionIsPassedOverForTheNextServer()
