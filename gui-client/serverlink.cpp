@@ -73,7 +73,8 @@ QString ServerLink::serversText() const
 bool ServerLink::isServing(const client::FerryUrl &url) const
 {
     const QList<client::ServerAddress> named = url.servers();
-    return hasServer() && (named == m_session->servers() || (named.size() == 1 && m_session->servers().contains(named.first())));
+    const QList<client::ServerAddress> ours = m_session->servers();
+    return hasServer() && (named == ours || (named.size() == 1 && ours.contains(named.first())));
 }
 
 client::FerryUrl ServerLink::urlFor(const QString &path) const

@@ -134,8 +134,8 @@ private slots:
         QVERIFY(ferrytest::pollUntil([&] { return serving(first); }, [](bool s) { return s; }, 10000));
         // A chunk has arrived and is recorded as verified (2 MiB/s; the .part has its full size at once):
         // then the first server dies.
-        QVERIFY(ferrytest::pollUntil([&] { return someChunkRecorded(out.filePath("big.bin")); }, [](bool r) { return r; },
-                                     20000));
+        QVERIFY(ferrytest::pollUntil([&] { return someChunkRecorded(out.filePath("big.bin")); },
+                                     [](bool recorded) { return recorded; }, 20000));
         first.kill();
         QVERIFY(get.waitForFinished(60000));
         const QByteArray output = get.readAll();
@@ -162,8 +162,8 @@ private slots:
         get.setProcessChannelMode(QProcess::MergedChannels);
         get.start(GET_BIN, {"--no-progress", "-o", out.path(), link({first.port(), second.port()}, "big.bin")});
         QVERIFY(get.waitForStarted());
-        QVERIFY(ferrytest::pollUntil([&] { return someChunkRecorded(out.filePath("big.bin")); }, [](bool r) { return r; },
-                                     20000));
+        QVERIFY(ferrytest::pollUntil([&] { return someChunkRecorded(out.filePath("big.bin")); },
+                                     [](bool recorded) { return recorded; }, 20000));
         first.kill();
         QVERIFY(get.waitForFinished(60000));
         const QByteArray output = get.readAll();
@@ -187,8 +187,8 @@ private slots:
         get.setProcessChannelMode(QProcess::MergedChannels);
         get.start(GET_BIN, {"--no-progress", "-o", out.path(), link({first.port(), second.port()}, "big.bin")});
         QVERIFY(get.waitForStarted());
-        QVERIFY(ferrytest::pollUntil([&] { return someChunkRecorded(out.filePath("big.bin")); }, [](bool r) { return r; },
-                                     20000));
+        QVERIFY(ferrytest::pollUntil([&] { return someChunkRecorded(out.filePath("big.bin")); },
+                                     [](bool recorded) { return recorded; }, 20000));
         first.kill();
         QVERIFY(get.waitForFinished(60000));
         const QByteArray output = get.readAll();

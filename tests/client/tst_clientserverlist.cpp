@@ -112,7 +112,8 @@ private slots:
         ServerProcess a(treeA.root(), slowServer()), b(treeB.root());
         QVERIFY2(a.start() && b.start(), qPrintable(a.diagnostics() + b.diagnostics()));
         QTemporaryDir out;
-        DownloadJob job(listUrl({a.port(), b.port()}, "big.bin"), out.filePath("big.bin"), ExistingFilePolicy::Overwrite);
+        DownloadJob job(listUrl({a.port(), b.port()}, "big.bin"), out.filePath("big.bin"),
+                        ExistingFilePolicy::Overwrite);
         job.setRetryPolicy(fastRetries());
         job.start();
         QVERIFY2(someChunkRecorded(job.localPath(), 20000), qPrintable(describe(&job)));
@@ -135,7 +136,8 @@ private slots:
         ServerProcess a(treeA.root(), slowServer()), b(treeB.root());
         QVERIFY2(a.start() && b.start(), qPrintable(a.diagnostics() + b.diagnostics()));
         QTemporaryDir out;
-        DownloadJob job(listUrl({a.port(), b.port()}, "big.bin"), out.filePath("big.bin"), ExistingFilePolicy::Overwrite);
+        DownloadJob job(listUrl({a.port(), b.port()}, "big.bin"), out.filePath("big.bin"),
+                        ExistingFilePolicy::Overwrite);
         job.setRetryPolicy(fastRetries());
         job.start();
         QVERIFY2(someChunkRecorded(job.localPath(), 20000), qPrintable(describe(&job)));

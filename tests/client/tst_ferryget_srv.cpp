@@ -125,7 +125,8 @@ private slots:
         // Priority 10 (preferred) names a port nothing listens on; priority 20 the server.
         QVERIFY2(dns.start("fleet.test", {{closedPort(), 10, 0}, {server.port(), 20, 0}}), dns.log().constData());
         QTemporaryDir out;
-        const auto run = ServerProcess::runProgram(GET_BIN, {"--no-progress", "-o", out.path(), "ferry://fleet.test/f.bin"},
+        const auto run = ServerProcess::runProgram(GET_BIN,
+                                                   {"--no-progress", "-o", out.path(), "ferry://fleet.test/f.bin"},
                                                    30000, {"FERRY_DNS_SERVER=" + dns.address()});
         QVERIFY2(run.exitCode == 0, (run.err + dns.log()).constData());
         QString why;

@@ -55,11 +55,12 @@ void LsCommand::start()
         return;
     }
     auto *resolver = new client::ServerResolver(this);
-    connect(resolver, &client::ServerResolver::resolved, this, [this, resolver](const QList<client::ServerAddress> &servers) {
-        resolver->deleteLater();
-        m_session->setServers(servers);
-        listFirst();
-    });
+    connect(resolver, &client::ServerResolver::resolved, this,
+            [this, resolver](const QList<client::ServerAddress> &servers) {
+                resolver->deleteLater();
+                m_session->setServers(servers);
+                listFirst();
+            });
     resolver->resolve(m_url);
 }
 
