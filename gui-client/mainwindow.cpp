@@ -296,26 +296,38 @@ void MainWindow::openLinks(const QStringList &links)
 void MainWindow::useToken(const QString &linkOrToken)
 {
     const bool isLink = linkOrToken.startsWith(QLatin1String("ferry:"));
+    const QString host = m_link->session()->host();
+    const quint16 port = m_link->session()->port();
+    if (!isLink) {
+        if (!client::FerryUrl::isTokenText(linkOrToken)) {
+            m_tokenPrompt->refuse(tr("That is not an access token (letters, digits, - and _, as ferry-ctl token "
+                                     "create prints it)."));
+            return;
+        }
+        keepToken(host, port, linkOrToken);
+        return;
+    }
     QString error;
-    const auto url = client::FerryUrl::parse(isLink ? linkOrToken : QStringLiteral("ferry://x/?token=") + linkOrToken,
-                                             &error);
+    const auto url = client::FerryUrl::parse(linkOrToken, &error);
     if (!url || url->token().isEmpty()) {
         m_tokenPrompt->refuse(url ? tr("That link carries no token.") : error);
         return;
     }
-    const QString host = m_link->session()->host();
-    const quint16 port = m_link->session()->port();
     const bool otherServer = client::KnownServers::serverKey(url->host(), url->port())
                              != client::KnownServers::serverKey(host, port);
-    if (isLink && otherServer) {
+    if (otherServer) {
         m_tokenPrompt->hide();
         openUrl(*url); // a link to another server: open it as any link
         return;
     }
-    if (isLink)
-        client::ServerTrust::instance().requirePin(*url);
-    client::ServerTokens::instance().set(host, port, url->token());
-    m_settings->setServers(ServerBook::withToken(m_settings->servers(), host, port, url->token()));
+    client::ServerTrust::instance().requirePin(*url);
+    keepToken(host, port, url->token());
+}
+
+void MainWindow::keepToken(const QString &host, quint16 port, const QString &token)
+{
+    client::ServerTokens::instance().set(host, port, token);
+    m_settings->setServers(ServerBook::withToken(m_settings->servers(), host, port, token));
     m_tokenPrompt->hide();
     m_link->session()->disconnectFromServer(); // AUTH comes right after the handshake: on a new connection
     m_link->retry();

@@ -72,6 +72,7 @@ private:
     void applyPreferences();
     void connectTo(const client::FerryUrl &url);
     void useToken(const QString &linkOrToken);
+    void keepToken(const QString &host, quint16 port, const QString &token); // then asks again
     // Files carry the size their listing reported, so queued rows show it (see RemoteBrowser).
     void download(const QList<ferry::client::RemoteEntry> &files, const QStringList &folders,
                   const QString &destination);

@@ -55,11 +55,6 @@ void RequestHandler::beginRequest(const std::string &path, uint64_t total)
     if (m_slot.state.load(std::memory_order_relaxed) != WorkerState::Stopping)
         m_slot.state.store(WorkerState::Sending, std::memory_order_relaxed);
     copyText(m_slot.path, sizeof m_slot.path, path.data(), path.size());
-    if (m_session) { // the scoreboard shows whose token a request runs under (its id and label, never the secret)
-        const ConnectionAccess &access = m_session->access;
-        copyText(m_slot.tokenId, sizeof m_slot.tokenId, access.tokenId.data(), access.tokenId.size());
-        copyText(m_slot.tokenLabel, sizeof m_slot.tokenLabel, access.tokenLabel.data(), access.tokenLabel.size());
-    }
     m_slot.bytesSent.store(0, std::memory_order_relaxed);
     m_slot.bytesTotal.store(total, std::memory_order_relaxed);
     int64_t now = monotonicNs();

@@ -32,7 +32,10 @@ AfterRequest RequestHandler::auth(ClientIo &io, Session &session, const proto::A
     }
     m_accessPolicy.tokens->dropConnectionOf(session.negotiated.tokenSlot); // a later AUTH replaces the token
     grantToken(session, *view, m_accessPolicy.anonymous);
-    beginRequest("", 0); // the scoreboard shows the token from now on
+    {
+        SlotWriteGuard guard(m_slot); // the scoreboard shows the token from now on
+        showToken(m_slot, session.access);
+    }
     const TokenSlot &slot = m_accessPolicy.tokens->slot(view->index);
     proto::AuthReply reply{view->id,       view->label,    view->scope,
                            view->expiresAtNs, view->rate,  view->maxBytes,

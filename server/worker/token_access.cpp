@@ -51,4 +51,10 @@ bool isTokenDead(const Session &session, const TokenTable *table)
     return check == TokenCheck::Revoked || check == TokenCheck::Expired;
 }
 
+void showToken(WorkerSlot &slot, const ConnectionAccess &access)
+{
+    copyText(slot.tokenId, sizeof slot.tokenId, access.tokenId.data(), access.tokenId.size());
+    copyText(slot.tokenLabel, sizeof slot.tokenLabel, access.tokenLabel.data(), access.tokenLabel.size());
+}
+
 } // namespace ferry::server

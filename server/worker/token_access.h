@@ -3,6 +3,7 @@
 // any worker, and telling whether it still holds (revocation and expiry take effect here).
 #pragma once
 
+#include "ipc/scoreboard.h"
 #include "worker/session.h"
 
 #include <cstdint>
@@ -25,5 +26,8 @@ TokenCheck checkToken(const Session &session, const TokenTable *table, int64_t n
 // Whether the connection holds a token that no longer holds (the transfer loop's abort test: two atomic
 // loads and a clock read when there is a token, one comparison when there is none).
 bool isTokenDead(const Session &session, const TokenTable *table);
+// Writes the connection's token id and label (never the secret) into the worker's scoreboard slot, inside
+// the caller's SlotWriteGuard: when the slot starts showing the connection, and when AUTH changes it.
+void showToken(WorkerSlot &slot, const ConnectionAccess &access);
 
 } // namespace ferry::server

@@ -459,47 +459,4 @@ int WorkerLoop::waitTimeoutMs() const
     return left <= 0 ? 0 : int((left + 999'999) / 1'000'000);
 }
 
-void WorkerLoop::showServing(const Connection &connection)
-{
-    if (m_shown == connection.id)
-        return;
-    SlotWriteGuard guard(m_slot);
-    // A request served on the way out (one already buffered) keeps showing Stopping.
-    m_slot.state.store(isStopping() ? WorkerState::Stopping : WorkerState::Reading, std::memory_order_relaxed);
-    m_slot.connectionId.store(connection.id, std::memory_order_relaxed);
-    copyText(m_slot.peer, sizeof m_slot.peer, connection.session.peer.data(), connection.session.peer.size());
-    const std::string security = connection.transport->security();
-    copyText(m_slot.security, sizeof m_slot.security, security.data(), security.size());
-    m_slot.path[0].store('\0', std::memory_order_relaxed);
-    m_slot.lastProgressNs.store(monotonicNs(), std::memory_order_relaxed);
-    m_shown = connection.id;
-}
-
-void WorkerLoop::showIdle()
-{
-    // Between requests a worker is Idle, or Stopping once it knows it must exit.
-    const WorkerState resting = isStopping() ? WorkerState::Stopping : WorkerState::Idle;
-    if (m_shown == 0 && m_slot.state.load(std::memory_order_relaxed) == resting)
-        return;
-    SlotWriteGuard guard(m_slot);
-    m_slot.state.store(resting, std::memory_order_relaxed);
-    m_slot.connectionId.store(0, std::memory_order_relaxed);
-    m_slot.peer[0].store('\0', std::memory_order_relaxed);
-    m_slot.path[0].store('\0', std::memory_order_relaxed);
-    m_slot.security[0].store('\0', std::memory_order_relaxed);
-    m_slot.tokenId[0].store('\0', std::memory_order_relaxed);
-    m_slot.tokenLabel[0].store('\0', std::memory_order_relaxed);
-    m_slot.transferStartNs.store(0, std::memory_order_relaxed);
-    m_shown = 0;
-}
-
-void WorkerLoop::showStopping()
-{
-    // Only the state changes: a response in flight is still shown (peer, path, progress) while it finishes.
-    if (m_slot.state.load(std::memory_order_relaxed) == WorkerState::Stopping)
-        return;
-    SlotWriteGuard guard(m_slot);
-    m_slot.state.store(WorkerState::Stopping, std::memory_order_relaxed);
-}
-
 } // namespace ferry::server

@@ -86,6 +86,7 @@ private:
     void expireFiles();
     void honourAbort();
     void showServing(const Connection &connection);
+    void showConnection(const Connection &connection); // its texts, inside a SlotWriteGuard
     // Between turns: a body under way if there is one (its progress, for the admin plane and the stall
     // watchdog), else idle.
     void showResting();

@@ -86,41 +86,4 @@ void WorkerLoop::unwatchChannel()
     m_channelWatched = false;
 }
 
-void WorkerLoop::showResting()
-{
-    if (m_bodies == 0) {
-        showIdle();
-        return;
-    }
-    auto shown = m_connections.find(m_shown);
-    if (shown != m_connections.end() && shown->second->body) {
-        showBody(*shown->second);
-        return;
-    }
-    for (auto &[id, connection] : m_connections)
-        if (connection->body) {
-            showBody(*connection);
-            return;
-        }
-}
-
-void WorkerLoop::showBody(const Connection &connection)
-{
-    const BodyStream &body = *connection.body;
-    SlotWriteGuard guard(m_slot);
-    m_slot.state.store(isStopping() ? WorkerState::Stopping : WorkerState::Sending, std::memory_order_relaxed);
-    m_slot.bytesSent.store(body.sent(), std::memory_order_relaxed);
-    m_slot.bytesTotal.store(body.length(), std::memory_order_relaxed);
-    m_slot.transferStartNs.store(body.startNs(), std::memory_order_relaxed);
-    m_slot.lastProgressNs.store(body.lastProgressNs(), std::memory_order_relaxed);
-    if (m_shown == connection.id)
-        return; // the texts are there already
-    m_slot.connectionId.store(connection.id, std::memory_order_relaxed);
-    copyText(m_slot.peer, sizeof m_slot.peer, connection.session.peer.data(), connection.session.peer.size());
-    const std::string security = connection.transport->security();
-    copyText(m_slot.security, sizeof m_slot.security, security.data(), security.size());
-    copyText(m_slot.path, sizeof m_slot.path, body.path().data(), body.path().size());
-    m_shown = connection.id;
-}
-
 } // namespace ferry::server

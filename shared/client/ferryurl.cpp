@@ -52,17 +52,6 @@ bool isValidPort(const QString &port)
     return ok && value > 0 && value <= 65535 && !port.startsWith(u'+');
 }
 
-// A token as ferry-ctl token create prints it: base64url, no padding (and a generous length cap).
-bool isTokenText(const QString &token)
-{
-    if (token.isEmpty() || token.size() > 256)
-        return false;
-    for (QChar c : token) {
-        if (!(c.isLetterOrNumber() && c.unicode() < 0x80) && c != u'-' && c != u'_')
-            return false;
-    }
-    return true;
-}
 
 // The queries a link may carry: the server's identity (?fp=, as ferry-ctl identity prints it) and an
 // access token (token=, as in the capability links of ferry-ctl token create), each at most once.
@@ -77,7 +66,7 @@ QString readQuery(const QUrl &url, const QString &quoted, QString &fingerprint, 
                 return QStringLiteral("The ?fp= of %1 is not a server fingerprint (52 base32 characters, as "
                                       "ferry-ctl identity prints it).").arg(quoted);
         } else if (name == QLatin1String("token") && token.isEmpty()) {
-            if (!isTokenText(value))
+            if (!FerryUrl::isTokenText(value))
                 return QStringLiteral("The token= of %1 is not an access token (letters, digits, - and _, as "
                                       "ferry-ctl token create prints it).").arg(quoted);
             token = value;
@@ -108,6 +97,18 @@ QStringList authorities(const QString &text, QString *rest)
 }
 
 } // namespace
+
+// Base64url, no padding (and a generous length cap).
+bool FerryUrl::isTokenText(const QString &token)
+{
+    if (token.isEmpty() || token.size() > 256)
+        return false;
+    for (QChar c : token) {
+        if (!(c.isLetterOrNumber() && c.unicode() < 0x80) && c != u'-' && c != u'_')
+            return false;
+    }
+    return true;
+}
 
 FerryUrl::FerryUrl(QString host, quint16 port, QString path)
     : m_host(std::move(host)), m_port(port), m_path(normalisedPath(path)), m_trailingSlash(path.endsWith(u'/'))

@@ -40,6 +40,8 @@ public:
     // out, so what is shown or logged never holds it; toLink() keeps it, for copying a link on.
     QString token() const { return m_token; }
     void setToken(const QString &token) { m_token = token; }
+    // Whether `token` is written as ferry-ctl token create prints a secret (a pasted token, --token).
+    static bool isTokenText(const QString &token);
 
     // Last path component ("" for the root).
     QString fileName() const;

@@ -9,14 +9,12 @@
 //     ... connect the client to relay.host(), relay.port() ...
 //     QCOMPARE(relay.flips(), 1);
 //
-// It runs on the event loop of the thread that owns it, like NoDigestRelay.
+// It runs on the event loop of the thread that owns it (loopbackrelay.h).
 #pragma once
 
-#include <QString>
+#include "loopbackrelay.h"
 
 #include <memory>
-
-class QTcpServer;
 
 namespace ferrytest {
 
@@ -24,9 +22,6 @@ class CorruptingRelay
 {
 public:
     CorruptingRelay(QString upstreamHost, quint16 upstreamPort);
-    ~CorruptingRelay();
-    CorruptingRelay(const CorruptingRelay &) = delete;
-    CorruptingRelay &operator=(const CorruptingRelay &) = delete;
 
     // Flip the bits of the byte at `offset` of each server → client stream, on at most
     // `connections` connections (those that get that far first).
@@ -35,9 +30,9 @@ public:
     // before version 2 does; version 1 connections pass. The client then sees an old server.
     void refuseVersion2() { m_state->refuseVersion2 = true; }
     int version2Refused() const { return m_state->version2Refused; }
-    bool listen();
-    QString host() const { return QStringLiteral("127.0.0.1"); }
-    quint16 port() const;
+    bool listen() { return m_relay.listen(); }
+    QString host() const { return m_relay.host(); }
+    quint16 port() const { return m_relay.port(); }
     int flips() const { return m_state->flips; }
     int connections() const { return m_state->connections; }
     qint64 bytesToClients() const { return m_state->bytesToClients; }
@@ -52,12 +47,10 @@ private:
         bool refuseVersion2 = false;
         int version2Refused = 0;
     };
-    void relay();
+    LoopbackRelay::Hooks hooksForConnection();
 
-    QString m_upstreamHost;
-    quint16 m_upstreamPort;
-    std::unique_ptr<QTcpServer> m_server;
-    std::shared_ptr<State> m_state = std::make_shared<State>(); // shared with the connections' lambdas
+    std::shared_ptr<State> m_state = std::make_shared<State>(); // shared with the connections' hooks
+    LoopbackRelay m_relay;
 };
 
 } // namespace ferrytest

@@ -8,16 +8,13 @@
 //     ... connect the client to relay.host(), relay.port() ...
 //     QVERIFY(relay.digestsRefused() > 0);   // the path under test was taken
 //
-// It runs on the event loop of the thread that owns it (a QTest function waiting with QTRY_* or
-// QSignalSpy keeps it going). It relies on clients not pipelining a request behind a DIGEST, as the
+// It runs on the event loop of the thread that owns it (loopbackrelay.h). It relies on clients not pipelining a request behind a DIGEST, as the
 // refusal is written to the client at once, between the server's replies.
 #pragma once
 
-#include <QString>
+#include "loopbackrelay.h"
 
 #include <memory>
-
-class QTcpServer;
 
 namespace ferrytest {
 
@@ -25,24 +22,17 @@ class NoDigestRelay
 {
 public:
     NoDigestRelay(QString upstreamHost, quint16 upstreamPort);
-    ~NoDigestRelay();
-    NoDigestRelay(const NoDigestRelay &) = delete;
-    NoDigestRelay &operator=(const NoDigestRelay &) = delete;
 
     // Listens on 127.0.0.1 at an ephemeral port.
-    bool listen();
-    QString host() const { return QStringLiteral("127.0.0.1"); }
-    quint16 port() const;
+    bool listen() { return m_relay.listen(); }
+    QString host() const { return m_relay.host(); }
+    quint16 port() const { return m_relay.port(); }
     // DIGEST requests answered with UNSUPPORTED so far.
     int digestsRefused() const { return *m_refused; }
 
 private:
-    void relay();
-
-    QString m_upstreamHost;
-    quint16 m_upstreamPort;
-    std::unique_ptr<QTcpServer> m_server;
-    std::shared_ptr<int> m_refused = std::make_shared<int>(0); // shared with the connections' lambdas
+    std::shared_ptr<int> m_refused = std::make_shared<int>(0); // shared with the connections' hooks
+    LoopbackRelay m_relay;
 };
 
 } // namespace ferrytest

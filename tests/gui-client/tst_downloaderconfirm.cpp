@@ -1,6 +1,7 @@
 // Destructive actions ask first: Remove of an unfinished download (and whether its
 // partial file goes too), Quit while downloads run; "Don't ask again" is remembered.
 // Each question is answered by a timer that finds the modal dialog, so nothing blocks.
+#include "guitesthelpers.h"
 #include "dialoganswerer.h"
 #include "serverprocess.h"
 #include "testtree.h"
@@ -83,12 +84,7 @@ void TestDownloaderConfirm::cleanup()
 
 std::unique_ptr<MainWindow> TestDownloaderConfirm::newWindow()
 {
-    auto window = std::make_unique<MainWindow>(m_settings.get());
-    window->show();
-    window->activateWindow();
-    if (!QTest::qWaitForWindowActive(window.get()))
-        qWarning("the window did not become active");
-    return window;
+    return guitest::shownWindow(m_settings.get(), guitest::Shown::Active);
 }
 
 DownloadJob *TestDownloaderConfirm::startSlowDownload(MainWindow *window, const QString &name)

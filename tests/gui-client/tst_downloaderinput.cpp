@@ -1,5 +1,6 @@
 // What a user pastes or types into Ferry Downloader: links with raw spaces, bad
 // server addresses, a port nothing listens on. Offscreen, against a real server.
+#include "guitesthelpers.h"
 #include "serverprocess.h"
 #include "testtree.h"
 
@@ -65,11 +66,7 @@ void TestDownloaderInput::init()
 
 std::unique_ptr<MainWindow> TestDownloaderInput::newWindow()
 {
-    auto window = std::make_unique<MainWindow>(m_settings.get());
-    window->show();
-    if (!QTest::qWaitForWindowExposed(window.get()))
-        qWarning("the window was not exposed");
-    return window;
+    return guitest::shownWindow(m_settings.get());
 }
 
 void TestDownloaderInput::typeServer(MainWindow *window, const QString &text)

@@ -89,11 +89,7 @@ QString TestDownloaderMenus::link(const QString &path) const
 
 std::unique_ptr<MainWindow> TestDownloaderMenus::newWindow()
 {
-    auto window = std::make_unique<MainWindow>(m_settings.get());
-    window->show();
-    window->activateWindow();
-    if (!QTest::qWaitForWindowActive(window.get()))
-        qWarning("the window did not become active");
+    auto window = guitest::shownWindow(m_settings.get(), guitest::Shown::Active);
     window->openUrl(*client::FerryUrl::parse(link(QStringLiteral("pub/"))));
     if (!QTest::qWaitFor([&] { return window->browser()->model()->rowCount() == 3; }, 15000))
         qWarning("pub/ was not listed");

@@ -1,5 +1,6 @@
 // Notifications of finished and failed downloads, and overall progress in the title.
 // Offscreen there is no tray: the notifications show in the window, as on such desktops.
+#include "guitesthelpers.h"
 #include "notificationservice.h"
 #include "serverprocess.h"
 #include "testtree.h"
@@ -91,11 +92,7 @@ void TestDownloaderNotify::init()
 
 std::unique_ptr<MainWindow> TestDownloaderNotify::newWindow()
 {
-    auto window = std::make_unique<MainWindow>(m_settings.get());
-    window->show();
-    if (!QTest::qWaitForWindowExposed(window.get()))
-        qWarning("the window was not exposed");
-    return window;
+    return guitest::shownWindow(m_settings.get());
 }
 
 QString TestDownloaderNotify::link(const QString &path) const

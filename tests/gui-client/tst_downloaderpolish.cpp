@@ -85,12 +85,7 @@ void TestDownloaderPolish::init()
 
 std::unique_ptr<MainWindow> TestDownloaderPolish::newWindow()
 {
-    auto window = std::make_unique<MainWindow>(m_settings.get());
-    window->show();
-    window->activateWindow();
-    if (!QTest::qWaitForWindowActive(window.get()))
-        qWarning("the window did not become active");
-    return window;
+    return guitest::shownWindow(m_settings.get(), guitest::Shown::Active);
 }
 
 void TestDownloaderPolish::connectTo(MainWindow *window, const QString &address)

@@ -36,6 +36,7 @@ private slots:
     void capabilityLinkOpensItsFolder();
     void promptAsksAndPastedTokenOpens();
     void wrongTokenAsksAgain();
+    void malformedTokenIsRefusedInPlace();
 
 private:
     std::unique_ptr<gui::MainWindow> newWindow();
@@ -77,12 +78,7 @@ void TestDownloaderTokens::init()
 
 std::unique_ptr<gui::MainWindow> TestDownloaderTokens::newWindow()
 {
-    auto window = std::make_unique<gui::MainWindow>(m_settings.get());
-    window->resize(1000, 600);
-    window->show();
-    if (!QTest::qWaitForWindowExposed(window.get()))
-        qWarning("the window was not exposed");
-    return window;
+    return guitest::shownWindow(m_settings.get(), guitest::Shown::Exposed, QSize(1000, 600));
 }
 
 QString TestDownloaderTokens::link(const QString &path, const QString &token) const
@@ -151,6 +147,22 @@ void TestDownloaderTokens::wrongTokenAsksAgain()
     QTRY_VERIFY_WITH_TIMEOUT(prompt->isVisible(), 15000);
     QVERIFY(prompt->findChild<QLabel *>(QStringLiteral("tokenDetail"))->text().contains(
         QStringLiteral("did not accept the access token")));
+}
+
+// Pasted text that cannot be a token is refused in the prompt itself, in words, before any connection.
+void TestDownloaderTokens::malformedTokenIsRefusedInPlace()
+{
+    auto window = newWindow();
+    window->openLinks({link(QStringLiteral("releases/"), QString())});
+    auto *prompt = window->findChild<gui::TokenPrompt *>();
+    QTRY_VERIFY_WITH_TIMEOUT(prompt->isVisible(), 15000);
+    QTest::keyClicks(prompt->findChild<QLineEdit *>(QStringLiteral("tokenField")), QStringLiteral("not a token!"));
+    QTest::mouseClick(prompt->findChild<QPushButton *>(QStringLiteral("tokenUse")), Qt::LeftButton);
+    const QString detail = prompt->findChild<QLabel *>(QStringLiteral("tokenDetail"))->text();
+    QVERIFY2(detail.startsWith(QStringLiteral("That is not an access token")), qPrintable(detail));
+    QVERIFY(prompt->isVisible());
+    for (const gui::ServerEntry &entry : m_settings->servers())
+        QVERIFY(entry.token.isEmpty());
 }
 
 QTEST_MAIN(TestDownloaderTokens)

@@ -1,6 +1,7 @@
 // Ferry Downloader and server identities, offscreen against the real server over TLS: the first-contact
 // question, the changed-identity warning that offers no way on, the lock in the status bar, and
 // Preferences → Known servers, and the pin a server in the list (File → Servers…) carries. FERRY_SCREENSHOTS=DIR also saves the dialogs there (docs/screenshots).
+#include "guitesthelpers.h"
 #include "serverprocess.h"
 #include "testtree.h"
 
@@ -75,12 +76,7 @@ void TestDownloaderTrust::init()
 
 std::unique_ptr<gui::MainWindow> TestDownloaderTrust::newWindow()
 {
-    auto window = std::make_unique<gui::MainWindow>(m_settings.get());
-    window->resize(1000, 600);
-    window->show();
-    if (!QTest::qWaitForWindowExposed(window.get()))
-        qWarning("the window was not exposed");
-    return window;
+    return guitest::shownWindow(m_settings.get(), guitest::Shown::Exposed, QSize(1000, 600));
 }
 
 void TestDownloaderTrust::connectThroughUi(gui::MainWindow *window, const ServerProcess &server)

@@ -96,12 +96,7 @@ void TestDownloaderUi::init()
 
 std::unique_ptr<MainWindow> TestDownloaderUi::newWindow()
 {
-    auto window = std::make_unique<MainWindow>(m_settings.get());
-    window->show();
-    window->activateWindow();
-    if (!QTest::qWaitForWindowExposed(window.get()))
-        qWarning("the window was not exposed");
-    return window;
+    return guitest::shownWindow(m_settings.get(), guitest::Shown::Active);
 }
 
 void TestDownloaderUi::connectThroughUi(MainWindow *window, const ServerProcess &server)
