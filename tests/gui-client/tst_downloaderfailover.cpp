@@ -77,11 +77,7 @@ void TestDownloaderFailover::init()
 
 std::unique_ptr<MainWindow> TestDownloaderFailover::newWindow()
 {
-    auto window = std::make_unique<MainWindow>(m_settings.get());
-    window->show();
-    if (!QTest::qWaitForWindowExposed(window.get()))
-        qWarning("the window was not exposed");
-    return window;
+    return guitest::shownWindow(m_settings.get(), guitest::Shown::Active); // it types in the server field
 }
 
 void TestDownloaderFailover::connectThroughUi(MainWindow *window, const QString &text)
