@@ -262,10 +262,9 @@ void MainWindow::openUrl(const client::FerryUrl &url)
 {
     client::ServerTrust::instance().requirePin(url); // a ?fp= vouches for this server
     client::ServerTokens::instance().remember(url);  // and a token= opens what it grants
-    const bool sameServer = m_link->hasServer() && m_link->session()->host() == url.host()
-        && m_link->session()->port() == url.port();
+    const bool sameServer = m_link->isServing(url);
     if (!sameServer)
-        connectTo(client::FerryUrl(url.host(), url.port(), QString()));
+        connectTo(url.withPath(QString()));
     const bool browse = !sameServer;
     if (url.path().isEmpty() || url.hasTrailingSlash()) {
         if (browse)
@@ -339,10 +338,9 @@ void MainWindow::connectTo(const client::FerryUrl &url)
 {
     client::ServerTrust::instance().requirePin(url);
     client::ServerTokens::instance().remember(url);
-    m_link->setServer(url.host(), url.port());
+    m_link->setServers(url.servers());
     m_security->setServer(client::KnownServers::serverKey(url.host(), url.port()));
-    const QString address = m_link->address();
-    m_connectBar->setServerText(address); // a recent server once it answers (onStatusChanged)
+    m_connectBar->setServerText(m_link->serversText()); // a recent server once it answers (onStatusChanged)
     updateTitle(QString());
     m_browser->reset();
     m_browser->openPath(url.path());
@@ -397,7 +395,7 @@ void MainWindow::onStatusChanged(ServerLink::Status status, const QString &detai
         break;
     case ServerLink::Status::Connected:
         m_connectBar->setState(ConnectBar::State::Connected, detail);
-        m_settings->addRecentServer(m_link->address());
+        m_settings->addRecentServer(m_link->serversText());
         m_connectBar->setServers(m_settings->servers(), m_settings->recentServers());
         break;
     case ServerLink::Status::Unreachable:

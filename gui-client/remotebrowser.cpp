@@ -120,7 +120,9 @@ QMenu *RemoteBrowser::createContextMenu()
 
 QString RemoteBrowser::linkFor(const QString &path) const
 {
-    return client::FerryUrl(m_session->host(), m_session->port(), path).toString();
+    const client::FerryUrl url(m_session->host(), m_session->port(), path);
+    // A fleet's link names every server, so that whoever opens it fails over too.
+    return (m_session->servers().size() > 1 ? url.withServers(m_session->servers()) : url).toString();
 }
 
 void RemoteBrowser::copyLinks()

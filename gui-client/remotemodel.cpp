@@ -311,9 +311,9 @@ QMimeData *RemoteModel::mimeData(const QModelIndexList &indexes) const
         if (index.column() != NameColumn || index.row() >= m_exposed)
             continue;
         const bool folder = m_entries.at(index.row()).isDirectory();
-        const QString link = client::FerryUrl(m_session->host(), m_session->port(),
-                                              pathOf(index) + (folder ? QStringLiteral("/") : QString()))
-                                 .toString();
+        const client::FerryUrl url(m_session->host(), m_session->port(),
+                                   pathOf(index) + (folder ? QStringLiteral("/") : QString()));
+        const QString link = (m_session->servers().size() > 1 ? url.withServers(m_session->servers()) : url).toString();
         urls << QUrl(link);
         links << link;
     }

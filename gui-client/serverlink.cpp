@@ -22,12 +22,17 @@ ServerLink::ServerLink(client::DownloadQueue *queue, QObject *parent)
 
 void ServerLink::setServer(const QString &host, quint16 port)
 {
-    if (hasServer() && host == m_session->host() && port == m_session->port()) {
+    setServers({{host, port}});
+}
+
+void ServerLink::setServers(const QList<client::ServerAddress> &servers)
+{
+    if (hasServer() && servers == m_session->servers()) {
         if (m_session->state() != Session::State::Ready)
             retry(); // "Connect" again to the same server means "try again"
         return;
     }
-    m_session->setServer(host, port);
+    m_session->setServers(servers);
     m_probing = false;
     m_everConnected = false;
     setStatus(Status::Disconnected, QString());
@@ -38,15 +43,48 @@ bool ServerLink::hasServer() const
     return m_session->port() != 0;
 }
 
+QList<client::ServerAddress> ServerLink::servers() const
+{
+    return m_session->servers();
+}
+
+namespace {
+
+QString addressOf(const QString &host, quint16 port)
+{
+    return QStringLiteral("%1:%2").arg(host.contains(u':') ? u'[' + host + u']' : host).arg(port);
+}
+
+} // namespace
+
 QString ServerLink::address() const
 {
-    const QString host = m_session->host().contains(u':') ? u'[' + m_session->host() + u']' : m_session->host();
-    return QStringLiteral("%1:%2").arg(host).arg(m_session->port());
+    return addressOf(m_session->host(), m_session->port());
+}
+
+QString ServerLink::serversText() const
+{
+    QStringList addresses;
+    for (const client::ServerAddress &server : m_session->servers())
+        addresses << addressOf(server.host, server.port);
+    return addresses.join(u',');
+}
+
+bool ServerLink::isServing(const client::FerryUrl &url) const
+{
+    const QList<client::ServerAddress> named = url.servers();
+    const QList<client::ServerAddress> ours = m_session->servers();
+    return hasServer() && (named == ours || (named.size() == 1 && ours.contains(named.first())));
 }
 
 client::FerryUrl ServerLink::urlFor(const QString &path) const
 {
-    return client::FerryUrl(m_session->host(), m_session->port(), path);
+    QList<client::ServerAddress> order = m_session->servers();
+    const client::ServerAddress current{m_session->host(), m_session->port()};
+    if (const qsizetype at = order.indexOf(current); at > 0)
+        order = order.mid(at) + order.mid(0, at);
+    const client::FerryUrl url(m_session->host(), m_session->port(), path);
+    return order.size() > 1 ? url.withServers(order) : url;
 }
 
 void ServerLink::retry()
@@ -118,7 +156,7 @@ void ServerLink::onJobState(DownloadJob *job, DownloadJob::State state)
 
 bool ServerLink::isOurs(const DownloadJob *job) const
 {
-    return hasServer() && job->url().host() == m_session->host() && job->url().port() == m_session->port();
+    return hasServer() && job->url().servers().contains(client::ServerAddress{m_session->host(), m_session->port()});
 }
 
 void ServerLink::probe()

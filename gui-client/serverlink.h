@@ -21,6 +21,10 @@ namespace ferry::gui {
 // failed probe turns the status to Lost with the reason (Unreachable if it never
 // answered at all). retry() reconnects; once
 // the server answers again, downloads waiting for it try at once.
+//
+// A link may name several servers of one fleet (ferry://a:4646,b:4646/): the session
+// browses from the first that answers, moving on as downloads do (session.h), and
+// address() names the one in use.
 class ServerLink : public QObject
 {
     Q_OBJECT
@@ -33,8 +37,16 @@ public:
 
     client::Session *session() const { return m_session; }
     void setServer(const QString &host, quint16 port);
+    // The servers of one fleet, in the order to try them.
+    void setServers(const QList<client::ServerAddress> &servers);
+    QList<client::ServerAddress> servers() const;
     bool hasServer() const;
-    QString address() const; // "host:port"
+    QString address() const; // "host:port" of the server in use
+    // Every server, "a:4646,b:4646", as the connect bar takes it.
+    QString serversText() const;
+    // Whether `url` names this link's servers (all of them, or one of them alone).
+    bool isServing(const client::FerryUrl &url) const;
+    // A download's URL: every server, the one in use first, then the others in the list's order.
     client::FerryUrl urlFor(const QString &path) const;
 
     Status status() const { return m_status; }

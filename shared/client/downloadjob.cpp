@@ -171,6 +171,8 @@ void DownloadJob::retry()
     m_connectionFailures = 0;
     m_busyFailures = 0;
     m_restarts = 0;
+    m_serversFailed = 0;
+    m_otherVersion.clear();
     setStatusText(tr("Queued"));
     setState(State::Queued);
 }

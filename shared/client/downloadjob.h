@@ -8,6 +8,7 @@
 #include "ratelimiter.h"
 #include "retrypolicy.h"
 #include "speedmeter.h"
+#include "verifieddownload.h"
 
 #include "protocol/messages.h"
 
@@ -24,7 +25,6 @@ namespace ferry::client {
 
 class Connection;
 class ConnectionPool;
-class VerifiedDownload;
 
 // Writes the remote file to `localPath() + ".part"`, recording the remote size and
 // mtime beside it in `name.part.ferry` (a small JSON file, see partfile.h). A later
@@ -175,7 +175,7 @@ private:
     void completeDownload();
     bool useVerifiedPath() const;
     void startVerified();
-    void onVerifiedFailed(ErrorKind kind, const QString &reason, bool fileChanged, bool unsupported);
+    void onVerifiedFailed(ErrorKind kind, const QString &reason, VerifiedDownload::Cause cause);
     void onVerifiedCompleted(const QByteArray &sha256);
     void restartFromZero();
     void failAttempt(ErrorKind kind, const QString &reason, int retryAfterMs = 0);
@@ -196,6 +196,10 @@ private:
     // After a failed attempt: moves on to the next server of the list and starts at once, until each
     // has been tried once since bytes last moved. False: none left this round, back off as usual.
     bool failOver(ErrorKind kind);
+    bool tryNextServer();
+    // Another server of the list has a different version of the file than the .part's verified
+    // chunks: the next server is tried; when none is left this round, the job fails with `reason`.
+    void onOtherVersion(const QString &reason);
 
     static quint64 nextId();
 
@@ -260,6 +264,7 @@ private:
     QList<ServerAddress> m_servers; // empty until resolved; then at least one
     qsizetype m_serverIndex = 0;
     qsizetype m_serversFailed = 0;  // in a row, since bytes last moved
+    QString m_otherVersion;         // why a server of this round was refused (onOtherVersion), or ""
     ServerResolver *m_resolver = nullptr;
 };
 

@@ -15,10 +15,16 @@ void DownloadJob::failAttempt(ErrorKind kind, const QString &reason, int retryAf
         fail(kind, reason); // bytes already went out to a stream: a retry would repeat them
         return;
     }
-    if (m_progressedThisAttempt)
+    if (m_progressedThisAttempt) {
         m_serversFailed = 0;
+        m_otherVersion.clear();
+    }
     if (failOver(kind))
         return;
+    if (!m_otherVersion.isEmpty() && (kind == ErrorKind::ConnectionError || kind == ErrorKind::ServerBusy)) {
+        fail(ErrorKind::RemoteError, m_otherVersion); // the servers left this round are down: say why not here
+        return;
+    }
     int failures = 1;
     if (kind == ErrorKind::ServerBusy) {
         failures = ++m_busyFailures;

@@ -1,6 +1,8 @@
 // DownloadJob's servers: the list a URL names or DNS SRV gives (serverlist.h), and failing over along
-// it. Moving to another server mid-download resumes the .part there only if the BODY names the same size
-// and mtime (and the last MiB's digest agrees), as any resume does; otherwise the job starts over.
+// it. Moving to another server mid-download continues the .part there only with the same content: a
+// verified download's when that server's manifest has the same size, chunk size and root (else the
+// server is refused for this file and the .part kept, onOtherVersion()); an unverified one's when the
+// BODY names the same size and mtime and the last MiB's digest agrees (else it starts over).
 #include "downloadjob.h"
 
 #include "servertrust.h"
@@ -42,6 +44,11 @@ bool DownloadJob::failOver(ErrorKind kind)
 {
     if (kind != ErrorKind::ConnectionError && kind != ErrorKind::ServerBusy)
         return false;
+    return tryNextServer();
+}
+
+bool DownloadJob::tryNextServer()
+{
     if (m_servers.size() < 2)
         return false;
     m_serverIndex = (m_serverIndex + 1) % m_servers.size();
@@ -51,6 +58,21 @@ bool DownloadJob::failOver(ErrorKind kind)
     }
     beginAttempt();
     return true;
+}
+
+// Mixing two versions chunk by chunk would build a file neither server has, and starting over would
+// throw away verified chunks for what may be a stale copy: the server is passed over, the .part stays,
+// and with no server of the list left to try the job fails saying why (failAttempt() too, when the
+// round ends on the servers that are down).
+void DownloadJob::onOtherVersion(const QString &reason)
+{
+    dropConnection();
+    m_otherVersion = reason;
+    m_droppedSources << reason;
+    emit sourceDropped(reason);
+    if (tryNextServer())
+        return;
+    fail(ErrorKind::RemoteError, reason);
 }
 
 } // namespace ferry::client

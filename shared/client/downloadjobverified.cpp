@@ -24,8 +24,10 @@ void DownloadJob::startVerified()
     disconnect(connection, nullptr, this, nullptr);
     connection->setBodySink({});
     connection->setBodyPacer({});
-    auto *download = new VerifiedDownload(m_url, m_mirrors, m_localPath, this);
+    // The server of the list this attempt reached; the others may hold the .part's chunks.
+    auto *download = new VerifiedDownload(m_url.withServers({currentServer()}), m_mirrors, m_localPath, this);
     m_verifiedDownload = download;
+    download->setFleet(m_servers);
     download->setConnectionPool(m_pool);
     download->setMaxStreams(m_maxStreams);
     download->setExpectedSha256(m_expectedSha256);
@@ -61,22 +63,29 @@ void DownloadJob::startVerified()
     download->start(connection);
 }
 
-void DownloadJob::onVerifiedFailed(ErrorKind kind, const QString &reason, bool fileChanged, bool unsupported)
+void DownloadJob::onVerifiedFailed(ErrorKind kind, const QString &reason, VerifiedDownload::Cause cause)
 {
     std::exchange(m_verifiedDownload, nullptr)->deleteLater();
     if (m_reusedConnection && kind == ErrorKind::ConnectionError) {
         m_reusedConnection = false; // a pooled connection the server had closed: not a failure
         attachConnection(new Connection(this));
-        m_connection->open(m_url.host(), m_url.port());
+        m_connection->open(currentServer().host, currentServer().port);
         return;
     }
-    if (unsupported) {
+    switch (cause) {
+    case VerifiedDownload::Cause::Unsupported:
         m_manifestRefused = true;
         beginAttempt();
-    } else if (fileChanged) {
+        break;
+    case VerifiedDownload::Cause::FileChanged:
         restartFromZero();
-    } else {
+        break;
+    case VerifiedDownload::Cause::OtherVersion:
+        onOtherVersion(reason);
+        break;
+    case VerifiedDownload::Cause::Other:
         failAttempt(kind, reason);
+        break;
     }
 }
 

@@ -102,6 +102,7 @@ std::optional<PartMeta> PartFile::readMeta(const QString &finalPath)
     meta.chunkSize = json.value(QLatin1String("chunkSize")).toString().toLongLong();
     meta.root = QByteArray::fromHex(json.value(QLatin1String("root")).toString().toLatin1());
     meta.verified = json.value(QLatin1String("verified")).toString();
+    meta.server = json.value(QLatin1String("server")).toString();
     return meta;
 }
 
@@ -115,6 +116,8 @@ bool PartFile::writeMeta(const QString &finalPath, const PartMeta &meta, QString
         json.insert(QLatin1String("chunkSize"), QString::number(meta.chunkSize));
         json.insert(QLatin1String("root"), QString::fromLatin1(meta.root.toHex()));
         json.insert(QLatin1String("verified"), meta.verified);
+        if (!meta.server.isEmpty())
+            json.insert(QLatin1String("server"), meta.server);
     }
     if (isStreamTarget(finalPath))
         return true;

@@ -13,7 +13,8 @@ namespace ferry::client {
 // A sidecar file works on every filesystem (unlike user xattrs) and survives a copy.
 // A verified download (a server with manifests) adds "chunkSize", "root" (hex) and
 // "verified" (a ChunkMap run list such as "0-41,43"): the chunks whose bytes matched the
-// manifest and were flushed to disk before being recorded. The format number stays 1:
+// manifest and were flushed to disk before being recorded, and "server" ("host:port"), the
+// server whose manifest they match (of a URL naming several). The format number stays 1:
 // an older reader ignores the extra keys and resumes by size as before, and metadata
 // without them simply has no chunk verified yet.
 struct PartMeta {
@@ -23,6 +24,7 @@ struct PartMeta {
     qint64 chunkSize = 0; // 0: not a verified download
     QByteArray root{};
     QString verified{};
+    QString server{};
     bool operator==(const PartMeta &) const = default;
 };
 

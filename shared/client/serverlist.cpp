@@ -7,6 +7,8 @@
 #include <QRandomGenerator>
 
 #include <algorithm>
+#include <optional>
+#include <utility>
 
 namespace ferry::client {
 
@@ -33,6 +35,24 @@ void appendWeighted(QList<SrvRecord> group, const std::function<quint32(quint32)
         out.append({group[chosen].target, group[chosen].port});
         group.removeAt(chosen);
     }
+}
+
+// FERRY_DNS_SERVER: the name server (an IP address, port 53) to ask for SRV records instead of the
+// system's resolver, for a fleet announced on a DNS server of its own (and a test's dnsmasq).
+std::optional<QHostAddress> dnsServerFromEnvironment()
+{
+    const QString text = qEnvironmentVariable("FERRY_DNS_SERVER").trimmed();
+    if (text.isEmpty())
+        return std::nullopt;
+    const QHostAddress address(text);
+    if (address.isNull()) {
+        static bool warned = false;
+        if (!std::exchange(warned, true))
+            qWarning("FERRY_DNS_SERVER=%s is not an IP address; asking the system's resolver instead",
+                     qPrintable(text));
+        return std::nullopt;
+    }
+    return address;
 }
 
 } // namespace
@@ -66,6 +86,8 @@ void ServerResolver::resolve(const FerryUrl &url)
     m_fallback = url.servers();
     delete m_lookup;
     m_lookup = new QDnsLookup(QDnsLookup::SRV, QStringLiteral("_ferry._tcp.") + url.host(), this);
+    if (const auto server = dnsServerFromEnvironment())
+        m_lookup->setNameserver(*server);
     connect(m_lookup, &QDnsLookup::finished, this, &ServerResolver::onFinished);
     m_lookup->lookup();
 }

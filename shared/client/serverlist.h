@@ -37,7 +37,9 @@ QList<ServerAddress> orderSrvRecords(QList<SrvRecord> records, const std::functi
 bool wantsSrvLookup(const FerryUrl &url);
 
 // Looks up _ferry._tcp.HOST and reports the servers in RFC 2782 order; without a usable record (none,
-// NXDOMAIN, a DNS failure), the URL's own host on the default port, as before SRV existed.
+// NXDOMAIN, a DNS failure), the URL's own host on the default port, as before SRV existed. The system's
+// resolver is asked, or the name server the environment variable FERRY_DNS_SERVER names (an IP
+// address; Qt 6.4 asks it on port 53).
 class ServerResolver : public QObject
 {
     Q_OBJECT

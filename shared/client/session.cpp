@@ -20,11 +20,30 @@ Session::~Session() = default;
 
 void Session::setServer(const QString &host, quint16 port)
 {
-    if (host == m_host && port == m_port)
+    setServers({{host, port}});
+}
+
+void Session::setServers(const QList<ServerAddress> &servers)
+{
+    if (servers == m_servers)
         return;
     disconnectFromServer();
-    m_host = host;
-    m_port = port;
+    m_servers = servers;
+    m_serverIndex = 0;
+    m_serversTried = 0;
+    m_host = servers.isEmpty() ? QString() : servers.first().host;
+    m_port = servers.isEmpty() ? 0 : servers.first().port;
+}
+
+// The next server in the list's order, unless each was tried for the front request already.
+bool Session::moveToNextServer()
+{
+    if (m_servers.size() < 2 || ++m_serversTried >= m_servers.size())
+        return false;
+    m_serverIndex = (m_serverIndex + 1) % m_servers.size();
+    m_host = m_servers[m_serverIndex].host;
+    m_port = m_servers[m_serverIndex].port;
+    return true;
 }
 
 void Session::connectToServer()
@@ -138,6 +157,7 @@ void Session::onMessage(const proto::Message &message)
         return;
     }
     request.answered = true;
+    m_serversTried = 0;
     if (const auto *page = std::get_if<proto::ListPage>(&message); page && request.kind == RequestKind::List) {
         onListPage(*page);
     } else if (const auto *stat = std::get_if<proto::StatReply>(&message); stat && request.kind == RequestKind::Stat) {
@@ -215,10 +235,9 @@ void Session::onConnectionFailed(ErrorKind kind, const QString &reason, int retr
 {
     const bool wasReady = m_state == State::Ready;
     const bool failOver = kind == ErrorKind::ConnectionError || kind == ErrorKind::ServerBusy;
-    if (!m_requests.empty() && failOver && !m_requests.front().answered && !m_fallbacks.isEmpty()) {
-        const ServerAddress next = m_fallbacks.takeFirst();
-        m_host = next.host;
-        m_port = next.port;
+    if (!m_requests.empty() && failOver && !m_requests.front().answered && moveToNextServer()) {
+        if (m_connection)
+            m_connection->abort();
         m_requests.front().sent = false;
         setState(State::Connecting);
         ensureConnection();
@@ -228,6 +247,7 @@ void Session::onConnectionFailed(ErrorKind kind, const QString &reason, int retr
         Request &front = m_requests.front();
         front.sent = false;
         front.answered = false;
+        m_serversTried = 0; // after a wait, the round starts again from this server
         const int delay = kind == ErrorKind::ServerBusy ? std::max(retryAfterMs, 100) : 0;
         setState(State::Connecting);
         QTimer::singleShot(delay, this, [this] {
@@ -239,6 +259,7 @@ void Session::onConnectionFailed(ErrorKind kind, const QString &reason, int retr
         setState(State::Disconnected); // the server closed an idle connection: reopen on demand
         return;
     }
+    m_serversTried = 0;
     m_error = kind;
     m_errorString = reason;
     setState(State::Failed);

@@ -22,6 +22,13 @@ class Connection;
 // request sent again. A request that fails is answered with requestFailed and the
 // next one proceeds; a lost connection fails the request in flight and sets
 // state() to Failed until the next request reconnects.
+//
+// With several servers of one fleet (setServers()), a refused connection, BUSY, or a
+// connection lost before the front request got any answer moves the session to the
+// next server in the list's order (from the last one round to the first), each tried
+// once per request; host() and port() name the server in use. A request that has
+// had part of its answer (some LIST pages) fails instead: resending it elsewhere
+// would repeat those pages.
 class Session : public QObject
 {
     Q_OBJECT
@@ -34,9 +41,11 @@ public:
 
     // Chooses the server; a change drops the current connection and pending requests.
     void setServer(const QString &host, quint16 port);
-    // Servers of the same fleet to move to, in order, when the current one refuses the connection, is
-    // BUSY, or is lost before the front request got an answer (serverlist.h).
-    void setFallbacks(const QList<ServerAddress> &servers) { m_fallbacks = servers; }
+    // The servers of one fleet (serverlist.h), the first to be used first; a change of list drops
+    // the connection and pending requests as setServer() does. Empty: no server.
+    void setServers(const QList<ServerAddress> &servers);
+    QList<ServerAddress> servers() const { return m_servers; }
+    // The server in use (or to be used next).
     QString host() const { return m_host; }
     quint16 port() const { return m_port; }
     QString serverAgent() const { return m_serverAgent; }
@@ -91,12 +100,15 @@ private:
     void onConnectionFailed(ferry::client::ErrorKind kind, const QString &reason, int retryAfterMs);
     void finishFront();
     bool retryable(ErrorKind kind, bool wasReady);
+    bool moveToNextServer();
     void failAll(ErrorKind kind, const QString &reason);
     quint64 enqueue(RequestKind kind, const QString &path);
 
     QString m_host;
     quint16 m_port = 0;
-    QList<ServerAddress> m_fallbacks;
+    QList<ServerAddress> m_servers;
+    qsizetype m_serverIndex = 0;
+    qsizetype m_serversTried = 0; // for the front request, since one of them answered
     QString m_serverAgent;
     State m_state = State::Disconnected;
     ErrorKind m_error = ErrorKind::NoError;

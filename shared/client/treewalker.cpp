@@ -35,8 +35,7 @@ void TreeWalker::start()
 
 void TreeWalker::useServers(const QList<ServerAddress> &servers)
 {
-    m_session->setServer(servers.first().host, servers.first().port);
-    m_session->setFallbacks(servers.mid(1));
+    m_session->setServers(servers);
 }
 
 void TreeWalker::onStat(quint64 requestId, const RemoteEntry &entry)

@@ -4,9 +4,12 @@
 #include "chunkhasher.h"
 #include "chunksegment.h"
 #include "connectionpool.h"
+#include "knownservers.h"
 #include "manifestfetch.h"
 
 #include <QLocale>
+
+#include <algorithm>
 
 namespace ferry::client {
 
@@ -69,7 +72,10 @@ void VerifiedDownload::start(Connection *connection)
     });
     connect(fetch, &ManifestFetch::failed, this, [this, fetch](ErrorKind kind, const QString &reason, int code) {
         fetch->deleteLater();
-        fail(kind, reason, code == int(proto::ErrorCode::FileChanged), code == int(proto::ErrorCode::Unsupported));
+        fail(kind, reason,
+             code == int(proto::ErrorCode::FileChanged)   ? Cause::FileChanged
+             : code == int(proto::ErrorCode::Unsupported) ? Cause::Unsupported
+                                                          : Cause::Other);
     });
     fetch->start();
 }
@@ -115,13 +121,21 @@ void VerifiedDownload::onManifest(const Manifest &manifest)
     finishIfComplete(); // an empty file, or a part that was complete already
 }
 
-// A .part cut from another file (other size, mtime or root) is of no use: start afresh.
+// A .part cut from another file is of no use: start afresh. A verified part's root names its
+// content, so its mtime may differ (a copy on another server); an unverified part has only size
+// and mtime. A part whose verified chunks another server of the list vouched for, of a file that
+// differs here, is kept instead (otherVersion()).
 bool VerifiedDownload::preparePart()
 {
     const auto meta = PartFile::readMeta(m_localPath);
-    const bool sameFile = meta && meta->size == m_manifest.fileSize && meta->mtimeNs == m_manifest.mtimeNs
-                          && (meta->chunkSize == 0
-                              || (meta->chunkSize == m_manifest.chunkSize && meta->root == m_manifest.root));
+    if (const auto why = meta ? otherVersion(*meta) : std::nullopt) {
+        fail(ErrorKind::RemoteError, *why, Cause::OtherVersion);
+        return false;
+    }
+    const bool sameFile = meta && meta->size == m_manifest.fileSize
+                          && (meta->chunkSize == 0 ? meta->mtimeNs == m_manifest.mtimeNs
+                                                   : meta->chunkSize == m_manifest.chunkSize
+                                                         && meta->root == m_manifest.root);
     if (!sameFile)
         PartFile::discard(m_localPath);
     QString error;
@@ -132,6 +146,7 @@ bool VerifiedDownload::preparePart()
     fresh.chunkSize = m_manifest.chunkSize;
     fresh.root = m_manifest.root;
     fresh.verified = meta && sameFile ? meta->verified : QString();
+    fresh.server = KnownServers::serverKey(m_url.host(), m_url.port());
     const qint64 oldSize = PartFile::partSize(m_localPath);
     if (!m_part.openPreallocated(m_localPath, m_manifest.fileSize, &error)
         || !PartFile::writeMeta(m_localPath, fresh, &error)) {
@@ -141,6 +156,36 @@ bool VerifiedDownload::preparePart()
     if (meta && sameFile && meta->chunkSize == 0)
         m_uncheckedPrefix = std::min(oldSize, m_manifest.fileSize); // written by the unverified path
     return true;
+}
+
+// Why this server's file is another version than the one `meta`'s verified chunks came from on
+// another server of the job's list; nullopt when it is the same file, nothing is verified yet, or
+// the chunks came from this server (the file changed here) or from one outside the list.
+std::optional<QString> VerifiedDownload::otherVersion(const PartMeta &meta) const
+{
+    const QString here = KnownServers::serverKey(m_url.host(), m_url.port());
+    const bool fromFleet = std::any_of(m_fleet.begin(), m_fleet.end(), [&](const ServerAddress &server) {
+        return KnownServers::serverKey(server.host, server.port) == meta.server;
+    });
+    if (meta.chunkSize <= 0 || meta.verified.isEmpty() || meta.server == here || !fromFleet)
+        return std::nullopt;
+    QString difference;
+    if (meta.size != m_manifest.fileSize)
+        difference = tr("%1 bytes there, %2 here").arg(meta.size).arg(m_manifest.fileSize);
+    else if (meta.chunkSize != m_manifest.chunkSize)
+        difference = tr("chunks of %1 bytes there, %2 here").arg(meta.chunkSize).arg(m_manifest.chunkSize);
+    else if (meta.root != m_manifest.root)
+        difference = tr("manifest root %1 there, %2 here")
+                         .arg(QString::fromLatin1(meta.root.toHex().left(16)),
+                              QString::fromLatin1(m_manifest.root.toHex().left(16)));
+    else
+        return std::nullopt;
+    return tr("%1: the other server %2 has a different version of this file than %3, where the partial "
+              "download began (%4); the %5 verified so far are kept in %6: retry once %3 is back, or delete "
+              "the .part to download %2's version")
+        .arg(m_url.path(), here, meta.server, difference,
+             QLocale::system().formattedDataSize(PartFile::resumableBytes(m_localPath)),
+             PartFile::partPathFor(m_localPath));
 }
 
 // Chunks the metadata vouches for are taken as they are; a part without records (the
@@ -262,13 +307,13 @@ void VerifiedDownload::onFileHashed(const QByteArray &digest, const QString &err
     emit completed(digest);
 }
 
-void VerifiedDownload::fail(ErrorKind kind, const QString &reason, bool fileChanged, bool unsupported)
+void VerifiedDownload::fail(ErrorKind kind, const QString &reason, Cause cause)
 {
     if (m_done)
         return;
     m_recordsDirty = m_part.isOpen();
     stop();
-    emit failed(kind, reason, fileChanged, unsupported);
+    emit failed(kind, reason, cause);
 }
 
 ReadBudget VerifiedDownload::pace(qint64 wanted)

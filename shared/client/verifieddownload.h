@@ -7,6 +7,7 @@
 #include "ferryurl.h"
 #include "manifest.h"
 #include "partfile.h"
+#include "serverlist.h"
 #include "sourceset.h"
 
 #include <QByteArray>
@@ -46,10 +47,18 @@ class VerifiedDownload : public QObject
     Q_OBJECT
 public:
     using Consume = std::function<void(qint64 bytes)>;
+    // Why an attempt failed, beyond its ErrorKind: what the job does next depends on it.
+    enum class Cause {
+        Other,        // retried as the ErrorKind says
+        FileChanged,  // the file is not the one the .part was cut from, on the same server: start over
+        Unsupported,  // the server refused MANIFEST after all: use the unverified path
+        OtherVersion, // another server of the job's list has a different version: the .part is kept
+    };
     // A client-side cap on connections per source, whatever a server allows.
     static constexpr int MaxStreamsPerSource = 8;
 
-    // `mirrors`: other servers with the same file at the same path.
+    // `url` names the one server `start()`'s connection is open to; `mirrors`: other servers with the
+    // same file at the same path.
     VerifiedDownload(const FerryUrl &url, const QList<FerryUrl> &mirrors, const QString &localPath,
                      QObject *parent = nullptr);
     ~VerifiedDownload() override;
@@ -60,6 +69,11 @@ public:
     void setMaxStreams(int streams) { m_maxStreams = std::clamp(streams, 1, MaxStreamsPerSource); }
     // A SHA-256 (raw bytes) published elsewhere that the whole file must have.
     void setExpectedSha256(const QByteArray &digest) { m_expectedSha256 = digest; }
+    // The servers of the job's list (`url`'s among them). A .part whose verified chunks came from
+    // another of them, of a file whose manifest differs here (root, size or chunk size), is not
+    // discarded: the attempt fails with Cause::OtherVersion and the part stays as it is, because the
+    // fleet disagrees (a stale copy) rather than the file having changed.
+    void setFleet(const QList<ServerAddress> &servers) { m_fleet = servers; }
 
     // Starts on `connection` (ready, offering `manifest`); takes it over.
     void start(Connection *connection);
@@ -83,20 +97,19 @@ signals:
     void sourceDropped(const QString &reason);
     // The verified file is in place; `sha256` is the whole file's digest.
     void completed(const QByteArray &sha256);
-    // `fileChanged`: the file is not the one the .part was cut from (start over);
-    // `unsupported`: the server refused MANIFEST after all (use the unverified path).
-    void failed(ferry::client::ErrorKind kind, const QString &reason, bool fileChanged, bool unsupported);
+    void failed(ferry::client::ErrorKind kind, const QString &reason, ferry::client::VerifiedDownload::Cause cause);
 
 private:
     void onManifest(const Manifest &manifest);
     bool preparePart();
+    std::optional<QString> otherVersion(const PartMeta &meta) const;
     void adoptRecords(const std::optional<PartMeta> &meta);
     void onChunkHashed(int index, const QByteArray &digest);
     void onBadChunk(int index);
     void recordVerified();
     void finishIfComplete();
     void onFileHashed(const QByteArray &digest, const QString &error);
-    void fail(ErrorKind kind, const QString &reason, bool fileChanged = false, bool unsupported = false);
+    void fail(ErrorKind kind, const QString &reason, Cause cause = Cause::Other);
     ReadBudget pace(qint64 wanted);
 
     // Sources and segments (verifieddownloadsources.cpp).
@@ -118,6 +131,7 @@ private:
     ConnectionPool *m_pool = nullptr;
     int m_maxStreams = MaxStreamsPerSource;
     QByteArray m_expectedSha256;
+    QList<ServerAddress> m_fleet;
     Connection::BodyPacer m_pace;
     Consume m_consume;
 

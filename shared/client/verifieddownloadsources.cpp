@@ -129,7 +129,7 @@ void VerifiedDownload::onSegmentFailed(ChunkSegment *segment, ErrorKind kind, co
     if (kind == ErrorKind::LocalError) {
         fail(kind, reason);
     } else if (fileChanged && m_sources.agreedCount() <= 1) {
-        fail(kind, reason, true);
+        fail(kind, reason, Cause::FileChanged);
     } else if (kind != ErrorKind::ConnectionError && kind != ErrorKind::ServerBusy) {
         dropSource(source, fileChanged ? tr("the file changed there") : reason, kind);
     } else if (m_sources.noteFailure(source, reason)) {

@@ -1,19 +1,27 @@
 // ferry-get with a server list (ferry://a,b/path): it tries the servers in order and fails over on a
 // refused connection, on BUSY (a draining server) and on a connection lost mid-transfer, resuming its
-// .part on the next server, which serves the same tree (as a fleet over shared storage does).
+// .part on the next server when that one serves the same file (shared storage, or a copy with another
+// mtime), and refusing, with exit status 4 and the .part kept, one that has a different version.
+// `ferry-get ls` fails over the same way.
 #include "adminrequest.h"
 #include "polling.h"
 #include "serverprocess.h"
 #include "testtree.h"
 
 #include <QElapsedTimer>
+#include <QFile>
 #include <QFileInfo>
+#include <QJsonDocument>
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <fcntl.h>
+#include <sys/stat.h>
 
 using namespace ferrytest;
 
@@ -42,15 +50,25 @@ bool serving(const ServerProcess &server)
     return false;
 }
 
-// The length of the body a worker of `server` is sending now, 0 if none.
-qint64 bodyTotal(const ServerProcess &server)
+// How much a "resuming NAME at N MiB of M MiB" line of ferry-get says the .part kept, -1 without one.
+double resumedMiB(const QByteArray &output)
 {
-    const QJsonArray workers = ferrytest::adminStatus(server.adminSocketPath()).value("workers").toArray();
-    for (const QJsonValue &worker : workers)
-        if (const qint64 total = worker.toObject().value("bytes_total").toInteger(); total > 0)
-            return total;
-    return 0;
+    const QRegularExpressionMatch match =
+        QRegularExpression(QStringLiteral("resuming \\S+ at ([0-9.]+) MiB of")).match(QString::fromUtf8(output));
+    return match.hasMatch() ? match.captured(1).toDouble() : -1;
 }
+
+// Whether the .part's metadata beside `finalPath` records a verified chunk (on disk, fdatasync'ed).
+bool someChunkRecorded(const QString &finalPath)
+{
+    QFile meta(finalPath + ".part.ferry");
+    return meta.open(QIODevice::ReadOnly)
+           && !QJsonDocument::fromJson(meta.readAll()).object().value("verified").toString().isEmpty();
+}
+
+// One slow stream, so that a test kills the server early in the download.
+const QStringList SlowServer{"--rate-limit", "4M", "--streams-per-client", "1"};
+constexpr qint64 BigFile = 24 << 20; // six chunks of 4 MiB
 
 } // namespace
 
@@ -105,7 +123,7 @@ private slots:
         // Both serve one tree (same size, same mtime): the .part continues on the second server.
         TestTree tree;
         const QString file = tree.addFile("big.bin", 12 << 20, 3);
-        ServerProcess first(tree.root(), {"--rate-limit", "2M", "--log-level", "debug"});
+        ServerProcess first(tree.root(), {"--rate-limit", "2M", "--streams-per-client", "1", "--log-level", "debug"});
         ServerProcess second(tree.root(), {"--rate-limit", "8M"});
         QVERIFY2(first.start() && second.start(), qPrintable(first.diagnostics() + second.diagnostics()));
         QTemporaryDir out;
@@ -114,17 +132,109 @@ private slots:
         get.start(GET_BIN, {"--no-progress", "-o", out.path(), link({first.port(), second.port()}, "big.bin")});
         QVERIFY(get.waitForStarted());
         QVERIFY(ferrytest::pollUntil([&] { return serving(first); }, [](bool s) { return s; }, 10000));
-        // Some bytes have arrived (2 MiB/s): then the first server dies.
-        QVERIFY(ferrytest::pollUntil([&] { return QFileInfo(out.filePath("big.bin.part")).size(); },
-                                     [](qint64 size) { return size >= (1 << 20); }, 10000) >= (1 << 20));
+        // A chunk has arrived and is recorded as verified (2 MiB/s; the .part has its full size at once):
+        // then the first server dies.
+        QVERIFY(ferrytest::pollUntil([&] { return someChunkRecorded(out.filePath("big.bin")); },
+                                     [](bool recorded) { return recorded; }, 20000));
         first.kill();
-        // The second server is asked for the rest, not the whole file: its GET is shorter than the file.
-        const qint64 total = ferrytest::pollUntil([&] { return bodyTotal(second); }, [](qint64 t) { return t > 0; }, 15000);
-        QVERIFY2(total > 0 && total < (12 << 20) - (1 << 20), qPrintable(QString::number(total)));
         QVERIFY(get.waitForFinished(60000));
-        QVERIFY2(get.exitCode() == 0, get.readAll().constData());
+        const QByteArray output = get.readAll();
+        QVERIFY2(get.exitCode() == 0, output.constData());
+        // The second server was asked for the rest, not the whole file.
+        QVERIFY2(resumedMiB(output) >= 4, output.constData());
         QString why;
         QVERIFY2(sameContent(file, out.filePath("big.bin"), &why), qPrintable(why));
+    }
+
+    void lostConnectionContinuesOnACopyWithAnotherMtime()
+    {
+        // B holds a copy (as rsync without --times leaves it): same bytes, so the same manifest root.
+        TestTree treeA, treeB;
+        const QString file = treeA.addFile("big.bin", BigFile, 4);
+        treeB.addFile("big.bin", BigFile, 4);
+        const timespec dayEarlier{time_t(ferrytest::fileMtimeNs(file) / 1000000000 - 86400), 0};
+        const timespec times[2] = {dayEarlier, dayEarlier};
+        QVERIFY(::utimensat(AT_FDCWD, QFile::encodeName(treeB.path("big.bin")).constData(), times, 0) == 0);
+        ServerProcess first(treeA.root(), SlowServer), second(treeB.root());
+        QVERIFY2(first.start() && second.start(), qPrintable(first.diagnostics() + second.diagnostics()));
+        QTemporaryDir out;
+        QProcess get;
+        get.setProcessChannelMode(QProcess::MergedChannels);
+        get.start(GET_BIN, {"--no-progress", "-o", out.path(), link({first.port(), second.port()}, "big.bin")});
+        QVERIFY(get.waitForStarted());
+        QVERIFY(ferrytest::pollUntil([&] { return someChunkRecorded(out.filePath("big.bin")); },
+                                     [](bool recorded) { return recorded; }, 20000));
+        first.kill();
+        QVERIFY(get.waitForFinished(60000));
+        const QByteArray output = get.readAll();
+        QVERIFY2(get.exitCode() == 0, output.constData());
+        // The second server was asked only for the chunks still missing: A's verified ones stayed.
+        QVERIFY2(resumedMiB(output) >= 4, output.constData());
+        QString why;
+        QVERIFY2(sameContent(file, out.filePath("big.bin"), &why), qPrintable(why));
+    }
+
+    void lostConnectionRefusesADifferentVersion()
+    {
+        // Same name, same size, other bytes: B's manifest root differs from the one the .part follows.
+        TestTree treeA, treeB;
+        const QString file = treeA.addFile("big.bin", BigFile, 4);
+        treeB.addFile("big.bin", BigFile, 5);
+        ServerProcess first(treeA.root(), SlowServer), second(treeB.root());
+        QVERIFY2(first.start() && second.start(), qPrintable(first.diagnostics() + second.diagnostics()));
+        QTemporaryDir out;
+        QProcess get;
+        get.setProcessChannelMode(QProcess::MergedChannels);
+        get.start(GET_BIN, {"--no-progress", "-o", out.path(), link({first.port(), second.port()}, "big.bin")});
+        QVERIFY(get.waitForStarted());
+        QVERIFY(ferrytest::pollUntil([&] { return someChunkRecorded(out.filePath("big.bin")); },
+                                     [](bool recorded) { return recorded; }, 20000));
+        first.kill();
+        QVERIFY(get.waitForFinished(60000));
+        const QByteArray output = get.readAll();
+        QVERIFY2(get.exitCode() == 4, output.constData());
+        QVERIFY2(output.contains("has a different version of this file")
+                     && output.contains(QStringLiteral("127.0.0.1:%1").arg(second.port()).toLatin1()),
+                 output.constData());
+        QVERIFY(!QFileInfo::exists(out.filePath("big.bin")));
+        QVERIFY(someChunkRecorded(out.filePath("big.bin"))); // A's verified chunks wait for A
+        QFile part(out.filePath("big.bin.part")), original(file);
+        QVERIFY(part.open(QIODevice::ReadOnly) && original.open(QIODevice::ReadOnly));
+        QVERIFY(part.read(4 << 20) == original.read(4 << 20));
+    }
+
+    void lsGoesToTheNextServer()
+    {
+        TestTree tree;
+        tree.addFile("listed.bin", 1000, 6);
+        ServerProcess server(tree.root());
+        QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+        const auto run = ServerProcess::runProgram(GET_BIN, {"ls", link({closedPort(), server.port()}, "")}, 30000);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QVERIFY2(run.out.contains("listed.bin"), run.out.constData());
+    }
+
+    void lsSkipsABusyServer()
+    {
+        TestTree tree;
+        tree.addFile("listed.bin", 1000, 6);
+        ServerProcess draining(tree.root()), other(tree.root());
+        QVERIFY2(draining.start() && other.start(), qPrintable(draining.diagnostics() + other.diagnostics()));
+        QCOMPARE(ferrytest::adminCall(draining.adminSocketPath(), {{"cmd", "drain"}}).value("ok").toBool(), true);
+        QElapsedTimer clock;
+        clock.start();
+        const auto run = ServerProcess::runProgram(GET_BIN, {"ls", "--json", link({draining.port(), other.port()}, "")},
+                                                   30000);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QVERIFY2(clock.elapsed() < 1500, "ferry-get ls waited out the BUSY instead of moving on");
+        QVERIFY2(run.out.contains("\"listed.bin\""), run.out.constData());
+    }
+
+    void lsFailsWhenNoServerAnswers()
+    {
+        const auto run = ServerProcess::runProgram(GET_BIN, {"ls", link({closedPort(), closedPort()}, "")}, 30000);
+        QCOMPARE(run.exitCode, 3);
+        QVERIFY2(run.err.contains("ferry-get:"), run.err.constData());
     }
 };
 

@@ -10,7 +10,7 @@ enum ExitCode : int {
     ExitOther = 1,      // the server broke the protocol, or an unexpected failure
     ExitUsage = 2,      // bad command line
     ExitConnection = 3, // server unreachable, connection lost for good, or busy for too long
-    ExitRemote = 4,     // the server refused: not found, forbidden, not a file...
+    ExitRemote = 4,     // the server refused: not found, forbidden, not a file, another version...
     ExitLocal = 5,      // the destination: not writable, no space, folder missing
     ExitAccess = 6,     // the server wants an access token, or refused the one given
 };
@@ -36,7 +36,8 @@ inline const char *exitCodeHelp()
            "  1  protocol error or other unexpected failure\n"
            "  2  usage error (bad arguments)\n"
            "  3  connection error: server unreachable, connection lost, or busy for too long\n"
-           "  4  remote error: the server refused (not found, forbidden, not a file...)\n"
+           "  4  remote error: the server refused (not found, forbidden, not a file...), or the\n"
+           "     other servers of a list have a different version of a partial download\n"
            "  5  local error: the destination is not writable, the disk is full...\n"
            "  6  access denied: the server needs an access link or token (--token), or refused the one given\n"
            "  130, 143  interrupted by SIGINT or SIGTERM (the .part files stay for a resume)\n"

@@ -1,4 +1,5 @@
-// `ferry-get ls URL`: a remote listing like `ls -l`, or JSON.
+// `ferry-get ls URL`: a remote listing like `ls -l`, or JSON. A URL naming several servers (or a bare
+// domain with a DNS SRV record) is listed from the first that answers, as downloads fail over.
 #pragma once
 
 #include "client/clienttypes.h"
@@ -25,6 +26,7 @@ signals:
     void finished(int exitCode);
 
 private:
+    void listFirst();
     void onPage(quint64 id, const QList<client::RemoteEntry> &entries, bool last);
     void onStat(quint64 id, const client::RemoteEntry &entry);
     void onFailed(quint64 id, client::ErrorKind kind, const QString &reason);
