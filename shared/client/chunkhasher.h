@@ -15,16 +15,23 @@ namespace ferry::client {
 // Hashing 1 GiB takes about half a second even with SHA-NI: on the event loop's thread that
 // would stall every transfer and repaint, so two worker threads do it, one for the chunk
 // digests, one for the whole file's (FileDigest), in parallel on two cores. The event loop
-// hands both the body bytes it already holds in memory (one copy of each block, shared by the
-// two, no second read of the file for the chunks); the chunk thread keeps one SHA-256 context
-// per chunk in flight and reports each finished chunk with chunkHashed().
+// hands both the body bytes it already holds in memory (one copy of each block into a ring
+// the two share, no second read of the file for the chunks); the chunk thread keeps one
+// SHA-256 context per chunk in flight and reports each finished chunk with chunkHashed().
 //
 // Calls and signals belong to the thread that created the object; the destructor waits for the
 // workers, and no signal is emitted after it.
+class ByteRing;
+
 class ChunkHasher : public QObject
 {
     Q_OBJECT
 public:
+    // How far the hashing threads may lag behind the network, in body bytes (the ring's size,
+    // allocated once per download): a few blocks of Connection::ReadBlockSize, so a thread
+    // that loses its core for a moment does not stop the reading at once.
+    static constexpr qint64 RingBytes = 16 << 20;
+
     ChunkHasher(const Manifest &manifest, const QString &partPath, QObject *parent = nullptr);
     ~ChunkHasher() override;
 
@@ -43,8 +50,10 @@ public:
     void chunkBad(int index);
     // Every chunk is verified: completes the whole-file digest and reports fileHashed().
     void finishFile();
-    // Bytes handed over but not hashed yet (the slower thread's): the caller stops reading from
-    // the network above a bound, so a slow CPU slows the sender instead of filling memory.
+    // Bytes add() can take now without allocating: the caller stops reading from the network
+    // when it is low, so a slow CPU slows the sender instead of filling memory.
+    qint64 room() const;
+    // Bytes handed over but not hashed yet (the slower thread's).
     qint64 backlogBytes() const;
 
 signals:
@@ -55,6 +64,7 @@ signals:
 
 private:
     class Worker;
+    std::unique_ptr<ByteRing> m_ring; // outlives the workers, which read it
     std::unique_ptr<Worker> m_chunks;
     std::unique_ptr<Worker> m_file;
 };
