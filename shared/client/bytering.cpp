@@ -28,11 +28,17 @@ qint64 ByteRing::contiguousRoom() const
     return std::min(room(), m_capacity - m_written % m_capacity);
 }
 
+std::span<char> ByteRing::writable(qint64 max)
+{
+    return {m_bytes.get() + m_written % m_capacity, size_t(std::min(max, contiguousRoom()))};
+}
+
 const char *ByteRing::write(const char *data, qint64 size)
 {
     Q_ASSERT(size <= contiguousRoom());
     char *at = m_bytes.get() + m_written % m_capacity;
-    std::memcpy(at, data, size_t(size));
+    if (data != at)
+        std::memcpy(at, data, size_t(size));
     m_written += size;
     return at;
 }

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <memory>
+#include <span>
 #include <vector>
 
 namespace ferry::client {
@@ -31,8 +32,12 @@ public:
     qint64 contiguousRoom() const;
     // Bytes that can be written now, in one or two pieces.
     qint64 room() const;
-    // Copies `size` bytes (at most contiguousRoom()) in; returns where they are, valid until
-    // every reader has released them.
+    // Where the next write goes, at most `max` bytes (contiguousRoom()): the socket can be
+    // read straight into it.
+    std::span<char> writable(qint64 max);
+    // Copies `size` bytes (at most contiguousRoom()) in, or only takes them when `data` is
+    // writable()'s span already; returns where they are, valid until every reader has
+    // released them.
     const char *write(const char *data, qint64 size);
     // Reader `reader` is done with the next `size` bytes in write order.
     void release(int reader, qint64 size);

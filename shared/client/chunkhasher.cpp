@@ -262,6 +262,11 @@ void ChunkHasher::finishFile()
     m_file->push(Task::about(Task::Kind::Finish, 0));
 }
 
+std::span<char> ChunkHasher::buffer(qint64 wanted)
+{
+    return m_ring->writable(wanted);
+}
+
 qint64 ChunkHasher::room() const
 {
     return m_ring->room();

@@ -9,15 +9,17 @@
 
 #include <atomic>
 #include <memory>
+#include <span>
 
 namespace ferry::client {
 
 // Hashing 1 GiB takes about half a second even with SHA-NI: on the event loop's thread that
 // would stall every transfer and repaint, so two worker threads do it, one for the chunk
 // digests, one for the whole file's (FileDigest), in parallel on two cores. The event loop
-// hands both the body bytes it already holds in memory (one copy of each block into a ring
-// the two share, no second read of the file for the chunks); the chunk thread keeps one
-// SHA-256 context per chunk in flight and reports each finished chunk with chunkHashed().
+// hands both the body bytes it already holds in memory: a ring the two share, which the
+// socket is read into (buffer()), so there is no copy for the hashers and no second read of
+// the file for the chunks. The chunk thread keeps one SHA-256 context per chunk in flight
+// and reports each finished chunk with chunkHashed().
 //
 // Calls and signals belong to the thread that created the object; the destructor waits for the
 // workers, and no signal is emitted after it.
@@ -39,6 +41,9 @@ public:
     // chunks; each chunk's bytes must come in order, and a chunk must be complete before its
     // digest is reported.
     void add(qint64 offset, const char *data, qint64 size);
+    // Where the next add() can take up to `wanted` bytes without copying them (read them
+    // there, then add() them); empty when the ring is full.
+    std::span<char> buffer(qint64 wanted);
     // Forgets what was added of chunk `index` (its segment broke off): it is fetched anew.
     void discard(int index);
     // Hashes chunk `index` from the .part as it is on disk (resuming a part whose metadata

@@ -11,6 +11,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <cstring>
 #include <set>
 
 using namespace ferry::client;
@@ -49,6 +50,7 @@ class TestClientHashRing : public QObject
 private slots:
     void roomFollowsTheSlowestReader();
     void wrapsAtItsEnd();
+    void takesBytesReadIntoItWithoutACopy();
     void hasherTakesManyTimesItsRing();
 };
 
@@ -83,6 +85,23 @@ void TestClientHashRing::wrapsAtItsEnd()
     QCOMPARE(c, a);
     QCOMPARE(ring.room(), qint64(0));
     QCOMPARE(QByteArray(a + 10, 2), QByteArray("aa")); // not overwritten while unreleased
+}
+
+// A socket read into writable() is taken where it is; bytes from elsewhere are copied in.
+void TestClientHashRing::takesBytesReadIntoItWithoutACopy()
+{
+    ByteRing ring(16, 1);
+    const std::span<char> span = ring.writable(100);
+    QCOMPARE(qint64(span.size()), qint64(16));
+    std::memcpy(span.data(), "abcdef", 6); // as a read() into it would
+    QCOMPARE(ring.write(span.data(), 6), span.data());
+    QCOMPARE(ring.room(), qint64(10));
+    const std::span<char> next = ring.writable(4);
+    QCOMPARE(next.data(), span.data() + 6);
+    QCOMPARE(qint64(next.size()), qint64(4));
+    const char *copied = ring.write("ghij", 4);
+    QCOMPARE(copied, next.data());
+    QCOMPARE(QByteArray(span.data(), 10), QByteArray("abcdefghij"));
 }
 
 // 2.5 rings' worth in pieces that do not divide the ring, handed over without waiting for the
