@@ -10,15 +10,17 @@
 
 namespace ferry::client {
 
-// One writer (the event loop's thread) copies each block of body bytes in; each of a fixed
-// number of readers (the hashing threads) reads every block in the order written and releases
-// it. A fresh heap block per read cost a page fault every 4 KiB and an munmap (a third of a
-// verified download's system time); the ring's pages are touched once. Its capacity bounds how
-// far the readers may lag: a full ring is the writer's cue to stop reading from the network.
+// One writer (the event loop's thread) puts each block of body bytes in (the socket is read
+// straight into writable(), or the bytes are copied); each of a fixed number of readers (the
+// hashing threads) reads every block in the order written and releases it. A fresh heap block
+// per read cost a page fault every 4 KiB and an munmap (a third of a verified download's system
+// time); the ring's pages are touched once. Its capacity bounds how far the readers may lag: a
+// full ring is the writer's cue to stop reading from the network.
 //
-// Thread-safety: write() and room() on the writer's thread only, release() on reader `reader`'s
-// only. The writer must publish a block to its readers through a lock (the task queue does), so
-// that they see the bytes; release() publishes the reader's being done with them.
+// Thread-safety: writable(), write() and the room on the writer's thread only, release() on
+// reader `reader`'s only. The writer must publish a block to its readers through a lock (the
+// task queue does), so that they see the bytes; release() publishes the reader's being done
+// with them.
 class ByteRing
 {
 public:

@@ -6,6 +6,7 @@
 
 #include <QFile>
 
+#include <algorithm>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
@@ -21,8 +22,8 @@ namespace ferry::client {
 
 namespace {
 
-// What the two threads are told, in order. The bytes are shared between them: one copy of each
-// block, in the ring, or on the heap when the ring was full.
+// What the two threads are told, in order. The bytes are shared between them: in the ring (read
+// there from the socket, or copied in), or on the heap when the ring was full.
 struct Task {
     enum class Kind { Bytes, Discard, FromDisk, Verified, Bad, Finish } kind = Kind::Bytes;
     int index = 0;
@@ -40,6 +41,9 @@ struct Task {
         return task;
     }
 };
+
+// A small file's ring is its size, but not so small that a read is cut short often.
+constexpr qint64 MinRingBytes = 64 << 10;
 
 // Readers of the ring, one per thread.
 constexpr int ChunkReader = 0;
@@ -168,7 +172,8 @@ private:
 // Results are posted to the owner's thread as queued calls to `this` (the destructor joins
 // the threads first, so none runs on a deleted object).
 ChunkHasher::ChunkHasher(const Manifest &manifest, const QString &partPath, QObject *parent)
-    : QObject(parent), m_ring(std::make_unique<ByteRing>(RingBytes, 2))
+    : QObject(parent),
+      m_ring(std::make_unique<ByteRing>(std::clamp<qint64>(manifest.fileSize, MinRingBytes, RingBytes), 2))
 {
     auto chunks = std::make_shared<ChunkDigests>(manifest, partPath);
     const auto report = [this](int index, const QByteArray &digest) {

@@ -30,8 +30,9 @@ class ChunkHasher : public QObject
     Q_OBJECT
 public:
     // How far the hashing threads may lag behind the network, in body bytes (the ring's size,
-    // allocated once per download): a few blocks of Connection::ReadBlockSize, so a thread
-    // that loses its core for a moment does not stop the reading at once.
+    // allocated once per download; a smaller file gets a ring of its size, at least 64 KiB):
+    // a few blocks of Connection::ReadBlockSize, so a thread that loses its core for a moment
+    // does not stop the reading at once.
     static constexpr qint64 RingBytes = 16 << 20;
 
     ChunkHasher(const Manifest &manifest, const QString &partPath, QObject *parent = nullptr);

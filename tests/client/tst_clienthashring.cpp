@@ -50,8 +50,9 @@ class TestClientHashRing : public QObject
 private slots:
     void roomFollowsTheSlowestReader();
     void wrapsAtItsEnd();
-    void takesBytesReadIntoItWithoutACopy();
+    void writableIsWhereTheNextWriteLands();
     void hasherTakesManyTimesItsRing();
+    void ringIsSizedToTheFile();
 };
 
 void TestClientHashRing::roomFollowsTheSlowestReader()
@@ -87,8 +88,8 @@ void TestClientHashRing::wrapsAtItsEnd()
     QCOMPARE(QByteArray(a + 10, 2), QByteArray("aa")); // not overwritten while unreleased
 }
 
-// A socket read into writable() is taken where it is; bytes from elsewhere are copied in.
-void TestClientHashRing::takesBytesReadIntoItWithoutACopy()
+// A socket read into writable() is where write() leaves it; bytes from elsewhere are copied there.
+void TestClientHashRing::writableIsWhereTheNextWriteLands()
 {
     ByteRing ring(16, 1);
     const std::span<char> span = ring.writable(100);
@@ -138,6 +139,16 @@ void TestClientHashRing::hasherTakesManyTimesItsRing()
     QVERIFY(whole.wait());
     QCOMPARE(whole.at(0).at(0).toByteArray(), sha256(content));
     QTRY_COMPARE(hasher.room(), ChunkHasher::RingBytes); // every byte released
+}
+
+// A folder of small files must not cost 16 MiB a file; a big one gets the whole ring.
+void TestClientHashRing::ringIsSizedToTheFile()
+{
+    QTemporaryDir dir;
+    const QString part = dir.filePath("f.part");
+    QCOMPARE(ChunkHasher(manifestFor(patterned(5000), 1000), part).room(), qint64(64 << 10));
+    QCOMPARE(ChunkHasher(manifestFor(patterned(300 << 10), 100 << 10), part).room(), qint64(300 << 10));
+    QCOMPARE(ChunkHasher(manifestFor(patterned(20 << 20), 4 << 20), part).room(), ChunkHasher::RingBytes);
 }
 
 QTEST_GUILESS_MAIN(TestClientHashRing)
