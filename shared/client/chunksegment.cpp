@@ -35,6 +35,7 @@ void ChunkSegment::start(Connection *connection)
             [this](ErrorKind kind, const QString &reason, int) { fail(kind, reason); });
     m_connection->setBodySink([this](const char *data, qint64 size) { return onBodyBytes(data, size); });
     m_connection->setBodyPacer([this](qint64 wanted) { return m_pacer ? m_pacer(wanted) : ReadBudget{wanted, 0}; });
+    m_connection->setBodyBuffer([this](qint64 wanted) { return m_hasher->buffer(wanted); }); // no copy for the hasher
     if (connection)
         onReady();
     else
@@ -69,6 +70,7 @@ Connection *ChunkSegment::takeConnection()
     disconnect(m_connection, nullptr, this, nullptr);
     m_connection->setBodySink(nullptr); // the lambdas name this segment
     m_connection->setBodyPacer(nullptr);
+    m_connection->setBodyBuffer(nullptr);
     m_connection->setParent(nullptr);
     m_ready = false;
     return std::exchange(m_connection, nullptr);

@@ -211,7 +211,12 @@ bool Connection::readBody()
         }
         want = std::min(want, budget.bytes);
     }
-    const qint64 got = m_socket->read(m_block.data(), want);
+    char *into = m_block.data();
+    if (const std::span<char> buffer = m_bodyBuffer ? m_bodyBuffer(want) : std::span<char>(); !buffer.empty()) {
+        into = buffer.data();
+        want = std::min(want, qint64(buffer.size()));
+    }
+    const qint64 got = m_socket->read(into, want);
     if (got < 0) {
         fail(ErrorKind::ConnectionError,
              QStringLiteral("connection to %1:%2 lost during a transfer").arg(m_host).arg(m_port));
@@ -221,7 +226,7 @@ bool Connection::readBody()
         return false;
     touch();
     m_decoder.consumeBodyDirect(uint64_t(got));
-    return m_bodySink && m_bodySink(m_block.data(), got);
+    return m_bodySink && m_bodySink(into, got);
 }
 
 // Decodes what the decoder holds; reads more from the socket when it needs more.

@@ -13,6 +13,7 @@
 #include <QTimer>
 
 #include <functional>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -32,6 +33,10 @@ public:
     // How many body bytes may be read now (a speed limit, see ReadBudget); not reading
     // lets TCP flow control slow the sender down.
     using BodyPacer = std::function<ReadBudget(qint64 wanted)>;
+    // Where to read the next body bytes (at most `wanted`) instead of the connection's own
+    // block, so that a sink which keeps them (a verified download's hashing ring) takes them
+    // without a copy; an empty span: the own block. The sink is called right after the read.
+    using BodyBuffer = std::function<std::span<char>(qint64 wanted)>;
 
     // Big enough that syscalls are few, small enough to be a rounding error in RSS.
     static constexpr qint64 ReadBlockSize = 1 << 20;
@@ -57,6 +62,7 @@ public:
     const proto::AuthReply &grant() const { return m_grant; }
     void setBodySink(BodySink sink) { m_bodySink = std::move(sink); }
     void setBodyPacer(BodyPacer pacer) { m_bodyPacer = std::move(pacer); }
+    void setBodyBuffer(BodyBuffer buffer) { m_bodyBuffer = std::move(buffer); }
     void setStallTimeout(int ms) { m_stallTimeoutMs = ms; }
     // Whether a reply is awaited (arms the stall timer); an idle connection may sit quietly.
     void setExpectingReply(bool expecting);
@@ -90,6 +96,7 @@ private:
     std::vector<char> m_block;
     BodySink m_bodySink;
     BodyPacer m_bodyPacer;
+    BodyBuffer m_bodyBuffer;
     QTimer m_paceTimer; // reading resumes when the budget allows
     State m_state = State::Closed;
     QString m_host;

@@ -21,18 +21,18 @@ FileDigest::~FileDigest()
         ::close(m_fd);
 }
 
-void FileDigest::add(qint64 offset, const QByteArray &data)
+void FileDigest::add(qint64 offset, const char *data, qint64 size)
 {
     if (offset != m_frontier || !m_error.isEmpty())
         return; // out of order: read back once verified
     qint64 at = 0;
-    while (at < data.size()) {
+    while (at < size) {
         const int index = m_geometry.chunkAt(m_frontier);
         const qint64 chunkStart = m_geometry.chunkOffset(index);
         if (m_frontier == chunkStart && !m_verified[size_t(index)])
             m_checkpoints.insert_or_assign(index, m_hash);
-        const qint64 take = std::min(data.size() - at, chunkStart + m_geometry.chunkLength(index) - m_frontier);
-        m_hash.update(data.constData() + at, take);
+        const qint64 take = std::min(size - at, chunkStart + m_geometry.chunkLength(index) - m_frontier);
+        m_hash.update(data + at, take);
         at += take;
         m_frontier += take;
     }

@@ -28,7 +28,8 @@ public:
     FileDigest &operator=(const FileDigest &) = delete;
 
     // Bytes [offset, offset + size) just written to the .part.
-    void add(qint64 offset, const QByteArray &data);
+    void add(qint64 offset, const char *data, qint64 size);
+    void add(qint64 offset, const QByteArray &data) { add(offset, data.constData(), data.size()); }
     void verified(int index);
     // Chunk `index` failed its check, or its transfer broke off: forget its bytes.
     void forget(int index);

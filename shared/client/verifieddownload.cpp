@@ -18,8 +18,8 @@ namespace {
 // How often verified chunks are recorded (each time after an fdatasync): what a crash can
 // cost beyond the chunks in flight, against one sync a second.
 constexpr int RecordIntervalMs = 1000;
-// Body bytes the hashing thread may lag behind before reading from the network pauses.
-constexpr qint64 MaxHashBacklog = 8 << 20; // keeps ferry-get's RSS small too
+// Below this much room in the hashing ring reading pauses rather than taking small reads.
+constexpr qint64 MinHashRoom = 256 << 10;
 
 } // namespace
 
@@ -318,8 +318,14 @@ void VerifiedDownload::fail(ErrorKind kind, const QString &reason, Cause cause)
 
 ReadBudget VerifiedDownload::pace(qint64 wanted)
 {
-    if (m_hasher && m_hasher->backlogBytes() > MaxHashBacklog)
-        return {0, 2}; // the CPU is behind the network: let TCP slow the sender
+    if (m_hasher) {
+        // The CPU is behind the network: read what the ring can take, or nothing for a
+        // millisecond (the hashers free about 2 MB in it), and let TCP slow the sender.
+        const qint64 room = m_hasher->room();
+        if (room < std::min(wanted, MinHashRoom))
+            return {0, 1};
+        wanted = std::min(wanted, room);
+    }
     return m_pace ? m_pace(wanted) : ReadBudget{wanted, 0};
 }
 

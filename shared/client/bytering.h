@@ -1,0 +1,56 @@
+// The body bytes a verified download's hashing threads have yet to read: one buffer, reused. Internal.
+#pragma once
+
+#include <QtGlobal>
+
+#include <atomic>
+#include <memory>
+#include <span>
+#include <vector>
+
+namespace ferry::client {
+
+// One writer (the event loop's thread) puts each block of body bytes in (the socket is read
+// straight into writable(), or the bytes are copied); each of a fixed number of readers (the
+// hashing threads) reads every block in the order written and releases it. A fresh heap block
+// per read cost a page fault every 4 KiB and an munmap (a third of a verified download's system
+// time); the ring's pages are touched once. Its capacity bounds how far the readers may lag: a
+// full ring is the writer's cue to stop reading from the network.
+//
+// Thread-safety: writable(), write() and the room on the writer's thread only, release() on
+// reader `reader`'s only. The writer must publish a block to its readers through a lock (the
+// task queue does), so that they see the bytes; release() publishes the reader's being done
+// with them.
+class ByteRing
+{
+public:
+    ByteRing(qint64 capacity, int readers);
+    ByteRing(const ByteRing &) = delete;
+    ByteRing &operator=(const ByteRing &) = delete;
+
+    qint64 capacity() const { return m_capacity; }
+    // Bytes that can be written now in one piece (up to the buffer's end), without overwriting
+    // what a reader has not released.
+    qint64 contiguousRoom() const;
+    // Bytes that can be written now, in one or two pieces.
+    qint64 room() const;
+    // Where the next write goes, at most `max` bytes (contiguousRoom()): the socket can be
+    // read straight into it.
+    std::span<char> writable(qint64 max);
+    // Copies `size` bytes (at most contiguousRoom()) in, or only takes them when `data` is
+    // writable()'s span already; returns where they are, valid until every reader has
+    // released them.
+    const char *write(const char *data, qint64 size);
+    // Reader `reader` is done with the next `size` bytes in write order.
+    void release(int reader, qint64 size);
+
+private:
+    qint64 oldestUnreleased() const;
+
+    qint64 m_capacity;
+    std::unique_ptr<char[]> m_bytes; // uninitialised: a page is first touched when written
+    qint64 m_written = 0; // bytes ever written (positions are these counts modulo capacity)
+    std::vector<std::atomic<qint64>> m_released; // per reader, bytes ever released
+};
+
+} // namespace ferry::client
