@@ -319,8 +319,9 @@ void VerifiedDownload::fail(ErrorKind kind, const QString &reason, Cause cause)
 ReadBudget VerifiedDownload::pace(qint64 wanted)
 {
     if (m_hasher) {
-        // The CPU is behind the network: read what the ring can take, or nothing for a
-        // millisecond (the hashers free about 2 MB in it), and let TCP slow the sender.
+        // Read only what the hashing ring can take; when the CPU is behind the network and the
+        // ring nearly full, nothing for a millisecond (the hashers free about 2 MB of it in
+        // that time), and TCP slows the sender.
         const qint64 room = m_hasher->room();
         if (room < std::min(wanted, MinHashRoom))
             return {0, 1};
