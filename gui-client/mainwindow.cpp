@@ -338,7 +338,7 @@ void MainWindow::connectTo(const client::FerryUrl &url)
 {
     client::ServerTrust::instance().requirePin(url);
     client::ServerTokens::instance().remember(url);
-    m_link->setServers(url.servers());
+    m_link->setServersOf(url);
     m_security->setServer(client::KnownServers::serverKey(url.host(), url.port()));
     m_connectBar->setServerText(m_link->serversText()); // a recent server once it answers (onStatusChanged)
     updateTitle(QString());

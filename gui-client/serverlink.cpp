@@ -33,6 +33,23 @@ void ServerLink::setServers(const QList<client::ServerAddress> &servers)
         return;
     }
     m_session->setServers(servers);
+    m_srvDomain.clear();
+    startOver();
+}
+
+void ServerLink::setServersOf(const client::FerryUrl &url)
+{
+    if (!client::wantsSrvLookup(url)) {
+        setServers(url.servers());
+        return;
+    }
+    m_session->setServersOf(url); // again on every Connect: the record may have changed
+    m_srvDomain = url.host();
+    startOver();
+}
+
+void ServerLink::startOver()
+{
     m_probing = false;
     m_everConnected = false;
     setStatus(Status::Disconnected, QString());
@@ -64,6 +81,8 @@ QString ServerLink::address() const
 
 QString ServerLink::serversText() const
 {
+    if (!m_srvDomain.isEmpty())
+        return m_srvDomain;
     QStringList addresses;
     for (const client::ServerAddress &server : m_session->servers())
         addresses << addressOf(server.host, server.port);
@@ -74,7 +93,8 @@ bool ServerLink::isServing(const client::FerryUrl &url) const
 {
     const QList<client::ServerAddress> named = url.servers();
     const QList<client::ServerAddress> ours = m_session->servers();
-    return hasServer() && (named == ours || (named.size() == 1 && ours.contains(named.first())));
+    const bool sameDomain = !m_srvDomain.isEmpty() && client::wantsSrvLookup(url) && url.host() == m_srvDomain;
+    return hasServer() && (sameDomain || named == ours || (named.size() == 1 && ours.contains(named.first())));
 }
 
 client::FerryUrl ServerLink::urlFor(const QString &path) const

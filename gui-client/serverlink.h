@@ -39,10 +39,13 @@ public:
     void setServer(const QString &host, quint16 port);
     // The servers of one fleet, in the order to try them.
     void setServers(const QList<client::ServerAddress> &servers);
+    // The servers `url` names, or those a bare domain's DNS SRV record names (Session::setServersOf()).
+    void setServersOf(const client::FerryUrl &url);
     QList<client::ServerAddress> servers() const;
     bool hasServer() const;
     QString address() const; // "host:port" of the server in use
-    // Every server, "a:4646,b:4646", as the connect bar takes it.
+    // The servers as they were named, as the connect bar takes them: "a:4646,b:4646", or the domain
+    // whose SRV record names them.
     QString serversText() const;
     // Whether `url` names this link's servers (all of them, or one of them alone).
     bool isServing(const client::FerryUrl &url) const;
@@ -65,6 +68,7 @@ private:
     void probe();
     void retryLostJobs();
     void setStatus(Status status, const QString &detail);
+    void startOver();
     bool isDown() const { return m_status == Status::Lost || m_status == Status::Unreachable; }
 
     client::DownloadQueue *m_queue;
@@ -74,6 +78,7 @@ private:
     QString m_detail;
     bool m_probing = false;
     bool m_everConnected = false; // since setServer()
+    QString m_srvDomain; // the bare domain the servers were looked up for, or ""
 };
 
 } // namespace ferry::gui

@@ -1,7 +1,9 @@
 #include "session.h"
 
 #include "connection.h"
+#include "ferryurl.h"
 #include "remoteentry_p.h"
+#include "servertrust.h"
 
 #include <QTimer>
 
@@ -25,14 +27,51 @@ void Session::setServer(const QString &host, quint16 port)
 
 void Session::setServers(const QList<ServerAddress> &servers)
 {
-    if (servers == m_servers)
+    if (servers == m_servers && !m_resolver)
         return;
+    dropLookup();
     disconnectFromServer();
     m_servers = servers;
     m_serverIndex = 0;
     m_serversTried = 0;
     m_host = servers.isEmpty() ? QString() : servers.first().host;
     m_port = servers.isEmpty() ? 0 : servers.first().port;
+}
+
+void Session::setServersOf(const FerryUrl &url)
+{
+    setServers(url.servers()); // host() names the domain while the lookup runs
+    if (!wantsSrvLookup(url))
+        return;
+    m_resolver = new ServerResolver(this);
+    connect(m_resolver, &ServerResolver::resolved, this,
+            [this, fingerprint = url.fingerprint()](const QList<ServerAddress> &servers) {
+                onServersResolved(servers, fingerprint);
+            });
+    m_resolver->resolve(url);
+}
+
+void Session::dropLookup()
+{
+    if (!m_resolver)
+        return;
+    disconnect(m_resolver, nullptr, this, nullptr);
+    std::exchange(m_resolver, nullptr)->deleteLater();
+}
+
+// The requests queued meanwhile go to the first server found (and fail over along the others).
+void Session::onServersResolved(const QList<ServerAddress> &servers, const QString &fingerprint)
+{
+    dropLookup();
+    for (const ServerAddress &server : servers)
+        ServerTrust::instance().requirePin(server.host, server.port, fingerprint);
+    m_servers = servers;
+    m_serverIndex = 0;
+    m_serversTried = 0;
+    m_host = servers.first().host;
+    m_port = servers.first().port;
+    if (!m_requests.empty())
+        ensureConnection();
 }
 
 // The next server in the list's order, unless each was tried for the front request already.
@@ -99,6 +138,10 @@ void Session::setState(State state)
 
 void Session::ensureConnection()
 {
+    if (m_resolver) {
+        setState(State::Connecting); // onServersResolved() connects
+        return;
+    }
     if (m_connection && m_connection->state() != Connection::State::Closed)
         return;
     if (!m_connection) {

@@ -44,6 +44,10 @@ public:
     // The servers of one fleet (serverlist.h), the first to be used first; a change of list drops
     // the connection and pending requests as setServer() does. Empty: no server.
     void setServers(const QList<ServerAddress> &servers);
+    // The servers `url` names; for a bare domain those its DNS SRV record names (ServerResolver), the
+    // requests waiting for the lookup (without a record, the domain itself on the default port). The
+    // URL's pin holds for every server found.
+    void setServersOf(const FerryUrl &url);
     QList<ServerAddress> servers() const { return m_servers; }
     // The server in use (or to be used next).
     QString host() const { return m_host; }
@@ -88,6 +92,8 @@ private:
     };
 
     void setState(State state);
+    void dropLookup();
+    void onServersResolved(const QList<ServerAddress> &servers, const QString &fingerprint);
     void ensureConnection();
     void sendNext();
     void onReady();
@@ -109,6 +115,7 @@ private:
     QList<ServerAddress> m_servers;
     qsizetype m_serverIndex = 0;
     qsizetype m_serversTried = 0; // for the front request, since one of them answered
+    ServerResolver *m_resolver = nullptr; // an SRV lookup under way: requests wait for it
     QString m_serverAgent;
     State m_state = State::Disconnected;
     ErrorKind m_error = ErrorKind::NoError;

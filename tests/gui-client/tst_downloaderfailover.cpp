@@ -1,6 +1,8 @@
 // Ferry Downloader (offscreen) given a server list, "a:port,b:port", against real servers: its remote
 // browser lists from the next server when the first is down from the start, and when the server it
-// was browsing dies between two listings; downloads picked there carry the whole list.
+// was browsing dies between two listings; downloads picked there carry the whole list. Given a bare
+// domain, it browses the servers its DNS SRV record names (dnsmasq), by priority.
+#include "dnsmasqprocess.h"
 #include "guitesthelpers.h"
 #include "serverprocess.h"
 #include "testtree.h"
@@ -17,6 +19,7 @@
 #include <QComboBox>
 #include <QLineEdit>
 #include <QPushButton>
+#include <QScopeGuard>
 #include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
@@ -51,6 +54,7 @@ private slots:
     void init();
     void browsesTheNextServerWhenTheFirstIsDown();
     void browsingMovesOnWhenTheServerDiesBetweenListings();
+    void browsesTheServersOfAnSrvRecord();
 
 private:
     std::unique_ptr<MainWindow> newWindow();
@@ -125,6 +129,29 @@ void TestDownloaderFailover::browsingMovesOnWhenTheServerDiesBetweenListings()
     QTRY_VERIFY_WITH_TIMEOUT(listingShows(window.get(), QStringLiteral("inner.bin")), 30000);
     QCOMPARE(window->link()->address(), QStringLiteral("127.0.0.1:%1").arg(second.port()));
     QTRY_COMPARE_WITH_TIMEOUT(window->link()->status(), gui::ServerLink::Status::Connected, 10000);
+}
+
+void TestDownloaderFailover::browsesTheServersOfAnSrvRecord()
+{
+    if (const QString why = ferrytest::Dnsmasq::unavailable(); !why.isEmpty())
+        QSKIP(qPrintable(why));
+    ServerProcess server(m_tree->root());
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    ferrytest::Dnsmasq dns;
+    // Priority 10 (preferred) names a port nothing listens on; priority 20 the server.
+    QVERIFY2(dns.start(QStringLiteral("fleet.test"), {{closedPort(), 10, 0}, {server.port(), 20, 0}}),
+             dns.log().constData());
+    qputenv("FERRY_DNS_SERVER", dns.address().toLatin1());
+    const auto unset = qScopeGuard([] { qunsetenv("FERRY_DNS_SERVER"); });
+    auto window = newWindow();
+    connectThroughUi(window.get(), QStringLiteral("fleet.test"));
+    QTRY_VERIFY_WITH_TIMEOUT(listingShows(window.get(), QStringLiteral("top.bin")), 30000);
+    QCOMPARE(window->link()->address(), QStringLiteral("127.0.0.1:%1").arg(server.port()));
+    QVERIFY2(dns.logs("query[SRV] _ferry._tcp.fleet.test", 5000), dns.log().constData());
+    // Downloads picked there name the record's servers, the one in use first: no second lookup.
+    const client::FerryUrl url = window->link()->urlFor(QStringLiteral("top.bin"));
+    QCOMPARE(url.servers().size(), 2);
+    QCOMPARE(url.port(), server.port());
 }
 
 QTEST_MAIN(TestDownloaderFailover)

@@ -1,7 +1,6 @@
 #include "lscommand.h"
 
 #include "exitcodes.h"
-#include "client/serverlist.h"
 #include "client/session.h"
 
 #include <QJsonArray>
@@ -42,29 +41,13 @@ char kindLetter(RemoteEntry::Kind kind)
 LsCommand::LsCommand(const client::FerryUrl &url, bool json, QObject *parent)
     : QObject(parent), m_url(url), m_json(json), m_session(new client::Session(this))
 {
-    m_session->setServers(url.servers());
+    m_session->setServersOf(url);
     connect(m_session, &client::Session::listPageReceived, this, &LsCommand::onPage);
     connect(m_session, &client::Session::statReceived, this, &LsCommand::onStat);
     connect(m_session, &client::Session::requestFailed, this, &LsCommand::onFailed);
 }
 
 void LsCommand::start()
-{
-    if (!client::wantsSrvLookup(m_url)) {
-        listFirst();
-        return;
-    }
-    auto *resolver = new client::ServerResolver(this);
-    connect(resolver, &client::ServerResolver::resolved, this,
-            [this, resolver](const QList<client::ServerAddress> &servers) {
-                resolver->deleteLater();
-                m_session->setServers(servers);
-                listFirst();
-            });
-    resolver->resolve(m_url);
-}
-
-void LsCommand::listFirst()
 {
     m_listId = m_session->list(m_url.path());
 }

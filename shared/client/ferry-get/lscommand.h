@@ -26,7 +26,6 @@ signals:
     void finished(int exitCode);
 
 private:
-    void listFirst();
     void onPage(quint64 id, const QList<client::RemoteEntry> &entries, bool last);
     void onStat(quint64 id, const client::RemoteEntry &entry);
     void onFailed(quint64 id, client::ErrorKind kind, const QString &reason);
