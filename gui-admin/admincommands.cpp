@@ -47,9 +47,12 @@ QString describeSuccess(const QString &cmd, const QJsonObject &reply)
             .arg(reply.value(QLatin1String("slot")).toInteger());
     if (cmd == QLatin1String("rate_limit")) {
         const QJsonObject r = reply.value(QLatin1String("rate_limit")).toObject();
-        return tr("ok: rate limit per connection %1, global %2")
-            .arg(formatLimit(r.value(QLatin1String("per_connection")).toInteger()),
-                 formatLimit(r.value(QLatin1String("global")).toInteger()));
+        QString text = tr("ok: rate limit per connection %1, global %2")
+                           .arg(formatLimit(r.value(QLatin1String("per_connection")).toInteger()),
+                                formatLimit(r.value(QLatin1String("global")).toInteger()));
+        if (r.contains(QLatin1String("per_ip"))) // a server before per-address limits leaves it out
+            text += tr(", per client address %1").arg(formatLimit(r.value(QLatin1String("per_ip")).toInteger()));
+        return text;
     }
     if (cmd == QLatin1String("disconnect"))
         return tr("ok: connection %1 closed").arg(reply.value(QLatin1String("connection")).toInteger());
@@ -83,13 +86,15 @@ QJsonObject killWorker(int slot, bool graceful)
     return request;
 }
 
-QJsonObject rateLimit(std::optional<qint64> perConnection, std::optional<qint64> global)
+QJsonObject rateLimit(std::optional<qint64> perConnection, std::optional<qint64> global, std::optional<qint64> perIp)
 {
     QJsonObject request = command("rate_limit");
     if (perConnection)
         request.insert(QStringLiteral("per_connection"), *perConnection);
     if (global)
         request.insert(QStringLiteral("global"), *global);
+    if (perIp)
+        request.insert(QStringLiteral("per_ip"), *perIp);
     return request;
 }
 

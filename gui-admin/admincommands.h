@@ -20,8 +20,9 @@ QJsonObject drain();
 QJsonObject resume();
 QJsonObject reload();
 QJsonObject killWorker(int slot, bool graceful);
-// nullopt keeps the server's value.
-QJsonObject rateLimit(std::optional<qint64> perConnection, std::optional<qint64> global);
+// nullopt keeps the server's value; perIp is the per-client-address rate (ferry-ctl rate-limit --per-ip).
+QJsonObject rateLimit(std::optional<qint64> perConnection, std::optional<qint64> global,
+                      std::optional<qint64> perIp = std::nullopt);
 QJsonObject disconnectConnection(qint64 connection);
 QJsonObject disconnectSlot(int slot);
 QJsonObject status();

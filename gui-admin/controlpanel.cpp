@@ -93,14 +93,22 @@ QWidget *ControlPanel::createRateGroup()
 {
     auto *box = new QGroupBox(tr("Rate limits"), this);
     auto *form = new QFormLayout(box);
+    // Created in the order they are shown, so Tab walks them top to bottom.
     m_perConnection = new QLineEdit(box);
     m_perConnection->setObjectName(QStringLiteral("perConnectionEdit"));
     m_global = new QLineEdit(box);
     m_global->setObjectName(QStringLiteral("globalRateEdit"));
-    for (QLineEdit *edit : {m_perConnection, m_global}) {
+    m_perIp = new QLineEdit(box);
+    m_perIp->setObjectName(QStringLiteral("perIpRateEdit"));
+    const QString units = tr("Bytes per second: 1 MiB/s, 512k, 2M (k, M, G are powers of 1024); "
+                             "0 or \"unlimited\" for no limit");
+    m_perConnection->setToolTip(tr("Caps each transfer on its own.") + u'\n' + units);
+    m_global->setToolTip(tr("Caps all transfers of the server together.") + u'\n' + units);
+    m_perIp->setToolTip(tr("Caps all connections of one client address together, in every worker "
+                           "(--rate-per-ip); applies to transfers that start from then on.")
+                        + u'\n' + units);
+    for (QLineEdit *edit : {m_perConnection, m_global, m_perIp}) {
         edit->setPlaceholderText(tr("1 MiB/s, 512k… or unlimited"));
-        edit->setToolTip(tr("Bytes per second: 1 MiB/s, 512k, 2M (k, M, G are powers of 1024); "
-                            "0 or \"unlimited\" for no limit"));
         connect(edit, &QLineEdit::textEdited, this, [this] { m_rateEdited = true; });
         connect(edit, &QLineEdit::returnPressed, this, &ControlPanel::applyRateLimit);
     }
@@ -109,8 +117,10 @@ QWidget *ControlPanel::createRateGroup()
     auto *apply = new QPushButton(tr("Apply rate limits"), box);
     apply->setObjectName(QStringLiteral("applyRateButton"));
     connect(apply, &QPushButton::clicked, this, &ControlPanel::applyRateLimit);
-    form->addRow(tr("Per connection"), m_perConnection);
-    form->addRow(tr("Global"), m_global);
+    // addRow makes each label the field's buddy: Alt+C, Alt+G, Alt+A reach the fields.
+    form->addRow(tr("Per &connection"), m_perConnection);
+    form->addRow(tr("&Global"), m_global);
+    form->addRow(tr("Per client &address"), m_perIp);
     form->addRow(m_rateNow);
     form->addRow(apply);
     return box;
@@ -162,12 +172,14 @@ void ControlPanel::setStatus(const StatusSnapshot &status)
     m_limits = pool.limits;
     if (!m_limitsEdited)
         showLimits();
-    if (!m_rateEdited && !m_perConnection->hasFocus() && !m_global->hasFocus()) {
+    if (!m_rateEdited && !m_perConnection->hasFocus() && !m_global->hasFocus() && !m_perIp->hasFocus()) {
         m_perConnection->setText(formatRateInput(pool.ratePerConnection));
         m_global->setText(formatRateInput(pool.rateGlobal));
+        m_perIp->setText(formatRateInput(pool.ratePerIp));
     }
-    m_rateNow->setText(tr("In force: %1 per connection, %2 global")
-                           .arg(formatLimit(pool.ratePerConnection), formatLimit(pool.rateGlobal)));
+    m_rateNow->setText(tr("In force: %1 per connection, %2 global, %3 per client address")
+                           .arg(formatLimit(pool.ratePerConnection), formatLimit(pool.rateGlobal),
+                                formatLimit(pool.ratePerIp)));
     m_servingState->setText(tr("The server is %1.").arg(toQString(status.server.state)));
     m_drain->setEnabled(status.server.state == "accepting");
     m_resume->setEnabled(status.server.state == "draining");
@@ -208,13 +220,14 @@ void ControlPanel::applyRateLimit()
 {
     const auto perConnection = parseByteRate(m_perConnection->text());
     const auto global = parseByteRate(m_global->text());
-    if (!perConnection || !global) {
+    const auto perIp = parseByteRate(m_perIp->text());
+    if (!perConnection || !global || !perIp) {
         Q_EMIT inputRejected(tr("A rate limit is bytes per second, such as 1 MiB/s, 512k or 2M (powers of 1024); "
                                 "0 or \"unlimited\" means no limit."));
         return;
     }
     m_rateEdited = false;
-    Q_EMIT commandRequested(AdminCommands::rateLimit(*perConnection, *global));
+    Q_EMIT commandRequested(AdminCommands::rateLimit(*perConnection, *global, *perIp));
 }
 
 void ControlPanel::disconnectConnection()

@@ -1,5 +1,6 @@
-// The controls that change the server: pool limits, drain / resume / reload, rate limits, disconnecting a
-// connection. It only builds requests and emits them; the window sends them and shows the server's answer.
+// The controls that change the server: pool limits, drain / resume / reload, rate limits (per connection,
+// global, per client address), disconnecting a connection. It only builds requests and emits them; the
+// window sends them and shows the server's answer.
 // Fields follow the live status until the user edits them, so a typed value is never overwritten.
 #pragma once
 
@@ -64,6 +65,7 @@ private:
     QPushButton *m_reload = nullptr;
     QLineEdit *m_perConnection = nullptr;
     QLineEdit *m_global = nullptr;
+    QLineEdit *m_perIp = nullptr;
     QLabel *m_rateNow = nullptr;
     QSpinBox *m_connection = nullptr;
     QPushButton *m_disconnect = nullptr;

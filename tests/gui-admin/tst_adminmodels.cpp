@@ -326,6 +326,11 @@ void TestAdminModels::describesRequestsAndReplies_data()
     QTest::newRow("rate") << QJsonObject{{"ok", true}, {"cmd", "rate_limit"},
                                          {"rate_limit", QJsonObject{{"per_connection", 1048576}, {"global", 0}}}}
                           << "ok: rate limit per connection 1.00 MiB/s, global unlimited";
+    QTest::newRow("rate per address") << QJsonObject{{"ok", true}, {"cmd", "rate_limit"},
+                                                     {"rate_limit", QJsonObject{{"per_connection", 0}, {"global", 0},
+                                                                                {"per_ip", 786432}}}}
+                                      << "ok: rate limit per connection unlimited, global unlimited, "
+                                         "per client address 768.0 KiB/s";
 }
 
 void TestAdminModels::describesRequestsAndReplies()
@@ -338,6 +343,9 @@ void TestAdminModels::describesRequestsAndReplies()
     const QJsonObject rate = AdminCommands::rateLimit(std::nullopt, 0);
     QVERIFY(!rate.contains(QStringLiteral("per_connection")));
     QCOMPARE(rate.value(QStringLiteral("global")).toInteger(), qint64(0));
+    QVERIFY(!rate.contains(QStringLiteral("per_ip"))); // not given: the server keeps its per-address rate
+    QCOMPARE(AdminCommands::rateLimit(std::nullopt, std::nullopt, 1024).value(QStringLiteral("per_ip")).toInteger(),
+             qint64(1024));
 }
 
 QTEST_MAIN(TestAdminModels)

@@ -33,6 +33,7 @@ private Q_SLOTS:
     void rateInputRoundTrips_data();
     void rateInputRoundTrips();
     void rateFieldsShowUnitsAndApplyUnchanged();
+    void perAddressRateIsReachedByKeyAndSaysWhatItLimits();
     void chartsStopSayingNowWhenTheServerGoes();
     void summaryReflowsInsteadOfClipping();
     void noticesAClientThatReconnectsAtOnce();
@@ -123,14 +124,49 @@ void TestAdminPanels::rateFieldsShowUnitsAndApplyUnchanged()
     panel.setStatus(fixtures::snapshot(fixtures::status(1000, {{0, "idle"}})));
     auto *perConnection = panel.findChild<QLineEdit *>(QStringLiteral("perConnectionEdit"));
     auto *global = panel.findChild<QLineEdit *>(QStringLiteral("globalRateEdit"));
-    QVERIFY(perConnection && global);
+    auto *perIp = panel.findChild<QLineEdit *>(QStringLiteral("perIpRateEdit"));
+    QVERIFY(perConnection && global && perIp);
     QCOMPARE(perConnection->text(), QStringLiteral("1 MiB/s")); // fixtures: 1048576 per connection
     QCOMPARE(global->text(), QStringLiteral("unlimited"));
+    QCOMPARE(perIp->text(), QStringLiteral("2 MiB/s")); // fixtures: 2097152 per client address
     QJsonObject sent;
     connect(&panel, &ControlPanel::commandRequested, this, [&sent](const QJsonObject &request) { sent = request; });
     QTest::keyClick(perConnection, Qt::Key_Return);
     QCOMPARE(sent.value(QStringLiteral("per_connection")).toInteger(), 1048576);
     QCOMPARE(sent.value(QStringLiteral("global")).toInteger(), 0);
+    QCOMPARE(sent.value(QStringLiteral("per_ip")).toInteger(), 2097152);
+}
+
+void TestAdminPanels::perAddressRateIsReachedByKeyAndSaysWhatItLimits()
+{
+    ControlPanel panel;
+    panel.setConnected(true);
+    panel.setStatus(fixtures::snapshot(fixtures::status(1000, {{0, "idle"}})));
+    auto *perIp = panel.findChild<QLineEdit *>(QStringLiteral("perIpRateEdit"));
+    QVERIFY(perIp);
+    QVERIFY2(perIp->toolTip().contains(QLatin1String("all connections of one client address together, in every worker")),
+             qPrintable(perIp->toolTip()));
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowActive(&panel));
+    QTest::keyClick(&panel, Qt::Key_A, Qt::AltModifier); // "Per client &address"
+    QTRY_VERIFY(perIp->hasFocus());
+    // Typing over it and pressing Return sends it like ferry-ctl rate-limit --per-ip.
+    QJsonObject sent;
+    connect(&panel, &ControlPanel::commandRequested, this, [&sent](const QJsonObject &request) { sent = request; });
+    perIp->selectAll();
+    QTest::keyClicks(perIp, QStringLiteral("768k"));
+    QTest::keyClick(perIp, Qt::Key_Return);
+    QCOMPARE(sent.value(QStringLiteral("cmd")).toString(), QStringLiteral("rate_limit"));
+    QCOMPARE(sent.value(QStringLiteral("per_ip")).toInteger(), 768 * 1024);
+    // A value it cannot read is refused in a sentence and nothing is sent.
+    QString refusal;
+    connect(&panel, &ControlPanel::inputRejected, this, [&refusal](const QString &message) { refusal = message; });
+    sent = {};
+    perIp->setText(QStringLiteral("12 parsecs"));
+    QTest::keyClick(perIp, Qt::Key_Return);
+    QVERIFY(sent.isEmpty());
+    QVERIFY2(refusal.startsWith(QLatin1String("A rate limit is bytes per second")) && refusal.endsWith(u'.'),
+             qPrintable(refusal));
 }
 
 void TestAdminPanels::chartsStopSayingNowWhenTheServerGoes()

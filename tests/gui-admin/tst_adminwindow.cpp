@@ -45,6 +45,8 @@ constexpr int Timeout = 20000;
 constexpr quint64 FileSize = 16 * 1024 * 1024;
 // Slow enough that the transfer is still running whenever the test looks, fast enough to see bytes move.
 constexpr int RateLimit = 256 * 1024;
+// Above RateLimit, so it never slows the one download a test runs; the panel must show it on connect.
+constexpr int RatePerIp = 4 * 1024 * 1024;
 
 // A rate-limited download on a plain thread, aborted when the test is done with it.
 class Download
@@ -162,7 +164,8 @@ void TestAdminWindow::initTestCase()
 bool TestAdminWindow::startServer()
 {
     m_server = std::make_unique<ServerProcess>(
-        m_tree->root(), QStringList{"--workers", "3", "--admin-socket", m_socket, "--rate-limit", QString::number(RateLimit)});
+        m_tree->root(), QStringList{"--workers", "3", "--admin-socket", m_socket, "--rate-limit", QString::number(RateLimit),
+                                    "--rate-per-ip", QString::number(RatePerIp)});
     return m_server->start();
 }
 
@@ -332,6 +335,10 @@ void TestAdminWindow::controlsShowTheServersAnswer()
         QVERIFY2(button && button->isEnabled(), name);
         QTest::mouseClick(button, Qt::LeftButton);
     };
+    // Once connected, the per-address field shows the server's --rate-per-ip before anyone types.
+    auto *perIp = control->findChild<QLineEdit *>(QStringLiteral("perIpRateEdit"));
+    QVERIFY(perIp);
+    QTRY_COMPARE_WITH_TIMEOUT(perIp->text(), QStringLiteral("4 MiB/s"), Timeout);
     click("drainButton");
     QTRY_COMPARE_WITH_TIMEOUT(log->lastText(), QStringLiteral("ok: server is draining"), Timeout);
     QTRY_COMPARE_WITH_TIMEOUT(m_window->summaryPanel()->valueText(QStringLiteral("state")), QStringLiteral("draining"),
@@ -347,14 +354,26 @@ void TestAdminWindow::controlsShowTheServersAnswer()
     }
     QTRY_COMPARE_WITH_TIMEOUT(log->lastText(), QStringLiteral("ok: reloaded, generation 2"), Timeout);
 
+    const auto liveRate = [this] {
+        return admintest::queryStatus(m_socket).value(QStringLiteral("pool")).toObject()
+            .value(QStringLiteral("rate_limit")).toObject();
+    };
     control->findChild<QLineEdit *>(QStringLiteral("perConnectionEdit"))->setText(QStringLiteral("512k"));
     control->findChild<QLineEdit *>(QStringLiteral("globalRateEdit"))->setText(QStringLiteral("3M"));
+    perIp->setText(QStringLiteral("768k"));
     click("applyRateButton");
     QTRY_VERIFY_WITH_TIMEOUT(log->lastText().startsWith(QStringLiteral("ok: rate limit")), Timeout);
-    const QJsonObject rate = admintest::queryStatus(m_socket).value(QStringLiteral("pool")).toObject()
-                                 .value(QStringLiteral("rate_limit")).toObject();
+    QVERIFY2(log->lastText().endsWith(QStringLiteral("per client address 768.0 KiB/s")), qPrintable(log->lastText()));
+    const QJsonObject rate = liveRate();
     QCOMPARE(rate.value(QStringLiteral("per_connection")).toInteger(), qint64(512 * 1024));
     QCOMPARE(rate.value(QStringLiteral("global")).toInteger(), qint64(3 * 1024 * 1024));
+    QCOMPARE(rate.value(QStringLiteral("per_ip")).toInteger(), qint64(768 * 1024));
+
+    // A per-address rate it cannot read is refused in a sentence; the server keeps what it had.
+    perIp->setText(QStringLiteral("12 parsecs"));
+    click("applyRateButton");
+    QVERIFY2(log->lastText().contains(QStringLiteral("A rate limit is bytes per second")), qPrintable(log->lastText()));
+    QCOMPARE(liveRate().value(QStringLiteral("per_ip")).toInteger(), qint64(768 * 1024));
 
     // The server's refusals land in the same log: no worker holds this connection id.
     control->findChild<QSpinBox *>(QStringLiteral("connectionSpin"))->setValue(999999);
