@@ -1,5 +1,6 @@
 #include "remotemodel.h"
 
+#include "directsavemimedata.h"
 #include "fileicons.h"
 
 #include "client/ferryurl.h"
@@ -307,9 +308,11 @@ QMimeData *RemoteModel::mimeData(const QModelIndexList &indexes) const
 {
     QList<QUrl> urls;
     QStringList links;
+    QModelIndexList rows;
     for (const QModelIndex &index : indexes) {
         if (index.column() != NameColumn || index.row() >= m_exposed)
             continue;
+        rows << index;
         const bool folder = m_entries.at(index.row()).isDirectory();
         const QString link = client::FerryUrl(m_session->host(), m_session->port(),
                                               pathOf(index) + (folder ? QStringLiteral("/") : QString()))
@@ -317,9 +320,27 @@ QMimeData *RemoteModel::mimeData(const QModelIndexList &indexes) const
         urls << QUrl(link);
         links << link;
     }
-    auto *data = new QMimeData;
+    QMimeData *data = newMimeData(rows);
     data->setUrls(urls);
     data->setText(links.join(u'\n'));
+    return data;
+}
+
+// XDS saves one file, so only a single file offers it; folders and several rows drag as links.
+QMimeData *RemoteModel::newMimeData(const QModelIndexList &rows) const
+{
+    if (rows.size() != 1 || !m_entries.at(rows.first().row()).isFile() || !DirectSaveMimeData::isAvailable())
+        return new QMimeData;
+    const client::RemoteEntry file = entry(rows.first());
+    auto *data = new DirectSaveMimeData(file.name);
+    // mimeData() is const by Qt's signature; the request is the model's to announce all the same.
+    auto *self = const_cast<RemoteModel *>(this);
+    const QString path = pathOf(rows.first());
+    connect(data, &DirectSaveMimeData::saveRequested, self, [self, file, path](const QString &localPath) {
+        client::RemoteEntry remote = file;
+        remote.name = path; // as downloadRequested names files: by their path on the server
+        emit self->directSaveRequested(remote, localPath);
+    });
     return data;
 }
 

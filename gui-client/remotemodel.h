@@ -67,7 +67,9 @@ public:
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
     Qt::ItemFlags flags(const QModelIndex &index) const override;
-    // Dragged rows carry their ferry:// links (folders with a trailing slash).
+    // Dragged rows carry their ferry:// links (folders with a trailing slash). A single file
+    // also offers Direct Save on X11, for a file manager to drop it into a folder
+    // (DirectSaveMimeData; the request comes back as directSaveRequested).
     QStringList mimeTypes() const override;
     QMimeData *mimeData(const QModelIndexList &indexes) const override;
     bool hasChildren(const QModelIndex &parent = QModelIndex()) const override;
@@ -81,11 +83,15 @@ signals:
     // The listing finished (check errorString()).
     void loaded();
     void errorOccurred(const QString &errorString);
+    // A file manager asked, through a drag's Direct Save, for `file` (named by its path relative
+    // to the server root, as RemoteBrowser::downloadRequested names files) at `localPath`.
+    void directSaveRequested(const ferry::client::RemoteEntry &file, const QString &localPath);
 
 private:
     void onPage(quint64 requestId, const QList<ferry::client::RemoteEntry> &entries, bool last);
     void onFailed(quint64 requestId, ferry::client::ErrorKind error, const QString &errorString);
     void expose(int count);
+    QMimeData *newMimeData(const QModelIndexList &rows) const;
     void sortEntries();
     QVariant displayData(const client::RemoteEntry &entry, int column) const;
 
