@@ -14,10 +14,10 @@ bool DirectSaveMimeData::isAvailable()
     return xdnd::isX11();
 }
 
-DirectSaveMimeData::DirectSaveMimeData(const QString &fileName, QObject *parent)
-    : m_fileName(fileName)
+DirectSaveMimeData::DirectSaveMimeData(const QString &name, Naming naming)
+    : m_name(name)
+    , m_naming(naming)
 {
-    setParent(parent);
 }
 
 QStringList DirectSaveMimeData::formats() const
@@ -32,7 +32,7 @@ void DirectSaveMimeData::announce() const
     if (m_window != 0)
         return;
     const std::uint32_t window = xdnd::ownSelectionWindow();
-    if (window != 0 && xdnd::setTextProperty(window, Format, m_fileName.toUtf8()))
+    if (window != 0 && xdnd::setTextProperty(window, Format, m_name.toUtf8()))
         m_window = window;
 }
 
@@ -47,7 +47,8 @@ QVariant DirectSaveMimeData::retrieveData(const QString &mimeType, QMetaType typ
 QByteArray DirectSaveMimeData::save() const
 {
     QString localPath;
-    const Answer answer = check(xdnd::textProperty(m_window, Format), &localPath);
+    const Answer answer = check(xdnd::textProperty(m_window, Format), &localPath,
+                                m_naming == Naming::Fixed ? m_name : QString());
     switch (answer) {
     case Answer::Saved:
         emit const_cast<DirectSaveMimeData *>(this)->saveRequested(localPath);
@@ -61,8 +62,9 @@ QByteArray DirectSaveMimeData::save() const
 }
 
 // XDS: "E" when the URI is not a file here (the target then falls back to the other formats),
-// "F" when it is, but cannot be written there (no such folder, not writable, no name).
-DirectSaveMimeData::Answer DirectSaveMimeData::check(const QByteArray &uri, QString *localPath)
+// "F" when it is, but cannot be written there (no such folder, not writable, no or another name).
+DirectSaveMimeData::Answer DirectSaveMimeData::check(const QByteArray &uri, QString *localPath,
+                                                     const QString &fixedName)
 {
     const QUrl url(QString::fromUtf8(uri), QUrl::TolerantMode); // raw UTF-8 and %-escapes alike
     if (!url.isValid() || url.scheme() != QLatin1String("file"))
@@ -72,6 +74,8 @@ DirectSaveMimeData::Answer DirectSaveMimeData::check(const QByteArray &uri, QStr
         return Answer::Error;
     const QFileInfo file(url.path());
     if (!file.isAbsolute() || file.fileName().isEmpty())
+        return Answer::Failed;
+    if (!fixedName.isEmpty() && file.fileName() != fixedName)
         return Answer::Failed;
     const QFileInfo folder(file.absolutePath());
     if (!folder.isDir() || !folder.isWritable())

@@ -1,4 +1,4 @@
-// A dragged remote file that a file manager can save where it is dropped (XDS, X11 only).
+// A dragged remote file or folder that a file manager can save where it is dropped (XDS, X11 only).
 #pragma once
 
 #include <QMimeData>
@@ -9,9 +9,9 @@
 namespace ferry::gui {
 
 // The source side of the Direct Save Protocol (XDS 0.4, "XdndDirectSave0"), which Qt does not
-// implement. A file manager cannot fetch a ferry:// link, so for a file dragged onto one of its
-// folders it is told the file's name; on the drop it writes back the file:// URI where it wants
-// the file and asks the XdndSelection for XdndDirectSave0, and the answer ("S", "F" or "E") says
+// implement. A file manager cannot fetch a ferry:// link, so for a row dragged onto one of its
+// folders it is told the row's name; on the drop it writes back the file:// URI where it wants
+// it and asks the XdndSelection for XdndDirectSave0, and the answer ("S", "F" or "E") says
 // whether the download was queued to exactly that path. The other formats (the ferry:// links)
 // stay, so dropping onto the transfer list or into a text field works as before.
 //
@@ -27,16 +27,21 @@ public:
     // Whether a drag can offer Direct Save here (on X11).
     static bool isAvailable();
 
-    // `fileName` is what the file manager proposes to the user (no folder part).
-    explicit DirectSaveMimeData(const QString &fileName, QObject *parent = nullptr);
+    // What the target may name it: a file anything; a folder only its own name, because a
+    // folder is mirrored under the name it has on the server (DownloadQueue::add).
+    enum class Naming { Any, Fixed };
 
-    QString fileName() const { return m_fileName; }
+    // `name` is what the file manager proposes to the user (no folder part).
+    explicit DirectSaveMimeData(const QString &name, Naming naming = Naming::Any);
+
+    QString name() const { return m_name; }
     QStringList formats() const override;
 
     // What the answer to a target's URI is, and where the file goes: pure, for the tests.
     enum class Answer { Saved, Failed, Error };
     Q_ENUM(Answer)
-    static Answer check(const QByteArray &uri, QString *localPath);
+    // `fixedName`, when given, is the only name accepted (Naming::Fixed).
+    static Answer check(const QByteArray &uri, QString *localPath, const QString &fixedName = QString());
 
 signals:
     // The file manager asked for the file at `localPath` (absolute, its folder exists).
@@ -49,7 +54,8 @@ private:
     void announce() const;
     QByteArray save() const;
 
-    QString m_fileName;
+    QString m_name;
+    Naming m_naming;
     mutable std::uint32_t m_window = 0; // the drag's source window, once announced
 };
 

@@ -387,9 +387,14 @@ void MainWindow::download(const QList<client::RemoteEntry> &files, const QString
     statusBar()->showMessage(tr("Added %n download(s) to %1", nullptr, int(count)).arg(destination), 5000);
 }
 
-// A file manager chose the path (Direct Save): the queue still renames rather than overwrite.
+// A file manager chose the path (Direct Save): the queue still treats an existing file as the
+// preferences say. A folder's path ends in its own name (DirectSaveMimeData::Naming::Fixed).
 void MainWindow::downloadAs(const client::RemoteEntry &file, const QString &localPath)
 {
+    if (file.isDirectory()) {
+        download({}, {file.name}, QFileInfo(localPath).path());
+        return;
+    }
     m_scrollToNewRow = true;
     m_queue->addFileAs(m_link->urlFor(file.name), localPath, file.size);
     statusBar()->showMessage(tr("Added %n download(s) to %1", nullptr, 1).arg(QFileInfo(localPath).path()), 5000);

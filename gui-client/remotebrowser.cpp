@@ -69,7 +69,7 @@ void RemoteBrowser::setupView()
     m_view->header()->setSectionResizeMode(RemoteModel::NameColumn, QHeaderView::Stretch);
     m_view->header()->resizeSection(RemoteModel::SizeColumn, 100);
     m_view->header()->resizeSection(RemoteModel::ModifiedColumn, 150);
-    m_view->setDragEnabled(true); // rows drag out as their ferry:// links (a file also by Direct Save)
+    m_view->setDragEnabled(true); // rows drag out as their ferry:// links (one row also by Direct Save)
     m_view->setDragDropMode(QAbstractItemView::DragOnly);
     m_view->setContextMenuPolicy(Qt::CustomContextMenu); // the menu key too
 }

@@ -326,13 +326,17 @@ QMimeData *RemoteModel::mimeData(const QModelIndexList &indexes) const
     return data;
 }
 
-// XDS saves one file, so only a single file offers it; folders and several rows drag as links.
+// XDS names one place, so only a single row offers it (several rows drag as links only). A
+// folder keeps its own name: it is mirrored under it.
 QMimeData *RemoteModel::newMimeData(const QModelIndexList &rows) const
 {
-    if (rows.size() != 1 || !m_entries.at(rows.first().row()).isFile() || !DirectSaveMimeData::isAvailable())
+    if (rows.size() != 1 || !DirectSaveMimeData::isAvailable())
         return new QMimeData;
     const client::RemoteEntry file = entry(rows.first());
-    auto *data = new DirectSaveMimeData(file.name);
+    if (!file.isFile() && !file.isDirectory())
+        return new QMimeData;
+    auto *data = new DirectSaveMimeData(file.name, file.isDirectory() ? DirectSaveMimeData::Naming::Fixed
+                                                                      : DirectSaveMimeData::Naming::Any);
     // mimeData() is const by Qt's signature; the request is the model's to announce all the same.
     auto *self = const_cast<RemoteModel *>(this);
     const QString path = pathOf(rows.first());

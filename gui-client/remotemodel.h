@@ -67,9 +67,9 @@ public:
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
     Qt::ItemFlags flags(const QModelIndex &index) const override;
-    // Dragged rows carry their ferry:// links (folders with a trailing slash). A single file
-    // also offers Direct Save on X11, for a file manager to drop it into a folder
-    // (DirectSaveMimeData; the request comes back as directSaveRequested).
+    // Dragged rows carry their ferry:// links (folders with a trailing slash). A single row
+    // (file or folder) also offers Direct Save on X11, for a file manager to drop it into one of
+    // its folders (DirectSaveMimeData; the request comes back as directSaveRequested).
     QStringList mimeTypes() const override;
     QMimeData *mimeData(const QModelIndexList &indexes) const override;
     bool hasChildren(const QModelIndex &parent = QModelIndex()) const override;
@@ -83,8 +83,9 @@ signals:
     // The listing finished (check errorString()).
     void loaded();
     void errorOccurred(const QString &errorString);
-    // A file manager asked, through a drag's Direct Save, for `file` (named by its path relative
-    // to the server root, as RemoteBrowser::downloadRequested names files) at `localPath`.
+    // A file manager asked, through a drag's Direct Save, for `file` (a file or a folder, named by
+    // its path relative to the server root, as RemoteBrowser::downloadRequested names files) at
+    // `localPath`; a folder's `localPath` ends in its own name.
     void directSaveRequested(const ferry::client::RemoteEntry &file, const QString &localPath);
 
 private:

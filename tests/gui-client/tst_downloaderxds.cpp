@@ -1,4 +1,4 @@
-// Dragging a file from the remote browser onto a file manager's folder (the Direct Save
+// Dragging a file or folder from the remote browser onto a file manager's folder (the Direct Save
 // Protocol, XDS). Runs on a real X server (Xvfb): the Downloader is the drag source, and
 // XdsTarget, a separate X client, plays the file manager with the same XDND and XDS calls.
 #include "guitesthelpers.h"
@@ -47,13 +47,14 @@ private slots:
     void init();
     void answersFollowTheUri_data();
     void answersFollowTheUri();
-    void onlyASingleFileOffersDirectSave();
+    void onlyASingleRowOffersDirectSave();
     void fileDroppedOnAFolderIsDownloadedThere();
+    void folderDroppedOnAFolderIsMirroredThere();
     void foreignUriAnswersErrorAndDownloadsNothing();
 
 private:
     std::unique_ptr<MainWindow> newWindow();
-    XdsTarget::Outcome dragOntoFolder(MainWindow *window, const QByteArray &uri);
+    XdsTarget::Outcome dragOntoFolder(MainWindow *window, const QString &row, const QByteArray &uri);
     QString link(const QString &path) const;
 
     ferrytest::TestTree m_tree;
@@ -61,6 +62,7 @@ private:
     std::unique_ptr<QTemporaryDir> m_dir;
     std::unique_ptr<gui::Settings> m_settings;
     QString m_original;
+    QString m_inner;
 };
 
 void TestDownloaderXds::initTestCase()
@@ -73,7 +75,8 @@ void TestDownloaderXds::initTestCase()
     m_original = m_tree.addFile(QStringLiteral("pub/") + FileName, 3 * 1024 * 1024 + 17, 7);
     QVERIFY(!m_original.isEmpty());
     QVERIFY(!m_tree.addFile(QStringLiteral("pub/notes.txt"), 2000, 2).isEmpty());
-    QVERIFY(!m_tree.addFile(QStringLiteral("pub/sub/inner.txt"), 300, 3).isEmpty());
+    m_inner = m_tree.addFile(QStringLiteral("pub/sub/inner.txt"), 300, 3);
+    QVERIFY(!m_inner.isEmpty());
     m_server = std::make_unique<ServerProcess>(m_tree.root());
     QVERIFY2(m_server->start(), qPrintable(m_server->diagnostics()));
 }
@@ -91,26 +94,31 @@ QString TestDownloaderXds::link(const QString &path) const
     return client::FerryUrl(m_server->host(), m_server->port(), path).toString();
 }
 
+// What a file manager may write back, and the answer: uri, answer, the path saved to, the one name
+// allowed (a folder's) or none.
 void TestDownloaderXds::answersFollowTheUri_data()
 {
+    using Answer = DirectSaveMimeData::Answer;
     QTest::addColumn<QByteArray>("uri");
-    QTest::addColumn<DirectSaveMimeData::Answer>("answer");
+    QTest::addColumn<Answer>("answer");
     QTest::addColumn<QString>("path");
-    const QByteArray tmp = QFile::encodeName(QDir::tempPath());
-    QTest::newRow("file:///") << "file://" + tmp + "/a.bin" << DirectSaveMimeData::Answer::Saved
-                              << QDir::tempPath() + "/a.bin";
-    QTest::newRow("escaped") << "file://" + tmp + "/%C3%9Cber%20weisung.bin" << DirectSaveMimeData::Answer::Saved
-                             << QDir::tempPath() + QStringLiteral("/Über weisung.bin");
-    QTest::newRow("raw UTF-8") << "file://localhost" + tmp + "/Über weisung.bin"
-                               << DirectSaveMimeData::Answer::Saved
-                               << QDir::tempPath() + QStringLiteral("/Über weisung.bin");
-    QTest::newRow("other host") << "file://nas.example" + tmp + "/a.bin" << DirectSaveMimeData::Answer::Error
-                                << QString();
-    QTest::newRow("sftp") << QByteArray("sftp://nas/home/a.bin") << DirectSaveMimeData::Answer::Error << QString();
-    QTest::newRow("not a URI") << QByteArray("a.bin") << DirectSaveMimeData::Answer::Error << QString();
-    QTest::newRow("no folder") << "file://" + tmp + "/no-such-folder-xds/a.bin"
-                               << DirectSaveMimeData::Answer::Failed << QString();
-    QTest::newRow("no name") << "file://" + tmp + "/" << DirectSaveMimeData::Answer::Failed << QString();
+    QTest::addColumn<QString>("fixedName");
+    const QByteArray tmp = "file://" + QFile::encodeName(QDir::tempPath());
+    const QString dir = QDir::tempPath();
+    const QString none;
+    QTest::newRow("file:///") << tmp + "/a.bin" << Answer::Saved << dir + "/a.bin" << none;
+    QTest::newRow("escaped") << tmp + "/%C3%9Cber%20weisung.bin" << Answer::Saved
+                             << dir + QStringLiteral("/Über weisung.bin") << none;
+    QTest::newRow("raw UTF-8, localhost") << "file://localhost" + QFile::encodeName(dir) + "/Über weisung.bin"
+                                          << Answer::Saved << dir + QStringLiteral("/Über weisung.bin") << none;
+    QTest::newRow("other host") << "file://nas.example" + QFile::encodeName(dir) + "/a.bin" << Answer::Error << none
+                                << none;
+    QTest::newRow("sftp") << QByteArray("sftp://nas/home/a.bin") << Answer::Error << none << none;
+    QTest::newRow("not a URI") << QByteArray("a.bin") << Answer::Error << none << none;
+    QTest::newRow("no folder") << tmp + "/no-such-folder-xds/a.bin" << Answer::Failed << none << none;
+    QTest::newRow("no name") << tmp + "/" << Answer::Failed << none << none;
+    QTest::newRow("folder, own name") << tmp + "/sub" << Answer::Saved << dir + "/sub" << QStringLiteral("sub");
+    QTest::newRow("folder renamed") << tmp + "/sub (2)" << Answer::Failed << none << QStringLiteral("sub");
 }
 
 void TestDownloaderXds::answersFollowTheUri()
@@ -118,8 +126,9 @@ void TestDownloaderXds::answersFollowTheUri()
     QFETCH(QByteArray, uri);
     QFETCH(DirectSaveMimeData::Answer, answer);
     QFETCH(QString, path);
+    QFETCH(QString, fixedName);
     QString localPath;
-    QCOMPARE(DirectSaveMimeData::check(uri, &localPath), answer);
+    QCOMPARE(DirectSaveMimeData::check(uri, &localPath, fixedName), answer);
     QCOMPARE(localPath, path);
 }
 
@@ -136,7 +145,7 @@ std::unique_ptr<MainWindow> TestDownloaderXds::newWindow()
     return window;
 }
 
-void TestDownloaderXds::onlyASingleFileOffersDirectSave()
+void TestDownloaderXds::onlyASingleRowOffersDirectSave()
 {
     auto window = newWindow();
     const QAbstractItemModel *model = window->browser()->view()->model();
@@ -152,14 +161,16 @@ void TestDownloaderXds::onlyASingleFileOffersDirectSave()
     QVERIFY(!two->hasFormat(xds));
     QCOMPARE(two->urls().size(), 2);
     std::unique_ptr<QMimeData> dir(model->mimeData({folder}));
-    QVERIFY(!dir->hasFormat(xds));
+    QVERIFY(dir->hasFormat(xds));
+    std::unique_ptr<QMimeData> both(model->mimeData({file, folder}));
+    QVERIFY(!both->hasFormat(xds));
 }
 
-// Selects the file's row and lets the "file manager" drag it from there onto its folder.
-XdsTarget::Outcome TestDownloaderXds::dragOntoFolder(MainWindow *window, const QByteArray &uri)
+// Selects the row named `name` and lets the "file manager" drag it from there onto its folder.
+XdsTarget::Outcome TestDownloaderXds::dragOntoFolder(MainWindow *window, const QString &name, const QByteArray &uri)
 {
     QTreeView *view = window->browser()->view();
-    const QModelIndex row = guitest::rowNamed(view->model(), FileName);
+    const QModelIndex row = guitest::rowNamed(view->model(), name);
     view->setCurrentIndex(row);
     const QPoint from = view->viewport()->mapToGlobal(view->visualRect(row).center());
     XdsTarget target(FolderWindow);
@@ -175,7 +186,8 @@ void TestDownloaderXds::fileDroppedOnAFolderIsDownloadedThere()
 {
     auto window = newWindow();
     const QString destination = m_dir->filePath(QStringLiteral("Desktop folder/") + FileName);
-    const XdsTarget::Outcome outcome = dragOntoFolder(window.get(), QUrl::fromLocalFile(destination).toEncoded());
+    const XdsTarget::Outcome outcome =
+        dragOntoFolder(window.get(), FileName, QUrl::fromLocalFile(destination).toEncoded());
     QVERIFY2(outcome.error.isEmpty(), qPrintable(outcome.error));
     QVERIFY2(outcome.types.contains("XdndDirectSave0"), outcome.types.join(' ').constData());
     QVERIFY(outcome.types.contains("text/uri-list")); // the transfer list and text fields still get links
@@ -194,11 +206,33 @@ void TestDownloaderXds::fileDroppedOnAFolderIsDownloadedThere()
     QCOMPARE(QDir(QFileInfo(destination).path()).entryList(QDir::Files), QStringList{FileName}); // no .part left
 }
 
+// A folder keeps its name: the file manager's URI ends in it, and the tree is mirrored there.
+void TestDownloaderXds::folderDroppedOnAFolderIsMirroredThere()
+{
+    auto window = newWindow();
+    const QString destination = m_dir->filePath(QStringLiteral("Desktop folder/sub"));
+    const XdsTarget::Outcome outcome =
+        dragOntoFolder(window.get(), QStringLiteral("sub"), QUrl::fromLocalFile(destination).toEncoded());
+    QVERIFY2(outcome.error.isEmpty(), qPrintable(outcome.error));
+    QCOMPARE(outcome.proposedName, QByteArray("sub"));
+    QCOMPARE(outcome.answer, QByteArray("S"));
+    QTRY_COMPARE_WITH_TIMEOUT(window->queue()->count(), 1, 15000); // the folder's listing found its file
+    client::DownloadJob *job = window->queue()->jobAt(0);
+    QCOMPARE(job->localPath(), destination + QStringLiteral("/inner.txt"));
+    QTRY_COMPARE_WITH_TIMEOUT(job->state(), client::DownloadJob::State::Done, 30000);
+    QVERIFY(job->isVerified());
+    QFile got(job->localPath());
+    QFile original(m_inner);
+    QVERIFY(got.open(QIODevice::ReadOnly) && original.open(QIODevice::ReadOnly));
+    QCOMPARE(got.readAll(), original.readAll());
+}
+
 // A folder that is not on this machine: "E", so the file manager falls back, and nothing is queued.
 void TestDownloaderXds::foreignUriAnswersErrorAndDownloadsNothing()
 {
     auto window = newWindow();
-    const XdsTarget::Outcome outcome = dragOntoFolder(window.get(), "sftp://nas.example/home/" + FileName.toUtf8());
+    const XdsTarget::Outcome outcome =
+        dragOntoFolder(window.get(), FileName, "sftp://nas.example/home/" + FileName.toUtf8());
     QVERIFY2(outcome.error.isEmpty(), qPrintable(outcome.error));
     QCOMPARE(outcome.answer, QByteArray("E"));
     QCOMPARE(window->queue()->count(), 0);
