@@ -26,13 +26,15 @@ QStringList DirectSaveMimeData::formats() const
     return QMimeData::formats() << QString::fromLatin1(Format);
 }
 
-// Once per drag: the name goes onto the source window before any target can see the drag.
+// Once per drag: the name goes onto the source window before any target can see the drag. It
+// ends in a NUL: PCManFM (libfm) reads the property as a C string, past its end without one;
+// GTK's targets (Nautilus, Thunar) stop at the NUL all the same.
 void DirectSaveMimeData::announce() const
 {
     if (m_window != 0)
         return;
     const std::uint32_t window = xdnd::ownSelectionWindow();
-    if (window != 0 && xdnd::setTextProperty(window, Format, m_name.toUtf8()))
+    if (window != 0 && xdnd::setTextProperty(window, Format, m_name.toUtf8() + '\0'))
         m_window = window;
 }
 
@@ -62,11 +64,17 @@ QByteArray DirectSaveMimeData::save() const
 }
 
 // XDS: "E" when the URI is not a file here (the target then falls back to the other formats),
-// "F" when it is, but cannot be written there (no such folder, not writable, no or another name).
+// "F" when it is, but cannot be written there (no such folder, not writable, no or another name,
+// a NUL inside).
 DirectSaveMimeData::Answer DirectSaveMimeData::check(const QByteArray &uri, QString *localPath,
                                                      const QString &fixedName)
 {
-    const QUrl url(QString::fromUtf8(uri), QUrl::TolerantMode); // raw UTF-8 and %-escapes alike
+    QByteArray text = uri;
+    while (text.endsWith('\0')) // PCManFM (libfm) writes the C string's terminator too
+        text.chop(1);
+    if (text.contains('\0')) // no file name holds one, and a C path would end there
+        return Answer::Failed;
+    const QUrl url(QString::fromUtf8(text), QUrl::TolerantMode); // raw UTF-8 and %-escapes alike
     if (!url.isValid() || url.scheme() != QLatin1String("file"))
         return Answer::Error;
     const QString host = url.host();

@@ -321,7 +321,11 @@ QMimeData *RemoteModel::mimeData(const QModelIndexList &indexes) const
         links << link;
     }
     QMimeData *data = newMimeData(rows);
-    data->setUrls(urls);
+    // File managers take text/uri-list before XdndDirectSave0 (PCManFM and Thunar do), and
+    // then fail to copy a ferry:// URL, so a Direct Save drag carries its link as text only;
+    // the transfer list and text fields take it from there.
+    if (!qobject_cast<DirectSaveMimeData *>(data))
+        data->setUrls(urls);
     data->setText(links.join(u'\n'));
     return data;
 }

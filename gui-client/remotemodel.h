@@ -67,9 +67,10 @@ public:
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
     Qt::ItemFlags flags(const QModelIndex &index) const override;
-    // Dragged rows carry their ferry:// links (folders with a trailing slash). A single row
-    // (file or folder) also offers Direct Save on X11, for a file manager to drop it into one of
-    // its folders (DirectSaveMimeData; the request comes back as directSaveRequested).
+    // Dragged rows carry their ferry:// links (folders with a trailing slash) as URLs and text.
+    // A single row (file or folder) on X11 offers Direct Save instead of the URLs, for a file
+    // manager to drop it into one of its folders (DirectSaveMimeData; the request comes back as
+    // directSaveRequested), and keeps the links as text.
     QStringList mimeTypes() const override;
     QMimeData *mimeData(const QModelIndexList &indexes) const override;
     bool hasChildren(const QModelIndex &parent = QModelIndex()) const override;

@@ -11,12 +11,14 @@
 #include "remotebrowser.h"
 #include "remotemodel.h"
 #include "settings.h"
+#include "transferview.h"
 
 #include "client/downloadjob.h"
 #include "client/downloadqueue.h"
 #include "client/ferryurl.h"
 
 #include <QDir>
+#include <QDropEvent>
 #include <QFile>
 #include <QGuiApplication>
 #include <QMimeData>
@@ -48,6 +50,7 @@ private slots:
     void answersFollowTheUri_data();
     void answersFollowTheUri();
     void onlyASingleRowOffersDirectSave();
+    void directSaveDragStillDropsOntoTheTransferList();
     void fileDroppedOnAFolderIsDownloadedThere();
     void folderDroppedOnAFolderIsMirroredThere();
     void foreignUriAnswersErrorAndDownloadsNothing();
@@ -117,6 +120,8 @@ void TestDownloaderXds::answersFollowTheUri_data()
     QTest::newRow("not a URI") << QByteArray("a.bin") << Answer::Error << none << none;
     QTest::newRow("no folder") << tmp + "/no-such-folder-xds/a.bin" << Answer::Failed << none << none;
     QTest::newRow("no name") << tmp + "/" << Answer::Failed << none << none;
+    QTest::newRow("NUL-terminated (libfm)") << tmp + "/a.bin" + '\0' << Answer::Saved << dir + "/a.bin" << none;
+    QTest::newRow("NUL inside") << tmp + "/a.bin" + '\0' + ".part" << Answer::Failed << none << none;
     QTest::newRow("folder, own name") << tmp + "/sub" << Answer::Saved << dir + "/sub" << QStringLiteral("sub");
     QTest::newRow("folder renamed") << tmp + "/sub (2)" << Answer::Failed << none << QStringLiteral("sub");
 }
@@ -156,7 +161,8 @@ void TestDownloaderXds::onlyASingleRowOffersDirectSave()
     const QString xds = QString::fromLatin1(DirectSaveMimeData::Format);
     std::unique_ptr<QMimeData> one(model->mimeData({file}));
     QVERIFY(one->hasFormat(xds));
-    QCOMPARE(one->urls(), QList<QUrl>{QUrl(link(QStringLiteral("pub/") + FileName))}); // the links stay
+    QVERIFY(!one->hasUrls());
+    QCOMPARE(one->text(), link(QStringLiteral("pub/") + FileName)); // the link stays, as text
     std::unique_ptr<QMimeData> two(model->mimeData({file, other}));
     QVERIFY(!two->hasFormat(xds));
     QCOMPARE(two->urls().size(), 2);
@@ -164,6 +170,24 @@ void TestDownloaderXds::onlyASingleRowOffersDirectSave()
     QVERIFY(dir->hasFormat(xds));
     std::unique_ptr<QMimeData> both(model->mimeData({file, folder}));
     QVERIFY(!both->hasFormat(xds));
+}
+
+// The transfer list takes the link of a Direct Save drag from its text.
+void TestDownloaderXds::directSaveDragStillDropsOntoTheTransferList()
+{
+    auto window = newWindow();
+    const QAbstractItemModel *model = window->browser()->view()->model();
+    std::unique_ptr<QMimeData> data(model->mimeData({guitest::rowNamed(model, FileName)}));
+    QVERIFY(data->hasFormat(QString::fromLatin1(DirectSaveMimeData::Format)));
+    QWidget *target = window->transferView()->view()->viewport();
+    const QPoint where = target->rect().center();
+    QDragEnterEvent enter(where, Qt::CopyAction, data.get(), Qt::LeftButton, Qt::NoModifier);
+    QCoreApplication::sendEvent(target, &enter);
+    QVERIFY(enter.isAccepted());
+    QDropEvent drop(QPointF(where), Qt::CopyAction, data.get(), Qt::LeftButton, Qt::NoModifier);
+    QCoreApplication::sendEvent(target, &drop);
+    QTRY_COMPARE_WITH_TIMEOUT(window->queue()->count(), 1, 15000);
+    QCOMPARE(window->queue()->jobAt(0)->localPath(), m_settings->downloadFolder() + u'/' + FileName);
 }
 
 // Selects the row named `name` and lets the "file manager" drag it from there onto its folder.
@@ -190,8 +214,9 @@ void TestDownloaderXds::fileDroppedOnAFolderIsDownloadedThere()
         dragOntoFolder(window.get(), FileName, QUrl::fromLocalFile(destination).toEncoded());
     QVERIFY2(outcome.error.isEmpty(), qPrintable(outcome.error));
     QVERIFY2(outcome.types.contains("XdndDirectSave0"), outcome.types.join(' ').constData());
-    QVERIFY(outcome.types.contains("text/uri-list")); // the transfer list and text fields still get links
-    QCOMPARE(QString::fromUtf8(outcome.proposedName), FileName);
+    QVERIFY(outcome.types.contains("text/plain")); // the link, for text fields and the transfer list
+    QVERIFY(!outcome.types.contains("text/uri-list")); // file managers would take it before XDS
+    QCOMPARE(outcome.proposedName, FileName.toUtf8() + '\0'); // NUL-terminated: libfm reads a C string
     QCOMPARE(outcome.answer, QByteArray("S"));
 
     QCOMPARE(window->queue()->count(), 1);
@@ -211,10 +236,11 @@ void TestDownloaderXds::folderDroppedOnAFolderIsMirroredThere()
 {
     auto window = newWindow();
     const QString destination = m_dir->filePath(QStringLiteral("Desktop folder/sub"));
-    const XdsTarget::Outcome outcome =
-        dragOntoFolder(window.get(), QStringLiteral("sub"), QUrl::fromLocalFile(destination).toEncoded());
+    // Written as PCManFM writes it, with the C string's terminator.
+    const XdsTarget::Outcome outcome = dragOntoFolder(window.get(), QStringLiteral("sub"),
+                                                      QUrl::fromLocalFile(destination).toEncoded() + '\0');
     QVERIFY2(outcome.error.isEmpty(), qPrintable(outcome.error));
-    QCOMPARE(outcome.proposedName, QByteArray("sub"));
+    QCOMPARE(outcome.proposedName, QByteArray("sub") + '\0');
     QCOMPARE(outcome.answer, QByteArray("S"));
     QTRY_COMPARE_WITH_TIMEOUT(window->queue()->count(), 1, 15000); // the folder's listing found its file
     client::DownloadJob *job = window->queue()->jobAt(0);
