@@ -45,14 +45,19 @@ QVariant DirectSaveMimeData::retrieveData(const QString &mimeType, QMetaType typ
     return QMimeData::retrieveData(mimeType, type);
 }
 
-// The target has replaced the property with its URI; queue the download and answer.
+// The target has replaced the property with its URI; queue the download and answer. Targets
+// also ask while the drag moves (PCManFM does, with the name still there: that answers E), and
+// may ask again after the drop: the download is queued once.
 QByteArray DirectSaveMimeData::save() const
 {
+    if (m_saved)
+        return QByteArrayLiteral("S");
     QString localPath;
     const Answer answer = check(xdnd::textProperty(m_window, Format), &localPath,
                                 m_naming == Naming::Fixed ? m_name : QString());
     switch (answer) {
     case Answer::Saved:
+        m_saved = true;
         emit const_cast<DirectSaveMimeData *>(this)->saveRequested(localPath);
         return QByteArrayLiteral("S");
     case Answer::Failed:

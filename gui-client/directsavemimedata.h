@@ -57,6 +57,7 @@ private:
     QString m_name;
     Naming m_naming;
     mutable std::uint32_t m_window = 0; // the drag's source window, once announced
+    mutable bool m_saved = false;
 };
 
 } // namespace ferry::gui
