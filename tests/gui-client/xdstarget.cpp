@@ -147,13 +147,25 @@ void XdsTarget::answerPosition()
 }
 
 // XDS as a file manager does it: read the proposed name, replace it with the URI of the file to
-// write, convert XdndSelection to XdndDirectSave0 with the drop's time, read the answer, finish.
+// write, convert XdndSelection to XdndDirectSave0 with the drop's time, read the answer (twice:
+// the source must not save twice), finish.
 void XdsTarget::directSave(std::uint32_t time, const QByteArray &uri)
 {
     const std::uint32_t xds = atom("XdndDirectSave0");
     m_outcome.proposedName = property(m_source, xds, false);
     xcb_change_property(m_connection, XCB_PROP_MODE_REPLACE, m_source, xds, atom("text/plain"), 8,
                         uint32_t(uri.size()), uri.constData());
+    m_outcome.answer = convert(time);
+    m_outcome.secondAnswer = convert(time);
+    const bool saved = m_outcome.answer == "S";
+    sendToSource(atom("XdndFinished"), saved ? 1 : 0, saved ? atom("XdndActionCopy") : std::uint32_t(XCB_ATOM_NONE));
+    xcb_flush(m_connection);
+}
+
+// The source's answer to converting XdndSelection to XdndDirectSave0, empty on failure.
+QByteArray XdsTarget::convert(std::uint32_t time)
+{
+    const std::uint32_t xds = atom("XdndDirectSave0");
     xcb_convert_selection(m_connection, m_window, atom("XdndSelection"), xds, xds, time);
     xcb_flush(m_connection);
     const Reply<xcb_selection_notify_event_t> notify(
@@ -163,10 +175,8 @@ void XdsTarget::directSave(std::uint32_t time, const QByteArray &uri)
     else if (notify->property == XCB_ATOM_NONE)
         m_error = QStringLiteral("the source refused to convert XdndSelection to XdndDirectSave0");
     else
-        m_outcome.answer = property(m_window, xds, true);
-    const bool saved = m_outcome.answer == "S";
-    sendToSource(atom("XdndFinished"), saved ? 1 : 0, saved ? atom("XdndActionCopy") : std::uint32_t(XCB_ATOM_NONE));
-    xcb_flush(m_connection);
+        return property(m_window, xds, true);
+    return {};
 }
 
 // XdndStatus and XdndFinished share a layout: our window, flags, (rectangle,) action.

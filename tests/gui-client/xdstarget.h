@@ -24,6 +24,7 @@ public:
         QList<QByteArray> types;  // the source's XdndTypeList, as atom names
         QByteArray proposedName;  // XdndDirectSave0 on the source window before the drop
         QByteArray answer;        // the source's reply to the XdndDirectSave0 conversion ("S", "F", "E")
+        QByteArray secondAnswer;  // its reply when asked once more, as some file managers do
         QString error;            // a protocol step that went wrong, empty when none did
     };
 
@@ -50,6 +51,7 @@ private:
     bool handleMessage(const void *message, const QByteArray &uri);
     void answerPosition();
     void directSave(std::uint32_t time, const QByteArray &uri);
+    QByteArray convert(std::uint32_t time);
     void sendToSource(std::uint32_t type, std::uint32_t d1, std::uint32_t d4);
     void *waitForEvent(std::uint8_t type, std::chrono::milliseconds timeout);
     std::uint32_t atom(const char *name) const;
