@@ -12,8 +12,9 @@ namespace ferry::gui {
 // implement. A file manager cannot fetch a ferry:// link, so for a row dragged onto one of its
 // folders it is told the row's name; on the drop it writes back the file:// URI where it wants
 // it and asks the XdndSelection for XdndDirectSave0, and the answer ("S", "F" or "E") says
-// whether the download was queued to exactly that path. The other formats (the ferry:// links)
-// stay, so dropping onto the transfer list or into a text field works as before.
+// whether the download was queued to exactly that path. The link stays as text, so dropping
+// onto the transfer list or into a text field works as before; text/uri-list is left out by
+// RemoteModel, as file managers would take it first.
 //
 // The protocol needs the drag's source window, which Qt does not name; it is the XdndSelection
 // owner, and Qt takes that selection just before it first asks for formats(), so that is where
