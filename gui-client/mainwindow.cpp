@@ -136,6 +136,7 @@ void MainWindow::connectParts()
                 download(files, folders, m_settings->downloadFolder());
             });
     connect(m_browser, &RemoteBrowser::downloadToRequested, this, &MainWindow::downloadTo);
+    connect(m_browser, &RemoteBrowser::downloadAsRequested, this, &MainWindow::downloadAs);
     connect(m_browser, &RemoteBrowser::accessDenied, this,
             [this](const QString &why) { m_tokenPrompt->ask(m_link->address(), why); });
     connect(m_tokenPrompt, &TokenPrompt::entered, this, &MainWindow::useToken);
@@ -382,6 +383,19 @@ void MainWindow::download(const QList<client::RemoteEntry> &files, const QString
         m_queue->add(m_link->urlFor(path), destination);
     const qsizetype count = files.size() + folders.size();
     statusBar()->showMessage(tr("Added %n download(s) to %1", nullptr, int(count)).arg(destination), 5000);
+}
+
+// A file manager chose the path (Direct Save): the queue still treats an existing file as the
+// preferences say. A folder's path ends in its own name (DirectSaveMimeData::Naming::Fixed).
+void MainWindow::downloadAs(const client::RemoteEntry &file, const QString &localPath)
+{
+    if (file.isDirectory()) {
+        download({}, {file.name}, QFileInfo(localPath).path());
+        return;
+    }
+    m_scrollToNewRow = true;
+    m_queue->addFileAs(m_link->urlFor(file.name), localPath, file.size);
+    statusBar()->showMessage(tr("Added %n download(s) to %1", nullptr, 1).arg(QFileInfo(localPath).path()), 5000);
 }
 
 void MainWindow::onStatusChanged(ServerLink::Status status, const QString &detail)

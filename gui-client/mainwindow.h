@@ -77,6 +77,7 @@ private:
     void download(const QList<ferry::client::RemoteEntry> &files, const QStringList &folders,
                   const QString &destination);
     void downloadTo(const QList<ferry::client::RemoteEntry> &files, const QStringList &folders);
+    void downloadAs(const ferry::client::RemoteEntry &file, const QString &localPath);
     void onStatusChanged(ServerLink::Status status, const QString &detail);
     void onStat(quint64 requestId, const ferry::client::RemoteEntry &entry);
     void showPreferences();

@@ -69,7 +69,7 @@ void RemoteBrowser::setupView()
     m_view->header()->setSectionResizeMode(RemoteModel::NameColumn, QHeaderView::Stretch);
     m_view->header()->resizeSection(RemoteModel::SizeColumn, 100);
     m_view->header()->resizeSection(RemoteModel::ModifiedColumn, 150);
-    m_view->setDragEnabled(true); // rows drag out as their ferry:// links
+    m_view->setDragEnabled(true); // rows drag out as their ferry:// links (one row also by Direct Save)
     m_view->setDragDropMode(QAbstractItemView::DragOnly);
     m_view->setContextMenuPolicy(Qt::CustomContextMenu); // the menu key too
 }
@@ -200,6 +200,7 @@ void RemoteBrowser::connectSignals()
     connect(m_reload, &QToolButton::clicked, this, &RemoteBrowser::reload);
     connect(m_pathEdit, &QLineEdit::returnPressed, this, &RemoteBrowser::onPathEdited);
     connect(m_filter, &QLineEdit::textChanged, this, &RemoteBrowser::onFilterChanged);
+    connect(m_model, &RemoteModel::directSaveRequested, this, &RemoteBrowser::downloadAsRequested);
     connect(m_download, &QPushButton::clicked, this, &RemoteBrowser::downloadSelection);
     connect(m_view, &QTreeView::activated, this, &RemoteBrowser::onActivated);
     connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this, &RemoteBrowser::updateButtons);

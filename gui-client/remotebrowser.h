@@ -30,7 +30,8 @@ class RemoteSortModel;
 // download is announced with downloadRequested (the window decides where it goes)
 // or downloadToRequested (the window asks where). The actions on the selection
 // (Download, Download To…, Copy Link, Properties) serve the context menu and the
-// keyboard alike; rows drag out as their ferry:// links.
+// keyboard alike; rows drag out as their ferry:// links, and a single row dropped on a
+// file manager's folder (X11) comes back as downloadAsRequested.
 class RemoteBrowser : public QWidget
 {
     Q_OBJECT
@@ -67,6 +68,8 @@ signals:
     void downloadRequested(const QList<ferry::client::RemoteEntry> &files, const QStringList &folders);
     // The same, to a folder the user is to choose.
     void downloadToRequested(const QList<ferry::client::RemoteEntry> &files, const QStringList &folders);
+    // One file or folder (named as above) to be saved as exactly `localPath`: a file manager chose it.
+    void downloadAsRequested(const ferry::client::RemoteEntry &file, const QString &localPath);
     void pathChanged(const QString &path);
     // The server refused this folder for want of an access token (or refused the token held).
     void accessDenied(const QString &why);

@@ -1,5 +1,6 @@
 #include "remotemodel.h"
 
+#include "directsavemimedata.h"
 #include "fileicons.h"
 
 #include "client/ferryurl.h"
@@ -307,9 +308,11 @@ QMimeData *RemoteModel::mimeData(const QModelIndexList &indexes) const
 {
     QList<QUrl> urls;
     QStringList links;
+    QModelIndexList rows;
     for (const QModelIndex &index : indexes) {
         if (index.column() != NameColumn || index.row() >= m_exposed)
             continue;
+        rows << index;
         const bool folder = m_entries.at(index.row()).isDirectory();
         const client::FerryUrl url(m_session->host(), m_session->port(),
                                    pathOf(index) + (folder ? QStringLiteral("/") : QString()));
@@ -317,9 +320,35 @@ QMimeData *RemoteModel::mimeData(const QModelIndexList &indexes) const
         urls << QUrl(link);
         links << link;
     }
-    auto *data = new QMimeData;
-    data->setUrls(urls);
+    QMimeData *data = newMimeData(rows);
+    // File managers take text/uri-list before XdndDirectSave0 (PCManFM and Thunar do), and
+    // then fail to copy a ferry:// URL, so a Direct Save drag carries its link as text only;
+    // the transfer list and text fields take it from there.
+    if (!qobject_cast<DirectSaveMimeData *>(data))
+        data->setUrls(urls);
     data->setText(links.join(u'\n'));
+    return data;
+}
+
+// XDS names one place, so only a single row offers it (several rows drag as links only). A
+// folder keeps its own name: it is mirrored under it.
+QMimeData *RemoteModel::newMimeData(const QModelIndexList &rows) const
+{
+    if (rows.size() != 1 || !DirectSaveMimeData::isAvailable())
+        return new QMimeData;
+    const client::RemoteEntry file = entry(rows.first());
+    if (!file.isFile() && !file.isDirectory())
+        return new QMimeData;
+    auto *data = new DirectSaveMimeData(file.name, file.isDirectory() ? DirectSaveMimeData::Naming::Fixed
+                                                                      : DirectSaveMimeData::Naming::Any);
+    // mimeData() is const by Qt's signature; the request is the model's to announce all the same.
+    auto *self = const_cast<RemoteModel *>(this);
+    const QString path = pathOf(rows.first());
+    connect(data, &DirectSaveMimeData::saveRequested, self, [self, file, path](const QString &localPath) {
+        client::RemoteEntry remote = file;
+        remote.name = path; // as downloadRequested names files: by their path on the server
+        emit self->directSaveRequested(remote, localPath);
+    });
     return data;
 }
 

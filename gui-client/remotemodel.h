@@ -67,7 +67,10 @@ public:
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
     Qt::ItemFlags flags(const QModelIndex &index) const override;
-    // Dragged rows carry their ferry:// links (folders with a trailing slash).
+    // Dragged rows carry their ferry:// links (folders with a trailing slash) as URLs and text.
+    // A single row (file or folder) on X11 offers Direct Save instead of the URLs, for a file
+    // manager to drop it into one of its folders (DirectSaveMimeData; the request comes back as
+    // directSaveRequested), and keeps the links as text.
     QStringList mimeTypes() const override;
     QMimeData *mimeData(const QModelIndexList &indexes) const override;
     bool hasChildren(const QModelIndex &parent = QModelIndex()) const override;
@@ -81,11 +84,16 @@ signals:
     // The listing finished (check errorString()).
     void loaded();
     void errorOccurred(const QString &errorString);
+    // A file manager asked, through a drag's Direct Save, for `file` (a file or a folder, named by
+    // its path relative to the server root, as RemoteBrowser::downloadRequested names files) at
+    // `localPath`; a folder's `localPath` ends in its own name.
+    void directSaveRequested(const ferry::client::RemoteEntry &file, const QString &localPath);
 
 private:
     void onPage(quint64 requestId, const QList<ferry::client::RemoteEntry> &entries, bool last);
     void onFailed(quint64 requestId, ferry::client::ErrorKind error, const QString &errorString);
     void expose(int count);
+    QMimeData *newMimeData(const QModelIndexList &rows) const;
     void sortEntries();
     QVariant displayData(const client::RemoteEntry &entry, int column) const;
 

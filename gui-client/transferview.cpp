@@ -278,6 +278,27 @@ void TransferView::copyLinks()
         QGuiApplication::clipboard()->setText(links.join(u'\n'));
 }
 
+// The ferry:// links among the URLs, or, when there are no URLs, among the lines of text: a
+// single row of the remote browser drags without URLs (see RemoteModel::mimeData), and so may
+// another program's text. Finished rows carry file:// URLs and are not taken back in.
+QStringList TransferView::ferryLinks(const QMimeData *data)
+{
+    QStringList links;
+    if (data->hasUrls()) {
+        for (const QUrl &url : data->urls()) {
+            if (url.scheme() == QLatin1String("ferry"))
+                links << url.toString();
+        }
+        return links;
+    }
+    for (const QString &line : data->text().split(u'\n', Qt::SkipEmptyParts)) {
+        const QString link = line.trimmed();
+        if (link.startsWith(QLatin1String("ferry://"), Qt::CaseInsensitive))
+            links << link;
+    }
+    return links;
+}
+
 bool TransferView::eventFilter(QObject *watched, QEvent *event)
 {
     if (watched != m_view->viewport())
@@ -287,11 +308,7 @@ bool TransferView::eventFilter(QObject *watched, QEvent *event)
     case QEvent::DragMove:
     case QEvent::Drop: {
         auto *drop = static_cast<QDropEvent *>(event);
-        QStringList links;
-        for (const QUrl &url : drop->mimeData()->urls()) {
-            if (url.scheme() == QLatin1String("ferry"))
-                links << url.toString();
-        }
+        const QStringList links = ferryLinks(drop->mimeData());
         if (links.isEmpty())
             return false;
         drop->acceptProposedAction();

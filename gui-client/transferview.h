@@ -6,6 +6,7 @@
 
 class QAction;
 class QMenu;
+class QMimeData;
 class QToolBar;
 class QTreeView;
 
@@ -53,6 +54,7 @@ signals:
 
 protected:
     bool eventFilter(QObject *watched, QEvent *event) override;
+    static QStringList ferryLinks(const QMimeData *data);
 
 private:
     void createActions();
