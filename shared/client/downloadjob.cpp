@@ -230,6 +230,13 @@ void DownloadJob::releaseConnection()
 bool DownloadJob::resolveDestination()
 {
     m_destinationResolved = true;
+    if (m_localPath.contains(QChar(0))) {
+        // The system would see the name end at the NUL: the .part's name would be the final one, and a
+        // partial file would stand under it as if complete.
+        fail(ErrorKind::LocalError, tr("The file name “%1” holds a NUL character, which no file name may.")
+                                        .arg(QString(m_localPath).replace(QChar(0), QStringLiteral("\\0"))));
+        return false;
+    }
     if (PartFile::isStreamTarget(m_localPath))
         return true;
     const DestinationPlan plan =

@@ -7,6 +7,7 @@
 #include "client/partfile.h"
 #include "client/session.h"
 
+#include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
@@ -31,6 +32,7 @@ private slots:
     void existingFilePolicy();
     void progressIsCoalesced();
     void missingRemoteFileFails();
+    void localNameWithNulFailsWritingNothing();
     void reorderingDecidesStartOrder();
     void closedPooledConnectionIsReopenedNotFailed();
 };
@@ -216,6 +218,25 @@ void TestClientEngine::missingRemoteFileFails()
     QVERIFY(!job->errorString().isEmpty());
     QVERIFY(!QFile::exists(job->localPath()));
     QVERIFY(!QFile::exists(job->partPath()));
+}
+
+// A path with a NUL (as a file manager's URI can end in one) would name the final file where the .part
+// belongs: the job refuses it before anything is written.
+void TestClientEngine::localNameWithNulFailsWritingNothing()
+{
+    TestTree tree;
+    tree.addFile(QStringLiteral("hello.bin"), 300000, 3);
+    ServerProcess server(tree.root());
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    QTemporaryDir dest;
+    DownloadQueue queue;
+    const QString local = dest.filePath(QStringLiteral("hello.bin")) + QChar(0);
+    DownloadJob *job = queue.addFileAs(urlFor(server.host(), server.port(), QStringLiteral("hello.bin")), local);
+    QVERIFY(waitForIdle(queue, 30000));
+    QCOMPARE(job->state(), DownloadJob::State::Failed);
+    QCOMPARE(job->error(), ErrorKind::LocalError);
+    QVERIFY2(job->errorString().contains(QStringLiteral("NUL character")), qPrintable(job->errorString()));
+    QVERIFY(QDir(dest.path()).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden).isEmpty());
 }
 
 void TestClientEngine::reorderingDecidesStartOrder()
