@@ -1,7 +1,8 @@
 // A token scoped to one regular file, with the real server and ferry-ctl (docs/SECURITY.md "The access
 // model"): it fetches, stats, digests and hashes its file and nothing else, by any path trick; a LIST of
 // the file's folder shows that file alone; a symbolic link at the granted name that leads out of the
-// folder is FORBIDDEN and shows nothing; `token create` prints a link without a trailing slash.
+// folder is FORBIDDEN and shows nothing; `token create` prints a link without a trailing slash; and
+// --anonymous grants one file the same way.
 #include "serverprocess.h"
 #include "testclient.h"
 #include "testtree.h"
@@ -88,6 +89,7 @@ private slots:
     void linkAtTheGrantedNameLeadingOutIsForbidden_data();
     void linkAtTheGrantedNameLeadingOutIsForbidden();
     void createPrintsAFileLinkWithoutSlash();
+    void anonymousGrantOfOneFile();
 
 private:
     std::unique_ptr<TestTree> m_tree;
@@ -268,6 +270,22 @@ void TestServerFileToken::createPrintsAFileLinkWithoutSlash()
     QVERIFY2(shown.out.contains("Link (downloads /docs/keynote.pdf)"), shown.out.constData());
     const ServerProcess::RunResult listed = ctl(*m_server, {"token", "list"});
     QVERIFY2(listed.out.contains("grants /docs/keynote.pdf,"), listed.out.constData());
+}
+
+// --anonymous takes a file as it takes a folder: a version 1 client reads that file and nothing beside it.
+void TestServerFileToken::anonymousGrantOfOneFile()
+{
+    ServerProcess server(m_tree->root(), {"--workers", "1", "--anonymous", "docs/keynote.pdf"});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    TestClient client(20000);
+    QVERIFY(client.open(server.host(), server.port()).ok());
+    const GetResult file = client.get("docs/keynote.pdf");
+    QVERIFY2(file.status.ok(), qPrintable(file.status.toString()));
+    QCOMPARE(file.data, Keynote);
+    QCOMPARE(namesOf(client.list("docs")), QStringList{"keynote.pdf"});
+    QVERIFY(client.get("docs/notes.txt").status.is(ErrorCode::Unauthorized));
+    QVERIFY(client.get("docs/keynote.pdf/x").status.is(ErrorCode::Unauthorized));
+    QCOMPARE(server.stop(), 0);
 }
 
 QTEST_GUILESS_MAIN(TestServerFileToken)
