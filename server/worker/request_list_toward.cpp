@@ -28,13 +28,15 @@ AfterRequest RequestHandler::listToward(ClientIo &io, const std::string &path, c
         // What a LIST of the directory would show: an entry that does not exist (or that the jail refuses,
         // such as a link out of the root) is left out, as a LIST leaves out what it cannot show.
         Opened target = m_jail.stat(base.empty() ? name : base + "/" + name);
-        if (target.error == proto::ErrorCode::Ok && !S_ISDIR(target.info.st_mode) && !base.empty()) {
+        if (target.error == proto::ErrorCode::Ok && !S_ISDIR(target.info.st_mode)) {
             // A granted file is resolved beneath its folder (request_confine.cpp): shown only as that
             // finds it, so a link out of the folder shows nothing of what it leads to.
-            Opened refusal;
-            if (!folder)
-                folder = m_jail.beneath(base, refusal);
-            target = folder ? folder->stat(name) : std::move(refusal);
+            if (!base.empty()) { // at the top, the root's jail is the folder's
+                Opened refusal;
+                if (!folder)
+                    folder = m_jail.beneath(base, refusal);
+                target = folder ? folder->stat(name) : std::move(refusal);
+            }
             if (target.error == proto::ErrorCode::Ok && !S_ISREG(target.info.st_mode))
                 continue; // a FIFO or a device: no grant of one is served
         }
