@@ -11,10 +11,11 @@
 
 namespace ferry::admin {
 
-// A token as token_list shows it, and the capability link of a new one (server_tokens.cpp).
+// A token as token_list shows it, and the capability link of a new one (server_tokens.cpp): a folder's
+// path ends in '/', a file's (`namesFile`, a token for one file) does not.
 Json tokenJson(const server::TokenListing &item, int64_t nowWallNs);
-std::string capabilityLink(const std::string &authority, const std::string &scope, const std::string &fingerprint,
-                           const std::string &secret);
+std::string capabilityLink(const std::string &authority, const std::string &scope, bool namesFile,
+                           const std::string &fingerprint, const std::string &secret);
 
 class ServerBackend : public AdminBackend {
 public:

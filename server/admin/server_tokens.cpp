@@ -44,6 +44,13 @@ std::string linkAuthority(const std::string &host, const std::string &listen)
     return name + ":" + port;
 }
 
+// Whether `path` names a regular file in the served tree now (resolved as the jail resolves it).
+bool isRegularFile(const server::Jail &jail, const std::string &path)
+{
+    const server::Opened what = jail.stat(path);
+    return what.error == proto::ErrorCode::Ok && S_ISREG(what.info.st_mode);
+}
+
 const char *stateOf(const server::Token &token, int64_t nowWallNs)
 {
     if (token.isRevoked())
@@ -74,10 +81,11 @@ Json tokenJson(const server::TokenListing &item, int64_t nowWallNs)
                   {"last_peer", token.usage.lastPeer}}}};
 }
 
-std::string capabilityLink(const std::string &authority, const std::string &scope, const std::string &fingerprint,
-                           const std::string &secret)
+std::string capabilityLink(const std::string &authority, const std::string &scope, bool namesFile,
+                           const std::string &fingerprint, const std::string &secret)
 {
-    std::string link = "ferry://" + authority + "/" + percentEncoded(scope, true) + (scope.empty() ? "" : "/") + "?";
+    const bool folder = !scope.empty() && !namesFile;
+    std::string link = "ferry://" + authority + "/" + percentEncoded(scope, true) + (folder ? "/" : "") + "?";
     if (!fingerprint.empty())
         link += "fp=" + percentEncoded(fingerprint, false) + "&";
     return link + "token=" + secret; // the secret's alphabet is URL-safe already
@@ -93,9 +101,12 @@ CommandResult ServerBackend::tokenCreate(const TokenCreateArgs &args)
     if (!created)
         return CommandResult::failure(badRequest ? ErrorCode::BadArgument : ErrorCode::Failed, error);
     const std::string authority = linkAuthority(args.host, m_parent.listenAddress());
+    const std::string &scope = created->token.scope;
+    // Looked at once, for the link's spelling; the workers judge the scope afresh on every request.
+    const bool namesFile = !scope.empty() && isRegularFile(m_parent.jail(), scope);
     Json fields{{"token", tokenJson({created->token, 0}, server::wallClockNs())},
                 {"secret", created->secret},
-                {"link", capabilityLink(authority, created->token.scope, m_parent.fingerprint(), created->secret)}};
+                {"link", capabilityLink(authority, scope, namesFile, m_parent.fingerprint(), created->secret)}};
     return CommandResult::success(std::move(fields));
 }
 

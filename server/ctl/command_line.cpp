@@ -214,7 +214,7 @@ void addTokenCommands(CLI::App &app, Command &command)
     CLI::App *create = requestCommand(*token, command, "create", "token_create",
                                       "Make a token; prints its secret (shown only now) and its ferry:// link.");
     create->add_option_function<std::string>("--path", [&command](const std::string &v) { command.request["path"] = v; },
-                                             "the subtree it grants (default: the whole tree)")
+                                             "the subtree or the one file it grants (default: the whole tree)")
         ->check(SubtreeCheck)
         ->type_name("SUBTREE");
     create->add_option_function<std::string>(

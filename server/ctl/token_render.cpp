@@ -65,7 +65,12 @@ std::string renderTokenCreated(const Json &reply)
                        + " grants " + scopeOf(*token) + ", " + expiryOf(*token, admin::intMember(*token, "created_ms"))
                        + ", " + limitsOf(*token) + ".\n";
     text += "Secret (shown only now, the server keeps only its hash):\n  " + admin::textMember(reply, "secret") + "\n";
-    text += "Link (opens the Downloader at " + scopeOf(*token) + "):\n  " + admin::textMember(reply, "link") + "\n";
+    const std::string link = admin::textMember(reply, "link");
+    // The server spells a folder's link with a '/' at its path's end and a file's without (a token for one file).
+    const std::string linkPath = link.substr(0, link.find('?'));
+    const bool namesFile = !admin::textMember(*token, "path").empty() && !linkPath.ends_with('/');
+    text += std::string(namesFile ? "Link (downloads " : "Link (opens the Downloader at ") + scopeOf(*token)
+            + "):\n  " + link + "\n";
     return text;
 }
 

@@ -41,6 +41,7 @@ public:
     Scoreboard &scoreboard() { return m_scoreboard; }
     TokenKeeper &tokens() { return m_tokens; }
     const Options &options() const { return m_options; }
+    const Jail &jail() const { return *m_jail; } // the served root
     const std::string &listenAddress() const { return m_listener.address; }
     // The identity clients pin ("" with --plaintext only).
     std::string fingerprint() const { return m_tls ? m_tls->identity().fingerprint : std::string(); }

@@ -70,29 +70,6 @@ AfterRequest RequestHandler::sendError(ClientIo &io, ErrorCode code, const std::
     return outcomeOk(outcome) && !fatal ? AfterRequest::KeepOpen : AfterRequest::Close;
 }
 
-bool RequestHandler::confine(ClientIo &io, const std::string &path, Confined &where, AfterRequest &refused)
-{
-    std::optional<GrantedPath> granted = locateInGrant(m_session->access.grant, path);
-    if (!granted) {
-        refused = sendError(io, ErrorCode::Unauthorized,
-                            m_session->access.hasToken() ? "this token does not grant access to that path"
-                                                 : "that path needs an access token (AUTH)");
-        return false;
-    }
-    where.path = std::move(granted->rest);
-    where.jail = &m_jail;
-    if (granted->subtree.empty())
-        return true;
-    Opened refusal;
-    where.subtreeJail = m_jail.beneath(granted->subtree, refusal);
-    if (!where.subtreeJail) {
-        refused = sendError(io, refusal.error, refusal.message);
-        return false;
-    }
-    where.jail = &*where.subtreeJail;
-    return true;
-}
-
 AfterRequest RequestHandler::replied(IoOutcome outcome)
 {
     if (outcomeOk(outcome))
@@ -190,6 +167,8 @@ AfterRequest RequestHandler::list(ClientIo &io, const proto::ListRequest &reques
     Confined where;
     if (AfterRequest refused; !confine(io, request.path, where, refused))
         return refused;
+    if (where.isFile) // a scope of one file: nothing of its folder is listed, whatever the name is now
+        return sendError(io, ErrorCode::NotADirectory, "'" + request.path + "' is not a directory");
     io.beginLongWork(); // a directory may hold 100,000 entries
     Opened directory = where.jail->openDirectory(where.path);
     if (directory.error != ErrorCode::Ok)

@@ -53,16 +53,24 @@ private:
     AfterRequest version2Only(ClientIo &io, Session &session, const proto::Message &request);
     // A request's path placed within the connection's grant: the jail to look it up in (the root's, or a
     // granted subtree's, so nothing resolved there leaves that subtree) and the path within that jail.
+    // A granted subtree that names a regular file (request_confine.cpp) places its one path in the jail
+    // of the file's folder, as the file's name there, with `isFile` set.
     struct Confined {
         std::optional<Jail> subtreeJail;
         const Jail *jail = nullptr;
         std::string path;
+        bool isFile = false;
     };
-    // Places `path` in the grant of the request being handled. A path outside it is answered UNAUTHORIZED
-    // before anything is looked up (docs/PROTOCOL.md §10.6); then, or if the granted subtree cannot be
-    // opened, the error is already sent, `refused` says what to do with the connection, and false is
-    // returned.
+    // Places `path` in the grant of the request being handled (request_confine.cpp). A path outside it is
+    // answered UNAUTHORIZED before anything is looked up (docs/PROTOCOL.md §10.6); then, or if the granted
+    // subtree cannot be opened, the error is already sent, `refused` says what to do with the connection,
+    // and false is returned.
     bool confine(ClientIo &io, const std::string &path, Confined &where, AfterRequest &refused);
+    // The rest of confine() for a granted subtree that is not a directory: a regular file admits its own
+    // path alone; anything below it is outside.
+    bool confineToFile(ClientIo &io, const std::string &path, const GrantedPath &granted, Confined &where,
+                       AfterRequest &refused);
+    AfterRequest refuseOutsideGrant(ClientIo &io);
     AfterRequest list(ClientIo &io, const proto::ListRequest &request);
     // LIST of an ancestor of the granted subtrees (request_list_toward.cpp): only the entries `names`
     // (access/grant.h namesTowardGrant()) that exist.

@@ -1,6 +1,7 @@
 // ferry-get and access tokens (docs/PROTOCOL.md §10.2, docs/SECURITY.md) against the real server with
 // anonymous access off: a capability link's token=, --token and FERRY_TOKEN open exactly the token's
-// subtree; a missing, wrong or out-of-scope token exits 6 with a sentence a person can act on; and the
+// subtree; the link of a token for one file downloads that file and nothing beside it; a missing, wrong
+// or out-of-scope token exits 6 with a sentence a person can act on; and the
 // secret never shows in what ferry-get prints.
 #include "serverprocess.h"
 #include "testtree.h"
@@ -48,6 +49,7 @@ private slots:
     void wrongTokenIsRefused();
     void tokenDoesNotReachOutsideItsSubtree();
     void listingWorksUnderTheToken();
+    void fileLinkDownloadsItsFileOnly();
     void malformedTokenIsAUsageError();
 
 private:
@@ -144,6 +146,27 @@ void TestFerryGetTokens::listingWorksUnderTheToken()
     const Run run = runGet({"ls", url("pub/", QStringLiteral("token=") + m_secret)});
     QVERIFY2(run.exitCode == 0, run.err.constData());
     QVERIFY2(run.out.contains("report.bin"), run.out.constData());
+}
+
+// The link exactly as `ferry-ctl token create --path FILE` prints it (no trailing slash, ?fp= when the
+// server has an identity).
+void TestFerryGetTokens::fileLinkDownloadsItsFileOnly()
+{
+    const Run created = ServerProcess::runProgram(
+        QStringLiteral(CTL_BIN),
+        {"--admin-socket", m_server->adminSocketPath(), "token", "create", "--json", "--path", "pub/report.bin"});
+    QCOMPARE(created.exitCode, 0);
+    const QJsonObject reply = QJsonDocument::fromJson(created.out).object();
+    const QString link = reply.value("link").toString();
+    QVERIFY2(link.contains(QStringLiteral("/pub/report.bin?")), qPrintable(link));
+    QTemporaryDir out;
+    const Run run = runGet({"-o", out.path(), link});
+    QVERIFY2(run.exitCode == 0, run.err.constData());
+    QCOMPARE(sha256Of(out.filePath("report.bin")), sha256Of(m_pubFile));
+    const QString secret = reply.value("secret").toString();
+    QVERIFY(!run.err.contains(secret.toUtf8()) && !run.out.contains(secret.toUtf8()));
+    const Run beside = runGet({"-o", out.path(), "--token", secret, url("private/plans.bin")});
+    QCOMPARE(beside.exitCode, ExitAccess);
 }
 
 void TestFerryGetTokens::malformedTokenIsAUsageError()

@@ -1,5 +1,6 @@
 // Ferry Downloader and access tokens, offscreen against the real server with anonymous access off: a
-// capability link opens straight into its folder; without a token the window asks for one, and what is
+// capability link opens straight into its folder, and one for a single file downloads it and shows its
+// folder with that file alone; without a token the window asks for one, and what is
 // pasted there opens the folder and is kept with the server's entry; the secret appears in no title or
 // status text. FERRY_SCREENSHOTS=DIR also saves the opened link and the prompt there (docs/screenshots).
 #include "guitesthelpers.h"
@@ -13,6 +14,8 @@
 
 #include "client/servertokens.h"
 
+#include <QFile>
+#include <QFileInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLabel>
@@ -34,6 +37,7 @@ private slots:
     void initTestCase();
     void init();
     void capabilityLinkOpensItsFolder();
+    void fileLinkDownloadsItAndShowsItsFolder();
     void promptAsksAndPastedTokenOpens();
     void wrongTokenAsksAgain();
     void malformedTokenIsRefusedInPlace();
@@ -57,6 +61,7 @@ void TestDownloaderTokens::initTestCase()
         QSKIP("ferry-server is not built");
     QVERIFY(m_tree.isValid());
     QVERIFY(!m_tree.addFile(QStringLiteral("releases/2026/ferry.tar"), 5000, 1).isEmpty());
+    QVERIFY(!m_tree.addFile(QStringLiteral("releases/2026/checksums.txt"), 200, 3).isEmpty());
     QVERIFY(!m_tree.addFile(QStringLiteral("private/plans.txt"), 100, 2).isEmpty());
     m_server = std::make_unique<ServerProcess>(m_tree.root(), QStringList{"--anonymous", "none"});
     QVERIFY2(m_server->start(), qPrintable(m_server->diagnostics()));
@@ -113,6 +118,30 @@ void TestDownloaderTokens::capabilityLinkOpensItsFolder()
     saveScreenshot(window.get(), QStringLiteral("downloader-capability-link.png"));
     QVERIFY(!window->windowTitle().contains(m_secret));
     QVERIFY(!window->statusBar()->currentMessage().contains(m_secret));
+}
+
+// The link exactly as `ferry-ctl token create --path FILE` prints it (with its ?fp= pin): no token
+// prompt, the file downloaded, its folder shown with nothing but that file.
+void TestDownloaderTokens::fileLinkDownloadsItAndShowsItsFolder()
+{
+    const ServerProcess::RunResult created = ServerProcess::runProgram(
+        QStringLiteral(CTL_BIN), {"--admin-socket", m_server->adminSocketPath(), "token", "create", "--json",
+                                  "--path", "releases/2026/ferry.tar"});
+    const QString fileLink = QJsonDocument::fromJson(created.out).object().value("link").toString();
+    QVERIFY2(fileLink.contains(QStringLiteral("/releases/2026/ferry.tar?")), qPrintable(created.err));
+    auto window = newWindow();
+    window->openLinks({fileLink});
+    QAbstractItemModel *model = listing(*window);
+    QVERIFY(model);
+    QTRY_VERIFY_WITH_TIMEOUT(guitest::rowNamed(model, QStringLiteral("ferry.tar")).isValid(), 15000);
+    QCOMPARE(guitest::names(model), QStringList{QStringLiteral("ferry.tar")}); // not checksums.txt
+    const QString downloaded = m_settings->downloadFolder() + QStringLiteral("/ferry.tar");
+    QTRY_COMPARE_WITH_TIMEOUT(QFileInfo(downloaded).size(), qint64(5000), 15000);
+    QFile file(downloaded), original(m_tree.root() + QStringLiteral("/releases/2026/ferry.tar"));
+    QVERIFY(file.open(QIODevice::ReadOnly) && original.open(QIODevice::ReadOnly));
+    QCOMPARE(file.readAll(), original.readAll());
+    QVERIFY(!window->findChild<gui::TokenPrompt *>()->isVisible());
+    QVERIFY(!window->windowTitle().contains(fileLink.section(QStringLiteral("token="), 1)));
 }
 
 void TestDownloaderTokens::promptAsksAndPastedTokenOpens()
