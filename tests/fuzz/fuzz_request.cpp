@@ -5,7 +5,9 @@
 // Input: [type u8][algo u8][offset u64 BE][length u64 BE][path: the rest]; missing bytes count as 0.
 // type % 8 picks LIST, STAT, GET, DIGEST, HELLO, WELCOME (a server-to-client type a client may not
 // send), AUTH (the path is the token) or MANIFEST; bit 3 of type puts the connection in protocol
-// version 2 (its HELLO's version too); bit 4 confines it to the subtree dir/ (a token's grant). Checked on every input, besides the sanitizers' own checks:
+// version 2 (its HELLO's version too); bit 4 confines it to the subtree dir/ (a token's grant: nothing
+// outside dir/ is answered, but for a LIST of the root, which shows the way to dir/ alone). Checked on
+// every input, besides the sanitizers' own checks:
 //   - the answer is a well-formed stream: one ERROR, or the reply its request calls for (LIST_PAGEs
 //     ending with last = 1; STAT_REPLY; BODY, exactly `length` raw bytes, BODY_END; DIGEST_REPLY;
 //     WELCOME), and nothing after it;
@@ -107,6 +109,26 @@ struct Answer {
     std::string body; // raw body bytes
     bool wellFormed = true;
 };
+
+// A LIST of the root, the one place above dir/ (docs/PROTOCOL.md §10.6), may be answered under the grant,
+// but with the way to dir/ alone: one entry, "dir", a directory.
+bool listsOnlyTheWayToDir(const proto::Message &request, const std::string &path, const Answer &answer)
+{
+    if (!std::holds_alternative<proto::ListRequest>(request) || path.find_first_not_of('/') != std::string::npos)
+        return false;
+    size_t entries = 0;
+    for (const proto::Message &message : answer.messages) {
+        const auto *page = std::get_if<proto::ListPage>(&message);
+        if (!page)
+            return false;
+        for (const proto::Entry &entry : page->entries) {
+            if (entry.name != "dir" || entry.kind != proto::EntryKind::Directory)
+                return false;
+            ++entries;
+        }
+    }
+    return entries == 1;
+}
 
 Answer readAnswer(int fd)
 {
@@ -220,7 +242,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         && !std::holds_alternative<proto::Welcome>(request) && !std::holds_alternative<proto::AuthRequest>(request);
     if (namesAPath && !refused && !followsPathRules(path))
         violated("the jail let a path through that the spec forbids", path);
-    if (confined && namesAPath && !refused && !insideDir(path))
+    if (confined && namesAPath && !refused && !insideDir(path) && !listsOnlyTheWayToDir(request, path, answer))
         violated("a request confined to dir/ was answered for a path outside it", path);
     return 0;
 }
