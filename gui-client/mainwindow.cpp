@@ -409,6 +409,8 @@ void MainWindow::onStatusChanged(ServerLink::Status status, const QString &detai
         break;
     case ServerLink::Status::Connected:
         m_connectBar->setState(ConnectBar::State::Connected, detail);
+        // The server that answered, which in a server list need not be the first.
+        m_security->setServer(client::KnownServers::serverKey(m_link->session()->host(), m_link->session()->port()));
         m_settings->addRecentServer(m_link->serversText());
         m_connectBar->setServers(m_settings->servers(), m_settings->recentServers());
         break;

@@ -11,10 +11,12 @@
 #include "mainwindow.h"
 #include "remotebrowser.h"
 #include "remotemodel.h"
+#include "securitylabel.h"
 #include "serverlink.h"
 #include "settings.h"
 
 #include "client/ferryurl.h"
+#include "client/knownservers.h"
 
 #include <QComboBox>
 #include <QLineEdit>
@@ -110,6 +112,8 @@ void TestDownloaderFailover::browsesTheNextServerWhenTheFirstIsDown()
     QTRY_VERIFY_WITH_TIMEOUT(listingShows(window.get(), QStringLiteral("top.bin")), 30000);
     QVERIFY2(window->connectBar()->stateText().contains(QString::number(server.port())),
              qPrintable(window->connectBar()->stateText()));
+    // The status bar's security word is about the server in use, not the list's first.
+    QCOMPARE(window->securityLabel()->server(), client::KnownServers::serverKey(server.host(), server.port()));
     // A download picked there names both servers, the one that answered first.
     const client::FerryUrl url = window->link()->urlFor(QStringLiteral("top.bin"));
     QCOMPARE(url.servers().size(), 2);
@@ -129,6 +133,7 @@ void TestDownloaderFailover::browsingMovesOnWhenTheServerDiesBetweenListings()
     QTRY_VERIFY_WITH_TIMEOUT(listingShows(window.get(), QStringLiteral("inner.bin")), 30000);
     QCOMPARE(window->link()->address(), QStringLiteral("127.0.0.1:%1").arg(second.port()));
     QTRY_COMPARE_WITH_TIMEOUT(window->link()->status(), gui::ServerLink::Status::Connected, 10000);
+    QCOMPARE(window->securityLabel()->server(), client::KnownServers::serverKey(second.host(), second.port()));
 }
 
 void TestDownloaderFailover::browsesTheServersOfAnSrvRecord()
