@@ -5,6 +5,7 @@
 // BODY names the same size and mtime and the last MiB's digest agrees (else it starts over).
 #include "downloadjob.h"
 
+#include "servertokens.h"
 #include "servertrust.h"
 
 namespace ferry::client {
@@ -27,6 +28,7 @@ bool DownloadJob::resolveServers()
         m_serverIndex = 0;
         for (const ServerAddress &server : servers) // the link's pin holds for the whole fleet
             ServerTrust::instance().requirePin(server.host, server.port, m_url.fingerprint());
+        ServerTokens::instance().extendTo(m_url, servers); // and its token
         if (m_state == State::Connecting)
             beginAttempt();
     });

@@ -20,6 +20,17 @@ void ServerTokens::remember(const FerryUrl &url)
         set(server.host, server.port, url.token());
 }
 
+void ServerTokens::extendTo(const FerryUrl &url, const QList<ServerAddress> &servers)
+{
+    const QString token = url.token().isEmpty() ? tokenFor(url.host(), url.port()) : url.token();
+    if (token.isEmpty())
+        return;
+    for (const ServerAddress &server : servers) {
+        if (tokenFor(server.host, server.port).isEmpty())
+            set(server.host, server.port, token);
+    }
+}
+
 void ServerTokens::set(const QString &host, quint16 port, const QString &token)
 {
     if (token.isEmpty())

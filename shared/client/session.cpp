@@ -3,6 +3,7 @@
 #include "connection.h"
 #include "ferryurl.h"
 #include "remoteentry_p.h"
+#include "servertokens.h"
 #include "servertrust.h"
 
 #include <QTimer>
@@ -44,10 +45,10 @@ void Session::setServersOf(const FerryUrl &url)
     if (!wantsSrvLookup(url))
         return;
     m_resolver = new ServerResolver(this);
-    connect(m_resolver, &ServerResolver::resolved, this,
-            [this, fingerprint = url.fingerprint()](const QList<ServerAddress> &servers) {
-                onServersResolved(servers, fingerprint);
-            });
+    connect(m_resolver, &ServerResolver::resolved, this, [this, url](const QList<ServerAddress> &servers) {
+        ServerTokens::instance().extendTo(url, servers);
+        onServersResolved(servers, url.fingerprint());
+    });
     m_resolver->resolve(url);
 }
 

@@ -1,6 +1,7 @@
 #include "treewalker.h"
 
 #include "serverlist.h"
+#include "servertokens.h"
 #include "session.h"
 
 #include <QDir>
@@ -26,6 +27,7 @@ void TreeWalker::start()
     auto *resolver = new ServerResolver(this);
     connect(resolver, &ServerResolver::resolved, this, [this, resolver](const QList<ServerAddress> &servers) {
         resolver->deleteLater();
+        ServerTokens::instance().extendTo(m_root, servers); // the domain's token holds for its fleet
         m_root = m_root.withServers(servers);
         useServers(servers);
         m_request = m_session->stat(m_root.path());

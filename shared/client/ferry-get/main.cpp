@@ -156,19 +156,20 @@ QString readGetOptions(const QCommandLineParser &parser, const QStringList &args
     return readVerifyOptions(parser, options);
 }
 
-// --token (or FERRY_TOKEN) is for the servers the URLs name: a link's own token= still wins for its server.
-QString applyToken(const QString &token, QStringList &args)
+// --token (or FERRY_TOKEN) is for the servers the URLs name, and for those a bare domain's SRV record
+// names (ServerTokens::extendTo): a link's own token= still wins for its server. The URLs stay as written
+// (a link rewritten with its port would no longer be a bare domain).
+QString applyToken(const QString &token, const QStringList &args)
 {
     if (!client::FerryUrl::isTokenText(token))
         return QStringLiteral("--token is not an access token (letters, digits, - and _, as ferry-ctl token "
                               "create prints it)");
-    for (QString &arg : args) {
+    for (const QString &arg : args) {
         const auto url = client::FerryUrl::parse(arg);
-        if (url && url->token().isEmpty()) {
-            client::FerryUrl withToken = *url;
-            withToken.setToken(token);
-            arg = withToken.toLink();
-        }
+        if (!url || !url->token().isEmpty())
+            continue;
+        for (const client::ServerAddress &server : url->servers())
+            client::ServerTokens::instance().set(server.host, server.port, token);
     }
     return {};
 }
