@@ -5,6 +5,8 @@
 #include "client/downloadqueue.h"
 #include "client/ferryurl.h"
 
+#include <QByteArray>
+#include <QCryptographicHash>
 #include <QDir>
 #include <QDirIterator>
 #include <QElapsedTimer>
@@ -76,6 +78,20 @@ inline QStringList treeListing(const QString &root)
     }
     entries.sort();
     return entries;
+}
+
+inline QByteArray sha256(const QByteArray &bytes)
+{
+    return QCryptographicHash::hash(bytes, QCryptographicHash::Sha256);
+}
+
+// `size` bytes of a pattern with no period of a power of two, so a block out of place shows.
+inline QByteArray patterned(qint64 size)
+{
+    QByteArray bytes(size, Qt::Uninitialized);
+    for (qint64 i = 0; i < size; ++i)
+        bytes[i] = char((i * 131 + i / 977) & 0xff);
+    return bytes;
 }
 
 } // namespace clienttest

@@ -4,19 +4,19 @@
 // mtime), and refusing, with exit status 4 and the .part kept, one that has a different version.
 // `ferry-get ls` fails over the same way.
 #include "adminrequest.h"
+#include "closedport.h"
 #include "polling.h"
 #include "serverprocess.h"
 #include "testtree.h"
 
+#include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonDocument>
-#include <QJsonArray>
 #include <QJsonObject>
 #include <QProcess>
 #include <QRegularExpression>
-#include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -27,11 +27,7 @@ using namespace ferrytest;
 
 namespace {
 
-quint16 closedPort()
-{
-    QTcpServer probe;
-    return probe.listen(QHostAddress::LocalHost, 0) ? probe.serverPort() : 0; // released when it returns
-}
+using ferrytest::closedPort;
 
 QString link(const QList<quint16> &ports, const QString &path)
 {
@@ -39,15 +35,6 @@ QString link(const QList<quint16> &ports, const QString &path)
     for (quint16 port : ports)
         servers << QStringLiteral("127.0.0.1:%1").arg(port);
     return QStringLiteral("ferry://%1/%2").arg(servers.join(u','), path);
-}
-
-bool serving(const ServerProcess &server)
-{
-    const QJsonArray workers = ferrytest::adminStatus(server.adminSocketPath()).value("workers").toArray();
-    for (const QJsonValue &worker : workers)
-        if (!worker.toObject().value("peer").toString().isEmpty())
-            return true;
-    return false;
 }
 
 // How much a "resuming NAME at N MiB of M MiB" line of ferry-get says the .part kept, -1 without one.
@@ -64,6 +51,25 @@ bool someChunkRecorded(const QString &finalPath)
     QFile meta(finalPath + ".part.ferry");
     return meta.open(QIODevice::ReadOnly)
            && !QJsonDocument::fromJson(meta.readAll()).object().value("verified").toString().isEmpty();
+}
+
+// ferry-get over the list (first, second) until a chunk of big.bin is recorded as verified in `dir`, then
+// the first server dies; its exit code and output once it has finished.
+struct GetRun {
+    int exitCode = -1;
+    QByteArray output;
+};
+void getLosingTheFirstServer(ServerProcess &first, const ServerProcess &second, const QString &dir, GetRun &run)
+{
+    QProcess get;
+    get.setProcessChannelMode(QProcess::MergedChannels);
+    get.start(GET_BIN, {"--no-progress", "-o", dir, link({first.port(), second.port()}, "big.bin")});
+    QVERIFY(get.waitForStarted());
+    QVERIFY(ferrytest::pollUntil([&] { return someChunkRecorded(QDir(dir).filePath("big.bin")); },
+                                 [](bool recorded) { return recorded; }, 20000));
+    first.kill();
+    QVERIFY(get.waitForFinished(60000));
+    run = {get.exitCode(), get.readAll()};
 }
 
 // One slow stream, so that a test kills the server early in the download.
@@ -127,19 +133,14 @@ private slots:
         ServerProcess second(tree.root(), {"--rate-limit", "8M"});
         QVERIFY2(first.start() && second.start(), qPrintable(first.diagnostics() + second.diagnostics()));
         QTemporaryDir out;
-        QProcess get;
-        get.setProcessChannelMode(QProcess::MergedChannels);
-        get.start(GET_BIN, {"--no-progress", "-o", out.path(), link({first.port(), second.port()}, "big.bin")});
-        QVERIFY(get.waitForStarted());
-        QVERIFY(ferrytest::pollUntil([&] { return serving(first); }, [](bool s) { return s; }, 10000));
         // A chunk has arrived and is recorded as verified (2 MiB/s; the .part has its full size at once):
         // then the first server dies.
-        QVERIFY(ferrytest::pollUntil([&] { return someChunkRecorded(out.filePath("big.bin")); },
-                                     [](bool recorded) { return recorded; }, 20000));
-        first.kill();
-        QVERIFY(get.waitForFinished(60000));
-        const QByteArray output = get.readAll();
-        QVERIFY2(get.exitCode() == 0, output.constData());
+        GetRun run;
+        getLosingTheFirstServer(first, second, out.path(), run);
+        if (QTest::currentTestFailed())
+            return;
+        const QByteArray &output = run.output;
+        QVERIFY2(run.exitCode == 0, output.constData());
         // The second server was asked for the rest, not the whole file.
         QVERIFY2(resumedMiB(output) >= 4, output.constData());
         QString why;
@@ -158,16 +159,12 @@ private slots:
         ServerProcess first(treeA.root(), SlowServer), second(treeB.root());
         QVERIFY2(first.start() && second.start(), qPrintable(first.diagnostics() + second.diagnostics()));
         QTemporaryDir out;
-        QProcess get;
-        get.setProcessChannelMode(QProcess::MergedChannels);
-        get.start(GET_BIN, {"--no-progress", "-o", out.path(), link({first.port(), second.port()}, "big.bin")});
-        QVERIFY(get.waitForStarted());
-        QVERIFY(ferrytest::pollUntil([&] { return someChunkRecorded(out.filePath("big.bin")); },
-                                     [](bool recorded) { return recorded; }, 20000));
-        first.kill();
-        QVERIFY(get.waitForFinished(60000));
-        const QByteArray output = get.readAll();
-        QVERIFY2(get.exitCode() == 0, output.constData());
+        GetRun run;
+        getLosingTheFirstServer(first, second, out.path(), run);
+        if (QTest::currentTestFailed())
+            return;
+        const QByteArray &output = run.output;
+        QVERIFY2(run.exitCode == 0, output.constData());
         // The second server was asked only for the chunks still missing: A's verified ones stayed.
         QVERIFY2(resumedMiB(output) >= 4, output.constData());
         QString why;
@@ -183,16 +180,12 @@ private slots:
         ServerProcess first(treeA.root(), SlowServer), second(treeB.root());
         QVERIFY2(first.start() && second.start(), qPrintable(first.diagnostics() + second.diagnostics()));
         QTemporaryDir out;
-        QProcess get;
-        get.setProcessChannelMode(QProcess::MergedChannels);
-        get.start(GET_BIN, {"--no-progress", "-o", out.path(), link({first.port(), second.port()}, "big.bin")});
-        QVERIFY(get.waitForStarted());
-        QVERIFY(ferrytest::pollUntil([&] { return someChunkRecorded(out.filePath("big.bin")); },
-                                     [](bool recorded) { return recorded; }, 20000));
-        first.kill();
-        QVERIFY(get.waitForFinished(60000));
-        const QByteArray output = get.readAll();
-        QVERIFY2(get.exitCode() == 4, output.constData());
+        GetRun run;
+        getLosingTheFirstServer(first, second, out.path(), run);
+        if (QTest::currentTestFailed())
+            return;
+        const QByteArray &output = run.output;
+        QVERIFY2(run.exitCode == 4, output.constData());
         QVERIFY2(output.contains("has a different version of this file")
                      && output.contains(QStringLiteral("127.0.0.1:%1").arg(second.port()).toLatin1()),
                  output.constData());

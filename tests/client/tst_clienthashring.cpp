@@ -1,11 +1,12 @@
 // Unit tests of the ring that carries a verified download's body bytes to its hashing threads:
 // its room as readers release, wrapping at its end, and a ChunkHasher fed many times its ring,
 // faster than it hashes (so the bytes wrap, and spill to the heap when the ring is full).
+#include "clienttesthelpers.h"
+
 #include "client/bytering.h"
 #include "client/chunkhasher.h"
 #include "client/manifest.h"
 
-#include <QCryptographicHash>
 #include <QFile>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -18,18 +19,8 @@ using namespace ferry::client;
 
 namespace {
 
-QByteArray sha256(const QByteArray &bytes)
-{
-    return QCryptographicHash::hash(bytes, QCryptographicHash::Sha256);
-}
-
-QByteArray patterned(qint64 size)
-{
-    QByteArray bytes(size, Qt::Uninitialized);
-    for (qint64 i = 0; i < size; ++i)
-        bytes[i] = char((i * 131 + i / 977) & 0xff);
-    return bytes;
-}
+using clienttest::patterned;
+using clienttest::sha256;
 
 Manifest manifestFor(const QByteArray &content, qint64 chunkSize)
 {

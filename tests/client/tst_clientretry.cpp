@@ -1,11 +1,11 @@
 // A queue waits out a server that went away, and is back at work the moment it
 // answers: real server processes, a real refused port, nothing faked.
 #include "clienttesthelpers.h"
+#include "closedport.h"
 #include "serverprocess.h"
 #include "testtree.h"
 
 #include <QRegularExpression>
-#include <QTcpServer>
 #include <QTemporaryDir>
 
 #include <memory>
@@ -16,16 +16,7 @@ using ferrytest::TestTree;
 
 namespace {
 
-// A port nothing listens on: bound, then released.
-quint16 closedPort()
-{
-    QTcpServer probe;
-    if (!probe.listen(QHostAddress::LocalHost, 0))
-        return 0;
-    const quint16 port = probe.serverPort();
-    probe.close();
-    return port;
-}
+using ferrytest::closedPort;
 
 std::unique_ptr<ServerProcess> serverOn(const QString &root, quint16 port)
 {

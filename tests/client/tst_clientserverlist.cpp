@@ -3,6 +3,7 @@
 // root, whatever its mtime), refuses one with a different version and keeps its .part, and a browsing
 // Session moves to the next server on a refused connection, BUSY, or a server lost between requests.
 #include "adminrequest.h"
+#include "closedport.h"
 #include "clienttesthelpers.h"
 #include "serverprocess.h"
 #include "testtree.h"
@@ -12,7 +13,6 @@
 
 #include <QFile>
 #include <QFileInfo>
-#include <QTcpServer>
 #include <QTemporaryDir>
 
 #include <fcntl.h>
@@ -28,11 +28,7 @@ constexpr qint64 MiB = 1024 * 1024;
 constexpr qint64 Chunk = 4 * MiB; // the server's chunk size (PROTOCOL.md §10.1)
 constexpr qint64 FileSize = 6 * Chunk;
 
-quint16 closedPort()
-{
-    QTcpServer probe;
-    return probe.listen(QHostAddress::LocalHost, 0) ? probe.serverPort() : 0; // released when it returns
-}
+using ferrytest::closedPort;
 
 QList<ServerAddress> loopback(const QList<quint16> &ports)
 {

@@ -1,13 +1,14 @@
 // Unit tests of verified downloads' pure parts: assembling a manifest from its pages (and
 // refusing the inconsistent ones §10.5 names), chunk bookkeeping, the run lists kept in the
 // .part metadata, and the hashing thread against digests computed here.
+#include "clienttesthelpers.h"
+
 #include "client/chunkhasher.h"
 #include "client/chunkmap.h"
 #include "client/filedigest.h"
 #include "client/manifest.h"
 #include "client/partfile.h"
 
-#include <QCryptographicHash>
 #include <QFile>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -17,18 +18,8 @@ using namespace ferry::client;
 
 namespace {
 
-QByteArray sha256(const QByteArray &bytes)
-{
-    return QCryptographicHash::hash(bytes, QCryptographicHash::Sha256);
-}
-
-QByteArray patterned(qint64 size)
-{
-    QByteArray bytes(size, Qt::Uninitialized);
-    for (qint64 i = 0; i < size; ++i)
-        bytes[i] = char((i * 131 + i / 977) & 0xff);
-    return bytes;
-}
+using clienttest::patterned;
+using clienttest::sha256;
 
 // The pages a correct server sends for `content`, `perPage` digests to a page.
 std::vector<ManifestPageFields> pagesFor(const QByteArray &content, quint32 chunkSize, int perPage)

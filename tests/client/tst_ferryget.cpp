@@ -1,4 +1,5 @@
 // ferry-get as scripts see it: exit codes, listings, and its memory use on a big file.
+#include "closedport.h"
 #include "serverprocess.h"
 #include "testtree.h"
 
@@ -33,16 +34,7 @@ Run runGet(const QStringList &args, int timeoutMs = 60000)
     return ServerProcess::runProgram(QStringLiteral(GET_BIN), args, timeoutMs);
 }
 
-// A port nothing listens on: bound, then released.
-quint16 closedPort()
-{
-    QTcpServer probe;
-    if (!probe.listen(QHostAddress::LocalHost, 0))
-        return 0;
-    const quint16 port = probe.serverPort();
-    probe.close();
-    return port;
-}
+using ferrytest::closedPort;
 
 // Runs ferry-get and returns its peak RSS in KiB from wait4(): the kernel's own
 // high-water mark for exactly that child, or -1 on failure.

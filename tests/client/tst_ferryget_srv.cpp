@@ -2,6 +2,7 @@
 // loopback address of its own, FERRY_DNS_SERVER points the client at it, and the servers are used by
 // priority (RFC 2782): the preferred one is down, so the download and `ls` come from the other; a token
 // given for the domain holds for the servers its record names.
+#include "closedport.h"
 #include "dnsmasqprocess.h"
 #include "serverprocess.h"
 #include "testtree.h"
@@ -10,7 +11,6 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
-#include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -18,11 +18,7 @@ using namespace ferrytest;
 
 namespace {
 
-quint16 closedPort()
-{
-    QTcpServer probe;
-    return probe.listen(QHostAddress::LocalHost, 0) ? probe.serverPort() : 0; // released when it returns
-}
+using ferrytest::closedPort;
 
 } // namespace
 

@@ -2,6 +2,7 @@
 // browser lists from the next server when the first is down from the start, and when the server it
 // was browsing dies between two listings; downloads picked there carry the whole list. Given a bare
 // domain, it browses the servers its DNS SRV record names (dnsmasq), by priority.
+#include "closedport.h"
 #include "dnsmasqprocess.h"
 #include "guitesthelpers.h"
 #include "serverprocess.h"
@@ -22,7 +23,6 @@
 #include <QLineEdit>
 #include <QPushButton>
 #include <QScopeGuard>
-#include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -33,11 +33,7 @@ using gui::MainWindow;
 
 namespace {
 
-quint16 closedPort()
-{
-    QTcpServer probe;
-    return probe.listen(QHostAddress::LocalHost, 0) ? probe.serverPort() : 0; // released when it returns
-}
+using ferrytest::closedPort;
 
 QString serverList(const QList<quint16> &ports)
 {
