@@ -1,4 +1,4 @@
-// RequestHandler and tokens (docs/PROTOCOL.md §10.2, §10.6): AUTH, the check before each request under a
+// RequestHandler and tokens (docs/PROTOCOL.md §10.2, §10.7): AUTH, the check before each request under a
 // token, its usage, and the quotas a GET body takes (body_quota.h). A refused AUTH closes the connection,
 // so each guess costs one; the secret is never logged or sent back. Refusals go through sendError(), which
 // records their code for the audit log.
@@ -75,7 +75,7 @@ bool RequestHandler::takeQuota(ClientIo &io, uint64_t length, BodyQuota &quota, 
     case QuotaRefusal::AddressQuota:
     case QuotaRefusal::TokenQuota: break;
     }
-    // QUOTA_EXCEEDED is a version 2 code; a version 1 client gets one it knows (PROTOCOL.md §10.6).
+    // QUOTA_EXCEEDED is a version 2 code; a version 1 client gets one it knows (PROTOCOL.md §10.7).
     const bool version2 = m_session->negotiated.protocolVersion >= proto::ProtocolVersion2;
     refused = sendError(io, version2 ? ErrorCode::QuotaExceeded : ErrorCode::Forbidden, message);
     return false;

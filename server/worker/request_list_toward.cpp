@@ -1,4 +1,4 @@
-// RequestHandler, LIST on the way to a grant (docs/PROTOCOL.md §10.6, docs/SECURITY.md "The access
+// RequestHandler, LIST on the way to a grant (docs/PROTOCOL.md §10.7, docs/SECURITY.md "The access
 // model"): a connection that may read only some subtrees (--anonymous releases,docs/public, or a scoped
 // token) and LISTs an ancestor of them ("" above all) sees the entries that lead there and nothing else,
 // so a client can browse from the root to where it may go. A token for one file makes its folder list

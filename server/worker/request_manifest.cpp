@@ -15,7 +15,7 @@ using proto::ErrorCode;
 namespace {
 
 // Digests per MANIFEST_PAGE: 512 KiB of them, half the frame limit, so a page stays far below it; a
-// file up to 64 GiB is one page (PROTOCOL.md §10.7).
+// file up to 64 GiB is one page (PROTOCOL.md §10.8).
 constexpr size_t DigestsPerPage = 16384;
 static_assert(DigestsPerPage * proto::Sha256Size + 128 < proto::MaxFramePayload);
 

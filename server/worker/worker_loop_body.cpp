@@ -15,7 +15,7 @@ namespace ferry::server {
 WorkerLoop::Turn WorkerLoop::streamTurn(Connection &connection, uint32_t events)
 {
     BodyStream &body = *connection.body;
-    // A token revoked or expired meanwhile cuts its body (PROTOCOL.md §10.6), as between plaintext chunks.
+    // A token revoked or expired meanwhile cuts its body (PROTOCOL.md §10.7), as between plaintext chunks.
     if (isTokenDead(connection.session, m_context.access.tokens)) {
         LOG_INFO("GET '%s' to %s cut after %llu of %llu bytes: its token was revoked or expired",
                  body.path().c_str(), connection.session.peer.c_str(), (unsigned long long)body.sent(),

@@ -75,6 +75,7 @@ std::string fields(const Welcome &m)
 // The secret is never printed, not even in a debug description of a frame.
 std::string fields(const AuthRequest &m) { return "token=<" + std::to_string(m.token.size()) + " bytes>"; }
 std::string fields(const ManifestRequest &m) { return "path=" + quoted(m.path); }
+std::string fields(const Bye &) { return ""; }
 std::string fields(const AuthReply &m)
 {
     return "tokenId=" + quoted(m.tokenId) + " label=" + quoted(m.label) + " scope=" + quoted(m.scope) +
@@ -155,8 +156,10 @@ const char *digestAlgoName(DigestAlgo algo)
 
 std::string toString(const Message &message)
 {
-    return std::string(messageTypeName(typeOf(message))) + " " +
-           std::visit([](const auto &m) { return fields(m); }, message);
+    std::string text = messageTypeName(typeOf(message));
+    std::string described = std::visit([](const auto &m) { return fields(m); }, message);
+    return described.empty() ? text : text + " " + described; // BYE has no fields
+
 }
 
 } // namespace ferry::proto

@@ -55,6 +55,7 @@ void put(Writer &w, const Welcome &m)
 }
 void put(Writer &w, const AuthRequest &m) { w.string(m.token); }
 void put(Writer &w, const ManifestRequest &m) { w.string(m.path); }
+void put(Writer &, const Bye &) {}
 void put(Writer &w, const AuthReply &m)
 {
     w.string(m.tokenId);

@@ -12,7 +12,7 @@ constexpr MessageType TypeByIndex[] = {
     MessageType::Digest,    MessageType::Welcome, MessageType::ListPage, MessageType::StatReply,
     MessageType::Body,      MessageType::BodyEnd, MessageType::Busy, MessageType::DigestReply,
     MessageType::Error,     MessageType::Auth, MessageType::Manifest, MessageType::AuthReply,
-    MessageType::ManifestPage,
+    MessageType::ManifestPage, MessageType::Bye,
 };
 static_assert(std::size(TypeByIndex) == std::variant_size_v<Message>);
 
@@ -43,6 +43,7 @@ const char *messageTypeName(MessageType type)
     case MessageType::Manifest: return "MANIFEST";
     case MessageType::AuthReply: return "AUTH_REPLY";
     case MessageType::ManifestPage: return "MANIFEST_PAGE";
+    case MessageType::Bye: return "BYE";
     }
     return "UNKNOWN";
 }
@@ -67,6 +68,7 @@ bool isKnownMessageType(uint8_t value)
     case MessageType::Manifest:
     case MessageType::AuthReply:
     case MessageType::ManifestPage:
+    case MessageType::Bye:
         return true;
     }
     return false;
@@ -75,7 +77,7 @@ bool isKnownMessageType(uint8_t value)
 bool isVersion2Only(MessageType type)
 {
     return type == MessageType::Auth || type == MessageType::Manifest || type == MessageType::AuthReply
-           || type == MessageType::ManifestPage;
+           || type == MessageType::ManifestPage || type == MessageType::Bye;
 }
 
 const std::string *capability(const Welcome &welcome, std::string_view name)

@@ -11,7 +11,7 @@
 
 namespace ferry::proto {
 
-// The version every peer speaks; version 2 adds capabilities, AUTH and MANIFEST (PROTOCOL.md §10).
+// The version every peer speaks; version 2 adds capabilities, AUTH, MANIFEST and BYE (PROTOCOL.md §10).
 constexpr uint16_t ProtocolVersion = 1;
 constexpr uint16_t ProtocolVersion2 = 2;
 constexpr uint16_t HighestVersion = ProtocolVersion2;
@@ -43,6 +43,7 @@ enum class MessageType : uint8_t {
     Digest = 0x05,
     Auth = 0x06,     // version 2
     Manifest = 0x07, // version 2
+    Bye = 0x08,      // version 2
     // server -> client
     Welcome = 0x41,
     ListPage = 0x42,
@@ -124,6 +125,10 @@ struct AuthRequest {
 struct ManifestRequest {
     std::string path;
     bool operator==(const ManifestRequest &) const = default;
+};
+// No request follows: the server answers those before it, then closes first (PROTOCOL.md §10.6).
+struct Bye {
+    bool operator==(const Bye &) const = default;
 };
 
 using Sha256Digest = std::array<uint8_t, Sha256Size>;
@@ -213,7 +218,7 @@ struct Error {
 
 using Message = std::variant<Hello, ListRequest, StatRequest, GetRequest, DigestRequest, Welcome, ListPage,
                              StatReply, Body, BodyEnd, Busy, DigestReply, Error, AuthRequest, ManifestRequest,
-                             AuthReply, ManifestPage>;
+                             AuthReply, ManifestPage, Bye>;
 
 MessageType typeOf(const Message &message);
 // Upper-case names as PROTOCOL.md spells them ("LIST_PAGE", "NOT_FOUND"); "UNKNOWN"

@@ -208,6 +208,7 @@ Message readMessage(MessageType type, Reader &r)
     case MessageType::Manifest: return ManifestRequest{readPath(r)};
     case MessageType::AuthReply: return readAuthReply(r);
     case MessageType::ManifestPage: return readManifestPage(r);
+    case MessageType::Bye: return Bye{};
     }
     r.require(false, DecodeError::UnknownType);
     return Error{};

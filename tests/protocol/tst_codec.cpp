@@ -148,6 +148,7 @@ void TestCodec::roundTrip_data()
     QTest::newRow("auth") << Message(AuthRequest{std::string(43, 't')});
     QTest::newRow("auth-reply") << Message(AuthReply{"id", "label", "a/b", INT64_MAX, 1, UINT64_MAX, 0});
     QTest::newRow("manifest") << Message(ManifestRequest{"big.iso"});
+    QTest::newRow("bye") << Message(Bye{});
     QTest::newRow("manifest-page-1000") << Message(manifestPage(1000));
     QTest::newRow("manifest-page-empty") << Message(manifestPage(0));
     QTest::newRow("list-page-empty") << Message(ListPage{true, {}});

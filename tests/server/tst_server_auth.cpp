@@ -1,4 +1,4 @@
-// AUTH with the real server (docs/PROTOCOL.md §10.2, §10.6): a token grants its subtree and nothing beyond,
+// AUTH with the real server (docs/PROTOCOL.md §10.2, §10.7): a token grants its subtree and nothing beyond,
 // by any path trick; unknown, revoked and expired tokens are refused and the connection closed; revocation
 // and expiry cut a running GET within a second; the token follows a connection that is parked and served
 // by another worker; usage is counted; version 1 clients keep working where anonymous access allows.
