@@ -22,7 +22,8 @@ bool isClientRequest(const proto::Message &message)
            || std::holds_alternative<proto::GetRequest>(message)
            || std::holds_alternative<proto::DigestRequest>(message)
            || std::holds_alternative<proto::AuthRequest>(message)        // a version 1 connection's worker
-           || std::holds_alternative<proto::ManifestRequest>(message);   // refuses these two
+           || std::holds_alternative<proto::ManifestRequest>(message)    // refuses these three; a version 2
+           || std::holds_alternative<proto::Bye>(message);               // one's closes after BYE
 }
 
 } // namespace

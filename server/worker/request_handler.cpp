@@ -86,6 +86,12 @@ AfterRequest RequestHandler::handle(ClientIo &io, Session &session, const proto:
     m_outcome.result = proto::errorCodeName(ErrorCode::Ok);
     if (auto *hello = std::get_if<proto::Hello>(&request))
         return this->hello(io, session, *hello);
+    if (std::holds_alternative<proto::Bye>(request)) {
+        if (session.negotiated.protocolVersion < proto::ProtocolVersion2)
+            return sendError(io, ErrorCode::BadRequest, "BYE needs protocol version 2");
+        m_outcome.request.clear(); // the end of the connection, not a request: not audited
+        return AfterRequest::Bye;
+    }
     // Revocation and expiry take effect here for new requests (and between a body's chunks, in the loop).
     if (AfterRequest refused; !std::holds_alternative<proto::AuthRequest>(request)
                               && !tokenStillHolds(io, session, refused))

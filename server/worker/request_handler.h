@@ -24,6 +24,7 @@ enum class AfterRequest {
     KeepOpen, // the response is complete; the connection may carry another request
     Close,    // the connection must be closed (client gone, BadRequest, a failed body)
     Streaming, // a body is under way without blocking: takeStream() has it (TLS only)
+    Bye,      // BYE: every answer is out, the client sends nothing more; close first (PROTOCOL.md §10.6)
 };
 
 class RequestHandler {
@@ -62,7 +63,7 @@ private:
         bool isFile = false;
     };
     // Places `path` in the grant of the request being handled (request_confine.cpp). A path outside it is
-    // answered UNAUTHORIZED before anything is looked up (docs/PROTOCOL.md §10.6); then, or if the granted
+    // answered UNAUTHORIZED before anything is looked up (docs/PROTOCOL.md §10.7); then, or if the granted
     // subtree cannot be opened, the error is already sent, `refused` says what to do with the connection,
     // and false is returned.
     bool confine(ClientIo &io, const std::string &path, Confined &where, AfterRequest &refused);

@@ -187,7 +187,7 @@ void WorkerLoop::adopt(HandoffMessage &&message)
         [this, id, &c] {
             if (m_longWork)
                 bounceDispatches(); // between chunks of a long response, no connection waits in the channel
-            // A token revoked or expired meanwhile cuts the body (PROTOCOL.md §10.6): checked per chunk.
+            // A token revoked or expired meanwhile cuts the body (PROTOCOL.md §10.7): checked per chunk.
             return m_slot.abortConnection.load(std::memory_order_relaxed) == id
                    || isTokenDead(c.session, m_context.access.tokens);
         },
@@ -197,21 +197,14 @@ void WorkerLoop::adopt(HandoffMessage &&message)
     if (message.deadlineNs != 0) // TLS: what the ClientHello took in the parent counts too
         c.holdUntilNs = std::min(c.holdUntilNs, message.deadlineNs);
     m_slot.connectionsServed.fetch_add(1, std::memory_order_relaxed);
-    epoll_event event{};
-    event.events = EPOLLIN | EPOLLRDHUP; // level-triggered: what a turn leaves unread is reported again
-    event.data.u64 = id;
-    c.events = event.events;
-    if (epoll_ctl(m_epoll.get(), EPOLL_CTL_ADD, c.fd.get(), &event) != 0) {
-        LOG_ERROR("worker %u: epoll_ctl() adding connection %llu: %s", m_context.slotIndex, (unsigned long long)id,
-                  std::strerror(errno));
-        closeGently(c.fd);
-        if (m_context.access.tokens)
-            m_context.access.tokens->dropConnectionOf(c.session.negotiated.tokenSlot);
-        tell({HandoffKind::Done, id, {}, {}, {}, {}});
-        return;
-    }
     m_connections.emplace(id, std::move(connection));
-    settle(id, serveTurn(c, false)); // the parent dispatches a connection with a complete request (or ClientHello)
+    // The parent dispatches a connection with a complete request (or ClientHello): served before it is
+    // watched, so a short connection (its request and BYE came together) is answered and closed without
+    // ever entering the epoll set. Level-triggered: what the turn leaves unread is reported at once.
+    Turn turn = serveTurn(c, false);
+    if (turn == Turn::Keep && !c.body && !c.watched && !watchFor(c, EPOLLIN))
+        turn = Turn::Close;
+    settle(id, turn);
 }
 
 WorkerLoop::Turn WorkerLoop::serveTurn(Connection &connection, bool readable)
@@ -247,6 +240,8 @@ WorkerLoop::Turn WorkerLoop::serveRequests(Connection &connection, bool readable
                 connection.holdUntilNs = monotonicNs() + connection.holdNs;
             if (after == AfterRequest::Close)
                 return Turn::Close;
+            if (after == AfterRequest::Bye)
+                return Turn::Bye;
             if (after == AfterRequest::Streaming) {
                 connection.body = m_handler.takeStream();
                 ++m_bodies;
@@ -331,13 +326,19 @@ void WorkerLoop::release(uint64_t id, Turn how)
     if (how == Turn::Park) {
         // The parent will hold the same open socket: unregister it here, or this epoll set would keep
         // reporting it after our fd is closed.
-        epoll_ctl(m_epoll.get(), EPOLL_CTL_DEL, c.fd.get(), nullptr);
+        if (c.watched)
+            epoll_ctl(m_epoll.get(), EPOLL_CTL_DEL, c.fd.get(), nullptr);
         message.kind = HandoffKind::Park;
         message.bytes = c.decoder.takeBuffered(); // at most one partial request frame and one read
         message.fd = std::move(c.fd);
         message.session = c.session.negotiated;
     } else if (how == Turn::Gone) {
         c.fd.reset(); // after the client's FIN there is nothing to drain
+    } else if (how == Turn::Bye) {
+        // Closed first, at once: the client promised nothing more, so there is nothing to drain, and the
+        // close sends FIN after whatever the socket still holds (PROTOCOL.md §10.6).
+        c.transport->finish();
+        c.fd.reset();
     } else {
         c.transport->finish();
         closeGently(c.fd);

@@ -39,6 +39,7 @@ private:
         int64_t bodyStartNs = 0;
         bool opened = false;     // the transport's handshake is done: requests may be read
         uint32_t events = 0;     // what epoll watches for it
+        bool watched = false;    // in the epoll set (a connection served at once and closed never is)
         int64_t holdNs = 0;      // how long it may stay quiet here (the handshake deadline until opened)
         int64_t holdUntilNs = 0; // released (parked, or closed if it cannot be) if nothing happens before then
         bool again = false;      // its turn ended with requests left: serve it again without waiting
@@ -48,6 +49,7 @@ private:
         Park,  // hand the connection back to the parent
         Close, // close it (after an error answer, or an abort)
         Gone,  // the client closed its side: nothing is left to read or say
+        Bye,   // the client sent BYE: close first, now (PROTOCOL.md §10.6)
     };
 
     bool waitAndServe();

@@ -32,17 +32,19 @@ bool WorkerLoop::watchFor(Connection &connection, uint32_t events)
     // it (level-triggered) on every wait, for a client that shut down its sending side and still reads.
     if (events & EPOLLIN)
         events |= EPOLLRDHUP;
-    if (connection.events == events)
+    if (connection.events == events && (connection.watched || events == 0))
         return true;
     epoll_event event{};
     event.events = events;
     event.data.u64 = connection.id;
-    if (epoll_ctl(m_epoll.get(), EPOLL_CTL_MOD, connection.fd.get(), &event) != 0) {
+    const int operation = connection.watched ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    if (epoll_ctl(m_epoll.get(), operation, connection.fd.get(), &event) != 0) {
         LOG_ERROR("worker %u: epoll_ctl() for connection %llu: %s", m_context.slotIndex,
                   (unsigned long long)connection.id, std::strerror(errno));
         return false;
     }
     connection.events = events;
+    connection.watched = true;
     return true;
 }
 

@@ -101,6 +101,9 @@ public:
     static QList<qint64> processGroupMembers(qint64 pgid);
     // Number of entries in /proc/PID/fd, or -1 if the process is gone.
     static int openFdCount(qint64 pid);
+    // The same, without descriptors of files under `root`: a worker's open-file cache holds served files
+    // for a while and closes them after 10 s unused, so they come and go with the clock, not with connections.
+    static int openFdCountOutside(qint64 pid, const QString &root);
     // Descriptors above 2 of `pid` without FD_CLOEXEC (from /proc/PID/fdinfo), as
     // "fd -> target" strings: each would leak into anything the process executes.
     static QStringList fdsWithoutCloseOnExec(qint64 pid);

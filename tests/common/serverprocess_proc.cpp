@@ -4,6 +4,7 @@
 #include <QDeadlineTimer>
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QHash>
 #include <QSet>
 #include <QThread>
@@ -244,6 +245,18 @@ int ServerProcess::openFdCount(qint64 pid)
         }
     }
     ::closedir(dir);
+    return count;
+}
+
+int ServerProcess::openFdCountOutside(qint64 pid, const QString &root)
+{
+    const QString canonicalRoot = QFileInfo(root).canonicalFilePath();
+    int count = 0;
+    const QDir fds(QStringLiteral("/proc/%1/fd").arg(pid));
+    for (const QFileInfo &fd : fds.entryInfoList(QDir::Files | QDir::System | QDir::NoDotAndDotDot)) {
+        if (!fd.symLinkTarget().startsWith(canonicalRoot + u'/'))
+            ++count;
+    }
     return count;
 }
 

@@ -69,7 +69,7 @@ proto::Message requestFrom(const uint8_t *data, size_t size, std::string &path)
     case 4: return proto::Hello{version, path};
     case 5: return proto::Welcome{proto::ProtocolVersion, proto::MaxFramePayload, path, {}};
     case 6: return proto::AuthRequest{path};
-    default: return proto::ManifestRequest{path};
+    default: return (type & 0x20) ? proto::Message(proto::Bye{}) : proto::Message(proto::ManifestRequest{path});
     }
 }
 
@@ -110,7 +110,7 @@ struct Answer {
     bool wellFormed = true;
 };
 
-// A LIST of the root, the one place above dir/ (docs/PROTOCOL.md §10.6), may be answered under the grant,
+// A LIST of the root, the one place above dir/ (docs/PROTOCOL.md §10.7), may be answered under the grant,
 // but with the way to dir/ alone: one entry, "dir", a directory.
 bool listsOnlyTheWayToDir(const proto::Message &request, const std::string &path, const Answer &answer)
 {
@@ -229,10 +229,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     // outside dir/ may be answered, and dir/up (a link to the root) must be refused too.
     const bool confined = size > 0 && (data[0] & 16);
     session.access.grant = confined ? Grant{false, {"dir"}} : Grant::all();
-    handler.handle(io, session, request);
+    const AfterRequest after = handler.handle(io, session, request);
     io.flush();
 
     const Answer answer = readAnswer(clientEnd.get());
+    if (std::holds_alternative<proto::Bye>(request)) { // nothing to answer in version 2, refused in version 1
+        const bool version2 = session.negotiated.protocolVersion >= proto::ProtocolVersion2;
+        if (!answer.wellFormed || (version2 ? !answer.messages.empty() || after != AfterRequest::Bye
+                                            : answer.messages.size() != 1 || after != AfterRequest::Close))
+            violated("BYE was not closed on, or not refused in version 1", path);
+        return 0;
+    }
     if (!answersRequest(request, answer))
         violated("the answer is not what the request calls for", path);
     if (answer.body.find(fuzz::SecretMarker) != std::string::npos)

@@ -6,9 +6,7 @@
 #include "testclient.h"
 #include "testtree.h"
 
-#include <QDir>
 #include <QElapsedTimer>
-#include <QFileInfo>
 #include <QMap>
 #include <QTest>
 
@@ -314,25 +312,12 @@ bool visitOnce(const ServerProcess &server, Visit visit, QString *why)
     return s.ok();
 }
 
-// Descriptors of `pid` that do not name a file under `root`: a worker's open-file cache holds served files
-// for a while and closes them after 10 s unused, so they come and go with the clock, not with connections.
-int fdCountOutside(qint64 pid, const QString &root)
-{
-    const QString canonicalRoot = QFileInfo(root).canonicalFilePath();
-    int count = 0;
-    const QDir fds(QStringLiteral("/proc/%1/fd").arg(pid));
-    for (const QFileInfo &fd : fds.entryInfoList(QDir::Files | QDir::System | QDir::NoDotAndDotDot)) {
-        if (!fd.symLinkTarget().startsWith(canonicalRoot + u'/'))
-            ++count;
-    }
-    return count;
-}
 
 QMap<qint64, int> fdCounts(const QList<qint64> &pids, const QString &root)
 {
     QMap<qint64, int> counts;
     for (qint64 pid : pids) {
-        counts.insert(pid, fdCountOutside(pid, root));
+        counts.insert(pid, ServerProcess::openFdCountOutside(pid, root));
     }
     return counts;
 }
