@@ -89,11 +89,16 @@ void Dispatcher::onReadable(uint64_t id)
         return;
     if (connection->proxy != ProxyStep::Done && !readProxyHeader(*connection))
         return;
-    if ((connection->wire == Wire::Unknown || connection->wire == Wire::TlsHello) && !sniff(*connection))
+    // With --plaintext only no TLS is ever handed on unread, so nothing needs peeking at: the first read
+    // is judged instead (readPlaintextOnly()), one recv() per connection instead of two.
+    const bool peek = m_limits.plaintext != PlaintextPolicy::Only;
+    if (peek && (connection->wire == Wire::Unknown || connection->wire == Wire::TlsHello) && !sniff(*connection))
         return;
     uint8_t buffer[16 * 1024];
     const ssize_t got =
         retryOnEintr([&] { return recv(connection->fd.get(), buffer, sizeof buffer, MSG_DONTWAIT); });
+    if (got > 0 && connection->wire == Wire::Unknown && !judgeFirstRead(*connection, buffer[0]))
+        return;
     if (got > 0)
         connection->decoder.feed({buffer, size_t(got)});
     else if (got == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))

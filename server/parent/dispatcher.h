@@ -146,6 +146,8 @@ private:
     // Peeks at a new connection's first bytes and routes it: TLS to a worker once its ClientHello is in,
     // plaintext Ferry on (if allowed) to the pre-read below. True: read and decode it as plaintext now.
     bool sniff(Connection &connection);
+    // --plaintext only, in place of sniff(): the first byte read says TLS (refused, false) or not.
+    bool judgeFirstRead(Connection &connection, uint8_t first);
     bool awaitClientHello(Connection &connection, std::span<const uint8_t> bytes);
     // Decodes what is buffered and acts on it; may dispatch, queue or close (and forget) the connection.
     void decodeBuffered(Connection &connection);

@@ -51,18 +51,25 @@ bool Dispatcher::sniff(Connection &connection)
         }
         connection.wire = Wire::Ferry;
         return true;
-    case tls::Speaks::Tls:
-        if (m_limits.plaintext == PlaintextPolicy::Only) {
-            ++m_stats.badRequests;
-            LOG_DEBUG("connection %llu from %s: TLS, but --plaintext only", (unsigned long long)connection.id,
-                      connection.peer.c_str());
-            connection.wire = Wire::Tls;
-            // Not sent (a TLS client cannot read it): it says in the audit log why the connection closed.
-            finish(connection.id, proto::Error{proto::ErrorCode::BadRequest, "TLS to a --plaintext only server"});
-            return false;
-        }
-        return awaitClientHello(connection, bytes);
+    case tls::Speaks::Tls: return awaitClientHello(connection, bytes); // --plaintext only: judgeFirstRead()
     }
+    return false;
+}
+
+bool Dispatcher::judgeFirstRead(Connection &connection, uint8_t first)
+{
+    // --plaintext only: one byte tells a TLS record (a handshake record's type) from a Ferry frame or
+    // anything else, which the decoder answers as before.
+    if (first != tls::HandshakeRecordType) {
+        connection.wire = Wire::Ferry;
+        return true;
+    }
+    ++m_stats.badRequests;
+    LOG_DEBUG("connection %llu from %s: TLS, but --plaintext only", (unsigned long long)connection.id,
+              connection.peer.c_str());
+    connection.wire = Wire::Tls;
+    // Not sent (a TLS client cannot read it): it says in the audit log why the connection closed.
+    finish(connection.id, proto::Error{proto::ErrorCode::BadRequest, "TLS to a --plaintext only server"});
     return false;
 }
 

@@ -4,7 +4,6 @@ namespace ferry::server::tls {
 
 namespace {
 
-constexpr uint8_t HandshakeRecord = 0x16;
 constexpr uint8_t FerryFrameMarker = 0xF7; // proto::FrameMarker; this layer does not link the protocol
 constexpr uint8_t ClientHello = 0x01;
 
@@ -14,7 +13,7 @@ Speaks classifyFirstBytes(std::span<const uint8_t> bytes)
 {
     if (bytes.empty())
         return Speaks::NeedMore;
-    if (bytes[0] == HandshakeRecord)
+    if (bytes[0] == HandshakeRecordType)
         return Speaks::Tls;
     if (bytes[0] == FerryFrameMarker)
         return Speaks::Ferry;
@@ -25,7 +24,7 @@ FirstRecord checkFirstRecord(std::span<const uint8_t> bytes) { return checkFirst
 
 FirstRecord checkFirstRecord(std::span<const uint8_t> bytes, size_t available)
 {
-    if (bytes.empty() || bytes[0] != HandshakeRecord)
+    if (bytes.empty() || bytes[0] != HandshakeRecordType)
         return FirstRecord::Malformed;
     if (bytes.size() >= 2 && bytes[1] != 0x03)
         return FirstRecord::Malformed;

@@ -10,6 +10,9 @@
 
 namespace ferry::server::tls {
 
+// The content type of a TLS handshake record: every TLS connection's first byte.
+constexpr uint8_t HandshakeRecordType = 0x16;
+
 enum class Speaks { NeedMore, Tls, Ferry, Other };
 Speaks classifyFirstBytes(std::span<const uint8_t> bytes);
 

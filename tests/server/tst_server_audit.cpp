@@ -113,6 +113,7 @@ private slots:
     void everyRequestOnceAcrossARotation();
     void refusalsAreRecorded();
     void tlsRequiredIsRecorded();
+    void tlsToAPlaintextOnlyServerIsRecorded();
     void offWritesNothing();
     void insideTheRootIsRefused();
 
@@ -243,6 +244,33 @@ void TestServerAudit::tlsRequiredIsRecorded()
         return false;
     };
     QTRY_VERIFY(recorded());
+    QCOMPARE(server.stop(), 0);
+}
+
+// --plaintext only judges the first byte it reads (no peek): a TLS record is closed on, with nothing sent
+// (a TLS client could not read a Ferry frame), and the audit log says why.
+void TestServerAudit::tlsToAPlaintextOnlyServerIsRecorded()
+{
+    ServerProcess server(m_root.path(), {"--workers", "1", "--plaintext", "only"});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    TestClient client;
+    QVERIFY(client.connectTo(server.host(), server.port()).ok());
+    QVERIFY(client.sendRaw(QByteArray::fromHex("160301002a0100002603"))); // a ClientHello's first bytes
+    std::vector<ferry::proto::Message> frames;
+    const Status closed = client.waitForClose(&frames, 10000);
+    QVERIFY2(closed.outcome == Outcome::Closed || closed.outcome == Outcome::Reset, qPrintable(closed.toString()));
+    QVERIFY(frames.empty());
+    const QString log = server.stateDir() + "/audit.log";
+    auto recorded = [&] {
+        QStringList damaged;
+        for (const Record &r : readLog(log, damaged))
+            if (r.request == "CONNECT" && r.result == "BAD_REQUEST")
+                return true;
+        return false;
+    };
+    QTRY_VERIFY(recorded());
+    TestClient plain; // and a Ferry client is still served
+    QVERIFY(plain.open(server.host(), server.port()).ok());
     QCOMPARE(server.stop(), 0);
 }
 
