@@ -18,13 +18,20 @@ using namespace ferry::bench;
 
 namespace {
 
-EncodedRequests encodeRequests(const std::vector<std::string> &paths)
+// A new connection per request says BYE behind its GET (protocol version 2): the server then closes
+// first and keeps TIME_WAIT on its side, as nginx does after `Connection: close`, instead of filling the
+// client's port range (docs/PROTOCOL.md §10.6). Kept alive, or with --no-bye, it speaks version 1.
+EncodedRequests encodeRequests(const Options &options)
 {
+    const bool bye = options.newConnection && options.bye;
+    const uint16_t version = bye ? proto::ProtocolVersion2 : proto::ProtocolVersion;
     EncodedRequests requests;
-    for (const std::string &path : paths) {
+    for (const std::string &path : options.paths) {
         std::vector<uint8_t> get = proto::encode(proto::GetRequest{path, 0, proto::ToEnd});
-        std::vector<uint8_t> both = proto::encode(proto::Hello{proto::ProtocolVersion, "ferry-bench/" FERRY_VERSION});
+        std::vector<uint8_t> both = proto::encode(proto::Hello{version, "ferry-bench/" FERRY_VERSION});
         both.insert(both.end(), get.begin(), get.end());
+        if (bye)
+            proto::encode(proto::Bye{}, both);
         requests.helloAndGet.push_back(std::move(both));
         requests.getOnly.push_back(std::move(get));
     }
@@ -82,7 +89,7 @@ int main(int argc, char **argv)
         return 0;
     }
     try {
-        const EncodedRequests requests = encodeRequests(options.paths);
+        const EncodedRequests requests = encodeRequests(options);
         const uint64_t start = monotonicNs();
         const Stats stats = runLoad(options, requests);
         const double seconds = static_cast<double>(monotonicNs() - start) / 1e9;

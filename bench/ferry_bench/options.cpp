@@ -114,6 +114,8 @@ Options parseOptions(int argc, char **argv)
             applyValue(options, arg, argv[++i]);
         } else if (arg == "-n" || arg == "--new-connection") {
             options.newConnection = true;
+        } else if (arg == "--no-bye") {
+            options.bye = false;
         } else if (arg == "--tls") {
             options.tls = true;
         } else if (arg == "-q" || arg == "--quiet") {
@@ -149,7 +151,9 @@ const char *usageText()
            "  -t, --threads N       threads, each with its own epoll loop (default 1)\n"
            "  -d, --duration SEC    how long to run (default 10)\n"
            "  -r, --requests N      stop once N requests have completed (with the duration as a limit)\n"
-           "  -n, --new-connection  connect, HELLO and GET for every request (default: keep alive)\n"
+           "  -n, --new-connection  connect, HELLO, GET and BYE for every request (default: keep alive):\n"
+           "                        the server closes first, as an HTTP server does after Connection: close\n"
+           "      --no-bye          with -n: no BYE (protocol version 1), the client closes first\n"
            "  -f, --paths-file FILE more paths, one a line; all paths are requested in turn\n"
            "      --timeout SEC     a request taking longer counts as an error (default 10)\n"
            "      --read-size BYTES buffer size of each recv() (default 65536; wrk reads 8192)\n"

@@ -20,6 +20,7 @@ struct Options {
     uint64_t maxRequests = 0;        // stop after this many completed requests (0 = run for the duration)
     std::chrono::milliseconds timeout{10000};
     bool newConnection = false;      // a new TCP connection (and HELLO) for every request
+    bool bye = true;                 // with newConnection: BYE after the GET, so the server closes first
     bool quiet = false;              // only the JSON line
     bool tls = false;                // speak Ferry inside TLS 1.3 (a full handshake per connection)
     size_t readSize = 64 * 1024;     // bytes asked of each recv()
