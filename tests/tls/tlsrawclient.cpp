@@ -66,7 +66,7 @@ bool TlsRawClient::open(const QString &host, quint16 port, QString *why)
         *why = sslError("SSL_connect()");
         return false;
     }
-    if (!send(proto::Hello{proto::ProtocolVersion, "ferry-tests/tls"})) {
+    if (!send(proto::Hello{m_version, "ferry-tests/tls"})) {
         *why = QStringLiteral("HELLO could not be sent");
         return false;
     }

@@ -28,6 +28,8 @@ public:
     TlsRawClient(const TlsRawClient &) = delete;
     TlsRawClient &operator=(const TlsRawClient &) = delete;
 
+    // The version open()'s HELLO names (1 unless set).
+    void setProtocolVersion(uint16_t version) { m_version = version; }
     // TCP connect, TLS handshake, HELLO and WELCOME. False with *why set on failure.
     bool open(const QString &host, quint16 port, QString *why);
     bool send(const proto::Message &message);
@@ -44,6 +46,7 @@ private:
 
     int m_timeoutMs;
     int m_receiveBuffer;
+    uint16_t m_version = proto::ProtocolVersion;
     int m_fd = -1;
     SSL_CTX *m_context = nullptr;
     SSL *m_ssl = nullptr;

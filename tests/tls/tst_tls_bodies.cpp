@@ -21,6 +21,7 @@ private slots:
     void slowReaderHoldsUpNoOtherClient();
     void stalledBodyIsCutAtTheSendTimeout();
     void addressLimitsHoldForInterleavedBodies();
+    void byeIsAnsweredThenClosedWithCloseNotify();
 
 private:
     // The one worker's slot as the admin plane shows it ({} if there is none).
@@ -150,6 +151,29 @@ void TestTlsBodies::addressLimitsHoldForInterleavedBodies()
     uint64_t received = 0;
     QVERIFY2(client.readBody(&received, &why), qPrintable(why));
     QCOMPARE(received, 2200000 - 2 * Size);
+}
+
+// BYE inside TLS (docs/PROTOCOL.md §10.6): the body before it in full, then the server ends the session
+// cleanly (close_notify) and closes first.
+void TestTlsBodies::byeIsAnsweredThenClosedWithCloseNotify()
+{
+    TestTree tree;
+    QVERIFY(!tree.addFile(QStringLiteral("small.bin"), 10000, 4).isEmpty());
+    QVERIFY(!tree.addFile(QStringLiteral("mid.bin"), 3 * 1024 * 1024 + 7, 5).isEmpty());
+    ServerProcess server(tree.root(), tlsOnly({QStringLiteral("--workers"), QStringLiteral("1")}));
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    for (const auto &[path, size] : {std::pair{"small.bin", 10000}, std::pair{"mid.bin", 3 * 1024 * 1024 + 7}}) {
+        TlsRawClient client;
+        client.setProtocolVersion(proto::ProtocolVersion2);
+        QString why;
+        QVERIFY2(client.open(server.host(), server.port(), &why), qPrintable(why));
+        QVERIFY(client.send(proto::GetRequest{path, 0, proto::ToEnd}));
+        QVERIFY(client.send(proto::Bye{}));
+        uint64_t received = 0;
+        QVERIFY2(client.readBody(&received, &why), qPrintable(why)); // the mid-sized one streams
+        QCOMPARE(received, uint64_t(size));
+        QVERIFY2(client.awaitCloseNotify(&why), qPrintable(why));
+    }
 }
 
 QTEST_GUILESS_MAIN(TestTlsBodies)
