@@ -224,7 +224,7 @@ AfterRequest RequestHandler::get(ClientIo &io, const proto::GetRequest &request)
         if (!own)
             return sendError(io, ErrorCode::Internal, std::string("dup(): ") + std::strerror(errno));
         m_stream = std::make_unique<BodyStream>(io.transport(), std::move(own), plan, request.path, m_control,
-                                                m_slot, io.sendTimeout(), io.takeQueued());
+                                                m_slot, io.sendTimeout(), io.takePending());
         m_stream->setQuota(std::move(quota));
         return AfterRequest::Streaming;
     }
