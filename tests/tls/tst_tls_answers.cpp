@@ -8,6 +8,7 @@
 #include "tlstesthelpers.h"
 
 #include <QElapsedTimer>
+#include <QFile>
 #include <QTest>
 
 using namespace tlstest;
@@ -61,6 +62,19 @@ bool readPipelinedPair(TlsRawClient &client, QString *why)
         return false;
     }
     return std::get<proto::StatReply>(stat).entry.size == 10000;
+}
+
+// Lines of the server's audit log for `request` (any if empty) that ended with `result`.
+int auditLines(const ServerProcess &server, const QByteArray &request, const QByteArray &result)
+{
+    QFile log(server.stateDir() + QStringLiteral("/audit.log"));
+    if (!log.open(QIODevice::ReadOnly))
+        return -1;
+    int count = 0;
+    for (const QByteArray &line : log.readAll().split('\n'))
+        count += (request.isEmpty() || line.contains("\"request\":\"" + request + "\""))
+                 && line.contains("\"result\":\"" + result + "\"");
+    return count;
 }
 
 // The other client's requests: a STAT, a LIST, a small body and one sent the interleaved way.
@@ -125,6 +139,10 @@ void TestTlsAnswers::clientThatNeverReadsHoldsUpNoOther()
     for (int i = 0; i < Pipelined; ++i)
         QVERIFY2(readPipelinedPair(stuck, &why), qPrintable(QStringLiteral("answer %1: %2").arg(i).arg(why)));
     QCOMPARE(requestsServed(server), qint64(2 * Pipelined + 4));
+    // Each is in the audit log once it was delivered: OK, none cut.
+    QTRY_COMPARE_WITH_TIMEOUT(auditLines(server, "LIST", "OK"), Pipelined + 1, 5000);
+    QCOMPARE(auditLines(server, "STAT", "OK"), Pipelined + 1);
+    QCOMPARE(auditLines(server, {}, "INTERRUPTED"), 0);
 }
 
 void TestTlsAnswers::stuckAnswerIsCutAtTheSendTimeout()
@@ -150,6 +168,8 @@ void TestTlsAnswers::stuckAnswerIsCutAtTheSendTimeout()
     QVERIFY2(log.contains("from 127.0.0.1") && log.contains("send timeout"), log.constData());
     // Not before the send timeout, counted from the moment an answer had to wait (after the pipeline).
     QVERIFY2(sincePipeline.elapsed() >= 2000, qPrintable(QStringLiteral("%1 ms").arg(sincePipeline.elapsed())));
+    // The audit log records the answer that never reached the client as cut, not as served.
+    QTRY_COMPARE_WITH_TIMEOUT(auditLines(server, {}, "INTERRUPTED"), 1, 5000);
 
     // The same worker serves on, holding nothing of the cut connection: no socket, no descriptor.
     QCOMPARE(server.workerPids(), QList<qint64>{worker});
