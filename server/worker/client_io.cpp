@@ -115,7 +115,7 @@ IoOutcome ClientIo::keep(const uint8_t *data, size_t size)
         if (IoOutcome waited = waitWritable(); waited != IoOutcome::Ok)
             return waited;
     }
-    if (!hasUnsent()) { // the common case: the socket takes it all, and nothing is copied
+    if (unsentSize() == 0) { // the common case: the socket takes it all, and nothing is copied
         while (size > 0) {
             const ssize_t sent = retryOnEintr([&] { return m_transport.send(data, size, false); });
             if (sent > 0) {
@@ -146,7 +146,7 @@ IoOutcome ClientIo::writeUnsent()
 {
     // SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER (tls_context.cpp): a blocked record is retried from the same
     // bytes, which stay first here, even when the buffer has grown or moved since.
-    while (hasUnsent()) {
+    while (unsentSize() > 0) {
         const ssize_t sent =
             retryOnEintr([&] { return m_transport.send(m_unsent.data() + m_unsentBegin, unsentSize(), false); });
         if (sent > 0) {
@@ -169,14 +169,22 @@ IoOutcome ClientIo::sendUnsent()
         return IoOutcome::Aborted;
     if (IoOutcome written = writeUnsent(); written != IoOutcome::Ok)
         return written;
-    if (hasUnsent() && monotonicNs() >= unsentDeadlineNs())
+    if (m_rest && unsentSize() == 0) { // one frame per call: the worker's other connections get their turn
+        bool done = false;
+        const IoOutcome made = m_rest->sendNext(*this, done); // what the socket does not take is kept
+        if (done || made != IoOutcome::Ok)
+            m_rest.reset();
+        if (made != IoOutcome::Ok)
+            return made;
+    }
+    if (unsentSize() > 0 && monotonicNs() >= unsentDeadlineNs())
         return IoOutcome::Timeout;
     return IoOutcome::Ok;
 }
 
 std::vector<uint8_t> ClientIo::takePending()
 {
-    if (!hasUnsent())
+    if (unsentSize() == 0)
         return std::exchange(m_queued, {});
     std::vector<uint8_t> pending(m_unsent.begin() + ptrdiff_t(m_unsentBegin), m_unsent.end());
     pending.insert(pending.end(), m_queued.begin(), m_queued.end());

@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,6 +31,17 @@ enum class IoOutcome {
     Error,   // anything else; see ClientIo::lastError()
 };
 const char *ioOutcomeName(IoOutcome outcome);
+
+class ClientIo;
+
+// The rest of an answer of several frames that a connection which may not wait (TLS) makes only as its
+// socket drains: a LIST's further pages (worker/list_pages.h).
+class AnswerRest {
+public:
+    virtual ~AnswerRest() = default;
+    // Sends the answer's next frame with io.send(); `done` once the answer is complete.
+    virtual IoOutcome sendNext(ClientIo &io, bool &done) = 0;
+};
 
 class ClientIo {
 public:
@@ -57,12 +69,19 @@ public:
     // write left behind is retried with the same bytes, as OpenSSL requires.
     std::vector<uint8_t> takePending();
 
-    // Bytes an answer left that the socket did not take yet (only on a connection that keeps them).
+    // Whether this connection keeps what the socket does not take rather than waiting (TLS).
+    bool keepsUnsent() const { return m_keepsUnsent; }
+    // Whether an answer is still under way: bytes the socket did not take yet (only on a connection
+    // that keeps them), or the rest of an answer still to make (setRest()).
     static constexpr size_t UnsentLimit = 64 * 1024; // about two LIST pages
-    bool hasUnsent() const { return m_unsentBegin < m_unsent.size(); }
+    bool hasUnsent() const { return m_unsentBegin < m_unsent.size() || m_rest; }
     size_t unsentSize() const { return m_unsent.size() - m_unsentBegin; }
-    // Writes what it can of them now, never waiting: Ok (check hasUnsent()), Timeout when the socket
-    // took no byte for the send timeout, Aborted, Closed or Error.
+    // Hands over the rest of the answer under way, made by sendUnsent() a frame per call once the
+    // socket has taken everything before it (only on a connection that keeps what it cannot send).
+    void setRest(std::unique_ptr<AnswerRest> rest) { m_rest = std::move(rest); }
+    // Writes what it can of the kept bytes now, never waiting, and then, if the socket took them all,
+    // makes the next frame of the rest: Ok (check hasUnsent()), Timeout when the socket took no byte
+    // for the send timeout, Aborted, Closed or Error.
     IoOutcome sendUnsent();
     // When sendUnsent() gives up if no byte moves before then (the send timeout from the last progress).
     int64_t unsentDeadlineNs() const { return m_lastProgressNs + int64_t(m_sendTimeout.count()) * 1'000'000; }
@@ -102,6 +121,7 @@ private:
     bool m_keepsUnsent;
     std::vector<uint8_t> m_unsent; // [m_unsentBegin, end) is still to go
     size_t m_unsentBegin = 0;
+    std::unique_ptr<AnswerRest> m_rest;
 };
 
 } // namespace ferry::server

@@ -38,9 +38,15 @@ WorkerLoop::Turn WorkerLoop::awaitUnsent(Connection &connection, Turn after)
     // A turn that ends the connection (Close, or Park, which a TLS one cannot follow) ends it once its
     // last answer is out: the client gets the error it was sent.
     connection.closeWhenSent = after != Turn::Keep;
-    connection.again = false; // requests already buffered wait for the answer before them
+    // Requests already buffered wait for the answer before them. More of the answer to make, and every
+    // kept byte taken: the next frame goes in the next round, after the others' turns, without waiting
+    // for EPOLLOUT, which a socket whose buffer is two thirds full does not report though it takes data.
+    connection.again = connection.io->unsentSize() == 0;
     connection.holdUntilNs = connection.io->unsentDeadlineNs();
-    const bool wantsRead = connection.transport->waitEvents() == POLLIN; // a TLS write may read first
+    // A TLS write that blocked may have to read a record first. Only one that blocked: with every kept
+    // byte taken and more of the answer to make, the socket takes data now, and waitEvents() would
+    // still say what the last read waited for.
+    const bool wantsRead = connection.io->unsentSize() > 0 && connection.transport->waitEvents() == POLLIN;
     return watchFor(connection, wantsRead ? EPOLLIN : EPOLLOUT) ? Turn::Keep : Turn::Close;
 }
 

@@ -107,6 +107,7 @@ class TestTlsAnswers : public QObject
 private slots:
     void clientThatNeverReadsHoldsUpNoOther();
     void stuckAnswerIsCutAtTheSendTimeout();
+    void hugeListingToAClientThatDoesNotReadHoldsUpNoOther();
 };
 
 void TestTlsAnswers::clientThatNeverReadsHoldsUpNoOther()
@@ -187,6 +188,45 @@ void TestTlsAnswers::stuckAnswerIsCutAtTheSendTimeout()
     while (read < Pipelined && readPipelinedPair(stuck, &why))
         ++read;
     QVERIFY2(read < Pipelined, qPrintable(QString::number(read)));
+}
+
+// A LIST whose answer is larger than any socket buffer (50,000 entries, 6.5 MB; the server's send
+// buffer grows to 4 MiB at most here) makes its pages as the socket drains: a client that asks for it
+// and does not read holds up nobody, and gets every entry once it reads.
+void TestTlsAnswers::hugeListingToAClientThatDoesNotReadHoldsUpNoOther()
+{
+    constexpr int Huge = 50000;
+    TestTree tree;
+    for (int i = 0; i < Huge; ++i)
+        QVERIFY(!tree.addFile(QStringLiteral("huge/e%1-").arg(i, 5, 10, QLatin1Char('0')) + QString(94, QLatin1Char('y')),
+                              0, 1)
+                     .isEmpty());
+    QVERIFY(!tree.addFile(QStringLiteral("small.bin"), 10000, 4).isEmpty());
+    QVERIFY(!tree.addFile(QStringLiteral("mid.bin"), 3 * 1024 * 1024 + 7, 5).isEmpty());
+    ServerProcess server(tree.root(), tlsOnly({QStringLiteral("--workers"), QStringLiteral("1"),
+                                               QStringLiteral("--send-timeout"), QStringLiteral("60s")}));
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    TlsRawClient stuck(20000, 16 * 1024);
+    QString why;
+    QVERIFY2(stuck.open(server.host(), server.port(), &why), qPrintable(why));
+    QVERIFY(stuck.send(proto::ListRequest{"huge"}));
+    QTRY_VERIFY_WITH_TIMEOUT(requestsServed(server) > 0, 10000);
+
+    serveOther(server); // a LIST made to its end in one turn would keep this one waiting for 60 s
+    if (QTest::currentTestFailed())
+        return;
+    QVERIFY(!server.stderrText().contains("answer cut"));
+    size_t entries = 0;
+    for (bool last = false; !last;) {
+        proto::Message message;
+        QVERIFY2(stuck.read(&message, &why), qPrintable(QStringLiteral("after %1 entries: %2").arg(entries).arg(why)));
+        const auto *page = std::get_if<proto::ListPage>(&message);
+        QVERIFY(page);
+        entries += page->entries.size();
+        last = page->last;
+    }
+    QCOMPARE(entries, size_t(Huge));
+    QTRY_COMPARE_WITH_TIMEOUT(auditLines(server, "LIST", "OK"), 2, 5000); // the stuck one, the other one
 }
 
 QTEST_GUILESS_MAIN(TestTlsAnswers)
