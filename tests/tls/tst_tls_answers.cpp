@@ -1,7 +1,8 @@
 // Small TLS answers (STAT, LIST pages, errors, bodies up to 64 KiB) never make the worker wait: one
 // worker, a TLS client that pipelines many requests and never reads, and the worker's other TLS clients
 // are served while that one is still stuck; the stuck one is served in full once it reads, or cut at
-// the send timeout if it never does, and then its worker holds nothing of it.
+// the send timeout if it never does, and then its worker holds nothing of it. A LIST larger than the
+// socket buffers is made page by page as the socket drains, with the same effect.
 #include "serverprocess.h"
 #include "testtree.h"
 #include "tlsrawclient.h"
@@ -16,8 +17,8 @@ using ferrytest::TestTree;
 
 namespace {
 
-constexpr int Entries = 400;  // in many/: one LIST answer is two pages, about 40 KiB
-constexpr int Pipelined = 300; // LISTs, each followed by a STAT: 12 MiB of answers, far past any socket buffer
+constexpr int Entries = 400;   // in many/: one LIST answer is two pages, about 36 KB
+constexpr int Pipelined = 300; // LISTs, each followed by a STAT: 11 MB of answers, far past the socket buffers
 
 // A tree whose LIST answers are large: `Entries` names of 70 characters in many/.
 bool addManyEntries(TestTree &tree)
@@ -131,7 +132,7 @@ void TestTlsAnswers::clientThatNeverReadsHoldsUpNoOther()
     if (QTest::currentTestFailed())
         return;
     // It was served while the stuck client still had answers owed: the worker had not read its
-    // requests past the answer its socket would not take (12 MiB cannot all be in socket buffers).
+    // requests past the answer its socket would not take (11 MB cannot all be in socket buffers).
     const qint64 served = requestsServed(server) - 4;
     QVERIFY2(served > 0 && served < 2 * Pipelined, qPrintable(QString::number(served)));
     QVERIFY(!server.stderrText().contains("answer cut"));
@@ -190,7 +191,7 @@ void TestTlsAnswers::stuckAnswerIsCutAtTheSendTimeout()
     QVERIFY2(read < Pipelined, qPrintable(QString::number(read)));
 }
 
-// A LIST whose answer is larger than any socket buffer (50,000 entries, 6.5 MB; the server's send
+// A LIST whose answer is larger than any socket buffer (50,000 entries, 6 MB; the server's send
 // buffer grows to 4 MiB at most here) makes its pages as the socket drains: a client that asks for it
 // and does not read holds up nobody, and gets every entry once it reads.
 void TestTlsAnswers::hugeListingToAClientThatDoesNotReadHoldsUpNoOther()
