@@ -18,7 +18,7 @@ constexpr size_t EntryOverhead = 32; // kind, size, mtime, name length, with mar
 } // namespace
 
 ListPages::ListPages(const Jail &jail, DirHandle dir, WorkerSlot &slot)
-    : m_jail(jail), m_dir(std::move(dir)), m_slot(slot)
+    : m_jail(jail), m_dir(std::move(dir)), m_slot(&slot)
 {
 }
 
@@ -54,7 +54,8 @@ IoOutcome ListPages::sendNext(ClientIo &io, bool &done)
     }
     const IoOutcome sent = io.sendMessage(page);
     m_listed += page.entries.size();
-    m_slot.bytesSent.store(m_listed, std::memory_order_relaxed);
+    if (m_slot)
+        m_slot->bytesSent.store(m_listed, std::memory_order_relaxed);
     done = page.last;
     return sent;
 }

@@ -26,6 +26,9 @@ public:
     // Reads entries until a page is full or the directory ends, and sends that LIST_PAGE (the last one
     // says so). `done` once the last is sent.
     IoOutcome sendNext(ClientIo &io, bool &done) override;
+    // Stops counting entries in the worker's slot: pages made in later turns, between other
+    // connections' requests, must not write over what the slot shows of those.
+    void stopShowing() { m_slot = nullptr; }
 
 private:
     // The stat a LIST shows for a directory entry; false to leave the entry out.
@@ -33,7 +36,7 @@ private:
 
     const Jail &m_jail;
     DirHandle m_dir;
-    WorkerSlot &m_slot;
+    WorkerSlot *m_slot; // null once stopShowing()
     uint64_t m_listed = 0; // entries sent so far, for the scoreboard
 };
 

@@ -167,6 +167,7 @@ AfterRequest RequestHandler::list(ClientIo &io, const proto::ListRequest &reques
         if (IoOutcome sent = pages->sendNext(io, done); !outcomeOk(sent))
             return replied(sent);
         if (!done && io.keepsUnsent()) {
+            pages->stopShowing();
             io.setRest(std::move(pages));
             break;
         }
