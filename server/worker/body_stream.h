@@ -30,9 +30,9 @@ enum class StreamState {
 
 class BodyStream {
 public:
-    // `transport` is borrowed and must outlive the stream. `lead` holds what goes before the BODY frame
-    // (answers queued to share its write). Counts as a body in flight (ControlBlock::activeSenders)
-    // until destroyed.
+    // `transport` is borrowed and must outlive the stream. `lead` holds what goes before the BODY frame:
+    // answers queued to share its write, or kept because the socket did not take them (client_io.h).
+    // Counts as a body in flight (ControlBlock::activeSenders) until destroyed.
     BodyStream(Transport &transport, UniqueFd file, const TransferPlan &plan, std::string path,
                ControlBlock &control, WorkerSlot &slot, Millis sendTimeout, std::vector<uint8_t> lead);
     ~BodyStream();

@@ -27,7 +27,7 @@ ClientIo::ClientIo(int fd, Transport &transport, Millis sendTimeout, std::functi
                    std::function<void()> onLongWork)
     : m_fd(fd), m_transport(transport), m_sendTimeout(sendTimeout), m_shouldAbort(std::move(shouldAbort)),
       m_onLongWork(std::move(onLongWork)),
-      m_lastProgressNs(monotonicNs())
+      m_lastProgressNs(monotonicNs()), m_keepsUnsent(!transport.canHandBack())
 {
 }
 
@@ -77,6 +77,8 @@ IoOutcome ClientIo::send(const uint8_t *data, size_t size, bool more)
         joined.insert(joined.end(), data, data + size);
         return send(joined.data(), joined.size(), more);
     }
+    if (m_keepsUnsent)
+        return keep(data, size);
     while (size > 0) {
         const ssize_t sent = retryOnEintr([&] { return m_transport.send(data, size, more); });
         if (sent > 0) {
@@ -90,11 +92,106 @@ IoOutcome ClientIo::send(const uint8_t *data, size_t size, bool more)
                 return waited;
             continue;
         }
-        if (sent < 0 && errno == EPROTO)
-            return fail(m_transport.lastError().c_str(), EPROTO);
-        return fail("send()", sent < 0 ? errno : EPIPE);
+        return sendFailed(sent);
     }
     return IoOutcome::Ok;
+}
+
+IoOutcome ClientIo::sendFailed(ssize_t sent)
+{
+    if (sent < 0 && errno == EPROTO)
+        return fail(m_transport.lastError().c_str(), EPROTO);
+    return fail("send()", sent < 0 ? errno : EPIPE);
+}
+
+IoOutcome ClientIo::keep(const uint8_t *data, size_t size)
+{
+    // Past the limit (the pages of one long answer), this answer waits as a plaintext one does.
+    while (unsentSize() > UnsentLimit) {
+        if (IoOutcome written = writeUnsent(); written != IoOutcome::Ok)
+            return written;
+        if (unsentSize() <= UnsentLimit)
+            break;
+        if (IoOutcome waited = waitWritable(); waited != IoOutcome::Ok)
+            return waited;
+    }
+    if (unsentSize() == 0) { // the common case: the socket takes it all, and nothing is copied
+        while (size > 0) {
+            const ssize_t sent = retryOnEintr([&] { return m_transport.send(data, size, false); });
+            if (sent > 0) {
+                data += sent;
+                size -= size_t(sent);
+                noteProgress();
+                continue;
+            }
+            if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+                break;
+            return sendFailed(sent);
+        }
+        if (size == 0)
+            return IoOutcome::Ok;
+        // The send timeout counts from now, when this answer starts to wait, not from the last answer
+        // that went (the socket may have been full since, with nothing to send).
+        noteProgress();
+    }
+    if (m_unsentBegin > 0) { // the record a blocked write left keeps its bytes first: moving them is allowed
+        m_unsent.erase(m_unsent.begin(), m_unsent.begin() + ptrdiff_t(m_unsentBegin));
+        m_unsentBegin = 0;
+    }
+    m_unsent.insert(m_unsent.end(), data, data + size);
+    return writeUnsent();
+}
+
+IoOutcome ClientIo::writeUnsent()
+{
+    // SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER (tls_context.cpp): a blocked record is retried from the same
+    // bytes, which stay first here, even when the buffer has grown or moved since.
+    while (unsentSize() > 0) {
+        const ssize_t sent =
+            retryOnEintr([&] { return m_transport.send(m_unsent.data() + m_unsentBegin, unsentSize(), false); });
+        if (sent > 0) {
+            m_unsentBegin += size_t(sent);
+            noteProgress();
+            continue;
+        }
+        if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return IoOutcome::Ok;
+        return sendFailed(sent);
+    }
+    m_unsent = {}; // freed: an idle connection holds no buffer
+    m_unsentBegin = 0;
+    return IoOutcome::Ok;
+}
+
+IoOutcome ClientIo::sendUnsent()
+{
+    if (shouldAbort())
+        return IoOutcome::Aborted;
+    if (IoOutcome written = writeUnsent(); written != IoOutcome::Ok)
+        return written;
+    if (m_rest && unsentSize() == 0) { // one frame per call: the worker's other connections get their turn
+        bool done = false;
+        const IoOutcome made = m_rest->sendNext(*this, done); // what the socket does not take is kept
+        if (done || made != IoOutcome::Ok)
+            m_rest.reset();
+        if (made != IoOutcome::Ok)
+            return made;
+    }
+    if (unsentSize() > 0 && monotonicNs() >= unsentDeadlineNs())
+        return IoOutcome::Timeout;
+    return IoOutcome::Ok;
+}
+
+std::vector<uint8_t> ClientIo::takePending()
+{
+    if (unsentSize() == 0)
+        return std::exchange(m_queued, {});
+    std::vector<uint8_t> pending(m_unsent.begin() + ptrdiff_t(m_unsentBegin), m_unsent.end());
+    pending.insert(pending.end(), m_queued.begin(), m_queued.end());
+    m_unsent = {};
+    m_unsentBegin = 0;
+    m_queued = {};
+    return pending;
 }
 
 IoOutcome ClientIo::sendMessage(const proto::Message &message, bool more)

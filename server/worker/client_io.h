@@ -3,6 +3,10 @@
 // A worker serves several connections from one loop, so anything that may take long (a wait for the
 // client, a large body, a directory listing, a digest) first calls beginLongWork(): the worker then hands
 // its other connections back to the parent instead of letting them wait behind this one.
+// A connection that cannot leave its worker (TLS) cannot follow that path, so it never waits for its
+// client's socket at all: what the socket does not take at once stays in the connection's own buffer
+// ("unsent"), and the worker loop writes it when epoll says the socket takes data again and reads no
+// further request of that connection meanwhile (docs/SECURITY.md, "Where TLS lives").
 #pragma once
 
 #include "base/duration.h"
@@ -12,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,24 +32,59 @@ enum class IoOutcome {
 };
 const char *ioOutcomeName(IoOutcome outcome);
 
+class ClientIo;
+
+// The rest of an answer of several frames that a connection which may not wait (TLS) makes only as its
+// socket drains: a LIST's further pages (worker/list_pages.h).
+class AnswerRest {
+public:
+    virtual ~AnswerRest() = default;
+    // Sends the answer's next frame with io.send(); `done` once the answer is complete.
+    virtual IoOutcome sendNext(ClientIo &io, bool &done) = 0;
+};
+
 class ClientIo {
 public:
     // `fd` and `transport` (plaintext or TLS on that fd) are borrowed. `shouldAbort` is polled while
-    // waiting and between chunks. `onLongWork` runs on every beginLongWork() (it may be empty).
+    // waiting and between chunks. `onLongWork` runs on every beginLongWork() (it may be empty). A
+    // transport that cannot be handed back (TLS) makes the connection keep what it cannot send now.
     ClientIo(int fd, Transport &transport, Millis sendTimeout, std::function<bool()> shouldAbort,
              std::function<void()> onLongWork = {});
 
     int fd() const { return m_fd; }
     Transport &transport() { return m_transport; }
     // Sends every byte. `more`: MSG_MORE, i.e. more data follows at once (a BODY header before sendfile).
+    // On a connection that keeps what it cannot send (TLS), Ok may leave bytes unsent (hasUnsent()):
+    // they go out before anything sent later. Only when more than UnsentLimit bytes are unsent already
+    // does a send wait (as plaintext does) until they are fewer: a client that never reads costs at most
+    // that plus one answer frame, whatever it asked for.
     IoOutcome send(const uint8_t *data, size_t size, bool more = false);
     IoOutcome sendMessage(const proto::Message &message, bool more = false);
     // Holds a small message back to go out together with the next send(): one write and one TCP segment
     // for both. Whoever stops writing for now must flush().
     void queueMessage(const proto::Message &message);
     IoOutcome flush();
-    // The queued bytes, for a sender that writes them itself ahead of its own (worker/body_stream.h).
-    std::vector<uint8_t> takeQueued() { return std::exchange(m_queued, {}); }
+    // Every byte not yet on the wire, unsent then queued, for a sender that writes them itself ahead of
+    // its own (worker/body_stream.h). It must write them from their start: the TLS record a blocked
+    // write left behind is retried with the same bytes, as OpenSSL requires.
+    std::vector<uint8_t> takePending();
+
+    // Whether this connection keeps what the socket does not take rather than waiting (TLS).
+    bool keepsUnsent() const { return m_keepsUnsent; }
+    // Whether an answer is still under way: bytes the socket did not take yet (only on a connection
+    // that keeps them), or the rest of an answer still to make (setRest()).
+    static constexpr size_t UnsentLimit = 64 * 1024; // about two LIST pages
+    bool hasUnsent() const { return m_unsentBegin < m_unsent.size() || m_rest; }
+    size_t unsentSize() const { return m_unsent.size() - m_unsentBegin; }
+    // Hands over the rest of the answer under way, made by sendUnsent() a frame per call once the
+    // socket has taken everything before it (only on a connection that keeps what it cannot send).
+    void setRest(std::unique_ptr<AnswerRest> rest) { m_rest = std::move(rest); }
+    // Writes what it can of the kept bytes now, never waiting, and then, if the socket took them all,
+    // makes the next frame of the rest: Ok (check hasUnsent()), Timeout when the socket took no byte
+    // for the send timeout, Aborted, Closed or Error.
+    IoOutcome sendUnsent();
+    // When sendUnsent() gives up if no byte moves before then (the send timeout from the last progress).
+    int64_t unsentDeadlineNs() const { return m_lastProgressNs + int64_t(m_sendTimeout.count()) * 1'000'000; }
     Millis sendTimeout() const { return m_sendTimeout; }
     // Waits until the socket takes data, up to the send timeout counted from the last progress.
     IoOutcome waitWritable();
@@ -61,6 +101,14 @@ public:
     IoOutcome fail(const char *call, int error);
 
 private:
+    // The kept answer: its first bytes are written as long as some are left, at most until the socket
+    // says EAGAIN. Ok or the failure; the buffer is freed once empty, so a quiet connection holds none.
+    IoOutcome writeUnsent();
+    // Keeps [data, data + size) after what is unsent, and writes what it can.
+    IoOutcome keep(const uint8_t *data, size_t size);
+    // The outcome of a send() that moved nothing and did not say EAGAIN.
+    IoOutcome sendFailed(ssize_t sent);
+
     int m_fd;
     Transport &m_transport;
     Millis m_sendTimeout;
@@ -70,6 +118,10 @@ private:
     std::string m_lastError;
     std::vector<uint8_t> m_scratch;
     std::vector<uint8_t> m_queued;
+    bool m_keepsUnsent;
+    std::vector<uint8_t> m_unsent; // [m_unsentBegin, end) is still to go
+    size_t m_unsentBegin = 0;
+    std::unique_ptr<AnswerRest> m_rest;
 };
 
 } // namespace ferry::server

@@ -1,6 +1,7 @@
 #include "worker/request_handler.h"
 
 #include "worker/digest.h"
+#include "worker/list_pages.h"
 #include "base/log.h"
 #include "protocol/codec.h"
 #include "worker/transfer.h"
@@ -17,15 +18,6 @@ namespace ferry::server {
 using proto::ErrorCode;
 
 namespace {
-
-// A LIST_PAGE is flushed when its entries reach about this many payload bytes: far below the frame
-// limit, small enough that a 100,000-entry directory streams page by page.
-constexpr size_t PageBudget = 32 * 1024;
-constexpr size_t EntryOverhead = 32; // kind, size, mtime, name length, with margin
-
-struct DirCloser {
-    void operator()(DIR *dir) const { closedir(dir); }
-};
 
 bool outcomeOk(IoOutcome outcome) { return outcome == IoOutcome::Ok; }
 
@@ -155,16 +147,6 @@ AfterRequest RequestHandler::stat(ClientIo &io, const proto::StatRequest &reques
     return replied(io.sendMessage(reply));
 }
 
-bool RequestHandler::statListed(int directoryFd, const dirent &item, struct stat &info) const
-{
-    if (item.d_type == DT_LNK) { // show what a link leads to, but only if it stays in the tree
-        Opened target = m_jail.statEntry(directoryFd, item.d_name);
-        info = target.info;
-        return target.error == ErrorCode::Ok;
-    }
-    return fstatat(directoryFd, item.d_name, &info, AT_SYMLINK_NOFOLLOW) == 0; // false: vanished meanwhile
-}
-
 AfterRequest RequestHandler::list(ClientIo &io, const proto::ListRequest &request)
 {
     if (auto toward = namesTowardGrant(m_session->access.grant, request.path))
@@ -175,37 +157,28 @@ AfterRequest RequestHandler::list(ClientIo &io, const proto::ListRequest &reques
         return refused;
     if (where.isFile) // a scope of one file: nothing of its folder is listed, whatever the name is now
         return sendError(io, ErrorCode::NotADirectory, "'" + request.path + "' is not a directory");
-    io.beginLongWork(); // a directory may hold 100,000 entries
+    // A directory may hold 100,000 entries. Plaintext: the other connections go back to the parent
+    // first. TLS: the pages after the first are made as the socket drains, in later turns.
+    if (!io.keepsUnsent())
+        io.beginLongWork();
     Opened directory = where.jail->openDirectory(where.path);
     if (directory.error != ErrorCode::Ok)
         return sendError(io, directory.error, directory.message);
-    std::unique_ptr<DIR, DirCloser> dir(fdopendir(directory.fd.get()));
+    DirHandle dir(fdopendir(directory.fd.get()));
     if (!dir)
         return sendError(io, ErrorCode::Internal, std::string("fdopendir(): ") + std::strerror(errno));
     directory.fd.release(); // owned by `dir` now
-    proto::ListPage page;
-    size_t pageBytes = 0;
-    uint64_t listed = 0;
-    while (dirent *item = readdir(dir.get())) {
-        const char *name = item->d_name;
-        if (std::strcmp(name, ".") == 0 || std::strcmp(name, "..") == 0 || !m_jail.isListed(name))
-            continue;
-        struct stat info {};
-        if (!statListed(dirfd(dir.get()), *item, info))
-            continue;
-        page.entries.push_back(entryFor(name, info));
-        pageBytes += EntryOverhead + page.entries.back().name.size();
-        if (pageBytes >= PageBudget) {
-            if (IoOutcome sent = io.sendMessage(page); !outcomeOk(sent))
-                return replied(sent);
-            listed += page.entries.size();
-            m_slot.bytesSent.store(listed, std::memory_order_relaxed);
-            page.entries.clear();
-            pageBytes = 0;
+    auto pages = std::make_unique<ListPages>(m_jail, std::move(dir), m_slot);
+    for (bool done = false; !done;) {
+        if (IoOutcome sent = pages->sendNext(io, done); !outcomeOk(sent))
+            return replied(sent);
+        if (!done && io.keepsUnsent()) {
+            pages->stopShowing();
+            io.setRest(std::move(pages));
+            break;
         }
     }
-    page.last = true;
-    return replied(io.sendMessage(page));
+    return AfterRequest::KeepOpen;
 }
 
 AfterRequest RequestHandler::get(ClientIo &io, const proto::GetRequest &request)
@@ -230,7 +203,7 @@ AfterRequest RequestHandler::get(ClientIo &io, const proto::GetRequest &request)
         if (!own)
             return sendError(io, ErrorCode::Internal, std::string("dup(): ") + std::strerror(errno));
         m_stream = std::make_unique<BodyStream>(io.transport(), std::move(own), plan, request.path, m_control,
-                                                m_slot, io.sendTimeout(), io.takeQueued());
+                                                m_slot, io.sendTimeout(), io.takePending());
         m_stream->setQuota(std::move(quota));
         return AfterRequest::Streaming;
     }

@@ -99,8 +99,6 @@ private:
     // else opened through the jail.
     OpenFileRef openFile(const std::string &path, const Confined &where, Opened &refusal);
     void beginRequest(const std::string &path, uint64_t total);
-    // The stat a LIST shows for a directory entry; false to leave the entry out.
-    bool statListed(int directoryFd, const struct dirent &item, struct stat &info) const;
 
     // AUTH (request_handler_auth.cpp): the token's grant for this connection, or the refusal and a close.
     AfterRequest auth(ClientIo &io, Session &session, const proto::AuthRequest &request);

@@ -211,10 +211,18 @@ WorkerLoop::Turn WorkerLoop::serveTurn(Connection &connection, bool readable)
 {
     if (!connection.opened)
         return openTurn(connection);
+    if (connection.io->hasUnsent()) { // TLS: the last answer goes out before any request is read
+        const Turn turn = unsentTurn(connection);
+        if (turn != Turn::Keep || connection.io->hasUnsent())
+            return turn;
+        readable = false; // epoll watched for the socket taking data; it says when requests come
+    }
     Turn turn = serveRequests(connection, readable);
     // An answer held back to share a write with the next one must not wait past this turn.
     if (turn != Turn::Gone && connection.io->flush() != IoOutcome::Ok)
         return Turn::Close;
+    if (turn != Turn::Gone && connection.io->hasUnsent())
+        return awaitUnsent(connection, turn);
     return turn;
 }
 
@@ -222,13 +230,16 @@ WorkerLoop::Turn WorkerLoop::serveRequests(Connection &connection, bool readable
 {
     bool mayRead = readable || connection.transport->hasBuffered(); // epoll cannot see decrypted bytes
     for (int served = 0; served < RequestsPerTurn;) {
+        if (connection.io->hasUnsent())
+            return Turn::Keep; // the next request waits until the client takes this answer (serveTurn)
         proto::DecodeResult result = connection.decoder.next();
         if (auto *request = std::get_if<proto::Message>(&result)) {
             ++served;
             showServing(connection);
             const int64_t startNs = monotonicNs();
             AfterRequest after = m_handler.handle(*connection.io, connection.session, *request);
-            if (after == AfterRequest::Streaming) { // its line is written when the body ends (streamTurn)
+            // Its line is written when the body ends (streamTurn), or when its kept answer is out (unsentTurn).
+            if (after == AfterRequest::Streaming || connection.io->hasUnsent()) {
                 connection.bodyAudit = m_handler.outcome();
                 connection.bodyStartNs = startNs;
             } else {
@@ -322,6 +333,8 @@ void WorkerLoop::release(uint64_t id, Turn how)
         endBody(c, audit::InterruptedResult); // closed under way (an abort, a stop past its grace)
         c.body.reset();
         --m_bodies;
+    } else if (c.io->hasUnsent()) {
+        auditKept(c, false); // an answer cut the same way
     }
     if (how == Turn::Park) {
         // The parent will hold the same open socket: unregister it here, or this epoll set would keep
@@ -426,6 +439,8 @@ void WorkerLoop::expireQuiet()
             continue;
         if (it->second->body) // its pacing time, or its send timeout, has come
             settle(id, streamTurn(*it->second, 0));
+        else if (it->second->io->hasUnsent()) // its send timeout has come
+            settle(id, serveTurn(*it->second, false));
         else
             release(id, Turn::Park);
     }
@@ -455,6 +470,8 @@ int WorkerLoop::waitTimeoutMs() const
         if (connection->again)
             return 0;
         earliest = std::min(earliest, connection->holdUntilNs);
+        if (connection->io->hasUnsent()) // an abort is noticed as for a body
+            earliest = std::min(earliest, monotonicNs() + BodySliceNs);
     }
     int64_t left = earliest - monotonicNs();
     return left <= 0 ? 0 : int((left + 999'999) / 1'000'000);

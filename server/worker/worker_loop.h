@@ -35,7 +35,7 @@ private:
         std::unique_ptr<Transport> transport; // plaintext, or a TLS session that never leaves this worker
         std::unique_ptr<ClientIo> io;
         std::unique_ptr<BodyStream> body; // a TLS body under way (destroyed before its transport)
-        audit::Record bodyAudit;          // its GET's audit line, written when the body ends
+        audit::Record bodyAudit;          // its GET's audit line, written when the body ends (or a kept answer)
         int64_t bodyStartNs = 0;
         bool opened = false;     // the transport's handshake is done: requests may be read
         uint32_t events = 0;     // what epoll watches for it
@@ -43,6 +43,7 @@ private:
         int64_t holdNs = 0;      // how long it may stay quiet here (the handshake deadline until opened)
         int64_t holdUntilNs = 0; // released (parked, or closed if it cannot be) if nothing happens before then
         bool again = false;      // its turn ended with requests left: serve it again without waiting
+        bool closeWhenSent = false; // closed once the answer it keeps unsent is out (TLS, client_io.h)
     };
     enum class Turn {
         Keep,  // wait for the client's next request
@@ -68,7 +69,14 @@ private:
     // A turn of the connection's body under way (worker_loop_body.cpp): `events` are what epoll
     // reported, 0 when its time came. Keep while it goes on; after it, the connection reads requests.
     Turn streamTurn(Connection &connection, uint32_t events);
-    // Connections without a body under way go (parked, or closed if TLS); bodies finish first.
+    // worker_loop_unsent.cpp, a TLS connection whose answer the socket did not take at once: a turn
+    // that writes what it can of it (Keep while some is left, watching for the socket; then it reads
+    // requests again), and the end of a turn that left some (`after`: what the turn said).
+    Turn unsentTurn(Connection &connection);
+    Turn awaitUnsent(Connection &connection, Turn after);
+    // The audit line of the request whose answer was kept: OK as it said once `delivered`, else cut.
+    void auditKept(Connection &connection, bool delivered);
+    // Connections without a body or an unsent answer go (parked, or closed if TLS); those finish first.
     void releaseResting();
     void unwatchChannel();
     bool watchFor(Connection &connection, uint32_t events);

@@ -72,7 +72,7 @@ void WorkerLoop::releaseResting()
 {
     m_leftovers.clear();
     for (auto &[id, connection] : m_connections)
-        if (!connection->body)
+        if (!connection->body && !connection->io->hasUnsent()) // an answer under way finishes, as a body does
             m_leftovers.push_back(id);
     for (uint64_t id : m_leftovers)
         release(id, Turn::Park);
