@@ -57,6 +57,41 @@ private slots:
         QVERIFY(!object.contains("path_truncated"));
     }
 
+    // The line, byte for byte: records of plain ASCII are written without the JSON library and the others
+    // with it, and both must give what readers have always read (the escaped row shows they agree).
+    void lineIsExactlyTheFormat_data()
+    {
+        QTest::addColumn<QByteArray>("path");
+        QTest::addColumn<bool>("withRange");
+        QTest::addColumn<QByteArray>("expected");
+        const QByteArray head = "{\"time\":\"2026-11-18T11:06:40.123Z\",\"request\":\"GET\",\"peer\":\"192.0.2.7:40123\","
+                                "\"token_id\":\"\",\"token_label\":\"\",\"path\":";
+        const QByteArray range = ",\"offset\":1024,\"length\":4096,";
+        const QByteArray tail = "\"bytes\":4096,\"result\":\"OK\",\"duration_ms\":12,\"tls\":\"TLSv1.3\"}\n";
+        QTest::newRow("plain") << QByteArray("releases/ferry-1.0.tar.gz") << true
+                               << head + "\"releases/ferry-1.0.tar.gz\"" + range + tail;
+        QTest::newRow("no range") << QByteArray("") << false
+                                  << head + "\"\",\"offset\":null,\"length\":null," + tail;
+        QTest::newRow("escaped") << QByteArray("say \"hi\"\\\x01") << true
+                                 << head + "\"say \\\"hi\\\"\\\\\\u0001\"" + range + tail;
+    }
+    void lineIsExactlyTheFormat()
+    {
+        QFETCH(QByteArray, path);
+        QFETCH(bool, withRange);
+        QFETCH(QByteArray, expected);
+        Record record = sampleGet();
+        record.path = path.toStdString();
+        if (!withRange) {
+            record.offset.reset();
+            record.length.reset();
+        }
+        QCOMPARE(QByteArray::fromStdString(formatLine(record)), expected);
+        std::string appended = "before\n";
+        appendLine(record, appended);
+        QCOMPARE(QByteArray::fromStdString(appended), "before\n" + expected);
+    }
+
     void roundTrip_data()
     {
         QTest::addColumn<QByteArray>("path");
