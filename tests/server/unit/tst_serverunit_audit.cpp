@@ -1,5 +1,5 @@
 // The audit log's record: its line (fields, escaping, the length cap), the parser that reads lines back
-// (whatever a damaged file holds), the timestamps, and the writer's one line per write.
+// (whatever a damaged file holds), the timestamps, and the writer: whole lines, at once or in batches.
 #include "audit/audit_log.h"
 #include "audit/audit_record.h"
 #include "audit/audit_time.h"
@@ -224,6 +224,65 @@ private slots:
         QCOMPARE(rotated.readAll().count('\n'), 2);
         QCOMPARE(fresh.readAll(), QByteArray::fromStdString(formatLine(sampleGet())));
         QCOMPARE(fresh.permissions() & (QFile::ReadOther | QFile::WriteOther), QFile::Permissions());
+    }
+
+    void batchIsWrittenWholeAndInOrderByFlush()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("audit.log");
+        AuditLog log(path.toStdString(), nullptr);
+        QByteArray expected;
+        for (int i = 0; i < 3; ++i) {
+            Record record = sampleGet();
+            record.path = "file" + std::to_string(i);
+            log.add(record);
+            expected += QByteArray::fromStdString(formatLine(record));
+        }
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        QCOMPARE(file.readAll(), QByteArray()); // gathered, not written
+        log.flush();
+        QCOMPARE(file.readAll(), expected);
+        log.flush(); // nothing more to write
+        QCOMPARE(file.size(), expected.size());
+    }
+
+    void fullBatchIsWrittenWithoutWaitingForFlush()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("audit.log");
+        AuditLog log(path.toStdString(), nullptr);
+        QByteArray expected;
+        const Record record = sampleGet();
+        const QByteArray line = QByteArray::fromStdString(formatLine(record));
+        const int count = int(256 * 1024 / line.size()); // a few batches' worth
+        for (int i = 0; i < count; ++i) {
+            log.add(record);
+            expected += line;
+        }
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QByteArray early = file.readAll();
+        QVERIFY(early.size() > 0 && early.size() < expected.size()); // bounded: not all held until flush()
+        QVERIFY(early.endsWith('\n'));                             // and only whole lines
+        log.flush();
+        QCOMPARE(early + file.readAll(), expected);
+    }
+
+    void batchGoesToTheReopenedFile()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("audit.log");
+        std::atomic<uint32_t> generation{0};
+        AuditLog log(path.toStdString(), &generation);
+        log.add(sampleGet());
+        QVERIFY(QFile::rename(path, path + ".1"));
+        generation.fetch_add(1); // asked before the batch was written: it goes to the fresh file
+        log.flush();
+        QFile rotated(path + ".1"), fresh(path);
+        QVERIFY(rotated.open(QIODevice::ReadOnly) && fresh.open(QIODevice::ReadOnly));
+        QCOMPARE(rotated.size(), 0);
+        QCOMPARE(fresh.readAll(), QByteArray::fromStdString(formatLine(sampleGet())));
     }
 
     void unopenableFileIsAStartupError()
