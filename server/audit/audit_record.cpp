@@ -72,7 +72,8 @@ std::string formatEscaped(const Record &record)
 // others go through the JSON library, which escapes and replaces what is not UTF-8. Both give the same bytes.
 bool isPlain(std::string_view text)
 {
-    return std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c <= 0x7E && c != '"' && c != '\\'; });
+    return std::all_of(text.begin(), text.end(),
+                       [](char c) { return c >= 0x20 && c <= 0x7E && c != '"' && c != '\\'; });
 }
 
 void appendField(std::string &out, std::string_view key, std::string_view text)
@@ -101,8 +102,8 @@ void appendField(std::string &out, std::string_view key, std::optional<uint64_t>
 // any other record.
 bool appendPlainLine(const Record &record, std::string &out)
 {
-    const std::string_view texts[] = {record.request,    record.peer, record.tokenId, record.tokenLabel,
-                                      record.path,       record.result, record.tls};
+    const std::string_view texts[] = {record.request, record.peer,   record.tokenId, record.tokenLabel,
+                                      record.path,    record.result, record.tls};
     // Field names, a time, five counts and the punctuation take under 300 bytes.
     constexpr size_t FixedBytes = 300;
     size_t textBytes = 0;

@@ -20,11 +20,11 @@ void appendTime(int64_t unixMs, std::string &out)
         millis += 1000;
         --seconds;
     }
-    // A busy worker writes many lines a second: gmtime_r and snprintf run once per second, not per line
-    // (one process, one thread: a plain static is enough).
-    static time_t cachedSecond = 0;
-    static char cachedText[64] = ""; // "YYYY-MM-DDTHH:MM:SS"; room for any int year the compiler can imagine
-    static int cachedSize = 0;
+    // A busy worker writes many lines a second: gmtime_r and snprintf run once per second, not per line.
+    // Per thread, so that a caller with threads stays correct (the server has none).
+    thread_local time_t cachedSecond = 0;
+    thread_local char cachedText[64] = ""; // "YYYY-MM-DDTHH:MM:SS"; room for any int year the compiler can imagine
+    thread_local int cachedSize = 0;
     if (cachedSize == 0 || seconds != cachedSecond) {
         tm parts{};
         gmtime_r(&seconds, &parts);

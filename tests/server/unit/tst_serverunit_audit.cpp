@@ -64,8 +64,8 @@ private slots:
         QTest::addColumn<QByteArray>("path");
         QTest::addColumn<bool>("withRange");
         QTest::addColumn<QByteArray>("expected");
-        const QByteArray head = "{\"time\":\"2026-11-18T11:06:40.123Z\",\"request\":\"GET\",\"peer\":\"192.0.2.7:40123\","
-                                "\"token_id\":\"\",\"token_label\":\"\",\"path\":";
+        const QByteArray head = "{\"time\":\"2026-11-18T11:06:40.123Z\",\"request\":\"GET\","
+                                "\"peer\":\"192.0.2.7:40123\",\"token_id\":\"\",\"token_label\":\"\",\"path\":";
         const QByteArray range = ",\"offset\":1024,\"length\":4096,";
         const QByteArray tail = "\"bytes\":4096,\"result\":\"OK\",\"duration_ms\":12,\"tls\":\"TLSv1.3\"}\n";
         QTest::newRow("plain") << QByteArray("releases/ferry-1.0.tar.gz") << true
