@@ -68,12 +68,31 @@ void AuditLog::reopenIfAsked()
 
 void AuditLog::write(const Record &record)
 {
+    add(record);
+    flush();
+}
+
+void AuditLog::add(const Record &record)
+{
     if (!m_fd)
         return;
+    // A worker's turn is bounded (64 events of at most 16 requests each), but its lines need not all wait:
+    // a batch near this size is written first, so one write stays within a few pages.
+    constexpr size_t BatchBytes = 64 * 1024;
+    if (m_batch.size() + MaxLineBytes > BatchBytes)
+        flush();
+    appendLine(record, m_batch);
+}
+
+void AuditLog::flush()
+{
+    if (m_batch.empty())
+        return;
     reopenIfAsked();
-    const std::string line = formatLine(record);
-    const ssize_t written = retryOnEintr([&] { return ::write(m_fd.get(), line.data(), line.size()); });
-    if (written == ssize_t(line.size())) {
+    const ssize_t written = retryOnEintr([&] { return ::write(m_fd.get(), m_batch.data(), m_batch.size()); });
+    const size_t size = m_batch.size();
+    m_batch.clear();
+    if (written == ssize_t(size)) {
         m_lastError = 0;
         return;
     }

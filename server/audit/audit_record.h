@@ -44,6 +44,8 @@ struct Record {
 // The record as one JSON object on one line, '\n' included, at most MaxLineBytes long (the path is cut
 // at a UTF-8 boundary and the record marked if it must be). Bytes that are not UTF-8 become U+FFFD.
 std::string formatLine(const Record &record);
+// formatLine(), appended to `out` (a batch of lines, say): no allocation when `out` has room.
+void appendLine(const Record &record, std::string &out);
 
 struct ParsedLine {
     std::optional<Record> record; // set when the line is a well-formed audit record

@@ -12,7 +12,7 @@ int64_t wallClockMs()
     return int64_t(now.tv_sec) * 1000 + now.tv_nsec / 1'000'000;
 }
 
-std::string formatTime(int64_t unixMs)
+void appendTime(int64_t unixMs, std::string &out)
 {
     time_t seconds = time_t(unixMs / 1000);
     int millis = int(unixMs % 1000);
@@ -20,11 +20,27 @@ std::string formatTime(int64_t unixMs)
         millis += 1000;
         --seconds;
     }
-    tm parts{};
-    gmtime_r(&seconds, &parts);
-    char text[64]; // room for any int year the compiler can imagine
-    std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", parts.tm_year + 1900, parts.tm_mon + 1,
-                  parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec, millis);
+    // A busy worker writes many lines a second: gmtime_r and snprintf run once per second, not per line.
+    // Per thread, so that a caller with threads stays correct (the server has none).
+    thread_local time_t cachedSecond = 0;
+    thread_local char cachedText[64] = ""; // "YYYY-MM-DDTHH:MM:SS"; room for any int year the compiler can imagine
+    thread_local int cachedSize = 0;
+    if (cachedSize == 0 || seconds != cachedSecond) {
+        tm parts{};
+        gmtime_r(&seconds, &parts);
+        cachedSize = std::snprintf(cachedText, sizeof cachedText, "%04d-%02d-%02dT%02d:%02d:%02d", parts.tm_year + 1900,
+                                   parts.tm_mon + 1, parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec);
+        cachedSecond = seconds;
+    }
+    const char fraction[] = {'.', char('0' + millis / 100), char('0' + millis / 10 % 10), char('0' + millis % 10), 'Z'};
+    out.append(cachedText, size_t(cachedSize));
+    out.append(fraction, sizeof fraction);
+}
+
+std::string formatTime(int64_t unixMs)
+{
+    std::string text;
+    appendTime(unixMs, text);
     return text;
 }
 

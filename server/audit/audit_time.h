@@ -12,6 +12,8 @@ namespace ferry::server::audit {
 int64_t wallClockMs();
 
 std::string formatTime(int64_t unixMs);
+// formatTime(), appended to `out`; the date and time of day are formatted once per second.
+void appendTime(int64_t unixMs, std::string &out);
 // The inverse of formatTime(); also accepts a time without milliseconds. Nothing else (no offsets but Z).
 std::optional<int64_t> parseTime(std::string_view text);
 

@@ -1,5 +1,11 @@
 // WorkerLoop, the audit log: a line for every request this worker finished, and for a stream it refused.
 // The handler says what was asked and how it ended; the connection says who asked.
+//
+// The lines of a loop turn are gathered and written together (audit_log.h), so flushAudit() runs
+// wherever the worker may wait: before epoll_wait (waitAndServe), before a long response, which may
+// sleep in poll() or in a rate limit (beginLongWork), before a message to the parent, which may block
+// (send), and before the worker exits (run). A line is therefore in the file before the worker
+// sleeps, and one killed while it waits has lost nothing it finished.
 #include "worker/worker_loop.h"
 
 #include "audit/audit_time.h"
@@ -37,7 +43,13 @@ void WorkerLoop::auditRequest(const Connection &connection, audit::Record record
     record.timeMs = audit::wallClockMs();
     record.durationMs = uint64_t(std::max<int64_t>(0, monotonicNs() - startNs) / 1'000'000);
     fillIdentity(connection, record);
-    m_context.audit->write(record);
+    m_context.audit->add(record);
+}
+
+void WorkerLoop::flushAudit()
+{
+    if (m_context.audit)
+        m_context.audit->flush();
 }
 
 } // namespace ferry::server

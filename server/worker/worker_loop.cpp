@@ -53,6 +53,7 @@ int WorkerLoop::run()
         showStopping(); // told to stop: what it holds goes back to the parent, then it exits
     releaseAll(m_broken ? Turn::Close : Turn::Park);
     tellClosed();
+    flushAudit(); // worker_audit.cpp: lines are gathered per loop turn
     return m_broken ? WorkerExit::Error : WorkerExit::Normal;
 }
 
@@ -82,6 +83,7 @@ bool WorkerLoop::waitAndServe()
     expireQuiet();
     expireFiles();
     showResting();
+    flushAudit(); // before sleeping, as the closes: the turn's audit lines in one write
     tellClosed(); // before sleeping: the parent must not wait for them
     epoll_event events[MaxEvents];
     const int count = retryOnEintr([&] { return epoll_wait(m_epoll.get(), events, MaxEvents, waitTimeoutMs()); });
@@ -376,6 +378,7 @@ void WorkerLoop::releaseAll(Turn how)
 
 void WorkerLoop::beginLongWork(uint64_t current)
 {
+    flushAudit(); // the response may sleep (poll, a rate limit): the lines before it go first
     if (m_longWork)
         return;
     m_longWork = true;

@@ -86,6 +86,8 @@ private:
     // worker_audit.cpp: the audit line of a request this worker finished (started at `startNs`).
     void auditRequest(const Connection &connection, audit::Record record, int64_t startNs);
     static void fillIdentity(const Connection &connection, audit::Record &record);
+    // Writes the audit lines gathered so far; called before the worker may wait or exit.
+    void flushAudit();
     void settle(uint64_t id, Turn turn);
     void release(uint64_t id, Turn how);
     void releaseAll(Turn how);

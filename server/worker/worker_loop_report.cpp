@@ -49,6 +49,7 @@ void WorkerLoop::tellClosed()
 
 void WorkerLoop::send(std::span<const HandoffMessage> messages)
 {
+    flushAudit(); // sendmsg() may block on a full channel (worker_audit.cpp)
     if (int error = sendHandoffs(m_context.channel.get(), messages); error != 0) {
         LOG_ERROR("worker %u: sendmsg() telling the parent about connection %llu%s: %s", m_context.slotIndex,
                   (unsigned long long)messages.front().connectionId, messages.size() > 1 ? " and others" : "",

@@ -1,7 +1,9 @@
 // The audit log with the real binary (docs/SECURITY.md, "The audit log"): one well-formed line per
 // finished request, none split, interleaved or lost under 16 concurrent clients while the file is
-// rotated (rename + SIGUSR1) in the middle; refusals recorded; --audit-log off and a log inside the root.
+// rotated (rename + SIGUSR1) in the middle; a worker killed while it waits has lost no line of what it
+// answered; refusals recorded; --audit-log off and a log inside the root.
 #include "audit/audit_record.h"
+#include "protocol/codec.h"
 #include "serverprocess.h"
 #include "testclient.h"
 
@@ -10,9 +12,11 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <thread>
 #include <vector>
 
@@ -105,12 +109,31 @@ void runClient(const ServerProcess &server, int client, std::atomic<int> &done, 
     }
 }
 
+// Whether `pid` is blocked in epoll_wait now (from /proc/PID/syscall: the number of the call it sleeps in).
+bool isWaitingInEpoll(qint64 pid)
+{
+    QFile file(QStringLiteral("/proc/%1/syscall").arg(pid));
+    if (!file.open(QIODevice::ReadOnly))
+        return false;
+    const long call = file.readAll().split(' ').value(0).toLong();
+    return call == SYS_epoll_wait || call == SYS_epoll_pwait;
+}
+
+QByteArray frames(const std::vector<ferry::proto::Message> &messages)
+{
+    std::vector<uint8_t> bytes;
+    for (const ferry::proto::Message &m : messages)
+        ferry::proto::encode(m, bytes);
+    return QByteArray(reinterpret_cast<const char *>(bytes.data()), qsizetype(bytes.size()));
+}
+
 } // namespace
 
 class TestServerAudit : public QObject {
     Q_OBJECT
 private slots:
     void everyRequestOnceAcrossARotation();
+    void killedWhileWaitingLosesNoLine();
     void refusalsAreRecorded();
     void tlsRequiredIsRecorded();
     void tlsToAPlaintextOnlyServerIsRecorded();
@@ -194,6 +217,42 @@ void TestServerAudit::everyRequestOnceAcrossARotation()
     QCOMPARE(ctlLines({}), int(after.size())); // without --since: the current file only
     QCOMPARE(ctlLines({"--since", "1h", "--peer", QStringLiteral("127.0.0.1:%1").arg(ports[5])}), RequestsPerClient);
     QCOMPARE(ctlLines({"--since", "1h", "--path", "missing"}), total / 4);
+    QCOMPARE(server.stop(), 0);
+}
+
+// A worker gathers a loop turn's lines and writes them before it waits (server/worker/worker_audit.cpp):
+// requests pipelined into one turn, all answered, then SIGKILL once the worker sleeps in epoll_wait, which
+// skips any writing at exit. Every answered request must be in the log.
+void TestServerAudit::killedWhileWaitingLosesNoLine()
+{
+    writeFiles();
+    ServerProcess server(m_root.path(), {"--workers", "1"});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    QVERIFY(server.waitForWorkerCount(1));
+    const qint64 worker = server.workerPids().value(0);
+    QVERIFY(worker > 0);
+    TestClient client;
+    QVERIFY(client.open(server.host(), server.port()).ok());
+    constexpr int Pipelined = 12; // within one turn of the connection (16 requests)
+    std::vector<ferry::proto::Message> requests;
+    for (int i = 0; i < Pipelined; ++i)
+        requests.push_back(ferry::proto::StatRequest{"f" + std::to_string(i % Files) + ".txt"});
+    QVERIFY(client.sendRaw(frames(requests)));
+    for (int i = 0; i < Pipelined; ++i) {
+        ferry::proto::Message reply;
+        QVERIFY(client.readMessage(&reply).ok());
+        QVERIFY(std::holds_alternative<ferry::proto::StatReply>(reply));
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(isWaitingInEpoll(worker), 10000);
+    QCOMPARE(::kill(pid_t(worker), SIGKILL), 0);
+    QTRY_VERIFY_WITH_TIMEOUT(!server.workerPids().contains(worker), 10000);
+    QStringList damaged;
+    const std::vector<Record> records = readLog(server.stateDir() + "/audit.log", damaged);
+    QVERIFY2(damaged.isEmpty(), qPrintable(damaged.join('\n')));
+    const auto stats = std::count_if(records.begin(), records.end(), [](const Record &r) {
+        return r.request == "STAT" && r.result == "OK";
+    });
+    QCOMPARE(int(stats), Pipelined);
     QCOMPARE(server.stop(), 0);
 }
 

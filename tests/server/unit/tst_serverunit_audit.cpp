@@ -1,5 +1,5 @@
 // The audit log's record: its line (fields, escaping, the length cap), the parser that reads lines back
-// (whatever a damaged file holds), the timestamps, and the writer's one line per write.
+// (whatever a damaged file holds), the timestamps, and the writer: whole lines, at once or in batches.
 #include "audit/audit_log.h"
 #include "audit/audit_record.h"
 #include "audit/audit_time.h"
@@ -55,6 +55,41 @@ private slots:
         QCOMPARE(object.value("duration_ms").toInteger(), 12);
         QCOMPARE(object.value("tls").toString(), "TLSv1.3");
         QVERIFY(!object.contains("path_truncated"));
+    }
+
+    // The line, byte for byte: records of plain ASCII are written without the JSON library and the others
+    // with it, and both must give what readers have always read (the escaped row shows they agree).
+    void lineIsExactlyTheFormat_data()
+    {
+        QTest::addColumn<QByteArray>("path");
+        QTest::addColumn<bool>("withRange");
+        QTest::addColumn<QByteArray>("expected");
+        const QByteArray head = "{\"time\":\"2026-11-18T11:06:40.123Z\",\"request\":\"GET\","
+                                "\"peer\":\"192.0.2.7:40123\",\"token_id\":\"\",\"token_label\":\"\",\"path\":";
+        const QByteArray range = ",\"offset\":1024,\"length\":4096,";
+        const QByteArray tail = "\"bytes\":4096,\"result\":\"OK\",\"duration_ms\":12,\"tls\":\"TLSv1.3\"}\n";
+        QTest::newRow("plain") << QByteArray("releases/ferry-1.0.tar.gz") << true
+                               << head + "\"releases/ferry-1.0.tar.gz\"" + range + tail;
+        QTest::newRow("no range") << QByteArray("") << false
+                                  << head + "\"\",\"offset\":null,\"length\":null," + tail;
+        QTest::newRow("escaped") << QByteArray("say \"hi\"\\\x01") << true
+                                 << head + "\"say \\\"hi\\\"\\\\\\u0001\"" + range + tail;
+    }
+    void lineIsExactlyTheFormat()
+    {
+        QFETCH(QByteArray, path);
+        QFETCH(bool, withRange);
+        QFETCH(QByteArray, expected);
+        Record record = sampleGet();
+        record.path = path.toStdString();
+        if (!withRange) {
+            record.offset.reset();
+            record.length.reset();
+        }
+        QCOMPARE(QByteArray::fromStdString(formatLine(record)), expected);
+        std::string appended = "before\n";
+        appendLine(record, appended);
+        QCOMPARE(QByteArray::fromStdString(appended), "before\n" + expected);
     }
 
     void roundTrip_data()
@@ -189,6 +224,65 @@ private slots:
         QCOMPARE(rotated.readAll().count('\n'), 2);
         QCOMPARE(fresh.readAll(), QByteArray::fromStdString(formatLine(sampleGet())));
         QCOMPARE(fresh.permissions() & (QFile::ReadOther | QFile::WriteOther), QFile::Permissions());
+    }
+
+    void batchIsWrittenWholeAndInOrderByFlush()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("audit.log");
+        AuditLog log(path.toStdString(), nullptr);
+        QByteArray expected;
+        for (int i = 0; i < 3; ++i) {
+            Record record = sampleGet();
+            record.path = "file" + std::to_string(i);
+            log.add(record);
+            expected += QByteArray::fromStdString(formatLine(record));
+        }
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        QCOMPARE(file.readAll(), QByteArray()); // gathered, not written
+        log.flush();
+        QCOMPARE(file.readAll(), expected);
+        log.flush(); // nothing more to write
+        QCOMPARE(file.size(), expected.size());
+    }
+
+    void fullBatchIsWrittenWithoutWaitingForFlush()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("audit.log");
+        AuditLog log(path.toStdString(), nullptr);
+        QByteArray expected;
+        const Record record = sampleGet();
+        const QByteArray line = QByteArray::fromStdString(formatLine(record));
+        const int count = int(256 * 1024 / line.size()); // a few batches' worth
+        for (int i = 0; i < count; ++i) {
+            log.add(record);
+            expected += line;
+        }
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QByteArray early = file.readAll();
+        QVERIFY(early.size() > 0 && early.size() < expected.size()); // bounded: not all held until flush()
+        QVERIFY(early.endsWith('\n'));                             // and only whole lines
+        log.flush();
+        QCOMPARE(early + file.readAll(), expected);
+    }
+
+    void batchGoesToTheReopenedFile()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("audit.log");
+        std::atomic<uint32_t> generation{0};
+        AuditLog log(path.toStdString(), &generation);
+        log.add(sampleGet());
+        QVERIFY(QFile::rename(path, path + ".1"));
+        generation.fetch_add(1); // asked before the batch was written: it goes to the fresh file
+        log.flush();
+        QFile rotated(path + ".1"), fresh(path);
+        QVERIFY(rotated.open(QIODevice::ReadOnly) && fresh.open(QIODevice::ReadOnly));
+        QCOMPARE(rotated.size(), 0);
+        QCOMPARE(fresh.readAll(), QByteArray::fromStdString(formatLine(sampleGet())));
     }
 
     void unopenableFileIsAStartupError()
