@@ -149,8 +149,13 @@ void TestServerRestricted::workerWhoseChannelCannotBeWatchedIsStoppedAndReplaced
     QVERIFY(server->signal(SIGHUP)); // a reload forks a new generation: its channel lands above the limit
     QTRY_VERIFY2_WITH_TIMEOUT(server->stderrText().contains("epoll_ctl() watching the channel of worker slot"),
                               qPrintable(server->diagnostics()), 15000);
-    QTRY_VERIFY2_WITH_TIMEOUT(server->stderrText().contains("ended: crashed"), qPrintable(server->diagnostics()),
-                              15000);
+    // The worker's own epoll of the channel may be refused first (its descriptors are the parent's at fork):
+    // it then exits on its own ("failed") instead of being killed ("crashed"). Reaped and backed off either way.
+    const auto ended = [&] {
+        const QString text = server->stderrText();
+        return text.contains("ended: crashed") || text.contains("ended: failed");
+    };
+    QTRY_VERIFY2_WITH_TIMEOUT(ended(), qPrintable(server->diagnostics()), 15000);
 
     held.clear(); // descriptors free again: the next attempt (after its backoff) is watched
     QTRY_VERIFY_WITH_TIMEOUT(descriptorsBelow(server->pid(), WatchLimit) < WatchLimit / 2, 10000);
@@ -161,7 +166,8 @@ void TestServerRestricted::workerWhoseChannelCannotBeWatchedIsStoppedAndReplaced
         Status status = client.open(server->host(), server->port());
         return status.ok() ? client.stat("small.bin") : status;
     };
-    const Status stat = pollUntil(statOnce, [](const Status &s) { return s.ok(); }, 20000);
+    // A slot that died early many times backs off up to 30 s before its next fork.
+    const Status stat = pollUntil(statOnce, [](const Status &s) { return s.ok(); }, 60000);
     QVERIFY2(stat.ok(), qPrintable(stat.toString() + "\n" + server->stderrText().right(2500)));
     QVERIFY(server->waitForWorkerCount(1));
     QCOMPARE(ServerProcess::childPids(server->pid(), true), server->workerPids()); // no zombie left
