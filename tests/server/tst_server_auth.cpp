@@ -29,7 +29,8 @@ const QByteArray Secret = "FERRY-PRIVATE-CONTENT";
 
 ServerProcess::RunResult ctl(const ServerProcess &server, QStringList args)
 {
-    return ServerProcess::runProgram(QStringLiteral(CTL_BIN), QStringList{"--admin-socket", server.adminSocketPath()} + args);
+    return ServerProcess::runProgram(QStringLiteral(CTL_BIN),
+                                     QStringList{"--admin-socket", server.adminSocketPath()} + args);
 }
 
 // `token create ARGS`: the secret, or "" (with the reason in `why`).
@@ -447,8 +448,9 @@ void TestServerAuth::connectionLimitCountsAcrossWorkers()
     QVERIFY2(refused.is(ErrorCode::Busy), qPrintable(refused.toString()));
     QVERIFY(closedOrReset(third.waitForClose(nullptr, 5000)));
     first.reset(); // closes
-    const QJsonObject token = pollUntil([&] { return onlyToken(server); },
-                                        [](const QJsonObject &t) { return t.value("connections").toInt() == 1; }, 10000);
+    const QJsonObject token = pollUntil(
+        [&] { return onlyToken(server); }, [](const QJsonObject &t) { return t.value("connections").toInt() == 1; },
+        10000);
     QCOMPARE(token.value("connections").toInt(), 1);
     TestClient fourth;
     QVERIFY(authenticate(fourth, server, secret).ok());

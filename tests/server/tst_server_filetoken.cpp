@@ -26,7 +26,8 @@ const QByteArray Keynote = "the keynote, version 3\n";
 
 ServerProcess::RunResult ctl(const ServerProcess &server, QStringList args)
 {
-    return ServerProcess::runProgram(QStringLiteral(CTL_BIN), QStringList{"--admin-socket", server.adminSocketPath()} + args);
+    return ServerProcess::runProgram(QStringLiteral(CTL_BIN),
+                                     QStringList{"--admin-socket", server.adminSocketPath()} + args);
 }
 
 // `token create --json --path PATH`: the reply (secret, link, token), or an empty object.
