@@ -4,14 +4,10 @@
 
 #include <algorithm>
 #include <arpa/inet.h>
-#include <cerrno>
 #include <cstring>
-#include <new>
 #include <random>
+#include <stdexcept>
 #include <string>
-#include <sys/mman.h>
-#include <system_error>
-#include <utility>
 
 namespace ferry::server {
 
@@ -43,6 +39,15 @@ uint64_t mix(uint64_t x) // splitmix64's finaliser
     return x ^ (x >> 31);
 }
 
+// The region's size for `slotCount` slots, which open addressing with a mask needs to be a power of two
+// of at least ProbeLength.
+size_t checkedSize(uint32_t slotCount)
+{
+    if (slotCount == 0 || (slotCount & (slotCount - 1)) != 0 || slotCount < ProbeLength)
+        throw std::invalid_argument("the address table's size must be a power of two of at least 32");
+    return sizeof(AddressSlot) * slotCount;
+}
+
 } // namespace
 
 std::optional<AddressKey> addressKeyOf(std::string_view peer)
@@ -68,57 +73,17 @@ std::optional<AddressKey> addressKeyOf(std::string_view peer)
     return AddressKey{loadWord(bytes), loadWord(bytes + 8)};
 }
 
-AddressTable::AddressTable(uint32_t slotCount) : m_count(slotCount)
+AddressTable::AddressTable(uint32_t slotCount) : m_region(checkedSize(slotCount), "address table")
 {
-    if (slotCount == 0 || (slotCount & (slotCount - 1)) != 0 || slotCount < ProbeLength)
-        throw std::invalid_argument("the address table's size must be a power of two of at least 32");
-    m_size = sizeof(AddressSlot) * slotCount;
-    m_base = mmap(nullptr, m_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (m_base == MAP_FAILED) {
-        m_base = nullptr;
-        throw std::system_error(errno, std::generic_category(), "mmap() of the address table");
-    }
-    m_slots = static_cast<AddressSlot *>(m_base);
-    for (uint32_t i = 0; i < slotCount; ++i)
-        new (&m_slots[i]) AddressSlot;
+    m_region.construct<AddressSlot>(0, slotCount);
     std::random_device random; // before fork and before any seccomp filter
     m_seed = uint64_t(random()) << 32 | random();
     m_epochNs = monotonicNs();
 }
 
-AddressTable::~AddressTable() { release(); }
-
-AddressTable::AddressTable(AddressTable &&other) noexcept
-    : m_base(std::exchange(other.m_base, nullptr)), m_size(std::exchange(other.m_size, 0)),
-      m_count(std::exchange(other.m_count, 0)), m_slots(std::exchange(other.m_slots, nullptr)),
-      m_seed(other.m_seed), m_epochNs(other.m_epochNs)
-{
-}
-
-AddressTable &AddressTable::operator=(AddressTable &&other) noexcept
-{
-    if (this != &other) {
-        release();
-        m_base = std::exchange(other.m_base, nullptr);
-        m_size = std::exchange(other.m_size, 0);
-        m_count = std::exchange(other.m_count, 0);
-        m_slots = std::exchange(other.m_slots, nullptr);
-        m_seed = other.m_seed;
-        m_epochNs = other.m_epochNs;
-    }
-    return *this;
-}
-
-void AddressTable::release()
-{
-    if (m_base)
-        munmap(m_base, m_size);
-    m_base = nullptr;
-}
-
 uint32_t AddressTable::home(const AddressKey &key) const
 {
-    return uint32_t(mix(mix(key.high ^ m_seed) ^ key.low)) & (m_count - 1);
+    return uint32_t(mix(mix(key.high ^ m_seed) ^ key.low)) & (slotCount() - 1);
 }
 
 int64_t AddressTable::clockMs(int64_t nowNs) const // 1 at the table's creation: never 0, which means "none"
@@ -147,8 +112,8 @@ std::optional<uint32_t> AddressTable::acquire(const AddressKey &key, int64_t now
     const uint32_t first = home(key);
     for (int attempt = 0; attempt < 8; ++attempt) { // a lost race for a slot: look again
         for (uint32_t i = 0; i < ProbeLength; ++i) {
-            const uint32_t index = (first + i) & (m_count - 1);
-            if (pinIfSame(m_slots[index], key, nowNs))
+            const uint32_t index = (first + i) & (slotCount() - 1);
+            if (pinIfSame(slots()[index], key, nowNs))
                 return index;
         }
         if (std::optional<uint32_t> claimed = claim(key, nowNs))
@@ -165,9 +130,9 @@ std::optional<uint32_t> AddressTable::claim(const AddressKey &key, int64_t nowNs
     uint64_t victimLease = 0;
     int64_t oldest = INT64_MAX;
     for (uint32_t i = 0; i < ProbeLength; ++i) {
-        const uint32_t index = (first + i) & (m_count - 1);
-        const uint64_t lease = m_slots[index].lease.load();
-        const int64_t used = generationOf(lease) == 0 ? INT64_MIN : m_slots[index].lastUsedNs.load();
+        const uint32_t index = (first + i) & (slotCount() - 1);
+        const uint64_t lease = slots()[index].lease.load();
+        const int64_t used = generationOf(lease) == 0 ? INT64_MIN : slots()[index].lastUsedNs.load();
         if (!(lease & ClaimBit) && inFlightOf(lease) == 0 && used < oldest) {
             victim = index;
             victimLease = lease;
@@ -176,7 +141,7 @@ std::optional<uint32_t> AddressTable::claim(const AddressKey &key, int64_t nowNs
     }
     if (!victim)
         return std::nullopt;
-    AddressSlot &slot = m_slots[*victim];
+    AddressSlot &slot = slots()[*victim];
     const uint64_t generation = (generationOf(victimLease) + 1) & 0x7FFF'FFFFu;
     if (!slot.lease.compare_exchange_strong(victimLease, ClaimBit | (generation == 0 ? 1 : generation) << 32))
         return std::nullopt; // pinned or claimed meanwhile
@@ -197,10 +162,10 @@ uint32_t AddressTable::yieldToEarlier(const AddressKey &key, uint32_t mine, int6
 {
     const uint32_t first = home(key);
     for (uint32_t i = 0; i < ProbeLength; ++i) {
-        const uint32_t index = (first + i) & (m_count - 1);
+        const uint32_t index = (first + i) & (slotCount() - 1);
         if (index == mine)
             return mine;
-        if (pinIfSame(m_slots[index], key, nowNs)) {
+        if (pinIfSame(slots()[index], key, nowNs)) {
             release(mine, INT64_MIN); // the first to be reused
             return index;
         }
@@ -210,7 +175,7 @@ uint32_t AddressTable::yieldToEarlier(const AddressKey &key, uint32_t mine, int6
 
 void AddressTable::release(uint32_t index, int64_t nowNs)
 {
-    AddressSlot &slot = m_slots[index];
+    AddressSlot &slot = slots()[index];
     slot.lastUsedNs.store(nowNs);
     uint64_t lease = slot.lease.load();
     while (inFlightOf(lease) != 0 && !slot.lease.compare_exchange_weak(lease, lease - 1)) {
@@ -220,7 +185,7 @@ void AddressTable::release(uint32_t index, int64_t nowNs)
 bool AddressTable::reserveBytes(uint32_t index, uint64_t bytes, uint64_t limit, int64_t windowMs, int64_t nowNs,
                                 WindowTicket &ticket, uint64_t &used)
 {
-    AddressSlot &slot = m_slots[index];
+    AddressSlot &slot = slots()[index];
     const uint64_t nowMs = uint64_t(clockMs(nowNs));
     for (;;) {
         const uint64_t start = slot.windowStart.load();
@@ -247,7 +212,7 @@ bool AddressTable::reserveBytes(uint32_t index, uint64_t bytes, uint64_t limit, 
 
 void AddressTable::refundBytes(uint32_t index, const WindowTicket &ticket, uint64_t unsent)
 {
-    AddressSlot &slot = m_slots[index];
+    AddressSlot &slot = slots()[index];
     uint64_t use = slot.windowUse.load();
     while (tagOf(use) == ticket.tag && unsent != 0) {
         const uint64_t back = std::min(unsent, use & Mask48);

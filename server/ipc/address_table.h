@@ -14,6 +14,8 @@
 //    leaves nothing locked. A killed worker's pin stays counted (that slot is never reused) until restart.
 #pragma once
 
+#include "ipc/shared_region.h"
+
 #include <atomic>
 #include <cstdint>
 #include <optional>
@@ -57,19 +59,15 @@ struct WindowTicket {
     uint64_t bytes = 0;
 };
 
-// Owns the shared mapping. Created before fork; move-only.
+// The address slots in their shared region (ipc/shared_region.h). Created before fork; move-only.
 class AddressTable {
 public:
-    // Maps `slotCount` (a power of two) zeroed slots. Throws std::system_error on failure (start-up only).
+    // Maps `slotCount` (a power of two, at least ProbeLength) zeroed slots. Throws std::invalid_argument
+    // for another count, std::system_error on mmap failure (start-up only).
     explicit AddressTable(uint32_t slotCount = AddressTableSlots);
-    ~AddressTable();
-    AddressTable(AddressTable &&other) noexcept;
-    AddressTable &operator=(AddressTable &&other) noexcept;
-    AddressTable(const AddressTable &) = delete;
-    AddressTable &operator=(const AddressTable &) = delete;
 
-    uint32_t slotCount() const { return m_count; }
-    AddressSlot &slot(uint32_t index) { return m_slots[index]; }
+    uint32_t slotCount() const { return uint32_t(m_region.size() / sizeof(AddressSlot)); }
+    AddressSlot &slot(uint32_t index) { return slots()[index]; }
 
     // Pins the slot of `key` for one body, claiming one if the address has none. Nothing if every slot
     // the address may use has a body in flight. O(ProbeLength).
@@ -90,12 +88,9 @@ private:
     std::optional<uint32_t> claim(const AddressKey &key, int64_t nowNs);
     uint32_t yieldToEarlier(const AddressKey &key, uint32_t mine, int64_t nowNs);
     int64_t clockMs(int64_t nowNs) const;
-    void release();
+    AddressSlot *slots() const { return m_region.at<AddressSlot>(0); }
 
-    void *m_base = nullptr;
-    size_t m_size = 0;
-    uint32_t m_count = 0;
-    AddressSlot *m_slots = nullptr;
+    SharedRegion m_region;
     uint64_t m_seed = 0;
     int64_t m_epochNs = 0;
 };

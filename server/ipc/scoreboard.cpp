@@ -1,12 +1,8 @@
 #include "ipc/scoreboard.h"
 
 #include <cstring>
-#include <new>
 #include <sched.h>
-#include <sys/mman.h>
-#include <system_error>
 #include <time.h>
-#include <utility>
 
 namespace ferry::server {
 
@@ -23,48 +19,12 @@ const char *exitReasonName(ExitReason reason)
     return "unknown";
 }
 
+// The size keeps 64 bytes of room after the header, as much as aligning the slots can take.
 Scoreboard::Scoreboard(uint32_t slotCount)
+    : m_region(sizeof(ScoreboardHeader) + 64 + sizeof(WorkerSlot) * slotCount, "scoreboard")
 {
-    m_size = sizeof(ScoreboardHeader) + 64 + sizeof(WorkerSlot) * slotCount;
-    m_base = mmap(nullptr, m_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (m_base == MAP_FAILED) {
-        m_base = nullptr;
-        throw std::system_error(errno, std::generic_category(), "mmap() of the scoreboard");
-    }
-    m_header = new (m_base) ScoreboardHeader;
-    m_header->slotCount = slotCount;
-    // Slots start on a cache line of their own so a worker's writes never share a line with the header.
-    auto slotsAddress = (reinterpret_cast<uintptr_t>(m_base) + sizeof(ScoreboardHeader) + 63) & ~uintptr_t(63);
-    m_slots = reinterpret_cast<WorkerSlot *>(slotsAddress);
-    for (uint32_t i = 0; i < slotCount; ++i)
-        new (&m_slots[i]) WorkerSlot;
-}
-
-Scoreboard::~Scoreboard() { release(); }
-
-Scoreboard::Scoreboard(Scoreboard &&other) noexcept
-    : m_base(std::exchange(other.m_base, nullptr)), m_size(std::exchange(other.m_size, 0)),
-      m_header(std::exchange(other.m_header, nullptr)), m_slots(std::exchange(other.m_slots, nullptr))
-{
-}
-
-Scoreboard &Scoreboard::operator=(Scoreboard &&other) noexcept
-{
-    if (this != &other) {
-        release();
-        m_base = std::exchange(other.m_base, nullptr);
-        m_size = std::exchange(other.m_size, 0);
-        m_header = std::exchange(other.m_header, nullptr);
-        m_slots = std::exchange(other.m_slots, nullptr);
-    }
-    return *this;
-}
-
-void Scoreboard::release()
-{
-    if (m_base)
-        munmap(m_base, m_size);
-    m_base = nullptr;
+    m_region.construct<ScoreboardHeader>(0, 1)->slotCount = slotCount;
+    m_region.construct<WorkerSlot>(SlotsOffset, slotCount);
 }
 
 // The text fields are arrays of single-byte atomics so that `sizeof field` is the byte count callers pass.

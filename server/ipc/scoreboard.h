@@ -20,6 +20,7 @@
 
 #include "base/clock.h"
 #include "base/worker_state.h"
+#include "ipc/shared_region.h"
 
 #include <atomic>
 #include <cstddef>
@@ -109,30 +110,24 @@ struct ScoreboardHeader {
     ControlBlock control;
 };
 
-// Owns the shared mapping. Created before fork; each child inherits the mapping (not the object's duty to
-// unmap there: a child that exits just drops it). Move-only.
+// The scoreboard's layout in its shared region (ipc/shared_region.h): the header, then the slots from the
+// next cache line on. Created before fork; each child inherits the mapping. Move-only.
 class Scoreboard {
 public:
     // Maps a zeroed region for `slotCount` slots. Throws std::system_error on mmap failure (start-up only).
     explicit Scoreboard(uint32_t slotCount);
-    ~Scoreboard();
-    Scoreboard(Scoreboard &&other) noexcept;
-    Scoreboard &operator=(Scoreboard &&other) noexcept;
-    Scoreboard(const Scoreboard &) = delete;
-    Scoreboard &operator=(const Scoreboard &) = delete;
 
-    uint32_t slotCount() const { return m_header->slotCount; }
-    ControlBlock &control() { return m_header->control; }
-    const ControlBlock &control() const { return m_header->control; }
-    WorkerSlot &slot(uint32_t index) { return m_slots[index]; }
-    const WorkerSlot &slot(uint32_t index) const { return m_slots[index]; }
+    uint32_t slotCount() const { return header()->slotCount; }
+    ControlBlock &control() { return header()->control; }
+    const ControlBlock &control() const { return header()->control; }
+    WorkerSlot &slot(uint32_t index) { return m_region.at<WorkerSlot>(SlotsOffset)[index]; }
+    const WorkerSlot &slot(uint32_t index) const { return m_region.at<WorkerSlot>(SlotsOffset)[index]; }
 
 private:
-    void release();
-    void *m_base = nullptr;
-    size_t m_size = 0;
-    ScoreboardHeader *m_header = nullptr;
-    WorkerSlot *m_slots = nullptr;
+    // Slots start on a cache line of their own so a worker's writes never share a line with the header.
+    static constexpr size_t SlotsOffset = (sizeof(ScoreboardHeader) + 63) & ~size_t(63);
+    ScoreboardHeader *header() const { return m_region.at<ScoreboardHeader>(0); }
+    SharedRegion m_region;
 };
 
 // A consistent copy of one slot's worker fields, for readers (parent, admin plane).

@@ -3,11 +3,6 @@
 #include "ipc/scoreboard.h"
 
 #include <algorithm>
-#include <cerrno>
-#include <new>
-#include <sys/mman.h>
-#include <system_error>
-#include <utility>
 
 namespace ferry::server {
 
@@ -45,50 +40,15 @@ bool tryRead(const TokenSlot &slot, uint32_t index, TokenView &view)
 
 } // namespace
 
-TokenTable::TokenTable(uint32_t slotCount) : m_count(slotCount)
+TokenTable::TokenTable(uint32_t slotCount) : m_region(sizeof(TokenSlot) * slotCount, "token table")
 {
-    m_size = sizeof(TokenSlot) * slotCount;
-    m_base = mmap(nullptr, m_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (m_base == MAP_FAILED) {
-        m_base = nullptr;
-        throw std::system_error(errno, std::generic_category(), "mmap() of the token table");
-    }
-    m_slots = static_cast<TokenSlot *>(m_base);
-    for (uint32_t i = 0; i < slotCount; ++i)
-        new (&m_slots[i]) TokenSlot;
-}
-
-TokenTable::~TokenTable() { release(); }
-
-TokenTable::TokenTable(TokenTable &&other) noexcept
-    : m_base(std::exchange(other.m_base, nullptr)), m_size(std::exchange(other.m_size, 0)),
-      m_count(std::exchange(other.m_count, 0)), m_slots(std::exchange(other.m_slots, nullptr))
-{
-}
-
-TokenTable &TokenTable::operator=(TokenTable &&other) noexcept
-{
-    if (this != &other) {
-        release();
-        m_base = std::exchange(other.m_base, nullptr);
-        m_size = std::exchange(other.m_size, 0);
-        m_count = std::exchange(other.m_count, 0);
-        m_slots = std::exchange(other.m_slots, nullptr);
-    }
-    return *this;
-}
-
-void TokenTable::release()
-{
-    if (m_base)
-        munmap(m_base, m_size);
-    m_base = nullptr;
+    m_region.construct<TokenSlot>(0, slotCount);
 }
 
 void TokenTable::publish(uint32_t index, const TokenFields &fields, bool revoked, uint64_t bytesUsed,
                          uint64_t requests, int64_t lastUsedNs)
 {
-    TokenSlot &slot = m_slots[index];
+    TokenSlot &slot = slots()[index];
     slot.seq.fetch_add(1, std::memory_order_acq_rel); // odd: being written
     std::atomic_thread_fence(std::memory_order_release);
     slot.serial.fetch_add(1, std::memory_order_relaxed);
@@ -114,7 +74,7 @@ std::optional<TokenView> TokenTable::read(uint32_t index) const
 {
     TokenView view;
     for (int attempt = 0; attempt < 100; ++attempt)
-        if (tryRead(m_slots[index], index, view))
+        if (tryRead(slots()[index], index, view))
             return view.state == TokenState::Empty ? std::nullopt : std::optional<TokenView>(view);
     return std::nullopt;
 }
@@ -122,8 +82,8 @@ std::optional<TokenView> TokenTable::read(uint32_t index) const
 std::optional<TokenView> TokenTable::findByHash(const SecretHash &hash) const
 {
     std::optional<TokenView> found;
-    for (uint32_t i = 0; i < m_count; ++i) { // every slot, so the time says nothing about which one matched
-        if (m_slots[i].state.load(std::memory_order_acquire) == TokenState::Empty)
+    for (uint32_t i = 0; i < slotCount(); ++i) { // every slot, so the time says nothing about which one matched
+        if (slots()[i].state.load(std::memory_order_acquire) == TokenState::Empty)
             continue; // says nothing about the secret: only how many tokens there are
         std::optional<TokenView> view = read(i);
         if (view && sameHash(view->hash, hash) && !found)
@@ -134,7 +94,7 @@ std::optional<TokenView> TokenTable::findByHash(const SecretHash &hash) const
 
 bool TokenTable::addConnection(uint32_t index, uint32_t max)
 {
-    std::atomic<uint32_t> &count = m_slots[index].connections;
+    std::atomic<uint32_t> &count = slots()[index].connections;
     uint32_t now = count.load(std::memory_order_relaxed);
     do {
         if (max != 0 && now >= max)
@@ -145,7 +105,7 @@ bool TokenTable::addConnection(uint32_t index, uint32_t max)
 
 void TokenTable::dropConnection(uint32_t index)
 {
-    std::atomic<uint32_t> &count = m_slots[index].connections;
+    std::atomic<uint32_t> &count = slots()[index].connections;
     uint32_t now = count.load(std::memory_order_relaxed);
     while (now != 0 && !count.compare_exchange_weak(now, now - 1, std::memory_order_relaxed)) {
     }
@@ -153,7 +113,7 @@ void TokenTable::dropConnection(uint32_t index)
 
 void TokenTable::noteRequest(uint32_t index, uint64_t bytes, std::string_view peer, int64_t nowWallNs)
 {
-    TokenSlot &slot = m_slots[index];
+    TokenSlot &slot = slots()[index];
     slot.bytesUsed.fetch_add(bytes, std::memory_order_relaxed);
     slot.requests.fetch_add(1, std::memory_order_relaxed);
     slot.lastUsedNs.store(nowWallNs, std::memory_order_relaxed);
@@ -171,7 +131,7 @@ bool TokenTable::reserveBytes(uint32_t index, uint64_t bytes, uint64_t limit, ui
 {
     if (limit == 0)
         return true;
-    TokenSlot &slot = m_slots[index];
+    TokenSlot &slot = slots()[index];
     uint64_t reserved = slot.bytesReserved.load();
     for (;;) {
         used = slot.bytesUsed.load() + reserved;
@@ -184,7 +144,7 @@ bool TokenTable::reserveBytes(uint32_t index, uint64_t bytes, uint64_t limit, ui
 
 void TokenTable::settleBytes(uint32_t index, uint64_t sent, uint64_t reserved)
 {
-    TokenSlot &slot = m_slots[index];
+    TokenSlot &slot = slots()[index];
     slot.bytesUsed.fetch_add(sent);
     uint64_t now = slot.bytesReserved.load();
     while (reserved != 0 && !slot.bytesReserved.compare_exchange_weak(now, now - std::min(now, reserved))) {
@@ -193,7 +153,7 @@ void TokenTable::settleBytes(uint32_t index, uint64_t sent, uint64_t reserved)
 
 std::string TokenTable::lastPeer(uint32_t index) const
 {
-    const TokenSlot &slot = m_slots[index];
+    const TokenSlot &slot = slots()[index];
     for (int attempt = 0; attempt < 100; ++attempt) {
         const uint32_t before = slot.peerSeq.load(std::memory_order_acquire);
         if (before & 1)
@@ -208,7 +168,7 @@ std::string TokenTable::lastPeer(uint32_t index) const
 
 bool TokenTable::isUsable(uint32_t index, uint32_t serial, int64_t nowWallNs) const
 {
-    const TokenSlot &slot = m_slots[index];
+    const TokenSlot &slot = slots()[index];
     const int64_t expires = slot.expiresAtNs.load(std::memory_order_relaxed);
     return slot.state.load(std::memory_order_acquire) == TokenState::Active
            && slot.serial.load(std::memory_order_relaxed) == serial && (expires == 0 || nowWallNs < expires);

@@ -14,6 +14,7 @@
 #pragma once
 
 #include "access/token_secret.h"
+#include "ipc/shared_region.h"
 
 #include <atomic>
 #include <cstddef>
@@ -82,26 +83,21 @@ struct TokenFields {
     uint64_t maxBytes = 0;
 };
 
-// Owns the shared mapping. Created before fork; move-only.
+// The token slots in their shared region (ipc/shared_region.h). Created before fork; move-only.
 class TokenTable {
 public:
     // Maps `slotCount` zeroed slots. Throws std::system_error on mmap failure (start-up only).
     explicit TokenTable(uint32_t slotCount);
-    ~TokenTable();
-    TokenTable(TokenTable &&other) noexcept;
-    TokenTable &operator=(TokenTable &&other) noexcept;
-    TokenTable(const TokenTable &) = delete;
-    TokenTable &operator=(const TokenTable &) = delete;
 
-    uint32_t slotCount() const { return m_count; }
-    TokenSlot &slot(uint32_t index) { return m_slots[index]; }
-    const TokenSlot &slot(uint32_t index) const { return m_slots[index]; }
+    uint32_t slotCount() const { return uint32_t(m_region.size() / sizeof(TokenSlot)); }
+    TokenSlot &slot(uint32_t index) { return slots()[index]; }
+    const TokenSlot &slot(uint32_t index) const { return slots()[index]; }
 
     // ---- parent ----
     // Puts a token into the Empty slot `index` with the given usage so far, state Active (or Revoked).
     void publish(uint32_t index, const TokenFields &fields, bool revoked, uint64_t bytesUsed, uint64_t requests,
                  int64_t lastUsedNs);
-    void revoke(uint32_t index) { m_slots[index].state.store(TokenState::Revoked, std::memory_order_release); }
+    void revoke(uint32_t index) { slots()[index].state.store(TokenState::Revoked, std::memory_order_release); }
 
     // ---- readers (workers, the parent) ----
     // The slot's token fields, or nothing if it is Empty or being written.
@@ -119,7 +115,7 @@ public:
     // The same for SessionState::tokenSlot (index + 1; 0 = no token: nothing to drop).
     void dropConnectionOf(uint32_t tokenSlot)
     {
-        if (tokenSlot != 0 && tokenSlot <= m_count)
+        if (tokenSlot != 0 && tokenSlot <= slotCount())
             dropConnection(tokenSlot - 1);
     }
 
@@ -136,11 +132,8 @@ public:
     std::string lastPeer(uint32_t index) const;
 
 private:
-    void release();
-    void *m_base = nullptr;
-    size_t m_size = 0;
-    uint32_t m_count = 0;
-    TokenSlot *m_slots = nullptr;
+    TokenSlot *slots() const { return m_region.at<TokenSlot>(0); }
+    SharedRegion m_region;
 };
 
 } // namespace ferry::server

@@ -121,7 +121,8 @@ void TestAdminPaths::noneDisablesTheAdminPlane()
     QVERIFY2(server.start(), qPrintable(server.diagnostics()));
     QVERIFY(downloadWorks(server));
     QCOMPARE(ServerProcess::unixSocketPaths(server.pid()), QStringList());
-    QVERIFY2(!server.stderrText().contains("admin socket"), qPrintable(server.stderrText())); // not bound, not warned about
+    // Not bound, not warned about.
+    QVERIFY2(!server.stderrText().contains("admin socket"), qPrintable(server.stderrText()));
     QCOMPARE(server.stop(), 0);
 }
 
@@ -146,7 +147,10 @@ public:
     }
     bool isValid() const { return m_dir.isValid(); }
     // A ferry-server that makes the namespace (as root), or ferry-server itself.
-    QString creator() { return ::geteuid() == 0 ? script(QStringLiteral("make"), makeNamespace()) : ServerProcess::defaultProgram(); }
+    QString creator()
+    {
+        return ::geteuid() == 0 ? script(QStringLiteral("make"), makeNamespace()) : ServerProcess::defaultProgram();
+    }
     // A ferry-server (or, with `program`, another binary) that joins the namespace of `pid`.
     QString joiner(qint64 pid, const QString &program = ServerProcess::defaultProgram())
     {

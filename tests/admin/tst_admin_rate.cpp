@@ -204,7 +204,8 @@ void TestAdminRate::statusShowsEachTransfersRealSpeed()
     Download flowing(server.process(), "big.bin", BigSeed, BigSize);
     LimitsLifted lifted{*admin};
     worker = awaitWorkerServing(server, "big.bin", 10000, [](const Json &w) {
-        return intAt(w, {"throughput_bps"}) > int64_t(MiB * 3 / 2) && intAt(w, {"throughput_bps"}) < int64_t(MiB * 5 / 2);
+        return intAt(w, {"throughput_bps"}) > int64_t(MiB * 3 / 2)
+               && intAt(w, {"throughput_bps"}) < int64_t(MiB * 5 / 2);
     });
     QVERIFY2(!worker.is_null(), "the flowing download never showed about 2 MiB/s");
     QCOMPARE(intAt(workerServing(server.status(), "big2.bin"), {"throughput_bps"}), int64_t(0));

@@ -288,7 +288,8 @@ void TestAdminSocket::hostileInput_data()
     QTest::newRow("not an object") << QByteArray("[\"status\"]\n") << "malformed" << true;
     QTest::newRow("binary garbage") << QByteArray("\x00\xff\xfe{{\n", 7) << "malformed" << true;
     QTest::newRow("unknown command") << QByteArray("{\"v\":1,\"cmd\":\"frobnicate\"}\n") << "unknown_command" << false;
-    QTest::newRow("bad argument") << QByteArray("{\"cmd\":\"kill_worker\",\"slot\":\"x\"}\n") << "bad_argument" << false;
+    QTest::newRow("bad argument") << QByteArray("{\"cmd\":\"kill_worker\",\"slot\":\"x\"}\n") << "bad_argument"
+                                  << false;
     QTest::newRow("wrong version") << QByteArray("{\"v\":9,\"cmd\":\"status\"}\n") << "unsupported_version" << false;
     QTest::newRow("10 MiB line") << QByteArray(10 * 1024 * 1024, 'x') << "line_too_long" << true;
 }
@@ -359,7 +360,8 @@ void TestAdminSocket::socketClaiming()
 {
     AdminTestServer server(m_tree.root(), {"--workers", "1"});
     QCOMPARE(runCtl(server.socketPath(), {"status"}).exitCode, 3); // not running yet
-    const CtlResult tooLong = runCtl(server.socketDir() + QLatin1Char('/') + QString(200, QLatin1Char('x')), {"status"});
+    const CtlResult tooLong =
+        runCtl(server.socketDir() + QLatin1Char('/') + QString(200, QLatin1Char('x')), {"status"});
     QCOMPARE(tooLong.exitCode, 2); // no socket can have that path: a usage error
     QVERIFY2(tooLong.err.contains("is empty or too long"), tooLong.err.constData());
     QVERIFY2(server.start(), qPrintable(server.process().diagnostics()));

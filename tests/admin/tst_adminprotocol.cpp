@@ -36,7 +36,8 @@ void TestAdminProtocol::requests_data()
     QTest::newRow("string") << QByteArray("\"status\"") << "malformed" << "" << true;
     QTest::newRow("empty line") << QByteArray("") << "malformed" << "" << true;
     QTest::newRow("v 2") << QByteArray(R"({"v":2,"cmd":"status"})") << "unsupported_version" << "status" << false;
-    QTest::newRow("v string") << QByteArray(R"({"v":"1","cmd":"status"})") << "unsupported_version" << "status" << false;
+    QTest::newRow("v string") << QByteArray(R"({"v":"1","cmd":"status"})") << "unsupported_version" << "status"
+                              << false;
     QTest::newRow("no cmd") << QByteArray(R"({"v":1})") << "unknown_command" << "" << false;
     QTest::newRow("cmd not string") << QByteArray(R"({"v":1,"cmd":5})") << "unknown_command" << "" << false;
 }
@@ -113,7 +114,8 @@ void TestAdminProtocol::replies()
     QCOMPARE(ok.dump(), std::string(R"({"v":1,"id":"abc","ok":true,"cmd":"drain"})"));
     const Json err = errorReply(request, ErrorCode::NotFound, "no worker in slot 9");
     QCOMPARE(err.dump(),
-             std::string(R"({"v":1,"id":"abc","ok":false,"cmd":"drain","error":{"code":"not_found","message":"no worker in slot 9"}})"));
+             std::string(R"({"v":1,"id":"abc","ok":false,"cmd":"drain",)"
+                         R"("error":{"code":"not_found","message":"no worker in slot 9"}})"));
     QCOMPARE(ferry::admin::event("hello").dump(), std::string(R"({"v":1,"event":"hello"})"));
 }
 

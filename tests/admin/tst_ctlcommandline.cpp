@@ -52,9 +52,9 @@ void TestCtlCommandLine::everyCommandIsListed()
 {
     // docs/ADMIN.md §7 names these; a command dropped from the parser (or one added without a row in the
     // docs and here) fails this test.
-    QCOMPARE(listedCommands(), QStringList({"version", "status", "identity", "metrics", "history", "watch", "pool", "drain",
-                                            "resume", "reload", "rate-limit", "kill-worker", "disconnect", "token",
-                                            "audit"}));
+    QCOMPARE(listedCommands(), QStringList({"version", "status", "identity", "metrics", "history", "watch", "pool",
+                                            "drain", "resume", "reload", "rate-limit", "kill-worker", "disconnect",
+                                            "token", "audit"}));
 }
 
 void TestCtlCommandLine::helpOfEveryCommand()
@@ -98,8 +98,8 @@ void TestCtlCommandLine::refused_data()
     QTest::newRow("negative slot") << QStringList{"kill-worker", "-1"} << "ferry-ctl: SLOT: '-1' is not a whole number";
     QTest::newRow("missing slot") << QStringList{"kill-worker"} << "ferry-ctl: SLOT is required";
     QTest::newRow("audit since a word") << QStringList{"audit", "--since", "yesterday"}
-                                        << "ferry-ctl: --since: 'yesterday' is neither a duration such as 30m, 1h or 7d "
-                                           "nor a UTC time such as 2026-12-01T12:00:00Z";
+                                        << "ferry-ctl: --since: 'yesterday' is neither a duration such as 30m, 1h "
+                                           "or 7d nor a UTC time such as 2026-12-01T12:00:00Z";
     QTest::newRow("audit unknown option") << QStringList{"audit", "--user", "x"}
                                           << "ferry-ctl: audit: unknown option '--user'";
     QTest::newRow("two slots") << QStringList{"kill-worker", "1", "2"}

@@ -33,7 +33,8 @@ void TestCtlRender::table()
     const QByteArray text = QByteArray::fromStdString(ferry::ctl::renderStatus(status));
     QVERIFY2(text.contains("Scoreboard: W._..G\n"), text.constData()); // one letter per slot, '.' when empty
     QVERIFY(text.contains("up 1h02m"));
-    QVERIFY2(text.contains("Identity: LFMI-XVNJ-B34P-7VDO-S2GD-NHJ4-L7MA-IQDC-YNUY-H57T-UEWG-LWSO-KEPQ (TLS 1.3; plaintext allowed too)\n"),
+    QVERIFY2(text.contains("Identity: LFMI-XVNJ-B34P-7VDO-S2GD-NHJ4-L7MA-IQDC-YNUY-H57T-UEWG-LWSO-KEPQ "
+                           "(TLS 1.3; plaintext allowed too)\n"),
              text.constData());
     QVERIFY(text.contains("3 total, 1 busy, 1 idle"));
     QVERIFY(text.contains("1.0 MiB / 2.0 MiB"));

@@ -121,7 +121,8 @@ void TestJson::accepted_data()
     QTest::newRow("int64 max") << QByteArray("9223372036854775807") << QByteArray("9223372036854775807");
     QTest::newRow("unicode escape") << QByteArray(R"("\u00e9")") << QByteArray("\"\xC3\xA9\"");
     QTest::newRow("surrogate pair") << QByteArray(R"("\ud83d\ude00")") << QByteArray("\"\xF0\x9F\x98\x80\"");
-    QTest::newRow("nested") << QByteArray(R"({"a":[1,{"b":null}],"c":"d"})") << QByteArray(R"({"a":[1,{"b":null}],"c":"d"})");
+    QTest::newRow("nested") << QByteArray(R"({"a":[1,{"b":null}],"c":"d"})")
+                            << QByteArray(R"({"a":[1,{"b":null}],"c":"d"})");
 }
 
 void TestJson::accepted()

@@ -44,7 +44,8 @@ void TestClientEngine::twentyFilesThreeAtATime()
     QList<qint64> sizes;
     for (int i = 0; i < 20; ++i) {
         sizes << qint64(i) * 97 * 1024 + (i % 3 == 0 ? 0 : 777); // 0 bytes up to ~1.8 MiB
-        QVERIFY(!tree.addFile(QStringLiteral("files/f%1.bin").arg(i), uint64_t(sizes.last()), quint32(i + 1)).isEmpty());
+        QVERIFY(!tree.addFile(QStringLiteral("files/f%1.bin").arg(i), uint64_t(sizes.last()), quint32(i + 1))
+                     .isEmpty());
     }
     ServerProcess server(tree.root(), {QStringLiteral("--workers"), QStringLiteral("4"),
                                        QStringLiteral("--rate-limit"), QStringLiteral("20000000")});
@@ -81,8 +82,9 @@ void TestClientEngine::busyServerJobsWaitAndComplete()
     TestTree tree;
     for (int i = 0; i < 6; ++i)
         QVERIFY(!tree.addFile(QStringLiteral("b%1.bin").arg(i), 3 * 1024 * 1024, quint32(100 + i)).isEmpty());
-    ServerProcess server(tree.root(), {QStringLiteral("--workers"), QStringLiteral("1"), QStringLiteral("--max-workers"),
-                                       QStringLiteral("1"), QStringLiteral("--max-pending"), QStringLiteral("0"),
+    ServerProcess server(tree.root(), {QStringLiteral("--workers"), QStringLiteral("1"),
+                                       QStringLiteral("--max-workers"), QStringLiteral("1"),
+                                       QStringLiteral("--max-pending"), QStringLiteral("0"),
                                        QStringLiteral("--rate-limit"), QStringLiteral("8000000")});
     QVERIFY2(server.start(), qPrintable(server.diagnostics()));
 
@@ -254,7 +256,8 @@ void TestClientEngine::reorderingDecidesStartOrder()
     QSignalSpy moves(&queue, &DownloadQueue::jobMoved);
     QList<DownloadJob *> jobs;
     for (int i = 0; i < 4; ++i) {
-        DownloadJob *job = queue.addFile(urlFor(server.host(), server.port(), QStringLiteral("r%1.bin").arg(i)), dest.path());
+        DownloadJob *job =
+            queue.addFile(urlFor(server.host(), server.port(), QStringLiteral("r%1.bin").arg(i)), dest.path());
         connect(job, &DownloadJob::stateChanged, this, [&started, job](DownloadJob::State state) {
             if (state == DownloadJob::State::Connecting && !started.contains(job->fileName()))
                 started << job->fileName();

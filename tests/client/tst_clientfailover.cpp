@@ -10,7 +10,6 @@
 #include "testtree.h"
 
 #include <QDir>
-#include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonDocument>
@@ -72,6 +71,13 @@ void getLosingTheFirstServer(ServerProcess &first, const ServerProcess &second, 
     run = {get.exitCode(), get.readAll()};
 }
 
+// A count of the pool in `server`'s admin status: "accepted" connections, "rejected_busy" (turned away
+// with BUSY: draining, full, or too many from one address); -1 if the server does not answer.
+int poolCount(const ServerProcess &server, const char *name)
+{
+    return adminStatus(server.adminSocketPath()).value("pool").toObject().value(QLatin1String(name)).toInt(-1);
+}
+
 // One slow stream, so that a test kills the server early in the download.
 const QStringList SlowServer{"--rate-limit", "4M", "--streams-per-client", "1"};
 constexpr qint64 BigFile = 24 << 20; // six chunks of 4 MiB
@@ -104,24 +110,24 @@ private slots:
 
     void busyServerGoesToTheNextServer()
     {
-        // The first server drains: it answers BUSY before WELCOME, and the second one serves at once
-        // (without the BUSY's retry wait: ferry-get is done well before the 2 s hint).
+        // The first server drains: it answers BUSY before WELCOME, and the second one serves at once,
+        // without the BUSY's retry wait (after which ferry-get would have asked the first one again).
         TestTree tree;
         const QString file = tree.addFile("f.bin", 300000, 2);
         ServerProcess draining(tree.root()), other(tree.root());
         QVERIFY2(draining.start() && other.start(), qPrintable(draining.diagnostics() + other.diagnostics()));
         QCOMPARE(ferrytest::adminCall(draining.adminSocketPath(), {{"cmd", "drain"}}).value("ok").toBool(), true);
         QTemporaryDir out;
-        QElapsedTimer clock;
-        clock.start();
         const auto run = ServerProcess::runProgram(GET_BIN, {"--no-progress", "-o", out.path(),
                                                              link({draining.port(), other.port()}, "f.bin")}, 30000);
         QVERIFY2(run.exitCode == 0, run.err.constData());
-        QVERIFY2(clock.elapsed() < 1500, "ferry-get waited out the BUSY instead of moving on");
         QString why;
         QVERIFY2(sameContent(file, out.filePath("f.bin"), &why), qPrintable(why));
-        const QJsonObject pool = ferrytest::adminStatus(draining.adminSocketPath()).value("pool").toObject();
-        QVERIFY(pool.value("rejected_busy").toInt() >= 1);
+        // Each connection ferry-get opened (to see what the path names, then to download it) was turned
+        // away once by the first server and served by the second: none came back to the first after the
+        // BUSY's wait.
+        QVERIFY(poolCount(draining, "rejected_busy") >= 1);
+        QCOMPARE(poolCount(draining, "rejected_busy"), poolCount(other, "accepted"));
     }
 
     void lostConnectionResumesOnTheNextServer()
@@ -214,13 +220,11 @@ private slots:
         ServerProcess draining(tree.root()), other(tree.root());
         QVERIFY2(draining.start() && other.start(), qPrintable(draining.diagnostics() + other.diagnostics()));
         QCOMPARE(ferrytest::adminCall(draining.adminSocketPath(), {{"cmd", "drain"}}).value("ok").toBool(), true);
-        QElapsedTimer clock;
-        clock.start();
         const auto run = ServerProcess::runProgram(GET_BIN, {"ls", "--json", link({draining.port(), other.port()}, "")},
                                                    30000);
         QVERIFY2(run.exitCode == 0, run.err.constData());
-        QVERIFY2(clock.elapsed() < 1500, "ferry-get ls waited out the BUSY instead of moving on");
         QVERIFY2(run.out.contains("\"listed.bin\""), run.out.constData());
+        QCOMPARE(poolCount(draining, "rejected_busy"), 1); // asked once, not again after the BUSY's wait
     }
 
     void lsFailsWhenNoServerAnswers()

@@ -186,11 +186,13 @@ void TestClientResume::diskFullFailsThenResumes()
     DownloadQueue queue;
 
     queue.setVerify(false); // this suite is the unverified path (see the top)
-    DownloadJob *job = queue.addFile(urlFor(server.host(), server.port(), QStringLiteral("six.bin")), mountPoint.path());
+    DownloadJob *job =
+        queue.addFile(urlFor(server.host(), server.port(), QStringLiteral("six.bin")), mountPoint.path());
     QVERIFY(waitForIdle(queue, 60000));
     QVERIFY2(job->state() == DownloadJob::State::Failed, qPrintable(describe(job)));
     QCOMPARE(job->error(), ErrorKind::LocalError);
-    QVERIFY2(job->errorString().contains(QLatin1String("no space"), Qt::CaseInsensitive), qPrintable(job->errorString()));
+    QVERIFY2(job->errorString().contains(QLatin1String("no space"), Qt::CaseInsensitive),
+             qPrintable(job->errorString()));
     const qint64 kept = PartFile::partSize(job->localPath());
     QVERIFY2(kept > 0, "the .part must stay for a later resume");
 
@@ -216,8 +218,10 @@ void TestClientResume::queueStateSurvivesRestart()
     {
         DownloadQueue queue;
         queue.setVerify(false); // this suite is the unverified path (see the top)
-        DownloadJob *small = queue.addFile(urlFor(server.host(), server.port(), QStringLiteral("small.bin")), dest.path());
-        DownloadJob *job = queue.addFile(urlFor(server.host(), server.port(), QStringLiteral("persist.bin")), dest.path());
+        DownloadJob *small =
+            queue.addFile(urlFor(server.host(), server.port(), QStringLiteral("small.bin")), dest.path());
+        DownloadJob *job =
+            queue.addFile(urlFor(server.host(), server.port(), QStringLiteral("persist.bin")), dest.path());
         QVERIFY2(downloadUntil(job, 2 * 1024 * 1024, 30000), qPrintable(describe(job)));
         QTRY_VERIFY_WITH_TIMEOUT(small->state() == DownloadJob::State::Done, 15000);
         saved = queue.saveState();
@@ -450,7 +454,8 @@ void TestClientResume::endedJobGivesBackUsersFile()
             queue.cancel(job->id());
     }
     QVERIFY(waitForIdle(queue, 60000));
-    const auto expected = ending == QLatin1String("canceled") ? DownloadJob::State::Canceled : DownloadJob::State::Failed;
+    const auto expected =
+        ending == QLatin1String("canceled") ? DownloadJob::State::Canceled : DownloadJob::State::Failed;
     QVERIFY2(job->state() == expected, qPrintable(describe(job)));
 
     QCOMPARE(job->localPath(), mine);

@@ -98,15 +98,16 @@ void TestClientRetry::returningServerIsUsedAtOnce()
     patient.maxBackoffMs = 30000;
     patient.jitter = 0;
     queue.setRetryPolicy(patient);
-    DownloadJob *first = queue.addFile(urlFor(QStringLiteral("127.0.0.1"), port, QStringLiteral("f0.bin")), dest.path());
-    DownloadJob *second = queue.addFile(urlFor(QStringLiteral("127.0.0.1"), port, QStringLiteral("f1.bin")), dest.path());
+    const QString loopback = QStringLiteral("127.0.0.1");
+    DownloadJob *first = queue.addFile(urlFor(loopback, port, QStringLiteral("f0.bin")), dest.path());
+    DownloadJob *second = queue.addFile(urlFor(loopback, port, QStringLiteral("f1.bin")), dest.path());
     QTRY_COMPARE_WITH_TIMEOUT(secondsToNextTry(first), 30, 10000);
     QTRY_VERIFY_WITH_TIMEOUT(secondsToNextTry(second) > 0, 10000);
     QTRY_VERIFY_WITH_TIMEOUT(secondsToNextTry(first) < 30 && secondsToNextTry(first) > 0, 5000);
 
     auto server = serverOn(m_tree.root(), port);
     QVERIFY2(server->start(), qPrintable(server->diagnostics()));
-    DownloadJob *third = queue.addFile(urlFor(QStringLiteral("127.0.0.1"), port, QStringLiteral("f2.bin")), dest.path());
+    DownloadJob *third = queue.addFile(urlFor(loopback, port, QStringLiteral("f2.bin")), dest.path());
     QTRY_COMPARE_WITH_TIMEOUT(third->state(), DownloadJob::State::Done, 10000);
     QTRY_COMPARE_WITH_TIMEOUT(first->state(), DownloadJob::State::Done, 10000);
     QTRY_COMPARE_WITH_TIMEOUT(second->state(), DownloadJob::State::Done, 10000);

@@ -47,8 +47,8 @@ private slots:
                                         << "dir/f.iso";
         QTest::newRow("default port for some") << "ferry://a,b:5000,c/f" << QStringList{"a:4646", "b:5000", "c:4646"}
                                                << "f";
-        QTest::newRow("ipv6 literal") << "ferry://[::1]:4646,127.0.0.1:4646/f" << QStringList{"::1:4646", "127.0.0.1:4646"}
-                                      << "f";
+        QTest::newRow("ipv6 literal") << "ferry://[::1]:4646,127.0.0.1:4646/f"
+                                      << QStringList{"::1:4646", "127.0.0.1:4646"} << "f";
         QTest::newRow("no path") << "ferry://a,b" << QStringList{"a:4646", "b:4646"} << "";
     }
     void urlNamesSeveralServers()
@@ -144,7 +144,9 @@ private slots:
         int heavyFirst = 0;
         const QList<SrvRecord> records{{"light", 1, 0, 1}, {"heavy", 2, 0, 3}};
         for (int i = 0; i < 4000; ++i) {
-            const auto order = orderSrvRecords(records, [](quint32 n) { return quint32(QRandomGenerator::global()->bounded(quint64(n) + 1)); });
+            const auto order = orderSrvRecords(records, [](quint32 n) {
+                return quint32(QRandomGenerator::global()->bounded(quint64(n) + 1));
+            });
             heavyFirst += order.first().host == "heavy" ? 1 : 0;
         }
         // Picks 0..4: 0 and 1 choose "light" (running sum 1), 2..4 "heavy": 3/5 of the draws.

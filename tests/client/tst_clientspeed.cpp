@@ -86,7 +86,8 @@ void TestClientSpeed::forceStartIgnoresTheConcurrencyLimit()
     queue.setSpeedLimit(64 * 1024); // slow enough that the first is still running below
     QList<DownloadJob *> jobs;
     for (int i = 0; i < 3; ++i)
-        jobs << queue.addFile(urlFor(m_server->host(), m_server->port(), QStringLiteral("f%1.bin").arg(i)), dest.path());
+        jobs << queue.addFile(urlFor(m_server->host(), m_server->port(), QStringLiteral("f%1.bin").arg(i)),
+                              dest.path());
     QTRY_COMPARE_WITH_TIMEOUT(jobs.at(0)->state(), DownloadJob::State::Transferring, 10000);
     QCOMPARE(jobs.at(2)->state(), DownloadJob::State::Queued);
     queue.forceStart(jobs.at(2)->id());

@@ -141,7 +141,8 @@ void TestFerryGet::exitCodes()
     if (kind == QLatin1String("success")) {
         args << url(QStringLiteral("file.bin"));
     } else if (kind == QLatin1String("new-folder")) {
-        args = QStringList{QStringLiteral("-o"), dest.filePath(QStringLiteral("new/sub")), url(QStringLiteral("file.bin"))};
+        args = QStringList{QStringLiteral("-o"), dest.filePath(QStringLiteral("new/sub")),
+                           url(QStringLiteral("file.bin"))};
         saved = dest.filePath(QStringLiteral("new/sub/file.bin"));
     } else if (kind == QLatin1String("missing")) {
         args << url(QStringLiteral("no/such/file.bin"));

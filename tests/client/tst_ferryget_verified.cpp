@@ -148,8 +148,9 @@ void TestFerryGetVerified::mirrorsOnTheCommandLine()
     QString why;
     QVERIFY2(ferrytest::sameContent(remote, QDir(dest.path()).filePath(QStringLiteral("file.bin")), &why),
              qPrintable(why));
-    QVERIFY2(run.err.contains(QStringLiteral("not using %1:%2: its copy has different content").arg(c.host()).arg(c.port()).toUtf8()),
-             run.err.constData());
+    const QString notUsingC =
+        QStringLiteral("not using %1:%2: its copy has different content").arg(c.host()).arg(c.port());
+    QVERIFY2(run.err.contains(notUsingC.toUtf8()), run.err.constData());
     QCOMPARE(QDir(dest.path()).entryList(QDir::Files), QStringList{QStringLiteral("file.bin")});
 }
 

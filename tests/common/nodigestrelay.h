@@ -8,8 +8,8 @@
 //     ... connect the client to relay.host(), relay.port() ...
 //     QVERIFY(relay.digestsRefused() > 0);   // the path under test was taken
 //
-// It runs on the event loop of the thread that owns it (loopbackrelay.h). It relies on clients not pipelining a request behind a DIGEST, as the
-// refusal is written to the client at once, between the server's replies.
+// It runs on the event loop of the thread that owns it (loopbackrelay.h). It relies on clients not pipelining a
+// request behind a DIGEST, as the refusal is written to the client at once, between the server's replies.
 #pragma once
 
 #include "loopbackrelay.h"

@@ -221,7 +221,8 @@ Status TestClient::fill(int timeoutMs)
         }
         if (n < 0 && errno == EAGAIN) {
             if (!waitFor(m_fd, POLLIN, deadline)) {
-                return Status::of(Outcome::Timeout, "no data from the server within " + std::to_string(timeoutMs) + " ms");
+                return Status::of(Outcome::Timeout,
+                                  "no data from the server within " + std::to_string(timeoutMs) + " ms");
             }
             continue;
         }

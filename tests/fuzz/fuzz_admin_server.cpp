@@ -71,7 +71,8 @@ public:
     {
         m_perConnection = int64_t(perConnection.value_or(uint64_t(m_perConnection)));
         m_global = int64_t(global.value_or(uint64_t(m_global)));
-        return CommandResult::success(Json{{"rate_limit", {{"per_connection", m_perConnection}, {"global", m_global}}}});
+        return CommandResult::success(
+            Json{{"rate_limit", {{"per_connection", m_perConnection}, {"global", m_global}}}});
     }
     CommandResult disconnect(std::optional<uint64_t> connection, std::optional<uint32_t>) override
     {

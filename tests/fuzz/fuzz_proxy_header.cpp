@@ -52,7 +52,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case proxy::Verdict::Absent:
     case proxy::Verdict::Invalid: break;
     }
-    if (whole.verdict == proxy::Verdict::Invalid && (whole.reason.empty() || whole.reason.find('\n') != std::string::npos))
+    if (whole.verdict == proxy::Verdict::Invalid
+        && (whole.reason.empty() || whole.reason.find('\n') != std::string::npos))
         violated("Invalid without a one-line reason");
     if (size > 0) {
         proxy::Verdict shorter = proxy::parse(input.first(size - 1)).verdict;

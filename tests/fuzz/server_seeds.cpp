@@ -94,7 +94,8 @@ bool handoffSeeds(const std::string &dir)
             if (got <= 0)
                 return false;
             datagram.resize(size_t(got)); // an fd that came along is dropped with the process
-            if (!writeSeed(dir + "/handoff-" + std::to_string(count++), std::string(1, char(withFd ? 1 : 0)) + datagram))
+            const std::string seed = std::string(1, char(withFd ? 1 : 0)) + datagram;
+            if (!writeSeed(dir + "/handoff-" + std::to_string(count++), seed))
                 return false;
         }
     }

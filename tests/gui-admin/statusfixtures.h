@@ -58,7 +58,8 @@ inline QJsonObject status(qint64 nowMs, const QList<Worker> &workers, int maxWor
                            {"breaker", QJsonObject{{"state", "closed"}, {"recent_crashes", 0}, {"backoff_ms", 0}}},
                            {"limits", QJsonObject{{"min_spare", 2}, {"max_spare", 8}, {"max_workers", maxWorkers},
                                                   {"max_requests", 10000}, {"stall_timeout_s", 30}}},
-                           {"rate_limit", QJsonObject{{"per_connection", 1048576}, {"global", 0}, {"per_ip", 2097152}}}};
+                           {"rate_limit",
+                            QJsonObject{{"per_connection", 1048576}, {"global", 0}, {"per_ip", 2097152}}}};
     return QJsonObject{{"now_ms", nowMs}, {"server", server}, {"pool", pool}, {"workers", list}};
 }
 

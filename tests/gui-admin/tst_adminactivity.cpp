@@ -91,7 +91,8 @@ void TestAdminActivity::cleanup()
 void TestAdminActivity::openWindow(const QStringList &serverArgs)
 {
     const QString socket = m_tree->base() + QStringLiteral("/admin/admin.sock");
-    m_server = std::make_unique<ServerProcess>(m_tree->root(), QStringList{"--workers", "2", "--admin-socket", socket} + serverArgs);
+    m_server = std::make_unique<ServerProcess>(m_tree->root(),
+                                               QStringList{"--workers", "2", "--admin-socket", socket} + serverArgs);
     QVERIFY2(m_server->start(), qPrintable(m_server->diagnostics()));
     m_window = std::make_unique<MainWindow>(socket);
     m_modelTester = std::make_unique<QAbstractItemModelTester>(m_window->activityModel(),
@@ -115,7 +116,8 @@ void TestAdminActivity::recentThenLiveAndFiltered()
     QTRY_VERIFY_WITH_TIMEOUT(m_window->connection()->isConnected(), Timeout);
     ActivityPanel *panel = m_window->activityPanel();
     QTRY_COMPARE_WITH_TIMEOUT(shownRows(panel),
-                              QStringList({"GET /releases/ferry-1.0.tar.gz OK", "STAT /releases/missing.iso NOT_FOUND"}),
+                              QStringList({"GET /releases/ferry-1.0.tar.gz OK",
+                                           "STAT /releases/missing.iso NOT_FOUND"}),
                               Timeout);
 
     // Live: each request shows as it finishes, at the bottom, kept in view.
@@ -130,7 +132,9 @@ void TestAdminActivity::recentThenLiveAndFiltered()
         switch (i % 4) {
         case 0: QVERIFY(client.stat("docs/keynote.pdf").ok()); break;
         case 1: QVERIFY(client.list("docs").status.ok()); break;
-        case 2: QVERIFY(client.stat("docs/old/slides-" + std::to_string(i) + ".pdf").is(ferry::proto::ErrorCode::NotFound)); break;
+        case 2:
+            QVERIFY(client.stat("docs/old/slides-" + std::to_string(i) + ".pdf").is(ferry::proto::ErrorCode::NotFound));
+            break;
         default: QVERIFY(client.get("docs/keynote.pdf", uint64_t(i) * 1024, 4096).status.ok()); break;
         }
     }
@@ -186,7 +190,8 @@ void TestAdminActivity::auditLogOffIsSaid()
     openWindow({"--audit-log", "off"});
     m_window->connection()->start();
     QTRY_VERIFY_WITH_TIMEOUT(m_window->connection()->isConnected(), Timeout);
-    QTRY_VERIFY_WITH_TIMEOUT(m_window->activityPanel()->countText().contains(QStringLiteral("--audit-log off")), Timeout);
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->activityPanel()->countText().contains(QStringLiteral("--audit-log off")),
+                             Timeout);
     QCOMPARE(m_window->activityModel()->rowCount(), 0);
     QCOMPARE(m_server->stop(), 0);
 }

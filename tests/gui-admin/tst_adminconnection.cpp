@@ -184,8 +184,10 @@ void TestAdminConnection::onlyClosingErrorsEndTheConversation()
     QCOMPARE(replies.at(0).at(0).toInt(), -1);
     QCOMPARE(connection.state(), AdminConnection::State::Connected);
     // `malformed` is the server giving up on the stream.
-    server.client()->write(line({{"v", 1}, {"ok", false},
-                                 {"error", QJsonObject{{"code", "malformed"}, {"message", "invalid JSON at byte 1"}}}}));
+    server.client()->write(line({{"v", 1},
+                                 {"ok", false},
+                                 {"error", QJsonObject{{"code", "malformed"},
+                                                       {"message", "invalid JSON at byte 1"}}}}));
     QTRY_COMPARE_WITH_TIMEOUT(connection.state(), AdminConnection::State::Failed, Timeout);
     QVERIFY(connection.stateText().contains(QStringLiteral("invalid JSON")));
 }

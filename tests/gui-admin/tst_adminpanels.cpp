@@ -144,7 +144,8 @@ void TestAdminPanels::perAddressRateIsReachedByKeyAndSaysWhatItLimits()
     panel.setStatus(fixtures::snapshot(fixtures::status(1000, {{0, "idle"}})));
     auto *perIp = panel.findChild<QLineEdit *>(QStringLiteral("perIpRateEdit"));
     QVERIFY(perIp);
-    QVERIFY2(perIp->toolTip().contains(QLatin1String("all connections of one client address together, in every worker")),
+    QVERIFY2(perIp->toolTip().contains(
+                 QLatin1String("all connections of one client address together, in every worker")),
              qPrintable(perIp->toolTip()));
     panel.show();
     QVERIFY(QTest::qWaitForWindowActive(&panel));

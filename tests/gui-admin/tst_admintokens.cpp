@@ -114,7 +114,8 @@ void TestAdminTokens::createListUseAndRevoke()
     QTRY_VERIFY_WITH_TIMEOUT(openDialog<TokenLinkDialog>(panel), Timeout);
     auto *linkDialog = openDialog<TokenLinkDialog>(panel);
     const QString link = linkDialog->findChild<QLineEdit *>(QStringLiteral("tokenLink"))->text();
-    QVERIFY2(link.startsWith(QStringLiteral("ferry://")) && link.contains(QStringLiteral("/releases/")), qPrintable(link));
+    QVERIFY2(link.startsWith(QStringLiteral("ferry://")) && link.contains(QStringLiteral("/releases/")),
+             qPrintable(link));
     const QString secret = QUrlQuery(QUrl(link)).queryItemValue(QStringLiteral("token"));
     QCOMPARE(secret.size(), 43);
     saveScreenshot(linkDialog, QStringLiteral("admin-token-link.png"));

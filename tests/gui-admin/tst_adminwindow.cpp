@@ -164,8 +164,8 @@ void TestAdminWindow::initTestCase()
 bool TestAdminWindow::startServer()
 {
     m_server = std::make_unique<ServerProcess>(
-        m_tree->root(), QStringList{"--workers", "3", "--admin-socket", m_socket, "--rate-limit", QString::number(RateLimit),
-                                    "--rate-per-ip", QString::number(RatePerIp)});
+        m_tree->root(), QStringList{"--workers", "3", "--admin-socket", m_socket, "--rate-limit",
+                                    QString::number(RateLimit), "--rate-per-ip", QString::number(RatePerIp)});
     return m_server->start();
 }
 
@@ -237,7 +237,8 @@ void TestAdminWindow::tableShowsTheRunningDownload()
     QCOMPARE(shown.siblingAtColumn(WorkerModel::FileColumn).data().toString(), QStringLiteral("media/big.bin"));
     QCOMPARE(shown.siblingAtColumn(WorkerModel::StateColumn).data().toString(), QStringLiteral("sending"));
     QVERIFY(shown.siblingAtColumn(WorkerModel::ProgressColumn).data(WorkerModel::ProgressRole).toDouble() > 0);
-    QTRY_COMPARE_WITH_TIMEOUT(m_window->summaryPanel()->valueText(QStringLiteral("busy")), QStringLiteral("1"), Timeout);
+    QTRY_COMPARE_WITH_TIMEOUT(m_window->summaryPanel()->valueText(QStringLiteral("busy")), QStringLiteral("1"),
+                              Timeout);
     ScoreboardStrip *strip = m_window->workersPanel()->strip();
     QCOMPARE(strip->letters().at(slot), QLatin1Char('W'));
     // Clicking a cell of the strip picks that worker in the table.
@@ -393,9 +394,9 @@ void TestAdminWindow::disconnectFromTheUi()
     QTRY_VERIFY_WITH_TIMEOUT(download.isFinished(), Timeout); // the client saw its transfer end early
     QVERIFY(download.received() < FileSize);
     // The worker survived and went back to idle.
-    QTRY_VERIFY_WITH_TIMEOUT(m_window->workerModel()->rowForSlot(int(worker.slot)) >= 0
-                                 && m_window->workerModel()->state(m_window->workerModel()->rowForSlot(int(worker.slot)))
-                                        == WorkerState::Idle,
+    WorkerModel *workers = m_window->workerModel();
+    QTRY_VERIFY_WITH_TIMEOUT(workers->rowForSlot(int(worker.slot)) >= 0
+                                 && workers->state(workers->rowForSlot(int(worker.slot))) == WorkerState::Idle,
                              Timeout);
     QCOMPARE(m_window->workerModel()->worker(m_window->workerModel()->rowForSlot(int(worker.slot))).pid, worker.pid);
 }
@@ -406,7 +407,8 @@ void TestAdminWindow::copiesStatusAndRemembersTheWindow()
     m_window->findChild<QAction *>(QStringLiteral("copyStatusAction"))->trigger();
     const QJsonObject copied = QJsonDocument::fromJson(QGuiApplication::clipboard()->text().toUtf8()).object();
     QCOMPARE(copied.value(QStringLiteral("workers")).toArray().size(), 3);
-    QCOMPARE(copied.value(QStringLiteral("server")).toObject().value(QStringLiteral("pid")).toInteger(), m_server->pid());
+    QCOMPARE(copied.value(QStringLiteral("server")).toObject().value(QStringLiteral("pid")).toInteger(),
+             m_server->pid());
 
     m_window->resize(1000, 700);
     m_window->workersPanel()->view()->setColumnWidth(WorkerModel::FileColumn, 333);

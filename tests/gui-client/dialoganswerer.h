@@ -25,7 +25,8 @@ public:
         m_deadline.start();
         m_timer.setInterval(20);
         connect(&m_timer, &QTimer::timeout, this, [this, timeoutMs] {
-            if (auto *dialog = qobject_cast<QDialog *>(QApplication::activeModalWidget()); dialog && dialog->isVisible()) {
+            auto *dialog = qobject_cast<QDialog *>(QApplication::activeModalWidget());
+            if (dialog && dialog->isVisible()) {
                 m_timer.stop();
                 seen = true;
                 text = dialogText(dialog);

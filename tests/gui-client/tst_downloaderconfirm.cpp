@@ -195,7 +195,8 @@ void TestDownloaderConfirm::removingFinishedRowsDoesNotAsk()
 {
     auto window = newWindow();
     DownloadJob *job = window->queue()->addFile(
-        client::FerryUrl(m_server->host(), m_server->port(), QStringLiteral("small.txt")), m_settings->downloadFolder());
+        client::FerryUrl(m_server->host(), m_server->port(), QStringLiteral("small.txt")),
+        m_settings->downloadFolder());
     QTRY_COMPARE_WITH_TIMEOUT(job->state(), DownloadJob::State::Done, 15000);
     const QString local = job->localPath();
     guitest::DialogAnswerer none([](QDialog *dialog) { dialog->reject(); }, 500);

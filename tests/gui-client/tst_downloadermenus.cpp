@@ -261,7 +261,8 @@ void TestDownloaderMenus::finishedRowsDragOutAsTheirFiles()
     auto window = newWindow();
     window->openLinks({link(QStringLiteral("pub/notes.txt"))});
     QTRY_COMPARE_WITH_TIMEOUT(window->transferModel()->rowCount(), 1, 15000);
-    window->queue()->addFile(*client::FerryUrl::parse(link(QStringLiteral("pub/missing.bin"))), m_settings->downloadFolder());
+    window->queue()->addFile(*client::FerryUrl::parse(link(QStringLiteral("pub/missing.bin"))),
+                             m_settings->downloadFolder());
     QTRY_COMPARE_WITH_TIMEOUT(window->transferModel()->rowCount(), 2, 15000);
     QTRY_VERIFY_WITH_TIMEOUT(window->queue()->isIdle(), 15000);
     QTreeView *view = window->transferView()->view();

@@ -81,7 +81,8 @@ void TestDownloaderModels::initTestCase()
     QVERIFY(!m_tree.addFile(QStringLiteral("mixed/file1"), 20, 3).isEmpty());
     for (int i = 0; i < 5; ++i)
         QVERIFY(!m_tree.addFile(QStringLiteral("five/f%1.bin").arg(i), 200000 + i, 10 + i).isEmpty());
-    m_server = std::make_unique<ServerProcess>(m_tree.root(), QStringList{QStringLiteral("--workers"), QStringLiteral("4")});
+    m_server = std::make_unique<ServerProcess>(m_tree.root(),
+                                               QStringList{QStringLiteral("--workers"), QStringLiteral("4")});
     QVERIFY2(m_server->start(), qPrintable(m_server->diagnostics()));
 }
 
@@ -149,7 +150,8 @@ void TestDownloaderModels::desktopEntryMatchesTheApp()
     const QString mime = QStringLiteral("x-scheme-handler/") + QLatin1String(gui::UrlScheme);
     QVERIFY(entry.value(QStringLiteral("MimeType")).toString().contains(mime));
     for (int size : {16, 32, 48, 64, 128, 256}) {
-        const QString png = resources + QStringLiteral("icons/hicolor/%1x%1/apps/").arg(size) + id + QStringLiteral(".png");
+        const QString png =
+            resources + QStringLiteral("icons/hicolor/%1x%1/apps/").arg(size) + id + QStringLiteral(".png");
         const QImage image(png);
         QVERIFY2(!image.isNull(), qPrintable(png));
         QCOMPARE(image.size(), QSize(size, size));
@@ -404,7 +406,8 @@ void TestDownloaderModels::queuedRowShowsKnownSize()
 
     QTRY_VERIFY_WITH_TIMEOUT(queue.isIdle(), 60000);
     for (int row = 0; row < 3; ++row)
-        QVERIFY2(queue.jobAt(row)->state() == client::DownloadJob::State::Done, qPrintable(queue.jobAt(row)->errorString()));
+        QVERIFY2(queue.jobAt(row)->state() == client::DownloadJob::State::Done,
+                 qPrintable(queue.jobAt(row)->errorString()));
     QCOMPARE(model.index(1, TransferModel::SizeColumn).data().toString(), locale.formattedDataSize(200001));
     QCOMPARE(model.index(2, TransferModel::SizeColumn).data().toString(), locale.formattedDataSize(200002));
     // A size from a listing is for display only: it never reaches a started job.
@@ -446,7 +449,8 @@ void TestDownloaderModels::transferModelThrottlesRepaints()
     QVERIFY2(model.refreshCount() <= ceiling, qPrintable(QStringLiteral("%1 refreshes in %2 ms for %3 job signals")
                                                              .arg(model.refreshCount()).arg(elapsed).arg(jobSignals)));
     // Only a burst well above the ceiling shows the throttle at work.
-    QVERIFY2(jobSignals > 3 * ceiling, qPrintable(QStringLiteral("%1 job signals, ceiling %2").arg(jobSignals).arg(ceiling)));
+    QVERIFY2(jobSignals > 3 * ceiling,
+             qPrintable(QStringLiteral("%1 job signals, ceiling %2").arg(jobSignals).arg(ceiling)));
 }
 
 QTEST_MAIN(TestDownloaderModels)

@@ -146,7 +146,8 @@ void TestDownloaderNotify::failureIsShownAtOnce()
     add(window.get(), QStringLiteral("no/such/file.iso"));
     gui::NotificationBar *bar = window->notificationBar();
     QTRY_VERIFY_WITH_TIMEOUT(bar->isVisible(), 15000);
-    QVERIFY2(bar->text().startsWith(QStringLiteral("Could not download \u201cfile.iso\u201d")), qPrintable(bar->text()));
+    QVERIFY2(bar->text().startsWith(QStringLiteral("Could not download \u201cfile.iso\u201d")),
+             qPrintable(bar->text()));
     QVERIFY(!bar->findChild<QPushButton *>(QStringLiteral("notificationOpen"))->isVisible());
 }
 

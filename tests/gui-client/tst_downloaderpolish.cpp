@@ -195,7 +195,8 @@ void TestDownloaderPolish::enteringAFolderClearsTheFilter()
     const QModelIndex deep = guitest::rowNamed(view->model(), QStringLiteral("deep"));
     view->setCurrentIndex(deep);
     emit view->activated(deep);
-    QTRY_VERIFY_WITH_TIMEOUT(!window->browser()->model()->isLoading() && window->browser()->path() == "pub/deep", 15000);
+    QTRY_VERIFY_WITH_TIMEOUT(!window->browser()->model()->isLoading() && window->browser()->path() == "pub/deep",
+                             15000);
     QCOMPARE(filter->text(), QString());
     QCOMPARE(window->browser()->proxy()->rowCount(), 30);
 }
@@ -208,7 +209,8 @@ void TestDownloaderPolish::rowAddedFromALinkIsScrolledTo()
     const client::FerryUrl base(m_server->host(), m_server->port(), QString());
     window->queue()->setMaxConcurrent(1);
     for (int i = 0; i < 30; ++i)
-        window->queue()->addFile(base.child(QStringLiteral("pub/deep/file%1.txt").arg(i)), m_settings->downloadFolder());
+        window->queue()->addFile(base.child(QStringLiteral("pub/deep/file%1.txt").arg(i)),
+                                 m_settings->downloadFolder());
     window->queue()->pauseAll();
     QTreeView *view = window->transferView()->view();
     QTRY_COMPARE(window->transferModel()->rowCount(), 30);

@@ -112,7 +112,8 @@ void TestDownloaderServers::serverIsImportedNamedAndConnected()
         guitest::DialogAnswerer answer([&address](QDialog *dialog) {
             auto *servers = qobject_cast<gui::ServersDialog *>(dialog);
             QVERIFY(servers);
-            QVERIFY(servers->importLink(QStringLiteral("ferry://%1/pub/iso/disk.img?fp=%2").arg(address, Pin.toLower())));
+            QVERIFY(servers->importLink(
+                QStringLiteral("ferry://%1/pub/iso/disk.img?fp=%2").arg(address, Pin.toLower())));
             auto *name = dialog->findChild<QLineEdit *>(QStringLiteral("nameEdit"));
             name->setText(QStringLiteral("Mirror"));
             emit name->editingFinished();

@@ -1,6 +1,7 @@
 // Ferry Downloader and server identities, offscreen against the real server over TLS: the first-contact
 // question, the changed-identity warning that offers no way on, the lock in the status bar, and
-// Preferences → Known servers, and the pin a server in the list (File → Servers…) carries. FERRY_SCREENSHOTS=DIR also saves the dialogs there (docs/screenshots).
+// Preferences → Known servers, and the pin a server in the list (File → Servers…) carries.
+// FERRY_SCREENSHOTS=DIR also saves the dialogs there (docs/screenshots).
 #include "guitesthelpers.h"
 #include "serverprocess.h"
 #include "testtree.h"
@@ -147,7 +148,8 @@ void TestDownloaderTrust::firstContactAsksAndTrustConnects()
     QCOMPARE(client::ServerTrust::instance().knownServers().fingerprintFor(key), server.fingerprint());
     gui::SecurityLabel *lock = window->securityLabel();
     QTRY_VERIFY(lock->isEncrypted());
-    QCOMPARE(lock->text(), QStringLiteral("TLS 1.3, pinned identity %1").arg(client::shortFingerprint(server.fingerprint())));
+    QCOMPARE(lock->text(),
+             QStringLiteral("TLS 1.3, pinned identity %1").arg(client::shortFingerprint(server.fingerprint())));
     QVERIFY(lock->toolTip().contains(QStringLiteral("TLS_")));
     QTRY_VERIFY_WITH_TIMEOUT(!window->browser()->model()->isLoading(), 30000);
     window->resize(900, 500);

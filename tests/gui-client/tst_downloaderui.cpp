@@ -186,7 +186,8 @@ void TestDownloaderUi::downloadThreeFilesThroughUi()
     bool neverWentBack = true;
     auto sample = [&] {
         for (int row = 0; row < 3; ++row) {
-            const int value = model->index(row, TransferModel::ProgressColumn).data(TransferModel::ProgressRole).toInt();
+            const int value =
+                model->index(row, TransferModel::ProgressColumn).data(TransferModel::ProgressRole).toInt();
             neverWentBack = neverWentBack && value >= last[row];
             last[row] = value;
             sawPartial = sawPartial || (value > 0 && value < 1000);
@@ -210,7 +211,8 @@ void TestDownloaderUi::downloadThreeFilesThroughUi()
     QTest::mouseClick(window->findChild<QPushButton *>(QStringLiteral("downloadButton")), Qt::LeftButton);
     QTRY_COMPARE_WITH_TIMEOUT(model->rowCount(), 4, 30000);
     QTRY_VERIFY_WITH_TIMEOUT(window->queue()->isIdle(), 30000);
-    QVERIFY(sameAsServed(QStringLiteral("media/sub/deeper/inner.bin"), m_downloads + QStringLiteral("/sub/deeper/inner.bin")));
+    QVERIFY(sameAsServed(QStringLiteral("media/sub/deeper/inner.bin"),
+                         m_downloads + QStringLiteral("/sub/deeper/inner.bin")));
 }
 
 // The listing already knows each picked file's size: the transfer list shows it from the

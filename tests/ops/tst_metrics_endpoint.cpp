@@ -117,7 +117,8 @@ void TestMetricsEndpoint::refusalsAreClear()
         {"hello there\r\n", "HTTP/1.1 400 Bad Request"},
         {"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "HTTP/1.1 400 Bad Request"},
         {QByteArray("\xf7\x01\x02\x03\n", 5), "HTTP/1.1 400 Bad Request"},
-        {"GET /metrics HTTP/1.1\r\n" + QByteArray("X: ").append(QByteArray(9000, 'a')), "HTTP/1.1 431 Request Header Fields Too Large"},
+        {"GET /metrics HTTP/1.1\r\n" + QByteArray("X: ").append(QByteArray(9000, 'a')),
+         "HTTP/1.1 431 Request Header Fields Too Large"},
     };
     for (const Case &c : cases) {
         const QByteArray reply = exchange(address, c.request);

@@ -154,7 +154,8 @@ void TestCodec::roundTrip_data()
     QTest::newRow("list-page-empty") << Message(ListPage{true, {}});
     QTest::newRow("list-page-500") << Message(ListPage{false, manyEntries(500)});
     QTest::newRow("list-page-extremes")
-        << Message(ListPage{true, {{EntryKind::Other, UINT64_MAX, INT64_MIN, ""}, {EntryKind::File, 0, INT64_MAX, "x"}}});
+        << Message(ListPage{true,
+                            {{EntryKind::Other, UINT64_MAX, INT64_MIN, ""}, {EntryKind::File, 0, INT64_MAX, "x"}}});
     QTest::newRow("stat-reply") << Message(StatReply{{EntryKind::Directory, 4096, -5, "dir"}});
     QTest::newRow("body") << Message(Body{7, 0, 7, Mtime});
     QTest::newRow("body-end-ok") << Message(BodyEnd{ErrorCode::Ok, ""});

@@ -136,7 +136,8 @@ void TestServerAccess::scopedGrantHoldsAgainstPathTricks()
     if (code == 0)
         QVERIFY2(s.ok(), qPrintable(s.toString()));
     else
-        QVERIFY2(s.is(ErrorCode(code)), qPrintable(QStringLiteral("expected code %1, got %2").arg(code).arg(s.toString())));
+        QVERIFY2(s.is(ErrorCode(code)),
+                 qPrintable(QStringLiteral("expected code %1, got %2").arg(code).arg(s.toString())));
     const GetResult next = client.get("pub/a.bin");
     QVERIFY2(next.status.ok(), qPrintable(next.status.toString()));
     QCOMPARE(next.data, patternBytes(7, 0, 4096));
@@ -196,7 +197,8 @@ void TestServerAccess::reloadChangesAnonymousAccess()
     const QString config = dir.filePath("ferry.conf");
     auto writeConfig = [&](const QByteArray &anonymous) {
         QFile file(config);
-        return file.open(QIODevice::WriteOnly | QIODevice::Truncate) && file.write("anonymous = " + anonymous + "\n") > 0;
+        return file.open(QIODevice::WriteOnly | QIODevice::Truncate)
+               && file.write("anonymous = " + anonymous + "\n") > 0;
     };
     QVERIFY(writeConfig("pub"));
     ServerProcess server(m_tree->root(), {"--config", config});
@@ -214,7 +216,8 @@ void TestServerAccess::reloadChangesAnonymousAccess()
     QVERIFY(client.connectTo(server.host(), server.port()).ok());
     QVERIFY(client.hello("ferry-tests/2", proto::ProtocolVersion2).ok());
     const auto &capabilities = client.welcome().capabilities;
-    QVERIFY(std::find(capabilities.begin(), capabilities.end(), proto::Capability{"auth", "required"}) != capabilities.end());
+    QVERIFY(std::find(capabilities.begin(), capabilities.end(), proto::Capability{"auth", "required"})
+            != capabilities.end());
     QCOMPARE(server.stop(), 0);
 }
 

@@ -3,6 +3,7 @@
 // the file's folder shows that file alone; a symbolic link at the granted name that leads out of the
 // folder is FORBIDDEN and shows nothing; `token create` prints a link without a trailing slash; and
 // --anonymous grants one file the same way.
+#include "pathtricks.h"
 #include "serverprocess.h"
 #include "testclient.h"
 #include "testtree.h"
@@ -18,14 +19,15 @@ using proto::ErrorCode;
 
 namespace {
 
-enum class Op { Get, Stat, List, Digest, Manifest };
+using Op = PathOp;
 
 const QByteArray Secret = "FERRY-PRIVATE-CONTENT";
 const QByteArray Keynote = "the keynote, version 3\n";
 
 ServerProcess::RunResult ctl(const ServerProcess &server, QStringList args)
 {
-    return ServerProcess::runProgram(QStringLiteral(CTL_BIN), QStringList{"--admin-socket", server.adminSocketPath()} + args);
+    return ServerProcess::runProgram(QStringLiteral(CTL_BIN),
+                                     QStringList{"--admin-socket", server.adminSocketPath()} + args);
 }
 
 // `token create --json --path PATH`: the reply (secret, link, token), or an empty object.
@@ -48,20 +50,6 @@ Status authenticate(TestClient &client, const ServerProcess &server, const QStri
     if (read.ok() && !std::holds_alternative<proto::AuthReply>(answer))
         return Status::of(Outcome::Protocol, "AUTH was not answered with AUTH_REPLY");
     return read;
-}
-
-Status run(TestClient &client, Op op, const std::string &path)
-{
-    std::string digest;
-    std::vector<proto::ManifestPage> pages;
-    switch (op) {
-    case Op::Get: return client.get(path).status;
-    case Op::Stat: return client.stat(path);
-    case Op::List: return client.list(path).status;
-    case Op::Digest: return client.digest(path, &digest);
-    case Op::Manifest: return client.manifest(path, &pages);
-    }
-    return Status::of(Outcome::Failed);
 }
 
 QStringList namesOf(const ListResult &listed)
@@ -132,17 +120,15 @@ void TestServerFileToken::cleanupTestCase()
 
 void TestServerFileToken::fileTokenReachesItsFileOnly_data()
 {
-    QTest::addColumn<int>("op");
-    QTest::addColumn<QByteArray>("path");
-    QTest::addColumn<int>("code"); // 0: served
+    addPathTrickColumns();
+    addSharedPathTrickRows({.scope = "docs/keynote.pdf", .readable = "docs/keynote.pdf",
+                            .lookAlike = "docs/keynote.pdfx", .beside = "top.txt", .outside = "private/secret.txt"});
     const int get = int(Op::Get), stat = int(Op::Stat), list = int(Op::List);
     const int unauthorized = int(ErrorCode::Unauthorized);
     QTest::newRow("GET the file") << get << QByteArray("docs/keynote.pdf") << 0;
     QTest::newRow("STAT the file") << stat << QByteArray("docs/keynote.pdf") << 0;
     QTest::newRow("DIGEST the file") << int(Op::Digest) << QByteArray("docs/keynote.pdf") << 0;
     QTest::newRow("MANIFEST of the file") << int(Op::Manifest) << QByteArray("docs/keynote.pdf") << 0;
-    QTest::newRow("doubled slash") << get << QByteArray("docs//keynote.pdf") << 0;
-    QTest::newRow("LIST the root: the way in") << list << QByteArray("") << 0;
     QTest::newRow("LIST the folder: the way in") << list << QByteArray("docs") << 0;
     QTest::newRow("LIST the file, as LIST of a file") << list << QByteArray("docs/keynote.pdf")
                                                       << int(ErrorCode::NotADirectory);
@@ -152,21 +138,13 @@ void TestServerFileToken::fileTokenReachesItsFileOnly_data()
     QTest::newRow("file/x") << get << QByteArray("docs/keynote.pdf/x") << unauthorized;
     QTest::newRow("LIST file/x") << list << QByteArray("docs/keynote.pdf/x") << unauthorized;
     QTest::newRow("file/.") << stat << QByteArray("docs/keynote.pdf/.") << unauthorized;
-    QTest::newRow("file/..") << list << QByteArray("docs/keynote.pdf/..") << unauthorized;
     QTest::newRow("file/../sibling") << get << QByteArray("docs/keynote.pdf/../notes.txt") << unauthorized;
     QTest::newRow("sibling") << get << QByteArray("docs/notes.txt") << unauthorized;
     QTest::newRow("STAT a sibling") << stat << QByteArray("docs/notes.txt") << unauthorized;
-    QTest::newRow("look-alike name") << get << QByteArray("docs/keynote.pdfx") << unauthorized;
     QTest::newRow("name's prefix") << stat << QByteArray("docs/keynote") << unauthorized;
     QTest::newRow("the folder's folder") << list << QByteArray("docs/sub") << unauthorized;
     QTest::newRow("deeper in the folder") << get << QByteArray("docs/sub/deeper.txt") << unauthorized;
     QTest::newRow("STAT the folder") << stat << QByteArray("docs") << unauthorized;
-    QTest::newRow("beside the folder") << get << QByteArray("top.txt") << unauthorized;
-    QTest::newRow("another folder") << get << QByteArray("private/secret.txt") << unauthorized;
-    QTest::newRow("a/../b") << get << QByteArray("docs/../private/secret.txt") << unauthorized;
-    QTest::newRow("absolute") << get << QByteArray("/docs/keynote.pdf") << unauthorized;
-    QTest::newRow("// in front") << get << QByteArray("//docs/keynote.pdf") << unauthorized;
-    QTest::newRow("./ in front") << get << QByteArray("./docs/keynote.pdf") << unauthorized;
     QTest::newRow("/./ before the name") << get << QByteArray("docs/./keynote.pdf") << unauthorized;
     QTest::newRow("a link in the folder") << get << QByteArray("docs/link-private.pdf") << unauthorized;
 }
@@ -181,7 +159,7 @@ void TestServerFileToken::fileTokenReachesItsFileOnly()
     client.setRecording(true);
     const Status authed = authenticate(client, *m_server, m_secret);
     QVERIFY2(authed.ok(), qPrintable(authed.toString()));
-    const Status s = run(client, Op(op), std::string(path.constData(), size_t(path.size())));
+    const Status s = runPathOp(client, Op(op), path);
     if (code == 0)
         QVERIFY2(s.ok(), qPrintable(s.toString()));
     else
@@ -245,9 +223,8 @@ void TestServerFileToken::linkAtTheGrantedNameLeadingOutIsForbidden()
     TestClient client(20000);
     client.setRecording(true);
     QVERIFY(authenticate(client, *m_server, secret).ok());
-    const std::string path = scope.toStdString();
     for (Op op : {Op::Get, Op::Stat, Op::Digest, Op::Manifest}) {
-        const Status s = run(client, op, path);
+        const Status s = runPathOp(client, op, scope.toUtf8());
         QVERIFY2(s.is(ErrorCode(code)), qPrintable(s.toString()));
     }
     const ListResult listed = client.list("docs");

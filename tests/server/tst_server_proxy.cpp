@@ -146,7 +146,8 @@ void TestServerProxy::headerNamesTheClientEverywhere()
         QVERIFY2(openVia(*client, *m_server, proxies[i], header).ok(), qPrintable(m_server->diagnostics()));
         GetResult small = client->get("small.bin");
         QVERIFY2(small.status.ok() && small.data == m_small, qPrintable(small.status.toString()));
-        // A GET of 32 MiB (more than loopback's socket buffers hold) that is never read keeps its worker sending, and its peer on the scoreboard.
+        // A GET of 32 MiB (more than loopback's socket buffers hold) that is never read keeps its worker
+        // sending, and its peer on the scoreboard.
         QVERIFY(client->send(proto::GetRequest{"big.bin", 0, proto::ToEnd}));
         expected << QStringLiteral("%1:%2").arg(clients[i]).arg(port);
         held.push_back(std::move(client));

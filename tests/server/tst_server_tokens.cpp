@@ -19,7 +19,8 @@ namespace {
 
 ServerProcess::RunResult ctl(const ServerProcess &server, QStringList args)
 {
-    return ServerProcess::runProgram(QStringLiteral(CTL_BIN), QStringList{"--admin-socket", server.adminSocketPath()} + args);
+    return ServerProcess::runProgram(QStringLiteral(CTL_BIN),
+                                     QStringList{"--admin-socket", server.adminSocketPath()} + args);
 }
 
 QJsonArray tokenList(const ServerProcess &server)
@@ -65,7 +66,8 @@ void TestServerTokens::createShowsTheSecretOnceAndKeepsItsHash()
                       "--max-connections", "8", "--max-bytes", "50G", "--label", "team A", "--host", "files.example"});
     QVERIFY2(created.exitCode == 0, created.err.constData());
     const QString out = QString::fromUtf8(created.out);
-    const QRegularExpression link(R"(ferry://files\.example:(\d+)/releases/2026/\?fp=([A-Z2-7-]+)&token=([A-Za-z0-9_-]{43})\b)");
+    const QRegularExpression link(
+        R"(ferry://files\.example:(\d+)/releases/2026/\?fp=([A-Z2-7-]+)&token=([A-Za-z0-9_-]{43})\b)");
     const QRegularExpressionMatch match = link.match(out);
     QVERIFY2(match.hasMatch(), qPrintable(out));
     QCOMPARE(match.captured(1).toUShort(), server->port());
@@ -133,7 +135,8 @@ void TestServerTokens::badInputIsAUsageError_data()
     QTest::newRow("lifetime without unit") << QStringList{"token", "create", "--expires", "7"} << "is not a lifetime";
     QTest::newRow("lifetime unit") << QStringList{"token", "create", "--expires", "7y"} << "is not a lifetime";
     QTest::newRow("rate") << QStringList{"token", "create", "--rate", "fast"} << "is not a byte count";
-    QTest::newRow("connections") << QStringList{"token", "create", "--max-connections", "1k"} << "is not a whole number";
+    QTest::newRow("connections") << QStringList{"token", "create", "--max-connections", "1k"}
+                                 << "is not a whole number";
     QTest::newRow("label") << QStringList{"token", "create", "--label", QString(201, 'x')} << "at most 200 bytes";
     QTest::newRow("revoke without id") << QStringList{"token", "revoke"} << "ID is required";
     QTest::newRow("no subcommand") << QStringList{"token"} << "subcommand";
@@ -145,7 +148,8 @@ void TestServerTokens::badInputIsAUsageError()
     QFETCH(QStringList, args);
     QFETCH(QString, says);
     const ServerProcess::RunResult result =
-        ServerProcess::runProgram(QStringLiteral(CTL_BIN), QStringList{"--admin-socket", "/nonexistent/admin.sock"} + args);
+        ServerProcess::runProgram(QStringLiteral(CTL_BIN),
+                                  QStringList{"--admin-socket", "/nonexistent/admin.sock"} + args);
     QCOMPARE(result.exitCode, 2);
     const QList<QByteArray> lines = result.err.trimmed().split('\n');
     QCOMPARE(lines.size(), 2);

@@ -53,7 +53,8 @@ void TestGrant::locate_data()
     const Grant pub = subtrees({"pub"});
     const Grant deep = subtrees({"pub/2026", "docs"});
     // The whole tree: the path goes to the root's jail exactly as spelled (it judges `..` and the rest).
-    QTest::newRow("all: anything, unchanged") << Grant::all() << QByteArray("a/../b") << true << "" << QByteArray("a/../b");
+    QTest::newRow("all: anything, unchanged") << Grant::all() << QByteArray("a/../b") << true << ""
+                                              << QByteArray("a/../b");
     QTest::newRow("all: root") << Grant::all() << QByteArray("") << true << "" << QByteArray("");
     QTest::newRow("none: root") << Grant::none() << QByteArray("") << false << "" << QByteArray();
     QTest::newRow("none: a file") << Grant::none() << QByteArray("pub/a.bin") << false << "" << QByteArray();
@@ -76,7 +77,8 @@ void TestGrant::locate_data()
     QTest::newRow("absolute") << pub << QByteArray("/pub/a.bin") << false << "" << QByteArray();
     QTest::newRow("double slash in front") << pub << QByteArray("//pub/a.bin") << false << "" << QByteArray();
     QTest::newRow("NUL after the subtree") << pub << QByteArray("pub\0/../x", 9) << false << "" << QByteArray();
-    QTest::newRow("nested subtree") << deep << QByteArray("pub/2026/a.bin") << true << "pub/2026" << QByteArray("a.bin");
+    QTest::newRow("nested subtree") << deep << QByteArray("pub/2026/a.bin") << true << "pub/2026"
+                                    << QByteArray("a.bin");
     QTest::newRow("its parent is outside") << deep << QByteArray("pub/2025/a.bin") << false << "" << QByteArray();
     QTest::newRow("the other subtree") << deep << QByteArray("docs/x") << true << "docs" << QByteArray("x");
 }

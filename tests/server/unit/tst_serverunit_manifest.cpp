@@ -316,9 +316,12 @@ void TestManifest::specVector()
     QVERIFY(std::holds_alternative<Manifest>(result));
     const ferry::proto::ManifestPage page = manifestPage(std::get<Manifest>(result), 0, 16384);
     QCOMPARE(page.chunkCount, uint32_t(2));
-    QCOMPARE(toBytes(page.root).toHex(), QByteArray("0dcb547575cea4904657cd7076f59cdc6ad612ce555f23d9e4c80d3a4f223d37"));
-    QCOMPARE(toBytes(page.digests[0]).toHex(), QByteArray("61be55a8e2f6b4e172338bddf184d6dbee29c98853e0a0485ecee7f27b9af0b4"));
-    QCOMPARE(toBytes(page.digests[1]).toHex(), QByteArray("3e23e8160039594a33894f6564e1b1348bbd7a0088d42c4acb73eeaed59c009d"));
+    QCOMPARE(toBytes(page.root).toHex(),
+             QByteArray("0dcb547575cea4904657cd7076f59cdc6ad612ce555f23d9e4c80d3a4f223d37"));
+    QCOMPARE(toBytes(page.digests[0]).toHex(),
+             QByteArray("61be55a8e2f6b4e172338bddf184d6dbee29c98853e0a0485ecee7f27b9af0b4"));
+    QCOMPARE(toBytes(page.digests[1]).toHex(),
+             QByteArray("3e23e8160039594a33894f6564e1b1348bbd7a0088d42c4acb73eeaed59c009d"));
     QVERIFY(page.last);
 }
 

@@ -223,7 +223,8 @@ private slots:
     void badCidr_data()
     {
         QTest::addColumn<QString>("text");
-        for (const char *text : {"", "10.0.0.0/", "10.0.0.0/33", "::/129", "10.0.0.0/8x", "10.0.0", "host.example", "10.0.0.0/-1"})
+        for (const char *text :
+             {"", "10.0.0.0/", "10.0.0.0/33", "::/129", "10.0.0.0/8x", "10.0.0", "host.example", "10.0.0.0/-1"})
             QTest::newRow(text) << QString::fromLatin1(text);
     }
     void badCidr() { QVERIFY(!parseCidr(QTest::currentDataTag())); }
