@@ -2,6 +2,7 @@
 
 #include "base/config_error.h"
 #include "tls/certificate.h"
+#include "tls/warm_up.h"
 
 #include <openssl/ssl.h>
 
@@ -46,6 +47,10 @@ TlsContext::TlsContext(const Identity &identity) : m_identity(identity)
         std::string why = opensslError();
         SSL_CTX_free(c);
         throw ConfigError("loading the key " + identity.keyFile + ": " + why);
+    }
+    if (std::string why = warmUp(c); !why.empty()) {
+        SSL_CTX_free(c);
+        throw ConfigError("a TLS handshake in memory with " + identity.certFile + ": " + why);
     }
 }
 
