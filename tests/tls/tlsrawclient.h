@@ -13,6 +13,7 @@
 
 typedef struct ssl_st SSL;
 typedef struct ssl_ctx_st SSL_CTX;
+typedef struct ssl_session_st SSL_SESSION;
 
 namespace tlstest {
 
@@ -39,6 +40,15 @@ public:
     // close), false with *why saying how it ended otherwise (a bare close, a reset, a timeout, a frame).
     bool awaitCloseNotify(QString *why);
 
+    // Session resumption as the client sees it (docs/SECURITY.md, "Sessions are not resumed").
+    // Before open(): offer the session `earlier` made, as a resuming client would.
+    void offerSessionOf(const TlsRawClient &earlier);
+    // After open(): whether the server sent a ticket this session could be resumed with, whether this
+    // handshake resumed an offered session, and the DER of the server's certificate.
+    bool holdsTicket() const;
+    bool resumed() const;
+    QByteArray peerCertificate() const;
+
 private:
     bool fill(QString *why);
 
@@ -47,6 +57,7 @@ private:
     int m_fd = -1;
     SSL_CTX *m_context = nullptr;
     SSL *m_ssl = nullptr;
+    SSL_SESSION *m_offered = nullptr;
     proto::Decoder m_decoder;
     bool m_closeNotify = false; // the last read ended with the server's close_notify
 };
