@@ -114,6 +114,20 @@ bool TlsRawClient::send(const proto::Message &message)
     return SSL_write(m_ssl, frame.data(), int(frame.size())) == int(frame.size());
 }
 
+bool TlsRawClient::sendInOneWrite(const std::vector<proto::Message> &messages)
+{
+    BIO *memory = BIO_new(BIO_s_mem());
+    SSL_set0_wbio(m_ssl, memory); // the records collect here (the socket's BIO stays the rbio)
+    bool encrypted = true;
+    for (const proto::Message &message : messages)
+        encrypted = encrypted && send(message);
+    char *records = nullptr;
+    const long length = BIO_get_mem_data(memory, &records);
+    const std::string bytes(records, size_t(length));
+    SSL_set0_wbio(m_ssl, BIO_new_socket(m_fd, BIO_NOCLOSE)); // frees `memory`
+    return encrypted && ::send(m_fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) == ssize_t(bytes.size());
+}
+
 bool TlsRawClient::fill(QString *why)
 {
     uint8_t buffer[16 * 1024];

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 typedef struct ssl_st SSL;
 typedef struct ssl_ctx_st SSL_CTX;
@@ -32,6 +33,9 @@ public:
     // TCP connect, TLS handshake, HELLO and WELCOME. False with *why set on failure.
     bool open(const QString &host, quint16 port, QString *why);
     bool send(const proto::Message &message);
+    // Each message in its own TLS record, all the records in one write(): they reach the server
+    // together, so it reads them with one read() (its read-ahead) and must serve them all from there.
+    bool sendInOneWrite(const std::vector<proto::Message> &messages);
     // The next frame, or false with *why set (timeout, close, bytes that do not decode).
     bool read(proto::Message *message, QString *why);
     // A whole GET answer: BODY, its bytes (counted), BODY_END Ok. The byte count in *received.
