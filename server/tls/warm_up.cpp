@@ -27,8 +27,8 @@ bool stepFailed(SSL *ssl, int result)
     return error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE;
 }
 
-// Drives both ends until the handshake is done and one byte has gone each way (the record layer's
-// ciphers and, on the client's read, the session ticket are then set up too).
+// Drives both ends until the handshake is done and one byte has gone each way (so the record layer's
+// ciphers are set up too).
 std::string converse(SSL *client, SSL *server)
 {
     bool clientDone = false, serverDone = false;

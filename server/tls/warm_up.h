@@ -2,10 +2,12 @@
 // the workers are forked.
 //
 // Why: OpenSSL 3 builds its algorithm caches (provider method store, name map, the key's and the
-// groups' methods) on first use: about 430 KiB of private heap in each process that makes its first
-// handshake. Made once in the parent, those pages are inherited and shared by every worker instead of
-// each of the workers building its own copy for its first client (memory per idle TLS connection,
-// docs/PERFORMANCE.md). The handshake also shows that the certificate and key work together.
+// groups' methods) on first use, in each process that makes a handshake. Made once in the parent, those
+// pages are inherited and shared by every worker instead of each worker building its own copy for its
+// first client: a worker's first TLS connection cost it 368 KiB of private memory without this, 304 KiB
+// with it (docs/PERFORMANCE.md, "TLS"). The handshake also shows that the certificate and key work
+// together. The random state it uses is no secret the workers share: OpenSSL 3 reseeds its generators
+// in a forked child (it checks the process id on every call).
 #pragma once
 
 #include <string>
