@@ -2,6 +2,7 @@
 
 #include "base/config_error.h"
 #include "tls/certificate.h"
+#include "tls/warm_up.h"
 
 #include <openssl/ssl.h>
 
@@ -32,9 +33,15 @@ TlsContext::TlsContext(const Identity &identity) : m_identity(identity)
     // Released buffers: an idle connection keeps no 2 x 16 KiB of record buffers (memory per idle TLS
     // connection, docs/PERFORMANCE.md). A moving write buffer: ClientIo may retry a write from a new copy.
     SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_ENABLE_PARTIAL_WRITE);
-    SSL_CTX_set_num_tickets(c, 1); // one resumption ticket is all a Ferry client uses
-    // Resumption rides on stateless tickets (their keys live in this context, inherited by every
-    // worker); a server-side session cache would be per worker anyway, and costs memory per handshake.
+    // Read ahead: a record's header and body, and records that arrived together (the client's
+    // Finished with its first request), in one read() instead of two per record. What it reads
+    // beyond a record is seen by TlsSession::hasBuffered() (SSL_has_pending), not by epoll.
+    SSL_CTX_set_read_ahead(c, 1);
+    // No resumption: no session tickets and no session cache. Ferry's clients never resume (each
+    // QSslSocket starts from a fresh configuration), so a ticket was an encryption, a write and
+    // 239 bytes per connection for nothing; without one every connection shows the certificate
+    // (docs/SECURITY.md, "Sessions are not resumed").
+    SSL_CTX_set_num_tickets(c, 0);
     SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
     if (SSL_CTX_use_certificate_chain_file(c, identity.certFile.c_str()) != 1) {
         std::string why = opensslError();
@@ -46,6 +53,10 @@ TlsContext::TlsContext(const Identity &identity) : m_identity(identity)
         std::string why = opensslError();
         SSL_CTX_free(c);
         throw ConfigError("loading the key " + identity.keyFile + ": " + why);
+    }
+    if (std::string why = warmUp(c); !why.empty()) {
+        SSL_CTX_free(c);
+        throw ConfigError("a TLS handshake in memory with " + identity.certFile + ": " + why);
     }
 }
 

@@ -1,7 +1,7 @@
 // The server's TLS configuration (one OpenSSL SSL_CTX): TLS 1.3 only, the three TLS 1.3 AEAD suites,
-// the identity's certificate and key. Made in the parent before the workers are forked, so every worker
-// inherits it (and the session-ticket keys inside it: a client resumes on any worker). A reload makes a
-// new one for the new generation of workers.
+// the identity's certificate and key, no session resumption. Made in the parent before the workers are
+// forked, so every worker inherits it (warmed up by one handshake in memory: tls/warm_up.h). A reload
+// makes a new one for the new generation of workers.
 #pragma once
 
 #include "tls/identity.h"

@@ -72,7 +72,9 @@ TlsIo TlsSession::write(const void *data, size_t size)
     return {0, classify(result, "SSL_write()")};
 }
 
-bool TlsSession::hasBuffered() const { return SSL_pending(m_ssl) > 0; }
+// SSL_has_pending, not SSL_pending: with read-ahead, whole records may wait undecrypted in OpenSSL's
+// buffer (e.g. a request that came with the client's Finished).
+bool TlsSession::hasBuffered() const { return SSL_has_pending(m_ssl) == 1; }
 
 void TlsSession::shutdown()
 {

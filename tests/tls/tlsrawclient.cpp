@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -36,6 +37,7 @@ TlsRawClient::~TlsRawClient()
 {
     if (m_ssl)
         SSL_free(m_ssl);
+    SSL_SESSION_free(m_offered);
     if (m_context)
         SSL_CTX_free(m_context);
     if (m_fd >= 0)
@@ -62,6 +64,8 @@ bool TlsRawClient::open(const QString &host, quint16 port, QString *why)
     SSL_CTX_set_min_proto_version(m_context, TLS1_3_VERSION);
     m_ssl = SSL_new(m_context);
     SSL_set_fd(m_ssl, m_fd);
+    if (m_offered)
+        SSL_set_session(m_ssl, m_offered);
     if (SSL_connect(m_ssl) != 1) {
         *why = sslError("SSL_connect()");
         return false;
@@ -80,10 +84,48 @@ bool TlsRawClient::open(const QString &host, quint16 port, QString *why)
     return true;
 }
 
+void TlsRawClient::offerSessionOf(const TlsRawClient &earlier)
+{
+    SSL_SESSION_free(m_offered);
+    m_offered = earlier.m_ssl ? SSL_get1_session(earlier.m_ssl) : nullptr;
+}
+
+bool TlsRawClient::holdsTicket() const
+{
+    const SSL_SESSION *session = m_ssl ? SSL_get0_session(m_ssl) : nullptr;
+    return session && SSL_SESSION_is_resumable(session) == 1;
+}
+
+bool TlsRawClient::resumed() const { return m_ssl && SSL_session_reused(m_ssl) == 1; }
+
+QByteArray TlsRawClient::peerCertificate() const
+{
+    X509 *certificate = m_ssl ? SSL_get0_peer_certificate(m_ssl) : nullptr;
+    unsigned char *der = nullptr;
+    const int length = certificate ? i2d_X509(certificate, &der) : 0;
+    QByteArray bytes = length > 0 ? QByteArray(reinterpret_cast<const char *>(der), length) : QByteArray();
+    OPENSSL_free(der);
+    return bytes;
+}
+
 bool TlsRawClient::send(const proto::Message &message)
 {
     const std::vector<uint8_t> frame = proto::encode(message);
     return SSL_write(m_ssl, frame.data(), int(frame.size())) == int(frame.size());
+}
+
+bool TlsRawClient::sendInOneWrite(const std::vector<proto::Message> &messages)
+{
+    BIO *memory = BIO_new(BIO_s_mem());
+    SSL_set0_wbio(m_ssl, memory); // the records collect here (the socket's BIO stays the rbio)
+    bool encrypted = true;
+    for (const proto::Message &message : messages)
+        encrypted = encrypted && send(message);
+    char *records = nullptr;
+    const long length = BIO_get_mem_data(memory, &records);
+    const std::string bytes(records, size_t(length));
+    SSL_set0_wbio(m_ssl, BIO_new_socket(m_fd, BIO_NOCLOSE)); // frees `memory`
+    return encrypted && ::send(m_fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) == ssize_t(bytes.size());
 }
 
 bool TlsRawClient::fill(QString *why)

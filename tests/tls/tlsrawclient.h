@@ -10,9 +10,11 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 typedef struct ssl_st SSL;
 typedef struct ssl_ctx_st SSL_CTX;
+typedef struct ssl_session_st SSL_SESSION;
 
 namespace tlstest {
 
@@ -33,6 +35,9 @@ public:
     // TCP connect, TLS handshake, HELLO and WELCOME. False with *why set on failure.
     bool open(const QString &host, quint16 port, QString *why);
     bool send(const proto::Message &message);
+    // Each message in its own TLS record, all the records in one write(): they reach the server
+    // together, so it reads them with one read() (its read-ahead) and must serve them all from there.
+    bool sendInOneWrite(const std::vector<proto::Message> &messages);
     // The next frame, or false with *why set (timeout, close, bytes that do not decode).
     bool read(proto::Message *message, QString *why);
     // A whole GET answer: BODY, its bytes (counted), BODY_END Ok. The byte count in *received.
@@ -40,6 +45,15 @@ public:
     // Reads until the connection ends. True if it ended with the server's close_notify (a clean TLS
     // close), false with *why saying how it ended otherwise (a bare close, a reset, a timeout, a frame).
     bool awaitCloseNotify(QString *why);
+
+    // Session resumption as the client sees it (docs/SECURITY.md, "Sessions are not resumed").
+    // Before open(): offer the session `earlier` made, as a resuming client would.
+    void offerSessionOf(const TlsRawClient &earlier);
+    // After open(): whether the server sent a ticket this session could be resumed with, whether this
+    // handshake resumed an offered session, and the DER of the server's certificate.
+    bool holdsTicket() const;
+    bool resumed() const;
+    QByteArray peerCertificate() const;
 
 private:
     bool fill(QString *why);
@@ -50,6 +64,7 @@ private:
     int m_fd = -1;
     SSL_CTX *m_context = nullptr;
     SSL *m_ssl = nullptr;
+    SSL_SESSION *m_offered = nullptr;
     proto::Decoder m_decoder;
     bool m_closeNotify = false; // the last read ended with the server's close_notify
 };

@@ -32,6 +32,7 @@ private slots:
     void loadRefusalIsAPlaintextBusyAtOnce_data();
     void loadRefusalIsAPlaintextBusyAtOnce();
     void engineWaitsOutARefusalBeforeTls();
+    void requestsArrivingTogetherAreAllServed();
 
 private:
     static bool ctl(const ServerProcess &server, const QString &command);
@@ -224,6 +225,27 @@ void TestTlsLimits::engineWaitsOutARefusalBeforeTls()
     QVERIFY2(get.exitCode() == 0, get.readAllStandardError().constData());
     QVERIFY2(ferrytest::sameContent(tree.path(QStringLiteral("f.bin")), dest.path() + QStringLiteral("/f.bin"), &why),
              qPrintable(why));
+}
+
+// Three requests in three TLS records that arrive in one segment: the worker reads them all at once
+// (read-ahead), so the second and third wait inside OpenSSL, undecrypted, where epoll cannot see them.
+// All three are answered at once, not after the client sends something more or the idle timeout.
+void TestTlsLimits::requestsArrivingTogetherAreAllServed()
+{
+    TestTree tree;
+    QVERIFY(!tree.addFile(QStringLiteral("f.bin"), 100, 1).isEmpty());
+    ServerProcess server(tree.root(), tlsOnly({QStringLiteral("--idle-timeout"), QStringLiteral("30s")}));
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    TlsRawClient client(5000); // each read gives up after 5 s: far sooner than the idle timeout
+    QString why;
+    QVERIFY2(client.open(server.host(), server.port(), &why), qPrintable(why));
+    const proto::Message stat = proto::StatRequest{"f.bin"};
+    QVERIFY(client.sendInOneWrite({stat, stat, stat}));
+    for (int answered = 0; answered < 3; ++answered) {
+        proto::Message answer;
+        QVERIFY2(client.read(&answer, &why), qPrintable(QStringLiteral("answer %1: %2").arg(answered + 1).arg(why)));
+        QVERIFY(std::holds_alternative<proto::StatReply>(answer));
+    }
 }
 
 QTEST_GUILESS_MAIN(TestTlsLimits)

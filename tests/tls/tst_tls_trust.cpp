@@ -3,6 +3,7 @@
 #include "serverprocess.h"
 #include "testclient.h"
 #include "testtree.h"
+#include "tlsrawclient.h"
 #include "tlstesthelpers.h"
 
 #include "client/downloadjob.h"
@@ -32,6 +33,7 @@ private slots:
     void changedIdentityRefusedLoudly();
     void plaintextClientGetsTlsRequired();
     void plaintextAllowedWhenConfigured();
+    void sessionsAreNeverResumed();
 
 private:
     QString downloadWithEngine(const client::FerryUrl &url, QString *error);
@@ -236,6 +238,26 @@ void TestTlsTrust::plaintextAllowedWhenConfigured()
     QVERIFY2(!downloadWithEngine(url, &error).isEmpty(), qPrintable(error));
     QCOMPARE(adminStatus(server).value(QStringLiteral("server")).toObject().value(QStringLiteral("plaintext")).toString(),
              QStringLiteral("allow"));
+}
+
+// No TLS session is resumed (docs/SECURITY.md, "Sessions are not resumed"): the server sends no
+// ticket, and a client that offers the session of its earlier connection gets a full handshake, in
+// which the server shows its certificate again, so the pin is checked on every connection.
+void TestTlsTrust::sessionsAreNeverResumed()
+{
+    ServerProcess server(m_tree.root(), tlsOnly());
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    QString why;
+    TlsRawClient first;
+    QVERIFY2(first.open(server.host(), server.port(), &why), qPrintable(why));
+    // TLS 1.3 sends tickets right after the handshake, so one would have been read with the WELCOME.
+    QVERIFY(!first.holdsTicket());
+    TlsRawClient second;
+    second.offerSessionOf(first);
+    QVERIFY2(second.open(server.host(), server.port(), &why), qPrintable(why));
+    QVERIFY(!second.resumed());
+    QVERIFY(!second.peerCertificate().isEmpty());
+    QCOMPARE(second.peerCertificate(), first.peerCertificate());
 }
 
 QTEST_GUILESS_MAIN(TestTlsTrust)

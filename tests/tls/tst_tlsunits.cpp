@@ -8,6 +8,8 @@
 #include "tls/fingerprint.h"
 #include "tls/first_bytes.h"
 #include "tls/state_dir.h"
+#include "tls/tls_context.h"
+#include "tls/warm_up.h"
 
 #include <QCryptographicHash>
 #include <QFile>
@@ -15,6 +17,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <openssl/ssl.h>
 #include <unistd.h>
 
 using namespace ferry;
@@ -39,6 +42,7 @@ private slots:
     void urlCarriesThePin();
     void knownServersFile();
     void defaultStateDirectory();
+    void warmUpHandshakesInMemory();
 };
 
 static QByteArray hex(const char *text) { return QByteArray::fromHex(text); }
@@ -218,6 +222,21 @@ void TestTlsUnits::defaultStateDirectory()
         QCOMPARE(stls::defaultStateDir(), std::string("/home/someone/.local/state/ferry"));
     }
     restore();
+}
+
+// The parent's handshake in memory (tls/warm_up.h): it completes with the server's real context, and a
+// context that cannot serve TLS (no certificate) is named as failing, not passed over.
+void TestTlsUnits::warmUpHandshakesInMemory()
+{
+    QTemporaryDir state;
+    QVERIFY(state.isValid());
+    stls::TlsContext context(stls::ensureIdentity(state.path().toStdString())); // runs warmUp()
+    QCOMPARE(stls::warmUp(context.get()), std::string());
+    SSL_CTX *bare = SSL_CTX_new(TLS_server_method());
+    QVERIFY(bare);
+    std::string error = stls::warmUp(bare);
+    SSL_CTX_free(bare);
+    QVERIFY2(error.find("the server's handshake") == 0, error.c_str());
 }
 
 QTEST_GUILESS_MAIN(TestTlsUnits)
