@@ -45,6 +45,15 @@ QStringList tcpStates(quint16 local, quint16 remote)
 
 constexpr auto TimeWait = "06";
 
+// The answer to a GET sent earlier (with BYE behind it), its body collected into `body`.
+GetResult readGetReplyInto(TestClient &client, QByteArray &body)
+{
+    return client.readGetReply([&](const char *data, size_t size) {
+        body.append(data, qsizetype(size));
+        return true;
+    });
+}
+
 } // namespace
 
 class TestServerBye : public QObject
@@ -95,10 +104,7 @@ void TestServerBye::getThenByeIsAnsweredThenTheServerClosesFirst()
     QVERIFY(client.readMessage(&welcome).ok());
     QVERIFY(std::holds_alternative<proto::Welcome>(welcome));
     QByteArray body;
-    const GetResult got = client.readGetReply([&](const char *data, size_t size) {
-        body.append(data, qsizetype(size));
-        return true;
-    });
+    const GetResult got = readGetReplyInto(client, body);
     QVERIFY2(got.status.ok(), qPrintable(got.status.toString()));
     QCOMPARE(body, m_content);
     // The client has not closed: the end of the stream is the server's FIN, with no frame before it.
@@ -137,10 +143,7 @@ void TestServerBye::byeAfterKeptAliveRequests()
     QVERIFY(client.readMessage(&stat).ok());
     QVERIFY(std::holds_alternative<proto::StatReply>(stat));
     QByteArray body;
-    const GetResult got = client.readGetReply([&](const char *data, size_t size) {
-        body.append(data, qsizetype(size));
-        return true;
-    });
+    const GetResult got = readGetReplyInto(client, body);
     QVERIFY2(got.status.ok(), qPrintable(got.status.toString()));
     QCOMPARE(body, m_content.left(100));
     std::vector<proto::Message> after;
@@ -158,10 +161,7 @@ void TestServerBye::byeFromAConnectionWaitingInTheParent()
     QTRY_COMPARE_WITH_TIMEOUT(m_server->connectionSocketCount(m_server->pid()), 1, 10000); // parked
     QVERIFY(client.sendRaw(frames({proto::GetRequest{"small.bin", 0, proto::ToEnd}, proto::Bye{}})));
     QByteArray body;
-    const GetResult got = client.readGetReply([&](const char *data, size_t size) {
-        body.append(data, qsizetype(size));
-        return true;
-    });
+    const GetResult got = readGetReplyInto(client, body);
     QVERIFY2(got.status.ok(), qPrintable(got.status.toString()));
     QCOMPARE(body, m_content);
     QCOMPARE(client.waitForClose(nullptr, 10000).outcome, Outcome::Closed);
