@@ -198,7 +198,8 @@ void TestServerBye::shortConnectionsGiveEveryDescriptorBack()
         if (!client.connectTo(server.host(), server.port()).ok() || !client.sendRaw(request))
             return false;
         proto::Message welcome;
-        return client.readMessage(&welcome).ok() && client.readGetReply([](const char *, size_t) { return true; }).status.ok()
+        const auto ignore = [](const char *, size_t) { return true; };
+        return client.readMessage(&welcome).ok() && client.readGetReply(ignore).status.ok()
                && client.waitForClose(nullptr, 10000).outcome == Outcome::Closed;
     };
     QVERIFY(visit());

@@ -134,13 +134,11 @@ void TestServerRules::halfReceivedLaterRequestIsCutByTheIdleTimeout()
     QVERIFY(client.open(m_server->host(), m_server->port()).ok());
     QVERIFY(client.stat("small.bin").ok());
     QVERIFY(client.sendRaw(frameBytes(proto::StatRequest{"small.bin"}).left(5)));
-    QElapsedTimer clock;
-    clock.start();
+    // Closed within 25 s: by the idle timeout, as the 30 s request timeout would not have yet.
     std::vector<proto::Message> frames;
     const Status end = client.waitForClose(&frames, 25000);
     QCOMPARE(end.outcome, Outcome::Closed);
     QVERIFY2(frames.empty(), qPrintable(describe(frames)));
-    QVERIFY2(clock.elapsed() < 20000, "closed by the request timeout, not the idle timeout");
 }
 
 // §3.1: a connection that has not completed its first request within the request timeout gets ERROR

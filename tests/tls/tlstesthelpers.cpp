@@ -18,8 +18,8 @@ QStringList tlsOnly(QStringList more)
 Run runGet(const QString &configHome, const QStringList &args, int timeoutMs)
 {
     // FERRY_PLAINTEXT empty is off: the harness sets it to 1 for every suite, these speak TLS.
-    return ServerProcess::runProgram(QStringLiteral(GET_BIN), args, timeoutMs,
-                                     {QStringLiteral("FERRY_PLAINTEXT="), QStringLiteral("XDG_CONFIG_HOME=") + configHome});
+    const QStringList environment{QStringLiteral("FERRY_PLAINTEXT="), QStringLiteral("XDG_CONFIG_HOME=") + configHome};
+    return ServerProcess::runProgram(QStringLiteral(GET_BIN), args, timeoutMs, environment);
 }
 
 QString knownServersFile(const QString &configHome) { return configHome + QStringLiteral("/ferry/known-servers"); }

@@ -77,7 +77,8 @@ void TestTlsCerts::initTestCase()
     QVERIFY(openssl({"x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
                      "-out", "server.crt", "-days", "2", "-extfile", "ext.cnf"}));
     QVERIFY(openssl({"genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "other.key"}));
-    QVERIFY(QFile::setPermissions(certPath(QStringLiteral("server.key")), QFileDevice::ReadOwner | QFileDevice::WriteOwner));
+    QVERIFY(QFile::setPermissions(certPath(QStringLiteral("server.key")),
+                                  QFileDevice::ReadOwner | QFileDevice::WriteOwner));
 }
 
 void TestTlsCerts::administratorsOwnCertificate()

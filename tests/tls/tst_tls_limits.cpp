@@ -59,18 +59,34 @@ void TestTlsLimits::slowClientHelloThenStalledHandshakeGetOneRequestTimeout()
     QVERIFY(socket.waitForConnected(5000));
     sinceConnect.start();
     // Half the ClientHello, the rest 1.8 s later (the parent waits for all of it), then silence: the
-    // server's answer is never acknowledged, the handshake never finishes. The pause is the input
-    // here, not a wait for something.
+    // server's answer is never acknowledged, the handshake never finishes. The pauses are the input
+    // here, not waits for something.
     socket.write(hello.left(hello.size() / 2));
     QVERIFY(socket.waitForBytesWritten(5000));
-    QTest::qWait(1800);
+    QTest::qWait(1700);
+    // A control connection sends its whole ClientHello 0.1 s before the first one's rest, and stalls
+    // the same way: its own request timeout ends 1.7 s after the first one's if that counts from
+    // accept, and just before it if the worker started a fresh one at the handoff. So the order of the
+    // two closes tells which, however slow the machine is.
+    QTcpSocket control;
+    control.connectToHost(server.host(), server.port());
+    QVERIFY(control.waitForConnected(5000));
+    control.write(hello);
+    QVERIFY(control.waitForBytesWritten(5000));
+    QStringList closes;
+    qint64 slowClosedAfter = -1;
+    connect(&socket, &QAbstractSocket::disconnected, this, [&] {
+        closes << QStringLiteral("slow");
+        slowClosedAfter = sinceConnect.elapsed();
+    });
+    connect(&control, &QAbstractSocket::disconnected, this, [&] { closes << QStringLiteral("control"); });
+    QTest::qWait(100);
     socket.write(hello.mid(hello.size() / 2));
     QVERIFY(socket.waitForBytesWritten(5000));
-    QTRY_COMPARE_WITH_TIMEOUT(socket.state(), QAbstractSocket::UnconnectedState, 10000);
-    // Closed at 2 s from accept: not 1.8 s + a fresh 2 s for the handshake in the worker (the bound
-    // leaves a loaded machine 1.3 s of slack).
-    const qint64 closedAfter = sinceConnect.elapsed();
-    QVERIFY2(closedAfter >= 1900 && closedAfter < 3300, qPrintable(QStringLiteral("closed after %1 ms").arg(closedAfter)));
+    QTRY_COMPARE_WITH_TIMEOUT(closes.size(), 2, 10000);
+    QCOMPARE(closes, QStringList({QStringLiteral("slow"), QStringLiteral("control")}));
+    // And not before its time: at least the 2 s from accept.
+    QVERIFY2(slowClosedAfter >= 1900, qPrintable(QStringLiteral("closed after %1 ms").arg(slowClosedAfter)));
 }
 
 void TestTlsLimits::handshakeWithoutRequestGetsOneRequestTimeout()
@@ -87,8 +103,10 @@ void TestTlsLimits::handshakeWithoutRequestGetsOneRequestTimeout()
     QString why;
     QVERIFY2(client.open(server.host(), server.port(), &why), qPrintable(why));
     QVERIFY2(client.awaitCloseNotify(&why), qPrintable(why));
+    // Not before its time; and the client's own 10 s timeout, far below the 60 s idle timeout, is the
+    // upper bound.
     const qint64 closedAfter = sinceConnect.elapsed();
-    QVERIFY2(closedAfter >= 1900 && closedAfter < 4000, qPrintable(QStringLiteral("closed after %1 ms").arg(closedAfter)));
+    QVERIFY2(closedAfter >= 1900, qPrintable(QStringLiteral("closed after %1 ms").arg(closedAfter)));
 }
 
 void TestTlsLimits::drainServesIdleTlsConnectionsOn()
@@ -170,16 +188,15 @@ void TestTlsLimits::loadRefusalIsAPlaintextBusyAtOnce()
     const QByteArray hello = realClientHello();
     QVERIFY(hello.size() > 100);
     QTcpSocket refused;
-    QElapsedTimer sinceConnect;
-    sinceConnect.start();
     refused.connectToHost(server.host(), server.port());
     QVERIFY(refused.waitForConnected(5000));
     refused.write(hello);
     QByteArray answer;
     connect(&refused, &QTcpSocket::readyRead, this, [&] { answer += refused.readAll(); });
+    // Half the default request timeout (10 s): a refusal that waited for it, or for a handshake, would
+    // not come in time.
     QTRY_COMPARE_WITH_TIMEOUT(refused.state(), QAbstractSocket::UnconnectedState, 5000);
     answer += refused.readAll();
-    QVERIFY2(sinceConnect.elapsed() < 2000, qPrintable(QStringLiteral("%1 ms").arg(sinceConnect.elapsed())));
     proto::Decoder decoder;
     decoder.feed({reinterpret_cast<const uint8_t *>(answer.constData()), size_t(answer.size())});
     proto::DecodeResult result = decoder.next();
@@ -212,11 +229,13 @@ void TestTlsLimits::engineWaitsOutARefusalBeforeTls()
     environment.insert(QStringLiteral("FERRY_PLAINTEXT"), QString()); // empty: TLS
     environment.insert(QStringLiteral("XDG_CONFIG_HOME"), config.path());
     get.setProcessEnvironment(environment);
-    const QString url = QStringLiteral("ferry://%1:%2/f.bin?fp=%3").arg(server.host()).arg(server.port()).arg(server.fingerprint());
+    const QString url =
+        QStringLiteral("ferry://%1:%2/f.bin?fp=%3").arg(server.host()).arg(server.port()).arg(server.fingerprint());
     get.start(QStringLiteral(GET_BIN), {QStringLiteral("--no-progress"), QStringLiteral("-o"), dest.path(), url});
     QVERIFY(get.waitForStarted(5000));
     auto refusals = [&] {
-        return adminStatus(server).value(QStringLiteral("pool")).toObject().value(QStringLiteral("rejected_busy")).toInteger();
+        const QJsonObject pool = adminStatus(server).value(QStringLiteral("pool")).toObject();
+        return pool.value(QStringLiteral("rejected_busy")).toInteger();
     };
     QTRY_VERIFY_WITH_TIMEOUT(refusals() >= 1, 10000); // it was turned away at least once
     QCOMPARE(get.state(), QProcess::Running);         // and waits

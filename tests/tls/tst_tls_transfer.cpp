@@ -284,7 +284,8 @@ void TestTlsTransfer::manyIdleTlsClientsStayConnected()
     }
     QTRY_COMPARE_WITH_TIMEOUT(encrypted, 300, 15000);
     auto pending = [&] {
-        return adminStatus(server).value(QStringLiteral("pool")).toObject().value(QStringLiteral("pending")).toInteger(-1);
+        const QJsonObject pool = adminStatus(server).value(QStringLiteral("pool")).toObject();
+        return pool.value(QStringLiteral("pending")).toInteger(-1);
     };
     QTRY_COMPARE_WITH_TIMEOUT(pending(), qint64(0), 10000);
     QTemporaryDir dest;
