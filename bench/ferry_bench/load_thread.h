@@ -9,9 +9,9 @@
 #include "base/unique_fd.h" // the server's one owner type for fds
 
 #include <chrono>
-#include <string>
 #include <cstdint>
 #include <netinet/in.h>
+#include <string>
 #include <vector>
 
 namespace ferry::bench {

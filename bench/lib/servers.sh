@@ -208,7 +208,7 @@ print("-".join(s[i:i + 4] for i in range(0, len(s), 4)))')
 # defaults wrk and nginx agreed on AES-256 while Ferry picked AES-128), and no session tickets. nginx
 # sends OpenSSL's default two, and wrk keeps each connection slot's session (SSL_clear), so without
 # "NumTickets 0" all but wrk's first connection per slot resumed: no certificate, no signature, about
-# half the client's CPU, against the full handshake every ferry-bench connection makes.
+# 60 % of the client's CPU, against the full handshake every ferry-bench connection makes.
 TLS_SUITES=TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256
 
 # tls_negotiated PORT — what a default OpenSSL client (as wrk and ferry-bench are) agrees on with the

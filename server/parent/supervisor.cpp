@@ -100,8 +100,7 @@ Supervisor::Worker *Supervisor::pickAvailable()
     // on both sides").
     Worker *best = nullptr;
     uint32_t considered = 0;
-    const uint32_t limit = m_cpuCount;
-    for (auto it = m_available.rbegin(); it != m_available.rend() && considered < limit; ++it, ++considered) {
+    for (auto it = m_available.rbegin(); it != m_available.rend() && considered < m_cpuCount; ++it, ++considered) {
         Worker &worker = m_workers.at(*it);
         if (!best || worker.connections.size() < best->connections.size())
             best = &worker;
