@@ -41,6 +41,9 @@ void Stats::merge(const Stats &other)
     busy += other.busy;
     serverErrors += other.serverErrors;
     timeouts += other.timeouts;
+    tlsResumed += other.tlsResumed;
+    if (tls.empty())
+        tls = other.tls;
     latencyUs.merge(other.latencyUs);
 }
 
@@ -128,6 +131,7 @@ void LoadThread::onEvent(uint32_t index, uint32_t events)
         if (step != TlsStep::Done)
             return;
         c.handshaken = true;
+        noteHandshake(c.ssl.get());
         sendRequest(index, monotonicNs());
         return;
     }
@@ -175,6 +179,13 @@ void LoadThread::closeConnection(Connection &c)
 {
     c.ssl.reset(); // the session first: it refers to the fd
     c.fd.reset();
+}
+
+void LoadThread::noteHandshake(SSL *ssl)
+{
+    if (m_stats.tls.empty())
+        m_stats.tls = negotiated(ssl);
+    m_stats.tlsResumed += resumed(ssl);
 }
 
 // Returns whether the same connection should keep reading.

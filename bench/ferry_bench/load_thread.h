@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <netinet/in.h>
+#include <string>
 #include <vector>
 
 namespace ferry::bench {
@@ -34,6 +35,8 @@ struct Stats {
     uint64_t busy = 0;
     uint64_t serverErrors = 0;
     uint64_t timeouts = 0;
+    uint64_t tlsResumed = 0; // --tls: handshakes that resumed a session (a fair run has none)
+    std::string tls;         // --tls: what the first handshake agreed on (tls_client.h, negotiated())
     Histogram latencyUs;
 
     uint64_t errors() const { return connectErrors + readErrors + protocolErrors + busy + serverErrors + timeouts; }
@@ -77,6 +80,7 @@ private:
     void sendRequest(uint32_t index, uint64_t nowNs);
     ssize_t receive(Connection &c);
     void closeConnection(Connection &c);
+    void noteHandshake(SSL *ssl);
     void onEvent(uint32_t index, uint32_t events);
     void onReadable(uint32_t index);
     bool onOutcome(uint32_t index, Outcome outcome);

@@ -30,6 +30,9 @@ void printSummary(std::FILE *out, const Options &options, const Stats &stats, do
                  static_cast<unsigned long>(stats.readErrors), static_cast<unsigned long>(stats.protocolErrors),
                  static_cast<unsigned long>(stats.busy), static_cast<unsigned long>(stats.serverErrors),
                  static_cast<unsigned long>(stats.timeouts));
+    if (options.tls)
+        std::fprintf(out, "  tls        %s, %lu resumed\n", stats.tls.empty() ? "no handshake" : stats.tls.c_str(),
+                     static_cast<unsigned long>(stats.tlsResumed));
     std::fprintf(out, "  latency  ");
     printLatency(out, "p50", stats.latencyUs.percentile(50));
     printLatency(out, "p90", stats.latencyUs.percentile(90));
@@ -46,7 +49,8 @@ void printJson(std::FILE *out, const Stats &stats, double seconds)
                  "{\"tool\":\"ferry-bench\",\"requests\":%lu,\"seconds\":%.4f,\"rps\":%.1f,\"bytes\":%lu,"
                  "\"bytes_per_s\":%.0f,\"body_bytes\":%lu,\"errors\":%lu,\"connect_errors\":%lu,"
                  "\"read_errors\":%lu,\"protocol_errors\":%lu,\"busy\":%lu,\"server_errors\":%lu,"
-                 "\"timeouts\":%lu,\"p50_us\":%lu,\"p90_us\":%lu,\"p99_us\":%lu,\"max_us\":%lu}\n",
+                 "\"timeouts\":%lu,\"p50_us\":%lu,\"p90_us\":%lu,\"p99_us\":%lu,\"max_us\":%lu,"
+                 "\"tls\":\"%s\",\"tls_resumed\":%lu}\n",
                  static_cast<unsigned long>(stats.requests), seconds, rate, static_cast<unsigned long>(stats.bytes),
                  bytesPerSecond, static_cast<unsigned long>(stats.bodyBytes),
                  static_cast<unsigned long>(stats.errors()), static_cast<unsigned long>(stats.connectErrors),
@@ -56,7 +60,8 @@ void printJson(std::FILE *out, const Stats &stats, double seconds)
                  static_cast<unsigned long>(stats.latencyUs.percentile(50)),
                  static_cast<unsigned long>(stats.latencyUs.percentile(90)),
                  static_cast<unsigned long>(stats.latencyUs.percentile(99)),
-                 static_cast<unsigned long>(stats.latencyUs.max()));
+                 static_cast<unsigned long>(stats.latencyUs.max()), stats.tls.c_str(),
+                 static_cast<unsigned long>(stats.tlsResumed));
 }
 
 } // namespace ferry::bench

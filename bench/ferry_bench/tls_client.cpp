@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <openssl/err.h>
+#include <openssl/objects.h>
 #include <openssl/ssl.h>
 #include <stdexcept>
 
@@ -75,5 +76,15 @@ ssize_t tlsRead(SSL *ssl, void *data, size_t size)
     const int result = SSL_read_ex(ssl, data, size, &got);
     return result == 1 ? static_cast<ssize_t>(got) : stalled(ssl, result);
 }
+
+std::string negotiated(SSL *ssl)
+{
+    const SSL_CIPHER *suite = SSL_get_current_cipher(ssl);
+    const char *group = OBJ_nid2sn(SSL_get_negotiated_group(ssl));
+    return std::string(SSL_get_version(ssl)) + " " + (suite ? SSL_CIPHER_get_name(suite) : "?") + " "
+           + (group ? group : "?");
+}
+
+bool resumed(SSL *ssl) { return SSL_session_reused(ssl) == 1; }
 
 } // namespace ferry::bench

@@ -28,7 +28,10 @@ write_nginx_conf() { # DIR PORT NOPUSH(on|off) [TLS_PORT]
     [ -z "${4:-}" ] || tls="listen 127.0.0.1:$4 ssl backlog=4096;
         ssl_certificate $WORK/tls/cert.pem;
         ssl_certificate_key $WORK/tls/key.pem;
-        ssl_protocols TLSv1.3;"
+        ssl_protocols TLSv1.3;
+        ssl_prefer_server_ciphers on;
+        ssl_conf_command Ciphersuites $TLS_SUITES;
+        ssl_conf_command NumTickets 0;"
     mkdir -p "$dir/logs" "$dir/tmp"
     cat >"$dir/nginx.conf" <<CONF
 worker_processes $NGINX_WORKERS;
@@ -198,6 +201,30 @@ make_tls_cert() {
         openssl dgst -sha256 -binary | python3 -c 'import base64, sys
 s = base64.b32encode(sys.stdin.buffer.read()).decode().rstrip("=")
 print("-".join(s[i:i + 4] for i in range(0, len(s), 4)))')
+}
+
+# nginx's TLS is set as Ferry's (server/tls/tls_context.cpp), so that both make the same handshake:
+# the same suites in the server's order of preference (clients offer AES-256 first, so with nginx's
+# defaults wrk and nginx agreed on AES-256 while Ferry picked AES-128), and no session tickets. nginx
+# sends OpenSSL's default two, and wrk keeps each connection slot's session (SSL_clear), so without
+# "NumTickets 0" all but wrk's first connection per slot resumed: no certificate, no signature, about
+# 60 % of the client's CPU, against the full handshake every ferry-bench connection makes.
+TLS_SUITES=TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256
+
+# tls_negotiated PORT — what a default OpenSSL client (as wrk and ferry-bench are) agrees on with the
+# server: "TLSv1.3 TLS_AES_128_GCM_SHA256 X25519, 0 session tickets, nothing to resume". Tickets, and a
+# second connection "Reused", would mean the (d)/(g) rows are not full handshakes.
+tls_negotiated() {
+    local out=$WORK/tls/s_client.out sess=$WORK/tls/s_client.sess
+    local suite group tickets again="nothing to resume"
+    rm -f "$sess"
+    openssl s_client -connect "127.0.0.1:$1" -servername localhost -msg -sess_out "$sess" </dev/null >"$out" 2>&1 || true
+    suite=$(awk '/Cipher is/ { print $2 " " $NF; exit }' "$out" | tr -d ,)
+    group=$(awk -F'[:,]' '/Server Temp Key/ { gsub(/ /, "", $2); print $2; exit }' "$out")
+    tickets=$(grep -c 'NewSessionTicket' "$out" || true)
+    [ ! -s "$sess" ] || again="a second connection: "$(openssl s_client -connect "127.0.0.1:$1" \
+        -servername localhost -sess_in "$sess" </dev/null 2>&1 | awk '/^(New|Reused),/ { print $1; exit }' | tr -d ,)
+    echo "$suite $group, $tickets session tickets, $again"
 }
 
 start_nginx_tls() { # PLAIN_PORT TLS_PORT — after calibrate_nopush, with the setting it kept

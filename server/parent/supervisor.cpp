@@ -86,19 +86,21 @@ bool Supervisor::spawn(uint32_t slotIndex)
     return true;
 }
 
-Supervisor::Worker *Supervisor::pickAvailable(bool spread)
+Supervisor::Worker *Supervisor::pickAvailable()
 {
     // Among the most recently available workers, one per CPU, the one holding the fewest connections.
     // One busy worker per CPU is what keeps every CPU working; spreading clients over more workers only
     // adds wake-ups, because each worker would find fewer ready connections per epoll_wait (on 2 CPUs,
     // 16 kept-alive clients: about 1.3 times the requests/s of spreading them over 8 workers). Workers
     // beyond those stay free for long responses and bursts. O(CPUs).
-    // A TLS connection (`spread`) never leaves the worker it is given, and waits while that worker
-    // sends a long body to another: those go to the idle worker holding the fewest of all. O(workers).
+    // TLS connections, which never leave the worker they are given, are consolidated the same way: a
+    // body is sent in turns with the worker's other connections (worker/body_stream.h) and a worker in
+    // long work takes no new ones, while spreading 16 TLS clients over 8 workers cost a quarter more
+    // server CPU per kept-alive request and more per handshake (docs/PERFORMANCE.md, "Full handshakes
+    // on both sides").
     Worker *best = nullptr;
     uint32_t considered = 0;
-    const uint32_t limit = spread ? uint32_t(m_available.size()) : m_cpuCount;
-    for (auto it = m_available.rbegin(); it != m_available.rend() && considered < limit; ++it, ++considered) {
+    for (auto it = m_available.rbegin(); it != m_available.rend() && considered < m_cpuCount; ++it, ++considered) {
         Worker &worker = m_workers.at(*it);
         if (!best || worker.connections.size() < best->connections.size())
             best = &worker;
@@ -110,7 +112,7 @@ Supervisor::Worker *Supervisor::pickAvailable(bool spread)
 
 int Supervisor::dispatch(HandoffMessage &&message)
 {
-    while (Worker *worker = pickAvailable(message.kind == HandoffKind::DispatchTls)) {
+    while (Worker *worker = pickAvailable()) {
         const uint64_t id = message.connectionId;
         const bool tls = message.kind == HandoffKind::DispatchTls;
         int error = 0;

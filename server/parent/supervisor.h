@@ -127,9 +127,8 @@ private:
     void onProtocolError(Worker &worker);
     // Lists or unlists the worker among those that take connections; returns whether it takes them.
     bool updateAvailability(Worker &worker);
-    // spread: consider every available worker, not only the most recent one per CPU (a TLS connection
-    // stays in the worker it is given for its whole life).
-    Worker *pickAvailable(bool spread);
+    // Among the most recently available workers, one per CPU, the one holding the fewest connections.
+    Worker *pickAvailable();
     void requestStop(Worker &worker);
     void sigkill(Worker &worker);
     void closeChannel(Worker &worker);
