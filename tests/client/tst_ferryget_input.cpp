@@ -6,7 +6,9 @@
 
 #include <QDir>
 #include <QElapsedTimer>
+#include <QFile>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QSignalSpy>
 #include <QTcpServer>
 #include <QTcpSocket>
@@ -74,6 +76,7 @@ private slots:
     void portOfAnotherProtocolIsNamed_data();
     void portOfAnotherProtocolIsNamed();
     void knownServersNeedsNoToken();
+    void manPageHasWhatHelpHas();
 };
 
 // -O DIR used to save the file beside DIR as "DIR (1)", as when a file of that name exists.
@@ -134,6 +137,38 @@ void TestFerryGetInput::knownServersNeedsNoToken()
         {QStringLiteral("FERRY_TOKEN=not a token!"), QStringLiteral("XDG_CONFIG_HOME=") + config.path()});
     QVERIFY2(run.exitCode == 0, qPrintable(QStringLiteral("exit %1: %2").arg(run.exitCode).arg(run.err)));
     QVERIFY2(run.err.isEmpty(), run.err.constData());
+}
+
+// ferry-get(1) is what `man ferry-get` shows a new user: every option and exit code that --help lists.
+void TestFerryGetInput::manPageHasWhatHelpHas()
+{
+    const auto help = ServerProcess::runProgram(QStringLiteral(GET_BIN), {QStringLiteral("--help")}, 10000);
+    QCOMPARE(help.exitCode, 0);
+    QFile page(QStringLiteral(FERRY_SOURCE_DIR "/resources/man/ferry-get.1"));
+    QVERIFY(page.open(QIODevice::ReadOnly));
+    const QString man = QString::fromUtf8(page.readAll());
+    const QString text = QString::fromUtf8(help.out);
+    static const QRegularExpression option(QStringLiteral("--([a-z][a-z0-9-]+)"));
+    for (auto match = option.globalMatch(text); match.hasNext();) {
+        const QString name = match.next().captured(1);
+        if (name == QLatin1String("help-all"))
+            continue; // Qt's own, for its options
+        QVERIFY2(man.contains(QStringLiteral("\\-\\-") + QString(name).replace(u'-', QStringLiteral("\\-"))),
+                 qPrintable(QStringLiteral("--%1 is not in ferry-get.1").arg(name)));
+    }
+    static const QRegularExpression exitCode(QStringLiteral("^  (\\d+)(?:, (\\d+))?  "),
+                                             QRegularExpression::MultilineOption);
+    const QString codes = text.mid(text.indexOf(QStringLiteral("Exit codes:")));
+    int seen = 0;
+    for (auto match = exitCode.globalMatch(codes); match.hasNext(); ++seen) {
+        const auto found = match.next();
+        for (const QString &code : {found.captured(1), found.captured(2)}) {
+            if (!code.isEmpty())
+                QVERIFY2(man.contains(QStringLiteral("\n.B ") + code + u'\n'),
+                         qPrintable(QStringLiteral("exit code %1 is not in ferry-get.1").arg(code)));
+        }
+    }
+    QVERIFY(seen >= 7);
 }
 
 QTEST_GUILESS_MAIN(TestFerryGetInput)
