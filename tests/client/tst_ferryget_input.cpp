@@ -76,6 +76,8 @@ private slots:
     void portOfAnotherProtocolIsNamed_data();
     void portOfAnotherProtocolIsNamed();
     void knownServersNeedsNoToken();
+    void destinationThatIsAFileIsNamed_data();
+    void destinationThatIsAFileIsNamed();
     void manPageHasWhatHelpHas();
 };
 
@@ -137,6 +139,36 @@ void TestFerryGetInput::knownServersNeedsNoToken()
         {QStringLiteral("FERRY_TOKEN=not a token!"), QStringLiteral("XDG_CONFIG_HOME=") + config.path()});
     QVERIFY2(run.exitCode == 0, qPrintable(QStringLiteral("exit %1: %2").arg(run.exitCode).arg(run.err)));
     QVERIFY2(run.err.isEmpty(), run.err.constData());
+}
+
+void TestFerryGetInput::destinationThatIsAFileIsNamed_data()
+{
+    QTest::addColumn<QString>("path");
+    QTest::newRow("a file") << QStringLiteral("file.bin");
+    QTest::newRow("a folder") << QStringLiteral("dir");
+}
+
+// -o naming a file (or a path through one): it said "mkdir X: cannot create the folder", not why.
+void TestFerryGetInput::destinationThatIsAFileIsNamed()
+{
+    QFETCH(QString, path);
+    ferrytest::TestTree tree;
+    QVERIFY(!tree.addFile(QStringLiteral("file.bin"), 1000, 1).isEmpty());
+    QVERIFY(!tree.addFile(QStringLiteral("dir/a.bin"), 1000, 2).isEmpty());
+    ServerProcess server(tree.root());
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    QTemporaryDir parent;
+    QFile blocker(parent.filePath(QStringLiteral("notes.txt")));
+    QVERIFY(blocker.open(QIODevice::WriteOnly));
+    blocker.close();
+    const auto run = ServerProcess::runProgram(
+        QStringLiteral(GET_BIN),
+        {QStringLiteral("--no-progress"), QStringLiteral("-o"), blocker.fileName() + QStringLiteral("/sub"),
+         QStringLiteral("ferry://%1:%2/%3").arg(server.host()).arg(server.port()).arg(path)},
+        30000);
+    QVERIFY2(run.exitCode == 5, qPrintable(QStringLiteral("exit %1: %2").arg(run.exitCode).arg(run.err)));
+    QVERIFY2(run.err.contains(blocker.fileName().toUtf8() + " is a file, not a folder"), run.err.constData());
+    QCOMPARE(blocker.size(), 0);
 }
 
 // ferry-get(1) is what `man ferry-get` shows a new user: every option and exit code that --help lists.
