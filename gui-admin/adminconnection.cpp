@@ -164,6 +164,13 @@ void AdminConnection::onErrorOccurred(QLocalSocket::LocalSocketError error)
                                         .arg(m_path).arg(seconds));
         break;
     case QLocalSocket::ConnectionRefusedError:
+        // A folder or a file answers as a socket nobody listens on: a mistyped path, not a stale socket.
+        if (const QFileInfo info(m_path); info.exists() && (info.isDir() || info.isFile())) {
+            setState(State::NotRunning, tr("%1 is a %2, not an admin socket: check the path (ferry-server logs "
+                                           "its socket at start). Retrying every %3 s.")
+                                            .arg(m_path, info.isDir() ? tr("folder") : tr("file")).arg(seconds));
+            break;
+        }
         setState(State::NotRunning, tr("Server not running: nobody is listening on %1 (a stale socket?). "
                                        "Retrying every %2 s.").arg(m_path).arg(seconds));
         break;

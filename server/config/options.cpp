@@ -49,6 +49,17 @@ bool flag(const std::string &key, const std::string &value)
     bad(key, value, "true or false");
 }
 
+// HOST:PORT as --listen and --metrics-listen take it. getaddrinfo() reads a port such as 70000 as 4464
+// (it keeps the low 16 bits), so the server would listen where nobody asked: the port is checked here.
+std::string listenAddress(const std::string &key, const std::string &value)
+{
+    const size_t colon = value.rfind(':');
+    const auto port = colon == std::string::npos ? std::nullopt : parseUnsigned(value.substr(colon + 1));
+    if (!port || *port > 65535)
+        bad(key, value, "HOST:PORT with a port from 0 to 65535 (0 = any free port), e.g. 0.0.0.0:4646 or [::]:4646");
+    return value;
+}
+
 std::vector<Cidr> cidrList(const std::string &key, const std::string &value)
 {
     std::vector<Cidr> ranges;
@@ -70,7 +81,7 @@ const std::vector<Spec> &specs()
 {
     static const std::vector<Spec> table = {
         {"root", true, [](Options &o, const std::string &v) { o.root = v; }},
-        {"listen", true, [](Options &o, const std::string &v) { o.listen = v; }},
+        {"listen", true, [](Options &o, const std::string &v) { o.listen = listenAddress("listen", v); }},
         {"workers", true, [](Options &o, const std::string &v) { o.workers = count("workers", v, 1, 4096); }},
         {"max-workers", true,
          [](Options &o, const std::string &v) { o.maxWorkers = count("max-workers", v, 1, 4096); }},
@@ -125,7 +136,8 @@ const std::vector<Spec> &specs()
         {"stall-timeout", true,
          [](Options &o, const std::string &v) { o.stallTimeout = duration("stall-timeout", v); }},
         {"admin-group", true, [](Options &o, const std::string &v) { o.adminGroup = v; }},
-        {"metrics-listen", true, [](Options &o, const std::string &v) { o.metricsListen = v; }},
+        {"metrics-listen", true,
+         [](Options &o, const std::string &v) { o.metricsListen = v.empty() ? v : listenAddress("metrics-listen", v); }},
         {"state-dir", true, [](Options &o, const std::string &v) { o.stateDir = v; }},
         {"tls-cert", true, [](Options &o, const std::string &v) { o.tlsCert = v; }},
         {"tls-key", true, [](Options &o, const std::string &v) { o.tlsKey = v; }},

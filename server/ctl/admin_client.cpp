@@ -7,11 +7,28 @@
 #include <cstring>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace ferry::ctl {
 
 using admin::Json;
+
+namespace {
+
+// Why nothing answered at `path`: no server, or a path that names something else than a socket (a
+// mistyped --admin-socket, such as the folder that holds it), which "not running" would hide.
+std::string notListeningReason(const std::string &path)
+{
+    struct stat info {};
+    if (::stat(path.c_str(), &info) == 0 && !S_ISSOCK(info.st_mode)) {
+        return path + " is " + (S_ISDIR(info.st_mode) ? "a folder" : "a file") + ", not an admin socket "
+            "(ferry-server logs its socket at start: \"admin socket on PATH\")";
+    }
+    return "ferry-server is not running (nothing listens on " + path + ")";
+}
+
+} // namespace
 
 int AdminClient::connect(const std::string &path, std::string &error)
 {
@@ -28,7 +45,7 @@ int AdminClient::connect(const std::string &path, std::string &error)
     if (::connect(m_fd.get(), reinterpret_cast<const sockaddr *>(&address), sizeof address) != 0) {
         const int err = errno;
         if (err == ENOENT || err == ECONNREFUSED || err == ENOTDIR) {
-            error = "ferry-server is not running (nothing listens on " + path + ")";
+            error = notListeningReason(path);
             return Exit::NotRunning;
         }
         if (err == EACCES || err == EPERM) {

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <sys/stat.h>
 
 namespace ferry::ctl {
 
@@ -58,8 +59,21 @@ bool readAuditFile(const std::string &path, AuditFile &out, std::string &error)
         error = "cannot read the audit log " + path + ": " + std::strerror(errno);
         return false;
     }
+    // fopen() opens a directory too, and every read of it then fails: without these checks a mistyped
+    // --file would show "no matching records" instead of the reason.
+    struct stat info {};
+    if (::fstat(::fileno(file), &info) == 0 && S_ISDIR(info.st_mode)) {
+        std::fclose(file);
+        error = "cannot read the audit log " + path + ": " + std::strerror(EISDIR);
+        return false;
+    }
     out = readAuditStream(file);
+    const bool failed = std::ferror(file) != 0;
     std::fclose(file);
+    if (failed) {
+        error = "cannot read the audit log " + path + ": a read failed (" + std::strerror(EIO) + ")";
+        return false;
+    }
     return true;
 }
 

@@ -28,7 +28,8 @@ constexpr size_t MaxReadLineBytes = 64 * 1024;
 
 // Reads every line of `file` (an open stream; not closed).
 AuditFile readAuditStream(std::FILE *file);
-// Opens and reads `path`. False with `error` ("cannot read the audit log X: ...") if it cannot be opened.
+// Opens and reads `path`. False with `error` ("cannot read the audit log X: ...") if it cannot be opened
+// or read (a directory, an I/O error).
 bool readAuditFile(const std::string &path, AuditFile &out, std::string &error);
 
 } // namespace ferry::ctl

@@ -2,6 +2,7 @@
 
 #include "ferry_version.h"
 
+#include "ferryprobe.h"
 #include "servertokens.h"
 #include "servertrust.h"
 #include "tlsguard.h"
@@ -33,6 +34,13 @@ QString remoteText(const proto::Error &error)
 {
     return QStringLiteral("%1: %2").arg(QLatin1String(proto::errorCodeName(error.code)),
                                         QString::fromStdString(error.message));
+}
+
+// What a port that answers in another protocol is told: Ferry's own words ("bad data", "wrong version
+// number") would not say that the address is the thing to check.
+QString notFerryText(const QString &host, quint16 port)
+{
+    return QStringLiteral("%1:%2 does not speak Ferry: is it the right port? (Ferry's own is 4646)").arg(host).arg(port);
 }
 
 } // namespace
@@ -148,12 +156,7 @@ void Connection::onSocketError()
     if (!m_socket)
         return;
     if (isTurnedAwayBeforeTls()) {
-        fail(ErrorKind::ServerBusy,
-             QStringLiteral("server busy: %1:%2 turned the connection away before TLS (busy, draining, or too "
-                            "many connections from this address)")
-                 .arg(m_host)
-                 .arg(m_port),
-             TurnedAwayRetryMs);
+        askWhetherFerry();
         return;
     }
     fail(ErrorKind::ConnectionError,
@@ -170,6 +173,34 @@ bool Connection::isTurnedAwayBeforeTls() const
     auto *tls = qobject_cast<QSslSocket *>(m_socket);
     return tls && !tls->isEncrypted() && tls->error() == QAbstractSocket::SslHandshakeFailedError
            && tls->errorString().contains(QLatin1String("wrong version number"));
+}
+
+// The answer to the ClientHello was not TLS: a Ferry server's plaintext BUSY, or another protocol. The
+// socket goes (so it reports nothing more) and the state stays Connecting while a plaintext probe asks.
+void Connection::askWhetherFerry()
+{
+    if (QTcpSocket *socket = std::exchange(m_socket, nullptr)) {
+        socket->disconnect(this);
+        socket->abort();
+        socket->deleteLater();
+    }
+    m_stallTimer.stop();
+    const quint64 generation = m_generation;
+    auto *probe = new FerryProbe(m_host, m_port, this);
+    connect(probe, &FerryProbe::finished, this, [this, probe, generation](bool speaksFerry) {
+        probe->deleteLater();
+        if (generation != m_generation)
+            return; // aborted meanwhile
+        if (!speaksFerry) {
+            fail(ErrorKind::ProtocolError, notFerryText(m_host, m_port));
+            return;
+        }
+        fail(ErrorKind::ServerBusy,
+             QStringLiteral("server busy: %1:%2 turned the connection away before TLS (busy, draining, or too "
+                            "many connections from this address)").arg(m_host).arg(m_port),
+             TurnedAwayRetryMs);
+    });
+    probe->start();
 }
 
 // Reads until the socket is drained, but at most a few blocks per call: on a fast link
@@ -256,6 +287,10 @@ bool Connection::dispatch(proto::DecodeResult &result)
                && m_bodySink(reinterpret_cast<const char *>(chunk->bytes.data()), qint64(chunk->bytes.size()));
     }
     if (auto *error = std::get_if<proto::DecodeError>(&result)) {
+        if (m_state == State::Handshaking) { // not even a first frame: another protocol on this port
+            fail(ErrorKind::ProtocolError, notFerryText(m_host, m_port));
+            return false;
+        }
         fail(ErrorKind::ProtocolError, QStringLiteral("bad data from %1:%2: %3")
                                            .arg(m_host)
                                            .arg(m_port)

@@ -77,6 +77,7 @@ private:
     void onConnected();
     void onReadyRead();
     void onSocketError();
+    void askWhetherFerry();
     // The TLS handshake met the server's plaintext BUSY (a refusal for load, sent before any TLS).
     bool isTurnedAwayBeforeTls() const;
     bool readBody();

@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace ferry::client {
@@ -194,6 +195,23 @@ QByteArray PartFile::digestOfRange(const QString &finalPath, qint64 offset, qint
     return hash.result();
 }
 
+bool PartFile::makeFolder(const QString &dir, QString *error)
+{
+    if (QDir().mkpath(dir))
+        return true;
+    QString existing = QDir::cleanPath(QFileInfo(dir).absoluteFilePath());
+    QString missing;
+    while (!QFileInfo::exists(existing) && existing != QLatin1String("/")) {
+        missing = existing;
+        existing = QFileInfo(existing).absolutePath();
+    }
+    if (!QFileInfo(existing).isDir())
+        return setError(error, QStringLiteral("%1 is a file, not a folder").arg(existing));
+    if (!missing.isEmpty() && ::mkdir(QFile::encodeName(missing).constData(), 0777) != 0)
+        return setError(error, sysError("mkdir()", missing, errno));
+    return QDir().mkpath(dir) || setError(error, QStringLiteral("mkdir %1: cannot create the folder").arg(dir));
+}
+
 void PartFile::discard(const QString &finalPath)
 {
     if (isStreamTarget(finalPath))
@@ -208,8 +226,8 @@ bool PartFile::open(const QString &finalPath, qint64 offset, QString *error)
     if (isStreamTarget(finalPath))
         return openStream(finalPath, error);
     const QString dir = QFileInfo(finalPath).absolutePath();
-    if (!QDir().mkpath(dir))
-        return setError(error, QStringLiteral("mkdir %1: cannot create the folder").arg(dir));
+    if (!makeFolder(dir, error))
+        return false;
     const QString path = partPathFor(finalPath);
     const QByteArray native = QFile::encodeName(path);
     const int fd = ::open(native.constData(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
@@ -229,8 +247,8 @@ bool PartFile::openPreallocated(const QString &finalPath, qint64 size, QString *
 {
     close();
     const QString dir = QFileInfo(finalPath).absolutePath();
-    if (!QDir().mkpath(dir))
-        return setError(error, QStringLiteral("mkdir %1: cannot create the folder").arg(dir));
+    if (!makeFolder(dir, error))
+        return false;
     const QString path = partPathFor(finalPath);
     const int fd = ::open(QFile::encodeName(path).constData(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0)

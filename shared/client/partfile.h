@@ -43,6 +43,10 @@ public:
     static QString partPathFor(const QString &finalPath) { return finalPath + QStringLiteral(".part"); }
     static QString metaPathFor(const QString &finalPath) { return finalPath + QStringLiteral(".part.ferry"); }
 
+    // Makes `dir` and its parents. False with `error` saying why (QDir::mkpath() only says no): which
+    // component is a file, or mkdir()'s own reason for the first missing one.
+    static bool makeFolder(const QString &dir, QString *error);
+
     // A target that is written directly, without .part, metadata or rename: "-"
     // (standard output) or an existing non-regular file such as /dev/null or a FIFO.
     // Such a download cannot resume; it starts over when interrupted.

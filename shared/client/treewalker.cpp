@@ -1,5 +1,6 @@
 #include "treewalker.h"
 
+#include "partfile.h"
 #include "serverlist.h"
 #include "servertokens.h"
 #include "session.h"
@@ -104,9 +105,10 @@ void TreeWalker::onFailed(quint64 requestId, ErrorKind error, const QString &err
 
 bool TreeWalker::makeDir(const QString &path)
 {
-    if (QDir().mkpath(path))
+    QString why;
+    if (PartFile::makeFolder(path, &why))
         return true;
-    finish(ErrorKind::LocalError, tr("mkdir %1: cannot create the folder").arg(path));
+    finish(ErrorKind::LocalError, why);
     return false;
 }
 

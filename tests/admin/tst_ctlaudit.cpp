@@ -4,6 +4,7 @@
 #include "ctl/audit_reader.h"
 #include "ctl/audit_render.h"
 
+#include <QDir>
 #include <QTest>
 
 #include <cstdio>
@@ -144,6 +145,25 @@ private slots:
         QCOMPARE(int(read.lines.size()), records);
         QCOMPARE(int(read.damaged), damaged);
         QCOMPARE(read.firstDamage.empty(), damaged == 0);
+    }
+
+    // A mistyped --file names a folder or nothing: the reason, never an empty table that looks like "no records".
+    void unreadableFileIsAnError_data()
+    {
+        QTest::addColumn<QString>("path");
+        QTest::addColumn<QString>("reason");
+        QTest::newRow("a directory") << QDir::tempPath() << "Is a directory";
+        QTest::newRow("missing") << QDir::tempPath() + "/ferry-no-such-audit.log" << "No such file";
+    }
+    void unreadableFileIsAnError()
+    {
+        QFETCH(QString, path);
+        QFETCH(QString, reason);
+        AuditFile read;
+        std::string error;
+        QVERIFY(!readAuditFile(path.toStdString(), read, error));
+        QVERIFY2(QString::fromStdString(error).contains(reason), error.c_str());
+        QVERIFY2(QString::fromStdString(error).contains(path), error.c_str());
     }
 
     void tableShowsARowPerRecord()

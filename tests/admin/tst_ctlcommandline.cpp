@@ -46,6 +46,8 @@ private slots:
     void refused_data();
     void refused();
     void version();
+    void pathThatIsNoSocketIsNamed();
+    void auditOfAFolderIsAnError();
 };
 
 void TestCtlCommandLine::everyCommandIsListed()
@@ -147,6 +149,35 @@ void TestCtlCommandLine::version()
         QCOMPARE(run.exitCode, 0);
         QVERIFY2(run.out.startsWith("ferry-ctl ") && run.out.contains("(admin protocol 1)"), run.out.constData());
     }
+}
+
+// A mistyped --admin-socket (the folder that holds the socket, a file) is named as such, not "not running".
+void TestCtlCommandLine::pathThatIsNoSocketIsNamed()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    QFile file(dir.filePath(QStringLiteral("admin.txt")));
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.close();
+    const QList<std::pair<QString, QByteArray>> cases{{dir.path(), "is a folder"}, {file.fileName(), "is a file"}};
+    for (const auto &[path, says] : cases) {
+        const Run run = ServerProcess::runProgram(QStringLiteral(CTL_BIN),
+                                                  {QStringLiteral("--admin-socket"), path, QStringLiteral("status")});
+        QCOMPARE(run.exitCode, 3);
+        QVERIFY2(run.err.startsWith("ferry-ctl: " + path.toUtf8() + ' ' + says + ", not an admin socket"),
+                 run.err.constData());
+    }
+}
+
+// `audit --file` given a folder: fopen() opens it, but the reason must be said, not "no matching records".
+void TestCtlCommandLine::auditOfAFolderIsAnError()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const Run run = ctl({QStringLiteral("audit"), QStringLiteral("--file"), dir.path()});
+    QCOMPARE(run.exitCode, 5);
+    QVERIFY(run.out.isEmpty());
+    QVERIFY2(run.err.contains("Is a directory"), run.err.constData());
 }
 
 QTEST_GUILESS_MAIN(TestCtlCommandLine)

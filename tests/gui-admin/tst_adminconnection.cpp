@@ -3,6 +3,7 @@
 #include "adminconnection.h"
 #include "statusfixtures.h"
 
+#include <QFile>
 #include <QJsonDocument>
 #include <QLocalServer>
 #include <QLocalSocket>
@@ -73,6 +74,7 @@ private Q_SLOTS:
     void init();
     void defaultPathFollowsTheContract();
     void notRunningNamesThePathAndRetries();
+    void pathThatIsNoSocketIsNamed();
     void helloThenHistoryAndSubscription();
     void permissionDeniedExplainsWhoMayConnect();
     void onlyClosingErrorsEndTheConversation();
@@ -118,6 +120,27 @@ void TestAdminConnection::notRunningNamesThePathAndRetries()
     };
     QTRY_VERIFY_WITH_TIMEOUT(attempts() >= 3, Timeout);
     QCOMPARE(connection.sendRequest({{"cmd", "status"}}), -1);
+}
+
+// A mistyped path (the folder that holds the socket, a file) is named as such, not "a stale socket?".
+void TestAdminConnection::pathThatIsNoSocketIsNamed()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    QFile file(dir.filePath(QStringLiteral("admin.txt")));
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.close();
+    const QList<std::pair<QString, QString>> cases{{dir.path(), QStringLiteral("is a folder")},
+                                                   {file.fileName(), QStringLiteral("is a file")}};
+    for (const auto &[path, says] : cases) {
+        AdminConnection connection;
+        connection.setRetryInterval(100);
+        connection.setSocketPath(path);
+        connection.start();
+        QTRY_COMPARE_WITH_TIMEOUT(connection.state(), AdminConnection::State::NotRunning, Timeout);
+        QVERIFY2(connection.stateText().startsWith(path + u' ' + says + QStringLiteral(", not an admin socket")),
+                 qPrintable(connection.stateText()));
+    }
 }
 
 void TestAdminConnection::helloThenHistoryAndSubscription()

@@ -13,13 +13,16 @@
 
 #include "client/downloadjob.h"
 #include "client/downloadqueue.h"
+#include "client/servertrust.h"
 
 #include <QComboBox>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
+#include <QScopeGuard>
 #include <QStatusBar>
 #include <QTcpServer>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -40,6 +43,7 @@ private slots:
     void badServerTextIsOneSentence();
     void messagesNeverWidenTheWindow();
     void refusedPortIsNotALostConnection();
+    void portOfAnotherProtocolIsNamed();
     void listingErrorNeverWidensTheWindow();
 
 private:
@@ -163,6 +167,33 @@ void TestDownloaderInput::refusedPortIsNotALostConnection()
     const QString state = window->connectBar()->stateText();
     QVERIFY2(state.startsWith(QStringLiteral("Could not connect")), qPrintable(state));
     QVERIFY2(state.contains(QStringLiteral("refused"), Qt::CaseInsensitive), qPrintable(state));
+    QVERIFY(window->findChild<QWidget *>(QStringLiteral("retryConnectionButton"))->isVisibleTo(window.get()));
+}
+
+// An HTTP server's port typed by mistake, over TLS: its answer used to read as a busy Ferry server's, so
+// the window said "server busy" and kept retrying. Now it says what is wrong, at once.
+void TestDownloaderInput::portOfAnotherProtocolIsNamed()
+{
+    QTcpServer http;
+    QVERIFY(http.listen(QHostAddress::LocalHost, 0));
+    connect(&http, &QTcpServer::newConnection, &http, [&http] {
+        while (QTcpSocket *peer = http.nextPendingConnection()) {
+            connect(peer, &QTcpSocket::readyRead, peer, [peer] {
+                peer->readAll();
+                peer->write("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+                peer->disconnectFromHost();
+            });
+        }
+    });
+    client::ServerTrust &trust = client::ServerTrust::instance();
+    const bool wasPlaintext = trust.isPlaintext(); // FERRY_PLAINTEXT is set for the suites
+    trust.setPlaintext(false);
+    const auto restore = qScopeGuard([&trust, wasPlaintext] { trust.setPlaintext(wasPlaintext); });
+    auto window = newWindow();
+    typeServer(window.get(), QStringLiteral("127.0.0.1:%1").arg(http.serverPort()));
+    QTRY_VERIFY_WITH_TIMEOUT(window->connectBar()->stateText().contains(QStringLiteral("does not speak Ferry")), 8000);
+    QVERIFY2(!window->connectBar()->stateText().contains(QStringLiteral("busy"), Qt::CaseInsensitive),
+             qPrintable(window->connectBar()->stateText()));
     QVERIFY(window->findChild<QWidget *>(QStringLiteral("retryConnectionButton"))->isVisibleTo(window.get()));
 }
 

@@ -47,6 +47,12 @@ void TestServerStartup::startupRefusals_data()
                                 << QStringLiteral("%PORT%");
     QTest::newRow("unparsable listen address") << QStringList{"--root", "%ROOT%", "--listen", "nowhere:-1"}
                                                << QString() << QStringLiteral("nowhere");
+    // getaddrinfo() keeps the low 16 bits of a port: 70000 would quietly be 4464.
+    QTest::newRow("listen port beyond 65535") << QStringList{"--root", "%ROOT%", "--listen", "127.0.0.1:70000"}
+                                              << QString() << QStringLiteral("70000");
+    QTest::newRow("metrics port beyond 65535")
+        << QStringList{"--root", "%ROOT%", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:99999"}
+        << QString() << QStringLiteral("99999");
     QTest::newRow("unknown option") << QStringList{"--root", "%ROOT%", "--frobnicate"} << QString()
                                     << QStringLiteral("frobnicate");
     QTest::newRow("bad duration") << QStringList{"--root", "%ROOT%", "--request-timeout", "5parsecs"} << QString()

@@ -7,7 +7,7 @@ namespace ferry::get {
 
 enum ExitCode : int {
     ExitSuccess = 0,    // every file arrived complete (or was skipped by --on-exists skip)
-    ExitOther = 1,      // the server broke the protocol, or an unexpected failure
+    ExitOther = 1,      // the server broke the protocol, an untrusted identity, not Ferry, or unexpected
     ExitUsage = 2,      // bad command line
     ExitConnection = 3, // server unreachable, connection lost for good, or busy for too long
     ExitRemote = 4,     // the server refused: not found, forbidden, not a file, another version...
@@ -33,7 +33,8 @@ inline const char *exitCodeHelp()
 {
     return "Exit codes:\n"
            "  0  every file arrived complete (or was skipped with --on-exists skip)\n"
-           "  1  protocol error or other unexpected failure\n"
+           "  1  protocol error, an identity not trusted (new without --trust-new, or changed), a port\n"
+           "     that does not speak Ferry, or another unexpected failure\n"
            "  2  usage error (bad arguments)\n"
            "  3  connection error: server unreachable, connection lost, or busy for too long\n"
            "  4  remote error: the server refused (not found, forbidden, not a file...), or the\n"

@@ -12,6 +12,7 @@
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QFileInfo>
 #include <QRegularExpression>
 #include <QTimer>
 
@@ -152,6 +153,10 @@ QString readGetOptions(const QCommandLineParser &parser, const QStringList &args
     options.outputFile = parser.value(QStringLiteral("output-file"));
     if (!options.outputFile.isEmpty() && get::GetCommand::mirrorGroups(options.urls).size() != 1)
         return QStringLiteral("-O takes exactly one URL (its mirrors may follow)");
+    // Else the file would be saved beside the folder as "DIR (1)", as a name taken by a file is.
+    if (QFileInfo(options.outputFile).isDir())
+        return QStringLiteral("-O %1 is a folder: -O names the file to write; save into a folder with -o %1")
+            .arg(options.outputFile);
     options.live = ::isatty(STDERR_FILENO) && !parser.isSet(QStringLiteral("no-progress"));
     return readVerifyOptions(parser, options);
 }
@@ -203,12 +208,12 @@ int main(int argc, char *argv[])
     QString token = parser.isSet(QStringLiteral("token")) ? parser.value(QStringLiteral("token"))
                                                            : qEnvironmentVariable("FERRY_TOKEN");
     QStringList args = parser.positionalArguments();
+    if (!args.isEmpty() && args.first() == QLatin1String("known-servers"))
+        return get::runKnownServers(args.mid(1)); // speaks to no server: FERRY_TOKEN is not its business
     if (!token.isEmpty()) {
         if (const QString error = applyToken(token, args); !error.isEmpty())
             return usageError(error);
     }
-    if (!args.isEmpty() && args.first() == QLatin1String("known-servers"))
-        return get::runKnownServers(args.mid(1));
     int exitCode = get::ExitSuccess;
     QObject *command = nullptr;
     if (!args.isEmpty() && args.first() == QLatin1String("ls")) {

@@ -135,6 +135,11 @@ private slots:
         QTest::newRow("bad plaintext") << QStringList{"--root", "/srv", "--plaintext", "sometimes"};
         QTest::newRow("cert without key") << QStringList{"--root", "/srv", "--tls-cert", "c.pem"};
         QTest::newRow("key without cert") << QStringList{"--root", "/srv", "--tls-key", "k.pem"};
+        // getaddrinfo() would take 70000 as port 4464: the server must refuse it, not listen there.
+        QTest::newRow("listen port too big") << QStringList{"--root", "/srv", "--listen", "127.0.0.1:70000"};
+        QTest::newRow("listen port not a number") << QStringList{"--root", "/srv", "--listen", "127.0.0.1:http"};
+        QTest::newRow("listen without port") << QStringList{"--root", "/srv", "--listen", "127.0.0.1"};
+        QTest::newRow("metrics port too big") << QStringList{"--root", "/srv", "--metrics-listen", "127.0.0.1:99999"};
     }
     void badCommandLine()
     {
