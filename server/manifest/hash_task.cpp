@@ -148,10 +148,11 @@ void HashTask::store()
     if (!m_store.cache() || m_kind == HashKind::Range)
         return;
     std::string why;
-    const bool stored = m_kind == HashKind::Manifest
-                            ? m_store.cache()->store(cacheKind(m_kind), manifest().stamp, encodeManifest(manifest()), why)
-                            : m_store.cache()->store(cacheKind(m_kind), wholeDigest().stamp,
-                                                     encodeDigest(wholeDigest().digest), why);
+    const StampedCache &cache = *m_store.cache();
+    const bool isManifest = m_kind == HashKind::Manifest;
+    const FileStamp &stamp = isManifest ? manifest().stamp : wholeDigest().stamp;
+    const std::string payload = isManifest ? encodeManifest(manifest()) : encodeDigest(wholeDigest().digest);
+    const bool stored = cache.store(cacheKind(m_kind), stamp, payload, why);
     if (!stored) // the answer stands; only the cache missed it
         LOG_WARN("manifest cache: %s", why.c_str());
 }

@@ -53,7 +53,8 @@ IoOutcome HashAnswer::sendNext(ClientIo &io, bool &done)
 
 IoOutcome HashAnswer::hashOn(ClientIo &io, bool &done)
 {
-    if ((m_task.isReading() || m_wakeNs != 0) && clientGone(io.fd())) // not before the first turn: a cached answer costs no poll()
+    // Not in the request's own turn: an answer from the cache costs no poll().
+    if ((m_task.isReading() || m_wakeNs != 0) && clientGone(io.fd()))
         return IoOutcome::Closed;
     const int64_t now = monotonicNs();
     const HashTask::Step step = m_task.advance(m_file->fd, now + PieceBudgetNs);

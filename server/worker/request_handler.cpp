@@ -1,7 +1,6 @@
 #include "worker/request_handler.h"
 
 #include "worker/digest.h"
-#include "worker/hash_answer.h"
 #include "worker/list_pages.h"
 #include "base/log.h"
 #include "protocol/codec.h"
@@ -295,9 +294,8 @@ AfterRequest RequestHandler::digest(ClientIo &io, const proto::DigestRequest &re
     if (request.offset == 0 && length == uint64_t(file->info.st_size))
         return wholeDigest(io, request.path, file); // long work only if the cache misses
     if (io.keepsUnsent()) // TLS: hashed in turns, between the worker's other connections
-        return answerInTurns(io, std::make_unique<HashAnswer>(
-                                     manifest::HashTask(m_manifests, manifest::HashKind::Range, request.offset, length),
-                                     file, "DIGEST", request.path, length));
+        return answerInTurns(io, manifest::HashTask(m_manifests, manifest::HashKind::Range, request.offset, length),
+                             file, "DIGEST", request.path, length);
     io.beginLongWork(); // hashing reads the whole range
     std::string why;
     auto sum = sha256Range(file->fd, request.offset, length, m_slot, [&io] { return io.shouldAbort(); }, why);

@@ -11,6 +11,7 @@
 #include "worker/session.h"
 #include "worker/transfer.h"
 #include "ipc/scoreboard.h"
+#include "manifest/hash_task.h"
 #include "manifest/manifest_store.h"
 
 #include <dirent.h>
@@ -19,8 +20,6 @@
 #include <string>
 
 namespace ferry::server {
-
-class HashAnswer;
 
 enum class AfterRequest {
     KeepOpen, // the response is complete; the connection may carry another request
@@ -87,7 +86,9 @@ private:
     AfterRequest wholeDigest(ClientIo &io, const std::string &path, const OpenFileRef &file);
     // A DIGEST or MANIFEST on a connection that may not wait (TLS): its first piece now (an answer from
     // the cache is whole at once), the rest in later turns of the worker's loop (hash_answer.h).
-    AfterRequest answerInTurns(ClientIo &io, std::unique_ptr<HashAnswer> answer);
+    // `task` makes it from `file`; `total`: the bytes it hashes.
+    AfterRequest answerInTurns(ClientIo &io, manifest::HashTask task, OpenFileRef file, const char *request,
+                               const std::string &path, uint64_t total);
     // A failed hash: FILE_CHANGED, INTERNAL, or (aborted) close.
     AfterRequest hashFailed(ClientIo &io, const char *request, const std::string &path,
                             const manifest::Problem &problem);

@@ -41,8 +41,8 @@ AfterRequest RequestHandler::manifest(ClientIo &io, const proto::ManifestRequest
     if (AfterRequest refused; !openRange(io, request.path, where, 0, proto::ToEnd, file, length, refused))
         return refused;
     if (io.keepsUnsent())
-        return answerInTurns(io, std::make_unique<HashAnswer>(manifest::HashTask(m_manifests, manifest::HashKind::Manifest),
-                                                              file, "MANIFEST", request.path, length));
+        return answerInTurns(io, manifest::HashTask(m_manifests, manifest::HashKind::Manifest), file, "MANIFEST",
+                             request.path, length);
     auto result = m_manifests.manifest(file->fd, hashProgress(m_slot, io, request.path));
     if (auto *problem = std::get_if<manifest::Problem>(&result))
         return hashFailed(io, "MANIFEST", request.path, *problem);
@@ -67,8 +67,10 @@ AfterRequest RequestHandler::hashFailed(ClientIo &io, const char *request, const
     return sendError(io, error->code, error->message);
 }
 
-AfterRequest RequestHandler::answerInTurns(ClientIo &io, std::unique_ptr<HashAnswer> answer)
+AfterRequest RequestHandler::answerInTurns(ClientIo &io, manifest::HashTask task, OpenFileRef file, const char *request,
+                                           const std::string &path, uint64_t total)
 {
+    auto answer = std::make_unique<HashAnswer>(std::move(task), std::move(file), request, path, total);
     bool done = false;
     const IoOutcome sent = answer->sendNext(io, done); // what the cache holds is answered in this turn
     if (const char *result = answer->result())
@@ -84,8 +86,8 @@ AfterRequest RequestHandler::wholeDigest(ClientIo &io, const std::string &path, 
 {
     const uint64_t size = uint64_t(file->info.st_size);
     if (io.keepsUnsent())
-        return answerInTurns(io, std::make_unique<HashAnswer>(manifest::HashTask(m_manifests, manifest::HashKind::WholeDigest),
-                                                              file, "DIGEST", path, size));
+        return answerInTurns(io, manifest::HashTask(m_manifests, manifest::HashKind::WholeDigest), file, "DIGEST", path,
+                             size);
     auto result = m_manifests.wholeDigest(file->fd, hashProgress(m_slot, io, path));
     if (auto *problem = std::get_if<manifest::Problem>(&result))
         return hashFailed(io, "DIGEST", path, *problem);

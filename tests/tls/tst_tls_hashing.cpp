@@ -345,7 +345,8 @@ void TestTlsHashing::waitingForAnotherWorkersHashHoldsUpNoOther()
     }
     QCOMPARE(byWorker.size(), 2);
     const qint64 waiting = byWorker.first().size() >= 2 ? byWorker.firstKey() : byWorker.lastKey();
-    TlsRawClient &hasher = *byWorker.value(waiting == byWorker.firstKey() ? byWorker.lastKey() : byWorker.firstKey()).first();
+    const qint64 hashing = waiting == byWorker.firstKey() ? byWorker.lastKey() : byWorker.firstKey();
+    TlsRawClient &hasher = *byWorker.value(hashing).first();
     TlsRawClient &waiter = *byWorker.value(waiting).at(0), &other = *byWorker.value(waiting).at(1);
 
     QVERIFY(hasher.send(proto::ManifestRequest{"f.bin"}));

@@ -34,7 +34,10 @@ bool writeFile(const QString &path, const QByteArray &data)
     return file.open(QIODevice::WriteOnly) && file.write(data) == data.size();
 }
 
-UniqueFd openRead(const QString &path) { return UniqueFd(::open(path.toLocal8Bit().constData(), O_RDONLY | O_CLOEXEC)); }
+UniqueFd openRead(const QString &path)
+{
+    return UniqueFd(::open(path.toLocal8Bit().constData(), O_RDONLY | O_CLOEXEC));
+}
 
 ManifestStore storeIn(const QString &directory)
 {
