@@ -1,6 +1,7 @@
 // Manifests and whole-file digests, from the cache when it holds the file's current version, else
 // computed (once, however many workers ask at the same time) and stored for the next request. Without
-// a cache (none configured, or its directory unusable) everything is computed each time.
+// a cache (none configured, or its directory unusable) everything is computed each time. The calls
+// here wait until the answer is made; hash_task.h makes it a piece at a time, for a caller that may not.
 #pragma once
 
 #include "manifest/manifest.h"
@@ -31,12 +32,9 @@ public:
 
     uint32_t chunkSize() const { return m_chunkSize; }
     bool hasCache() const { return m_cache.has_value(); }
+    const std::optional<StampedCache> &cache() const { return m_cache; }
 
 private:
-    template <typename T, typename Decode, typename Encode, typename Compute>
-    Result<Answer<T>> obtain(std::string_view kind, const UniqueFd &file, const Progress &progress, Decode decode,
-                             Encode encode, Compute compute) const;
-
     std::optional<StampedCache> m_cache;
     uint32_t m_chunkSize;
 };

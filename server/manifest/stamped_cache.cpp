@@ -26,7 +26,6 @@ constexpr size_t HeaderSize = sizeof Magic + 6 * 8; // magic, the stamp's five f
 constexpr uint32_t LockStripes = 64;
 // A temporary file this old was left by a worker that died between write and rename().
 constexpr int64_t StaleTemporaryNs = 3600LL * 1'000'000'000;
-constexpr long LockRetryNs = 10'000'000;
 
 std::string errnoText(const char *call) { return std::string(call) + "(): " + std::strerror(errno); }
 
@@ -188,8 +187,8 @@ void StampedCache::evict(const std::string &keep) const
             LOG_WARN("manifest cache: unlinkat() of %s: %s", name.c_str(), std::strerror(errno));
 }
 
-std::optional<StampedCache::KeyLock> StampedCache::lock(std::string_view kind, const FileStamp &stamp,
-                                                        const std::function<bool()> &waiting, std::string &why) const
+std::optional<StampedCache::KeyLock> StampedCache::tryLock(std::string_view kind, const FileStamp &stamp,
+                                                           std::string &why) const
 {
     const std::string name = "lock-" + std::to_string(stripeOf(entryName(kind, stamp)));
     UniqueFd fd(openat(m_directory.get(), name.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
@@ -197,17 +196,11 @@ std::optional<StampedCache::KeyLock> StampedCache::lock(std::string_view kind, c
         why = errnoText("openat") + " of the cache lock " + name;
         return std::nullopt;
     }
-    while (flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
-        if (errno != EWOULDBLOCK && errno != EINTR) {
-            why = errnoText("flock") + " on the cache lock " + name;
-            return std::nullopt;
-        }
-        if (!waiting())
-            return std::nullopt;
-        const timespec pause{0, LockRetryNs};
-        nanosleep(&pause, nullptr);
-    }
-    return KeyLock(std::move(fd));
+    if (retryOnEintr([&] { return flock(fd.get(), LOCK_EX | LOCK_NB); }) == 0)
+        return KeyLock(std::move(fd));
+    if (errno != EWOULDBLOCK)
+        why = errnoText("flock") + " on the cache lock " + name;
+    return std::nullopt;
 }
 
 } // namespace ferry::server::manifest

@@ -12,7 +12,6 @@
 #include "base/unique_fd.h"
 
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,11 +41,12 @@ public:
     private:
         UniqueFd m_fd; // closing it releases the flock
     };
-    // Waits for the lock of (kind, stamp's file). flock() cannot wait with a deadline, so it is tried
-    // every 10 ms, calling `waiting()` each time: false gives up (nullopt, `why` empty). nullopt with
-    // `why` set if the lock file cannot be opened.
-    std::optional<KeyLock> lock(std::string_view kind, const FileStamp &stamp, const std::function<bool()> &waiting,
-                                std::string &why) const;
+    // The lock of (kind, stamp's file), in one try that never waits (flock() cannot wait with a
+    // deadline, and a TLS worker may not wait at all): the lock; or nullopt with `why` empty if another
+    // process holds it (try again later), or with `why` set if the lock file cannot be opened or locked.
+    std::optional<KeyLock> tryLock(std::string_view kind, const FileStamp &stamp, std::string &why) const;
+    // How long a caller that found the lock held should wait before it tries again.
+    static constexpr int64_t LockRetryNs = 10'000'000;
 
     uint64_t maxBytes() const { return m_maxBytes; }
     int directoryFd() const { return m_directory.get(); }

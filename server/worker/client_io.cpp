@@ -172,6 +172,8 @@ IoOutcome ClientIo::sendUnsent()
     if (m_rest && unsentSize() == 0) { // one frame per call: the worker's other connections get their turn
         bool done = false;
         const IoOutcome made = m_rest->sendNext(*this, done); // what the socket does not take is kept
+        if (done)
+            m_restResult = m_rest->result();
         if (done || made != IoOutcome::Ok)
             m_rest.reset();
         if (made != IoOutcome::Ok)

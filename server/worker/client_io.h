@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,13 +35,29 @@ const char *ioOutcomeName(IoOutcome outcome);
 
 class ClientIo;
 
-// The rest of an answer of several frames that a connection which may not wait (TLS) makes only as its
-// socket drains: a LIST's further pages (worker/list_pages.h).
+// The rest of an answer that a connection which may not wait (TLS) makes a piece per turn of its
+// worker's loop, once its socket has taken what went before: a LIST's further pages
+// (worker/list_pages.h), a hash and the answer made from it (worker/hash_answer.h).
 class AnswerRest {
 public:
     virtual ~AnswerRest() = default;
-    // Sends the answer's next frame with io.send(); `done` once the answer is complete.
+    // Makes the answer's next piece: a frame sent with io.send(), or a bounded piece of the work behind
+    // it, sending nothing. `done` once the answer is complete.
     virtual IoOutcome sendNext(ClientIo &io, bool &done) = 0;
+    // 0: call again in the loop's next round. Else the monotonic time to call again at: the rest waits
+    // for something other than its socket (another worker hashing the same file).
+    virtual int64_t wakeNs() const { return 0; }
+    // The work behind the answer, for the scoreboard and the stall watchdog: bytes done of how many,
+    // and when it last moved. Nothing to show by default.
+    struct Progress {
+        uint64_t done = 0;
+        uint64_t total = 0;
+        int64_t lastNs = 0;
+    };
+    virtual std::optional<Progress> progress() const { return std::nullopt; }
+    // Once complete: the result its audit line records if the request's is not it ("FILE_CHANGED"),
+    // else null. A static string.
+    virtual const char *result() const { return nullptr; }
 };
 
 class ClientIo {
@@ -79,6 +96,12 @@ public:
     // Hands over the rest of the answer under way, made by sendUnsent() a frame per call once the
     // socket has taken everything before it (only on a connection that keeps what it cannot send).
     void setRest(std::unique_ptr<AnswerRest> rest) { m_rest = std::move(rest); }
+    // The rest under way, if any (to show its progress), and when it wants its next turn (0: the next
+    // round, or once the socket takes what is kept).
+    const AnswerRest *rest() const { return m_rest.get(); }
+    int64_t restWakeNs() const { return m_rest ? m_rest->wakeNs() : 0; }
+    // The result() of the last rest completed, once: null if it had none.
+    const char *takeRestResult() { return std::exchange(m_restResult, nullptr); }
     // Writes what it can of the kept bytes now, never waiting, and then, if the socket took them all,
     // makes the next frame of the rest: Ok (check hasUnsent()), Timeout when the socket took no byte
     // for the send timeout, Aborted, Closed or Error.
@@ -86,6 +109,8 @@ public:
     // When sendUnsent() gives up if no byte moves before then (the send timeout from the last progress).
     int64_t unsentDeadlineNs() const { return m_lastProgressNs + int64_t(m_sendTimeout.count()) * 1'000'000; }
     Millis sendTimeout() const { return m_sendTimeout; }
+    // When a byte last moved (or an answer started to wait).
+    int64_t lastProgressNs() const { return m_lastProgressNs; }
     // Waits until the socket takes data, up to the send timeout counted from the last progress.
     IoOutcome waitWritable();
     // Records progress: the send timeout counts from the last byte that moved.
@@ -122,6 +147,7 @@ private:
     std::vector<uint8_t> m_unsent; // [m_unsentBegin, end) is still to go
     size_t m_unsentBegin = 0;
     std::unique_ptr<AnswerRest> m_rest;
+    const char *m_restResult = nullptr;
 };
 
 } // namespace ferry::server

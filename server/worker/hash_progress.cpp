@@ -39,6 +39,13 @@ void hashingStarted(const std::string &path)
 
 } // namespace
 
+void noteHashingStarted([[maybe_unused]] const std::string &path)
+{
+#ifdef FERRY_TEST_HOOKS
+    hashingStarted(path);
+#endif
+}
+
 manifest::Progress hashProgress(WorkerSlot &slot, ClientIo &io, const std::string &path)
 {
     auto started = std::make_shared<bool>(false), handedOff = std::make_shared<bool>(false);

@@ -17,6 +17,10 @@ namespace ferry::server {
 // The progress callback for one request on `io`, hashing `path`.
 manifest::Progress hashProgress(WorkerSlot &slot, ClientIo &io, const std::string &path);
 
+// Test builds: the FERRY_TEST_HASH_LOG and FERRY_TEST_HASH_PAUSE hooks, for a request that starts
+// reading `path` to hash it (hashProgress() runs them itself). Nothing in the server-only build.
+void noteHashingStarted(const std::string &path);
+
 // The worker's store: with the cache of `manifests` when its directory can be opened (else logged once,
 // and every manifest is computed).
 manifest::ManifestStore openManifestStore(const WorkerManifests &manifests);

@@ -292,7 +292,10 @@ AfterRequest RequestHandler::digest(ClientIo &io, const proto::DigestRequest &re
         !openRange(io, request.path, where, request.offset, request.length, file, length, refused))
         return refused;
     if (request.offset == 0 && length == uint64_t(file->info.st_size))
-        return wholeDigest(io, request.path, *file); // long work only if the cache misses
+        return wholeDigest(io, request.path, file); // long work only if the cache misses
+    if (io.keepsUnsent()) // TLS: hashed in turns, between the worker's other connections
+        return answerInTurns(io, manifest::HashTask(m_manifests, manifest::HashKind::Range, request.offset, length),
+                             file, "DIGEST", request.path, length);
     io.beginLongWork(); // hashing reads the whole range
     std::string why;
     auto sum = sha256Range(file->fd, request.offset, length, m_slot, [&io] { return io.shouldAbort(); }, why);

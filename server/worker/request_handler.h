@@ -11,6 +11,7 @@
 #include "worker/session.h"
 #include "worker/transfer.h"
 #include "ipc/scoreboard.h"
+#include "manifest/hash_task.h"
 #include "manifest/manifest_store.h"
 
 #include <dirent.h>
@@ -82,7 +83,12 @@ private:
     // MANIFEST (PROTOCOL.md §10.4): pages of chunk digests, from the cache or computed once.
     AfterRequest manifest(ClientIo &io, const proto::ManifestRequest &request);
     // DIGEST of a whole file (what `ferry-get sum` asks): through the manifest store's cache.
-    AfterRequest wholeDigest(ClientIo &io, const std::string &path, const OpenFile &file);
+    AfterRequest wholeDigest(ClientIo &io, const std::string &path, const OpenFileRef &file);
+    // A DIGEST or MANIFEST on a connection that may not wait (TLS): its first piece now (an answer from
+    // the cache is whole at once), the rest in later turns of the worker's loop (hash_answer.h).
+    // `task` makes it from `file`; `total`: the bytes it hashes.
+    AfterRequest answerInTurns(ClientIo &io, manifest::HashTask task, OpenFileRef file, const char *request,
+                               const std::string &path, uint64_t total);
     // A failed hash: FILE_CHANGED, INTERNAL, or (aborted) close.
     AfterRequest hashFailed(ClientIo &io, const char *request, const std::string &path,
                             const manifest::Problem &problem);
@@ -123,6 +129,11 @@ private:
     OpenFiles m_openFiles;
     std::unique_ptr<BodyStream> m_stream;
 };
+
+// Digests per MANIFEST_PAGE: 512 KiB of them, half the frame limit, so a page stays far below it; a
+// file up to 64 GiB is one page (PROTOCOL.md §10.8).
+constexpr size_t DigestsPerPage = 16384;
+static_assert(DigestsPerPage * proto::Sha256Size + 128 < proto::MaxFramePayload);
 
 // Pure: the MANIFEST_PAGE holding digests [first, first + at most `perPage`) of `manifest`.
 proto::ManifestPage manifestPage(const manifest::Manifest &manifest, size_t first, size_t perPage);

@@ -1,9 +1,11 @@
 // RequestHandler, the requests answered from a file's hashes (server/manifest): MANIFEST and the DIGEST
 // of a whole file, both through the manifest store, so a second request for an unchanged file reads
-// the cache in the state directory instead of the file.
+// the cache in the state directory instead of the file. A plaintext connection hashes at once, its
+// worker's other connections handed back to the parent first; a TLS one in turns (hash_answer.h).
 #include "worker/request_handler.h"
 
 #include "base/log.h"
+#include "worker/hash_answer.h"
 #include "worker/hash_progress.h"
 
 #include <algorithm>
@@ -11,15 +13,6 @@
 namespace ferry::server {
 
 using proto::ErrorCode;
-
-namespace {
-
-// Digests per MANIFEST_PAGE: 512 KiB of them, half the frame limit, so a page stays far below it; a
-// file up to 64 GiB is one page (PROTOCOL.md §10.8).
-constexpr size_t DigestsPerPage = 16384;
-static_assert(DigestsPerPage * proto::Sha256Size + 128 < proto::MaxFramePayload);
-
-} // namespace
 
 proto::ManifestPage manifestPage(const manifest::Manifest &manifest, size_t first, size_t perPage)
 {
@@ -47,6 +40,9 @@ AfterRequest RequestHandler::manifest(ClientIo &io, const proto::ManifestRequest
     uint64_t length = 0;
     if (AfterRequest refused; !openRange(io, request.path, where, 0, proto::ToEnd, file, length, refused))
         return refused;
+    if (io.keepsUnsent())
+        return answerInTurns(io, manifest::HashTask(m_manifests, manifest::HashKind::Manifest), file, "MANIFEST",
+                             request.path, length);
     auto result = m_manifests.manifest(file->fd, hashProgress(m_slot, io, request.path));
     if (auto *problem = std::get_if<manifest::Problem>(&result))
         return hashFailed(io, "MANIFEST", request.path, *problem);
@@ -65,22 +61,34 @@ AfterRequest RequestHandler::manifest(ClientIo &io, const proto::ManifestRequest
 AfterRequest RequestHandler::hashFailed(ClientIo &io, const char *request, const std::string &path,
                                         const manifest::Problem &problem)
 {
-    const std::string message = std::string(request) + " '" + path + "': " + problem.message;
-    switch (problem.failure) {
-    case manifest::Failure::FileChanged: return sendError(io, ErrorCode::FileChanged, message);
-    case manifest::Failure::TooLarge: return sendError(io, ErrorCode::Unsupported, message);
-    case manifest::Failure::ReadFailed:
-    case manifest::Failure::Internal:
-        LOG_WARN("%s", message.c_str());
-        return sendError(io, ErrorCode::Internal, message);
-    case manifest::Failure::Aborted: return AfterRequest::Close; // the client or the parent stopped it
-    }
-    return AfterRequest::Close;
+    const std::optional<proto::Error> error = hashError(request, path, problem);
+    if (!error)
+        return AfterRequest::Close; // the client or the parent stopped it
+    return sendError(io, error->code, error->message);
 }
 
-AfterRequest RequestHandler::wholeDigest(ClientIo &io, const std::string &path, const OpenFile &file)
+AfterRequest RequestHandler::answerInTurns(ClientIo &io, manifest::HashTask task, OpenFileRef file, const char *request,
+                                           const std::string &path, uint64_t total)
 {
-    auto result = m_manifests.wholeDigest(file.fd, hashProgress(m_slot, io, path));
+    auto answer = std::make_unique<HashAnswer>(std::move(task), std::move(file), request, path, total);
+    bool done = false;
+    const IoOutcome sent = answer->sendNext(io, done); // what the cache holds is answered in this turn
+    if (const char *result = answer->result())
+        m_outcome.result = result;
+    if (sent != IoOutcome::Ok)
+        return replied(sent);
+    if (!done)
+        io.setRest(std::move(answer)); // hasUnsent() now: the loop makes the rest, a piece per turn
+    return AfterRequest::KeepOpen;
+}
+
+AfterRequest RequestHandler::wholeDigest(ClientIo &io, const std::string &path, const OpenFileRef &file)
+{
+    const uint64_t size = uint64_t(file->info.st_size);
+    if (io.keepsUnsent())
+        return answerInTurns(io, manifest::HashTask(m_manifests, manifest::HashKind::WholeDigest), file, "DIGEST", path,
+                             size);
+    auto result = m_manifests.wholeDigest(file->fd, hashProgress(m_slot, io, path));
     if (auto *problem = std::get_if<manifest::Problem>(&result))
         return hashFailed(io, "DIGEST", path, *problem);
     const manifest::Digest &digest = std::get<manifest::Answer<manifest::WholeDigest>>(result).value.digest;

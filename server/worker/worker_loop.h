@@ -103,6 +103,10 @@ private:
     // watchdog), else idle.
     void showResting();
     void showBody(const Connection &connection);
+    // A connection with an answer under way (worker_loop_show.cpp): the one shown if it has one, or the
+    // first found; null if none. And how the slot shows it (Sending, its path and progress).
+    const Connection *keptAnswer() const;
+    void showKept(const Connection &connection);
     // A body ends (`result`: "OK", an error-code name, or audit::InterruptedResult): its audit line.
     void endBody(Connection &connection, std::string_view result);
     void showIdle();

@@ -59,11 +59,15 @@ void WorkerLoop::showStopping()
 }
 
 // A worker holding TLS bodies shows one of them while it waits (the one shown already, if it still
-// sends), so Ferry Admin sees the transfer rather than an idle worker.
+// sends), so Ferry Admin sees the transfer rather than an idle worker; without a body, an answer under
+// way (kept for its socket, or made in turns: a hash, a LIST's pages), which is as busy.
 void WorkerLoop::showResting()
 {
     if (m_bodies == 0) {
-        showIdle();
+        if (const Connection *kept = keptAnswer())
+            showKept(*kept);
+        else
+            showIdle();
         return;
     }
     auto shown = m_connections.find(m_shown);
@@ -76,6 +80,36 @@ void WorkerLoop::showResting()
             showBody(*connection);
             return;
         }
+}
+
+const WorkerLoop::Connection *WorkerLoop::keptAnswer() const
+{
+    if (auto shown = m_connections.find(m_shown); shown != m_connections.end() && shown->second->io->hasUnsent())
+        return shown->second.get();
+    for (auto &[id, connection] : m_connections)
+        if (connection->io->hasUnsent())
+            return connection.get();
+    return nullptr;
+}
+
+void WorkerLoop::showKept(const Connection &connection)
+{
+    const ClientIo &io = *connection.io;
+    SlotWriteGuard guard(m_slot);
+    m_slot.state.store(isStopping() ? WorkerState::Stopping : WorkerState::Sending, std::memory_order_relaxed);
+    m_slot.transferStartNs.store(connection.bodyStartNs, std::memory_order_relaxed);
+    // A hash shows its bytes and moves with each piece; a kept answer moves as its socket takes it.
+    const std::optional<AnswerRest::Progress> progress = io.rest() ? io.rest()->progress() : std::nullopt;
+    if (progress) {
+        m_slot.bytesSent.store(progress->done, std::memory_order_relaxed);
+        m_slot.bytesTotal.store(progress->total, std::memory_order_relaxed);
+    }
+    m_slot.lastProgressNs.store(progress ? progress->lastNs : io.lastProgressNs(), std::memory_order_relaxed);
+    if (m_shown == connection.id)
+        return; // the texts are there already
+    showConnection(connection);
+    const std::string &path = connection.bodyAudit.path;
+    copyText(m_slot.path, sizeof m_slot.path, path.data(), path.size());
 }
 
 void WorkerLoop::showBody(const Connection &connection)

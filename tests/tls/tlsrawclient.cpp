@@ -7,6 +7,7 @@
 #include <openssl/x509.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -160,6 +161,21 @@ bool TlsRawClient::read(proto::Message *message, QString *why)
         if (!fill(why))
             return false;
     }
+}
+
+quint16 TlsRawClient::localPort() const
+{
+    sockaddr_in address{};
+    socklen_t size = sizeof address;
+    if (m_fd < 0 || getsockname(m_fd, reinterpret_cast<sockaddr *>(&address), &size) != 0)
+        return 0;
+    return ntohs(address.sin_port);
+}
+
+bool TlsRawClient::hasIncoming() const
+{
+    pollfd p{m_fd, POLLIN, 0};
+    return m_decoder.buffered() > 0 || (m_ssl && SSL_pending(m_ssl) > 0) || poll(&p, 1, 0) > 0;
 }
 
 bool TlsRawClient::awaitCloseNotify(QString *why)

@@ -40,6 +40,10 @@ public:
     bool sendInOneWrite(const std::vector<proto::Message> &messages);
     // The next frame, or false with *why set (timeout, close, bytes that do not decode).
     bool read(proto::Message *message, QString *why);
+    // The TCP port of this end (0 before open()).
+    quint16 localPort() const;
+    // Whether any of an answer has arrived and not been read yet, without waiting.
+    bool hasIncoming() const;
     // A whole GET answer: BODY, its bytes (counted), BODY_END Ok. The byte count in *received.
     bool readBody(uint64_t *received, QString *why);
     // Reads until the connection ends. True if it ended with the server's close_notify (a clean TLS
