@@ -250,7 +250,15 @@ bool PartFile::openPreallocated(const QString &finalPath, qint64 size, QString *
     if (!makeFolder(dir, error))
         return false;
     const QString path = partPathFor(finalPath);
-    const int fd = ::open(QFile::encodeName(path).constData(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    const QByteArray native = QFile::encodeName(path);
+    // A part made here and not usable is removed again: a full disk must not leave an empty .part
+    // behind. One that was there before keeps its verified chunks.
+    bool created = false;
+    int fd = ::open(native.constData(), O_RDWR | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) {
+        fd = ::open(native.constData(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        created = fd >= 0;
+    }
     if (fd < 0)
         return setError(error, sysError("open()", path, errno));
     // fallocate reserves the blocks, so a full disk shows now rather than mid-download;
@@ -263,6 +271,8 @@ bool PartFile::openPreallocated(const QString &finalPath, qint64 size, QString *
     if (failed) {
         const int err = errno;
         ::close(fd);
+        if (created)
+            ::unlink(native.constData());
         return setError(error, sysError(failed, path, err));
     }
     m_fd = fd;

@@ -89,6 +89,7 @@ private slots:
     void resumesAfterServerKilled();
     void changedRemoteFileRestartsFromZero();
     void diskFullFailsThenResumes();
+    void diskTooFullForAVerifiedDownloadLeavesNoPart();
     void queueStateSurvivesRestart();
     void pauseAndResumeKeepPart();
     void destinationFolderRemovedFails();
@@ -201,6 +202,33 @@ void TestClientResume::diskFullFailsThenResumes()
     const QString problem = finishedWithContent(queue, job, tree.path(QStringLiteral("six.bin")));
     QVERIFY2(problem.isEmpty(), qPrintable(problem));
     QCOMPARE(job->resumedFrom(), kept);
+}
+
+// A verified download reserves its whole size first: when that fails the job says why, and the
+// empty .part it had just made is gone rather than left behind looking like a download under way.
+void TestClientResume::diskTooFullForAVerifiedDownloadLeavesNoPart()
+{
+    TestTree tree;
+    QVERIFY(!tree.addFile(QStringLiteral("six.bin"), 6 * 1024 * 1024, 9).isEmpty());
+    QTemporaryDir mountPoint;
+    const int mounted = QProcess::execute(QStringLiteral("mount"),
+                                          {QStringLiteral("-t"), QStringLiteral("tmpfs"), QStringLiteral("-o"),
+                                           QStringLiteral("size=8m"), QStringLiteral("tmpfs"), mountPoint.path()});
+    if (mounted != 0)
+        QSKIP("mounting a small tmpfs needs root (mount -t tmpfs failed); cannot fill a disk safely otherwise");
+    auto unmount = qScopeGuard([&] { QProcess::execute(QStringLiteral("umount"), {mountPoint.path()}); });
+    QVERIFY(ferrytest::writePatternFile(mountPoint.filePath(QStringLiteral("filler")), 5 * 1024 * 1024, 3));
+    ServerProcess server(tree.root());
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+
+    DownloadQueue queue;
+    DownloadJob *job =
+        queue.addFile(urlFor(server.host(), server.port(), QStringLiteral("six.bin")), mountPoint.path());
+    QVERIFY(waitForIdle(queue, 60000));
+    QVERIFY2(job->state() == DownloadJob::State::Failed, qPrintable(describe(job)));
+    QCOMPARE(job->error(), ErrorKind::LocalError);
+    QVERIFY2(job->errorString().contains(QLatin1String("fallocate()")), qPrintable(job->errorString()));
+    QVERIFY2(!QFile::exists(PartFile::partPathFor(job->localPath())), "an empty .part was left behind");
 }
 
 void TestClientResume::queueStateSurvivesRestart()
