@@ -71,6 +71,7 @@ bool Supervisor::spawn(uint32_t slotIndex)
     worker.startedNs = monotonicNs();
     worker.channel = std::move(parentEnd);
     m_slotUsed[slotIndex] = true;
+    // Level-triggered, not EPOLLET: onChannel() reads one datagram per report and relies on the next.
     if (int error = m_loop.add(worker.channel.get(), EPOLLIN, [this, pid](uint32_t events) { onChannel(pid, events); });
         error != 0) {
         // A worker we cannot hear would hold its slot and never report itself idle. It holds no connection
