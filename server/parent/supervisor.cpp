@@ -71,6 +71,7 @@ bool Supervisor::spawn(uint32_t slotIndex)
     worker.startedNs = monotonicNs();
     worker.channel = std::move(parentEnd);
     m_slotUsed[slotIndex] = true;
+    // Level-triggered, not EPOLLET: onChannel() reads one datagram per report and relies on the next.
     if (int error = m_loop.add(worker.channel.get(), EPOLLIN, [this, pid](uint32_t events) { onChannel(pid, events); });
         error != 0) {
         // A worker we cannot hear would hold its slot and never report itself idle. It holds no connection
@@ -158,28 +159,32 @@ bool Supervisor::updateAvailability(Worker &worker)
 
 void Supervisor::onChannel(pid_t pid, uint32_t)
 {
-    for (;;) {
-        auto it = m_workers.find(pid);
-        if (it == m_workers.end() || !it->second.channel)
-            return;
-        ReceiveBatch received = receiveHandoffs(it->second.channel.get(), MSG_DONTWAIT);
-        if (received.status == ReceiveStatus::WouldBlock)
-            return;
-        if (received.status != ReceiveStatus::Ok) {
-            // The worker is gone or talking nonsense; reap() settles its connections when SIGCHLD arrives.
-            if (received.status == ReceiveStatus::Error)
-                LOG_ERROR("recvmsg() from worker %u (pid %d): %s", it->second.slot, int(pid),
-                          std::strerror(received.error));
-            closeChannel(it->second);
-            return;
-        }
-        for (HandoffMessage &message : received.messages) {
-            auto worker = m_workers.find(pid); // a message may have ended it (protocol error)
-            if (worker == m_workers.end() || !worker->second.channel)
-                return;
-            onMessage(worker->second, std::move(message));
-        }
+    receiveOne(pid);
+}
+
+bool Supervisor::receiveOne(pid_t pid)
+{
+    auto it = m_workers.find(pid);
+    if (it == m_workers.end() || !it->second.channel)
+        return false;
+    ReceiveBatch received = receiveHandoffs(it->second.channel.get(), MSG_DONTWAIT);
+    if (received.status == ReceiveStatus::WouldBlock)
+        return false;
+    if (received.status != ReceiveStatus::Ok) {
+        // The worker is gone or talking nonsense; reap() settles its connections when SIGCHLD arrives.
+        if (received.status == ReceiveStatus::Error)
+            LOG_ERROR("recvmsg() from worker %u (pid %d): %s", it->second.slot, int(pid),
+                      std::strerror(received.error));
+        closeChannel(it->second);
+        return false;
     }
+    for (HandoffMessage &message : received.messages) {
+        auto worker = m_workers.find(pid); // a message may have ended it (protocol error)
+        if (worker == m_workers.end() || !worker->second.channel)
+            return false;
+        onMessage(worker->second, std::move(message));
+    }
+    return true;
 }
 
 void Supervisor::onMessage(Worker &worker, HandoffMessage &&message)
@@ -262,7 +267,8 @@ void Supervisor::onExit(pid_t pid, int status)
         return; // not ours (e.g. a helper another module forked)
     // SIGCHLD can overtake the worker's last message (a parked connection on its way back): read what it
     // sent before it exited, or that connection would be closed along with the channel.
-    onChannel(pid, 0);
+    while (receiveOne(pid)) {
+    }
     auto it = m_workers.find(pid);
     returnUndelivered(it->second, it->second.outbox); // never sent: another worker may take them
     Worker worker = std::move(it->second);

@@ -122,7 +122,11 @@ private:
     };
 
     ExitReason recordExit(const Worker &worker, int status); // scoreboard, log
+    // One datagram per readable event: the channel is level-triggered, so the loop's next epoll_wait()
+    // reports it again if more is queued, and the usual single report costs no recvmsg() that fails.
     void onChannel(pid_t pid, uint32_t events);
+    // Receives and handles one datagram from the worker. Returns whether one was read (read again to drain).
+    bool receiveOne(pid_t pid);
     void onMessage(Worker &worker, HandoffMessage &&message);
     void onProtocolError(Worker &worker);
     // Lists or unlists the worker among those that take connections; returns whether it takes them.

@@ -1,5 +1,6 @@
 // ferry-server's short-connection path: connections accepted together reach a worker in one batched
 // SCM_RIGHTS message, and each arrives exactly once, also when the worker dies with a batch unread; and
+// the workers' close reports all reach the parent, also when several wait in its channel at once; and
 // the workers' open-file cache never serves a file that was replaced under its name.
 #include "adminrequest.h"
 #include "serverprocess.h"
@@ -64,6 +65,22 @@ std::vector<std::unique_ptr<TestClient>> connectBurst(const ServerProcess &serve
     return clients;
 }
 
+// As connectBurst(), each with a version 2 HELLO and BYE behind its GET: the worker closes every one
+// right after its answer.
+std::vector<std::unique_ptr<TestClient>> connectShortBurst(const ServerProcess &server, int count)
+{
+    std::vector<std::unique_ptr<TestClient>> clients;
+    const proto::Hello hello{proto::ProtocolVersion2, "ferry-tests/1"};
+    for (int i = 0; i < count; ++i) {
+        auto client = std::make_unique<TestClient>(15000);
+        if (!client->connectTo(server.host(), server.port()).ok()
+            || !client->sendRaw(frames({hello, proto::GetRequest{fileName(i % Burst)}, proto::Bye{}})))
+            return {};
+        clients.push_back(std::move(client));
+    }
+    return clients;
+}
+
 void replaceByRename(const QString &path, const QByteArray &content)
 {
     QFile next(path + ".new");
@@ -95,6 +112,7 @@ private slots:
     void initTestCase();
     void burstArrivesOnceEach();
     void workerDyingWithBatchUnreadLeaksNothing();
+    void closeReportsWaitingTogetherAreAllRead();
     void replacedFileIsNeverServedStale_data();
     void replacedFileIsNeverServedStale();
 };
@@ -180,6 +198,58 @@ void TestServerHandoff::workerDyingWithBatchUnreadLeaksNothing()
     TestClient next;
     QVERIFY(next.open(server.host(), server.port()).ok());
     QCOMPARE(next.get(fileName(3)).data, patternBytes(4, 0, 300));
+    QCOMPARE(server.stop(), 0);
+}
+
+// The parent reads one message from a worker's channel per wake-up and relies on the channel being
+// reported again while more wait in it. More than 32 connections closed in one go while the parent is
+// stopped leave two close reports queued (a report holds 32 at most): both must be read, or the
+// connections of the second would still count against the address's --max-per-ip.
+void TestServerHandoff::closeReportsWaitingTogetherAreAllRead()
+{
+    constexpr int Clients = 40;
+    TestTree tree;
+    for (int i = 0; i < Burst; ++i)
+        QVERIFY(!tree.addFile(QString::fromStdString(fileName(i)), 200, quint32(i + 1)).isEmpty());
+    ServerProcess server(tree.root(), {"--workers", "1", "--max-per-ip", QString::number(Clients)});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    QVERIFY(server.waitForWorkerCount(1));
+    const qint64 worker = server.workerPids().value(0);
+    QVERIFY(worker > 0);
+
+    // Every connection reaches the stopped worker; then the parent stops and the worker serves them all.
+    QCOMPARE(::kill(pid_t(worker), SIGSTOP), 0);
+    QVERIFY(server.signal(SIGSTOP));
+    std::vector<std::unique_ptr<TestClient>> clients = connectShortBurst(server, Clients);
+    QVERIFY(server.signal(SIGCONT));
+    QCOMPARE(int(clients.size()), Clients);
+    QTRY_COMPARE_WITH_TIMEOUT(poolValue(server, "accepted"), qint64(Clients), 10000);
+    QVERIFY(server.signal(SIGSTOP));
+    QCOMPARE(::kill(pid_t(worker), SIGCONT), 0);
+    for (int i = 0; i < Clients; ++i) {
+        TestClient &client = *clients[size_t(i)];
+        proto::Message welcome;
+        QVERIFY2(client.readMessage(&welcome).ok() && std::holds_alternative<proto::Welcome>(welcome),
+                 qPrintable(QStringLiteral("client %1: no WELCOME").arg(i)));
+        const GetResult body = client.readGetReply([](const char *, size_t) { return true; });
+        QVERIFY2(body.status.ok(), qPrintable(QStringLiteral("client %1: %2").arg(i).arg(body.status.toString())));
+        QCOMPARE(client.waitForClose(nullptr, 10000).outcome, Outcome::Closed);
+    }
+    clients.clear();
+    QVERIFY(server.signal(SIGCONT));
+    // Each STATUS is answered in a turn of the parent's loop of its own; a channel with a report left in
+    // it is read once in every turn. Two turns suffice for two reports; three make sure.
+    for (int i = 0; i < 3; ++i)
+        QCOMPARE(poolValue(server, "accepted"), qint64(Clients));
+
+    // The address holds no connection now: as many as --max-per-ip allows are welcome again.
+    std::vector<std::unique_ptr<TestClient>> again;
+    for (int i = 0; i < Clients; ++i) {
+        auto client = std::make_unique<TestClient>(15000);
+        const Status opened = client->open(server.host(), server.port());
+        QVERIFY2(opened.ok(), qPrintable(QStringLiteral("client %1 of the second round: %2").arg(i).arg(opened.toString())));
+        again.push_back(std::move(client));
+    }
     QCOMPARE(server.stop(), 0);
 }
 
