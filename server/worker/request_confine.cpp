@@ -13,7 +13,7 @@ AfterRequest RequestHandler::refuseOutsideGrant(ClientIo &io)
 {
     return sendError(io, ErrorCode::Unauthorized,
                      m_session->access.hasToken() ? "this token does not grant access to that path"
-                                                  : "that path is not open to anonymous clients");
+                                                  : "that path needs an access token");
 }
 
 bool RequestHandler::confine(ClientIo &io, const std::string &path, Confined &where, AfterRequest &refused)

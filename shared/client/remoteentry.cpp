@@ -22,7 +22,7 @@ QString remoteErrorText(const proto::Error &error, const QString &path)
     if (text.isEmpty())
         text = QString::fromLatin1(proto::errorCodeName(error.code));
     if (error.code == proto::ErrorCode::Unauthorized) // what a person can do about it
-        text += QStringLiteral("; it needs an access link or token that grants it");
+        text += QStringLiteral("; ask for an access link or a token that grants it");
     return QStringLiteral("%1: %2").arg(path.isEmpty() ? QStringLiteral("/") : path, text);
 }
 

@@ -91,7 +91,7 @@ void TestFerryGetTokens::withoutTokenExitsWithAccessDenied()
 {
     const Run run = runGet({"-o", m_out.path(), url("pub/report.bin")});
     QCOMPARE(run.exitCode, ExitAccess);
-    QVERIFY2(run.err.contains("needs an access link or token"), run.err.constData());
+    QVERIFY2(run.err.contains("needs an access token; ask for an access link or a token"), run.err.constData());
     QVERIFY(!QFile::exists(m_out.filePath("report.bin")));
 }
 
