@@ -147,6 +147,10 @@ std::optional<FerryUrl> FerryUrl::parse(const QString &input, QString *error)
         return invalid(error, QStringLiteral("%1 is not a ferry:// link.").arg(quoted));
     if (const auto port = writtenPort(text); port && !port->isEmpty() && !isValidPort(*port))
         return invalid(error, QStringLiteral("The port in %1 must be a number from 1 to 65535.").arg(quoted));
+    // "ferry:///x" and "ferry://:4646/x" name a port, or nothing, but no server: say that, not "invalid".
+    if (const QString authority = text.mid(8).section(QLatin1Char('/'), 0, 0).section(QLatin1Char('@'), -1);
+        authority.isEmpty() || authority.startsWith(QLatin1Char(':')))
+        return invalid(error, QStringLiteral("%1 names no server.").arg(quoted));
     const QUrl url(text, QUrl::TolerantMode);
     if (!url.isValid() || url.host().isEmpty()) {
         return invalid(error, url.authority().isEmpty() && url.isValid()

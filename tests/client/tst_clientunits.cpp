@@ -24,6 +24,8 @@ private slots:
     void parseUrl();
     void rejectUrl_data();
     void rejectUrl();
+    void urlWithoutServerSaysSo_data();
+    void urlWithoutServerSaysSo();
     void urlRoundTrip();
     void numberedName_data();
     void numberedName();
@@ -105,6 +107,23 @@ void TestClientUnits::rejectUrl_data()
     QTest::newRow("user") << "ferry://user@h/x";
     QTest::newRow("empty") << "";
     QTest::newRow("bad host") << "ferry://ex ample.org/x";
+}
+
+void TestClientUnits::urlWithoutServerSaysSo_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::newRow("nothing") << "ferry:///x";
+    QTest::newRow("only a port") << "ferry://:4646/x";
+    QTest::newRow("only a user and a port") << "ferry://u@:4646/x";
+}
+
+// A link with no server in it is told so, whatever else it names.
+void TestClientUnits::urlWithoutServerSaysSo()
+{
+    QFETCH(QString, text);
+    QString error;
+    QVERIFY(!FerryUrl::parse(text, &error).has_value());
+    QVERIFY2(error.endsWith(QLatin1String("names no server.")), qPrintable(error));
 }
 
 // The reason is one sentence a user can act on, not the URL parser's internals.
