@@ -1,6 +1,7 @@
-// Interrupted downloads against the real ferry-server: server killed, file changed, disk full, app restarted, paused,
+// Interrupted downloads against the real ferry-server: server killed, file changed, app restarted, paused,
 // folder removed, and the Resume policy's adopted file when its job ends early. These are the unverified path's
-// byte-granular resume (a server without manifests, or setVerify(false)); tst_clientverified has the verified one.
+// byte-granular resume (a server without manifests, or setVerify(false)); tst_clientverified has the verified one,
+// tst_clientdiskfull a disk that fills up.
 #include "clienttesthelpers.h"
 #include "nodigestrelay.h"
 #include "serverprocess.h"
@@ -10,11 +11,8 @@
 #include "client/partfile.h"
 #include "client/session.h"
 
-#include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
-#include <QProcess>
-#include <QScopeGuard>
 #include <QTemporaryDir>
 
 #include <fcntl.h>
@@ -88,8 +86,6 @@ class TestClientResume : public QObject
 private slots:
     void resumesAfterServerKilled();
     void changedRemoteFileRestartsFromZero();
-    void diskFullFailsThenResumes();
-    void diskTooFullForAVerifiedDownloadLeavesNoPart();
     void queueStateSurvivesRestart();
     void pauseAndResumeKeepPart();
     void destinationFolderRemovedFails();
@@ -162,73 +158,6 @@ void TestClientResume::changedRemoteFileRestartsFromZero()
     const QString problem = finishedWithContent(queue, job, remote);
     QVERIFY2(problem.isEmpty(), qPrintable(problem));
     QCOMPARE(job->resumedFrom(), qint64(0));
-}
-
-void TestClientResume::diskFullFailsThenResumes()
-{
-    TestTree tree;
-    const qint64 size = 6 * 1024 * 1024;
-    QVERIFY(!tree.addFile(QStringLiteral("six.bin"), uint64_t(size), 9).isEmpty());
-    QTemporaryDir mountPoint;
-    const QByteArray target = QFile::encodeName(mountPoint.path());
-    const int mounted = QProcess::execute(QStringLiteral("mount"),
-                                          {QStringLiteral("-t"), QStringLiteral("tmpfs"), QStringLiteral("-o"),
-                                           QStringLiteral("size=8m"), QStringLiteral("tmpfs"), mountPoint.path()});
-    if (mounted != 0)
-        QSKIP("mounting a small tmpfs needs root (mount -t tmpfs failed); cannot fill a disk safely otherwise");
-    auto unmount = qScopeGuard([&] { QProcess::execute(QStringLiteral("umount"), {mountPoint.path()}); });
-
-    // 5 MiB of filler leaves about 3 MiB: the 6 MiB download cannot fit.
-    const QString filler = mountPoint.filePath(QStringLiteral("filler"));
-    QVERIFY(ferrytest::writePatternFile(filler, 5 * 1024 * 1024, 3));
-    ServerProcess server(tree.root());
-    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
-
-    DownloadQueue queue;
-
-    queue.setVerify(false); // this suite is the unverified path (see the top)
-    DownloadJob *job =
-        queue.addFile(urlFor(server.host(), server.port(), QStringLiteral("six.bin")), mountPoint.path());
-    QVERIFY(waitForIdle(queue, 60000));
-    QVERIFY2(job->state() == DownloadJob::State::Failed, qPrintable(describe(job)));
-    QCOMPARE(job->error(), ErrorKind::LocalError);
-    QVERIFY2(job->errorString().contains(QLatin1String("no space"), Qt::CaseInsensitive),
-             qPrintable(job->errorString()));
-    const qint64 kept = PartFile::partSize(job->localPath());
-    QVERIFY2(kept > 0, "the .part must stay for a later resume");
-
-    QVERIFY(QFile::remove(filler));
-    queue.retry(job->id());
-    const QString problem = finishedWithContent(queue, job, tree.path(QStringLiteral("six.bin")));
-    QVERIFY2(problem.isEmpty(), qPrintable(problem));
-    QCOMPARE(job->resumedFrom(), kept);
-}
-
-// A verified download reserves its whole size first: when that fails the job says why, and the
-// empty .part it had just made is gone rather than left behind looking like a download under way.
-void TestClientResume::diskTooFullForAVerifiedDownloadLeavesNoPart()
-{
-    TestTree tree;
-    QVERIFY(!tree.addFile(QStringLiteral("six.bin"), 6 * 1024 * 1024, 9).isEmpty());
-    QTemporaryDir mountPoint;
-    const int mounted = QProcess::execute(QStringLiteral("mount"),
-                                          {QStringLiteral("-t"), QStringLiteral("tmpfs"), QStringLiteral("-o"),
-                                           QStringLiteral("size=8m"), QStringLiteral("tmpfs"), mountPoint.path()});
-    if (mounted != 0)
-        QSKIP("mounting a small tmpfs needs root (mount -t tmpfs failed); cannot fill a disk safely otherwise");
-    auto unmount = qScopeGuard([&] { QProcess::execute(QStringLiteral("umount"), {mountPoint.path()}); });
-    QVERIFY(ferrytest::writePatternFile(mountPoint.filePath(QStringLiteral("filler")), 5 * 1024 * 1024, 3));
-    ServerProcess server(tree.root());
-    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
-
-    DownloadQueue queue;
-    DownloadJob *job =
-        queue.addFile(urlFor(server.host(), server.port(), QStringLiteral("six.bin")), mountPoint.path());
-    QVERIFY(waitForIdle(queue, 60000));
-    QVERIFY2(job->state() == DownloadJob::State::Failed, qPrintable(describe(job)));
-    QCOMPARE(job->error(), ErrorKind::LocalError);
-    QVERIFY2(job->errorString().contains(QLatin1String("fallocate()")), qPrintable(job->errorString()));
-    QVERIFY2(!QFile::exists(PartFile::partPathFor(job->localPath())), "an empty .part was left behind");
 }
 
 void TestClientResume::queueStateSurvivesRestart()
