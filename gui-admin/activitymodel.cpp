@@ -77,7 +77,8 @@ QVariant ActivityModel::display(const ActivityRecord &r, int column) const
                                                                  : QStringLiteral("yyyy-MM-dd HH:mm:ss.zzz"));
     }
     case PeerColumn: return r.peer;
-    case TokenColumn: return !r.tokenLabel.isEmpty() ? r.tokenLabel : !r.tokenId.isEmpty() ? r.tokenId : tr("anonymous");
+    case TokenColumn:
+        return !r.tokenLabel.isEmpty() ? r.tokenLabel : !r.tokenId.isEmpty() ? r.tokenId : tr("anonymous");
     case RequestColumn: return r.request;
     case ResultColumn: return r.result;
     case BytesColumn: return r.request == QLatin1String("GET") ? formatBytes(r.bytes) : QString();
@@ -85,7 +86,9 @@ QVariant ActivityModel::display(const ActivityRecord &r, int column) const
     case PathColumn: {
         QString text = QLatin1Char('/') + r.path;
         if (r.offset) // the range: where it starts, how much it covers ("…" = to the end)
-            text += QStringLiteral("  @%1+%2").arg(*r.offset).arg(r.length ? QString::number(*r.length) : QStringLiteral("…"));
+            text += QStringLiteral("  @%1+%2")
+                        .arg(*r.offset)
+                        .arg(r.length ? QString::number(*r.length) : QStringLiteral("…"));
         return text;
     }
     case TlsColumn: return r.tls;

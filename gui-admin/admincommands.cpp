@@ -33,7 +33,8 @@ QString scalarText(const QJsonValue &value)
 QString describeSuccess(const QString &cmd, const QJsonObject &reply)
 {
     if (cmd == QLatin1String("pool")) {
-        const PoolLimitsInfo l = admin::poolLimitsFromJson(toAdminJson(reply.value(QLatin1String("limits")).toObject()));
+        const PoolLimitsInfo l =
+            admin::poolLimitsFromJson(toAdminJson(reply.value(QLatin1String("limits")).toObject()));
         return tr("ok: pool limits now min_spare=%1 max_spare=%2 max_workers=%3 max_requests=%4")
             .arg(l.minSpare).arg(l.maxSpare).arg(l.maxWorkers).arg(l.maxRequests);
     }

@@ -118,7 +118,8 @@ void AdminConnection::setAuditFollowed(bool followed)
 
 void AdminConnection::subscribeToAudit()
 {
-    sendRequest({{QStringLiteral("cmd"), QStringLiteral("audit_subscribe")}, {QStringLiteral("lines"), AuditRecentLines}});
+    sendRequest(
+        {{QStringLiteral("cmd"), QStringLiteral("audit_subscribe")}, {QStringLiteral("lines"), AuditRecentLines}});
 }
 
 void AdminConnection::connectNow()
@@ -237,7 +238,8 @@ void AdminConnection::handleLine(const QByteArray &line)
         else if (cmd == QLatin1String("audit_subscribe"))
             Q_EMIT auditRecentReceived(object.value(QLatin1String("recent")).toArray());
     } else if (cmd == QLatin1String("audit_subscribe")) {
-        Q_EMIT auditUnavailable(object.value(QLatin1String("error")).toObject().value(QLatin1String("message")).toString());
+        const QJsonObject error = object.value(QLatin1String("error")).toObject();
+        Q_EMIT auditUnavailable(error.value(QLatin1String("message")).toString());
     }
     Q_EMIT replyReceived(object.value(QLatin1String("id")).toInt(-1), object);
 }
@@ -254,7 +256,8 @@ void AdminConnection::handleEvent(const QJsonObject &event)
                                        .arg(m_path));
         Q_EMIT helloReceived(event);
         sendRequest({{QStringLiteral("cmd"), QStringLiteral("history")}});
-        sendRequest({{QStringLiteral("cmd"), QStringLiteral("subscribe")}, {QStringLiteral("interval_ms"), m_subscribeMs}});
+        sendRequest(
+            {{QStringLiteral("cmd"), QStringLiteral("subscribe")}, {QStringLiteral("interval_ms"), m_subscribeMs}});
         if (m_auditFollowed)
             subscribeToAudit();
     } else if (name == QLatin1String("status")) {

@@ -193,7 +193,8 @@ void ControlPanel::applyLimits()
     limits.maxWorkers = m_maxWorkers->value();
     limits.maxRequests = m_maxRequests->value();
     if (limits.minSpare > limits.maxSpare) {
-        Q_EMIT inputRejected(tr("Min spare (%1) must not exceed max spare (%2).").arg(limits.minSpare).arg(limits.maxSpare));
+        Q_EMIT inputRejected(
+            tr("Min spare (%1) must not exceed max spare (%2).").arg(limits.minSpare).arg(limits.maxSpare));
         return;
     }
     m_limitsEdited = false; // the next status shows what the server made of it

@@ -26,7 +26,8 @@ int main(int argc, char *argv[])
     parser.addHelpOption();
     parser.addVersionOption();
     const QCommandLineOption socket(QStringLiteral("admin-socket"),
-                                    QStringLiteral("The server's admin socket (default %1).").arg(defaultAdminSocketPath()),
+                                    QStringLiteral("The server's admin socket (default %1).")
+                                        .arg(defaultAdminSocketPath()),
                                     QStringLiteral("PATH"), defaultAdminSocketPath());
     const QCommandLineOption interval(QStringLiteral("interval"),
                                       QStringLiteral("Status refresh interval in milliseconds (100 … 60000)."),

@@ -318,7 +318,8 @@ void MainWindow::killWorker(int slot, bool graceful)
     box.setInformativeText(what + QLatin1Char(' ')
                            + (graceful ? tr("The pool starts a replacement as needed.")
                                        : tr("Its client's connection is closed; the pool starts a replacement.")));
-    QPushButton *confirm = box.addButton(graceful ? tr("Stop gracefully") : tr("Kill now"), QMessageBox::DestructiveRole);
+    QPushButton *confirm =
+        box.addButton(graceful ? tr("Stop gracefully") : tr("Kill now"), QMessageBox::DestructiveRole);
     confirm->setObjectName(QStringLiteral("confirmButton"));
     box.setDefaultButton(QMessageBox::Cancel);
     box.exec();

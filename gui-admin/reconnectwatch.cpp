@@ -24,12 +24,13 @@ std::optional<QString> ReconnectWatch::check(const StatusSnapshot &status)
     for (const WorkerInfo &w : status.workers) {
         // Connection ids only grow, so a larger one from the same host is a new connection.
         if (w.connection > m_connection && hostOf(toQString(w.peer)) == m_host) {
-            const QString text = QCoreApplication::translate(
-                                     "ReconnectWatch", "The client at %1 connected again at once (connection %2, "
-                                                       "after %3 was closed): a disconnect does not keep a client away.")
-                                     .arg(m_host)
-                                     .arg(w.connection)
-                                     .arg(m_connection);
+            const QString text =
+                QCoreApplication::translate("ReconnectWatch",
+                                            "The client at %1 connected again at once (connection %2, after %3 was "
+                                            "closed): a disconnect does not keep a client away.")
+                    .arg(m_host)
+                    .arg(w.connection)
+                    .arg(m_connection);
             m_host.clear();
             return text;
         }

@@ -144,7 +144,8 @@ std::optional<client::FerryUrl> ConnectBar::parseServer(const QString &text, QSt
     auto url = client::FerryUrl::parse(QStringLiteral("ferry://") + trimmed, &why);
     if (url)
         return url;
-    *error = why.replace(QStringLiteral("\u201cferry://%1\u201d").arg(trimmed), QStringLiteral("\u201c%1\u201d").arg(trimmed));
+    *error = why.replace(QStringLiteral("\u201cferry://%1\u201d").arg(trimmed),
+                         QStringLiteral("\u201c%1\u201d").arg(trimmed));
     return std::nullopt;
 }
 

@@ -367,7 +367,8 @@ void MainWindow::onStat(quint64 requestId, const client::RemoteEntry &entry)
 void MainWindow::downloadTo(const QList<client::RemoteEntry> &files, const QStringList &folders)
 {
     // From the download folder, or from home while it does not exist yet.
-    const QString start = QFileInfo(m_settings->downloadFolder()).isDir() ? m_settings->downloadFolder() : QDir::homePath();
+    const QString start =
+        QFileInfo(m_settings->downloadFolder()).isDir() ? m_settings->downloadFolder() : QDir::homePath();
     const QString folder = QFileDialog::getExistingDirectory(this, tr("Download To"), start);
     if (!folder.isEmpty())
         download(files, folders, folder);

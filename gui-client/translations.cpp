@@ -12,7 +12,8 @@ bool installTranslations()
         return true;
     auto *translator = new QTranslator(QCoreApplication::instance());
     // Only English exists so far; other languages would be chosen by QLocale() here.
-    if (!translator->load(QStringLiteral(":/i18n/ferry-client_en.qm")) || !QCoreApplication::installTranslator(translator)) {
+    if (!translator->load(QStringLiteral(":/i18n/ferry-client_en.qm"))
+        || !QCoreApplication::installTranslator(translator)) {
         delete translator;
         return false;
     }

@@ -208,7 +208,8 @@ int TokenStore::save() const
         return error;
     }
     // The rename is durable only once the directory is: without this a crash could bring back the old file.
-    UniqueFd directory(retryOnEintr([&] { return ::open(directoryOf(m_path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); }));
+    UniqueFd directory(
+        retryOnEintr([&] { return ::open(directoryOf(m_path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); }));
     if (!directory || ::fsync(directory.get()) != 0)
         return errno;
     return 0;

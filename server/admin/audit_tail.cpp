@@ -66,7 +66,8 @@ std::vector<std::string> AuditTail::recent(size_t count) const
     // Lines are at most MaxLineBytes, so the last `count` lie within count * MaxLineBytes of the end.
     const off_t span = off_t(std::min<size_t>(count * server::audit::MaxLineBytes, size_t(m_offset)));
     std::string text(size_t(span), '\0');
-    const ssize_t got = server::retryOnEintr([&] { return ::pread(m_fd.get(), text.data(), text.size(), m_offset - span); });
+    const ssize_t got =
+        server::retryOnEintr([&] { return ::pread(m_fd.get(), text.data(), text.size(), m_offset - span); });
     text.resize(got > 0 ? size_t(got) : 0);
     if (span < m_offset) { // began inside a line: drop its tail
         const size_t first = text.find('\n');

@@ -18,7 +18,10 @@ struct CommandResult {
     std::string message;
     Json fields = Json::object(); // merged into a successful reply
 
-    static CommandResult success(Json fields = Json::object()) { return {true, ErrorCode::Failed, {}, std::move(fields)}; }
+    static CommandResult success(Json fields = Json::object())
+    {
+        return {true, ErrorCode::Failed, {}, std::move(fields)};
+    }
     static CommandResult failure(ErrorCode code, std::string message)
     {
         return {false, code, std::move(message), Json::object()};
@@ -67,7 +70,10 @@ public:
     virtual CommandResult tokenRevoke(const std::string &) { return noTokens(); }
 
 private:
-    static CommandResult noTokens() { return CommandResult::failure(ErrorCode::Conflict, "this server keeps no tokens"); }
+    static CommandResult noTokens()
+    {
+        return CommandResult::failure(ErrorCode::Conflict, "this server keeps no tokens");
+    }
 };
 
 } // namespace ferry::admin

@@ -62,7 +62,8 @@ int runAudit(const AuditQuery &query)
     if (!readInto(path, current))
         return Exit::Protocol;
     // The rotated file holds what came before: worth reading only if --since reaches back past this one.
-    const bool reachesBack = query.sinceMs && (current.lines.empty() || current.lines.front().record.timeMs > *query.sinceMs);
+    const bool reachesBack =
+        query.sinceMs && (current.lines.empty() || current.lines.front().record.timeMs > *query.sinceMs);
     std::string error;
     if (reachesBack && readAuditFile(path + ".1", rotated, error) && rotated.damaged > 0)
         std::fprintf(stderr, "ferry-ctl: skipped %zu damaged line(s) in %s.1 (%s)\n", rotated.damaged, path.c_str(),

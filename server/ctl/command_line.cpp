@@ -71,6 +71,14 @@ void rateOption(CLI::App &sub, Json &request, const std::string &name, const cha
         ->type_name("B");
 }
 
+// An option whose text becomes request[key] as it is; `check` says what text is allowed.
+CLI::Option *textOption(CLI::App &sub, Json &request, const std::string &name, const char *key,
+                        const std::string &help)
+{
+    return sub.add_option_function<std::string>(
+        name, [&request, key](const std::string &text) { request[key] = text; }, help);
+}
+
 // A subcommand that sends one request, {"cmd": cmd}, plus what its options add.
 CLI::App *requestCommand(CLI::App &app, Command &command, const std::string &name, const char *cmd,
                          const std::string &help)
@@ -93,7 +101,8 @@ void addObservers(CLI::App &app, Command &command)
         "identity", "The server's fingerprint, for clients to compare and pin: from the running server, or offline "
                     "from a certificate.");
     CLI::Option *cert = identity->add_option("--cert", command.identityCert, "read it from this certificate (PEM)");
-    identity->add_option("--state-dir", command.identityStateDir, "read it from the certificate in this state directory")
+    identity
+        ->add_option("--state-dir", command.identityStateDir, "read it from the certificate in this state directory")
         ->excludes(cert);
     identity->preparse_callback([&command](std::size_t) { command.kind = Command::Kind::Identity; });
 
@@ -122,11 +131,13 @@ void addObservers(CLI::App &app, Command &command)
 
 void addPoolCommands(CLI::App &app, Command &command)
 {
-    CLI::App *pool = requestCommand(app, command, "pool", "pool", "Set pool limits; a limit not given keeps its value.");
+    CLI::App *pool =
+        requestCommand(app, command, "pool", "pool", "Set pool limits; a limit not given keeps its value.");
     countOption(*pool, command.request, "--min-spare", "min_spare", "keep at least N idle workers");
     countOption(*pool, command.request, "--max-spare", "max_spare", "retire idle workers beyond N");
     countOption(*pool, command.request, "--max-workers", "max_workers", "never grow beyond N workers");
-    countOption(*pool, command.request, "--max-requests", "max_requests", "recycle a worker after N requests, 0 = never");
+    countOption(*pool, command.request, "--max-requests", "max_requests",
+                "recycle a worker after N requests, 0 = never");
 
     requestCommand(app, command, "drain", "drain", "Stop accepting connections; running transfers finish.");
     requestCommand(app, command, "resume", "resume", "Accept connections again after a drain.");
@@ -213,8 +224,8 @@ void addTokenCommands(CLI::App &app, Command &command)
     token->require_subcommand(1);
     CLI::App *create = requestCommand(*token, command, "create", "token_create",
                                       "Make a token; prints its secret (shown only now) and its ferry:// link.");
-    create->add_option_function<std::string>("--path", [&command](const std::string &v) { command.request["path"] = v; },
-                                             "the subtree or the one file it grants (default: the whole tree)")
+    textOption(*create, command.request, "--path", "path",
+               "the subtree or the one file it grants (default: the whole tree)")
         ->check(SubtreeCheck)
         ->type_name("SUBTREE");
     create->add_option_function<std::string>(
@@ -225,12 +236,11 @@ void addTokenCommands(CLI::App &app, Command &command)
     rateOption(*create, command.request, "--rate", "rate", "bytes/s for all its connections together (10M)");
     countOption(*create, command.request, "--max-connections", "max_connections", "connections at once");
     rateOption(*create, command.request, "--max-bytes", "max_bytes", "bytes it may fetch in all (50G)");
-    create->add_option_function<std::string>("--label", [&command](const std::string &v) { command.request["label"] = v; },
-                                             "who or what it is for, shown in lists and logs")
+    textOption(*create, command.request, "--label", "label", "who or what it is for, shown in lists and logs")
         ->check(LabelCheck)
         ->type_name("TEXT");
-    create->add_option_function<std::string>("--host", [&command](const std::string &v) { command.request["host"] = v; },
-                                             "the host name the link names (default: the server's address or name)")
+    textOption(*create, command.request, "--host", "host",
+               "the host name the link names (default: the server's address or name)")
         ->type_name("HOST");
     create->add_flag("--json", command.json, "print the reply's JSON instead");
     create->callback([&command] { command.shown = Command::Shown::TokenCreated; });

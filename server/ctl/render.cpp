@@ -56,11 +56,14 @@ std::string summary(const Json &status)
     out += format("Ferry server %s  pid %lld  up %s  generation %lld  %s\n", textMember(server, "version").c_str(),
                   (long long)intMember(server, "pid"), humanDuration(intMember(server, "uptime_s")).c_str(),
                   (long long)intMember(server, "generation"), textMember(server, "state").c_str());
-    out += format("Listening on %s, serving %s\n", textMember(server, "listen").c_str(), textMember(server, "root").c_str());
+    out += format("Listening on %s, serving %s\n", textMember(server, "listen").c_str(),
+                  textMember(server, "root").c_str());
     out += identityLine(server);
-    out += format("Workers: %lld total, %lld busy, %lld idle, %lld starting, %lld stopping (max %lld, reached %lld times)\n",
-                  (long long)intMember(pool, "total"), (long long)intMember(pool, "busy"), (long long)intMember(pool, "idle"),
-                  (long long)intMember(pool, "starting"), (long long)intMember(pool, "stopping"),
+    out += format("Workers: %lld total, %lld busy, %lld idle, %lld starting, %lld stopping"
+                  " (max %lld, reached %lld times)\n",
+                  (long long)intMember(pool, "total"), (long long)intMember(pool, "busy"),
+                  (long long)intMember(pool, "idle"), (long long)intMember(pool, "starting"),
+                  (long long)intMember(pool, "stopping"),
                   (long long)intMember(limits, "max_workers"), (long long)intMember(pool, "max_workers_reached"));
     out += format("Connections: %lld pending (max %lld, limit %lld), %lld parked, %lld accepted, %lld rejected busy\n",
                   (long long)intMember(pool, "pending"), (long long)intMember(pool, "pending_max"),
@@ -68,7 +71,8 @@ std::string summary(const Json &status)
                   (long long)intMember(pool, "accepted"), (long long)intMember(pool, "rejected_busy"));
     out += format("Traffic: %s sent, now %s\n", humanBytes(intMember(pool, "bytes_sent")).c_str(),
                   (humanBytes(intMember(pool, "throughput_bps")) + "/s").c_str());
-    out += format("Pool: spare %lld..%lld, recycle after %lld requests, stall timeout %llds; crash breaker %s (%lld recent)\n",
+    out += format("Pool: spare %lld..%lld, recycle after %lld requests, stall timeout %llds;"
+                  " crash breaker %s (%lld recent)\n",
                   (long long)intMember(limits, "min_spare"), (long long)intMember(limits, "max_spare"),
                   (long long)intMember(limits, "max_requests"), (long long)intMember(limits, "stall_timeout_s"),
                   textMember(breaker, "state").c_str(), (long long)intMember(breaker, "recent_crashes"));
@@ -140,10 +144,12 @@ std::string renderStatus(const Json &status)
         const std::string label = textMember(w, "token_label");
         const std::string under = token.empty() ? "" : "  [token " + (label.empty() ? token : label) + "]";
         out += format("%4lld %7lld %3lld %-8s %-21s %6lld %6lld %-22s %6s %4lld %9s %6.1fs  %s%s%s\n",
-                      (long long)intMember(w, "slot"), (long long)intMember(w, "pid"), (long long)intMember(w, "generation"),
-                      textMember(w, "state").c_str(), textMember(w, "peer").empty() ? "-" : textMember(w, "peer").c_str(),
+                      (long long)intMember(w, "slot"), (long long)intMember(w, "pid"),
+                      (long long)intMember(w, "generation"), textMember(w, "state").c_str(),
+                      textMember(w, "peer").empty() ? "-" : textMember(w, "peer").c_str(),
                       (long long)intMember(w, "connection"), (long long)intMember(w, "requests"), sent.c_str(),
-                      start > 0 ? humanDuration((now - start) / 1000).c_str() : "-", (long long)intMember(w, "open_fds"),
+                      start > 0 ? humanDuration((now - start) / 1000).c_str() : "-",
+                      (long long)intMember(w, "open_fds"),
                       intMember(w, "rss_bytes") >= 0 ? humanBytes(intMember(w, "rss_bytes")).c_str() : "?",
                       double(intMember(w, "cpu_ms")) / 1000.0, textMember(w, "path").c_str(), under.c_str(),
                       lastExit.empty() ? "" : ("  [last exit: " + lastExit + "]").c_str());
@@ -158,8 +164,8 @@ std::string renderHistory(const Json &samples)
     for (const Json &s : samples) {
         out += format("%-24lld %12s %5lld %7lld %6lld %8lld %8lld\n", (long long)intMember(s, "t_ms"),
                       (humanBytes(intMember(s, "throughput_bps")) + "/s").c_str(), (long long)intMember(s, "busy"),
-                      (long long)intMember(s, "pending"), (long long)intMember(s, "parked"), (long long)intMember(s, "accepted"),
-                      (long long)intMember(s, "rejected"));
+                      (long long)intMember(s, "pending"), (long long)intMember(s, "parked"),
+                      (long long)intMember(s, "accepted"), (long long)intMember(s, "rejected"));
     }
     return out;
 }

@@ -1,4 +1,5 @@
-// ferry-ctl's text output: the mod_status-like table and history lines (metrics: server/metrics). Pure: JSON in, text out.
+// ferry-ctl's text output: the mod_status-like table and history lines (metrics: server/metrics).
+// Pure: JSON in, text out.
 #pragma once
 
 #include "adminproto/json.h"

@@ -81,7 +81,8 @@ void serverFamilies(Exposition &e, const Json &server)
 {
     e.family("ferry_build", Kind::Info, "", "The server's version.");
     e.sample(label("version", stringOf(server, "version")), int64_t(1));
-    e.family("ferry_start_time_seconds", Kind::Gauge, "seconds", "Start time of the server, in seconds since the epoch.");
+    e.family("ferry_start_time_seconds", Kind::Gauge, "seconds",
+             "Start time of the server, in seconds since the epoch.");
     e.sample("", double(intOf(&server, "started_ms")) / 1000.0);
     e.family("ferry_generation", Kind::Gauge, "", "Configuration generation: rises by one on every reload.");
     e.sample("", intOf(&server, "generation"));

@@ -45,7 +45,8 @@ Opened fromErrno(int error, const std::string &shown)
     case ELOOP: return failure(ErrorCode::Forbidden, shown + ": too many levels of symbolic links (a loop?)");
     case EACCES:
     case EPERM: return failure(ErrorCode::Forbidden, shown + " is not readable by the server");
-    case ENAMETOOLONG: return failure(ErrorCode::Forbidden, shown + " is too long once its symbolic links are followed");
+    case ENAMETOOLONG:
+        return failure(ErrorCode::Forbidden, shown + " is too long once its symbolic links are followed");
     default: return failure(ErrorCode::Internal, "openat2() " + shown + ": " + std::strerror(error));
     }
 }
