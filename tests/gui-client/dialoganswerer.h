@@ -6,8 +6,8 @@
 #include <QCheckBox>
 #include <QDialog>
 #include <QDialogButtonBox>
-#include <QElapsedTimer>
 #include <QLabel>
+#include <QPointer>
 #include <QTimer>
 
 #include <functional>
@@ -15,25 +15,28 @@
 namespace guitest {
 
 // Watches for the next modal dialog and hands it to `answer` once it shows; `seen` tells
-// whether one came. The watch ends after `timeoutMs` so a test without a dialog goes on.
+// whether one came. The watch lasts as long as this object, with no deadline of its own: a dialog
+// that a loaded machine shows late must still be answered, or its exec() would block the test
+// until ctest kills it. A dialog that `answer` leaves open (a failed QVERIFY inside it returns
+// early) is rejected, so that a failure is reported instead of hanging.
 class DialogAnswerer : public QObject
 {
 public:
-    DialogAnswerer(std::function<void(QDialog *)> answer, int timeoutMs = 3000)
+    explicit DialogAnswerer(std::function<void(QDialog *)> answer)
         : m_answer(std::move(answer))
     {
-        m_deadline.start();
         m_timer.setInterval(20);
-        connect(&m_timer, &QTimer::timeout, this, [this, timeoutMs] {
+        connect(&m_timer, &QTimer::timeout, this, [this] {
             auto *dialog = qobject_cast<QDialog *>(QApplication::activeModalWidget());
-            if (dialog && dialog->isVisible()) {
-                m_timer.stop();
-                seen = true;
-                text = dialogText(dialog);
-                m_answer(dialog);
-            } else if (m_deadline.elapsed() > timeoutMs) {
-                m_timer.stop();
-            }
+            if (!dialog || !dialog->isVisible())
+                return;
+            m_timer.stop();
+            seen = true;
+            text = dialogText(dialog);
+            const QPointer<QDialog> asked(dialog); // an answer may close and delete it
+            m_answer(dialog);
+            if (asked && asked->isVisible())
+                asked->reject();
         });
         m_timer.start();
     }
@@ -50,7 +53,6 @@ private:
     }
     std::function<void(QDialog *)> m_answer;
     QTimer m_timer;
-    QElapsedTimer m_deadline;
 };
 
 inline QCheckBox *check(QDialog *dialog, const char *name)

@@ -174,7 +174,7 @@ void TestDownloaderConfirm::dontAskAgainIsRemembered()
         QVERIFY(answer.seen);
         DownloadJob *second = startSlowDownload(window.get(), QStringLiteral("b.bin"));
         part = second->partPath();
-        guitest::DialogAnswerer none([](QDialog *dialog) { dialog->reject(); }, 500);
+        guitest::DialogAnswerer none([](QDialog *dialog) { dialog->reject(); });
         pressDelete(window.get(), 0);
         QVERIFY(!none.seen);
         QCOMPARE(window->transferModel()->rowCount(), 0);
@@ -183,7 +183,7 @@ void TestDownloaderConfirm::dontAskAgainIsRemembered()
     m_settings = std::make_unique<gui::Settings>(m_dir->filePath(QStringLiteral("downloader.ini")));
     auto window = newWindow();
     DownloadJob *third = startSlowDownload(window.get(), QStringLiteral("c.bin"));
-    guitest::DialogAnswerer none([](QDialog *dialog) { dialog->reject(); }, 500);
+    guitest::DialogAnswerer none([](QDialog *dialog) { dialog->reject(); });
     pressDelete(window.get(), 0);
     QVERIFY(!none.seen);
     QCOMPARE(window->transferModel()->rowCount(), 0);
@@ -199,7 +199,7 @@ void TestDownloaderConfirm::removingFinishedRowsDoesNotAsk()
         m_settings->downloadFolder());
     QTRY_COMPARE_WITH_TIMEOUT(job->state(), DownloadJob::State::Done, 15000);
     const QString local = job->localPath();
-    guitest::DialogAnswerer none([](QDialog *dialog) { dialog->reject(); }, 500);
+    guitest::DialogAnswerer none([](QDialog *dialog) { dialog->reject(); });
     pressDelete(window.get(), 0);
     QVERIFY(!none.seen);
     QCOMPARE(window->transferModel()->rowCount(), 0);
@@ -229,7 +229,7 @@ void TestDownloaderConfirm::quitWithActiveDownloadsAsks()
     window.reset();
     auto again = newWindow(); // the queue resumes the download; quitting no longer asks
     QTRY_COMPARE_WITH_TIMEOUT(again->queue()->activeCount(), 1, 15000);
-    guitest::DialogAnswerer none([](QDialog *dialog) { dialog->reject(); }, 500);
+    guitest::DialogAnswerer none([](QDialog *dialog) { dialog->reject(); });
     again->close();
     QVERIFY(!none.seen);
     QVERIFY(!again->isVisible());
