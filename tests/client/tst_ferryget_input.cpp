@@ -1,6 +1,6 @@
 // ferry-get given what a new user gets wrong: -O naming a folder, a port where something other than
 // Ferry answers (over TLS and in plaintext) or that stays silent, a FERRY_TOKEN that has nothing to do
-// with the command.
+// with the command, an option another command reads.
 // Each is one clear sentence and the right exit code, soon, with nothing written.
 #include "serverprocess.h"
 #include "testtree.h"
@@ -93,6 +93,8 @@ private slots:
     void silentPortIsNamedSoon();
     void slowAnswerAfterWelcomeIsWaitedFor();
     void knownServersNeedsNoToken();
+    void optionOfAnotherCommandIsRefused_data();
+    void optionOfAnotherCommandIsRefused();
     void destinationThatIsAFileIsNamed_data();
     void destinationThatIsAFileIsNamed();
     void manPageHasWhatHelpHas();
@@ -146,8 +148,6 @@ void TestFerryGetInput::portOfAnotherProtocolIsNamed()
     QVERIFY(QDir(dest.path()).isEmpty());
 }
 
-// known-servers speaks to no server: a FERRY_TOKEN left in the environment, even a malformed one, is not
-// its business (it used to refuse: "--token is not an access token").
 // In plaintext a port that accepted and stays silent used to be waited for 30 s, then "no data from ...".
 // Now it is named as a port of another protocol is over TLS (FerryProbe), after the probe's 3 s.
 void TestFerryGetInput::silentPortIsNamedSoon()
@@ -198,6 +198,8 @@ void TestFerryGetInput::slowAnswerAfterWelcomeIsWaitedFor()
     QVERIFY(get.readAllStandardOutput().endsWith("  file.bin\n"));
 }
 
+// known-servers speaks to no server: a FERRY_TOKEN left in the environment, even a malformed one, is not
+// its business (it used to refuse: "--token is not an access token").
 void TestFerryGetInput::knownServersNeedsNoToken()
 {
     QTemporaryDir config;
@@ -206,6 +208,60 @@ void TestFerryGetInput::knownServersNeedsNoToken()
         {QStringLiteral("FERRY_TOKEN=not a token!"), QStringLiteral("XDG_CONFIG_HOME=") + config.path()});
     QVERIFY2(run.exitCode == 0, qPrintable(QStringLiteral("exit %1: %2").arg(run.exitCode).arg(run.err)));
     QVERIFY2(run.err.isEmpty(), run.err.constData());
+}
+
+void TestFerryGetInput::optionOfAnotherCommandIsRefused_data()
+{
+    QTest::addColumn<QStringList>("args"); // %URL% a folder URL, %OUT% a path nothing may create
+    QTest::addColumn<QString>("error");
+    const QString hex(64, u'a');
+    QTest::newRow("ls -O") << QStringList{"ls", "-O", "%OUT%", "%URL%"}
+                           << "-O applies to downloads, not to ferry-get ls";
+    QTest::newRow("ls --output-file=") << QStringList{"ls", "--output-file=%OUT%", "%URL%"}
+                                       << "--output-file applies to downloads, not to ferry-get ls";
+    QTest::newRow("ls --sha256") << QStringList{"ls", "--sha256", hex, "%URL%"}
+                                 << "--sha256 applies to downloads, not to ferry-get ls";
+    QTest::newRow("ls -o") << QStringList{"ls", "-o", "%OUT%", "%URL%"} << "-o applies to downloads, not to ferry-get ls";
+    QTest::newRow("sum --streams") << QStringList{"--streams", "2", "sum", "%URL%"}
+                                   << "--streams applies to downloads, not to ferry-get sum";
+    QTest::newRow("sum -j") << QStringList{"sum", "-j", "2", "%URL%"} << "-j applies to downloads, not to ferry-get sum";
+    QTest::newRow("sum --on-exists") << QStringList{"sum", "--on-exists", "resume", "%URL%"}
+                                     << "--on-exists applies to downloads, not to ferry-get sum";
+    QTest::newRow("sum --no-verify") << QStringList{"sum", "--no-verify", "%URL%"}
+                                     << "--no-verify applies to downloads, not to ferry-get sum";
+    QTest::newRow("sum --json") << QStringList{"sum", "--json", "%URL%"}
+                                << "--json applies to ferry-get ls, not to ferry-get sum";
+    QTest::newRow("download --json") << QStringList{"--json", "-o", "%OUT%", "%URL%"}
+                                     << "--json applies to ferry-get ls, not to downloads";
+    QTest::newRow("known-servers --plaintext")
+        << QStringList{"known-servers", "--plaintext", "list"}
+        << "--plaintext applies to downloads, ls and sum, not to ferry-get known-servers";
+    QTest::newRow("known-servers --no-progress") << QStringList{"known-servers", "list", "--no-progress"}
+                                                 << "--no-progress applies to downloads, not to ferry-get known-servers";
+}
+
+// `ferry-get ls -O x URL` listed the folder and said nothing of -O; every option a command does not read
+// is now refused by name, before any server is asked: the URL's port has no server, so a refusal that
+// came after trying to connect would be exit 3.
+void TestFerryGetInput::optionOfAnotherCommandIsRefused()
+{
+    QFETCH(QStringList, args);
+    QFETCH(QString, error);
+    QTcpServer closed;
+    QVERIFY(closed.listen(QHostAddress::LocalHost, 0));
+    const quint16 port = closed.serverPort();
+    closed.close();
+    QTemporaryDir parent, config;
+    const QString out = parent.filePath(QStringLiteral("out"));
+    for (QString &arg : args)
+        arg.replace(QStringLiteral("%URL%"), QStringLiteral("ferry://127.0.0.1:%1/dir").arg(port))
+            .replace(QStringLiteral("%OUT%"), out);
+    const auto run = ServerProcess::runProgram(QStringLiteral(GET_BIN), args, 30000,
+                                               {QStringLiteral("XDG_CONFIG_HOME=") + config.path()});
+    QVERIFY2(run.exitCode == 2, qPrintable(QStringLiteral("exit %1: %2").arg(run.exitCode).arg(run.err)));
+    QCOMPARE(run.err, ("ferry-get: " + error + "\nTry 'ferry-get --help'.\n").toUtf8());
+    QVERIFY(run.out.isEmpty());
+    QVERIFY(QDir(parent.path()).isEmpty());
 }
 
 void TestFerryGetInput::destinationThatIsAFileIsNamed_data()
