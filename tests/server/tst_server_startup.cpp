@@ -114,7 +114,7 @@ void TestServerStartup::startupRefusals()
     QVERIFY2(!QFileInfo::exists(stateParent), qPrintable(stateParent + QStringLiteral(" was made")));
 }
 
-// A refused start used to leave an empty manifests/ folder (and, refused later, an identity) in a state
+// A refused start (a --root that does not exist) used to leave an empty manifests/ folder in a state
 // directory that was empty before it.
 void TestServerStartup::refusedStartLeavesTheStateDirAsItWas()
 {
