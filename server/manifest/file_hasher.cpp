@@ -44,7 +44,7 @@ std::optional<Problem> FileHasher::step(const UniqueFd &file)
     if (got < 0)
         return problem(Failure::ReadFailed, std::string("pread(): ") + std::strerror(errno));
     if (got == 0)
-        return problem(Failure::FileChanged, "the file became shorter while it was being hashed");
+        return problem(Failure::FileChanged, FileShrankText);
     if (!m_hash.update(m_buffer.data(), size_t(got)))
         return problem(Failure::Internal, m_hash.error());
     m_done += uint64_t(got);

@@ -12,6 +12,11 @@
 
 namespace ferry::server::manifest {
 
+// What a read that ends before the range does says, whichever path hashes it (a DIGEST in one go in a
+// plaintext worker, worker/digest.h, or a piece per turn over TLS): the length was taken from fstat(),
+// so the file was cut while it was hashed.
+inline constexpr const char *FileShrankText = "the file became shorter while it was being hashed";
+
 class FileHasher {
 public:
     // Hashes the bytes [offset, offset + length). With `chunkSize` 0, as one SHA-256 (digest()); else

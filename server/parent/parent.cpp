@@ -21,9 +21,20 @@ namespace ferry::server {
 
 namespace {
 
+// What can refuse the start is tried before the state directory is touched: a failed start (a --root
+// that does not exist) used to leave it made, with an empty manifests/ folder. Both are opened again
+// for real after the privilege drop, where --user is what must be able to read them.
+void refuseUnservable(const Options &options)
+{
+    (void)Jail::open(options.root, options.showHidden);
+    if (!options.tlsCert.empty()) // the administrator's files: read, nothing made
+        (void)loadTls(options);
+}
+
 Listener bindFirst(Options &options, WorkerManifests &manifests)
 {
     Listener listener = openListener(options.listen);
+    refuseUnservable(options);
     prepareTlsState(options); // as root, if started so: the state directory is made for --user
     manifests = prepareManifestCache(options);
     if (!options.user.empty())

@@ -1,6 +1,7 @@
 #include "worker/digest.h"
 
 #include "base/syscall.h"
+#include "manifest/file_hasher.h"
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -52,7 +53,7 @@ std::optional<std::array<uint8_t, 32>> sha256Range(const UniqueFd &file, uint64_
         const size_t want = size_t(std::min<uint64_t>(Chunk, length - done));
         const ssize_t got = retryOnEintr([&] { return pread(file.get(), buffer.data(), want, off_t(offset + done)); });
         if (got <= 0) {
-            why = got == 0 ? "the file changed while it was being read" : std::string("pread(): ") + std::strerror(errno);
+            why = got == 0 ? manifest::FileShrankText : std::string("pread(): ") + std::strerror(errno);
             return std::nullopt;
         }
         if (EVP_DigestUpdate(context.get(), buffer.data(), size_t(got)) != 1) {

@@ -49,6 +49,9 @@ Connection::Connection(QObject *parent) : QObject(parent)
 {
     m_paceTimer.setSingleShot(true);
     connect(&m_paceTimer, &QTimer::timeout, this, &Connection::onReadyRead);
+    m_helloTimer.setSingleShot(true);
+    connect(&m_helloTimer, &QTimer::timeout, this,
+            [this] { fail(ErrorKind::ProtocolError, notFerryText(m_host, m_port)); });
     m_stallTimer.setSingleShot(true);
     connect(&m_stallTimer, &QTimer::timeout, this, [this] {
         fail(ErrorKind::ConnectionError,
@@ -118,6 +121,7 @@ void Connection::abort()
 {
     ++m_generation;
     m_stallTimer.stop();
+    m_helloTimer.stop();
     m_paceTimer.stop();
     m_state = State::Closed;
     m_expectingReply = false;
@@ -149,6 +153,8 @@ void Connection::onConnected()
     m_state = State::Handshaking;
     send(proto::Hello{m_helloVersion, Agent});
     touch();
+    if (!qobject_cast<QSslSocket *>(m_socket))
+        m_helloTimer.start(FerryProbe::TimeoutMs);
 }
 
 void Connection::onSocketError()
@@ -273,6 +279,7 @@ bool Connection::readFrames()
         if (got == 0)
             return false;
         touch();
+        m_helloTimer.stop(); // something answered: whether it is Ferry, the decoder tells
         m_decoder.feed({reinterpret_cast<const uint8_t *>(m_block.data()), size_t(got)});
         return true;
     }

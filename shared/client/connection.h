@@ -106,6 +106,11 @@ private:
     std::vector<proto::Capability> m_capabilities;
     uint16_t m_helloVersion = proto::HighestVersion;
     QTimer m_stallTimer;
+    // In plaintext, a peer that accepted the connection but has sent nothing FerryProbe::TimeoutMs after
+    // HELLO does not speak Ferry (an HTTP server waits for the end of a request line): the parent of a
+    // Ferry server answers HELLO at once, a busy one with BUSY before reading it. Once a byte came, the
+    // stall timeout applies. (Over TLS the handshake's failure leads to a FerryProbe instead.)
+    QTimer m_helloTimer;
     int m_stallTimeoutMs = DefaultStallTimeoutMs;
     bool m_expectingReply = false;
     quint64 m_generation = 0; // bumped by abort(): stale callbacks see a new value

@@ -6,14 +6,6 @@
 
 namespace ferry::client {
 
-namespace {
-
-// A Ferry server answers at once (its BUSY even before reading); a longer wait is for a port that waits
-// for something else, such as an HTTP server for the end of a request line.
-constexpr int ProbeTimeoutMs = 3000;
-
-} // namespace
-
 FerryProbe::FerryProbe(const QString &host, quint16 port, QObject *parent)
     : QObject(parent), m_host(host), m_port(port), m_socket(new QTcpSocket(this))
 {
@@ -29,7 +21,7 @@ FerryProbe::FerryProbe(const QString &host, quint16 port, QObject *parent)
 
 void FerryProbe::start()
 {
-    m_deadline.start(ProbeTimeoutMs);
+    m_deadline.start(TimeoutMs);
     m_socket->connectToHost(m_host, m_port);
 }
 

@@ -17,9 +17,14 @@ class FerryProbe : public QObject
 {
     Q_OBJECT
 public:
+    // A Ferry server answers a plaintext HELLO at once (its BUSY even before reading it); a longer wait is
+    // for a port that waits for something else, such as an HTTP server for the end of a request line.
+    // A plaintext Connection gives a server as long for the first byte of its answer (connection.h).
+    static constexpr int TimeoutMs = 3000;
+
     FerryProbe(const QString &host, quint16 port, QObject *parent = nullptr);
 
-    // Connects and sends a plaintext HELLO. finished() follows once, within ProbeTimeoutMs.
+    // Connects and sends a plaintext HELLO. finished() follows once, within TimeoutMs.
     void start();
 
 signals:

@@ -1,5 +1,6 @@
 // ferry-get given what a new user gets wrong: -O naming a folder, a port where something other than
-// Ferry answers (over TLS and in plaintext), a FERRY_TOKEN that has nothing to do with the command.
+// Ferry answers (over TLS and in plaintext) or that stays silent, a FERRY_TOKEN that has nothing to do
+// with the command, an option another command reads.
 // Each is one clear sentence and the right exit code, soon, with nothing written.
 #include "serverprocess.h"
 #include "testtree.h"
@@ -32,6 +33,20 @@ public:
                 });
                 connect(peer, &QTcpSocket::disconnected, peer, &QObject::deleteLater);
             }
+        });
+    }
+};
+
+// A port that accepts and then says nothing, whatever it is sent: a server of another protocol waiting
+// for the rest of its request (an HTTP server reading binary bytes without a line end does the same).
+class SilentPeer : public QTcpServer
+{
+public:
+    SilentPeer()
+    {
+        connect(this, &QTcpServer::newConnection, this, [this] {
+            while (QTcpSocket *peer = nextPendingConnection())
+                connect(peer, &QTcpSocket::disconnected, peer, &QObject::deleteLater); // kept open till then
         });
     }
 };
@@ -75,7 +90,11 @@ private slots:
     void outputFileThatIsAFolderIsRefused();
     void portOfAnotherProtocolIsNamed_data();
     void portOfAnotherProtocolIsNamed();
+    void silentPortIsNamedSoon();
+    void slowAnswerAfterWelcomeIsWaitedFor();
     void knownServersNeedsNoToken();
+    void optionOfAnotherCommandIsRefused_data();
+    void optionOfAnotherCommandIsRefused();
     void destinationThatIsAFileIsNamed_data();
     void destinationThatIsAFileIsNamed();
     void manPageHasWhatHelpHas();
@@ -129,6 +148,56 @@ void TestFerryGetInput::portOfAnotherProtocolIsNamed()
     QVERIFY(QDir(dest.path()).isEmpty());
 }
 
+// In plaintext a port that accepted and stays silent used to be waited for 30 s, then "no data from ...".
+// Now it is named as a port of another protocol is over TLS (FerryProbe), after the probe's 3 s.
+void TestFerryGetInput::silentPortIsNamedSoon()
+{
+    SilentPeer silent;
+    QVERIFY(silent.listen(QHostAddress::LocalHost, 0));
+    QTemporaryDir config, dest;
+    const Finished run = runGetAsync(
+        {QStringLiteral("--no-progress"), QStringLiteral("-o"), dest.path(),
+         QStringLiteral("ferry://127.0.0.1:%1/file.bin").arg(silent.serverPort())},
+        {QStringLiteral("FERRY_PLAINTEXT=1"), QStringLiteral("XDG_CONFIG_HOME=") + config.path()});
+    QVERIFY2(run.exitCode == 1, qPrintable(QStringLiteral("exit %1: %2").arg(run.exitCode).arg(run.err)));
+    QVERIFY2(run.err.contains(QStringLiteral("127.0.0.1:%1 does not speak Ferry: is it the right port?")
+                                  .arg(silent.serverPort())
+                                  .toUtf8()),
+             run.err.constData());
+    QVERIFY2(run.elapsedMs < 8000, qPrintable(QStringLiteral("took %1 ms").arg(run.elapsedMs))); // not 30 s
+    QVERIFY(QDir(dest.path()).isEmpty());
+}
+
+// The 3 s are for the first byte after HELLO only: a real server's WELCOME comes at once, and an answer
+// that takes longer after it (a whole-file hash, held here by the server's test hook) is waited for.
+void TestFerryGetInput::slowAnswerAfterWelcomeIsWaitedFor()
+{
+    ferrytest::TestTree tree;
+    QVERIFY(!tree.addFile(QStringLiteral("file.bin"), 3 << 20, 1).isEmpty()); // pieces of 1 MiB: held after one
+    const QString pause = tree.base() + QStringLiteral("/hashing");
+    qputenv("FERRY_TEST_HASH_PAUSE", pause.toLocal8Bit());
+    ServerProcess server(tree.root());
+    const bool started = server.start();
+    qunsetenv("FERRY_TEST_HASH_PAUSE");
+    QVERIFY2(started, qPrintable(server.diagnostics()));
+    QTemporaryDir config;
+    QProcess get;
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    environment.insert(QStringLiteral("FERRY_PLAINTEXT"), QStringLiteral("1"));
+    environment.insert(QStringLiteral("XDG_CONFIG_HOME"), config.path());
+    get.setProcessEnvironment(environment);
+    QSignalSpy finished(&get, &QProcess::finished);
+    get.start(QStringLiteral(GET_BIN),
+              {QStringLiteral("sum"), QStringLiteral("ferry://%1:%2/file.bin").arg(server.host()).arg(server.port())});
+    QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(pause), 10000); // the server hashes, held half-way
+    constexpr int HelloDeadlineMs = 3000; // FerryProbe::TimeoutMs
+    QVERIFY(!finished.wait(HelloDeadlineMs + 1000)); // past it, and still waiting for the answer
+    QVERIFY(QFile::remove(pause));
+    QVERIFY(finished.wait(30000));
+    QVERIFY2(get.exitCode() == 0, get.readAllStandardError().constData());
+    QVERIFY(get.readAllStandardOutput().endsWith("  file.bin\n"));
+}
+
 // known-servers speaks to no server: a FERRY_TOKEN left in the environment, even a malformed one, is not
 // its business (it used to refuse: "--token is not an access token").
 void TestFerryGetInput::knownServersNeedsNoToken()
@@ -139,6 +208,60 @@ void TestFerryGetInput::knownServersNeedsNoToken()
         {QStringLiteral("FERRY_TOKEN=not a token!"), QStringLiteral("XDG_CONFIG_HOME=") + config.path()});
     QVERIFY2(run.exitCode == 0, qPrintable(QStringLiteral("exit %1: %2").arg(run.exitCode).arg(run.err)));
     QVERIFY2(run.err.isEmpty(), run.err.constData());
+}
+
+void TestFerryGetInput::optionOfAnotherCommandIsRefused_data()
+{
+    QTest::addColumn<QStringList>("args"); // %URL% a folder URL, %OUT% a path nothing may create
+    QTest::addColumn<QString>("error");
+    const QString hex(64, u'a');
+    QTest::newRow("ls -O") << QStringList{"ls", "-O", "%OUT%", "%URL%"}
+                           << "-O applies to downloads, not to ferry-get ls";
+    QTest::newRow("ls --output-file=") << QStringList{"ls", "--output-file=%OUT%", "%URL%"}
+                                       << "--output-file applies to downloads, not to ferry-get ls";
+    QTest::newRow("ls --sha256") << QStringList{"ls", "--sha256", hex, "%URL%"}
+                                 << "--sha256 applies to downloads, not to ferry-get ls";
+    QTest::newRow("ls -o") << QStringList{"ls", "-o", "%OUT%", "%URL%"} << "-o applies to downloads, not to ferry-get ls";
+    QTest::newRow("sum --streams") << QStringList{"--streams", "2", "sum", "%URL%"}
+                                   << "--streams applies to downloads, not to ferry-get sum";
+    QTest::newRow("sum -j") << QStringList{"sum", "-j", "2", "%URL%"} << "-j applies to downloads, not to ferry-get sum";
+    QTest::newRow("sum --on-exists") << QStringList{"sum", "--on-exists", "resume", "%URL%"}
+                                     << "--on-exists applies to downloads, not to ferry-get sum";
+    QTest::newRow("sum --no-verify") << QStringList{"sum", "--no-verify", "%URL%"}
+                                     << "--no-verify applies to downloads, not to ferry-get sum";
+    QTest::newRow("sum --json") << QStringList{"sum", "--json", "%URL%"}
+                                << "--json applies to ferry-get ls, not to ferry-get sum";
+    QTest::newRow("download --json") << QStringList{"--json", "-o", "%OUT%", "%URL%"}
+                                     << "--json applies to ferry-get ls, not to downloads";
+    QTest::newRow("known-servers --plaintext")
+        << QStringList{"known-servers", "--plaintext", "list"}
+        << "--plaintext applies to downloads, ls and sum, not to ferry-get known-servers";
+    QTest::newRow("known-servers --no-progress") << QStringList{"known-servers", "list", "--no-progress"}
+                                                 << "--no-progress applies to downloads, not to ferry-get known-servers";
+}
+
+// `ferry-get ls -O x URL` listed the folder and said nothing of -O; every option a command does not read
+// is now refused by name, before any server is asked: the URL's port has no server, so a refusal that
+// came after trying to connect would be exit 3.
+void TestFerryGetInput::optionOfAnotherCommandIsRefused()
+{
+    QFETCH(QStringList, args);
+    QFETCH(QString, error);
+    QTcpServer closed;
+    QVERIFY(closed.listen(QHostAddress::LocalHost, 0));
+    const quint16 port = closed.serverPort();
+    closed.close();
+    QTemporaryDir parent, config;
+    const QString out = parent.filePath(QStringLiteral("out"));
+    for (QString &arg : args)
+        arg.replace(QStringLiteral("%URL%"), QStringLiteral("ferry://127.0.0.1:%1/dir").arg(port))
+            .replace(QStringLiteral("%OUT%"), out);
+    const auto run = ServerProcess::runProgram(QStringLiteral(GET_BIN), args, 30000,
+                                               {QStringLiteral("XDG_CONFIG_HOME=") + config.path()});
+    QVERIFY2(run.exitCode == 2, qPrintable(QStringLiteral("exit %1: %2").arg(run.exitCode).arg(run.err)));
+    QCOMPARE(run.err, ("ferry-get: " + error + "\nTry 'ferry-get --help'.\n").toUtf8());
+    QVERIFY(run.out.isEmpty());
+    QVERIFY(QDir(parent.path()).isEmpty());
 }
 
 void TestFerryGetInput::destinationThatIsAFileIsNamed_data()

@@ -1,6 +1,7 @@
 // `ferry-get sum URL...`: sha256sum lines for remote files without downloading them. The lines are
 // checked by sha256sum -c itself against the served files; a missing file fails with exit 4 while the
-// others are still printed; the server answers a second sum of an unchanged file from its cache.
+// others are still printed; a folder is told that sum takes files; the server answers a second sum of an
+// unchanged file from its cache.
 #include "serverprocess.h"
 #include "testtree.h"
 
@@ -25,6 +26,8 @@ private slots:
     void initTestCase();
     void linesPassSha256sumCheck();
     void missingFileFailsTheRunNotTheOthers();
+    void folderIsToldSumTakesFiles_data();
+    void folderIsToldSumTakesFiles();
     void secondSumComesFromTheCache();
     void needsAUrl();
 
@@ -85,7 +88,30 @@ void TestFerryGetSum::missingFileFailsTheRunNotTheOthers()
     QCOMPARE(run.exitCode, 4); // remote error, as for a download
     QCOMPARE(run.out, QByteArray("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855  empty.bin\n"));
     QVERIFY2(run.err.contains("nope.bin"), run.err.constData());
-    QVERIFY2(run.err.contains("/dir:"), run.err.constData()); // a folder has no sum
+    QVERIFY2(run.err.contains(url(QStringLiteral("dir")).toUtf8() + " is a folder"), run.err.constData());
+}
+
+void TestFerryGetSum::folderIsToldSumTakesFiles_data()
+{
+    QTest::addColumn<QString>("path");
+    QTest::addColumn<QString>("example");
+    QTest::newRow("the root") << QString() << QStringLiteral("NAME");
+    QTest::newRow("a sub-folder") << QStringLiteral("dir") << QStringLiteral("dir/NAME");
+    QTest::newRow("a sub-folder with its slash") << QStringLiteral("dir/") << QStringLiteral("dir/NAME");
+}
+
+// It used to say "/: '' is a directory" for the root: the server's words for a DIGEST of a folder.
+void TestFerryGetSum::folderIsToldSumTakesFiles()
+{
+    QFETCH(QString, path);
+    QFETCH(QString, example);
+    const Run run = runGet({QStringLiteral("sum"), url(path)});
+    QCOMPARE(run.exitCode, 4); // as for a download the server refuses: not a file
+    QVERIFY(run.out.isEmpty());
+    const QByteArray expected = "ferry-get: " + url(path).toUtf8()
+                                + " is a folder: sum prints the SHA-256 of files; name them, e.g. "
+                                + url(example).toUtf8() + " (ferry-get ls " + url(path).toUtf8() + " lists them)\n";
+    QCOMPARE(run.err, expected);
 }
 
 void TestFerryGetSum::secondSumComesFromTheCache()

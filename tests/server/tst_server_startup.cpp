@@ -1,10 +1,12 @@
-// ferry-server's start-up: refusals exit 2 with a one-line reason, --help and
-// --version, the config file against the command line, and dropping privileges.
+// ferry-server's start-up: refusals exit 2 with a one-line reason and leave the state directory as it
+// was, --help and --version, the config file against the command line, and dropping privileges.
 #include "serverprocess.h"
 #include "testclient.h"
 #include "testtree.h"
 
+#include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QTcpServer>
 #include <QTest>
 
@@ -21,6 +23,7 @@ private slots:
     void initTestCase();
     void startupRefusals_data();
     void startupRefusals();
+    void refusedStartLeavesTheStateDirAsItWas();
     void helpAndVersion();
     void dropsPrivilegesWithUser();
     void configFileAndCommandLine();
@@ -61,6 +64,9 @@ void TestServerStartup::startupRefusals_data()
                                          << QString() << QStringLiteral("none.conf");
     QTest::newRow("invalid config value") << QStringList{"--root", "%ROOT%", "--config", "%CONFIG%"}
                                           << QStringLiteral("workers = banana\n") << QStringLiteral("workers");
+    QTest::newRow("TLS key missing") << QStringList{"--root", "%ROOT%", "--tls-cert", "%ROOT%/../no.crt",
+                                                    "--tls-key", "%ROOT%/../no.key"}
+                                     << QString() << QStringLiteral("no.key");
     QTest::newRow("unknown config key") << QStringList{"--root", "%ROOT%", "--config", "%CONFIG%"}
                                         << QStringLiteral("# comment\nfrobnicate = 1\n")
                                         << QStringLiteral("frobnicate");
@@ -92,8 +98,11 @@ void TestServerStartup::startupRefusals()
             .replace(QStringLiteral("%CONFIG%"), configPath);
     }
     mentions.replace(QStringLiteral("%PORT%"), port);
-    // Never the default admin socket: other servers may be running side by side.
+    // Never the default admin socket: other servers may be running side by side. A state directory not
+    // made yet, below a folder not made yet either: a refused start makes neither.
     args << QStringLiteral("--admin-socket") << tree.base() + QStringLiteral("/admin/admin.sock");
+    const QString stateParent = tree.base() + QStringLiteral("/state");
+    args << QStringLiteral("--state-dir") << stateParent + QStringLiteral("/ferry");
 
     const ServerProcess::RunResult result = ServerProcess::run(args, 20000);
     const QString err = QString::fromUtf8(result.err);
@@ -102,6 +111,23 @@ void TestServerStartup::startupRefusals()
     QVERIFY2(!result.out.contains("listening on"), result.out.constData());
     QVERIFY2(err.contains(mentions), qPrintable(QStringLiteral("stderr does not name '%1': %2").arg(mentions, err)));
     QVERIFY2(err.trimmed().count(u'\n') == 0, qPrintable(QStringLiteral("reason not on one line: ") + err));
+    QVERIFY2(!QFileInfo::exists(stateParent), qPrintable(stateParent + QStringLiteral(" was made")));
+}
+
+// A refused start (a --root that does not exist) used to leave an empty manifests/ folder in a state
+// directory that was empty before it.
+void TestServerStartup::refusedStartLeavesTheStateDirAsItWas()
+{
+    TestTree tree;
+    QVERIFY(tree.isValid());
+    const QString state = tree.base() + QStringLiteral("/state");
+    QVERIFY(QDir().mkpath(state));
+    const ServerProcess::RunResult result = ServerProcess::run(
+        {QStringLiteral("--root"), tree.root() + QStringLiteral("/does-not-exist"), QStringLiteral("--state-dir"), state,
+         QStringLiteral("--admin-socket"), tree.base() + QStringLiteral("/admin/admin.sock")},
+        20000);
+    QVERIFY2(result.exitCode == 2, result.err.constData());
+    QCOMPARE(QDir(state).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden), QStringList());
 }
 
 void TestServerStartup::helpAndVersion()

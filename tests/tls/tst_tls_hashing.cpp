@@ -2,8 +2,10 @@
 // hash_answer.h): with one worker, a TLS client's hash of a file of several GiB holds up none of the
 // worker's other TLS clients, whose answers come while it is still under way; the answers made in
 // turns are the file's true SHA-256s; a client that goes away, or that the admin disconnects, frees
-// the worker at once; a file changed meanwhile is still FILE_CHANGED.
+// the worker at once; a file changed meanwhile is still FILE_CHANGED, and a range cut short is told in
+// the words a plaintext worker, which hashes it in one go, uses too.
 #include "serverprocess.h"
+#include "testclient.h"
 #include "testtree.h"
 #include "tlsrawclient.h"
 #include "tlstesthelpers.h"
@@ -167,6 +169,8 @@ private slots:
     void waitingForAnotherWorkersHashHoldsUpNoOther();
     void fileChangedWhileHashedInTurns_data();
     void fileChangedWhileHashedInTurns();
+    void rangeOfAFileCutShortSaysSoOnBothPaths_data();
+    void rangeOfAFileCutShortSaysSoOnBothPaths();
 };
 
 void TestTlsHashing::otherClientsAreServedWhileAHashRuns_data()
@@ -423,6 +427,51 @@ void TestTlsHashing::fileChangedWhileHashedInTurns()
     QVERIFY(client.send(proto::StatRequest{"f.bin"}));
     QVERIFY2(client.read(&reply, &why), qPrintable(why));
     QVERIFY(std::holds_alternative<proto::StatReply>(reply));
+}
+
+void TestTlsHashing::rangeOfAFileCutShortSaysSoOnBothPaths_data()
+{
+    QTest::addColumn<bool>("tls");
+    QTest::newRow("TLS: hashed in turns") << true;
+    QTest::newRow("plaintext: hashed in one go") << false;
+}
+
+// A range DIGEST of a file truncated while it is hashed: over TLS it said "the file became shorter while
+// it was being hashed", in plaintext "the file changed while it was being read". One sentence now.
+void TestTlsHashing::rangeOfAFileCutShortSaysSoOnBothPaths()
+{
+    QFETCH(bool, tls);
+    TestTree tree;
+    const QString file = tree.addFile(QStringLiteral("f.bin"), 24 * MiB, 9);
+    QVERIFY(!file.isEmpty());
+    const QString pause = tree.base() + QStringLiteral("/hashing");
+    ScopedEnv hook("FERRY_TEST_HASH_PAUSE", pause.toLocal8Bit());
+    const QStringList one{QStringLiteral("--workers"), QStringLiteral("1")};
+    ServerProcess server(tree.root(), tls ? tlsOnly(one) : one + QStringList{"--plaintext", "only"});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    const proto::DigestRequest range{"f.bin", proto::DigestAlgo::Sha256, 1, 24 * MiB - 2};
+    TlsRawClient overTls(60000);
+    ferrytest::TestClient plain(60000);
+    QString why;
+    if (tls) {
+        QVERIFY2(openVersion2(overTls, server, &why), qPrintable(why));
+        QVERIFY(overTls.send(range));
+    } else {
+        QVERIFY(plain.open(server.host(), server.port()).ok());
+        QVERIFY(plain.send(range));
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(pause), 10000); // the hash is under way, held
+    QVERIFY(QFile::resize(file, qint64(MiB))); // cut well before the range's end
+    QVERIFY(QFile::remove(pause));
+    proto::Message reply;
+    if (tls)
+        QVERIFY2(overTls.read(&reply, &why), qPrintable(why));
+    else
+        QVERIFY(plain.readMessage(&reply).ok());
+    const auto *error = std::get_if<proto::Error>(&reply);
+    QVERIFY2(error, proto::messageTypeName(proto::typeOf(reply)));
+    QCOMPARE(error->code, proto::ErrorCode::FileChanged);
+    QCOMPARE(error->message, std::string("DIGEST 'f.bin': the file became shorter while it was being hashed"));
 }
 
 QTEST_GUILESS_MAIN(TestTlsHashing)

@@ -1,4 +1,5 @@
 // ferry-get: the client engine on the command line.
+#include "commandoptions.h"
 #include "exitcodes.h"
 #include "getcommand.h"
 #include "interruptnotifier.h"
@@ -40,6 +41,9 @@ void setUpParser(QCommandLineParser &parser)
                        "  ferry-get sum URL...           print each remote file's SHA-256 as sha256sum does,\n"
                        "                                 without downloading it (check with sha256sum -c)\n"
                        "  ferry-get known-servers list | remove HOST[:PORT]\n\n"
+                       "An option that does not apply to the command is refused: only downloads read -o, -O,\n"
+                       "-j, --on-exists, --sha256, --streams, --no-verify and --no-progress; only ls reads\n"
+                       "--json; known-servers reads none.\n\n"
                        "URLs look like ferry://host[:port]/path[?fp=FINGERPRINT]; the default port is 4646.\n"
                        "ferry://a:4646,b:4646/path names several servers of one fleet, tried in order; a bare\n"
                        "domain uses its DNS SRV record _ferry._tcp.NAME when it has one.\n"
@@ -201,13 +205,15 @@ int main(int argc, char *argv[])
         return get::ExitSuccess;
     }
 
+    QStringList args = parser.positionalArguments();
+    if (const QString error = get::optionNotFor(parser, get::commandOf(args)); !error.isEmpty())
+        return usageError(error);
     client::ServerTrust &trust = client::ServerTrust::instance();
     trust.setTrustNew(parser.isSet(QStringLiteral("trust-new")));
     if (parser.isSet(QStringLiteral("plaintext")))
         trust.setPlaintext(true);
     QString token = parser.isSet(QStringLiteral("token")) ? parser.value(QStringLiteral("token"))
                                                            : qEnvironmentVariable("FERRY_TOKEN");
-    QStringList args = parser.positionalArguments();
     if (!args.isEmpty() && args.first() == QLatin1String("known-servers"))
         return get::runKnownServers(args.mid(1)); // speaks to no server: FERRY_TOKEN is not its business
     if (!token.isEmpty()) {

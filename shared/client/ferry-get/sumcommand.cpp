@@ -40,6 +40,7 @@ void SumCommand::askNext()
         m_session->setServer(url.host(), url.port());
         connect(m_session, &client::Session::sha256Received, this, &SumCommand::onDigest);
         connect(m_session, &client::Session::requestFailed, this, &SumCommand::onFailed);
+        connect(m_session, &client::Session::statReceived, this, &SumCommand::onStat);
     }
     m_requestId = m_session->sha256(url.path());
 }
@@ -54,15 +55,59 @@ void SumCommand::onDigest(quint64 id, const QByteArray &digest)
     askNext();
 }
 
+// The server refuses a DIGEST of a folder with "'dir' is a directory" (or "''" for the root), which does
+// not say what to do instead; a STAT tells a folder from a missing or unreadable file.
 void SumCommand::onFailed(quint64 id, client::ErrorKind kind, const QString &reason)
 {
+    if (id == m_statId) { // the STAT failed too: the DIGEST's reason stands
+        m_statId = 0;
+        report(client::ErrorKind::RemoteError, failureText(m_refusalReason));
+        return;
+    }
     if (id != m_requestId)
         return;
-    std::fprintf(stderr, "ferry-get: %s: %s\n", qPrintable(m_urls.at(m_next).toString()), qPrintable(reason));
+    m_requestId = 0;
+    const QString path = m_urls.at(m_next).path();
+    if (kind != client::ErrorKind::RemoteError) {
+        report(kind, failureText(reason));
+        return;
+    }
+    if (path.isEmpty()) {
+        report(kind, folderText()); // the root is always a folder
+        return;
+    }
+    m_refusalReason = reason;
+    m_statId = m_session->stat(path);
+}
+
+void SumCommand::onStat(quint64 id, const client::RemoteEntry &entry)
+{
+    if (id != m_statId)
+        return;
+    m_statId = 0;
+    report(client::ErrorKind::RemoteError, entry.isDirectory() ? folderText() : failureText(m_refusalReason));
+}
+
+void SumCommand::report(client::ErrorKind kind, const QString &message)
+{
+    std::fprintf(stderr, "ferry-get: %s\n", qPrintable(message));
     if (m_exitCode == ExitSuccess)
         m_exitCode = exitCodeFor(kind);
     ++m_next;
     askNext();
+}
+
+QString SumCommand::failureText(const QString &reason) const
+{
+    return m_urls.at(m_next).toString() + QStringLiteral(": ") + reason;
+}
+
+QString SumCommand::folderText() const
+{
+    const client::FerryUrl &folder = m_urls.at(m_next);
+    return QStringLiteral("%1 is a folder: sum prints the SHA-256 of files; name them, e.g. %2 "
+                          "(ferry-get ls %1 lists them)")
+        .arg(folder.toString(), folder.child(QStringLiteral("NAME")).toString());
 }
 
 } // namespace ferry::get

@@ -33,11 +33,22 @@ private:
     void askNext();
     void onDigest(quint64 id, const QByteArray &digest);
     void onFailed(quint64 id, client::ErrorKind kind, const QString &reason);
+    void onStat(quint64 id, const client::RemoteEntry &entry);
+    // Prints why the current URL has no line, keeps the first failure's exit code, and moves on.
+    void report(client::ErrorKind kind, const QString &message);
+    // "URL: reason", for the current URL.
+    QString failureText(const QString &reason) const;
+    // What a folder is told: sum takes files, and how to name one.
+    QString folderText() const;
 
     QList<client::FerryUrl> m_urls;
     qsizetype m_next = 0;
     client::Session *m_session = nullptr; // one connection per server in a row of URLs
     quint64 m_requestId = 0;
+    // A refused DIGEST is followed by a STAT of the same path, to tell a folder from a missing file;
+    // the DIGEST's own reason is what is printed for anything but a folder.
+    quint64 m_statId = 0;
+    QString m_refusalReason;
     int m_exitCode = 0;
 };
 
