@@ -119,8 +119,10 @@ void Dispatcher::admit(UniqueFd fd, const sockaddr_storage &address)
 
 bool Dispatcher::admitPeer(Connection &connection, const std::string &host)
 {
-    if (m_limits.maxPerIp != 0 && m_perHost[host] >= m_limits.maxPerIp)
+    if (m_limits.maxPerIp != 0 && m_perHost[host] >= m_limits.maxPerIp) {
+        m_supervisor.collectClosed(); // closes workers published since this wake-up began
         reclaimClosed(host);
+    }
     uint32_t &count = m_perHost[host];
     if (m_limits.maxPerIp != 0 && count >= m_limits.maxPerIp) {
         ++m_stats.rejectedPerIp;
