@@ -82,7 +82,7 @@ bool parseRecords(const uint8_t *data, size_t size, const int *fds, size_t fdCou
         std::memcpy(&record.header, data + at, sizeof record.header);
         const WireHeader &h = record.header;
         at += sizeof h;
-        if (h.magic != HandoffMagic || h.kind < HandoffKind::Dispatch || h.kind > HandoffKind::ClosesQueued
+        if (h.magic != HandoffMagic || h.kind < HandoffKind::Dispatch || h.kind > HandoffKind::DispatchTls
             || (h.flags & ~HasFd) != 0 || h.byteCount > size - at)
             return false;
         if (h.flags & HasFd) {

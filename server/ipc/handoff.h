@@ -16,14 +16,12 @@ namespace ferry::server {
 enum class HandoffKind : uint32_t {
     Dispatch = 1, // parent -> worker: serve this connection (fd attached)
     Park = 2,     // worker -> parent: the connection is quiet (or must wait), watch it (fd attached)
-    Done = 3,     // worker -> parent: I closed the connection (when my close ring is full)
+    Done = 3,     // worker -> parent: I closed the connection
     Busy = 4,     // worker -> parent: I am in a long response; send me no connections until Ready
     Ready = 5,    // worker -> parent: I take connections again
     DispatchTls = 6, // parent -> worker: a client that opened with a TLS ClientHello, nothing read from it
                      // (fd attached); the worker handshakes and keeps it for the connection's life. A
                      // worker that cannot take it hands it back unread with Park.
-    ClosesQueued = 7, // worker -> parent: closes wait in my close ring (ipc/close_ring.h) and the parent
-                      // asked to hear of them at once (ControlBlock::closesWanted); no connection, no fd
 };
 
 // How many connections one worker holds at most. A worker serves them from one epoll loop; the parent

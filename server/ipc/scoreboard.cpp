@@ -19,15 +19,12 @@ const char *exitReasonName(ExitReason reason)
     return "unknown";
 }
 
-// The size keeps 64 bytes of room after the header, as much as aligning the slots can take; the close
-// rings follow the slots (both are multiples of 64 bytes, so the rings stay aligned).
-static_assert(sizeof(WorkerSlot) % alignof(CloseRing) == 0);
+// The size keeps 64 bytes of room after the header, as much as aligning the slots can take.
 Scoreboard::Scoreboard(uint32_t slotCount)
-    : m_region(sizeof(ScoreboardHeader) + 64 + (sizeof(WorkerSlot) + sizeof(CloseRing)) * slotCount, "scoreboard")
+    : m_region(sizeof(ScoreboardHeader) + 64 + sizeof(WorkerSlot) * slotCount, "scoreboard")
 {
     m_region.construct<ScoreboardHeader>(0, 1)->slotCount = slotCount;
     m_region.construct<WorkerSlot>(SlotsOffset, slotCount);
-    m_region.construct<CloseRing>(ringsOffset(), slotCount);
 }
 
 // The text fields are arrays of single-byte atomics so that `sizeof field` is the byte count callers pass.

@@ -20,7 +20,6 @@
 
 #include "base/clock.h"
 #include "base/worker_state.h"
-#include "ipc/close_ring.h"
 #include "ipc/shared_region.h"
 
 #include <atomic>
@@ -100,9 +99,6 @@ struct ControlBlock {
     std::atomic<int64_t> globalPaidUntilNs{0};
     std::atomic<uint32_t> generation{1};        // current generation; workers of older ones stop when idle
     std::atomic<uint32_t> auditReopen{0};       // bumped by the parent (SIGUSR1, reload): reopen the audit log
-    // 1: the parent wants to hear of every close at once (connections wait for a worker): a worker that
-    // pushes a close into its ring (ipc/close_ring.h) also wakes the parent over its channel.
-    std::atomic<uint8_t> closesWanted{0};
 };
 
 struct ScoreboardHeader {
@@ -126,14 +122,11 @@ public:
     const ControlBlock &control() const { return header()->control; }
     WorkerSlot &slot(uint32_t index) { return m_region.at<WorkerSlot>(SlotsOffset)[index]; }
     const WorkerSlot &slot(uint32_t index) const { return m_region.at<WorkerSlot>(SlotsOffset)[index]; }
-    // The slot's close ring (ipc/close_ring.h), after all the slots.
-    CloseRing &closeRing(uint32_t index) { return m_region.at<CloseRing>(ringsOffset())[index]; }
 
 private:
     // Slots start on a cache line of their own so a worker's writes never share a line with the header.
     static constexpr size_t SlotsOffset = (sizeof(ScoreboardHeader) + 63) & ~size_t(63);
     ScoreboardHeader *header() const { return m_region.at<ScoreboardHeader>(0); }
-    size_t ringsOffset() const { return SlotsOffset + sizeof(WorkerSlot) * header()->slotCount; }
     SharedRegion m_region;
 };
 

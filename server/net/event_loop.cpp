@@ -87,29 +87,16 @@ void EventLoop::runDueTimers()
     }
 }
 
-void EventLoop::setWakeHooks(std::function<void()> afterWake, std::function<void()> beforeWait)
-{
-    m_afterWake = std::move(afterWake);
-    m_beforeWait = std::move(beforeWait);
-}
-
 int EventLoop::run()
 {
     constexpr int MaxEvents = 128;
     epoll_event events[MaxEvents];
     m_running = true;
     while (m_running) {
-        if (m_beforeWait) {
-            m_beforeWait();
-            if (!m_running)
-                break;
-        }
         // nextTimeoutMs() inside the call: a retry after EINTR waits for the next timer, not longer.
         const int count = retryOnEintr([&] { return epoll_wait(m_epoll.get(), events, MaxEvents, nextTimeoutMs()); });
         if (count < 0)
             return errno;
-        if (m_afterWake)
-            m_afterWake();
         for (int i = 0; i < count && m_running; ++i) {
             // A copy: epoll_event is packed on x86-64, so a reference to data.u64 (find() takes one) would
             // be misaligned, which UBSan reports as undefined behaviour.

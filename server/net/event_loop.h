@@ -37,11 +37,6 @@ public:
     TimerId addTimer(std::chrono::milliseconds delay, TimerCallback callback);
     void cancelTimer(TimerId id);
 
-    // Called after every epoll_wait() return, before its callbacks run (`afterWake`), and before each
-    // epoll_wait() (`beforeWait`): for state that other processes publish in shared memory without waking
-    // this one (the workers' close rings), read whenever the loop wakes anyway. Either may be empty.
-    void setWakeHooks(std::function<void()> afterWake, std::function<void()> beforeWait);
-
     // Dispatches until stop(). Returns 0, or an errno value if epoll_wait() failed for good.
     int run();
     void stop() { m_running = false; }
@@ -62,8 +57,6 @@ private:
     std::map<std::pair<int64_t, TimerId>, TimerCallback> m_timers;
     std::unordered_map<TimerId, int64_t> m_timerDeadlines;
     TimerId m_nextTimer = 1;
-    std::function<void()> m_afterWake;
-    std::function<void()> m_beforeWait;
     bool m_running = false;
 };
 

@@ -90,8 +90,6 @@ public:
     // worker) is counted out of the token's connections.
     void setTokenTable(TokenTable *tokens) { m_tokens = tokens; }
     DispatcherStats stats() const;
-    // Connections wait for a worker: a close may free one, so every close should wake the parent.
-    bool awaitsCloses() const { return !m_pending.empty(); }
 
 private:
     enum class State { Handshake, Waiting, Parked, Pending, InWorker };

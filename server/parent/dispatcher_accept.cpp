@@ -119,10 +119,8 @@ void Dispatcher::admit(UniqueFd fd, const sockaddr_storage &address)
 
 bool Dispatcher::admitPeer(Connection &connection, const std::string &host)
 {
-    if (m_limits.maxPerIp != 0 && m_perHost[host] >= m_limits.maxPerIp) {
-        m_supervisor.collectClosed(); // closes workers published since this wake-up began
+    if (m_limits.maxPerIp != 0 && m_perHost[host] >= m_limits.maxPerIp)
         reclaimClosed(host);
-    }
     uint32_t &count = m_perHost[host];
     if (m_limits.maxPerIp != 0 && count >= m_limits.maxPerIp) {
         ++m_stats.rejectedPerIp;

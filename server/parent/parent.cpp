@@ -66,7 +66,6 @@ Parent::Parent(Options options, std::vector<std::string> arguments)
     hooks.dispatchUndelivered = [this](HandoffMessage &&message) { m_dispatcher->onUndelivered(std::move(message)); };
     hooks.workerAvailable = [this] { m_dispatcher->onWorkerAvailable(); };
     hooks.allStopped = [this] { m_loop.stop(); };
-    hooks.closesAwaited = [this] { return m_dispatcher && m_dispatcher->awaitsCloses(); };
     m_supervisor = std::make_unique<Supervisor>(m_loop, m_scoreboard, *m_jail, m_options.sendTimeout, hooks);
     m_supervisor->setWorkerTls(workerTls());
     m_supervisor->setWorkerManifests(m_manifests);

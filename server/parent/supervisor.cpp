@@ -26,12 +26,10 @@ Supervisor::Supervisor(EventLoop &loop, Scoreboard &scoreboard, const Jail &jail
     cpu_set_t allowed;
     if (sched_getaffinity(0, sizeof allowed, &allowed) == 0)
         m_cpuCount = uint32_t(std::max(1, CPU_COUNT(&allowed)));
-    m_loop.setWakeHooks([this] { collectClosed(); }, [this] { beforeWait(); }); // supervisor_closes.cpp
 }
 
 Supervisor::~Supervisor()
 {
-    m_loop.setWakeHooks({}, {});
     for (auto &[pid, worker] : m_workers)
         closeChannel(worker);
 }
@@ -49,7 +47,6 @@ bool Supervisor::spawn(uint32_t slotIndex)
     }
     WorkerSlot &slot = m_scoreboard.slot(slotIndex);
     clearWorkerFields(slot);
-    resetRing(m_scoreboard.closeRing(slotIndex)); // what a dead predecessor left was taken in onExit()
     slot.generation.store(m_generation);
     slot.state.store(WorkerState::Starting);
     slot.startedNs.store(monotonicNs());
@@ -200,32 +197,22 @@ void Supervisor::onMessage(Worker &worker, HandoffMessage &&message)
             m_hooks.workerAvailable();
         return;
     case HandoffKind::Park:
-    case HandoffKind::Done:
-        if (!settleReturned(worker, std::move(message)))
+    case HandoffKind::Done: {
+        auto held = std::find(worker.connections.begin(), worker.connections.end(), message.connectionId);
+        if (held == worker.connections.end())
             break; // not a connection this worker was given
+        worker.connections.erase(held);
+        std::erase(worker.tls, message.connectionId);
+        bool available = updateAvailability(worker);
+        m_hooks.connectionReturned(std::move(message));
+        if (available)
+            m_hooks.workerAvailable();
         return;
-    case HandoffKind::ClosesQueued:
-        if (!collectRing(worker))
-            break;
-        return;
+    }
     case HandoffKind::Dispatch:
     case HandoffKind::DispatchTls: break;
     }
     onProtocolError(worker);
-}
-
-bool Supervisor::settleReturned(Worker &worker, HandoffMessage &&message)
-{
-    auto held = std::find(worker.connections.begin(), worker.connections.end(), message.connectionId);
-    if (held == worker.connections.end())
-        return false;
-    worker.connections.erase(held);
-    std::erase(worker.tls, message.connectionId);
-    bool available = updateAvailability(worker);
-    m_hooks.connectionReturned(std::move(message));
-    if (available)
-        m_hooks.workerAvailable();
-    return true;
 }
 
 void Supervisor::onProtocolError(Worker &worker)
@@ -278,19 +265,11 @@ void Supervisor::onExit(pid_t pid, int status)
 {
     if (m_workers.find(pid) == m_workers.end())
         return; // not ours (e.g. a helper another module forked)
-    // A dead worker takes nothing: what is read below must not list it as available again.
-    m_workers.at(pid).stopRequested = true;
-    std::erase(m_available, pid);
     // SIGCHLD can overtake the worker's last message (a parked connection on its way back): read what it
     // sent before it exited, or that connection would be closed along with the channel.
     while (receiveOne(pid)) {
     }
     auto it = m_workers.find(pid);
-    // And the closes it left in its ring, or they would count as connections lost with it. A malformed
-    // ring is not punished here: the process is gone, and its connections are lost with it below.
-    if (it != m_workers.end())
-        collectRing(it->second, false);
-    it = m_workers.find(pid);
     returnUndelivered(it->second, it->second.outbox); // never sent: another worker may take them
     Worker worker = std::move(it->second);
     m_workers.erase(it);

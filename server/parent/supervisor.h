@@ -42,9 +42,6 @@ public:
         std::function<void()> workerAvailable;
         // After stopAll(): the last worker has been reaped.
         std::function<void()> allStopped;
-        // Whether every close should wake the parent now (connections wait for a worker), not only be
-        // read when it wakes anyway (supervisor_closes.cpp). Empty = never.
-        std::function<bool()> closesAwaited;
     };
 
     // What the pool controller hears, to decide what to do about it.
@@ -81,10 +78,6 @@ public:
     void holdDispatches() { m_holding = true; }
     // Sends what was held. A batch that cannot be sent comes back through Hooks::dispatchUndelivered.
     void flushDispatches();
-    // Takes the closes every worker left in its close ring (ipc/close_ring.h), as if each had been a Done
-    // message: the loop calls it on every wake-up; call it too before a decision that needs exact counts
-    // (an address at its --max-per-ip). Safe to call at any time.
-    void collectClosed();
     // Reaps every exited child (call on SIGCHLD). Safe to call at any time.
     void reap();
 
@@ -135,13 +128,6 @@ private:
     // Receives and handles one datagram from the worker. Returns whether one was read (read again to drain).
     bool receiveOne(pid_t pid);
     void onMessage(Worker &worker, HandoffMessage &&message);
-    // A connection the worker parked or closed is no longer its own. False: it was not one it was given.
-    bool settleReturned(Worker &worker, HandoffMessage &&message);
-    // Takes the worker's close ring. False if the ring was malformed or named a connection the worker was
-    // not given; then, if `punish`, the worker is stopped as for a bad message.
-    bool collectRing(Worker &worker, bool punish = true);
-    // Before the loop sleeps: tells the workers whether a close must wake it (Hooks::closesAwaited).
-    void beforeWait();
     void onProtocolError(Worker &worker);
     // Lists or unlists the worker among those that take connections; returns whether it takes them.
     bool updateAvailability(Worker &worker);
@@ -173,9 +159,6 @@ private:
     bool m_stopping = false;
     bool m_holding = false;             // dispatches go to outboxes until flushDispatches()
     std::vector<pid_t> m_withOutbox;    // workers whose outbox holds something
-    std::vector<uint64_t> m_ringIds;    // reused by collectRing(): no allocation per wake-up
-    std::vector<pid_t> m_ringPids;      // reused by collectClosed()
-    bool m_closesWanted = false;        // what ControlBlock::closesWanted says now
 };
 
 } // namespace ferry::server

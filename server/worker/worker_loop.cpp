@@ -31,7 +31,7 @@ constexpr int MaxEvents = 64;
 
 WorkerLoop::WorkerLoop(WorkerContext &context)
     : m_context(context), m_slot(context.scoreboard->slot(context.slotIndex)),
-      m_control(context.scoreboard->control()), m_ring(context.scoreboard->closeRing(context.slotIndex)),
+      m_control(context.scoreboard->control()),
       m_handler(*context.jail, m_slot, m_control, context.access, openManifestStore(context.manifests))
 {
 }
@@ -176,10 +176,10 @@ void WorkerLoop::adopt(HandoffMessage &&message)
     c.fd = std::move(message.fd);
     c.transport = makeTransport(message.kind, c);
     if (!c.transport) {
+        closeGently(c.fd);
         if (m_context.access.tokens)
             m_context.access.tokens->dropConnectionOf(c.session.negotiated.tokenSlot);
-        tell({HandoffKind::Done, id, {}, {}, {}, {}}); // before the close, as release() does
-        closeGently(c.fd);
+        tell({HandoffKind::Done, id, {}, {}, {}, {}});
         return;
     }
     c.opened = message.kind == HandoffKind::Dispatch;

@@ -115,21 +115,17 @@ private:
     bool shouldHandBack() const;
     bool isStopping() const;
     void tell(const HandoffMessage &message);
-    // Once per loop turn: the closes the ring could not take, in one Done message, or the wake-up the
-    // parent asked for (ControlBlock::closesWanted) if a close went into the ring.
     void tellClosed();
     void send(std::span<const HandoffMessage> messages);
 
     WorkerContext &m_context;
     WorkerSlot &m_slot;
     ControlBlock &m_control;
-    CloseRing &m_ring; // this slot's close ring (ipc/close_ring.h)
     RequestHandler m_handler;
     UniqueFd m_epoll;
     std::unordered_map<uint64_t, std::unique_ptr<Connection>> m_connections;
     std::vector<uint64_t> m_served, m_leftovers; // reused by each round of the loop: no allocation
-    std::vector<uint64_t> m_closed;              // closes the full ring could not take (tellClosed())
-    bool m_wakeOwed = false;   // a close went into the ring while the parent wants to hear of each
+    std::vector<uint64_t> m_closed;              // closes not told yet (tellClosed(), once per turn)
     uint64_t m_shown = 0;      // the connection the scoreboard slot shows; 0 = idle
     int64_t m_nextFileSweepNs = 0; // when the open-file cache is next swept (expireFiles())
     size_t m_bodies = 0;       // connections with a body under way

@@ -37,13 +37,6 @@ void WorkerLoop::release(uint64_t id, Turn how)
     } else if (c.io->hasUnsent()) {
         auditKept(c, false); // an answer cut the same way
     }
-    if (how != Turn::Park) {
-        if (m_context.access.tokens) // a parked one still holds its token, in the parent
-            m_context.access.tokens->dropConnectionOf(c.session.negotiated.tokenSlot);
-        // Published before the close: a client that sees its connection end and connects again finds it
-        // counted out of its address (parent/supervisor_closes.cpp), never still in this worker.
-        tell(message);
-    }
     if (how == Turn::Park) {
         // The parent will hold the same open socket: unregister it here, or this epoll set would keep
         // reporting it after our fd is closed.
@@ -64,12 +57,13 @@ void WorkerLoop::release(uint64_t id, Turn how)
         c.transport->finish();
         closeGently(c.fd);
     }
+    if (how != Turn::Park && m_context.access.tokens) // a parked one still holds its token, in the parent
+        m_context.access.tokens->dropConnectionOf(c.session.negotiated.tokenSlot);
     // Closing our last reference to a socket also drops it from the epoll set: no EPOLL_CTL_DEL needed.
     m_connections.erase(it);
     if (m_shown == id)
         showIdle();
-    if (how == Turn::Park)
-        tell(message);
+    tell(message);
 }
 
 void WorkerLoop::releaseAll(Turn how)

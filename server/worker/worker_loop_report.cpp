@@ -4,7 +4,6 @@
 
 #include "base/log.h"
 
-#include <atomic>
 #include <cstring>
 
 namespace ferry::server {
@@ -24,16 +23,8 @@ void WorkerLoop::tell(const HandoffMessage &message)
     if (m_broken)
         return;
     if (message.kind == HandoffKind::Done && !message.fd) {
-        // Into the close ring, which the parent reads when it wakes anyway (parent/supervisor_closes.cpp):
-        // no message, no wake-up. Full fence, then the flag: the parent writes the flag, then reads the
-        // rings, so either it sees this close or we see that it wants a wake-up (tellClosed()).
-        if (pushClosed(m_ring, message.connectionId)) {
-            std::atomic_thread_fence(std::memory_order_seq_cst);
-            m_wakeOwed = m_wakeOwed || m_control.closesWanted.load(std::memory_order_relaxed) != 0;
-            return;
-        }
-        // The ring is full: told once per loop turn, all in one message (tellClosed()), so the parent
-        // wakes once for them and this worker is not preempted by that wake-up after every connection.
+        // Closes are told once per loop turn, all in one message (tellClosed()): the parent wakes once
+        // for them, and this worker is not preempted by that wake-up after every connection.
         m_closed.push_back(message.connectionId);
         if (m_closed.size() == MaxHandoffBatch)
             tellClosed();
@@ -45,17 +36,8 @@ void WorkerLoop::tell(const HandoffMessage &message)
 
 void WorkerLoop::tellClosed()
 {
-    if (m_broken)
+    if (m_closed.empty() || m_broken)
         return;
-    if (m_closed.empty()) {
-        if (m_wakeOwed) { // any message wakes the parent, which then reads the ring
-            m_wakeOwed = false;
-            const HandoffMessage wake{HandoffKind::ClosesQueued, 0, {}, {}, {}, {}};
-            send(std::span<const HandoffMessage>(&wake, 1));
-        }
-        return;
-    }
-    m_wakeOwed = false; // the Done message below wakes the parent, which reads the ring too
     std::vector<HandoffMessage> messages(m_closed.size());
     for (size_t i = 0; i < m_closed.size(); ++i) {
         messages[i].kind = HandoffKind::Done;
