@@ -1,6 +1,6 @@
 // ferry-server's short-connection path: connections accepted together reach a worker in one batched
 // SCM_RIGHTS message, and each arrives exactly once, also when the worker dies with a batch unread; and
-// the workers' close reports all reach the parent, also when more wait than the close ring holds; and
+// the workers' close reports all reach the parent, also when several wait in its channel at once; and
 // the workers' open-file cache never serves a file that was replaced under its name.
 #include "adminrequest.h"
 #include "serverprocess.h"
@@ -201,11 +201,10 @@ void TestServerHandoff::workerDyingWithBatchUnreadLeaksNothing()
     QCOMPARE(server.stop(), 0);
 }
 
-// A worker reports closes in its close ring (ipc/close_ring.h), which holds 32; past that, in a Done
-// message over its channel. 40 connections closed in one go while the parent is stopped fill the ring
-// and leave 8 closes in the channel: both must be read, or those connections would still count against
-// the address's --max-per-ip (the parent reads one channel message per wake-up and relies on the
-// channel being reported again while more wait in it).
+// The parent reads one message from a worker's channel per wake-up and relies on the channel being
+// reported again while more wait in it. More than 32 connections closed in one go while the parent is
+// stopped leave two close reports queued (a report holds 32 at most): both must be read, or the
+// connections of the second would still count against the address's --max-per-ip.
 void TestServerHandoff::closeReportsWaitingTogetherAreAllRead()
 {
     constexpr int Clients = 40;
