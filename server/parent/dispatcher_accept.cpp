@@ -170,11 +170,14 @@ bool Dispatcher::awaitCloseReport(Connection &connection, const std::string &hos
 void Dispatcher::closeReported(const std::string &host)
 {
     auto waiting = m_awaitingClose.find(host);
-    if (waiting == m_awaitingClose.end())
+    Connection *connection = waiting == m_awaitingClose.end() ? nullptr : find(waiting->second);
+    if (!connection)
         return;
-    // From the next turn of the loop: this runs inside forget(), which its callers are in the middle of.
-    const uint64_t id = waiting->second;
-    m_loop.addTimer(Millis(0), [this, id] { retryAdmission(id); });
+    // Its deadline, brought forward to the loop's next turn: this runs inside forget(), whose callers are
+    // in the middle of something; onTimeout() then retries the admission.
+    const uint64_t id = connection->id;
+    m_loop.cancelTimer(connection->timer);
+    connection->timer = m_loop.addTimer(Millis(0), [this, id] { onTimeout(id); });
 }
 
 void Dispatcher::retryAdmission(uint64_t id)
