@@ -306,8 +306,13 @@ void Dispatcher::onTimeout(uint64_t id)
     if (!connection)
         return;
     connection->timer = 0;
+    if (connection->state == State::Admission) { // no close report came: BUSY, unless a place is free now
+        retryAdmission(id);
+        return;
+    }
     ++m_stats.timedOut;
     switch (connection->state) {
+    case State::Admission: return; // above
     case State::Handshake:
         if (connection->proxy == ProxyStep::Expected || connection->proxyBegun) {
             if (connection->proxyBegun)
@@ -383,8 +388,12 @@ void Dispatcher::forget(uint64_t id)
         else
             m_lingering.close(std::move(connection.fd));
     }
+    if (connection.state == State::Admission)
+        m_awaitingClose.erase(connection.waitHost);
     if (auto host = m_perHost.find(connection.host); host != m_perHost.end() && --host->second == 0)
         m_perHost.erase(host);
+    if (!connection.host.empty())
+        closeReported(connection.host); // a place is free: a connection waiting for it may have it
     if (connection.state == State::Pending) // O(queue), bounded by --max-pending
         std::erase(m_pending, id);
     m_connections.erase(it);
@@ -420,6 +429,7 @@ DispatcherStats Dispatcher::stats() const
     DispatcherStats s = m_stats;
     for (const auto &[id, connection] : m_connections) {
         switch (connection->state) {
+        case State::Admission:
         case State::Handshake:
         case State::Waiting: ++s.handshaking; break;
         case State::Parked: ++s.parked; break;

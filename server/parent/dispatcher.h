@@ -42,6 +42,11 @@ DispatcherLimits limitsFrom(const Options &options);
 // after `resume`, and a refusal costs the server only an accept, one frame and a close.
 constexpr uint32_t DrainRetryAfterMs = 2000;
 
+// How long a connection from an address at its --max-per-ip waits for a worker's close report that may
+// free its place (Dispatcher::awaitCloseReport()) before it is answered BUSY. A report trails its close
+// by a worker's loop turn, well under a millisecond unless the worker is starved of CPU.
+constexpr Millis CloseReportWait{100};
+
 struct DispatcherStats {
     uint64_t accepted = 0;
     uint64_t rejectedBusy = 0;     // BUSY because the queue was full
@@ -92,7 +97,8 @@ public:
     DispatcherStats stats() const;
 
 private:
-    enum class State { Handshake, Waiting, Parked, Pending, InWorker };
+    // Admission: accepted from an address at its --max-per-ip, waiting for a worker's close report.
+    enum class State { Admission, Handshake, Waiting, Parked, Pending, InWorker };
     // What the client speaks, from its first bytes (tls/first_bytes.h).
     enum class Wire {
         Unknown,  // nothing read yet
@@ -111,6 +117,7 @@ private:
         UniqueFd fd;
         std::string peer; // "host:port": the client's, also when a balancer relays it (THE peer address)
         std::string host; // per-address limit key; empty until counted in m_perHost (admitPeer())
+        std::string waitHost; // State::Admission: the address whose close report it waits for
         sockaddr_storage address{}; // the socket's own peer: the client, or the balancer relaying it
         ProxyStep proxy = ProxyStep::Done;
         bool proxyBegun = false; // part of a header has arrived (a timeout or close then is worth a log line)
@@ -132,8 +139,15 @@ private:
     // Answers a connection that is not admitted with `busy` and closes it gently.
     void turnAway(UniqueFd fd, const proto::Busy &busy);
     // The per-address limit, once the client's address is known: counts the connection under `host`, or
-    // answers it BUSY and forgets it (false).
-    [[nodiscard]] bool admitPeer(Connection &connection, const std::string &host);
+    // answers it BUSY and forgets it (false). `mayWait`: at the limit, it may instead wait for a worker's
+    // close report (awaitCloseReport(), false too); retryAdmission() then goes on with it.
+    [[nodiscard]] bool admitPeer(Connection &connection, const std::string &host, bool mayWait = false);
+    // After admission: the first read, and the request deadline.
+    void beginIntake(uint64_t id);
+    // dispatcher_accept.cpp: waiting for a close report that trails its client's next connection.
+    bool awaitCloseReport(Connection &connection, const std::string &host);
+    void closeReported(const std::string &host);
+    void retryAdmission(uint64_t id);
     void onReadable(uint64_t id);
     // Reads the PROXY header a connection from a trusted proxy opens with, and takes the client's address
     // from it; checks that no one else sends one. The first step of intake, before the TLS/plaintext
@@ -185,6 +199,7 @@ private:
     uint64_t m_nextId = 1;
     std::unordered_map<uint64_t, std::unique_ptr<Connection>> m_connections;
     std::unordered_map<std::string, uint32_t> m_perHost;
+    std::unordered_map<std::string, uint64_t> m_awaitingClose; // address -> its connection in State::Admission
     std::deque<uint64_t> m_pending;
     DispatcherStats m_stats;
     audit::AuditLog *m_audit = nullptr;

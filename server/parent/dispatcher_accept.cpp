@@ -106,9 +106,15 @@ void Dispatcher::admit(UniqueFd fd, const sockaddr_storage &address)
         connection.proxy = anyContains(m_limits.trustedProxies, address) ? ProxyStep::Expected : ProxyStep::Forbidden;
     uint64_t id = connection.id;
     m_connections.emplace(id, std::move(owned));
-    if (connection.proxy == ProxyStep::Done && !admitPeer(connection, formatHost(address)))
+    if (connection.proxy == ProxyStep::Done && !admitPeer(connection, formatHost(address), true))
         return;
-    LOG_DEBUG("connection %llu from %s accepted", (unsigned long long)id, connection.peer.c_str());
+    beginIntake(id);
+}
+
+void Dispatcher::beginIntake(uint64_t id)
+{
+    Connection *connection = find(id);
+    LOG_DEBUG("connection %llu from %s accepted", (unsigned long long)id, connection->peer.c_str());
     // A client usually sends HELLO (and its first request) right after connecting: read before watching,
     // and a fast client is dispatched without ever entering the epoll set.
     onReadable(id);
@@ -117,15 +123,17 @@ void Dispatcher::admit(UniqueFd fd, const sockaddr_storage &address)
             finish(id, std::nullopt);
 }
 
-bool Dispatcher::admitPeer(Connection &connection, const std::string &host)
+bool Dispatcher::admitPeer(Connection &connection, const std::string &host, bool mayWait)
 {
     if (m_limits.maxPerIp != 0 && m_perHost[host] >= m_limits.maxPerIp)
         reclaimClosed(host);
     uint32_t &count = m_perHost[host];
     if (m_limits.maxPerIp != 0 && count >= m_limits.maxPerIp) {
-        ++m_stats.rejectedPerIp;
         if (count == 0)
             m_perHost.erase(host);
+        if (mayWait && awaitCloseReport(connection, host))
+            return false;
+        ++m_stats.rejectedPerIp;
         m_loop.remove(connection.fd.get()); // watched already if a PROXY header came first
         auditTurnedAway(connection.peer);
         turnAway(std::move(connection.fd), proto::Busy{1000, "too many connections from " + host});
@@ -135,6 +143,56 @@ bool Dispatcher::admitPeer(Connection &connection, const std::string &host)
     ++count;
     connection.host = host;
     return true;
+}
+
+bool Dispatcher::awaitCloseReport(Connection &connection, const std::string &host)
+{
+    // A worker closes a connection first and reports it at the end of its loop turn, so its client can
+    // see the close and connect again before the report is here. Refused now, such a client would be
+    // told BUSY for a connection it no longer has: it waits for the report (up to CloseReportWait)
+    // instead, while this address has a connection inside a worker. One waits per address at most, so a
+    // client that really is over its limit still gets BUSY at once for the others.
+    if (m_awaitingClose.count(host) != 0)
+        return false;
+    bool inWorker = false;
+    for (const auto &[id, other] : m_connections) // O(connections), only for an address at its limit
+        inWorker = inWorker || (other->host == host && other->state == State::InWorker);
+    if (!inWorker)
+        return false;
+    const uint64_t id = connection.id;
+    connection.state = State::Admission;
+    connection.waitHost = host;
+    connection.timer = m_loop.addTimer(CloseReportWait, [this, id] { onTimeout(id); });
+    m_awaitingClose.emplace(host, id);
+    return true;
+}
+
+void Dispatcher::closeReported(const std::string &host)
+{
+    auto waiting = m_awaitingClose.find(host);
+    Connection *connection = waiting == m_awaitingClose.end() ? nullptr : find(waiting->second);
+    if (!connection)
+        return;
+    // Its deadline, brought forward to the loop's next turn: this runs inside forget(), whose callers are
+    // in the middle of something; onTimeout() then retries the admission.
+    const uint64_t id = connection->id;
+    m_loop.cancelTimer(connection->timer);
+    connection->timer = m_loop.addTimer(Millis(0), [this, id] { onTimeout(id); });
+}
+
+void Dispatcher::retryAdmission(uint64_t id)
+{
+    Connection *connection = find(id);
+    if (!connection || connection->state != State::Admission)
+        return;
+    const std::string host = connection->waitHost;
+    m_awaitingClose.erase(host);
+    if (connection->timer)
+        m_loop.cancelTimer(connection->timer);
+    connection->timer = 0;
+    connection->state = State::Handshake;
+    if (admitPeer(*connection, host)) // once: a place taken meanwhile by another is a BUSY, as without the wait
+        beginIntake(id);
 }
 
 void Dispatcher::reclaimClosed(const std::string &host)
