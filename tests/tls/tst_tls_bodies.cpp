@@ -1,15 +1,20 @@
 // TLS bodies are sent without blocking the worker: one worker, a TLS client that asks for a long body
 // and then reads slowly or not at all, and the worker's other TLS clients are answered at once; a body
-// to a client that stops reading is cut at the send timeout, as a plaintext one is.
+// to a client that stops reading is cut at the send timeout, as a plaintext one is; a body far larger
+// than the socket buffers reaches a slow reader byte for byte.
 #include "serverprocess.h"
 #include "testtree.h"
 #include "tlsrawclient.h"
 #include "tlstesthelpers.h"
 
+#include <QCryptographicHash>
 #include <QElapsedTimer>
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QTest>
+
+#include <chrono>
 
 using namespace tlstest;
 using ferrytest::TestTree;
@@ -20,13 +25,25 @@ class TestTlsBodies : public QObject
 private slots:
     void slowReaderHoldsUpNoOtherClient();
     void stalledBodyIsCutAtTheSendTimeout();
+    void slowReaderGetsLargeBodiesWholeAndVerified();
     void addressLimitsHoldForInterleavedBodies();
     void byeIsAnsweredThenClosedWithCloseNotify();
 
 private:
     // The one worker's slot as the admin plane shows it ({} if there is none).
     static QJsonObject onlyWorker(const ServerProcess &server);
+    // SHA-256 of `length` bytes of the file at `path` from `offset`.
+    static QByteArray fileDigest(const QString &path, qint64 offset, qint64 length);
 };
+
+QByteArray TestTlsBodies::fileDigest(const QString &path, qint64 offset, qint64 length)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly) || !file.seek(offset))
+        return {};
+    const QByteArray bytes = file.read(length);
+    return bytes.size() == length ? QCryptographicHash::hash(bytes, QCryptographicHash::Sha256) : QByteArray();
+}
 
 QJsonObject TestTlsBodies::onlyWorker(const ServerProcess &server)
 {
@@ -113,6 +130,57 @@ void TestTlsBodies::stalledBodyIsCutAtTheSendTimeout()
     uint64_t received = 0;
     QVERIFY(!stalled.readBody(&received, &why));
     QVERIFY2(received < 64 * 1024 * 1024, qPrintable(why));
+}
+
+// Bodies many times the socket buffers (64 KiB at the client), to a reader that takes them slowly: the
+// server's socket stays full, so its writes block again and again, mostly in the middle of one of its
+// 64 KiB file reads, and what arrives is still the file byte for byte, a whole file and a range that
+// starts and ends off every record and read boundary. Another client of the same worker is answered
+// meanwhile.
+void TestTlsBodies::slowReaderGetsLargeBodiesWholeAndVerified()
+{
+    TestTree tree;
+    constexpr qint64 Size = 12 * 1024 * 1024 + 5;
+    const QString bigPath = tree.addFile(QStringLiteral("big.bin"), Size, 7);
+    QVERIFY(!bigPath.isEmpty());
+    const QString midPath = tree.addFile(QStringLiteral("mid.bin"), 2 * 1024 * 1024 + 3, 8);
+    QVERIFY(!midPath.isEmpty());
+    ServerProcess server(tree.root(), tlsOnly({QStringLiteral("--workers"), QStringLiteral("1"),
+                                               QStringLiteral("--send-timeout"), QStringLiteral("60s")}));
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    TlsRawClient slow(20000, 64 * 1024);
+    QString why;
+    QVERIFY2(slow.open(server.host(), server.port(), &why), qPrintable(why));
+    QVERIFY(slow.send(proto::GetRequest{"big.bin", 0, proto::ToEnd}));
+    auto bigUnderWay = [&] {
+        const QJsonObject worker = onlyWorker(server);
+        return worker.value(QStringLiteral("bytes_total")).toInteger() == Size
+               && worker.value(QStringLiteral("bytes_sent")).toInteger() > 0;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(bigUnderWay(), 10000);
+
+    TlsRawClient other(5000);
+    QVERIFY2(other.open(server.host(), server.port(), &why), qPrintable(why));
+    QVERIFY(other.send(proto::GetRequest{"mid.bin", 0, proto::ToEnd}));
+    QCryptographicHash midDigest(QCryptographicHash::Sha256);
+    uint64_t received = 0;
+    QVERIFY2(other.readBody(&received, &why, &midDigest), qPrintable(why));
+    QCOMPARE(midDigest.result(), fileDigest(midPath, 0, 2 * 1024 * 1024 + 3));
+    QVERIFY(bigUnderWay()); // served beside the slow body, not after it
+
+    // About 0.4 ms per 16 KiB read: some 40 MB/s, well under what the server sends.
+    slow.setReadPause(std::chrono::microseconds(400));
+    QCryptographicHash bigDigest(QCryptographicHash::Sha256);
+    QVERIFY2(slow.readBody(&received, &why, &bigDigest), qPrintable(why));
+    QCOMPARE(qint64(received), Size);
+    QCOMPARE(bigDigest.result(), fileDigest(bigPath, 0, Size));
+
+    constexpr uint64_t Offset = 100003, Length = 5 * 1024 * 1024 + 11;
+    QVERIFY(slow.send(proto::GetRequest{"big.bin", Offset, Length}));
+    QCryptographicHash rangeDigest(QCryptographicHash::Sha256);
+    QVERIFY2(slow.readBody(&received, &why, &rangeDigest), qPrintable(why));
+    QCOMPARE(received, Length);
+    QCOMPARE(rangeDigest.result(), fileDigest(bigPath, qint64(Offset), qint64(Length)));
 }
 
 // The per-address limits hold for bodies the worker loop interleaves (TLS bodies over 64 KiB) as for the
