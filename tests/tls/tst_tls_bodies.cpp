@@ -1,13 +1,15 @@
 // TLS bodies are sent without blocking the worker: one worker, a TLS client that asks for a long body
 // and then reads slowly or not at all, and the worker's other TLS clients are answered at once; a body
-// to a client that stops reading is cut at the send timeout, as a plaintext one is; a body far larger
-// than the socket buffers reaches a slow reader byte for byte.
+// to a client that stops reading is cut at the send timeout, as a plaintext one is, without the worker
+// spinning meanwhile or keeping a descriptor of it; a body far larger than the socket buffers reaches a
+// slow reader byte for byte.
 #include "serverprocess.h"
 #include "testtree.h"
 #include "tlsrawclient.h"
 #include "tlstesthelpers.h"
 
 #include <QCryptographicHash>
+#include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
@@ -32,9 +34,29 @@ private slots:
 private:
     // The one worker's slot as the admin plane shows it ({} if there is none).
     static QJsonObject onlyWorker(const ServerProcess &server);
+    // The CPU time (user and system, in clock ticks) and the open descriptors of a process; -1 if unknown.
+    static qint64 cpuTicks(qint64 pid);
+    static qint64 openFds(qint64 pid);
     // SHA-256 of `length` bytes of the file at `path` from `offset`.
     static QByteArray fileDigest(const QString &path, qint64 offset, qint64 length);
 };
+
+qint64 TestTlsBodies::cpuTicks(qint64 pid)
+{
+    QFile stat(QStringLiteral("/proc/%1/stat").arg(pid));
+    if (!stat.open(QIODevice::ReadOnly))
+        return -1;
+    const QByteArray line = stat.readAll();
+    // After "pid (name) ": state is field 3, utime 14 and stime 15 of proc(5).
+    const QList<QByteArray> fields = line.mid(line.lastIndexOf(')') + 2).split(' ');
+    return fields.size() > 12 ? fields[11].toLongLong() + fields[12].toLongLong() : -1;
+}
+
+qint64 TestTlsBodies::openFds(qint64 pid)
+{
+    const QDir fds(QStringLiteral("/proc/%1/fd").arg(pid));
+    return fds.exists() ? fds.entryList(QDir::NoDotAndDotDot | QDir::System).size() : -1;
+}
 
 QByteArray TestTlsBodies::fileDigest(const QString &path, qint64 offset, qint64 length)
 {
@@ -109,12 +131,34 @@ void TestTlsBodies::stalledBodyIsCutAtTheSendTimeout()
     ServerProcess server(tree.root(), tlsOnly({QStringLiteral("--workers"), QStringLiteral("1"),
                                                QStringLiteral("--send-timeout"), QStringLiteral("2s")}));
     QVERIFY2(server.start(), qPrintable(server.diagnostics()));
-    TlsRawClient stalled(10000, 64 * 1024);
     QString why;
+    qint64 workerPid = 0, fdsWithFirst = 0;
+    {
+        // One body sent whole first: the worker's open-file cache then holds big.bin, as it will after
+        // the cut, so the worker's descriptors can be compared before and after.
+        TlsRawClient first;
+        QVERIFY2(first.open(server.host(), server.port(), &why), qPrintable(why));
+        QVERIFY(first.send(proto::GetRequest{"big.bin", 0, 1024 * 1024}));
+        uint64_t received = 0;
+        QVERIFY2(first.readBody(&received, &why), qPrintable(why));
+        workerPid = onlyWorker(server).value(QStringLiteral("pid")).toInteger();
+        QVERIFY(workerPid > 0);
+        fdsWithFirst = openFds(workerPid);
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(openFds(workerPid) < fdsWithFirst, 5000); // the worker saw it close
+    const qint64 fdsBefore = openFds(workerPid);
+    TlsRawClient stalled(10000, 64 * 1024);
     QVERIFY2(stalled.open(server.host(), server.port(), &why), qPrintable(why));
     QElapsedTimer sinceGet;
     QVERIFY(stalled.send(proto::GetRequest{"big.bin", 0, proto::ToEnd}));
     sinceGet.start();
+    auto underWay = [&] {
+        const QJsonObject worker = onlyWorker(server);
+        return worker.value(QStringLiteral("bytes_total")).toInteger() == 64 * 1024 * 1024
+               && worker.value(QStringLiteral("bytes_sent")).toInteger() > 0;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(underWay(), 5000);
+    const qint64 ticksBefore = cpuTicks(workerPid);
     auto cut = [&] { return server.stderrText().contains("to 127.0.0.1"); };
     QTRY_VERIFY_WITH_TIMEOUT(cut(), 15000);
     const QByteArray log = server.stderrText();
@@ -124,6 +168,13 @@ void TestTlsBodies::stalledBodyIsCutAtTheSendTimeout()
     // The worker no longer shows the body, and it serves others.
     QTRY_COMPARE_WITH_TIMEOUT(onlyWorker(server).value(QStringLiteral("state")).toString(), QStringLiteral("idle"),
                               5000);
+    // The worker waited on the full socket for the 2 s, not retrying it in a loop: a few ticks of CPU
+    // at most (a retrying worker burns its core, or its share of it on a loaded machine).
+    const qint64 ticksAfter = cpuTicks(workerPid);
+    QVERIFY2(ticksAfter >= 0 && ticksAfter - ticksBefore < 10,
+             qPrintable(QStringLiteral("%1 ticks while stalled").arg(ticksAfter - ticksBefore)));
+    // Nothing of the cut body is held: its connection and its own descriptor of the file are closed.
+    QTRY_COMPARE_WITH_TIMEOUT(openFds(workerPid), fdsBefore, 5000);
     TlsRawClient other(5000);
     QVERIFY2(other.open(server.host(), server.port(), &why), qPrintable(why));
     // The cut client finds its body ended early: what it reads now stops before 64 MiB.
