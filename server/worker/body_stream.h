@@ -51,7 +51,7 @@ public:
     // than writable.
     bool wantsRead() const { return m_wantsRead; }
     // Writing: the socket took the whole turn's chunk, so the next turn need not wait for epoll to say
-    // it takes data (Linux stops reporting EPOLLOUT while a third of the buffer is still free).
+    // it takes data (Linux does not report EPOLLOUT while the send buffer is over two thirds full).
     bool tookAll() const { return m_tookAll; }
 
     const std::string &path() const { return m_path; }
