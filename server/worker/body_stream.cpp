@@ -42,6 +42,7 @@ BodyStream::~BodyStream()
 StreamState BodyStream::resume()
 {
     m_paced = false;
+    m_tookAll = false;
     for (;;) {
         const int64_t now = monotonicNs();
         switch (m_phase) {
@@ -65,7 +66,7 @@ StreamState BodyStream::resume()
             case Step::Moved:
                 if (m_sent < m_plan.length) { // one chunk per turn: the worker's other connections get theirs
                     m_wakeNs = m_lastProgressNs + m_sendTimeoutNs;
-                    m_wantsRead = false; // epoll reports a socket that still takes data at once
+                    m_wantsRead = false;
                     return StreamState::Writing;
                 }
                 continue;
@@ -120,6 +121,7 @@ BodyStream::Step BodyStream::sendChunk(int64_t nowNs)
     }
     const int error = errno;
     m_pacer.settle(sent > 0 ? uint64_t(sent) : 0);
+    m_tookAll = sent > 0 && size_t(sent) >= chunk; // less: the socket is full (or the file ended)
     if (sent > 0) {
         m_sent += uint64_t(sent);
         m_slot.totalBytesSent.fetch_add(uint64_t(sent), std::memory_order_relaxed);
@@ -153,6 +155,7 @@ StreamState BodyStream::waitForSocket(int64_t nowNs)
         return StreamState::Failed;
     }
     m_wakeNs = m_lastProgressNs + m_sendTimeoutNs;
+    m_tookAll = false; // this turn ended on a full socket: wait until epoll says it takes data
     m_wantsRead = m_transport.waitEvents() == POLLIN; // a TLS write may have to read a record first
     return StreamState::Writing;
 }

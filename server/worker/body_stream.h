@@ -50,6 +50,9 @@ public:
     // Writing: whether to wait for the socket to be readable (a TLS write that must read first) rather
     // than writable.
     bool wantsRead() const { return m_wantsRead; }
+    // Writing: the socket took the whole turn's chunk, so the next turn need not wait for epoll to say
+    // it takes data (Linux does not report EPOLLOUT while the send buffer is over two thirds full).
+    bool tookAll() const { return m_tookAll; }
 
     const std::string &path() const { return m_path; }
     uint64_t sent() const { return m_sent; }
@@ -85,6 +88,7 @@ private:
     bool m_changed = false;
     bool m_paced = false;
     bool m_wantsRead = false;
+    bool m_tookAll = false;
     int64_t m_startNs;
     int64_t m_lastProgressNs;
     int64_t m_wakeNs = 0;

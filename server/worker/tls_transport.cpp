@@ -67,7 +67,7 @@ ssize_t TlsTransport::sendFile(int fileFd, off_t *offset, size_t count)
     // asks for fewer (OpenSSL refuses a retry shorter than the blocked write): they were read for this
     // body within an earlier call's count, so the total never passes what the transfer asked for.
     if (!m_buffer)
-        m_buffer = std::make_unique<RecordBuffer>(); // 16 KiB, one record's plaintext, for this body
+        m_buffer = std::make_unique<RecordBuffer>(); // 64 KiB, four records' plaintext, for this body
     RecordBuffer &buffer = *m_buffer;
     size_t done = 0;
     while (done < count || m_begin < m_end) {
@@ -81,7 +81,8 @@ ssize_t TlsTransport::sendFile(int fileFd, off_t *offset, size_t count)
             m_begin = 0;
             m_end = size_t(got);
         }
-        tls::TlsIo io = m_session->write(buffer.data() + m_begin, m_end - m_begin);
+        const size_t record = std::min(m_end - m_begin, tls::MaxRecordPayload);
+        tls::TlsIo io = m_session->write(buffer.data() + m_begin, record);
         if (io.status != TlsStatus::Ok || io.bytes == 0)
             return done > 0 ? ssize_t(done) : stalled(io.status, false);
         m_begin += io.bytes;

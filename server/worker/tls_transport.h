@@ -1,5 +1,6 @@
 // Ferry inside TLS 1.3 on a socket this worker holds for the connection's life. File bodies go out with
-// pread() into one reused 16 KiB buffer and SSL_write(): one record per buffer, no allocation per chunk.
+// pread() into one reused 64 KiB buffer per body and SSL_write() of 16 KiB records from it: four records
+// per pread() (nginx reads 32 KiB for two), no allocation per chunk.
 // (With kernel TLS, SSL_sendfile() could keep the zero-copy path; this machine's kernel has no
 // CONFIG_TLS, so that branch is not built: docs/SECURITY.md.)
 #pragma once
@@ -38,13 +39,16 @@ private:
 
     std::unique_ptr<tls::TlsSession> m_session;
     tls::TlsStatus m_waitingFor = tls::TlsStatus::WantWrite;
-    using RecordBuffer = std::array<uint8_t, tls::MaxRecordPayload>;
-    // The body's record buffer, made by its first sendFile() and dropped by endBody(). Bodies of this
+    // Four records' plaintext: a pread() per 16 KiB cost a system call per record (docs/PERFORMANCE.md,
+    // "Fewer system calls per TLS body").
+    static constexpr size_t RecordsPerRead = 4;
+    using RecordBuffer = std::array<uint8_t, RecordsPerRead * tls::MaxRecordPayload>;
+    // The body's read buffer, made by its first sendFile() and dropped by endBody(). Bodies of this
     // worker's connections are sent interleaved (worker/body_stream.h), so each needs its own.
     std::unique_ptr<RecordBuffer> m_buffer;
     // File bytes read but not yet taken by SSL_write: [m_begin, m_end) of m_buffer, which are the
-    // file's bytes at the caller's *offset. A write that would block is retried with them, as OpenSSL
-    // requires.
+    // file's bytes at the caller's *offset. Each SSL_write() takes at most one record's worth from
+    // m_begin, so a write that would block is retried with the same bytes, as OpenSSL requires.
     size_t m_begin = 0, m_end = 0;
 };
 

@@ -114,16 +114,18 @@ bool WorkerLoop::waitAndServe()
 
 void WorkerLoop::serveLeftovers()
 {
-    // Connections whose last turn ended with requests still buffered: the kernel will not report them.
-    // Those served just now wait for the next round, so every connection gets its turn first.
+    // Connections whose last turn ended with requests still buffered, or with a body whose socket took
+    // all it was given: the kernel may not report them. Those served just now wait for the next round,
+    // so every connection gets its turn first.
     m_leftovers.clear();
     for (auto &[id, connection] : m_connections)
         if (connection->again && std::find(m_served.begin(), m_served.end(), id) == m_served.end())
             m_leftovers.push_back(id);
     for (uint64_t id : m_leftovers)
         if (auto it = m_connections.find(id); it != m_connections.end()) {
-            it->second->again = false;
-            settle(id, serveTurn(*it->second, false));
+            Connection &connection = *it->second;
+            connection.again = false;
+            settle(id, connection.body ? streamTurn(connection, 0) : serveTurn(connection, false));
         }
 }
 

@@ -42,7 +42,7 @@ private:
         bool watched = false;    // in the epoll set (a connection served at once and closed never is)
         int64_t holdNs = 0;      // how long it may stay quiet here (the handshake deadline until opened)
         int64_t holdUntilNs = 0; // released (parked, or closed if it cannot be) if nothing happens before then
-        bool again = false;      // its turn ended with requests left: serve it again without waiting
+        bool again = false;      // requests left, or a body that may go on: serve it again without waiting
         bool closeWhenSent = false; // closed once the answer it keeps unsent is out (TLS, client_io.h)
     };
     enum class Turn {

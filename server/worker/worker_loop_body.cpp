@@ -36,6 +36,9 @@ WorkerLoop::Turn WorkerLoop::streamTurn(Connection &connection, uint32_t events)
     switch (state) {
     case StreamState::Writing:
         connection.holdUntilNs = body.wakeNs(); // the send timeout
+        // The socket took the whole chunk: the next one goes in the loop's next round, after the other
+        // connections' turns, whether or not epoll reports EPOLLOUT by then (serveLeftovers).
+        connection.again = body.tookAll();
         return watchFor(connection, body.wantsRead() ? EPOLLIN : EPOLLOUT) ? Turn::Keep : Turn::Close;
     case StreamState::Paced:
         connection.holdUntilNs = body.wakeNs();

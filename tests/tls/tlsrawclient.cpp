@@ -12,6 +12,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <thread>
 #include <vector>
 
 namespace tlstest {
@@ -132,6 +133,8 @@ bool TlsRawClient::sendInOneWrite(const std::vector<proto::Message> &messages)
 bool TlsRawClient::fill(QString *why)
 {
     uint8_t buffer[16 * 1024];
+    if (m_readPause.count() > 0) // pacing the reader on purpose, not waiting for anything
+        std::this_thread::sleep_for(m_readPause);
     const int got = SSL_read(m_ssl, buffer, sizeof buffer);
     if (got > 0) {
         m_decoder.feed({buffer, size_t(got)});
@@ -188,7 +191,7 @@ bool TlsRawClient::awaitCloseNotify(QString *why)
     return m_closeNotify;
 }
 
-bool TlsRawClient::readBody(uint64_t *received, QString *why)
+bool TlsRawClient::readBody(uint64_t *received, QString *why, QCryptographicHash *digest)
 {
     proto::Message message;
     if (!read(&message, why))
@@ -203,6 +206,8 @@ bool TlsRawClient::readBody(uint64_t *received, QString *why)
         proto::DecodeResult result = m_decoder.next();
         if (auto *chunk = std::get_if<proto::BodyChunk>(&result)) {
             *received += chunk->bytes.size();
+            if (digest)
+                digest->addData(QByteArrayView(chunk->bytes.data(), qsizetype(chunk->bytes.size())));
             continue;
         }
         if (auto *decoded = std::get_if<proto::Message>(&result)) {

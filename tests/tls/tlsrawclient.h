@@ -5,7 +5,10 @@
 
 #include "protocol/codec.h"
 
+#include <QCryptographicHash>
 #include <QString>
+
+#include <chrono>
 
 #include <cstdint>
 #include <memory>
@@ -44,8 +47,12 @@ public:
     quint16 localPort() const;
     // Whether any of an answer has arrived and not been read yet, without waiting.
     bool hasIncoming() const;
-    // A whole GET answer: BODY, its bytes (counted), BODY_END Ok. The byte count in *received.
-    bool readBody(uint64_t *received, QString *why);
+    // A whole GET answer: BODY, its bytes (counted), BODY_END Ok. The byte count in *received; the
+    // bytes themselves go into `digest` if one is given.
+    bool readBody(uint64_t *received, QString *why, QCryptographicHash *digest = nullptr);
+    // A slow reader: from now on each read of at most 16 KiB waits `pause` first, so the server's
+    // socket to this client fills and drains again and again while a body is under way.
+    void setReadPause(std::chrono::microseconds pause) { m_readPause = pause; }
     // Reads until the connection ends. True if it ended with the server's close_notify (a clean TLS
     // close), false with *why saying how it ended otherwise (a bare close, a reset, a timeout, a frame).
     bool awaitCloseNotify(QString *why);
@@ -71,6 +78,7 @@ private:
     SSL_SESSION *m_offered = nullptr;
     proto::Decoder m_decoder;
     bool m_closeNotify = false; // the last read ended with the server's close_notify
+    std::chrono::microseconds m_readPause{0};
 };
 
 } // namespace tlstest

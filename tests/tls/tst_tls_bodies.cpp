@@ -1,15 +1,23 @@
 // TLS bodies are sent without blocking the worker: one worker, a TLS client that asks for a long body
 // and then reads slowly or not at all, and the worker's other TLS clients are answered at once; a body
-// to a client that stops reading is cut at the send timeout, as a plaintext one is.
+// to a client that stops reading is cut at the send timeout, as a plaintext one is, without the worker
+// spinning meanwhile or keeping its connection; a body far larger than the socket buffers reaches a
+// slow reader byte for byte.
 #include "serverprocess.h"
 #include "testtree.h"
 #include "tlsrawclient.h"
 #include "tlstesthelpers.h"
 
+#include <QCryptographicHash>
+#include <QDir>
 #include <QElapsedTimer>
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QTest>
+
+#include <chrono>
+#include <unistd.h>
 
 using namespace tlstest;
 using ferrytest::TestTree;
@@ -20,13 +28,56 @@ class TestTlsBodies : public QObject
 private slots:
     void slowReaderHoldsUpNoOtherClient();
     void stalledBodyIsCutAtTheSendTimeout();
+    void slowReaderGetsLargeBodiesWholeAndVerified();
     void addressLimitsHoldForInterleavedBodies();
     void byeIsAnsweredThenClosedWithCloseNotify();
 
 private:
     // The one worker's slot as the admin plane shows it ({} if there is none).
     static QJsonObject onlyWorker(const ServerProcess &server);
+    // The CPU time (user and system, in clock ticks) of a process; -1 if unknown.
+    static qint64 cpuTicks(qint64 pid);
+    // How many of a process's descriptors lead to something whose name starts with `target`
+    // ("socket:"); -1 if unknown.
+    static qint64 descriptorsTo(qint64 pid, const QString &target);
+    // SHA-256 of `length` bytes of the file at `path` from `offset`.
+    static QByteArray fileDigest(const QString &path, qint64 offset, qint64 length);
 };
+
+qint64 TestTlsBodies::cpuTicks(qint64 pid)
+{
+    QFile stat(QStringLiteral("/proc/%1/stat").arg(pid));
+    if (!stat.open(QIODevice::ReadOnly))
+        return -1;
+    const QByteArray line = stat.readAll();
+    // After "pid (name) ": state is field 3, utime 14 and stime 15 of proc(5).
+    const QList<QByteArray> fields = line.mid(line.lastIndexOf(')') + 2).split(' ');
+    return fields.size() > 12 ? fields[11].toLongLong() + fields[12].toLongLong() : -1;
+}
+
+qint64 TestTlsBodies::descriptorsTo(qint64 pid, const QString &target)
+{
+    const QDir fds(QStringLiteral("/proc/%1/fd").arg(pid));
+    if (!fds.exists())
+        return -1;
+    qint64 count = 0;
+    for (const QString &fd : fds.entryList(QDir::NoDotAndDotDot | QDir::System)) {
+        // readlink(2) itself: QFile::symLinkTarget() makes "socket:[…]" a path under /proc.
+        char link[4096];
+        const ssize_t size = ::readlink(QFile::encodeName(fds.filePath(fd)).constData(), link, sizeof link);
+        count += size > 0 && QString::fromLocal8Bit(link, size).startsWith(target) ? 1 : 0;
+    }
+    return count;
+}
+
+QByteArray TestTlsBodies::fileDigest(const QString &path, qint64 offset, qint64 length)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly) || !file.seek(offset))
+        return {};
+    const QByteArray bytes = file.read(length);
+    return bytes.size() == length ? QCryptographicHash::hash(bytes, QCryptographicHash::Sha256) : QByteArray();
+}
 
 QJsonObject TestTlsBodies::onlyWorker(const ServerProcess &server)
 {
@@ -92,12 +143,25 @@ void TestTlsBodies::stalledBodyIsCutAtTheSendTimeout()
     ServerProcess server(tree.root(), tlsOnly({QStringLiteral("--workers"), QStringLiteral("1"),
                                                QStringLiteral("--send-timeout"), QStringLiteral("2s")}));
     QVERIFY2(server.start(), qPrintable(server.diagnostics()));
-    TlsRawClient stalled(10000, 64 * 1024);
     QString why;
+    const qint64 workerPid = onlyWorker(server).value(QStringLiteral("pid")).toInteger();
+    QVERIFY(workerPid > 0);
+    const QString Socket = QStringLiteral("socket:");
+    const qint64 socketsBefore = descriptorsTo(workerPid, Socket); // its channel to the parent, and such
+    QVERIFY(socketsBefore >= 0);
+    TlsRawClient stalled(10000, 64 * 1024);
     QVERIFY2(stalled.open(server.host(), server.port(), &why), qPrintable(why));
     QElapsedTimer sinceGet;
     QVERIFY(stalled.send(proto::GetRequest{"big.bin", 0, proto::ToEnd}));
     sinceGet.start();
+    auto underWay = [&] {
+        const QJsonObject worker = onlyWorker(server);
+        return worker.value(QStringLiteral("bytes_total")).toInteger() == 64 * 1024 * 1024
+               && worker.value(QStringLiteral("bytes_sent")).toInteger() > 0;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(underWay(), 5000);
+    const qint64 ticksBefore = cpuTicks(workerPid);
+    QCOMPARE(descriptorsTo(workerPid, Socket), socketsBefore + 1); // the body's connection
     auto cut = [&] { return server.stderrText().contains("to 127.0.0.1"); };
     QTRY_VERIFY_WITH_TIMEOUT(cut(), 15000);
     const QByteArray log = server.stderrText();
@@ -107,12 +171,70 @@ void TestTlsBodies::stalledBodyIsCutAtTheSendTimeout()
     // The worker no longer shows the body, and it serves others.
     QTRY_COMPARE_WITH_TIMEOUT(onlyWorker(server).value(QStringLiteral("state")).toString(), QStringLiteral("idle"),
                               5000);
+    // The worker waited on the full socket for the 2 s, not retrying it in a loop: a few ticks of CPU
+    // at most (a retrying worker burns its core, or its share of it on a loaded machine).
+    const qint64 ticksAfter = cpuTicks(workerPid);
+    QVERIFY2(ticksAfter >= 0 && ticksAfter - ticksBefore < 10,
+             qPrintable(QStringLiteral("%1 ticks while stalled").arg(ticksAfter - ticksBefore)));
+    // The cut body's connection is closed, not left behind.
+    QTRY_COMPARE_WITH_TIMEOUT(descriptorsTo(workerPid, Socket), socketsBefore, 5000);
     TlsRawClient other(5000);
     QVERIFY2(other.open(server.host(), server.port(), &why), qPrintable(why));
     // The cut client finds its body ended early: what it reads now stops before 64 MiB.
     uint64_t received = 0;
     QVERIFY(!stalled.readBody(&received, &why));
     QVERIFY2(received < 64 * 1024 * 1024, qPrintable(why));
+}
+
+// Bodies many times the socket buffers (64 KiB at the client), to a reader that takes them slowly: the
+// server's socket stays full, so its writes block again and again, mostly in the middle of one of its
+// 64 KiB file reads, and what arrives is still the file byte for byte, a whole file and a range that
+// starts and ends off every record and read boundary. Another client of the same worker is answered
+// meanwhile.
+void TestTlsBodies::slowReaderGetsLargeBodiesWholeAndVerified()
+{
+    TestTree tree;
+    constexpr qint64 Size = 12 * 1024 * 1024 + 5;
+    const QString bigPath = tree.addFile(QStringLiteral("big.bin"), Size, 7);
+    QVERIFY(!bigPath.isEmpty());
+    const QString midPath = tree.addFile(QStringLiteral("mid.bin"), 2 * 1024 * 1024 + 3, 8);
+    QVERIFY(!midPath.isEmpty());
+    ServerProcess server(tree.root(), tlsOnly({QStringLiteral("--workers"), QStringLiteral("1"),
+                                               QStringLiteral("--send-timeout"), QStringLiteral("60s")}));
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    TlsRawClient slow(20000, 64 * 1024);
+    QString why;
+    QVERIFY2(slow.open(server.host(), server.port(), &why), qPrintable(why));
+    QVERIFY(slow.send(proto::GetRequest{"big.bin", 0, proto::ToEnd}));
+    auto bigUnderWay = [&] {
+        const QJsonObject worker = onlyWorker(server);
+        return worker.value(QStringLiteral("bytes_total")).toInteger() == Size
+               && worker.value(QStringLiteral("bytes_sent")).toInteger() > 0;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(bigUnderWay(), 10000);
+
+    TlsRawClient other(5000);
+    QVERIFY2(other.open(server.host(), server.port(), &why), qPrintable(why));
+    QVERIFY(other.send(proto::GetRequest{"mid.bin", 0, proto::ToEnd}));
+    QCryptographicHash midDigest(QCryptographicHash::Sha256);
+    uint64_t received = 0;
+    QVERIFY2(other.readBody(&received, &why, &midDigest), qPrintable(why));
+    QCOMPARE(midDigest.result(), fileDigest(midPath, 0, 2 * 1024 * 1024 + 3));
+    QVERIFY(bigUnderWay()); // served beside the slow body, not after it
+
+    // About 0.4 ms per 16 KiB read: some 40 MB/s, well under what the server sends.
+    slow.setReadPause(std::chrono::microseconds(400));
+    QCryptographicHash bigDigest(QCryptographicHash::Sha256);
+    QVERIFY2(slow.readBody(&received, &why, &bigDigest), qPrintable(why));
+    QCOMPARE(qint64(received), Size);
+    QCOMPARE(bigDigest.result(), fileDigest(bigPath, 0, Size));
+
+    constexpr uint64_t Offset = 100003, Length = 5 * 1024 * 1024 + 11;
+    QVERIFY(slow.send(proto::GetRequest{"big.bin", Offset, Length}));
+    QCryptographicHash rangeDigest(QCryptographicHash::Sha256);
+    QVERIFY2(slow.readBody(&received, &why, &rangeDigest), qPrintable(why));
+    QCOMPARE(received, Length);
+    QCOMPARE(rangeDigest.result(), fileDigest(bigPath, qint64(Offset), qint64(Length)));
 }
 
 // The per-address limits hold for bodies the worker loop interleaves (TLS bodies over 64 KiB) as for the
