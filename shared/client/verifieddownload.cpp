@@ -7,6 +7,7 @@
 #include "knownservers.h"
 #include "manifestfetch.h"
 
+#include <QFileInfo>
 #include <QLocale>
 
 #include <algorithm>
@@ -148,8 +149,15 @@ bool VerifiedDownload::preparePart()
     fresh.verified = meta && sameFile ? meta->verified : QString();
     fresh.server = KnownServers::serverKey(m_url.host(), m_url.port());
     const qint64 oldSize = PartFile::partSize(m_localPath);
-    if (!m_part.openPreallocated(m_localPath, m_manifest.fileSize, &error)
-        || !PartFile::writeMeta(m_localPath, fresh, &error)) {
+    const bool hadPart = QFileInfo::exists(PartFile::partPathFor(m_localPath));
+    // The records before the part: a .part made first would stand for a moment at the file's full
+    // size with no records beside it, and resumableBytes() (what a crash there leaves, what a
+    // restored queue shows) would count all of it as kept.
+    if (!PartFile::makeFolder(QFileInfo(m_localPath).absolutePath(), &error)
+        || !PartFile::writeMeta(m_localPath, fresh, &error)
+        || !m_part.openPreallocated(m_localPath, m_manifest.fileSize, &error)) {
+        if (!hadPart)
+            PartFile::discard(m_localPath); // records of nothing: a full disk leaves no file behind
         fail(ErrorKind::LocalError, error);
         return false;
     }

@@ -1,5 +1,6 @@
 // ferry-get's verified downloads as scripts see them: the SHA-256 line, --sha256, a kill -9 in
 // the middle of a four-connection download, and mirrors named on the command line.
+#include "loopbackrelay.h"
 #include "serverprocess.h"
 #include "testtree.h"
 
@@ -8,12 +9,16 @@
 #include <QDir>
 #include <QFile>
 #include <QProcess>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
 
 #include <csignal>
+#include <limits>
+#include <memory>
 
 using ferry::client::PartFile;
+using ferrytest::LoopbackRelay;
 using ferrytest::TestTree;
 
 namespace {
@@ -26,9 +31,30 @@ Run runGet(const QStringList &args, int timeoutMs = 90000)
     return ServerProcess::runProgram(QStringLiteral(GET_BIN), args, timeoutMs);
 }
 
+QString urlOf(const QString &host, quint16 port, const QString &path)
+{
+    return QStringLiteral("ferry://%1:%2/%3").arg(host).arg(port).arg(path);
+}
+
 QString urlOf(const ServerProcess &server, const QString &path)
 {
-    return QStringLiteral("ferry://%1:%2/%3").arg(server.host()).arg(server.port()).arg(path);
+    return urlOf(server.host(), server.port(), path);
+}
+
+// Relay hooks that pass the server's bytes until `*left` of them have gone, over all connections,
+// and drop the rest: the download stalls there, short of its end, however late the test looks.
+LoopbackRelay::Hooks passingAtMost(std::shared_ptr<qint64> left)
+{
+    LoopbackRelay::Hooks hooks;
+    hooks.fromClient = [](QTcpSocket &client, QTcpSocket &upstream) {
+        upstream.write(client.readAll());
+        return true;
+    };
+    hooks.toClient = [left](QByteArray &bytes) {
+        bytes.truncate(qsizetype(std::min<qint64>(bytes.size(), *left)));
+        *left -= bytes.size();
+    };
+    return hooks;
 }
 
 } // namespace
@@ -96,7 +122,9 @@ void TestFerryGetVerified::rejectsMalformedSha256()
 }
 
 // Four connections at 3 MB/s each; SIGKILL once some chunks are recorded, then the same
-// command again: the file must be identical, and the second run must not start over.
+// command again: the file must be identical, and the second run must not start over. The first
+// run reaches the server through a relay that passes 7.5 chunks' worth and then holds: the kill
+// comes before the end because the end cannot come, not because the test looked in time.
 void TestFerryGetVerified::killedMidSegmentedDownloadResumes()
 {
     TestTree tree;
@@ -105,25 +133,42 @@ void TestFerryGetVerified::killedMidSegmentedDownloadResumes()
     ServerProcess server(tree.root(), {QStringLiteral("--rate-limit"), QStringLiteral("3M"),
                                        QStringLiteral("--streams-per-client"), QStringLiteral("4")});
     QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    // With at most 4 chunks partly received, 7.5 chunks passed hold at least 3 whole ones.
+    const auto left = std::make_shared<qint64>(7 * Chunk + Chunk / 2);
+    LoopbackRelay relay(server.host(), server.port(), [left] { return passingAtMost(left); });
+    QVERIFY(relay.listen());
     QTemporaryDir dest;
     const QString local = QDir(dest.path()).filePath(QStringLiteral("k.bin"));
     const QStringList args{QStringLiteral("-o"), dest.path(), QStringLiteral("--on-exists"), QStringLiteral("resume"),
-                           urlOf(server, QStringLiteral("k.bin"))};
+                           urlOf(relay.host(), relay.port(), QStringLiteral("k.bin"))};
     QProcess first;
     first.start(QStringLiteral(GET_BIN), args);
     QVERIFY(first.waitForStarted());
-    QTRY_VERIFY_WITH_TIMEOUT(PartFile::resumableBytes(local) >= 3 * Chunk, 30000);
+    // The records, not the .part's size: that is the whole file's from its first moment.
+    const auto recorded = [&local] {
+        const auto meta = PartFile::readMeta(local);
+        return meta && meta->chunkSize == Chunk ? PartFile::resumableBytes(local) : 0;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(recorded() >= 3 * Chunk, 30000);
     ::kill(pid_t(first.processId()), SIGKILL);
     QVERIFY(first.waitForFinished(10000));
-    const qint64 kept = PartFile::resumableBytes(local);
+    QCOMPARE(first.exitStatus(), QProcess::CrashExit); // killed, not ended by itself
+    const qint64 kept = recorded();
     QVERIFY2(kept >= 3 * Chunk && kept < size, qPrintable(QString::number(kept)));
 
-    const Run second = runGet(args);
-    QVERIFY2(second.exitCode == 0, second.err.constData());
+    // The same command, everything passed now; run on the event loop, which the relay needs.
+    *left = std::numeric_limits<qint64>::max();
+    QProcess second;
+    second.start(QStringLiteral(GET_BIN), args);
+    QVERIFY(second.waitForStarted());
+    QTRY_COMPARE_WITH_TIMEOUT(second.state(), QProcess::NotRunning, 90000);
+    const QByteArray out = second.readAllStandardOutput();
+    const QByteArray err = second.readAllStandardError();
+    QVERIFY2(second.exitStatus() == QProcess::NormalExit && second.exitCode() == 0, err.constData());
     QString why;
     QVERIFY2(ferrytest::sameContent(remote, local, &why), qPrintable(why));
-    QVERIFY2(second.err.contains("resuming"), second.err.constData());
-    QVERIFY(second.out.startsWith(ferrytest::fileSha256(remote)));
+    QVERIFY2(err.contains("resuming"), err.constData());
+    QVERIFY(out.startsWith(ferrytest::fileSha256(remote)));
 }
 
 // The same path on three servers: one file, its chunks from all; a server whose copy differs
