@@ -331,9 +331,12 @@ void TestServerManifest::wholeDigestIsCachedOutsideTheRoot()
     TestClient client;
     QVERIFY(client.open(server.host(), server.port()).ok());
     std::string part;
-    QVERIFY(client.digest("ten.bin", &part, 0, MiB).ok());
-    QCOMPARE(QByteArray::fromStdString(part), sha256(patternBytes(7, 0, MiB)));
-    QCOMPARE(hashLog(log).size(), 1);
+    for (int round = 0; round < 2; ++round) {
+        QVERIFY(client.digest("ten.bin", &part, 0, MiB).ok());
+        QCOMPARE(QByteArray::fromStdString(part), sha256(patternBytes(7, 0, MiB)));
+    }
+    QCOMPARE(hashLog(log).size(), 3); // the range read twice (the hooks see it, as over TLS)
+    QCOMPARE(cacheEntries(server, "sha256").size(), 1);
     QCOMPARE(server.stop(), 0);
 }
 
