@@ -137,7 +137,9 @@ const std::vector<Spec> &specs()
          [](Options &o, const std::string &v) { o.stallTimeout = duration("stall-timeout", v); }},
         {"admin-group", true, [](Options &o, const std::string &v) { o.adminGroup = v; }},
         {"metrics-listen", true,
-         [](Options &o, const std::string &v) { o.metricsListen = v.empty() ? v : listenAddress("metrics-listen", v); }},
+         [](Options &o, const std::string &v) {
+             o.metricsListen = v.empty() ? v : listenAddress("metrics-listen", v);
+         }},
         {"state-dir", true, [](Options &o, const std::string &v) { o.stateDir = v; }},
         {"tls-cert", true, [](Options &o, const std::string &v) { o.tlsCert = v; }},
         {"tls-key", true, [](Options &o, const std::string &v) { o.tlsKey = v; }},
@@ -325,7 +327,8 @@ Options loadOptions(int argc, const char *const *argv)
         throw ConfigError("--proxy-protocol needs --trusted-proxies: the addresses of the balancers allowed to "
                           "name the client");
     if (!options.proxyProtocol && !options.trustedProxies.empty())
-        throw ConfigError("--trusted-proxies is given without --proxy-protocol: add --proxy-protocol, or drop the list");
+        throw ConfigError(
+            "--trusted-proxies is given without --proxy-protocol: add --proxy-protocol, or drop the list");
     if (options.workers > options.maxWorkers)
         options.maxWorkers = options.workers; // the scoreboard must hold the pool
     return options;

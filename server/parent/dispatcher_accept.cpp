@@ -118,7 +118,8 @@ void Dispatcher::beginIntake(uint64_t id)
     // A client usually sends HELLO (and its first request) right after connecting: read before watching,
     // and a fast client is dispatched without ever entering the epoll set.
     onReadable(id);
-    if (Connection *waiting = find(id); waiting && (waiting->state == State::Handshake || waiting->state == State::Waiting))
+    if (Connection *waiting = find(id);
+        waiting && (waiting->state == State::Handshake || waiting->state == State::Waiting))
         if (!arm(*waiting, m_limits.requestTimeout))
             finish(id, std::nullopt);
 }

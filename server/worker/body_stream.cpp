@@ -115,7 +115,8 @@ BodyStream::Step BodyStream::sendChunk(int64_t nowNs)
     if (m_phase == Phase::Bytes) { // sendfile(2), or pread + SSL_write over TLS
         sent = retryOnEintr([&] { return m_transport.sendFile(m_file.get(), &m_position, chunk); });
     } else {
-        const size_t size = m_padPending != 0 ? m_padPending : std::min<uint64_t>({chunk, PadWrite, m_plan.length - m_sent});
+        const size_t size =
+            m_padPending != 0 ? m_padPending : std::min<uint64_t>({chunk, PadWrite, m_plan.length - m_sent});
         sent = retryOnEintr([&] { return m_transport.send(Zeros, size, false); });
         m_padPending = sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? size : 0;
     }

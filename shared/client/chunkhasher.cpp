@@ -90,7 +90,8 @@ public:
             m_fd = ::open(QFile::encodeName(m_partPath).constData(), O_RDONLY | O_CLOEXEC);
         Sha256 hash;
         QString error;
-        return m_fd >= 0 && hash.updateFromFile(m_fd, m_geometry.chunkOffset(index), m_geometry.chunkLength(index), &error)
+        return m_fd >= 0
+                && hash.updateFromFile(m_fd, m_geometry.chunkOffset(index), m_geometry.chunkLength(index), &error)
                    ? hash.result()
                    : QByteArray();
     }

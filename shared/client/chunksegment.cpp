@@ -60,7 +60,8 @@ void ChunkSegment::fetch(const ChunkRange &range)
     m_cursor = m_manifest.chunkOffset(range.first);
     m_bodyEnd = m_manifest.chunkOffset(range.end() - 1) + m_manifest.chunkLength(range.end() - 1);
     m_connection->setExpectingReply(true);
-    m_connection->send(proto::GetRequest{m_url.path().toStdString(), uint64_t(m_cursor), uint64_t(m_bodyEnd - m_cursor)});
+    m_connection->send(
+        proto::GetRequest{m_url.path().toStdString(), uint64_t(m_cursor), uint64_t(m_bodyEnd - m_cursor)});
 }
 
 Connection *ChunkSegment::takeConnection()

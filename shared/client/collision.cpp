@@ -13,7 +13,8 @@ qsizetype extensionStart(const QString &fileName)
     if (last <= 0)
         return -1;
     const qsizetype before = fileName.lastIndexOf(u'.', last - 1);
-    if (before > 0 && QStringView(fileName).mid(before + 1, last - before - 1).compare(u"tar", Qt::CaseInsensitive) == 0)
+    if (before > 0
+        && QStringView(fileName).mid(before + 1, last - before - 1).compare(u"tar", Qt::CaseInsensitive) == 0)
         return before;
     return last;
 }

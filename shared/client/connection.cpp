@@ -40,7 +40,9 @@ QString remoteText(const proto::Error &error)
 // number") would not say that the address is the thing to check.
 QString notFerryText(const QString &host, quint16 port)
 {
-    return QStringLiteral("%1:%2 does not speak Ferry: is it the right port? (Ferry's own is 4646)").arg(host).arg(port);
+    return QStringLiteral("%1:%2 does not speak Ferry: is it the right port? (Ferry's own is 4646)")
+        .arg(host)
+        .arg(port);
 }
 
 } // namespace

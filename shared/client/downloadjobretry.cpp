@@ -33,7 +33,8 @@ void DownloadJob::failAttempt(ErrorKind kind, const QString &reason, int retryAf
             m_connectionFailures = 0; // bytes moved: the link works, so start counting afresh
         failures = ++m_connectionFailures;
     }
-    const int delay = m_retryPolicy.delayFor(kind, failures, retryAfterMs, QRandomGenerator::global()->generateDouble());
+    const int delay =
+        m_retryPolicy.delayFor(kind, failures, retryAfterMs, QRandomGenerator::global()->generateDouble());
     if (delay < 0) {
         fail(kind, reason);
         return;

@@ -13,8 +13,8 @@ namespace ferry::client {
 // it to the full size would change the user's file if the job gave it back.
 bool DownloadJob::useVerifiedPath() const
 {
-    return m_connection && m_verify && !m_manifestRefused && !m_partIsUsersFile && !PartFile::isStreamTarget(m_localPath)
-           && ManifestFetch::isOffered(*m_connection);
+    return m_connection && m_verify && !m_manifestRefused && !m_partIsUsersFile
+           && !PartFile::isStreamTarget(m_localPath) && ManifestFetch::isOffered(*m_connection);
 }
 
 void DownloadJob::startVerified()

@@ -70,8 +70,9 @@ void ManifestFetch::onMessage(const proto::Message &message)
         return;
     }
     const auto *page = std::get_if<proto::ManifestPage>(&message);
-    const auto refused = page ? m_assembler.addPage(pageFields(*page))
-                              : std::optional<QString>(tr("unexpected answer to MANIFEST from %1").arg(m_connection->host()));
+    const auto refused =
+        page ? m_assembler.addPage(pageFields(*page))
+             : std::optional<QString>(tr("unexpected answer to MANIFEST from %1").arg(m_connection->host()));
     if (refused) {
         finish();
         m_connection->abort();

@@ -41,7 +41,9 @@ std::optional<QString> SourceSet::agree(int index, const Manifest &manifest, int
         if (manifest.fileSize != m_reference.fileSize)
             reason = QStringLiteral("its copy has %1 bytes, not %2").arg(manifest.fileSize).arg(m_reference.fileSize);
         else if (manifest.chunkSize != m_reference.chunkSize)
-            reason = QStringLiteral("it uses chunks of %1 bytes, not %2").arg(manifest.chunkSize).arg(m_reference.chunkSize);
+            reason = QStringLiteral("it uses chunks of %1 bytes, not %2")
+                         .arg(manifest.chunkSize)
+                         .arg(m_reference.chunkSize);
         else if (manifest.root != m_reference.root)
             reason = QStringLiteral("its copy has different content (the root digests differ)");
         if (!reason.isEmpty()) {

@@ -61,11 +61,12 @@ void VerifiedDownload::startMirror(int source)
             fetch->deleteLater();
             onMirrorManifest(source, connection, manifest);
         });
-        connect(fetch, &ManifestFetch::failed, this, [this, source, connection, fetch](ErrorKind kind, const QString &reason, int) {
-            fetch->deleteLater();
-            connection->deleteLater();
-            dropSource(source, reason, kind);
-        });
+        connect(fetch, &ManifestFetch::failed, this,
+                [this, source, connection, fetch](ErrorKind kind, const QString &reason, int) {
+                    fetch->deleteLater();
+                    connection->deleteLater();
+                    dropSource(source, reason, kind);
+                });
         fetch->start();
     });
     connection->open(url.host(), url.port());
@@ -157,8 +158,9 @@ void VerifiedDownload::dropSource(int source, const QString &reason, ErrorKind k
     if (m_sources.count() > 1)
         emit sourceDropped(m_sources.at(source).dropReason);
     if (!m_sources.hasLiveSource()) {
-        fail(kind, m_sources.count() > 1 ? tr("%1: no server is left: %2").arg(m_url.path(), droppedSources().join(QLatin1String("; ")))
-                                         : reason);
+        fail(kind, m_sources.count() > 1
+                       ? tr("%1: no server is left: %2").arg(m_url.path(), droppedSources().join(QLatin1String("; ")))
+                       : reason);
         return;
     }
     assignWork();

@@ -41,7 +41,9 @@ QString formatEta(qint64 seconds)
             .arg(seconds / 3600)
             .arg(seconds / 60 % 60, 2, 10, QLatin1Char('0'))
             .arg(seconds % 60, 2, 10, QLatin1Char('0'));
-    return QStringLiteral("%1:%2").arg(seconds / 60, 2, 10, QLatin1Char('0')).arg(seconds % 60, 2, 10, QLatin1Char('0'));
+    return QStringLiteral("%1:%2")
+        .arg(seconds / 60, 2, 10, QLatin1Char('0'))
+        .arg(seconds % 60, 2, 10, QLatin1Char('0'));
 }
 
 ProgressPrinter::ProgressPrinter(client::DownloadQueue *queue, bool live, FILE *out, QObject *parent)
@@ -69,10 +71,10 @@ void ProgressPrinter::onStateChanged(DownloadJob *job)
     switch (job->state()) {
     case DownloadJob::State::Transferring:
         if (!m_live)
-            printLine(job->resumedFrom() > 0 ? QStringLiteral("resuming %1 at %2 of %3")
-                                                   .arg(name, formatBytes(job->resumedFrom()),
-                                                        formatBytes(job->totalBytes()))
-                                             : QStringLiteral("fetching %1 (%2)").arg(name, formatBytes(job->totalBytes())));
+            printLine(job->resumedFrom() > 0
+                          ? QStringLiteral("resuming %1 at %2 of %3")
+                                .arg(name, formatBytes(job->resumedFrom()), formatBytes(job->totalBytes()))
+                          : QStringLiteral("fetching %1 (%2)").arg(name, formatBytes(job->totalBytes())));
         break;
     case DownloadJob::State::Done:
         if (job->wasSkipped())
