@@ -170,6 +170,8 @@ bool Dispatcher::awaitCloseReport(Connection &connection, const std::string &hos
 
 void Dispatcher::closeReported(const std::string &host)
 {
+    if (m_awaitingClose.empty()) // every close passes here: nothing to hash when nobody waits
+        return;
     auto waiting = m_awaitingClose.find(host);
     Connection *connection = waiting == m_awaitingClose.end() ? nullptr : find(waiting->second);
     if (!connection)

@@ -12,6 +12,14 @@
 
 namespace ferrytest {
 
+QByteArray encodeFrames(const std::vector<proto::Message> &messages)
+{
+    std::vector<uint8_t> bytes;
+    for (const proto::Message &m : messages)
+        proto::encode(m, bytes);
+    return QByteArray(reinterpret_cast<const char *>(bytes.data()), qsizetype(bytes.size()));
+}
+
 namespace {
 
 // Allocated on first use: a test may hold a thousand idle clients.

@@ -30,6 +30,9 @@ namespace ferrytest {
 
 namespace proto = ferry::proto;
 
+// The frames of `messages` back to back, as one write sends them (a pipelined client).
+QByteArray encodeFrames(const std::vector<proto::Message> &messages);
+
 // How a request ended.
 enum class Outcome {
     Ok,       // the expected answer arrived (for get: BODY, every byte, and BODY_END)

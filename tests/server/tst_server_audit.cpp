@@ -119,14 +119,6 @@ bool isWaitingInEpoll(qint64 pid)
     return call == SYS_epoll_wait || call == SYS_epoll_pwait;
 }
 
-QByteArray frames(const std::vector<ferry::proto::Message> &messages)
-{
-    std::vector<uint8_t> bytes;
-    for (const ferry::proto::Message &m : messages)
-        ferry::proto::encode(m, bytes);
-    return QByteArray(reinterpret_cast<const char *>(bytes.data()), qsizetype(bytes.size()));
-}
-
 } // namespace
 
 class TestServerAudit : public QObject {
@@ -237,7 +229,7 @@ void TestServerAudit::killedWhileWaitingLosesNoLine()
     std::vector<ferry::proto::Message> requests;
     for (int i = 0; i < Pipelined; ++i)
         requests.push_back(ferry::proto::StatRequest{"f" + std::to_string(i % Files) + ".txt"});
-    QVERIFY(client.sendRaw(frames(requests)));
+    QVERIFY(client.sendRaw(encodeFrames(requests)));
     for (int i = 0; i < Pipelined; ++i) {
         ferry::proto::Message reply;
         QVERIFY(client.readMessage(&reply).ok());

@@ -15,16 +15,6 @@ using namespace ferrytest;
 
 namespace {
 
-QByteArray frames(std::initializer_list<proto::Message> messages)
-{
-    QByteArray bytes;
-    for (const proto::Message &message : messages) {
-        const std::vector<uint8_t> frame = proto::encode(message);
-        bytes.append(reinterpret_cast<const char *>(frame.data()), qsizetype(frame.size()));
-    }
-    return bytes;
-}
-
 // The TCP states of connections from local port `local` to remote port `remote` (/proc/net/tcp's "st"
 // column, hex: "06" is TIME_WAIT).
 QStringList tcpStates(quint16 local, quint16 remote)
@@ -98,7 +88,7 @@ void TestServerBye::getThenByeIsAnsweredThenTheServerClosesFirst()
     TestClient client;
     QVERIFY(client.connectTo(m_server->host(), m_server->port()).ok());
     const quint16 clientPort = client.localPort();
-    QVERIFY(client.sendRaw(frames({proto::Hello{proto::ProtocolVersion2, "bye"},
+    QVERIFY(client.sendRaw(encodeFrames({proto::Hello{proto::ProtocolVersion2, "bye"},
                                    proto::GetRequest{"small.bin", 0, proto::ToEnd}, proto::Bye{}})));
     proto::Message welcome;
     QVERIFY(client.readMessage(&welcome).ok());
@@ -122,7 +112,7 @@ void TestServerBye::helloThenByeGetsWelcomeThenClose()
 {
     TestClient client;
     QVERIFY(client.connectTo(m_server->host(), m_server->port()).ok());
-    QVERIFY(client.sendRaw(frames({proto::Hello{proto::ProtocolVersion2, "bye"}, proto::Bye{}})));
+    QVERIFY(client.sendRaw(encodeFrames({proto::Hello{proto::ProtocolVersion2, "bye"}, proto::Bye{}})));
     std::vector<proto::Message> received;
     QCOMPARE(client.waitForClose(&received, 10000).outcome, Outcome::Closed);
     QCOMPARE(received.size(), size_t(1));
@@ -137,7 +127,7 @@ void TestServerBye::byeAfterKeptAliveRequests()
     QVERIFY(client.stat("small.bin").ok());
     QCOMPARE(client.get("small.bin").data, m_content);
     // The last request and BYE together: both STAT and GET are answered in order, then the close.
-    QVERIFY(client.sendRaw(frames({proto::StatRequest{"small.bin"}, proto::GetRequest{"small.bin", 0, 100},
+    QVERIFY(client.sendRaw(encodeFrames({proto::StatRequest{"small.bin"}, proto::GetRequest{"small.bin", 0, 100},
                                    proto::Bye{}})));
     proto::Message stat;
     QVERIFY(client.readMessage(&stat).ok());
@@ -159,7 +149,7 @@ void TestServerBye::byeFromAConnectionWaitingInTheParent()
     QVERIFY(client.hello("bye", proto::ProtocolVersion2).ok());
     QVERIFY(client.stat("small.bin").ok());
     QTRY_COMPARE_WITH_TIMEOUT(m_server->connectionSocketCount(m_server->pid()), 1, 10000); // parked
-    QVERIFY(client.sendRaw(frames({proto::GetRequest{"small.bin", 0, proto::ToEnd}, proto::Bye{}})));
+    QVERIFY(client.sendRaw(encodeFrames({proto::GetRequest{"small.bin", 0, proto::ToEnd}, proto::Bye{}})));
     QByteArray body;
     const GetResult got = readGetReplyInto(client, body);
     QVERIFY2(got.status.ok(), qPrintable(got.status.toString()));
@@ -191,7 +181,7 @@ void TestServerBye::shortConnectionsGiveEveryDescriptorBack()
     ServerProcess server(tree.root(), {"--workers", "2", "--max-per-ip", "0"});
     QVERIFY2(server.start(), qPrintable(server.diagnostics()));
     QVERIFY(server.waitForWorkerCount(2));
-    const QByteArray request = frames({proto::Hello{proto::ProtocolVersion2, "bye"},
+    const QByteArray request = encodeFrames({proto::Hello{proto::ProtocolVersion2, "bye"},
                                        proto::GetRequest{"small.bin", 0, proto::ToEnd}, proto::Bye{}});
     const auto visit = [&] {
         TestClient client;

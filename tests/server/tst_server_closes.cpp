@@ -19,21 +19,13 @@ namespace {
 
 constexpr quint64 FileSize = 700;
 
-QByteArray frames(std::initializer_list<proto::Message> messages)
-{
-    std::vector<uint8_t> bytes;
-    for (const proto::Message &m : messages)
-        proto::encode(m, bytes);
-    return QByteArray(reinterpret_cast<const char *>(bytes.data()), qsizetype(bytes.size()));
-}
-
 // Connects and sends HELLO (version 2), a GET of small.bin and BYE in one write, as ferry-bench -n does.
 std::unique_ptr<TestClient> sendShort(const ServerProcess &server)
 {
     auto client = std::make_unique<TestClient>(15000);
     const proto::Hello hello{proto::ProtocolVersion2, "ferry-tests/1"};
     if (!client->connectTo(server.host(), server.port()).ok()
-        || !client->sendRaw(frames({hello, proto::GetRequest{"small.bin"}, proto::Bye{}})))
+        || !client->sendRaw(encodeFrames({hello, proto::GetRequest{"small.bin"}, proto::Bye{}})))
         return nullptr;
     return client;
 }

@@ -26,14 +26,6 @@ namespace {
 // and dispatched to the one worker in one batch (at most 64 accepts per wake-up, 32 per message).
 constexpr int Burst = 24;
 
-QByteArray frames(std::initializer_list<proto::Message> messages)
-{
-    std::vector<uint8_t> bytes;
-    for (const proto::Message &m : messages)
-        proto::encode(m, bytes);
-    return QByteArray(reinterpret_cast<const char *>(bytes.data()), qsizetype(bytes.size()));
-}
-
 std::string fileName(int i) { return QStringLiteral("f%1.bin").arg(i, 2, 10, QLatin1Char('0')).toStdString(); }
 
 qint64 poolValue(const ServerProcess &server, const char *key)
@@ -58,7 +50,7 @@ std::vector<std::unique_ptr<TestClient>> connectBurst(const ServerProcess &serve
     for (int i = 0; i < count; ++i) {
         auto client = std::make_unique<TestClient>(15000);
         if (!client->connectTo(server.host(), server.port()).ok()
-            || !client->sendRaw(frames({hello, proto::GetRequest{fileName(i)}})))
+            || !client->sendRaw(encodeFrames({hello, proto::GetRequest{fileName(i)}})))
             return {};
         clients.push_back(std::move(client));
     }
@@ -74,7 +66,7 @@ std::vector<std::unique_ptr<TestClient>> connectShortBurst(const ServerProcess &
     for (int i = 0; i < count; ++i) {
         auto client = std::make_unique<TestClient>(15000);
         if (!client->connectTo(server.host(), server.port()).ok()
-            || !client->sendRaw(frames({hello, proto::GetRequest{fileName(i % Burst)}, proto::Bye{}})))
+            || !client->sendRaw(encodeFrames({hello, proto::GetRequest{fileName(i % Burst)}, proto::Bye{}})))
             return {};
         clients.push_back(std::move(client));
     }
