@@ -222,10 +222,12 @@ WorkerLoop::Turn WorkerLoop::serveTurn(Connection &connection, bool readable)
         readable = false; // epoll watched for the socket taking data; it says when requests come
     }
     Turn turn = serveRequests(connection, readable);
-    // An answer held back to share a write with the next one must not wait past this turn.
-    if (turn != Turn::Gone && connection.io->flush() != IoOutcome::Ok)
+    // An answer held back to share a write with the next one must not wait past this turn; nor, after
+    // the client's half-close (Gone), is it dropped: the answers to every request received go out,
+    // then the connection closes (PROTOCOL.md §3.4).
+    if (connection.io->flush() != IoOutcome::Ok)
         return Turn::Close;
-    if (turn != Turn::Gone && connection.io->hasUnsent())
+    if (connection.io->hasUnsent())
         return awaitUnsent(connection, turn);
     return turn;
 }

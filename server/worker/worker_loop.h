@@ -49,7 +49,7 @@ private:
         Keep,  // wait for the client's next request
         Park,  // hand the connection back to the parent
         Close, // close it (after an error answer, or an abort)
-        Gone,  // the client closed its side: nothing is left to read or say
+        Gone,  // the client closed its side: nothing is left to read; what is owed goes, then it closes
         Bye,   // the client sent BYE: close first, now (PROTOCOL.md §10.6)
     };
 

@@ -47,7 +47,9 @@ void WorkerLoop::release(uint64_t id, Turn how)
         message.fd = std::move(c.fd);
         message.session = c.session.negotiated;
     } else if (how == Turn::Gone) {
-        c.fd.reset(); // after the client's FIN there is nothing to drain
+        // After the client's FIN (or close_notify) there is nothing to drain; TLS says goodbye too.
+        c.transport->finish();
+        c.fd.reset();
     } else if (how == Turn::Bye) {
         // Closed first, at once: the client promised nothing more, so there is nothing to drain, and the
         // close sends FIN after whatever the socket still holds (PROTOCOL.md §10.6).

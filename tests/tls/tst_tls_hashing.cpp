@@ -31,22 +31,7 @@ constexpr uint64_t Chunk = 4 * MiB; // the server's manifest chunk size
 // core, and reading a hole costs the kernel a zeroed page per 4 KiB; under load both take longer.
 constexpr uint64_t BigSize = 4 * GiB;
 
-// Sets an environment variable for the servers this test starts, and takes it away again.
-class ScopedEnv {
-public:
-    ScopedEnv(const char *name, const QByteArray &value) : m_name(name) { qputenv(name, value); }
-    ~ScopedEnv() { qunsetenv(m_name); }
-
-private:
-    const char *m_name;
-};
-
 QByteArray sha256(const QByteArray &data) { return QCryptographicHash::hash(data, QCryptographicHash::Sha256); }
-QByteArray bytesOf(const std::string &digest) { return QByteArray(digest.data(), qsizetype(digest.size())); }
-QByteArray bytesOf(const proto::Sha256Digest &digest)
-{
-    return QByteArray(reinterpret_cast<const char *>(digest.data()), qsizetype(digest.size()));
-}
 
 // A sparse file of `size` bytes: one chunk of pattern bytes (seed 7), then a hole, which reads as zeros.
 bool addSparseFile(const TestTree &tree, const QString &name, uint64_t size)
@@ -63,18 +48,6 @@ int hashLogLines(const QString &log)
     return file.open(QIODevice::ReadOnly) ? int(file.readAll().count('\n')) : 0;
 }
 
-// Lines of the server's audit log for `request` that ended with `result`.
-int auditLines(const ServerProcess &server, const QByteArray &request, const QByteArray &result)
-{
-    QFile log(server.stateDir() + QStringLiteral("/audit.log"));
-    if (!log.open(QIODevice::ReadOnly))
-        return -1;
-    int count = 0;
-    for (const QByteArray &line : log.readAll().split('\n'))
-        count += line.contains("\"request\":\"" + request + "\"") && line.contains("\"result\":\"" + result + "\"");
-    return count;
-}
-
 // The status of the server's only worker ({} if there is none).
 QJsonObject onlyWorker(const ServerProcess &server)
 {
@@ -86,36 +59,6 @@ bool openVersion2(TlsRawClient &client, const ServerProcess &server, QString *wh
 {
     client.setProtocolVersion(2);
     return client.open(server.host(), server.port(), why);
-}
-
-// The pages of a MANIFEST answer up to the last; false with *why on anything else.
-bool readManifest(TlsRawClient &client, std::vector<proto::ManifestPage> &pages, QString *why)
-{
-    for (proto::Message message; client.read(&message, why);) {
-        const auto *page = std::get_if<proto::ManifestPage>(&message);
-        if (!page) {
-            *why = QString::fromLatin1(proto::messageTypeName(proto::typeOf(message)));
-            return false;
-        }
-        pages.push_back(*page);
-        if (page->last)
-            return true;
-    }
-    return false;
-}
-
-// The next answer as a DIGEST_REPLY's digest, or empty with *why.
-QByteArray readDigest(TlsRawClient &client, QString *why)
-{
-    proto::Message answer;
-    if (!client.read(&answer, why))
-        return {};
-    if (const auto *reply = std::get_if<proto::DigestReply>(&answer))
-        return bytesOf(reply->digest);
-    *why = QString::fromLatin1(proto::messageTypeName(proto::typeOf(answer)));
-    if (const auto *error = std::get_if<proto::Error>(&answer))
-        *why += QStringLiteral(": ") + QString::fromStdString(error->message);
-    return {};
 }
 
 // Another client of the same worker: a STAT, a LIST and a small GET, all answered.
