@@ -59,6 +59,7 @@ void WorkerLoop::release(uint64_t id, Turn how)
         c.transport->finish();
         closeGently(c.fd);
     }
+    m_stayers -= c.transport->canHandBack() ? 0 : 1;
     if (how != Turn::Park && m_context.access.tokens) // a parked one still holds its token, in the parent
         m_context.access.tokens->dropConnectionOf(c.session.negotiated.tokenSlot);
     // Closing our last reference to a socket also drops it from the epoll set: no EPOLL_CTL_DEL needed.
@@ -85,9 +86,13 @@ void WorkerLoop::beginLongWork(uint64_t current)
     m_longWork = true;
     tell({HandoffKind::Busy, 0, {}, {}, {}, {}}); // first, so the parent sends what we park to someone else
     std::vector<uint64_t> others;
-    // TLS connections stay: their sessions cannot move. They wait for this response to end (docs/SECURITY.md).
+    // TLS connections stay: their sessions cannot move. There are none when this is called for a
+    // plaintext request's long work (it is made in turns while there are, serveRequests()); a TLS
+    // request calls it only past ClientIo::UnsentLimit. So do answers under way (a plaintext one made
+    // in turns): parking them would cut them.
     for (auto &[id, connection] : m_connections)
-        if (id != current && connection->transport->canHandBack())
+        if (id != current && connection->transport->canHandBack() && !connection->body
+            && !connection->io->hasUnsent())
             others.push_back(id);
     for (uint64_t id : others)
         release(id, Turn::Park);
