@@ -300,11 +300,11 @@ AfterRequest RequestHandler::digest(ClientIo &io, const proto::DigestRequest &re
                              file, "DIGEST", request.path, length);
     io.beginLongWork(); // hashing reads the whole range
     noteHashingStarted(request.path); // as a range hashed in turns does (the test hooks)
-    std::string why;
-    auto sum = sha256Range(file->fd, request.offset, length, m_slot, [&io] { return io.shouldAbort(); }, why);
-    if (!sum)
-        return sendError(io, ErrorCode::FileChanged, "DIGEST '" + request.path + "': " + why);
-    proto::DigestReply reply{proto::DigestAlgo::Sha256, std::string(sum->begin(), sum->end())};
+    auto result = sha256Range(file->fd, request.offset, length, m_slot, [&io] { return io.shouldAbort(); });
+    if (auto *problem = std::get_if<manifest::Problem>(&result)) // answered as a hash made in turns is
+        return hashFailed(io, "DIGEST", request.path, *problem);
+    const Sha256Sum &sum = std::get<Sha256Sum>(result);
+    proto::DigestReply reply{proto::DigestAlgo::Sha256, std::string(sum.begin(), sum.end())};
     return replied(io.sendMessage(reply));
 }
 

@@ -63,8 +63,10 @@ AfterRequest RequestHandler::hashFailed(ClientIo &io, const char *request, const
                                         const manifest::Problem &problem)
 {
     const std::optional<proto::Error> error = hashError(request, path, problem);
-    if (!error)
-        return AfterRequest::Close; // the client or the parent stopped it
+    if (!error) { // the client or the parent stopped it: no answer, as when a hash made in turns stops
+        m_outcome.result = audit::InterruptedResult;
+        return AfterRequest::Close;
+    }
     return sendError(io, error->code, error->message);
 }
 

@@ -114,6 +114,8 @@ private slots:
     void fileChangedWhileHashedInTurns();
     void rangeOfAFileCutShortSaysSoOnBothPaths_data();
     void rangeOfAFileCutShortSaysSoOnBothPaths();
+    void rangeStoppedByTheAdminIsNotAnsweredOnBothPaths_data();
+    void rangeStoppedByTheAdminIsNotAnsweredOnBothPaths();
 };
 
 void TestTlsHashing::otherClientsAreServedWhileAHashRuns_data()
@@ -415,6 +417,54 @@ void TestTlsHashing::rangeOfAFileCutShortSaysSoOnBothPaths()
     QVERIFY2(error, proto::messageTypeName(proto::typeOf(reply)));
     QCOMPARE(error->code, proto::ErrorCode::FileChanged);
     QCOMPARE(error->message, std::string("DIGEST 'f.bin': the file became shorter while it was being hashed"));
+}
+
+void TestTlsHashing::rangeStoppedByTheAdminIsNotAnsweredOnBothPaths_data()
+{
+    rangeOfAFileCutShortSaysSoOnBothPaths_data();
+}
+
+// A range DIGEST the admin disconnects mid-hash: the connection closes without an answer on both
+// paths (a plaintext one was answered FILE_CHANGED "aborted", as if the file had changed), and its
+// audit line says INTERRUPTED.
+void TestTlsHashing::rangeStoppedByTheAdminIsNotAnsweredOnBothPaths()
+{
+    QFETCH(bool, tls);
+    TestTree tree;
+    QVERIFY(!tree.addFile(QStringLiteral("f.bin"), 24 * MiB, 9).isEmpty());
+    const QString pause = tree.base() + QStringLiteral("/hashing");
+    ScopedEnv hook("FERRY_TEST_HASH_PAUSE", pause.toLocal8Bit());
+    const QStringList one{QStringLiteral("--workers"), QStringLiteral("1")};
+    ServerProcess server(tree.root(), tls ? tlsOnly(one) : one + QStringList{"--plaintext", "only"});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    const proto::DigestRequest range{"f.bin", proto::DigestAlgo::Sha256, 1, 24 * MiB - 2};
+    TlsRawClient overTls(30000);
+    ferrytest::TestClient plain(30000);
+    QString why;
+    if (tls) {
+        QVERIFY2(openVersion2(overTls, server, &why), qPrintable(why));
+        QVERIFY(overTls.send(range));
+    } else {
+        QVERIFY(plain.open(server.host(), server.port()).ok());
+        QVERIFY(plain.send(range));
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(pause), 10000); // the hash is under way, held
+    const qint64 connection = onlyWorker(server).value(QStringLiteral("connection")).toInteger();
+    QVERIFY(connection > 0);
+    const auto result = ServerProcess::runProgram(QStringLiteral(CTL_BIN),
+                                                  {QStringLiteral("--admin-socket"), server.adminSocketPath(),
+                                                   QStringLiteral("disconnect"), QString::number(connection)});
+    QVERIFY2(result.exitCode == 0, result.err.constData());
+    QVERIFY(QFile::remove(pause));
+    proto::Message reply;
+    if (tls) {
+        QVERIFY(!overTls.read(&reply, &why));
+    } else {
+        const ferrytest::Status status = plain.readMessage(&reply);
+        QVERIFY2(!status.ok(), proto::messageTypeName(proto::typeOf(reply)));
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(auditLines(server, "DIGEST", "INTERRUPTED"), 1, 5000);
+    QCOMPARE(auditLines(server, "DIGEST", "FILE_CHANGED"), 0);
 }
 
 QTEST_GUILESS_MAIN(TestTlsHashing)
