@@ -5,9 +5,10 @@
 // its other connections back to the parent instead of letting them wait behind this one.
 // A connection that cannot leave its worker (TLS) cannot follow that path, so it never waits for its
 // client's socket at all (nor does a plaintext one while its worker holds TLS connections, which could
-// not be handed back and would wait behind it): what the socket does not take at once stays in the connection's own buffer
-// ("unsent"), and the worker loop writes it when epoll says the socket takes data again and reads no
-// further request of that connection meanwhile (docs/SECURITY.md, "Where TLS lives").
+// not be handed back and would wait behind it): what the socket does not take at once stays in the
+// connection's own buffer ("unsent"), and the worker loop writes it when epoll says the socket takes
+// data again and reads no further request of that connection meanwhile (docs/SECURITY.md, "Where TLS
+// lives").
 #pragma once
 
 #include "base/duration.h"

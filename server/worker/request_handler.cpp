@@ -199,8 +199,8 @@ AfterRequest RequestHandler::get(ClientIo &io, const proto::GetRequest &request)
     if (io.keepsUnsent() && !sendsAtOnce(plan, m_control)) {
         // A TLS connection cannot be handed to another worker while this one is busy, nor wait behind
         // a plaintext one: its body goes out interleaved with this worker's other connections instead
-        // (body_stream.h), and so does a plaintext one's while this worker holds TLS connections. The stream gets
-        // its own descriptor of the file: the open-file cache keeps the one it shares.
+        // (body_stream.h), and so does a plaintext one's while this worker holds TLS connections. The
+        // stream gets its own descriptor of the file: the open-file cache keeps the one it shares.
         UniqueFd own(fcntl(file->fd.get(), F_DUPFD_CLOEXEC, 0));
         if (!own)
             return sendError(io, ErrorCode::Internal, std::string("dup(): ") + std::strerror(errno));
