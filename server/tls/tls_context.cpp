@@ -29,7 +29,12 @@ TlsContext::TlsContext(const Identity &identity) : m_identity(identity)
         SSL_CTX_free(c);
         throw ConfigError("configuring TLS 1.3: " + opensslError());
     }
-    SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION);
+    // A client's bare FIN (no close_notify) reads as its close_notify would: a half-close whose answers
+    // are still owed (PROTOCOL.md §3.4), after which the server sends its own close_notify, rather than a
+    // fatal "unexpected EOF" that leaves the session unable to say goodbye. Ferry's requests are framed,
+    // so a request cut short by the end of the stream is never served: nothing can be truncated.
+    SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION
+                               | SSL_OP_IGNORE_UNEXPECTED_EOF);
     // Released buffers: an idle connection keeps no 2 x 16 KiB of record buffers (memory per idle TLS
     // connection, docs/PERFORMANCE.md). A moving write buffer: ClientIo may retry a write from a new copy.
     SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_ENABLE_PARTIAL_WRITE);

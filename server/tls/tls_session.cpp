@@ -84,6 +84,17 @@ void TlsSession::shutdown()
     ERR_clear_error();
 }
 
+TlsStatus TlsSession::updateKeys()
+{
+    ERR_clear_error();
+    if (SSL_key_update(m_ssl, SSL_KEY_UPDATE_NOT_REQUESTED) != 1) {
+        m_lastError = "SSL_key_update(): " + opensslError();
+        return TlsStatus::Failed;
+    }
+    const int result = SSL_do_handshake(m_ssl); // sends it now, rather than with the next record
+    return result == 1 ? TlsStatus::Ok : classify(result, "SSL_do_handshake()");
+}
+
 std::string TlsSession::version() const { return SSL_get_version(m_ssl); }
 
 std::string TlsSession::cipher() const

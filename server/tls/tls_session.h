@@ -44,6 +44,9 @@ public:
     bool hasBuffered() const;
     // Sends close_notify if the socket takes it now; never waits.
     void shutdown();
+    // Sends a TLS 1.3 KeyUpdate that asks nothing of the peer (which takes it without answering),
+    // between two writes: none may be left half done. WantWrite: it goes out ahead of the next write.
+    TlsStatus updateKeys();
 
     // "TLSv1.3" and the suite, e.g. "TLS_AES_128_GCM_SHA256" (after the handshake).
     std::string version() const;

@@ -1,9 +1,10 @@
-// A GET body sent without ever waiting, for connections that cannot leave their worker (TLS): BODY, the
+// A GET body sent without ever waiting, for connections that cannot leave their worker (TLS), and for
+// plaintext ones while their worker holds such connections (ClientIo::keepsUnsent()): BODY, the
 // file's bytes, zeros if the file shrank, BODY_END, each turn as far as the socket and the rate limits
 // allow. The worker loop resumes it when epoll says the socket takes data again or when its pacing time
 // comes, and serves its other connections in between, so one slow TLS reader holds up nobody. What goes
 // on the wire, the pacing (body_pacer.h) and the send timeout are those of the blocking sendBody()
-// (transfer.h), which plaintext connections keep: they are handed to another worker instead.
+// (transfer.h), which plaintext connections keep otherwise: the others are handed to another worker.
 #pragma once
 
 #include "base/duration.h"

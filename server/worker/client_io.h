@@ -4,9 +4,11 @@
 // client, a large body, a directory listing, a digest) first calls beginLongWork(): the worker then hands
 // its other connections back to the parent instead of letting them wait behind this one.
 // A connection that cannot leave its worker (TLS) cannot follow that path, so it never waits for its
-// client's socket at all: what the socket does not take at once stays in the connection's own buffer
-// ("unsent"), and the worker loop writes it when epoll says the socket takes data again and reads no
-// further request of that connection meanwhile (docs/SECURITY.md, "Where TLS lives").
+// client's socket at all (nor does a plaintext one while its worker holds TLS connections, which could
+// not be handed back and would wait behind it): what the socket does not take at once stays in the
+// connection's own buffer ("unsent"), and the worker loop writes it when epoll says the socket takes
+// data again and reads no further request of that connection meanwhile (docs/SECURITY.md, "Where TLS
+// lives").
 #pragma once
 
 #include "base/duration.h"
@@ -86,8 +88,12 @@ public:
     // write left behind is retried with the same bytes, as OpenSSL requires.
     std::vector<uint8_t> takePending();
 
-    // Whether this connection keeps what the socket does not take rather than waiting (TLS).
+    // Whether this connection keeps what the socket does not take rather than waiting: TLS always; a
+    // plaintext one while its worker holds connections that must not wait behind it (setKeepsUnsent()).
     bool keepsUnsent() const { return m_keepsUnsent; }
+    // Between requests (nothing unsent): whether the next answer keeps what the socket does not take
+    // and is made in turns. A transport that cannot be handed back always does; this cannot undo that.
+    void setKeepsUnsent(bool keeps) { m_keepsUnsent = keeps || !m_transport.canHandBack(); }
     // Whether an answer is still under way: bytes the socket did not take yet (only on a connection
     // that keeps them), or the rest of an answer still to make (setRest()).
     static constexpr size_t UnsentLimit = 64 * 1024; // about two LIST pages

@@ -4,6 +4,7 @@
 
 #include "ipc/scoreboard.h"
 #include "base/unique_fd.h"
+#include "manifest/manifest.h"
 
 #include <array>
 #include <cstdint>
@@ -13,10 +14,13 @@
 
 namespace ferry::server {
 
-// Hashes `length` bytes from `offset`. nullopt with `why` set if the file ended early (it shrank), a read
-// or libcrypto failed, or `shouldAbort` said so between chunks.
-std::optional<std::array<uint8_t, 32>> sha256Range(const UniqueFd &file, uint64_t offset, uint64_t length,
-                                                   WorkerSlot &slot, const std::function<bool()> &shouldAbort,
-                                                   std::string &why);
+using Sha256Sum = std::array<uint8_t, 32>;
+
+// Hashes `length` bytes from `offset`: the digest, or what stopped it, in the manifest's terms, so the
+// answer is chosen as for a hash made in turns (hashError()): FileChanged if the file ended early (it
+// shrank), ReadFailed if pread() failed, Internal if libcrypto did, Aborted if `shouldAbort` said so
+// between chunks.
+manifest::Result<Sha256Sum> sha256Range(const UniqueFd &file, uint64_t offset, uint64_t length, WorkerSlot &slot,
+                                        const std::function<bool()> &shouldAbort);
 
 } // namespace ferry::server

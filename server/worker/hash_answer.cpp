@@ -12,18 +12,6 @@ namespace ferry::server {
 using manifest::HashTask;
 using proto::ErrorCode;
 
-namespace {
-
-// Whether the client has gone: its FIN (it sends nothing more, as a plaintext read of EOF ends a
-// connection), a reset, or an error. A hash nobody will read is not worth the worker's time.
-bool clientGone(int fd)
-{
-    pollfd p{fd, POLLRDHUP, 0};
-    return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
-}
-
-} // namespace
-
 std::optional<proto::Error> hashError(const char *request, const std::string &path, const manifest::Problem &problem)
 {
     const std::string message = std::string(request) + " '" + path + "': " + problem.message;
@@ -54,7 +42,7 @@ IoOutcome HashAnswer::sendNext(ClientIo &io, bool &done)
 IoOutcome HashAnswer::hashOn(ClientIo &io, bool &done)
 {
     // Not in the request's own turn: an answer from the cache costs no poll().
-    if ((m_task.isReading() || m_wakeNs != 0) && clientGone(io.fd()))
+    if ((m_task.isReading() || m_wakeNs != 0) && clientGone(io))
         return IoOutcome::Closed;
     const int64_t now = monotonicNs();
     const HashTask::Step step = m_task.advance(m_file->fd, now + PieceBudgetNs);
@@ -69,6 +57,23 @@ IoOutcome HashAnswer::hashOn(ClientIo &io, bool &done)
     }
     m_made = true;
     return sendAnswer(io, done);
+}
+
+bool HashAnswer::clientGone(ClientIo &io)
+{
+    // A reset, or an error: nobody will read the answer, and the hash is not worth the worker's time.
+    // The client's FIN alone does not say so: a client that half-closed still reads its answer
+    // (PROTOCOL.md §3.4), as a plaintext one does. The first FIN seen is probed once: a client whose
+    // socket is closed answers the probe with a reset, which a later piece sees here.
+    pollfd p{io.fd(), POLLRDHUP, 0};
+    if (poll(&p, 1, 0) <= 0)
+        return false;
+    if ((p.revents & (POLLHUP | POLLERR | POLLNVAL)) != 0)
+        return true;
+    if ((p.revents & POLLRDHUP) == 0 || m_probed)
+        return false;
+    m_probed = true;
+    return !io.transport().probe();
 }
 
 IoOutcome HashAnswer::sendAnswer(ClientIo &io, bool &done)

@@ -3,7 +3,8 @@
 // client holds up none of the worker's other connections; then the answer goes out, a MANIFEST one
 // page per turn as a LIST does. Driven through ClientIo::setRest(): while it is under way the
 // connection reads no further request of its own, its client's abort, the admin's disconnect and a
-// token revoked stop it between pieces, and a client that goes away (its FIN) stops it too.
+// token revoked stop it between pieces, and so does a client that goes away (a reset, or a closed
+// socket found out by a probe after its FIN); a client that only half-closed gets its answer.
 #pragma once
 
 #include "manifest/hash_task.h"
@@ -34,6 +35,8 @@ public:
 
 private:
     IoOutcome hashOn(ClientIo &io, bool &done);
+    // Whether the client is gone, without waiting (a FIN is probed once: Transport::probe()).
+    bool clientGone(ClientIo &io);
     // The answer made: the DIGEST reply, a MANIFEST page, or the error the hash ended with.
     IoOutcome sendAnswer(ClientIo &io, bool &done);
 
@@ -44,6 +47,7 @@ private:
     uint64_t m_total;
     bool m_made = false;       // the hash is over: what is left is sending its answer
     bool m_announced = false;  // noteHashingStarted() ran
+    bool m_probed = false;     // the client's FIN was seen, and probed
     size_t m_nextDigest = 0;   // the first digest of the next MANIFEST page
     int64_t m_wakeNs = 0;
     int64_t m_lastProgressNs = 0;

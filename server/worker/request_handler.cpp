@@ -196,10 +196,11 @@ AfterRequest RequestHandler::get(ClientIo &io, const proto::GetRequest &request)
     if (AfterRequest refused; !takeQuota(io, length, quota, refused))
         return refused;
     TransferPlan plan{request.offset, length, file->info, tokenLimit(), quota.addressLimit()};
-    if (!io.transport().canHandBack() && !sendsAtOnce(plan, m_control)) {
-        // A TLS connection cannot be handed to another worker while this one is busy: its body goes
-        // out interleaved with this worker's other connections instead (body_stream.h). The stream gets
-        // its own descriptor of the file: the open-file cache keeps the one it shares.
+    if (io.keepsUnsent() && !sendsAtOnce(plan, m_control)) {
+        // A TLS connection cannot be handed to another worker while this one is busy, nor wait behind
+        // a plaintext one: its body goes out interleaved with this worker's other connections instead
+        // (body_stream.h), and so does a plaintext one's while this worker holds TLS connections. The
+        // stream gets its own descriptor of the file: the open-file cache keeps the one it shares.
         UniqueFd own(fcntl(file->fd.get(), F_DUPFD_CLOEXEC, 0));
         if (!own)
             return sendError(io, ErrorCode::Internal, std::string("dup(): ") + std::strerror(errno));
@@ -299,11 +300,11 @@ AfterRequest RequestHandler::digest(ClientIo &io, const proto::DigestRequest &re
                              file, "DIGEST", request.path, length);
     io.beginLongWork(); // hashing reads the whole range
     noteHashingStarted(request.path); // as a range hashed in turns does (the test hooks)
-    std::string why;
-    auto sum = sha256Range(file->fd, request.offset, length, m_slot, [&io] { return io.shouldAbort(); }, why);
-    if (!sum)
-        return sendError(io, ErrorCode::FileChanged, "DIGEST '" + request.path + "': " + why);
-    proto::DigestReply reply{proto::DigestAlgo::Sha256, std::string(sum->begin(), sum->end())};
+    auto result = sha256Range(file->fd, request.offset, length, m_slot, [&io] { return io.shouldAbort(); });
+    if (auto *problem = std::get_if<manifest::Problem>(&result)) // answered as a hash made in turns is
+        return hashFailed(io, "DIGEST", request.path, *problem);
+    const Sha256Sum &sum = std::get<Sha256Sum>(result);
+    proto::DigestReply reply{proto::DigestAlgo::Sha256, std::string(sum.begin(), sum.end())};
     return replied(io.sendMessage(reply));
 }
 

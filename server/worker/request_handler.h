@@ -24,7 +24,7 @@ namespace ferry::server {
 enum class AfterRequest {
     KeepOpen, // the response is complete; the connection may carry another request
     Close,    // the connection must be closed (client gone, BadRequest, a failed body)
-    Streaming, // a body is under way without blocking: takeStream() has it (TLS only)
+    Streaming, // a body is under way without blocking: takeStream() has it (ClientIo::keepsUnsent())
     Bye,      // BYE: every answer is out, the client sends nothing more; close first (PROTOCOL.md §10.6)
 };
 

@@ -1,7 +1,8 @@
 // RequestHandler, the requests answered from a file's hashes (server/manifest): MANIFEST and the DIGEST
 // of a whole file, both through the manifest store, so a second request for an unchanged file reads
 // the cache in the state directory instead of the file. A plaintext connection hashes at once, its
-// worker's other connections handed back to the parent first; a TLS one in turns (hash_answer.h).
+// worker's other connections handed back to the parent first; a TLS one in turns (hash_answer.h), and
+// so does a plaintext one while its worker holds TLS connections (ClientIo::keepsUnsent()).
 #include "worker/request_handler.h"
 
 #include "base/log.h"
@@ -62,8 +63,10 @@ AfterRequest RequestHandler::hashFailed(ClientIo &io, const char *request, const
                                         const manifest::Problem &problem)
 {
     const std::optional<proto::Error> error = hashError(request, path, problem);
-    if (!error)
-        return AfterRequest::Close; // the client or the parent stopped it
+    if (!error) { // the client or the parent stopped it: no answer, as when a hash made in turns stops
+        m_outcome.result = audit::InterruptedResult;
+        return AfterRequest::Close;
+    }
     return sendError(io, error->code, error->message);
 }
 

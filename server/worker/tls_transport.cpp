@@ -98,6 +98,13 @@ void TlsTransport::endBody()
     m_begin = m_end = 0;
 }
 
+bool TlsTransport::probe()
+{
+    // Would block: the KeyUpdate goes out ahead of the next write, which OpenSSL completes first.
+    const TlsStatus status = m_session->updateKeys();
+    return status == TlsStatus::Ok || status == TlsStatus::WantWrite || status == TlsStatus::WantRead;
+}
+
 short TlsTransport::waitEvents() const { return m_waitingFor == TlsStatus::WantRead ? POLLIN : POLLOUT; }
 
 std::string TlsTransport::security() const { return m_session->version() + " " + m_session->cipher(); }

@@ -29,6 +29,7 @@ public:
     bool hasBuffered() const override { return m_session->hasBuffered(); }
     bool canHandBack() const override { return false; }
     void finish() override { m_session->shutdown(); }
+    bool probe() override;
     std::string security() const override;
     std::string lastError() const override { return m_session->lastError(); }
 

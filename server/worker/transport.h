@@ -44,6 +44,11 @@ public:
     virtual bool canHandBack() const = 0;
     // Ends the session cleanly where the protocol has a way to (TLS close_notify); never waits.
     virtual void finish() = 0;
+    // After the client's FIN: sends it something it takes without a word (TLS: a KeyUpdate), so that a
+    // client whose socket is closed, not only shut for writing (a half-close), answers with a reset
+    // that poll() then reports. False if that send found the client gone already. Plaintext has no such
+    // thing to send (every byte is the stream's): nothing is sent.
+    virtual bool probe() = 0;
     // For the scoreboard and logs: "plaintext", or "TLSv1.3 TLS_AES_128_GCM_SHA256".
     virtual std::string security() const = 0;
     // Why the last call failed, when errno alone does not say (TLS).
@@ -63,6 +68,7 @@ public:
     bool hasBuffered() const override { return false; }
     bool canHandBack() const override { return true; }
     void finish() override {}
+    bool probe() override { return true; }
     std::string security() const override { return "plaintext"; }
     std::string lastError() const override { return {}; }
 

@@ -201,6 +201,7 @@ void WorkerLoop::adopt(HandoffMessage &&message)
     if (message.deadlineNs != 0) // TLS: what the ClientHello took in the parent counts too
         c.holdUntilNs = std::min(c.holdUntilNs, message.deadlineNs);
     m_slot.connectionsServed.fetch_add(1, std::memory_order_relaxed);
+    m_stayers += c.transport->canHandBack() ? 0 : 1;
     m_connections.emplace(id, std::move(connection));
     // The parent dispatches a connection with a complete request (or ClientHello): served before it is
     // watched, so a short connection (its request and BYE came together) is answered and closed without
@@ -222,10 +223,12 @@ WorkerLoop::Turn WorkerLoop::serveTurn(Connection &connection, bool readable)
         readable = false; // epoll watched for the socket taking data; it says when requests come
     }
     Turn turn = serveRequests(connection, readable);
-    // An answer held back to share a write with the next one must not wait past this turn.
-    if (turn != Turn::Gone && connection.io->flush() != IoOutcome::Ok)
+    // An answer held back to share a write with the next one must not wait past this turn; nor, after
+    // the client's half-close (Gone), is it dropped: the answers to every request received go out,
+    // then the connection closes (PROTOCOL.md §3.4).
+    if (connection.io->flush() != IoOutcome::Ok)
         return Turn::Close;
-    if (turn != Turn::Gone && connection.io->hasUnsent())
+    if (connection.io->hasUnsent())
         return awaitUnsent(connection, turn);
     return turn;
 }
@@ -240,6 +243,9 @@ WorkerLoop::Turn WorkerLoop::serveRequests(Connection &connection, bool readable
         if (auto *request = std::get_if<proto::Message>(&result)) {
             ++served;
             showServing(connection);
+            // Long work for a plaintext request would hold up whoever cannot be handed back meanwhile
+            // (a TLS connection, a body under way here): then it is made in turns, as TLS's is.
+            connection.io->setKeepsUnsent(m_stayers > 0 || m_bodies > 0);
             const int64_t startNs = monotonicNs();
             AfterRequest after = m_handler.handle(*connection.io, connection.session, *request);
             // Its line is written when the body ends (streamTurn), or when its kept answer is out (unsentTurn).

@@ -49,7 +49,7 @@ private:
         Keep,  // wait for the client's next request
         Park,  // hand the connection back to the parent
         Close, // close it (after an error answer, or an abort)
-        Gone,  // the client closed its side: nothing is left to read or say
+        Gone,  // the client closed its side: nothing is left to read; what is owed goes, then it closes
         Bye,   // the client sent BYE: close first, now (PROTOCOL.md §10.6)
     };
 
@@ -129,6 +129,7 @@ private:
     uint64_t m_shown = 0;      // the connection the scoreboard slot shows; 0 = idle
     int64_t m_nextFileSweepNs = 0; // when the open-file cache is next swept (expireFiles())
     size_t m_bodies = 0;       // connections with a body under way
+    size_t m_stayers = 0;      // connections that cannot be handed back (TLS)
     bool m_longWork = false;   // Busy was sent; Ready is owed
     bool m_parentGone = false; // the channel reached EOF: the parent wants this worker to stop
     bool m_channelWatched = true;

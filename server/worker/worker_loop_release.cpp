@@ -47,7 +47,9 @@ void WorkerLoop::release(uint64_t id, Turn how)
         message.fd = std::move(c.fd);
         message.session = c.session.negotiated;
     } else if (how == Turn::Gone) {
-        c.fd.reset(); // after the client's FIN there is nothing to drain
+        // After the client's FIN (or close_notify) there is nothing to drain; TLS says goodbye too.
+        c.transport->finish();
+        c.fd.reset();
     } else if (how == Turn::Bye) {
         // Closed first, at once: the client promised nothing more, so there is nothing to drain, and the
         // close sends FIN after whatever the socket still holds (PROTOCOL.md §10.6).
@@ -57,6 +59,7 @@ void WorkerLoop::release(uint64_t id, Turn how)
         c.transport->finish();
         closeGently(c.fd);
     }
+    m_stayers -= c.transport->canHandBack() ? 0 : 1;
     if (how != Turn::Park && m_context.access.tokens) // a parked one still holds its token, in the parent
         m_context.access.tokens->dropConnectionOf(c.session.negotiated.tokenSlot);
     // Closing our last reference to a socket also drops it from the epoll set: no EPOLL_CTL_DEL needed.
@@ -83,9 +86,13 @@ void WorkerLoop::beginLongWork(uint64_t current)
     m_longWork = true;
     tell({HandoffKind::Busy, 0, {}, {}, {}, {}}); // first, so the parent sends what we park to someone else
     std::vector<uint64_t> others;
-    // TLS connections stay: their sessions cannot move. They wait for this response to end (docs/SECURITY.md).
+    // TLS connections stay: their sessions cannot move. There are none when this is called for a
+    // plaintext request's long work (it is made in turns while there are, serveRequests()); a TLS
+    // request calls it only past ClientIo::UnsentLimit. So do answers under way (a plaintext one made
+    // in turns): parking them would cut them.
     for (auto &[id, connection] : m_connections)
-        if (id != current && connection->transport->canHandBack())
+        if (id != current && connection->transport->canHandBack() && !connection->body
+            && !connection->io->hasUnsent())
             others.push_back(id);
     for (uint64_t id : others)
         release(id, Turn::Park);

@@ -2,8 +2,9 @@
 // made a piece per turn (a LIST's pages, a hash and its answer: ClientIo::setRest()). The connection
 // then reads no further request, so a client that pipelines requests and never reads costs one kept
 // answer, not one per request; epoll tells when its socket takes data again, and the worker serves its
-// other connections meanwhile. A plaintext connection never gets here: it waits in its worker after
-// handing the others back to the parent (beginLongWork), which a TLS session cannot do.
+// other connections meanwhile. A plaintext connection gets here only while its worker holds TLS ones
+// (serveRequests()); otherwise it waits in its worker after handing the others back to the parent
+// (beginLongWork), which a TLS session cannot do.
 #include "worker/worker_loop.h"
 
 #include "base/log.h"

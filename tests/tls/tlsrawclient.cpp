@@ -181,6 +181,14 @@ bool TlsRawClient::hasIncoming() const
     return m_decoder.buffered() > 0 || (m_ssl && SSL_pending(m_ssl) > 0) || poll(&p, 1, 0) > 0;
 }
 
+bool TlsRawClient::halfClose(bool closeNotify)
+{
+    // SSL_shutdown() says 0 once its close_notify is out and the server's has not come yet.
+    if (closeNotify && SSL_shutdown(m_ssl) < 0)
+        return false;
+    return ::shutdown(m_fd, SHUT_WR) == 0;
+}
+
 bool TlsRawClient::awaitCloseNotify(QString *why)
 {
     proto::Message message;

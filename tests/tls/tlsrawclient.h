@@ -53,6 +53,9 @@ public:
     // A slow reader: from now on each read of at most 16 KiB waits `pause` first, so the server's
     // socket to this client fills and drains again and again while a body is under way.
     void setReadPause(std::chrono::microseconds pause) { m_readPause = pause; }
+    // Shuts down this end's sending side (a half-close, PROTOCOL.md §3.4): with `closeNotify`, TLS's
+    // close_notify first, then TCP's FIN; without it, the FIN alone. Reading goes on.
+    bool halfClose(bool closeNotify);
     // Reads until the connection ends. True if it ended with the server's close_notify (a clean TLS
     // close), false with *why saying how it ended otherwise (a bare close, a reset, a timeout, a frame).
     bool awaitCloseNotify(QString *why);

@@ -1,6 +1,7 @@
 #include "tlstesthelpers.h"
 
 #include <QDeadlineTimer>
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QSslSocket>
@@ -63,6 +64,53 @@ QByteArray realClientHello()
             return hello.left(5 + ((quint8(hello[3]) << 8) | quint8(hello[4])));
     }
     return {};
+}
+
+int auditLines(const ServerProcess &server, const QByteArray &request, const QByteArray &result)
+{
+    QFile log(server.stateDir() + QStringLiteral("/audit.log"));
+    if (!log.open(QIODevice::ReadOnly))
+        return -1;
+    int count = 0;
+    for (const QByteArray &line : log.readAll().split('\n'))
+        count += (request.isEmpty() || line.contains("\"request\":\"" + request + "\""))
+                 && line.contains("\"result\":\"" + result + "\"");
+    return count;
+}
+
+QByteArray bytesOf(const std::string &digest) { return QByteArray(digest.data(), qsizetype(digest.size())); }
+
+QByteArray bytesOf(const proto::Sha256Digest &digest)
+{
+    return QByteArray(reinterpret_cast<const char *>(digest.data()), qsizetype(digest.size()));
+}
+
+QByteArray readDigest(TlsRawClient &client, QString *why)
+{
+    proto::Message answer;
+    if (!client.read(&answer, why))
+        return {};
+    if (const auto *reply = std::get_if<proto::DigestReply>(&answer))
+        return bytesOf(reply->digest);
+    *why = QString::fromLatin1(proto::messageTypeName(proto::typeOf(answer)));
+    if (const auto *error = std::get_if<proto::Error>(&answer))
+        *why += QStringLiteral(": ") + QString::fromStdString(error->message);
+    return {};
+}
+
+bool readManifest(TlsRawClient &client, std::vector<proto::ManifestPage> &pages, QString *why)
+{
+    for (proto::Message message; client.read(&message, why);) {
+        const auto *page = std::get_if<proto::ManifestPage>(&message);
+        if (!page) {
+            *why = QString::fromLatin1(proto::messageTypeName(proto::typeOf(message)));
+            return false;
+        }
+        pages.push_back(*page);
+        if (page->last)
+            return true;
+    }
+    return false;
 }
 
 } // namespace tlstest

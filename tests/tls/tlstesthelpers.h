@@ -3,11 +3,14 @@
 #pragma once
 
 #include "serverprocess.h"
+#include "tlsrawclient.h"
 
 #include <QByteArray>
 #include <QJsonObject>
 #include <QString>
 #include <QStringList>
+
+#include <vector>
 
 namespace tlstest {
 
@@ -27,5 +30,25 @@ qint64 requestsServed(const ServerProcess &server);
 
 // The first bytes a QSslSocket sends: one whole TLS record holding its ClientHello.
 QByteArray realClientHello();
+
+// Sets an environment variable for the servers a test starts (the test hooks), and takes it away again.
+class ScopedEnv {
+public:
+    ScopedEnv(const char *name, const QByteArray &value) : m_name(name) { qputenv(name, value); }
+    ~ScopedEnv() { qunsetenv(m_name); }
+
+private:
+    const char *m_name;
+};
+
+// Lines of the server's audit log for `request` (any if empty) that ended with `result`; -1 if unreadable.
+int auditLines(const ServerProcess &server, const QByteArray &request, const QByteArray &result);
+
+QByteArray bytesOf(const std::string &digest);
+QByteArray bytesOf(const proto::Sha256Digest &digest);
+// The next answer as a DIGEST_REPLY's digest, or empty with *why (the frame that came instead).
+QByteArray readDigest(TlsRawClient &client, QString *why);
+// The pages of a MANIFEST answer up to the last; false with *why on anything else.
+bool readManifest(TlsRawClient &client, std::vector<proto::ManifestPage> &pages, QString *why);
 
 } // namespace tlstest

@@ -73,19 +73,6 @@ bool awaitFirstRequest(const ServerProcess &server)
     return ferrytest::pollUntil([&] { return requestsServed(server); }, [](qint64 n) { return n > 0; }, 10000) > 0;
 }
 
-// Lines of the server's audit log for `request` (any if empty) that ended with `result`.
-int auditLines(const ServerProcess &server, const QByteArray &request, const QByteArray &result)
-{
-    QFile log(server.stateDir() + QStringLiteral("/audit.log"));
-    if (!log.open(QIODevice::ReadOnly))
-        return -1;
-    int count = 0;
-    for (const QByteArray &line : log.readAll().split('\n'))
-        count += (request.isEmpty() || line.contains("\"request\":\"" + request + "\""))
-                 && line.contains("\"result\":\"" + result + "\"");
-    return count;
-}
-
 // The other client's requests: a STAT, a LIST, a small body and one sent the interleaved way.
 void serveOther(const ServerProcess &server)
 {

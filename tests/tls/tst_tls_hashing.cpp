@@ -31,22 +31,7 @@ constexpr uint64_t Chunk = 4 * MiB; // the server's manifest chunk size
 // core, and reading a hole costs the kernel a zeroed page per 4 KiB; under load both take longer.
 constexpr uint64_t BigSize = 4 * GiB;
 
-// Sets an environment variable for the servers this test starts, and takes it away again.
-class ScopedEnv {
-public:
-    ScopedEnv(const char *name, const QByteArray &value) : m_name(name) { qputenv(name, value); }
-    ~ScopedEnv() { qunsetenv(m_name); }
-
-private:
-    const char *m_name;
-};
-
 QByteArray sha256(const QByteArray &data) { return QCryptographicHash::hash(data, QCryptographicHash::Sha256); }
-QByteArray bytesOf(const std::string &digest) { return QByteArray(digest.data(), qsizetype(digest.size())); }
-QByteArray bytesOf(const proto::Sha256Digest &digest)
-{
-    return QByteArray(reinterpret_cast<const char *>(digest.data()), qsizetype(digest.size()));
-}
 
 // A sparse file of `size` bytes: one chunk of pattern bytes (seed 7), then a hole, which reads as zeros.
 bool addSparseFile(const TestTree &tree, const QString &name, uint64_t size)
@@ -63,18 +48,6 @@ int hashLogLines(const QString &log)
     return file.open(QIODevice::ReadOnly) ? int(file.readAll().count('\n')) : 0;
 }
 
-// Lines of the server's audit log for `request` that ended with `result`.
-int auditLines(const ServerProcess &server, const QByteArray &request, const QByteArray &result)
-{
-    QFile log(server.stateDir() + QStringLiteral("/audit.log"));
-    if (!log.open(QIODevice::ReadOnly))
-        return -1;
-    int count = 0;
-    for (const QByteArray &line : log.readAll().split('\n'))
-        count += line.contains("\"request\":\"" + request + "\"") && line.contains("\"result\":\"" + result + "\"");
-    return count;
-}
-
 // The status of the server's only worker ({} if there is none).
 QJsonObject onlyWorker(const ServerProcess &server)
 {
@@ -86,36 +59,6 @@ bool openVersion2(TlsRawClient &client, const ServerProcess &server, QString *wh
 {
     client.setProtocolVersion(2);
     return client.open(server.host(), server.port(), why);
-}
-
-// The pages of a MANIFEST answer up to the last; false with *why on anything else.
-bool readManifest(TlsRawClient &client, std::vector<proto::ManifestPage> &pages, QString *why)
-{
-    for (proto::Message message; client.read(&message, why);) {
-        const auto *page = std::get_if<proto::ManifestPage>(&message);
-        if (!page) {
-            *why = QString::fromLatin1(proto::messageTypeName(proto::typeOf(message)));
-            return false;
-        }
-        pages.push_back(*page);
-        if (page->last)
-            return true;
-    }
-    return false;
-}
-
-// The next answer as a DIGEST_REPLY's digest, or empty with *why.
-QByteArray readDigest(TlsRawClient &client, QString *why)
-{
-    proto::Message answer;
-    if (!client.read(&answer, why))
-        return {};
-    if (const auto *reply = std::get_if<proto::DigestReply>(&answer))
-        return bytesOf(reply->digest);
-    *why = QString::fromLatin1(proto::messageTypeName(proto::typeOf(answer)));
-    if (const auto *error = std::get_if<proto::Error>(&answer))
-        *why += QStringLiteral(": ") + QString::fromStdString(error->message);
-    return {};
 }
 
 // Another client of the same worker: a STAT, a LIST and a small GET, all answered.
@@ -171,6 +114,8 @@ private slots:
     void fileChangedWhileHashedInTurns();
     void rangeOfAFileCutShortSaysSoOnBothPaths_data();
     void rangeOfAFileCutShortSaysSoOnBothPaths();
+    void rangeStoppedByTheAdminIsNotAnsweredOnBothPaths_data();
+    void rangeStoppedByTheAdminIsNotAnsweredOnBothPaths();
 };
 
 void TestTlsHashing::otherClientsAreServedWhileAHashRuns_data()
@@ -472,6 +417,54 @@ void TestTlsHashing::rangeOfAFileCutShortSaysSoOnBothPaths()
     QVERIFY2(error, proto::messageTypeName(proto::typeOf(reply)));
     QCOMPARE(error->code, proto::ErrorCode::FileChanged);
     QCOMPARE(error->message, std::string("DIGEST 'f.bin': the file became shorter while it was being hashed"));
+}
+
+void TestTlsHashing::rangeStoppedByTheAdminIsNotAnsweredOnBothPaths_data()
+{
+    rangeOfAFileCutShortSaysSoOnBothPaths_data();
+}
+
+// A range DIGEST the admin disconnects mid-hash: the connection closes without an answer on both
+// paths (a plaintext one was answered FILE_CHANGED "aborted", as if the file had changed), and its
+// audit line says INTERRUPTED.
+void TestTlsHashing::rangeStoppedByTheAdminIsNotAnsweredOnBothPaths()
+{
+    QFETCH(bool, tls);
+    TestTree tree;
+    QVERIFY(!tree.addFile(QStringLiteral("f.bin"), 24 * MiB, 9).isEmpty());
+    const QString pause = tree.base() + QStringLiteral("/hashing");
+    ScopedEnv hook("FERRY_TEST_HASH_PAUSE", pause.toLocal8Bit());
+    const QStringList one{QStringLiteral("--workers"), QStringLiteral("1")};
+    ServerProcess server(tree.root(), tls ? tlsOnly(one) : one + QStringList{"--plaintext", "only"});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    const proto::DigestRequest range{"f.bin", proto::DigestAlgo::Sha256, 1, 24 * MiB - 2};
+    TlsRawClient overTls(30000);
+    ferrytest::TestClient plain(30000);
+    QString why;
+    if (tls) {
+        QVERIFY2(openVersion2(overTls, server, &why), qPrintable(why));
+        QVERIFY(overTls.send(range));
+    } else {
+        QVERIFY(plain.open(server.host(), server.port()).ok());
+        QVERIFY(plain.send(range));
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(pause), 10000); // the hash is under way, held
+    const qint64 connection = onlyWorker(server).value(QStringLiteral("connection")).toInteger();
+    QVERIFY(connection > 0);
+    const auto result = ServerProcess::runProgram(QStringLiteral(CTL_BIN),
+                                                  {QStringLiteral("--admin-socket"), server.adminSocketPath(),
+                                                   QStringLiteral("disconnect"), QString::number(connection)});
+    QVERIFY2(result.exitCode == 0, result.err.constData());
+    QVERIFY(QFile::remove(pause));
+    proto::Message reply;
+    if (tls) {
+        QVERIFY(!overTls.read(&reply, &why));
+    } else {
+        const ferrytest::Status status = plain.readMessage(&reply);
+        QVERIFY2(!status.ok(), proto::messageTypeName(proto::typeOf(reply)));
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(auditLines(server, "DIGEST", "INTERRUPTED"), 1, 5000);
+    QCOMPARE(auditLines(server, "DIGEST", "FILE_CHANGED"), 0);
 }
 
 QTEST_GUILESS_MAIN(TestTlsHashing)

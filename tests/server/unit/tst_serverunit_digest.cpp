@@ -1,13 +1,21 @@
 // DIGEST's hashing (sha256Range) against the FIPS 180-4 examples, over byte ranges of a real file, and
-// its three ways of giving up: the file ended early, an abort between chunks, and a bad descriptor.
+// its ways of giving up, each told apart (the answer depends on it: FILE_CHANGED, INTERNAL, or none):
+// the file ended early, an abort between chunks, and reads that fail (a bad descriptor, a pipe, a
+// directory: real pread() failures, as an I/O error would be).
 #include "worker/digest.h"
 
+#include <QDir>
 #include <QTemporaryFile>
 #include <QTest>
 
 #include <fcntl.h>
+#include <unistd.h>
 
+using ferry::server::Sha256Sum;
 using ferry::server::sha256Range;
+using ferry::server::manifest::Failure;
+using ferry::server::manifest::Problem;
+using ferry::server::manifest::Result;
 using ferry::server::UniqueFd;
 using ferry::server::WorkerSlot;
 
@@ -21,11 +29,19 @@ UniqueFd fileHolding(QTemporaryFile &file, const QByteArray &data)
     return UniqueFd(::open(file.fileName().toLocal8Bit().constData(), O_RDONLY | O_CLOEXEC));
 }
 
-QByteArray hex(const std::optional<std::array<uint8_t, 32>> &digest)
+QByteArray hex(const Result<Sha256Sum> &result)
 {
+    const auto *digest = std::get_if<Sha256Sum>(&result);
     if (!digest)
-        return "(none)";
+        return "(none: " + QByteArray::fromStdString(std::get<Problem>(result).message) + ")";
     return QByteArray(reinterpret_cast<const char *>(digest->data()), int(digest->size())).toHex();
+}
+
+// What stopped the hash; a Problem with an empty message if it did not stop.
+Problem problemOf(const Result<Sha256Sum> &result)
+{
+    const auto *problem = std::get_if<Problem>(&result);
+    return problem ? *problem : Problem{Failure::Internal, {}};
 }
 
 const auto NeverAbort = [] { return false; };
@@ -40,7 +56,8 @@ private slots:
     void rangeOfAFile();
     void fileEndsEarly();
     void abortBetweenChunks();
-    void unreadableDescriptor();
+    void readFails_data();
+    void readFails();
 };
 
 void TestDigest::vectors_data()
@@ -70,8 +87,7 @@ void TestDigest::vectors()
     const UniqueFd fd = fileHolding(file, input);
     QVERIFY(fd.isValid());
     WorkerSlot slot;
-    std::string why;
-    QCOMPARE(hex(sha256Range(fd, 0, uint64_t(input.size()), slot, NeverAbort, why)), digest);
+    QCOMPARE(hex(sha256Range(fd, 0, uint64_t(input.size()), slot, NeverAbort)), digest);
     QCOMPARE(slot.bytesSent.load(), uint64_t(input.size())); // progress reaches the scoreboard
 }
 
@@ -81,8 +97,7 @@ void TestDigest::rangeOfAFile()
     QTemporaryFile file;
     const UniqueFd fd = fileHolding(file, QByteArray(300000, 'z') + "abc" + QByteArray(10, 'z'));
     WorkerSlot slot;
-    std::string why;
-    QCOMPARE(hex(sha256Range(fd, 300000, 3, slot, NeverAbort, why)),
+    QCOMPARE(hex(sha256Range(fd, 300000, 3, slot, NeverAbort)),
              QByteArray("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
 }
 
@@ -91,9 +106,9 @@ void TestDigest::fileEndsEarly()
     QTemporaryFile file;
     const UniqueFd fd = fileHolding(file, QByteArray(1000, 'x'));
     WorkerSlot slot;
-    std::string why;
-    QVERIFY(!sha256Range(fd, 0, 2000, slot, NeverAbort, why)); // as if it shrank after the length was taken
-    QCOMPARE(why, std::string("the file became shorter while it was being hashed")); // as over TLS
+    const Problem problem = problemOf(sha256Range(fd, 0, 2000, slot, NeverAbort)); // shrank after its size was taken
+    QCOMPARE(problem.failure, Failure::FileChanged);
+    QCOMPARE(problem.message, std::string("the file became shorter while it was being hashed")); // as over TLS
 }
 
 void TestDigest::abortBetweenChunks()
@@ -101,19 +116,40 @@ void TestDigest::abortBetweenChunks()
     QTemporaryFile file;
     const UniqueFd fd = fileHolding(file, QByteArray(1 << 20, 'x'));
     WorkerSlot slot;
-    std::string why;
     int asked = 0;
-    QVERIFY(!sha256Range(fd, 0, 1 << 20, slot, [&asked] { return ++asked == 2; }, why));
-    QCOMPARE(why, std::string("aborted"));
+    const Problem problem = problemOf(sha256Range(fd, 0, 1 << 20, slot, [&asked] { return ++asked == 2; }));
+    QCOMPARE(problem.failure, Failure::Aborted); // answered with nothing: the connection closes
     QCOMPARE(slot.bytesSent.load(), uint64_t(256 * 1024)); // one chunk was hashed before the abort
 }
 
-void TestDigest::unreadableDescriptor()
+void TestDigest::readFails_data()
 {
+    QTest::addColumn<QString>("what");
+    QTest::addColumn<QByteArray>("error");
+    QTest::newRow("a closed descriptor") << QStringLiteral("none") << QByteArray("pread(): Bad file descriptor");
+    QTest::newRow("a pipe") << QStringLiteral("pipe") << QByteArray("pread(): Illegal seek");
+    QTest::newRow("a directory") << QStringLiteral("directory") << QByteArray("pread(): Is a directory");
+}
+
+// A read that fails is a read error (INTERNAL), not a changed file: the file may be just as it was.
+void TestDigest::readFails()
+{
+    QFETCH(QString, what);
+    QFETCH(QByteArray, error);
+    UniqueFd fd, writeEnd;
+    if (what == QLatin1String("pipe")) {
+        int ends[2];
+        QCOMPARE(::pipe2(ends, O_CLOEXEC), 0);
+        fd = UniqueFd(ends[0]);
+        writeEnd = UniqueFd(ends[1]);
+    } else if (what == QLatin1String("directory")) {
+        fd = UniqueFd(::open(QDir::tempPath().toLocal8Bit().constData(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        QVERIFY(fd.isValid());
+    }
     WorkerSlot slot;
-    std::string why;
-    QVERIFY(!sha256Range(UniqueFd(), 0, 10, slot, NeverAbort, why));
-    QVERIFY2(why.rfind("pread(): ", 0) == 0, why.c_str());
+    const Problem problem = problemOf(sha256Range(fd, 0, 10, slot, NeverAbort));
+    QCOMPARE(problem.failure, Failure::ReadFailed);
+    QCOMPARE(QByteArray::fromStdString(problem.message), error);
 }
 
 QTEST_GUILESS_MAIN(TestDigest)
