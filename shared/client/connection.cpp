@@ -15,7 +15,6 @@ namespace ferry::client {
 
 namespace {
 
-constexpr int ConnectTimeoutMs = 15000;
 // 16 reads of up to 1 MiB: a few milliseconds of work at loopback speed.
 constexpr int MaxReadsPerEvent = 16;
 // The wait before retrying a server that turned the connection away before TLS: the plaintext BUSY's own
@@ -45,6 +44,12 @@ QString notFerryText(const QString &host, quint16 port)
         .arg(port);
 }
 
+// A wait as a person reads it: "15 s", or "300 ms" below a whole second.
+QString waitText(int ms)
+{
+    return ms % 1000 == 0 ? QStringLiteral("%1 s").arg(ms / 1000) : QStringLiteral("%1 ms").arg(ms);
+}
+
 } // namespace
 
 Connection::Connection(QObject *parent) : QObject(parent)
@@ -55,10 +60,23 @@ Connection::Connection(QObject *parent) : QObject(parent)
     connect(&m_helloTimer, &QTimer::timeout, this,
             [this] { fail(ErrorKind::ProtocolError, notFerryText(m_host, m_port)); });
     m_stallTimer.setSingleShot(true);
-    connect(&m_stallTimer, &QTimer::timeout, this, [this] {
+    connect(&m_stallTimer, &QTimer::timeout, this, &Connection::onStalled);
+}
+
+// The message names the wait the timer ran, which is the connect timeout until the connection (over TLS,
+// its handshake) is made: it used to say the stall timeout's 30 s where 15 s had passed.
+void Connection::onStalled()
+{
+    const QString waited = waitText(m_stallTimer.interval());
+    if (m_state != State::Connecting) {
         fail(ErrorKind::ConnectionError,
-             QStringLiteral("no data from %1:%2 for %3 s").arg(m_host).arg(m_port).arg(m_stallTimeoutMs / 1000));
-    });
+             QStringLiteral("no data from %1:%2 for %3").arg(m_host).arg(m_port).arg(waited));
+        return;
+    }
+    const bool accepted = m_socket && m_socket->state() == QAbstractSocket::ConnectedState;
+    const QString what = accepted ? QStringLiteral("accepted the connection but did not complete the TLS handshake")
+                                  : QStringLiteral("did not accept the connection");
+    fail(ErrorKind::ConnectionError, QStringLiteral("%1:%2 %3 within %4").arg(m_host).arg(m_port).arg(what, waited));
 }
 
 Connection::~Connection()
@@ -96,7 +114,7 @@ void Connection::open(const QString &host, quint16 port)
         fail(ErrorKind::ConnectionError, QStringLiteral("connection closed by %1:%2").arg(m_host).arg(m_port));
     });
     m_state = State::Connecting;
-    m_stallTimer.start(ConnectTimeoutMs);
+    m_stallTimer.start(m_connectTimeoutMs);
     if (tls) {
         // QSslSocket decrypts into its own buffer: bounded, so a slow disk still slows the sender.
         m_socket->setReadBufferSize(4 * ReadBlockSize);

@@ -42,6 +42,9 @@ public:
     static constexpr qint64 ReadBlockSize = 1 << 20;
     // No byte for this long while a reply is due: the connection is considered dead.
     static constexpr int DefaultStallTimeoutMs = 30000;
+    // From open() to the TCP connection and, over TLS, the end of the handshake: a port that accepts
+    // and then stays silent to a ClientHello is given up on after this long.
+    static constexpr int DefaultConnectTimeoutMs = 15000;
 
     explicit Connection(QObject *parent = nullptr);
     ~Connection() override;
@@ -64,6 +67,8 @@ public:
     void setBodyPacer(BodyPacer pacer) { m_bodyPacer = std::move(pacer); }
     void setBodyBuffer(BodyBuffer buffer) { m_bodyBuffer = std::move(buffer); }
     void setStallTimeout(int ms) { m_stallTimeoutMs = ms; }
+    // Takes effect at the next open().
+    void setConnectTimeout(int ms) { m_connectTimeoutMs = ms; }
     // Whether a reply is awaited (arms the stall timer); an idle connection may sit quietly.
     void setExpectingReply(bool expecting);
 
@@ -89,6 +94,7 @@ private:
     bool fallBackToVersion1();
     void fail(ErrorKind kind, const QString &reason, int retryAfterMs = 0);
     void touch();
+    void onStalled();
 
     QTcpSocket *m_socket = nullptr;
     proto::AuthReply m_grant;
@@ -112,6 +118,7 @@ private:
     // stall timeout applies. (Over TLS the handshake's failure leads to a FerryProbe instead.)
     QTimer m_helloTimer;
     int m_stallTimeoutMs = DefaultStallTimeoutMs;
+    int m_connectTimeoutMs = DefaultConnectTimeoutMs;
     bool m_expectingReply = false;
     quint64 m_generation = 0; // bumped by abort(): stale callbacks see a new value
 };
