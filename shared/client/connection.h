@@ -1,6 +1,7 @@
 // One TCP connection speaking Ferry (version 2, or 1 with a server that speaks only that):
 // handshake, framed messages, raw body bytes.
-// Internal to the engine: Session and DownloadJob each own one.
+// Internal to the engine: Session and DownloadJob each own one. Its files: connection.cpp (opening,
+// timers, failing), connectiontls.cpp, connectionframes.cpp, connectionhandshake.cpp.
 #pragma once
 
 #include "clienttypes.h"
@@ -20,6 +21,8 @@
 class QTcpSocket;
 
 namespace ferry::client {
+
+class TlsGuard;
 
 class Connection : public QObject
 {
@@ -82,6 +85,7 @@ private:
     void onConnected();
     void onReadyRead();
     void onSocketError();
+    TlsGuard *openTlsSocket();
     void askWhetherFerry();
     // The TLS handshake met the server's plaintext BUSY (a refusal for load, sent before any TLS).
     bool isTurnedAwayBeforeTls() const;
