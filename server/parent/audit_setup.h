@@ -14,6 +14,9 @@ namespace ferry::server {
 // `options.stateDir` must be filled in (prepareTlsState()).
 std::string auditLogPath(const Options &options);
 
+// Throws ConfigError when the audit log would be inside the served root. Reads only.
+void refuseAuditLogInRoot(const Options &options);
+
 // Opens the audit log (disabled with --audit-log off), making the default state directory if it is not
 // there yet. `reopenGeneration` is the scoreboard's counter. Throws ConfigError (exit 2) with one sentence:
 // a path inside the served root, or a file that cannot be opened.

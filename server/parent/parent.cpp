@@ -4,10 +4,12 @@
 #include "base/log.h"
 #include "parent/manifest_setup.h"
 #include "parent/privileges.h"
+#include "parent/startup_checks.h"
 #include "base/syscall.h"
 #include "worker/pacing.h"
 #include "systemd/sd_notify.h"
 #include "parent/tls_setup.h"
+#include "tls/state_dir.h"
 
 #include <cerrno>
 #include <csignal>
@@ -21,20 +23,15 @@ namespace ferry::server {
 
 namespace {
 
-// What can refuse the start is tried before the state directory is touched: a failed start (a --root
-// that does not exist) used to leave it made, with an empty manifests/ folder. Both are opened again
-// for real after the privilege drop, where --user is what must be able to read them.
-void refuseUnservable(const Options &options)
-{
-    (void)Jail::open(options.root, options.showHidden);
-    if (!options.tlsCert.empty()) // the administrator's files: read, nothing made
-        (void)loadTls(options);
-}
-
+// Every input that can refuse the start is checked before anything is made (startup_checks.h): a failed
+// start used to leave the state directory made, with manifests/ and the identity in it. The root and the
+// TLS files are opened again for real after the privilege drop.
 Listener bindFirst(Options &options, WorkerManifests &manifests)
 {
     Listener listener = openListener(options.listen);
-    refuseUnservable(options);
+    if (options.stateDir.empty())
+        options.stateDir = tls::defaultStateDir();
+    checkBeforeCreating(options);
     prepareTlsState(options); // as root, if started so: the state directory is made for --user
     manifests = prepareManifestCache(options);
     if (!options.user.empty())

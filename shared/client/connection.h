@@ -1,6 +1,7 @@
 // One TCP connection speaking Ferry (version 2, or 1 with a server that speaks only that):
 // handshake, framed messages, raw body bytes.
-// Internal to the engine: Session and DownloadJob each own one.
+// Internal to the engine: Session and DownloadJob each own one. Its files: connection.cpp (opening,
+// timers, failing), connectiontls.cpp, connectionframes.cpp, connectionhandshake.cpp.
 #pragma once
 
 #include "clienttypes.h"
@@ -20,6 +21,8 @@
 class QTcpSocket;
 
 namespace ferry::client {
+
+class TlsGuard;
 
 class Connection : public QObject
 {
@@ -42,6 +45,9 @@ public:
     static constexpr qint64 ReadBlockSize = 1 << 20;
     // No byte for this long while a reply is due: the connection is considered dead.
     static constexpr int DefaultStallTimeoutMs = 30000;
+    // From open() to the TCP connection and, over TLS, the end of the handshake: a port that accepts
+    // and then stays silent to a ClientHello is given up on after this long.
+    static constexpr int DefaultConnectTimeoutMs = 15000;
 
     explicit Connection(QObject *parent = nullptr);
     ~Connection() override;
@@ -64,6 +70,8 @@ public:
     void setBodyPacer(BodyPacer pacer) { m_bodyPacer = std::move(pacer); }
     void setBodyBuffer(BodyBuffer buffer) { m_bodyBuffer = std::move(buffer); }
     void setStallTimeout(int ms) { m_stallTimeoutMs = ms; }
+    // Takes effect at the next open().
+    void setConnectTimeout(int ms) { m_connectTimeoutMs = ms; }
     // Whether a reply is awaited (arms the stall timer); an idle connection may sit quietly.
     void setExpectingReply(bool expecting);
 
@@ -77,6 +85,7 @@ private:
     void onConnected();
     void onReadyRead();
     void onSocketError();
+    TlsGuard *openTlsSocket();
     void askWhetherFerry();
     // The TLS handshake met the server's plaintext BUSY (a refusal for load, sent before any TLS).
     bool isTurnedAwayBeforeTls() const;
@@ -89,6 +98,7 @@ private:
     bool fallBackToVersion1();
     void fail(ErrorKind kind, const QString &reason, int retryAfterMs = 0);
     void touch();
+    void onStalled();
 
     QTcpSocket *m_socket = nullptr;
     proto::AuthReply m_grant;
@@ -112,6 +122,7 @@ private:
     // stall timeout applies. (Over TLS the handshake's failure leads to a FerryProbe instead.)
     QTimer m_helloTimer;
     int m_stallTimeoutMs = DefaultStallTimeoutMs;
+    int m_connectTimeoutMs = DefaultConnectTimeoutMs;
     bool m_expectingReply = false;
     quint64 m_generation = 0; // bumped by abort(): stale callbacks see a new value
 };

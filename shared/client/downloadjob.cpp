@@ -62,6 +62,8 @@ void DownloadJob::setUrl(const FerryUrl &url)
     m_url = url;
     m_servers.clear(); // resolved again from the new URL at the next attempt
     m_serverIndex = 0;
+    m_mirrorInUse = -1;
+    m_passedOver.clear();
 }
 
 QString DownloadJob::fileName() const
@@ -173,6 +175,8 @@ void DownloadJob::retry()
     m_restarts = 0;
     m_serversFailed = 0;
     m_otherVersion.clear();
+    m_mirrorInUse = -1; // the job's own server gets another chance
+    m_passedOver.clear();
     setStatusText(tr("Queued"));
     setState(State::Queued);
 }

@@ -197,6 +197,10 @@ private:
     // has been tried once since bytes last moved. False: none left this round, back off as usual.
     bool failOver(ErrorKind kind);
     bool tryNextServer();
+    // A failure that only this server gives (it does not speak Ferry, or not correctly): with mirrors, the
+    // next one not yet passed over serves the file instead, and this one is dropped for it with the reason
+    // shown; with none left, the job fails naming every reason. False: not such a failure, or no mirrors.
+    bool passToMirror(ErrorKind kind, const QString &reason);
     // Another server of the list has a different version of the file than the .part's verified
     // chunks: the next server is tried; when none is left this round, the job fails with `reason`.
     void onOtherVersion(const QString &reason);
@@ -249,6 +253,8 @@ private:
     bool m_manifestRefused = false; // the server has no manifest for this file after all
     int m_maxStreams = 8;
     QStringList m_droppedSources;
+    int m_mirrorInUse = -1;   // index in m_mirrors serving in place of the job's server (passToMirror())
+    QStringList m_passedOver; // why the servers before it were dropped
 
     RateLimiter m_speedLimit;
     RateLimiter *m_sharedLimiter = nullptr;

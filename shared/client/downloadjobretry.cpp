@@ -19,7 +19,7 @@ void DownloadJob::failAttempt(ErrorKind kind, const QString &reason, int retryAf
         m_serversFailed = 0;
         m_otherVersion.clear();
     }
-    if (failOver(kind))
+    if (passToMirror(kind, reason) || failOver(kind))
         return;
     if (!m_otherVersion.isEmpty() && (kind == ErrorKind::ConnectionError || kind == ErrorKind::ServerBusy)) {
         fail(ErrorKind::RemoteError, m_otherVersion); // the servers left this round are down: say why not here

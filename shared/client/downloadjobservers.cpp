@@ -2,10 +2,12 @@
 // it. Moving to another server mid-download continues the .part there only with the same content: a
 // verified download's when that server's manifest has the same size, chunk size and root (else the
 // server is refused for this file and the .part kept, onOtherVersion()); an unverified one's when the
-// BODY names the same size and mtime and the last MiB's digest agrees (else it starts over).
+// BODY names the same size and mtime and the last MiB's digest agrees (else it starts over). A server
+// that does not speak Ferry is not retried where the job has mirrors: they serve it (passToMirror()).
 #include "downloadjob.h"
 
 #include "servertokens.h"
+#include "sourceset.h"
 #include "servertrust.h"
 
 namespace ferry::client {
@@ -39,7 +41,29 @@ bool DownloadJob::resolveServers()
 
 ServerAddress DownloadJob::currentServer() const
 {
+    if (m_mirrorInUse >= 0 && m_mirrorInUse < m_mirrors.size())
+        return ServerAddress{m_mirrors[m_mirrorInUse].host(), m_mirrors[m_mirrorInUse].port()};
     return m_servers.value(m_serverIndex, ServerAddress{m_url.host(), m_url.port()});
+}
+
+// Mirrors hold the same file at the same path, so the job goes on from the next one; the verified path
+// still checks its chunks against that mirror's manifest, and the unverified one its size and mtime.
+bool DownloadJob::passToMirror(ErrorKind kind, const QString &reason)
+{
+    if (kind != ErrorKind::ProtocolError || m_mirrors.isEmpty())
+        return false;
+    const ServerAddress server = currentServer();
+    const QString dropped = SourceSet::dropText(server.host, server.port, reason);
+    m_passedOver << dropped;
+    m_droppedSources << dropped;
+    emit sourceDropped(dropped);
+    if (m_mirrorInUse + 1 >= m_mirrors.size()) {
+        fail(kind, tr("%1: no server is left: %2").arg(m_url.path(), m_passedOver.join(QLatin1String("; "))));
+        return true;
+    }
+    ++m_mirrorInUse;
+    beginAttempt();
+    return true;
 }
 
 bool DownloadJob::failOver(ErrorKind kind)

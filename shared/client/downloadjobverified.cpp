@@ -19,13 +19,14 @@ bool DownloadJob::useVerifiedPath() const
 
 void DownloadJob::startVerified()
 {
-    m_droppedSources.clear(); // every mirror gets a new chance in a new attempt
+    m_droppedSources = m_passedOver; // every mirror in play gets a new chance in a new attempt
     Connection *connection = std::exchange(m_connection, nullptr);
     disconnect(connection, nullptr, this, nullptr);
     connection->setBodySink({});
     connection->setBodyPacer({});
     // The server of the list this attempt reached; the others may hold the .part's chunks.
-    auto *download = new VerifiedDownload(m_url.withServers({currentServer()}), m_mirrors, m_localPath, this);
+    auto *download =
+        new VerifiedDownload(m_url.withServers({currentServer()}), m_mirrors.mid(m_mirrorInUse + 1), m_localPath, this);
     m_verifiedDownload = download;
     download->setFleet(m_servers);
     download->setConnectionPool(m_pool);
@@ -65,6 +66,8 @@ void DownloadJob::startVerified()
 
 void DownloadJob::onVerifiedFailed(ErrorKind kind, const QString &reason, VerifiedDownload::Cause cause)
 {
+    // With the manifest in, the mirrors were in play already: none is left to pass the file to.
+    const bool mirrorsTried = m_verifiedDownload->totalBytes() >= 0 && !m_mirrors.isEmpty();
     std::exchange(m_verifiedDownload, nullptr)->deleteLater();
     if (m_reusedConnection && kind == ErrorKind::ConnectionError) {
         m_reusedConnection = false; // a pooled connection the server had closed: not a failure
@@ -84,7 +87,10 @@ void DownloadJob::onVerifiedFailed(ErrorKind kind, const QString &reason, Verifi
         onOtherVersion(reason);
         break;
     case VerifiedDownload::Cause::Other:
-        failAttempt(kind, reason);
+        if (mirrorsTried && kind == ErrorKind::ProtocolError)
+            fail(kind, reason); // its "no server is left" names them
+        else
+            failAttempt(kind, reason);
         break;
     }
 }

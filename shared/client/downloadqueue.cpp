@@ -101,6 +101,7 @@ QString DownloadQueue::claimFreePath(const QString &localPath) const
 void DownloadQueue::add(const FerryUrl &url, const QString &destinationDir)
 {
     auto *walker = new TreeWalker(url, destinationDir, this);
+    walker->setMirrors(mirrorsFor(url));
     m_walkers.append(walker);
     connect(walker, &TreeWalker::fileFound, this,
             [this](const FerryUrl &fileUrl, const QString &localPath, qint64 size) {

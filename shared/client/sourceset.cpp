@@ -4,15 +4,6 @@
 
 namespace ferry::client {
 
-namespace {
-
-QString nameOf(const FerryUrl &url)
-{
-    return QStringLiteral("%1:%2").arg(url.host()).arg(url.port());
-}
-
-} // namespace
-
 SourceSet::SourceSet(const QList<FerryUrl> &urls)
 {
     for (const FerryUrl &url : urls)
@@ -66,7 +57,7 @@ void SourceSet::drop(int index, const QString &reason)
     if (source.state == State::Dropped)
         return;
     source.state = State::Dropped;
-    source.dropReason = QStringLiteral("%1: %2").arg(nameOf(source.url), reason);
+    source.dropReason = dropText(source.url.host(), source.url.port(), reason);
 }
 
 bool SourceSet::noteFailure(int index, const QString &reason)
@@ -85,6 +76,13 @@ QStringList SourceSet::dropReasons() const
             reasons << source.dropReason;
     }
     return reasons;
+}
+
+QString SourceSet::dropText(const QString &host, quint16 port, const QString &reason)
+{
+    const QString name = QStringLiteral("%1:%2").arg(host).arg(port);
+    const bool named = reason.startsWith(name) && (reason.size() == name.size() || !reason.at(name.size()).isDigit());
+    return named ? reason : QStringLiteral("%1: %2").arg(name, reason);
 }
 
 } // namespace ferry::client

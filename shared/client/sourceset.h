@@ -52,6 +52,9 @@ public:
     void noteProgress(int index) { m_sources[index].failures = 0; }
     // "host:port: reason" for every dropped source.
     QStringList dropReasons() const;
+    // "host:port: reason", or `reason` alone when it begins with the name already (a connection's
+    // own texts often do: "host:port does not speak Ferry: ...").
+    static QString dropText(const QString &host, quint16 port, const QString &reason);
 
 private:
     QList<Source> m_sources;

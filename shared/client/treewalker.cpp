@@ -4,8 +4,10 @@
 #include "serverlist.h"
 #include "servertokens.h"
 #include "session.h"
+#include "sourceset.h"
 
 #include <QDir>
+#include <QTimer>
 
 namespace ferry::client {
 
@@ -20,6 +22,7 @@ TreeWalker::TreeWalker(const FerryUrl &url, const QString &localRoot, QObject *p
 
 void TreeWalker::start()
 {
+    m_statPending = true;
     if (!wantsSrvLookup(m_root)) {
         m_request = m_session->stat(m_root.path());
         return;
@@ -45,6 +48,7 @@ void TreeWalker::onStat(quint64 requestId, const RemoteEntry &entry)
 {
     if (requestId != m_request)
         return;
+    m_statPending = false;
     if (entry.isFile()) {
         ++m_fileCount;
         emit fileFound(m_root, QDir(m_localRoot).filePath(m_root.fileName()), entry.size);
@@ -99,8 +103,29 @@ void TreeWalker::onPage(quint64 requestId, const QList<RemoteEntry> &entries, bo
 
 void TreeWalker::onFailed(quint64 requestId, ErrorKind error, const QString &errorString)
 {
-    if (requestId == m_request)
+    if (requestId == m_request && !passToMirror(error, errorString))
         finish(error, errorString);
+}
+
+// Only the first STAT moves to a mirror: once a listing has begun, files of it are queued already.
+bool TreeWalker::passToMirror(ErrorKind error, const QString &errorString)
+{
+    if (error != ErrorKind::ProtocolError || !m_statPending || m_mirrors.isEmpty())
+        return false;
+    m_passedOver << SourceSet::dropText(m_session->host(), m_session->port(), errorString);
+    if (m_mirrorInUse + 1 >= m_mirrors.size()) {
+        finish(error, tr("%1: no server is left: %2").arg(m_root.path(), m_passedOver.join(QLatin1String("; "))));
+        return true;
+    }
+    ++m_mirrorInUse;
+    // From a fresh turn of the event loop: the session is still inside its failed connection's signal.
+    QTimer::singleShot(0, this, [this] {
+        if (m_done)
+            return;
+        useServers(m_mirrors[m_mirrorInUse].servers());
+        m_request = m_session->stat(m_root.path());
+    });
+    return true;
 }
 
 bool TreeWalker::makeDir(const QString &path)

@@ -7,6 +7,7 @@
 #include <QList>
 #include <QObject>
 #include <QString>
+#include <QStringList>
 
 namespace ferry::client {
 
@@ -15,7 +16,9 @@ class Session;
 // Walks `url` on its own Session, one LIST at a time, depth first. Each folder is
 // created under `localRoot` as it is found (so empty folders are mirrored too);
 // each file is reported with fileFound. finished() comes once, after the last
-// listing or the first error (error() then says which).
+// listing or the first error (error() then says which). With mirrors (servers holding the same
+// tree), a first server that does not speak Ferry is passed over for the next one; the files found
+// still carry `url`, whose job passes it over the same way (DownloadJob::setMirrors).
 class TreeWalker : public QObject
 {
     Q_OBJECT
@@ -23,6 +26,7 @@ public:
     TreeWalker(const FerryUrl &url, const QString &localRoot, QObject *parent = nullptr);
 
     void start();
+    void setMirrors(const QList<FerryUrl> &mirrors) { m_mirrors = mirrors; }
     FerryUrl url() const { return m_root; }
     ErrorKind error() const { return m_error; }
     QString errorString() const { return m_errorString; }
@@ -41,6 +45,7 @@ private:
     void useServers(const QList<ferry::client::ServerAddress> &servers);
     bool makeDir(const QString &path);
     void finish(ErrorKind error, const QString &errorString);
+    bool passToMirror(ErrorKind error, const QString &errorString);
 
     struct Pending {
         QString remotePath;
@@ -56,6 +61,10 @@ private:
     ErrorKind m_error = ErrorKind::NoError;
     QString m_errorString;
     int m_fileCount = 0;
+    QList<FerryUrl> m_mirrors;
+    int m_mirrorInUse = -1;
+    bool m_statPending = false; // the first request, the only one a mirror takes over
+    QStringList m_passedOver;
     bool m_done = false;
 };
 

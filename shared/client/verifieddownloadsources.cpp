@@ -35,18 +35,21 @@ void VerifiedDownload::startMirror(int source)
 {
     const FerryUrl url = m_sources.at(source).url;
     auto *connection = new Connection(this);
-    connect(connection, &Connection::failed, this, [this, source, connection](ErrorKind, const QString &reason, int) {
-        connection->deleteLater();
-        if (m_done)
-            return;
-        if (m_sources.noteFailure(source, reason))
-            emit sourceDropped(m_sources.at(source).dropReason);
-        else
-            QTimer::singleShot(ReconnectDelayMs * m_sources.at(source).failures, this, [this, source] {
-                if (!m_done)
-                    startMirror(source);
+    connect(connection, &Connection::failed, this,
+            [this, source, connection](ErrorKind kind, const QString &reason, int) {
+                connection->deleteLater();
+                if (m_done)
+                    return;
+                // A port that does not speak Ferry (or refuses the client) answers the same way next time.
+                const bool worthRetrying = kind == ErrorKind::ConnectionError || kind == ErrorKind::ServerBusy;
+                if (!worthRetrying || m_sources.noteFailure(source, reason))
+                    dropSource(source, reason, kind);
+                else
+                    QTimer::singleShot(ReconnectDelayMs * m_sources.at(source).failures, this, [this, source] {
+                        if (!m_done)
+                            startMirror(source);
+                    });
             });
-    });
     connect(connection, &Connection::ready, this, [this, source, connection, url] {
         disconnect(connection, nullptr, this, nullptr);
         if (m_done)

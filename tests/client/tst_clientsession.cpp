@@ -1,15 +1,21 @@
-// A Session against the real ferry-server: paged listings, stat, errors, reconnecting.
+// A Session against the real ferry-server: paged listings, stat, errors, reconnecting; and a Connection's
+// word for a port that accepts and never answers the TLS handshake.
 #include "clienttesthelpers.h"
 #include "serverprocess.h"
 #include "testtree.h"
 
+#include "client/connection.h"
 #include "client/partfile.h"
+#include "client/servertrust.h"
 #include "client/session.h"
 
 #include <QFile>
 #include <QFileInfo>
 #include <QProcess>
+#include <QElapsedTimer>
 #include <QScopeGuard>
+#include <QSignalSpy>
+#include <QTcpServer>
 #include <QTemporaryDir>
 
 #include <algorithm>
@@ -27,6 +33,7 @@ private slots:
     void sessionReconnectsAfterServerRestart();
     void serverTimingOutAnIdleSessionIsNoError_data();
     void serverTimingOutAnIdleSessionIsNoError();
+    void silentTlsPortNamesTheWaitItHad();
 };
 
 void TestClientSession::sessionListsFollowingPages()
@@ -154,6 +161,34 @@ void TestClientSession::serverTimingOutAnIdleSessionIsNoError()
     QTRY_COMPARE_WITH_TIMEOUT(stats.size(), requestFirst ? 2 : 1, 15000);
     QCOMPARE(session.state(), Session::State::Ready);
     QVERIFY(errors.isEmpty());
+}
+
+// A port that accepts TCP and stays silent to the ClientHello is given up on after the connect timeout
+// (15 s by default), and the message used to say the stall timeout's "30 s". Here the connect timeout is
+// shortened, so the message must name that wait, not either constant.
+void TestClientSession::silentTlsPortNamesTheWaitItHad()
+{
+    ServerTrust &trust = ServerTrust::instance();
+    const bool wasPlaintext = trust.isPlaintext();
+    trust.setPlaintext(false);
+    const auto restore = qScopeGuard([&] { trust.setPlaintext(wasPlaintext); });
+    QTcpServer silent; // connections complete in the kernel's backlog and hear nothing
+    QVERIFY(silent.listen(QHostAddress::LocalHost, 0));
+    Connection connection;
+    constexpr int ConnectTimeoutMs = 700;
+    connection.setConnectTimeout(ConnectTimeoutMs);
+    QSignalSpy failed(&connection, &Connection::failed);
+    QElapsedTimer clock;
+    clock.start();
+    connection.open(QStringLiteral("127.0.0.1"), silent.serverPort());
+    QVERIFY(failed.wait(10000));
+    // A coarse QTimer may fire up to 5 % early.
+    QVERIFY2(clock.elapsed() >= ConnectTimeoutMs * 95 / 100, qPrintable(QString::number(clock.elapsed())));
+    QCOMPARE(failed.first().at(0).value<ErrorKind>(), ErrorKind::ConnectionError);
+    const QString reason = failed.first().at(1).toString();
+    QCOMPARE(reason, QStringLiteral("127.0.0.1:%1 accepted the connection but did not complete the TLS handshake "
+                                    "within 700 ms")
+                         .arg(silent.serverPort()));
 }
 
 QTEST_GUILESS_MAIN(TestClientSession)

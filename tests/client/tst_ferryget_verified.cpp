@@ -9,6 +9,7 @@
 #include <QDir>
 #include <QFile>
 #include <QProcess>
+#include <QTcpServer>
 #include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
@@ -68,6 +69,9 @@ private slots:
     void rejectsMalformedSha256();
     void killedMidSegmentedDownloadResumes();
     void mirrorsOnTheCommandLine();
+    void mirrorThatIsNotFerryIsPassedOver_data();
+    void mirrorThatIsNotFerryIsPassedOver();
+    void noServerLeftFailsNamingEach();
 };
 
 void TestFerryGetVerified::printsSha256OfVerifiedFile()
@@ -197,6 +201,87 @@ void TestFerryGetVerified::mirrorsOnTheCommandLine()
         QStringLiteral("not using %1:%2: its copy has different content").arg(c.host()).arg(c.port());
     QVERIFY2(run.err.contains(notUsingC.toUtf8()), run.err.constData());
     QCOMPARE(QDir(dest.path()).entryList(QDir::Files), QStringList{QStringLiteral("file.bin")});
+}
+
+void TestFerryGetVerified::mirrorThatIsNotFerryIsPassedOver_data()
+{
+    QTest::addColumn<bool>("badFirst"); // the port that is not Ferry is the first URL (the job's own)
+    QTest::addColumn<bool>("silent");   // it accepts and says nothing; else a TLS-only Ferry server
+    QTest::addColumn<bool>("toFile");   // -O: the job starts at once, with no STAT before it
+    QTest::newRow("silent first") << true << true << false;
+    QTest::newRow("silent first, -O") << true << true << true;
+    QTest::newRow("TLS only first") << true << false << false;
+    QTest::newRow("silent mirror") << false << true << false;
+    QTest::newRow("TLS-only mirror") << false << false << false;
+}
+
+// A port that does not speak Ferry to this client (one that stays silent after HELLO, or a server that
+// requires TLS, to a plaintext client) used to end the whole download, mirrors or not: it is a protocol
+// error, which retrying cannot fix. Now it is dropped for the file, saying why, and the others serve it.
+void TestFerryGetVerified::mirrorThatIsNotFerryIsPassedOver()
+{
+    QFETCH(bool, badFirst);
+    QFETCH(bool, silent);
+    QFETCH(bool, toFile);
+    TestTree tree;
+    const QString remote = tree.addFile(QStringLiteral("p/file.bin"), uint64_t(2 * Chunk + 7), 36);
+    // A mirror that is not Ferry is found out after the 3 s of HELLO: the good server takes longer than that
+    // (three chunks, a connection each, at 512 KiB/s), so the file is not done before the mirror is dropped.
+    ServerProcess good(tree.root(), badFirst ? QStringList{} : QStringList{"--rate-limit", "512K"});
+    ServerProcess tlsOnly(tree.root(), {QStringLiteral("--plaintext"), QStringLiteral("off")});
+    QVERIFY2(good.start(), qPrintable(good.diagnostics()));
+    QTcpServer silentPort; // the kernel completes connections without accept(): they just hear nothing
+    if (silent)
+        QVERIFY(silentPort.listen(QHostAddress::LocalHost, 0));
+    else
+        QVERIFY2(tlsOnly.start(), qPrintable(tlsOnly.diagnostics()));
+    const quint16 badPort = silent ? silentPort.serverPort() : tlsOnly.port();
+    const QString bad = urlOf(QStringLiteral("127.0.0.1"), badPort, QStringLiteral("p/file.bin"));
+    const QString fine = urlOf(good, QStringLiteral("p/file.bin"));
+    QTemporaryDir dest;
+    const QString local = QDir(dest.path()).filePath(QStringLiteral("file.bin"));
+    QStringList args =
+        toFile ? QStringList{QStringLiteral("-O"), local} : QStringList{QStringLiteral("-o"), dest.path()};
+    args << (badFirst ? bad : fine) << (badFirst ? fine : bad);
+    const Run run = runGet(args);
+    QVERIFY2(run.exitCode == 0, run.err.constData());
+    QString why;
+    QVERIFY2(ferrytest::sameContent(remote, local, &why), qPrintable(why));
+    QVERIFY2(run.out.startsWith(ferrytest::fileSha256(remote)), run.out.constData()); // verified
+    const QByteArray dropped = QStringLiteral("not using 127.0.0.1:%1").arg(badPort).toUtf8();
+    QVERIFY2(run.err.contains(dropped), run.err.constData());
+    QVERIFY2(run.err.contains(silent ? "does not speak Ferry" : "TLS"), run.err.constData());
+    QCOMPARE(QDir(dest.path()).entryList(QDir::Files), QStringList{QStringLiteral("file.bin")});
+}
+
+// With every server passed over, the download fails saying why for each, and nothing is left behind.
+void TestFerryGetVerified::noServerLeftFailsNamingEach()
+{
+    TestTree tree;
+    QVERIFY(!tree.addFile(QStringLiteral("file.bin"), uint64_t(Chunk), 37).isEmpty());
+    ServerProcess tlsOnly(tree.root(), {QStringLiteral("--plaintext"), QStringLiteral("off")});
+    QVERIFY2(tlsOnly.start(), qPrintable(tlsOnly.diagnostics()));
+    QTcpServer silentPort;
+    QVERIFY(silentPort.listen(QHostAddress::LocalHost, 0));
+    for (const bool toFile : {false, true}) {
+        QTemporaryDir dest;
+        const QString local = QDir(dest.path()).filePath(QStringLiteral("file.bin"));
+        QStringList args =
+            toFile ? QStringList{QStringLiteral("-O"), local} : QStringList{QStringLiteral("-o"), dest.path()};
+        args << urlOf(QStringLiteral("127.0.0.1"), silentPort.serverPort(), QStringLiteral("file.bin"))
+             << urlOf(tlsOnly, QStringLiteral("file.bin"));
+        const Run run = runGet(args);
+        QVERIFY2(run.exitCode != 0, run.err.constData());
+        QVERIFY2(run.err.contains("no server is left"), run.err.constData());
+        const QString silentReason =
+            QStringLiteral("127.0.0.1:%1 does not speak Ferry").arg(silentPort.serverPort());
+        QVERIFY2(run.err.contains(silentReason.toUtf8()), run.err.constData());
+        QVERIFY2(run.err.contains(QStringLiteral("%1:%2").arg(tlsOnly.host()).arg(tlsOnly.port()).toUtf8()),
+                 run.err.constData());
+        QVERIFY2(run.out.isEmpty(), run.out.constData());
+        QVERIFY2(!QFile::exists(local), toFile ? "-O" : "-o");
+        QVERIFY2(!QFile::exists(PartFile::partPathFor(local)), toFile ? "-O" : "-o");
+    }
 }
 
 QTEST_GUILESS_MAIN(TestFerryGetVerified)

@@ -1,10 +1,13 @@
 // ferry-server's start-up: refusals exit 2 with a one-line reason and leave the state directory as it
-// was, --help and --version, the config file against the command line, and dropping privileges.
+// was (every input is checked before anything is made), --help and --version, the config file against
+// the command line, and dropping privileges.
 #include "serverprocess.h"
 #include "testclient.h"
 #include "testtree.h"
 
+#include <QDateTime>
 #include <QDir>
+#include <QDirIterator>
 #include <QFile>
 #include <QFileInfo>
 #include <QTcpServer>
@@ -23,6 +26,7 @@ private slots:
     void initTestCase();
     void startupRefusals_data();
     void startupRefusals();
+    void refusedStartLeavesTheStateDirAsItWas_data();
     void refusedStartLeavesTheStateDirAsItWas();
     void helpAndVersion();
     void dropsPrivilegesWithUser();
@@ -114,20 +118,99 @@ void TestServerStartup::startupRefusals()
     QVERIFY2(!QFileInfo::exists(stateParent), qPrintable(stateParent + QStringLiteral(" was made")));
 }
 
-// A refused start (a --root that does not exist) used to leave an empty manifests/ folder in a state
-// directory that was empty before it.
+namespace {
+
+// Every entry below `dir` with its size and modification time, sorted: what a refused start must not change.
+QStringList stateListing(const QString &dir)
+{
+    QStringList entries;
+    QDirIterator it(dir, QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden | QDir::System,
+                    QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        it.next();
+        const QFileInfo info = it.fileInfo();
+        entries << QStringLiteral("%1 %2 %3")
+                       .arg(QDir(dir).relativeFilePath(info.filePath()))
+                       .arg(info.isDir() ? -1 : info.size())
+                       .arg(info.lastModified().toMSecsSinceEpoch());
+    }
+    entries.sort();
+    return entries;
+}
+
+} // namespace
+
+void TestServerStartup::refusedStartLeavesTheStateDirAsItWas_data()
+{
+    QTest::addColumn<QStringList>("args"); // %ROOT%, %BASE% are substituted; --root %ROOT% unless given
+    QTest::addColumn<bool>("asRoot");      // the row needs root (--user)
+    QTest::addColumn<bool>("keptState");   // the state directory holds an identity and a token store already
+    QTest::addColumn<QString>("mentions");
+
+    QTest::newRow("missing root") << QStringList{"--root", "%ROOT%/does-not-exist"} << false << false
+                                  << QStringLiteral("does-not-exist");
+    QTest::newRow("audit log in a missing folder") << QStringList{"--audit-log", "%BASE%/no-such-folder/audit.log"}
+                                                   << false << false << QStringLiteral("no-such-folder");
+    QTest::newRow("audit log is a folder") << QStringList{"--audit-log", "%BASE%"} << false << false
+                                           << QStringLiteral("not a regular file");
+    QTest::newRow("audit log inside the root") << QStringList{"--audit-log", "%ROOT%/audit.log"} << false << false
+                                               << QStringLiteral("inside the served root");
+    QTest::newRow("unknown user") << QStringList{"--user", "no-such-ferry-user"} << false << false
+                                  << QStringLiteral("no-such-ferry-user");
+    // The test's folders are private (0700, root's): the --user can read neither the root nor the log's folder.
+    QTest::newRow("root unreadable by --user") << QStringList{"--user", "nobody", "--audit-log", "off"} << true
+                                               << false << QStringLiteral("as --user nobody");
+    QTest::newRow("root unreadable by --user, state kept")
+        << QStringList{"--user", "nobody", "--audit-log", "off"} << true << true << QStringLiteral("as --user nobody");
+    // %BASE%/root-only.log is made root's, 0644, in folders opened to others for this row.
+    QTest::newRow("audit log unwritable by --user")
+        << QStringList{"--user", "nobody", "--audit-log", "%BASE%/root-only.log"} << true << false
+        << QStringLiteral("cannot open the audit log");
+}
+
+// A refused start used to leave what it had made: an empty manifests/ folder for a --root that does not
+// exist, manifests/ and a new identity for a bad --audit-log (opened last), and the same for a root the
+// --user cannot read (found only once privileges were dropped). Now every input is checked first.
 void TestServerStartup::refusedStartLeavesTheStateDirAsItWas()
 {
+    QFETCH(QStringList, args);
+    QFETCH(bool, asRoot);
+    QFETCH(bool, keptState);
+    QFETCH(QString, mentions);
+    if (asRoot && (::geteuid() != 0 || !::getpwnam("nobody")))
+        QSKIP("needs root and a user 'nobody'");
     TestTree tree;
     QVERIFY(tree.isValid());
+    QVERIFY(!tree.addFile(QStringLiteral("f.bin"), 100, 1).isEmpty());
     const QString state = tree.base() + QStringLiteral("/state");
     QVERIFY(QDir().mkpath(state));
-    const ServerProcess::RunResult result = ServerProcess::run(
-        {QStringLiteral("--root"), tree.root() + QStringLiteral("/does-not-exist"), QStringLiteral("--state-dir"), state,
-         QStringLiteral("--admin-socket"), tree.base() + QStringLiteral("/admin/admin.sock")},
-        20000);
-    QVERIFY2(result.exitCode == 2, result.err.constData());
-    QCOMPARE(QDir(state).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden), QStringList());
+    if (keptState) { // a state directory from an earlier start: identity, tokens, manifests/
+        ServerProcess earlier(tree.root(), {QStringLiteral("--state-dir"), state});
+        QVERIFY2(earlier.start(), qPrintable(earlier.diagnostics()));
+        QCOMPARE(earlier.stop(), 0);
+        QVERIFY(QFileInfo::exists(state + QStringLiteral("/manifests")));
+    }
+    if (args.contains(QStringLiteral("%BASE%/root-only.log"))) {
+        const auto open = QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner | QFile::ReadGroup
+                          | QFile::ExeGroup | QFile::ReadOther | QFile::ExeOther;
+        QVERIFY(QFile::setPermissions(tree.base(), open) && QFile::setPermissions(tree.root(), open));
+        QFile log(tree.base() + QStringLiteral("/root-only.log"));
+        QVERIFY(log.open(QIODevice::WriteOnly));
+        QVERIFY(log.setPermissions(QFile::ReadOwner | QFile::WriteOwner | QFile::ReadGroup | QFile::ReadOther));
+    }
+    for (QString &arg : args)
+        arg.replace(QStringLiteral("%ROOT%"), tree.root()).replace(QStringLiteral("%BASE%"), tree.base());
+    if (!args.contains(QStringLiteral("--root")))
+        args << QStringLiteral("--root") << tree.root();
+    args << QStringLiteral("--state-dir") << state << QStringLiteral("--listen") << QStringLiteral("127.0.0.1:0")
+         << QStringLiteral("--admin-socket") << tree.base() + QStringLiteral("/admin/admin.sock");
+    const QStringList before = stateListing(state);
+    const ServerProcess::RunResult result = ServerProcess::run(args, 20000);
+    const QString err = QString::fromUtf8(result.err);
+    QVERIFY2(result.exitCode == 2, qPrintable(QStringLiteral("exit %1: %2").arg(result.exitCode).arg(err)));
+    QCOMPARE(stateListing(state), before);
+    QVERIFY2(err.contains(mentions), qPrintable(QStringLiteral("stderr does not name '%1': %2").arg(mentions, err)));
+    QVERIFY2(err.trimmed().count(u'\n') == 0, qPrintable(QStringLiteral("reason not on one line: ") + err));
 }
 
 void TestServerStartup::helpAndVersion()

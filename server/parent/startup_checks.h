@@ -1,0 +1,18 @@
+// Start-up's checks of every input that can refuse the start, made before anything is created, so that
+// a refused start leaves the state directory exactly as it was (and makes no audit log either).
+#pragma once
+
+#include "config/options.h"
+
+namespace ferry::server {
+
+// Reads only; throws ConfigError with one sentence for: a --user that does not exist, or that a server
+// not started as root cannot become; a served root that does not open, or that --user cannot read; the
+// administrator's TLS certificate or key that does not load; an audit log inside the served root, or
+// one that cannot be opened for appending where it is to be; a token store or a kept key that does not
+// read. What the running server reads after the privilege drop is tried with --user's rights, in a
+// child process that drops them as the server will. `options.stateDir` must be filled in. Call after
+// binding, before anything is made.
+void checkBeforeCreating(const Options &options);
+
+} // namespace ferry::server
