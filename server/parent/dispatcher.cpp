@@ -53,9 +53,20 @@ Dispatcher::~Dispatcher()
     }
 }
 
+void Dispatcher::setState(Connection &connection, State state)
+{
+    const bool wasInWorker = connection.state == State::InWorker;
+    connection.state = state;
+    if (wasInWorker == (state == State::InWorker) || connection.host.empty())
+        return;
+    // A counted connection's address is in m_perHost until forget() counts it out.
+    HostCount &count = m_perHost[connection.host];
+    count.inWorkers = wasInWorker ? count.inWorkers - 1 : count.inWorkers + 1;
+}
+
 bool Dispatcher::watch(Connection &connection, State state, Millis timeout)
 {
-    connection.state = state;
+    setState(connection, state);
     return arm(connection, timeout);
 }
 
@@ -150,7 +161,7 @@ bool Dispatcher::onMessage(Connection &connection, proto::Message &&message)
         }
         connection.welcomeOwed = true;
         if (connection.state == State::Handshake)
-            connection.state = State::Waiting; // the request deadline keeps counting from accept
+            setState(connection, State::Waiting); // the request deadline keeps counting from accept
         return true;
     }
     if (connection.state == State::Handshake || !isClientRequest(message)) {
@@ -187,7 +198,7 @@ void Dispatcher::dispatchOrQueue(Connection &connection)
         return;
     }
     if (m_pending.size() < m_limits.maxPending) {
-        connection.state = State::Pending;
+        setState(connection, State::Pending);
         m_pending.push_back(connection.id);
         m_stats.maxPendingSeen = std::max<uint32_t>(m_stats.maxPendingSeen, uint32_t(m_pending.size()));
         uint64_t id = connection.id;
@@ -217,7 +228,7 @@ bool Dispatcher::tryDispatch(Connection &connection)
     message.bytes.insert(message.bytes.end(), connection.request.begin(), connection.request.end());
     message.fd = std::move(connection.fd);
     if (m_supervisor.dispatch(std::move(message)) >= 0) {
-        connection.state = State::InWorker;
+        setState(connection, State::InWorker);
         connection.welcomeOwed = false;
         connection.request.clear();
         return true; // the worker owns the connection now (or will, once the held batch is sent)
@@ -238,7 +249,7 @@ void Dispatcher::onUndelivered(HandoffMessage &&message)
     connection->fd = std::move(message.fd);
     connection->request = std::move(message.bytes);
     connection->welcomeOwed = false;
-    connection->state = State::Pending;
+    setState(*connection, State::Pending);
     m_pending.push_front(connection->id);
     uint64_t id = connection->id;
     connection->timer = m_loop.addTimer(m_limits.requestTimeout, [this, id] { onTimeout(id); });
@@ -390,8 +401,11 @@ void Dispatcher::forget(uint64_t id)
     }
     if (connection.state == State::Admission)
         m_awaitingClose.erase(connection.waitHost);
-    if (auto host = m_perHost.find(connection.host); host != m_perHost.end() && --host->second == 0)
-        m_perHost.erase(host);
+    if (auto host = m_perHost.find(connection.host); host != m_perHost.end()) {
+        host->second.inWorkers -= connection.state == State::InWorker ? 1 : 0;
+        if (--host->second.open == 0)
+            m_perHost.erase(host);
+    }
     if (!connection.host.empty())
         closeReported(connection.host); // a place is free: a connection waiting for it may have it
     if (connection.state == State::Pending) // O(queue), bounded by --max-pending
