@@ -69,7 +69,9 @@ void TestServerConnections::perIpLimitAnswersBusy()
         QVERIFY2(s.ok(), qPrintable(s.toString()));
     }
     if (parked) {
-        const auto parked = [](const QJsonObject &status) { return status.value("pool").toObject().value("parked").toInt(); };
+        const auto parked = [](const QJsonObject &status) {
+            return status.value("pool").toObject().value("parked").toInt();
+        };
         const QJsonObject status = awaitAdminStatus(server.adminSocketPath(),
                                                     [&](const QJsonObject &s) { return parked(s) >= 4; });
         QCOMPARE(parked(status), 4);
