@@ -1,12 +1,11 @@
-// Dispatcher: connections the parent holds, from handshake to a worker and back.
+// Dispatcher, the connections' life: their states, deadlines and watching, how one ends (finish(),
+// forget()), and what the parent does with all of them at once (shutdown, disconnect, stats). The steps a
+// connection goes through have a file each: dispatcher_accept, _proxy, _sniff, _intake, _handoff.
 #include "parent/dispatcher.h"
 
 #include "base/log.h"
 #include "policy/exit_policy.h"
-#include "net/wire_errors.h"
-#include "base/syscall.h"
 
-#include <cerrno>
 #include <cstring>
 #include <sys/epoll.h>
 
@@ -15,16 +14,6 @@ namespace ferry::server {
 namespace {
 
 std::string seconds(Millis timeout) { return std::to_string(double(timeout.count()) / 1000.0).substr(0, 5) + " s"; }
-
-bool isClientRequest(const proto::Message &message)
-{
-    return std::holds_alternative<proto::ListRequest>(message) || std::holds_alternative<proto::StatRequest>(message)
-           || std::holds_alternative<proto::GetRequest>(message)
-           || std::holds_alternative<proto::DigestRequest>(message)
-           || std::holds_alternative<proto::AuthRequest>(message)        // a version 1 connection's worker
-           || std::holds_alternative<proto::ManifestRequest>(message)    // refuses these three; a version 2
-           || std::holds_alternative<proto::Bye>(message);               // one's closes after BYE
-}
 
 } // namespace
 
@@ -53,9 +42,20 @@ Dispatcher::~Dispatcher()
     }
 }
 
+void Dispatcher::setState(Connection &connection, State state)
+{
+    const bool wasInWorker = connection.state == State::InWorker;
+    connection.state = state;
+    if (wasInWorker == (state == State::InWorker) || connection.host.empty())
+        return;
+    // A counted connection's address is in m_perHost until forget() counts it out.
+    HostCount &count = m_perHost[connection.host];
+    count.inWorkers = wasInWorker ? count.inWorkers - 1 : count.inWorkers + 1;
+}
+
 bool Dispatcher::watch(Connection &connection, State state, Millis timeout)
 {
-    connection.state = state;
+    setState(connection, state);
     return arm(connection, timeout);
 }
 
@@ -80,224 +80,6 @@ Dispatcher::Connection *Dispatcher::find(uint64_t id)
 {
     auto it = m_connections.find(id);
     return it == m_connections.end() ? nullptr : it->second.get();
-}
-
-void Dispatcher::onReadable(uint64_t id)
-{
-    Connection *connection = find(id);
-    if (!connection || !connection->fd)
-        return;
-    if (connection->proxy != ProxyStep::Done && !readProxyHeader(*connection))
-        return;
-    // With --plaintext only no TLS is ever handed on unread, so nothing needs peeking at: the first read
-    // is judged instead (readPlaintextOnly()), one recv() per connection instead of two.
-    const bool peek = m_limits.plaintext != PlaintextPolicy::Only;
-    if (peek && (connection->wire == Wire::Unknown || connection->wire == Wire::TlsHello) && !sniff(*connection))
-        return;
-    uint8_t buffer[16 * 1024];
-    const ssize_t got =
-        retryOnEintr([&] { return recv(connection->fd.get(), buffer, sizeof buffer, MSG_DONTWAIT); });
-    if (got > 0 && connection->wire == Wire::Unknown && !judgeFirstRead(*connection, buffer[0]))
-        return;
-    if (got > 0)
-        connection->decoder.feed({buffer, size_t(got)});
-    else if (got == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
-        connection->peerClosed = true;
-    decodeBuffered(*connection);
-}
-
-void Dispatcher::decodeBuffered(Connection &connection)
-{
-    uint64_t id = connection.id;
-    for (;;) {
-        proto::DecodeResult result = connection.decoder.next();
-        if (auto *message = std::get_if<proto::Message>(&result)) {
-            if (!onMessage(connection, std::move(*message)))
-                return; // dispatched, queued or closed
-            continue;
-        }
-        if (std::holds_alternative<proto::NeedMore>(result)) {
-            if (!sendOwedWelcome(connection) || connection.peerClosed)
-                finish(id, std::nullopt);
-            return;
-        }
-        ++m_stats.badRequests;
-        proto::Error error{proto::ErrorCode::BadRequest, "a client never sends a body"};
-        if (auto *decodeError = std::get_if<proto::DecodeError>(&result)) {
-            error.code = proto::errorCodeFor(*decodeError);
-            error.message = describeDecodeError(*decodeError);
-        }
-        finish(id, error);
-        return;
-    }
-}
-
-bool Dispatcher::onMessage(Connection &connection, proto::Message &&message)
-{
-    uint64_t id = connection.id;
-    if (auto *hello = std::get_if<proto::Hello>(&message)) {
-        uint16_t &version = connection.session.protocolVersion;
-        if (version != 0 && version != hello->version) { // the first HELLO fixed the version (PROTOCOL.md §10)
-            finish(id, proto::Error{proto::ErrorCode::UnsupportedVersion,
-                                    "this connection speaks protocol version " + std::to_string(version)});
-            return false;
-        }
-        version = hello->version;
-        // Answered once we know whether a request came with it (see sendOwedWelcome()).
-        if (!sendOwedWelcome(connection)) { // a second HELLO in a row: the first one's answer goes first
-            finish(id, std::nullopt);
-            return false;
-        }
-        connection.welcomeOwed = true;
-        if (connection.state == State::Handshake)
-            connection.state = State::Waiting; // the request deadline keeps counting from accept
-        return true;
-    }
-    if (connection.state == State::Handshake || !isClientRequest(message)) {
-        ++m_stats.badRequests;
-        proto::Error error{proto::ErrorCode::BadRequest, connection.state == State::Handshake
-                                                             ? "the first message must be HELLO"
-                                                             : "a client may not send this message type"};
-        finish(id, error);
-        return false;
-    }
-    connection.request = proto::encode(message);
-    std::vector<uint8_t> rest = connection.decoder.takeBuffered();
-    connection.request.insert(connection.request.end(), rest.begin(), rest.end());
-    dispatchOrQueue(connection);
-    return false;
-}
-
-void Dispatcher::dispatchOrQueue(Connection &connection)
-{
-    m_loop.remove(connection.fd.get());
-    if (connection.timer) {
-        m_loop.cancelTimer(connection.timer);
-        connection.timer = 0;
-    }
-    if (m_shuttingDown) {
-        proto::Error error{proto::ErrorCode::ShuttingDown, "the server is shutting down"};
-        finish(connection.id, error);
-        return;
-    }
-    if (m_pending.empty() && tryDispatch(connection))
-        return;
-    if (!sendOwedWelcome(connection)) { // it waits: tell it now that it is connected
-        finish(connection.id, std::nullopt);
-        return;
-    }
-    if (m_pending.size() < m_limits.maxPending) {
-        connection.state = State::Pending;
-        m_pending.push_back(connection.id);
-        m_stats.maxPendingSeen = std::max<uint32_t>(m_stats.maxPendingSeen, uint32_t(m_pending.size()));
-        uint64_t id = connection.id;
-        connection.timer = m_loop.addTimer(m_limits.requestTimeout, [this, id] { onTimeout(id); });
-        return;
-    }
-    ++m_stats.rejectedBusy;
-    proto::Busy busy{policy::retryAfterMs(uint32_t(m_pending.size()), m_supervisor.aliveCount()),
-                     "all workers are busy"};
-    finish(connection.id, busy);
-}
-
-bool Dispatcher::tryDispatch(Connection &connection)
-{
-    HandoffMessage message;
-    message.kind = connection.wire == Wire::Tls ? HandoffKind::DispatchTls : HandoffKind::Dispatch;
-    message.connectionId = connection.id;
-    message.peer = connection.peer;
-    message.session = connection.session;
-    if (connection.wire == Wire::Tls) // one request timeout from accept for ClientHello, handshake and request
-        message.deadlineNs = connection.acceptedNs + int64_t(m_limits.requestTimeout.count()) * 1'000'000;
-    if (connection.welcomeOwed) {
-        // HELLO and the first request arrived together: the worker answers both in one write, one TCP
-        // segment for the client to wake up for instead of two (it answers a repeated HELLO alike).
-        proto::encode(proto::Hello{connection.session.protocolVersion, ""}, message.bytes);
-    }
-    message.bytes.insert(message.bytes.end(), connection.request.begin(), connection.request.end());
-    message.fd = std::move(connection.fd);
-    if (m_supervisor.dispatch(std::move(message)) >= 0) {
-        connection.state = State::InWorker;
-        connection.welcomeOwed = false;
-        connection.request.clear();
-        return true; // the worker owns the connection now (or will, once the held batch is sent)
-    }
-    connection.fd = std::move(message.fd);
-    return false;
-}
-
-void Dispatcher::onUndelivered(HandoffMessage &&message)
-{
-    Connection *connection = find(message.connectionId);
-    if (!connection) {
-        m_lingering.close(std::move(message.fd));
-        return;
-    }
-    // As it was dispatched: the bytes hold the HELLO (if one is owed an answer) and the request, which
-    // the next worker answers. It goes first in the queue, to be sent when a worker is free.
-    connection->fd = std::move(message.fd);
-    connection->request = std::move(message.bytes);
-    connection->welcomeOwed = false;
-    connection->state = State::Pending;
-    m_pending.push_front(connection->id);
-    uint64_t id = connection->id;
-    connection->timer = m_loop.addTimer(m_limits.requestTimeout, [this, id] { onTimeout(id); });
-}
-
-void Dispatcher::onWorkerAvailable()
-{
-    while (!m_pending.empty() && m_supervisor.availableCount() > 0) {
-        Connection *connection = find(m_pending.front());
-        m_pending.pop_front();
-        if (!connection || connection->state != State::Pending)
-            continue;
-        if (connection->timer) {
-            m_loop.cancelTimer(connection->timer);
-            connection->timer = 0;
-        }
-        if (!tryDispatch(*connection)) {
-            m_pending.push_front(connection->id);
-            uint64_t id = connection->id;
-            connection->timer = m_loop.addTimer(m_limits.requestTimeout, [this, id] { onTimeout(id); });
-            break;
-        }
-    }
-}
-
-void Dispatcher::onReturned(HandoffMessage &&message)
-{
-    Connection *connection = find(message.connectionId);
-    if (!connection || message.kind == HandoffKind::Done || m_shuttingDown) {
-        if (message.fd)
-            m_lingering.close(std::move(message.fd));
-        if (connection)
-            forget(message.connectionId);
-        return;
-    }
-    connection->fd = std::move(message.fd);
-    connection->session = message.session;
-    if (connection->wire == Wire::Tls) { // handed back unread by a worker that could not take it
-        dispatchOrQueue(*connection);
-        return;
-    }
-    connection->decoder = proto::Decoder(MaxRequestPayload);
-    connection->peerClosed = false;
-    if (!watch(*connection, State::Parked, m_limits.idleTimeout)) {
-        finish(message.connectionId, std::nullopt);
-        return;
-    }
-    if (!message.bytes.empty()) {
-        connection->decoder.feed(message.bytes);
-        decodeBuffered(*connection); // a worker told to stop may hand back a request it did not serve
-    }
-}
-
-void Dispatcher::onLost(uint64_t connectionId)
-{
-    LOG_INFO("connection %llu lost with its worker", (unsigned long long)connectionId);
-    if (Connection *connection = find(connectionId); connection && m_tokens) // its worker cannot count it out
-        m_tokens->dropConnectionOf(connection->session.tokenSlot);
-    forget(connectionId);
 }
 
 void Dispatcher::onTimeout(uint64_t id)
@@ -338,25 +120,6 @@ void Dispatcher::onTimeout(uint64_t id)
     }
 }
 
-bool Dispatcher::sendOwedWelcome(Connection &connection)
-{
-    if (!connection.welcomeOwed)
-        return true;
-    connection.welcomeOwed = false;
-    // Plaintext: the parent never sees a TLS connection's HELLO.
-    return sendNow(connection, serverWelcome(connection.session.protocolVersion, false, m_limits.authCapability));
-}
-
-bool Dispatcher::sendNow(Connection &connection, const proto::Message &message)
-{
-    // Only small frames go out from the parent, into a socket buffer that holds far more; a client that
-    // has not read the few bytes before is not worth waiting for.
-    std::vector<uint8_t> frame = proto::encode(message);
-    const ssize_t sent = retryOnEintr(
-        [&] { return ::send(connection.fd.get(), frame.data(), frame.size(), MSG_DONTWAIT | MSG_NOSIGNAL); });
-    return sent == ssize_t(frame.size());
-}
-
 void Dispatcher::finish(uint64_t id, std::optional<proto::Message> last)
 {
     Connection *connection = find(id);
@@ -390,8 +153,11 @@ void Dispatcher::forget(uint64_t id)
     }
     if (connection.state == State::Admission)
         m_awaitingClose.erase(connection.waitHost);
-    if (auto host = m_perHost.find(connection.host); host != m_perHost.end() && --host->second == 0)
-        m_perHost.erase(host);
+    if (auto host = m_perHost.find(connection.host); host != m_perHost.end()) {
+        host->second.inWorkers -= connection.state == State::InWorker ? 1 : 0;
+        if (--host->second.open == 0)
+            m_perHost.erase(host);
+    }
     if (!connection.host.empty())
         closeReported(connection.host); // a place is free: a connection waiting for it may have it
     if (connection.state == State::Pending) // O(queue), bounded by --max-pending

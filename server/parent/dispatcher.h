@@ -168,6 +168,8 @@ private:
     bool onMessage(Connection &connection, proto::Message &&message);
     void dispatchOrQueue(Connection &connection);
     bool tryDispatch(Connection &connection);
+    // Every change of a connection's state goes through here, which keeps m_perHost's inWorkers.
+    void setState(Connection &connection, State state);
     [[nodiscard]] bool watch(Connection &connection, State state, Millis timeout); // as arm()
     // Forgets this address's connections whose client has already closed (read EOF not yet seen).
     void reclaimClosed(const std::string &host);
@@ -198,7 +200,13 @@ private:
     EventLoop::TimerId m_resumeTimer = 0; // accepting again after running out of fds or memory
     uint64_t m_nextId = 1;
     std::unordered_map<uint64_t, std::unique_ptr<Connection>> m_connections;
-    std::unordered_map<std::string, uint32_t> m_perHost;
+    // Per client address (Connection::host): its connections, counted against --max-per-ip, and how many
+    // of them are in a worker (the one thing awaitCloseReport() asks of an address at its limit).
+    struct HostCount {
+        uint32_t open = 0;
+        uint32_t inWorkers = 0;
+    };
+    std::unordered_map<std::string, HostCount> m_perHost;
     std::unordered_map<std::string, uint64_t> m_awaitingClose; // address -> its connection in State::Admission
     std::deque<uint64_t> m_pending;
     DispatcherStats m_stats;

@@ -126,12 +126,10 @@ void Dispatcher::beginIntake(uint64_t id)
 
 bool Dispatcher::admitPeer(Connection &connection, const std::string &host, bool mayWait)
 {
-    if (m_limits.maxPerIp != 0 && m_perHost[host] >= m_limits.maxPerIp)
-        reclaimClosed(host);
-    uint32_t &count = m_perHost[host];
-    if (m_limits.maxPerIp != 0 && count >= m_limits.maxPerIp) {
-        if (count == 0)
-            m_perHost.erase(host);
+    if (m_limits.maxPerIp != 0 && m_perHost[host].open >= m_limits.maxPerIp)
+        reclaimClosed(host); // may forget connections of `host`, and its entry with them
+    HostCount &count = m_perHost[host];
+    if (m_limits.maxPerIp != 0 && count.open >= m_limits.maxPerIp) {
         if (mayWait && awaitCloseReport(connection, host))
             return false;
         ++m_stats.rejectedPerIp;
@@ -141,7 +139,7 @@ bool Dispatcher::admitPeer(Connection &connection, const std::string &host, bool
         forget(connection.id);
         return false;
     }
-    ++count;
+    ++count.open;
     connection.host = host;
     return true;
 }
@@ -155,13 +153,10 @@ bool Dispatcher::awaitCloseReport(Connection &connection, const std::string &hos
     // client that really is over its limit still gets BUSY at once for the others.
     if (m_awaitingClose.count(host) != 0)
         return false;
-    bool inWorker = false;
-    for (const auto &[id, other] : m_connections) // O(connections), only for an address at its limit
-        inWorker = inWorker || (other->host == host && other->state == State::InWorker);
-    if (!inWorker)
+    if (const auto counted = m_perHost.find(host); counted == m_perHost.end() || counted->second.inWorkers == 0)
         return false;
     const uint64_t id = connection.id;
-    connection.state = State::Admission;
+    setState(connection, State::Admission);
     connection.waitHost = host;
     connection.timer = m_loop.addTimer(CloseReportWait, [this, id] { onTimeout(id); });
     m_awaitingClose.emplace(host, id);
@@ -193,7 +188,7 @@ void Dispatcher::retryAdmission(uint64_t id)
     if (connection->timer)
         m_loop.cancelTimer(connection->timer);
     connection->timer = 0;
-    connection->state = State::Handshake;
+    setState(*connection, State::Handshake);
     if (admitPeer(*connection, host)) // once: a place taken meanwhile by another is a BUSY, as without the wait
         beginIntake(id);
 }

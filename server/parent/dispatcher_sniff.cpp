@@ -7,6 +7,7 @@
 #include "base/log.h"
 #include "tls/first_bytes.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <sys/epoll.h>
@@ -20,13 +21,21 @@ namespace {
 constexpr char TlsRequiredText[] = "this server speaks Ferry only inside TLS: connect with TLS "
                                    "(ferry-get and Ferry Downloader do unless told --plaintext)";
 
+// How much sniff() peeks at once: a whole ClientHello of Ferry's clients (about 300 bytes from OpenSSL
+// 3.0 and Qt) and of browsers with post-quantum key shares (about 1.8 KiB), so one recv() says both what
+// a client speaks and whether its ClientHello is all there. Only a first record this long or longer is
+// measured with FIONREAD too. Bounded so that a client sending a byte at a time costs at most this much
+// copying per wake-up, not the whole record's 16 KiB.
+constexpr size_t SniffPeekSize = 2048;
+static_assert(SniffPeekSize >= tls::FirstRecordHeadSize && SniffPeekSize <= tls::MaxFirstRecord);
+
 } // namespace
 
 bool Dispatcher::sniff(Connection &connection)
 {
-    // Only the first bytes are copied (record header and handshake type); how much has arrived in all
-    // comes from FIONREAD (awaitClientHello()).
-    uint8_t peeked[tls::FirstRecordHeadSize];
+    // What has arrived, up to SniffPeekSize, stays in the socket: a TLS connection goes to its worker
+    // unread, and a plaintext one is read for real in onReadable().
+    uint8_t peeked[SniffPeekSize];
     ssize_t got;
     do
         got = recv(connection.fd.get(), peeked, sizeof peeked, MSG_PEEK | MSG_DONTWAIT);
@@ -75,10 +84,11 @@ bool Dispatcher::judgeFirstRead(Connection &connection, uint8_t first)
 
 bool Dispatcher::awaitClientHello(Connection &connection, std::span<const uint8_t> bytes)
 {
-    int available = 0;
-    if (ioctl(connection.fd.get(), FIONREAD, &available) != 0 || available < int(bytes.size()))
-        available = int(bytes.size());
-    switch (tls::checkFirstRecord(bytes, size_t(available))) {
+    // A peek that filled its buffer may have left more unseen; one that did not saw all there is.
+    size_t available = bytes.size();
+    if (int queued = 0; available == SniffPeekSize && ioctl(connection.fd.get(), FIONREAD, &queued) == 0)
+        available = std::max(available, size_t(queued));
+    switch (tls::checkFirstRecord(bytes, available)) {
     case tls::FirstRecord::Malformed:
         ++m_stats.badRequests;
         connection.wire = Wire::Tls;

@@ -32,8 +32,9 @@ enum class FirstRecord {
 // for: a ClientHello that spans several records is completed by the worker under its deadline.
 FirstRecord checkFirstRecord(std::span<const uint8_t> bytes);
 // The same from the record's first bytes (`head`, at most RecordHeaderSize + 1 are looked at) and the
-// number of bytes that have arrived in all (`available` >= head.size()): what the parent peeks and
-// FIONREAD says, so a client sending its ClientHello a byte at a time costs no copying of what it sent.
+// number of bytes that have arrived in all (`available` >= head.size()): what the parent peeked, or
+// FIONREAD when the peek filled its bounded buffer, so a client sending its ClientHello a byte at a time
+// costs a bounded copy per wake-up (parent/dispatcher_sniff.cpp).
 FirstRecord checkFirstRecord(std::span<const uint8_t> head, size_t available);
 constexpr size_t FirstRecordHeadSize = RecordHeaderSize + 1;
 

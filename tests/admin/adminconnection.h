@@ -46,8 +46,8 @@ private:
 };
 
 // Convenience accessors for assertions: the value at a path of keys, or a null Json; and that value as
-// an integer (0 unless it is one) or a string ("" unless it is one). None throws, so a QTRY_* that
-// polls a status which is not there yet keeps polling.
+// an integer (0 unless it is one) or a string ("" unless it is one). None throws, so a wait that
+// polls a status which is not there yet (awaitStatus()) keeps polling.
 const ferry::admin::Json &at(const ferry::admin::Json &json, std::initializer_list<const char *> path);
 int64_t intAt(const ferry::admin::Json &json, std::initializer_list<const char *> path);
 std::string textAt(const ferry::admin::Json &json, std::initializer_list<const char *> path);

@@ -1,5 +1,6 @@
 #include "admintestkit.h"
 
+#include "adminrequest.h"
 #include "polling.h"
 
 #include <QFile>
@@ -77,14 +78,14 @@ Json workerServing(const Json &status, const std::string &path)
 
 Json awaitStatus(const AdminTestServer &server, const StatusCheck &done, int timeoutMs)
 {
-    return ferrytest::pollUntil([&] { return server.status(); }, done, timeoutMs);
+    return ferrytest::pollUntil([&] { return server.status(); }, done, timeoutMs, ferrytest::AdminPollIntervalMs);
 }
 
 Json awaitWorkerServing(const AdminTestServer &server, const std::string &path, int timeoutMs, const StatusCheck &also)
 {
     const Json worker = ferrytest::pollUntil(
         [&] { return workerServing(server.status(), path); },
-        [&](const Json &w) { return !w.is_null() && (!also || also(w)); }, timeoutMs);
+        [&](const Json &w) { return !w.is_null() && (!also || also(w)); }, timeoutMs, ferrytest::AdminPollIntervalMs);
     return !worker.is_null() && (!also || also(worker)) ? worker : Json();
 }
 

@@ -132,23 +132,23 @@ void TestAdminPool::killWorkerAndReloadKeepTransfersIntact()
     QVERIFY2(!downloads[0]->hasFinished(), "the transfer ended before the kill: the kill did not meet a busy worker");
     // It says so itself while it finishes: stopping, still showing the transfer it is finishing, and
     // counted among the pool's stopping workers (one snapshot for both).
-    auto shownAs = [&](int64_t pid) {
-        const Json status = server.status(); // kept alive: at() returns a reference into it
+    const auto victimShownAs = [&](const Json &status) {
         for (const Json &w : at(status, {"workers"}))
-            if (intAt(w, {"pid"}) == pid)
+            if (intAt(w, {"pid"}) == victimPid)
                 return textAt(w, {"state"}) + " " + textAt(w, {"path"}) + " of "
                        + std::to_string(poolValue(status, "stopping"));
         return std::string("gone");
     };
-    QTRY_COMPARE_WITH_TIMEOUT(shownAs(victimPid), std::string("stopping f0.bin of 1"), 10000);
-    auto slotRefilledAfterAdminStop = [&] {
-        const Json status = server.status(); // kept alive: at() returns references into it
+    const std::string stopping = "stopping f0.bin of 1";
+    QCOMPARE(victimShownAs(awaitStatus(server, [&](const Json &s) { return victimShownAs(s) == stopping; }, 10000)),
+             stopping);
+    const auto slotRefilledAfterAdminStop = [&](const Json &status) {
         for (const Json &w : at(status, {"workers"}))
             if (intAt(w, {"slot"}) == victimSlot)
                 return intAt(w, {"pid"}) != victimPid && textAt(w, {"last_exit"}) == "stopped by admin";
         return false;
     };
-    QTRY_VERIFY_WITH_TIMEOUT(slotRefilledAfterAdminStop(), 15000);
+    QVERIFY(slotRefilledAfterAdminStop(awaitStatus(server, slotRefilledAfterAdminStop, 15000)));
     QVERIFY(!ServerProcess::processExists(victimPid));
     downloads[0]->join();
     QVERIFY2(downloads[0]->intact(), qPrintable(downloads[0]->describe()));
@@ -192,14 +192,13 @@ void TestAdminPool::killWorkerAndReloadKeepTransfersIntact()
     const Json victim = workersNow.at(0);
     reply = admin->call("kill_worker", Json{{"slot", intAt(victim, {"slot"})}, {"graceful", false}});
     QVERIFY(reply && (at(*reply, {"ok"}) == true));
-    auto victimGoneAndReplaced = [&] {
-        const Json status = server.status();
+    const auto victimGoneAndReplaced = [&](const Json &status) {
         for (const Json &w : at(status, {"workers"}))
             if (intAt(w, {"pid"}) == intAt(victim, {"pid"}))
                 return false;
         return poolValue(status, "idle") == 3;
     };
-    QTRY_VERIFY_WITH_TIMEOUT(victimGoneAndReplaced(), 15000);
+    QVERIFY(victimGoneAndReplaced(awaitStatus(server, victimGoneAndReplaced, 15000)));
     QVERIFY(server.process().waitForWorkerCount(3));
     QVERIFY(server.process().stderrText().contains("cmd=reload result=ok"));
 }
@@ -220,15 +219,13 @@ void TestAdminPool::watchdogCutsStalledKeepsSlow()
     slowClock.start();
     Download slow(server.process(), "big.bin", 42, 24 * 1024 * 1024);
     // The stalled transfer is cut and its worker freed.
-    QTRY_VERIFY_WITH_TIMEOUT(
-        [&] {
-            const Json status = server.status(); // kept alive: at() returns a reference into it
-            for (const Json &w : at(status, {"workers"}))
-                if (intAt(w, {"connection"}) == stalledConnection)
-                    return false;
-            return true;
-        }(),
-        30000);
+    const auto stalledCut = [&](const Json &status) {
+        for (const Json &w : at(status, {"workers"}))
+            if (intAt(w, {"connection"}) == stalledConnection)
+                return false;
+        return !status.is_null();
+    };
+    QVERIFY(stalledCut(awaitStatus(server, stalledCut, 30000)));
     QVERIFY(server.process().stderrText().contains("no progress"));
     stalled.release();
     stalled.join();
@@ -255,13 +252,13 @@ void TestAdminPool::recycleAfterRequests()
         QVERIFY(client.get("small.bin").status.ok());
     }
     // After its third request the worker is recycled and a fresh one serves on.
-    auto recycled = [&] {
-        const Json workers = at(server.status(), {"workers"});
+    const auto recycled = [&](const Json &status) {
+        const Json &workers = at(status, {"workers"});
         return workers.size() == 1 && intAt(workers.at(0), {"pid"}) != firstPid
             && textAt(workers.at(0), {"last_exit"}) == "recycled after 3 requests"
             && textAt(workers.at(0), {"state"}) == "idle";
     };
-    QTRY_VERIFY_WITH_TIMEOUT(recycled(), 15000);
+    QVERIFY(recycled(awaitStatus(server, recycled, 15000)));
     TestClient client(10000);
     QVERIFY(client.open(server.process().host(), server.process().port()).ok());
     QVERIFY(client.get("small.bin").status.ok());

@@ -236,6 +236,11 @@ void TestAdminSocket::disconnectClosesParkedAndPendingConnections()
     auto admin = server.connect();
     QVERIFY(admin);
     const auto pool = [&](const char *key) { return intAt(server.status(), {"pool", key}); };
+    // The pool's `key` once it reads `want`, or as it was after 10 s (a status query per try).
+    const auto awaitPool = [&](const char *key, int64_t want) {
+        const auto reads = [&](const Json &status) { return intAt(status, {"pool", key}) == want; };
+        return intAt(awaitStatus(server, reads, 10000), {"pool", key});
+    };
     const auto disconnect = [&](int64_t id) {
         const auto reply = admin->call("disconnect", Json{{"connection", id}});
         return reply && (at(*reply, {"ok"}) == true) && intAt(*reply, {"connection"}) == id;
@@ -244,22 +249,22 @@ void TestAdminSocket::disconnectClosesParkedAndPendingConnections()
     TestClient parked(10000);
     QVERIFY(parked.open(process.host(), process.port()).ok());
     QVERIFY(parked.stat("small.bin").ok());
-    QTRY_COMPARE_WITH_TIMEOUT(pool("parked"), int64_t(1), 10000);
+    QCOMPARE(awaitPool("parked", 1), int64_t(1));
     const int64_t parkedId = connectionIdOf(process, parked.localPort());
     QVERIFY(parkedId > 0);
     QVERIFY(disconnect(parkedId));
     Status end = parked.waitForClose(nullptr, 5000);
     QVERIFY2(end.outcome == Outcome::Closed || end.outcome == Outcome::Reset, qPrintable(end.toString()));
-    QTRY_COMPARE_WITH_TIMEOUT(pool("parked"), int64_t(0), 10000);
+    QCOMPARE(awaitPool("parked", 0), int64_t(0));
 
     TestClient queued(10000);
     QVERIFY(queued.open(process.host(), process.port()).ok());
     QVERIFY(queued.stat("small.bin").ok());
-    QTRY_COMPARE_WITH_TIMEOUT(pool("parked"), int64_t(1), 10000);
+    QCOMPARE(awaitPool("parked", 1), int64_t(1));
     Download busy(process, "slow.bin", 7, SlowSize); // holds the only worker for about 3 s
     QVERIFY(!awaitWorkerServing(server, "slow.bin", 10000).is_null());
     QVERIFY(queued.send(proto::GetRequest{"small.bin", 0, proto::ToEnd}));
-    QTRY_COMPARE_WITH_TIMEOUT(pool("pending"), int64_t(1), 10000);
+    QCOMPARE(awaitPool("pending", 1), int64_t(1));
     const int64_t queuedId = connectionIdOf(process, queued.localPort());
     QVERIFY(queuedId > 0);
     QVERIFY(disconnect(queuedId));

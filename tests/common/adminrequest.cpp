@@ -1,5 +1,7 @@
 #include "adminrequest.h"
 
+#include "polling.h"
+
 #include <QDeadlineTimer>
 #include <QJsonDocument>
 #include <QLocalSocket>
@@ -48,6 +50,11 @@ QJsonObject adminStatus(const QString &socketPath, int timeoutMs)
     return adminCall(socketPath, {{QStringLiteral("cmd"), QStringLiteral("status")}}, timeoutMs)
         .value(QStringLiteral("status"))
         .toObject();
+}
+
+QJsonObject awaitAdminStatus(const QString &socketPath, const AdminStatusCheck &done, int timeoutMs)
+{
+    return pollUntil([&] { return adminStatus(socketPath); }, done, timeoutMs, AdminPollIntervalMs);
 }
 
 } // namespace ferrytest

@@ -15,14 +15,15 @@
 namespace ferrytest {
 
 // Calls `probe()` once per try until `done(value)` holds or `timeoutMs` has passed, letting the event loop
-// run for 20 ms between tries (as QTRY_* does), and returns the last value for the test to assert on.
+// run for `intervalMs` between tries (20 ms, as QTRY_* does, unless a try costs more: see
+// adminrequest.h), and returns the last value for the test to assert on.
 template <typename Probe, typename Done>
-std::decay_t<std::invoke_result_t<Probe &>> pollUntil(Probe &&probe, Done &&done, int timeoutMs)
+std::decay_t<std::invoke_result_t<Probe &>> pollUntil(Probe &&probe, Done &&done, int timeoutMs, int intervalMs = 20)
 {
     const QDeadlineTimer deadline(timeoutMs);
     auto value = probe();
     while (!done(value) && !deadline.hasExpired()) {
-        QTest::qWait(20);
+        QTest::qWait(intervalMs);
         value = probe();
     }
     return value;

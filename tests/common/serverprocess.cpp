@@ -223,6 +223,14 @@ void ServerProcess::kill()
     }
     killGroup();
     reap(10000);
+    // The server's exit is not its group's. Its workers got the same SIGKILL but die only once the
+    // scheduler runs them, holding everything open until then; one forked just before, which has not yet
+    // closed what it inherited, holds the admin socket, which then still accepts connections as if the
+    // server were alive. A test going on at once (a new server claiming the socket) would be told it is
+    // in use.
+    const QDeadlineTimer deadline(10000);
+    while (!processGroupMembers(m_pid, false).isEmpty() && !deadline.hasExpired())
+        QThread::msleep(5); // polling /proc: there is no event for another's orphans dying
 }
 
 void ServerProcess::killGroup() const

@@ -74,7 +74,9 @@ public:
     // is then killed). Worker pids seen while it ran stay available in
     // lastWorkerPids() so a test can check that none of them is left.
     int stop(int timeoutMs = 60000);
-    // SIGKILL to the server's whole process group, then reaps the server.
+    // SIGKILL to the server's whole process group, then reaps the server and
+    // waits (up to 10 s) until no process of the group is left alive: nothing
+    // the server held (its admin socket, a client connection) is open after it.
     void kill();
     // Sends `signal` to the server only.
     bool signal(int signal) const;
@@ -97,8 +99,9 @@ public:
     // --- /proc helpers, usable on any pid -----------------------------------
     static QList<qint64> childPids(qint64 pid, bool includeZombies = false);
     // Every process whose process group is `pgid` (the server and anything it
-    // forked, even orphans re-parented to init).
-    static QList<qint64> processGroupMembers(qint64 pgid);
+    // forked, even orphans re-parented to init); zombies (which hold no
+    // descriptors any more) only if `includeZombies`.
+    static QList<qint64> processGroupMembers(qint64 pgid, bool includeZombies = true);
     // Number of entries in /proc/PID/fd, or -1 if the process is gone.
     static int openFdCount(qint64 pid);
     // The same, without descriptors of files under `root`: a worker's open-file cache holds served files

@@ -226,9 +226,10 @@ QList<qint64> ServerProcess::childPids(qint64 pid, bool includeZombies)
     });
 }
 
-QList<qint64> ServerProcess::processGroupMembers(qint64 pgid)
+QList<qint64> ServerProcess::processGroupMembers(qint64 pgid, bool includeZombies)
 {
-    return scanProcesses([pgid](const ProcStat &s) { return s.pgrp == pgid; });
+    return scanProcesses(
+        [pgid, includeZombies](const ProcStat &s) { return s.pgrp == pgid && (includeZombies || s.state != 'Z'); });
 }
 
 int ServerProcess::openFdCount(qint64 pid)

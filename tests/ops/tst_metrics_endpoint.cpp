@@ -72,7 +72,8 @@ void TestMetricsEndpoint::judgesAcceptABusyPool()
         QVERIFY(client->open(server.process().host(), server.process().port()).ok());
         client->send(proto::GetRequest{"big.bin", 0, proto::ToEnd});
     }
-    QTRY_COMPARE_WITH_TIMEOUT(intAt(server.status(), {"pool", "busy"}), 2, 15000);
+    const auto busy = [](const ferry::admin::Json &status) { return intAt(status, {"pool", "busy"}); };
+    QCOMPARE(busy(awaitStatus(server, [&](const ferry::admin::Json &s) { return busy(s) == 2; }, 15000)), int64_t(2));
 
     auto [prometheus, textType] = bodyAndType(curl(address).out);
     QCOMPARE(textType, QByteArray("text/plain; version=0.0.4; charset=utf-8"));

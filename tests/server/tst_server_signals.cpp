@@ -190,8 +190,12 @@ void TestServerSignals::sigtermDrainsRunningTransfers()
     QVERIFY(queued.connectTo(server.host(), server.port()).ok());
     QVERIFY(queued.send(proto::Hello{proto::ProtocolVersion, "queued"}));
     QVERIFY(queued.send(proto::GetRequest{"small.bin", 0, proto::ToEnd}));
-    const auto pool = [&] { return adminStatus(server.adminSocketPath()).value("pool").toObject(); };
-    QTRY_VERIFY_WITH_TIMEOUT(pool().value("pending").toInt() == 1 && pool().value("parked").toInt() == 1, 10000);
+    // One status for both counts: two queries would compare two different moments.
+    const auto onePendingOneParked = [](const QJsonObject &status) {
+        const QJsonObject pool = status.value("pool").toObject();
+        return pool.value("pending").toInt() == 1 && pool.value("parked").toInt() == 1;
+    };
+    QVERIFY(onePendingOneParked(awaitAdminStatus(server.adminSocketPath(), onePendingOneParked)));
 
     const qint64 serverPid = server.pid();
     const auto inFlight = std::count_if(transfers.begin(), transfers.end(),
@@ -320,15 +324,18 @@ void TestServerSignals::deletedRootStopsRespawning()
     QVERIFY(!tree.addFile(QStringLiteral("x.bin"), 1000, 3).isEmpty());
     ServerProcess server(tree.root(), {"--workers", "2"});
     QVERIFY2(server.start(), qPrintable(server.diagnostics()));
-    const auto pool = [&] { return adminStatus(server.adminSocketPath()).value("pool").toObject(); };
+    const auto idle = [](const QJsonObject &status) { return status.value("pool").toObject().value("idle").toInt(); };
     // Both workers past their start-up check of the root, or the survivor would find it gone too.
-    QTRY_COMPARE_WITH_TIMEOUT(pool().value("idle").toInt(), 2, 10000);
+    QCOMPARE(idle(awaitAdminStatus(server.adminSocketPath(), [&](const QJsonObject &s) { return idle(s) == 2; })), 2);
     QVERIFY(QDir(tree.root()).removeRecursively());
     const qint64 victim = server.workerPids().first();
     QCOMPARE(::kill(pid_t(victim), SIGKILL), 0);
 
-    const auto breaker = [&] { return pool().value("breaker").toObject(); };
-    QTRY_COMPARE_WITH_TIMEOUT(breaker().value("state").toString(), QStringLiteral("open"), 10000);
+    const auto breakerState = [](const QJsonObject &status) {
+        return status.value("pool").toObject().value("breaker").toObject().value("state").toString();
+    };
+    const auto isOpen = [&](const QJsonObject &s) { return breakerState(s) == QLatin1String("open"); };
+    QCOMPARE(breakerState(awaitAdminStatus(server.adminSocketPath(), isOpen)), QStringLiteral("open"));
     QVERIFY(server.stderrText().contains("the root directory is gone"));
     // Absence of a storm can only be watched for a while: the crash-loop backoff would respawn after
     // 250 ms, 500 ms, ..., so 1.5 s would show several more forks.
