@@ -45,14 +45,33 @@ std::optional<Problem> FileHasher::step(const UniqueFd &file)
         return problem(Failure::ReadFailed, std::string("pread(): ") + std::strerror(errno));
     if (got == 0)
         return problem(Failure::FileChanged, FileShrankText);
-    if (!m_hash.update(m_buffer.data(), size_t(got)))
-        return problem(Failure::Internal, m_hash.error());
     m_done += uint64_t(got);
-    const bool chunkEnds = m_chunkSize != 0 && (m_done % m_chunkSize == 0 || isDone());
-    if (chunkEnds && (!m_hash.finish(m_chunks.emplace_back()) || !m_hash.reset()))
-        return problem(Failure::Internal, m_hash.error());
+    if (m_chunkSize == 0) {
+        if (!m_hash.update(m_buffer.data(), size_t(got)))
+            return problem(Failure::Internal, m_hash.error());
+    } else {
+        m_chain.update(m_buffer.data(), size_t(got));
+        if (auto failed = endChunkIfDue())
+            return failed;
+    }
     if (isDone())
         m_buffer = {};
+    return std::nullopt;
+}
+
+// At a chunk's end its entry: the chain's state, or for the last chunk the file's SHA-256.
+std::optional<Problem> FileHasher::endChunkIfDue()
+{
+    if (isDone()) {
+        m_chunks.push_back(m_chain.digest());
+        return std::nullopt;
+    }
+    if (m_done % m_chunkSize != 0)
+        return std::nullopt;
+    const std::optional<Digest> state = m_chain.state();
+    if (!state) // startFileHash() refuses such chunk sizes
+        return problem(Failure::Internal, "a chunk ends inside a SHA-256 block");
+    m_chunks.push_back(*state);
     return std::nullopt;
 }
 

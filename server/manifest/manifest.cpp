@@ -69,6 +69,9 @@ Result<FileHash> startFileHash(const UniqueFd &file, uint32_t chunkSize)
     if (auto *failed = std::get_if<Problem>(&before))
         return *failed;
     const FileStamp stamp = std::get<FileStamp>(before);
+    if (chunkSize % 64 != 0) // a chain state exists only at the end of a 64-byte SHA-256 block
+        return problem(Failure::Internal, "the chunk size " + std::to_string(chunkSize)
+                                              + " is not a multiple of 64 bytes");
     if (const uint64_t count = chunkSize == 0 ? 0 : chunkCountFor(stamp.size, chunkSize); count > MaxChunks)
         return problem(Failure::TooLarge, "the file has " + std::to_string(count) + " chunks, more than the "
                                               + std::to_string(MaxChunks) + " a manifest may have");

@@ -19,7 +19,10 @@ namespace ferry::server::manifest {
 
 namespace {
 
-constexpr char Magic[8] = {'F', 'E', 'R', 'R', 'Y', 'C', 'E', '1'};
+// Version 2: manifest entries are SHA-256 chain states (docs/PROTOCOL.md §10.5). A version 1 entry
+// (chunk digests) would decode as a well-formed manifest with a matching root, so it must be a miss:
+// the new magic makes every old entry one, recomputed and replaced on the next request.
+constexpr char Magic[8] = {'F', 'E', 'R', 'R', 'Y', 'C', 'E', '2'};
 constexpr size_t HeaderSize = sizeof Magic + 6 * 8; // magic, the stamp's five fields, payload length
 // Lock stripes: keys share these few files, so the lock files never need cleaning up (two files that
 // fall on one stripe merely take turns). 64 is far more than the workers that could hash at once.

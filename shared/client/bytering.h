@@ -1,4 +1,4 @@
-// The body bytes a verified download's hashing threads have yet to read: one buffer, reused. Internal.
+// The body bytes a verified download's hashing thread has yet to read: one buffer, reused. Internal.
 #pragma once
 
 #include <QtGlobal>
@@ -12,9 +12,10 @@ namespace ferry::client {
 
 // One writer (the event loop's thread) puts each block of body bytes in (the socket is read
 // straight into writable(), or the bytes are copied); each of a fixed number of readers (the
-// hashing threads) reads every block in the order written and releases it. A fresh heap block
-// per read cost a page fault every 4 KiB and an munmap (a third of a verified download's system
-// time); the ring's pages are touched once. Its capacity bounds how far the readers may lag: a
+// hashing thread: one since a manifest's entries give the file's SHA-256, but the ring allows
+// several) reads every block in the order written and releases it. A fresh heap block per read
+// cost a page fault every 4 KiB and an munmap (a third of a verified download's system time);
+// the ring's pages are touched once. Its capacity bounds how far the readers may lag: a
 // full ring is the writer's cue to stop reading from the network.
 //
 // Thread-safety: writable(), write() and the room on the writer's thread only, release() on

@@ -1,8 +1,6 @@
 #include "chunkhasher.h"
 
 #include "bytering.h"
-#include "filedigest.h"
-#include "sha256.h"
 
 #include <QFile>
 
@@ -16,16 +14,18 @@
 #include <mutex>
 #include <thread>
 #include <unistd.h>
+#include <optional>
 #include <unordered_map>
+#include <vector>
 
 namespace ferry::client {
 
 namespace {
 
-// What the two threads are told, in order. The bytes are shared between them: in the ring (read
-// there from the socket, or copied in), or on the heap when the ring was full.
+// What the thread is told, in order. The bytes are in the ring (read there from the socket, or
+// copied in), or on the heap when the ring was full.
 struct Task {
-    enum class Kind { Bytes, Discard, FromDisk, Verified, Bad, Finish } kind = Kind::Bytes;
+    enum class Kind { Bytes, Discard, FromDisk } kind = Kind::Bytes;
     int index = 0;
     qint64 offset = 0;
     const char *bytes = nullptr;
@@ -44,64 +44,80 @@ struct Task {
 
 // A small file's ring is its size, but not so small that a read is cut short often.
 constexpr qint64 MinRingBytes = 64 << 10;
+// Bytes per pread() of a chunk read back from disk.
+constexpr qint64 DiskBlockSize = 1 << 20;
 
-// Readers of the ring, one per thread.
-constexpr int ChunkReader = 0;
-constexpr int FileReader = 1;
-
-// The chunk digests: one context per chunk in flight, and chunks re-read from disk.
-class ChunkDigests
+// The chunks' chains: one per chunk in flight, each started from the entry before its chunk, and
+// chunks re-read from disk.
+class ChunkChains
 {
 public:
-    ChunkDigests(const Manifest &geometry, const QString &partPath) : m_geometry(geometry), m_partPath(partPath)
-    {
-        m_geometry.digests.clear();
-    }
-    ~ChunkDigests()
+    ChunkChains(const Manifest &manifest, const QString &partPath) : m_manifest(manifest), m_partPath(partPath) {}
+    ~ChunkChains()
     {
         if (m_fd >= 0)
             ::close(m_fd);
     }
 
-    // Calls `done(index, digest)` for every chunk the bytes complete.
+    // Calls `done(index, reached)` for every chunk the bytes complete.
     void add(qint64 offset, const char *data, qint64 size, const std::function<void(int, QByteArray)> &done)
     {
         qint64 at = 0;
         while (at < size) {
-            const int index = m_geometry.chunkAt(offset + at);
-            const qint64 chunkEnd = m_geometry.chunkOffset(index) + m_geometry.chunkLength(index);
+            const int index = m_manifest.chunkAt(offset + at);
+            const qint64 chunkEnd = m_manifest.chunkOffset(index) + m_manifest.chunkLength(index);
             const qint64 take = std::min<qint64>(size - at, chunkEnd - (offset + at));
-            Pending &pending = m_pending[index];
-            pending.hash.update(data + at, take);
+            Pending &pending = pendingFor(index);
+            if (pending.chain)
+                pending.chain->update(data + at, size_t(take));
             pending.bytes += take;
             at += take;
-            if (pending.bytes >= m_geometry.chunkLength(index)) {
-                const QByteArray digest = pending.hash.result();
+            if (pending.bytes >= m_manifest.chunkLength(index)) {
+                const QByteArray reached = pending.chain ? m_manifest.chainAfter(index, *pending.chain) : QByteArray();
                 m_pending.erase(index);
-                done(index, digest);
+                done(index, reached);
             }
         }
     }
     void discard(int index) { m_pending.erase(index); }
-    // Empty when the chunk cannot be read.
+    // Empty when the chunk cannot be read (or its entry's predecessor is unusable).
     QByteArray fromDisk(int index)
     {
         if (m_fd < 0)
             m_fd = ::open(QFile::encodeName(m_partPath).constData(), O_RDONLY | O_CLOEXEC);
-        Sha256 hash;
-        QString error;
-        return m_fd >= 0
-                && hash.updateFromFile(m_fd, m_geometry.chunkOffset(index), m_geometry.chunkLength(index), &error)
-                   ? hash.result()
-                   : QByteArray();
+        auto chain = m_manifest.chainBefore(index);
+        if (m_fd < 0 || !chain)
+            return {};
+        std::vector<char> block(size_t(std::min(DiskBlockSize, std::max<qint64>(m_manifest.chunkLength(index), 1))));
+        qint64 offset = m_manifest.chunkOffset(index);
+        for (qint64 left = m_manifest.chunkLength(index); left > 0;) {
+            const size_t want = size_t(std::min<qint64>(left, qint64(block.size())));
+            const ssize_t got = ::pread(m_fd, block.data(), want, offset);
+            if (got < 0 && errno == EINTR)
+                continue;
+            if (got <= 0)
+                return {};
+            chain->update(block.data(), size_t(got));
+            offset += got;
+            left -= got;
+        }
+        return m_manifest.chainAfter(index, *chain);
     }
 
 private:
     struct Pending {
-        Sha256 hash;
+        std::optional<sha256chain::Sha256Chain> chain; // none: its entry's predecessor is unusable
         qint64 bytes = 0;
     };
-    Manifest m_geometry;
+    Pending &pendingFor(int index)
+    {
+        auto found = m_pending.find(index);
+        if (found == m_pending.end())
+            found = m_pending.emplace(index, Pending{m_manifest.chainBefore(index), 0}).first;
+        return found->second;
+    }
+
+    Manifest m_manifest;
     QString m_partPath;
     std::unordered_map<int, Pending> m_pending;
     int m_fd = -1;
@@ -109,13 +125,11 @@ private:
 
 } // namespace
 
-// One thread and its queue of tasks; `handle` runs on that thread, which is reader `reader` of
-// the ring.
+// One thread and its queue of tasks; `handle` runs on that thread, the ring's one reader.
 class ChunkHasher::Worker
 {
 public:
-    Worker(std::function<void(Task &)> handle, ByteRing *ring, int reader)
-        : m_handle(std::move(handle)), m_ring(ring), m_reader(reader)
+    Worker(std::function<void(Task &)> handle, ByteRing *ring) : m_handle(std::move(handle)), m_ring(ring)
     {
         m_thread = std::thread([this] { run(); });
     }
@@ -154,14 +168,13 @@ private:
             }
             m_handle(task);
             if (task.inRing)
-                m_ring->release(m_reader, task.size);
+                m_ring->release(0, task.size);
             m_backlog -= task.size;
         }
     }
 
     std::function<void(Task &)> m_handle;
     ByteRing *m_ring;
-    int m_reader;
     std::mutex m_mutex;
     std::condition_variable m_wake;
     std::deque<Task> m_tasks;
@@ -171,49 +184,28 @@ private:
 };
 
 // Results are posted to the owner's thread as queued calls to `this` (the destructor joins
-// the threads first, so none runs on a deleted object).
+// the thread first, so none runs on a deleted object).
 ChunkHasher::ChunkHasher(const Manifest &manifest, const QString &partPath, QObject *parent)
     : QObject(parent),
-      m_ring(std::make_unique<ByteRing>(std::clamp<qint64>(manifest.fileSize, MinRingBytes, RingBytes), 2))
+      m_ring(std::make_unique<ByteRing>(std::clamp<qint64>(manifest.fileSize, MinRingBytes, RingBytes), 1))
 {
-    auto chunks = std::make_shared<ChunkDigests>(manifest, partPath);
-    const auto report = [this](int index, const QByteArray &digest) {
-        QMetaObject::invokeMethod(this, [this, index, digest] { emit chunkHashed(index, digest); },
+    auto chains = std::make_shared<ChunkChains>(manifest, partPath);
+    const auto report = [this](int index, const QByteArray &reached) {
+        QMetaObject::invokeMethod(this, [this, index, reached] { emit chunkHashed(index, reached); },
                                   Qt::QueuedConnection);
     };
-    m_chunks = std::make_unique<Worker>([chunks, report](Task &task) {
+    m_chunks = std::make_unique<Worker>([chains, report](Task &task) {
         switch (task.kind) {
-        case Task::Kind::Bytes: chunks->add(task.offset, task.bytes, task.size, report); break;
-        case Task::Kind::Discard: chunks->discard(task.index); break;
-        case Task::Kind::FromDisk: report(task.index, chunks->fromDisk(task.index)); break;
-        case Task::Kind::Verified:
-        case Task::Kind::Bad:
-        case Task::Kind::Finish: break;
+        case Task::Kind::Bytes: chains->add(task.offset, task.bytes, task.size, report); break;
+        case Task::Kind::Discard: chains->discard(task.index); break;
+        case Task::Kind::FromDisk: report(task.index, chains->fromDisk(task.index)); break;
         }
-    }, m_ring.get(), ChunkReader);
-    auto file = std::make_shared<FileDigest>(manifest, partPath);
-    m_file = std::make_unique<Worker>([this, file](Task &task) {
-        switch (task.kind) {
-        case Task::Kind::Bytes: file->add(task.offset, task.bytes, task.size); break;
-        case Task::Kind::Discard:
-        case Task::Kind::Bad: file->forget(task.index); break;
-        case Task::Kind::Verified: file->verified(task.index); break;
-        case Task::Kind::Finish: {
-            QString error;
-            const QByteArray digest = file->finish(&error);
-            QMetaObject::invokeMethod(this, [this, digest, error] { emit fileHashed(digest, error); },
-                                      Qt::QueuedConnection);
-            break;
-        }
-        case Task::Kind::FromDisk: break;
-        }
-    }, m_ring.get(), FileReader);
+    }, m_ring.get());
 }
 
 ChunkHasher::~ChunkHasher()
 {
     m_chunks.reset();
-    m_file.reset();
 }
 
 // Into the ring, in two pieces when the bytes wrap around its end; what it has no room for
@@ -234,8 +226,7 @@ void ChunkHasher::add(qint64 offset, const char *data, qint64 size)
             task.bytes = task.spilled.constData();
         }
         const qint64 taken = task.size;
-        m_chunks->push(task);
-        m_file->push(std::move(task));
+        m_chunks->push(std::move(task));
         offset += taken;
         data += taken;
         size -= taken;
@@ -245,27 +236,11 @@ void ChunkHasher::add(qint64 offset, const char *data, qint64 size)
 void ChunkHasher::discard(int index)
 {
     m_chunks->push(Task::about(Task::Kind::Discard, index));
-    m_file->push(Task::about(Task::Kind::Discard, index));
 }
 
 void ChunkHasher::hashFromDisk(int index)
 {
     m_chunks->push(Task::about(Task::Kind::FromDisk, index));
-}
-
-void ChunkHasher::chunkVerified(int index)
-{
-    m_file->push(Task::about(Task::Kind::Verified, index));
-}
-
-void ChunkHasher::chunkBad(int index)
-{
-    m_file->push(Task::about(Task::Kind::Bad, index));
-}
-
-void ChunkHasher::finishFile()
-{
-    m_file->push(Task::about(Task::Kind::Finish, 0));
 }
 
 std::span<char> ChunkHasher::buffer(qint64 wanted)
@@ -280,7 +255,7 @@ qint64 ChunkHasher::room() const
 
 qint64 ChunkHasher::backlogBytes() const
 {
-    return std::max(m_chunks->backlog(), m_file->backlog());
+    return m_chunks->backlog();
 }
 
 } // namespace ferry::client

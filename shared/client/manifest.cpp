@@ -11,6 +11,40 @@ qint64 Manifest::chunkLength(int index) const
     return std::min(chunkSize, fileSize - chunkOffset(index));
 }
 
+namespace {
+
+QByteArray bytesOf(const sha256chain::Bytes32 &bytes)
+{
+    return QByteArray(reinterpret_cast<const char *>(bytes.data()), qsizetype(bytes.size()));
+}
+
+} // namespace
+
+std::optional<sha256chain::Sha256Chain> Manifest::chainBefore(int index) const
+{
+    if (index == 0)
+        return sha256chain::Sha256Chain();
+    const QByteArray &entry = digests[size_t(index - 1)];
+    if (entry.size() != DigestSize)
+        return std::nullopt;
+    sha256chain::Bytes32 state{};
+    std::copy(entry.begin(), entry.end(), reinterpret_cast<char *>(state.data()));
+    return sha256chain::Sha256Chain::resume(state, quint64(chunkOffset(index)));
+}
+
+QByteArray Manifest::chainAfter(int index, const sha256chain::Sha256Chain &chain) const
+{
+    if (index + 1 == chunkCount())
+        return bytesOf(chain.digest());
+    const auto state = chain.state();
+    return state ? bytesOf(*state) : QByteArray(); // a chunk that ends inside a block matches nothing
+}
+
+QByteArray Manifest::fileSha256() const
+{
+    return digests.empty() ? bytesOf(sha256chain::EmptySha256) : digests.back();
+}
+
 QByteArray Manifest::rootOf(const std::vector<QByteArray> &digests)
 {
     QCryptographicHash hash(QCryptographicHash::Sha256);
@@ -31,6 +65,8 @@ std::optional<QString> ManifestAssembler::checkHeader(const ManifestPageFields &
     if (!m_started) {
         if (page.chunkSize == 0)
             return QStringLiteral("the manifest's chunk size is 0");
+        if (page.chunkSize % 64 != 0)
+            return QStringLiteral("the manifest's chunk size %1 is not a multiple of 64 bytes").arg(page.chunkSize);
         const quint64 expected = (page.fileSize + page.chunkSize - 1) / page.chunkSize;
         if (page.chunkCount != expected)
             return QStringLiteral("the manifest's chunk count %1 does not fit a file of %2 bytes in chunks of %3")

@@ -5,6 +5,8 @@
 #include <QByteArray>
 #include <QString>
 
+#include "sha256chain/sha256chain.h"
+
 #include <optional>
 #include <vector>
 
@@ -24,6 +26,8 @@ struct ManifestPageFields {
 };
 
 // The whole manifest of one file: chunk i is [i * chunkSize, min(fileSize, (i + 1) * chunkSize)).
+// digests[i] is chunk i's entry: the SHA-256 chain state after the file's bytes up to the chunk's
+// end, the last chunk's being the file's SHA-256 (§10.5).
 struct Manifest {
     static constexpr int DigestSize = 32;
 
@@ -38,15 +42,25 @@ struct Manifest {
     qint64 chunkLength(int index) const;
     // The chunk holding byte `offset` (offset < fileSize).
     int chunkAt(qint64 offset) const { return int(offset / chunkSize); }
-    // SHA-256 over the concatenated chunk digests, as the server computes `root`.
+    // SHA-256 over the concatenated chunk entries, as the server computes `root`.
     static QByteArray rootOf(const std::vector<QByteArray> &digests);
+    // Where chunk `index`'s check starts: the standard initial state for chunk 0, else entry
+    // index − 1 with the bytes before the chunk counted. nullopt if that entry is not 32 bytes
+    // or the chunk does not start on a 64-byte block (the assembler refuses such manifests).
+    std::optional<sha256chain::Sha256Chain> chainBefore(int index) const;
+    // What `chain`, started at chainBefore(index) and fed the chunk's bytes, compares with entry
+    // `index`: its state, or for the last chunk the finished digest.
+    QByteArray chainAfter(int index, const sha256chain::Sha256Chain &chain) const;
+    // The file's SHA-256 once every chunk matched its entry: the last entry (the SHA-256 of no
+    // bytes for an empty file).
+    QByteArray fileSha256() const;
     bool operator==(const Manifest &) const = default;
 };
 
 // Collects the pages of one MANIFEST answer and refuses, with a one-sentence reason, any
 // manifest that §10.5 says a client must refuse: pages that disagree on the header, that do
-// not cover 0 … chunkCount − 1 in order, a chunk count that does not fit the size, or a root
-// that does not match the digests.
+// not cover 0 … chunkCount − 1 in order, a chunk size that is not a multiple of 64, a chunk
+// count that does not fit the size, or a root that does not match the entries.
 class ManifestAssembler
 {
 public:

@@ -110,12 +110,7 @@ void VerifiedDownload::onManifest(const Manifest &manifest)
         return;
     m_hasher = std::make_unique<ChunkHasher>(manifest, PartFile::partPathFor(m_localPath));
     connect(m_hasher.get(), &ChunkHasher::chunkHashed, this, &VerifiedDownload::onChunkHashed);
-    connect(m_hasher.get(), &ChunkHasher::fileHashed, this, &VerifiedDownload::onFileHashed);
     adoptRecords(PartFile::readMeta(m_localPath));
-    for (int i = 0; i < m_chunks.count(); ++i) {
-        if (m_chunks.state(i) == ChunkMap::ChunkState::Verified)
-            m_hasher->chunkVerified(i); // the whole file's digest reads these back
-    }
     m_resumedFrom = receivedBytes();
     m_recordTimer.start();
     emit transferring();
@@ -223,13 +218,11 @@ void VerifiedDownload::onChunkHashed(int index, const QByteArray &digest)
         return;
     if (digest == m_manifest.digests[size_t(index)]) {
         m_chunks.markVerified(index);
-        m_hasher->chunkVerified(index);
         m_recordsDirty = true;
         emit progressed();
         finishIfComplete();
         return;
     }
-    m_hasher->chunkBad(index); // the whole file's digest forgets its bytes
     if (m_chunkSource[size_t(index)] < 0) {
         m_chunks.markMissing(index); // damaged on disk: fetched like any missing chunk
         emit progressed();
@@ -286,18 +279,17 @@ void VerifiedDownload::finishIfComplete()
     m_recordTimer.stop();
     recordVerified();
     stopAll();
-    emit statusChanged(tr("Computing the SHA-256"));
-    m_hasher->finishFile();
+    // Later, not inside the caller: start()'s manifest handler, a segment's signal.
+    QMetaObject::invokeMethod(this, &VerifiedDownload::commit, Qt::QueuedConnection);
 }
 
-void VerifiedDownload::onFileHashed(const QByteArray &digest, const QString &error)
+// Every chunk reached its entry from the one before, the first from SHA-256's initial state, so
+// the last entry is the SHA-256 of the bytes in the .part, as this client hashed them (§10.5).
+void VerifiedDownload::commit()
 {
     if (m_done)
         return;
-    if (digest.isEmpty()) {
-        fail(ErrorKind::LocalError, error);
-        return;
-    }
+    const QByteArray digest = m_manifest.fileSha256();
     if (!m_expectedSha256.isEmpty() && digest != m_expectedSha256) {
         fail(ErrorKind::RemoteError, tr("%1: its SHA-256 is %2, not the expected %3; the file is kept as %4")
                                          .arg(m_url.path(), QString::fromLatin1(digest.toHex()),

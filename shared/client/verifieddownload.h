@@ -33,8 +33,9 @@ class ConnectionPool;
 // as it arrives. A chunk that fails its digest is fetched again (from another source when
 // there is one, dropping the one that sent it) up to ChunkMap::MaxRefetches times; then the
 // download fails "damaged in transit or at the source", keeping every good chunk. The .part
-// is renamed into place only when every chunk matched (and so the root, which the manifest
-// was checked against), and the whole file's SHA-256 is known.
+// is renamed into place only when every chunk matched its entry (and so the root, which the
+// manifest was checked against); the entries are SHA-256 chain states (§10.5), so the last one
+// is then the whole file's SHA-256, without another pass over the file.
 //
 // Verified chunks are recorded in the .part metadata about once a second, each time after
 // an fdatasync, so a crash, a kill -9 or a lost server costs only the chunks in flight. A
@@ -108,7 +109,7 @@ private:
     void onBadChunk(int index);
     void recordVerified();
     void finishIfComplete();
-    void onFileHashed(const QByteArray &digest, const QString &error);
+    void commit();
     void fail(ErrorKind kind, const QString &reason, Cause cause = Cause::Other);
     ReadBudget pace(qint64 wanted);
 

@@ -112,6 +112,8 @@ Message readManifestPage(Reader &r)
     m.fileSize = r.u64();
     m.mtimeNs = r.i64();
     m.chunkSize = r.u32();
+    // Entries are SHA-256 chain states at chunk ends (§10.5): only a whole number of 64-byte blocks has one.
+    r.require(m.chunkSize != 0 && m.chunkSize % 64 == 0, DecodeError::BadValue);
     m.chunkCount = r.u32();
     r.bytes(m.root.data(), m.root.size());
     m.first = r.u32();

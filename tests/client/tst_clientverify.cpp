@@ -1,11 +1,13 @@
 // Unit tests of verified downloads' pure parts: assembling a manifest from its pages (and
 // refusing the inconsistent ones §10.5 names), chunk bookkeeping, the run lists kept in the
-// .part metadata, and the hashing thread against digests computed here.
+// .part metadata, and the hashing thread against entries (SHA-256 chain states) computed here:
+// each chunk checked on its own, a flipped byte or a forged entry refused, and the file's SHA-256
+// the last entry.
+#include "chainentries.h"
 #include "clienttesthelpers.h"
 
 #include "client/chunkhasher.h"
 #include "client/chunkmap.h"
-#include "client/filedigest.h"
 #include "client/manifest.h"
 #include "client/partfile.h"
 
@@ -24,9 +26,7 @@ using clienttest::sha256;
 // The pages a correct server sends for `content`, `perPage` digests to a page.
 std::vector<ManifestPageFields> pagesFor(const QByteArray &content, quint32 chunkSize, int perPage)
 {
-    std::vector<QByteArray> digests;
-    for (qint64 at = 0; at < content.size(); at += chunkSize)
-        digests.push_back(sha256(content.mid(at, chunkSize)));
+    const std::vector<QByteArray> digests = ferrytest::chainEntries(content, chunkSize);
     ManifestPageFields header;
     header.fileSize = quint64(content.size());
     header.mtimeNs = 1700000000123456789;
@@ -75,10 +75,12 @@ private slots:
     void refusesMalformedRuns_data();
     void refusesMalformedRuns();
     void metaKeepsChunkRecords();
-    void hasherDigestsChunksAndFile();
+    void hasherReachesEveryEntry();
     void hasherReadsBackFromDisk();
-    void fileDigestTakesOnlyVerifiedBytes();
-    void fileDigestReadsBackOutOfOrderChunks();
+    void flippedByteIsRefused();
+    void forgedEntryIsRefused_data();
+    void forgedEntryIsRefused();
+    void fileSha256IsTheLastEntry();
 };
 
 void TestClientVerify::assemblesPages_data()
@@ -90,7 +92,7 @@ void TestClientVerify::assemblesPages_data()
     QTest::newRow("one short chunk") << qint64(100) << 4096 << 10;
     QTest::newRow("exact chunks, one page") << qint64(4 * 4096) << 4096 << 10;
     QTest::newRow("short last chunk, many pages") << qint64(10 * 4096 + 7) << 4096 << 3;
-    QTest::newRow("one digest a page") << qint64(5 * 1000) << 1000 << 1;
+    QTest::newRow("one digest a page") << qint64(5 * 1024) << 1024 << 1;
 }
 
 void TestClientVerify::assemblesPages()
@@ -107,8 +109,11 @@ void TestClientVerify::assemblesPages()
     const Manifest &manifest = assembler.manifest();
     QCOMPARE(manifest.fileSize, size);
     QCOMPARE(manifest.chunkCount(), int((size + chunkSize - 1) / chunkSize));
-    for (int i = 0; i < manifest.chunkCount(); ++i)
-        QCOMPARE(manifest.digests[size_t(i)], sha256(content.mid(manifest.chunkOffset(i), manifest.chunkLength(i))));
+    for (int i = 0; i < manifest.chunkCount(); ++i) {
+        const qint64 end = manifest.chunkOffset(i) + manifest.chunkLength(i);
+        QVERIFY(ferrytest::isStateAt(manifest.digests[size_t(i)], content, end));
+    }
+    QCOMPARE(manifest.fileSha256(), sha256(content));
     if (size == 0)
         QCOMPARE(manifest.root, sha256(QByteArray()));
 }
@@ -127,6 +132,7 @@ void TestClientVerify::refusesInconsistentPages_data()
     QTest::newRow("digest of a chunk changed") << "digest" << "root does not match";
     QTest::newRow("chunk count does not fit the size") << "count" << "does not fit";
     QTest::newRow("chunk size 0") << "zero-chunk" << "chunk size is 0";
+    QTest::newRow("chunk size off a SHA-256 block") << "odd-chunk" << "not a multiple of 64";
     QTest::newRow("short digest") << "short-digest" << "not a SHA-256";
     QTest::newRow("more digests than chunks") << "extra-digest" << "more chunk digests";
 }
@@ -135,7 +141,7 @@ void TestClientVerify::refusesInconsistentPages()
 {
     QFETCH(QString, damage);
     QFETCH(QString, reason);
-    auto pages = pagesFor(patterned(9 * 1000 + 5), 1000, 3); // 10 chunks on 4 pages
+    auto pages = pagesFor(patterned(9 * 1024 + 5), 1024, 3); // 10 chunks on 4 pages
     QCOMPARE(pages.size(), size_t(4));
     if (damage == "size")
         pages[1].fileSize += 1;
@@ -158,6 +164,10 @@ void TestClientVerify::refusesInconsistentPages()
             page.chunkCount = 11;
     else if (damage == "zero-chunk")
         pages[0].chunkSize = 0;
+    else if (damage == "odd-chunk")
+        for (auto &page : pages)
+            page.chunkSize = 1000; // 10 chunks of 1000 bytes still fit 9221 bytes
+
     else if (damage == "short-digest")
         pages[1].digests[1].chop(1);
     else if (damage == "extra-digest")
@@ -167,7 +177,7 @@ void TestClientVerify::refusesInconsistentPages()
     QVERIFY(refused);
     QVERIFY2(refused->contains(reason), qPrintable(*refused));
     QVERIFY(!assembler.isComplete());
-    QVERIFY(assembler.addPage(pagesFor(patterned(10), 1000, 3)[0])); // spent: nothing more is taken
+    QVERIFY(assembler.addPage(pagesFor(patterned(10), 1024, 3)[0])); // spent: nothing more is taken
 }
 
 void TestClientVerify::chunkGeometry()
@@ -298,57 +308,58 @@ void TestClientVerify::metaKeepsChunkRecords()
     QVERIFY(read->verified.isEmpty());
 }
 
-void TestClientVerify::hasherDigestsChunksAndFile()
+namespace {
+
+// `content` as a .part in `dir`.
+QString writePart(const QTemporaryDir &dir, const QByteArray &content)
 {
-    QTemporaryDir dir;
-    const QByteArray content = patterned(5 * 1000 + 300);
-    const auto pages = pagesFor(content, 1000, 100);
-    ManifestAssembler assembler;
-    QVERIFY(!assemble(pages, assembler));
     const QString part = dir.filePath("f.part");
     QFile file(part);
-    QVERIFY(file.open(QIODevice::WriteOnly));
-    file.write(content);
-    file.close();
+    if (!file.open(QIODevice::WriteOnly) || file.write(content) != content.size())
+        return {};
+    return part;
+}
+
+} // namespace
+
+void TestClientVerify::hasherReachesEveryEntry()
+{
+    QTemporaryDir dir;
+    const QByteArray content = patterned(5 * 1024 + 300);
+    ManifestAssembler assembler;
+    QVERIFY(!assemble(pagesFor(content, 1024, 100), assembler));
+    const QString part = writePart(dir, content);
 
     ChunkHasher hasher(assembler.manifest(), part);
     QSignalSpy chunks(&hasher, &ChunkHasher::chunkHashed);
-    // Chunk 0 in odd pieces across a boundary, chunk 3 before 1 and 2, then a discarded
-    // false start of chunk 4 that must not spoil its digest.
+    // Chunk 0 in odd pieces across a boundary, chunk 3 before 1 and 2 (each chunk starts from its
+    // own entry, not from the chunk before it in time), then a discarded false start of chunk 4
+    // that must not spoil its state.
     hasher.add(0, content.constData(), 700);
     hasher.add(700, content.constData() + 700, 1500);
-    hasher.add(3000, content.constData() + 3000, 1000);
-    hasher.add(2200, content.constData() + 2200, 800);
-    hasher.add(4000, "garbage", 7);
+    hasher.add(3072, content.constData() + 3072, 1024);
+    hasher.add(2200, content.constData() + 2200, 872);
+    hasher.add(4096, "garbage", 7);
     hasher.discard(4);
-    hasher.add(4000, content.constData() + 4000, 1300);
+    hasher.add(4096, content.constData() + 4096, 1324);
     QTRY_COMPARE(chunks.size(), 6);
     for (const auto &args : chunks) {
         const int index = args.at(0).toInt();
-        QCOMPARE(args.at(1).toByteArray(), assembler.manifest().digests[size_t(index)]);
+        QCOMPARE(args.at(1).toByteArray().toHex(), assembler.manifest().digests[size_t(index)].toHex());
     }
-    for (int i = 0; i < assembler.manifest().chunkCount(); ++i)
-        hasher.chunkVerified(i);
-    QSignalSpy file1(&hasher, &ChunkHasher::fileHashed);
-    hasher.finishFile();
-    QVERIFY(file1.wait());
-    QCOMPARE(file1.at(0).at(0).toByteArray(), sha256(content));
     QCOMPARE(hasher.backlogBytes(), qint64(0));
 }
 
+// A part damaged in chunk 1: chunk 1 misses its entry, and chunk 2, checked from entry 1 (the
+// honest state), still matches: one bad chunk costs one chunk.
 void TestClientVerify::hasherReadsBackFromDisk()
 {
     QTemporaryDir dir;
-    QByteArray content = patterned(3 * 1000);
-    const auto pages = pagesFor(content, 1000, 100);
+    QByteArray content = patterned(3 * 1024);
     ManifestAssembler assembler;
-    QVERIFY(!assemble(pages, assembler));
-    content[1500] = char(content[1500] ^ 1); // the part on disk is damaged in chunk 1
-    const QString part = dir.filePath("f.part");
-    QFile file(part);
-    QVERIFY(file.open(QIODevice::WriteOnly));
-    file.write(content);
-    file.close();
+    QVERIFY(!assemble(pagesFor(content, 1024, 100), assembler));
+    content[1500] = char(content[1500] ^ 1);
+    const QString part = writePart(dir, content);
 
     ChunkHasher hasher(assembler.manifest(), part);
     QSignalSpy chunks(&hasher, &ChunkHasher::chunkHashed);
@@ -358,77 +369,81 @@ void TestClientVerify::hasherReadsBackFromDisk()
     QCOMPARE(chunks.at(0).at(1).toByteArray(), assembler.manifest().digests[0]);
     QVERIFY(chunks.at(1).at(1).toByteArray() != assembler.manifest().digests[1]);
     QCOMPARE(chunks.at(2).at(1).toByteArray(), assembler.manifest().digests[2]);
-    QSignalSpy whole(&hasher, &ChunkHasher::fileHashed);
-    for (int i = 0; i < 3; ++i)
-        hasher.chunkVerified(i); // as if chunk 1 had been fetched again and matched
-    hasher.finishFile(); // nothing came from memory: all of it is read back
-    QVERIFY(whole.wait());
-    QCOMPARE(whole.at(0).at(0).toByteArray(), sha256(content));
 }
 
-// A damaged chunk hashed in order is forgotten (rolled back to its checkpoint), and the good
-// copy fetched again is taken: the digest is that of the true file, never of what first came.
-void TestClientVerify::fileDigestTakesOnlyVerifiedBytes()
+// A byte flipped in transit, in a middle chunk and in the last one: that chunk misses its entry;
+// the same chunk fetched again whole matches.
+void TestClientVerify::flippedByteIsRefused()
 {
     QTemporaryDir dir;
-    const QByteArray content = patterned(4 * 1000);
+    const QByteArray content = patterned(4 * 1024 + 10);
     ManifestAssembler assembler;
-    QVERIFY(!assemble(pagesFor(content, 1000, 100), assembler));
-    FileDigest digest(assembler.manifest(), dir.filePath("f.part"));
-    QByteArray damaged = content.mid(1000, 1000);
-    damaged[10] = char(damaged[10] ^ 1);
-    digest.add(0, content.left(1000));
-    digest.add(1000, damaged);
-    digest.add(2000, content.mid(2000, 500)); // chunk 2 half in when chunk 1 turns out bad
-    digest.verified(0);
-    digest.forget(1);
-    QCOMPARE(digest.frontier(), qint64(1000));
-    digest.add(1000, content.mid(1000, 1000)); // fetched again
-    digest.verified(1);
-    digest.add(2500, content.mid(2500, 500)); // not at the frontier (2000): left for later
-    QCOMPARE(digest.frontier(), qint64(2000));
-    digest.forget(2); // its transfer broke off; fetched again whole
-    digest.add(2000, content.mid(2000, 2000));
-    digest.verified(2);
-    digest.verified(3);
-    QString error;
-    QCOMPARE(digest.finish(&error), sha256(content));
-    QCOMPARE(digest.readBack(), qint64(0));
+    QVERIFY(!assemble(pagesFor(content, 1024, 100), assembler));
+    const Manifest &manifest = assembler.manifest();
+    ChunkHasher hasher(manifest, writePart(dir, content));
+    QSignalSpy chunks(&hasher, &ChunkHasher::chunkHashed);
+    for (const int index : {1, 4}) {
+        QByteArray damaged = content.mid(manifest.chunkOffset(index), manifest.chunkLength(index));
+        damaged[5] = char(damaged[5] ^ 0x20);
+        hasher.add(manifest.chunkOffset(index), damaged.constData(), damaged.size());
+        hasher.add(manifest.chunkOffset(index), content.constData() + manifest.chunkOffset(index),
+                   manifest.chunkLength(index));
+    }
+    QTRY_COMPARE(chunks.size(), 4);
+    QCOMPARE(chunks.at(0).at(0).toInt(), 1);
+    QVERIFY(chunks.at(0).at(1).toByteArray() != manifest.digests[1]);
+    QCOMPARE(chunks.at(1).at(1).toByteArray(), manifest.digests[1]);
+    QCOMPARE(chunks.at(2).at(0).toInt(), 4);
+    QVERIFY(chunks.at(2).at(1).toByteArray() != manifest.digests[4]);
+    QCOMPARE(chunks.at(3).at(1).toByteArray(), manifest.digests[4]);
 }
 
-void TestClientVerify::fileDigestReadsBackOutOfOrderChunks()
+void TestClientVerify::forgedEntryIsRefused_data()
 {
-    QTemporaryDir dir;
-    const QByteArray content = patterned(3 * 1000 + 1);
-    ManifestAssembler assembler;
-    QVERIFY(!assemble(pagesFor(content, 1000, 100), assembler));
-    const QString part = dir.filePath("f.part");
-    QFile file(part);
-    QVERIFY(file.open(QIODevice::WriteOnly));
-    file.write(content);
-    file.close();
-    FileDigest digest(assembler.manifest(), part);
-    digest.add(2000, content.mid(2000)); // another segment's chunks first
-    digest.verified(2);
-    digest.verified(3);
-    QCOMPARE(digest.frontier(), qint64(0));
-    digest.add(0, content.left(2000)); // chunk 1 hashed before it is verified
-    QCOMPARE(digest.frontier(), content.size()); // chunks 2 and 3 read back at once
-    QCOMPARE(digest.readBack(), qint64(1001));
-    digest.forget(1); // chunk 1 was bad after all: back to its start, 2 and 3 with it
-    QCOMPARE(digest.frontier(), qint64(1000));
-    digest.add(1000, content.mid(1000, 1000));
-    digest.verified(0);
-    digest.verified(1);
-    QCOMPARE(digest.frontier(), content.size());
-    QCOMPARE(digest.readBack(), qint64(2002));
-    QString error;
-    QCOMPARE(digest.finish(&error), sha256(content));
+    QTest::addColumn<int>("forged");
+    QTest::addColumn<QList<int>>("refused");
+    // A forged entry i is missed by chunk i, and by chunk i + 1, which starts from it.
+    QTest::newRow("the last entry (the file's SHA-256)") << 3 << QList<int>{3};
+    QTest::newRow("a middle entry") << 1 << QList<int>{1, 2};
+    QTest::newRow("the first entry") << 0 << QList<int>{0, 1};
+}
 
-    FileDigest incomplete(assembler.manifest(), part);
-    incomplete.verified(0);
-    QVERIFY(incomplete.finish(&error).isEmpty());
-    QVERIFY2(error.contains(QLatin1String("not every chunk")), qPrintable(error));
+// A server (or a mirror) that sends a manifest with one entry changed and its root recomputed to
+// match: the manifest is taken, but the true bytes do not reach the forged entry, so the chunks
+// that depend on it are refused and the file is never complete; nor can the forged last entry
+// become the SHA-256 that ferry-get prints.
+void TestClientVerify::forgedEntryIsRefused()
+{
+    QFETCH(int, forged);
+    QFETCH(QList<int>, refused);
+    QTemporaryDir dir;
+    const QByteArray content = patterned(3 * 1024 + 10);
+    auto pages = pagesFor(content, 1024, 100);
+    pages[0].digests[size_t(forged)][7] = char(pages[0].digests[size_t(forged)][7] ^ 1);
+    pages[0].root = Manifest::rootOf(pages[0].digests);
+    ManifestAssembler assembler;
+    QVERIFY(!assemble(pages, assembler));
+    const Manifest &manifest = assembler.manifest();
+    ChunkHasher hasher(manifest, writePart(dir, content));
+    QSignalSpy chunks(&hasher, &ChunkHasher::chunkHashed);
+    hasher.add(0, content.constData(), content.size());
+    QTRY_COMPARE(chunks.size(), manifest.chunkCount());
+    for (const auto &args : chunks) {
+        const int index = args.at(0).toInt();
+        QCOMPARE(args.at(1).toByteArray() == manifest.digests[size_t(index)], !refused.contains(index));
+    }
+    QVERIFY(chunks.last().at(1).toByteArray() == sha256(content)); // what the bytes truly reach
+}
+
+void TestClientVerify::fileSha256IsTheLastEntry()
+{
+    ManifestAssembler empty;
+    QVERIFY(!assemble(pagesFor(QByteArray(), 4096, 10), empty));
+    QCOMPARE(empty.manifest().fileSha256(), sha256(QByteArray()));
+    const QByteArray content = patterned(7 * 4096 + 1);
+    ManifestAssembler assembler;
+    QVERIFY(!assemble(pagesFor(content, 4096, 3), assembler));
+    QCOMPARE(assembler.manifest().fileSha256().toHex(), sha256(content).toHex());
 }
 
 QTEST_GUILESS_MAIN(TestClientVerify)

@@ -1,5 +1,6 @@
-// ferry-get's verified downloads as scripts see them: the SHA-256 line, --sha256, a kill -9 in
-// the middle of a four-connection download, and mirrors named on the command line.
+// ferry-get's verified downloads as scripts see them: the SHA-256 line (sha256sum's, for a file of
+// several chunks and after a resume: the manifest's last entry, reached by the client's own hashing),
+// --sha256, a kill -9 in the middle of a four-connection download, and mirrors named on the command line.
 #include "loopbackrelay.h"
 #include "serverprocess.h"
 #include "testtree.h"
@@ -9,6 +10,7 @@
 #include <QDir>
 #include <QFile>
 #include <QProcess>
+#include <QStandardPaths>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTemporaryDir>
@@ -30,6 +32,13 @@ constexpr qint64 Chunk = 4 * 1024 * 1024;
 Run runGet(const QStringList &args, int timeoutMs = 90000)
 {
     return ServerProcess::runProgram(QStringLiteral(GET_BIN), args, timeoutMs);
+}
+
+// What sha256sum prints for `path`: the line a user checks the download with.
+QByteArray sha256sumLine(const QString &path)
+{
+    const QString program = QStandardPaths::findExecutable(QStringLiteral("sha256sum"));
+    return program.isEmpty() ? QByteArray("no sha256sum") : ServerProcess::runProgram(program, {path}, 30000).out;
 }
 
 QString urlOf(const QString &host, quint16 port, const QString &path)
@@ -86,6 +95,7 @@ void TestFerryGetVerified::printsSha256OfVerifiedFile()
     const QString local = QDir(dest.path()).filePath(QStringLiteral("a.bin"));
     // sha256sum's format, so that `sha256sum -c` can check the file later.
     QCOMPARE(run.out, ferrytest::fileSha256(remote) + "  " + QFile::encodeName(local) + "\n");
+    QCOMPARE(run.out, sha256sumLine(local));
     QVERIFY2(run.err.contains("verified, SHA-256 " + ferrytest::fileSha256(remote)), run.err.constData());
 }
 
@@ -173,6 +183,8 @@ void TestFerryGetVerified::killedMidSegmentedDownloadResumes()
     QVERIFY2(ferrytest::sameContent(remote, local, &why), qPrintable(why));
     QVERIFY2(err.contains("resuming"), err.constData());
     QVERIFY(out.startsWith(ferrytest::fileSha256(remote)));
+    // The kept chunks were not read again for it: the chain's last entry is the file's SHA-256.
+    QCOMPARE(out, sha256sumLine(local));
 }
 
 // The same path on three servers: one file, its chunks from all; a server whose copy differs

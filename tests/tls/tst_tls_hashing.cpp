@@ -4,6 +4,7 @@
 // turns are the file's true SHA-256s; a client that goes away, or that the admin disconnects, frees
 // the worker at once; a file changed meanwhile is still FILE_CHANGED, and a range cut short is told in
 // the words a plaintext worker, which hashes it in one go, uses too.
+#include "chainentries.h"
 #include "serverprocess.h"
 #include "testclient.h"
 #include "testtree.h"
@@ -80,7 +81,22 @@ void serveOther(const ServerProcess &server)
     QCOMPARE(received, uint64_t(10000));
 }
 
-// The manifest of the sparse file: its first chunk is pattern bytes, every other one zeros.
+// Whether entry `next` is reached from entry `previous`, the state after `offset` bytes, over `bytes`
+// (§10.5: entries are SHA-256 chain states; the last one is a finished digest).
+bool reaches(const QByteArray &previous, uint64_t offset, const QByteArray &bytes, const QByteArray &next, bool last)
+{
+    ferry::sha256chain::Bytes32 state{};
+    std::copy(previous.begin(), previous.end(), reinterpret_cast<char *>(state.data()));
+    auto chain = ferry::sha256chain::Sha256Chain::resume(state, offset);
+    if (previous.size() != qsizetype(state.size()) || !chain)
+        return false;
+    chain->update(bytes.constData(), size_t(bytes.size()));
+    return next == (last ? ferrytest::entryBytes(chain->digest()) : ferrytest::entryBytes(chain->state().value()));
+}
+
+// The manifest of the sparse file: its first chunk is pattern bytes, every other one zeros. Entry 0
+// is the state after the pattern chunk; entries 1, 2 and the last are each reached from the one
+// before over a chunk of zeros (all of them would mean hashing the whole file here).
 void verifySparseManifest(const std::vector<proto::ManifestPage> &pages, uint64_t size)
 {
     QCOMPARE(pages.size(), size_t(1));
@@ -88,13 +104,19 @@ void verifySparseManifest(const std::vector<proto::ManifestPage> &pages, uint64_
     QCOMPARE(page.fileSize, size);
     QCOMPARE(page.chunkCount, uint32_t(size / Chunk));
     QCOMPARE(page.digests.size(), size_t(page.chunkCount));
-    const QByteArray zeros = sha256(QByteArray(qsizetype(Chunk), '\0'));
-    QByteArray all = bytesOf(page.digests.front());
-    QCOMPARE(all, sha256(ferrytest::patternBytes(7, 0, Chunk)));
-    for (size_t i = 1; i < page.digests.size(); ++i) {
-        QCOMPARE(bytesOf(page.digests[i]), zeros);
-        all += zeros;
-    }
+    QVERIFY(page.digests.size() > 3);
+    ferry::sha256chain::Sha256Chain first;
+    const QByteArray pattern = ferrytest::patternBytes(7, 0, Chunk);
+    first.update(pattern.constData(), size_t(pattern.size()));
+    QCOMPARE(bytesOf(page.digests.front()), ferrytest::entryBytes(first.state().value()));
+    const QByteArray zeros(qsizetype(Chunk), '\0');
+    const size_t last = page.digests.size() - 1;
+    for (size_t i : {size_t(1), size_t(2), last})
+        QVERIFY2(reaches(bytesOf(page.digests[i - 1]), i * Chunk, zeros, bytesOf(page.digests[i]), i == last),
+                 qPrintable(QString::number(i)));
+    QByteArray all;
+    for (const proto::Sha256Digest &digest : page.digests)
+        all += bytesOf(digest);
     QCOMPARE(bytesOf(page.root), sha256(all));
 }
 
@@ -204,11 +226,13 @@ void TestTlsHashing::answersMadeInTurnsAreTheFilesHashes()
     QCOMPARE(pages.size(), size_t(1));
     QCOMPARE(pages.front().chunkCount, uint32_t(11));
     QByteArray all;
+    const QByteArray content = ferrytest::patternBytes(3, 0, Size);
     for (uint32_t i = 0; i < 11; ++i) {
-        const QByteArray expected = sha256(ferrytest::patternBytes(3, i * Chunk, std::min(Chunk, Size - i * Chunk)));
-        QCOMPARE(bytesOf(pages.front().digests[i]), expected);
-        all += expected;
+        const qint64 end = qint64(std::min<uint64_t>((i + 1) * Chunk, Size));
+        QVERIFY2(ferrytest::isStateAt(bytesOf(pages.front().digests[i]), content, end), qPrintable(QString::number(i)));
+        all += bytesOf(pages.front().digests[i]);
     }
+    QCOMPARE(bytesOf(pages.front().digests.back()), whole); // the last entry is the file's SHA-256
     QCOMPARE(bytesOf(pages.front().root), sha256(all));
     QVERIFY(client.send(proto::DigestRequest{"f.bin"})); // from the cache now, in the request's own turn
     QCOMPARE(readDigest(client, &why), whole);

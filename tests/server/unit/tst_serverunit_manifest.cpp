@@ -1,11 +1,14 @@
-// Chunk manifests (server/manifest): the digests and root of docs/PROTOCOL.md §10.5 against SHA-256s
-// computed here with Qt, at the edges of the chunk size (empty, one byte, an exact multiple, one byte
-// over); a file that changes while it is hashed (written, shrunk, touched) gives FileChanged; the cache
-// entry codec refuses what is not a manifest of that file; the eviction policy's table.
+// Chunk manifests (server/manifest): the entries (SHA-256 chain states) and root of docs/PROTOCOL.md
+// §10.5 against SHA-256s computed here with Qt, at the edges of the chunk size (empty, one byte, an exact
+// multiple, one byte over); chunk sizes off a 64-byte block refused; a file that changes while it is
+// hashed (written, shrunk, touched) gives FileChanged; the cache entry codec refuses what is not a
+// manifest of that file; the eviction policy's table.
 #include "manifest/cache_eviction.h"
 #include "manifest/manifest.h"
 #include "manifest/manifest_codec.h"
 #include "worker/request_handler.h"
+
+#include "chainentries.h"
 
 #include <QCryptographicHash>
 #include <QTemporaryDir>
@@ -66,6 +69,7 @@ private slots:
     void changedWhileHashed();
     void abortStops();
     void tooManyChunksIsRefused();
+    void chunkSizeOffABlockIsRefused();
     void codecRoundTrip();
     void codecRefuses_data();
     void codecRefuses();
@@ -106,11 +110,14 @@ void TestManifest::chunksAndRoot()
     QCOMPARE(qint64(manifest.chunks.size()), (size + Chunk - 1) / Chunk);
     QByteArray concatenated;
     for (qint64 i = 0; i * Chunk < size; ++i) {
-        const QByteArray expected = sha(data.mid(i * Chunk, Chunk));
-        QCOMPARE(toBytes(manifest.chunks[size_t(i)]).toHex(), expected.toHex());
-        concatenated += expected;
+        // Entry i, continued over the rest of the file, gives its SHA-256; the last one is it.
+        const QByteArray entry = toBytes(manifest.chunks[size_t(i)]);
+        QVERIFY2(ferrytest::isStateAt(entry, data, std::min(size, (i + 1) * Chunk)), qPrintable(QString::number(i)));
+        concatenated += entry;
     }
-    // The root is over the digests, so an empty file's root is the SHA-256 of no bytes.
+    if (size > 0)
+        QCOMPARE(toBytes(manifest.chunks.back()).toHex(), sha(data).toHex());
+    // The root is over the entries, so an empty file's root is the SHA-256 of no bytes.
     QCOMPARE(toBytes(manifest.root).toHex(), sha(concatenated).toHex());
     QCOMPARE(lastProgress, uint64_t(size));
     struct stat info {};
@@ -181,15 +188,31 @@ void TestManifest::abortStops()
 
 void TestManifest::tooManyChunksIsRefused()
 {
-    // Chunks of one byte stand in for a file of more than 16 TiB: refused before a byte is read.
+    // Chunks of one block (64 bytes) stand in for a file of more than 16 TiB: refused before a byte is
+    // read. The file is sparse: its 256 MiB take no room.
     QTemporaryDir dir;
-    const UniqueFd fd = writeFile(dir.filePath("f"), QByteArray(qsizetype(MaxChunks) + 1, 'x'));
+    const UniqueFd fd = writeFile(dir.filePath("f"), QByteArray());
+    UniqueFd writer(::open(dir.filePath("f").toLocal8Bit().constData(), O_WRONLY | O_CLOEXEC));
+    QCOMPARE(ftruncate(writer.get(), off_t(MaxChunks + 1) * 64), 0);
     bool read = false;
-    Result<Manifest> result = computeManifest(fd, 1, [&read](uint64_t) { return !(read = true); });
+    Result<Manifest> result = computeManifest(fd, 64, [&read](uint64_t) { return !(read = true); });
     QVERIFY(std::holds_alternative<Problem>(result));
     QCOMPARE(std::get<Problem>(result).failure, Failure::TooLarge);
     QVERIFY(!read);
+    QCOMPARE(ftruncate(writer.get(), 64 * 1024 + 5), 0);
     QVERIFY(std::holds_alternative<Manifest>(computeManifest(fd, 4096, Always)));
+}
+
+// A chunk that ends inside a SHA-256 block has no chain state at its end.
+void TestManifest::chunkSizeOffABlockIsRefused()
+{
+    QTemporaryDir dir;
+    const UniqueFd fd = writeFile(dir.filePath("f"), pattern(1000));
+    Result<Manifest> result = computeManifest(fd, 100, Always);
+    QVERIFY(std::holds_alternative<Problem>(result));
+    QCOMPARE(std::get<Problem>(result).failure, Failure::Internal);
+    QVERIFY2(QString::fromStdString(std::get<Problem>(result).message).contains("not a multiple of 64"),
+             whyNot(result));
 }
 
 void TestManifest::codecRoundTrip()
@@ -309,19 +332,20 @@ void TestManifest::pages()
 
 void TestManifest::specVector()
 {
-    // PROTOCOL.md §9's [manifest-page]: the file "aaaab" in chunks of 4 bytes.
+    // PROTOCOL.md §9's [manifest-page]: 64 × "a", then "b", in chunks of 64 bytes.
     QTemporaryDir dir;
-    const UniqueFd fd = writeFile(dir.filePath("f"), "aaaab");
-    Result<Manifest> result = computeManifest(fd, 4, Always);
+    const UniqueFd fd = writeFile(dir.filePath("f"), QByteArray(64, 'a') + "b");
+    Result<Manifest> result = computeManifest(fd, 64, Always);
     QVERIFY(std::holds_alternative<Manifest>(result));
     const ferry::proto::ManifestPage page = manifestPage(std::get<Manifest>(result), 0, 16384);
     QCOMPARE(page.chunkCount, uint32_t(2));
     QCOMPARE(toBytes(page.root).toHex(),
-             QByteArray("0dcb547575cea4904657cd7076f59cdc6ad612ce555f23d9e4c80d3a4f223d37"));
+             QByteArray("0f1e1428fd98c92fd15bc0f5fee7030e0caab4640e39a06bd88ff6e03ab41084"));
     QCOMPARE(toBytes(page.digests[0]).toHex(),
-             QByteArray("61be55a8e2f6b4e172338bddf184d6dbee29c98853e0a0485ecee7f27b9af0b4"));
+             QByteArray("df5bb81ce81e0626fb45a8944fd40f31b25e6816d6d499c1ab90492900635e66"));
+    QCOMPARE(toBytes(page.digests[1]).toHex(), sha(QByteArray(64, 'a') + "b").toHex());
     QCOMPARE(toBytes(page.digests[1]).toHex(),
-             QByteArray("3e23e8160039594a33894f6564e1b1348bbd7a0088d42c4acb73eeaed59c009d"));
+             QByteArray("3e63da2d835edc34e3bca8eef3a454427eae1b01381bbc01c6ca812e1066d660"));
     QVERIFY(page.last);
 }
 
