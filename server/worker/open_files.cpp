@@ -1,10 +1,13 @@
 #include "worker/open_files.h"
 
 #include "base/syscall.h"
+#include "ipc/handoff.h"
 
 #include <algorithm>
 #include <fcntl.h>
+#include <iterator>
 #include <string>
+#include <sys/resource.h>
 #include <sys/sysmacros.h>
 
 namespace ferry::server {
@@ -28,64 +31,77 @@ bool sameUnchangedFile(const struct statx &now, const struct stat &info)
            && sameTime(now.stx_ctime, info.st_ctim);
 }
 
+size_t openFileCapacity(uint64_t fdLimit)
+{
+    constexpr uint64_t Connections = MaxConnectionsPerWorker + MaxTlsConnectionsPerWorker;
+    constexpr uint64_t Reserved = 2 * Connections + MaxHandoffBatch + 32;
+    if (fdLimit <= Reserved)
+        return 0;
+    return size_t(std::min<uint64_t>((fdLimit - Reserved) / 2, OpenFileMaxCapacity));
+}
+
+size_t openFileCapacity()
+{
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0)
+        return 0;
+    return openFileCapacity(limit.rlim_cur == RLIM_INFINITY ? UINT64_MAX : uint64_t(limit.rlim_cur));
+}
+
 OpenFileRef OpenFiles::find(int rootFd, const std::string &path, int64_t nowNs)
 {
     auto it = m_entries.find(path);
     if (it == m_entries.end())
         return nullptr;
+    const Order::iterator entry = it->second;
     // The name as it is now: AT_SYMLINK_NOFOLLOW, so a final symlink is its own inode and never a hit.
     struct statx now {};
     const int result = retryOnEintr(
         [&] { return statx(rootFd, path.c_str(), AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, StatxMask, &now); });
-    if (result != 0 || !sameUnchangedFile(now, it->second.file->info)) {
-        m_entries.erase(it);
+    if (result != 0 || !sameUnchangedFile(now, entry->file->info)) {
+        erase(entry);
         return nullptr;
     }
-    it->second.lastUsedNs = nowNs;
-    return it->second.file;
+    entry->lastUsedNs = nowNs;
+    m_order.splice(m_order.begin(), m_order, entry);
+    return entry->file;
 }
 
 OpenFileRef OpenFiles::keep(std::string_view path, OpenFile &&file, int64_t nowNs)
 {
     auto shared = std::make_shared<const OpenFile>(std::move(file));
-    if (auto it = m_entries.find(path); it != m_entries.end()) {
-        it->second = {shared, nowNs};
-        return shared;
-    }
-    if (m_entries.size() >= OpenFileCapacity)
-        evictOldest();
-    m_entries.emplace(std::string(path), Entry{shared, nowNs});
+    forget(path);
+    if (m_capacity == 0)
+        return shared; // served, never kept: the fd limit leaves no room
+    if (m_entries.size() >= m_capacity)
+        erase(std::prev(m_order.end())); // the least recently used
+    m_order.push_front(Entry{std::string(path), shared, nowNs});
+    m_entries.emplace(m_order.front().path, m_order.begin());
     return shared;
 }
 
 void OpenFiles::forget(std::string_view path)
 {
     if (auto it = m_entries.find(path); it != m_entries.end())
-        m_entries.erase(it);
+        erase(it->second);
 }
 
-void OpenFiles::evictOldest()
+void OpenFiles::erase(Order::iterator entry)
 {
-    // O(entries), only when a new file arrives at a full cache.
-    auto oldest = m_entries.begin();
-    for (auto it = m_entries.begin(); it != m_entries.end(); ++it)
-        if (it->second.lastUsedNs < oldest->second.lastUsedNs)
-            oldest = it;
-    if (oldest != m_entries.end())
-        m_entries.erase(oldest);
+    m_entries.erase(std::string_view(entry->path)); // before the node that holds the key goes
+    m_order.erase(entry);
 }
 
 void OpenFiles::expire(int64_t nowNs)
 {
-    std::erase_if(m_entries, [nowNs](const auto &item) { return item.second.lastUsedNs + OpenFileTtlNs <= nowNs; });
+    // The list is in order of last use, so the expired entries are all at its end.
+    while (!m_order.empty() && m_order.back().lastUsedNs + OpenFileTtlNs <= nowNs)
+        erase(std::prev(m_order.end()));
 }
 
 int64_t OpenFiles::nextExpiryNs() const
 {
-    int64_t next = INT64_MAX;
-    for (const auto &[path, entry] : m_entries)
-        next = std::min(next, entry.lastUsedNs + OpenFileTtlNs);
-    return next;
+    return m_order.empty() ? INT64_MAX : m_order.back().lastUsedNs + OpenFileTtlNs;
 }
 
 } // namespace ferry::server

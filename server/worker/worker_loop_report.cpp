@@ -10,7 +10,7 @@ namespace ferry::server {
 
 void WorkerLoop::expireFiles()
 {
-    // Once a second at most: the sweep is O(cached files).
+    // Once a second at most: the entries expire TTL after their last use, to the second is soon enough.
     const int64_t now = monotonicNs();
     if (now < m_nextFileSweepNs)
         return;
