@@ -267,8 +267,18 @@ void TestFerryGetVerified::mirrorThatIsNotFerryIsPassedOver()
     QVERIFY2(ferrytest::sameContent(remote, local, &why), qPrintable(why));
     QVERIFY2(run.out.startsWith(ferrytest::fileSha256(remote)), run.out.constData()); // verified
     const QByteArray dropped = QStringLiteral("not using 127.0.0.1:%1").arg(badPort).toUtf8();
-    QVERIFY2(run.err.contains(dropped), run.err.constData());
+    QVERIFY2(run.err.count(dropped) == 1, run.err.constData()); // said once
     QVERIFY2(run.err.contains(silent ? "does not speak Ferry" : "TLS"), run.err.constData());
+    if (silent) {
+        // Met once: a job whose STAT already passed over the silent port starts without it, and does not
+        // spend another 3 s of HELLO finding the same thing out.
+        int connections = 0;
+        while (silentPort.hasPendingConnections() || silentPort.waitForNewConnection(200)) {
+            delete silentPort.nextPendingConnection();
+            ++connections;
+        }
+        QCOMPARE(connections, 1);
+    }
     QCOMPARE(QDir(dest.path()).entryList(QDir::Files), QStringList{QStringLiteral("file.bin")});
 }
 
