@@ -12,6 +12,7 @@ QString errorKindName(ErrorKind kind)
     case ErrorKind::LocalError: return QStringLiteral("local error");
     case ErrorKind::ProtocolError: return QStringLiteral("protocol error");
     case ErrorKind::AccessDenied: return QStringLiteral("access denied");
+    case ErrorKind::IdentityChanged: return QStringLiteral("identity changed");
     }
     return {};
 }

@@ -19,6 +19,7 @@ enum class ErrorKind {
     LocalError,      // the destination: no space, permission denied, folder gone
     ProtocolError,   // the peer does not speak Ferry correctly
     AccessDenied,    // the path needs an access token, or the token is unknown, revoked, expired or used up
+    IdentityChanged, // a server's TLS identity differs from its pin: a hard stop for the whole job, never passed over
 };
 QString errorKindName(ErrorKind kind);
 

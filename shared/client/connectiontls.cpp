@@ -25,7 +25,9 @@ TlsGuard *Connection::openTlsSocket()
     auto *socket = new QSslSocket(this);
     auto *tls = new TlsGuard(socket, m_host, m_port);
     connect(tls, &TlsGuard::secured, this, &Connection::onConnected);
-    connect(tls, &TlsGuard::refused, this, [this](const QString &reason) { fail(ErrorKind::ProtocolError, reason); });
+    connect(tls, &TlsGuard::refused, this, [this](const QString &reason, bool changed) {
+        fail(changed ? ErrorKind::IdentityChanged : ErrorKind::ProtocolError, reason);
+    });
     // QSslSocket decrypts into its own buffer: bounded, so a slow disk still slows the sender.
     socket->setReadBufferSize(4 * ReadBlockSize);
     m_socket = socket;

@@ -11,6 +11,7 @@
 #include <QLocale>
 
 #include <atomic>
+#include <utility>
 
 namespace ferry::client {
 
@@ -129,6 +130,8 @@ void DownloadJob::start()
 {
     if (m_state != State::Queued)
         return;
+    for (const QString &reason : std::exchange(m_unannounced, {}))
+        emit sourceDropped(reason);
     beginAttempt();
 }
 

@@ -90,6 +90,10 @@ public:
     // Other servers with the same file at the same path: chunks come from all of them.
     QList<FerryUrl> mirrors() const { return m_mirrors; }
     void setMirrors(const QList<FerryUrl> &mirrors) { m_mirrors = mirrors; }
+    // The listing that found this file (TreeWalker) passed over the servers before mirror `mirrorInUse`
+    // for not speaking Ferry, for `reasons`: the job starts there instead of waiting on them again, and
+    // reports them (sourceDropped) once, when it starts. Call after setMirrors(), before start().
+    void startAtMirror(int mirrorInUse, const QStringList &reasons);
     // A SHA-256 (raw 32 bytes) the file must have, published elsewhere; empty for none.
     void setExpectedSha256(const QByteArray &digest) { m_expectedSha256 = digest; }
     // Whether to use a server's manifest at all (default true); false fetches as from a
@@ -255,6 +259,7 @@ private:
     QStringList m_droppedSources;
     int m_mirrorInUse = -1;   // index in m_mirrors serving in place of the job's server (passToMirror())
     QStringList m_passedOver; // why the servers before it were dropped
+    QStringList m_unannounced; // of those, the ones the listing found: sourceDropped at start()
 
     RateLimiter m_speedLimit;
     RateLimiter *m_sharedLimiter = nullptr;

@@ -66,6 +66,16 @@ bool DownloadJob::passToMirror(ErrorKind kind, const QString &reason)
     return true;
 }
 
+void DownloadJob::startAtMirror(int mirrorInUse, const QStringList &reasons)
+{
+    if (mirrorInUse < 0 || mirrorInUse >= m_mirrors.size())
+        return;
+    m_mirrorInUse = mirrorInUse;
+    m_passedOver = reasons;
+    m_droppedSources = reasons;
+    m_unannounced = reasons;
+}
+
 bool DownloadJob::failOver(ErrorKind kind)
 {
     if (kind != ErrorKind::ConnectionError && kind != ErrorKind::ServerBusy)

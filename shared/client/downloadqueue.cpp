@@ -104,8 +104,9 @@ void DownloadQueue::add(const FerryUrl &url, const QString &destinationDir)
     walker->setMirrors(mirrorsFor(url));
     m_walkers.append(walker);
     connect(walker, &TreeWalker::fileFound, this,
-            [this](const FerryUrl &fileUrl, const QString &localPath, qint64 size) {
-                addFileAs(fileUrl, localPath, size); // the listing's size, shown while the file waits
+            [this, walker](const FerryUrl &fileUrl, const QString &localPath, qint64 size) {
+                // The listing's size, shown while the file waits; servers the listing passed over stay so.
+                addFileAs(fileUrl, localPath, size)->startAtMirror(walker->mirrorInUse(), walker->passedOver());
             });
     connect(walker, &TreeWalker::finished, this, [this, walker] { onWalkerFinished(walker); });
     m_wasIdle = false;

@@ -31,6 +31,7 @@ bool RetryPolicy::canRetryFix(ErrorKind kind)
     case ErrorKind::LocalError:
     case ErrorKind::ProtocolError:
     case ErrorKind::AccessDenied: // a person has to bring a token first
+    case ErrorKind::IdentityChanged: // only removing the pin lets it through
         return false;
     }
     return false;

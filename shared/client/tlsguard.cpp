@@ -95,7 +95,7 @@ void TlsGuard::onSslErrors(const QList<QSslError> &errors)
 void TlsGuard::onSocketError()
 {
     if (!m_refusal.isEmpty())
-        emit refused(std::exchange(m_refusal, QString())); // the reason the handshake was left to fail
+        emit refused(std::exchange(m_refusal, QString()), m_changed); // the reason the handshake was left to fail
 }
 
 void TlsGuard::onEncrypted()
@@ -147,10 +147,12 @@ bool TlsGuard::judge(const QSslCertificate &leaf, bool chainTrusted)
         return true;
     }
     case TlsVerdict::RefuseChanged:
+        m_changed = true;
         m_refusal = changedText(m_server, facts.knownPin, facts.presented);
         trust.reportChanged(m_server, facts.knownPin, facts.presented);
         return false;
     case TlsVerdict::RefuseUrlMismatch:
+        m_changed = true;
         m_refusal = QStringLiteral("%1 presented the identity %2, not the %3 its URL asks for; nothing was sent")
                         .arg(m_server, facts.presented, facts.urlPin);
         return false;
@@ -165,7 +167,7 @@ bool TlsGuard::judge(const QSslCertificate &leaf, bool chainTrusted)
 void TlsGuard::refuse(const QString &reason)
 {
     m_refusal.clear();
-    emit refused(reason); // first: the socket's own error signals must not be the reason the user reads
+    emit refused(reason, m_changed); // first: the socket's own error signals must not be the reason the user reads
     m_socket->abort();
 }
 

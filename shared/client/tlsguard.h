@@ -29,7 +29,8 @@ public:
 signals:
     void secured();
     // The server is not the one it should be (or not yet trusted); the socket has been aborted.
-    void refused(const QString &reason);
+    // `changed`: it is not the one its pin names (known-servers or ?fp=), not merely unknown.
+    void refused(const QString &reason, bool changed);
 
 private:
     void onInterrupted(const QSslError &error);
@@ -47,6 +48,7 @@ private:
     bool m_judged = false;
     bool m_accepted = false;
     bool m_pinned = false;
+    bool m_changed = false; // the refusal is a pin the server no longer matches
     QString m_refusal;
 };
 

@@ -18,7 +18,7 @@ class Session;
 // each file is reported with fileFound. finished() comes once, after the last
 // listing or the first error (error() then says which). With mirrors (servers holding the same
 // tree), a first server that does not speak Ferry is passed over for the next one; the files found
-// still carry `url`, whose job passes it over the same way (DownloadJob::setMirrors).
+// still carry `url`; their jobs start at the mirror the walk went on from (DownloadJob::startAtMirror()).
 class TreeWalker : public QObject
 {
     Q_OBJECT
@@ -31,6 +31,9 @@ public:
     ErrorKind error() const { return m_error; }
     QString errorString() const { return m_errorString; }
     int fileCount() const { return m_fileCount; }
+    // The mirror the walk went on from (-1: the URL's own server), and why those before it were passed over.
+    int mirrorInUse() const { return m_mirrorInUse; }
+    QStringList passedOver() const { return m_passedOver; }
 
 signals:
     // `url` names a file; `localPath` is where it belongs.

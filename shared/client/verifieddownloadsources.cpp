@@ -1,6 +1,7 @@
 // VerifiedDownload's sources and segments: mirrors joining once their manifest agrees,
 // up to `streams` connections per source, runs of chunks handed to idle segments, and a
-// source dropped for this file when it disagrees, serves a bad chunk or stops answering.
+// source dropped for this file when it disagrees, serves a bad chunk or stops answering. A source whose
+// identity no longer matches its pin ends the whole download: that is a hard stop, not a lost mirror.
 #include "verifieddownload.h"
 
 #include "chunkhasher.h"
@@ -40,6 +41,10 @@ void VerifiedDownload::startMirror(int source)
                 connection->deleteLater();
                 if (m_done)
                     return;
+                if (kind == ErrorKind::IdentityChanged) {
+                    fail(kind, reason); // a hard stop for the whole file, however well the others serve it
+                    return;
+                }
                 // A port that does not speak Ferry (or refuses the client) answers the same way next time.
                 const bool worthRetrying = kind == ErrorKind::ConnectionError || kind == ErrorKind::ServerBusy;
                 if (!worthRetrying || m_sources.noteFailure(source, reason))
@@ -130,7 +135,7 @@ void VerifiedDownload::onSegmentFailed(ChunkSegment *segment, ErrorKind kind, co
         return;
     m_lastErrorKind = kind;
     m_lastError = reason;
-    if (kind == ErrorKind::LocalError) {
+    if (kind == ErrorKind::LocalError || kind == ErrorKind::IdentityChanged) {
         fail(kind, reason);
     } else if (fileChanged && m_sources.agreedCount() <= 1) {
         fail(kind, reason, Cause::FileChanged);

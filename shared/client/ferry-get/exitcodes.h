@@ -23,7 +23,8 @@ inline int exitCodeFor(client::ErrorKind kind)
     case client::ErrorKind::ServerBusy: return ExitConnection;
     case client::ErrorKind::RemoteError: return ExitRemote;
     case client::ErrorKind::LocalError: return ExitLocal;
-    case client::ErrorKind::ProtocolError: return ExitOther;
+    case client::ErrorKind::ProtocolError:
+    case client::ErrorKind::IdentityChanged: return ExitOther;
     case client::ErrorKind::AccessDenied: return ExitAccess;
     }
     return ExitOther;
