@@ -2,6 +2,7 @@
 // plaintext one may: with close_notify and then TCP's FIN, or with a bare FIN. The answers to the
 // requests it sent before still come, whole and in order; then the server closes with its own
 // close_notify and keeps nothing of the connection.
+#include "chainentries.h"
 #include "serverprocess.h"
 #include "testtree.h"
 #include "tlsrawclient.h"
@@ -36,11 +37,12 @@ void verifyHashAnswer(TlsRawClient &client, bool manifest)
     QVERIFY2(readManifest(client, pages, &why), qPrintable(why));
     QCOMPARE(pages.size(), size_t(1));
     QCOMPARE(pages.front().digests.size(), size_t(Size / Chunk));
+    // Each entry is the SHA-256 chain state at its chunk's end, the last the file's SHA-256 (§10.5).
+    const std::vector<QByteArray> entries = ferrytest::chainEntries(ferrytest::patternBytes(9, 0, Size), Chunk);
     QByteArray all;
     for (size_t i = 0; i < pages.front().digests.size(); ++i) {
-        const QByteArray expected = sha256(ferrytest::patternBytes(9, i * Chunk, Chunk));
-        QCOMPARE(bytesOf(pages.front().digests[i]), expected);
-        all += expected;
+        QCOMPARE(bytesOf(pages.front().digests[i]), entries[i]);
+        all += entries[i];
     }
     QCOMPARE(bytesOf(pages.front().root), sha256(all));
 }
