@@ -120,6 +120,28 @@ void verifySparseManifest(const std::vector<proto::ManifestPage> &pages, uint64_
     QCOMPARE(bytesOf(page.root), sha256(all));
 }
 
+// The range DIGEST the two "on both paths" tests send, over TLS or plaintext, to a one-worker server.
+const proto::DigestRequest HeldRange{"f.bin", proto::DigestAlgo::Sha256, 1, 24 * MiB - 2};
+
+QStringList oneWorker(bool tls)
+{
+    const QStringList one{QStringLiteral("--workers"), QStringLiteral("1")};
+    return tls ? tlsOnly(one) : one + QStringList{"--plaintext", "only"};
+}
+
+// Sends HeldRange on whichever client the path uses; false with `why` if it could not.
+bool sendHeldRange(bool tls, const ServerProcess &server, TlsRawClient &overTls, ferrytest::TestClient &plain,
+                   QString *why)
+{
+    if (tls)
+        return openVersion2(overTls, server, why) && overTls.send(HeldRange);
+    if (!plain.open(server.host(), server.port()).ok() || !plain.send(HeldRange)) {
+        *why = QStringLiteral("could not send the range DIGEST in plaintext");
+        return false;
+    }
+    return true;
+}
+
 } // namespace
 
 class TestTlsHashing : public QObject
@@ -415,20 +437,12 @@ void TestTlsHashing::rangeOfAFileCutShortSaysSoOnBothPaths()
     QVERIFY(!file.isEmpty());
     const QString pause = tree.base() + QStringLiteral("/hashing");
     ScopedEnv hook("FERRY_TEST_HASH_PAUSE", pause.toLocal8Bit());
-    const QStringList one{QStringLiteral("--workers"), QStringLiteral("1")};
-    ServerProcess server(tree.root(), tls ? tlsOnly(one) : one + QStringList{"--plaintext", "only"});
+    ServerProcess server(tree.root(), oneWorker(tls));
     QVERIFY2(server.start(), qPrintable(server.diagnostics()));
-    const proto::DigestRequest range{"f.bin", proto::DigestAlgo::Sha256, 1, 24 * MiB - 2};
     TlsRawClient overTls(60000);
     ferrytest::TestClient plain(60000);
     QString why;
-    if (tls) {
-        QVERIFY2(openVersion2(overTls, server, &why), qPrintable(why));
-        QVERIFY(overTls.send(range));
-    } else {
-        QVERIFY(plain.open(server.host(), server.port()).ok());
-        QVERIFY(plain.send(range));
-    }
+    QVERIFY2(sendHeldRange(tls, server, overTls, plain, &why), qPrintable(why));
     QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(pause), 10000); // the hash is under way, held
     QVERIFY(QFile::resize(file, qint64(MiB))); // cut well before the range's end
     QVERIFY(QFile::remove(pause));
@@ -458,20 +472,12 @@ void TestTlsHashing::rangeStoppedByTheAdminIsNotAnsweredOnBothPaths()
     QVERIFY(!tree.addFile(QStringLiteral("f.bin"), 24 * MiB, 9).isEmpty());
     const QString pause = tree.base() + QStringLiteral("/hashing");
     ScopedEnv hook("FERRY_TEST_HASH_PAUSE", pause.toLocal8Bit());
-    const QStringList one{QStringLiteral("--workers"), QStringLiteral("1")};
-    ServerProcess server(tree.root(), tls ? tlsOnly(one) : one + QStringList{"--plaintext", "only"});
+    ServerProcess server(tree.root(), oneWorker(tls));
     QVERIFY2(server.start(), qPrintable(server.diagnostics()));
-    const proto::DigestRequest range{"f.bin", proto::DigestAlgo::Sha256, 1, 24 * MiB - 2};
     TlsRawClient overTls(30000);
     ferrytest::TestClient plain(30000);
     QString why;
-    if (tls) {
-        QVERIFY2(openVersion2(overTls, server, &why), qPrintable(why));
-        QVERIFY(overTls.send(range));
-    } else {
-        QVERIFY(plain.open(server.host(), server.port()).ok());
-        QVERIFY(plain.send(range));
-    }
+    QVERIFY2(sendHeldRange(tls, server, overTls, plain, &why), qPrintable(why));
     QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(pause), 10000); // the hash is under way, held
     const qint64 connection = onlyWorker(server).value(QStringLiteral("connection")).toInteger();
     QVERIFY(connection > 0);
