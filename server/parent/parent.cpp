@@ -26,7 +26,7 @@ namespace {
 // Every input that can refuse the start is checked before anything is made (startup_checks.h): a failed
 // start used to leave the state directory made, with manifests/ and the identity in it. The root and the
 // TLS files are opened again for real after the privilege drop. The checks come before the bind too, so
-// a refused start (a damaged identity, say) never holds the port, not even for a moment.
+// a refused start (a damaged identity, say) never holds the Ferry port, not even for a moment.
 Listener bindFirst(Options &options, WorkerManifests &manifests)
 {
     if (options.stateDir.empty())
