@@ -25,13 +25,14 @@ namespace {
 
 // Every input that can refuse the start is checked before anything is made (startup_checks.h): a failed
 // start used to leave the state directory made, with manifests/ and the identity in it. The root and the
-// TLS files are opened again for real after the privilege drop.
+// TLS files are opened again for real after the privilege drop. The checks come before the bind too, so
+// a refused start (a damaged identity, say) never holds the Ferry port, not even for a moment.
 Listener bindFirst(Options &options, WorkerManifests &manifests)
 {
-    Listener listener = openListener(options.listen);
     if (options.stateDir.empty())
         options.stateDir = tls::defaultStateDir();
     checkBeforeCreating(options);
+    Listener listener = openListener(options.listen);
     prepareTlsState(options); // as root, if started so: the state directory is made for --user
     manifests = prepareManifestCache(options);
     if (!options.user.empty())

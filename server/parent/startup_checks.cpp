@@ -7,7 +7,7 @@
 #include "parent/audit_setup.h"
 #include "parent/privileges.h"
 #include "parent/tls_setup.h"
-#include "tls/identity.h"
+#include "tls/identity_files.h"
 #include "worker/jail.h"
 
 #include <cerrno>
@@ -66,15 +66,28 @@ void checkAuditLogWritable(const Options &options)
                                                                     : std::string(": ") + std::strerror(errno)));
 }
 
-// A key kept from an earlier start must be readable, or making the identity fails after the state
-// directory's manifests/ folder is made. (A missing one is made then.)
-void checkKeptKey(const Options &options)
+bool usesKeptIdentity(const Options &options)
 {
-    if (options.plaintext == PlaintextPolicy::Only || !options.tlsCert.empty())
-        return;
-    const std::string key = tls::keyPathIn(options.stateDir);
-    if (access(key.c_str(), F_OK) == 0 && faccessat(AT_FDCWD, key.c_str(), R_OK, AT_EACCESS) != 0)
-        throw ConfigError("cannot read the server's key " + key + ": " + std::strerror(errno));
+    return options.plaintext != PlaintextPolicy::Only && options.tlsCert.empty();
+}
+
+// The identity kept from an earlier start must be whole: PEM, a key only its owner may read, and a
+// certificate for that key (tls/identity_files.h). Refused here, before anything is made, and never
+// remade later: a new key would change the fingerprint clients have pinned. (A missing one is made
+// then; so is a missing certificate for a kept key.) Judged with this process's rights; whether the
+// --user can read it is checkKeptIdentityReadable()'s.
+void checkKeptIdentity(const Options &options)
+{
+    if (usesKeptIdentity(options))
+        (void)tls::readKeptIdentity(options.stateDir);
+}
+
+// As --user: the kept identity must be readable. A state directory this user cannot look into yet
+// is not judged: prepareStateDir() hands systemd's to it (and makes a missing one for it).
+void checkKeptIdentityReadable(const Options &options)
+{
+    if (usesKeptIdentity(options) && faccessat(AT_FDCWD, options.stateDir.c_str(), X_OK, AT_EACCESS) == 0)
+        (void)tls::readKeptIdentity(options.stateDir);
 }
 
 // Everything the server reads or appends to once it runs as --user.
@@ -83,7 +96,7 @@ void checkWhatTheServerReads(const Options &options)
     (void)Jail::open(options.root, options.showHidden);
     if (!options.tlsCert.empty()) // the administrator's files: read, nothing made
         (void)loadTls(options);
-    checkKeptKey(options);
+    checkKeptIdentityReadable(options);
     std::string error;
     if (!TokenStore::load(options.stateDir + "/tokens.json", error))
         throw ConfigError(error);
@@ -157,6 +170,7 @@ void checkBeforeCreating(const Options &options)
 {
     checkUser(options.user);
     refuseAuditLogInRoot(options);
+    checkKeptIdentity(options);
     runAsServerUser(options, [&options] { checkWhatTheServerReads(options); });
 }
 

@@ -113,10 +113,14 @@ std::string certToPem(X509 *cert)
     return drain(bio.get());
 }
 
+int noPassphrase(char *, int, int, void *) { return -1; }
+
 KeyPtr keyFromPem(const std::string &pem, std::string &error)
 {
     BioPtr bio(BIO_new_mem_buf(pem.data(), int(pem.size())));
-    KeyPtr key(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+    // Without a callback OpenSSL would ask for an encrypted key's passphrase on the terminal, and a
+    // server started by hand would hang there: the key is refused instead.
+    KeyPtr key(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, noPassphrase, nullptr) : nullptr);
     if (!key)
         error = opensslError();
     return key;

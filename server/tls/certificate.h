@@ -25,7 +25,8 @@ KeyPtr makeKey(std::string &error);
 // valid from a day ago for `days` days, random 128-bit serial, signed with SHA-256.
 CertPtr makeSelfSigned(EVP_PKEY *key, const std::string &commonName, int days, std::string &error);
 
-// PEM text and back. Reading returns null with `error` set.
+// PEM text and back. Reading returns null with `error` set; an encrypted key is not read (no
+// passphrase is ever asked for).
 std::string keyToPem(EVP_PKEY *key);
 std::string certToPem(X509 *cert);
 KeyPtr keyFromPem(const std::string &pem, std::string &error);
@@ -33,6 +34,8 @@ CertPtr certFromPem(const std::string &pem, std::string &error);
 
 // Whether the certificate's public key is `key`'s.
 bool certMatchesKey(X509 *cert, EVP_PKEY *key);
+// A passphrase callback that gives none (pem_password_cb), for every OpenSSL call that reads a key.
+int noPassphrase(char *buffer, int size, int writing, void *data);
 // Seconds until the certificate's notAfter (negative once expired).
 long long secondsLeft(X509 *cert);
 

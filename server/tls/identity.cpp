@@ -5,6 +5,7 @@
 #include "base/unique_fd.h"
 #include "tls/certificate.h"
 #include "tls/fingerprint.h"
+#include "tls/identity_files.h"
 
 #include <cerrno>
 #include <cstring>
@@ -19,20 +20,6 @@ namespace {
 
 constexpr int CertificateDays = 3650;            // pinned by key, so its dates only keep TLS libraries happy
 constexpr long long RenewBeforeSeconds = 30 * 86400; // renewed (same key, same fingerprint) this early
-
-// Reads a whole file; false with errno set if it cannot be opened.
-bool readFile(const std::string &path, std::string &text)
-{
-    UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd)
-        return false;
-    text.clear();
-    char buffer[4096];
-    ssize_t got;
-    while ((got = read(fd.get(), buffer, sizeof buffer)) > 0)
-        text.append(buffer, size_t(got));
-    return got == 0;
-}
 
 std::string temporaryNameFor(const std::string &path) { return path + ".tmp." + std::to_string(getpid()); }
 
@@ -61,47 +48,24 @@ int writeAtomically(const std::string &path, const std::string &text, mode_t mod
     throw ConfigError(what + " " + path + ": " + std::strerror(error));
 }
 
-KeyPtr readKey(const std::string &path)
+// The key of a first start, made and written. Another server starting on the same directory at the same
+// time may have linked its key first: then that one is read as a kept one, and both serve it.
+KeptIdentity makeFirstKey(const std::string &stateDir, bool &created)
 {
-    std::string pem, error;
-    if (!readFile(path, pem))
-        refuse("cannot read the server key", path, errno);
-    KeyPtr key = keyFromPem(pem, error);
+    std::string error;
+    KeyPtr key = makeKey(error);
     if (!key)
-        throw ConfigError("the server key " + path + " is not a PEM private key: " + error);
-    return key;
-}
-
-void checkKeyMode(const std::string &path)
-{
-    struct stat info {};
-    if (stat(path.c_str(), &info) != 0)
-        refuse("stat() on the server key", path, errno);
-    if ((info.st_mode & 077) != 0) // like ssh: a key others can read is no longer a secret
-        throw ConfigError("the server key " + path + " is readable by other users (mode "
-                          + std::to_string((info.st_mode >> 6) & 7) + std::to_string((info.st_mode >> 3) & 7)
-                          + std::to_string(info.st_mode & 7) + "): chmod 600 it");
-}
-
-// The key in `path`, made first if absent. `created` tells whether this process made it.
-KeyPtr loadOrMakeKey(const std::string &path, bool &created)
-{
-    created = false;
-    if (access(path.c_str(), F_OK) != 0 && errno == ENOENT) {
-        std::string error;
-        KeyPtr key = makeKey(error);
-        if (!key)
-            throw ConfigError(error);
-        int written = writeAtomically(path, keyToPem(key.get()), 0600, false);
-        if (written == 0) {
-            created = true;
-            return key;
-        }
-        if (written != EEXIST) // EEXIST: another server on this directory made one first; use that one
-            refuse("cannot write the server key", path, written);
-    }
-    checkKeyMode(path);
-    return readKey(path);
+        throw ConfigError(error);
+    const std::string path = keyPathIn(stateDir);
+    const int written = writeAtomically(path, keyToPem(key.get()), 0600, false);
+    if (written == EEXIST)
+        return readKeptIdentity(stateDir);
+    if (written != 0)
+        refuse("cannot write the server key", path, written);
+    created = true;
+    KeptIdentity made;
+    made.key = std::move(key);
+    return made;
 }
 
 std::string hostName()
@@ -112,15 +76,14 @@ std::string hostName()
     return name;
 }
 
-// The certificate in `path` if it is for `key` and not about to expire; otherwise a new one.
-bool ensureCertificate(const std::string &path, EVP_PKEY *key)
+// A certificate for the kept key when it has none or its own expires soon; the key, and so the
+// fingerprint, stays. True if one was made.
+bool ensureCertificate(const std::string &path, const KeptIdentity &kept)
 {
-    std::string pem, error;
-    if (readFile(path, pem))
-        if (CertPtr cert = certFromPem(pem, error);
-            cert && certMatchesKey(cert.get(), key) && secondsLeft(cert.get()) > RenewBeforeSeconds)
-            return false;
-    CertPtr fresh = makeSelfSigned(key, hostName(), CertificateDays, error);
+    if (kept.cert && secondsLeft(kept.cert.get()) > RenewBeforeSeconds)
+        return false;
+    std::string error;
+    CertPtr fresh = makeSelfSigned(kept.key.get(), hostName(), CertificateDays, error);
     if (!fresh)
         throw ConfigError(error);
     if (int written = writeAtomically(path, certToPem(fresh.get()), 0644, true); written != 0)
@@ -138,9 +101,11 @@ Identity ensureIdentity(const std::string &stateDir)
     Identity identity;
     identity.keyFile = keyPathIn(stateDir);
     identity.certFile = certPathIn(stateDir);
-    KeyPtr key = loadOrMakeKey(identity.keyFile, identity.created);
-    identity.renewed = ensureCertificate(identity.certFile, key.get()) && !identity.created;
-    identity.fingerprint = fingerprintOf(key.get());
+    KeptIdentity kept = readKeptIdentity(stateDir); // a damaged one is refused, never remade
+    if (!kept.key)
+        kept = makeFirstKey(stateDir, identity.created);
+    identity.renewed = ensureCertificate(identity.certFile, kept) && !identity.created;
+    identity.fingerprint = fingerprintOf(kept.key.get());
     if (identity.fingerprint.empty())
         throw ConfigError("cannot compute the fingerprint of " + identity.keyFile + ": " + opensslError());
     return identity;
@@ -149,7 +114,7 @@ Identity ensureIdentity(const std::string &stateDir)
 std::string fingerprintOfCertificateFile(const std::string &certFile, std::string &error)
 {
     std::string pem;
-    if (!readFile(certFile, pem)) {
+    if (!readPemFile(certFile, pem)) {
         error = "cannot read " + certFile + ": " + std::strerror(errno);
         return {};
     }
@@ -170,16 +135,7 @@ Identity loadIdentity(const std::string &certFile, const std::string &keyFile)
     identity.certFile = certFile;
     identity.keyFile = keyFile;
     identity.ownCertificate = true;
-    KeyPtr key = readKey(keyFile);
-    std::string pem, error;
-    if (!readFile(certFile, pem))
-        refuse("cannot read the certificate", certFile, errno);
-    CertPtr cert = certFromPem(pem, error);
-    if (!cert)
-        throw ConfigError("the certificate " + certFile + " is not PEM: " + error);
-    if (!certMatchesKey(cert.get(), key.get()))
-        throw ConfigError("the certificate " + certFile + " is not for the key " + keyFile);
-    identity.fingerprint = fingerprintOf(key.get());
+    identity.fingerprint = fingerprintOf(readOwnIdentity(certFile, keyFile).key.get());
     return identity;
 }
 

@@ -16,13 +16,15 @@ struct Identity {
     bool ownCertificate = false; // --tls-cert
 };
 
-// Loads the generated identity from `stateDir`, making the key (P-256) if there is none and the
-// self-signed certificate if it is missing, does not match the key, or expires within 30 days. Safe against
-// another server starting at the same time on the same directory: the key is written to a temporary
-// file and link()ed into place, so exactly one key wins and every process uses it.
+// Loads the generated identity from `stateDir`: on a first start (neither file there) it makes the key
+// (P-256), and it makes the self-signed certificate for the key when it is missing or expires within 30
+// days (same key, same fingerprint). A damaged identity is refused as readKeptIdentity() says
+// (tls/identity_files.h), never remade. Safe against another server starting at the same time on the
+// same directory: the key is written to a temporary file and link()ed into place, so exactly one key
+// wins and every process uses it.
 Identity ensureIdentity(const std::string &stateDir);
 
-// Loads --tls-cert/--tls-key and checks that they belong together.
+// Loads --tls-cert/--tls-key and checks them as readOwnIdentity() does.
 Identity loadIdentity(const std::string &certFile, const std::string &keyFile);
 
 // The fingerprint of the certificate in `certFile` (PEM), for `ferry-ctl identity --cert` with no server

@@ -48,6 +48,7 @@ TlsContext::TlsContext(const Identity &identity) : m_identity(identity)
     // (docs/SECURITY.md, "Sessions are not resumed").
     SSL_CTX_set_num_tickets(c, 0);
     SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_default_passwd_cb(c, noPassphrase); // never a prompt on the terminal (identity_files.h)
     if (SSL_CTX_use_certificate_chain_file(c, identity.certFile.c_str()) != 1) {
         std::string why = opensslError();
         SSL_CTX_free(c);

@@ -55,10 +55,15 @@ public:
 
 private:
     explicit TlsSession(SSL *ssl) : m_ssl(ssl) {}
-    TlsStatus classify(int result, const char *call);
+    // Before each SSL_* call: an empty error queue and errno 0.
+    void beginCall();
+    // What SSL_get_error() says of `result`; `wouldBlock` is the direction to wait in when OpenSSL
+    // reports a would-block as SSL_ERROR_SYSCALL with EAGAIN.
+    TlsStatus classify(int result, const char *call, TlsStatus wouldBlock);
 
     SSL *m_ssl;
     std::string m_lastError;
+    bool m_fatal = false; // SSL_ERROR_SSL or SSL_ERROR_SYSCALL seen: no I/O may follow
 };
 
 } // namespace ferry::server::tls
