@@ -6,6 +6,7 @@
 #include "metrics/metrics_http.h"
 #include "net/net.h"
 #include "parent/parent.h"
+#include "parent/startup_checks.h"
 #include "pool/pool_manager.h"
 
 #include "ferry_version.h"
@@ -65,6 +66,7 @@ int main(int argc, char **argv)
     }
     log::setLevel(options.logLevel);
     try {
+        checkBeforeBinding(options); // a refused start binds nothing: neither port nor admin socket
         ferry::admin::AdminPlane admin(options); // claims the admin socket first: a live one stops us here
         Listener metricsListener = bindMetrics(options);
         Parent parent(options, std::vector<std::string>(argv, argv + argc));

@@ -4,7 +4,6 @@
 #include "base/log.h"
 #include "parent/manifest_setup.h"
 #include "parent/privileges.h"
-#include "parent/startup_checks.h"
 #include "base/syscall.h"
 #include "worker/pacing.h"
 #include "systemd/sd_notify.h"
@@ -23,15 +22,14 @@ namespace ferry::server {
 
 namespace {
 
-// Every input that can refuse the start is checked before anything is made (startup_checks.h): a failed
-// start used to leave the state directory made, with manifests/ and the identity in it. The root and the
-// TLS files are opened again for real after the privilege drop. The checks come before the bind too, so
-// a refused start (a damaged identity, say) never holds the Ferry port, not even for a moment.
+// Every input that can refuse the start was checked before anything was made or bound (main() calls
+// checkBeforeBinding()): a failed start used to leave the state directory made, with manifests/ and the
+// identity in it, and hold the ports. The root and the TLS files are opened again for real after the
+// privilege drop.
 Listener bindFirst(Options &options, WorkerManifests &manifests)
 {
     if (options.stateDir.empty())
         options.stateDir = tls::defaultStateDir();
-    checkBeforeCreating(options);
     Listener listener = openListener(options.listen);
     prepareTlsState(options); // as root, if started so: the state directory is made for --user
     manifests = prepareManifestCache(options);

@@ -23,6 +23,7 @@ namespace ferry::server {
 
 class Parent {
 public:
+    // `options` must have passed checkBeforeBinding() (startup_checks.h), before anything was bound.
     // Start-up, in this order: bind the listener, drop privileges (--user), open the root, map the
     // scoreboard, route signals to a signalfd. Throws ConfigError (exit 2) with a one-line reason.
     // `arguments` (argv) are kept so that a reload can read the command line and config file again.

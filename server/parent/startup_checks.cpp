@@ -8,6 +8,7 @@
 #include "parent/privileges.h"
 #include "parent/tls_setup.h"
 #include "tls/identity_files.h"
+#include "tls/state_dir.h"
 #include "worker/jail.h"
 
 #include <cerrno>
@@ -172,6 +173,13 @@ void checkBeforeCreating(const Options &options)
     refuseAuditLogInRoot(options);
     checkKeptIdentity(options);
     runAsServerUser(options, [&options] { checkWhatTheServerReads(options); });
+}
+
+void checkBeforeBinding(Options &options)
+{
+    if (options.stateDir.empty())
+        options.stateDir = tls::defaultStateDir();
+    checkBeforeCreating(options);
 }
 
 } // namespace ferry::server

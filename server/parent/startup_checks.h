@@ -16,4 +16,9 @@ namespace ferry::server {
 // made: a refused start neither takes the port for a moment nor changes the state directory.
 void checkBeforeCreating(const Options &options);
 
+// main()'s first step after reading the options: fills in the default --state-dir, then
+// checkBeforeCreating(). It comes before the admin socket and --metrics-listen are bound, as well as
+// the Ferry port (Parent), so a refused start binds nothing at all.
+void checkBeforeBinding(Options &options);
+
 } // namespace ferry::server

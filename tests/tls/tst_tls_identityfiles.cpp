@@ -40,6 +40,7 @@ enum class Damage {
     KeyOfAnotherServer,
     KeyGroupReadable,
     KeyWorldReadable,
+    KeyExecutable,
     KeyIsAFolder,
     KeyUnreadableByUser,
     CertificateEmpty,
@@ -209,6 +210,7 @@ bool TestTlsIdentityFiles::writeIdentity(const QString &dir, Damage damage)
     case Damage::KeyOfAnotherServer: key = m_otherKey; break;
     case Damage::KeyGroupReadable: keyMode |= QFile::ReadGroup; break;
     case Damage::KeyWorldReadable: keyMode |= QFile::ReadGroup | QFile::ReadOther; break;
+    case Damage::KeyExecutable: keyMode |= QFile::ExeOwner; break;
     case Damage::KeyIsAFolder: return QDir().mkdir(keyPath) && writeFile(certPath, cert, certMode);
     case Damage::KeyUnreadableByUser: break; // root's, 0600, and the server drops to nobody
     case Damage::CertificateEmpty: cert.clear(); break;
@@ -302,6 +304,8 @@ void TestTlsIdentityFiles::damagedIdentityIsRefusedBeforeAnything_data()
         << Damage::KeyGroupReadable << false << QStringList{key, "mode 0640", "chmod 600", Afresh};
     QTest::newRow("key readable by everyone")
         << Damage::KeyWorldReadable << false << QStringList{key, "mode 0644", "chmod 600", Afresh};
+    QTest::newRow("key executable")
+        << Damage::KeyExecutable << false << QStringList{key, "is executable", "mode 0700", "chmod 600"};
     QTest::newRow("key is a folder") << Damage::KeyIsAFolder << false << QStringList{unreadable, key, "Is a directory"};
     QTest::newRow("key unreadable by --user")
         << Damage::KeyUnreadableByUser << true
@@ -346,6 +350,7 @@ void TestTlsIdentityFiles::damagedOwnFilesAreRefusedBeforeAnything_data()
     QTest::newRow("key readable by everyone") << m_key << 0644 << m_cert
                                               << QStringList{key, "mode 0644", "chmod 600"};
     QTest::newRow("key writable by its group") << m_key << 0660 << m_cert << QStringList{key, "mode 0660"};
+    QTest::newRow("key executable") << m_key << 0700 << m_cert << QStringList{key, "is executable", "mode 0700"};
     QTest::newRow("certificate empty") << m_key << 0600 << QByteArray()
                                        << QStringList{cert, "is not a PEM certificate", "the file is empty"};
     QTest::newRow("certificate cut short") << m_key << 0600 << m_cert.left(m_cert.size() / 2)
