@@ -1,0 +1,106 @@
+// The admin log lines of the real server (docs/SECURITY.md, "Where tokens live"; docs/ADMIN.md): every
+// command leaves one line with the caller's uid, and that line can be trusted. A token's secret given
+// where a token id belongs (`ferry-ctl token revoke SECRET`, an easy slip) never reaches the log, and a
+// command name holding a line break cannot forge a second line under another uid.
+#include "adminrequest.h"
+#include "serverprocess.h"
+#include "testtree.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTest>
+#include <unistd.h>
+
+using namespace ferrytest;
+
+namespace {
+
+ServerProcess::RunResult ctl(const ServerProcess &server, QStringList args)
+{
+    return ServerProcess::runProgram(QStringLiteral(CTL_BIN),
+                                     QStringList{"--admin-socket", server.adminSocketPath()} + args);
+}
+
+// The lines of the server's stderr that hold `text`.
+QList<QByteArray> linesWith(const ServerProcess &server, const QByteArray &text)
+{
+    QList<QByteArray> found;
+    for (const QByteArray &line : server.stderrText().split('\n'))
+        if (line.contains(text))
+            found.append(line);
+    return found;
+}
+
+} // namespace
+
+class TestServerAdminLog : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void aSecretGivenAsATokenIdIsNotLogged();
+    void aCommandNameCannotForgeALogLine();
+
+private:
+    std::unique_ptr<TestTree> m_tree;
+};
+
+void TestServerAdminLog::initTestCase()
+{
+    if (ServerProcess::defaultProgram().isEmpty())
+        QSKIP("ferry-server is not built in this tree");
+    m_tree = std::make_unique<TestTree>();
+    QVERIFY(m_tree->isValid());
+    QVERIFY(!m_tree->addFile("pub/a.bin", 1000, 1).isEmpty());
+}
+
+void TestServerAdminLog::aSecretGivenAsATokenIdIsNotLogged()
+{
+    ServerProcess server(m_tree->root());
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    const ServerProcess::RunResult created = ctl(server, {"token", "create", "--json", "--path", "pub"});
+    QVERIFY2(created.exitCode == 0, created.err.constData());
+    const QString secret = QJsonDocument::fromJson(created.out).object().value("secret").toString();
+    QCOMPARE(secret.size(), 43);
+
+    // The person meant the id and pasted the secret: refused as an unknown id, as before.
+    const ServerProcess::RunResult revoked = ctl(server, {"token", "revoke", secret});
+    QCOMPARE(revoked.exitCode, 1);
+    QVERIFY2(revoked.err.contains("there is no token with id"), revoked.err.constData());
+    // The line is written before the reply is sent, and stderr goes to a file: it is there now.
+    const QList<QByteArray> lines = linesWith(server, "cmd=token_revoke");
+    QCOMPARE(lines.size(), 1);
+    QVERIFY2(lines.first().contains("result=error:not_found"), lines.first().constData());
+    QVERIFY2(!server.stderrText().contains(secret.toLatin1()), lines.first().constData());
+
+    // A real id is still logged as given, so the log says which token was revoked.
+    const QJsonObject token = QJsonDocument::fromJson(created.out).object().value("token").toObject();
+    const QString id = token.value("id").toString();
+    QCOMPARE(ctl(server, {"token", "revoke", id}).exitCode, 0);
+    const QList<QByteArray> both = linesWith(server, "cmd=token_revoke");
+    QCOMPARE(both.size(), 2);
+    QVERIFY2(both.last().contains(id.toLatin1()) && both.last().contains("result=ok"), both.last().constData());
+    QCOMPARE(server.stop(), 0);
+}
+
+void TestServerAdminLog::aCommandNameCannotForgeALogLine()
+{
+    ServerProcess server(m_tree->root());
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    const QByteArray forged = "2026-01-01T00:00:00.000Z INFO  [1] admin: uid=0 pid=1 cmd=drain result=ok";
+    const QJsonObject reply =
+        adminCall(server.adminSocketPath(), {{"cmd", QString::fromLatin1("nothing\n" + forged)}});
+    QCOMPARE(reply.value("ok").toBool(true), false);
+    QCOMPARE(reply.value("error").toObject().value("code").toString(), QStringLiteral("unknown_command"));
+
+    const QList<QByteArray> lines = linesWith(server, "result=error:unknown_command");
+    QCOMPARE(lines.size(), 1);
+    QVERIFY2(lines.first().contains("uid=" + QByteArray::number(::geteuid())), lines.first().constData());
+    for (const QByteArray &line : server.stderrText().split('\n'))
+        QVERIFY2(!line.startsWith(forged.left(24)), line.constData()); // no line the client wrote itself
+    QCOMPARE(server.stop(), 0);
+}
+
+QTEST_GUILESS_MAIN(TestServerAdminLog)
+#include "tst_server_adminlog.moc"
