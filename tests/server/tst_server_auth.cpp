@@ -167,6 +167,11 @@ void TestServerAuth::tokenGrantsItsSubtreeOnly_data()
     QTest::newRow("link to a sibling") << get << QByteArray("pub/link-private") << forbidden;
     QTest::newRow("through a link to the root") << get << QByteArray("pub/link-up/private/secret.txt") << forbidden;
     QTest::newRow("LIST a link to a sibling dir") << list << QByteArray("pub/link-private-dir") << forbidden;
+    // As without a token: a file's name spelled as a folder's names nothing (the kernel's ENOTDIR).
+    const int notFound = int(ErrorCode::NotFound);
+    QTest::newRow("file/ (a file spelled as a folder)") << int(Op::Stat) << QByteArray("pub/a.bin/") << notFound;
+    QTest::newRow("GET file/") << get << QByteArray("pub/sub/b.bin/") << notFound;
+    QTest::newRow("LIST a folder/ in the scope") << list << QByteArray("pub/sub/") << 0;
 }
 
 // `--anonymous none` and a token for pub: the traversal table under that token.
