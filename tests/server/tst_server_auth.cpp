@@ -10,6 +10,7 @@
 #include "testtree.h"
 
 #include <QElapsedTimer>
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QRegularExpression>
@@ -41,6 +42,23 @@ QString createToken(const ServerProcess &server, const QStringList &args, QStrin
     if (why)
         *why = QString::fromUtf8(created.err);
     return reply.value("secret").toString();
+}
+
+// The results of the AUTH lines in the server's audit log (docs/OPERATIONS.md, "The audit log"), sorted:
+// each worker writes its own lines.
+QStringList authResults(const ServerProcess &server)
+{
+    QStringList results;
+    QFile file(server.stateDir() + "/audit.log");
+    if (!file.open(QIODevice::ReadOnly))
+        return results;
+    for (const QByteArray &line : file.readAll().split('\n')) {
+        const QJsonObject record = QJsonDocument::fromJson(line).object();
+        if (record.value("request").toString() == "AUTH")
+            results << record.value("result").toString();
+    }
+    results.sort();
+    return results;
 }
 
 QJsonObject onlyToken(const ServerProcess &server)
@@ -452,6 +470,8 @@ void TestServerAuth::connectionLimitCountsAcrossWorkers()
     const Status refused = authenticate(third, server, secret);
     QVERIFY2(refused.is(ErrorCode::Busy), qPrintable(refused.toString()));
     QVERIFY(closedOrReset(third.waitForClose(nullptr, 5000)));
+    // The audit line says what the client was told: BUSY, not OK.
+    QTRY_COMPARE(authResults(server), (QStringList{"BUSY", "OK", "OK"}));
     first.reset(); // closes
     const QJsonObject token = pollUntil(
         [&] { return onlyToken(server); }, [](const QJsonObject &t) { return t.value("connections").toInt() == 1; },
