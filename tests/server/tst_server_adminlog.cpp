@@ -1,11 +1,15 @@
 // The admin log lines of the real server (docs/SECURITY.md, "Where tokens live"; docs/ADMIN.md): every
 // command leaves one line with the caller's uid, and that line can be trusted. A token's secret given
 // where a token id belongs (`ferry-ctl token revoke SECRET`, an easy slip) never reaches the log, and a
-// command name holding a line break cannot forge a second line under another uid.
+// command name holding a line break cannot forge a second line under another uid. And the audit log's own
+// stream (audit_subscribe) still lets a subscriber in when network clients have made its lines long.
 #include "adminrequest.h"
 #include "serverprocess.h"
+#include "testclient.h"
 #include "testtree.h"
 
+#include <QFile>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTest>
@@ -41,6 +45,7 @@ private slots:
     void initTestCase();
     void aSecretGivenAsATokenIdIsNotLogged();
     void aCommandNameCannotForgeALogLine();
+    void longAuditLinesStillLetASubscriberIn();
 
 private:
     std::unique_ptr<TestTree> m_tree;
@@ -99,6 +104,40 @@ void TestServerAdminLog::aCommandNameCannotForgeALogLine()
     QVERIFY2(lines.first().contains("uid=" + QByteArray::number(::geteuid())), lines.first().constData());
     for (const QByteArray &line : server.stderrText().split('\n'))
         QVERIFY2(!line.startsWith(forged.left(24)), line.constData()); // no line the client wrote itself
+    QCOMPARE(server.stop(), 0);
+}
+
+// 400 requests for paths of nearly 4 KiB (anyone who can connect may send them) make 400 audit lines of
+// about 4 KiB, 1.6 MB together: more than a client's output buffer (1 MiB). Ferry Admin subscribes with
+// `lines: 500`: it gets the newest lines that fit instead of being dropped as a client that does not read.
+void TestServerAdminLog::longAuditLinesStillLetASubscriberIn()
+{
+    ServerProcess server(m_tree->root());
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    TestClient client;
+    QVERIFY(client.open(server.host(), server.port()).ok());
+    constexpr int Requests = 400;
+    std::string tail; // 14 names of 255 bytes: 3,584 bytes after the first name
+    for (char c = 'a'; c < 'a' + 14; ++c)
+        tail += "/" + std::string(255, c);
+    for (int i = 0; i < Requests; ++i)
+        QCOMPARE(client.stat("n" + std::to_string(i) + "-missing" + tail).code, proto::ErrorCode::NotFound);
+    const QString log = server.stateDir() + "/audit.log";
+    auto lineCount = [&log] {
+        QFile file(log);
+        return file.open(QIODevice::ReadOnly) ? int(file.readAll().count('\n')) : 0;
+    };
+    QTRY_COMPARE(lineCount(), Requests);
+
+    const QJsonObject reply = adminCall(server.adminSocketPath(), {{"cmd", "audit_subscribe"}, {"lines", 500}});
+    QVERIFY2(reply.value("ok").toBool(), "no reply: the subscriber was dropped");
+    const QJsonArray recent = reply.value("recent").toArray();
+    QVERIFY2(recent.size() > 10 && recent.size() < Requests, qPrintable(QString::number(recent.size())));
+    // The newest lines, oldest first: the last request's line ends the list.
+    const QString last = recent.last().toObject().value("path").toString();
+    QVERIFY2(last.startsWith(QStringLiteral("n%1-").arg(Requests - 1)), qPrintable(last.left(40)));
+    QVERIFY(recent.first().toObject().value("path").toString().startsWith(
+        QStringLiteral("n%1-").arg(Requests - recent.size())));
     QCOMPARE(server.stop(), 0);
 }
 
