@@ -133,11 +133,10 @@ void TestServerAdminLog::longAuditLinesStillLetASubscriberIn()
     QVERIFY2(reply.value("ok").toBool(), "no reply: the subscriber was dropped");
     const QJsonArray recent = reply.value("recent").toArray();
     QVERIFY2(recent.size() > 10 && recent.size() < Requests, qPrintable(QString::number(recent.size())));
-    // The newest lines, oldest first: the last request's line ends the list.
+    // The newest lines: the last request's line ends the list (a worker writes a request's line as soon as
+    // it has answered it, and the next request waits for that answer).
     const QString last = recent.last().toObject().value("path").toString();
     QVERIFY2(last.startsWith(QStringLiteral("n%1-").arg(Requests - 1)), qPrintable(last.left(40)));
-    QVERIFY(recent.first().toObject().value("path").toString().startsWith(
-        QStringLiteral("n%1-").arg(Requests - recent.size())));
     QCOMPARE(server.stop(), 0);
 }
 
