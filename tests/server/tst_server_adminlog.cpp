@@ -69,8 +69,9 @@ void TestServerAdminLog::aSecretGivenAsATokenIdIsNotLogged()
     const QString secret = QJsonDocument::fromJson(created.out).object().value("secret").toString();
     QCOMPARE(secret.size(), 43);
 
-    // The person meant the id and pasted the secret: refused as an unknown id, as before.
-    const ServerProcess::RunResult revoked = ctl(server, {"token", "revoke", secret});
+    // The person meant the id and pasted the secret: refused as an unknown id, as before. ("--": a secret
+    // may begin with '-'.)
+    const ServerProcess::RunResult revoked = ctl(server, {"token", "revoke", "--", secret});
     QCOMPARE(revoked.exitCode, 1);
     QVERIFY2(revoked.err.contains("there is no token with id"), revoked.err.constData());
     // The line is written before the reply is sent, and stderr goes to a file: it is there now.
