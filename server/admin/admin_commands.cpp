@@ -159,6 +159,17 @@ CommandResult tokenRevokeCommand(AdminBackend &backend, const Json &body)
     return backend.tokenRevoke(id);
 }
 
+// A command's name as its log line shows it. The names the protocol knows are plain words; anything
+// else is written as a JSON string, escapes and all, so that a line break in it cannot start a line the
+// client wrote itself (one that would name another uid: the log is the record of who did what).
+std::string loggedCommand(const std::string &cmd)
+{
+    const bool plain = !cmd.empty() && std::all_of(cmd.begin(), cmd.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+    });
+    return plain ? cmd : dumpJson(Json(cmd));
+}
+
 } // namespace
 
 Json AdminServer::runCommand(const Request &request, CommandResult &result)
@@ -252,12 +263,13 @@ void AdminServer::audit(const Client &client, const Request &request, const Json
         result = "error:" + (code && code->is_string() ? code->get<std::string>() : std::string("?"));
     }
     const std::string argText = args.empty() ? std::string() : " args=" + dumpJson(args);
+    const std::string cmd = loggedCommand(request.cmd);
     if (isObservation(request.cmd))
         LOG_DEBUG("admin: uid=%u pid=%d cmd=%s%s result=%s", unsigned(client.uid), int(client.pid),
-                  request.cmd.c_str(), argText.c_str(), result.c_str());
+                  cmd.c_str(), argText.c_str(), result.c_str());
     else
         LOG_INFO("admin: uid=%u pid=%d cmd=%s%s result=%s", unsigned(client.uid), int(client.pid),
-                 request.cmd.c_str(), argText.c_str(), result.c_str());
+                 cmd.c_str(), argText.c_str(), result.c_str());
 }
 
 } // namespace ferry::admin
