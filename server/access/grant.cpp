@@ -60,6 +60,8 @@ std::optional<GrantedPath> locateInGrant(const Grant &grant, std::string_view pa
         std::string rest;
         for (size_t i = prefix.size(); i < parts.size(); ++i)
             rest.append(rest.empty() ? "" : "/").append(parts[i]);
+        if (!rest.empty() && path.ends_with('/'))
+            rest.push_back('/'); // "a.bin/" names no file, here as in the root's jail (ENOTDIR)
         return GrantedPath{subtree, rest};
     }
     return std::nullopt;

@@ -36,7 +36,8 @@ struct GrantedPath {
 
 // Where `path` (as a client spelled it) lies in `grant`, or nothing if it lies outside. With the whole
 // tree granted, the path is returned unchanged (the jail judges it as it always has). Within subtrees:
-// empty components (`a//b`) are skipped; a path that is absolute, holds a NUL or a ".." anywhere is
+// empty components (`a//b`) are skipped, but a '/' at the end stays at the end of `rest` (a file's name
+// spelled as a folder's is NOT_FOUND either way); a path that is absolute, holds a NUL or a ".." anywhere is
 // outside; a "." is never a subtree's name, so one before the subtree ends is outside and one after it
 // stays in `rest`, where the jail refuses it.
 std::optional<GrantedPath> locateInGrant(const Grant &grant, std::string_view path);

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <limits>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -38,6 +39,21 @@ Json toJson(const Token &token)
                   {"last_peer", token.usage.lastPeer}}}};
 }
 
+// The whole number at `key` if T holds it, else an exception. nlohmann's get<T>() would cast instead: a
+// float beyond T is undefined behaviour, an integer beyond it wraps ("max_connections": 4294967296 is 0,
+// unlimited), so a hand-edited store could quietly mean something else than it says.
+template <typename T>
+T wholeNumber(const Json &object, const char *key)
+{
+    const Json &value = object.at(key);
+    if (value.is_number_unsigned() && value.get<uint64_t>() <= uint64_t(std::numeric_limits<T>::max()))
+        return T(value.get<uint64_t>());
+    if (value.is_number_integer() && !value.is_number_unsigned() && value.get<int64_t>() < 0
+        && value.get<int64_t>() >= int64_t(std::numeric_limits<T>::min()))
+        return T(value.get<int64_t>());
+    throw std::invalid_argument(std::string("\"") + key + "\" is not a whole number this server can hold");
+}
+
 // Throws nlohmann's exceptions on a missing or mistyped field (caught by tokensFromJson).
 Token fromJson(const Json &item)
 {
@@ -50,16 +66,16 @@ Token fromJson(const Json &item)
     if (!hash || !scope || *scope != token.scope || token.id.empty())
         throw std::invalid_argument("token " + token.id + " has a bad id, scope or sha256");
     token.hash = *hash;
-    token.createdNs = item.at("created_ns").get<int64_t>();
-    token.expiresAtNs = item.at("expires_ns").get<int64_t>();
-    token.revokedNs = item.at("revoked_ns").get<int64_t>();
-    token.rate = item.at("rate").get<uint64_t>();
-    token.maxConnections = item.at("max_connections").get<uint32_t>();
-    token.maxBytes = item.at("max_bytes").get<uint64_t>();
+    token.createdNs = wholeNumber<int64_t>(item, "created_ns");
+    token.expiresAtNs = wholeNumber<int64_t>(item, "expires_ns");
+    token.revokedNs = wholeNumber<int64_t>(item, "revoked_ns");
+    token.rate = wholeNumber<uint64_t>(item, "rate");
+    token.maxConnections = wholeNumber<uint32_t>(item, "max_connections");
+    token.maxBytes = wholeNumber<uint64_t>(item, "max_bytes");
     const Json &usage = item.at("usage");
-    token.usage.bytes = usage.at("bytes").get<uint64_t>();
-    token.usage.requests = usage.at("requests").get<uint64_t>();
-    token.usage.lastUsedNs = usage.at("last_used_ns").get<int64_t>();
+    token.usage.bytes = wholeNumber<uint64_t>(usage, "bytes");
+    token.usage.requests = wholeNumber<uint64_t>(usage, "requests");
+    token.usage.lastUsedNs = wholeNumber<int64_t>(usage, "last_used_ns");
     token.usage.lastPeer = usage.at("last_peer").get<std::string>();
     return token;
 }
@@ -84,7 +100,7 @@ std::optional<std::vector<Token>> tokensFromJson(const std::string &text, std::s
 {
     try {
         const Json document = Json::parse(text);
-        if (document.at("version").get<int>() != FormatVersion) {
+        if (wholeNumber<int64_t>(document, "version") != FormatVersion) {
             error = "it is of another format version";
             return std::nullopt;
         }

@@ -36,9 +36,16 @@ Json AdminServer::auditCommand(Client &client, const Request &request)
     }
     client.auditSubscribed = true;
     client.auditSeq = 0;
+    // The reply is one message, and one over the output buffer's bound would drop the client as one that
+    // does not read. Lines are as long as the paths clients ask for (up to 4 KiB each, a network client's
+    // choice), so `recent` holds the newest lines within MaxAuditRecentBytes, however many were asked for.
+    const std::vector<std::string> lines = m_auditTail.recent(size_t(count));
+    size_t first = lines.size();
+    for (size_t bytes = 0; first > 0 && bytes + lines[first - 1].size() < MaxAuditRecentBytes; --first)
+        bytes += lines[first - 1].size() + 1;
     Json recent = Json::array();
-    for (const std::string &line : m_auditTail.recent(size_t(count)))
-        if (Json object = lineObject(line); !object.is_null())
+    for (size_t i = first; i < lines.size(); ++i)
+        if (Json object = lineObject(lines[i]); !object.is_null())
             recent.push_back(std::move(object));
     Json reply = okReply(request);
     reply["path"] = m_auditTail.path();

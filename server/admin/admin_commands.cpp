@@ -129,6 +129,26 @@ CommandResult tokenCreateCommand(AdminBackend &backend, const Json &body)
     return backend.tokenCreate(args);
 }
 
+// The shape of a token id ("tk-" and 10 hex digits, access/token_secret.h's makeTokenId()).
+bool isTokenId(std::string_view text)
+{
+    if (text.size() != 13 || !text.starts_with("tk-"))
+        return false;
+    return std::all_of(text.begin() + 3, text.end(),
+                       [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+// What the log line shows of an argument. token_revoke's "token" names an id, yet a person may paste the
+// secret there (or the capability link that holds it): a value not shaped like an id is left out, so no
+// secret reaches the log (docs/SECURITY.md, "Where tokens live").
+Json loggedArgument(const std::string &cmd, const std::string &key, const Json &value)
+{
+    const bool anId = value.is_string() && isTokenId(value.get_ref<const std::string &>());
+    if (cmd == "token_revoke" && key == "token" && !anId)
+        return "(not a token id: not shown)";
+    return value;
+}
+
 CommandResult tokenRevokeCommand(AdminBackend &backend, const Json &body)
 {
     std::string id, error;
@@ -137,6 +157,17 @@ CommandResult tokenRevokeCommand(AdminBackend &backend, const Json &body)
     if (id.empty())
         return badArgument("\"token\" is required (a token id from token_list)");
     return backend.tokenRevoke(id);
+}
+
+// A command's name as its log line shows it. The names the protocol knows are plain words; anything
+// else is written as a JSON string, escapes and all, so that a line break in it cannot start a line the
+// client wrote itself (one that would name another uid: the log is the record of who did what).
+std::string loggedCommand(const std::string &cmd)
+{
+    const bool plain = !cmd.empty() && std::all_of(cmd.begin(), cmd.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+    });
+    return plain ? cmd : dumpJson(Json(cmd));
 }
 
 } // namespace
@@ -222,7 +253,7 @@ void AdminServer::audit(const Client &client, const Request &request, const Json
     Json args = Json::object();
     for (const auto &[key, value] : request.body.items()) {
         if (key != "v" && key != "id" && key != "cmd")
-            args[key] = value;
+            args[key] = loggedArgument(request.cmd, key, value);
     }
     const Json *ok = member(reply, "ok");
     std::string result = "ok";
@@ -232,12 +263,13 @@ void AdminServer::audit(const Client &client, const Request &request, const Json
         result = "error:" + (code && code->is_string() ? code->get<std::string>() : std::string("?"));
     }
     const std::string argText = args.empty() ? std::string() : " args=" + dumpJson(args);
+    const std::string cmd = loggedCommand(request.cmd);
     if (isObservation(request.cmd))
         LOG_DEBUG("admin: uid=%u pid=%d cmd=%s%s result=%s", unsigned(client.uid), int(client.pid),
-                  request.cmd.c_str(), argText.c_str(), result.c_str());
+                  cmd.c_str(), argText.c_str(), result.c_str());
     else
         LOG_INFO("admin: uid=%u pid=%d cmd=%s%s result=%s", unsigned(client.uid), int(client.pid),
-                 request.cmd.c_str(), argText.c_str(), result.c_str());
+                 cmd.c_str(), argText.c_str(), result.c_str());
 }
 
 } // namespace ferry::admin

@@ -39,6 +39,8 @@ constexpr int StatusReuseMs = 10;
 // How often the audit log is read for audit subscribers: live to a person, one pread() when nothing is new.
 constexpr int AuditPollMs = 200;
 constexpr int64_t MaxAuditRecent = 1000; // audit_subscribe's "lines": the most recent lines it may ask for
+// What those lines may take in its reply: a quarter of the output buffer, so the reply always fits.
+constexpr size_t MaxAuditRecentBytes = MaxOutputBytes / 4;
 
 class AdminServer {
 public:

@@ -31,6 +31,16 @@ std::string format(const char *fmt, Args... args)
     return buffer;
 }
 
+// Text a client or the served tree chose (a worker's path, a token's label), with each control byte
+// shown as '?': an escape sequence must not reach the terminal, as in the audit table (audit_render.cpp).
+std::string printable(std::string text)
+{
+    for (char &c : text)
+        if (uint8_t(c) < 0x20 || c == 0x7f)
+            c = '?';
+    return text;
+}
+
 std::string rateText(int64_t bytesPerSecond)
 {
     return bytesPerSecond > 0 ? humanBytes(bytesPerSecond) + "/s" : std::string("unlimited");
@@ -139,19 +149,20 @@ std::string renderStatus(const Json &status)
         const std::string sent = intMember(w, "bytes_total") > 0 || intMember(w, "bytes_sent") > 0
             ? humanBytes(intMember(w, "bytes_sent")) + " / " + humanBytes(intMember(w, "bytes_total"))
             : std::string("-");
-        const std::string lastExit = textMember(w, "last_exit");
-        const std::string token = textMember(w, "token");
-        const std::string label = textMember(w, "token_label");
+        const std::string lastExit = printable(textMember(w, "last_exit"));
+        const std::string token = printable(textMember(w, "token"));
+        const std::string label = printable(textMember(w, "token_label"));
+        const std::string peer = printable(textMember(w, "peer"));
         const std::string under = token.empty() ? "" : "  [token " + (label.empty() ? token : label) + "]";
         out += format("%4lld %7lld %3lld %-8s %-21s %6lld %6lld %-22s %6s %4lld %9s %6.1fs  %s%s%s\n",
                       (long long)intMember(w, "slot"), (long long)intMember(w, "pid"),
                       (long long)intMember(w, "generation"), textMember(w, "state").c_str(),
-                      textMember(w, "peer").empty() ? "-" : textMember(w, "peer").c_str(),
+                      peer.empty() ? "-" : peer.c_str(),
                       (long long)intMember(w, "connection"), (long long)intMember(w, "requests"), sent.c_str(),
                       start > 0 ? humanDuration((now - start) / 1000).c_str() : "-",
                       (long long)intMember(w, "open_fds"),
                       intMember(w, "rss_bytes") >= 0 ? humanBytes(intMember(w, "rss_bytes")).c_str() : "?",
-                      double(intMember(w, "cpu_ms")) / 1000.0, textMember(w, "path").c_str(), under.c_str(),
+                      double(intMember(w, "cpu_ms")) / 1000.0, printable(textMember(w, "path")).c_str(), under.c_str(),
                       lastExit.empty() ? "" : ("  [last exit: " + lastExit + "]").c_str());
     }
     return out;

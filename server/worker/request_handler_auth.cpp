@@ -27,9 +27,9 @@ AfterRequest RequestHandler::auth(ClientIo &io, Session &session, const proto::A
         return AfterRequest::Close;
     }
     if (!m_accessPolicy.tokens->addConnection(view->index, view->maxConnections)) {
-        io.sendMessage(proto::Error{ErrorCode::Busy, "this token's " + std::to_string(view->maxConnections)
-                                                         + " connections are all in use"});
-        return AfterRequest::Close;
+        sendError(io, ErrorCode::Busy,
+                  "this token's " + std::to_string(view->maxConnections) + " connections are all in use");
+        return AfterRequest::Close; // BUSY closes (PROTOCOL.md §3.3)
     }
     m_accessPolicy.tokens->dropConnectionOf(session.negotiated.tokenSlot); // a later AUTH replaces the token
     grantToken(session, *view, m_accessPolicy.anonymous);

@@ -22,6 +22,7 @@ class TestCtlRender : public QObject {
     Q_OBJECT
 private slots:
     void table();
+    void controlBytesAreShownAsQuestionMarks();
     void units_data();
     void units();
 };
@@ -41,6 +42,22 @@ void TestCtlRender::table()
     QVERIFY(text.contains("1.0 MiB/s per connection, unlimited overall"));
     QVERIFY(text.contains("[last exit: killed by admin]"));
     QCOMPARE(text.count("\n   "), 3); // three worker rows
+}
+
+// A worker's path is what a client asked for (or a name in the served tree): escape sequences in it must
+// not reach the terminal, where they could retitle the window or paint over the table.
+void TestCtlRender::controlBytesAreShownAsQuestionMarks()
+{
+    Json status = loadStatus();
+    QVERIFY(status.is_object());
+    status["workers"][0]["path"] = "x\x1b]0;owned\x07\x1b[2Jy";
+    status["workers"][0]["token"] = "tk-0123456789";
+    status["workers"][0]["token_label"] = "team\rB";
+    const QByteArray text = QByteArray::fromStdString(ferry::ctl::renderStatus(status));
+    QVERIFY2(text.contains("x?]0;owned??[2Jy"), text.constData());
+    QVERIFY2(text.contains("[token team?B]"), text.constData());
+    for (char c : text)
+        QVERIFY2(uchar(c) >= 0x20 || c == '\n', qPrintable(QStringLiteral("control byte %1").arg(int(uchar(c)))));
 }
 
 void TestCtlRender::units_data()

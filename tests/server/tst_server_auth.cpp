@@ -10,6 +10,7 @@
 #include "testtree.h"
 
 #include <QElapsedTimer>
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QRegularExpression>
@@ -41,6 +42,23 @@ QString createToken(const ServerProcess &server, const QStringList &args, QStrin
     if (why)
         *why = QString::fromUtf8(created.err);
     return reply.value("secret").toString();
+}
+
+// The results of the AUTH lines in the server's audit log (docs/OPERATIONS.md, "The audit log"), sorted:
+// each worker writes its own lines.
+QStringList authResults(const ServerProcess &server)
+{
+    QStringList results;
+    QFile file(server.stateDir() + "/audit.log");
+    if (!file.open(QIODevice::ReadOnly))
+        return results;
+    for (const QByteArray &line : file.readAll().split('\n')) {
+        const QJsonObject record = QJsonDocument::fromJson(line).object();
+        if (record.value("request").toString() == "AUTH")
+            results << record.value("result").toString();
+    }
+    results.sort();
+    return results;
 }
 
 QJsonObject onlyToken(const ServerProcess &server)
@@ -167,6 +185,11 @@ void TestServerAuth::tokenGrantsItsSubtreeOnly_data()
     QTest::newRow("link to a sibling") << get << QByteArray("pub/link-private") << forbidden;
     QTest::newRow("through a link to the root") << get << QByteArray("pub/link-up/private/secret.txt") << forbidden;
     QTest::newRow("LIST a link to a sibling dir") << list << QByteArray("pub/link-private-dir") << forbidden;
+    // As without a token: a file's name spelled as a folder's names nothing (the kernel's ENOTDIR).
+    const int notFound = int(ErrorCode::NotFound);
+    QTest::newRow("file/ (a file spelled as a folder)") << int(Op::Stat) << QByteArray("pub/a.bin/") << notFound;
+    QTest::newRow("GET file/") << get << QByteArray("pub/sub/b.bin/") << notFound;
+    QTest::newRow("LIST a folder/ in the scope") << list << QByteArray("pub/sub/") << 0;
 }
 
 // `--anonymous none` and a token for pub: the traversal table under that token.
@@ -447,6 +470,8 @@ void TestServerAuth::connectionLimitCountsAcrossWorkers()
     const Status refused = authenticate(third, server, secret);
     QVERIFY2(refused.is(ErrorCode::Busy), qPrintable(refused.toString()));
     QVERIFY(closedOrReset(third.waitForClose(nullptr, 5000)));
+    // The audit line says what the client was told: BUSY, not OK.
+    QTRY_COMPARE(authResults(server), (QStringList{"BUSY", "OK", "OK"}));
     first.reset(); // closes
     const QJsonObject token = pollUntil(
         [&] { return onlyToken(server); }, [](const QJsonObject &t) { return t.value("connections").toInt() == 1; },

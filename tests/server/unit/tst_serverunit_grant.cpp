@@ -63,6 +63,9 @@ void TestGrant::locate_data()
     QTest::newRow("a file in it") << pub << QByteArray("pub/a.bin") << true << "pub" << QByteArray("a.bin");
     QTest::newRow("deeper") << pub << QByteArray("pub/x/y.bin") << true << "pub" << QByteArray("x/y.bin");
     QTest::newRow("doubled slashes") << pub << QByteArray("pub//x///y.bin") << true << "pub" << QByteArray("x/y.bin");
+    // A name spelled as a folder's stays so: the jail then finds a file there NOT_FOUND, as without a grant.
+    QTest::newRow("a slash at the end stays") << pub << QByteArray("pub/x/y.bin//") << true << "pub"
+                                              << QByteArray("x/y.bin/");
     QTest::newRow("root outside") << pub << QByteArray("") << false << "" << QByteArray();
     QTest::newRow("a sibling") << pub << QByteArray("private/a.bin") << false << "" << QByteArray();
     QTest::newRow("a name that starts alike") << pub << QByteArray("public/a.bin") << false << "" << QByteArray();

@@ -22,6 +22,8 @@ private slots:
     void createRefusesBadRequests_data();
     void createRefusesBadRequests();
     void damagedStoreIsRefused();
+    void numbersOutOfRangeAreDamage_data();
+    void numbersOutOfRangeAreDamage();
     void tableFindsRevokesAndExpires();
 };
 
@@ -139,6 +141,41 @@ void TestTokens::damagedStoreIsRefused()
         QVERIFY(!TokenStore::load(path.toStdString(), error));
         QVERIFY2(error.find("is damaged") != std::string::npos, error.c_str());
     }
+}
+
+void TestTokens::numbersOutOfRangeAreDamage_data()
+{
+    QTest::addColumn<QByteArray>("field");
+    QTest::addColumn<QByteArray>("value");
+    QTest::addColumn<bool>("accepted");
+    QTest::newRow("in range") << QByteArray("max_connections") << QByteArray("4") << true;
+    // Read as a u32 it would wrap to 0: unlimited.
+    QTest::newRow("beyond a u32") << QByteArray("max_connections") << QByteArray("4294967296") << false;
+    QTest::newRow("negative count") << QByteArray("max_connections") << QByteArray("-1") << false;
+    QTest::newRow("negative rate") << QByteArray("rate") << QByteArray("-1") << false;
+    QTest::newRow("a fraction") << QByteArray("max_bytes") << QByteArray("2.5") << false;
+    QTest::newRow("a float beyond an i64") << QByteArray("created_ns") << QByteArray("1e300") << false;
+    QTest::newRow("beyond an i64") << QByteArray("expires_ns") << QByteArray("9223372036854775808") << false;
+}
+
+// A number the server's types cannot hold is damage, like a missing field: never cast into another value.
+void TestTokens::numbersOutOfRangeAreDamage()
+{
+    QFETCH(QByteArray, field);
+    QFETCH(QByteArray, value);
+    QFETCH(bool, accepted);
+    QByteArray token = R"({"id":"tk-0123456789","label":"","scope":"","sha256":")" + QByteArray(64, '0')
+        + R"(","created_ns":1,"expires_ns":0,"revoked_ns":0,"rate":0,"max_connections":0,"max_bytes":0,)"
+        + R"("usage":{"bytes":0,"requests":0,"last_used_ns":0,"last_peer":""}})";
+    const QByteArray key = "\"" + field + "\":";
+    const qsizetype at = token.indexOf(key) + key.size();
+    token.replace(at, token.indexOf(',', at) - at, value);
+    std::string error;
+    const std::optional<std::vector<Token>> tokens =
+        tokensFromJson((R"({"version":1,"tokens":[)" + token + "]}").toStdString(), error);
+    QCOMPARE(tokens.has_value(), accepted);
+    if (!accepted)
+        QVERIFY2(error.find(field.toStdString()) != std::string::npos, error.c_str());
 }
 
 void TestTokens::tableFindsRevokesAndExpires()
