@@ -57,6 +57,7 @@ qint64 ringBytesFor(qint64 fileSize)
 #endif
     return std::clamp<qint64>(fileSize, MinRingBytes, ChunkHasher::RingBytes);
 }
+
 // Bytes per pread() of a chunk read back from disk.
 constexpr qint64 DiskBlockSize = 1 << 20;
 
