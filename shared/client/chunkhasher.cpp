@@ -44,6 +44,20 @@ struct Task {
 
 // A small file's ring is its size, but not so small that a read is cut short often.
 constexpr qint64 MinRingBytes = 64 << 10;
+
+// The ring for a file of `fileSize` bytes. Test builds (FERRY_TEST_HOOKS, set with BUILD_TESTING)
+// take FERRY_TEST_HASH_RING_BYTES instead when it is set: a ring much smaller than a socket read
+// makes the hashing thread the slower side of a download on any machine, so that a test runs the
+// reader's waits for room on every block.
+qint64 ringBytesFor(qint64 fileSize)
+{
+#ifdef FERRY_TEST_HOOKS
+    if (const qint64 forced = qEnvironmentVariableIntValue("FERRY_TEST_HASH_RING_BYTES"); forced >= 64)
+        return forced;
+#endif
+    return std::clamp<qint64>(fileSize, MinRingBytes, ChunkHasher::RingBytes);
+}
+
 // Bytes per pread() of a chunk read back from disk.
 constexpr qint64 DiskBlockSize = 1 << 20;
 
@@ -187,8 +201,12 @@ private:
 // the thread first, so none runs on a deleted object).
 ChunkHasher::ChunkHasher(const Manifest &manifest, const QString &partPath, QObject *parent)
     : QObject(parent),
-      m_ring(std::make_unique<ByteRing>(std::clamp<qint64>(manifest.fileSize, MinRingBytes, RingBytes), 1))
+      m_ring(std::make_unique<ByteRing>(ringBytesFor(manifest.fileSize), 1))
 {
+    // Called on the hashing thread by the release that frees a watched room; the signal reaches the
+    // owner's thread as a queued call (and not at all once the destructor has joined the thread).
+    m_ring->setRoomCallback(
+        [this] { QMetaObject::invokeMethod(this, [this] { emit roomAvailable(); }, Qt::QueuedConnection); });
     auto chains = std::make_shared<ChunkChains>(manifest, partPath);
     const auto report = [this](int index, const QByteArray &reached) {
         QMetaObject::invokeMethod(this, [this, index, reached] { emit chunkHashed(index, reached); },
@@ -251,6 +269,16 @@ std::span<char> ChunkHasher::buffer(qint64 wanted)
 qint64 ChunkHasher::room() const
 {
     return m_ring->room();
+}
+
+qint64 ChunkHasher::capacity() const
+{
+    return m_ring->capacity();
+}
+
+bool ChunkHasher::awaitRoom(qint64 bytes)
+{
+    return m_ring->watchRoom(bytes);
 }
 
 qint64 ChunkHasher::backlogBytes() const

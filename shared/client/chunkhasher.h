@@ -54,6 +54,11 @@ public:
     // Bytes add() can take now without allocating: the caller stops reading from the network
     // when it is low, so a slow CPU slows the sender instead of filling memory.
     qint64 room() const;
+    // The ring's size: room() when the thread has caught up.
+    qint64 capacity() const;
+    // True when room() is at least `bytes` (at most capacity()) now. Otherwise false, and
+    // roomAvailable() follows once it is: the hashing thread says so, no one polls.
+    bool awaitRoom(qint64 bytes);
     // Bytes handed over but not hashed yet.
     qint64 backlogBytes() const;
 
@@ -62,6 +67,8 @@ signals:
     // file's digest), to compare with its entry; empty when the chunk could not be read back
     // from disk.
     void chunkHashed(int index, const QByteArray &digest);
+    // The room an awaitRoom() that answered false asked for is free (once per such call).
+    void roomAvailable();
 
 private:
     class Worker;

@@ -47,6 +47,12 @@ void ChunkSegment::setPacer(Connection::BodyPacer pacer)
     m_pacer = std::move(pacer);
 }
 
+void ChunkSegment::resumeReading()
+{
+    if (m_connection)
+        m_connection->resumeReading();
+}
+
 void ChunkSegment::onReady()
 {
     m_ready = true;

@@ -48,6 +48,8 @@ public:
     // Adopts `connection` (ready, between requests), or opens its own when null.
     void start(Connection *connection = nullptr);
     void setPacer(Connection::BodyPacer pacer);
+    // The pacer answered ReadBudget::UntilResumed and may now be asked again.
+    void resumeReading();
     // Fetches `range` (the segment must be idle).
     void fetch(const ChunkRange &range);
     // An idle segment's connection, handed over for a pool (the segment is spent after).

@@ -116,6 +116,7 @@ void Connection::abort()
     m_stallTimer.stop();
     m_helloTimer.stop();
     m_paceTimer.stop();
+    m_waitingForResume = false;
     m_state = State::Closed;
     m_expectingReply = false;
     if (QTcpSocket *socket = std::exchange(m_socket, nullptr)) {

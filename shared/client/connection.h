@@ -34,7 +34,8 @@ public:
     // Return false to stop reading (e.g. the disk failed); the owner then aborts.
     using BodySink = std::function<bool(const char *data, qint64 size)>;
     // How many body bytes may be read now (a speed limit, see ReadBudget); not reading
-    // lets TCP flow control slow the sender down.
+    // lets TCP flow control slow the sender down. None and ReadBudget::UntilResumed: reading
+    // waits, without a timer, for resumeReading().
     using BodyPacer = std::function<ReadBudget(qint64 wanted)>;
     // Where to read the next body bytes (at most `wanted`) instead of the connection's own
     // block, so that a sink which keeps them (a verified download's hashing ring) takes them
@@ -74,6 +75,9 @@ public:
     void setConnectTimeout(int ms) { m_connectTimeoutMs = ms; }
     // Whether a reply is awaited (arms the stall timer); an idle connection may sit quietly.
     void setExpectingReply(bool expecting);
+    // The pacer that answered UntilResumed lets reading go on (in a later turn of the event loop).
+    // Does nothing when reading is not waiting for it.
+    void resumeReading();
 
 signals:
     void ready();
@@ -109,6 +113,7 @@ private:
     BodyPacer m_bodyPacer;
     BodyBuffer m_bodyBuffer;
     QTimer m_paceTimer; // reading resumes when the budget allows
+    bool m_waitingForResume = false; // the pacer answered UntilResumed: resumeReading() goes on
     State m_state = State::Closed;
     QString m_host;
     quint16 m_port = 0;

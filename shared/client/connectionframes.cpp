@@ -6,6 +6,8 @@
 
 #include <QTcpSocket>
 
+#include <utility>
+
 namespace ferry::client {
 
 namespace {
@@ -40,6 +42,23 @@ void Connection::onReadyRead()
         Qt::QueuedConnection);
 }
 
+// Not inside the caller (the pacer's owner, in one of its signals), as reading may end in signals
+// that change its world; the generation drops the call if the connection was aborted meanwhile.
+void Connection::resumeReading()
+{
+    if (!std::exchange(m_waitingForResume, false))
+        return;
+    touch();
+    const quint64 generation = m_generation;
+    QMetaObject::invokeMethod(
+        this,
+        [this, generation] {
+            if (generation == m_generation)
+                onReadyRead();
+        },
+        Qt::QueuedConnection);
+}
+
 // Reads body bytes straight into m_block and hands them to the sink; false when
 // there is nothing more to read now, or reading must stop.
 bool Connection::readBody()
@@ -47,6 +66,13 @@ bool Connection::readBody()
     qint64 want = qint64(std::min<uint64_t>(m_decoder.bodyRemaining(), uint64_t(m_block.size())));
     if (m_bodyPacer) {
         const ReadBudget budget = m_bodyPacer(want);
+        if (budget.bytes <= 0 && budget.retryInMs == ReadBudget::UntilResumed) {
+            // Waiting on our own side (the hashing thread) for as long as it takes is not a stalled
+            // server: the stall clock starts again when reading does.
+            m_waitingForResume = true;
+            m_stallTimer.stop();
+            return false;
+        }
         if (budget.bytes <= 0) {
             m_paceTimer.start(std::max(1, budget.retryInMs));
             touch(); // waiting on our own limit is not a stalled server

@@ -6,8 +6,10 @@
 
 namespace ferry::client {
 
-// What may be read now: `bytes`, or none and a try again after `retryInMs`.
+// What may be read now: `bytes`, or none and a try again after `retryInMs` (UntilResumed: when the
+// pacer's owner calls Connection::resumeReading()).
 struct ReadBudget {
+    static constexpr int UntilResumed = -1;
     qint64 bytes = 0;
     int retryInMs = 0;
 };

@@ -2,6 +2,7 @@
 
 #include "connection.h"
 #include "ferryurl.h"
+#include "manifestfetch.h"
 #include "remoteentry_p.h"
 #include "servertokens.h"
 #include "servertrust.h"
@@ -176,7 +177,17 @@ void Session::sendNext()
     switch (request.kind) {
     case RequestKind::List: m_connection->send(proto::ListRequest{path}); break;
     case RequestKind::Stat: m_connection->send(proto::StatRequest{path}); break;
-    case RequestKind::Sha256: m_connection->send(proto::DigestRequest{path, proto::DigestAlgo::Sha256}); break;
+    case RequestKind::Sha256:
+        // The manifest costs the server nothing more when a download of the file follows (it asks
+        // the same cache entry); a DIGEST would be hashed and cached apart from it.
+        request.viaManifest = ManifestFetch::isOffered(*m_connection);
+        if (request.viaManifest) {
+            m_manifest = ManifestAssembler();
+            m_connection->send(proto::ManifestRequest{path});
+        } else {
+            m_connection->send(proto::DigestRequest{path, proto::DigestAlgo::Sha256});
+        }
+        break;
     }
     m_connection->setExpectingReply(true);
 }
@@ -207,9 +218,12 @@ void Session::onMessage(const proto::Message &message)
     } else if (const auto *stat = std::get_if<proto::StatReply>(&message); stat && request.kind == RequestKind::Stat) {
         onStatReply(*stat);
     } else if (const auto *digest = std::get_if<proto::DigestReply>(&message);
-               digest && request.kind == RequestKind::Sha256 && digest->algo == proto::DigestAlgo::Sha256
-               && digest->digest.size() == 32) {
+               digest && request.kind == RequestKind::Sha256 && !request.viaManifest
+               && digest->algo == proto::DigestAlgo::Sha256 && digest->digest.size() == 32) {
         onDigestReply(*digest);
+    } else if (const auto *manifestPage = std::get_if<proto::ManifestPage>(&message);
+               manifestPage && request.kind == RequestKind::Sha256 && request.viaManifest) {
+        onManifestPage(*manifestPage);
     } else if (const auto *error = std::get_if<proto::Error>(&message)) {
         const Request done = request;
         finishFront();
@@ -264,6 +278,30 @@ void Session::onDigestReply(const proto::DigestReply &reply)
     const quint64 id = m_requests.front().id;
     finishFront();
     emit sha256Received(id, QByteArray::fromStdString(reply.digest));
+}
+
+// A refused manifest ends its connection (the rest of its pages would answer the next request) but
+// not the session: the next request reconnects.
+void Session::onManifestPage(const proto::ManifestPage &page)
+{
+    const quint64 id = m_requests.front().id;
+    if (const auto refused = m_manifest.addPage(pageFields(page))) {
+        const QString reason = QStringLiteral("%1:%2 sent a malformed manifest of %3: %4")
+                                   .arg(m_host)
+                                   .arg(m_port)
+                                   .arg(m_requests.front().path, *refused);
+        m_connection->abort();
+        setState(State::Disconnected);
+        finishFront();
+        emit requestFailed(id, ErrorKind::ProtocolError, reason);
+        return;
+    }
+    if (!m_manifest.isComplete())
+        return;
+    const QByteArray digest = m_manifest.manifest().fileSha256();
+    m_manifest = ManifestAssembler(); // a large file's entries are not kept past their answer
+    finishFront();
+    emit sha256Received(id, digest);
 }
 
 // Retires the front request and sends the next one; callers emit the answer after.

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "clienttypes.h"
+#include "manifest.h"
 #include "serverlist.h"
 
 #include <QList>
@@ -66,7 +67,12 @@ public:
     // Queue a request; the returned id appears in the answering signal.
     quint64 list(const QString &path);
     quint64 stat(const QString &path);
-    // The SHA-256 of the whole file (DIGEST from 0 to the end; a server answers it from its manifest cache).
+    // The SHA-256 of the whole file. From a server that offers `manifest` it is the manifest's last
+    // entry (PROTOCOL.md §10.5), the manifest refused (ProtocolError, one sentence) when its entry
+    // count does not fit the size or its root does not match the entries, as a verified download
+    // refuses it; every page is read, as MANIFEST has no way to ask for the last one alone. From a
+    // server without manifests (version 1, or one that offers none) it is a DIGEST from 0 to the end:
+    // the same number, at the cost of one more hashing pass on that server.
     quint64 sha256(const QString &path);
     int pendingRequests() const { return int(m_requests.size()); }
 
@@ -87,6 +93,7 @@ private:
         RequestKind kind = RequestKind::List;
         QString path;
         bool sent = false;
+        bool viaManifest = false; // a sha256() sent as MANIFEST (else as DIGEST)
         bool answered = false; // some reply arrived: a drop now is not an idle close
         int resends = 0;
     };
@@ -103,6 +110,7 @@ private:
     void onListPage(const proto::ListPage &page);
     void onStatReply(const proto::StatReply &reply);
     void onDigestReply(const proto::DigestReply &reply);
+    void onManifestPage(const proto::ManifestPage &page);
     void onConnectionFailed(ferry::client::ErrorKind kind, const QString &reason, int retryAfterMs);
     void finishFront();
     bool retryable(ErrorKind kind, bool wasReady);
@@ -122,6 +130,7 @@ private:
     QString m_errorString;
     Connection *m_connection = nullptr;
     std::deque<Request> m_requests;
+    ManifestAssembler m_manifest; // the pages of the front request's MANIFEST so far
     quint64 m_nextId = 1;
     int m_busyRetries = 0;
 };

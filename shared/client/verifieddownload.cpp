@@ -21,6 +21,10 @@ namespace {
 constexpr int RecordIntervalMs = 1000;
 // Below this much room in the hashing ring reading pauses rather than taking small reads.
 constexpr qint64 MinHashRoom = 256 << 10;
+// A paused reader is woken once this much of the ring is free (or all of a smaller ring): a
+// quarter of the 16 MiB ring, so it reads a few blocks per wake-up while the hashing thread still
+// has three quarters of the ring to work on, and never waits for the reader.
+constexpr qint64 ResumeHashRoom = 4 << 20;
 
 } // namespace
 
@@ -110,6 +114,7 @@ void VerifiedDownload::onManifest(const Manifest &manifest)
         return;
     m_hasher = std::make_unique<ChunkHasher>(manifest, PartFile::partPathFor(m_localPath));
     connect(m_hasher.get(), &ChunkHasher::chunkHashed, this, &VerifiedDownload::onChunkHashed);
+    connect(m_hasher.get(), &ChunkHasher::roomAvailable, this, &VerifiedDownload::resumeReading);
     adoptRecords(PartFile::readMeta(m_localPath));
     m_resumedFrom = receivedBytes();
     m_recordTimer.start();
@@ -319,15 +324,24 @@ void VerifiedDownload::fail(ErrorKind kind, const QString &reason, Cause cause)
 ReadBudget VerifiedDownload::pace(qint64 wanted)
 {
     if (m_hasher) {
-        // Read only what the hashing ring can take; when the CPU is behind the network and the
-        // ring nearly full, nothing for a millisecond (the hashers free about 2 MB of it in
-        // that time), and TCP slows the sender.
-        const qint64 room = m_hasher->room();
-        if (room < std::min(wanted, MinHashRoom))
-            return {0, 1};
-        wanted = std::min(wanted, room);
+        // Read only what the hashing ring can take. When the CPU is behind the network and the ring
+        // nearly full, nothing until the hashing thread has freed a good part of it and says so
+        // (resumeReading()); meanwhile TCP slows the sender. awaitRoom() looks at the room again
+        // under the ring's lock, so room freed since the look here is not missed.
+        const qint64 capacity = m_hasher->capacity();
+        if (m_hasher->room() < std::min({wanted, MinHashRoom, capacity})
+            && !m_hasher->awaitRoom(std::min(ResumeHashRoom, capacity)))
+            return {0, ReadBudget::UntilResumed};
+        wanted = std::min(wanted, m_hasher->room());
     }
     return m_pace ? m_pace(wanted) : ReadBudget{wanted, 0};
+}
+
+// The ring has room again: every segment that waited for it reads on (the others ignore it).
+void VerifiedDownload::resumeReading()
+{
+    for (ChunkSegment *segment : m_segments)
+        segment->resumeReading();
 }
 
 } // namespace ferry::client

@@ -112,6 +112,7 @@ private:
     void commit();
     void fail(ErrorKind kind, const QString &reason, Cause cause = Cause::Other);
     ReadBudget pace(qint64 wanted);
+    void resumeReading();
 
     // Sources and segments (verifieddownloadsources.cpp).
     void startSources(Connection *primary);

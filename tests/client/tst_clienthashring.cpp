@@ -42,6 +42,8 @@ private slots:
     void roomFollowsTheSlowestReader();
     void wrapsAtItsEnd();
     void writableIsWhereTheNextWriteLands();
+    void watchedRoomCallsBackOnce();
+    void hasherSaysWhenRoomIsBack();
     void hasherTakesManyTimesItsRing();
     void ringIsSizedToTheFile();
 };
@@ -94,6 +96,57 @@ void TestClientHashRing::writableIsWhereTheNextWriteLands()
     const char *copied = ring.write("ghij", 4);
     QCOMPARE(copied, next.data());
     QCOMPARE(QByteArray(span.data(), 10), QByteArray("abcdefghij"));
+}
+
+// The release that frees the watched room calls back, once; releases before it, and after it, do not.
+void TestClientHashRing::watchedRoomCallsBackOnce()
+{
+    ByteRing ring(100, 1);
+    int calls = 0;
+    ring.setRoomCallback([&calls] { ++calls; });
+    ring.write(QByteArray(90, 'x').constData(), 90);
+    QVERIFY(ring.watchRoom(10)); // there now: no watch
+    QVERIFY(!ring.watchRoom(50));
+    ring.release(0, 20);
+    QCOMPARE(calls, 0); // 30 free
+    ring.release(0, 20);
+    QCOMPARE(calls, 1); // 50 free
+    ring.release(0, 10);
+    QCOMPARE(calls, 1);
+    QVERIFY(!ring.watchRoom(1000)); // more than the ring: the whole ring
+    ring.release(0, 39);
+    QCOMPARE(calls, 1); // 99 free
+    ring.release(0, 1);
+    QCOMPARE(calls, 2);
+}
+
+// A ring filled faster than the thread hashes it: awaitRoom() says no, and roomAvailable() comes
+// once the thread has caught up, without anyone asking again. Every chunk still reaches its entry.
+void TestClientHashRing::hasherSaysWhenRoomIsBack()
+{
+    QTemporaryDir dir;
+    const QByteArray content = patterned(ChunkHasher::RingBytes * 5 / 2);
+    const Manifest manifest = manifestFor(content, 1 << 20);
+    ChunkHasher hasher(manifest, dir.filePath("f.part"));
+    const qint64 ring = hasher.capacity();
+    QCOMPARE(ring, ChunkHasher::RingBytes); // the file is larger than the ring
+    QSignalSpy chunks(&hasher, &ChunkHasher::chunkHashed);
+    QSignalSpy room(&hasher, &ChunkHasher::roomAvailable);
+    int waits = 0;
+    for (qint64 at = 0; at < content.size(); at += ring / 4) {
+        const qint64 size = std::min(ring / 4, content.size() - at);
+        if (!hasher.awaitRoom(size)) {
+            ++waits;
+            QVERIFY(room.wait(10000));
+            QVERIFY(hasher.room() >= size);
+        }
+        hasher.add(at, content.constData() + at, size);
+    }
+    QTRY_COMPARE(chunks.size(), manifest.chunkCount());
+    for (const auto &args : chunks)
+        QCOMPARE(args.at(1).toByteArray(), manifest.digests[size_t(args.at(0).toInt())]);
+    QVERIFY(waits > 0); // 2.5 rings' worth given a quarter ring at a time: the thread fell behind
+    QCOMPARE(room.size(), waits);
 }
 
 // 2.5 rings' worth in pieces that do not divide the ring, handed over without waiting for the

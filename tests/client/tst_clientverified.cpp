@@ -11,6 +11,7 @@
 
 #include <QFile>
 #include <QFileInfo>
+#include <QScopeGuard>
 #include <QTemporaryDir>
 
 #include <fcntl.h>
@@ -79,6 +80,8 @@ private slots:
     void damageAtTheSourceFailsKeepingGoodChunks();
     void partDamagedInTheMiddleKeepsGoodChunks();
     void pauseKeepsVerifiedChunks();
+    void hashingSlowerThanTheNetworkStillVerifies_data();
+    void hashingSlowerThanTheNetworkStillVerifies();
     void mirrorsShareTheWork();
     void killedMirrorIsDroppedOthersFinish();
     void mirrorWithOtherContentIsRefused();
@@ -229,6 +232,38 @@ void TestClientVerified::pauseKeepsVerifiedChunks()
     const QString problem = finishedWithContent(queue, job, remote);
     QVERIFY2(problem.isEmpty(), qPrintable(problem));
     QVERIFY2(job->resumedFrom() >= kept, qPrintable(QString::number(job->resumedFrom())));
+}
+
+void TestClientVerified::hashingSlowerThanTheNetworkStillVerifies_data()
+{
+    QTest::addColumn<int>("streams");
+    QTest::newRow("one connection") << 1;
+    QTest::newRow("four connections") << 4;
+}
+
+// A hashing ring of 32 KiB (the test builds' FERRY_TEST_HASH_RING_BYTES) where a socket read takes up
+// to 1 MiB: on any machine the hashing thread is the slower side, and every few blocks the reader
+// stops until it is told that the ring has room again. A lost wake-up stalls the download (the
+// stall timer is off while the reader waits on its own side), and the file must come out whole.
+void TestClientVerified::hashingSlowerThanTheNetworkStillVerifies()
+{
+    QFETCH(int, streams);
+    TestTree tree;
+    const QString remote = tree.addFile(QStringLiteral("slow.bin"), uint64_t(6 * Chunk + 4321), 14);
+    QVERIFY(!remote.isEmpty());
+    ServerProcess server(tree.root(), serverArgs(QString(), streams));
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+
+    qputenv("FERRY_TEST_HASH_RING_BYTES", "32768");
+    const auto restore = qScopeGuard([] { qunsetenv("FERRY_TEST_HASH_RING_BYTES"); });
+    QTemporaryDir dest;
+    DownloadQueue queue;
+    queue.setRetryPolicy(fastRetries());
+    DownloadJob *job = queue.addFile(urlFor(server.host(), server.port(), QStringLiteral("slow.bin")), dest.path());
+    const QString problem = finishedWithContent(queue, job, remote);
+    QVERIFY2(problem.isEmpty(), qPrintable(problem));
+    QVERIFY(job->isVerified());
+    QCOMPARE(job->sha256().toHex(), ferrytest::fileSha256(remote));
 }
 
 void TestClientVerified::mirrorsShareTheWork()

@@ -55,8 +55,8 @@ void SumCommand::onDigest(quint64 id, const QByteArray &digest)
     askNext();
 }
 
-// The server refuses a DIGEST of a folder with "'dir' is a directory" (or "''" for the root), which does
-// not say what to do instead; a STAT tells a folder from a missing or unreadable file.
+// The server refuses a MANIFEST (or DIGEST) of a folder with "'dir' is a directory" (or "''" for the root),
+// which does not say what to do instead; a STAT tells a folder from a missing or unreadable file.
 void SumCommand::onFailed(quint64 id, client::ErrorKind kind, const QString &reason)
 {
     if (id == m_statId) { // the STAT failed too: the DIGEST's reason stands

@@ -1,7 +1,9 @@
 // `ferry-get sum URL...`: one sha256sum line per remote file, without downloading it. The number is
-// the SHA-256 of the whole file (DIGEST over all of it), which `sha256sum -c` checks after a
-// download; the manifest's root is a digest over chunk digests and would match nothing local. The
-// server answers it from its manifest cache when the file is unchanged, so asking again is cheap.
+// the SHA-256 of the whole file, which `sha256sum -c` checks after a download: the manifest's last
+// entry (PROTOCOL.md §10.5; its root is a digest over chunk entries and would match nothing local),
+// so a verified download of the file afterwards finds the server's manifest cached, and the file is
+// hashed there once for both. A server without manifests is asked for a DIGEST of the whole file
+// instead (Session::sha256()): the same number, and `sum` keeps working against version 1 servers.
 #pragma once
 
 #include "client/clienttypes.h"
@@ -45,8 +47,8 @@ private:
     qsizetype m_next = 0;
     client::Session *m_session = nullptr; // one connection per server in a row of URLs
     quint64 m_requestId = 0;
-    // A refused DIGEST is followed by a STAT of the same path, to tell a folder from a missing file;
-    // the DIGEST's own reason is what is printed for anything but a folder.
+    // A refused MANIFEST (or DIGEST) is followed by a STAT of the same path, to tell a folder from a
+    // missing file; the refusal's own reason is what is printed for anything but a folder.
     quint64 m_statId = 0;
     QString m_refusalReason;
     int m_exitCode = 0;
