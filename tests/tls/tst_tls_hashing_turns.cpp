@@ -3,6 +3,7 @@
 // worker's other TLS clients, whose answers come while it is still under way; the answers made in
 // turns are the file's true SHA-256s; a worker waiting for another worker's hash of the same file
 // serves its other clients meanwhile. (tst_tls_hashing_stops: hashes that end before their answer.)
+#include "adminrequest.h"
 #include "chainentries.h"
 #include "serverprocess.h"
 #include "testtree.h"
@@ -210,13 +211,15 @@ void TestTlsHashingTurns::waitingForAnotherWorkersHashHoldsUpNoOther()
     QVERIFY(hasher.send(proto::ManifestRequest{"f.bin"}));
     QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(pause), 10000); // its worker is hashing, held half-way
     QVERIFY(waiter.send(proto::ManifestRequest{"f.bin"}));
-    auto workersOnIt = [&] {
+    const auto workersOnIt = [](const QJsonObject &status) {
         int count = 0;
-        for (const QJsonValue &worker : adminStatus(server).value(QStringLiteral("workers")).toArray())
+        for (const QJsonValue &worker : status.value(QStringLiteral("workers")).toArray())
             count += worker.toObject().value(QStringLiteral("path")).toString() == QLatin1String("f.bin");
         return count;
     };
-    QTRY_COMPARE_WITH_TIMEOUT(workersOnIt(), 2, 10000); // the waiter's worker is on it too
+    const QJsonObject status = ferrytest::awaitAdminStatus(
+        server.adminSocketPath(), [&](const QJsonObject &now) { return workersOnIt(now) == 2; }, 10000);
+    QCOMPARE(workersOnIt(status), 2); // the waiter's worker is on it too
     proto::Message answer;
     QVERIFY(other.send(proto::StatRequest{"small.bin"}));
     QVERIFY2(other.read(&answer, &why), qPrintable(why)); // a wait for the lock in one turn would hang here
