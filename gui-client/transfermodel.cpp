@@ -184,13 +184,25 @@ static QString stateText(DownloadJob::State state)
     return QString();
 }
 
+// The first line of `text` that has anything on it. A row is one line high, and some errors are a whole
+// warning (a changed identity's starts with an empty line): the row shows its headline, the tooltip all.
+static QString headline(const QString &text)
+{
+    const QStringList lines = text.split(u'\n', Qt::SkipEmptyParts);
+    for (const QString &line : lines) {
+        if (!line.trimmed().isEmpty())
+            return line.trimmed();
+    }
+    return QString();
+}
+
 // The engine's status line is most telling while a job waits or retries; in the
 // other states the state itself (or the error) is what a user wants to read.
 static QString statusText(const DownloadJob *job)
 {
     switch (job->state()) {
     case DownloadJob::State::Failed:
-        return TransferModel::tr("Failed: %1").arg(job->errorString());
+        return TransferModel::tr("Failed: %1").arg(headline(job->errorString()));
     case DownloadJob::State::Connecting:
         return job->statusText().isEmpty() ? stateText(job->state()) : job->statusText();
     case DownloadJob::State::Done:

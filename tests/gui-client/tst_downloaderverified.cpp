@@ -58,8 +58,8 @@ void TestDownloaderVerified::finishedRowShowsVerifiedAndCopiesSha256()
 
     QTreeView *view = window.transferView()->view();
     const QModelIndex status = view->model()->index(0, gui::TransferModel::StatusColumn);
-    QWidget *cell = nullptr;
-    QTRY_VERIFY((cell = view->indexWidget(status)) != nullptr);
+    QTRY_VERIFY(view->indexWidget(status) != nullptr);
+    QWidget *cell = view->indexWidget(status);
     auto *text = cell->findChild<QLabel *>(QStringLiteral("verifiedText"));
     auto *copy = cell->findChild<QToolButton *>(QStringLiteral("copySha256"));
     QVERIFY(text && copy);

@@ -3,6 +3,7 @@
 // to a client that stops reading is cut at the send timeout, as a plaintext one is, without the worker
 // spinning meanwhile or keeping its connection; a body far larger than the socket buffers reaches a
 // slow reader byte for byte.
+#include "adminrequest.h"
 #include "serverprocess.h"
 #include "testtree.h"
 #include "tlsrawclient.h"
@@ -33,8 +34,9 @@ private slots:
     void byeIsAnsweredThenClosedWithCloseNotify();
 
 private:
-    // The one worker's slot as the admin plane shows it ({} if there is none).
+    // The one worker's slot as the admin plane shows it ({} if there is none): now, or in a status had.
     static QJsonObject onlyWorker(const ServerProcess &server);
+    static QJsonObject onlyWorker(const QJsonObject &status);
     // The CPU time (user and system, in clock ticks) of a process; -1 if unknown.
     static qint64 cpuTicks(qint64 pid);
     // How many of a process's descriptors lead to something whose name starts with `target`
@@ -81,7 +83,12 @@ QByteArray TestTlsBodies::fileDigest(const QString &path, qint64 offset, qint64 
 
 QJsonObject TestTlsBodies::onlyWorker(const ServerProcess &server)
 {
-    const QJsonArray workers = adminStatus(server).value(QStringLiteral("workers")).toArray();
+    return onlyWorker(adminStatus(server));
+}
+
+QJsonObject TestTlsBodies::onlyWorker(const QJsonObject &status)
+{
+    const QJsonArray workers = status.value(QStringLiteral("workers")).toArray();
     return workers.size() == 1 ? workers.first().toObject() : QJsonObject();
 }
 
@@ -100,12 +107,12 @@ void TestTlsBodies::slowReaderHoldsUpNoOtherClient()
     QString why;
     QVERIFY2(slow.open(server.host(), server.port(), &why), qPrintable(why));
     QVERIFY(slow.send(proto::GetRequest{"big.bin", 0, proto::ToEnd}));
-    auto bigUnderWay = [&] {
-        const QJsonObject worker = onlyWorker(server);
+    const auto bigUnderWay = [](const QJsonObject &status) {
+        const QJsonObject worker = onlyWorker(status);
         return worker.value(QStringLiteral("path")).toString() == QLatin1String("big.bin")
                && worker.value(QStringLiteral("bytes_sent")).toInteger() > 0;
     };
-    QTRY_VERIFY_WITH_TIMEOUT(bigUnderWay(), 10000);
+    QVERIFY(bigUnderWay(ferrytest::awaitAdminStatus(server.adminSocketPath(), bigUnderWay, 10000)));
 
     // Another TLS client of the same worker: a blocking body sender would keep it waiting for the send
     // timeout (60 s). Each answer must come within the client's 5 s timeout, and all of them while the
@@ -131,7 +138,7 @@ void TestTlsBodies::slowReaderHoldsUpNoOtherClient()
     QCOMPARE(received, uint64_t(3 * 1024 * 1024 + 7));
 
     // The slow client was not cut to make room: its body is still under way, and it can read it all.
-    QVERIFY(bigUnderWay());
+    QVERIFY(bigUnderWay(ferrytest::adminStatus(server.adminSocketPath())));
     QVERIFY2(slow.readBody(&received, &why), qPrintable(why));
     QCOMPARE(received, uint64_t(96 * 1024 * 1024));
 }
@@ -154,12 +161,12 @@ void TestTlsBodies::stalledBodyIsCutAtTheSendTimeout()
     QElapsedTimer sinceGet;
     QVERIFY(stalled.send(proto::GetRequest{"big.bin", 0, proto::ToEnd}));
     sinceGet.start();
-    auto underWay = [&] {
-        const QJsonObject worker = onlyWorker(server);
+    const auto underWay = [](const QJsonObject &status) {
+        const QJsonObject worker = onlyWorker(status);
         return worker.value(QStringLiteral("bytes_total")).toInteger() == 64 * 1024 * 1024
                && worker.value(QStringLiteral("bytes_sent")).toInteger() > 0;
     };
-    QTRY_VERIFY_WITH_TIMEOUT(underWay(), 5000);
+    QVERIFY(underWay(ferrytest::awaitAdminStatus(server.adminSocketPath(), underWay, 5000)));
     const qint64 ticksBefore = cpuTicks(workerPid);
     QCOMPARE(descriptorsTo(workerPid, Socket), socketsBefore + 1); // the body's connection
     auto cut = [&] { return server.stderrText().contains("to 127.0.0.1"); };
@@ -169,8 +176,11 @@ void TestTlsBodies::stalledBodyIsCutAtTheSendTimeout()
     // Not before the send timeout counted from the last byte the client took (which was after the GET).
     QVERIFY2(sinceGet.elapsed() >= 2000, qPrintable(QStringLiteral("%1 ms").arg(sinceGet.elapsed())));
     // The worker no longer shows the body, and it serves others.
-    QTRY_COMPARE_WITH_TIMEOUT(onlyWorker(server).value(QStringLiteral("state")).toString(), QStringLiteral("idle"),
-                              5000);
+    const auto stateOf = [](const QJsonObject &status) {
+        return onlyWorker(status).value(QStringLiteral("state")).toString();
+    };
+    const auto idle = [&](const QJsonObject &status) { return stateOf(status) == QLatin1String("idle"); };
+    QCOMPARE(stateOf(ferrytest::awaitAdminStatus(server.adminSocketPath(), idle, 5000)), QStringLiteral("idle"));
     // The worker waited on the full socket for the 2 s, not retrying it in a loop: a few ticks of CPU
     // at most (a retrying worker burns its core, or its share of it on a loaded machine).
     const qint64 ticksAfter = cpuTicks(workerPid);
@@ -206,12 +216,12 @@ void TestTlsBodies::slowReaderGetsLargeBodiesWholeAndVerified()
     QString why;
     QVERIFY2(slow.open(server.host(), server.port(), &why), qPrintable(why));
     QVERIFY(slow.send(proto::GetRequest{"big.bin", 0, proto::ToEnd}));
-    auto bigUnderWay = [&] {
-        const QJsonObject worker = onlyWorker(server);
+    const auto bigUnderWay = [](const QJsonObject &status) {
+        const QJsonObject worker = onlyWorker(status);
         return worker.value(QStringLiteral("bytes_total")).toInteger() == Size
                && worker.value(QStringLiteral("bytes_sent")).toInteger() > 0;
     };
-    QTRY_VERIFY_WITH_TIMEOUT(bigUnderWay(), 10000);
+    QVERIFY(bigUnderWay(ferrytest::awaitAdminStatus(server.adminSocketPath(), bigUnderWay, 10000)));
 
     TlsRawClient other(5000);
     QVERIFY2(other.open(server.host(), server.port(), &why), qPrintable(why));
@@ -220,7 +230,8 @@ void TestTlsBodies::slowReaderGetsLargeBodiesWholeAndVerified()
     uint64_t received = 0;
     QVERIFY2(other.readBody(&received, &why, &midDigest), qPrintable(why));
     QCOMPARE(midDigest.result(), fileDigest(midPath, 0, 2 * 1024 * 1024 + 3));
-    QVERIFY(bigUnderWay()); // served beside the slow body, not after it
+    // Served beside the slow body, not after it.
+    QVERIFY(bigUnderWay(ferrytest::adminStatus(server.adminSocketPath())));
 
     // About 0.4 ms per 16 KiB read: some 40 MB/s, well under what the server sends.
     slow.setReadPause(std::chrono::microseconds(400));

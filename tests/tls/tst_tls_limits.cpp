@@ -2,6 +2,7 @@
 // ClientHello, the handshake and the first request, however they are spread; idle TLS connections are
 // served on through a drain, as the parent serves plaintext ones, and closed with close_notify when a
 // reload or a stop retires their worker.
+#include "adminrequest.h"
 #include "serverprocess.h"
 #include "testtree.h"
 #include "tlsrawclient.h"
@@ -233,11 +234,12 @@ void TestTlsLimits::engineWaitsOutARefusalBeforeTls()
         QStringLiteral("ferry://%1:%2/f.bin?fp=%3").arg(server.host()).arg(server.port()).arg(server.fingerprint());
     get.start(QStringLiteral(GET_BIN), {QStringLiteral("--no-progress"), QStringLiteral("-o"), dest.path(), url});
     QVERIFY(get.waitForStarted(5000));
-    auto refusals = [&] {
-        const QJsonObject pool = adminStatus(server).value(QStringLiteral("pool")).toObject();
-        return pool.value(QStringLiteral("rejected_busy")).toInteger();
+    const auto refusals = [](const QJsonObject &status) {
+        return status.value(QStringLiteral("pool")).toObject().value(QStringLiteral("rejected_busy")).toInteger();
     };
-    QTRY_VERIFY_WITH_TIMEOUT(refusals() >= 1, 10000); // it was turned away at least once
+    const QJsonObject status = ferrytest::awaitAdminStatus(
+        server.adminSocketPath(), [&](const QJsonObject &now) { return refusals(now) >= 1; }, 10000);
+    QVERIFY(refusals(status) >= 1); // it was turned away at least once
     QCOMPARE(get.state(), QProcess::Running);         // and waits
     holder.reset(); // the address's one connection is free now
     QTRY_COMPARE_WITH_TIMEOUT(get.state(), QProcess::NotRunning, 30000);

@@ -1,6 +1,7 @@
 // Transfers over TLS against the real ferry-server and the engine's real QSslSocket: bytes arrive
 // intact from 0 B to 1 GiB, stalled handshakes do not slow a download, a killed worker's clients fail
 // cleanly and resume elsewhere, SIGTERM lets TLS transfers finish.
+#include "adminrequest.h"
 #include "clienttesthelpers.h"
 #include "serverprocess.h"
 #include "testtree.h"
@@ -283,11 +284,12 @@ void TestTlsTransfer::manyIdleTlsClientsStayConnected()
         idle.push_back(std::move(socket));
     }
     QTRY_COMPARE_WITH_TIMEOUT(encrypted, 300, 15000);
-    auto pending = [&] {
-        const QJsonObject pool = adminStatus(server).value(QStringLiteral("pool")).toObject();
-        return pool.value(QStringLiteral("pending")).toInteger(-1);
+    const auto pending = [](const QJsonObject &status) {
+        return status.value(QStringLiteral("pool")).toObject().value(QStringLiteral("pending")).toInteger(-1);
     };
-    QTRY_COMPARE_WITH_TIMEOUT(pending(), qint64(0), 10000);
+    const QJsonObject status = ferrytest::awaitAdminStatus(
+        server.adminSocketPath(), [&](const QJsonObject &now) { return pending(now) == 0; }, 10000);
+    QCOMPARE(pending(status), qint64(0));
     QTemporaryDir dest;
     client::DownloadQueue queue;
     client::DownloadJob *job = queue.addFile(pinnedUrl(server, QStringLiteral("k.bin")), dest.path());
