@@ -10,13 +10,6 @@
 
 namespace ferry::server::manifest {
 
-namespace {
-
-// The cache entry's kind for what a task makes (a range is never cached).
-const char *cacheKind(HashKind kind) { return kind == HashKind::Manifest ? "manifest" : "sha256"; }
-
-} // namespace
-
 HashTask::HashTask(const ManifestStore &store, HashKind kind, uint64_t offset, uint64_t length)
     : m_store(store), m_kind(kind), m_offset(offset), m_length(length)
 {
@@ -45,6 +38,7 @@ HashTask::Step HashTask::lookup(const UniqueFd &file)
     if (fstat(file.get(), &info) != 0)
         return fail(Problem{Failure::ReadFailed, std::string("fstat(): ") + std::strerror(errno)});
     m_stamp = stampOf(info);
+    m_fits = m_store.chunkSize() != 0 && chunkCountFor(m_stamp.size, m_store.chunkSize()) <= MaxChunks;
     if (m_kind == HashKind::Range) { // a range is read as it is, as a GET is: no stamp to hold it to
         m_hash = FileHash{m_stamp, FileHasher(m_offset, m_length, 0)};
         m_phase = Phase::Hash;
@@ -61,7 +55,7 @@ HashTask::Step HashTask::lookup(const UniqueFd &file)
 HashTask::Step HashTask::lock(const UniqueFd &file)
 {
     std::string why;
-    m_lock = m_store.cache()->tryLock(cacheKind(m_kind), m_stamp, why);
+    m_lock = m_store.cache()->tryLock(cacheKind(), m_stamp, why);
     if (!m_lock && why.empty())
         return Step::Waiting;
     if (!m_lock)
@@ -73,7 +67,7 @@ HashTask::Step HashTask::lock(const UniqueFd &file)
 
 HashTask::Step HashTask::start(const UniqueFd &file)
 {
-    Result<FileHash> started = startFileHash(file, m_kind == HashKind::Manifest ? m_store.chunkSize() : 0);
+    Result<FileHash> started = startFileHash(file, viaManifest() ? m_store.chunkSize() : 0);
     if (auto *failed = std::get_if<Problem>(&started))
         return fail(std::move(*failed));
     m_hash = std::move(std::get<FileHash>(started));
@@ -93,30 +87,38 @@ HashTask::Step HashTask::hash(const UniqueFd &file, int64_t untilNs)
 
 HashTask::Step HashTask::finish(const UniqueFd &file)
 {
-    switch (m_kind) {
-    case HashKind::Manifest: {
+    if (viaManifest()) {
         Result<Manifest> made = finishManifest(file, *m_hash);
         if (auto *failed = std::get_if<Problem>(&made))
             return fail(std::move(*failed));
-        m_result = std::move(std::get<Manifest>(made));
-        break;
+        store(std::get<Manifest>(made).stamp, encodeManifest(std::get<Manifest>(made)));
+        return answerFrom(std::move(std::get<Manifest>(made)));
     }
-    case HashKind::WholeDigest: {
-        Result<WholeDigest> made = finishWholeDigest(file, *m_hash);
-        if (auto *failed = std::get_if<Problem>(&made))
-            return fail(std::move(*failed));
-        m_result = std::get<WholeDigest>(made);
-        break;
-    }
-    case HashKind::Range: {
-        WholeDigest range{m_hash->stamp, {}};
-        if (!m_hash->hasher.finish(range.digest))
+    Result<WholeDigest> made = WholeDigest{m_hash->stamp, {}};
+    if (m_kind == HashKind::WholeDigest)
+        made = finishWholeDigest(file, *m_hash);
+    else if (!m_hash->hasher.finish(std::get<WholeDigest>(made).digest)) // a range: not held to a stamp
+        made = Problem{Failure::Internal, "SHA-256 failed"};
+    if (auto *failed = std::get_if<Problem>(&made))
+        return fail(std::move(*failed));
+    m_result = std::get<WholeDigest>(made);
+    if (m_kind == HashKind::WholeDigest)
+        store(wholeDigest().stamp, encodeDigest(wholeDigest().digest));
+    m_lock.reset(); // after the store: a worker waiting for the lock finds the entry
+    m_phase = Phase::Done;
+    return Step::Done;
+}
+
+HashTask::Step HashTask::answerFrom(Manifest manifest)
+{
+    if (m_kind == HashKind::Manifest) {
+        m_result = std::move(manifest);
+    } else {
+        WholeDigest whole;
+        if (!wholeDigestOf(manifest, whole))
             return fail(Problem{Failure::Internal, "SHA-256 failed"});
-        m_result = range;
-        break;
+        m_result = whole;
     }
-    }
-    store();
     m_lock.reset(); // after the store: a worker waiting for the lock finds the entry
     m_phase = Phase::Done;
     return Step::Done;
@@ -124,36 +126,33 @@ HashTask::Step HashTask::finish(const UniqueFd &file)
 
 bool HashTask::loadCached()
 {
-    const std::optional<std::string> payload = m_store.cache()->load(cacheKind(m_kind), m_stamp);
+    const std::optional<std::string> payload = m_store.cache()->load(cacheKind(), m_stamp);
     if (!payload)
         return false;
-    if (m_kind == HashKind::Manifest) {
+    if (viaManifest()) {
         std::optional<Manifest> cached = decodeManifest(*payload, m_stamp, m_store.chunkSize());
         if (!cached)
             return false;
-        m_result = std::move(*cached);
-    } else {
-        std::optional<Digest> cached = decodeDigest(*payload);
-        if (!cached)
-            return false;
-        m_result = WholeDigest{m_stamp, *cached};
+        answerFrom(std::move(*cached));
+        m_fromCache = !problem();
+        return true;
     }
+    std::optional<Digest> cached = decodeDigest(*payload);
+    if (!cached)
+        return false;
+    m_result = WholeDigest{m_stamp, *cached};
     m_fromCache = true;
     m_phase = Phase::Done;
     return true;
 }
 
-void HashTask::store()
+// Under the stamp the hash was made for (taken as it started), which is not always lookup()'s.
+void HashTask::store(const FileStamp &stamp, const std::string &payload)
 {
-    if (!m_store.cache() || m_kind == HashKind::Range)
+    if (!m_store.cache())
         return;
     std::string why;
-    const StampedCache &cache = *m_store.cache();
-    const bool isManifest = m_kind == HashKind::Manifest;
-    const FileStamp &stamp = isManifest ? manifest().stamp : wholeDigest().stamp;
-    const std::string payload = isManifest ? encodeManifest(manifest()) : encodeDigest(wholeDigest().digest);
-    const bool stored = cache.store(cacheKind(m_kind), stamp, payload, why);
-    if (!stored) // the answer stands; only the cache missed it
+    if (!m_store.cache()->store(cacheKind(), stamp, payload, why)) // the answer stands; only the cache missed it
         LOG_WARN("manifest cache: %s", why.c_str());
 }
 

@@ -16,7 +16,7 @@ namespace ferry::server::manifest {
 
 enum class HashKind {
     Manifest,    // through the cache
-    WholeDigest, // through the cache
+    WholeDigest, // through the cache, from the file's manifest (its last entry): one read makes both
     Range,       // the SHA-256 of a byte range, never cached
 };
 
@@ -55,9 +55,15 @@ private:
     Step start(const UniqueFd &file);
     Step hash(const UniqueFd &file, int64_t untilNs);
     Step finish(const UniqueFd &file);
+    // Whether the task makes (or reads) the file's manifest: a MANIFEST, and a whole-file DIGEST unless
+    // the file has more chunks than a manifest may (then a plain SHA-256, in an entry of its own).
+    bool viaManifest() const { return m_kind == HashKind::Manifest || (m_kind == HashKind::WholeDigest && m_fits); }
+    const char *cacheKind() const { return viaManifest() ? "manifest" : "sha256"; }
     // The cached answer for the file as stamped, into m_result; false if there is none.
     bool loadCached();
-    void store();
+    // The answer for the kind asked, from the manifest made or read.
+    Step answerFrom(Manifest manifest);
+    void store(const FileStamp &stamp, const std::string &payload);
     Step fail(Problem problem);
 
     const ManifestStore &m_store;
@@ -70,6 +76,7 @@ private:
     std::optional<FileHash> m_hash;
     std::variant<std::monostate, Problem, Manifest, WholeDigest> m_result;
     bool m_fromCache = false;
+    bool m_fits = true; // the file's chunks are within MaxChunks (set by lookup())
 };
 
 } // namespace ferry::server::manifest

@@ -63,6 +63,15 @@ bool rootOf(const std::vector<Digest> &chunks, Digest &root)
     return hash.finish(root);
 }
 
+bool wholeDigestOf(const Manifest &manifest, WholeDigest &whole)
+{
+    whole.stamp = manifest.stamp;
+    if (manifest.chunks.empty())
+        return sha256Of(nullptr, 0, whole.digest);
+    whole.digest = manifest.chunks.back();
+    return true;
+}
+
 Result<FileHash> startFileHash(const UniqueFd &file, uint32_t chunkSize)
 {
     Result<FileStamp> before = stampNow(file);

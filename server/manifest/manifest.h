@@ -75,6 +75,11 @@ uint64_t chunkCountFor(uint64_t size, uint32_t chunkSize);
 // O(size / chunkSize) memory.
 [[nodiscard]] Result<Manifest> computeManifest(const UniqueFd &file, uint32_t chunkSize, const Progress &progress);
 
+// The whole file's SHA-256 from its manifest: the last entry, or the SHA-256 of no bytes for an empty
+// file. So a whole-file DIGEST is answered from a cached manifest, and one read serves both requests.
+// False only if libcrypto fails.
+[[nodiscard]] bool wholeDigestOf(const Manifest &manifest, WholeDigest &whole);
+
 // The SHA-256 of the whole file, under the same before/after check (what DIGEST of a whole file and
 // `ferry-get sum` print: sha256sum's number, which the manifest's root is not; its last entry is).
 [[nodiscard]] Result<WholeDigest> computeWholeDigest(const UniqueFd &file, const Progress &progress);

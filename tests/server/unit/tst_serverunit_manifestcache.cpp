@@ -1,7 +1,8 @@
 // The manifest cache (server/manifest/stamped_cache, manifest_store): entries keyed by the file's stamp,
 // so a modified file gets a new manifest; the bound holds, least recently used first; a damaged entry is
 // a miss; two workers asking for one uncached file compute it once; a read-only served root is never
-// written (its listing is the same afterwards) while the cache in its own directory fills.
+// written (its listing is the same afterwards) while the cache in its own directory fills; a whole-file
+// digest is the cached manifest's last entry, and a plain SHA-256 only past MaxChunks chunks.
 #include "manifest/manifest_store.h"
 
 #include <QCryptographicHash>
@@ -37,13 +38,13 @@ UniqueFd openRead(const QString &path)
     return UniqueFd(::open(path.toLocal8Bit().constData(), O_RDONLY | O_CLOEXEC));
 }
 
-ManifestStore storeIn(const QString &directory, uint64_t maxBytes)
+ManifestStore storeIn(const QString &directory, uint64_t maxBytes, uint32_t chunkSize = TestChunk)
 {
     std::string why;
     std::optional<StampedCache> cache = StampedCache::open(directory.toStdString(), maxBytes, why);
     if (!cache)
         qWarning("%s", why.c_str());
-    return ManifestStore(std::move(cache), TestChunk);
+    return ManifestStore(std::move(cache), chunkSize);
 }
 
 // Entries in the cache directory (not its lock files), and their total size.
@@ -87,8 +88,10 @@ private slots:
     void modifiedFileGetsNewManifest();
     void staysWithinItsBound();
     void damagedEntryIsAMiss();
+    void computedOnceForTwoAskers_data();
     void computedOnceForTwoAskers();
     void readOnlyRootIsNeverWritten();
+    void digestOfAFileTooLargeForAManifest();
     void unusableDirectoryIsReported();
 };
 
@@ -109,12 +112,14 @@ void TestManifestCache::secondAskComesFromTheCache()
     QVERIFY(std::get<Answer<Manifest>>(second).fromCache);
     QVERIFY(!read); // not one byte of the file hashed again
     QCOMPARE(std::get<Answer<Manifest>>(second).value, std::get<Answer<Manifest>>(first).value);
-    auto digest = store.wholeDigest(fd, Always); // the other kind of entry, beside it
+    read = false;
+    auto digest = store.wholeDigest(fd, [&read](uint64_t done) { return !(read = read || done > 0); });
     QVERIFY(std::holds_alternative<Answer<WholeDigest>>(digest));
+    QVERIFY(std::get<Answer<WholeDigest>>(digest).fromCache); // the manifest's last entry
+    QVERIFY(!read);
     QCOMPARE(QByteArray(reinterpret_cast<const char *>(std::get<Answer<WholeDigest>>(digest).value.digest.data()), 32),
              QCryptographicHash::hash(QByteArray(10 * TestChunk + 3, 'a'), QCryptographicHash::Sha256));
-    QCOMPARE(entriesIn(state.filePath("manifests")).size(), 2);
-    QVERIFY(std::get<Answer<WholeDigest>>(store.wholeDigest(fd, Always)).fromCache);
+    QCOMPARE(entriesIn(state.filePath("manifests")).size(), 1); // no second entry with the same number
 }
 
 void TestManifestCache::modifiedFileGetsNewManifest()
@@ -185,8 +190,16 @@ void TestManifestCache::damagedEntryIsAMiss()
     QCOMPARE(again.value, good);
 }
 
+void TestManifestCache::computedOnceForTwoAskers_data()
+{
+    QTest::addColumn<bool>("secondAsksDigest");
+    QTest::newRow("two manifests") << false;
+    QTest::newRow("a manifest, then the whole file's digest") << true; // the same entry, the same lock
+}
+
 void TestManifestCache::computedOnceForTwoAskers()
 {
+    QFETCH(bool, secondAsksDigest);
     QTemporaryDir root, state;
     const QString path = root.filePath("f");
     QVERIFY(writeFile(path, QByteArray(64 * TestChunk, 'z')));
@@ -222,15 +235,23 @@ void TestManifestCache::computedOnceForTwoAskers()
             firstAnswer = *got;
     });
     QVERIFY(waitFor(firstHashing));
+    std::optional<Answer<WholeDigest>> digest;
     std::thread other([&] {
         bool counted = false;
-        auto answer = store.manifest(openRead(path), [&](uint64_t done) {
+        auto progress = [&](uint64_t done) {
             if (done == 0)
                 raise(secondWaiting); // only a waiter is asked with 0
             else if (!counted)
                 counted = true, ++hashers;
             return true;
-        });
+        };
+        if (secondAsksDigest) {
+            auto answer = store.wholeDigest(openRead(path), progress);
+            if (auto *got = std::get_if<Answer<WholeDigest>>(&answer))
+                digest = *got;
+            return;
+        }
+        auto answer = store.manifest(openRead(path), progress);
         if (auto *got = std::get_if<Answer<Manifest>>(&answer))
             second = *got;
     });
@@ -238,9 +259,13 @@ void TestManifestCache::computedOnceForTwoAskers()
     other.join();
     QVERIFY(firstSawSecond);
     QCOMPARE(hashers.load(), 1);
-    QVERIFY(firstAnswer && second);
-    QVERIFY(!firstAnswer->fromCache);
-    QVERIFY(second->fromCache);
+    QVERIFY(firstAnswer && !firstAnswer->fromCache);
+    if (secondAsksDigest) {
+        QVERIFY(digest && digest->fromCache);
+        QCOMPARE(digest->value.digest, firstAnswer->value.chunks.back());
+        return;
+    }
+    QVERIFY(second && second->fromCache);
     QCOMPARE(second->value, firstAnswer->value);
 }
 
@@ -263,9 +288,30 @@ void TestManifestCache::readOnlyRootIsNeverWritten()
         QVERIFY(std::holds_alternative<Answer<WholeDigest>>(store.wholeDigest(fd, Always)));
     }
     QCOMPARE(listing(root.path()), before);
-    QCOMPARE(entriesIn(state.filePath("manifests")).size(), 6);
+    QCOMPARE(entriesIn(state.filePath("manifests")).size(), 3); // one manifest each, the DIGEST's too
     chmod(root.filePath("sub").toLocal8Bit().constData(), 0755); // so QTemporaryDir can remove it
     chmod(root.path().toLocal8Bit().constData(), 0755);
+}
+
+void TestManifestCache::digestOfAFileTooLargeForAManifest()
+{
+    // Chunks of one block (64 bytes) stand in for a file of more than 16 TiB: no manifest, but its
+    // DIGEST is still made, as a plain SHA-256 in an entry of its own. The file is sparse.
+    QTemporaryDir root, state;
+    QVERIFY(writeFile(root.filePath("f"), QByteArray()));
+    QCOMPARE(truncate(root.filePath("f").toLocal8Bit().constData(), off_t(MaxChunks + 1) * 64), 0);
+    ManifestStore store = storeIn(state.filePath("manifests"), 1 << 20, 64);
+    const UniqueFd fd = openRead(root.filePath("f"));
+    auto refused = store.manifest(fd, Always);
+    QVERIFY(std::holds_alternative<Problem>(refused));
+    QCOMPARE(std::get<Problem>(refused).failure, Failure::TooLarge);
+    auto digest = store.wholeDigest(fd, Always);
+    QVERIFY(std::holds_alternative<Answer<WholeDigest>>(digest));
+    QCOMPARE(QByteArray(reinterpret_cast<const char *>(std::get<Answer<WholeDigest>>(digest).value.digest.data()), 32),
+             QCryptographicHash::hash(QByteArray(qsizetype(MaxChunks + 1) * 64, '\0'), QCryptographicHash::Sha256));
+    QCOMPARE(entriesIn(state.filePath("manifests")), QStringList{QString::fromStdString(entryName("sha256",
+                                                                  std::get<Answer<WholeDigest>>(digest).value.stamp))});
+    QVERIFY(std::get<Answer<WholeDigest>>(store.wholeDigest(fd, Always)).fromCache);
 }
 
 void TestManifestCache::unusableDirectoryIsReported()
