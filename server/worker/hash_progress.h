@@ -21,6 +21,10 @@ manifest::Progress hashProgress(WorkerSlot &slot, ClientIo &io, const std::strin
 // reading `path` to hash it (hashProgress() runs them itself). Nothing in the server-only build.
 void noteHashingStarted(const std::string &path);
 
+// `usual`, or in test builds the FERRY_TEST_MANIFEST_PAGE_DIGESTS hook's smaller number of digests per
+// MANIFEST_PAGE.
+size_t digestsPerPage(size_t usual);
+
 // The worker's store: with the cache of `manifests` when its directory can be opened (else logged once,
 // and every manifest is computed).
 manifest::ManifestStore openManifestStore(const WorkerManifests &manifests);

@@ -24,7 +24,7 @@ proto::ManifestPage manifestPage(const manifest::Manifest &manifest, size_t firs
     page.chunkCount = uint32_t(manifest.chunks.size());
     page.root = manifest.root;
     page.first = uint32_t(first);
-    const size_t end = std::min(manifest.chunks.size(), first + perPage);
+    const size_t end = std::min(manifest.chunks.size(), first + digestsPerPage(perPage));
     const auto chunks = manifest.chunks.begin();
     page.digests.assign(chunks + ptrdiff_t(std::min(first, end)), chunks + ptrdiff_t(end));
     page.last = end == manifest.chunks.size();
