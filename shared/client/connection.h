@@ -88,6 +88,7 @@ signals:
 private:
     void onConnected();
     void onReadyRead();
+    void readInLaterTurn();
     void onSocketError();
     TlsGuard *openTlsSocket();
     void askWhetherFerry();

@@ -33,22 +33,23 @@ void Connection::onReadyRead()
     }
     // Out of rounds with work possibly left in the decoder, which no socket event
     // would announce: continue in a later turn of the event loop.
-    QMetaObject::invokeMethod(
-        this,
-        [this, generation] {
-            if (generation == m_generation)
-                onReadyRead();
-        },
-        Qt::QueuedConnection);
+    readInLaterTurn();
 }
 
 // Not inside the caller (the pacer's owner, in one of its signals), as reading may end in signals
-// that change its world; the generation drops the call if the connection was aborted meanwhile.
+// that change its world.
 void Connection::resumeReading()
 {
     if (!std::exchange(m_waitingForResume, false))
         return;
     touch();
+    readInLaterTurn();
+}
+
+// Queued, so the caller's own work ends first; the generation drops the call if the connection was
+// aborted meanwhile.
+void Connection::readInLaterTurn()
+{
     const quint64 generation = m_generation;
     QMetaObject::invokeMethod(
         this,
