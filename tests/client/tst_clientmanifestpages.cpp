@@ -2,6 +2,7 @@
 // the server of a test build sends one digest a page (FERRY_TEST_MANIFEST_PAGE_DIGESTS=1), so a 12 MiB
 // file's three chunks come as three pages. The engine joins them into one verified download, and a
 // digest damaged in the second page is refused before anything is put in place.
+#include "scopedenv.h"
 #include "clienttesthelpers.h"
 #include "loopbackrelay.h"
 #include "serverprocess.h"
@@ -31,16 +32,7 @@ constexpr char BodyType = 0x44;         // BODY, after which the file's bytes co
 // first, last, count (PROTOCOL.md §10.5).
 constexpr int PageFieldsBeforeDigests = 8 + 8 + 4 + 4 + 32 + 4 + 1 + 4;
 
-class ScopedEnv
-{
-public:
-    ScopedEnv(const char *name, const QByteArray &value) : m_name(name) { qputenv(name, value); }
-    ~ScopedEnv() { qunsetenv(m_name); }
-
-private:
-    const char *m_name;
-};
-
+using ferrytest::ScopedEnv;
 // What the relay saw of all its connections, and whether it damages the second page's first digest.
 struct PageWatch {
     bool damageSecondPage = false;

@@ -2,6 +2,7 @@
 // §10.5: the manifest's last entry is the file's SHA-256): whichever comes first hashes the file and
 // caches its manifest, the other is answered from that entry (FERRY_TEST_HASH_LOG counts the reads).
 // The DIGEST equals sha256sum's, for an empty file too; a changed file is hashed again.
+#include "scopedenv.h"
 #include "serverprocess.h"
 #include "testclient.h"
 #include "testtree.h"
@@ -41,16 +42,6 @@ QStringList cacheEntries(const ServerProcess &server, const QString &kind)
 {
     return QDir(server.stateDir() + "/manifests").entryList({kind + "-*"}, QDir::Files);
 }
-
-// Sets an environment variable for the servers this test starts, and takes it away again.
-class ScopedEnv {
-public:
-    ScopedEnv(const char *name, const QByteArray &value) : m_name(name) { qputenv(name, value); }
-    ~ScopedEnv() { qunsetenv(m_name); }
-
-private:
-    const char *m_name;
-};
 
 QByteArray hexOf(const std::string &digest) { return QByteArray::fromStdString(digest).toHex(); }
 QByteArray hexOf(const proto::Sha256Digest &digest)

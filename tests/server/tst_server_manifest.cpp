@@ -3,6 +3,7 @@
 // cache in the state directory without reading the file again (FERRY_TEST_HASH_LOG counts the reads);
 // the served root, made read-only, is never written; a file rewritten while it is hashed gives
 // FILE_CHANGED (FERRY_TEST_HASH_PAUSE holds the hash half-way while the test rewrites it).
+#include "scopedenv.h"
 #include "adminrequest.h"
 #include "chainentries.h"
 #include "polling.h"
@@ -54,16 +55,6 @@ QStringList cacheEntries(const ServerProcess &server, const QString &kind)
 {
     return QDir(server.stateDir() + "/manifests").entryList({kind + "-*"}, QDir::Files);
 }
-
-// Sets an environment variable for the servers this test starts, and takes it away again.
-class ScopedEnv {
-public:
-    ScopedEnv(const char *name, const QByteArray &value) : m_name(name) { qputenv(name, value); }
-    ~ScopedEnv() { qunsetenv(m_name); }
-
-private:
-    const char *m_name;
-};
 
 QByteArray bytesOf(const proto::Sha256Digest &digest)
 {

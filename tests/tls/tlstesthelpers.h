@@ -2,6 +2,7 @@
 // status of a server as JSON, and a real ClientHello for tests that stall mid-handshake.
 #pragma once
 
+#include "scopedenv.h"
 #include "serverprocess.h"
 #include "tlsrawclient.h"
 
@@ -31,16 +32,7 @@ qint64 requestsServed(const ServerProcess &server);
 // The first bytes a QSslSocket sends: one whole TLS record holding its ClientHello.
 QByteArray realClientHello();
 
-// Sets an environment variable for the servers a test starts (the test hooks), and takes it away again.
-class ScopedEnv {
-public:
-    ScopedEnv(const char *name, const QByteArray &value) : m_name(name) { qputenv(name, value); }
-    ~ScopedEnv() { qunsetenv(m_name); }
-
-private:
-    const char *m_name;
-};
-
+using ferrytest::ScopedEnv;
 // Lines of the server's audit log for `request` (any if empty) that ended with `result`; -1 if unreadable.
 int auditLines(const ServerProcess &server, const QByteArray &request, const QByteArray &result);
 
