@@ -158,6 +158,12 @@ bool Dispatcher::awaitCloseReport(Connection &connection, const std::string &hos
     const uint64_t id = connection.id;
     setState(connection, State::Admission);
     connection.waitHost = host;
+    // Behind a balancer the address came in a PROXY header, so the connection is watched and under its
+    // request deadline already. The wait reads nothing: unwatched, what the client sent after the header
+    // cannot wake the loop over and over, and beginIntake() watches it again with a fresh deadline.
+    if (connection.timer)
+        m_loop.cancelTimer(connection.timer);
+    m_loop.remove(connection.fd.get());
     connection.timer = m_loop.addTimer(CloseReportWait, [this, id] { onTimeout(id); });
     m_awaitingClose.emplace(host, id);
     return true;

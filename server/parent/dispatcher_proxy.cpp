@@ -71,7 +71,7 @@ bool Dispatcher::readProxyHeader(Connection &connection)
     } else {
         host = formatHost(connection.address); // LOCAL: the balancer's own check, under its own address
     }
-    return watchTriggered(connection, false) && admitPeer(connection, host);
+    return watchTriggered(connection, false) && admitPeer(connection, host, true);
 }
 
 void Dispatcher::refuseProxy(Connection &connection, const std::string &reason)
