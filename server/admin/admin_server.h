@@ -1,7 +1,8 @@
 // The admin socket server (docs/ADMIN.md): accepts local clients on the parent's EventLoop, checks each
 // peer with SO_PEERCRED, speaks JSON Lines, pushes subscriptions, keeps the per-second history, and writes
 // an audit line for every command. Never blocks: every client has a bounded output buffer and a client
-// that cannot keep up is dropped.
+// that cannot keep up is dropped; one that neither subscribes nor asks anything is closed after a while
+// (admin_idle.cpp), so idle connections never keep the admins out.
 #pragma once
 
 #include "admin/admin_timeouts.h"
