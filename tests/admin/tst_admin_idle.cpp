@@ -63,12 +63,12 @@ void TestAdminIdle::silentClientsDoNotLockOutCtl()
     }
 }
 
-// With the timeout at 300 ms: a client that sent nothing, and one that sent half a line, are closed once
+// With the timeout at 500 ms: a client that sent nothing, and one that sent half a line, are closed once
 // (and not before) that long has passed; a status subscriber and an audit subscriber that sent nothing since
 // they subscribed stay, and so does a client whose requests come more often than the timeout.
 void TestAdminIdle::idleClientIsClosedSubscribersStay()
 {
-    constexpr int TimeoutMs = 300;
+    constexpr int TimeoutMs = 500;
     ScopedEnv hook("FERRY_TEST_ADMIN_IDLE_MS", QByteArray::number(TimeoutMs));
     AdminTestServer server(m_tree.root(), {"--workers", "1"});
     QVERIFY2(server.start(), qPrintable(server.process().diagnostics()));
