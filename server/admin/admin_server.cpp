@@ -51,13 +51,14 @@ bool peerHasGroup(pid_t pid, gid_t group)
 
 AdminServer::AdminServer(server::EventLoop &loop, AdminBackend &backend, UniqueFd listener, AdminOptions options)
     : m_loop(loop), m_backend(backend), m_listener(std::move(listener)), m_options(std::move(options)),
-      m_auditTail(m_options.auditLogPath)
+      m_auditTail(m_options.auditLogPath), m_timeouts(adminTimeouts())
 {
     // Start-up: an admin socket nobody answers would leave ferry-ctl hanging; refuse to start instead.
     if (int err = m_loop.add(m_listener.get(), EPOLLIN, [this](uint32_t) { onAcceptable(); }); err != 0)
         throw std::system_error(err, std::generic_category(),
                                 "admin: epoll_ctl() adding admin socket " + m_options.socketPath);
     sample();
+    closeIdleClients(); // and every so often after
 }
 
 AdminServer::~AdminServer()
@@ -66,6 +67,7 @@ AdminServer::~AdminServer()
         closeClient(m_clients.begin()->first);
     m_loop.cancelTimer(m_sampleTimer);
     m_loop.cancelTimer(m_auditTimer);
+    m_loop.cancelTimer(m_idleTimer);
     m_loop.remove(m_listener.get());
     m_listener.reset();
     ::unlink(m_options.socketPath.c_str());
@@ -125,7 +127,7 @@ void AdminServer::admit(UniqueFd fd)
         refuse(std::move(fd), cred.uid, cred.pid, ErrorCode::PermissionDenied, who);
         return;
     }
-    if (m_clients.size() >= MaxAdminClients) {
+    if (m_clients.size() >= MaxAdminClients && !makeRoomFor(cred.uid, cred.pid)) {
         refuse(std::move(fd), cred.uid, cred.pid, ErrorCode::Overloaded, "too many admin clients");
         return;
     }
@@ -134,6 +136,7 @@ void AdminServer::admit(UniqueFd fd)
     client->uid = cred.uid;
     client->pid = cred.pid;
     client->fd = std::move(fd);
+    client->lastRequest = std::chrono::steady_clock::now();
     const uint64_t id = client->id;
     if (int err = m_loop.add(client->fd.get(), EPOLLIN, [this, id](uint32_t ev) { onClientEvent(id, ev); }); err != 0) {
         LOG_WARN("admin: epoll_ctl() adding admin client: %s", std::strerror(err));
@@ -212,6 +215,7 @@ void AdminServer::readFrom(Client &client)
 
 void AdminServer::handleLine(Client &client, const std::string &line)
 {
+    client.lastRequest = std::chrono::steady_clock::now(); // even a bad line: the client is there
     auto parsed = parseRequest(line);
     if (auto *error = std::get_if<RequestError>(&parsed)) {
         LOG_WARN("admin: uid=%u pid=%d error: %s (%s)", unsigned(client.uid), int(client.pid),
@@ -233,7 +237,11 @@ void AdminServer::handleLine(Client &client, const std::string &line)
 
 bool AdminServer::send(Client &client, const Json &message)
 {
-    std::string line = toLine(message);
+    return sendLine(client, toLine(message));
+}
+
+bool AdminServer::sendLine(Client &client, std::string line)
+{
     if (client.output.size() + line.size() > MaxOutputBytes) {
         LOG_WARN("admin: uid=%u pid=%d dropped: not reading its replies (%zu bytes queued)", unsigned(client.uid),
                  int(client.pid), client.output.size());

@@ -1,9 +1,11 @@
 // The admin socket server (docs/ADMIN.md): accepts local clients on the parent's EventLoop, checks each
 // peer with SO_PEERCRED, speaks JSON Lines, pushes subscriptions, keeps the per-second history, and writes
 // an audit line for every command. Never blocks: every client has a bounded output buffer and a client
-// that cannot keep up is dropped.
+// that cannot keep up is dropped; one that neither subscribes nor asks anything is closed after a while
+// (admin_idle.cpp), so idle connections never keep the admins out.
 #pragma once
 
+#include "admin/admin_timeouts.h"
 #include "admin/audit_tail.h"
 #include "admin/backend.h"
 #include "adminproto/history.h"
@@ -14,6 +16,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -37,7 +40,21 @@ constexpr int MaxSubscribeIntervalMs = 60000;
 // sees the same snapshot twice, and below what a person or a script polling `status` could tell apart.
 constexpr int StatusReuseMs = 10;
 // How often the audit log is read for audit subscribers: live to a person, one pread() when nothing is new.
+// While more is waiting it is read again on the loop's next turn, AuditTail::MaxPollBytes at a time.
 constexpr int AuditPollMs = 200;
+// Audit events fill a subscriber's output buffer only up to half of it: status pushes and replies to the
+// same client keep the other half, so a burst of audit lines never drops a client that reads.
+constexpr size_t MaxAuditOutputBytes = MaxOutputBytes / 2;
+// While a subscriber has no room for the next line, it is checked again this often (cheap: no read)...
+constexpr int AuditRetryMs = 20;
+// ...and dropped once it took no line for this long: it holds back the lines of every other subscriber.
+constexpr int AuditStallMs = 5000;
+// An admin client with no subscription that sends no complete request for this long is closed (ferry-ctl
+// needs milliseconds; a person typing into socat gets a minute between requests).
+constexpr int AdminIdleTimeoutMs = 60000;
+// With all MaxAdminClients connected, a newcomer closes the longest-idle client without a subscription, if
+// that one has been idle this long: well beyond a script's pause between a reply and its next request.
+constexpr int EvictMinIdleMs = 1000;
 constexpr int64_t MaxAuditRecent = 1000; // audit_subscribe's "lines": the most recent lines it may ask for
 // What those lines may take in its reply: a quarter of the output buffer, so the reply always fits.
 constexpr size_t MaxAuditRecentBytes = MaxOutputBytes / 4;
@@ -73,6 +90,16 @@ private:
         bool pushNow = false;
         bool auditSubscribed = false; // audit_subscribe: each new audit line is pushed
         uint64_t auditSeq = 0;
+        uint64_t auditFrom = 0; // the index of the first backlog record it gets (older ones are in `recent`)
+        std::optional<std::chrono::steady_clock::time_point> auditWaitingSince; // no room for the next line
+        std::chrono::steady_clock::time_point lastRequest; // when it connected or last sent a complete line
+
+        bool isSubscribed() const { return intervalMs > 0 || auditSubscribed; }
+    };
+    // An audit line read from the file and not yet pushed to every subscriber it is for.
+    struct AuditBacklogRecord {
+        uint64_t index = 0; // counts the records read since the tail started
+        Json record;
     };
 
     void onAcceptable();
@@ -89,9 +116,16 @@ private:
     // admin_audit.cpp: audit_subscribe / audit_unsubscribe, and the poll that pushes new audit lines.
     Json auditCommand(Client &client, const Request &request);
     void pollAudit();
+    void readAudit();
+    void pushAuditBacklog();
+    bool dropStalledAuditSubscribers(std::chrono::steady_clock::time_point now);
     void stopAuditTailIfUnused();
+    // admin_idle.cpp: the idle timeout, and making room for a newcomer when every place is taken.
+    void closeIdleClients();
+    bool makeRoomFor(uid_t uid, pid_t pid);
     // Appends a line; false if the client was dropped for letting its buffer overflow.
     bool send(Client &client, const Json &message);
+    bool sendLine(Client &client, std::string line);
     void flush(Client &client);
     void updateInterest(Client &client);
     void startClosing(Client &client);
@@ -115,6 +149,10 @@ private:
     server::EventLoop::TimerId m_sampleTimer = 0;
     AuditTail m_auditTail;
     server::EventLoop::TimerId m_auditTimer = 0;
+    std::deque<AuditBacklogRecord> m_auditBacklog; // at most one poll's lines
+    uint64_t m_auditRead = 0;                      // records read since the tail started
+    AdminTimeouts m_timeouts;
+    server::EventLoop::TimerId m_idleTimer = 0;
     Json m_sharedStatus;
     std::optional<std::chrono::steady_clock::time_point> m_sharedStatusTime; // unset: build afresh
 };

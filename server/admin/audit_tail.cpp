@@ -3,6 +3,7 @@
 #include "audit/audit_record.h"
 #include "base/syscall.h"
 
+#include <algorithm>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -82,20 +83,22 @@ std::vector<std::string> AuditTail::recent(size_t count) const
 std::vector<std::string> AuditTail::poll()
 {
     std::vector<std::string> lines;
+    m_more = false;
     if (!m_following || (!m_fd && !openPath(false)))
         return lines;
     char buffer[64 * 1024];
-    size_t total = 0;
-    for (;;) {
-        const ssize_t got = server::retryOnEintr([&] { return ::pread(m_fd.get(), buffer, sizeof buffer, m_offset); });
+    for (size_t total = 0; total < MaxPollBytes;) {
+        const size_t want = std::min(sizeof buffer, MaxPollBytes - total);
+        const ssize_t got = server::retryOnEintr([&] { return ::pread(m_fd.get(), buffer, want, m_offset); });
         if (got <= 0)
             break; // the end, for now (or an error: tried again at the next poll)
         m_offset += got;
         m_partial.append(buffer, size_t(got));
         total += size_t(got);
-        if (total >= MaxPollBytes) {
+        if (total == MaxPollBytes) {
+            m_more = true; // perhaps only the end was reached: the next poll finds out, at no cost
             takeLines(m_partial, lines);
-            return lines; // the rest at the next poll
+            return lines;
         }
     }
     takeLines(m_partial, lines);

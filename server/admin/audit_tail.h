@@ -26,10 +26,15 @@ public:
     // Up to `count` complete lines that came before the point start() (and the polls since) reached,
     // oldest first, as written (without '\n').
     std::vector<std::string> recent(size_t count) const;
-    // Complete lines appended since the last poll (or start()), oldest first; at most MaxPollBytes of them.
+    // Complete lines appended since the last poll (or start()), oldest first; at most MaxPollBytes of them
+    // are read (a line cut by that bound is kept and completed by the next poll, never returned in part).
     std::vector<std::string> poll();
+    // Whether the last poll() stopped at MaxPollBytes with more of the file still to read.
+    bool hasMore() const { return m_more; }
 
-    static constexpr size_t MaxPollBytes = 1 << 20;
+    // A quarter of a client's output buffer (admin_server.h): the lines of one poll, pushed as events to a
+    // subscriber with room for them, fit it with room to spare (an event adds about 50 bytes to a line).
+    static constexpr size_t MaxPollBytes = 256 * 1024;
 
 private:
     bool openPath(bool atEnd);
@@ -42,6 +47,7 @@ private:
     off_t m_offset = 0;    // read up to here
     std::string m_partial; // the start of a line not yet ended
     bool m_following = false;
+    bool m_more = false;
 };
 
 } // namespace ferry::admin

@@ -2,6 +2,7 @@
 
 #include "audit/audit_time.h"
 #include "ctl/render.h"
+#include "ctl/terminal_text.h"
 
 #include <algorithm>
 #include <array>
@@ -20,8 +21,10 @@ Row rowOf(const server::audit::Record &r)
     std::string path = "/" + r.path;
     if (r.offset) // a range: where it starts and how much it covers ("…" = to the end)
         path += " @" + std::to_string(*r.offset) + "+" + (r.length ? std::to_string(*r.length) : "\u2026");
-    return {time, r.peer, token, r.request, r.result, humanBytes(int64_t(r.bytes)), std::to_string(r.durationMs),
-            path};
+    // Peer, token, path and even request and result are as the file holds them, which anyone who can write
+    // to it chose: shown terminal-safe, before the widths are measured.
+    return {time, terminalText(r.peer), terminalText(token), terminalText(r.request), terminalText(r.result),
+            humanBytes(int64_t(r.bytes)), std::to_string(r.durationMs), terminalText(path)};
 }
 
 // Display width of UTF-8 text, counting code points (close enough for a terminal table).
@@ -44,9 +47,7 @@ std::string renderAuditTable(const std::vector<const AuditLine *> &lines)
     std::string text;
     for (const Row &row : rows) {
         for (size_t i = 0; i < row.size(); ++i) {
-            // Control characters in a name would move the cursor: shown as '?'.
-            for (char c : row[i])
-                text.push_back(uint8_t(c) < 0x20 || c == 0x7f ? '?' : c);
+            text += row[i];
             if (i + 1 < row.size())
                 text.append(widths[i] - width(row[i]) + 2, ' ');
         }

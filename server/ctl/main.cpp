@@ -3,6 +3,7 @@
 #include "ctl/audit_command.h"
 #include "ctl/command_line.h"
 #include "ctl/render.h"
+#include "ctl/terminal_text.h"
 #include "ctl/token_render.h"
 #include "metrics/exposition.h"
 #include "tls/identity.h"
@@ -32,8 +33,9 @@ int printReply(const Json &reply)
         return Exit::Ok;
     }
     const Json *error = ferry::admin::member(reply, "error");
-    const std::string code = error ? ferry::admin::textMember(*error, "code") : std::string();
-    const std::string message = error ? ferry::admin::textMember(*error, "message") : std::string();
+    // The message may quote what a request carried (a token's path, a name): terminal-safe like the tables.
+    const std::string code = error ? ferry::ctl::shownMember(*error, "code") : std::string();
+    const std::string message = error ? ferry::ctl::shownMember(*error, "message") : std::string();
     std::fprintf(stderr, "ferry-ctl: refused: %s: %s\n", code.empty() ? "?" : code.c_str(), message.c_str());
     return code == "permission_denied" ? Exit::Denied : Exit::Refused;
 }
@@ -68,7 +70,7 @@ int watch(ferry::ctl::AdminClient &client, const Command &command)
 int printIdentity(const Json &status)
 {
     const Json *server = ferry::admin::member(status, "server");
-    const std::string identity = server ? ferry::admin::textMember(*server, "identity") : std::string();
+    const std::string identity = server ? ferry::ctl::shownMember(*server, "identity") : std::string();
     if (identity.empty()) {
         std::fprintf(stderr, "ferry-ctl: the server has no identity: it runs with --plaintext only\n");
         return Exit::Refused;

@@ -1,6 +1,7 @@
 #include "ctl/render.h"
 
 #include "base/worker_state.h"
+#include "ctl/terminal_text.h"
 
 #include <cstdio>
 #include <map>
@@ -23,23 +24,18 @@ const Json &child(const Json &object, const char *key)
     return v ? *v : absent;
 }
 
+// printf into a string as long as the text needs: nothing is ever cut (see renderStatus() on why).
 template <typename... Args>
 std::string format(const char *fmt, Args... args)
 {
-    char buffer[512];
-    std::snprintf(buffer, sizeof buffer, fmt, args...);
-    return buffer;
-}
-
-// Text a client or the served tree chose (a worker's path, a token's label), with each control byte
-// shown as '?': an escape sequence must not reach the terminal, as in the audit table (audit_render.cpp).
-std::string printable(std::string text)
-{
-    for (char &c : text)
-        if (uint8_t(c) < 0x20 || c == 0x7f)
-            c = '?';
+    const int length = std::snprintf(nullptr, 0, fmt, args...);
+    if (length <= 0)
+        return {};
+    std::string text(size_t(length), '\0');
+    std::snprintf(text.data(), text.size() + 1, fmt, args...); // the '\0' lands on text's own terminator
     return text;
 }
+
 
 std::string rateText(int64_t bytesPerSecond)
 {
@@ -51,7 +47,7 @@ std::string identityLine(const Json &server)
     const std::string plaintext = textMember(server, "plaintext");
     if (textMember(server, "identity").empty())
         return "Identity: none (plaintext only: nothing is encrypted)\n";
-    return format("Identity: %s (%s)\n", textMember(server, "identity").c_str(),
+    return format("Identity: %s (%s)\n", shownMember(server, "identity").c_str(),
                   plaintext == "allow" ? "TLS 1.3; plaintext allowed too" : "TLS 1.3 required");
 }
 
@@ -63,11 +59,11 @@ std::string summary(const Json &status)
     const Json &rate = child(pool, "rate_limit");
     const Json &breaker = child(pool, "breaker");
     std::string out;
-    out += format("Ferry server %s  pid %lld  up %s  generation %lld  %s\n", textMember(server, "version").c_str(),
+    out += format("Ferry server %s  pid %lld  up %s  generation %lld  %s\n", shownMember(server, "version").c_str(),
                   (long long)intMember(server, "pid"), humanDuration(intMember(server, "uptime_s")).c_str(),
-                  (long long)intMember(server, "generation"), textMember(server, "state").c_str());
-    out += format("Listening on %s, serving %s\n", textMember(server, "listen").c_str(),
-                  textMember(server, "root").c_str());
+                  (long long)intMember(server, "generation"), shownMember(server, "state").c_str());
+    out += format("Listening on %s, serving %s\n", shownMember(server, "listen").c_str(),
+                  shownMember(server, "root").c_str());
     out += identityLine(server);
     out += format("Workers: %lld total, %lld busy, %lld idle, %lld starting, %lld stopping"
                   " (max %lld, reached %lld times)\n",
@@ -85,7 +81,7 @@ std::string summary(const Json &status)
                   " crash breaker %s (%lld recent)\n",
                   (long long)intMember(limits, "min_spare"), (long long)intMember(limits, "max_spare"),
                   (long long)intMember(limits, "max_requests"), (long long)intMember(limits, "stall_timeout_s"),
-                  textMember(breaker, "state").c_str(), (long long)intMember(breaker, "recent_crashes"));
+                  shownMember(breaker, "state").c_str(), (long long)intMember(breaker, "recent_crashes"));
     out += format("Rate limit: %s per connection, %s overall", rateText(intMember(rate, "per_connection")).c_str(),
                   rateText(intMember(rate, "global")).c_str());
     if (const int64_t perIp = intMember(rate, "per_ip"); perIp > 0)
@@ -138,6 +134,10 @@ std::string humanDuration(int64_t seconds)
     return format("%lldh%02lldm", (long long)(seconds / 3600), (long long)(seconds / 60 % 60));
 }
 
+// Columns are padded to a width, never cut: a value wider than its column (a long path, an IPv6 peer, a
+// token label) widens its own row and the terminal wraps it. PATH and the token are what an operator copies
+// to find the file or the token, and a path cut to fit could read as another real path; a ragged row is
+// the smaller harm. The columns before PATH hold figures of bounded width.
 std::string renderStatus(const Json &status)
 {
     std::string out = summary(status) + "\n" + strip(status) + "\n";
@@ -149,20 +149,20 @@ std::string renderStatus(const Json &status)
         const std::string sent = intMember(w, "bytes_total") > 0 || intMember(w, "bytes_sent") > 0
             ? humanBytes(intMember(w, "bytes_sent")) + " / " + humanBytes(intMember(w, "bytes_total"))
             : std::string("-");
-        const std::string lastExit = printable(textMember(w, "last_exit"));
-        const std::string token = printable(textMember(w, "token"));
-        const std::string label = printable(textMember(w, "token_label"));
-        const std::string peer = printable(textMember(w, "peer"));
+        const std::string lastExit = shownMember(w, "last_exit");
+        const std::string token = shownMember(w, "token");
+        const std::string label = shownMember(w, "token_label");
+        const std::string peer = shownMember(w, "peer");
         const std::string under = token.empty() ? "" : "  [token " + (label.empty() ? token : label) + "]";
         out += format("%4lld %7lld %3lld %-8s %-21s %6lld %6lld %-22s %6s %4lld %9s %6.1fs  %s%s%s\n",
                       (long long)intMember(w, "slot"), (long long)intMember(w, "pid"),
-                      (long long)intMember(w, "generation"), textMember(w, "state").c_str(),
+                      (long long)intMember(w, "generation"), shownMember(w, "state").c_str(),
                       peer.empty() ? "-" : peer.c_str(),
                       (long long)intMember(w, "connection"), (long long)intMember(w, "requests"), sent.c_str(),
                       start > 0 ? humanDuration((now - start) / 1000).c_str() : "-",
                       (long long)intMember(w, "open_fds"),
                       intMember(w, "rss_bytes") >= 0 ? humanBytes(intMember(w, "rss_bytes")).c_str() : "?",
-                      double(intMember(w, "cpu_ms")) / 1000.0, printable(textMember(w, "path")).c_str(), under.c_str(),
+                      double(intMember(w, "cpu_ms")) / 1000.0, shownMember(w, "path").c_str(), under.c_str(),
                       lastExit.empty() ? "" : ("  [last exit: " + lastExit + "]").c_str());
     }
     return out;

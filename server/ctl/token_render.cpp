@@ -1,6 +1,7 @@
 #include "ctl/token_render.h"
 
 #include "ctl/render.h"
+#include "ctl/terminal_text.h"
 
 #include <cstdio>
 #include <ctime>
@@ -10,6 +11,7 @@ namespace ferry::ctl {
 namespace {
 
 using admin::Json;
+
 
 std::string dateOf(int64_t ms)
 {
@@ -25,7 +27,7 @@ std::string dateOf(int64_t ms)
 
 std::string scopeOf(const Json &token)
 {
-    return "/" + admin::textMember(token, "path");
+    return "/" + shownMember(token, "path");
 }
 
 std::string limitsOf(const Json &token)
@@ -60,12 +62,12 @@ std::string renderTokenCreated(const Json &reply)
     const Json *token = admin::member(reply, "token");
     if (!token)
         return "the server's reply holds no token\n";
-    std::string label = admin::textMember(*token, "label");
-    std::string text = "Token " + admin::textMember(*token, "id") + (label.empty() ? "" : " \"" + label + "\"")
+    const std::string label = shownMember(*token, "label");
+    std::string text = "Token " + shownMember(*token, "id") + (label.empty() ? "" : " \"" + label + "\"")
                        + " grants " + scopeOf(*token) + ", " + expiryOf(*token, admin::intMember(*token, "created_ms"))
                        + ", " + limitsOf(*token) + ".\n";
-    text += "Secret (shown only now, the server keeps only its hash):\n  " + admin::textMember(reply, "secret") + "\n";
-    const std::string link = admin::textMember(reply, "link");
+    text += "Secret (shown only now, the server keeps only its hash):\n  " + shownMember(reply, "secret") + "\n";
+    const std::string link = shownMember(reply, "link");
     // The server spells a folder's link with a '/' at its path's end and a file's without (a token for one file).
     const std::string linkPath = link.substr(0, link.find('?'));
     const bool namesFile = !admin::textMember(*token, "path").empty() && !linkPath.ends_with('/');
@@ -81,15 +83,15 @@ std::string renderTokenList(const Json &tokens, int64_t nowMs)
     std::string text;
     for (const Json &token : tokens) {
         const Json *usage = admin::member(token, "usage");
-        const std::string label = admin::textMember(token, "label");
-        text += admin::textMember(token, "id") + "  " + (label.empty() ? "(no label)" : label) + "\n";
+        const std::string label = shownMember(token, "label");
+        text += shownMember(token, "id") + "  " + (label.empty() ? "(no label)" : label) + "\n";
         text += "    grants " + scopeOf(token) + ", " + expiryOf(token, nowMs) + ", " + limitsOf(token) + "\n";
         if (usage) {
             const int64_t lastUsed = admin::intMember(*usage, "last_used_ms");
             text += "    used: " + humanBytes(admin::intMember(*usage, "bytes")) + " in "
                     + std::to_string(admin::intMember(*usage, "requests")) + " requests, "
                     + std::to_string(admin::intMember(token, "connections")) + " connected now"
-                    + (lastUsed ? ", last " + dateOf(lastUsed) + " from " + admin::textMember(*usage, "last_peer")
+                    + (lastUsed ? ", last " + dateOf(lastUsed) + " from " + shownMember(*usage, "last_peer")
                                 : ", never")
                     + "\n";
         }
@@ -100,7 +102,7 @@ std::string renderTokenList(const Json &tokens, int64_t nowMs)
 std::string renderTokenRevoked(const Json &reply)
 {
     const Json *token = admin::member(reply, "token");
-    const std::string id = token ? admin::textMember(*token, "id") : std::string("?");
+    const std::string id = token ? shownMember(*token, "id") : std::string("?");
     return "Token " + id + " is revoked: new requests under it are refused and its transfers are cut.\n";
 }
 

@@ -67,6 +67,14 @@ bool AdminConnection::fill(int timeoutMs)
     return true;
 }
 
+bool AdminConnection::waitForData(int timeoutMs)
+{
+    if (!m_buffer.empty())
+        return true;
+    pollfd p{m_fd, POLLIN, 0};
+    return m_fd >= 0 && ::poll(&p, 1, timeoutMs) > 0;
+}
+
 std::optional<Json> AdminConnection::next(int timeoutMs)
 {
     QElapsedTimer timer;

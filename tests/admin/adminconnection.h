@@ -30,6 +30,9 @@ public:
     std::optional<ferry::admin::Json> next(int timeoutMs = 10000);
     // The next event (replies are skipped).
     std::optional<ferry::admin::Json> nextEvent(int timeoutMs = 10000);
+    // True once the server has sent something not yet taken by next(), reading none of it from the socket
+    // (to hold a subscriber's reading back for a moment while the server is known to be pushing).
+    bool waitForData(int timeoutMs = 10000);
     // Reads until EOF; true if the server closed within the timeout.
     bool waitForClose(int timeoutMs = 10000);
     void shutdownWrite();

@@ -182,6 +182,22 @@ private slots:
         QVERIFY(rows[1].contains("2.0 KiB") || rows[1].contains("2 KiB") || rows[1].contains("2048"));
         QVERIFY(QString::fromStdString(renderAuditTable({})).contains("no matching records"));
     }
+
+    // What the file holds is shown terminal-safe: C1 controls (the 8-bit CSI) and bytes that are not
+    // UTF-8 as '?', one per character, and the columns still line up.
+    void tableHidesC1ControlsAndInvalidUtf8()
+    {
+        AuditLine bad{record("a\xc2\x9b" "2J\xff/b", "192.0.2.7:1", "t\xc2\x85"), ""};
+        AuditLine good{record("c", "192.0.2.7:1", "t12"), ""};
+        const std::string table = renderAuditTable({&bad, &good});
+        QVERIFY2(table.find("\xc2\x9b") == std::string::npos && table.find("\xc2\x85") == std::string::npos
+                     && table.find('\xff') == std::string::npos,
+                 table.c_str());
+        QVERIFY2(table.find("/a?2J?/b") != std::string::npos, table.c_str());
+        const QStringList rows = QString::fromStdString(table).trimmed().split('\n');
+        QCOMPARE(rows.size(), 3);
+        QCOMPARE(rows[1].indexOf("GET"), rows[2].indexOf("GET"));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestCtlAudit)

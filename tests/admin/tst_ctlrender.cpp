@@ -1,5 +1,8 @@
-// ferry-ctl's renderers on a fixed STATUS: the table and the scoreboard strip (metrics: tests/ops).
+// ferry-ctl's renderers on a fixed STATUS: the table and the scoreboard strip (metrics: tests/ops); rows
+// of any length; text from outside made terminal-safe, in the status and token tables.
 #include "ctl/render.h"
+#include "ctl/terminal_text.h"
+#include "ctl/token_render.h"
 
 #include <QtTest>
 
@@ -23,6 +26,10 @@ class TestCtlRender : public QObject {
 private slots:
     void table();
     void controlBytesAreShownAsQuestionMarks();
+    void longRowsAreWhole();
+    void terminalText_data();
+    void terminalText();
+    void c1ControlsDoNotReachTheTerminal();
     void units_data();
     void units();
 };
@@ -58,6 +65,95 @@ void TestCtlRender::controlBytesAreShownAsQuestionMarks()
     QVERIFY2(text.contains("[token team?B]"), text.constData());
     for (char c : text)
         QVERIFY2(uchar(c) >= 0x20 || c == '\n', qPrintable(QStringLiteral("control byte %1").arg(int(uchar(c)))));
+}
+
+// A row is as long as its values: a path of thousands of bytes, a long label and a long root arrive whole,
+// each row ended by its newline (a fixed buffer once cut such rows at 511 bytes, newline and all).
+void TestCtlRender::longRowsAreWhole()
+{
+    Json status = loadStatus();
+    QVERIFY(status.is_object());
+    const std::string path = "deep/" + std::string(3000, 'p') + "/end.iso";
+    const std::string label = "label-" + std::string(700, 'l');
+    const std::string root = "/srv/" + std::string(900, 'r');
+    status["workers"][0]["path"] = path;
+    status["workers"][0]["token"] = "tk-1";
+    status["workers"][0]["token_label"] = label;
+    status["server"]["root"] = root;
+    const std::string text = ferry::ctl::renderStatus(status);
+    QVERIFY2(text.find(path + "  [token " + label + "]\n") != std::string::npos, text.c_str());
+    QVERIFY2(text.find("serving " + root + "\n") != std::string::npos, text.c_str());
+    QCOMPARE(QByteArray::fromStdString(text).count("\n   "), 3); // still three worker rows, one line each
+}
+
+// Code points a terminal may obey become '?', one per character; so does each byte that is not UTF-8.
+// Printable text, ASCII or not, stays as it is.
+void TestCtlRender::terminalText_data()
+{
+    QTest::addColumn<QByteArray>("in");
+    QTest::addColumn<QByteArray>("out");
+    QTest::newRow("plain") << QByteArray("releases/a b.iso") << QByteArray("releases/a b.iso");
+    QTest::newRow("non-ascii") << QByteArray("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\xa6")
+                               << QByteArray("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\xa6");
+    QTest::newRow("nbsp stays") << QByteArray("a\xc2\xa0" "b") << QByteArray("a\xc2\xa0" "b");
+    QTest::newRow("c0 and del") << QByteArray("\x1b[2J\t\r\n\x7f") << QByteArray("?[2J????");
+    QTest::newRow("8-bit csi") << QByteArray("a\xc2\x9b" "2Jb") << QByteArray("a?2Jb");
+    QTest::newRow("c1 first and last") << QByteArray("\xc2\x80\xc2\x9f") << QByteArray("??");
+    QTest::newRow("8-bit osc") << QByteArray("\xc2\x9d" "0;owned\xc2\x9c") << QByteArray("?0;owned?");
+    QTest::newRow("raw c1 byte") << QByteArray("a\x9b" "2J") << QByteArray("a?2J");
+    QTest::newRow("stray continuation") << QByteArray("\x80\xbf") << QByteArray("??");
+    QTest::newRow("cut at the end") << QByteArray("x\xe2\x82") << QByteArray("x??");
+    QTest::newRow("cut by ascii") << QByteArray("\xc3(") << QByteArray("?(");
+    QTest::newRow("overlong esc") << QByteArray("\xc0\x9b") << QByteArray("??");
+    QTest::newRow("overlong 3") << QByteArray("\xe0\x80\x9b") << QByteArray("???");
+    QTest::newRow("surrogate") << QByteArray("\xed\xa0\x80") << QByteArray("???");
+    QTest::newRow("beyond unicode") << QByteArray("\xf4\x90\x80\x80") << QByteArray("????");
+    QTest::newRow("never a lead") << QByteArray("\xf5\xff") << QByteArray("??");
+    QTest::newRow("empty") << QByteArray() << QByteArray();
+}
+
+void TestCtlRender::terminalText()
+{
+    QFETCH(QByteArray, in);
+    QFETCH(QByteArray, out);
+    QCOMPARE(QByteArray::fromStdString(ferry::ctl::terminalText(in.toStdString())), out);
+}
+
+// Whether a byte sequence is a C1 control in UTF-8 (C2 80 … C2 9F), or a byte that is no UTF-8 at all.
+static bool holdsC1(const std::string &text)
+{
+    for (size_t i = 0; i + 1 < text.size(); ++i)
+        if (uchar(text[i]) == 0xC2 && uchar(text[i + 1]) >= 0x80 && uchar(text[i + 1]) <= 0x9F)
+            return true;
+    return false;
+}
+
+// The status and token tables print what clients and token makers chose through terminalText().
+void TestCtlRender::c1ControlsDoNotReachTheTerminal()
+{
+    Json status = loadStatus();
+    QVERIFY(status.is_object());
+    status["workers"][0]["path"] = "x\xc2\x9b" "2Jy";
+    status["workers"][0]["peer"] = "\xc2\x9d" "0;t\xc2\x9c";
+    status["workers"][0]["token"] = "tk-1";
+    status["workers"][0]["token_label"] = "te\xc2\x85" "am";
+    const std::string text = ferry::ctl::renderStatus(status);
+    QVERIFY2(!holdsC1(text), text.c_str());
+    QVERIFY2(text.find("x?2Jy  [token te?am]") != std::string::npos, text.c_str());
+    QVERIFY2(text.find("?0;t?") != std::string::npos, text.c_str());
+
+    Json token = {{"id", "tk-\x1b" "1"}, {"label", "ops\xc2\x9b" "2J\x1b]0;x\x07"}, {"path", "a\xc2\x9b" "b"},
+                  {"state", "active"}, {"expires_ms", 0},
+                  {"usage", {{"bytes", 0}, {"requests", 1}, {"last_used_ms", 1}, {"last_peer", "p\xc2\x9b" "1"}}}};
+    const std::string list = ferry::ctl::renderTokenList(Json::array({token}), 1000);
+    QVERIFY2(!holdsC1(list) && list.find('\x1b') == std::string::npos, list.c_str());
+    QVERIFY2(list.find("tk-?1  ops?2J?]0;x?\n") != std::string::npos, list.c_str());
+    QVERIFY2(list.find("grants /a?b") != std::string::npos, list.c_str());
+    QVERIFY2(list.find("from p?1") != std::string::npos, list.c_str());
+    const std::string created =
+        ferry::ctl::renderTokenCreated(Json{{"token", token}, {"secret", "s"}, {"link", "ferry://h/a\xc2\x9b" "b/"}});
+    QVERIFY2(!holdsC1(created) && created.find('\x1b') == std::string::npos, created.c_str());
+    QVERIFY2(created.find("Token tk-?1 \"ops?2J?]0;x?\"") != std::string::npos, created.c_str());
 }
 
 void TestCtlRender::units_data()
