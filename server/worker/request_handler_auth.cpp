@@ -26,12 +26,18 @@ AfterRequest RequestHandler::auth(ClientIo &io, Session &session, const proto::A
         sendError(io, ErrorCode::TokenExpired, "this token has expired");
         return AfterRequest::Close;
     }
-    if (!m_accessPolicy.tokens->addConnection(view->index, view->maxConnections)) {
-        sendError(io, ErrorCode::Busy,
-                  "this token's " + std::to_string(view->maxConnections) + " connections are all in use");
-        return AfterRequest::Close; // BUSY closes (PROTOCOL.md §3.3)
+    // The connection counts once against its token's limit: an AUTH again with the token it holds is
+    // counted already (and must not find itself at the limit), another token takes the count over.
+    const bool sameToken =
+        session.negotiated.tokenSlot == view->index + 1 && session.negotiated.tokenSerial == view->serial;
+    if (!sameToken) {
+        if (!m_accessPolicy.tokens->addConnection(view->index, view->maxConnections)) {
+            sendError(io, ErrorCode::Busy,
+                      "this token's " + std::to_string(view->maxConnections) + " connections are all in use");
+            return AfterRequest::Close; // BUSY closes (PROTOCOL.md §3.3)
+        }
+        m_accessPolicy.tokens->dropConnectionOf(session.negotiated.tokenSlot);
     }
-    m_accessPolicy.tokens->dropConnectionOf(session.negotiated.tokenSlot); // a later AUTH replaces the token
     grantToken(session, *view, m_accessPolicy.anonymous);
     {
         SlotWriteGuard guard(m_slot); // the scoreboard shows the token from now on

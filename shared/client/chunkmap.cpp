@@ -94,20 +94,25 @@ QString ChunkMap::verifiedRuns() const
 
 bool ChunkMap::setVerifiedRuns(const QString &runs)
 {
-    std::vector<int> indexes;
+    // Runs in ascending order without overlap, as verifiedRuns() writes them: then the work is at most
+    // one step per chunk, where a damaged text repeating "0-N" thousands of times (the .part metadata it
+    // comes from may be anything) would cost time and memory per chunk per run.
+    std::vector<ChunkRange> ranges;
     for (const QString &run : runs.split(u',', Qt::SkipEmptyParts)) {
         const QStringList ends = run.split(u'-');
         bool okFirst = false;
         bool okLast = ends.size() == 1;
         const int first = ends.value(0).toInt(&okFirst);
         const int last = ends.size() == 2 ? ends[1].toInt(&okLast) : first;
-        if (!okFirst || !okLast || ends.size() > 2 || first < 0 || last < first || last >= count())
+        if (!okFirst || !okLast || ends.size() > 2 || first < 0 || last < first || last >= count()
+            || (!ranges.empty() && first < ranges.back().end()))
             return false;
-        for (int i = first; i <= last; ++i)
-            indexes.push_back(i);
+        ranges.push_back({first, last - first + 1});
     }
-    for (int index : indexes)
-        markVerified(index);
+    for (const ChunkRange &range : ranges) {
+        for (int i = range.first; i < range.end(); ++i)
+            markVerified(i);
+    }
     return true;
 }
 

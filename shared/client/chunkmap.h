@@ -61,7 +61,8 @@ public:
     // mostly-contiguous set, and readable in the .part metadata.
     QString verifiedRuns() const;
     // Marks the chunks a run list names Verified. False (and nothing changed) when the
-    // text is malformed or names a chunk beyond count().
+    // text is malformed, names a chunk beyond count(), or its runs are not in ascending order
+    // without overlap (as verifiedRuns() writes them).
     bool setVerifiedRuns(const QString &runs);
 
 private:

@@ -130,7 +130,7 @@ std::optional<FerryUrl> FerryUrl::parse(const QString &input, QString *error)
             if (server.isEmpty())
                 return invalid(error, QStringLiteral("\u201c%1\u201d has an empty server in its list; separate "
                                                      "servers with single commas: ferry://a:4646,b:4646/path.")
-                                          .arg(text));
+                                          .arg(withoutToken(text)));
             std::optional<FerryUrl> one = parse(QStringLiteral("ferry://") + server + rest, error);
             if (!one)
                 return std::nullopt;

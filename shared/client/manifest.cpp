@@ -3,6 +3,7 @@
 #include <QCryptographicHash>
 
 #include <algorithm>
+#include <limits>
 
 namespace ferry::client {
 
@@ -67,12 +68,18 @@ std::optional<QString> ManifestAssembler::checkHeader(const ManifestPageFields &
             return QStringLiteral("the manifest's chunk size is 0");
         if (page.chunkSize % 64 != 0)
             return QStringLiteral("the manifest's chunk size %1 is not a multiple of 64 bytes").arg(page.chunkSize);
-        const quint64 expected = (page.fileSize + page.chunkSize - 1) / page.chunkSize;
+        if (page.fileSize > quint64(std::numeric_limits<qint64>::max()))
+            return QStringLiteral("the manifest's file size %1 is more than a file can have").arg(page.fileSize);
+        const qint64 expected = Manifest::chunkCountFor(qint64(page.fileSize), page.chunkSize);
         if (page.chunkCount != expected)
             return QStringLiteral("the manifest's chunk count %1 does not fit a file of %2 bytes in chunks of %3")
                 .arg(page.chunkCount)
                 .arg(page.fileSize)
                 .arg(page.chunkSize);
+        if (expected > Manifest::MaxChunkCount)
+            return QStringLiteral("the manifest's %1 chunks are more than the %2 a client takes")
+                .arg(expected)
+                .arg(Manifest::MaxChunkCount);
         if (page.root.size() != Manifest::DigestSize)
             return QStringLiteral("the manifest's root is not a SHA-256 digest");
         return std::nullopt;
@@ -98,8 +105,7 @@ std::optional<QString> ManifestAssembler::addPage(const ManifestPageFields &page
         m_manifest.mtimeNs = page.mtimeNs;
         m_manifest.chunkSize = page.chunkSize;
         m_manifest.root = page.root;
-        m_chunkCount = page.chunkCount;
-        m_manifest.digests.reserve(page.chunkCount);
+        m_chunkCount = page.chunkCount; // no reserve(): memory follows the digests that arrive, not a claim
     }
     const size_t have = m_manifest.digests.size();
     if (page.first != have)

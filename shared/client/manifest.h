@@ -30,6 +30,15 @@ struct ManifestPageFields {
 // end, the last chunk's being the file's SHA-256 (§10.5).
 struct Manifest {
     static constexpr int DigestSize = 32;
+    // The most chunks a manifest the client takes may have: its entries are held in memory (this many are
+    // about 1 GiB) and chunks are counted in int. ferry-server serves at most 2^22 (docs/PROTOCOL.md
+    // §10.5); the margin is for other servers, a claim beyond it is refused before anything is allocated.
+    static constexpr qint64 MaxChunkCount = qint64(1) << 24;
+    // ceil(fileSize / chunkSize) without overflow, for fileSize ≥ 0 and chunkSize > 0.
+    static qint64 chunkCountFor(qint64 fileSize, qint64 chunkSize)
+    {
+        return fileSize / chunkSize + (fileSize % chunkSize != 0);
+    }
 
     qint64 fileSize = 0;
     qint64 mtimeNs = 0;
@@ -60,7 +69,8 @@ struct Manifest {
 // Collects the pages of one MANIFEST answer and refuses, with a one-sentence reason, any
 // manifest that §10.5 says a client must refuse: pages that disagree on the header, that do
 // not cover 0 … chunkCount − 1 in order, a chunk size that is not a multiple of 64, a chunk
-// count that does not fit the size, or a root that does not match the entries.
+// count that does not fit the size, or a root that does not match the entries; and one no file can
+// have (a size beyond 2^63 − 1) or of more than Manifest::MaxChunkCount chunks.
 class ManifestAssembler
 {
 public:

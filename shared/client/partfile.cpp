@@ -1,6 +1,7 @@
 #include "partfile.h"
 
 #include "chunkmap.h"
+#include "manifest.h"
 
 #include <QCryptographicHash>
 #include <QDir>
@@ -85,6 +86,30 @@ bool PartFile::isStreamTarget(const QString &finalPath)
     return info.exists() && !info.isFile() && !info.isDir();
 }
 
+namespace {
+
+// A decimal string of the metadata (JSON numbers are doubles: sizes and nanosecond times are kept as
+// strings), or nullopt when it is missing or not a number.
+std::optional<qint64> decimal(const QJsonObject &json, QLatin1String key)
+{
+    bool ok = false;
+    const qint64 value = json.value(key).toString().toLongLong(&ok);
+    return ok ? std::optional(value) : std::nullopt;
+}
+
+// Whether the chunk records can be those of a manifest the client took (manifest.cpp): a chunk size
+// that is a multiple of 64 and fits the wire's u32, a chunk count within Manifest::MaxChunkCount, so
+// that what resume builds from them (a ChunkMap) stays as small as the file's real manifest.
+bool isManifestShape(qint64 size, qint64 chunkSize)
+{
+    return chunkSize > 0 && chunkSize % 64 == 0 && chunkSize <= qint64(UINT32_MAX)
+           && Manifest::chunkCountFor(size, chunkSize) <= Manifest::MaxChunkCount;
+}
+
+} // namespace
+
+// Damaged metadata (cut short, edited, written by something else) is no metadata: the part is not
+// trusted, and the download starts it over rather than build on records that cannot be right.
 std::optional<PartMeta> PartFile::readMeta(const QString &finalPath)
 {
     if (isStreamTarget(finalPath))
@@ -93,14 +118,20 @@ std::optional<PartMeta> PartFile::readMeta(const QString &finalPath)
     if (!file.open(QIODevice::ReadOnly))
         return std::nullopt;
     const QJsonObject json = QJsonDocument::fromJson(file.read(64 * 1024)).object();
-    if (json.value(QLatin1String("format")).toInt() != MetaFormat)
+    const std::optional<qint64> size = decimal(json, QLatin1String("size"));
+    const std::optional<qint64> mtimeNs = decimal(json, QLatin1String("mtimeNs"));
+    if (json.value(QLatin1String("format")).toInt() != MetaFormat || !size || *size < 0 || !mtimeNs)
         return std::nullopt;
     PartMeta meta;
     meta.url = json.value(QLatin1String("url")).toString();
-    // JSON numbers are doubles; sizes and nanosecond times are kept as decimal strings.
-    meta.size = json.value(QLatin1String("size")).toString().toLongLong();
-    meta.mtimeNs = json.value(QLatin1String("mtimeNs")).toString().toLongLong();
-    meta.chunkSize = json.value(QLatin1String("chunkSize")).toString().toLongLong();
+    meta.size = *size;
+    meta.mtimeNs = *mtimeNs;
+    if (!json.contains(QLatin1String("chunkSize")))
+        return meta; // not a verified download: the rest means nothing
+    const std::optional<qint64> chunkSize = decimal(json, QLatin1String("chunkSize"));
+    if (!chunkSize || !isManifestShape(meta.size, *chunkSize))
+        return std::nullopt;
+    meta.chunkSize = *chunkSize;
     meta.root = QByteArray::fromHex(json.value(QLatin1String("root")).toString().toLatin1());
     meta.verified = json.value(QLatin1String("verified")).toString();
     meta.server = json.value(QLatin1String("server")).toString();
@@ -146,7 +177,8 @@ namespace {
 
 ChunkMap recordedChunks(const PartMeta &meta)
 {
-    ChunkMap chunks(meta.chunkSize > 0 ? int((meta.size + meta.chunkSize - 1) / meta.chunkSize) : 0);
+    // readMeta() vouches for the shape: the count is within Manifest::MaxChunkCount.
+    ChunkMap chunks(meta.chunkSize > 0 ? int(Manifest::chunkCountFor(meta.size, meta.chunkSize)) : 0);
     if (!chunks.setVerifiedRuns(meta.verified))
         return ChunkMap(chunks.count());
     return chunks;
@@ -170,11 +202,14 @@ qint64 PartFile::resumableBytes(const QString &finalPath)
 
 qint64 PartFile::verifiedPrefix(const PartMeta &meta)
 {
+    if (meta.chunkSize <= 0)
+        return 0; // no chunk records
     const ChunkMap chunks = recordedChunks(meta);
     int leading = 0;
     while (leading < chunks.count() && chunks.state(leading) == ChunkMap::ChunkState::Verified)
         ++leading;
-    return std::min(meta.size, qint64(leading) * meta.chunkSize);
+    // Every chunk but the last is whole: only a prefix short of the last chunk is a product of chunks.
+    return leading == chunks.count() ? meta.size : qint64(leading) * meta.chunkSize;
 }
 
 QByteArray PartFile::digestOfRange(const QString &finalPath, qint64 offset, qint64 length)

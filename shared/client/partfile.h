@@ -52,6 +52,8 @@ public:
     // Such a download cannot resume; it starts over when interrupted.
     static bool isStreamTarget(const QString &finalPath);
 
+    // The metadata beside `finalPath`'s part; nullopt when there is none or it is damaged (not JSON,
+    // another format, a size that is not a decimal ≥ 0, chunk records no manifest could have).
     static std::optional<PartMeta> readMeta(const QString &finalPath);
     static bool writeMeta(const QString &finalPath, const PartMeta &meta, QString *error);
     // SHA-256 of the .part's bytes [offset, offset + length); empty if they cannot be read.

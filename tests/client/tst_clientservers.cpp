@@ -12,6 +12,9 @@ Q_DECLARE_METATYPE(QList<ferry::client::ServerAddress>)
 
 namespace {
 
+// A token's secret as ferry-ctl token create writes one (43 characters of base64url).
+const QString Secret = QStringLiteral("Q2hhbmdlIHRoaXMgc2VjcmV0IGZvciBhIHJlYWwgb25l");
+
 // A "random" source that answers from a script, and records the bounds it was asked for.
 struct Script {
     QList<quint32> answers;
@@ -75,6 +78,10 @@ private slots:
         QTest::newRow("empty entry") << "ferry://a,,b/f" << "empty server";
         QTest::newRow("trailing comma") << "ferry://a,/f" << "empty server";
         QTest::newRow("bad port in second") << "ferry://a:1,b:99999/f" << "port";
+        // A capability link's secret stays out of the reason, whichever server of the list is wrong.
+        QTest::newRow("empty entry of a capability link")
+            << "ferry://a,,b/f?token=" + Secret << "empty server";
+        QTest::newRow("bad port in a capability link") << "ferry://a:1,b:99999/f?token=" + Secret << "port";
     }
     void badServerList()
     {
@@ -83,6 +90,7 @@ private slots:
         QString error;
         QVERIFY(!FerryUrl::parse(text, &error));
         QVERIFY2(error.contains(mentions), qPrintable(error));
+        QVERIFY2(!error.contains(Secret), qPrintable(error));
     }
 
     void srvOnlyForABareDomain_data()

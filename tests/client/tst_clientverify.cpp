@@ -74,6 +74,8 @@ private slots:
     void verifiedRunsRoundTrip();
     void refusesMalformedRuns_data();
     void refusesMalformedRuns();
+    void damagedMetaIsNone_data();
+    void damagedMetaIsNone();
     void metaKeepsChunkRecords();
     void hasherReachesEveryEntry();
     void hasherReadsBackFromDisk();
@@ -135,6 +137,10 @@ void TestClientVerify::refusesInconsistentPages_data()
     QTest::newRow("chunk size off a SHA-256 block") << "odd-chunk" << "not a multiple of 64";
     QTest::newRow("short digest") << "short-digest" << "not a SHA-256";
     QTest::newRow("more digests than chunks") << "extra-digest" << "more chunk digests";
+    // A first page's claims cost nothing before they are refused: 2^32 − 1 chunks of a 256 GiB file
+    // (a reserve() of them was over 100 GB), a size no file has whose chunk count wrapped to 0.
+    QTest::newRow("more chunks than a client takes") << "huge-count" << "more than the 16777216";
+    QTest::newRow("a size beyond 2^63 - 1") << "huge-size" << "more than a file can have";
 }
 
 void TestClientVerify::refusesInconsistentPages()
@@ -172,6 +178,14 @@ void TestClientVerify::refusesInconsistentPages()
         pages[1].digests[1].chop(1);
     else if (damage == "extra-digest")
         pages[3].digests.push_back(pages[3].digests[0]);
+    else if (damage == "huge-count") {
+        pages[0].chunkSize = 64;
+        pages[0].chunkCount = UINT32_MAX;
+        pages[0].fileSize = quint64(UINT32_MAX) * 64;
+    } else if (damage == "huge-size") {
+        pages = pagesFor(QByteArray(), 1024, 3); // one last page, no digests, the root of nothing
+        pages[0].fileSize = UINT64_MAX; // (2^64 − 1 + 1023) / 1024 wraps to 0 chunks
+    }
     ManifestAssembler assembler;
     const auto refused = assemble(pages, assembler);
     QVERIFY(refused);
@@ -277,6 +291,11 @@ void TestClientVerify::refusesMalformedRuns_data()
     QTest::newRow("not a number") << "1,x";
     QTest::newRow("three ends") << "1-2-3";
     QTest::newRow("negative") << "-1";
+    // verifiedRuns() writes ascending runs without overlap; anything else is damage, and "0-9" a
+    // thousand times would cost a step per chunk per run.
+    QTest::newRow("overlapping") << "0-5,3";
+    QTest::newRow("descending") << "5,1";
+    QTest::newRow("repeated") << "0-9,0-9";
 }
 
 void TestClientVerify::refusesMalformedRuns()
@@ -285,6 +304,38 @@ void TestClientVerify::refusesMalformedRuns()
     ChunkMap map(10);
     QVERIFY(!map.setVerifiedRuns(runs));
     QCOMPARE(map.verifiedCount(), 0);
+}
+
+void TestClientVerify::damagedMetaIsNone_data()
+{
+    QTest::addColumn<QByteArray>("json");
+    QTest::newRow("cut short") << QByteArray(R"({"format":1,"url":"ferry://h/f.bin","size":"12)");
+    QTest::newRow("no size") << QByteArray(R"({"format":1,"url":"ferry://h/f.bin","mtimeNs":"5"})");
+    QTest::newRow("negative size") << QByteArray(R"({"format":1,"size":"-5","mtimeNs":"5"})");
+    QTest::newRow("size not a number") << QByteArray(R"({"format":1,"size":"12x","mtimeNs":"5"})");
+    QTest::newRow("size as a JSON number") << QByteArray(R"({"format":1,"size":12,"mtimeNs":"5"})");
+    QTest::newRow("chunk size off a block")
+        << QByteArray(R"({"format":1,"size":"4096","mtimeNs":"5","chunkSize":"1000","verified":"0"})");
+    QTest::newRow("chunk size beyond u32")
+        << QByteArray(R"({"format":1,"size":"4096","mtimeNs":"5","chunkSize":"8589934592"})");
+    // 2^31 − 1 chunks: a ChunkMap of them is 10 GB, for a file whose real manifest the client refuses.
+    QTest::newRow("more chunks than a manifest has")
+        << QByteArray(R"({"format":1,"size":"137438953408","mtimeNs":"5","chunkSize":"64","verified":"0-9"})");
+}
+
+// Metadata that no writer of it leaves behind reads as none (the part starts over), and costs nothing
+// on the way: resumableBytes() (a restored queue's progress) builds no chunk map from it.
+void TestClientVerify::damagedMetaIsNone()
+{
+    QFETCH(QByteArray, json);
+    QTemporaryDir dir;
+    const QString path = dir.filePath("f.bin");
+    QFile file(PartFile::metaPathFor(path));
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(json);
+    file.close();
+    QVERIFY(!PartFile::readMeta(path));
+    QCOMPARE(PartFile::resumableBytes(path), qint64(0)); // no .part: nothing kept
 }
 
 void TestClientVerify::metaKeepsChunkRecords()

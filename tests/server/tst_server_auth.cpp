@@ -45,8 +45,9 @@ QString createToken(const ServerProcess &server, const QStringList &args, QStrin
 }
 
 // The results of the AUTH lines in the server's audit log (docs/OPERATIONS.md, "The audit log"), sorted:
-// each worker writes its own lines.
-QStringList authResults(const ServerProcess &server)
+// each worker writes its own lines. With `withLabel`, each is followed by the label of the token the line
+// names ("OK first").
+QStringList authResults(const ServerProcess &server, bool withLabel = false)
 {
     QStringList results;
     QFile file(server.stateDir() + "/audit.log");
@@ -55,7 +56,8 @@ QStringList authResults(const ServerProcess &server)
     for (const QByteArray &line : file.readAll().split('\n')) {
         const QJsonObject record = QJsonDocument::fromJson(line).object();
         if (record.value("request").toString() == "AUTH")
-            results << record.value("result").toString();
+            results << record.value("result").toString()
+                           + (withLabel ? ' ' + record.value("token_label").toString() : QString());
     }
     results.sort();
     return results;
@@ -65,6 +67,16 @@ QJsonObject onlyToken(const ServerProcess &server)
 {
     const QJsonArray tokens = QJsonDocument::fromJson(ctl(server, {"token", "list", "--json"}).out).array();
     return tokens.size() == 1 ? tokens.first().toObject() : QJsonObject();
+}
+
+// How many connections hold the token labelled `label` (token list's "connections"), -1 for no such token.
+int connectionsOf(const ServerProcess &server, const QString &label)
+{
+    const QJsonArray tokens = QJsonDocument::fromJson(ctl(server, {"token", "list", "--json"}).out).array();
+    for (const QJsonValue &token : tokens)
+        if (token.toObject().value("label").toString() == label)
+            return token.toObject().value("connections").toInt();
+    return -1;
 }
 
 // HELLO version 2, then AUTH: the reply, or the refusal in `status`.
@@ -116,6 +128,7 @@ private slots:
     void tokenRateHoldsAcrossEightConnections();
     void byteQuotaIsEnforced();
     void connectionLimitCountsAcrossWorkers();
+    void aConnectionCountsOnceWhateverItsAuths();
 
 private:
     std::unique_ptr<TestTree> m_tree;
@@ -480,6 +493,38 @@ void TestServerAuth::connectionLimitCountsAcrossWorkers()
     TestClient fourth;
     QVERIFY(authenticate(fourth, server, secret).ok());
     QVERIFY(second.get("pub/a.bin").status.ok() && fourth.get("pub/a.bin").status.ok());
+    QCOMPARE(server.stop(), 0);
+}
+
+// A token at its --max-connections of 1, held by this very connection: AUTH again with it is answered
+// AUTH_REPLY, not BUSY (the connection is counted once); AUTH with another token moves the count, so the
+// first token is free for another connection. The audit lines name the token each AUTH left in force.
+void TestServerAuth::aConnectionCountsOnceWhateverItsAuths()
+{
+    ServerProcess server(m_tree->root(), {"--workers", "1", "--anonymous", "none"});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    const QString first = createToken(server, {"--path", "pub", "--max-connections", "1", "--label", "first"});
+    const QString second = createToken(server, {"--path", "pub", "--max-connections", "1", "--label", "second"});
+    QVERIFY(!first.isEmpty() && !second.isEmpty());
+    TestClient client;
+    QVERIFY(authenticate(client, server, first).ok());
+    const auto reAuth = [&](const QString &secret) {
+        proto::Message answer;
+        const bool sent = client.send(proto::AuthRequest{secret.toStdString()});
+        return sent && client.readMessage(&answer).ok() && std::holds_alternative<proto::AuthReply>(answer);
+    };
+    QVERIFY(reAuth(first));
+    QVERIFY(client.get("pub/a.bin").status.ok()); // still open, still under the token
+    QCOMPARE(connectionsOf(server, "first"), 1);
+
+    QVERIFY(reAuth(second));
+    QCOMPARE(connectionsOf(server, "first"), 0);
+    QCOMPARE(connectionsOf(server, "second"), 1);
+    TestClient other;
+    QVERIFY(authenticate(other, server, first).ok()); // the first token's one connection is free again
+    QVERIFY(client.get("pub/a.bin").status.ok());
+
+    QTRY_COMPARE(authResults(server, true), (QStringList{"OK first", "OK first", "OK first", "OK second"}));
     QCOMPARE(server.stop(), 0);
 }
 

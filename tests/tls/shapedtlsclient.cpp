@@ -1,5 +1,7 @@
 #include "shapedtlsclient.h"
 
+#include "framereader.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -198,54 +200,17 @@ bool ShapedTlsClient::fill(QString *why)
 
 bool ShapedTlsClient::read(proto::Message *message, QString *why)
 {
-    for (;;) {
-        proto::DecodeResult result = m_decoder.next();
-        if (auto *decoded = std::get_if<proto::Message>(&result)) {
-            *message = std::move(*decoded);
-            return true;
-        }
-        if (!std::holds_alternative<proto::NeedMore>(result)) {
-            *why = QStringLiteral("the server sent bytes that are not a frame");
-            return false;
-        }
-        if (!fill(why))
-            return false;
-    }
+    return readFrame(m_decoder, [this](QString *reason) { return fill(reason); }, message, why);
 }
 
 bool ShapedTlsClient::readBody(QByteArray *bytes, QString *why)
 {
-    proto::Message message;
-    if (!read(&message, why))
-        return false;
-    const auto *body = std::get_if<proto::Body>(&message);
-    if (!body) {
-        *why = QStringLiteral("no BODY");
-        return false;
-    }
-    const uint64_t length = body->length;
     bytes->clear();
-    for (;;) {
-        proto::DecodeResult result = m_decoder.next();
-        if (auto *chunk = std::get_if<proto::BodyChunk>(&result)) {
-            bytes->append(reinterpret_cast<const char *>(chunk->bytes.data()), qsizetype(chunk->bytes.size()));
-            continue;
-        }
-        if (auto *decoded = std::get_if<proto::Message>(&result)) {
-            const auto *end = std::get_if<proto::BodyEnd>(decoded);
-            if (!end || end->code != proto::ErrorCode::Ok || uint64_t(bytes->size()) != length) {
-                *why = QStringLiteral("the body ended badly after %1 of %2 bytes").arg(bytes->size()).arg(length);
-                return false;
-            }
-            return true;
-        }
-        if (!std::holds_alternative<proto::NeedMore>(result)) {
-            *why = QStringLiteral("the server sent bytes that are not a frame");
-            return false;
-        }
-        if (!fill(why))
-            return false;
-    }
+    const auto take = [bytes](const proto::BodyChunk &chunk) {
+        bytes->append(reinterpret_cast<const char *>(chunk.bytes.data()), qsizetype(chunk.bytes.size()));
+    };
+    uint64_t received = 0;
+    return readBodyFrames(m_decoder, [this](QString *reason) { return fill(reason); }, take, &received, why);
 }
 
 } // namespace tlstest

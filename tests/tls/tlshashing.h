@@ -1,7 +1,7 @@
 // What the two suites of hashes over TLS share (tst_tls_hashing_turns, tst_tls_hashing_stops): files
-// whose hash takes seconds, the server's test hook that logs each hash begun, the one worker's slot,
-// and another client of the same worker that must be served meanwhile. Header-only: only those two
-// suites compile it.
+// whose hash takes seconds, the server's test hook that logs each hash begun, the one worker's slot.
+// (The other client of the same worker that must be served meanwhile is tlstest::serveOther().)
+// Header-only: only those two suites compile it.
 #pragma once
 
 #include "serverprocess.h"
@@ -57,26 +57,6 @@ inline bool openVersion2(TlsRawClient &client, const ServerProcess &server, QStr
 {
     client.setProtocolVersion(2);
     return client.open(server.host(), server.port(), why);
-}
-
-// Another client of the same worker: a STAT, a LIST and a small GET ("small.bin", 10000 bytes), all
-// answered. Check QTest::currentTestFailed() after it.
-inline void serveOther(const ServerProcess &server)
-{
-    TlsRawClient other(20000);
-    QString why;
-    QVERIFY2(other.open(server.host(), server.port(), &why), qPrintable(why));
-    proto::Message answer;
-    QVERIFY(other.send(proto::StatRequest{"small.bin"}));
-    QVERIFY2(other.read(&answer, &why), qPrintable(why));
-    QVERIFY(std::holds_alternative<proto::StatReply>(answer));
-    QVERIFY(other.send(proto::ListRequest{""}));
-    QVERIFY2(other.read(&answer, &why), qPrintable(why));
-    QVERIFY(std::holds_alternative<proto::ListPage>(answer));
-    uint64_t received = 0;
-    QVERIFY(other.send(proto::GetRequest{"small.bin", 0, proto::ToEnd}));
-    QVERIFY2(other.readBody(&received, &why), qPrintable(why));
-    QCOMPARE(received, uint64_t(10000));
 }
 
 } // namespace tlshashing

@@ -1,5 +1,7 @@
 #include "tlsrawclient.h"
 
+#include "framereader.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
@@ -151,19 +153,7 @@ bool TlsRawClient::fill(QString *why)
 
 bool TlsRawClient::read(proto::Message *message, QString *why)
 {
-    for (;;) {
-        proto::DecodeResult result = m_decoder.next();
-        if (auto *decoded = std::get_if<proto::Message>(&result)) {
-            *message = std::move(*decoded);
-            return true;
-        }
-        if (!std::holds_alternative<proto::NeedMore>(result)) {
-            *why = QStringLiteral("the server sent bytes that are not a frame");
-            return false;
-        }
-        if (!fill(why))
-            return false;
-    }
+    return readFrame(m_decoder, [this](QString *reason) { return fill(reason); }, message, why);
 }
 
 quint16 TlsRawClient::localPort() const
@@ -201,38 +191,11 @@ bool TlsRawClient::awaitCloseNotify(QString *why)
 
 bool TlsRawClient::readBody(uint64_t *received, QString *why, QCryptographicHash *digest)
 {
-    proto::Message message;
-    if (!read(&message, why))
-        return false;
-    const auto *body = std::get_if<proto::Body>(&message);
-    if (!body) {
-        *why = QStringLiteral("no BODY");
-        return false;
-    }
-    *received = 0;
-    for (;;) {
-        proto::DecodeResult result = m_decoder.next();
-        if (auto *chunk = std::get_if<proto::BodyChunk>(&result)) {
-            *received += chunk->bytes.size();
-            if (digest)
-                digest->addData(QByteArrayView(chunk->bytes.data(), qsizetype(chunk->bytes.size())));
-            continue;
-        }
-        if (auto *decoded = std::get_if<proto::Message>(&result)) {
-            const auto *end = std::get_if<proto::BodyEnd>(decoded);
-            if (!end || end->code != proto::ErrorCode::Ok || *received != body->length) {
-                *why = QStringLiteral("the body ended badly after %1 of %2 bytes").arg(*received).arg(body->length);
-                return false;
-            }
-            return true;
-        }
-        if (!std::holds_alternative<proto::NeedMore>(result)) {
-            *why = QStringLiteral("the server sent bytes that are not a frame");
-            return false;
-        }
-        if (!fill(why))
-            return false;
-    }
+    const auto take = [digest](const proto::BodyChunk &chunk) {
+        if (digest)
+            digest->addData(QByteArrayView(chunk.bytes.data(), qsizetype(chunk.bytes.size())));
+    };
+    return readBodyFrames(m_decoder, [this](QString *reason) { return fill(reason); }, take, received, why);
 }
 
 } // namespace tlstest

@@ -113,4 +113,24 @@ bool readManifest(TlsRawClient &client, std::vector<proto::ManifestPage> &pages,
     return false;
 }
 
+void serveOther(const ServerProcess &server, const std::vector<std::pair<std::string, uint64_t>> &bodies)
+{
+    TlsRawClient other(20000); // far below a stuck client's 60 s send timeout
+    QString why;
+    QVERIFY2(other.open(server.host(), server.port(), &why), qPrintable(why));
+    proto::Message answer;
+    QVERIFY(other.send(proto::StatRequest{"small.bin"}));
+    QVERIFY2(other.read(&answer, &why), qPrintable(why));
+    QVERIFY(std::holds_alternative<proto::StatReply>(answer));
+    QVERIFY(other.send(proto::ListRequest{""}));
+    QVERIFY2(other.read(&answer, &why), qPrintable(why));
+    QVERIFY(std::holds_alternative<proto::ListPage>(answer));
+    for (const auto &[name, size] : bodies) {
+        uint64_t received = 0;
+        QVERIFY(other.send(proto::GetRequest{name, 0, proto::ToEnd}));
+        QVERIFY2(other.readBody(&received, &why), qPrintable(why));
+        QCOMPARE(received, size);
+    }
+}
+
 } // namespace tlstest

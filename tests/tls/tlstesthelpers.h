@@ -11,6 +11,9 @@
 #include <QString>
 #include <QStringList>
 
+#include <cstdint>
+#include <string>
+#include <utility>
 #include <vector>
 
 namespace tlstest {
@@ -42,5 +45,12 @@ QByteArray bytesOf(const proto::Sha256Digest &digest);
 QByteArray readDigest(TlsRawClient &client, QString *why);
 // The pages of a MANIFEST answer up to the last; false with *why on anything else.
 bool readManifest(TlsRawClient &client, std::vector<proto::ManifestPage> &pages, QString *why);
+
+// Another TLS client of the server (of its one worker, in the suites that start one), which must be
+// served while some other client keeps the worker busy: a STAT of "small.bin", a LIST of the root, then
+// a GET of each of `bodies` (name, size) read whole. Within 20 s each. Check QTest::currentTestFailed()
+// after it.
+void serveOther(const ServerProcess &server,
+                const std::vector<std::pair<std::string, uint64_t>> &bodies = {{"small.bin", 10000}});
 
 } // namespace tlstest
