@@ -27,12 +27,6 @@ Row rowOf(const server::audit::Record &r)
             humanBytes(int64_t(r.bytes)), std::to_string(r.durationMs), terminalText(path)};
 }
 
-// Display width of UTF-8 text, counting code points (close enough for a terminal table).
-size_t width(const std::string &text)
-{
-    return size_t(std::count_if(text.begin(), text.end(), [](char c) { return (uint8_t(c) & 0xC0) != 0x80; }));
-}
-
 } // namespace
 
 std::string renderAuditTable(const std::vector<const AuditLine *> &lines)
@@ -43,13 +37,13 @@ std::string renderAuditTable(const std::vector<const AuditLine *> &lines)
     std::array<size_t, 8> widths{};
     for (const Row &row : rows)
         for (size_t i = 0; i < row.size(); ++i)
-            widths[i] = std::max(widths[i], width(row[i]));
+            widths[i] = std::max(widths[i], displayWidth(row[i]));
     std::string text;
     for (const Row &row : rows) {
         for (size_t i = 0; i < row.size(); ++i) {
             text += row[i];
             if (i + 1 < row.size())
-                text.append(widths[i] - width(row[i]) + 2, ' ');
+                text.append(widths[i] - displayWidth(row[i]) + 2, ' ');
         }
         text.push_back('\n');
     }

@@ -154,10 +154,11 @@ std::string renderStatus(const Json &status)
         const std::string label = shownMember(w, "token_label");
         const std::string peer = shownMember(w, "peer");
         const std::string under = token.empty() ? "" : "  [token " + (label.empty() ? token : label) + "]";
-        out += format("%4lld %7lld %3lld %-8s %-21s %6lld %6lld %-22s %6s %4lld %9s %6.1fs  %s%s%s\n",
+        // printf pads by bytes: the columns that hold text from outside are padded by what a terminal shows.
+        out += format("%4lld %7lld %3lld %s %s %6lld %6lld %-22s %6s %4lld %9s %6.1fs  %s%s%s\n",
                       (long long)intMember(w, "slot"), (long long)intMember(w, "pid"),
-                      (long long)intMember(w, "generation"), shownMember(w, "state").c_str(),
-                      peer.empty() ? "-" : peer.c_str(),
+                      (long long)intMember(w, "generation"), padded(shownMember(w, "state"), 8).c_str(),
+                      padded(peer.empty() ? "-" : peer, 21).c_str(),
                       (long long)intMember(w, "connection"), (long long)intMember(w, "requests"), sent.c_str(),
                       start > 0 ? humanDuration((now - start) / 1000).c_str() : "-",
                       (long long)intMember(w, "open_fds"),

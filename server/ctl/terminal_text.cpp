@@ -57,6 +57,22 @@ std::string terminalText(std::string_view text)
     return out;
 }
 
+size_t displayWidth(std::string_view shown)
+{
+    size_t columns = 0;
+    for (char c : shown)
+        columns += (uint8_t(c) & 0xC0) != 0x80; // every byte but a continuation byte starts a code point
+    return columns;
+}
+
+std::string padded(std::string shown, size_t width)
+{
+    const size_t columns = displayWidth(shown);
+    if (columns < width)
+        shown.append(width - columns, ' ');
+    return shown;
+}
+
 std::string shownMember(const admin::Json &object, const char *key)
 {
     return terminalText(admin::textMember(object, key));

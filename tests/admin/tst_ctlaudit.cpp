@@ -198,6 +198,35 @@ private slots:
         QCOMPARE(rows.size(), 3);
         QCOMPARE(rows[1].indexOf("GET"), rows[2].indexOf("GET"));
     }
+
+    // Cells that are not ASCII are measured as the padding counts them, in characters: every column after
+    // them starts at the same display column (code points from the row's start) in every row.
+    void tableColumnsLineUpWithNonAscii_data()
+    {
+        QTest::addColumn<QByteArray>("peer");
+        QTest::addColumn<QByteArray>("label");
+        QTest::newRow("two-byte label") << QByteArray("192.0.2.7:1") << QByteArray("\xc3\xa9quipe");
+        QTest::newRow("three-byte label") << QByteArray("192.0.2.7:1") << QByteArray("\xe6\x97\xa5\xe6\x9c\xac-ops");
+        QTest::newRow("four-byte peer") << QByteArray("\xf0\x9f\x93\xa6:1") << QByteArray("team");
+        QTest::newRow("the widest cell") << QByteArray("192.0.2.7:1") << QByteArray("caf\xc3\xa9-caf\xc3\xa9-caf\xc3\xa9");
+    }
+    void tableColumnsLineUpWithNonAscii()
+    {
+        QFETCH(QByteArray, peer);
+        QFETCH(QByteArray, label);
+        AuditLine wide{record("b", peer.toStdString(), "t1"), ""};
+        wide.record.tokenLabel = label.toStdString();
+        AuditLine plain{record("c", "192.0.2.7:1", "t12"), ""};
+        const QStringList rows = QString::fromStdString(renderAuditTable({&wide, &plain})).trimmed().split('\n');
+        QCOMPARE(rows.size(), 3);
+        const auto column = [](const QString &row, const char *needle) {
+            return row.left(row.indexOf(QLatin1String(needle))).toUcs4().size();
+        };
+        for (const char *cell : {"GET", "OK"}) {
+            QCOMPARE(column(rows[1], cell), column(rows[0], cell == QByteArray("OK") ? "RESULT" : "REQUEST"));
+            QCOMPARE(column(rows[2], cell), column(rows[1], cell));
+        }
+    }
 };
 
 QTEST_GUILESS_MAIN(TestCtlAudit)

@@ -19,6 +19,14 @@ Json loadStatus()
     auto parsed = parseJson(file.readAll().toStdString());
     return parsed.value ? *parsed.value : Json();
 }
+
+// The display column (code points from the line's start) where `needle` begins in `text`'s line `line`.
+qsizetype columnOf(const std::string &text, int line, const char *needle)
+{
+    const QStringList lines = QString::fromStdString(text).split('\n');
+    const qsizetype at = line < lines.size() ? lines[line].indexOf(QLatin1String(needle)) : -1;
+    return at < 0 ? -1 : lines[line].left(at).toUcs4().size();
+}
 } // namespace
 
 class TestCtlRender : public QObject {
@@ -27,6 +35,8 @@ private slots:
     void table();
     void controlBytesAreShownAsQuestionMarks();
     void longRowsAreWhole();
+    void nonAsciiKeepsTheColumns_data();
+    void nonAsciiKeepsTheColumns();
     void terminalText_data();
     void terminalText();
     void c1ControlsDoNotReachTheTerminal();
@@ -84,6 +94,32 @@ void TestCtlRender::longRowsAreWhole()
     QVERIFY2(text.find(path + "  [token " + label + "]\n") != std::string::npos, text.c_str());
     QVERIFY2(text.find("serving " + root + "\n") != std::string::npos, text.c_str());
     QCOMPARE(QByteArray::fromStdString(text).count("\n   "), 3); // still three worker rows, one line each
+}
+
+// A peer or state that is not ASCII takes as many columns as it has characters, not bytes: the columns
+// after it start where the header's do (a byte-padded row started them one column early per extra byte).
+void TestCtlRender::nonAsciiKeepsTheColumns_data()
+{
+    QTest::addColumn<QByteArray>("member");
+    QTest::addColumn<QByteArray>("value");
+    QTest::newRow("peer, two-byte") << QByteArray("peer") << QByteArray("caf\xc3\xa9.example:5000");
+    QTest::newRow("peer, three-byte") << QByteArray("peer") << QByteArray("\xe2\x82\xac:1");
+    QTest::newRow("peer, four-byte") << QByteArray("peer") << QByteArray("\xf0\x9f\x93\xa6\xf0\x9f\x93\xa6:1");
+    QTest::newRow("state") << QByteArray("state") << QByteArray("envoy\xc3\xa9");
+}
+
+void TestCtlRender::nonAsciiKeepsTheColumns()
+{
+    QFETCH(QByteArray, member);
+    QFETCH(QByteArray, value);
+    Json status = loadStatus();
+    QVERIFY(status.is_object());
+    status["workers"][0][member.toStdString()] = value.toStdString();
+    const std::string text = ferry::ctl::renderStatus(status);
+    const int header = int(std::count(text.begin(), text.end(), '\n')) - 4; // three worker rows follow it
+    QVERIFY2(columnOf(text, header, "SLOT") == 0, text.c_str());
+    QCOMPARE(columnOf(text, header + 1, "1.0 MiB / 2.0 MiB"), columnOf(text, header, "SENT / TOTAL"));
+    QCOMPARE(columnOf(text, header + 1, "a \"b\".iso"), columnOf(text, header, "PATH"));
 }
 
 // Code points a terminal may obey become '?', one per character; so does each byte that is not UTF-8.
