@@ -312,6 +312,11 @@ void MainWindow::onStatusChanged(ServerLink::Status status, const QString &detai
         m_connectBar->setState(ConnectBar::State::Lost, detail);
         break;
     }
+    const bool down = status == ServerLink::Status::Unreachable || status == ServerLink::Status::Lost;
+    if (down && m_link->session()->error() == client::ErrorKind::IdentityChanged) {
+        m_security->setServer(client::KnownServers::serverKey(m_link->session()->host(), m_link->session()->port()));
+        m_security->setRefused(true); // no lock of the last good connection next to the warning
+    }
 }
 
 void MainWindow::watchJob(DownloadJob *job, int row)

@@ -4,8 +4,10 @@
 #include "remotemodel.h"
 #include "remoteproperties.h"
 #include "remotesortmodel.h"
+#include "serverlink.h"
 
 #include "client/ferryurl.h"
+#include "client/knownservers.h"
 #include "client/session.h"
 
 #include <QAction>
@@ -352,7 +354,10 @@ void RemoteBrowser::updateStatus()
     QString text;
     const QLocale locale;
     if (!m_model->errorString().isEmpty())
-        text = tr("Could not list this folder: %1").arg(m_model->errorString());
+        text = tr("Could not list this folder: %1")
+                   .arg(ServerLink::failureText(m_model->errorKind(),
+                                                client::KnownServers::serverKey(m_session->host(), m_session->port()),
+                                                m_model->errorString()));
     else if (m_model->isLoading())
         text = tr("Loading… %1 entries so far").arg(locale.toString(m_model->loadedCount()));
     else if (m_session->port() == 0)
