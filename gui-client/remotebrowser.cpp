@@ -303,6 +303,13 @@ void RemoteBrowser::onActivated(const QModelIndex &index)
     const QModelIndex source = m_proxy->mapToSource(index);
     if (!source.isValid())
         return;
+    // Enter on one of several selected rows means them all, as the Download button does; a
+    // double-click has made its row the only one selected by then.
+    const QItemSelectionModel *selected = m_view->selectionModel();
+    if (selected->selectedRows().size() > 1 && selected->isRowSelected(index.row(), index.parent())) {
+        downloadSelection();
+        return;
+    }
     const QString path = m_model->pathOf(source);
     if (source.data(RemoteModel::IsDirectoryRole).toBool())
         openPath(path);
