@@ -157,7 +157,11 @@ void MainWindow::buildMenus()
     connectAction->setShortcut(QKeySequence(tr("Ctrl+L")));
     file->addAction(tr("&Servers…"), QKeySequence(tr("Ctrl+Shift+M")), this, &MainWindow::showServers)
         ->setObjectName(QStringLiteral("serversAction"));
-    file->addAction(tr("&Preferences…"), QKeySequence::Preferences, this, &MainWindow::showPreferences);
+    // Only some platforms bind the standard key (macOS, KDE); elsewhere the menu showed none at all.
+    const QKeySequence preferencesKey =
+        QKeySequence::keyBindings(QKeySequence::Preferences).value(0, QKeySequence(tr("Ctrl+,")));
+    file->addAction(tr("&Preferences…"), preferencesKey, this, &MainWindow::showPreferences)
+        ->setObjectName(QStringLiteral("preferencesAction"));
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
