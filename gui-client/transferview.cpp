@@ -57,11 +57,11 @@ TransferView::TransferView(TransferModel *model, Settings *settings, QWidget *pa
     header->setStretchLastSection(false);
     header->setSectionResizeMode(TransferModel::NameColumn, QHeaderView::Stretch);
     header->resizeSection(TransferModel::SizeColumn, 80);
-    header->resizeSection(TransferModel::ProgressColumn, 120);
+    header->resizeSection(TransferModel::ProgressColumn, 110);
     header->resizeSection(TransferModel::SpeedColumn, 80);
     header->resizeSection(TransferModel::EtaColumn, 70);
-    header->resizeSection(TransferModel::StatusColumn, 280); // room for "Verified · SHA-256 …" and Copy
-    header->resizeSection(TransferModel::FolderColumn, 140);
+    header->resizeSection(TransferModel::StatusColumn, 300); // room for "Verified · SHA-256 …" and Copy
+    header->resizeSection(TransferModel::FolderColumn, 130);
     m_toolBar->setObjectName(QStringLiteral("transferToolBar"));
     m_toolBar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
     m_toolBar->setIconSize(QSize(16, 16));
