@@ -14,7 +14,7 @@
 #include <QLineEdit>
 #include <QMenu>
 #include <QTableView>
-#include <QToolButton>
+#include <QToolBar>
 #include <QVBoxLayout>
 
 namespace ferry::admingui {
@@ -172,14 +172,16 @@ QWidget *WorkersPanel::createFilterRow()
     m_filterEdit->setClearButtonEnabled(true);
     m_busyOnly = new QCheckBox(tr("Busy only"), row);
     m_busyOnly->setObjectName(QStringLiteral("busyOnlyCheck"));
+    // Squeezed, buttons in a row clipped their words ("p worker graceful") and the filter shrank to
+    // "Fi…"; a tool bar moves the actions that do not fit into its » menu instead.
+    m_filterEdit->setMinimumWidth(m_filterEdit->fontMetrics().horizontalAdvance(u'x') * 20);
+    auto *actions = new QToolBar(row);
+    actions->setObjectName(QStringLiteral("workerActionsBar"));
+    actions->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    actions->addActions({m_killGraceful, m_killNow, m_disconnect});
     layout->addWidget(m_filterEdit, 1);
     layout->addWidget(m_busyOnly);
-    for (QAction *action : {m_killGraceful, m_killNow, m_disconnect}) {
-        auto *button = new QToolButton(row);
-        button->setDefaultAction(action);
-        button->setToolButtonStyle(Qt::ToolButtonTextOnly);
-        layout->addWidget(button);
-    }
+    layout->addWidget(actions);
     connect(m_filterEdit, &QLineEdit::textChanged, m_filter, &QSortFilterProxyModel::setFilterFixedString);
     connect(m_busyOnly, &QCheckBox::toggled, m_filter, &WorkerFilter::setBusyOnly);
     return row;

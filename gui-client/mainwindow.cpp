@@ -157,7 +157,11 @@ void MainWindow::buildMenus()
     connectAction->setShortcut(QKeySequence(tr("Ctrl+L")));
     file->addAction(tr("&Servers…"), QKeySequence(tr("Ctrl+Shift+M")), this, &MainWindow::showServers)
         ->setObjectName(QStringLiteral("serversAction"));
-    file->addAction(tr("&Preferences…"), QKeySequence::Preferences, this, &MainWindow::showPreferences);
+    // Only some platforms bind the standard key (macOS, KDE); elsewhere the menu showed none at all.
+    const QKeySequence preferencesKey =
+        QKeySequence::keyBindings(QKeySequence::Preferences).value(0, QKeySequence(tr("Ctrl+,")));
+    file->addAction(tr("&Preferences…"), preferencesKey, this, &MainWindow::showPreferences)
+        ->setObjectName(QStringLiteral("preferencesAction"));
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
@@ -311,6 +315,11 @@ void MainWindow::onStatusChanged(ServerLink::Status status, const QString &detai
     case ServerLink::Status::Lost:
         m_connectBar->setState(ConnectBar::State::Lost, detail);
         break;
+    }
+    const bool down = status == ServerLink::Status::Unreachable || status == ServerLink::Status::Lost;
+    if (down && m_link->session()->error() == client::ErrorKind::IdentityChanged) {
+        m_security->setServer(client::KnownServers::serverKey(m_link->session()->host(), m_link->session()->port()));
+        m_security->setRefused(true); // no lock of the last good connection next to the warning
     }
 }
 

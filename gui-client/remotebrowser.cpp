@@ -4,8 +4,10 @@
 #include "remotemodel.h"
 #include "remoteproperties.h"
 #include "remotesortmodel.h"
+#include "serverlink.h"
 
 #include "client/ferryurl.h"
+#include "client/knownservers.h"
 #include "client/session.h"
 
 #include <QAction>
@@ -301,6 +303,13 @@ void RemoteBrowser::onActivated(const QModelIndex &index)
     const QModelIndex source = m_proxy->mapToSource(index);
     if (!source.isValid())
         return;
+    // Enter on one of several selected rows means them all, as the Download button does; a
+    // double-click has made its row the only one selected by then.
+    const QItemSelectionModel *selected = m_view->selectionModel();
+    if (selected->selectedRows().size() > 1 && selected->isRowSelected(index.row(), index.parent())) {
+        downloadSelection();
+        return;
+    }
     const QString path = m_model->pathOf(source);
     if (source.data(RemoteModel::IsDirectoryRole).toBool())
         openPath(path);
@@ -352,7 +361,10 @@ void RemoteBrowser::updateStatus()
     QString text;
     const QLocale locale;
     if (!m_model->errorString().isEmpty())
-        text = tr("Could not list this folder: %1").arg(m_model->errorString());
+        text = tr("Could not list this folder: %1")
+                   .arg(ServerLink::failureText(m_model->errorKind(),
+                                                client::KnownServers::serverKey(m_session->host(), m_session->port()),
+                                                m_model->errorString()));
     else if (m_model->isLoading())
         text = tr("Loading… %1 entries so far").arg(locale.toString(m_model->loadedCount()));
     else if (m_session->port() == 0)

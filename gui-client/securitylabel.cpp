@@ -57,11 +57,22 @@ QString SecurityLabel::text() const { return m_text->text(); }
 void SecurityLabel::setServer(const QString &server)
 {
     m_server = server;
+    m_refused = false;
+    refresh();
+}
+
+void SecurityLabel::setRefused(bool refused)
+{
+    m_refused = refused;
     refresh();
 }
 
 void SecurityLabel::refresh()
 {
+    if (m_refused) {
+        showRefused();
+        return;
+    }
     const QString description = client::ServerTrust::instance().securityOf(m_server);
     m_encrypted = description.startsWith(QLatin1String("TLS"));
     setVisible(!description.isEmpty());
@@ -76,6 +87,19 @@ void SecurityLabel::refresh()
     setToolTip(m_encrypted ? tr("%1: %2").arg(m_server, description)
                            : tr("%1 speaks Ferry without TLS: anyone on the network can read and change what is sent.")
                                  .arg(m_server));
+}
+
+void SecurityLabel::showRefused()
+{
+    m_encrypted = false;
+    setVisible(true);
+    const QString summary = tr("Identity refused");
+    m_icon->setPixmap(lockPixmap(false, fontMetrics().height()));
+    m_text->setText(summary);
+    m_text->setStyleSheet(QStringLiteral("color:#c02020"));
+    setAccessibleName(summary);
+    setToolTip(tr("%1 presented another identity than the one it is known by: nothing was sent to it.")
+                   .arg(m_server));
 }
 
 } // namespace ferry::gui

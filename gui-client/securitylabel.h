@@ -1,6 +1,8 @@
 // The status bar's word on how the current server is protected: a closed lock and "TLS 1.3, pinned
 // identity LFMI-XVNJ-…" (the whole fingerprint and the cipher in its tooltip), or an open lock and
-// "Not encrypted" for a plaintext connection. Follows ServerTrust::securityChanged.
+// "Not encrypted" for a plaintext connection, or an open lock and "Identity refused" once the server
+// presented another identity (the last good connection's lock would be a lie). Follows
+// ServerTrust::securityChanged.
 #pragma once
 
 #include <QWidget>
@@ -18,16 +20,21 @@ public:
     // The server shown ("host:port" as known-servers writes it); "" for none.
     void setServer(const QString &server);
     QString server() const { return m_server; }
+    // The server presented another identity than its pin; until it connects again (setServer()).
+    void setRefused(bool refused);
+    bool isRefused() const { return m_refused; }
     bool isEncrypted() const { return m_encrypted; }
     QString text() const;
 
 private:
     void refresh();
+    void showRefused();
 
     QLabel *m_icon;
     QLabel *m_text;
     QString m_server;
     bool m_encrypted = false;
+    bool m_refused = false;
 };
 
 } // namespace ferry::gui

@@ -135,7 +135,8 @@ void ServerLink::onSessionState()
     }
     case Session::State::Failed:
         m_probing = false;
-        setStatus(m_everConnected ? Status::Lost : Status::Unreachable, m_session->errorString());
+        setStatus(m_everConnected ? Status::Lost : Status::Unreachable,
+                  failureText(m_session->error(), address(), m_session->errorString()));
         break;
     case Session::State::Disconnected:
         // An idle connection closed by the server is routine, unless a download
@@ -197,6 +198,15 @@ void ServerLink::retryLostJobs()
             && job->error() == client::ErrorKind::ConnectionError)
             m_queue->retry(job->id());
     }
+}
+
+QString ServerLink::failureText(client::ErrorKind kind, const QString &server, const QString &why)
+{
+    // A changed pin comes as a terminal's many-line warning, a link's own ?fp= not matched in one line.
+    if (kind == client::ErrorKind::IdentityChanged && why.trimmed().contains(u'\n'))
+        return tr("%1 presented another identity than the one it is known by; refused, nothing was sent")
+            .arg(server);
+    return why.trimmed().section(u'\n', 0, 0);
 }
 
 void ServerLink::setStatus(Status status, const QString &detail)

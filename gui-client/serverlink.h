@@ -57,6 +57,10 @@ public:
     // Reconnects now (the Retry button).
     void retry();
 
+    // A failure of `server` told in one line: the engine's reason for a changed known identity is a
+    // many-line warning for a terminal; the window's dialog (trustprompter.h) shows its details.
+    static QString failureText(client::ErrorKind kind, const QString &server, const QString &why);
+
 signals:
     void statusChanged(ferry::gui::ServerLink::Status status, const QString &detail);
 

@@ -53,13 +53,15 @@ TransferView::TransferView(TransferModel *model, Settings *settings, QWidget *pa
     m_view->setDefaultDropAction(Qt::CopyAction);
     m_view->viewport()->installEventFilter(this);
     QHeaderView *header = m_view->header();
-    header->setStretchLastSection(true);
-    header->resizeSection(TransferModel::NameColumn, 250);
+    // The name takes what the others leave, so every column, Folder too, fits the default window.
+    header->setStretchLastSection(false);
+    header->setSectionResizeMode(TransferModel::NameColumn, QHeaderView::Stretch);
     header->resizeSection(TransferModel::SizeColumn, 80);
-    header->resizeSection(TransferModel::ProgressColumn, 140);
-    header->resizeSection(TransferModel::SpeedColumn, 90);
-    header->resizeSection(TransferModel::EtaColumn, 90);
-    header->resizeSection(TransferModel::StatusColumn, 330); // room for "Verified · SHA-256 …" and Copy
+    header->resizeSection(TransferModel::ProgressColumn, 110);
+    header->resizeSection(TransferModel::SpeedColumn, 80);
+    header->resizeSection(TransferModel::EtaColumn, 70);
+    header->resizeSection(TransferModel::StatusColumn, 300); // room for "Verified · SHA-256 …" and Copy
+    header->resizeSection(TransferModel::FolderColumn, 130);
     m_toolBar->setObjectName(QStringLiteral("transferToolBar"));
     m_toolBar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
     m_toolBar->setIconSize(QSize(16, 16));

@@ -5,6 +5,7 @@
 #include <QApplication>
 #include <QClipboard>
 #include <QHBoxLayout>
+#include <QItemSelectionModel>
 #include <QLabel>
 #include <QStyle>
 #include <QToolButton>
@@ -21,7 +22,31 @@ VerifiedCells::VerifiedCells(QTreeView *view, TransferModel *model) : QObject(vi
                 update(topLeft.row(), bottomRight.row());
             });
     connect(model, &QAbstractItemModel::modelReset, this, [this] { update(0, m_model->rowCount() - 1); });
+    // The cells are opaque widgets over their rows: they take on the selection's colours themselves.
+    connect(view->selectionModel(), &QItemSelectionModel::selectionChanged, this, [this] {
+        for (int row = 0; row < m_model->rowCount(); ++row)
+            colour(m_model->index(row, TransferModel::StatusColumn));
+    });
     update(0, model->rowCount() - 1);
+}
+
+void VerifiedCells::colour(const QModelIndex &status)
+{
+    QWidget *cell = m_view->indexWidget(status);
+    if (!cell)
+        return;
+    const bool selected = m_view->selectionModel()->isSelected(status);
+    QPalette palette = m_view->palette();
+    for (const QPalette::ColorGroup group : {QPalette::Active, QPalette::Inactive, QPalette::Disabled}) {
+        const QBrush back = palette.brush(group, selected ? QPalette::Highlight : QPalette::Base);
+        const QBrush text = palette.brush(group, selected ? QPalette::HighlightedText : QPalette::Text);
+        // The cell paints with the viewport's roles (Base), its labels and button with their own.
+        for (const QPalette::ColorRole role : {QPalette::Base, QPalette::Window, QPalette::Button})
+            palette.setBrush(group, role, back);
+        for (const QPalette::ColorRole role : {QPalette::Text, QPalette::WindowText, QPalette::ButtonText})
+            palette.setBrush(group, role, text);
+    }
+    cell->setPalette(palette);
 }
 
 void VerifiedCells::update(int firstRow, int lastRow)
@@ -61,6 +86,7 @@ void VerifiedCells::decorate(const QModelIndex &status)
     layout->addWidget(text, 1);
     layout->addWidget(copy);
     m_view->setIndexWidget(status, cell);
+    colour(status);
 }
 
 } // namespace ferry::gui

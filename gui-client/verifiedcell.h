@@ -24,6 +24,7 @@ public:
 private:
     void update(int firstRow, int lastRow);
     void decorate(const QModelIndex &status);
+    void colour(const QModelIndex &status); // the row's selection colours, or the list's own
 
     QTreeView *m_view;
     TransferModel *m_model;

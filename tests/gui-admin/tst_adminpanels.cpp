@@ -11,12 +11,14 @@
 #include "workermodel.h"
 #include "workerspanel.h"
 
+#include <QAction>
 #include <QHeaderView>
 #include <QJsonObject>
 #include <QLabel>
 #include <QApplication>
 #include <QLineEdit>
 #include <QTableView>
+#include <QToolButton>
 #include <QTest>
 
 using namespace ferry::admingui;
@@ -36,6 +38,7 @@ private Q_SLOTS:
     void perAddressRateIsReachedByKeyAndSaysWhatItLimits();
     void chartsStopSayingNowWhenTheServerGoes();
     void summaryReflowsInsteadOfClipping();
+    void workerActionsKeepTheirWordsWhenNarrow();
     void noticesAClientThatReconnectsAtOnce();
 };
 
@@ -203,6 +206,37 @@ void TestAdminPanels::summaryReflowsInsteadOfClipping()
     }
     summary.resize(400, 600);
     QTRY_COMPARE(summary.columns(), 1);
+}
+
+// An 800 px window: the buttons beside the filter were squeezed to "p worker graceful" and the
+// filter to "Fi…". Those that fit are whole; the rest wait in the tool bar's » menu.
+void TestAdminPanels::workerActionsKeepTheirWordsWhenNarrow()
+{
+    WorkerModel model;
+    WorkersPanel panel(&model);
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    auto *filter = panel.findChild<QLineEdit *>(QStringLiteral("workerFilterEdit"));
+    QVERIFY(filter);
+    for (const int width : {945, 560, 470}) {
+        panel.resize(width, 400);
+        QApplication::processEvents(); // the layout settles
+        QVERIFY2(filter->width() >= filter->fontMetrics().horizontalAdvance(QStringLiteral("Filter workers")),
+                 qPrintable(QStringLiteral("at %1 px the filter has %2 px").arg(width).arg(filter->width())));
+        int whole = 0;
+        for (const QToolButton *button : panel.findChildren<QToolButton *>()) {
+            const QAction *action = button->defaultAction();
+            if (!button->isVisible() || !action || action->text().isEmpty())
+                continue;
+            QVERIFY2(button->width() >= button->sizeHint().width(),
+                     qPrintable(QStringLiteral("at %1 px \"%2\" needs %3 px, has %4")
+                                    .arg(width).arg(action->text()).arg(button->sizeHint().width())
+                                    .arg(button->width())));
+            ++whole;
+        }
+        if (width == 945)
+            QCOMPARE(whole, 3); // room for all three
+    }
 }
 
 void TestAdminPanels::noticesAClientThatReconnectsAtOnce()

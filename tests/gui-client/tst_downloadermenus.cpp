@@ -24,6 +24,7 @@
 #include <QFileDialog>
 #include <QLineEdit>
 #include <QMenu>
+#include <QMenuBar>
 #include <QMimeData>
 #include <QSpinBox>
 #include <QTemporaryDir>
@@ -51,6 +52,7 @@ private slots:
     void rowsDraggedOntoTheTransferListDownload();
     void finishedRowsDragOutAsTheirFiles();
     void queueOrderAndSpeedFromTheKeyboard();
+    void preferencesHasAShortcut();
 
 private:
     std::unique_ptr<MainWindow> newWindow();
@@ -320,6 +322,17 @@ void TestDownloaderMenus::queueOrderAndSpeedFromTheKeyboard()
     QTest::keyClick(view, Qt::Key_S, Qt::ControlModifier | Qt::ShiftModifier);
     QTRY_COMPARE_WITH_TIMEOUT(jobs.at(2)->state(), DownloadJob::State::Done, 15000);
     QCOMPARE(jobs.at(0)->state(), DownloadJob::State::Paused);
+}
+
+// Preferences had QKeySequence::Preferences, which most Linux desktops leave empty: no key at all.
+void TestDownloaderMenus::preferencesHasAShortcut()
+{
+    auto window = newWindow();
+    QMenu *file = window->menuBar()->actions().value(0)->menu();
+    auto *preferences = window->findChild<QAction *>(QStringLiteral("preferencesAction"));
+    QVERIFY(file && preferences && file->actions().contains(preferences));
+    const QList<QKeySequence> standard = QKeySequence::keyBindings(QKeySequence::Preferences);
+    QCOMPARE(preferences->shortcut(), standard.isEmpty() ? QKeySequence(QStringLiteral("Ctrl+,")) : standard.first());
 }
 
 QTEST_MAIN(TestDownloaderMenus)

@@ -20,6 +20,8 @@
 
 #include <QComboBox>
 #include <QDir>
+#include <QHeaderView>
+#include <QScrollBar>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
@@ -48,6 +50,8 @@ private slots:
     void rowAddedFromALinkIsScrolledTo();
     void backspaceGoesUp();
     void transferListShowsTheFolder();
+    void transferColumnsFitTheDefaultWindow();
+    void enterDownloadsEverySelectedFile();
 
 private:
     std::unique_ptr<MainWindow> newWindow();
@@ -256,6 +260,47 @@ void TestDownloaderPolish::transferListShowsTheFolder()
     QCOMPARE(model->index(0, column).data().toString(), QDir::toNativeSeparators(m_settings->downloadFolder()));
     QCOMPARE(model->index(1, column).data().toString(), QDir::toNativeSeparators(other));
     QVERIFY(!window->transferView()->view()->isColumnHidden(column));
+}
+
+// The columns were wider than the default window: Folder sat beyond a horizontal scroll bar.
+void TestDownloaderPolish::transferColumnsFitTheDefaultWindow()
+{
+    auto window = newWindow(); // no saved geometry: the default size
+    QCOMPARE(window->size(), QSize(1000, 680));
+    QTreeView *view = window->transferView()->view();
+    QHeaderView *header = view->header();
+    const int last = gui::TransferModel::FolderColumn;
+    QTRY_VERIFY(header->sectionViewportPosition(last) + header->sectionSize(last) <= view->viewport()->width());
+    QVERIFY(!view->horizontalScrollBar()->isVisible());
+    QVERIFY2(header->sectionSize(last) >= 120, "the Folder column is too narrow to read");
+    QVERIFY2(header->sectionSize(gui::TransferModel::NameColumn) >= 180, "the Name column is too narrow to read");
+}
+
+// Three files selected, Enter pressed: only the current one was queued.
+void TestDownloaderPolish::enterDownloadsEverySelectedFile()
+{
+    auto window = newWindow();
+    connectTo(window.get(), QStringLiteral("%1:%2").arg(m_server->host()).arg(m_server->port()));
+    openFolder(window.get(), QStringLiteral("pub"));
+    QTreeView *view = window->browser()->view();
+    selectRows(view, {QStringLiteral("item0.txt"), QStringLiteral("item1.txt"), QStringLiteral("item2.txt")});
+    view->selectionModel()->setCurrentIndex(guitest::rowNamed(view->model(), QStringLiteral("item1.txt")),
+                                            QItemSelectionModel::NoUpdate);
+    view->setFocus();
+    QTest::keyClick(view, Qt::Key_Return);
+    QTRY_COMPARE_WITH_TIMEOUT(window->transferModel()->rowCount(), 3, 15000);
+    // One file alone is still one download, and a folder alone still opens.
+    selectRows(view, {QStringLiteral("item2.txt")});
+    view->selectionModel()->setCurrentIndex(guitest::rowNamed(view->model(), QStringLiteral("item2.txt")),
+                                            QItemSelectionModel::NoUpdate);
+    QTest::keyClick(view, Qt::Key_Return);
+    QTRY_COMPARE_WITH_TIMEOUT(window->transferModel()->rowCount(), 4, 15000);
+    selectRows(view, {QStringLiteral("deep")});
+    view->selectionModel()->setCurrentIndex(guitest::rowNamed(view->model(), QStringLiteral("deep")),
+                                            QItemSelectionModel::NoUpdate);
+    QTest::keyClick(view, Qt::Key_Return);
+    QTRY_COMPARE_WITH_TIMEOUT(window->browser()->path(), QStringLiteral("pub/deep"), 15000);
+    QCOMPARE(window->transferModel()->rowCount(), 4);
 }
 
 QTEST_MAIN(TestDownloaderPolish)

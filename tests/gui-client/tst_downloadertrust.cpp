@@ -7,6 +7,7 @@
 #include "testtree.h"
 
 #include "connectbar.h"
+#include "elidinglabel.h"
 #include "knownserversdialog.h"
 #include "mainwindow.h"
 #include "remotebrowser.h"
@@ -180,6 +181,19 @@ void TestDownloaderTrust::changedIdentityWarnsWithoutAWayOn()
     QTRY_VERIFY_WITH_TIMEOUT(window->link()->status() != gui::ServerLink::Status::Connecting, 30000);
     QVERIFY(window->link()->status() != gui::ServerLink::Status::Connected);
     QCOMPARE(client::ServerTrust::instance().knownServers().fingerprintFor(key), pinned); // untouched
+    // The window says so in one line each (the terminal's "@@@" warning pushed the bar to two lines),
+    // and the status bar shows no lock: an open one, "Identity refused".
+    QTRY_VERIFY_WITH_TIMEOUT(!window->browser()->model()->isLoading(), 30000);
+    auto *browserStatus = window->findChild<gui::ElidingLabel *>(QStringLiteral("browserStatus"));
+    QVERIFY(browserStatus);
+    for (const QString &said : {window->connectBar()->stateText(), browserStatus->fullText()}) {
+        QVERIFY2(said.contains(QStringLiteral("refused")) && said.contains(key), qPrintable(said));
+        QVERIFY2(!said.contains(u'\n') && !said.contains(QStringLiteral("@@@")), qPrintable(said));
+    }
+    gui::SecurityLabel *lock = window->securityLabel();
+    QVERIFY(lock->isVisible() && lock->isRefused() && !lock->isEncrypted());
+    QCOMPARE(lock->text(), QStringLiteral("Identity refused"));
+    QCOMPARE(lock->server(), key);
 }
 
 void TestDownloaderTrust::plaintextServerIsMarked()

@@ -15,6 +15,7 @@
 
 #include <QApplication>
 #include <QClipboard>
+#include <QItemSelectionModel>
 #include <QLabel>
 #include <QSettings>
 #include <QTemporaryDir>
@@ -29,6 +30,7 @@ class TestDownloaderVerified : public QObject
     Q_OBJECT
 private slots:
     void finishedRowShowsVerifiedAndCopiesSha256();
+    void selectedVerifiedRowIsHighlightedWhole();
     void mirrorsAreKeptAndReachTheQueue();
     void malformedMirrorIsRefused();
 };
@@ -76,6 +78,38 @@ void TestDownloaderVerified::finishedRowShowsVerifiedAndCopiesSha256()
     const QString shots = qEnvironmentVariable("FERRY_SCREENSHOTS");
     if (!shots.isEmpty())
         QVERIFY(window.grab().save(shots + QStringLiteral("/downloader-verified.png")));
+}
+
+// The status cell is a widget over the row: selected, it must not stay a white hole in the highlight.
+void TestDownloaderVerified::selectedVerifiedRowIsHighlightedWhole()
+{
+    QTemporaryDir dir;
+    ferrytest::TestTree tree;
+    QVERIFY(!tree.addFile(QStringLiteral("notes.txt"), 900, 43).isEmpty());
+    ServerProcess server(tree.root());
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    gui::Settings settings(dir.filePath(QStringLiteral("downloader.ini")));
+    settings.setDownloadFolder(dir.filePath(QStringLiteral("downloads")));
+    gui::MainWindow window(&settings);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    window.queue()->addFile(client::FerryUrl(server.host(), server.port(), QStringLiteral("notes.txt")),
+                            settings.downloadFolder());
+    QTRY_VERIFY_WITH_TIMEOUT(window.queue()->isIdle(), 30000);
+
+    QTreeView *view = window.transferView()->view();
+    const QModelIndex status = view->model()->index(0, gui::TransferModel::StatusColumn);
+    QTRY_VERIFY(view->indexWidget(status) != nullptr);
+    QWidget *cell = view->indexWidget(status);
+    const auto cornerOf = [cell] { return cell->grab().toImage().pixelColor(1, 1); };
+    QCOMPARE(cornerOf(), view->palette().color(QPalette::Base));
+    view->selectionModel()->select(status, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+    QCOMPARE(cornerOf(), view->palette().color(cell->palette().currentColorGroup(), QPalette::Highlight));
+    auto *text = cell->findChild<QLabel *>(QStringLiteral("verifiedText"));
+    QCOMPARE(text->palette().color(text->foregroundRole()),
+             view->palette().color(text->palette().currentColorGroup(), QPalette::HighlightedText));
+    view->clearSelection();
+    QCOMPARE(cornerOf(), view->palette().color(QPalette::Base));
 }
 
 void TestDownloaderVerified::mirrorsAreKeptAndReachTheQueue()
