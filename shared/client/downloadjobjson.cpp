@@ -64,7 +64,7 @@ DownloadJob *DownloadJob::fromJson(const QJsonObject &json, QObject *parent, QSt
         return nullptr;
     if (PartFile::isStreamTarget(saved->localPath)) {
         if (why)
-            *why = tr("%1: not a regular file").arg(saved->localPath);
+            *why = tr("%1: its file is a device or a pipe, not a regular file").arg(saved->url.toString());
         return nullptr;
     }
     std::optional<State> state = stateFromName(saved->state);

@@ -119,7 +119,7 @@ std::optional<SavedJob> SavedJob::read(const QJsonObject &json, QString *why)
         return dropped(why, QStringLiteral("%1: its file is not an absolute, clean path").arg(url->toString()));
     const auto expected = digest(json, QLatin1String("expectedSha256"));
     if (!expected) // retrying without it would drop the check the user asked for
-        return dropped(why, QStringLiteral("%1: its expected SHA-256 is damaged").arg(job.localPath));
+        return dropped(why, QStringLiteral("%1: its expected SHA-256 is damaged").arg(url->toString()));
     job.expectedSha256 = *expected;
     for (const QJsonValue &mirror : json.value(QLatin1String("mirrors")).toArray()) {
         if (const auto mirrorUrl = FerryUrl::parse(mirror.toString()))
