@@ -48,8 +48,8 @@ std::optional<ErrorKind> errorKind(const QJsonValue &value)
 {
     if (value.isUndefined())
         return ErrorKind::NoError;
-    const double number = value.toDouble(-1);
-    if (number != int(number) || number < int(ErrorKind::NoError) || number > int(ErrorKind::IdentityChanged))
+    const double number = value.toDouble(-1); // the range first: a huge double does not convert to int
+    if (!(number >= int(ErrorKind::NoError) && number <= int(ErrorKind::IdentityChanged)) || number != int(number))
         return std::nullopt;
     return ErrorKind(int(number));
 }

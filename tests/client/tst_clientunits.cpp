@@ -507,6 +507,7 @@ void TestClientUnits::damagedQueueEntry_data()
                                  << "Done";
     QTest::newRow("error out of range") << QByteArray(R"({"state":"Failed","error":99})") << "Failed";
     QTest::newRow("error negative") << QByteArray(R"({"state":"Failed","error":-1})") << "Failed";
+    QTest::newRow("error huge") << QByteArray(R"({"state":"Failed","error":1e300})") << "Failed";
     QTest::newRow("error not whole") << QByteArray(R"({"state":"Failed","error":4.5})") << "Failed";
     QTest::newRow("unknown state") << QByteArray(R"({"state":"Exploded"})") << "Failed";
     QTest::newRow("state a number") << QByteArray(R"({"state":5})") << "Failed";
