@@ -70,7 +70,7 @@ MainWindow::MainWindow(Settings *settings, QWidget *parent)
     applyPreferences();
     ServerBook::applyMirrors(m_settings->servers(), m_queue);
     ServerBook::applyTokens(m_settings->servers());
-    m_queue->restoreState(m_settings->queue());
+    restoreQueue();
     restoreLayout();
     updateTotals();
 }
@@ -192,6 +192,19 @@ void MainWindow::restoreLayout()
     m_splitter->restoreState(m_settings->windowState(QStringLiteral("splitter")));
     m_browser->view()->header()->restoreState(m_settings->windowState(QStringLiteral("remoteHeader")));
     m_transferView->view()->header()->restoreState(m_settings->windowState(QStringLiteral("transferHeader")));
+}
+
+// What a damaged queue file cost is said once, in the window: the entries that could be read are back.
+void MainWindow::restoreQueue()
+{
+    QString damage;
+    QStringList dropped = m_queue->restoreState(m_settings->queue(&damage));
+    if (!damage.isEmpty())
+        dropped.prepend(damage);
+    if (!dropped.isEmpty())
+        m_notificationBar->showMessage(tr("Saved downloads"),
+                                       tr("Not all saved downloads could be restored: %1").arg(dropped.join(u"; ")),
+                                       QString(), true);
 }
 
 void MainWindow::saveState()

@@ -59,6 +59,7 @@ public:
     DesktopNotifier *desktopNotifier() const { return m_desktopNotifier; }
 
     // Writes the queue and the window layout to Settings now.
+    void restoreQueue();
     void saveState();
 
 protected:

@@ -1,5 +1,7 @@
 #include "settings.h"
 
+#include "client/savedjob.h"
+
 #include <QJsonDocument>
 #include <QSettings>
 #include <QStandardPaths>
@@ -14,6 +16,7 @@ constexpr auto KeySpeedLimit = "downloads/speedLimit";
 constexpr auto KeyTrayIcon = "window/trayIcon";
 constexpr auto KeyRecent = "connection/recentServers";
 constexpr auto KeyQueue = "transfers/queue";
+constexpr auto KeyQueueDamaged = "transfers/queueDamaged";
 constexpr auto KeyRemoveDeletesPartial = "confirm/removeDeletesPartial";
 
 QString questionKey(Settings::Question question)
@@ -145,10 +148,16 @@ void Settings::setWindowState(const QString &key, const QByteArray &state)
 }
 
 // Stored as compact JSON text: readable in the INI file, and QSettings has no JSON type.
-QJsonArray Settings::queue() const
+QJsonArray Settings::queue(QString *damage) const
 {
     const QByteArray text = m_settings->value(KeyQueue).toByteArray();
-    return QJsonDocument::fromJson(text).array();
+    QString why;
+    const QJsonArray queue = client::readSavedQueue(text, &why);
+    if (!why.isEmpty())
+        m_settings->setValue(KeyQueueDamaged, text);
+    if (damage)
+        *damage = why;
+    return queue;
 }
 
 void Settings::setQueue(const QJsonArray &queue)

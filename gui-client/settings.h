@@ -63,8 +63,10 @@ public:
     QByteArray windowState(const QString &key) const;
     void setWindowState(const QString &key, const QByteArray &state);
 
-    // The transfer queue as DownloadQueue::saveState() produced it.
-    QJsonArray queue() const;
+    // The transfer queue as DownloadQueue::saveState() produced it, as far as it can be read
+    // (client/savedjob.h). When the text is damaged, `damage` says so in one line, and the text is
+    // kept under transfers/queueDamaged: the next save writes only what could be read.
+    QJsonArray queue(QString *damage = nullptr) const;
     void setQueue(const QJsonArray &queue);
 
     void sync();

@@ -25,6 +25,7 @@ namespace ferry::client {
 
 class Connection;
 class ConnectionPool;
+struct SavedJob;
 
 // Writes the remote file to `localPath() + ".part"`, recording the remote size and
 // mtime beside it in `name.part.ferry` (a small JSON file, see partfile.h). A later
@@ -142,9 +143,11 @@ public:
     // False (and nothing changes) when the .part is not the user's file or the rename fails.
     bool giveBackUsersFile();
 
-    // Persistence: everything needed to recreate the job after a restart.
+    // Persistence: everything needed to recreate the job after a restart. fromJson() checks every field
+    // (savedjob.h): nullptr, and `why` in one line, for an entry it drops; a job Failed with the damage in
+    // errorString() for one it cannot trust otherwise.
     QJsonObject toJson() const;
-    static DownloadJob *fromJson(const QJsonObject &json, QObject *parent = nullptr);
+    static DownloadJob *fromJson(const QJsonObject &json, QObject *parent = nullptr, QString *why = nullptr);
 
 signals:
     void stateChanged(ferry::client::DownloadJob::State state);
@@ -161,6 +164,9 @@ signals:
     void finished();
 
 private:
+    void restoreSaved(const SavedJob &saved);
+    void restoreDamaged(const QString &damage);
+    void restoreAs(State state, const SavedJob &saved);
     void setState(State state);
     void setStatusText(const QString &text);
     void beginAttempt();

@@ -1,5 +1,6 @@
 // DownloadJob persistence: kept apart from the transfer logic it has nothing to do with.
 #include "downloadjob.h"
+#include "savedjob.h"
 
 #include <QJsonArray>
 #include <QMetaEnum>
@@ -13,11 +14,15 @@ QString stateName(DownloadJob::State state)
     return QString::fromLatin1(QMetaEnum::fromType<DownloadJob::State>().valueToKey(int(state)));
 }
 
-DownloadJob::State stateFromName(const QString &name)
+// Queued for none (an entry from before states were saved), nullopt for an unknown one.
+std::optional<DownloadJob::State> stateFromName(const QString &name)
 {
+    if (name.isEmpty())
+        return DownloadJob::State::Queued;
     bool ok = false;
-    const int value = QMetaEnum::fromType<DownloadJob::State>().keyToValue(name.toLatin1().constData(), &ok);
-    return ok ? DownloadJob::State(value) : DownloadJob::State::Queued;
+    const QMetaEnum states = QMetaEnum::fromType<DownloadJob::State>();
+    const int value = states.keyToValue(name.toLatin1().constData(), &ok);
+    return ok && states.valueToKey(value) ? std::optional(DownloadJob::State(value)) : std::nullopt;
 }
 
 } // namespace
@@ -49,57 +54,90 @@ QJsonObject DownloadJob::toJson() const
 }
 
 // Active states come back as Queued: the transfer itself resumes from the .part. So
-// does a job that failed for a reason that retrying can fix.
-DownloadJob *DownloadJob::fromJson(const QJsonObject &json, QObject *parent)
+// does a job that failed for a reason that retrying can fix. A damaged entry (see
+// SavedJob) comes back Failed and says so; one that cannot name its file safely, or
+// names something other than a regular file or nothing (a device, a pipe), is dropped.
+DownloadJob *DownloadJob::fromJson(const QJsonObject &json, QObject *parent, QString *why)
 {
-    const auto url = FerryUrl::parse(json.value(QLatin1String("url")).toString());
-    const QString localPath = json.value(QLatin1String("localPath")).toString();
-    if (!url || localPath.isEmpty())
+    std::optional<SavedJob> saved = SavedJob::read(json, why);
+    if (!saved)
         return nullptr;
-    const auto policy = policyFromName(json.value(QLatin1String("policy")).toString());
-    auto *job = new DownloadJob(*url, localPath, policy.value_or(ExistingFilePolicy::Rename), parent);
-    job->m_destinationResolved = json.value(QLatin1String("destinationResolved")).toBool();
-    job->m_partIsUsersFile = json.value(QLatin1String("partIsUsersFile")).toBool();
-    job->m_totalBytes = json.value(QLatin1String("totalBytes")).toString().toLongLong();
-    job->m_receivedBytes = json.value(QLatin1String("receivedBytes")).toString().toLongLong();
-    job->m_skipped = json.value(QLatin1String("skipped")).toBool();
-    for (const QJsonValue &mirror : json.value(QLatin1String("mirrors")).toArray()) {
-        if (const auto mirrorUrl = FerryUrl::parse(mirror.toString()))
-            job->m_mirrors << *mirrorUrl;
+    if (PartFile::isStreamTarget(saved->localPath)) {
+        if (why)
+            *why = tr("%1: its file is a device or a pipe, not a regular file").arg(saved->url.toString());
+        return nullptr;
     }
-    job->m_verify = json.value(QLatin1String("verify")).toBool(true);
-    job->m_verified = json.value(QLatin1String("verified")).toBool();
-    job->m_sha256 = QByteArray::fromHex(json.value(QLatin1String("sha256")).toString().toLatin1());
-    job->m_expectedSha256 = QByteArray::fromHex(json.value(QLatin1String("expectedSha256")).toString().toLatin1());
-    job->setSpeedLimit(json.value(QLatin1String("speedLimit")).toString().toLongLong());
-    const State state = stateFromName(json.value(QLatin1String("state")).toString());
+    std::optional<State> state = stateFromName(saved->state);
+    if (!state && saved->damage.isEmpty())
+        saved->damage = QStringLiteral("state: unknown");
+    else if (state == State::Done && !saved->skipped
+             && (saved->totalBytes < 0 || saved->receivedBytes != saved->totalBytes))
+        saved->damage = QStringLiteral("state: Done with bytes missing");
+    auto *job = new DownloadJob(saved->url, saved->localPath, saved->policy, parent);
+    job->restoreSaved(*saved);
+    if (!saved->damage.isEmpty())
+        job->restoreDamaged(saved->damage);
+    else
+        job->restoreAs(*state, *saved);
+    return job;
+}
+
+void DownloadJob::restoreSaved(const SavedJob &saved)
+{
+    m_destinationResolved = saved.destinationResolved;
+    m_partIsUsersFile = saved.partIsUsersFile;
+    m_totalBytes = saved.totalBytes;
+    m_receivedBytes = saved.receivedBytes;
+    m_skipped = saved.skipped;
+    m_mirrors = saved.mirrors;
+    m_verify = saved.verify;
+    m_verified = saved.verified;
+    m_sha256 = saved.sha256;
+    m_expectedSha256 = saved.expectedSha256;
+    setSpeedLimit(saved.speedLimit);
+}
+
+// Failed, never Done: nothing on disk is trusted as complete. retry() starts the job
+// over from what its .part's own metadata allows.
+void DownloadJob::restoreDamaged(const QString &damage)
+{
+    m_state = State::Failed;
+    m_error = ErrorKind::LocalError;
+    m_destinationResolved = false;
+    m_verified = false;
+    m_receivedBytes = 0;
+    m_errorString = tr("The saved queue entry was damaged (%1); retry to download the file again.").arg(damage);
+    m_statusText = m_errorString;
+}
+
+void DownloadJob::restoreAs(State state, const SavedJob &saved)
+{
     switch (state) {
     case State::Done:
     case State::Canceled:
     case State::Paused:
-        job->m_state = state;
+        m_state = state;
         break;
     case State::Failed:
-        job->m_error = ErrorKind(json.value(QLatin1String("error")).toInt());
-        if (RetryPolicy::canRetryFix(job->m_error)) { // saved by a version that gave up on outages
-            job->m_error = ErrorKind::NoError;
-            job->m_state = State::Queued;
-            job->m_receivedBytes = PartFile::resumableBytes(localPath);
+        m_error = saved.error;
+        if (RetryPolicy::canRetryFix(m_error)) { // saved by a version that gave up on outages
+            m_error = ErrorKind::NoError;
+            m_state = State::Queued;
+            m_receivedBytes = PartFile::resumableBytes(m_localPath);
             break;
         }
-        job->m_state = state;
-        job->m_errorString = json.value(QLatin1String("errorString")).toString();
-        job->m_statusText = job->m_errorString;
+        m_state = state;
+        m_errorString = saved.errorString;
+        m_statusText = m_errorString;
         break;
     case State::Queued:
     case State::Connecting:
     case State::Transferring:
     case State::Finishing:
-        job->m_state = State::Queued;
-        job->m_receivedBytes = PartFile::resumableBytes(localPath);
+        m_state = State::Queued;
+        m_receivedBytes = PartFile::resumableBytes(m_localPath);
         break;
     }
-    return job;
 }
 
 } // namespace ferry::client

@@ -323,14 +323,20 @@ QJsonArray DownloadQueue::saveState() const
     return state;
 }
 
-void DownloadQueue::restoreState(const QJsonArray &state)
+QStringList DownloadQueue::restoreState(const QJsonArray &state)
 {
+    QStringList dropped;
     for (const QJsonValue &value : state) {
-        if (DownloadJob *job = DownloadJob::fromJson(value.toObject(), this)) {
-            job->setRetryPolicy(m_retryPolicy);
-            append(job);
+        QString why = QStringLiteral("not a saved download");
+        DownloadJob *job = value.isObject() ? DownloadJob::fromJson(value.toObject(), this, &why) : nullptr;
+        if (!job) {
+            dropped << why;
+            continue;
         }
+        job->setRetryPolicy(m_retryPolicy);
+        append(job);
     }
+    return dropped;
 }
 
 } // namespace ferry::client

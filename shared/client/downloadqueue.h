@@ -11,6 +11,7 @@
 #include <QList>
 #include <QObject>
 #include <QString>
+#include <QStringList>
 
 namespace ferry::client {
 
@@ -99,9 +100,11 @@ public:
     int reusedConnections() const;
 
     // Persistence: one object per job, in queue order. restoreState() appends the jobs;
-    // active ones come back Queued and resume from their .part files.
+    // active ones come back Queued and resume from their .part files, damaged ones Failed
+    // with the damage as their error. It returns why it dropped each entry it could not
+    // restore at all (DownloadJob::fromJson), and keeps the others.
     QJsonArray saveState() const;
-    void restoreState(const QJsonArray &state);
+    QStringList restoreState(const QJsonArray &state);
 
 signals:
     void jobAdded(ferry::client::DownloadJob *job, int row);

@@ -189,9 +189,8 @@ FerryUrl FerryUrl::child(const QString &relative) const
 {
     const QString joined = m_path.isEmpty() ? relative : m_path + u'/' + relative;
     FerryUrl child(m_host, m_port, joined);
-    child.m_fingerprint = m_fingerprint; // the same server
-    child.m_token = m_token;
     child.m_fingerprint = m_fingerprint; // the same server(s)
+    child.m_token = m_token;
     child.m_others = m_others;
     child.m_explicitPort = m_explicitPort;
     return child;

@@ -8,13 +8,18 @@
 //      chunks;
 //   2  the run list of verified chunks inside it (chunkmap.cpp, "0-41,43") against a map of 0 to 1023
 //      chunks (the next two bytes): refused with nothing changed, or read as runs that write back as
-//      the same set.
+//      the same set;
+//   3  the Downloader's saved queue (savedjob.cpp, read at start): what is kept of a damaged list is a
+//      list of what the text holds; every entry read names a clean absolute path, sizes within the file,
+//      an error kind that exists, digests of 32 bytes; a dropped entry says why in one line.
 // Seeds: tests/fuzz/client-state-seeds, each led by the byte that picks.
 #include "client/chunkmap.h"
 #include "client/fingerprint.h"
 #include "client/knownservers.h"
 #include "client/partfile.h"
+#include "client/savedjob.h"
 
+#include <QDir>
 #include <QFile>
 #include <QTemporaryDir>
 
@@ -120,6 +125,38 @@ void checkRuns(const QByteArray &bytes)
         violated("a run list written back reads back as other chunks");
 }
 
+void checkEntry(const SavedJob &job)
+{
+    if (!QDir::isAbsolutePath(job.localPath) || QDir::cleanPath(job.localPath) != job.localPath
+        || job.localPath.contains(QChar(0)))
+        violated("a saved entry kept with a path that is not absolute and clean");
+    if (job.totalBytes < -1 || job.receivedBytes < 0 || (job.totalBytes >= 0 && job.receivedBytes > job.totalBytes)
+        || job.speedLimit < 0)
+        violated("a saved entry kept with a size outside the file");
+    if (job.error < ErrorKind::NoError || job.error > ErrorKind::IdentityChanged)
+        violated("a saved entry kept with an error kind that does not exist");
+    const auto isDigest = [](const QByteArray &digest) { return digest.isEmpty() || digest.size() == 32; };
+    if (!isDigest(job.sha256) || !isDigest(job.expectedSha256) || (job.verified && job.sha256.isEmpty()))
+        violated("a saved entry kept with a digest that is not a SHA-256");
+    if (job.partIsUsersFile && job.policy != ExistingFilePolicy::Resume)
+        violated("a saved entry adopts a file without the Resume policy");
+}
+
+void checkSavedQueue(const QByteArray &bytes)
+{
+    QString damage;
+    const QJsonArray queue = readSavedQueue(bytes, &damage);
+    if (damage.contains(u'\n'))
+        violated("the queue's damage takes more than one line");
+    for (const QJsonValue &value : queue) {
+        QString why;
+        if (const std::optional<SavedJob> job = SavedJob::read(value.toObject(), &why))
+            checkEntry(*job);
+        else if (why.isEmpty() || why.contains(u'\n'))
+            violated("a dropped entry without a one-line reason");
+    }
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -130,8 +167,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     switch (data[0] & 3) {
     case 0: checkKnownServers(input); break;
     case 1: checkPartMeta(input); break;
-    case 2:
-    case 3: checkRuns(input); break;
+    case 2: checkRuns(input); break;
+    case 3: checkSavedQueue(input); break;
     }
     return 0;
 }

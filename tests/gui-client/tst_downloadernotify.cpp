@@ -22,6 +22,7 @@
 #include <QPushButton>
 #include <QRegularExpression>
 #include <QScopeGuard>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -55,6 +56,7 @@ private slots:
     void titleShowsOverallProgress();
     void trayChoiceIsRemembered();
     void withoutATrayTheDesktopServiceIsTold();
+    void damagedSavedQueueIsShown();
 
 private:
     std::unique_ptr<MainWindow> newWindow();
@@ -197,6 +199,33 @@ void TestDownloaderNotify::withoutATrayTheDesktopServiceIsTold()
     add(window.get(), QStringLiteral("small/missing.txt"));
     QTRY_COMPARE_WITH_TIMEOUT(m_service.received.size(), 2, 15000);
     QCOMPARE(m_service.received.at(1).hints.value(QStringLiteral("urgency")).toInt(), 2); // critical: stays
+}
+
+// A saved queue cut short on disk, with an entry that names no clean path: the entry before the cut comes back,
+// the window says what was lost, and the damaged text is kept beside what the next save writes.
+void TestDownloaderNotify::damagedSavedQueueIsShown()
+{
+    const QString ini = m_dir->filePath(QStringLiteral("downloader.ini"));
+    const QString kept = m_dir->filePath(QStringLiteral("downloads/kept.bin"));
+    const QByteArray text = QStringLiteral(R"([{"url":"%1","localPath":"%2","state":"Paused"},)"
+                                           R"({"url":"%1","localPath":"relative.bin"},{"url":"%1","localPa)")
+                                .arg(link(QStringLiteral("big.bin")), kept)
+                                .toUtf8();
+    m_settings.reset();
+    QSettings(ini, QSettings::IniFormat).setValue(QStringLiteral("transfers/queue"), text);
+    m_settings = std::make_unique<gui::Settings>(ini);
+    auto window = newWindow();
+    QCOMPARE(window->queue()->count(), 1);
+    QCOMPARE(window->queue()->jobAt(0)->localPath(), kept);
+    QCOMPARE(window->queue()->jobAt(0)->state(), DownloadJob::State::Paused);
+    gui::NotificationBar *bar = window->notificationBar();
+    QVERIFY(bar->isVisible());
+    QVERIFY2(bar->text().contains(QStringLiteral("the saved queue is damaged at byte")), qPrintable(bar->text()));
+    QVERIFY2(bar->text().contains(QStringLiteral("big.bin: its file is not an absolute, clean path")),
+             qPrintable(bar->text()));
+    window.reset(); // saves the queue
+    m_settings.reset();
+    QCOMPARE(QSettings(ini, QSettings::IniFormat).value(QStringLiteral("transfers/queueDamaged")).toByteArray(), text);
 }
 
 QTEST_MAIN(TestDownloaderNotify)
