@@ -33,7 +33,7 @@ ActivityRecord ActivityRecord::fromJson(const QJsonObject &object)
     record.bytes = object.value(QLatin1String("bytes")).toInteger();
     record.result = object.value(QLatin1String("result")).toString();
     record.durationMs = object.value(QLatin1String("duration_ms")).toInteger();
-    record.tls = object.value(QLatin1String("tls")).toString();
+    record.tls = formatTlsVersion(object.value(QLatin1String("tls")).toString());
     return record;
 }
 

@@ -4,6 +4,7 @@
 #include "format.h"
 
 #include <QCoreApplication>
+#include <QHash>
 #include <QJsonArray>
 #include <QStringList>
 
@@ -136,6 +137,24 @@ QString describeReply(const QJsonObject &reply)
     const QJsonObject error = reply.value(QLatin1String("error")).toObject();
     return QStringLiteral("%1: %2").arg(error.value(QLatin1String("code")).toString(QStringLiteral("error")),
                                         error.value(QLatin1String("message")).toString());
+}
+
+QString replyHeadline(const QJsonObject &reply)
+{
+    static const QHash<QString, const char *> done{
+        {QStringLiteral("pool"), QT_TR_NOOP("Pool limits applied")},
+        {QStringLiteral("drain"), QT_TR_NOOP("Draining: new connections are turned away")},
+        {QStringLiteral("resume"), QT_TR_NOOP("Accepting connections again")},
+        {QStringLiteral("reload"), QT_TR_NOOP("Configuration reloaded")},
+        {QStringLiteral("kill_worker"), QT_TR_NOOP("Worker is being stopped")},
+        {QStringLiteral("rate_limit"), QT_TR_NOOP("Rate limits applied")},
+        {QStringLiteral("disconnect"), QT_TR_NOOP("Connection closed")},
+    };
+    const QString cmd = reply.value(QLatin1String("cmd")).toString();
+    if (isSuccess(reply))
+        return done.contains(cmd) ? tr(done.value(cmd)) : tr("Done");
+    const QString message = reply.value(QLatin1String("error")).toObject().value(QLatin1String("message")).toString();
+    return tr("Refused: %1").arg(message.isEmpty() ? tr("the server gave no reason") : message);
 }
 
 } // namespace AdminCommands

@@ -31,6 +31,8 @@ QJsonObject status();
 QString describeRequest(const QJsonObject &request);
 // "ok: killed pid 4253 in slot 3" or "not_found: no worker in slot 9".
 QString describeReply(const QJsonObject &reply);
+// A few words for the status bar: "Pool limits applied", or on failure the server's reason.
+QString replyHeadline(const QJsonObject &reply);
 bool isSuccess(const QJsonObject &reply);
 
 } // namespace AdminCommands

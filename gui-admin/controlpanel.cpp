@@ -59,6 +59,14 @@ QWidget *ControlPanel::createLimitsGroup()
     buttons->addWidget(m_revertLimits);
     buttons->addWidget(m_applyLimits);
     form->addRow(buttons);
+    m_limitsProblem = new QLabel(box);
+    m_limitsProblem->setObjectName(QStringLiteral("limitsProblemLabel"));
+    m_limitsProblem->setWordWrap(true);
+    m_limitsProblem->setStyleSheet(QStringLiteral("color: #b00020"));
+    m_limitsProblem->hide();
+    form->addRow(m_limitsProblem);
+    for (QSpinBox *spin : {m_minSpare, m_maxSpare, m_maxWorkers})
+        connect(spin, &QSpinBox::valueChanged, this, &ControlPanel::checkLimits);
     connect(m_applyLimits, &QPushButton::clicked, this, &ControlPanel::applyLimits);
     connect(m_revertLimits, &QPushButton::clicked, this, &ControlPanel::revertLimits);
     return box;
@@ -181,6 +189,13 @@ void ControlPanel::setStatus(const StatusSnapshot &status)
                            .arg(formatLimit(pool.ratePerConnection), formatLimit(pool.rateGlobal),
                                 formatLimit(pool.ratePerIp)));
     m_servingState->setText(tr("The server is %1.").arg(toQString(status.server.state)));
+    // A stopping server refuses changes and is about to go: offer nothing that cannot work, but keep
+    // saying what it is doing.
+    const bool stopping = status.server.state == "stopping";
+    for (QGroupBox *group : findChildren<QGroupBox *>())
+        if (group != m_servingState->parentWidget())
+            group->setEnabled(!stopping);
+    m_reload->setEnabled(!stopping);
     m_drain->setEnabled(status.server.state == "accepting");
     m_resume->setEnabled(status.server.state == "draining");
 }
@@ -192,13 +207,37 @@ void ControlPanel::applyLimits()
     limits.maxSpare = m_maxSpare->value();
     limits.maxWorkers = m_maxWorkers->value();
     limits.maxRequests = m_maxRequests->value();
-    if (limits.minSpare > limits.maxSpare) {
-        Q_EMIT inputRejected(
-            tr("Min spare (%1) must not exceed max spare (%2).").arg(limits.minSpare).arg(limits.maxSpare));
+    if (const QString problem = limitsProblem(); !problem.isEmpty()) {
+        Q_EMIT inputRejected(problem);
         return;
     }
     m_limitsEdited = false; // the next status shows what the server made of it
     Q_EMIT commandRequested(AdminCommands::pool(limits));
+}
+
+QString ControlPanel::limitsProblem() const
+{
+    const int minSpare = m_minSpare->value();
+    if (minSpare > m_maxSpare->value())
+        return tr("Min spare (%1) is more than max spare (%2): the pool would start idle workers only to retire "
+                  "them. Lower min spare or raise max spare.")
+            .arg(minSpare)
+            .arg(m_maxSpare->value());
+    if (minSpare > m_maxWorkers->value())
+        return tr("Min spare (%1) is more than max workers (%2): the pool can never keep that many idle workers. "
+                  "Lower min spare or raise max workers.")
+            .arg(minSpare)
+            .arg(m_maxWorkers->value());
+    return {};
+}
+
+// Says at once why the limits cannot be applied, and keeps Apply off until they can.
+void ControlPanel::checkLimits()
+{
+    const QString problem = limitsProblem();
+    m_limitsProblem->setText(problem);
+    m_limitsProblem->setVisible(!problem.isEmpty());
+    m_applyLimits->setEnabled(problem.isEmpty());
 }
 
 void ControlPanel::revertLimits()

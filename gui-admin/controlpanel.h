@@ -52,6 +52,8 @@ private:
     QSpinBox *createSpin(const QString &objectName, int maximum);
     void markLimitsEdited();
     void showLimits();
+    void checkLimits();
+    QString limitsProblem() const;
 
     QSpinBox *m_minSpare = nullptr;
     QSpinBox *m_maxSpare = nullptr;
@@ -59,6 +61,7 @@ private:
     QSpinBox *m_maxRequests = nullptr;
     QPushButton *m_applyLimits = nullptr;
     QPushButton *m_revertLimits = nullptr;
+    QLabel *m_limitsProblem = nullptr;
     QLabel *m_servingState = nullptr;
     QPushButton *m_drain = nullptr;
     QPushButton *m_resume = nullptr;

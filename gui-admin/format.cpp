@@ -101,4 +101,10 @@ std::optional<qint64> parseByteRate(const QString &text)
     return qint64(std::llround(value * scale));
 }
 
+QString formatTlsVersion(const QString &wire)
+{
+    static const QLatin1String openSslPrefix("TLSv");
+    return wire.startsWith(openSslPrefix) ? QStringLiteral("TLS ") + wire.mid(openSslPrefix.size()) : wire;
+}
+
 } // namespace ferry::admingui

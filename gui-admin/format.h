@@ -15,6 +15,8 @@ QString formatRate(qint64 bytesPerSecond);
 QString formatDuration(qint64 seconds);
 // Rate limits as the server reports them: 0 -> "unlimited".
 QString formatLimit(qint64 bytesPerSecond);
+// OpenSSL's protocol name ("TLSv1.3") the way the apps write it everywhere else ("TLS 1.3").
+QString formatTlsVersion(const QString &wire);
 // A rate limit for an input field, as a person would type it and exact, so that applying the field
 // again changes nothing: "1 MiB/s", "1.5 MiB/s", "750 KiB/s", "1234567 B/s"; 0 -> "unlimited".
 QString formatRateInput(qint64 bytesPerSecond);

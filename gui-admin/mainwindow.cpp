@@ -283,7 +283,9 @@ void MainWindow::onReply(int id, const QJsonObject &reply)
     if (ok && reply.value(QLatin1String("cmd")).toString() == QLatin1String("disconnect"))
         watchForReconnect(reply.value(QLatin1String("connection")).toInteger());
     m_log->add(ok ? CommandLog::Kind::Success : CommandLog::Kind::Failure, text);
-    statusBar()->showMessage(QStringLiteral("%1 → %2").arg(request, text), StatusLineMs);
+    // The wire request and the full answer are in the log and the tooltip; the bar has room for a few words.
+    statusBar()->showMessage(AdminCommands::replyHeadline(reply), StatusLineMs);
+    statusBar()->setToolTip(QStringLiteral("%1 → %2").arg(request, text));
 }
 
 void MainWindow::watchForReconnect(qint64 connection)

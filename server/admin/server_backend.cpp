@@ -163,10 +163,8 @@ CommandResult ServerBackend::setPoolLimits(const PoolLimitsChange &change)
     limits.maxSpare = uint32_t(change.maxSpare.value_or(limits.maxSpare));
     limits.maxWorkers = uint32_t(change.maxWorkers.value_or(limits.maxWorkers));
     limits.maxRequests = uint64_t(change.maxRequests.value_or(int64_t(limits.maxRequests)));
-    if (limits.minSpare > limits.maxSpare)
-        return CommandResult::failure(ErrorCode::BadArgument, "\"min_spare\" (" + std::to_string(limits.minSpare) +
-                                                                  ") must not exceed \"max_spare\" (" +
-                                                                  std::to_string(limits.maxSpare) + ")");
+    if (std::string conflict = pool::limitsConflict(limits); !conflict.empty())
+        return CommandResult::failure(ErrorCode::BadArgument, std::move(conflict));
     m_pool.setLimits(limits);
     return CommandResult::success(Json{{
         "limits", toJson(PoolLimitsInfo{limits.minSpare, limits.maxSpare, limits.maxWorkers,

@@ -4,6 +4,19 @@
 
 namespace ferry::pool {
 
+std::string limitsConflict(const PoolLimits &limits)
+{
+    const auto clash = [&](const char *other, uint32_t value) {
+        return "\"min_spare\" (" + std::to_string(limits.minSpare) + ") must not exceed \"" + other + "\" (" +
+               std::to_string(value) + ")";
+    };
+    if (limits.minSpare > limits.maxSpare)
+        return clash("max_spare", limits.maxSpare);
+    if (limits.minSpare > limits.maxWorkers)
+        return clash("max_workers", limits.maxWorkers);
+    return {};
+}
+
 bool isSpare(const WorkerView &w, uint32_t currentGeneration)
 {
     return !w.stopRequested && w.generation >= currentGeneration

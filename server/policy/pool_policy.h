@@ -10,6 +10,7 @@
 #include "ipc/scoreboard.h"
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace ferry::pool {
@@ -87,6 +88,10 @@ bool isSpare(const WorkerView &w, uint32_t currentGeneration);
 bool isActive(const WorkerView &w, uint32_t currentGeneration);
 
 // One decision. Updates `state` (target, spawn rate). Cost: O(slots).
+// Why these limits contradict each other ("" when they do not): spares the pool could never keep, because
+// min_spare is above max_spare or above max_workers. The message names both values, for an admin to read.
+std::string limitsConflict(const PoolLimits &limits);
+
 Decision decide(const PoolView &view, const PoolLimits &limits, PolicyState &state);
 
 // The watchdog alone (decide() calls it); exposed for tests.

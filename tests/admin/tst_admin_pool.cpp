@@ -106,6 +106,15 @@ void TestAdminPool::limitsTakeEffectLive()
     reply = admin->call("pool", Json{{"min_spare", 3}, {"max_spare", 2}});
     QCOMPARE(textAt(*reply, {"error", "code"}), std::string("bad_argument"));
     QCOMPARE(intAt(server.status(), {"pool", "limits", "max_spare"}), 1);
+    // Spares the pool could never keep: more idle workers wanted than it may run.
+    reply = admin->call("pool", Json{{"min_spare", 3}, {"max_spare", 4}, {"max_workers", 2}});
+    QCOMPARE(textAt(*reply, {"error", "code"}), std::string("bad_argument"));
+    QCOMPARE(textAt(*reply, {"error", "message"}), std::string("\"min_spare\" (3) must not exceed \"max_workers\" (2)"));
+    QCOMPARE(intAt(server.status(), {"pool", "limits", "max_workers"}), 6);
+    const CtlResult r = runCtl(server.socketPath(), {"pool", "--min-spare", "4", "--max-spare", "3"});
+    QCOMPARE(r.exitCode, 1);
+    QCOMPARE(r.err, QByteArray("ferry-ctl: refused: bad_argument: \"min_spare\" (4) must not exceed \"max_spare\" (3)\n"));
+    QCOMPARE(intAt(server.status(), {"pool", "limits", "min_spare"}), 0);
 }
 
 void TestAdminPool::killWorkerAndReloadKeepTransfersIntact()

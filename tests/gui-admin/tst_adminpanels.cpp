@@ -1,6 +1,8 @@
 // Ferry Admin's panels as a user meets them, fed with recorded STATUS objects (no server needed):
 // what stays selected, what fits, what the fields and charts say.
 #include "statusjson.h"
+#include "activitymodel.h"
+#include "admincommands.h"
 #include "controlpanel.h"
 #include "format.h"
 #include "historychart.h"
@@ -12,6 +14,8 @@
 #include "workerspanel.h"
 
 #include <QAction>
+#include <QPushButton>
+#include <QSpinBox>
 #include <QHeaderView>
 #include <QJsonObject>
 #include <QLabel>
@@ -37,6 +41,10 @@ private Q_SLOTS:
     void rateFieldsShowUnitsAndApplyUnchanged();
     void perAddressRateIsReachedByKeyAndSaysWhatItLimits();
     void chartsStopSayingNowWhenTheServerGoes();
+    void contradictoryPoolLimitsAreSaidAndNotSent();
+    void aStoppingServerOffersNoCommands();
+    void statusBarGetsAHeadlineNotTheWire();
+    void tlsIsWrittenAsElsewhere();
     void summaryReflowsInsteadOfClipping();
     void workerActionsKeepTheirWordsWhenNarrow();
     void noticesAClientThatReconnectsAtOnce();
@@ -171,6 +179,71 @@ void TestAdminPanels::perAddressRateIsReachedByKeyAndSaysWhatItLimits()
     QVERIFY(sent.isEmpty());
     QVERIFY2(refusal.startsWith(QLatin1String("A rate limit is bytes per second")) && refusal.endsWith(u'.'),
              qPrintable(refusal));
+}
+
+void TestAdminPanels::contradictoryPoolLimitsAreSaidAndNotSent()
+{
+    ControlPanel panel;
+    panel.setConnected(true);
+    panel.setStatus(fixtures::snapshot(fixtures::status(1000, {{0, "idle"}})));
+    auto *apply = panel.findChild<QPushButton *>(QStringLiteral("applyLimitsButton"));
+    auto *problem = panel.findChild<QLabel *>(QStringLiteral("limitsProblemLabel"));
+    QVERIFY(apply && problem);
+    QJsonObject sent;
+    connect(&panel, &ControlPanel::commandRequested, this, [&sent](const QJsonObject &request) { sent = request; });
+    panel.maxSpareSpin()->setValue(4);
+    panel.maxWorkersSpin()->setValue(2);
+    panel.minSpareSpin()->setValue(3);
+    QVERIFY(!apply->isEnabled());
+    QVERIFY(!problem->isHidden());
+    QVERIFY2(problem->text().startsWith(QLatin1String("Min spare (3) is more than max workers (2)")),
+             qPrintable(problem->text()));
+    panel.applyLimits(); // even if reached some other way
+    QVERIFY(sent.isEmpty());
+    panel.maxSpareSpin()->setValue(2);
+    QVERIFY2(problem->text().startsWith(QLatin1String("Min spare (3) is more than max spare (2)")),
+             qPrintable(problem->text()));
+    panel.minSpareSpin()->setValue(1);
+    QVERIFY(apply->isEnabled());
+    QVERIFY(problem->isHidden());
+    panel.applyLimits();
+    QCOMPARE(sent.value(QStringLiteral("min_spare")).toInteger(), 1);
+}
+
+void TestAdminPanels::aStoppingServerOffersNoCommands()
+{
+    ControlPanel panel;
+    panel.setConnected(true);
+    QJsonObject json = fixtures::status(1000, {{0, "idle"}});
+    QJsonObject server = json.value(QStringLiteral("server")).toObject();
+    server.insert(QStringLiteral("state"), QStringLiteral("stopping"));
+    json.insert(QStringLiteral("server"), server);
+    panel.setStatus(fixtures::snapshot(json));
+    for (const char *name : {"reloadButton", "applyLimitsButton", "disconnectButton", "applyRateButton"}) {
+        auto *button = panel.findChild<QPushButton *>(QLatin1String(name));
+        QVERIFY2(button && !button->isEnabled(), name);
+    }
+    panel.setStatus(fixtures::snapshot(fixtures::status(2000, {{0, "idle"}}))); // a server that takes commands
+    for (const char *name : {"reloadButton", "applyLimitsButton", "disconnectButton"})
+        QVERIFY2(panel.findChild<QPushButton *>(QLatin1String(name))->isEnabled(), name);
+}
+
+void TestAdminPanels::statusBarGetsAHeadlineNotTheWire()
+{
+    const QJsonObject ok{{"ok", true}, {"cmd", "pool"}, {"limits", QJsonObject{{"min_spare", 1}}}};
+    QCOMPARE(AdminCommands::replyHeadline(ok), QStringLiteral("Pool limits applied"));
+    const QJsonObject refused{
+        {"ok", false}, {"cmd", "pool"},
+        {"error", QJsonObject{{"code", "bad_argument"}, {"message", "\"min_spare\" (3) must not exceed \"max_workers\" (2)"}}}};
+    QCOMPARE(AdminCommands::replyHeadline(refused),
+             QStringLiteral("Refused: \"min_spare\" (3) must not exceed \"max_workers\" (2)"));
+}
+
+void TestAdminPanels::tlsIsWrittenAsElsewhere()
+{
+    // The audit log carries OpenSSL's name; the Activity tab writes it as the summary and Ferry Downloader do.
+    QCOMPARE(ActivityRecord::fromJson(QJsonObject{{"tls", "TLSv1.3"}}).tls, QStringLiteral("TLS 1.3"));
+    QCOMPARE(ActivityRecord::fromJson(QJsonObject{}).tls, QString()); // plaintext: nothing to say
 }
 
 void TestAdminPanels::chartsStopSayingNowWhenTheServerGoes()
