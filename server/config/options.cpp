@@ -2,6 +2,7 @@
 
 #include "base/duration.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -304,6 +305,27 @@ void applySetting(Options &options, const Setting &setting)
     spec->apply(options, setting.second);
 }
 
+namespace {
+
+// Pool limits that contradict each other are refused, at start-up and on reload (which keeps the running
+// ones), as the admin socket's `pool` refuses them: otherwise the pool would quietly run with other
+// numbers than the administrator wrote. The largest pool is computed as pool::limitsFrom() does.
+void checkPoolLimits(const Options &options)
+{
+    if (options.maxSpare != 0 && options.minSpare > options.maxSpare)
+        throw ConfigError("--min-spare " + std::to_string(options.minSpare) + " exceeds --max-spare "
+                          + std::to_string(options.maxSpare) + ": lower the one or raise the other");
+    const uint32_t workers = std::min(options.workers, options.maxWorkers);
+    const uint32_t largest =
+        std::max(std::min(options.poolMaxWorkers ? options.poolMaxWorkers : workers, options.maxWorkers), workers);
+    if (options.minSpare > largest)
+        throw ConfigError("--min-spare " + std::to_string(options.minSpare) + " exceeds the largest the pool may "
+                          "grow, " + std::to_string(largest) + " workers (--pool-max-workers, default --workers): "
+                          "it could never keep that many idle");
+}
+
+} // namespace
+
 Options loadOptions(int argc, const char *const *argv)
 {
     std::vector<Setting> commandLine = parseCommandLine(argc, argv);
@@ -331,6 +353,7 @@ Options loadOptions(int argc, const char *const *argv)
             "--trusted-proxies is given without --proxy-protocol: add --proxy-protocol, or drop the list");
     if (options.workers > options.maxWorkers)
         options.maxWorkers = options.workers; // the scoreboard must hold the pool
+    checkPoolLimits(options);
     return options;
 }
 

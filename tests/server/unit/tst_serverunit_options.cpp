@@ -140,6 +140,13 @@ private slots:
         QTest::newRow("listen port not a number") << QStringList{"--root", "/srv", "--listen", "127.0.0.1:http"};
         QTest::newRow("listen without port") << QStringList{"--root", "/srv", "--listen", "127.0.0.1"};
         QTest::newRow("metrics port too big") << QStringList{"--root", "/srv", "--metrics-listen", "127.0.0.1:99999"};
+        // Pool limits that contradict each other: the pool would run with other numbers than these.
+        QTest::newRow("min spare above max spare")
+            << QStringList{"--root", "/srv", "--min-spare", "3", "--max-spare", "2"};
+        QTest::newRow("min spare above the pool's size")
+            << QStringList{"--root", "/srv", "--workers", "2", "--min-spare", "3"};
+        QTest::newRow("min spare above pool max workers")
+            << QStringList{"--root", "/srv", "--workers", "2", "--pool-max-workers", "4", "--min-spare", "5"};
     }
     void badCommandLine()
     {
@@ -151,6 +158,15 @@ private slots:
         for (const std::string &s : storage)
             argv.push_back(s.c_str());
         QVERIFY_THROWS_EXCEPTION(ConfigError, load(argv));
+    }
+
+    // The pool may grow to --pool-max-workers, so that many idle workers can be kept.
+    void minSpareUpToThePoolsSizeIsAccepted()
+    {
+        Options o = load({"--root", "/srv", "--workers", "2", "--pool-max-workers", "4", "--min-spare", "4"});
+        QCOMPARE(o.minSpare, 4u);
+        QVERIFY_THROWS_EXCEPTION(ConfigError, load({"--root", "/srv", "--workers", "2", "--pool-max-workers", "4",
+                                                    "--min-spare", "4", "--max-spare", "3"}));
     }
 
     void configFileAndOverride()
