@@ -1,6 +1,7 @@
 #include "serverlink.h"
 
 #include "client/downloadqueue.h"
+#include "client/servertrust.h"
 #include "client/session.h"
 
 namespace ferry::gui {
@@ -205,6 +206,12 @@ QString ServerLink::failureText(client::ErrorKind kind, const QString &server, c
     // A changed pin comes as a terminal's many-line warning, a link's own ?fp= not matched in one line.
     if (kind == client::ErrorKind::IdentityChanged && why.trimmed().contains(u'\n'))
         return tr("%1 presented another identity than the one it is known by; refused, nothing was sent")
+            .arg(server);
+    // A first contact's reason names ferry-get's --trust-new; here the Trust dialog asks instead. The key
+    // is known-servers' (a host name in lower case; an IPv6 address as it is, in brackets).
+    const QString key = server.startsWith(u'[') ? server : server.toLower();
+    if (kind == client::ErrorKind::ProtocolError && client::ServerTrust::instance().isAwaitingTrust(key))
+        return tr("%1 is new and not trusted yet; nothing was sent. Retry to compare its identity and trust it")
             .arg(server);
     return why.trimmed().section(u'\n', 0, 0);
 }

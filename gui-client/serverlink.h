@@ -58,7 +58,8 @@ public:
     void retry();
 
     // A failure of `server` told in one line: the engine's reason for a changed known identity is a
-    // many-line warning for a terminal; the window's dialog (trustprompter.h) shows its details.
+    // many-line warning for a terminal, and its first-contact refusal gives ferry-get's advice; the
+    // window's dialogs (trustprompter.h) show the details and ask.
     static QString failureText(client::ErrorKind kind, const QString &server, const QString &why);
 
 signals:

@@ -27,6 +27,7 @@ void ServerTrust::requirePin(const QString &host, quint16 port, const QString &f
 
 void ServerTrust::reportUnknown(const QString &server, const QString &fingerprint)
 {
+    m_awaitingTrust.insert(server); // at once: the connection's failure is reported before the signal
     QMetaObject::invokeMethod(
         this, [this, server, fingerprint] { emit unknownServer(server, fingerprint); }, Qt::QueuedConnection);
 }
@@ -40,6 +41,7 @@ void ServerTrust::reportChanged(const QString &server, const QString &pinned, co
 
 void ServerTrust::noteSecurity(const QString &server, const QString &description)
 {
+    m_awaitingTrust.remove(server); // a connection to it succeeded
     if (m_security.value(server) == description)
         return;
     m_security.insert(server, description);

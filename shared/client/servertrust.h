@@ -9,6 +9,7 @@
 
 #include <QHash>
 #include <QObject>
+#include <QSet>
 #include <QString>
 
 namespace ferry::client {
@@ -43,6 +44,9 @@ public:
     // Reported by connections (see the file comment). The signals go out from the event loop, never
     // from inside the TLS handshake that found the problem: a slot may well open a dialog.
     void reportUnknown(const QString &server, const QString &fingerprint);
+    // True once `server` was refused at first contact, until a connection to it succeeds: a window then
+    // tells its refusal as a question of trust, not with the engine's advice for the command line.
+    bool isAwaitingTrust(const QString &server) const { return m_awaitingTrust.contains(server); }
     void reportChanged(const QString &server, const QString &pinned, const QString &presented);
 
 signals:
@@ -60,6 +64,7 @@ private:
     bool m_trustNew = false;
     QHash<QString, QString> m_urlPins;
     QHash<QString, QString> m_security;
+    QSet<QString> m_awaitingTrust;
     KnownServers m_known;
 };
 

@@ -23,6 +23,7 @@
 
 #include <QApplication>
 #include <QComboBox>
+#include <QLabel>
 #include <QLineEdit>
 #include <QMessageBox>
 #include <QPushButton>
@@ -43,6 +44,7 @@ class TestDownloaderTrust : public QObject
 private slots:
     void init();
     void firstContactAsksAndTrustConnects();
+    void firstContactDeclinedSaysWhatToDo();
     void changedIdentityWarnsWithoutAWayOn();
     void plaintextServerIsMarked();
     void knownServersDialogRemovesAPin();
@@ -155,6 +157,30 @@ void TestDownloaderTrust::firstContactAsksAndTrustConnects()
     QTRY_VERIFY_WITH_TIMEOUT(!window->browser()->model()->isLoading(), 30000);
     window->resize(900, 500);
     saveScreenshot(window.get(), QStringLiteral("downloader-tls-status.png"));
+}
+
+// Cancel at first contact: the window says the server is not trusted yet and how to go on, in its own
+// words, not with the engine's advice for ferry-get's command line.
+void TestDownloaderTrust::firstContactDeclinedSaysWhatToDo()
+{
+    ServerProcess server(m_tree->root(), {QStringLiteral("--plaintext"), QStringLiteral("off")});
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    auto window = newWindow();
+    whenMessageBoxOpens([](QMessageBox *box) { box->button(QMessageBox::Cancel)->click(); });
+    connectThroughUi(window.get(), server);
+    QTRY_VERIFY_WITH_TIMEOUT(m_handled, 30000);
+    const gui::ServerLink *link = window->link();
+    QTRY_VERIFY_WITH_TIMEOUT(link->status() == gui::ServerLink::Status::Unreachable
+                                 || link->status() == gui::ServerLink::Status::Lost,
+                             30000);
+    QVERIFY2(link->detail().contains(QStringLiteral("not trusted yet")), qPrintable(link->detail()));
+    QVERIFY2(!link->detail().contains(QStringLiteral("ferry-get")), qPrintable(link->detail()));
+    auto *status = window->findChild<QLabel *>(QStringLiteral("browserStatus"));
+    QVERIFY(status);
+    QTRY_VERIFY_WITH_TIMEOUT((status->text() + status->toolTip()).contains(QStringLiteral("not trusted yet")), 30000);
+    QVERIFY2(!(status->text() + status->toolTip()).contains(QStringLiteral("ferry-get")), qPrintable(status->toolTip()));
+    const QString key = client::KnownServers::serverKey(server.host(), server.port());
+    QVERIFY(client::ServerTrust::instance().knownServers().fingerprintFor(key).isEmpty()); // nothing pinned
 }
 
 void TestDownloaderTrust::changedIdentityWarnsWithoutAWayOn()
