@@ -101,9 +101,14 @@ void TestClientRetry::returningServerIsUsedAtOnce()
     const QString loopback = QStringLiteral("127.0.0.1");
     DownloadJob *first = queue.addFile(urlFor(loopback, port, QStringLiteral("f0.bin")), dest.path());
     DownloadJob *second = queue.addFile(urlFor(loopback, port, QStringLiteral("f1.bin")), dest.path());
-    QTRY_COMPARE_WITH_TIMEOUT(secondsToNextTry(first), 30, 10000);
+    // The long wait, not a short one. Its first figure stands for a second only, and a loaded machine may
+    // first look at it later, so it is remembered and the countdown awaited from there. Qt's coarse timers
+    // may fire up to 5 % late and their remaining time says so: 30 s can first show as 31 or 32.
+    QTRY_VERIFY_WITH_TIMEOUT(secondsToNextTry(first) > 25, 10000);
+    const int shown = secondsToNextTry(first);
+    QVERIFY2(shown <= 32, qPrintable(first->statusText()));
     QTRY_VERIFY_WITH_TIMEOUT(secondsToNextTry(second) > 0, 10000);
-    QTRY_VERIFY_WITH_TIMEOUT(secondsToNextTry(first) < 30 && secondsToNextTry(first) > 0, 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(secondsToNextTry(first) < shown && secondsToNextTry(first) > 0, 5000);
 
     auto server = serverOn(m_tree.root(), port);
     QVERIFY2(server->start(), qPrintable(server->diagnostics()));
