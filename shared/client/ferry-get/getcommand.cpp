@@ -4,6 +4,7 @@
 #include "client/downloadqueue.h"
 #include "exitcodes.h"
 #include "progressprinter.h"
+#include "terminaltext.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -27,7 +28,7 @@ GetCommand::GetCommand(const GetOptions &options, QObject *parent)
     m_queue->setExistingFilePolicy(options.onExists);
     connect(m_queue, &DownloadQueue::addFailed, this,
             [this](const QString &url, client::ErrorKind kind, const QString &reason) {
-                std::fprintf(stderr, "ferry-get: %s: %s\n", qPrintable(url), qPrintable(reason));
+                std::fprintf(stderr, "ferry-get: %s: %s\n", qPrintable(shownText(url)), qPrintable(shownText(reason)));
                 noteFailure(kind);
             });
     connect(m_queue, &DownloadQueue::idle, this, &GetCommand::onIdle);

@@ -1,6 +1,7 @@
 #include "lscommand.h"
 
 #include "exitcodes.h"
+#include "terminaltext.h"
 #include "client/session.h"
 
 #include <QJsonArray>
@@ -81,7 +82,7 @@ void LsCommand::onFailed(quint64 id, client::ErrorKind kind, const QString &reas
     }
     if (id != m_listId && id != m_statId)
         return;
-    std::fprintf(stderr, "ferry-get: %s: %s\n", qPrintable(m_url.toString()), qPrintable(reason));
+    std::fprintf(stderr, "ferry-get: %s: %s\n", qPrintable(shownText(m_url.toString())), qPrintable(shownText(reason)));
     emit finished(exitCodeFor(kind));
 }
 
@@ -103,7 +104,7 @@ void LsCommand::print()
         for (const RemoteEntry &entry : m_entries) {
             const QString when = entry.modified().toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm"));
             std::printf("%c %14lld %s %s%s\n", kindLetter(entry.kind), static_cast<long long>(entry.size),
-                        qPrintable(when), qPrintable(entry.name), entry.isDirectory() ? "/" : "");
+                        qPrintable(when), qPrintable(textFor(stdout, entry.name)), entry.isDirectory() ? "/" : "");
         }
     }
     std::fflush(stdout);

@@ -6,6 +6,7 @@
 #include "knownserverscommand.h"
 #include "lscommand.h"
 #include "sumcommand.h"
+#include "terminaltext.h"
 
 #include "client/servertokens.h"
 #include "client/servertrust.h"
@@ -26,7 +27,7 @@ namespace {
 
 int usageError(const QString &message)
 {
-    std::fprintf(stderr, "ferry-get: %s\nTry 'ferry-get --help'.\n", qPrintable(message));
+    std::fprintf(stderr, "ferry-get: %s\nTry 'ferry-get --help'.\n", qPrintable(get::shownText(message)));
     return get::ExitUsage;
 }
 

@@ -2,6 +2,8 @@
 
 #include "client/downloadjob.h"
 #include "client/downloadqueue.h"
+#include "sumcommand.h"
+#include "terminaltext.h"
 
 #include <QLocale>
 
@@ -105,7 +107,7 @@ void ProgressPrinter::printVerified(const DownloadJob *job)
 {
     printLine(QStringLiteral("done %1 (%2, verified, SHA-256 %3)")
                   .arg(job->localPath(), formatBytes(job->totalBytes()), QString::fromLatin1(job->sha256().toHex())));
-    std::fprintf(stdout, "%s  %s\n", job->sha256().toHex().constData(), job->localPath().toLocal8Bit().constData());
+    std::fputs(sha256sumLine(job->sha256(), textFor(stdout, job->localPath())).constData(), stdout);
     std::fflush(stdout);
 }
 
@@ -120,7 +122,7 @@ void ProgressPrinter::markDirty()
 void ProgressPrinter::printLine(const QString &line)
 {
     clearBars();
-    std::fprintf(m_out, "%s\n", line.toLocal8Bit().constData());
+    std::fprintf(m_out, "%s\n", shownText(line).toLocal8Bit().constData());
     std::fflush(m_out);
 }
 
@@ -140,7 +142,7 @@ QString ProgressPrinter::barLine(const DownloadJob *job, int width) const
                              .arg(percent, 3)
                              .arg(formatBytes(job->bytesPerSecond()), 9)
                              .arg(formatEta(job->etaSeconds()));
-    QString name = job->fileName();
+    QString name = shownText(job->fileName());
     const int nameWidth = std::clamp(width / 3, 8, 40);
     if (name.size() > nameWidth)
         name = name.left(nameWidth - 1) + QChar(u'~');
@@ -148,7 +150,7 @@ QString ProgressPrinter::barLine(const DownloadJob *job, int width) const
     const int filled = total > 0 ? int(job->receivedBytes() * barWidth / total) : 0;
     const QString bar = QString(filled, u'#') + QString(barWidth - filled, u'-');
     if (job->state() != DownloadJob::State::Transferring)
-        return QStringLiteral("%1 [%2] %3").arg(name, -nameWidth).arg(bar, job->statusText().left(width / 2));
+        return QStringLiteral("%1 [%2] %3").arg(name, -nameWidth).arg(bar, shownText(job->statusText()).left(width / 2));
     return QStringLiteral("%1 [%2]%3").arg(name, -nameWidth).arg(bar, tail);
 }
 

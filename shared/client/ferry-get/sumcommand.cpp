@@ -1,6 +1,7 @@
 #include "sumcommand.h"
 
 #include "exitcodes.h"
+#include "terminaltext.h"
 #include "client/session.h"
 
 #include <cstdio>
@@ -49,7 +50,7 @@ void SumCommand::onDigest(quint64 id, const QByteArray &digest)
 {
     if (id != m_requestId)
         return;
-    std::fputs(sha256sumLine(digest, m_urls.at(m_next).fileName()).constData(), stdout);
+    std::fputs(sha256sumLine(digest, textFor(stdout, m_urls.at(m_next).fileName())).constData(), stdout);
     std::fflush(stdout);
     ++m_next;
     askNext();
@@ -90,7 +91,7 @@ void SumCommand::onStat(quint64 id, const client::RemoteEntry &entry)
 
 void SumCommand::report(client::ErrorKind kind, const QString &message)
 {
-    std::fprintf(stderr, "ferry-get: %s\n", qPrintable(message));
+    std::fprintf(stderr, "ferry-get: %s\n", qPrintable(shownText(message)));
     if (m_exitCode == ExitSuccess)
         m_exitCode = exitCodeFor(kind);
     ++m_next;
