@@ -1,5 +1,7 @@
 #include "elidinglabel.h"
 
+#include "desktop/plaintooltip.h"
+
 #include <QResizeEvent>
 
 namespace ferry::gui {
@@ -14,7 +16,7 @@ ElidingLabel::ElidingLabel(QWidget *parent)
 void ElidingLabel::setFullText(const QString &text)
 {
     m_text = text;
-    setToolTip(text);
+    setToolTip(desktop::plainToolTip(text));
     elide();
 }
 

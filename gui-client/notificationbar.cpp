@@ -1,5 +1,7 @@
 #include "notificationbar.h"
 
+#include "desktop/plaintooltip.h"
+
 #include <QAction>
 #include <QDesktopServices>
 #include <QHBoxLayout>
@@ -57,7 +59,7 @@ void NotificationBar::showMessage(const QString &title, const QString &text, con
     const auto icon = failure ? QStyle::SP_MessageBoxWarning : QStyle::SP_DialogApplyButton;
     m_icon->setPixmap(style()->standardIcon(icon).pixmap(size, size));
     m_text->setText(QStringLiteral("<b>%1</b>&nbsp;&nbsp;%2").arg(title.toHtmlEscaped(), text.toHtmlEscaped()));
-    m_text->setToolTip(text);
+    m_text->setToolTip(desktop::plainToolTip(text));
     m_filePath = filePath;
     m_open->setVisible(!filePath.isEmpty());
     show();

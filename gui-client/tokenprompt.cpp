@@ -24,6 +24,7 @@ TokenPrompt::TokenPrompt(QWidget *parent)
     m_question->setObjectName(QStringLiteral("tokenQuestion"));
     m_detail->setObjectName(QStringLiteral("tokenDetail"));
     m_detail->setWordWrap(true);
+    m_detail->setTextFormat(Qt::PlainText); // the server's reason, with what the server put in it
     m_field->setObjectName(QStringLiteral("tokenField"));
     m_field->setEchoMode(QLineEdit::Password); // a token is a password: not for someone looking on
     m_field->setPlaceholderText(tr("ferry://…?token=… or the token itself"));

@@ -4,6 +4,7 @@
 
 #include "client/downloadjob.h"
 #include "client/downloadqueue.h"
+#include "desktop/plaintooltip.h"
 
 #include <QApplication>
 #include <QDir>
@@ -284,7 +285,7 @@ QVariant TransferModel::toolTip(const DownloadJob *job) const
                           .arg(QString::fromLatin1(job->sha256().toHex()));
     for (const QString &dropped : job->droppedSources())
         tip += u'\n' + tr("Not used: %1").arg(dropped);
-    return tip;
+    return desktop::plainToolTip(tip);
 }
 
 QVariant TransferModel::data(const QModelIndex &index, int role) const

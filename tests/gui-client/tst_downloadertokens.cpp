@@ -2,7 +2,8 @@
 // capability link opens straight into its folder, and one for a single file downloads it and shows its
 // folder with that file alone; without a token the window asks for one, and what is
 // pasted there opens the folder and is kept with the server's entry; the secret appears in no title or
-// status text. FERRY_SCREENSHOTS=DIR also saves the opened link and the prompt there (docs/screenshots).
+// status text; markup in a folder's name, which the server's reason quotes, is shown as text, not drawn as
+// HTML, in the prompt and in the browser's tooltip. FERRY_SCREENSHOTS=DIR also saves the opened link and the prompt there (docs/screenshots).
 #include "guitesthelpers.h"
 #include "serverprocess.h"
 #include "testtree.h"
@@ -24,6 +25,7 @@
 #include <QStatusBar>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTextDocument>
 #include <QTreeView>
 
 #include <memory>
@@ -41,6 +43,7 @@ private slots:
     void promptAsksAndPastedTokenOpens();
     void wrongTokenAsksAgain();
     void malformedTokenIsRefusedInPlace();
+    void markupInTheReasonIsShownAsText();
 
 private:
     std::unique_ptr<gui::MainWindow> newWindow();
@@ -63,6 +66,7 @@ void TestDownloaderTokens::initTestCase()
     QVERIFY(!m_tree.addFile(QStringLiteral("releases/2026/ferry.tar"), 5000, 1).isEmpty());
     QVERIFY(!m_tree.addFile(QStringLiteral("releases/2026/checksums.txt"), 200, 3).isEmpty());
     QVERIFY(!m_tree.addFile(QStringLiteral("private/plans.txt"), 100, 2).isEmpty());
+    QVERIFY(!m_tree.addFile(QStringLiteral("<h1>Big</h1>/notes.txt"), 100, 4).isEmpty());
     m_server = std::make_unique<ServerProcess>(m_tree.root(), QStringList{"--anonymous", "none"});
     QVERIFY2(m_server->start(), qPrintable(m_server->diagnostics()));
     const ServerProcess::RunResult created = ServerProcess::runProgram(
@@ -192,6 +196,39 @@ void TestDownloaderTokens::malformedTokenIsRefusedInPlace()
     QVERIFY(prompt->isVisible());
     for (const gui::ServerEntry &entry : m_settings->servers())
         QVERIFY(entry.token.isEmpty());
+}
+
+namespace {
+
+// What a person reads in a label or tooltip of `text` in `format`: Qt draws AutoText as HTML when it
+// looks like HTML (a tooltip is always AutoText).
+QString readAs(const QString &text, Qt::TextFormat format)
+{
+    QTextDocument document;
+    if (format == Qt::RichText || (format == Qt::AutoText && Qt::mightBeRichText(text)))
+        document.setHtml(text);
+    else
+        document.setPlainText(text);
+    return document.toPlainText();
+}
+
+} // namespace
+
+void TestDownloaderTokens::markupInTheReasonIsShownAsText()
+{
+    auto window = newWindow();
+    window->openLinks({link(QStringLiteral("%3Ch1%3EBig%3C%2Fh1%3E/"), QString())});
+    auto *prompt = window->findChild<gui::TokenPrompt *>();
+    QTRY_VERIFY_WITH_TIMEOUT(prompt->isVisible(), 15000);
+    const auto *detail = prompt->findChild<QLabel *>(QStringLiteral("tokenDetail"));
+    QVERIFY2(detail->text().contains(QStringLiteral("<h1>Big</h1>")), qPrintable(detail->text()));
+    QVERIFY2(readAs(detail->text(), detail->textFormat()).contains(QStringLiteral("<h1>Big</h1>")),
+             qPrintable(detail->text()));
+    const auto *status = window->findChild<QLabel *>(QStringLiteral("browserStatus"));
+    QVERIFY(status);
+    QTRY_VERIFY(status->toolTip().contains(QStringLiteral("Big")));
+    QVERIFY2(readAs(status->toolTip(), Qt::AutoText).contains(QStringLiteral("<h1>Big</h1>")),
+             qPrintable(status->toolTip()));
 }
 
 QTEST_MAIN(TestDownloaderTokens)
