@@ -355,13 +355,17 @@ void MainWindow::updateTotals()
     const TransferModel::Totals t = m_transferModel->totals();
     const QLocale locale;
     QStringList parts;
-    parts << tr("%n downloading", nullptr, t.active);
+    const bool idle = t.active == 0 && t.waiting == 0;
+    // Idle, a speed of 0 bytes/s and "0 bytes left" would only be noise.
+    parts << (idle ? tr("Nothing downloading") : tr("%n downloading", nullptr, t.active));
     if (t.waiting > 0)
         parts << tr("%n queued", nullptr, t.waiting);
     if (t.failed > 0)
         parts << tr("%n failed", nullptr, t.failed);
-    parts << tr("%1/s").arg(locale.formattedDataSize(t.bytesPerSecond));
-    parts << tr("%1 left").arg(locale.formattedDataSize(t.remainingBytes));
+    if (!idle) {
+        parts << tr("%1/s").arg(locale.formattedDataSize(t.bytesPerSecond));
+        parts << tr("%1 left").arg(locale.formattedDataSize(t.remainingBytes));
+    }
     m_totals->setText(parts.join(QStringLiteral("  ·  ")));
     QString progress;
     if (t.active > 0 && t.pendingTotalBytes > 0)

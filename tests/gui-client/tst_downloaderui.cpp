@@ -204,7 +204,7 @@ void TestDownloaderUi::downloadThreeFilesThroughUi()
     }
     QVERIFY(!QFile::exists(m_downloads + QStringLiteral("/clip3.bin")));
     const QLabel *totals = window->findChild<QLabel *>(QStringLiteral("totalsLabel"));
-    QTRY_VERIFY2(totals->text().startsWith(QStringLiteral("0 downloading")), qPrintable(totals->text()));
+    QTRY_COMPARE(totals->text(), QStringLiteral("Nothing downloading")); // no "0 bytes/s", no "0 bytes left"
 
     // A folder downloads recursively, its tree recreated under the download folder.
     clickRow(view, guitest::rowNamed(view->model(), QStringLiteral("sub")));
