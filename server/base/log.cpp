@@ -23,6 +23,22 @@ const char *levelName(Level level)
     }
     return "?";
 }
+// The message with every byte a terminal or a log reader could obey shown as '?': the C0 controls, so a
+// newline in a file name cannot start a forged line; DEL; and the C1 controls U+0080–U+009F (UTF-8 C2 80–
+// C2 9F, one '?' each). Messages quote names from the served tree and paths that clients asked for.
+size_t shownInPlace(char *text, size_t length)
+{
+    size_t out = 0;
+    for (size_t in = 0; in < length; ++in) {
+        const auto byte = static_cast<unsigned char>(text[in]);
+        const bool c1 = byte == 0xc2 && in + 1 < length && static_cast<unsigned char>(text[in + 1]) >= 0x80
+                        && static_cast<unsigned char>(text[in + 1]) <= 0x9f;
+        if (c1)
+            ++in;
+        text[out++] = byte < 0x20 || byte == 0x7f || c1 ? '?' : text[in];
+    }
+    return out;
+}
 } // namespace
 
 void setLevel(Level level) { g_level = level; }
@@ -55,6 +71,7 @@ void write(Level level, const char *format, ...)
     size_t length = used + (body < 0 ? 0 : static_cast<size_t>(body));
     if (length > sizeof line - 2)
         length = sizeof line - 2; // truncated: still one line
+    length = used + shownInPlace(line + used, length - used);
     line[length++] = '\n';
     [[maybe_unused]] const ssize_t written = retryOnEintr([&] { return ::write(STDERR_FILENO, line, length); });
     errno = savedErrno;
