@@ -1,8 +1,11 @@
 // The admin requests audit_subscribe and audit_unsubscribe (docs/ADMIN.md §4.4): the recent audit lines
-// in the reply, then an `audit` event for each line appended after, read from the file by AuditTail.
+// in the reply, then an `audit` event for each line appended after, read from the file by AuditTail and
+// kept in the AuditBacklog until every subscriber has it.
 #include "admin/admin_server.h"
 
 #include "base/log.h"
+
+#include <algorithm>
 
 namespace ferry::admin {
 
@@ -13,14 +16,6 @@ Json lineObject(const std::string &line)
 {
     JsonParseResult parsed = parseJson(line);
     return parsed.value && parsed.value->is_object() ? std::move(*parsed.value) : Json();
-}
-
-Json auditEvent(uint64_t seq, const Json &record)
-{
-    Json message = event("audit");
-    message["seq"] = int64_t(seq);
-    message["record"] = record;
-    return message;
 }
 
 } // namespace
@@ -44,7 +39,7 @@ Json AdminServer::auditCommand(Client &client, const Request &request)
     }
     client.auditSubscribed = true;
     client.auditSeq = 0;
-    client.auditFrom = m_auditRead; // what was read already is in `recent`, if it is among the newest
+    client.auditNext = m_auditBacklog.end(); // what was read already is in `recent`, if among the newest
     client.auditWaitingSince.reset();
     // The reply is one message, and one over the output buffer's bound would drop the client as one that
     // does not read. Lines are as long as the paths clients ask for (up to 4 KiB each, a network client's
@@ -63,19 +58,21 @@ Json AdminServer::auditCommand(Client &client, const Request &request)
     return reply;
 }
 
-// Reads the file only when everything read before went out, so at most one poll's lines wait in memory;
-// while more of the file waits, the next read is on the loop's next turn rather than AuditPollMs later.
+// Reads the file only while the backlog is below its bound (AuditBacklog::MaxBytes), so a subscriber that
+// takes nothing holds at most that much in memory; while more of the file waits and there is room, the
+// next read is on the loop's next turn rather than AuditPollMs later.
 void AdminServer::pollAudit()
 {
     m_auditTimer = 0;
     pushAuditBacklog();
-    if (m_auditBacklog.empty() && m_auditTail.isFollowing()) {
+    if (m_auditTail.isFollowing() && !m_auditBacklog.isFull()) {
         readAudit();
         pushAuditBacklog();
     }
     if (!m_auditTail.isFollowing()) // closeClient() may have stopped it while pushing
         return;
-    const int delayMs = !m_auditBacklog.empty() ? AuditRetryMs : m_auditTail.hasMore() ? 0 : AuditPollMs;
+    const bool readMore = m_auditTail.hasMore() && !m_auditBacklog.isFull();
+    const int delayMs = readMore ? 0 : !m_auditBacklog.isEmpty() ? AuditRetryMs : AuditPollMs;
     m_auditTimer = m_loop.addTimer(std::chrono::milliseconds(delayMs), [this] { pollAudit(); });
 }
 
@@ -83,61 +80,56 @@ void AdminServer::readAudit()
 {
     for (const std::string &line : m_auditTail.poll())
         if (Json object = lineObject(line); !object.is_null())
-            m_auditBacklog.push_back({m_auditRead++, std::move(object)});
+            m_auditBacklog.append(dumpJson(object)); // the one dump of it, however many subscribers
 }
 
-// Pushes the backlog oldest first, each record to every subscriber it is for at once, and only while each
-// has room for it below MaxAuditOutputBytes: a line is never skipped for one subscriber and sent to
-// another. One without room holds the rest back until it has read, or until it is dropped as stalled.
+// Gives each subscriber what it has not had of the backlog; then the backlog forgets what all have had.
 void AdminServer::pushAuditBacklog()
 {
-    while (!m_auditBacklog.empty()) {
-        const AuditBacklogRecord &next = m_auditBacklog.front();
-        std::vector<std::pair<uint64_t, std::string>> lines; // client id, its event line
-        bool blocked = false;
-        for (const auto &[id, client] : m_clients) {
-            if (!client->auditSubscribed || next.index < client->auditFrom)
-                continue;
-            std::string line = toLine(auditEvent(client->auditSeq + 1, next.record));
-            if (client->output.size() + line.size() <= MaxAuditOutputBytes) {
-                lines.emplace_back(id, std::move(line));
-                continue;
+    const auto now = std::chrono::steady_clock::now();
+    std::vector<uint64_t> subscribers; // by id: pushing may close a client
+    for (const auto &[id, client] : m_clients)
+        if (client->auditSubscribed)
+            subscribers.push_back(id);
+    for (uint64_t id : subscribers)
+        if (Client *client = find(id); client && client->auditSubscribed)
+            pushAuditTo(*client, now);
+    forgetTakenAuditRecords();
+}
+
+// Oldest first, and only while it has room below MaxAuditOutputBytes: a line is never skipped, it waits.
+// One that has had no room for its next line for m_timeouts.auditStall is dropped.
+void AdminServer::pushAuditTo(Client &client, std::chrono::steady_clock::time_point now)
+{
+    while (client.auditNext < m_auditBacklog.end()) {
+        const std::string &record = m_auditBacklog.at(client.auditNext);
+        if (client.output.size() + auditEventLineSize(client.auditSeq + 1, record) > MaxAuditOutputBytes) {
+            if (!client.auditWaitingSince) {
+                client.auditWaitingSince = now;
+            } else if (now - *client.auditWaitingSince >= m_timeouts.auditStall) {
+                LOG_WARN("admin: uid=%u pid=%d dropped: took no audit line for %lld ms while lines waited (%zu "
+                         "bytes queued)",
+                         unsigned(client.uid), int(client.pid), (long long)m_timeouts.auditStall.count(),
+                         client.output.size());
+                closeClient(client.id);
             }
-            blocked = true;
-            if (!client->auditWaitingSince)
-                client->auditWaitingSince = std::chrono::steady_clock::now();
-        }
-        if (blocked) {
-            if (dropStalledAuditSubscribers(std::chrono::steady_clock::now()))
-                continue; // the others may all have room now
             return;
         }
-        m_auditBacklog.pop_front();
-        for (auto &[id, line] : lines)
-            if (Client *client = find(id)) { // a failed send() closes only that client
-                ++client->auditSeq;
-                client->auditWaitingSince.reset();
-                sendLine(*client, std::move(line));
-            }
+        ++client.auditNext;
+        client.auditWaitingSince.reset();
+        if (!sendLine(client, auditEventLine(++client.auditSeq, record)))
+            return; // a failed send() closed it
     }
 }
 
-// True if it closed a subscriber that had no room for the oldest waiting line for m_timeouts.auditStall.
-bool AdminServer::dropStalledAuditSubscribers(std::chrono::steady_clock::time_point now)
+// Cheap when nothing is to go: the lowest position among the subscribers, O(clients).
+void AdminServer::forgetTakenAuditRecords()
 {
-    std::vector<uint64_t> stalled;
+    uint64_t lowest = m_auditBacklog.end();
     for (const auto &[id, client] : m_clients)
-        if (client->auditSubscribed && client->auditWaitingSince
-            && now - *client->auditWaitingSince >= m_timeouts.auditStall)
-            stalled.push_back(id);
-    for (uint64_t id : stalled) {
-        const Client &client = *find(id);
-        LOG_WARN("admin: uid=%u pid=%d dropped: took no audit line for %lld ms while lines waited (%zu bytes "
-                 "queued)",
-                 unsigned(client.uid), int(client.pid), (long long)m_timeouts.auditStall.count(), client.output.size());
-        closeClient(id);
-    }
-    return !stalled.empty();
+        if (client->auditSubscribed)
+            lowest = std::min(lowest, client->auditNext);
+    m_auditBacklog.dropBefore(lowest);
 }
 
 void AdminServer::stopAuditTailIfUnused()
@@ -149,7 +141,6 @@ void AdminServer::stopAuditTailIfUnused()
             return;
     m_auditTail.stop();
     m_auditBacklog.clear();
-    m_auditRead = 0;
     m_loop.cancelTimer(m_auditTimer);
     m_auditTimer = 0;
 }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "admin/admin_timeouts.h"
+#include "admin/audit_backlog.h"
 #include "admin/audit_tail.h"
 #include "admin/backend.h"
 #include "adminproto/history.h"
@@ -16,7 +17,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,9 +45,11 @@ constexpr int AuditPollMs = 200;
 // Audit events fill a subscriber's output buffer only up to half of it: status pushes and replies to the
 // same client keep the other half, so a burst of audit lines never drops a client that reads.
 constexpr size_t MaxAuditOutputBytes = MaxOutputBytes / 2;
-// While a subscriber has no room for the next line, it is checked again this often (cheap: no read)...
+// While a subscriber has no room for its next line, it is checked again this often (cheap: no read, and
+// the line is not made until it fits)...
 constexpr int AuditRetryMs = 20;
-// ...and dropped once it took no line for this long: it holds back the lines of every other subscriber.
+// ...and dropped once it took no line for this long: the lines it has not had stay in the backlog, and
+// once that is full (AuditBacklog::MaxBytes) the file is not read for the others either.
 constexpr int AuditStallMs = 5000;
 // An admin client with no subscription that sends no complete request for this long is closed (ferry-ctl
 // needs milliseconds; a person typing into socat gets a minute between requests).
@@ -90,16 +92,11 @@ private:
         bool pushNow = false;
         bool auditSubscribed = false; // audit_subscribe: each new audit line is pushed
         uint64_t auditSeq = 0;
-        uint64_t auditFrom = 0; // the index of the first backlog record it gets (older ones are in `recent`)
-        std::optional<std::chrono::steady_clock::time_point> auditWaitingSince; // no room for the next line
+        uint64_t auditNext = 0; // its position in m_auditBacklog: the next record it gets
+        std::optional<std::chrono::steady_clock::time_point> auditWaitingSince; // no room for its next line
         std::chrono::steady_clock::time_point lastRequest; // when it connected or last sent a complete line
 
         bool isSubscribed() const { return intervalMs > 0 || auditSubscribed; }
-    };
-    // An audit line read from the file and not yet pushed to every subscriber it is for.
-    struct AuditBacklogRecord {
-        uint64_t index = 0; // counts the records read since the tail started
-        Json record;
     };
 
     void onAcceptable();
@@ -118,7 +115,8 @@ private:
     void pollAudit();
     void readAudit();
     void pushAuditBacklog();
-    bool dropStalledAuditSubscribers(std::chrono::steady_clock::time_point now);
+    void pushAuditTo(Client &client, std::chrono::steady_clock::time_point now);
+    void forgetTakenAuditRecords();
     void stopAuditTailIfUnused();
     // admin_idle.cpp: the idle timeout, and making room for a newcomer when every place is taken.
     void closeIdleClients();
@@ -149,8 +147,7 @@ private:
     server::EventLoop::TimerId m_sampleTimer = 0;
     AuditTail m_auditTail;
     server::EventLoop::TimerId m_auditTimer = 0;
-    std::deque<AuditBacklogRecord> m_auditBacklog; // at most one poll's lines
-    uint64_t m_auditRead = 0;                      // records read since the tail started
+    AuditBacklog m_auditBacklog; // what some subscriber has not had yet; empty while no one subscribes
     AdminTimeouts m_timeouts;
     server::EventLoop::TimerId m_idleTimer = 0;
     Json m_sharedStatus;

@@ -1,8 +1,8 @@
 // The path tricks a scoped token must withstand (docs/SECURITY.md, "The access model"), as rows of a Qt
 // Test table: spellings of a path the token may read that the server refuses rather than normalises, and
-// ways out of the scope. One table for the token of a subtree (tst_server_auth) and the token of one file
-// (tst_server_filetoken), so that a trick added for one is tried on both; each suite adds the rows that
-// only its kind of scope has.
+// ways out of the scope. One table for the token of a subtree (tst_server_authgrants) and the token of one
+// file (tst_server_filetoken), so that a trick added for one is tried on both; each suite adds the rows
+// that only its kind of scope has.
 #pragma once
 
 #include "testclient.h"

@@ -1,23 +1,21 @@
-// AUTH with the real server (docs/PROTOCOL.md §10.2, §10.7): a token grants its subtree and nothing beyond,
-// by any path trick; unknown, revoked and expired tokens are refused and the connection closed; revocation
-// and expiry cut a running GET within a second; the token follows a connection that is parked and served
-// by another worker; usage is counted; version 1 clients keep working where anonymous access allows.
+// AUTH with the real server (docs/PROTOCOL.md §10.2, §10.7), what a token grants and for how long: its
+// subtree and nothing beyond, by any path trick; unknown, revoked and expired tokens are refused and the
+// connection closed; revocation and expiry cut a running GET within a second; the token follows a connection
+// that is parked and served by another worker; usage is counted; status names the token; version 1 clients
+// keep working where anonymous access allows. Its limits and AUTH again: tst_server_authlimits.
 #include "adminrequest.h"
+#include "authsession.h"
 #include "pathtricks.h"
 #include "polling.h"
 #include "serverprocess.h"
 #include "testclient.h"
 #include "testtree.h"
 
+#include <QDateTime>
 #include <QElapsedTimer>
-#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QRegularExpression>
 #include <QTest>
-
-#include <atomic>
-#include <thread>
 
 using namespace ferrytest;
 using proto::ErrorCode;
@@ -28,88 +26,9 @@ using Op = PathOp;
 
 const QByteArray Secret = "FERRY-PRIVATE-CONTENT";
 
-ServerProcess::RunResult ctl(const ServerProcess &server, QStringList args)
-{
-    return ServerProcess::runProgram(QStringLiteral(CTL_BIN),
-                                     QStringList{"--admin-socket", server.adminSocketPath()} + args);
-}
-
-// `token create ARGS`: the secret, or "" (with the reason in `why`).
-QString createToken(const ServerProcess &server, const QStringList &args, QString *why = nullptr)
-{
-    const ServerProcess::RunResult created = ctl(server, QStringList{"token", "create", "--json"} + args);
-    const QJsonObject reply = QJsonDocument::fromJson(created.out).object();
-    if (why)
-        *why = QString::fromUtf8(created.err);
-    return reply.value("secret").toString();
-}
-
-// The results of the AUTH lines in the server's audit log (docs/OPERATIONS.md, "The audit log"), sorted:
-// each worker writes its own lines. With `withLabel`, each is followed by the label of the token the line
-// names ("OK first").
-QStringList authResults(const ServerProcess &server, bool withLabel = false)
-{
-    QStringList results;
-    QFile file(server.stateDir() + "/audit.log");
-    if (!file.open(QIODevice::ReadOnly))
-        return results;
-    for (const QByteArray &line : file.readAll().split('\n')) {
-        const QJsonObject record = QJsonDocument::fromJson(line).object();
-        if (record.value("request").toString() == "AUTH")
-            results << record.value("result").toString()
-                           + (withLabel ? ' ' + record.value("token_label").toString() : QString());
-    }
-    results.sort();
-    return results;
-}
-
-QJsonObject onlyToken(const ServerProcess &server)
-{
-    const QJsonArray tokens = QJsonDocument::fromJson(ctl(server, {"token", "list", "--json"}).out).array();
-    return tokens.size() == 1 ? tokens.first().toObject() : QJsonObject();
-}
-
-// How many connections hold the token labelled `label` (token list's "connections"), -1 for no such token.
-int connectionsOf(const ServerProcess &server, const QString &label)
-{
-    const QJsonArray tokens = QJsonDocument::fromJson(ctl(server, {"token", "list", "--json"}).out).array();
-    for (const QJsonValue &token : tokens)
-        if (token.toObject().value("label").toString() == label)
-            return token.toObject().value("connections").toInt();
-    return -1;
-}
-
-// HELLO version 2, then AUTH: the reply, or the refusal in `status`.
-Status authenticate(TestClient &client, const ServerProcess &server, const QString &secret,
-                    proto::AuthReply *reply = nullptr)
-{
-    Status opened = client.connectTo(server.host(), server.port());
-    if (opened.ok())
-        opened = client.hello("ferry-tests/2", proto::ProtocolVersion2);
-    if (!opened.ok() || !client.send(proto::AuthRequest{secret.toStdString()}))
-        return opened.ok() ? Status::of(Outcome::Failed, "send AUTH") : opened;
-    proto::Message answer;
-    Status read = client.readMessage(&answer);
-    if (!read.ok())
-        return read;
-    if (auto *error = std::get_if<proto::Error>(&answer)) {
-        Status refused = Status::of(Outcome::Error, error->message);
-        refused.code = error->code;
-        return refused;
-    }
-    auto *granted = std::get_if<proto::AuthReply>(&answer);
-    if (!granted)
-        return Status::of(Outcome::Protocol, "not AUTH_REPLY");
-    if (reply)
-        *reply = *granted;
-    return read;
-}
-
-bool closedOrReset(const Status &s) { return s.outcome == Outcome::Closed || s.outcome == Outcome::Reset; }
-
 } // namespace
 
-class TestServerAuth : public QObject
+class TestServerAuthGrants : public QObject
 {
     Q_OBJECT
 
@@ -125,16 +44,12 @@ private slots:
     void tokenFollowsAParkedConnectionAndUsageIsCounted();
     void version1ClientWorksBesideTokens();
     void statusShowsTheTokenLabel();
-    void tokenRateHoldsAcrossEightConnections();
-    void byteQuotaIsEnforced();
-    void connectionLimitCountsAcrossWorkers();
-    void aConnectionCountsOnceWhateverItsAuths();
 
 private:
     std::unique_ptr<TestTree> m_tree;
 };
 
-void TestServerAuth::initTestCase()
+void TestServerAuthGrants::initTestCase()
 {
     if (ServerProcess::defaultProgram().isEmpty())
         QSKIP("ferry-server is not built in this tree");
@@ -153,7 +68,7 @@ void TestServerAuth::initTestCase()
     QVERIFY(!t.addSymlink("pub/link-private-dir", "../private").isEmpty());
 }
 
-void TestServerAuth::welcomeOffersAuth_data()
+void TestServerAuthGrants::welcomeOffersAuth_data()
 {
     QTest::addColumn<QString>("anonymous");
     QTest::addColumn<QString>("offered"); // "" = no auth capability
@@ -163,7 +78,7 @@ void TestServerAuth::welcomeOffersAuth_data()
 }
 
 // From the parent (the first HELLO) and from a worker (a HELLO after a request) alike.
-void TestServerAuth::welcomeOffersAuth()
+void TestServerAuthGrants::welcomeOffersAuth()
 {
     QFETCH(QString, anonymous);
     QFETCH(QString, offered);
@@ -183,7 +98,7 @@ void TestServerAuth::welcomeOffersAuth()
     QCOMPARE(server.stop(), 0);
 }
 
-void TestServerAuth::tokenGrantsItsSubtreeOnly_data()
+void TestServerAuthGrants::tokenGrantsItsSubtreeOnly_data()
 {
     addPathTrickColumns();
     addSharedPathTrickRows({.scope = "pub", .readable = "pub/a.bin", .lookAlike = "public/look-alike.txt",
@@ -206,7 +121,7 @@ void TestServerAuth::tokenGrantsItsSubtreeOnly_data()
 }
 
 // `--anonymous none` and a token for pub: the traversal table under that token.
-void TestServerAuth::tokenGrantsItsSubtreeOnly()
+void TestServerAuthGrants::tokenGrantsItsSubtreeOnly()
 {
     QFETCH(int, op);
     QFETCH(QByteArray, path);
@@ -236,7 +151,7 @@ void TestServerAuth::tokenGrantsItsSubtreeOnly()
     QCOMPARE(server.stop(), 0);
 }
 
-void TestServerAuth::badTokensAreRefusedAndClosed()
+void TestServerAuthGrants::badTokensAreRefusedAndClosed()
 {
     ServerProcess server(m_tree->root(), {"--anonymous", "none"});
     QVERIFY2(server.start(), qPrintable(server.diagnostics()));
@@ -272,7 +187,7 @@ void TestServerAuth::badTokensAreRefusedAndClosed()
     QCOMPARE(server.stop(), 0);
 }
 
-void TestServerAuth::revocationCutsARunningGet_data()
+void TestServerAuthGrants::revocationCutsARunningGet_data()
 {
     QTest::addColumn<bool>("byExpiry");
     QTest::newRow("revoked") << false;
@@ -281,7 +196,7 @@ void TestServerAuth::revocationCutsARunningGet_data()
 
 // An 8 MiB GET at 1 MiB/s under a token: revoking the token (or its expiry) ends it within a second,
 // with a close inside the body; the same connection is refused afterwards.
-void TestServerAuth::revocationCutsARunningGet()
+void TestServerAuthGrants::revocationCutsARunningGet()
 {
     QFETCH(bool, byExpiry);
     ServerProcess server(m_tree->root(), {"--anonymous", "none", "--rate-limit", "1M"});
@@ -315,7 +230,7 @@ void TestServerAuth::revocationCutsARunningGet()
 
 // With one worker, a connection that goes quiet is parked in the parent and dispatched again: it keeps
 // its token. Usage counts the bytes and requests of both GETs and names the client.
-void TestServerAuth::tokenFollowsAParkedConnectionAndUsageIsCounted()
+void TestServerAuthGrants::tokenFollowsAParkedConnectionAndUsageIsCounted()
 {
     ServerProcess server(m_tree->root(), {"--workers", "1", "--anonymous", "none"});
     QVERIFY2(server.start(), qPrintable(server.diagnostics()));
@@ -343,7 +258,7 @@ void TestServerAuth::tokenFollowsAParkedConnectionAndUsageIsCounted()
 }
 
 // A version 1 client against a server that keeps tokens: it reads what anonymous access allows.
-void TestServerAuth::version1ClientWorksBesideTokens()
+void TestServerAuthGrants::version1ClientWorksBesideTokens()
 {
     for (const QString &anonymous : {QStringLiteral("all"), QStringLiteral("pub")}) {
         ServerProcess server(m_tree->root(), {"--anonymous", anonymous});
@@ -364,7 +279,7 @@ void TestServerAuth::version1ClientWorksBesideTokens()
 
 // While a GET under a token runs, the scoreboard shows its id and label (never the secret), and
 // ferry-ctl status names it.
-void TestServerAuth::statusShowsTheTokenLabel()
+void TestServerAuthGrants::statusShowsTheTokenLabel()
 {
     ServerProcess server(m_tree->root(), {"--anonymous", "none", "--rate-limit", "2M"});
     QVERIFY2(server.start(), qPrintable(server.diagnostics()));
@@ -392,141 +307,5 @@ void TestServerAuth::statusShowsTheTokenLabel()
     QCOMPARE(server.stop(), 0);
 }
 
-// A token with --rate 2M, used by 8 connections at once, each body in a worker of its own (a worker sends
-// one body at a time): together they get 2 MiB/s within 10 %, measured over 3 s after the first second.
-void TestServerAuth::tokenRateHoldsAcrossEightConnections()
-{
-    ServerProcess server(m_tree->root(), {"--workers", "8", "--anonymous", "none"});
-    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
-    const QString secret = createToken(server, {"--path", "pub", "--rate", "2M"});
-    constexpr int Connections = 8;
-    constexpr double Rate = 2.0 * 1024 * 1024;
-    std::atomic<uint64_t> received{0};
-    std::atomic<int> authed{0};
-    std::atomic<bool> stop{false};
-    std::vector<std::thread> clients;
-    struct Joiner { // on every way out, a failed check included: stop the clients and wait for them
-        std::atomic<bool> &stop;
-        std::vector<std::thread> &threads;
-        void finish()
-        {
-            stop = true;
-            for (std::thread &t : threads)
-                if (t.joinable())
-                    t.join();
-        }
-        ~Joiner() { finish(); }
-    } joiner{stop, clients};
-    for (int i = 0; i < Connections; ++i)
-        clients.emplace_back([&] {
-            TestClient client(20000);
-            if (!authenticate(client, server, secret).ok())
-                return;
-            ++authed;
-            while (authed.load() < Connections && !stop.load()) // every AUTH answered before any body starts
-                std::this_thread::yield();
-            client.get("pub/big.bin", 0, proto::ToEnd, [&](const char *, size_t n) {
-                received += n;
-                return !stop.load();
-            });
-        });
-    QElapsedTimer clock;
-    clock.start();
-    QTRY_VERIFY_WITH_TIMEOUT(authed.load() == Connections && received.load() > 0, 10000);
-    QVERIFY(server.workerPids().size() == Connections);
-    const qint64 firstMs = clock.elapsed() + 1000;
-    QTRY_VERIFY_WITH_TIMEOUT(clock.elapsed() >= firstMs, 5000);
-    const uint64_t atStart = received.load();
-    const qint64 startMs = clock.elapsed();
-    QTRY_VERIFY_WITH_TIMEOUT(clock.elapsed() >= startMs + 3000, 10000);
-    const double seconds = double(clock.elapsed() - startMs) / 1000.0;
-    const double rate = double(received.load() - atStart) / seconds;
-    joiner.finish(); // the bodies end before the server is asked to stop
-    QVERIFY2(rate > Rate * 0.9 && rate < Rate * 1.1, qPrintable(QStringLiteral("%1 bytes/s").arg(rate, 0, 'f', 0)));
-    QCOMPARE(server.stop(), 0);
-}
-
-// --max-bytes: a GET whose length would go past what is left of the allowance answers QUOTA_EXCEEDED
-// before its first byte (the connection goes on); what is left can still be fetched, to the byte.
-void TestServerAuth::byteQuotaIsEnforced()
-{
-    ServerProcess server(m_tree->root(), {"--anonymous", "none"});
-    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
-    const QString secret = createToken(server, {"--path", "pub", "--max-bytes", "5000"});
-    TestClient client;
-    QVERIFY(authenticate(client, server, secret).ok());
-    QVERIFY(client.get("pub/a.bin").status.ok()); // 4096 of 5000
-    const GetResult over = client.get("pub/a.bin"); // would need 8192
-    QVERIFY2(over.status.is(ErrorCode::QuotaExceeded), qPrintable(over.status.toString()));
-    QVERIFY(!over.body);
-    QVERIFY(client.get("pub/a.bin", 0, 5000 - 4096).status.ok());
-    QVERIFY(client.get("pub/a.bin", 0, 1).status.is(ErrorCode::QuotaExceeded));
-    QCOMPARE(onlyToken(server).value("usage").toObject().value("bytes").toInteger(), qint64(5000));
-    QVERIFY(client.stat("pub/a.bin").ok()); // only bytes are limited
-    QCOMPARE(server.stop(), 0);
-}
-
-// --max-connections 2 with 2 workers: a third connection's AUTH answers BUSY and closes, wherever the two
-// are (in a worker, parked in the parent); once one closes, the count drops and AUTH works again.
-void TestServerAuth::connectionLimitCountsAcrossWorkers()
-{
-    ServerProcess server(m_tree->root(), {"--workers", "2", "--anonymous", "none"});
-    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
-    const QString secret = createToken(server, {"--path", "pub", "--max-connections", "2"});
-    auto first = std::make_unique<TestClient>();
-    TestClient second;
-    QVERIFY(authenticate(*first, server, secret).ok());
-    QVERIFY(authenticate(second, server, secret).ok());
-    QVERIFY(first->get("pub/a.bin").status.ok());
-    QCOMPARE(onlyToken(server).value("connections").toInt(), 2);
-    TestClient third;
-    const Status refused = authenticate(third, server, secret);
-    QVERIFY2(refused.is(ErrorCode::Busy), qPrintable(refused.toString()));
-    QVERIFY(closedOrReset(third.waitForClose(nullptr, 5000)));
-    // The audit line says what the client was told: BUSY, not OK.
-    QTRY_COMPARE(authResults(server), (QStringList{"BUSY", "OK", "OK"}));
-    first.reset(); // closes
-    const QJsonObject token = pollUntil(
-        [&] { return onlyToken(server); }, [](const QJsonObject &t) { return t.value("connections").toInt() == 1; },
-        10000);
-    QCOMPARE(token.value("connections").toInt(), 1);
-    TestClient fourth;
-    QVERIFY(authenticate(fourth, server, secret).ok());
-    QVERIFY(second.get("pub/a.bin").status.ok() && fourth.get("pub/a.bin").status.ok());
-    QCOMPARE(server.stop(), 0);
-}
-
-// A token at its --max-connections of 1, held by this very connection: AUTH again with it is answered
-// AUTH_REPLY, not BUSY (the connection is counted once); AUTH with another token moves the count, so the
-// first token is free for another connection. The audit lines name the token each AUTH left in force.
-void TestServerAuth::aConnectionCountsOnceWhateverItsAuths()
-{
-    ServerProcess server(m_tree->root(), {"--workers", "1", "--anonymous", "none"});
-    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
-    const QString first = createToken(server, {"--path", "pub", "--max-connections", "1", "--label", "first"});
-    const QString second = createToken(server, {"--path", "pub", "--max-connections", "1", "--label", "second"});
-    QVERIFY(!first.isEmpty() && !second.isEmpty());
-    TestClient client;
-    QVERIFY(authenticate(client, server, first).ok());
-    const auto reAuth = [&](const QString &secret) {
-        proto::Message answer;
-        const bool sent = client.send(proto::AuthRequest{secret.toStdString()});
-        return sent && client.readMessage(&answer).ok() && std::holds_alternative<proto::AuthReply>(answer);
-    };
-    QVERIFY(reAuth(first));
-    QVERIFY(client.get("pub/a.bin").status.ok()); // still open, still under the token
-    QCOMPARE(connectionsOf(server, "first"), 1);
-
-    QVERIFY(reAuth(second));
-    QCOMPARE(connectionsOf(server, "first"), 0);
-    QCOMPARE(connectionsOf(server, "second"), 1);
-    TestClient other;
-    QVERIFY(authenticate(other, server, first).ok()); // the first token's one connection is free again
-    QVERIFY(client.get("pub/a.bin").status.ok());
-
-    QTRY_COMPARE(authResults(server, true), (QStringList{"OK first", "OK first", "OK first", "OK second"}));
-    QCOMPARE(server.stop(), 0);
-}
-
-QTEST_GUILESS_MAIN(TestServerAuth)
-#include "tst_server_auth.moc"
+QTEST_GUILESS_MAIN(TestServerAuthGrants)
+#include "tst_server_authgrants.moc"
