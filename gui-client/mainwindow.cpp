@@ -190,8 +190,11 @@ void MainWindow::restoreLayout()
     if (!restoreGeometry(m_settings->windowState(QStringLiteral("geometry"))))
         resize(1000, 680);
     m_splitter->restoreState(m_settings->windowState(QStringLiteral("splitter")));
-    m_browser->view()->header()->restoreState(m_settings->windowState(QStringLiteral("remoteHeader")));
-    m_transferView->view()->header()->restoreState(m_settings->windowState(QStringLiteral("transferHeader")));
+    // A layout saved for other columns (another version's) is not there to restore: the defaults stay.
+    m_browser->view()->header()->restoreState(
+        m_settings->headerState(QStringLiteral("remoteHeader"), RemoteModel::ColumnLayout));
+    m_transferView->view()->header()->restoreState(
+        m_settings->headerState(QStringLiteral("transferHeader"), TransferModel::ColumnLayout));
 }
 
 // What a damaged queue file cost is said once, in the window: the entries that could be read are back.
@@ -213,8 +216,10 @@ void MainWindow::saveState()
     m_settings->setQueue(m_queue->saveState());
     m_settings->setWindowState(QStringLiteral("geometry"), saveGeometry());
     m_settings->setWindowState(QStringLiteral("splitter"), m_splitter->saveState());
-    m_settings->setWindowState(QStringLiteral("remoteHeader"), m_browser->view()->header()->saveState());
-    m_settings->setWindowState(QStringLiteral("transferHeader"), m_transferView->view()->header()->saveState());
+    m_settings->setHeaderState(QStringLiteral("remoteHeader"), RemoteModel::ColumnLayout,
+                               m_browser->view()->header()->saveState());
+    m_settings->setHeaderState(QStringLiteral("transferHeader"), TransferModel::ColumnLayout,
+                               m_transferView->view()->header()->saveState());
     m_settings->sync();
 }
 
