@@ -334,6 +334,8 @@ void MainWindow::onStatusChanged(ServerLink::Status status, const QString &detai
         m_connectBar->setState(ConnectBar::State::Lost, detail);
         break;
     }
+    // Only a connection there now earns the lock; the last one's protection is history (its tooltip).
+    m_security->setConnected(status == ServerLink::Status::Connected);
     const bool down = status == ServerLink::Status::Unreachable || status == ServerLink::Status::Lost;
     if (down && m_link->session()->error() == client::ErrorKind::IdentityChanged) {
         m_security->setServer(client::KnownServers::serverKey(m_link->session()->host(), m_link->session()->port()));
