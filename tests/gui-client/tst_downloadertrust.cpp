@@ -296,6 +296,7 @@ void TestDownloaderTrust::knownServersDialogRemovesAPin()
     auto *remove = dialog.findChild<QPushButton *>(QStringLiteral("removeButton"));
     QVERIFY(list && remove);
     QCOMPARE(list->topLevelItemCount(), 2);
+    saveScreenshot(&dialog, QStringLiteral("downloader-known-servers.png"));
     QVERIFY(!remove->isEnabled());
     list->setCurrentItem(list->topLevelItem(0));
     QVERIFY(remove->isEnabled());
