@@ -38,6 +38,13 @@ ConnectBar::ConnectBar(QWidget *parent)
     m_retry->setObjectName(QStringLiteral("retryConnectionButton"));
     m_retry->setIcon(style()->standardIcon(QStyle::SP_BrowserReload));
     m_retry->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    // Its place is kept while it is hidden: the field, Connect and the state would move every time
+    // a server is lost or back.
+    QSizePolicy retryPolicy = m_retry->sizePolicy();
+    retryPolicy.setRetainSizeWhenHidden(true);
+    m_retry->setSizePolicy(retryPolicy);
+    // A fixed square: the icons of the states are not all as wide, and the text beside them moved.
+    m_stateIcon->setFixedSize(fontMetrics().height(), fontMetrics().height());
     m_stateLabel->setObjectName(QStringLiteral("connectionState"));
     m_stateLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
     layout->addWidget(label);

@@ -21,7 +21,6 @@ KnownServersDialog::KnownServersDialog(QWidget *parent)
     m_list->setHeaderLabels({tr("Server"), tr("Identity")});
     m_list->setRootIsDecorated(false);
     m_list->setSelectionMode(QAbstractItemView::ExtendedSelection);
-    m_list->header()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
     m_list->setMinimumWidth(720);
     m_remove->setObjectName(QStringLiteral("removeButton"));
     auto *note = new QLabel(tr("Servers whose identity you trusted. A server that presents another identity is "
@@ -51,6 +50,9 @@ void KnownServersDialog::reload()
         auto *item = new QTreeWidgetItem(m_list, {entry.server, entry.fingerprint});
         item->setFont(1, fixed);
     }
+    // As wide as the longest server plus a gap: fitted exactly, a server ran into its identity.
+    m_list->resizeColumnToContents(0);
+    m_list->header()->resizeSection(0, m_list->header()->sectionSize(0) + 3 * m_list->fontMetrics().averageCharWidth());
     m_remove->setEnabled(false);
 }
 

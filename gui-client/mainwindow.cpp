@@ -190,8 +190,11 @@ void MainWindow::restoreLayout()
     if (!restoreGeometry(m_settings->windowState(QStringLiteral("geometry"))))
         resize(1000, 680);
     m_splitter->restoreState(m_settings->windowState(QStringLiteral("splitter")));
-    m_browser->view()->header()->restoreState(m_settings->windowState(QStringLiteral("remoteHeader")));
-    m_transferView->view()->header()->restoreState(m_settings->windowState(QStringLiteral("transferHeader")));
+    // A layout saved for other columns (another version's) is not there to restore: the defaults stay.
+    m_browser->view()->header()->restoreState(
+        m_settings->headerState(QStringLiteral("remoteHeader"), RemoteModel::ColumnLayout));
+    m_transferView->view()->header()->restoreState(
+        m_settings->headerState(QStringLiteral("transferHeader"), TransferModel::ColumnLayout));
 }
 
 // What a damaged queue file cost is said once, in the window: the entries that could be read are back.
@@ -213,8 +216,10 @@ void MainWindow::saveState()
     m_settings->setQueue(m_queue->saveState());
     m_settings->setWindowState(QStringLiteral("geometry"), saveGeometry());
     m_settings->setWindowState(QStringLiteral("splitter"), m_splitter->saveState());
-    m_settings->setWindowState(QStringLiteral("remoteHeader"), m_browser->view()->header()->saveState());
-    m_settings->setWindowState(QStringLiteral("transferHeader"), m_transferView->view()->header()->saveState());
+    m_settings->setHeaderState(QStringLiteral("remoteHeader"), RemoteModel::ColumnLayout,
+                               m_browser->view()->header()->saveState());
+    m_settings->setHeaderState(QStringLiteral("transferHeader"), TransferModel::ColumnLayout,
+                               m_transferView->view()->header()->saveState());
     m_settings->sync();
 }
 
@@ -329,6 +334,8 @@ void MainWindow::onStatusChanged(ServerLink::Status status, const QString &detai
         m_connectBar->setState(ConnectBar::State::Lost, detail);
         break;
     }
+    // Only a connection there now earns the lock; the last one's protection is history (its tooltip).
+    m_security->setConnected(status == ServerLink::Status::Connected);
     const bool down = status == ServerLink::Status::Unreachable || status == ServerLink::Status::Lost;
     if (down && m_link->session()->error() == client::ErrorKind::IdentityChanged) {
         m_security->setServer(client::KnownServers::serverKey(m_link->session()->host(), m_link->session()->port()));

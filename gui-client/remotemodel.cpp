@@ -17,6 +17,11 @@ namespace ferry::gui {
 
 using client::RemoteEntry;
 
+// A saved header layout is restored only onto the columns it was saved for: when the columns change,
+// give ColumnLayout the next number and update this line.
+static_assert(RemoteModel::ColumnCount == 3 && RemoteModel::ColumnLayout == 1,
+              "the columns changed: a new ColumnLayout");
+
 RemoteModel::RemoteModel(client::Session *session, QObject *parent)
     : QAbstractItemModel(parent)
     , m_session(session)

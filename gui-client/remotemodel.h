@@ -32,6 +32,10 @@ class RemoteModel : public QAbstractItemModel
     Q_OBJECT
 public:
     enum Column { NameColumn, SizeColumn, ModifiedColumn, ColumnCount };
+    // Which columns these are, for saved header layouts (Settings::headerState): a layout saved for other
+    // columns is not restored onto these. Any change of the columns needs the next number (see the
+    // assertion in remotemodel.cpp).
+    static constexpr int ColumnLayout = 1;
     enum Role {
         IsDirectoryRole = Qt::UserRole + 1,
         PathRole, // path relative to the server root

@@ -11,14 +11,28 @@ namespace ferry::gui {
 
 namespace {
 
-// A padlock drawn here (no icon theme has one everywhere): closed and green, or open and red.
-QPixmap lockPixmap(bool closed, int size)
+enum class Lock { Closed, Open, Away };
+
+QColor lockColour(Lock lock)
+{
+    switch (lock) {
+    case Lock::Closed: return QColor(0x1e, 0x8e, 0x3e);
+    case Lock::Open: return QColor(0xc0, 0x20, 0x20);
+    case Lock::Away: return QColor(0x80, 0x80, 0x80);
+    }
+    return QColor();
+}
+
+// A padlock drawn here (no icon theme has one everywhere): closed and green, open and red, or open and
+// grey for a server not connected (nothing is protected, nor exposed, right now).
+QPixmap lockPixmap(Lock lock, int size)
 {
     QPixmap pixmap(size, size);
     pixmap.fill(Qt::transparent);
     QPainter painter(&pixmap);
     painter.setRenderHint(QPainter::Antialiasing);
-    const QColor colour = closed ? QColor(0x1e, 0x8e, 0x3e) : QColor(0xc0, 0x20, 0x20);
+    const bool closed = lock == Lock::Closed;
+    const QColor colour = lockColour(lock);
     QPen pen(colour, size / 8.0);
     painter.setPen(pen);
     const qreal w = size, body = size * 0.5;
@@ -67,20 +81,33 @@ void SecurityLabel::setRefused(bool refused)
     refresh();
 }
 
+void SecurityLabel::setConnected(bool connected)
+{
+    if (m_connected == connected)
+        return;
+    m_connected = connected;
+    refresh();
+}
+
 void SecurityLabel::refresh()
 {
     if (m_refused) {
         showRefused();
         return;
     }
-    const QString description = client::ServerTrust::instance().securityOf(m_server);
-    m_encrypted = description.startsWith(QLatin1String("TLS"));
+    QString description = client::ServerTrust::instance().securityOf(m_server);
+    description.replace(QLatin1String("TLSv1.3"), QLatin1String("TLS 1.3"));
+    m_encrypted = m_connected && description.startsWith(QLatin1String("TLS"));
     setVisible(!description.isEmpty());
     if (description.isEmpty())
         return;
-    QString summary = m_encrypted ? description.section(QStringLiteral(" ("), 0, 0) : tr("Not encrypted (plaintext)");
-    summary.replace(QLatin1String("TLSv1.3"), QLatin1String("TLS 1.3"));
-    m_icon->setPixmap(lockPixmap(m_encrypted, fontMetrics().height()));
+    if (!m_connected) {
+        showDisconnected(description);
+        return;
+    }
+    const QString summary =
+        m_encrypted ? description.section(QStringLiteral(" ("), 0, 0) : tr("Not encrypted (plaintext)");
+    m_icon->setPixmap(lockPixmap(m_encrypted ? Lock::Closed : Lock::Open, fontMetrics().height()));
     m_text->setText(summary);
     m_text->setStyleSheet(m_encrypted ? QString() : QStringLiteral("color:#c02020"));
     setAccessibleName(summary);
@@ -94,12 +121,25 @@ void SecurityLabel::showRefused()
     m_encrypted = false;
     setVisible(true);
     const QString summary = tr("Identity refused");
-    m_icon->setPixmap(lockPixmap(false, fontMetrics().height()));
+    m_icon->setPixmap(lockPixmap(Lock::Open, fontMetrics().height()));
     m_text->setText(summary);
     m_text->setStyleSheet(QStringLiteral("color:#c02020"));
     setAccessibleName(summary);
     setToolTip(tr("%1 presented another identity than the one it is known by: nothing was sent to it.")
                    .arg(m_server));
+}
+
+// The server went away (stopped, the network dropped): no lock vouches for a connection that is not
+// there. What the last one was stays in the tooltip, past tense: for a pinned server it is also the
+// identity the next connection must present.
+void SecurityLabel::showDisconnected(const QString &description)
+{
+    const QString summary = tr("Not connected");
+    m_icon->setPixmap(lockPixmap(Lock::Away, fontMetrics().height()));
+    m_text->setText(summary);
+    m_text->setStyleSheet(QString());
+    setAccessibleName(summary);
+    setToolTip(tr("%1 is not connected. The last connection to it: %2.").arg(m_server, description));
 }
 
 } // namespace ferry::gui

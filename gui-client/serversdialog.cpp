@@ -12,6 +12,7 @@
 #include <QLineEdit>
 #include <QListWidget>
 #include <QPushButton>
+#include <QStackedWidget>
 #include <QVBoxLayout>
 
 namespace ferry::gui {
@@ -32,6 +33,8 @@ ServersDialog::ServersDialog(Settings *settings, QWidget *parent)
     , m_settings(settings)
     , m_servers(settings->servers())
     , m_list(new QListWidget(this))
+    , m_listPages(new QStackedWidget(this))
+    , m_emptyHint(buildEmptyHint())
     , m_name(field(QStringLiteral("nameEdit"), this))
     , m_address(field(QStringLiteral("addressEdit"), this))
     , m_folder(field(QStringLiteral("folderEdit"), this))
@@ -48,16 +51,20 @@ ServersDialog::ServersDialog(Settings *settings, QWidget *parent)
     for (const ServerEntry &entry : std::as_const(m_servers))
         m_list->addItem(entry.name);
     auto *add = new QPushButton(tr("&Add"), this);
+    add->setObjectName(QStringLiteral("addButton"));
     auto *import = new QPushButton(tr("&Import Link…"), this);
     import->setObjectName(QStringLiteral("importButton"));
     m_connect->setObjectName(QStringLiteral("connectServerButton"));
+    m_remove->setObjectName(QStringLiteral("removeButton"));
     m_connect->setDefault(true);
     auto *listButtons = new QHBoxLayout;
     listButtons->addWidget(add);
     listButtons->addWidget(import);
     listButtons->addWidget(m_remove);
+    m_listPages->addWidget(m_list);
+    m_listPages->addWidget(m_emptyHint);
     auto *left = new QVBoxLayout;
-    left->addWidget(m_list, 1);
+    left->addWidget(m_listPages, 1);
     left->addLayout(listButtons);
     auto *top = new QHBoxLayout;
     top->addLayout(left, 1);
@@ -82,10 +89,33 @@ ServersDialog::ServersDialog(Settings *settings, QWidget *parent)
     resize(640, 360);
 }
 
+// Looks like the empty list it stands for (frame, base colour), with the words in the placeholder
+// colour the fields use.
+QWidget *ServersDialog::buildEmptyHint()
+{
+    auto *hint = new QLabel(tr("<p><b>No servers yet.</b></p>"
+                               "<p><b>Add</b> a server and fill in its address, or <b>Import Link…</b> "
+                               "from a ferry:// link you were sent.</p>"
+                               "<p>Servers that hold the same files (mirrors) go in a server's "
+                               "<b>Mirrors</b> field.</p>"),
+                            this);
+    hint->setObjectName(QStringLiteral("serversEmptyHint"));
+    hint->setWordWrap(true);
+    hint->setAlignment(Qt::AlignCenter);
+    hint->setMargin(12);
+    hint->setFrameShape(m_list->frameShape());
+    hint->setFrameShadow(m_list->frameShadow());
+    hint->setBackgroundRole(QPalette::Base);
+    hint->setAutoFillBackground(true);
+    hint->setForegroundRole(QPalette::PlaceholderText);
+    return hint;
+}
+
 QWidget *ServersDialog::buildForm()
 {
     auto *form = new QWidget(this);
     auto *layout = new QFormLayout(form);
+    layout->setContentsMargins(0, 0, 0, 0); // the dialog's own margins; the list beside it has no more
     m_address->setPlaceholderText(tr("host:port"));
     m_folder->setPlaceholderText(tr("/ (the root)"));
     m_pin->setPlaceholderText(tr("the server's identity, when it has one"));
@@ -106,6 +136,7 @@ QWidget *ServersDialog::buildForm()
 
 void ServersDialog::select(int row)
 {
+    m_listPages->setCurrentWidget(m_servers.isEmpty() ? m_emptyHint : static_cast<QWidget *>(m_list));
     m_list->setCurrentRow(row);
     showEntry(row);
 }

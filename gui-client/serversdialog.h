@@ -12,6 +12,7 @@ class QLabel;
 class QLineEdit;
 class QListWidget;
 class QPushButton;
+class QStackedWidget;
 
 namespace ferry::gui {
 
@@ -19,7 +20,8 @@ class Settings;
 
 // A list of names and the fields of the one selected. Changes are written to Settings
 // when the dialog closes, whichever way. Import Link… adds a server from a ferry://
-// link (with its folder, and the fp and token a capability link carries).
+// link (with its folder, and the fp and token a capability link carries). An empty list says how
+// to add a server, and where its mirrors go.
 class ServersDialog : public QDialog
 {
     Q_OBJECT
@@ -47,10 +49,13 @@ private:
     void removeCurrent();
     void connectCurrent();
     void updateButtons();
+    QWidget *buildEmptyHint();
 
     Settings *m_settings;
     QList<ServerEntry> m_servers;
     QListWidget *m_list;
+    QStackedWidget *m_listPages; // the list, or while it is empty a hint on how to fill it
+    QWidget *m_emptyHint;
     QLineEdit *m_name;
     QLineEdit *m_address;
     QLineEdit *m_folder;

@@ -147,6 +147,23 @@ void Settings::setWindowState(const QString &key, const QByteArray &state)
     m_settings->setValue(QStringLiteral("window/") + key, state);
 }
 
+QByteArray Settings::headerState(const QString &key, int layout) const
+{
+    const QString path = QStringLiteral("window/") + key;
+    bool ok = false;
+    const int saved = m_settings->value(path + QStringLiteral("Layout")).toInt(&ok);
+    if (!ok || saved != layout)
+        return QByteArray();
+    return m_settings->value(path).toByteArray();
+}
+
+void Settings::setHeaderState(const QString &key, int layout, const QByteArray &state)
+{
+    const QString path = QStringLiteral("window/") + key;
+    m_settings->setValue(path, state);
+    m_settings->setValue(path + QStringLiteral("Layout"), layout);
+}
+
 // Stored as compact JSON text: readable in the INI file, and QSettings has no JSON type.
 QJsonArray Settings::queue(QString *damage) const
 {

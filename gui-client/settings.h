@@ -59,9 +59,14 @@ public:
     QStringList recentServers() const;
     void addRecentServer(const QString &server);
 
-    // Opaque blobs from saveGeometry()/saveState() of windows, splitters and headers.
+    // Opaque blobs from saveGeometry()/saveState() of windows and splitters.
     QByteArray windowState(const QString &key) const;
     void setWindowState(const QString &key, const QByteArray &state);
+    // A header's saveState(), kept with the column layout it was saved for (the model's ColumnLayout).
+    // Empty when the stored one was saved for another layout, or before layouts were recorded: restored
+    // onto other columns it would hide, misplace or mislabel them (QHeaderView knows sections by number).
+    QByteArray headerState(const QString &key, int layout) const;
+    void setHeaderState(const QString &key, int layout, const QByteArray &state);
 
     // The transfer queue as DownloadQueue::saveState() produced it, as far as it can be read
     // (client/savedjob.h). When the text is damaged, `damage` says so in one line, and the text is

@@ -20,6 +20,11 @@ namespace ferry::gui {
 
 using client::DownloadJob;
 
+// A saved header layout is restored only onto the columns it was saved for: when the columns change,
+// give ColumnLayout the next number and update this line.
+static_assert(TransferModel::ColumnCount == 7 && TransferModel::ColumnLayout == 2,
+              "the columns changed: a new ColumnLayout");
+
 TransferModel::TransferModel(client::DownloadQueue *queue, QObject *parent)
     : QAbstractTableModel(parent)
     , m_queue(queue)

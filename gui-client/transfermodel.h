@@ -28,9 +28,12 @@ class TransferModel : public QAbstractTableModel
 {
     Q_OBJECT
 public:
-    // Folder is last so that layouts saved before it existed still fit the other columns.
     enum Column { NameColumn, SizeColumn, ProgressColumn, SpeedColumn, EtaColumn, StatusColumn, FolderColumn,
                   ColumnCount };
+    // Which columns these are, for saved header layouts (Settings::headerState): a layout saved for other
+    // columns is not restored onto these. 1: before Folder; 2: with it. Any change of the columns needs
+    // the next number (see the assertion in transfermodel.cpp).
+    static constexpr int ColumnLayout = 2;
     enum Role {
         ProgressRole = Qt::UserRole + 1, // 0..1000 per mille, -1 while the size is unknown
         JobIdRole,

@@ -29,12 +29,16 @@ constexpr int MaxRestarts = 5;
 DownloadJob::DownloadJob(const FerryUrl &url, const QString &localPath, ExistingFilePolicy policy, QObject *parent)
     : QObject(parent), m_id(nextId()), m_url(url), m_localPath(localPath), m_policy(policy)
 {
+    // Precise timers: a coarse one may fire 5 % late (1.5 s of a 30 s wait) and the countdown would
+    // stand at 0 meanwhile, or start at 31.
     m_retryTimer.setSingleShot(true);
+    m_retryTimer.setTimerType(Qt::PreciseTimer);
     connect(&m_retryTimer, &QTimer::timeout, this, [this] {
         stopWaiting();
         beginAttempt();
     });
-    m_waitTicker.setInterval(1000);
+    m_waitTicker.setSingleShot(true);
+    m_waitTicker.setTimerType(Qt::PreciseTimer);
     connect(&m_waitTicker, &QTimer::timeout, this, &DownloadJob::updateWaitText);
     m_progressTimer.setSingleShot(true);
     m_progressTimer.setInterval(ProgressIntervalMs);

@@ -13,6 +13,7 @@
 #include "protocol/messages.h"
 
 #include <QByteArray>
+#include <QDeadlineTimer>
 #include <QElapsedTimer>
 #include <QJsonObject>
 #include <QObject>
@@ -269,8 +270,9 @@ private:
 
     RateLimiter m_speedLimit;
     RateLimiter *m_sharedLimiter = nullptr;
-    QTimer m_retryTimer;
-    QTimer m_waitTicker; // counts the wait down in statusText(), once a second
+    QTimer m_retryTimer;            // precise: the next try comes when the countdown says it does
+    QDeadlineTimer m_retryDeadline; // when m_retryTimer fires; the countdown is figured from it
+    QTimer m_waitTicker;            // counts the wait down in statusText(): armed for the next whole second
     ErrorKind m_waitKind = ErrorKind::NoError;
     QString m_waitReason;
     QTimer m_progressTimer;

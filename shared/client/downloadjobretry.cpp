@@ -48,8 +48,8 @@ void DownloadJob::waitToRetry(ErrorKind kind, const QString &reason, int delayMs
     setState(State::Connecting);
     m_waitKind = kind;
     m_waitReason = reason;
+    m_retryDeadline = QDeadlineTimer(delayMs, Qt::PreciseTimer);
     m_retryTimer.start(delayMs);
-    m_waitTicker.start();
     updateWaitText();
     emit retryScheduled(kind, delayMs);
 }
@@ -58,7 +58,14 @@ void DownloadJob::updateWaitText()
 {
     if (!m_retryTimer.isActive())
         return;
-    const int seconds = (m_retryTimer.remainingTime() + 999) / 1000;
+    // Whole seconds left, rounded up: a 30 s wait shows 30 at once, and 29 once a second has gone.
+    constexpr qint64 NsPerSecond = 1000 * 1000 * 1000;
+    const qint64 leftNs = m_retryDeadline.remainingTimeNSecs();
+    const qint64 seconds = (leftNs + NsPerSecond - 1) / NsPerSecond;
+    // The next figure is due when the deadline is `seconds - 1` whole seconds away: wake just after
+    // (a precise timer is never early), so that each tick shows one less and a late one catches up.
+    if (seconds > 0)
+        m_waitTicker.start(int((leftNs - (seconds - 1) * NsPerSecond) / (1000 * 1000)) + 1);
     if (m_waitKind == ErrorKind::ServerBusy)
         setStatusText(tr("Server busy (next try in %1 s)").arg(seconds));
     else

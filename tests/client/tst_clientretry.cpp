@@ -41,6 +41,7 @@ private slots:
     void initTestCase();
     void outageIsWaitedOut();
     void returningServerIsUsedAtOnce();
+    void countdownStartsAtTheWaitAndDropsOncePerSecond();
 
 private:
     TestTree m_tree;
@@ -102,11 +103,11 @@ void TestClientRetry::returningServerIsUsedAtOnce()
     DownloadJob *first = queue.addFile(urlFor(loopback, port, QStringLiteral("f0.bin")), dest.path());
     DownloadJob *second = queue.addFile(urlFor(loopback, port, QStringLiteral("f1.bin")), dest.path());
     // The long wait, not a short one. Its first figure stands for a second only, and a loaded machine may
-    // first look at it later, so it is remembered and the countdown awaited from there. Qt's coarse timers
-    // may fire up to 5 % late and their remaining time says so: 30 s can first show as 31 or 32.
+    // first look at it later, so it is remembered and the countdown awaited from there (every figure:
+    // countdownStartsAtTheWaitAndDropsOncePerSecond).
     QTRY_VERIFY_WITH_TIMEOUT(secondsToNextTry(first) > 25, 10000);
     const int shown = secondsToNextTry(first);
-    QVERIFY2(shown <= 32, qPrintable(first->statusText()));
+    QVERIFY2(shown <= 30, qPrintable(first->statusText()));
     QTRY_VERIFY_WITH_TIMEOUT(secondsToNextTry(second) > 0, 10000);
     QTRY_VERIFY_WITH_TIMEOUT(secondsToNextTry(first) < shown && secondsToNextTry(first) > 0, 5000);
 
@@ -116,6 +117,47 @@ void TestClientRetry::returningServerIsUsedAtOnce()
     QTRY_COMPARE_WITH_TIMEOUT(third->state(), DownloadJob::State::Done, 10000);
     QTRY_COMPARE_WITH_TIMEOUT(first->state(), DownloadJob::State::Done, 10000);
     QTRY_COMPARE_WITH_TIMEOUT(second->state(), DownloadJob::State::Done, 10000);
+}
+
+// Every figure the status text shows for a 30 s wait, with when it was shown: the first is 30 (not 31, as
+// a coarse timer's rounded-up remaining time said), and each next one is one less, never before its
+// second has passed. Only a tick the event loop ran more than a second late may skip a figure.
+void TestClientRetry::countdownStartsAtTheWaitAndDropsOncePerSecond()
+{
+    const quint16 port = closedPort();
+    QVERIFY(port != 0);
+    QTemporaryDir dest;
+    DownloadQueue queue;
+    RetryPolicy patient;
+    patient.baseBackoffMs = 30000;
+    patient.maxBackoffMs = 30000;
+    patient.jitter = 0;
+    queue.setRetryPolicy(patient);
+    DownloadJob *job = queue.addFile(urlFor(QStringLiteral("127.0.0.1"), port, QStringLiteral("f0.bin")), dest.path());
+    struct Shown {
+        int seconds;
+        qint64 atMs; // since the first figure
+    };
+    QList<Shown> shown;
+    QElapsedTimer clock;
+    connect(job, &DownloadJob::statusTextChanged, this, [&] {
+        const int seconds = secondsToNextTry(job);
+        if (seconds < 0)
+            return;
+        if (shown.isEmpty())
+            clock.start();
+        shown.append({seconds, clock.elapsed()});
+    });
+    QTRY_VERIFY_WITH_TIMEOUT(!shown.isEmpty() && shown.last().seconds <= 26, 15000);
+    QCOMPARE(shown.first().seconds, 30);
+    for (qsizetype i = 1; i < shown.size(); ++i) {
+        const Shown &before = shown.at(i - 1), now = shown.at(i);
+        const QString where = QStringLiteral("%1 s at %2 ms after %3 s at %4 ms")
+                                  .arg(now.seconds).arg(now.atMs).arg(before.seconds).arg(before.atMs);
+        QVERIFY2(now.seconds < before.seconds, qPrintable(where));
+        QVERIFY2(now.seconds == before.seconds - 1 || now.atMs - before.atMs > 1500, qPrintable(where));
+        QVERIFY2(now.atMs >= (30 - now.seconds) * 1000 - 20, qPrintable(where)); // not before its time
+    }
 }
 
 QTEST_GUILESS_MAIN(TestClientRetry)

@@ -14,6 +14,7 @@
 #include "settings.h"
 
 #include <QComboBox>
+#include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
 #include <QPushButton>
@@ -40,6 +41,7 @@ private slots:
     void linkBecomesAServer();
     void badLinkIsRefused();
     void serverIsImportedNamedAndConnected();
+    void emptyListSaysHowToAddAServer();
 
 private:
     ferrytest::TestTree m_tree;
@@ -139,6 +141,34 @@ void TestDownloaderServers::serverIsImportedNamedAndConnected()
     QVERIFY(index >= 0);
     emit field->activated(index);
     QCOMPARE(field->currentText(), QStringLiteral("ferry://%1/pub/iso/?fp=%2").arg(address, Pin));
+}
+
+// No server remembered yet: in the list's place, how to add one (Add, Import Link…) and where mirrors
+// go. The list is back once there is a server, the hint once the last one is removed.
+// FERRY_SCREENSHOTS=DIR saves the empty dialog there.
+void TestDownloaderServers::emptyListSaysHowToAddAServer()
+{
+    gui::Settings settings(m_dir.filePath(QStringLiteral("empty.ini")));
+    gui::ServersDialog dialog(&settings);
+    dialog.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+    auto *hint = dialog.findChild<QLabel *>(QStringLiteral("serversEmptyHint"));
+    auto *list = dialog.findChild<QListWidget *>(QStringLiteral("serverList"));
+    QVERIFY(hint && list);
+    QVERIFY(hint->isVisible() && !list->isVisible());
+    for (const QString &word : {QStringLiteral("Add"), QStringLiteral("Import Link"), QStringLiteral("Mirrors")})
+        QVERIFY2(hint->text().contains(word), qPrintable(hint->text()));
+    if (const QString dir = qEnvironmentVariable("FERRY_SCREENSHOTS"); !dir.isEmpty())
+        QVERIFY(dialog.grab().save(dir + QStringLiteral("/downloader-servers-empty.png")));
+
+    auto *add = dialog.findChild<QPushButton *>(QStringLiteral("addButton"));
+    QVERIFY(add);
+    add->click();
+    QVERIFY(list->isVisible() && !hint->isVisible());
+    QCOMPARE(list->count(), 1);
+    dialog.findChild<QPushButton *>(QStringLiteral("removeButton"))->click();
+    QCOMPARE(list->count(), 0);
+    QVERIFY(hint->isVisible() && !list->isVisible());
 }
 
 QTEST_MAIN(TestDownloaderServers)

@@ -27,6 +27,7 @@
 #include <QLineEdit>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QStatusBar>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -47,6 +48,7 @@ private slots:
     void firstContactDeclinedSaysWhatToDo();
     void changedIdentityWarnsWithoutAWayOn();
     void plaintextServerIsMarked();
+    void stoppedServerShowsNoLock();
     void knownServersDialogRemovesAPin();
     void serverListPinIsRequiredWithoutAPrompt();
 
@@ -236,6 +238,53 @@ void TestDownloaderTrust::plaintextServerIsMarked()
     QVERIFY(lock->toolTip().contains(QStringLiteral("without TLS")));
 }
 
+// The server is stopped (no identity problem): the status bar shows no lock for a connection that is
+// gone, only "Not connected"; the last connection's protection and pin stay in the tooltip. Back on the
+// same port with the same identity, Retry brings the lock back.
+void TestDownloaderTrust::stoppedServerShowsNoLock()
+{
+    auto server = std::make_unique<ServerProcess>(m_tree->root(), QStringList{"--plaintext", "off"});
+    QVERIFY2(server->start(), qPrintable(server->diagnostics()));
+    const QString key = client::KnownServers::serverKey(server->host(), server->port());
+    const QString identity = client::shortFingerprint(server->fingerprint());
+    QVERIFY(client::ServerTrust::instance().knownServers().add(key, server->fingerprint()));
+    auto window = newWindow();
+    connectThroughUi(window.get(), *server);
+    QTRY_COMPARE_WITH_TIMEOUT(window->link()->status(), gui::ServerLink::Status::Connected, 30000);
+    gui::SecurityLabel *lock = window->securityLabel();
+    QTRY_VERIFY(lock->isEncrypted());
+    QCOMPARE(lock->text(), QStringLiteral("TLS 1.3, pinned identity %1").arg(identity));
+
+    QCOMPARE(server->stop(), 0);
+    // An idle session closed by the server is routine (serverlink.h); a reload finds the server gone.
+    QTRY_VERIFY_WITH_TIMEOUT(!window->browser()->model()->isLoading(), 30000);
+    auto *reload = window->findChild<QAbstractButton *>(QStringLiteral("reloadButton"));
+    QVERIFY(reload);
+    reload->click();
+    QTRY_VERIFY_WITH_TIMEOUT(window->link()->status() == gui::ServerLink::Status::Lost
+                                 || window->link()->status() == gui::ServerLink::Status::Unreachable,
+                             30000);
+    QVERIFY(lock->isVisible() && !lock->isConnected() && !lock->isEncrypted() && !lock->isRefused());
+    QCOMPARE(lock->text(), QStringLiteral("Not connected"));
+    QVERIFY2(lock->toolTip().startsWith(QStringLiteral("%1 is not connected. The last connection to it: TLS 1.3, "
+                                                       "pinned identity %2")
+                                            .arg(key, identity)),
+             qPrintable(lock->toolTip()));
+    saveScreenshot(window->statusBar(), QStringLiteral("downloader-tls-not-connected.png"));
+
+    const QString stateDir = server->stateDir(); // the same identity after the restart
+    ServerProcess again(m_tree->root(), {"--plaintext", "off", "--state-dir", stateDir, "--listen",
+                                         QStringLiteral("%1:%2").arg(server->host()).arg(server->port())});
+    QVERIFY2(again.start(), qPrintable(again.diagnostics()));
+    QCOMPARE(again.fingerprint(), server->fingerprint());
+    auto *retry = window->findChild<QAbstractButton *>(QStringLiteral("retryConnectionButton"));
+    QVERIFY(retry && retry->isVisible());
+    retry->click();
+    QTRY_COMPARE_WITH_TIMEOUT(window->link()->status(), gui::ServerLink::Status::Connected, 30000);
+    QTRY_VERIFY(lock->isEncrypted());
+    QCOMPARE(lock->text(), QStringLiteral("TLS 1.3, pinned identity %1").arg(identity));
+}
+
 void TestDownloaderTrust::knownServersDialogRemovesAPin()
 {
     client::KnownServers &known = client::ServerTrust::instance().knownServers();
@@ -247,6 +296,7 @@ void TestDownloaderTrust::knownServersDialogRemovesAPin()
     auto *remove = dialog.findChild<QPushButton *>(QStringLiteral("removeButton"));
     QVERIFY(list && remove);
     QCOMPARE(list->topLevelItemCount(), 2);
+    saveScreenshot(&dialog, QStringLiteral("downloader-known-servers.png"));
     QVERIFY(!remove->isEnabled());
     list->setCurrentItem(list->topLevelItem(0));
     QVERIFY(remove->isEnabled());

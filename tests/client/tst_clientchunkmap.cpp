@@ -1,10 +1,10 @@
-// Unit tests of verified downloads' pure parts: assembling a manifest from its pages (and
-// refusing the inconsistent ones §10.5 names), chunk bookkeeping, the run lists kept in the
-// .part metadata, and the hashing thread against entries (SHA-256 chain states) computed here:
-// each chunk checked on its own, a flipped byte or a forged entry refused, and the file's SHA-256
-// the last entry.
+// Unit tests of a verified download's chunk bookkeeping: claiming and releasing runs of chunks, the
+// run lists kept in the .part metadata, and the hashing thread against entries (SHA-256 chain states)
+// computed here: each chunk checked on its own, a flipped byte or a forged entry refused, and the
+// file's SHA-256 the last entry.
 #include "chainentries.h"
 #include "clienttesthelpers.h"
+#include "manifestpages.h"
 
 #include "client/chunkhasher.h"
 #include "client/chunkmap.h"
@@ -17,56 +17,15 @@
 #include <QTest>
 
 using namespace ferry::client;
-
-namespace {
-
+using clienttest::assemble;
+using clienttest::pagesFor;
 using clienttest::patterned;
 using clienttest::sha256;
 
-// The pages a correct server sends for `content`, `perPage` digests to a page.
-std::vector<ManifestPageFields> pagesFor(const QByteArray &content, quint32 chunkSize, int perPage)
-{
-    const std::vector<QByteArray> digests = ferrytest::chainEntries(content, chunkSize);
-    ManifestPageFields header;
-    header.fileSize = quint64(content.size());
-    header.mtimeNs = 1700000000123456789;
-    header.chunkSize = chunkSize;
-    header.chunkCount = quint32(digests.size());
-    header.root = Manifest::rootOf(digests);
-    std::vector<ManifestPageFields> pages;
-    size_t first = 0;
-    do {
-        ManifestPageFields page = header;
-        page.first = quint32(first);
-        const size_t count = std::min(digests.size() - first, size_t(perPage));
-        page.digests.assign(digests.begin() + qsizetype(first), digests.begin() + qsizetype(first + count));
-        first += count;
-        page.last = first == digests.size();
-        pages.push_back(page);
-    } while (first < digests.size());
-    return pages;
-}
-
-std::optional<QString> assemble(const std::vector<ManifestPageFields> &pages, ManifestAssembler &assembler)
-{
-    for (const ManifestPageFields &page : pages) {
-        if (auto refused = assembler.addPage(page))
-            return refused;
-    }
-    return std::nullopt;
-}
-
-} // namespace
-
-class TestClientVerify : public QObject
+class TestClientChunkMap : public QObject
 {
     Q_OBJECT
 private slots:
-    void assemblesPages_data();
-    void assemblesPages();
-    void refusesInconsistentPages_data();
-    void refusesInconsistentPages();
-    void chunkGeometry();
     void claimsRunsOfMissingChunks();
     void releaseReturnsOnlyUnhashedChunks();
     void badChunkIsRefetchedUpToTheLimit();
@@ -85,131 +44,7 @@ private slots:
     void fileSha256IsTheLastEntry();
 };
 
-void TestClientVerify::assemblesPages_data()
-{
-    QTest::addColumn<qint64>("size");
-    QTest::addColumn<int>("chunkSize");
-    QTest::addColumn<int>("perPage");
-    QTest::newRow("empty file") << qint64(0) << 4096 << 10;
-    QTest::newRow("one short chunk") << qint64(100) << 4096 << 10;
-    QTest::newRow("exact chunks, one page") << qint64(4 * 4096) << 4096 << 10;
-    QTest::newRow("short last chunk, many pages") << qint64(10 * 4096 + 7) << 4096 << 3;
-    QTest::newRow("one digest a page") << qint64(5 * 1024) << 1024 << 1;
-}
-
-void TestClientVerify::assemblesPages()
-{
-    QFETCH(qint64, size);
-    QFETCH(int, chunkSize);
-    QFETCH(int, perPage);
-    const QByteArray content = patterned(size);
-    const auto pages = pagesFor(content, quint32(chunkSize), perPage);
-    ManifestAssembler assembler;
-    const auto refused = assemble(pages, assembler);
-    QVERIFY2(!refused, qPrintable(refused.value_or(QString())));
-    QVERIFY(assembler.isComplete());
-    const Manifest &manifest = assembler.manifest();
-    QCOMPARE(manifest.fileSize, size);
-    QCOMPARE(manifest.chunkCount(), int((size + chunkSize - 1) / chunkSize));
-    for (int i = 0; i < manifest.chunkCount(); ++i) {
-        const qint64 end = manifest.chunkOffset(i) + manifest.chunkLength(i);
-        QVERIFY(ferrytest::isStateAt(manifest.digests[size_t(i)], content, end));
-    }
-    QCOMPARE(manifest.fileSha256(), sha256(content));
-    if (size == 0)
-        QCOMPARE(manifest.root, sha256(QByteArray()));
-}
-
-void TestClientVerify::refusesInconsistentPages_data()
-{
-    QTest::addColumn<QString>("damage");
-    QTest::addColumn<QString>("reason");
-    QTest::newRow("size differs on page 2") << "size" << "disagree";
-    QTest::newRow("mtime differs on page 2") << "mtime" << "disagree";
-    QTest::newRow("root differs on page 2") << "root" << "disagree";
-    QTest::newRow("a page skipped") << "skip" << "out of order";
-    QTest::newRow("a page twice") << "repeat" << "out of order";
-    QTest::newRow("last page too early") << "early-last" << "ended after";
-    QTest::newRow("page after the last") << "after-last" << "after the last";
-    QTest::newRow("digest of a chunk changed") << "digest" << "root does not match";
-    QTest::newRow("chunk count does not fit the size") << "count" << "does not fit";
-    QTest::newRow("chunk size 0") << "zero-chunk" << "chunk size is 0";
-    QTest::newRow("chunk size off a SHA-256 block") << "odd-chunk" << "not a multiple of 64";
-    QTest::newRow("short digest") << "short-digest" << "not a SHA-256";
-    QTest::newRow("more digests than chunks") << "extra-digest" << "more chunk digests";
-    // A first page's claims cost nothing before they are refused: 2^32 − 1 chunks of a 256 GiB file
-    // (a reserve() of them was over 100 GB), a size no file has whose chunk count wrapped to 0.
-    QTest::newRow("more chunks than a client takes") << "huge-count" << "more than the 16777216";
-    QTest::newRow("a size beyond 2^63 - 1") << "huge-size" << "more than a file can have";
-}
-
-void TestClientVerify::refusesInconsistentPages()
-{
-    QFETCH(QString, damage);
-    QFETCH(QString, reason);
-    auto pages = pagesFor(patterned(9 * 1024 + 5), 1024, 3); // 10 chunks on 4 pages
-    QCOMPARE(pages.size(), size_t(4));
-    if (damage == "size")
-        pages[1].fileSize += 1;
-    else if (damage == "mtime")
-        pages[1].mtimeNs += 1;
-    else if (damage == "root")
-        pages[1].root[0] = char(pages[1].root[0] ^ 1);
-    else if (damage == "skip")
-        pages.erase(pages.begin() + 1);
-    else if (damage == "repeat")
-        pages.insert(pages.begin() + 1, pages[0]);
-    else if (damage == "early-last")
-        pages[2].last = true;
-    else if (damage == "after-last")
-        pages.push_back(pages.back());
-    else if (damage == "digest")
-        pages[2].digests[0][5] = char(pages[2].digests[0][5] ^ 0x40);
-    else if (damage == "count")
-        for (auto &page : pages)
-            page.chunkCount = 11;
-    else if (damage == "zero-chunk")
-        pages[0].chunkSize = 0;
-    else if (damage == "odd-chunk")
-        for (auto &page : pages)
-            page.chunkSize = 1000; // 10 chunks of 1000 bytes still fit 9221 bytes
-
-    else if (damage == "short-digest")
-        pages[1].digests[1].chop(1);
-    else if (damage == "extra-digest")
-        pages[3].digests.push_back(pages[3].digests[0]);
-    else if (damage == "huge-count") {
-        pages[0].chunkSize = 64;
-        pages[0].chunkCount = UINT32_MAX;
-        pages[0].fileSize = quint64(UINT32_MAX) * 64;
-    } else if (damage == "huge-size") {
-        pages = pagesFor(QByteArray(), 1024, 3); // one last page, no digests, the root of nothing
-        pages[0].fileSize = UINT64_MAX; // (2^64 − 1 + 1023) / 1024 wraps to 0 chunks
-    }
-    ManifestAssembler assembler;
-    const auto refused = assemble(pages, assembler);
-    QVERIFY(refused);
-    QVERIFY2(refused->contains(reason), qPrintable(*refused));
-    QVERIFY(!assembler.isComplete());
-    QVERIFY(assembler.addPage(pagesFor(patterned(10), 1024, 3)[0])); // spent: nothing more is taken
-}
-
-void TestClientVerify::chunkGeometry()
-{
-    Manifest manifest;
-    manifest.fileSize = 10 * 1000 + 7;
-    manifest.chunkSize = 1000;
-    manifest.digests.resize(11);
-    QCOMPARE(manifest.chunkOffset(3), qint64(3000));
-    QCOMPARE(manifest.chunkLength(3), qint64(1000));
-    QCOMPARE(manifest.chunkLength(10), qint64(7));
-    QCOMPARE(manifest.chunkAt(0), 0);
-    QCOMPARE(manifest.chunkAt(999), 0);
-    QCOMPARE(manifest.chunkAt(1000), 1);
-    QCOMPARE(manifest.chunkAt(10006), 10);
-}
-
-void TestClientVerify::claimsRunsOfMissingChunks()
+void TestClientChunkMap::claimsRunsOfMissingChunks()
 {
     ChunkMap map(10);
     QCOMPARE(map.claim(4), (ChunkRange{0, 4}));
@@ -230,7 +65,7 @@ void TestClientVerify::claimsRunsOfMissingChunks()
     QCOMPARE(holes.claim(8), (ChunkRange{9, 1}));
 }
 
-void TestClientVerify::releaseReturnsOnlyUnhashedChunks()
+void TestClientChunkMap::releaseReturnsOnlyUnhashedChunks()
 {
     ChunkMap map(6);
     const auto range = map.claim(6);
@@ -247,7 +82,7 @@ void TestClientVerify::releaseReturnsOnlyUnhashedChunks()
     QVERIFY(!map.isComplete());
 }
 
-void TestClientVerify::badChunkIsRefetchedUpToTheLimit()
+void TestClientChunkMap::badChunkIsRefetchedUpToTheLimit()
 {
     ChunkMap map(3);
     for (int attempt = 1; attempt <= ChunkMap::MaxRefetches; ++attempt) {
@@ -263,7 +98,7 @@ void TestClientVerify::badChunkIsRefetchedUpToTheLimit()
     QCOMPARE(map.failures(0), ChunkMap::MaxRefetches + 1);
 }
 
-void TestClientVerify::verifiedRunsRoundTrip_data()
+void TestClientChunkMap::verifiedRunsRoundTrip_data()
 {
     QTest::addColumn<int>("count");
     QTest::addColumn<QString>("runs");
@@ -273,7 +108,7 @@ void TestClientVerify::verifiedRunsRoundTrip_data()
     QTest::newRow("mixed") << 100 << "0-41,43,45-60,99";
 }
 
-void TestClientVerify::verifiedRunsRoundTrip()
+void TestClientChunkMap::verifiedRunsRoundTrip()
 {
     QFETCH(int, count);
     QFETCH(QString, runs);
@@ -283,7 +118,7 @@ void TestClientVerify::verifiedRunsRoundTrip()
     QCOMPARE(map.isComplete(), runs == QStringLiteral("0-%1").arg(count - 1));
 }
 
-void TestClientVerify::refusesMalformedRuns_data()
+void TestClientChunkMap::refusesMalformedRuns_data()
 {
     QTest::addColumn<QString>("runs");
     QTest::newRow("beyond the count") << "0-10";
@@ -298,7 +133,7 @@ void TestClientVerify::refusesMalformedRuns_data()
     QTest::newRow("repeated") << "0-9,0-9";
 }
 
-void TestClientVerify::refusesMalformedRuns()
+void TestClientChunkMap::refusesMalformedRuns()
 {
     QFETCH(QString, runs);
     ChunkMap map(10);
@@ -306,7 +141,7 @@ void TestClientVerify::refusesMalformedRuns()
     QCOMPARE(map.verifiedCount(), 0);
 }
 
-void TestClientVerify::damagedMetaIsNone_data()
+void TestClientChunkMap::damagedMetaIsNone_data()
 {
     QTest::addColumn<QByteArray>("json");
     QTest::newRow("cut short") << QByteArray(R"({"format":1,"url":"ferry://h/f.bin","size":"12)");
@@ -325,7 +160,7 @@ void TestClientVerify::damagedMetaIsNone_data()
 
 // Metadata that no writer of it leaves behind reads as none (the part starts over), and costs nothing
 // on the way: resumableBytes() (a restored queue's progress) builds no chunk map from it.
-void TestClientVerify::damagedMetaIsNone()
+void TestClientChunkMap::damagedMetaIsNone()
 {
     QFETCH(QByteArray, json);
     QTemporaryDir dir;
@@ -338,7 +173,7 @@ void TestClientVerify::damagedMetaIsNone()
     QCOMPARE(PartFile::resumableBytes(path), qint64(0)); // no .part: nothing kept
 }
 
-void TestClientVerify::metaKeepsChunkRecords()
+void TestClientChunkMap::metaKeepsChunkRecords()
 {
     QTemporaryDir dir;
     const QString path = dir.filePath("f.bin");
@@ -373,7 +208,7 @@ QString writePart(const QTemporaryDir &dir, const QByteArray &content)
 
 } // namespace
 
-void TestClientVerify::hasherReachesEveryEntry()
+void TestClientChunkMap::hasherReachesEveryEntry()
 {
     QTemporaryDir dir;
     const QByteArray content = patterned(5 * 1024 + 300);
@@ -403,7 +238,7 @@ void TestClientVerify::hasherReachesEveryEntry()
 
 // A part damaged in chunk 1: chunk 1 misses its entry, and chunk 2, checked from entry 1 (the
 // honest state), still matches: one bad chunk costs one chunk.
-void TestClientVerify::hasherReadsBackFromDisk()
+void TestClientChunkMap::hasherReadsBackFromDisk()
 {
     QTemporaryDir dir;
     QByteArray content = patterned(3 * 1024);
@@ -424,7 +259,7 @@ void TestClientVerify::hasherReadsBackFromDisk()
 
 // A byte flipped in transit, in a middle chunk and in the last one: that chunk misses its entry;
 // the same chunk fetched again whole matches.
-void TestClientVerify::flippedByteIsRefused()
+void TestClientChunkMap::flippedByteIsRefused()
 {
     QTemporaryDir dir;
     const QByteArray content = patterned(4 * 1024 + 10);
@@ -449,7 +284,7 @@ void TestClientVerify::flippedByteIsRefused()
     QCOMPARE(chunks.at(3).at(1).toByteArray(), manifest.digests[4]);
 }
 
-void TestClientVerify::forgedEntryIsRefused_data()
+void TestClientChunkMap::forgedEntryIsRefused_data()
 {
     QTest::addColumn<int>("forged");
     QTest::addColumn<QList<int>>("refused");
@@ -463,7 +298,7 @@ void TestClientVerify::forgedEntryIsRefused_data()
 // match: the manifest is taken, but the true bytes do not reach the forged entry, so the chunks
 // that depend on it are refused and the file is never complete; nor can the forged last entry
 // become the SHA-256 that ferry-get prints.
-void TestClientVerify::forgedEntryIsRefused()
+void TestClientChunkMap::forgedEntryIsRefused()
 {
     QFETCH(int, forged);
     QFETCH(QList<int>, refused);
@@ -486,7 +321,7 @@ void TestClientVerify::forgedEntryIsRefused()
     QVERIFY(chunks.last().at(1).toByteArray() == sha256(content)); // what the bytes truly reach
 }
 
-void TestClientVerify::fileSha256IsTheLastEntry()
+void TestClientChunkMap::fileSha256IsTheLastEntry()
 {
     ManifestAssembler empty;
     QVERIFY(!assemble(pagesFor(QByteArray(), 4096, 10), empty));
@@ -497,5 +332,5 @@ void TestClientVerify::fileSha256IsTheLastEntry()
     QCOMPARE(assembler.manifest().fileSha256().toHex(), sha256(content).toHex());
 }
 
-QTEST_GUILESS_MAIN(TestClientVerify)
-#include "tst_clientverify.moc"
+QTEST_GUILESS_MAIN(TestClientChunkMap)
+#include "tst_clientchunkmap.moc"
