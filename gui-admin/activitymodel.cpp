@@ -85,10 +85,8 @@ QVariant ActivityModel::display(const ActivityRecord &r, int column) const
     case DurationColumn: return tr("%1 ms").arg(r.durationMs);
     case PathColumn: {
         QString text = QLatin1Char('/') + r.path;
-        if (r.offset) // the range: where it starts, how much it covers ("…" = to the end)
-            text += QStringLiteral("  @%1+%2")
-                        .arg(*r.offset)
-                        .arg(r.length ? QString::number(*r.length) : QStringLiteral("…"));
+        if (r.offset) // the range, in the units of the Bytes column; the exact figures are in the tooltip
+            text += QStringLiteral("  (%1)").arg(formatByteRange(*r.offset, r.length));
         return text;
     }
     case TlsColumn: return r.tls;
@@ -119,7 +117,10 @@ QVariant ActivityModel::data(const QModelIndex &index, int role) const
     case Qt::ToolTipRole:
         if (index.column() == TimeColumn && r.timeMs)
             return QDateTime::fromMSecsSinceEpoch(r.timeMs).toString(Qt::ISODateWithMs);
-        return index.column() == PathColumn ? display(r, PathColumn) : QVariant();
+        if (index.column() != PathColumn)
+            return {};
+        return r.offset ? QLatin1Char('/') + r.path + QLatin1Char('\n') + formatExactByteRange(*r.offset, r.length)
+                        : display(r, PathColumn);
     default: return {};
     }
 }

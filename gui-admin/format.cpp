@@ -24,6 +24,35 @@ QString formatBytes(qint64 bytes)
     return QStringLiteral("%1 %2").arg(value, 0, 'f', value < 10 ? 2 : 1).arg(QLatin1String(Units[unit]));
 }
 
+namespace {
+
+// offset + length, saturated: both come off the wire, where nothing stops a huge or negative figure.
+qint64 rangeEnd(qint64 offset, qint64 length)
+{
+    if (offset < 0 || length < 0)
+        return -1; // formatBytes() shows "–"
+    return length > INT64_MAX - offset ? INT64_MAX : offset + length;
+}
+
+} // namespace
+
+QString formatByteRange(qint64 offset, std::optional<qint64> length)
+{
+    const QString start = offset == 0 ? QStringLiteral("0") : formatBytes(offset); // "0 B" reads as a size
+    if (!length)
+        return start + QStringLiteral(" – end");
+    return start + QStringLiteral(" – ") + formatBytes(rangeEnd(offset, *length));
+}
+
+QString formatExactByteRange(qint64 offset, std::optional<qint64> length)
+{
+    if (!length)
+        return QStringLiteral("bytes %1 to the end").arg(offset);
+    if (*length <= 0)
+        return QStringLiteral("no bytes, at %1").arg(offset);
+    return QStringLiteral("bytes %1–%2 (%3 bytes)").arg(offset).arg(rangeEnd(offset, *length - 1)).arg(*length);
+}
+
 QString formatRate(qint64 bytesPerSecond)
 {
     return formatBytes(bytesPerSecond) + QStringLiteral("/s");

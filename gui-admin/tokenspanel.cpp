@@ -10,6 +10,7 @@
 #include <QLabel>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QSortFilterProxyModel>
 #include <QTableView>
 #include <QTimer>
 #include <QVBoxLayout>
@@ -26,6 +27,7 @@ TokensPanel::TokensPanel(AdminConnection *connection, QWidget *parent)
     : QWidget(parent)
     , m_connection(connection)
     , m_model(new TokenModel(this))
+    , m_sorted(new QSortFilterProxyModel(this))
     , m_view(new QTableView(this))
     , m_new(new QPushButton(tr("&New Token…"), this))
     , m_revoke(new QPushButton(tr("&Revoke"), this))
@@ -34,7 +36,12 @@ TokensPanel::TokensPanel(AdminConnection *connection, QWidget *parent)
 {
     setObjectName(QStringLiteral("tokensPanel"));
     m_view->setObjectName(QStringLiteral("tokensView"));
-    m_view->setModel(m_model);
+    m_sorted->setSourceModel(m_model);
+    m_sorted->setSortRole(TokenModel::SortRole);
+    m_view->setModel(m_sorted);
+    // Unsorted until a header is clicked: the server's order, oldest first, as ferry-ctl token list shows.
+    m_view->horizontalHeader()->setSortIndicator(-1, Qt::AscendingOrder);
+    m_view->setSortingEnabled(true);
     m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_view->setSelectionMode(QAbstractItemView::SingleSelection);
     m_view->verticalHeader()->hide();
@@ -107,7 +114,7 @@ void TokensPanel::revokeSelected()
     if (rows.isEmpty())
         return;
     const QString id = rows.first().data(TokenModel::IdRole).toString();
-    const QString label = m_model->index(rows.first().row(), TokenModel::LabelColumn).data().toString();
+    const QString label = rows.first().siblingAtColumn(TokenModel::LabelColumn).data().toString();
     m_revokeId = m_connection->sendRequest(QJsonObject{{"cmd", "token_revoke"}, {"token", id}});
     say(tr("Revoking %1…").arg(label.isEmpty() ? id : label));
 }

@@ -7,6 +7,7 @@
 
 class QLabel;
 class QPushButton;
+class QSortFilterProxyModel;
 class QTableView;
 class QTimer;
 
@@ -22,6 +23,7 @@ public:
     explicit TokensPanel(AdminConnection *connection, QWidget *parent = nullptr);
 
     TokenModel *model() const { return m_model; }
+    // Shows the model through a sorting proxy: the view's rows are not the model's once a header is clicked.
     QTableView *view() const { return m_view; }
     // Sends a token_create request; on success the link dialog opens (window-modal) and the list refreshes.
     void createToken(const QJsonObject &request);
@@ -40,6 +42,7 @@ private:
 
     AdminConnection *m_connection;
     TokenModel *m_model;
+    QSortFilterProxyModel *m_sorted;
     QTableView *m_view;
     QPushButton *m_new;
     QPushButton *m_revoke;

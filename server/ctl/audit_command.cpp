@@ -6,6 +6,7 @@
 #include "ctl/audit_reader.h"
 #include "ctl/audit_render.h"
 #include "ctl/command_line.h"
+#include "ctl/terminal_json.h"
 #include "tls/state_dir.h"
 
 #include <CLI/CLI.hpp>
@@ -74,8 +75,8 @@ int runAudit(const AuditQuery &query)
             if (matches(query, line.record))
                 selected.push_back(&line);
     if (query.json) {
-        for (const AuditLine *line : selected)
-            std::printf("%s\n", line->text.c_str());
+        for (const AuditLine *line : selected) // as written, but with no C1 control left raw
+            std::printf("%s\n", terminalJsonText(line->text).c_str());
     } else {
         const std::string table = renderAuditTable(selected);
         std::fwrite(table.data(), 1, table.size(), stdout);

@@ -3,6 +3,7 @@
 #include "ctl/audit_command.h"
 #include "ctl/command_line.h"
 #include "ctl/render.h"
+#include "ctl/terminal_json.h"
 #include "ctl/terminal_text.h"
 #include "ctl/token_render.h"
 #include "metrics/exposition.h"
@@ -29,7 +30,7 @@ bool isOk(const Json &reply)
 int printReply(const Json &reply)
 {
     if (isOk(reply)) {
-        std::printf("%s\n", ferry::admin::dumpJson(reply).c_str());
+        std::printf("%s\n", ferry::ctl::terminalJson(reply).c_str());
         return Exit::Ok;
     }
     const Json *error = ferry::admin::member(reply, "error");
@@ -111,7 +112,7 @@ int observe(ferry::ctl::AdminClient &client, const Command &command)
     if (command.kind == Command::Kind::Identity)
         return printIdentity(*body);
     if (command.json)
-        text = ferry::admin::dumpJson(*body) + "\n";
+        text = ferry::ctl::terminalJson(*body) + "\n";
     else if (history)
         text = ferry::ctl::renderHistory(*body);
     else if (command.kind == Command::Kind::Metrics)
@@ -128,7 +129,7 @@ int printShown(const Json &reply, const Command &command)
     if (!isOk(reply) || command.json || command.shown == Command::Shown::Raw) {
         if (isOk(reply) && command.json && command.shown == Command::Shown::TokenList) {
             const Json *tokens = ferry::admin::member(reply, "tokens");
-            std::printf("%s\n", ferry::admin::dumpJson(tokens ? *tokens : Json::array()).c_str());
+            std::printf("%s\n", ferry::ctl::terminalJson(tokens ? *tokens : Json::array()).c_str());
             return Exit::Ok;
         }
         return printReply(reply);

@@ -1,6 +1,16 @@
 #include "ctl/terminal_text.h"
 
 #include <cstdint>
+#include <cstring>
+#include <cwchar>
+#include <langinfo.h>
+#include <locale.h>
+
+// displayWidth() hands decoded code points to wcwidth() as wchar_t: that is only right where wchar_t
+// holds ISO 10646 code points, as glibc and musl promise with this macro.
+#if !defined(__STDC_ISO_10646__)
+#error "wchar_t does not hold Unicode code points here; displayWidth() needs another width function"
+#endif
 
 namespace ferry::ctl {
 
@@ -39,6 +49,40 @@ bool isControl(char32_t c)
     return c < 0x20 || (c >= 0x7F && c <= 0x9F);
 }
 
+// A UTF-8 LC_CTYPE for wcwidth() alone, made once; (locale_t)0 if the system has none. ferry-ctl itself
+// stays in the "C" locale (where glibc's wcwidth() is -1 for everything beyond ASCII): displayWidth()
+// switches to this one for its own thread only, with uselocale(), and back, so nothing else that reads
+// the locale (number formatting, the JSON library, strerror) changes. "C.UTF-8" is built into glibc
+// since 2.35 and shipped by Debian before that; the user's own locale is the last resort, if it is UTF-8.
+locale_t utf8Ctype()
+{
+    static const locale_t ctype = [] {
+        for (const char *name : {"C.UTF-8", "C.utf8", "en_US.UTF-8", ""}) {
+            const locale_t candidate = newlocale(LC_CTYPE_MASK, name, locale_t(0));
+            if (!candidate)
+                continue;
+            const char *codeset = nl_langinfo_l(CODESET, candidate);
+            if (codeset && std::strcmp(codeset, "UTF-8") == 0)
+                return candidate; // kept for the process's life: there is one
+            freelocale(candidate);
+        }
+        return locale_t(0);
+    }();
+    return ctype;
+}
+
+// The columns one terminal-safe code point takes under `ctype`: 2 for East Asian wide and fullwidth
+// characters (CJK, Hangul, most emoji), 0 for combining marks and other zero-width characters, else 1.
+// What wcwidth() cannot place (-1: unassigned, or no UTF-8 locale at all) counts 1, as most terminals
+// draw it (a replacement glyph).
+size_t columnsOf(char32_t codePoint, locale_t ctype)
+{
+    if (!ctype)
+        return 1;
+    const int width = wcwidth(wchar_t(codePoint));
+    return width < 0 ? 1 : size_t(width);
+}
+
 } // namespace
 
 std::string terminalText(std::string_view text)
@@ -59,9 +103,18 @@ std::string terminalText(std::string_view text)
 
 size_t displayWidth(std::string_view shown)
 {
+    const locale_t ctype = utf8Ctype();
+    const locale_t previous = ctype ? uselocale(ctype) : locale_t(0);
     size_t columns = 0;
-    for (char c : shown)
-        columns += (uint8_t(c) & 0xC0) != 0x80; // every byte but a continuation byte starts a code point
+    while (!shown.empty()) {
+        char32_t codePoint = 0;
+        const size_t length = decode(shown, codePoint);
+        // What terminalText() would show as '?' (a byte that is not UTF-8, a control) is one column.
+        columns += length == 0 || isControl(codePoint) ? 1 : columnsOf(codePoint, ctype);
+        shown.remove_prefix(length == 0 ? 1 : length);
+    }
+    if (ctype)
+        uselocale(previous);
     return columns;
 }
 

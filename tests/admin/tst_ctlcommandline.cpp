@@ -2,7 +2,11 @@
 // and a mistyped option or a number that is not one is refused with exit code 2 and a message naming it,
 // before any connection is tried. Runs the real binary; no server is needed, none is started.
 #include "serverprocess.h"
+#include "terminalcolumns.h"
 
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
 #include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -48,6 +52,8 @@ private slots:
     void version();
     void pathThatIsNoSocketIsNamed();
     void auditOfAFolderIsAnError();
+    void auditJsonEscapesC1Controls();
+    void auditTableColumnsAreTerminalColumns();
 };
 
 void TestCtlCommandLine::everyCommandIsListed()
@@ -178,6 +184,70 @@ void TestCtlCommandLine::auditOfAFolderIsAnError()
     QCOMPARE(run.exitCode, 5);
     QVERIFY(run.out.isEmpty());
     QVERIFY2(run.err.contains("Is a directory"), run.err.constData());
+}
+
+namespace {
+
+// An audit log of two records as the server writes them (docs/OPERATIONS.md, "The audit log"), the first
+// with `label` as its token's label and `path` as its path.
+QString auditFile(const QTemporaryDir &dir, const QByteArray &label, const QByteArray &path)
+{
+    const QString name = dir.filePath(QStringLiteral("audit.log"));
+    QFile file(name);
+    if (!file.open(QIODevice::WriteOnly))
+        return {};
+    file.write(R"({"time":"2026-12-01T12:35:40.786Z","request":"GET","peer":"192.0.2.7:40123","token_id":"tk-0123456789",)"
+               R"("token_label":")" + label + R"(","path":")" + path + R"(","offset":0,"length":1048576,"bytes":1048576,)"
+               R"("result":"OK","duration_ms":9,"tls":"TLSv1.3"})" "\n"
+               R"({"time":"2026-12-01T12:35:41.002Z","request":"STAT","peer":"192.0.2.9:51234","token_id":"",)"
+               R"("token_label":"","path":"b","offset":null,"length":null,"bytes":0,"result":"NOT_FOUND",)"
+               R"("duration_ms":0,"tls":"none"})" "\n");
+    return name;
+}
+
+} // namespace
+
+// `audit --json` prints the lines as the file holds them, but a C1 control in them (here the 8-bit CSI in
+// a path a client asked for) as its \u escape: the same JSON value, nothing for the terminal to obey.
+void TestCtlCommandLine::auditJsonEscapesC1Controls()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString file = auditFile(dir, "ops", "a\xc2\x9b" "2J\xc2\x85z");
+    const Run run = ctl({QStringLiteral("audit"), QStringLiteral("--file"), file, QStringLiteral("--json")});
+    QCOMPARE(run.exitCode, 0);
+    QVERIFY2(!run.out.contains("\xc2\x9b") && !run.out.contains("\xc2\x85"), run.out.constData());
+    QVERIFY2(run.out.contains(R"("path":"a\u009b2J\u0085z")"), run.out.constData());
+    const QList<QByteArray> lines = run.out.trimmed().split('\n');
+    QCOMPARE(lines.size(), 2);
+    QJsonParseError error{};
+    const QJsonObject first = QJsonDocument::fromJson(lines[0], &error).object();
+    QCOMPARE(error.error, QJsonParseError::NoError);
+    QCOMPARE(first.value(QStringLiteral("path")).toString(), QString::fromUtf8("a\xc2\x9b" "2J\xc2\x85z"));
+}
+
+// The table pads by the columns a terminal draws, with LANG and LC_ALL at "C" as a service or cron gives
+// it: a CJK token label takes two columns a character, a combining accent none.
+void TestCtlCommandLine::auditTableColumnsAreTerminalColumns()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString file = auditFile(dir, "\xe8\xb3\x87\xe6\x96\x99-e\xcc\x81quipe", "x");
+    QProcess process;
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    environment.insert(QStringLiteral("LC_ALL"), QStringLiteral("C"));
+    environment.insert(QStringLiteral("LANG"), QStringLiteral("C"));
+    process.setProcessEnvironment(environment);
+    process.start(QStringLiteral(CTL_BIN), {QStringLiteral("audit"), QStringLiteral("--file"), file});
+    QVERIFY(process.waitForFinished(10000));
+    QCOMPARE(process.exitCode(), 0);
+    const QStringList rows = QString::fromUtf8(process.readAllStandardOutput()).trimmed().split(u'\n');
+    QCOMPARE(rows.size(), 3);
+    // "資料-équipe" (é as e and a combining accent) is 15 bytes, 10 characters and 11 columns: the REQUEST column starts where its header does.
+    QCOMPARE(ctltest::columnOf(rows[1], QStringLiteral("GET")), ctltest::columnOf(rows[0], QStringLiteral("REQUEST")));
+    QCOMPARE(ctltest::columnOf(rows[2], QStringLiteral("STAT")), ctltest::columnOf(rows[0], QStringLiteral("REQUEST")));
+    QCOMPARE(ctltest::columnOf(rows[1], QStringLiteral("GET")) - ctltest::columnOf(rows[1], QStringLiteral("\u8CC7")),
+             qsizetype(11 + 2));
 }
 
 QTEST_GUILESS_MAIN(TestCtlCommandLine)

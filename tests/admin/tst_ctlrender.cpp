@@ -1,10 +1,16 @@
 // ferry-ctl's renderers on a fixed STATUS: the table and the scoreboard strip (metrics: tests/ops); rows
-// of any length; text from outside made terminal-safe, in the status and token tables.
+// of any length; text from outside made terminal-safe, in the status and token tables and in --json;
+// columns measured as a terminal draws them, whatever the process's locale.
 #include "ctl/render.h"
+#include "ctl/terminal_json.h"
 #include "ctl/terminal_text.h"
 #include "ctl/token_render.h"
+#include "terminalcolumns.h"
 
 #include <QtTest>
+
+#include <clocale>
+#include <locale.h>
 
 using ferry::admin::Json;
 using ferry::admin::parseJson;
@@ -20,18 +26,18 @@ Json loadStatus()
     return parsed.value ? *parsed.value : Json();
 }
 
-// The display column (code points from the line's start) where `needle` begins in `text`'s line `line`.
+// The display column (as a terminal draws it) where `needle` begins in `text`'s line `line`.
 qsizetype columnOf(const std::string &text, int line, const char *needle)
 {
     const QStringList lines = QString::fromStdString(text).split('\n');
-    const qsizetype at = line < lines.size() ? lines[line].indexOf(QLatin1String(needle)) : -1;
-    return at < 0 ? -1 : lines[line].left(at).toUcs4().size();
+    return line < lines.size() ? ctltest::columnOf(lines[line], QLatin1String(needle)) : -1;
 }
 } // namespace
 
 class TestCtlRender : public QObject {
     Q_OBJECT
 private slots:
+    void initTestCase();
     void table();
     void controlBytesAreShownAsQuestionMarks();
     void longRowsAreWhole();
@@ -39,10 +45,20 @@ private slots:
     void nonAsciiKeepsTheColumns();
     void terminalText_data();
     void terminalText();
+    void displayWidth_data();
+    void displayWidth();
+    void jsonHasNoRawC1Controls();
     void c1ControlsDoNotReachTheTerminal();
     void units_data();
     void units();
 };
+
+// ferry-ctl runs in the "C" locale, where wcwidth() knows nothing beyond ASCII (QCoreApplication would
+// have set the environment's): the widths must come out right all the same.
+void TestCtlRender::initTestCase()
+{
+    QVERIFY(std::setlocale(LC_ALL, "C"));
+}
 
 void TestCtlRender::table()
 {
@@ -96,8 +112,9 @@ void TestCtlRender::longRowsAreWhole()
     QCOMPARE(QByteArray::fromStdString(text).count("\n   "), 3); // still three worker rows, one line each
 }
 
-// A peer or state that is not ASCII takes as many columns as it has characters, not bytes: the columns
-// after it start where the header's do (a byte-padded row started them one column early per extra byte).
+// A peer or state that is not ASCII takes the columns a terminal draws, not one per byte or per character:
+// the columns after it start where the header's do (a byte-padded row started them one column early per
+// extra byte; one padded by characters, one column late per wide character and early per combining mark).
 void TestCtlRender::nonAsciiKeepsTheColumns_data()
 {
     QTest::addColumn<QByteArray>("member");
@@ -106,6 +123,10 @@ void TestCtlRender::nonAsciiKeepsTheColumns_data()
     QTest::newRow("peer, three-byte") << QByteArray("peer") << QByteArray("\xe2\x82\xac:1");
     QTest::newRow("peer, four-byte") << QByteArray("peer") << QByteArray("\xf0\x9f\x93\xa6\xf0\x9f\x93\xa6:1");
     QTest::newRow("state") << QByteArray("state") << QByteArray("envoy\xc3\xa9");
+    QTest::newRow("peer, CJK") << QByteArray("peer") << QByteArray("\xe6\x97\xa5\xe6\x9c\xac.example:1");
+    QTest::newRow("peer, Hangul") << QByteArray("peer") << QByteArray("\xed\x95\x9c:1");
+    QTest::newRow("peer, combining") << QByteArray("peer") << QByteArray("cafe\xcc\x81.example:1");
+    QTest::newRow("state, CJK and combining") << QByteArray("state") << QByteArray("\xe9\x80\x81" "e\xcc\x81");
 }
 
 void TestCtlRender::nonAsciiKeepsTheColumns()
@@ -155,6 +176,43 @@ void TestCtlRender::terminalText()
     QCOMPARE(QByteArray::fromStdString(ferry::ctl::terminalText(in.toStdString())), out);
 }
 
+// Columns as a terminal draws them: East Asian wide characters two, combining marks none; what
+// terminalText() shows as '?' one. Under the "C" locale the test runs in.
+void TestCtlRender::displayWidth_data()
+{
+    QTest::addColumn<QByteArray>("text");
+    QTest::addColumn<int>("columns");
+    QTest::newRow("ascii") << QByteArray("abc") << 3;
+    QTest::newRow("precomposed") << QByteArray("caf\xc3\xa9") << 4;
+    QTest::newRow("combining acute") << QByteArray("cafe\xcc\x81") << 4;
+    QTest::newRow("two marks on one letter") << QByteArray("e\xcc\x81\xcc\x82") << 1;
+    QTest::newRow("CJK") << QByteArray("\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e") << 6;
+    QTest::newRow("CJK file name") << QByteArray("\xe8\xb3\x87\xe6\x96\x99.zip") << 8;
+    QTest::newRow("Hangul") << QByteArray("\xed\x95\x9c\xea\xb5\xad\xec\x96\xb4") << 6;
+    QTest::newRow("fullwidth latin") << QByteArray("\xef\xbc\xa1\xef\xbc\xa2") << 4;
+    QTest::newRow("halfwidth katakana") << QByteArray("\xef\xbd\xb6\xef\xbe\x80") << 2;
+    QTest::newRow("emoji") << QByteArray("\xf0\x9f\x93\xa6") << 2;
+    QTest::newRow("zero-width space") << QByteArray("a\xe2\x80\x8b" "b") << 2;
+    QTest::newRow("controls, shown as ?") << QByteArray("\x1b[2J\t") << 5;
+    QTest::newRow("c1, shown as ?") << QByteArray("\xc2\x9b") << 1;
+    QTest::newRow("not utf-8, shown as ?") << QByteArray("\xff\xe6\x97") << 3;
+    QTest::newRow("empty") << QByteArray() << 0;
+}
+
+void TestCtlRender::displayWidth()
+{
+    QFETCH(QByteArray, text);
+    QFETCH(int, columns);
+    const std::string raw = text.toStdString();
+    QCOMPARE(ferry::ctl::displayWidth(raw), size_t(columns));
+    QCOMPARE(ferry::ctl::displayWidth(ferry::ctl::terminalText(raw)), size_t(columns));
+    QCOMPARE(ferry::ctl::padded(ferry::ctl::terminalText(raw), 10).size(),
+             ferry::ctl::terminalText(raw).size() + size_t(std::max(0, 10 - columns)));
+    // Measuring switched no locale for good: the process and this thread are in "C" as before.
+    QCOMPARE(QByteArray(std::setlocale(LC_CTYPE, nullptr)), QByteArray("C"));
+    QVERIFY(uselocale(locale_t(0)) == LC_GLOBAL_LOCALE);
+}
+
 // Whether a byte sequence is a C1 control in UTF-8 (C2 80 … C2 9F), or a byte that is no UTF-8 at all.
 static bool holdsC1(const std::string &text)
 {
@@ -190,6 +248,25 @@ void TestCtlRender::c1ControlsDoNotReachTheTerminal()
         ferry::ctl::renderTokenCreated(Json{{"token", token}, {"secret", "s"}, {"link", "ferry://h/a\xc2\x9b" "b/"}});
     QVERIFY2(!holdsC1(created) && created.find('\x1b') == std::string::npos, created.c_str());
     QVERIFY2(created.find("Token tk-?1 \"ops?2J?]0;x?\"") != std::string::npos, created.c_str());
+}
+
+// --json writes DEL and the C1 controls as \u escapes (RFC 8259 leaves them raw, a terminal may obey them):
+// still JSON, the same value once parsed, in keys and values alike; other text is as dumpJson() writes it.
+void TestCtlRender::jsonHasNoRawC1Controls()
+{
+    const Json value = {{"path", "a\xc2\x9b" "2Jb\xc2\x80\xc2\x9f\x7f"},
+                        {"k\xc2\x85", "caf\xc3\xa9 \xc2\xa0\xe6\x97\xa5 \xf0\x9f\x93\xa6"},
+                        {"n", 1}};
+    const std::string json = ferry::ctl::terminalJson(value);
+    QVERIFY2(!holdsC1(json) && json.find('\x7f') == std::string::npos, json.c_str());
+    QVERIFY2(json.find("a\\u009b2Jb\\u0080\\u009f\\u007f") != std::string::npos, json.c_str());
+    QVERIFY2(json.find("\"k\\u0085\"") != std::string::npos, json.c_str());
+    QVERIFY2(json.find("caf\xc3\xa9 \xc2\xa0\xe6\x97\xa5 \xf0\x9f\x93\xa6") != std::string::npos, json.c_str());
+    const auto parsed = ferry::admin::parseJson(json);
+    QVERIFY2(parsed.value, parsed.error.c_str());
+    QVERIFY(*parsed.value == value);
+    const Json plain = {{"a", "b"}, {"list", {1, 2}}};
+    QCOMPARE(ferry::ctl::terminalJson(plain), ferry::admin::dumpJson(plain));
 }
 
 void TestCtlRender::units_data()

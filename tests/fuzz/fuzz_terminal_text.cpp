@@ -2,7 +2,8 @@
 // whatever a client, a token maker or the audit file chose. Checked on every input besides the sanitizers':
 //   - the output is valid UTF-8 holding no C0 control, DEL or C1 control;
 //   - it has exactly one code point per input code point or invalid byte, so never more bytes than the input;
-//   - valid UTF-8 without controls comes out unchanged, and a second pass changes nothing.
+//   - valid UTF-8 without controls comes out unchanged, and a second pass changes nothing;
+//   - displayWidth() measures the input as what it is shown as, at most two columns a character.
 #include "ctl/terminal_text.h"
 
 #include <cstdio>
@@ -60,5 +61,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         violated("safe text was changed");
     if (ferry::ctl::terminalText(shown) != shown)
         violated("a second pass changed the text");
+    const size_t columns = ferry::ctl::displayWidth(shown);
+    if (ferry::ctl::displayWidth(input) != columns)
+        violated("the input and what it is shown as measure differently");
+    if (columns > 2 * size_t(safeCodePoints(shown)))
+        violated("more than two columns a character");
     return 0;
 }

@@ -144,7 +144,10 @@ void TestAdminActivity::recentThenLiveAndFiltered()
     QCOMPARE(rows.at(3), QStringLiteral("GET /releases/ferry-1.1.tar.gz OK"));
     QCOMPARE(rows.at(5), QStringLiteral("CONNECT / BAD_REQUEST"));
     const QModelIndex range = panel->view()->model()->index(3, ActivityModel::PathColumn);
-    QCOMPARE(range.data().toString(), QStringLiteral("/releases/ferry-1.1.tar.gz  @1000+5000"));
+    // The range in the units of the Bytes column, where it starts and ends; the exact bytes in the tooltip.
+    QCOMPARE(range.data().toString(), QStringLiteral("/releases/ferry-1.1.tar.gz  (1000 B – 5.86 KiB)"));
+    QCOMPARE(range.data(Qt::ToolTipRole).toString(),
+             QStringLiteral("/releases/ferry-1.1.tar.gz\nbytes 1000–5999 (5000 bytes)"));
     QVERIFY(panel->view()->model()->index(5, ActivityModel::ResultColumn).data(Qt::ForegroundRole).isValid());
     QVERIFY(!panel->view()->model()->index(3, ActivityModel::ResultColumn).data(Qt::ForegroundRole).isValid());
     QScrollBar *scroll = panel->view()->verticalScrollBar();

@@ -13,6 +13,8 @@
 #include <QSignalSpy>
 #include <QTest>
 
+#include <limits>
+
 using namespace ferry::admingui;
 
 using fixtures::Worker;
@@ -23,6 +25,8 @@ class TestAdminModels : public QObject
 private Q_SLOTS:
     void formatBytes_data();
     void formatBytes();
+    void formatByteRange_data();
+    void formatByteRange();
     void parseByteRate_data();
     void parseByteRate();
     void parsesStatusAndIgnoresUnknownFields();
@@ -57,6 +61,35 @@ void TestAdminModels::formatBytes()
     QFETCH(qint64, bytes);
     QFETCH(QString, text);
     QCOMPARE(::formatBytes(bytes), text);
+}
+
+// The Activity view's ranges: in the Bytes column's units where they start and end, and exactly in the
+// tooltip, as the audit log and ferry-ctl audit have them.
+void TestAdminModels::formatByteRange_data()
+{
+    QTest::addColumn<qint64>("offset");
+    QTest::addColumn<qint64>("length"); // -1: to the end
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<QString>("exact");
+    QTest::newRow("first 4 MiB") << qint64(0) << qint64(4194304) << "0 – 4.00 MiB" << "bytes 0–4194303 (4194304 bytes)";
+    QTest::newRow("a middle chunk") << qint64(4194304) << qint64(4194304) << "4.00 MiB – 8.00 MiB"
+                                    << "bytes 4194304–8388607 (4194304 bytes)";
+    QTest::newRow("small") << qint64(1000) << qint64(5000) << "1000 B – 5.86 KiB" << "bytes 1000–5999 (5000 bytes)";
+    QTest::newRow("to the end") << qint64(1048576) << qint64(-1) << "1.00 MiB – end" << "bytes 1048576 to the end";
+    QTest::newRow("empty") << qint64(1000) << qint64(0) << "1000 B – 1000 B" << "no bytes, at 1000";
+    QTest::newRow("beyond int64") << qint64(1) << std::numeric_limits<qint64>::max() << "1 B – 8192.0 PiB"
+                                  << "bytes 1–9223372036854775807 (9223372036854775807 bytes)";
+}
+
+void TestAdminModels::formatByteRange()
+{
+    QFETCH(qint64, offset);
+    QFETCH(qint64, length);
+    QFETCH(QString, text);
+    QFETCH(QString, exact);
+    const std::optional<qint64> span = length < 0 ? std::nullopt : std::optional<qint64>(length);
+    QCOMPARE(::formatByteRange(offset, span), text);
+    QCOMPARE(::formatExactByteRange(offset, span), exact);
 }
 
 void TestAdminModels::parseByteRate_data()

@@ -1,7 +1,9 @@
 // Ferry Admin's Tokens tab against a real ferry-server (offscreen): New Token's form makes a token and the
 // link dialog shows its capability link once; the list shows it with its scope and live usage; a bad rate
 // keeps the form open with the reason; Revoke ends it and a client holding it is refused. FERRY_SCREENSHOTS
-// =DIR saves the tab and the link dialog there (docs/screenshots/admin-tokens*.png).
+// =DIR saves the tab and the link dialog there (docs/screenshots/admin-tokens*.png). Without a server: the
+// list's id column, sorting by any column, and no secret in any cell even if a reply carried one.
+#include "adminconnection.h"
 #include "mainwindow.h"
 #include "serverprocess.h"
 #include "testclient.h"
@@ -13,9 +15,13 @@
 #include <QAbstractItemModelTester>
 #include <QComboBox>
 #include <QDialogButtonBox>
+#include <QHeaderView>
+#include <QJsonArray>
+#include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QStandardPaths>
 #include <QTabWidget>
 #include <QTableView>
@@ -30,6 +36,34 @@ using namespace ferrytest;
 namespace {
 
 constexpr int Timeout = 20000;
+
+const QString Secret = QStringLiteral("QK5Hg00Y292oXY8EiGRy8dFL9ifRWCHY58d5CKLqDf0");
+
+// A token as token_list lists it (docs/ADMIN.md §5.8), plus what no list holds: its secret and its link.
+QJsonObject listedToken(const QString &id, const QString &label, qint64 bytes)
+{
+    return QJsonObject{{"id", id}, {"label", label}, {"path", "releases"}, {"state", "active"},
+                       {"expires_ms", 0}, {"connections", 0}, {"secret", Secret},
+                       {"link", "ferry://h:4646/releases/?token=" + Secret},
+                       {"usage", QJsonObject{{"bytes", bytes}, {"requests", 1}, {"last_used_ms", 0},
+                                             {"last_peer", ""}, {"secret", Secret}}}};
+}
+
+// The view's column `column`, top to bottom.
+QStringList shownColumn(const QTableView *view, int column)
+{
+    QStringList cells;
+    for (int row = 0; row < view->model()->rowCount(); ++row)
+        cells << view->model()->index(row, column).data().toString();
+    return cells;
+}
+
+void clickHeader(QTableView *view, int column)
+{
+    QHeaderView *header = view->horizontalHeader();
+    const QPoint at(header->sectionViewportPosition(column) + header->sectionSize(column) / 2, header->height() / 2);
+    QTest::mouseClick(header->viewport(), Qt::LeftButton, {}, at);
+}
 
 template <typename T>
 T *openDialog(QWidget *parent)
@@ -50,6 +84,7 @@ private Q_SLOTS:
     void cleanup();
     void createListUseAndRevoke();
     void badRateKeepsTheFormOpen();
+    void idColumnSortsAndNoCellHoldsASecret();
 
 private:
     void openWindow();
@@ -126,8 +161,15 @@ void TestAdminTokens::createListUseAndRevoke()
     QCOMPARE(model->index(0, TokenModel::LabelColumn).data().toString(), QStringLiteral("release team"));
     QCOMPARE(model->index(0, TokenModel::ScopeColumn).data().toString(), QStringLiteral("/releases"));
     QCOMPARE(model->index(0, TokenModel::StateColumn).data().toString(), QStringLiteral("active"));
+    // The id the server made it with, which the audit log and ferry-ctl name, has its column.
+    const QString made = panel->findChild<QLabel *>(QStringLiteral("tokensStatus"))->text();
+    QCOMPARE(QStringLiteral("Made %1.").arg(model->index(0, TokenModel::IdColumn).data().toString()), made);
+    QVERIFY2(QRegularExpression(QStringLiteral("^tk-[0-9a-f]{10}$"))
+                 .match(model->index(0, TokenModel::IdColumn).data().toString()).hasMatch(),
+             qPrintable(made));
     for (int column = 0; column < TokenModel::ColumnCount; ++column) // the list never shows the secret
-        QVERIFY(!model->index(0, column).data().toString().contains(secret));
+        for (int role = 0; role <= TokenModel::SortRole; ++role)
+            QVERIFY(!model->index(0, column).data(role).toString().contains(secret));
 
     // A client uses it: the usage column catches up while the tab is shown.
     TestClient client;
@@ -160,6 +202,45 @@ void TestAdminTokens::badRateKeepsTheFormOpen()
     form->findChild<QDialogButtonBox *>()->button(QDialogButtonBox::Ok)->click();
     QVERIFY(form->isVisible());
     QVERIFY(form->findChild<QLabel *>(QStringLiteral("tokenError"))->text().contains(QStringLiteral("12 parsecs")));
+}
+
+void TestAdminTokens::idColumnSortsAndNoCellHoldsASecret()
+{
+    AdminConnection connection; // never started: the list is fed as a token_list reply would be
+    TokensPanel panel(&connection);
+    panel.resize(1000, 300);
+    panel.show();
+    QAbstractItemModelTester tester(panel.model(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+    panel.model()->setTokens(QJsonArray{listedToken("tk-b000000002", "ops", 20971520),
+                                        listedToken("tk-c000000003", "release team", 900),
+                                        listedToken("tk-a000000001", "mirror", 1536)});
+    QTableView *view = panel.view();
+    QCOMPARE(view->model()->headerData(TokenModel::IdColumn, Qt::Horizontal).toString(), QStringLiteral("ID"));
+    // Until a header is clicked, the server's order (oldest first).
+    QCOMPARE(shownColumn(view, TokenModel::IdColumn), QStringList({"tk-b000000002", "tk-c000000003", "tk-a000000001"}));
+    clickHeader(view, TokenModel::IdColumn);
+    QCOMPARE(shownColumn(view, TokenModel::IdColumn), QStringList({"tk-a000000001", "tk-b000000002", "tk-c000000003"}));
+    clickHeader(view, TokenModel::IdColumn);
+    QCOMPARE(shownColumn(view, TokenModel::IdColumn), QStringList({"tk-c000000003", "tk-b000000002", "tk-a000000001"}));
+    // Numbers sort as numbers, not as the text shown ("1.50 KiB" < "20.0 MiB" < "900 B").
+    clickHeader(view, TokenModel::BytesColumn);
+    QCOMPARE(view->horizontalHeader()->sortIndicatorSection(), int(TokenModel::BytesColumn));
+    QCOMPARE(view->horizontalHeader()->sortIndicatorOrder(), Qt::AscendingOrder);
+    QCOMPARE(shownColumn(view, TokenModel::IdColumn), QStringList({"tk-c000000003", "tk-a000000001", "tk-b000000002"}));
+    // Selecting through the sorted view picks the token shown, not the model's row of the same number.
+    view->selectRow(0);
+    QCOMPARE(view->selectionModel()->selectedRows().first().data(TokenModel::IdRole).toString(),
+             QStringLiteral("tk-c000000003"));
+
+    // The secret (and the link that holds it) is in none of the cells, under any role, in the model or the view.
+    const QList<const QAbstractItemModel *> models{panel.model(), view->model()};
+    for (const QAbstractItemModel *model : models)
+        for (int row = 0; row < model->rowCount(); ++row)
+            for (int column = 0; column < model->columnCount(); ++column)
+                for (int role = 0; role <= TokenModel::SortRole; ++role)
+                    QVERIFY2(!model->index(row, column).data(role).toString().contains(Secret),
+                             qPrintable(QStringLiteral("row %1, column %2, role %3").arg(row).arg(column).arg(role)));
+    saveScreenshot(&panel, QStringLiteral("admin-tokens-sorted.png"));
 }
 
 QTEST_MAIN(TestAdminTokens)

@@ -39,6 +39,7 @@ private slots:
     void initTestCase();
     void createShowsTheSecretOnceAndKeepsItsHash();
     void revokeMarksTheTokenAndUnknownIdsAreRefused();
+    void jsonOutputEscapesC1Controls();
     void badInputIsAUsageError_data();
     void badInputIsAUsageError();
 
@@ -124,6 +125,26 @@ void TestServerTokens::revokeMarksTheTokenAndUnknownIdsAreRefused()
     QCOMPARE(unknown.exitCode, 1);
     QVERIFY2(unknown.err.contains("there is no token with id 'tk-0000000000'"), unknown.err.constData());
     QCOMPARE(unknown.err.trimmed().count('\n'), 0);
+    QCOMPARE(server.stop(), 0);
+}
+
+// A label is what the token's maker chose, and `token list --json` goes to a terminal: a C1 control in it
+// (U+009B, the 8-bit CSI) is written as \u009b, never raw; the JSON still reads back as the same label.
+void TestServerTokens::jsonOutputEscapesC1Controls()
+{
+    ServerProcess server(m_tree->root());
+    QVERIFY2(server.start(), qPrintable(server.diagnostics()));
+    const QString label = QString::fromUtf8("ops\xc2\x9b" "2J\xc2\x9d" "0;x");
+    const ServerProcess::RunResult created = ctl(server, {"token", "create", "--label", label, "--json"});
+    QVERIFY2(created.exitCode == 0, created.err.constData());
+    const ServerProcess::RunResult listed = ctl(server, {"token", "list", "--json"});
+    QCOMPARE(listed.exitCode, 0);
+    for (const QByteArray &out : {created.out, listed.out}) {
+        QVERIFY2(!out.contains("\xc2\x9b") && !out.contains("\xc2\x9d"), out.constData());
+        QVERIFY2(out.contains(R"(ops\u009b2J\u009d0;x)"), out.constData());
+    }
+    QCOMPARE(QJsonDocument::fromJson(created.out).object().value("token").toObject().value("label").toString(), label);
+    QCOMPARE(tokenList(server).first().toObject().value("label").toString(), label);
     QCOMPARE(server.stop(), 0);
 }
 
