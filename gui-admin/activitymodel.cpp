@@ -1,6 +1,7 @@
 #include "activitymodel.h"
 
 #include "format.h"
+#include "desktop/plaintooltip.h"
 
 #include <QBrush>
 #include <QColor>
@@ -119,8 +120,10 @@ QVariant ActivityModel::data(const QModelIndex &index, int role) const
             return QDateTime::fromMSecsSinceEpoch(r.timeMs).toString(Qt::ISODateWithMs);
         if (index.column() != PathColumn)
             return {};
-        return r.offset ? QLatin1Char('/') + r.path + QLatin1Char('\n') + formatExactByteRange(*r.offset, r.length)
-                        : display(r, PathColumn);
+        // The path is the client's choice: shown as text even where it looks like HTML.
+        return desktop::plainToolTip(r.offset ? QLatin1Char('/') + r.path + QLatin1Char('\n')
+                                                    + formatExactByteRange(*r.offset, r.length)
+                                              : display(r, PathColumn).toString());
     default: return {};
     }
 }

@@ -13,6 +13,8 @@
 #include "workermodel.h"
 #include "workerspanel.h"
 
+#include "desktop/plaintooltip.h"
+
 #include <QAction>
 #include <QCheckBox>
 #include <QApplication>
@@ -285,7 +287,7 @@ void MainWindow::onReply(int id, const QJsonObject &reply)
     m_log->add(ok ? CommandLog::Kind::Success : CommandLog::Kind::Failure, text);
     // The wire request and the full answer are in the log and the tooltip; the bar has room for a few words.
     statusBar()->showMessage(AdminCommands::replyHeadline(reply), StatusLineMs);
-    statusBar()->setToolTip(QStringLiteral("%1 → %2").arg(request, text));
+    statusBar()->setToolTip(desktop::plainToolTip(QStringLiteral("%1 → %2").arg(request, text)));
 }
 
 void MainWindow::watchForReconnect(qint64 connection)

@@ -2,6 +2,7 @@
 
 #include "statusjson.h"
 #include "format.h"
+#include "desktop/plaintooltip.h"
 
 #include <QGridLayout>
 #include <QGroupBox>
@@ -89,7 +90,7 @@ void SummaryPanel::set(const QString &key, const QString &text, const QString &t
     if (!label)
         return;
     label->setText(text);
-    label->setToolTip(toolTip.isEmpty() ? text : text + QLatin1Char('\n') + toolTip);
+    label->setToolTip(desktop::plainToolTip(toolTip.isEmpty() ? text : text + QLatin1Char('\n') + toolTip));
 }
 
 QString SummaryPanel::valueText(const QString &key) const

@@ -1,6 +1,7 @@
 #include "tokenmodel.h"
 
 #include "format.h"
+#include "desktop/plaintooltip.h"
 
 #include <QBrush>
 #include <QDateTime>
@@ -99,7 +100,7 @@ QVariant TokenModel::data(const QModelIndex &index, int role) const
     const Row &row = m_rows[index.row()];
     switch (role) {
     case Qt::DisplayRole:
-    case Qt::ToolTipRole: return text(row, index.column());
+    case Qt::ToolTipRole: return desktop::plainToolTip(text(row, index.column()));
     case SortRole: return sortValue(row, index.column());
     case Qt::ForegroundRole:
         if (row.state != QLatin1String("active"))

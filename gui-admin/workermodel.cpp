@@ -1,6 +1,7 @@
 #include "workermodel.h"
 
 #include "format.h"
+#include "desktop/plaintooltip.h"
 
 #include <QTimer>
 
@@ -73,8 +74,8 @@ QVariant WorkerModel::data(const QModelIndex &index, int role) const
     case Qt::ToolTipRole:
         if (index.column() == StateColumn)
             return workerStateDescription(row.state);
-        if (index.column() == FileColumn || index.column() == LastExitColumn)
-            return display(row, index.column());
+        if (index.column() == FileColumn || index.column() == LastExitColumn) // a path the client chose
+            return desktop::plainToolTip(display(row, index.column()).toString());
         if ((index.column() == PeerColumn || index.column() == ConnectionColumn) && w.connection > 0)
             return tr("Connection %1 (the id to disconnect)").arg(w.connection);
         if (index.column() == CpuColumn && w.cpuMs >= 0)

@@ -1,6 +1,7 @@
 // Ferry Admin's Activity view against a real ferry-server (offscreen): the recent audit lines on connect,
 // each finished request appended live (and followed), the four filter fields, refusals in colour, and a
-// server with --audit-log off said so in place of rows. FERRY_SCREENSHOTS=DIR saves the view there
+// server with --audit-log off said so in place of rows; a path a client asked for that looks like HTML
+// is shown in its tooltip as the text it is. FERRY_SCREENSHOTS=DIR saves the view there
 // (docs/screenshots/admin-activity.png).
 #include "activityfilter.h"
 #include "activitymodel.h"
@@ -18,6 +19,7 @@
 #include <QTabWidget>
 #include <QTableView>
 #include <QTest>
+#include <QTextDocument>
 
 #include <memory>
 
@@ -41,6 +43,17 @@ QStringList shownRows(const ActivityPanel *panel)
     return rows;
 }
 
+// What a person reads in a tooltip: Qt draws it as HTML when it looks like HTML.
+QString readAsToolTip(const QString &text)
+{
+    QTextDocument document;
+    if (Qt::mightBeRichText(text))
+        document.setHtml(text);
+    else
+        document.setPlainText(text);
+    return document.toPlainText();
+}
+
 } // namespace
 
 class TestAdminActivity : public QObject
@@ -52,6 +65,7 @@ private Q_SLOTS:
     void cleanup();
     void recentThenLiveAndFiltered();
     void auditLogOffIsSaid();
+    void markupInAPathIsShownAsText();
 
 private:
     void openWindow(const QStringList &serverArgs);
@@ -196,6 +210,21 @@ void TestAdminActivity::auditLogOffIsSaid()
     QTRY_VERIFY_WITH_TIMEOUT(m_window->activityPanel()->countText().contains(QStringLiteral("--audit-log off")),
                              Timeout);
     QCOMPARE(m_window->activityModel()->rowCount(), 0);
+    QCOMPARE(m_server->stop(), 0);
+}
+
+void TestAdminActivity::markupInAPathIsShownAsText()
+{
+    openWindow({});
+    m_window->connection()->start();
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->connection()->isConnected(), Timeout);
+    TestClient client;
+    QVERIFY(client.open(m_server->host(), m_server->port()).ok());
+    QVERIFY(client.stat("<h1>Big</h1><img src=x>").is(ferry::proto::ErrorCode::NotFound));
+    const QAbstractItemModel *model = m_window->activityPanel()->view()->model();
+    QTRY_COMPARE_WITH_TIMEOUT(model->rowCount(), 1, Timeout);
+    const QString tip = model->index(0, ActivityModel::PathColumn).data(Qt::ToolTipRole).toString();
+    QCOMPARE(readAsToolTip(tip).trimmed(), QStringLiteral("/<h1>Big</h1><img src=x>"));
     QCOMPARE(m_server->stop(), 0);
 }
 
