@@ -3,13 +3,16 @@
 // names carry an OSC window title with its BEL, a "clear screen" CSI, the 8-bit CSI U+009B and a newline.
 // On a terminal (a pseudo-terminal here, as a person's shell has) `ls` and `sum` show those characters
 // as '?', as ls(1) does; in a pipe they print the exact names for the program reading them (a newline
-// escaped the sha256sum way). Messages on standard error always show '?', and the files arrive under
+// escaped the sha256sum way), and `ls --json` escapes them (C1 and DEL too). Messages on standard error always show '?', and the files arrive under
 // their exact names: nothing is renamed or lost.
 #include "serverprocess.h"
 #include "testtree.h"
 
 #include <QDir>
 #include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QUrl>
@@ -78,6 +81,7 @@ const QString TitleName = QStringLiteral("title\x1b]0;owned\a.txt");
 const QString ClearName = QStringLiteral("clear\x1b[2J\x1b[H.bin");
 const QString CsiName = QStringLiteral("csi\u009b31m.bin");
 const QString NewlineName = QStringLiteral("two\nlines.bin");
+const QString DelName = QStringLiteral("del\x7f.bin");
 
 } // namespace
 
@@ -88,6 +92,7 @@ private slots:
     void initTestCase();
     void listingOnATerminalShowsQuestionMarks();
     void listingInAPipeKeepsTheExactNames();
+    void jsonListingEscapesControls();
     void sumOnATerminalShowsQuestionMarks();
     void downloadKeepsNamesAndShowsQuestionMarks();
     void serverMessageShowsQuestionMarks();
@@ -106,7 +111,7 @@ private:
 void TestFerryGetTerminal::initTestCase()
 {
     QVERIFY(m_tree.isValid());
-    const QStringList names{TitleName, ClearName, CsiName, NewlineName};
+    const QStringList names{TitleName, ClearName, CsiName, NewlineName, DelName};
     for (int i = 0; i < names.size(); ++i)
         QVERIFY(!m_tree.addFile(QStringLiteral("odd/") + names[i], 1000 + i, quint32(i + 1)).isEmpty());
     m_server = std::make_unique<ServerProcess>(m_tree.root());
@@ -122,7 +127,8 @@ void TestFerryGetTerminal::listingOnATerminalShowsQuestionMarks()
     QVERIFY2(run.out.contains("clear?[2J?[H.bin"), run.out.constData());
     QVERIFY2(run.out.contains("csi?31m.bin"), run.out.constData());
     QVERIFY2(run.out.contains("two?lines.bin"), run.out.constData());
-    QCOMPARE(run.out.count('\n'), 4); // one row per file: the newline in a name starts none
+    QVERIFY2(run.out.contains("del?.bin"), run.out.constData());
+    QCOMPARE(run.out.count('\n'), 5); // one row per file: the newline in a name starts none
 }
 
 void TestFerryGetTerminal::listingInAPipeKeepsTheExactNames()
@@ -131,6 +137,21 @@ void TestFerryGetTerminal::listingInAPipeKeepsTheExactNames()
     QVERIFY2(run.exitCode == 0, run.err.constData());
     for (const QString &name : {TitleName, ClearName, CsiName, NewlineName})
         QVERIFY2(run.out.contains(' ' + name.toUtf8() + '\n'), qPrintable(name));
+}
+
+void TestFerryGetTerminal::jsonListingEscapesControls()
+{
+    const Run run = runGet({QStringLiteral("ls"), QStringLiteral("--json"), url(QStringLiteral("odd/"))});
+    QVERIFY2(run.exitCode == 0, run.err.constData());
+    QVERIFY2(!obeysControls(run.out) && !run.out.contains('\x7f'), run.out.toPercentEncoding(" \n").constData());
+    QVERIFY2(run.out.contains("csi\\u009b31m.bin") && run.out.contains("del\\u007f.bin"), run.out.constData());
+    QStringList names; // the same values, read back
+    for (const QJsonValue &entry : QJsonDocument::fromJson(run.out).array())
+        names << entry.toObject().value(QLatin1String("name")).toString();
+    names.sort();
+    QStringList expected{TitleName, ClearName, CsiName, NewlineName, DelName};
+    expected.sort();
+    QCOMPARE(names, expected);
 }
 
 void TestFerryGetTerminal::sumOnATerminalShowsQuestionMarks()
@@ -159,7 +180,7 @@ void TestFerryGetTerminal::downloadKeepsNamesAndShowsQuestionMarks()
     QVERIFY2(run.err.contains("two?lines.bin"), run.err.constData());
     // The sha256sum lines on standard output (a pipe) name the exact files.
     QVERIFY2(run.out.contains("/odd/" + TitleName.toUtf8() + '\n'), run.out.constData());
-    for (const QString &name : {TitleName, ClearName, CsiName, NewlineName}) {
+    for (const QString &name : {TitleName, ClearName, CsiName, NewlineName, DelName}) {
         QFile local(QDir(out.path()).filePath(QStringLiteral("odd/") + name));
         QVERIFY2(local.open(QIODevice::ReadOnly), qPrintable(name));
         QFile served(m_tree.path(QStringLiteral("odd/") + name));

@@ -99,7 +99,7 @@ void LsCommand::print()
                                      {QLatin1String("mtimeNs"), QString::number(entry.mtimeNs)},
                                      {QLatin1String("modified"), entry.modified().toUTC().toString(Qt::ISODate)}});
         }
-        std::fputs(QJsonDocument(array).toJson(QJsonDocument::Indented).constData(), stdout);
+        std::fputs(withControlsEscaped(QJsonDocument(array).toJson(QJsonDocument::Indented)).constData(), stdout);
     } else {
         for (const RemoteEntry &entry : m_entries) {
             const QString when = entry.modified().toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm"));

@@ -31,6 +31,24 @@ QString shownText(const QString &text)
     return shown;
 }
 
+QByteArray withControlsEscaped(const QByteArray &json)
+{
+    QByteArray out;
+    out.reserve(json.size());
+    for (qsizetype i = 0; i < json.size(); ++i) {
+        const auto byte = static_cast<unsigned char>(json[i]);
+        const bool c1 = byte == 0xc2 && i + 1 < json.size() && static_cast<unsigned char>(json[i + 1]) >= 0x80
+                        && static_cast<unsigned char>(json[i + 1]) <= 0x9f;
+        if (byte == 0x7f || c1) { // only inside strings: JSON has these bytes nowhere else
+            const unsigned code = c1 ? static_cast<unsigned char>(json[++i]) : byte;
+            out += "\\u00" + QByteArray::number(code, 16).rightJustified(2, '0');
+        } else {
+            out += char(byte);
+        }
+    }
+    return out;
+}
+
 QString textFor(std::FILE *stream, const QString &text)
 {
     return isatty(fileno(stream)) ? shownText(text) : text;

@@ -17,5 +17,8 @@ QString shownText(const QString &text);
 // As `ls` treats names: shownText() when `stream` is a terminal, for the person reading it; the text
 // itself in a pipe or a file, for the program reading it (which gets the exact name).
 QString textFor(std::FILE *stream, const QString &text);
+// JSON text (as QJsonDocument writes it: UTF-8, C0 controls already escaped) with DEL and the C1 controls
+// written as \u escapes too: the same values, and nothing a terminal obeys when it is printed there.
+QByteArray withControlsEscaped(const QByteArray &json);
 
 } // namespace ferry::get
