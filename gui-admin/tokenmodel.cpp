@@ -99,8 +99,8 @@ QVariant TokenModel::data(const QModelIndex &index, int role) const
         return {};
     const Row &row = m_rows[index.row()];
     switch (role) {
-    case Qt::DisplayRole:
-    case Qt::ToolTipRole: return desktop::plainToolTip(text(row, index.column()));
+    case Qt::DisplayRole: return text(row, index.column()); // a view draws it as text
+    case Qt::ToolTipRole: return desktop::plainToolTip(text(row, index.column())); // Qt may draw it as HTML
     case SortRole: return sortValue(row, index.column());
     case Qt::ForegroundRole:
         if (row.state != QLatin1String("active"))

@@ -26,6 +26,7 @@
 #include <QTabWidget>
 #include <QTableView>
 #include <QTest>
+#include <QTextDocument>
 #include <QUrlQuery>
 
 #include <memory>
@@ -85,6 +86,7 @@ private Q_SLOTS:
     void createListUseAndRevoke();
     void badRateKeepsTheFormOpen();
     void idColumnSortsAndNoCellHoldsASecret();
+    void markupInALabelIsShownAsText();
 
 private:
     void openWindow();
@@ -241,6 +243,24 @@ void TestAdminTokens::idColumnSortsAndNoCellHoldsASecret()
                     QVERIFY2(!model->index(row, column).data(role).toString().contains(Secret),
                              qPrintable(QStringLiteral("row %1, column %2, role %3").arg(row).arg(column).arg(role)));
     saveScreenshot(&panel, QStringLiteral("admin-tokens-sorted.png"));
+}
+
+// A label is whoever made the token's choice: the cell shows it as it is, and its tooltip, which Qt draws as
+// HTML when it looks like HTML, reads the same.
+void TestAdminTokens::markupInALabelIsShownAsText()
+{
+    TokenModel model;
+    const QString label = QStringLiteral("<b>release</b> team");
+    model.setTokens(QJsonArray{listedToken("tk-a000000001", label, 10)});
+    const QModelIndex cell = model.index(0, TokenModel::LabelColumn);
+    QCOMPARE(cell.data(Qt::DisplayRole).toString(), label);
+    const QString tip = cell.data(Qt::ToolTipRole).toString();
+    QTextDocument shown;
+    if (Qt::mightBeRichText(tip))
+        shown.setHtml(tip);
+    else
+        shown.setPlainText(tip);
+    QCOMPARE(shown.toPlainText().trimmed(), label);
 }
 
 QTEST_MAIN(TestAdminTokens)
