@@ -1,10 +1,12 @@
 #include "base/log.h"
 
 #include "base/syscall.h"
+#include "terminal/terminal_text.h"
 
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <unistd.h>
 
@@ -22,22 +24,6 @@ const char *levelName(Level level)
     case Level::Error: return "ERROR";
     }
     return "?";
-}
-// The message with every byte a terminal or a log reader could obey shown as '?': the C0 controls, so a
-// newline in a file name cannot start a forged line; DEL; and the C1 controls U+0080–U+009F (UTF-8 C2 80–
-// C2 9F, one '?' each). Messages quote names from the served tree and paths that clients asked for.
-size_t shownInPlace(char *text, size_t length)
-{
-    size_t out = 0;
-    for (size_t in = 0; in < length; ++in) {
-        const auto byte = static_cast<unsigned char>(text[in]);
-        const bool c1 = byte == 0xc2 && in + 1 < length && static_cast<unsigned char>(text[in + 1]) >= 0x80
-                        && static_cast<unsigned char>(text[in + 1]) <= 0x9f;
-        if (c1)
-            ++in;
-        text[out++] = byte < 0x20 || byte == 0x7f || c1 ? '?' : text[in];
-    }
-    return out;
 }
 } // namespace
 
@@ -71,7 +57,12 @@ void write(Level level, const char *format, ...)
     size_t length = used + (body < 0 ? 0 : static_cast<size_t>(body));
     if (length > sizeof line - 2)
         length = sizeof line - 2; // truncated: still one line
-    length = used + shownInPlace(line + used, length - used);
+    // Messages quote names from the served tree and paths clients asked for: a newline in one must not
+    // start a forged line, an escape sequence must not reach the terminal of whoever reads the log. Never
+    // longer than what it replaces (one '?' for each character or byte).
+    const std::string shown = terminal::terminalText(std::string_view(line + used, length - used));
+    std::memcpy(line + used, shown.data(), shown.size());
+    length = used + shown.size();
     line[length++] = '\n';
     [[maybe_unused]] const ssize_t written = retryOnEintr([&] { return ::write(STDERR_FILENO, line, length); });
     errno = savedErrno;

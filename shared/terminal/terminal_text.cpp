@@ -1,4 +1,4 @@
-#include "ctl/terminal_text.h"
+#include "terminal/terminal_text.h"
 
 #include <cstdint>
 #include <cstring>
@@ -12,7 +12,7 @@
 #error "wchar_t does not hold Unicode code points here; displayWidth() needs another width function"
 #endif
 
-namespace ferry::ctl {
+namespace ferry::terminal {
 
 namespace {
 
@@ -126,9 +126,4 @@ std::string padded(std::string shown, size_t width)
     return shown;
 }
 
-std::string shownMember(const admin::Json &object, const char *key)
-{
-    return terminalText(admin::textMember(object, key));
-}
-
-} // namespace ferry::ctl
+} // namespace ferry::terminal

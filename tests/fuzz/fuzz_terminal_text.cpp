@@ -1,4 +1,4 @@
-// libFuzzer target: ferry-ctl's terminal-safe text (server/ctl/terminal_text.cpp), which decodes UTF-8 from
+// libFuzzer target: the terminal-safe text of ferry-ctl, ferry-get and the log (shared/terminal), which decodes UTF-8 from
 // whatever a client, a token maker or the audit file chose. Checked on every input besides the sanitizers':
 //   - the output is valid UTF-8 holding no C0 control, DEL or C1 control;
 //   - it has exactly one code point per input code point or invalid byte, so never more bytes than the input;

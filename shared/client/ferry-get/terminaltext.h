@@ -12,13 +12,13 @@ namespace ferry::get {
 
 // `text` with every character a terminal could obey shown as '?': the C0 controls (so also TAB and
 // newline: one line stays one line), DEL and the C1 controls U+0080–U+009F (U+009B is the 8-bit CSI),
-// and a lone surrogate. As ferry-ctl shows such text (server/ctl/terminal_text.h).
+// and a lone surrogate: shared/terminal/terminal_text.h, as ferry-ctl and the server's log show such text.
 QString shownText(const QString &text);
 // As `ls` treats names: shownText() when `stream` is a terminal, for the person reading it; the text
 // itself in a pipe or a file, for the program reading it (which gets the exact name).
 QString textFor(std::FILE *stream, const QString &text);
 // JSON text (as QJsonDocument writes it: UTF-8, C0 controls already escaped) with DEL and the C1 controls
-// written as \u escapes too: the same values, and nothing a terminal obeys when it is printed there.
+// written as \u escapes too (shared/terminal/terminal_json.h): the same values, nothing a terminal obeys.
 QByteArray withControlsEscaped(const QByteArray &json);
 
 } // namespace ferry::get
