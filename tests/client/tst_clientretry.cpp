@@ -16,6 +16,16 @@ using ferrytest::TestTree;
 
 namespace {
 
+// Every wait 30 s exactly: long enough to watch it counted down, and the same for every job.
+RetryPolicy waitingThirtySeconds()
+{
+    RetryPolicy policy;
+    policy.baseBackoffMs = 30000;
+    policy.maxBackoffMs = 30000;
+    policy.jitter = 0;
+    return policy;
+}
+
 using ferrytest::closedPort;
 
 std::unique_ptr<ServerProcess> serverOn(const QString &root, quint16 port)
@@ -94,11 +104,7 @@ void TestClientRetry::returningServerIsUsedAtOnce()
     QVERIFY(port != 0);
     QTemporaryDir dest;
     DownloadQueue queue;
-    RetryPolicy patient;
-    patient.baseBackoffMs = 30000;
-    patient.maxBackoffMs = 30000;
-    patient.jitter = 0;
-    queue.setRetryPolicy(patient);
+    queue.setRetryPolicy(waitingThirtySeconds());
     const QString loopback = QStringLiteral("127.0.0.1");
     DownloadJob *first = queue.addFile(urlFor(loopback, port, QStringLiteral("f0.bin")), dest.path());
     DownloadJob *second = queue.addFile(urlFor(loopback, port, QStringLiteral("f1.bin")), dest.path());
@@ -128,11 +134,7 @@ void TestClientRetry::countdownStartsAtTheWaitAndDropsOncePerSecond()
     QVERIFY(port != 0);
     QTemporaryDir dest;
     DownloadQueue queue;
-    RetryPolicy patient;
-    patient.baseBackoffMs = 30000;
-    patient.maxBackoffMs = 30000;
-    patient.jitter = 0;
-    queue.setRetryPolicy(patient);
+    queue.setRetryPolicy(waitingThirtySeconds());
     DownloadJob *job = queue.addFile(urlFor(QStringLiteral("127.0.0.1"), port, QStringLiteral("f0.bin")), dest.path());
     struct Shown {
         int seconds;

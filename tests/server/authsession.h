@@ -1,5 +1,6 @@
-// What the AUTH suites (tst_server_authgrants, tst_server_authlimits) share: tokens made and listed with the
-// real ferry-ctl, and a version 2 connection that authenticates with one (docs/PROTOCOL.md §10.2).
+// What the AUTH suites (tst_server_authgrants, tst_server_authlimits, tst_server_filetoken) share: tokens
+// made and listed with the real ferry-ctl, and a version 2 connection that authenticates with one
+// (docs/PROTOCOL.md §10.2).
 #pragma once
 
 #include "serverprocess.h"

@@ -3,6 +3,7 @@
 // the file's folder shows that file alone; a symbolic link at the granted name that leads out of the
 // folder is FORBIDDEN and shows nothing; `token create` prints a link without a trailing slash; and
 // --anonymous grants one file the same way.
+#include "authsession.h"
 #include "pathtricks.h"
 #include "serverprocess.h"
 #include "testclient.h"
@@ -24,32 +25,11 @@ using Op = PathOp;
 const QByteArray Secret = "FERRY-PRIVATE-CONTENT";
 const QByteArray Keynote = "the keynote, version 3\n";
 
-ServerProcess::RunResult ctl(const ServerProcess &server, QStringList args)
-{
-    return ServerProcess::runProgram(QStringLiteral(CTL_BIN),
-                                     QStringList{"--admin-socket", server.adminSocketPath()} + args);
-}
-
-// `token create --json --path PATH`: the reply (secret, link, token), or an empty object.
-QJsonObject createToken(const ServerProcess &server, const QString &path)
+// `token create --json --path PATH`: the whole reply (secret, link, token), or an empty object.
+QJsonObject createdToken(const ServerProcess &server, const QString &path)
 {
     const ServerProcess::RunResult created = ctl(server, {"token", "create", "--json", "--path", path});
     return created.exitCode == 0 ? QJsonDocument::fromJson(created.out).object() : QJsonObject();
-}
-
-// HELLO version 2 and AUTH with `secret` on a new connection.
-Status authenticate(TestClient &client, const ServerProcess &server, const QString &secret)
-{
-    Status opened = client.connectTo(server.host(), server.port());
-    if (opened.ok())
-        opened = client.hello("ferry-tests/2", proto::ProtocolVersion2);
-    if (!opened.ok() || !client.send(proto::AuthRequest{secret.toStdString()}))
-        return opened.ok() ? Status::of(Outcome::Failed, "send AUTH") : opened;
-    proto::Message answer;
-    Status read = client.readMessage(&answer);
-    if (read.ok() && !std::holds_alternative<proto::AuthReply>(answer))
-        return Status::of(Outcome::Protocol, "AUTH was not answered with AUTH_REPLY");
-    return read;
 }
 
 QStringList namesOf(const ListResult &listed)
@@ -108,7 +88,7 @@ void TestServerFileToken::initTestCase()
     QVERIFY(!t.addFifo("docs/pipe.pdf").isEmpty());
     m_server = std::make_unique<ServerProcess>(t.root(), QStringList{"--workers", "1", "--anonymous", "none"});
     QVERIFY2(m_server->start(), qPrintable(m_server->diagnostics()));
-    m_secret = createToken(*m_server, "docs/keynote.pdf").value("secret").toString();
+    m_secret = createdToken(*m_server, "docs/keynote.pdf").value("secret").toString();
     QVERIFY(!m_secret.isEmpty());
 }
 
@@ -185,7 +165,7 @@ void TestServerFileToken::folderListsTheGrantedFileAlone()
     QFETCH(QString, scope);
     QFETCH(QByteArray, folder);
     QFETCH(QStringList, names);
-    const QString secret = createToken(*m_server, scope).value("secret").toString();
+    const QString secret = createdToken(*m_server, scope).value("secret").toString();
     QVERIFY(!secret.isEmpty());
     TestClient client(20000);
     QVERIFY(authenticate(client, *m_server, secret).ok());
@@ -218,7 +198,7 @@ void TestServerFileToken::linkAtTheGrantedNameLeadingOutIsForbidden()
 {
     QFETCH(QString, scope);
     QFETCH(int, code);
-    const QString secret = createToken(*m_server, scope).value("secret").toString();
+    const QString secret = createdToken(*m_server, scope).value("secret").toString();
     QVERIFY(!secret.isEmpty());
     TestClient client(20000);
     client.setRecording(true);
@@ -235,11 +215,11 @@ void TestServerFileToken::linkAtTheGrantedNameLeadingOutIsForbidden()
 
 void TestServerFileToken::createPrintsAFileLinkWithoutSlash()
 {
-    const QJsonObject file = createToken(*m_server, "docs//keynote.pdf");
+    const QJsonObject file = createdToken(*m_server, "docs//keynote.pdf");
     const QString link = file.value("link").toString();
     QVERIFY2(link.contains(QStringLiteral("/docs/keynote.pdf?")), qPrintable(link));
     QVERIFY2(link.contains(QStringLiteral("token=") + file.value("secret").toString()), qPrintable(link));
-    const QString folderLink = createToken(*m_server, "docs").value("link").toString();
+    const QString folderLink = createdToken(*m_server, "docs").value("link").toString();
     QVERIFY2(folderLink.contains(QStringLiteral("/docs/?")), qPrintable(folderLink));
     const ServerProcess::RunResult shown = ctl(*m_server, {"token", "create", "--path", "docs/keynote.pdf"});
     QCOMPARE(shown.exitCode, 0);
